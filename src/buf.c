@@ -1,0 +1,178 @@
+/*
+ * buf: growable byte strings with a ceiling.  Used by every role; trusts
+ * nothing about the bytes it holds.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "util.h"
+
+void
+buf_init(struct buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+static int
+buf_reserve(struct buf *b, size_t extra)
+{
+	size_t	need, ncap;
+
+	if (__builtin_add_overflow(b->len, extra, &need) || need > b->max) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (need + 1 <= b->cap)
+		return 0;
+	ncap = b->cap ? b->cap : 64;
+	while (ncap < need + 1) {
+		if (__builtin_mul_overflow(ncap, 2, &ncap)) {
+			ncap = need + 1;
+			break;
+		}
+	}
+	b->data = xrealloc(b->data, ncap);
+	b->cap = ncap;
+	return 0;
+}
+
+int
+buf_append(struct buf *b, const void *p, size_t len)
+{
+	if (buf_reserve(b, len) == -1)
+		return -1;
+	if (len > 0)
+		memcpy(b->data + b->len, p, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int
+buf_append_str(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+int
+buf_append_span(struct buf *b, struct span s)
+{
+	return buf_append(b, s.ptr, s.len);
+}
+
+int
+buf_append_char(struct buf *b, char c)
+{
+	return buf_append(b, &c, 1);
+}
+
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+	char	small[256];
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n < sizeof(small))
+		return buf_append(b, small, (size_t)n);
+	if (buf_reserve(b, (size_t)n) == -1)
+		return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void
+buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len) {
+		buf_reset(b);
+		return;
+	}
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+	b->data[b->len] = '\0';
+}
+
+struct span
+span_make(const char *p, size_t len)
+{
+	struct span	s = { p, len };
+
+	return s;
+}
+
+struct span
+span_str(const char *s)
+{
+	return span_make(s, strlen(s));
+}
+
+bool
+span_eq(struct span a, const char *s)
+{
+	size_t	n = strlen(s);
+
+	return a.len == n && (n == 0 || memcmp(a.ptr, s, n) == 0);
+}
+
+bool
+span_caseeq(struct span a, const char *s)
+{
+	size_t	n = strlen(s);
+
+	return a.len == n && (n == 0 || strncasecmp(a.ptr, s, n) == 0);
+}
+
+bool
+span_startswith_case(struct span a, const char *prefix)
+{
+	size_t	n = strlen(prefix);
+
+	return a.len >= n && (n == 0 || strncasecmp(a.ptr, prefix, n) == 0);
+}
+
+struct span
+span_trim(struct span s)
+{
+	while (s.len > 0 && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
+		s.ptr++;
+		s.len--;
+	}
+	while (s.len > 0 &&
+	    (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
+		s.len--;
+	return s;
+}

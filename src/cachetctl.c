@@ -1,0 +1,223 @@
+/*
+ * cachetctl: the admin command.  Talks to the parent over the control
+ * socket in state-dir with framed messages; the parent answers status,
+ * stop and reload itself and forwards queue, user, domain and alias
+ * verbs to the role that owns that data.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "ipc.h"
+#include "log.h"
+#include "util.h"
+
+#define CTL_PASS_MAX	1024
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: cachetctl [-f file] [-s socket] command [args]\n"
+	    "commands:\n"
+	    "  status                 roles, pids, uptime, listeners\n"
+	    "  stop                   stop the daemon\n"
+	    "  reload                 reload the config (as SIGHUP)\n"
+	    "  queue                  list the queue\n"
+	    "  queue show|cat|delete ID\n"
+	    "  user add|del|passwd ADDRESS   (password from stdin/prompt)\n"
+	    "  user list\n"
+	    "  domain add|del NAME, domain list\n"
+	    "  alias add|del SOURCE TARGET, alias list\n");
+	exit(2);
+}
+
+static int
+ctl_connect(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (str_copy(sun.sun_path, sizeof(sun.sun_path), path) == -1) {
+		fprintf(stderr, "cachetctl: socket path too long\n");
+		exit(1);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fprintf(stderr, "cachetctl: %s: %s (is cachetd running?)\n",
+		    path, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+/* Read a password: from a terminal with echo off and twice, else a line. */
+static int
+ctl_read_password(char *out, size_t outsz)
+{
+	struct termios	 t, saved;
+	char		 again[CTL_PASS_MAX];
+	bool		 tty = isatty(STDIN_FILENO);
+	size_t		 n;
+
+	if (tty) {
+		fprintf(stderr, "Password: ");
+		tcgetattr(STDIN_FILENO, &saved);
+		t = saved;
+		t.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+	}
+	if (fgets(out, (int)outsz, stdin) == NULL)
+		out[0] = '\0';
+	if (tty) {
+		fprintf(stderr, "\nAgain: ");
+		if (fgets(again, sizeof(again), stdin) == NULL)
+			again[0] = '\0';
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		fprintf(stderr, "\n");
+		if (strcmp(out, again) != 0) {
+			explicit_bzero(again, sizeof(again));
+			fprintf(stderr, "cachetctl: passwords differ\n");
+			return -1;
+		}
+		explicit_bzero(again, sizeof(again));
+	}
+	n = strlen(out);
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "cachetctl: empty password\n");
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+ctl_needs_password(int argc, char **argv)
+{
+	return argc == 3 && strcmp(argv[0], "user") == 0 &&
+	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "passwd") == 0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf	*conf = NULL;
+	struct msg	*m;
+	struct span	 s;
+	const char	*file = NULL, *sock = NULL;
+	char		 path[CONF_PATH_MAX + 32], errs[4096];
+	char		 pass[CTL_PASS_MAX], err[1024];
+	uint64_t	 reqid;
+	uint32_t	 code;
+	int		 ch, fd, i;
+
+	log_init(true, false);
+	log_setproc("cachetctl");
+	while ((ch = getopt(argc, argv, "f:s:")) != -1) {
+		switch (ch) {
+		case 'f':
+			file = optarg;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (sock == NULL) {
+		conf = file ? conf_load(file, errs, sizeof(errs)) :
+		    conf_default();
+		if (conf == NULL) {
+			fputs(errs, stderr);
+			exit(1);
+		}
+		if (path_join(path, sizeof(path), conf->state_dir,
+		    "control.sock") == -1) {
+			fprintf(stderr, "cachetctl: state-dir too long\n");
+			exit(1);
+		}
+		sock = path;
+	}
+	fd = ctl_connect(sock);
+
+	if (strcmp(argv[0], "status") == 0 && argc == 1)
+		m = msg_new(MSG_CTL_STATUS);
+	else if (strcmp(argv[0], "stop") == 0 && argc == 1)
+		m = msg_new(MSG_CTL_STOP);
+	else if (strcmp(argv[0], "reload") == 0 && argc == 1)
+		m = msg_new(MSG_CTL_RELOAD);
+	else if (strcmp(argv[0], "queue") == 0 ||
+	    strcmp(argv[0], "user") == 0 || strcmp(argv[0], "domain") == 0 ||
+	    strcmp(argv[0], "alias") == 0) {
+		m = msg_new(MSG_CTL_REQUEST);
+		msg_put_u64(m, 1);
+		if (ctl_needs_password(argc, argv)) {
+			if (ctl_read_password(pass, sizeof(pass)) == -1)
+				exit(1);
+			msg_put_u32(m, (uint32_t)argc + 1);
+		} else
+			msg_put_u32(m, (uint32_t)argc);
+		for (i = 0; i < argc; i++)
+			msg_put_str(m, argv[i]);
+		if (ctl_needs_password(argc, argv)) {
+			msg_put_str(m, pass);
+			explicit_bzero(pass, sizeof(pass));
+		}
+	} else
+		usage();
+	if (ipc_write_blocking(fd, m) == -1) {
+		fprintf(stderr, "cachetctl: send: %s\n", strerror(errno));
+		exit(1);
+	}
+	for (;;) {
+		if ((m = ipc_read_blocking(fd)) == NULL) {
+			fprintf(stderr, "cachetctl: connection closed%s%s\n",
+			    errno ? ": " : "", errno ? strerror(errno) : "");
+			exit(1);
+		}
+		if (msg_get_u64(m, &reqid) == -1)
+			fatalx("malformed reply");
+		switch (m->type) {
+		case MSG_CTL_LINE:
+			if (msg_get_span(m, &s) == -1)
+				fatalx("malformed reply");
+			fwrite(s.ptr, 1, s.len, stdout);
+			fputc('\n', stdout);
+			break;
+		case MSG_CTL_DATA:
+			if (msg_get_span(m, &s) == -1)
+				fatalx("malformed reply");
+			fwrite(s.ptr, 1, s.len, stdout);
+			break;
+		case MSG_CTL_END:
+			if (msg_get_u32(m, &code) == -1 ||
+			    msg_get_str(m, err, sizeof(err)) == -1)
+				fatalx("malformed reply");
+			fflush(stdout);
+			if (err[0] != '\0')
+				fprintf(stderr, "cachetctl: %s\n", err);
+			msg_free(m);
+			conf_free(conf);
+			close(fd);
+			return (int)code;
+		default:
+			fatalx("unexpected %s", msg_name(m->type));
+		}
+		msg_free(m);
+	}
+}

@@ -1,0 +1,1118 @@
+/*
+ * cachetd: main and the parent role.  The parent reads the config, makes
+ * the directories and the role users, opens the listening sockets and the
+ * control socket, and runs each role as a fresh exec of itself, handing
+ * it the config text, its sockets and its channels.  It restarts a role
+ * that dies (with backoff), reloads on SIGHUP and stops everything on
+ * SIGTERM.  It parses no network protocol: only the config file and the
+ * framed messages of cachetctl on a local socket.
+ */
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "ipc.h"
+#include "log.h"
+#include "proc.h"
+#include "tls.h"
+#include "util.h"
+
+#define PARENT_BACKOFF_MAX	60	/* seconds between restarts */
+#define PARENT_STABLE_AFTER	60	/* a role up this long is healthy */
+#define PARENT_KILL_AFTER	5	/* SIGTERM, then SIGKILL */
+#define PARENT_CTL_CLIENTS	64
+#define PARENT_STATUS_WAIT_MS	1000
+#define PARENT_LISTEN_BACKLOG	511
+
+extern char	**environ;
+
+struct role {
+	enum proc_id	 id;
+	pid_t		 pid;
+	struct ipc_chan	*chan;
+	time_t		 started;
+	unsigned	 restarts;
+	unsigned	 backoff;	/* seconds before the next start */
+	bool		 alive;		/* answered the last status ping */
+	bool		 restart_now;	/* reload: no backoff */
+	struct event	*ev_restart;
+};
+
+struct ctl_client {
+	struct ipc_chan	*chan;
+	uint64_t	 reqid;		/* forwarded request in flight */
+	bool		 status_wait;
+	struct event	*ev_status;
+	uid_t		 uid;
+};
+
+struct parent {
+	struct event_base	*base;
+	struct conf		*conf;
+	char			*conf_text;
+	size_t			 conf_len;
+	const char		*conf_file;	/* NULL: embedded default */
+	bool			 foreground;
+	bool			 verbose;
+	char			 self_exe[PATH_MAX];
+	int			*listen_fds;	/* per conf->listens */
+	int			 submit_fd;
+	int			 control_fd;
+	char			 control_path[CONF_PATH_MAX];
+	char			 submit_path[CONF_PATH_MAX];
+	char			 pid_path[CONF_PATH_MAX];
+	struct event		*ev_control;
+	struct role		 roles[PROC_COUNT];
+	struct ctl_client	*clients[PARENT_CTL_CLIENTS];
+	bool			 stopping;
+	struct event		*ev_kill;
+	time_t			 started;
+	uint64_t		 next_reqid;
+	uint64_t		 status_reqid;
+};
+
+static struct parent	P;
+
+static void	parent_start_role(enum proc_id);
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: cachetd [-dnv] [-f file]\n");
+	exit(2);
+}
+
+/* Read a config file whole, bounded. */
+static char *
+parent_read_file(const char *path, size_t *len_out)
+{
+	struct stat	 st;
+	char		*text;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > 1024 * 1024) {
+		if (errno == 0 || S_ISREG(st.st_mode))
+			errno = EFBIG;
+		else
+			errno = EINVAL;
+		close(fd);
+		return NULL;
+	}
+	text = xmalloc((size_t)st.st_size + 1);
+	n = read_full(fd, text, (size_t)st.st_size);
+	close(fd);
+	if (n < 0) {
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	*len_out = (size_t)n;
+	return text;
+}
+
+/*
+ * Load the config: the file's text is kept so that every role parses the
+ * very text that was checked here.
+ */
+static struct conf *
+parent_load(const char *file, char **text_out, size_t *len_out)
+{
+	struct conf	*conf;
+	char		*text, errs[8192];
+	size_t		 len;
+
+	if (file == NULL) {
+		text = xstrdup(conf_default_text());
+		len = strlen(text);
+		conf = conf_parse("(default)", text, len, errs, sizeof(errs));
+	} else {
+		if ((text = parent_read_file(file, &len)) == NULL) {
+			fprintf(stderr, "%s: %s\n", file, strerror(errno));
+			return NULL;
+		}
+		conf = conf_parse(file, text, len, errs, sizeof(errs));
+	}
+	if (conf == NULL) {
+		fputs(errs, stderr);
+		if (errs[0] != '\0' && errs[strlen(errs) - 1] != '\n')
+			fputc('\n', stderr);
+		free(text);
+		return NULL;
+	}
+	*text_out = text;
+	*len_out = len;
+	return conf;
+}
+
+static void
+parent_ensure_user(const char *name)
+{
+	pid_t	 pid;
+	int	 status;
+	char	*argv[] = { "useradd", "--system", "--user-group",
+		    "--no-create-home", "--home-dir", "/nonexistent",
+		    "--shell", "/usr/sbin/nologin", (char *)name, NULL };
+
+	if (getpwnam(name) != NULL)
+		return;
+	log_info("creating user user=%s", name);
+	if (posix_spawnp(&pid, "useradd", NULL, NULL, argv, environ) != 0)
+		fatal("spawn useradd");
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		fatalx("useradd %s failed", name);
+	if (getpwnam(name) == NULL)
+		fatalx("user %s still missing after useradd", name);
+}
+
+static void
+parent_mkdir(const char *path, mode_t mode, const char *owner)
+{
+	struct passwd	*pw;
+
+	if (mkdir_p(path, 0755) == -1)
+		fatal("mkdir %s", path);
+	if (chmod(path, mode) == -1)
+		fatal("chmod %s", path);
+	if (owner == NULL || geteuid() != 0)
+		return;
+	if ((pw = getpwnam(owner)) == NULL)
+		fatalx("no user %s", owner);
+	if (chown(path, pw->pw_uid, pw->pw_gid) == -1)
+		fatal("chown %s", path);
+}
+
+/* Directories, users and the certificate: idempotent, at every start. */
+static void
+parent_setup(struct conf *conf)
+{
+	char	 user[64], dir[CONF_PATH_MAX];
+	char	 cert[CONF_PATH_MAX], key[CONF_PATH_MAX], *tlsdir;
+	const char *errstr;
+	size_t	 i;
+	bool	 root = geteuid() == 0;
+
+	if (root)
+		for (i = 1; i < PROC_COUNT; i++) {
+			proc_user(conf, (enum proc_id)i, user, sizeof(user));
+			parent_ensure_user(user);
+		}
+	parent_mkdir(conf->state_dir, 0755, NULL);
+	for (i = 1; i < PROC_COUNT; i++) {
+		proc_dir_path(conf, (enum proc_id)i, dir, sizeof(dir));
+		proc_user(conf, (enum proc_id)i, user, sizeof(user));
+		switch (proc_table[i].dir) {
+		case PROC_DIR_EMPTY:
+			/* Owned by root, holding nothing, writable by none. */
+			parent_mkdir(dir, 0555, NULL);
+			break;
+		case PROC_DIR_MAIL:
+			parent_mkdir(dir, 0750, user);
+			break;
+		default:
+			parent_mkdir(dir, 0700, user);
+			break;
+		}
+	}
+	if (conf->tls_cert[0] == '\0') {
+		tlsdir = xasprintf("%s/tls", conf->state_dir);
+		parent_mkdir(tlsdir, 0700, NULL);
+		proc_tls_paths(conf, cert, key, sizeof(cert));
+		if (access(cert, F_OK) == -1 || access(key, F_OK) == -1) {
+			(void)unlink(cert);
+			(void)unlink(key);
+			if (tls_selfsigned_create(conf->hostname, cert, key,
+			    &errstr) == -1)
+				fatalx("self-signed certificate: %s", errstr);
+			log_info("created self-signed certificate cert=%s "
+			    "name=%s", cert, conf->hostname);
+		}
+		free(tlsdir);
+	}
+}
+
+static int
+parent_listen_one(const struct conf_listen *l)
+{
+	int	fd, on = 1;
+
+	if ((fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (l->addr.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) == -1 ||
+	    listen(fd, PARENT_LISTEN_BACKLOG) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Open the listeners of conf; a listener that exists in the old set with
+ * the same kind and address is kept (so a reload does not drop it).
+ */
+static int *
+parent_listen(const struct conf *conf, const struct conf *old, int *oldfds)
+{
+	int	*fds;
+	size_t	 i, j;
+
+	fds = xcalloc(conf->nlistens + 1, sizeof(int));
+	for (i = 0; i < conf->nlistens; i++) {
+		fds[i] = -1;
+		for (j = 0; old != NULL && j < old->nlistens; j++) {
+			if (oldfds[j] != -1 &&
+			    old->listens[j].kind == conf->listens[i].kind &&
+			    strcmp(old->listens[j].text,
+			    conf->listens[i].text) == 0) {
+				fds[i] = oldfds[j];
+				oldfds[j] = -1;
+				break;
+			}
+		}
+		if (fds[i] != -1)
+			continue;
+		if ((fds[i] = parent_listen_one(&conf->listens[i])) == -1) {
+			log_warn("listen %s %s",
+			    conf_listen_kind_name(conf->listens[i].kind),
+			    conf->listens[i].text);
+			for (j = 0; j < i; j++)
+				if (fds[j] != -1)
+					close(fds[j]);
+			free(fds);
+			return NULL;
+		}
+	}
+	return fds;
+}
+
+static int
+parent_unix_listen(const char *path, mode_t mode)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (str_copy(sun.sun_path, sizeof(sun.sun_path), path) == -1)
+		fatalx("socket path too long: %s", path);
+	(void)unlink(path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		fatal("socket");
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", path);
+	if (chmod(path, mode) == -1)
+		fatal("chmod %s", path);
+	if (listen(fd, 64) == -1)
+		fatal("listen %s", path);
+	return fd;
+}
+
+/* --- roles --- */
+
+static void	parent_role_msg(struct ipc_chan *, struct msg *, void *);
+static void	parent_role_close(struct ipc_chan *, void *);
+static void	parent_client_reply_end(struct ctl_client *, uint32_t,
+		    const char *);
+
+static int
+parent_config_fd(void)
+{
+	int	fd;
+
+	if ((fd = memfd_create("cachet.conf", MFD_CLOEXEC)) == -1)
+		fatal("memfd_create");
+	if (write_full(fd, P.conf_text, P.conf_len) == -1)
+		fatal("memfd write");
+	return fd;
+}
+
+static void
+parent_send_peer(enum proc_id a, enum proc_id b)
+{
+	struct msg	*m;
+	int		 sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	m = msg_new(MSG_PARENT_PEER);
+	msg_put_u32(m, b);
+	msg_put_fd(m, sp[0]);
+	ipc_send(P.roles[a].chan, m);
+	m = msg_new(MSG_PARENT_PEER);
+	msg_put_u32(m, a);
+	msg_put_fd(m, sp[1]);
+	ipc_send(P.roles[b].chan, m);
+}
+
+/*
+ * Fork and exec one role with its channel on descriptor 3, then send it
+ * the config and its listeners.  Channels to siblings and GO follow.
+ */
+static void
+parent_spawn(enum proc_id id)
+{
+	struct role	*r = &P.roles[id];
+	struct msg	*m;
+	char		*argv[6];
+	int		 sp[2], fd;
+	size_t		 i, n = 0;
+	pid_t		 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	argv[n++] = "cachetd";
+	argv[n++] = "-X";
+	argv[n++] = (char *)proc_name(id);
+	if (P.foreground)
+		argv[n++] = "-d";
+	if (P.verbose)
+		argv[n++] = "-v";
+	argv[n] = NULL;
+
+	switch ((pid = fork())) {
+	case -1:
+		fatal("fork");
+	case 0:
+		if (dup2(sp[1], PROC_PARENT_FD) == -1)
+			_exit(127);
+		execve(P.self_exe, argv, environ);
+		_exit(127);
+	}
+	close(sp[1]);
+	r->id = id;
+	r->pid = pid;
+	r->started = time(NULL);
+	r->alive = false;
+	r->chan = ipc_chan_new(P.base, sp[0], proc_name(id), parent_role_msg,
+	    parent_role_close, r);
+
+	m = msg_new(MSG_PARENT_CONFIG);
+	msg_put_fd(m, parent_config_fd());
+	ipc_send(r->chan, m);
+	for (i = 0; i < P.conf->nlistens; i++) {
+		if ((proc_table[id].listen_mask &
+		    (1u << P.conf->listens[i].kind)) == 0)
+			continue;
+		if ((fd = dup(P.listen_fds[i])) == -1)
+			fatal("dup");
+		m = msg_new(MSG_PARENT_LISTEN);
+		msg_put_u32(m, (uint32_t)i);
+		msg_put_fd(m, fd);
+		ipc_send(r->chan, m);
+	}
+	if (id == PROC_SMTP) {
+		if ((fd = dup(P.submit_fd)) == -1)
+			fatal("dup");
+		m = msg_new(MSG_PARENT_LISTEN);
+		msg_put_u32(m, PROC_SUBMIT_LISTEN);
+		msg_put_fd(m, fd);
+		ipc_send(r->chan, m);
+	}
+	log_info("role started role=%s pid=%d", proc_name(id), (int)pid);
+}
+
+static void
+parent_go(enum proc_id id)
+{
+	ipc_send(P.roles[id].chan, msg_new(MSG_PARENT_GO));
+}
+
+static void
+parent_start_all(void)
+{
+	size_t	i, j;
+
+	for (i = 1; i < PROC_COUNT; i++)
+		parent_spawn((enum proc_id)i);
+	for (i = 1; i < PROC_COUNT; i++)
+		for (j = i + 1; j < PROC_COUNT; j++)
+			if (proc_may_talk((enum proc_id)i, (enum proc_id)j))
+				parent_send_peer((enum proc_id)i,
+				    (enum proc_id)j);
+	for (i = 1; i < PROC_COUNT; i++)
+		parent_go((enum proc_id)i);
+}
+
+/* Start one role again, wiring it to its living siblings. */
+static void
+parent_start_role(enum proc_id id)
+{
+	size_t	j;
+
+	parent_spawn(id);
+	for (j = 1; j < PROC_COUNT; j++)
+		if (P.roles[j].pid > 0 && P.roles[j].chan != NULL &&
+		    proc_may_talk(id, (enum proc_id)j))
+			parent_send_peer(id, (enum proc_id)j);
+	parent_go(id);
+}
+
+static void
+parent_restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct role	*r = arg;
+
+	if (P.stopping || r->pid > 0)
+		return;
+	r->restarts++;
+	parent_start_role(r->id);
+}
+
+static void
+parent_role_died(struct role *r, int status)
+{
+	struct timeval	tv;
+	time_t		lived = time(NULL) - r->started;
+
+	if (WIFSIGNALED(status))
+		log_warnx("role died role=%s pid=%d signal=%d",
+		    proc_name(r->id), (int)r->pid, WTERMSIG(status));
+	else if (!P.stopping && !r->restart_now)
+		log_warnx("role exited role=%s pid=%d status=%d",
+		    proc_name(r->id), (int)r->pid, WEXITSTATUS(status));
+	r->pid = 0;
+	r->alive = false;
+	if (r->chan != NULL) {
+		ipc_chan_free(r->chan);
+		r->chan = NULL;
+	}
+	if (P.stopping)
+		return;
+	if (r->restart_now) {
+		r->restart_now = false;
+		r->backoff = 0;
+	} else if (lived >= PARENT_STABLE_AFTER || r->backoff == 0)
+		r->backoff = 1;
+	else if (r->backoff < PARENT_BACKOFF_MAX)
+		r->backoff = r->backoff * 2 > PARENT_BACKOFF_MAX ?
+		    PARENT_BACKOFF_MAX : r->backoff * 2;
+	tv.tv_sec = r->backoff;
+	tv.tv_usec = 0;
+	if (r->backoff > 0)
+		log_info("restarting role=%s in=%us", proc_name(r->id),
+		    r->backoff);
+	evtimer_add(r->ev_restart, &tv);
+}
+
+static void
+parent_cleanup(void)
+{
+	(void)unlink(P.control_path);
+	(void)unlink(P.submit_path);
+	(void)unlink(P.pid_path);
+}
+
+static void
+parent_check_done(void)
+{
+	size_t	i;
+
+	for (i = 1; i < PROC_COUNT; i++)
+		if (P.roles[i].pid > 0)
+			return;
+	log_info("stopped");
+	parent_cleanup();
+	exit(0);
+}
+
+static void
+parent_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	pid_t	pid;
+	int	status;
+	size_t	i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 1; i < PROC_COUNT; i++)
+			if (P.roles[i].pid == pid) {
+				parent_role_died(&P.roles[i], status);
+				break;
+			}
+	}
+	if (P.stopping)
+		parent_check_done();
+}
+
+static void
+parent_kill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	size_t	i;
+
+	for (i = 1; i < PROC_COUNT; i++)
+		if (P.roles[i].pid > 0) {
+			log_warnx("role did not stop, killing role=%s pid=%d",
+			    proc_name((enum proc_id)i), (int)P.roles[i].pid);
+			kill(P.roles[i].pid, SIGKILL);
+		}
+}
+
+static void
+parent_stop(void)
+{
+	struct timeval	tv = { PARENT_KILL_AFTER, 0 };
+	size_t		i;
+
+	if (P.stopping)
+		return;
+	P.stopping = true;
+	log_info("stopping");
+	for (i = 1; i < PROC_COUNT; i++) {
+		evtimer_del(P.roles[i].ev_restart);
+		if (P.roles[i].pid > 0)
+			kill(P.roles[i].pid, SIGTERM);
+	}
+	evtimer_add(P.ev_kill, &tv);
+	parent_check_done();
+}
+
+static void
+parent_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	parent_stop();
+}
+
+/*
+ * Reload: parse the file again; on any error keep running on the old
+ * config.  On success reopen what changed and restart every role on the
+ * new config (in-flight sessions end; the queue loses nothing).
+ */
+static int
+parent_reload(char *err, size_t errsz)
+{
+	struct conf	*conf;
+	char		*text;
+	size_t		 len, i;
+	int		*fds;
+
+	err[0] = '\0';
+	if ((conf = parent_load(P.conf_file, &text, &len)) == NULL) {
+		(void)snprintf(err, errsz, "config has errors, "
+		    "keeping the running one (see the log)");
+		log_warnx("reload refused: config has errors");
+		return -1;
+	}
+	if (strcmp(conf->state_dir, P.conf->state_dir) != 0 ||
+	    strcmp(conf->mail_dir, P.conf->mail_dir) != 0 ||
+	    strcmp(conf->user, P.conf->user) != 0) {
+		(void)snprintf(err, errsz, "state-dir, mail-dir and user "
+		    "change only with a restart");
+		log_warnx("reload refused: %s", err);
+		conf_free(conf);
+		free(text);
+		return -1;
+	}
+	if ((fds = parent_listen(conf, P.conf, P.listen_fds)) == NULL) {
+		(void)snprintf(err, errsz, "cannot open a new listener");
+		conf_free(conf);
+		free(text);
+		return -1;
+	}
+	parent_setup(conf);
+	for (i = 0; i < P.conf->nlistens; i++)
+		if (P.listen_fds[i] != -1)
+			close(P.listen_fds[i]);
+	free(P.listen_fds);
+	P.listen_fds = fds;
+	conf_free(P.conf);
+	free(P.conf_text);
+	P.conf = conf;
+	P.conf_text = text;
+	P.conf_len = len;
+	for (i = 1; i < PROC_COUNT; i++)
+		if (P.roles[i].pid > 0) {
+			P.roles[i].restart_now = true;
+			kill(P.roles[i].pid, SIGTERM);
+		}
+	log_info("reloaded file=%s", P.conf->file);
+	return 0;
+}
+
+static void
+parent_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	char	err[256];
+
+	log_info("SIGHUP: reloading");
+	(void)parent_reload(err, sizeof(err));
+}
+
+/* --- control socket --- */
+
+static void
+parent_client_free(struct ctl_client *c)
+{
+	size_t	i;
+
+	for (i = 0; i < PARENT_CTL_CLIENTS; i++)
+		if (P.clients[i] == c)
+			P.clients[i] = NULL;
+	if (c->ev_status != NULL)
+		event_free(c->ev_status);
+	ipc_chan_free(c->chan);
+	free(c);
+}
+
+static void
+parent_client_line(struct ctl_client *c, const char *line)
+{
+	struct msg	*m;
+
+	m = msg_new(MSG_CTL_LINE);
+	msg_put_u64(m, 0);
+	msg_put_str(m, line);
+	ipc_send(c->chan, m);
+}
+
+static void
+parent_client_reply_end(struct ctl_client *c, uint32_t code,
+    const char *err)
+{
+	struct msg	*m;
+
+	m = msg_new(MSG_CTL_END);
+	msg_put_u64(m, 0);
+	msg_put_u32(m, code);
+	msg_put_str(m, err == NULL ? "" : err);
+	ipc_send(c->chan, m);
+	c->reqid = 0;
+}
+
+static void
+parent_status_send(struct ctl_client *c)
+{
+	char		 line[CONF_PATH_MAX + 128];
+	size_t		 i;
+	time_t		 now = time(NULL);
+	struct role	*r;
+
+	c->status_wait = false;
+	(void)snprintf(line, sizeof(line), "cachetd pid %d up %llds "
+	    "config %s", (int)getpid(), (long long)(now - P.started),
+	    P.conf->file);
+	parent_client_line(c, line);
+	for (i = 1; i < PROC_COUNT; i++) {
+		r = &P.roles[i];
+		(void)snprintf(line, sizeof(line),
+		    "role %-7s pid %-7d up %-7lld restarts %-3u %s",
+		    proc_name(r->id), (int)r->pid,
+		    r->pid > 0 ? (long long)(now - r->started) : 0LL,
+		    r->restarts, r->pid > 0 && r->alive ? "alive" :
+		    r->pid > 0 ? "not-answering" : "down");
+		parent_client_line(c, line);
+	}
+	for (i = 0; i < P.conf->nlistens; i++) {
+		(void)snprintf(line, sizeof(line), "listen %-11s %s",
+		    conf_listen_kind_name(P.conf->listens[i].kind),
+		    P.conf->listens[i].text);
+		parent_client_line(c, line);
+	}
+	parent_client_reply_end(c, 0, NULL);
+}
+
+static void
+parent_status_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_client	*c = arg;
+
+	if (c->status_wait)
+		parent_status_send(c);
+}
+
+static void
+parent_status_check(void)
+{
+	size_t	i, j;
+	bool	all = true;
+
+	for (i = 1; i < PROC_COUNT; i++)
+		if (P.roles[i].pid > 0 && !P.roles[i].alive)
+			all = false;
+	if (!all)
+		return;
+	for (j = 0; j < PARENT_CTL_CLIENTS; j++)
+		if (P.clients[j] != NULL && P.clients[j]->status_wait) {
+			evtimer_del(P.clients[j]->ev_status);
+			parent_status_send(P.clients[j]);
+		}
+}
+
+static void
+parent_status(struct ctl_client *c)
+{
+	struct timeval	 tv = { 0, PARENT_STATUS_WAIT_MS * 1000 };
+	struct msg	*m;
+	size_t		 i;
+
+	P.status_reqid = ++P.next_reqid;
+	for (i = 1; i < PROC_COUNT; i++) {
+		P.roles[i].alive = false;
+		if (P.roles[i].chan == NULL)
+			continue;
+		m = msg_new(MSG_PING);
+		msg_put_u64(m, P.status_reqid);
+		ipc_send(P.roles[i].chan, m);
+	}
+	c->status_wait = true;
+	if (c->ev_status == NULL)
+		c->ev_status = evtimer_new(P.base, parent_status_timeout, c);
+	evtimer_add(c->ev_status, &tv);
+}
+
+/* Which role serves a forwarded cachetctl verb. */
+static enum proc_id
+parent_verb_role(struct span verb)
+{
+	if (span_eq(verb, "queue"))
+		return PROC_QUEUE;
+	if (span_eq(verb, "user") || span_eq(verb, "domain") ||
+	    span_eq(verb, "alias"))
+		return PROC_LOOKUP;
+	return PROC_PARENT;
+}
+
+static void
+parent_forward(struct ctl_client *c, struct msg *m)
+{
+	struct msg	*f;
+	struct span	 verb;
+	uint64_t	 reqid;
+	uint32_t	 argc;
+	enum proc_id	 to;
+	size_t		 save;
+	int		 fd;
+
+	save = m->pos;
+	if (msg_get_u64(m, &reqid) == -1 || msg_get_u32(m, &argc) == -1 ||
+	    argc == 0 || msg_get_span(m, &verb) == -1) {
+		parent_client_reply_end(c, 2, "malformed request");
+		return;
+	}
+	if ((to = parent_verb_role(verb)) == PROC_PARENT) {
+		parent_client_reply_end(c, 2, "unknown command");
+		return;
+	}
+	if (P.roles[to].chan == NULL) {
+		parent_client_reply_end(c, 1, "role is not running");
+		return;
+	}
+	if (c->uid != 0 && c->uid != geteuid()) {
+		parent_client_reply_end(c, 1, "permission denied");
+		return;
+	}
+	/* Re-send the request with our id; the role answers with it. */
+	c->reqid = ++P.next_reqid;
+	f = msg_new(MSG_CTL_REQUEST);
+	msg_put_u64(f, c->reqid);
+	m->pos = save + 8;
+	msg_put_raw(f, m->data.data + m->pos, m->data.len - m->pos);
+	if ((fd = msg_take_fd(m)) != -1)
+		msg_put_fd(f, fd);
+	ipc_send(P.roles[to].chan, f);
+}
+
+static void
+parent_client_msg(struct ipc_chan *chan, struct msg *m, void *arg)
+{
+	struct ctl_client	*c = arg;
+	char			 err[256];
+
+	if (c->reqid != 0 || c->status_wait) {
+		/* One request at a time per client. */
+		msg_free(m);
+		parent_client_free(c);
+		return;
+	}
+	switch (m->type) {
+	case MSG_CTL_STATUS:
+		parent_status(c);
+		break;
+	case MSG_CTL_STOP:
+		if (c->uid != 0 && c->uid != geteuid())
+			parent_client_reply_end(c, 1, "permission denied");
+		else {
+			parent_client_reply_end(c, 0, NULL);
+			parent_stop();
+		}
+		break;
+	case MSG_CTL_RELOAD:
+		if (c->uid != 0 && c->uid != geteuid())
+			parent_client_reply_end(c, 1, "permission denied");
+		else if (parent_reload(err, sizeof(err)) == -1)
+			parent_client_reply_end(c, 1, err);
+		else
+			parent_client_reply_end(c, 0, NULL);
+		break;
+	case MSG_CTL_REQUEST:
+		parent_forward(c, m);
+		break;
+	default:
+		msg_free(m);
+		parent_client_free(c);
+		return;
+	}
+	msg_free(m);
+}
+
+static void
+parent_client_close(struct ipc_chan *chan, void *arg)
+{
+	parent_client_free(arg);
+}
+
+static void
+parent_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct ctl_client	*c;
+	struct ucred		 cred;
+	socklen_t		 len = sizeof(cred);
+	size_t			 i;
+	int			 fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return;
+	for (i = 0; i < PARENT_CTL_CLIENTS; i++)
+		if (P.clients[i] == NULL)
+			break;
+	if (i == PARENT_CTL_CLIENTS ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->uid = cred.uid;
+	c->chan = ipc_chan_new(P.base, fd, "control", parent_client_msg,
+	    parent_client_close, c);
+	P.clients[i] = c;
+}
+
+/* Messages from a role: pongs and answers to forwarded requests. */
+static void
+parent_role_msg(struct ipc_chan *chan, struct msg *m, void *arg)
+{
+	struct role	*r = arg;
+	struct msg	*f;
+	uint64_t	 reqid;
+	size_t		 i;
+
+	switch (m->type) {
+	case MSG_PONG:
+		if (msg_get_u64(m, &reqid) == -1 || msg_end(m) == -1)
+			goto bad;
+		if (reqid == P.status_reqid)
+			r->alive = true;
+		parent_status_check();
+		break;
+	case MSG_CTL_LINE:
+	case MSG_CTL_DATA:
+	case MSG_CTL_END:
+		if (msg_get_u64(m, &reqid) == -1)
+			goto bad;
+		for (i = 0; i < PARENT_CTL_CLIENTS; i++) {
+			if (P.clients[i] == NULL ||
+			    P.clients[i]->reqid != reqid)
+				continue;
+			f = msg_new(m->type);
+			msg_put_u64(f, 0);
+			msg_put_raw(f, m->data.data + m->pos,
+			    m->data.len - m->pos);
+			if (m->type == MSG_CTL_END)
+				P.clients[i]->reqid = 0;
+			ipc_send(P.clients[i]->chan, f);
+			break;
+		}
+		break;
+	default:
+		goto bad;
+	}
+	msg_free(m);
+	return;
+bad:
+	/* The parent outlives a broken role: kill it, SIGCHLD restarts it. */
+	log_warnx("bad %s from role=%s, killing it", msg_name(m->type),
+	    proc_name(r->id));
+	msg_free(m);
+	if (r->pid > 0)
+		kill(r->pid, SIGKILL);
+}
+
+static void
+parent_role_close(struct ipc_chan *chan, void *arg)
+{
+	struct role	*r = arg;
+
+	/* SIGCHLD does the bookkeeping; here the channel just goes. */
+	ipc_chan_free(r->chan);
+	r->chan = NULL;
+}
+
+static void
+parent_daemonize(void)
+{
+	int	fd;
+
+	switch (fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+static void
+parent_print_banner(void)
+{
+	size_t	i;
+
+	if (!P.foreground || !isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "cachetd: hostname %s, state in %s, mail in %s\n",
+	    P.conf->hostname, P.conf->state_dir, P.conf->mail_dir);
+	for (i = 0; i < P.conf->nlistens; i++)
+		fprintf(stderr, "cachetd: %-11s on %s\n",
+		    conf_listen_kind_name(P.conf->listens[i].kind),
+		    P.conf->listens[i].text);
+	fprintf(stderr, "cachetd: try 'build/cachetctl status' or "
+	    "'swaks --server 127.0.0.1:2525 --to postmaster@%s'\n",
+	    P.conf->ndomains > 0 ? P.conf->domains[0] : "localhost");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct event	*ev;
+	FILE		*fp;
+	const char	*role = NULL;
+	bool		 check_only = false;
+	ssize_t		 n;
+	size_t		 i;
+	int		 ch;
+
+	while ((ch = getopt(argc, argv, "df:hnvX:")) != -1) {
+		switch (ch) {
+		case 'd':
+			P.foreground = true;
+			break;
+		case 'f':
+			P.conf_file = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'v':
+			P.verbose = true;
+			break;
+		case 'X':
+			role = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (role != NULL)
+		proc_child_main(role, P.foreground, P.verbose);
+
+	log_init(true, P.verbose);
+	log_setproc("parent");
+	if ((P.conf = parent_load(P.conf_file, &P.conf_text,
+	    &P.conf_len)) == NULL)
+		exit(1);
+	if (check_only) {
+		fprintf(stderr, "%s: configuration OK\n", P.conf->file);
+		exit(0);
+	}
+	if ((n = readlink("/proc/self/exe", P.self_exe,
+	    sizeof(P.self_exe) - 1)) == -1)
+		fatal("readlink /proc/self/exe");
+	P.self_exe[n] = '\0';
+
+	parent_setup(P.conf);
+	if ((P.listen_fds = parent_listen(P.conf, NULL, NULL)) == NULL)
+		fatalx("cannot open listeners");
+	if (path_join(P.control_path, sizeof(P.control_path),
+	    P.conf->state_dir, "control.sock") == -1 ||
+	    path_join(P.submit_path, sizeof(P.submit_path),
+	    P.conf->state_dir, "submit.sock") == -1 ||
+	    path_join(P.pid_path, sizeof(P.pid_path), P.conf->state_dir,
+	    "cachetd.pid") == -1)
+		fatalx("state-dir path too long");
+	P.control_fd = parent_unix_listen(P.control_path, 0660);
+	/* Any local user may submit, as with sendmail(1). */
+	P.submit_fd = parent_unix_listen(P.submit_path, 0666);
+
+	if (!P.foreground) {
+		parent_daemonize();
+		log_init(false, P.verbose);
+	}
+	if ((fp = fopen(P.pid_path, "w")) != NULL) {
+		fprintf(fp, "%d\n", (int)getpid());
+		fclose(fp);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	P.started = time(NULL);
+	if ((P.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	for (i = 1; i < PROC_COUNT; i++)
+		P.roles[i].ev_restart = evtimer_new(P.base,
+		    parent_restart_cb, &P.roles[i]);
+	P.ev_kill = evtimer_new(P.base, parent_kill_cb, NULL);
+	ev = evsignal_new(P.base, SIGCHLD, parent_sigchld, NULL);
+	evsignal_add(ev, NULL);
+	ev = evsignal_new(P.base, SIGTERM, parent_sigterm, NULL);
+	evsignal_add(ev, NULL);
+	ev = evsignal_new(P.base, SIGINT, parent_sigterm, NULL);
+	evsignal_add(ev, NULL);
+	ev = evsignal_new(P.base, SIGHUP, parent_sighup, NULL);
+	evsignal_add(ev, NULL);
+	P.ev_control = event_new(P.base, P.control_fd, EV_READ | EV_PERSIST,
+	    parent_accept, NULL);
+	event_add(P.ev_control, NULL);
+
+	parent_start_all();
+	log_info("started pid=%d config=%s", (int)getpid(), P.conf->file);
+	parent_print_banner();
+	event_base_dispatch(P.base);
+	parent_cleanup();
+	return 0;
+}

@@ -1,0 +1,1310 @@
+/*
+ * conf: the configuration file parser and the embedded default.
+ *
+ * Run by the parent alone, before it forks the roles, which inherit the
+ * parsed struct conf.  The file is the administrator's, not a peer's, but
+ * it is bounded like any input (file size, line length, words per
+ * directive, number of listeners, domains and relays) so that a truncated
+ * or binary file gives errors, never a crash or a silent truncation.
+ *
+ * A hand-written lexer turns bytes into words, braces and line ends; the
+ * collector groups them into one directive (its words, then the words of
+ * its block, if any); a table maps the first word to a parser.  Every
+ * error is collected as "file:line: message" and parsing goes on with the
+ * next directive, so that one run reports them all.
+ */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+#define CONF_SHOW_MAX		64	/* bytes of a value shown in an error */
+#define CONF_USER_MAX		32	/* useradd(8)'s limit on Linux */
+#define CONF_DNSNAME_MAX	253	/* RFC 1035 §2.3.4, in text form */
+#define CONF_LABEL_MAX		63	/* RFC 1035 §2.3.4 */
+#define CONF_DIRECTIVES_MAX	32	/* size of the seen[] table */
+_Static_assert(CONF_WORDS_MAX == 32, "fix the \"too many words\" message");
+
+#define CONF_ADDR_WILD		0x01	/* "*" and "localhost" allowed */
+#define CONF_ADDR_PORTOPT	0x02	/* the port may be left out */
+
+enum conf_tok {
+	CONF_TOK_WORD,
+	CONF_TOK_LBRACE,
+	CONF_TOK_RBRACE,
+	CONF_TOK_EOL,
+	CONF_TOK_EOF,
+	CONF_TOK_ERROR,		/* reported already; the line is skipped */
+};
+
+struct conf_word {
+	char	*text;
+	size_t	 len;
+	int	 line;
+};
+
+/* One directive: w[0] is its keyword, w[nargs..nwords) its block. */
+struct conf_stmt {
+	struct conf_word	 w[CONF_WORDS_MAX];
+	size_t			 nwords;
+	size_t			 nargs;
+	bool			 block;
+	int			 block_line;
+	bool			 bad;	/* an error was reported; skip it */
+};
+
+struct conf_parser {
+	struct conf	*conf;
+	const char	*name;
+	const char	*p;
+	const char	*end;
+	int		 line;
+	int		 tokline;
+	bool		 line_start;
+	char		 tok[CONF_LINE_MAX + 1];
+	size_t		 toklen;
+	char		*errs;
+	size_t		 errsz;
+	size_t		 errlen;
+	int		 nerrors;
+	bool		 unterminated;	/* a block swallowed the rest */
+	int		 seen[CONF_DIRECTIVES_MAX];	/* line of first use */
+	int		 domain_line[CONF_DOMAINS_MAX];
+};
+
+struct conf_directive;
+typedef void	(*conf_parse_fn)(struct conf_parser *,
+		    const struct conf_directive *, struct conf_stmt *);
+
+struct conf_directive {
+	const char	*name;
+	const char	*usage;
+	conf_parse_fn	 parse;
+	size_t		 args;	/* words after the keyword, block excluded */
+	bool		 block;
+	bool		 multi;	/* may appear more than once */
+	size_t		 off;	/* field of struct conf for generic parsers */
+	size_t		 size;
+};
+
+static const char *const conf_kind_names[] = {
+	[CONF_LISTEN_SMTP] = "smtp",
+	[CONF_LISTEN_SUBMISSION] = "submission",
+	[CONF_LISTEN_SUBMISSIONS] = "submissions",
+	[CONF_LISTEN_IMAP] = "imap",
+	[CONF_LISTEN_IMAPS] = "imaps",
+	[CONF_LISTEN_POP3] = "pop3",
+	[CONF_LISTEN_POP3S] = "pop3s",
+};
+#define CONF_NKINDS	(sizeof(conf_kind_names) / sizeof(conf_kind_names[0]))
+
+static const char conf_default_conf[] =
+    "# cachet's embedded default: a demo on loopback, state and mail\n"
+    "# under ./var, a self-signed certificate made at start.\n"
+    "hostname   localhost\n"
+    "state-dir  ./var/state\n"
+    "mail-dir   ./var/mail\n"
+    "domain     demo.cachet.test\n"
+    "\n"
+    "listen smtp         127.0.0.1:2525\n"
+    "listen submission   127.0.0.1:2587\n"
+    "listen submissions  127.0.0.1:2465\n"
+    "listen imap         127.0.0.1:2143\n"
+    "listen imaps        127.0.0.1:2993\n"
+    "listen pop3         127.0.0.1:2110\n"
+    "listen pop3s        127.0.0.1:2995\n"
+    "\n"
+    "# Local test clients may log in without TLS on loopback.\n"
+    "smtp-plaintext-auth-loopback yes\n";
+
+static void	conf_err(struct conf_parser *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Append to errs, cutting at its end; errs stays NUL-terminated. */
+static void __attribute__((format(printf, 4, 0)))
+conf_errs_vadd(char *errs, size_t errsz, size_t *errlen, const char *fmt,
+    va_list ap)
+{
+	int	n;
+
+	if (errs == NULL || errsz == 0 || *errlen + 1 >= errsz)
+		return;
+	n = vsnprintf(errs + *errlen, errsz - *errlen, fmt, ap);
+	if (n < 0)
+		errs[*errlen] = '\0';
+	else if ((size_t)n >= errsz - *errlen)
+		*errlen = errsz - 1;
+	else
+		*errlen += (size_t)n;
+}
+
+static void __attribute__((format(printf, 4, 5)))
+conf_errs_add(char *errs, size_t errsz, size_t *errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conf_errs_vadd(errs, errsz, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Record one error; line 0 means the file as a whole. */
+static void
+conf_err(struct conf_parser *ps, int line, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (++ps->nerrors > CONF_ERRORS_MAX)
+		return;
+	if (line > 0)
+		conf_errs_add(ps->errs, ps->errsz, &ps->errlen, "%s:%d: ",
+		    ps->name, line);
+	else
+		conf_errs_add(ps->errs, ps->errsz, &ps->errlen, "%s: ",
+		    ps->name);
+	va_start(ap, fmt);
+	conf_errs_vadd(ps->errs, ps->errsz, &ps->errlen, fmt, ap);
+	va_end(ap);
+	conf_errs_add(ps->errs, ps->errsz, &ps->errlen, "\n");
+}
+
+static const char *
+conf_show(const struct conf_word *w, char *buf, size_t bufsz)
+{
+	return printable(w->text, w->len, buf, bufsz);
+}
+
+/*
+ * The lexer.  Words do not span lines, so a line that fits CONF_LINE_MAX
+ * bounds every word; lines are checked for length and NUL bytes when the
+ * lexer enters them.  On an error the rest of the line is skipped.
+ */
+static void
+conf_skip_line(struct conf_parser *ps)
+{
+	const char	*nl;
+
+	nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
+	ps->p = nl != NULL ? nl : ps->end;
+}
+
+static bool
+conf_is_ctl(unsigned char c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+static enum conf_tok
+conf_lex_quoted(struct conf_parser *ps)
+{
+	unsigned char	c;
+
+	ps->p++;
+	for (;;) {
+		if (ps->p == ps->end || *ps->p == '\n') {
+			conf_err(ps, ps->tokline, "unterminated quoted string");
+			return CONF_TOK_ERROR;
+		}
+		c = (unsigned char)*ps->p++;
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			if (ps->p == ps->end || (*ps->p != '"' &&
+			    *ps->p != '\\')) {
+				conf_err(ps, ps->line, "bad escape in quoted "
+				    "string (only \\\" and \\\\)");
+				conf_skip_line(ps);
+				return CONF_TOK_ERROR;
+			}
+			c = (unsigned char)*ps->p++;
+		} else if (conf_is_ctl(c)) {
+			conf_err(ps, ps->line, "control character in quoted "
+			    "string");
+			conf_skip_line(ps);
+			return CONF_TOK_ERROR;
+		}
+		ps->tok[ps->toklen++] = (char)c;
+	}
+	ps->tok[ps->toklen] = '\0';
+	return CONF_TOK_WORD;
+}
+
+static enum conf_tok
+conf_lex_bare(struct conf_parser *ps)
+{
+	unsigned char	c;
+
+	while (ps->p < ps->end) {
+		c = (unsigned char)*ps->p;
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+		    c == '{' || c == '}' || c == '"' || c == '#')
+			break;
+		if (conf_is_ctl(c)) {
+			conf_err(ps, ps->line, "control character in line");
+			conf_skip_line(ps);
+			return CONF_TOK_ERROR;
+		}
+		ps->tok[ps->toklen++] = (char)c;
+		ps->p++;
+	}
+	ps->tok[ps->toklen] = '\0';
+	return CONF_TOK_WORD;
+}
+
+static enum conf_tok
+conf_lex(struct conf_parser *ps)
+{
+	const char	*nl;
+	size_t		 n;
+
+	for (;;) {
+		if (ps->line_start) {
+			ps->line_start = false;
+			nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
+			n = (size_t)((nl != NULL ? nl : ps->end) - ps->p);
+			if (n > CONF_LINE_MAX) {
+				conf_err(ps, ps->line, "line too long (more "
+				    "than %d bytes)", CONF_LINE_MAX);
+				ps->p += n;
+				return CONF_TOK_ERROR;
+			}
+			if (memchr(ps->p, '\0', n) != NULL) {
+				conf_err(ps, ps->line, "NUL byte in line");
+				ps->p += n;
+				return CONF_TOK_ERROR;
+			}
+		}
+		while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
+		    *ps->p == '\r'))
+			ps->p++;
+		if (ps->p == ps->end)
+			return CONF_TOK_EOF;
+		if (*ps->p != '#')
+			break;
+		conf_skip_line(ps);
+	}
+	ps->tokline = ps->line;
+	ps->toklen = 0;
+	switch (*ps->p) {
+	case '\n':
+		ps->p++;
+		ps->line++;
+		ps->line_start = true;
+		return CONF_TOK_EOL;
+	case '{':
+		ps->p++;
+		return CONF_TOK_LBRACE;
+	case '}':
+		ps->p++;
+		return CONF_TOK_RBRACE;
+	case '"':
+		return conf_lex_quoted(ps);
+	default:
+		return conf_lex_bare(ps);
+	}
+}
+
+/* One error per directive: after the first, the rest is noise. */
+static void
+conf_stmt_err(struct conf_parser *ps, struct conf_stmt *st, const char *msg)
+{
+	if (!st->bad)
+		conf_err(ps, ps->tokline, "%s", msg);
+	st->bad = true;
+}
+
+/*
+ * Gather one directive: words up to the end of the line, and when a `{`
+ * comes, every word up to the matching `}` whatever the lines between.
+ * Returns false at the end of the input (st may still hold a directive).
+ */
+static bool
+conf_collect(struct conf_parser *ps, struct conf_stmt *st)
+{
+	struct conf_word	*w;
+	bool			 inblock = false, closed = false;
+
+	st->nwords = st->nargs = 0;
+	st->block = st->bad = false;
+	st->block_line = 0;
+	for (;;) {
+		switch (conf_lex(ps)) {
+		case CONF_TOK_EOF:
+			if (inblock) {
+				conf_err(ps, st->block_line,
+				    "unterminated block (missing })");
+				st->bad = true;
+				ps->unterminated = true;
+			}
+			return false;
+		case CONF_TOK_EOL:
+			if (inblock || (st->nwords == 0 && !st->block &&
+			    !st->bad))
+				continue;
+			return true;
+		case CONF_TOK_ERROR:
+			st->bad = true;
+			continue;
+		case CONF_TOK_WORD:
+			if (closed)
+				conf_stmt_err(ps, st, "unexpected word after }");
+			else if (st->nwords == CONF_WORDS_MAX)
+				conf_stmt_err(ps, st, "too many words in one "
+				    "directive (at most 32)");
+			else {
+				w = &st->w[st->nwords++];
+				w->text = xstrndup(ps->tok, ps->toklen);
+				w->len = ps->toklen;
+				w->line = ps->tokline;
+			}
+			continue;
+		case CONF_TOK_LBRACE:
+			if (inblock || closed) {
+				conf_stmt_err(ps, st, "unexpected {");
+				continue;
+			}
+			inblock = st->block = true;
+			st->block_line = ps->tokline;
+			st->nargs = st->nwords;
+			continue;
+		case CONF_TOK_RBRACE:
+			if (!inblock)
+				conf_stmt_err(ps, st, "unexpected }");
+			else {
+				inblock = false;
+				closed = true;
+			}
+			continue;
+		}
+	}
+}
+
+static void
+conf_stmt_clear(struct conf_stmt *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nwords; i++)
+		free(st->w[i].text);
+	st->nwords = 0;
+}
+
+/* Helpers for values. */
+
+/* A host name as RFC 1123 §2.1 allows: LDH labels of 1-63, no end dot. */
+static bool
+conf_dnsname_ok(const char *s, size_t len)
+{
+	size_t	i, label = 0;
+	char	c;
+
+	if (len == 0 || len > CONF_DNSNAME_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-'))
+			return false;
+		if (label == 0 && c == '-')
+			return false;
+		if (++label > CONF_LABEL_MAX)
+			return false;
+	}
+	return label > 0 && s[len - 1] != '-';
+}
+
+static void
+conf_lower(char *dst, const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		dst[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) :
+		    s[i];
+	dst[len] = '\0';
+}
+
+static bool
+conf_all_digits(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return len > 0;
+}
+
+static int
+conf_port(const char *s, size_t len, uint16_t *out, const char **errstr)
+{
+	unsigned	v = 0;
+	size_t		i;
+
+	if (len == 0) {
+		*errstr = "missing port";
+		return -1;
+	}
+	if (!conf_all_digits(s, len)) {
+		*errstr = "bad port";
+		return -1;
+	}
+	/* Five digits cannot overflow an unsigned; more cannot be a port. */
+	for (i = 0; i < len && i < 6; i++)
+		v = v * 10 + (unsigned)(s[i] - '0');
+	if (len > 5 || v == 0 || v > 65535) {
+		*errstr = "port out of range";
+		return -1;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+struct conf_hostport {
+	char		host[CONF_NAME_MAX + 1];
+	size_t		hlen;
+	bool		bracket;
+	bool		has_port;
+	uint16_t	port;
+};
+
+/*
+ * Split "[host]:port", "[host]", "host:port" or "host".  A bare host with
+ * several colons is an IPv6 literal that cannot carry a port; it is taken
+ * only when bare_v6 is set.
+ */
+static int
+conf_split(const char *s, size_t len, bool bare_v6, struct conf_hostport *hp,
+    const char **errstr)
+{
+	const char	*h = s, *port = NULL, *rb, *colon;
+	size_t		 hlen = len;
+
+	memset(hp, 0, sizeof(*hp));
+	*errstr = "bad address";
+	colon = memchr(s, ':', len);
+	if (len > 0 && s[0] == '[') {
+		if ((rb = memchr(s, ']', len)) == NULL) {
+			*errstr = "missing ]";
+			return -1;
+		}
+		h = s + 1;
+		hlen = (size_t)(rb - h);
+		hp->bracket = true;
+		if (rb + 1 < s + len) {
+			if (rb[1] != ':')
+				return -1;
+			port = rb + 2;
+		}
+	} else if (colon != NULL &&
+	    memchr(colon + 1, ':', (size_t)(s + len - colon - 1)) != NULL) {
+		if (!bare_v6) {
+			*errstr = "IPv6 address needs brackets";
+			return -1;
+		}
+	} else if (colon != NULL) {
+		hlen = (size_t)(colon - s);
+		port = colon + 1;
+	}
+	if (port != NULL) {
+		if (conf_port(port, (size_t)(s + len - port), &hp->port,
+		    errstr) == -1)
+			return -1;
+		hp->has_port = true;
+	}
+	*errstr = "bad address";
+	if (hlen == 0 || hlen >= sizeof(hp->host))
+		return -1;
+	memcpy(hp->host, h, hlen);
+	hp->host[hlen] = '\0';
+	hp->hlen = hlen;
+	return 0;
+}
+
+/*
+ * An address literal with a port: "192.0.2.1:25", "[2001:db8::1]:25",
+ * with CONF_ADDR_WILD also "*:25" and "localhost:25".  Never DNS: the
+ * parent must not depend on a resolver to read its own config.
+ */
+static int
+conf_addr(const char *s, size_t len, int flags, uint16_t defport,
+    struct sockaddr_storage *ss, socklen_t *sslen, const char **errstr)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	struct conf_hostport	 hp;
+	uint16_t		 port;
+
+	if (conf_split(s, len, flags & CONF_ADDR_PORTOPT, &hp, errstr) == -1)
+		return -1;
+	if (!hp.has_port && !(flags & CONF_ADDR_PORTOPT)) {
+		*errstr = "missing port";
+		return -1;
+	}
+	port = hp.has_port ? hp.port : defport;
+	*errstr = "bad address";
+	memset(ss, 0, sizeof(*ss));
+	if (hp.bracket || memchr(hp.host, ':', hp.hlen) != NULL) {
+		if (inet_pton(AF_INET6, hp.host, &sin6->sin6_addr) != 1)
+			return -1;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*sslen = sizeof(*sin6);
+		return 0;
+	}
+	if ((flags & CONF_ADDR_WILD) && strcmp(hp.host, "*") == 0)
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if ((flags & CONF_ADDR_WILD) && strcmp(hp.host, "localhost") == 0)
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, hp.host, &sin->sin_addr) != 1)
+		return -1;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	*sslen = sizeof(*sin);
+	return 0;
+}
+
+/* Would binding both fail?  Same port, and same address or a wildcard. */
+static bool
+conf_addr_clash(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)a;
+		b4 = (const struct sockaddr_in *)b;
+		return a4->sin_port == b4->sin_port &&
+		    (a4->sin_addr.s_addr == b4->sin_addr.s_addr ||
+		    a4->sin_addr.s_addr == htonl(INADDR_ANY) ||
+		    b4->sin_addr.s_addr == htonl(INADDR_ANY));
+	}
+	a6 = (const struct sockaddr_in6 *)a;
+	b6 = (const struct sockaddr_in6 *)b;
+	return a6->sin6_port == b6->sin6_port &&
+	    (IN6_ARE_ADDR_EQUAL(&a6->sin6_addr, &b6->sin6_addr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr));
+}
+
+/*
+ * A positive decimal number, with K, M or G (powers of 1024) when suffix
+ * is set.  strtoull alone would take "-1", " 1" and "0x10".
+ */
+static int
+conf_number(const struct conf_word *w, bool suffix, unsigned long long max,
+    unsigned long long *out, const char **errstr)
+{
+	char			 digits[24];
+	unsigned long long	 v, mul = 1;
+	size_t			 len = w->len;
+
+	if (suffix && len > 0) {
+		switch (w->text[len - 1]) {
+		case 'K': case 'k':
+			mul = 1024ULL;
+			break;
+		case 'M': case 'm':
+			mul = 1024ULL * 1024;
+			break;
+		case 'G': case 'g':
+			mul = 1024ULL * 1024 * 1024;
+			break;
+		}
+		if (mul > 1)
+			len--;
+	}
+	if (!conf_all_digits(w->text, len)) {
+		*errstr = "is not a number";
+		return -1;
+	}
+	*errstr = "is too large";
+	if (len >= sizeof(digits))
+		return -1;
+	memcpy(digits, w->text, len);
+	digits[len] = '\0';
+	errno = 0;
+	v = strtoull(digits, NULL, 10);
+	if (errno == ERANGE || __builtin_mul_overflow(v, mul, &v) || v > max)
+		return -1;
+	if (v == 0) {
+		*errstr = "must be at least 1";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The directive parsers; arity was checked by conf_dispatch(). */
+
+static void
+conf_p_hostname(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+
+	if (!conf_dnsname_ok(w->text, w->len)) {
+		conf_err(ps, w->line, "hostname: bad DNS name \"%s\"",
+		    conf_show(w, sb, sizeof(sb)));
+		return;
+	}
+	memcpy(ps->conf->hostname, w->text, w->len + 1);
+}
+
+static void
+conf_p_path(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+
+	if (w->len == 0)
+		conf_err(ps, w->line, "%s: empty path", d->name);
+	else if (w->len >= d->size)
+		conf_err(ps, w->line, "%s: path too long (at most %zu bytes)",
+		    d->name, d->size - 1);
+	else
+		memcpy((char *)ps->conf + d->off, w->text, w->len + 1);
+}
+
+static void
+conf_p_user(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+	size_t			 i;
+	char			 c;
+	bool			 ok;
+
+	ok = w->len > 0 && w->len <= CONF_USER_MAX && w->text[0] != '-';
+	for (i = 0; ok && i < w->len; i++) {
+		c = w->text[i];
+		ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+	}
+	if (!ok) {
+		conf_err(ps, w->line, "user: bad user name \"%s\"",
+		    conf_show(w, sb, sizeof(sb)));
+		return;
+	}
+	memcpy(ps->conf->user, w->text, w->len + 1);
+}
+
+static void
+conf_p_yesno(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+	bool			*field = (bool *)((char *)ps->conf + d->off);
+
+	if (strcmp(w->text, "yes") == 0)
+		*field = true;
+	else if (strcmp(w->text, "no") == 0)
+		*field = false;
+	else
+		conf_err(ps, w->line, "%s: expected yes or no, not \"%s\"",
+		    d->name, conf_show(w, sb, sizeof(sb)));
+}
+
+static void
+conf_p_number(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+	unsigned long long	 v;
+	const char		*errstr;
+	bool			 is_size = d->size == sizeof(size_t);
+	bool			 suffix = strcmp(d->name, "message-size") == 0;
+	size_t			 sz;
+	unsigned		 u;
+
+	if (conf_number(w, suffix, is_size ? SIZE_MAX : UINT_MAX, &v,
+	    &errstr) == -1) {
+		conf_err(ps, w->line, "%s: \"%s\" %s", d->name,
+		    conf_show(w, sb, sizeof(sb)), errstr);
+		return;
+	}
+	if (is_size) {
+		sz = (size_t)v;
+		memcpy((char *)ps->conf + d->off, &sz, sizeof(sz));
+	} else {
+		u = (unsigned)v;
+		memcpy((char *)ps->conf + d->off, &u, sizeof(u));
+	}
+}
+
+/* Opened, not only access(2)ed: root passes access() for any file. */
+static int
+conf_file_ok(struct conf_parser *ps, const char *what,
+    const struct conf_word *w)
+{
+	char		sb[CONF_SHOW_MAX];
+	struct stat	stb;
+	int		fd;
+
+	if (w->len >= CONF_PATH_MAX) {
+		conf_err(ps, w->line, "tls: %s: path too long (at most %d "
+		    "bytes)", what, CONF_PATH_MAX - 1);
+		return -1;
+	}
+	fd = open(w->text, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		conf_err(ps, w->line, "tls: %s \"%s\": %s", what,
+		    conf_show(w, sb, sizeof(sb)), strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &stb) == -1 || !S_ISREG(stb.st_mode)) {
+		close(fd);
+		conf_err(ps, w->line, "tls: %s \"%s\": not a regular file",
+		    what, conf_show(w, sb, sizeof(sb)));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void
+conf_p_tls(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*k, *v;
+	char			 sb[CONF_SHOW_MAX];
+	char			*dst;
+	size_t			 i;
+	bool			 bad = false;
+
+	for (i = st->nargs; i < st->nwords; i += 2) {
+		k = &st->w[i];
+		if (strcmp(k->text, "certificate") == 0)
+			dst = ps->conf->tls_cert;
+		else if (strcmp(k->text, "key") == 0)
+			dst = ps->conf->tls_key;
+		else {
+			conf_err(ps, k->line, "tls: unknown setting \"%s\" "
+			    "(usage: %s)", conf_show(k, sb, sizeof(sb)),
+			    d->usage);
+			return;
+		}
+		if (i + 1 == st->nwords) {
+			conf_err(ps, k->line, "tls: %s: missing argument",
+			    k->text);
+			return;
+		}
+		v = &st->w[i + 1];
+		if (*dst != '\0') {
+			conf_err(ps, k->line, "tls: duplicate %s", k->text);
+			bad = true;
+		} else if (conf_file_ok(ps, k->text, v) == -1)
+			bad = true;
+		else
+			memcpy(dst, v->text, v->len + 1);
+	}
+	if (bad)
+		return;
+	if (ps->conf->tls_cert[0] == '\0')
+		conf_err(ps, st->w[0].line, "tls: missing certificate");
+	if (ps->conf->tls_key[0] == '\0')
+		conf_err(ps, st->w[0].line, "tls: missing key");
+}
+
+static void
+conf_p_listen(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	struct conf		*c = ps->conf;
+	const struct conf_word	*kw = &st->w[1], *aw = &st->w[2];
+	struct conf_listen	*l;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 sb[CONF_SHOW_MAX];
+	const char		*errstr;
+	size_t			 k, i;
+
+	for (k = 0; k < CONF_NKINDS; k++)
+		if (strcmp(kw->text, conf_kind_names[k]) == 0)
+			break;
+	if (k == CONF_NKINDS) {
+		conf_err(ps, kw->line, "listen: unknown kind \"%s\" (smtp, "
+		    "submission, submissions, imap, imaps, pop3 or pop3s)",
+		    conf_show(kw, sb, sizeof(sb)));
+		return;
+	}
+	if (conf_addr(aw->text, aw->len, CONF_ADDR_WILD, 0, &ss, &sslen,
+	    &errstr) == -1) {
+		conf_err(ps, aw->line, "listen: %s in \"%s\"", errstr,
+		    conf_show(aw, sb, sizeof(sb)));
+		return;
+	}
+	if (aw->len >= sizeof(l->text)) {
+		conf_err(ps, aw->line, "listen: address too long");
+		return;
+	}
+	for (i = 0; i < c->nlistens; i++) {
+		if (conf_addr_clash(&c->listens[i].addr, &ss)) {
+			conf_err(ps, aw->line, "listen: address %s already "
+			    "used on line %d", aw->text, c->listens[i].line);
+			return;
+		}
+	}
+	if (c->nlistens == CONF_LISTENS_MAX) {
+		conf_err(ps, st->w[0].line, "listen: too many listen "
+		    "directives (at most %d)", CONF_LISTENS_MAX);
+		return;
+	}
+	c->listens = xrealloc(c->listens, (c->nlistens + 1) *
+	    sizeof(*c->listens));
+	l = &c->listens[c->nlistens++];
+	memset(l, 0, sizeof(*l));
+	l->kind = (enum conf_listen_kind)k;
+	l->addr = ss;
+	l->addrlen = sslen;
+	memcpy(l->text, aw->text, aw->len + 1);
+	l->line = st->w[0].line;
+}
+
+static void
+conf_p_domain(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	struct conf		*c = ps->conf;
+	const struct conf_word	*w = &st->w[1];
+	char			 name[CONF_NAME_MAX + 1];
+	char			 sb[CONF_SHOW_MAX];
+	size_t			 i;
+
+	if (!conf_dnsname_ok(w->text, w->len)) {
+		conf_err(ps, w->line, "domain: bad DNS name \"%s\"",
+		    conf_show(w, sb, sizeof(sb)));
+		return;
+	}
+	conf_lower(name, w->text, w->len);
+	for (i = 0; i < c->ndomains; i++) {
+		if (strcmp(c->domains[i], name) == 0) {
+			conf_err(ps, w->line, "domain: duplicate %s (first on "
+			    "line %d)", name, ps->domain_line[i]);
+			return;
+		}
+	}
+	if (c->ndomains == CONF_DOMAINS_MAX) {
+		conf_err(ps, w->line, "domain: too many domain directives "
+		    "(at most %d)", CONF_DOMAINS_MAX);
+		return;
+	}
+	c->domains = xrealloc(c->domains, (c->ndomains + 1) *
+	    sizeof(*c->domains));
+	memcpy(c->domains[c->ndomains], name, w->len + 1);
+	ps->domain_line[c->ndomains++] = w->line;
+}
+
+static void
+conf_p_resolver(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	struct conf		*c = ps->conf;
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+	const char		*errstr;
+
+	if (conf_addr(w->text, w->len, CONF_ADDR_PORTOPT, 53, &c->resolver,
+	    &c->resolverlen, &errstr) == -1) {
+		conf_err(ps, w->line, "resolver: %s in \"%s\"", errstr,
+		    conf_show(w, sb, sizeof(sb)));
+		return;
+	}
+	if (w->len >= sizeof(c->resolver_text)) {
+		conf_err(ps, w->line, "resolver: address too long");
+		return;
+	}
+	memcpy(c->resolver_text, w->text, w->len + 1);
+	c->has_resolver = true;
+}
+
+/*
+ * Brackets mean no MX lookup (as Postfix's relayhost); so does a bare IPv4
+ * literal, for which an MX lookup would be meaningless.
+ */
+static int
+conf_relay_host(const struct conf_word *w, struct conf_relay *r,
+    const char **errstr)
+{
+	struct conf_hostport	hp;
+	struct in6_addr		a6;
+	struct in_addr		a4;
+
+	if (conf_split(w->text, w->len, false, &hp, errstr) == -1)
+		return -1;
+	r->port = hp.has_port ? hp.port : 25;
+	r->mx = !hp.bracket;
+	*errstr = "bad host";
+	if (inet_pton(AF_INET, hp.host, &a4) == 1)
+		r->mx = false;
+	else if (!conf_dnsname_ok(hp.host, hp.hlen) &&
+	    !(hp.bracket && inet_pton(AF_INET6, hp.host, &a6) == 1))
+		return -1;
+	memcpy(r->host, hp.host, hp.hlen + 1);
+	return 0;
+}
+
+static void
+conf_p_relay(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	struct conf		*c = ps->conf;
+	const struct conf_word	*dw = &st->w[1], *vw = &st->w[2];
+	const struct conf_word	*hw = &st->w[3];
+	struct conf_relay	 r;
+	char			 sb[CONF_SHOW_MAX];
+	const char		*errstr;
+	size_t			 i;
+
+	memset(&r, 0, sizeof(r));
+	if (strcmp(vw->text, "via") != 0) {
+		conf_err(ps, vw->line, "relay: expected \"via\", not \"%s\" "
+		    "(usage: %s)", conf_show(vw, sb, sizeof(sb)), d->usage);
+		return;
+	}
+	if (strcmp(dw->text, "*") != 0 &&
+	    !conf_dnsname_ok(dw->text, dw->len)) {
+		conf_err(ps, dw->line, "relay: bad domain \"%s\"",
+		    conf_show(dw, sb, sizeof(sb)));
+		return;
+	}
+	conf_lower(r.domain, dw->text, dw->len);
+	if (conf_relay_host(hw, &r, &errstr) == -1) {
+		conf_err(ps, hw->line, "relay: %s in \"%s\"", errstr,
+		    conf_show(hw, sb, sizeof(sb)));
+		return;
+	}
+	for (i = 0; i < c->nrelays; i++) {
+		if (strcmp(c->relays[i].domain, r.domain) == 0) {
+			conf_err(ps, dw->line, "relay: duplicate relay for %s "
+			    "(first on line %d)", r.domain, c->relays[i].line);
+			return;
+		}
+	}
+	if (c->nrelays == CONF_RELAYS_MAX) {
+		conf_err(ps, dw->line, "relay: too many relay directives (at "
+		    "most %d)", CONF_RELAYS_MAX);
+		return;
+	}
+	r.line = st->w[0].line;
+	c->relays = xrealloc(c->relays, (c->nrelays + 1) *
+	    sizeof(*c->relays));
+	c->relays[c->nrelays++] = r;
+}
+
+#define CONF_FIELD(f)	offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
+
+static const struct conf_directive conf_directives[] = {
+	{ "hostname", "hostname NAME", conf_p_hostname, 1, false, false,
+	    0, 0 },
+	{ "state-dir", "state-dir PATH", conf_p_path, 1, false, false,
+	    CONF_FIELD(state_dir) },
+	{ "mail-dir", "mail-dir PATH", conf_p_path, 1, false, false,
+	    CONF_FIELD(mail_dir) },
+	{ "user", "user NAME", conf_p_user, 1, false, false, 0, 0 },
+	{ "tls", "tls { certificate FILE key FILE }", conf_p_tls, 0, true,
+	    false, 0, 0 },
+	{ "listen", "listen KIND ADDRESS:PORT", conf_p_listen, 2, false,
+	    true, 0, 0 },
+	{ "domain", "domain NAME", conf_p_domain, 1, false, true, 0, 0 },
+	{ "resolver", "resolver ADDRESS[:PORT]", conf_p_resolver, 1, false,
+	    false, 0, 0 },
+	{ "relay", "relay DOMAIN via HOST[:PORT]", conf_p_relay, 3, false,
+	    true, 0, 0 },
+	{ "smtp-plaintext-auth-loopback",
+	    "smtp-plaintext-auth-loopback yes|no", conf_p_yesno, 1, false,
+	    false, CONF_FIELD(plaintext_auth_loopback) },
+	{ "message-size", "message-size SIZE", conf_p_number, 1, false, false,
+	    CONF_FIELD(limits.message_size) },
+	{ "max-recipients", "max-recipients N", conf_p_number, 1, false,
+	    false, CONF_FIELD(limits.recipients) },
+	{ "max-errors", "max-errors N", conf_p_number, 1, false, false,
+	    CONF_FIELD(limits.errors) },
+	{ "smtp-timeout", "smtp-timeout SECONDS", conf_p_number, 1, false,
+	    false, CONF_FIELD(limits.smtp_timeout) },
+	{ "data-timeout", "data-timeout SECONDS", conf_p_number, 1, false,
+	    false, CONF_FIELD(limits.data_timeout) },
+	{ "max-connections", "max-connections N", conf_p_number, 1, false,
+	    false, CONF_FIELD(limits.connections) },
+	{ "max-connections-per-ip", "max-connections-per-ip N",
+	    conf_p_number, 1, false, false,
+	    CONF_FIELD(limits.connections_per_ip) },
+};
+#define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
+				    sizeof(conf_directives[0]))
+_Static_assert(CONF_NDIRECTIVES <= CONF_DIRECTIVES_MAX, "seen[] too small");
+
+static const struct conf_directive *
+conf_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < CONF_NDIRECTIVES; i++)
+		if (strcmp(conf_directives[i].name, name) == 0)
+			return &conf_directives[i];
+	return NULL;
+}
+
+static void
+conf_dispatch(struct conf_parser *ps, struct conf_stmt *st)
+{
+	const struct conf_directive	*d;
+	const struct conf_word		*kw = &st->w[0];
+	char				 sb[CONF_SHOW_MAX];
+	size_t				 idx, nargs;
+
+	if (st->bad || (st->nwords == 0 && !st->block))
+		return;
+	if (st->nargs == 0 && st->block) {
+		conf_err(ps, st->block_line, "block without a directive");
+		return;
+	}
+	if ((d = conf_find(kw->text)) == NULL) {
+		conf_err(ps, kw->line, "unknown directive \"%s\"",
+		    conf_show(kw, sb, sizeof(sb)));
+		return;
+	}
+	idx = (size_t)(d - conf_directives);
+	if (ps->seen[idx] != 0 && !d->multi) {
+		conf_err(ps, kw->line, "duplicate %s (first on line %d)",
+		    d->name, ps->seen[idx]);
+		return;
+	}
+	if (ps->seen[idx] == 0)
+		ps->seen[idx] = kw->line;
+	nargs = (st->block ? st->nargs : st->nwords) - 1;
+	if (d->block && !st->block) {
+		conf_err(ps, kw->line, "%s: missing { block } on the same "
+		    "line (usage: %s)", d->name, d->usage);
+		return;
+	}
+	if (!d->block && st->block) {
+		conf_err(ps, st->block_line, "%s: unexpected block (usage: "
+		    "%s)", d->name, d->usage);
+		return;
+	}
+	if (nargs < d->args) {
+		conf_err(ps, st->w[nargs].line, "%s: missing argument "
+		    "(usage: %s)", d->name, d->usage);
+		return;
+	}
+	if (nargs > d->args) {
+		conf_err(ps, st->w[d->args + 1].line, "%s: extra argument "
+		    "\"%s\" (usage: %s)", d->name,
+		    conf_show(&st->w[d->args + 1], sb, sizeof(sb)), d->usage);
+		return;
+	}
+	d->parse(ps, d, st);
+}
+
+/* Checks on the file as a whole, and defaults that need the system. */
+static void
+conf_finish(struct conf_parser *ps)
+{
+	struct conf	*c = ps->conf;
+	char		 hn[CONF_NAME_MAX + 1], sb[CONF_SHOW_MAX];
+	size_t		 len;
+
+	if (ps->seen[conf_find("listen") - conf_directives] == 0 &&
+	    !ps->unterminated)
+		conf_err(ps, 0, "no listen directive");
+	if (ps->seen[conf_find("hostname") - conf_directives] != 0)
+		return;
+	memset(hn, 0, sizeof(hn));
+	if (gethostname(hn, sizeof(hn) - 1) == -1) {
+		conf_err(ps, 0, "no hostname directive, and gethostname: %s",
+		    strerror(errno));
+		return;
+	}
+	len = strnlen(hn, sizeof(hn) - 1);
+	if (!conf_dnsname_ok(hn, len)) {
+		conf_err(ps, 0, "no hostname directive, and the system's "
+		    "host name \"%s\" is not a DNS name",
+		    printable(hn, len, sb, sizeof(sb)));
+		return;
+	}
+	memcpy(c->hostname, hn, len + 1);
+}
+
+struct conf *
+conf_parse(const char *name, const char *text, size_t len, char *errs,
+    size_t errsz)
+{
+	struct conf_parser	*ps;
+	struct conf_stmt	 st;
+	struct conf		*c;
+	bool			 more = true;
+
+	if (errs != NULL && errsz > 0)
+		errs[0] = '\0';
+	c = xcalloc(1, sizeof(*c));
+	ps = xcalloc(1, sizeof(*ps));
+	ps->conf = c;
+	ps->name = name;
+	ps->errs = errs;
+	ps->errsz = errsz;
+	ps->p = text != NULL ? text : "";
+	ps->end = ps->p + (text != NULL ? len : 0);
+	ps->line = 1;
+	ps->line_start = true;
+
+	if (str_copy(c->file, sizeof(c->file), name) == -1)
+		conf_err(ps, 0, "file name too long");
+	(void)str_copy(c->state_dir, sizeof(c->state_dir), "/var/lib/cachet");
+	(void)str_copy(c->mail_dir, sizeof(c->mail_dir), "/var/mail/cachet");
+	(void)str_copy(c->user, sizeof(c->user), "_cachet");
+	c->limits.message_size = 35 * 1024 * 1024;
+	c->limits.recipients = 1000;
+	c->limits.errors = 10;
+	c->limits.smtp_timeout = 300;
+	c->limits.data_timeout = 600;
+	c->limits.connections = 1000;
+	c->limits.connections_per_ip = 20;
+
+	if (len > CONF_FILE_MAX) {
+		conf_err(ps, 0, "file too large (more than %d bytes)",
+		    CONF_FILE_MAX);
+		more = false;
+	}
+	while (more) {
+		more = conf_collect(ps, &st);
+		conf_dispatch(ps, &st);
+		conf_stmt_clear(&st);
+	}
+	if (len <= CONF_FILE_MAX)
+		conf_finish(ps);
+	if (ps->nerrors > CONF_ERRORS_MAX)
+		conf_errs_add(errs, errsz, &ps->errlen, "%s: %d more errors "
+		    "not shown\n", name, ps->nerrors - CONF_ERRORS_MAX);
+	if (ps->nerrors > 0) {
+		conf_free(c);
+		c = NULL;
+	}
+	free(ps);
+	return c;
+}
+
+struct conf *
+conf_load(const char *path, char *errs, size_t errsz)
+{
+	struct conf	*c;
+	char		*text;
+	ssize_t		 n;
+	size_t		 errlen = 0;
+	int		 fd, saved;
+
+	if (errs != NULL && errsz > 0)
+		errs[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC)) == -1) {
+		conf_errs_add(errs, errsz, &errlen, "%s: %s\n", path,
+		    strerror(errno));
+		return NULL;
+	}
+	/* One byte more than allowed tells a full file from a large one. */
+	text = xmalloc(CONF_FILE_MAX + 1);
+	n = read_full(fd, text, CONF_FILE_MAX + 1);
+	saved = errno;
+	close(fd);
+	if (n == -1) {
+		conf_errs_add(errs, errsz, &errlen, "%s: %s\n", path,
+		    strerror(saved));
+		free(text);
+		return NULL;
+	}
+	c = conf_parse(path, text, (size_t)n, errs, errsz);
+	free(text);
+	return c;
+}
+
+const char *
+conf_default_text(void)
+{
+	return conf_default_conf;
+}
+
+struct conf *
+conf_default(void)
+{
+	struct conf	*c;
+	char		 errs[1024];
+
+	c = conf_parse("(default)", conf_default_conf,
+	    sizeof(conf_default_conf) - 1, errs, sizeof(errs));
+	if (c == NULL)
+		fatalx("conf: the embedded default does not parse: %s", errs);
+	return c;
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->listens);
+	free(c->domains);
+	free(c->relays);
+	free(c);
+}
+
+const char *
+conf_listen_kind_name(enum conf_listen_kind kind)
+{
+	if ((size_t)kind >= CONF_NKINDS)
+		return "unknown";
+	return conf_kind_names[kind];
+}
+
+bool
+conf_listen_implicit_tls(enum conf_listen_kind kind)
+{
+	/* RFC 8314 §3.3 (submissions), §4.1 (imaps, pop3s). */
+	return kind == CONF_LISTEN_SUBMISSIONS || kind == CONF_LISTEN_IMAPS ||
+	    kind == CONF_LISTEN_POP3S;
+}
+
+bool
+conf_is_local_domain(const struct conf *c, const char *name)
+{
+	const char	*a, *b;
+	size_t		 i;
+	char		 ca, cb;
+
+	for (i = 0; i < c->ndomains; i++) {
+		/* Stops at the first difference, so never reads past name. */
+		for (a = c->domains[i], b = name;; a++, b++) {
+			ca = *a;
+			cb = (*b >= 'A' && *b <= 'Z') ? (char)(*b + 32) : *b;
+			if (ca != cb)
+				break;
+			if (ca == '\0')
+				return true;
+		}
+	}
+	return false;
+}

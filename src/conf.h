@@ -1,0 +1,118 @@
+/*
+ * conf: the configuration file parser and the embedded default.  Run by
+ * the parent only; roles inherit the parsed struct at fork and keep what
+ * they use.  The format: one directive a line, blocks in braces, `#`
+ * comments, double-quoted strings.  Errors read "file:line: message".
+ */
+#ifndef CACHET_CONF_H
+#define CACHET_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONF_PATH_MAX		1024
+#define CONF_NAME_MAX		255	/* RFC 1035 §2.3.4 */
+#define CONF_ERRORS_MAX		64	/* errors kept for one parse */
+#define CONF_FILE_MAX		(1024 * 1024)	/* bytes in a config file */
+#define CONF_LINE_MAX		4096	/* bytes in one line, LF excluded */
+#define CONF_WORDS_MAX		32	/* words in a directive and its block */
+#define CONF_LISTENS_MAX	256
+#define CONF_DOMAINS_MAX	256
+#define CONF_RELAYS_MAX		256
+
+enum conf_listen_kind {
+	CONF_LISTEN_SMTP,
+	CONF_LISTEN_SUBMISSION,
+	CONF_LISTEN_SUBMISSIONS,
+	CONF_LISTEN_IMAP,
+	CONF_LISTEN_IMAPS,
+	CONF_LISTEN_POP3,
+	CONF_LISTEN_POP3S,
+};
+
+struct conf_listen {
+	enum conf_listen_kind	 kind;
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	char			 text[80];	/* "127.0.0.1:2525" as written */
+	int			 line;
+};
+
+struct conf_relay {
+	char		domain[CONF_NAME_MAX + 1];	/* or "*" */
+	char		host[CONF_NAME_MAX + 1];	/* without brackets */
+	uint16_t	port;
+	bool		mx;	/* look up MX records; false for [HOST] */
+	int		line;
+};
+
+struct conf_limits {
+	size_t		message_size;		/* bytes, default 36700160 */
+	size_t		recipients;		/* per message, default 1000 */
+	size_t		errors;			/* before 421, default 10 */
+	unsigned	smtp_timeout;		/* seconds, default 300 */
+	unsigned	data_timeout;		/* seconds, default 600 */
+	size_t		connections;		/* total, default 1000 */
+	size_t		connections_per_ip;	/* default 20 */
+};
+
+struct conf {
+	char		 file[CONF_PATH_MAX];	/* "(default)" when embedded */
+	char		 hostname[CONF_NAME_MAX + 1];
+	char		 state_dir[CONF_PATH_MAX];
+	char		 mail_dir[CONF_PATH_MAX];
+	char		 tls_cert[CONF_PATH_MAX];	/* "" = self-signed */
+	char		 tls_key[CONF_PATH_MAX];
+	bool		 plaintext_auth_loopback;	/* default false */
+	char		 user[64];	/* base user name, default "_cachet" */
+
+	struct conf_listen	*listens;
+	size_t			 nlistens;
+	char			(*domains)[CONF_NAME_MAX + 1];
+	size_t			 ndomains;
+	struct conf_relay	*relays;
+	size_t			 nrelays;
+
+	bool			 has_resolver;
+	struct sockaddr_storage	 resolver;
+	socklen_t		 resolverlen;
+	char			 resolver_text[80];
+
+	struct conf_limits	 limits;
+};
+
+/*
+ * Parse the file at path.  On success returns a new conf.  On failure
+ * returns NULL and writes each error, one per line, as "file:line: message"
+ * into errs (a caller-owned buffer of errsz bytes, always NUL-terminated).
+ * An error that belongs to no line (the file cannot be read or is too
+ * large, no listen directive) reads "file: message".  At most
+ * CONF_ERRORS_MAX errors are written, then one line saying how many more
+ * there were.  errs may be NULL when errsz is 0.
+ * A certificate or key that is named but missing or unreadable is an error.
+ */
+struct conf	*conf_load(const char *path, char *errs, size_t errsz);
+
+/*
+ * Parse text held in memory; name is used in error messages.  Files named
+ * in it (certificates) are checked as conf_load does.
+ */
+struct conf	*conf_parse(const char *name, const char *text, size_t len,
+		    char *errs, size_t errsz);
+
+/* The embedded default config (a demo on loopback, state in ./var). */
+struct conf	*conf_default(void);
+const char	*conf_default_text(void);
+
+void		 conf_free(struct conf *);
+
+const char	*conf_listen_kind_name(enum conf_listen_kind);
+/* True when the listener speaks TLS from the first byte. */
+bool		 conf_listen_implicit_tls(enum conf_listen_kind);
+
+/* True when name is one of our domains (ASCII case-insensitive). */
+bool		 conf_is_local_domain(const struct conf *, const char *name);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * ipc: framed, typed messages between roles over UNIX stream socketpairs,
+ * optionally carrying one file descriptor (SCM_RIGHTS).  Used by every
+ * role and by cachetctl.  A frame is a 12-byte header (little-endian u32
+ * payload length, u32 type, u32 flags) and the payload.  Payload fields
+ * are written with the typed msg_put_* calls and read back with msg_get_*,
+ * which check lengths; msg_end() checks that nothing is left over.  A frame
+ * that is too long, has unknown flags, or announces a descriptor that did
+ * not arrive closes the channel: a sibling that sends one is broken.
+ *
+ * Descriptors travel with the frame's bytes; the receiver queues them in
+ * arrival order and hands each to the frame that is flagged for one (the
+ * kernel delivers the descriptor no later than the last byte of the
+ * sendmsg() that carried it).
+ */
+#ifndef CACHET_IPC_H
+#define CACHET_IPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define IPC_HDR_SIZE	12
+#define IPC_PAYLOAD_MAX	(256 * 1024)	/* larger frames close the channel */
+#define IPC_FDS_MAX	16		/* descriptors waiting for a frame */
+#define IPC_F_FD	0x1u
+
+enum msg_type {
+	MSG_NONE = 0,
+	/* every role */
+	MSG_PING,		/* u64 reqid */
+	MSG_PONG,		/* u64 reqid */
+	/* parent -> role, at start before GO, and later */
+	MSG_PARENT_CONFIG,	/* fd: memfd holding the config text */
+	MSG_PARENT_LISTEN,	/* u32 listen index (or UINT32_MAX: submit
+				   socket), fd: listening socket */
+	MSG_PARENT_PEER,	/* u32 proc id, fd: a channel to that role */
+	MSG_PARENT_GO,		/* start working */
+	/* cachetctl <-> parent, and parent <-> role for forwarded verbs */
+	MSG_CTL_STATUS,		/* (none) */
+	MSG_CTL_STOP,
+	MSG_CTL_RELOAD,
+	MSG_CTL_REQUEST,	/* u64 reqid, u32 argc, str argv[]; opt fd */
+	MSG_CTL_LINE,		/* u64 reqid, str line of output */
+	MSG_CTL_DATA,		/* u64 reqid, data bytes (queue cat) */
+	MSG_CTL_END,		/* u64 reqid, u32 exit code, str error */
+	/* smtp <-> lookup */
+	MSG_LOOKUP_AUTH,	/* u64 reqid, str client ip, str user,
+				   str pass */
+	MSG_LOOKUP_AUTH_RESULT,	/* u64 reqid, u32 0 ok / 1 fail / 2 tempfail */
+	MSG_LOOKUP_MAIL,	/* u64 reqid, str auth user, str from */
+	MSG_LOOKUP_RCPT,	/* u64 reqid, u32 MSG_RCPT_F_*, str rcpt
+				   ("local@domain", or "Postmaster") */
+	MSG_LOOKUP_RESULT,	/* u64 reqid, u32 code, str enh, str text */
+	/* smtp <-> queue */
+	MSG_QUEUE_CREATE,	/* u64 reqid */
+	MSG_QUEUE_CREATE_RESULT,/* u64 reqid, u32 ok, str id; fd if ok */
+	MSG_QUEUE_COMMIT,	/* u64 reqid, str id, u64 msglen, str from,
+				   u32 body, u32 smtputf8, u32 ret,
+				   str envid, str auth, str client ip,
+				   str auth user, u32 nrcpt, then per rcpt:
+				   str addr, u32 notify, str orcpt
+				   ("" = none for every str) */
+	MSG_QUEUE_COMMIT_RESULT,/* u64 reqid, u32 code, str enh, str text */
+	MSG_QUEUE_ABORT,	/* str id */
+	MSG_TYPE_COUNT
+};
+
+/* MSG_LOOKUP_RCPT flags */
+#define MSG_RCPT_F_RELAY_OK	0x1	/* authenticated: may relay */
+
+struct msg {
+	uint32_t	 type;
+	int		 fd;	/* -1 when none; owned by the msg */
+	struct buf	 data;	/* payload */
+	size_t		 pos;	/* read cursor */
+};
+
+const char	*msg_name(uint32_t type);
+
+/* Writers: build a message, then ipc_send() or ipc_write_blocking(). */
+struct msg	*msg_new(uint32_t type);
+void		 msg_free(struct msg *);
+void		 msg_put_u32(struct msg *, uint32_t);
+void		 msg_put_u64(struct msg *, uint64_t);
+/* A u32 length and the bytes; the string carries no NUL. */
+void		 msg_put_str(struct msg *, const char *);
+void		 msg_put_data(struct msg *, const void *, size_t);
+/* Bytes with no length prefix (forwarding the rest of a message). */
+void		 msg_put_raw(struct msg *, const void *, size_t);
+/* The message takes ownership of fd and closes it after sending. */
+void		 msg_put_fd(struct msg *, int fd);
+
+/* Readers: -1 when the payload is too short or malformed. */
+int	msg_get_u32(struct msg *, uint32_t *);
+int	msg_get_u64(struct msg *, uint64_t *);
+/* Borrow data written by msg_put_data/msg_put_str. */
+int	msg_get_span(struct msg *, struct span *);
+/* Copy a string into out; -1 if it holds a NUL or does not fit. */
+int	msg_get_str(struct msg *, char *out, size_t outsz);
+/* Allocate a copy of a string; -1 if it holds a NUL or exceeds max. */
+int	msg_get_strdup(struct msg *, size_t max, char **out);
+/* Take the descriptor (-1 when none); the caller owns it. */
+int	msg_take_fd(struct msg *);
+/* -1 when payload bytes are left unread. */
+int	msg_end(struct msg *);
+
+/*
+ * The pure frame decoder, for channels and for the fuzzer.  Looks at the
+ * bytes buffered so far.  Returns 1 with *hdr filled when a whole frame is
+ * there (its total size is IPC_HDR_SIZE + hdr->len), 0 when more bytes are
+ * needed, -1 when the header is malformed (too long, unknown flags,
+ * unknown type).
+ */
+struct ipc_hdr {
+	uint32_t	len;
+	uint32_t	type;
+	uint32_t	flags;
+};
+int	ipc_frame_decode(const void *p, size_t avail, struct ipc_hdr *hdr);
+/* Encode a message into a frame (header + payload) for sending. */
+void	ipc_frame_encode(const struct msg *, struct buf *out);
+
+/*
+ * A channel: one end of a socketpair, driven by a libevent base.  on_msg
+ * is called for each complete message (the callee frees it); on_close
+ * once when the peer went away or broke the protocol, after which the
+ * channel must be freed by the owner.
+ */
+struct event_base;
+struct ipc_chan;
+typedef void (*ipc_msg_cb)(struct ipc_chan *, struct msg *, void *arg);
+typedef void (*ipc_close_cb)(struct ipc_chan *, void *arg);
+
+struct ipc_chan	*ipc_chan_new(struct event_base *, int fd, const char *name,
+		    ipc_msg_cb, ipc_close_cb, void *arg);
+void		 ipc_chan_free(struct ipc_chan *);
+const char	*ipc_chan_name(const struct ipc_chan *);
+/* Queue a message (and its fd) for sending; takes ownership of m. */
+void		 ipc_send(struct ipc_chan *, struct msg *m);
+/* Bytes waiting to go out; a role may slow down when it grows. */
+size_t		 ipc_pending(const struct ipc_chan *);
+
+/* Blocking send and receive for cachetctl and cachet-sendmail. */
+int	ipc_write_blocking(int fd, struct msg *m);	/* frees m */
+/* Returns a message, or NULL with errno (0 at clean EOF). */
+struct msg	*ipc_read_blocking(int fd);
+
+#endif

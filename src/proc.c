@@ -1,0 +1,399 @@
+/*
+ * proc: the role table and the child side of a role process.  The parent
+ * (cachetd.c) execs `cachetd -X ROLE` with its channel on descriptor 3,
+ * then sends the config text, the role's listening sockets and a channel
+ * per sibling the role may talk to, and finally GO.  The child trusts the
+ * parent and nothing else; after GO it drops privileges and serves.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "ipc.h"
+#include "log.h"
+#include "proc.h"
+#include "util.h"
+
+#define LISTEN_BIT(k)	(1u << (k))
+#define CONF_TEXT_MAX	(1024 * 1024)
+
+const struct proc_info proc_table[PROC_COUNT] = {
+	[PROC_PARENT] = { PROC_PARENT, "parent", "", PROC_DIR_EMPTY, 0, NULL },
+	[PROC_SMTP] = { PROC_SMTP, "smtp", "", PROC_DIR_EMPTY,
+	    LISTEN_BIT(CONF_LISTEN_SMTP) | LISTEN_BIT(CONF_LISTEN_SUBMISSION) |
+	    LISTEN_BIT(CONF_LISTEN_SUBMISSIONS), smtp_main },
+	[PROC_LOOKUP] = { PROC_LOOKUP, "lookup", "l", PROC_DIR_LOOKUP, 0,
+	    lookup_main },
+	[PROC_QUEUE] = { PROC_QUEUE, "queue", "q", PROC_DIR_QUEUE, 0,
+	    queue_main },
+	[PROC_MDA] = { PROC_MDA, "mda", "m", PROC_DIR_MAIL, 0, mda_main },
+	[PROC_MTA] = { PROC_MTA, "mta", "", PROC_DIR_EMPTY, 0, mta_main },
+	[PROC_IMAP] = { PROC_IMAP, "imap", "m", PROC_DIR_MAIL,
+	    LISTEN_BIT(CONF_LISTEN_IMAP) | LISTEN_BIT(CONF_LISTEN_IMAPS),
+	    imap_main },
+	[PROC_POP3] = { PROC_POP3, "pop3", "m", PROC_DIR_MAIL,
+	    LISTEN_BIT(CONF_LISTEN_POP3) | LISTEN_BIT(CONF_LISTEN_POP3S),
+	    pop3_main },
+};
+
+/*
+ * Which siblings have a channel.  The parent talks to every role; the
+ * rest follows the data flow of DESIGN.md and nothing more, so that a
+ * compromised smtp role cannot, say, ask the mda for anything.
+ */
+static const enum proc_id proc_pairs[][2] = {
+	{ PROC_SMTP, PROC_LOOKUP },
+	{ PROC_SMTP, PROC_QUEUE },
+	{ PROC_QUEUE, PROC_LOOKUP },
+	{ PROC_QUEUE, PROC_MDA },
+	{ PROC_QUEUE, PROC_MTA },
+	{ PROC_MDA, PROC_LOOKUP },
+	{ PROC_MTA, PROC_LOOKUP },
+	{ PROC_IMAP, PROC_LOOKUP },
+	{ PROC_POP3, PROC_LOOKUP },
+};
+
+const struct proc_info *
+proc_by_name(const char *name)
+{
+	size_t	i;
+
+	for (i = 1; i < PROC_COUNT; i++)
+		if (strcmp(proc_table[i].name, name) == 0)
+			return &proc_table[i];
+	return NULL;
+}
+
+const char *
+proc_name(enum proc_id id)
+{
+	return id < PROC_COUNT ? proc_table[id].name : "unknown";
+}
+
+bool
+proc_may_talk(enum proc_id a, enum proc_id b)
+{
+	size_t	i;
+
+	if (a == b || a >= PROC_COUNT || b >= PROC_COUNT)
+		return false;
+	if (a == PROC_PARENT || b == PROC_PARENT)
+		return true;
+	for (i = 0; i < sizeof(proc_pairs) / sizeof(proc_pairs[0]); i++)
+		if ((proc_pairs[i][0] == a && proc_pairs[i][1] == b) ||
+		    (proc_pairs[i][0] == b && proc_pairs[i][1] == a))
+			return true;
+	return false;
+}
+
+void
+proc_user(const struct conf *conf, enum proc_id id, char *out, size_t outsz)
+{
+	char	*s;
+
+	s = xasprintf("%s%s", conf->user, proc_table[id].user_suffix);
+	if (str_copy(out, outsz, s) == -1)
+		fatalx("user name %s too long", s);
+	free(s);
+}
+
+void
+proc_dir_path(const struct conf *conf, enum proc_id id, char *out,
+    size_t outsz)
+{
+	char	*s = NULL;
+
+	switch (proc_table[id].dir) {
+	case PROC_DIR_EMPTY:
+		s = xasprintf("%s/empty", conf->state_dir);
+		break;
+	case PROC_DIR_LOOKUP:
+		s = xasprintf("%s/lookup", conf->state_dir);
+		break;
+	case PROC_DIR_QUEUE:
+		s = xasprintf("%s/queue", conf->state_dir);
+		break;
+	case PROC_DIR_MAIL:
+		s = xasprintf("%s", conf->mail_dir);
+		break;
+	}
+	if (str_copy(out, outsz, s) == -1)
+		fatalx("path %s too long", s);
+	free(s);
+}
+
+void
+proc_tls_paths(const struct conf *conf, char *cert, char *key, size_t sz)
+{
+	if (conf->tls_cert[0] != '\0') {
+		if (str_copy(cert, sz, conf->tls_cert) == -1 ||
+		    str_copy(key, sz, conf->tls_key) == -1)
+			fatalx("certificate path too long");
+		return;
+	}
+	if (path_join(cert, sz, conf->state_dir, "tls/cert.pem") == -1 ||
+	    path_join(key, sz, conf->state_dir, "tls/key.pem") == -1)
+		fatalx("state-dir path too long");
+}
+
+static struct conf *
+proc_read_config(int fd)
+{
+	struct conf	*conf;
+	struct stat	 st;
+	char		*text, errs[4096];
+	ssize_t		 n;
+
+	if (fstat(fd, &st) == -1)
+		fatal("config fstat");
+	if (st.st_size < 0 || st.st_size > CONF_TEXT_MAX)
+		fatalx("config from parent too large");
+	text = xmalloc((size_t)st.st_size + 1);
+	n = pread(fd, text, (size_t)st.st_size, 0);
+	if (n != st.st_size)
+		fatal("config read");
+	text[n] = '\0';
+	close(fd);
+	/* The parent checked this text already; failing here is a bug. */
+	if ((conf = conf_parse("config", text, (size_t)n, errs,
+	    sizeof(errs))) == NULL)
+		fatalx("config from parent does not parse: %s", errs);
+	free(text);
+	return conf;
+}
+
+static void
+proc_chan_msg(struct ipc_chan *c, struct msg *m, void *arg);
+static void
+proc_chan_close(struct ipc_chan *c, void *arg);
+
+struct proc_chan_arg {
+	struct proc_self	*self;
+	enum proc_id		 id;
+};
+
+static struct proc_chan_arg	proc_args[PROC_COUNT];
+
+static void
+proc_add_peer(struct proc_self *self, enum proc_id id, int fd)
+{
+	char	name[32];
+
+	if (self->peer[id] != NULL) {
+		ipc_chan_free(self->peer[id]);
+		self->peer[id] = NULL;
+	}
+	proc_args[id].self = self;
+	proc_args[id].id = id;
+	(void)snprintf(name, sizeof(name), "%s->%s", self->info->name,
+	    proc_name(id));
+	self->peer[id] = ipc_chan_new(self->base, fd, name, proc_chan_msg,
+	    proc_chan_close, &proc_args[id]);
+}
+
+static void
+proc_chan_msg(struct ipc_chan *c, struct msg *m, void *arg)
+{
+	struct proc_chan_arg	*a = arg;
+	struct proc_self	*self = a->self;
+	struct msg		*r;
+	uint64_t		 reqid;
+	uint32_t		 id;
+	int			 fd;
+
+	switch (m->type) {
+	case MSG_PING:
+		if (msg_get_u64(m, &reqid) == -1 || msg_end(m) == -1)
+			fatalx("%s: bad %s from %s", self->info->name,
+			    msg_name(m->type), proc_name(a->id));
+		r = msg_new(MSG_PONG);
+		msg_put_u64(r, reqid);
+		ipc_send(c, r);
+		msg_free(m);
+		return;
+	case MSG_PARENT_PEER:
+		if (a->id != PROC_PARENT || msg_get_u32(m, &id) == -1 ||
+		    msg_end(m) == -1 || (fd = msg_take_fd(m)) == -1 ||
+		    !proc_may_talk(self->info->id, (enum proc_id)id))
+			fatalx("%s: bad %s from %s", self->info->name,
+			    msg_name(m->type), proc_name(a->id));
+		msg_free(m);
+		proc_add_peer(self, (enum proc_id)id, fd);
+		log_debug("peer up role=%s", proc_name((enum proc_id)id));
+		if (self->peer_up != NULL)
+			self->peer_up(self, (enum proc_id)id);
+		return;
+	default:
+		if (self->dispatch == NULL)
+			fatalx("%s: unexpected %s from %s", self->info->name,
+			    msg_name(m->type), proc_name(a->id));
+		self->dispatch(self, a->id, m);
+		return;
+	}
+}
+
+static void
+proc_chan_close(struct ipc_chan *c, void *arg)
+{
+	struct proc_chan_arg	*a = arg;
+	struct proc_self	*self = a->self;
+
+	if (a->id == PROC_PARENT) {
+		/* The parent is gone: so are we. */
+		log_debug("parent gone, exiting");
+		exit(0);
+	}
+	log_info("peer down role=%s", proc_name(a->id));
+	ipc_chan_free(self->peer[a->id]);
+	self->peer[a->id] = NULL;
+	if (self->peer_down != NULL)
+		self->peer_down(self, a->id);
+}
+
+int
+proc_send(struct proc_self *self, enum proc_id to, struct msg *m)
+{
+	if (to >= PROC_COUNT || self->peer[to] == NULL) {
+		log_warnx("no channel to %s, %s dropped", proc_name(to),
+		    msg_name(m->type));
+		msg_free(m);
+		return -1;
+	}
+	ipc_send(self->peer[to], m);
+	return 0;
+}
+
+void
+proc_child_main(const char *name, bool foreground, bool verbose)
+{
+	static struct proc_self	 self;
+	const struct proc_info	*info;
+	struct msg		*m;
+	struct {
+		enum proc_id	id;
+		int		fd;
+	}			 peers[PROC_COUNT];
+	size_t			 npeers = 0, i;
+	uint32_t		 u;
+	int			 fd;
+
+	log_init(foreground, verbose);
+	if ((info = proc_by_name(name)) == NULL)
+		fatalx("unknown role %s", name);
+	log_setproc(info->name);
+	self.info = info;
+	self.submit_fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+
+	/* Receive the role's material until GO; the parent is trusted. */
+	for (;;) {
+		if ((m = ipc_read_blocking(PROC_PARENT_FD)) == NULL) {
+			if (errno == 0)
+				exit(0);
+			fatal("reading from parent");
+		}
+		if (m->type == MSG_PARENT_GO) {
+			msg_free(m);
+			break;
+		}
+		switch (m->type) {
+		case MSG_PARENT_CONFIG:
+			if (self.conf != NULL || (fd = msg_take_fd(m)) == -1)
+				fatalx("bad config message");
+			self.conf = proc_read_config(fd);
+			self.listen_fds = xcalloc(self.conf->nlistens + 1,
+			    sizeof(int));
+			for (i = 0; i < self.conf->nlistens; i++)
+				self.listen_fds[i] = -1;
+			break;
+		case MSG_PARENT_LISTEN:
+			if (self.conf == NULL || msg_get_u32(m, &u) == -1 ||
+			    (fd = msg_take_fd(m)) == -1)
+				fatalx("bad listen message");
+			if (u == PROC_SUBMIT_LISTEN)
+				self.submit_fd = fd;
+			else if (u < self.conf->nlistens)
+				self.listen_fds[u] = fd;
+			else
+				fatalx("bad listen index");
+			break;
+		case MSG_PARENT_PEER:
+			if (msg_get_u32(m, &u) == -1 ||
+			    (fd = msg_take_fd(m)) == -1 ||
+			    !proc_may_talk(info->id, (enum proc_id)u) ||
+			    npeers >= PROC_COUNT)
+				fatalx("bad peer message");
+			peers[npeers].id = (enum proc_id)u;
+			peers[npeers].fd = fd;
+			npeers++;
+			break;
+		default:
+			fatalx("unexpected %s before GO", msg_name(m->type));
+		}
+		msg_free(m);
+	}
+	if (self.conf == NULL)
+		fatalx("no config from parent");
+
+	if ((self.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	proc_add_peer(&self, PROC_PARENT, PROC_PARENT_FD);
+	for (i = 0; i < npeers; i++)
+		proc_add_peer(&self, peers[i].id, peers[i].fd);
+	proc_dir_path(self.conf, info->id, self.dir_path,
+	    sizeof(self.dir_path));
+	log_debug("started pid=%d", (int)getpid());
+	info->main(&self);
+	fatalx("role %s returned", info->name);
+}
+
+void
+proc_drop(struct proc_self *self)
+{
+	struct passwd	*pw;
+	char		 user[64];
+	uid_t		 uid;
+	gid_t		 gid;
+
+	if (geteuid() != 0) {
+		if (chdir(self->dir_path) == -1)
+			fatal("chdir %s", self->dir_path);
+		return;
+	}
+	proc_user(self->conf, self->info->id, user, sizeof(user));
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("no user %s", user);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (chroot(self->dir_path) == -1)
+		fatal("chroot %s", self->dir_path);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if (setgroups(1, &gid) == -1 ||
+	    setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
+		fatal("cannot drop privileges to %s", user);
+	if (setuid(0) != -1)
+		fatalx("could regain root after dropping to %s", user);
+	log_debug("dropped to user=%s chroot=%s", user, self->dir_path);
+}
+
+void
+proc_run(struct proc_self *self)
+{
+	event_base_dispatch(self->base);
+	log_debug("event loop ended");
+	exit(0);
+}

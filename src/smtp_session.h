@@ -1,0 +1,169 @@
+/*
+ * smtp_session: the SMTP server state machine (RFC 5321 and the extensions
+ * listed in DESIGN.md).  Pure: bytes in, replies and requests out, no
+ * sockets, no globals, the clock only through params.  The smtp role
+ * (smtp_server.c) wires it to a connection; cmocka and libFuzzer drive it
+ * directly.
+ *
+ * Flow.  The server feeds received bytes with smtp_session_input(), which
+ * consumes whole lines and stops early when the session waits for an
+ * answer (a RCPT check, AUTH, the queue): the server keeps the rest and
+ * feeds it again after delivering the answer with one of the *_result()
+ * calls.  That keeps PIPELINING replies in order and puts backpressure on
+ * the client.  Replies leave through ops->reply, whole lines with CRLF.
+ */
+#ifndef CACHET_SMTP_SESSION_H
+#define CACHET_SMTP_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mailaddr.h"
+
+#define SMTP_LINE_MAX		512	/* command line incl. CRLF, §4.5.3.1.4 */
+#define SMTP_TEXT_LINE_MAX	1000	/* text line incl. CRLF, §4.5.3.1.6 */
+#define SMTP_RECEIVED_MAX	100	/* more is a loop, §6.3 */
+#define SMTP_AUTH_LINE_MAX	12288	/* base64 AUTH data, RFC 4954 §4 */
+#define SMTP_ENVID_MAX		100	/* RFC 3461 §4.4 */
+#define SMTP_ORCPT_MAX		500	/* RFC 3461 §4.2 */
+
+enum smtp_kind {
+	SMTP_KIND_MX,		/* port 25 */
+	SMTP_KIND_SUBMISSION,	/* 587, STARTTLS then AUTH */
+	SMTP_KIND_SUBMISSIONS,	/* 465, implicit TLS (RFC 8314) */
+	SMTP_KIND_LOCAL,	/* cachet-sendmail over a UNIX socket */
+};
+
+struct smtp_params {
+	const char	*hostname;	/* our name, in 220/250/Received */
+	enum smtp_kind	 kind;
+	const char	*client_ip;	/* "192.0.2.1", "2001:db8::1", "local" */
+	const char	*client_name;	/* verified rDNS or NULL */
+	bool		 tls_available;	/* STARTTLS may be offered */
+	bool		 plaintext_auth;	/* AUTH allowed without TLS */
+	const char	*local_user;	/* LOCAL: the submitting uid's name */
+	size_t		 max_size;	/* message bytes, SIZE value */
+	size_t		 max_rcpts;
+	size_t		 max_errors;
+	/* time(NULL) for the Received: date; a parameter so tests fix it */
+	int64_t		 now;
+};
+
+enum smtp_notify {
+	SMTP_NOTIFY_SUCCESS = 1 << 0,
+	SMTP_NOTIFY_FAILURE = 1 << 1,
+	SMTP_NOTIFY_DELAY = 1 << 2,
+	SMTP_NOTIFY_NEVER = 1 << 3,
+};
+
+enum smtp_body { SMTP_BODY_7BIT, SMTP_BODY_8BITMIME, SMTP_BODY_BINARYMIME };
+enum smtp_ret { SMTP_RET_UNSET, SMTP_RET_FULL, SMTP_RET_HDRS };
+
+struct smtp_rcpt {
+	struct mailaddr	 addr;
+	unsigned	 notify;	/* enum smtp_notify bits, 0 = unset */
+	char		*orcpt;		/* "rfc822;x@y" xtext-decoded, or NULL */
+};
+
+struct smtp_envelope {
+	struct mailaddr	 from;
+	size_t		 size;		/* SIZE= declared, 0 if none */
+	enum smtp_body	 body;
+	bool		 smtputf8;
+	enum smtp_ret	 ret;
+	char		*envid;		/* xtext-decoded, or NULL */
+	char		*auth;		/* MAIL AUTH= value, or NULL */
+	struct smtp_rcpt *rcpts;
+	size_t		 nrcpts;
+};
+
+/* Where a session reports its requests.  arg is the server's. */
+struct smtp_session_ops {
+	/* Send these bytes (whole reply lines ending in CRLF). */
+	void	(*reply)(void *arg, const char *p, size_t len);
+	/*
+	 * After "220 Ready to start TLS" went into reply: flush it, discard
+	 * every byte of input still buffered (CVE-2011-0411), start the
+	 * handshake, then call smtp_session_tls_started() or close.
+	 */
+	void	(*starttls)(void *arg);
+	/* Check a login.  Answer with smtp_session_auth_result(). */
+	void	(*auth)(void *arg, const char *user, const char *pass);
+	/* Check MAIL FROM.  Answer with smtp_session_mail_result(). */
+	void	(*mail)(void *arg, const struct smtp_envelope *env);
+	/* Check a RCPT.  Answer with smtp_session_rcpt_result(). */
+	void	(*rcpt)(void *arg, const struct smtp_envelope *env,
+		    const struct smtp_rcpt *rcpt);
+	/*
+	 * Open a spool file for the message.  Answer with
+	 * smtp_session_data_open_result(), which gives the queue id.
+	 */
+	void	(*data_open)(void *arg);
+	/* Message bytes, already dot-unstuffed, lines ending in CRLF. */
+	void	(*data_write)(void *arg, const char *p, size_t len);
+	/*
+	 * All bytes written and accepted by the session's checks: make the
+	 * message durable.  Answer with smtp_session_commit_result().
+	 */
+	void	(*data_commit)(void *arg, const struct smtp_envelope *env);
+	/* The message in progress is dropped (error, RSET, close). */
+	void	(*data_abort)(void *arg);
+	/* Close the connection after flushing replies (QUIT, 421). */
+	void	(*close)(void *arg);
+};
+
+struct smtp_session;
+
+struct smtp_session	*smtp_session_new(const struct smtp_params *,
+			    const struct smtp_session_ops *, void *arg);
+/* Send the 220 greeting (after implicit TLS, once it is up). */
+void			 smtp_session_start(struct smtp_session *);
+void			 smtp_session_free(struct smtp_session *);
+
+/*
+ * Feed bytes.  Returns how many were consumed; fewer than len when the
+ * session waits for an answer or holds only part of a line (a partial
+ * line is left for the caller to feed again with more bytes after it).
+ * A line longer than its limit is consumed and answered with an error.
+ */
+size_t	smtp_session_input(struct smtp_session *, const char *p, size_t len);
+
+/* True while the session waits for a *_result() call. */
+bool	smtp_session_waiting(const struct smtp_session *);
+/* True once the session asked to close; feed no more input. */
+bool	smtp_session_closing(const struct smtp_session *);
+
+/* TLS is up (after STARTTLS or implicit): version and cipher names. */
+void	smtp_session_tls_started(struct smtp_session *, const char *version,
+	    const char *cipher);
+
+enum smtp_auth_result { SMTP_AUTH_OK, SMTP_AUTH_FAIL, SMTP_AUTH_TEMPFAIL };
+void	smtp_session_auth_result(struct smtp_session *, enum smtp_auth_result);
+
+/*
+ * Answers carry the reply to send on refusal: code 250 accepts; any other
+ * code refuses with that code, enhanced status ("5.1.1") and text.
+ */
+void	smtp_session_mail_result(struct smtp_session *, int code,
+	    const char *enhanced, const char *text);
+void	smtp_session_rcpt_result(struct smtp_session *, int code,
+	    const char *enhanced, const char *text);
+
+/* ok: the spool file is open and id names it; else 451 4.3.0. */
+void	smtp_session_data_open_result(struct smtp_session *, bool ok,
+	    const char *id);
+/*
+ * code 250: durable, reply "250 2.0.0 Ok: queued as <id>"; otherwise the
+ * refusal to send (452 4.3.1 for a full disk, 451 4.3.0 otherwise).
+ */
+void	smtp_session_commit_result(struct smtp_session *, int code,
+	    const char *enhanced, const char *text);
+
+/* Idle timeout reached: 421 4.4.2 and close. */
+void	smtp_session_timeout(struct smtp_session *);
+
+/* The authenticated user, or NULL. */
+const char	*smtp_session_auth_user(const struct smtp_session *);
+
+#endif

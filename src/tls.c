@@ -1,0 +1,597 @@
+/*
+ * tls: OpenSSL contexts and connections for every role that speaks TLS
+ * (smtp, imap and pop3 as servers, mta as a client), and the self-signed
+ * certificate the parent makes when none is configured.  The only file
+ * that calls SSL_*; it trusts its caller's paths and host names (they come
+ * from the configuration) and trusts nothing a peer sends: OpenSSL parses
+ * that.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "tls.h"
+#include "util.h"
+
+/*
+ * TLS 1.2 cipher suites, best first (TLS 1.3 keeps OpenSSL's defaults,
+ * which are all AEAD).  RFC 9325 §4.1: no NULL, RC4, export or 3DES
+ * suites, none without forward secrecy (static RSA) and no finite-field
+ * DHE; §4.2 recommends the ECDHE AES-GCM suites, and ChaCha20-Poly1305
+ * serves CPUs without AES instructions.  The ECDHE AES-CBC suites stay
+ * last: some MTAs still in service offer nothing better, and on port 25
+ * refusing them means cleartext instead (RFC 7435 §1).
+ */
+#define TLS_CIPHERS_12							\
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"	\
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"	\
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"	\
+	"ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:"		\
+	"ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:"		\
+	"ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:"			\
+	"ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA"
+
+/* RFC 1035 §2.3.4: 255 octets on the wire, 253 as text. */
+#define TLS_HOSTNAME_MAX	253
+/* X.520 ub-common-name (RFC 5280 Appendix A.1) */
+#define TLS_CN_MAX		64
+#define TLS_SERIAL_BYTES	16
+#define TLS_ERR_MAX		1024
+
+struct tls_ctx {
+	SSL_CTX	*ctx;
+};
+
+static _Thread_local char	tls_errbuf[TLS_ERR_MAX];
+static _Thread_local char	tls_msgbuf[TLS_ERR_MAX + 512];
+
+const char *
+tls_errstr(void)
+{
+	unsigned long	 e;
+	const char	*data;
+	char		 one[256];
+	size_t		 len = 0;
+	bool		 detail;
+	int		 flags, n;
+
+	tls_errbuf[0] = '\0';
+	while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+		/* Once full, keep draining: the first errors are the cause. */
+		if (len + 1 >= sizeof(tls_errbuf))
+			continue;
+		ERR_error_string_n(e, one, sizeof(one));
+		detail = (flags & ERR_TXT_STRING) && data[0] != '\0';
+		n = snprintf(tls_errbuf + len, sizeof(tls_errbuf) - len,
+		    "%s%s%s%s%s", len > 0 ? "; " : "", one,
+		    detail ? " (" : "", detail ? data : "", detail ? ")" : "");
+		if (n < 0)
+			break;
+		len += (size_t)n;
+		if (len >= sizeof(tls_errbuf))
+			len = sizeof(tls_errbuf) - 1;
+	}
+	if (len == 0)
+		return "no OpenSSL error reported";
+	return tls_errbuf;
+}
+
+/* Set *errstr_out to "what: <OpenSSL's errors>". */
+static void
+tls_fail(const char **errstr_out, const char *what)
+{
+	snprintf(tls_msgbuf, sizeof(tls_msgbuf), "%s: %s", what,
+	    tls_errstr());
+	if (errstr_out != NULL)
+		*errstr_out = tls_msgbuf;
+}
+
+/* Set *errstr_out to a message of ours; OpenSSL's queue is emptied. */
+static void
+tls_failx(const char **errstr_out, const char *msg)
+{
+	ERR_clear_error();
+	snprintf(tls_msgbuf, sizeof(tls_msgbuf), "%s", msg);
+	if (errstr_out != NULL)
+		*errstr_out = tls_msgbuf;
+}
+
+static SSL_CTX *
+tls_ctx_base(const SSL_METHOD *method, const char **errstr_out)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(method)) == NULL) {
+		tls_fail(errstr_out, "SSL_CTX_new");
+		return NULL;
+	}
+	/* RFC 8996 retired TLS 1.0 and 1.1; RFC 9325 §3.1.1. */
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+		tls_fail(errstr_out, "minimum TLS version");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/*
+	 * Compression: CRIME (RFC 9325 §3.3).  Renegotiation: a client could
+	 * make us redo handshakes at will, and nothing of ours needs it.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
+	    SSL_OP_NO_RENEGOTIATION);
+	/*
+	 * Give idle connections' buffers back (an idle IMAP session should
+	 * cost kilobytes); libevent may retry a write from another address.
+	 */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	return ctx;
+}
+
+struct tls_ctx *
+tls_server_new(const char *cert_file, const char *key_file,
+    const char **errstr_out)
+{
+	struct tls_ctx	*t;
+	SSL_CTX		*ctx;
+	char		 what[512];
+
+	ERR_clear_error();
+	if ((ctx = tls_ctx_base(TLS_server_method(), errstr_out)) == NULL)
+		return NULL;
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (SSL_CTX_set_cipher_list(ctx, TLS_CIPHERS_12) != 1) {
+		tls_fail(errstr_out, "cipher list");
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+		snprintf(what, sizeof(what), "certificate %s", cert_file);
+		tls_fail(errstr_out, what);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) !=
+	    1) {
+		snprintf(what, sizeof(what), "key %s", key_file);
+		tls_fail(errstr_out, what);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(what, sizeof(what), "key %s does not match "
+		    "certificate %s", key_file, cert_file);
+		tls_fail(errstr_out, what);
+		goto fail;
+	}
+	t = xcalloc(1, sizeof(*t));
+	t->ctx = ctx;
+	return t;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+struct tls_ctx *
+tls_client_new(const char **errstr_out)
+{
+	struct tls_ctx	*t;
+	SSL_CTX		*ctx;
+
+	ERR_clear_error();
+	if ((ctx = tls_ctx_base(TLS_client_method(), errstr_out)) == NULL)
+		return NULL;
+	if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		tls_fail(errstr_out, "system CA store");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* The chain is still checked and the result kept for later. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	t = xcalloc(1, sizeof(*t));
+	t->ctx = ctx;
+	return t;
+}
+
+int
+tls_client_load_ca(struct tls_ctx *t, const char *ca_file,
+    const char **errstr_out)
+{
+	char	what[512];
+
+	ERR_clear_error();
+	if (SSL_CTX_load_verify_file(t->ctx, ca_file) != 1) {
+		snprintf(what, sizeof(what), "CA file %s", ca_file);
+		tls_fail(errstr_out, what);
+		return -1;
+	}
+	return 0;
+}
+
+void
+tls_ctx_free(struct tls_ctx *t)
+{
+	if (t == NULL)
+		return;
+	SSL_CTX_free(t->ctx);
+	free(t);
+}
+
+SSL *
+tls_server_ssl_new(struct tls_ctx *t)
+{
+	SSL	*ssl;
+
+	if ((ssl = SSL_new(t->ctx)) == NULL)
+		return NULL;
+	SSL_set_accept_state(ssl);
+	return ssl;
+}
+
+SSL *
+tls_client_ssl_new(struct tls_ctx *t, const char *servername)
+{
+	SSL		*ssl;
+	unsigned char	 addr[16];
+	bool		 literal;
+
+	if ((ssl = SSL_new(t->ctx)) == NULL)
+		return NULL;
+	SSL_set_connect_state(ssl);
+	if (servername == NULL)
+		return ssl;
+	/* RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted". */
+	literal = inet_pton(AF_INET, servername, addr) == 1 ||
+	    inet_pton(AF_INET6, servername, addr) == 1;
+	if (!literal && SSL_set_tlsext_host_name(ssl, servername) != 1)
+		goto fail;
+	/* RFC 6125 §7.2: a wildcard stands for one whole left-most label. */
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (SSL_set1_host(ssl, servername) != 1)
+		goto fail;
+	return ssl;
+fail:
+	SSL_free(ssl);
+	return NULL;
+}
+
+void
+tls_ssl_free(SSL *ssl)
+{
+	SSL_free(ssl);
+}
+
+int
+tls_peer_verified(SSL *ssl, const char **errstr_out)
+{
+	long	res;
+
+	if (SSL_get0_peer_certificate(ssl) == NULL) {
+		tls_failx(errstr_out, "no peer certificate");
+		return -1;
+	}
+	if ((res = SSL_get_verify_result(ssl)) != X509_V_OK) {
+		tls_failx(errstr_out, X509_verify_cert_error_string(res));
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+tls_version(SSL *ssl)
+{
+	return SSL_get_version(ssl);
+}
+
+const char *
+tls_cipher(SSL *ssl)
+{
+	return SSL_get_cipher_name(ssl);
+}
+
+/* RFC 1123 §2.1 host name: letter-digit-hyphen labels of 1-63 octets. */
+static bool
+tls_hostname_valid(const char *h)
+{
+	size_t	i, len, label = 0;
+	char	c;
+
+	len = strnlen(h, TLS_HOSTNAME_MAX + 1);
+	if (len == 0 || len > TLS_HOSTNAME_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		c = h[i];
+		if (c == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (c == '-' && label > 0)))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0 && h[len - 1] != '-';
+}
+
+/* An extension from OpenSSL's text form; value is ours, never a peer's. */
+static int
+tls_add_ext(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX	 v3;
+	X509_EXTENSION	*ext;
+	int		 ok;
+
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_nconf_nid(NULL, &v3, nid, value)) == NULL)
+		return -1;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok == 1 ? 0 : -1;
+}
+
+/* subjectAltName dNSName built directly, so no name is parsed as config. */
+static int
+tls_add_san(X509 *x, const char *hostname)
+{
+	GENERAL_NAMES	*gens;
+	GENERAL_NAME	*gn;
+	ASN1_IA5STRING	*ia5;
+	int		 ret = -1;
+
+	if ((gens = sk_GENERAL_NAME_new_null()) == NULL)
+		return -1;
+	if ((gn = GENERAL_NAME_new()) == NULL)
+		goto out;
+	if ((ia5 = ASN1_IA5STRING_new()) == NULL ||
+	    ASN1_STRING_set(ia5, hostname, -1) != 1) {
+		ASN1_IA5STRING_free(ia5);
+		GENERAL_NAME_free(gn);
+		goto out;
+	}
+	GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
+	if (sk_GENERAL_NAME_push(gens, gn) <= 0) {
+		GENERAL_NAME_free(gn);
+		goto out;
+	}
+	if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
+	    X509V3_ADD_DEFAULT) == 1)
+		ret = 0;
+out:
+	GENERAL_NAMES_free(gens);
+	return ret;
+}
+
+static int
+tls_set_serial(X509 *x)
+{
+	unsigned char	 r[TLS_SERIAL_BYTES];
+	BIGNUM		*bn;
+	int		 ret = -1;
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return -1;
+	/* Positive (RFC 5280 §4.1.2.2) and never zero. */
+	r[0] &= 0x7f;
+	r[0] |= 0x40;
+	if ((bn = BN_bin2bn(r, sizeof(r), NULL)) == NULL)
+		return -1;
+	if (BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL)
+		ret = 0;
+	BN_free(bn);
+	return ret;
+}
+
+static X509 *
+tls_make_cert(const char *hostname, EVP_PKEY *pkey)
+{
+	X509		*x;
+	X509_NAME	*name;
+	char		 cn[TLS_CN_MAX + 1];
+	size_t		 len;
+
+	if ((x = X509_new()) == NULL)
+		return NULL;
+	/* The CN is for people reading it; verifiers use the SAN. */
+	len = strlen(hostname);
+	if (len > TLS_CN_MAX)
+		len = strcspn(hostname, ".");
+	memcpy(cn, hostname, len);
+	cn[len] = '\0';
+
+	name = X509_get_subject_name(x);
+	if (X509_set_version(x, X509_VERSION_3) != 1 ||
+	    tls_set_serial(x) == -1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), TLS_SELFSIGNED_DAYS, 0,
+	    NULL) == NULL ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(x, name) != 1 ||
+	    X509_set_pubkey(x, pkey) != 1)
+		goto fail;
+	/*
+	 * An end-entity certificate (CA:FALSE): browsers and mail clients
+	 * refuse a CA certificate as a server's even when the user accepts
+	 * it, and a peer that pins it needs nothing more.
+	 */
+	if (tls_add_ext(x, NID_basic_constraints, "critical,CA:FALSE") == -1 ||
+	    tls_add_ext(x, NID_key_usage, "critical,digitalSignature") == -1 ||
+	    tls_add_ext(x, NID_ext_key_usage, "serverAuth") == -1 ||
+	    tls_add_ext(x, NID_subject_key_identifier, "hash") == -1 ||
+	    tls_add_san(x, hostname) == -1)
+		goto fail;
+	if (X509_sign(x, pkey, EVP_sha256()) == 0)
+		goto fail;
+	return x;
+fail:
+	X509_free(x);
+	return NULL;
+}
+
+static void
+tls_fail_errno(const char **errstr_out, const char *path, int err)
+{
+	snprintf(tls_msgbuf, sizeof(tls_msgbuf), "%s: %s", path,
+	    strerror(err));
+	if (errstr_out != NULL)
+		*errstr_out = tls_msgbuf;
+}
+
+/*
+ * Write a memory BIO's contents with mode into a new temporary file next
+ * to path (mkostemp: O_CREAT|O_EXCL) and fsync it.  Returns the temporary
+ * name, to be renamed over path, or NULL.
+ */
+static char *
+tls_write_tmp(const char *path, BIO *b, mode_t mode, const char **errstr_out)
+{
+	char	*tmp, *data;
+	long	 len;
+	int	 fd, saved;
+
+	len = BIO_get_mem_data(b, &data);
+	if (len <= 0) {
+		tls_failx(errstr_out, "nothing to write");
+		return NULL;
+	}
+	tmp = xasprintf("%s.XXXXXX", path);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		tls_fail_errno(errstr_out, path, errno);
+		free(tmp);
+		return NULL;
+	}
+	if (fchmod(fd, mode) == -1 ||
+	    write_full(fd, data, (size_t)len) == -1 || fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	return tmp;
+fail:
+	unlink(tmp);
+	free(tmp);
+	tls_fail_errno(errstr_out, path, saved);
+	return NULL;
+}
+
+/* fsync the directory holding path, so that a rename in it is durable. */
+static int
+tls_sync_dir(const char *path, const char **errstr_out)
+{
+	char	*dir, *slash;
+	int	 fd, ret = 0;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+	} else
+		slash[slash == dir ? 1 : 0] = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(fd) == -1) {
+		tls_fail_errno(errstr_out, dir, errno);
+		ret = -1;
+	}
+	if (fd != -1)
+		close(fd);
+	free(dir);
+	return ret;
+}
+
+int
+tls_selfsigned_create(const char *hostname, const char *cert_path,
+    const char *key_path, const char **errstr_out)
+{
+	EVP_PKEY	*pkey = NULL;
+	X509		*x = NULL;
+	BIO		*kb = NULL, *cb = NULL;
+	char		*ktmp = NULL, *ctmp = NULL;
+	int		 ret = -1;
+
+	ERR_clear_error();
+	if (!tls_hostname_valid(hostname)) {
+		tls_failx(errstr_out, "invalid host name for a certificate");
+		return -1;
+	}
+	/* Named curve, uncompressed points: what every stack accepts. */
+	if ((pkey = EVP_EC_gen("P-256")) == NULL) {
+		tls_fail(errstr_out, "EC key generation");
+		goto out;
+	}
+	if ((x = tls_make_cert(hostname, pkey)) == NULL) {
+		tls_fail(errstr_out, "certificate");
+		goto out;
+	}
+	/* A secure-heap BIO is wiped when freed. */
+	if ((kb = BIO_new(BIO_s_secmem())) == NULL ||
+	    (cb = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_PrivateKey(kb, pkey, NULL, NULL, 0, NULL,
+	    NULL) != 1 ||
+	    PEM_write_bio_X509(cb, x) != 1) {
+		tls_fail(errstr_out, "PEM encoding");
+		goto out;
+	}
+	/*
+	 * Both files complete on disk before either is renamed, and the key
+	 * first: a certificate on disk has its key beside it, except for the
+	 * moment between two renames when replacing an older pair.
+	 */
+	if ((ktmp = tls_write_tmp(key_path, kb, 0600, errstr_out)) == NULL ||
+	    (ctmp = tls_write_tmp(cert_path, cb, 0644, errstr_out)) == NULL)
+		goto out;
+	if (rename(ktmp, key_path) == -1) {
+		tls_fail_errno(errstr_out, key_path, errno);
+		goto out;
+	}
+	free(ktmp);
+	ktmp = NULL;
+	if (rename(ctmp, cert_path) == -1) {
+		tls_fail_errno(errstr_out, cert_path, errno);
+		goto out;
+	}
+	free(ctmp);
+	ctmp = NULL;
+	if (tls_sync_dir(key_path, errstr_out) == -1 ||
+	    tls_sync_dir(cert_path, errstr_out) == -1)
+		goto out;
+	ret = 0;
+out:
+	if (ktmp != NULL) {
+		unlink(ktmp);
+		free(ktmp);
+	}
+	if (ctmp != NULL) {
+		unlink(ctmp);
+		free(ctmp);
+	}
+	BIO_free(kb);
+	BIO_free(cb);
+	X509_free(x);
+	EVP_PKEY_free(pkey);
+	return ret;
+}
+
+const char *
+tls_error_reason(unsigned long e)
+{
+	const char	*s;
+
+	s = ERR_reason_error_string(e);
+	return s != NULL ? s : "unknown TLS error";
+}

@@ -1,0 +1,101 @@
+/*
+ * tls: the one module that speaks to OpenSSL's SSL_* API.  It builds the
+ * server context every listener shares (certificate, key, protocol floor,
+ * ciphers), the client context the mta role will use, the SSL objects that
+ * bufferevent_openssl wraps around a socket, and a self-signed certificate
+ * for a first start without one.  Sessions see a connection, not a library:
+ * they get the negotiated version and cipher as strings for logs and the
+ * Received: header.
+ *
+ * Errors come back as 0/-1 (or NULL) with *errstr_out pointing at a
+ * message in a per-thread buffer that stays valid until the next tls_*
+ * call in that thread; errstr_out may be NULL.  The message carries
+ * OpenSSL's error queue, which is left empty.
+ */
+#ifndef CACHET_TLS_H
+#define CACHET_TLS_H
+
+#include <stdbool.h>
+
+#include <openssl/types.h>	/* SSL */
+
+/* Validity of a certificate made by tls_selfsigned_create() (~10 years). */
+#define TLS_SELFSIGNED_DAYS	3650
+
+struct tls_ctx;
+
+/*
+ * A server context: TLS 1.2 or newer, forward-secret AEAD-first ciphers
+ * (RFC 9325 §4.1-4.2), no compression (§3.3), no renegotiation, our cipher
+ * order.  cert_file is a PEM chain, leaf first; key_file a PEM private
+ * key, which must match the leaf.  NULL on failure.
+ */
+struct tls_ctx	*tls_server_new(const char *cert_file, const char *key_file,
+		    const char **errstr_out);
+
+/*
+ * A client context: TLS 1.2 or newer, the system's CA store loaded.  The
+ * handshake itself never fails on verification: opportunistic TLS is still
+ * better than cleartext (RFC 7435 §3), and whether a destination demands
+ * a verified peer (MTA-STS, DANE) is decided after the handshake with
+ * tls_peer_verified().  NULL on failure.
+ */
+struct tls_ctx	*tls_client_new(const char **errstr_out);
+
+/* Add the PEM certificates in ca_file as trust anchors of a client context. */
+int	tls_client_load_ca(struct tls_ctx *, const char *ca_file,
+	    const char **errstr_out);
+
+/* NULL is a no-op.  SSL objects made from the context keep it alive. */
+void	tls_ctx_free(struct tls_ctx *);
+
+/*
+ * A new SSL for one server connection, to hand to
+ * bufferevent_openssl_*_new(..., BUFFEREVENT_SSL_ACCEPTING, ...), which
+ * then owns it.  NULL on failure (see tls_errstr()).
+ */
+SSL	*tls_server_ssl_new(struct tls_ctx *);
+
+/*
+ * A new SSL for one client connection.  servername, when not NULL, is sent
+ * as SNI (RFC 6066 §3) unless it is an IP address, and is the name the
+ * peer's certificate must carry for tls_peer_verified() to succeed.
+ */
+SSL	*tls_client_ssl_new(struct tls_ctx *, const char *servername);
+
+/* Free an SSL that no bufferevent took over; NULL is a no-op. */
+void	tls_ssl_free(SSL *);
+
+/*
+ * After a client handshake: 0 when the peer's chain verified against the
+ * trust anchors and carries the server name, else -1 with the reason.
+ */
+int	tls_peer_verified(SSL *, const char **errstr_out);
+
+/* "TLSv1.3", "TLSv1.2", ... and the cipher's OpenSSL name, for logs. */
+const char	*tls_version(SSL *);
+const char	*tls_cipher(SSL *);
+
+/*
+ * Make a self-signed certificate for hostname: an EC P-256 key (ECDSA is
+ * accepted by every TLS 1.2+ stack), X.509 v3, CN and subjectAltName
+ * dNSName set to hostname (RFC 6125 §6.4.4 checks only the SAN when there
+ * is one), a random 126-bit serial, valid TLS_SELFSIGNED_DAYS days from an
+ * hour ago.  The key (mode 0600) and the certificate (0644) are each
+ * written whole to a new temporary file, then renamed into place key
+ * first, so neither is ever seen half-written.  Existing files are
+ * replaced.
+ */
+int	tls_selfsigned_create(const char *hostname, const char *cert_path,
+	    const char *key_path, const char **errstr_out);
+
+/*
+ * Drain OpenSSL's error queue (this thread's) into one line, for a log:
+ * "error:...:reason (detail); error:...".  Never NULL.
+ */
+const char	*tls_errstr(void);
+
+/* The reason text of one OpenSSL error code (bufferevent_openssl's). */
+const char	*tls_error_reason(unsigned long e);
+
+#endif

@@ -1,0 +1,888 @@
+/*
+ * users: domains, users and aliases in SQLite under state-dir.
+ *
+ * Run by the lookup role (and cachetctl), the only processes that may read
+ * password hashes.  Its inputs are our own framed messages and the admin's
+ * command line, but an address may have come from an SMTP peer, so every
+ * string is bounded with strnlen() and checked before it reaches SQL.  All
+ * SQL is static text with bound parameters, prepared once per connection.
+ *
+ * One struct users per thread: SQLite is opened without its own mutexes
+ * and the crypt(3) work area lives in the handle.  Statements are reset
+ * after every call, so no read transaction stays open and a change made by
+ * another connection is visible to the next call (WAL readers see the
+ * latest commit when their transaction starts).
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "users.h"
+#include "util.h"
+
+#define USERS_SCHEMA_VERSION	1
+#define USERS_BUSY_TIMEOUT_MS	5000
+/* yescrypt, the default of Debian's libxcrypt and of crypt(5) */
+#define USERS_HASH_PREFIX	"$y$"
+
+enum users_stmt {
+	USERS_STMT_DOMAIN_ADD,
+	USERS_STMT_DOMAIN_DEL,
+	USERS_STMT_DOMAIN_EXISTS,
+	USERS_STMT_DOMAIN_LIST,
+	USERS_STMT_USER_ADD,
+	USERS_STMT_USER_DEL,
+	USERS_STMT_USER_PASSWD,
+	USERS_STMT_USER_EXISTS,
+	USERS_STMT_USER_HASH,
+	USERS_STMT_USER_LIST,
+	USERS_STMT_ALIAS_ADD,
+	USERS_STMT_ALIAS_DEL,
+	USERS_STMT_ALIAS_LIST,
+	USERS_STMT_ALIAS_LIST_ALL,
+	USERS_STMT_ALIAS_MATCH,
+	USERS_STMT_COUNT
+};
+
+static const char *const users_sql[USERS_STMT_COUNT] = {
+	[USERS_STMT_DOMAIN_ADD] =
+	    "INSERT INTO domains (name) VALUES (?1)",
+	[USERS_STMT_DOMAIN_DEL] =
+	    "DELETE FROM domains WHERE name = ?1",
+	[USERS_STMT_DOMAIN_EXISTS] =
+	    "SELECT 1 FROM domains WHERE name = ?1",
+	[USERS_STMT_DOMAIN_LIST] =
+	    "SELECT name FROM domains ORDER BY name",
+	[USERS_STMT_USER_ADD] =
+	    "INSERT INTO users (address, domain, hash, created) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[USERS_STMT_USER_DEL] =
+	    "DELETE FROM users WHERE address = ?1",
+	[USERS_STMT_USER_PASSWD] =
+	    "UPDATE users SET hash = ?2 WHERE address = ?1",
+	[USERS_STMT_USER_EXISTS] =
+	    "SELECT 1 FROM users WHERE address = ?1",
+	[USERS_STMT_USER_HASH] =
+	    "SELECT hash FROM users WHERE address = ?1",
+	[USERS_STMT_USER_LIST] =
+	    "SELECT address, created, quota, mailbox_format FROM users "
+	    "ORDER BY address",
+	[USERS_STMT_ALIAS_ADD] =
+	    "INSERT INTO aliases (source, target, domain) VALUES (?1, ?2, ?3)",
+	[USERS_STMT_ALIAS_DEL] =
+	    "DELETE FROM aliases WHERE source = ?1 AND target = ?2",
+	[USERS_STMT_ALIAS_LIST] =
+	    "SELECT source, target FROM aliases WHERE source = ?1 "
+	    "ORDER BY target",
+	[USERS_STMT_ALIAS_LIST_ALL] =
+	    "SELECT source, target FROM aliases ORDER BY source, target",
+	[USERS_STMT_ALIAS_MATCH] =
+	    "SELECT 1 FROM aliases WHERE source = ?1 AND target = ?2",
+};
+
+/*
+ * The domain columns of users and aliases tie rows to a domain: a domain
+ * with users cannot be removed by mistake (NO ACTION, checked at the end
+ * of the statement; RESTRICT would report a trigger error instead of a
+ * foreign key one), and its aliases go with it.
+ * Domains are stored lower-cased, so NOCASE there only guards against a
+ * hand-edited row.  users.apop_secret, quota and mailbox_format are for
+ * the POP3 and IMAP roles to come.
+ */
+static const char users_schema[] =
+	"CREATE TABLE IF NOT EXISTS meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS domains ("
+	"  name TEXT PRIMARY KEY COLLATE NOCASE);"
+	"CREATE TABLE IF NOT EXISTS users ("
+	"  address TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  domain TEXT NOT NULL COLLATE NOCASE"
+	"    REFERENCES domains(name),"
+	"  hash TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  apop_secret TEXT NULL,"
+	"  quota INTEGER NULL,"
+	"  mailbox_format TEXT NOT NULL DEFAULT 'maildir');"
+	"CREATE INDEX IF NOT EXISTS users_domain ON users(domain);"
+	"CREATE TABLE IF NOT EXISTS aliases ("
+	"  source TEXT NOT NULL COLLATE NOCASE,"
+	"  target TEXT NOT NULL COLLATE NOCASE,"
+	"  domain TEXT NOT NULL COLLATE NOCASE"
+	"    REFERENCES domains(name) ON DELETE CASCADE,"
+	"  PRIMARY KEY (source, target));"
+	"CREATE INDEX IF NOT EXISTS aliases_target ON aliases(target);"
+	"CREATE INDEX IF NOT EXISTS aliases_domain ON aliases(domain);";
+
+struct users {
+	sqlite3			*db;
+	sqlite3_stmt		*stmt[USERS_STMT_COUNT];
+	/* a yescrypt setting of default cost, hashed for unknown users */
+	char			 dummy_setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data	 cd;
+	char			 err[256];
+};
+
+static _Thread_local char	users_thread_err[256];
+
+static const char *
+users_err(struct users *u, const char *what)
+{
+	snprintf(u->err, sizeof(u->err), "%s: %s", what,
+	    sqlite3_errmsg(u->db));
+	return u->err;
+}
+
+static void
+users_set_err(const char **errstr_out, const char *msg)
+{
+	if (errstr_out != NULL)
+		*errstr_out = msg;
+}
+
+/*
+ * RFC 5322 §3.2.3 atext.  No quoted local parts: they would make the same
+ * mailbox spellable in several ways, which the NOCASE key cannot see.
+ */
+static bool
+users_atext(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* dot-atom-text (RFC 5322 §3.2.3), at most 64 octets (RFC 5321 §4.5.3.1.1) */
+static bool
+users_local_valid(const char *p, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > USERS_LOCAL_MAX || p[0] == '.' ||
+	    p[len - 1] == '.')
+		return false;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '.') {
+			if (p[i - 1] == '.')
+				return false;
+		} else if (!users_atext((unsigned char)p[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A host name (RFC 1123 §2.1, RFC 5321 §4.1.2 Domain): labels of letters,
+ * digits and hyphens, 1-63 octets, no hyphen at either end; internationalised
+ * names come as A-labels.  Copies it lower-cased into out (len + 1 bytes).
+ */
+static bool
+users_domain_canon(const char *p, size_t len, char *out)
+{
+	size_t		i, label = 0;
+	unsigned char	c;
+
+	if (len == 0 || len > USERS_DOMAIN_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)p[i];
+		if (c == '.') {
+			if (label == 0 || p[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-') {
+			if (c == '-' && label == 0)
+				return false;
+			label++;
+		} else if (c >= 'A' && c <= 'Z') {
+			c = (unsigned char)(c - 'A' + 'a');
+			label++;
+		} else
+			return false;
+		if (label > 63)
+			return false;
+		out[i] = (char)c;
+	}
+	if (label == 0 || p[len - 1] == '-')
+		return false;
+	out[len] = '\0';
+	return true;
+}
+
+static int
+users_domain_normalize(const char *domain, char *out, const char **errstr_out)
+{
+	size_t	len;
+
+	len = strnlen(domain, USERS_DOMAIN_MAX + 1);
+	if (!users_domain_canon(domain, len, out)) {
+		users_set_err(errstr_out, "invalid domain name");
+		return -1;
+	}
+	return 0;
+}
+
+int
+users_addr_normalize(const char *addr, char *out, size_t outsz,
+    const char **errstr_out)
+{
+	const char	*at;
+	size_t		 len, llen;
+
+	len = strnlen(addr, USERS_ADDR_MAX + 1);
+	if (len > USERS_ADDR_MAX || len >= outsz ||
+	    (at = memchr(addr, '@', len)) == NULL)
+		goto bad;
+	llen = (size_t)(at - addr);
+	if (!users_local_valid(addr, llen) ||
+	    !users_domain_canon(at + 1, len - llen - 1, out + llen + 1))
+		goto bad;
+	memcpy(out, addr, llen);
+	out[llen] = '@';
+	return 0;
+bad:
+	users_set_err(errstr_out, "invalid address");
+	return -1;
+}
+
+/* The domain part of an address made by users_addr_normalize(). */
+static const char *
+users_addr_domain(const char *canon)
+{
+	return strchr(canon, '@') + 1;
+}
+
+static sqlite3_stmt *
+users_stmt(struct users *u, enum users_stmt id)
+{
+	return u->stmt[id];
+}
+
+/* Make a statement ready for the next call and end its read transaction. */
+static void
+users_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static int
+users_bind(struct users *u, sqlite3_stmt *st, int idx, const char *s,
+    const char **errstr_out)
+{
+	if (sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC) != SQLITE_OK) {
+		users_set_err(errstr_out, users_err(u, "bind"));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Run a statement that changes rows.  Constraint failures are mapped to
+ * the messages in dup (primary key) and fk (foreign key); zero rows
+ * changed is an error with message none when none is not NULL.
+ */
+static int
+users_write(struct users *u, sqlite3_stmt *st, const char *dup,
+    const char *fk, const char *none, const char **errstr_out)
+{
+	int	rc;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		users_done(st);
+		if (none != NULL && sqlite3_changes(u->db) == 0) {
+			users_set_err(errstr_out, none);
+			return -1;
+		}
+		return 0;
+	}
+	if ((rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+	    rc == SQLITE_CONSTRAINT_UNIQUE) && dup != NULL)
+		users_set_err(errstr_out, dup);
+	else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY && fk != NULL)
+		users_set_err(errstr_out, fk);
+	else
+		users_set_err(errstr_out, users_err(u, "write"));
+	users_done(st);
+	return -1;
+}
+
+/* Run a "SELECT 1 ..." and tell whether it found a row. */
+static int
+users_probe(struct users *u, sqlite3_stmt *st, bool *found_out,
+    const char **errstr_out)
+{
+	int	rc;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		*found_out = rc == SQLITE_ROW;
+		users_done(st);
+		return 0;
+	}
+	users_set_err(errstr_out, users_err(u, "read"));
+	users_done(st);
+	return -1;
+}
+
+/* The end of a listing loop: rc is the last step's result. */
+static int
+users_list_end(struct users *u, sqlite3_stmt *st, int rc, bool stopped,
+    const char **errstr_out)
+{
+	if (stopped) {
+		users_done(st);
+		users_set_err(errstr_out, "listing stopped");
+		return -1;
+	}
+	if (rc != SQLITE_DONE) {
+		users_set_err(errstr_out, users_err(u, "read"));
+		users_done(st);
+		return -1;
+	}
+	users_done(st);
+	return 0;
+}
+
+static const char *
+users_col(sqlite3_stmt *st, int col)
+{
+	const unsigned char	*s;
+
+	s = sqlite3_column_text(st, col);
+	return s == NULL ? "" : (const char *)s;
+}
+
+static int
+users_exec(sqlite3 *db, const char *sql, const char **errstr_out)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(users_thread_err, sizeof(users_thread_err), "%s",
+		    sqlite3_errmsg(db));
+		users_set_err(errstr_out, users_thread_err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+users_setup(struct users *u, const char **errstr_out)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*mode;
+	int		 version;
+
+	sqlite3_busy_timeout(u->db, USERS_BUSY_TIMEOUT_MS);
+	/* Refuse what a tampered file could smuggle into our queries. */
+	sqlite3_db_config(u->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(u->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	if (sqlite3_prepare_v2(u->db, "PRAGMA journal_mode=WAL", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		goto sqlfail;
+	mode = (const char *)sqlite3_column_text(st, 0);
+	if (mode == NULL || strcmp(mode, "wal") != 0) {
+		users_set_err(errstr_out, "cannot switch to WAL journal mode");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* Overwrite freed pages: a deleted hash should not linger. */
+	if (users_exec(u->db, "PRAGMA foreign_keys=ON;"
+	    "PRAGMA secure_delete=ON", errstr_out) == -1)
+		return -1;
+
+	/* Two processes may start on a fresh file at once: one writer. */
+	if (users_exec(u->db, "BEGIN IMMEDIATE", errstr_out) == -1)
+		return -1;
+	if (users_exec(u->db, users_schema, errstr_out) == -1)
+		goto rollback;
+	if (sqlite3_prepare_v2(u->db, "INSERT OR IGNORE INTO meta (key, value)"
+	    " VALUES ('schema_version', ?1)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 1, USERS_SCHEMA_VERSION) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		goto sqlrollback;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(u->db,
+	    "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		goto sqlrollback;
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (users_exec(u->db, "COMMIT", errstr_out) == -1)
+		goto rollback;
+	if (version != USERS_SCHEMA_VERSION) {
+		users_set_err(errstr_out, version > USERS_SCHEMA_VERSION ?
+		    "database schema is newer than this program" :
+		    "unknown database schema version");
+		return -1;
+	}
+	return 0;
+sqlrollback:
+	snprintf(users_thread_err, sizeof(users_thread_err), "%s",
+	    sqlite3_errmsg(u->db));
+	users_set_err(errstr_out, users_thread_err);
+rollback:
+	sqlite3_finalize(st);
+	sqlite3_exec(u->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+sqlfail:
+	snprintf(users_thread_err, sizeof(users_thread_err), "%s",
+	    sqlite3_errmsg(u->db));
+	users_set_err(errstr_out, users_thread_err);
+fail:
+	sqlite3_finalize(st);
+	return -1;
+}
+
+struct users *
+users_open(const char *path, bool create, const char **errstr_out)
+{
+	struct users	*u;
+	int		 fd, flags, i;
+
+	if (create) {
+		/* SQLite would create it 0644; the file holds hashes. */
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd == -1) {
+			snprintf(users_thread_err, sizeof(users_thread_err),
+			    "%s: %s", path, strerror(errno));
+			users_set_err(errstr_out, users_thread_err);
+			return NULL;
+		}
+		close(fd);
+	}
+
+	u = xcalloc(1, sizeof(*u));
+	/* One thread per connection, so SQLite's own mutexes are not needed. */
+	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	    SQLITE_OPEN_EXRESCODE;
+	if (sqlite3_open_v2(path, &u->db, flags, NULL) != SQLITE_OK) {
+		snprintf(users_thread_err, sizeof(users_thread_err), "%s: %s",
+		    path, u->db != NULL ? sqlite3_errmsg(u->db) :
+		    "out of memory");
+		users_set_err(errstr_out, users_thread_err);
+		goto fail;
+	}
+	if (users_setup(u, errstr_out) == -1)
+		goto fail;
+	for (i = 0; i < USERS_STMT_COUNT; i++) {
+		if (sqlite3_prepare_v3(u->db, users_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &u->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(users_thread_err, sizeof(users_thread_err),
+			    "prepare: %s", sqlite3_errmsg(u->db));
+			users_set_err(errstr_out, users_thread_err);
+			goto fail;
+		}
+	}
+	if (crypt_gensalt_rn(USERS_HASH_PREFIX, 0, NULL, 0, u->dummy_setting,
+	    sizeof(u->dummy_setting)) == NULL) {
+		users_set_err(errstr_out, "crypt_gensalt: cannot make a salt");
+		goto fail;
+	}
+	return u;
+fail:
+	users_close(u);
+	return NULL;
+}
+
+void
+users_close(struct users *u)
+{
+	int	i;
+
+	if (u == NULL)
+		return;
+	for (i = 0; i < USERS_STMT_COUNT; i++)
+		sqlite3_finalize(u->stmt[i]);
+	sqlite3_close_v2(u->db);
+	explicit_bzero(&u->cd, sizeof(u->cd));
+	free(u);
+}
+
+int
+users_domain_add(struct users *u, const char *domain, const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_DOMAIN_ADD);
+	char		 name[USERS_DOMAIN_MAX + 1];
+
+	if (users_domain_normalize(domain, name, errstr_out) == -1 ||
+	    users_bind(u, st, 1, name, errstr_out) == -1)
+		return -1;
+	return users_write(u, st, "domain exists", NULL, NULL, errstr_out);
+}
+
+int
+users_domain_del(struct users *u, const char *domain, const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_DOMAIN_DEL);
+	char		 name[USERS_DOMAIN_MAX + 1];
+
+	if (users_domain_normalize(domain, name, errstr_out) == -1 ||
+	    users_bind(u, st, 1, name, errstr_out) == -1)
+		return -1;
+	return users_write(u, st, NULL, "domain still has users",
+	    "no such domain", errstr_out);
+}
+
+int
+users_domain_exists(struct users *u, const char *domain, bool *exists_out,
+    const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_DOMAIN_EXISTS);
+	char		 name[USERS_DOMAIN_MAX + 1];
+
+	*exists_out = false;
+	if (users_domain_normalize(domain, name, NULL) == -1)
+		return 0;
+	if (users_bind(u, st, 1, name, errstr_out) == -1)
+		return -1;
+	return users_probe(u, st, exists_out, errstr_out);
+}
+
+int
+users_domain_list(struct users *u, int (*cb)(const char *, void *), void *arg,
+    const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_DOMAIN_LIST);
+	bool		 stopped = false;
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cb(users_col(st, 0), arg) != 0) {
+			stopped = true;
+			break;
+		}
+	}
+	return users_list_end(u, st, rc, stopped, errstr_out);
+}
+
+static int
+users_check_new_password(const char *password, const char **errstr_out)
+{
+	size_t	len;
+
+	len = strnlen(password, USERS_PASSWORD_MAX + 1);
+	if (len == 0) {
+		users_set_err(errstr_out, "empty password");
+		return -1;
+	}
+	if (len > USERS_PASSWORD_MAX) {
+		users_set_err(errstr_out, "password too long");
+		return -1;
+	}
+	return 0;
+}
+
+int
+users_user_add(struct users *u, const char *addr, const char *password,
+    const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_ADD);
+	char		 canon[USERS_ADDR_MAX + 1];
+	char		 hash[USERS_HASH_SIZE];
+	int		 ret = -1;
+
+	if (users_addr_normalize(addr, canon, sizeof(canon),
+	    errstr_out) == -1 ||
+	    users_check_new_password(password, errstr_out) == -1 ||
+	    users_hash_password(password, hash, sizeof(hash), errstr_out) == -1)
+		return -1;
+	if (users_bind(u, st, 1, canon, errstr_out) == -1 ||
+	    users_bind(u, st, 2, users_addr_domain(canon), errstr_out) == -1 ||
+	    users_bind(u, st, 3, hash, errstr_out) == -1 ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
+		users_done(st);
+		goto out;
+	}
+	ret = users_write(u, st, "user exists", "domain not found", NULL,
+	    errstr_out);
+out:
+	explicit_bzero(hash, sizeof(hash));
+	return ret;
+}
+
+int
+users_user_del(struct users *u, const char *addr, const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_DEL);
+	char		 canon[USERS_ADDR_MAX + 1];
+
+	if (users_addr_normalize(addr, canon, sizeof(canon),
+	    errstr_out) == -1 ||
+	    users_bind(u, st, 1, canon, errstr_out) == -1)
+		return -1;
+	return users_write(u, st, NULL, NULL, "no such user", errstr_out);
+}
+
+int
+users_user_passwd(struct users *u, const char *addr, const char *password,
+    const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_PASSWD);
+	char		 canon[USERS_ADDR_MAX + 1];
+	char		 hash[USERS_HASH_SIZE];
+	int		 ret = -1;
+
+	if (users_addr_normalize(addr, canon, sizeof(canon),
+	    errstr_out) == -1 ||
+	    users_check_new_password(password, errstr_out) == -1 ||
+	    users_hash_password(password, hash, sizeof(hash), errstr_out) == -1)
+		return -1;
+	if (users_bind(u, st, 1, canon, errstr_out) == -1 ||
+	    users_bind(u, st, 2, hash, errstr_out) == -1) {
+		users_done(st);
+		goto out;
+	}
+	ret = users_write(u, st, NULL, NULL, "no such user", errstr_out);
+out:
+	explicit_bzero(hash, sizeof(hash));
+	return ret;
+}
+
+int
+users_user_exists(struct users *u, const char *addr, bool *exists_out,
+    const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_EXISTS);
+	char		 canon[USERS_ADDR_MAX + 1];
+
+	*exists_out = false;
+	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == -1)
+		return 0;
+	if (users_bind(u, st, 1, canon, errstr_out) == -1)
+		return -1;
+	return users_probe(u, st, exists_out, errstr_out);
+}
+
+int
+users_user_list(struct users *u, int (*cb)(const struct users_user_info *,
+    void *), void *arg, const char **errstr_out)
+{
+	sqlite3_stmt		*st = users_stmt(u, USERS_STMT_USER_LIST);
+	struct users_user_info	 info;
+	bool			 stopped = false;
+	int			 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		info.address = users_col(st, 0);
+		info.created = sqlite3_column_int64(st, 1);
+		info.quota = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(st, 2);
+		info.mailbox_format = users_col(st, 3);
+		if (cb(&info, arg) != 0) {
+			stopped = true;
+			break;
+		}
+	}
+	return users_list_end(u, st, rc, stopped, errstr_out);
+}
+
+int
+users_hash_password(const char *pass, char *out, size_t outsz,
+    const char **errstr_out)
+{
+	struct crypt_data	*cd;
+	char			 setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char		*h;
+	size_t			 len;
+	int			 ret = -1;
+
+	if (users_check_new_password(pass, errstr_out) == -1)
+		return -1;
+	/* 32 KB of work area: too much for a worker thread's stack. */
+	cd = xcalloc(1, sizeof(*cd));
+	if (crypt_gensalt_rn(USERS_HASH_PREFIX, 0, NULL, 0, setting,
+	    sizeof(setting)) == NULL) {
+		users_set_err(errstr_out, "crypt_gensalt: cannot make a salt");
+		goto out;
+	}
+	if ((h = crypt_rn(pass, setting, cd, (int)sizeof(*cd))) == NULL) {
+		users_set_err(errstr_out, "crypt: hashing failed");
+		goto out;
+	}
+	len = strlen(h);
+	if (len >= outsz) {
+		users_set_err(errstr_out, "crypt: hash too long");
+		goto out;
+	}
+	memcpy(out, h, len + 1);
+	ret = 0;
+out:
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return ret;
+}
+
+enum users_auth
+users_check_password(struct users *u, const char *addr, const char *pass)
+{
+	sqlite3_stmt		*st = users_stmt(u, USERS_STMT_USER_HASH);
+	char			 canon[USERS_ADDR_MAX + 1];
+	char			 stored[USERS_HASH_SIZE];
+	const unsigned char	*col;
+	const char		*h, *setting;
+	size_t			 plen, slen = 0, hlen;
+	enum users_auth		 ret = USERS_AUTH_FAIL;
+	bool			 known = false;
+	int			 rc;
+
+	/* Refused before any lookup, so this says nothing about the user. */
+	plen = strnlen(pass, USERS_PASSWORD_MAX + 1);
+	if (plen == 0 || plen > USERS_PASSWORD_MAX)
+		return USERS_AUTH_FAIL;
+
+	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == 0) {
+		if (sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC) !=
+		    SQLITE_OK) {
+			users_done(st);
+			return USERS_AUTH_TEMPFAIL;
+		}
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			col = sqlite3_column_text(st, 0);
+			slen = (size_t)sqlite3_column_bytes(st, 0);
+			if (col != NULL && slen > 0 && slen < sizeof(stored)) {
+				memcpy(stored, col, slen);
+				stored[slen] = '\0';
+				known = true;
+			}
+		} else if (rc != SQLITE_DONE) {
+			users_done(st);
+			return USERS_AUTH_TEMPFAIL;
+		}
+		users_done(st);
+	}
+
+	setting = known ? stored : u->dummy_setting;
+	memset(&u->cd, 0, sizeof(u->cd));
+	h = crypt_rn(pass, setting, &u->cd, (int)sizeof(u->cd));
+	if (h == NULL && known) {
+		/*
+		 * A locked account ("!...") or a method this libxcrypt lacks:
+		 * refuse, after the same work as for anyone else.
+		 */
+		memset(&u->cd, 0, sizeof(u->cd));
+		(void)crypt_rn(pass, u->dummy_setting, &u->cd,
+		    (int)sizeof(u->cd));
+		goto out;
+	}
+	if (h == NULL) {
+		ret = USERS_AUTH_TEMPFAIL;
+		goto out;
+	}
+	if (!known)
+		goto out;
+	/* The length is public (it follows from the method); the bytes not. */
+	hlen = strlen(h);
+	if (hlen == slen && CRYPTO_memcmp(h, stored, slen) == 0)
+		ret = USERS_AUTH_OK;
+out:
+	explicit_bzero(&u->cd, sizeof(u->cd));
+	explicit_bzero(stored, sizeof(stored));
+	return ret;
+}
+
+int
+users_alias_add(struct users *u, const char *source, const char *target,
+    const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_ALIAS_ADD);
+	char		 src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
+
+	if (users_addr_normalize(source, src, sizeof(src), errstr_out) == -1 ||
+	    users_addr_normalize(target, dst, sizeof(dst), errstr_out) == -1)
+		return -1;
+	if (users_bind(u, st, 1, src, errstr_out) == -1 ||
+	    users_bind(u, st, 2, dst, errstr_out) == -1 ||
+	    users_bind(u, st, 3, users_addr_domain(src), errstr_out) == -1) {
+		users_done(st);
+		return -1;
+	}
+	return users_write(u, st, "alias exists", "domain not found", NULL,
+	    errstr_out);
+}
+
+int
+users_alias_del(struct users *u, const char *source, const char *target,
+    const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_ALIAS_DEL);
+	char		 src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
+
+	if (users_addr_normalize(source, src, sizeof(src), errstr_out) == -1 ||
+	    users_addr_normalize(target, dst, sizeof(dst), errstr_out) == -1)
+		return -1;
+	if (users_bind(u, st, 1, src, errstr_out) == -1 ||
+	    users_bind(u, st, 2, dst, errstr_out) == -1) {
+		users_done(st);
+		return -1;
+	}
+	return users_write(u, st, NULL, NULL, "no such alias", errstr_out);
+}
+
+int
+users_alias_list(struct users *u, const char *source,
+    int (*cb)(const char *, const char *, void *), void *arg,
+    const char **errstr_out)
+{
+	sqlite3_stmt	*st;
+	char		 src[USERS_ADDR_MAX + 1];
+	bool		 stopped = false;
+	int		 rc;
+
+	if (source == NULL)
+		st = users_stmt(u, USERS_STMT_ALIAS_LIST_ALL);
+	else {
+		st = users_stmt(u, USERS_STMT_ALIAS_LIST);
+		if (users_addr_normalize(source, src, sizeof(src),
+		    errstr_out) == -1 ||
+		    users_bind(u, st, 1, src, errstr_out) == -1)
+			return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cb(users_col(st, 0), users_col(st, 1), arg) != 0) {
+			stopped = true;
+			break;
+		}
+	}
+	return users_list_end(u, st, rc, stopped, errstr_out);
+}
+
+int
+users_sender_allowed(struct users *u, const char *user, const char *from,
+    bool *allowed_out, const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_ALIAS_MATCH);
+	char		 cu[USERS_ADDR_MAX + 1], cf[USERS_ADDR_MAX + 1];
+
+	*allowed_out = false;
+	if (users_addr_normalize(user, cu, sizeof(cu), NULL) == -1 ||
+	    users_addr_normalize(from, cf, sizeof(cf), NULL) == -1)
+		return 0;
+	/* Both are canonical ASCII, so this is the NOCASE comparison. */
+	if (strcasecmp(cu, cf) == 0) {
+		*allowed_out = true;
+		return 0;
+	}
+	if (users_bind(u, st, 1, cf, errstr_out) == -1 ||
+	    users_bind(u, st, 2, cu, errstr_out) == -1) {
+		users_done(st);
+		return -1;
+	}
+	return users_probe(u, st, allowed_out, errstr_out);
+}

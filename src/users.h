@@ -1,0 +1,153 @@
+/*
+ * users: the SQLite store of our domains, users (password hashes) and
+ * aliases in state-dir.  Only the lookup role (the one holder of secrets)
+ * and cachetctl open it.
+ *
+ * A struct users is one SQLite connection with its prepared statements; it
+ * must be used by one thread at a time.  A thread that hashes passwords
+ * (the lookup role's worker pool) opens its own.  Nothing is cached across
+ * calls, so changes made through another connection (cachetctl, another
+ * thread) are seen by the next call.
+ *
+ * Addresses are "local@domain": the local part is an RFC 5322 dot-atom of
+ * ASCII characters, compared case-insensitively; the domain is a host name
+ * of letter-digit-hyphen labels and is stored lower-cased.  Quoted local
+ * parts, address literals and non-ASCII addresses are refused.
+ *
+ * Every function that can fail returns 0 or -1 and then sets *errstr_out
+ * to a message that stays valid until the next call on the same handle
+ * (or, for users_open() and users_hash_password(), in the same thread).
+ * errstr_out may be NULL.  Passwords never appear in a message.
+ */
+#ifndef CACHET_USERS_H
+#define CACHET_USERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* RFC 5321 §4.5.3.1.1 and §4.5.3.1.2 */
+#define USERS_LOCAL_MAX		64
+#define USERS_DOMAIN_MAX	255
+/* "local@domain" without the NUL */
+#define USERS_ADDR_MAX		(USERS_LOCAL_MAX + 1 + USERS_DOMAIN_MAX)
+/* Longest password we hash (libxcrypt refuses longer ones). */
+#define USERS_PASSWORD_MAX	511
+/* Room for any crypt(3) hash, NUL included (libxcrypt's output size). */
+#define USERS_HASH_SIZE		384
+
+struct users;
+
+enum users_auth {
+	USERS_AUTH_OK,		/* user exists and the password is right */
+	USERS_AUTH_FAIL,	/* wrong password, unknown or invalid user */
+	USERS_AUTH_TEMPFAIL,	/* storage or hashing failed: try later */
+};
+
+/* One row of users_user_list(); pointers are valid during the callback. */
+struct users_user_info {
+	const char	*address;
+	int64_t		 created;	/* seconds since the epoch */
+	int64_t		 quota;		/* bytes, or -1 when there is none */
+	const char	*mailbox_format;	/* "maildir" unless changed */
+};
+
+/*
+ * Open the database at path.  With create, the file is made (mode 0600,
+ * since it holds password hashes) when missing; without, a missing file
+ * is an error.  The schema is created when missing and a schema newer than
+ * this program is refused.  Returns NULL on failure.
+ */
+struct users	*users_open(const char *path, bool create,
+		    const char **errstr_out);
+
+/* Finalise the statements and close the connection; NULL is a no-op. */
+void	users_close(struct users *);
+
+/*
+ * Check an address and write its canonical form (domain lower-cased) into
+ * out, which should hold USERS_ADDR_MAX + 1 bytes.  0 or -1.
+ */
+int	users_addr_normalize(const char *addr, char *out, size_t outsz,
+	    const char **errstr_out);
+
+/* Domains.  add fails if it exists; del fails if users remain in it and
+ * removes the aliases whose source is in it. */
+int	users_domain_add(struct users *, const char *domain,
+	    const char **errstr_out);
+int	users_domain_del(struct users *, const char *domain,
+	    const char **errstr_out);
+/* *exists_out tells whether domain is one of ours (an invalid name is not). */
+int	users_domain_exists(struct users *, const char *domain,
+	    bool *exists_out, const char **errstr_out);
+/*
+ * Call cb for each domain in name order.  A non-zero return from cb stops
+ * the listing and makes the call return -1.  cb must not call users_*
+ * on the same handle.
+ */
+int	users_domain_list(struct users *,
+	    int (*cb)(const char *domain, void *arg), void *arg,
+	    const char **errstr_out);
+
+/*
+ * Users.  add hashes password (users_hash_password) and fails when the
+ * user exists or the domain is not ours.  passwd replaces the hash.  del
+ * leaves aliases that point at the user alone.
+ */
+int	users_user_add(struct users *, const char *addr, const char *password,
+	    const char **errstr_out);
+int	users_user_del(struct users *, const char *addr,
+	    const char **errstr_out);
+int	users_user_passwd(struct users *, const char *addr,
+	    const char *password, const char **errstr_out);
+int	users_user_exists(struct users *, const char *addr, bool *exists_out,
+	    const char **errstr_out);
+/* As users_domain_list, in address order. */
+int	users_user_list(struct users *,
+	    int (*cb)(const struct users_user_info *info, void *arg),
+	    void *arg, const char **errstr_out);
+
+/*
+ * Hash pass with a fresh salt: yescrypt ("$y$") at libxcrypt's default
+ * cost.  out must hold USERS_HASH_SIZE bytes.  Takes tens of
+ * milliseconds by design: call it from a worker thread, not an event loop.
+ */
+int	users_hash_password(const char *pass, char *out, size_t outsz,
+	    const char **errstr_out);
+
+/*
+ * Check a password.  An unknown or invalid user costs one hash as a known
+ * one does, so the answer's timing does not tell which users exist.  Slow
+ * like users_hash_password().  A stored hash of any crypt(3) method
+ * libxcrypt knows is accepted.
+ */
+enum users_auth	users_check_password(struct users *, const char *addr,
+		    const char *pass);
+
+/*
+ * Aliases: mail to source (an address in one of our domains) goes to
+ * target (any address).  A source may have several targets.
+ */
+int	users_alias_add(struct users *, const char *source, const char *target,
+	    const char **errstr_out);
+int	users_alias_del(struct users *, const char *source, const char *target,
+	    const char **errstr_out);
+/*
+ * Call cb for each alias whose source is source, or for every alias when
+ * source is NULL, ordered by source then target.  As users_domain_list for
+ * cb's return value.
+ */
+int	users_alias_list(struct users *, const char *source,
+	    int (*cb)(const char *source, const char *target, void *arg),
+	    void *arg, const char **errstr_out);
+
+/*
+ * May the authenticated user send with envelope sender from?  Yes when from
+ * is user (case-insensitively) or an alias source whose targets include
+ * user.  An address that does not parse is simply not allowed; -1 means
+ * the store failed (answer 4xx).
+ */
+int	users_sender_allowed(struct users *, const char *user, const char *from,
+	    bool *allowed_out, const char **errstr_out);
+
+#endif

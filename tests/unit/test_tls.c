@@ -1,0 +1,771 @@
+/*
+ * Unit tests for tls.c: self-signed certificates, server and client
+ * contexts, and real handshakes between them over an in-memory BIO pair.
+ * The tests may call OpenSSL directly to inspect what tls.c made.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "tls.h"
+
+#define HOST	"mail.example.org"
+
+struct fixture {
+	char	dir[64];
+	char	cert[128];
+	char	key[128];
+};
+
+static void
+rm_tree(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 p[512];
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (de->d_type == DT_DIR)
+			rm_tree(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture	*f;
+	const char	*err = NULL;
+
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_tls.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->cert, sizeof(f->cert), "%s/cert.pem", f->dir);
+	snprintf(f->key, sizeof(f->key), "%s/key.pem", f->dir);
+	if (tls_selfsigned_create(HOST, f->cert, f->key, &err) != 0)
+		fail_msg("tls_selfsigned_create: %s", err);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+
+	rm_tree(f->dir);
+	free(f);
+	ERR_clear_error();
+	return 0;
+}
+
+static X509 *
+read_cert(const char *path)
+{
+	FILE	*fp;
+	X509	*x;
+
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	x = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	assert_non_null(x);
+	return x;
+}
+
+static size_t
+count_entries(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 n = 0;
+
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Drive both ends of a handshake over a BIO pair until both are done or
+ * one fails.  Returns 0 when both completed.
+ */
+static int
+handshake(SSL *c, SSL *s)
+{
+	BIO	*bc, *bs;
+	bool	 cdone = false, sdone = false;
+	int	 i, rc, e;
+
+	assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
+	SSL_set_bio(c, bc, bc);
+	SSL_set_bio(s, bs, bs);
+	for (i = 0; i < 50 && !(cdone && sdone); i++) {
+		if (!cdone) {
+			if ((rc = SSL_do_handshake(c)) == 1)
+				cdone = true;
+			else if ((e = SSL_get_error(c, rc)) !=
+			    SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+				return -1;
+		}
+		if (!sdone) {
+			if ((rc = SSL_do_handshake(s)) == 1)
+				sdone = true;
+			else if ((e = SSL_get_error(s, rc)) !=
+			    SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+				return -1;
+		}
+	}
+	return cdone && sdone ? 0 : -1;
+}
+
+/* A server and a client trusting the fixture's certificate. */
+struct pair {
+	struct tls_ctx	*sctx;
+	struct tls_ctx	*cctx;
+	SSL		*s;
+	SSL		*c;
+};
+
+static void
+pair_open(struct fixture *f, struct pair *p, const char *servername,
+    bool trust)
+{
+	const char	*err = NULL;
+
+	p->sctx = tls_server_new(f->cert, f->key, &err);
+	if (p->sctx == NULL)
+		fail_msg("tls_server_new: %s", err);
+	p->cctx = tls_client_new(&err);
+	if (p->cctx == NULL)
+		fail_msg("tls_client_new: %s", err);
+	if (trust && tls_client_load_ca(p->cctx, f->cert, &err) != 0)
+		fail_msg("tls_client_load_ca: %s", err);
+	p->s = tls_server_ssl_new(p->sctx);
+	p->c = tls_client_ssl_new(p->cctx, servername);
+	assert_non_null(p->s);
+	assert_non_null(p->c);
+}
+
+static void
+pair_close(struct pair *p)
+{
+	tls_ssl_free(p->c);
+	tls_ssl_free(p->s);
+	tls_ctx_free(p->cctx);
+	tls_ctx_free(p->sctx);
+}
+
+static void
+test_selfsigned_file_modes(void **state)
+{
+	struct fixture	*f = *state;
+	struct stat	 sb;
+
+	assert_int_equal(stat(f->key, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(stat(f->cert, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_mode & 07777, 0644);
+}
+
+static void
+test_selfsigned_no_temporaries_left(void **state)
+{
+	struct fixture	*f = *state;
+
+	assert_int_equal(count_entries(f->dir), 2);
+}
+
+static void
+test_selfsigned_san_is_hostname(void **state)
+{
+	struct fixture	*f = *state;
+	X509		*x = read_cert(f->cert);
+	GENERAL_NAMES	*gens;
+	GENERAL_NAME	*gn;
+	int		 crit = -1;
+
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+	assert_non_null(gens);
+	assert_int_equal(crit, 0);
+	assert_int_equal(sk_GENERAL_NAME_num(gens), 1);
+	gn = sk_GENERAL_NAME_value(gens, 0);
+	assert_int_equal(gn->type, GEN_DNS);
+	assert_int_equal(ASN1_STRING_length(gn->d.dNSName), strlen(HOST));
+	assert_memory_equal(ASN1_STRING_get0_data(gn->d.dNSName), HOST,
+	    strlen(HOST));
+	assert_int_equal(X509_check_host(x, HOST, 0, 0, NULL), 1);
+	assert_int_equal(X509_check_host(x, "other.example.org", 0, 0, NULL),
+	    0);
+	GENERAL_NAMES_free(gens);
+	X509_free(x);
+}
+
+static void
+test_selfsigned_subject_cn(void **state)
+{
+	struct fixture	*f = *state;
+	X509		*x = read_cert(f->cert);
+	char		 cn[128];
+
+	assert_int_equal(X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+	    NID_commonName, cn, sizeof(cn)), (int)strlen(HOST));
+	assert_string_equal(cn, HOST);
+	assert_int_equal(X509_NAME_cmp(X509_get_subject_name(x),
+	    X509_get_issuer_name(x)), 0);
+	X509_free(x);
+}
+
+static void
+test_selfsigned_is_v3_end_entity(void **state)
+{
+	struct fixture	*f = *state;
+	X509		*x = read_cert(f->cert);
+
+	assert_int_equal(X509_get_version(x), X509_VERSION_3);
+	assert_int_equal(X509_check_ca(x), 0);
+	assert_int_equal(X509_check_purpose(x, X509_PURPOSE_SSL_SERVER, 0),
+	    1);
+	assert_true(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE);
+	assert_non_null(X509_get0_subject_key_id(x));
+	X509_free(x);
+}
+
+static void
+test_selfsigned_signature_and_key(void **state)
+{
+	struct fixture	*f = *state;
+	X509		*x = read_cert(f->cert);
+	EVP_PKEY	*pub = X509_get0_pubkey(x);
+	char		 group[64];
+	size_t		 glen;
+
+	assert_non_null(pub);
+	assert_int_equal(X509_verify(x, pub), 1);
+	assert_int_equal(EVP_PKEY_get_base_id(pub), EVP_PKEY_EC);
+	assert_int_equal(EVP_PKEY_get_group_name(pub, group, sizeof(group),
+	    &glen), 1);
+	assert_string_equal(group, "prime256v1");
+	assert_int_equal(X509_get_signature_nid(x), NID_ecdsa_with_SHA256);
+	X509_free(x);
+}
+
+static void
+test_selfsigned_validity_ten_years(void **state)
+{
+	struct fixture	*f = *state;
+	X509		*x = read_cert(f->cert);
+	int		 days, secs;
+
+	/* Valid now... */
+	assert_true(X509_cmp_current_time(X509_get0_notBefore(x)) < 0);
+	assert_true(X509_cmp_current_time(X509_get0_notAfter(x)) > 0);
+	/* ...until TLS_SELFSIGNED_DAYS from now. */
+	assert_int_equal(ASN1_TIME_diff(&days, &secs, NULL,
+	    X509_get0_notAfter(x)), 1);
+	assert_true(days == TLS_SELFSIGNED_DAYS ||
+	    days == TLS_SELFSIGNED_DAYS - 1);
+	X509_free(x);
+}
+
+static void
+test_selfsigned_serial_random(void **state)
+{
+	struct fixture	*f = *state;
+	X509		*x1 = read_cert(f->cert), *x2;
+	const char	*err = NULL;
+	BIGNUM		*b1, *b2;
+
+	assert_int_equal(tls_selfsigned_create(HOST, f->cert, f->key, &err),
+	    0);
+	x2 = read_cert(f->cert);
+	b1 = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x1), NULL);
+	b2 = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x2), NULL);
+	assert_false(BN_is_negative(b1));
+	assert_false(BN_is_zero(b1));
+	assert_true(BN_num_bits(b1) >= 64);
+	assert_int_not_equal(BN_cmp(b1, b2), 0);
+	BN_free(b1);
+	BN_free(b2);
+	X509_free(x1);
+	X509_free(x2);
+}
+
+static void
+test_selfsigned_replaces_pair(void **state)
+{
+	struct fixture	*f = *state;
+	struct tls_ctx	*t;
+	const char	*err = NULL;
+
+	assert_int_equal(tls_selfsigned_create("other.example", f->cert,
+	    f->key, &err), 0);
+	assert_int_equal(count_entries(f->dir), 2);
+	t = tls_server_new(f->cert, f->key, &err);
+	assert_non_null(t);
+	tls_ctx_free(t);
+}
+
+static void
+test_selfsigned_invalid_hostname_refused(void **state)
+{
+	struct fixture	*f = *state;
+	static const char *const bad[] = {
+		"", ".", "-mail.example.org", "mail-.example.org",
+		"mail..example.org", "mail example.org",
+		"mail.example.org,DNS:evil.example", "mail.example.org.",
+		"m\xc3\xa4il.example.org", "*.example.org", "[192.0.2.1]",
+	};
+	char		 cert[160], key[160];
+	const char	*err;
+	size_t		 i;
+
+	snprintf(cert, sizeof(cert), "%s/bad-cert.pem", f->dir);
+	snprintf(key, sizeof(key), "%s/bad-key.pem", f->dir);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		if (tls_selfsigned_create(bad[i], cert, key, &err) != -1)
+			fail_msg("accepted host name \"%s\"", bad[i]);
+		assert_non_null(err);
+	}
+	assert_int_equal(count_entries(f->dir), 2);
+}
+
+static void
+test_selfsigned_long_hostname(void **state)
+{
+	struct fixture	*f = *state;
+	/* 70 octets: longer than a CN may be, fine for a dNSName. */
+	static const char host[] = "aaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaa.mail.example.org";
+	const char	*err = NULL;
+	X509		*x;
+
+	assert_int_equal(tls_selfsigned_create(host, f->cert, f->key, &err),
+	    0);
+	x = read_cert(f->cert);
+	assert_int_equal(X509_check_host(x, host, 0, 0, NULL), 1);
+	X509_free(x);
+}
+
+static void
+test_selfsigned_unwritable_refused(void **state)
+{
+	struct fixture	*f = *state;
+	char		 cert[160], key[160];
+	const char	*err = NULL;
+
+	snprintf(cert, sizeof(cert), "%s/missing/cert.pem", f->dir);
+	snprintf(key, sizeof(key), "%s/missing/key.pem", f->dir);
+	assert_int_equal(tls_selfsigned_create(HOST, cert, key, &err), -1);
+	assert_non_null(strstr(err, "missing/key.pem"));
+}
+
+static void
+test_server_new_loads_pair(void **state)
+{
+	struct fixture	*f = *state;
+	struct tls_ctx	*t;
+	const char	*err = NULL;
+
+	t = tls_server_new(f->cert, f->key, &err);
+	if (t == NULL)
+		fail_msg("tls_server_new: %s", err);
+	assert_int_equal(ERR_peek_error(), 0);
+	tls_ctx_free(t);
+}
+
+static void
+test_server_new_mismatch_refused(void **state)
+{
+	struct fixture	*f = *state;
+	char		 cert2[160], key2[160];
+	const char	*err = NULL;
+
+	snprintf(cert2, sizeof(cert2), "%s/cert2.pem", f->dir);
+	snprintf(key2, sizeof(key2), "%s/key2.pem", f->dir);
+	assert_int_equal(tls_selfsigned_create(HOST, cert2, key2, &err), 0);
+	assert_null(tls_server_new(f->cert, key2, &err));
+	assert_non_null(err);
+	assert_non_null(strstr(err, "mismatch"));
+	assert_null(tls_server_new(cert2, f->key, &err));
+	assert_int_equal(ERR_peek_error(), 0);
+}
+
+static void
+test_server_new_missing_cert_refused(void **state)
+{
+	struct fixture	*f = *state;
+	char		 p[160];
+	const char	*err = NULL;
+
+	snprintf(p, sizeof(p), "%s/absent.pem", f->dir);
+	assert_null(tls_server_new(p, f->key, &err));
+	assert_non_null(strstr(err, "absent.pem"));
+	assert_non_null(strstr(err, "certificate"));
+}
+
+static void
+test_server_new_missing_key_refused(void **state)
+{
+	struct fixture	*f = *state;
+	char		 p[160];
+	const char	*err = NULL;
+
+	snprintf(p, sizeof(p), "%s/absent.pem", f->dir);
+	assert_null(tls_server_new(f->cert, p, &err));
+	assert_non_null(strstr(err, "absent.pem"));
+	assert_non_null(strstr(err, "key"));
+}
+
+static void
+test_server_new_garbage_refused(void **state)
+{
+	struct fixture	*f = *state;
+	char		 p[160];
+	const char	*err = NULL;
+	FILE		*fp;
+
+	snprintf(p, sizeof(p), "%s/junk.pem", f->dir);
+	fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs("-----BEGIN CERTIFICATE-----\nnot base64 !!\n"
+	    "-----END CERTIFICATE-----\n", fp);
+	fclose(fp);
+	assert_null(tls_server_new(p, f->key, &err));
+	assert_null(tls_server_new(f->cert, p, &err));
+	/* The certificate where the key should be is no key either. */
+	assert_null(tls_server_new(f->cert, f->cert, &err));
+}
+
+static void
+test_server_options(void **state)
+{
+	struct fixture	*f = *state;
+	struct tls_ctx	*t;
+	SSL		*s;
+	uint64_t	 o;
+
+	t = tls_server_new(f->cert, f->key, NULL);
+	assert_non_null(t);
+	s = tls_server_ssl_new(t);
+	assert_non_null(s);
+	o = SSL_get_options(s);
+	assert_true(o & SSL_OP_NO_COMPRESSION);
+	assert_true(o & SSL_OP_NO_RENEGOTIATION);
+	assert_true(o & SSL_OP_CIPHER_SERVER_PREFERENCE);
+	assert_int_equal(SSL_get_min_proto_version(s), TLS1_2_VERSION);
+	assert_true(SSL_is_server(s));
+	tls_ssl_free(s);
+	tls_ctx_free(t);
+}
+
+static void
+test_server_ciphers_forward_secret(void **state)
+{
+	struct fixture		*f = *state;
+	struct tls_ctx		*t;
+	SSL			*s;
+	STACK_OF(SSL_CIPHER)	*sk;
+	const SSL_CIPHER	*c;
+	int			 i, kx;
+
+	t = tls_server_new(f->cert, f->key, NULL);
+	s = tls_server_ssl_new(t);
+	sk = SSL_get_ciphers(s);
+	assert_true(sk_SSL_CIPHER_num(sk) > 0);
+	for (i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+		c = sk_SSL_CIPHER_value(sk, i);
+		kx = SSL_CIPHER_get_kx_nid(c);
+		/* TLS 1.3 suites name no key exchange: it is always (EC)DHE. */
+		if (kx != NID_kx_ecdhe && kx != NID_kx_any)
+			fail_msg("cipher %s", SSL_CIPHER_get_name(c));
+		assert_int_not_equal(SSL_CIPHER_get_cipher_nid(c), NID_undef);
+		assert_true(SSL_CIPHER_get_bits(c, NULL) >= 128);
+	}
+	tls_ssl_free(s);
+	tls_ctx_free(t);
+}
+
+static void
+test_handshake_verified(void **state)
+{
+	struct fixture	*f = *state;
+	struct pair	 p;
+	const char	*err = NULL;
+	const char	*v;
+	char		 buf[16];
+
+	pair_open(f, &p, HOST, true);
+	assert_int_equal(handshake(p.c, p.s), 0);
+	v = tls_version(p.s);
+	if (strcmp(v, "TLSv1.2") != 0 && strcmp(v, "TLSv1.3") != 0)
+		fail_msg("version %s", v);
+	assert_string_equal(tls_version(p.c), v);
+	assert_string_not_equal(tls_cipher(p.s), "(NONE)");
+	assert_string_equal(tls_cipher(p.c), tls_cipher(p.s));
+	if (tls_peer_verified(p.c, &err) != 0)
+		fail_msg("tls_peer_verified: %s", err);
+	assert_string_equal(SSL_get_servername(p.s, TLSEXT_NAMETYPE_host_name),
+	    HOST);
+
+	/* Application data flows both ways. */
+	assert_int_equal(SSL_write(p.c, "EHLO x\r\n", 8), 8);
+	assert_int_equal(SSL_read(p.s, buf, sizeof(buf)), 8);
+	assert_memory_equal(buf, "EHLO x\r\n", 8);
+	assert_int_equal(SSL_write(p.s, "250 ok\r\n", 8), 8);
+	assert_int_equal(SSL_read(p.c, buf, sizeof(buf)), 8);
+	assert_memory_equal(buf, "250 ok\r\n", 8);
+	pair_close(&p);
+}
+
+static void
+test_handshake_tls12_aead(void **state)
+{
+	struct fixture	*f = *state;
+	struct pair	 p;
+	const char	*err = NULL;
+
+	pair_open(f, &p, HOST, true);
+	assert_int_equal(SSL_set_max_proto_version(p.c, TLS1_2_VERSION), 1);
+	assert_int_equal(handshake(p.c, p.s), 0);
+	assert_string_equal(tls_version(p.s), "TLSv1.2");
+	/* Our order wins: the first suite of the list. */
+	assert_string_equal(tls_cipher(p.s), "ECDHE-ECDSA-AES256-GCM-SHA384");
+	assert_int_equal(tls_peer_verified(p.c, &err), 0);
+	pair_close(&p);
+}
+
+static void
+test_handshake_server_order_wins(void **state)
+{
+	struct fixture	*f = *state;
+	struct pair	 p;
+
+	pair_open(f, &p, HOST, true);
+	assert_int_equal(SSL_set_max_proto_version(p.c, TLS1_2_VERSION), 1);
+	/* The client prefers CBC; the server still picks GCM. */
+	assert_int_equal(SSL_set_cipher_list(p.c, "ECDHE-ECDSA-AES128-SHA:"
+	    "ECDHE-ECDSA-AES128-GCM-SHA256"), 1);
+	assert_int_equal(handshake(p.c, p.s), 0);
+	assert_string_equal(tls_cipher(p.s), "ECDHE-ECDSA-AES128-GCM-SHA256");
+	pair_close(&p);
+}
+
+static void
+test_handshake_wrong_name_not_verified(void **state)
+{
+	struct fixture	*f = *state;
+	struct pair	 p;
+	const char	*err = NULL;
+
+	pair_open(f, &p, "other.example.org", true);
+	/* Opportunistic: the handshake completes, the verdict is recorded. */
+	assert_int_equal(handshake(p.c, p.s), 0);
+	assert_int_equal(tls_peer_verified(p.c, &err), -1);
+	assert_non_null(strstr(err, "mismatch"));
+	pair_close(&p);
+}
+
+static void
+test_handshake_untrusted_not_verified(void **state)
+{
+	struct fixture	*f = *state;
+	struct pair	 p;
+	const char	*err = NULL;
+
+	pair_open(f, &p, HOST, false);
+	assert_int_equal(handshake(p.c, p.s), 0);
+	assert_int_equal(tls_peer_verified(p.c, &err), -1);
+	assert_non_null(strstr(err, "self-signed"));
+	pair_close(&p);
+}
+
+static void
+test_handshake_tls11_refused(void **state)
+{
+	struct fixture	*f = *state;
+	struct tls_ctx	*t;
+	SSL_CTX		*cctx;
+	SSL		*s, *c;
+
+	t = tls_server_new(f->cert, f->key, NULL);
+	s = tls_server_ssl_new(t);
+	/* An old client, built by hand: tls.c will not make one. */
+	cctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(cctx);
+	SSL_CTX_set_security_level(cctx, 0);
+	assert_int_equal(SSL_CTX_set_min_proto_version(cctx, TLS1_VERSION),
+	    1);
+	assert_int_equal(SSL_CTX_set_max_proto_version(cctx, TLS1_1_VERSION),
+	    1);
+	assert_int_equal(SSL_CTX_set_cipher_list(cctx, "ALL:@SECLEVEL=0"), 1);
+	c = SSL_new(cctx);
+	SSL_set_connect_state(c);
+	assert_int_equal(handshake(c, s), -1);
+	assert_string_not_equal(tls_errstr(), "no OpenSSL error reported");
+	SSL_free(c);
+	SSL_CTX_free(cctx);
+	tls_ssl_free(s);
+	tls_ctx_free(t);
+}
+
+static void
+test_client_sni_not_for_literals(void **state)
+{
+	struct tls_ctx	*t;
+	SSL		*c;
+	static const struct {
+		const char	*name;
+		const char	*sni;
+	} cases[] = {
+		{ "mx.example.net", "mx.example.net" },
+		{ "192.0.2.1", NULL },
+		{ "2001:db8::1", NULL },
+		{ NULL, NULL },
+	};
+	const char	*got;
+	size_t		 i;
+
+	t = tls_client_new(NULL);
+	assert_non_null(t);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		c = tls_client_ssl_new(t, cases[i].name);
+		assert_non_null(c);
+		assert_false(SSL_is_server(c));
+		got = SSL_get_servername(c, TLSEXT_NAMETYPE_host_name);
+		if (cases[i].sni == NULL)
+			assert_null(got);
+		else
+			assert_string_equal(got, cases[i].sni);
+		tls_ssl_free(c);
+	}
+	tls_ctx_free(t);
+}
+
+static void
+test_client_min_version(void **state)
+{
+	struct tls_ctx	*t;
+	SSL		*c;
+
+	t = tls_client_new(NULL);
+	c = tls_client_ssl_new(t, NULL);
+	assert_int_equal(SSL_get_min_proto_version(c), TLS1_2_VERSION);
+	assert_true(SSL_get_options(c) & SSL_OP_NO_COMPRESSION);
+	tls_ssl_free(c);
+	tls_ctx_free(t);
+}
+
+static void
+test_client_load_ca_missing_refused(void **state)
+{
+	struct fixture	*f = *state;
+	struct tls_ctx	*t;
+	char		 p[160];
+	const char	*err = NULL;
+
+	snprintf(p, sizeof(p), "%s/absent.pem", f->dir);
+	t = tls_client_new(NULL);
+	assert_int_equal(tls_client_load_ca(t, p, &err), -1);
+	assert_non_null(strstr(err, "absent.pem"));
+	tls_ctx_free(t);
+}
+
+static void
+test_errstr_drains_queue(void **state)
+{
+	ERR_clear_error();
+	assert_string_equal(tls_errstr(), "no OpenSSL error reported");
+	ERR_raise_data(ERR_LIB_SSL, SSL_R_NO_CIPHER_MATCH, "detail %d", 42);
+	ERR_raise(ERR_LIB_SSL, SSL_R_NO_SHARED_CIPHER);
+	{
+		const char	*s = tls_errstr();
+
+		assert_non_null(strstr(s, "no cipher match (detail 42)"));
+		assert_non_null(strstr(s, "; "));
+		assert_non_null(strstr(s, "no shared cipher"));
+	}
+	assert_int_equal(ERR_peek_error(), 0);
+}
+
+static void
+test_ctx_free_null(void **state)
+{
+	tls_ctx_free(NULL);
+	tls_ssl_free(NULL);
+}
+
+#define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_selfsigned_file_modes),
+		T(test_selfsigned_no_temporaries_left),
+		T(test_selfsigned_san_is_hostname),
+		T(test_selfsigned_subject_cn),
+		T(test_selfsigned_is_v3_end_entity),
+		T(test_selfsigned_signature_and_key),
+		T(test_selfsigned_validity_ten_years),
+		T(test_selfsigned_serial_random),
+		T(test_selfsigned_replaces_pair),
+		T(test_selfsigned_invalid_hostname_refused),
+		T(test_selfsigned_long_hostname),
+		T(test_selfsigned_unwritable_refused),
+		T(test_server_new_loads_pair),
+		T(test_server_new_mismatch_refused),
+		T(test_server_new_missing_cert_refused),
+		T(test_server_new_missing_key_refused),
+		T(test_server_new_garbage_refused),
+		T(test_server_options),
+		T(test_server_ciphers_forward_secret),
+		T(test_handshake_verified),
+		T(test_handshake_tls12_aead),
+		T(test_handshake_server_order_wins),
+		T(test_handshake_wrong_name_not_verified),
+		T(test_handshake_untrusted_not_verified),
+		T(test_handshake_tls11_refused),
+		T(test_client_sni_not_for_literals),
+		T(test_client_min_version),
+		T(test_client_load_ca_missing_refused),
+		cmocka_unit_test(test_errstr_drains_queue),
+		cmocka_unit_test(test_ctx_free_null),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
