@@ -96,7 +96,7 @@ build/fuzz/libcachet.a: $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIBSRC))
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libcachet.a
 	@mkdir -p $(dir $@)
 	$(call say,FUZZLD,$@)$(SANCC) $(BASEFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
-	    -o $@ $^ $(PKG_LIBS)
+	    -o $@ $(filter %.c %.a,$^) $(PKG_LIBS)
 
 fuzz: deps $(FUZZBIN)
 	$(Q)./scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZBIN)

@@ -416,9 +416,14 @@ queue_fs_abort(struct queue_fs *q, const char *id)
 	return 0;
 }
 
-int
-queue_fs_commit_prepare(struct queue_fs *q, int fd, uint64_t msglen,
-    const struct queue_fs_envelope *env)
+/*
+ * queue_fs_commit_prepare(), telling the caller in *owned whether fd was
+ * found to be incoming/<env->id>: only then may a failure unlink that
+ * name, which otherwise could be another message's.
+ */
+static int
+queue_fs_prepare(struct queue_fs *q, int fd, uint64_t msglen,
+    const struct queue_fs_envelope *env, bool *owned)
 {
 	struct stat	 st, nst;
 	struct buf	 b;
@@ -427,6 +432,7 @@ queue_fs_commit_prepare(struct queue_fs *q, int fd, uint64_t msglen,
 	size_t		 envlen;
 	int		 saved;
 
+	*owned = false;
 	buf_init(&b, (size_t)QUEUE_FS_ENV_MAX + QUEUE_FS_TRAILER_LEN);
 	if (!queue_fs_id_valid(env->id)) {
 		errno = EINVAL;
@@ -445,6 +451,7 @@ queue_fs_commit_prepare(struct queue_fs *q, int fd, uint64_t msglen,
 		errno = ESTALE;
 		return -1;
 	}
+	*owned = true;
 	/*
 	 * The smtp role wrote through a copy of this fd; the length is what
 	 * the file says, and the role's claim only has to agree with it.
@@ -486,6 +493,15 @@ fail:
 }
 
 int
+queue_fs_commit_prepare(struct queue_fs *q, int fd, uint64_t msglen,
+    const struct queue_fs_envelope *env)
+{
+	bool	owned;
+
+	return queue_fs_prepare(q, fd, msglen, env, &owned);
+}
+
+int
 queue_fs_commit_rename(struct queue_fs *q, const char *id)
 {
 	if (!queue_fs_id_valid(id)) {
@@ -522,14 +538,15 @@ int
 queue_fs_commit(struct queue_fs *q, int fd, uint64_t msglen,
     const struct queue_fs_envelope *env)
 {
+	bool	owned;
 	int	saved;
 
-	if (!queue_fs_id_valid(env->id)) {
-		errno = EINVAL;
+	if (queue_fs_prepare(q, fd, msglen, env, &owned) == -1) {
+		if (owned)
+			goto fail_incoming;
 		return -1;
 	}
-	if (queue_fs_commit_prepare(q, fd, msglen, env) == -1 ||
-	    queue_fs_commit_rename(q, env->id) == -1)
+	if (queue_fs_commit_rename(q, env->id) == -1)
 		goto fail_incoming;
 	if (queue_fs_sync_dirs(q) == -1)
 		goto fail_queue;

@@ -69,7 +69,7 @@ enum queue_fs_rcpt_state {
  * marked "or NULL" are optional; the others must be set.
  */
 struct queue_fs_rcpt {
-	char			*addr;		/* without brackets, not empty */
+	char			*addr;		/* no brackets, not empty */
 	unsigned		 notify;	/* QUEUE_FS_NOTIFY_* bits */
 	char			*orcpt;		/* "rfc822;bob@x", or NULL */
 	enum queue_fs_rcpt_state state;
@@ -91,7 +91,7 @@ struct queue_fs_envelope {
 	/* the client, for logs and the bounce text */
 	char			*helo;		/* or NULL */
 	char			*ip;		/* or NULL */
-	char			*user;		/* authenticated user, or NULL */
+	char			*user;		/* AUTH user, or NULL */
 	struct queue_fs_rcpt	*rcpts;
 	size_t			 nrcpts;	/* 1 .. QUEUE_FS_RCPTS_MAX */
 };
@@ -138,7 +138,8 @@ struct queue_fs	*queue_fs_open(const char *path);
 /* Close the directory fds and free; NULL is a no-op. */
 void		 queue_fs_close(struct queue_fs *);
 
-void		 queue_fs_stats(const struct queue_fs *, struct queue_fs_stats *);
+void		 queue_fs_stats(const struct queue_fs *,
+		    struct queue_fs_stats *out);
 
 /*
  * Create incoming/<id> for a new message (O_CREAT|O_EXCL|O_RDWR|O_CLOEXEC,
@@ -190,8 +191,10 @@ int	queue_fs_sync_dirs(struct queue_fs *);
 
 /*
  * One commit, all three steps: prepare, rename, sync_dirs.  On failure
- * whatever it made is unlinked again (the file in incoming/ or queue/)
- * and errno is that of the first failure.  0 means durable: answer 250.
+ * the message file is unlinked (from incoming/ or queue/) and errno is
+ * that of the first failure; only after ESTALE or EINVAL from the first
+ * checks is nothing unlinked (the name may not be this fd's file), and
+ * queue_fs_abort() is the caller's.  0 means durable: answer 250.
  */
 int	queue_fs_commit(struct queue_fs *, int fd, uint64_t msglen,
 	    const struct queue_fs_envelope *env);

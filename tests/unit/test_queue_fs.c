@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -76,21 +77,19 @@ fx_teardown(void **state)
 static size_t
 count_files(struct fx *f, const char *sub)
 {
-	char	 path[128];
-	char	*cmd;
-	FILE	*p;
-	size_t	 n = 0;
-	int	 c;
+	struct dirent	*de;
+	DIR		*d;
+	char		 path[128];
+	size_t		 n = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", f->dir, sub);
-	cmd = xasprintf("ls -A '%s'", path);
-	if ((p = popen(cmd, "r")) != NULL) {
-		while ((c = fgetc(p)) != EOF)
-			if (c == '\n')
-				n++;
-		pclose(p);
-	}
-	free(cmd);
+	if ((d = opendir(path)) == NULL)
+		fail_msg("opendir %s", path);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
 	return n;
 }
 
@@ -489,33 +488,73 @@ struct enc_bad {
 	void		(*mutate)(struct queue_fs_envelope *);
 };
 
-static void mut_id(struct queue_fs_envelope *e) { e->id[3] = 'X'; }
-static void mut_created(struct queue_fs_envelope *e) { e->created = -1; }
+static void
+mut_id(struct queue_fs_envelope *e)
+{
+	e->id[3] = 'X';
+}
+
+static void
+mut_created(struct queue_fs_envelope *e)
+{
+	e->created = -1;
+}
+
 static void
 mut_sender_null(struct queue_fs_envelope *e)
 {
 	free(e->sender);
 	e->sender = NULL;
 }
-static void mut_body(struct queue_fs_envelope *e) { e->body = 7; }
-static void mut_ret(struct queue_fs_envelope *e) { e->ret = 9; }
-static void mut_nrcpts0(struct queue_fs_envelope *e) { e->nrcpts = 0; }
+
+static void
+mut_body(struct queue_fs_envelope *e)
+{
+	e->body = 7;
+}
+
+static void
+mut_ret(struct queue_fs_envelope *e)
+{
+	e->ret = 9;
+}
+
+static void
+mut_nrcpts0(struct queue_fs_envelope *e)
+{
+	e->nrcpts = 0;
+}
+
 static void
 mut_never_plus(struct queue_fs_envelope *e)
 {
 	e->rcpts[0].notify = QUEUE_FS_NOTIFY_NEVER | QUEUE_FS_NOTIFY_DELAY;
 }
-static void mut_notify_bit(struct queue_fs_envelope *e)
+
+static void
+mut_notify_bit(struct queue_fs_envelope *e)
 {
 	e->rcpts[0].notify = 0x10;
 }
+
 static void
 mut_empty_rcpt(struct queue_fs_envelope *e)
 {
 	e->rcpts[0].addr[0] = '\0';
 }
-static void mut_state(struct queue_fs_envelope *e) { e->rcpts[0].state = 4; }
-static void mut_next(struct queue_fs_envelope *e) { e->rcpts[0].next_try = -5; }
+
+static void
+mut_state(struct queue_fs_envelope *e)
+{
+	e->rcpts[0].state = 4;
+}
+
+static void
+mut_next(struct queue_fs_envelope *e)
+{
+	e->rcpts[0].next_try = -5;
+}
+
 static void
 mut_long_helo(struct queue_fs_envelope *e)
 {
@@ -967,7 +1006,8 @@ test_commit_refuses_fd_of_another_file(void **state)
 {
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
-	char				 a[QUEUE_FS_ID_SIZE], b[QUEUE_FS_ID_SIZE];
+	char				 a[QUEUE_FS_ID_SIZE];
+	char				 b[QUEUE_FS_ID_SIZE];
 	int				 fa, fb;
 
 	make_message(f, T0, MSG, sizeof(MSG) - 1, a, &fa);
@@ -976,6 +1016,11 @@ test_commit_refuses_fd_of_another_file(void **state)
 	assert_int_equal(queue_fs_commit_prepare(f->q, fb, sizeof(MSG) - 1,
 	    &e), -1);
 	assert_int_equal(errno, ESTALE);
+	/* The single call must not unlink a's file for b's mistake. */
+	assert_int_equal(queue_fs_commit(f->q, fb, sizeof(MSG) - 1, &e), -1);
+	assert_int_equal(errno, ESTALE);
+	assert_true(exists(f, "incoming", a));
+	assert_true(exists(f, "incoming", b));
 	assert_int_equal(count_files(f, "queue"), 0);
 	assert_int_equal(queue_fs_abort(f->q, a), 0);
 	assert_int_equal(queue_fs_abort(f->q, b), 0);
@@ -1364,7 +1409,8 @@ test_scan_state_of_another_id_is_refused(void **state)
 	struct queue_fs_envelope	 e;
 	struct buf			 b;
 	struct seen			 s = { .n = 0 };
-	char				 a[QUEUE_FS_ID_SIZE], c[QUEUE_FS_ID_SIZE];
+	char				 a[QUEUE_FS_ID_SIZE];
+	char				 c[QUEUE_FS_ID_SIZE];
 
 	commit_one(f, T0, a);
 	commit_one(f, T0 + 1, c);
@@ -1407,7 +1453,8 @@ test_remove_message_and_state(void **state)
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
 	struct seen			 s = { .n = 0 };
-	char				 id[QUEUE_FS_ID_SIZE], id2[QUEUE_FS_ID_SIZE];
+	char				 id[QUEUE_FS_ID_SIZE];
+	char				 id2[QUEUE_FS_ID_SIZE];
 	int				 fd;
 	uint64_t			 msglen;
 
