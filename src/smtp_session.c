@@ -30,6 +30,11 @@
 #define SMTP_SASL_FIELD_MAX	255	/* a SASL PLAIN field, RFC 4616 §2 */
 #define SMTP_AUTH_PARAM_MAX	500	/* MAIL AUTH=xtext, RFC 4954 §5 */
 #define SMTP_SIZE_DIGITS	20	/* SIZE= and BDAT sizes, in digits */
+/*
+ * MAIL and RCPT lines: §4.5.3.1.4 lets extensions raise the 512 octets,
+ * and ORCPT (500), AUTH= (500), ENVID (100) each do.
+ */
+#define SMTP_PARAM_LINE_MAX	(SMTP_LINE_MAX + 1024)
 #define SMTP_RCPTS_DEFAULT	100	/* max_rcpts 0: §4.5.3.1.8 minimum */
 #define SMTP_HEADER_PREFIX	16	/* of each line, to spot "Received:" */
 #define SMTP_RECEIVED_BUF	4096	/* our Received: header */
@@ -127,6 +132,7 @@ struct smtp_session {
 	/* an AUTH exchange in progress */
 	enum smtp_auth_step auth_step;
 	char		*auth_pending;	/* user name being checked */
+	size_t		 auth_pending_len;
 
 	/* the mail transaction */
 	bool		 mail_done;
@@ -531,6 +537,7 @@ auth_abort(struct smtp_session *s)
 	s->auth_step = SMTP_AUTH_STEP_NONE;
 	free(s->auth_pending);
 	s->auth_pending = NULL;
+	s->auth_pending_len = 0;
 	if (s->mode == SMTP_MODE_AUTH)
 		s->mode = SMTP_MODE_COMMAND;
 }
@@ -976,6 +983,9 @@ line_limit(const struct smtp_session *s, const char *p, size_t len)
 		/* RFC 4954 §4: AUTH with an initial response is longer. */
 		if (len >= 5 && strncasecmp(p, "AUTH ", 5) == 0)
 			return SMTP_AUTH_LINE_MAX;
+		if (len >= 5 && (strncasecmp(p, "MAIL ", 5) == 0 ||
+		    strncasecmp(p, "RCPT ", 5) == 0))
+			return SMTP_PARAM_LINE_MAX;
 		return SMTP_LINE_MAX;
 	}
 }
@@ -1670,6 +1680,7 @@ auth_check(struct smtp_session *s, struct span user, struct span pass)
 	s->auth_step = SMTP_AUTH_STEP_NONE;
 	free(s->auth_pending);
 	s->auth_pending = u;
+	s->auth_pending_len = user.len;
 	memcpy(pbuf, pass.ptr, pass.len);
 	pbuf[pass.len] = '\0';
 	s->wait = SMTP_WAIT_AUTH;
@@ -1746,6 +1757,7 @@ auth_response(struct smtp_session *s, struct span resp)
 		}
 		free(s->auth_pending);
 		s->auth_pending = xstrndup(d.ptr, d.len);
+		s->auth_pending_len = d.len;
 		s->auth_step = SMTP_AUTH_STEP_LOGIN_PASS;
 		s->mode = SMTP_MODE_AUTH;
 		/* "Password:" */
@@ -1757,7 +1769,8 @@ auth_response(struct smtp_session *s, struct span resp)
 			session_reply(s, 501, "5.5.2", "Invalid password");
 			break;
 		}
-		auth_check(s, span_str(s->auth_pending), d);
+		auth_check(s, span_make(s->auth_pending,
+		    s->auth_pending_len), d);
 		break;
 	default:
 		fatalx("smtp_session: AUTH response without exchange");
@@ -1943,6 +1956,7 @@ smtp_session_auth_result(struct smtp_session *s, enum smtp_auth_result r)
 		free(s->auth_user);
 		s->auth_user = s->auth_pending;
 		s->auth_pending = NULL;
+		s->auth_pending_len = 0;
 		session_reply(s, 235, "2.7.0", "Authentication successful");
 		break;
 	case SMTP_AUTH_TEMPFAIL:

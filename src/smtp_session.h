@@ -43,9 +43,9 @@ struct smtp_params {
 	bool		 tls_available;	/* STARTTLS may be offered */
 	bool		 plaintext_auth;	/* AUTH allowed without TLS */
 	const char	*local_user;	/* LOCAL: the submitting uid's name */
-	size_t		 max_size;	/* message bytes, SIZE value */
-	size_t		 max_rcpts;
-	size_t		 max_errors;
+	size_t		 max_size;	/* message bytes, SIZE value; 0 none */
+	size_t		 max_rcpts;	/* 0: 100, the §4.5.3.1.8 minimum */
+	size_t		 max_errors;	/* 4xx/5xx replies before 421; 0 none */
 	/* time(NULL) for the Received: date; a parameter so tests fix it */
 	int64_t		 now;
 };
@@ -78,7 +78,13 @@ struct smtp_envelope {
 	size_t		 nrcpts;
 };
 
-/* Where a session reports its requests.  arg is the server's. */
+/*
+ * Where a session reports its requests.  arg is the server's.  An answer
+ * may be given later or from inside the callback itself.  Pointers passed
+ * stay valid until the answer (env, rcpt) or only during the call (the
+ * AUTH user and password: copy them, and wipe the password copy).  No
+ * callback may free the session.
+ */
 struct smtp_session_ops {
 	/* Send these bytes (whole reply lines ending in CRLF). */
 	void	(*reply)(void *arg, const char *p, size_t len);
@@ -119,13 +125,16 @@ struct smtp_session	*smtp_session_new(const struct smtp_params *,
 			    const struct smtp_session_ops *, void *arg);
 /* Send the 220 greeting (after implicit TLS, once it is up). */
 void			 smtp_session_start(struct smtp_session *);
+/* Calls ops->data_abort first if a spool file is still open. */
 void			 smtp_session_free(struct smtp_session *);
 
 /*
  * Feed bytes.  Returns how many were consumed; fewer than len when the
  * session waits for an answer or holds only part of a line (a partial
  * line is left for the caller to feed again with more bytes after it).
- * A line longer than its limit is consumed and answered with an error.
+ * A line longer than its limit is consumed and answered with an error;
+ * the longest line that may be held back is SMTP_AUTH_LINE_MAX.  Once
+ * closing, input is ignored and reported as consumed.
  */
 size_t	smtp_session_input(struct smtp_session *, const char *p, size_t len);
 
@@ -144,6 +153,9 @@ void	smtp_session_auth_result(struct smtp_session *, enum smtp_auth_result);
 /*
  * Answers carry the reply to send on refusal: code 250 accepts; any other
  * code refuses with that code, enhanced status ("5.1.1") and text.
+ * After closing (timeout, 421) an answer is ignored; an answer the
+ * session is not waiting for is a bug (fatalx), as is a refusal outside
+ * 400-599.
  */
 void	smtp_session_mail_result(struct smtp_session *, int code,
 	    const char *enhanced, const char *text);
