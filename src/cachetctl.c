@@ -123,7 +123,7 @@ main(int argc, char *argv[])
 
 	log_init(true, false);
 	log_setproc("cachetctl");
-	while ((ch = getopt(argc, argv, "f:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "+f:s:")) != -1) {
 		switch (ch) {
 		case 'f':
 			file = optarg;
@@ -161,7 +161,13 @@ main(int argc, char *argv[])
 		m = msg_new(MSG_CTL_STOP);
 	else if (strcmp(argv[0], "reload") == 0 && argc == 1)
 		m = msg_new(MSG_CTL_RELOAD);
-	else if (strcmp(argv[0], "queue") == 0 ||
+	else if (strcmp(argv[0], "user") == 0 && argc > 3 &&
+	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "passwd") == 0)) {
+		/* A password in argv would show in ps(1): never take one. */
+		fprintf(stderr, "cachetctl: usage: user %s ADDRESS (the "
+		    "password is read from standard input)\n", argv[1]);
+		exit(2);
+	} else if (strcmp(argv[0], "queue") == 0 ||
 	    strcmp(argv[0], "user") == 0 || strcmp(argv[0], "domain") == 0 ||
 	    strcmp(argv[0], "alias") == 0) {
 		m = msg_new(MSG_CTL_REQUEST);

@@ -1,11 +1,1238 @@
 /*
- * lookup: the lookup role (being built).
+ * lookup: the lookup role, the only holder of secrets.  It owns the users
+ * database (state-dir/lookup/cachet.db) and answers the smtp role's
+ * questions (AUTH password checks, may this user send as that sender, is
+ * this recipient ours) and the user, domain and alias verbs of cachetctl
+ * that the parent forwards.
+ *
+ * It trusts the parent; smtp is a sibling whose framing we trust but whose
+ * strings came from the network, so every string is bounded and made
+ * printable before it is logged.  Password hashing (yescrypt, tens of
+ * milliseconds) runs on a small fixed pool of worker threads, each with its
+ * own database connection; results come back to the event loop through an
+ * eventfd.  Worker threads touch only their job, their connection and the
+ * two job lists under the pool mutex: no libevent, no logging.  The quick
+ * indexed queries (RCPT, MAIL, listings) run in the loop thread on a third
+ * connection.
  */
+#include <sys/types.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "ipc.h"
+#include "log.h"
 #include "proc.h"
+#include "users.h"
+#include "util.h"
+
+#define LOOKUP_DB		"cachet.db"	/* relative: after proc_drop */
+#define LOOKUP_WORKERS		2
+#define LOOKUP_JOBS_MAX		512	/* waiting, hashing or delayed */
+#define LOOKUP_IP_MAX		64	/* INET6_ADDRSTRLEN and then some */
+/* Longest AUTH name we look up; longer ones fail (after a dummy hash). */
+#define LOOKUP_AUTH_NAME_MAX	USERS_ADDR_MAX
+/* "local@domain" as smtp formats it (RFC 5321 §4.5.3.1.1, §4.5.3.1.2) */
+#define LOOKUP_ADDR_MAX		(64 + 1 + 255)
+/* smtp reads reply text into 256 bytes; stay well under. */
+#define LOOKUP_TEXT_MAX		240
+#define LOOKUP_SHOW_MAX		160	/* a peer string inside reply text */
+#define LOOKUP_LOGNAME_MAX	100	/* a peer string in a log line */
+#define LOOKUP_ERR_MAX		256
+/* Failed AUTH per client IP: a bounded table, entries expire. */
+#define LOOKUP_FAIL_SLOTS	1024
+#define LOOKUP_FAIL_EXPIRE_MS	(15 * 60 * 1000)
+#define LOOKUP_FAIL_FREE	2	/* failures answered without delay */
+#define LOOKUP_DELAY_MAX	15	/* seconds */
+/* cachetctl verbs */
+#define LOOKUP_CTL_ARGC_MAX	8
+#define LOOKUP_CTL_ARG_MAX	1024
+
+enum lookup_job_kind {
+	LOOKUP_JOB_AUTH,
+	LOOKUP_JOB_USER_ADD,
+	LOOKUP_JOB_USER_PASSWD,
+};
+
+struct lookup_role;
+
+/*
+ * One piece of work for the pool.  The loop thread fills it, a worker runs
+ * it and writes the results, the loop thread answers and frees it.
+ */
+struct lookup_job {
+	struct lookup_job	*next;
+	struct lookup_role	*role;
+	enum lookup_job_kind	 kind;
+	enum proc_id		 from;
+	uint64_t		 gen;	/* of the channel to from */
+	uint64_t		 reqid;
+	char			 ip[LOOKUP_IP_MAX];
+	char			 logname[LOOKUP_LOGNAME_MAX];
+	char			*user;	/* AUTH name or ctl address */
+	char			*pass;	/* wiped and freed by the worker */
+	size_t			 passlen;
+	/* results, written by the worker */
+	enum users_auth		 auth;
+	int			 rc;
+	char			 err[LOOKUP_ERR_MAX];
+	/* an AUTH answer held back after repeated failures */
+	struct event		*ev_delay;
+	uint32_t		 answer;
+};
+
+struct lookup_worker {
+	struct lookup_role	*role;
+	struct users		*db;
+	pthread_t		 tid;
+};
+
+struct lookup_fail {
+	char		ip[LOOKUP_IP_MAX];	/* lookup_fail_key(); "" free */
+	unsigned	count;
+	uint64_t	last_ms;
+};
+
+struct lookup_role {
+	struct proc_self	*self;
+	struct conf		*conf;
+	struct users		*db;	/* the loop thread's connection */
+	/* Bumped when a peer comes or goes: late answers are dropped. */
+	uint64_t		 gen[PROC_COUNT];
+
+	struct lookup_worker	 workers[LOOKUP_WORKERS];
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 cond;
+	struct lookup_job	*todo_head, *todo_tail;	/* under mtx */
+	struct lookup_job	*done_head, *done_tail;	/* under mtx */
+	int			 efd;
+	struct event		*ev_done;
+	size_t			 njobs;		/* loop thread only */
+
+	struct lookup_fail	 fails[LOOKUP_FAIL_SLOTS];
+	char			 err[LOOKUP_ERR_MAX];
+};
+
+/* What a cachetctl verb did. */
+enum lookup_ctl_rc {
+	LOOKUP_CTL_FAIL = -1,	/* END 1 with the error */
+	LOOKUP_CTL_DONE = 0,	/* END 0 */
+	LOOKUP_CTL_PENDING = 1,	/* a worker answers later */
+};
+
+struct lookup_verb {
+	const char	*noun;
+	const char	*verb;
+	size_t		 argc;	/* noun and verb included */
+	enum lookup_ctl_rc (*run)(struct lookup_role *, uint64_t reqid,
+			    char **argv, const char **errstr_out);
+};
+
+/* --- answering --- */
+
+static void
+lookup_result(struct lookup_role *r, enum proc_id to, uint64_t reqid,
+    uint32_t code, const char *enh, const char *text)
+{
+	struct msg	*m;
+
+	m = msg_new(MSG_LOOKUP_RESULT);
+	msg_put_u64(m, reqid);
+	msg_put_u32(m, code);
+	msg_put_str(m, enh);
+	msg_put_str(m, text);
+	(void)proc_send(r->self, to, m);
+}
+
+static void
+lookup_ctl_line(struct lookup_role *r, uint64_t reqid, const char *line)
+{
+	struct msg	*m;
+
+	m = msg_new(MSG_CTL_LINE);
+	msg_put_u64(m, reqid);
+	msg_put_str(m, line);
+	(void)proc_send(r->self, PROC_PARENT, m);
+}
+
+static void
+lookup_ctl_end(struct lookup_role *r, uint64_t reqid, uint32_t code,
+    const char *err)
+{
+	struct msg	*m;
+
+	m = msg_new(MSG_CTL_END);
+	msg_put_u64(m, reqid);
+	msg_put_u32(m, code);
+	msg_put_str(m, err == NULL ? "" : err);
+	(void)proc_send(r->self, PROC_PARENT, m);
+}
+
+/* --- the worker pool --- */
+
+static void
+lookup_job_free(struct lookup_job *job)
+{
+	if (job == NULL)
+		return;
+	if (job->pass != NULL) {
+		explicit_bzero(job->pass, job->passlen);
+		free(job->pass);
+	}
+	free(job->user);
+	if (job->ev_delay != NULL)
+		event_free(job->ev_delay);
+	job->role->njobs--;
+	free(job);
+}
+
+static struct lookup_job *
+lookup_job_new(struct lookup_role *r, enum lookup_job_kind kind,
+    enum proc_id from, uint64_t reqid)
+{
+	struct lookup_job	*job;
+
+	job = xcalloc(1, sizeof(*job));
+	job->role = r;
+	job->kind = kind;
+	job->from = from;
+	job->gen = r->gen[from];
+	job->reqid = reqid;
+	r->njobs++;
+	return job;
+}
+
+/* Copy a password the worker will wipe; bytes, so it may hold anything. */
+static void
+lookup_job_set_pass(struct lookup_job *job, const char *p, size_t len)
+{
+	job->pass = xmalloc(len + 1);
+	memcpy(job->pass, p, len);
+	job->pass[len] = '\0';
+	job->passlen = len + 1;
+}
+
+static void
+lookup_copy_err(char *out, const char *err)
+{
+	(void)snprintf(out, LOOKUP_ERR_MAX, "%s",
+	    err != NULL ? err : "unknown error");
+}
+
+/* In a worker thread: the slow part, with this thread's connection. */
+static void
+lookup_job_run(struct users *db, struct lookup_job *job)
+{
+	const char	*err = NULL;
+
+	switch (job->kind) {
+	case LOOKUP_JOB_AUTH:
+		job->auth = users_check_password(db, job->user, job->pass);
+		break;
+	case LOOKUP_JOB_USER_ADD:
+	case LOOKUP_JOB_USER_PASSWD:
+		if (job->kind == LOOKUP_JOB_USER_ADD)
+			job->rc = users_user_add(db, job->user, job->pass,
+			    &err);
+		else
+			job->rc = users_user_passwd(db, job->user, job->pass,
+			    &err);
+		if (job->rc == -1)
+			lookup_copy_err(job->err, err);
+		break;
+	}
+	/* The password is not needed past this point. */
+	explicit_bzero(job->pass, job->passlen);
+	free(job->pass);
+	job->pass = NULL;
+	job->passlen = 0;
+}
+
+static void *
+lookup_worker_main(void *arg)
+{
+	struct lookup_worker	*w = arg;
+	struct lookup_role	*r = w->role;
+	struct lookup_job	*job;
+	uint64_t		 one = 1;
+
+	for (;;) {
+		pthread_mutex_lock(&r->mtx);
+		while (r->todo_head == NULL)
+			pthread_cond_wait(&r->cond, &r->mtx);
+		job = r->todo_head;
+		r->todo_head = job->next;
+		if (r->todo_head == NULL)
+			r->todo_tail = NULL;
+		pthread_mutex_unlock(&r->mtx);
+
+		job->next = NULL;
+		lookup_job_run(w->db, job);
+
+		pthread_mutex_lock(&r->mtx);
+		if (r->done_tail != NULL)
+			r->done_tail->next = job;
+		else
+			r->done_head = job;
+		r->done_tail = job;
+		pthread_mutex_unlock(&r->mtx);
+		/*
+		 * Wake the loop.  A full counter (EAGAIN) still means the
+		 * loop has a wakeup pending, which is all we need.
+		 */
+		(void)write_full(r->efd, &one, sizeof(one));
+	}
+	return NULL;
+}
+
+/* Hand a job to the pool; -1 when too much is already waiting. */
+static int
+lookup_pool_submit(struct lookup_role *r, struct lookup_job *job)
+{
+	if (r->njobs > LOOKUP_JOBS_MAX)
+		return -1;
+	pthread_mutex_lock(&r->mtx);
+	if (r->todo_tail != NULL)
+		r->todo_tail->next = job;
+	else
+		r->todo_head = job;
+	r->todo_tail = job;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->mtx);
+	return 0;
+}
+
+static void	lookup_auth_done(struct lookup_role *, struct lookup_job *);
+static void	lookup_ctl_job_done(struct lookup_role *, struct lookup_job *);
+
+static void
+lookup_pool_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct lookup_role	*r = arg;
+	struct lookup_job	*list, *job;
+	uint64_t		 v;
+
+	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN)
+		log_warn("lookup: eventfd read");
+	pthread_mutex_lock(&r->mtx);
+	list = r->done_head;
+	r->done_head = r->done_tail = NULL;
+	pthread_mutex_unlock(&r->mtx);
+	while ((job = list) != NULL) {
+		list = job->next;
+		job->next = NULL;
+		if (job->kind == LOOKUP_JOB_AUTH)
+			lookup_auth_done(r, job);
+		else
+			lookup_ctl_job_done(r, job);
+	}
+}
+
+static void
+lookup_pool_start(struct lookup_role *r)
+{
+	sigset_t	 all, saved;
+	const char	*err = NULL;
+	size_t		 i;
+	int		 e;
+
+	if ((r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		fatal("lookup: eventfd");
+	if ((r->ev_done = event_new(r->self->base, r->efd,
+	    EV_READ | EV_PERSIST, lookup_pool_wake, r)) == NULL ||
+	    event_add(r->ev_done, NULL) == -1)
+		fatalx("lookup: event_new");
+	if ((e = pthread_mutex_init(&r->mtx, NULL)) != 0 ||
+	    (e = pthread_cond_init(&r->cond, NULL)) != 0) {
+		errno = e;
+		fatal("lookup: pthread init");
+	}
+	/* Signals belong to the loop thread; workers block them all. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	for (i = 0; i < LOOKUP_WORKERS; i++) {
+		r->workers[i].role = r;
+		/* Opened here, used only by that worker from now on. */
+		if ((r->workers[i].db = users_open(LOOKUP_DB, true,
+		    &err)) == NULL)
+			fatalx("lookup: %s: %s", LOOKUP_DB, err);
+		if ((e = pthread_create(&r->workers[i].tid, NULL,
+		    lookup_worker_main, &r->workers[i])) != 0) {
+			errno = e;
+			fatal("lookup: pthread_create");
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+}
+
+/* --- failed AUTH per client IP --- */
+
+/*
+ * The key of a client: its IPv4 address, or the /64 of an IPv6 one,
+ * since one IPv6 site usually holds a whole /64 (RFC 6177) and could
+ * otherwise guess from each of its addresses in turn.
+ */
+static void
+lookup_fail_key(const char *ip, char *key, size_t keysz)
+{
+	unsigned char	a[16];
+	char		txt[INET6_ADDRSTRLEN];
+
+	if (strchr(ip, ':') != NULL && inet_pton(AF_INET6, ip, a) == 1) {
+		memset(a + 8, 0, 8);
+		if (inet_ntop(AF_INET6, a, txt, sizeof(txt)) != NULL) {
+			(void)snprintf(key, keysz, "%s/64", txt);
+			return;
+		}
+	}
+	(void)str_copy(key, keysz, ip);
+}
+
+/*
+ * The entry for ip, made when create is set (reusing a free or expired
+ * slot, else the least recently used one).  NULL when absent.
+ */
+static struct lookup_fail *
+lookup_fail_get(struct lookup_role *r, const char *ip, bool create)
+{
+	struct lookup_fail	*f, *empty = NULL, *oldest = NULL, *slot;
+	char			 key[LOOKUP_IP_MAX];
+	uint64_t		 now = now_ms();
+	size_t			 i;
+
+	lookup_fail_key(ip, key, sizeof(key));
+	for (i = 0; i < LOOKUP_FAIL_SLOTS; i++) {
+		f = &r->fails[i];
+		if (f->ip[0] != '\0' &&
+		    now - f->last_ms >= LOOKUP_FAIL_EXPIRE_MS) {
+			f->ip[0] = '\0';
+			f->count = 0;
+		}
+		if (f->ip[0] == '\0') {
+			if (empty == NULL)
+				empty = f;
+		} else if (strcmp(f->ip, key) == 0)
+			return f;
+		else if (oldest == NULL || f->last_ms < oldest->last_ms)
+			oldest = f;
+	}
+	if (!create)
+		return NULL;
+	slot = empty != NULL ? empty : oldest;
+	(void)str_copy(slot->ip, sizeof(slot->ip), key);
+	slot->count = 0;
+	slot->last_ms = now;
+	return slot;
+}
+
+/* Seconds to hold an answer back after count recent failures. */
+static unsigned
+lookup_fail_delay(unsigned count)
+{
+	unsigned	n;
+
+	if (count <= LOOKUP_FAIL_FREE)
+		return 0;
+	n = count - LOOKUP_FAIL_FREE - 1;	/* 0, 1, 2, ...: 1s, 2s, 4s */
+	if (n >= 4)
+		return LOOKUP_DELAY_MAX;
+	return (1u << n) < LOOKUP_DELAY_MAX ? 1u << n : LOOKUP_DELAY_MAX;
+}
+
+/* --- AUTH --- */
+
+static void
+lookup_auth_answer(struct lookup_role *r, struct lookup_job *job)
+{
+	struct msg	*m;
+
+	if (job->gen != r->gen[job->from]) {
+		log_debug("lookup: AUTH answer for a gone %s dropped",
+		    proc_name(job->from));
+		return;
+	}
+	m = msg_new(MSG_LOOKUP_AUTH_RESULT);
+	msg_put_u64(m, job->reqid);
+	msg_put_u32(m, job->answer);
+	(void)proc_send(r->self, job->from, m);
+}
+
+static void
+lookup_auth_delayed(evutil_socket_t fd, short what, void *arg)
+{
+	struct lookup_job	*job = arg;
+
+	lookup_auth_answer(job->role, job);
+	lookup_job_free(job);
+}
+
+static void
+lookup_auth_done(struct lookup_role *r, struct lookup_job *job)
+{
+	struct lookup_fail	*f;
+	struct timeval		 tv;
+	unsigned		 delay = 0;
+
+	switch (job->auth) {
+	case USERS_AUTH_OK:
+		job->answer = 0;
+		/*
+		 * A guesser's right answer is held back as long as its
+		 * wrong ones, so the timing does not give it away early.
+		 */
+		if ((f = lookup_fail_get(r, job->ip, false)) != NULL)
+			delay = lookup_fail_delay(f->count);
+		log_info("event=auth user=%s ip=%s", job->logname, job->ip);
+		break;
+	case USERS_AUTH_FAIL:
+		job->answer = 1;
+		f = lookup_fail_get(r, job->ip, true);
+		if (f->count < UINT32_MAX)
+			f->count++;
+		f->last_ms = now_ms();
+		delay = lookup_fail_delay(f->count);
+		log_info("event=auth-failed ip=%s user=%s failures=%u "
+		    "delay=%us", job->ip, job->logname, f->count, delay);
+		break;
+	case USERS_AUTH_TEMPFAIL:
+	default:
+		job->answer = 2;
+		log_warnx("event=auth-tempfail ip=%s user=%s", job->ip,
+		    job->logname);
+		break;
+	}
+	if (delay == 0) {
+		lookup_auth_answer(r, job);
+		lookup_job_free(job);
+		return;
+	}
+	if ((job->ev_delay = evtimer_new(r->self->base, lookup_auth_delayed,
+	    job)) == NULL)
+		fatalx("lookup: evtimer_new");
+	tv.tv_sec = delay;
+	tv.tv_usec = 0;
+	evtimer_add(job->ev_delay, &tv);
+}
+
+/* MSG_LOOKUP_AUTH: u64 reqid, str client ip, str user, str pass */
+static void
+lookup_auth(struct lookup_role *r, enum proc_id from, struct msg *m)
+{
+	struct lookup_job	*job;
+	struct msg		*a;
+	struct span		 user, pass;
+	char			 ip[LOOKUP_IP_MAX];
+	uint64_t		 reqid;
+
+	if (msg_get_u64(m, &reqid) == -1 ||
+	    msg_get_str(m, ip, sizeof(ip)) == -1 ||
+	    msg_get_span(m, &user) == -1 || msg_get_span(m, &pass) == -1 ||
+	    msg_end(m) == -1)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	job = lookup_job_new(r, LOOKUP_JOB_AUTH, from, reqid);
+	(void)str_copy(job->ip, sizeof(job->ip), ip);
+	(void)printable(user.ptr, user.len, job->logname,
+	    sizeof(job->logname));
+	/*
+	 * A name that cannot be one of ours costs the same hash as an
+	 * unknown user (users_check_password); a password that cannot be
+	 * one fails at once.  Either counts as a failure.
+	 */
+	if (user.len <= LOOKUP_AUTH_NAME_MAX &&
+	    memchr(user.ptr, '\0', user.len) == NULL)
+		job->user = xstrndup(user.ptr, user.len);
+	else
+		job->user = xstrdup("");
+	if (pass.len <= USERS_PASSWORD_MAX &&
+	    memchr(pass.ptr, '\0', pass.len) == NULL)
+		lookup_job_set_pass(job, pass.ptr, pass.len);
+	else
+		lookup_job_set_pass(job, "", 0);
+	if (lookup_pool_submit(r, job) == -1) {
+		log_warnx("event=auth-tempfail ip=%s user=%s reason=busy",
+		    job->ip, job->logname);
+		a = msg_new(MSG_LOOKUP_AUTH_RESULT);
+		msg_put_u64(a, reqid);
+		msg_put_u32(a, 2);
+		(void)proc_send(r->self, from, a);
+		lookup_job_free(job);
+	}
+}
+
+/* --- MAIL (submission sender check) and RCPT --- */
+
+/* MSG_LOOKUP_MAIL: u64 reqid, str auth user, str from */
+static void
+lookup_mail(struct lookup_role *r, enum proc_id from, struct msg *m)
+{
+	struct span	 su, sf;
+	char		 user[LOOKUP_ADDR_MAX + 1], sender[LOOKUP_ADDR_MAX + 1];
+	char		 show[LOOKUP_SHOW_MAX], show2[LOOKUP_SHOW_MAX];
+	char		 text[LOOKUP_TEXT_MAX];
+	const char	*err = NULL;
+	uint64_t	 reqid;
+	bool		 allowed = false;
+
+	if (msg_get_u64(m, &reqid) == -1 || msg_get_span(m, &su) == -1 ||
+	    msg_get_span(m, &sf) == -1 || msg_end(m) == -1)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	/* RFC 5321 §4.5.5: the null reverse-path is anyone's. */
+	if (sf.len == 0) {
+		lookup_result(r, from, reqid, 250, "2.1.0", "Ok");
+		return;
+	}
+	(void)printable(su.ptr, su.len, show, sizeof(show));
+	(void)printable(sf.ptr, sf.len, show2, sizeof(show2));
+	/* What cannot be an address of ours is simply not allowed. */
+	if (su.len <= LOOKUP_ADDR_MAX && sf.len <= LOOKUP_ADDR_MAX &&
+	    memchr(su.ptr, '\0', su.len) == NULL &&
+	    memchr(sf.ptr, '\0', sf.len) == NULL) {
+		memcpy(user, su.ptr, su.len);
+		user[su.len] = '\0';
+		memcpy(sender, sf.ptr, sf.len);
+		sender[sf.len] = '\0';
+		if (users_sender_allowed(r->db, user, sender, &allowed,
+		    &err) == -1) {
+			log_warnx("lookup: sender check user=%s from=%s: %s",
+			    show, show2, err);
+			lookup_result(r, from, reqid, 451, "4.3.0",
+			    "Temporary lookup failure");
+			return;
+		}
+	}
+	if (allowed) {
+		lookup_result(r, from, reqid, 250, "2.1.0", "Ok");
+		return;
+	}
+	log_info("event=sender-rejected user=%s from=%s", show, show2);
+	(void)snprintf(text, sizeof(text),
+	    "Sender address rejected: not owned by user %s", show);
+	lookup_result(r, from, reqid, 553, "5.7.1", text);
+}
+
+static int
+lookup_alias_count(const char *source, const char *target, void *arg)
+{
+	size_t	*n = arg;
+
+	(*n)++;
+	return 0;
+}
+
+/* Is the local part (len bytes at p) name, ignoring ASCII case? */
+static bool
+lookup_local_is(const char *p, size_t len, const char *name)
+{
+	return strlen(name) == len && strncasecmp(p, name, len) == 0;
+}
+
+/*
+ * Decide on a recipient: rcpt holds len bytes and a NUL, no other NUL.
+ * Returns the reply code and fills *enh_out and text for every code.
+ */
+static uint32_t
+lookup_rcpt_check(struct lookup_role *r, uint32_t flags, const char *rcpt,
+    size_t len, const char **enh_out, char *text, size_t textsz)
+{
+	char		 show[LOOKUP_SHOW_MAX], canon[USERS_ADDR_MAX + 1];
+	const char	*at, *domain, *err = NULL;
+	size_t		 llen, naliases = 0;
+	bool		 local = false, exists = false;
+
+	*enh_out = "2.1.5";
+	(void)str_copy(text, textsz, "Ok");
+	if ((at = memrchr(rcpt, '@', len)) == NULL) {
+		/* RFC 5321 §4.1.1.3: <Postmaster> with no domain is ours. */
+		if (lookup_local_is(rcpt, len, "postmaster"))
+			return 250;
+		*enh_out = "5.1.3";
+		(void)str_copy(text, textsz, "Bad recipient address syntax");
+		return 501;
+	}
+	domain = at + 1;
+	llen = (size_t)(at - rcpt);
+	/* An address literal would need a check that it is ours: not yet. */
+	if (domain[0] != '[') {
+		if (conf_is_local_domain(r->conf, domain))
+			local = true;
+		else if (users_domain_exists(r->db, domain, &local,
+		    &err) == -1)
+			goto tempfail;
+	}
+	if (!local) {
+		if (flags & MSG_RCPT_F_RELAY_OK)
+			return 250;
+		*enh_out = "5.7.1";
+		(void)str_copy(text, textsz, "Relay access denied");
+		return 550;
+	}
+	/*
+	 * RFC 5321 §4.5.1: postmaster at every domain of ours; RFC 2142
+	 * §2: abuse too.
+	 */
+	if (lookup_local_is(rcpt, llen, "postmaster") ||
+	    lookup_local_is(rcpt, llen, "abuse"))
+		return 250;
+	if (users_user_exists(r->db, rcpt, &exists, &err) == -1)
+		goto tempfail;
+	if (exists)
+		return 250;
+	/* A source of aliases is a valid recipient too. */
+	if (users_addr_normalize(rcpt, canon, sizeof(canon), NULL) == 0 &&
+	    users_alias_list(r->db, canon, lookup_alias_count, &naliases,
+	    &err) == -1)
+		goto tempfail;
+	if (naliases > 0)
+		return 250;
+	(void)printable(rcpt, len, show, sizeof(show));
+	*enh_out = "5.1.1";
+	(void)snprintf(text, textsz,
+	    "<%s>: Recipient address rejected: User unknown", show);
+	return 550;
+tempfail:
+	(void)printable(rcpt, len, show, sizeof(show));
+	log_warnx("lookup: recipient %s: %s", show, err);
+	*enh_out = "4.3.0";
+	(void)str_copy(text, textsz, "Temporary lookup failure");
+	return 451;
+}
+
+/* MSG_LOOKUP_RCPT: u64 reqid, u32 flags, str rcpt */
+static void
+lookup_rcpt(struct lookup_role *r, enum proc_id from, struct msg *m)
+{
+	char		 rcpt[LOOKUP_ADDR_MAX + 1], text[LOOKUP_TEXT_MAX];
+	struct span	 s;
+	const char	*enh;
+	uint64_t	 reqid;
+	uint32_t	 flags, code;
+
+	/* smtp formats the address it parsed: longer is a broken sibling. */
+	if (msg_get_u64(m, &reqid) == -1 || msg_get_u32(m, &flags) == -1 ||
+	    msg_get_span(m, &s) == -1 || msg_end(m) == -1 ||
+	    s.len > LOOKUP_ADDR_MAX || memchr(s.ptr, '\0', s.len) != NULL)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	memcpy(rcpt, s.ptr, s.len);
+	rcpt[s.len] = '\0';
+	code = lookup_rcpt_check(r, flags, rcpt, s.len, &enh, text,
+	    sizeof(text));
+	lookup_result(r, from, reqid, code, enh, text);
+}
+
+/* --- cachetctl verbs --- */
+
+struct lookup_list_ctx {
+	struct lookup_role	*role;
+	uint64_t		 reqid;
+};
+
+/*
+ * Check an address given to a verb; the canonical form goes to canon
+ * (USERS_ADDR_MAX + 1 bytes).
+ */
+static int
+lookup_ctl_addr(struct lookup_role *r, const char *addr, char *canon,
+    const char **errstr_out)
+{
+	char	show[LOOKUP_SHOW_MAX];
+
+	if (users_addr_normalize(addr, canon, USERS_ADDR_MAX + 1,
+	    NULL) == 0)
+		return 0;
+	(void)printable(addr, strlen(addr), show, sizeof(show));
+	(void)snprintf(r->err, sizeof(r->err), "invalid address: %s", show);
+	*errstr_out = r->err;
+	return -1;
+}
+
+/*
+ * Make sure the domain of canon is in the database: a domain named in
+ * the config is added on demand, any other one is an error.
+ */
+static int
+lookup_ensure_domain(struct lookup_role *r, const char *canon,
+    const char **errstr_out)
+{
+	const char	*domain = strrchr(canon, '@') + 1;
+	bool		 exists = false;
+
+	if (users_domain_exists(r->db, domain, &exists, errstr_out) == -1)
+		return -1;
+	if (exists)
+		return 0;
+	if (!conf_is_local_domain(r->conf, domain)) {
+		(void)snprintf(r->err, sizeof(r->err), "no such domain %s "
+		    "(add it with: cachetctl domain add %s)", domain, domain);
+		*errstr_out = r->err;
+		return -1;
+	}
+	if (users_domain_add(r->db, domain, errstr_out) == -1)
+		return -1;
+	log_info("event=domain-added domain=%s source=config", domain);
+	return 0;
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_user_set(struct lookup_role *r, uint64_t reqid, char **argv,
+    enum lookup_job_kind kind, const char **errstr_out)
+{
+	struct lookup_job	*job;
+	char			 canon[USERS_ADDR_MAX + 1];
+	bool			 exists = false;
+
+	if (lookup_ctl_addr(r, argv[2], canon, errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	if (argv[3][0] == '\0') {
+		*errstr_out = "empty password";
+		return LOOKUP_CTL_FAIL;
+	}
+	if (strlen(argv[3]) > USERS_PASSWORD_MAX) {
+		*errstr_out = "password too long";
+		return LOOKUP_CTL_FAIL;
+	}
+	if (kind == LOOKUP_JOB_USER_ADD &&
+	    lookup_ensure_domain(r, canon, errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	/* Cheap answers before a hash is spent (the worker checks again). */
+	if (users_user_exists(r->db, canon, &exists, errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	if (kind == LOOKUP_JOB_USER_ADD && exists) {
+		*errstr_out = "user exists";
+		return LOOKUP_CTL_FAIL;
+	}
+	if (kind == LOOKUP_JOB_USER_PASSWD && !exists) {
+		*errstr_out = "no such user";
+		return LOOKUP_CTL_FAIL;
+	}
+	job = lookup_job_new(r, kind, PROC_PARENT, reqid);
+	job->user = xstrdup(canon);
+	lookup_job_set_pass(job, argv[3], strlen(argv[3]));
+	if (lookup_pool_submit(r, job) == -1) {
+		lookup_job_free(job);
+		*errstr_out = "busy, try again";
+		return LOOKUP_CTL_FAIL;
+	}
+	return LOOKUP_CTL_PENDING;
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_user_add(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	return lookup_ctl_user_set(r, reqid, argv, LOOKUP_JOB_USER_ADD,
+	    errstr_out);
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_user_passwd(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	return lookup_ctl_user_set(r, reqid, argv, LOOKUP_JOB_USER_PASSWD,
+	    errstr_out);
+}
+
+static void
+lookup_ctl_job_done(struct lookup_role *r, struct lookup_job *job)
+{
+	const char	*what;
+
+	what = job->kind == LOOKUP_JOB_USER_ADD ? "user-added" :
+	    "user-passwd";
+	if (job->rc == 0) {
+		log_info("event=%s user=%s", what, job->user);
+		lookup_ctl_end(r, job->reqid, 0, NULL);
+	} else
+		lookup_ctl_end(r, job->reqid, 1, job->err);
+	lookup_job_free(job);
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_user_del(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	char	canon[USERS_ADDR_MAX + 1];
+
+	if (lookup_ctl_addr(r, argv[2], canon, errstr_out) == -1 ||
+	    users_user_del(r->db, canon, errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	log_info("event=user-deleted user=%s", canon);
+	return LOOKUP_CTL_DONE;
+}
+
+static int
+lookup_ctl_user_line(const struct users_user_info *info, void *arg)
+{
+	struct lookup_list_ctx	*ctx = arg;
+
+	lookup_ctl_line(ctx->role, ctx->reqid, info->address);
+	return 0;
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_user_list(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	struct lookup_list_ctx	ctx = { r, reqid };
+
+	if (users_user_list(r->db, lookup_ctl_user_line, &ctx,
+	    errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	return LOOKUP_CTL_DONE;
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_domain_add(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	char	show[LOOKUP_SHOW_MAX];
+
+	if (users_domain_add(r->db, argv[2], errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	log_info("event=domain-added domain=%s",
+	    printable(argv[2], strlen(argv[2]), show, sizeof(show)));
+	return LOOKUP_CTL_DONE;
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_domain_del(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	char	show[LOOKUP_SHOW_MAX];
+
+	(void)printable(argv[2], strlen(argv[2]), show, sizeof(show));
+	/* It would come back at the next start: the config is the truth. */
+	if (conf_is_local_domain(r->conf, argv[2])) {
+		(void)snprintf(r->err, sizeof(r->err), "%s is a domain of "
+		    "the config file; remove it there first", show);
+		*errstr_out = r->err;
+		return LOOKUP_CTL_FAIL;
+	}
+	if (users_domain_del(r->db, argv[2], errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	log_info("event=domain-deleted domain=%s",
+	    printable(argv[2], strlen(argv[2]), show, sizeof(show)));
+	return LOOKUP_CTL_DONE;
+}
+
+static int
+lookup_ctl_domain_line(const char *domain, void *arg)
+{
+	struct lookup_list_ctx	*ctx = arg;
+	char			 line[USERS_DOMAIN_MAX + 16];
+
+	(void)snprintf(line, sizeof(line), "%s%s", domain,
+	    conf_is_local_domain(ctx->role->conf, domain) ? " (config)" : "");
+	lookup_ctl_line(ctx->role, ctx->reqid, line);
+	return 0;
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_domain_list(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	struct lookup_list_ctx	 ctx = { r, reqid };
+	char			 line[CONF_NAME_MAX + 16];
+	size_t			 i;
+	bool			 exists;
+
+	if (users_domain_list(r->db, lookup_ctl_domain_line, &ctx,
+	    errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	/* Config domains the database could not take are still ours. */
+	for (i = 0; i < r->conf->ndomains; i++) {
+		if (users_domain_exists(r->db, r->conf->domains[i], &exists,
+		    errstr_out) == -1)
+			return LOOKUP_CTL_FAIL;
+		if (exists)
+			continue;
+		(void)snprintf(line, sizeof(line), "%s (config)",
+		    r->conf->domains[i]);
+		lookup_ctl_line(r, reqid, line);
+	}
+	return LOOKUP_CTL_DONE;
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_alias_add(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	char	src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
+
+	if (lookup_ctl_addr(r, argv[2], src, errstr_out) == -1 ||
+	    lookup_ctl_addr(r, argv[3], dst, errstr_out) == -1 ||
+	    lookup_ensure_domain(r, src, errstr_out) == -1 ||
+	    users_alias_add(r->db, src, dst, errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	log_info("event=alias-added source=%s target=%s", src, dst);
+	return LOOKUP_CTL_DONE;
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_alias_del(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	char	src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
+
+	if (lookup_ctl_addr(r, argv[2], src, errstr_out) == -1 ||
+	    lookup_ctl_addr(r, argv[3], dst, errstr_out) == -1 ||
+	    users_alias_del(r->db, src, dst, errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	log_info("event=alias-deleted source=%s target=%s", src, dst);
+	return LOOKUP_CTL_DONE;
+}
+
+static int
+lookup_ctl_alias_line(const char *source, const char *target, void *arg)
+{
+	struct lookup_list_ctx	*ctx = arg;
+	char			 line[2 * USERS_ADDR_MAX + 8];
+
+	(void)snprintf(line, sizeof(line), "%s -> %s", source, target);
+	lookup_ctl_line(ctx->role, ctx->reqid, line);
+	return 0;
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_alias_list(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	struct lookup_list_ctx	ctx = { r, reqid };
+
+	if (users_alias_list(r->db, NULL, lookup_ctl_alias_line, &ctx,
+	    errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	return LOOKUP_CTL_DONE;
+}
+
+/*
+ * The verbs.  cachetctl appends the password it read (stdin or prompt)
+ * as the last argument of user add and user passwd.
+ */
+static const struct lookup_verb lookup_verbs[] = {
+	{ "user", "add", 4, lookup_ctl_user_add },
+	{ "user", "passwd", 4, lookup_ctl_user_passwd },
+	{ "user", "del", 3, lookup_ctl_user_del },
+	{ "user", "list", 2, lookup_ctl_user_list },
+	{ "domain", "add", 3, lookup_ctl_domain_add },
+	{ "domain", "del", 3, lookup_ctl_domain_del },
+	{ "domain", "list", 2, lookup_ctl_domain_list },
+	{ "alias", "add", 4, lookup_ctl_alias_add },
+	{ "alias", "del", 4, lookup_ctl_alias_del },
+	{ "alias", "list", 2, lookup_ctl_alias_list },
+};
+
+static const struct {
+	const char	*noun;
+	const char	*usage;
+} lookup_usages[] = {
+	{ "user", "usage: user add|passwd ADDRESS, user del ADDRESS, "
+	    "user list" },
+	{ "domain", "usage: domain add|del NAME, domain list" },
+	{ "alias", "usage: alias add|del SOURCE TARGET, alias list" },
+};
+
+static void
+lookup_ctl_run(struct lookup_role *r, uint64_t reqid, size_t argc,
+    char **argv)
+{
+	const struct lookup_verb	*v;
+	const char			*err = NULL;
+	enum lookup_ctl_rc		 rc;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(lookup_verbs) / sizeof(lookup_verbs[0]);
+	    i++) {
+		v = &lookup_verbs[i];
+		if (argc != v->argc || strcmp(argv[0], v->noun) != 0 ||
+		    strcmp(argv[1], v->verb) != 0)
+			continue;
+		rc = v->run(r, reqid, argv, &err);
+		if (rc == LOOKUP_CTL_DONE)
+			lookup_ctl_end(r, reqid, 0, NULL);
+		else if (rc == LOOKUP_CTL_FAIL)
+			lookup_ctl_end(r, reqid, 1,
+			    err != NULL ? err : "failed");
+		return;
+	}
+	for (i = 0; i < sizeof(lookup_usages) / sizeof(lookup_usages[0]);
+	    i++)
+		if (strcmp(argv[0], lookup_usages[i].noun) == 0) {
+			lookup_ctl_end(r, reqid, 2, lookup_usages[i].usage);
+			return;
+		}
+	lookup_ctl_end(r, reqid, 2, "unknown command");
+}
+
+/*
+ * MSG_CTL_REQUEST: u64 reqid, u32 argc, str argv[argc].  The reqid is the
+ * parent's; the rest is cachetctl's as the parent forwarded it, so a
+ * malformed rest is an answer, not a fatal error.
+ */
+static void
+lookup_ctl(struct lookup_role *r, struct msg *m)
+{
+	char		*argv[LOOKUP_CTL_ARGC_MAX];
+	struct span	 s;
+	uint64_t	 reqid;
+	uint32_t	 argc;
+	size_t		 n = 0, i;
+	const char	*err = NULL;
+	bool		 too_many = false;
+
+	if (msg_get_u64(m, &reqid) == -1)
+		fatalx("lookup: bad %s from parent", msg_name(m->type));
+	if (msg_get_u32(m, &argc) == -1) {
+		lookup_ctl_end(r, reqid, 2, "malformed request");
+		return;
+	}
+	for (i = 0; i < argc; i++) {
+		if (msg_get_span(m, &s) == -1) {
+			err = "malformed request";
+			break;
+		}
+		if (s.len > LOOKUP_CTL_ARG_MAX ||
+		    memchr(s.ptr, '\0', s.len) != NULL) {
+			err = "argument too long or holds a NUL";
+			break;
+		}
+		if (n < LOOKUP_CTL_ARGC_MAX)
+			argv[n++] = xstrndup(s.ptr, s.len);
+		else
+			too_many = true;
+	}
+	if (err == NULL && msg_end(m) == -1)
+		err = "malformed request";
+	if (err != NULL)
+		lookup_ctl_end(r, reqid, 2, err);
+	else if (n == 0)
+		lookup_ctl_end(r, reqid, 2, "unknown command");
+	else
+		/* Too many words match no verb: the noun's usage. */
+		lookup_ctl_run(r, reqid, too_many ? LOOKUP_CTL_ARGC_MAX + 1 : n,
+		    argv);
+	/* Any of them may be a password. */
+	for (i = 0; i < n; i++) {
+		explicit_bzero(argv[i], strlen(argv[i]));
+		free(argv[i]);
+	}
+}
+
+/* --- the role --- */
+
+static void
+lookup_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
+{
+	struct lookup_role	*r = self->role;
+
+	switch (m->type) {
+	case MSG_LOOKUP_AUTH:
+		if (from != PROC_SMTP && from != PROC_IMAP &&
+		    from != PROC_POP3)
+			goto bad;
+		lookup_auth(r, from, m);
+		break;
+	case MSG_LOOKUP_MAIL:
+		if (from != PROC_SMTP)
+			goto bad;
+		lookup_mail(r, from, m);
+		break;
+	case MSG_LOOKUP_RCPT:
+		if (from != PROC_SMTP)
+			goto bad;
+		lookup_rcpt(r, from, m);
+		break;
+	case MSG_CTL_REQUEST:
+		if (from != PROC_PARENT)
+			goto bad;
+		lookup_ctl(r, m);
+		break;
+	default:
+		goto bad;
+	}
+	/* Passwords ride in AUTH and ctl messages: leave no copy behind. */
+	if (m->data.data != NULL)
+		explicit_bzero(m->data.data, m->data.len);
+	msg_free(m);
+	return;
+bad:
+	fatalx("lookup: unexpected %s from %s", msg_name(m->type),
+	    proc_name(from));
+}
+
+/* A peer came or went: answers to its old requests are not for the new. */
+static void
+lookup_peer_change(struct proc_self *self, enum proc_id id)
+{
+	struct lookup_role	*r = self->role;
+
+	if (id < PROC_COUNT)
+		r->gen[id]++;
+}
+
+/* Make the database agree with the config: every domain there is ours. */
+static void
+lookup_sync_domains(struct lookup_role *r)
+{
+	const char	*err = NULL;
+	size_t		 i;
+	bool		 exists;
+
+	for (i = 0; i < r->conf->ndomains; i++) {
+		if (users_domain_exists(r->db, r->conf->domains[i], &exists,
+		    &err) == -1) {
+			log_warnx("lookup: domain %s: %s",
+			    r->conf->domains[i], err);
+			continue;
+		}
+		if (exists)
+			continue;
+		if (users_domain_add(r->db, r->conf->domains[i], &err) == -1)
+			log_warnx("lookup: cannot add domain %s: %s",
+			    r->conf->domains[i], err);
+		else
+			log_info("event=domain-added domain=%s source=config",
+			    r->conf->domains[i]);
+	}
+}
 
 void
 lookup_main(struct proc_self *self)
 {
+	struct lookup_role	*r;
+	const char		*err = NULL;
+
+	r = xcalloc(1, sizeof(*r));
+	r->self = self;
+	r->conf = self->conf;
+	r->efd = -1;
+	self->role = r;
+	self->dispatch = lookup_dispatch;
+	self->peer_up = lookup_peer_change;
+	self->peer_down = lookup_peer_change;
+
 	proc_drop(self);
+	/* After proc_drop the role's directory is the current one. */
+	if ((r->db = users_open(LOOKUP_DB, true, &err)) == NULL)
+		fatalx("lookup: %s/%s: %s", self->dir_path, LOOKUP_DB, err);
+	lookup_sync_domains(r);
+	lookup_pool_start(r);
+	log_debug("lookup: ready db=%s/%s workers=%d", self->dir_path,
+	    LOOKUP_DB, LOOKUP_WORKERS);
 	proc_run(self);
 }

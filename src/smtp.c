@@ -38,6 +38,8 @@
 #define SMTP_SPOOL_BUF		(64 * 1024)	/* DATA bytes per write() */
 #define SMTP_FEED_MAX		(64 * 1024)	/* bytes per input() call */
 #define SMTP_PER_IP_SLOTS	4096
+#define SMTP_LINGER_TICK_US	20000	/* recheck a closing TLS connection */
+#define SMTP_LINGER_TICKS	250	/* for at most 5 s */
 
 enum smtp_wait {
 	SMTP_WAIT_NONE,
@@ -69,6 +71,8 @@ struct smtp_conn {
 	uint64_t		 spool_len;
 	bool			 spool_failed;
 	int			 spool_errno;
+	struct event		*ev_linger;
+	unsigned		 linger_ticks;
 };
 
 struct smtp_listener {
@@ -92,6 +96,7 @@ struct smtp_role {
 
 static void	smtp_conn_feed(struct smtp_conn *);
 static void	smtp_conn_free(struct smtp_conn *);
+static void	smtp_conn_close_if_done(struct smtp_conn *);
 
 static uint64_t
 smtp_reqid(struct smtp_conn *c)
@@ -380,11 +385,41 @@ static const struct smtp_session_ops smtp_ops = {
 /* --- connections --- */
 
 static void
+smtp_conn_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_conn	*c = arg;
+
+	if (++c->linger_ticks > SMTP_LINGER_TICKS) {
+		smtp_conn_free(c);	/* the client does not read */
+		return;
+	}
+	smtp_conn_close_if_done(c);
+}
+
+/*
+ * Free a closing connection once its last reply left.  Behind a TLS
+ * filter the bytes sit in the underlying bufferevent after the filter's
+ * own buffer drained; freeing then would cut off the 221 or 421.
+ */
+static void
 smtp_conn_close_if_done(struct smtp_conn *c)
 {
-	if (c->closing &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		smtp_conn_free(c);
+	struct bufferevent	*under;
+	struct timeval		 tv = { 0, SMTP_LINGER_TICK_US };
+
+	if (!c->closing ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+		return;
+	under = bufferevent_get_underlying(c->bev);
+	if (under != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(under)) != 0) {
+		if (c->ev_linger == NULL)
+			c->ev_linger = evtimer_new(c->role->self->base,
+			    smtp_conn_linger, c);
+		evtimer_add(c->ev_linger, &tv);
+		return;
+	}
+	smtp_conn_free(c);
 }
 
 /*
@@ -533,6 +568,8 @@ smtp_conn_free(struct smtp_conn *c)
 	smtp_spool_close(c);
 	buf_free(&c->spool);
 	smtp_session_free(c->session);
+	if (c->ev_linger != NULL)
+		event_free(c->ev_linger);
 	bufferevent_free(c->bev);
 	r->conns[c->slot] = NULL;
 	r->nconns--;

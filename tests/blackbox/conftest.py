@@ -22,10 +22,20 @@ KINDS = ["smtp", "submission", "submissions", "imap", "imaps", "pop3",
          "pop3s"]
 
 
+_given_ports = set()
+
+
 def free_port(host="127.0.0.1"):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A port free now and not handed out before in this test run (the
+    kernel may give a just-released port again)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _given_ports:
+            _given_ports.add(port)
+            return port
+    raise RuntimeError("no free port")
 
 
 def pid_alive(pid):
@@ -133,6 +143,93 @@ class Daemon:
         except FileNotFoundError:
             return ""
 
+    # --- helpers for the protocol tests ---
+
+    def ctl_raw(self, *args, input=None, timeout=15):
+        """cachetctl with bytes out (queue cat must be byte-exact)."""
+        return subprocess.run([CACHETCTL, "-s", self.control, *args],
+                              input=input, capture_output=True,
+                              timeout=timeout)
+
+    def add_user(self, address, password="secret"):
+        self.ctl("user", "add", address, input=password + "\n",
+                 timeout=15)
+
+    def log_tail(self, n=60):
+        return "\n".join(self.read_log().splitlines()[-n:])
+
+    def queue_list(self):
+        """`cachetctl queue` as a list of dicts: id, age, size, sender,
+        rcpts (list), state.  The null sender may print as "<>" or as an
+        empty field; both come back as given ("<>" or "")."""
+        r = self.ctl("queue", timeout=15)
+        out = []
+        for line in r.stdout.splitlines():
+            f = line.split()
+            if not f or f[0] == "ID":
+                continue
+            if len(f) < 5:
+                raise AssertionError(f"unparsable queue line: {line!r}")
+            sender = f[3] if len(f) >= 6 else ""
+            out.append({"id": f[0], "age": f[1], "size": f[2],
+                        "sender": sender, "rcpts": f[-2].split(","),
+                        "state": f[-1], "line": line})
+        return out
+
+    def queue_ids(self):
+        return [m["id"] for m in self.queue_list()]
+
+    def queue_cat(self, qid):
+        """The stored message as bytes, Received: header included.  If
+        the queue no longer has it (already delivered), the copy in
+        mail-dir is used, from our Received: header on."""
+        r = self.ctl_raw("queue", "cat", qid)
+        if r.returncode == 0 and r.stdout:
+            return r.stdout
+        err = r.stderr.decode(errors="replace")
+        found = self._maildir_copy(qid)
+        if found is not None:
+            return found
+        raise AssertionError(f"queue cat {qid} failed ({r.returncode}): "
+                             f"{err}\n" + self.log_tail())
+
+    def _maildir_copy(self, qid):
+        needle = f" id {qid}".encode()
+        for root, _dirs, files in os.walk(self.mail):
+            for name in files:
+                path = os.path.join(root, name)
+                try:
+                    with open(path, "rb") as f:
+                        data = f.read()
+                except OSError:
+                    continue
+                start = data.find(b"Received: from ")
+                if start >= 0 and needle in data[start:start + 2048]:
+                    return data[start:]
+        return None
+
+    @staticmethod
+    def split_received(raw):
+        """Split a stored message into (our Received: header with its
+        folded lines, the rest).  The header must come first."""
+        if not raw.startswith(b"Received: "):
+            raise AssertionError(f"stored message does not start with "
+                                 f"our Received: {raw[:200]!r}")
+        pos = 0
+        while True:
+            eol = raw.find(b"\r\n", pos)
+            if eol < 0:
+                raise AssertionError("Received: header not CRLF-ended: "
+                                     f"{raw[:300]!r}")
+            pos = eol + 2
+            if raw[pos:pos + 1] not in (b" ", b"\t"):
+                return raw[:pos], raw[pos:]
+
+    def stored(self, qid):
+        """(Received header, the client's bytes) for a queued message."""
+        return self.split_received(self.queue_cat(qid))
+
+
     def stop(self, timeout=15):
         if self.proc is None or self.proc.poll() is not None:
             return
@@ -166,16 +263,34 @@ def tmpbase():
     subprocess.run(["rm", "-rf", d])
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the item so fixtures can see a failure.
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def _dump_log_if_failed(request, daemons):
+    rep = getattr(request.node, "rep_call", None)
+    if rep is None or not rep.failed:
+        return
+    for d in daemons:
+        print(f"\n----- cachetd log ({d.base}) -----")
+        print(d.log_tail(200))
+
+
 @pytest.fixture
-def daemon(tmpbase):
+def daemon(tmpbase, request):
     d = Daemon(tmpbase)
     d.start()
     yield d
+    _dump_log_if_failed(request, [d])
     d.stop()
 
 
 @pytest.fixture
-def make_daemon(tmpbase):
+def make_daemon(tmpbase, request):
     made = []
 
     def make(**kw):
@@ -185,5 +300,196 @@ def make_daemon(tmpbase):
         made.append(d)
         return d
     yield make
+    _dump_log_if_failed(request, [d for d in made if d.proc is not None])
     for d in made:
         d.stop()
+
+
+# --- a raw SMTP client: exact bytes on the wire, replies parsed ---
+
+SOCK_TIMEOUT = 10
+
+
+def tls_client_context():
+    """A client context that accepts the daemon's self-signed cert."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class Reply:
+    """One SMTP reply: code, its lines' text, the enhanced code of the
+    last line (or None)."""
+
+    def __init__(self, code, lines, raw):
+        self.code = code
+        self.lines = lines
+        self.raw = raw
+        m = re.match(r"([245]\.\d{1,3}\.\d{1,3})\b", lines[-1])
+        self.enh = m.group(1) if m else None
+
+    @property
+    def text(self):
+        return "\n".join(self.lines)
+
+    def __repr__(self):
+        return f"Reply({self.raw!r})"
+
+
+class RawSMTP:
+    """A line-level SMTP client over a plain socket (TLS on demand)."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=SOCK_TIMEOUT,
+                 implicit_tls=False):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        if implicit_tls:
+            self.sock = tls_client_context().wrap_socket(self.sock)
+        self.buf = b""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _more(self):
+        d = self.sock.recv(65536)
+        if not d:
+            raise EOFError("connection closed by server; buffered: "
+                           f"{self.buf!r}")
+        self.buf += d
+
+    def read_line(self):
+        while b"\r\n" not in self.buf:
+            self._more()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def read_reply(self):
+        lines, raw = [], b""
+        while True:
+            line = self.read_line()
+            raw += line + b"\r\n"
+            m = re.match(rb"(\d{3})([ -])(.*)", line, re.S)
+            if not m:
+                raise AssertionError(f"malformed reply line {line!r}")
+            lines.append(m.group(3).decode("utf-8", "replace"))
+            if m.group(2) == b" ":
+                return Reply(int(m.group(1)), lines, raw)
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.sock.sendall(data)
+
+    def cmd(self, line):
+        self.send(line + "\r\n" if isinstance(line, str)
+                  else line + b"\r\n")
+        return self.read_reply()
+
+    def expect(self, line, code, enh=None):
+        r = self.cmd(line) if line is not None else self.read_reply()
+        assert r.code == code, f"{line!r} -> {r!r}, want {code} {enh}"
+        if enh is not None:
+            assert r.enh == enh, f"{line!r} -> {r!r}, want {code} {enh}"
+        return r
+
+    def greet(self):
+        return self.expect(None, 220)
+
+    def ehlo(self, name="client.example.net"):
+        return self.expect(f"EHLO {name}", 250)
+
+    def starttls(self):
+        self.expect("STARTTLS", 220, "2.0.0")
+        assert self.buf == b"", f"bytes after 220 in clear: {self.buf!r}"
+        self.sock = tls_client_context().wrap_socket(self.sock)
+
+    def eof(self, timeout=SOCK_TIMEOUT):
+        """True when the server closes (after what is buffered)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    return True
+                self.buf += d
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+        except OSError:
+            return True
+
+    def quiet(self, wait=0.5):
+        """True when the server sends nothing for `wait` seconds."""
+        self.sock.settimeout(wait)
+        try:
+            d = self.sock.recv(65536)
+            self.buf += d
+            return False
+        except socket.timeout:
+            return True
+        finally:
+            self.sock.settimeout(SOCK_TIMEOUT)
+
+
+def ehlo_keywords(reply):
+    """EHLO reply lines after the first, as {KEYWORD: params-string}."""
+    kw = {}
+    for line in reply.lines[1:]:
+        parts = line.split(None, 1)
+        kw[parts[0].upper()] = parts[1] if len(parts) > 1 else ""
+    return kw
+
+
+QUEUED_RE = re.compile(r"2\.0\.0 Ok: queued as (\S+)$")
+
+
+def queued_id(reply):
+    """The queue id of a '250 2.0.0 Ok: queued as ID' reply."""
+    assert reply.code == 250, reply
+    m = QUEUED_RE.match(reply.lines[-1])
+    assert m, f"not a queued reply: {reply!r}"
+    return m.group(1)
+
+
+def dot_stuff(content):
+    """DATA wire form of CRLF-ended content (RFC 5321 §4.5.2), with the
+    end-of-data line."""
+    out = re.sub(rb"(?m)^\.", b"..", content)
+    if not out.endswith(b"\r\n"):
+        out += b"\r\n"
+    return out + b".\r\n"
+
+
+def mail_transaction(c, sender, rcpts, content, mail_params="", wire=None):
+    """MAIL, RCPTs, DATA over a RawSMTP; returns the queue id.  wire, if
+    given, is sent instead of dot_stuff(content)."""
+    line = f"MAIL FROM:<{sender}>" + (f" {mail_params}" if mail_params
+                                      else "")
+    c.expect(line, 250, "2.1.0")
+    for r in rcpts:
+        c.expect(f"RCPT TO:<{r}>", 250, "2.1.5")
+    c.expect("DATA", 354)
+    c.send(wire if wire is not None else dot_stuff(content))
+    return queued_id(c.read_reply())
+
+
+USERS = {"alice@example.org": "secret", "bob@example.org": "hunter2"}
+
+
+@pytest.fixture
+def mx(daemon):
+    """The default daemon with the users of USERS."""
+    for addr, pw in USERS.items():
+        daemon.add_user(addr, pw)
+    return daemon
