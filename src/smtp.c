@@ -73,6 +73,7 @@ struct smtp_conn {
 	int			 spool_errno;
 	struct event		*ev_linger;
 	unsigned		 linger_ticks;
+	bool			 data_timeouts;	/* data-timeout in force */
 };
 
 struct smtp_listener {
@@ -422,6 +423,21 @@ smtp_conn_close_if_done(struct smtp_conn *c)
 	smtp_conn_free(c);
 }
 
+/* Commands get smtp-timeout, message content data-timeout (§4.5.3.2). */
+static void
+smtp_conn_timeouts(struct smtp_conn *c)
+{
+	struct timeval	tv = { 0, 0 };
+	bool		data = smtp_session_in_data(c->session);
+
+	if (data == c->data_timeouts)
+		return;
+	c->data_timeouts = data;
+	tv.tv_sec = (time_t)(data ? c->role->conf->limits.data_timeout :
+	    c->role->conf->limits.smtp_timeout);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+}
+
 /*
  * Hand buffered input to the session until it waits for an answer, asks
  * to close, or holds only part of a line.
@@ -436,8 +452,16 @@ smtp_conn_feed(struct smtp_conn *c)
 	if (c->feeding)
 		return;
 	c->feeding = true;
+	/*
+	 * A client that sends and never reads must not make us buffer
+	 * replies without end: past the high-water mark of output, stop
+	 * taking input (its own buffer then fills, and TCP stops the
+	 * client); the write callback resumes once the replies drained.
+	 */
 	while (!c->closing && !c->starttls_pending &&
 	    !smtp_session_waiting(c->session) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) <
+	    SMTP_OUTPUT_HIWAT &&
 	    (avail = evbuffer_get_length(in)) > 0) {
 		take = avail < SMTP_FEED_MAX ? avail : SMTP_FEED_MAX;
 		if ((p = evbuffer_pullup(in, (ssize_t)take)) == NULL)
@@ -454,6 +478,7 @@ smtp_conn_feed(struct smtp_conn *c)
 		}
 	}
 	c->feeding = false;
+	smtp_conn_timeouts(c);
 	if (c->closing || smtp_session_closing(c->session)) {
 		c->closing = true;
 		bufferevent_disable(c->bev, EV_READ);
@@ -468,6 +493,7 @@ smtp_conn_read(struct bufferevent *bev, void *arg)
 }
 
 static void smtp_conn_event(struct bufferevent *, short, void *);
+static void smtp_conn_timeouts(struct smtp_conn *);
 
 static void
 smtp_conn_start_tls(struct smtp_conn *c)
@@ -491,6 +517,8 @@ smtp_conn_start_tls(struct smtp_conn *c)
 		return;
 	}
 	c->bev = tbev;
+	c->data_timeouts = true;	/* force smtp_conn_timeouts to set them */
+	smtp_conn_timeouts(c);
 	bufferevent_openssl_set_allow_dirty_shutdown(tbev, 1);
 	bufferevent_setcb(tbev, smtp_conn_read, NULL, smtp_conn_event, c);
 	bufferevent_setwatermark(tbev, EV_READ, 0, SMTP_INPUT_HIWAT);
@@ -698,6 +726,8 @@ smtp_accept(evutil_socket_t lfd, short what, void *arg)
 			(void)snprintf(localuser, sizeof(localuser),
 			    "uid=%u", (unsigned)cred.uid);
 			params.local_user = localuser;
+			/* The Received: line names the submitting uid. */
+			params.client_name = localuser;
 		}
 		params.max_size = r->conf->limits.message_size;
 		params.max_rcpts = r->conf->limits.recipients;

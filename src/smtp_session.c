@@ -1926,6 +1926,12 @@ smtp_session_closing(const struct smtp_session *s)
 	return s->closing;
 }
 
+bool
+smtp_session_in_data(const struct smtp_session *s)
+{
+	return s->mode == SMTP_MODE_DATA || s->mode == SMTP_MODE_BDAT;
+}
+
 void
 smtp_session_tls_started(struct smtp_session *s, const char *version,
     const char *cipher)

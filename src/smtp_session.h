@@ -140,6 +140,11 @@ size_t	smtp_session_input(struct smtp_session *, const char *p, size_t len);
 
 /* True while the session waits for a *_result() call. */
 bool	smtp_session_waiting(const struct smtp_session *);
+/*
+ * True while message content is being received (DATA or inside a BDAT
+ * chunk): the server applies the data timeout then (RFC 5321 §4.5.3.2.5).
+ */
+bool	smtp_session_in_data(const struct smtp_session *);
 /* True once the session asked to close; feed no more input. */
 bool	smtp_session_closing(const struct smtp_session *);
 

@@ -1,0 +1,358 @@
+"""A private Postfix instance for interoperability tests and benchmarks.
+
+Debian's postfix package is installed unconfigured by scripts/install-deps
+and is never the system's MTA.  PostfixPeer writes a main.cf and a master.cf
+from scratch into its own directory, starts the instance with
+`postfix -c DIR start`, and stops it by the PID of its master process.  It
+listens only on a loopback address and a non-standard port, and logs to a
+file in its directory (the postlogd service), so no syslog is needed.
+
+Two roles:
+
+- a relaying client: every message it accepts from mynetworks goes to one
+  relayhost ([127.0.0.1]:PORT), with smtp_tls_security_level "encrypt" (or
+  "may"/"none") and TLS logging on, so the log says how TLS went;
+- a receiving MX that discards: smtpd accepts mail for the given domains,
+  queues it durably as usual (cleanup fsyncs each queue file before the
+  250), then the discard transport drops it and logs status=sent.
+
+Runs as root (Postfix's start-up needs it).  Trusts nothing it reads back
+but its own files.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+POSTFIX = "/usr/sbin/postfix"
+POSTCONF = "/usr/sbin/postconf"
+SMTP_SOURCE = "/usr/sbin/smtp-source"
+
+# Queue subdirectories that hold messages not yet delivered.
+QUEUE_DIRS = ("maildrop", "incoming", "active", "deferred", "hold")
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _alive(pid):
+    """True when pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _group_members(pgid):
+    """PIDs of live processes in process group pgid (the master is its
+    group's leader: it calls setsid())."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[-1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        # fields[0] is the state, [2] the process group.
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            out.append(int(name))
+    return out
+
+
+class PostfixError(AssertionError):
+    pass
+
+
+class PostfixPeer:
+    """One Postfix instance in its own directory.
+
+    base: an existing directory to work in (created if None, under
+    /var/tmp, and removed by cleanup()).
+    host, port: where smtpd listens (port picked free if None).
+    relayhost: "[127.0.0.1]:2525" to relay everything there.
+    tls_level: smtp_tls_security_level for the client side.
+    discard_domains: domains smtpd accepts and the discard transport
+    drops (the benchmark's MX).
+    extra: dict of further main.cf parameters.
+    """
+
+    def __init__(self, base=None, host="127.0.0.1", port=None,
+                 hostname="peer.postfix.test", relayhost=None,
+                 tls_level="encrypt", discard_domains=(),
+                 mynetworks="127.0.0.0/8", extra=None):
+        self.own_base = base is None
+        if base is None:
+            base = tempfile.mkdtemp(prefix="postfix-peer-", dir="/var/tmp")
+        self.base = os.path.abspath(base)
+        # Postfix wants its directories root-owned and not writable by
+        # group or others (postfix-script check-warn).
+        os.chmod(self.base, 0o755)
+        self.host = host
+        self.port = port or free_port(host)
+        self.hostname = hostname
+        self.relayhost = relayhost
+        self.tls_level = tls_level
+        self.discard_domains = tuple(discard_domains)
+        self.mynetworks = mynetworks
+        self.extra = dict(extra or {})
+        self.config_dir = os.path.join(self.base, "etc")
+        self.queue_dir = os.path.join(self.base, "spool")
+        self.data_dir = os.path.join(self.base, "data")
+        self.maillog = os.path.join(self.base, "maillog")
+        self.master_pid = None
+        self._write_config()
+
+    # --- configuration ---
+
+    def main_cf(self):
+        p = {
+            # Behaviour of current Postfix, without the backwards-
+            # compatibility warnings.
+            "compatibility_level": "3.6",
+            "queue_directory": self.queue_dir,
+            "data_directory": self.data_dir,
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "syslog_name": "postfix-peer",
+            "maillog_file": self.maillog,
+            "maillog_file_prefixes": self.base,
+            "inet_interfaces": self.host,
+            "inet_protocols": "ipv4",
+            "myhostname": self.hostname,
+            "mydomain": "postfix.test",
+            "myorigin": "$myhostname",
+            # Final destination for nothing: all mail is relayed or
+            # discarded.
+            "mydestination": "",
+            "local_recipient_maps": "",
+            "local_transport": "error:5.1.1 no local delivery",
+            "alias_maps": "",
+            "alias_database": "",
+            "mynetworks": self.mynetworks,
+            "biff": "no",
+            # Leave the client's headers exactly as sent: no rewriting of
+            # addresses in headers, whoever the client is.
+            "local_header_rewrite_clients": "",
+            "remote_header_rewrite_domain": "",
+            # No DNS here: don't look up client names.
+            "smtpd_peername_lookup": "no",
+            "smtpd_tls_security_level": "none",
+            "smtp_tls_security_level": self.tls_level,
+            "smtp_tls_loglevel": "1",
+            "smtp_tls_session_cache_database": "",
+            # Give up quickly on a dead peer: tests are short.
+            "smtp_connect_timeout": "10s",
+            "maximal_backoff_time": "10s",
+            "minimal_backoff_time": "2s",
+            "queue_run_delay": "2s",
+            "notify_classes": "",
+        }
+        if self.relayhost:
+            p["relayhost"] = self.relayhost
+        if self.discard_domains:
+            p["relay_domains"] = ", ".join(self.discard_domains)
+            p["relay_transport"] = "discard:"
+            p["default_transport"] = "discard:"
+        p.update(self.extra)
+        return "".join(f"{k} = {v}\n" for k, v in p.items())
+
+    def master_cf(self):
+        # Nothing chrooted: the instance has no chroot jail.  Columns:
+        # service type private unpriv chroot wakeup maxproc command.
+        rows = [
+            (f"{self.host}:{self.port}", "inet", "n", "-", "n", "-", "-",
+             "smtpd"),
+            ("pickup", "unix", "n", "-", "n", "60", "1", "pickup"),
+            ("cleanup", "unix", "n", "-", "n", "-", "0", "cleanup"),
+            ("qmgr", "unix", "n", "-", "n", "300", "1", "qmgr"),
+            ("tlsmgr", "unix", "-", "-", "n", "1000?", "1", "tlsmgr"),
+            ("rewrite", "unix", "-", "-", "n", "-", "-", "trivial-rewrite"),
+            ("bounce", "unix", "-", "-", "n", "-", "0", "bounce"),
+            ("defer", "unix", "-", "-", "n", "-", "0", "bounce"),
+            ("trace", "unix", "-", "-", "n", "-", "0", "bounce"),
+            ("verify", "unix", "-", "-", "n", "-", "1", "verify"),
+            ("flush", "unix", "n", "-", "n", "1000?", "0", "flush"),
+            ("proxymap", "unix", "-", "-", "n", "-", "-", "proxymap"),
+            ("proxywrite", "unix", "-", "-", "n", "-", "1", "proxymap"),
+            ("smtp", "unix", "-", "-", "n", "-", "-", "smtp"),
+            ("relay", "unix", "-", "-", "n", "-", "-", "smtp"),
+            ("showq", "unix", "n", "-", "n", "-", "-", "showq"),
+            ("error", "unix", "-", "-", "n", "-", "-", "error"),
+            ("retry", "unix", "-", "-", "n", "-", "-", "error"),
+            ("discard", "unix", "-", "-", "n", "-", "-", "discard"),
+            ("anvil", "unix", "-", "-", "n", "-", "1", "anvil"),
+            ("scache", "unix", "-", "-", "n", "-", "1", "scache"),
+            ("postlog", "unix-dgram", "n", "-", "n", "-", "1", "postlogd"),
+        ]
+        return "".join("%-20s %-10s %-3s %-3s %-3s %-6s %-4s %s\n" % r
+                       for r in rows)
+
+    def _write_config(self):
+        os.makedirs(self.config_dir, mode=0o755, exist_ok=True)
+        os.makedirs(self.queue_dir, mode=0o755, exist_ok=True)
+        os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
+        shutil.chown(self.data_dir, "postfix", "postfix")
+        with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
+            f.write(self.main_cf())
+        with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
+            f.write(self.master_cf())
+
+    # --- running ---
+
+    def _postfix(self, *args, check=True, timeout=60):
+        r = subprocess.run([POSTFIX, "-c", self.config_dir, *args],
+                           capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise PostfixError(f"postfix {' '.join(args)} failed "
+                               f"({r.returncode}): {r.stdout}{r.stderr}\n"
+                               + self.log_tail())
+        return r
+
+    def postconf(self, *args):
+        r = subprocess.run([POSTCONF, "-c", self.config_dir, *args],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise PostfixError(f"postconf {args}: {r.stderr}")
+        return r.stdout
+
+    @property
+    def pid_file(self):
+        return os.path.join(self.queue_dir, "pid", "master.pid")
+
+    def read_master_pid(self):
+        try:
+            with open(self.pid_file) as f:
+                return int(f.read().split()[0])
+        except (FileNotFoundError, ValueError, IndexError):
+            return None
+
+    def check(self):
+        self._postfix("check")
+
+    def start(self, timeout=30):
+        self._postfix("start", timeout=timeout)
+        self.master_pid = self.read_master_pid()
+        if self.master_pid is None or not _alive(self.master_pid):
+            raise PostfixError("postfix started but no master pid:\n"
+                               + self.log_tail())
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with socket.create_connection((self.host, self.port),
+                                              timeout=2):
+                    break
+            except OSError:
+                if time.time() > deadline:
+                    self.stop()
+                    raise PostfixError("smtpd not listening on "
+                                       f"{self.host}:{self.port}:\n"
+                                       + self.log_tail())
+                time.sleep(0.1)
+        return self
+
+    def running(self):
+        pid = self.master_pid or self.read_master_pid()
+        return pid is not None and _alive(pid)
+
+    def stop(self, timeout=20):
+        """Stop the instance: `postfix stop`, then make sure the master
+        and every process of its group are gone, by their PIDs."""
+        pid = self.master_pid or self.read_master_pid()
+        if pid is None:
+            return
+        if _alive(pid):
+            # postfix stop sends SIGTERM to the master, which terminates
+            # its children; it forces the group after 5 seconds.
+            self._postfix("stop", check=False, timeout=timeout)
+        deadline = time.time() + timeout
+        while _alive(pid) and time.time() < deadline:
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        # Children that outlived the master (they exit on their own when
+        # the master's status pipe closes; don't wait for that).
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            left = _group_members(pid)
+            if not left:
+                break
+            time.sleep(0.05)
+        for child in _group_members(pid):
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.master_pid = None
+
+    def cleanup(self):
+        """Stop, and remove the directory if this object made it."""
+        self.stop()
+        if self.own_base:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- inspecting ---
+
+    def log(self):
+        try:
+            with open(self.maillog, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, n=60):
+        return "\n".join(self.log().splitlines()[-n:])
+
+    def wait_log(self, pattern, timeout=30):
+        """Wait until the log has a line matching pattern; the match."""
+        rx = re.compile(pattern)
+        deadline = time.time() + timeout
+        while True:
+            m = rx.search(self.log())
+            if m:
+                return m
+            if time.time() > deadline:
+                raise PostfixError(f"no {pattern!r} in the Postfix log:\n"
+                                   + self.log_tail())
+            time.sleep(0.2)
+
+    def count_log(self, pattern):
+        return len(re.findall(pattern, self.log(), re.M))
+
+    def discarded(self):
+        """Messages the discard transport has dropped (one line each)."""
+        return self.count_log(r"/discard\[\d+\]: [0-9A-Za-z]+: to=.*"
+                              r"status=sent")
+
+    def queue_count(self):
+        """Files in the queue directories that hold undelivered mail."""
+        n = 0
+        for d in QUEUE_DIRS:
+            for _root, _dirs, files in os.walk(os.path.join(self.queue_dir,
+                                                            d)):
+                n += len(files)
+        return n
+
+    def wait_queue_empty(self, timeout=60):
+        deadline = time.time() + timeout
+        while self.queue_count() > 0:
+            if time.time() > deadline:
+                raise PostfixError(f"{self.queue_count()} messages still "
+                                   "queued:\n" + self.log_tail())
+            time.sleep(0.2)
