@@ -65,6 +65,25 @@ enum msg_type {
 				   ("" = none for every str) */
 	MSG_QUEUE_COMMIT_RESULT,/* u64 reqid, u32 code, str enh, str text */
 	MSG_QUEUE_ABORT,	/* str id */
+	/*
+	 * Local delivery (issue 4).  Payloads are documented here by the
+	 * code that implements them.
+	 */
+	MSG_LOOKUP_RESOLVE,		/* queue -> lookup: expand a rcpt */
+	MSG_LOOKUP_RESOLVE_RESULT,	/* lookup -> queue */
+	MSG_LOOKUP_USAGE,		/* mda/pop3/imap -> lookup: mailbox size */
+	MSG_MDA_DELIVER,		/* queue -> mda, + fd of the message */
+	MSG_MDA_RESULT,			/* mda -> queue */
+	/* POP3 (issue 6) */
+	MSG_LOOKUP_APOP,		/* pop3 -> lookup */
+	MSG_LOOKUP_APOP_RESULT,		/* lookup -> pop3 */
+	MSG_LOOKUP_MAILBOX,		/* pop3/imap -> lookup: user's mailbox */
+	MSG_LOOKUP_MAILBOX_RESULT,	/* lookup -> pop3/imap */
+	/* Outbound delivery (issue 5) */
+	MSG_LOOKUP_MX,			/* mta/queue -> lookup: route a domain */
+	MSG_LOOKUP_MX_RESULT,		/* lookup -> mta/queue */
+	MSG_MTA_DELIVER,		/* queue -> mta, + fd of the message */
+	MSG_MTA_RESULT,			/* mta -> queue: per-rcpt results */
 	MSG_TYPE_COUNT
 };
 
