@@ -1,0 +1,194 @@
+/*
+ * maildir: the mailbox store shared by the mda (delivery), pop3 and imap
+ * roles.  Maildir with Maildir++ folders (".Sent", ".Junk", ...), standard
+ * unique file names and ":2," flags, so that mutt, Dovecot and any MDA can
+ * read and write the same store.  IMAP/POP3 state that Maildir cannot
+ * hold (UIDVALIDITY, UIDs) lives in a small per-folder index file,
+ * "cachet-uidlist", that can always be rebuilt from the files.
+ *
+ * Paths are relative to the role's working directory (mail-dir; the
+ * roles are chrooted or chdir'ed there): a mailbox is "<domain>/<local>",
+ * a folder "<domain>/<local>/.Sent"; every function that takes a path
+ * works on the mailbox's INBOX and on any of its folders alike.
+ * Every function returns 0 or -1 with errno set (ENOSPC and EDQUOT mean
+ * try later) and *errstr_out, when not NULL, a short static message (set
+ * on failure only).
+ *
+ * A message's "base name" is its file name up to the first ':' (the
+ * unique part that a flag change keeps); the uidlist keys on it.
+ */
+#ifndef CACHET_MAILDIR_H
+#define CACHET_MAILDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+#define MAILDIR_NAME_MAX	255
+#define MAILDIR_FOLDERS_STD	\
+	".Sent", ".Drafts", ".Junk", ".Trash", ".Archive"
+/* Messages per folder that maildir_list() accepts (E2BIG past it). */
+#define MAILDIR_LIST_MAX	1000000
+/* Bytes of a uidlist file: a header and MAILDIR_LIST_MAX full lines. */
+#define MAILDIR_UIDLIST_MAX	((size_t)64 + (size_t)MAILDIR_LIST_MAX * 320)
+
+/*
+ * Create the Maildir at path (and missing parents) with cur/ new/ tmp/
+ * and the standard folders (each with a "maildirfolder" file), mode 0700.
+ * Existing parts are left alone, so it is idempotent, and two processes
+ * may run it at once.  Each directory created is made durable (fsync of
+ * its parent) before the function returns.
+ */
+int	maildir_create(const char *path, const char **errstr_out);
+
+/*
+ * Deliver: write prepend (Return-Path:, Delivered-To: lines, CRLF or LF
+ * as the caller chose) then msglen bytes of msgfd from offset 0 (read
+ * with pread, so the fd's offset is not used) into tmp/<unique>, fsync,
+ * move into new/ without ever replacing a file, fsync new/.  The unique
+ * name follows the Maildir specification: "<sec>.M<usec>P<pid>Q<n>.<host>"
+ * with ",S=<size>,W=<size_crlf>" appended in new/ (Maildir++ size, and
+ * the CRLF size as Dovecot writes it).  The file holds LF line ends (the
+ * Maildir convention): CRLF in the source becomes LF, a CR not followed
+ * by LF stays.  name_out (namesz bytes, MAILDIR_NAME_MAX + 1 is always
+ * enough; may be NULL) receives the file name in new/.  Nothing is left
+ * in tmp/ on failure.  A missing Maildir is created first.  The caller
+ * ignores SIGXFSZ if it sets RLIMIT_FSIZE (then EFBIG is returned).
+ */
+int	maildir_deliver(const char *path, const char *prepend,
+	    size_t prependlen, int msgfd, uint64_t msglen,
+	    char *name_out, size_t namesz, const char **errstr_out);
+
+/* One message of a folder, as listed by maildir_list(). */
+struct maildir_entry {
+	char		 name[MAILDIR_NAME_MAX + 1];	/* file name */
+	bool		 in_new;	/* in new/, else cur/ */
+	uint64_t	 size;		/* bytes on disk (LF) */
+	/*
+	 * Bytes with CRLF line ends (POP3 LIST, IMAP RFC822.SIZE): size
+	 * plus one for every LF not already preceded by CR.  A reader that
+	 * sends the message turns each such bare LF into CRLF and leaves
+	 * everything else, CR LF pairs and bare CRs included, as it is.
+	 */
+	uint64_t	 size_crlf;
+	/*
+	 * From the uidlist, 0 if not indexed: only when the uidlist could
+	 * not be written (disk full); such entries come last.
+	 */
+	uint32_t	 uid;
+	/*
+	 * ":2," flags: letters only, sorted (ASCII) and without repeats,
+	 * e.g. "FS"; at most 31 are kept.
+	 */
+	char		 flags[32];
+	int64_t		 mtime;
+};
+
+struct maildir_list {
+	struct maildir_entry	*entries;
+	size_t			 nentries;
+	uint32_t		 uidvalidity;
+	uint32_t		 uidnext;
+};
+
+/*
+ * List the messages of a Maildir folder (new/ and cur/), assign UIDs to
+ * new files in arrival order (mtime, then name) through the folder's
+ * uidlist (created when missing; its UIDVALIDITY then is the current
+ * time), sorted by UID.  Files whose names start with "." or hold
+ * control bytes are not listed; more than MAILDIR_LIST_MAX messages
+ * fail with E2BIG.  The uidlist is updated atomically (write, fsync,
+ * rename) under an fcntl lock on "cachet-uidlist.lock", so mda, pop3 and
+ * imap agree.  A corrupt uidlist is logged and rebuilt with a new, larger
+ * UIDVALIDITY (RFC 3501 §2.3.1.1: UIDs that change need a new one).
+ * On failure *out is empty.
+ */
+int	maildir_list(const char *path, struct maildir_list *out,
+	    const char **errstr_out);
+/* Free the entries; the list is empty after.  NULL is a no-op. */
+void	maildir_list_free(struct maildir_list *);
+
+/*
+ * Open a listed message for reading (O_RDONLY).  A message that another
+ * process has since moved from new/ to cur/ or re-flagged is found again
+ * in cur/ by its base name; ENOENT when it is gone.
+ */
+int	maildir_open(const char *path, const struct maildir_entry *,
+	    int *fd_out, const char **errstr_out);
+
+/*
+ * Move a message to cur/ with these flags (replacing its ":2," part), as
+ * a reader does after showing it ("S" = seen).  flags holds letters only
+ * (A-Z, a-z; EINVAL otherwise), in any order and with repeats allowed;
+ * they are stored sorted.  A message another process has moved is found
+ * again in cur/ by its base name (ENOENT when it is gone).  The entry is
+ * updated (name, in_new, flags).
+ */
+int	maildir_set_flags(const char *path, struct maildir_entry *,
+	    const char *flags, const char **errstr_out);
+
+/*
+ * Remove a message (POP3 DELE at UPDATE, IMAP EXPUNGE).  A message that
+ * was moved is found again by its base name; one already gone counts as
+ * removed.
+ */
+int	maildir_remove(const char *path, const struct maildir_entry *,
+	    const char **errstr_out);
+
+/*
+ * Bytes used by the Maildir and its folders (for quotas): new/ and cur/
+ * of path and of every ".folder" in it, taking each size from ",S=" in
+ * the name when present (Maildir++), else from stat.
+ */
+int	maildir_usage(const char *path, uint64_t *bytes_out,
+	    const char **errstr_out);
+
+/*
+ * The uidlist file, parsed.  Its text, all ASCII but the base names:
+ *
+ *	cachet-uidlist 1 <uidvalidity> <uidnext>\n
+ *	<uid> <size> <size_crlf> <base name>\n	(one per message)
+ *
+ * Numbers are decimal without leading zeros; UIDs strictly increase and
+ * stay below uidnext; size <= size_crlf <= 2 * size; base names are 1 to
+ * MAILDIR_NAME_MAX bytes with no '/', ':' or control byte, do not start
+ * with '.', and appear once.  Anything else is corrupt.
+ */
+struct maildir_uidlist_rec {
+	uint32_t	 uid;
+	uint64_t	 size;		/* size on disk when last counted */
+	uint64_t	 size_crlf;	/* cached: counting reads the file */
+	const char	*base;		/* NUL-terminated when parsed */
+	size_t		 baselen;
+};
+
+struct maildir_uidlist {
+	uint32_t			 uidvalidity;
+	uint32_t			 uidnext;
+	struct maildir_uidlist_rec	*recs;
+	size_t				 nrecs;
+	char				*text;	/* parsed recs point here */
+};
+
+/*
+ * Parse len bytes of uidlist text (untrusted: any bytes, no NUL needed).
+ * On success *out owns its memory (maildir_uidlist_free()).  On failure
+ * *out holds no records, its uidvalidity is the header's when the header
+ * line itself was well-formed (so that a rebuild can pick a larger one)
+ * and 0 otherwise, and *errstr_out says what was wrong.
+ */
+int	maildir_uidlist_parse(const char *p, size_t len,
+	    struct maildir_uidlist *out, const char **errstr_out);
+void	maildir_uidlist_free(struct maildir_uidlist *);
+
+/*
+ * Append the text form of ul to out (which parses back to the same
+ * list); -1 (EMSGSIZE) when out's ceiling is reached.
+ */
+int	maildir_uidlist_format(const struct maildir_uidlist *ul,
+	    struct buf *out);
+
+#endif
