@@ -1,0 +1,123 @@
+/*
+ * conn: the network side of a server connection, shared by the roles
+ * that serve clients (smtp, pop3, imap).  It accepts on listening sockets
+ * within the connection limits (in total and per client address), runs
+ * implicit TLS and STARTTLS/STLS (dropping whatever the client sent before
+ * the handshake: CVE-2011-0411), applies timeouts, stops reading while
+ * replies back up, and closes only after the last reply left.  The
+ * protocol lives in the role: conn hands it bytes and takes its replies.
+ *
+ * Requests a role sends to a sibling on behalf of a connection carry
+ * conn_reqid(); conn_by_reqid() finds the connection again, or NULL when
+ * it went away meanwhile, so a late answer is simply dropped.
+ */
+#ifndef CACHET_CONN_H
+#define CACHET_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONN_PER_IP_SLOTS	4096
+#define CONN_INPUT_HIWAT	(256 * 1024)	/* stop reading past this */
+#define CONN_OUTPUT_HIWAT	(256 * 1024)	/* stop feeding past this */
+
+struct event_base;
+struct tls_ctx;
+struct conn;
+
+struct conn_ops {
+	/*
+	 * Input is buffered, or output drained: take input with
+	 * conn_peek()/conn_consume() while conn_can_feed() says so.
+	 */
+	void	(*input)(struct conn *, void *arg);
+	/* TLS is up (implicit, or after conn_starttls()). */
+	void	(*tls_up)(struct conn *, void *arg, const char *version,
+		    const char *cipher);
+	/* No traffic for the timeout: send a goodbye, then conn_close(). */
+	void	(*timeout)(struct conn *, void *arg);
+	/* The connection is gone and about to be freed: drop your state. */
+	void	(*gone)(struct conn *, void *arg);
+};
+
+struct conn_server {
+	struct event_base	*base;
+	struct tls_ctx		*tls;		/* NULL: no TLS at all */
+	const char		*name;		/* role name, for logs */
+	size_t			 max_conns;
+	size_t			 max_per_ip;
+	/* Sent before closing a connection over a limit (CRLF included). */
+	const char		*refuse_total;
+	const char		*refuse_per_ip;
+	/*
+	 * A connection was accepted (and is within the limits): set it up
+	 * with conn_setup() and send the greeting, unless the listener is
+	 * implicit TLS, where the greeting waits for tls_up.
+	 */
+	void			(*accepted)(struct conn *, void *arg,
+				    int kind);
+	void			*arg;
+	/* internal */
+	struct conn		**slots;
+	size_t			 nslots;
+	size_t			 nconns;
+	uint16_t		 per_ip[CONN_PER_IP_SLOTS];
+};
+
+/*
+ * Serve a listening socket.  kind is the role's own label, given back to
+ * accepted(); implicit_tls wraps each connection in TLS from the first
+ * byte; local (a UNIX socket) skips the per-address limit.
+ */
+void	conn_listen(struct conn_server *, int fd, int kind,
+	    bool implicit_tls, bool local);
+
+/* Give the connection its protocol: ops, arg, timeout in seconds. */
+void	conn_setup(struct conn *, const struct conn_ops *, void *arg,
+	    unsigned timeout);
+
+/* Peer's address as text ("192.0.2.1", "2001:db8::1", "local"). */
+const char	*conn_ip(const struct conn *);
+bool		 conn_is_loopback(const struct conn *);
+/* The uid of a UNIX-socket peer, or (uid_t)-1. */
+uid_t		 conn_peer_uid(const struct conn *);
+/* 16 hex digits naming the connection in logs. */
+const char	*conn_sid(const struct conn *);
+bool		 conn_tls(const struct conn *);
+/* The arg given to conn_setup(). */
+void		*conn_arg(const struct conn *);
+
+/* Queue bytes to send. */
+void	conn_write(struct conn *, const void *, size_t);
+/* Bytes of output not yet sent. */
+size_t	conn_output_pending(const struct conn *);
+/*
+ * False while the connection is closing, switching to TLS, or holding
+ * CONN_OUTPUT_HIWAT of replies: a client that sends and never reads must
+ * not make us buffer without end.
+ */
+bool	conn_can_feed(const struct conn *);
+/* Borrow up to max buffered input bytes (contiguous); NULL if none. */
+const char	*conn_peek(struct conn *, size_t max, size_t *len_out);
+void		 conn_consume(struct conn *, size_t);
+
+/*
+ * After the "ready to start TLS" reply was written: stop reading, drop
+ * all buffered input, and once the reply is flushed start the handshake.
+ */
+void	conn_starttls(struct conn *);
+void	conn_set_timeout(struct conn *, unsigned seconds);
+/* Close once every reply left (bounded wait for a client not reading). */
+void	conn_close(struct conn *);
+bool	conn_closing(const struct conn *);
+
+uint64_t	 conn_reqid(struct conn *);
+struct conn	*conn_by_reqid(struct conn_server *, uint64_t reqid);
+/* Call fn on every connection (a sibling went away, say). */
+void		 conn_foreach(struct conn_server *,
+		    void (*fn)(struct conn *, void *arg, void *ctx),
+		    void *ctx);
+
+#endif
