@@ -33,6 +33,8 @@ usage(void)
 	    "  queue                  list the queue\n"
 	    "  queue show|cat|delete ID\n"
 	    "  user add|del|passwd ADDRESS   (password from stdin/prompt)\n"
+	    "  user apop ADDRESS      set the APOP secret (stdin/prompt)\n"
+	    "  user noapop ADDRESS    turn APOP off\n"
 	    "  user list\n"
 	    "  domain add|del NAME, domain list\n"
 	    "  alias add|del SOURCE TARGET, alias list\n");
@@ -105,7 +107,8 @@ static bool
 ctl_needs_password(int argc, char **argv)
 {
 	return argc == 3 && strcmp(argv[0], "user") == 0 &&
-	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "passwd") == 0);
+	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "passwd") == 0 ||
+	    strcmp(argv[1], "apop") == 0);
 }
 
 int
@@ -162,10 +165,12 @@ main(int argc, char *argv[])
 	else if (strcmp(argv[0], "reload") == 0 && argc == 1)
 		m = msg_new(MSG_CTL_RELOAD);
 	else if (strcmp(argv[0], "user") == 0 && argc > 3 &&
-	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "passwd") == 0)) {
+	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "passwd") == 0 ||
+	    strcmp(argv[1], "apop") == 0)) {
 		/* A password in argv would show in ps(1): never take one. */
 		fprintf(stderr, "cachetctl: usage: user %s ADDRESS (the "
-		    "password is read from standard input)\n", argv[1]);
+		    "%s is read from standard input)\n", argv[1],
+		    strcmp(argv[1], "apop") == 0 ? "secret" : "password");
 		exit(2);
 	} else if (strcmp(argv[0], "queue") == 0 ||
 	    strcmp(argv[0], "user") == 0 || strcmp(argv[0], "domain") == 0 ||

@@ -29,6 +29,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "users.h"
 #include "util.h"
 
 #define CONF_SHOW_MAX		64	/* bytes of a value shown in an error */
@@ -1018,6 +1019,90 @@ conf_p_relay(struct conf_parser *ps, const struct conf_directive *d,
 	c->relays[c->nrelays++] = r;
 }
 
+/* An address, as users.c accepts one (dot-atom local part, host name). */
+static void
+conf_p_postmaster(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 canon[USERS_ADDR_MAX + 1], sb[CONF_SHOW_MAX];
+
+	_Static_assert(USERS_ADDR_MAX <= CONF_ADDR_MAX, "postmaster size");
+	if (w->len > USERS_ADDR_MAX || users_addr_normalize(w->text, canon,
+	    sizeof(canon), NULL) == -1) {
+		conf_err(ps, w->line, "postmaster: bad address \"%s\" "
+		    "(local@domain)", conf_show(w, sb, sizeof(sb)));
+		return;
+	}
+	(void)str_copy(ps->conf->delivery.postmaster,
+	    sizeof(ps->conf->delivery.postmaster), canon);
+}
+
+/*
+ * Characters that may start a tag: the specials of RFC 5322 §3.2.3
+ * atext, so that user+tag stays a valid dot-atom.  Not "." (it separates
+ * atoms) and no letters or digits (they would split ordinary names).
+ */
+static void
+conf_p_delimiter(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+	size_t			 i;
+
+	if (strcmp(w->text, "none") == 0) {
+		ps->conf->delivery.delimiters[0] = '\0';
+		return;
+	}
+	if (w->len == 0 || w->len > CONF_DELIMS_MAX) {
+		conf_err(ps, w->line, "recipient-delimiter: expected 1 to %d "
+		    "characters or none", CONF_DELIMS_MAX);
+		return;
+	}
+	for (i = 0; i < w->len; i++)
+		if (strchr("!#$%&'*+-/=?^_`{|}~", w->text[i]) == NULL ||
+		    w->text[i] == '\0') {
+			conf_err(ps, w->line, "recipient-delimiter: \"%s\": "
+			    "only characters of !#$%%&'*+-/=?^_`{|}~",
+			    conf_show(w, sb, sizeof(sb)));
+			return;
+		}
+	memcpy(ps->conf->delivery.delimiters, w->text, w->len + 1);
+}
+
+static void
+conf_p_case(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+
+	if (strcmp(w->text, "insensitive") == 0)
+		ps->conf->delivery.case_sensitive = false;
+	else if (strcmp(w->text, "sensitive") == 0)
+		ps->conf->delivery.case_sensitive = true;
+	else
+		conf_err(ps, w->line, "%s: expected insensitive or sensitive, "
+		    "not \"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
+}
+
+static void
+conf_p_quota_exceeded(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+
+	if (strcmp(w->text, "defer") == 0)
+		ps->conf->delivery.quota_exceeded = CONF_QUOTA_DEFER;
+	else if (strcmp(w->text, "reject") == 0)
+		ps->conf->delivery.quota_exceeded = CONF_QUOTA_REJECT;
+	else
+		conf_err(ps, w->line, "%s: expected defer or reject, not "
+		    "\"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
+}
+
 #define CONF_FIELD(f)	offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
 
 static const struct conf_directive conf_directives[] = {
@@ -1055,6 +1140,16 @@ static const struct conf_directive conf_directives[] = {
 	{ "max-connections-per-ip", "max-connections-per-ip N",
 	    conf_p_number, 1, false, false,
 	    CONF_FIELD(limits.connections_per_ip) },
+	{ "postmaster", "postmaster ADDRESS", conf_p_postmaster, 1, false,
+	    false, 0, 0 },
+	{ "recipient-delimiter", "recipient-delimiter CHARACTERS|none",
+	    conf_p_delimiter, 1, false, false, 0, 0 },
+	{ "local-part-case", "local-part-case insensitive|sensitive",
+	    conf_p_case, 1, false, false, 0, 0 },
+	{ "quota-exceeded", "quota-exceeded defer|reject",
+	    conf_p_quota_exceeded, 1, false, false, 0, 0 },
+	{ "delivery-hold", "delivery-hold yes|no", conf_p_yesno, 1, false,
+	    false, CONF_FIELD(delivery.hold) },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))
@@ -1186,6 +1281,9 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	c->limits.data_timeout = 600;
 	c->limits.connections = 1000;
 	c->limits.connections_per_ip = 20;
+	(void)str_copy(c->delivery.delimiters, sizeof(c->delivery.delimiters),
+	    "+");
+	c->delivery.quota_exceeded = CONF_QUOTA_DEFER;
 
 	if (len > CONF_FILE_MAX) {
 		conf_err(ps, 0, "file too large (more than %d bytes)",

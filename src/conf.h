@@ -21,6 +21,8 @@
 #define CONF_LISTENS_MAX	256
 #define CONF_DOMAINS_MAX	256
 #define CONF_RELAYS_MAX		256
+#define CONF_ADDR_MAX		320	/* local@domain: RFC 5321 §4.5.3.1 */
+#define CONF_DELIMS_MAX		8	/* recipient-delimiter characters */
 
 enum conf_listen_kind {
 	CONF_LISTEN_SMTP,
@@ -58,6 +60,23 @@ struct conf_limits {
 	size_t		connections_per_ip;	/* default 20 */
 };
 
+/* What local delivery does when a mailbox is over its quota. */
+enum conf_quota_exceeded {
+	CONF_QUOTA_DEFER,	/* 452 4.2.2 at RCPT, retry at delivery */
+	CONF_QUOTA_REJECT,	/* 552 5.2.2 at RCPT, fail at delivery */
+};
+
+/* Local delivery and recipient resolution (lookup, queue, mda). */
+struct conf_delivery {
+	/* Where postmaster@ and abuse@ go; "" = the rule of cachet.conf.md */
+	char			 postmaster[CONF_ADDR_MAX + 1];
+	/* user+tag@: any one of these starts the tag; "" = no tags */
+	char			 delimiters[CONF_DELIMS_MAX + 1];
+	bool			 case_sensitive;	/* local parts */
+	enum conf_quota_exceeded quota_exceeded;	/* default defer */
+	bool			 hold;		/* queue delivers nothing */
+};
+
 struct conf {
 	char		 file[CONF_PATH_MAX];	/* "(default)" when embedded */
 	char		 hostname[CONF_NAME_MAX + 1];
@@ -81,6 +100,7 @@ struct conf {
 	char			 resolver_text[80];
 
 	struct conf_limits	 limits;
+	struct conf_delivery	 delivery;
 };
 
 /*

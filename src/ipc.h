@@ -65,15 +65,27 @@ enum msg_type {
 				   ("" = none for every str) */
 	MSG_QUEUE_COMMIT_RESULT,/* u64 reqid, u32 code, str enh, str text */
 	MSG_QUEUE_ABORT,	/* str id */
-	/*
-	 * Local delivery (issue 4).  Payloads are documented here by the
-	 * code that implements them.
-	 */
-	MSG_LOOKUP_RESOLVE,		/* queue -> lookup: expand a rcpt */
-	MSG_LOOKUP_RESOLVE_RESULT,	/* lookup -> queue */
-	MSG_LOOKUP_USAGE,		/* mda/pop3/imap -> lookup: mailbox size */
-	MSG_MDA_DELIVER,		/* queue -> mda, + fd of the message */
-	MSG_MDA_RESULT,			/* mda -> queue */
+	/* Local delivery (queue.c, lookup.c, mda.c, resolve.h) */
+	MSG_LOOKUP_RESOLVE,		/* queue -> lookup: u64 reqid,
+					   u32 RESOLVE_F_*, str rcpt */
+	MSG_LOOKUP_RESOLVE_RESULT,	/* lookup -> queue: u64 reqid,
+					   u32 resolve_status, str reason,
+					   u32 n, then per destination:
+					   u32 resolve_kind, str addr,
+					   str owner, str mailbox,
+					   u32 users_format, u64 quota
+					   (UINT64_MAX none), str enh,
+					   str text */
+	MSG_LOOKUP_USAGE,		/* mda/pop3/imap -> lookup: str owner,
+					   u64 bytes in the mailbox now */
+	MSG_MDA_DELIVER,		/* queue -> mda: u64 reqid, str id,
+					   str sender, str rcpt, str owner,
+					   str mailbox, u32 users_format,
+					   u64 quota (UINT64_MAX none),
+					   u64 msglen; fd of the message */
+	MSG_MDA_RESULT,			/* mda -> queue: u64 reqid,
+					   u32 MDA_* result, str enh,
+					   str text */
 	/* POP3 (issue 6) */
 	MSG_LOOKUP_APOP,		/* pop3 -> lookup */
 	MSG_LOOKUP_APOP_RESULT,		/* lookup -> pop3 */

@@ -2,8 +2,10 @@
  * lookup: the lookup role, the only holder of secrets.  It owns the users
  * database (state-dir/lookup/cachet.db) and answers the smtp role's
  * questions (AUTH password checks, may this user send as that sender, is
- * this recipient ours) and the user, domain and alias verbs of cachetctl
- * that the parent forwards.
+ * this recipient ours), the queue's (where does this recipient's mail go:
+ * resolve.c) and the user, domain and alias verbs of cachetctl that the
+ * parent forwards.  It keeps the mailbox sizes the mda reports, to refuse
+ * a recipient over quota at RCPT.
  *
  * It trusts the parent; smtp is a sibling whose framing we trust but whose
  * strings came from the network, so every string is bounded and made
@@ -36,6 +38,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
+#include "resolve.h"
 #include "users.h"
 #include "util.h"
 
@@ -60,9 +63,20 @@
 /* cachetctl verbs */
 #define LOOKUP_CTL_ARGC_MAX	8
 #define LOOKUP_CTL_ARG_MAX	1024
+/* Mailbox sizes reported by the mda, for quotas at RCPT. */
+#define LOOKUP_USAGE_SLOTS	4096
+#define LOOKUP_QUOTA_MAX	(INT64_C(1) << 50)	/* a petabyte */
+/*
+ * The worst MSG_LOOKUP_RESOLVE_RESULT: every field of every destination
+ * at its longest must fit one frame.
+ */
+_Static_assert(16 + (RESOLVE_DESTS_MAX + 1) * (4 + 3 * 4 + USERS_ADDR_MAX * 2 +
+    RESOLVE_MAILBOX_MAX + 4 + 8 + 4 + 8 + 4 + 64) <= IPC_PAYLOAD_MAX,
+    "a resolve result may not fit a frame");
 
 enum lookup_job_kind {
 	LOOKUP_JOB_AUTH,
+	LOOKUP_JOB_APOP,	/* checked in the loop thread, answered as AUTH */
 	LOOKUP_JOB_USER_ADD,
 	LOOKUP_JOB_USER_PASSWD,
 };
@@ -106,6 +120,13 @@ struct lookup_fail {
 	uint64_t	last_ms;
 };
 
+/* The last size reported for a user's mailbox (MSG_LOOKUP_USAGE). */
+struct lookup_usage {
+	char		owner[USERS_ADDR_MAX + 1];	/* "" free */
+	uint64_t	bytes;
+	uint64_t	when_ms;
+};
+
 struct lookup_role {
 	struct proc_self	*self;
 	struct conf		*conf;
@@ -123,6 +144,7 @@ struct lookup_role {
 	size_t			 njobs;		/* loop thread only */
 
 	struct lookup_fail	 fails[LOOKUP_FAIL_SLOTS];
+	struct lookup_usage	*usage;		/* LOOKUP_USAGE_SLOTS */
 	char			 err[LOOKUP_ERR_MAX];
 };
 
@@ -241,6 +263,8 @@ lookup_job_run(struct users *db, struct lookup_job *job)
 	switch (job->kind) {
 	case LOOKUP_JOB_AUTH:
 		job->auth = users_check_password(db, job->user, job->pass);
+		break;
+	case LOOKUP_JOB_APOP:
 		break;
 	case LOOKUP_JOB_USER_ADD:
 	case LOOKUP_JOB_USER_PASSWD:
@@ -464,7 +488,8 @@ lookup_auth_answer(struct lookup_role *r, struct lookup_job *job)
 		    proc_name(job->from));
 		return;
 	}
-	m = msg_new(MSG_LOOKUP_AUTH_RESULT);
+	m = msg_new(job->kind == LOOKUP_JOB_APOP ? MSG_LOOKUP_APOP_RESULT :
+	    MSG_LOOKUP_AUTH_RESULT);
 	msg_put_u64(m, job->reqid);
 	msg_put_u32(m, job->answer);
 	(void)proc_send(r->self, job->from, m);
@@ -573,6 +598,98 @@ lookup_auth(struct lookup_role *r, enum proc_id from, struct msg *m)
 	}
 }
 
+/* --- POP3: APOP and the mailbox of a user --- */
+
+/*
+ * MSG_LOOKUP_APOP: u64 reqid, str client ip, str user, str timestamp (the
+ * pop3 banner's), str digest (32 lower-case hex digits).  Answered with
+ * MSG_LOOKUP_APOP_RESULT: u64 reqid, u32 0 ok / 1 fail / 2 tempfail,
+ * after the same per-IP delays as AUTH.  The APOP secret never leaves
+ * this role: the digest is computed and compared here (users.c).
+ */
+static void
+lookup_apop(struct lookup_role *r, enum proc_id from, struct msg *m)
+{
+	struct lookup_job	*job;
+	struct span		 user;
+	char			 ip[LOOKUP_IP_MAX], ts[256], digest[33];
+	char			*name;
+	uint64_t		 reqid;
+
+	if (msg_get_u64(m, &reqid) == -1 ||
+	    msg_get_str(m, ip, sizeof(ip)) == -1 ||
+	    msg_get_span(m, &user) == -1 ||
+	    msg_get_str(m, ts, sizeof(ts)) == -1 ||
+	    msg_get_str(m, digest, sizeof(digest)) == -1 || msg_end(m) == -1)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	job = lookup_job_new(r, LOOKUP_JOB_APOP, from, reqid);
+	(void)str_copy(job->ip, sizeof(job->ip), ip);
+	(void)printable(user.ptr, user.len, job->logname,
+	    sizeof(job->logname));
+	/* A name that cannot be ours fails as an unknown one does. */
+	name = user.len <= LOOKUP_AUTH_NAME_MAX &&
+	    memchr(user.ptr, '\0', user.len) == NULL ?
+	    xstrndup(user.ptr, user.len) : xstrdup("");
+	job->auth = users_check_apop(r->db, name, ts, digest);
+	free(name);
+	explicit_bzero(digest, sizeof(digest));
+	lookup_auth_done(r, job);
+}
+
+/*
+ * MSG_LOOKUP_MAILBOX: u64 reqid, str user (a name that just logged in).
+ * MSG_LOOKUP_MAILBOX_RESULT: u64 reqid, u32 0 ok / 1 no such user /
+ * 2 tempfail, str owner (the address as stored, for MSG_LOOKUP_USAGE),
+ * str mailbox (relative to mail-dir, users_mailbox_path(): the same path
+ * the mda delivers to), u32 format (enum users_format); "", "" and 0
+ * unless ok.
+ */
+static void
+lookup_mailbox(struct lookup_role *r, enum proc_id from, struct msg *m)
+{
+	struct users_user_rec	 rec;
+	struct msg		*a;
+	struct span		 user;
+	char			 name[LOOKUP_AUTH_NAME_MAX + 1];
+	char			 path[RESOLVE_MAILBOX_MAX + 1];
+	char			 show[LOOKUP_SHOW_MAX];
+	const char		*err = NULL;
+	uint64_t		 reqid;
+	uint32_t		 status = 1;
+	bool			 found = false;
+
+	if (msg_get_u64(m, &reqid) == -1 || msg_get_span(m, &user) == -1 ||
+	    msg_end(m) == -1)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	(void)printable(user.ptr, user.len, show, sizeof(show));
+	path[0] = '\0';
+	memset(&rec, 0, sizeof(rec));
+	if (user.len <= LOOKUP_AUTH_NAME_MAX &&
+	    memchr(user.ptr, '\0', user.len) == NULL) {
+		memcpy(name, user.ptr, user.len);
+		name[user.len] = '\0';
+		if (users_user_get(r->db, name, &rec, &found, &err) == -1) {
+			log_warnx("lookup: mailbox of %s: %s", show, err);
+			status = 2;
+		} else if (found && users_mailbox_path(rec.address,
+		    rec.format, path, sizeof(path)) == 0)
+			status = 0;
+	}
+	if (status != 0) {
+		rec.address[0] = '\0';
+		path[0] = '\0';
+	}
+	a = msg_new(MSG_LOOKUP_MAILBOX_RESULT);
+	msg_put_u64(a, reqid);
+	msg_put_u32(a, status);
+	msg_put_str(a, rec.address);
+	msg_put_str(a, path);
+	msg_put_u32(a, status == 0 ? (uint32_t)rec.format : 0);
+	(void)proc_send(r->self, from, a);
+}
+
 /* --- MAIL (submission sender check) and RCPT --- */
 
 /* MSG_LOOKUP_MAIL: u64 reqid, str auth user, str from */
@@ -625,15 +742,6 @@ lookup_mail(struct lookup_role *r, enum proc_id from, struct msg *m)
 	lookup_result(r, from, reqid, 553, "5.7.1", text);
 }
 
-static int
-lookup_alias_count(const char *source, const char *target, void *arg)
-{
-	size_t	*n = arg;
-
-	(*n)++;
-	return 0;
-}
-
 /* Is the local part (len bytes at p) name, ignoring ASCII case? */
 static bool
 lookup_local_is(const char *p, size_t len, const char *name)
@@ -641,18 +749,91 @@ lookup_local_is(const char *p, size_t len, const char *name)
 	return strlen(name) == len && strncasecmp(p, name, len) == 0;
 }
 
+/* --- mailbox sizes, for quotas at RCPT --- */
+
+static struct lookup_usage *
+lookup_usage_find(struct lookup_role *r, const char *owner, bool create)
+{
+	struct lookup_usage	*u, *oldest = NULL, *empty = NULL;
+	size_t			 i;
+
+	for (i = 0; i < LOOKUP_USAGE_SLOTS; i++) {
+		u = &r->usage[i];
+		if (u->owner[0] == '\0') {
+			if (empty == NULL)
+				empty = u;
+			continue;
+		}
+		if (strcasecmp(u->owner, owner) == 0)
+			return u;
+		if (oldest == NULL || u->when_ms < oldest->when_ms)
+			oldest = u;
+	}
+	if (!create)
+		return NULL;
+	/* Full: forget the oldest report; its next delivery tells again. */
+	u = empty != NULL ? empty : oldest;
+	(void)str_copy(u->owner, sizeof(u->owner), owner);
+	return u;
+}
+
+/*
+ * MSG_LOOKUP_USAGE: str owner (the user's address as stored), u64 bytes
+ * of its mailbox now.  From the mda after a delivery to a user with a
+ * quota (and from pop3/imap after they remove messages).  No answer.
+ */
+static void
+lookup_usage_report(struct lookup_role *r, enum proc_id from, struct msg *m)
+{
+	struct lookup_usage	*u;
+	char			 owner[USERS_ADDR_MAX + 1];
+	uint64_t		 bytes;
+
+	if (msg_get_str(m, owner, sizeof(owner)) == -1 ||
+	    msg_get_u64(m, &bytes) == -1 || msg_end(m) == -1 ||
+	    owner[0] == '\0')
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	u = lookup_usage_find(r, owner, true);
+	u->bytes = bytes;
+	u->when_ms = now_ms();
+	log_debug("event=usage user=%s bytes=%llu", owner,
+	    (unsigned long long)bytes);
+}
+
+/*
+ * Is this local destination over its quota, by the last size the mda
+ * reported?  Unknown sizes are not: the mda checks again at delivery.
+ */
+static bool
+lookup_over_quota(struct lookup_role *r, const struct resolve_dest *d)
+{
+	struct lookup_usage	*u;
+
+	if (d->kind != RESOLVE_LOCAL || d->quota < 0)
+		return false;
+	if ((u = lookup_usage_find(r, d->owner, false)) == NULL)
+		return false;
+	return u->bytes >= (uint64_t)d->quota;
+}
+
 /*
  * Decide on a recipient: rcpt holds len bytes and a NUL, no other NUL.
  * Returns the reply code and fills *enh_out and text for every code.
+ * The same rules as the queue's resolution (resolve.c), so that what is
+ * accepted here can be delivered.
  */
 static uint32_t
 lookup_rcpt_check(struct lookup_role *r, uint32_t flags, const char *rcpt,
     size_t len, const char **enh_out, char *text, size_t textsz)
 {
-	char		 show[LOOKUP_SHOW_MAX], canon[USERS_ADDR_MAX + 1];
-	const char	*at, *domain, *err = NULL;
-	size_t		 llen, naliases = 0;
-	bool		 local = false, exists = false;
+	struct resolve_result	 res;
+	const struct resolve_dest *d, *failed = NULL;
+	char			 show[LOOKUP_SHOW_MAX];
+	const char		*at, *domain, *err = NULL;
+	size_t			 llen, i;
+	uint32_t		 code = 250;
+	bool			 local = false, deliverable = false;
 
 	*enh_out = "2.1.5";
 	(void)str_copy(text, textsz, "Ok");
@@ -683,33 +864,117 @@ lookup_rcpt_check(struct lookup_role *r, uint32_t flags, const char *rcpt,
 	}
 	/*
 	 * RFC 5321 §4.5.1: postmaster at every domain of ours; RFC 2142
-	 * §2: abuse too.
+	 * §2: abuse too.  Accepted whatever the store says; the queue
+	 * holds the message if there is nowhere to deliver it yet.
 	 */
 	if (lookup_local_is(rcpt, llen, "postmaster") ||
 	    lookup_local_is(rcpt, llen, "abuse"))
 		return 250;
-	if (users_user_exists(r->db, rcpt, &exists, &err) == -1)
-		goto tempfail;
-	if (exists)
-		return 250;
-	/* A source of aliases is a valid recipient too. */
-	if (users_addr_normalize(rcpt, canon, sizeof(canon), NULL) == 0 &&
-	    users_alias_list(r->db, canon, lookup_alias_count, &naliases,
-	    &err) == -1)
-		goto tempfail;
-	if (naliases > 0)
-		return 250;
 	(void)printable(rcpt, len, show, sizeof(show));
-	*enh_out = "5.1.1";
-	(void)snprintf(text, textsz,
-	    "<%s>: Recipient address rejected: User unknown", show);
-	return 550;
+	if (resolve_address(r->db, r->conf, rcpt, 0, &res) == -1)
+		res.status = RESOLVE_UNKNOWN;
+	switch (res.status) {
+	case RESOLVE_TEMPFAIL:
+		err = res.err;
+		resolve_result_free(&res);
+		goto tempfail;
+	case RESOLVE_UNKNOWN:
+		*enh_out = "5.1.1";
+		(void)snprintf(text, textsz,
+		    "<%s>: Recipient address rejected: User unknown", show);
+		resolve_result_free(&res);
+		return 550;
+	case RESOLVE_OK:
+		break;
+	}
+	for (i = 0; i < res.ndests; i++) {
+		d = &res.dests[i];
+		if (d->kind == RESOLVE_FAILED) {
+			if (failed == NULL)
+				failed = d;
+		} else
+			deliverable = true;
+	}
+	if (!deliverable && failed != NULL) {
+		/* Every branch fails (an alias loop): say so now. */
+		*enh_out = failed->enh;
+		(void)snprintf(text, textsz,
+		    "<%s>: Recipient address rejected: %s", show,
+		    failed->text);
+		code = 550;
+	} else if (res.ndests == 1 && lookup_over_quota(r, &res.dests[0])) {
+		/* RFC 3463 §3.3: X.2.2 mailbox full. */
+		log_info("event=rcpt-over-quota rcpt=%s user=%s", show,
+		    res.dests[0].owner);
+		if (r->conf->delivery.quota_exceeded == CONF_QUOTA_REJECT) {
+			*enh_out = "5.2.2";
+			code = 552;
+		} else {
+			*enh_out = "4.2.2";
+			code = 452;
+		}
+		(void)snprintf(text, textsz, "<%s>: Mailbox full", show);
+	}
+	resolve_result_free(&res);
+	return code;
 tempfail:
 	(void)printable(rcpt, len, show, sizeof(show));
 	log_warnx("lookup: recipient %s: %s", show, err);
 	*enh_out = "4.3.0";
 	(void)str_copy(text, textsz, "Temporary lookup failure");
 	return 451;
+}
+
+/*
+ * MSG_LOOKUP_RESOLVE: u64 reqid, u32 flags (RESOLVE_F_*), str rcpt.
+ * From the queue, for a recipient it is about to deliver.
+ * MSG_LOOKUP_RESOLVE_RESULT: u64 reqid, u32 status (RESOLVE_OK, _UNKNOWN,
+ * _TEMPFAIL), str reason (for TEMPFAIL), u32 n, then n times: u32 kind
+ * (RESOLVE_LOCAL, _REMOTE, _FAILED), str addr, str owner, str mailbox,
+ * u32 format (users_format), u64 quota (UINT64_MAX: none), str enh,
+ * str text (the last four for FAILED; "" otherwise).
+ */
+static void
+lookup_resolve(struct lookup_role *r, enum proc_id from, struct msg *m)
+{
+	struct resolve_result	 res;
+	const struct resolve_dest *d;
+	struct msg		*a;
+	char			 rcpt[USERS_ADDR_MAX + 1];
+	char			 show[LOOKUP_SHOW_MAX];
+	uint64_t		 reqid;
+	uint32_t		 flags;
+	size_t			 i;
+
+	/* The queue only sends what the spool holds: an address we took. */
+	if (msg_get_u64(m, &reqid) == -1 || msg_get_u32(m, &flags) == -1 ||
+	    (flags & ~(uint32_t)RESOLVE_F_FINAL) != 0 ||
+	    msg_get_str(m, rcpt, sizeof(rcpt)) == -1 || msg_end(m) == -1)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	if (resolve_address(r->db, r->conf, rcpt, flags, &res) == -1)
+		res.status = RESOLVE_UNKNOWN;
+	a = msg_new(MSG_LOOKUP_RESOLVE_RESULT);
+	msg_put_u64(a, reqid);
+	msg_put_u32(a, (uint32_t)res.status);
+	msg_put_str(a, res.status == RESOLVE_TEMPFAIL ? res.err : "");
+	msg_put_u32(a, (uint32_t)res.ndests);
+	for (i = 0; i < res.ndests; i++) {
+		d = &res.dests[i];
+		msg_put_u32(a, (uint32_t)d->kind);
+		msg_put_str(a, d->addr);
+		msg_put_str(a, d->owner);
+		msg_put_str(a, d->mailbox);
+		msg_put_u32(a, (uint32_t)d->format);
+		msg_put_u64(a, d->quota < 0 ? UINT64_MAX : (uint64_t)d->quota);
+		msg_put_str(a, d->kind == RESOLVE_FAILED ? d->enh : "");
+		msg_put_str(a, d->kind == RESOLVE_FAILED ? d->text : "");
+	}
+	if (res.status == RESOLVE_TEMPFAIL)
+		log_warnx("lookup: resolve %s: %s", printable(rcpt,
+		    strlen(rcpt), show, sizeof(show)), res.err);
+	resolve_result_free(&res);
+	(void)proc_send(r->self, from, a);
 }
 
 /* MSG_LOOKUP_RCPT: u64 reqid, u32 flags, str rcpt */
@@ -759,6 +1024,28 @@ lookup_ctl_addr(struct lookup_role *r, const char *addr, char *canon,
 	(void)snprintf(r->err, sizeof(r->err), "invalid address: %s", show);
 	*errstr_out = r->err;
 	return -1;
+}
+
+/*
+ * An alias source given to a verb: an address, or "@domain" for the
+ * domain's catch-all.  Canonical form into canon as for lookup_ctl_addr.
+ */
+static int
+lookup_ctl_source(struct lookup_role *r, const char *src, char *canon,
+    const char **errstr_out)
+{
+	char	probe[USERS_ADDR_MAX + 1];
+
+	if (src[0] != '@')
+		return lookup_ctl_addr(r, src, canon, errstr_out);
+	/* "x@domain" checks the domain the way users.c will. */
+	(void)snprintf(probe, sizeof(probe), "x%s", src);
+	if (strlen(src) < sizeof(probe) - 1 &&
+	    lookup_ctl_addr(r, probe, canon, errstr_out) == 0) {
+		memmove(canon, canon + 1, strlen(canon));
+		return 0;
+	}
+	return lookup_ctl_addr(r, src, canon, errstr_out);
 }
 
 /*
@@ -896,6 +1183,126 @@ lookup_ctl_user_list(struct lookup_role *r, uint64_t reqid, char **argv,
 	return LOOKUP_CTL_DONE;
 }
 
+/*
+ * A quota: digits with an optional K, M or G (powers of 1024), at most
+ * LOOKUP_QUOTA_MAX; "none" is -1.
+ */
+static int
+lookup_parse_quota(const char *s, int64_t *out)
+{
+	uint64_t	v = 0, mul = 1;
+	size_t		len = strlen(s), i;
+
+	if (strcmp(s, "none") == 0) {
+		*out = -1;
+		return 0;
+	}
+	if (len > 0 && strchr("KkMmGg", s[len - 1]) != NULL) {
+		mul = s[len - 1] == 'K' || s[len - 1] == 'k' ? 1024 :
+		    s[len - 1] == 'M' || s[len - 1] == 'm' ? 1024 * 1024 :
+		    1024 * 1024 * 1024;
+		len--;
+	}
+	if (len == 0 || len > 16)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (__builtin_mul_overflow(v, mul, &v) ||
+	    v > (uint64_t)LOOKUP_QUOTA_MAX)
+		return -1;
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* user set ADDRESS quota SIZE|none, user set ADDRESS format maildir|mbox */
+static enum lookup_ctl_rc
+lookup_ctl_user_setting(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	char			canon[USERS_ADDR_MAX + 1];
+	enum users_format	format;
+	int64_t			quota;
+
+	if (lookup_ctl_addr(r, argv[2], canon, errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	if (strcmp(argv[3], "quota") == 0) {
+		if (lookup_parse_quota(argv[4], &quota) == -1) {
+			*errstr_out = "quota: expected a size (digits, then "
+			    "K, M or G) or none";
+			return LOOKUP_CTL_FAIL;
+		}
+		if (users_user_set_quota(r->db, canon, quota,
+		    errstr_out) == -1)
+			return LOOKUP_CTL_FAIL;
+		log_info("event=user-quota user=%s quota=%lld", canon,
+		    (long long)quota);
+		return LOOKUP_CTL_DONE;
+	}
+	if (strcmp(argv[3], "format") == 0) {
+		if (users_format_parse(argv[4], &format) == -1) {
+			*errstr_out = "format: expected maildir or mbox";
+			return LOOKUP_CTL_FAIL;
+		}
+		if (users_user_set_format(r->db, canon, format,
+		    errstr_out) == -1)
+			return LOOKUP_CTL_FAIL;
+		log_info("event=user-format user=%s format=%s", canon,
+		    argv[4]);
+		return LOOKUP_CTL_DONE;
+	}
+	*errstr_out = "usage: user set ADDRESS quota SIZE|none, "
+	    "user set ADDRESS format maildir|mbox";
+	return LOOKUP_CTL_FAIL;
+}
+
+/* user show ADDRESS: the settings, the mailbox, the last size known. */
+static enum lookup_ctl_rc
+lookup_ctl_user_show(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	struct users_user_rec	 rec;
+	struct lookup_usage	*u;
+	char			 canon[USERS_ADDR_MAX + 1];
+	char			 line[CONF_PATH_MAX + RESOLVE_MAILBOX_MAX + 32];
+	char			 mailbox[RESOLVE_MAILBOX_MAX + 1];
+	bool			 found = false;
+
+	if (lookup_ctl_addr(r, argv[2], canon, errstr_out) == -1 ||
+	    users_user_get(r->db, canon, &rec, &found, errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	if (!found) {
+		*errstr_out = "no such user";
+		return LOOKUP_CTL_FAIL;
+	}
+	(void)snprintf(line, sizeof(line), "address: %s", rec.address);
+	lookup_ctl_line(r, reqid, line);
+	if (rec.quota < 0)
+		(void)snprintf(line, sizeof(line), "quota: none");
+	else
+		(void)snprintf(line, sizeof(line), "quota: %lld",
+		    (long long)rec.quota);
+	lookup_ctl_line(r, reqid, line);
+	(void)snprintf(line, sizeof(line), "format: %s",
+	    users_format_name(rec.format));
+	lookup_ctl_line(r, reqid, line);
+	if (users_mailbox_path(rec.address, rec.format, mailbox,
+	    sizeof(mailbox)) == 0) {
+		(void)snprintf(line, sizeof(line), "mailbox: %s/%s",
+		    r->conf->mail_dir, mailbox);
+		lookup_ctl_line(r, reqid, line);
+	}
+	if ((u = lookup_usage_find(r, rec.address, false)) != NULL)
+		(void)snprintf(line, sizeof(line), "usage: %llu",
+		    (unsigned long long)u->bytes);
+	else
+		(void)snprintf(line, sizeof(line), "usage: unknown");
+	lookup_ctl_line(r, reqid, line);
+	return LOOKUP_CTL_DONE;
+}
+
 static enum lookup_ctl_rc
 lookup_ctl_domain_add(struct lookup_role *r, uint64_t reqid, char **argv,
     const char **errstr_out)
@@ -974,7 +1381,7 @@ lookup_ctl_alias_add(struct lookup_role *r, uint64_t reqid, char **argv,
 {
 	char	src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
 
-	if (lookup_ctl_addr(r, argv[2], src, errstr_out) == -1 ||
+	if (lookup_ctl_source(r, argv[2], src, errstr_out) == -1 ||
 	    lookup_ctl_addr(r, argv[3], dst, errstr_out) == -1 ||
 	    lookup_ensure_domain(r, src, errstr_out) == -1 ||
 	    users_alias_add(r->db, src, dst, errstr_out) == -1)
@@ -989,7 +1396,7 @@ lookup_ctl_alias_del(struct lookup_role *r, uint64_t reqid, char **argv,
 {
 	char	src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
 
-	if (lookup_ctl_addr(r, argv[2], src, errstr_out) == -1 ||
+	if (lookup_ctl_source(r, argv[2], src, errstr_out) == -1 ||
 	    lookup_ctl_addr(r, argv[3], dst, errstr_out) == -1 ||
 	    users_alias_del(r->db, src, dst, errstr_out) == -1)
 		return LOOKUP_CTL_FAIL;
@@ -1021,14 +1428,49 @@ lookup_ctl_alias_list(struct lookup_role *r, uint64_t reqid, char **argv,
 }
 
 /*
+ * user apop ADDRESS SECRET: set the user's APOP secret (RFC 1939 §7),
+ * which turns APOP on for them; user noapop ADDRESS turns it off.
+ */
+static enum lookup_ctl_rc
+lookup_ctl_user_apop(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	char	canon[USERS_ADDR_MAX + 1];
+
+	if (lookup_ctl_addr(r, argv[2], canon, errstr_out) == -1 ||
+	    users_user_set_apop(r->db, canon, argv[3], errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	log_info("event=user-apop user=%s apop=on", canon);
+	return LOOKUP_CTL_DONE;
+}
+
+static enum lookup_ctl_rc
+lookup_ctl_user_noapop(struct lookup_role *r, uint64_t reqid, char **argv,
+    const char **errstr_out)
+{
+	char	canon[USERS_ADDR_MAX + 1];
+
+	if (lookup_ctl_addr(r, argv[2], canon, errstr_out) == -1 ||
+	    users_user_set_apop(r->db, canon, NULL, errstr_out) == -1)
+		return LOOKUP_CTL_FAIL;
+	log_info("event=user-apop user=%s apop=off", canon);
+	return LOOKUP_CTL_DONE;
+}
+
+/*
  * The verbs.  cachetctl appends the password it read (stdin or prompt)
- * as the last argument of user add and user passwd.
+ * as the last argument of user add and user passwd, and the secret of
+ * user apop.
  */
 static const struct lookup_verb lookup_verbs[] = {
 	{ "user", "add", 4, lookup_ctl_user_add },
 	{ "user", "passwd", 4, lookup_ctl_user_passwd },
 	{ "user", "del", 3, lookup_ctl_user_del },
 	{ "user", "list", 2, lookup_ctl_user_list },
+	{ "user", "set", 5, lookup_ctl_user_setting },
+	{ "user", "show", 3, lookup_ctl_user_show },
+	{ "user", "apop", 4, lookup_ctl_user_apop },
+	{ "user", "noapop", 3, lookup_ctl_user_noapop },
 	{ "domain", "add", 3, lookup_ctl_domain_add },
 	{ "domain", "del", 3, lookup_ctl_domain_del },
 	{ "domain", "list", 2, lookup_ctl_domain_list },
@@ -1042,9 +1484,13 @@ static const struct {
 	const char	*usage;
 } lookup_usages[] = {
 	{ "user", "usage: user add|passwd ADDRESS, user del ADDRESS, "
-	    "user list" },
+	    "user list, user show ADDRESS, "
+	    "user set ADDRESS quota SIZE|none, "
+	    "user set ADDRESS format maildir|mbox, "
+	    "user apop|noapop ADDRESS" },
 	{ "domain", "usage: domain add|del NAME, domain list" },
-	{ "alias", "usage: alias add|del SOURCE TARGET, alias list" },
+	{ "alias", "usage: alias add|del SOURCE TARGET, alias list "
+	    "(SOURCE @DOMAIN: the domain's catch-all)" },
 };
 
 static void
@@ -1157,6 +1603,26 @@ lookup_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 			goto bad;
 		lookup_rcpt(r, from, m);
 		break;
+	case MSG_LOOKUP_RESOLVE:
+		if (from != PROC_QUEUE)
+			goto bad;
+		lookup_resolve(r, from, m);
+		break;
+	case MSG_LOOKUP_APOP:
+		if (from != PROC_POP3)
+			goto bad;
+		lookup_apop(r, from, m);
+		break;
+	case MSG_LOOKUP_MAILBOX:
+		if (from != PROC_POP3 && from != PROC_IMAP)
+			goto bad;
+		lookup_mailbox(r, from, m);
+		break;
+	case MSG_LOOKUP_USAGE:
+		if (from != PROC_MDA && from != PROC_IMAP && from != PROC_POP3)
+			goto bad;
+		lookup_usage_report(r, from, m);
+		break;
 	case MSG_CTL_REQUEST:
 		if (from != PROC_PARENT)
 			goto bad;
@@ -1221,6 +1687,7 @@ lookup_main(struct proc_self *self)
 	r->self = self;
 	r->conf = self->conf;
 	r->efd = -1;
+	r->usage = xcalloc(LOOKUP_USAGE_SLOTS, sizeof(*r->usage));
 	self->role = r;
 	self->dispatch = lookup_dispatch;
 	self->peer_up = lookup_peer_change;

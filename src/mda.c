@@ -1,12 +1,536 @@
 /*
- * mda: the mda role.  It starts, drops privileges as proc.c says and answers
- * pings; its work arrives with a later capability.
+ * mda: the mda role, local delivery.  It runs as the owner of the
+ * mailboxes, chrooted in mail-dir (chdir'ed there when cachetd is not
+ * root), so every path it uses is relative: "<domain>/<local>" for a
+ * Maildir, "<domain>/<local>/mbox" for an mbox (users_mailbox_path()).
+ *
+ * For each MSG_MDA_DELIVER from the queue it checks the quota, creates
+ * the Maildir and its standard folders on the first delivery, writes the
+ * message with Return-Path: and Delivered-To: in front (maildir.c:
+ * tmp/, fsync, rename into new/, fsync new/; mbox.c: locked append,
+ * fsync, truncated back on failure), and answers MSG_MDA_RESULT.  It
+ * says "delivered" only after the data and its name are on disk.  The
+ * size of a mailbox with a quota goes to lookup (MSG_LOOKUP_USAGE), which
+ * then refuses recipients over quota at RCPT.
+ *
+ * Trust: the queue is a sibling that owns no mailbox; every field of its
+ * request is bounded and the mailbox path checked against the form
+ * lookup makes (mda_mailbox_valid()).  A malformed request is fatal (the
+ * parent restarts us).  The message bytes are the queue's file, read
+ * through the descriptor that came with the request.  No program is run
+ * for any recipient: there is no delivery to a pipe.
  */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "ipc.h"
+#include "log.h"
+#include "maildir.h"
+#include "mbox.h"
+#include "mda.h"
 #include "proc.h"
+#include "queue_fs.h"
+#include "resolve.h"
+#include "users.h"
+#include "util.h"
+
+#define MDA_USAGE_SLOTS		256	/* mailboxes whose size we cache */
+/*
+ * A cached size is trusted this long; after that the mailbox is measured
+ * again, which also sees what pop3 and imap removed in between.
+ */
+#define MDA_USAGE_TTL_MS	(60 * 1000)
+#define MDA_ADDR_MAX		QUEUE_FS_STR_MAX	/* sender, rcpt */
+
+struct mda_usage {
+	char		mailbox[RESOLVE_MAILBOX_MAX + 1];	/* "" free */
+	uint64_t	bytes;
+	uint64_t	when_ms;
+};
+
+struct mda_role {
+	struct proc_self	*self;
+	const struct conf	*conf;
+	struct mda_usage	 usage[MDA_USAGE_SLOTS];
+	uint64_t		 delivered;
+};
+
+/* One MSG_MDA_DELIVER, as read. */
+struct mda_job {
+	uint64_t		 reqid;
+	char			 id[QUEUE_FS_ID_SIZE];
+	char			*sender;
+	char			*rcpt;
+	char			 owner[USERS_ADDR_MAX + 1];
+	char			 mailbox[RESOLVE_MAILBOX_MAX + 1];
+	enum users_format	 format;
+	int64_t			 quota;		/* -1 none */
+	uint64_t		 msglen;
+	int			 fd;
+};
+
+/* --- the pure parts (mda.h) --- */
+
+static bool
+mda_domain_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    c == '-' || c == '.';
+}
+
+bool
+mda_mailbox_valid(const char *mailbox, enum users_format format)
+{
+	const char	*slash, *local, *end;
+	size_t		 len, i;
+
+	len = strnlen(mailbox, RESOLVE_MAILBOX_MAX + 1);
+	if (len == 0 || len > RESOLVE_MAILBOX_MAX)
+		return false;
+	if ((slash = strchr(mailbox, '/')) == NULL || slash == mailbox)
+		return false;
+	/* The domain: lower-case LDH labels, as users.c stores it. */
+	for (i = 0; mailbox + i < slash; i++)
+		if (!mda_domain_char(mailbox[i]))
+			return false;
+	if (mailbox[0] == '.' || slash[-1] == '.' ||
+	    strstr(mailbox, "..") != NULL)
+		return false;
+	local = slash + 1;
+	end = strchr(local, '/');
+	if (format == USERS_FORMAT_MBOX) {
+		if (end == NULL || strcmp(end, "/mbox") != 0)
+			return false;
+	} else if (end != NULL)
+		return false;
+	if (end == NULL)
+		end = mailbox + len;
+	/* A dot-atom cannot start with '.', so neither "." nor "..". */
+	if (end == local || local[0] == '.')
+		return false;
+	return true;
+}
+
+static void
+mda_copy_clean(char *out, size_t *o, size_t outsz, const char *s)
+{
+	unsigned char	c;
+
+	for (; *s != '\0' && *o + 1 < outsz; s++) {
+		c = (unsigned char)*s;
+		out[(*o)++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+}
+
+size_t
+mda_prepend(char *out, size_t outsz, const char *sender, const char *rcpt)
+{
+	size_t	o = 0, need;
+
+	need = strlen("Return-Path: <>\nDelivered-To: \n") + strlen(sender) +
+	    strlen(rcpt);
+	if (need >= outsz)
+		return 0;
+	memcpy(out, "Return-Path: <", 14);
+	o = 14;
+	mda_copy_clean(out, &o, outsz, sender);
+	memcpy(out + o, ">\nDelivered-To: ", 16);
+	o += 16;
+	mda_copy_clean(out, &o, outsz, rcpt);
+	out[o++] = '\n';
+	out[o] = '\0';
+	return o;
+}
+
+void
+mda_errno_result(int err, const char **enh_out, const char **text_out)
+{
+	switch (err) {
+	case ENOSPC:
+		/* RFC 3463 §3.4: X.3.1 mail system full. */
+		*enh_out = "4.3.1";
+		*text_out = "Insufficient system storage";
+		break;
+	case EDQUOT:
+		/* The file system's quota of the mailboxes' owner. */
+		*enh_out = "4.2.2";
+		*text_out = "Mailbox full (file system quota)";
+		break;
+	case EAGAIN:
+	case ETIMEDOUT:
+		/* mbox.c's lock timeout: X.2.0, the mailbox is busy. */
+		*enh_out = "4.2.0";
+		*text_out = "Mailbox locked, try again later";
+		break;
+	default:
+		*enh_out = "4.3.0";
+		*text_out = "Local delivery failed";
+		break;
+	}
+}
+
+bool
+mda_quota_fits(int64_t quota, uint64_t usage, uint64_t msglen)
+{
+	uint64_t	total;
+
+	if (quota < 0)
+		return true;
+	if (__builtin_add_overflow(usage, msglen, &total))
+		return false;
+	return total <= (uint64_t)quota;
+}
+
+/* --- mailbox sizes --- */
+
+static struct mda_usage *
+mda_usage_slot(struct mda_role *m, const char *mailbox)
+{
+	struct mda_usage	*u, *empty = NULL, *oldest = NULL, *victim;
+	size_t			 i;
+
+	for (i = 0; i < MDA_USAGE_SLOTS; i++) {
+		u = &m->usage[i];
+		if (u->mailbox[0] == '\0') {
+			if (empty == NULL)
+				empty = u;
+		} else if (strcmp(u->mailbox, mailbox) == 0)
+			return u;
+		else if (oldest == NULL || u->when_ms < oldest->when_ms)
+			oldest = u;
+	}
+	victim = empty != NULL ? empty : oldest;
+	(void)str_copy(victim->mailbox, sizeof(victim->mailbox), mailbox);
+	victim->when_ms = 0;	/* not measured yet */
+	victim->bytes = 0;
+	return victim;
+}
+
+/*
+ * The size of a mailbox in bytes: the cached figure while fresh, else
+ * measured.  A mailbox that does not exist yet holds 0 bytes.
+ */
+static int
+mda_usage_get(struct mda_role *m, const struct mda_job *job,
+    uint64_t *bytes_out)
+{
+	struct mda_usage	*u;
+	struct stat		 st;
+	const char		*err = NULL;
+	char			 sub[RESOLVE_MAILBOX_MAX + 8];
+	uint64_t		 now = now_ms(), bytes = 0;
+
+	u = mda_usage_slot(m, job->mailbox);
+	if (u->when_ms != 0 && now - u->when_ms < MDA_USAGE_TTL_MS) {
+		*bytes_out = u->bytes;
+		return 0;
+	}
+	if (job->format == USERS_FORMAT_MBOX) {
+		if (stat(job->mailbox, &st) == 0)
+			bytes = (uint64_t)st.st_size;
+		else if (errno != ENOENT)
+			return -1;
+	} else {
+		(void)snprintf(sub, sizeof(sub), "%s/new", job->mailbox);
+		if (stat(sub, &st) == 0) {
+			if (maildir_usage(job->mailbox, &bytes, &err) == -1) {
+				log_warn("mda: usage of %s: %s", job->mailbox,
+				    err != NULL ? err : "failed");
+				return -1;
+			}
+		} else if (errno != ENOENT)
+			return -1;
+	}
+	u->bytes = bytes;
+	u->when_ms = now;
+	*bytes_out = bytes;
+	return 0;
+}
+
+static void
+mda_usage_add(struct mda_role *m, const struct mda_job *job, uint64_t n)
+{
+	struct mda_usage	*u = mda_usage_slot(m, job->mailbox);
+
+	if (u->when_ms != 0)
+		u->bytes += n;
+}
+
+static void
+mda_usage_report(struct mda_role *m, const struct mda_job *job)
+{
+	struct mda_usage	*u = mda_usage_slot(m, job->mailbox);
+	struct msg		*r;
+
+	if (u->when_ms == 0)
+		return;
+	r = msg_new(MSG_LOOKUP_USAGE);
+	msg_put_str(r, job->owner);
+	msg_put_u64(r, u->bytes);
+	(void)proc_send(m->self, PROC_LOOKUP, r);
+}
+
+/* --- delivery --- */
+
+/* fsync a directory, so that a name just made in it survives a crash. */
+static int
+mda_sync_dir(const char *path)
+{
+	int	fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Make the directories of a new mailbox durable: the mailbox itself, its
+ * domain and mail-dir, each of which may have just got a new entry.
+ */
+static int
+mda_sync_parents(const char *dir)
+{
+	char	path[RESOLVE_MAILBOX_MAX + 1], *slash;
+
+	if (str_copy(path, sizeof(path), dir) == -1)
+		return -1;
+	for (;;) {
+		if (mda_sync_dir(path) == -1)
+			return -1;
+		if ((slash = strrchr(path, '/')) == NULL)
+			break;
+		*slash = '\0';
+	}
+	return mda_sync_dir(".");
+}
+
+static int
+mda_deliver_maildir(const struct mda_job *job, const char *prepend,
+    size_t prependlen, const char **errstr_out)
+{
+	struct stat	st;
+	char		sub[RESOLVE_MAILBOX_MAX + 8];
+	char		name[MAILDIR_NAME_MAX + 1];
+
+	(void)snprintf(sub, sizeof(sub), "%s/new", job->mailbox);
+	if (stat(sub, &st) == -1) {
+		if (errno != ENOENT)
+			return -1;
+		/* The first delivery makes the Maildir and its folders. */
+		if (maildir_create(job->mailbox, errstr_out) == -1)
+			return -1;
+		if (mda_sync_parents(job->mailbox) == -1) {
+			*errstr_out = "sync of the new mailbox";
+			return -1;
+		}
+		log_info("event=mailbox-created mailbox=%s format=maildir",
+		    job->mailbox);
+	}
+	if (maildir_deliver(job->mailbox, prepend, prependlen, job->fd,
+	    job->msglen, name, sizeof(name), errstr_out) == -1)
+		return -1;
+	log_debug("id=%s event=maildir-file mailbox=%s file=new/%s", job->id,
+	    job->mailbox, name);
+	return 0;
+}
+
+static int
+mda_deliver_mbox(const struct mda_job *job, const char *prepend,
+    size_t prependlen, const char **errstr_out)
+{
+	struct stat	st;
+	char		dir[RESOLVE_MAILBOX_MAX + 1], *slash;
+
+	(void)str_copy(dir, sizeof(dir), job->mailbox);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if (stat(dir, &st) == -1) {
+		if (errno != ENOENT || mkdir_p(dir, 0700) == -1 ||
+		    mda_sync_parents(dir) == -1) {
+			*errstr_out = "cannot make the mailbox directory";
+			return -1;
+		}
+		log_info("event=mailbox-created mailbox=%s format=mbox",
+		    job->mailbox);
+	}
+	if (mbox_deliver(job->mailbox, job->sender, time(NULL), prepend,
+	    prependlen, job->fd, job->msglen, errstr_out) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+mda_answer(struct mda_role *m, const struct mda_job *job,
+    enum mda_result result, const char *enh, const char *text)
+{
+	struct msg	*r;
+
+	r = msg_new(MSG_MDA_RESULT);
+	msg_put_u64(r, job->reqid);
+	msg_put_u32(r, (uint32_t)result);
+	msg_put_str(r, enh);
+	msg_put_str(r, text);
+	(void)proc_send(m->self, PROC_QUEUE, r);
+}
+
+static void
+mda_deliver(struct mda_role *m, struct mda_job *job)
+{
+	const char	*err = NULL, *enh, *text;
+	char		 prepend[MDA_PREPEND_MAX], reply[256];
+	char		 show[QUEUE_FS_STR_MAX / 4];
+	uint64_t	 usage = 0, t0 = now_ms();
+	size_t		 plen;
+	int		 rc, saved;
+
+	(void)printable(job->rcpt, strlen(job->rcpt), show, sizeof(show));
+	if (job->quota >= 0) {
+		if (mda_usage_get(m, job, &usage) == -1) {
+			saved = errno;
+			log_warnx("id=%s event=deferred to=<%s> reason=\"usage "
+			    "of %s: %s\"", job->id, show, job->mailbox,
+			    strerror(saved));
+			mda_errno_result(saved, &enh, &text);
+			mda_answer(m, job, MDA_TEMPFAIL, enh, text);
+			return;
+		}
+		if (!mda_quota_fits(job->quota, usage, job->msglen)) {
+			mda_usage_report(m, job);
+			log_info("id=%s event=over-quota to=<%s> user=%s "
+			    "usage=%llu quota=%lld size=%llu", job->id, show,
+			    job->owner, (unsigned long long)usage,
+			    (long long)job->quota,
+			    (unsigned long long)job->msglen);
+			/* RFC 3463 §3.3: X.2.2 mailbox full. */
+			if (m->conf->delivery.quota_exceeded ==
+			    CONF_QUOTA_REJECT)
+				mda_answer(m, job, MDA_PERMFAIL, "5.2.2",
+				    "Mailbox full");
+			else
+				mda_answer(m, job, MDA_TEMPFAIL, "4.2.2",
+				    "Mailbox full");
+			return;
+		}
+	}
+	if ((plen = mda_prepend(prepend, sizeof(prepend), job->sender,
+	    job->rcpt)) == 0)
+		fatalx("mda: envelope strings longer than checked");
+	errno = 0;
+	if (job->format == USERS_FORMAT_MBOX)
+		rc = mda_deliver_mbox(job, prepend, plen, &err);
+	else
+		rc = mda_deliver_maildir(job, prepend, plen, &err);
+	if (rc == -1) {
+		saved = errno;
+		mda_errno_result(saved, &enh, &text);
+		log_warnx("id=%s event=deferred to=<%s> mailbox=%s "
+		    "reason=\"%s%s%s\"", job->id, show, job->mailbox,
+		    err != NULL ? err : "failed", saved != 0 ? ": " : "",
+		    saved != 0 ? strerror(saved) : "");
+		(void)snprintf(reply, sizeof(reply), "%s%s%s", text,
+		    saved != 0 ? ": " : "", saved != 0 ? strerror(saved) : "");
+		mda_answer(m, job, MDA_TEMPFAIL, enh, reply);
+		return;
+	}
+	m->delivered++;
+	log_info("id=%s event=delivered to=<%s> mailbox=%s format=%s "
+	    "size=%llu delay_ms=%llu", job->id, show, job->mailbox,
+	    users_format_name(job->format), (unsigned long long)job->msglen,
+	    (unsigned long long)(now_ms() - t0));
+	if (job->quota >= 0) {
+		mda_usage_add(m, job, job->msglen + plen);
+		mda_usage_report(m, job);
+	}
+	mda_answer(m, job, MDA_DELIVERED, "2.0.0", "Delivered");
+}
+
+static void __attribute__((noreturn))
+mda_bad(struct msg *msg, enum proc_id from, const char *why)
+{
+	fatalx("mda: bad %s from %s: %s", msg_name(msg->type),
+	    proc_name(from), why);
+}
+
+/* MSG_MDA_DELIVER, ipc.h has the layout. */
+static void
+mda_get_job(struct msg *msg, enum proc_id from, struct mda_job *job)
+{
+	uint64_t	quota;
+	uint32_t	format;
+
+	if (msg_get_u64(msg, &job->reqid) == -1 ||
+	    msg_get_str(msg, job->id, sizeof(job->id)) == -1 ||
+	    !queue_fs_id_valid(job->id))
+		mda_bad(msg, from, "id");
+	if (msg_get_strdup(msg, MDA_ADDR_MAX, &job->sender) == -1 ||
+	    msg_get_strdup(msg, MDA_ADDR_MAX, &job->rcpt) == -1 ||
+	    job->rcpt[0] == '\0')
+		mda_bad(msg, from, "addresses");
+	if (msg_get_str(msg, job->owner, sizeof(job->owner)) == -1 ||
+	    msg_get_str(msg, job->mailbox, sizeof(job->mailbox)) == -1 ||
+	    msg_get_u32(msg, &format) == -1 || format > USERS_FORMAT_MBOX)
+		mda_bad(msg, from, "mailbox");
+	job->format = (enum users_format)format;
+	if (!mda_mailbox_valid(job->mailbox, job->format))
+		mda_bad(msg, from, "mailbox path");
+	if (msg_get_u64(msg, &quota) == -1 ||
+	    (quota != UINT64_MAX && quota > INT64_MAX) ||
+	    msg_get_u64(msg, &job->msglen) == -1 || msg_end(msg) == -1)
+		mda_bad(msg, from, "short");
+	job->quota = quota == UINT64_MAX ? -1 : (int64_t)quota;
+	if ((job->fd = msg_take_fd(msg)) == -1)
+		mda_bad(msg, from, "no message descriptor");
+}
+
+static void
+mda_dispatch(struct proc_self *self, enum proc_id from, struct msg *msg)
+{
+	struct mda_role	*m = self->role;
+	struct mda_job	 job;
+
+	switch (msg->type) {
+	case MSG_MDA_DELIVER:
+		if (from != PROC_QUEUE)
+			mda_bad(msg, from, "not from queue");
+		memset(&job, 0, sizeof(job));
+		job.fd = -1;
+		mda_get_job(msg, from, &job);
+		mda_deliver(m, &job);
+		close(job.fd);
+		free(job.sender);
+		free(job.rcpt);
+		break;
+	default:
+		mda_bad(msg, from, "unexpected");
+	}
+	msg_free(msg);
+}
 
 void
 mda_main(struct proc_self *self)
 {
+	static struct mda_role	role;
+
+	role.self = self;
+	role.conf = self->conf;
+	self->role = &role;
+	self->dispatch = mda_dispatch;
+	/* Mailboxes are the user's alone: 0700 directories, 0600 files. */
+	umask(077);
 	proc_drop(self);
+	log_debug("mda: ready mail-dir=%s", self->dir_path);
 	proc_run(self);
 }

@@ -6,9 +6,19 @@
  * list of queued messages in memory, rebuilt from disk at start, and
  * serves `cachetctl queue ...` forwarded by the parent.
  *
+ * It also schedules deliveries (docs/architecture.md "Delivering a
+ * message"): each pending recipient is resolved by lookup
+ * (MSG_LOOKUP_RESOLVE); an alias, catch-all or postmaster@ becomes new
+ * recipients in the envelope, written to state/ before any of them is
+ * delivered; a local mailbox goes to the mda (MSG_MDA_DELIVER, with a
+ * fresh read-only descriptor of the message), at most QUEUE_DELIVER_MAX
+ * at a time.  Temporary failures are retried on a backoff (a timer);
+ * a message leaves the spool when every recipient is done.
+ *
  * Trust: the parent is trusted; the smtp role is a sibling that parses
  * the network, so every field of its requests is bounded and checked and
- * a malformed request is fatal (the parent restarts us).  The files we
+ * a malformed request is fatal (the parent restarts us).  lookup's and
+ * the mda's answers are bounded and checked the same way.  The files we
  * read back are our own but still validated by queue_fs.  No protocol is
  * parsed here.
  */
@@ -30,8 +40,11 @@
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
+#include "mda.h"
 #include "proc.h"
 #include "queue_fs.h"
+#include "resolve.h"
+#include "users.h"
 #include "util.h"
 
 #define QUEUE_INCOMING_MAX	4096	/* files handed out, not committed */
@@ -44,19 +57,66 @@
 #define QUEUE_SHOW_HEADER_MAX	(64 * 1024)	/* header bytes shown */
 #define QUEUE_LOG_ADDR_MAX	300	/* a path is at most 256 octets */
 
-#define QUEUE_USAGE	"usage: cachetctl queue [show ID | cat ID | delete ID]"
+#define QUEUE_RESOLVE_MAX	32	/* MSG_LOOKUP_RESOLVE in flight */
+#define QUEUE_DELIVER_MAX	16	/* MSG_MDA_DELIVER in flight */
+#define QUEUE_REQS_MAX		(QUEUE_RESOLVE_MAX + QUEUE_DELIVER_MAX)
+#define QUEUE_RETRY_MIN		60	/* seconds before the first retry */
+#define QUEUE_RETRY_MAX		3600	/* the longest wait between tries */
+#define QUEUE_SAVE_RETRY	60	/* after a state write failed */
+#define QUEUE_ENH_MAX		16	/* "5.1.1" and then some */
+#define QUEUE_TEXT_MAX		200	/* a reason from lookup or the mda */
+/* Until the mta comes (outbound delivery), remote recipients wait. */
+#define QUEUE_NO_OUTBOUND	"4.4.0 deferred: no outbound delivery yet"
+
+#define QUEUE_USAGE	"usage: cachetctl queue [show ID | cat ID | " \
+			"delete ID | flush]"
+
+/* What the queue is doing with one recipient now (never on disk). */
+enum queue_run {
+	QUEUE_RUN_IDLE,		/* nothing in flight */
+	QUEUE_RUN_RESOLVING,	/* MSG_LOOKUP_RESOLVE sent */
+	QUEUE_RUN_WAITING,	/* resolved to a mailbox, awaiting a slot */
+	QUEUE_RUN_DELIVERING,	/* MSG_MDA_DELIVER sent */
+};
+
+/* Per recipient, beside the envelope's: the delivery in progress. */
+struct queue_rt {
+	enum queue_run		 run;
+	/* the local destination the resolution gave (WAITING, DELIVERING) */
+	char			*to;		/* Delivered-To */
+	char			*owner;
+	char			*mailbox;
+	enum users_format	 format;
+	int64_t			 quota;
+};
 
 /*
  * A queued (committed) message.  The envelope is the queue's own copy,
- * authoritative over what is on disk.  Later work (scheduling, delivery)
- * adds its fields here.
+ * authoritative over what is on disk; dirty says it changed since it was
+ * last written.
  */
 struct queue_msg {
 	TAILQ_ENTRY(queue_msg)	 entry;		/* sorted by id */
+	TAILQ_ENTRY(queue_msg)	 ready;		/* recipients due now */
+	TAILQ_ENTRY(queue_msg)	 waiting;	/* resolved, to deliver */
+	bool			 in_ready;
+	bool			 in_waiting;
 	struct queue_fs_envelope env;
 	uint64_t		 msglen;
+	struct queue_rt		*rt;		/* env.nrcpts of them */
+	size_t			 nrt;
+	size_t			 busy;		/* rt[i].run != IDLE */
+	bool			 dirty;
 };
 TAILQ_HEAD(queue_msgs, queue_msg);
+
+/* A request to lookup or the mda awaiting its answer. */
+struct queue_req {
+	uint64_t		 reqid;		/* 0: the slot is free */
+	uint32_t		 type;		/* what was sent */
+	struct queue_msg	*qm;		/* NULL: message gone */
+	size_t			 rcpt;
+};
 
 /* A file handed to smtp and not committed yet. */
 struct queue_incoming {
@@ -88,6 +148,18 @@ struct queue_role {
 	struct queue_fs		*fs;
 	struct queue_msgs	 msgs;
 	size_t			 nmsgs;
+	/* delivery */
+	bool			 hold;		/* delivery-hold yes */
+	struct queue_msgs	 ready;		/* TAILQ on queue_msg.ready */
+	struct queue_msgs	 waitq;		/* TAILQ on queue_msg.waiting */
+	struct queue_req	 reqs[QUEUE_REQS_MAX];
+	size_t			 nresolve;
+	size_t			 ndeliver;
+	uint64_t		 next_reqid;
+	struct event		*ev_run;
+	struct event		*ev_wake;
+	int64_t			 wake_at;	/* INT64_MAX: no timer */
+	uint64_t		 ndelivered;
 	struct queue_incoming	*incoming[QUEUE_INCOMING_MAX];
 	size_t			 nincoming;
 	struct queue_batch	 batch;
@@ -159,11 +231,58 @@ queue_time(char *out, size_t outsz, int64_t t)
 		(void)snprintf(out, outsz, "%lld", (long long)t);
 }
 
-/* The one-word state of a message for `cachetctl queue`. */
-static const char *
-queue_msg_state(const struct queue_msg *qm)
+/*
+ * Is recipient rc finished, as far as this message's life goes?  A
+ * failed one is, unless a bounce is owed for it (the outbound issue
+ * sends them; until then such a message stays, listed as "failed"): no
+ * bounce is owed to the null sender (RFC 5321 §4.5.5) nor against
+ * NOTIFY=NEVER or a NOTIFY without FAILURE (RFC 3461 §4.1).
+ */
+static bool
+queue_rcpt_finished(const struct queue_fs_envelope *env,
+    const struct queue_fs_rcpt *rc)
 {
-	return "queued";
+	switch (rc->state) {
+	case QUEUE_FS_RCPT_PENDING:
+		return false;
+	case QUEUE_FS_RCPT_FAILED:
+		return env->sender[0] == '\0' ||
+		    (rc->notify != 0 &&
+		    (rc->notify & QUEUE_FS_NOTIFY_FAILURE) == 0);
+	default:
+		return true;
+	}
+}
+
+/*
+ * The one-word state of a message for `cachetctl queue`: held (by
+ * delivery-hold), active (a recipient in flight), queued (one due now),
+ * deferred (waiting for a retry) or failed (nothing left to try, a
+ * bounce owed).
+ */
+static const char *
+queue_msg_state(const struct queue_role *q, const struct queue_msg *qm,
+    int64_t now)
+{
+	const struct queue_fs_rcpt	*rc;
+	size_t				 i;
+	bool				 pending = false, due = false;
+
+	if (qm->busy > 0)
+		return "active";
+	for (i = 0; i < qm->env.nrcpts; i++) {
+		rc = &qm->env.rcpts[i];
+		if (rc->state != QUEUE_FS_RCPT_PENDING)
+			continue;
+		pending = true;
+		if (rc->next_try <= now)
+			due = true;
+	}
+	if (pending && q->hold)
+		return "held";
+	if (due)
+		return "queued";
+	return pending ? "deferred" : "failed";
 }
 
 /* --- the list of queued messages --- */
@@ -197,12 +316,51 @@ queue_msg_insert(struct queue_role *q, struct queue_msg *qm)
 }
 
 static void
+queue_rt_clear(struct queue_rt *rt)
+{
+	free(rt->to);
+	free(rt->owner);
+	free(rt->mailbox);
+	memset(rt, 0, sizeof(*rt));
+	rt->run = QUEUE_RUN_IDLE;
+}
+
+/* Forget a message: off every list, its requests' answers ignored. */
+static void
 queue_msg_free(struct queue_role *q, struct queue_msg *qm)
 {
+	size_t	i;
+
+	for (i = 0; i < QUEUE_REQS_MAX; i++)
+		if (q->reqs[i].reqid != 0 && q->reqs[i].qm == qm)
+			q->reqs[i].qm = NULL;
+	if (qm->in_ready)
+		TAILQ_REMOVE(&q->ready, qm, ready);
+	if (qm->in_waiting)
+		TAILQ_REMOVE(&q->waitq, qm, waiting);
+	for (i = 0; i < qm->nrt; i++)
+		queue_rt_clear(&qm->rt[i]);
+	free(qm->rt);
 	TAILQ_REMOVE(&q->msgs, qm, entry);
 	q->nmsgs--;
 	queue_fs_envelope_free(&qm->env);
 	free(qm);
+}
+
+/* Make rt as long as the envelope's recipients (which only grow). */
+static void
+queue_rt_grow(struct queue_msg *qm)
+{
+	size_t	i;
+
+	if (qm->nrt >= qm->env.nrcpts)
+		return;
+	qm->rt = xrealloc(qm->rt, qm->env.nrcpts * sizeof(*qm->rt));
+	for (i = qm->nrt; i < qm->env.nrcpts; i++) {
+		memset(&qm->rt[i], 0, sizeof(qm->rt[i]));
+		qm->rt[i].run = QUEUE_RUN_IDLE;
+	}
+	qm->nrt = qm->env.nrcpts;
 }
 
 static int
@@ -217,6 +375,668 @@ queue_scan_cb(void *arg, struct queue_fs_envelope *env, uint64_t msglen)
 	qm->msglen = msglen;
 	queue_msg_insert(q, qm);
 	return 0;
+}
+
+/* --- delivery: scheduling --- */
+
+static void	queue_msg_settle(struct queue_role *, struct queue_msg *);
+
+/* Seconds before try number attempts + 1: 1, 2, 4 ... minutes, at most 1 h. */
+static int64_t
+queue_backoff(uint32_t attempts)
+{
+	int64_t	d = QUEUE_RETRY_MIN;
+	uint32_t i;
+
+	for (i = 1; i < attempts && d < QUEUE_RETRY_MAX; i++)
+		d *= 2;
+	return d < QUEUE_RETRY_MAX ? d : QUEUE_RETRY_MAX;
+}
+
+/* Run the scheduler after this turn of the event loop. */
+static void
+queue_kick(struct queue_role *q)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (q->ev_run != NULL && !evtimer_pending(q->ev_run, NULL))
+		evtimer_add(q->ev_run, &tv);
+}
+
+/* Wake up at t (unix seconds) unless a wakeup comes before. */
+static void
+queue_wake_at(struct queue_role *q, int64_t t)
+{
+	struct timeval	tv;
+	int64_t		now = (int64_t)time(NULL);
+
+	if (t >= q->wake_at || q->ev_wake == NULL)
+		return;
+	q->wake_at = t;
+	tv.tv_sec = t > now ? (time_t)(t - now) : 0;
+	tv.tv_usec = 0;
+	evtimer_add(q->ev_wake, &tv);
+}
+
+/* Has qm a recipient to try now? */
+static bool
+queue_msg_due(const struct queue_msg *qm, int64_t now)
+{
+	const struct queue_fs_rcpt	*rc;
+	size_t				 i;
+
+	for (i = 0; i < qm->env.nrcpts; i++) {
+		rc = &qm->env.rcpts[i];
+		if (rc->state == QUEUE_FS_RCPT_PENDING &&
+		    qm->rt[i].run == QUEUE_RUN_IDLE && rc->next_try <= now)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Put qm on the ready list when it has a recipient due now, else make
+ * sure the timer comes back for its earliest one.
+ */
+static void
+queue_msg_schedule(struct queue_role *q, struct queue_msg *qm)
+{
+	const struct queue_fs_rcpt	*rc;
+	int64_t				 now = (int64_t)time(NULL);
+	size_t				 i;
+
+	queue_rt_grow(qm);
+	if (q->hold)
+		return;
+	if (queue_msg_due(qm, now)) {
+		if (!qm->in_ready) {
+			TAILQ_INSERT_TAIL(&q->ready, qm, ready);
+			qm->in_ready = true;
+		}
+		queue_kick(q);
+		return;
+	}
+	for (i = 0; i < qm->env.nrcpts; i++) {
+		rc = &qm->env.rcpts[i];
+		if (rc->state == QUEUE_FS_RCPT_PENDING &&
+		    qm->rt[i].run == QUEUE_RUN_IDLE)
+			queue_wake_at(q, rc->next_try);
+	}
+}
+
+/* The timer: every message with a retry due now goes on the ready list. */
+static void
+queue_wake_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue_role	*q = arg;
+	struct queue_msg	*qm;
+
+	q->wake_at = INT64_MAX;
+	TAILQ_FOREACH(qm, &q->msgs, entry)
+		queue_msg_schedule(q, qm);
+}
+
+static void
+queue_rcpt_set_error(struct queue_fs_rcpt *rc, const char *enh,
+    const char *text)
+{
+	free(rc->error);
+	rc->error = text == NULL ? NULL : xasprintf("%s%s%s",
+	    enh != NULL ? enh : "", enh != NULL && enh[0] != '\0' ? " " : "",
+	    text);
+}
+
+/* A temporary failure: try again after the backoff. */
+static void
+queue_rcpt_defer(struct queue_role *q, struct queue_msg *qm, size_t i,
+    const char *enh, const char *text)
+{
+	struct queue_fs_rcpt	*rc = &qm->env.rcpts[i];
+	char			 show[QUEUE_LOG_ADDR_MAX];
+
+	if (rc->attempts < UINT32_MAX)
+		rc->attempts++;
+	rc->next_try = (int64_t)time(NULL) + queue_backoff(rc->attempts);
+	queue_rcpt_set_error(rc, enh, text);
+	qm->dirty = true;
+	log_info("id=%s event=deferred to=<%s> attempts=%lu reason=\"%s\"",
+	    qm->env.id, printable(rc->addr, strnlen(rc->addr,
+	    QUEUE_FS_STR_MAX), show, sizeof(show)),
+	    (unsigned long)rc->attempts, rc->error);
+}
+
+/* A permanent failure: the recipient is done, a bounce may be owed. */
+static void
+queue_rcpt_fail(struct queue_msg *qm, size_t i, const char *enh,
+    const char *text)
+{
+	struct queue_fs_rcpt	*rc = &qm->env.rcpts[i];
+	char			 show[QUEUE_LOG_ADDR_MAX];
+
+	rc->state = QUEUE_FS_RCPT_FAILED;
+	queue_rcpt_set_error(rc, enh, text);
+	qm->dirty = true;
+	log_info("id=%s event=failed to=<%s> reason=\"%s\"", qm->env.id,
+	    printable(rc->addr, strnlen(rc->addr, QUEUE_FS_STR_MAX), show,
+	    sizeof(show)), rc->error);
+}
+
+/* --- delivery: requests in flight --- */
+
+static struct queue_req *
+queue_req_new(struct queue_role *q, uint32_t type, struct queue_msg *qm,
+    size_t rcpt)
+{
+	struct queue_req	*r;
+	size_t			 i;
+
+	for (i = 0; i < QUEUE_REQS_MAX; i++) {
+		r = &q->reqs[i];
+		if (r->reqid != 0)
+			continue;
+		r->reqid = ++q->next_reqid;
+		r->type = type;
+		r->qm = qm;
+		r->rcpt = rcpt;
+		if (type == MSG_LOOKUP_RESOLVE)
+			q->nresolve++;
+		else
+			q->ndeliver++;
+		return r;
+	}
+	fatalx("queue: no request slot (resolve=%zu deliver=%zu)",
+	    q->nresolve, q->ndeliver);
+}
+
+/* The slot of an answer; NULL when nothing of that kind was asked. */
+static struct queue_req *
+queue_req_find(struct queue_role *q, uint32_t type, uint64_t reqid)
+{
+	size_t	i;
+
+	for (i = 0; i < QUEUE_REQS_MAX; i++)
+		if (reqid != 0 && q->reqs[i].reqid == reqid &&
+		    q->reqs[i].type == type)
+			return &q->reqs[i];
+	return NULL;
+}
+
+static void
+queue_req_done(struct queue_role *q, struct queue_req *r)
+{
+	if (r->type == MSG_LOOKUP_RESOLVE)
+		q->nresolve--;
+	else
+		q->ndeliver--;
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+queue_send_resolve(struct queue_role *q, struct queue_msg *qm, size_t i)
+{
+	struct queue_fs_rcpt	*rc = &qm->env.rcpts[i];
+	struct queue_req	*r;
+	struct msg		*m;
+
+	/* lookup takes an address of ours only; a longer one cannot be. */
+	if (strnlen(rc->addr, USERS_ADDR_MAX + 1) > USERS_ADDR_MAX) {
+		queue_rcpt_fail(qm, i, "5.1.3", "Bad recipient address "
+		    "syntax");
+		return;
+	}
+	r = queue_req_new(q, MSG_LOOKUP_RESOLVE, qm, i);
+	m = msg_new(MSG_LOOKUP_RESOLVE);
+	msg_put_u64(m, r->reqid);
+	msg_put_u32(m, rc->has_parent ? RESOLVE_F_FINAL : 0);
+	msg_put_str(m, rc->addr);
+	qm->rt[i].run = QUEUE_RUN_RESOLVING;
+	qm->busy++;
+	(void)proc_send(q->self, PROC_LOOKUP, m);
+}
+
+static void
+queue_send_deliver(struct queue_role *q, struct queue_msg *qm, size_t i)
+{
+	struct queue_rt		*rt = &qm->rt[i];
+	struct queue_req	*r;
+	struct msg		*m;
+	uint64_t		 msglen;
+	char			 err[128];
+	int			 fd;
+
+	if (queue_fs_open_message(q->fs, qm->env.id, &fd, &msglen) == -1) {
+		log_warn("id=%s event=deliver step=open", qm->env.id);
+		(void)snprintf(err, sizeof(err), "cannot read the spool "
+		    "file: %s", strerror(errno));
+		queue_rt_clear(rt);
+		qm->busy--;
+		queue_rcpt_defer(q, qm, i, "4.3.0", err);
+		return;
+	}
+	r = queue_req_new(q, MSG_MDA_DELIVER, qm, i);
+	m = msg_new(MSG_MDA_DELIVER);
+	msg_put_u64(m, r->reqid);
+	msg_put_str(m, qm->env.id);
+	msg_put_str(m, qm->env.sender);
+	msg_put_str(m, rt->to);
+	msg_put_str(m, rt->owner);
+	msg_put_str(m, rt->mailbox);
+	msg_put_u32(m, (uint32_t)rt->format);
+	msg_put_u64(m, rt->quota < 0 ? UINT64_MAX : (uint64_t)rt->quota);
+	msg_put_u64(m, msglen);
+	msg_put_fd(m, fd);
+	rt->run = QUEUE_RUN_DELIVERING;
+	(void)proc_send(q->self, PROC_MDA, m);
+}
+
+/*
+ * The scheduler, after each turn that changed something: resolve the
+ * recipients due on the ready messages, then hand resolved ones to the
+ * mda, each within its limit of requests in flight.
+ */
+static void
+queue_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue_role	*q = arg;
+	struct queue_msg	*qm;
+	struct queue_fs_rcpt	*rc;
+	int64_t			 now = (int64_t)time(NULL);
+	size_t			 i;
+	bool			 all;
+
+	while (!q->hold && q->self->peer[PROC_LOOKUP] != NULL &&
+	    q->nresolve < QUEUE_RESOLVE_MAX &&
+	    (qm = TAILQ_FIRST(&q->ready)) != NULL) {
+		all = true;
+		for (i = 0; i < qm->env.nrcpts; i++) {
+			rc = &qm->env.rcpts[i];
+			if (rc->state != QUEUE_FS_RCPT_PENDING ||
+			    qm->rt[i].run != QUEUE_RUN_IDLE ||
+			    rc->next_try > now)
+				continue;
+			if (q->nresolve == QUEUE_RESOLVE_MAX) {
+				all = false;
+				break;
+			}
+			queue_send_resolve(q, qm, i);
+		}
+		if (!all)
+			break;
+		TAILQ_REMOVE(&q->ready, qm, ready);
+		qm->in_ready = false;
+		/* Every recipient may have failed before being asked. */
+		if (qm->busy == 0)
+			queue_msg_settle(q, qm);
+	}
+	while (q->self->peer[PROC_MDA] != NULL &&
+	    q->ndeliver < QUEUE_DELIVER_MAX &&
+	    (qm = TAILQ_FIRST(&q->waitq)) != NULL) {
+		all = true;
+		for (i = 0; i < qm->env.nrcpts; i++) {
+			if (qm->rt[i].run != QUEUE_RUN_WAITING)
+				continue;
+			if (q->ndeliver == QUEUE_DELIVER_MAX) {
+				all = false;
+				break;
+			}
+			queue_send_deliver(q, qm, i);
+		}
+		if (!all)
+			break;
+		TAILQ_REMOVE(&q->waitq, qm, waiting);
+		qm->in_waiting = false;
+		if (qm->busy == 0)
+			queue_msg_settle(q, qm);
+	}
+}
+
+/* A recipient resolved to a mailbox: deliver when a slot is free. */
+static void
+queue_rcpt_wait(struct queue_role *q, struct queue_msg *qm, size_t i,
+    const char *to, const char *owner, const char *mailbox,
+    enum users_format format, int64_t quota)
+{
+	struct queue_rt	*rt = &qm->rt[i];
+
+	queue_rt_clear(rt);
+	rt->run = QUEUE_RUN_WAITING;
+	rt->to = xstrdup(to);
+	rt->owner = xstrdup(owner);
+	rt->mailbox = xstrdup(mailbox);
+	rt->format = format;
+	rt->quota = quota;
+	qm->busy++;
+	if (!qm->in_waiting) {
+		TAILQ_INSERT_TAIL(&q->waitq, qm, waiting);
+		qm->in_waiting = true;
+	}
+	queue_kick(q);
+}
+
+/*
+ * A message with nothing in flight: removed when every recipient is
+ * done, else its envelope written if it changed, and its next try set.
+ */
+static void
+queue_msg_settle(struct queue_role *q, struct queue_msg *qm)
+{
+	const struct queue_fs_rcpt	*rc;
+	size_t				 i, delivered = 0, failed = 0;
+	bool				 done = true;
+
+	if (qm->busy > 0)
+		return;
+	for (i = 0; i < qm->env.nrcpts; i++) {
+		rc = &qm->env.rcpts[i];
+		if (!queue_rcpt_finished(&qm->env, rc))
+			done = false;
+		if (rc->state == QUEUE_FS_RCPT_DELIVERED)
+			delivered++;
+		else if (rc->state == QUEUE_FS_RCPT_FAILED)
+			failed++;
+	}
+	if (done) {
+		/*
+		 * Without a state file nothing is synced: a crash soon after
+		 * may bring the message back, delivered twice, never lost.
+		 */
+		if (queue_fs_remove(q->fs, qm->env.id) == -1)
+			log_warn("id=%s event=remove", qm->env.id);
+		else
+			log_info("id=%s event=removed delivered=%zu "
+			    "failed=%zu", qm->env.id, delivered, failed);
+		queue_msg_free(q, qm);
+		return;
+	}
+	if (qm->dirty) {
+		if (queue_fs_state_write(q->fs, &qm->env) == -1)
+			/* The old envelope stays: a retry, at worst twice. */
+			log_warn("id=%s event=state-write", qm->env.id);
+		else
+			qm->dirty = false;
+	}
+	queue_msg_schedule(q, qm);
+}
+
+/* --- delivery: answers --- */
+
+/* One destination of a MSG_LOOKUP_RESOLVE_RESULT, as read. */
+struct queue_dest {
+	uint32_t		 kind;
+	char			 addr[USERS_ADDR_MAX + 1];
+	char			 owner[USERS_ADDR_MAX + 1];
+	char			 mailbox[RESOLVE_MAILBOX_MAX + 1];
+	uint32_t		 format;
+	int64_t			 quota;
+	char			 enh[QUEUE_ENH_MAX];
+	char			 text[QUEUE_TEXT_MAX];
+};
+
+/* Is addr already a recipient of qm that is not expanded? */
+static bool
+queue_has_rcpt(const struct queue_msg *qm, const char *addr)
+{
+	size_t	i;
+
+	for (i = 0; i < qm->env.nrcpts; i++)
+		if (qm->env.rcpts[i].state != QUEUE_FS_RCPT_EXPANDED &&
+		    strcasecmp(qm->env.rcpts[i].addr, addr) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Recipient i resolved into something other than itself: it becomes
+ * EXPANDED and each destination a new recipient with i as parent, the
+ * ORCPT of the original carried over (RFC 3461 §4.2, for the DSN), or
+ * made from its address.  The envelope is written before any of them
+ * is delivered, so that a crash cannot deliver a child and then forget
+ * it.  On a failed write the expansion is undone and tried again later.
+ */
+static void
+queue_expand(struct queue_role *q, struct queue_msg *qm, size_t i,
+    const struct queue_dest *d, size_t n)
+{
+	struct queue_fs_envelope	*env = &qm->env;
+	struct queue_fs_rcpt		*rc, *nr;
+	size_t				 old = env->nrcpts, j, k;
+	char				 show[QUEUE_LOG_ADDR_MAX];
+
+	if (old + n > QUEUE_FS_RCPTS_MAX) {
+		queue_rcpt_fail(qm, i, "5.2.4", "Alias expands to too many "
+		    "recipients for one message");
+		return;
+	}
+	env->rcpts = xrealloc(env->rcpts, (old + n) * sizeof(*env->rcpts));
+	rc = &env->rcpts[i];
+	rc->state = QUEUE_FS_RCPT_EXPANDED;
+	for (j = 0; j < n; j++) {
+		if (d[j].kind != RESOLVE_FAILED &&
+		    queue_has_rcpt(qm, d[j].addr))
+			continue;
+		nr = &env->rcpts[env->nrcpts];
+		memset(nr, 0, sizeof(*nr));
+		nr->addr = xstrdup(d[j].addr);
+		nr->notify = rc->notify;
+		nr->orcpt = rc->orcpt != NULL ? xstrdup(rc->orcpt) :
+		    xasprintf("rfc822;%s", rc->addr);
+		nr->has_parent = true;
+		nr->parent = (uint32_t)i;
+		nr->state = QUEUE_FS_RCPT_PENDING;
+		env->nrcpts++;
+		if (d[j].kind == RESOLVE_FAILED) {
+			nr->state = QUEUE_FS_RCPT_FAILED;
+			queue_rcpt_set_error(nr, d[j].enh, d[j].text);
+		} else if (d[j].kind == RESOLVE_REMOTE) {
+			nr->attempts = 1;
+			nr->next_try = (int64_t)time(NULL) + queue_backoff(1);
+			queue_rcpt_set_error(nr, NULL, QUEUE_NO_OUTBOUND);
+		}
+	}
+	queue_rt_grow(qm);
+	if (queue_fs_state_write(q->fs, env) == -1) {
+		log_warn("id=%s event=state-write step=expand", env->id);
+		for (k = old; k < env->nrcpts; k++) {
+			free(env->rcpts[k].addr);
+			free(env->rcpts[k].orcpt);
+			free(env->rcpts[k].error);
+		}
+		env->nrcpts = old;
+		rc = &env->rcpts[i];
+		rc->state = QUEUE_FS_RCPT_PENDING;
+		rc->next_try = (int64_t)time(NULL) + QUEUE_SAVE_RETRY;
+		return;
+	}
+	qm->dirty = false;
+	log_info("id=%s event=expanded rcpt=<%s> into=%zu", env->id,
+	    printable(rc->addr, strnlen(rc->addr, QUEUE_FS_STR_MAX), show,
+	    sizeof(show)), env->nrcpts - old);
+	for (k = old; k < env->nrcpts; k++) {
+		nr = &env->rcpts[k];
+		if (nr->state != QUEUE_FS_RCPT_PENDING || nr->attempts != 0)
+			continue;
+		for (j = 0; j < n; j++)
+			if (d[j].kind == RESOLVE_LOCAL &&
+			    strcmp(d[j].addr, nr->addr) == 0)
+				break;
+		if (j < n)
+			queue_rcpt_wait(q, qm, k, d[j].addr, d[j].owner,
+			    d[j].mailbox, (enum users_format)d[j].format,
+			    d[j].quota);
+	}
+}
+
+static void __attribute__((noreturn))
+queue_bad(struct msg *m, enum proc_id from, const char *why);
+
+/* MSG_LOOKUP_RESOLVE_RESULT: ipc.h has the layout. */
+static void
+queue_resolve_result(struct queue_role *q, enum proc_id from, struct msg *m)
+{
+	struct queue_req	*r;
+	struct queue_msg	*qm;
+	struct queue_dest	*d = NULL;
+	struct queue_fs_rcpt	*rc;
+	char			 reason[RESOLVE_TEXT_MAX];
+	uint64_t		 reqid, quota;
+	uint32_t		 status, n, j;
+	size_t			 i;
+
+	if (msg_get_u64(m, &reqid) == -1 || msg_get_u32(m, &status) == -1 ||
+	    status > RESOLVE_TEMPFAIL ||
+	    msg_get_str(m, reason, sizeof(reason)) == -1 ||
+	    msg_get_u32(m, &n) == -1 || n > RESOLVE_DESTS_MAX + 1 ||
+	    (status == RESOLVE_OK) != (n > 0))
+		queue_bad(m, from, "resolve result");
+	if (n > 0)
+		d = xcalloc(n, sizeof(*d));
+	for (j = 0; j < n; j++) {
+		if (msg_get_u32(m, &d[j].kind) == -1 ||
+		    d[j].kind > RESOLVE_FAILED ||
+		    msg_get_str(m, d[j].addr, sizeof(d[j].addr)) == -1 ||
+		    d[j].addr[0] == '\0' ||
+		    msg_get_str(m, d[j].owner, sizeof(d[j].owner)) == -1 ||
+		    msg_get_str(m, d[j].mailbox, sizeof(d[j].mailbox)) == -1 ||
+		    msg_get_u32(m, &d[j].format) == -1 ||
+		    d[j].format > USERS_FORMAT_MBOX ||
+		    msg_get_u64(m, &quota) == -1 ||
+		    (quota != UINT64_MAX && quota > INT64_MAX) ||
+		    msg_get_str(m, d[j].enh, sizeof(d[j].enh)) == -1 ||
+		    msg_get_str(m, d[j].text, sizeof(d[j].text)) == -1)
+			queue_bad(m, from, "resolve destination");
+		d[j].quota = quota == UINT64_MAX ? -1 : (int64_t)quota;
+		if (d[j].kind == RESOLVE_LOCAL && (d[j].owner[0] == '\0' ||
+		    d[j].mailbox[0] == '\0'))
+			queue_bad(m, from, "resolve destination");
+	}
+	if (msg_end(m) == -1)
+		queue_bad(m, from, "resolve result");
+	if ((r = queue_req_find(q, MSG_LOOKUP_RESOLVE, reqid)) == NULL) {
+		/* An answer from a lookup we gave up on (it restarted). */
+		free(d);
+		return;
+	}
+	qm = r->qm;
+	i = r->rcpt;
+	queue_req_done(q, r);
+	if (qm == NULL) {
+		free(d);
+		return;
+	}
+	qm->rt[i].run = QUEUE_RUN_IDLE;
+	qm->busy--;
+	rc = &qm->env.rcpts[i];
+	if (status == RESOLVE_TEMPFAIL)
+		queue_rcpt_defer(q, qm, i, "4.3.0", reason);
+	else if (status == RESOLVE_UNKNOWN)
+		queue_rcpt_fail(qm, i, "5.1.1", "User unknown");
+	else if (n == 1 && d[0].kind == RESOLVE_LOCAL &&
+	    strcasecmp(d[0].addr, rc->addr) == 0)
+		/* The recipient is a mailbox of its own: deliver it. */
+		queue_rcpt_wait(q, qm, i, d[0].addr, d[0].owner, d[0].mailbox,
+		    (enum users_format)d[0].format, d[0].quota);
+	else if (n == 1 && d[0].kind == RESOLVE_REMOTE &&
+	    strcasecmp(d[0].addr, rc->addr) == 0)
+		queue_rcpt_defer(q, qm, i, NULL, QUEUE_NO_OUTBOUND);
+	else
+		queue_expand(q, qm, i, d, n);
+	free(d);
+	queue_msg_settle(q, qm);
+	queue_kick(q);
+}
+
+/* MSG_MDA_RESULT: u64 reqid, u32 enum mda_result, str enh, str text. */
+static void
+queue_mda_result(struct queue_role *q, enum proc_id from, struct msg *m)
+{
+	struct queue_req	*r;
+	struct queue_msg	*qm;
+	struct queue_fs_rcpt	*rc;
+	char			 enh[QUEUE_ENH_MAX], text[QUEUE_TEXT_MAX];
+	char			 show[QUEUE_LOG_ADDR_MAX];
+	uint64_t		 reqid;
+	uint32_t		 result;
+	size_t			 i;
+
+	if (msg_get_u64(m, &reqid) == -1 || msg_get_u32(m, &result) == -1 ||
+	    result > MDA_PERMFAIL ||
+	    msg_get_str(m, enh, sizeof(enh)) == -1 ||
+	    msg_get_str(m, text, sizeof(text)) == -1 || msg_end(m) == -1)
+		queue_bad(m, from, "mda result");
+	if ((r = queue_req_find(q, MSG_MDA_DELIVER, reqid)) == NULL)
+		return;
+	qm = r->qm;
+	i = r->rcpt;
+	queue_req_done(q, r);
+	if (qm == NULL)
+		return;
+	rc = &qm->env.rcpts[i];
+	queue_rt_clear(&qm->rt[i]);
+	qm->busy--;
+	switch (result) {
+	case MDA_DELIVERED:
+		rc->state = QUEUE_FS_RCPT_DELIVERED;
+		if (rc->attempts < UINT32_MAX)
+			rc->attempts++;
+		queue_rcpt_set_error(rc, NULL, NULL);
+		qm->dirty = true;
+		q->ndelivered++;
+		log_debug("id=%s event=rcpt-delivered to=<%s>", qm->env.id,
+		    printable(rc->addr, strnlen(rc->addr, QUEUE_FS_STR_MAX),
+		    show, sizeof(show)));
+		break;
+	case MDA_TEMPFAIL:
+		queue_rcpt_defer(q, qm, i, enh, text);
+		break;
+	default:
+		queue_rcpt_fail(qm, i, enh, text);
+		break;
+	}
+	queue_msg_settle(q, qm);
+	queue_kick(q);
+}
+
+/*
+ * lookup or the mda went away (or was replaced): what was asked of it
+ * will not be answered.  Those recipients go back to where they were,
+ * without counting an attempt: resolved ones wait for the new mda,
+ * others are resolved again.  A delivery the mda finished but did not
+ * report is made again (the documented at-least-once window).
+ */
+static void
+queue_peer_lost(struct queue_role *q, enum proc_id id)
+{
+	struct queue_req	*r;
+	struct queue_msg	*qm;
+	size_t			 i, n = 0;
+	uint32_t		 type;
+
+	type = id == PROC_LOOKUP ? MSG_LOOKUP_RESOLVE : MSG_MDA_DELIVER;
+	for (i = 0; i < QUEUE_REQS_MAX; i++) {
+		r = &q->reqs[i];
+		if (r->reqid == 0 || r->type != type)
+			continue;
+		if ((qm = r->qm) != NULL) {
+			if (type == MSG_LOOKUP_RESOLVE) {
+				qm->rt[r->rcpt].run = QUEUE_RUN_IDLE;
+				qm->busy--;
+				queue_msg_schedule(q, qm);
+			} else {
+				qm->rt[r->rcpt].run = QUEUE_RUN_WAITING;
+				if (!qm->in_waiting) {
+					TAILQ_INSERT_TAIL(&q->waitq, qm,
+					    waiting);
+					qm->in_waiting = true;
+				}
+			}
+		}
+		queue_req_done(q, r);
+		n++;
+	}
+	if (n > 0)
+		log_info("queue: %s went away, %zu requests to send again",
+		    proc_name(id), n);
+	queue_kick(q);
 }
 
 /* --- files in flight --- */
@@ -347,6 +1167,7 @@ queue_commit_done(struct queue_role *q, struct queue_incoming *in)
 	memset(&in->env, 0, sizeof(in->env));
 	qm->msglen = in->msglen;
 	queue_msg_insert(q, qm);
+	queue_msg_schedule(q, qm);
 	log_info("id=%s event=queued from=<%s> size=%llu nrcpt=%zu",
 	    qm->env.id, printable(qm->env.sender,
 	    strnlen(qm->env.sender, QUEUE_FS_STR_MAX), from, sizeof(from)),
@@ -670,7 +1491,7 @@ queue_ctl_list(struct queue_role *q, uint64_t reqid)
 	struct buf		 b;
 	char			 age[32];
 	int64_t			 now = (int64_t)time(NULL);
-	size_t			 i;
+	size_t			 i, n;
 
 	buf_init(&b, SIZE_MAX);
 	buf_append_str(&b, "ID               AGE     SIZE SENDER RECIPIENTS "
@@ -686,13 +1507,16 @@ queue_ctl_list(struct queue_role *q, uint64_t reqid)
 		else
 			queue_escape(&b, qm->env.sender, false, "");
 		buf_append_char(&b, ' ');
-		for (i = 0; i < qm->env.nrcpts; i++) {
-			if (i > 0)
+		/* The recipients the sender named, not their expansions. */
+		for (i = 0, n = 0; i < qm->env.nrcpts; i++) {
+			if (qm->env.rcpts[i].has_parent)
+				continue;
+			if (n++ > 0)
 				buf_append_char(&b, ',');
 			queue_escape(&b, qm->env.rcpts[i].addr, false, ",");
 		}
 		buf_append_char(&b, ' ');
-		buf_append_str(&b, queue_msg_state(qm));
+		buf_append_str(&b, queue_msg_state(q, qm, now));
 		queue_ctl_buf(q, reqid, &b);
 	}
 	buf_free(&b);
@@ -735,6 +1559,8 @@ queue_rcpt_state_name(enum queue_fs_rcpt_state st)
 		return "failed";
 	case QUEUE_FS_RCPT_BOUNCED:
 		return "bounced";
+	case QUEUE_FS_RCPT_EXPANDED:
+		return "expanded";
 	default:
 		return "pending";
 	}
@@ -823,12 +1649,24 @@ queue_show_envelope(struct queue_role *q, uint64_t reqid, struct buf *b,
 		queue_escape(b, rc->addr, false, "");
 		buf_append_char(b, '>');
 		queue_ctl_buf(q, reqid, b);
-		buf_printf(b, "  state: %s", queue_rcpt_state_name(rc->state));
+		if (rc->state == QUEUE_FS_RCPT_PENDING &&
+		    rc - env->rcpts < (ptrdiff_t)qm->nrt &&
+		    qm->rt[rc - env->rcpts].run != QUEUE_RUN_IDLE)
+			buf_printf(b, "  state: pending (active)");
+		else
+			buf_printf(b, "  state: %s",
+			    queue_rcpt_state_name(rc->state));
 		queue_ctl_buf(q, reqid, b);
 		buf_append_str(b, "  notify: ");
 		queue_notify_names(b, rc->notify);
 		queue_ctl_buf(q, reqid, b);
 		queue_show_field(q, reqid, b, "  orcpt", rc->orcpt);
+		if (rc->has_parent) {
+			buf_append_str(b, "  parent: <");
+			queue_escape(b, env->rcpts[rc->parent].addr, false, "");
+			buf_append_char(b, '>');
+			queue_ctl_buf(q, reqid, b);
+		}
 		buf_printf(b, "  attempts: %lu", (unsigned long)rc->attempts);
 		queue_ctl_buf(q, reqid, b);
 		if (rc->next_try == 0)
@@ -1016,6 +1854,7 @@ queue_ctl_delete(struct queue_role *q, uint64_t reqid, const char *id)
 		queue_ctl_end(q, reqid, 1, "no such message");
 		return;
 	}
+	/* An answer in flight for it is dropped (queue_msg_free). */
 	if (queue_fs_remove(q->fs, id) == -1) {
 		log_warn("id=%s event=delete", id);
 		(void)snprintf(err, sizeof(err), "cannot delete: %s",
@@ -1025,6 +1864,40 @@ queue_ctl_delete(struct queue_role *q, uint64_t reqid, const char *id)
 	}
 	log_info("id=%s event=deleted", id);
 	queue_msg_free(q, qm);
+	queue_ctl_end(q, reqid, 0, "");
+}
+
+/* queue flush: every deferred recipient is tried again now. */
+static void
+queue_ctl_flush(struct queue_role *q, uint64_t reqid)
+{
+	struct queue_msg	*qm;
+	struct queue_fs_rcpt	*rc;
+	char			 line[64];
+	size_t			 i, n = 0;
+
+	if (q->hold) {
+		queue_ctl_end(q, reqid, 1, "delivery is held (delivery-hold "
+		    "yes in the config)");
+		return;
+	}
+	TAILQ_FOREACH(qm, &q->msgs, entry) {
+		for (i = 0; i < qm->env.nrcpts; i++) {
+			rc = &qm->env.rcpts[i];
+			if (rc->state == QUEUE_FS_RCPT_PENDING &&
+			    rc->next_try != 0) {
+				rc->next_try = 0;
+				qm->dirty = true;
+			}
+		}
+		if (queue_msg_due(qm, (int64_t)time(NULL))) {
+			n++;
+			queue_msg_schedule(q, qm);
+		}
+	}
+	log_info("event=flush messages=%zu", n);
+	(void)snprintf(line, sizeof(line), "%zu messages to try now", n);
+	queue_ctl_line(q, reqid, line, strlen(line));
 	queue_ctl_end(q, reqid, 0, "");
 }
 
@@ -1065,6 +1938,8 @@ queue_ctl(struct queue_role *q, struct msg *m)
 		queue_ctl_cat(q, reqid, argv[2]);
 	else if (argc == 3 && strcmp(argv[1], "delete") == 0)
 		queue_ctl_delete(q, reqid, argv[2]);
+	else if (argc == 2 && strcmp(argv[1], "flush") == 0)
+		queue_ctl_flush(q, reqid);
 	else
 		queue_ctl_end(q, reqid, 2, QUEUE_USAGE);
 }
@@ -1093,6 +1968,16 @@ queue_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 		if (from != PROC_SMTP)
 			queue_bad(m, from, "not from smtp");
 		queue_abort(q, from, m);
+		break;
+	case MSG_LOOKUP_RESOLVE_RESULT:
+		if (from != PROC_LOOKUP)
+			queue_bad(m, from, "not from lookup");
+		queue_resolve_result(q, from, m);
+		break;
+	case MSG_MDA_RESULT:
+		if (from != PROC_MDA)
+			queue_bad(m, from, "not from mda");
+		queue_mda_result(q, from, m);
 		break;
 	case MSG_CTL_REQUEST:
 		if (from != PROC_PARENT)
@@ -1136,6 +2021,8 @@ queue_peer_down(struct proc_self *self, enum proc_id id)
 {
 	if (id == PROC_SMTP)
 		queue_smtp_gone(self->role);
+	else if (id == PROC_LOOKUP || id == PROC_MDA)
+		queue_peer_lost(self->role, id);
 }
 
 /*
@@ -1148,6 +2035,8 @@ queue_peer_up(struct proc_self *self, enum proc_id id)
 {
 	if (id == PROC_SMTP)
 		queue_smtp_gone(self->role);
+	else if (id == PROC_LOOKUP || id == PROC_MDA)
+		queue_peer_lost(self->role, id);
 }
 
 /* Room for QUEUE_INCOMING_MAX open files and their copies in flight. */
@@ -1170,9 +2059,14 @@ queue_main(struct proc_self *self)
 {
 	static struct queue_role	 role;
 	struct queue_role		*q = &role;
+	struct queue_msg		*qm;
 
 	q->self = self;
+	q->hold = self->conf->delivery.hold;
+	q->wake_at = INT64_MAX;
 	TAILQ_INIT(&q->msgs);
+	TAILQ_INIT(&q->ready);
+	TAILQ_INIT(&q->waitq);
 	TAILQ_INIT(&q->batch);
 	TAILQ_INIT(&q->cats);
 	queue_raise_nofile();
@@ -1187,8 +2081,15 @@ queue_main(struct proc_self *self)
 
 	if ((q->ev_batch = evtimer_new(self->base, queue_batch_run, q)) ==
 	    NULL || (q->ev_cat = evtimer_new(self->base, queue_cat_run, q)) ==
+	    NULL || (q->ev_run = evtimer_new(self->base, queue_run, q)) ==
+	    NULL || (q->ev_wake = evtimer_new(self->base, queue_wake_run, q)) ==
 	    NULL)
 		fatalx("queue: evtimer_new");
+	/* What the spool held at start is tried again now. */
+	TAILQ_FOREACH(qm, &q->msgs, entry)
+		queue_msg_schedule(q, qm);
+	if (q->hold)
+		log_info("queue: delivery-hold: nothing is delivered");
 	self->role = q;
 	self->dispatch = queue_dispatch;
 	self->peer_up = queue_peer_up;

@@ -81,7 +81,7 @@ static const char	*queue_fs_body_names[] = {
 };
 static const char	*queue_fs_ret_names[] = { "unset", "full", "hdrs" };
 static const char	*queue_fs_state_names[] = {
-	"pending", "delivered", "failed", "bounced"
+	"pending", "delivered", "failed", "bounced", "expanded"
 };
 
 /* --- CRC-32C ----------------------------------------------------------- */
@@ -1180,8 +1180,12 @@ queue_fs_envelope_ok(const struct queue_fs_envelope *env)
 		if (!queue_fs_str_ok(r->addr, false) || r->addr[0] == '\0' ||
 		    !queue_fs_notify_ok(r->notify) ||
 		    !queue_fs_str_ok(r->orcpt, true) ||
-		    (unsigned)r->state > QUEUE_FS_RCPT_BOUNCED ||
+		    (unsigned)r->state > QUEUE_FS_RCPT_EXPANDED ||
 		    r->next_try < 0 || !queue_fs_str_ok(r->error, true))
+			return false;
+		/* A parent comes first and was expanded: no cycle possible. */
+		if (r->has_parent && (r->parent >= i ||
+		    env->rcpts[r->parent].state != QUEUE_FS_RCPT_EXPANDED))
 			return false;
 	}
 	return true;
@@ -1298,6 +1302,8 @@ queue_fs_envelope_encode(const struct queue_fs_envelope *env, struct buf *out)
 		if (queue_fs_enc_addr(out, "rcpt", r->addr) == -1 ||
 		    buf_printf(out, "notify %s\n", notify) == -1 ||
 		    queue_fs_enc_field(out, "orcpt", r->orcpt) == -1 ||
+		    (r->has_parent && buf_printf(out, "parent %" PRIu32 "\n",
+		    r->parent) == -1) ||
 		    buf_printf(out, "state %s\nattempts %" PRIu32 "\n"
 		    "next %" PRId64 "\n", queue_fs_state_names[r->state],
 		    r->attempts, r->next_try) == -1 ||
@@ -1529,11 +1535,18 @@ queue_fs_dec_notify(struct queue_fs_dec *d, unsigned *out)
 	return false;
 }
 
+/*
+ * Recipient i of env.  Its parent, when it has one, must be an earlier
+ * recipient in state expanded (read already, so checked here).
+ */
 static bool
-queue_fs_dec_rcpt(struct queue_fs_dec *d, struct queue_fs_rcpt *r)
+queue_fs_dec_rcpt(struct queue_fs_dec *d, struct queue_fs_envelope *env,
+    size_t i)
 {
-	uint64_t	n;
-	unsigned	e;
+	struct queue_fs_rcpt	*r = &env->rcpts[i];
+	struct span		 v;
+	uint64_t		 n;
+	unsigned		 e;
 
 	if (!queue_fs_dec_addr(d, "rcpt", "bad rcpt line", &r->addr))
 		return false;
@@ -1543,8 +1556,19 @@ queue_fs_dec_rcpt(struct queue_fs_dec *d, struct queue_fs_rcpt *r)
 	}
 	if (!queue_fs_dec_notify(d, &r->notify) ||
 	    !queue_fs_dec_field(d, "orcpt", true, "bad orcpt value",
-	    &r->orcpt) ||
-	    !queue_fs_dec_choice(d, "state", queue_fs_state_names,
+	    &r->orcpt))
+		return false;
+	if (queue_fs_dec_line(d, "parent", true, "bad parent line", &v)) {
+		if (!queue_fs_dec_u64(v, UINT32_MAX, &n) || n >= i ||
+		    env->rcpts[n].state != QUEUE_FS_RCPT_EXPANDED) {
+			d->err = "bad parent value";
+			return false;
+		}
+		r->has_parent = true;
+		r->parent = (uint32_t)n;
+	} else if (d->err != NULL)
+		return false;
+	if (!queue_fs_dec_choice(d, "state", queue_fs_state_names,
 	    sizeof(queue_fs_state_names) / sizeof(queue_fs_state_names[0]),
 	    "bad state line", &e))
 		return false;
@@ -1651,7 +1675,7 @@ queue_fs_envelope_decode(const char *p, size_t len,
 	out->rcpts = xcalloc((size_t)n, sizeof(*out->rcpts));
 	out->nrcpts = (size_t)n;
 	for (i = 0; i < out->nrcpts; i++)
-		if (!queue_fs_dec_rcpt(&d, &out->rcpts[i]))
+		if (!queue_fs_dec_rcpt(&d, out, i))
 			goto fail;
 
 	endline = d.p;

@@ -61,6 +61,8 @@ enum queue_fs_rcpt_state {
 	QUEUE_FS_RCPT_DELIVERED,	/* done */
 	QUEUE_FS_RCPT_FAILED,		/* permanent failure, bounce owed */
 	QUEUE_FS_RCPT_BOUNCED,		/* failed and the bounce is queued */
+	QUEUE_FS_RCPT_EXPANDED,		/* resolved into the recipients that
+					   name it as their parent */
 };
 
 /*
@@ -72,6 +74,13 @@ struct queue_fs_rcpt {
 	char			*addr;		/* no brackets, not empty */
 	unsigned		 notify;	/* QUEUE_FS_NOTIFY_* bits */
 	char			*orcpt;		/* "rfc822;bob@x", or NULL */
+	/*
+	 * A recipient added when the queue resolved another one (an alias,
+	 * a catch-all, postmaster@): has_parent is set and parent is the
+	 * index of that recipient, which comes earlier and is EXPANDED.
+	 */
+	bool			 has_parent;
+	uint32_t		 parent;
 	enum queue_fs_rcpt_state state;
 	uint32_t		 attempts;
 	int64_t			 next_try;	/* unix seconds, 0 = now */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "users.h"
@@ -45,6 +46,10 @@ enum users_stmt {
 	USERS_STMT_USER_EXISTS,
 	USERS_STMT_USER_HASH,
 	USERS_STMT_USER_LIST,
+	USERS_STMT_USER_GET,
+	USERS_STMT_USER_QUOTA,
+	USERS_STMT_USER_FORMAT,
+	USERS_STMT_USER_FIRST,
 	USERS_STMT_ALIAS_ADD,
 	USERS_STMT_ALIAS_DEL,
 	USERS_STMT_ALIAS_LIST,
@@ -76,6 +81,15 @@ static const char *const users_sql[USERS_STMT_COUNT] = {
 	[USERS_STMT_USER_LIST] =
 	    "SELECT address, created, quota, mailbox_format FROM users "
 	    "ORDER BY address",
+	[USERS_STMT_USER_GET] =
+	    "SELECT address, quota, mailbox_format FROM users "
+	    "WHERE address = ?1",
+	[USERS_STMT_USER_QUOTA] =
+	    "UPDATE users SET quota = ?2 WHERE address = ?1",
+	[USERS_STMT_USER_FORMAT] =
+	    "UPDATE users SET mailbox_format = ?2 WHERE address = ?1",
+	[USERS_STMT_USER_FIRST] =
+	    "SELECT address FROM users ORDER BY address LIMIT 1",
 	[USERS_STMT_ALIAS_ADD] =
 	    "INSERT INTO aliases (source, target, domain) VALUES (?1, ?2, ?3)",
 	[USERS_STMT_ALIAS_DEL] =
@@ -261,6 +275,28 @@ static const char *
 users_addr_domain(const char *canon)
 {
 	return strchr(canon, '@') + 1;
+}
+
+/*
+ * An alias source: an address, or "@domain" for a catch-all.  out holds
+ * USERS_ADDR_MAX + 1 bytes.
+ */
+static int
+users_source_normalize(const char *source, char *out,
+    const char **errstr_out)
+{
+	size_t	len;
+
+	if (source[0] != '@')
+		return users_addr_normalize(source, out, USERS_ADDR_MAX + 1,
+		    errstr_out);
+	len = strnlen(source + 1, USERS_DOMAIN_MAX + 1);
+	if (!users_domain_canon(source + 1, len, out + 1)) {
+		users_set_err(errstr_out, "invalid address");
+		return -1;
+	}
+	out[0] = '@';
+	return 0;
 }
 
 static sqlite3_stmt *
@@ -692,6 +728,167 @@ users_user_list(struct users *u, int (*cb)(const struct users_user_info *,
 	return users_list_end(u, st, rc, stopped, errstr_out);
 }
 
+static const char *const users_format_names[] = {
+	[USERS_FORMAT_MAILDIR] = "maildir",
+	[USERS_FORMAT_MBOX] = "mbox",
+};
+
+const char *
+users_format_name(enum users_format f)
+{
+	return (size_t)f < sizeof(users_format_names) /
+	    sizeof(users_format_names[0]) ? users_format_names[f] : "maildir";
+}
+
+int
+users_format_parse(const char *name, enum users_format *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(users_format_names) /
+	    sizeof(users_format_names[0]); i++)
+		if (strcmp(name, users_format_names[i]) == 0) {
+			*out = (enum users_format)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+users_user_get(struct users *u, const char *addr, struct users_user_rec *out,
+    bool *found_out, const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_GET);
+	char		 canon[USERS_ADDR_MAX + 1];
+	int		 rc;
+
+	*found_out = false;
+	memset(out, 0, sizeof(*out));
+	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == -1)
+		return 0;
+	if (users_bind(u, st, 1, canon, errstr_out) == -1)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		users_done(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		users_set_err(errstr_out, users_err(u, "read"));
+		users_done(st);
+		return -1;
+	}
+	/* A hand-edited row that does not fit is the store's failure. */
+	if (str_copy(out->address, sizeof(out->address),
+	    users_col(st, 0)) == -1 ||
+	    users_format_parse(users_col(st, 2), &out->format) == -1) {
+		users_set_err(errstr_out, "malformed user row");
+		users_done(st);
+		return -1;
+	}
+	out->quota = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(st, 1);
+	if (out->quota < -1)
+		out->quota = 0;
+	users_done(st);
+	*found_out = true;
+	return 0;
+}
+
+int
+users_first_user(struct users *u, char *out, bool *found_out,
+    const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_FIRST);
+	int		 rc;
+
+	*found_out = false;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW &&
+	    str_copy(out, USERS_ADDR_MAX + 1, users_col(st, 0)) == 0)
+		*found_out = true;
+	else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		users_set_err(errstr_out, users_err(u, "read"));
+		users_done(st);
+		return -1;
+	}
+	users_done(st);
+	return 0;
+}
+
+int
+users_user_set_quota(struct users *u, const char *addr, int64_t quota,
+    const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_QUOTA);
+	char		 canon[USERS_ADDR_MAX + 1];
+	int		 rc;
+
+	if (users_addr_normalize(addr, canon, sizeof(canon),
+	    errstr_out) == -1 ||
+	    users_bind(u, st, 1, canon, errstr_out) == -1)
+		return -1;
+	if (quota < 0)
+		rc = sqlite3_bind_null(st, 2);
+	else
+		rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)quota);
+	if (rc != SQLITE_OK) {
+		users_set_err(errstr_out, users_err(u, "bind"));
+		users_done(st);
+		return -1;
+	}
+	return users_write(u, st, NULL, NULL, "no such user", errstr_out);
+}
+
+int
+users_user_set_format(struct users *u, const char *addr,
+    enum users_format format, const char **errstr_out)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_FORMAT);
+	char		 canon[USERS_ADDR_MAX + 1];
+
+	if (users_addr_normalize(addr, canon, sizeof(canon),
+	    errstr_out) == -1 ||
+	    users_bind(u, st, 1, canon, errstr_out) == -1 ||
+	    users_bind(u, st, 2, users_format_name(format), errstr_out) == -1)
+		return -1;
+	return users_write(u, st, NULL, NULL, "no such user", errstr_out);
+}
+
+int
+users_mailbox_path(const char *addr, enum users_format format, char *out,
+    size_t outsz)
+{
+	char		 canon[USERS_ADDR_MAX + 1];
+	const char	*at;
+	size_t		 o = 0, i;
+	int		 n;
+
+	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == -1)
+		return -1;
+	at = strchr(canon, '@');
+	n = snprintf(out, outsz, "%s/", at + 1);
+	if (n < 0 || (size_t)n >= outsz)
+		return -1;
+	o = (size_t)n;
+	for (i = 0; canon + i < at; i++) {
+		if (canon[i] == '/' || canon[i] == '%')
+			n = snprintf(out + o, outsz - o, "%%%02X",
+			    (unsigned char)canon[i]);
+		else
+			n = snprintf(out + o, outsz - o, "%c", canon[i]);
+		if (n < 0 || (size_t)n >= outsz - o)
+			return -1;
+		o += (size_t)n;
+	}
+	if (format == USERS_FORMAT_MBOX) {
+		n = snprintf(out + o, outsz - o, "/mbox");
+		if (n < 0 || (size_t)n >= outsz - o)
+			return -1;
+	}
+	return 0;
+}
+
 int
 users_hash_password(const char *pass, char *out, size_t outsz,
     const char **errstr_out)
@@ -804,7 +1001,7 @@ users_alias_add(struct users *u, const char *source, const char *target,
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_ALIAS_ADD);
 	char		 src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
 
-	if (users_addr_normalize(source, src, sizeof(src), errstr_out) == -1 ||
+	if (users_source_normalize(source, src, errstr_out) == -1 ||
 	    users_addr_normalize(target, dst, sizeof(dst), errstr_out) == -1)
 		return -1;
 	if (users_bind(u, st, 1, src, errstr_out) == -1 ||
@@ -824,7 +1021,7 @@ users_alias_del(struct users *u, const char *source, const char *target,
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_ALIAS_DEL);
 	char		 src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
 
-	if (users_addr_normalize(source, src, sizeof(src), errstr_out) == -1 ||
+	if (users_source_normalize(source, src, errstr_out) == -1 ||
 	    users_addr_normalize(target, dst, sizeof(dst), errstr_out) == -1)
 		return -1;
 	if (users_bind(u, st, 1, src, errstr_out) == -1 ||
@@ -849,8 +1046,7 @@ users_alias_list(struct users *u, const char *source,
 		st = users_stmt(u, USERS_STMT_ALIAS_LIST_ALL);
 	else {
 		st = users_stmt(u, USERS_STMT_ALIAS_LIST);
-		if (users_addr_normalize(source, src, sizeof(src),
-		    errstr_out) == -1 ||
+		if (users_source_normalize(source, src, errstr_out) == -1 ||
 		    users_bind(u, st, 1, src, errstr_out) == -1)
 			return -1;
 	}
@@ -885,4 +1081,150 @@ users_sender_allowed(struct users *u, const char *user, const char *from,
 		return -1;
 	}
 	return users_probe(u, st, allowed_out, errstr_out);
+}
+
+/* --- APOP (RFC 1939 §7) --- */
+
+/* 32 hex digits of MD5, RFC 1939 §7 */
+#define USERS_APOP_DIGEST_LEN	32
+#define USERS_APOP_STAMP_MAX	255
+
+/* APOP is rare next to mail: its statements are prepared per call. */
+static sqlite3_stmt *
+users_prepare_once(struct users *u, const char *sql, const char **errstr_out)
+{
+	sqlite3_stmt	*st = NULL;
+
+	if (sqlite3_prepare_v2(u->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		users_set_err(errstr_out, users_err(u, "prepare"));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+int
+users_user_set_apop(struct users *u, const char *addr, const char *secret,
+    const char **errstr_out)
+{
+	sqlite3_stmt	*st;
+	char		 canon[USERS_ADDR_MAX + 1];
+	size_t		 len = 0;
+	int		 rc, ret = -1;
+
+	if (users_addr_normalize(addr, canon, sizeof(canon), errstr_out) == -1)
+		return -1;
+	if (secret != NULL) {
+		len = strnlen(secret, USERS_PASSWORD_MAX + 1);
+		if (len == 0 || len > USERS_PASSWORD_MAX) {
+			users_set_err(errstr_out, len == 0 ? "empty secret" :
+			    "secret too long");
+			return -1;
+		}
+	}
+	if ((st = users_prepare_once(u, "UPDATE users SET apop_secret = ?2 "
+	    "WHERE address = ?1", errstr_out)) == NULL)
+		return -1;
+	if (users_bind(u, st, 1, canon, errstr_out) == -1)
+		goto out;
+	rc = secret != NULL ? sqlite3_bind_text(st, 2, secret, (int)len,
+	    SQLITE_STATIC) : sqlite3_bind_null(st, 2);
+	if (rc != SQLITE_OK) {
+		users_set_err(errstr_out, users_err(u, "bind"));
+		goto out;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		users_set_err(errstr_out, users_err(u, "write"));
+		goto out;
+	}
+	if (sqlite3_changes(u->db) == 0) {
+		users_set_err(errstr_out, "no such user");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static bool
+users_apop_digest_valid(const char *d)
+{
+	size_t	i;
+
+	for (i = 0; i < USERS_APOP_DIGEST_LEN; i++)
+		if (!((d[i] >= '0' && d[i] <= '9') ||
+		    (d[i] >= 'a' && d[i] <= 'f')))
+			return false;
+	return d[USERS_APOP_DIGEST_LEN] == '\0';
+}
+
+enum users_auth
+users_check_apop(struct users *u, const char *addr, const char *timestamp,
+    const char *digest)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	sqlite3_stmt		*st;
+	EVP_MD_CTX		*ctx = NULL;
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	char			 secret[USERS_PASSWORD_MAX + 1];
+	char			 mine[USERS_APOP_DIGEST_LEN + 1];
+	char			 canon[USERS_ADDR_MAX + 1];
+	const unsigned char	*col;
+	enum users_auth		 ret = USERS_AUTH_FAIL;
+	size_t			 tlen, slen = 0, i;
+	unsigned		 mdlen = 0;
+	bool			 known = false;
+	int			 rc;
+
+	tlen = strnlen(timestamp, USERS_APOP_STAMP_MAX + 1);
+	if (tlen == 0 || tlen > USERS_APOP_STAMP_MAX ||
+	    strnlen(digest, USERS_APOP_DIGEST_LEN + 1) !=
+	    USERS_APOP_DIGEST_LEN || !users_apop_digest_valid(digest))
+		return USERS_AUTH_FAIL;
+	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == 0) {
+		if ((st = users_prepare_once(u, "SELECT apop_secret FROM "
+		    "users WHERE address = ?1", NULL)) == NULL)
+			return USERS_AUTH_TEMPFAIL;
+		if (sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC) !=
+		    SQLITE_OK) {
+			sqlite3_finalize(st);
+			return USERS_AUTH_TEMPFAIL;
+		}
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW &&
+		    (col = sqlite3_column_text(st, 0)) != NULL) {
+			slen = (size_t)sqlite3_column_bytes(st, 0);
+			if (slen > 0 && slen <= USERS_PASSWORD_MAX) {
+				memcpy(secret, col, slen);
+				known = true;
+			} else
+				slen = 0;
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return USERS_AUTH_TEMPFAIL;
+	}
+	/* Unknown users cost the same digest (of the timestamp alone). */
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_md5(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, timestamp, tlen) != 1 ||
+	    EVP_DigestUpdate(ctx, secret, slen) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 16) {
+		ret = USERS_AUTH_TEMPFAIL;
+		goto out;
+	}
+	for (i = 0; i < 16; i++) {
+		mine[2 * i] = hex[md[i] >> 4];
+		mine[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	mine[USERS_APOP_DIGEST_LEN] = '\0';
+	if (CRYPTO_memcmp(mine, digest, USERS_APOP_DIGEST_LEN) == 0 && known)
+		ret = USERS_AUTH_OK;
+out:
+	EVP_MD_CTX_free(ctx);
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(md, sizeof(md));
+	explicit_bzero(mine, sizeof(mine));
+	return ret;
 }

@@ -44,6 +44,19 @@ enum users_auth {
 	USERS_AUTH_TEMPFAIL,	/* storage or hashing failed: try later */
 };
 
+/* How a user's mail is stored under mail-dir (users_mailbox_path()). */
+enum users_format {
+	USERS_FORMAT_MAILDIR,	/* "maildir", the default */
+	USERS_FORMAT_MBOX,	/* "mbox" */
+};
+
+/* A user's delivery settings, as users_user_get() finds them. */
+struct users_user_rec {
+	char			address[USERS_ADDR_MAX + 1];	/* as stored */
+	int64_t			quota;		/* bytes, -1 when none */
+	enum users_format	format;
+};
+
 /* One row of users_user_list(); pointers are valid during the callback. */
 struct users_user_info {
 	const char	*address;
@@ -102,6 +115,41 @@ int	users_user_passwd(struct users *, const char *addr,
 	    const char *password, const char **errstr_out);
 int	users_user_exists(struct users *, const char *addr, bool *exists_out,
 	    const char **errstr_out);
+/*
+ * Find a user, case-insensitively (the address as stored comes back in
+ * out->address, for callers that compare case).  *found_out is false for
+ * an unknown or invalid address; -1 only when the store failed.
+ */
+int	users_user_get(struct users *, const char *addr,
+	    struct users_user_rec *out, bool *found_out,
+	    const char **errstr_out);
+/* Set or clear (quota -1) a user's quota in bytes; "no such user". */
+int	users_user_set_quota(struct users *, const char *addr, int64_t quota,
+	    const char **errstr_out);
+int	users_user_set_format(struct users *, const char *addr,
+	    enum users_format format, const char **errstr_out);
+/* "maildir" or "mbox"; the parse returns -1 for any other name. */
+const char	*users_format_name(enum users_format);
+int		 users_format_parse(const char *name, enum users_format *out);
+
+/*
+ * The mailbox of a user, relative to mail-dir, written into out:
+ * "<domain>/<local>" (a Maildir) or "<domain>/<local>/mbox" (an mbox
+ * file), from the address as stored.  '/' and '%' in the local part,
+ * which RFC 5322 atext allows, are written %2F and %25, so that a local
+ * part can never name another user's directory or a Maildir++ folder.
+ * -1 when addr is not "local@domain" or out is too small.
+ */
+int	users_mailbox_path(const char *addr, enum users_format format,
+	    char *out, size_t outsz);
+
+/*
+ * The first user in address order into out (USERS_ADDR_MAX + 1 bytes);
+ * *found_out false when there is none.
+ */
+int	users_first_user(struct users *, char *out, bool *found_out,
+	    const char **errstr_out);
+
 /* As users_domain_list, in address order. */
 int	users_user_list(struct users *,
 	    int (*cb)(const struct users_user_info *info, void *arg),
@@ -126,7 +174,11 @@ enum users_auth	users_check_password(struct users *, const char *addr,
 
 /*
  * Aliases: mail to source (an address in one of our domains) goes to
- * target (any address).  A source may have several targets.
+ * target (any address).  A source may have several targets.  A source of
+ * the form "@domain" is the domain's catch-all: it takes the mail for
+ * addresses of that domain that nothing else takes (see lookup's
+ * resolution).  Listing by source "@domain" gives the catch-all's
+ * targets; by "local@domain", only that exact source's.
  */
 int	users_alias_add(struct users *, const char *source, const char *target,
 	    const char **errstr_out);
@@ -149,5 +201,22 @@ int	users_alias_list(struct users *, const char *source,
  */
 int	users_sender_allowed(struct users *, const char *user, const char *from,
 	    bool *allowed_out, const char **errstr_out);
+
+/*
+ * APOP (RFC 1939 §7, for the pop3 role).  The secret is plaintext-
+ * equivalent by design (the server computes the same digest), so it is
+ * its own column, apart from the password hash, and off until set.
+ * set_apop stores secret (1 to USERS_PASSWORD_MAX octets) for an existing
+ * user, or clears it when secret is NULL; "no such user".
+ */
+int	users_user_set_apop(struct users *, const char *addr,
+	    const char *secret, const char **errstr_out);
+/*
+ * Is digest (32 lower-case hex digits) MD5(timestamp secret) for addr's
+ * APOP secret?  A user without one, an unknown user and a malformed
+ * argument all fail, after the same work, compared in constant time.
+ */
+enum users_auth	users_check_apop(struct users *, const char *addr,
+		    const char *timestamp, const char *digest);
 
 #endif

@@ -54,7 +54,8 @@ def pid_alive(pid):
 class Daemon:
     """One cachetd instance in its own directory."""
 
-    def __init__(self, base, extra="", user=None, domains=("example.org",)):
+    def __init__(self, base, extra="", user=None, domains=("example.org",),
+                 hold=False):
         self.base = base
         self.state = os.path.join(base, "state")
         self.mail = os.path.join(base, "mail")
@@ -72,6 +73,9 @@ class Daemon:
             lines.append(f"listen {k} 127.0.0.1:{self.ports[k]}")
         for d in domains:
             lines.append(f"domain {d}")
+        if hold:
+            # Messages stay in the queue: for tests of the queue itself.
+            lines.append("delivery-hold yes")
         lines.append(extra)
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -179,6 +183,70 @@ class Daemon:
     def queue_ids(self):
         return [m["id"] for m in self.queue_list()]
 
+    # --- messages the queue has delivered into mail-dir ---
+
+    _OUR_ID = re.compile(rb"\bid ([0-9a-f]{16})\b")
+
+    def delivered(self):
+        """Every message file in mail-dir's Maildirs (new/ and cur/ of
+        each folder) as a list of (queue id or None, path, bytes).  The
+        id is read from the first Received: header, which is ours (after
+        the Return-Path: and Delivered-To: the mda puts in front)."""
+        out = []
+        for root, _dirs, files in os.walk(self.mail):
+            if os.path.basename(root) not in ("new", "cur"):
+                continue
+            for name in files:
+                path = os.path.join(root, name)
+                try:
+                    with open(path, "rb") as f:
+                        data = f.read()
+                except OSError:
+                    continue
+                out.append((self._received_id(data), path, data))
+        return out
+
+    @classmethod
+    def _received_id(cls, data):
+        head = data.split(b"\n\n", 1)[0]
+        m = re.search(rb"(?m)^Received: from .*(?:\n[ \t].*)*", head)
+        if not m:
+            return None
+        found = cls._OUR_ID.search(m.group(0))
+        return found.group(1).decode() if found else None
+
+    def message_ids(self):
+        """Ids of the messages stored: still queued or already delivered
+        (sorted).  A message the server refused is in neither."""
+        ids = set(self.queue_ids())
+        ids.update(i for i, _p, _d in self.delivered() if i is not None)
+        return sorted(ids)
+
+    @staticmethod
+    def _header(data, name):
+        head = data.split(b"\n\n", 1)[0].decode("utf-8", "replace")
+        m = re.search(r"(?mi)^" + re.escape(name) + r":[ \t]*(.*)$", head)
+        return m.group(1).strip() if m else None
+
+    def envelope(self, qid):
+        """{"sender", "rcpts"} of a message, from `cachetctl queue` while
+        it is queued, else from its delivered copies (Return-Path: is the
+        sender, each copy's Delivered-To: a recipient).  The null sender
+        is "<>" either way."""
+        for e in self.queue_list():
+            if e["id"] == qid:
+                return {"sender": e["sender"] or "<>",
+                        "rcpts": sorted(r.strip("<>") for r in e["rcpts"])}
+        copies = [d for i, _p, d in self.delivered() if i == qid]
+        if not copies:
+            raise AssertionError(f"message {qid} neither queued nor "
+                                 "delivered\n" + self.log_tail())
+        rp = self._header(copies[0], "Return-Path")
+        sender = rp.strip("<>") if rp else None
+        return {"sender": sender or "<>",
+                "rcpts": sorted(self._header(d, "Delivered-To")
+                                for d in copies)}
+
     def queue_cat(self, qid):
         """The stored message as bytes, Received: header included.  If
         the queue no longer has it (already delivered), the copy in
@@ -194,6 +262,9 @@ class Daemon:
                              f"{err}\n" + self.log_tail())
 
     def _maildir_copy(self, qid):
+        """The delivered copy from our Received: header on, with the
+        CRLF line ends it had in the queue (a Maildir file holds LF, and
+        a message received over SMTP has no bare LF or CR)."""
         needle = f" id {qid}".encode()
         for root, _dirs, files in os.walk(self.mail):
             for name in files:
@@ -205,7 +276,7 @@ class Daemon:
                     continue
                 start = data.find(b"Received: from ")
                 if start >= 0 and needle in data[start:start + 2048]:
-                    return data[start:]
+                    return data[start:].replace(b"\n", b"\r\n")
         return None
 
     @staticmethod
@@ -493,3 +564,14 @@ def mx(daemon):
     for addr, pw in USERS.items():
         daemon.add_user(addr, pw)
     return daemon
+
+
+@pytest.fixture
+def mx_held(make_daemon):
+    """As mx, with delivery-hold: messages stay in the queue, for tests
+    of what the queue records (`cachetctl queue show`)."""
+    d = make_daemon(hold=True)
+    d.start()
+    for addr, pw in USERS.items():
+        d.add_user(addr, pw)
+    return d

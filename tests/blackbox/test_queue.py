@@ -4,8 +4,9 @@ queue is rebuilt from disk after a restart of the daemon or a kill -9 of
 the role.  The contract is src/queue.c's header, docs/spool.md and
 docs/cachetctl.md.  Each test starts its own daemon.
 
-These tests expect messages to stay queued (no delivery yet): once the
-queue delivers, they need recipients that are not delivered at once."""
+Messages must stay queued for these tests, so the daemon runs with
+`delivery-hold yes` (docs/cachet.conf.md); delivery itself is tested in
+test_delivery*.py."""
 
 import os
 import re
@@ -42,7 +43,9 @@ def wait_for(pred, timeout=10, step=0.1):
 
 
 @pytest.fixture
-def q(daemon):
+def q(make_daemon):
+    daemon = make_daemon(hold=True)
+    daemon.start()
     daemon.ctl("user", "add", "alice@example.org", input="pw\n")
     daemon.ctl("user", "add", "bob@example.org", input="pw\n")
     return daemon
@@ -103,7 +106,7 @@ def test_queued_message_listed(q):
     assert int(f[2]) == len(stored)
     assert f[3] == SENDER
     assert f[4] == "alice@example.org,bob@example.org"
-    assert f[5] == "queued"
+    assert f[5] == "held"
     assert (f"id={qid} event=queued from=<{SENDER}> size={len(stored)} "
             f"nrcpt=2") in q.read_log()
 

@@ -161,7 +161,7 @@ def test_bdat_ending_in_bare_cr_refused(mx):
         c.send(f"BDAT {len(body)} LAST\r\n".encode() + body)
         c.expect(None, 554, "5.6.0")
         c.expect("NOOP", 250)
-    assert mx.queue_ids() == []
+    assert mx.message_ids() == []
 
 
 def test_stuffed_dot_not_counted_in_line_length(mx):
@@ -237,7 +237,8 @@ def test_many_transactions_pipelined_no_errors(mx):
 
 # --- the envelope extensions reach the queue ---
 
-def test_dsn_and_body_parameters_recorded(mx):
+def test_dsn_and_body_parameters_recorded(mx_held):
+    mx = mx_held
     with raw(mx) as c:
         c.ehlo()
         c.expect("MAIL FROM:<s@example.net> RET=HDRS ENVID=env+2B42 "
@@ -256,7 +257,8 @@ def test_dsn_and_body_parameters_recorded(mx):
     assert "rfc822;alice@example.org" in show, show
 
 
-def test_smtputf8_recorded(mx):
+def test_smtputf8_recorded(mx_held):
+    mx = mx_held
     with raw(mx) as c:
         c.ehlo()
         qid = mail_transaction(c, "j\u00f6rg@example.net",
@@ -291,7 +293,7 @@ def test_disconnect_mid_data_leaves_nothing(mx):
         c.send(b"Subject: gone\r\n\r\n" + b"x" * 70 + b"\r\n" * 1000)
         assert wait_for(lambda: incoming(mx)), "no spool file was made"
     assert wait_for(lambda: incoming(mx) == []), incoming(mx)
-    assert mx.queue_ids() == []
+    assert mx.message_ids() == []
     assert_healthy(mx)
 
 
@@ -302,7 +304,7 @@ def test_disconnect_mid_bdat_leaves_nothing(mx):
         c.expect("RCPT TO:<alice@example.org>", 250)
         c.send(b"BDAT 100000\r\n" + b"y" * 5000)
     assert wait_for(lambda: incoming(mx) == []), incoming(mx)
-    assert mx.queue_ids() == []
+    assert mx.message_ids() == []
     assert_healthy(mx)
 
 
@@ -329,7 +331,7 @@ def test_refused_and_reset_messages_leave_nothing(mx):
         c.ehlo()
         assert wait_for(lambda: incoming(mx) == []), incoming(mx)
         c.expect("QUIT", 221)
-    assert mx.queue_ids() == []
+    assert mx.message_ids() == []
 
 
 def read_until(s, marker):
@@ -440,7 +442,7 @@ def test_concurrent_sessions(mx):
         t.join(30)
     assert errors == [], errors
     assert len({q for q, _ in ids}) == n
-    listed = set(mx.queue_ids())
+    listed = set(mx.message_ids())
     for qid, content in ids:
         assert qid in listed
         assert mx.stored(qid)[1] == content

@@ -351,7 +351,7 @@ def test_no_relay_port25_after_starttls(mx):
             c.expect("RCPT TO:<@example.org:victim@elsewhere.example>",
                      550, "5.7.1")
             c.expect("DATA", 554, "5.5.1")
-    assert mx.queue_ids() == []
+    assert mx.message_ids() == []
 
 
 @pytest.mark.parametrize("tls", ["clear", "starttls", "implicit"])
@@ -378,7 +378,7 @@ def test_no_relay_submission_without_auth(mx, tls):
             r = c.read_reply()
             assert r.code >= 500, r
         c.expect(None, 250)
-    assert mx.queue_ids() == []
+    assert mx.message_ids() == []
 
 
 def test_auth_failure_grants_no_relay(mx):

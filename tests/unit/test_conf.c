@@ -353,6 +353,35 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:6: unterminated quoted string\n"
 	  "t.conf:7: unexpected }\n"
 	  "t.conf:8: max-errors: \"0\" must be at least 1\n" },
+	{ "bad_postmaster_no_domain", L1 "postmaster admin\n",
+	  "t.conf:2: postmaster: bad address \"admin\" (local@domain)\n" },
+	{ "bad_postmaster_quoted",
+	  L1 "postmaster \"\\\"a b\\\"@example.org\"\n",
+	  "t.conf:2: postmaster: bad address \"\"a b\"@example.org\" "
+	  "(local@domain)\n" },
+	{ "bad_postmaster_twice", L1 "postmaster a@example.org\n"
+	  "postmaster b@example.org\n",
+	  "t.conf:3: duplicate postmaster (first on line 2)\n" },
+	{ "bad_delimiter_letter", L1 "recipient-delimiter x\n",
+	  "t.conf:2: recipient-delimiter: \"x\": only characters of "
+	  "!#$%&'*+-/=?^_`{|}~\n" },
+	{ "bad_delimiter_dot", L1 "recipient-delimiter +.\n",
+	  "t.conf:2: recipient-delimiter: \"+.\": only characters of "
+	  "!#$%&'*+-/=?^_`{|}~\n" },
+	{ "bad_delimiter_empty", L1 "recipient-delimiter \"\"\n",
+	  "t.conf:2: recipient-delimiter: expected 1 to 8 characters or "
+	  "none\n" },
+	{ "bad_delimiter_long", L1 "recipient-delimiter +-+-+-+-+\n",
+	  "t.conf:2: recipient-delimiter: expected 1 to 8 characters or "
+	  "none\n" },
+	{ "bad_local_part_case", L1 "local-part-case lower\n",
+	  "t.conf:2: local-part-case: expected insensitive or sensitive, not "
+	  "\"lower\"\n" },
+	{ "bad_quota_exceeded", L1 "quota-exceeded bounce\n",
+	  "t.conf:2: quota-exceeded: expected defer or reject, not "
+	  "\"bounce\"\n" },
+	{ "bad_delivery_hold", L1 "delivery-hold 1\n",
+	  "t.conf:2: delivery-hold: expected yes or no, not \"1\"\n" },
 	{ "bad_too_many_words", L1 "hostname 1 2 3 4 5 6 7 8 9 10 11 12 13 "
 	  "14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34\n",
 	  "t.conf:2: too many words in one directive (at most 32)\n" },
@@ -544,7 +573,12 @@ good_all_directives(void **state)
 	    "smtp-timeout 120\n"
 	    "data-timeout 900\n"
 	    "max-connections 2000\n"
-	    "max-connections-per-ip 7\n");
+	    "max-connections-per-ip 7\n"
+	    "postmaster Admin@Example.ORG\n"
+	    "recipient-delimiter +-\n"
+	    "local-part-case sensitive\n"
+	    "quota-exceeded reject\n"
+	    "delivery-hold yes\n");
 	assert_string_equal(c->file, "t.conf");
 	assert_string_equal(c->hostname, "Mail.Example.org");
 	assert_string_equal(c->state_dir, "/var/lib/cachet-test");
@@ -602,6 +636,13 @@ good_all_directives(void **state)
 	assert_int_equal(c->limits.data_timeout, 900);
 	assert_int_equal(c->limits.connections, 2000);
 	assert_int_equal(c->limits.connections_per_ip, 7);
+
+	/* The local part as written, the domain lower-cased. */
+	assert_string_equal(c->delivery.postmaster, "Admin@example.org");
+	assert_string_equal(c->delivery.delimiters, "+-");
+	assert_true(c->delivery.case_sensitive);
+	assert_int_equal(c->delivery.quota_exceeded, CONF_QUOTA_REJECT);
+	assert_true(c->delivery.hold);
 	conf_free(c);
 }
 
@@ -627,6 +668,21 @@ good_defaults(void **state)
 	assert_int_equal(c->limits.data_timeout, 600);
 	assert_int_equal(c->limits.connections, 1000);
 	assert_int_equal(c->limits.connections_per_ip, 20);
+	assert_string_equal(c->delivery.postmaster, "");
+	assert_string_equal(c->delivery.delimiters, "+");
+	assert_false(c->delivery.case_sensitive);
+	assert_int_equal(c->delivery.quota_exceeded, CONF_QUOTA_DEFER);
+	assert_false(c->delivery.hold);
+	conf_free(c);
+}
+
+static void
+good_recipient_delimiter_none(void **state)
+{
+	struct conf	*c;
+
+	c = parse_ok(L1 "recipient-delimiter none\n");
+	assert_string_equal(c->delivery.delimiters, "");
 	conf_free(c);
 }
 
@@ -944,6 +1000,7 @@ main(void)
 		cmocka_unit_test(bad_errs_buffer_small),
 		cmocka_unit_test(good_all_directives),
 		cmocka_unit_test(good_defaults),
+		cmocka_unit_test(good_recipient_delimiter_none),
 		cmocka_unit_test(good_hostname_from_system),
 		cmocka_unit_test(good_tls_block_over_lines),
 		cmocka_unit_test(good_quoted_strings),

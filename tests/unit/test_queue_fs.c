@@ -158,6 +158,9 @@ assert_env_equal(const struct queue_fs_envelope *a,
 		assert_true(str_eq(a->rcpts[i].addr, b->rcpts[i].addr));
 		assert_int_equal(a->rcpts[i].notify, b->rcpts[i].notify);
 		assert_true(str_eq(a->rcpts[i].orcpt, b->rcpts[i].orcpt));
+		assert_int_equal(a->rcpts[i].has_parent,
+		    b->rcpts[i].has_parent);
+		assert_int_equal(a->rcpts[i].parent, b->rcpts[i].parent);
 		assert_int_equal(a->rcpts[i].state, b->rcpts[i].state);
 		assert_int_equal(a->rcpts[i].attempts, b->rcpts[i].attempts);
 		assert_int_equal(a->rcpts[i].next_try, b->rcpts[i].next_try);
@@ -388,6 +391,29 @@ test_envelope_roundtrip_plain(void **state)
 }
 
 static void
+test_envelope_roundtrip_expanded_with_parents(void **state)
+{
+	struct queue_fs_envelope	e;
+
+	/* r0 -> r1, r2; r2 -> r3 (nested); r4 an original again. */
+	env_make(&e, "0123456789abcdef", 5);
+	e.rcpts[0].state = QUEUE_FS_RCPT_EXPANDED;
+	e.rcpts[1].has_parent = true;
+	e.rcpts[1].parent = 0;
+	e.rcpts[1].orcpt = xstrdup("rfc822;r0@example.net");
+	e.rcpts[1].state = QUEUE_FS_RCPT_DELIVERED;
+	e.rcpts[2].has_parent = true;
+	e.rcpts[2].parent = 0;
+	e.rcpts[2].state = QUEUE_FS_RCPT_EXPANDED;
+	e.rcpts[3].has_parent = true;
+	e.rcpts[3].parent = 2;
+	e.rcpts[3].state = QUEUE_FS_RCPT_FAILED;
+	e.rcpts[3].error = xstrdup("5.4.6 alias loop");
+	roundtrip(&e);
+	queue_fs_envelope_free(&e);
+}
+
+static void
 test_envelope_roundtrip_optional_absent_null_sender(void **state)
 {
 	struct queue_fs_envelope	e;
@@ -546,7 +572,30 @@ mut_empty_rcpt(struct queue_fs_envelope *e)
 static void
 mut_state(struct queue_fs_envelope *e)
 {
-	e->rcpts[0].state = 4;
+	e->rcpts[0].state = QUEUE_FS_RCPT_EXPANDED + 1;
+}
+
+static void
+mut_parent_self(struct queue_fs_envelope *e)
+{
+	e->rcpts[0].state = QUEUE_FS_RCPT_EXPANDED;
+	e->rcpts[0].has_parent = true;
+	e->rcpts[0].parent = 0;
+}
+
+static void
+mut_parent_not_expanded(struct queue_fs_envelope *e)
+{
+	e->rcpts[1].has_parent = true;
+	e->rcpts[1].parent = 0;
+}
+
+static void
+mut_parent_later(struct queue_fs_envelope *e)
+{
+	e->rcpts[1].state = QUEUE_FS_RCPT_EXPANDED;
+	e->rcpts[0].has_parent = true;
+	e->rcpts[0].parent = 1;
 }
 
 static void
@@ -575,6 +624,11 @@ static const struct enc_bad enc_bad[] = {
 	{ "encode rejects an unknown notify bit", mut_notify_bit },
 	{ "encode rejects an empty recipient", mut_empty_rcpt },
 	{ "encode rejects an unknown rcpt state", mut_state },
+	{ "encode rejects a recipient that is its own parent",
+	    mut_parent_self },
+	{ "encode rejects a parent that was not expanded",
+	    mut_parent_not_expanded },
+	{ "encode rejects a parent after its child", mut_parent_later },
 	{ "encode rejects a negative next try", mut_next },
 	{ "encode rejects a string over QUEUE_FS_STR_MAX", mut_long_helo },
 };
@@ -587,7 +641,7 @@ test_encode_bad(void **state)
 	struct buf			 b;
 	size_t				 n;
 
-	env_make(&e, "0123456789abcdef", 1);
+	env_make(&e, "0123456789abcdef", 2);
 	n = e.nrcpts;
 	t->mutate(&e);
 	buf_init(&b, QUEUE_FS_ENV_MAX);
@@ -630,6 +684,11 @@ fix_crc(const char *body)
 	"from <a@b>\nsize 0\nbody 7bit\nsmtputf8 no\nret unset\n"
 #define GOOD_RCPT							\
 	"rcpt <c@d>\nnotify unset\nstate pending\nattempts 0\nnext 0\n"
+#define EXPANDED_RCPT							\
+	"rcpt <c@d>\nnotify unset\nstate expanded\nattempts 0\nnext 0\n"
+#define CHILD_RCPT(p)							\
+	"rcpt <e@f>\nnotify unset\nparent " p "\nstate pending\n"	\
+	"attempts 0\nnext 0\n"
 
 struct dec_bad {
 	const char	*name;
@@ -777,6 +836,24 @@ static const struct dec_bad dec_bad[] = {
 	{ "decode rejects attempts past UINT32_MAX", GOOD_HEAD "rcpts 1\n"
 	    "rcpt <c@d>\nnotify unset\nstate pending\nattempts 4294967296\n"
 	    "next 0\n", 0, true, "bad attempts line", NULL },
+	{ "decode accepts a child of an expanded recipient", GOOD_HEAD
+	    "rcpts 2\n" EXPANDED_RCPT CHILD_RCPT("0"), 0, true, NULL, NULL },
+	{ "decode rejects a parent that is not expanded", GOOD_HEAD
+	    "rcpts 2\n" GOOD_RCPT CHILD_RCPT("0"), 0, true,
+	    "bad parent value", NULL },
+	{ "decode rejects a parent that is the recipient itself", GOOD_HEAD
+	    "rcpts 2\n" EXPANDED_RCPT CHILD_RCPT("1"), 0, true,
+	    "bad parent value", NULL },
+	{ "decode rejects a parent that comes later", GOOD_HEAD
+	    "rcpts 2\n" CHILD_RCPT("1") EXPANDED_RCPT, 0, true,
+	    "bad parent value", NULL },
+	{ "decode rejects a parent with a leading zero", GOOD_HEAD
+	    "rcpts 2\n" EXPANDED_RCPT CHILD_RCPT("00"), 0, true,
+	    "bad parent value", NULL },
+	{ "decode rejects a parent after the state line", GOOD_HEAD
+	    "rcpts 2\n" EXPANDED_RCPT "rcpt <e@f>\nnotify unset\n"
+	    "state pending\nparent 0\nattempts 0\nnext 0\n", 0, true,
+	    "bad attempts line", NULL },
 	{ "decode rejects a line too long", NULL, 0, true, "line too long",
 	    build_long_line },
 	{ "decode rejects a field over QUEUE_FS_STR_MAX", NULL, 0, true,
@@ -1550,6 +1627,7 @@ main(void)
 		cmocka_unit_test(test_id_clock_step_back_still_increases),
 		cmocka_unit_test(test_crc32c_check_value),
 		cmocka_unit_test(test_envelope_roundtrip_plain),
+		cmocka_unit_test(test_envelope_roundtrip_expanded_with_parents),
 		cmocka_unit_test(
 		    test_envelope_roundtrip_optional_absent_null_sender),
 		cmocka_unit_test(test_envelope_roundtrip_empty_strings),

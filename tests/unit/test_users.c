@@ -664,8 +664,10 @@ test_invalid_addresses_refused(void **state)
 		assert_string_equal(err, "invalid address");
 		assert_int_equal(users_user_add(f->u, bad[i], "pw", &err), -1);
 		assert_string_equal(err, "invalid address");
-		assert_int_equal(users_alias_add(f->u, bad[i],
-		    "alice@example.org", &err), -1);
+		/* "@example.org" is a valid source: the catch-all. */
+		if (strcmp(bad[i], "@example.org") != 0)
+			assert_int_equal(users_alias_add(f->u, bad[i],
+			    "alice@example.org", &err), -1);
 		assert_int_equal(users_alias_add(f->u, "alice@example.org",
 		    bad[i], &err), -1);
 		assert_int_equal(users_user_exists(f->u, bad[i], &b, &err), 0);
@@ -877,6 +879,155 @@ test_close_null(void **state)
 	users_close(NULL);
 }
 
+static void
+test_catchall_alias_add_list_del(void **state)
+{
+	struct fixture	*f = *state;
+	struct collect	 c = { .n = 0 };
+	const char	*err = NULL;
+
+	assert_int_equal(users_alias_add(f->u, "@Example.ORG",
+	    "alice@example.org", &err), 0);
+	assert_int_equal(users_alias_add(f->u, "info@example.org",
+	    "bob@example.org", &err), 0);
+	/* Listing "@domain" gives the catch-all only, not every source. */
+	assert_int_equal(users_alias_list(f->u, "@example.org",
+	    collect_alias, &c, &err), 0);
+	assert_string_equal(c.text, "@example.org>alice@example.org");
+	assert_int_equal(users_alias_del(f->u, "@example.org",
+	    "alice@example.org", &err), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(users_alias_list(f->u, NULL, collect_alias, &c,
+	    &err), 0);
+	assert_string_equal(c.text, "info@example.org>bob@example.org");
+}
+
+static void
+test_catchall_alias_bad_forms_refused(void **state)
+{
+	struct fixture	*f = *state;
+	static const char *const bad[] = { "@", "@@example.org",
+	    "@exa_mple.org", "@example.org.", "@-example.org" };
+	const char	*err = NULL;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		assert_int_equal(users_alias_add(f->u, bad[i],
+		    "alice@example.org", &err), -1);
+		assert_string_equal(err, "invalid address");
+	}
+	/* A target is an address, never a catch-all. */
+	assert_int_equal(users_alias_add(f->u, "info@example.org",
+	    "@example.org", &err), -1);
+	assert_int_equal(users_alias_add(f->u, "@example.com",
+	    "alice@example.org", &err), -1);
+	assert_string_equal(err, "domain not found");
+}
+
+static void
+test_user_get_and_settings(void **state)
+{
+	struct fixture		*f = *state;
+	struct users_user_rec	 rec;
+	const char		*err = NULL;
+	bool			 found = true;
+
+	add_user(f->u, "Alice@example.org", "pw");
+	assert_int_equal(users_user_get(f->u, "ALICE@Example.Org", &rec,
+	    &found, &err), 0);
+	assert_true(found);
+	assert_string_equal(rec.address, "Alice@example.org");
+	assert_int_equal(rec.quota, -1);
+	assert_int_equal(rec.format, USERS_FORMAT_MAILDIR);
+
+	assert_int_equal(users_user_set_quota(f->u, "alice@example.org",
+	    1048576, &err), 0);
+	assert_int_equal(users_user_set_format(f->u, "alice@example.org",
+	    USERS_FORMAT_MBOX, &err), 0);
+	assert_int_equal(users_user_get(f->u, "alice@example.org", &rec,
+	    &found, &err), 0);
+	assert_int_equal(rec.quota, 1048576);
+	assert_int_equal(rec.format, USERS_FORMAT_MBOX);
+	assert_int_equal(users_user_set_quota(f->u, "alice@example.org", -1,
+	    &err), 0);
+	assert_int_equal(users_user_get(f->u, "alice@example.org", &rec,
+	    &found, &err), 0);
+	assert_int_equal(rec.quota, -1);
+
+	assert_int_equal(users_user_set_quota(f->u, "nobody@example.org", 1,
+	    &err), -1);
+	assert_string_equal(err, "no such user");
+	assert_int_equal(users_user_set_format(f->u, "nobody@example.org",
+	    USERS_FORMAT_MBOX, &err), -1);
+	assert_string_equal(err, "no such user");
+	assert_int_equal(users_user_get(f->u, "nobody@example.org", &rec,
+	    &found, &err), 0);
+	assert_false(found);
+	assert_int_equal(users_user_get(f->u, "not an address", &rec,
+	    &found, &err), 0);
+	assert_false(found);
+}
+
+static void
+test_format_names(void **state)
+{
+	enum users_format	fmt;
+
+	assert_string_equal(users_format_name(USERS_FORMAT_MAILDIR),
+	    "maildir");
+	assert_string_equal(users_format_name(USERS_FORMAT_MBOX), "mbox");
+	assert_int_equal(users_format_parse("mbox", &fmt), 0);
+	assert_int_equal(fmt, USERS_FORMAT_MBOX);
+	assert_int_equal(users_format_parse("maildir", &fmt), 0);
+	assert_int_equal(fmt, USERS_FORMAT_MAILDIR);
+	assert_int_equal(users_format_parse("MBOX", &fmt), -1);
+	assert_int_equal(users_format_parse("mh", &fmt), -1);
+}
+
+static void
+test_mailbox_path(void **state)
+{
+	static const struct {
+		const char		*addr;
+		enum users_format	 fmt;
+		const char		*want;	/* NULL: refused */
+	} cases[] = {
+		{ "alice@Example.ORG", USERS_FORMAT_MAILDIR,
+		    "example.org/alice" },
+		{ "Alice.Smith@example.org", USERS_FORMAT_MAILDIR,
+		    "example.org/Alice.Smith" },
+		{ "bob@example.org", USERS_FORMAT_MBOX,
+		    "example.org/bob/mbox" },
+		/* No way into another directory or a Maildir++ folder. */
+		{ "alice/.Sent@example.org", USERS_FORMAT_MAILDIR,
+		    "example.org/alice%2F.Sent" },
+		{ "a%2F@example.org", USERS_FORMAT_MAILDIR,
+		    "example.org/a%252F" },
+		{ "../x@example.org", USERS_FORMAT_MAILDIR, NULL },
+		{ "x@../etc", USERS_FORMAT_MAILDIR, NULL },
+		{ "nodomain", USERS_FORMAT_MAILDIR, NULL },
+	};
+	char	out[USERS_ADDR_MAX * 3 + 16];
+	size_t	i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].want == NULL) {
+			assert_int_equal(users_mailbox_path(cases[i].addr,
+			    cases[i].fmt, out, sizeof(out)), -1);
+			continue;
+		}
+		assert_int_equal(users_mailbox_path(cases[i].addr,
+		    cases[i].fmt, out, sizeof(out)), 0);
+		assert_string_equal(out, cases[i].want);
+	}
+	/* Too small a buffer is refused, never cut. */
+	assert_int_equal(users_mailbox_path("alice@example.org",
+	    USERS_FORMAT_MBOX, out, 22), -1);
+	assert_int_equal(users_mailbox_path("alice@example.org",
+	    USERS_FORMAT_MBOX, out, 23), 0);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -914,6 +1065,11 @@ main(void)
 		T(test_addr_64_octet_local_accepted),
 		T(test_alias_add_list_del),
 		T(test_alias_source_domain_must_be_ours),
+		T(test_catchall_alias_add_list_del),
+		T(test_catchall_alias_bad_forms_refused),
+		T(test_user_get_and_settings),
+		cmocka_unit_test(test_format_names),
+		cmocka_unit_test(test_mailbox_path),
 		T(test_sender_allowed),
 		T(test_two_connections_see_changes),
 		T(test_threads_own_connections),
