@@ -1125,6 +1125,9 @@ static const struct conf_directive conf_directives[] = {
 	{ "smtp-plaintext-auth-loopback",
 	    "smtp-plaintext-auth-loopback yes|no", conf_p_yesno, 1, false,
 	    false, CONF_FIELD(plaintext_auth_loopback) },
+	{ "submission-sender-check", "submission-sender-check yes|no",
+	    conf_p_yesno, 1, false, false,
+	    CONF_FIELD(submission_sender_check) },
 	{ "message-size", "message-size SIZE", conf_p_number, 1, false, false,
 	    CONF_FIELD(limits.message_size) },
 	{ "max-recipients", "max-recipients N", conf_p_number, 1, false,
@@ -1274,6 +1277,7 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	(void)str_copy(c->state_dir, sizeof(c->state_dir), "/var/lib/cachet");
 	(void)str_copy(c->mail_dir, sizeof(c->mail_dir), "/var/mail/cachet");
 	(void)str_copy(c->user, sizeof(c->user), "_cachet");
+	c->submission_sender_check = true;
 	c->limits.message_size = 35 * 1024 * 1024;
 	c->limits.recipients = 1000;
 	c->limits.errors = 10;

@@ -85,6 +85,8 @@ struct conf {
 	char		 tls_cert[CONF_PATH_MAX];	/* "" = self-signed */
 	char		 tls_key[CONF_PATH_MAX];
 	bool		 plaintext_auth_loopback;	/* default false */
+	/* Submission: MAIL FROM must be the user's or an alias of theirs. */
+	bool		 submission_sender_check;	/* default true */
 	char		 user[64];	/* base user name, default "_cachet" */
 
 	struct conf_listen	*listens;

@@ -119,6 +119,7 @@ smtp_op_mail(void *arg, const struct smtp_envelope *env)
 	 * are theirs: lookup decides.
 	 */
 	if (c->kind == SMTP_KIND_MX || c->kind == SMTP_KIND_LOCAL ||
+	    !c->role->conf->submission_sender_check ||
 	    (user = smtp_session_auth_user(c->session)) == NULL) {
 		smtp_session_mail_result(c->session, 250, "2.1.0", "Ok");
 		return;

@@ -312,6 +312,17 @@ def test_foreign_sender_after_auth_553(mx):
         c.expect(f"MAIL FROM:<{ALICE}>", 250, "2.1.0")
 
 
+def test_sender_check_can_be_turned_off(make_daemon):
+    d = make_daemon(extra="submission-sender-check no")
+    d.start()
+    for addr, pw in USERS.items():
+        d.add_user(addr, pw)
+    with raw_tls(d, "submission") as c:
+        c.ehlo()
+        c.expect("AUTH PLAIN " + plain_ir(ALICE, ALICE_PW), 235)
+        c.expect("MAIL FROM:<bob@example.org>", 250, "2.1.0")
+
+
 def test_authenticated_may_relay(mx):
     with raw_tls(mx, "submission") as c:
         c.ehlo()
