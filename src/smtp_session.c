@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "log.h"
 #include "mailaddr.h"
+#include "sasl.h"
 #include "smtp_session.h"
 #include "util.h"
 
@@ -27,7 +28,6 @@
 #define SMTP_CLIENT_IP_MAX	63	/* "IPv6:" and a full IPv6 text fit */
 #define SMTP_TLS_NAME_MAX	127	/* TLS version and cipher names */
 #define SMTP_QUEUE_ID_MAX	63	/* the queue's id for a message */
-#define SMTP_SASL_FIELD_MAX	255	/* a SASL PLAIN field, RFC 4616 §2 */
 #define SMTP_AUTH_PARAM_MAX	500	/* MAIL AUTH=xtext, RFC 4954 §5 */
 #define SMTP_SIZE_DIGITS	20	/* SIZE= and BDAT sizes, in digits */
 /*
@@ -192,9 +192,6 @@ static const struct smtp_command smtp_commands[] = {
 	{ "STARTTLS",	cmd_starttls },
 	{ "AUTH",	cmd_auth },
 };
-
-static const char smtp_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Replies */
 
@@ -388,56 +385,6 @@ xtext_decode(struct span in, char *out, size_t outsz)
 		out[o++] = c;
 	}
 	out[o] = '\0';
-	return 0;
-}
-
-static int
-b64_value(char c)
-{
-	const char	*p;
-
-	if (c == '\0' || (p = strchr(smtp_b64, c)) == NULL)
-		return -1;
-	return (int)(p - smtp_b64);
-}
-
-/*
- * Strict base64 (RFC 4648 §4, as RFC 4954 §4 requires): whole quanta,
- * padding only at the end, no other characters, and the bits that the
- * padding drops must be zero so that one text decodes one way.  out must
- * hold in.len / 4 * 3 octets.
- */
-static int
-b64_decode(struct span in, unsigned char *out, size_t *outlen)
-{
-	size_t		i, o = 0, pad = 0;
-	int		v[4], k;
-	uint32_t	q;
-
-	if (in.len % 4 != 0)
-		return -1;
-	for (i = 0; i < in.len; i += 4) {
-		for (k = 0; k < 4; k++) {
-			if (in.ptr[i + k] == '=' && i + 4 == in.len && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad > 0 || (v[k] = b64_value(in.ptr[i + k])) < 0)
-				return -1;
-		}
-		q = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
-		    (uint32_t)v[2] << 6 | (uint32_t)v[3];
-		if ((pad == 1 && (q & 0xff) != 0) ||
-		    (pad == 2 && (q & 0xffff) != 0))
-			return -1;
-		out[o++] = (unsigned char)(q >> 16);
-		if (pad < 2)
-			out[o++] = (unsigned char)(q >> 8);
-		if (pad < 1)
-			out[o++] = (unsigned char)q;
-	}
-	*outlen = o;
 	return 0;
 }
 
@@ -1646,32 +1593,11 @@ cmd_starttls(struct smtp_session *s, struct span arg)
 	s->ops->starttls(s->arg);
 }
 
-static bool
-sasl_user_valid(struct span u)
-{
-	size_t	i;
-
-	if (u.len == 0 || u.len > SMTP_SASL_FIELD_MAX ||
-	    !mailaddr_utf8_valid(u.ptr, u.len))
-		return false;
-	for (i = 0; i < u.len; i++)
-		if ((unsigned char)u.ptr[i] < 0x20 || u.ptr[i] == 0x7f)
-			return false;
-	return true;
-}
-
-static bool
-sasl_pass_valid(struct span p)
-{
-	return p.len > 0 && p.len <= SMTP_SASL_FIELD_MAX &&
-	    memchr(p.ptr, '\0', p.len) == NULL;
-}
-
 /* Hand user and password to the lookup role; the copy is wiped after. */
 static void
 auth_check(struct smtp_session *s, struct span user, struct span pass)
 {
-	char	 pbuf[SMTP_SASL_FIELD_MAX + 1];
+	char	 pbuf[SASL_FIELD_MAX + 1];
 	char	*u;
 
 
@@ -1692,33 +1618,22 @@ auth_check(struct smtp_session *s, struct span user, struct span pass)
 static void
 auth_plain(struct smtp_session *s, const char *p, size_t len)
 {
-	const char	*nul1, *nul2;
-	struct span	 authz, authc, pass;
+	struct span	authc, pass;
 
-	if ((nul1 = memchr(p, '\0', len)) == NULL ||
-	    (nul2 = memchr(nul1 + 1, '\0', len - (size_t)(nul1 - p) - 1)) ==
-	    NULL) {
-		auth_abort(s);
-		session_reply(s, 501, "5.5.2", "Malformed PLAIN response");
+	switch (sasl_plain_parse(p, len, &authc, &pass)) {
+	case SASL_PLAIN_OK:
+		auth_check(s, authc, pass);
 		return;
-	}
-	authz = span_make(p, (size_t)(nul1 - p));
-	authc = span_make(nul1 + 1, (size_t)(nul2 - nul1 - 1));
-	pass = span_make(nul2 + 1, len - (size_t)(nul2 - p) - 1);
-	if (!sasl_user_valid(authc) || !sasl_pass_valid(pass)) {
-		auth_abort(s);
-		session_reply(s, 501, "5.5.2", "Malformed PLAIN response");
-		return;
-	}
-	/* We act for nobody else: authzid is empty or the user itself. */
-	if (authz.len > 0 && (authz.len != authc.len ||
-	    memcmp(authz.ptr, authc.ptr, authc.len) != 0)) {
+	case SASL_PLAIN_AUTHZID:
 		auth_abort(s);
 		session_reply(s, 535, "5.7.8",
 		    "Authentication credentials invalid");
 		return;
+	case SASL_PLAIN_MALFORMED:
+		break;
 	}
-	auth_check(s, authc, pass);
+	auth_abort(s);
+	session_reply(s, 501, "5.5.2", "Malformed PLAIN response");
 }
 
 static void
@@ -1739,7 +1654,7 @@ auth_response(struct smtp_session *s, struct span resp)
 		resp.len = 0;
 	cap = resp.len / 4 * 3 + 1;
 	dec = xmalloc(cap);
-	if (b64_decode(resp, dec, &declen) == -1) {
+	if (sasl_b64_decode(resp, dec, &declen) == -1) {
 		auth_abort(s);
 		session_reply(s, 501, "5.5.2", "Invalid base64 data");
 		goto done;
