@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -149,6 +150,16 @@ conn_write(struct conn *c, const void *p, size_t len)
 		return;
 	if (bufferevent_write(c->bev, p, len) == -1)
 		c->closing = true;
+}
+
+void
+conn_set_nodelay(struct conn *c)
+{
+	int	one = 1, fd;
+
+	if (c->local || (fd = (int)bufferevent_getfd(c->bev)) == -1)
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 size_t

@@ -91,6 +91,13 @@ void		*conn_arg(const struct conn *);
 
 /* Queue bytes to send. */
 void	conn_write(struct conn *, const void *, size_t);
+/*
+ * Send small writes at once (TCP_NODELAY), for a protocol whose answers
+ * leave in pieces (a POP3 message after its +OK line; libevent writes at
+ * most 16 KB a time), so that Nagle's algorithm does not hold the last
+ * piece until the peer's delayed ACK.  No-op on a UNIX socket.
+ */
+void	conn_set_nodelay(struct conn *);
 /* Bytes of output not yet sent. */
 size_t	conn_output_pending(const struct conn *);
 /*

@@ -86,11 +86,21 @@ enum msg_type {
 	MSG_MDA_RESULT,			/* mda -> queue: u64 reqid,
 					   u32 MDA_* result, str enh,
 					   str text */
-	/* POP3 (issue 6) */
-	MSG_LOOKUP_APOP,		/* pop3 -> lookup */
-	MSG_LOOKUP_APOP_RESULT,		/* lookup -> pop3 */
-	MSG_LOOKUP_MAILBOX,		/* pop3/imap -> lookup: user's mailbox */
-	MSG_LOOKUP_MAILBOX_RESULT,	/* lookup -> pop3/imap */
+	/* POP3 (pop3.c, lookup.c); pop3 also sends MSG_LOOKUP_AUTH */
+	MSG_LOOKUP_APOP,		/* pop3 -> lookup: u64 reqid, str client
+					   ip, str user, str timestamp (of the
+					   greeting), str digest (32 lower-case
+					   hex digits, RFC 1939 §7) */
+	MSG_LOOKUP_APOP_RESULT,		/* lookup -> pop3: u64 reqid, u32 0 ok /
+					   1 fail / 2 tempfail */
+	MSG_LOOKUP_MAILBOX,		/* pop3/imap -> lookup: u64 reqid,
+					   str user (just logged in) */
+	MSG_LOOKUP_MAILBOX_RESULT,	/* lookup -> pop3/imap: u64 reqid,
+					   u32 0 ok / 1 unknown / 2 tempfail,
+					   str owner (address as stored), str
+					   mailbox (users_mailbox_path()),
+					   u32 users_format ("" "" 0 unless
+					   ok) */
 	/* Outbound delivery (issue 5) */
 	MSG_LOOKUP_MX,			/* mta/queue -> lookup: route a domain */
 	MSG_LOOKUP_MX_RESULT,		/* lookup -> mta/queue */
