@@ -19,12 +19,12 @@
 #include "buf.h"
 #include "log.h"
 #include "pop3_session.h"
+#include "sasl.h"
 #include "util.h"
 
 #define POP3_HOST_MAX		255	/* our name, RFC 1035 §2.3.4 */
 #define POP3_EXPIRE_MAX		31	/* "NEVER", a number, "USER" form */
 #define POP3_DIGEST_LEN		32	/* MD5 in hex, RFC 1939 §7 */
-#define POP3_SASL_FIELD_MAX	255	/* a SASL PLAIN field, RFC 4616 §2 */
 #define POP3_NUMBER_DIGITS	20	/* a message number or TOP count */
 #define POP3_TOO_MANY		"-ERR Too many errors, closing connection\r\n"
 /* A multi-line answer is handed to ops->reply in pieces of this size. */
@@ -128,9 +128,6 @@ static const struct pop3_command pop3_commands[] = {
 	{ "NOOP",	cmd_noop,	false,	true },
 	{ "RSET",	cmd_rset,	false,	true },
 };
-
-static const char pop3_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Replies */
 
@@ -330,95 +327,15 @@ split_args(struct span arg, struct span *w, size_t n)
 	return !next_word(&arg, &extra);
 }
 
-static int
-b64_value(char c)
-{
-	const char	*p;
-
-	if (c == '\0' || (p = strchr(pop3_b64, c)) == NULL)
-		return -1;
-	return (int)(p - pop3_b64);
-}
-
 /*
- * Strict base64 (RFC 4648 §4, as RFC 5034 §4 requires): whole quanta,
- * padding only at the end, no other characters, and the bits the padding
- * drops are zero, so one text decodes one way.  out must hold
- * in.len / 4 * 3 octets.
- */
-static int
-b64_decode(struct span in, unsigned char *out, size_t *outlen)
-{
-	size_t		i, o = 0, pad = 0;
-	int		v[4], k;
-	uint32_t	q;
-
-	if (in.len % 4 != 0)
-		return -1;
-	for (i = 0; i < in.len; i += 4) {
-		for (k = 0; k < 4; k++) {
-			if (in.ptr[i + k] == '=' && i + 4 == in.len && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad > 0 || (v[k] = b64_value(in.ptr[i + k])) < 0)
-				return -1;
-		}
-		q = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
-		    (uint32_t)v[2] << 6 | (uint32_t)v[3];
-		if ((pad == 1 && (q & 0xff) != 0) ||
-		    (pad == 2 && (q & 0xffff) != 0))
-			return -1;
-		out[o++] = (unsigned char)(q >> 16);
-		if (pad < 2)
-			out[o++] = (unsigned char)(q >> 8);
-		if (pad < 1)
-			out[o++] = (unsigned char)q;
-	}
-	*outlen = o;
-	return 0;
-}
-
-/*
- * A login name: 1-255 octets of valid UTF-8 without controls (SASL
- * names are UTF-8, RFC 4616 §2; USER and APOP names are ASCII words).
+ * A login name: valid UTF-8 without controls (SASL names are UTF-8,
+ * RFC 4616 §2; USER and APOP names are ASCII words), at most
+ * POP3_USER_MAX octets.
  */
 static bool
 user_valid(struct span u)
 {
-	size_t		i, need;
-	unsigned char	c;
-
-	if (u.len == 0 || u.len > POP3_USER_MAX)
-		return false;
-	for (i = 0; i < u.len; i++) {
-		c = (unsigned char)u.ptr[i];
-		if (c < 0x20 || c == 0x7f)
-			return false;
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3;
-		else
-			return false;
-		if (u.len - i - 1 < need)
-			return false;
-		/* Overlong forms and surrogates are refused too. */
-		if ((c == 0xe0 && (unsigned char)u.ptr[i + 1] < 0xa0) ||
-		    (c == 0xed && (unsigned char)u.ptr[i + 1] > 0x9f) ||
-		    (c == 0xf0 && (unsigned char)u.ptr[i + 1] < 0x90) ||
-		    (c == 0xf4 && (unsigned char)u.ptr[i + 1] > 0x8f))
-			return false;
-		for (; need > 0; need--)
-			if (((unsigned char)u.ptr[++i] & 0xc0) != 0x80)
-				return false;
-	}
-	return true;
+	return u.len <= POP3_USER_MAX && sasl_user_valid(u);
 }
 
 /* State */
@@ -587,31 +504,21 @@ cmd_apop(struct pop3_session *s, struct span arg)
 static void
 auth_plain(struct pop3_session *s, const char *p, size_t len)
 {
-	const char	*nul1, *nul2;
-	struct span	 authz, authc, pass;
+	struct span	authc, pass;
 
-	if ((nul1 = memchr(p, '\0', len)) == NULL ||
-	    (nul2 = memchr(nul1 + 1, '\0', len - (size_t)(nul1 - p) - 1)) ==
-	    NULL) {
-		reply_err(s, "Malformed PLAIN response");
+	switch (sasl_plain_parse(p, len, &authc, &pass)) {
+	case SASL_PLAIN_OK:
+		if (!user_valid(authc))
+			break;
+		auth_check(s, authc, pass);
 		return;
-	}
-	authz = span_make(p, (size_t)(nul1 - p));
-	authc = span_make(nul1 + 1, (size_t)(nul2 - nul1 - 1));
-	pass = span_make(nul2 + 1, len - (size_t)(nul2 - p) - 1);
-	if (!user_valid(authc) || pass.len == 0 ||
-	    pass.len > POP3_SASL_FIELD_MAX ||
-	    memchr(pass.ptr, '\0', pass.len) != NULL) {
-		reply_err(s, "Malformed PLAIN response");
-		return;
-	}
-	/* We act for nobody else: authzid is empty or the user itself. */
-	if (authz.len > 0 && (authz.len != authc.len ||
-	    memcmp(authz.ptr, authc.ptr, authc.len) != 0)) {
+	case SASL_PLAIN_AUTHZID:
 		reply_err(s, "[AUTH] Authentication failed");
 		return;
+	case SASL_PLAIN_MALFORMED:
+		break;
 	}
-	auth_check(s, authc, pass);
+	reply_err(s, "Malformed PLAIN response");
 }
 
 /* The client's answer to "+ ", or an initial response (RFC 5034 §4). */
@@ -631,7 +538,7 @@ auth_response(struct pop3_session *s, struct span resp)
 		resp.len = 0;
 	cap = resp.len / 4 * 3 + 1;
 	dec = xmalloc(cap);
-	if (b64_decode(resp, dec, &declen) == -1)
+	if (sasl_b64_decode(resp, dec, &declen) == -1)
 		reply_err(s, "Invalid base64 data");
 	else
 		auth_plain(s, (const char *)dec, declen);
