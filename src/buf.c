@@ -176,3 +176,43 @@ span_trim(struct span s)
 		s.len--;
 	return s;
 }
+
+bool
+span_next_word(struct span *rest, struct span *word_out)
+{
+	size_t	i;
+
+	while (rest->len > 0 && rest->ptr[0] == ' ') {
+		rest->ptr++;
+		rest->len--;
+	}
+	if (rest->len == 0)
+		return false;
+	for (i = 0; i < rest->len && rest->ptr[i] != ' '; i++)
+		;
+	*word_out = span_make(rest->ptr, i);
+	rest->ptr += i;
+	rest->len -= i;
+	return true;
+}
+
+int
+span_to_u64(struct span v, uint64_t *out, bool *overflow_out)
+{
+	uint64_t	n = 0;
+	size_t		i;
+
+	*overflow_out = false;
+	if (v.len == 0)
+		return -1;
+	for (i = 0; i < v.len; i++) {
+		if (v.ptr[i] < '0' || v.ptr[i] > '9')
+			return -1;
+		if (!*overflow_out &&
+		    (__builtin_mul_overflow(n, 10, &n) ||
+		    __builtin_add_overflow(n, (uint64_t)(v.ptr[i] - '0'), &n)))
+			*overflow_out = true;
+	}
+	*out = n;
+	return 0;
+}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
 	char	*data;	/* NUL after len for convenience; may hold NULs */
@@ -50,5 +51,15 @@ bool		span_caseeq(struct span a, const char *s);
 bool		span_startswith_case(struct span a, const char *prefix);
 /* Strip leading and trailing spaces and tabs. */
 struct span	span_trim(struct span s);
+/*
+ * Take the next space-separated word off *rest (runs of spaces count as
+ * one); false when nothing but spaces is left.
+ */
+bool		span_next_word(struct span *rest, struct span *word_out);
+/*
+ * 1*DIGIT into *out: -1 when v is empty or not all digits; otherwise 0,
+ * with *overflow_out set (and *out meaningless) when it exceeds 64 bits.
+ */
+int		span_to_u64(struct span v, uint64_t *out, bool *overflow_out);
 
 #endif

@@ -275,43 +275,12 @@ is_digit(char c)
 static int
 parse_number(struct span v, uint64_t *out)
 {
-	uint64_t	n = 0;
-	size_t		i;
+	bool	overflow;
 
-	if (v.len == 0 || v.len > POP3_NUMBER_DIGITS)
+	if (v.len > POP3_NUMBER_DIGITS ||
+	    span_to_u64(v, out, &overflow) == -1 || overflow)
 		return -1;
-	for (i = 0; i < v.len; i++) {
-		if (!is_digit(v.ptr[i]))
-			return -1;
-		if (__builtin_mul_overflow(n, 10, &n) ||
-		    __builtin_add_overflow(n, (uint64_t)(v.ptr[i] - '0'), &n))
-			return -1;
-	}
-	*out = n;
 	return 0;
-}
-
-/*
- * Take the next word off *rest.  RFC 2449 §3 separates arguments by one
- * space; runs of spaces are taken as one, as clients are not all exact.
- */
-static bool
-next_word(struct span *rest, struct span *word_out)
-{
-	size_t	i;
-
-	while (rest->len > 0 && rest->ptr[0] == ' ') {
-		rest->ptr++;
-		rest->len--;
-	}
-	if (rest->len == 0)
-		return false;
-	for (i = 0; i < rest->len && rest->ptr[i] != ' '; i++)
-		;
-	*word_out = span_make(rest->ptr, i);
-	rest->ptr += i;
-	rest->len -= i;
-	return true;
 }
 
 /* Exactly n words in arg (n <= 2). */
@@ -322,9 +291,9 @@ split_args(struct span arg, struct span *w, size_t n)
 	size_t		i;
 
 	for (i = 0; i < n; i++)
-		if (!next_word(&arg, &w[i]))
+		if (!span_next_word(&arg, &w[i]))
 			return false;
-	return !next_word(&arg, &extra);
+	return !span_next_word(&arg, &extra);
 }
 
 /*
@@ -552,7 +521,7 @@ cmd_auth(struct pop3_session *s, struct span arg)
 	struct span	mech, ir, more;
 	bool		has_ir;
 
-	if (!next_word(&arg, &mech)) {
+	if (!span_next_word(&arg, &mech)) {
 		/*
 		 * "AUTH" alone lists the mechanisms, as RFC 1734 servers
 		 * did and some clients still ask; CAPA is the standard way.
@@ -568,8 +537,8 @@ cmd_auth(struct pop3_session *s, struct span arg)
 		    "TLS, use STLS");
 		return;
 	}
-	has_ir = next_word(&arg, &ir);
-	if (has_ir && next_word(&arg, &more)) {
+	has_ir = span_next_word(&arg, &ir);
+	if (has_ir && span_next_word(&arg, &more)) {
 		reply_err(s, "Syntax: AUTH mechanism [initial-response]");
 		return;
 	}

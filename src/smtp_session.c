@@ -329,29 +329,6 @@ hex_value(char c)
 	return -1;
 }
 
-/* 1*20 DIGIT into *out; -1 if not digits, *overflow set if too big. */
-static int
-parse_number(struct span v, uint64_t *out, bool *overflow)
-{
-	uint64_t	n = 0;
-	size_t		i;
-
-	*overflow = false;
-	if (v.len == 0)
-		return -1;
-	for (i = 0; i < v.len; i++) {
-		if (!is_digit(v.ptr[i]))
-			return -1;
-		if (__builtin_mul_overflow(n, 10, &n) ||
-		    __builtin_add_overflow(n, (uint64_t)(v.ptr[i] - '0'), &n))
-			*overflow = true;
-	}
-	if (v.len > SMTP_SIZE_DIGITS)
-		*overflow = true;
-	*out = *overflow ? UINT64_MAX : n;
-	return 0;
-}
-
 /*
  * Decode xtext (RFC 3461 §4): xchar is "!" to "~" but "+" and "=", and
  * "+HH" encodes any octet.  The decoded value must be printable ASCII
@@ -388,26 +365,6 @@ xtext_decode(struct span in, char *out, size_t outsz)
 	return 0;
 }
 
-/* Take the next space-separated word off *rest. */
-static bool
-next_word(struct span *rest, struct span *word_out)
-{
-	size_t	i;
-
-	while (rest->len > 0 && rest->ptr[0] == ' ') {
-		rest->ptr++;
-		rest->len--;
-	}
-	if (rest->len == 0)
-		return false;
-	for (i = 0; i < rest->len && rest->ptr[i] != ' '; i++)
-		;
-	*word_out = span_make(rest->ptr, i);
-	rest->ptr += i;
-	rest->len -= i;
-	return true;
-}
-
 /*
  * Take the next ESMTP parameter "keyword[=value]" (§4.1.2) off *rest.
  * Returns 1 with a parameter, 0 at the end.
@@ -419,7 +376,7 @@ next_param(struct span *rest, struct span *key, struct span *val,
 	struct span	 w;
 	const char	*eq;
 
-	if (!next_word(rest, &w))
+	if (!span_next_word(rest, &w))
 		return 0;
 	if ((eq = memchr(w.ptr, '=', w.len)) == NULL) {
 		*key = w;
@@ -1151,7 +1108,7 @@ mail_param(struct smtp_session *s, struct mail_params *mp, struct span key,
 	switch (bit) {
 	case MAIL_P_SIZE:
 		/* RFC 1870 §6: refuse at once what cannot be taken */
-		if (parse_number(val, &mp->size, &overflow) == -1)
+		if (span_to_u64(val, &mp->size, &overflow) == -1)
 			goto bad;
 		if (overflow ||
 		    (s->max_size > 0 && mp->size > (uint64_t)s->max_size)) {
@@ -1467,11 +1424,11 @@ cmd_bdat(struct smtp_session *s, struct span arg)
 	uint64_t		 n, total;
 	bool			 overflow, last = false;
 
-	if (!next_word(&arg, &wsize) ||
-	    parse_number(wsize, &n, &overflow) == -1 || overflow)
+	if (!span_next_word(&arg, &wsize) ||
+	    span_to_u64(wsize, &n, &overflow) == -1 || overflow)
 		goto syntax;
-	if (next_word(&arg, &wlast)) {
-		if (!span_caseeq(wlast, "LAST") || next_word(&arg, &wmore))
+	if (span_next_word(&arg, &wlast)) {
+		if (!span_caseeq(wlast, "LAST") || span_next_word(&arg, &wmore))
 			goto syntax;
 		last = true;
 	}
@@ -1721,13 +1678,13 @@ cmd_auth(struct smtp_session *s, struct span arg)
 		    "Must issue a STARTTLS command first");
 		return;
 	}
-	if (!next_word(&arg, &mech)) {
+	if (!span_next_word(&arg, &mech)) {
 		session_reply(s, 501, "5.5.4",
 		    "Syntax: AUTH mechanism [initial-response]");
 		return;
 	}
-	has_ir = next_word(&arg, &ir);
-	if (has_ir && next_word(&arg, &more)) {
+	has_ir = span_next_word(&arg, &ir);
+	if (has_ir && span_next_word(&arg, &more)) {
 		session_reply(s, 501, "5.5.4",
 		    "Syntax: AUTH mechanism [initial-response]");
 		return;
