@@ -7,20 +7,27 @@ from scratch into its own directory, starts the instance with
 listens only on a loopback address and a non-standard port, and logs to a
 file in its directory (the postlogd service), so no syslog is needed.
 
-Two roles:
+Three roles:
 
 - a relaying client: every message it accepts from mynetworks goes to one
   relayhost ([127.0.0.1]:PORT), with smtp_tls_security_level "encrypt" (or
   "may"/"none") and TLS logging on, so the log says how TLS went;
 - a receiving MX that discards: smtpd accepts mail for the given domains,
   queues it durably as usual (cleanup fsyncs each queue file before the
-  250), then the discard transport drops it and logs status=sent.
+  250), then the discard transport drops it and logs status=sent;
+- a receiving MX that delivers: smtpd accepts mail for the addresses of
+  maildir_users, queues it as above, and the virtual(8) delivery agent
+  writes each message to that address's Maildir under maildir_base
+  (virtual_mailbox_domains, a texthash virtual_mailbox_maps, one static
+  owner).
 
 Runs as root (Postfix's start-up needs it).  Trusts nothing it reads back
 but its own files.
 """
 
+import grp
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -84,13 +91,22 @@ class PostfixPeer:
     tls_level: smtp_tls_security_level for the client side.
     discard_domains: domains smtpd accepts and the discard transport
     drops (the benchmark's MX).
+    maildir_users: {address: path} delivered by virtual(8) into the
+    Maildir maildir_base/path (path relative, ending in "/"), e.g.
+    {"u@bench.test": "bench.test/u/"}; their domains become
+    virtual_mailbox_domains and nothing else is accepted for them.
+    maildir_base: where those Maildirs go (default base/mail), made if
+    missing and chowned to maildir_owner, as whom virtual(8) writes (a
+    user name with a uid of at least virtual_minimum_uid, 100).
     extra: dict of further main.cf parameters.
     """
 
     def __init__(self, base=None, host="127.0.0.1", port=None,
                  hostname="peer.postfix.test", relayhost=None,
                  tls_level="encrypt", discard_domains=(),
-                 mynetworks="127.0.0.0/8", extra=None):
+                 mynetworks="127.0.0.0/8", extra=None,
+                 maildir_users=None, maildir_base=None,
+                 maildir_owner="nobody"):
         self.own_base = base is None
         if base is None:
             base = tempfile.mkdtemp(prefix="postfix-peer-", dir="/var/tmp")
@@ -110,6 +126,17 @@ class PostfixPeer:
         self.queue_dir = os.path.join(self.base, "spool")
         self.data_dir = os.path.join(self.base, "data")
         self.maillog = os.path.join(self.base, "maillog")
+        self.maildir_users = dict(maildir_users or {})
+        for addr, path in self.maildir_users.items():
+            # The map's syntax has no quoting; the path must stay inside
+            # the base and end in "/" (a Maildir, not an mbox).
+            if ("@" not in addr or any(c.isspace() for c in addr + path)
+                    or not path.endswith("/") or path.startswith("/")
+                    or ".." in path.split("/")):
+                raise ValueError(f"maildir_users: {addr!r}: {path!r}")
+        self.maildir_base = os.path.abspath(
+            maildir_base or os.path.join(self.base, "mail"))
+        self.maildir_owner = maildir_owner
         self.master_pid = None
         self._write_config()
 
@@ -164,6 +191,16 @@ class PostfixPeer:
             p["relay_domains"] = ", ".join(self.discard_domains)
             p["relay_transport"] = "discard:"
             p["default_transport"] = "discard:"
+        if self.maildir_users:
+            pw = pwd.getpwnam(self.maildir_owner)
+            domains = sorted({a.rsplit("@", 1)[1].lower()
+                              for a in self.maildir_users})
+            p["virtual_mailbox_domains"] = ", ".join(domains)
+            p["virtual_mailbox_base"] = self.maildir_base
+            p["virtual_mailbox_maps"] = "texthash:" + os.path.join(
+                self.config_dir, "vmailbox")
+            p["virtual_uid_maps"] = f"static:{pw.pw_uid}"
+            p["virtual_gid_maps"] = f"static:{pw.pw_gid}"
         p.update(self.extra)
         return "".join(f"{k} = {v}\n" for k, v in p.items())
 
@@ -191,6 +228,8 @@ class PostfixPeer:
             ("error", "unix", "-", "-", "n", "-", "-", "error"),
             ("retry", "unix", "-", "-", "n", "-", "-", "error"),
             ("discard", "unix", "-", "-", "n", "-", "-", "discard"),
+            # Runs as root, writes as the mailbox's owner.
+            ("virtual", "unix", "-", "n", "n", "-", "-", "virtual"),
             ("anvil", "unix", "-", "-", "n", "-", "1", "anvil"),
             ("scache", "unix", "-", "-", "n", "-", "1", "scache"),
             ("postlog", "unix-dgram", "n", "-", "n", "-", "1", "postlogd"),
@@ -207,6 +246,14 @@ class PostfixPeer:
             f.write(self.main_cf())
         with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
             f.write(self.master_cf())
+        if self.maildir_users:
+            with open(os.path.join(self.config_dir, "vmailbox"), "w") as f:
+                f.write("".join(f"{a} {p}\n"
+                                for a, p in self.maildir_users.items()))
+            os.makedirs(self.maildir_base, mode=0o700, exist_ok=True)
+            shutil.chown(self.maildir_base, self.maildir_owner,
+                         grp.getgrgid(pwd.getpwnam(
+                             self.maildir_owner).pw_gid).gr_name)
 
     # --- running ---
 
@@ -295,6 +342,13 @@ class PostfixPeer:
                 pass
         self.master_pid = None
 
+    def processes(self):
+        """PIDs of the instance's live processes (the master first)."""
+        pid = self.master_pid or self.read_master_pid()
+        if pid is None or not _alive(pid):
+            return []
+        return [pid] + [p for p in _group_members(pid) if p != pid]
+
     def cleanup(self):
         """Stop, and remove the directory if this object made it."""
         self.stop()
@@ -339,6 +393,16 @@ class PostfixPeer:
         """Messages the discard transport has dropped (one line each)."""
         return self.count_log(r"/discard\[\d+\]: [0-9A-Za-z]+: to=.*"
                               r"status=sent")
+
+    def virtual_delivered(self):
+        """Messages virtual(8) has delivered (one line each)."""
+        return self.count_log(r"/virtual\[\d+\]: [0-9A-Za-z]+: to=.*"
+                              r"status=sent")
+
+    def maildir_new(self, address):
+        """Path of the new/ directory of address's Maildir."""
+        return os.path.join(self.maildir_base,
+                            self.maildir_users[address], "new")
 
     def queue_count(self):
         """Files in the queue directories that hold undelivered mail."""
