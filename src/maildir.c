@@ -589,32 +589,22 @@ maildir_tmp_open(const char *path, char *base, size_t basesz,
 }
 
 int
-maildir_deliver(const char *path, const char *prepend, size_t prependlen,
-    int msgfd, uint64_t msglen, char *name_out, size_t namesz,
+maildir_prepare(const char *path, const char *prepend, size_t prependlen,
+    int msgfd, uint64_t msglen, struct maildir_pending *p,
     const char **errstr_out)
 {
 	struct maildir_copy	*c;
 	char			 base[MAILDIR_NAME_MAX + 1];
-	char			 name[MAILDIR_NAME_MAX + 1];
-	char			 tmppath[PATH_MAX], newpath[PATH_MAX];
-	char			 newdir[PATH_MAX];
 	const char		*err = "write failed";
 	int			 fd, n, saved;
-	bool			 moved = false;
 
-	if (maildir_path(newdir, sizeof(newdir), path, "new", NULL) == -1)
-		return maildir_fail(errstr_out, "path too long");
+	p->state = MAILDIR_PENDING_NONE;
+	p->name[0] = '\0';
 	/* The name in new/ is the base name and the sizes. */
 	if ((fd = maildir_tmp_open(path, base,
-	    sizeof(base) - MAILDIR_SIZES_MAX, tmppath, sizeof(tmppath),
+	    sizeof(base) - MAILDIR_SIZES_MAX, p->tmppath, sizeof(p->tmppath),
 	    errstr_out)) == -1)
 		return -1;
-	if (name_out != NULL && strlen(base) + MAILDIR_SIZES_MAX >= namesz) {
-		(void)close(fd);
-		(void)unlink(tmppath);
-		errno = ENAMETOOLONG;
-		return maildir_fail(errstr_out, "name buffer too small");
-	}
 
 	c = xmalloc(sizeof(*c));
 	c->fd = fd;
@@ -635,40 +625,112 @@ maildir_deliver(const char *path, const char *prepend, size_t prependlen,
 	fd = -1;
 	if (n == -1)
 		goto fail;
-	n = snprintf(name, sizeof(name), "%s,S=%" PRIu64 ",W=%" PRIu64,
+	n = snprintf(p->name, sizeof(p->name), "%s,S=%" PRIu64 ",W=%" PRIu64,
 	    base, c->size, c->size_crlf);
-	if (n < 0 || (size_t)n >= sizeof(name) ||
-	    maildir_path(newpath, sizeof(newpath), path, "new", name) == -1) {
+	if (n < 0 || (size_t)n >= sizeof(p->name) ||
+	    maildir_path(p->newpath, sizeof(p->newpath), path, "new",
+	    p->name) == -1) {
 		errno = ENAMETOOLONG;
 		err = "name too long";
 		goto fail;
 	}
-	if (maildir_move_noreplace(tmppath, newpath) == -1) {
-		err = "cannot move into new/";
-		goto fail;
-	}
-	moved = true;
-	if (maildir_fsync_dir(newdir) == -1) {
-		err = "fsync of new/ failed";
-		goto fail;
-	}
 	free(c);
-	if (name_out != NULL)
-		(void)str_copy(name_out, namesz, name);
+	p->state = MAILDIR_PENDING_TMP;
 	return 0;
 
 fail:
 	saved = errno;
 	if (fd != -1)
 		(void)close(fd);
+	(void)unlink(p->tmppath);
+	p->name[0] = '\0';
+	free(c);
+	errno = saved;
+	return maildir_fail(errstr_out, err);
+}
+
+int
+maildir_commit(struct maildir_pending *p, const char **errstr_out)
+{
+	int	saved;
+
+	if (p->state != MAILDIR_PENDING_TMP) {
+		errno = EINVAL;
+		return maildir_fail(errstr_out, "nothing prepared");
+	}
+	if (maildir_move_noreplace(p->tmppath, p->newpath) == -1) {
+		saved = errno;
+		maildir_abort(p);
+		errno = saved;
+		return maildir_fail(errstr_out, "cannot move into new/");
+	}
+	p->state = MAILDIR_PENDING_NEW;
+	return 0;
+}
+
+int
+maildir_sync_new(const char *path, const char **errstr_out)
+{
+	char	newdir[PATH_MAX];
+
+	if (maildir_path(newdir, sizeof(newdir), path, "new", NULL) == -1)
+		return maildir_fail(errstr_out, "path too long");
+	if (maildir_fsync_dir(newdir) == -1)
+		return maildir_fail(errstr_out, "fsync of new/ failed");
+	return 0;
+}
+
+void
+maildir_abort(struct maildir_pending *p)
+{
+	int	saved = errno;
+
 	/*
 	 * Not durable, so not delivered: take it back, or the retry that
 	 * our failure causes would deliver it twice.
 	 */
-	(void)unlink(moved ? newpath : tmppath);
-	free(c);
+	if (p->state == MAILDIR_PENDING_TMP)
+		(void)unlink(p->tmppath);
+	else if (p->state == MAILDIR_PENDING_NEW)
+		(void)unlink(p->newpath);
+	p->state = MAILDIR_PENDING_NONE;
 	errno = saved;
-	return maildir_fail(errstr_out, err);
+}
+
+int
+maildir_deliver(const char *path, const char *prepend, size_t prependlen,
+    int msgfd, uint64_t msglen, char *name_out, size_t namesz,
+    const char **errstr_out)
+{
+	struct maildir_pending	*p;
+	int			 saved;
+
+	p = xmalloc(sizeof(*p));
+	if (maildir_prepare(path, prepend, prependlen, msgfd, msglen, p,
+	    errstr_out) == -1)
+		goto fail;
+	if (name_out != NULL && strlen(p->name) >= namesz) {
+		maildir_abort(p);
+		errno = ENAMETOOLONG;
+		(void)maildir_fail(errstr_out, "name buffer too small");
+		goto fail;
+	}
+	if (maildir_commit(p, errstr_out) == -1)
+		goto fail;
+	if (maildir_sync_new(path, errstr_out) == -1) {
+		maildir_abort(p);
+		goto fail;
+	}
+	if (name_out != NULL)
+		(void)str_copy(name_out, namesz, p->name);
+	free(p);
+	return 0;
+
+fail:
+	saved = errno;
+	free(p);
+	errno = saved;
+	return -1;
 }
 
 /* --- the uidlist text --------------------------------------------------- */

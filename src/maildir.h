@@ -21,6 +21,7 @@
 #define CACHET_MAILDIR_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -61,6 +62,61 @@ int	maildir_create(const char *path, const char **errstr_out);
 int	maildir_deliver(const char *path, const char *prepend,
 	    size_t prependlen, int msgfd, uint64_t msglen,
 	    char *name_out, size_t namesz, const char **errstr_out);
+
+/*
+ * Delivery in steps, so that a caller with many messages at once can
+ * share one fsync of new/ among them: maildir_prepare() each, then
+ * maildir_commit() each, then maildir_sync_new() once per Maildir; a
+ * message is delivered only when the sync of its new/ returned 0.  Any
+ * message not delivered is taken back with maildir_abort(), or a retry
+ * would deliver it twice.  maildir_deliver() is the three in one.
+ */
+enum maildir_pending_state {
+	MAILDIR_PENDING_NONE,	/* nothing on disk (or aborted) */
+	MAILDIR_PENDING_TMP,	/* written and fsync'ed in tmp/ */
+	MAILDIR_PENDING_NEW,	/* moved into new/, not yet synced */
+};
+
+struct maildir_pending {
+	enum maildir_pending_state	 state;
+	char				 name[MAILDIR_NAME_MAX + 1]; /* new/ */
+	char				 tmppath[PATH_MAX];
+	char				 newpath[PATH_MAX];
+};
+
+/*
+ * First step: write prepend and the message into tmp/<unique> exactly
+ * as maildir_deliver() does, fsync and close it.  On success p is
+ * MAILDIR_PENDING_TMP and p->name is the name the file will have in
+ * new/.  On failure nothing is left in tmp/ and p is
+ * MAILDIR_PENDING_NONE.  A missing Maildir is created first.
+ */
+int	maildir_prepare(const char *path, const char *prepend,
+	    size_t prependlen, int msgfd, uint64_t msglen,
+	    struct maildir_pending *p, const char **errstr_out);
+
+/*
+ * Second step: move a prepared file into new/ without ever replacing a
+ * file (EEXIST).  On success p is MAILDIR_PENDING_NEW: the name is
+ * there but not yet durable.  On failure the file is removed and p is
+ * MAILDIR_PENDING_NONE.  EINVAL if p is not MAILDIR_PENDING_TMP.
+ */
+int	maildir_commit(struct maildir_pending *p, const char **errstr_out);
+
+/*
+ * Last step: fsync path's new/ directory, which makes every name moved
+ * into it before the call durable.  On failure none of them may be
+ * counted as delivered (a failed fsync may not be reported again, so a
+ * later success proves nothing): the caller aborts each.
+ */
+int	maildir_sync_new(const char *path, const char **errstr_out);
+
+/*
+ * Take back an undelivered message: unlink its file in tmp/ or new/;
+ * p is MAILDIR_PENDING_NONE after (a no-op when it already was).  Never
+ * call it for a message whose new/ was synced: that one is delivered.
+ */
+void	maildir_abort(struct maildir_pending *p);
 
 /* One message of a folder, as listed by maildir_list(). */
 struct maildir_entry {

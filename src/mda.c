@@ -10,6 +10,8 @@
  * tmp/, fsync, rename into new/, fsync new/; mbox.c: locked append,
  * fsync, truncated back on failure), and answers MSG_MDA_RESULT.  It
  * says "delivered" only after the data and its name are on disk.  The
+ * requests of one event-loop turn are delivered together, so that one
+ * fsync of a new/ covers all of them (mda_batch_run()).  The
  * size of a mailbox with a quota goes to lookup (MSG_LOOKUP_USAGE), which
  * then refuses recipients over quota at RCPT.
  *
@@ -21,6 +23,7 @@
  * for any recipient: there is no delivery to a pipe.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -59,15 +62,9 @@ struct mda_usage {
 	uint64_t	when_ms;
 };
 
-struct mda_role {
-	struct proc_self	*self;
-	const struct conf	*conf;
-	struct mda_usage	 usage[MDA_USAGE_SLOTS];
-	uint64_t		 delivered;
-};
-
-/* One MSG_MDA_DELIVER, as read. */
+/* One MSG_MDA_DELIVER, as read, and how far its delivery got. */
 struct mda_job {
+	TAILQ_ENTRY(mda_job)	 entry;
 	uint64_t		 reqid;
 	char			 id[QUEUE_FS_ID_SIZE];
 	char			*sender;
@@ -78,6 +75,23 @@ struct mda_job {
 	int64_t			 quota;		/* -1 none */
 	uint64_t		 msglen;
 	int			 fd;
+	uint64_t		 t0;		/* ms, for delay_ms */
+	size_t			 plen;		/* prepended bytes */
+	char			 show[QUEUE_FS_STR_MAX / 4]; /* rcpt */
+	bool			 answered;
+	bool			 reserved;	/* size added to usage */
+	bool			 synced;	/* its new/ was fsync'ed */
+	struct maildir_pending	*pd;		/* Maildir, under way */
+};
+TAILQ_HEAD(mda_jobs, mda_job);
+
+struct mda_role {
+	struct proc_self	*self;
+	const struct conf	*conf;
+	struct mda_usage	 usage[MDA_USAGE_SLOTS];
+	uint64_t		 delivered;
+	struct mda_jobs		 batch;		/* this loop turn's */
+	struct event		*ev_batch;
 };
 
 /* --- the pure parts (mda.h) --- */
@@ -267,6 +281,16 @@ mda_usage_add(struct mda_role *m, const struct mda_job *job, uint64_t n)
 		u->bytes += n;
 }
 
+/* Take back what mda_usage_add() counted for a delivery that failed. */
+static void
+mda_usage_sub(struct mda_role *m, const struct mda_job *job, uint64_t n)
+{
+	struct mda_usage	*u = mda_usage_slot(m, job->mailbox);
+
+	if (u->when_ms != 0)
+		u->bytes = u->bytes > n ? u->bytes - n : 0;
+}
+
 static void
 mda_usage_report(struct mda_role *m, const struct mda_job *job)
 {
@@ -317,13 +341,16 @@ mda_sync_parents(const char *dir)
 	return mda_sync_dir(".");
 }
 
+/*
+ * The first step of a Maildir delivery: the message fsync'ed in tmp/
+ * (maildir_prepare()); the first delivery also makes the Maildir.
+ */
 static int
-mda_deliver_maildir(const struct mda_job *job, const char *prepend,
+mda_prepare_maildir(struct mda_job *job, const char *prepend,
     size_t prependlen, const char **errstr_out)
 {
 	struct stat	st;
 	char		sub[RESOLVE_MAILBOX_MAX + 8];
-	char		name[MAILDIR_NAME_MAX + 1];
 
 	(void)snprintf(sub, sizeof(sub), "%s/new", job->mailbox);
 	if (stat(sub, &st) == -1) {
@@ -339,11 +366,10 @@ mda_deliver_maildir(const struct mda_job *job, const char *prepend,
 		log_info("event=mailbox-created mailbox=%s format=maildir",
 		    job->mailbox);
 	}
-	if (maildir_deliver(job->mailbox, prepend, prependlen, job->fd,
-	    job->msglen, name, sizeof(name), errstr_out) == -1)
+	job->pd = xmalloc(sizeof(*job->pd));
+	if (maildir_prepare(job->mailbox, prepend, prependlen, job->fd,
+	    job->msglen, job->pd, errstr_out) == -1)
 		return -1;
-	log_debug("id=%s event=maildir-file mailbox=%s file=new/%s", job->id,
-	    job->mailbox, name);
 	return 0;
 }
 
@@ -373,8 +399,8 @@ mda_deliver_mbox(const struct mda_job *job, const char *prepend,
 }
 
 static void
-mda_answer(struct mda_role *m, const struct mda_job *job,
-    enum mda_result result, const char *enh, const char *text)
+mda_answer(struct mda_role *m, struct mda_job *job, enum mda_result result,
+    const char *enh, const char *text)
 {
 	struct msg	*r;
 
@@ -384,24 +410,76 @@ mda_answer(struct mda_role *m, const struct mda_job *job,
 	msg_put_str(r, enh);
 	msg_put_str(r, text);
 	(void)proc_send(m->self, PROC_QUEUE, r);
+	job->answered = true;
 }
 
+/*
+ * A delivery failed with errno saved (0 when there is none to tell):
+ * whatever of it is on disk goes, and the queue hears a temporary
+ * failure.
+ */
 static void
-mda_deliver(struct mda_role *m, struct mda_job *job)
+mda_fail(struct mda_role *m, struct mda_job *job, int saved, const char *err)
+{
+	const char	*enh, *text;
+	char		 reply[256];
+
+	if (job->pd != NULL)
+		maildir_abort(job->pd);
+	if (job->reserved) {
+		mda_usage_sub(m, job, job->msglen + job->plen);
+		job->reserved = false;
+	}
+	mda_errno_result(saved, &enh, &text);
+	log_warnx("id=%s event=deferred to=<%s> mailbox=%s "
+	    "reason=\"%s%s%s\"", job->id, job->show, job->mailbox,
+	    err != NULL ? err : "failed", saved != 0 ? ": " : "",
+	    saved != 0 ? strerror(saved) : "");
+	(void)snprintf(reply, sizeof(reply), "%s%s%s", text,
+	    saved != 0 ? ": " : "", saved != 0 ? strerror(saved) : "");
+	mda_answer(m, job, MDA_TEMPFAIL, enh, reply);
+}
+
+/* Delivered: the data and its name are on disk. */
+static void
+mda_done(struct mda_role *m, struct mda_job *job)
+{
+	m->delivered++;
+	if (job->pd != NULL)
+		log_debug("id=%s event=maildir-file mailbox=%s file=new/%s",
+		    job->id, job->mailbox, job->pd->name);
+	log_info("id=%s event=delivered to=<%s> mailbox=%s format=%s "
+	    "size=%llu delay_ms=%llu", job->id, job->show, job->mailbox,
+	    users_format_name(job->format), (unsigned long long)job->msglen,
+	    (unsigned long long)(now_ms() - job->t0));
+	if (job->quota >= 0) {
+		if (!job->reserved)
+			mda_usage_add(m, job, job->msglen + job->plen);
+		mda_usage_report(m, job);
+	}
+	mda_answer(m, job, MDA_DELIVERED, "2.0.0", "Delivered");
+}
+
+/*
+ * The first part of a delivery: the quota, then an mbox delivery whole
+ * (one at a time, under its lock), or a Maildir message written and
+ * fsync'ed in tmp/.  Whatever ends here is answered here.
+ */
+static void
+mda_begin(struct mda_role *m, struct mda_job *job)
 {
 	const char	*err = NULL, *enh, *text;
-	char		 prepend[MDA_PREPEND_MAX], reply[256];
-	char		 show[QUEUE_FS_STR_MAX / 4];
-	uint64_t	 usage = 0, t0 = now_ms();
-	size_t		 plen;
+	char		 prepend[MDA_PREPEND_MAX];
+	uint64_t	 usage = 0;
 	int		 rc, saved;
 
-	(void)printable(job->rcpt, strlen(job->rcpt), show, sizeof(show));
+	(void)printable(job->rcpt, strlen(job->rcpt), job->show,
+	    sizeof(job->show));
 	if (job->quota >= 0) {
 		if (mda_usage_get(m, job, &usage) == -1) {
 			saved = errno;
 			log_warnx("id=%s event=deferred to=<%s> reason=\"usage "
-			    "of %s: %s\"", job->id, show, job->mailbox,
+			    "of %s: %s\"", job->id, job->show, job->mailbox,
 			    strerror(saved));
 			mda_errno_result(saved, &enh, &text);
 			mda_answer(m, job, MDA_TEMPFAIL, enh, text);
@@ -410,8 +488,8 @@ mda_deliver(struct mda_role *m, struct mda_job *job)
 		if (!mda_quota_fits(job->quota, usage, job->msglen)) {
 			mda_usage_report(m, job);
 			log_info("id=%s event=over-quota to=<%s> user=%s "
-			    "usage=%llu quota=%lld size=%llu", job->id, show,
-			    job->owner, (unsigned long long)usage,
+			    "usage=%llu quota=%lld size=%llu", job->id,
+			    job->show, job->owner, (unsigned long long)usage,
 			    (long long)job->quota,
 			    (unsigned long long)job->msglen);
 			/* RFC 3463 §3.3: X.2.2 mailbox full. */
@@ -425,36 +503,96 @@ mda_deliver(struct mda_role *m, struct mda_job *job)
 			return;
 		}
 	}
-	if ((plen = mda_prepend(prepend, sizeof(prepend), job->sender,
+	if ((job->plen = mda_prepend(prepend, sizeof(prepend), job->sender,
 	    job->rcpt)) == 0)
 		fatalx("mda: envelope strings longer than checked");
 	errno = 0;
 	if (job->format == USERS_FORMAT_MBOX)
-		rc = mda_deliver_mbox(job, prepend, plen, &err);
+		rc = mda_deliver_mbox(job, prepend, job->plen, &err);
 	else
-		rc = mda_deliver_maildir(job, prepend, plen, &err);
+		rc = mda_prepare_maildir(job, prepend, job->plen, &err);
 	if (rc == -1) {
-		saved = errno;
-		mda_errno_result(saved, &enh, &text);
-		log_warnx("id=%s event=deferred to=<%s> mailbox=%s "
-		    "reason=\"%s%s%s\"", job->id, show, job->mailbox,
-		    err != NULL ? err : "failed", saved != 0 ? ": " : "",
-		    saved != 0 ? strerror(saved) : "");
-		(void)snprintf(reply, sizeof(reply), "%s%s%s", text,
-		    saved != 0 ? ": " : "", saved != 0 ? strerror(saved) : "");
-		mda_answer(m, job, MDA_TEMPFAIL, enh, reply);
+		mda_fail(m, job, errno, err);
 		return;
 	}
-	m->delivered++;
-	log_info("id=%s event=delivered to=<%s> mailbox=%s format=%s "
-	    "size=%llu delay_ms=%llu", job->id, show, job->mailbox,
-	    users_format_name(job->format), (unsigned long long)job->msglen,
-	    (unsigned long long)(now_ms() - t0));
-	if (job->quota >= 0) {
-		mda_usage_add(m, job, job->msglen + plen);
-		mda_usage_report(m, job);
+	if (job->format == USERS_FORMAT_MBOX) {
+		mda_done(m, job);
+		return;
 	}
-	mda_answer(m, job, MDA_DELIVERED, "2.0.0", "Delivered");
+	/*
+	 * Counted now, so that the next message of the batch for this
+	 * mailbox sees it as today a message delivered before would be.
+	 */
+	if (job->quota >= 0) {
+		mda_usage_add(m, job, job->msglen + job->plen);
+		job->reserved = true;
+	}
+}
+
+/*
+ * Group delivery, as the queue's group commit (queue.c): every
+ * MSG_MDA_DELIVER of one turn of the event loop is written and fsync'ed
+ * in tmp/, then each is renamed into new/, then one fsync of each
+ * distinct new/ covers the renames into it.  Nobody hears "delivered"
+ * before that fsync returned 0; a failure fails only the messages it
+ * touches, each of which is taken back and answered on its own.
+ */
+static void
+mda_batch_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct mda_role	*m = arg;
+	struct mda_job	*job, *o;
+	const char	*err;
+	size_t		 n = 0, syncs = 0;
+	int		 saved;
+
+	TAILQ_FOREACH(job, &m->batch, entry) {
+		n++;
+		mda_begin(m, job);
+	}
+	TAILQ_FOREACH(job, &m->batch, entry) {
+		if (job->answered)
+			continue;
+		err = NULL;
+		if (maildir_commit(job->pd, &err) == -1)
+			mda_fail(m, job, errno, err);
+	}
+	TAILQ_FOREACH(job, &m->batch, entry) {
+		if (job->answered || job->synced)
+			continue;
+		/* One fsync for every message renamed into this new/. */
+		err = NULL;
+		saved = 0;
+		syncs++;
+		if (maildir_sync_new(job->mailbox, &err) == -1)
+			saved = errno;
+		for (o = job; o != NULL; o = TAILQ_NEXT(o, entry)) {
+			if (o->answered || o->synced ||
+			    strcmp(o->mailbox, job->mailbox) != 0)
+				continue;
+			o->synced = true;
+			/*
+			 * A failed directory fsync may be reported once only,
+			 * so a later success proves nothing: none of the
+			 * renames it covered may stay.
+			 */
+			if (saved != 0)
+				mda_fail(m, o, saved, err);
+			else
+				mda_done(m, o);
+		}
+	}
+	log_debug("mda: batch deliveries=%zu syncs=%zu", n, syncs);
+	while ((job = TAILQ_FIRST(&m->batch)) != NULL) {
+		TAILQ_REMOVE(&m->batch, job, entry);
+		if (!job->answered)
+			fatalx("mda: a delivery left unanswered");
+		close(job->fd);
+		free(job->pd);
+		free(job->sender);
+		free(job->rcpt);
+		free(job);
+	}
 }
 
 static void __attribute__((noreturn))
@@ -499,19 +637,25 @@ static void
 mda_dispatch(struct proc_self *self, enum proc_id from, struct msg *msg)
 {
 	struct mda_role	*m = self->role;
-	struct mda_job	 job;
+	struct mda_job	*job;
+	struct timeval	 tv = { 0, 0 };
 
 	switch (msg->type) {
 	case MSG_MDA_DELIVER:
 		if (from != PROC_QUEUE)
 			mda_bad(msg, from, "not from queue");
-		memset(&job, 0, sizeof(job));
-		job.fd = -1;
-		mda_get_job(msg, from, &job);
-		mda_deliver(m, &job);
-		close(job.fd);
-		free(job.sender);
-		free(job.rcpt);
+		job = xcalloc(1, sizeof(*job));
+		job->fd = -1;
+		job->t0 = now_ms();
+		mda_get_job(msg, from, job);
+		TAILQ_INSERT_TAIL(&m->batch, job, entry);
+		/*
+		 * A zero timeout runs the batch after this turn's events,
+		 * so that the deliveries that came together share the
+		 * fsync of their new/.
+		 */
+		if (!evtimer_pending(m->ev_batch, NULL))
+			evtimer_add(m->ev_batch, &tv);
 		break;
 	default:
 		mda_bad(msg, from, "unexpected");
@@ -528,6 +672,10 @@ mda_main(struct proc_self *self)
 	role.conf = self->conf;
 	self->role = &role;
 	self->dispatch = mda_dispatch;
+	TAILQ_INIT(&role.batch);
+	if ((role.ev_batch = evtimer_new(self->base, mda_batch_run,
+	    &role)) == NULL)
+		fatalx("mda: evtimer_new");
 	/* Mailboxes are the user's alone: 0700 directories, 0600 files. */
 	umask(077);
 	proc_drop(self);

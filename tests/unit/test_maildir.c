@@ -1,6 +1,7 @@
 /*
  * Unit tests for maildir: delivery (CRLF to LF across chunk and prepend
- * boundaries, names, sizes, cleanup of tmp/ on every failure), creation
+ * boundaries, names, sizes, cleanup of tmp/ on every failure), delivery
+ * in steps (prepare, commit, sync of new/, abort), creation
  * (idempotent, concurrent), listing through the uidlist (UIDs in arrival
  * order and stable, cached CRLF sizes, removed files, a table of corrupt
  * uidlists that must be rebuilt with a new UIDVALIDITY, a full disk,
@@ -435,6 +436,157 @@ test_deliver_efbig_leaves_nothing(void **state)
 	assert_int_equal(count_files(f->mb, "new"), 0);
 	close(fd);
 	free(msg);
+}
+
+/* --- delivery in steps ------------------------------------------------ */
+
+static void
+prepare(const char *mb, const char *msg, size_t len, struct maildir_pending *p)
+{
+	const char	*err = NULL;
+	int		 fd;
+
+	fd = msgfd(msg, len);
+	if (maildir_prepare(mb, PREPEND, strlen(PREPEND), fd, len, p,
+	    &err) != 0)
+		fail_msg("prepare: %s: %s", err, strerror(errno));
+	close(fd);
+	assert_int_equal(p->state, MAILDIR_PENDING_TMP);
+}
+
+/* Two prepared, two committed, one sync of new/: both delivered. */
+static void
+test_steps_prepare_commit_sync_delivers(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_pending	 a, b;
+	char			 p[PATH_MAX];
+	struct buf		 content;
+	const char		*err = NULL;
+
+	create(f->mb);
+	prepare(f->mb, MSG, sizeof(MSG) - 1, &a);
+	prepare(f->mb, MSG, sizeof(MSG) - 1, &b);
+	assert_string_not_equal(a.name, b.name);
+	assert_non_null(strstr(a.name, ",S="));
+	assert_int_equal(count_files(f->mb, "tmp"), 2);
+	assert_int_equal(count_files(f->mb, "new"), 0);
+	assert_int_equal(maildir_commit(&a, &err), 0);
+	assert_int_equal(maildir_commit(&b, &err), 0);
+	assert_int_equal(a.state, MAILDIR_PENDING_NEW);
+	assert_int_equal(b.state, MAILDIR_PENDING_NEW);
+	assert_int_equal(count_files(f->mb, "tmp"), 0);
+	assert_true(exists(f->mb, "new", a.name));
+	assert_true(exists(f->mb, "new", b.name));
+	assert_int_equal(maildir_sync_new(f->mb, &err), 0);
+	mkpath(p, sizeof(p), f->mb, "new", a.name);
+	slurp(p, &content);
+	assert_int_equal(content.len, strlen("Return-Path: <alice@example.org>"
+	    "\nDelivered-To: bob@example.org\nSubject: hi\n\nHello.\n"));
+	buf_free(&content);
+}
+
+/* A failed prepare (short message file) leaves nothing in tmp/. */
+static void
+test_steps_failed_prepare_leaves_nothing(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_pending	 pd;
+	const char		*err = NULL;
+	int			 fd;
+
+	create(f->mb);
+	fd = msgfd(MSG, sizeof(MSG) - 1);
+	assert_int_equal(maildir_prepare(f->mb, PREPEND, strlen(PREPEND), fd,
+	    sizeof(MSG) + 100, &pd, &err), -1);
+	assert_int_equal(errno, EIO);
+	assert_non_null(err);
+	close(fd);
+	assert_int_equal(pd.state, MAILDIR_PENDING_NONE);
+	assert_int_equal(count_files(f->mb, "tmp"), 0);
+	assert_int_equal(count_files(f->mb, "new"), 0);
+	maildir_abort(&pd);	/* a no-op */
+}
+
+static void
+test_steps_abort_prepared_removes_tmp_file(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_pending	 pd;
+
+	create(f->mb);
+	prepare(f->mb, MSG, sizeof(MSG) - 1, &pd);
+	assert_int_equal(count_files(f->mb, "tmp"), 1);
+	maildir_abort(&pd);
+	assert_int_equal(pd.state, MAILDIR_PENDING_NONE);
+	assert_int_equal(count_files(f->mb, "tmp"), 0);
+	assert_int_equal(count_files(f->mb, "new"), 0);
+	maildir_abort(&pd);
+	assert_int_equal(pd.state, MAILDIR_PENDING_NONE);
+}
+
+/* A committed but unsynced message (new/'s sync failed) is taken back. */
+static void
+test_steps_abort_committed_removes_new_file(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_pending	 pd;
+	const char		*err = NULL;
+
+	create(f->mb);
+	prepare(f->mb, MSG, sizeof(MSG) - 1, &pd);
+	assert_int_equal(maildir_commit(&pd, &err), 0);
+	assert_int_equal(count_files(f->mb, "new"), 1);
+	maildir_abort(&pd);
+	assert_int_equal(pd.state, MAILDIR_PENDING_NONE);
+	assert_int_equal(count_files(f->mb, "tmp"), 0);
+	assert_int_equal(count_files(f->mb, "new"), 0);
+}
+
+/* A name taken in new/ is never replaced; the tmp file goes. */
+static void
+test_steps_commit_never_replaces(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_pending	 pd;
+	struct buf		 content;
+	const char		*err = NULL;
+
+	create(f->mb);
+	prepare(f->mb, MSG, sizeof(MSG) - 1, &pd);
+	spit(pd.newpath, "old", 3);
+	assert_int_equal(maildir_commit(&pd, &err), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_non_null(err);
+	assert_int_equal(pd.state, MAILDIR_PENDING_NONE);
+	assert_int_equal(count_files(f->mb, "tmp"), 0);
+	slurp(pd.newpath, &content);
+	assert_int_equal(content.len, 3);
+	buf_free(&content);
+}
+
+static void
+test_steps_commit_unprepared_is_einval(void **state)
+{
+	struct maildir_pending	 pd;
+	const char		*err = NULL;
+
+	(void)state;
+	memset(&pd, 0, sizeof(pd));
+	assert_int_equal(maildir_commit(&pd, &err), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(pd.state, MAILDIR_PENDING_NONE);
+}
+
+static void
+test_steps_sync_of_missing_maildir_fails(void **state)
+{
+	struct fx	*f = *state;
+	const char	*err = NULL;
+
+	assert_int_equal(maildir_sync_new(f->mb, &err), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(err);
 }
 
 /* --- create ------------------------------------------------------------ */
@@ -1392,6 +1544,13 @@ main(void)
 		T(test_deliver_short_message_fd_fails_clean),
 		T(test_deliver_name_buffer_too_small),
 		T(test_deliver_efbig_leaves_nothing),
+		T(test_steps_prepare_commit_sync_delivers),
+		T(test_steps_failed_prepare_leaves_nothing),
+		T(test_steps_abort_prepared_removes_tmp_file),
+		T(test_steps_abort_committed_removes_new_file),
+		T(test_steps_commit_never_replaces),
+		T(test_steps_commit_unprepared_is_einval),
+		T(test_steps_sync_of_missing_maildir_fails),
 		T(test_create_is_idempotent_with_folders),
 		T(test_create_concurrent),
 		T(test_create_fails_on_a_file),
