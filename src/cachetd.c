@@ -1011,6 +1011,9 @@ parent_print_banner(void)
 		fprintf(stderr, "cachetd: %-11s on %s\n",
 		    conf_listen_kind_name(P.conf->listens[i].kind),
 		    P.conf->listens[i].text);
+	if (P.conf->demo_user[0] != '\0')
+		fprintf(stderr, "cachetd: demo user %s, password %s\n",
+		    P.conf->demo_user, P.conf->demo_password);
 	fprintf(stderr, "cachetd: try 'build/cachetctl status' or "
 	    "'swaks --server 127.0.0.1:2525 --to postmaster@%s'\n",
 	    P.conf->ndomains > 0 ? P.conf->domains[0] : "localhost");

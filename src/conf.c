@@ -129,7 +129,10 @@ static const char conf_default_conf[] =
     "listen pop3s        127.0.0.1:2995\n"
     "\n"
     "# Local test clients may log in without TLS on loopback.\n"
-    "smtp-plaintext-auth-loopback yes\n";
+    "smtp-plaintext-auth-loopback yes\n"
+    "\n"
+    "# A user to try things with (never on a real server).\n"
+    "demo-user  demo@demo.cachet.test demo\n";
 
 static void	conf_err(struct conf_parser *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -714,6 +717,28 @@ conf_p_user(struct conf_parser *ps, const struct conf_directive *d,
 	memcpy(ps->conf->user, w->text, w->len + 1);
 }
 
+/* demo-user ADDRESS PASSWORD: for the embedded demo only. */
+static void
+conf_p_demo_user(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*a = &st->w[1], *pw = &st->w[2];
+	char			 sb[CONF_SHOW_MAX];
+
+	if (a->len == 0 || a->len >= sizeof(ps->conf->demo_user) ||
+	    memchr(a->text, '@', a->len) == NULL) {
+		conf_err(ps, a->line, "demo-user: bad address \"%s\"",
+		    conf_show(a, sb, sizeof(sb)));
+		return;
+	}
+	if (pw->len == 0 || pw->len >= sizeof(ps->conf->demo_password)) {
+		conf_err(ps, pw->line, "demo-user: bad password");
+		return;
+	}
+	memcpy(ps->conf->demo_user, a->text, a->len + 1);
+	memcpy(ps->conf->demo_password, pw->text, pw->len + 1);
+}
+
 static void
 conf_p_yesno(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
@@ -1113,6 +1138,8 @@ static const struct conf_directive conf_directives[] = {
 	{ "mail-dir", "mail-dir PATH", conf_p_path, 1, false, false,
 	    CONF_FIELD(mail_dir) },
 	{ "user", "user NAME", conf_p_user, 1, false, false, 0, 0 },
+	{ "demo-user", "demo-user ADDRESS PASSWORD", conf_p_demo_user, 2,
+	    false, false, 0, 0 },
 	{ "tls", "tls { certificate FILE key FILE }", conf_p_tls, 0, true,
 	    false, 0, 0 },
 	{ "listen", "listen KIND ADDRESS:PORT", conf_p_listen, 2, false,

@@ -85,6 +85,9 @@ struct conf {
 	char		 tls_cert[CONF_PATH_MAX];	/* "" = self-signed */
 	char		 tls_key[CONF_PATH_MAX];
 	bool		 plaintext_auth_loopback;	/* default false */
+	/* The embedded demo's user, created at start if missing. */
+	char		 demo_user[CONF_NAME_MAX + 1];
+	char		 demo_password[64];
 	/* Submission: MAIL FROM must be the user's or an alias of theirs. */
 	bool		 submission_sender_check;	/* default true */
 	char		 user[64];	/* base user name, default "_cachet" */

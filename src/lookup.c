@@ -1651,6 +1651,25 @@ lookup_peer_change(struct proc_self *self, enum proc_id id)
 		r->gen[id]++;
 }
 
+/* The embedded demo comes with a user to try things with. */
+static void
+lookup_demo_user(struct lookup_role *r)
+{
+	const char	*err = NULL;
+	bool		 exists;
+
+	if (r->conf->demo_user[0] == '\0')
+		return;
+	if (users_user_exists(r->db, r->conf->demo_user, &exists, &err) == -1)
+		log_warnx("lookup: demo user: %s", err);
+	else if (!exists && users_user_add(r->db, r->conf->demo_user,
+	    r->conf->demo_password, &err) == -1)
+		log_warnx("lookup: demo user %s: %s", r->conf->demo_user, err);
+	else if (!exists)
+		log_info("event=demo-user-created user=%s",
+		    r->conf->demo_user);
+}
+
 /* Make the database agree with the config: every domain there is ours. */
 static void
 lookup_sync_domains(struct lookup_role *r)
@@ -1675,6 +1694,7 @@ lookup_sync_domains(struct lookup_role *r)
 			log_info("event=domain-added domain=%s source=config",
 			    r->conf->domains[i]);
 	}
+	lookup_demo_user(r);
 }
 
 void

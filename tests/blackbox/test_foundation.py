@@ -243,3 +243,38 @@ def test_smtp_role_cannot_open_the_spool(daemon):
     assert r.stdout.count("DENIED") == 2, r.stdout + r.stderr
     # and inside its chroot there is nothing at all
     assert os.listdir(f"/proc/{pid}/root/") == []
+
+
+def test_embedded_default_runs_the_demo(tmpbase):
+    """`make run`: no -f, the embedded config, its demo user can log in
+    and receive mail, all under ./var of the current directory."""
+    import smtplib
+    import ssl
+    from conftest import CACHETCTL
+    log = open(os.path.join(tmpbase, "demo.log"), "wb")
+    proc = subprocess.Popen([CACHETD, "-d"], cwd=tmpbase, stdout=log,
+                            stderr=log)
+    sock = os.path.join(tmpbase, "var", "state", "control.sock")
+    try:
+        def ready():
+            if not os.path.exists(sock):
+                return False
+            r = subprocess.run([CACHETCTL, "-s", sock, "user", "list"],
+                               capture_output=True, text=True)
+            return r.returncode == 0 and "demo@demo.cachet.test" in r.stdout
+        assert wait_for(ready, 20), open(log.name).read()
+        s = smtplib.SMTP("127.0.0.1", 2587, timeout=10)
+        s.ehlo("t.example")
+        s.starttls(context=ssl._create_unverified_context())
+        s.ehlo("t.example")
+        s.login("demo@demo.cachet.test", "demo")
+        s.sendmail("demo@demo.cachet.test", ["demo@demo.cachet.test"],
+                   b"Subject: hi\r\n\r\nhello\r\n")
+        s.quit()
+        new = os.path.join(tmpbase, "var", "mail", "demo.cachet.test",
+                           "demo", "new")
+        assert wait_for(lambda: os.path.isdir(new) and os.listdir(new), 15)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+        log.close()
