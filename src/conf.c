@@ -36,7 +36,8 @@
 #define CONF_USER_MAX		32	/* useradd(8)'s limit on Linux */
 #define CONF_DNSNAME_MAX	253	/* RFC 1035 §2.3.4, in text form */
 #define CONF_LABEL_MAX		63	/* RFC 1035 §2.3.4 */
-#define CONF_DIRECTIVES_MAX	32	/* size of the seen[] table */
+#define CONF_DIRECTIVES_MAX	64	/* size of the seen[] table */
+#define CONF_DURATION_MAX	(10u * 365 * 86400)	/* ten years, seconds */
 _Static_assert(CONF_WORDS_MAX == 32, "fix the \"too many words\" message");
 
 #define CONF_ADDR_WILD		0x01	/* "*" and "localhost" allowed */
@@ -786,7 +787,7 @@ conf_p_number(struct conf_parser *ps, const struct conf_directive *d,
 
 /* Opened, not only access(2)ed: root passes access() for any file. */
 static int
-conf_file_ok(struct conf_parser *ps, const char *what,
+conf_file_ok(struct conf_parser *ps, const char *dir, const char *what,
     const struct conf_word *w)
 {
 	char		sb[CONF_SHOW_MAX];
@@ -794,20 +795,20 @@ conf_file_ok(struct conf_parser *ps, const char *what,
 	int		fd;
 
 	if (w->len >= CONF_PATH_MAX) {
-		conf_err(ps, w->line, "tls: %s: path too long (at most %d "
-		    "bytes)", what, CONF_PATH_MAX - 1);
+		conf_err(ps, w->line, "%s: %s: path too long (at most %d "
+		    "bytes)", dir, what, CONF_PATH_MAX - 1);
 		return -1;
 	}
 	fd = open(w->text, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
-		conf_err(ps, w->line, "tls: %s \"%s\": %s", what,
+		conf_err(ps, w->line, "%s: %s \"%s\": %s", dir, what,
 		    conf_show(w, sb, sizeof(sb)), strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &stb) == -1 || !S_ISREG(stb.st_mode)) {
 		close(fd);
-		conf_err(ps, w->line, "tls: %s \"%s\": not a regular file",
-		    what, conf_show(w, sb, sizeof(sb)));
+		conf_err(ps, w->line, "%s: %s \"%s\": not a regular file",
+		    dir, what, conf_show(w, sb, sizeof(sb)));
 		return -1;
 	}
 	close(fd);
@@ -845,7 +846,7 @@ conf_p_tls(struct conf_parser *ps, const struct conf_directive *d,
 		if (*dst != '\0') {
 			conf_err(ps, k->line, "tls: duplicate %s", k->text);
 			bad = true;
-		} else if (conf_file_ok(ps, k->text, v) == -1)
+		} else if (conf_file_ok(ps, "tls", k->text, v) == -1)
 			bad = true;
 		else
 			memcpy(dst, v->text, v->len + 1);
@@ -996,6 +997,75 @@ conf_relay_host(const struct conf_word *w, struct conf_relay *r,
 	return 0;
 }
 
+/*
+ * The words after "relay DOMAIN via HOST": "tls may|required|verify" and
+ * "auth USER PASSWORD-FILE", each at most once, in any order.  The file
+ * is checked now (as root, like the certificates) so that a typo shows
+ * at `cachetd -n`, not at the first delivery.
+ */
+static int
+conf_relay_options(struct conf_parser *ps, struct conf_stmt *st,
+    struct conf_relay *r)
+{
+	const struct conf_word	*w;
+	char			 sb[CONF_SHOW_MAX];
+	size_t			 i;
+	bool			 tls = false;
+
+	for (i = 4; i < st->nwords; i++) {
+		w = &st->w[i];
+		if (strcmp(w->text, "tls") == 0 && !tls) {
+			tls = true;
+			if (++i == st->nwords) {
+				conf_err(ps, w->line, "relay: tls: expected "
+				    "may, required or verify");
+				return -1;
+			}
+			w = &st->w[i];
+			if (strcmp(w->text, "may") == 0)
+				r->tls = CONF_RELAY_TLS_MAY;
+			else if (strcmp(w->text, "required") == 0)
+				r->tls = CONF_RELAY_TLS_REQUIRED;
+			else if (strcmp(w->text, "verify") == 0)
+				r->tls = CONF_RELAY_TLS_VERIFY;
+			else {
+				conf_err(ps, w->line, "relay: tls: expected "
+				    "may, required or verify, not \"%s\"",
+				    conf_show(w, sb, sizeof(sb)));
+				return -1;
+			}
+		} else if (strcmp(w->text, "auth") == 0 &&
+		    r->auth_user[0] == '\0') {
+			if (i + 2 >= st->nwords) {
+				conf_err(ps, w->line, "relay: auth: expected "
+				    "USER PASSWORD-FILE");
+				return -1;
+			}
+			w = &st->w[++i];
+			if (w->len == 0 || w->len > CONF_ADDR_MAX ||
+			    memchr(w->text, '\0', w->len) != NULL) {
+				conf_err(ps, w->line, "relay: auth: bad user "
+				    "name \"%s\"", conf_show(w, sb,
+				    sizeof(sb)));
+				return -1;
+			}
+			memcpy(r->auth_user, w->text, w->len + 1);
+			w = &st->w[++i];
+			if (conf_file_ok(ps, "relay", "auth password file",
+			    w) == -1)
+				return -1;
+			memcpy(r->auth_file, w->text, w->len + 1);
+		} else {
+			conf_err(ps, w->line, "relay: unexpected \"%s\" "
+			    "(usage: relay DOMAIN via HOST[:PORT] [tls "
+			    "may|required|verify] [auth USER PASSWORD-FILE])",
+			    conf_show(w, sb, sizeof(sb)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void
 conf_p_relay(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
@@ -1038,6 +1108,8 @@ conf_p_relay(struct conf_parser *ps, const struct conf_directive *d,
 		    "most %d)", CONF_RELAYS_MAX);
 		return;
 	}
+	if (conf_relay_options(ps, st, &r) == -1)
+		return;
 	r.line = st->w[0].line;
 	c->relays = xrealloc(c->relays, (c->nrelays + 1) *
 	    sizeof(*c->relays));
@@ -1128,6 +1200,107 @@ conf_p_quota_exceeded(struct conf_parser *ps, const struct conf_directive *d,
 		    "\"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
 }
 
+/*
+ * A duration: decimal digits with an optional unit, s (the default), m,
+ * h or d; at least one second, at most CONF_DURATION_MAX.
+ */
+static int
+conf_duration(const struct conf_word *w, unsigned *out, const char **errstr)
+{
+	unsigned long long	 v = 0, mul = 1;
+	size_t			 len = w->len, i;
+
+	*errstr = "is not a duration (N, Ns, Nm, Nh or Nd)";
+	if (len > 0) {
+		switch (w->text[len - 1]) {
+		case 's':
+			len--;
+			break;
+		case 'm':
+			mul = 60;
+			len--;
+			break;
+		case 'h':
+			mul = 3600;
+			len--;
+			break;
+		case 'd':
+			mul = 86400;
+			len--;
+			break;
+		}
+	}
+	if (!conf_all_digits(w->text, len))
+		return -1;
+	*errstr = "is too long";
+	for (i = 0; i < len; i++) {
+		v = v * 10 + (unsigned)(w->text[i] - '0');
+		if (v > CONF_DURATION_MAX)
+			return -1;
+	}
+	if (v * mul > CONF_DURATION_MAX)
+		return -1;
+	if (v == 0) {
+		*errstr = "must be at least 1s";
+		return -1;
+	}
+	*out = (unsigned)(v * mul);
+	return 0;
+}
+
+static void
+conf_p_duration(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+	const char		*errstr;
+	unsigned		 v;
+
+	/* delay-warning none: never warn (a duration of 0 would read odd) */
+	if (strcmp(d->name, "delay-warning") == 0 &&
+	    strcmp(w->text, "none") == 0) {
+		v = 0;
+		memcpy((char *)ps->conf + d->off, &v, sizeof(v));
+		return;
+	}
+	if (conf_duration(w, &v, &errstr) == -1) {
+		conf_err(ps, w->line, "%s: \"%s\" %s", d->name,
+		    conf_show(w, sb, sizeof(sb)), errstr);
+		return;
+	}
+	memcpy((char *)ps->conf + d->off, &v, sizeof(v));
+}
+
+/* retry FIRST MAX: the first wait, doubled after each try up to MAX. */
+static void
+conf_p_retry(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*fw = &st->w[1], *mw = &st->w[2];
+	char			 sb[CONF_SHOW_MAX];
+	const char		*errstr;
+	unsigned		 first, max;
+
+	if (conf_duration(fw, &first, &errstr) == -1) {
+		conf_err(ps, fw->line, "retry: \"%s\" %s",
+		    conf_show(fw, sb, sizeof(sb)), errstr);
+		return;
+	}
+	if (conf_duration(mw, &max, &errstr) == -1) {
+		conf_err(ps, mw->line, "retry: \"%s\" %s",
+		    conf_show(mw, sb, sizeof(sb)), errstr);
+		return;
+	}
+	if (max < first) {
+		conf_err(ps, mw->line, "retry: the longest wait (%us) is "
+		    "shorter than the first (%us)", max, first);
+		return;
+	}
+	ps->conf->outbound.retry_first = first;
+	ps->conf->outbound.retry_max = max;
+}
+
 #define CONF_FIELD(f)	offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
 
 static const struct conf_directive conf_directives[] = {
@@ -1147,8 +1320,8 @@ static const struct conf_directive conf_directives[] = {
 	{ "domain", "domain NAME", conf_p_domain, 1, false, true, 0, 0 },
 	{ "resolver", "resolver ADDRESS[:PORT]", conf_p_resolver, 1, false,
 	    false, 0, 0 },
-	{ "relay", "relay DOMAIN via HOST[:PORT]", conf_p_relay, 3, false,
-	    true, 0, 0 },
+	{ "relay", "relay DOMAIN via HOST[:PORT] [tls may|required|verify] "
+	    "[auth USER PASSWORD-FILE]", conf_p_relay, 3, false, true, 0, 0 },
 	{ "smtp-plaintext-auth-loopback",
 	    "smtp-plaintext-auth-loopback yes|no", conf_p_yesno, 1, false,
 	    false, CONF_FIELD(plaintext_auth_loopback) },
@@ -1180,6 +1353,17 @@ static const struct conf_directive conf_directives[] = {
 	    conf_p_quota_exceeded, 1, false, false, 0, 0 },
 	{ "delivery-hold", "delivery-hold yes|no", conf_p_yesno, 1, false,
 	    false, CONF_FIELD(delivery.hold) },
+	{ "retry", "retry FIRST MAX", conf_p_retry, 2, false, false, 0, 0 },
+	{ "queue-lifetime", "queue-lifetime DURATION", conf_p_duration, 1,
+	    false, false, CONF_FIELD(outbound.lifetime) },
+	{ "delay-warning", "delay-warning DURATION|none", conf_p_duration, 1,
+	    false, false, CONF_FIELD(outbound.delay_warning) },
+	{ "max-outbound-connections", "max-outbound-connections N",
+	    conf_p_number, 1, false, false,
+	    CONF_FIELD(outbound.connections) },
+	{ "max-outbound-per-destination", "max-outbound-per-destination N",
+	    conf_p_number, 1, false, false,
+	    CONF_FIELD(outbound.per_destination) },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))
@@ -1239,7 +1423,8 @@ conf_dispatch(struct conf_parser *ps, struct conf_stmt *st)
 		    "(usage: %s)", d->name, d->usage);
 		return;
 	}
-	if (nargs > d->args) {
+	/* relay takes options after its three words; it checks them */
+	if (nargs > d->args && d->parse != conf_p_relay) {
 		conf_err(ps, st->w[d->args + 1].line, "%s: extra argument "
 		    "\"%s\" (usage: %s)", d->name,
 		    conf_show(&st->w[d->args + 1], sb, sizeof(sb)), d->usage);
@@ -1315,6 +1500,12 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	(void)str_copy(c->delivery.delimiters, sizeof(c->delivery.delimiters),
 	    "+");
 	c->delivery.quota_exceeded = CONF_QUOTA_DEFER;
+	c->outbound.retry_first = 5 * 60;
+	c->outbound.retry_max = 2 * 3600;
+	c->outbound.lifetime = 5 * 86400;
+	c->outbound.delay_warning = 4 * 3600;
+	c->outbound.connections = 100;
+	c->outbound.per_destination = 20;
 
 	if (len > CONF_FILE_MAX) {
 		conf_err(ps, 0, "file too large (more than %d bytes)",

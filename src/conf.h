@@ -42,12 +42,26 @@ struct conf_listen {
 	int			 line;
 };
 
+/* What a relay directive demands of TLS to its host. */
+enum conf_relay_tls {
+	CONF_RELAY_TLS_MAY,		/* opportunistic, as for any MX */
+	CONF_RELAY_TLS_REQUIRED,	/* encrypted or nothing */
+	CONF_RELAY_TLS_VERIFY,		/* and a verified certificate */
+};
+
 struct conf_relay {
 	char		domain[CONF_NAME_MAX + 1];	/* or "*" */
 	char		host[CONF_NAME_MAX + 1];	/* without brackets */
 	uint16_t	port;
 	bool		mx;	/* look up MX records; false for [HOST] */
 	int		line;
+	enum conf_relay_tls tls;
+	/*
+	 * AUTH PLAIN to the relay: the user name, and the file whose first
+	 * line is the password (read by the lookup role only); "" none.
+	 */
+	char		auth_user[CONF_ADDR_MAX + 1];
+	char		auth_file[CONF_PATH_MAX];
 };
 
 struct conf_limits {
@@ -75,6 +89,16 @@ struct conf_delivery {
 	bool			 case_sensitive;	/* local parts */
 	enum conf_quota_exceeded quota_exceeded;	/* default defer */
 	bool			 hold;		/* queue delivers nothing */
+};
+
+/* Outbound delivery: retries, bounces, connections (queue, mta). */
+struct conf_outbound {
+	unsigned	retry_first;	/* seconds before the first retry */
+	unsigned	retry_max;	/* longest wait between tries */
+	unsigned	lifetime;	/* give up (bounce) after, seconds */
+	unsigned	delay_warning;	/* DSN "delayed" after; 0 never */
+	size_t		connections;	/* outbound connections in total */
+	size_t		per_destination;	/* to one destination */
 };
 
 struct conf {
@@ -106,6 +130,7 @@ struct conf {
 
 	struct conf_limits	 limits;
 	struct conf_delivery	 delivery;
+	struct conf_outbound	 outbound;
 };
 
 /*

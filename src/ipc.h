@@ -101,9 +101,9 @@ enum msg_type {
 					   mailbox (users_mailbox_path()),
 					   u32 users_format ("" "" 0 unless
 					   ok) */
-	/* Outbound delivery (issue 5) */
-	MSG_LOOKUP_MX,			/* mta/queue -> lookup: route a domain */
-	MSG_LOOKUP_MX_RESULT,		/* lookup -> mta/queue */
+	/* Outbound delivery (layouts in lookup_mx.h and mta.h) */
+	MSG_LOOKUP_MX,			/* mta -> lookup: route a domain */
+	MSG_LOOKUP_MX_RESULT,		/* lookup -> mta: addresses to try */
 	MSG_MTA_DELIVER,		/* queue -> mta, + fd of the message */
 	MSG_MTA_RESULT,			/* mta -> queue: per-rcpt results */
 	MSG_TYPE_COUNT

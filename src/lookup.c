@@ -37,6 +37,7 @@
 #include "conf.h"
 #include "ipc.h"
 #include "log.h"
+#include "lookup_mx.h"
 #include "proc.h"
 #include "resolve.h"
 #include "users.h"
@@ -145,6 +146,7 @@ struct lookup_role {
 
 	struct lookup_fail	 fails[LOOKUP_FAIL_SLOTS];
 	struct lookup_usage	*usage;		/* LOOKUP_USAGE_SLOTS */
+	struct lookup_mx	*mx;		/* DNS for the mta */
 	char			 err[LOOKUP_ERR_MAX];
 };
 
@@ -1628,6 +1630,11 @@ lookup_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 			goto bad;
 		lookup_ctl(r, m);
 		break;
+	case MSG_LOOKUP_MX:
+		if (from != PROC_MTA)
+			goto bad;
+		lookup_mx_request(r->mx, from, m);
+		break;
 	default:
 		goto bad;
 	}
@@ -1649,6 +1656,8 @@ lookup_peer_change(struct proc_self *self, enum proc_id id)
 
 	if (id < PROC_COUNT)
 		r->gen[id]++;
+	if (r->mx != NULL)
+		lookup_mx_peer_change(r->mx, id);
 }
 
 /* The embedded demo comes with a user to try things with. */
@@ -1713,6 +1722,8 @@ lookup_main(struct proc_self *self)
 	self->peer_up = lookup_peer_change;
 	self->peer_down = lookup_peer_change;
 
+	/* It reads /etc/resolv.conf and the relay passwords: before chroot. */
+	r->mx = lookup_mx_new(self);
 	proc_drop(self);
 	/* After proc_drop the role's directory is the current one. */
 	if ((r->db = users_open(LOOKUP_DB, true, &err)) == NULL)

@@ -1,12 +1,1030 @@
 /*
- * mta: the mta role.  It starts, drops privileges as proc.c says and answers
- * pings; its work arrives with a later capability.
+ * mta: the mta role (mta.h has the messages).  It runs as an unprivileged
+ * user chrooted in state-dir/empty and speaks SMTP to the world.
+ *
+ * Work is kept per destination: a recipient domain, or a relay host when
+ * a `relay` directive sends the domain there (then every domain relayed
+ * to it shares it).  A destination has a route (the addresses lookup
+ * gave, kept for the DNS TTL, at most 5 minutes), a queue of jobs (one
+ * MSG_MTA_DELIVER each: one message, its recipients of that domain) and
+ * its connections (mta_conn.c), at most max-outbound-per-destination of
+ * them and max-outbound-connections in all.  A connection that is ready
+ * takes the next job of its destination; with none it idles a few
+ * seconds, then says QUIT.  When a new connection cannot reach any
+ * address, the jobs waiting behind it fail temporarily with the same
+ * reason, as long as no other connection to that destination works.
+ *
+ * Trust: the queue is a sibling that owns the spool; its requests are
+ * bounded and checked, a malformed one is fatal.  Route answers from
+ * lookup likewise.  Servers are the network: smtp_client parses them.
  */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "ipc.h"
+#include "log.h"
+#include "lookup_mx.h"
+#include "mta.h"
+#include "mta_conn.h"
+#include "mx.h"
 #include "proc.h"
+#include "queue_fs.h"
+#include "smtp_client.h"
+#include "tls.h"
+#include "util.h"
+
+#define MTA_BUCKETS		256	/* destination hash */
+#define MTA_KEY_MAX		(DNS_NAME_MAX + 16)	/* "relay:host:port" */
+#define MTA_JOBS_MAX		8192	/* messages held at once */
+#define MTA_IDLE_SECONDS	5	/* a ready connection waits this */
+#define MTA_REUSE_MAX		1000	/* messages on one connection */
+#define MTA_GC_SECONDS		60	/* forget unused destinations */
+#define MTA_ROUTE_MIN		2	/* seconds a route is kept at least */
+#define MTA_LOG_TEXT_MAX	400	/* a reply in a log line */
+#define MTA_LOG_ADDR_MAX	300
+
+struct mta_dest;
+struct mta_link;
+
+/* One MSG_MTA_DELIVER: a message to some recipients of one domain. */
+struct mta_job {
+	TAILQ_ENTRY(mta_job)	 entry;		/* dest->jobs */
+	struct mta_dest		*dest;
+	uint64_t		 reqid;
+	uint64_t		 gen;		/* of the queue channel */
+	char			 id[QUEUE_FS_ID_SIZE];
+	uint64_t		 created_ms;
+	char			*sender;
+	char			*envid;
+	uint64_t		 msglen;
+	int			 fd;
+	struct smtp_client_msg	 msg;
+	struct smtp_client_rcpt	*rcpts;
+	size_t			 nrcpts;
+	/* results, per recipient */
+	uint32_t		*result;
+	uint32_t		*flags;
+	char			**enh;
+	char			**text;
+	char			**remote;
+	bool			*done;
+};
+TAILQ_HEAD(mta_jobs, mta_job);
+
+/* One connection, as the role sees it. */
+struct mta_link {
+	TAILQ_ENTRY(mta_link)	 entry;		/* dest->links */
+	TAILQ_ENTRY(mta_link)	 ientry;	/* dest->idle */
+	struct mta_dest		*dest;
+	struct mta_conn		*conn;
+	struct mta_job		*job;		/* assigned or in flight */
+	bool			 sent;		/* job given to the conn */
+	bool			 ready;		/* reached a server */
+	bool			 idle;
+	struct event		*ev_idle;
+};
+TAILQ_HEAD(mta_links, mta_link);
+
+struct mta_dest {
+	struct mta_dest		*next;		/* bucket chain */
+	char			 key[MTA_KEY_MAX];
+	char			 domain[MTA_DOMAIN_MAX + 1];	/* to route */
+	struct mta_tls_policy	 policy;
+	/* the route */
+	bool			 has_route;
+	uint64_t		 route_until;	/* monotonic ms */
+	struct mta_conn_addr	*addrs;
+	size_t			 naddrs;
+	char			*auth_user;
+	char			*auth_pass;
+	uint64_t		 lookup_reqid;	/* 0: none in flight */
+	/* work */
+	struct mta_jobs		 jobs;
+	size_t			 njobs;
+	struct mta_links	 links;
+	size_t			 nlinks;
+	struct mta_links	 idle;
+	uint64_t		 used_ms;	/* last activity */
+};
+
+struct mta_role {
+	struct proc_self	*self;
+	const struct conf	*conf;
+	struct tls_ctx		*tls;
+	struct mta_dest		*buckets[MTA_BUCKETS];
+	size_t			 ndests;
+	size_t			 nlinks;
+	size_t			 njobs;
+	uint64_t		 next_reqid;
+	uint64_t		 queue_gen;
+	struct event		*ev_gc;
+	uint64_t		 sent, deferred, bounced;
+};
+
+static struct mta_role	*mta;
+
+static void	mta_dest_run(struct mta_dest *);
+static void	mta_run_all(void);
+
+/* --- pure parts (mta.h) --- */
+
+void
+mta_tls_policy(const struct conf *conf, const char *domain,
+    struct mta_tls_policy *out)
+{
+	struct mx_plan		 plan;
+	const struct conf_relay	*r = NULL;
+	const char		*err;
+	size_t			 i;
+
+	out->tls = SMTP_CLIENT_TLS_MAY;
+	out->verify = false;
+	out->source = "opportunistic";
+	if (mx_plan(conf->relays, conf->nrelays, domain, &plan, &err) == -1 ||
+	    !plan.relay)
+		return;
+	for (i = 0; i < conf->nrelays; i++)
+		if (conf->relays[i].line == plan.relay_line)
+			r = &conf->relays[i];
+	if (r == NULL)
+		return;
+	out->source = "relay";
+	switch (r->tls) {
+	case CONF_RELAY_TLS_VERIFY:
+		out->verify = true;
+		/* FALLTHROUGH */
+	case CONF_RELAY_TLS_REQUIRED:
+		out->tls = SMTP_CLIENT_TLS_MUST;
+		break;
+	case CONF_RELAY_TLS_MAY:
+		break;
+	}
+	/*
+	 * A password goes over TLS only (RFC 4954 §4): smtp_client sees to
+	 * it, refusing AUTH in clear with 4.7.0.
+	 */
+}
+
+enum mta_result
+mta_result_of(int code)
+{
+	if (code >= 200 && code < 300)
+		return MTA_DELIVERED;
+	if (code >= 500 && code < 600)
+		return MTA_PERMFAIL;
+	return MTA_TEMPFAIL;
+}
+
+/* --- small helpers --- */
+
+static uint64_t
+mta_wall_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		fatal("clock_gettime");
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A reply for a log line: one line, printable, bounded. */
+static void
+mta_log_text(const char *text, char *out, size_t outsz)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; text[i] != '\0' && o + 4 < outsz; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == '\n')
+			out[o++] = ' ';
+		else if (c == '"' || c == '\\')
+			out[o++] = '\'';
+		else if (c < 0x20 || c >= 0x7f)
+			out[o++] = '?';
+		else
+			out[o++] = (char)c;
+		if (o + 4 >= outsz && text[i + 1] != '\0') {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+	}
+	out[o] = '\0';
+}
+
+static uint32_t
+mta_hash(const char *s)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* --- jobs --- */
+
+static void
+mta_job_free(struct mta_job *job)
+{
+	size_t	i;
+
+	if (job->fd != -1)
+		close(job->fd);
+	for (i = 0; i < job->nrcpts; i++) {
+		free((char *)job->rcpts[i].addr);
+		free((char *)job->rcpts[i].orcpt);
+		free(job->enh[i]);
+		free(job->text[i]);
+		free(job->remote[i]);
+	}
+	free(job->rcpts);
+	free(job->result);
+	free(job->flags);
+	free(job->enh);
+	free(job->text);
+	free(job->remote);
+	free(job->done);
+	free(job->sender);
+	free(job->envid);
+	free(job);
+	mta->njobs--;
+}
+
+/*
+ * The outcome of recipient i, logged as one line: who, through which
+ * server, with what TLS, how long after the message arrived, what the
+ * server said.
+ */
+static void
+mta_job_set(struct mta_job *job, size_t i, enum mta_result res,
+    uint32_t flags, const char *enh, const char *text,
+    const struct mta_conn *conn, bool server_reply)
+{
+	const struct mta_conn_addr	*peer = NULL;
+	const char			*version = "", *cipher = "";
+	const char			*status;
+	char				 relay[DNS_NAME_MAX + 80];
+	char				 tls[160], show[MTA_LOG_TEXT_MAX];
+	char				 to[MTA_LOG_ADDR_MAX], dsn[16];
+	uint64_t			 now = mta_wall_ms(), delay;
+	size_t				 len;
+	bool				 verified = false, tls_on = false;
+
+	if (job->done[i])
+		return;
+	job->done[i] = true;
+	job->result[i] = (uint32_t)res;
+	job->flags[i] = flags;
+	if (enh == NULL || enh[0] == '\0')
+		(void)snprintf(dsn, sizeof(dsn), "%c.0.0",
+		    res == MTA_DELIVERED ? '2' : res == MTA_TEMPFAIL ? '4' :
+		    '5');
+	else
+		(void)str_copy(dsn, sizeof(dsn), enh);
+	job->enh[i] = xstrdup(dsn);
+	len = strnlen(text, MTA_TEXT_MAX);
+	job->text[i] = xstrndup(text, len);
+	if (conn != NULL) {
+		peer = mta_conn_peer(conn);
+		tls_on = mta_conn_tls(conn, &version, &cipher, &verified);
+		/* remote names the server only when text is its reply */
+		job->remote[i] = server_reply ? xasprintf("%s[%s]",
+		    peer->host, peer->ip) : xstrdup("");
+		(void)snprintf(relay, sizeof(relay), "%s[%s]:%u", peer->host,
+		    peer->ip, peer->port);
+	} else {
+		job->remote[i] = xstrdup("");
+		(void)str_copy(relay, sizeof(relay), "none");
+	}
+	if (tls_on)
+		(void)snprintf(tls, sizeof(tls), "%s/%s", version, cipher);
+	else
+		(void)str_copy(tls, sizeof(tls), "no");
+	switch (res) {
+	case MTA_DELIVERED:
+		status = "sent";
+		mta->sent++;
+		break;
+	case MTA_TEMPFAIL:
+		status = "deferred";
+		mta->deferred++;
+		break;
+	default:
+		status = "bounced";
+		mta->bounced++;
+		break;
+	}
+	delay = now > job->created_ms ? now - job->created_ms : 0;
+	mta_log_text(text, show, sizeof(show));
+	log_info("id=%s to=<%s> relay=%s tls=%s verified=%s delay=%llu.%01llus "
+	    "dsn=%s status=%s reply=\"%s\"", job->id,
+	    printable(job->rcpts[i].addr, strnlen(job->rcpts[i].addr,
+	    MTA_TEXT_MAX), to, sizeof(to)), relay, tls,
+	    tls_on && verified ? "yes" : "no",
+	    (unsigned long long)(delay / 1000),
+	    (unsigned long long)(delay % 1000 / 100), dsn, status, show);
+}
+
+/* The reply of a connection that never carried the message. */
+static void
+mta_job_fail_all(struct mta_job *job, enum mta_result res, const char *enh,
+    const char *text)
+{
+	size_t	i;
+
+	for (i = 0; i < job->nrcpts; i++)
+		mta_job_set(job, i, res, 0, enh, text, NULL, false);
+}
+
+/* Every recipient has its outcome: tell the queue, forget the job. */
+static void
+mta_job_finish(struct mta_job *job)
+{
+	struct msg	*m;
+	size_t		 i;
+
+	for (i = 0; i < job->nrcpts; i++)
+		if (!job->done[i])
+			mta_job_set(job, i, MTA_TEMPFAIL, 0, "4.3.0",
+			    "no outcome (internal error)", NULL, false);
+	if (job->gen == mta->queue_gen) {
+		m = msg_new(MSG_MTA_RESULT);
+		msg_put_u64(m, job->reqid);
+		msg_put_u32(m, (uint32_t)job->nrcpts);
+		for (i = 0; i < job->nrcpts; i++) {
+			msg_put_u32(m, job->result[i]);
+			msg_put_u32(m, job->flags[i]);
+			msg_put_str(m, job->enh[i]);
+			msg_put_str(m, job->text[i]);
+			msg_put_str(m, job->remote[i]);
+		}
+		(void)proc_send(mta->self, PROC_QUEUE, m);
+	} else
+		log_info("id=%s event=result-dropped reason=\"the queue "
+		    "restarted\"", job->id);
+	mta_job_free(job);
+}
+
+/* --- destinations --- */
+
+static struct mta_dest *
+mta_dest_find(const char *key)
+{
+	struct mta_dest	*d;
+
+	for (d = mta->buckets[mta_hash(key) % MTA_BUCKETS]; d != NULL;
+	    d = d->next)
+		if (strcmp(d->key, key) == 0)
+			return d;
+	return NULL;
+}
+
+static struct mta_dest *
+mta_dest_get(const char *key, const char *domain)
+{
+	struct mta_dest	*d;
+	uint32_t	 b;
+
+	if ((d = mta_dest_find(key)) != NULL)
+		return d;
+	d = xcalloc(1, sizeof(*d));
+	(void)str_copy(d->key, sizeof(d->key), key);
+	(void)str_copy(d->domain, sizeof(d->domain), domain);
+	mta_tls_policy(mta->conf, domain, &d->policy);
+	TAILQ_INIT(&d->jobs);
+	TAILQ_INIT(&d->links);
+	TAILQ_INIT(&d->idle);
+	b = mta_hash(key) % MTA_BUCKETS;
+	d->next = mta->buckets[b];
+	mta->buckets[b] = d;
+	mta->ndests++;
+	return d;
+}
+
+static void
+mta_dest_forget_route(struct mta_dest *d)
+{
+	free(d->addrs);
+	d->addrs = NULL;
+	d->naddrs = 0;
+	free(d->auth_user);
+	if (d->auth_pass != NULL) {
+		explicit_bzero(d->auth_pass, strlen(d->auth_pass));
+		free(d->auth_pass);
+	}
+	d->auth_user = d->auth_pass = NULL;
+	d->has_route = false;
+}
+
+/* Unused and its route expired: drop it (from the GC timer only). */
+static void
+mta_dest_free(struct mta_dest *d)
+{
+	struct mta_dest	**pp;
+
+	for (pp = &mta->buckets[mta_hash(d->key) % MTA_BUCKETS]; *pp != d;
+	    pp = &(*pp)->next)
+		;
+	*pp = d->next;
+	mta_dest_forget_route(d);
+	free(d);
+	mta->ndests--;
+}
+
+/* Every job waiting at d fails with the same reason. */
+static void
+mta_dest_fail_jobs(struct mta_dest *d, enum mta_result res, const char *enh,
+    const char *text)
+{
+	struct mta_job	*job;
+
+	while ((job = TAILQ_FIRST(&d->jobs)) != NULL) {
+		TAILQ_REMOVE(&d->jobs, job, entry);
+		d->njobs--;
+		mta_job_fail_all(job, res, enh, text);
+		mta_job_finish(job);
+	}
+}
+
+static void
+mta_route_ask(struct mta_dest *d)
+{
+	struct msg	*m;
+
+	if (d->lookup_reqid != 0)
+		return;
+	d->lookup_reqid = ++mta->next_reqid;
+	m = msg_new(MSG_LOOKUP_MX);
+	msg_put_u64(m, d->lookup_reqid);
+	msg_put_str(m, d->domain);
+	/* Without lookup the ask is made again when it comes back. */
+	(void)proc_send(mta->self, PROC_LOOKUP, m);
+}
+
+/* --- connections --- */
+
+static void	mta_link_work(struct mta_link *);
+
+static void
+mta_link_idle_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct mta_link	*l = arg;
+
+	if (!l->idle)
+		return;
+	TAILQ_REMOVE(&l->dest->idle, l, ientry);
+	l->idle = false;
+	mta_conn_quit(l->conn);
+}
+
+static void
+mta_link_set_idle(struct mta_link *l)
+{
+	struct timeval	tv = { MTA_IDLE_SECONDS, 0 };
+
+	if (l->idle)
+		return;
+	l->idle = true;
+	TAILQ_INSERT_TAIL(&l->dest->idle, l, ientry);
+	evtimer_add(l->ev_idle, &tv);
+}
+
+static void
+mta_link_unidle(struct mta_link *l)
+{
+	if (!l->idle)
+		return;
+	TAILQ_REMOVE(&l->dest->idle, l, ientry);
+	l->idle = false;
+	evtimer_del(l->ev_idle);
+}
+
+static void
+mta_op_ready(struct mta_conn *conn, void *arg)
+{
+	struct mta_link	*l = arg;
+
+	l->ready = true;
+	mta_link_work(l);
+}
+
+static void
+mta_op_rcpt_done(struct mta_conn *conn, void *arg, size_t i,
+    const struct smtp_client_reply *r)
+{
+	struct mta_link	*l = arg;
+	struct mta_job	*job = l->job;
+	const char	*text;
+	size_t		 n, elen;
+	uint32_t	 flags = 0;
+	enum mta_result	 res;
+
+	if (job == NULL || i >= job->nrcpts)
+		fatalx("mta: a result for no recipient");
+	res = mta_result_of(r->code);
+	/*
+	 * Our own words come as "421 4.4.2 connection lost": the queue
+	 * keeps them after the code, as for every local reason.
+	 */
+	text = r->text;
+	n = r->len;
+	if (r->local) {
+		if (n > 4 && text[3] == ' ') {
+			text += 4;
+			n -= 4;
+		}
+		elen = strnlen(r->enhanced, sizeof(r->enhanced));
+		if (elen > 0 && n > elen && memcmp(text, r->enhanced, elen) ==
+		    0 && text[elen] == ' ')
+			text += elen + 1;
+	}
+	/* RFC 3461 §5.2.2: relayed to a server that will not report */
+	if (res == MTA_DELIVERED &&
+	    (mta_conn_extensions(conn) & SMTP_CLIENT_EXT_DSN) == 0)
+		flags |= MTA_F_RELAYED;
+	mta_job_set(job, i, res, flags, r->enhanced, text, conn, !r->local);
+}
+
+static void
+mta_op_done(struct mta_conn *conn, void *arg)
+{
+	struct mta_link	*l = arg;
+	struct mta_job	*job = l->job;
+
+	l->job = NULL;
+	l->sent = false;
+	if (job != NULL)
+		mta_job_finish(job);
+}
+
+static void
+mta_op_gone(struct mta_conn *conn, void *arg, bool reached, const char *why,
+    const char *enh)
+{
+	struct mta_link	*l = arg;
+	struct mta_dest	*d = l->dest;
+	struct mta_link	*o;
+	struct mta_job	*job;
+	char		 tenh[SMTP_CLIENT_ENH_MAX];
+	bool		 working = false;
+
+	mta_link_unidle(l);
+	TAILQ_REMOVE(&d->links, l, entry);
+	d->nlinks--;
+	mta->nlinks--;
+	event_free(l->ev_idle);
+	/* A greeting's 5xx is the server's, not the recipient's: retry. */
+	(void)str_copy(tenh, sizeof(tenh), enh);
+	tenh[0] = '4';
+	if ((job = l->job) != NULL) {
+		l->job = NULL;
+		mta_job_fail_all(job, MTA_TEMPFAIL, tenh, why[0] != '\0' ?
+		    why : "connection closed");
+		mta_job_finish(job);
+	}
+	free(l);
+	if (!reached) {
+		TAILQ_FOREACH(o, &d->links, entry)
+			if (o->ready)
+				working = true;
+		/* Postfix's "dead destination": do not try each in turn. */
+		if (!working)
+			mta_dest_fail_jobs(d, MTA_TEMPFAIL, tenh,
+			    why[0] != '\0' ? why : "connection failed");
+	}
+	d->used_ms = now_ms();
+	mta_dest_run(d);
+	mta_run_all();
+}
+
+static const struct mta_conn_ops mta_conn_ops = {
+	.ready = mta_op_ready,
+	.rcpt_done = mta_op_rcpt_done,
+	.done = mta_op_done,
+	.gone = mta_op_gone,
+};
+
+/*
+ * A ready connection: send its job, or the next one waiting at its
+ * destination, or idle.  A message the client refuses before sending
+ * (too big, needs SMTPUTF8) is done at once and the next one goes.
+ */
+static void
+mta_link_work(struct mta_link *l)
+{
+	struct mta_dest	*d = l->dest;
+	struct mta_job	*job;
+
+	for (;;) {
+		if ((job = l->job) == NULL) {
+			if (mta_conn_messages(l->conn) >= MTA_REUSE_MAX) {
+				mta_link_unidle(l);
+				mta_conn_quit(l->conn);
+				return;
+			}
+			if ((job = TAILQ_FIRST(&d->jobs)) == NULL) {
+				mta_link_set_idle(l);
+				return;
+			}
+			TAILQ_REMOVE(&d->jobs, job, entry);
+			d->njobs--;
+			l->job = job;
+		}
+		mta_link_unidle(l);
+		l->sent = true;
+		d->used_ms = now_ms();
+		if (mta_conn_send(l->conn, &job->msg, job->fd, job->msglen) ==
+		    0)
+			return;
+		/* refused before sending: done has finished the job */
+	}
+}
+
+static void
+mta_link_new(struct mta_dest *d, struct mta_job *job)
+{
+	struct mta_link		*l;
+	struct mta_conn_params	 p;
+
+	l = xcalloc(1, sizeof(*l));
+	l->dest = d;
+	l->job = job;
+	if ((l->ev_idle = evtimer_new(mta->self->base, mta_link_idle_fire,
+	    l)) == NULL)
+		fatalx("mta: evtimer_new");
+	TAILQ_INSERT_TAIL(&d->links, l, entry);
+	d->nlinks++;
+	mta->nlinks++;
+	memset(&p, 0, sizeof(p));
+	p.helo = mta->conf->hostname;
+	p.tls = d->policy.tls;
+	p.verify = d->policy.verify;
+	p.auth_user = d->auth_user;
+	p.auth_pass = d->auth_pass;
+	l->conn = mta_conn_new(mta->self->base, mta->tls, &p, d->addrs,
+	    d->naddrs, &mta_conn_ops, l);
+}
+
+/* Give d's waiting jobs to idle connections, or to new ones. */
+static void
+mta_dest_run(struct mta_dest *d)
+{
+	struct mta_link	*l;
+	struct mta_job	*job;
+
+	while ((job = TAILQ_FIRST(&d->jobs)) != NULL) {
+		if ((l = TAILQ_FIRST(&d->idle)) != NULL) {
+			mta_link_work(l);
+			continue;
+		}
+		if (!d->has_route || now_ms() >= d->route_until) {
+			mta_route_ask(d);
+			return;
+		}
+		if (d->nlinks >= mta->conf->outbound.per_destination ||
+		    mta->nlinks >= mta->conf->outbound.connections)
+			return;
+		TAILQ_REMOVE(&d->jobs, job, entry);
+		d->njobs--;
+		mta_link_new(d, job);
+	}
+}
+
+/* A connection slot came free: destinations that wait for one go on. */
+static void
+mta_run_all(void)
+{
+	struct mta_dest	*d;
+	size_t		 b;
+
+	for (b = 0; b < MTA_BUCKETS; b++) {
+		for (d = mta->buckets[b]; d != NULL; d = d->next) {
+			if (mta->nlinks >= mta->conf->outbound.connections)
+				return;
+			if (d->njobs > 0 && d->lookup_reqid == 0)
+				mta_dest_run(d);
+		}
+	}
+}
+
+static void
+mta_gc(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval	 tv = { MTA_GC_SECONDS, 0 };
+	struct mta_dest	*d, *next;
+	uint64_t	 now = now_ms();
+	size_t		 b;
+
+	for (b = 0; b < MTA_BUCKETS; b++) {
+		for (d = mta->buckets[b]; d != NULL; d = next) {
+			next = d->next;
+			if (d->njobs == 0 && d->nlinks == 0 &&
+			    d->lookup_reqid == 0 && now >= d->route_until &&
+			    now - d->used_ms >= MTA_GC_SECONDS * 1000)
+				mta_dest_free(d);
+		}
+	}
+	evtimer_add(mta->ev_gc, &tv);
+}
+
+/* --- requests --- */
+
+static void __attribute__((noreturn))
+mta_bad(struct msg *m, enum proc_id from, const char *why)
+{
+	fatalx("mta: bad %s from %s: %s", msg_name(m->type), proc_name(from),
+	    why);
+}
+
+static char *
+mta_get_str(struct msg *m, enum proc_id from, const char *what)
+{
+	char	*s;
+
+	if (msg_get_strdup(m, MTA_TEXT_MAX, &s) == -1)
+		mta_bad(m, from, what);
+	return s;
+}
+
+/* MSG_MTA_DELIVER: mta.h has the layout. */
+static void
+mta_deliver(enum proc_id from, struct msg *m)
+{
+	struct mta_job		*job;
+	struct mta_dest		*d;
+	struct mx_plan		 plan;
+	char			 id[QUEUE_FS_ID_SIZE + 1];
+	char			 domain[MTA_DOMAIN_MAX + 1];
+	char			 key[MTA_KEY_MAX];
+	const char		*err;
+	uint64_t		 reqid, msglen;
+	uint32_t		 body, utf8, ret, n, notify, i;
+	char			*s;
+
+	if (msg_get_u64(m, &reqid) == -1 ||
+	    msg_get_str(m, id, sizeof(id)) == -1 || !queue_fs_id_valid(id))
+		mta_bad(m, from, "id");
+	job = xcalloc(1, sizeof(*job));
+	mta->njobs++;
+	job->fd = msg_take_fd(m);
+	job->reqid = reqid;
+	job->gen = mta->queue_gen;
+	(void)str_copy(job->id, sizeof(job->id), id);
+	job->created_ms = queue_fs_id_time(id);
+	job->sender = mta_get_str(m, from, "sender");
+	if (msg_get_u64(m, &msglen) == -1 || msg_get_u32(m, &body) == -1 ||
+	    body > QUEUE_FS_BODY_BINARYMIME || msg_get_u32(m, &utf8) == -1 ||
+	    utf8 > 1 || msg_get_u32(m, &ret) == -1 ||
+	    ret > QUEUE_FS_RET_HDRS)
+		mta_bad(m, from, "fields");
+	job->msglen = msglen;
+	job->envid = mta_get_str(m, from, "envid");
+	if (msg_get_str(m, domain, sizeof(domain)) == -1 ||
+	    domain[0] == '\0')
+		mta_bad(m, from, "domain");
+	if (msg_get_u32(m, &n) == -1 || n == 0 || n > MTA_RCPTS_MAX)
+		mta_bad(m, from, "recipient count");
+	if (job->fd == -1)
+		mta_bad(m, from, "no descriptor");
+	job->nrcpts = n;
+	job->rcpts = xcalloc(n, sizeof(*job->rcpts));
+	job->result = xcalloc(n, sizeof(*job->result));
+	job->flags = xcalloc(n, sizeof(*job->flags));
+	job->enh = xcalloc(n, sizeof(*job->enh));
+	job->text = xcalloc(n, sizeof(*job->text));
+	job->remote = xcalloc(n, sizeof(*job->remote));
+	job->done = xcalloc(n, sizeof(*job->done));
+	for (i = 0; i < n; i++) {
+		s = mta_get_str(m, from, "recipient");
+		if (s[0] == '\0')
+			mta_bad(m, from, "empty recipient");
+		job->rcpts[i].addr = s;
+		if (msg_get_u32(m, &notify) == -1 ||
+		    (notify & ~(uint32_t)0xf) != 0)
+			mta_bad(m, from, "notify");
+		job->rcpts[i].notify = notify;
+		s = mta_get_str(m, from, "orcpt");
+		if (s[0] == '\0') {
+			free(s);
+			s = NULL;
+		}
+		job->rcpts[i].orcpt = s;
+	}
+	if (msg_end(m) == -1)
+		mta_bad(m, from, "trailing bytes");
+
+	job->msg.from = job->sender;
+	job->msg.size = msglen;
+	job->msg.body = body == QUEUE_FS_BODY_8BITMIME ?
+	    SMTP_CLIENT_BODY_8BITMIME : body == QUEUE_FS_BODY_BINARYMIME ?
+	    SMTP_CLIENT_BODY_BINARYMIME : SMTP_CLIENT_BODY_7BIT;
+	job->msg.smtputf8 = utf8 == 1;
+	job->msg.ret = ret == QUEUE_FS_RET_FULL ? SMTP_CLIENT_RET_FULL :
+	    ret == QUEUE_FS_RET_HDRS ? SMTP_CLIENT_RET_HDRS :
+	    SMTP_CLIENT_RET_UNSET;
+	job->msg.envid = job->envid[0] != '\0' ? job->envid : NULL;
+	job->msg.rcpts = job->rcpts;
+	job->msg.nrcpts = job->nrcpts;
+
+	if (mta->njobs > MTA_JOBS_MAX) {
+		mta_job_fail_all(job, MTA_TEMPFAIL, "4.3.0",
+		    "too many messages in the mta; try later");
+		mta_job_finish(job);
+		return;
+	}
+	if (mx_plan(mta->conf->relays, mta->conf->nrelays, domain, &plan,
+	    &err) == -1) {
+		mta_job_fail_all(job, MTA_PERMFAIL, "5.1.2", err);
+		mta_job_finish(job);
+		return;
+	}
+	/* Everything relayed to one host shares its connections. */
+	if (plan.relay)
+		(void)snprintf(key, sizeof(key), "relay:%s:%u", plan.name,
+		    plan.port);
+	else
+		(void)snprintf(key, sizeof(key), "%s", plan.name);
+	d = mta_dest_get(key, domain);
+	job->dest = d;
+	TAILQ_INSERT_TAIL(&d->jobs, job, entry);
+	d->njobs++;
+	d->used_ms = now_ms();
+	mta_dest_run(d);
+}
+
+static struct mta_dest *
+mta_dest_by_lookup(uint64_t reqid)
+{
+	struct mta_dest	*d;
+	size_t		 b;
+
+	for (b = 0; b < MTA_BUCKETS; b++)
+		for (d = mta->buckets[b]; d != NULL; d = d->next)
+			if (d->lookup_reqid == reqid)
+				return d;
+	return NULL;
+}
+
+/* MSG_LOOKUP_MX_RESULT: lookup_mx.h has the layout. */
+static void
+mta_route_result(enum proc_id from, struct msg *m)
+{
+	struct mta_dest		*d;
+	struct mta_conn_addr	*addrs = NULL;
+	char			 enh[SMTP_CLIENT_ENH_MAX], reason[256];
+	char			 host[DNS_NAME_MAX + 1], ip[MTA_CONN_IP_MAX];
+	char			*user = NULL, *pass = NULL;
+	uint64_t		 reqid;
+	uint32_t		 status, ttl, n, port, i;
+
+	if (msg_get_u64(m, &reqid) == -1 || msg_get_u32(m, &status) == -1 ||
+	    status > MX_PERMFAIL ||
+	    msg_get_str(m, enh, sizeof(enh)) == -1 ||
+	    msg_get_str(m, reason, sizeof(reason)) == -1 ||
+	    msg_get_u32(m, &ttl) == -1 ||
+	    msg_get_strdup(m, CONF_ADDR_MAX, &user) == -1 ||
+	    msg_get_strdup(m, 1024, &pass) == -1 ||
+	    msg_get_u32(m, &n) == -1 || n > MTA_CONN_ADDRS_MAX ||
+	    (status == MX_OK) != (n > 0))
+		mta_bad(m, from, "route");
+	if (n > 0)
+		addrs = xcalloc(n, sizeof(*addrs));
+	for (i = 0; i < n; i++) {
+		if (msg_get_str(m, host, sizeof(host)) == -1 ||
+		    msg_get_str(m, ip, sizeof(ip)) == -1 ||
+		    msg_get_u32(m, &port) == -1 || port > 65535 ||
+		    mta_conn_addr_make(&addrs[i], host, ip, (uint16_t)port) ==
+		    -1)
+			mta_bad(m, from, "route address");
+	}
+	if (msg_end(m) == -1)
+		mta_bad(m, from, "route");
+	if ((d = mta_dest_by_lookup(reqid)) == NULL) {
+		free(addrs);
+		explicit_bzero(pass, strlen(pass));
+		free(pass);
+		free(user);
+		return;
+	}
+	d->lookup_reqid = 0;
+	if (status != MX_OK) {
+		free(user);
+		free(pass);
+		log_info("mta: event=route-failed domain=%s status=%s "
+		    "reason=\"%s %s\"", d->domain,
+		    mx_status_name((enum mx_status)status), enh, reason);
+		mta_dest_fail_jobs(d, status == MX_PERMFAIL ? MTA_PERMFAIL :
+		    MTA_TEMPFAIL, enh, reason);
+		return;
+	}
+	mta_dest_forget_route(d);
+	d->addrs = addrs;
+	d->naddrs = n;
+	if (user[0] != '\0') {
+		d->auth_user = user;
+		d->auth_pass = pass;
+	} else {
+		free(user);
+		free(pass);
+	}
+	d->has_route = true;
+	/* A TTL of 0 still serves the jobs waiting now. */
+	if (ttl > LOOKUP_MX_TTL_MAX)
+		ttl = LOOKUP_MX_TTL_MAX;
+	if (ttl < MTA_ROUTE_MIN)
+		ttl = MTA_ROUTE_MIN;
+	d->route_until = now_ms() + (uint64_t)ttl * 1000;
+	mta_dest_run(d);
+}
+
+/* lookup came back (or changed): routes asked of the old one again. */
+static void
+mta_lookup_changed(void)
+{
+	struct mta_dest	*d;
+	size_t		 b;
+
+	for (b = 0; b < MTA_BUCKETS; b++) {
+		for (d = mta->buckets[b]; d != NULL; d = d->next) {
+			if (d->lookup_reqid == 0)
+				continue;
+			d->lookup_reqid = 0;
+			mta_route_ask(d);
+		}
+	}
+}
+
+static void
+mta_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
+{
+	switch (m->type) {
+	case MSG_MTA_DELIVER:
+		if (from != PROC_QUEUE)
+			mta_bad(m, from, "not from the queue");
+		mta_deliver(from, m);
+		break;
+	case MSG_LOOKUP_MX_RESULT:
+		if (from != PROC_LOOKUP)
+			mta_bad(m, from, "not from lookup");
+		mta_route_result(from, m);
+		break;
+	default:
+		mta_bad(m, from, "unexpected");
+	}
+	if (m->data.data != NULL)
+		explicit_bzero(m->data.data, m->data.len);
+	msg_free(m);
+}
+
+static void
+mta_peer_change(struct proc_self *self, enum proc_id id)
+{
+	/*
+	 * Results for the old queue would carry request ids it never made;
+	 * the new one sends its work again.
+	 */
+	if (id == PROC_QUEUE)
+		mta->queue_gen++;
+	else if (id == PROC_LOOKUP)
+		mta_lookup_changed();
+}
 
 void
 mta_main(struct proc_self *self)
 {
+	static struct mta_role	 role;
+	struct timeval		 tv = { MTA_GC_SECONDS, 0 };
+	const char		*err = NULL;
+
+	mta = &role;
+	mta->self = self;
+	mta->conf = self->conf;
+	/* The system's CA bundle is read now, before chroot. */
+	if ((mta->tls = tls_client_new(&err)) == NULL)
+		fatalx("mta: TLS client context: %s", err);
+	self->role = mta;
+	self->dispatch = mta_dispatch;
+	self->peer_up = mta_peer_change;
+	self->peer_down = mta_peer_change;
 	proc_drop(self);
+	if ((mta->ev_gc = evtimer_new(self->base, mta_gc, NULL)) == NULL)
+		fatalx("mta: evtimer_new");
+	evtimer_add(mta->ev_gc, &tv);
+	log_debug("mta: ready connections=%zu per-destination=%zu",
+	    mta->conf->outbound.connections,
+	    mta->conf->outbound.per_destination);
 	proc_run(self);
 }

@@ -12,15 +12,22 @@
  * recipients in the envelope, written to state/ before any of them is
  * delivered; a local mailbox goes to the mda (MSG_MDA_DELIVER, with a
  * fresh read-only descriptor of the message), at most QUEUE_DELIVER_MAX
- * at a time.  Temporary failures are retried on a backoff (a timer);
- * a message leaves the spool when every recipient is done.
+ * at a time; the recipients of another domain go to the mta, grouped per
+ * domain, one MSG_MTA_DELIVER per message and domain, at most
+ * QUEUE_MTA_MAX at a time.  Temporary failures are retried on the
+ * `retry` backoff (a timer) until `queue-lifetime` has passed; permanent
+ * failures and expiry make a bounce, a long delay a warning, and
+ * NOTIFY=SUCCESS a success report (queue_dsn.c), each queued as a new
+ * message from <>.  A message leaves the spool when every recipient is
+ * done.
  *
  * Trust: the parent is trusted; the smtp role is a sibling that parses
  * the network, so every field of its requests is bounded and checked and
- * a malformed request is fatal (the parent restarts us).  lookup's and
- * the mda's answers are bounded and checked the same way.  The files we
- * read back are our own but still validated by queue_fs.  No protocol is
- * parsed here.
+ * a malformed request is fatal (the parent restarts us).  lookup's, the
+ * mda's and the mta's answers are bounded and checked the same way (the
+ * mta's carry remote servers' replies: stored as text, shown escaped).
+ * The files we read back are our own but still validated by queue_fs.  No
+ * protocol is parsed here.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -37,11 +44,15 @@
 
 #include <event2/event.h>
 
+#include "bounce.h"
 #include "buf.h"
+#include "conf.h"
 #include "ipc.h"
 #include "log.h"
 #include "mda.h"
+#include "mta.h"
 #include "proc.h"
+#include "queue_dsn.h"
 #include "queue_fs.h"
 #include "resolve.h"
 #include "users.h"
@@ -60,16 +71,16 @@
 #define QUEUE_RESOLVE_MAX	32	/* MSG_LOOKUP_RESOLVE in flight */
 #define QUEUE_DELIVER_MAX	16	/* MSG_MDA_DELIVER in flight */
 #define QUEUE_REQS_MAX		(QUEUE_RESOLVE_MAX + QUEUE_DELIVER_MAX)
-#define QUEUE_RETRY_MIN		60	/* seconds before the first retry */
-#define QUEUE_RETRY_MAX		3600	/* the longest wait between tries */
-#define QUEUE_SAVE_RETRY	60	/* after a state write failed */
+#define QUEUE_MTA_MAX		256	/* MSG_MTA_DELIVER in flight */
+#define QUEUE_SAVE_RETRY	60	/* after a state or DSN write failed */
 #define QUEUE_ENH_MAX		16	/* "5.1.1" and then some */
 #define QUEUE_TEXT_MAX		200	/* a reason from lookup or the mda */
-/* Until the mta comes (outbound delivery), remote recipients wait. */
-#define QUEUE_NO_OUTBOUND	"4.4.0 deferred: no outbound delivery yet"
+#define QUEUE_REMOTE_MAX	300	/* "host[ip]" from the mta */
+#define QUEUE_CANCELLED		"Message returned by the administrator"
 
 #define QUEUE_USAGE	"usage: cachetctl queue [show ID | cat ID | " \
-			"delete ID | flush]"
+			"delete ID | flush [ID|DOMAIN] | hold ID | " \
+			"release ID | bounce ID]"
 
 /* What the queue is doing with one recipient now (never on disk). */
 enum queue_run {
@@ -77,6 +88,16 @@ enum queue_run {
 	QUEUE_RUN_RESOLVING,	/* MSG_LOOKUP_RESOLVE sent */
 	QUEUE_RUN_WAITING,	/* resolved to a mailbox, awaiting a slot */
 	QUEUE_RUN_DELIVERING,	/* MSG_MDA_DELIVER sent */
+	QUEUE_RUN_REMOTE,	/* resolved to another domain: for the mta */
+	QUEUE_RUN_SENDING,	/* MSG_MTA_DELIVER sent */
+};
+
+/* A report owed for a recipient, made when its message settles. */
+enum queue_dsn_owed {
+	QUEUE_DSN_NONE,
+	QUEUE_DSN_DELIVERED,	/* NOTIFY=SUCCESS, delivered here */
+	QUEUE_DSN_RELAYED,	/* NOTIFY=SUCCESS, next hop without DSN */
+	QUEUE_DSN_DELAYED,	/* delay-warning passed, NOTIFY allows */
 };
 
 /* Per recipient, beside the envelope's: the delivery in progress. */
@@ -88,6 +109,7 @@ struct queue_rt {
 	char			*mailbox;
 	enum users_format	 format;
 	int64_t			 quota;
+	enum queue_dsn_owed	 dsn;
 };
 
 /*
@@ -99,8 +121,10 @@ struct queue_msg {
 	TAILQ_ENTRY(queue_msg)	 entry;		/* sorted by id */
 	TAILQ_ENTRY(queue_msg)	 ready;		/* recipients due now */
 	TAILQ_ENTRY(queue_msg)	 waiting;	/* resolved, to deliver */
+	TAILQ_ENTRY(queue_msg)	 out;		/* remote, for the mta */
 	bool			 in_ready;
 	bool			 in_waiting;
+	bool			 in_out;
 	struct queue_fs_envelope env;
 	uint64_t		 msglen;
 	struct queue_rt		*rt;		/* env.nrcpts of them */
@@ -116,6 +140,14 @@ struct queue_req {
 	uint32_t		 type;		/* what was sent */
 	struct queue_msg	*qm;		/* NULL: message gone */
 	size_t			 rcpt;
+};
+
+/* A MSG_MTA_DELIVER awaiting its MSG_MTA_RESULT. */
+struct queue_mreq {
+	uint64_t		 reqid;		/* 0: the slot is free */
+	struct queue_msg	*qm;		/* NULL: message gone */
+	size_t			 n;
+	uint32_t		 idx[MTA_RCPTS_MAX];	/* envelope indexes */
 };
 
 /* A file handed to smtp and not committed yet. */
@@ -145,6 +177,7 @@ TAILQ_HEAD(queue_cats, queue_cat);
 
 struct queue_role {
 	struct proc_self	*self;
+	const struct conf	*conf;
 	struct queue_fs		*fs;
 	struct queue_msgs	 msgs;
 	size_t			 nmsgs;
@@ -152,7 +185,10 @@ struct queue_role {
 	bool			 hold;		/* delivery-hold yes */
 	struct queue_msgs	 ready;		/* TAILQ on queue_msg.ready */
 	struct queue_msgs	 waitq;		/* TAILQ on queue_msg.waiting */
+	struct queue_msgs	 outq;		/* TAILQ on queue_msg.out */
 	struct queue_req	 reqs[QUEUE_REQS_MAX];
+	struct queue_mreq	 mreqs[QUEUE_MTA_MAX];
+	size_t			 nmta;
 	size_t			 nresolve;
 	size_t			 ndeliver;
 	uint64_t		 next_reqid;
@@ -233,10 +269,10 @@ queue_time(char *out, size_t outsz, int64_t t)
 
 /*
  * Is recipient rc finished, as far as this message's life goes?  A
- * failed one is, unless a bounce is owed for it (the outbound issue
- * sends them; until then such a message stays, listed as "failed"): no
- * bounce is owed to the null sender (RFC 5321 §4.5.5) nor against
- * NOTIFY=NEVER or a NOTIFY without FAILURE (RFC 3461 §4.1).
+ * failed one is, unless a bounce is owed for it and not queued yet (a
+ * failed recipient becomes "bounced" once it is): no bounce is owed to
+ * the null sender (RFC 5321 §4.5.5) nor against NOTIFY=NEVER or a NOTIFY
+ * without FAILURE (RFC 3461 §4.1).
  */
 static bool
 queue_rcpt_finished(const struct queue_fs_envelope *env,
@@ -256,9 +292,9 @@ queue_rcpt_finished(const struct queue_fs_envelope *env,
 
 /*
  * The one-word state of a message for `cachetctl queue`: held (by
- * delivery-hold), active (a recipient in flight), queued (one due now),
- * deferred (waiting for a retry) or failed (nothing left to try, a
- * bounce owed).
+ * delivery-hold or `queue hold`), active (a recipient in flight), queued
+ * (one due now), deferred (waiting for a retry) or failed (nothing left
+ * to try, a bounce owed and not queued yet).
  */
 static const char *
 queue_msg_state(const struct queue_role *q, const struct queue_msg *qm,
@@ -278,7 +314,7 @@ queue_msg_state(const struct queue_role *q, const struct queue_msg *qm,
 		if (rc->next_try <= now)
 			due = true;
 	}
-	if (pending && q->hold)
+	if (pending && (q->hold || qm->env.held))
 		return "held";
 	if (due)
 		return "queued";
@@ -334,6 +370,11 @@ queue_msg_free(struct queue_role *q, struct queue_msg *qm)
 	for (i = 0; i < QUEUE_REQS_MAX; i++)
 		if (q->reqs[i].reqid != 0 && q->reqs[i].qm == qm)
 			q->reqs[i].qm = NULL;
+	for (i = 0; i < QUEUE_MTA_MAX; i++)
+		if (q->mreqs[i].reqid != 0 && q->mreqs[i].qm == qm)
+			q->mreqs[i].qm = NULL;
+	if (qm->in_out)
+		TAILQ_REMOVE(&q->outq, qm, out);
 	if (qm->in_ready)
 		TAILQ_REMOVE(&q->ready, qm, ready);
 	if (qm->in_waiting)
@@ -381,16 +422,22 @@ queue_scan_cb(void *arg, struct queue_fs_envelope *env, uint64_t msglen)
 
 static void	queue_msg_settle(struct queue_role *, struct queue_msg *);
 
-/* Seconds before try number attempts + 1: 1, 2, 4 ... minutes, at most 1 h. */
+/*
+ * Seconds before try number attempts + 1: the config's `retry FIRST MAX`,
+ * FIRST doubled after each try, at most MAX (default 5 minutes up to 2
+ * hours; RFC 5321 §4.5.4.1 asks for at least 30 minutes, but a first
+ * retry after a few minutes gets past greylisting, RFC 6647 §2.1).
+ */
 static int64_t
-queue_backoff(uint32_t attempts)
+queue_backoff(const struct queue_role *q, uint32_t attempts)
 {
-	int64_t	d = QUEUE_RETRY_MIN;
+	int64_t	d = q->conf->outbound.retry_first;
+	int64_t	max = q->conf->outbound.retry_max;
 	uint32_t i;
 
-	for (i = 1; i < attempts && d < QUEUE_RETRY_MAX; i++)
+	for (i = 1; i < attempts && d < max; i++)
 		d *= 2;
-	return d < QUEUE_RETRY_MAX ? d : QUEUE_RETRY_MAX;
+	return d < max ? d : max;
 }
 
 /* Run the scheduler after this turn of the event loop. */
@@ -425,6 +472,8 @@ queue_msg_due(const struct queue_msg *qm, int64_t now)
 	const struct queue_fs_rcpt	*rc;
 	size_t				 i;
 
+	if (qm->env.held)
+		return false;
 	for (i = 0; i < qm->env.nrcpts; i++) {
 		rc = &qm->env.rcpts[i];
 		if (rc->state == QUEUE_FS_RCPT_PENDING &&
@@ -446,7 +495,7 @@ queue_msg_schedule(struct queue_role *q, struct queue_msg *qm)
 	size_t				 i;
 
 	queue_rt_grow(qm);
-	if (q->hold)
+	if (q->hold || qm->env.held)
 		return;
 	if (queue_msg_due(qm, now)) {
 		if (!qm->in_ready) {
@@ -465,60 +514,123 @@ queue_msg_schedule(struct queue_role *q, struct queue_msg *qm)
 }
 
 /* The timer: every message with a retry due now goes on the ready list. */
+static bool	queue_msg_owes_bounce(const struct queue_msg *);
+
 static void
 queue_wake_run(evutil_socket_t fd, short what, void *arg)
 {
 	struct queue_role	*q = arg;
-	struct queue_msg	*qm;
+	struct queue_msg	*qm, *next;
 
 	q->wake_at = INT64_MAX;
-	TAILQ_FOREACH(qm, &q->msgs, entry)
-		queue_msg_schedule(q, qm);
+	for (qm = TAILQ_FIRST(&q->msgs); qm != NULL; qm = next) {
+		next = TAILQ_NEXT(qm, entry);
+		/* a bounce that could not be written: try again */
+		if (qm->busy == 0 && queue_msg_owes_bounce(qm))
+			queue_msg_settle(q, qm);
+		else
+			queue_msg_schedule(q, qm);
+	}
 }
 
+/*
+ * The last error of a recipient.  With remote ("host[ip]"), text is that
+ * server's reply and is kept as it is; otherwise it is our own words
+ * after the RFC 3463 code enh.  Both stay within the spool's limit.
+ */
 static void
 queue_rcpt_set_error(struct queue_fs_rcpt *rc, const char *enh,
-    const char *text)
+    const char *text, const char *remote)
 {
 	free(rc->error);
-	rc->error = text == NULL ? NULL : xasprintf("%s%s%s",
-	    enh != NULL ? enh : "", enh != NULL && enh[0] != '\0' ? " " : "",
+	free(rc->remote);
+	rc->error = NULL;
+	rc->remote = NULL;
+	if (text == NULL)
+		return;
+	if (remote != NULL && remote[0] != '\0') {
+		rc->error = xstrndup(text, strnlen(text, QUEUE_FS_STR_MAX));
+		rc->remote = xstrndup(remote, strnlen(remote,
+		    QUEUE_FS_STR_MAX));
+		return;
+	}
+	rc->error = xasprintf("%s%s%.*s", enh != NULL ? enh : "",
+	    enh != NULL && enh[0] != '\0' ? " " : "", QUEUE_FS_STR_MAX - 20,
 	    text);
 }
 
-/* A temporary failure: try again after the backoff. */
-static void
-queue_rcpt_defer(struct queue_role *q, struct queue_msg *qm, size_t i,
-    const char *enh, const char *text)
+static const char *
+queue_show_addr(const char *addr, char *out, size_t outsz)
 {
-	struct queue_fs_rcpt	*rc = &qm->env.rcpts[i];
-	char			 show[QUEUE_LOG_ADDR_MAX];
-
-	if (rc->attempts < UINT32_MAX)
-		rc->attempts++;
-	rc->next_try = (int64_t)time(NULL) + queue_backoff(rc->attempts);
-	queue_rcpt_set_error(rc, enh, text);
-	qm->dirty = true;
-	log_info("id=%s event=deferred to=<%s> attempts=%lu reason=\"%s\"",
-	    qm->env.id, printable(rc->addr, strnlen(rc->addr,
-	    QUEUE_FS_STR_MAX), show, sizeof(show)),
-	    (unsigned long)rc->attempts, rc->error);
+	return printable(addr, strnlen(addr, QUEUE_FS_STR_MAX), out, outsz);
 }
 
 /* A permanent failure: the recipient is done, a bounce may be owed. */
 static void
 queue_rcpt_fail(struct queue_msg *qm, size_t i, const char *enh,
-    const char *text)
+    const char *text, const char *remote)
 {
 	struct queue_fs_rcpt	*rc = &qm->env.rcpts[i];
-	char			 show[QUEUE_LOG_ADDR_MAX];
+	char			 show[QUEUE_LOG_ADDR_MAX], why[200];
 
 	rc->state = QUEUE_FS_RCPT_FAILED;
-	queue_rcpt_set_error(rc, enh, text);
+	queue_rcpt_set_error(rc, enh, text, remote);
 	qm->dirty = true;
 	log_info("id=%s event=failed to=<%s> reason=\"%s\"", qm->env.id,
-	    printable(rc->addr, strnlen(rc->addr, QUEUE_FS_STR_MAX), show,
-	    sizeof(show)), rc->error);
+	    queue_show_addr(rc->addr, show, sizeof(show)),
+	    printable(rc->error, strnlen(rc->error, QUEUE_FS_STR_MAX), why,
+	    sizeof(why)));
+}
+
+/* May the sender hear of recipient rc's delay (RFC 3461 §4.1)? */
+static bool
+queue_warn_allowed(const struct queue_msg *qm, const struct queue_fs_rcpt *rc)
+{
+	/* NOTIFY absent: "FAILURE,DELAY" is ours to choose; we do */
+	return qm->env.sender[0] != '\0' && rc->warned == 0 &&
+	    (rc->notify == 0 || (rc->notify & QUEUE_FS_NOTIFY_DELAY) != 0);
+}
+
+/*
+ * A temporary failure: try again after the backoff, unless the message
+ * has been queued for queue-lifetime, which makes it a failure (RFC 5321
+ * §4.5.4.1: "give up ... after 4-5 days").  Past delay-warning, a delay
+ * report is owed once.
+ */
+static void
+queue_rcpt_defer(struct queue_role *q, struct queue_msg *qm, size_t i,
+    const char *enh, const char *text, const char *remote)
+{
+	struct queue_fs_rcpt	*rc = &qm->env.rcpts[i];
+	const struct conf_outbound *ob = &q->conf->outbound;
+	char			 show[QUEUE_LOG_ADDR_MAX], why[200];
+	int64_t			 now = (int64_t)time(NULL), until;
+
+	if (rc->attempts < UINT32_MAX)
+		rc->attempts++;
+	queue_rcpt_set_error(rc, enh, text, remote);
+	qm->dirty = true;
+	until = qm->env.created + (int64_t)ob->lifetime;
+	if (now >= until) {
+		rc->state = QUEUE_FS_RCPT_FAILED;
+		log_info("id=%s event=expired to=<%s> attempts=%lu "
+		    "reason=\"%s\"", qm->env.id,
+		    queue_show_addr(rc->addr, show, sizeof(show)),
+		    (unsigned long)rc->attempts, printable(rc->error,
+		    strnlen(rc->error, QUEUE_FS_STR_MAX), why, sizeof(why)));
+		return;
+	}
+	rc->next_try = now + queue_backoff(q, rc->attempts);
+	/* the last try comes when the time is up, not a backoff later */
+	if (rc->next_try > until)
+		rc->next_try = until;
+	if (ob->delay_warning > 0 && queue_warn_allowed(qm, rc) &&
+	    now - qm->env.created >= (int64_t)ob->delay_warning)
+		qm->rt[i].dsn = QUEUE_DSN_DELAYED;
+	log_info("id=%s event=deferred to=<%s> attempts=%lu reason=\"%s\"",
+	    qm->env.id, queue_show_addr(rc->addr, show, sizeof(show)),
+	    (unsigned long)rc->attempts, printable(rc->error,
+	    strnlen(rc->error, QUEUE_FS_STR_MAX), why, sizeof(why)));
 }
 
 /* --- delivery: requests in flight --- */
@@ -581,7 +693,7 @@ queue_send_resolve(struct queue_role *q, struct queue_msg *qm, size_t i)
 	/* lookup takes an address of ours only; a longer one cannot be. */
 	if (strnlen(rc->addr, USERS_ADDR_MAX + 1) > USERS_ADDR_MAX) {
 		queue_rcpt_fail(qm, i, "5.1.3", "Bad recipient address "
-		    "syntax");
+		    "syntax", NULL);
 		return;
 	}
 	r = queue_req_new(q, MSG_LOOKUP_RESOLVE, qm, i);
@@ -610,7 +722,7 @@ queue_send_deliver(struct queue_role *q, struct queue_msg *qm, size_t i)
 		    "file: %s", strerror(errno));
 		queue_rt_clear(rt);
 		qm->busy--;
-		queue_rcpt_defer(q, qm, i, "4.3.0", err);
+		queue_rcpt_defer(q, qm, i, "4.3.0", err, NULL);
 		return;
 	}
 	r = queue_req_new(q, MSG_MDA_DELIVER, qm, i);
@@ -629,10 +741,148 @@ queue_send_deliver(struct queue_role *q, struct queue_msg *qm, size_t i)
 	(void)proc_send(q->self, PROC_MDA, m);
 }
 
+/* The domain of an address: after its last '@', or NULL. */
+static const char *
+queue_domain(const char *addr)
+{
+	const char	*at = strrchr(addr, '@');
+
+	return at != NULL && at[1] != '\0' ? at + 1 : NULL;
+}
+
+static struct queue_mreq *
+queue_mreq_find(struct queue_role *q, uint64_t reqid)
+{
+	size_t	i;
+
+	for (i = 0; i < QUEUE_MTA_MAX; i++)
+		if (reqid != 0 && q->mreqs[i].reqid == reqid)
+			return &q->mreqs[i];
+	return NULL;
+}
+
+static void
+queue_mreq_done(struct queue_role *q, struct queue_mreq *r)
+{
+	memset(r, 0, sizeof(*r));
+	q->nmta--;
+}
+
+/*
+ * One MSG_MTA_DELIVER: the recipients of qm waiting for the mta whose
+ * domain is that of recipient first (ASCII case-insensitive), at most
+ * MTA_RCPTS_MAX of them, with a fresh descriptor of the message.
+ */
+static void
+queue_send_mta(struct queue_role *q, struct queue_msg *qm, size_t first)
+{
+	struct queue_fs_envelope	*env = &qm->env;
+	struct queue_mreq		*r = NULL;
+	struct queue_fs_rcpt		*rc;
+	struct msg			*m;
+	const char			*domain, *d;
+	uint64_t			 msglen;
+	char				 err[128];
+	size_t				 i, n = 0;
+	int				 fd;
+
+	domain = queue_domain(env->rcpts[first].addr);
+	for (i = 0; i < QUEUE_MTA_MAX; i++)
+		if (q->mreqs[i].reqid == 0) {
+			r = &q->mreqs[i];
+			break;
+		}
+	if (r == NULL)
+		fatalx("queue: no mta request slot (%zu)", q->nmta);
+	for (i = first; i < env->nrcpts && n < MTA_RCPTS_MAX; i++) {
+		if (qm->rt[i].run != QUEUE_RUN_REMOTE)
+			continue;
+		d = queue_domain(env->rcpts[i].addr);
+		if (strcasecmp(d, domain) == 0)
+			r->idx[n++] = (uint32_t)i;
+	}
+	if (queue_fs_open_message(q->fs, env->id, &fd, &msglen) == -1) {
+		log_warn("id=%s event=deliver step=open", env->id);
+		(void)snprintf(err, sizeof(err), "cannot read the spool "
+		    "file: %s", strerror(errno));
+		for (i = 0; i < n; i++) {
+			qm->rt[r->idx[i]].run = QUEUE_RUN_IDLE;
+			qm->busy--;
+			queue_rcpt_defer(q, qm, r->idx[i], "4.3.0", err,
+			    NULL);
+		}
+		return;
+	}
+	r->reqid = ++q->next_reqid;
+	r->qm = qm;
+	r->n = n;
+	q->nmta++;
+	m = msg_new(MSG_MTA_DELIVER);
+	msg_put_u64(m, r->reqid);
+	msg_put_str(m, env->id);
+	msg_put_str(m, env->sender);
+	msg_put_u64(m, msglen);
+	msg_put_u32(m, (uint32_t)env->body);
+	msg_put_u32(m, env->smtputf8 ? 1 : 0);
+	msg_put_u32(m, (uint32_t)env->ret);
+	msg_put_str(m, env->envid != NULL ? env->envid : "");
+	msg_put_str(m, domain);
+	msg_put_u32(m, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		rc = &env->rcpts[r->idx[i]];
+		msg_put_str(m, rc->addr);
+		msg_put_u32(m, rc->notify);
+		msg_put_str(m, rc->orcpt != NULL ? rc->orcpt : "");
+		qm->rt[r->idx[i]].run = QUEUE_RUN_SENDING;
+	}
+	msg_put_fd(m, fd);
+	log_debug("id=%s event=to-mta domain=%s rcpts=%zu", env->id, domain,
+	    n);
+	(void)proc_send(q->self, PROC_MTA, m);
+}
+
+/*
+ * Hand the recipients waiting for the mta to it, message by message.  A
+ * message whose recipients are still being resolved waits, so that one
+ * transaction carries all its recipients of a domain.
+ */
+static void
+queue_run_mta(struct queue_role *q)
+{
+	struct queue_msg	*qm, *next;
+	size_t			 i;
+	bool			 resolving, left;
+
+	for (qm = TAILQ_FIRST(&q->outq); qm != NULL; qm = next) {
+		next = TAILQ_NEXT(qm, out);
+		resolving = left = false;
+		for (i = 0; i < qm->env.nrcpts; i++)
+			if (qm->rt[i].run == QUEUE_RUN_RESOLVING)
+				resolving = true;
+		if (resolving)
+			continue;
+		for (i = 0; i < qm->env.nrcpts; i++) {
+			if (qm->rt[i].run != QUEUE_RUN_REMOTE)
+				continue;
+			if (q->nmta == QUEUE_MTA_MAX) {
+				left = true;
+				break;
+			}
+			queue_send_mta(q, qm, i);
+		}
+		if (left)
+			return;
+		TAILQ_REMOVE(&q->outq, qm, out);
+		qm->in_out = false;
+		if (qm->busy == 0)
+			queue_msg_settle(q, qm);
+	}
+}
+
 /*
  * The scheduler, after each turn that changed something: resolve the
  * recipients due on the ready messages, then hand resolved ones to the
- * mda, each within its limit of requests in flight.
+ * mda and the mta, each within its limit of requests in flight.
  */
 static void
 queue_run(evutil_socket_t fd, short what, void *arg)
@@ -647,6 +897,12 @@ queue_run(evutil_socket_t fd, short what, void *arg)
 	while (!q->hold && q->self->peer[PROC_LOOKUP] != NULL &&
 	    q->nresolve < QUEUE_RESOLVE_MAX &&
 	    (qm = TAILQ_FIRST(&q->ready)) != NULL) {
+		if (qm->env.held) {
+			/* held after it became due: not tried */
+			TAILQ_REMOVE(&q->ready, qm, ready);
+			qm->in_ready = false;
+			continue;
+		}
 		all = true;
 		for (i = 0; i < qm->env.nrcpts; i++) {
 			rc = &qm->env.rcpts[i];
@@ -688,6 +944,29 @@ queue_run(evutil_socket_t fd, short what, void *arg)
 		if (qm->busy == 0)
 			queue_msg_settle(q, qm);
 	}
+	if (q->self->peer[PROC_MTA] != NULL)
+		queue_run_mta(q);
+}
+
+/* A recipient of another domain: for the mta, batched per domain. */
+static void
+queue_rcpt_remote(struct queue_role *q, struct queue_msg *qm, size_t i)
+{
+	const char	*d = queue_domain(qm->env.rcpts[i].addr);
+
+	if (d == NULL || strnlen(d, MTA_DOMAIN_MAX + 1) > MTA_DOMAIN_MAX) {
+		queue_rcpt_fail(qm, i, "5.1.3", "Bad recipient address syntax",
+		    NULL);
+		return;
+	}
+	queue_rt_clear(&qm->rt[i]);
+	qm->rt[i].run = QUEUE_RUN_REMOTE;
+	qm->busy++;
+	if (!qm->in_out) {
+		TAILQ_INSERT_TAIL(&q->outq, qm, out);
+		qm->in_out = true;
+	}
+	queue_kick(q);
 }
 
 /* A recipient resolved to a mailbox: deliver when a slot is free. */
@@ -713,9 +992,127 @@ queue_rcpt_wait(struct queue_role *q, struct queue_msg *qm, size_t i,
 	queue_kick(q);
 }
 
+/* Does qm hold a failed recipient whose bounce is not queued yet? */
+static bool
+queue_msg_owes_bounce(const struct queue_msg *qm)
+{
+	size_t	i;
+
+	for (i = 0; i < qm->env.nrcpts; i++)
+		if (qm->env.rcpts[i].state == QUEUE_FS_RCPT_FAILED &&
+		    !queue_rcpt_finished(&qm->env, &qm->env.rcpts[i]))
+			return true;
+	return false;
+}
+
+/* A report the queue made: a message like any other from now on. */
+static void
+queue_dsn_queued(struct queue_role *q, struct queue_fs_envelope *env,
+    uint64_t len)
+{
+	struct queue_msg	*qm;
+
+	qm = xcalloc(1, sizeof(*qm));
+	qm->env = *env;
+	memset(env, 0, sizeof(*env));
+	qm->msglen = len;
+	queue_msg_insert(q, qm);
+	queue_msg_schedule(q, qm);
+}
+
 /*
- * A message with nothing in flight: removed when every recipient is
- * done, else its envelope written if it changed, and its next try set.
+ * Make one report of kind about the recipients of qm for which want()
+ * says so.  0 when there was none to make or it is queued; -1 when it
+ * could not be written (the caller tries again later).
+ */
+static int
+queue_msg_report(struct queue_role *q, struct queue_msg *qm,
+    enum bounce_kind kind, struct queue_dsn_rcpt *list, size_t n)
+{
+	struct queue_fs_envelope	 dsn;
+	uint64_t			 len;
+	int64_t				 now = (int64_t)time(NULL);
+
+	if (n == 0)
+		return 0;
+	if (queue_dsn_make(q->fs, q->conf->hostname, &qm->env, qm->msglen,
+	    kind, list, n, now, qm->env.created +
+	    (int64_t)q->conf->outbound.lifetime, &dsn, &len) == -1) {
+		log_warn("id=%s event=dsn-failed kind=%s", qm->env.id,
+		    kind == BOUNCE_FAILURE ? "failure" : kind == BOUNCE_DELAY ?
+		    "delay" : "success");
+		return -1;
+	}
+	queue_dsn_queued(q, &dsn, len);
+	return 0;
+}
+
+/*
+ * The reports qm owes, made when nothing of it is in flight: one bounce
+ * for its recipients that failed (RFC 3464; RFC 3461 §4.1 NOTIFY), one
+ * delay warning for those past delay-warning, one success report for
+ * NOTIFY=SUCCESS.  Each is committed before the state that records it
+ * is written: a crash in between sends it twice, never not at all.
+ */
+static void
+queue_msg_reports(struct queue_role *q, struct queue_msg *qm)
+{
+	struct queue_fs_envelope	*env = &qm->env;
+	struct queue_dsn_rcpt		*list;
+	size_t				 i, n;
+	int64_t				 now = (int64_t)time(NULL);
+
+	list = xcalloc(env->nrcpts, sizeof(*list));
+	for (i = 0, n = 0; i < env->nrcpts; i++) {
+		if (env->rcpts[i].state != QUEUE_FS_RCPT_FAILED ||
+		    queue_rcpt_finished(env, &env->rcpts[i]))
+			continue;
+		list[n].idx = i;
+		list[n++].action = BOUNCE_ACTION_FAILED;
+	}
+	if (queue_msg_report(q, qm, BOUNCE_FAILURE, list, n) == 0) {
+		for (i = 0; i < n; i++)
+			env->rcpts[list[i].idx].state =
+			    QUEUE_FS_RCPT_BOUNCED;
+		if (n > 0)
+			qm->dirty = true;
+	} else
+		queue_wake_at(q, now + QUEUE_SAVE_RETRY);
+
+	for (i = 0, n = 0; i < env->nrcpts; i++) {
+		if (qm->rt[i].dsn != QUEUE_DSN_DELAYED)
+			continue;
+		qm->rt[i].dsn = QUEUE_DSN_NONE;
+		if (env->rcpts[i].state != QUEUE_FS_RCPT_PENDING)
+			continue;
+		list[n].idx = i;
+		list[n++].action = BOUNCE_ACTION_DELAYED;
+	}
+	if (queue_msg_report(q, qm, BOUNCE_DELAY, list, n) == 0) {
+		for (i = 0; i < n; i++)
+			env->rcpts[list[i].idx].warned = now;
+		if (n > 0)
+			qm->dirty = true;
+	}
+
+	for (i = 0, n = 0; i < env->nrcpts; i++) {
+		if (qm->rt[i].dsn != QUEUE_DSN_DELIVERED &&
+		    qm->rt[i].dsn != QUEUE_DSN_RELAYED)
+			continue;
+		list[n].idx = i;
+		list[n++].action = qm->rt[i].dsn == QUEUE_DSN_DELIVERED ?
+		    BOUNCE_ACTION_DELIVERED : BOUNCE_ACTION_RELAYED;
+		qm->rt[i].dsn = QUEUE_DSN_NONE;
+	}
+	/* A success report that cannot be written is not worth a retry. */
+	(void)queue_msg_report(q, qm, BOUNCE_SUCCESS, list, n);
+	free(list);
+}
+
+/*
+ * A message with nothing in flight: its reports made, then removed when
+ * every recipient is done, else its envelope written if it changed, and
+ * its next try set.
  */
 static void
 queue_msg_settle(struct queue_role *q, struct queue_msg *qm)
@@ -726,13 +1123,15 @@ queue_msg_settle(struct queue_role *q, struct queue_msg *qm)
 
 	if (qm->busy > 0)
 		return;
+	queue_msg_reports(q, qm);
 	for (i = 0; i < qm->env.nrcpts; i++) {
 		rc = &qm->env.rcpts[i];
 		if (!queue_rcpt_finished(&qm->env, rc))
 			done = false;
 		if (rc->state == QUEUE_FS_RCPT_DELIVERED)
 			delivered++;
-		else if (rc->state == QUEUE_FS_RCPT_FAILED)
+		else if (rc->state == QUEUE_FS_RCPT_FAILED ||
+		    rc->state == QUEUE_FS_RCPT_BOUNCED)
 			failed++;
 	}
 	if (done) {
@@ -804,7 +1203,7 @@ queue_expand(struct queue_role *q, struct queue_msg *qm, size_t i,
 
 	if (old + n > QUEUE_FS_RCPTS_MAX) {
 		queue_rcpt_fail(qm, i, "5.2.4", "Alias expands to too many "
-		    "recipients for one message");
+		    "recipients for one message", NULL);
 		return;
 	}
 	env->rcpts = xrealloc(env->rcpts, (old + n) * sizeof(*env->rcpts));
@@ -826,11 +1225,7 @@ queue_expand(struct queue_role *q, struct queue_msg *qm, size_t i,
 		env->nrcpts++;
 		if (d[j].kind == RESOLVE_FAILED) {
 			nr->state = QUEUE_FS_RCPT_FAILED;
-			queue_rcpt_set_error(nr, d[j].enh, d[j].text);
-		} else if (d[j].kind == RESOLVE_REMOTE) {
-			nr->attempts = 1;
-			nr->next_try = (int64_t)time(NULL) + queue_backoff(1);
-			queue_rcpt_set_error(nr, NULL, QUEUE_NO_OUTBOUND);
+			queue_rcpt_set_error(nr, d[j].enh, d[j].text, NULL);
 		}
 	}
 	queue_rt_grow(qm);
@@ -856,13 +1251,27 @@ queue_expand(struct queue_role *q, struct queue_msg *qm, size_t i,
 		if (nr->state != QUEUE_FS_RCPT_PENDING || nr->attempts != 0)
 			continue;
 		for (j = 0; j < n; j++)
-			if (d[j].kind == RESOLVE_LOCAL &&
+			if (d[j].kind != RESOLVE_FAILED &&
 			    strcmp(d[j].addr, nr->addr) == 0)
 				break;
-		if (j < n)
+		if (j == n)
+			continue;
+		if (d[j].kind == RESOLVE_LOCAL)
 			queue_rcpt_wait(q, qm, k, d[j].addr, d[j].owner,
 			    d[j].mailbox, (enum users_format)d[j].format,
 			    d[j].quota);
+	}
+	for (k = old; k < env->nrcpts; k++) {
+		nr = &env->rcpts[k];
+		if (nr->state != QUEUE_FS_RCPT_PENDING || nr->attempts != 0 ||
+		    qm->rt[k].run != QUEUE_RUN_IDLE)
+			continue;
+		for (j = 0; j < n; j++)
+			if (d[j].kind == RESOLVE_REMOTE &&
+			    strcmp(d[j].addr, nr->addr) == 0)
+				break;
+		if (j < n)
+			queue_rcpt_remote(q, qm, k);
 	}
 }
 
@@ -927,9 +1336,9 @@ queue_resolve_result(struct queue_role *q, enum proc_id from, struct msg *m)
 	qm->busy--;
 	rc = &qm->env.rcpts[i];
 	if (status == RESOLVE_TEMPFAIL)
-		queue_rcpt_defer(q, qm, i, "4.3.0", reason);
+		queue_rcpt_defer(q, qm, i, "4.3.0", reason, NULL);
 	else if (status == RESOLVE_UNKNOWN)
-		queue_rcpt_fail(qm, i, "5.1.1", "User unknown");
+		queue_rcpt_fail(qm, i, "5.1.1", "User unknown", NULL);
 	else if (n == 1 && d[0].kind == RESOLVE_LOCAL &&
 	    strcasecmp(d[0].addr, rc->addr) == 0)
 		/* The recipient is a mailbox of its own: deliver it. */
@@ -937,7 +1346,8 @@ queue_resolve_result(struct queue_role *q, enum proc_id from, struct msg *m)
 		    (enum users_format)d[0].format, d[0].quota);
 	else if (n == 1 && d[0].kind == RESOLVE_REMOTE &&
 	    strcasecmp(d[0].addr, rc->addr) == 0)
-		queue_rcpt_defer(q, qm, i, NULL, QUEUE_NO_OUTBOUND);
+		/* Of another domain: the mta delivers it as it is. */
+		queue_rcpt_remote(q, qm, i);
 	else
 		queue_expand(q, qm, i, d, n);
 	free(d);
@@ -978,21 +1388,101 @@ queue_mda_result(struct queue_role *q, enum proc_id from, struct msg *m)
 		rc->state = QUEUE_FS_RCPT_DELIVERED;
 		if (rc->attempts < UINT32_MAX)
 			rc->attempts++;
-		queue_rcpt_set_error(rc, NULL, NULL);
+		queue_rcpt_set_error(rc, NULL, NULL, NULL);
 		qm->dirty = true;
+		/* RFC 3461 §4.1: the final delivery reports NOTIFY=SUCCESS */
+		if ((rc->notify & QUEUE_FS_NOTIFY_SUCCESS) != 0 &&
+		    qm->env.sender[0] != '\0')
+			qm->rt[i].dsn = QUEUE_DSN_DELIVERED;
 		q->ndelivered++;
 		log_debug("id=%s event=rcpt-delivered to=<%s>", qm->env.id,
 		    printable(rc->addr, strnlen(rc->addr, QUEUE_FS_STR_MAX),
 		    show, sizeof(show)));
 		break;
 	case MDA_TEMPFAIL:
-		queue_rcpt_defer(q, qm, i, enh, text);
+		queue_rcpt_defer(q, qm, i, enh, text, NULL);
 		break;
 	default:
-		queue_rcpt_fail(qm, i, enh, text);
+		queue_rcpt_fail(qm, i, enh, text, NULL);
 		break;
 	}
 	queue_msg_settle(q, qm);
+	queue_kick(q);
+}
+
+/* MSG_MTA_RESULT: mta.h has the layout. */
+static void
+queue_mta_result(struct queue_role *q, enum proc_id from, struct msg *m)
+{
+	struct queue_mreq	*r;
+	struct queue_msg	*qm;
+	struct queue_fs_rcpt	*rc;
+	char			 enh[QUEUE_ENH_MAX], remote[QUEUE_REMOTE_MAX];
+	char			 show[QUEUE_LOG_ADDR_MAX];
+	char			*text;
+	uint64_t		 reqid;
+	uint32_t		 n, j, result, flags;
+	size_t			 i;
+
+	if (msg_get_u64(m, &reqid) == -1 || msg_get_u32(m, &n) == -1 ||
+	    n == 0 || n > MTA_RCPTS_MAX)
+		queue_bad(m, from, "mta result");
+	r = queue_mreq_find(q, reqid);
+	if (r != NULL && r->n != n)
+		queue_bad(m, from, "mta result count");
+	qm = r != NULL ? r->qm : NULL;
+	for (j = 0; j < n; j++) {
+		if (msg_get_u32(m, &result) == -1 || result > MTA_PERMFAIL ||
+		    msg_get_u32(m, &flags) == -1 ||
+		    msg_get_str(m, enh, sizeof(enh)) == -1 ||
+		    msg_get_strdup(m, QUEUE_FS_STR_MAX, &text) == -1 ||
+		    msg_get_str(m, remote, sizeof(remote)) == -1)
+			queue_bad(m, from, "mta result");
+		if (qm == NULL) {
+			free(text);
+			continue;
+		}
+		i = r->idx[j];
+		rc = &qm->env.rcpts[i];
+		if (qm->rt[i].run != QUEUE_RUN_SENDING)
+			fatalx("queue: mta result for a recipient not sent");
+		qm->rt[i].run = QUEUE_RUN_IDLE;
+		qm->busy--;
+		switch (result) {
+		case MTA_DELIVERED:
+			rc->state = QUEUE_FS_RCPT_DELIVERED;
+			if (rc->attempts < UINT32_MAX)
+				rc->attempts++;
+			queue_rcpt_set_error(rc, NULL, NULL, NULL);
+			qm->dirty = true;
+			q->ndelivered++;
+			/*
+			 * RFC 3461 §5.2.2: a server without DSN took it, so
+			 * the "relayed" report is ours to send.
+			 */
+			if ((flags & MTA_F_RELAYED) != 0 &&
+			    (rc->notify & QUEUE_FS_NOTIFY_SUCCESS) != 0 &&
+			    qm->env.sender[0] != '\0')
+				qm->rt[i].dsn = QUEUE_DSN_RELAYED;
+			log_debug("id=%s event=rcpt-sent to=<%s>", qm->env.id,
+			    queue_show_addr(rc->addr, show, sizeof(show)));
+			break;
+		case MTA_TEMPFAIL:
+			queue_rcpt_defer(q, qm, i, enh, text, remote);
+			break;
+		default:
+			queue_rcpt_fail(qm, i, enh, text, remote);
+			break;
+		}
+		free(text);
+	}
+	if (msg_end(m) == -1)
+		queue_bad(m, from, "mta result");
+	if (r == NULL)
+		return;
+	queue_mreq_done(q, r);
+	if (qm != NULL)
+		queue_msg_settle(q, qm);
 	queue_kick(q);
 }
 
@@ -1011,6 +1501,31 @@ queue_peer_lost(struct queue_role *q, enum proc_id id)
 	size_t			 i, n = 0;
 	uint32_t		 type;
 
+	if (id == PROC_MTA) {
+		for (i = 0; i < QUEUE_MTA_MAX; i++) {
+			struct queue_mreq *mr = &q->mreqs[i];
+			size_t		   k;
+
+			if (mr->reqid == 0)
+				continue;
+			if ((qm = mr->qm) != NULL) {
+				for (k = 0; k < mr->n; k++)
+					qm->rt[mr->idx[k]].run =
+					    QUEUE_RUN_REMOTE;
+				if (!qm->in_out) {
+					TAILQ_INSERT_TAIL(&q->outq, qm, out);
+					qm->in_out = true;
+				}
+			}
+			queue_mreq_done(q, mr);
+			n++;
+		}
+		if (n > 0)
+			log_info("queue: mta went away, %zu messages to send "
+			    "again", n);
+		queue_kick(q);
+		return;
+	}
 	type = id == PROC_LOOKUP ? MSG_LOOKUP_RESOLVE : MSG_MDA_DELIVER;
 	for (i = 0; i < QUEUE_REQS_MAX; i++) {
 		r = &q->reqs[i];
@@ -1484,6 +1999,50 @@ queue_ctl_end(struct queue_role *q, uint64_t reqid, uint32_t code,
 	(void)proc_send(q->self, PROC_PARENT, m);
 }
 
+/*
+ * Under a message's line, one indented line per recipient that has been
+ * tried or has failed: its state, attempts, next try and last error, so
+ * that an admin sees why mail waits without `queue show`.
+ */
+static void
+queue_ctl_rcpt_lines(struct queue_role *q, uint64_t reqid, struct buf *b,
+    const struct queue_msg *qm)
+{
+	const struct queue_fs_rcpt	*rc;
+	char				 t[64];
+	size_t				 i;
+
+	for (i = 0; i < qm->env.nrcpts; i++) {
+		rc = &qm->env.rcpts[i];
+		if ((rc->state != QUEUE_FS_RCPT_PENDING &&
+		    rc->state != QUEUE_FS_RCPT_FAILED) ||
+		    (rc->attempts == 0 && rc->error == NULL))
+			continue;
+		buf_append_str(b, "    to=<");
+		queue_escape(b, rc->addr, false, "");
+		buf_printf(b, "> state=%s attempts=%lu",
+		    rc->state == QUEUE_FS_RCPT_PENDING ? "pending" : "failed",
+		    (unsigned long)rc->attempts);
+		if (rc->state == QUEUE_FS_RCPT_PENDING) {
+			if (rc->next_try == 0)
+				(void)str_copy(t, sizeof(t), "now");
+			else
+				queue_time(t, sizeof(t), rc->next_try);
+			buf_printf(b, " next=\"%s\"", t);
+		}
+		if (rc->error != NULL) {
+			buf_append_str(b, " error=\"");
+			queue_escape(b, rc->error, true, "\"");
+			buf_append_char(b, '"');
+		}
+		if (rc->remote != NULL) {
+			buf_append_str(b, " remote=");
+			queue_escape(b, rc->remote, false, "");
+		}
+		queue_ctl_buf(q, reqid, b);
+	}
+}
+
 static void
 queue_ctl_list(struct queue_role *q, uint64_t reqid)
 {
@@ -1518,6 +2077,7 @@ queue_ctl_list(struct queue_role *q, uint64_t reqid)
 		buf_append_char(&b, ' ');
 		buf_append_str(&b, queue_msg_state(q, qm, now));
 		queue_ctl_buf(q, reqid, &b);
+		queue_ctl_rcpt_lines(q, reqid, &b, qm);
 	}
 	buf_free(&b);
 	queue_ctl_end(q, reqid, 0, "");
@@ -1641,6 +2201,10 @@ queue_show_envelope(struct queue_role *q, uint64_t reqid, struct buf *b,
 	queue_show_field(q, reqid, b, "helo", env->helo);
 	queue_show_field(q, reqid, b, "client", env->ip);
 	queue_show_field(q, reqid, b, "user", env->user);
+	if (env->held) {
+		buf_append_str(b, "held: yes");
+		queue_ctl_buf(q, reqid, b);
+	}
 	buf_printf(b, "recipients: %zu", env->nrcpts);
 	queue_ctl_buf(q, reqid, b);
 	for (i = 0; i < env->nrcpts; i++) {
@@ -1676,6 +2240,12 @@ queue_show_envelope(struct queue_role *q, uint64_t reqid, struct buf *b,
 		buf_printf(b, "  next try: %s", t);
 		queue_ctl_buf(q, reqid, b);
 		queue_show_field(q, reqid, b, "  last error", rc->error);
+		queue_show_field(q, reqid, b, "  remote", rc->remote);
+		if (rc->warned > 0) {
+			queue_time(t, sizeof(t), rc->warned);
+			buf_printf(b, "  delay warning sent: %s", t);
+			queue_ctl_buf(q, reqid, b);
+		}
 	}
 }
 
@@ -1867,37 +2437,122 @@ queue_ctl_delete(struct queue_role *q, uint64_t reqid, const char *id)
 	queue_ctl_end(q, reqid, 0, "");
 }
 
-/* queue flush: every deferred recipient is tried again now. */
+/*
+ * queue flush [ID|DOMAIN]: every deferred recipient (of message ID, or
+ * whose address is at DOMAIN) is tried again now.
+ */
 static void
-queue_ctl_flush(struct queue_role *q, uint64_t reqid)
+queue_ctl_flush(struct queue_role *q, uint64_t reqid, const char *what)
 {
 	struct queue_msg	*qm;
 	struct queue_fs_rcpt	*rc;
+	const char		*d;
 	char			 line[64];
 	size_t			 i, n = 0;
+	bool			 id, hit;
 
 	if (q->hold) {
 		queue_ctl_end(q, reqid, 1, "delivery is held (delivery-hold "
 		    "yes in the config)");
 		return;
 	}
+	id = what != NULL && queue_fs_id_valid(what);
+	if (id && queue_msg_find(q, what) == NULL) {
+		queue_ctl_end(q, reqid, 1, "no such message");
+		return;
+	}
 	TAILQ_FOREACH(qm, &q->msgs, entry) {
+		/* a held message waits for its release, flushed or not */
+		if ((id && strcmp(qm->env.id, what) != 0) || qm->env.held)
+			continue;
+		hit = false;
 		for (i = 0; i < qm->env.nrcpts; i++) {
 			rc = &qm->env.rcpts[i];
-			if (rc->state == QUEUE_FS_RCPT_PENDING &&
-			    rc->next_try != 0) {
+			if (rc->state != QUEUE_FS_RCPT_PENDING)
+				continue;
+			if (what != NULL && !id && ((d = queue_domain(
+			    rc->addr)) == NULL || strcasecmp(d, what) != 0))
+				continue;
+			hit = true;
+			if (rc->next_try != 0) {
 				rc->next_try = 0;
 				qm->dirty = true;
 			}
 		}
-		if (queue_msg_due(qm, (int64_t)time(NULL))) {
+		if (hit && queue_msg_due(qm, (int64_t)time(NULL))) {
 			n++;
 			queue_msg_schedule(q, qm);
 		}
 	}
-	log_info("event=flush messages=%zu", n);
+	log_info("event=flush what=%s messages=%zu", what != NULL ? what :
+	    "all", n);
 	(void)snprintf(line, sizeof(line), "%zu messages to try now", n);
 	queue_ctl_line(q, reqid, line, strlen(line));
+	queue_ctl_end(q, reqid, 0, "");
+}
+
+/*
+ * queue hold ID / release ID: a held message is never tried (what is in
+ * flight finishes); the mark is in the envelope, so it lasts through a
+ * restart.
+ */
+static void
+queue_ctl_hold(struct queue_role *q, uint64_t reqid, const char *id,
+    bool hold)
+{
+	struct queue_msg	*qm;
+	char			 err[128];
+
+	if (!queue_fs_id_valid(id) || (qm = queue_msg_find(q, id)) == NULL) {
+		queue_ctl_end(q, reqid, 1, "no such message");
+		return;
+	}
+	if (qm->env.held != hold) {
+		qm->env.held = hold;
+		if (queue_fs_state_write(q->fs, &qm->env) == -1) {
+			log_warn("id=%s event=state-write step=%s", id,
+			    hold ? "hold" : "release");
+			qm->env.held = !hold;
+			(void)snprintf(err, sizeof(err), "cannot write the "
+			    "envelope: %s", strerror(errno));
+			queue_ctl_end(q, reqid, 1, err);
+			return;
+		}
+		qm->dirty = false;
+		log_info("id=%s event=%s", id, hold ? "held" : "released");
+	}
+	if (!hold)
+		queue_msg_schedule(q, qm);
+	queue_ctl_end(q, reqid, 0, "");
+}
+
+/*
+ * queue bounce ID: give up on every recipient still pending; the sender
+ * gets a bounce as for any failure (RFC 3464), unless none is owed.
+ */
+static void
+queue_ctl_bounce(struct queue_role *q, uint64_t reqid, const char *id)
+{
+	struct queue_msg	*qm;
+	size_t			 i, n = 0;
+
+	if (!queue_fs_id_valid(id) || (qm = queue_msg_find(q, id)) == NULL) {
+		queue_ctl_end(q, reqid, 1, "no such message");
+		return;
+	}
+	if (qm->busy > 0) {
+		queue_ctl_end(q, reqid, 1, "a delivery of the message is in "
+		    "progress; try again in a moment");
+		return;
+	}
+	for (i = 0; i < qm->env.nrcpts; i++) {
+		if (qm->env.rcpts[i].state != QUEUE_FS_RCPT_PENDING)
+			continue;
+		queue_rcpt_fail(qm, i, "5.0.0", QUEUE_CANCELLED, NULL);
+		n++;
+	}
+	log_info("id=%s event=bounced-by-admin rcpts=%zu", id, n);
+	queue_msg_settle(q, qm);
 	queue_ctl_end(q, reqid, 0, "");
 }
 
@@ -1939,7 +2594,15 @@ queue_ctl(struct queue_role *q, struct msg *m)
 	else if (argc == 3 && strcmp(argv[1], "delete") == 0)
 		queue_ctl_delete(q, reqid, argv[2]);
 	else if (argc == 2 && strcmp(argv[1], "flush") == 0)
-		queue_ctl_flush(q, reqid);
+		queue_ctl_flush(q, reqid, NULL);
+	else if (argc == 3 && strcmp(argv[1], "flush") == 0)
+		queue_ctl_flush(q, reqid, argv[2]);
+	else if (argc == 3 && strcmp(argv[1], "hold") == 0)
+		queue_ctl_hold(q, reqid, argv[2], true);
+	else if (argc == 3 && strcmp(argv[1], "release") == 0)
+		queue_ctl_hold(q, reqid, argv[2], false);
+	else if (argc == 3 && strcmp(argv[1], "bounce") == 0)
+		queue_ctl_bounce(q, reqid, argv[2]);
 	else
 		queue_ctl_end(q, reqid, 2, QUEUE_USAGE);
 }
@@ -1978,6 +2641,11 @@ queue_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 		if (from != PROC_MDA)
 			queue_bad(m, from, "not from mda");
 		queue_mda_result(q, from, m);
+		break;
+	case MSG_MTA_RESULT:
+		if (from != PROC_MTA)
+			queue_bad(m, from, "not from mta");
+		queue_mta_result(q, from, m);
 		break;
 	case MSG_CTL_REQUEST:
 		if (from != PROC_PARENT)
@@ -2021,7 +2689,7 @@ queue_peer_down(struct proc_self *self, enum proc_id id)
 {
 	if (id == PROC_SMTP)
 		queue_smtp_gone(self->role);
-	else if (id == PROC_LOOKUP || id == PROC_MDA)
+	else if (id == PROC_LOOKUP || id == PROC_MDA || id == PROC_MTA)
 		queue_peer_lost(self->role, id);
 }
 
@@ -2035,7 +2703,7 @@ queue_peer_up(struct proc_self *self, enum proc_id id)
 {
 	if (id == PROC_SMTP)
 		queue_smtp_gone(self->role);
-	else if (id == PROC_LOOKUP || id == PROC_MDA)
+	else if (id == PROC_LOOKUP || id == PROC_MDA || id == PROC_MTA)
 		queue_peer_lost(self->role, id);
 }
 
@@ -2059,14 +2727,21 @@ queue_main(struct proc_self *self)
 {
 	static struct queue_role	 role;
 	struct queue_role		*q = &role;
-	struct queue_msg		*qm;
+	struct queue_msg		*qm, *next;
 
 	q->self = self;
+	q->conf = self->conf;
 	q->hold = self->conf->delivery.hold;
 	q->wake_at = INT64_MAX;
+	/*
+	 * Request ids that a restarted queue will not make again, so that a
+	 * late answer meant for the previous process matches nothing.
+	 */
+	q->next_reqid = queue_wall_ms() << 16;
 	TAILQ_INIT(&q->msgs);
 	TAILQ_INIT(&q->ready);
 	TAILQ_INIT(&q->waitq);
+	TAILQ_INIT(&q->outq);
 	TAILQ_INIT(&q->batch);
 	TAILQ_INIT(&q->cats);
 	queue_raise_nofile();
@@ -2085,9 +2760,18 @@ queue_main(struct proc_self *self)
 	    NULL || (q->ev_wake = evtimer_new(self->base, queue_wake_run, q)) ==
 	    NULL)
 		fatalx("queue: evtimer_new");
-	/* What the spool held at start is tried again now. */
-	TAILQ_FOREACH(qm, &q->msgs, entry)
-		queue_msg_schedule(q, qm);
+	/*
+	 * What the spool held at start is tried again now; a bounce owed
+	 * (a crash came between a failure and its bounce) is made now.
+	 */
+	for (qm = TAILQ_FIRST(&q->msgs); qm != NULL; qm = next) {
+		next = TAILQ_NEXT(qm, entry);
+		queue_rt_grow(qm);
+		if (queue_msg_owes_bounce(qm))
+			queue_msg_settle(q, qm);
+		else
+			queue_msg_schedule(q, qm);
+	}
 	if (q->hold)
 		log_info("queue: delivery-hold: nothing is delivered");
 	self->role = q;

@@ -1181,7 +1181,8 @@ queue_fs_envelope_ok(const struct queue_fs_envelope *env)
 		    !queue_fs_notify_ok(r->notify) ||
 		    !queue_fs_str_ok(r->orcpt, true) ||
 		    (unsigned)r->state > QUEUE_FS_RCPT_EXPANDED ||
-		    r->next_try < 0 || !queue_fs_str_ok(r->error, true))
+		    r->next_try < 0 || !queue_fs_str_ok(r->error, true) ||
+		    !queue_fs_str_ok(r->remote, true) || r->warned < 0)
 			return false;
 		/* A parent comes first and was expanded: no cycle possible. */
 		if (r->has_parent && (r->parent >= i ||
@@ -1294,6 +1295,7 @@ queue_fs_envelope_encode(const struct queue_fs_envelope *env, struct buf *out)
 	    queue_fs_enc_field(out, "helo", env->helo) == -1 ||
 	    queue_fs_enc_field(out, "ip", env->ip) == -1 ||
 	    queue_fs_enc_field(out, "user", env->user) == -1 ||
+	    (env->held && buf_append_str(out, "hold yes\n") == -1) ||
 	    buf_printf(out, "rcpts %zu\n", env->nrcpts) == -1)
 		goto fail;
 	for (i = 0; i < env->nrcpts; i++) {
@@ -1307,7 +1309,10 @@ queue_fs_envelope_encode(const struct queue_fs_envelope *env, struct buf *out)
 		    buf_printf(out, "state %s\nattempts %" PRIu32 "\n"
 		    "next %" PRId64 "\n", queue_fs_state_names[r->state],
 		    r->attempts, r->next_try) == -1 ||
-		    queue_fs_enc_field(out, "error", r->error) == -1)
+		    queue_fs_enc_field(out, "error", r->error) == -1 ||
+		    queue_fs_enc_field(out, "remote", r->remote) == -1 ||
+		    (r->warned > 0 && buf_printf(out, "warned %" PRId64 "\n",
+		    r->warned) == -1))
 			goto fail;
 		if (out->len - start > QUEUE_FS_ENV_MAX) {
 			errno = EMSGSIZE;
@@ -1580,8 +1585,20 @@ queue_fs_dec_rcpt(struct queue_fs_dec *d, struct queue_fs_envelope *env,
 	if (!queue_fs_dec_num(d, "next", INT64_MAX, "bad next line", &n))
 		return false;
 	r->next_try = (int64_t)n;
-	return queue_fs_dec_field(d, "error", true, "bad error value",
-	    &r->error);
+	if (!queue_fs_dec_field(d, "error", true, "bad error value",
+	    &r->error) ||
+	    !queue_fs_dec_field(d, "remote", true, "bad remote value",
+	    &r->remote))
+		return false;
+	if (queue_fs_dec_line(d, "warned", true, "bad warned line", &v)) {
+		if (!queue_fs_dec_u64(v, INT64_MAX, &n) || n == 0) {
+			d->err = "bad warned value";
+			return false;
+		}
+		r->warned = (int64_t)n;
+	} else if (d->err != NULL)
+		return false;
+	return true;
 }
 
 int
@@ -1661,6 +1678,14 @@ queue_fs_envelope_decode(const char *p, size_t len,
 	    !queue_fs_dec_field(&d, "user", true, "bad user value",
 	    &out->user))
 		goto fail;
+	if (queue_fs_dec_line(&d, "hold", true, "bad hold line", &v)) {
+		if (!span_eq(v, "yes")) {
+			d.err = "bad hold value";
+			goto fail;
+		}
+		out->held = true;
+	} else if (d.err != NULL)
+		goto fail;
 	if (!queue_fs_dec_num(&d, "rcpts", QUEUE_FS_RCPTS_MAX,
 	    "bad rcpts line", &n))
 		goto fail;
@@ -1717,6 +1742,7 @@ queue_fs_envelope_free(struct queue_fs_envelope *env)
 			free(env->rcpts[i].addr);
 			free(env->rcpts[i].orcpt);
 			free(env->rcpts[i].error);
+			free(env->rcpts[i].remote);
 		}
 		free(env->rcpts);
 	}

@@ -85,6 +85,12 @@ struct queue_fs_rcpt {
 	uint32_t		 attempts;
 	int64_t			 next_try;	/* unix seconds, 0 = now */
 	char			*error;		/* last error text, or NULL */
+	/*
+	 * The server that gave error as its reply ("mx.example.net
+	 * [192.0.2.1]"), or NULL when error is our own words.
+	 */
+	char			*remote;
+	int64_t			 warned;	/* delay DSN sent at, 0 never */
 };
 
 struct queue_fs_envelope {
@@ -101,6 +107,7 @@ struct queue_fs_envelope {
 	char			*helo;		/* or NULL */
 	char			*ip;		/* or NULL */
 	char			*user;		/* AUTH user, or NULL */
+	bool			 held;		/* cachetctl queue hold */
 	struct queue_fs_rcpt	*rcpts;
 	size_t			 nrcpts;	/* 1 .. QUEUE_FS_RCPTS_MAX */
 };

@@ -246,6 +246,35 @@ resolve_is_local(struct resolve_run *run, const char *domain, bool *local)
 }
 
 /*
+ * addr is not a dot-atom address of ours: when its domain (after the last
+ * '@', compared in lower case) is not one of ours, it is a remote
+ * destination as it is.  True when it was taken so.
+ */
+static bool
+resolve_foreign(struct resolve_run *run, const char *addr)
+{
+	char		 domain[USERS_DOMAIN_MAX + 1];
+	const char	*at;
+	size_t		 i, len;
+	bool		 local;
+
+	if ((at = strrchr(addr, '@')) == NULL ||
+	    (len = strnlen(at + 1, sizeof(domain))) == 0 ||
+	    len >= sizeof(domain))
+		return false;
+	for (i = 0; i < len; i++)
+		domain[i] = (at[1 + i] >= 'A' && at[1 + i] <= 'Z') ?
+		    (char)(at[1 + i] + 32) : at[1 + i];
+	domain[len] = '\0';
+	if (resolve_is_local(run, domain, &local) == -1)
+		return true;	/* a tempfail is recorded */
+	if (local)
+		return false;
+	(void)resolve_add(run, RESOLVE_REMOTE, addr);
+	return true;
+}
+
+/*
  * Where postmaster@ and abuse@ go when no alias or user of that name
  * exists: rule 3.  "" when nowhere yet.
  */
@@ -320,6 +349,13 @@ resolve_one(struct resolve_run *run, const char *addr, const char *tag,
 		return;
 	}
 	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == -1) {
+		/*
+		 * An address no user of ours can have (a quoted or UTF-8
+		 * local part, RFC 5321 §4.1.2, RFC 6531 §3.3) at another
+		 * domain is not ours to judge: it goes out as it was given.
+		 */
+		if (run->depth == 0 && resolve_foreign(run, addr))
+			return;
 		/* Only an alias target can get here: it was checked once. */
 		if (run->depth > 0)
 			resolve_fail(run, addr, "5.1.3", "Bad destination "

@@ -23,6 +23,18 @@ KINDS = ["smtp", "submission", "submissions", "imap", "imaps", "pop3",
 
 
 _given_ports = set()
+_default_dns = None
+
+
+def default_resolver():
+    """A DNS server for every daemon of the run that names none: it
+    answers SERVFAIL, so mail to other domains is deferred at once and
+    no test ever asks the system's resolver (the network)."""
+    global _default_dns
+    if _default_dns is None:
+        from dnsserver import DNSServer
+        _default_dns = DNSServer(unknown="servfail").start()
+    return _default_dns.addr
 
 
 def free_port(host="127.0.0.1"):
@@ -36,6 +48,19 @@ def free_port(host="127.0.0.1"):
             _given_ports.add(port)
             return port
     raise RuntimeError("no free port")
+
+
+def wait_for(pred, timeout=30, step=0.05):
+    """Poll pred until it returns something true or timeout seconds pass;
+    return its last value.  A long default costs nothing when pred comes
+    true, only when a test is failing anyway."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
 
 
 def pid_alive(pid):
@@ -55,7 +80,7 @@ class Daemon:
     """One cachetd instance in its own directory."""
 
     def __init__(self, base, extra="", user=None, domains=("example.org",),
-                 hold=False):
+                 hold=False, resolver=None):
         self.base = base
         self.state = os.path.join(base, "state")
         self.mail = os.path.join(base, "mail")
@@ -76,6 +101,10 @@ class Daemon:
         if hold:
             # Messages stay in the queue: for tests of the queue itself.
             lines.append("delivery-hold yes")
+        if "resolver " not in extra:
+            # Never the system's resolver: mail to other domains must not
+            # make a test talk to the network.
+            lines.append(f"resolver {resolver or default_resolver()}")
         lines.append(extra)
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -170,7 +199,8 @@ class Daemon:
         out = []
         for line in r.stdout.splitlines():
             f = line.split()
-            if not f or f[0] == "ID":
+            # Indented lines detail a message's recipients.
+            if not f or f[0] == "ID" or line[0] in " \t":
                 continue
             if len(f) < 5:
                 raise AssertionError(f"unparsable queue line: {line!r}")

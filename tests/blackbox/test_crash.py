@@ -30,7 +30,7 @@ def strip_received(raw):
 def queue_ids(daemon):
     out = daemon.ctl("queue").stdout.splitlines()
     return [line.split()[0] for line in out
-            if line and not line.startswith("ID")]
+            if line and not line.startswith("ID") and line[0] != " "]
 
 
 def queue_cat(daemon, qid):

@@ -16,20 +16,11 @@ import smtplib
 import threading
 import time
 
-from conftest import Daemon, pid_alive
+from conftest import wait_for, Daemon, pid_alive
 
 QUEUED = re.compile(rb"queued as ([0-9a-f]{16})")
 DELIVER_MAX = 16        # QUEUE_DELIVER_MAX in src/queue.c
 
-
-def wait_for(pred, timeout=30, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def body_of(tag, n, lines):

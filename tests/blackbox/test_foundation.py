@@ -8,17 +8,8 @@ import socket
 import subprocess
 import time
 
-from conftest import CACHETD, ROLES, Daemon, pid_alive
+from conftest import wait_for, CACHETD, ROLES, Daemon, pid_alive
 
-
-def wait_for(pred, timeout=10, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def test_status_lists_every_role_alive(daemon):

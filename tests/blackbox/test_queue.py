@@ -13,11 +13,10 @@ import re
 import signal
 import smtplib
 import threading
-import time
 
 import pytest
 
-from conftest import RawSMTP, dot_stuff, pid_alive
+from conftest import wait_for, RawSMTP, dot_stuff, pid_alive
 
 HOST = "127.0.0.1"
 SENDER = "sender@example.net"
@@ -31,15 +30,6 @@ CONTENT = (b"From: Sender <sender@example.net>\r\n"
            b"Subject: not a header\r\n")
 AGE_RE = re.compile(r"^\d+[smhd]$")
 
-
-def wait_for(pred, timeout=10, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from conftest import (RawSMTP, dot_stuff, ehlo_keywords, mail_transaction,
+from conftest import (wait_for, RawSMTP, dot_stuff, ehlo_keywords,
+                      mail_transaction,
                       queued_id, tls_client_context)
 
 
@@ -20,15 +21,6 @@ def raw(daemon, kind="smtp"):
     c.greet()
     return c
 
-
-def wait_for(pred, timeout=5, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def incoming(daemon):

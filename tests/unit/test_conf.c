@@ -272,7 +272,8 @@ static const struct bad_case bad_cases[] = {
 	  "ADDRESS:PORT)\n" },
 	{ "bad_missing_argument_relay", L1 "relay example.net via\n",
 	  "t.conf:2: relay: missing argument (usage: relay DOMAIN via "
-	  "HOST[:PORT])\n" },
+	  "HOST[:PORT] [tls may|required|verify] [auth USER "
+	  "PASSWORD-FILE])\n" },
 	{ "bad_no_listen", "hostname a.example\n",
 	  "t.conf: no listen directive\n" },
 	{ "bad_empty_file", "",
@@ -325,7 +326,55 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: data-timeout: \"0\" must be at least 1\n" },
 	{ "bad_relay_no_via", L1 "relay example.net to [10.0.0.5]:25\n",
 	  "t.conf:2: relay: expected \"via\", not \"to\" (usage: relay DOMAIN "
-	  "via HOST[:PORT])\n" },
+	  "via HOST[:PORT] [tls may|required|verify] [auth USER "
+	  "PASSWORD-FILE])\n" },
+	{ "bad_relay_unknown_option", L1 "relay * via [a.example] fast\n",
+	  "t.conf:2: relay: unexpected \"fast\" (usage: relay DOMAIN via "
+	  "HOST[:PORT] [tls may|required|verify] [auth USER "
+	  "PASSWORD-FILE])\n" },
+	{ "bad_relay_tls_value", L1 "relay * via [a.example] tls always\n",
+	  "t.conf:2: relay: tls: expected may, required or verify, not "
+	  "\"always\"\n" },
+	{ "bad_relay_tls_missing_value", L1 "relay * via [a.example] tls\n",
+	  "t.conf:2: relay: tls: expected may, required or verify\n" },
+	{ "bad_relay_tls_twice",
+	  L1 "relay * via [a.example] tls required tls verify\n",
+	  "t.conf:2: relay: unexpected \"tls\" (usage: relay DOMAIN via "
+	  "HOST[:PORT] [tls may|required|verify] [auth USER "
+	  "PASSWORD-FILE])\n" },
+	{ "bad_relay_auth_missing_file", L1 "relay * via [a.example] auth u\n",
+	  "t.conf:2: relay: auth: expected USER PASSWORD-FILE\n" },
+	{ "bad_relay_auth_file_absent",
+	  L1 "relay * via [a.example] auth u @DIR@/absent\n",
+	  "t.conf:2: relay: auth password file \"@DIR@/absent\": No such file "
+	  "or directory\n" },
+	{ "bad_relay_auth_file_directory",
+	  L1 "relay * via [a.example] auth u @DIR@/dir\n",
+	  "t.conf:2: relay: auth password file \"@DIR@/dir\": not a regular "
+	  "file\n" },
+	{ "bad_retry_order", L1 "retry 1h 5m\n",
+	  "t.conf:2: retry: the longest wait (300s) is shorter than the "
+	  "first (3600s)\n" },
+	{ "bad_retry_unit", L1 "retry 5x 1h\n",
+	  "t.conf:2: retry: \"5x\" is not a duration (N, Ns, Nm, Nh or "
+	  "Nd)\n" },
+	{ "bad_retry_missing", L1 "retry 5m\n",
+	  "t.conf:2: retry: missing argument (usage: retry FIRST MAX)\n" },
+	{ "bad_lifetime_zero", L1 "queue-lifetime 0d\n",
+	  "t.conf:2: queue-lifetime: \"0d\" must be at least 1s\n" },
+	{ "bad_lifetime_too_long", L1 "queue-lifetime 3651d\n",
+	  "t.conf:2: queue-lifetime: \"3651d\" is too long\n" },
+	{ "bad_lifetime_huge", L1 "queue-lifetime 99999999999999999999\n",
+	  "t.conf:2: queue-lifetime: \"99999999999999999999\" is too long\n" },
+	{ "bad_lifetime_unit_only", L1 "queue-lifetime h\n",
+	  "t.conf:2: queue-lifetime: \"h\" is not a duration (N, Ns, Nm, Nh "
+	  "or Nd)\n" },
+	{ "bad_delay_warning_word", L1 "delay-warning never\n",
+	  "t.conf:2: delay-warning: \"never\" is not a duration (N, Ns, Nm, "
+	  "Nh or Nd)\n" },
+	{ "bad_outbound_zero", L1 "max-outbound-per-destination 0\n",
+	  "t.conf:2: max-outbound-per-destination: \"0\" must be at least "
+	  "1\n" },
 	{ "bad_relay_domain", L1 "relay example..net via smtp.example.net\n",
 	  "t.conf:2: relay: bad domain \"example..net\"\n" },
 	{ "bad_relay_host", L1 "relay * via smtp_example.net\n",
@@ -578,7 +627,12 @@ good_all_directives(void **state)
 	    "recipient-delimiter +-\n"
 	    "local-part-case sensitive\n"
 	    "quota-exceeded reject\n"
-	    "delivery-hold yes\n");
+	    "delivery-hold yes\n"
+	    "retry 30s 1h\n"
+	    "queue-lifetime 2d\n"
+	    "delay-warning 90m\n"
+	    "max-outbound-connections 50\n"
+	    "max-outbound-per-destination 4\n");
 	assert_string_equal(c->file, "t.conf");
 	assert_string_equal(c->hostname, "Mail.Example.org");
 	assert_string_equal(c->state_dir, "/var/lib/cachet-test");
@@ -643,6 +697,14 @@ good_all_directives(void **state)
 	assert_true(c->delivery.case_sensitive);
 	assert_int_equal(c->delivery.quota_exceeded, CONF_QUOTA_REJECT);
 	assert_true(c->delivery.hold);
+	assert_int_equal(c->outbound.retry_first, 30);
+	assert_int_equal(c->outbound.retry_max, 3600);
+	assert_int_equal(c->outbound.lifetime, 2 * 86400);
+	assert_int_equal(c->outbound.delay_warning, 90 * 60);
+	assert_int_equal(c->outbound.connections, 50);
+	assert_int_equal(c->outbound.per_destination, 4);
+	assert_int_equal(c->relays[0].tls, CONF_RELAY_TLS_MAY);
+	assert_string_equal(c->relays[0].auth_user, "");
 	conf_free(c);
 }
 
@@ -673,6 +735,68 @@ good_defaults(void **state)
 	assert_false(c->delivery.case_sensitive);
 	assert_int_equal(c->delivery.quota_exceeded, CONF_QUOTA_DEFER);
 	assert_false(c->delivery.hold);
+	assert_int_equal(c->outbound.retry_first, 300);
+	assert_int_equal(c->outbound.retry_max, 7200);
+	assert_int_equal(c->outbound.lifetime, 5 * 86400);
+	assert_int_equal(c->outbound.delay_warning, 4 * 3600);
+	assert_int_equal(c->outbound.connections, 100);
+	assert_int_equal(c->outbound.per_destination, 20);
+	conf_free(c);
+}
+
+static void
+good_durations(void **state)
+{
+	static const struct {
+		const char	*line;
+		unsigned	 first, max;
+	} cases[] = {
+		{ L1 "retry 1 2\n", 1, 2 },
+		{ L1 "retry 1s 1s\n", 1, 1 },
+		{ L1 "retry 2m 3h\n", 120, 3 * 3600 },
+		{ L1 "retry 1h 1d\n", 3600, 86400 },
+		{ L1 "retry 10s 3650d\n", 10, 3650u * 86400 },
+	};
+	struct conf	*c;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		c = parse_ok(cases[i].line);
+		assert_int_equal(c->outbound.retry_first, cases[i].first);
+		assert_int_equal(c->outbound.retry_max, cases[i].max);
+		conf_free(c);
+	}
+}
+
+static void
+good_delay_warning_none(void **state)
+{
+	struct conf	*c;
+
+	c = parse_ok(L1 "delay-warning none\n");
+	assert_int_equal(c->outbound.delay_warning, 0);
+	conf_free(c);
+}
+
+static void
+good_relay_options(void **state)
+{
+	struct conf	*c;
+
+	c = parse_ok(L1 "relay * via [smtp.example.net]:587 auth "
+	    "me@example.org @KEY@ tls verify\n"
+	    "relay example.com via [10.0.0.5] tls required\n"
+	    "relay example.net via mx.example.net tls may\n");
+	assert_int_equal(c->nrelays, 3);
+	assert_int_equal(c->relays[0].tls, CONF_RELAY_TLS_VERIFY);
+	assert_string_equal(c->relays[0].auth_user, "me@example.org");
+	assert_string_equal(c->relays[0].auth_file, keypath);
+	assert_int_equal(c->relays[0].port, 587);
+	assert_int_equal(c->relays[1].tls, CONF_RELAY_TLS_REQUIRED);
+	assert_string_equal(c->relays[1].auth_user, "");
+	assert_string_equal(c->relays[1].auth_file, "");
+	assert_int_equal(c->relays[2].tls, CONF_RELAY_TLS_MAY);
+	assert_true(c->relays[2].mx);
 	conf_free(c);
 }
 
@@ -984,7 +1108,7 @@ good_free_null(void **state)
 	conf_free(NULL);
 }
 
-static struct CMUnitTest tests[NBAD + 30];
+static struct CMUnitTest tests[NBAD + 40];
 
 int
 main(void)
@@ -1000,6 +1124,9 @@ main(void)
 		cmocka_unit_test(bad_errs_buffer_small),
 		cmocka_unit_test(good_all_directives),
 		cmocka_unit_test(good_defaults),
+		cmocka_unit_test(good_durations),
+		cmocka_unit_test(good_delay_warning_none),
+		cmocka_unit_test(good_relay_options),
 		cmocka_unit_test(good_recipient_delimiter_none),
 		cmocka_unit_test(good_hostname_from_system),
 		cmocka_unit_test(good_tls_block_over_lines),
@@ -1020,7 +1147,7 @@ main(void)
 	};
 	size_t	i, n = 0;
 
-	_Static_assert(sizeof(fixed) / sizeof(fixed[0]) <= 30,
+	_Static_assert(sizeof(fixed) / sizeof(fixed[0]) <= 40,
 	    "tests[] too small");
 	for (i = 0; i < NBAD; i++) {
 		tests[n].name = bad_cases[i].name;

@@ -349,15 +349,21 @@ test_route_direct_plan_ignores_dns(void **state)
 /* mx_plan */
 
 static const struct conf_relay relays_some[] = {
-	{ "example.net", "10.0.0.5", 2525, false, 1 },
-	{ "example.com", "mx.example.com", 25, true, 2 },
-	{ "v6.example", "2001:db8::25", 26, false, 3 },
-	{ "bracket.example", "smtp.provider.example", 587, false, 4 },
+	{ "example.net", "10.0.0.5", 2525, false, 1,
+	    CONF_RELAY_TLS_MAY, "", "" },
+	{ "example.com", "mx.example.com", 25, true, 2,
+	    CONF_RELAY_TLS_MAY, "", "" },
+	{ "v6.example", "2001:db8::25", 26, false, 3,
+	    CONF_RELAY_TLS_MAY, "", "" },
+	{ "bracket.example", "smtp.provider.example", 587, false, 4,
+	    CONF_RELAY_TLS_MAY, "", "" },
 };
 
 static const struct conf_relay relays_star[] = {
-	{ "example.net", "10.0.0.5", 2525, false, 1 },
-	{ "*", "smart.example", 587, false, 2 },
+	{ "example.net", "10.0.0.5", 2525, false, 1,
+	    CONF_RELAY_TLS_MAY, "", "" },
+	{ "*", "smart.example", 587, false, 2,
+	    CONF_RELAY_TLS_MAY, "", "" },
 };
 
 struct plan_case {

@@ -153,6 +153,7 @@ assert_env_equal(const struct queue_fs_envelope *a,
 	assert_true(str_eq(a->helo, b->helo));
 	assert_true(str_eq(a->ip, b->ip));
 	assert_true(str_eq(a->user, b->user));
+	assert_int_equal(a->held, b->held);
 	assert_int_equal(a->nrcpts, b->nrcpts);
 	for (i = 0; i < a->nrcpts; i++) {
 		assert_true(str_eq(a->rcpts[i].addr, b->rcpts[i].addr));
@@ -165,6 +166,8 @@ assert_env_equal(const struct queue_fs_envelope *a,
 		assert_int_equal(a->rcpts[i].attempts, b->rcpts[i].attempts);
 		assert_int_equal(a->rcpts[i].next_try, b->rcpts[i].next_try);
 		assert_true(str_eq(a->rcpts[i].error, b->rcpts[i].error));
+		assert_true(str_eq(a->rcpts[i].remote, b->rcpts[i].remote));
+		assert_int_equal(a->rcpts[i].warned, b->rcpts[i].warned);
 	}
 }
 
@@ -387,6 +390,33 @@ test_envelope_roundtrip_plain(void **state)
 	e.rcpts[2].notify = QUEUE_FS_NOTIFY_NEVER;
 	e.rcpts[2].error = xstrdup("550 5.1.1 no such user");
 	roundtrip(&e);
+	queue_fs_envelope_free(&e);
+}
+
+/* A held message; a remote reply with its server; a delay DSN sent. */
+static void
+test_envelope_roundtrip_outbound_fields(void **state)
+{
+	struct queue_fs_envelope	e;
+	struct buf			b;
+
+	env_make(&e, "0123456789abcdef", 2);
+	e.held = true;
+	e.rcpts[0].error = xstrdup("451 4.7.1 greylisted");
+	e.rcpts[0].remote = xstrdup("mx.example.net[192.0.2.1]");
+	e.rcpts[0].warned = 1700014400;
+	e.rcpts[1].remote = xstrdup("");
+	roundtrip(&e);
+	buf_init(&b, SIZE_MAX);
+	assert_int_equal(queue_fs_envelope_encode(&e, &b), 0);
+	assert_non_null(strstr(b.data, "\nhold yes\nrcpts 2\n"));
+	assert_non_null(strstr(b.data, "error 451%204.7.1%20greylisted\n"
+	    "remote mx.example.net[192.0.2.1]\nwarned 1700014400\n"));
+	buf_free(&b);
+	e.rcpts[0].warned = -1;
+	buf_init(&b, SIZE_MAX);
+	assert_int_equal(queue_fs_envelope_encode(&e, &b), -1);
+	buf_free(&b);
 	queue_fs_envelope_free(&e);
 }
 
@@ -854,6 +884,19 @@ static const struct dec_bad dec_bad[] = {
 	    "rcpts 2\n" EXPANDED_RCPT "rcpt <e@f>\nnotify unset\n"
 	    "state pending\nparent 0\nattempts 0\nnext 0\n", 0, true,
 	    "bad attempts line", NULL },
+	{ "decode accepts hold, remote and warned", GOOD_HEAD "hold yes\n"
+	    "rcpts 1\n" GOOD_RCPT "error 4.4.1\nremote mx[1.2.3.4]\n"
+	    "warned 17\n", 0, true, NULL, NULL },
+	{ "decode rejects hold no", GOOD_HEAD "hold no\nrcpts 1\n" GOOD_RCPT,
+	    0, true, "bad hold value", NULL },
+	{ "decode rejects warned 0", GOOD_HEAD "rcpts 1\n" GOOD_RCPT
+	    "warned 0\n", 0, true, "bad warned value", NULL },
+	{ "decode rejects warned with a sign", GOOD_HEAD "rcpts 1\n"
+	    GOOD_RCPT "warned -5\n", 0, true, "bad warned value", NULL },
+	{ "decode rejects remote before error", GOOD_HEAD "rcpts 1\n"
+	    GOOD_RCPT "remote a\nerror b\n", 0, true, "bad end line", NULL },
+	{ "decode rejects hold after rcpts", GOOD_HEAD "rcpts 1\n"
+	    "hold yes\n" GOOD_RCPT, 0, true, "bad rcpt line", NULL },
 	{ "decode rejects a line too long", NULL, 0, true, "line too long",
 	    build_long_line },
 	{ "decode rejects a field over QUEUE_FS_STR_MAX", NULL, 0, true,
@@ -1627,6 +1670,7 @@ main(void)
 		cmocka_unit_test(test_id_clock_step_back_still_increases),
 		cmocka_unit_test(test_crc32c_check_value),
 		cmocka_unit_test(test_envelope_roundtrip_plain),
+		cmocka_unit_test(test_envelope_roundtrip_outbound_fields),
 		cmocka_unit_test(test_envelope_roundtrip_expanded_with_parents),
 		cmocka_unit_test(
 		    test_envelope_roundtrip_optional_absent_null_sender),

@@ -211,6 +211,23 @@ test_remote(void **state)
 	EXPECT(f, "someone@Example.NET", 0, "R:someone@example.net");
 }
 
+/*
+ * A local part no user of ours can have (quoted, UTF-8) at another domain
+ * goes out as given; at one of ours it is unknown.
+ */
+static void
+test_remote_not_dot_atom(void **state)
+{
+	struct fixture	*f = *state;
+
+	EXPECT(f, "bj\xc3\xb8rn@example.net", 0,
+	    "R:bj\xc3\xb8rn@example.net");
+	EXPECT(f, "\"john doe\"@Example.NET", 0,
+	    "R:\"john doe\"@Example.NET");
+	EXPECT(f, "bj\xc3\xb8rn@EXAMPLE.org", 0, "unknown");
+	EXPECT(f, "\"john doe\"@example.org", 0, "unknown");
+}
+
 static void
 test_alias_fan_out(void **state)
 {
@@ -503,6 +520,7 @@ main(void)
 		T(test_user_case_sensitive),
 		T(test_user_mbox_and_quota),
 		T(test_remote),
+		T(test_remote_not_dot_atom),
 		T(test_alias_fan_out),
 		T(test_alias_nested_and_deduplicated),
 		T(test_alias_loop),

@@ -1,0 +1,167 @@
+/*
+ * Unit tests for the pure parts of the mta: mta_tls_policy(), the one
+ * place that decides TLS for a destination, and mta_result_of(); and for
+ * mta_conn_addr_make().  Configs are parsed from text as cachetd would.
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "mta.h"
+#include "mta_conn.h"
+#include "smtp_client.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define L1		"hostname mx.example.org\nlisten smtp 127.0.0.1:25\n"
+
+static struct conf *
+parse(const char *text)
+{
+	struct conf	*c;
+	char		 errs[1024];
+
+	c = conf_parse("t.conf", text, strlen(text), errs, sizeof(errs));
+	if (c == NULL)
+		fail_msg("parse: %s", errs);
+	return c;
+}
+
+struct policy_case {
+	const char		*name;
+	const char		*relays;	/* config lines */
+	const char		*domain;
+	enum smtp_client_tls	 tls;
+	bool			 verify;
+	const char		*source;
+};
+
+static const struct policy_case policy_cases[] = {
+	{ "no relay: opportunistic", "", "example.net", SMTP_CLIENT_TLS_MAY,
+	  false, "opportunistic" },
+	{ "a relay without tls: opportunistic still",
+	  "relay example.net via [10.0.0.5]:2525\n", "example.net",
+	  SMTP_CLIENT_TLS_MAY, false, "relay" },
+	{ "relay tls required", "relay * via [10.0.0.5] tls required\n",
+	  "example.net", SMTP_CLIENT_TLS_MUST, false, "relay" },
+	{ "relay tls verify", "relay * via [smtp.example] tls verify\n",
+	  "example.com", SMTP_CLIENT_TLS_MUST, true, "relay" },
+	{ "relay tls may", "relay * via [smtp.example] tls may\n",
+	  "example.com", SMTP_CLIENT_TLS_MAY, false, "relay" },
+	{ "another domain's relay does not apply",
+	  "relay example.com via [10.0.0.5] tls verify\n", "example.net",
+	  SMTP_CLIENT_TLS_MAY, false, "opportunistic" },
+	{ "the domain's own relay wins over *",
+	  "relay * via [10.0.0.5] tls verify\n"
+	  "relay example.net via [10.0.0.6] tls required\n", "EXAMPLE.net",
+	  SMTP_CLIENT_TLS_MUST, false, "relay" },
+	{ "an address literal takes no relay of a name",
+	  "relay example.net via [10.0.0.6] tls required\n", "[192.0.2.1]",
+	  SMTP_CLIENT_TLS_MAY, false, "opportunistic" },
+	{ "a bad domain: opportunistic (routing refuses it anyway)",
+	  "relay * via [10.0.0.6] tls required\n", "bad..domain",
+	  SMTP_CLIENT_TLS_MAY, false, "opportunistic" },
+};
+
+static void
+run_policy_case(void **state)
+{
+	const struct policy_case	*t = *state;
+	struct mta_tls_policy		 p;
+	struct conf			*c;
+	char				 text[1024];
+
+	(void)snprintf(text, sizeof(text), L1 "%s", t->relays);
+	c = parse(text);
+	mta_tls_policy(c, t->domain, &p);
+	assert_int_equal(p.tls, t->tls);
+	assert_int_equal(p.verify, t->verify);
+	assert_string_equal(p.source, t->source);
+	conf_free(c);
+}
+
+static void
+test_result_of_reply_classes(void **state)
+{
+	assert_int_equal(mta_result_of(250), MTA_DELIVERED);
+	assert_int_equal(mta_result_of(251), MTA_DELIVERED);
+	assert_int_equal(mta_result_of(421), MTA_TEMPFAIL);
+	assert_int_equal(mta_result_of(452), MTA_TEMPFAIL);
+	assert_int_equal(mta_result_of(550), MTA_PERMFAIL);
+	assert_int_equal(mta_result_of(554), MTA_PERMFAIL);
+	/* anything odd is no proof of failure: try again */
+	assert_int_equal(mta_result_of(354), MTA_TEMPFAIL);
+	assert_int_equal(mta_result_of(0), MTA_TEMPFAIL);
+	assert_int_equal(mta_result_of(999), MTA_TEMPFAIL);
+}
+
+static void
+test_addr_make_v4_v6(void **state)
+{
+	struct mta_conn_addr		 a;
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	assert_int_equal(mta_conn_addr_make(&a, "mx.example.net",
+	    "192.0.2.7", 25), 0);
+	sin = (const struct sockaddr_in *)&a.ss;
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), 25);
+	assert_int_equal(a.sslen, sizeof(*sin));
+	assert_string_equal(a.host, "mx.example.net");
+	assert_string_equal(a.ip, "192.0.2.7");
+
+	assert_int_equal(mta_conn_addr_make(&a, "mx6.example.net",
+	    "2001:db8::25", 2525), 0);
+	sin6 = (const struct sockaddr_in6 *)&a.ss;
+	assert_int_equal(sin6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(sin6->sin6_port), 2525);
+	assert_int_equal(a.sslen, sizeof(*sin6));
+}
+
+static void
+test_addr_make_refuses_garbage(void **state)
+{
+	struct mta_conn_addr	a;
+	char			long_host[DNS_NAME_MAX + 10];
+
+	assert_int_equal(mta_conn_addr_make(&a, "h", "not an ip", 25), -1);
+	assert_int_equal(mta_conn_addr_make(&a, "h", "192.0.2.1", 0), -1);
+	assert_int_equal(mta_conn_addr_make(&a, "h", "", 25), -1);
+	memset(long_host, 'a', sizeof(long_host) - 1);
+	long_host[sizeof(long_host) - 1] = '\0';
+	assert_int_equal(mta_conn_addr_make(&a, long_host, "192.0.2.1", 25),
+	    -1);
+}
+
+int
+main(void)
+{
+	struct CMUnitTest	 tests[NELEM(policy_cases) + 3];
+	size_t			 i, n = 0;
+
+	for (i = 0; i < NELEM(policy_cases); i++) {
+		tests[n].name = policy_cases[i].name;
+		tests[n].test_func = run_policy_case;
+		tests[n].setup_func = NULL;
+		tests[n].teardown_func = NULL;
+		tests[n].initial_state = (void *)&policy_cases[i];
+		n++;
+	}
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_result_of_reply_classes);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_addr_make_v4_v6);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_addr_make_refuses_garbage);
+	return _cmocka_run_group_tests("mta", tests, n, NULL, NULL);
+}
