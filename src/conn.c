@@ -163,15 +163,21 @@ conn_set_nodelay(struct conn *c)
 }
 
 size_t
-conn_output_pending(const struct conn *c)
+conn_bev_output_pending(struct bufferevent *bev)
 {
 	struct bufferevent	*under;
 	size_t			 n;
 
-	n = evbuffer_get_length(bufferevent_get_output(c->bev));
-	if ((under = bufferevent_get_underlying(c->bev)) != NULL)
+	n = evbuffer_get_length(bufferevent_get_output(bev));
+	if ((under = bufferevent_get_underlying(bev)) != NULL)
 		n += evbuffer_get_length(bufferevent_get_output(under));
 	return n;
+}
+
+size_t
+conn_output_pending(const struct conn *c)
+{
+	return conn_bev_output_pending(c->bev);
 }
 
 bool

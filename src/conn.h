@@ -101,6 +101,12 @@ void	conn_set_nodelay(struct conn *);
 /* Bytes of output not yet sent. */
 size_t	conn_output_pending(const struct conn *);
 /*
+ * The same for any bufferevent, counting what waits below a TLS filter
+ * (the mta's client connections use it too).
+ */
+struct bufferevent;
+size_t	conn_bev_output_pending(struct bufferevent *);
+/*
  * False while the connection is closing, switching to TLS, or holding
  * CONN_OUTPUT_HIWAT of replies: a client that sends and never reads must
  * not make us buffer without end.

@@ -33,6 +33,7 @@
 
 #include <openssl/ssl.h>
 
+#include "conn.h"
 #include "log.h"
 #include "mta_conn.h"
 #include "smtp_client.h"
@@ -147,13 +148,7 @@ mta_conn_set_why(struct mta_conn *c, const char *what, size_t len)
 static size_t
 mta_conn_output(const struct mta_conn *c)
 {
-	struct bufferevent	*under;
-	size_t			 n;
-
-	n = evbuffer_get_length(bufferevent_get_output(c->bev));
-	if ((under = bufferevent_get_underlying(c->bev)) != NULL)
-		n += evbuffer_get_length(bufferevent_get_output(under));
-	return n;
+	return conn_bev_output_pending(c->bev);
 }
 
 /* Tear the session down after this turn (never from a callback's depth). */
