@@ -29,6 +29,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "pool.h"
 #include "users.h"
 #include "util.h"
 
@@ -767,13 +768,19 @@ conf_p_number(struct conf_parser *ps, const struct conf_directive *d,
 	const char		*errstr;
 	bool			 is_size = d->size == sizeof(size_t);
 	bool			 suffix = strcmp(d->name, "message-size") == 0;
+	bool			 threads = strcmp(d->name,
+				    "delivery-workers") == 0;
+	unsigned long long	 max = is_size ? SIZE_MAX : UINT_MAX;
 	size_t			 sz;
 	unsigned		 u;
 
-	if (conf_number(w, suffix, is_size ? SIZE_MAX : UINT_MAX, &v,
-	    &errstr) == -1) {
-		conf_err(ps, w->line, "%s: \"%s\" %s", d->name,
-		    conf_show(w, sb, sizeof(sb)), errstr);
+	_Static_assert(POOL_WORKERS_MAX == 64, "the error below says 64");
+	if (threads)
+		max = POOL_WORKERS_MAX;
+	if (conf_number(w, suffix, max, &v, &errstr) == -1) {
+		conf_err(ps, w->line, "%s: \"%s\" %s%s", d->name,
+		    conf_show(w, sb, sizeof(sb)), errstr,
+		    threads ? " (1 to 64)" : "");
 		return;
 	}
 	if (is_size) {
@@ -1353,6 +1360,8 @@ static const struct conf_directive conf_directives[] = {
 	    conf_p_quota_exceeded, 1, false, false, 0, 0 },
 	{ "delivery-hold", "delivery-hold yes|no", conf_p_yesno, 1, false,
 	    false, CONF_FIELD(delivery.hold) },
+	{ "delivery-workers", "delivery-workers N", conf_p_number, 1, false,
+	    false, CONF_FIELD(delivery.workers) },
 	{ "retry", "retry FIRST MAX", conf_p_retry, 2, false, false, 0, 0 },
 	{ "queue-lifetime", "queue-lifetime DURATION", conf_p_duration, 1,
 	    false, false, CONF_FIELD(outbound.lifetime) },
@@ -1500,6 +1509,7 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	(void)str_copy(c->delivery.delimiters, sizeof(c->delivery.delimiters),
 	    "+");
 	c->delivery.quota_exceeded = CONF_QUOTA_DEFER;
+	c->delivery.workers = 4;
 	c->outbound.retry_first = 5 * 60;
 	c->outbound.retry_max = 2 * 3600;
 	c->outbound.lifetime = 5 * 86400;

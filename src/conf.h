@@ -89,6 +89,7 @@ struct conf_delivery {
 	bool			 case_sensitive;	/* local parts */
 	enum conf_quota_exceeded quota_exceeded;	/* default defer */
 	bool			 hold;		/* queue delivers nothing */
+	unsigned		 workers;	/* mda threads writing */
 };
 
 /* Outbound delivery: retries, bounces, connections (queue, mta). */

@@ -10,22 +10,18 @@
  * It trusts the parent; smtp is a sibling whose framing we trust but whose
  * strings came from the network, so every string is bounded and made
  * printable before it is logged.  Password hashing (yescrypt, tens of
- * milliseconds) runs on a small fixed pool of worker threads, each with its
- * own database connection; results come back to the event loop through an
- * eventfd.  Worker threads touch only their job, their connection and the
- * two job lists under the pool mutex: no libevent, no logging.  The quick
+ * milliseconds) runs on a small fixed pool of worker threads (pool.c),
+ * each with its own database connection; a worker touches only its job
+ * and its connection: no libevent, no logging.  The quick
  * indexed queries (RCPT, MAIL, listings) run in the loop thread on a third
  * connection.
  */
 #include <sys/types.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +34,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "lookup_mx.h"
+#include "pool.h"
 #include "proc.h"
 #include "resolve.h"
 #include "users.h"
@@ -89,7 +86,7 @@ struct lookup_role;
  * it and writes the results, the loop thread answers and frees it.
  */
 struct lookup_job {
-	struct lookup_job	*next;
+	struct pool_job		 pj;	/* first: the pool's view of it */
 	struct lookup_role	*role;
 	enum lookup_job_kind	 kind;
 	enum proc_id		 from;
@@ -107,12 +104,6 @@ struct lookup_job {
 	/* an AUTH answer held back after repeated failures */
 	struct event		*ev_delay;
 	uint32_t		 answer;
-};
-
-struct lookup_worker {
-	struct lookup_role	*role;
-	struct users		*db;
-	pthread_t		 tid;
 };
 
 struct lookup_fail {
@@ -135,14 +126,8 @@ struct lookup_role {
 	/* Bumped when a peer comes or goes: late answers are dropped. */
 	uint64_t		 gen[PROC_COUNT];
 
-	struct lookup_worker	 workers[LOOKUP_WORKERS];
-	pthread_mutex_t		 mtx;
-	pthread_cond_t		 cond;
-	struct lookup_job	*todo_head, *todo_tail;	/* under mtx */
-	struct lookup_job	*done_head, *done_tail;	/* under mtx */
-	int			 efd;
-	struct event		*ev_done;
-	size_t			 njobs;		/* loop thread only */
+	struct pool		*pool;		/* AUTH hashing, ctl */
+	size_t			 njobs;		/* alive, incl. delayed */
 
 	struct lookup_fail	 fails[LOOKUP_FAIL_SLOTS];
 	struct lookup_usage	*usage;		/* LOOKUP_USAGE_SLOTS */
@@ -287,41 +272,24 @@ lookup_job_run(struct users *db, struct lookup_job *job)
 	job->passlen = 0;
 }
 
-static void *
-lookup_worker_main(void *arg)
+static void	lookup_auth_done(struct lookup_role *, struct lookup_job *);
+static void	lookup_ctl_job_done(struct lookup_role *, struct lookup_job *);
+
+static void
+lookup_job_run_pool(struct pool_job *pj, void *local)
 {
-	struct lookup_worker	*w = arg;
-	struct lookup_role	*r = w->role;
-	struct lookup_job	*job;
-	uint64_t		 one = 1;
+	lookup_job_run(local, (struct lookup_job *)pj);
+}
 
-	for (;;) {
-		pthread_mutex_lock(&r->mtx);
-		while (r->todo_head == NULL)
-			pthread_cond_wait(&r->cond, &r->mtx);
-		job = r->todo_head;
-		r->todo_head = job->next;
-		if (r->todo_head == NULL)
-			r->todo_tail = NULL;
-		pthread_mutex_unlock(&r->mtx);
+static void
+lookup_job_done_pool(struct pool_job *pj)
+{
+	struct lookup_job	*job = (struct lookup_job *)pj;
 
-		job->next = NULL;
-		lookup_job_run(w->db, job);
-
-		pthread_mutex_lock(&r->mtx);
-		if (r->done_tail != NULL)
-			r->done_tail->next = job;
-		else
-			r->done_head = job;
-		r->done_tail = job;
-		pthread_mutex_unlock(&r->mtx);
-		/*
-		 * Wake the loop.  A full counter (EAGAIN) still means the
-		 * loop has a wakeup pending, which is all we need.
-		 */
-		(void)write_full(r->efd, &one, sizeof(one));
-	}
-	return NULL;
+	if (job->kind == LOOKUP_JOB_AUTH)
+		lookup_auth_done(job->role, job);
+	else
+		lookup_ctl_job_done(job->role, job);
 }
 
 /* Hand a job to the pool; -1 when too much is already waiting. */
@@ -330,78 +298,24 @@ lookup_pool_submit(struct lookup_role *r, struct lookup_job *job)
 {
 	if (r->njobs > LOOKUP_JOBS_MAX)
 		return -1;
-	pthread_mutex_lock(&r->mtx);
-	if (r->todo_tail != NULL)
-		r->todo_tail->next = job;
-	else
-		r->todo_head = job;
-	r->todo_tail = job;
-	pthread_cond_signal(&r->cond);
-	pthread_mutex_unlock(&r->mtx);
+	job->pj.run = lookup_job_run_pool;
+	job->pj.done = lookup_job_done_pool;
+	pool_submit(r->pool, &job->pj);
 	return 0;
 }
 
-static void	lookup_auth_done(struct lookup_role *, struct lookup_job *);
-static void	lookup_ctl_job_done(struct lookup_role *, struct lookup_job *);
-
-static void
-lookup_pool_wake(evutil_socket_t fd, short what, void *arg)
+/* Each worker's own connection, opened here, used only by that worker. */
+static void *
+lookup_worker_db(size_t i, void *arg)
 {
-	struct lookup_role	*r = arg;
-	struct lookup_job	*list, *job;
-	uint64_t		 v;
-
-	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN)
-		log_warn("lookup: eventfd read");
-	pthread_mutex_lock(&r->mtx);
-	list = r->done_head;
-	r->done_head = r->done_tail = NULL;
-	pthread_mutex_unlock(&r->mtx);
-	while ((job = list) != NULL) {
-		list = job->next;
-		job->next = NULL;
-		if (job->kind == LOOKUP_JOB_AUTH)
-			lookup_auth_done(r, job);
-		else
-			lookup_ctl_job_done(r, job);
-	}
-}
-
-static void
-lookup_pool_start(struct lookup_role *r)
-{
-	sigset_t	 all, saved;
+	struct users	*db;
 	const char	*err = NULL;
-	size_t		 i;
-	int		 e;
 
-	if ((r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
-		fatal("lookup: eventfd");
-	if ((r->ev_done = event_new(r->self->base, r->efd,
-	    EV_READ | EV_PERSIST, lookup_pool_wake, r)) == NULL ||
-	    event_add(r->ev_done, NULL) == -1)
-		fatalx("lookup: event_new");
-	if ((e = pthread_mutex_init(&r->mtx, NULL)) != 0 ||
-	    (e = pthread_cond_init(&r->cond, NULL)) != 0) {
-		errno = e;
-		fatal("lookup: pthread init");
-	}
-	/* Signals belong to the loop thread; workers block them all. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	for (i = 0; i < LOOKUP_WORKERS; i++) {
-		r->workers[i].role = r;
-		/* Opened here, used only by that worker from now on. */
-		if ((r->workers[i].db = users_open(LOOKUP_DB, true,
-		    &err)) == NULL)
-			fatalx("lookup: %s: %s", LOOKUP_DB, err);
-		if ((e = pthread_create(&r->workers[i].tid, NULL,
-		    lookup_worker_main, &r->workers[i])) != 0) {
-			errno = e;
-			fatal("lookup: pthread_create");
-		}
-	}
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	(void)i;
+	(void)arg;
+	if ((db = users_open(LOOKUP_DB, true, &err)) == NULL)
+		fatalx("lookup: %s: %s", LOOKUP_DB, err);
+	return db;
 }
 
 /* --- failed AUTH per client IP --- */
@@ -1715,7 +1629,6 @@ lookup_main(struct proc_self *self)
 	r = xcalloc(1, sizeof(*r));
 	r->self = self;
 	r->conf = self->conf;
-	r->efd = -1;
 	r->usage = xcalloc(LOOKUP_USAGE_SLOTS, sizeof(*r->usage));
 	self->role = r;
 	self->dispatch = lookup_dispatch;
@@ -1729,7 +1642,8 @@ lookup_main(struct proc_self *self)
 	if ((r->db = users_open(LOOKUP_DB, true, &err)) == NULL)
 		fatalx("lookup: %s/%s: %s", self->dir_path, LOOKUP_DB, err);
 	lookup_sync_domains(r);
-	lookup_pool_start(r);
+	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,
+	    lookup_worker_db, NULL);
 	log_debug("lookup: ready db=%s/%s workers=%d", self->dir_path,
 	    LOOKUP_DB, LOOKUP_WORKERS);
 	proc_run(self);

@@ -513,6 +513,7 @@ maildir_unique(char *out, size_t outsz)
 	struct timespec	 ts;
 	char		 host[256], esc[MAILDIR_HOST_MAX + 1];
 	size_t		 i, o = 0;
+	uint64_t	 seq;
 	int		 n;
 
 	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
@@ -530,10 +531,11 @@ maildir_unique(char *out, size_t outsz)
 	}
 	esc[o] = '\0';
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	maildir_deliveries++;
+	/* Atomic: the mda's workers name files at the same time. */
+	seq = __atomic_add_fetch(&maildir_deliveries, 1, __ATOMIC_RELAXED);
 	n = snprintf(out, outsz, "%lld.M%ldP%ldQ%" PRIu64 ".%s",
-	    (long long)ts.tv_sec, ts.tv_nsec / 1000, (long)getpid(),
-	    maildir_deliveries, esc);
+	    (long long)ts.tv_sec, ts.tv_nsec / 1000, (long)getpid(), seq,
+	    esc);
 	if (n < 0 || (size_t)n >= outsz) {
 		errno = ENAMETOOLONG;
 		return -1;

@@ -10,8 +10,9 @@
  * tmp/, fsync, rename into new/, fsync new/; mbox.c: locked append,
  * fsync, truncated back on failure), and answers MSG_MDA_RESULT.  It
  * says "delivered" only after the data and its name are on disk.  The
- * requests of one event-loop turn are delivered together, so that one
- * fsync of a new/ covers all of them (mda_batch_run()).  The
+ * requests that arrive together are delivered together, so that one
+ * fsync of a new/ covers all of them, and the writes and fsyncs run on
+ * a pool of delivery-workers threads (mda_batch_run()).  The
  * size of a mailbox with a quota goes to lookup (MSG_LOOKUP_USAGE), which
  * then refuses recipients over quota at RCPT.
  *
@@ -42,6 +43,7 @@
 #include "maildir.h"
 #include "mbox.h"
 #include "mda.h"
+#include "pool.h"
 #include "proc.h"
 #include "queue_fs.h"
 #include "resolve.h"
@@ -62,8 +64,12 @@ struct mda_usage {
 	uint64_t	when_ms;
 };
 
+struct mda_role;
+
 /* One MSG_MDA_DELIVER, as read, and how far its delivery got. */
 struct mda_job {
+	struct pool_job		 pj;	/* first: the pool's view of it */
+	struct mda_role		*role;
 	TAILQ_ENTRY(mda_job)	 entry;
 	uint64_t		 reqid;
 	char			 id[QUEUE_FS_ID_SIZE];
@@ -81,17 +87,34 @@ struct mda_job {
 	bool			 answered;
 	bool			 reserved;	/* size added to usage */
 	bool			 synced;	/* its new/ was fsync'ed */
+	bool			 leader;	/* syncs new/ for the batch */
 	struct maildir_pending	*pd;		/* Maildir, under way */
+	char			 prepend[MDA_PREPEND_MAX];
+	/* What a worker's step did: rc, errno and the error string. */
+	int			 rc;
+	int			 err_no;
+	const char		*err;
 };
 TAILQ_HEAD(mda_jobs, mda_job);
+
+/* Where the batch under way is (mda_batch_run()). */
+enum mda_phase {
+	MDA_PHASE_IDLE,
+	MDA_PHASE_PREPARE,	/* workers write+fsync in tmp/ */
+	MDA_PHASE_SYNC,		/* workers fsync each new/ */
+};
 
 struct mda_role {
 	struct proc_self	*self;
 	const struct conf	*conf;
 	struct mda_usage	 usage[MDA_USAGE_SLOTS];
 	uint64_t		 delivered;
-	struct mda_jobs		 batch;		/* this loop turn's */
+	struct mda_jobs		 pending;	/* not yet in a batch */
+	struct mda_jobs		 batch;		/* under way */
+	enum mda_phase		 phase;
+	size_t			 outstanding;	/* in the pool */
 	struct event		*ev_batch;
+	struct pool		*pool;
 };
 
 /* --- the pure parts (mda.h) --- */
@@ -342,40 +365,34 @@ mda_sync_parents(const char *dir)
 }
 
 /*
- * The first step of a Maildir delivery: the message fsync'ed in tmp/
- * (maildir_prepare()); the first delivery also makes the Maildir.
+ * Before a Maildir delivery goes to a worker: the first one makes the
+ * Maildir and its folders, in the loop thread, so that two workers never
+ * race to make the same one.
  */
 static int
-mda_prepare_maildir(struct mda_job *job, const char *prepend,
-    size_t prependlen, const char **errstr_out)
+mda_make_maildir(struct mda_job *job, const char **errstr_out)
 {
 	struct stat	st;
 	char		sub[RESOLVE_MAILBOX_MAX + 8];
 
 	(void)snprintf(sub, sizeof(sub), "%s/new", job->mailbox);
-	if (stat(sub, &st) == -1) {
-		if (errno != ENOENT)
-			return -1;
-		/* The first delivery makes the Maildir and its folders. */
-		if (maildir_create(job->mailbox, errstr_out) == -1)
-			return -1;
-		if (mda_sync_parents(job->mailbox) == -1) {
-			*errstr_out = "sync of the new mailbox";
-			return -1;
-		}
-		log_info("event=mailbox-created mailbox=%s format=maildir",
-		    job->mailbox);
-	}
-	job->pd = xmalloc(sizeof(*job->pd));
-	if (maildir_prepare(job->mailbox, prepend, prependlen, job->fd,
-	    job->msglen, job->pd, errstr_out) == -1)
+	if (stat(sub, &st) == 0)
+		return 0;
+	if (errno != ENOENT)
 		return -1;
+	if (maildir_create(job->mailbox, errstr_out) == -1)
+		return -1;
+	if (mda_sync_parents(job->mailbox) == -1) {
+		*errstr_out = "sync of the new mailbox";
+		return -1;
+	}
+	log_info("event=mailbox-created mailbox=%s format=maildir",
+	    job->mailbox);
 	return 0;
 }
 
 static int
-mda_deliver_mbox(const struct mda_job *job, const char *prepend,
-    size_t prependlen, const char **errstr_out)
+mda_deliver_mbox(const struct mda_job *job, const char **errstr_out)
 {
 	struct stat	st;
 	char		dir[RESOLVE_MAILBOX_MAX + 1], *slash;
@@ -392,8 +409,8 @@ mda_deliver_mbox(const struct mda_job *job, const char *prepend,
 		log_info("event=mailbox-created mailbox=%s format=mbox",
 		    job->mailbox);
 	}
-	if (mbox_deliver(job->mailbox, job->sender, time(NULL), prepend,
-	    prependlen, job->fd, job->msglen, errstr_out) == -1)
+	if (mbox_deliver(job->mailbox, job->sender, time(NULL), job->prepend,
+	    job->plen, job->fd, job->msglen, errstr_out) == -1)
 		return -1;
 	return 0;
 }
@@ -461,15 +478,15 @@ mda_done(struct mda_role *m, struct mda_job *job)
 }
 
 /*
- * The first part of a delivery: the quota, then an mbox delivery whole
- * (one at a time, under its lock), or a Maildir message written and
- * fsync'ed in tmp/.  Whatever ends here is answered here.
+ * The first part of a delivery, in the loop thread: the quota, then an
+ * mbox delivery whole (one at a time, under its lock: fcntl locks are
+ * the process's, so two threads would not exclude each other), or a
+ * Maildir made ready for a worker.  Whatever ends here is answered here.
  */
 static void
 mda_begin(struct mda_role *m, struct mda_job *job)
 {
 	const char	*err = NULL, *enh, *text;
-	char		 prepend[MDA_PREPEND_MAX];
 	uint64_t	 usage = 0;
 	int		 rc, saved;
 
@@ -503,14 +520,14 @@ mda_begin(struct mda_role *m, struct mda_job *job)
 			return;
 		}
 	}
-	if ((job->plen = mda_prepend(prepend, sizeof(prepend), job->sender,
-	    job->rcpt)) == 0)
+	if ((job->plen = mda_prepend(job->prepend, sizeof(job->prepend),
+	    job->sender, job->rcpt)) == 0)
 		fatalx("mda: envelope strings longer than checked");
 	errno = 0;
 	if (job->format == USERS_FORMAT_MBOX)
-		rc = mda_deliver_mbox(job, prepend, job->plen, &err);
+		rc = mda_deliver_mbox(job, &err);
 	else
-		rc = mda_prepare_maildir(job, prepend, job->plen, &err);
+		rc = mda_make_maildir(job, &err);
 	if (rc == -1) {
 		mda_fail(m, job, errno, err);
 		return;
@@ -530,54 +547,150 @@ mda_begin(struct mda_role *m, struct mda_job *job)
 }
 
 /*
- * Group delivery, as the queue's group commit (queue.c): every
- * MSG_MDA_DELIVER of one turn of the event loop is written and fsync'ed
- * in tmp/, then each is renamed into new/, then one fsync of each
- * distinct new/ covers the renames into it.  Nobody hears "delivered"
+ * Group delivery, as the queue's group commit (queue.c).  The requests
+ * that arrived since the last batch form the next one, in three steps:
+ * the pool's workers write and fsync each Maildir message in tmp/ (in
+ * parallel: these fsyncs are most of the cost of a delivery); the loop
+ * thread renames each into new/; the workers fsync each distinct new/
+ * once, which covers every rename into it.  Nobody hears "delivered"
  * before that fsync returned 0; a failure fails only the messages it
- * touches, each of which is taken back and answered on its own.
+ * touches, each of which is taken back and answered on its own.  One
+ * batch is under way at a time; what arrives meanwhile waits for the
+ * next.
  */
+static void	mda_batch_prepared(struct mda_role *);
+static void	mda_batch_synced(struct mda_role *);
+
+/* In a worker: the message written and fsync'ed in tmp/. */
+static void
+mda_prepare_run(struct pool_job *pj, void *local)
+{
+	struct mda_job	*job = (struct mda_job *)pj;
+
+	(void)local;
+	errno = 0;
+	job->err = NULL;
+	job->rc = maildir_prepare(job->mailbox, job->prepend, job->plen,
+	    job->fd, job->msglen, job->pd, &job->err);
+	job->err_no = errno;
+}
+
+/* In a worker: one fsync of new/ for the batch's renames into it. */
+static void
+mda_sync_run(struct pool_job *pj, void *local)
+{
+	struct mda_job	*job = (struct mda_job *)pj;
+
+	(void)local;
+	errno = 0;
+	job->err = NULL;
+	job->rc = maildir_sync_new(job->mailbox, &job->err);
+	job->err_no = errno;
+}
+
+static void
+mda_step_done(struct pool_job *pj)
+{
+	struct mda_role	*m = ((struct mda_job *)pj)->role;
+
+	if (--m->outstanding > 0)
+		return;
+	if (m->phase == MDA_PHASE_PREPARE)
+		mda_batch_prepared(m);
+	else
+		mda_batch_synced(m);
+}
+
+static void
+mda_submit(struct mda_role *m, struct mda_job *job,
+    void (*run)(struct pool_job *, void *))
+{
+	job->pj.run = run;
+	job->pj.done = mda_step_done;
+	m->outstanding++;
+	pool_submit(m->pool, &job->pj);
+}
+
 static void
 mda_batch_run(evutil_socket_t fd, short what, void *arg)
 {
 	struct mda_role	*m = arg;
+	struct mda_job	*job;
+
+	(void)fd;
+	(void)what;
+	if (m->phase != MDA_PHASE_IDLE || TAILQ_EMPTY(&m->pending))
+		return;
+	TAILQ_CONCAT(&m->batch, &m->pending, entry);
+	m->phase = MDA_PHASE_PREPARE;
+	TAILQ_FOREACH(job, &m->batch, entry) {
+		mda_begin(m, job);
+		if (job->answered)
+			continue;
+		job->pd = xcalloc(1, sizeof(*job->pd));
+		mda_submit(m, job, mda_prepare_run);
+	}
+	if (m->outstanding == 0)
+		mda_batch_prepared(m);
+}
+
+/* Every prepare is back: rename each into new/, then sync each new/. */
+static void
+mda_batch_prepared(struct mda_role *m)
+{
 	struct mda_job	*job, *o;
 	const char	*err;
-	size_t		 n = 0, syncs = 0;
-	int		 saved;
 
-	TAILQ_FOREACH(job, &m->batch, entry) {
-		n++;
-		mda_begin(m, job);
-	}
 	TAILQ_FOREACH(job, &m->batch, entry) {
 		if (job->answered)
 			continue;
+		if (job->rc == -1) {
+			mda_fail(m, job, job->err_no, job->err);
+			continue;
+		}
 		err = NULL;
 		if (maildir_commit(job->pd, &err) == -1)
 			mda_fail(m, job, errno, err);
 	}
+	m->phase = MDA_PHASE_SYNC;
 	TAILQ_FOREACH(job, &m->batch, entry) {
 		if (job->answered || job->synced)
 			continue;
-		/* One fsync for every message renamed into this new/. */
-		err = NULL;
-		saved = 0;
+		/* The first message of each Maildir syncs it for all. */
+		for (o = job; o != NULL; o = TAILQ_NEXT(o, entry))
+			if (!o->answered && strcmp(o->mailbox,
+			    job->mailbox) == 0)
+				o->synced = true;
+		job->leader = true;
+		mda_submit(m, job, mda_sync_run);
+	}
+	if (m->outstanding == 0)
+		mda_batch_synced(m);
+}
+
+static void
+mda_batch_synced(struct mda_role *m)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct mda_job	*job, *o;
+	size_t		 n = 0, syncs = 0;
+
+	TAILQ_FOREACH(job, &m->batch, entry) {
+		n++;
+		if (!job->leader)
+			continue;
 		syncs++;
-		if (maildir_sync_new(job->mailbox, &err) == -1)
-			saved = errno;
 		for (o = job; o != NULL; o = TAILQ_NEXT(o, entry)) {
-			if (o->answered || o->synced ||
-			    strcmp(o->mailbox, job->mailbox) != 0)
+			if (o->answered || strcmp(o->mailbox,
+			    job->mailbox) != 0)
 				continue;
-			o->synced = true;
 			/*
 			 * A failed directory fsync may be reported once only,
 			 * so a later success proves nothing: none of the
 			 * renames it covered may stay.
 			 */
-			if (saved != 0)
-				mda_fail(m, o, saved, err);
+			if (job->rc == -1)
+				mda_fail(m, o, job->err_no, job->err);
 			else
 				mda_done(m, o);
 		}
@@ -593,6 +706,10 @@ mda_batch_run(evutil_socket_t fd, short what, void *arg)
 		free(job->rcpt);
 		free(job);
 	}
+	m->phase = MDA_PHASE_IDLE;
+	/* What came in meanwhile is the next batch. */
+	if (!TAILQ_EMPTY(&m->pending) && !evtimer_pending(m->ev_batch, NULL))
+		evtimer_add(m->ev_batch, &tv);
 }
 
 static void __attribute__((noreturn))
@@ -645,16 +762,19 @@ mda_dispatch(struct proc_self *self, enum proc_id from, struct msg *msg)
 		if (from != PROC_QUEUE)
 			mda_bad(msg, from, "not from queue");
 		job = xcalloc(1, sizeof(*job));
+		job->role = m;
 		job->fd = -1;
 		job->t0 = now_ms();
 		mda_get_job(msg, from, job);
-		TAILQ_INSERT_TAIL(&m->batch, job, entry);
+		TAILQ_INSERT_TAIL(&m->pending, job, entry);
 		/*
 		 * A zero timeout runs the batch after this turn's events,
 		 * so that the deliveries that came together share the
-		 * fsync of their new/.
+		 * fsync of their new/.  A batch under way starts the next
+		 * when it ends.
 		 */
-		if (!evtimer_pending(m->ev_batch, NULL))
+		if (m->phase == MDA_PHASE_IDLE &&
+		    !evtimer_pending(m->ev_batch, NULL))
 			evtimer_add(m->ev_batch, &tv);
 		break;
 	default:
@@ -672,6 +792,7 @@ mda_main(struct proc_self *self)
 	role.conf = self->conf;
 	self->role = &role;
 	self->dispatch = mda_dispatch;
+	TAILQ_INIT(&role.pending);
 	TAILQ_INIT(&role.batch);
 	if ((role.ev_batch = evtimer_new(self->base, mda_batch_run,
 	    &role)) == NULL)
@@ -679,6 +800,9 @@ mda_main(struct proc_self *self)
 	/* Mailboxes are the user's alone: 0700 directories, 0600 files. */
 	umask(077);
 	proc_drop(self);
-	log_debug("mda: ready mail-dir=%s", self->dir_path);
+	role.pool = pool_start(self->base, "mda",
+	    self->conf->delivery.workers, NULL, NULL);
+	log_debug("mda: ready mail-dir=%s workers=%u", self->dir_path,
+	    self->conf->delivery.workers);
 	proc_run(self);
 }

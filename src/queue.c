@@ -69,7 +69,7 @@
 #define QUEUE_LOG_ADDR_MAX	300	/* a path is at most 256 octets */
 
 #define QUEUE_RESOLVE_MAX	32	/* MSG_LOOKUP_RESOLVE in flight */
-#define QUEUE_DELIVER_MAX	16	/* MSG_MDA_DELIVER in flight */
+#define QUEUE_DELIVER_MAX	64	/* MSG_MDA_DELIVER in flight */
 #define QUEUE_REQS_MAX		(QUEUE_RESOLVE_MAX + QUEUE_DELIVER_MAX)
 #define QUEUE_MTA_MAX		256	/* MSG_MTA_DELIVER in flight */
 #define QUEUE_SAVE_RETRY	60	/* after a state or DSN write failed */

@@ -15,6 +15,8 @@ import smtplib
 import subprocess
 import time
 
+import pytest
+
 from conftest import wait_for, RawSMTP, dot_stuff
 
 HOST = "127.0.0.1"
@@ -562,24 +564,20 @@ def test_hold_keeps_messages_and_flush_says_so(make_daemon):
     wait_queue_empty(d)
 
 
-def test_deliveries_per_second(mx):
-    """A burst over a few connections: every message delivered; prints
-    the rate seen (sanitizer build, so slower than a release build)."""
+def send_burst(d, n, conns, rcpts_of, content_of):
+    """Messages 0..n-1 over conns parallel smtplib sessions, message i
+    to rcpts_of(i) with content_of(i); every one must be accepted."""
     import threading
-    n, conns = 200, 4
     errors = []
 
     def worker(k):
         try:
-            s = smtplib.SMTP(HOST, mx.ports["smtp"], timeout=30)
+            s = smtplib.SMTP(HOST, d.ports["smtp"], timeout=30)
             for i in range(k, n, conns):
-                s.sendmail(SENDER, ["bob@example.org"],
-                           b"Subject: burst %d\r\n\r\n" % i
-                           + (b"x" * 98 + b"\r\n") * 50)
+                s.sendmail(SENDER, rcpts_of(i), content_of(i))
             s.quit()
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(repr(e))
-    t0 = time.time()
     threads = [threading.Thread(target=worker, args=(k,))
                for k in range(conns)]
     for t in threads:
@@ -587,6 +585,16 @@ def test_deliveries_per_second(mx):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_deliveries_per_second(mx):
+    """A burst over a few connections: every message delivered; prints
+    the rate seen (sanitizer build, so slower than a release build)."""
+    n = 200
+    t0 = time.time()
+    send_burst(mx, n, 4, lambda i: ["bob@example.org"],
+               lambda i: b"Subject: burst %d\r\n\r\n" % i
+               + (b"x" * 98 + b"\r\n") * 50)
     wait_for(lambda: len(os.listdir(os.path.join(
         maildir_path(mx, "bob@example.org"), "new"))) >= n, 60)
     dt = time.time() - t0
@@ -594,3 +602,39 @@ def test_deliveries_per_second(mx):
     wait_queue_empty(mx)
     print(f"\n{n} messages of 5 KB accepted and delivered in {dt:.2f} s: "
           f"{n / dt:.0f}/s")
+
+
+@pytest.mark.parametrize("workers", [1, 16])
+def test_delivery_workers_burst_to_many_mailboxes(make_daemon, workers):
+    """delivery-workers: with one thread or many, a burst over parallel
+    connections to several Maildirs (some messages to two of them) puts
+    every message exactly once in each of its mailboxes, each in a file
+    of its own, and the queue ends empty."""
+    d = make_daemon(extra=f"delivery-workers {workers}")
+    d.start()
+    users = [f"u{i}@example.org" for i in range(6)]
+    for u in users:
+        d.add_user(u)
+    assert wait_for(lambda: re.search(rf"mda: ready .* workers={workers}\b",
+                                      d.read_log()), 10), d.log_tail()
+    n = 120
+    want = {u: set() for u in users}
+    for i in range(n):
+        want[users[i % 6]].add(i)
+        if i % 5 == 0:
+            want[users[(i + 1) % 6]].add(i)
+    send_burst(d, n, 4, lambda i: [u for u in users if i in want[u]],
+               lambda i: b"Subject: burst %d\r\n\r\n" % i
+               + (b"y" * 70 + b"\r\n") * (20 + i))
+    wait_queue_empty(d, 60)
+    for u in users:
+        msgs = wait_messages(d, u, len(want[u]))
+        got = sorted(int(re.search(rb"Subject: burst (\d+)\n", m).group(1))
+                     for m in msgs)
+        assert got == sorted(want[u]), u
+        for m in msgs:
+            i = int(re.search(rb"Subject: burst (\d+)\n", m).group(1))
+            assert m.endswith(b"\n\n" + (b"y" * 70 + b"\n") * (20 + i))
+        names = os.listdir(os.path.join(maildir_path(d, u), "new"))
+        assert len(names) == len(set(names)) == len(want[u])
+        assert os.listdir(os.path.join(maildir_path(d, u), "tmp")) == []

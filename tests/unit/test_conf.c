@@ -372,6 +372,12 @@ static const struct bad_case bad_cases[] = {
 	{ "bad_delay_warning_word", L1 "delay-warning never\n",
 	  "t.conf:2: delay-warning: \"never\" is not a duration (N, Ns, Nm, "
 	  "Nh or Nd)\n" },
+	{ "bad_workers_zero", L1 "delivery-workers 0\n",
+	  "t.conf:2: delivery-workers: \"0\" must be at least 1 (1 to 64)\n" },
+	{ "bad_workers_many", L1 "delivery-workers 65\n",
+	  "t.conf:2: delivery-workers: \"65\" is too large (1 to 64)\n" },
+	{ "bad_workers_word", L1 "delivery-workers four\n",
+	  "t.conf:2: delivery-workers: \"four\" is not a number (1 to 64)\n" },
 	{ "bad_outbound_zero", L1 "max-outbound-per-destination 0\n",
 	  "t.conf:2: max-outbound-per-destination: \"0\" must be at least "
 	  "1\n" },
@@ -628,6 +634,7 @@ good_all_directives(void **state)
 	    "local-part-case sensitive\n"
 	    "quota-exceeded reject\n"
 	    "delivery-hold yes\n"
+	    "delivery-workers 64\n"
 	    "retry 30s 1h\n"
 	    "queue-lifetime 2d\n"
 	    "delay-warning 90m\n"
@@ -697,6 +704,7 @@ good_all_directives(void **state)
 	assert_true(c->delivery.case_sensitive);
 	assert_int_equal(c->delivery.quota_exceeded, CONF_QUOTA_REJECT);
 	assert_true(c->delivery.hold);
+	assert_int_equal(c->delivery.workers, 64);
 	assert_int_equal(c->outbound.retry_first, 30);
 	assert_int_equal(c->outbound.retry_max, 3600);
 	assert_int_equal(c->outbound.lifetime, 2 * 86400);
@@ -735,6 +743,7 @@ good_defaults(void **state)
 	assert_false(c->delivery.case_sensitive);
 	assert_int_equal(c->delivery.quota_exceeded, CONF_QUOTA_DEFER);
 	assert_false(c->delivery.hold);
+	assert_int_equal(c->delivery.workers, 4);
 	assert_int_equal(c->outbound.retry_first, 300);
 	assert_int_equal(c->outbound.retry_max, 7200);
 	assert_int_equal(c->outbound.lifetime, 5 * 86400);
