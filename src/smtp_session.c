@@ -577,12 +577,55 @@ msg_line_end(struct smtp_msgcheck *m)
  * or an LF not preceded by CR is refused (§2.3.8), since a receiver that
  * treats them differently from the next hop is how SMTP smuggling works.
  */
+/* One octet of content. */
+static void
+msg_scan_octet(struct smtp_msgcheck *m, char c)
+{
+	if (m->prev_cr && c != '\n')
+		msg_refuse(m, SMTP_REFUSE_BARE);
+	if (c == '\n') {
+		if (!m->prev_cr)
+			msg_refuse(m, SMTP_REFUSE_BARE);
+		m->line_crlf = m->prev_cr;
+		msg_line_end(m);
+		m->linelen = 0;
+	} else {
+		if (m->linelen < sizeof(m->prefix))
+			m->prefix[m->linelen] = c;
+		if (m->linelen < SIZE_MAX)
+			m->linelen++;
+		/* §4.5.3.1.6: 1000 octets with the CRLF */
+		if (m->linelen >= SMTP_TEXT_LINE_MAX)
+			msg_refuse(m, SMTP_REFUSE_LONG);
+	}
+	m->prev_cr = c == '\r';
+}
+
+/*
+ * A run of n octets, none of them CR or LF, not after a CR: what
+ * msg_scan_octet() would do with each, at once.
+ */
+static void
+msg_scan_run(struct smtp_msgcheck *m, const char *p, size_t n)
+{
+	size_t	keep;
+
+	if (m->linelen < sizeof(m->prefix)) {
+		keep = sizeof(m->prefix) - m->linelen;
+		memcpy(m->prefix + m->linelen, p, n < keep ? n : keep);
+	}
+	if (__builtin_add_overflow(m->linelen, n, &m->linelen))
+		m->linelen = SIZE_MAX;
+	if (m->linelen >= SMTP_TEXT_LINE_MAX)
+		msg_refuse(m, SMTP_REFUSE_LONG);
+}
+
 static void
 msg_scan(struct smtp_session *s, const char *p, size_t len)
 {
 	struct smtp_msgcheck	*m = &s->msg;
-	size_t			 i;
-	char			 c;
+	const char		*lf, *cr;
+	size_t			 i = 0, end;
 
 	if (__builtin_add_overflow(m->size, len, &m->size)) {
 		m->size = SIZE_MAX;
@@ -590,26 +633,22 @@ msg_scan(struct smtp_session *s, const char *p, size_t len)
 	}
 	if (s->max_size > 0 && m->size > s->max_size)
 		msg_refuse(m, SMTP_REFUSE_SIZE);
-	for (i = 0; i < len; i++) {
-		c = p[i];
-		if (m->prev_cr && c != '\n')
-			msg_refuse(m, SMTP_REFUSE_BARE);
-		if (c == '\n') {
-			if (!m->prev_cr)
-				msg_refuse(m, SMTP_REFUSE_BARE);
-			m->line_crlf = m->prev_cr;
-			msg_line_end(m);
-			m->linelen = 0;
-		} else {
-			if (m->linelen < sizeof(m->prefix))
-				m->prefix[m->linelen] = c;
-			if (m->linelen < SIZE_MAX)
-				m->linelen++;
-			/* §4.5.3.1.6: 1000 octets with the CRLF */
-			if (m->linelen >= SMTP_TEXT_LINE_MAX)
-				msg_refuse(m, SMTP_REFUSE_LONG);
+	while (i < len) {
+		/* The octet after a CR is the one that matters. */
+		if (m->prev_cr) {
+			msg_scan_octet(m, p[i++]);
+			continue;
 		}
-		m->prev_cr = c == '\r';
+		/* Up to the next CR or LF, with memchr's speed. */
+		lf = memchr(p + i, '\n', len - i);
+		end = lf != NULL ? (size_t)(lf - p) : len;
+		if ((cr = memchr(p + i, '\r', end - i)) != NULL)
+			end = (size_t)(cr - p);
+		if (end > i)
+			msg_scan_run(m, p + i, end - i);
+		if (end < len)
+			msg_scan_octet(m, p[end++]);
+		i = end;
 	}
 }
 
