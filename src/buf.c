@@ -216,3 +216,31 @@ span_to_u64(struct span v, uint64_t *out, bool *overflow_out)
 	*out = n;
 	return 0;
 }
+
+enum span_line
+span_line_next(bool *discarding, const char *p, size_t len, size_t limit,
+    size_t *n_out)
+{
+	const char	*lf;
+
+	if (*discarding) {
+		if ((lf = memchr(p, '\n', len)) == NULL) {
+			*n_out = len;
+			return SPAN_LINE_LONG;
+		}
+		*discarding = false;
+		*n_out = (size_t)(lf - p) + 1;
+		return SPAN_LINE_LONG_END;
+	}
+	if ((lf = memchr(p, '\n', len < limit ? len : limit)) != NULL) {
+		*n_out = (size_t)(lf - p) + 1;
+		return SPAN_LINE_WHOLE;
+	}
+	if (len < limit) {
+		*n_out = 0;
+		return SPAN_LINE_MORE;
+	}
+	*discarding = true;
+	*n_out = limit;
+	return SPAN_LINE_LONG;
+}

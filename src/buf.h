@@ -62,4 +62,28 @@ bool		span_next_word(struct span *rest, struct span *word_out);
  */
 int		span_to_u64(struct span v, uint64_t *out, bool *overflow_out);
 
+/*
+ * Splitting protocol input into LF-terminated lines of bounded length.
+ * A line longer than its limit cannot be held until its end: it is
+ * handed over in pieces (the first exactly limit bytes), the last one
+ * through its LF, so that the caller can answer "line too long" once,
+ * then read on.  *discarding is the splitter's state between calls
+ * (false at the start of a session; true inside an overlong line).
+ */
+enum span_line {
+	SPAN_LINE_MORE,		/* no LF yet and it may still fit: n is 0 */
+	SPAN_LINE_WHOLE,	/* p[0..n) is a line, through its LF */
+	SPAN_LINE_LONG,		/* p[0..n) is a piece of an overlong line */
+	SPAN_LINE_LONG_END,	/* p[0..n) is its last piece, through LF */
+};
+
+/*
+ * Look at p[0..len), len > 0, where a line starts (or an overlong one
+ * goes on): what is there and, in *n_out, how many bytes it covers.
+ * limit (> 0) is the longest line allowed, LF included; it is not used
+ * while *discarding.
+ */
+enum span_line	span_line_next(bool *discarding, const char *p, size_t len,
+		    size_t limit, size_t *n_out);
+
 #endif

@@ -895,26 +895,20 @@ overlong_done(struct pop3_session *s)
 static size_t
 line_input(struct pop3_session *s, const char *p, size_t len)
 {
-	const char	*lf;
-	size_t		 limit, n;
+	size_t	limit, n;
 
-	if (s->discarding) {
-		if ((lf = memchr(p, '\n', len)) == NULL)
-			return len;
-		s->discarding = false;
+	limit = s->discarding ? 1 : line_limit(s, p, len);
+	switch (span_line_next(&s->discarding, p, len, limit, &n)) {
+	case SPAN_LINE_MORE:
+	case SPAN_LINE_LONG:
+		break;
+	case SPAN_LINE_WHOLE:
+		command_line(s, p, n);
+		break;
+	case SPAN_LINE_LONG_END:
 		overlong_done(s);
-		return (size_t)(lf - p) + 1;
+		break;
 	}
-	limit = line_limit(s, p, len);
-	if ((lf = memchr(p, '\n', len < limit ? len : limit)) == NULL) {
-		if (len < limit)
-			return 0;
-		/* Too long to be valid: swallow it up to its LF. */
-		s->discarding = true;
-		return limit;
-	}
-	n = (size_t)(lf - p) + 1;
-	command_line(s, p, n);
 	return n;
 }
 

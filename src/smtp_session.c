@@ -974,43 +974,39 @@ overlong_data(struct smtp_session *s, const char *p, size_t n)
 static size_t
 line_input(struct smtp_session *s, const char *p, size_t len)
 {
-	const char	*lf;
-	size_t		 limit, n;
+	size_t	limit, n;
+	bool	was_discarding = s->discarding;
 
-	if (s->discarding) {
-		if ((lf = memchr(p, '\n', len)) == NULL) {
-			overlong_data(s, p, len);
-			return len;
-		}
-		n = (size_t)(lf - p) + 1;
-		overlong_data(s, p, n);
-		s->discarding = false;
-		overlong_done(s);
-		return n;
-	}
-	limit = line_limit(s, p, len);
-	if ((lf = memchr(p, '\n', len < limit ? len : limit)) == NULL) {
-		if (len < limit)
-			return 0;
+	limit = s->discarding ? 1 : line_limit(s, p, len);
+	switch (span_line_next(&s->discarding, p, len, limit, &n)) {
+	case SPAN_LINE_MORE:
+		break;
+	case SPAN_LINE_LONG:
 		/*
-		 * Too long to ever be valid: it cannot be held until its end,
-		 * so swallow it up to its LF and answer then.
+		 * Too long to ever be valid: it cannot be held until its
+		 * end, so it is swallowed up to its LF and answered then.
+		 * Its first piece may start with a stuffed dot.
 		 */
-		s->discarding = true;
-		s->data_strip_dot = true;
-		overlong_data(s, p, limit);
-		return limit;
-	}
-	n = (size_t)(lf - p) + 1;
-	switch (s->mode) {
-	case SMTP_MODE_AUTH:
-		auth_line(s, p, n);
+		if (!was_discarding)
+			s->data_strip_dot = true;
+		overlong_data(s, p, n);
 		break;
-	case SMTP_MODE_DATA:
-		data_line(s, p, n);
+	case SPAN_LINE_LONG_END:
+		overlong_data(s, p, n);
+		overlong_done(s);
 		break;
-	default:
-		command_line(s, p, n);
+	case SPAN_LINE_WHOLE:
+		switch (s->mode) {
+		case SMTP_MODE_AUTH:
+			auth_line(s, p, n);
+			break;
+		case SMTP_MODE_DATA:
+			data_line(s, p, n);
+			break;
+		default:
+			command_line(s, p, n);
+			break;
+		}
 		break;
 	}
 	return n;
