@@ -608,7 +608,14 @@ maildir_prepare(const char *path, const char *prepend, size_t prependlen,
 	    errstr_out)) == -1)
 		return -1;
 
-	c = xmalloc(sizeof(*c));
+	/*
+	 * Not xmalloc(): the mda calls this on worker threads, which may
+	 * not log or exit.  Out of memory is a failure like any other.
+	 */
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		err = "out of memory";
+		goto fail;
+	}
 	c->fd = fd;
 	c->cr = false;
 	c->last = '\0';

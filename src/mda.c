@@ -712,6 +712,26 @@ mda_batch_synced(struct mda_role *m)
 		evtimer_add(m->ev_batch, &tv);
 }
 
+static struct mda_role	*mda_self;	/* for mda_atexit() */
+
+/*
+ * An exit in the middle of a batch (fatalx() on a sibling's bad
+ * message, the parent gone): the messages renamed into new/ but not
+ * answered are taken back, so that the queue's retry does not deliver
+ * them twice.  Only while syncing: then no worker touches a pd.
+ */
+static void
+mda_atexit(void)
+{
+	struct mda_job	*job;
+
+	if (mda_self == NULL || mda_self->phase != MDA_PHASE_SYNC)
+		return;
+	TAILQ_FOREACH(job, &mda_self->batch, entry)
+		if (!job->answered && job->pd != NULL)
+			maildir_abort(job->pd);
+}
+
 static void __attribute__((noreturn))
 mda_bad(struct msg *msg, enum proc_id from, const char *why)
 {
@@ -800,6 +820,9 @@ mda_main(struct proc_self *self)
 	/* Mailboxes are the user's alone: 0700 directories, 0600 files. */
 	umask(077);
 	proc_drop(self);
+	mda_self = &role;
+	if (atexit(mda_atexit) != 0)
+		fatalx("mda: atexit");
 	role.pool = pool_start(self->base, "mda",
 	    self->conf->delivery.workers, NULL, NULL);
 	log_debug("mda: ready mail-dir=%s workers=%u", self->dir_path,
