@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -32,6 +31,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "buf.h"
 #include "maildir.h"
 #include "util.h"
@@ -46,12 +47,6 @@ struct fx {
 };
 
 /* --- helpers ----------------------------------------------------------- */
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 static int
 fx_setup(void **state)
@@ -71,22 +66,9 @@ fx_teardown(void **state)
 {
 	struct fx	*f = *state;
 
-	(void)nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(f->dir);
 	free(f);
 	return 0;
-}
-
-/* A file descriptor holding len bytes of p, as the queue hands one. */
-static int
-msgfd(const char *p, size_t len)
-{
-	int	fd;
-
-	fd = memfd_create("msg", MFD_CLOEXEC);
-	assert_true(fd != -1);
-	assert_int_equal(write_full(fd, p, len), 0);
-	/* Delivery must not depend on the offset: leave it at the end. */
-	return fd;
 }
 
 static void
@@ -166,7 +148,7 @@ deliver(const char *mb, const char *prepend, const char *msg, size_t len,
 	const char	*err = NULL;
 	int		 fd;
 
-	fd = msgfd(msg, len);
+	fd = testutil_memfd(msg, len);
 	if (maildir_deliver(mb, prepend, prepend == NULL ? 0 :
 	    strlen(prepend), fd, len, name, MAILDIR_NAME_MAX + 1, &err) != 0)
 		fail_msg("deliver: %s: %s", err, strerror(errno));
@@ -324,7 +306,7 @@ test_deliver_crlf_split_across_chunks(void **state)
 	msg[131071] = '\r';		/* a lone CR at a chunk's end */
 	msg[len - 1] = '\r';		/* and at the very end */
 	create(f->mb);
-	fd = msgfd(msg, len);
+	fd = testutil_memfd(msg, len);
 	assert_int_equal(maildir_deliver(f->mb, "X-A: 1\r", 7, fd, len, name,
 	    sizeof(name), &err), 0);
 	close(fd);
@@ -375,7 +357,7 @@ test_deliver_short_message_fd_fails_clean(void **state)
 	int		 fd;
 
 	create(f->mb);
-	fd = msgfd(MSG, sizeof(MSG) - 1);
+	fd = testutil_memfd(MSG, sizeof(MSG) - 1);
 	assert_int_equal(maildir_deliver(f->mb, PREPEND, strlen(PREPEND), fd,
 	    sizeof(MSG) + 100, name, sizeof(name), &err), -1);
 	assert_int_equal(errno, EIO);
@@ -394,7 +376,7 @@ test_deliver_name_buffer_too_small(void **state)
 	int		 fd;
 
 	create(f->mb);
-	fd = msgfd(MSG, sizeof(MSG) - 1);
+	fd = testutil_memfd(MSG, sizeof(MSG) - 1);
 	assert_int_equal(maildir_deliver(f->mb, NULL, 0, fd, sizeof(MSG) - 1,
 	    name, sizeof(name), &err), -1);
 	assert_int_equal(errno, ENAMETOOLONG);
@@ -418,7 +400,7 @@ test_deliver_efbig_leaves_nothing(void **state)
 	create(f->mb);
 	msg = xmalloc(len);
 	memset(msg, 'y', len);
-	fd = msgfd(msg, len);
+	fd = testutil_memfd(msg, len);
 	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	lim = old;
@@ -446,7 +428,7 @@ prepare(const char *mb, const char *msg, size_t len, struct maildir_pending *p)
 	const char	*err = NULL;
 	int		 fd;
 
-	fd = msgfd(msg, len);
+	fd = testutil_memfd(msg, len);
 	if (maildir_prepare(mb, PREPEND, strlen(PREPEND), fd, len, p,
 	    &err) != 0)
 		fail_msg("prepare: %s: %s", err, strerror(errno));
@@ -496,7 +478,7 @@ test_steps_failed_prepare_leaves_nothing(void **state)
 	int			 fd;
 
 	create(f->mb);
-	fd = msgfd(MSG, sizeof(MSG) - 1);
+	fd = testutil_memfd(MSG, sizeof(MSG) - 1);
 	assert_int_equal(maildir_prepare(f->mb, PREPEND, strlen(PREPEND), fd,
 	    sizeof(MSG) + 100, &pd, &err), -1);
 	assert_int_equal(errno, EIO);
@@ -1157,7 +1139,7 @@ test_list_concurrent_processes(void **state)
 		if ((pids[i] = fork()) == 0) {
 			bad = 0;
 			for (j = 0; j < 5; j++) {
-				fd = msgfd(MSG, sizeof(MSG) - 1);
+				fd = testutil_memfd(MSG, sizeof(MSG) - 1);
 				if (maildir_deliver(f->mb, NULL, 0, fd,
 				    sizeof(MSG) - 1, NULL, 0, NULL) != 0 ||
 				    maildir_list(f->mb, &l, NULL) != 0)

@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -27,6 +26,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 
 #include "buf.h"
 #include "mbox.h"
@@ -42,12 +43,6 @@ struct fx {
 };
 
 /* --- helpers ----------------------------------------------------------- */
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 static int
 fx_setup(void **state)
@@ -68,20 +63,9 @@ fx_teardown(void **state)
 {
 	struct fx	*f = *state;
 
-	(void)nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(f->dir);
 	free(f);
 	return 0;
-}
-
-static int
-msgfd(const char *p, size_t len)
-{
-	int	fd;
-
-	fd = memfd_create("msg", MFD_CLOEXEC);
-	assert_true(fd != -1);
-	assert_int_equal(write_full(fd, p, len), 0);
-	return fd;
 }
 
 static void
@@ -118,7 +102,7 @@ deliver_t(const char *mbox, const char *sender, time_t when,
 {
 	int	fd, r, saved;
 
-	fd = msgfd(msg, len);
+	fd = testutil_memfd(msg, len);
 	r = mbox_deliver_timeout(mbox, sender, when, prepend,
 	    prepend == NULL ? 0 : strlen(prepend), fd, len, ms, err);
 	saved = errno;
@@ -479,7 +463,7 @@ test_mbox_concurrent_writers(void **state)
 			msg = xmalloc(len);
 			memset(msg, 'a' + (int)i, len - 1);
 			msg[len - 1] = '\n';
-			fd = msgfd(msg, len);
+			fd = testutil_memfd(msg, len);
 			bad = 0;
 			for (j = 0; j < 5; j++)
 				if (mbox_deliver_timeout(f->mbox,
@@ -522,7 +506,7 @@ test_mbox_rollback_on_efbig(void **state)
 	spit(f->mbox, old_mail, sizeof(old_mail) - 1);
 	msg = xmalloc(len);
 	memset(msg, 'z', len);
-	fd = msgfd(msg, len);	/* the limit would apply to it too */
+	fd = testutil_memfd(msg, len);	/* the limit would apply to it too */
 	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	lim = old;
@@ -550,7 +534,7 @@ test_mbox_rollback_on_short_message(void **state)
 	int		 fd;
 
 	spit(f->mbox, old_mail, sizeof(old_mail) - 1);
-	fd = msgfd("abc\n", 4);
+	fd = testutil_memfd("abc\n", 4);
 	assert_int_equal(mbox_deliver_timeout(f->mbox, "a@b", WHEN, NULL, 0,
 	    fd, 100, 1000, &err), -1);
 	assert_int_equal(errno, EIO);

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +17,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 
 #include "bounce.h"
 #include "queue_dsn.h"
@@ -33,12 +34,6 @@ struct fx {
 	char		 id[QUEUE_FS_ID_SIZE];
 	struct queue_fs_envelope env;
 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -87,7 +82,7 @@ teardown(void **state)
 
 	queue_fs_envelope_free(&f->env);
 	queue_fs_close(f->q);
-	(void)nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(f->dir);
 	free(f);
 	return 0;
 }

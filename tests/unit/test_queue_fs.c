@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +22,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 
 #include "buf.h"
 #include "queue_fs.h"
@@ -41,12 +42,6 @@ struct fx {
 };
 
 /* --- helpers ----------------------------------------------------------- */
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 static int
 fx_setup(void **state)
@@ -68,7 +63,7 @@ fx_teardown(void **state)
 	struct fx	*f = *state;
 
 	queue_fs_close(f->q);
-	(void)nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(f->dir);
 	free(f);
 	return 0;
 }
