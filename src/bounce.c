@@ -287,6 +287,15 @@ b_human(const struct bounce_params *p, struct buf *o, bool full,
 	for (i = 0; i < p->nrcpts; i++)
 		if (b_human_rcpt(&p->rcpts[i], o) == -1)
 			goto done;
+	if (p->omitted > 0 && (buf_printf(o, "%zu more recipient%s of this "
+	    "message %s too; %s not listed, to keep this report small.\r\n",
+	    p->omitted, p->omitted == 1 ? "" : "s",
+	    p->kind == BOUNCE_FAILURE ? "failed" : p->kind == BOUNCE_DELAY ?
+	    (p->omitted == 1 ? "is delayed" : "are delayed") :
+	    (p->omitted == 1 ? "was delivered" : "were delivered"),
+	    p->omitted == 1 ? "it is" : "they are") == -1 ||
+	    buf_append(o, "\r\n", 2) == -1))
+		goto done;
 	if (end != NULL && b_wrap(o, "", end, strlen(end), "") == -1)
 		goto done;
 	rc = 0;

@@ -91,6 +91,9 @@ struct bounce_params {
 	uint64_t		 full_max;	/* 0: BOUNCE_FULL_MAX_DEFAULT */
 	const struct bounce_rcpt *rcpts;
 	size_t			 nrcpts;	/* at least 1 */
+	/* Recipients of the same report left out to keep it small; the
+	 * human part says how many. */
+	size_t			 omitted;
 	/* the original: count read into buf, 0 at the end, -1 on error */
 	ssize_t			(*read)(void *arg, char *buf, size_t len);
 	void			*read_arg;

@@ -197,18 +197,32 @@ queue_dsn_compose(struct queue_fs *fs, const char *hostname,
 	p.nrcpts = n;
 	p.read = queue_dsn_read;
 	p.read_arg = &rd;
-	for (tries = 0; tries < QUEUE_DSN_TRIES; tries++) {
+	for (tries = 0; tries < QUEUE_DSN_TRIES;) {
 		rd.fd = fd;
 		rd.off = 0;
 		rd.len = msglen;
 		p.random = ((uint64_t)arc4random() << 32) | arc4random();
+		errno = 0;
 		if (bounce_compose(&p, out, &err) == 0) {
 			close(fd);
 			return 0;
 		}
-		/* too big with the whole original: the headers will do */
-		if (errno == EMSGSIZE && p.ret == BOUNCE_RET_FULL)
+		if (errno != EMSGSIZE) {
+			tries++;	/* a boundary in the original, or I/O */
+			continue;
+		}
+		/*
+		 * Too big: with the whole original, the headers will do;
+		 * then list half the recipients, and again, saying how
+		 * many were left out.  Each step shrinks it, so this ends.
+		 */
+		if (p.ret == BOUNCE_RET_FULL)
 			p.ret = BOUNCE_RET_HDRS;
+		else if (p.nrcpts > 1) {
+			p.omitted += p.nrcpts - p.nrcpts / 2;
+			p.nrcpts /= 2;
+		} else
+			break;
 	}
 	close(fd);
 	log_warnx("id=%s event=dsn-failed reason=\"%s\"", env->id, err);

@@ -320,14 +320,16 @@ test_failure_full_too_big_sends_headers(void **state)
 	buf_free(&out);
 }
 
+/* One recipient still being retried. */
+static struct bounce_rcpt delayed_rcpt[] = {
+	{ "bob@example.net", NULL, BOUNCE_ACTION_DELAYED, "4.4.1",
+	    "mx.example.net", "421 4.4.1 connection timed out",
+	    false, NOW - 10, NOW + 4 * 86400 },
+};
+
 static void
 test_delay_report(void **state)
 {
-	static struct bounce_rcpt rc[] = {
-		{ "bob@example.net", NULL, BOUNCE_ACTION_DELAYED, "4.4.1",
-		    "mx.example.net", "421 4.4.1 connection timed out",
-		    false, NOW - 10, NOW + 4 * 86400 },
-	};
 	struct bounce_params	p;
 	struct reader		r;
 	struct buf		out;
@@ -335,7 +337,7 @@ test_delay_report(void **state)
 	params_init(&p, &r);
 	p.kind = BOUNCE_DELAY;
 	p.ret = BOUNCE_RET_FULL;	/* only for failures: headers */
-	p.rcpts = rc;
+	p.rcpts = delayed_rcpt;
 	p.nrcpts = 1;
 	p.envid = "QQ314159";
 	compose(&p, &out);
@@ -351,6 +353,34 @@ test_delay_report(void **state)
 	assert_non_null(strstr(out.data, "will retry until Sat, 18 Nov 2023"));
 	python_check(&out, "text/rfc822-headers",
 	    "delayed|4.4.1|smtp; 421 4.4.1 connection timed out", NULL);
+	buf_free(&out);
+}
+
+/* Recipients left out of a large report are counted in the human part. */
+static void
+test_omitted_recipients_counted(void **state)
+{
+	struct bounce_params	p;
+	struct reader		r;
+	struct buf		out;
+
+	params_init(&p, &r);
+	p.kind = BOUNCE_DELAY;
+	p.rcpts = delayed_rcpt;
+	p.nrcpts = 1;
+	p.omitted = 1;
+	compose(&p, &out);
+	assert_true(has_line(&out, "1 more recipient of this message is "
+	    "delayed too; it is not listed, to keep this report small."));
+	python_check(&out, "text/rfc822-headers",
+	    "delayed|4.4.1|smtp; 421 4.4.1 connection timed out", NULL);
+	buf_free(&out);
+
+	params_init(&p, &r);
+	p.omitted = 41;
+	compose(&p, &out);
+	assert_true(has_line(&out, "41 more recipients of this message "
+	    "failed too; they are not listed, to keep this report small."));
 	buf_free(&out);
 }
 
@@ -696,6 +726,7 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_failure_full_message),
 	cmocka_unit_test(test_failure_full_too_big_sends_headers),
 	cmocka_unit_test(test_delay_report),
+	cmocka_unit_test(test_omitted_recipients_counted),
 	cmocka_unit_test(test_success_report),
 	cmocka_unit_test(test_hostile_strings_stay_inside_their_field),
 	cmocka_unit_test(test_long_diagnostic_folded),

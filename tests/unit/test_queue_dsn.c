@@ -243,6 +243,63 @@ test_no_report_to_the_null_sender(void **state)
 	assert_null(out.sender);
 }
 
+/*
+ * A report that would pass QUEUE_DSN_MAX lists fewer recipients and
+ * says how many more there were, rather than failing (and being tried
+ * again and again).
+ */
+static void
+test_huge_report_lists_fewer(void **state)
+{
+	struct fx			*f = *state;
+	struct queue_fs_envelope	 out;
+	struct queue_dsn_rcpt		*r;
+	struct queue_fs_rcpt		*rc;
+	const size_t			 n = 600;
+	size_t				 i, listed = 0;
+	uint64_t			 len;
+	char				*m, *p, err[7100], want[128];
+
+	(void)snprintf(err, sizeof(err), "550 5.1.1 ");
+	memset(err + 10, 'e', 7000);
+	err[7010] = '\0';
+	rc = realloc(f->env.rcpts, n * sizeof(*rc));
+	assert_non_null(rc);
+	memset(rc + f->env.nrcpts, 0, (n - f->env.nrcpts) * sizeof(*rc));
+	f->env.rcpts = rc;
+	r = xcalloc(n, sizeof(*r));
+	for (i = 0; i < n; i++) {
+		if (i >= f->env.nrcpts) {
+			(void)snprintf(want, sizeof(want), "u%zu@example.net",
+			    i);
+			rc[i].addr = xstrdup(want);
+			rc[i].state = QUEUE_FS_RCPT_FAILED;
+		}
+		free(rc[i].error);
+		rc[i].error = xstrdup(err);
+		r[i].idx = i;
+		r[i].action = BOUNCE_ACTION_FAILED;
+	}
+	f->env.nrcpts = n;
+	assert_int_equal(queue_dsn_make(f->q, "mx.example.org", &f->env,
+	    sizeof(MSG) - 1, BOUNCE_FAILURE, r, n, 1700000100, 0, &out, &len),
+	    0);
+	assert_true(len <= QUEUE_DSN_MAX + 1024);
+	m = slurp(f, out.id);
+	for (p = m; (p = strstr(p, "Final-Recipient: ")) != NULL; p++)
+		listed++;
+	assert_true(listed > 0 && listed < n);
+	(void)snprintf(want, sizeof(want), "%zu more recipients of this "
+	    "message failed too; they are not listed", n - listed);
+	assert_non_null(strstr(m, want));
+	/* The first ones are those listed. */
+	assert_non_null(strstr(m, "Final-Recipient: rfc822; "
+	    "bob@example.net\r\n"));
+	free(m);
+	free(r);
+	queue_fs_envelope_free(&out);
+}
+
 int
 main(void)
 {
@@ -255,6 +312,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_no_report_to_the_null_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_huge_report_lists_fewer,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
