@@ -32,11 +32,13 @@
 
 #include "conf.h"
 #include "ipc.h"
+#include "keyproxy.h"
 #include "log.h"
 #include "lookup_mx.h"
 #include "pool.h"
 #include "proc.h"
 #include "resolve.h"
+#include "tls.h"
 #include "users.h"
 #include "util.h"
 
@@ -127,6 +129,7 @@ struct lookup_role {
 	uint64_t		 gen[PROC_COUNT];
 
 	struct pool		*pool;		/* AUTH hashing, ctl */
+	struct tls_key		*tlskey;	/* NULL: none could be read */
 	size_t			 njobs;		/* alive, incl. delayed */
 
 	struct lookup_fail	 fails[LOOKUP_FAIL_SLOTS];
@@ -1501,6 +1504,7 @@ static void
 lookup_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 {
 	struct lookup_role	*r = self->role;
+	int			 fd;
 
 	switch (m->type) {
 	case MSG_LOOKUP_AUTH:
@@ -1543,6 +1547,13 @@ lookup_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 		if (from != PROC_PARENT)
 			goto bad;
 		lookup_ctl(r, m);
+		break;
+	case MSG_LOOKUP_KEY_CHANNEL:
+		if ((from != PROC_SMTP && from != PROC_POP3 &&
+		    from != PROC_IMAP) || msg_end(m) == -1 ||
+		    (fd = msg_take_fd(m)) == -1)
+			goto bad;
+		keyproxy_serve(self->base, r->tlskey, from, fd);
 		break;
 	case MSG_LOOKUP_MX:
 		if (from != PROC_MTA)
@@ -1625,6 +1636,7 @@ lookup_main(struct proc_self *self)
 {
 	struct lookup_role	*r;
 	const char		*err = NULL;
+	char			 cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
 
 	r = xcalloc(1, sizeof(*r));
 	r->self = self;
@@ -1637,6 +1649,14 @@ lookup_main(struct proc_self *self)
 
 	/* It reads /etc/resolv.conf and the relay passwords: before chroot. */
 	r->mx = lookup_mx_new(self);
+	/*
+	 * The TLS private key, which only we hold: smtp and pop3 send
+	 * their handshakes' signatures here (keyproxy.h).  Without it
+	 * their handshakes fail, each with a log line; the rest works.
+	 */
+	proc_tls_paths(r->conf, cert, key, sizeof(cert));
+	if ((r->tlskey = tls_key_load(cert, key, &err)) == NULL)
+		log_warnx("lookup: tls: %s", err);
 	proc_drop(self);
 	/* After proc_drop the role's directory is the current one. */
 	if ((r->db = users_open(LOOKUP_DB, true, &err)) == NULL)

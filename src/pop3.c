@@ -43,6 +43,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "ipc.h"
+#include "keyproxy.h"
 #include "log.h"
 #include "maildir.h"
 #include "mda.h"
@@ -743,6 +744,14 @@ pop3_peer_down_one(struct conn *cn, void *arg, void *ctx)
 	pop3_feed(c);
 }
 
+/* lookup is back: it needs a new channel for our TLS signatures. */
+static void
+pop3_peer_up(struct proc_self *self, enum proc_id id)
+{
+	if (id == PROC_LOOKUP)
+		keyproxy_connect(self);
+}
+
 static void
 pop3_peer_down(struct proc_self *self, enum proc_id id)
 {
@@ -767,11 +776,16 @@ pop3_main(struct proc_self *self)
 	self->role = r;
 	self->dispatch = pop3_dispatch;
 	self->peer_down = pop3_peer_down;
+	self->peer_up = pop3_peer_up;
 
-	/* Load the key before giving up the right to read it. */
+	/*
+	 * The certificate is read before giving up the right to read it;
+	 * the private key stays in lookup, which signs for us (keyproxy.h).
+	 */
 	proc_tls_paths(r->conf, cert, key, sizeof(cert));
-	if ((r->tls = tls_server_new(cert, key, &errstr)) == NULL)
+	if ((r->tls = keyproxy_server_new(self, cert, &errstr)) == NULL)
 		fatalx("tls: %s", errstr);
+	keyproxy_connect(self);
 
 	proc_drop(self);
 

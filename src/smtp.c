@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "ipc.h"
+#include "keyproxy.h"
 #include "log.h"
 #include "proc.h"
 #include "smtp_session.h"
@@ -617,6 +618,14 @@ smtp_peer_down_one(struct conn *cn, void *arg, void *ctx)
 	smtp_feed(c);
 }
 
+/* lookup is back: it needs a new channel for our TLS signatures. */
+static void
+smtp_peer_up(struct proc_self *self, enum proc_id id)
+{
+	if (id == PROC_LOOKUP)
+		keyproxy_connect(self);
+}
+
 static void
 smtp_peer_down(struct proc_self *self, enum proc_id id)
 {
@@ -653,11 +662,16 @@ smtp_main(struct proc_self *self)
 	self->role = r;
 	self->dispatch = smtp_dispatch;
 	self->peer_down = smtp_peer_down;
+	self->peer_up = smtp_peer_up;
 
-	/* Load the key before giving up the right to read it. */
+	/*
+	 * The certificate is read before giving up the right to read it;
+	 * the private key stays in lookup, which signs for us (keyproxy.h).
+	 */
 	proc_tls_paths(r->conf, cert, key, sizeof(cert));
-	if ((r->tls = tls_server_new(cert, key, &errstr)) == NULL)
+	if ((r->tls = keyproxy_server_new(self, cert, &errstr)) == NULL)
 		fatalx("tls: %s", errstr);
+	keyproxy_connect(self);
 
 	proc_drop(self);
 

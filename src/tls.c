@@ -5,7 +5,19 @@
  * that calls SSL_*; it trusts its caller's paths and host names (they come
  * from the configuration) and trusts nothing a peer sends: OpenSSL parses
  * that.
+ *
+ * The roles that face the network hold no private key: their server
+ * context's key is a stand-in made from the certificate's public key,
+ * whose private operations (an RSA or ECDSA signature in the handshake)
+ * a callback hands to the key's holder, the lookup role
+ * (tls_server_new_remote(), tls_key_op()).  OpenSSL 3 keeps a key with
+ * its own RSA_METHOD or EC_KEY_METHOD on its legacy path, which is what
+ * this uses (as OpenSMTPD's ca process does); those functions are
+ * deprecated in favour of providers, which would take far more code for
+ * the same two operations, hence OPENSSL_SUPPRESS_DEPRECATED.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,14 +28,17 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "log.h"
 #include "tls.h"
 #include "util.h"
 
@@ -140,13 +155,12 @@ tls_ctx_base(const SSL_METHOD *method, const char **errstr_out)
 	return ctx;
 }
 
-struct tls_ctx *
-tls_server_new(const char *cert_file, const char *key_file,
-    const char **errstr_out)
+/* A server context with cert_file's chain, without its private key. */
+static SSL_CTX *
+tls_server_base(const char *cert_file, const char **errstr_out)
 {
-	struct tls_ctx	*t;
-	SSL_CTX		*ctx;
-	char		 what[512];
+	SSL_CTX	*ctx;
+	char	 what[512];
 
 	ERR_clear_error();
 	if ((ctx = tls_ctx_base(TLS_server_method(), errstr_out)) == NULL)
@@ -161,6 +175,31 @@ tls_server_new(const char *cert_file, const char *key_file,
 		tls_fail(errstr_out, what);
 		goto fail;
 	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static struct tls_ctx *
+tls_ctx_wrap(SSL_CTX *ctx)
+{
+	struct tls_ctx	*t;
+
+	t = xcalloc(1, sizeof(*t));
+	t->ctx = ctx;
+	return t;
+}
+
+struct tls_ctx *
+tls_server_new(const char *cert_file, const char *key_file,
+    const char **errstr_out)
+{
+	SSL_CTX		*ctx;
+	char		 what[512];
+
+	if ((ctx = tls_server_base(cert_file, errstr_out)) == NULL)
+		return NULL;
 	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) !=
 	    1) {
 		snprintf(what, sizeof(what), "key %s", key_file);
@@ -173,12 +212,236 @@ tls_server_new(const char *cert_file, const char *key_file,
 		tls_fail(errstr_out, what);
 		goto fail;
 	}
-	t = xcalloc(1, sizeof(*t));
-	t->ctx = ctx;
-	return t;
+	return tls_ctx_wrap(ctx);
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+/* --- a private key held elsewhere --- */
+
+static tls_key_remote_fn	 tls_remote_fn;
+static void			*tls_remote_arg;
+static RSA_METHOD		*tls_remote_rsa;
+static EC_KEY_METHOD		*tls_remote_ec;
+
+/* RSA_private_encrypt() of the stand-in: a signature, made remotely. */
+static int
+tls_remote_rsa_sign(int flen, const unsigned char *from, unsigned char *to,
+    RSA *rsa, int padding)
+{
+	ssize_t	n;
+
+	if (flen < 0)
+		return -1;
+	n = tls_remote_fn(tls_remote_arg, TLS_KEY_RSA_SIGN, padding, from,
+	    (size_t)flen, to, (size_t)RSA_size(rsa));
+	return n < 0 ? -1 : (int)n;
+}
+
+static ECDSA_SIG *
+tls_remote_ec_sign_sig(const unsigned char *dgst, int dlen,
+    const BIGNUM *kinv, const BIGNUM *r, EC_KEY *eckey)
+{
+	unsigned char		 der[TLS_KEY_IO_MAX];
+	const unsigned char	*p = der;
+	ssize_t			 n;
+
+	(void)kinv;
+	(void)r;
+	(void)eckey;
+	if (dlen < 0)
+		return NULL;
+	n = tls_remote_fn(tls_remote_arg, TLS_KEY_ECDSA_SIGN, 0, dgst,
+	    (size_t)dlen, der, sizeof(der));
+	if (n <= 0)
+		return NULL;
+	return d2i_ECDSA_SIG(NULL, &p, (long)n);
+}
+
+static int
+tls_remote_ec_sign(int type, const unsigned char *dgst, int dlen,
+    unsigned char *sig, unsigned int *siglen, const BIGNUM *kinv,
+    const BIGNUM *r, EC_KEY *eckey)
+{
+	ECDSA_SIG	*s;
+	unsigned char	*p = sig;
+	int		 n;
+
+	(void)type;
+	if ((s = tls_remote_ec_sign_sig(dgst, dlen, kinv, r, eckey)) == NULL)
+		return 0;
+	/* sig has room for ECDSA_size(eckey), as for the built-in sign. */
+	n = i2d_ECDSA_SIG(s, &p);
+	ECDSA_SIG_free(s);
+	if (n <= 0)
+		return 0;
+	*siglen = (unsigned)n;
+	return 1;
+}
+
+/* The stand-in for pub: its public half, our methods for the private. */
+static EVP_PKEY *
+tls_remote_standin(EVP_PKEY *pub, const char **errstr_out)
+{
+	EVP_PKEY	*k;
+	RSA		*rsa;
+	EC_KEY		*ec;
+	const RSA	*pr;
+	int		(*sign)(int, const unsigned char *, int,
+			    unsigned char *, unsigned int *, const BIGNUM *,
+			    const BIGNUM *, EC_KEY *);
+	int		(*setup)(EC_KEY *, BN_CTX *, BIGNUM **, BIGNUM **);
+	ECDSA_SIG	*(*sig)(const unsigned char *, int, const BIGNUM *,
+			    const BIGNUM *, EC_KEY *);
+
+	if ((k = EVP_PKEY_new()) == NULL)
+		fatalx("tls: EVP_PKEY_new");
+	switch (EVP_PKEY_get_base_id(pub)) {
+	case EVP_PKEY_RSA:
+		if (tls_remote_rsa == NULL) {
+			if ((tls_remote_rsa = RSA_meth_dup(
+			    RSA_get_default_method())) == NULL ||
+			    RSA_meth_set1_name(tls_remote_rsa,
+			    "cachet remote") != 1 ||
+			    RSA_meth_set_priv_enc(tls_remote_rsa,
+			    tls_remote_rsa_sign) != 1)
+				fatalx("tls: RSA_METHOD");
+		}
+		pr = EVP_PKEY_get0_RSA(pub);
+		if ((rsa = RSA_new()) == NULL ||
+		    RSA_set0_key(rsa, BN_dup(RSA_get0_n(pr)),
+		    BN_dup(RSA_get0_e(pr)), NULL) != 1 ||
+		    RSA_set_method(rsa, tls_remote_rsa) != 1 ||
+		    EVP_PKEY_assign_RSA(k, rsa) != 1)
+			fatalx("tls: RSA stand-in");
+		return k;
+	case EVP_PKEY_EC:
+		if (tls_remote_ec == NULL) {
+			if ((tls_remote_ec = EC_KEY_METHOD_new(
+			    EC_KEY_get_default_method())) == NULL)
+				fatalx("tls: EC_KEY_METHOD");
+			EC_KEY_METHOD_get_sign(tls_remote_ec, &sign, &setup,
+			    &sig);
+			EC_KEY_METHOD_set_sign(tls_remote_ec,
+			    tls_remote_ec_sign, setup, tls_remote_ec_sign_sig);
+		}
+		if ((ec = EC_KEY_dup(EVP_PKEY_get0_EC_KEY(pub))) == NULL ||
+		    EC_KEY_set_method(ec, tls_remote_ec) != 1 ||
+		    EVP_PKEY_assign_EC_KEY(k, ec) != 1)
+			fatalx("tls: EC stand-in");
+		return k;
+	default:
+		EVP_PKEY_free(k);
+		*errstr_out = "certificate key is neither RSA nor EC";
+		return NULL;
+	}
+}
+
+struct tls_ctx *
+tls_server_new_remote(const char *cert_file, tls_key_remote_fn fn,
+    void *arg, const char **errstr_out)
+{
+	SSL_CTX		*ctx;
+	X509		*leaf;
+	EVP_PKEY	*pub, *k;
+
+	if ((ctx = tls_server_base(cert_file, errstr_out)) == NULL)
+		return NULL;
+	if ((leaf = SSL_CTX_get0_certificate(ctx)) == NULL ||
+	    (pub = X509_get0_pubkey(leaf)) == NULL) {
+		tls_fail(errstr_out, "certificate public key");
+		goto fail;
+	}
+	if ((k = tls_remote_standin(pub, errstr_out)) == NULL)
+		goto fail;
+	tls_remote_fn = fn;
+	tls_remote_arg = arg;
+	if (SSL_CTX_use_PrivateKey(ctx, k) != 1) {
+		EVP_PKEY_free(k);
+		tls_fail(errstr_out, "key stand-in");
+		goto fail;
+	}
+	EVP_PKEY_free(k);	/* the context holds its own reference */
+	return tls_ctx_wrap(ctx);
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+struct tls_key {
+	EVP_PKEY	*pkey;
+};
+
+struct tls_key *
+tls_key_load(const char *cert_file, const char *key_file,
+    const char **errstr_out)
+{
+	struct tls_key	*k;
+	struct tls_ctx	*t;
+	EVP_PKEY	*pkey;
+
+	/* The same checks as tls_server_new(), then only the key is kept. */
+	if ((t = tls_server_new(cert_file, key_file, errstr_out)) == NULL)
+		return NULL;
+	if ((pkey = SSL_CTX_get0_privatekey(t->ctx)) == NULL ||
+	    EVP_PKEY_up_ref(pkey) != 1) {
+		tls_ctx_free(t);
+		tls_fail(errstr_out, "private key");
+		return NULL;
+	}
+	tls_ctx_free(t);
+	k = xcalloc(1, sizeof(*k));
+	k->pkey = pkey;
+	return k;
+}
+
+ssize_t
+tls_key_op(struct tls_key *k, enum tls_key_op op, int padding,
+    const unsigned char *in, size_t inlen, unsigned char *out,
+    size_t outsz)
+{
+	EVP_PKEY_CTX	*c;
+	size_t		 outlen = outsz;
+	int		 id, ok;
+
+	if (inlen > TLS_KEY_IO_MAX)
+		return -1;
+	id = EVP_PKEY_get_base_id(k->pkey);
+	switch (op) {
+	case TLS_KEY_RSA_SIGN:
+		/* PKCS #1 v1.5 type 1 (TLS 1.2), or raw for RSA-PSS. */
+		if (id != EVP_PKEY_RSA || (padding != RSA_PKCS1_PADDING &&
+		    padding != RSA_NO_PADDING))
+			return -1;
+		break;
+	case TLS_KEY_ECDSA_SIGN:
+		if (id != EVP_PKEY_EC || padding != 0)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	if ((size_t)EVP_PKEY_get_size(k->pkey) > outsz)
+		return -1;
+	ERR_clear_error();
+	if ((c = EVP_PKEY_CTX_new(k->pkey, NULL)) == NULL)
+		return -1;
+	ok = EVP_PKEY_sign_init(c) == 1 && (op != TLS_KEY_RSA_SIGN ||
+	    EVP_PKEY_CTX_set_rsa_padding(c, padding) == 1) &&
+	    EVP_PKEY_sign(c, out, &outlen, in, inlen) == 1;
+	EVP_PKEY_CTX_free(c);
+	ERR_clear_error();
+	return ok ? (ssize_t)outlen : -1;
+}
+
+void
+tls_key_free(struct tls_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);
+	free(k);
 }
 
 struct tls_ctx *

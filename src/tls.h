@@ -17,6 +17,8 @@
 
 #include <stdbool.h>
 
+#include <sys/types.h>
+
 #include <openssl/types.h>	/* SSL */
 
 /* Validity of a certificate made by tls_selfsigned_create() (~10 years). */
@@ -32,6 +34,47 @@ struct tls_ctx;
  */
 struct tls_ctx	*tls_server_new(const char *cert_file, const char *key_file,
 		    const char **errstr_out);
+
+/*
+ * A private-key operation done by the key's holder.  TLS_KEY_RSA_SIGN is
+ * RSA_private_encrypt(): in padded with padding (RSA_PKCS1_PADDING, or
+ * RSA_NO_PADDING when the caller made RSA-PSS's encoding), out the
+ * modulus' size.  TLS_KEY_ECDSA_SIGN: in a digest, out a DER
+ * ECDSA-Sig-Value.  No static RSA key exchange is offered, so no
+ * decryption is ever asked.
+ */
+enum tls_key_op {
+	TLS_KEY_RSA_SIGN = 1,
+	TLS_KEY_ECDSA_SIGN = 2,
+};
+#define TLS_KEY_IO_MAX	1024	/* octets in or out: RSA to 8192 bits */
+
+/* Does op with the remote key; the length of out, or -1. */
+typedef ssize_t	(*tls_key_remote_fn)(void *arg, enum tls_key_op op,
+		    int padding, const unsigned char *in, size_t inlen,
+		    unsigned char *out, size_t outsz);
+
+/*
+ * As tls_server_new(), without the private key: the leaf certificate's
+ * public key stands in for it, and every operation that needs the
+ * private half is handed to fn(arg) during the handshake (synchronously;
+ * a -1 fails that handshake).  One per process.  RSA and EC keys.
+ */
+struct tls_ctx	*tls_server_new_remote(const char *cert_file,
+		    tls_key_remote_fn fn, void *arg, const char **errstr_out);
+
+/*
+ * The holder's side: the private key in key_file, checked against the
+ * leaf of cert_file as tls_server_new() does; NULL on failure.
+ */
+struct tls_key;
+struct tls_key	*tls_key_load(const char *cert_file, const char *key_file,
+		    const char **errstr_out);
+/* op with the key: the length written to out, or -1 (bad request). */
+ssize_t		 tls_key_op(struct tls_key *, enum tls_key_op op,
+		    int padding, const unsigned char *in, size_t inlen,
+		    unsigned char *out, size_t outsz);
+void		 tls_key_free(struct tls_key *);
 
 /*
  * A client context: TLS 1.2 or newer, the system's CA store loaded.  The

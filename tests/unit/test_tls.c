@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -729,6 +730,149 @@ test_ctx_free_null(void **state)
 	tls_ssl_free(NULL);
 }
 
+/* --- a private key held elsewhere: tls_server_new_remote() --- */
+
+struct remote {
+	struct tls_key	*key;
+	int		 calls;
+	bool		 fail;
+};
+
+static ssize_t
+remote_fn(void *arg, enum tls_key_op op, int padding,
+    const unsigned char *in, size_t inlen, unsigned char *out, size_t outsz)
+{
+	struct remote	*r = arg;
+
+	r->calls++;
+	if (r->fail)
+		return -1;
+	return tls_key_op(r->key, op, padding, in, inlen, out, outsz);
+}
+
+/* An RSA certificate and key in the fixture's directory. */
+static void
+make_rsa_pair(struct fixture *f, char *cert, char *key, size_t sz)
+{
+	char	cmd[1024];
+
+	snprintf(cert, sz, "%s/rsa-cert.pem", f->dir);
+	snprintf(key, sz, "%s/rsa-key.pem", f->dir);
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 "
+	    "-nodes -keyout %s -out %s -days 2 -subj /CN=%s "
+	    "-addext subjectAltName=DNS:%s >/dev/null 2>&1", key, cert, HOST,
+	    HOST);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Handshakes at max_version against a server whose key is remote. */
+static void
+remote_handshake(const char *cert, const char *key, int max_version,
+    const char *want_cipher)
+{
+	struct remote	 r = { 0 };
+	struct tls_ctx	*sctx, *cctx;
+	SSL		*s, *c;
+	const char	*err = NULL;
+
+	if ((r.key = tls_key_load(cert, key, &err)) == NULL)
+		fail_msg("tls_key_load: %s", err);
+	if ((sctx = tls_server_new_remote(cert, remote_fn, &r, &err)) == NULL)
+		fail_msg("tls_server_new_remote: %s", err);
+	if ((cctx = tls_client_new(&err)) == NULL ||
+	    tls_client_load_ca(cctx, cert, &err) != 0)
+		fail_msg("client: %s", err);
+	s = tls_server_ssl_new(sctx);
+	c = tls_client_ssl_new(cctx, HOST);
+	assert_int_equal(SSL_set_max_proto_version(c, max_version), 1);
+	assert_int_equal(handshake(c, s), 0);
+	/* The signature was made by the holder, and it verifies. */
+	assert_true(r.calls >= 1);
+	assert_int_equal(tls_peer_verified(c, &err), 0);
+	if (want_cipher != NULL)
+		assert_string_equal(tls_cipher(s), want_cipher);
+	tls_ssl_free(c);
+	tls_ssl_free(s);
+
+	/* A holder that cannot sign fails the handshake, nothing else. */
+	r.fail = true;
+	r.calls = 0;
+	s = tls_server_ssl_new(sctx);
+	c = tls_client_ssl_new(cctx, HOST);
+	assert_int_equal(SSL_set_max_proto_version(c, max_version), 1);
+	assert_int_equal(handshake(c, s), -1);
+	assert_true(r.calls >= 1);
+	tls_ssl_free(c);
+	tls_ssl_free(s);
+	ERR_clear_error();
+	tls_ctx_free(cctx);
+	tls_ctx_free(sctx);
+	tls_key_free(r.key);
+}
+
+static void
+test_remote_key_ec(void **state)
+{
+	struct fixture	*f = *state;
+
+	remote_handshake(f->cert, f->key, TLS1_3_VERSION, NULL);
+	remote_handshake(f->cert, f->key, TLS1_2_VERSION,
+	    "ECDHE-ECDSA-AES256-GCM-SHA384");
+}
+
+static void
+test_remote_key_rsa(void **state)
+{
+	struct fixture	*f = *state;
+	char		 cert[256], key[256];
+
+	make_rsa_pair(f, cert, key, sizeof(cert));
+	/* TLS 1.3: RSA-PSS, raw RSA after our own encoding. */
+	remote_handshake(cert, key, TLS1_3_VERSION, NULL);
+	remote_handshake(cert, key, TLS1_2_VERSION,
+	    "ECDHE-RSA-AES256-GCM-SHA384");
+}
+
+static void
+test_key_op_refuses_what_tls_never_asks(void **state)
+{
+	struct fixture	*f = *state;
+	struct tls_key	*ec, *rsa;
+	unsigned char	 in[TLS_KEY_IO_MAX + 1], out[TLS_KEY_IO_MAX];
+	char		 cert[256], key[256];
+	const char	*err = NULL;
+
+	memset(in, 1, sizeof(in));
+	make_rsa_pair(f, cert, key, sizeof(cert));
+	assert_non_null(ec = tls_key_load(f->cert, f->key, &err));
+	assert_non_null(rsa = tls_key_load(cert, key, &err));
+	/* A digest signed by each, with the op of its kind. */
+	assert_true(tls_key_op(ec, TLS_KEY_ECDSA_SIGN, 0, in, 32, out,
+	    sizeof(out)) > 0);
+	assert_int_equal(tls_key_op(rsa, TLS_KEY_RSA_SIGN, RSA_PKCS1_PADDING,
+	    in, 36, out, sizeof(out)), 256);
+	/* The wrong kind, padding, op or size. */
+	assert_int_equal(tls_key_op(ec, TLS_KEY_RSA_SIGN, RSA_PKCS1_PADDING,
+	    in, 36, out, sizeof(out)), -1);
+	assert_int_equal(tls_key_op(rsa, TLS_KEY_ECDSA_SIGN, 0, in, 32, out,
+	    sizeof(out)), -1);
+	assert_int_equal(tls_key_op(rsa, TLS_KEY_RSA_SIGN,
+	    RSA_PKCS1_OAEP_PADDING, in, 36, out, sizeof(out)), -1);
+	assert_int_equal(tls_key_op(rsa, (enum tls_key_op)99, 0, in, 36, out,
+	    sizeof(out)), -1);
+	assert_int_equal(tls_key_op(ec, TLS_KEY_ECDSA_SIGN, 0, in,
+	    sizeof(in), out, sizeof(out)), -1);
+	assert_int_equal(tls_key_op(rsa, TLS_KEY_RSA_SIGN, RSA_PKCS1_PADDING,
+	    in, 36, out, 100), -1);
+	/* A key that does not match the certificate is not loaded. */
+	assert_null(tls_key_load(cert, f->key, &err));
+	assert_non_null(err);
+	tls_key_free(ec);
+	tls_key_free(rsa);
+	tls_key_free(NULL);
+	ERR_clear_error();
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -763,6 +907,9 @@ main(void)
 		T(test_client_sni_not_for_literals),
 		T(test_client_min_version),
 		T(test_client_load_ca_missing_refused),
+		T(test_remote_key_ec),
+		T(test_remote_key_rsa),
+		T(test_key_op_refuses_what_tls_never_asks),
 		cmocka_unit_test(test_errstr_drains_queue),
 		cmocka_unit_test(test_ctx_free_null),
 	};

@@ -1,0 +1,196 @@
+/*
+ * keyproxy: TLS private-key operations done by lookup for the roles that
+ * face the network (keyproxy.h).  The role's side runs inside OpenSSL's
+ * handshake, so it is a blocking request and answer on a socketpair of
+ * its own, never on the role's ordinary channel to lookup, whose other
+ * messages must not be read out of turn.  lookup's side is an ordinary
+ * channel on its event loop.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ipc.h"
+#include "keyproxy.h"
+#include "log.h"
+#include "tls.h"
+#include "util.h"
+
+/* --- the role's side --- */
+
+static struct proc_self	*keyproxy_self;
+static int		 keyproxy_fd = -1;
+static uint64_t		 keyproxy_seq;
+
+void
+keyproxy_connect(struct proc_self *self)
+{
+	struct timeval	 tv = { KEYPROXY_TIMEOUT_MS / 1000,
+			    (KEYPROXY_TIMEOUT_MS % 1000) * 1000 };
+	struct msg	*m;
+	int		 sv[2];
+
+	if (keyproxy_fd != -1) {
+		close(keyproxy_fd);
+		keyproxy_fd = -1;
+	}
+	if (self->peer[PROC_LOOKUP] == NULL)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("keyproxy: socketpair");
+		return;
+	}
+	/* Bounded waits: a stuck lookup fails handshakes, not the role. */
+	if (setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1 ||
+	    setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv,
+	    sizeof(tv)) == -1) {
+		log_warn("keyproxy: setsockopt");
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	keyproxy_fd = sv[0];
+	m = msg_new(MSG_LOOKUP_KEY_CHANNEL);
+	msg_put_fd(m, sv[1]);
+	(void)proc_send(self, PROC_LOOKUP, m);
+}
+
+/* The channel failed: a new one goes to lookup once the loop runs. */
+static ssize_t
+keyproxy_broken(const char *why)
+{
+	log_warnx("keyproxy: %s; handshake failed, new channel to lookup",
+	    why);
+	keyproxy_connect(keyproxy_self);
+	return -1;
+}
+
+static ssize_t
+keyproxy_op(void *arg, enum tls_key_op op, int padding,
+    const unsigned char *in, size_t inlen, unsigned char *out, size_t outsz)
+{
+	struct msg	*m;
+	struct span	 data;
+	uint64_t	 seq;
+	uint32_t	 ok;
+	ssize_t		 n = -1;
+
+	(void)arg;
+	if (keyproxy_fd == -1)
+		return keyproxy_broken("no channel to lookup");
+	m = msg_new(MSG_LOOKUP_KEY_OP);
+	msg_put_u64(m, ++keyproxy_seq);
+	msg_put_u32(m, (uint32_t)op);
+	msg_put_u32(m, (uint32_t)padding);
+	msg_put_data(m, in, inlen);
+	if (ipc_write_blocking(keyproxy_fd, m) == -1)
+		return keyproxy_broken("cannot write to lookup");
+	for (;;) {
+		if ((m = ipc_read_blocking(keyproxy_fd)) == NULL)
+			return keyproxy_broken(errno == EAGAIN ?
+			    "lookup did not answer in time" :
+			    "cannot read from lookup");
+		if (m->type != MSG_LOOKUP_KEY_RESULT ||
+		    msg_get_u64(m, &seq) == -1 || msg_get_u32(m, &ok) == -1 ||
+		    msg_get_span(m, &data) == -1 || msg_end(m) == -1) {
+			msg_free(m);
+			return keyproxy_broken("bad answer from lookup");
+		}
+		if (seq == keyproxy_seq)
+			break;
+		msg_free(m);	/* the answer to a request given up on */
+	}
+	if (ok == 1 && data.len <= outsz) {
+		memcpy(out, data.ptr, data.len);
+		n = (ssize_t)data.len;
+	} else
+		log_warnx("keyproxy: lookup refused a key operation");
+	msg_free(m);
+	return n;
+}
+
+struct tls_ctx *
+keyproxy_server_new(struct proc_self *self, const char *cert_file,
+    const char **errstr_out)
+{
+	keyproxy_self = self;
+	return tls_server_new_remote(cert_file, keyproxy_op, NULL,
+	    errstr_out);
+}
+
+/* --- lookup's side --- */
+
+struct keyproxy_chan {
+	struct ipc_chan	*chan;
+	struct tls_key	*key;
+	enum proc_id	 from;
+};
+
+static struct keyproxy_chan	keyproxy_chans[PROC_COUNT];
+
+static void
+keyproxy_close(struct ipc_chan *c, void *arg)
+{
+	struct keyproxy_chan	*k = arg;
+
+	(void)c;
+	ipc_chan_free(k->chan);
+	k->chan = NULL;
+}
+
+static void
+keyproxy_request(struct ipc_chan *c, struct msg *m, void *arg)
+{
+	struct keyproxy_chan	*k = arg;
+	unsigned char		 out[TLS_KEY_IO_MAX];
+	struct msg		*r;
+	struct span		 in;
+	uint64_t		 seq;
+	uint32_t		 op, padding;
+	ssize_t			 n = -1;
+
+	if (m->type != MSG_LOOKUP_KEY_OP || msg_get_u64(m, &seq) == -1 ||
+	    msg_get_u32(m, &op) == -1 || msg_get_u32(m, &padding) == -1 ||
+	    msg_get_span(m, &in) == -1 || msg_end(m) == -1) {
+		/* The role broke the protocol: it gets no more answers. */
+		log_warnx("keyproxy: bad %s from %s, channel closed",
+		    msg_name(m->type), proc_name(k->from));
+		msg_free(m);
+		keyproxy_close(c, k);
+		return;
+	}
+	if (k->key != NULL && in.len <= TLS_KEY_IO_MAX && padding <= 64)
+		n = tls_key_op(k->key, (enum tls_key_op)op, (int)padding,
+		    (const unsigned char *)in.ptr, in.len, out, sizeof(out));
+	if (n < 0)
+		log_warnx("keyproxy: %s asked for a key operation that "
+		    "failed (op %u, %zu octets)", proc_name(k->from), op,
+		    in.len);
+	r = msg_new(MSG_LOOKUP_KEY_RESULT);
+	msg_put_u64(r, seq);
+	msg_put_u32(r, n < 0 ? 0 : 1);
+	msg_put_data(r, out, n < 0 ? 0 : (size_t)n);
+	ipc_send(c, r);
+	msg_free(m);
+}
+
+void
+keyproxy_serve(struct event_base *base, struct tls_key *key,
+    enum proc_id from, int fd)
+{
+	struct keyproxy_chan	*k = &keyproxy_chans[from];
+
+	if (k->chan != NULL)
+		ipc_chan_free(k->chan);
+	k->key = key;
+	k->from = from;
+	k->chan = ipc_chan_new(base, fd, "key", keyproxy_request,
+	    keyproxy_close, k);
+}

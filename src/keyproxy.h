@@ -1,0 +1,41 @@
+/*
+ * keyproxy: the TLS private key stays in the lookup role (DESIGN.md:
+ * lookup is the only holder of secrets, and code that parses what the
+ * network sends holds none).  The smtp and pop3 roles get a server
+ * context whose key is a stand-in (tls_server_new_remote()); each
+ * signature of a handshake goes to lookup over a channel of its own and
+ * comes back before the handshake goes on.
+ *
+ * The role's end: a socketpair made by the role, one end passed to
+ * lookup (MSG_LOOKUP_KEY_CHANNEL) at start and whenever lookup comes
+ * back; requests on it are MSG_LOOKUP_KEY_OP (u64 seq, u32 op, u32
+ * padding, data in), answers MSG_LOOKUP_KEY_RESULT (u64 seq, u32 ok,
+ * data out).  The role waits for the answer, at most
+ * KEYPROXY_TIMEOUT_MS; a late answer is recognised by its seq and
+ * skipped.
+ */
+#ifndef CACHET_KEYPROXY_H
+#define CACHET_KEYPROXY_H
+
+#include "proc.h"
+
+#define KEYPROXY_TIMEOUT_MS	5000
+
+struct tls_ctx;
+struct tls_key;
+
+/* The role's server context for cert_file, its key ops sent to lookup. */
+struct tls_ctx	*keyproxy_server_new(struct proc_self *self,
+		    const char *cert_file, const char **errstr_out);
+
+/* lookup is up (at start, or back): give it a fresh channel. */
+void		 keyproxy_connect(struct proc_self *self);
+
+/*
+ * lookup's end: serve key operations with key on fd, a channel a role
+ * sent (the one before from the same role is closed).
+ */
+void		 keyproxy_serve(struct event_base *base, struct tls_key *key,
+		    enum proc_id from, int fd);
+
+#endif
