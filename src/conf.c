@@ -758,38 +758,52 @@ conf_p_yesno(struct conf_parser *ps, const struct conf_directive *d,
 		    d->name, conf_show(w, sb, sizeof(sb)));
 }
 
+/*
+ * A number into the directive's unsigned or size_t field, at most max;
+ * range, when not NULL, is said after an error ("(1 to 64)").
+ */
 static void
-conf_p_number(struct conf_parser *ps, const struct conf_directive *d,
-    struct conf_stmt *st)
+conf_number_into(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st, unsigned long long max, const char *range)
 {
 	const struct conf_word	*w = &st->w[1];
 	char			 sb[CONF_SHOW_MAX];
 	unsigned long long	 v;
 	const char		*errstr;
-	bool			 is_size = d->size == sizeof(size_t);
 	bool			 suffix = strcmp(d->name, "message-size") == 0;
-	bool			 threads = strcmp(d->name,
-				    "delivery-workers") == 0;
-	unsigned long long	 max = is_size ? SIZE_MAX : UINT_MAX;
 	size_t			 sz;
 	unsigned		 u;
 
-	_Static_assert(POOL_WORKERS_MAX == 64, "the error below says 64");
-	if (threads)
-		max = POOL_WORKERS_MAX;
 	if (conf_number(w, suffix, max, &v, &errstr) == -1) {
-		conf_err(ps, w->line, "%s: \"%s\" %s%s", d->name,
+		conf_err(ps, w->line, "%s: \"%s\" %s%s%s", d->name,
 		    conf_show(w, sb, sizeof(sb)), errstr,
-		    threads ? " (1 to 64)" : "");
+		    range != NULL ? " " : "", range != NULL ? range : "");
 		return;
 	}
-	if (is_size) {
+	if (d->size == sizeof(size_t)) {
 		sz = (size_t)v;
 		memcpy((char *)ps->conf + d->off, &sz, sizeof(sz));
 	} else {
 		u = (unsigned)v;
 		memcpy((char *)ps->conf + d->off, &u, sizeof(u));
 	}
+}
+
+static void
+conf_p_number(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	conf_number_into(ps, d, st, d->size == sizeof(size_t) ? SIZE_MAX :
+	    UINT_MAX, NULL);
+}
+
+/* A count of threads (delivery-workers). */
+static void
+conf_p_threads(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	_Static_assert(POOL_WORKERS_MAX == 64, "the error below says 64");
+	conf_number_into(ps, d, st, POOL_WORKERS_MAX, "(1 to 64)");
 }
 
 /* Opened, not only access(2)ed: root passes access() for any file. */
@@ -1360,7 +1374,7 @@ static const struct conf_directive conf_directives[] = {
 	    conf_p_quota_exceeded, 1, false, false, 0, 0 },
 	{ "delivery-hold", "delivery-hold yes|no", conf_p_yesno, 1, false,
 	    false, CONF_FIELD(delivery.hold) },
-	{ "delivery-workers", "delivery-workers N", conf_p_number, 1, false,
+	{ "delivery-workers", "delivery-workers N", conf_p_threads, 1, false,
 	    false, CONF_FIELD(delivery.workers) },
 	{ "retry", "retry FIRST MAX", conf_p_retry, 2, false, false, 0, 0 },
 	{ "queue-lifetime", "queue-lifetime DURATION", conf_p_duration, 1,

@@ -62,6 +62,13 @@ keyproxy_connect(struct proc_self *self)
 	(void)proc_send(self, PROC_LOOKUP, m);
 }
 
+void
+keyproxy_peer_up(struct proc_self *self, enum proc_id id)
+{
+	if (id == PROC_LOOKUP)
+		keyproxy_connect(self);
+}
+
 /* The channel failed: a new one goes to lookup once the loop runs. */
 static ssize_t
 keyproxy_broken(const char *why)

@@ -112,7 +112,6 @@ struct mda_role {
 	struct mda_jobs		 pending;	/* not yet in a batch */
 	struct mda_jobs		 batch;		/* under way */
 	enum mda_phase		 phase;
-	size_t			 outstanding;	/* in the pool */
 	struct event		*ev_batch;
 	struct pool		*pool;
 };
@@ -593,7 +592,8 @@ mda_step_done(struct pool_job *pj)
 {
 	struct mda_role	*m = ((struct mda_job *)pj)->role;
 
-	if (--m->outstanding > 0)
+	/* The pool counts this one done already: wait for the rest. */
+	if (pool_pending(m->pool) > 0)
 		return;
 	if (m->phase == MDA_PHASE_PREPARE)
 		mda_batch_prepared(m);
@@ -607,7 +607,6 @@ mda_submit(struct mda_role *m, struct mda_job *job,
 {
 	job->pj.run = run;
 	job->pj.done = mda_step_done;
-	m->outstanding++;
 	pool_submit(m->pool, &job->pj);
 }
 
@@ -630,7 +629,7 @@ mda_batch_run(evutil_socket_t fd, short what, void *arg)
 		job->pd = xcalloc(1, sizeof(*job->pd));
 		mda_submit(m, job, mda_prepare_run);
 	}
-	if (m->outstanding == 0)
+	if (pool_pending(m->pool) == 0)
 		mda_batch_prepared(m);
 }
 
@@ -664,7 +663,7 @@ mda_batch_prepared(struct mda_role *m)
 		job->leader = true;
 		mda_submit(m, job, mda_sync_run);
 	}
-	if (m->outstanding == 0)
+	if (pool_pending(m->pool) == 0)
 		mda_batch_synced(m);
 }
 

@@ -42,7 +42,10 @@ struct pool	*pool_start(struct event_base *base, const char *name,
 /* Queue job for the next free worker; the caller keeps owning job. */
 void		 pool_submit(struct pool *pool, struct pool_job *job);
 
-/* Jobs submitted whose done has not run yet (loop thread only). */
+/*
+ * Jobs submitted whose done has not been called yet (loop thread only);
+ * inside a done callback, that job no longer counts.
+ */
 size_t		 pool_pending(const struct pool *pool);
 
 /* Workers in the pool. */

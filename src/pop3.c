@@ -744,14 +744,6 @@ pop3_peer_down_one(struct conn *cn, void *arg, void *ctx)
 	pop3_feed(c);
 }
 
-/* lookup is back: it needs a new channel for our TLS signatures. */
-static void
-pop3_peer_up(struct proc_self *self, enum proc_id id)
-{
-	if (id == PROC_LOOKUP)
-		keyproxy_connect(self);
-}
-
 static void
 pop3_peer_down(struct proc_self *self, enum proc_id id)
 {
@@ -776,7 +768,7 @@ pop3_main(struct proc_self *self)
 	self->role = r;
 	self->dispatch = pop3_dispatch;
 	self->peer_down = pop3_peer_down;
-	self->peer_up = pop3_peer_up;
+	self->peer_up = keyproxy_peer_up;
 
 	/*
 	 * The certificate is read before giving up the right to read it;

@@ -618,14 +618,6 @@ smtp_peer_down_one(struct conn *cn, void *arg, void *ctx)
 	smtp_feed(c);
 }
 
-/* lookup is back: it needs a new channel for our TLS signatures. */
-static void
-smtp_peer_up(struct proc_self *self, enum proc_id id)
-{
-	if (id == PROC_LOOKUP)
-		keyproxy_connect(self);
-}
-
 static void
 smtp_peer_down(struct proc_self *self, enum proc_id id)
 {
@@ -662,7 +654,7 @@ smtp_main(struct proc_self *self)
 	self->role = r;
 	self->dispatch = smtp_dispatch;
 	self->peer_down = smtp_peer_down;
-	self->peer_up = smtp_peer_up;
+	self->peer_up = keyproxy_peer_up;
 
 	/*
 	 * The certificate is read before giving up the right to read it;

@@ -35,10 +35,9 @@ def private_number(key_path):
     return raw.lstrip(b"\0")
 
 
-def memory_holds(pid, needle):
-    """Whether any readable mapping of process pid holds needle (as root,
-    through /proc/PID/mem)."""
-    found = False
+def memory_holds(pid, needles):
+    """Whether any readable mapping of process pid holds one of needles
+    (as root, through /proc/PID/mem), in one pass over its memory."""
     with open(f"/proc/{pid}/maps") as maps, \
             open(f"/proc/{pid}/mem", "rb", 0) as mem:
         for line in maps:
@@ -53,18 +52,15 @@ def memory_holds(pid, needle):
                 chunk = mem.read(hi - lo)
             except (OSError, ValueError, OverflowError):
                 continue
-            if needle in chunk:
-                found = True
-                break
-    return found
+            if any(n in chunk for n in needles):
+                return True
+    return False
 
 
 def holds_key(pid, number):
     """The key's number in memory, as its big-endian bytes (PEM/DER) or as
     OpenSSL's BIGNUM keeps it on this little-endian machine."""
-    head = number[:24]
-    tail_le = number[::-1][:24]
-    return memory_holds(pid, head) or memory_holds(pid, tail_le)
+    return memory_holds(pid, (number[:24], number[::-1][:24]))
 
 
 def smtp_starttls(d, version=None):
