@@ -16,14 +16,19 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wvla -Werror \
 	   -Wno-unused-parameter
-BASEFLAGS := -std=c17 -D_GNU_SOURCE -g $(WARN) $(PKG_CFLAGS) -Isrc -MMD -MP
+# A role's folder includes lib/ headers by name and another folder's
+# headers by path ("store/mda.h"), so a look at the includes shows which
+# role leans on which.  Unit tests and fuzz targets see every folder.
+BASEFLAGS := -std=c17 -D_GNU_SOURCE -g $(WARN) $(PKG_CFLAGS) -Isrc/lib -Isrc \
+	     -MMD -MP
+TESTINC	:= $(addprefix -I,$(wildcard src/*))
 CFLAGS	?= -O2
 SANFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	    -fno-sanitize-recover=undefined
 FUZZFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 
-MAINS	:= src/cachetd.c src/cachetctl.c src/cachet_sendmail.c
-LIBSRC	:= $(filter-out $(MAINS),$(wildcard src/*.c))
+MAINS	:= src/parent/cachetd.c src/tools/cachetctl.c src/tools/cachet_sendmail.c
+LIBSRC	:= $(filter-out $(MAINS),$(wildcard src/*/*.c))
 UNITSRC	:= $(wildcard tests/unit/test_*.c)
 FUZZSRC	:= $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -54,11 +59,11 @@ build/obj/%.o: src/%.c
 build/libcachet.a: $(patsubst src/%.c,build/obj/%.o,$(LIBSRC))
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
-build/cachetd: build/obj/cachetd.o build/libcachet.a
+build/cachetd: build/obj/parent/cachetd.o build/libcachet.a
 	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
-build/cachetctl: build/obj/cachetctl.o build/libcachet.a
+build/cachetctl: build/obj/tools/cachetctl.o build/libcachet.a
 	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
-build/cachet-sendmail: build/obj/cachet_sendmail.o build/libcachet.a
+build/cachet-sendmail: build/obj/tools/cachet_sendmail.o build/libcachet.a
 	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # --- sanitizer build (clang, ASan + UBSan) for the tests ---
@@ -69,16 +74,16 @@ build/san/obj/%.o: src/%.c
 build/san/libcachet.a: $(patsubst src/%.c,build/san/obj/%.o,$(LIBSRC))
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
-build/san/cachetd: build/san/obj/cachetd.o build/san/libcachet.a
+build/san/cachetd: build/san/obj/parent/cachetd.o build/san/libcachet.a
 	$(call say,LD,$@)$(SANCC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
-build/san/cachetctl: build/san/obj/cachetctl.o build/san/libcachet.a
+build/san/cachetctl: build/san/obj/tools/cachetctl.o build/san/libcachet.a
 	$(call say,LD,$@)$(SANCC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
-build/san/cachet-sendmail: build/san/obj/cachet_sendmail.o build/san/libcachet.a
+build/san/cachet-sendmail: build/san/obj/tools/cachet_sendmail.o build/san/libcachet.a
 	$(call say,LD,$@)$(SANCC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/san/tests/obj/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(call say,SANCC,$<)$(SANCC) $(BASEFLAGS) $(SANFLAGS) -c -o $@ $<
+	$(call say,SANCC,$<)$(SANCC) $(BASEFLAGS) $(TESTINC) $(SANFLAGS) -c -o $@ $<
 
 build/san/tests/%: build/san/tests/obj/%.o build/san/libcachet.a
 	$(call say,LD,$@)$(SANCC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
@@ -95,7 +100,7 @@ build/fuzz/libcachet.a: $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIBSRC))
 
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libcachet.a
 	@mkdir -p $(dir $@)
-	$(call say,FUZZLD,$@)$(SANCC) $(BASEFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
+	$(call say,FUZZLD,$@)$(SANCC) $(BASEFLAGS) $(TESTINC) -O1 -fsanitize=fuzzer,address,undefined \
 	    -o $@ $(filter %.c %.a,$^) $(PKG_LIBS)
 
 fuzz: deps $(FUZZBIN)

@@ -8,8 +8,9 @@
  * the spool, never on tmpfs (check `df DIR`).
  *
  * Build and run (from the top of the tree):
- *   cc -O2 -std=c17 -D_GNU_SOURCE -Isrc -o build/commit-rate \
- *       bench/commit_rate.c src/queue_fs.c src/buf.c src/util.c src/log.c
+ *   cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/lib -Isrc/queue -o build/commit-rate \
+ *       bench/commit_rate.c src/queue/queue_fs.c src/lib/qid.c src/lib/buf.c \
+ *       src/lib/util.c src/lib/log.c
  *   ./build/commit-rate /var/tmp/cachet-bench [messages] [message-bytes]
  *
  * Each mode works in a fresh subdirectory of DIR, removed afterwards.
@@ -58,7 +59,7 @@ env_fill(struct queue_fs_envelope *e, const char *id)
 	static struct queue_fs_rcpt	r;
 
 	memset(e, 0, sizeof(*e));
-	memcpy(e->id, id, QUEUE_FS_ID_SIZE);
+	memcpy(e->id, id, QID_SIZE);
 	e->created = (int64_t)(wall_ms() / 1000);
 	e->sender = "alice@example.org";
 	e->body = QUEUE_FS_BODY_8BITMIME;
@@ -72,7 +73,7 @@ env_fill(struct queue_fs_envelope *e, const char *id)
 /* Create and fill one message the way the smtp role would. */
 static int
 receive(struct queue_fs *q, const char *msg, size_t len,
-    char id[QUEUE_FS_ID_SIZE], int *fd_out)
+    char id[QID_SIZE], int *fd_out)
 {
 	int	fd, smtpfd;
 
@@ -94,7 +95,7 @@ run(const char *dir, const char *mode, size_t n, size_t batch,
 	struct queue_fs_envelope	 e;
 	struct queue_fs_stats		 st;
 	char				 path[1024];
-	char				(*ids)[QUEUE_FS_ID_SIZE];
+	char				(*ids)[QID_SIZE];
 	int				*fds;
 	size_t				 i, j, k;
 	double				 t0, t1, t2;

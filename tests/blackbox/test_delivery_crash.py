@@ -19,7 +19,7 @@ import time
 from conftest import wait_for, Daemon, pid_alive
 
 QUEUED = re.compile(rb"queued as ([0-9a-f]{16})")
-DELIVER_MAX = 16        # QUEUE_DELIVER_MAX in src/queue.c
+DELIVER_MAX = 16        # QUEUE_DELIVER_MAX in src/queue/queue.c
 
 
 

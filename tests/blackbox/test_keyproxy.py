@@ -1,7 +1,7 @@
 """The TLS private key stays in the lookup role (DESIGN.md: lookup is the
 only holder of secrets; the roles that parse the network hold none).
 The smtp and pop3 roles sign their handshakes through lookup
-(src/keyproxy.c): their memory holds no copy of the key, a handshake
+(src/lib/keyproxy.c): their memory holds no copy of the key, a handshake
 cannot complete while lookup is stopped, and works again once it runs.
 Both an EC key (the self-signed default) and an RSA key (configured with
 `tls { }`), TLS 1.2 and 1.3."""

@@ -1,7 +1,7 @@
 """The queue role, black-box: messages sent with smtplib land in the
 spool, `cachetctl queue` lists, shows, cats and deletes them, and the
 queue is rebuilt from disk after a restart of the daemon or a kill -9 of
-the role.  The contract is src/queue.c's header, docs/spool.md and
+the role.  The contract is src/queue/queue.c's header, docs/spool.md and
 docs/cachetctl.md.  Each test starts its own daemon.
 
 Messages must stay queued for these tests, so the daemon runs with

@@ -1,6 +1,6 @@
 """SMTP on the port 25 listener, black-box: the real cachetd, talked to
 with smtplib, raw sockets and swaks.  The contract is the one in
-src/smtp_session.h and docs/cachet.conf.md.  Each test starts its own
+src/smtp/smtp_session.h and docs/cachet.conf.md.  Each test starts its own
 daemon."""
 
 import re

@@ -20,37 +20,37 @@ test_mailbox_valid(void **state)
 {
 	static const struct {
 		const char		*path;
-		enum users_format	 fmt;
+		enum mailbox_format	 fmt;
 		bool			 ok;
 	} cases[] = {
-		{ "example.org/alice", USERS_FORMAT_MAILDIR, true },
-		{ "example.org/Alice.Smith", USERS_FORMAT_MAILDIR, true },
-		{ "example.org/alice%2F.Sent", USERS_FORMAT_MAILDIR, true },
-		{ "mail-1.example.org/a+b", USERS_FORMAT_MAILDIR, true },
-		{ "example.org/bob/mbox", USERS_FORMAT_MBOX, true },
+		{ "example.org/alice", MAILBOX_FORMAT_MAILDIR, true },
+		{ "example.org/Alice.Smith", MAILBOX_FORMAT_MAILDIR, true },
+		{ "example.org/alice%2F.Sent", MAILBOX_FORMAT_MAILDIR, true },
+		{ "mail-1.example.org/a+b", MAILBOX_FORMAT_MAILDIR, true },
+		{ "example.org/bob/mbox", MAILBOX_FORMAT_MBOX, true },
 		/* the format decides the shape */
-		{ "example.org/bob/mbox", USERS_FORMAT_MAILDIR, false },
-		{ "example.org/bob", USERS_FORMAT_MBOX, false },
-		{ "example.org/bob/other", USERS_FORMAT_MBOX, false },
+		{ "example.org/bob/mbox", MAILBOX_FORMAT_MAILDIR, false },
+		{ "example.org/bob", MAILBOX_FORMAT_MBOX, false },
+		{ "example.org/bob/other", MAILBOX_FORMAT_MBOX, false },
 		/* nothing outside mail-dir, nothing but a mailbox in it */
-		{ "", USERS_FORMAT_MAILDIR, false },
-		{ "/etc/passwd", USERS_FORMAT_MAILDIR, false },
-		{ "example.org", USERS_FORMAT_MAILDIR, false },
-		{ "example.org/", USERS_FORMAT_MAILDIR, false },
-		{ "example.org/..", USERS_FORMAT_MAILDIR, false },
-		{ "example.org/.", USERS_FORMAT_MAILDIR, false },
-		{ "example.org/.Sent", USERS_FORMAT_MAILDIR, false },
-		{ "../example.org/alice", USERS_FORMAT_MAILDIR, false },
-		{ "../x", USERS_FORMAT_MAILDIR, false },
-		{ "..example.org/a", USERS_FORMAT_MAILDIR, false },
-		{ "example..org/a", USERS_FORMAT_MAILDIR, false },
-		{ ".example.org/a", USERS_FORMAT_MAILDIR, false },
-		{ "example.org./a", USERS_FORMAT_MAILDIR, false },
-		{ "Example.org/a", USERS_FORMAT_MAILDIR, false },
-		{ "exa_mple.org/a", USERS_FORMAT_MAILDIR, false },
-		{ "example.org/alice/new", USERS_FORMAT_MAILDIR, false },
-		{ "example.org//mbox", USERS_FORMAT_MBOX, false },
-		{ "example.org/../mbox", USERS_FORMAT_MBOX, false },
+		{ "", MAILBOX_FORMAT_MAILDIR, false },
+		{ "/etc/passwd", MAILBOX_FORMAT_MAILDIR, false },
+		{ "example.org", MAILBOX_FORMAT_MAILDIR, false },
+		{ "example.org/", MAILBOX_FORMAT_MAILDIR, false },
+		{ "example.org/..", MAILBOX_FORMAT_MAILDIR, false },
+		{ "example.org/.", MAILBOX_FORMAT_MAILDIR, false },
+		{ "example.org/.Sent", MAILBOX_FORMAT_MAILDIR, false },
+		{ "../example.org/alice", MAILBOX_FORMAT_MAILDIR, false },
+		{ "../x", MAILBOX_FORMAT_MAILDIR, false },
+		{ "..example.org/a", MAILBOX_FORMAT_MAILDIR, false },
+		{ "example..org/a", MAILBOX_FORMAT_MAILDIR, false },
+		{ ".example.org/a", MAILBOX_FORMAT_MAILDIR, false },
+		{ "example.org./a", MAILBOX_FORMAT_MAILDIR, false },
+		{ "Example.org/a", MAILBOX_FORMAT_MAILDIR, false },
+		{ "exa_mple.org/a", MAILBOX_FORMAT_MAILDIR, false },
+		{ "example.org/alice/new", MAILBOX_FORMAT_MAILDIR, false },
+		{ "example.org//mbox", MAILBOX_FORMAT_MBOX, false },
+		{ "example.org/../mbox", MAILBOX_FORMAT_MBOX, false },
 	};
 	size_t	i;
 
@@ -69,7 +69,7 @@ test_mailbox_valid_length(void **state)
 	memset(path, 'a', sizeof(path) - 1);
 	path[sizeof(path) - 1] = '\0';
 	memcpy(path, "example.org/", 12);
-	assert_false(mda_mailbox_valid(path, USERS_FORMAT_MAILDIR));
+	assert_false(mda_mailbox_valid(path, MAILBOX_FORMAT_MAILDIR));
 }
 
 static void

@@ -31,7 +31,7 @@
 struct fx {
 	char		 dir[64];
 	struct queue_fs	*q;
-	char		 id[QUEUE_FS_ID_SIZE];
+	char		 id[QID_SIZE];
 	struct queue_fs_envelope env;
 };
 

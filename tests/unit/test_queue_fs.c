@@ -196,7 +196,7 @@ roundtrip(const struct queue_fs_envelope *e)
 /* Create a message, write msg through a copy of the fd, return both. */
 static void
 make_message(struct fx *f, uint64_t now, const char *msg, size_t len,
-    char id[QUEUE_FS_ID_SIZE], int *fd_out)
+    char id[QID_SIZE], int *fd_out)
 {
 	int	fd, smtpfd;
 
@@ -210,7 +210,7 @@ make_message(struct fx *f, uint64_t now, const char *msg, size_t len,
 }
 
 static void
-commit_one(struct fx *f, uint64_t now, char id[QUEUE_FS_ID_SIZE])
+commit_one(struct fx *f, uint64_t now, char id[QID_SIZE])
 {
 	struct queue_fs_envelope	e;
 	int				fd;
@@ -287,15 +287,15 @@ patch_byte(struct fx *f, const char *sub, const char *name, off_t off,
 static void
 test_id_format(void **state)
 {
-	char	id[QUEUE_FS_ID_SIZE];
+	char	id[QID_SIZE];
 	int	i;
 
-	queue_fs_id_new(T0, id);
-	assert_int_equal(strlen(id), QUEUE_FS_ID_LEN);
-	for (i = 0; i < QUEUE_FS_ID_LEN; i++)
+	qid_new(T0, id);
+	assert_int_equal(strlen(id), QID_LEN);
+	for (i = 0; i < QID_LEN; i++)
 		assert_non_null(strchr("0123456789abcdef", id[i]));
-	assert_true(queue_fs_id_valid(id));
-	assert_int_equal(queue_fs_id_time(id), T0);
+	assert_true(qid_valid(id));
+	assert_int_equal(qid_time(id), T0);
 }
 
 static void
@@ -308,50 +308,50 @@ test_id_valid_rejects(void **state)
 	};
 	size_t	i;
 
-	assert_false(queue_fs_id_valid(NULL));
+	assert_false(qid_valid(NULL));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (queue_fs_id_valid(bad[i]))
+		if (qid_valid(bad[i]))
 			fail_msg("accepted \"%s\"", bad[i]);
-	assert_true(queue_fs_id_valid("0123456789abcdef"));
+	assert_true(qid_valid("0123456789abcdef"));
 }
 
 static void
 test_id_unique_and_increasing_in_one_ms(void **state)
 {
-	char	prev[QUEUE_FS_ID_SIZE], id[QUEUE_FS_ID_SIZE];
+	char	prev[QID_SIZE], id[QID_SIZE];
 	int	i;
 
-	queue_fs_id_new(T0 + 1000, prev);
+	qid_new(T0 + 1000, prev);
 	for (i = 0; i < 10000; i++) {
-		queue_fs_id_new(T0 + 1000, id);
+		qid_new(T0 + 1000, id);
 		assert_true(strcmp(prev, id) < 0);
 		memcpy(prev, id, sizeof(id));
 	}
 	/* 4096 per millisecond, then the next ones are borrowed. */
-	assert_true(queue_fs_id_time(id) > T0 + 1000);
+	assert_true(qid_time(id) > T0 + 1000);
 }
 
 static void
 test_id_sorts_by_time(void **state)
 {
-	char	a[QUEUE_FS_ID_SIZE], b[QUEUE_FS_ID_SIZE];
+	char	a[QID_SIZE], b[QID_SIZE];
 
-	queue_fs_id_new(T0 + 100000, a);
-	queue_fs_id_new(T0 + 100001, b);
+	qid_new(T0 + 100000, a);
+	qid_new(T0 + 100001, b);
 	assert_true(strcmp(a, b) < 0);
-	assert_int_equal(queue_fs_id_time(b), T0 + 100001);
+	assert_int_equal(qid_time(b), T0 + 100001);
 	/* Ten years later still sorts after, as a string. */
-	queue_fs_id_new(T0 + UINT64_C(315360000000), a);
+	qid_new(T0 + UINT64_C(315360000000), a);
 	assert_true(strcmp(b, a) < 0);
 }
 
 static void
 test_id_clock_step_back_still_increases(void **state)
 {
-	char	a[QUEUE_FS_ID_SIZE], b[QUEUE_FS_ID_SIZE];
+	char	a[QID_SIZE], b[QID_SIZE];
 
-	queue_fs_id_new(T0 + 500000000, a);
-	queue_fs_id_new(T0, b);
+	qid_new(T0 + 500000000, a);
+	qid_new(T0, b);
 	assert_true(strcmp(a, b) < 0);
 }
 
@@ -1018,11 +1018,11 @@ test_create_makes_incoming_file(void **state)
 {
 	struct fx	*f = *state;
 	struct stat	 st;
-	char		 id[QUEUE_FS_ID_SIZE], path[160];
+	char		 id[QID_SIZE], path[160];
 	int		 fd, flags;
 
 	assert_int_equal(queue_fs_create(f->q, T0, id, &fd), 0);
-	assert_true(queue_fs_id_valid(id));
+	assert_true(qid_valid(id));
 	snprintf(path, sizeof(path), "%s/incoming/%s", f->dir, id);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -1039,7 +1039,7 @@ test_commit_scan_and_read_back(void **state)
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
 	struct seen			 s = { .n = 0 };
-	char				 id[QUEUE_FS_ID_SIZE], got[256];
+	char				 id[QID_SIZE], got[256];
 	uint64_t			 msglen;
 	int				 fd, rfd;
 
@@ -1075,7 +1075,7 @@ test_commit_empty_message(void **state)
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
 	struct seen			 s = { .n = 0 };
-	char				 id[QUEUE_FS_ID_SIZE];
+	char				 id[QID_SIZE];
 	int				 fd;
 
 	assert_int_equal(queue_fs_create(f->q, T0, id, &fd), 0);
@@ -1094,7 +1094,7 @@ test_commit_refuses_length_mismatch(void **state)
 {
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
-	char				 id[QUEUE_FS_ID_SIZE];
+	char				 id[QID_SIZE];
 	int				 fd;
 
 	make_message(f, T0, MSG, sizeof(MSG) - 1, id, &fd);
@@ -1121,8 +1121,8 @@ test_commit_refuses_fd_of_another_file(void **state)
 {
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
-	char				 a[QUEUE_FS_ID_SIZE];
-	char				 b[QUEUE_FS_ID_SIZE];
+	char				 a[QID_SIZE];
+	char				 b[QID_SIZE];
 	int				 fa, fb;
 
 	make_message(f, T0, MSG, sizeof(MSG) - 1, a, &fa);
@@ -1150,7 +1150,7 @@ test_commit_refuses_bad_envelope(void **state)
 {
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
-	char				 id[QUEUE_FS_ID_SIZE];
+	char				 id[QID_SIZE];
 	int				 fd;
 	size_t				 n;
 
@@ -1172,7 +1172,7 @@ test_commit_write_failure_keeps_errno_and_leaves_nothing(void **state)
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
 	struct rlimit			 old, lim;
-	char				 id[QUEUE_FS_ID_SIZE];
+	char				 id[QID_SIZE];
 	int				 fd, rc, err;
 
 	/*
@@ -1205,7 +1205,7 @@ test_batch_commit_50_one_dir_sync(void **state)
 	struct queue_fs_envelope	 e[50];
 	struct queue_fs_stats		 before, after;
 	struct seen			*s = xcalloc(1, sizeof(*s));
-	char				 id[50][QUEUE_FS_ID_SIZE];
+	char				 id[50][QID_SIZE];
 	int				 fd[50], i;
 
 	queue_fs_stats(f->q, &before);
@@ -1253,7 +1253,7 @@ static void
 test_scan_sorted_by_id(void **state)
 {
 	struct fx	*f = *state;
-	char		 id[QUEUE_FS_ID_SIZE], *last = NULL;
+	char		 id[QID_SIZE], *last = NULL;
 	int		 i;
 
 	/* Created in decreasing time: the directory order is no help. */
@@ -1270,7 +1270,7 @@ test_scan_stops_when_callback_says(void **state)
 {
 	struct fx	*f = *state;
 	struct seen	 s = { .n = 0, .stop_after = 2 };
-	char		 id[QUEUE_FS_ID_SIZE];
+	char		 id[QID_SIZE];
 	int		 i;
 
 	for (i = 0; i < 4; i++)
@@ -1286,7 +1286,7 @@ test_scan_bad_crc_moves_to_corrupt(void **state)
 {
 	struct fx	*f = *state;
 	struct seen	 s = { .n = 0 };
-	char		 id[QUEUE_FS_ID_SIZE], good[QUEUE_FS_ID_SIZE];
+	char		 id[QID_SIZE], good[QID_SIZE];
 	int		 fd;
 
 	commit_one(f, T0, id);
@@ -1309,7 +1309,7 @@ test_scan_bad_trailer_crc_field_moves_to_corrupt(void **state)
 	struct fx	*f = *state;
 	struct seen	 s = { .n = 0 };
 	struct stat	 st;
-	char		 id[QUEUE_FS_ID_SIZE], path[160];
+	char		 id[QID_SIZE], path[160];
 
 	commit_one(f, T0, id);
 	snprintf(path, sizeof(path), "%s/queue/%s", f->dir, id);
@@ -1325,7 +1325,7 @@ test_scan_truncated_file_moves_to_corrupt(void **state)
 {
 	struct fx	*f = *state;
 	struct seen	 s = { .n = 0 };
-	char		 id[QUEUE_FS_ID_SIZE], path[160];
+	char		 id[QID_SIZE], path[160];
 	uint64_t	 msglen;
 	int		 fd;
 
@@ -1359,7 +1359,7 @@ test_scan_envelope_id_not_name_moves_to_corrupt(void **state)
 {
 	struct fx	*f = *state;
 	struct seen	 s = { .n = 0 };
-	char		 id[QUEUE_FS_ID_SIZE], from[160], to[160];
+	char		 id[QID_SIZE], from[160], to[160];
 
 	commit_one(f, T0, id);
 	snprintf(from, sizeof(from), "%s/queue/%s", f->dir, id);
@@ -1391,7 +1391,7 @@ test_scan_removes_incoming_leftovers(void **state)
 {
 	struct fx	*f = *state;
 	struct seen	 s = { .n = 0 };
-	char		 id[QUEUE_FS_ID_SIZE];
+	char		 id[QID_SIZE];
 	int		 fd;
 
 	/* Crash point: received, never committed. */
@@ -1410,7 +1410,7 @@ test_scan_keeps_message_named_in_both_incoming_and_queue(void **state)
 {
 	struct fx	*f = *state;
 	struct seen	 s = { .n = 0 };
-	char		 id[QUEUE_FS_ID_SIZE], a[160], b[160];
+	char		 id[QID_SIZE], a[160], b[160];
 
 	/*
 	 * Crash point: the rename reached queue/ on disk but the removal
@@ -1433,7 +1433,7 @@ test_state_write_overrides_at_scan_and_load(void **state)
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e, l;
 	struct seen			 s = { .n = 0 };
-	char				 id[QUEUE_FS_ID_SIZE];
+	char				 id[QID_SIZE];
 	uint64_t			 msglen;
 	int				 fd;
 
@@ -1475,7 +1475,7 @@ test_state_stage_shares_one_sync(void **state)
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
 	struct queue_fs_stats		 before, after;
-	char				 id[5][QUEUE_FS_ID_SIZE];
+	char				 id[5][QID_SIZE];
 	int				 i;
 
 	for (i = 0; i < 5; i++)
@@ -1499,7 +1499,7 @@ test_scan_bad_state_falls_back_to_trailer(void **state)
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
 	struct seen			 s = { .n = 0 };
-	char				 id[QUEUE_FS_ID_SIZE], name[32];
+	char				 id[QID_SIZE], name[32];
 	int				 fd;
 
 	make_message(f, T0, MSG, sizeof(MSG) - 1, id, &fd);
@@ -1524,8 +1524,8 @@ test_scan_state_of_another_id_is_refused(void **state)
 	struct queue_fs_envelope	 e;
 	struct buf			 b;
 	struct seen			 s = { .n = 0 };
-	char				 a[QUEUE_FS_ID_SIZE];
-	char				 c[QUEUE_FS_ID_SIZE];
+	char				 a[QID_SIZE];
+	char				 c[QID_SIZE];
 
 	commit_one(f, T0, a);
 	commit_one(f, T0 + 1, c);
@@ -1548,7 +1548,7 @@ test_scan_removes_tmp_and_orphan_state(void **state)
 {
 	struct fx	*f = *state;
 	struct seen	 s = { .n = 0 };
-	char		 id[QUEUE_FS_ID_SIZE], tmp[32];
+	char		 id[QID_SIZE], tmp[32];
 
 	commit_one(f, T0, id);
 	/* Crash points: an update before its rename; a half-done remove. */
@@ -1568,8 +1568,8 @@ test_remove_message_and_state(void **state)
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
 	struct seen			 s = { .n = 0 };
-	char				 id[QUEUE_FS_ID_SIZE];
-	char				 id2[QUEUE_FS_ID_SIZE];
+	char				 id[QID_SIZE];
+	char				 id2[QID_SIZE];
 	int				 fd;
 	uint64_t			 msglen;
 
@@ -1615,7 +1615,7 @@ static void
 test_abort_removes_incoming(void **state)
 {
 	struct fx	*f = *state;
-	char		 id[QUEUE_FS_ID_SIZE];
+	char		 id[QID_SIZE];
 	int		 fd;
 
 	make_message(f, T0, MSG, sizeof(MSG) - 1, id, &fd);
@@ -1630,7 +1630,7 @@ test_open_message_reads_past_smtp_offset(void **state)
 {
 	struct fx			*f = *state;
 	struct queue_fs_envelope	 e;
-	char				 id[QUEUE_FS_ID_SIZE], *big, *got;
+	char				 id[QID_SIZE], *big, *got;
 	uint64_t			 msglen;
 	size_t				 len = 300000, i;
 	int				 fd, rfd;

@@ -190,14 +190,14 @@ test_user_mbox_and_quota(void **state)
 
 	user(f, "bob@example.org");
 	assert_int_equal(users_user_set_format(f->u, "bob@example.org",
-	    USERS_FORMAT_MBOX, &err), 0);
+	    MAILBOX_FORMAT_MBOX, &err), 0);
 	assert_int_equal(users_user_set_quota(f->u, "bob@example.org", 5000,
 	    &err), 0);
 	assert_int_equal(resolve_address(f->u, f->conf, "bob@example.org", 0,
 	    &r), 0);
 	assert_int_equal(r.status, RESOLVE_OK);
 	assert_int_equal(r.ndests, 1);
-	assert_int_equal(r.dests[0].format, USERS_FORMAT_MBOX);
+	assert_int_equal(r.dests[0].format, MAILBOX_FORMAT_MBOX);
 	assert_int_equal(r.dests[0].quota, 5000);
 	assert_string_equal(r.dests[0].mailbox, "example.org/bob/mbox");
 	resolve_result_free(&r);
@@ -498,7 +498,7 @@ test_bad_input(void **state)
 {
 	struct fixture		*f = *state;
 	struct resolve_result	 r;
-	char			 big[USERS_ADDR_MAX + 8];
+	char			 big[MAILBOX_ADDR_MAX + 8];
 
 	EXPECT(f, "not an address", 0, "unknown");
 	EXPECT(f, "\"q\"@example.org", 0, "unknown");

@@ -623,12 +623,12 @@ test_addr_normalize(void **state)
 		{ "!#$%&'*+-/=?^_`{|}~@x", "!#$%&'*+-/=?^_`{|}~@x" },
 		{ "u@xn--bcher-kva.example", "u@xn--bcher-kva.example" },
 	};
-	char		 out[USERS_ADDR_MAX + 1];
+	char		 out[MAILBOX_ADDR_MAX + 1];
 	const char	*err = NULL;
 	size_t		 i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (users_addr_normalize(cases[i].in, out, sizeof(out),
+		if (mailbox_addr_normalize(cases[i].in, out, sizeof(out),
 		    &err) != 0)
 			fail_msg("refused %s", cases[i].in);
 		assert_string_equal(out, cases[i].out);
@@ -652,14 +652,14 @@ test_invalid_addresses_refused(void **state)
 		("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@example.org"),
 	};
-	char		 out[USERS_ADDR_MAX + 1];
+	char		 out[MAILBOX_ADDR_MAX + 1];
 	const char	*err;
 	bool		 b;
 	size_t		 i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err = NULL;
-		if (users_addr_normalize(bad[i], out, sizeof(out), &err) != -1)
+		if (mailbox_addr_normalize(bad[i], out, sizeof(out), &err) != -1)
 			fail_msg("accepted \"%s\"", bad[i]);
 		assert_string_equal(err, "invalid address");
 		assert_int_equal(users_user_add(f->u, bad[i], "pw", &err), -1);
@@ -939,16 +939,16 @@ test_user_get_and_settings(void **state)
 	assert_true(found);
 	assert_string_equal(rec.address, "Alice@example.org");
 	assert_int_equal(rec.quota, -1);
-	assert_int_equal(rec.format, USERS_FORMAT_MAILDIR);
+	assert_int_equal(rec.format, MAILBOX_FORMAT_MAILDIR);
 
 	assert_int_equal(users_user_set_quota(f->u, "alice@example.org",
 	    1048576, &err), 0);
 	assert_int_equal(users_user_set_format(f->u, "alice@example.org",
-	    USERS_FORMAT_MBOX, &err), 0);
+	    MAILBOX_FORMAT_MBOX, &err), 0);
 	assert_int_equal(users_user_get(f->u, "alice@example.org", &rec,
 	    &found, &err), 0);
 	assert_int_equal(rec.quota, 1048576);
-	assert_int_equal(rec.format, USERS_FORMAT_MBOX);
+	assert_int_equal(rec.format, MAILBOX_FORMAT_MBOX);
 	assert_int_equal(users_user_set_quota(f->u, "alice@example.org", -1,
 	    &err), 0);
 	assert_int_equal(users_user_get(f->u, "alice@example.org", &rec,
@@ -959,7 +959,7 @@ test_user_get_and_settings(void **state)
 	    &err), -1);
 	assert_string_equal(err, "no such user");
 	assert_int_equal(users_user_set_format(f->u, "nobody@example.org",
-	    USERS_FORMAT_MBOX, &err), -1);
+	    MAILBOX_FORMAT_MBOX, &err), -1);
 	assert_string_equal(err, "no such user");
 	assert_int_equal(users_user_get(f->u, "nobody@example.org", &rec,
 	    &found, &err), 0);
@@ -972,17 +972,17 @@ test_user_get_and_settings(void **state)
 static void
 test_format_names(void **state)
 {
-	enum users_format	fmt;
+	enum mailbox_format	fmt;
 
-	assert_string_equal(users_format_name(USERS_FORMAT_MAILDIR),
+	assert_string_equal(mailbox_format_name(MAILBOX_FORMAT_MAILDIR),
 	    "maildir");
-	assert_string_equal(users_format_name(USERS_FORMAT_MBOX), "mbox");
-	assert_int_equal(users_format_parse("mbox", &fmt), 0);
-	assert_int_equal(fmt, USERS_FORMAT_MBOX);
-	assert_int_equal(users_format_parse("maildir", &fmt), 0);
-	assert_int_equal(fmt, USERS_FORMAT_MAILDIR);
-	assert_int_equal(users_format_parse("MBOX", &fmt), -1);
-	assert_int_equal(users_format_parse("mh", &fmt), -1);
+	assert_string_equal(mailbox_format_name(MAILBOX_FORMAT_MBOX), "mbox");
+	assert_int_equal(mailbox_format_parse("mbox", &fmt), 0);
+	assert_int_equal(fmt, MAILBOX_FORMAT_MBOX);
+	assert_int_equal(mailbox_format_parse("maildir", &fmt), 0);
+	assert_int_equal(fmt, MAILBOX_FORMAT_MAILDIR);
+	assert_int_equal(mailbox_format_parse("MBOX", &fmt), -1);
+	assert_int_equal(mailbox_format_parse("mh", &fmt), -1);
 }
 
 static void
@@ -990,42 +990,42 @@ test_mailbox_path(void **state)
 {
 	static const struct {
 		const char		*addr;
-		enum users_format	 fmt;
+		enum mailbox_format	 fmt;
 		const char		*want;	/* NULL: refused */
 	} cases[] = {
-		{ "alice@Example.ORG", USERS_FORMAT_MAILDIR,
+		{ "alice@Example.ORG", MAILBOX_FORMAT_MAILDIR,
 		    "example.org/alice" },
-		{ "Alice.Smith@example.org", USERS_FORMAT_MAILDIR,
+		{ "Alice.Smith@example.org", MAILBOX_FORMAT_MAILDIR,
 		    "example.org/Alice.Smith" },
-		{ "bob@example.org", USERS_FORMAT_MBOX,
+		{ "bob@example.org", MAILBOX_FORMAT_MBOX,
 		    "example.org/bob/mbox" },
 		/* No way into another directory or a Maildir++ folder. */
-		{ "alice/.Sent@example.org", USERS_FORMAT_MAILDIR,
+		{ "alice/.Sent@example.org", MAILBOX_FORMAT_MAILDIR,
 		    "example.org/alice%2F.Sent" },
-		{ "a%2F@example.org", USERS_FORMAT_MAILDIR,
+		{ "a%2F@example.org", MAILBOX_FORMAT_MAILDIR,
 		    "example.org/a%252F" },
-		{ "../x@example.org", USERS_FORMAT_MAILDIR, NULL },
-		{ "x@../etc", USERS_FORMAT_MAILDIR, NULL },
-		{ "nodomain", USERS_FORMAT_MAILDIR, NULL },
+		{ "../x@example.org", MAILBOX_FORMAT_MAILDIR, NULL },
+		{ "x@../etc", MAILBOX_FORMAT_MAILDIR, NULL },
+		{ "nodomain", MAILBOX_FORMAT_MAILDIR, NULL },
 	};
-	char	out[USERS_ADDR_MAX * 3 + 16];
+	char	out[MAILBOX_ADDR_MAX * 3 + 16];
 	size_t	i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (cases[i].want == NULL) {
-			assert_int_equal(users_mailbox_path(cases[i].addr,
+			assert_int_equal(mailbox_path(cases[i].addr,
 			    cases[i].fmt, out, sizeof(out)), -1);
 			continue;
 		}
-		assert_int_equal(users_mailbox_path(cases[i].addr,
+		assert_int_equal(mailbox_path(cases[i].addr,
 		    cases[i].fmt, out, sizeof(out)), 0);
 		assert_string_equal(out, cases[i].want);
 	}
 	/* Too small a buffer is refused, never cut. */
-	assert_int_equal(users_mailbox_path("alice@example.org",
-	    USERS_FORMAT_MBOX, out, 22), -1);
-	assert_int_equal(users_mailbox_path("alice@example.org",
-	    USERS_FORMAT_MBOX, out, 23), 0);
+	assert_int_equal(mailbox_path("alice@example.org",
+	    MAILBOX_FORMAT_MBOX, out, 22), -1);
+	assert_int_equal(mailbox_path("alice@example.org",
+	    MAILBOX_FORMAT_MBOX, out, 23), 0);
 }
 
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)

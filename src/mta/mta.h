@@ -8,9 +8,9 @@
  * directory, and holds no secret but a relay's password while it uses it.
  *
  * MSG_MTA_DELIVER (queue -> mta): u64 reqid, str queue id, str sender
- * ("" for <>), u64 msglen, u32 body (queue_fs_body), u32 smtputf8, u32
- * ret (queue_fs_ret), str envid ("" none), str domain, u32 n (1 ..
- * MTA_RCPTS_MAX), then n times: str addr, u32 notify (QUEUE_FS_NOTIFY_*
+ * ("" for <>), u64 msglen, u32 body (MTA_BODY_*), u32 smtputf8, u32
+ * ret (MTA_RET_*), str envid ("" none), str domain, u32 n (1 ..
+ * MTA_RCPTS_MAX), then n times: str addr, u32 notify (RFC 3461 NOTIFY bits as the spool keeps them,
  * bits), str orcpt ("" none); + a read-only descriptor of the message.
  *
  * MSG_MTA_RESULT (mta -> queue): u64 reqid, u32 n (as asked), then per
@@ -31,6 +31,17 @@
 #define MTA_TEXT_MAX	1000	/* a reply kept: QUEUE_FS_STR_MAX */
 /* A destination domain: a DNS name, or an address literal "[...]". */
 #define MTA_DOMAIN_MAX	(253 + 8)
+
+/*
+ * MSG_MTA_DELIVER's body and ret fields: the spool's values (the queue
+ * checks that its enums agree at compile time).
+ */
+#define MTA_BODY_7BIT		0
+#define MTA_BODY_8BITMIME	1	/* RFC 6152 */
+#define MTA_BODY_BINARYMIME	2	/* RFC 3030 */
+#define MTA_RET_UNSET		0
+#define MTA_RET_FULL		1	/* RFC 3461 §4.3 */
+#define MTA_RET_HDRS		2
 
 enum mta_result {
 	MTA_DELIVERED,		/* 2xx */

@@ -34,9 +34,6 @@
 #define QUEUE_FS_CREATE_TRIES	16	/* ids tried before giving up */
 #define QUEUE_FS_CORRUPT_TRIES	100	/* corrupt/<name>.N suffixes */
 #define QUEUE_FS_TMP_SUFFIX	".tmp"
-#define QUEUE_FS_ID_MS_BITS	44
-#define QUEUE_FS_ID_MS_MASK	((UINT64_C(1) << QUEUE_FS_ID_MS_BITS) - 1)
-#define QUEUE_FS_ID_SEQ_MAX	0xfff	/* 12-bit sequence */
 /*
  * The smallest text one recipient can take ("rcpt <x>", "notify never",
  * "state failed", "attempts 0", "next 0", each with its LF is 53 bytes);
@@ -64,17 +61,6 @@ struct queue_fs {
 	bool			state_dirty;
 	struct queue_fs_stats	stats;
 };
-
-/*
- * Id generator state.  One per process by nature (the tag must differ
- * between processes), so it lives here rather than in struct queue_fs.
- */
-static struct {
-	pid_t		pid;
-	uint32_t	tag;
-	uint64_t	last_ms;
-	uint32_t	seq;
-} queue_fs_idgen;
 
 static const char	*queue_fs_body_names[] = {
 	"7bit", "8bitmime", "binarymime"
@@ -116,84 +102,6 @@ queue_fs_crc32c(uint32_t crc, const void *p, size_t len)
 	while (len-- > 0)
 		crc = queue_fs_crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
 	return ~crc;
-}
-
-/* --- ids --------------------------------------------------------------- */
-
-static void
-queue_fs_idgen_seed(pid_t pid)
-{
-	uint32_t	r;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)&r;
-	r ^= (uint32_t)pid ^ ((uint32_t)pid >> 8) ^ ((uint32_t)pid >> 16);
-	queue_fs_idgen.tag = r & 0xff;
-	queue_fs_idgen.pid = pid;
-}
-
-void
-queue_fs_id_new(uint64_t now, char out[QUEUE_FS_ID_SIZE])
-{
-	static const char	 hex[] = "0123456789abcdef";
-	pid_t			 pid = getpid();
-	uint64_t		 ms, v;
-	int			 i;
-
-	/* A forked child must not share its parent's tag. */
-	if (queue_fs_idgen.pid != pid)
-		queue_fs_idgen_seed(pid);
-	ms = now > QUEUE_FS_ID_MS_MASK ? QUEUE_FS_ID_MS_MASK : now;
-	if (ms > queue_fs_idgen.last_ms) {
-		queue_fs_idgen.last_ms = ms;
-		queue_fs_idgen.seq = 0;
-	} else if (++queue_fs_idgen.seq > QUEUE_FS_ID_SEQ_MAX) {
-		/* Same or earlier millisecond, sequence used up: borrow. */
-		queue_fs_idgen.last_ms++;
-		queue_fs_idgen.seq = 0;
-	}
-	v = (queue_fs_idgen.last_ms & QUEUE_FS_ID_MS_MASK) << 20 |
-	    (uint64_t)queue_fs_idgen.tag << 12 | queue_fs_idgen.seq;
-	for (i = 0; i < QUEUE_FS_ID_LEN; i++)
-		out[i] = hex[(v >> (60 - 4 * i)) & 0xf];
-	out[QUEUE_FS_ID_LEN] = '\0';
-}
-
-static int
-queue_fs_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-bool
-queue_fs_id_valid(const char *s)
-{
-	int	i;
-
-	if (s == NULL)
-		return false;
-	/* The scan stops at a NUL, which is not a hex digit. */
-	for (i = 0; i < QUEUE_FS_ID_LEN; i++)
-		if (queue_fs_hexval(s[i]) == -1)
-			return false;
-	return s[QUEUE_FS_ID_LEN] == '\0';
-}
-
-uint64_t
-queue_fs_id_time(const char *id)
-{
-	uint64_t	v = 0;
-	int		i;
-
-	if (!queue_fs_id_valid(id))
-		return 0;
-	for (i = 0; i < QUEUE_FS_ID_LEN; i++)
-		v = v << 4 | (uint64_t)queue_fs_hexval(id[i]);
-	return v >> 20;
 }
 
 /* --- small I/O helpers ------------------------------------------------- */
@@ -372,14 +280,14 @@ queue_fs_stats(const struct queue_fs *q, struct queue_fs_stats *out)
 }
 
 int
-queue_fs_create(struct queue_fs *q, uint64_t now, char id_out[QUEUE_FS_ID_SIZE],
+queue_fs_create(struct queue_fs *q, uint64_t now, char id_out[QID_SIZE],
     int *fd_out)
 {
 	struct stat	st;
 	int		fd, i;
 
 	for (i = 0; i < QUEUE_FS_CREATE_TRIES; i++) {
-		queue_fs_id_new(now, id_out);
+		qid_new(now, id_out);
 		/*
 		 * An id already in queue/ (a clock stepped back past a
 		 * restart) is skipped here; the commit's no-replace rename
@@ -406,7 +314,7 @@ queue_fs_create(struct queue_fs *q, uint64_t now, char id_out[QUEUE_FS_ID_SIZE],
 int
 queue_fs_abort(struct queue_fs *q, const char *id)
 {
-	if (!queue_fs_id_valid(id)) {
+	if (!qid_valid(id)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -434,7 +342,7 @@ queue_fs_prepare(struct queue_fs *q, int fd, uint64_t msglen,
 
 	*owned = false;
 	buf_init(&b, (size_t)QUEUE_FS_ENV_MAX + QUEUE_FS_TRAILER_LEN);
-	if (!queue_fs_id_valid(env->id)) {
+	if (!qid_valid(env->id)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -504,7 +412,7 @@ queue_fs_commit_prepare(struct queue_fs *q, int fd, uint64_t msglen,
 int
 queue_fs_commit_rename(struct queue_fs *q, const char *id)
 {
-	if (!queue_fs_id_valid(id)) {
+	if (!qid_valid(id)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -567,11 +475,11 @@ int
 queue_fs_state_stage(struct queue_fs *q, const struct queue_fs_envelope *env)
 {
 	struct buf	 b;
-	char		 tmp[QUEUE_FS_ID_SIZE + sizeof(QUEUE_FS_TMP_SUFFIX)];
+	char		 tmp[QID_SIZE + sizeof(QUEUE_FS_TMP_SUFFIX)];
 	int		 fd = -1, sfd = q->dirfd[QUEUE_FS_DIR_STATE], saved;
 
 	buf_init(&b, QUEUE_FS_ENV_MAX);
-	if (!queue_fs_id_valid(env->id)) {
+	if (!qid_valid(env->id)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -622,7 +530,7 @@ queue_fs_remove(struct queue_fs *q, const char *id)
 {
 	struct stat	st;
 
-	if (!queue_fs_id_valid(id)) {
+	if (!qid_valid(id)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -729,7 +637,7 @@ queue_fs_open_message(struct queue_fs *q, const char *id, int *fd_out,
 	uint32_t	 crc;
 	int		 fd;
 
-	if (!queue_fs_id_valid(id)) {
+	if (!qid_valid(id)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -870,7 +778,7 @@ queue_fs_load(struct queue_fs *q, const char *id,
 	int				 saved;
 
 	memset(out, 0, sizeof(*out));
-	if (!queue_fs_id_valid(id)) {
+	if (!qid_valid(id)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -1058,7 +966,7 @@ queue_fs_scan(struct queue_fs *q,
 
 	for (i = 0; i < ql.n; i++) {
 		id = ql.v[i];
-		if (!queue_fs_id_valid(id)) {
+		if (!qid_valid(id)) {
 			log_warnx("spool: unknown file moved to corrupt/ "
 			    "file=queue/%s", printable(id, strlen(id), pname,
 			    sizeof(pname)));
@@ -1112,7 +1020,7 @@ queue_fs_scan(struct queue_fs *q,
 				    pname);
 			continue;
 		}
-		if (!queue_fs_id_valid(id)) {
+		if (!qid_valid(id)) {
 			log_warnx("spool: unknown file moved to corrupt/ "
 			    "file=state/%s", pname);
 			queue_fs_move_corrupt(q, sfd, id, "");
@@ -1163,7 +1071,7 @@ queue_fs_envelope_ok(const struct queue_fs_envelope *env)
 	const struct queue_fs_rcpt	*r;
 	size_t				 i;
 
-	if (!queue_fs_id_valid(env->id) || env->created < 0 ||
+	if (!qid_valid(env->id) || env->created < 0 ||
 	    !queue_fs_str_ok(env->sender, false) ||
 	    (unsigned)env->body > QUEUE_FS_BODY_BINARYMIME ||
 	    (unsigned)env->ret > QUEUE_FS_RET_HDRS ||
@@ -1631,13 +1539,13 @@ queue_fs_envelope_decode(const char *p, size_t len,
 
 	if (!queue_fs_dec_line(&d, "id", false, "bad id line", &v))
 		goto fail;
-	if (v.len != QUEUE_FS_ID_LEN) {
+	if (v.len != QID_LEN) {
 		d.err = "bad id";
 		goto fail;
 	}
-	memcpy(out->id, v.ptr, QUEUE_FS_ID_LEN);
-	out->id[QUEUE_FS_ID_LEN] = '\0';
-	if (!queue_fs_id_valid(out->id)) {
+	memcpy(out->id, v.ptr, QID_LEN);
+	out->id[QID_LEN] = '\0';
+	if (!qid_valid(out->id)) {
 		d.err = "bad id";
 		goto fail;
 	}

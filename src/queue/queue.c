@@ -49,14 +49,22 @@
 #include "conf.h"
 #include "ipc.h"
 #include "log.h"
-#include "mda.h"
-#include "mta.h"
+#include "store/mda.h"
+#include "mta/mta.h"
 #include "proc.h"
 #include "queue_dsn.h"
 #include "queue_fs.h"
-#include "resolve.h"
-#include "users.h"
+#include "lookup/resolve.h"
+#include "mailbox.h"
 #include "util.h"
+
+/* MSG_MTA_DELIVER carries the spool's values as they are. */
+_Static_assert(MTA_BODY_7BIT == QUEUE_FS_BODY_7BIT &&
+    MTA_BODY_8BITMIME == QUEUE_FS_BODY_8BITMIME &&
+    MTA_BODY_BINARYMIME == QUEUE_FS_BODY_BINARYMIME, "body values");
+_Static_assert(MTA_RET_UNSET == QUEUE_FS_RET_UNSET &&
+    MTA_RET_FULL == QUEUE_FS_RET_FULL && MTA_RET_HDRS == QUEUE_FS_RET_HDRS,
+    "ret values");
 
 #define QUEUE_INCOMING_MAX	4096	/* files handed out, not committed */
 #define QUEUE_CTL_ARGC_MAX	8	/* words of a cachetctl request */
@@ -107,7 +115,7 @@ struct queue_rt {
 	char			*to;		/* Delivered-To */
 	char			*owner;
 	char			*mailbox;
-	enum users_format	 format;
+	enum mailbox_format	 format;
 	int64_t			 quota;
 	enum queue_dsn_owed	 dsn;
 };
@@ -152,7 +160,7 @@ struct queue_mreq {
 
 /* A file handed to smtp and not committed yet. */
 struct queue_incoming {
-	char			 id[QUEUE_FS_ID_SIZE];
+	char			 id[QID_SIZE];
 	int			 fd;		/* ours; smtp has a copy */
 	bool			 committing;	/* in the batch */
 	bool			 orphan;	/* its smtp process is gone */
@@ -691,7 +699,7 @@ queue_send_resolve(struct queue_role *q, struct queue_msg *qm, size_t i)
 	struct msg		*m;
 
 	/* lookup takes an address of ours only; a longer one cannot be. */
-	if (strnlen(rc->addr, USERS_ADDR_MAX + 1) > USERS_ADDR_MAX) {
+	if (strnlen(rc->addr, MAILBOX_ADDR_MAX + 1) > MAILBOX_ADDR_MAX) {
 		queue_rcpt_fail(qm, i, "5.1.3", "Bad recipient address "
 		    "syntax", NULL);
 		return;
@@ -973,7 +981,7 @@ queue_rcpt_remote(struct queue_role *q, struct queue_msg *qm, size_t i)
 static void
 queue_rcpt_wait(struct queue_role *q, struct queue_msg *qm, size_t i,
     const char *to, const char *owner, const char *mailbox,
-    enum users_format format, int64_t quota)
+    enum mailbox_format format, int64_t quota)
 {
 	struct queue_rt	*rt = &qm->rt[i];
 
@@ -1162,8 +1170,8 @@ queue_msg_settle(struct queue_role *q, struct queue_msg *qm)
 /* One destination of a MSG_LOOKUP_RESOLVE_RESULT, as read. */
 struct queue_dest {
 	uint32_t		 kind;
-	char			 addr[USERS_ADDR_MAX + 1];
-	char			 owner[USERS_ADDR_MAX + 1];
+	char			 addr[MAILBOX_ADDR_MAX + 1];
+	char			 owner[MAILBOX_ADDR_MAX + 1];
 	char			 mailbox[RESOLVE_MAILBOX_MAX + 1];
 	uint32_t		 format;
 	int64_t			 quota;
@@ -1258,7 +1266,7 @@ queue_expand(struct queue_role *q, struct queue_msg *qm, size_t i,
 			continue;
 		if (d[j].kind == RESOLVE_LOCAL)
 			queue_rcpt_wait(q, qm, k, d[j].addr, d[j].owner,
-			    d[j].mailbox, (enum users_format)d[j].format,
+			    d[j].mailbox, (enum mailbox_format)d[j].format,
 			    d[j].quota);
 	}
 	for (k = old; k < env->nrcpts; k++) {
@@ -1307,7 +1315,7 @@ queue_resolve_result(struct queue_role *q, enum proc_id from, struct msg *m)
 		    msg_get_str(m, d[j].owner, sizeof(d[j].owner)) == -1 ||
 		    msg_get_str(m, d[j].mailbox, sizeof(d[j].mailbox)) == -1 ||
 		    msg_get_u32(m, &d[j].format) == -1 ||
-		    d[j].format > USERS_FORMAT_MBOX ||
+		    d[j].format > MAILBOX_FORMAT_MBOX ||
 		    msg_get_u64(m, &quota) == -1 ||
 		    (quota != UINT64_MAX && quota > INT64_MAX) ||
 		    msg_get_str(m, d[j].enh, sizeof(d[j].enh)) == -1 ||
@@ -1343,7 +1351,7 @@ queue_resolve_result(struct queue_role *q, enum proc_id from, struct msg *m)
 	    strcasecmp(d[0].addr, rc->addr) == 0)
 		/* The recipient is a mailbox of its own: deliver it. */
 		queue_rcpt_wait(q, qm, i, d[0].addr, d[0].owner, d[0].mailbox,
-		    (enum users_format)d[0].format, d[0].quota);
+		    (enum mailbox_format)d[0].format, d[0].quota);
 	else if (n == 1 && d[0].kind == RESOLVE_REMOTE &&
 	    strcasecmp(d[0].addr, rc->addr) == 0)
 		/* Of another domain: the mta delivers it as it is. */
@@ -1603,7 +1611,7 @@ queue_create(struct queue_role *q, uint64_t reqid)
 {
 	struct queue_incoming	*in;
 	struct msg		*r;
-	char			 id[QUEUE_FS_ID_SIZE];
+	char			 id[QID_SIZE];
 	int			 fd, copy;
 
 	r = msg_new(MSG_QUEUE_CREATE_RESULT);
@@ -1885,11 +1893,11 @@ queue_commit(struct queue_role *q, enum proc_id from, struct msg *m)
 	struct queue_fs_envelope env;
 	struct msg		*r;
 	uint64_t		 reqid, msglen;
-	char			 id[QUEUE_FS_ID_SIZE + 1];
+	char			 id[QID_SIZE + 1];
 
 	memset(&env, 0, sizeof(env));
 	if (msg_get_u64(m, &reqid) == -1 ||
-	    msg_get_str(m, id, sizeof(id)) == -1 || !queue_fs_id_valid(id) ||
+	    msg_get_str(m, id, sizeof(id)) == -1 || !qid_valid(id) ||
 	    msg_get_u64(m, &msglen) == -1)
 		queue_bad(m, from, "id");
 	queue_get_envelope(m, from, &env);
@@ -1926,10 +1934,10 @@ static void
 queue_abort(struct queue_role *q, enum proc_id from, struct msg *m)
 {
 	struct queue_incoming	*in;
-	char			 id[QUEUE_FS_ID_SIZE + 1];
+	char			 id[QID_SIZE + 1];
 
 	if (msg_get_str(m, id, sizeof(id)) == -1 || msg_end(m) == -1 ||
-	    !queue_fs_id_valid(id))
+	    !qid_valid(id))
 		queue_bad(m, from, "id");
 	/*
 	 * An abort may cross our answer to its commit: then the message is
@@ -2305,7 +2313,7 @@ queue_ctl_show(struct queue_role *q, uint64_t reqid, const char *id)
 	struct buf		 b;
 	char			 err[128];
 
-	if (!queue_fs_id_valid(id) || (qm = queue_msg_find(q, id)) == NULL) {
+	if (!qid_valid(id) || (qm = queue_msg_find(q, id)) == NULL) {
 		queue_ctl_end(q, reqid, 1, "no such message");
 		return;
 	}
@@ -2394,7 +2402,7 @@ queue_ctl_cat(struct queue_role *q, uint64_t reqid, const char *id)
 	char			 err[128];
 	int			 fd;
 
-	if (!queue_fs_id_valid(id) || queue_msg_find(q, id) == NULL) {
+	if (!qid_valid(id) || queue_msg_find(q, id) == NULL) {
 		queue_ctl_end(q, reqid, 1, "no such message");
 		return;
 	}
@@ -2420,7 +2428,7 @@ queue_ctl_delete(struct queue_role *q, uint64_t reqid, const char *id)
 	struct queue_msg	*qm;
 	char			 err[128];
 
-	if (!queue_fs_id_valid(id) || (qm = queue_msg_find(q, id)) == NULL) {
+	if (!qid_valid(id) || (qm = queue_msg_find(q, id)) == NULL) {
 		queue_ctl_end(q, reqid, 1, "no such message");
 		return;
 	}
@@ -2456,7 +2464,7 @@ queue_ctl_flush(struct queue_role *q, uint64_t reqid, const char *what)
 		    "yes in the config)");
 		return;
 	}
-	id = what != NULL && queue_fs_id_valid(what);
+	id = what != NULL && qid_valid(what);
 	if (id && queue_msg_find(q, what) == NULL) {
 		queue_ctl_end(q, reqid, 1, "no such message");
 		return;
@@ -2503,7 +2511,7 @@ queue_ctl_hold(struct queue_role *q, uint64_t reqid, const char *id,
 	struct queue_msg	*qm;
 	char			 err[128];
 
-	if (!queue_fs_id_valid(id) || (qm = queue_msg_find(q, id)) == NULL) {
+	if (!qid_valid(id) || (qm = queue_msg_find(q, id)) == NULL) {
 		queue_ctl_end(q, reqid, 1, "no such message");
 		return;
 	}
@@ -2536,7 +2544,7 @@ queue_ctl_bounce(struct queue_role *q, uint64_t reqid, const char *id)
 	struct queue_msg	*qm;
 	size_t			 i, n = 0;
 
-	if (!queue_fs_id_valid(id) || (qm = queue_msg_find(q, id)) == NULL) {
+	if (!qid_valid(id) || (qm = queue_msg_find(q, id)) == NULL) {
 		queue_ctl_end(q, reqid, 1, "no such message");
 		return;
 	}

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "users.h"
+#include "mailbox.h"
 
 /* MSG_MDA_RESULT's result field. */
 enum mda_result {
@@ -29,11 +29,11 @@ enum mda_result {
 
 /*
  * Is mailbox a path lookup could have made for this format
- * (users_mailbox_path(): "<domain>/<local>" or "<domain>/<local>/mbox")?
+ * (mailbox_path(): "<domain>/<local>" or "<domain>/<local>/mbox")?
  * Relative, no "." or ".." component, no empty one: a sibling's message
  * cannot name a file outside mail-dir or another kind of file in it.
  */
-bool	mda_mailbox_valid(const char *mailbox, enum users_format format);
+bool	mda_mailbox_valid(const char *mailbox, enum mailbox_format format);
 
 /*
  * Write "Return-Path: <sender>\nDelivered-To: rcpt\n" into out (RFC 5321

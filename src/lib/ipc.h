@@ -73,14 +73,14 @@ enum msg_type {
 					   u32 n, then per destination:
 					   u32 resolve_kind, str addr,
 					   str owner, str mailbox,
-					   u32 users_format, u64 quota
+					   u32 mailbox_format, u64 quota
 					   (UINT64_MAX none), str enh,
 					   str text */
 	MSG_LOOKUP_USAGE,		/* mda/pop3/imap -> lookup: str owner,
 					   u64 bytes in the mailbox now */
 	MSG_MDA_DELIVER,		/* queue -> mda: u64 reqid, str id,
 					   str sender, str rcpt, str owner,
-					   str mailbox, u32 users_format,
+					   str mailbox, u32 mailbox_format,
 					   u64 quota (UINT64_MAX none),
 					   u64 msglen; fd of the message */
 	MSG_MDA_RESULT,			/* mda -> queue: u64 reqid,
@@ -98,8 +98,8 @@ enum msg_type {
 	MSG_LOOKUP_MAILBOX_RESULT,	/* lookup -> pop3/imap: u64 reqid,
 					   u32 0 ok / 1 unknown / 2 tempfail,
 					   str owner (address as stored), str
-					   mailbox (users_mailbox_path()),
-					   u32 users_format ("" "" 0 unless
+					   mailbox (mailbox_path()),
+					   u32 mailbox_format ("" "" 0 unless
 					   ok) */
 	/* Outbound delivery (layouts in lookup_mx.h and mta.h) */
 	MSG_LOOKUP_MX,			/* mta -> lookup: route a domain */

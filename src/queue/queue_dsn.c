@@ -240,7 +240,7 @@ queue_dsn_make(struct queue_fs *fs, const char *hostname,
 	struct bounce_rcpt	*br;
 	char			(*status)[16];
 	char			(*host)[QUEUE_DSN_HOST_MAX];
-	char			 id[QUEUE_FS_ID_SIZE], date[32], show[300];
+	char			 id[QID_SIZE], date[32], show[300];
 	struct buf		 b;
 	int			 fd = -1, saved;
 

@@ -163,114 +163,20 @@ users_set_err(const char **errstr_out, const char *msg)
 		*errstr_out = msg;
 }
 
-/*
- * RFC 5322 §3.2.3 atext.  No quoted local parts: they would make the same
- * mailbox spellable in several ways, which the NOCASE key cannot see.
- */
-static bool
-users_atext(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-/* dot-atom-text (RFC 5322 §3.2.3), at most 64 octets (RFC 5321 §4.5.3.1.1) */
-static bool
-users_local_valid(const char *p, size_t len)
-{
-	size_t	i;
-
-	if (len == 0 || len > USERS_LOCAL_MAX || p[0] == '.' ||
-	    p[len - 1] == '.')
-		return false;
-	for (i = 0; i < len; i++) {
-		if (p[i] == '.') {
-			if (p[i - 1] == '.')
-				return false;
-		} else if (!users_atext((unsigned char)p[i]))
-			return false;
-	}
-	return true;
-}
-
-/*
- * A host name (RFC 1123 §2.1, RFC 5321 §4.1.2 Domain): labels of letters,
- * digits and hyphens, 1-63 octets, no hyphen at either end; internationalised
- * names come as A-labels.  Copies it lower-cased into out (len + 1 bytes).
- */
-static bool
-users_domain_canon(const char *p, size_t len, char *out)
-{
-	size_t		i, label = 0;
-	unsigned char	c;
-
-	if (len == 0 || len > USERS_DOMAIN_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)p[i];
-		if (c == '.') {
-			if (label == 0 || p[i - 1] == '-')
-				return false;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-') {
-			if (c == '-' && label == 0)
-				return false;
-			label++;
-		} else if (c >= 'A' && c <= 'Z') {
-			c = (unsigned char)(c - 'A' + 'a');
-			label++;
-		} else
-			return false;
-		if (label > 63)
-			return false;
-		out[i] = (char)c;
-	}
-	if (label == 0 || p[len - 1] == '-')
-		return false;
-	out[len] = '\0';
-	return true;
-}
-
 static int
 users_domain_normalize(const char *domain, char *out, const char **errstr_out)
 {
 	size_t	len;
 
-	len = strnlen(domain, USERS_DOMAIN_MAX + 1);
-	if (!users_domain_canon(domain, len, out)) {
+	len = strnlen(domain, MAILBOX_DOMAIN_MAX + 1);
+	if (!mailbox_domain_canon(domain, len, out)) {
 		users_set_err(errstr_out, "invalid domain name");
 		return -1;
 	}
 	return 0;
 }
 
-int
-users_addr_normalize(const char *addr, char *out, size_t outsz,
-    const char **errstr_out)
-{
-	const char	*at;
-	size_t		 len, llen;
-
-	len = strnlen(addr, USERS_ADDR_MAX + 1);
-	if (len > USERS_ADDR_MAX || len >= outsz ||
-	    (at = memchr(addr, '@', len)) == NULL)
-		goto bad;
-	llen = (size_t)(at - addr);
-	if (!users_local_valid(addr, llen) ||
-	    !users_domain_canon(at + 1, len - llen - 1, out + llen + 1))
-		goto bad;
-	memcpy(out, addr, llen);
-	out[llen] = '@';
-	return 0;
-bad:
-	users_set_err(errstr_out, "invalid address");
-	return -1;
-}
-
-/* The domain part of an address made by users_addr_normalize(). */
+/* The domain part of an address made by mailbox_addr_normalize(). */
 static const char *
 users_addr_domain(const char *canon)
 {
@@ -279,7 +185,7 @@ users_addr_domain(const char *canon)
 
 /*
  * An alias source: an address, or "@domain" for a catch-all.  out holds
- * USERS_ADDR_MAX + 1 bytes.
+ * MAILBOX_ADDR_MAX + 1 bytes.
  */
 static int
 users_source_normalize(const char *source, char *out,
@@ -288,10 +194,10 @@ users_source_normalize(const char *source, char *out,
 	size_t	len;
 
 	if (source[0] != '@')
-		return users_addr_normalize(source, out, USERS_ADDR_MAX + 1,
+		return mailbox_addr_normalize(source, out, MAILBOX_ADDR_MAX + 1,
 		    errstr_out);
-	len = strnlen(source + 1, USERS_DOMAIN_MAX + 1);
-	if (!users_domain_canon(source + 1, len, out + 1)) {
+	len = strnlen(source + 1, MAILBOX_DOMAIN_MAX + 1);
+	if (!mailbox_domain_canon(source + 1, len, out + 1)) {
 		users_set_err(errstr_out, "invalid address");
 		return -1;
 	}
@@ -554,7 +460,7 @@ int
 users_domain_add(struct users *u, const char *domain, const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_DOMAIN_ADD);
-	char		 name[USERS_DOMAIN_MAX + 1];
+	char		 name[MAILBOX_DOMAIN_MAX + 1];
 
 	if (users_domain_normalize(domain, name, errstr_out) == -1 ||
 	    users_bind(u, st, 1, name, errstr_out) == -1)
@@ -566,7 +472,7 @@ int
 users_domain_del(struct users *u, const char *domain, const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_DOMAIN_DEL);
-	char		 name[USERS_DOMAIN_MAX + 1];
+	char		 name[MAILBOX_DOMAIN_MAX + 1];
 
 	if (users_domain_normalize(domain, name, errstr_out) == -1 ||
 	    users_bind(u, st, 1, name, errstr_out) == -1)
@@ -580,7 +486,7 @@ users_domain_exists(struct users *u, const char *domain, bool *exists_out,
     const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_DOMAIN_EXISTS);
-	char		 name[USERS_DOMAIN_MAX + 1];
+	char		 name[MAILBOX_DOMAIN_MAX + 1];
 
 	*exists_out = false;
 	if (users_domain_normalize(domain, name, NULL) == -1)
@@ -629,11 +535,11 @@ users_user_add(struct users *u, const char *addr, const char *password,
     const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_ADD);
-	char		 canon[USERS_ADDR_MAX + 1];
+	char		 canon[MAILBOX_ADDR_MAX + 1];
 	char		 hash[USERS_HASH_SIZE];
 	int		 ret = -1;
 
-	if (users_addr_normalize(addr, canon, sizeof(canon),
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon),
 	    errstr_out) == -1 ||
 	    users_check_new_password(password, errstr_out) == -1 ||
 	    users_hash_password(password, hash, sizeof(hash), errstr_out) == -1)
@@ -656,9 +562,9 @@ int
 users_user_del(struct users *u, const char *addr, const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_DEL);
-	char		 canon[USERS_ADDR_MAX + 1];
+	char		 canon[MAILBOX_ADDR_MAX + 1];
 
-	if (users_addr_normalize(addr, canon, sizeof(canon),
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon),
 	    errstr_out) == -1 ||
 	    users_bind(u, st, 1, canon, errstr_out) == -1)
 		return -1;
@@ -670,11 +576,11 @@ users_user_passwd(struct users *u, const char *addr, const char *password,
     const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_PASSWD);
-	char		 canon[USERS_ADDR_MAX + 1];
+	char		 canon[MAILBOX_ADDR_MAX + 1];
 	char		 hash[USERS_HASH_SIZE];
 	int		 ret = -1;
 
-	if (users_addr_normalize(addr, canon, sizeof(canon),
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon),
 	    errstr_out) == -1 ||
 	    users_check_new_password(password, errstr_out) == -1 ||
 	    users_hash_password(password, hash, sizeof(hash), errstr_out) == -1)
@@ -695,10 +601,10 @@ users_user_exists(struct users *u, const char *addr, bool *exists_out,
     const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_EXISTS);
-	char		 canon[USERS_ADDR_MAX + 1];
+	char		 canon[MAILBOX_ADDR_MAX + 1];
 
 	*exists_out = false;
-	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == -1)
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon), NULL) == -1)
 		return 0;
 	if (users_bind(u, st, 1, canon, errstr_out) == -1)
 		return -1;
@@ -728,43 +634,18 @@ users_user_list(struct users *u, int (*cb)(const struct users_user_info *,
 	return users_list_end(u, st, rc, stopped, errstr_out);
 }
 
-static const char *const users_format_names[] = {
-	[USERS_FORMAT_MAILDIR] = "maildir",
-	[USERS_FORMAT_MBOX] = "mbox",
-};
-
-const char *
-users_format_name(enum users_format f)
-{
-	return (size_t)f < sizeof(users_format_names) /
-	    sizeof(users_format_names[0]) ? users_format_names[f] : "maildir";
-}
-
-int
-users_format_parse(const char *name, enum users_format *out)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof(users_format_names) /
-	    sizeof(users_format_names[0]); i++)
-		if (strcmp(name, users_format_names[i]) == 0) {
-			*out = (enum users_format)i;
-			return 0;
-		}
-	return -1;
-}
 
 int
 users_user_get(struct users *u, const char *addr, struct users_user_rec *out,
     bool *found_out, const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_GET);
-	char		 canon[USERS_ADDR_MAX + 1];
+	char		 canon[MAILBOX_ADDR_MAX + 1];
 	int		 rc;
 
 	*found_out = false;
 	memset(out, 0, sizeof(*out));
-	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == -1)
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon), NULL) == -1)
 		return 0;
 	if (users_bind(u, st, 1, canon, errstr_out) == -1)
 		return -1;
@@ -781,7 +662,7 @@ users_user_get(struct users *u, const char *addr, struct users_user_rec *out,
 	/* A hand-edited row that does not fit is the store's failure. */
 	if (str_copy(out->address, sizeof(out->address),
 	    users_col(st, 0)) == -1 ||
-	    users_format_parse(users_col(st, 2), &out->format) == -1) {
+	    mailbox_format_parse(users_col(st, 2), &out->format) == -1) {
 		users_set_err(errstr_out, "malformed user row");
 		users_done(st);
 		return -1;
@@ -805,7 +686,7 @@ users_first_user(struct users *u, char *out, bool *found_out,
 	*found_out = false;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW &&
-	    str_copy(out, USERS_ADDR_MAX + 1, users_col(st, 0)) == 0)
+	    str_copy(out, MAILBOX_ADDR_MAX + 1, users_col(st, 0)) == 0)
 		*found_out = true;
 	else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		users_set_err(errstr_out, users_err(u, "read"));
@@ -821,10 +702,10 @@ users_user_set_quota(struct users *u, const char *addr, int64_t quota,
     const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_QUOTA);
-	char		 canon[USERS_ADDR_MAX + 1];
+	char		 canon[MAILBOX_ADDR_MAX + 1];
 	int		 rc;
 
-	if (users_addr_normalize(addr, canon, sizeof(canon),
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon),
 	    errstr_out) == -1 ||
 	    users_bind(u, st, 1, canon, errstr_out) == -1)
 		return -1;
@@ -842,51 +723,17 @@ users_user_set_quota(struct users *u, const char *addr, int64_t quota,
 
 int
 users_user_set_format(struct users *u, const char *addr,
-    enum users_format format, const char **errstr_out)
+    enum mailbox_format format, const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_FORMAT);
-	char		 canon[USERS_ADDR_MAX + 1];
+	char		 canon[MAILBOX_ADDR_MAX + 1];
 
-	if (users_addr_normalize(addr, canon, sizeof(canon),
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon),
 	    errstr_out) == -1 ||
 	    users_bind(u, st, 1, canon, errstr_out) == -1 ||
-	    users_bind(u, st, 2, users_format_name(format), errstr_out) == -1)
+	    users_bind(u, st, 2, mailbox_format_name(format), errstr_out) == -1)
 		return -1;
 	return users_write(u, st, NULL, NULL, "no such user", errstr_out);
-}
-
-int
-users_mailbox_path(const char *addr, enum users_format format, char *out,
-    size_t outsz)
-{
-	char		 canon[USERS_ADDR_MAX + 1];
-	const char	*at;
-	size_t		 o = 0, i;
-	int		 n;
-
-	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == -1)
-		return -1;
-	at = strchr(canon, '@');
-	n = snprintf(out, outsz, "%s/", at + 1);
-	if (n < 0 || (size_t)n >= outsz)
-		return -1;
-	o = (size_t)n;
-	for (i = 0; canon + i < at; i++) {
-		if (canon[i] == '/' || canon[i] == '%')
-			n = snprintf(out + o, outsz - o, "%%%02X",
-			    (unsigned char)canon[i]);
-		else
-			n = snprintf(out + o, outsz - o, "%c", canon[i]);
-		if (n < 0 || (size_t)n >= outsz - o)
-			return -1;
-		o += (size_t)n;
-	}
-	if (format == USERS_FORMAT_MBOX) {
-		n = snprintf(out + o, outsz - o, "/mbox");
-		if (n < 0 || (size_t)n >= outsz - o)
-			return -1;
-	}
-	return 0;
 }
 
 int
@@ -929,7 +776,7 @@ enum users_auth
 users_check_password(struct users *u, const char *addr, const char *pass)
 {
 	sqlite3_stmt		*st = users_stmt(u, USERS_STMT_USER_HASH);
-	char			 canon[USERS_ADDR_MAX + 1];
+	char			 canon[MAILBOX_ADDR_MAX + 1];
 	char			 stored[USERS_HASH_SIZE];
 	const unsigned char	*col;
 	const char		*h, *setting;
@@ -943,7 +790,7 @@ users_check_password(struct users *u, const char *addr, const char *pass)
 	if (plen == 0 || plen > USERS_PASSWORD_MAX)
 		return USERS_AUTH_FAIL;
 
-	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == 0) {
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon), NULL) == 0) {
 		if (sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC) !=
 		    SQLITE_OK) {
 			users_done(st);
@@ -999,10 +846,10 @@ users_alias_add(struct users *u, const char *source, const char *target,
     const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_ALIAS_ADD);
-	char		 src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
+	char		 src[MAILBOX_ADDR_MAX + 1], dst[MAILBOX_ADDR_MAX + 1];
 
 	if (users_source_normalize(source, src, errstr_out) == -1 ||
-	    users_addr_normalize(target, dst, sizeof(dst), errstr_out) == -1)
+	    mailbox_addr_normalize(target, dst, sizeof(dst), errstr_out) == -1)
 		return -1;
 	if (users_bind(u, st, 1, src, errstr_out) == -1 ||
 	    users_bind(u, st, 2, dst, errstr_out) == -1 ||
@@ -1019,10 +866,10 @@ users_alias_del(struct users *u, const char *source, const char *target,
     const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_ALIAS_DEL);
-	char		 src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
+	char		 src[MAILBOX_ADDR_MAX + 1], dst[MAILBOX_ADDR_MAX + 1];
 
 	if (users_source_normalize(source, src, errstr_out) == -1 ||
-	    users_addr_normalize(target, dst, sizeof(dst), errstr_out) == -1)
+	    mailbox_addr_normalize(target, dst, sizeof(dst), errstr_out) == -1)
 		return -1;
 	if (users_bind(u, st, 1, src, errstr_out) == -1 ||
 	    users_bind(u, st, 2, dst, errstr_out) == -1) {
@@ -1038,7 +885,7 @@ users_alias_list(struct users *u, const char *source,
     const char **errstr_out)
 {
 	sqlite3_stmt	*st;
-	char		 src[USERS_ADDR_MAX + 1];
+	char		 src[MAILBOX_ADDR_MAX + 1];
 	bool		 stopped = false;
 	int		 rc;
 
@@ -1064,11 +911,11 @@ users_sender_allowed(struct users *u, const char *user, const char *from,
     bool *allowed_out, const char **errstr_out)
 {
 	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_ALIAS_MATCH);
-	char		 cu[USERS_ADDR_MAX + 1], cf[USERS_ADDR_MAX + 1];
+	char		 cu[MAILBOX_ADDR_MAX + 1], cf[MAILBOX_ADDR_MAX + 1];
 
 	*allowed_out = false;
-	if (users_addr_normalize(user, cu, sizeof(cu), NULL) == -1 ||
-	    users_addr_normalize(from, cf, sizeof(cf), NULL) == -1)
+	if (mailbox_addr_normalize(user, cu, sizeof(cu), NULL) == -1 ||
+	    mailbox_addr_normalize(from, cf, sizeof(cf), NULL) == -1)
 		return 0;
 	/* Both are canonical ASCII, so this is the NOCASE comparison. */
 	if (strcasecmp(cu, cf) == 0) {
@@ -1108,11 +955,11 @@ users_user_set_apop(struct users *u, const char *addr, const char *secret,
     const char **errstr_out)
 {
 	sqlite3_stmt	*st;
-	char		 canon[USERS_ADDR_MAX + 1];
+	char		 canon[MAILBOX_ADDR_MAX + 1];
 	size_t		 len = 0;
 	int		 rc, ret = -1;
 
-	if (users_addr_normalize(addr, canon, sizeof(canon), errstr_out) == -1)
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon), errstr_out) == -1)
 		return -1;
 	if (secret != NULL) {
 		len = strnlen(secret, USERS_PASSWORD_MAX + 1);
@@ -1169,7 +1016,7 @@ users_check_apop(struct users *u, const char *addr, const char *timestamp,
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	char			 secret[USERS_PASSWORD_MAX + 1];
 	char			 mine[USERS_APOP_DIGEST_LEN + 1];
-	char			 canon[USERS_ADDR_MAX + 1];
+	char			 canon[MAILBOX_ADDR_MAX + 1];
 	const unsigned char	*col;
 	enum users_auth		 ret = USERS_AUTH_FAIL;
 	size_t			 tlen, slen = 0, i;
@@ -1182,7 +1029,7 @@ users_check_apop(struct users *u, const char *addr, const char *timestamp,
 	    strnlen(digest, USERS_APOP_DIGEST_LEN + 1) !=
 	    USERS_APOP_DIGEST_LEN || !users_apop_digest_valid(digest))
 		return USERS_AUTH_FAIL;
-	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == 0) {
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon), NULL) == 0) {
 		if ((st = users_prepare_once(u, "SELECT apop_secret FROM "
 		    "users WHERE address = ?1", NULL)) == NULL)
 			return USERS_AUTH_TEMPFAIL;

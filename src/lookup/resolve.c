@@ -28,7 +28,7 @@ struct resolve_run {
 	bool			 stop;	/* tempfail: nothing more to do */
 	bool			 full;	/* RESOLVE_DESTS_MAX reached */
 	/* the aliases being expanded, outermost first, canonical */
-	char		 path[RESOLVE_DEPTH_MAX + 1][USERS_ADDR_MAX + 1];
+	char		 path[RESOLVE_DEPTH_MAX + 1][MAILBOX_ADDR_MAX + 1];
 	size_t			 depth;
 };
 
@@ -194,7 +194,7 @@ resolve_user(struct resolve_run *run, const char *canon, const char *tag)
 	struct users_user_rec	 rec;
 	struct resolve_dest	*d;
 	const char		*err = NULL, *at;
-	char			 addr[USERS_ADDR_MAX + 1];
+	char			 addr[MAILBOX_ADDR_MAX + 1];
 	bool			 found = false;
 	int			 n;
 
@@ -218,7 +218,7 @@ resolve_user(struct resolve_run *run, const char *canon, const char *tag)
 	(void)str_copy(d->owner, sizeof(d->owner), rec.address);
 	d->format = rec.format;
 	d->quota = rec.quota;
-	if (users_mailbox_path(rec.address, rec.format, d->mailbox,
+	if (mailbox_path(rec.address, rec.format, d->mailbox,
 	    sizeof(d->mailbox)) == -1) {
 		/* users.c stored it, so it is valid: a broken row. */
 		run->out->ndests--;
@@ -253,7 +253,7 @@ resolve_is_local(struct resolve_run *run, const char *domain, bool *local)
 static bool
 resolve_foreign(struct resolve_run *run, const char *addr)
 {
-	char		 domain[USERS_DOMAIN_MAX + 1];
+	char		 domain[MAILBOX_DOMAIN_MAX + 1];
 	const char	*at;
 	size_t		 i, len;
 	bool		 local;
@@ -284,7 +284,7 @@ resolve_postmaster(struct resolve_run *run, char *out, size_t outsz)
 	struct users_user_rec	 rec;
 	struct resolve_targets	 t;
 	const char		*err = NULL;
-	char			 first[USERS_ADDR_MAX + 1];
+	char			 first[MAILBOX_ADDR_MAX + 1];
 	bool			 found = false;
 
 	out[0] = '\0';
@@ -326,10 +326,10 @@ resolve_one(struct resolve_run *run, const char *addr, const char *tag,
     bool final, bool user_only)
 {
 	const struct conf	*conf = run->conf;
-	char			 canon[USERS_ADDR_MAX + 1];
-	char			 base[USERS_ADDR_MAX + 1];
-	char			 source[USERS_DOMAIN_MAX + 2];
-	char			 pm[USERS_ADDR_MAX + 1];
+	char			 canon[MAILBOX_ADDR_MAX + 1];
+	char			 base[MAILBOX_ADDR_MAX + 1];
+	char			 source[MAILBOX_DOMAIN_MAX + 2];
+	char			 pm[MAILBOX_ADDR_MAX + 1];
 	const char		*at, *domain;
 	size_t			 i, llen, cut;
 	bool			 local;
@@ -348,7 +348,7 @@ resolve_one(struct resolve_run *run, const char *addr, const char *tag,
 		resolve_one(run, canon, tag, final, user_only);
 		return;
 	}
-	if (users_addr_normalize(addr, canon, sizeof(canon), NULL) == -1) {
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon), NULL) == -1) {
 		/*
 		 * An address no user of ours can have (a quoted or UTF-8
 		 * local part, RFC 5321 §4.1.2, RFC 6531 §3.3) at another
@@ -443,7 +443,7 @@ resolve_address(struct users *db, const struct conf *conf, const char *addr,
 	struct resolve_run	*run;
 
 	memset(out, 0, sizeof(*out));
-	if (strnlen(addr, USERS_ADDR_MAX + 1) > USERS_ADDR_MAX)
+	if (strnlen(addr, MAILBOX_ADDR_MAX + 1) > MAILBOX_ADDR_MAX)
 		return -1;
 	run = xcalloc(1, sizeof(*run));
 	run->db = db;

@@ -28,9 +28,8 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "qid.h"
 
-#define QUEUE_FS_ID_LEN		16	/* hex digits */
-#define QUEUE_FS_ID_SIZE	(QUEUE_FS_ID_LEN + 1)
 #define QUEUE_FS_RCPTS_MAX	10000	/* recipients in one envelope */
 #define QUEUE_FS_LINE_MAX	4096	/* envelope line, LF included */
 #define QUEUE_FS_STR_MAX	1000	/* decoded bytes of one string field */
@@ -94,7 +93,7 @@ struct queue_fs_rcpt {
 };
 
 struct queue_fs_envelope {
-	char			 id[QUEUE_FS_ID_SIZE];
+	char			 id[QID_SIZE];
 	int64_t			 created;	/* unix seconds */
 	char			*sender;	/* "" for the null path <> */
 	uint64_t		 size;		/* SIZE= declared, 0 if none */
@@ -123,25 +122,6 @@ struct queue_fs;
 
 /* --- queue ids --------------------------------------------------------- */
 
-/*
- * Make a new id into out: 16 lowercase hex digits, the top 44 bits the
- * wall-clock milliseconds now_ms (CLOCK_REALTIME, not util.h's monotonic
- * now_ms()), the low 20 bits an 8-bit per-process tag (random, mixed
- * with the pid, renewed after fork) and a 12-bit sequence.  Within one
- * process ids strictly increase, so they sort by time as strings; a
- * process that makes more than 4096 in one millisecond, or whose clock
- * steps back, borrows the following milliseconds.  Across processes a
- * collision is improbable, not impossible: queue_fs_create() relies on
- * O_EXCL, not on this.
- */
-void	queue_fs_id_new(uint64_t now_ms, char out[QUEUE_FS_ID_SIZE]);
-
-/* True when s is exactly 16 lowercase hex digits then NUL. */
-bool	queue_fs_id_valid(const char *s);
-
-/* Milliseconds since the epoch of an id (its top 44 bits). */
-uint64_t	queue_fs_id_time(const char *id);
-
 /* --- the spool --------------------------------------------------------- */
 
 /*
@@ -166,7 +146,7 @@ void		 queue_fs_stats(const struct queue_fs *,
  * since both share one file offset.  An id already taken is retried.
  */
 int	queue_fs_create(struct queue_fs *, uint64_t now_ms,
-	    char id_out[QUEUE_FS_ID_SIZE], int *fd_out);
+	    char id_out[QID_SIZE], int *fd_out);
 
 /*
  * Drop a message that will not be committed (the client sent RSET, the

@@ -26,11 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* RFC 5321 §4.5.3.1.1 and §4.5.3.1.2 */
-#define USERS_LOCAL_MAX		64
-#define USERS_DOMAIN_MAX	255
-/* "local@domain" without the NUL */
-#define USERS_ADDR_MAX		(USERS_LOCAL_MAX + 1 + USERS_DOMAIN_MAX)
+#include "mailbox.h"
+
 /* Longest password we hash (libxcrypt refuses longer ones). */
 #define USERS_PASSWORD_MAX	511
 /* Room for any crypt(3) hash, NUL included (libxcrypt's output size). */
@@ -44,17 +41,11 @@ enum users_auth {
 	USERS_AUTH_TEMPFAIL,	/* storage or hashing failed: try later */
 };
 
-/* How a user's mail is stored under mail-dir (users_mailbox_path()). */
-enum users_format {
-	USERS_FORMAT_MAILDIR,	/* "maildir", the default */
-	USERS_FORMAT_MBOX,	/* "mbox" */
-};
-
 /* A user's delivery settings, as users_user_get() finds them. */
 struct users_user_rec {
-	char			address[USERS_ADDR_MAX + 1];	/* as stored */
+	char			address[MAILBOX_ADDR_MAX + 1];	/* as stored */
 	int64_t			quota;		/* bytes, -1 when none */
-	enum users_format	format;
+	enum mailbox_format	format;
 };
 
 /* One row of users_user_list(); pointers are valid during the callback. */
@@ -76,13 +67,6 @@ struct users	*users_open(const char *path, bool create,
 
 /* Finalise the statements and close the connection; NULL is a no-op. */
 void	users_close(struct users *);
-
-/*
- * Check an address and write its canonical form (domain lower-cased) into
- * out, which should hold USERS_ADDR_MAX + 1 bytes.  0 or -1.
- */
-int	users_addr_normalize(const char *addr, char *out, size_t outsz,
-	    const char **errstr_out);
 
 /* Domains.  add fails if it exists; del fails if users remain in it and
  * removes the aliases whose source is in it. */
@@ -127,24 +111,11 @@ int	users_user_get(struct users *, const char *addr,
 int	users_user_set_quota(struct users *, const char *addr, int64_t quota,
 	    const char **errstr_out);
 int	users_user_set_format(struct users *, const char *addr,
-	    enum users_format format, const char **errstr_out);
-/* "maildir" or "mbox"; the parse returns -1 for any other name. */
-const char	*users_format_name(enum users_format);
-int		 users_format_parse(const char *name, enum users_format *out);
+	    enum mailbox_format format, const char **errstr_out);
+
 
 /*
- * The mailbox of a user, relative to mail-dir, written into out:
- * "<domain>/<local>" (a Maildir) or "<domain>/<local>/mbox" (an mbox
- * file), from the address as stored.  '/' and '%' in the local part,
- * which RFC 5322 atext allows, are written %2F and %25, so that a local
- * part can never name another user's directory or a Maildir++ folder.
- * -1 when addr is not "local@domain" or out is too small.
- */
-int	users_mailbox_path(const char *addr, enum users_format format,
-	    char *out, size_t outsz);
-
-/*
- * The first user in address order into out (USERS_ADDR_MAX + 1 bytes);
+ * The first user in address order into out (MAILBOX_ADDR_MAX + 1 bytes);
  * *found_out false when there is none.
  */
 int	users_first_user(struct users *, char *out, bool *found_out,

@@ -29,7 +29,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "lookup_mx.h"
-#include "mta.h"
+#include "mta/mta.h"
 #include "mx.h"
 #include "proc.h"
 #include "util.h"

@@ -35,13 +35,15 @@
 #include <stdint.h>
 
 #include "conf.h"
-#include "users.h"
+#include "mailbox.h"
+
+struct users;
 
 #define RESOLVE_DEPTH_MAX	20	/* nested aliases on one path */
 #define RESOLVE_DESTS_MAX	200	/* destinations of one address */
 #define RESOLVE_STEPS_MAX	2000	/* addresses looked at for one */
-/* users_mailbox_path(): a domain, "/", a local part escaped, "/mbox" */
-#define RESOLVE_MAILBOX_MAX	(USERS_DOMAIN_MAX + 3 * USERS_LOCAL_MAX + 8)
+/* mailbox_path(): a domain, "/", a local part escaped, "/mbox" */
+#define RESOLVE_MAILBOX_MAX	(MAILBOX_DOMAIN_MAX + 3 * MAILBOX_LOCAL_MAX + 8)
 #define RESOLVE_TEXT_MAX	600
 
 /* The recipient is a final one already (a child in the envelope). */
@@ -66,11 +68,11 @@ struct resolve_dest {
 	 * when the user was found through one), the remote address, or the
 	 * address whose branch failed.
 	 */
-	char			 addr[USERS_ADDR_MAX + 1];
+	char			 addr[MAILBOX_ADDR_MAX + 1];
 	/* RESOLVE_LOCAL only */
-	char			 owner[USERS_ADDR_MAX + 1];	/* the user */
+	char			 owner[MAILBOX_ADDR_MAX + 1];	/* the user */
 	char			 mailbox[RESOLVE_MAILBOX_MAX + 1];
-	enum users_format	 format;
+	enum mailbox_format	 format;
 	int64_t			 quota;		/* bytes, -1 none */
 	/* RESOLVE_FAILED only: RFC 3463 code and text */
 	const char		*enh;

@@ -30,7 +30,7 @@
 #include "conf.h"
 #include "log.h"
 #include "pool.h"
-#include "users.h"
+#include "mailbox.h"
 #include "util.h"
 
 #define CONF_SHOW_MAX		64	/* bytes of a value shown in an error */
@@ -1143,10 +1143,10 @@ conf_p_postmaster(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
 {
 	const struct conf_word	*w = &st->w[1];
-	char			 canon[USERS_ADDR_MAX + 1], sb[CONF_SHOW_MAX];
+	char			 canon[MAILBOX_ADDR_MAX + 1], sb[CONF_SHOW_MAX];
 
-	_Static_assert(USERS_ADDR_MAX <= CONF_ADDR_MAX, "postmaster size");
-	if (w->len > USERS_ADDR_MAX || users_addr_normalize(w->text, canon,
+	_Static_assert(MAILBOX_ADDR_MAX <= CONF_ADDR_MAX, "postmaster size");
+	if (w->len > MAILBOX_ADDR_MAX || mailbox_addr_normalize(w->text, canon,
 	    sizeof(canon), NULL) == -1) {
 		conf_err(ps, w->line, "postmaster: bad address \"%s\" "
 		    "(local@domain)", conf_show(w, sb, sizeof(sb)));

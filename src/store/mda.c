@@ -2,7 +2,7 @@
  * mda: the mda role, local delivery.  It runs as the owner of the
  * mailboxes, chrooted in mail-dir (chdir'ed there when cachetd is not
  * root), so every path it uses is relative: "<domain>/<local>" for a
- * Maildir, "<domain>/<local>/mbox" for an mbox (users_mailbox_path()).
+ * Maildir, "<domain>/<local>/mbox" for an mbox (mailbox_path()).
  *
  * For each MSG_MDA_DELIVER from the queue it checks the quota, creates
  * the Maildir and its standard folders on the first delivery, writes the
@@ -45,9 +45,9 @@
 #include "mda.h"
 #include "pool.h"
 #include "proc.h"
-#include "queue_fs.h"
-#include "resolve.h"
-#include "users.h"
+#include "qid.h"
+#include "lookup/resolve.h"
+#include "mailbox.h"
 #include "util.h"
 
 #define MDA_USAGE_SLOTS		256	/* mailboxes whose size we cache */
@@ -56,7 +56,7 @@
  * again, which also sees what pop3 and imap removed in between.
  */
 #define MDA_USAGE_TTL_MS	(60 * 1000)
-#define MDA_ADDR_MAX		QUEUE_FS_STR_MAX	/* sender, rcpt */
+#define MDA_ADDR_MAX		1000	/* sender, rcpt: the spool's string bound */
 
 struct mda_usage {
 	char		mailbox[RESOLVE_MAILBOX_MAX + 1];	/* "" free */
@@ -72,18 +72,18 @@ struct mda_job {
 	struct mda_role		*role;
 	TAILQ_ENTRY(mda_job)	 entry;
 	uint64_t		 reqid;
-	char			 id[QUEUE_FS_ID_SIZE];
+	char			 id[QID_SIZE];
 	char			*sender;
 	char			*rcpt;
-	char			 owner[USERS_ADDR_MAX + 1];
+	char			 owner[MAILBOX_ADDR_MAX + 1];
 	char			 mailbox[RESOLVE_MAILBOX_MAX + 1];
-	enum users_format	 format;
+	enum mailbox_format	 format;
 	int64_t			 quota;		/* -1 none */
 	uint64_t		 msglen;
 	int			 fd;
 	uint64_t		 t0;		/* ms, for delay_ms */
 	size_t			 plen;		/* prepended bytes */
-	char			 show[QUEUE_FS_STR_MAX / 4]; /* rcpt */
+	char			 show[MDA_ADDR_MAX / 4]; /* rcpt */
 	bool			 answered;
 	bool			 reserved;	/* size added to usage */
 	bool			 synced;	/* its new/ was fsync'ed */
@@ -126,7 +126,7 @@ mda_domain_char(char c)
 }
 
 bool
-mda_mailbox_valid(const char *mailbox, enum users_format format)
+mda_mailbox_valid(const char *mailbox, enum mailbox_format format)
 {
 	const char	*slash, *local, *end;
 	size_t		 len, i;
@@ -145,7 +145,7 @@ mda_mailbox_valid(const char *mailbox, enum users_format format)
 		return false;
 	local = slash + 1;
 	end = strchr(local, '/');
-	if (format == USERS_FORMAT_MBOX) {
+	if (format == MAILBOX_FORMAT_MBOX) {
 		if (end == NULL || strcmp(end, "/mbox") != 0)
 			return false;
 	} else if (end != NULL)
@@ -272,7 +272,7 @@ mda_usage_get(struct mda_role *m, const struct mda_job *job,
 		*bytes_out = u->bytes;
 		return 0;
 	}
-	if (job->format == USERS_FORMAT_MBOX) {
+	if (job->format == MAILBOX_FORMAT_MBOX) {
 		if (stat(job->mailbox, &st) == 0)
 			bytes = (uint64_t)st.st_size;
 		else if (errno != ENOENT)
@@ -466,7 +466,7 @@ mda_done(struct mda_role *m, struct mda_job *job)
 		    job->id, job->mailbox, job->pd->name);
 	log_info("id=%s event=delivered to=<%s> mailbox=%s format=%s "
 	    "size=%llu delay_ms=%llu", job->id, job->show, job->mailbox,
-	    users_format_name(job->format), (unsigned long long)job->msglen,
+	    mailbox_format_name(job->format), (unsigned long long)job->msglen,
 	    (unsigned long long)(now_ms() - job->t0));
 	if (job->quota >= 0) {
 		if (!job->reserved)
@@ -523,7 +523,7 @@ mda_begin(struct mda_role *m, struct mda_job *job)
 	    job->sender, job->rcpt)) == 0)
 		fatalx("mda: envelope strings longer than checked");
 	errno = 0;
-	if (job->format == USERS_FORMAT_MBOX)
+	if (job->format == MAILBOX_FORMAT_MBOX)
 		rc = mda_deliver_mbox(job, &err);
 	else
 		rc = mda_make_maildir(job, &err);
@@ -531,7 +531,7 @@ mda_begin(struct mda_role *m, struct mda_job *job)
 		mda_fail(m, job, errno, err);
 		return;
 	}
-	if (job->format == USERS_FORMAT_MBOX) {
+	if (job->format == MAILBOX_FORMAT_MBOX) {
 		mda_done(m, job);
 		return;
 	}
@@ -747,7 +747,7 @@ mda_get_job(struct msg *msg, enum proc_id from, struct mda_job *job)
 
 	if (msg_get_u64(msg, &job->reqid) == -1 ||
 	    msg_get_str(msg, job->id, sizeof(job->id)) == -1 ||
-	    !queue_fs_id_valid(job->id))
+	    !qid_valid(job->id))
 		mda_bad(msg, from, "id");
 	if (msg_get_strdup(msg, MDA_ADDR_MAX, &job->sender) == -1 ||
 	    msg_get_strdup(msg, MDA_ADDR_MAX, &job->rcpt) == -1 ||
@@ -755,9 +755,9 @@ mda_get_job(struct msg *msg, enum proc_id from, struct mda_job *job)
 		mda_bad(msg, from, "addresses");
 	if (msg_get_str(msg, job->owner, sizeof(job->owner)) == -1 ||
 	    msg_get_str(msg, job->mailbox, sizeof(job->mailbox)) == -1 ||
-	    msg_get_u32(msg, &format) == -1 || format > USERS_FORMAT_MBOX)
+	    msg_get_u32(msg, &format) == -1 || format > MAILBOX_FORMAT_MBOX)
 		mda_bad(msg, from, "mailbox");
-	job->format = (enum users_format)format;
+	job->format = (enum mailbox_format)format;
 	if (!mda_mailbox_valid(job->mailbox, job->format))
 		mda_bad(msg, from, "mailbox path");
 	if (msg_get_u64(msg, &quota) == -1 ||

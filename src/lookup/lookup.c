@@ -47,7 +47,7 @@
 #define LOOKUP_JOBS_MAX		512	/* waiting, hashing or delayed */
 #define LOOKUP_IP_MAX		64	/* INET6_ADDRSTRLEN and then some */
 /* Longest AUTH name we look up; longer ones fail (after a dummy hash). */
-#define LOOKUP_AUTH_NAME_MAX	USERS_ADDR_MAX
+#define LOOKUP_AUTH_NAME_MAX	MAILBOX_ADDR_MAX
 /* "local@domain" as smtp formats it (RFC 5321 §4.5.3.1.1, §4.5.3.1.2) */
 #define LOOKUP_ADDR_MAX		(64 + 1 + 255)
 /* smtp reads reply text into 256 bytes; stay well under. */
@@ -70,7 +70,7 @@
  * The worst MSG_LOOKUP_RESOLVE_RESULT: every field of every destination
  * at its longest must fit one frame.
  */
-_Static_assert(16 + (RESOLVE_DESTS_MAX + 1) * (4 + 3 * 4 + USERS_ADDR_MAX * 2 +
+_Static_assert(16 + (RESOLVE_DESTS_MAX + 1) * (4 + 3 * 4 + MAILBOX_ADDR_MAX * 2 +
     RESOLVE_MAILBOX_MAX + 4 + 8 + 4 + 8 + 4 + 64) <= IPC_PAYLOAD_MAX,
     "a resolve result may not fit a frame");
 
@@ -116,7 +116,7 @@ struct lookup_fail {
 
 /* The last size reported for a user's mailbox (MSG_LOOKUP_USAGE). */
 struct lookup_usage {
-	char		owner[USERS_ADDR_MAX + 1];	/* "" free */
+	char		owner[MAILBOX_ADDR_MAX + 1];	/* "" free */
 	uint64_t	bytes;
 	uint64_t	when_ms;
 };
@@ -560,8 +560,8 @@ lookup_apop(struct lookup_role *r, enum proc_id from, struct msg *m)
  * MSG_LOOKUP_MAILBOX: u64 reqid, str user (a name that just logged in).
  * MSG_LOOKUP_MAILBOX_RESULT: u64 reqid, u32 0 ok / 1 no such user /
  * 2 tempfail, str owner (the address as stored, for MSG_LOOKUP_USAGE),
- * str mailbox (relative to mail-dir, users_mailbox_path(): the same path
- * the mda delivers to), u32 format (enum users_format); "", "" and 0
+ * str mailbox (relative to mail-dir, mailbox_path(): the same path
+ * the mda delivers to), u32 format (enum mailbox_format); "", "" and 0
  * unless ok.
  */
 static void
@@ -592,7 +592,7 @@ lookup_mailbox(struct lookup_role *r, enum proc_id from, struct msg *m)
 		if (users_user_get(r->db, name, &rec, &found, &err) == -1) {
 			log_warnx("lookup: mailbox of %s: %s", show, err);
 			status = 2;
-		} else if (found && users_mailbox_path(rec.address,
+		} else if (found && mailbox_path(rec.address,
 		    rec.format, path, sizeof(path)) == 0)
 			status = 0;
 	}
@@ -705,7 +705,7 @@ static void
 lookup_usage_report(struct lookup_role *r, enum proc_id from, struct msg *m)
 {
 	struct lookup_usage	*u;
-	char			 owner[USERS_ADDR_MAX + 1];
+	char			 owner[MAILBOX_ADDR_MAX + 1];
 	uint64_t		 bytes;
 
 	if (msg_get_str(m, owner, sizeof(owner)) == -1 ||
@@ -850,7 +850,7 @@ tempfail:
  * MSG_LOOKUP_RESOLVE_RESULT: u64 reqid, u32 status (RESOLVE_OK, _UNKNOWN,
  * _TEMPFAIL), str reason (for TEMPFAIL), u32 n, then n times: u32 kind
  * (RESOLVE_LOCAL, _REMOTE, _FAILED), str addr, str owner, str mailbox,
- * u32 format (users_format), u64 quota (UINT64_MAX: none), str enh,
+ * u32 format (mailbox_format), u64 quota (UINT64_MAX: none), str enh,
  * str text (the last four for FAILED; "" otherwise).
  */
 static void
@@ -859,7 +859,7 @@ lookup_resolve(struct lookup_role *r, enum proc_id from, struct msg *m)
 	struct resolve_result	 res;
 	const struct resolve_dest *d;
 	struct msg		*a;
-	char			 rcpt[USERS_ADDR_MAX + 1];
+	char			 rcpt[MAILBOX_ADDR_MAX + 1];
 	char			 show[LOOKUP_SHOW_MAX];
 	uint64_t		 reqid;
 	uint32_t		 flags;
@@ -928,7 +928,7 @@ struct lookup_list_ctx {
 
 /*
  * Check an address given to a verb; the canonical form goes to canon
- * (USERS_ADDR_MAX + 1 bytes).
+ * (MAILBOX_ADDR_MAX + 1 bytes).
  */
 static int
 lookup_ctl_addr(struct lookup_role *r, const char *addr, char *canon,
@@ -936,7 +936,7 @@ lookup_ctl_addr(struct lookup_role *r, const char *addr, char *canon,
 {
 	char	show[LOOKUP_SHOW_MAX];
 
-	if (users_addr_normalize(addr, canon, USERS_ADDR_MAX + 1,
+	if (mailbox_addr_normalize(addr, canon, MAILBOX_ADDR_MAX + 1,
 	    NULL) == 0)
 		return 0;
 	(void)printable(addr, strlen(addr), show, sizeof(show));
@@ -953,7 +953,7 @@ static int
 lookup_ctl_source(struct lookup_role *r, const char *src, char *canon,
     const char **errstr_out)
 {
-	char	probe[USERS_ADDR_MAX + 1];
+	char	probe[MAILBOX_ADDR_MAX + 1];
 
 	if (src[0] != '@')
 		return lookup_ctl_addr(r, src, canon, errstr_out);
@@ -999,7 +999,7 @@ lookup_ctl_user_set(struct lookup_role *r, uint64_t reqid, char **argv,
     enum lookup_job_kind kind, const char **errstr_out)
 {
 	struct lookup_job	*job;
-	char			 canon[USERS_ADDR_MAX + 1];
+	char			 canon[MAILBOX_ADDR_MAX + 1];
 	bool			 exists = false;
 
 	if (lookup_ctl_addr(r, argv[2], canon, errstr_out) == -1)
@@ -1072,7 +1072,7 @@ static enum lookup_ctl_rc
 lookup_ctl_user_del(struct lookup_role *r, uint64_t reqid, char **argv,
     const char **errstr_out)
 {
-	char	canon[USERS_ADDR_MAX + 1];
+	char	canon[MAILBOX_ADDR_MAX + 1];
 
 	if (lookup_ctl_addr(r, argv[2], canon, errstr_out) == -1 ||
 	    users_user_del(r->db, canon, errstr_out) == -1)
@@ -1141,8 +1141,8 @@ static enum lookup_ctl_rc
 lookup_ctl_user_setting(struct lookup_role *r, uint64_t reqid, char **argv,
     const char **errstr_out)
 {
-	char			canon[USERS_ADDR_MAX + 1];
-	enum users_format	format;
+	char			canon[MAILBOX_ADDR_MAX + 1];
+	enum mailbox_format	format;
 	int64_t			quota;
 
 	if (lookup_ctl_addr(r, argv[2], canon, errstr_out) == -1)
@@ -1161,7 +1161,7 @@ lookup_ctl_user_setting(struct lookup_role *r, uint64_t reqid, char **argv,
 		return LOOKUP_CTL_DONE;
 	}
 	if (strcmp(argv[3], "format") == 0) {
-		if (users_format_parse(argv[4], &format) == -1) {
+		if (mailbox_format_parse(argv[4], &format) == -1) {
 			*errstr_out = "format: expected maildir or mbox";
 			return LOOKUP_CTL_FAIL;
 		}
@@ -1184,7 +1184,7 @@ lookup_ctl_user_show(struct lookup_role *r, uint64_t reqid, char **argv,
 {
 	struct users_user_rec	 rec;
 	struct lookup_usage	*u;
-	char			 canon[USERS_ADDR_MAX + 1];
+	char			 canon[MAILBOX_ADDR_MAX + 1];
 	char			 line[CONF_PATH_MAX + RESOLVE_MAILBOX_MAX + 32];
 	char			 mailbox[RESOLVE_MAILBOX_MAX + 1];
 	bool			 found = false;
@@ -1205,9 +1205,9 @@ lookup_ctl_user_show(struct lookup_role *r, uint64_t reqid, char **argv,
 		    (long long)rec.quota);
 	lookup_ctl_line(r, reqid, line);
 	(void)snprintf(line, sizeof(line), "format: %s",
-	    users_format_name(rec.format));
+	    mailbox_format_name(rec.format));
 	lookup_ctl_line(r, reqid, line);
-	if (users_mailbox_path(rec.address, rec.format, mailbox,
+	if (mailbox_path(rec.address, rec.format, mailbox,
 	    sizeof(mailbox)) == 0) {
 		(void)snprintf(line, sizeof(line), "mailbox: %s/%s",
 		    r->conf->mail_dir, mailbox);
@@ -1260,7 +1260,7 @@ static int
 lookup_ctl_domain_line(const char *domain, void *arg)
 {
 	struct lookup_list_ctx	*ctx = arg;
-	char			 line[USERS_DOMAIN_MAX + 16];
+	char			 line[MAILBOX_DOMAIN_MAX + 16];
 
 	(void)snprintf(line, sizeof(line), "%s%s", domain,
 	    conf_is_local_domain(ctx->role->conf, domain) ? " (config)" : "");
@@ -1298,7 +1298,7 @@ static enum lookup_ctl_rc
 lookup_ctl_alias_add(struct lookup_role *r, uint64_t reqid, char **argv,
     const char **errstr_out)
 {
-	char	src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
+	char	src[MAILBOX_ADDR_MAX + 1], dst[MAILBOX_ADDR_MAX + 1];
 
 	if (lookup_ctl_source(r, argv[2], src, errstr_out) == -1 ||
 	    lookup_ctl_addr(r, argv[3], dst, errstr_out) == -1 ||
@@ -1313,7 +1313,7 @@ static enum lookup_ctl_rc
 lookup_ctl_alias_del(struct lookup_role *r, uint64_t reqid, char **argv,
     const char **errstr_out)
 {
-	char	src[USERS_ADDR_MAX + 1], dst[USERS_ADDR_MAX + 1];
+	char	src[MAILBOX_ADDR_MAX + 1], dst[MAILBOX_ADDR_MAX + 1];
 
 	if (lookup_ctl_source(r, argv[2], src, errstr_out) == -1 ||
 	    lookup_ctl_addr(r, argv[3], dst, errstr_out) == -1 ||
@@ -1327,7 +1327,7 @@ static int
 lookup_ctl_alias_line(const char *source, const char *target, void *arg)
 {
 	struct lookup_list_ctx	*ctx = arg;
-	char			 line[2 * USERS_ADDR_MAX + 8];
+	char			 line[2 * MAILBOX_ADDR_MAX + 8];
 
 	(void)snprintf(line, sizeof(line), "%s -> %s", source, target);
 	lookup_ctl_line(ctx->role, ctx->reqid, line);
@@ -1354,7 +1354,7 @@ static enum lookup_ctl_rc
 lookup_ctl_user_apop(struct lookup_role *r, uint64_t reqid, char **argv,
     const char **errstr_out)
 {
-	char	canon[USERS_ADDR_MAX + 1];
+	char	canon[MAILBOX_ADDR_MAX + 1];
 
 	if (lookup_ctl_addr(r, argv[2], canon, errstr_out) == -1 ||
 	    users_user_set_apop(r->db, canon, argv[3], errstr_out) == -1)
@@ -1367,7 +1367,7 @@ static enum lookup_ctl_rc
 lookup_ctl_user_noapop(struct lookup_role *r, uint64_t reqid, char **argv,
     const char **errstr_out)
 {
-	char	canon[USERS_ADDR_MAX + 1];
+	char	canon[MAILBOX_ADDR_MAX + 1];
 
 	if (lookup_ctl_addr(r, argv[2], canon, errstr_out) == -1 ||
 	    users_user_set_apop(r->db, canon, NULL, errstr_out) == -1)

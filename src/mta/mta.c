@@ -34,12 +34,12 @@
 #include "conf.h"
 #include "ipc.h"
 #include "log.h"
-#include "lookup_mx.h"
+#include "lookup/lookup_mx.h"
 #include "mta.h"
 #include "mta_conn.h"
 #include "mx.h"
 #include "proc.h"
-#include "queue_fs.h"
+#include "qid.h"
 #include "smtp_client.h"
 #include "tls.h"
 #include "util.h"
@@ -63,7 +63,7 @@ struct mta_job {
 	struct mta_dest		*dest;
 	uint64_t		 reqid;
 	uint64_t		 gen;		/* of the queue channel */
-	char			 id[QUEUE_FS_ID_SIZE];
+	char			 id[QID_SIZE];
 	uint64_t		 created_ms;
 	char			*sender;
 	char			*envid;
@@ -766,7 +766,7 @@ mta_deliver(enum proc_id from, struct msg *m)
 	struct mta_job		*job;
 	struct mta_dest		*d;
 	struct mx_plan		 plan;
-	char			 id[QUEUE_FS_ID_SIZE + 1];
+	char			 id[QID_SIZE + 1];
 	char			 domain[MTA_DOMAIN_MAX + 1];
 	char			 key[MTA_KEY_MAX];
 	const char		*err;
@@ -775,7 +775,7 @@ mta_deliver(enum proc_id from, struct msg *m)
 	char			*s;
 
 	if (msg_get_u64(m, &reqid) == -1 ||
-	    msg_get_str(m, id, sizeof(id)) == -1 || !queue_fs_id_valid(id))
+	    msg_get_str(m, id, sizeof(id)) == -1 || !qid_valid(id))
 		mta_bad(m, from, "id");
 	job = xcalloc(1, sizeof(*job));
 	mta->njobs++;
@@ -783,12 +783,12 @@ mta_deliver(enum proc_id from, struct msg *m)
 	job->reqid = reqid;
 	job->gen = mta->queue_gen;
 	(void)str_copy(job->id, sizeof(job->id), id);
-	job->created_ms = queue_fs_id_time(id);
+	job->created_ms = qid_time(id);
 	job->sender = mta_get_str(m, from, "sender");
 	if (msg_get_u64(m, &msglen) == -1 || msg_get_u32(m, &body) == -1 ||
-	    body > QUEUE_FS_BODY_BINARYMIME || msg_get_u32(m, &utf8) == -1 ||
+	    body > MTA_BODY_BINARYMIME || msg_get_u32(m, &utf8) == -1 ||
 	    utf8 > 1 || msg_get_u32(m, &ret) == -1 ||
-	    ret > QUEUE_FS_RET_HDRS)
+	    ret > MTA_RET_HDRS)
 		mta_bad(m, from, "fields");
 	job->msglen = msglen;
 	job->envid = mta_get_str(m, from, "envid");
@@ -828,12 +828,12 @@ mta_deliver(enum proc_id from, struct msg *m)
 
 	job->msg.from = job->sender;
 	job->msg.size = msglen;
-	job->msg.body = body == QUEUE_FS_BODY_8BITMIME ?
-	    SMTP_CLIENT_BODY_8BITMIME : body == QUEUE_FS_BODY_BINARYMIME ?
+	job->msg.body = body == MTA_BODY_8BITMIME ?
+	    SMTP_CLIENT_BODY_8BITMIME : body == MTA_BODY_BINARYMIME ?
 	    SMTP_CLIENT_BODY_BINARYMIME : SMTP_CLIENT_BODY_7BIT;
 	job->msg.smtputf8 = utf8 == 1;
-	job->msg.ret = ret == QUEUE_FS_RET_FULL ? SMTP_CLIENT_RET_FULL :
-	    ret == QUEUE_FS_RET_HDRS ? SMTP_CLIENT_RET_HDRS :
+	job->msg.ret = ret == MTA_RET_FULL ? SMTP_CLIENT_RET_FULL :
+	    ret == MTA_RET_HDRS ? SMTP_CLIENT_RET_HDRS :
 	    SMTP_CLIENT_RET_UNSET;
 	job->msg.envid = job->envid[0] != '\0' ? job->envid : NULL;
 	job->msg.rcpts = job->rcpts;

@@ -45,13 +45,13 @@
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
-#include "maildir.h"
-#include "mda.h"
+#include "store/maildir.h"
+#include "store/mda.h"
 #include "pop3_session.h"
 #include "proc.h"
-#include "resolve.h"
+#include "lookup/resolve.h"
 #include "tls.h"
-#include "users.h"
+#include "mailbox.h"
 #include "util.h"
 
 #define POP3_FEED_MAX		(16 * 1024)	/* bytes per input() call */
@@ -662,14 +662,14 @@ pop3_mailbox_answer(struct pop3_conn *c, uint32_t status, const char *owner,
 		    0);
 		return;
 	}
-	if (format != USERS_FORMAT_MAILDIR) {
+	if (format != MAILBOX_FORMAT_MAILDIR) {
 		log_info("sid=%s event=login-refused user=%s reason=mbox",
 		    c->sid, owner);
 		pop3_session_auth_result(c->session, POP3_AUTH_SYS_PERM, NULL,
 		    0);
 		return;
 	}
-	if (!mda_mailbox_valid(mailbox, USERS_FORMAT_MAILDIR))
+	if (!mda_mailbox_valid(mailbox, MAILBOX_FORMAT_MAILDIR))
 		fatalx("pop3: lookup named mailbox %s", mailbox);
 	/* A login refused [IN-USE] may be tried again. */
 	free(c->owner);
@@ -685,7 +685,7 @@ pop3_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 	struct pop3_role	*r = self->role;
 	struct pop3_conn	*c;
 	struct conn		*cn;
-	char			 owner[USERS_ADDR_MAX + 1];
+	char			 owner[MAILBOX_ADDR_MAX + 1];
 	char			 mailbox[RESOLVE_MAILBOX_MAX + 1];
 	uint64_t		 reqid;
 	uint32_t		 u, format;
