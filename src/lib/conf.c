@@ -31,6 +31,7 @@
 #include "log.h"
 #include "pool.h"
 #include "mailbox.h"
+#include "tls.h"
 #include "util.h"
 
 #define CONF_SHOW_MAX		64	/* bytes of a value shown in an error */
@@ -40,6 +41,7 @@
 #define CONF_DIRECTIVES_MAX	64	/* size of the seen[] table */
 #define CONF_DURATION_MAX	(10u * 365 * 86400)	/* ten years, seconds */
 _Static_assert(CONF_WORDS_MAX == 32, "fix the \"too many words\" message");
+_Static_assert(CONF_CIPHERS_MAX == TLS_CIPHERS_MAX, "one limit for a list");
 
 #define CONF_ADDR_WILD		0x01	/* "*" and "localhost" allowed */
 #define CONF_ADDR_PORTOPT	0x02	/* the port may be left out */
@@ -836,23 +838,72 @@ conf_file_ok(struct conf_parser *ps, const char *dir, const char *what,
 	return 0;
 }
 
+enum conf_tls_value {
+	CONF_TLS_FILE,		/* a file that must open */
+	CONF_TLS_LIST12,	/* a TLS 1.2 cipher list */
+	CONF_TLS_LIST13,	/* TLS 1.3 ciphersuites */
+};
+
+/* One setting of the tls block: "NAME VALUE". */
+static int
+conf_tls_setting(struct conf_parser *ps, const char *name, char *dst,
+    enum conf_tls_value kind, const struct conf_word *v)
+{
+	const char	*errstr;
+
+	if (kind == CONF_TLS_FILE) {
+		if (conf_file_ok(ps, "tls", name, v) == -1)
+			return -1;
+		memcpy(dst, v->text, v->len + 1);
+		return 0;
+	}
+	/* Checked by OpenSSL now, so that cachetd -n reports a bad list. */
+	if (v->len > CONF_CIPHERS_MAX) {
+		conf_err(ps, v->line, "tls: %s: longer than %d octets", name,
+		    CONF_CIPHERS_MAX);
+		return -1;
+	}
+	if (tls_ciphers_check(v->text, kind == CONF_TLS_LIST13,
+	    &errstr) == -1) {
+		conf_err(ps, v->line, "tls: %s: %s", name, errstr);
+		return -1;
+	}
+	memcpy(dst, v->text, v->len + 1);
+	return 0;
+}
+
 static void
 conf_p_tls(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
 {
-	const struct conf_word	*k, *v;
+	struct conf		*c = ps->conf;
+	struct {
+		const char		*name;
+		char			*dst;
+		enum conf_tls_value	 kind;
+		bool			 seen;
+	} set[] = {
+		{ "certificate", c->tls_cert, CONF_TLS_FILE, false },
+		{ "key", c->tls_key, CONF_TLS_FILE, false },
+		{ "ciphers", c->tls_ciphers[CONF_TLS_CLIENTS],
+		    CONF_TLS_LIST12, false },
+		{ "smtp-ciphers", c->tls_ciphers[CONF_TLS_MX],
+		    CONF_TLS_LIST12, false },
+		{ "ciphersuites", c->tls_ciphersuites, CONF_TLS_LIST13,
+		    false },
+	};
+	const size_t		 nset = sizeof(set) / sizeof(set[0]);
+	const struct conf_word	*k;
 	char			 sb[CONF_SHOW_MAX];
-	char			*dst;
-	size_t			 i;
-	bool			 bad = false;
+	size_t			 i, j;
+	bool			 bad = false, lists = false;
 
 	for (i = st->nargs; i < st->nwords; i += 2) {
 		k = &st->w[i];
-		if (strcmp(k->text, "certificate") == 0)
-			dst = ps->conf->tls_cert;
-		else if (strcmp(k->text, "key") == 0)
-			dst = ps->conf->tls_key;
-		else {
+		for (j = 0; j < nset; j++)
+			if (strcmp(k->text, set[j].name) == 0)
+				break;
+		if (j == nset) {
 			conf_err(ps, k->line, "tls: unknown setting \"%s\" "
 			    "(usage: %s)", conf_show(k, sb, sizeof(sb)),
 			    d->usage);
@@ -863,20 +914,28 @@ conf_p_tls(struct conf_parser *ps, const struct conf_directive *d,
 			    k->text);
 			return;
 		}
-		v = &st->w[i + 1];
-		if (*dst != '\0') {
+		if (set[j].seen) {
 			conf_err(ps, k->line, "tls: duplicate %s", k->text);
 			bad = true;
-		} else if (conf_file_ok(ps, "tls", k->text, v) == -1)
+			continue;
+		}
+		set[j].seen = true;
+		lists |= set[j].kind != CONF_TLS_FILE;
+		if (conf_tls_setting(ps, set[j].name, set[j].dst, set[j].kind,
+		    &st->w[i + 1]) == -1)
 			bad = true;
-		else
-			memcpy(dst, v->text, v->len + 1);
 	}
 	if (bad)
 		return;
-	if (ps->conf->tls_cert[0] == '\0')
+	/*
+	 * A certificate comes with its key.  A block of cipher lists alone
+	 * keeps the self-signed certificate made at start.
+	 */
+	if (lists && !set[0].seen && !set[1].seen)
+		return;
+	if (!set[0].seen)
 		conf_err(ps, st->w[0].line, "tls: missing certificate");
-	if (ps->conf->tls_key[0] == '\0')
+	if (!set[1].seen)
 		conf_err(ps, st->w[0].line, "tls: missing key");
 }
 
@@ -1334,7 +1393,8 @@ static const struct conf_directive conf_directives[] = {
 	{ "user", "user NAME", conf_p_user, 1, false, false, 0, 0 },
 	{ "demo-user", "demo-user ADDRESS PASSWORD", conf_p_demo_user, 2,
 	    false, false, 0, 0 },
-	{ "tls", "tls { certificate FILE key FILE }", conf_p_tls, 0, true,
+	{ "tls", "tls { [certificate FILE key FILE] [ciphers LIST] "
+	    "[smtp-ciphers LIST] [ciphersuites LIST] }", conf_p_tls, 0, true,
 	    false, 0, 0 },
 	{ "listen", "listen KIND ADDRESS:PORT", conf_p_listen, 2, false,
 	    true, 0, 0 },
@@ -1513,6 +1573,10 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	(void)str_copy(c->mail_dir, sizeof(c->mail_dir), "/var/mail/cachet");
 	(void)str_copy(c->user, sizeof(c->user), "_cachet");
 	c->submission_sender_check = true;
+	(void)str_copy(c->tls_ciphers[CONF_TLS_CLIENTS],
+	    sizeof(c->tls_ciphers[0]), TLS_CIPHERS_CLIENTS);
+	(void)str_copy(c->tls_ciphers[CONF_TLS_MX], sizeof(c->tls_ciphers[0]),
+	    TLS_CIPHERS_MX);
 	c->limits.message_size = 35 * 1024 * 1024;
 	c->limits.recipients = 1000;
 	c->limits.errors = 10;
@@ -1630,6 +1694,13 @@ conf_listen_implicit_tls(enum conf_listen_kind kind)
 	/* RFC 8314 §3.3 (submissions), §4.1 (imaps, pop3s). */
 	return kind == CONF_LISTEN_SUBMISSIONS || kind == CONF_LISTEN_IMAPS ||
 	    kind == CONF_LISTEN_POP3S;
+}
+
+enum conf_tls_profile
+conf_listen_tls_profile(enum conf_listen_kind kind)
+{
+	/* Port 25 is opportunistic TLS with any server (RFC 7435). */
+	return kind == CONF_LISTEN_SMTP ? CONF_TLS_MX : CONF_TLS_CLIENTS;
 }
 
 bool

@@ -23,6 +23,7 @@
 #define CONF_RELAYS_MAX		256
 #define CONF_ADDR_MAX		320	/* local@domain: RFC 5321 §4.5.3.1 */
 #define CONF_DELIMS_MAX		8	/* recipient-delimiter characters */
+#define CONF_CIPHERS_MAX	2048	/* a cipher list (TLS_CIPHERS_MAX) */
 
 enum conf_listen_kind {
 	CONF_LISTEN_SMTP,
@@ -33,6 +34,18 @@ enum conf_listen_kind {
 	CONF_LISTEN_POP3,
 	CONF_LISTEN_POP3S,
 };
+
+/*
+ * Which TLS 1.2 cipher list a listener offers: our own users' clients
+ * (submission, submissions, pop3, pop3s, imap, imaps) get tls { ciphers },
+ * AEAD only by default; other servers on the smtp listener get
+ * tls { smtp-ciphers }, broader by default (tls.h, TLS_CIPHERS_*).
+ */
+enum conf_tls_profile {
+	CONF_TLS_CLIENTS,
+	CONF_TLS_MX,
+};
+#define CONF_TLS_PROFILES	2
 
 struct conf_listen {
 	enum conf_listen_kind	 kind;
@@ -109,6 +122,10 @@ struct conf {
 	char		 mail_dir[CONF_PATH_MAX];
 	char		 tls_cert[CONF_PATH_MAX];	/* "" = self-signed */
 	char		 tls_key[CONF_PATH_MAX];
+	/* TLS 1.2 cipher lists by profile; the defaults of tls.h if unset */
+	char		 tls_ciphers[CONF_TLS_PROFILES][CONF_CIPHERS_MAX + 1];
+	/* TLS 1.3 ciphersuites, all listeners; "" = OpenSSL's default */
+	char		 tls_ciphersuites[CONF_CIPHERS_MAX + 1];
 	bool		 plaintext_auth_loopback;	/* default false */
 	/* The embedded demo's user, created at start if missing. */
 	char		 demo_user[CONF_NAME_MAX + 1];
@@ -162,6 +179,8 @@ void		 conf_free(struct conf *);
 const char	*conf_listen_kind_name(enum conf_listen_kind);
 /* True when the listener speaks TLS from the first byte. */
 bool		 conf_listen_implicit_tls(enum conf_listen_kind);
+/* The cipher list a listener of this kind offers. */
+enum conf_tls_profile	conf_listen_tls_profile(enum conf_listen_kind);
 
 /* True when name is one of our domains (ASCII case-insensitive). */
 bool		 conf_is_local_domain(const struct conf *, const char *name);

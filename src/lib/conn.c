@@ -36,6 +36,7 @@ struct conn_listener {
 	struct event		*ev;
 	int			 fd;
 	int			 kind;
+	struct tls_ctx		*tls;		/* NULL: no TLS */
 	bool			 implicit_tls;
 	bool			 local;
 };
@@ -54,6 +55,7 @@ struct conn {
 	const struct conn_ops	*ops;
 	void			*arg;
 	unsigned		 timeout;
+	struct tls_ctx		*tlsctx;	/* the listener's, or NULL */
 	bool			 tls;
 	bool			 starttls_pending;
 	bool			 closing;
@@ -104,6 +106,12 @@ bool
 conn_tls(const struct conn *c)
 {
 	return c->tls;
+}
+
+bool
+conn_tls_available(const struct conn *c)
+{
+	return c->tlsctx != NULL;
 }
 
 void *
@@ -320,7 +328,8 @@ conn_start_tls(struct conn *c)
 	SSL			*ssl;
 
 	c->starttls_pending = false;
-	if ((ssl = tls_server_ssl_new(c->srv->tls)) == NULL) {
+	if (c->tlsctx == NULL ||
+	    (ssl = tls_server_ssl_new(c->tlsctx)) == NULL) {
 		log_warnx("sid=%s tls: %s", c->sid, tls_errstr());
 		conn_free(c);
 		return;
@@ -505,6 +514,7 @@ conn_accept(evutil_socket_t lfd, short what, void *arg)
 		}
 		c = xcalloc(1, sizeof(*c));
 		c->srv = srv;
+		c->tlsctx = l->tls;
 		c->local = l->local;
 		c->uid = (uid_t)-1;
 		conn_addr_text(c, &ss);
@@ -540,7 +550,7 @@ conn_accept(evutil_socket_t lfd, short what, void *arg)
 			srv->per_ip[c->iphash]++;
 
 		if (l->implicit_tls) {
-			if ((ssl = tls_server_ssl_new(srv->tls)) == NULL)
+			if ((ssl = tls_server_ssl_new(l->tls)) == NULL)
 				fatalx("tls: %s", tls_errstr());
 			c->bev = bufferevent_openssl_socket_new(srv->base, fd,
 			    ssl, BUFFEREVENT_SSL_ACCEPTING,
@@ -566,12 +576,12 @@ conn_accept(evutil_socket_t lfd, short what, void *arg)
 }
 
 void
-conn_listen(struct conn_server *srv, int fd, int kind, bool implicit_tls,
-    bool local)
+conn_listen(struct conn_server *srv, int fd, int kind, struct tls_ctx *tls,
+    bool implicit_tls, bool local)
 {
 	struct conn_listener	*l;
 
-	if (implicit_tls && srv->tls == NULL)
+	if (implicit_tls && tls == NULL)
 		fatalx("%s: implicit TLS without a TLS context", srv->name);
 	if (fd_set_nonblock(fd) == -1)
 		fatal("%s: fcntl", srv->name);
@@ -579,6 +589,7 @@ conn_listen(struct conn_server *srv, int fd, int kind, bool implicit_tls,
 	l->srv = srv;
 	l->fd = fd;
 	l->kind = kind;
+	l->tls = tls;
 	l->implicit_tls = implicit_tls;
 	l->local = local;
 	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_accept, l);

@@ -44,7 +44,6 @@ struct conn_ops {
 
 struct conn_server {
 	struct event_base	*base;
-	struct tls_ctx		*tls;		/* NULL: no TLS at all */
 	const char		*name;		/* role name, for logs */
 	size_t			 max_conns;
 	size_t			 max_per_ip;
@@ -68,11 +67,13 @@ struct conn_server {
 
 /*
  * Serve a listening socket.  kind is the role's own label, given back to
- * accepted(); implicit_tls wraps each connection in TLS from the first
- * byte; local (a UNIX socket) skips the per-address limit.
+ * accepted(); tls is the context its connections use (each kind of
+ * listener may offer its own ciphers), NULL for none; implicit_tls wraps
+ * each connection in TLS from the first byte; local (a UNIX socket)
+ * skips the per-address limit.
  */
 void	conn_listen(struct conn_server *, int fd, int kind,
-	    bool implicit_tls, bool local);
+	    struct tls_ctx *tls, bool implicit_tls, bool local);
 
 /* Give the connection its protocol: ops, arg, timeout in seconds. */
 void	conn_setup(struct conn *, const struct conn_ops *, void *arg,
@@ -86,6 +87,8 @@ uid_t		 conn_peer_uid(const struct conn *);
 /* 16 hex digits naming the connection in logs. */
 const char	*conn_sid(const struct conn *);
 bool		 conn_tls(const struct conn *);
+/* The listener has a TLS context: STARTTLS/STLS may be offered. */
+bool		 conn_tls_available(const struct conn *);
 /* The arg given to conn_setup(). */
 void		*conn_arg(const struct conn *);
 

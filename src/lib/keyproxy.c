@@ -123,13 +123,49 @@ keyproxy_op(void *arg, enum tls_key_op op, int padding,
 	return n;
 }
 
-struct tls_ctx *
+/* A server context for cert_file offering profile's ciphers. */
+static struct tls_ctx *
 keyproxy_server_new(struct proc_self *self, const char *cert_file,
-    const char **errstr_out)
+    enum conf_tls_profile profile, const char **errstr_out)
 {
+	struct tls_ctx	*t;
+
+	if ((t = tls_server_new_remote(cert_file, keyproxy_op, NULL,
+	    errstr_out)) == NULL)
+		return NULL;
+	if (tls_ctx_set_ciphers(t, self->conf->tls_ciphers[profile],
+	    self->conf->tls_ciphersuites, errstr_out) == -1) {
+		tls_ctx_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+keyproxy_server_contexts(struct proc_self *self,
+    struct tls_ctx *tls[CONF_TLS_PROFILES])
+{
+	const struct conf	*conf = self->conf;
+	enum conf_tls_profile	 p;
+	char			 cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
+	const char		*errstr;
+	size_t			 i;
+
 	keyproxy_self = self;
-	return tls_server_new_remote(cert_file, keyproxy_op, NULL,
-	    errstr_out);
+	proc_tls_paths(conf, cert, key, sizeof(cert));
+	for (p = 0; p < CONF_TLS_PROFILES; p++)
+		tls[p] = NULL;
+	for (i = 0; i < conf->nlistens; i++) {
+		if (self->listen_fds[i] == -1)
+			continue;
+		p = conf_listen_tls_profile(conf->listens[i].kind);
+		if (tls[p] != NULL)
+			continue;
+		if ((tls[p] = keyproxy_server_new(self, cert, p,
+		    &errstr)) == NULL)
+			fatalx("tls: %s", errstr);
+	}
+	keyproxy_connect(self);
 }
 
 /* --- lookup's side --- */

@@ -24,9 +24,16 @@
 struct tls_ctx;
 struct tls_key;
 
-/* The role's server context for cert_file, its key ops sent to lookup. */
-struct tls_ctx	*keyproxy_server_new(struct proc_self *self,
-		    const char *cert_file, const char **errstr_out);
+/*
+ * The role's server contexts, their key operations sent to lookup: one
+ * for each cipher profile that a listener of the role uses
+ * (conf_listen_tls_profile()), offering the configured ciphers
+ * (tls { ciphers ... }); the other entries NULL.  Reads the certificate,
+ * so it runs before proc_drop(); then gives lookup a key channel
+ * (keyproxy_connect()).  fatalx() when a context cannot be made.
+ */
+void		 keyproxy_server_contexts(struct proc_self *self,
+		    struct tls_ctx *tls[CONF_TLS_PROFILES]);
 
 /* lookup is up (at start, or back): give it a fresh channel. */
 void		 keyproxy_connect(struct proc_self *self);

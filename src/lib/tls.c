@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,24 +42,6 @@
 #include "log.h"
 #include "tls.h"
 #include "util.h"
-
-/*
- * TLS 1.2 cipher suites, best first (TLS 1.3 keeps OpenSSL's defaults,
- * which are all AEAD).  RFC 9325 §4.1: no NULL, RC4, export or 3DES
- * suites, none without forward secrecy (static RSA) and no finite-field
- * DHE; §4.2 recommends the ECDHE AES-GCM suites, and ChaCha20-Poly1305
- * serves CPUs without AES instructions.  The ECDHE AES-CBC suites stay
- * last: some MTAs still in service offer nothing better, and on port 25
- * refusing them means cleartext instead (RFC 7435 §1).
- */
-#define TLS_CIPHERS_12							\
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"	\
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"	\
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"	\
-	"ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:"		\
-	"ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:"		\
-	"ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:"			\
-	"ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA"
 
 /* RFC 1035 §2.3.4: 255 octets on the wire, 253 as text. */
 #define TLS_HOSTNAME_MAX	253
@@ -115,6 +98,20 @@ tls_fail(const char **errstr_out, const char *what)
 		*errstr_out = tls_msgbuf;
 }
 
+/* As tls_failx(), the message made from fmt. */
+static void __attribute__((format(printf, 2, 3)))
+tls_failf(const char **errstr_out, const char *fmt, ...)
+{
+	va_list	ap;
+
+	ERR_clear_error();
+	va_start(ap, fmt);
+	(void)vsnprintf(tls_msgbuf, sizeof(tls_msgbuf), fmt, ap);
+	va_end(ap);
+	if (errstr_out != NULL)
+		*errstr_out = tls_msgbuf;
+}
+
 /* Set *errstr_out to a message of ours; OpenSSL's queue is emptied. */
 static void
 tls_failx(const char **errstr_out, const char *msg)
@@ -166,8 +163,16 @@ tls_server_base(const char *cert_file, const char **errstr_out)
 	if ((ctx = tls_ctx_base(TLS_server_method(), errstr_out)) == NULL)
 		return NULL;
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (SSL_CTX_set_cipher_list(ctx, TLS_CIPHERS_12) != 1) {
+	if (SSL_CTX_set_cipher_list(ctx, TLS_CIPHERS_CLIENTS) != 1) {
 		tls_fail(errstr_out, "cipher list");
+		goto fail;
+	}
+	/*
+	 * DHE suites are offered only when configured; then OpenSSL picks
+	 * an RFC 7919 group as strong as the certificate's key.
+	 */
+	if (SSL_CTX_set_dh_auto(ctx, 1) != 1) {
+		tls_fail(errstr_out, "DH parameters");
 		goto fail;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
@@ -478,6 +483,157 @@ tls_client_load_ca(struct tls_ctx *t, const char *ca_file,
 		return -1;
 	}
 	return 0;
+}
+
+int
+tls_ctx_set_ciphers(struct tls_ctx *t, const char *ciphers,
+    const char *ciphersuites, const char **errstr_out)
+{
+	ERR_clear_error();
+	if (SSL_CTX_set_cipher_list(t->ctx, ciphers) != 1) {
+		tls_fail(errstr_out, "TLS 1.2 cipher list");
+		return -1;
+	}
+	if (ciphersuites == NULL || ciphersuites[0] == '\0')
+		ciphersuites = OSSL_default_ciphersuites();
+	if (SSL_CTX_set_ciphersuites(t->ctx, ciphersuites) != 1) {
+		tls_fail(errstr_out, "TLS 1.3 ciphersuites");
+		return -1;
+	}
+	return 0;
+}
+
+/* --- checking a configured cipher list --- */
+
+/* What OpenSSL takes between the items of a list (ssl/ssl_ciph.c). */
+#define TLS_CIPHERS_SEP		":, ;"
+#define TLS_SUITES_SEP		":"
+
+/* The TLS 1.3 suites of ctx's list: they have no key exchange of their own. */
+static int
+tls_count_13(SSL_CTX *ctx)
+{
+	STACK_OF(SSL_CIPHER)	*sk;
+	int			 i, n = 0;
+
+	if ((sk = SSL_CTX_get_ciphers(ctx)) == NULL)
+		return 0;
+	for (i = 0; i < sk_SSL_CIPHER_num(sk); i++)
+		if (SSL_CIPHER_get_kx_nid(sk_SSL_CIPHER_value(sk, i)) ==
+		    NID_kx_any)
+			n++;
+	return n;
+}
+
+/* Why a TLS 1.2 suite is not fit to offer, or NULL. */
+static const char *
+tls_cipher_unfit(const SSL_CIPHER *c)
+{
+	static const int	good[] = {
+		NID_aes_128_gcm, NID_aes_256_gcm, NID_aes_128_ccm,
+		NID_aes_256_ccm, NID_chacha20_poly1305, NID_aria_128_gcm,
+		NID_aria_256_gcm, NID_aes_128_cbc, NID_aes_256_cbc,
+		NID_camellia_128_cbc, NID_camellia_256_cbc,
+	};
+	int			kx, au, nid;
+	size_t			i;
+
+	kx = SSL_CIPHER_get_kx_nid(c);
+	au = SSL_CIPHER_get_auth_nid(c);
+	if (kx == NID_kx_any)
+		return NULL;	/* TLS 1.3: AEAD and (EC)DHE, always */
+	if (kx != NID_kx_ecdhe && kx != NID_kx_dhe)
+		return "its key exchange is not ECDHE or DHE (no forward "
+		    "secrecy, RFC 9325 §4.1)";
+	if (au != NID_auth_rsa && au != NID_auth_ecdsa)
+		return "it is not authenticated by an RSA or ECDSA "
+		    "certificate";
+	nid = SSL_CIPHER_get_cipher_nid(c);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (nid == good[i])
+			return NULL;
+	return "its cipher is not AES, CAMELLIA, ARIA or ChaCha20-Poly1305 "
+	    "(RFC 9325 §4.1)";
+}
+
+int
+tls_ciphers_check(const char *list, bool tls13, const char **errstr_out)
+{
+	STACK_OF(SSL_CIPHER)	*sk;
+	const SSL_CIPHER	*c;
+	const char		*sep, *why;
+	SSL_CTX			*ctx;
+	char			 item[TLS_CIPHERS_MAX + 1];
+	size_t			 len, i, n;
+	int			 k, ret = -1;
+
+	len = strnlen(list, TLS_CIPHERS_MAX + 1);
+	if (len > TLS_CIPHERS_MAX) {
+		tls_failf(errstr_out, "longer than %d octets", TLS_CIPHERS_MAX);
+		return -1;
+	}
+	if (len == 0) {
+		tls_failx(errstr_out, "empty list");
+		return -1;
+	}
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tls_fail(errstr_out, "SSL_CTX_new");
+		return -1;
+	}
+	/*
+	 * Each item on its own first: a name or category must select at
+	 * least one suite.  Items that remove, move or sort (!, -, +, @)
+	 * select nothing by themselves.
+	 */
+	sep = tls13 ? TLS_SUITES_SEP : TLS_CIPHERS_SEP;
+	for (i = 0; i < len; i += n) {
+		if ((n = strcspn(list + i, sep)) == 0) {
+			n = 1;
+			continue;
+		}
+		memcpy(item, list + i, n);
+		item[n] = '\0';
+		if (!tls13 && strchr("!-+@", item[0]) != NULL)
+			continue;
+		if (tls13 ? SSL_CTX_set_ciphersuites(ctx, item) != 1 ||
+		    tls_count_13(ctx) == 0 :
+		    SSL_CTX_set_cipher_list(ctx, item) != 1) {
+			tls_failf(errstr_out, "\"%s\" names no %s", item,
+			    tls13 ? "TLS 1.3 ciphersuite" :
+			    "TLS 1.2 cipher suite");
+			goto out;
+		}
+	}
+	if (tls13) {
+		if (SSL_CTX_set_ciphersuites(ctx, list) != 1 ||
+		    tls_count_13(ctx) == 0) {
+			tls_failx(errstr_out, "selects no TLS 1.3 ciphersuite");
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	if (SSL_CTX_set_cipher_list(ctx, list) != 1 ||
+	    (sk = SSL_CTX_get_ciphers(ctx)) == NULL ||
+	    sk_SSL_CIPHER_num(sk) == tls_count_13(ctx)) {
+		tls_failx(errstr_out, "selects no TLS 1.2 cipher suite");
+		goto out;
+	}
+	for (k = 0; k < sk_SSL_CIPHER_num(sk); k++) {
+		c = sk_SSL_CIPHER_value(sk, k);
+		if ((why = tls_cipher_unfit(c)) != NULL) {
+			tls_failf(errstr_out, "selects %s, but %s",
+			    SSL_CIPHER_get_name(c), why);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	SSL_CTX_free(ctx);
+	if (ret == 0)
+		ERR_clear_error();
+	return ret;
 }
 
 void

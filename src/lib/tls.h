@@ -1,11 +1,12 @@
 /*
  * tls: the one module that speaks to OpenSSL's SSL_* API.  It builds the
- * server context every listener shares (certificate, key, protocol floor,
- * ciphers), the client context the mta role will use, the SSL objects that
- * bufferevent_openssl wraps around a socket, and a self-signed certificate
- * for a first start without one.  Sessions see a connection, not a library:
- * they get the negotiated version and cipher as strings for logs and the
- * Received: header.
+ * server contexts of the listeners (certificate, key, protocol floor,
+ * ciphers: one list for our users' clients, a broader one for port 25),
+ * checks configured cipher lists, and builds the client context the mta
+ * role uses, the SSL objects that bufferevent_openssl wraps around a
+ * socket, and a self-signed certificate for a first start without one.
+ * Sessions see a connection, not a library: they get the negotiated
+ * version and cipher as strings for logs and the Received: header.
  *
  * Errors come back as 0/-1 (or NULL) with *errstr_out pointing at a
  * message in a per-thread buffer that stays valid until the next tls_*
@@ -24,13 +25,43 @@
 /* Validity of a certificate made by tls_selfsigned_create() (~10 years). */
 #define TLS_SELFSIGNED_DAYS	3650
 
+/*
+ * The TLS 1.2 cipher lists a server offers unless configured otherwise
+ * (tls { ciphers, smtp-ciphers }), best first; TLS 1.3 keeps OpenSSL's
+ * suites, all AEAD with forward secrecy.  RFC 9325 §4.1: no NULL, RC4,
+ * export or 3DES suites, none without forward secrecy (static RSA), and
+ * no finite-field DHE (it "SHOULD NOT" be negotiated; every client that
+ * has the AEAD suites has ECDHE); §4.2 recommends the ECDHE AES-GCM
+ * suites, and ChaCha20-Poly1305 serves CPUs without AES instructions.
+ *
+ * TLS_CIPHERS_CLIENTS, for the listeners of our own users' clients
+ * (submission, submissions, pop3, pop3s, imap, imaps): AEAD suites only,
+ * Mozilla's "intermediate" profile without its DHE suites.
+ * TLS_CIPHERS_MX, for other servers on port 25: the same, then the ECDHE
+ * AES-CBC suites, because some MTAs still in service offer nothing
+ * better and refusing them there means cleartext instead (RFC 7435 §1:
+ * opportunistic TLS is better than none).
+ */
+#define TLS_CIPHERS_AEAD						\
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"	\
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"	\
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define TLS_CIPHERS_CLIENTS	TLS_CIPHERS_AEAD
+#define TLS_CIPHERS_MX	TLS_CIPHERS_AEAD ":"				\
+	"ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:"		\
+	"ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:"		\
+	"ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:"			\
+	"ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA"
+#define TLS_CIPHERS_MAX		2048	/* octets in a configured list */
+
 struct tls_ctx;
 
 /*
- * A server context: TLS 1.2 or newer, forward-secret AEAD-first ciphers
- * (RFC 9325 §4.1-4.2), no compression (§3.3), no renegotiation, our cipher
- * order.  cert_file is a PEM chain, leaf first; key_file a PEM private
- * key, which must match the leaf.  NULL on failure.
+ * A server context: TLS 1.2 or newer, TLS_CIPHERS_CLIENTS until
+ * tls_ctx_set_ciphers() says otherwise, no compression (RFC 9325 §3.3),
+ * no renegotiation, our cipher order.  cert_file is a PEM chain, leaf
+ * first; key_file a PEM private key, which must match the leaf.  NULL on
+ * failure.
  */
 struct tls_ctx	*tls_server_new(const char *cert_file, const char *key_file,
 		    const char **errstr_out);
@@ -58,7 +89,8 @@ typedef ssize_t	(*tls_key_remote_fn)(void *arg, enum tls_key_op op,
  * As tls_server_new(), without the private key: the leaf certificate's
  * public key stands in for it, and every operation that needs the
  * private half is handed to fn(arg) during the handshake (synchronously;
- * a -1 fails that handshake).  One per process.  RSA and EC keys.
+ * a -1 fails that handshake).  All such contexts of a process share one
+ * fn and arg, the last given.  RSA and EC keys.
  */
 struct tls_ctx	*tls_server_new_remote(const char *cert_file,
 		    tls_key_remote_fn fn, void *arg, const char **errstr_out);
@@ -87,6 +119,28 @@ struct tls_ctx	*tls_client_new(const char **errstr_out);
 
 /* Add the PEM certificates in ca_file as trust anchors of a client context. */
 int	tls_client_load_ca(struct tls_ctx *, const char *ca_file,
+	    const char **errstr_out);
+
+/*
+ * Offer these suites on a server context: ciphers for TLS 1.2 in
+ * OpenSSL's cipher-list syntax, ciphersuites for TLS 1.3 (NULL or "":
+ * OpenSSL's default).  Both should have passed tls_ciphers_check().
+ */
+int	tls_ctx_set_ciphers(struct tls_ctx *, const char *ciphers,
+	    const char *ciphersuites, const char **errstr_out);
+
+/*
+ * Check a configured list: TLS 1.2 ciphers (tls13 false) or TLS 1.3
+ * ciphersuites (tls13 true), NUL-terminated, at most TLS_CIPHERS_MAX
+ * octets.  Every name or category in it must select something (OpenSSL
+ * skips an unknown one silently, which would hide a typo), and what the
+ * list selects must be fit to offer: TLS 1.2 suites with ECDHE or DHE key
+ * exchange (forward secrecy; static RSA would also need lookup to
+ * decrypt), an RSA or ECDSA certificate, and AES, CAMELLIA, ARIA or
+ * ChaCha20-Poly1305 (no NULL, RC4, DES, 3DES or other 64-bit blocks).  0,
+ * or -1 with the reason.
+ */
+int	tls_ciphers_check(const char *list, bool tls13,
 	    const char **errstr_out);
 
 /* NULL is a no-op.  SSL objects made from the context keep it alive. */

@@ -111,7 +111,7 @@ struct pop3_conn {
 struct pop3_role {
 	struct proc_self	*self;
 	struct conf		*conf;
-	struct tls_ctx		*tls;
+	struct tls_ctx		*tls[CONF_TLS_PROFILES];
 	struct conn_server	 srv;
 	uint64_t		 greetings;	/* for unique APOP timestamps */
 	char			 rbuf[POP3_READ_CHUNK];
@@ -607,7 +607,7 @@ pop3_accepted(struct conn *cn, void *arg, int kind)
 	memset(&params, 0, sizeof(params));
 	params.hostname = r->conf->hostname;
 	params.timestamp = c->timestamp;
-	params.tls_available = r->tls != NULL;
+	params.tls_available = conn_tls_available(cn);
 	params.plaintext_auth = r->conf->plaintext_auth_loopback &&
 	    conn_is_loopback(cn);
 	params.max_errors = r->conf->limits.errors;
@@ -757,8 +757,7 @@ void
 pop3_main(struct proc_self *self)
 {
 	struct pop3_role	*r;
-	char			 cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
-	const char		*errstr;
+	enum conf_listen_kind	 lkind;
 	bool			 pop3s;
 	size_t			 i;
 
@@ -774,15 +773,11 @@ pop3_main(struct proc_self *self)
 	 * The certificate is read before giving up the right to read it;
 	 * the private key stays in lookup, which signs for us (keyproxy.h).
 	 */
-	proc_tls_paths(r->conf, cert, key, sizeof(cert));
-	if ((r->tls = keyproxy_server_new(self, cert, &errstr)) == NULL)
-		fatalx("tls: %s", errstr);
-	keyproxy_connect(self);
+	keyproxy_server_contexts(self, r->tls);
 
 	proc_drop(self);
 
 	r->srv.base = self->base;
-	r->srv.tls = r->tls;
 	r->srv.name = "pop3";
 	r->srv.max_conns = r->conf->limits.connections;
 	r->srv.max_per_ip = r->conf->limits.connections_per_ip;
@@ -796,9 +791,11 @@ pop3_main(struct proc_self *self)
 	for (i = 0; i < r->conf->nlistens; i++) {
 		if (self->listen_fds[i] == -1)
 			continue;
-		pop3s = r->conf->listens[i].kind == CONF_LISTEN_POP3S;
+		lkind = r->conf->listens[i].kind;
+		pop3s = lkind == CONF_LISTEN_POP3S;
 		conn_listen(&r->srv, self->listen_fds[i],
-		    pop3s ? POP3_KIND_POP3S : POP3_KIND_POP3, pop3s, false);
+		    pop3s ? POP3_KIND_POP3S : POP3_KIND_POP3,
+		    r->tls[conf_listen_tls_profile(lkind)], pop3s, false);
 	}
 	proc_run(self);
 }

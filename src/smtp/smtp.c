@@ -62,7 +62,7 @@ struct smtp_conn {
 struct smtp_role {
 	struct proc_self	*self;
 	struct conf		*conf;
-	struct tls_ctx		*tls;
+	struct tls_ctx		*tls[CONF_TLS_PROFILES];
 	struct conn_server	 srv;
 };
 
@@ -437,7 +437,7 @@ smtp_accepted(struct conn *cn, void *arg, int kind)
 	params.kind = c->kind;
 	params.client_ip = conn_ip(cn);
 	params.client_name = NULL;
-	params.tls_available = r->tls != NULL;
+	params.tls_available = conn_tls_available(cn);
 	params.plaintext_auth = r->conf->plaintext_auth_loopback &&
 	    conn_is_loopback(cn) && c->kind != SMTP_KIND_LOCAL;
 	if (c->kind == SMTP_KIND_LOCAL) {
@@ -644,8 +644,7 @@ smtp_main(struct proc_self *self)
 {
 	static struct smtp_role	 role;
 	struct smtp_role	*r = &role;
-	char			 cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
-	const char		*errstr;
+	enum conf_listen_kind	 lkind;
 	enum smtp_kind		 kind;
 	size_t			 i;
 
@@ -660,15 +659,11 @@ smtp_main(struct proc_self *self)
 	 * The certificate is read before giving up the right to read it;
 	 * the private key stays in lookup, which signs for us (keyproxy.h).
 	 */
-	proc_tls_paths(r->conf, cert, key, sizeof(cert));
-	if ((r->tls = keyproxy_server_new(self, cert, &errstr)) == NULL)
-		fatalx("tls: %s", errstr);
-	keyproxy_connect(self);
+	keyproxy_server_contexts(self, r->tls);
 
 	proc_drop(self);
 
 	r->srv.base = self->base;
-	r->srv.tls = r->tls;
 	r->srv.name = "smtp";
 	r->srv.max_conns = r->conf->limits.connections;
 	r->srv.max_per_ip = r->conf->limits.connections_per_ip;
@@ -682,12 +677,14 @@ smtp_main(struct proc_self *self)
 	for (i = 0; i < r->conf->nlistens; i++) {
 		if (self->listen_fds[i] == -1)
 			continue;
-		kind = smtp_kind_of(r->conf->listens[i].kind);
+		lkind = r->conf->listens[i].kind;
+		kind = smtp_kind_of(lkind);
 		conn_listen(&r->srv, self->listen_fds[i], (int)kind,
+		    r->tls[conf_listen_tls_profile(lkind)],
 		    kind == SMTP_KIND_SUBMISSIONS, false);
 	}
 	if (self->submit_fd != -1)
-		conn_listen(&r->srv, self->submit_fd, SMTP_KIND_LOCAL, false,
-		    true);
+		conn_listen(&r->srv, self->submit_fd, SMTP_KIND_LOCAL,
+		    r->tls[CONF_TLS_CLIENTS], false, true);
 	proc_run(self);
 }

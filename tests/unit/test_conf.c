@@ -25,9 +25,14 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "tls.h"
 #include "util.h"
 
 #define L1	"listen smtp 127.0.0.1:25\n"	/* keeps "no listen" away */
+#define TLS_USAGE	"tls { [certificate FILE key FILE] [ciphers LIST] " \
+	"[smtp-ciphers LIST] [ciphersuites LIST] }"
+#define KX_WHY		"its key exchange is not ECDHE or DHE (no forward " \
+	"secrecy, RFC 9325 §4.1)"
 
 static char	tmpdir[64];
 static char	certpath[128];
@@ -217,24 +222,92 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: tls: missing certificate\nt.conf:2: tls: missing key\n" },
 	{ "bad_tls_unknown_setting",
 	  L1 "tls {\n certificate @CERT@\n chain @CERT@\n}\n",
-	  "t.conf:4: tls: unknown setting \"chain\" (usage: tls { "
-	  "certificate FILE key FILE })\n" },
+	  "t.conf:4: tls: unknown setting \"chain\" (usage: " TLS_USAGE
+	  ")\n" },
 	{ "bad_tls_duplicate_setting",
 	  L1 "tls { key @KEY@ certificate @CERT@ key @KEY@ }\n",
 	  "t.conf:2: tls: duplicate key\n" },
 	{ "bad_tls_setting_without_value", L1 "tls { certificate }\n",
 	  "t.conf:2: tls: certificate: missing argument\n" },
 	{ "bad_tls_without_block", L1 "tls\n",
-	  "t.conf:2: tls: missing { block } on the same line (usage: tls { "
-	  "certificate FILE key FILE })\n" },
+	  "t.conf:2: tls: missing { block } on the same line (usage: "
+	  TLS_USAGE ")\n" },
 	{ "bad_tls_brace_on_next_line",
 	  L1 "tls\n{ certificate @CERT@ key @KEY@ }\n",
-	  "t.conf:2: tls: missing { block } on the same line (usage: tls { "
-	  "certificate FILE key FILE })\nt.conf:3: block without a "
-	  "directive\n" },
+	  "t.conf:2: tls: missing { block } on the same line (usage: "
+	  TLS_USAGE ")\nt.conf:3: block without a directive\n" },
 	{ "bad_tls_argument", L1 "tls on { certificate @CERT@ key @KEY@ }\n",
-	  "t.conf:2: tls: extra argument \"on\" (usage: tls { certificate "
-	  "FILE key FILE })\n" },
+	  "t.conf:2: tls: extra argument \"on\" (usage: " TLS_USAGE ")\n" },
+	{ "bad_tls_ciphers_unknown_name",
+	  L1 "tls { ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-"
+	  "GCM-SHA257 }\n",
+	  "t.conf:2: tls: ciphers: \"ECDHE-RSA-AES128-GCM-SHA257\" names no "
+	  "TLS 1.2 cipher suite\n" },
+	{ "bad_tls_ciphers_unknown_after_comma",
+	  L1 "tls { smtp-ciphers \"ECDHE+AESGCM,, HIGHEST\" }\n",
+	  "t.conf:2: tls: smtp-ciphers: \"HIGHEST\" names no TLS 1.2 cipher "
+	  "suite\n" },
+	{ "bad_tls_ciphers_tls13_name",
+	  L1 "tls { ciphers TLS_AES_128_GCM_SHA256 }\n",
+	  "t.conf:2: tls: ciphers: \"TLS_AES_128_GCM_SHA256\" names no TLS "
+	  "1.2 cipher suite\n" },
+	{ "bad_tls_ciphers_static_rsa",
+	  L1 "tls { ciphers ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256 }\n",
+	  "t.conf:2: tls: ciphers: selects AES128-GCM-SHA256, but " KX_WHY
+	  "\n" },
+	{ "bad_tls_ciphers_psk",
+	  L1 "tls { smtp-ciphers ECDHE-PSK-CHACHA20-POLY1305 }\n",
+	  "t.conf:2: tls: smtp-ciphers: selects ECDHE-PSK-CHACHA20-POLY1305, "
+	  "but " KX_WHY "\n" },
+	{ "bad_tls_ciphers_anonymous",
+	  L1 "tls { smtp-ciphers AECDH-AES128-SHA }\n",
+	  "t.conf:2: tls: smtp-ciphers: selects AECDH-AES128-SHA, but it is "
+	  "not authenticated by an RSA or ECDSA certificate\n" },
+	{ "bad_tls_ciphers_dss",
+	  L1 "tls { ciphers DHE-DSS-AES128-GCM-SHA256 }\n",
+	  "t.conf:2: tls: ciphers: selects DHE-DSS-AES128-GCM-SHA256, but it "
+	  "is not authenticated by an RSA or ECDSA certificate\n" },
+	{ "bad_tls_ciphers_null_cipher",
+	  L1 "tls { smtp-ciphers ECDHE-RSA-NULL-SHA }\n",
+	  "t.conf:2: tls: smtp-ciphers: selects ECDHE-RSA-NULL-SHA, but its "
+	  "cipher is not AES, CAMELLIA, ARIA or ChaCha20-Poly1305 (RFC 9325 "
+	  "§4.1)\n" },
+	{ "bad_tls_ciphers_only_exclusions",
+	  L1 "tls { ciphers !aNULL:!eNULL }\n",
+	  "t.conf:2: tls: ciphers: selects no TLS 1.2 cipher suite\n" },
+	{ "bad_tls_ciphers_excluded_all",
+	  L1 "tls { ciphers ECDHE-RSA-AES128-GCM-SHA256:!AESGCM }\n",
+	  "t.conf:2: tls: ciphers: selects no TLS 1.2 cipher suite\n" },
+	{ "bad_tls_ciphers_empty", L1 "tls { ciphers \"\" }\n",
+	  "t.conf:2: tls: ciphers: empty list\n" },
+	{ "bad_tls_ciphers_duplicate",
+	  L1 "tls {\n ciphers ECDHE+AESGCM\n ciphers ECDHE+CHACHA20\n}\n",
+	  "t.conf:4: tls: duplicate ciphers\n" },
+	{ "bad_tls_ciphers_missing_argument", L1 "tls { ciphers }\n",
+	  "t.conf:2: tls: ciphers: missing argument\n" },
+	{ "bad_tls_ciphersuites_unknown",
+	  L1 "tls {\n ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_512\n}\n",
+	  "t.conf:3: tls: ciphersuites: \"TLS_AES_512\" names no TLS 1.3 "
+	  "ciphersuite\n" },
+	{ "bad_tls_ciphersuites_tls12_name",
+	  L1 "tls { ciphersuites ECDHE-RSA-AES128-GCM-SHA256 }\n",
+	  "t.conf:2: tls: ciphersuites: \"ECDHE-RSA-AES128-GCM-SHA256\" names "
+	  "no TLS 1.3 ciphersuite\n" },
+	{ "bad_tls_ciphersuites_empty", L1 "tls { ciphersuites \"\" }\n",
+	  "t.conf:2: tls: ciphersuites: empty list\n" },
+	{ "bad_tls_ciphers_and_certificate_without_key",
+	  L1 "tls { certificate @CERT@ ciphers ECDHE+AESGCM }\n",
+	  "t.conf:2: tls: missing key\n" },
+	{ "bad_tls_ciphers_and_key_without_certificate",
+	  L1 "tls { smtp-ciphers ECDHE+AESGCM key @KEY@ }\n",
+	  "t.conf:2: tls: missing certificate\n" },
+	{ "bad_tls_each_bad_list_reported",
+	  L1 "tls {\n ciphers AES128-SHA\n smtp-ciphers NOPE\n"
+	  " ciphersuites NOPE\n}\n",
+	  "t.conf:3: tls: ciphers: selects AES128-SHA, but " KX_WHY "\n"
+	  "t.conf:4: tls: smtp-ciphers: \"NOPE\" names no TLS 1.2 cipher "
+	  "suite\nt.conf:5: tls: ciphersuites: \"NOPE\" names no TLS 1.3 "
+	  "ciphersuite\n" },
 	{ "bad_unexpected_block", L1 "hostname a.example { }\n",
 	  "t.conf:2: hostname: unexpected block (usage: hostname NAME)\n" },
 	{ "bad_unterminated_quote", L1 "hostname \"a.example\n",
@@ -727,6 +800,10 @@ good_defaults(void **state)
 	assert_string_equal(c->user, "_cachet");
 	assert_string_equal(c->tls_cert, "");
 	assert_string_equal(c->tls_key, "");
+	assert_string_equal(c->tls_ciphers[CONF_TLS_CLIENTS],
+	    TLS_CIPHERS_CLIENTS);
+	assert_string_equal(c->tls_ciphers[CONF_TLS_MX], TLS_CIPHERS_MX);
+	assert_string_equal(c->tls_ciphersuites, "");
 	assert_false(c->plaintext_auth_loopback);
 	assert_false(c->has_resolver);
 	assert_int_equal(c->ndomains, 0);
@@ -849,6 +926,69 @@ good_tls_block_over_lines(void **state)
 	assert_string_equal(c->tls_cert, certpath);
 	assert_string_equal(c->tls_key, keypath);
 	conf_free(c);
+}
+
+static void
+good_tls_cipher_lists(void **state)
+{
+	struct conf	*c;
+
+	c = parse_ok(L1
+	    "tls {\n"
+	    "\tcertificate @CERT@\n"
+	    "\tkey @KEY@\n"
+	    "\tciphers ECDHE+AESGCM:!ECDSA:@STRENGTH\n"
+	    "\tsmtp-ciphers \"ECDHE+AESGCM ECDHE+AES DHE-RSA-AES256-GCM-SHA384"
+	    "\"\n"
+	    "\tciphersuites TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+	    "\n"
+	    "}\n");
+	assert_string_equal(c->tls_cert, certpath);
+	assert_string_equal(c->tls_key, keypath);
+	assert_string_equal(c->tls_ciphers[CONF_TLS_CLIENTS],
+	    "ECDHE+AESGCM:!ECDSA:@STRENGTH");
+	assert_string_equal(c->tls_ciphers[CONF_TLS_MX],
+	    "ECDHE+AESGCM ECDHE+AES DHE-RSA-AES256-GCM-SHA384");
+	assert_string_equal(c->tls_ciphersuites,
+	    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+	conf_free(c);
+}
+
+/* Cipher lists alone keep the self-signed certificate made at start. */
+static void
+good_tls_ciphers_without_certificate(void **state)
+{
+	struct conf	*c;
+
+	c = parse_ok(L1 "tls { smtp-ciphers ECDHE-RSA-AES128-SHA }\n");
+	assert_string_equal(c->tls_cert, "");
+	assert_string_equal(c->tls_key, "");
+	assert_string_equal(c->tls_ciphers[CONF_TLS_CLIENTS],
+	    TLS_CIPHERS_CLIENTS);
+	assert_string_equal(c->tls_ciphers[CONF_TLS_MX],
+	    "ECDHE-RSA-AES128-SHA");
+	conf_free(c);
+}
+
+static void
+bad_tls_ciphers_too_long(void **state)
+{
+	struct buf	 b;
+	char		 errs[1024];
+	size_t		 n;
+
+	buf_init(&b, 1 << 16);
+	assert_int_equal(buf_append_str(&b, L1 "tls { ciphers "), 0);
+	/* 2049 octets: ":" items, then one more, all valid names. */
+	for (n = 0; n + 12 <= CONF_CIPHERS_MAX; n += 12)
+		assert_int_equal(buf_append_str(&b, "ECDHE+AESGCM"), 0);
+	while (n++ <= CONF_CIPHERS_MAX)
+		assert_int_equal(buf_append_str(&b, ":"), 0);
+	assert_int_equal(buf_append_str(&b, " }\n"), 0);
+	assert_null(conf_parse("t.conf", b.data, b.len, errs, sizeof(errs)));
+	assert_string_equal(errs, "t.conf:2: tls: ciphers: longer than 2048 "
+	    "octets\n");
+	buf_free(&b);
 }
 
 static void
@@ -1090,14 +1230,17 @@ good_kind_names_and_tls(void **state)
 		enum conf_listen_kind	 kind;
 		const char		*name;
 		bool			 tls;
+		enum conf_tls_profile	 profile;
 	} cases[] = {
-		{ CONF_LISTEN_SMTP, "smtp", false },
-		{ CONF_LISTEN_SUBMISSION, "submission", false },
-		{ CONF_LISTEN_SUBMISSIONS, "submissions", true },
-		{ CONF_LISTEN_IMAP, "imap", false },
-		{ CONF_LISTEN_IMAPS, "imaps", true },
-		{ CONF_LISTEN_POP3, "pop3", false },
-		{ CONF_LISTEN_POP3S, "pop3s", true },
+		{ CONF_LISTEN_SMTP, "smtp", false, CONF_TLS_MX },
+		{ CONF_LISTEN_SUBMISSION, "submission", false,
+		    CONF_TLS_CLIENTS },
+		{ CONF_LISTEN_SUBMISSIONS, "submissions", true,
+		    CONF_TLS_CLIENTS },
+		{ CONF_LISTEN_IMAP, "imap", false, CONF_TLS_CLIENTS },
+		{ CONF_LISTEN_IMAPS, "imaps", true, CONF_TLS_CLIENTS },
+		{ CONF_LISTEN_POP3, "pop3", false, CONF_TLS_CLIENTS },
+		{ CONF_LISTEN_POP3S, "pop3s", true, CONF_TLS_CLIENTS },
 	};
 	size_t	i;
 
@@ -1106,6 +1249,8 @@ good_kind_names_and_tls(void **state)
 		    cases[i].name);
 		assert_int_equal(conf_listen_implicit_tls(cases[i].kind),
 		    cases[i].tls);
+		assert_int_equal(conf_listen_tls_profile(cases[i].kind),
+		    cases[i].profile);
 	}
 	assert_string_equal(conf_listen_kind_name((enum conf_listen_kind)99),
 	    "unknown");
@@ -1139,6 +1284,9 @@ main(void)
 		cmocka_unit_test(good_recipient_delimiter_none),
 		cmocka_unit_test(good_hostname_from_system),
 		cmocka_unit_test(good_tls_block_over_lines),
+		cmocka_unit_test(good_tls_cipher_lists),
+		cmocka_unit_test(good_tls_ciphers_without_certificate),
+		cmocka_unit_test(bad_tls_ciphers_too_long),
 		cmocka_unit_test(good_quoted_strings),
 		cmocka_unit_test(good_crlf_and_no_final_newline),
 		cmocka_unit_test(good_v4_and_v6_wildcards_coexist),

@@ -516,9 +516,210 @@ test_server_ciphers_forward_secret(void **state)
 			fail_msg("cipher %s", SSL_CIPHER_get_name(c));
 		assert_int_not_equal(SSL_CIPHER_get_cipher_nid(c), NID_undef);
 		assert_true(SSL_CIPHER_get_bits(c, NULL) >= 128);
+		/* A new context offers the clients' list: AEAD only. */
+		assert_true(SSL_CIPHER_is_aead(c));
 	}
 	tls_ssl_free(s);
 	tls_ctx_free(t);
+}
+
+static void	make_rsa_pair(struct fixture *, char *, char *, size_t);
+
+/* Every TLS 1.2 suite of s is ECDHE with AEAD (aead) or not; the count. */
+static int
+count_tls12(SSL *s, int *naead)
+{
+	STACK_OF(SSL_CIPHER)	*sk = SSL_get_ciphers(s);
+	const SSL_CIPHER	*c;
+	int			 i, n = 0;
+
+	*naead = 0;
+	for (i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+		c = sk_SSL_CIPHER_value(sk, i);
+		if (SSL_CIPHER_get_kx_nid(c) == NID_kx_any)
+			continue;
+		assert_int_equal(SSL_CIPHER_get_kx_nid(c), NID_kx_ecdhe);
+		n++;
+		if (SSL_CIPHER_is_aead(c))
+			(*naead)++;
+	}
+	return n;
+}
+
+static void
+test_server_mx_ciphers_add_cbc(void **state)
+{
+	struct fixture		*f = *state;
+	struct tls_ctx		*t;
+	SSL			*s;
+	STACK_OF(SSL_CIPHER)	*sk;
+	const SSL_CIPHER	*c;
+	const char		*err = NULL;
+	int			 i, n, naead, nclients, nclients_aead;
+	bool			 cbc = false;
+
+	t = tls_server_new(f->cert, f->key, NULL);
+	s = tls_server_ssl_new(t);
+	nclients = count_tls12(s, &nclients_aead);
+	tls_ssl_free(s);
+	if (tls_ctx_set_ciphers(t, TLS_CIPHERS_MX, NULL, &err) != 0)
+		fail_msg("tls_ctx_set_ciphers: %s", err);
+	s = tls_server_ssl_new(t);
+	n = count_tls12(s, &naead);
+	/* The same AEAD suites, then CBC ones, still all ECDHE. */
+	assert_int_equal(naead, nclients_aead);
+	assert_int_equal(nclients, nclients_aead);
+	assert_true(n > naead);
+	/* AEAD first: after the first CBC suite comes no AEAD one. */
+	sk = SSL_get_ciphers(s);
+	for (i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+		c = sk_SSL_CIPHER_value(sk, i);
+		if (!SSL_CIPHER_is_aead(c))
+			cbc = true;
+		else if (cbc)
+			fail_msg("%s after CBC", SSL_CIPHER_get_name(c));
+	}
+	assert_true(cbc);
+	tls_ssl_free(s);
+	tls_ctx_free(t);
+}
+
+/* A TLS 1.2 client offering only the suite want against a server ctx. */
+static int
+handshake_only(struct fixture *f, struct tls_ctx *sctx, const char *want)
+{
+	struct tls_ctx	*cctx;
+	SSL		*s, *c;
+	const char	*err = NULL;
+	int		 rc;
+
+	if ((cctx = tls_client_new(&err)) == NULL)
+		fail_msg("tls_client_new: %s", err);
+	s = tls_server_ssl_new(sctx);
+	c = tls_client_ssl_new(cctx, HOST);
+	assert_int_equal(SSL_set_max_proto_version(c, TLS1_2_VERSION), 1);
+	assert_int_equal(SSL_set_cipher_list(c, want), 1);
+	rc = handshake(c, s);
+	if (rc == 0)
+		assert_string_equal(tls_cipher(s), want);
+	tls_ssl_free(c);
+	tls_ssl_free(s);
+	tls_ctx_free(cctx);
+	ERR_clear_error();
+	return rc;
+}
+
+static void
+test_handshake_cbc_only_on_mx_list(void **state)
+{
+	struct fixture	*f = *state;
+	struct tls_ctx	*t;
+	const char	*err = NULL;
+
+	/* An old MTA that has only ECDHE with AES-CBC... */
+	t = tls_server_new(f->cert, f->key, NULL);
+	assert_int_equal(handshake_only(f, t, "ECDHE-ECDSA-AES128-SHA"), -1);
+	/* ...gets TLS on port 25's list, rather than cleartext. */
+	if (tls_ctx_set_ciphers(t, TLS_CIPHERS_MX, NULL, &err) != 0)
+		fail_msg("tls_ctx_set_ciphers: %s", err);
+	assert_int_equal(handshake_only(f, t, "ECDHE-ECDSA-AES128-SHA"), 0);
+	assert_int_equal(handshake_only(f, t,
+	    "ECDHE-ECDSA-CHACHA20-POLY1305"), 0);
+	tls_ctx_free(t);
+}
+
+static void
+test_handshake_configured_lists(void **state)
+{
+	struct fixture	*f = *state;
+	struct tls_ctx	*t;
+	struct pair	 p;
+	const char	*err = NULL;
+
+	t = tls_server_new(f->cert, f->key, NULL);
+	if (tls_ctx_set_ciphers(t, "ECDHE-ECDSA-CHACHA20-POLY1305",
+	    "TLS_CHACHA20_POLY1305_SHA256", &err) != 0)
+		fail_msg("tls_ctx_set_ciphers: %s", err);
+	assert_int_equal(handshake_only(f, t,
+	    "ECDHE-ECDSA-AES128-GCM-SHA256"), -1);
+	assert_int_equal(handshake_only(f, t,
+	    "ECDHE-ECDSA-CHACHA20-POLY1305"), 0);
+	/* TLS 1.3 takes the configured suite over the client's first. */
+	pair_open(f, &p, HOST, true);
+	tls_ssl_free(p.s);
+	p.s = tls_server_ssl_new(t);
+	assert_int_equal(handshake(p.c, p.s), 0);
+	assert_string_equal(tls_version(p.s), "TLSv1.3");
+	assert_string_equal(tls_cipher(p.s), "TLS_CHACHA20_POLY1305_SHA256");
+	pair_close(&p);
+	/* "" is OpenSSL's default again. */
+	assert_int_equal(tls_ctx_set_ciphers(t, TLS_CIPHERS_CLIENTS, "",
+	    &err), 0);
+	pair_open(f, &p, HOST, true);
+	tls_ssl_free(p.s);
+	p.s = tls_server_ssl_new(t);
+	assert_int_equal(handshake(p.c, p.s), 0);
+	assert_string_equal(tls_cipher(p.s), "TLS_AES_256_GCM_SHA384");
+	pair_close(&p);
+	/* What OpenSSL refuses is an error, with OpenSSL's reason. */
+	assert_int_equal(tls_ctx_set_ciphers(t, "NOPE", NULL, &err), -1);
+	assert_non_null(strstr(err, "TLS 1.2 cipher list"));
+	tls_ctx_free(t);
+}
+
+/* A DHE suite, when configured, works: OpenSSL picks the group. */
+static void
+test_handshake_dhe_when_configured(void **state)
+{
+	struct fixture	*f = *state;
+	struct tls_ctx	*t;
+	char		 cert[256], key[256];
+	const char	*err = NULL;
+
+	make_rsa_pair(f, cert, key, sizeof(cert));
+	t = tls_server_new(cert, key, NULL);
+	assert_non_null(t);
+	assert_int_equal(handshake_only(f, t, "DHE-RSA-AES128-GCM-SHA256"),
+	    -1);
+	assert_int_equal(tls_ciphers_check(TLS_CIPHERS_CLIENTS
+	    ":DHE-RSA-AES128-GCM-SHA256", false, &err), 0);
+	assert_int_equal(tls_ctx_set_ciphers(t, TLS_CIPHERS_CLIENTS
+	    ":DHE-RSA-AES128-GCM-SHA256", NULL, &err), 0);
+	assert_int_equal(handshake_only(f, t, "DHE-RSA-AES128-GCM-SHA256"),
+	    0);
+	tls_ctx_free(t);
+}
+
+static void
+test_ciphers_check(void **state)
+{
+	char		 longlist[TLS_CIPHERS_MAX + 2];
+	const char	*err = NULL;
+
+	/* What we offer by default passes our own check. */
+	assert_int_equal(tls_ciphers_check(TLS_CIPHERS_CLIENTS, false, &err),
+	    0);
+	assert_int_equal(tls_ciphers_check(TLS_CIPHERS_MX, false, &err), 0);
+	assert_int_equal(tls_ciphers_check(OSSL_default_ciphersuites(), true,
+	    &err), 0);
+	assert_int_equal(ERR_peek_error(), 0);
+	/* A category that pulls in static RSA is refused. */
+	assert_int_equal(tls_ciphers_check("HIGH", false, &err), -1);
+	assert_non_null(strstr(err, "selects "));
+	assert_int_equal(tls_ciphers_check("ECDHE+AESGCM:!aECDSA:!aRSA", false,
+	    &err), -1);
+	assert_string_equal(err, "selects no TLS 1.2 cipher suite");
+	assert_int_equal(tls_ciphers_check("", true, &err), -1);
+	assert_string_equal(err, "empty list");
+	memset(longlist, ':', sizeof(longlist) - 1);
+	longlist[sizeof(longlist) - 1] = '\0';
+	assert_int_equal(tls_ciphers_check(longlist, false, &err), -1);
+	assert_string_equal(err, "longer than 2048 octets");
+	/* Separators only: no item, nothing selected. */
+	longlist[TLS_CIPHERS_MAX] = '\0';
+	assert_int_equal(tls_ciphers_check(longlist, false, &err), -1);
+	assert_string_equal(err, "selects no TLS 1.2 cipher suite");
+	assert_int_equal(ERR_peek_error(), 0);
 }
 
 static void
@@ -898,6 +1099,11 @@ main(void)
 		T(test_server_new_garbage_refused),
 		T(test_server_options),
 		T(test_server_ciphers_forward_secret),
+		T(test_server_mx_ciphers_add_cbc),
+		T(test_handshake_cbc_only_on_mx_list),
+		T(test_handshake_configured_lists),
+		T(test_handshake_dhe_when_configured),
+		T(test_ciphers_check),
 		T(test_handshake_verified),
 		T(test_handshake_tls12_aead),
 		T(test_handshake_server_order_wins),
