@@ -194,8 +194,14 @@ class Daemon:
     def queue_list(self):
         """`cachetctl queue` as a list of dicts: id, age, size, sender,
         rcpts (list), state.  The null sender may print as "<>" or as an
-        empty field; both come back as given ("<>" or "")."""
+        empty field; both come back as given ("<>" or "").  A command
+        that fails, or prints no listing, raises: it must never read as
+        an empty queue."""
         r = self.ctl("queue", timeout=15)
+        if not r.stdout.startswith("ID "):
+            raise AssertionError(f"cachetctl queue printed no listing "
+                                 f"(exit {r.returncode}): {r.stdout!r} "
+                                 f"{r.stderr!r}")
         out = []
         for line in r.stdout.splitlines():
             f = line.split()

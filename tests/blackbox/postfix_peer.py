@@ -405,11 +405,15 @@ class PostfixPeer:
                             self.maildir_users[address], "new")
 
     def queue_count(self):
-        """Files in the queue directories that hold undelivered mail."""
+        """Files in the queue directories that hold undelivered mail.  A
+        directory that is not there raises (os.walk would say nothing,
+        which would read as an empty queue)."""
         n = 0
         for d in QUEUE_DIRS:
-            for _root, _dirs, files in os.walk(os.path.join(self.queue_dir,
-                                                            d)):
+            path = os.path.join(self.queue_dir, d)
+            if not os.path.isdir(path):
+                raise PostfixError(f"no Postfix queue directory {path}")
+            for _root, _dirs, files in os.walk(path):
                 n += len(files)
         return n
 
