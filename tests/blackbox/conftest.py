@@ -63,6 +63,22 @@ def wait_for(pred, timeout=30, step=0.05):
     return pred()
 
 
+def child_pids(ppid):
+    """The processes whose parent is ppid, from /proc."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[-1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == ppid:
+            out.append(int(name))
+    return out
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -340,11 +356,9 @@ class Daemon:
     def stop(self, timeout=15):
         if self.proc is None or self.proc.poll() is not None:
             return
-        pids = []
-        try:
-            pids = list(self.role_pids().values())
-        except Exception:
-            pass
+        # The roles are the parent's children: asked of /proc, not of
+        # cachetctl, which may fail (that must not read as "no roles").
+        pids = child_pids(self.proc.pid)
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=timeout)
