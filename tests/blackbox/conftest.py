@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from procs import PPID, pids_where
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("CACHET_BUILD", os.path.join(ROOT, "build", "san"))
 CACHETD = os.path.join(BUILD, "cachetd")
@@ -61,22 +63,6 @@ def wait_for(pred, timeout=30, step=0.05):
             return v
         time.sleep(step)
     return pred()
-
-
-def child_pids(ppid):
-    """The processes whose parent is ppid, from /proc."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                fields = f.read().rsplit(")", 1)[-1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(fields[1]) == ppid:
-            out.append(int(name))
-    return out
 
 
 def pid_alive(pid):
@@ -358,7 +344,7 @@ class Daemon:
             return
         # The roles are the parent's children: asked of /proc, not of
         # cachetctl, which may fail (that must not read as "no roles").
-        pids = child_pids(self.proc.pid)
+        pids = pids_where(PPID, self.proc.pid)
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=timeout)
