@@ -814,7 +814,8 @@ queue_rcpt_duplicate(struct queue_msg *qm, size_t i, char *key)
 	free(rt->key);
 	rt->key = key;
 	rt->success = QUEUE_DSN_NONE;
-	if (key == NULL)
+	/* One recipient (most messages) has nobody to share with. */
+	if (key == NULL || qm->env.nrcpts < 2)
 		return false;
 	if (qm->dd == NULL)
 		qm->dd = queue_dedupe_new();
