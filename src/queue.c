@@ -839,8 +839,10 @@ queue_rcpt_duplicate(struct queue_msg *qm, size_t i, char *key)
 		if ((qm->env.rcpts[j].state == QUEUE_FS_RCPT_FAILED ||
 		    qm->env.rcpts[j].state == QUEUE_FS_RCPT_BOUNCED) &&
 		    qm->env.rcpts[j].error != NULL) {
-			/* The error as stored: a reply with its server, or
-			 * our code and words. */
+			/*
+			 * The error as stored: a reply with its server, or
+			 * our code and words.
+			 */
 			queue_rcpt_fail(qm, i, NULL, qm->env.rcpts[j].error,
 			    qm->env.rcpts[j].remote);
 			queue_log_duplicate(qm, i, j, "result=failed");

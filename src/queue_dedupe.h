@@ -36,8 +36,10 @@
 
 struct queue_dedupe;
 
-/* The keys; NULL when the string is empty, too long or, for an address,
- * has no '@' followed by a domain.  Free with free(). */
+/*
+ * The keys; NULL when the string is empty, too long or, for an address,
+ * has no '@' followed by a domain.  Free with free().
+ */
 char	*queue_dedupe_key_local(const char *mailbox);
 char	*queue_dedupe_key_remote(const char *addr);
 char	*queue_dedupe_key_addr(const char *addr);
