@@ -60,8 +60,9 @@
 #define LOOKUP_FAIL_EXPIRE_MS	(15 * 60 * 1000)
 #define LOOKUP_FAIL_FREE	2	/* failures answered without delay */
 #define LOOKUP_DELAY_MAX	15	/* seconds */
-/* cachetctl verbs */
-#define LOOKUP_CTL_ARGC_MAX	8
+/* cachetctl verbs; alias add takes as many targets as an aliases line */
+#define LOOKUP_ALIAS_TARGETS_MAX	100
+#define LOOKUP_CTL_ARGC_MAX	(3 + LOOKUP_ALIAS_TARGETS_MAX)
 #define LOOKUP_CTL_ARG_MAX	1024
 /* Mailbox sizes reported by the mda, for quotas at RCPT. */
 #define LOOKUP_USAGE_SLOTS	4096
@@ -1294,19 +1295,62 @@ lookup_ctl_domain_list(struct lookup_role *r, uint64_t reqid, char **argv,
 	return LOOKUP_CTL_DONE;
 }
 
+/*
+ * alias add SOURCE TARGET...: every target or none (an aliases file
+ * line's worth, LOOKUP_ALIAS_TARGETS_MAX): each is checked first, a
+ * target named twice is an error, and the store adds them in one
+ * transaction, refusing all when one exists already.
+ */
 static enum lookup_ctl_rc
 lookup_ctl_alias_add(struct lookup_role *r, uint64_t reqid, char **argv,
     const char **errstr_out)
 {
-	char	src[MAILBOX_ADDR_MAX + 1], dst[MAILBOX_ADDR_MAX + 1];
+	char	  src[MAILBOX_ADDR_MAX + 1], why[LOOKUP_ERR_MAX];
+	char	(*dst)[MAILBOX_ADDR_MAX + 1];
+	char	 *targets[LOOKUP_ALIAS_TARGETS_MAX];
+	size_t	  n, i, j, bad;
+	enum lookup_ctl_rc rc = LOOKUP_CTL_FAIL;
 
-	if (lookup_ctl_source(r, argv[2], src, errstr_out) == -1 ||
-	    lookup_ctl_addr(r, argv[3], dst, errstr_out) == -1 ||
-	    lookup_ensure_domain(r, src, errstr_out) == -1 ||
-	    users_alias_add(r->db, src, dst, errstr_out) == -1)
+	for (n = 0; argv[3 + n] != NULL; n++)
+		;
+	if (lookup_ctl_source(r, argv[2], src, errstr_out) == -1)
 		return LOOKUP_CTL_FAIL;
-	log_info("event=alias-added source=%s target=%s", src, dst);
-	return LOOKUP_CTL_DONE;
+	dst = xcalloc(n, sizeof(*dst));
+	for (i = 0; i < n; i++) {
+		if (lookup_ctl_addr(r, argv[3 + i], dst[i], errstr_out) == -1)
+			goto done;
+		targets[i] = dst[i];
+		for (j = 0; j < i; j++)
+			if (strcasecmp(dst[j], dst[i]) == 0) {
+				(void)snprintf(r->err, sizeof(r->err),
+				    "target %.120s named twice", dst[i]);
+				*errstr_out = r->err;
+				goto done;
+			}
+	}
+	if (lookup_ensure_domain(r, src, errstr_out) == -1)
+		goto done;
+	if (users_alias_add_list(r->db, src, targets, n, &bad,
+	    errstr_out) == -1) {
+		if (n > 1 && bad < n) {
+			(void)snprintf(r->err, sizeof(r->err), "target %.120s: "
+			    "%.100s", dst[bad], *errstr_out);
+			*errstr_out = r->err;
+		}
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		log_info("event=alias-added source=%s target=%s", src, dst[i]);
+	rc = LOOKUP_CTL_DONE;
+done:
+	if (rc == LOOKUP_CTL_FAIL && n > 1) {
+		(void)snprintf(why, sizeof(why), "%.200s: nothing added",
+		    *errstr_out != NULL ? *errstr_out : "failed");
+		(void)str_copy(r->err, sizeof(r->err), why);
+		*errstr_out = r->err;
+	}
+	free(dst);
+	return rc;
 }
 
 static enum lookup_ctl_rc
@@ -1408,9 +1452,23 @@ static const struct {
 	    "user set ADDRESS format maildir|mbox, "
 	    "user apop|noapop ADDRESS" },
 	{ "domain", "usage: domain add|del NAME, domain list" },
-	{ "alias", "usage: alias add|del SOURCE TARGET, alias list "
+	{ "alias", "usage: alias add SOURCE TARGET... (at most 100), "
+	    "alias del SOURCE TARGET, alias list "
 	    "(SOURCE @DOMAIN: the domain's catch-all)" },
 };
+
+/*
+ * Does v take argc words?  Exactly its count, but alias add takes its
+ * targets to the end of the line (argv ends in NULL), as an aliases
+ * file line does.
+ */
+static bool
+lookup_verb_takes(const struct lookup_verb *v, size_t argc)
+{
+	if (v->run == lookup_ctl_alias_add)
+		return argc >= v->argc && argc <= LOOKUP_CTL_ARGC_MAX;
+	return argc == v->argc;
+}
 
 static void
 lookup_ctl_run(struct lookup_role *r, uint64_t reqid, size_t argc,
@@ -1424,7 +1482,8 @@ lookup_ctl_run(struct lookup_role *r, uint64_t reqid, size_t argc,
 	for (i = 0; i < sizeof(lookup_verbs) / sizeof(lookup_verbs[0]);
 	    i++) {
 		v = &lookup_verbs[i];
-		if (argc != v->argc || strcmp(argv[0], v->noun) != 0 ||
+		if (!lookup_verb_takes(v, argc) ||
+		    strcmp(argv[0], v->noun) != 0 ||
 		    strcmp(argv[1], v->verb) != 0)
 			continue;
 		rc = v->run(r, reqid, argv, &err);
@@ -1452,7 +1511,7 @@ lookup_ctl_run(struct lookup_role *r, uint64_t reqid, size_t argc,
 static void
 lookup_ctl(struct lookup_role *r, struct msg *m)
 {
-	char		*argv[LOOKUP_CTL_ARGC_MAX];
+	char		*argv[LOOKUP_CTL_ARGC_MAX + 1];
 	struct span	 s;
 	uint64_t	 reqid;
 	uint32_t	 argc;
@@ -1487,10 +1546,12 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		lookup_ctl_end(r, reqid, 2, err);
 	else if (n == 0)
 		lookup_ctl_end(r, reqid, 2, "unknown command");
-	else
+	else {
+		argv[n] = NULL;
 		/* Too many words match no verb: the noun's usage. */
 		lookup_ctl_run(r, reqid, too_many ? LOOKUP_CTL_ARGC_MAX + 1 : n,
 		    argv);
+	}
 	/* Any of them may be a password. */
 	for (i = 0; i < n; i++) {
 		explicit_bzero(argv[i], strlen(argv[i]));

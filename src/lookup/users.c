@@ -862,6 +862,30 @@ users_alias_add(struct users *u, const char *source, const char *target,
 }
 
 int
+users_alias_add_list(struct users *u, const char *source,
+    char *const *targets, size_t n, size_t *bad_out,
+    const char **errstr_out)
+{
+	size_t	i;
+
+	if (users_exec(u->db, "BEGIN IMMEDIATE", errstr_out) == -1) {
+		*bad_out = n;
+		return -1;
+	}
+	/* A target named twice meets the primary key: "alias exists". */
+	for (i = 0; i < n; i++)
+		if (users_alias_add(u, source, targets[i], errstr_out) == -1)
+			goto rollback;
+	if (users_exec(u->db, "COMMIT", errstr_out) == -1)
+		goto rollback;
+	return 0;
+rollback:
+	*bad_out = i;
+	sqlite3_exec(u->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int
 users_alias_del(struct users *u, const char *source, const char *target,
     const char **errstr_out)
 {

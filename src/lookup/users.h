@@ -153,6 +153,15 @@ enum users_auth	users_check_password(struct users *, const char *addr,
  */
 int	users_alias_add(struct users *, const char *source, const char *target,
 	    const char **errstr_out);
+/*
+ * Add the n targets of source in one transaction: all of them or, on
+ * the first that fails (a bad address, an alias that exists, a target
+ * named twice, a failed write), none; then *bad_out is its index (n when
+ * the commit failed).
+ */
+int	users_alias_add_list(struct users *, const char *source,
+	    char *const *targets, size_t n, size_t *bad_out,
+	    const char **errstr_out);
 int	users_alias_del(struct users *, const char *source, const char *target,
 	    const char **errstr_out);
 /*

@@ -52,6 +52,7 @@
 #include "store/mda.h"
 #include "mta/mta.h"
 #include "proc.h"
+#include "queue_dedupe.h"
 #include "queue_dsn.h"
 #include "queue_fs.h"
 #include "lookup/resolve.h"
@@ -85,6 +86,7 @@ _Static_assert(MTA_RET_UNSET == QUEUE_FS_RET_UNSET &&
 #define QUEUE_TEXT_MAX		200	/* a reason from lookup or the mda */
 #define QUEUE_REMOTE_MAX	300	/* "host[ip]" from the mta */
 #define QUEUE_CANCELLED		"Message returned by the administrator"
+#define QUEUE_NONE		UINT32_MAX	/* no recipient (rider links) */
 
 #define QUEUE_USAGE	"usage: cachetctl queue [show ID | cat ID | " \
 			"delete ID | flush [ID|DOMAIN] | hold ID | " \
@@ -98,6 +100,8 @@ enum queue_run {
 	QUEUE_RUN_DELIVERING,	/* MSG_MDA_DELIVER sent */
 	QUEUE_RUN_REMOTE,	/* resolved to another domain: for the mta */
 	QUEUE_RUN_SENDING,	/* MSG_MTA_DELIVER sent */
+	QUEUE_RUN_SAME,		/* its destination is another recipient's,
+				   whose delivery it shares ("duplicates") */
 };
 
 /* A report owed for a recipient, made when its message settles. */
@@ -118,6 +122,18 @@ struct queue_rt {
 	enum mailbox_format	 format;
 	int64_t			 quota;
 	enum queue_dsn_owed	 dsn;
+	/*
+	 * Duplicates: the destination this recipient was last resolved to
+	 * (queue_dedupe.h; kept once it is delivered), how its delivery is
+	 * reported to those who share it, and the riders: a recipient in
+	 * QUEUE_RUN_SAME names in same the one it shares with and links
+	 * to the next rider of that one in next; first heads the list.
+	 */
+	char			*key;
+	enum queue_dsn_owed	 success;
+	uint32_t		 same;
+	uint32_t		 next;
+	uint32_t		 first;
 };
 
 /*
@@ -139,6 +155,8 @@ struct queue_msg {
 	size_t			 nrt;
 	size_t			 busy;		/* rt[i].run != IDLE */
 	bool			 dirty;
+	struct queue_dedupe	*dd;		/* its destinations, or NULL */
+	bool			 dd_full;	/* QUEUE_DEDUPE_MAX reached */
 };
 TAILQ_HEAD(queue_msgs, queue_msg);
 
@@ -359,13 +377,17 @@ queue_msg_insert(struct queue_role *q, struct queue_msg *qm)
 	q->nmsgs++;
 }
 
+/* Drop the delivery in progress (not what the duplicate check keeps). */
 static void
 queue_rt_clear(struct queue_rt *rt)
 {
 	free(rt->to);
 	free(rt->owner);
 	free(rt->mailbox);
-	memset(rt, 0, sizeof(*rt));
+	rt->to = rt->owner = rt->mailbox = NULL;
+	rt->format = MAILBOX_FORMAT_MAILDIR;
+	rt->quota = 0;
+	rt->dsn = QUEUE_DSN_NONE;
 	rt->run = QUEUE_RUN_IDLE;
 }
 
@@ -387,9 +409,12 @@ queue_msg_free(struct queue_role *q, struct queue_msg *qm)
 		TAILQ_REMOVE(&q->ready, qm, ready);
 	if (qm->in_waiting)
 		TAILQ_REMOVE(&q->waitq, qm, waiting);
-	for (i = 0; i < qm->nrt; i++)
+	for (i = 0; i < qm->nrt; i++) {
 		queue_rt_clear(&qm->rt[i]);
+		free(qm->rt[i].key);
+	}
 	free(qm->rt);
+	queue_dedupe_free(qm->dd);
 	TAILQ_REMOVE(&q->msgs, qm, entry);
 	q->nmsgs--;
 	queue_fs_envelope_free(&qm->env);
@@ -408,6 +433,8 @@ queue_rt_grow(struct queue_msg *qm)
 	for (i = qm->nrt; i < qm->env.nrcpts; i++) {
 		memset(&qm->rt[i], 0, sizeof(qm->rt[i]));
 		qm->rt[i].run = QUEUE_RUN_IDLE;
+		qm->rt[i].same = qm->rt[i].next = QUEUE_NONE;
+		qm->rt[i].first = QUEUE_NONE;
 	}
 	qm->nrt = qm->env.nrcpts;
 }
@@ -641,6 +668,247 @@ queue_rcpt_defer(struct queue_role *q, struct queue_msg *qm, size_t i,
 	    strnlen(rc->error, QUEUE_FS_STR_MAX), why, sizeof(why)));
 }
 
+/*
+ * --- delivery: duplicates ---
+ *
+ * A message goes once to each final destination, whichever of its
+ * recipients lead there (queue_dedupe.h).  The recipients all stay in
+ * the envelope with their own state, NOTIFY and ORCPT: the first one
+ * resolved to a destination is delivered; one resolved to it while that
+ * delivery is under way rides on it (QUEUE_RUN_SAME) and gets its
+ * outcome, and one resolved to it after it was delivered is delivered at
+ * once.  So every recipient still gets its own success, delay or
+ * failure report (RFC 3461 §4.1), and a failure reaches every recipient
+ * that led to the mailbox.
+ */
+
+enum queue_outcome {
+	QUEUE_OUT_DELIVERED,
+	QUEUE_OUT_TEMPFAIL,
+	QUEUE_OUT_PERMFAIL,
+};
+
+/* Is rt's delivery under way, so that another may share it? */
+static bool
+queue_rt_in_flight(const struct queue_rt *rt)
+{
+	return rt->run == QUEUE_RUN_WAITING ||
+	    rt->run == QUEUE_RUN_DELIVERING || rt->run == QUEUE_RUN_REMOTE ||
+	    rt->run == QUEUE_RUN_SENDING;
+}
+
+/*
+ * Recipient i delivered; success is the report its NOTIFY=SUCCESS asks
+ * for (RFC 3461 §4.1): "delivered" here, "relayed" to a next hop without
+ * DSN (§5.2.2), none when the next hop took the request.
+ */
+static void
+queue_rcpt_delivered(struct queue_msg *qm, size_t i,
+    enum queue_dsn_owed success)
+{
+	struct queue_fs_rcpt	*rc = &qm->env.rcpts[i];
+
+	rc->state = QUEUE_FS_RCPT_DELIVERED;
+	if (rc->attempts < UINT32_MAX)
+		rc->attempts++;
+	queue_rcpt_set_error(rc, NULL, NULL, NULL);
+	qm->dirty = true;
+	qm->rt[i].success = success;
+	if ((rc->notify & QUEUE_FS_NOTIFY_SUCCESS) != 0 &&
+	    qm->env.sender[0] != '\0')
+		qm->rt[i].dsn = success;
+}
+
+/*
+ * The report a recipient k sharing recipient j's delivery gets.  A next
+ * hop that took j's NOTIFY and ORCPT reports on j; that covers k only
+ * when k asked the same, else k's request went no further and we say
+ * "relayed" for it.  local: j's destination is a mailbox here (what is
+ * known of it after a restart of the queue).
+ */
+static enum queue_dsn_owed
+queue_share_success(const struct queue_msg *qm, size_t j, size_t k,
+    bool local)
+{
+	const struct queue_fs_rcpt	*a = &qm->env.rcpts[j];
+	const struct queue_fs_rcpt	*b = &qm->env.rcpts[k];
+
+	if (qm->rt[j].success != QUEUE_DSN_NONE)
+		return qm->rt[j].success;
+	if (qm->rt[j].key == NULL)
+		return local ? QUEUE_DSN_DELIVERED : QUEUE_DSN_RELAYED;
+	if (a->notify == b->notify && strcmp(a->orcpt != NULL ? a->orcpt :
+	    "", b->orcpt != NULL ? b->orcpt : "") == 0)
+		return QUEUE_DSN_NONE;
+	return QUEUE_DSN_RELAYED;
+}
+
+static void
+queue_log_duplicate(const struct queue_msg *qm, size_t i, size_t j,
+    const char *how)
+{
+	char	show[QUEUE_LOG_ADDR_MAX], same[QUEUE_LOG_ADDR_MAX];
+
+	log_info("id=%s event=duplicate to=<%s> same=<%s> %s", qm->env.id,
+	    queue_show_addr(qm->env.rcpts[i].addr, show, sizeof(show)),
+	    queue_show_addr(qm->env.rcpts[j].addr, same, sizeof(same)), how);
+}
+
+static void
+queue_rcpt_apply(struct queue_role *q, struct queue_msg *qm, size_t i,
+    enum queue_outcome how, enum queue_dsn_owed success, const char *enh,
+    const char *text, const char *remote)
+{
+	switch (how) {
+	case QUEUE_OUT_DELIVERED:
+		queue_rcpt_delivered(qm, i, success);
+		break;
+	case QUEUE_OUT_TEMPFAIL:
+		queue_rcpt_defer(q, qm, i, enh, text, remote);
+		break;
+	default:
+		queue_rcpt_fail(qm, i, enh, text, remote);
+		break;
+	}
+}
+
+/*
+ * Recipient i (resolved, not in flight) has the outcome how; so has each
+ * recipient riding on it, with its own attempts, reports and log line.
+ * success as for queue_rcpt_delivered(); enh, text and remote as for
+ * queue_rcpt_defer() and queue_rcpt_fail().
+ */
+static void
+queue_rcpt_outcome(struct queue_role *q, struct queue_msg *qm, size_t i,
+    enum queue_outcome how, enum queue_dsn_owed success, const char *enh,
+    const char *text, const char *remote)
+{
+	uint32_t	k, next;
+
+	queue_rcpt_apply(q, qm, i, how, success, enh, text, remote);
+	for (k = qm->rt[i].first; k != QUEUE_NONE; k = next) {
+		if (k >= qm->nrt || qm->rt[k].run != QUEUE_RUN_SAME ||
+		    qm->rt[k].same != i)
+			fatalx("queue: id=%s rider list broken", qm->env.id);
+		next = qm->rt[k].next;
+		qm->rt[k].run = QUEUE_RUN_IDLE;
+		qm->rt[k].same = qm->rt[k].next = QUEUE_NONE;
+		qm->busy--;
+		queue_rcpt_apply(q, qm, k, how, queue_share_success(qm, i, k,
+		    true), enh, text, remote);
+		if (how == QUEUE_OUT_DELIVERED)
+			queue_log_duplicate(qm, k, i, "result=delivered");
+	}
+	qm->rt[i].first = QUEUE_NONE;
+}
+
+/*
+ * Recipient i was resolved to the destination key (NULL: none that can
+ * be compared; rt[i] keeps it).  When that destination already has the
+ * message, i is delivered now; when it failed for good, i fails with
+ * the same error; when its delivery is under way, i rides on it; in
+ * each case true.  Otherwise (none yet, or a try that is to be made
+ * again) false: i's delivery is to be made, and later recipients with
+ * that destination will share it.
+ */
+static bool
+queue_rcpt_duplicate(struct queue_msg *qm, size_t i, char *key)
+{
+	struct queue_rt	*rt = &qm->rt[i];
+	char		*akey;
+	uint32_t	 j;
+	bool		 hit;
+
+	free(rt->key);
+	rt->key = key;
+	rt->success = QUEUE_DSN_NONE;
+	/* One recipient (most messages) has nobody to share with. */
+	if (key == NULL || qm->env.nrcpts < 2)
+		return false;
+	if (qm->dd == NULL)
+		qm->dd = queue_dedupe_new();
+	if (queue_dedupe_get(qm->dd, key, &j) && j != i &&
+	    j < qm->env.nrcpts) {
+		if (queue_rt_in_flight(&qm->rt[j])) {
+			rt->run = QUEUE_RUN_SAME;
+			rt->same = j;
+			rt->next = qm->rt[j].first;
+			qm->rt[j].first = (uint32_t)i;
+			qm->busy++;
+			queue_log_duplicate(qm, i, j, "result=shared");
+			return true;
+		}
+		if (qm->env.rcpts[j].state == QUEUE_FS_RCPT_DELIVERED) {
+			queue_rcpt_delivered(qm, i, queue_share_success(qm,
+			    j, i, key[0] == 'L'));
+			queue_log_duplicate(qm, i, j, "result=delivered");
+			return true;
+		}
+		if ((qm->env.rcpts[j].state == QUEUE_FS_RCPT_FAILED ||
+		    qm->env.rcpts[j].state == QUEUE_FS_RCPT_BOUNCED) &&
+		    qm->env.rcpts[j].error != NULL) {
+			/*
+			 * The error as stored: a reply with its server, or
+			 * our code and words.
+			 */
+			queue_rcpt_fail(qm, i, NULL, qm->env.rcpts[j].error,
+			    qm->env.rcpts[j].remote);
+			queue_log_duplicate(qm, i, j, "result=failed");
+			return true;
+		}
+	}
+	/* What was delivered before a restart is known by its address. */
+	if ((akey = queue_dedupe_key_addr(qm->env.rcpts[i].addr)) != NULL) {
+		hit = queue_dedupe_get(qm->dd, akey, &j) && j != i &&
+		    j < qm->env.nrcpts &&
+		    qm->env.rcpts[j].state == QUEUE_FS_RCPT_DELIVERED;
+		free(akey);
+		if (hit) {
+			queue_rcpt_delivered(qm, i, queue_share_success(qm,
+			    j, i, key[0] == 'L'));
+			queue_log_duplicate(qm, i, j, "result=delivered");
+			return true;
+		}
+	}
+	if (queue_dedupe_put(qm->dd, key, (uint32_t)i) == -1 &&
+	    !qm->dd_full) {
+		qm->dd_full = true;
+		log_warnx("id=%s event=dedupe-full destinations=%zu: more "
+		    "destinations are delivered without the duplicate check",
+		    qm->env.id, queue_dedupe_count(qm->dd));
+	}
+	return false;
+}
+
+/*
+ * A message read from the spool at start: its delivered recipients are
+ * known by address (their mailboxes are not), so that a recipient still
+ * pending that turns out to be one of them is not delivered again.
+ */
+static void
+queue_dedupe_load(struct queue_msg *qm)
+{
+	char	*akey;
+	size_t	 i;
+	bool	 pending = false;
+
+	for (i = 0; i < qm->env.nrcpts; i++)
+		if (qm->env.rcpts[i].state == QUEUE_FS_RCPT_PENDING)
+			pending = true;
+	if (!pending)
+		return;
+	for (i = 0; i < qm->env.nrcpts; i++) {
+		if (qm->env.rcpts[i].state != QUEUE_FS_RCPT_DELIVERED ||
+		    (akey = queue_dedupe_key_addr(qm->env.rcpts[i].addr)) ==
+		    NULL)
+			continue;
+		if (qm->dd == NULL)
+			qm->dd = queue_dedupe_new();
+		(void)queue_dedupe_put(qm->dd, akey, (uint32_t)i);
+		free(akey);
+	}
+}
+
 /* --- delivery: requests in flight --- */
 
 static struct queue_req *
@@ -730,7 +998,8 @@ queue_send_deliver(struct queue_role *q, struct queue_msg *qm, size_t i)
 		    "file: %s", strerror(errno));
 		queue_rt_clear(rt);
 		qm->busy--;
-		queue_rcpt_defer(q, qm, i, "4.3.0", err, NULL);
+		queue_rcpt_outcome(q, qm, i, QUEUE_OUT_TEMPFAIL,
+		    QUEUE_DSN_NONE, "4.3.0", err, NULL);
 		return;
 	}
 	r = queue_req_new(q, MSG_MDA_DELIVER, qm, i);
@@ -816,7 +1085,8 @@ queue_send_mta(struct queue_role *q, struct queue_msg *qm, size_t first)
 		for (i = 0; i < n; i++) {
 			qm->rt[r->idx[i]].run = QUEUE_RUN_IDLE;
 			qm->busy--;
-			queue_rcpt_defer(q, qm, r->idx[i], "4.3.0", err,
+			queue_rcpt_outcome(q, qm, r->idx[i],
+			    QUEUE_OUT_TEMPFAIL, QUEUE_DSN_NONE, "4.3.0", err,
 			    NULL);
 		}
 		return;
@@ -968,6 +1238,9 @@ queue_rcpt_remote(struct queue_role *q, struct queue_msg *qm, size_t i)
 		return;
 	}
 	queue_rt_clear(&qm->rt[i]);
+	if (queue_rcpt_duplicate(qm, i,
+	    queue_dedupe_key_remote(qm->env.rcpts[i].addr)))
+		return;
 	qm->rt[i].run = QUEUE_RUN_REMOTE;
 	qm->busy++;
 	if (!qm->in_out) {
@@ -986,6 +1259,8 @@ queue_rcpt_wait(struct queue_role *q, struct queue_msg *qm, size_t i,
 	struct queue_rt	*rt = &qm->rt[i];
 
 	queue_rt_clear(rt);
+	if (queue_rcpt_duplicate(qm, i, queue_dedupe_key_local(mailbox)))
+		return;
 	rt->run = QUEUE_RUN_WAITING;
 	rt->to = xstrdup(to);
 	rt->owner = xstrdup(owner);
@@ -1179,19 +1454,6 @@ struct queue_dest {
 	char			 text[QUEUE_TEXT_MAX];
 };
 
-/* Is addr already a recipient of qm that is not expanded? */
-static bool
-queue_has_rcpt(const struct queue_msg *qm, const char *addr)
-{
-	size_t	i;
-
-	for (i = 0; i < qm->env.nrcpts; i++)
-		if (qm->env.rcpts[i].state != QUEUE_FS_RCPT_EXPANDED &&
-		    strcasecmp(qm->env.rcpts[i].addr, addr) == 0)
-			return true;
-	return false;
-}
-
 /*
  * Recipient i resolved into something other than itself: it becomes
  * EXPANDED and each destination a new recipient with i as parent, the
@@ -1218,9 +1480,7 @@ queue_expand(struct queue_role *q, struct queue_msg *qm, size_t i,
 	rc = &env->rcpts[i];
 	rc->state = QUEUE_FS_RCPT_EXPANDED;
 	for (j = 0; j < n; j++) {
-		if (d[j].kind != RESOLVE_FAILED &&
-		    queue_has_rcpt(qm, d[j].addr))
-			continue;
+		/* One destination named by several: "duplicates" above. */
 		nr = &env->rcpts[env->nrcpts];
 		memset(nr, 0, sizeof(*nr));
 		nr->addr = xstrdup(d[j].addr);
@@ -1393,25 +1653,21 @@ queue_mda_result(struct queue_role *q, enum proc_id from, struct msg *m)
 	qm->busy--;
 	switch (result) {
 	case MDA_DELIVERED:
-		rc->state = QUEUE_FS_RCPT_DELIVERED;
-		if (rc->attempts < UINT32_MAX)
-			rc->attempts++;
-		queue_rcpt_set_error(rc, NULL, NULL, NULL);
-		qm->dirty = true;
 		/* RFC 3461 §4.1: the final delivery reports NOTIFY=SUCCESS */
-		if ((rc->notify & QUEUE_FS_NOTIFY_SUCCESS) != 0 &&
-		    qm->env.sender[0] != '\0')
-			qm->rt[i].dsn = QUEUE_DSN_DELIVERED;
+		queue_rcpt_outcome(q, qm, i, QUEUE_OUT_DELIVERED,
+		    QUEUE_DSN_DELIVERED, NULL, NULL, NULL);
 		q->ndelivered++;
 		log_debug("id=%s event=rcpt-delivered to=<%s>", qm->env.id,
 		    printable(rc->addr, strnlen(rc->addr, QUEUE_FS_STR_MAX),
 		    show, sizeof(show)));
 		break;
 	case MDA_TEMPFAIL:
-		queue_rcpt_defer(q, qm, i, enh, text, NULL);
+		queue_rcpt_outcome(q, qm, i, QUEUE_OUT_TEMPFAIL,
+		    QUEUE_DSN_NONE, enh, text, NULL);
 		break;
 	default:
-		queue_rcpt_fail(qm, i, enh, text, NULL);
+		queue_rcpt_outcome(q, qm, i, QUEUE_OUT_PERMFAIL,
+		    QUEUE_DSN_NONE, enh, text, NULL);
 		break;
 	}
 	queue_msg_settle(q, qm);
@@ -1458,28 +1714,24 @@ queue_mta_result(struct queue_role *q, enum proc_id from, struct msg *m)
 		qm->busy--;
 		switch (result) {
 		case MTA_DELIVERED:
-			rc->state = QUEUE_FS_RCPT_DELIVERED;
-			if (rc->attempts < UINT32_MAX)
-				rc->attempts++;
-			queue_rcpt_set_error(rc, NULL, NULL, NULL);
-			qm->dirty = true;
-			q->ndelivered++;
 			/*
 			 * RFC 3461 §5.2.2: a server without DSN took it, so
 			 * the "relayed" report is ours to send.
 			 */
-			if ((flags & MTA_F_RELAYED) != 0 &&
-			    (rc->notify & QUEUE_FS_NOTIFY_SUCCESS) != 0 &&
-			    qm->env.sender[0] != '\0')
-				qm->rt[i].dsn = QUEUE_DSN_RELAYED;
+			queue_rcpt_outcome(q, qm, i, QUEUE_OUT_DELIVERED,
+			    (flags & MTA_F_RELAYED) != 0 ? QUEUE_DSN_RELAYED :
+			    QUEUE_DSN_NONE, NULL, NULL, NULL);
+			q->ndelivered++;
 			log_debug("id=%s event=rcpt-sent to=<%s>", qm->env.id,
 			    queue_show_addr(rc->addr, show, sizeof(show)));
 			break;
 		case MTA_TEMPFAIL:
-			queue_rcpt_defer(q, qm, i, enh, text, remote);
+			queue_rcpt_outcome(q, qm, i, QUEUE_OUT_TEMPFAIL,
+			    QUEUE_DSN_NONE, enh, text, remote);
 			break;
 		default:
-			queue_rcpt_fail(qm, i, enh, text, remote);
+			queue_rcpt_outcome(q, qm, i, QUEUE_OUT_PERMFAIL,
+			    QUEUE_DSN_NONE, enh, text, remote);
 			break;
 		}
 		free(text);
@@ -2229,6 +2481,14 @@ queue_show_envelope(struct queue_role *q, uint64_t reqid, struct buf *b,
 			buf_printf(b, "  state: %s",
 			    queue_rcpt_state_name(rc->state));
 		queue_ctl_buf(q, reqid, b);
+		if (rc - env->rcpts < (ptrdiff_t)qm->nrt &&
+		    qm->rt[rc - env->rcpts].run == QUEUE_RUN_SAME) {
+			buf_append_str(b, "  same delivery as: <");
+			queue_escape(b, env->rcpts[qm->rt[rc -
+			    env->rcpts].same].addr, false, "");
+			buf_append_char(b, '>');
+			queue_ctl_buf(q, reqid, b);
+		}
 		buf_append_str(b, "  notify: ");
 		queue_notify_names(b, rc->notify);
 		queue_ctl_buf(q, reqid, b);
@@ -2775,6 +3035,7 @@ queue_main(struct proc_self *self)
 	for (qm = TAILQ_FIRST(&q->msgs); qm != NULL; qm = next) {
 		next = TAILQ_NEXT(qm, entry);
 		queue_rt_grow(qm);
+		queue_dedupe_load(qm);
 		if (queue_msg_owes_bounce(qm))
 			queue_msg_settle(q, qm);
 		else

@@ -41,7 +41,8 @@ usage(void)
 	    "  user noapop ADDRESS    turn APOP off\n"
 	    "  user list\n"
 	    "  domain add|del NAME, domain list\n"
-	    "  alias add|del SOURCE TARGET, alias list\n");
+	    "  alias add SOURCE TARGET...  (all or none)\n"
+	    "  alias del SOURCE TARGET, alias list\n");
 	exit(2);
 }
 

@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from procs import PPID, pids_where
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("CACHET_BUILD", os.path.join(ROOT, "build", "san"))
 CACHETD = os.path.join(BUILD, "cachetd")
@@ -194,8 +196,14 @@ class Daemon:
     def queue_list(self):
         """`cachetctl queue` as a list of dicts: id, age, size, sender,
         rcpts (list), state.  The null sender may print as "<>" or as an
-        empty field; both come back as given ("<>" or "")."""
+        empty field; both come back as given ("<>" or "").  A command
+        that fails, or prints no listing, raises: it must never read as
+        an empty queue."""
         r = self.ctl("queue", timeout=15)
+        if not r.stdout.startswith("ID "):
+            raise AssertionError(f"cachetctl queue printed no listing "
+                                 f"(exit {r.returncode}): {r.stdout!r} "
+                                 f"{r.stderr!r}")
         out = []
         for line in r.stdout.splitlines():
             f = line.split()
@@ -334,11 +342,9 @@ class Daemon:
     def stop(self, timeout=15):
         if self.proc is None or self.proc.poll() is not None:
             return
-        pids = []
-        try:
-            pids = list(self.role_pids().values())
-        except Exception:
-            pass
+        # The roles are the parent's children: asked of /proc, not of
+        # cachetctl, which may fail (that must not read as "no roles").
+        pids = pids_where(PPID, self.proc.pid)
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=timeout)

@@ -36,6 +36,8 @@ import subprocess
 import tempfile
 import time
 
+from procs import PGRP, pids_where
+
 POSTFIX = "/usr/sbin/postfix"
 POSTCONF = "/usr/sbin/postconf"
 SMTP_SOURCE = "/usr/sbin/smtp-source"
@@ -62,19 +64,7 @@ def _alive(pid):
 def _group_members(pgid):
     """PIDs of live processes in process group pgid (the master is its
     group's leader: it calls setsid())."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                fields = f.read().rsplit(")", 1)[-1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        # fields[0] is the state, [2] the process group.
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            out.append(int(name))
-    return out
+    return pids_where(PGRP, pgid)
 
 
 class PostfixError(AssertionError):
@@ -405,11 +395,15 @@ class PostfixPeer:
                             self.maildir_users[address], "new")
 
     def queue_count(self):
-        """Files in the queue directories that hold undelivered mail."""
+        """Files in the queue directories that hold undelivered mail.  A
+        directory that is not there raises (os.walk would say nothing,
+        which would read as an empty queue)."""
         n = 0
         for d in QUEUE_DIRS:
-            for _root, _dirs, files in os.walk(os.path.join(self.queue_dir,
-                                                            d)):
+            path = os.path.join(self.queue_dir, d)
+            if not os.path.isdir(path):
+                raise PostfixError(f"no Postfix queue directory {path}")
+            for _root, _dirs, files in os.walk(path):
                 n += len(files)
         return n
 

@@ -50,6 +50,8 @@ class _Handler:
 
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
+        with self.peer.lock:
+            self.peer.rcpt_commands.append(address)
         reply = self.peer.rcpt_reply(address)
         if reply is not None:
             return reply
@@ -105,7 +107,8 @@ class Peer:
     tls_dir: make a certificate there and offer STARTTLS;
     size_limit: the SIZE announced (None: none);
     auth: {user: password} to offer AUTH PLAIN (over TLS only); the
-    logins tried are in .logins as (user, ok).
+    logins tried are in .logins as (user, ok); every RCPT address
+    given, taken or refused, is in .rcpt_commands.
     """
 
     def __init__(self, host, port=25, rcpts=None, data_replies=None,
@@ -119,6 +122,7 @@ class Peer:
         self.smtputf8 = smtputf8
         self.size_limit = size_limit
         self.messages = []
+        self.rcpt_commands = []
         self.refused = []
         self.ehlos = []
         self.auth = dict(auth) if auth is not None else None

@@ -257,6 +257,50 @@ def test_alias_add_list_del(daemon):
     ]
 
 
+def test_alias_add_several_targets(daemon):
+    """As an aliases file line: SOURCE TARGET TARGET..."""
+    ok(daemon, "alias", "add", "team@example.org", "alice@example.org",
+       "bob@example.org", "carol@example.net")
+    assert lines(ok(daemon, "alias", "list")) == [
+        "team@example.org -> alice@example.org",
+        "team@example.org -> bob@example.org",
+        "team@example.org -> carol@example.net",
+    ]
+    # more targets for the same source later, as one at a time did
+    ok(daemon, "alias", "add", "team@example.org", "dave@example.org",
+       "erin@example.org")
+    assert len(lines(ok(daemon, "alias", "list"))) == 5
+
+
+@pytest.mark.parametrize("targets,message", [
+    # one bad address among good ones
+    (("alice@example.org", "not an address", "bob@example.org"),
+     "invalid address"),
+    # one that is a target already
+    (("bob@example.org", "alice@example.org", "carol@example.net"),
+     "alias exists"),
+    # one named twice, in any case
+    (("bob@example.org", "carol@example.net", "BOB@Example.org"),
+     "named twice"),
+])
+def test_alias_add_several_is_all_or_nothing(daemon, targets, message):
+    ok(daemon, "alias", "add", "team@example.org", "alice@example.org")
+    before = lines(ok(daemon, "alias", "list"))
+    r = fails(daemon, 1, message, "alias", "add", "team@example.org",
+              *targets)
+    assert "nothing added" in r.stderr or len(targets) == 1
+    assert lines(ok(daemon, "alias", "list")) == before
+
+
+def test_alias_add_at_most_100_targets(daemon):
+    many = [f"u{i}@example.org" for i in range(101)]
+    fails(daemon, 2, "usage: alias add SOURCE TARGET... (at most 100)",
+          "alias", "add", "big@example.org", *many)
+    assert ok(daemon, "alias", "list").stdout == ""
+    ok(daemon, "alias", "add", "big@example.org", *many[:100])
+    assert len(lines(ok(daemon, "alias", "list"))) == 100
+
+
 def test_alias_list_empty(daemon):
     assert ok(daemon, "alias", "list").stdout == ""
 
@@ -299,6 +343,7 @@ def test_alias_del_unknown_refused(daemon):
     ("alias", "add"),
     ("alias", "add", "info@example.org"),
     ("alias", "del", "info@example.org"),
+    ("alias", "del", "info@example.org", "a@example.org", "b@example.org"),
     ("alias", "list", "extra"),
     ("alias", "show", "info@example.org"),
 ])

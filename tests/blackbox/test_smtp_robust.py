@@ -24,12 +24,10 @@ def raw(daemon, kind="smtp"):
 
 
 def incoming(daemon):
-    """Files in the spool's incoming/ (messages being received)."""
-    path = os.path.join(daemon.state, "queue", "incoming")
-    try:
-        return os.listdir(path)
-    except FileNotFoundError:
-        return []
+    """Files in the spool's incoming/ (messages being received).  The
+    directory exists once the daemon is up: a missing one is an error,
+    not an empty spool."""
+    return os.listdir(os.path.join(daemon.state, "queue", "incoming"))
 
 
 def smtp_alive_unrestarted(daemon):
