@@ -14,11 +14,8 @@
 
 #include <cmocka.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include "sasl.h"
+#include "scram_client.h"
 
 static int
 dec(const char *in, char *out, size_t *n)
@@ -157,34 +154,6 @@ b64dec(const char *in, unsigned char *out, size_t *n)
 	assert_int_equal(sasl_b64_decode(span_str(in), out, n), 0);
 }
 
-/*
- * The client's side of RFC 5802 §3, written out here: ClientProof and
- * the ServerSignature the client expects, from the password.
- */
-static void
-client_compute(const char *pass, const unsigned char *salt, size_t saltlen,
-    int iter, const char *authmsg, unsigned char proof[32],
-    unsigned char expect_sig[32])
-{
-	unsigned char	salted[32], ckey[32], stored[32], csig[32], skey[32];
-	unsigned int	n;
-	size_t		i;
-
-	assert_int_equal(PKCS5_PBKDF2_HMAC(pass, (int)strlen(pass), salt,
-	    (int)saltlen, iter, EVP_sha256(), 32, salted), 1);
-	assert_non_null(HMAC(EVP_sha256(), salted, 32,
-	    (const unsigned char *)"Client Key", 10, ckey, &n));
-	SHA256(ckey, 32, stored);
-	assert_non_null(HMAC(EVP_sha256(), stored, 32,
-	    (const unsigned char *)authmsg, strlen(authmsg), csig, &n));
-	for (i = 0; i < 32; i++)
-		proof[i] = ckey[i] ^ csig[i];
-	assert_non_null(HMAC(EVP_sha256(), salted, 32,
-	    (const unsigned char *)"Server Key", 10, skey, &n));
-	assert_non_null(HMAC(EVP_sha256(), skey, 32,
-	    (const unsigned char *)authmsg, strlen(authmsg), expect_sig, &n));
-}
-
 static void
 rfc_challenge(struct sasl_scram_challenge *ch)
 {
@@ -203,7 +172,7 @@ test_scram_rfc7677_client(void **state)
 	size_t		saltlen, n;
 
 	b64dec(R_SALT_B64, salt, &saltlen);
-	client_compute(R_PASS, salt, saltlen, R_ITER,
+	scram_client_compute(R_PASS, salt, saltlen, R_ITER,
 	    "n=user,r=" R_CNONCE "," R_SFIRST "," R_CFINAL_NP, proof, sig);
 	sasl_b64_encode(proof, 32, b64);
 	assert_string_equal(b64, R_PROOF_B64);
@@ -292,7 +261,7 @@ scram_plus_run(const unsigned char *cb_client, enum sasl_scram_rc want)
 	sasl_b64_encode(gs2cb, strlen(gs2) + 32, cbb64);
 	snprintf(am, sizeof(am), "n=user,r=abcdef,%.*s,c=%s,r=abcdefXYZ",
 	    (int)out.len, out.ptr, cbb64);
-	client_compute(R_PASS, ch.salt, ch.saltlen, R_ITER, am, proof, expect);
+	scram_client_compute(R_PASS, ch.salt, ch.saltlen, R_ITER, am, proof, expect);
 	sasl_b64_encode(proof, 32, pb64);
 	snprintf(final, sizeof(final), "c=%s,r=abcdefXYZ,p=%s", cbb64, pb64);
 	assert_int_equal(sasl_scram_client_final(sc, final, strlen(final),
