@@ -441,6 +441,35 @@ sasl_scram_client_first(struct sasl_scram *sc, const char *p, size_t len,
 	return SASL_SCRAM_OK;
 }
 
+bool
+sasl_cb_available(sasl_cbind_fn cbind, void *arg)
+{
+	unsigned char	cb[SASL_CB_DATA_MAX];
+
+	return cbind != NULL &&
+	    (cbind(arg, SASL_CB_TLS_EXPORTER, cb, sizeof(cb)) > 0 ||
+	    cbind(arg, SASL_CB_TLS_SERVER_END_POINT, cb, sizeof(cb)) > 0);
+}
+
+enum sasl_scram_rc
+sasl_scram_start(struct sasl_scram *sc, const char *p, size_t len,
+    sasl_cbind_fn cbind, void *arg, const char **why_out)
+{
+	unsigned char		cb[SASL_CB_DATA_MAX];
+	enum sasl_scram_rc	rc;
+	ssize_t			n;
+
+	if ((rc = sasl_scram_client_first(sc, p, len, why_out)) !=
+	    SASL_SCRAM_OK || sc->cb == SASL_CB_NONE)
+		return rc;
+	n = cbind != NULL ? cbind(arg, sc->cb, cb, sizeof(cb)) : -1;
+	if (n <= 0 || (size_t)n > sizeof(cb))
+		return scram_fail(SASL_SCRAM_REFUSED,
+		    "channel binding type not available", why_out);
+	sasl_scram_set_cb_data(sc, cb, (size_t)n);
+	return SASL_SCRAM_OK;
+}
+
 const char *
 sasl_scram_user(const struct sasl_scram *sc)
 {

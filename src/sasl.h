@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -111,6 +112,23 @@ void			 sasl_scram_free(struct sasl_scram *);
  */
 enum sasl_scram_rc	sasl_scram_client_first(struct sasl_scram *,
 			    const char *p, size_t len, const char **why_out);
+/*
+ * Where a session gets the channel binding data of its connection: the
+ * length written to out, or -1 when type is not available.
+ */
+typedef ssize_t	(*sasl_cbind_fn)(void *arg, enum sasl_cb type,
+		    unsigned char *out, size_t outsz);
+/* Is some binding type available (so that -PLUS may be offered)? */
+bool	sasl_cb_available(sasl_cbind_fn, void *arg);
+/*
+ * sasl_scram_client_first(), then the binding data of the type the
+ * client asked for, from cbind (NULL: none available); REFUSED when
+ * there is none of that type on this connection (RFC 9266 §3: no
+ * tls-exporter on TLS 1.2 without the extended master secret).
+ */
+enum sasl_scram_rc	sasl_scram_start(struct sasl_scram *, const char *p,
+			    size_t len, sasl_cbind_fn cbind, void *arg,
+			    const char **why_out);
 /* After client_first: the user name (unescaped, NUL-terminated). */
 const char		*sasl_scram_user(const struct sasl_scram *);
 /* After client_first: the binding the client asked for, or NONE. */
