@@ -443,6 +443,20 @@ lookup_auth_delayed(evutil_socket_t fd, short what, void *arg)
 	lookup_job_free(job);
 }
 
+/* For the log: how the client proved who it is. */
+static const char *
+lookup_auth_mech(const struct lookup_job *job)
+{
+	switch (job->kind) {
+	case LOOKUP_JOB_APOP:
+		return "apop";
+	case LOOKUP_JOB_SCRAM:
+		return "scram";
+	default:
+		return "password";
+	}
+}
+
 static void
 lookup_auth_done(struct lookup_role *r, struct lookup_job *job)
 {
@@ -459,7 +473,8 @@ lookup_auth_done(struct lookup_role *r, struct lookup_job *job)
 		 */
 		if ((f = lookup_fail_get(r, job->ip, false)) != NULL)
 			delay = lookup_fail_delay(f->count);
-		log_info("event=auth user=%s ip=%s", job->logname, job->ip);
+		log_info("event=auth user=%s ip=%s mech=%s", job->logname,
+		    job->ip, lookup_auth_mech(job));
 		break;
 	case USERS_AUTH_FAIL:
 		job->answer = 1;
@@ -469,7 +484,8 @@ lookup_auth_done(struct lookup_role *r, struct lookup_job *job)
 		f->last_ms = now_ms();
 		delay = lookup_fail_delay(f->count);
 		log_info("event=auth-failed ip=%s user=%s failures=%u "
-		    "delay=%us", job->ip, job->logname, f->count, delay);
+		    "delay=%us mech=%s", job->ip, job->logname, f->count,
+		    delay, lookup_auth_mech(job));
 		break;
 	case USERS_AUTH_TEMPFAIL:
 	default:
