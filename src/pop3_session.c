@@ -523,18 +523,10 @@ auth_plain(struct pop3_session *s, const char *p, size_t len)
 static void
 scram_send(struct pop3_session *s, struct span msg)
 {
-	char	line[2 + SASL_B64_LEN(SASL_SCRAM_MSG_MAX) + 3];
-	size_t	n;
+	char	line[SASL_CHALLENGE_LINE_MAX];
 
-	if (msg.len > SASL_SCRAM_MSG_MAX)
-		fatalx("pop3_session: SCRAM message too long");
-	memcpy(line, "+ ", 2);
-	n = 2 + sasl_b64_encode((const unsigned char *)msg.ptr, msg.len,
-	    line + 2);
-	line[n++] = '\r';
-	line[n++] = '\n';
 	s->sasl = true;
-	session_send(s, line, n);
+	session_send(s, line, sasl_challenge_line("+ ", msg, line));
 }
 
 /* A SCRAM message we cannot go on with. */

@@ -179,6 +179,21 @@ static const struct {
 	{ SASL_CB_TLS_SERVER_END_POINT, "tls-server-end-point" },
 };
 
+size_t
+sasl_challenge_line(const char *prefix, struct span msg, char *out)
+{
+	size_t	n;
+
+	n = strnlen(prefix, 8);
+	if (n > 7 || msg.len > SASL_SCRAM_MSG_MAX)
+		fatalx("sasl: challenge too long");
+	memcpy(out, prefix, n);
+	n += sasl_b64_encode((const unsigned char *)msg.ptr, msg.len, out + n);
+	out[n++] = '\r';
+	out[n++] = '\n';
+	return n;
+}
+
 const char *
 sasl_cb_name(enum sasl_cb cb)
 {

@@ -172,6 +172,14 @@ const unsigned char	*sasl_scram_proof(const struct sasl_scram *);
 struct span	sasl_scram_server_final(struct sasl_scram *,
 		    const unsigned char sig[SASL_SCRAM_HASH_LEN]);
 
+/*
+ * A challenge line: prefix ("334 " in SMTP, "+ " in POP3, at most 7
+ * octets), base64 of msg (at most SASL_SCRAM_MSG_MAX octets), CRLF, into
+ * out of SASL_CHALLENGE_LINE_MAX octets.  Returns its length.
+ */
+#define SASL_CHALLENGE_LINE_MAX	(7 + SASL_B64_LEN(SASL_SCRAM_MSG_MAX) + 3)
+size_t	sasl_challenge_line(const char *prefix, struct span msg, char *out);
+
 /* The binding type's name on the wire ("tls-exporter"), "" for NONE. */
 const char	*sasl_cb_name(enum sasl_cb);
 

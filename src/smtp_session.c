@@ -1634,18 +1634,10 @@ auth_check(struct smtp_session *s, struct span user, struct span pass)
 static void
 scram_send(struct smtp_session *s, struct span msg)
 {
-	char	line[4 + SASL_B64_LEN(SASL_SCRAM_MSG_MAX) + 3];
-	size_t	n;
+	char	line[SASL_CHALLENGE_LINE_MAX];
 
-	if (msg.len > SASL_SCRAM_MSG_MAX)
-		fatalx("smtp_session: SCRAM message too long");
-	memcpy(line, "334 ", 4);
-	n = 4 + sasl_b64_encode((const unsigned char *)msg.ptr, msg.len,
-	    line + 4);
-	line[n++] = '\r';
-	line[n++] = '\n';
 	s->mode = SMTP_MODE_AUTH;
-	session_send(s, line, n);
+	session_send(s, line, sasl_challenge_line("334 ", msg, line));
 }
 
 /* A SCRAM message we cannot go on with: 501 malformed, 535 refused. */

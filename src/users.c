@@ -950,6 +950,26 @@ users_check_scram(struct users *u, const char *addr, const char *authmsg,
 	return ret;
 }
 
+/*
+ * What setting a password stores: the canonical address (canon, of
+ * USERS_ADDR_MAX + 1), the crypt(3) hash (hash, of USERS_HASH_SIZE) and
+ * the SCRAM keys.  The caller wipes hash and k.
+ */
+static int
+users_password_prepare(const char *addr, const char *password, char *canon,
+    char *hash, struct users_scram_keys *k, const char **errstr_out)
+{
+	memset(k, 0, sizeof(*k));
+	hash[0] = '\0';
+	if (users_addr_normalize(addr, canon, USERS_ADDR_MAX + 1,
+	    errstr_out) == -1 ||
+	    users_hash_password(password, hash, USERS_HASH_SIZE,
+	    errstr_out) == -1 ||
+	    users_scram_make(password, k, errstr_out) == -1)
+		return -1;
+	return 0;
+}
+
 int
 users_user_add(struct users *u, const char *addr, const char *password,
     const char **errstr_out)
@@ -960,13 +980,8 @@ users_user_add(struct users *u, const char *addr, const char *password,
 	char			 hash[USERS_HASH_SIZE];
 	int			 ret = -1;
 
-	memset(&k, 0, sizeof(k));
-	if (users_addr_normalize(addr, canon, sizeof(canon),
-	    errstr_out) == -1 ||
-	    users_check_new_password(password, errstr_out) == -1 ||
-	    users_hash_password(password, hash, sizeof(hash),
-	    errstr_out) == -1 ||
-	    users_scram_make(password, &k, errstr_out) == -1)
+	if (users_password_prepare(addr, password, canon, hash, &k,
+	    errstr_out) == -1)
 		goto out;
 	if (users_bind(u, st, 1, canon, errstr_out) == -1 ||
 	    users_bind(u, st, 2, users_addr_domain(canon), errstr_out) == -1 ||
@@ -1007,13 +1022,8 @@ users_user_passwd(struct users *u, const char *addr, const char *password,
 	char			 hash[USERS_HASH_SIZE];
 	int			 ret = -1;
 
-	memset(&k, 0, sizeof(k));
-	if (users_addr_normalize(addr, canon, sizeof(canon),
-	    errstr_out) == -1 ||
-	    users_check_new_password(password, errstr_out) == -1 ||
-	    users_hash_password(password, hash, sizeof(hash),
-	    errstr_out) == -1 ||
-	    users_scram_make(password, &k, errstr_out) == -1)
+	if (users_password_prepare(addr, password, canon, hash, &k,
+	    errstr_out) == -1)
 		goto out;
 	/* The old keys go with the old password, also when none are made. */
 	if (users_bind(u, st, 1, canon, errstr_out) == -1 ||

@@ -1315,16 +1315,6 @@ test_stuff_worst_case_doubles(void **state)
 
 /* --- SCRAM-SHA-256 --- */
 
-static const char *
-b64n(const void *p, size_t n)
-{
-	static char	out[4096];
-
-	assert_true(SASL_B64_LEN(n) < sizeof(out));
-	sasl_b64_encode(p, n, out);
-	return out;
-}
-
 /* The decoded payload of the one "+ " line in the replies. */
 static void
 challenge_of(struct mock *m, char *out, size_t outsz)
@@ -1354,29 +1344,18 @@ scram_client(struct mock *m, const char *user, const char *mech,
     const char *gs2, const unsigned char *cb, size_t cblen,
     const char *pass, unsigned char want_sig[32])
 {
-	struct sasl_scram_challenge	 ch;
-	unsigned char			 gs2cb[128], proof[32];
-	char				 first[128], sf[512], am[1024];
-	char				 cbind[256], final[512], line[1200];
+	char	first[128], sf[512], final[512], line[1200];
 
 	snprintf(first, sizeof(first), "%sn=%s,r=CLI", gs2, user);
 	snprintf(line, sizeof(line), "AUTH %s %s\r\n", mech,
-	    b64n(first, strlen(first)));
+	    scram_b64(first, strlen(first)));
 	mock_send(m, line);
 	challenge_of(m, sf, sizeof(sf));
 	assert_string_equal(sf, "r=CLI" M_SNONCE ",s=" M_SALT_B64 ",i=4096");
-	memcpy(gs2cb, gs2, strlen(gs2));
-	if (cblen > 0)
-		memcpy(gs2cb + strlen(gs2), cb, cblen);
-	snprintf(cbind, sizeof(cbind), "%s", b64n(gs2cb, strlen(gs2) + cblen));
-	snprintf(am, sizeof(am), "n=%s,r=CLI,%s,c=%s,r=CLI" M_SNONCE, user,
-	    sf, cbind);
-	mock_challenge(&ch);
-	scram_client_compute(pass, ch.salt, ch.saltlen, 4096, am, proof,
-	    want_sig);
-	snprintf(final, sizeof(final), "c=%s,r=CLI" M_SNONCE ",p=%s", cbind,
-	    b64n(proof, 32));
-	snprintf(line, sizeof(line), "%s\r\n", b64n(final, strlen(final)));
+	scram_client_final(gs2, cb, cblen, first + strlen(gs2), sf, pass,
+	    final, sizeof(final), want_sig);
+	snprintf(line, sizeof(line), "%s\r\n",
+	    scram_b64(final, strlen(final)));
 	mock_send(m, line);
 }
 
@@ -1386,7 +1365,7 @@ expect_server_final(struct mock *m, const unsigned char sig[32])
 	char	v[128], want[128];
 
 	challenge_of(m, v, sizeof(v));
-	snprintf(want, sizeof(want), "v=%s", b64n(sig, 32));
+	snprintf(want, sizeof(want), "v=%s", scram_b64(sig, 32));
 	assert_string_equal(v, want);
 }
 

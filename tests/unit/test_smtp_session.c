@@ -1875,17 +1875,6 @@ test_free_aborts_open_message(void **state)
 
 /* --- SCRAM-SHA-256 (RFC 5802, RFC 7677) --- */
 
-/* base64 of n octets into a static buffer */
-static const char *
-b64n(const void *p, size_t n)
-{
-	static char	out[4096];
-
-	assert_true(SASL_B64_LEN(n) < sizeof(out));
-	sasl_b64_encode(p, n, out);
-	return out;
-}
-
 /* The decoded payload of the one "334 " line the replies hold. */
 static void
 challenge_of(struct mock *m, char *out, size_t outsz)
@@ -1914,40 +1903,29 @@ scram_client(struct mock *m, const char *mech, const char *gs2,
     const unsigned char *cb, size_t cblen, const char *pass, bool ir,
     unsigned char want_sig[32])
 {
-	struct sasl_scram_challenge	 ch;
-	unsigned char			 gs2cb[128], proof[32];
-	char				 first[128], sf[512], am[1024];
-	char				 cbind[256], final[512], line[1200];
+	char	first[128], sf[512], final[512], line[1200];
 
 	snprintf(first, sizeof(first), "%sn=alice,r=CLInonce", gs2);
 	if (ir) {
 		snprintf(line, sizeof(line), "AUTH %s %s\r\n", mech,
-		    b64n(first, strlen(first)));
+		    scram_b64(first, strlen(first)));
 		mock_send(m, line);
 	} else {
 		snprintf(line, sizeof(line), "AUTH %s\r\n", mech);
 		mock_send(m, line);
 		mock_expect(m, "334 \r\n");
 		snprintf(line, sizeof(line), "%s\r\n",
-		    b64n(first, strlen(first)));
+		    scram_b64(first, strlen(first)));
 		mock_send(m, line);
 	}
 	assert_true(mock_logged(m, "scram-salt alice\n"));
 	challenge_of(m, sf, sizeof(sf));
 	assert_string_equal(sf, "r=CLInonce" M_SNONCE ",s=" M_SALT_B64
 	    ",i=4096");
-	memcpy(gs2cb, gs2, strlen(gs2));
-	if (cblen > 0)
-		memcpy(gs2cb + strlen(gs2), cb, cblen);
-	snprintf(cbind, sizeof(cbind), "%s", b64n(gs2cb, strlen(gs2) + cblen));
-	snprintf(am, sizeof(am), "n=alice,r=CLInonce,%s,c=%s,r=CLInonce"
-	    M_SNONCE, sf, cbind);
-	mock_challenge(&ch);
-	scram_client_compute(pass, ch.salt, ch.saltlen, M_ITER, am, proof,
-	    want_sig);
-	snprintf(final, sizeof(final), "c=%s,r=CLInonce" M_SNONCE ",p=%s",
-	    cbind, b64n(proof, 32));
-	snprintf(line, sizeof(line), "%s\r\n", b64n(final, strlen(final)));
+	scram_client_final(gs2, cb, cblen, first + strlen(gs2), sf, pass,
+	    final, sizeof(final), want_sig);
+	snprintf(line, sizeof(line), "%s\r\n",
+	    scram_b64(final, strlen(final)));
 	mock_send(m, line);
 }
 
@@ -1958,7 +1936,7 @@ expect_server_final(struct mock *m, const unsigned char sig[32])
 	char	v[128], want[128];
 
 	challenge_of(m, v, sizeof(v));
-	snprintf(want, sizeof(want), "v=%s", b64n(sig, 32));
+	snprintf(want, sizeof(want), "v=%s", scram_b64(sig, 32));
 	assert_string_equal(v, want);
 }
 
@@ -2111,6 +2089,16 @@ test_scram_refusals(void **state)
 	}
 }
 
+/* A session past EHLO, replies cleared. */
+static void
+scram_session(struct mock *m, enum cfg cfg)
+{
+	mock_config(m, cfg);
+	mock_start(m);
+	mock_send(m, "EHLO client.example\r\n");
+	buf_reset(&m->out);
+}
+
 /* "*" at any step, a bad final answer, and lookup failing. */
 static void
 test_scram_cancel_and_tempfail(void **state)
@@ -2120,34 +2108,21 @@ test_scram_cancel_and_tempfail(void **state)
 	char		sf[512];
 
 	/* cancelled after server-first */
-	mock_config(&m, CFG_SUB);
-	mock_start(&m);
-	mock_send(&m, "EHLO client.example\r\n");
-	buf_reset(&m.out);
+	scram_session(&m, CFG_SUB);
 	mock_send(&m, "AUTH SCRAM-SHA-256 biwsbj1hbGljZSxyPXg=\r\n");
 	challenge_of(&m, sf, sizeof(sf));
 	mock_send(&m, "*\r\n");
 	mock_expect(&m, "501 5.0.0 Authentication cancelled\r\n");
 	mock_free(&m);
 
-	/* the client does not accept our signature: "*" after v= */
-	mock_config(&m, CFG_SUB);
-	mock_start(&m);
-	mock_send(&m, "EHLO client.example\r\n");
-	buf_reset(&m.out);
+	/* the client does not accept our signature ("*"), or answers
+	 * something else than the empty response */
+	scram_session(&m, CFG_SUB);
 	scram_client(&m, "SCRAM-SHA-256", "n,,", NULL, 0, "pencil", true,
 	    sig);
 	expect_server_final(&m, sig);
 	mock_send(&m, "*\r\n");
 	mock_expect(&m, "501 5.0.0 Authentication cancelled\r\n");
-	assert_null(smtp_session_auth_user(m.s));
-	mock_free(&m);
-
-	/* something else than the empty response */
-	mock_config(&m, CFG_SUB);
-	mock_start(&m);
-	mock_send(&m, "EHLO client.example\r\n");
-	buf_reset(&m.out);
 	scram_client(&m, "SCRAM-SHA-256", "n,,", NULL, 0, "pencil", true,
 	    sig);
 	expect_server_final(&m, sig);
@@ -2157,11 +2132,8 @@ test_scram_cancel_and_tempfail(void **state)
 	mock_free(&m);
 
 	/* the key holder cannot answer */
-	mock_config(&m, CFG_SUB);
+	scram_session(&m, CFG_SUB);
 	m.scram_tempfail = true;
-	mock_start(&m);
-	mock_send(&m, "EHLO client.example\r\n");
-	buf_reset(&m.out);
 	mock_send(&m, "AUTH SCRAM-SHA-256 biwsbj1hbGljZSxyPXg=\r\n");
 	mock_expect(&m, "454 4.7.0 Temporary authentication failure\r\n");
 	mock_free(&m);

@@ -1042,9 +1042,8 @@ scram_login(struct users *u, const char *addr, const char *password)
 	struct sasl_scram		*sc;
 	struct sasl_scram_challenge	 ch;
 	struct span			 sf, am;
-	unsigned char			 proof[32], expect[32], sig[32];
-	char				 first[400], final[600], amtext[1200];
-	char				 pb64[64];
+	unsigned char			 expect[32], sig[32];
+	char				 first[400], sftext[400], final[600];
 	const char			*err = NULL;
 	enum users_auth			 r;
 
@@ -1057,25 +1056,17 @@ scram_login(struct users *u, const char *addr, const char *password)
 	    &ch.iterations, &err), 0);
 	strcpy(ch.snonce, "servernonce");
 	assert_int_equal(sasl_scram_server_first(sc, &ch, &sf), 0);
-	snprintf(amtext, sizeof(amtext), "%s,%.*s,c=biws,r=clientnonce"
-	    "servernonce", first + 3, (int)sf.len, sf.ptr);
-	scram_client_compute(password, ch.salt, ch.saltlen,
-	    (int)ch.iterations, amtext, proof, expect);
-	sasl_b64_encode(proof, sizeof(proof), pb64);
-	snprintf(final, sizeof(final), "c=biws,r=clientnonceservernonce,"
-	    "p=%s", pb64);
+	snprintf(sftext, sizeof(sftext), "%.*s", (int)sf.len, sf.ptr);
+	scram_client_final("n,,", NULL, 0, first + 3, sftext, password, final,
+	    sizeof(final), expect);
 	assert_int_equal(sasl_scram_client_final(sc, final, strlen(final),
 	    NULL), SASL_SCRAM_OK);
 	am = sasl_scram_auth_message(sc);
-	assert_true(span_eq(am, amtext));
 	r = users_check_scram(u, addr, am.ptr, am.len, sasl_scram_proof(sc),
 	    sig);
-	if (r == USERS_AUTH_OK)
-		assert_memory_equal(sig, expect, 32);
-	else {
+	if (r != USERS_AUTH_OK)
 		memset(expect, 0, sizeof(expect));
-		assert_memory_equal(sig, expect, 32);
-	}
+	assert_memory_equal(sig, expect, 32);
 	sasl_scram_free(sc);
 	return r;
 }
