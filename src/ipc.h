@@ -115,8 +115,9 @@ enum msg_type {
 	/* SCRAM-SHA-256 (sasl.h): the keys stay in lookup */
 	MSG_LOOKUP_SCRAM_SALT,		/* smtp/pop3/imap -> lookup: u64
 					   reqid, str user */
-	MSG_LOOKUP_SCRAM_SALT_RESULT,	/* u64 reqid, u32 0 ok / 2 tempfail,
-					   data salt, u32 iterations */
+	MSG_LOOKUP_SCRAM_SALT_RESULT,	/* u64 reqid, u32 0 ok / 2
+					   tempfail, data salt, u32
+					   iterations */
 	MSG_LOOKUP_SCRAM_PROOF,		/* smtp/pop3/imap -> lookup: u64
 					   reqid, str client ip, str user, data
 					   AuthMessage, data ClientProof */

@@ -103,7 +103,7 @@ struct lookup_job {
 	size_t			 passlen;
 	/* results, written by the worker */
 	enum users_auth		 auth;
-	unsigned char		 sig[SASL_SCRAM_HASH_LEN];	/* SCRAM */
+	unsigned char		 sig[SASL_SCRAM_HASH_LEN]; /* SCRAM */
 	bool			 scram;		/* keys made (ctl) */
 	int			 rc;
 	char			 err[LOOKUP_ERR_MAX];

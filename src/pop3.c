@@ -93,7 +93,7 @@ struct pop3_conn {
 	bool			 feeding;
 	enum pop3_wait		 wait;
 	char			*user;		/* the name logging in */
-	bool			 scram_ok;	/* lookup took user's proof */
+	bool			 scram_ok;	/* proof taken */
 	char			*timestamp;	/* of the greeting, for APOP */
 
 	/* the maildrop, once logged in */

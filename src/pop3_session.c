@@ -49,7 +49,7 @@ enum pop3_sasl_step {
 	POP3_SASL_PLAIN,		/* waiting for the PLAIN message */
 	POP3_SASL_SCRAM_FIRST,		/* waiting for client-first */
 	POP3_SASL_SCRAM_FINAL,		/* waiting for client-final */
-	POP3_SASL_SCRAM_DONE,		/* waiting for the empty response */
+	POP3_SASL_SCRAM_DONE,		/* waiting for the empty line */
 };
 
 /* One message of the maildrop. */

@@ -120,8 +120,8 @@ struct pop3_session_ops {
 	 * its length, or -1 when not available.  Answered at once.  NULL:
 	 * no channel binding, and no SCRAM-SHA-256-PLUS.
 	 */
-	ssize_t	(*cbind)(void *arg, enum sasl_cb type, unsigned char *out,
-		    size_t outsz);
+	ssize_t	(*cbind)(void *arg, enum sasl_cb type,
+		    unsigned char *out, size_t outsz);
 	/*
 	 * Open message idx (0-based, as given at login) to send it: whole
 	 * (top < 0, RETR) or its header and top body lines (TOP).  Return

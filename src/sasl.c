@@ -159,12 +159,12 @@ struct sasl_scram {
 	unsigned char		 cb_data[SASL_CB_DATA_MAX];
 	size_t			 cb_len;
 	char			 user[SASL_FIELD_MAX + 1];
-	struct buf		 gs2;		/* the GS2 header, with its ',' */
-	struct buf		 bare;		/* client-first-message-bare */
-	size_t			 cnonce_off;	/* the client's nonce in bare */
+	struct buf		 gs2;	/* GS2 header, ',' included */
+	struct buf		 bare;	/* client-first-message-bare */
+	size_t			 cnonce_off;	/* nonce in bare */
 	size_t			 cnonce_len;
 	struct buf		 server_first;
-	size_t			 nonce_len;	/* after "r=" in server_first */
+	size_t			 nonce_len;	/* after "r=" in it */
 	struct buf		 auth_message;
 	unsigned char		 proof[SASL_SCRAM_HASH_LEN];
 	char			 server_final[2 +
@@ -545,7 +545,8 @@ enum sasl_scram_rc
 sasl_scram_client_final(struct sasl_scram *sc, const char *p, size_t len,
     const char **why_out)
 {
-	unsigned char	 cbind[SASL_SCRAM_MSG_MAX], proof[SASL_SCRAM_MSG_MAX];
+	unsigned char	 cbind[SASL_SCRAM_MSG_MAX];
+	unsigned char	 proof[SASL_SCRAM_MSG_MAX];
 	struct span	 rest, f, c, r, pv = { NULL, 0 };
 	size_t		 cblen, prooflen = 0;
 	int		 rc = 0;

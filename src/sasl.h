@@ -67,7 +67,7 @@ enum sasl_plain	sasl_plain_parse(const char *p, size_t len,
 /* More would keep a client hashing for seconds at every login. */
 #define SASL_SCRAM_ITER_MAX	10000000
 #define SASL_SCRAM_NONCE_MAX	128	/* the client's nonce, octets */
-#define SASL_SCRAM_SNONCE_MAX	64	/* the server's part of the nonce */
+#define SASL_SCRAM_SNONCE_MAX	64	/* our part of the nonce */
 /*
  * A client message, decoded.  The worst valid ones fit: an escaped
  * 255-octet name in both n= and a=, a 128-octet nonce, the c= of that
@@ -76,7 +76,7 @@ enum sasl_plain	sasl_plain_parse(const char *p, size_t len,
 #define SASL_SCRAM_MSG_MAX	2048
 /* client-first-bare "," server-first "," client-final-without-proof */
 #define SASL_SCRAM_AUTHMSG_MAX	(3 * SASL_SCRAM_MSG_MAX)
-#define SASL_CB_DATA_MAX	64	/* a certificate hash or an exporter */
+#define SASL_CB_DATA_MAX	64	/* a certificate hash, an exporter */
 
 /* Channel binding types (RFC 5056) we know. */
 enum sasl_cb {
@@ -88,7 +88,7 @@ enum sasl_cb {
 /* How a step went. */
 enum sasl_scram_rc {
 	SASL_SCRAM_OK,
-	SASL_SCRAM_MALFORMED,	/* not the RFC 5802 §7 grammar, or too long */
+	SASL_SCRAM_MALFORMED,	/* not RFC 5802 §7's grammar, too long */
 	SASL_SCRAM_REFUSED,	/* well formed, but we will not go on */
 };
 
@@ -177,8 +177,10 @@ struct span	sasl_scram_server_final(struct sasl_scram *,
  * octets), base64 of msg (at most SASL_SCRAM_MSG_MAX octets), CRLF, into
  * out of SASL_CHALLENGE_LINE_MAX octets.  Returns its length.
  */
-#define SASL_CHALLENGE_LINE_MAX	(7 + SASL_B64_LEN(SASL_SCRAM_MSG_MAX) + 3)
-size_t	sasl_challenge_line(const char *prefix, struct span msg, char *out);
+#define SASL_CHALLENGE_LINE_MAX \
+	(7 + SASL_B64_LEN(SASL_SCRAM_MSG_MAX) + 3)
+size_t	sasl_challenge_line(const char *prefix, struct span msg,
+	    char *out);
 
 /* The binding type's name on the wire ("tls-exporter"), "" for NONE. */
 const char	*sasl_cb_name(enum sasl_cb);
@@ -200,7 +202,8 @@ int	sasl_scram_derive(const char *password, size_t passlen,
  * constant time).  Whatever the answer, sig_out gets ServerSignature =
  * HMAC(ServerKey, AuthMessage), to send only on success.
  */
-bool	sasl_scram_verify(const unsigned char stored_key[SASL_SCRAM_HASH_LEN],
+bool	sasl_scram_verify(
+	    const unsigned char stored_key[SASL_SCRAM_HASH_LEN],
 	    const unsigned char server_key[SASL_SCRAM_HASH_LEN],
 	    const char *auth_message, size_t len,
 	    const unsigned char proof[SASL_SCRAM_HASH_LEN],

@@ -1083,8 +1083,9 @@ helo_common(struct smtp_session *s, struct span arg, bool esmtp)
 	if (starttls_offered(s))
 		kw[nkw++] = "STARTTLS";
 	if (auth_offered(s))
-		kw[nkw++] = cb_offered(s) ? "AUTH SCRAM-SHA-256-PLUS "
-		    "SCRAM-SHA-256 PLAIN LOGIN" : "AUTH SCRAM-SHA-256 PLAIN LOGIN";
+		kw[nkw++] = cb_offered(s) ?
+		    "AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN LOGIN" :
+		    "AUTH SCRAM-SHA-256 PLAIN LOGIN";
 	buf_init(&b, SMTP_REPLY_MAX * nkw);
 	for (i = 0; i < nkw; i++)
 		rc |= buf_printf(&b, "250%c%s\r\n", i + 1 < nkw ? '-' : ' ',

@@ -114,8 +114,8 @@ struct smtp_session_ops {
 	 * its length, or -1 when not available.  Answered at once.  NULL:
 	 * no channel binding, and no SCRAM-SHA-256-PLUS.
 	 */
-	ssize_t	(*cbind)(void *arg, enum sasl_cb type, unsigned char *out,
-		    size_t outsz);
+	ssize_t	(*cbind)(void *arg, enum sasl_cb type,
+		    unsigned char *out, size_t outsz);
 	/* Check MAIL FROM.  Answer with smtp_session_mail_result(). */
 	void	(*mail)(void *arg, const struct smtp_envelope *env);
 	/* Check a RCPT.  Answer with smtp_session_rcpt_result(). */

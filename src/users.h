@@ -45,7 +45,7 @@
  * once per login; GNU SASL's own default is the same.
  */
 #define USERS_SCRAM_ITERATIONS	65536
-#define USERS_SCRAM_SALT_LEN	16	/* 128 bits, NIST SP 800-132 §5.1 */
+#define USERS_SCRAM_SALT_LEN	16	/* SP 800-132 §5.1: 128 bits */
 
 struct users;
 
