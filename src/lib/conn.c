@@ -24,6 +24,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "sasl.h"
 #include "tls.h"
 #include "util.h"
 
@@ -118,6 +119,25 @@ void *
 conn_arg(const struct conn *c)
 {
 	return c->arg;
+}
+
+ssize_t
+conn_channel_binding(struct conn *c, enum sasl_cb type, unsigned char *out,
+    size_t outsz)
+{
+	SSL	*ssl;
+
+	if (!c->tls || (ssl = bufferevent_openssl_get_ssl(c->bev)) == NULL)
+		return -1;
+	switch (type) {
+	case SASL_CB_TLS_EXPORTER:
+		return tls_channel_binding(ssl, TLS_CB_EXPORTER, out, outsz);
+	case SASL_CB_TLS_SERVER_END_POINT:
+		return tls_channel_binding(ssl, TLS_CB_SERVER_END_POINT, out,
+		    outsz);
+	default:
+		return -1;
+	}
 }
 
 uint64_t

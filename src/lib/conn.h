@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "sasl.h"
+
 #define CONN_PER_IP_SLOTS	4096
 #define CONN_INPUT_HIWAT	(256 * 1024)	/* stop reading past this */
 #define CONN_OUTPUT_HIWAT	(256 * 1024)	/* stop feeding past this */
@@ -91,6 +93,12 @@ bool		 conn_tls(const struct conn *);
 bool		 conn_tls_available(const struct conn *);
 /* The arg given to conn_setup(). */
 void		*conn_arg(const struct conn *);
+/*
+ * The channel binding data of type for SCRAM-PLUS (tls_channel_binding()):
+ * its length, or -1 without TLS or when the type is not available.
+ */
+ssize_t		 conn_channel_binding(struct conn *, enum sasl_cb type,
+		    unsigned char *out, size_t outsz);
 
 /* Queue bytes to send. */
 void	conn_write(struct conn *, const void *, size_t);

@@ -112,6 +112,18 @@ enum msg_type {
 	MSG_LOOKUP_KEY_OP,		/* u64 seq, u32 op, u32 padding,
 					   data in */
 	MSG_LOOKUP_KEY_RESULT,		/* u64 seq, u32 ok, data out */
+	/* SCRAM-SHA-256 (sasl.h): the keys stay in lookup */
+	MSG_LOOKUP_SCRAM_SALT,		/* smtp/pop3/imap -> lookup: u64
+					   reqid, str user */
+	MSG_LOOKUP_SCRAM_SALT_RESULT,	/* u64 reqid, u32 0 ok / 2
+					   tempfail, data salt, u32
+					   iterations */
+	MSG_LOOKUP_SCRAM_PROOF,		/* smtp/pop3/imap -> lookup: u64
+					   reqid, str client ip, str user, data
+					   AuthMessage, data ClientProof */
+	MSG_LOOKUP_SCRAM_PROOF_RESULT,	/* u64 reqid, u32 0 ok / 1 fail /
+					   2 tempfail, data ServerSignature
+					   (empty unless ok) */
 	MSG_TYPE_COUNT
 };
 

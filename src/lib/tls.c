@@ -717,6 +717,61 @@ tls_cipher(SSL *ssl)
 	return SSL_get_cipher_name(ssl);
 }
 
+ssize_t
+tls_channel_binding(SSL *ssl, enum tls_cb type, unsigned char *out,
+    size_t outsz)
+{
+	static const char	 label[] = "EXPORTER-Channel-Binding";
+	const EVP_MD		*md;
+	X509			*cert;
+	unsigned int		 n = 0;
+	int			 mdnid = NID_undef;
+
+	switch (type) {
+	case TLS_CB_EXPORTER:
+		/*
+		 * RFC 9266 §2: defined only where the master secret is
+		 * unique to the connection: TLS 1.3, or TLS 1.2 with the
+		 * extended master secret (RFC 7627); §3 tells TLS 1.2 users
+		 * without it to use another binding.  Renegotiation, which
+		 * would make it ambiguous, is off in our server context.
+		 */
+		if (SSL_version(ssl) != TLS1_3_VERSION &&
+		    (SSL_version(ssl) != TLS1_2_VERSION ||
+		    SSL_get_extms_support(ssl) != 1))
+			return -1;
+		if (outsz < TLS_CB_EXPORTER_LEN ||
+		    SSL_export_keying_material(ssl, out, TLS_CB_EXPORTER_LEN,
+		    label, sizeof(label) - 1, NULL, 0, 0) != 1) {
+			ERR_clear_error();
+			return -1;
+		}
+		return TLS_CB_EXPORTER_LEN;
+	case TLS_CB_SERVER_END_POINT:
+		/*
+		 * RFC 5929 §4.1: our certificate hashed with the hash of its
+		 * signature algorithm, SHA-256 instead of MD5 or SHA-1; a
+		 * signature without one hash (Ed25519) has no binding.
+		 */
+		if ((cert = SSL_get_certificate(ssl)) == NULL ||
+		    X509_get_signature_info(cert, &mdnid, NULL, NULL,
+		    NULL) != 1 || mdnid == NID_undef) {
+			ERR_clear_error();
+			return -1;
+		}
+		if (mdnid == NID_md5 || mdnid == NID_sha1)
+			mdnid = NID_sha256;
+		if ((md = EVP_get_digestbynid(mdnid)) == NULL ||
+		    (size_t)EVP_MD_get_size(md) > outsz ||
+		    X509_digest(cert, md, out, &n) != 1) {
+			ERR_clear_error();
+			return -1;
+		}
+		return (ssize_t)n;
+	}
+	return -1;
+}
+
 /* RFC 1123 §2.1 host name: letter-digit-hyphen labels of 1-63 octets. */
 static bool
 tls_hostname_valid(const char *h)

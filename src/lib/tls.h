@@ -173,6 +173,24 @@ int	tls_peer_verified(SSL *, const char **errstr_out);
 const char	*tls_version(SSL *);
 const char	*tls_cipher(SSL *);
 
+/* Channel binding types (RFC 5056) for SCRAM-PLUS. */
+enum tls_cb {
+	TLS_CB_EXPORTER,		/* RFC 9266 */
+	TLS_CB_SERVER_END_POINT,	/* RFC 5929 §4 */
+};
+#define TLS_CB_EXPORTER_LEN	32	/* RFC 9266 §2 */
+
+/*
+ * The channel binding data of a server connection into out: for
+ * TLS_CB_EXPORTER 32 octets exported with the label
+ * "EXPORTER-Channel-Binding" and no context, on TLS 1.3 or on TLS 1.2
+ * with the extended master secret only; for TLS_CB_SERVER_END_POINT the
+ * hash of our certificate.  The length, or -1 when the type is not
+ * available on this connection (or out is too small: 64 octets always do).
+ */
+ssize_t	tls_channel_binding(SSL *, enum tls_cb type, unsigned char *out,
+	    size_t outsz);
+
 /*
  * Make a self-signed certificate for hostname: an EC P-256 key (ECDSA is
  * accepted by every TLS 1.2+ stack), X.509 v3, CN and subjectAltName

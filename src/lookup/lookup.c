@@ -38,6 +38,7 @@
 #include "pool.h"
 #include "proc.h"
 #include "resolve.h"
+#include "sasl.h"
 #include "tls.h"
 #include "users.h"
 #include "util.h"
@@ -78,6 +79,7 @@ _Static_assert(16 + (RESOLVE_DESTS_MAX + 1) * (4 + 3 * 4 + MAILBOX_ADDR_MAX * 2 
 enum lookup_job_kind {
 	LOOKUP_JOB_AUTH,
 	LOOKUP_JOB_APOP,	/* checked in the loop thread, answered as AUTH */
+	LOOKUP_JOB_SCRAM,	/* the same */
 	LOOKUP_JOB_USER_ADD,
 	LOOKUP_JOB_USER_PASSWD,
 };
@@ -102,6 +104,8 @@ struct lookup_job {
 	size_t			 passlen;
 	/* results, written by the worker */
 	enum users_auth		 auth;
+	unsigned char		 sig[SASL_SCRAM_HASH_LEN]; /* SCRAM */
+	bool			 scram;		/* keys made (ctl) */
 	int			 rc;
 	char			 err[LOOKUP_ERR_MAX];
 	/* an AUTH answer held back after repeated failures */
@@ -208,6 +212,7 @@ lookup_job_free(struct lookup_job *job)
 	free(job->user);
 	if (job->ev_delay != NULL)
 		event_free(job->ev_delay);
+	explicit_bzero(job->sig, sizeof(job->sig));
 	job->role->njobs--;
 	free(job);
 }
@@ -256,9 +261,11 @@ lookup_job_run(struct users *db, struct lookup_job *job)
 		job->auth = users_check_password(db, job->user, job->pass);
 		break;
 	case LOOKUP_JOB_APOP:
+	case LOOKUP_JOB_SCRAM:
 		break;
 	case LOOKUP_JOB_USER_ADD:
 	case LOOKUP_JOB_USER_PASSWD:
+		job->scram = users_scram_password_ok(job->pass);
 		if (job->kind == LOOKUP_JOB_USER_ADD)
 			job->rc = users_user_add(db, job->user, job->pass,
 			    &err);
@@ -408,10 +415,23 @@ lookup_auth_answer(struct lookup_role *r, struct lookup_job *job)
 		    proc_name(job->from));
 		return;
 	}
-	m = msg_new(job->kind == LOOKUP_JOB_APOP ? MSG_LOOKUP_APOP_RESULT :
-	    MSG_LOOKUP_AUTH_RESULT);
+	switch (job->kind) {
+	case LOOKUP_JOB_APOP:
+		m = msg_new(MSG_LOOKUP_APOP_RESULT);
+		break;
+	case LOOKUP_JOB_SCRAM:
+		m = msg_new(MSG_LOOKUP_SCRAM_PROOF_RESULT);
+		break;
+	default:
+		m = msg_new(MSG_LOOKUP_AUTH_RESULT);
+		break;
+	}
 	msg_put_u64(m, job->reqid);
 	msg_put_u32(m, job->answer);
+	if (job->kind == LOOKUP_JOB_SCRAM)
+		/* The ServerSignature proves we know the keys: only on OK. */
+		msg_put_data(m, job->sig, job->answer == 0 ? sizeof(job->sig) :
+		    0);
 	(void)proc_send(r->self, job->from, m);
 }
 
@@ -422,6 +442,20 @@ lookup_auth_delayed(evutil_socket_t fd, short what, void *arg)
 
 	lookup_auth_answer(job->role, job);
 	lookup_job_free(job);
+}
+
+/* For the log: how the client proved who it is. */
+static const char *
+lookup_auth_mech(const struct lookup_job *job)
+{
+	switch (job->kind) {
+	case LOOKUP_JOB_APOP:
+		return "apop";
+	case LOOKUP_JOB_SCRAM:
+		return "scram";
+	default:
+		return "password";
+	}
 }
 
 static void
@@ -440,7 +474,8 @@ lookup_auth_done(struct lookup_role *r, struct lookup_job *job)
 		 */
 		if ((f = lookup_fail_get(r, job->ip, false)) != NULL)
 			delay = lookup_fail_delay(f->count);
-		log_info("event=auth user=%s ip=%s", job->logname, job->ip);
+		log_info("event=auth user=%s ip=%s mech=%s", job->logname,
+		    job->ip, lookup_auth_mech(job));
 		break;
 	case USERS_AUTH_FAIL:
 		job->answer = 1;
@@ -450,7 +485,8 @@ lookup_auth_done(struct lookup_role *r, struct lookup_job *job)
 		f->last_ms = now_ms();
 		delay = lookup_fail_delay(f->count);
 		log_info("event=auth-failed ip=%s user=%s failures=%u "
-		    "delay=%us", job->ip, job->logname, f->count, delay);
+		    "delay=%us mech=%s", job->ip, job->logname, f->count,
+		    delay, lookup_auth_mech(job));
 		break;
 	case USERS_AUTH_TEMPFAIL:
 	default:
@@ -470,6 +506,16 @@ lookup_auth_done(struct lookup_role *r, struct lookup_job *job)
 	tv.tv_sec = delay;
 	tv.tv_usec = 0;
 	evtimer_add(job->ev_delay, &tv);
+}
+
+/* A name to look up: "" for one that cannot be ours (it fails anyway). */
+static char *
+lookup_auth_name(struct span user)
+{
+	if (user.len <= LOOKUP_AUTH_NAME_MAX &&
+	    memchr(user.ptr, '\0', user.len) == NULL)
+		return xstrndup(user.ptr, user.len);
+	return xstrdup("");
 }
 
 /* MSG_LOOKUP_AUTH: u64 reqid, str client ip, str user, str pass */
@@ -497,11 +543,7 @@ lookup_auth(struct lookup_role *r, enum proc_id from, struct msg *m)
 	 * unknown user (users_check_password); a password that cannot be
 	 * one fails at once.  Either counts as a failure.
 	 */
-	if (user.len <= LOOKUP_AUTH_NAME_MAX &&
-	    memchr(user.ptr, '\0', user.len) == NULL)
-		job->user = xstrndup(user.ptr, user.len);
-	else
-		job->user = xstrdup("");
+	job->user = lookup_auth_name(user);
 	if (pass.len <= USERS_PASSWORD_MAX &&
 	    memchr(pass.ptr, '\0', pass.len) == NULL)
 		lookup_job_set_pass(job, pass.ptr, pass.len);
@@ -548,12 +590,87 @@ lookup_apop(struct lookup_role *r, enum proc_id from, struct msg *m)
 	(void)printable(user.ptr, user.len, job->logname,
 	    sizeof(job->logname));
 	/* A name that cannot be ours fails as an unknown one does. */
-	name = user.len <= LOOKUP_AUTH_NAME_MAX &&
-	    memchr(user.ptr, '\0', user.len) == NULL ?
-	    xstrndup(user.ptr, user.len) : xstrdup("");
+	name = lookup_auth_name(user);
 	job->auth = users_check_apop(r->db, name, ts, digest);
 	free(name);
 	explicit_bzero(digest, sizeof(digest));
+	lookup_auth_done(r, job);
+}
+
+/* --- SCRAM-SHA-256 (RFC 5802, RFC 7677): the keys never leave --- */
+
+/*
+ * MSG_LOOKUP_SCRAM_SALT: u64 reqid, str user.  Answered at once with
+ * MSG_LOOKUP_SCRAM_SALT_RESULT: u64 reqid, u32 0 ok / 2 tempfail, data
+ * salt, u32 iterations.  A name without keys gets a made-up salt that
+ * stays the same (users_scram_salt()), so this tells nobody who exists.
+ */
+static void
+lookup_scram_salt(struct lookup_role *r, enum proc_id from, struct msg *m)
+{
+	struct msg	*a;
+	struct span	 user;
+	unsigned char	 salt[SASL_SCRAM_SALT_MAX];
+	char		 show[LOOKUP_LOGNAME_MAX];
+	char		*name;
+	const char	*err = NULL;
+	size_t		 saltlen = 0;
+	uint64_t	 reqid;
+	uint32_t	 iter = 0, status = 0;
+
+	if (msg_get_u64(m, &reqid) == -1 || msg_get_span(m, &user) == -1 ||
+	    msg_end(m) == -1)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	name = lookup_auth_name(user);
+	if (users_scram_salt(r->db, name, salt, &saltlen, &iter,
+	    &err) == -1) {
+		log_warnx("event=auth-tempfail user=%s reason=\"%s\"",
+		    printable(user.ptr, user.len, show, sizeof(show)), err);
+		status = 2;
+	}
+	free(name);
+	a = msg_new(MSG_LOOKUP_SCRAM_SALT_RESULT);
+	msg_put_u64(a, reqid);
+	msg_put_u32(a, status);
+	msg_put_data(a, salt, saltlen);
+	msg_put_u32(a, iter);
+	(void)proc_send(r->self, from, a);
+}
+
+/*
+ * MSG_LOOKUP_SCRAM_PROOF: u64 reqid, str client ip, str user, data
+ * AuthMessage, data ClientProof.  The network role built and checked the
+ * messages (nonce, channel binding); here the proof is checked with the
+ * StoredKey and answered, after the same per-IP delays as PLAIN, with
+ * MSG_LOOKUP_SCRAM_PROOF_RESULT: u64 reqid, u32 0 ok / 1 fail / 2
+ * tempfail, data ServerSignature (empty unless ok).
+ */
+static void
+lookup_scram_proof(struct lookup_role *r, enum proc_id from, struct msg *m)
+{
+	struct lookup_job	*job;
+	struct span		 user, am, proof;
+	char			 ip[LOOKUP_IP_MAX];
+	char			*name;
+	uint64_t		 reqid;
+
+	if (msg_get_u64(m, &reqid) == -1 ||
+	    msg_get_str(m, ip, sizeof(ip)) == -1 ||
+	    msg_get_span(m, &user) == -1 || msg_get_span(m, &am) == -1 ||
+	    msg_get_span(m, &proof) == -1 || msg_end(m) == -1 ||
+	    am.len == 0 || am.len > SASL_SCRAM_AUTHMSG_MAX ||
+	    proof.len != SASL_SCRAM_HASH_LEN)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	job = lookup_job_new(r, LOOKUP_JOB_SCRAM, from, reqid);
+	(void)str_copy(job->ip, sizeof(job->ip), ip);
+	(void)printable(user.ptr, user.len, job->logname,
+	    sizeof(job->logname));
+	name = lookup_auth_name(user);
+	job->auth = users_check_scram(r->db, name, am.ptr, am.len,
+	    (const unsigned char *)proof.ptr, job->sig);
+	free(name);
 	lookup_auth_done(r, job);
 }
 
@@ -1062,7 +1179,12 @@ lookup_ctl_job_done(struct lookup_role *r, struct lookup_job *job)
 	what = job->kind == LOOKUP_JOB_USER_ADD ? "user-added" :
 	    "user-passwd";
 	if (job->rc == 0) {
-		log_info("event=%s user=%s", what, job->user);
+		log_info("event=%s user=%s scram=%s", what, job->user,
+		    job->scram ? "yes" : "no");
+		if (!job->scram)
+			lookup_ctl_line(r, job->reqid, "note: no SCRAM keys "
+			    "(the password is not printable ASCII): PLAIN "
+			    "and LOGIN only");
 		lookup_ctl_end(r, job->reqid, 0, NULL);
 	} else
 		lookup_ctl_end(r, job->reqid, 1, job->err);
@@ -1086,8 +1208,12 @@ static int
 lookup_ctl_user_line(const struct users_user_info *info, void *arg)
 {
 	struct lookup_list_ctx	*ctx = arg;
+	char			 line[MAILBOX_ADDR_MAX + 32];
 
-	lookup_ctl_line(ctx->role, ctx->reqid, info->address);
+	/* Users whose password predates SCRAM have no keys until passwd. */
+	(void)snprintf(line, sizeof(line), "%s%s", info->address,
+	    info->scram ? "" : " (no SCRAM keys)");
+	lookup_ctl_line(ctx->role, ctx->reqid, line);
 	return 0;
 }
 
@@ -1208,6 +1334,7 @@ lookup_ctl_user_show(struct lookup_role *r, uint64_t reqid, char **argv,
 	(void)snprintf(line, sizeof(line), "format: %s",
 	    mailbox_format_name(rec.format));
 	lookup_ctl_line(r, reqid, line);
+	lookup_ctl_line(r, reqid, rec.scram ? "scram: yes" : "scram: no");
 	if (mailbox_path(rec.address, rec.format, mailbox,
 	    sizeof(mailbox)) == 0) {
 		(void)snprintf(line, sizeof(line), "mailbox: %s/%s",
@@ -1598,6 +1725,16 @@ lookup_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 		if (from != PROC_POP3 && from != PROC_IMAP)
 			goto bad;
 		lookup_mailbox(r, from, m);
+		break;
+	case MSG_LOOKUP_SCRAM_SALT:
+	case MSG_LOOKUP_SCRAM_PROOF:
+		if (from != PROC_SMTP && from != PROC_IMAP &&
+		    from != PROC_POP3)
+			goto bad;
+		if (m->type == MSG_LOOKUP_SCRAM_SALT)
+			lookup_scram_salt(r, from, m);
+		else
+			lookup_scram_proof(r, from, m);
 		break;
 	case MSG_LOOKUP_USAGE:
 		if (from != PROC_MDA && from != PROC_IMAP && from != PROC_POP3)

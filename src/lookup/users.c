@@ -25,12 +25,16 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
+#include "sasl.h"
 #include "users.h"
 #include "util.h"
 
-#define USERS_SCHEMA_VERSION	1
+/* 2: the SCRAM columns of users (added to a version 1 file at open). */
+#define USERS_SCHEMA_VERSION	2
 #define USERS_BUSY_TIMEOUT_MS	5000
 /* yescrypt, the default of Debian's libxcrypt and of crypt(5) */
 #define USERS_HASH_PREFIX	"$y$"
@@ -50,6 +54,7 @@ enum users_stmt {
 	USERS_STMT_USER_QUOTA,
 	USERS_STMT_USER_FORMAT,
 	USERS_STMT_USER_FIRST,
+	USERS_STMT_USER_SCRAM,
 	USERS_STMT_ALIAS_ADD,
 	USERS_STMT_ALIAS_DEL,
 	USERS_STMT_ALIAS_LIST,
@@ -68,28 +73,33 @@ static const char *const users_sql[USERS_STMT_COUNT] = {
 	[USERS_STMT_DOMAIN_LIST] =
 	    "SELECT name FROM domains ORDER BY name",
 	[USERS_STMT_USER_ADD] =
-	    "INSERT INTO users (address, domain, hash, created) "
-	    "VALUES (?1, ?2, ?3, ?4)",
+	    "INSERT INTO users (address, domain, hash, created, scram_iter, "
+	    "scram_salt, scram_stored, scram_server) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[USERS_STMT_USER_DEL] =
 	    "DELETE FROM users WHERE address = ?1",
 	[USERS_STMT_USER_PASSWD] =
-	    "UPDATE users SET hash = ?2 WHERE address = ?1",
+	    "UPDATE users SET hash = ?2, scram_iter = ?3, scram_salt = ?4, "
+	    "scram_stored = ?5, scram_server = ?6 WHERE address = ?1",
 	[USERS_STMT_USER_EXISTS] =
 	    "SELECT 1 FROM users WHERE address = ?1",
 	[USERS_STMT_USER_HASH] =
 	    "SELECT hash FROM users WHERE address = ?1",
 	[USERS_STMT_USER_LIST] =
-	    "SELECT address, created, quota, mailbox_format FROM users "
-	    "ORDER BY address",
+	    "SELECT address, created, quota, mailbox_format, "
+	    "scram_stored IS NOT NULL FROM users ORDER BY address",
 	[USERS_STMT_USER_GET] =
-	    "SELECT address, quota, mailbox_format FROM users "
-	    "WHERE address = ?1",
+	    "SELECT address, quota, mailbox_format, "
+	    "scram_stored IS NOT NULL FROM users WHERE address = ?1",
 	[USERS_STMT_USER_QUOTA] =
 	    "UPDATE users SET quota = ?2 WHERE address = ?1",
 	[USERS_STMT_USER_FORMAT] =
 	    "UPDATE users SET mailbox_format = ?2 WHERE address = ?1",
 	[USERS_STMT_USER_FIRST] =
 	    "SELECT address FROM users ORDER BY address LIMIT 1",
+	[USERS_STMT_USER_SCRAM] =
+	    "SELECT scram_iter, scram_salt, scram_stored, scram_server "
+	    "FROM users WHERE address = ?1",
 	[USERS_STMT_ALIAS_ADD] =
 	    "INSERT INTO aliases (source, target, domain) VALUES (?1, ?2, ?3)",
 	[USERS_STMT_ALIAS_DEL] =
@@ -110,7 +120,10 @@ static const char *const users_sql[USERS_STMT_COUNT] = {
  * foreign key one), and its aliases go with it.
  * Domains are stored lower-cased, so NOCASE there only guards against a
  * hand-edited row.  users.apop_secret, quota and mailbox_format are for
- * the POP3 and IMAP roles to come.
+ * the POP3 and IMAP roles to come.  The scram_* columns hold the
+ * SCRAM-SHA-256 keys (RFC 5802 §3) of the password, NULL for a user whose
+ * password was set before they existed (schema 1) or cannot be used with
+ * SCRAM (users_scram_password_ok()).
  */
 static const char users_schema[] =
 	"CREATE TABLE IF NOT EXISTS meta ("
@@ -126,7 +139,11 @@ static const char users_schema[] =
 	"  created INTEGER NOT NULL,"
 	"  apop_secret TEXT NULL,"
 	"  quota INTEGER NULL,"
-	"  mailbox_format TEXT NOT NULL DEFAULT 'maildir');"
+	"  mailbox_format TEXT NOT NULL DEFAULT 'maildir',"
+	"  scram_iter INTEGER NULL,"
+	"  scram_salt BLOB NULL,"
+	"  scram_stored BLOB NULL,"
+	"  scram_server BLOB NULL);"
 	"CREATE INDEX IF NOT EXISTS users_domain ON users(domain);"
 	"CREATE TABLE IF NOT EXISTS aliases ("
 	"  source TEXT NOT NULL COLLATE NOCASE,"
@@ -137,9 +154,31 @@ static const char users_schema[] =
 	"CREATE INDEX IF NOT EXISTS aliases_target ON aliases(target);"
 	"CREATE INDEX IF NOT EXISTS aliases_domain ON aliases(domain);";
 
+/* Schema 1 to 2: the users made before keep their hash, without keys. */
+static const char users_migrate_2[] =
+	"ALTER TABLE users ADD COLUMN scram_iter INTEGER NULL;"
+	"ALTER TABLE users ADD COLUMN scram_salt BLOB NULL;"
+	"ALTER TABLE users ADD COLUMN scram_stored BLOB NULL;"
+	"ALTER TABLE users ADD COLUMN scram_server BLOB NULL;"
+	"UPDATE meta SET value = '2' WHERE key = 'schema_version';";
+
+/* The key of the made-up salts for unknown users (users_scram_salt()). */
+#define USERS_SCRAM_SECRET_LEN	32
+
+/* A user's SCRAM keys as stored. */
+struct users_scram_keys {
+	bool		set;
+	uint32_t	iterations;
+	unsigned char	salt[SASL_SCRAM_SALT_MAX];
+	size_t		saltlen;
+	unsigned char	stored[SASL_SCRAM_HASH_LEN];
+	unsigned char	server[SASL_SCRAM_HASH_LEN];
+};
+
 struct users {
 	sqlite3			*db;
 	sqlite3_stmt		*stmt[USERS_STMT_COUNT];
+	unsigned char		 scram_secret[USERS_SCRAM_SECRET_LEN];
 	/* a yescrypt setting of default cost, hashed for unknown users */
 	char			 dummy_setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data	 cd;
@@ -319,6 +358,81 @@ users_exec(sqlite3 *db, const char *sql, const char **errstr_out)
 	return 0;
 }
 
+/* A lower-case hex digit's value, or -1. */
+static int
+users_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * The key of the salts made up for users without SCRAM keys: random, made
+ * once per database and kept in meta, so that the same name gets the same
+ * salt across restarts (a salt that changed would tell that no user has
+ * it).  Called inside users_setup()'s transaction.
+ */
+static int
+users_scram_secret_load(struct users *u, const char **errstr_out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 r[USERS_SCRAM_SECRET_LEN];
+	char			 txt[2 * USERS_SCRAM_SECRET_LEN + 1];
+	const char		*v;
+	sqlite3_stmt		*st = NULL;
+	size_t			 i;
+	int			 hi, lo, ret = -1;
+
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		users_set_err(errstr_out, "RAND_bytes failed");
+		return -1;
+	}
+	for (i = 0; i < sizeof(r); i++) {
+		txt[2 * i] = hex[r[i] >> 4];
+		txt[2 * i + 1] = hex[r[i] & 0xf];
+	}
+	txt[sizeof(txt) - 1] = '\0';
+	if (sqlite3_prepare_v2(u->db, "INSERT OR IGNORE INTO meta (key, value)"
+	    " VALUES ('scram_secret', ?1)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, txt, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		goto sqlfail;
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(u->db, "SELECT value FROM meta WHERE key = "
+	    "'scram_secret'", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		goto sqlfail;
+	v = (const char *)sqlite3_column_text(st, 0);
+	if (v == NULL || sqlite3_column_bytes(st, 0) != (int)sizeof(txt) - 1) {
+		users_set_err(errstr_out, "malformed scram_secret in meta");
+		goto out;
+	}
+	for (i = 0; i < sizeof(r); i++) {
+		hi = users_hexval(v[2 * i]);
+		lo = users_hexval(v[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			users_set_err(errstr_out,
+			    "malformed scram_secret in meta");
+			goto out;
+		}
+		u->scram_secret[i] = (unsigned char)(hi << 4 | lo);
+	}
+	ret = 0;
+	goto out;
+sqlfail:
+	snprintf(users_thread_err, sizeof(users_thread_err), "%s",
+	    sqlite3_errmsg(u->db));
+	users_set_err(errstr_out, users_thread_err);
+out:
+	sqlite3_finalize(st);
+	explicit_bzero(r, sizeof(r));
+	explicit_bzero(txt, sizeof(txt));
+	return ret;
+}
+
 static int
 users_setup(struct users *u, const char **errstr_out)
 {
@@ -364,6 +478,14 @@ users_setup(struct users *u, const char **errstr_out)
 	version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
+	if (version == 1) {
+		if (users_exec(u->db, users_migrate_2, errstr_out) == -1)
+			goto rollback;
+		version = 2;
+	}
+	if (version == USERS_SCHEMA_VERSION &&
+	    users_scram_secret_load(u, errstr_out) == -1)
+		goto rollback;
 	if (users_exec(u->db, "COMMIT", errstr_out) == -1)
 		goto rollback;
 	if (version != USERS_SCHEMA_VERSION) {
@@ -530,24 +652,248 @@ users_check_new_password(const char *password, const char **errstr_out)
 	return 0;
 }
 
+/* --- SCRAM-SHA-256 keys (RFC 5802 §3, RFC 7677) --- */
+
+bool
+users_scram_password_ok(const char *password)
+{
+	size_t	i, len;
+
+	/*
+	 * SCRAM hashes the password after SASLprep (RFC 4013), which we do
+	 * not implement; for printable ASCII it changes nothing (no
+	 * mapping or prohibition of RFC 4013 §2 touches 0x20-0x7e), so
+	 * keys made from such a password match any client's.
+	 */
+	len = strnlen(password, USERS_PASSWORD_MAX + 1);
+	if (len == 0 || len > USERS_PASSWORD_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (password[i] < 0x20 || password[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/*
+ * The keys of a password with a fresh random salt, or none (set false)
+ * when the password cannot be used with SCRAM.  Slow by design, like the
+ * crypt(3) hash beside it.
+ */
+static int
+users_scram_make(const char *password, struct users_scram_keys *k,
+    const char **errstr_out)
+{
+	memset(k, 0, sizeof(*k));
+	if (!users_scram_password_ok(password))
+		return 0;
+	k->iterations = USERS_SCRAM_ITERATIONS;
+	k->saltlen = USERS_SCRAM_SALT_LEN;
+	if (RAND_bytes(k->salt, (int)k->saltlen) != 1 ||
+	    sasl_scram_derive(password, strlen(password), k->salt, k->saltlen,
+	    k->iterations, k->stored, k->server) == -1) {
+		users_set_err(errstr_out, "SCRAM key derivation failed");
+		explicit_bzero(k, sizeof(*k));
+		return -1;
+	}
+	k->set = true;
+	return 0;
+}
+
+/* Bind keys (or NULLs) to four parameters from idx on. */
+static int
+users_bind_scram(struct users *u, sqlite3_stmt *st, int idx,
+    const struct users_scram_keys *k, const char **errstr_out)
+{
+	int	rc = SQLITE_OK, i;
+
+	if (!k->set) {
+		for (i = 0; i < 4 && rc == SQLITE_OK; i++)
+			rc = sqlite3_bind_null(st, idx + i);
+	} else if ((rc = sqlite3_bind_int64(st, idx,
+	    (sqlite3_int64)k->iterations)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_blob(st, idx + 1, k->salt, (int)k->saltlen,
+	    SQLITE_STATIC)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_blob(st, idx + 2, k->stored,
+	    (int)sizeof(k->stored), SQLITE_STATIC)) == SQLITE_OK)
+		rc = sqlite3_bind_blob(st, idx + 3, k->server,
+		    (int)sizeof(k->server), SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		users_set_err(errstr_out, users_err(u, "bind"));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The keys stored for addr into k; k->set is false for an unknown user,
+ * one without keys, or a row whose keys are out of their bounds (a
+ * hand-edited file: refused rather than trusted).  -1 when the store
+ * failed.
+ */
+static int
+users_scram_get(struct users *u, const char *addr, struct users_scram_keys *k)
+{
+	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_SCRAM);
+	char		 canon[MAILBOX_ADDR_MAX + 1];
+	const void	*salt, *stored, *server;
+	sqlite3_int64	 iter;
+	size_t		 saltlen;
+	int		 rc;
+
+	memset(k, 0, sizeof(*k));
+	if (mailbox_addr_normalize(addr, canon, sizeof(canon), NULL) == -1)
+		return 0;
+	if (sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC) != SQLITE_OK) {
+		users_done(st);
+		return -1;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		users_done(st);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	iter = sqlite3_column_int64(st, 0);
+	salt = sqlite3_column_blob(st, 1);
+	saltlen = (size_t)sqlite3_column_bytes(st, 1);
+	stored = sqlite3_column_blob(st, 2);
+	server = sqlite3_column_blob(st, 3);
+	if (sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+	    iter >= SASL_SCRAM_ITER_MIN && iter <= SASL_SCRAM_ITER_MAX &&
+	    salt != NULL && saltlen >= SASL_SCRAM_SALT_MIN &&
+	    saltlen <= SASL_SCRAM_SALT_MAX && stored != NULL &&
+	    sqlite3_column_bytes(st, 2) == SASL_SCRAM_HASH_LEN &&
+	    server != NULL &&
+	    sqlite3_column_bytes(st, 3) == SASL_SCRAM_HASH_LEN) {
+		k->iterations = (uint32_t)iter;
+		memcpy(k->salt, salt, saltlen);
+		k->saltlen = saltlen;
+		memcpy(k->stored, stored, SASL_SCRAM_HASH_LEN);
+		memcpy(k->server, server, SASL_SCRAM_HASH_LEN);
+		k->set = true;
+	}
+	users_done(st);
+	return 0;
+}
+
+/*
+ * Keys made up for a name that has none: an HMAC of the name (ASCII
+ * lower-cased, as the store compares names) under the database's
+ * secret, so that the same name always gets the same salt and count,
+ * as a real user does (RFC 5802 §9: the exchange must not tell who
+ * exists).  Nobody can log in with them: callers check set is false.
+ */
+static void
+users_scram_fake(struct users *u, const char *name,
+    struct users_scram_keys *k)
+{
+	unsigned char	mac[SASL_SCRAM_HASH_LEN];
+	char		low[MAILBOX_ADDR_MAX + 8];
+	size_t		i, n;
+	unsigned int	len = 0;
+
+	memset(k, 0, sizeof(*k));
+	n = strnlen(name, MAILBOX_ADDR_MAX);
+	memcpy(low, "salt:", 5);
+	for (i = 0; i < n; i++)
+		low[5 + i] = (name[i] >= 'A' && name[i] <= 'Z') ?
+		    (char)(name[i] - 'A' + 'a') : name[i];
+	if (HMAC(EVP_sha256(), u->scram_secret, sizeof(u->scram_secret),
+	    (const unsigned char *)low, 5 + n, mac, &len) == NULL)
+		memset(mac, 0, sizeof(mac));
+	k->iterations = USERS_SCRAM_ITERATIONS;
+	k->saltlen = USERS_SCRAM_SALT_LEN;
+	memcpy(k->salt, mac, USERS_SCRAM_SALT_LEN);
+	/* Keys to compute with, so that a check costs what a real one does. */
+	memcpy(k->stored, mac, sizeof(k->stored));
+	memcpy(k->server, mac, sizeof(k->server));
+	k->stored[0] ^= 0x5c;
+	k->set = false;
+	explicit_bzero(mac, sizeof(mac));
+}
+
+int
+users_scram_salt(struct users *u, const char *addr, unsigned char *salt_out,
+    size_t *saltlen_out, uint32_t *iterations_out, const char **errstr_out)
+{
+	struct users_scram_keys	k, fake;
+	int			ret = 0;
+
+	/* The made-up keys always, so both answers cost the same. */
+	users_scram_fake(u, addr, &fake);
+	if (users_scram_get(u, addr, &k) == -1) {
+		users_set_err(errstr_out, users_err(u, "read"));
+		ret = -1;
+	}
+	if (!k.set)
+		k = fake;
+	memcpy(salt_out, k.salt, k.saltlen);
+	*saltlen_out = k.saltlen;
+	*iterations_out = k.iterations;
+	explicit_bzero(&k, sizeof(k));
+	explicit_bzero(&fake, sizeof(fake));
+	return ret;
+}
+
+enum users_auth
+users_check_scram(struct users *u, const char *addr, const char *authmsg,
+    size_t len, const unsigned char *proof, unsigned char *sig_out)
+{
+	struct users_scram_keys	k, fake;
+	enum users_auth		ret = USERS_AUTH_FAIL;
+	bool			ok;
+
+	users_scram_fake(u, addr, &fake);
+	if (users_scram_get(u, addr, &k) == -1)
+		ret = USERS_AUTH_TEMPFAIL;
+	/* An unknown user and one without keys cost the same HMACs. */
+	ok = sasl_scram_verify(k.set ? k.stored : fake.stored,
+	    k.set ? k.server : fake.server, authmsg, len, proof, sig_out);
+	if (ok && k.set && ret != USERS_AUTH_TEMPFAIL)
+		ret = USERS_AUTH_OK;
+	if (ret != USERS_AUTH_OK)
+		explicit_bzero(sig_out, SASL_SCRAM_HASH_LEN);
+	explicit_bzero(&k, sizeof(k));
+	explicit_bzero(&fake, sizeof(fake));
+	return ret;
+}
+
+/*
+ * What setting a password stores: the canonical address (canon, of
+ * MAILBOX_ADDR_MAX + 1), the crypt(3) hash (hash, of USERS_HASH_SIZE) and
+ * the SCRAM keys.  The caller wipes hash and k.
+ */
+static int
+users_password_prepare(const char *addr, const char *password, char *canon,
+    char *hash, struct users_scram_keys *k, const char **errstr_out)
+{
+	memset(k, 0, sizeof(*k));
+	hash[0] = '\0';
+	if (mailbox_addr_normalize(addr, canon, MAILBOX_ADDR_MAX + 1,
+	    errstr_out) == -1 ||
+	    users_hash_password(password, hash, USERS_HASH_SIZE,
+	    errstr_out) == -1 ||
+	    users_scram_make(password, k, errstr_out) == -1)
+		return -1;
+	return 0;
+}
+
 int
 users_user_add(struct users *u, const char *addr, const char *password,
     const char **errstr_out)
 {
-	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_ADD);
-	char		 canon[MAILBOX_ADDR_MAX + 1];
-	char		 hash[USERS_HASH_SIZE];
-	int		 ret = -1;
+	sqlite3_stmt		*st = users_stmt(u, USERS_STMT_USER_ADD);
+	struct users_scram_keys	 k;
+	char			 canon[MAILBOX_ADDR_MAX + 1];
+	char			 hash[USERS_HASH_SIZE];
+	int			 ret = -1;
 
-	if (mailbox_addr_normalize(addr, canon, sizeof(canon),
-	    errstr_out) == -1 ||
-	    users_check_new_password(password, errstr_out) == -1 ||
-	    users_hash_password(password, hash, sizeof(hash), errstr_out) == -1)
-		return -1;
+	if (users_password_prepare(addr, password, canon, hash, &k,
+	    errstr_out) == -1)
+		goto out;
 	if (users_bind(u, st, 1, canon, errstr_out) == -1 ||
 	    users_bind(u, st, 2, users_addr_domain(canon), errstr_out) == -1 ||
 	    users_bind(u, st, 3, hash, errstr_out) == -1 ||
-	    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL)) !=
+	    SQLITE_OK || users_bind_scram(u, st, 5, &k, errstr_out) == -1) {
 		users_done(st);
 		goto out;
 	}
@@ -555,6 +901,7 @@ users_user_add(struct users *u, const char *addr, const char *password,
 	    errstr_out);
 out:
 	explicit_bzero(hash, sizeof(hash));
+	explicit_bzero(&k, sizeof(k));
 	return ret;
 }
 
@@ -575,24 +922,26 @@ int
 users_user_passwd(struct users *u, const char *addr, const char *password,
     const char **errstr_out)
 {
-	sqlite3_stmt	*st = users_stmt(u, USERS_STMT_USER_PASSWD);
-	char		 canon[MAILBOX_ADDR_MAX + 1];
-	char		 hash[USERS_HASH_SIZE];
-	int		 ret = -1;
+	sqlite3_stmt		*st = users_stmt(u, USERS_STMT_USER_PASSWD);
+	struct users_scram_keys	 k;
+	char			 canon[MAILBOX_ADDR_MAX + 1];
+	char			 hash[USERS_HASH_SIZE];
+	int			 ret = -1;
 
-	if (mailbox_addr_normalize(addr, canon, sizeof(canon),
-	    errstr_out) == -1 ||
-	    users_check_new_password(password, errstr_out) == -1 ||
-	    users_hash_password(password, hash, sizeof(hash), errstr_out) == -1)
-		return -1;
+	if (users_password_prepare(addr, password, canon, hash, &k,
+	    errstr_out) == -1)
+		goto out;
+	/* The old keys go with the old password, also when none are made. */
 	if (users_bind(u, st, 1, canon, errstr_out) == -1 ||
-	    users_bind(u, st, 2, hash, errstr_out) == -1) {
+	    users_bind(u, st, 2, hash, errstr_out) == -1 ||
+	    users_bind_scram(u, st, 3, &k, errstr_out) == -1) {
 		users_done(st);
 		goto out;
 	}
 	ret = users_write(u, st, NULL, NULL, "no such user", errstr_out);
 out:
 	explicit_bzero(hash, sizeof(hash));
+	explicit_bzero(&k, sizeof(k));
 	return ret;
 }
 
@@ -626,6 +975,7 @@ users_user_list(struct users *u, int (*cb)(const struct users_user_info *,
 		info.quota = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 :
 		    sqlite3_column_int64(st, 2);
 		info.mailbox_format = users_col(st, 3);
+		info.scram = sqlite3_column_int(st, 4) != 0;
 		if (cb(&info, arg) != 0) {
 			stopped = true;
 			break;
@@ -671,6 +1021,7 @@ users_user_get(struct users *u, const char *addr, struct users_user_rec *out,
 	    sqlite3_column_int64(st, 1);
 	if (out->quota < -1)
 		out->quota = 0;
+	out->scram = sqlite3_column_int(st, 3) != 0;
 	users_done(st);
 	*found_out = true;
 	return 0;

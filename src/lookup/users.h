@@ -32,6 +32,17 @@
 #define USERS_PASSWORD_MAX	511
 /* Room for any crypt(3) hash, NUL included (libxcrypt's output size). */
 #define USERS_HASH_SIZE		384
+/*
+ * SCRAM-SHA-256 keys made when a password is set.  2^16 PBKDF2 rounds:
+ * 16 times RFC 7677 §4's floor of 4096, and about the time of one
+ * yescrypt hash of libxcrypt's default cost on our machines (20-30 ms),
+ * so the keys beside the hash cost a guesser as much CPU per guess as
+ * the hash does (not as much memory: PBKDF2 is not memory-hard, the
+ * price of a mechanism every client can compute).  Every client pays it
+ * once per login; GNU SASL's own default is the same.
+ */
+#define USERS_SCRAM_ITERATIONS	65536
+#define USERS_SCRAM_SALT_LEN	16	/* SP 800-132 §5.1: 128 bits */
 
 struct users;
 
@@ -46,6 +57,7 @@ struct users_user_rec {
 	char			address[MAILBOX_ADDR_MAX + 1];	/* as stored */
 	int64_t			quota;		/* bytes, -1 when none */
 	enum mailbox_format	format;
+	bool			scram;		/* has SCRAM keys */
 };
 
 /* One row of users_user_list(); pointers are valid during the callback. */
@@ -54,13 +66,16 @@ struct users_user_info {
 	int64_t		 created;	/* seconds since the epoch */
 	int64_t		 quota;		/* bytes, or -1 when there is none */
 	const char	*mailbox_format;	/* "maildir" unless changed */
+	bool		 scram;		/* has SCRAM keys */
 };
 
 /*
  * Open the database at path.  With create, the file is made (mode 0600,
  * since it holds password hashes) when missing; without, a missing file
- * is an error.  The schema is created when missing and a schema newer than
- * this program is refused.  Returns NULL on failure.
+ * is an error.  The schema is created when missing, a version 1 file
+ * gains the SCRAM columns (its users keep their hashes and have no keys
+ * until their next password change), and a schema newer than this program
+ * is refused.  Returns NULL on failure.
  */
 struct users	*users_open(const char *path, bool create,
 		    const char **errstr_out);
@@ -87,9 +102,11 @@ int	users_domain_list(struct users *,
 	    const char **errstr_out);
 
 /*
- * Users.  add hashes password (users_hash_password) and fails when the
- * user exists or the domain is not ours.  passwd replaces the hash.  del
- * leaves aliases that point at the user alone.
+ * Users.  add hashes password (users_hash_password), derives its SCRAM
+ * keys when users_scram_password_ok(), and fails when the user exists or
+ * the domain is not ours.  passwd replaces the hash and the keys (a
+ * password that cannot have keys clears them).  del leaves aliases that
+ * point at the user alone.
  */
 int	users_user_add(struct users *, const char *addr, const char *password,
 	    const char **errstr_out);
@@ -142,6 +159,32 @@ int	users_hash_password(const char *pass, char *out, size_t outsz,
  */
 enum users_auth	users_check_password(struct users *, const char *addr,
 		    const char *pass);
+
+/*
+ * SCRAM-SHA-256 (RFC 5802, RFC 7677).  Keys are made only from passwords
+ * of printable ASCII, which SASLprep (RFC 4013) leaves as they are; other
+ * passwords serve PLAIN and LOGIN only.
+ */
+bool	users_scram_password_ok(const char *password);
+/*
+ * The salt (into salt_out, SASL_SCRAM_SALT_MAX octets) and iteration
+ * count of addr's keys.  A name without keys (unknown, or set before
+ * keys existed) gets a salt made up from the name and a secret of the
+ * database, the same at every call and after restarts, and the default
+ * count, so the answer does not tell whether the user exists.  -1 only
+ * when the store failed (the outputs are the made-up ones then).
+ */
+int	users_scram_salt(struct users *, const char *addr,
+	    unsigned char *salt_out, size_t *saltlen_out,
+	    uint32_t *iterations_out, const char **errstr_out);
+/*
+ * Check a SCRAM ClientProof over the AuthMessage with addr's StoredKey;
+ * on OK sig_out is the ServerSignature, otherwise zeros.  A user without
+ * keys fails after the same work.
+ */
+enum users_auth	users_check_scram(struct users *, const char *addr,
+		    const char *authmsg, size_t len,
+		    const unsigned char *proof, unsigned char *sig_out);
 
 /*
  * Aliases: mail to source (an address in one of our domains) goes to

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "sasl.h"
 #include "smtp_client.h"
 #include "util.h"
 
@@ -591,40 +592,6 @@ client_parse_ehlo(struct smtp_client *c)
 	}
 }
 
-static const char client_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* RFC 4648 §4 into out (4 * ceil(len / 3) + 1 octets). */
-static void
-client_b64_encode(const unsigned char *in, size_t len, char *out)
-{
-	size_t		i, o = 0;
-	uint32_t	v;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		    in[i + 2];
-		out[o++] = client_b64[v >> 18 & 63];
-		out[o++] = client_b64[v >> 12 & 63];
-		out[o++] = client_b64[v >> 6 & 63];
-		out[o++] = client_b64[v & 63];
-	}
-	if (len - i == 1) {
-		v = (uint32_t)in[i] << 16;
-		out[o++] = client_b64[v >> 18 & 63];
-		out[o++] = client_b64[v >> 12 & 63];
-		out[o++] = '=';
-		out[o++] = '=';
-	} else if (len - i == 2) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = client_b64[v >> 18 & 63];
-		out[o++] = client_b64[v >> 12 & 63];
-		out[o++] = client_b64[v >> 6 & 63];
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-}
-
 /* AUTH PLAIN with the initial response (RFC 4954 §4, RFC 4616 §2). */
 static void
 client_auth(struct smtp_client *c)
@@ -648,7 +615,7 @@ client_auth(struct smtp_client *c)
 	msg[1 + ul] = '\0';
 	memcpy(msg + 2 + ul, c->auth_pass, pl);
 	n = 2 + ul + pl;
-	client_b64_encode(msg, n, b64);
+	(void)sasl_b64_encode(msg, n, b64);
 	len = snprintf(line, sizeof(line), "AUTH PLAIN %s\r\n", b64);
 	if (len < 0 || (size_t)len >= sizeof(line))
 		fatalx("smtp_client: AUTH line");

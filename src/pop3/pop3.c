@@ -2,7 +2,8 @@
  * pop3: the pop3 role.  Serves the pop3 (STLS) and pop3s (implicit TLS)
  * listeners through conn.c, and drives one pop3_session per connection.
  * Logins go to lookup (MSG_LOOKUP_AUTH for USER/PASS and AUTH PLAIN,
- * MSG_LOOKUP_APOP for APOP), which also names the user's mailbox
+ * MSG_LOOKUP_APOP for APOP, MSG_LOOKUP_SCRAM_SALT and _PROOF for AUTH
+ * SCRAM-SHA-256(-PLUS), sasl_ipc.h), which also names the user's mailbox
  * (MSG_LOOKUP_MAILBOX), the same path the mda delivers to.  The maildrop
  * is then locked (an OFD lock on "cachet-pop3.lock" in the Maildir, so a
  * second session of the same user, in this process or another, is told
@@ -50,6 +51,7 @@
 #include "pop3_session.h"
 #include "proc.h"
 #include "lookup/resolve.h"
+#include "sasl_ipc.h"
 #include "tls.h"
 #include "mailbox.h"
 #include "util.h"
@@ -65,6 +67,8 @@ enum pop3_kind { POP3_KIND_POP3, POP3_KIND_POP3S };
 enum pop3_wait {
 	POP3_WAIT_NONE,
 	POP3_WAIT_AUTH,		/* lookup: AUTH or APOP result */
+	POP3_WAIT_SCRAM_SALT,	/* lookup: SCRAM salt */
+	POP3_WAIT_SCRAM_PROOF,	/* lookup: SCRAM proof checked */
 	POP3_WAIT_MAILBOX,	/* lookup: the user's mailbox */
 };
 
@@ -89,6 +93,7 @@ struct pop3_conn {
 	bool			 feeding;
 	enum pop3_wait		 wait;
 	char			*user;		/* the name logging in */
+	bool			 scram_ok;	/* proof taken */
 	char			*timestamp;	/* of the greeting, for APOP */
 
 	/* the maildrop, once logged in */
@@ -119,6 +124,7 @@ struct pop3_role {
 };
 
 static void	pop3_feed(struct pop3_conn *);
+static void	pop3_auth_answer(struct pop3_conn *, uint32_t);
 
 /* --- the maildrop --- */
 
@@ -317,6 +323,60 @@ pop3_op_apop(void *arg, const char *user, const char *digest)
 	pop3_ask(c, m, POP3_WAIT_AUTH);
 }
 
+static void
+pop3_op_scram_salt(void *arg, const char *user)
+{
+	struct pop3_conn	*c = arg;
+
+	c->scram_ok = false;
+	c->wait = POP3_WAIT_SCRAM_SALT;
+	if (proc_send(c->role->self, PROC_LOOKUP,
+	    sasl_ipc_salt_request(conn_reqid(c->conn), user)) == -1) {
+		c->wait = POP3_WAIT_NONE;
+		pop3_session_scram_challenge(c->session, POP3_AUTH_TEMPFAIL,
+		    NULL);
+	}
+}
+
+static void
+pop3_op_scram_proof(void *arg, const char *user, struct span auth_message,
+    const unsigned char *proof)
+{
+	struct pop3_conn	*c = arg;
+
+	free(c->user);
+	c->user = xstrdup(user);
+	c->wait = POP3_WAIT_SCRAM_PROOF;
+	if (proc_send(c->role->self, PROC_LOOKUP,
+	    sasl_ipc_proof_request(conn_reqid(c->conn), conn_ip(c->conn),
+	    user, auth_message, proof)) == -1) {
+		c->wait = POP3_WAIT_NONE;
+		pop3_session_scram_result(c->session, POP3_AUTH_TEMPFAIL,
+		    NULL);
+	}
+}
+
+/* The client took our ServerSignature: on to the maildrop. */
+static void
+pop3_op_scram_done(void *arg)
+{
+	struct pop3_conn	*c = arg;
+
+	if (!c->scram_ok)
+		fatalx("pop3: SCRAM done without a proof lookup took");
+	c->scram_ok = false;
+	pop3_auth_answer(c, 0);
+}
+
+static ssize_t
+pop3_op_cbind(void *arg, enum sasl_cb type, unsigned char *out,
+    size_t outsz)
+{
+	struct pop3_conn	*c = arg;
+
+	return conn_channel_binding(c->conn, type, out, outsz);
+}
+
 static int
 pop3_op_retr(void *arg, size_t idx, int64_t top)
 {
@@ -392,6 +452,10 @@ static const struct pop3_session_ops pop3_ops = {
 	.stls = pop3_op_stls,
 	.auth = pop3_op_auth,
 	.apop = pop3_op_apop,
+	.scram_salt = pop3_op_scram_salt,
+	.scram_proof = pop3_op_scram_proof,
+	.scram_done = pop3_op_scram_done,
+	.cbind = pop3_op_cbind,
 	.retr = pop3_op_retr,
 	.update = pop3_op_update,
 	.close = pop3_op_close,
@@ -682,10 +746,12 @@ pop3_mailbox_answer(struct pop3_conn *c, uint32_t status, const char *owner,
 static void
 pop3_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 {
-	struct pop3_role	*r = self->role;
-	struct pop3_conn	*c;
-	struct conn		*cn;
-	char			 owner[MAILBOX_ADDR_MAX + 1];
+	struct pop3_role		*r = self->role;
+	struct pop3_conn		*c;
+	struct conn			*cn;
+	struct sasl_scram_challenge	 ch;
+	unsigned char			 sig[SASL_SCRAM_HASH_LEN];
+	char				 owner[MAILBOX_ADDR_MAX + 1];
 	char			 mailbox[RESOLVE_MAILBOX_MAX + 1];
 	uint64_t		 reqid;
 	uint32_t		 u, format;
@@ -706,6 +772,30 @@ pop3_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 			break;
 		}
 		pop3_auth_answer(c, u);
+		break;
+	case MSG_LOOKUP_SCRAM_SALT_RESULT:
+		if (sasl_ipc_salt_answer(m, &u, &ch) == -1)
+			pop3_bad(m, from);
+		if (c == NULL || c->wait != POP3_WAIT_SCRAM_SALT)
+			break;
+		c->wait = POP3_WAIT_NONE;
+		pop3_session_scram_challenge(c->session, u == 0 ?
+		    POP3_AUTH_OK : POP3_AUTH_TEMPFAIL, u == 0 ? &ch : NULL);
+		break;
+	case MSG_LOOKUP_SCRAM_PROOF_RESULT:
+		if (sasl_ipc_proof_answer(m, &u, sig) == -1)
+			pop3_bad(m, from);
+		if (c == NULL || c->wait != POP3_WAIT_SCRAM_PROOF)
+			break;
+		c->wait = POP3_WAIT_NONE;
+		if (u != 0)
+			log_info("sid=%s event=login-failed ip=%s reason=%s",
+			    c->sid, conn_ip(c->conn), u == 1 ? "credentials" :
+			    "tempfail");
+		c->scram_ok = u == 0;
+		pop3_session_scram_result(c->session, u == 0 ? POP3_AUTH_OK :
+		    u == 1 ? POP3_AUTH_FAIL : POP3_AUTH_TEMPFAIL,
+		    u == 0 ? sig : NULL);
 		break;
 	case MSG_LOOKUP_MAILBOX_RESULT:
 		if (msg_get_u32(m, &u) == -1 ||
@@ -737,10 +827,25 @@ pop3_peer_down_one(struct conn *cn, void *arg, void *ctx)
 {
 	struct pop3_conn	*c = arg;
 
-	if (c->wait == POP3_WAIT_NONE)
+	switch (c->wait) {
+	case POP3_WAIT_NONE:
 		return;
-	c->wait = POP3_WAIT_NONE;
-	pop3_session_auth_result(c->session, POP3_AUTH_TEMPFAIL, NULL, 0);
+	case POP3_WAIT_SCRAM_SALT:
+		c->wait = POP3_WAIT_NONE;
+		pop3_session_scram_challenge(c->session, POP3_AUTH_TEMPFAIL,
+		    NULL);
+		break;
+	case POP3_WAIT_SCRAM_PROOF:
+		c->wait = POP3_WAIT_NONE;
+		pop3_session_scram_result(c->session, POP3_AUTH_TEMPFAIL,
+		    NULL);
+		break;
+	default:
+		c->wait = POP3_WAIT_NONE;
+		pop3_session_auth_result(c->session, POP3_AUTH_TEMPFAIL, NULL,
+		    0);
+		break;
+	}
 	pop3_feed(c);
 }
 

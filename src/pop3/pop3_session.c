@@ -1,7 +1,8 @@
 /*
  * pop3_session: the POP3 server state machine (RFC 1939, with CAPA and
- * response codes of RFC 2449 and RFC 3206, STLS of RFC 2595, AUTH PLAIN of
- * RFC 5034 and RFC 4616), and the conversion of Maildir content to the
+ * response codes of RFC 2449 and RFC 3206, STLS of RFC 2595, AUTH PLAIN and
+ * SCRAM-SHA-256(-PLUS) of RFC 5034, RFC 4616, RFC 5802 and RFC 7677), and
+ * the conversion of Maildir content to the
  * POP3 wire form.  Run by the pop3 role, one per connection, and driven
  * directly by the unit tests and the fuzzer.  It trusts its params and
  * the answers its ops deliver (they come from our own role); it trusts
@@ -43,6 +44,14 @@ enum pop3_wait {
 	POP3_WAIT_SEND,		/* ops->retr: send_done() */
 };
 
+/* Where an AUTH exchange is (RFC 5034 §4). */
+enum pop3_sasl_step {
+	POP3_SASL_PLAIN,		/* waiting for the PLAIN message */
+	POP3_SASL_SCRAM_FIRST,		/* waiting for client-first */
+	POP3_SASL_SCRAM_FINAL,		/* waiting for client-final */
+	POP3_SASL_SCRAM_DONE,		/* waiting for the empty line */
+};
+
 /* One message of the maildrop. */
 struct pop3_entry {
 	uint64_t	size;
@@ -71,6 +80,8 @@ struct pop3_session {
 	bool		 stop_input;	/* STLS: consume nothing more */
 	bool		 discarding;	/* inside an overlong line */
 	bool		 sasl;		/* the next line answers "+ " */
+	enum pop3_sasl_step sasl_step;
+	struct sasl_scram *scram;	/* a SCRAM exchange */
 	size_t		 errors;
 	bool		 tls;
 
@@ -322,6 +333,15 @@ stls_offered(const struct pop3_session *s)
 	return s->tls_available && !s->tls;
 }
 
+/* An AUTH exchange ends (done, failed or cancelled). */
+static void
+sasl_end(struct pop3_session *s)
+{
+	s->sasl = false;
+	sasl_scram_free(s->scram);
+	s->scram = NULL;
+}
+
 static void
 auth_forget(struct pop3_session *s)
 {
@@ -330,7 +350,14 @@ auth_forget(struct pop3_session *s)
 	s->user_len = 0;
 	free(s->pending);
 	s->pending = NULL;
-	s->sasl = false;
+	sasl_end(s);
+}
+
+/* SCRAM-SHA-256-PLUS is offered over TLS with binding data (sasl.h). */
+static bool
+cb_offered(const struct pop3_session *s)
+{
+	return s->tls && sasl_cb_available(s->ops->cbind, s->arg);
 }
 
 static void
@@ -490,6 +517,83 @@ auth_plain(struct pop3_session *s, const char *p, size_t len)
 	reply_err(s, "Malformed PLAIN response");
 }
 
+/* SCRAM-SHA-256 (RFC 5802, RFC 7677) */
+
+/* "+ " and base64 of a server message (RFC 5034 §4). */
+static void
+scram_send(struct pop3_session *s, struct span msg)
+{
+	char	line[SASL_CHALLENGE_LINE_MAX];
+
+	s->sasl = true;
+	session_send(s, line, sasl_challenge_line("+ ", msg, line));
+}
+
+/* A SCRAM message we cannot go on with. */
+static void
+scram_refuse(struct pop3_session *s, enum sasl_scram_rc rc, const char *why)
+{
+	auth_forget(s);
+	if (rc == SASL_SCRAM_MALFORMED)
+		reply_err(s, "Malformed SCRAM message: %s", why);
+	else
+		reply_err(s, "[AUTH] Authentication failed: %s", why);
+}
+
+static void
+scram_step(struct pop3_session *s, struct span d)
+{
+	enum sasl_scram_rc	 rc;
+	const char		*why = "";
+
+	switch (s->sasl_step) {
+	case POP3_SASL_SCRAM_FIRST:
+		if ((rc = sasl_scram_start(s->scram, d.ptr, d.len,
+		    s->ops->cbind, s->arg, &why)) != SASL_SCRAM_OK) {
+			scram_refuse(s, rc, why);
+			return;
+		}
+		if (!user_valid(span_str(sasl_scram_user(s->scram)))) {
+			scram_refuse(s, SASL_SCRAM_MALFORMED, "bad user name");
+			return;
+		}
+		free(s->pending);
+		s->pending = xstrdup(sasl_scram_user(s->scram));
+		s->wait = POP3_WAIT_AUTH;
+		s->ops->scram_salt(s->arg, s->pending);
+		return;
+	case POP3_SASL_SCRAM_FINAL:
+		if ((rc = sasl_scram_client_final(s->scram, d.ptr, d.len,
+		    &why)) != SASL_SCRAM_OK) {
+			scram_refuse(s, rc, why);
+			return;
+		}
+		s->wait = POP3_WAIT_AUTH;
+		s->ops->scram_proof(s->arg, s->pending,
+		    sasl_scram_auth_message(s->scram),
+		    sasl_scram_proof(s->scram));
+		return;
+	case POP3_SASL_SCRAM_DONE:
+		/*
+		 * The client checked our ServerSignature and answers with
+		 * nothing (RFC 4422 §3.6: data with success goes in a
+		 * challenge where the protocol has no other place for it).
+		 * Now the maildrop, as after a password.
+		 */
+		if (d.len != 0) {
+			auth_forget(s);
+			reply_err(s, "[AUTH] Authentication failed");
+			return;
+		}
+		sasl_end(s);
+		s->wait = POP3_WAIT_AUTH;
+		s->ops->scram_done(s->arg);
+		return;
+	default:
+		fatalx("pop3_session: SCRAM step %d", (int)s->sasl_step);
+	}
+}
+
 /* The client's answer to "+ ", or an initial response (RFC 5034 §4). */
 static void
 auth_response(struct pop3_session *s, struct span resp)
@@ -499,6 +603,7 @@ auth_response(struct pop3_session *s, struct span resp)
 
 	s->sasl = false;
 	if (span_eq(resp, "*")) {
+		auth_forget(s);
 		reply_err(s, "Authentication cancelled");
 		return;
 	}
@@ -507,10 +612,13 @@ auth_response(struct pop3_session *s, struct span resp)
 		resp.len = 0;
 	cap = resp.len / 4 * 3 + 1;
 	dec = xmalloc(cap);
-	if (sasl_b64_decode(resp, dec, &declen) == -1)
+	if (sasl_b64_decode(resp, dec, &declen) == -1) {
+		auth_forget(s);
 		reply_err(s, "Invalid base64 data");
-	else
+	} else if (s->sasl_step == POP3_SASL_PLAIN)
 		auth_plain(s, (const char *)dec, declen);
+	else
+		scram_step(s, span_make((const char *)dec, declen));
 	explicit_bzero(dec, cap);
 	free(dec);
 }
@@ -519,7 +627,7 @@ static void
 cmd_auth(struct pop3_session *s, struct span arg)
 {
 	struct span	mech, ir, more;
-	bool		has_ir;
+	bool		has_ir, plus = false;
 
 	if (!span_next_word(&arg, &mech)) {
 		/*
@@ -527,8 +635,11 @@ cmd_auth(struct pop3_session *s, struct span arg)
 		 * did and some clients still ask; CAPA is the standard way.
 		 */
 		reply_ok(s, "Mechanisms follow");
-		if (auth_allowed(s))
-			session_send(s, "PLAIN\r\n", 7);
+		if (auth_allowed(s)) {
+			if (cb_offered(s))
+				session_send(s, "SCRAM-SHA-256-PLUS\r\n", 20);
+			session_send(s, "SCRAM-SHA-256\r\nPLAIN\r\n", 22);
+		}
 		session_send(s, ".\r\n", 3);
 		return;
 	}
@@ -542,11 +653,18 @@ cmd_auth(struct pop3_session *s, struct span arg)
 		reply_err(s, "Syntax: AUTH mechanism [initial-response]");
 		return;
 	}
-	if (!span_caseeq(mech, "PLAIN")) {
+	auth_forget(s);
+	if (span_caseeq(mech, "PLAIN"))
+		s->sasl_step = POP3_SASL_PLAIN;
+	else if (span_caseeq(mech, "SCRAM-SHA-256") ||
+	    (plus = span_caseeq(mech, "SCRAM-SHA-256-PLUS") &&
+	    cb_offered(s))) {
+		s->sasl_step = POP3_SASL_SCRAM_FIRST;
+		s->scram = sasl_scram_new(plus, cb_offered(s));
+	} else {
 		reply_err(s, "Unsupported authentication mechanism");
 		return;
 	}
-	auth_forget(s);
 	if (has_ir) {
 		auth_response(s, ir);
 		return;
@@ -602,7 +720,8 @@ cmd_capa(struct pop3_session *s, struct span arg)
 	multi_line(s, &b, "UIDL");
 	if (auth_allowed(s)) {
 		multi_line(s, &b, "USER");
-		multi_line(s, &b, "SASL PLAIN");
+		multi_line(s, &b, "SASL %sSCRAM-SHA-256 PLAIN", cb_offered(s) ?
+		    "SCRAM-SHA-256-PLUS " : "");
 	}
 	if (stls_offered(s))
 		multi_line(s, &b, "STLS");
@@ -822,11 +941,13 @@ command_line(struct pop3_session *s, const char *p, size_t n)
 	/* A bad line in a SASL exchange ends the exchange too. */
 	s->sasl = false;
 	if (!line_strict(p, n)) {
+		sasl_end(s);
 		reply_err(s, "Line must end with CRLF");
 		return;
 	}
 	line = span_make(p, n - 2);
 	if (memchr(line.ptr, '\0', line.len) != NULL) {
+		sasl_end(s);
 		reply_err(s, "NUL in command");
 		return;
 	}
@@ -881,7 +1002,7 @@ static void
 overlong_done(struct pop3_session *s)
 {
 	if (s->sasl) {
-		s->sasl = false;
+		sasl_end(s);
 		reply_err(s, "Line too long, authentication cancelled");
 		return;
 	}
@@ -1047,46 +1168,92 @@ drop_set(struct pop3_session *s, const struct pop3_msg *msgs, size_t n)
 	s->nlive = n;
 }
 
+/* A login that did not succeed, with its response code. */
+static void
+auth_refused(struct pop3_session *s, enum pop3_auth_result r)
+{
+	auth_forget(s);
+	switch (r) {
+	case POP3_AUTH_IN_USE:
+		/* RFC 2449 §8.1.1 */
+		reply_err(s, "[IN-USE] Maildrop is locked by another session");
+		break;
+	case POP3_AUTH_SYS_PERM:
+		/* RFC 3206 §4 */
+		reply_err(s, "[SYS/PERM] Maildrop not available over POP3");
+		break;
+	case POP3_AUTH_TEMPFAIL:
+		/* RFC 3206 §4 */
+		reply_err(s, "[SYS/TEMP] Temporary failure, try again later");
+		break;
+	default:
+		/* RFC 3206 §5 */
+		reply_err(s, "[AUTH] Authentication failed");
+		break;
+	}
+}
+
 void
 pop3_session_auth_result(struct pop3_session *s, enum pop3_auth_result r,
     const struct pop3_msg *msgs, size_t nmsgs)
 {
 	if (s->closing)
 		return;
-	if (s->wait != POP3_WAIT_AUTH)
+	if (s->wait != POP3_WAIT_AUTH || s->scram != NULL)
 		fatalx("pop3_session: unexpected login result");
 	s->wait = POP3_WAIT_NONE;
-	switch (r) {
-	case POP3_AUTH_OK:
-		drop_set(s, msgs, nmsgs);
-		s->auth_user = s->pending;
-		s->pending = NULL;
-		auth_forget(s);
-		s->state = POP3_STATE_TRANSACTION;
-		reply_ok(s, "Logged in, %zu messages (%" PRIu64 " octets)",
-		    s->nlive, s->live_octets);
-		break;
-	case POP3_AUTH_IN_USE:
-		auth_forget(s);
-		/* RFC 2449 §8.1.1 */
-		reply_err(s, "[IN-USE] Maildrop is locked by another session");
-		break;
-	case POP3_AUTH_SYS_PERM:
-		auth_forget(s);
-		/* RFC 3206 §4 */
-		reply_err(s, "[SYS/PERM] Maildrop not available over POP3");
-		break;
-	case POP3_AUTH_TEMPFAIL:
-		auth_forget(s);
-		/* RFC 3206 §4 */
-		reply_err(s, "[SYS/TEMP] Temporary failure, try again later");
-		break;
-	default:
-		auth_forget(s);
-		/* RFC 3206 §5 */
-		reply_err(s, "[AUTH] Authentication failed");
-		break;
+	if (r != POP3_AUTH_OK) {
+		auth_refused(s, r);
+		return;
 	}
+	drop_set(s, msgs, nmsgs);
+	s->auth_user = s->pending;
+	s->pending = NULL;
+	auth_forget(s);
+	s->state = POP3_STATE_TRANSACTION;
+	reply_ok(s, "Logged in, %zu messages (%" PRIu64 " octets)",
+	    s->nlive, s->live_octets);
+}
+
+void
+pop3_session_scram_challenge(struct pop3_session *s,
+    enum pop3_auth_result r, const struct sasl_scram_challenge *ch)
+{
+	struct span	msg;
+
+	if (s->closing)
+		return;
+	if (s->wait != POP3_WAIT_AUTH || s->scram == NULL ||
+	    s->sasl_step != POP3_SASL_SCRAM_FIRST)
+		fatalx("pop3_session: unexpected SCRAM challenge");
+	s->wait = POP3_WAIT_NONE;
+	if (r != POP3_AUTH_OK) {
+		auth_refused(s, POP3_AUTH_TEMPFAIL);
+		return;
+	}
+	if (sasl_scram_server_first(s->scram, ch, &msg) == -1)
+		fatalx("pop3_session: SCRAM challenge out of bounds");
+	s->sasl_step = POP3_SASL_SCRAM_FINAL;
+	scram_send(s, msg);
+}
+
+void
+pop3_session_scram_result(struct pop3_session *s, enum pop3_auth_result r,
+    const unsigned char *sig)
+{
+	if (s->closing)
+		return;
+	if (s->wait != POP3_WAIT_AUTH || s->scram == NULL ||
+	    s->sasl_step != POP3_SASL_SCRAM_FINAL)
+		fatalx("pop3_session: unexpected SCRAM result");
+	s->wait = POP3_WAIT_NONE;
+	if (r != POP3_AUTH_OK) {
+		auth_refused(s, r);
+		return;
+	}
+	/* RFC 5802 §3: our proof that we know the keys too. */
+	s->sasl_step = POP3_SASL_SCRAM_DONE;
+	scram_send(s, sasl_scram_server_final(s->scram, sig));
 }
 
 void

@@ -1,7 +1,8 @@
 /*
  * pop3_session: the POP3 server state machine (RFC 1939 with CAPA and
  * response codes of RFC 2449 and RFC 3206, STLS of RFC 2595 and AUTH
- * PLAIN of RFC 5034 and RFC 4616).  Pure: bytes in, replies and requests
+ * PLAIN and SCRAM-SHA-256(-PLUS) of RFC 5034, RFC 4616, RFC 5802 and
+ * RFC 7677).  Pure: bytes in, replies and requests
  * out, no sockets, no files, no clock, no globals.  The pop3 role
  * (pop3.c) wires it to a connection and a Maildir; cmocka and libFuzzer
  * drive it directly.
@@ -26,16 +27,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "sasl.h"
 
 #define POP3_LINE_MAX		255	/* a command with CRLF, RFC 2449 §4 */
 /* PASS takes a whole password (cachet allows 511 octets, users.h). */
 #define POP3_PASS_LINE_MAX	(511 + 7)
 /*
  * AUTH with an initial response and the SASL response lines (RFC 5034
- * §4: they are not held to the 255 octets of commands): base64 of a
- * PLAIN message of three 255-octet fields and two NULs, with room.
+ * §4: they are not held to the 255 octets of commands): base64 of the
+ * longest SCRAM message (SASL_SCRAM_MSG_MAX) after "AUTH mechanism ",
+ * which is room for a PLAIN message of three 255-octet fields too.
  */
-#define POP3_AUTH_LINE_MAX	2048
+#define POP3_AUTH_LINE_MAX	3072
 #define POP3_REPLY_MAX		512	/* response line incl. CRLF, §4 */
 #define POP3_UIDL_MAX		70	/* unique-id, RFC 1939 §7 */
 #define POP3_USER_MAX		255	/* a login name */
@@ -97,6 +102,27 @@ struct pop3_session_ops {
 	/* The same for APOP: digest is 32 lower-case hex digits. */
 	void	(*apop)(void *arg, const char *user, const char *digest);
 	/*
+	 * SCRAM-SHA-256 (sasl.h).  scram_salt: user's salt and iteration
+	 * count from the key holder; answer with
+	 * pop3_session_scram_challenge().  scram_proof: check the
+	 * ClientProof over the AuthMessage; answer with
+	 * pop3_session_scram_result().  scram_done: the client accepted
+	 * our ServerSignature: open and lock the maildrop of the user
+	 * scram_proof was answered OK for, as for ops->auth; answer with
+	 * pop3_session_auth_result().
+	 */
+	void	(*scram_salt)(void *arg, const char *user);
+	void	(*scram_proof)(void *arg, const char *user,
+		    struct span auth_message, const unsigned char *proof);
+	void	(*scram_done)(void *arg);
+	/*
+	 * The channel binding data of type on this connection into out:
+	 * its length, or -1 when not available.  Answered at once.  NULL:
+	 * no channel binding, and no SCRAM-SHA-256-PLUS.
+	 */
+	ssize_t	(*cbind)(void *arg, enum sasl_cb type,
+		    unsigned char *out, size_t outsz);
+	/*
 	 * Open message idx (0-based, as given at login) to send it: whole
 	 * (top < 0, RETR) or its header and top body lines (TOP).  Return
 	 * -1 when it cannot be read (the session answers -ERR).  On 0 the
@@ -151,6 +177,17 @@ void	pop3_session_tls_started(struct pop3_session *);
  */
 void	pop3_session_auth_result(struct pop3_session *, enum pop3_auth_result,
 	    const struct pop3_msg *msgs, size_t nmsgs);
+
+/*
+ * SCRAM answers.  challenge: POP3_AUTH_OK with ch (within sasl.h's
+ * bounds, our nonce part included) or POP3_AUTH_TEMPFAIL (ch NULL).
+ * result: POP3_AUTH_OK with the ServerSignature, or POP3_AUTH_FAIL or
+ * POP3_AUTH_TEMPFAIL (sig NULL).
+ */
+void	pop3_session_scram_challenge(struct pop3_session *,
+	    enum pop3_auth_result, const struct sasl_scram_challenge *ch);
+void	pop3_session_scram_result(struct pop3_session *,
+	    enum pop3_auth_result, const unsigned char *sig);
 
 /* The content of a RETR or TOP was sent, with its final ".". */
 void	pop3_session_send_done(struct pop3_session *);

@@ -25,6 +25,7 @@
 #include "keyproxy.h"
 #include "log.h"
 #include "proc.h"
+#include "sasl_ipc.h"
 #include "smtp_session.h"
 #include "tls.h"
 #include "util.h"
@@ -35,6 +36,8 @@
 enum smtp_wait {
 	SMTP_WAIT_NONE,
 	SMTP_WAIT_AUTH,		/* lookup */
+	SMTP_WAIT_SCRAM_SALT,	/* lookup */
+	SMTP_WAIT_SCRAM_PROOF,	/* lookup */
 	SMTP_WAIT_MAIL,		/* lookup */
 	SMTP_WAIT_RCPT,		/* lookup */
 	SMTP_WAIT_CREATE,	/* queue */
@@ -104,6 +107,45 @@ smtp_op_auth(void *arg, const char *user, const char *pass)
 	}
 	/* The message buffer holds the password until sent: ipc_send
 	 * copies it into the frame and frees the message at once. */
+}
+
+static void
+smtp_op_scram_salt(void *arg, const char *user)
+{
+	struct smtp_conn	*c = arg;
+
+	c->wait = SMTP_WAIT_SCRAM_SALT;
+	if (proc_send(c->role->self, PROC_LOOKUP,
+	    sasl_ipc_salt_request(conn_reqid(c->conn), user)) == -1) {
+		c->wait = SMTP_WAIT_NONE;
+		smtp_session_scram_challenge(c->session, SMTP_AUTH_TEMPFAIL,
+		    NULL);
+	}
+}
+
+static void
+smtp_op_scram_proof(void *arg, const char *user, struct span auth_message,
+    const unsigned char *proof)
+{
+	struct smtp_conn	*c = arg;
+
+	c->wait = SMTP_WAIT_SCRAM_PROOF;
+	if (proc_send(c->role->self, PROC_LOOKUP,
+	    sasl_ipc_proof_request(conn_reqid(c->conn), conn_ip(c->conn),
+	    user, auth_message, proof)) == -1) {
+		c->wait = SMTP_WAIT_NONE;
+		smtp_session_scram_result(c->session, SMTP_AUTH_TEMPFAIL,
+		    NULL);
+	}
+}
+
+static ssize_t
+smtp_op_cbind(void *arg, enum sasl_cb type, unsigned char *out,
+    size_t outsz)
+{
+	struct smtp_conn	*c = arg;
+
+	return conn_channel_binding(c->conn, type, out, outsz);
 }
 
 static void
@@ -315,6 +357,9 @@ static const struct smtp_session_ops smtp_ops = {
 	.reply = smtp_op_reply,
 	.starttls = smtp_op_starttls,
 	.auth = smtp_op_auth,
+	.scram_salt = smtp_op_scram_salt,
+	.scram_proof = smtp_op_scram_proof,
+	.cbind = smtp_op_cbind,
 	.mail = smtp_op_mail,
 	.rcpt = smtp_op_rcpt,
 	.data_open = smtp_op_data_open,
@@ -474,11 +519,13 @@ smtp_bad(struct msg *m, enum proc_id from)
 static void
 smtp_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 {
-	struct smtp_role	*r = self->role;
-	struct smtp_conn	*c;
-	struct conn		*cn;
-	uint64_t		 reqid;
-	uint32_t		 u, code;
+	struct smtp_role		*r = self->role;
+	struct smtp_conn		*c;
+	struct conn			*cn;
+	struct sasl_scram_challenge	 ch;
+	unsigned char			 sig[SASL_SCRAM_HASH_LEN];
+	uint64_t			 reqid;
+	uint32_t			 u, code;
 	char			 enh[16], text[256], id[32];
 	int			 fd = -1;
 
@@ -495,6 +542,26 @@ smtp_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 			break;
 		c->wait = SMTP_WAIT_NONE;
 		smtp_session_auth_result(c->session, (enum smtp_auth_result)u);
+		break;
+	case MSG_LOOKUP_SCRAM_SALT_RESULT:
+		if (from != PROC_LOOKUP ||
+		    sasl_ipc_salt_answer(m, &u, &ch) == -1)
+			smtp_bad(m, from);
+		if (c == NULL || c->wait != SMTP_WAIT_SCRAM_SALT)
+			break;
+		c->wait = SMTP_WAIT_NONE;
+		smtp_session_scram_challenge(c->session,
+		    (enum smtp_auth_result)u, u == 0 ? &ch : NULL);
+		break;
+	case MSG_LOOKUP_SCRAM_PROOF_RESULT:
+		if (from != PROC_LOOKUP ||
+		    sasl_ipc_proof_answer(m, &u, sig) == -1)
+			smtp_bad(m, from);
+		if (c == NULL || c->wait != SMTP_WAIT_SCRAM_PROOF)
+			break;
+		c->wait = SMTP_WAIT_NONE;
+		smtp_session_scram_result(c->session,
+		    (enum smtp_auth_result)u, u == 0 ? sig : NULL);
 		break;
 	case MSG_LOOKUP_RESULT:
 		if (from != PROC_LOOKUP || msg_get_u32(m, &code) == -1 ||
@@ -578,6 +645,20 @@ smtp_peer_down_one(struct conn *cn, void *arg, void *ctx)
 			return;
 		c->wait = SMTP_WAIT_NONE;
 		smtp_session_auth_result(c->session, SMTP_AUTH_TEMPFAIL);
+		break;
+	case SMTP_WAIT_SCRAM_SALT:
+		if (id != PROC_LOOKUP)
+			return;
+		c->wait = SMTP_WAIT_NONE;
+		smtp_session_scram_challenge(c->session, SMTP_AUTH_TEMPFAIL,
+		    NULL);
+		break;
+	case SMTP_WAIT_SCRAM_PROOF:
+		if (id != PROC_LOOKUP)
+			return;
+		c->wait = SMTP_WAIT_NONE;
+		smtp_session_scram_result(c->session, SMTP_AUTH_TEMPFAIL,
+		    NULL);
 		break;
 	case SMTP_WAIT_MAIL:
 		if (id != PROC_LOOKUP)

@@ -65,6 +65,11 @@ enum smtp_auth_step {
 	SMTP_AUTH_STEP_PLAIN,		/* waiting for the PLAIN message */
 	SMTP_AUTH_STEP_LOGIN_USER,	/* waiting for the user name */
 	SMTP_AUTH_STEP_LOGIN_PASS,	/* waiting for the password */
+	SMTP_AUTH_STEP_SCRAM_FIRST,	/* waiting for client-first */
+	SMTP_AUTH_STEP_SCRAM_SALT,	/* ops->scram_salt asked */
+	SMTP_AUTH_STEP_SCRAM_FINAL,	/* waiting for client-final */
+	SMTP_AUTH_STEP_SCRAM_PROOF,	/* ops->scram_proof asked */
+	SMTP_AUTH_STEP_SCRAM_DONE,	/* waiting for the empty response */
 };
 
 /* Why a message will be refused at its end; the first reason found wins. */
@@ -133,6 +138,7 @@ struct smtp_session {
 	enum smtp_auth_step auth_step;
 	char		*auth_pending;	/* user name being checked */
 	size_t		 auth_pending_len;
+	struct sasl_scram *scram;	/* a SCRAM exchange */
 
 	/* the mail transaction */
 	bool		 mail_done;
@@ -439,6 +445,8 @@ static void
 auth_abort(struct smtp_session *s)
 {
 	s->auth_step = SMTP_AUTH_STEP_NONE;
+	sasl_scram_free(s->scram);
+	s->scram = NULL;
 	free(s->auth_pending);
 	s->auth_pending = NULL;
 	s->auth_pending_len = 0;
@@ -487,6 +495,16 @@ auth_offered(const struct smtp_session *s)
 	if (s->kind == SMTP_KIND_LOCAL || s->authenticated)
 		return false;
 	return s->tls || s->plaintext_auth;
+}
+
+/*
+ * Channel binding, and with it SCRAM-SHA-256-PLUS, is offered over TLS
+ * when the connection has binding data of a type we know.
+ */
+static bool
+cb_offered(const struct smtp_session *s)
+{
+	return s->tls && sasl_cb_available(s->ops->cbind, s->arg);
 }
 
 static bool
@@ -898,6 +916,9 @@ command_line(struct smtp_session *s, const char *p, size_t n)
 }
 
 static void	auth_response(struct smtp_session *, struct span);
+static void	auth_success(struct smtp_session *);
+static void	scram_client_first(struct smtp_session *, struct span);
+static void	scram_client_final(struct smtp_session *, struct span);
 
 static void
 auth_line(struct smtp_session *s, const char *p, size_t n)
@@ -1062,7 +1083,9 @@ helo_common(struct smtp_session *s, struct span arg, bool esmtp)
 	if (starttls_offered(s))
 		kw[nkw++] = "STARTTLS";
 	if (auth_offered(s))
-		kw[nkw++] = "AUTH PLAIN LOGIN";
+		kw[nkw++] = cb_offered(s) ?
+		    "AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN LOGIN" :
+		    "AUTH SCRAM-SHA-256 PLAIN LOGIN";
 	buf_init(&b, SMTP_REPLY_MAX * nkw);
 	for (i = 0; i < nkw; i++)
 		rc |= buf_printf(&b, "250%c%s\r\n", i + 1 < nkw ? '-' : ' ',
@@ -1606,6 +1629,67 @@ auth_check(struct smtp_session *s, struct span user, struct span pass)
 	explicit_bzero(pbuf, sizeof(pbuf));
 }
 
+/* SCRAM-SHA-256 (RFC 5802, RFC 7677): the steps between the lines. */
+
+/* "334 " and base64 of a server message (RFC 4954 §4). */
+static void
+scram_send(struct smtp_session *s, struct span msg)
+{
+	char	line[SASL_CHALLENGE_LINE_MAX];
+
+	s->mode = SMTP_MODE_AUTH;
+	session_send(s, line, sasl_challenge_line("334 ", msg, line));
+}
+
+/* A SCRAM message we cannot go on with: 501 malformed, 535 refused. */
+static void
+scram_refuse(struct smtp_session *s, enum sasl_scram_rc rc, const char *why)
+{
+	auth_abort(s);
+	if (rc == SASL_SCRAM_MALFORMED)
+		session_reply(s, 501, "5.5.2", "Malformed SCRAM message: %s",
+		    why);
+	else
+		session_reply(s, 535, "5.7.8", "Authentication failed: %s",
+		    why);
+}
+
+static void
+scram_client_first(struct smtp_session *s, struct span d)
+{
+	enum sasl_scram_rc	 rc;
+	const char		*why = "";
+
+	if ((rc = sasl_scram_start(s->scram, d.ptr, d.len, s->ops->cbind,
+	    s->arg, &why)) != SASL_SCRAM_OK) {
+		scram_refuse(s, rc, why);
+		return;
+	}
+	free(s->auth_pending);
+	s->auth_pending = xstrdup(sasl_scram_user(s->scram));
+	s->auth_pending_len = strlen(s->auth_pending);
+	s->auth_step = SMTP_AUTH_STEP_SCRAM_SALT;
+	s->wait = SMTP_WAIT_AUTH;
+	s->ops->scram_salt(s->arg, s->auth_pending);
+}
+
+static void
+scram_client_final(struct smtp_session *s, struct span d)
+{
+	enum sasl_scram_rc	 rc;
+	const char		*why = "";
+
+	if ((rc = sasl_scram_client_final(s->scram, d.ptr, d.len,
+	    &why)) != SASL_SCRAM_OK) {
+		scram_refuse(s, rc, why);
+		return;
+	}
+	s->auth_step = SMTP_AUTH_STEP_SCRAM_PROOF;
+	s->wait = SMTP_WAIT_AUTH;
+	s->ops->scram_proof(s->arg, s->auth_pending,
+	    sasl_scram_auth_message(s->scram), sasl_scram_proof(s->scram));
+}
+
 /* RFC 4616 §2: [authzid] NUL authcid NUL passwd */
 static void
 auth_plain(struct smtp_session *s, const char *p, size_t len)
@@ -1679,6 +1763,26 @@ auth_response(struct smtp_session *s, struct span resp)
 		auth_check(s, span_make(s->auth_pending,
 		    s->auth_pending_len), d);
 		break;
+	case SMTP_AUTH_STEP_SCRAM_FIRST:
+		scram_client_first(s, d);
+		break;
+	case SMTP_AUTH_STEP_SCRAM_FINAL:
+		scram_client_final(s, d);
+		break;
+	case SMTP_AUTH_STEP_SCRAM_DONE:
+		/*
+		 * The client checked our ServerSignature and answers with
+		 * nothing (RFC 4422 §3.6: data with success goes in a
+		 * challenge where the protocol has no other place).
+		 */
+		if (d.len != 0) {
+			auth_abort(s);
+			session_reply(s, 535, "5.7.8",
+			    "Authentication credentials invalid");
+			break;
+		}
+		auth_success(s);
+		break;
 	default:
 		fatalx("smtp_session: AUTH response without exchange");
 	}
@@ -1691,7 +1795,7 @@ static void
 cmd_auth(struct smtp_session *s, struct span arg)
 {
 	struct span	mech, ir, more;
-	bool		has_ir;
+	bool		has_ir, plus = false;
 
 	if (s->kind == SMTP_KIND_LOCAL || s->authenticated) {
 		session_reply(s, 503, "5.5.1", "Already authenticated");
@@ -1728,7 +1832,12 @@ cmd_auth(struct smtp_session *s, struct span arg)
 		s->auth_step = SMTP_AUTH_STEP_PLAIN;
 	else if (span_caseeq(mech, "LOGIN"))
 		s->auth_step = SMTP_AUTH_STEP_LOGIN_USER;
-	else {
+	else if (span_caseeq(mech, "SCRAM-SHA-256") ||
+	    (plus = span_caseeq(mech, "SCRAM-SHA-256-PLUS") &&
+	    cb_offered(s))) {
+		s->auth_step = SMTP_AUTH_STEP_SCRAM_FIRST;
+		s->scram = sasl_scram_new(plus, cb_offered(s));
+	} else {
 		session_reply(s, 504, "5.5.4",
 		    "Unrecognized authentication type");
 		return;
@@ -1738,7 +1847,8 @@ cmd_auth(struct smtp_session *s, struct span arg)
 		return;
 	}
 	s->mode = SMTP_MODE_AUTH;
-	if (s->auth_step == SMTP_AUTH_STEP_PLAIN)
+	if (s->auth_step == SMTP_AUTH_STEP_PLAIN ||
+	    s->auth_step == SMTP_AUTH_STEP_SCRAM_FIRST)
 		session_send(s, "334 \r\n", 6);
 	else	/* "Username:" */
 		session_send(s, "334 VXNlcm5hbWU6\r\n", 18);
@@ -1855,22 +1965,83 @@ smtp_session_tls_started(struct smtp_session *s, const char *version,
 	copy_printable(s->tls_cipher, sizeof(s->tls_cipher), cipher);
 }
 
+static void
+auth_success(struct smtp_session *s)
+{
+	s->authenticated = true;
+	free(s->auth_user);
+	s->auth_user = s->auth_pending;
+	s->auth_pending = NULL;
+	s->auth_pending_len = 0;
+	auth_abort(s);
+	session_reply(s, 235, "2.7.0", "Authentication successful");
+}
+
+/* A SCRAM answer that is not OK. */
+static void
+scram_failed(struct smtp_session *s, enum smtp_auth_result r)
+{
+	auth_abort(s);
+	if (r == SMTP_AUTH_TEMPFAIL)
+		session_reply(s, 454, "4.7.0",
+		    "Temporary authentication failure");
+	else
+		session_reply(s, 535, "5.7.8",
+		    "Authentication credentials invalid");
+}
+
+void
+smtp_session_scram_challenge(struct smtp_session *s, enum smtp_auth_result r,
+    const struct sasl_scram_challenge *ch)
+{
+	struct span	msg;
+
+	if (s->closing)
+		return;
+	if (s->wait != SMTP_WAIT_AUTH ||
+	    s->auth_step != SMTP_AUTH_STEP_SCRAM_SALT)
+		fatalx("smtp_session: unexpected SCRAM challenge");
+	s->wait = SMTP_WAIT_NONE;
+	if (r != SMTP_AUTH_OK) {
+		scram_failed(s, SMTP_AUTH_TEMPFAIL);
+		return;
+	}
+	if (sasl_scram_server_first(s->scram, ch, &msg) == -1)
+		fatalx("smtp_session: SCRAM challenge out of bounds");
+	s->auth_step = SMTP_AUTH_STEP_SCRAM_FINAL;
+	scram_send(s, msg);
+}
+
+void
+smtp_session_scram_result(struct smtp_session *s, enum smtp_auth_result r,
+    const unsigned char *sig)
+{
+	if (s->closing)
+		return;
+	if (s->wait != SMTP_WAIT_AUTH ||
+	    s->auth_step != SMTP_AUTH_STEP_SCRAM_PROOF)
+		fatalx("smtp_session: unexpected SCRAM result");
+	s->wait = SMTP_WAIT_NONE;
+	if (r != SMTP_AUTH_OK) {
+		scram_failed(s, r);
+		return;
+	}
+	/* RFC 5802 §3: our proof that we know the keys too. */
+	s->auth_step = SMTP_AUTH_STEP_SCRAM_DONE;
+	scram_send(s, sasl_scram_server_final(s->scram, sig));
+}
+
 void
 smtp_session_auth_result(struct smtp_session *s, enum smtp_auth_result r)
 {
 	if (s->closing)
 		return;
-	if (s->wait != SMTP_WAIT_AUTH)
+	if (s->wait != SMTP_WAIT_AUTH || s->auth_step != SMTP_AUTH_STEP_NONE)
 		fatalx("smtp_session: unexpected AUTH result");
 	s->wait = SMTP_WAIT_NONE;
 	switch (r) {
 	case SMTP_AUTH_OK:
-		s->authenticated = true;
-		free(s->auth_user);
-		s->auth_user = s->auth_pending;
-		s->auth_pending = NULL;
-		s->auth_pending_len = 0;
-		session_reply(s, 235, "2.7.0", "Authentication successful");
+		auth_success(s);
 		break;
 	case SMTP_AUTH_TEMPFAIL:
 		auth_abort(s);

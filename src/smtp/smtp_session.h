@@ -19,7 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include "mailaddr.h"
+#include "sasl.h"
 
 #define SMTP_LINE_MAX		512	/* command line incl. CRLF, §4.5.3.1.4 */
 #define SMTP_TEXT_LINE_MAX	1000	/* text line incl. CRLF, §4.5.3.1.6 */
@@ -96,6 +99,23 @@ struct smtp_session_ops {
 	void	(*starttls)(void *arg);
 	/* Check a login.  Answer with smtp_session_auth_result(). */
 	void	(*auth)(void *arg, const char *user, const char *pass);
+	/*
+	 * SCRAM-SHA-256 (sasl.h).  scram_salt: the salt and iteration
+	 * count of user, from the key holder; answer with
+	 * smtp_session_scram_challenge().  scram_proof: check the
+	 * ClientProof (SASL_SCRAM_HASH_LEN octets) over the AuthMessage;
+	 * answer with smtp_session_scram_result().
+	 */
+	void	(*scram_salt)(void *arg, const char *user);
+	void	(*scram_proof)(void *arg, const char *user,
+		    struct span auth_message, const unsigned char *proof);
+	/*
+	 * The channel binding data of type on this connection into out:
+	 * its length, or -1 when not available.  Answered at once.  NULL:
+	 * no channel binding, and no SCRAM-SHA-256-PLUS.
+	 */
+	ssize_t	(*cbind)(void *arg, enum sasl_cb type,
+		    unsigned char *out, size_t outsz);
 	/* Check MAIL FROM.  Answer with smtp_session_mail_result(). */
 	void	(*mail)(void *arg, const struct smtp_envelope *env);
 	/* Check a RCPT.  Answer with smtp_session_rcpt_result(). */
@@ -154,6 +174,15 @@ void	smtp_session_tls_started(struct smtp_session *, const char *version,
 
 enum smtp_auth_result { SMTP_AUTH_OK, SMTP_AUTH_FAIL, SMTP_AUTH_TEMPFAIL };
 void	smtp_session_auth_result(struct smtp_session *, enum smtp_auth_result);
+/*
+ * SCRAM answers.  challenge: OK with ch (salt and iteration count within
+ * sasl.h's bounds, and our nonce part), or TEMPFAIL (ch is NULL).
+ * result: OK with the ServerSignature, FAIL or TEMPFAIL (sig NULL).
+ */
+void	smtp_session_scram_challenge(struct smtp_session *,
+	    enum smtp_auth_result, const struct sasl_scram_challenge *ch);
+void	smtp_session_scram_result(struct smtp_session *,
+	    enum smtp_auth_result, const unsigned char *sig);
 
 /*
  * Answers carry the reply to send on refusal: code 250 accepts; any other

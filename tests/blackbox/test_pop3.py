@@ -248,7 +248,8 @@ def test_capa_without_tls_offers_stls_not_login(popd):
 def test_capa_after_stls_offers_login(popd):
     p = starttls(popd.ports["pop3"])
     caps = p.capa()
-    assert "USER" in caps and caps["SASL"] == ["PLAIN"]
+    assert "USER" in caps and caps["SASL"] == [
+        "SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "PLAIN"]
     assert "STLS" not in caps
     p.quit()
 

@@ -86,8 +86,9 @@ def test_ehlo_after_starttls_offers_auth_not_starttls(daemon):
         with raw_tls(daemon, kind) as c:
             kw = ehlo_keywords(c.ehlo())
             assert "STARTTLS" not in kw, kind
-            assert kw.get("AUTH", "").split() == ["PLAIN", "LOGIN"], (kind,
-                                                                      kw)
+            assert kw.get("AUTH", "").split() == [
+                "SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "PLAIN", "LOGIN"], (
+                kind, kw)
             for k in ["PIPELINING", "SIZE", "8BITMIME", "SMTPUTF8",
                       "ENHANCEDSTATUSCODES", "CHUNKING", "DSN"]:
                 assert k in kw, (kind, k)
@@ -116,7 +117,8 @@ def test_starttls_not_on_submissions(daemon):
         c.greet()
         kw = ehlo_keywords(c.ehlo())
         assert "STARTTLS" not in kw
-        assert kw.get("AUTH", "").split() == ["PLAIN", "LOGIN"], kw
+        assert kw.get("AUTH", "").split() == [
+            "SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "PLAIN", "LOGIN"], kw
         r = c.cmd("STARTTLS")
         assert r.code in (454, 503), r
 

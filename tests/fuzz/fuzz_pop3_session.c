@@ -9,7 +9,10 @@
  * tempfail, with a maildrop of three messages.  RETR and TOP "send" the
  * fuzz input itself through the stuffer, whose output is checked against
  * the input.  STLS is alternately completed (buffered bytes discarded)
- * and failed (the connection dropped).  Broken invariants call abort().
+ * and failed (the connection dropped).  SCRAM gets a fixed salt and
+ * nonce, proofs are taken or refused in turn whatever they hold, and
+ * binding data is there on every other call.  Broken invariants call
+ * abort().
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -116,6 +119,74 @@ fz_apop(void *arg, const char *user, const char *digest)
 	fz_answer(f);
 }
 
+static void
+fz_scram_salt(void *arg, const char *user)
+{
+	struct fz			*f = arg;
+	struct sasl_scram_challenge	 ch;
+
+	if (f->logged_in || strlen(user) == 0)
+		abort();
+	if (f->turn++ % 4 == 3) {
+		pop3_session_scram_challenge(f->s, POP3_AUTH_TEMPFAIL, NULL);
+		return;
+	}
+	memset(&ch, 0, sizeof(ch));
+	memset(ch.salt, 0x5b, 16);
+	ch.saltlen = 16;
+	ch.iterations = 4096;
+	memcpy(ch.snonce, "SRV", 4);
+	pop3_session_scram_challenge(f->s, POP3_AUTH_OK, &ch);
+}
+
+static void
+fz_scram_proof(void *arg, const char *user, struct span am,
+    const unsigned char *proof)
+{
+	struct fz		*f = arg;
+	static const unsigned char sig[SASL_SCRAM_HASH_LEN] = { 1 };
+
+	if (f->logged_in || strlen(user) == 0 || am.len == 0 ||
+	    am.len > SASL_SCRAM_AUTHMSG_MAX)
+		abort();
+	(void)proof[SASL_SCRAM_HASH_LEN - 1];
+	switch (f->turn++ % 3) {
+	case 0:
+		pop3_session_scram_result(f->s, POP3_AUTH_OK, sig);
+		break;
+	case 1:
+		pop3_session_scram_result(f->s, POP3_AUTH_FAIL, NULL);
+		break;
+	default:
+		pop3_session_scram_result(f->s, POP3_AUTH_TEMPFAIL, NULL);
+		break;
+	}
+}
+
+static void
+fz_scram_done(void *arg)
+{
+	struct fz	*f = arg;
+
+	if (f->logged_in)
+		abort();
+	fz_answer(f);
+}
+
+static ssize_t
+fz_cbind(void *arg, enum sasl_cb type, unsigned char *out, size_t outsz)
+{
+	struct fz	*f = arg;
+
+	if (outsz < 32 || (type != SASL_CB_TLS_EXPORTER &&
+	    type != SASL_CB_TLS_SERVER_END_POINT))
+		abort();
+	if (f->turn++ % 2 == 0)
+		return -1;
+	memset(out, 0x77, 32);
+	return 32;
+}
+
 static int
 fz_retr(void *arg, size_t idx, int64_t top)
 {
@@ -156,6 +227,10 @@ static const struct pop3_session_ops fz_ops = {
 	.stls = fz_stls,
 	.auth = fz_auth,
 	.apop = fz_apop,
+	.scram_salt = fz_scram_salt,
+	.scram_proof = fz_scram_proof,
+	.scram_done = fz_scram_done,
+	.cbind = fz_cbind,
 	.retr = fz_retr,
 	.update = fz_update,
 	.close = fz_close,

@@ -5,8 +5,10 @@
  * chunks of varying size with unconsumed bytes kept and fed again.  The
  * ops answer every request at once, inside the callback, alternately
  * accepting and refusing.  STARTTLS is alternately completed (with the
- * buffered bytes discarded) and failed (the connection dropped).  Broken
- * invariants call abort().
+ * buffered bytes discarded) and failed (the connection dropped).  SCRAM
+ * gets a fixed salt and nonce, and its proofs are taken or refused in
+ * turn whatever they hold (so the last step is reached too); binding
+ * data is there on every other call.  Broken invariants call abort().
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -84,6 +86,64 @@ fz_auth(void *arg, const char *user, const char *pass)
 		smtp_session_auth_result(f->s, SMTP_AUTH_TEMPFAIL);
 		break;
 	}
+}
+
+static void
+fz_scram_salt(void *arg, const char *user)
+{
+	struct fz			*f = arg;
+	struct sasl_scram_challenge	 ch;
+
+	if (strlen(user) == 0 || strlen(user) > SASL_FIELD_MAX)
+		abort();
+	if (f->turn++ % 4 == 3) {
+		smtp_session_scram_challenge(f->s, SMTP_AUTH_TEMPFAIL, NULL);
+		return;
+	}
+	memset(&ch, 0, sizeof(ch));
+	memset(ch.salt, 0x5b, 16);
+	ch.saltlen = 16;
+	ch.iterations = 4096;
+	memcpy(ch.snonce, "SRV", 4);
+	smtp_session_scram_challenge(f->s, SMTP_AUTH_OK, &ch);
+}
+
+static void
+fz_scram_proof(void *arg, const char *user, struct span am,
+    const unsigned char *proof)
+{
+	struct fz		*f = arg;
+	static const unsigned char sig[SASL_SCRAM_HASH_LEN] = { 1 };
+
+	if (strlen(user) == 0 || am.len == 0 ||
+	    am.len > SASL_SCRAM_AUTHMSG_MAX)
+		abort();
+	(void)proof[SASL_SCRAM_HASH_LEN - 1];
+	switch (f->turn++ % 3) {
+	case 0:
+		smtp_session_scram_result(f->s, SMTP_AUTH_OK, sig);
+		break;
+	case 1:
+		smtp_session_scram_result(f->s, SMTP_AUTH_FAIL, NULL);
+		break;
+	default:
+		smtp_session_scram_result(f->s, SMTP_AUTH_TEMPFAIL, NULL);
+		break;
+	}
+}
+
+static ssize_t
+fz_cbind(void *arg, enum sasl_cb type, unsigned char *out, size_t outsz)
+{
+	struct fz	*f = arg;
+
+	if (outsz < 32 || (type != SASL_CB_TLS_EXPORTER &&
+	    type != SASL_CB_TLS_SERVER_END_POINT))
+		abort();
+	if (f->turn++ % 2 == 0)
+		return -1;
+	memset(out, 0x77, 32);
+	return 32;
 }
 
 static void
@@ -177,6 +237,9 @@ static const struct smtp_session_ops fz_ops = {
 	.reply = fz_reply,
 	.starttls = fz_starttls,
 	.auth = fz_auth,
+	.scram_salt = fz_scram_salt,
+	.scram_proof = fz_scram_proof,
+	.cbind = fz_cbind,
 	.mail = fz_mail,
 	.rcpt = fz_rcpt,
 	.data_open = fz_data_open,

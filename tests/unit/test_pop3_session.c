@@ -22,6 +22,8 @@
 
 #include "buf.h"
 #include "pop3_session.h"
+#include "sasl.h"
+#include "scram_client.h"
 #include "util.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -38,7 +40,8 @@ enum cfg {
 	CFG_DELAY,	/* as CFG_PLAIN with LOGIN-DELAY 60, EXPIRE 30 */
 };
 
-enum req { REQ_NONE, REQ_AUTH, REQ_APOP, REQ_RETR };
+enum req { REQ_NONE, REQ_AUTH, REQ_APOP, REQ_RETR, REQ_SCRAM_SALT,
+    REQ_SCRAM_PROOF, REQ_SCRAM_DONE };
 
 struct mock {
 	struct pop3_session	*s;
@@ -54,6 +57,12 @@ struct mock {
 	bool			 update_fails;
 	size_t			 retr_idx;
 	int64_t			 retr_top;
+	/* SCRAM: binding data (cb_len 0: none) and the request */
+	unsigned char		 cb[32];
+	size_t			 cb_len;
+	char			 user[300];
+	char			 authmsg[SASL_SCRAM_AUTHMSG_MAX + 1];
+	unsigned char		 proof[SASL_SCRAM_HASH_LEN];
 };
 
 static const struct pop3_msg mock_drop[] = {
@@ -167,11 +176,92 @@ m_close(void *arg)
 	m->closed = true;
 }
 
+static void
+m_scram_salt(void *arg, const char *user)
+{
+	struct mock	*m = arg;
+
+	logf_(m, "scram-salt %s\n", user);
+	assert_int_equal(str_copy(m->user, sizeof(m->user), user), 0);
+	m->pending = REQ_SCRAM_SALT;
+}
+
+static void
+m_scram_proof(void *arg, const char *user, struct span am,
+    const unsigned char *proof)
+{
+	struct mock	*m = arg;
+
+	logf_(m, "scram-proof %s\n", user);
+	assert_true(am.len < sizeof(m->authmsg));
+	memcpy(m->authmsg, am.ptr, am.len);
+	m->authmsg[am.len] = '\0';
+	memcpy(m->proof, proof, sizeof(m->proof));
+	m->pending = REQ_SCRAM_PROOF;
+}
+
+/* The maildrop of the user whose proof was right; "busy" is locked. */
+static void
+m_scram_done(void *arg)
+{
+	struct mock	*m = arg;
+
+	logf_(m, "scram-done\n");
+	m->pending = REQ_SCRAM_DONE;
+}
+
+static ssize_t
+m_cbind(void *arg, enum sasl_cb type, unsigned char *out, size_t outsz)
+{
+	struct mock	*m = arg;
+
+	if (m->cb_len == 0 || type != SASL_CB_TLS_SERVER_END_POINT ||
+	    outsz < m->cb_len)
+		return -1;
+	memcpy(out, m->cb, m->cb_len);
+	return (ssize_t)m->cb_len;
+}
+
+/* The key holder: password "pencil" for every user, RFC 7677's salt. */
+#define M_SALT_B64	"W22ZaJ0SNY7soEsUEjb6gQ=="
+#define M_SNONCE	"SRVnonce"
+
+static void
+mock_challenge(struct sasl_scram_challenge *ch)
+{
+	memset(ch, 0, sizeof(*ch));
+	assert_int_equal(sasl_b64_decode(span_str(M_SALT_B64), ch->salt,
+	    &ch->saltlen), 0);
+	ch->iterations = 4096;
+	strcpy(ch->snonce, M_SNONCE);
+}
+
+static void
+mock_scram_proof(struct mock *m)
+{
+	struct sasl_scram_challenge	ch;
+	unsigned char			stored[32], server[32], sig[32];
+
+	mock_challenge(&ch);
+	assert_int_equal(sasl_scram_derive("pencil", 6, ch.salt, ch.saltlen,
+	    4096, stored, server), 0);
+	if (sasl_scram_verify(stored, server, m->authmsg, strlen(m->authmsg),
+	    m->proof, sig))
+		pop3_session_scram_result(m->s, POP3_AUTH_OK, sig);
+	else
+		pop3_session_scram_result(m->s, strcmp(m->user, "later") == 0 ?
+		    POP3_AUTH_TEMPFAIL : POP3_AUTH_FAIL, NULL);
+}
+
 static const struct pop3_session_ops mock_ops = {
 	.reply = m_reply,
 	.stls = m_stls,
 	.auth = m_auth,
 	.apop = m_apop,
+	.scram_salt = m_scram_salt,
+	.scram_proof = m_scram_proof,
+	.scram_done = m_scram_done,
+	.cbind = m_cbind,
 	.retr = m_retr,
 	.update = m_update,
 	.close = m_close,
@@ -180,8 +270,9 @@ static const struct pop3_session_ops mock_ops = {
 static void
 mock_answer(struct mock *m)
 {
-	char	line[80];
-	enum req r = m->pending;
+	struct sasl_scram_challenge	 ch;
+	char				 line[80];
+	enum req			 r = m->pending;
 
 	m->pending = REQ_NONE;
 	switch (r) {
@@ -197,6 +288,18 @@ mock_answer(struct mock *m)
 		    (long long)m->retr_top);
 		assert_int_equal(buf_append_str(&m->out, line), 0);
 		pop3_session_send_done(m->s);
+		break;
+	case REQ_SCRAM_SALT:
+		mock_challenge(&ch);
+		pop3_session_scram_challenge(m->s, POP3_AUTH_OK, &ch);
+		break;
+	case REQ_SCRAM_PROOF:
+		mock_scram_proof(m);
+		break;
+	case REQ_SCRAM_DONE:
+		pop3_session_auth_result(m->s, strcmp(m->user, "busy") == 0 ?
+		    POP3_AUTH_IN_USE : POP3_AUTH_OK, mock_drop,
+		    NELEM(mock_drop));
 		break;
 	case REQ_NONE:
 		fail_msg("no request to answer");
@@ -353,7 +456,7 @@ static const struct step t_quit_before_login[] = {
 };
 
 static const struct step t_capa_plaintext_allowed[] = {
-	{ "CAPA\r\n", CAPA_HEAD "USER\r\nSASL PLAIN\r\nSTLS\r\n" CAPA_TAIL },
+	{ "CAPA\r\n", CAPA_HEAD "USER\r\nSASL SCRAM-SHA-256 PLAIN\r\nSTLS\r\n" CAPA_TAIL },
 	END
 };
 
@@ -368,18 +471,18 @@ static const struct step t_capa_no_tls_at_all[] = {
 };
 
 static const struct step t_capa_over_tls[] = {
-	{ "CAPA\r\n", CAPA_HEAD "USER\r\nSASL PLAIN\r\n" CAPA_TAIL },
+	{ "CAPA\r\n", CAPA_HEAD "USER\r\nSASL SCRAM-SHA-256 PLAIN\r\n" CAPA_TAIL },
 	END
 };
 
 static const struct step t_capa_same_after_login[] = {
 	LOGIN,
-	{ "CAPA\r\n", CAPA_HEAD "USER\r\nSASL PLAIN\r\nSTLS\r\n" CAPA_TAIL },
+	{ "CAPA\r\n", CAPA_HEAD "USER\r\nSASL SCRAM-SHA-256 PLAIN\r\nSTLS\r\n" CAPA_TAIL },
 	END
 };
 
 static const struct step t_capa_login_delay_expire[] = {
-	{ "CAPA\r\n", CAPA_HEAD "USER\r\nSASL PLAIN\r\nSTLS\r\nRESP-CODES\r\n"
+	{ "CAPA\r\n", CAPA_HEAD "USER\r\nSASL SCRAM-SHA-256 PLAIN\r\nSTLS\r\nRESP-CODES\r\n"
 	  "AUTH-RESP-CODE\r\nPIPELINING\r\nEXPIRE 30\r\nLOGIN-DELAY 60\r\n"
 	  "IMPLEMENTATION cachet\r\n.\r\n" },
 	END
@@ -686,7 +789,8 @@ static const struct step t_auth_unknown_mechanism[] = {
 };
 
 static const struct step t_auth_lists_mechanisms[] = {
-	{ "AUTH\r\n", "+OK Mechanisms follow\r\nPLAIN\r\n.\r\n" },
+	{ "AUTH\r\n", "+OK Mechanisms follow\r\nSCRAM-SHA-256\r\nPLAIN\r\n"
+	  ".\r\n" },
 	END
 };
 
@@ -716,7 +820,7 @@ static const struct step t_too_many_errors[] = {
 static const struct step t_pipelined_session[] = {
 	{ "CAPA\r\nUSER alice\r\nPASS secret\r\nSTAT\r\nLIST 1\r\nRETR 2\r\n"
 	  "DELE 2\r\nUIDL 1\r\nQUIT\r\n",
-	  CAPA_HEAD "USER\r\nSASL PLAIN\r\nSTLS\r\n" CAPA_TAIL
+	  CAPA_HEAD "USER\r\nSASL SCRAM-SHA-256 PLAIN\r\nSTLS\r\n" CAPA_TAIL
 	  "+OK Send your password\r\n"
 	  "+OK Logged in, 3 messages (600 octets)\r\n+OK 3 600\r\n"
 	  "+OK 1 100\r\n+OK 200 octets\r\n[msg 2 top -1]\r\n.\r\n"
@@ -881,7 +985,7 @@ test_stls_discards_what_follows(void **state)
 	m.stls = false;
 	assert_false(pop3_session_waiting(m.s));
 	mock_send(&m, "CAPA\r\n");
-	mock_expect(&m, CAPA_HEAD "USER\r\nSASL PLAIN\r\n" CAPA_TAIL);
+	mock_expect(&m, CAPA_HEAD "USER\r\nSASL SCRAM-SHA-256 PLAIN\r\n" CAPA_TAIL);
 	mock_send(&m, "STLS\r\n");
 	mock_expect(&m, "-ERR TLS already active\r\n");
 	mock_free(&m);
@@ -1209,7 +1313,175 @@ test_stuff_worst_case_doubles(void **state)
 	assert_int_equal(w, 2 * sizeof(in));
 }
 
+/* --- SCRAM-SHA-256 --- */
+
+/* The decoded payload of the one "+ " line in the replies. */
+static void
+challenge_of(struct mock *m, char *out, size_t outsz)
+{
+	size_t	n;
+
+	assert_non_null(m->out.data);
+	if (strncmp(m->out.data, "+ ", 2) != 0 || m->out.len < 4 ||
+	    memchr(m->out.data, '\n', m->out.len) !=
+	    m->out.data + m->out.len - 1)
+		fail_msg("not a challenge: %s", m->out.data);
+	assert_true((m->out.len - 4) / 4 * 3 < outsz);
+	assert_int_equal(sasl_b64_decode(span_make(m->out.data + 2,
+	    m->out.len - 4), (unsigned char *)out, &n), 0);
+	out[n] = '\0';
+	buf_reset(&m->out);
+}
+
+/*
+ * A client logging in as user through AUTH mech (initial response on
+ * the AUTH line), with the GS2 header gs2, the binding data it saw and
+ * its password, up to and including its client-final.  want_sig gets
+ * the ServerSignature a right server sends.
+ */
+static void
+scram_client(struct mock *m, const char *user, const char *mech,
+    const char *gs2, const unsigned char *cb, size_t cblen,
+    const char *pass, unsigned char want_sig[32])
+{
+	char	first[128], sf[512], final[512], line[1200];
+
+	snprintf(first, sizeof(first), "%sn=%s,r=CLI", gs2, user);
+	snprintf(line, sizeof(line), "AUTH %s %s\r\n", mech,
+	    scram_b64(first, strlen(first)));
+	mock_send(m, line);
+	challenge_of(m, sf, sizeof(sf));
+	assert_string_equal(sf, "r=CLI" M_SNONCE ",s=" M_SALT_B64 ",i=4096");
+	scram_client_final(gs2, cb, cblen, first + strlen(gs2), sf, pass,
+	    final, sizeof(final), want_sig);
+	snprintf(line, sizeof(line), "%s\r\n",
+	    scram_b64(final, strlen(final)));
+	mock_send(m, line);
+}
+
+static void
+expect_server_final(struct mock *m, const unsigned char sig[32])
+{
+	char	v[128], want[128];
+
+	challenge_of(m, v, sizeof(v));
+	snprintf(want, sizeof(want), "v=%s", scram_b64(sig, 32));
+	assert_string_equal(v, want);
+}
+
+static void
+test_scram_login(void **state)
+{
+	struct mock	m;
+	unsigned char	sig[32];
+
+	mock_config(&m, CFG_PLAIN);
+	mock_start(&m, CFG_PLAIN);
+	scram_client(&m, "alice", "SCRAM-SHA-256", "n,,", NULL, 0, "pencil",
+	    sig);
+	expect_server_final(&m, sig);
+	/* the maildrop is opened only once the client took our proof */
+	mock_expect_log(&m, "scram-salt alice\nscram-proof alice\n");
+	assert_null(pop3_session_user(m.s));
+	mock_send(&m, "\r\n");
+	mock_expect_log(&m, "scram-done\n");
+	mock_expect(&m, "+OK Logged in, 3 messages (600 octets)\r\n");
+	assert_string_equal(pop3_session_user(m.s), "alice");
+	mock_send(&m, "STAT\r\n");
+	mock_expect(&m, "+OK 3 600\r\n");
+	mock_free(&m);
+}
+
+static void
+test_scram_plus_login(void **state)
+{
+	struct mock	m;
+	unsigned char	sig[32], other[32];
+
+	/* over TLS with tls-server-end-point data: -PLUS is offered */
+	mock_config(&m, CFG_TLS);
+	memset(m.cb, 0x42, sizeof(m.cb));
+	m.cb_len = sizeof(m.cb);
+	mock_start(&m, CFG_TLS);
+	mock_send(&m, "CAPA\r\n");
+	mock_expect(&m, CAPA_HEAD "USER\r\nSASL SCRAM-SHA-256-PLUS "
+	    "SCRAM-SHA-256 PLAIN\r\n" CAPA_TAIL);
+	mock_send(&m, "AUTH\r\n");
+	mock_expect(&m, "+OK Mechanisms follow\r\nSCRAM-SHA-256-PLUS\r\n"
+	    "SCRAM-SHA-256\r\nPLAIN\r\n.\r\n");
+	scram_client(&m, "alice", "SCRAM-SHA-256-PLUS",
+	    "p=tls-server-end-point,,", m.cb, m.cb_len, "pencil", sig);
+	expect_server_final(&m, sig);
+	mock_send(&m, "\r\n");
+	mock_expect(&m, "+OK Logged in, 3 messages (600 octets)\r\n");
+	mock_free(&m);
+
+	/* binding data the client saw differ: refused before lookup */
+	mock_config(&m, CFG_TLS);
+	memset(m.cb, 0x42, sizeof(m.cb));
+	m.cb_len = sizeof(m.cb);
+	memset(other, 0x43, sizeof(other));
+	mock_start(&m, CFG_TLS);
+	scram_client(&m, "alice", "SCRAM-SHA-256-PLUS",
+	    "p=tls-server-end-point,,", other, sizeof(other), "pencil", sig);
+	mock_expect(&m, "-ERR [AUTH] Authentication failed: channel binding "
+	    "mismatch\r\n");
+	mock_expect_log(&m, "scram-salt alice\n");
+	assert_null(pop3_session_user(m.s));
+	mock_free(&m);
+}
+
+static void
+test_scram_failures(void **state)
+{
+	struct mock	m;
+	unsigned char	sig[32];
+
+	/* wrong password */
+	mock_config(&m, CFG_PLAIN);
+	mock_start(&m, CFG_PLAIN);
+	scram_client(&m, "alice", "SCRAM-SHA-256", "n,,", NULL, 0, "pencil2",
+	    sig);
+	mock_expect(&m, "-ERR [AUTH] Authentication failed\r\n");
+	/* the lookup cannot say */
+	scram_client(&m, "later", "SCRAM-SHA-256", "n,,", NULL, 0, "x", sig);
+	mock_expect(&m, "-ERR [SYS/TEMP] Temporary failure, try again "
+	    "later\r\n");
+	/* right, but the maildrop is locked */
+	scram_client(&m, "busy", "SCRAM-SHA-256", "n,,", NULL, 0, "pencil",
+	    sig);
+	expect_server_final(&m, sig);
+	mock_send(&m, "\r\n");
+	mock_expect(&m, "-ERR [IN-USE] Maildrop is locked by another "
+	    "session\r\n");
+	/* right, and the client refuses our signature */
+	scram_client(&m, "alice", "SCRAM-SHA-256", "n,,", NULL, 0, "pencil",
+	    sig);
+	expect_server_final(&m, sig);
+	mock_send(&m, "*\r\n");
+	mock_expect(&m, "-ERR Authentication cancelled\r\n");
+	/* -PLUS is not offered in the clear */
+	mock_send(&m, "AUTH SCRAM-SHA-256-PLUS\r\n");
+	mock_expect(&m, "-ERR Unsupported authentication mechanism\r\n");
+	/* "n,,r=x" */
+	mock_send(&m, "AUTH SCRAM-SHA-256 biwscj14\r\n");
+	mock_expect(&m, "-ERR Malformed SCRAM message: bad user name\r\n");
+	/* a bare LF in the exchange ends it */
+	mock_send(&m, "AUTH SCRAM-SHA-256\r\n");
+	mock_expect(&m, "+ \r\n");
+	mock_send(&m, "biwsbj1hbGljZSxyPXg=\n");
+	mock_expect(&m, "-ERR Line must end with CRLF\r\n");
+	assert_null(pop3_session_user(m.s));
+	/* and after all that a login still works */
+	mock_send(&m, "AUTH PLAIN " PLAIN_ALICE "\r\n");
+	mock_expect(&m, "+OK Logged in, 3 messages (600 octets)\r\n");
+	mock_free(&m);
+}
+
 static const struct CMUnitTest fixed_tests[] = {
+	cmocka_unit_test(test_scram_login),
+	cmocka_unit_test(test_scram_plus_login),
+	cmocka_unit_test(test_scram_failures),
 	cmocka_unit_test(test_greeting_with_and_without_apop),
 	cmocka_unit_test(test_stls_discards_what_follows),
 	cmocka_unit_test(test_stls_forgets_user),

@@ -19,6 +19,8 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "sasl.h"
+#include "scram_client.h"
 #include "smtp_session.h"
 #include "util.h"
 
@@ -38,7 +40,8 @@ enum cfg {
 	CFG_SMALL,	/* port 25, 100-octet messages */
 };
 
-enum req { REQ_NONE, REQ_MAIL, REQ_RCPT, REQ_AUTH, REQ_OPEN, REQ_COMMIT };
+enum req { REQ_NONE, REQ_MAIL, REQ_RCPT, REQ_AUTH, REQ_OPEN, REQ_COMMIT,
+    REQ_SCRAM_SALT, REQ_SCRAM_PROOF };
 
 struct mock {
 	struct smtp_session	*s;
@@ -57,6 +60,12 @@ struct mock {
 	size_t			 hdr_start;	/* our Received: in data */
 	size_t			 hdr_end;
 	char			 user[300];
+	/* SCRAM: binding data (cb_len 0: none), the request to answer */
+	unsigned char		 cb[32];
+	size_t			 cb_len;
+	bool			 scram_tempfail;
+	char			 authmsg[SASL_SCRAM_AUTHMSG_MAX + 1];
+	unsigned char		 proof[SASL_SCRAM_HASH_LEN];
 	const struct smtp_envelope *env;
 	const struct smtp_rcpt	*rcpt;
 };
@@ -114,6 +123,47 @@ m_auth(void *arg, const char *user, const char *pass)
 		m->user[0] = '-';
 	if (m->sync)
 		mock_answer(m);
+}
+
+static void
+m_scram_salt(void *arg, const char *user)
+{
+	struct mock	*m = arg;
+
+	logf_(m, "scram-salt %s\n", user);
+	assert_int_equal(str_copy(m->user, sizeof(m->user), user), 0);
+	m->pending = REQ_SCRAM_SALT;
+	if (m->sync)
+		mock_answer(m);
+}
+
+static void
+m_scram_proof(void *arg, const char *user, struct span am,
+    const unsigned char *proof)
+{
+	struct mock	*m = arg;
+
+	logf_(m, "scram-proof %s\n", user);
+	assert_true(am.len < sizeof(m->authmsg));
+	memcpy(m->authmsg, am.ptr, am.len);
+	m->authmsg[am.len] = '\0';
+	memcpy(m->proof, proof, sizeof(m->proof));
+	m->pending = REQ_SCRAM_PROOF;
+	if (m->sync)
+		mock_answer(m);
+}
+
+static ssize_t
+m_cbind(void *arg, enum sasl_cb type, unsigned char *out, size_t outsz)
+{
+	struct mock	*m = arg;
+
+	/* only tls-exporter, as on TLS 1.3 with a certificate we cannot hash */
+	if (m->cb_len == 0 || type != SASL_CB_TLS_EXPORTER ||
+	    outsz < m->cb_len)
+		return -1;
+	memcpy(out, m->cb, m->cb_len);
+	return (ssize_t)m->cb_len;
 }
 
 static void
@@ -198,6 +248,9 @@ static const struct smtp_session_ops mock_ops = {
 	.reply = m_reply,
 	.starttls = m_starttls,
 	.auth = m_auth,
+	.scram_salt = m_scram_salt,
+	.scram_proof = m_scram_proof,
+	.cbind = m_cbind,
 	.mail = m_mail,
 	.rcpt = m_rcpt,
 	.data_open = m_data_open,
@@ -206,6 +259,47 @@ static const struct smtp_session_ops mock_ops = {
 	.data_abort = m_data_abort,
 	.close = m_close,
 };
+
+/* The key holder: "alice" has password "pencil", salt and count of RFC 7677. */
+#define M_SALT_B64	"W22ZaJ0SNY7soEsUEjb6gQ=="
+#define M_ITER		4096
+#define M_SNONCE	"SRVnonce"
+
+static void
+mock_challenge(struct sasl_scram_challenge *ch)
+{
+	memset(ch, 0, sizeof(*ch));
+	assert_int_equal(sasl_b64_decode(span_str(M_SALT_B64), ch->salt,
+	    &ch->saltlen), 0);
+	ch->iterations = M_ITER;
+	strcpy(ch->snonce, M_SNONCE);
+}
+
+static void
+mock_scram_salt(struct mock *m)
+{
+	struct sasl_scram_challenge	ch;
+
+	mock_challenge(&ch);
+	smtp_session_scram_challenge(m->s, m->scram_tempfail ?
+	    SMTP_AUTH_TEMPFAIL : SMTP_AUTH_OK, m->scram_tempfail ? NULL : &ch);
+}
+
+static void
+mock_scram_proof(struct mock *m)
+{
+	struct sasl_scram_challenge	ch;
+	unsigned char			stored[32], server[32], sig[32];
+
+	mock_challenge(&ch);
+	assert_int_equal(sasl_scram_derive("pencil", 6, ch.salt, ch.saltlen,
+	    M_ITER, stored, server), 0);
+	if (strcmp(m->user, "alice") == 0 && sasl_scram_verify(stored, server,
+	    m->authmsg, strlen(m->authmsg), m->proof, sig))
+		smtp_session_scram_result(m->s, SMTP_AUTH_OK, sig);
+	else
+		smtp_session_scram_result(m->s, SMTP_AUTH_FAIL, NULL);
+}
 
 /*
  * The other roles' answers: senders "refused@..." and recipients
@@ -252,6 +346,12 @@ mock_answer(struct mock *m)
 		else
 			smtp_session_commit_result(m->s, m->commit_code,
 			    "4.3.1", "Insufficient system storage");
+		break;
+	case REQ_SCRAM_SALT:
+		mock_scram_salt(m);
+		break;
+	case REQ_SCRAM_PROOF:
+		mock_scram_proof(m);
 		break;
 	case REQ_NONE:
 		fail_msg("no request to answer");
@@ -414,8 +514,9 @@ struct transcript {
 			"250-ENHANCEDSTATUSCODES\r\n250-CHUNKING\r\n"
 #define EHLO_MX		EHLO_BASE "250-DSN\r\n250 STARTTLS\r\n"
 #define EHLO_PLAIN	EHLO_BASE "250-DSN\r\n250-STARTTLS\r\n" \
-			"250 AUTH PLAIN LOGIN\r\n"
-#define EHLO_TLS	EHLO_BASE "250-DSN\r\n250 AUTH PLAIN LOGIN\r\n"
+			"250 AUTH SCRAM-SHA-256 PLAIN LOGIN\r\n"
+#define EHLO_TLS	EHLO_BASE "250-DSN\r\n" \
+			"250 AUTH SCRAM-SHA-256 PLAIN LOGIN\r\n"
 #define EHLO_BARE	EHLO_BASE "250 DSN\r\n"
 #define OK		"250 2.0.0 Ok\r\n"
 #define OK_MAIL		"250 2.1.0 Ok\r\n"
@@ -1772,8 +1873,280 @@ test_free_aborts_open_message(void **state)
 	mock_free(&m);
 }
 
+/* --- SCRAM-SHA-256 (RFC 5802, RFC 7677) --- */
+
+/* The decoded payload of the one "334 " line the replies hold. */
+static void
+challenge_of(struct mock *m, char *out, size_t outsz)
+{
+	size_t	n;
+
+	assert_non_null(m->out.data);
+	if (strncmp(m->out.data, "334 ", 4) != 0 || m->out.len < 6 ||
+	    memcmp(m->out.data + m->out.len - 2, "\r\n", 2) != 0)
+		fail_msg("not a challenge: %s", m->out.data);
+	assert_true((m->out.len - 6) / 4 * 3 < outsz);
+	assert_int_equal(sasl_b64_decode(span_make(m->out.data + 4,
+	    m->out.len - 6), (unsigned char *)out, &n), 0);
+	out[n] = '\0';
+	buf_reset(&m->out);
+}
+
+/*
+ * A client logging in as alice: the GS2 header gs2, the binding data it
+ * saw (cb, cblen), its password; the initial response on the AUTH line
+ * when ir.  Leaves the replies to client-final in m->out and the
+ * ServerSignature a right server must send in want_sig.
+ */
+static void
+scram_client(struct mock *m, const char *mech, const char *gs2,
+    const unsigned char *cb, size_t cblen, const char *pass, bool ir,
+    unsigned char want_sig[32])
+{
+	char	first[128], sf[512], final[512], line[1200];
+
+	snprintf(first, sizeof(first), "%sn=alice,r=CLInonce", gs2);
+	if (ir) {
+		snprintf(line, sizeof(line), "AUTH %s %s\r\n", mech,
+		    scram_b64(first, strlen(first)));
+		mock_send(m, line);
+	} else {
+		snprintf(line, sizeof(line), "AUTH %s\r\n", mech);
+		mock_send(m, line);
+		mock_expect(m, "334 \r\n");
+		snprintf(line, sizeof(line), "%s\r\n",
+		    scram_b64(first, strlen(first)));
+		mock_send(m, line);
+	}
+	assert_true(mock_logged(m, "scram-salt alice\n"));
+	challenge_of(m, sf, sizeof(sf));
+	assert_string_equal(sf, "r=CLInonce" M_SNONCE ",s=" M_SALT_B64
+	    ",i=4096");
+	scram_client_final(gs2, cb, cblen, first + strlen(gs2), sf, pass,
+	    final, sizeof(final), want_sig);
+	snprintf(line, sizeof(line), "%s\r\n",
+	    scram_b64(final, strlen(final)));
+	mock_send(m, line);
+}
+
+/* What the client must see after client-final: v= with the signature. */
+static void
+expect_server_final(struct mock *m, const unsigned char sig[32])
+{
+	char	v[128], want[128];
+
+	challenge_of(m, v, sizeof(v));
+	snprintf(want, sizeof(want), "v=%s", scram_b64(sig, 32));
+	assert_string_equal(v, want);
+}
+
+static void
+test_scram_login(void **state)
+{
+	struct mock	m;
+	unsigned char	sig[32];
+
+	mock_config(&m, CFG_SUB);	/* in the clear: no -PLUS */
+	mock_start(&m);
+	mock_send(&m, "EHLO client.example\r\n");
+	mock_expect(&m, EHLO_PLAIN);
+	scram_client(&m, "SCRAM-SHA-256", "n,,", NULL, 0, "pencil", false,
+	    sig);
+	expect_server_final(&m, sig);
+	assert_null(smtp_session_auth_user(m.s));	/* not before "" */
+	mock_send(&m, "\r\n");
+	mock_expect(&m, AUTH_OK);
+	assert_string_equal(smtp_session_auth_user(m.s), "alice");
+	mock_free(&m);
+}
+
+static void
+test_scram_plus_login(void **state)
+{
+	struct mock	m;
+	unsigned char	sig[32];
+
+	mock_config(&m, CFG_SUBS);
+	memset(m.cb, 0xab, sizeof(m.cb));
+	m.cb_len = sizeof(m.cb);
+	mock_start(&m);
+	mock_send(&m, "EHLO client.example\r\n");
+	mock_expect(&m, EHLO_BASE "250-DSN\r\n250 AUTH SCRAM-SHA-256-PLUS "
+	    "SCRAM-SHA-256 PLAIN LOGIN\r\n");
+	scram_client(&m, "SCRAM-SHA-256-PLUS", "p=tls-exporter,,", m.cb,
+	    m.cb_len, "pencil", true, sig);
+	expect_server_final(&m, sig);
+	mock_send(&m, "\r\n");
+	mock_expect(&m, AUTH_OK);
+	mock_free(&m);
+}
+
+/* The client saw other binding data: a man in the middle. */
+static void
+test_scram_plus_mismatch(void **state)
+{
+	struct mock	m;
+	unsigned char	sig[32], other[32];
+
+	mock_config(&m, CFG_SUBS);
+	memset(m.cb, 0xab, sizeof(m.cb));
+	m.cb_len = sizeof(m.cb);
+	memset(other, 0xcd, sizeof(other));
+	mock_start(&m);
+	mock_send(&m, "EHLO client.example\r\n");
+	buf_reset(&m.out);
+	scram_client(&m, "SCRAM-SHA-256-PLUS", "p=tls-exporter,,", other,
+	    sizeof(other), "pencil", true, sig);
+	mock_expect(&m, "535 5.7.8 Authentication failed: channel binding "
+	    "mismatch\r\n");
+	assert_false(mock_logged(&m, "scram-proof"));
+	assert_null(smtp_session_auth_user(m.s));
+	mock_free(&m);
+}
+
+static void
+test_scram_wrong_password(void **state)
+{
+	struct mock	m;
+	unsigned char	sig[32];
+
+	mock_config(&m, CFG_SUB);
+	mock_start(&m);
+	mock_send(&m, "EHLO client.example\r\n");
+	buf_reset(&m.out);
+	scram_client(&m, "SCRAM-SHA-256", "n,,", NULL, 0, "pencil2", true,
+	    sig);
+	assert_true(mock_logged(&m, "scram-proof alice\n"));
+	mock_expect(&m, AUTH_BAD);
+	assert_null(smtp_session_auth_user(m.s));
+	mock_free(&m);
+}
+
+/* Everything that ends an exchange before success. */
+static void
+test_scram_refusals(void **state)
+{
+	static const struct {
+		enum cfg	 cfg;
+		size_t		 cb_len;
+		const char	*auth;		/* AUTH line, first included */
+		const char	*reply;
+	} c[] = {
+		/* -PLUS only where binding is offered */
+		{ CFG_SUB, 0, "AUTH SCRAM-SHA-256-PLUS\r\n",
+		    "504 5.5.4 Unrecognized authentication type\r\n" },
+		{ CFG_SUBS, 0, "AUTH SCRAM-SHA-256-PLUS\r\n",
+		    "504 5.5.4 Unrecognized authentication type\r\n" },
+		/* "y,,n=alice,r=x" where we offered binding: a downgrade */
+		{ CFG_SUBS, 32, "AUTH SCRAM-SHA-256 eSwsbj1hbGljZSxyPXg=\r\n",
+		    "535 5.7.8 Authentication failed: channel binding was "
+		    "offered\r\n" },
+		/* "p=tls-server-end-point,,n=alice,r=x": not on this one */
+		{ CFG_SUBS, 32, "AUTH SCRAM-SHA-256-PLUS cD10bHMtc2VydmVyLWVu"
+		    "ZC1wb2ludCwsbj1hbGljZSxyPXg=\r\n",
+		    "535 5.7.8 Authentication failed: channel binding type "
+		    "not available\r\n" },
+		/* "n,a=bob,n=alice,r=x": acting for someone else */
+		{ CFG_SUB, 0, "AUTH SCRAM-SHA-256 bixhPWJvYixuPWFsaWNlLHI9eA==\r\n",
+		    "535 5.7.8 Authentication failed: authorization identity "
+		    "not allowed\r\n" },
+		/* "n,,m=x,n=alice,r=x" */
+		{ CFG_SUB, 0, "AUTH SCRAM-SHA-256 biwsbT14LG49YWxpY2Uscj14\r\n",
+		    "535 5.7.8 Authentication failed: extensions not "
+		    "supported\r\n" },
+		/* "n,,r=x" */
+		{ CFG_SUB, 0, "AUTH SCRAM-SHA-256 biwscj14\r\n",
+		    "501 5.5.2 Malformed SCRAM message: bad user name\r\n" },
+		{ CFG_SUB, 0, "AUTH SCRAM-SHA-256 =\r\n",
+		    "501 5.5.2 Malformed SCRAM message: bad length\r\n" },
+		{ CFG_SUB, 0, "AUTH SCRAM-SHA-256 !!!!\r\n",
+		    "501 5.5.2 Invalid base64 data\r\n" },
+		/* in the clear without the loopback setting: no AUTH */
+		{ CFG_SUB_TLS, 0, "AUTH SCRAM-SHA-256\r\n",
+		    "530 5.7.0 Must issue a STARTTLS command first\r\n" },
+	};
+	struct mock	m;
+	size_t		i;
+
+	for (i = 0; i < NELEM(c); i++) {
+		mock_config(&m, c[i].cfg);
+		memset(m.cb, 0xab, sizeof(m.cb));
+		m.cb_len = c[i].cb_len;
+		mock_start(&m);
+		mock_send(&m, "EHLO client.example\r\n");
+		buf_reset(&m.out);
+		mock_send(&m, c[i].auth);
+		if (strcmp(m.out.data, c[i].reply) != 0)
+			fail_msg("case %zu: %s", i, m.out.data);
+		buf_reset(&m.out);
+		assert_false(mock_logged(&m, "scram-salt"));
+		/* the session goes on: a PLAIN login still works */
+		if (c[i].cfg == CFG_SUB) {
+			mock_send(&m, "AUTH PLAIN " PLAIN_GOOD "\r\n");
+			mock_expect(&m, AUTH_OK);
+		}
+		mock_free(&m);
+	}
+}
+
+/* A session past EHLO, replies cleared. */
+static void
+scram_session(struct mock *m, enum cfg cfg)
+{
+	mock_config(m, cfg);
+	mock_start(m);
+	mock_send(m, "EHLO client.example\r\n");
+	buf_reset(&m->out);
+}
+
+/* "*" at any step, a bad final answer, and lookup failing. */
+static void
+test_scram_cancel_and_tempfail(void **state)
+{
+	struct mock	m;
+	unsigned char	sig[32];
+	char		sf[512];
+
+	/* cancelled after server-first */
+	scram_session(&m, CFG_SUB);
+	mock_send(&m, "AUTH SCRAM-SHA-256 biwsbj1hbGljZSxyPXg=\r\n");
+	challenge_of(&m, sf, sizeof(sf));
+	mock_send(&m, "*\r\n");
+	mock_expect(&m, "501 5.0.0 Authentication cancelled\r\n");
+	mock_free(&m);
+
+	/* the client does not accept our signature ("*"), or answers
+	 * something else than the empty response */
+	scram_session(&m, CFG_SUB);
+	scram_client(&m, "SCRAM-SHA-256", "n,,", NULL, 0, "pencil", true,
+	    sig);
+	expect_server_final(&m, sig);
+	mock_send(&m, "*\r\n");
+	mock_expect(&m, "501 5.0.0 Authentication cancelled\r\n");
+	scram_client(&m, "SCRAM-SHA-256", "n,,", NULL, 0, "pencil", true,
+	    sig);
+	expect_server_final(&m, sig);
+	mock_send(&m, "eA==\r\n");
+	mock_expect(&m, AUTH_BAD);
+	assert_null(smtp_session_auth_user(m.s));
+	mock_free(&m);
+
+	/* the key holder cannot answer */
+	scram_session(&m, CFG_SUB);
+	m.scram_tempfail = true;
+	mock_send(&m, "AUTH SCRAM-SHA-256 biwsbj1hbGljZSxyPXg=\r\n");
+	mock_expect(&m, "454 4.7.0 Temporary authentication failure\r\n");
+	mock_free(&m);
+}
+
 static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_greeting),
+	cmocka_unit_test(test_scram_login),
+	cmocka_unit_test(test_scram_plus_login),
+	cmocka_unit_test(test_scram_plus_mismatch),
+	cmocka_unit_test(test_scram_wrong_password),
+	cmocka_unit_test(test_scram_refusals),
+	cmocka_unit_test(test_scram_cancel_and_tempfail),
 	cmocka_unit_test(test_bad_address_codes),
 	cmocka_unit_test(test_received_header),
 	cmocka_unit_test(test_received_header_tls_auth_many_rcpts),

@@ -1074,6 +1074,74 @@ test_key_op_refuses_what_tls_never_asks(void **state)
 	ERR_clear_error();
 }
 
+/*
+ * Channel binding for SCRAM-PLUS: tls-exporter is what the client
+ * exports with RFC 9266's label, tls-server-end-point the SHA-256 of our
+ * certificate (RFC 5929 §4.1: ecdsa-with-SHA256 names SHA-256).
+ */
+static void
+test_channel_binding_tls13(void **state)
+{
+	struct fixture	*f = *state;
+	struct pair	 p;
+	unsigned char	 cb[64], want[64];
+	unsigned int	 n;
+	X509		*x;
+
+	pair_open(f, &p, HOST, true);
+	assert_int_equal(handshake(p.c, p.s), 0);
+	assert_string_equal(tls_version(p.s), "TLSv1.3");
+	assert_int_equal(tls_channel_binding(p.s, TLS_CB_EXPORTER, cb,
+	    sizeof(cb)), 32);
+	assert_int_equal(SSL_export_keying_material(p.c, want, 32,
+	    "EXPORTER-Channel-Binding", 24, NULL, 0, 0), 1);
+	assert_memory_equal(cb, want, 32);
+	/* too small a buffer is refused, not cut */
+	assert_int_equal(tls_channel_binding(p.s, TLS_CB_EXPORTER, cb, 31),
+	    -1);
+
+	assert_int_equal(tls_channel_binding(p.s, TLS_CB_SERVER_END_POINT, cb,
+	    sizeof(cb)), 32);
+	x = read_cert(f->cert);
+	assert_int_equal(X509_digest(x, EVP_sha256(), want, &n), 1);
+	assert_int_equal(n, 32);
+	assert_memory_equal(cb, want, 32);
+	X509_free(x);
+	pair_close(&p);
+}
+
+/* RFC 9266 §3: on TLS 1.2 only with the extended master secret. */
+static void
+test_channel_binding_tls12_needs_ems(void **state)
+{
+	struct fixture	*f = *state;
+	struct pair	 p;
+	unsigned char	 cb[64], want[64];
+
+	pair_open(f, &p, HOST, true);
+	assert_int_equal(SSL_set_max_proto_version(p.c, TLS1_2_VERSION), 1);
+	assert_int_equal(handshake(p.c, p.s), 0);
+	assert_int_equal(SSL_get_extms_support(p.s), 1);
+	assert_int_equal(tls_channel_binding(p.s, TLS_CB_EXPORTER, cb,
+	    sizeof(cb)), 32);
+	assert_int_equal(SSL_export_keying_material(p.c, want, 32,
+	    "EXPORTER-Channel-Binding", 24, NULL, 0, 0), 1);
+	assert_memory_equal(cb, want, 32);
+	pair_close(&p);
+
+	pair_open(f, &p, HOST, true);
+	assert_int_equal(SSL_set_max_proto_version(p.c, TLS1_2_VERSION), 1);
+	SSL_set_options(p.c, SSL_OP_NO_EXTENDED_MASTER_SECRET);
+	assert_int_equal(handshake(p.c, p.s), 0);
+	assert_int_equal(SSL_get_extms_support(p.s), 0);
+	assert_int_equal(tls_channel_binding(p.s, TLS_CB_EXPORTER, cb,
+	    sizeof(cb)), -1);
+	/* the certificate's hash does not depend on the session */
+	assert_int_equal(tls_channel_binding(p.s, TLS_CB_SERVER_END_POINT, cb,
+	    sizeof(cb)), 32);
+	pair_close(&p);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -1106,6 +1174,8 @@ main(void)
 		T(test_ciphers_check),
 		T(test_handshake_verified),
 		T(test_handshake_tls12_aead),
+		T(test_channel_binding_tls13),
+		T(test_channel_binding_tls12_needs_ems),
 		T(test_handshake_server_order_wins),
 		T(test_handshake_wrong_name_not_verified),
 		T(test_handshake_untrusted_not_verified),

@@ -19,6 +19,8 @@
 
 #include <sqlite3.h>
 
+#include "sasl.h"
+#include "scram_client.h"
 #include "users.h"
 
 struct fixture {
@@ -164,7 +166,7 @@ test_open_creates_schema(void **state)
 	}
 	assert_int_equal(side_sql(f->path, "SELECT value FROM meta WHERE "
 	    "key = 'schema_version'", v, sizeof(v)), SQLITE_ROW);
-	assert_string_equal(v, "1");
+	assert_string_equal(v, "2");
 	assert_int_equal(side_sql(f->path, "PRAGMA journal_mode", v,
 	    sizeof(v)), SQLITE_ROW);
 	assert_string_equal(v, "wal");
@@ -1028,6 +1030,267 @@ test_mailbox_path(void **state)
 	    MAILBOX_FORMAT_MBOX, out, 23), 0);
 }
 
+/* --- SCRAM keys --- */
+
+/*
+ * A whole SCRAM-SHA-256 exchange for addr with password: sasl.c's server
+ * side, the client computed in scram_client.h, users.c as key holder.
+ */
+static enum users_auth
+scram_login(struct users *u, const char *addr, const char *password)
+{
+	struct sasl_scram		*sc;
+	struct sasl_scram_challenge	 ch;
+	struct span			 sf, am;
+	unsigned char			 expect[32], sig[32];
+	char				 first[400], sftext[400], final[600];
+	const char			*err = NULL;
+	enum users_auth			 r;
+
+	snprintf(first, sizeof(first), "n,,n=%s,r=clientnonce", addr);
+	sc = sasl_scram_new(false, false);
+	assert_int_equal(sasl_scram_client_first(sc, first, strlen(first),
+	    NULL), SASL_SCRAM_OK);
+	memset(&ch, 0, sizeof(ch));
+	assert_int_equal(users_scram_salt(u, addr, ch.salt, &ch.saltlen,
+	    &ch.iterations, &err), 0);
+	strcpy(ch.snonce, "servernonce");
+	assert_int_equal(sasl_scram_server_first(sc, &ch, &sf), 0);
+	snprintf(sftext, sizeof(sftext), "%.*s", (int)sf.len, sf.ptr);
+	scram_client_final("n,,", NULL, 0, first + 3, sftext, password, final,
+	    sizeof(final), expect);
+	assert_int_equal(sasl_scram_client_final(sc, final, strlen(final),
+	    NULL), SASL_SCRAM_OK);
+	am = sasl_scram_auth_message(sc);
+	r = users_check_scram(u, addr, am.ptr, am.len, sasl_scram_proof(sc),
+	    sig);
+	if (r != USERS_AUTH_OK)
+		memset(expect, 0, sizeof(expect));
+	assert_memory_equal(sig, expect, 32);
+	sasl_scram_free(sc);
+	return r;
+}
+
+static void
+test_scram_keys_made(void **state)
+{
+	struct fixture		*f = *state;
+	struct users_user_rec	 rec;
+	unsigned char		 salt[SASL_SCRAM_SALT_MAX];
+	size_t			 saltlen;
+	uint32_t		 iter;
+	const char		*err = NULL;
+	bool			 found;
+	char			 v[64];
+
+	add_user(f->u, "alice@example.org", "pencil");
+	assert_int_equal(users_user_get(f->u, "alice@example.org", &rec,
+	    &found, &err), 0);
+	assert_true(found && rec.scram);
+	assert_int_equal(users_scram_salt(f->u, "alice@example.org", salt,
+	    &saltlen, &iter, &err), 0);
+	assert_int_equal(saltlen, USERS_SCRAM_SALT_LEN);
+	assert_int_equal(iter, USERS_SCRAM_ITERATIONS);
+	/* what is stored is the keys, never the password */
+	assert_int_equal(side_sql(f->path, "SELECT length(scram_stored) || "
+	    "',' || length(scram_server) || ',' || scram_iter FROM users",
+	    v, sizeof(v)), SQLITE_ROW);
+	assert_string_equal(v, "32,32,65536");
+	assert_int_equal(scram_login(f->u, "alice@example.org", "pencil"),
+	    USERS_AUTH_OK);
+	/* names compare without case, as for PLAIN */
+	assert_int_equal(scram_login(f->u, "Alice@Example.ORG", "pencil"),
+	    USERS_AUTH_OK);
+	assert_int_equal(scram_login(f->u, "alice@example.org", "pencil "),
+	    USERS_AUTH_FAIL);
+	assert_int_equal(scram_login(f->u, "nobody@example.org", "pencil"),
+	    USERS_AUTH_FAIL);
+}
+
+static void
+test_scram_passwd_changes_keys(void **state)
+{
+	struct fixture	*f = *state;
+	unsigned char	 s1[SASL_SCRAM_SALT_MAX], s2[SASL_SCRAM_SALT_MAX];
+	size_t		 l1, l2;
+	uint32_t	 i1, i2;
+	const char	*err = NULL;
+
+	add_user(f->u, "alice@example.org", "old one");
+	assert_int_equal(users_scram_salt(f->u, "alice@example.org", s1, &l1,
+	    &i1, &err), 0);
+	assert_int_equal(users_user_passwd(f->u, "alice@example.org",
+	    "new one", &err), 0);
+	assert_int_equal(users_scram_salt(f->u, "alice@example.org", s2, &l2,
+	    &i2, &err), 0);
+	assert_int_equal(l1, l2);
+	assert_memory_not_equal(s1, s2, l1);	/* a fresh salt */
+	assert_int_equal(scram_login(f->u, "alice@example.org", "old one"),
+	    USERS_AUTH_FAIL);
+	assert_int_equal(scram_login(f->u, "alice@example.org", "new one"),
+	    USERS_AUTH_OK);
+}
+
+/*
+ * Unknown users get a salt and count that look like a user's: the same
+ * at every call, after reopening, for every spelling of the name; other
+ * names get other salts.
+ */
+static void
+test_scram_fake_salt_stable(void **state)
+{
+	struct fixture	*f = *state;
+	unsigned char	 a[SASL_SCRAM_SALT_MAX], b[SASL_SCRAM_SALT_MAX];
+	unsigned char	 c[SASL_SCRAM_SALT_MAX];
+	size_t		 la, lb, lc;
+	uint32_t	 ia, ib, ic;
+	const char	*err = NULL;
+
+	assert_int_equal(users_scram_salt(f->u, "ghost@example.org", a, &la,
+	    &ia, &err), 0);
+	assert_int_equal(la, USERS_SCRAM_SALT_LEN);
+	assert_int_equal(ia, USERS_SCRAM_ITERATIONS);
+	users_close(f->u);
+	f->u = users_open(f->path, false, &err);
+	assert_non_null(f->u);
+	assert_int_equal(users_scram_salt(f->u, "GHOST@example.org", b, &lb,
+	    &ib, &err), 0);
+	assert_int_equal(lb, la);
+	assert_memory_equal(a, b, la);
+	assert_int_equal(users_scram_salt(f->u, "ghost2@example.org", c, &lc,
+	    &ic, &err), 0);
+	assert_memory_not_equal(a, c, la);
+	/* a name that is no address at all answers the same way */
+	assert_int_equal(users_scram_salt(f->u, "not an address", c, &lc,
+	    &ic, &err), 0);
+	assert_int_equal(lc, USERS_SCRAM_SALT_LEN);
+	assert_int_equal(scram_login(f->u, "ghost@example.org", "x"),
+	    USERS_AUTH_FAIL);
+}
+
+/* Passwords SASLprep could change get no keys; PLAIN still works. */
+static void
+test_scram_non_ascii_password(void **state)
+{
+	struct fixture		*f = *state;
+	struct users_user_rec	 rec;
+	const char		*err = NULL;
+	bool			 found;
+
+	assert_true(users_scram_password_ok("pencil"));
+	assert_true(users_scram_password_ok(" ~ "));
+	assert_false(users_scram_password_ok("p\xc3\xa4ss"));
+	assert_false(users_scram_password_ok("tab\there"));
+	add_user(f->u, "alice@example.org", "p\xc3\xa4ss");
+	assert_int_equal(users_user_get(f->u, "alice@example.org", &rec,
+	    &found, &err), 0);
+	assert_true(found);
+	assert_false(rec.scram);
+	assert_int_equal(users_check_password(f->u, "alice@example.org",
+	    "p\xc3\xa4ss"), USERS_AUTH_OK);
+	/* an ASCII password makes keys, a later non-ASCII one drops them */
+	assert_int_equal(users_user_passwd(f->u, "alice@example.org",
+	    "ascii", &err), 0);
+	assert_int_equal(scram_login(f->u, "alice@example.org", "ascii"),
+	    USERS_AUTH_OK);
+	assert_int_equal(users_user_passwd(f->u, "alice@example.org",
+	    "\xc3\xa4scii", &err), 0);
+	assert_int_equal(users_user_get(f->u, "alice@example.org", &rec,
+	    &found, &err), 0);
+	assert_false(rec.scram);
+	assert_int_equal(scram_login(f->u, "alice@example.org", "ascii"),
+	    USERS_AUTH_FAIL);
+}
+
+/* Keys out of their bounds in a hand-edited row are not trusted. */
+static void
+test_scram_bad_row_refused(void **state)
+{
+	struct fixture	*f = *state;
+	unsigned char	 salt[SASL_SCRAM_SALT_MAX];
+	size_t		 saltlen;
+	uint32_t	 iter;
+	const char	*err = NULL;
+
+	add_user(f->u, "alice@example.org", "pencil");
+	assert_int_equal(side_sql(f->path, "UPDATE users SET scram_iter = 1",
+	    NULL, 0), SQLITE_DONE);
+	assert_int_equal(users_scram_salt(f->u, "alice@example.org", salt,
+	    &saltlen, &iter, &err), 0);
+	assert_int_equal(iter, USERS_SCRAM_ITERATIONS);	/* made up */
+	assert_int_equal(scram_login(f->u, "alice@example.org", "pencil"),
+	    USERS_AUTH_FAIL);
+}
+
+/*
+ * A database of schema 1 (before SCRAM): opening it adds the columns;
+ * its users keep logging in with their password and have no keys until
+ * the password is set again.
+ */
+static void
+test_scram_migration_from_1(void **state)
+{
+	struct fixture		*f = *state;
+	struct users_user_rec	 rec;
+	const char		*err = NULL;
+	char			 hash[USERS_HASH_SIZE], sql[700], v[64];
+	bool			 found;
+
+	assert_int_equal(users_hash_password("old secret", hash, sizeof(hash),
+	    &err), 0);
+	users_close(f->u);
+	f->u = NULL;
+	assert_int_equal(unlink(f->path), 0);
+	static const char *const v1[] = {
+		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+		"CREATE TABLE domains (name TEXT PRIMARY KEY COLLATE NOCASE)",
+		"CREATE TABLE users (address TEXT PRIMARY KEY COLLATE NOCASE,"
+		" domain TEXT NOT NULL COLLATE NOCASE REFERENCES domains(name),"
+		" hash TEXT NOT NULL, created INTEGER NOT NULL,"
+		" apop_secret TEXT NULL, quota INTEGER NULL,"
+		" mailbox_format TEXT NOT NULL DEFAULT 'maildir')",
+		"CREATE TABLE aliases (source TEXT NOT NULL COLLATE NOCASE,"
+		" target TEXT NOT NULL COLLATE NOCASE, domain TEXT NOT NULL"
+		" COLLATE NOCASE REFERENCES domains(name) ON DELETE CASCADE,"
+		" PRIMARY KEY (source, target))",
+		"INSERT INTO meta VALUES ('schema_version', '1')",
+		"INSERT INTO domains VALUES ('example.org')",
+	};
+	for (size_t i = 0; i < sizeof(v1) / sizeof(v1[0]); i++)
+		assert_int_equal(side_sql(f->path, v1[i], NULL, 0),
+		    SQLITE_DONE);
+	snprintf(sql, sizeof(sql), "INSERT INTO users (address, domain, hash,"
+	    " created) VALUES ('old@example.org', 'example.org', '%s', 1)",
+	    hash);
+	assert_int_equal(side_sql(f->path, sql, NULL, 0), SQLITE_DONE);
+
+	f->u = users_open(f->path, false, &err);
+	if (f->u == NULL)
+		fail_msg("users_open: %s", err);
+	assert_int_equal(side_sql(f->path, "SELECT value FROM meta WHERE "
+	    "key = 'schema_version'", v, sizeof(v)), SQLITE_ROW);
+	assert_string_equal(v, "2");
+	assert_int_equal(users_user_get(f->u, "old@example.org", &rec,
+	    &found, &err), 0);
+	assert_true(found);
+	assert_false(rec.scram);
+	assert_int_equal(users_check_password(f->u, "old@example.org",
+	    "old secret"), USERS_AUTH_OK);
+	assert_int_equal(scram_login(f->u, "old@example.org", "old secret"),
+	    USERS_AUTH_FAIL);
+	/* a second open finds version 2 and changes nothing */
+	users_close(f->u);
+	f->u = users_open(f->path, false, &err);
+	assert_non_null(f->u);
+	assert_int_equal(users_user_passwd(f->u, "old@example.org",
+	    "old secret", &err), 0);
+	assert_int_equal(scram_login(f->u, "old@example.org", "old secret"),
+	    USERS_AUTH_OK);
+	add_user(f->u, "new@example.org", "pencil");
+	assert_int_equal(scram_login(f->u, "new@example.org", "pencil"),
+	    USERS_AUTH_OK);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -1074,6 +1337,12 @@ main(void)
 		T(test_two_connections_see_changes),
 		T(test_threads_own_connections),
 		cmocka_unit_test(test_close_null),
+		T(test_scram_keys_made),
+		T(test_scram_passwd_changes_keys),
+		T(test_scram_fake_salt_stable),
+		T(test_scram_non_ascii_password),
+		T(test_scram_bad_row_refused),
+		T(test_scram_migration_from_1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
