@@ -1026,7 +1026,8 @@ queue_fs_scan(struct queue_fs *q,
 			queue_fs_move_corrupt(q, sfd, id, "");
 			continue;
 		}
-		if (bsearch(&id, ql.v, ql.n, sizeof(*ql.v),
+		/* An empty list is NULL, which bsearch() may not be given. */
+		if (ql.n > 0 && bsearch(&id, ql.v, ql.n, sizeof(*ql.v),
 		    queue_fs_names_cmp) != NULL)
 			continue;
 		/* queue_fs_remove() stopped between its two unlinks. */

@@ -1562,6 +1562,24 @@ test_scan_removes_tmp_and_orphan_state(void **state)
 	seen_free(&s);
 }
 
+/*
+ * An orphan state file with nothing at all in queue/: the lookup among
+ * the messages must not hand bsearch() the empty list's NULL (C17
+ * 7.22.5: pointer arguments stay valid even when the count is zero).
+ */
+static void
+test_scan_orphan_state_with_empty_queue(void **state)
+{
+	struct fx	*f = *state;
+	struct seen	 s = { .n = 0 };
+
+	write_path(f, "state", "00000000000000ff", "orphan", 6);
+	assert_int_equal(queue_fs_scan(f->q, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(count_files(f, "state"), 0);
+	seen_free(&s);
+}
+
 static void
 test_remove_message_and_state(void **state)
 {
@@ -1701,6 +1719,7 @@ main(void)
 		FX(test_scan_bad_state_falls_back_to_trailer),
 		FX(test_scan_state_of_another_id_is_refused),
 		FX(test_scan_removes_tmp_and_orphan_state),
+		FX(test_scan_orphan_state_with_empty_queue),
 		FX(test_remove_message_and_state),
 		FX(test_bad_ids_refused),
 		FX(test_abort_removes_incoming),
