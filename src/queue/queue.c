@@ -541,6 +541,16 @@ queue_wake_run(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* A delivered recipient has no last error. */
+static void
+queue_rcpt_clear_error(struct queue_fs_rcpt *rc)
+{
+	free(rc->error);
+	free(rc->remote);
+	rc->error = NULL;
+	rc->remote = NULL;
+}
+
 /*
  * The last error of a recipient.  With remote ("host[ip]"), text is that
  * server's reply and is kept as it is; otherwise it is our own words
@@ -550,12 +560,7 @@ static void
 queue_rcpt_set_error(struct queue_fs_rcpt *rc, const char *enh,
     const char *text, const char *remote)
 {
-	free(rc->error);
-	free(rc->remote);
-	rc->error = NULL;
-	rc->remote = NULL;
-	if (text == NULL)
-		return;
+	queue_rcpt_clear_error(rc);
 	if (remote != NULL && remote[0] != '\0') {
 		rc->error = xstrndup(text, strnlen(text, QUEUE_FS_STR_MAX));
 		rc->remote = xstrndup(remote, strnlen(remote,
@@ -1396,7 +1401,7 @@ queue_mda_result(struct queue_role *q, enum proc_id from, struct msg *m)
 		rc->state = QUEUE_FS_RCPT_DELIVERED;
 		if (rc->attempts < UINT32_MAX)
 			rc->attempts++;
-		queue_rcpt_set_error(rc, NULL, NULL, NULL);
+		queue_rcpt_clear_error(rc);
 		qm->dirty = true;
 		/* RFC 3461 §4.1: the final delivery reports NOTIFY=SUCCESS */
 		if ((rc->notify & QUEUE_FS_NOTIFY_SUCCESS) != 0 &&
@@ -1461,7 +1466,7 @@ queue_mta_result(struct queue_role *q, enum proc_id from, struct msg *m)
 			rc->state = QUEUE_FS_RCPT_DELIVERED;
 			if (rc->attempts < UINT32_MAX)
 				rc->attempts++;
-			queue_rcpt_set_error(rc, NULL, NULL, NULL);
+			queue_rcpt_clear_error(rc);
 			qm->dirty = true;
 			q->ndelivered++;
 			/*
