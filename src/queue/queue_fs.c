@@ -1344,8 +1344,8 @@ queue_fs_dec_str(struct span v)
 		}
 		if (v.len - i < 3)
 			goto bad;
-		hi = v.ptr[i + 1];
-		lo = v.ptr[i + 2];
+		hi = (unsigned char)v.ptr[i + 1];
+		lo = (unsigned char)v.ptr[i + 2];
 		if (!((hi >= '0' && hi <= '9') || (hi >= 'A' && hi <= 'F')) ||
 		    !((lo >= '0' && lo <= '9') || (lo >= 'A' && lo <= 'F')))
 			goto bad;
