@@ -1424,7 +1424,8 @@ lookup_ctl_run(struct lookup_role *r, uint64_t reqid, size_t argc,
 	for (i = 0; i < sizeof(lookup_verbs) / sizeof(lookup_verbs[0]);
 	    i++) {
 		v = &lookup_verbs[i];
-		if (argc != v->argc || strcmp(argv[0], v->noun) != 0 ||
+		if (argc != v->argc || argc < 2 ||
+		    strcmp(argv[0], v->noun) != 0 ||
 		    strcmp(argv[1], v->verb) != 0)
 			continue;
 		rc = v->run(r, reqid, argv, &err);
