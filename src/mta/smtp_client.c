@@ -1394,6 +1394,7 @@ unsigned
 smtp_client_timeout(const struct smtp_client *c)
 {
 	switch (c->state) {
+	/* NOLINTNEXTLINE(bugprone-branch-clone): two RFC timeouts, both 300 */
 	case CLIENT_ST_GREETING:
 		return CLIENT_TIMEOUT_GREETING;
 	case CLIENT_ST_EHLO:
