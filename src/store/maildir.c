@@ -199,8 +199,8 @@ maildir_flags_sort(const char *s, size_t n, bool strict,
 			return -1;
 		}
 	}
-	for (c = 'A'; c <= 'z'; c++) {
-		if (!seen[c])
+	for (i = 'A'; i <= 'z'; i++) {
+		if (!seen[i])
 			continue;
 		if (o == MAILDIR_FLAGS_MAX) {
 			if (strict) {
@@ -209,7 +209,7 @@ maildir_flags_sort(const char *s, size_t n, bool strict,
 			}
 			break;
 		}
-		out[o++] = (char)c;
+		out[o++] = (char)i;
 	}
 	out[o] = '\0';
 	return 0;
