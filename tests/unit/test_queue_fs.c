@@ -49,10 +49,11 @@ fx_setup(void **state)
 	struct fx	*f = xcalloc(1, sizeof(*f));
 
 	(void)str_copy(f->dir, sizeof(f->dir), "/tmp/test_queue_fs.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mkdtemp(f->dir) == NULL || (f->q = queue_fs_open(f->dir)) == NULL) {
+		testutil_rmtree(f->dir);
+		free(f);
 		return -1;
-	if ((f->q = queue_fs_open(f->dir)) == NULL)
-		return -1;
+	}
 	*state = f;
 	return 0;
 }
@@ -78,8 +79,10 @@ count_files(struct fx *f, const char *sub)
 	size_t		 n = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", f->dir, sub);
-	if ((d = opendir(path)) == NULL)
+	if ((d = opendir(path)) == NULL) {
 		fail_msg("opendir %s", path);
+		return 0;	/* not reached: fail_msg() longjmps */
+	}
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0)
@@ -1181,7 +1184,7 @@ test_commit_write_failure_keeps_errno_and_leaves_nothing(void **state)
 	 */
 	make_message(f, T0, MSG, sizeof(MSG) - 1, id, &fd);
 	env_make(&e, id, 1);
-	signal(SIGXFSZ, SIG_IGN);
+	(void)signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	lim = old;
 	lim.rlim_cur = sizeof(MSG) + 8;
@@ -1189,7 +1192,7 @@ test_commit_write_failure_keeps_errno_and_leaves_nothing(void **state)
 	rc = queue_fs_commit(f->q, fd, sizeof(MSG) - 1, &e);
 	err = errno;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	(void)signal(SIGXFSZ, SIG_DFL);
 	assert_int_equal(rc, -1);
 	assert_int_equal(err, EFBIG);
 	assert_int_equal(count_files(f, "queue"), 0);
