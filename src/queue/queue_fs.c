@@ -1354,6 +1354,7 @@ queue_fs_dec_str(struct span v)
 		c = (unsigned char)(hi << 4 | lo);
 		if (c == 0 || !queue_fs_must_escape(c))
 			goto bad;
+		/* cppcheck-suppress uninitdata ; a write, not a read */
 		*o++ = (char)c;
 		i += 2;
 	}
