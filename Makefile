@@ -128,7 +128,7 @@ LINTFLAGS := $(filter-out -MMD -MP,$(BASEFLAGS)) $(SANFLAGS)
 CPPCHECKFLAGS := $(filter-out $(PKG_CFLAGS),$(LINTFLAGS))
 LINTSRC	:= $(MAINS) $(LIBSRC) $(UNITSRC) $(FUZZSRC)
 LINTHDR	:= $(wildcard src/*/*.h tests/unit/*.h)
-QUEUE_H	:= $(shell $(SANCC) -M -include sys/queue.h -x c /dev/null \
+QUEUE_H	= $(shell $(SANCC) -M -include sys/queue.h -x c /dev/null \
 	     2>/dev/null | grep -o '[^ ]*/sys/queue\.h')
 comma	:= ,
 empty	:=
