@@ -45,7 +45,8 @@ Q	:=
 say	=
 endif
 
-.PHONY: all run check unit blackbox fuzz clean install deps sanbuild
+.PHONY: all run check unit blackbox fuzz clean install deps sanbuild lint \
+	lint-tidy lint-cppcheck compdb
 all: $(BIN)
 
 deps:
@@ -105,6 +106,82 @@ build/fuzz/%: tests/fuzz/%.c build/fuzz/libcachet.a
 
 fuzz: deps $(FUZZBIN)
 	$(Q)./scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZBIN)
+
+# --- static analysis: clang-tidy and cppcheck ---
+# `make lint` runs clang-tidy (.clang-tidy, tests/.clang-tidy) on every
+# .c file, one make job per file (a file is checked again when it, any
+# header, the config or the flags change), then cppcheck on the whole
+# tree; any finding fails it.  Both read a compilation database written
+# here from the sanitizer build's own flags (unit tests and fuzz targets
+# add TESTINC), without -MMD -MP: analysers must not write .d files.
+#
+# cppcheck's database also leaves out the libraries' include paths
+# (PKG_CFLAGS): it knows libc, POSIX, OpenSSL and SQLite from its own
+# --library files, and glibc's sys/cdefs.h, read by a parser that is not
+# GCC, would erase every __attribute__ (noreturn on fatal() included)
+# from our headers.  It does get the real <sys/queue.h> (--include), so
+# that the TAILQ macros are expanded as the compiler expands them.  It
+# runs as one process: cppcheck 2.10's -j loses the symbol names that
+# .cppcheck-suppressions.xml matches on.
+NPROC	:= $(shell nproc 2>/dev/null || echo 2)
+LINTFLAGS := $(filter-out -MMD -MP,$(BASEFLAGS)) $(SANFLAGS)
+CPPCHECKFLAGS := $(filter-out $(PKG_CFLAGS),$(LINTFLAGS))
+LINTSRC	:= $(MAINS) $(LIBSRC) $(UNITSRC) $(FUZZSRC)
+LINTHDR	:= $(wildcard src/*/*.h tests/unit/*.h)
+QUEUE_H	= $(shell $(SANCC) -M -include sys/queue.h -x c /dev/null \
+	     2>/dev/null | grep -o '[^ ]*/sys/queue\.h')
+comma	:= ,
+empty	:=
+space	:= $(empty) $(empty)
+jsonlist = $(subst $(space),$(comma)$(space),$(patsubst %,"%",$(strip $(1))))
+# $(call compdb,FLAGS): a JSON compilation database of LINTSRC
+compdb_args = $(SANCC) $(2) $(if $(filter src/%,$(1)),,$(TESTINC)) \
+	      -c -o /dev/null $(1)
+compdb_entry = {"directory": "$(CURDIR)", "file": "$(1)",\
+	"arguments": [$(call jsonlist,$(call compdb_args,$(1),$(2)))]}
+compdb = [$(call compdb_entry,$(firstword $(LINTSRC)),$(1))$(foreach f,$(wordlist \
+	 2,$(words $(LINTSRC)),$(LINTSRC)),$(comma) $(call compdb_entry,$(f),$(1)))]
+TIDYSTAMP := $(patsubst %.c,build/lint/%.tidy,$(LINTSRC))
+CPPCHECK_LIBS := posix,gnu,openssl,sqlite3
+
+# Written while make reads this file, and only when the text changes, so
+# that the clang-tidy stamps stay valid from one run to the next.
+ifneq ($(filter lint lint-% compdb build/lint/%,$(MAKECMDGOALS)),)
+$(shell mkdir -p build/lint/cppcheck)
+ifneq ($(call compdb,$(LINTFLAGS)),$(file <build/compile_commands.json))
+$(file >build/compile_commands.json,$(call compdb,$(LINTFLAGS)))
+endif
+ifneq ($(call compdb,$(CPPCHECKFLAGS)),$(file <build/lint/cppcheck.json))
+$(file >build/lint/cppcheck.json,$(call compdb,$(CPPCHECKFLAGS)))
+endif
+endif
+compdb:
+
+build/lint/%.tidy: %.c $(LINTHDR) .clang-tidy tests/.clang-tidy \
+    build/compile_commands.json
+	@mkdir -p $(dir $@)
+	$(call say,TIDY,$<)if clang-tidy -p build --quiet $< >$@.log 2>&1; \
+	    then touch $@; else grep -v ' generated\.$$' $@.log; exit 1; fi
+
+lint-tidy: $(TIDYSTAMP)
+
+lint-cppcheck: .cppcheck-suppressions.xml
+	$(if $(QUEUE_H),,$(error lint: $(SANCC) finds no sys/queue.h))
+	$(call say,CPPCHK,tree)cppcheck -q \
+	    --error-exitcode=1 \
+	    --project=build/lint/cppcheck.json --include=$(QUEUE_H) \
+	    --library=$(CPPCHECK_LIBS) \
+	    --enable=warning,style,performance,portability \
+	    --inline-suppr --suppress-xml=.cppcheck-suppressions.xml \
+	    --cppcheck-build-dir=build/lint/cppcheck \
+	    --template='{file}:{line}: {severity}: {id}: {message}'
+
+# Both run, and every file is checked, before a finding fails the target.
+lint: deps
+	$(Q)rc=0; \
+	$(MAKE) --no-print-directory -k -j$(NPROC) lint-tidy || rc=1; \
+	$(MAKE) --no-print-directory lint-cppcheck || rc=1; \
+	exit $$rc
 
 # --- the README's commands ---
 run: deps

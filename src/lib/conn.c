@@ -500,10 +500,12 @@ conn_slot_new(struct conn_server *srv)
 	for (slot = 0; slot < srv->nslots; slot++)
 		if (srv->slots[slot] == NULL)
 			return slot;
+	/* NOLINTBEGIN(bugprone-sizeof-expression): an array of pointers */
 	srv->slots = xrealloc(srv->slots, (srv->nslots + CONN_SLOTS_STEP) *
 	    sizeof(*srv->slots));
 	memset(srv->slots + srv->nslots, 0,
 	    CONN_SLOTS_STEP * sizeof(*srv->slots));
+	/* NOLINTEND(bugprone-sizeof-expression) */
 	srv->nslots += CONN_SLOTS_STEP;
 	return slot;
 }

@@ -274,7 +274,7 @@ dns_parse_rdata(enum dns_type type, const uint8_t *p, size_t len,
 bool
 dns_hostname_ok(const char *name, size_t len)
 {
-	size_t	i, label = 0, start = 0;
+	size_t	i, label, start = 0;
 	bool	alldigits = true;
 
 	if (len == 0 || len > DNS_NAME_MAX)

@@ -56,12 +56,12 @@ log_vwrite(int pri, const char *fmt, va_list ap, int errnum)
 	if (n < 0)
 		return;
 	if (errnum != 0 && (size_t)n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
+		(void)snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
 		    strerror(errnum));
 	if (log_fg) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
-		strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+		(void)strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
 		fprintf(stderr, "%s.%03ld %s[%d]: %s\n", stamp,
 		    ts.tv_nsec / 1000000, log_proc, (int)getpid(), msg);
 		fflush(stderr);

@@ -293,9 +293,9 @@ proc_child_main(const char *name, bool foreground, bool verbose)
 	log_setproc(info->name);
 	self.info = info;
 	self.submit_fd = -1;
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
+	(void)signal(SIGINT, SIG_IGN);
 
 	/* Receive the role's material until GO; the parent is trusted. */
 	for (;;) {

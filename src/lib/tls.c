@@ -92,7 +92,7 @@ tls_errstr(void)
 static void
 tls_fail(const char **errstr_out, const char *what)
 {
-	snprintf(tls_msgbuf, sizeof(tls_msgbuf), "%s: %s", what,
+	(void)snprintf(tls_msgbuf, sizeof(tls_msgbuf), "%s: %s", what,
 	    tls_errstr());
 	if (errstr_out != NULL)
 		*errstr_out = tls_msgbuf;
@@ -117,7 +117,7 @@ static void
 tls_failx(const char **errstr_out, const char *msg)
 {
 	ERR_clear_error();
-	snprintf(tls_msgbuf, sizeof(tls_msgbuf), "%s", msg);
+	(void)snprintf(tls_msgbuf, sizeof(tls_msgbuf), "%s", msg);
 	if (errstr_out != NULL)
 		*errstr_out = tls_msgbuf;
 }
@@ -176,7 +176,7 @@ tls_server_base(const char *cert_file, const char **errstr_out)
 		goto fail;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-		snprintf(what, sizeof(what), "certificate %s", cert_file);
+		(void)snprintf(what, sizeof(what), "certificate %s", cert_file);
 		tls_fail(errstr_out, what);
 		goto fail;
 	}
@@ -207,12 +207,12 @@ tls_server_new(const char *cert_file, const char *key_file,
 		return NULL;
 	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) !=
 	    1) {
-		snprintf(what, sizeof(what), "key %s", key_file);
+		(void)snprintf(what, sizeof(what), "key %s", key_file);
 		tls_fail(errstr_out, what);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(what, sizeof(what), "key %s does not match "
+		(void)snprintf(what, sizeof(what), "key %s does not match "
 		    "certificate %s", key_file, cert_file);
 		tls_fail(errstr_out, what);
 		goto fail;
@@ -478,7 +478,7 @@ tls_client_load_ca(struct tls_ctx *t, const char *ca_file,
 
 	ERR_clear_error();
 	if (SSL_CTX_load_verify_file(t->ctx, ca_file) != 1) {
-		snprintf(what, sizeof(what), "CA file %s", ca_file);
+		(void)snprintf(what, sizeof(what), "CA file %s", ca_file);
 		tls_fail(errstr_out, what);
 		return -1;
 	}
@@ -917,7 +917,7 @@ fail:
 static void
 tls_fail_errno(const char **errstr_out, const char *path, int err)
 {
-	snprintf(tls_msgbuf, sizeof(tls_msgbuf), "%s: %s", path,
+	(void)snprintf(tls_msgbuf, sizeof(tls_msgbuf), "%s: %s", path,
 	    strerror(err));
 	if (errstr_out != NULL)
 		*errstr_out = tls_msgbuf;

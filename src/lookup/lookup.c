@@ -1609,7 +1609,7 @@ lookup_ctl_run(struct lookup_role *r, uint64_t reqid, size_t argc,
 	for (i = 0; i < sizeof(lookup_verbs) / sizeof(lookup_verbs[0]);
 	    i++) {
 		v = &lookup_verbs[i];
-		if (!lookup_verb_takes(v, argc) ||
+		if (argc < 2 || !lookup_verb_takes(v, argc) ||
 		    strcmp(argv[0], v->noun) != 0 ||
 		    strcmp(argv[1], v->verb) != 0)
 			continue;

@@ -151,6 +151,7 @@ resolve_targets_free(struct resolve_targets *t)
  * address is canon: resolve each target one level deeper.  Returns true
  * when the source had targets.
  */
+/* NOLINTBEGIN(misc-no-recursion): RESOLVE_DEPTH_MAX deep at most */
 static bool
 resolve_alias(struct resolve_run *run, const char *source, const char *canon)
 {
@@ -183,6 +184,7 @@ resolve_alias(struct resolve_run *run, const char *source, const char *canon)
 	resolve_targets_free(&t);
 	return true;
 }
+/* NOLINTEND(misc-no-recursion) */
 
 /*
  * A user: rule 2.  With a tag, the address delivered to is the user's
@@ -321,6 +323,7 @@ fail:
  * final: rules 2 and 4 only.  user_only: rule 2 only (an alias target
  * that names the alias itself).
  */
+/* NOLINTBEGIN(misc-no-recursion): RESOLVE_DEPTH_MAX deep at most */
 static void
 resolve_one(struct resolve_run *run, const char *addr, const char *tag,
     bool final, bool user_only)
@@ -435,6 +438,7 @@ resolve_one(struct resolve_run *run, const char *addr, const char *tag,
 	if (run->depth > 0)
 		resolve_fail(run, canon, "5.1.1", "User unknown");
 }
+/* NOLINTEND(misc-no-recursion) */
 
 int
 resolve_address(struct users *db, const struct conf *conf, const char *addr,

@@ -190,7 +190,7 @@ static _Thread_local char	users_thread_err[256];
 static const char *
 users_err(struct users *u, const char *what)
 {
-	snprintf(u->err, sizeof(u->err), "%s: %s", what,
+	(void)snprintf(u->err, sizeof(u->err), "%s: %s", what,
 	    sqlite3_errmsg(u->db));
 	return u->err;
 }
@@ -350,8 +350,8 @@ static int
 users_exec(sqlite3 *db, const char *sql, const char **errstr_out)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(users_thread_err, sizeof(users_thread_err), "%s",
-		    sqlite3_errmsg(db));
+		(void)snprintf(users_thread_err, sizeof(users_thread_err),
+		    "%s", sqlite3_errmsg(db));
 		users_set_err(errstr_out, users_thread_err);
 		return -1;
 	}
@@ -522,8 +522,9 @@ users_open(const char *path, bool create, const char **errstr_out)
 		/* SQLite would create it 0644; the file holds hashes. */
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd == -1) {
-			snprintf(users_thread_err, sizeof(users_thread_err),
-			    "%s: %s", path, strerror(errno));
+			(void)snprintf(users_thread_err,
+			    sizeof(users_thread_err), "%s: %s", path,
+			    strerror(errno));
 			users_set_err(errstr_out, users_thread_err);
 			return NULL;
 		}
@@ -535,8 +536,8 @@ users_open(const char *path, bool create, const char **errstr_out)
 	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 	    SQLITE_OPEN_EXRESCODE;
 	if (sqlite3_open_v2(path, &u->db, flags, NULL) != SQLITE_OK) {
-		snprintf(users_thread_err, sizeof(users_thread_err), "%s: %s",
-		    path, u->db != NULL ? sqlite3_errmsg(u->db) :
+		(void)snprintf(users_thread_err, sizeof(users_thread_err),
+		    "%s: %s", path, u->db != NULL ? sqlite3_errmsg(u->db) :
 		    "out of memory");
 		users_set_err(errstr_out, users_thread_err);
 		goto fail;
@@ -547,8 +548,9 @@ users_open(const char *path, bool create, const char **errstr_out)
 		if (sqlite3_prepare_v3(u->db, users_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &u->stmt[i], NULL) !=
 		    SQLITE_OK) {
-			snprintf(users_thread_err, sizeof(users_thread_err),
-			    "prepare: %s", sqlite3_errmsg(u->db));
+			(void)snprintf(users_thread_err,
+			    sizeof(users_thread_err), "prepare: %s",
+			    sqlite3_errmsg(u->db));
 			users_set_err(errstr_out, users_thread_err);
 			goto fail;
 		}

@@ -192,9 +192,7 @@ client_parse_line(const char *p, size_t len, int *code, bool *last)
 	if (len < 3 || p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '5' ||
 	    !is_digit(p[2]))
 		return -1;
-	if (len == 3)
-		*last = true;
-	else if (p[3] == ' ')
+	if (len == 3 || p[3] == ' ')
 		*last = true;
 	else if (p[3] == '-')
 		*last = false;
@@ -1363,6 +1361,7 @@ unsigned
 smtp_client_timeout(const struct smtp_client *c)
 {
 	switch (c->state) {
+	/* NOLINTNEXTLINE(bugprone-branch-clone): two RFC timeouts, both 300 */
 	case CLIENT_ST_GREETING:
 		return CLIENT_TIMEOUT_GREETING;
 	case CLIENT_ST_EHLO:

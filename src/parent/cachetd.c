@@ -43,8 +43,6 @@
 #define PARENT_STATUS_WAIT_MS	1000
 #define PARENT_LISTEN_BACKLOG	511
 
-extern char	**environ;
-
 struct role {
 	enum proc_id	 id;
 	pid_t		 pid;
@@ -725,8 +723,8 @@ parent_status_send(struct ctl_client *c)
 		    "role %-7s pid %-7d up %-7lld restarts %-3u %s",
 		    proc_name(r->id), (int)r->pid,
 		    r->pid > 0 ? (long long)(now - r->started) : 0LL,
-		    r->restarts, r->pid > 0 && r->alive ? "alive" :
-		    r->pid > 0 ? "not-answering" : "down");
+		    r->restarts, r->pid <= 0 ? "down" :
+		    r->alive ? "alive" : "not-answering");
 		parent_client_line(c, line);
 	}
 	for (i = 0; i < P.conf->nlistens; i++) {
@@ -897,6 +895,7 @@ parent_accept(evutil_socket_t lfd, short what, void *arg)
 	size_t			 i;
 	int			 fd;
 
+	/* cppcheck-suppress nullPointer ; accept4(2) takes NULL, NULL */
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 		return;
 	for (i = 0; i < PARENT_CTL_CLIENTS; i++)
@@ -1088,11 +1087,16 @@ main(int argc, char *argv[])
 		parent_daemonize();
 		log_init(false, P.verbose);
 	}
-	if ((fp = fopen(P.pid_path, "w")) != NULL) {
+	if ((fp = fopen(P.pid_path, "w")) == NULL)
+		log_warn("pid file %s", P.pid_path);
+	else {
 		fprintf(fp, "%d\n", (int)getpid());
-		fclose(fp);
+		/* stdio errors are sticky: one check covers the fprintf */
+		if (fflush(fp) == EOF || ferror(fp))
+			log_warn("pid file %s", P.pid_path);
+		(void)fclose(fp);
 	}
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 	P.started = time(NULL);
 	if ((P.base = event_base_new()) == NULL)
 		fatalx("event_base_new");

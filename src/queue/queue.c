@@ -568,6 +568,16 @@ queue_wake_run(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Forget a recipient's last error (it was delivered, or is tried anew). */
+static void
+queue_rcpt_clear_error(struct queue_fs_rcpt *rc)
+{
+	free(rc->error);
+	free(rc->remote);
+	rc->error = NULL;
+	rc->remote = NULL;
+}
+
 /*
  * The last error of a recipient.  With remote ("host[ip]"), text is that
  * server's reply and is kept as it is; otherwise it is our own words
@@ -577,10 +587,7 @@ static void
 queue_rcpt_set_error(struct queue_fs_rcpt *rc, const char *enh,
     const char *text, const char *remote)
 {
-	free(rc->error);
-	free(rc->remote);
-	rc->error = NULL;
-	rc->remote = NULL;
+	queue_rcpt_clear_error(rc);
 	if (text == NULL)
 		return;
 	if (remote != NULL && remote[0] != '\0') {

@@ -1026,7 +1026,8 @@ queue_fs_scan(struct queue_fs *q,
 			queue_fs_move_corrupt(q, sfd, id, "");
 			continue;
 		}
-		if (bsearch(&id, ql.v, ql.n, sizeof(*ql.v),
+		/* An empty list is NULL, which bsearch() may not be given. */
+		if (ql.n > 0 && bsearch(&id, ql.v, ql.n, sizeof(*ql.v),
 		    queue_fs_names_cmp) != NULL)
 			continue;
 		/* queue_fs_remove() stopped between its two unlinks. */
@@ -1343,8 +1344,8 @@ queue_fs_dec_str(struct span v)
 		}
 		if (v.len - i < 3)
 			goto bad;
-		hi = v.ptr[i + 1];
-		lo = v.ptr[i + 2];
+		hi = (unsigned char)v.ptr[i + 1];
+		lo = (unsigned char)v.ptr[i + 2];
 		if (!((hi >= '0' && hi <= '9') || (hi >= 'A' && hi <= 'F')) ||
 		    !((lo >= '0' && lo <= '9') || (lo >= 'A' && lo <= 'F')))
 			goto bad;
@@ -1353,6 +1354,7 @@ queue_fs_dec_str(struct span v)
 		c = (unsigned char)(hi << 4 | lo);
 		if (c == 0 || !queue_fs_must_escape(c))
 			goto bad;
+		/* cppcheck-suppress uninitdata ; a write, not a read */
 		*o++ = (char)c;
 		i += 2;
 	}

@@ -199,8 +199,8 @@ maildir_flags_sort(const char *s, size_t n, bool strict,
 			return -1;
 		}
 	}
-	for (c = 'A'; c <= 'z'; c++) {
-		if (!seen[c])
+	for (i = 'A'; i <= 'z'; i++) {
+		if (!seen[i])
 			continue;
 		if (o == MAILDIR_FLAGS_MAX) {
 			if (strict) {
@@ -209,7 +209,7 @@ maildir_flags_sort(const char *s, size_t n, bool strict,
 			}
 			break;
 		}
-		out[o++] = (char)c;
+		out[o++] = (char)i;
 	}
 	out[o] = '\0';
 	return 0;
@@ -799,11 +799,13 @@ maildir_uidlist_bybase(const struct maildir_uidlist *ul)
 	struct maildir_uidlist_rec	**v;
 	size_t				  i;
 
+	/* NOLINTBEGIN(bugprone-sizeof-expression): an array of pointers */
 	v = xcalloc(ul->nrecs, sizeof(*v));
 	for (i = 0; i < ul->nrecs; i++)
 		v[i] = &ul->recs[i];
 	if (ul->nrecs > 1)
 		qsort(v, ul->nrecs, sizeof(*v), maildir_rec_basecmp);
+	/* NOLINTEND(bugprone-sizeof-expression) */
 	return v;
 }
 
@@ -1397,11 +1399,13 @@ maildir_assign(const char *path, int lockfd, struct maildir_items *it,
 			it->v[i].known = false;
 		nfresh = it->n;
 	}
+	/* NOLINTBEGIN(bugprone-sizeof-expression): an array of pointers */
 	fresh = xcalloc(nfresh, sizeof(*fresh));
 	for (i = 0, nfresh = 0; i < it->n; i++)
 		if (!it->v[i].known)
 			fresh[nfresh++] = &it->v[i];
 	qsort(fresh, nfresh, sizeof(*fresh), maildir_item_timecmp);
+	/* NOLINTEND(bugprone-sizeof-expression) */
 	for (i = 0; i < nfresh; i++)
 		fresh[i]->e.uid = (*uidnext)++;
 	free(fresh);

@@ -232,6 +232,7 @@ main(int argc, char *argv[])
 	struct sockaddr_un	 sun;
 	struct conf		*conf;
 	struct passwd		*pw;
+	struct tm		 tm;
 	struct buf		 line, headers, cur;
 	const char		*from = NULL, *cfile = NULL, *sock;
 	char			 errs[4096], path[CONF_PATH_MAX + 16];
@@ -384,8 +385,10 @@ main(int argc, char *argv[])
 		free(s);
 	}
 	if (!sm_has_header(&headers, "Date:")) {
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
-		    gmtime(&now));
+		if (gmtime_r(&now, &tm) == NULL ||
+		    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
+		    &tm) == 0)
+			die(EX_OSERR, "cannot format the date");
 		s = xasprintf("Date: %s\r\n", date);
 		sm_send(&sm, s, strlen(s));
 		free(s);

@@ -224,7 +224,16 @@ main(int argc, char *argv[])
 			if (msg_get_u32(m, &code) == -1 ||
 			    msg_get_str(m, err, sizeof(err)) == -1)
 				fatalx("malformed reply");
-			fflush(stdout);
+			/*
+			 * Errors on stdout are sticky: this one check covers
+			 * every fwrite() above (a full disk, a closed pipe).
+			 */
+			if (fflush(stdout) == EOF || ferror(stdout)) {
+				fprintf(stderr, "cachetctl: output: %s\n",
+				    strerror(errno));
+				if (code == 0)
+					code = 1;
+			}
 			if (err[0] != '\0')
 				fprintf(stderr, "cachetctl: %s\n", err);
 			msg_free(m);

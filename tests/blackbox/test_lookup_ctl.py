@@ -3,9 +3,12 @@ parent forwards to it, their errors and exit codes (0 done, 1 failed,
 2 usage), and that a password never reaches the log.  Each test starts
 its own daemon (config domain example.org)."""
 
+import subprocess
 import threading
 
 import pytest
+
+from conftest import CACHETCTL
 
 PW = "Tr0ub4dor&3-unique-ctl"
 
@@ -172,6 +175,17 @@ def test_user_usage_errors(daemon, args):
 
 def test_domain_list_marks_config_domains(daemon):
     assert lines(ok(daemon, "domain", "list")) == ["example.org (config)"]
+
+
+def test_output_that_cannot_be_written_fails(daemon):
+    """An answer that does not reach stdout (here /dev/full) is a failure
+    (exit 1), not a silent success."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([CACHETCTL, "-s", daemon.control, "domain",
+                            "list"], stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=30)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "cachetctl: output: No space left on device" in r.stderr
 
 
 def test_domain_list_with_several_config_domains(make_daemon):

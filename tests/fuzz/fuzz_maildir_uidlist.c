@@ -94,7 +94,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (i = 0; i < FZ_NFILES; i++)
 		fz_write(fz_dir, fz_files[i].sub, fz_files[i].name,
 		    fz_files[i].body, strlen(fz_files[i].body));
-	atexit(fz_rm);
+	(void)atexit(fz_rm);
 	if (getenv("FUZZ_VERBOSE") == NULL) {
 		if ((fz_stderr = dup(2)) == -1 ||
 		    (fz_null = open("/dev/null", O_WRONLY)) == -1)

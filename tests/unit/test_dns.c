@@ -442,9 +442,12 @@ world_setup(void **state)
 	socklen_t		 len;
 	const char		*errstr;
 
-	w = calloc(1, sizeof(*w));
-	if (w == NULL || (w->base = event_base_new()) == NULL)
+	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -1;
+	if ((w->base = event_base_new()) == NULL) {
+		free(w);
+		return -1;
+	}
 	w->srv.zone = w->zone;
 	z = zone_add(w, "two.test", DNS_T_MX);
 	rr_mx(z, 20, "mx2.two.test");

@@ -152,7 +152,7 @@ test_decode_partial(void **state)
 static void
 put_hdr(unsigned char *b, uint32_t len, uint32_t type, uint32_t flags)
 {
-	uint32_t	v[3] = { len, type, flags };
+	const uint32_t	v[3] = { len, type, flags };
 	int		i, j;
 
 	for (i = 0; i < 3; i++)

@@ -54,8 +54,10 @@ fx_setup(void **state)
 	struct fx	*f = xcalloc(1, sizeof(*f));
 
 	(void)str_copy(f->dir, sizeof(f->dir), "/var/tmp/test_maildir.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
 		return -1;
+	}
 	(void)snprintf(f->mb, sizeof(f->mb), "%s/example.org/bob", f->dir);
 	*state = f;
 	return 0;
@@ -93,8 +95,10 @@ count_files(const char *dir, const char *sub)
 	size_t		 n = 0;
 
 	mkpath(p, sizeof(p), dir, sub, NULL);
-	if ((d = opendir(p)) == NULL)
+	if ((d = opendir(p)) == NULL) {
 		fail_msg("opendir %s", p);
+		return 0;	/* not reached: fail_msg() longjmps */
+	}
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0)
@@ -121,8 +125,10 @@ slurp(const char *path, struct buf *b)
 	int	fd;
 
 	buf_init(b, 1 << 20);
-	if ((fd = open(path, O_RDONLY)) == -1)
+	if ((fd = open(path, O_RDONLY)) == -1) {
 		fail_msg("open %s: %s", path, strerror(errno));
+		return;		/* not reached: fail_msg() longjmps */
+	}
 	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
 		assert_int_equal(buf_append(b, tmp, (size_t)n), 0);
 	assert_true(n == 0);
@@ -262,7 +268,7 @@ test_deliver_name_has_sizes(void **state)
 	assert_non_null(dot);
 	assert_true(dot[1] == 'M');
 	assert_non_null(strstr(name, "P"));
-	(void)sscanf(strchr(dot, 'P') + 1, "%ld", &pid);
+	pid = strtol(strchr(dot, 'P') + 1, NULL, 10);
 	assert_int_equal(pid, (long)getpid());
 	assert_non_null(strstr(name, "Q"));
 	(void)snprintf(want, sizeof(want), ",S=%d,W=%d", 6, 9);
@@ -401,7 +407,7 @@ test_deliver_efbig_leaves_nothing(void **state)
 	msg = xmalloc(len);
 	memset(msg, 'y', len);
 	fd = testutil_memfd(msg, len);
-	signal(SIGXFSZ, SIG_IGN);
+	(void)signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	lim = old;
 	lim.rlim_cur = 100000;
@@ -410,7 +416,7 @@ test_deliver_efbig_leaves_nothing(void **state)
 	    sizeof(name), &err);
 	e = errno;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	(void)signal(SIGXFSZ, SIG_DFL);
 	assert_int_equal(r, -1);
 	assert_int_equal(e, EFBIG);
 	assert_non_null(err);
@@ -1097,14 +1103,14 @@ test_list_unwritable_uidlist_gives_uid_zero(void **state)
 	uv = l.uidvalidity;
 	maildir_list_free(&l);
 	foreign(f->mb, "new", "0.c.host", "x\n", 999);
-	signal(SIGXFSZ, SIG_IGN);
+	(void)signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	lim = old;
 	lim.rlim_cur = 40;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	r = maildir_list(f->mb, &l, NULL);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	(void)signal(SIGXFSZ, SIG_DFL);
 	assert_int_equal(r, 0);
 	assert_int_equal(l.nentries, 3);
 	assert_int_equal(l.uidvalidity, uv);

@@ -50,8 +50,10 @@ fx_setup(void **state)
 	struct fx	*f = xcalloc(1, sizeof(*f));
 
 	(void)str_copy(f->dir, sizeof(f->dir), "/var/tmp/test_mbox.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
 		return -1;
+	}
 	(void)snprintf(f->mbox, sizeof(f->mbox), "%s/bob", f->dir);
 	(void)snprintf(f->lock, sizeof(f->lock), "%s/bob.lock", f->dir);
 	*state = f;
@@ -76,8 +78,10 @@ slurp(const char *path, struct buf *b)
 	int	fd;
 
 	buf_init(b, 64 << 20);
-	if ((fd = open(path, O_RDONLY)) == -1)
+	if ((fd = open(path, O_RDONLY)) == -1) {
 		fail_msg("open %s: %s", path, strerror(errno));
+		return;		/* not reached: fail_msg() longjmps */
+	}
 	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
 		assert_int_equal(buf_append(b, tmp, (size_t)n), 0);
 	assert_true(n == 0);
@@ -422,7 +426,7 @@ test_mbox_waits_for_dotlock(void **state)
 
 	spit(f->lock, "", 0);
 	if ((pid = fork()) == 0) {
-		usleep(300000);
+		nanosleep(&(struct timespec){ 0, 300000000 }, NULL);
 		_exit(unlink(f->lock) == 0 ? 0 : 1);
 	}
 	assert_true(pid > 0);
@@ -507,7 +511,7 @@ test_mbox_rollback_on_efbig(void **state)
 	msg = xmalloc(len);
 	memset(msg, 'z', len);
 	fd = testutil_memfd(msg, len);	/* the limit would apply to it too */
-	signal(SIGXFSZ, SIG_IGN);
+	(void)signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	lim = old;
 	lim.rlim_cur = sizeof(old_mail) - 1 + 70000;
@@ -517,7 +521,7 @@ test_mbox_rollback_on_efbig(void **state)
 	e = errno;
 	close(fd);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	(void)signal(SIGXFSZ, SIG_DFL);
 	assert_int_equal(r, -1);
 	assert_int_equal(e, EFBIG);
 	assert_non_null(err);

@@ -81,9 +81,7 @@ answer_addr(struct dns_result *res, enum dns_status st, enum dns_type type,
 	char	 copy[256], *p, *tok, *save = NULL;
 	size_t	 n = 0;
 
-	memset(res, 0, sizeof(*res));
-	res->status = st;
-	res->type = type;
+	*res = (struct dns_result){ .status = st, .type = type };
 	if (spec == NULL)
 		return;
 	res->rrs = calloc(8, sizeof(*res->rrs));

@@ -39,14 +39,14 @@ static int
 setup(void **state)
 {
 	struct fx	*f = xcalloc(1, sizeof(*f));
-	int		 fd;
+	int		 fd = -1;
 
 	(void)str_copy(f->dir, sizeof(f->dir), "/tmp/test_queue_dsn.XXXXXX");
 	if (mkdtemp(f->dir) == NULL || (f->q = queue_fs_open(f->dir)) == NULL)
-		return -1;
+		goto fail;
 	if (queue_fs_create(f->q, 1700000000000ULL, f->id, &fd) == -1 ||
 	    write_full(fd, MSG, sizeof(MSG) - 1) == -1)
-		return -1;
+		goto fail;
 	(void)str_copy(f->env.id, sizeof(f->env.id), f->id);
 	f->env.created = 1700000000;
 	f->env.sender = xstrdup("alice@example.org");
@@ -69,10 +69,18 @@ setup(void **state)
 	f->env.rcpts[2].state = QUEUE_FS_RCPT_FAILED;
 	f->env.rcpts[2].error = xstrdup("5.2.2 Mailbox full");
 	if (queue_fs_commit(f->q, fd, sizeof(MSG) - 1, &f->env) == -1)
-		return -1;
+		goto fail;
 	close(fd);
 	*state = f;
 	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	queue_fs_envelope_free(&f->env);
+	queue_fs_close(f->q);
+	testutil_rmtree(f->dir);
+	free(f);
+	return -1;
 }
 
 static int

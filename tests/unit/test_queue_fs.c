@@ -49,10 +49,11 @@ fx_setup(void **state)
 	struct fx	*f = xcalloc(1, sizeof(*f));
 
 	(void)str_copy(f->dir, sizeof(f->dir), "/tmp/test_queue_fs.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mkdtemp(f->dir) == NULL || (f->q = queue_fs_open(f->dir)) == NULL) {
+		testutil_rmtree(f->dir);
+		free(f);
 		return -1;
-	if ((f->q = queue_fs_open(f->dir)) == NULL)
-		return -1;
+	}
 	*state = f;
 	return 0;
 }
@@ -78,8 +79,10 @@ count_files(struct fx *f, const char *sub)
 	size_t		 n = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", f->dir, sub);
-	if ((d = opendir(path)) == NULL)
+	if ((d = opendir(path)) == NULL) {
 		fail_msg("opendir %s", path);
+		return 0;	/* not reached: fail_msg() longjmps */
+	}
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0)
@@ -1181,7 +1184,7 @@ test_commit_write_failure_keeps_errno_and_leaves_nothing(void **state)
 	 */
 	make_message(f, T0, MSG, sizeof(MSG) - 1, id, &fd);
 	env_make(&e, id, 1);
-	signal(SIGXFSZ, SIG_IGN);
+	(void)signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	lim = old;
 	lim.rlim_cur = sizeof(MSG) + 8;
@@ -1189,7 +1192,7 @@ test_commit_write_failure_keeps_errno_and_leaves_nothing(void **state)
 	rc = queue_fs_commit(f->q, fd, sizeof(MSG) - 1, &e);
 	err = errno;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	(void)signal(SIGXFSZ, SIG_DFL);
 	assert_int_equal(rc, -1);
 	assert_int_equal(err, EFBIG);
 	assert_int_equal(count_files(f, "queue"), 0);
@@ -1562,6 +1565,24 @@ test_scan_removes_tmp_and_orphan_state(void **state)
 	seen_free(&s);
 }
 
+/*
+ * An orphan state file with nothing at all in queue/: the lookup among
+ * the messages must not hand bsearch() the empty list's NULL (C17
+ * 7.22.5: pointer arguments stay valid even when the count is zero).
+ */
+static void
+test_scan_orphan_state_with_empty_queue(void **state)
+{
+	struct fx	*f = *state;
+	struct seen	 s = { .n = 0 };
+
+	write_path(f, "state", "00000000000000ff", "orphan", 6);
+	assert_int_equal(queue_fs_scan(f->q, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(count_files(f, "state"), 0);
+	seen_free(&s);
+}
+
 static void
 test_remove_message_and_state(void **state)
 {
@@ -1701,6 +1722,7 @@ main(void)
 		FX(test_scan_bad_state_falls_back_to_trailer),
 		FX(test_scan_state_of_another_id_is_refused),
 		FX(test_scan_removes_tmp_and_orphan_state),
+		FX(test_scan_orphan_state_with_empty_queue),
 		FX(test_remove_message_and_state),
 		FX(test_bad_ids_refused),
 		FX(test_abort_removes_incoming),

@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "testutil.h"
 #include "tls.h"
 
 #define HOST	"mail.example.org"
@@ -34,29 +35,6 @@ struct fixture {
 	char	cert[128];
 	char	key[128];
 };
-
-static void
-rm_tree(const char *dir)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		 p[512];
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		if (de->d_type == DT_DIR)
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 static int
 setup(void **state)
@@ -81,7 +59,7 @@ teardown(void **state)
 {
 	struct fixture	*f = *state;
 
-	rm_tree(f->dir);
+	testutil_rmtree(f->dir);
 	free(f);
 	ERR_clear_error();
 	return 0;
@@ -96,7 +74,7 @@ read_cert(const char *path)
 	fp = fopen(path, "r");
 	assert_non_null(fp);
 	x = PEM_read_X509(fp, NULL, NULL, NULL);
-	fclose(fp);
+	(void)fclose(fp);
 	assert_non_null(x);
 	return x;
 }
@@ -465,7 +443,7 @@ test_server_new_garbage_refused(void **state)
 	assert_non_null(fp);
 	fputs("-----BEGIN CERTIFICATE-----\nnot base64 !!\n"
 	    "-----END CERTIFICATE-----\n", fp);
-	fclose(fp);
+	assert_int_equal(fclose(fp), 0);
 	assert_null(tls_server_new(p, f->key, &err));
 	assert_null(tls_server_new(f->cert, p, &err));
 	/* The certificate where the key should be is no key either. */
