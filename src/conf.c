@@ -1387,6 +1387,8 @@ static const struct conf_directive conf_directives[] = {
 	{ "max-outbound-per-destination", "max-outbound-per-destination N",
 	    conf_p_number, 1, false, false,
 	    CONF_FIELD(outbound.per_destination) },
+	{ "sandbox", "sandbox yes|no", conf_p_yesno, 1, false, false,
+	    CONF_FIELD(sandbox) },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))
@@ -1513,6 +1515,7 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	(void)str_copy(c->mail_dir, sizeof(c->mail_dir), "/var/mail/cachet");
 	(void)str_copy(c->user, sizeof(c->user), "_cachet");
 	c->submission_sender_check = true;
+	c->sandbox = true;
 	c->limits.message_size = 35 * 1024 * 1024;
 	c->limits.recipients = 1000;
 	c->limits.errors = 10;

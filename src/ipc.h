@@ -112,6 +112,10 @@ enum msg_type {
 	MSG_LOOKUP_KEY_OP,		/* u64 seq, u32 op, u32 padding,
 					   data in */
 	MSG_LOOKUP_KEY_RESULT,		/* u64 seq, u32 ok, data out */
+#ifdef CACHET_TEST_HOOKS
+	/* Test builds only (sandbox.h): parent -> any role */
+	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */
+#endif
 	MSG_TYPE_COUNT
 };
 
