@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -200,6 +201,8 @@ run_sandboxed(enum proc_id id, child_fn fn)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0) {
+		/* As log_init() does in every role: the time zone is read. */
+		tzset();
 		if (sandbox_enter(id, &err) == -1)
 			_exit(99);
 		_exit(fn());
@@ -319,6 +322,21 @@ do_daily_work(void)
 	return 0;
 }
 
+/*
+ * syslog(3) as roles use it without -d: it (re)connects to /dev/log on
+ * each call that finds no connection; under the filter the new socket
+ * fails quietly, where a log daemon listens the message goes out.
+ */
+static int
+do_syslog(void)
+{
+	openlog("test_sandbox", LOG_PID | LOG_NDELAY, LOG_MAIL);
+	syslog(LOG_DEBUG, "test_sandbox: a child under a role's filter");
+	syslog(LOG_DEBUG, "test_sandbox: and again");
+	closelog();
+	return 0;
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -400,8 +418,10 @@ test_allowed_calls_work(void **state)
 	size_t	i;
 
 	(void)state;
-	for (i = 0; i < NROLES; i++)
+	for (i = 0; i < NROLES; i++) {
 		assert_lives(roles[i], do_daily_work);
+		assert_lives(roles[i], do_syslog);
+	}
 	/* Threads, through glibc's fallback from clone3 to clone. */
 	assert_lives(PROC_LOOKUP, do_thread);
 	assert_lives(PROC_MDA, do_thread);
