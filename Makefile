@@ -9,7 +9,8 @@ FUZZ_SECONDS ?= 20
 
 CC	?= cc
 SANCC	?= clang
-PKGS	:= libevent libevent_openssl openssl libunbound sqlite3 libcurl libcrypt
+PKGS	:= libevent libevent_openssl openssl libunbound sqlite3 libcurl libcrypt \
+	   libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -23,8 +24,10 @@ BASEFLAGS := -std=c17 -D_GNU_SOURCE -g $(WARN) $(PKG_CFLAGS) -Isrc/lib -Isrc \
 	     -MMD -MP
 TESTINC	:= $(addprefix -I,$(wildcard src/*))
 CFLAGS	?= -O2
+# The test build also carries test-only hooks (CACHET_TEST_HOOKS: e.g. a
+# message that makes a role break its sandbox); the release build has none.
 SANFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-	    -fno-sanitize-recover=undefined
+	    -fno-sanitize-recover=undefined -DCACHET_TEST_HOOKS
 FUZZFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 
 MAINS	:= src/parent/cachetd.c src/tools/cachetctl.c src/tools/cachet_sendmail.c

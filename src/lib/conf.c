@@ -1447,6 +1447,8 @@ static const struct conf_directive conf_directives[] = {
 	{ "max-outbound-per-destination", "max-outbound-per-destination N",
 	    conf_p_number, 1, false, false,
 	    CONF_FIELD(outbound.per_destination) },
+	{ "sandbox", "sandbox yes|no", conf_p_yesno, 1, false, false,
+	    CONF_FIELD(sandbox) },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))
@@ -1577,6 +1579,7 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	    sizeof(c->tls_ciphers[0]), TLS_CIPHERS_CLIENTS);
 	(void)str_copy(c->tls_ciphers[CONF_TLS_MX], sizeof(c->tls_ciphers[0]),
 	    TLS_CIPHERS_MX);
+	c->sandbox = true;
 	c->limits.message_size = 35 * 1024 * 1024;
 	c->limits.recipients = 1000;
 	c->limits.errors = 10;

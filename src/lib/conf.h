@@ -149,6 +149,8 @@ struct conf {
 	struct conf_limits	 limits;
 	struct conf_delivery	 delivery;
 	struct conf_outbound	 outbound;
+	/* Roles run under their seccomp filters (sandbox.h); default on. */
+	bool			 sandbox;
 };
 
 /*

@@ -124,6 +124,10 @@ enum msg_type {
 	MSG_LOOKUP_SCRAM_PROOF_RESULT,	/* u64 reqid, u32 0 ok / 1 fail /
 					   2 tempfail, data ServerSignature
 					   (empty unless ok) */
+#ifdef CACHET_TEST_HOOKS
+	/* Test builds only (sandbox.h): parent -> any role */
+	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */
+#endif
 	MSG_TYPE_COUNT
 };
 

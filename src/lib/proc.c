@@ -22,6 +22,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
+#include "sandbox.h"
 #include "util.h"
 
 #define LISTEN_BIT(k)	(1u << (k))
@@ -210,6 +211,9 @@ proc_chan_msg(struct ipc_chan *c, struct msg *m, void *arg)
 	uint64_t		 reqid;
 	uint32_t		 id;
 	int			 fd;
+#ifdef CACHET_TEST_HOOKS
+	char			 what[32];
+#endif
 
 	switch (m->type) {
 	case MSG_PING:
@@ -233,6 +237,16 @@ proc_chan_msg(struct ipc_chan *c, struct msg *m, void *arg)
 		if (self->peer_up != NULL)
 			self->peer_up(self, (enum proc_id)id);
 		return;
+#ifdef CACHET_TEST_HOOKS
+	case MSG_PARENT_SANDBOX_TEST:
+		if (a->id != PROC_PARENT ||
+		    msg_get_str(m, what, sizeof(what)) == -1 ||
+		    msg_end(m) == -1 || sandbox_test_violate(what) == -1)
+			fatalx("%s: bad %s from %s", self->info->name,
+			    msg_name(m->type), proc_name(a->id));
+		msg_free(m);
+		return;
+#endif
 	default:
 		if (self->dispatch == NULL)
 			fatalx("%s: unexpected %s from %s", self->info->name,
@@ -393,6 +407,15 @@ proc_drop(struct proc_self *self)
 void
 proc_run(struct proc_self *self)
 {
+	const char	*errstr;
+
+	/* Set-up is over: from here on, only the role's system calls. */
+	if (!self->conf->sandbox)
+		log_info("sandbox: off (sandbox no), no system call filter");
+	else if (sandbox_enter(self->info->id, &errstr) == -1)
+		fatalx("sandbox: %s", errstr);
+	else
+		log_debug("sandbox: filter installed");
 	event_base_dispatch(self->base);
 	log_debug("event loop ended");
 	exit(0);

@@ -93,7 +93,10 @@ void	proc_child_main(const char *name, bool foreground, bool verbose)
 	    __attribute__((noreturn));
 /* chroot + setuid as root, chdir otherwise, to the role's directory. */
 void	proc_drop(struct proc_self *);
-/* Run the event loop until the parent goes away. */
+/*
+ * Install the role's sandbox (sandbox.h) unless `sandbox no`, then run
+ * the event loop until the parent goes away.
+ */
 void	proc_run(struct proc_self *) __attribute__((noreturn));
 /* Send to a peer, dropping the message (logged) if it is not there. */
 int	proc_send(struct proc_self *, enum proc_id, struct msg *);

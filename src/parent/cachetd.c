@@ -33,6 +33,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
+#include "sandbox.h"
 #include "tls.h"
 #include "util.h"
 
@@ -490,8 +491,20 @@ parent_role_died(struct role *r, int status)
 {
 	struct timeval	tv;
 	time_t		lived = time(NULL) - r->started;
+	char		call[32], what[64];
+	long		nr;
 
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+		if ((nr = sandbox_killed_by(r->pid, call, sizeof(call))) >= 0)
+			(void)snprintf(what, sizeof(what), "%ld (%s)", nr,
+			    call[0] != '\0' ? call : "?");
+		else
+			(void)str_copy(what, sizeof(what),
+			    "unknown (see the audit log)");
+		log_warnx("role died role=%s pid=%d signal=%d (SIGSYS): "
+		    "killed by its seccomp filter syscall=%s",
+		    proc_name(r->id), (int)r->pid, SIGSYS, what);
+	} else if (WIFSIGNALED(status))
 		log_warnx("role died role=%s pid=%d signal=%d",
 		    proc_name(r->id), (int)r->pid, WTERMSIG(status));
 	else if (!P.stopping && !r->restart_now)
@@ -797,6 +810,39 @@ parent_verb_role(struct span verb)
 	return PROC_PARENT;
 }
 
+#ifdef CACHET_TEST_HOOKS
+/*
+ * Test builds only: `cachetctl sandbox-test ROLE CALL` makes ROLE try a
+ * call its sandbox forbids (sandbox.h), as a compromised role would.
+ */
+static void
+parent_sandbox_test(struct ctl_client *c, struct msg *m, uint32_t argc)
+{
+	const struct proc_info	*info;
+	struct msg		*f;
+	char			 role[16], what[32];
+
+	if (argc != 3 || msg_get_str(m, role, sizeof(role)) == -1 ||
+	    msg_get_str(m, what, sizeof(what)) == -1 || msg_end(m) == -1) {
+		parent_client_reply_end(c, 2, "usage: sandbox-test ROLE CALL");
+		return;
+	}
+	if (c->uid != 0 && c->uid != geteuid()) {
+		parent_client_reply_end(c, 1, "permission denied");
+		return;
+	}
+	if ((info = proc_by_name(role)) == NULL ||
+	    P.roles[info->id].chan == NULL) {
+		parent_client_reply_end(c, 1, "role is not running");
+		return;
+	}
+	f = msg_new(MSG_PARENT_SANDBOX_TEST);
+	msg_put_str(f, what);
+	ipc_send(P.roles[info->id].chan, f);
+	parent_client_reply_end(c, 0, NULL);
+}
+#endif
+
 static void
 parent_forward(struct ctl_client *c, struct msg *m)
 {
@@ -814,6 +860,12 @@ parent_forward(struct ctl_client *c, struct msg *m)
 		parent_client_reply_end(c, 2, "malformed request");
 		return;
 	}
+#ifdef CACHET_TEST_HOOKS
+	if (span_eq(verb, "sandbox-test")) {
+		parent_sandbox_test(c, m, argc);
+		return;
+	}
+#endif
 	if ((to = parent_verb_role(verb)) == PROC_PARENT) {
 		parent_client_reply_end(c, 2, "unknown command");
 		return;

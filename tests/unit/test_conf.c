@@ -510,6 +510,8 @@ static const struct bad_case bad_cases[] = {
 	  "\"bounce\"\n" },
 	{ "bad_delivery_hold", L1 "delivery-hold 1\n",
 	  "t.conf:2: delivery-hold: expected yes or no, not \"1\"\n" },
+	{ "bad_sandbox", L1 "sandbox off\n",
+	  "t.conf:2: sandbox: expected yes or no, not \"off\"\n" },
 	{ "bad_too_many_words", L1 "hostname 1 2 3 4 5 6 7 8 9 10 11 12 13 "
 	  "14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34\n",
 	  "t.conf:2: too many words in one directive (at most 32)\n" },
@@ -712,7 +714,8 @@ good_all_directives(void **state)
 	    "queue-lifetime 2d\n"
 	    "delay-warning 90m\n"
 	    "max-outbound-connections 50\n"
-	    "max-outbound-per-destination 4\n");
+	    "max-outbound-per-destination 4\n"
+	    "sandbox no\n");
 	assert_string_equal(c->file, "t.conf");
 	assert_string_equal(c->hostname, "Mail.Example.org");
 	assert_string_equal(c->state_dir, "/var/lib/cachet-test");
@@ -784,6 +787,7 @@ good_all_directives(void **state)
 	assert_int_equal(c->outbound.delay_warning, 90 * 60);
 	assert_int_equal(c->outbound.connections, 50);
 	assert_int_equal(c->outbound.per_destination, 4);
+	assert_false(c->sandbox);
 	assert_int_equal(c->relays[0].tls, CONF_RELAY_TLS_MAY);
 	assert_string_equal(c->relays[0].auth_user, "");
 	conf_free(c);
@@ -827,6 +831,7 @@ good_defaults(void **state)
 	assert_int_equal(c->outbound.delay_warning, 4 * 3600);
 	assert_int_equal(c->outbound.connections, 100);
 	assert_int_equal(c->outbound.per_destination, 20);
+	assert_true(c->sandbox);
 	conf_free(c);
 }
 
