@@ -627,7 +627,7 @@ static void
 cmd_auth(struct pop3_session *s, struct span arg)
 {
 	struct span	mech, ir, more;
-	bool		has_ir, plus = false;
+	bool		has_ir, plus;
 
 	if (!span_next_word(&arg, &mech)) {
 		/*
@@ -656,9 +656,8 @@ cmd_auth(struct pop3_session *s, struct span arg)
 	auth_forget(s);
 	if (span_caseeq(mech, "PLAIN"))
 		s->sasl_step = POP3_SASL_PLAIN;
-	else if (span_caseeq(mech, "SCRAM-SHA-256") ||
-	    (plus = span_caseeq(mech, "SCRAM-SHA-256-PLUS") &&
-	    cb_offered(s))) {
+	else if ((plus = span_caseeq(mech, "SCRAM-SHA-256-PLUS") &&
+	    cb_offered(s)) || span_caseeq(mech, "SCRAM-SHA-256")) {
 		s->sasl_step = POP3_SASL_SCRAM_FIRST;
 		s->scram = sasl_scram_new(plus, cb_offered(s));
 	} else {

@@ -588,8 +588,6 @@ queue_rcpt_set_error(struct queue_fs_rcpt *rc, const char *enh,
     const char *text, const char *remote)
 {
 	queue_rcpt_clear_error(rc);
-	if (text == NULL)
-		return;
 	if (remote != NULL && remote[0] != '\0') {
 		rc->error = xstrndup(text, strnlen(text, QUEUE_FS_STR_MAX));
 		rc->remote = xstrndup(remote, strnlen(remote,
@@ -718,7 +716,7 @@ queue_rcpt_delivered(struct queue_msg *qm, size_t i,
 	rc->state = QUEUE_FS_RCPT_DELIVERED;
 	if (rc->attempts < UINT32_MAX)
 		rc->attempts++;
-	queue_rcpt_set_error(rc, NULL, NULL, NULL);
+	queue_rcpt_clear_error(rc);
 	qm->dirty = true;
 	qm->rt[i].success = success;
 	if ((rc->notify & QUEUE_FS_NOTIFY_SUCCESS) != 0 &&

@@ -1795,7 +1795,7 @@ static void
 cmd_auth(struct smtp_session *s, struct span arg)
 {
 	struct span	mech, ir, more;
-	bool		has_ir, plus = false;
+	bool		has_ir, plus;
 
 	if (s->kind == SMTP_KIND_LOCAL || s->authenticated) {
 		session_reply(s, 503, "5.5.1", "Already authenticated");
@@ -1832,9 +1832,8 @@ cmd_auth(struct smtp_session *s, struct span arg)
 		s->auth_step = SMTP_AUTH_STEP_PLAIN;
 	else if (span_caseeq(mech, "LOGIN"))
 		s->auth_step = SMTP_AUTH_STEP_LOGIN_USER;
-	else if (span_caseeq(mech, "SCRAM-SHA-256") ||
-	    (plus = span_caseeq(mech, "SCRAM-SHA-256-PLUS") &&
-	    cb_offered(s))) {
+	else if ((plus = span_caseeq(mech, "SCRAM-SHA-256-PLUS") &&
+	    cb_offered(s)) || span_caseeq(mech, "SCRAM-SHA-256")) {
 		s->auth_step = SMTP_AUTH_STEP_SCRAM_FIRST;
 		s->scram = sasl_scram_new(plus, cb_offered(s));
 	} else {

@@ -89,7 +89,7 @@ scram_client_final(const char *gs2, const unsigned char *cb, size_t cblen,
 	snprintf(cbind, sizeof(cbind), "%s", scram_b64(gs2cb, n + cblen));
 	snprintf(am, sizeof(am), "%s,%s,c=%s,r=%s", bare, server_first, cbind,
 	    nonce);
-	scram_client_compute(pass, salt, saltlen, atoi(ip + 3), am, proof,
+	scram_client_compute(pass, salt, saltlen, (int)strtol(ip + 3, NULL, 10), am, proof,
 	    want_sig);
 	snprintf(final, finalsz, "c=%s,r=%s,p=%s", cbind, nonce,
 	    scram_b64(proof, 32));

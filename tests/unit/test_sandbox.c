@@ -235,7 +235,10 @@ do_open(void)
 {
 	int	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	return fd == -1 ? 1 : 0;
+	if (fd == -1)
+		return 1;
+	close(fd);
+	return 0;
 }
 
 static int
@@ -297,7 +300,7 @@ do_daily_work(void)
 	struct timespec	 ts;
 	struct stat	 st;
 	char		 b[16], *big;
-	int		 p[2], sv[2];
+	int		 p[2], sv[2], fd;
 
 	if (pipe2(p, O_CLOEXEC) == -1 || write(p[1], "x", 1) != 1 ||
 	    read(p[0], b, 1) != 1 || fstat(p[0], &st) == -1)
@@ -317,7 +320,11 @@ do_daily_work(void)
 	memset(big, 1, 8 << 20);
 	free(big);
 	/* syslog(3) reconnecting: fails quietly. */
-	if (socket(AF_UNIX, SOCK_DGRAM, 0) != -1 || errno != EACCES)
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) != -1) {
+		close(fd);
+		return 5;
+	}
+	if (errno != EACCES)
 		return 5;
 	return 0;
 }
@@ -361,8 +368,13 @@ static int
 do_ca_probe(void)
 {
 	struct stat	st;
+	int		fd;
 
-	if (open("/etc/hostname", O_RDONLY) != -1 || errno != EACCES)
+	if ((fd = open("/etc/hostname", O_RDONLY)) != -1) {
+		close(fd);
+		return 1;
+	}
+	if (errno != EACCES)
 		return 1;
 	if (stat("/etc", &st) != -1 || errno != EACCES)
 		return 2;
@@ -383,8 +395,10 @@ do_files(void)
 		return 1;
 	(void)snprintf(to, sizeof(to), "%s.new", path);
 	if (write(fd, "z", 1) != 1 || fsync(fd) == -1 ||
-	    rename(path, to) == -1 || unlink(to) == -1)
+	    rename(path, to) == -1 || unlink(to) == -1) {
+		close(fd);
 		return 2;
+	}
 	close(fd);
 	return 0;
 }
