@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include "conn.h"
+#include "conn_limit.h"
 #include "log.h"
 #include "tls.h"
 #include "util.h"
@@ -30,6 +31,12 @@
 #define CONN_LINGER_TICK_US	20000	/* recheck a closing TLS connection */
 #define CONN_LINGER_TICKS	250	/* for at most 5 s */
 #define CONN_SLOTS_STEP		64
+/*
+ * A worker busier than a sibling leaves a new connection to it for this
+ * long (the sibling, woken by the same listener, takes it at once when
+ * it is idle), then takes it itself.
+ */
+#define CONN_YIELD_US		2000
 
 struct conn_listener {
 	struct conn_server	*srv;
@@ -46,7 +53,7 @@ struct conn {
 	uint32_t		 seq;
 	char			 sid[17];
 	char			 ip[INET6_ADDRSTRLEN];
-	uint32_t		 iphash;
+	int			 iphash;	/* -1: local, not counted */
 	bool			 loopback;
 	bool			 local;
 	uid_t			 uid;
@@ -66,14 +73,14 @@ static void	conn_free(struct conn *);
 static void	conn_close_if_done(struct conn *);
 static void	conn_linger(evutil_socket_t, short, void *);
 
-static uint32_t
+static int
 conn_ip_hash(const char *ip)
 {
 	uint32_t	h = 2166136261u;
 
 	for (; *ip != '\0'; ip++)
 		h = (h ^ (unsigned char)*ip) * 16777619u;
-	return h % CONN_PER_IP_SLOTS;
+	return (int)(h % CONN_LIMIT_IP_SLOTS);
 }
 
 const char *
@@ -411,9 +418,7 @@ conn_free(struct conn *c)
 		event_free(c->ev_linger);
 	bufferevent_free(c->bev);
 	srv->slots[c->slot] = NULL;
-	srv->nconns--;
-	if (!c->local && srv->per_ip[c->iphash] > 0)
-		srv->per_ip[c->iphash]--;
+	conn_limit_give(srv->limit, c->iphash);
 	log_info("sid=%s event=disconnect ip=%s", c->sid, c->ip);
 	free(c);
 }
@@ -479,6 +484,29 @@ conn_slot_new(struct conn_server *srv)
 	return slot;
 }
 
+/* The yield is over: listen again, and take the next one regardless. */
+static void
+conn_yield_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn_server	*srv = arg;
+	size_t			 i;
+
+	srv->yield_over = true;
+	for (i = 0; i < srv->nlisteners; i++)
+		event_add(srv->listeners[i]->ev, NULL);
+}
+
+static void
+conn_yield(struct conn_server *srv)
+{
+	struct timeval	tv = { 0, CONN_YIELD_US };
+	size_t		i;
+
+	for (i = 0; i < srv->nlisteners; i++)
+		event_del(srv->listeners[i]->ev);
+	evtimer_add(srv->ev_yield, &tv);
+}
+
 static void
 conn_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -494,9 +522,20 @@ conn_accept(evutil_socket_t lfd, short what, void *arg)
 	SSL			*ssl;
 
 	for (;;) {
+		/*
+		 * Every worker of the role waits on the same listener and is
+		 * woken for each connection; one that holds more connections
+		 * than a sibling leaves it to that sibling for a moment, so
+		 * that long sessions spread over the workers.
+		 */
+		if (!srv->yield_over && conn_limit_busier(srv->limit)) {
+			conn_yield(srv);
+			return;
+		}
 		sslen = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		srv->yield_over = false;
 		if (fd == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
@@ -508,19 +547,22 @@ conn_accept(evutil_socket_t lfd, short what, void *arg)
 		c->local = l->local;
 		c->uid = (uid_t)-1;
 		conn_addr_text(c, &ss);
-		c->iphash = conn_ip_hash(c->ip);
+		c->iphash = c->local ? -1 : conn_ip_hash(c->ip);
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 			fatalx("RAND_bytes");
 		for (i = 0; i < sizeof(rnd); i++)
 			(void)snprintf(c->sid + 2 * i, 3, "%02x", rnd[i]);
-		if (srv->nconns >= srv->max_conns) {
+		switch (conn_limit_take(srv->limit, c->iphash, srv->max_conns,
+		    srv->max_per_ip)) {
+		case CONN_LIMIT_OK:
+			break;
+		case CONN_LIMIT_TOTAL:
 			log_info("sid=%s event=refused ip=%s "
 			    "reason=connections", c->sid, c->ip);
 			conn_refuse(fd, srv->refuse_total);
 			free(c);
 			continue;
-		}
-		if (!c->local && srv->per_ip[c->iphash] >= srv->max_per_ip) {
+		case CONN_LIMIT_PER_IP:
 			log_info("sid=%s event=refused ip=%s "
 			    "reason=connections-per-ip", c->sid, c->ip);
 			conn_refuse(fd, srv->refuse_per_ip);
@@ -535,9 +577,6 @@ conn_accept(evutil_socket_t lfd, short what, void *arg)
 		}
 		c->slot = conn_slot_new(srv);
 		srv->slots[c->slot] = c;
-		srv->nconns++;
-		if (!c->local)
-			srv->per_ip[c->iphash]++;
 
 		if (l->implicit_tls) {
 			if ((ssl = tls_server_ssl_new(srv->tls)) == NULL)
@@ -570,11 +609,18 @@ conn_listen(struct conn_server *srv, int fd, int kind, bool implicit_tls,
     bool local)
 {
 	struct conn_listener	*l;
+	const char		*errstr;
 
 	if (implicit_tls && srv->tls == NULL)
 		fatalx("%s: implicit TLS without a TLS context", srv->name);
 	if (fd_set_nonblock(fd) == -1)
 		fatal("%s: fcntl", srv->name);
+	if (srv->limit == NULL &&
+	    (srv->limit = conn_limit_open(-1, 0, 1, &errstr)) == NULL)
+		fatalx("%s: %s", srv->name, errstr);
+	if (srv->ev_yield == NULL && (srv->ev_yield = evtimer_new(srv->base,
+	    conn_yield_end, srv)) == NULL)
+		fatalx("%s: evtimer_new", srv->name);
 	l = xcalloc(1, sizeof(*l));
 	l->srv = srv;
 	l->fd = fd;
@@ -585,4 +631,8 @@ conn_listen(struct conn_server *srv, int fd, int kind, bool implicit_tls,
 	if (l->ev == NULL)
 		fatalx("%s: event_new", srv->name);
 	event_add(l->ev, NULL);
+	srv->listeners = xrealloc(srv->listeners, (srv->nlisteners + 1) *
+	    sizeof(*srv->listeners));
+	srv->listeners[srv->nlisteners++] = l;
+	conn_limit_accepting(srv->limit);
 }

@@ -42,6 +42,7 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "conn_limit.h"
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
@@ -680,8 +681,9 @@ pop3_mailbox_answer(struct pop3_conn *c, uint32_t status, const char *owner,
 }
 
 static void
-pop3_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
+pop3_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 {
+	enum proc_id		 from = peer.id;
 	struct pop3_role	*r = self->role;
 	struct pop3_conn	*c;
 	struct conn		*cn;
@@ -745,11 +747,11 @@ pop3_peer_down_one(struct conn *cn, void *arg, void *ctx)
 }
 
 static void
-pop3_peer_down(struct proc_self *self, enum proc_id id)
+pop3_peer_down(struct proc_self *self, struct proc_peer p)
 {
 	struct pop3_role	*r = self->role;
 
-	if (id == PROC_LOOKUP)
+	if (p.id == PROC_LOOKUP)
 		conn_foreach(&r->srv, pop3_peer_down_one, NULL);
 }
 
@@ -778,6 +780,10 @@ pop3_main(struct proc_self *self)
 	if ((r->tls = keyproxy_server_new(self, cert, &errstr)) == NULL)
 		fatalx("tls: %s", errstr);
 	keyproxy_connect(self);
+
+	if ((r->srv.limit = conn_limit_open(self->conn_table_fd, self->worker,
+	    self->nworkers, &errstr)) == NULL)
+		fatalx("pop3: %s", errstr);
 
 	proc_drop(self);
 

@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "conn_limit.h"
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
@@ -472,8 +473,9 @@ smtp_bad(struct msg *m, enum proc_id from)
 }
 
 static void
-smtp_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
+smtp_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 {
+	enum proc_id		 from = peer.id;
 	struct smtp_role	*r = self->role;
 	struct smtp_conn	*c;
 	struct conn		*cn;
@@ -619,11 +621,11 @@ smtp_peer_down_one(struct conn *cn, void *arg, void *ctx)
 }
 
 static void
-smtp_peer_down(struct proc_self *self, enum proc_id id)
+smtp_peer_down(struct proc_self *self, struct proc_peer p)
 {
 	struct smtp_role	*r = self->role;
 
-	conn_foreach(&r->srv, smtp_peer_down_one, &id);
+	conn_foreach(&r->srv, smtp_peer_down_one, &p.id);
 }
 
 static enum smtp_kind
@@ -664,6 +666,10 @@ smtp_main(struct proc_self *self)
 	if ((r->tls = keyproxy_server_new(self, cert, &errstr)) == NULL)
 		fatalx("tls: %s", errstr);
 	keyproxy_connect(self);
+
+	if ((r->srv.limit = conn_limit_open(self->conn_table_fd, self->worker,
+	    self->nworkers, &errstr)) == NULL)
+		fatalx("smtp: %s", errstr);
 
 	proc_drop(self);
 
