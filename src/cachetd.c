@@ -549,7 +549,7 @@ parent_role_died(struct role *r, int status)
 	/* Its connections died with it: so do its counts. */
 	if (P.conn_table[r->id] != -1 &&
 	    conn_limit_reset(P.conn_table[r->id], r->worker) == -1)
-		fatal("connection table of %s", r->name);
+		log_warn("connection counts of role=%s kept", r->name);
 	if (P.stopping)
 		return;
 	if (r->retire || r->worker >= P.nworkers[r->id]) {

@@ -351,3 +351,60 @@ def _workers_alive(d, role, n, old):
     return (len(names) == n and
             all(st[k]["state"] == "alive" and st[k]["pid"] not in old
                 for k in names))
+
+
+def test_restarted_siblings_are_wired_to_every_worker(make_daemon):
+    """kill -9 of lookup and of the queue: each comes back with a channel
+    to every worker, so that a transaction through each smtp worker (RCPT
+    asks lookup, DATA the queue) and a login through each pop3 worker
+    work again."""
+    d = started(make_daemon, "smtp-workers 2\npop3-workers 2\n"
+                "smtp-plaintext-auth-loopback yes")
+    d.add_user("bob@example.org", USERS["bob@example.org"])
+    before = d.status()
+    for role in ("lookup", "queue"):
+        os.kill(before[role]["pid"], signal.SIGKILL)
+    assert wait_for(lambda: all(
+        d.status()[r]["pid"] != before[r]["pid"] and
+        d.status()[r]["state"] == "alive" for r in ("lookup", "queue")),
+        20), d.ctl("status").stdout
+
+    def transaction():
+        c = greeted(d.ports["smtp"])
+        c.ehlo()
+        c.expect("MAIL FROM:<sender@example.net>", 250)
+        c.expect("RCPT TO:<bob@example.org>", 250)
+        c.expect("DATA", 354)
+        c.send(b"Subject: rewired\r\n\r\nhello\r\n.\r\n")
+        assert c.read_reply().code == 250
+        return c.sock, c
+
+    def ok_or_retry(connect):
+        # the first after the restart may race the new channels
+        def attempt():
+            try:
+                return connect()
+            except (AssertionError, OSError, EOFError,
+                    poplib.error_proto):
+                return None
+        return lambda: wait_for(attempt, 10)
+
+    held, _ = on_every_worker(d, "smtp", ok_or_retry(transaction))
+    close_all(held)
+
+    # One session held open per pop3 worker, then a login on each, one
+    # after another (the maildrop lock is per user).
+    def session():
+        p = poplib.POP3(HOST, d.ports["pop3"], timeout=10)
+        return p.sock, p
+    held, _ = on_every_worker(d, "pop3", session)
+    try:
+        for p in held:
+            p.user("bob@example.org")
+            p.pass_(USERS["bob@example.org"])
+            assert p.stat()[0] >= 0
+            p.quit()
+    finally:
+        for p in held:
+            p.close()
+    assert wait_for(lambda: len(d.message_ids()) >= 2, 15), d.log_tail()
