@@ -72,8 +72,8 @@ struct conn_server {
 	size_t			 nslots;
 	struct conn_listener	**listeners;
 	size_t			 nlisteners;
-	struct event		*ev_yield;	/* listeners off for a moment */
-	bool			 yield_over;	/* accept the next one */
+	struct event		*ev_yield;	/* left to siblings until */
+	uint32_t		 yield_progress;	/* theirs, then */
 };
 
 /*

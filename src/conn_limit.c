@@ -1,8 +1,8 @@
 /*
  * conn_limit: connection counts shared by the workers of one role
  * (conn_limit.h).  The table is a sealed memfd: a page of per-worker
- * totals and "accepting" marks, then one page-aligned array of per-address
- * counts per worker.  Only worker w writes slot w while it lives; the
+ * totals, "accepting" marks and counts of connections taken, then one
+ * page-aligned array of per-address counts per worker.  Only worker w writes slot w while it lives; the
  * parent clears slot w with pwrite() once worker w is dead.
  */
 #include <sys/types.h>
@@ -24,6 +24,7 @@
 struct conn_limit_head {
 	_Atomic uint32_t	total[CONN_LIMIT_WORKERS];
 	_Atomic uint32_t	accepting[CONN_LIMIT_WORKERS];
+	_Atomic uint32_t	taken[CONN_LIMIT_WORKERS];	/* wraps */
 };
 
 struct conn_limit_slot {
@@ -81,6 +82,10 @@ conn_limit_reset(int fd, unsigned worker)
 	if (pwrite(fd, zero, sizeof(uint32_t), off) != sizeof(uint32_t))
 		return -1;
 	off = (off_t)(offsetof(struct conn_limit_head, accepting) +
+	    worker * sizeof(uint32_t));
+	if (pwrite(fd, zero, sizeof(uint32_t), off) != sizeof(uint32_t))
+		return -1;
+	off = (off_t)(offsetof(struct conn_limit_head, taken) +
 	    worker * sizeof(uint32_t));
 	if (pwrite(fd, zero, sizeof(uint32_t), off) != sizeof(uint32_t))
 		return -1;
@@ -177,6 +182,7 @@ conn_limit_take(struct conn_limit *l, int ip_slot, size_t max_total,
 
 	if (ip_slot >= CONN_LIMIT_IP_SLOTS)
 		ip_slot = -1;	/* a caller's bug: count it as local */
+	atomic_fetch_add(&l->head->taken[l->worker], 1);
 	/* Reserve first, then look: see conn_limit.h. */
 	atomic_fetch_add(mine, 1);
 	if (ip_slot >= 0) {
@@ -209,6 +215,18 @@ conn_limit_give(struct conn_limit *l, int ip_slot)
 	c = &l->slots[l->worker].per_ip[ip_slot];
 	if (atomic_load(c) > 0)
 		atomic_fetch_sub(c, 1);
+}
+
+uint32_t
+conn_limit_progress(const struct conn_limit *l)
+{
+	uint32_t	n = 0;
+	unsigned	w;
+
+	for (w = 0; w < l->nworkers; w++)
+		if (w != l->worker)
+			n += atomic_load(&l->head->taken[w]);
+	return n;
 }
 
 void

@@ -82,5 +82,11 @@ size_t			 conn_limit_mine(const struct conn_limit *);
  */
 bool			 conn_limit_busier(const struct conn_limit *);
 void			 conn_limit_accepting(struct conn_limit *);
+/*
+ * How many connections the other workers have taken off the listeners
+ * (a counter that wraps): when it moves, they are taking what this
+ * worker left to them.
+ */
+uint32_t		 conn_limit_progress(const struct conn_limit *);
 
 #endif

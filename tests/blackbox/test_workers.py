@@ -97,8 +97,10 @@ def test_connections_are_served_by_every_worker(make_daemon):
 
 
 def test_long_sessions_spread_evenly(make_daemon):
-    """Sessions held open one after another land on the worker that has
-    the fewest (a busier one leaves the connection to it)."""
+    """Sessions held open land on the worker that has the fewest (a
+    busier one leaves the connection to it), whether they come one after
+    another or all at once (as a client with ten mailboxes to fetch
+    opens them)."""
     d = started(make_daemon, "smtp-workers 2")
     pids = d.worker_pids("smtp")
     conns = [greeted(d.ports["smtp"]) for _ in range(6)]
@@ -109,6 +111,20 @@ def test_long_sessions_spread_evenly(make_daemon):
         assert counts[0] >= 2, served
     finally:
         close_all(conns)
+    # all six gone on the server's side too: each worker back to none
+    assert wait_for(lambda: d.read_log().count("event=disconnect") >= 6,
+                    10), d.log_tail()
+    socks = [socket.create_connection((HOST, d.ports["smtp"]), timeout=10)
+             for _ in range(8)]
+    try:
+        for s in socks:
+            assert s.recv(512).startswith(b"220")
+        served = [server_pid(s, pids) for s in socks]
+        counts = sorted(served.count(p) for p in pids)
+        assert counts[0] >= 3, served
+    finally:
+        for s in socks:
+            s.close()
 
 
 def test_pop3_workers_answer_logins(make_daemon):
