@@ -576,10 +576,11 @@ static void	conn_yield(struct conn_server *);
 
 /*
  * Take the connections waiting on l.  Every worker of the role waits on
- * the same listener and is woken for each connection; one that holds
- * more connections than a sibling (may_yield) leaves them to that
- * sibling, so that long sessions spread over the workers.  The listener
- * stays readable while they wait, so this is called again at once, and
+ * the same listener and is woken for each connection; with may_yield
+ * (srv->spread), one that holds more connections than a sibling leaves
+ * them to that sibling, so that long sessions spread over the workers.
+ * The listener stays readable while they wait, so this is called again
+ * on the next turn of the loop (which does not sleep meanwhile), and
  * takes them as soon as this worker is no longer the busier one.
  */
 static void
@@ -598,7 +599,9 @@ conn_accept_all(struct conn_listener *l, bool may_yield)
 static void
 conn_accept(evutil_socket_t lfd, short what, void *arg)
 {
-	conn_accept_all(arg, true);
+	struct conn_listener	*l = arg;
+
+	conn_accept_all(l, l->srv->spread);
 }
 
 /*

@@ -56,6 +56,12 @@ struct conn_server {
 	 * before the first conn_listen(): a table of this process alone.
 	 */
 	struct conn_limit	*limit;
+	/*
+	 * Sessions are long (POP3, IMAP): leave a new connection to a
+	 * worker that holds fewer, so that they spread evenly.  Short
+	 * ones (SMTP) go to whichever worker is free to accept first.
+	 */
+	bool			 spread;
 	/* Sent before closing a connection over a limit (CRLF included). */
 	const char		*refuse_total;
 	const char		*refuse_per_ip;

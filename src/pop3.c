@@ -790,6 +790,7 @@ pop3_main(struct proc_self *self)
 	r->srv.base = self->base;
 	r->srv.tls = r->tls;
 	r->srv.name = "pop3";
+	r->srv.spread = true;	/* a session lasts a whole download */
 	r->srv.max_conns = r->conf->limits.connections;
 	r->srv.max_per_ip = r->conf->limits.connections_per_ip;
 	/* RFC 2449 §8.1.2: a temporary condition. */

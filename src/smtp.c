@@ -676,6 +676,8 @@ smtp_main(struct proc_self *self)
 	r->srv.base = self->base;
 	r->srv.tls = r->tls;
 	r->srv.name = "smtp";
+	/* short sessions: whichever worker is free takes the next one */
+	r->srv.spread = false;
 	r->srv.max_conns = r->conf->limits.connections;
 	r->srv.max_per_ip = r->conf->limits.connections_per_ip;
 	r->srv.refuse_total =

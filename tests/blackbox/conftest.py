@@ -124,21 +124,27 @@ def server_pid(client_sock, pids):
     return None
 
 
-def on_every_worker(d, role, connect, limit=16):
-    """Open connections with connect() -> (client socket, object), keeping
-    each open, until every worker of role has accepted one; return the
-    objects (the caller closes them) and the pid serving each.  At most
-    limit connections; failing that, an AssertionError."""
+def on_every_worker(d, role, connect):
+    """One connection on each worker of role, in worker order: each is
+    opened with connect() -> (client socket, object) while the role's
+    other workers are stopped (SIGSTOP), so that the one left accepts it.
+    Returns the objects (the caller closes them) and the pid serving each
+    (read from /proc, and checked)."""
     pids = d.worker_pids(role)
     held, served = [], []
-    for _ in range(limit):
-        sock, obj = connect()
+    for pid in pids:
+        others = [p for p in pids if p != pid]
+        for p in others:
+            os.kill(p, signal.SIGSTOP)
+        try:
+            sock, obj = connect()
+        finally:
+            for p in others:
+                os.kill(p, signal.SIGCONT)
         held.append(obj)
         served.append(wait_for(lambda: server_pid(sock, pids), 5))
-        if set(served) >= set(pids):
-            return held, served
-    raise AssertionError(f"{limit} connections, served by {served}, "
-                         f"not by every {role} worker {pids}")
+        assert served[-1] == pid, (served, pids)
+    return held, served
 
 
 class Daemon:
