@@ -2,8 +2,9 @@
  * conn_limit: connection counts shared by the workers of one role
  * (conn_limit.h).  The table is a sealed memfd: a page of per-worker
  * totals, "accepting" marks and counts of connections taken, then one
- * page-aligned array of per-address counts per worker.  Only worker w writes slot w while it lives; the
- * parent clears slot w with pwrite() once worker w is dead.
+ * page-aligned array of per-address counts per worker.  Only worker w
+ * writes slot w while it lives; the parent clears slot w with pwrite()
+ * once worker w is dead.
  */
 #include <sys/types.h>
 #include <sys/mman.h>

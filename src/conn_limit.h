@@ -66,8 +66,8 @@ void			 conn_limit_free(struct conn_limit *);
  * the total only), within max_total and max_per_ip for the whole role.
  * CONN_LIMIT_OK means taken: give it back with conn_limit_give().
  */
-enum conn_limit_refusal	 conn_limit_take(struct conn_limit *, int ip_slot,
-			    size_t max_total, size_t max_per_ip);
+enum conn_limit_refusal	 conn_limit_take(struct conn_limit *,
+			    int ip_slot, size_t max_total, size_t max_per_ip);
 void			 conn_limit_give(struct conn_limit *, int ip_slot);
 
 /* The role's connections now, all workers (a moment's sum). */

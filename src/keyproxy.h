@@ -31,7 +31,8 @@ struct tls_ctx	*keyproxy_server_new(struct proc_self *self,
 /* lookup is up (at start, or back): give it a fresh channel. */
 void		 keyproxy_connect(struct proc_self *self);
 /* A role's peer_up: keyproxy_connect() when the peer is lookup. */
-void		 keyproxy_peer_up(struct proc_self *self, struct proc_peer p);
+void		 keyproxy_peer_up(struct proc_self *self,
+		    struct proc_peer p);
 
 /*
  * lookup's end: serve key operations with key on fd, a channel a role's

@@ -1540,7 +1540,8 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 		lookup_mailbox(r, from, m);
 		break;
 	case MSG_LOOKUP_USAGE:
-		if (from.id != PROC_MDA && from.id != PROC_IMAP && from.id != PROC_POP3)
+		if (from.id != PROC_MDA && from.id != PROC_IMAP &&
+		    from.id != PROC_POP3)
 			goto bad;
 		lookup_usage_report(r, from, m);
 		break;
