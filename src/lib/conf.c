@@ -808,6 +808,21 @@ conf_p_threads(struct conf_parser *ps, const struct conf_directive *d,
 	conf_number_into(ps, d, st, POOL_WORKERS_MAX, "(1 to 64)");
 }
 
+/* Processes of a role (smtp-workers): a count, or auto (0). */
+static void
+conf_p_procs(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	unsigned	zero = 0;
+
+	_Static_assert(CONF_WORKERS_MAX == 64, "the error below says 64");
+	if (strcmp(st->w[1].text, "auto") == 0) {
+		memcpy((char *)ps->conf + d->off, &zero, sizeof(zero));
+		return;
+	}
+	conf_number_into(ps, d, st, CONF_WORKERS_MAX, "(1 to 64, or auto)");
+}
+
 /* Opened, not only access(2)ed: root passes access() for any file. */
 static int
 conf_file_ok(struct conf_parser *ps, const char *dir, const char *what,
@@ -1449,6 +1464,12 @@ static const struct conf_directive conf_directives[] = {
 	    CONF_FIELD(outbound.per_destination) },
 	{ "sandbox", "sandbox yes|no", conf_p_yesno, 1, false, false,
 	    CONF_FIELD(sandbox) },
+	{ "smtp-workers", "smtp-workers N|auto", conf_p_procs, 1, false,
+	    false, CONF_FIELD(workers.smtp) },
+	{ "pop3-workers", "pop3-workers N|auto", conf_p_procs, 1, false,
+	    false, CONF_FIELD(workers.pop3) },
+	{ "imap-workers", "imap-workers N|auto", conf_p_procs, 1, false,
+	    false, CONF_FIELD(workers.imap) },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))

@@ -24,6 +24,7 @@
 #define CONF_ADDR_MAX		320	/* local@domain: RFC 5321 §4.5.3.1 */
 #define CONF_DELIMS_MAX		8	/* recipient-delimiter characters */
 #define CONF_CIPHERS_MAX	2048	/* a cipher list (TLS_CIPHERS_MAX) */
+#define CONF_WORKERS_MAX	64	/* smtp-workers and the like */
 
 enum conf_listen_kind {
 	CONF_LISTEN_SMTP,
@@ -115,6 +116,16 @@ struct conf_outbound {
 	size_t		per_destination;	/* to one destination */
 };
 
+/*
+ * Processes of the roles that serve clients (smtp-workers, pop3-workers,
+ * imap-workers); 0 is "auto", one per core (proc_workers() in proc.c).
+ */
+struct conf_workers {
+	unsigned	smtp;
+	unsigned	pop3;
+	unsigned	imap;
+};
+
 struct conf {
 	char		 file[CONF_PATH_MAX];	/* "(default)" when embedded */
 	char		 hostname[CONF_NAME_MAX + 1];
@@ -151,6 +162,7 @@ struct conf {
 	struct conf_outbound	 outbound;
 	/* Roles run under their seccomp filters (sandbox.h); default on. */
 	bool			 sandbox;
+	struct conf_workers	 workers;
 };
 
 /*

@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include "conn.h"
+#include "conn_limit.h"
 #include "log.h"
 #include "sasl.h"
 #include "tls.h"
@@ -31,6 +32,13 @@
 #define CONN_LINGER_TICK_US	20000	/* recheck a closing TLS connection */
 #define CONN_LINGER_TICKS	250	/* for at most 5 s */
 #define CONN_SLOTS_STEP		64
+/*
+ * A worker busier than a sibling leaves new connections to it (the
+ * sibling, woken by the same listener, takes them at once when it is
+ * idle); when the siblings have taken none for this long, it takes what
+ * waits itself.
+ */
+#define CONN_YIELD_US		5000
 
 struct conn_listener {
 	struct conn_server	*srv;
@@ -48,7 +56,7 @@ struct conn {
 	uint32_t		 seq;
 	char			 sid[17];
 	char			 ip[INET6_ADDRSTRLEN];
-	uint32_t		 iphash;
+	int			 iphash;	/* -1: local, not counted */
 	bool			 loopback;
 	bool			 local;
 	uid_t			 uid;
@@ -69,14 +77,14 @@ static void	conn_free(struct conn *);
 static void	conn_close_if_done(struct conn *);
 static void	conn_linger(evutil_socket_t, short, void *);
 
-static uint32_t
+static int
 conn_ip_hash(const char *ip)
 {
 	uint32_t	h = 2166136261u;
 
 	for (; *ip != '\0'; ip++)
 		h = (h ^ (unsigned char)*ip) * 16777619u;
-	return h % CONN_PER_IP_SLOTS;
+	return (int)(h % CONN_LIMIT_IP_SLOTS);
 }
 
 const char *
@@ -440,9 +448,7 @@ conn_free(struct conn *c)
 		event_free(c->ev_linger);
 	bufferevent_free(c->bev);
 	srv->slots[c->slot] = NULL;
-	srv->nconns--;
-	if (!c->local && srv->per_ip[c->iphash] > 0)
-		srv->per_ip[c->iphash]--;
+	conn_limit_give(srv->limit, c->iphash);
 	log_info("sid=%s event=disconnect ip=%s", c->sid, c->ip);
 	free(c);
 }
@@ -510,10 +516,13 @@ conn_slot_new(struct conn_server *srv)
 	return slot;
 }
 
-static void
-conn_accept(evutil_socket_t lfd, short what, void *arg)
+/*
+ * Take one connection waiting on l: 1 when one was taken (and served, or
+ * refused over a limit), 0 when none waits or accept failed.
+ */
+static int
+conn_accept_one(struct conn_listener *l)
 {
-	struct conn_listener	*l = arg;
 	struct conn_server	*srv = l->srv;
 	struct conn		*c;
 	struct sockaddr_storage	 ss;
@@ -524,77 +533,136 @@ conn_accept(evutil_socket_t lfd, short what, void *arg)
 	int			 fd;
 	SSL			*ssl;
 
+	sslen = sizeof(ss);
+	fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ECONNABORTED)
+			return 1;	/* gone already: look at the next */
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_warn("%s: accept", srv->name);
+		return 0;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->srv = srv;
+	c->tlsctx = l->tls;
+	c->local = l->local;
+	c->uid = (uid_t)-1;
+	conn_addr_text(c, &ss);
+	c->iphash = c->local ? -1 : conn_ip_hash(c->ip);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		fatalx("RAND_bytes");
+	for (i = 0; i < sizeof(rnd); i++)
+		(void)snprintf(c->sid + 2 * i, 3, "%02x", rnd[i]);
+	switch (conn_limit_take(srv->limit, c->iphash, srv->max_conns,
+	    srv->max_per_ip)) {
+	case CONN_LIMIT_OK:
+		break;
+	case CONN_LIMIT_TOTAL:
+		log_info("sid=%s event=refused ip=%s reason=connections",
+		    c->sid, c->ip);
+		conn_refuse(fd, srv->refuse_total);
+		free(c);
+		return 1;
+	case CONN_LIMIT_PER_IP:
+		log_info("sid=%s event=refused ip=%s "
+		    "reason=connections-per-ip", c->sid, c->ip);
+		conn_refuse(fd, srv->refuse_per_ip);
+		free(c);
+		return 1;
+	}
+	if (c->local) {
+		clen = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+			c->uid = cred.uid;
+	}
+	c->slot = conn_slot_new(srv);
+	srv->slots[c->slot] = c;
+
+	if (l->implicit_tls) {
+		if ((ssl = tls_server_ssl_new(l->tls)) == NULL)
+			fatalx("tls: %s", tls_errstr());
+		c->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (c->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev,
+			    1);
+	} else
+		c->bev = bufferevent_socket_new(srv->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (c->bev == NULL)
+		fatalx("%s: bufferevent", srv->name);
+	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event,
+	    c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_HIWAT);
+	log_info("sid=%s event=connect ip=%s", c->sid, c->ip);
+	srv->accepted(c, srv->arg, l->kind);
+	if (c->ops == NULL)
+		fatalx("%s: accepted connection not set up", srv->name);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	return 1;
+}
+
+static void	conn_yield(struct conn_server *);
+
+/*
+ * Take the connections waiting on l.  Every worker of the role waits on
+ * the same listener and is woken for each connection; with may_yield
+ * (srv->spread), one that holds more connections than a sibling leaves
+ * them to that sibling, so that long sessions spread over the workers.
+ * The listener stays readable while they wait, so this is called again
+ * on the next turn of the loop (which does not sleep meanwhile), and
+ * takes them as soon as this worker is no longer the busier one.
+ */
+static void
+conn_accept_all(struct conn_listener *l, bool may_yield)
+{
 	for (;;) {
-		sslen = sizeof(ss);
-		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				log_warn("%s: accept", srv->name);
+		if (may_yield && conn_limit_busier(l->srv->limit)) {
+			conn_yield(l->srv);
 			return;
 		}
-		c = xcalloc(1, sizeof(*c));
-		c->srv = srv;
-		c->tlsctx = l->tls;
-		c->local = l->local;
-		c->uid = (uid_t)-1;
-		conn_addr_text(c, &ss);
-		c->iphash = conn_ip_hash(c->ip);
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-			fatalx("RAND_bytes");
-		for (i = 0; i < sizeof(rnd); i++)
-			(void)snprintf(c->sid + 2 * i, 3, "%02x", rnd[i]);
-		if (srv->nconns >= srv->max_conns) {
-			log_info("sid=%s event=refused ip=%s "
-			    "reason=connections", c->sid, c->ip);
-			conn_refuse(fd, srv->refuse_total);
-			free(c);
-			continue;
-		}
-		if (!c->local && srv->per_ip[c->iphash] >= srv->max_per_ip) {
-			log_info("sid=%s event=refused ip=%s "
-			    "reason=connections-per-ip", c->sid, c->ip);
-			conn_refuse(fd, srv->refuse_per_ip);
-			free(c);
-			continue;
-		}
-		if (c->local) {
-			clen = sizeof(cred);
-			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
-			    &clen) == 0)
-				c->uid = cred.uid;
-		}
-		c->slot = conn_slot_new(srv);
-		srv->slots[c->slot] = c;
-		srv->nconns++;
-		if (!c->local)
-			srv->per_ip[c->iphash]++;
-
-		if (l->implicit_tls) {
-			if ((ssl = tls_server_ssl_new(l->tls)) == NULL)
-				fatalx("tls: %s", tls_errstr());
-			c->bev = bufferevent_openssl_socket_new(srv->base, fd,
-			    ssl, BUFFEREVENT_SSL_ACCEPTING,
-			    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-			if (c->bev != NULL)
-				bufferevent_openssl_set_allow_dirty_shutdown(
-				    c->bev, 1);
-		} else
-			c->bev = bufferevent_socket_new(srv->base, fd,
-			    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		if (c->bev == NULL)
-			fatalx("%s: bufferevent", srv->name);
-		bufferevent_setcb(c->bev, conn_on_read, conn_on_write,
-		    conn_on_event, c);
-		bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_HIWAT);
-		log_info("sid=%s event=connect ip=%s", c->sid, c->ip);
-		srv->accepted(c, srv->arg, l->kind);
-		if (c->ops == NULL)
-			fatalx("%s: accepted connection not set up",
-			    srv->name);
-		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+		if (conn_accept_one(l) == 0)
+			return;
 	}
+}
+
+static void
+conn_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct conn_listener	*l = arg;
+
+	conn_accept_all(l, l->srv->spread);
+}
+
+/*
+ * A while after leaving connections to the siblings: if they took some
+ * meanwhile, they are at it (what still waits brings us back to
+ * conn_accept and a new while); if they took none (busy, or stopped),
+ * whatever waits is ours.
+ */
+static void
+conn_yield_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn_server	*srv = arg;
+	size_t			 i;
+
+	if (conn_limit_progress(srv->limit) != srv->yield_progress)
+		return;
+	for (i = 0; i < srv->nlisteners; i++)
+		conn_accept_all(srv->listeners[i], false);
+}
+
+static void
+conn_yield(struct conn_server *srv)
+{
+	struct timeval	tv = { 0, CONN_YIELD_US };
+
+	if (evtimer_pending(srv->ev_yield, NULL))
+		return;
+	srv->yield_progress = conn_limit_progress(srv->limit);
+	evtimer_add(srv->ev_yield, &tv);
 }
 
 void
@@ -602,11 +670,18 @@ conn_listen(struct conn_server *srv, int fd, int kind, struct tls_ctx *tls,
     bool implicit_tls, bool local)
 {
 	struct conn_listener	*l;
+	const char		*errstr;
 
 	if (implicit_tls && tls == NULL)
 		fatalx("%s: implicit TLS without a TLS context", srv->name);
 	if (fd_set_nonblock(fd) == -1)
 		fatal("%s: fcntl", srv->name);
+	if (srv->limit == NULL &&
+	    (srv->limit = conn_limit_open(-1, 0, 1, &errstr)) == NULL)
+		fatalx("%s: %s", srv->name, errstr);
+	if (srv->ev_yield == NULL && (srv->ev_yield = evtimer_new(srv->base,
+	    conn_yield_end, srv)) == NULL)
+		fatalx("%s: evtimer_new", srv->name);
 	l = xcalloc(1, sizeof(*l));
 	l->srv = srv;
 	l->fd = fd;
@@ -618,4 +693,8 @@ conn_listen(struct conn_server *srv, int fd, int kind, struct tls_ctx *tls,
 	if (l->ev == NULL)
 		fatalx("%s: event_new", srv->name);
 	event_add(l->ev, NULL);
+	srv->listeners = xrealloc(srv->listeners, (srv->nlisteners + 1) *
+	    sizeof(*srv->listeners));
+	srv->listeners[srv->nlisteners++] = l;
+	conn_limit_accepting(srv->limit);
 }

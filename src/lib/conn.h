@@ -21,13 +21,15 @@
 
 #include "sasl.h"
 
-#define CONN_PER_IP_SLOTS	4096
 #define CONN_INPUT_HIWAT	(256 * 1024)	/* stop reading past this */
 #define CONN_OUTPUT_HIWAT	(256 * 1024)	/* stop feeding past this */
 
+struct event;
 struct event_base;
 struct tls_ctx;
 struct conn;
+struct conn_limit;
+struct conn_listener;
 
 struct conn_ops {
 	/*
@@ -47,8 +49,20 @@ struct conn_ops {
 struct conn_server {
 	struct event_base	*base;
 	const char		*name;		/* role name, for logs */
+	/* For the whole role, all its workers (conn_limit.h). */
 	size_t			 max_conns;
 	size_t			 max_per_ip;
+	/*
+	 * The role's shared counts, this process's slot in them; NULL
+	 * before the first conn_listen(): a table of this process alone.
+	 */
+	struct conn_limit	*limit;
+	/*
+	 * Sessions are long (POP3, IMAP): leave a new connection to a
+	 * worker that holds fewer, so that they spread evenly.  Short
+	 * ones (SMTP) go to whichever worker is free to accept first.
+	 */
+	bool			 spread;
 	/* Sent before closing a connection over a limit (CRLF included). */
 	const char		*refuse_total;
 	const char		*refuse_per_ip;
@@ -63,8 +77,10 @@ struct conn_server {
 	/* internal */
 	struct conn		**slots;
 	size_t			 nslots;
-	size_t			 nconns;
-	uint16_t		 per_ip[CONN_PER_IP_SLOTS];
+	struct conn_listener	**listeners;
+	size_t			 nlisteners;
+	struct event		*ev_yield;	/* left to siblings until */
+	uint32_t		 yield_progress;	/* theirs, then */
 };
 
 /*

@@ -36,7 +36,12 @@ enum msg_type {
 	MSG_PARENT_CONFIG,	/* fd: memfd holding the config text */
 	MSG_PARENT_LISTEN,	/* u32 listen index (or UINT32_MAX: submit
 				   socket), fd: listening socket */
-	MSG_PARENT_PEER,	/* u32 proc id, fd: a channel to that role */
+	MSG_PARENT_PEER,	/* u32 proc id, u32 worker (0 unless that
+				   role runs workers), fd: a channel to
+				   that process */
+	MSG_PARENT_WORKER,	/* u32 worker, u32 workers of the role, fd:
+				   the role's connection table (a role with
+				   workers only) */
 	MSG_PARENT_GO,		/* start working */
 	/* cachetctl <-> parent, and parent <-> role for forwarded verbs */
 	MSG_CTL_STATUS,		/* (none) */

@@ -40,7 +40,7 @@ keyproxy_connect(struct proc_self *self)
 		close(keyproxy_fd);
 		keyproxy_fd = -1;
 	}
-	if (self->peer[PROC_LOOKUP] == NULL)
+	if (self->peer[PROC_LOOKUP][0] == NULL)
 		return;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("keyproxy: socketpair");
@@ -63,9 +63,9 @@ keyproxy_connect(struct proc_self *self)
 }
 
 void
-keyproxy_peer_up(struct proc_self *self, enum proc_id id)
+keyproxy_peer_up(struct proc_self *self, struct proc_peer p)
 {
-	if (id == PROC_LOOKUP)
+	if (p.id == PROC_LOOKUP)
 		keyproxy_connect(self);
 }
 
@@ -171,12 +171,13 @@ keyproxy_server_contexts(struct proc_self *self,
 /* --- lookup's side --- */
 
 struct keyproxy_chan {
-	struct ipc_chan	*chan;
-	struct tls_key	*key;
-	enum proc_id	 from;
+	struct ipc_chan		*chan;
+	struct tls_key		*key;
+	struct proc_peer	 from;
 };
 
-static struct keyproxy_chan	keyproxy_chans[PROC_COUNT];
+/* One channel per process of each role that asks: [role][worker]. */
+static struct keyproxy_chan	keyproxy_chans[PROC_COUNT][PROC_WORKERS_MAX];
 
 static void
 keyproxy_close(struct ipc_chan *c, void *arg)
@@ -203,8 +204,8 @@ keyproxy_request(struct ipc_chan *c, struct msg *m, void *arg)
 	    msg_get_u32(m, &op) == -1 || msg_get_u32(m, &padding) == -1 ||
 	    msg_get_span(m, &in) == -1 || msg_end(m) == -1) {
 		/* The role broke the protocol: it gets no more answers. */
-		log_warnx("keyproxy: bad %s from %s, channel closed",
-		    msg_name(m->type), proc_name(k->from));
+		log_warnx("keyproxy: bad %s from %s/%u, channel closed",
+		    msg_name(m->type), proc_name(k->from.id), k->from.worker);
 		msg_free(m);
 		keyproxy_close(c, k);
 		return;
@@ -213,9 +214,9 @@ keyproxy_request(struct ipc_chan *c, struct msg *m, void *arg)
 		n = tls_key_op(k->key, (enum tls_key_op)op, (int)padding,
 		    (const unsigned char *)in.ptr, in.len, out, sizeof(out));
 	if (n < 0)
-		log_warnx("keyproxy: %s asked for a key operation that "
-		    "failed (op %u, %zu octets)", proc_name(k->from), op,
-		    in.len);
+		log_warnx("keyproxy: %s/%u asked for a key operation that "
+		    "failed (op %u, %zu octets)", proc_name(k->from.id),
+		    k->from.worker, op, in.len);
 	r = msg_new(MSG_LOOKUP_KEY_RESULT);
 	msg_put_u64(r, seq);
 	msg_put_u32(r, n < 0 ? 0 : 1);
@@ -226,9 +227,9 @@ keyproxy_request(struct ipc_chan *c, struct msg *m, void *arg)
 
 void
 keyproxy_serve(struct event_base *base, struct tls_key *key,
-    enum proc_id from, int fd)
+    struct proc_peer from, int fd)
 {
-	struct keyproxy_chan	*k = &keyproxy_chans[from];
+	struct keyproxy_chan	*k = &keyproxy_chans[from.id][from.worker];
 
 	if (k->chan != NULL)
 		ipc_chan_free(k->chan);

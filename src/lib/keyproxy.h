@@ -38,13 +38,14 @@ void		 keyproxy_server_contexts(struct proc_self *self,
 /* lookup is up (at start, or back): give it a fresh channel. */
 void		 keyproxy_connect(struct proc_self *self);
 /* A role's peer_up: keyproxy_connect() when the peer is lookup. */
-void		 keyproxy_peer_up(struct proc_self *self, enum proc_id id);
+void		 keyproxy_peer_up(struct proc_self *self,
+		    struct proc_peer p);
 
 /*
- * lookup's end: serve key operations with key on fd, a channel a role
- * sent (the one before from the same role is closed).
+ * lookup's end: serve key operations with key on fd, a channel a role's
+ * process sent (the one before from the same process is closed).
  */
 void		 keyproxy_serve(struct event_base *base, struct tls_key *key,
-		    enum proc_id from, int fd);
+		    struct proc_peer from, int fd);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * proc: the role table and the child side of a role process.  The parent
  * (cachetd.c) execs `cachetd -X ROLE` with its channel on descriptor 3,
- * then sends the config text, the role's listening sockets and a channel
- * per sibling the role may talk to, and finally GO.  The child trusts the
+ * then sends the config text, the role's listening sockets, for a worker
+ * its number and the role's connection table, a channel per sibling
+ * process the role may talk to, and finally GO.  The child trusts the
  * parent and nothing else; after GO it drops privileges and serves.
  */
 #include <sys/types.h>
@@ -12,6 +13,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "conn_limit.h"
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
@@ -27,24 +30,31 @@
 
 #define LISTEN_BIT(k)	(1u << (k))
 #define CONF_TEXT_MAX	(1024 * 1024)
+#define WORKERS(f)	offsetof(struct conf, workers.f)
+
+_Static_assert(PROC_WORKERS_MAX == CONF_WORKERS_MAX &&
+    PROC_WORKERS_MAX <= CONN_LIMIT_WORKERS, "one bound on workers");
+_Static_assert(offsetof(struct conf, workers) != 0,
+    "0 means a one-process role");
 
 const struct proc_info proc_table[PROC_COUNT] = {
-	[PROC_PARENT] = { PROC_PARENT, "parent", "", PROC_DIR_EMPTY, 0, NULL },
+	[PROC_PARENT] = { PROC_PARENT, "parent", "", PROC_DIR_EMPTY, 0, 0,
+	    NULL },
 	[PROC_SMTP] = { PROC_SMTP, "smtp", "", PROC_DIR_EMPTY,
 	    LISTEN_BIT(CONF_LISTEN_SMTP) | LISTEN_BIT(CONF_LISTEN_SUBMISSION) |
-	    LISTEN_BIT(CONF_LISTEN_SUBMISSIONS), smtp_main },
-	[PROC_LOOKUP] = { PROC_LOOKUP, "lookup", "l", PROC_DIR_LOOKUP, 0,
+	    LISTEN_BIT(CONF_LISTEN_SUBMISSIONS), WORKERS(smtp), smtp_main },
+	[PROC_LOOKUP] = { PROC_LOOKUP, "lookup", "l", PROC_DIR_LOOKUP, 0, 0,
 	    lookup_main },
-	[PROC_QUEUE] = { PROC_QUEUE, "queue", "q", PROC_DIR_QUEUE, 0,
+	[PROC_QUEUE] = { PROC_QUEUE, "queue", "q", PROC_DIR_QUEUE, 0, 0,
 	    queue_main },
-	[PROC_MDA] = { PROC_MDA, "mda", "m", PROC_DIR_MAIL, 0, mda_main },
-	[PROC_MTA] = { PROC_MTA, "mta", "", PROC_DIR_EMPTY, 0, mta_main },
+	[PROC_MDA] = { PROC_MDA, "mda", "m", PROC_DIR_MAIL, 0, 0, mda_main },
+	[PROC_MTA] = { PROC_MTA, "mta", "", PROC_DIR_EMPTY, 0, 0, mta_main },
 	[PROC_IMAP] = { PROC_IMAP, "imap", "m", PROC_DIR_MAIL,
 	    LISTEN_BIT(CONF_LISTEN_IMAP) | LISTEN_BIT(CONF_LISTEN_IMAPS),
-	    imap_main },
+	    WORKERS(imap), imap_main },
 	[PROC_POP3] = { PROC_POP3, "pop3", "m", PROC_DIR_MAIL,
 	    LISTEN_BIT(CONF_LISTEN_POP3) | LISTEN_BIT(CONF_LISTEN_POP3S),
-	    pop3_main },
+	    WORKERS(pop3), pop3_main },
 };
 
 /*
@@ -95,6 +105,30 @@ proc_may_talk(enum proc_id a, enum proc_id b)
 		    (proc_pairs[i][0] == b && proc_pairs[i][1] == a))
 			return true;
 	return false;
+}
+
+unsigned
+proc_workers(const struct conf *conf, enum proc_id id)
+{
+	unsigned	n;
+	long		cores;
+
+	if (id >= PROC_COUNT || proc_table[id].workers_field == 0)
+		return 1;
+	memcpy(&n, (const char *)conf + proc_table[id].workers_field,
+	    sizeof(n));
+	if (n != 0)
+		return n > PROC_WORKERS_MAX ? PROC_WORKERS_MAX : n;
+	/*
+	 * One per core: each worker is one event loop, which one core
+	 * runs.  Past a few, lookup and queue (one process each) set the
+	 * pace, so auto stops at PROC_WORKERS_AUTO_MAX.
+	 */
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cores < 1)
+		return 1;
+	return cores > PROC_WORKERS_AUTO_MAX ? PROC_WORKERS_AUTO_MAX :
+	    (unsigned)cores;
 }
 
 void
@@ -180,26 +214,49 @@ proc_chan_close(struct ipc_chan *c, void *arg);
 
 struct proc_chan_arg {
 	struct proc_self	*self;
-	enum proc_id		 id;
+	struct proc_peer	 peer;
 };
 
-static struct proc_chan_arg	proc_args[PROC_COUNT];
+static struct proc_chan_arg	proc_args[PROC_COUNT][PROC_WORKERS_MAX];
 
 static void
-proc_add_peer(struct proc_self *self, enum proc_id id, int fd)
+proc_add_peer(struct proc_self *self, struct proc_peer p, int fd)
 {
-	char	name[32];
+	struct proc_chan_arg	*a = &proc_args[p.id][p.worker];
+	char			 name[32];
 
-	if (self->peer[id] != NULL) {
-		ipc_chan_free(self->peer[id]);
-		self->peer[id] = NULL;
+	if (self->peer[p.id][p.worker] != NULL) {
+		ipc_chan_free(self->peer[p.id][p.worker]);
+		self->peer[p.id][p.worker] = NULL;
 	}
-	proc_args[id].self = self;
-	proc_args[id].id = id;
-	(void)snprintf(name, sizeof(name), "%s->%s", self->info->name,
-	    proc_name(id));
-	self->peer[id] = ipc_chan_new(self->base, fd, name, proc_chan_msg,
-	    proc_chan_close, &proc_args[id]);
+	a->self = self;
+	a->peer = p;
+	(void)snprintf(name, sizeof(name), "%s->%s/%u", self->info->name,
+	    proc_name(p.id), p.worker);
+	self->peer[p.id][p.worker] = ipc_chan_new(self->base, fd, name,
+	    proc_chan_msg, proc_chan_close, a);
+}
+
+/*
+ * A MSG_PARENT_PEER: u32 role, u32 worker, fd.  The role must be one we
+ * may talk to, and the worker one that role can have.
+ */
+static int
+proc_get_peer(struct proc_self *self, struct msg *m, struct proc_peer *p,
+    int *fd)
+{
+	uint32_t	id, worker;
+
+	if (msg_get_u32(m, &id) == -1 || msg_get_u32(m, &worker) == -1 ||
+	    msg_end(m) == -1 || id >= PROC_COUNT ||
+	    !proc_may_talk(self->info->id, (enum proc_id)id) ||
+	    worker >= PROC_WORKERS_MAX ||
+	    (worker > 0 && proc_table[id].workers_field == 0) ||
+	    (*fd = msg_take_fd(m)) == -1)
+		return -1;
+	p->id = (enum proc_id)id;
+	p->worker = worker;
+	return 0;
 }
 
 static void
@@ -207,9 +264,9 @@ proc_chan_msg(struct ipc_chan *c, struct msg *m, void *arg)
 {
 	struct proc_chan_arg	*a = arg;
 	struct proc_self	*self = a->self;
+	struct proc_peer	 p;
 	struct msg		*r;
 	uint64_t		 reqid;
-	uint32_t		 id;
 	int			 fd;
 #ifdef CACHET_TEST_HOOKS
 	char			 what[32];
@@ -219,23 +276,23 @@ proc_chan_msg(struct ipc_chan *c, struct msg *m, void *arg)
 	case MSG_PING:
 		if (msg_get_u64(m, &reqid) == -1 || msg_end(m) == -1)
 			fatalx("%s: bad %s from %s", self->info->name,
-			    msg_name(m->type), proc_name(a->id));
+			    msg_name(m->type), proc_name(a->peer.id));
 		r = msg_new(MSG_PONG);
 		msg_put_u64(r, reqid);
 		ipc_send(c, r);
 		msg_free(m);
 		return;
 	case MSG_PARENT_PEER:
-		if (a->id != PROC_PARENT || msg_get_u32(m, &id) == -1 ||
-		    msg_end(m) == -1 || (fd = msg_take_fd(m)) == -1 ||
-		    !proc_may_talk(self->info->id, (enum proc_id)id))
+		if (a->peer.id != PROC_PARENT ||
+		    proc_get_peer(self, m, &p, &fd) == -1)
 			fatalx("%s: bad %s from %s", self->info->name,
-			    msg_name(m->type), proc_name(a->id));
+			    msg_name(m->type), proc_name(a->peer.id));
 		msg_free(m);
-		proc_add_peer(self, (enum proc_id)id, fd);
-		log_debug("peer up role=%s", proc_name((enum proc_id)id));
+		proc_add_peer(self, p, fd);
+		log_debug("peer up role=%s worker=%u", proc_name(p.id),
+		    p.worker);
 		if (self->peer_up != NULL)
-			self->peer_up(self, (enum proc_id)id);
+			self->peer_up(self, p);
 		return;
 #ifdef CACHET_TEST_HOOKS
 	case MSG_PARENT_SANDBOX_TEST:
@@ -250,8 +307,8 @@ proc_chan_msg(struct ipc_chan *c, struct msg *m, void *arg)
 	default:
 		if (self->dispatch == NULL)
 			fatalx("%s: unexpected %s from %s", self->info->name,
-			    msg_name(m->type), proc_name(a->id));
-		self->dispatch(self, a->id, m);
+			    msg_name(m->type), proc_name(a->peer.id));
+		self->dispatch(self, a->peer, m);
 		return;
 	}
 }
@@ -261,44 +318,55 @@ proc_chan_close(struct ipc_chan *c, void *arg)
 {
 	struct proc_chan_arg	*a = arg;
 	struct proc_self	*self = a->self;
+	struct proc_peer	 p = a->peer;
 
-	if (a->id == PROC_PARENT) {
+	if (p.id == PROC_PARENT) {
 		/* The parent is gone: so are we. */
 		log_debug("parent gone, exiting");
 		exit(0);
 	}
-	log_info("peer down role=%s", proc_name(a->id));
-	ipc_chan_free(self->peer[a->id]);
-	self->peer[a->id] = NULL;
+	log_info("peer down role=%s worker=%u", proc_name(p.id), p.worker);
+	ipc_chan_free(self->peer[p.id][p.worker]);
+	self->peer[p.id][p.worker] = NULL;
 	if (self->peer_down != NULL)
-		self->peer_down(self, a->id);
+		self->peer_down(self, p);
+}
+
+int
+proc_send_peer(struct proc_self *self, struct proc_peer to, struct msg *m)
+{
+	if (to.id >= PROC_COUNT || to.worker >= PROC_WORKERS_MAX ||
+	    self->peer[to.id][to.worker] == NULL) {
+		log_warnx("no channel to %s/%u, %s dropped", proc_name(to.id),
+		    to.worker, msg_name(m->type));
+		msg_free(m);
+		return -1;
+	}
+	ipc_send(self->peer[to.id][to.worker], m);
+	return 0;
 }
 
 int
 proc_send(struct proc_self *self, enum proc_id to, struct msg *m)
 {
-	if (to >= PROC_COUNT || self->peer[to] == NULL) {
-		log_warnx("no channel to %s, %s dropped", proc_name(to),
-		    msg_name(m->type));
-		msg_free(m);
-		return -1;
-	}
-	ipc_send(self->peer[to], m);
-	return 0;
+	struct proc_peer	p = { to, 0 };
+
+	return proc_send_peer(self, p, m);
 }
 
 void
 proc_child_main(const char *name, bool foreground, bool verbose)
 {
 	static struct proc_self	 self;
+	static struct {
+		struct proc_peer	p;
+		int			fd;
+	}			 peers[PROC_COUNT * PROC_WORKERS_MAX];
 	const struct proc_info	*info;
+	struct proc_peer	 parent = { PROC_PARENT, 0 };
 	struct msg		*m;
-	struct {
-		enum proc_id	id;
-		int		fd;
-	}			 peers[PROC_COUNT];
 	size_t			 npeers = 0, i;
-	uint32_t		 u;
+	uint32_t		 u, n;
 	int			 fd;
 
 	log_init(foreground, verbose);
@@ -307,6 +375,8 @@ proc_child_main(const char *name, bool foreground, bool verbose)
 	log_setproc(info->name);
 	self.info = info;
 	self.submit_fd = -1;
+	self.conn_table_fd = -1;
+	self.nworkers = 1;
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)signal(SIGHUP, SIG_IGN);
 	(void)signal(SIGINT, SIG_IGN);
@@ -344,14 +414,23 @@ proc_child_main(const char *name, bool foreground, bool verbose)
 				fatalx("bad listen index");
 			break;
 		case MSG_PARENT_PEER:
-			if (msg_get_u32(m, &u) == -1 ||
-			    (fd = msg_take_fd(m)) == -1 ||
-			    !proc_may_talk(info->id, (enum proc_id)u) ||
-			    npeers >= PROC_COUNT)
+			if (npeers >= sizeof(peers) / sizeof(peers[0]) ||
+			    proc_get_peer(&self, m, &peers[npeers].p,
+			    &peers[npeers].fd) == -1)
 				fatalx("bad peer message");
-			peers[npeers].id = (enum proc_id)u;
-			peers[npeers].fd = fd;
 			npeers++;
+			break;
+		case MSG_PARENT_WORKER:
+			if (info->workers_field == 0 ||
+			    self.conn_table_fd != -1 ||
+			    msg_get_u32(m, &u) == -1 ||
+			    msg_get_u32(m, &n) == -1 || msg_end(m) == -1 ||
+			    n == 0 || n > PROC_WORKERS_MAX || u >= n ||
+			    (fd = msg_take_fd(m)) == -1)
+				fatalx("bad worker message");
+			self.worker = u;
+			self.nworkers = n;
+			self.conn_table_fd = fd;
 			break;
 		default:
 			fatalx("unexpected %s before GO", msg_name(m->type));
@@ -363,12 +442,16 @@ proc_child_main(const char *name, bool foreground, bool verbose)
 
 	if ((self.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	proc_add_peer(&self, PROC_PARENT, PROC_PARENT_FD);
+	proc_add_peer(&self, parent, PROC_PARENT_FD);
 	for (i = 0; i < npeers; i++)
-		proc_add_peer(&self, peers[i].id, peers[i].fd);
+		proc_add_peer(&self, peers[i].p, peers[i].fd);
 	proc_dir_path(self.conf, info->id, self.dir_path,
 	    sizeof(self.dir_path));
-	log_debug("started pid=%d", (int)getpid());
+	if (info->workers_field != 0)
+		log_debug("started pid=%d worker=%u of %u", (int)getpid(),
+		    self.worker, self.nworkers);
+	else
+		log_debug("started pid=%d", (int)getpid());
 	info->main(&self);
 	fatalx("role %s returned", info->name);
 }

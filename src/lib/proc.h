@@ -4,6 +4,11 @@
  * sockets and channels from the parent, dropping privileges, dispatching
  * messages.  Every role is a fresh exec of cachetd (`cachetd -X ROLE`)
  * holding only descriptor 3, its channel to the parent.
+ *
+ * The roles that serve clients (smtp, pop3, imap) may run several worker
+ * processes, each a whole role process with its own event loop and its
+ * own channels to its siblings, all accepting on the same listening
+ * sockets.  A sibling tells them apart by struct proc_peer.
  */
 #ifndef CACHET_PROC_H
 #define CACHET_PROC_H
@@ -17,6 +22,8 @@
 
 #define PROC_PARENT_FD	3
 #define PROC_SUBMIT_LISTEN	UINT32_MAX	/* MSG_PARENT_LISTEN index */
+#define PROC_WORKERS_MAX	64	/* processes of one role */
+#define PROC_WORKERS_AUTO_MAX	8	/* "auto": one per core, at most */
 
 enum proc_id {
 	PROC_PARENT,
@@ -40,6 +47,15 @@ enum proc_dir {
 
 struct proc_self;
 
+/*
+ * A sibling process: its role and, for a role that runs workers, which
+ * worker (0 for every other role).
+ */
+struct proc_peer {
+	enum proc_id	 id;
+	unsigned	 worker;
+};
+
 struct proc_info {
 	enum proc_id	 id;
 	const char	*name;
@@ -47,6 +63,11 @@ struct proc_info {
 	enum proc_dir	 dir;
 	/* Listener kinds handed to this role (bit per conf_listen_kind). */
 	unsigned	 listen_mask;
+	/*
+	 * A role that may run several workers: where struct conf keeps
+	 * how many (an unsigned, 0 for auto); 0 for a one-process role.
+	 */
+	size_t		 workers_field;
 	/* Role entry: set up, proc_drop(), proc_run().  Never returns. */
 	void		(*main)(struct proc_self *);
 };
@@ -59,15 +80,23 @@ struct proc_self {
 	const struct proc_info	*info;
 	struct event_base	*base;
 	struct conf		*conf;
-	struct ipc_chan		*peer[PROC_COUNT];	/* [PROC_PARENT] too */
+	/* [role][worker]; [PROC_PARENT][0] too, [X][0] for a lone role */
+	struct ipc_chan		*peer[PROC_COUNT][PROC_WORKERS_MAX];
 	int			*listen_fds;	/* per conf->listens, -1 */
 	int			 submit_fd;	/* cachet-sendmail socket */
+	/* Which worker of its role this process is (0 of 1: alone). */
+	unsigned		 worker;
+	unsigned		 nworkers;
+	/* The role's shared connection table (conn_limit.h), or -1. */
+	int			 conn_table_fd;
 	char			 dir_path[CONF_PATH_MAX];
 	/* Role handlers: a message from a peer, a peer came or went. */
-	void			(*dispatch)(struct proc_self *, enum proc_id,
-				    struct msg *);
-	void			(*peer_up)(struct proc_self *, enum proc_id);
-	void			(*peer_down)(struct proc_self *, enum proc_id);
+	void			(*dispatch)(struct proc_self *,
+				    struct proc_peer, struct msg *);
+	void			(*peer_up)(struct proc_self *,
+				    struct proc_peer);
+	void			(*peer_down)(struct proc_self *,
+				    struct proc_peer);
 	void			*role;
 };
 
@@ -77,6 +106,12 @@ const struct proc_info	*proc_by_name(const char *);
 const char		*proc_name(enum proc_id);
 /* True when roles a and b have a channel (parent talks to all). */
 bool			 proc_may_talk(enum proc_id, enum proc_id);
+/*
+ * How many processes run a role under conf: 1, or for a role with
+ * workers the configured number, "auto" being one per core online
+ * (at most PROC_WORKERS_AUTO_MAX).
+ */
+unsigned		 proc_workers(const struct conf *, enum proc_id);
 /* The user a role runs as when started as root ("_cachet" + suffix). */
 void			 proc_user(const struct conf *, enum proc_id,
 			    char *out, size_t outsz);
@@ -98,8 +133,13 @@ void	proc_drop(struct proc_self *);
  * the event loop until the parent goes away.
  */
 void	proc_run(struct proc_self *) __attribute__((noreturn));
-/* Send to a peer, dropping the message (logged) if it is not there. */
+/*
+ * Send to a one-process role (or worker 0), dropping the message (logged)
+ * if it is not there.
+ */
 int	proc_send(struct proc_self *, enum proc_id, struct msg *);
+/* The same to one peer: the worker a request came from, say. */
+int	proc_send_peer(struct proc_self *, struct proc_peer, struct msg *);
 
 /* Role entry points, in their files. */
 void	smtp_main(struct proc_self *);

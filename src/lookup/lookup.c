@@ -94,7 +94,7 @@ struct lookup_job {
 	struct pool_job		 pj;	/* first: the pool's view of it */
 	struct lookup_role	*role;
 	enum lookup_job_kind	 kind;
-	enum proc_id		 from;
+	struct proc_peer	 from;
 	uint64_t		 gen;	/* of the channel to from */
 	uint64_t		 reqid;
 	char			 ip[LOOKUP_IP_MAX];
@@ -131,7 +131,7 @@ struct lookup_role {
 	struct conf		*conf;
 	struct users		*db;	/* the loop thread's connection */
 	/* Bumped when a peer comes or goes: late answers are dropped. */
-	uint64_t		 gen[PROC_COUNT];
+	uint64_t		 gen[PROC_COUNT][PROC_WORKERS_MAX];
 
 	struct pool		*pool;		/* AUTH hashing, ctl */
 	struct tls_key		*tlskey;	/* NULL: none could be read */
@@ -161,7 +161,7 @@ struct lookup_verb {
 /* --- answering --- */
 
 static void
-lookup_result(struct lookup_role *r, enum proc_id to, uint64_t reqid,
+lookup_result(struct lookup_role *r, struct proc_peer to, uint64_t reqid,
     uint32_t code, const char *enh, const char *text)
 {
 	struct msg	*m;
@@ -171,7 +171,7 @@ lookup_result(struct lookup_role *r, enum proc_id to, uint64_t reqid,
 	msg_put_u32(m, code);
 	msg_put_str(m, enh);
 	msg_put_str(m, text);
-	(void)proc_send(r->self, to, m);
+	(void)proc_send_peer(r->self, to, m);
 }
 
 static void
@@ -219,7 +219,7 @@ lookup_job_free(struct lookup_job *job)
 
 static struct lookup_job *
 lookup_job_new(struct lookup_role *r, enum lookup_job_kind kind,
-    enum proc_id from, uint64_t reqid)
+    struct proc_peer from, uint64_t reqid)
 {
 	struct lookup_job	*job;
 
@@ -227,7 +227,7 @@ lookup_job_new(struct lookup_role *r, enum lookup_job_kind kind,
 	job->role = r;
 	job->kind = kind;
 	job->from = from;
-	job->gen = r->gen[from];
+	job->gen = r->gen[from.id][from.worker];
 	job->reqid = reqid;
 	r->njobs++;
 	return job;
@@ -410,9 +410,9 @@ lookup_auth_answer(struct lookup_role *r, struct lookup_job *job)
 {
 	struct msg	*m;
 
-	if (job->gen != r->gen[job->from]) {
+	if (job->gen != r->gen[job->from.id][job->from.worker]) {
 		log_debug("lookup: AUTH answer for a gone %s dropped",
-		    proc_name(job->from));
+		    proc_name(job->from.id));
 		return;
 	}
 	switch (job->kind) {
@@ -432,7 +432,7 @@ lookup_auth_answer(struct lookup_role *r, struct lookup_job *job)
 		/* The ServerSignature proves we know the keys: only on OK. */
 		msg_put_data(m, job->sig, job->answer == 0 ? sizeof(job->sig) :
 		    0);
-	(void)proc_send(r->self, job->from, m);
+	(void)proc_send_peer(r->self, job->from, m);
 }
 
 static void
@@ -520,7 +520,7 @@ lookup_auth_name(struct span user)
 
 /* MSG_LOOKUP_AUTH: u64 reqid, str client ip, str user, str pass */
 static void
-lookup_auth(struct lookup_role *r, enum proc_id from, struct msg *m)
+lookup_auth(struct lookup_role *r, struct proc_peer from, struct msg *m)
 {
 	struct lookup_job	*job;
 	struct msg		*a;
@@ -533,7 +533,7 @@ lookup_auth(struct lookup_role *r, enum proc_id from, struct msg *m)
 	    msg_get_span(m, &user) == -1 || msg_get_span(m, &pass) == -1 ||
 	    msg_end(m) == -1)
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
-		    proc_name(from));
+		    proc_name(from.id));
 	job = lookup_job_new(r, LOOKUP_JOB_AUTH, from, reqid);
 	(void)str_copy(job->ip, sizeof(job->ip), ip);
 	(void)printable(user.ptr, user.len, job->logname,
@@ -555,7 +555,7 @@ lookup_auth(struct lookup_role *r, enum proc_id from, struct msg *m)
 		a = msg_new(MSG_LOOKUP_AUTH_RESULT);
 		msg_put_u64(a, reqid);
 		msg_put_u32(a, 2);
-		(void)proc_send(r->self, from, a);
+		(void)proc_send_peer(r->self, from, a);
 		lookup_job_free(job);
 	}
 }
@@ -570,7 +570,7 @@ lookup_auth(struct lookup_role *r, enum proc_id from, struct msg *m)
  * this role: the digest is computed and compared here (users.c).
  */
 static void
-lookup_apop(struct lookup_role *r, enum proc_id from, struct msg *m)
+lookup_apop(struct lookup_role *r, struct proc_peer from, struct msg *m)
 {
 	struct lookup_job	*job;
 	struct span		 user;
@@ -584,7 +584,7 @@ lookup_apop(struct lookup_role *r, enum proc_id from, struct msg *m)
 	    msg_get_str(m, ts, sizeof(ts)) == -1 ||
 	    msg_get_str(m, digest, sizeof(digest)) == -1 || msg_end(m) == -1)
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
-		    proc_name(from));
+		    proc_name(from.id));
 	job = lookup_job_new(r, LOOKUP_JOB_APOP, from, reqid);
 	(void)str_copy(job->ip, sizeof(job->ip), ip);
 	(void)printable(user.ptr, user.len, job->logname,
@@ -606,7 +606,7 @@ lookup_apop(struct lookup_role *r, enum proc_id from, struct msg *m)
  * stays the same (users_scram_salt()), so this tells nobody who exists.
  */
 static void
-lookup_scram_salt(struct lookup_role *r, enum proc_id from, struct msg *m)
+lookup_scram_salt(struct lookup_role *r, struct proc_peer from, struct msg *m)
 {
 	struct msg	*a;
 	struct span	 user;
@@ -621,7 +621,7 @@ lookup_scram_salt(struct lookup_role *r, enum proc_id from, struct msg *m)
 	if (msg_get_u64(m, &reqid) == -1 || msg_get_span(m, &user) == -1 ||
 	    msg_end(m) == -1)
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
-		    proc_name(from));
+		    proc_name(from.id));
 	name = lookup_auth_name(user);
 	if (users_scram_salt(r->db, name, salt, &saltlen, &iter,
 	    &err) == -1) {
@@ -635,7 +635,7 @@ lookup_scram_salt(struct lookup_role *r, enum proc_id from, struct msg *m)
 	msg_put_u32(a, status);
 	msg_put_data(a, salt, saltlen);
 	msg_put_u32(a, iter);
-	(void)proc_send(r->self, from, a);
+	(void)proc_send_peer(r->self, from, a);
 }
 
 /*
@@ -647,7 +647,7 @@ lookup_scram_salt(struct lookup_role *r, enum proc_id from, struct msg *m)
  * tempfail, data ServerSignature (empty unless ok).
  */
 static void
-lookup_scram_proof(struct lookup_role *r, enum proc_id from, struct msg *m)
+lookup_scram_proof(struct lookup_role *r, struct proc_peer from, struct msg *m)
 {
 	struct lookup_job	*job;
 	struct span		 user, am, proof;
@@ -662,7 +662,7 @@ lookup_scram_proof(struct lookup_role *r, enum proc_id from, struct msg *m)
 	    am.len == 0 || am.len > SASL_SCRAM_AUTHMSG_MAX ||
 	    proof.len != SASL_SCRAM_HASH_LEN)
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
-		    proc_name(from));
+		    proc_name(from.id));
 	job = lookup_job_new(r, LOOKUP_JOB_SCRAM, from, reqid);
 	(void)str_copy(job->ip, sizeof(job->ip), ip);
 	(void)printable(user.ptr, user.len, job->logname,
@@ -683,7 +683,7 @@ lookup_scram_proof(struct lookup_role *r, enum proc_id from, struct msg *m)
  * unless ok.
  */
 static void
-lookup_mailbox(struct lookup_role *r, enum proc_id from, struct msg *m)
+lookup_mailbox(struct lookup_role *r, struct proc_peer from, struct msg *m)
 {
 	struct users_user_rec	 rec;
 	struct msg		*a;
@@ -699,7 +699,7 @@ lookup_mailbox(struct lookup_role *r, enum proc_id from, struct msg *m)
 	if (msg_get_u64(m, &reqid) == -1 || msg_get_span(m, &user) == -1 ||
 	    msg_end(m) == -1)
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
-		    proc_name(from));
+		    proc_name(from.id));
 	(void)printable(user.ptr, user.len, show, sizeof(show));
 	path[0] = '\0';
 	memset(&rec, 0, sizeof(rec));
@@ -724,14 +724,14 @@ lookup_mailbox(struct lookup_role *r, enum proc_id from, struct msg *m)
 	msg_put_str(a, rec.address);
 	msg_put_str(a, path);
 	msg_put_u32(a, status == 0 ? (uint32_t)rec.format : 0);
-	(void)proc_send(r->self, from, a);
+	(void)proc_send_peer(r->self, from, a);
 }
 
 /* --- MAIL (submission sender check) and RCPT --- */
 
 /* MSG_LOOKUP_MAIL: u64 reqid, str auth user, str from */
 static void
-lookup_mail(struct lookup_role *r, enum proc_id from, struct msg *m)
+lookup_mail(struct lookup_role *r, struct proc_peer from, struct msg *m)
 {
 	struct span	 su, sf;
 	char		 user[LOOKUP_ADDR_MAX + 1], sender[LOOKUP_ADDR_MAX + 1];
@@ -744,7 +744,7 @@ lookup_mail(struct lookup_role *r, enum proc_id from, struct msg *m)
 	if (msg_get_u64(m, &reqid) == -1 || msg_get_span(m, &su) == -1 ||
 	    msg_get_span(m, &sf) == -1 || msg_end(m) == -1)
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
-		    proc_name(from));
+		    proc_name(from.id));
 	/* RFC 5321 §4.5.5: the null reverse-path is anyone's. */
 	if (sf.len == 0) {
 		lookup_result(r, from, reqid, 250, "2.1.0", "Ok");
@@ -820,7 +820,7 @@ lookup_usage_find(struct lookup_role *r, const char *owner, bool create)
  * quota (and from pop3/imap after they remove messages).  No answer.
  */
 static void
-lookup_usage_report(struct lookup_role *r, enum proc_id from, struct msg *m)
+lookup_usage_report(struct lookup_role *r, struct proc_peer from, struct msg *m)
 {
 	struct lookup_usage	*u;
 	char			 owner[MAILBOX_ADDR_MAX + 1];
@@ -830,7 +830,7 @@ lookup_usage_report(struct lookup_role *r, enum proc_id from, struct msg *m)
 	    msg_get_u64(m, &bytes) == -1 || msg_end(m) == -1 ||
 	    owner[0] == '\0')
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
-		    proc_name(from));
+		    proc_name(from.id));
 	u = lookup_usage_find(r, owner, true);
 	u->bytes = bytes;
 	u->when_ms = now_ms();
@@ -972,7 +972,7 @@ tempfail:
  * str text (the last four for FAILED; "" otherwise).
  */
 static void
-lookup_resolve(struct lookup_role *r, enum proc_id from, struct msg *m)
+lookup_resolve(struct lookup_role *r, struct proc_peer from, struct msg *m)
 {
 	struct resolve_result	 res;
 	const struct resolve_dest *d;
@@ -988,7 +988,7 @@ lookup_resolve(struct lookup_role *r, enum proc_id from, struct msg *m)
 	    (flags & ~(uint32_t)RESOLVE_F_FINAL) != 0 ||
 	    msg_get_str(m, rcpt, sizeof(rcpt)) == -1 || msg_end(m) == -1)
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
-		    proc_name(from));
+		    proc_name(from.id));
 	if (resolve_address(r->db, r->conf, rcpt, flags, &res) == -1)
 		res.status = RESOLVE_UNKNOWN;
 	a = msg_new(MSG_LOOKUP_RESOLVE_RESULT);
@@ -1011,12 +1011,12 @@ lookup_resolve(struct lookup_role *r, enum proc_id from, struct msg *m)
 		log_warnx("lookup: resolve %s: %s", printable(rcpt,
 		    strlen(rcpt), show, sizeof(show)), res.err);
 	resolve_result_free(&res);
-	(void)proc_send(r->self, from, a);
+	(void)proc_send_peer(r->self, from, a);
 }
 
 /* MSG_LOOKUP_RCPT: u64 reqid, u32 flags, str rcpt */
 static void
-lookup_rcpt(struct lookup_role *r, enum proc_id from, struct msg *m)
+lookup_rcpt(struct lookup_role *r, struct proc_peer from, struct msg *m)
 {
 	char		 rcpt[LOOKUP_ADDR_MAX + 1], text[LOOKUP_TEXT_MAX];
 	struct span	 s;
@@ -1029,7 +1029,7 @@ lookup_rcpt(struct lookup_role *r, enum proc_id from, struct msg *m)
 	    msg_get_span(m, &s) == -1 || msg_end(m) == -1 ||
 	    s.len > LOOKUP_ADDR_MAX || memchr(s.ptr, '\0', s.len) != NULL)
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
-		    proc_name(from));
+		    proc_name(from.id));
 	memcpy(rcpt, s.ptr, s.len);
 	rcpt[s.len] = '\0';
 	code = lookup_rcpt_check(r, flags, rcpt, s.len, &enh, text,
@@ -1116,6 +1116,7 @@ static enum lookup_ctl_rc
 lookup_ctl_user_set(struct lookup_role *r, uint64_t reqid, char **argv,
     enum lookup_job_kind kind, const char **errstr_out)
 {
+	struct proc_peer	 parent = { PROC_PARENT, 0 };
 	struct lookup_job	*job;
 	char			 canon[MAILBOX_ADDR_MAX + 1];
 	bool			 exists = false;
@@ -1144,7 +1145,7 @@ lookup_ctl_user_set(struct lookup_role *r, uint64_t reqid, char **argv,
 		*errstr_out = "no such user";
 		return LOOKUP_CTL_FAIL;
 	}
-	job = lookup_job_new(r, kind, PROC_PARENT, reqid);
+	job = lookup_job_new(r, kind, parent, reqid);
 	job->user = xstrdup(canon);
 	lookup_job_set_pass(job, argv[3], strlen(argv[3]));
 	if (lookup_pool_submit(r, job) == -1) {
@@ -1689,47 +1690,47 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 /* --- the role --- */
 
 static void
-lookup_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
+lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 {
 	struct lookup_role	*r = self->role;
 	int			 fd;
 
 	switch (m->type) {
 	case MSG_LOOKUP_AUTH:
-		if (from != PROC_SMTP && from != PROC_IMAP &&
-		    from != PROC_POP3)
+		if (from.id != PROC_SMTP && from.id != PROC_IMAP &&
+		    from.id != PROC_POP3)
 			goto bad;
 		lookup_auth(r, from, m);
 		break;
 	case MSG_LOOKUP_MAIL:
-		if (from != PROC_SMTP)
+		if (from.id != PROC_SMTP)
 			goto bad;
 		lookup_mail(r, from, m);
 		break;
 	case MSG_LOOKUP_RCPT:
-		if (from != PROC_SMTP)
+		if (from.id != PROC_SMTP)
 			goto bad;
 		lookup_rcpt(r, from, m);
 		break;
 	case MSG_LOOKUP_RESOLVE:
-		if (from != PROC_QUEUE)
+		if (from.id != PROC_QUEUE)
 			goto bad;
 		lookup_resolve(r, from, m);
 		break;
 	case MSG_LOOKUP_APOP:
-		if (from != PROC_POP3)
+		if (from.id != PROC_POP3)
 			goto bad;
 		lookup_apop(r, from, m);
 		break;
 	case MSG_LOOKUP_MAILBOX:
-		if (from != PROC_POP3 && from != PROC_IMAP)
+		if (from.id != PROC_POP3 && from.id != PROC_IMAP)
 			goto bad;
 		lookup_mailbox(r, from, m);
 		break;
 	case MSG_LOOKUP_SCRAM_SALT:
 	case MSG_LOOKUP_SCRAM_PROOF:
-		if (from != PROC_SMTP && from != PROC_IMAP &&
-		    from != PROC_POP3)
+		if (from.id != PROC_SMTP && from.id != PROC_IMAP &&
+		    from.id != PROC_POP3)
 			goto bad;
 		if (m->type == MSG_LOOKUP_SCRAM_SALT)
 			lookup_scram_salt(r, from, m);
@@ -1737,26 +1738,27 @@ lookup_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 			lookup_scram_proof(r, from, m);
 		break;
 	case MSG_LOOKUP_USAGE:
-		if (from != PROC_MDA && from != PROC_IMAP && from != PROC_POP3)
+		if (from.id != PROC_MDA && from.id != PROC_IMAP &&
+		    from.id != PROC_POP3)
 			goto bad;
 		lookup_usage_report(r, from, m);
 		break;
 	case MSG_CTL_REQUEST:
-		if (from != PROC_PARENT)
+		if (from.id != PROC_PARENT)
 			goto bad;
 		lookup_ctl(r, m);
 		break;
 	case MSG_LOOKUP_KEY_CHANNEL:
-		if ((from != PROC_SMTP && from != PROC_POP3 &&
-		    from != PROC_IMAP) || msg_end(m) == -1 ||
+		if ((from.id != PROC_SMTP && from.id != PROC_POP3 &&
+		    from.id != PROC_IMAP) || msg_end(m) == -1 ||
 		    (fd = msg_take_fd(m)) == -1)
 			goto bad;
 		keyproxy_serve(self->base, r->tlskey, from, fd);
 		break;
 	case MSG_LOOKUP_MX:
-		if (from != PROC_MTA)
+		if (from.id != PROC_MTA)
 			goto bad;
-		lookup_mx_request(r->mx, from, m);
+		lookup_mx_request(r->mx, from.id, m);
 		break;
 	default:
 		goto bad;
@@ -1768,19 +1770,18 @@ lookup_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 	return;
 bad:
 	fatalx("lookup: unexpected %s from %s", msg_name(m->type),
-	    proc_name(from));
+	    proc_name(from.id));
 }
 
 /* A peer came or went: answers to its old requests are not for the new. */
 static void
-lookup_peer_change(struct proc_self *self, enum proc_id id)
+lookup_peer_change(struct proc_self *self, struct proc_peer p)
 {
 	struct lookup_role	*r = self->role;
 
-	if (id < PROC_COUNT)
-		r->gen[id]++;
+	r->gen[p.id][p.worker]++;
 	if (r->mx != NULL)
-		lookup_mx_peer_change(r->mx, id);
+		lookup_mx_peer_change(r->mx, p.id);
 }
 
 /* The embedded demo comes with a user to try things with. */

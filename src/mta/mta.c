@@ -968,8 +968,10 @@ mta_lookup_changed(void)
 }
 
 static void
-mta_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
+mta_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 {
+	enum proc_id	from = peer.id;
+
 	switch (m->type) {
 	case MSG_MTA_DELIVER:
 		if (from != PROC_QUEUE)
@@ -990,8 +992,10 @@ mta_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 }
 
 static void
-mta_peer_change(struct proc_self *self, enum proc_id id)
+mta_peer_change(struct proc_self *self, struct proc_peer p)
 {
+	enum proc_id	id = p.id;
+
 	/*
 	 * Results for the old queue would carry request ids it never made;
 	 * the new one sends its work again.

@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "conn_limit.h"
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
@@ -44,8 +45,11 @@
 #define PARENT_STATUS_WAIT_MS	1000
 #define PARENT_LISTEN_BACKLOG	511
 
+/* One process: a role, or one worker of a role that runs several. */
 struct role {
 	enum proc_id	 id;
+	unsigned	 worker;
+	char		 name[16];	/* "queue", "smtp/1" */
 	pid_t		 pid;
 	struct ipc_chan	*chan;
 	time_t		 started;
@@ -53,6 +57,7 @@ struct role {
 	unsigned	 backoff;	/* seconds before the next start */
 	bool		 alive;		/* answered the last status ping */
 	bool		 restart_now;	/* reload: no backoff */
+	bool		 retire;	/* reload: a worker no longer wanted */
 	struct event	*ev_restart;
 };
 
@@ -80,7 +85,9 @@ struct parent {
 	char			 submit_path[CONF_PATH_MAX];
 	char			 pid_path[CONF_PATH_MAX];
 	struct event		*ev_control;
-	struct role		 roles[PROC_COUNT];
+	struct role		 roles[PROC_COUNT][PROC_WORKERS_MAX];
+	unsigned		 nworkers[PROC_COUNT];	/* running now */
+	int			 conn_table[PROC_COUNT];	/* or -1 */
 	struct ctl_client	*clients[PARENT_CTL_CLIENTS];
 	bool			 stopping;
 	struct event		*ev_kill;
@@ -91,7 +98,7 @@ struct parent {
 
 static struct parent	P;
 
-static void	parent_start_role(enum proc_id);
+static void	parent_start_role(struct role *);
 
 static void __attribute__((noreturn))
 usage(void)
@@ -355,7 +362,7 @@ parent_config_fd(void)
 }
 
 static void
-parent_send_peer(enum proc_id a, enum proc_id b)
+parent_send_peer(struct role *a, struct role *b)
 {
 	struct msg	*m;
 	int		 sp[2];
@@ -363,23 +370,33 @@ parent_send_peer(enum proc_id a, enum proc_id b)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
 	m = msg_new(MSG_PARENT_PEER);
-	msg_put_u32(m, b);
+	msg_put_u32(m, b->id);
+	msg_put_u32(m, b->worker);
 	msg_put_fd(m, sp[0]);
-	ipc_send(P.roles[a].chan, m);
+	ipc_send(a->chan, m);
 	m = msg_new(MSG_PARENT_PEER);
-	msg_put_u32(m, a);
+	msg_put_u32(m, a->id);
+	msg_put_u32(m, a->worker);
 	msg_put_fd(m, sp[1]);
-	ipc_send(P.roles[b].chan, m);
+	ipc_send(b->chan, m);
+}
+
+/* A process that runs and has its channel. */
+static bool
+parent_role_up(const struct role *r)
+{
+	return r->pid > 0 && r->chan != NULL;
 }
 
 /*
- * Fork and exec one role with its channel on descriptor 3, then send it
- * the config and its listeners.  Channels to siblings and GO follow.
+ * Fork and exec one role process with its channel on descriptor 3, then
+ * send it the config, its listeners and, for a worker, its number and the
+ * role's connection table.  Channels to siblings and GO follow.
  */
 static void
-parent_spawn(enum proc_id id)
+parent_spawn(struct role *r)
 {
-	struct role	*r = &P.roles[id];
+	enum proc_id	 id = r->id;
 	struct msg	*m;
 	char		*argv[6];
 	int		 sp[2], fd;
@@ -407,11 +424,10 @@ parent_spawn(enum proc_id id)
 		_exit(127);
 	}
 	close(sp[1]);
-	r->id = id;
 	r->pid = pid;
 	r->started = time(NULL);
 	r->alive = false;
-	r->chan = ipc_chan_new(P.base, sp[0], proc_name(id), parent_role_msg,
+	r->chan = ipc_chan_new(P.base, sp[0], r->name, parent_role_msg,
 	    parent_role_close, r);
 
 	m = msg_new(MSG_PARENT_CONFIG);
@@ -421,6 +437,7 @@ parent_spawn(enum proc_id id)
 		if ((proc_table[id].listen_mask &
 		    (1u << P.conf->listens[i].kind)) == 0)
 			continue;
+		/* Every worker accepts on the same socket. */
 		if ((fd = dup(P.listen_fds[i])) == -1)
 			fatal("dup");
 		m = msg_new(MSG_PARENT_LISTEN);
@@ -436,43 +453,67 @@ parent_spawn(enum proc_id id)
 		msg_put_fd(m, fd);
 		ipc_send(r->chan, m);
 	}
-	log_info("role started role=%s pid=%d", proc_name(id), (int)pid);
+	if (P.conn_table[id] != -1) {
+		if ((fd = dup(P.conn_table[id])) == -1)
+			fatal("dup");
+		m = msg_new(MSG_PARENT_WORKER);
+		msg_put_u32(m, r->worker);
+		msg_put_u32(m, P.nworkers[id]);
+		msg_put_fd(m, fd);
+		ipc_send(r->chan, m);
+	}
+	log_info("role started role=%s pid=%d", r->name, (int)pid);
 }
 
 static void
-parent_go(enum proc_id id)
+parent_go(struct role *r)
 {
-	ipc_send(P.roles[id].chan, msg_new(MSG_PARENT_GO));
+	ipc_send(r->chan, msg_new(MSG_PARENT_GO));
 }
 
 static void
 parent_start_all(void)
 {
-	size_t	i, j;
+	size_t		 i, j;
+	unsigned	 wi, wj;
 
 	for (i = 1; i < PROC_COUNT; i++)
-		parent_spawn((enum proc_id)i);
+		for (wi = 0; wi < P.nworkers[i]; wi++)
+			parent_spawn(&P.roles[i][wi]);
 	for (i = 1; i < PROC_COUNT; i++)
-		for (j = i + 1; j < PROC_COUNT; j++)
-			if (proc_may_talk((enum proc_id)i, (enum proc_id)j))
-				parent_send_peer((enum proc_id)i,
-				    (enum proc_id)j);
+		for (j = i + 1; j < PROC_COUNT; j++) {
+			if (!proc_may_talk((enum proc_id)i, (enum proc_id)j))
+				continue;
+			for (wi = 0; wi < P.nworkers[i]; wi++)
+				for (wj = 0; wj < P.nworkers[j]; wj++)
+					parent_send_peer(&P.roles[i][wi],
+					    &P.roles[j][wj]);
+		}
 	for (i = 1; i < PROC_COUNT; i++)
-		parent_go((enum proc_id)i);
+		for (wi = 0; wi < P.nworkers[i]; wi++)
+			parent_go(&P.roles[i][wi]);
 }
 
-/* Start one role again, wiring it to its living siblings. */
+/*
+ * Start one role process again, wiring it to every living sibling
+ * process: a new lookup to each worker of smtp and pop3, a new smtp
+ * worker to lookup and queue.
+ */
 static void
-parent_start_role(enum proc_id id)
+parent_start_role(struct role *r)
 {
-	size_t	j;
+	size_t		j;
+	unsigned	w;
 
-	parent_spawn(id);
-	for (j = 1; j < PROC_COUNT; j++)
-		if (P.roles[j].pid > 0 && P.roles[j].chan != NULL &&
-		    proc_may_talk(id, (enum proc_id)j))
-			parent_send_peer(id, (enum proc_id)j);
-	parent_go(id);
+	parent_spawn(r);
+	for (j = 1; j < PROC_COUNT; j++) {
+		if (!proc_may_talk(r->id, (enum proc_id)j))
+			continue;
+		for (w = 0; w < PROC_WORKERS_MAX; w++)
+			if (parent_role_up(&P.roles[j][w]))
+				parent_send_peer(r, &P.roles[j][w]);
+	}
+	parent_go(r);
 }
 
 static void
@@ -480,10 +521,10 @@ parent_restart_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct role	*r = arg;
 
-	if (P.stopping || r->pid > 0)
+	if (P.stopping || r->pid > 0 || r->worker >= P.nworkers[r->id])
 		return;
 	r->restarts++;
-	parent_start_role(r->id);
+	parent_start_role(r);
 }
 
 static void
@@ -503,21 +544,31 @@ parent_role_died(struct role *r, int status)
 			    "unknown (see the audit log)");
 		log_warnx("role died role=%s pid=%d signal=%d (SIGSYS): "
 		    "killed by its seccomp filter syscall=%s",
-		    proc_name(r->id), (int)r->pid, SIGSYS, what);
+		    r->name, (int)r->pid, SIGSYS, what);
 	} else if (WIFSIGNALED(status))
-		log_warnx("role died role=%s pid=%d signal=%d",
-		    proc_name(r->id), (int)r->pid, WTERMSIG(status));
-	else if (!P.stopping && !r->restart_now)
-		log_warnx("role exited role=%s pid=%d status=%d",
-		    proc_name(r->id), (int)r->pid, WEXITSTATUS(status));
+		log_warnx("role died role=%s pid=%d signal=%d", r->name,
+		    (int)r->pid, WTERMSIG(status));
+	else if (!P.stopping && !r->restart_now && !r->retire)
+		log_warnx("role exited role=%s pid=%d status=%d", r->name,
+		    (int)r->pid, WEXITSTATUS(status));
 	r->pid = 0;
 	r->alive = false;
 	if (r->chan != NULL) {
 		ipc_chan_free(r->chan);
 		r->chan = NULL;
 	}
+	/* Its connections died with it: so do its counts. */
+	if (P.conn_table[r->id] != -1 &&
+	    conn_limit_reset(P.conn_table[r->id], r->worker) == -1)
+		log_warn("connection counts of role=%s kept", r->name);
 	if (P.stopping)
 		return;
+	if (r->retire || r->worker >= P.nworkers[r->id]) {
+		r->retire = false;
+		r->restart_now = false;
+		log_info("role retired role=%s", r->name);
+		return;
+	}
 	if (r->restart_now) {
 		r->restart_now = false;
 		r->backoff = 0;
@@ -529,8 +580,7 @@ parent_role_died(struct role *r, int status)
 	tv.tv_sec = r->backoff;
 	tv.tv_usec = 0;
 	if (r->backoff > 0)
-		log_info("restarting role=%s in=%us", proc_name(r->id),
-		    r->backoff);
+		log_info("restarting role=%s in=%us", r->name, r->backoff);
 	evtimer_add(r->ev_restart, &tv);
 }
 
@@ -545,30 +595,41 @@ parent_cleanup(void)
 static void
 parent_check_done(void)
 {
-	size_t	i;
+	size_t		i;
+	unsigned	w;
 
 	for (i = 1; i < PROC_COUNT; i++)
-		if (P.roles[i].pid > 0)
-			return;
+		for (w = 0; w < PROC_WORKERS_MAX; w++)
+			if (P.roles[i][w].pid > 0)
+				return;
 	log_info("stopped");
 	parent_cleanup();
 	exit(0);
 }
 
+static struct role *
+parent_role_by_pid(pid_t pid)
+{
+	size_t		i;
+	unsigned	w;
+
+	for (i = 1; i < PROC_COUNT; i++)
+		for (w = 0; w < PROC_WORKERS_MAX; w++)
+			if (P.roles[i][w].pid == pid)
+				return &P.roles[i][w];
+	return NULL;
+}
+
 static void
 parent_sigchld(evutil_socket_t sig, short what, void *arg)
 {
-	pid_t	pid;
-	int	status;
-	size_t	i;
+	struct role	*r;
+	pid_t		 pid;
+	int		 status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 1; i < PROC_COUNT; i++)
-			if (P.roles[i].pid == pid) {
-				parent_role_died(&P.roles[i], status);
-				break;
-			}
-	}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if ((r = parent_role_by_pid(pid)) != NULL)
+			parent_role_died(r, status);
 	if (P.stopping)
 		parent_check_done();
 }
@@ -576,14 +637,17 @@ parent_sigchld(evutil_socket_t sig, short what, void *arg)
 static void
 parent_kill_cb(evutil_socket_t fd, short what, void *arg)
 {
-	size_t	i;
+	size_t		i;
+	unsigned	w;
 
 	for (i = 1; i < PROC_COUNT; i++)
-		if (P.roles[i].pid > 0) {
-			log_warnx("role did not stop, killing role=%s pid=%d",
-			    proc_name((enum proc_id)i), (int)P.roles[i].pid);
-			kill(P.roles[i].pid, SIGKILL);
-		}
+		for (w = 0; w < PROC_WORKERS_MAX; w++)
+			if (P.roles[i][w].pid > 0) {
+				log_warnx("role did not stop, killing "
+				    "role=%s pid=%d", P.roles[i][w].name,
+				    (int)P.roles[i][w].pid);
+				kill(P.roles[i][w].pid, SIGKILL);
+			}
 }
 
 static void
@@ -591,16 +655,18 @@ parent_stop(void)
 {
 	struct timeval	tv = { PARENT_KILL_AFTER, 0 };
 	size_t		i;
+	unsigned	w;
 
 	if (P.stopping)
 		return;
 	P.stopping = true;
 	log_info("stopping");
-	for (i = 1; i < PROC_COUNT; i++) {
-		evtimer_del(P.roles[i].ev_restart);
-		if (P.roles[i].pid > 0)
-			kill(P.roles[i].pid, SIGTERM);
-	}
+	for (i = 1; i < PROC_COUNT; i++)
+		for (w = 0; w < PROC_WORKERS_MAX; w++) {
+			evtimer_del(P.roles[i][w].ev_restart);
+			if (P.roles[i][w].pid > 0)
+				kill(P.roles[i][w].pid, SIGTERM);
+		}
 	evtimer_add(P.ev_kill, &tv);
 	parent_check_done();
 }
@@ -609,6 +675,34 @@ static void
 parent_sigterm(evutil_socket_t sig, short what, void *arg)
 {
 	parent_stop();
+}
+
+/*
+ * Restart a role's processes on the new config: those it keeps at once,
+ * those it no longer wants stop for good, new workers start (the
+ * listeners stay open in the parent throughout, so a change in the number
+ * of workers loses no connection waiting to be accepted).
+ */
+static void
+parent_reload_role(enum proc_id id)
+{
+	struct role	*r;
+	unsigned	 w, n = proc_workers(P.conf, id);
+
+	P.nworkers[id] = n;
+	for (w = 0; w < PROC_WORKERS_MAX; w++) {
+		r = &P.roles[id][w];
+		if (r->pid > 0) {
+			if (w < n)
+				r->restart_now = true;
+			else
+				r->retire = true;
+			kill(r->pid, SIGTERM);
+		} else if (w >= n)
+			evtimer_del(r->ev_restart);
+		else if (!evtimer_pending(r->ev_restart, NULL))
+			parent_start_role(r);
+	}
 }
 
 /*
@@ -659,10 +753,7 @@ parent_reload(char *err, size_t errsz)
 	P.conf_text = text;
 	P.conf_len = len;
 	for (i = 1; i < PROC_COUNT; i++)
-		if (P.roles[i].pid > 0) {
-			P.roles[i].restart_now = true;
-			kill(P.roles[i].pid, SIGTERM);
-		}
+		parent_reload_role((enum proc_id)i);
 	log_info("reloaded file=%s", P.conf->file);
 	return 0;
 }
@@ -722,6 +813,7 @@ parent_status_send(struct ctl_client *c)
 {
 	char		 line[CONF_PATH_MAX + 128];
 	size_t		 i;
+	unsigned	 w;
 	time_t		 now = time(NULL);
 	struct role	*r;
 
@@ -730,16 +822,18 @@ parent_status_send(struct ctl_client *c)
 	    "config %s", (int)getpid(), (long long)(now - P.started),
 	    P.conf->file);
 	parent_client_line(c, line);
-	for (i = 1; i < PROC_COUNT; i++) {
-		r = &P.roles[i];
-		(void)snprintf(line, sizeof(line),
-		    "role %-7s pid %-7d up %-7lld restarts %-3u %s",
-		    proc_name(r->id), (int)r->pid,
-		    r->pid > 0 ? (long long)(now - r->started) : 0LL,
-		    r->restarts, r->pid <= 0 ? "down" :
-		    r->alive ? "alive" : "not-answering");
-		parent_client_line(c, line);
-	}
+	/* One line per process: "smtp/0", "smtp/1" for a role's workers. */
+	for (i = 1; i < PROC_COUNT; i++)
+		for (w = 0; w < P.nworkers[i]; w++) {
+			r = &P.roles[i][w];
+			(void)snprintf(line, sizeof(line),
+			    "role %-7s pid %-7d up %-7lld restarts %-3u %s",
+			    r->name, (int)r->pid,
+			    r->pid > 0 ? (long long)(now - r->started) : 0LL,
+			    r->restarts, r->pid <= 0 ? "down" :
+			    r->alive ? "alive" : "not-answering");
+			parent_client_line(c, line);
+		}
 	for (i = 0; i < P.conf->nlistens; i++) {
 		(void)snprintf(line, sizeof(line), "listen %-11s %s",
 		    conf_listen_kind_name(P.conf->listens[i].kind),
@@ -761,12 +855,14 @@ parent_status_timeout(evutil_socket_t fd, short what, void *arg)
 static void
 parent_status_check(void)
 {
-	size_t	i, j;
-	bool	all = true;
+	size_t		i, j;
+	unsigned	w;
+	bool		all = true;
 
 	for (i = 1; i < PROC_COUNT; i++)
-		if (P.roles[i].pid > 0 && !P.roles[i].alive)
-			all = false;
+		for (w = 0; w < PROC_WORKERS_MAX; w++)
+			if (P.roles[i][w].pid > 0 && !P.roles[i][w].alive)
+				all = false;
 	if (!all)
 		return;
 	for (j = 0; j < PARENT_CTL_CLIENTS; j++)
@@ -780,18 +876,22 @@ static void
 parent_status(struct ctl_client *c)
 {
 	struct timeval	 tv = { 0, PARENT_STATUS_WAIT_MS * 1000 };
+	struct role	*r;
 	struct msg	*m;
 	size_t		 i;
+	unsigned	 w;
 
 	P.status_reqid = ++P.next_reqid;
-	for (i = 1; i < PROC_COUNT; i++) {
-		P.roles[i].alive = false;
-		if (P.roles[i].chan == NULL)
-			continue;
-		m = msg_new(MSG_PING);
-		msg_put_u64(m, P.status_reqid);
-		ipc_send(P.roles[i].chan, m);
-	}
+	for (i = 1; i < PROC_COUNT; i++)
+		for (w = 0; w < PROC_WORKERS_MAX; w++) {
+			r = &P.roles[i][w];
+			r->alive = false;
+			if (r->chan == NULL)
+				continue;
+			m = msg_new(MSG_PING);
+			msg_put_u64(m, P.status_reqid);
+			ipc_send(r->chan, m);
+		}
 	c->status_wait = true;
 	if (c->ev_status == NULL)
 		c->ev_status = evtimer_new(P.base, parent_status_timeout, c);
@@ -870,7 +970,7 @@ parent_forward(struct ctl_client *c, struct msg *m)
 		parent_client_reply_end(c, 2, "unknown command");
 		return;
 	}
-	if (P.roles[to].chan == NULL) {
+	if (P.roles[to][0].chan == NULL) {
 		parent_client_reply_end(c, 1, "role is not running");
 		return;
 	}
@@ -886,7 +986,7 @@ parent_forward(struct ctl_client *c, struct msg *m)
 	msg_put_raw(f, m->data.data + m->pos, m->data.len - m->pos);
 	if ((fd = msg_take_fd(m)) != -1)
 		msg_put_fd(f, fd);
-	ipc_send(P.roles[to].chan, f);
+	ipc_send(P.roles[to][0].chan, f);
 }
 
 static void
@@ -1009,7 +1109,7 @@ parent_role_msg(struct ipc_chan *chan, struct msg *m, void *arg)
 bad:
 	/* The parent outlives a broken role: kill it, SIGCHLD restarts it. */
 	log_warnx("bad %s from role=%s, killing it", msg_name(m->type),
-	    proc_name(r->id));
+	    r->name);
 	msg_free(m);
 	if (r->pid > 0)
 		kill(r->pid, SIGKILL);
@@ -1074,11 +1174,13 @@ int
 main(int argc, char *argv[])
 {
 	struct event	*ev;
+	struct role	*r;
 	FILE		*fp;
 	const char	*role = NULL;
 	bool		 check_only = false;
 	ssize_t		 n;
 	size_t		 i;
+	unsigned	 w;
 	int		 ch;
 
 	while ((ch = getopt(argc, argv, "df:hnvX:")) != -1) {
@@ -1152,9 +1254,28 @@ main(int argc, char *argv[])
 	P.started = time(NULL);
 	if ((P.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	for (i = 1; i < PROC_COUNT; i++)
-		P.roles[i].ev_restart = evtimer_new(P.base,
-		    parent_restart_cb, &P.roles[i]);
+	for (i = 1; i < PROC_COUNT; i++) {
+		P.nworkers[i] = proc_workers(P.conf, (enum proc_id)i);
+		/* One table for the role's life; each worker has a slot. */
+		P.conn_table[i] = -1;
+		if (proc_table[i].workers_field != 0 &&
+		    (P.conn_table[i] = conn_limit_create()) == -1)
+			fatal("connection table");
+		for (w = 0; w < PROC_WORKERS_MAX; w++) {
+			r = &P.roles[i][w];
+			r->id = (enum proc_id)i;
+			r->worker = w;
+			if (proc_table[i].workers_field != 0)
+				(void)snprintf(r->name, sizeof(r->name),
+				    "%s/%u", proc_name(r->id), w);
+			else
+				(void)str_copy(r->name, sizeof(r->name),
+				    proc_name(r->id));
+			if ((r->ev_restart = evtimer_new(P.base,
+			    parent_restart_cb, r)) == NULL)
+				fatalx("evtimer_new");
+		}
+	}
 	P.ev_kill = evtimer_new(P.base, parent_kill_cb, NULL);
 	ev = evsignal_new(P.base, SIGCHLD, parent_sigchld, NULL);
 	evsignal_add(ev, NULL);

@@ -43,6 +43,7 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "conn_limit.h"
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
@@ -744,8 +745,9 @@ pop3_mailbox_answer(struct pop3_conn *c, uint32_t status, const char *owner,
 }
 
 static void
-pop3_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
+pop3_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 {
+	enum proc_id			 from = peer.id;
 	struct pop3_role		*r = self->role;
 	struct pop3_conn		*c;
 	struct conn			*cn;
@@ -850,11 +852,11 @@ pop3_peer_down_one(struct conn *cn, void *arg, void *ctx)
 }
 
 static void
-pop3_peer_down(struct proc_self *self, enum proc_id id)
+pop3_peer_down(struct proc_self *self, struct proc_peer p)
 {
 	struct pop3_role	*r = self->role;
 
-	if (id == PROC_LOOKUP)
+	if (p.id == PROC_LOOKUP)
 		conn_foreach(&r->srv, pop3_peer_down_one, NULL);
 }
 
@@ -863,6 +865,7 @@ pop3_main(struct proc_self *self)
 {
 	struct pop3_role	*r;
 	enum conf_listen_kind	 lkind;
+	const char		*errstr;
 	bool			 pop3s;
 	size_t			 i;
 
@@ -880,10 +883,15 @@ pop3_main(struct proc_self *self)
 	 */
 	keyproxy_server_contexts(self, r->tls);
 
+	if ((r->srv.limit = conn_limit_open(self->conn_table_fd, self->worker,
+	    self->nworkers, &errstr)) == NULL)
+		fatalx("pop3: %s", errstr);
+
 	proc_drop(self);
 
 	r->srv.base = self->base;
 	r->srv.name = "pop3";
+	r->srv.spread = true;	/* a session lasts a whole download */
 	r->srv.max_conns = r->conf->limits.connections;
 	r->srv.max_per_ip = r->conf->limits.connections_per_ip;
 	/* RFC 2449 §8.1.2: a temporary condition. */

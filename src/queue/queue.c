@@ -182,6 +182,7 @@ struct queue_incoming {
 	int			 fd;		/* ours; smtp has a copy */
 	bool			 committing;	/* in the batch */
 	bool			 orphan;	/* its smtp process is gone */
+	struct proc_peer	 from;		/* the smtp worker writing it */
 	uint64_t		 reqid;		/* of the COMMIT */
 	uint64_t		 msglen;
 	struct queue_fs_envelope env;
@@ -1177,7 +1178,7 @@ queue_run(evutil_socket_t fd, short what, void *arg)
 	size_t			 i;
 	bool			 all;
 
-	while (!q->hold && q->self->peer[PROC_LOOKUP] != NULL &&
+	while (!q->hold && q->self->peer[PROC_LOOKUP][0] != NULL &&
 	    q->nresolve < QUEUE_RESOLVE_MAX &&
 	    (qm = TAILQ_FIRST(&q->ready)) != NULL) {
 		if (qm->env.held) {
@@ -1207,7 +1208,7 @@ queue_run(evutil_socket_t fd, short what, void *arg)
 		if (qm->busy == 0)
 			queue_msg_settle(q, qm);
 	}
-	while (q->self->peer[PROC_MDA] != NULL &&
+	while (q->self->peer[PROC_MDA][0] != NULL &&
 	    q->ndeliver < QUEUE_DELIVER_MAX &&
 	    (qm = TAILQ_FIRST(&q->waitq)) != NULL) {
 		all = true;
@@ -1227,7 +1228,7 @@ queue_run(evutil_socket_t fd, short what, void *arg)
 		if (qm->busy == 0)
 			queue_msg_settle(q, qm);
 	}
-	if (q->self->peer[PROC_MTA] != NULL)
+	if (q->self->peer[PROC_MTA][0] != NULL)
 		queue_run_mta(q);
 }
 
@@ -1864,7 +1865,7 @@ queue_incoming_abort(struct queue_role *q, struct queue_incoming *in)
 /* --- smtp: create --- */
 
 static void
-queue_create(struct queue_role *q, uint64_t reqid)
+queue_create(struct queue_role *q, struct proc_peer from, uint64_t reqid)
 {
 	struct queue_incoming	*in;
 	struct msg		*r;
@@ -1891,18 +1892,19 @@ queue_create(struct queue_role *q, uint64_t reqid)
 	in = xcalloc(1, sizeof(*in));
 	(void)str_copy(in->id, sizeof(in->id), id);
 	in->fd = fd;
+	in->from = from;
 	q->incoming[q->nincoming++] = in;
 	msg_put_u32(r, 1);
 	msg_put_str(r, id);
 	msg_put_fd(r, copy);
 	log_debug("id=%s event=create", id);
-	if (proc_send(q->self, PROC_SMTP, r) == -1)
+	if (proc_send_peer(q->self, from, r) == -1)
 		queue_incoming_abort(q, in);
 	return;
 fail:
 	msg_put_u32(r, 0);
 	msg_put_str(r, "");
-	(void)proc_send(q->self, PROC_SMTP, r);
+	(void)proc_send_peer(q->self, from, r);
 }
 
 /* --- smtp: commit --- */
@@ -1921,7 +1923,7 @@ queue_commit_reply(struct queue_role *q, struct queue_incoming *in,
 	msg_put_u32(r, code);
 	msg_put_str(r, enh);
 	msg_put_str(r, text);
-	(void)proc_send(q->self, PROC_SMTP, r);
+	(void)proc_send_peer(q->self, in->from, r);
 }
 
 static void
@@ -2144,8 +2146,9 @@ queue_get_envelope(struct msg *m, enum proc_id from,
 }
 
 static void
-queue_commit(struct queue_role *q, enum proc_id from, struct msg *m)
+queue_commit(struct queue_role *q, struct proc_peer peer, struct msg *m)
 {
+	enum proc_id		 from = peer.id;
 	struct queue_incoming	*in;
 	struct queue_fs_envelope env;
 	struct msg		*r;
@@ -2174,11 +2177,13 @@ queue_commit(struct queue_role *q, enum proc_id from, struct msg *m)
 		msg_put_u32(r, 451);
 		msg_put_str(r, "4.3.0");
 		msg_put_str(r, "Local error in processing");
-		(void)proc_send(q->self, PROC_SMTP, r);
+		(void)proc_send_peer(q->self, peer, r);
 		return;
 	}
 	if (in->committing)
 		queue_bad(m, from, "second commit");
+	if (in->from.worker != peer.worker)
+		queue_bad(m, from, "another worker's file");
 	(void)str_copy(env.id, sizeof(env.id), id);
 	env.created = (int64_t)time(NULL);
 	in->env = env;
@@ -2188,8 +2193,9 @@ queue_commit(struct queue_role *q, enum proc_id from, struct msg *m)
 }
 
 static void
-queue_abort(struct queue_role *q, enum proc_id from, struct msg *m)
+queue_abort(struct queue_role *q, struct proc_peer peer, struct msg *m)
 {
+	enum proc_id		 from = peer.id;
 	struct queue_incoming	*in;
 	char			 id[QID_SIZE + 1];
 
@@ -2205,6 +2211,8 @@ queue_abort(struct queue_role *q, enum proc_id from, struct msg *m)
 		    id);
 		return;
 	}
+	if (in->from.worker != peer.worker)
+		queue_bad(m, from, "another worker's file");
 	if (in->committing) {
 		log_debug("id=%s event=abort-ignored reason=committing", id);
 		return;
@@ -2621,7 +2629,7 @@ queue_cat_run(evutil_socket_t fd, short what, void *arg)
 	size_t			 n;
 	ssize_t			 got;
 
-	if ((chan = q->self->peer[PROC_PARENT]) == NULL)
+	if ((chan = q->self->peer[PROC_PARENT][0]) == NULL)
 		return;
 	chunk = xmalloc(QUEUE_CAT_CHUNK);
 	for (c = TAILQ_FIRST(&q->cats); c != NULL; c = next) {
@@ -2883,8 +2891,9 @@ queue_ctl(struct queue_role *q, struct msg *m)
 /* --- wiring --- */
 
 static void
-queue_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
+queue_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 {
+	enum proc_id		 from = peer.id;
 	struct queue_role	*q = self->role;
 	uint64_t		 reqid;
 
@@ -2893,17 +2902,17 @@ queue_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 		if (from != PROC_SMTP || msg_get_u64(m, &reqid) == -1 ||
 		    msg_end(m) == -1)
 			queue_bad(m, from, "malformed");
-		queue_create(q, reqid);
+		queue_create(q, peer, reqid);
 		break;
 	case MSG_QUEUE_COMMIT:
 		if (from != PROC_SMTP)
 			queue_bad(m, from, "not from smtp");
-		queue_commit(q, from, m);
+		queue_commit(q, peer, m);
 		break;
 	case MSG_QUEUE_ABORT:
 		if (from != PROC_SMTP)
 			queue_bad(m, from, "not from smtp");
-		queue_abort(q, from, m);
+		queue_abort(q, peer, m);
 		break;
 	case MSG_LOOKUP_RESOLVE_RESULT:
 		if (from != PROC_LOOKUP)
@@ -2932,12 +2941,13 @@ queue_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
 }
 
 /*
- * The smtp process that held our in-flight files is gone: nobody will
- * commit them.  Commits already in the batch still complete (the client
- * got no 250 and may send again: a duplicate at worst, never a loss).
+ * The smtp worker that held some of our in-flight files is gone: nobody
+ * will commit them.  Commits already in the batch still complete (the
+ * client got no 250 and may send again: a duplicate at worst, never a
+ * loss).  Other workers' files are theirs still.
  */
 static void
-queue_smtp_gone(struct queue_role *q)
+queue_smtp_gone(struct queue_role *q, unsigned worker)
 {
 	struct queue_incoming	*in;
 	size_t			 i, n = 0;
@@ -2945,6 +2955,10 @@ queue_smtp_gone(struct queue_role *q)
 	i = 0;
 	while (i < q->nincoming) {
 		in = q->incoming[i];
+		if (in->from.worker != worker) {
+			i++;
+			continue;
+		}
 		if (in->committing) {
 			in->orphan = true;
 			i++;
@@ -2954,30 +2968,31 @@ queue_smtp_gone(struct queue_role *q)
 		n++;
 	}
 	if (n > 0)
-		log_info("queue: smtp went away, %zu files aborted", n);
+		log_info("queue: smtp/%u went away, %zu files aborted", worker,
+		    n);
 }
 
 static void
-queue_peer_down(struct proc_self *self, enum proc_id id)
+queue_peer_down(struct proc_self *self, struct proc_peer p)
 {
-	if (id == PROC_SMTP)
-		queue_smtp_gone(self->role);
-	else if (id == PROC_LOOKUP || id == PROC_MDA || id == PROC_MTA)
-		queue_peer_lost(self->role, id);
+	if (p.id == PROC_SMTP)
+		queue_smtp_gone(self->role, p.worker);
+	else if (p.id == PROC_LOOKUP || p.id == PROC_MDA || p.id == PROC_MTA)
+		queue_peer_lost(self->role, p.id);
 }
 
 /*
- * A channel to smtp given at run time means a new smtp process; the
- * parent may hand it over before we read the old channel's end, and the
- * old channel is then dropped without a peer_down.
+ * A channel to an smtp worker given at run time means a new process for
+ * that worker; the parent may hand it over before we read the old
+ * channel's end, and the old channel is then dropped without a peer_down.
  */
 static void
-queue_peer_up(struct proc_self *self, enum proc_id id)
+queue_peer_up(struct proc_self *self, struct proc_peer p)
 {
-	if (id == PROC_SMTP)
-		queue_smtp_gone(self->role);
-	else if (id == PROC_LOOKUP || id == PROC_MDA || id == PROC_MTA)
-		queue_peer_lost(self->role, id);
+	if (p.id == PROC_SMTP)
+		queue_smtp_gone(self->role, p.worker);
+	else if (p.id == PROC_LOOKUP || p.id == PROC_MDA || p.id == PROC_MTA)
+		queue_peer_lost(self->role, p.id);
 }
 
 /* Room for QUEUE_INCOMING_MAX open files and their copies in flight. */

@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "conn_limit.h"
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
@@ -517,8 +518,9 @@ smtp_bad(struct msg *m, enum proc_id from)
 }
 
 static void
-smtp_dispatch(struct proc_self *self, enum proc_id from, struct msg *m)
+smtp_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 {
+	enum proc_id			 from = peer.id;
 	struct smtp_role		*r = self->role;
 	struct smtp_conn		*c;
 	struct conn			*cn;
@@ -700,11 +702,11 @@ smtp_peer_down_one(struct conn *cn, void *arg, void *ctx)
 }
 
 static void
-smtp_peer_down(struct proc_self *self, enum proc_id id)
+smtp_peer_down(struct proc_self *self, struct proc_peer p)
 {
 	struct smtp_role	*r = self->role;
 
-	conn_foreach(&r->srv, smtp_peer_down_one, &id);
+	conn_foreach(&r->srv, smtp_peer_down_one, &p.id);
 }
 
 static enum smtp_kind
@@ -727,6 +729,7 @@ smtp_main(struct proc_self *self)
 	struct smtp_role	*r = &role;
 	enum conf_listen_kind	 lkind;
 	enum smtp_kind		 kind;
+	const char		*errstr;
 	size_t			 i;
 
 	r->self = self;
@@ -742,10 +745,16 @@ smtp_main(struct proc_self *self)
 	 */
 	keyproxy_server_contexts(self, r->tls);
 
+	if ((r->srv.limit = conn_limit_open(self->conn_table_fd, self->worker,
+	    self->nworkers, &errstr)) == NULL)
+		fatalx("smtp: %s", errstr);
+
 	proc_drop(self);
 
 	r->srv.base = self->base;
 	r->srv.name = "smtp";
+	/* short sessions: whichever worker is free takes the next one */
+	r->srv.spread = false;
 	r->srv.max_conns = r->conf->limits.connections;
 	r->srv.max_per_ip = r->conf->limits.connections_per_ip;
 	r->srv.refuse_total =

@@ -770,8 +770,9 @@ mda_get_job(struct msg *msg, enum proc_id from, struct mda_job *job)
 }
 
 static void
-mda_dispatch(struct proc_self *self, enum proc_id from, struct msg *msg)
+mda_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *msg)
 {
+	enum proc_id	 from = peer.id;
 	struct mda_role	*m = self->role;
 	struct mda_job	*job;
 	struct timeval	 tv = { 0, 0 };

@@ -20,6 +20,8 @@ CACHETCTL = os.path.join(BUILD, "cachetctl")
 SENDMAIL = os.path.join(BUILD, "cachet-sendmail")
 
 ROLES = ["smtp", "lookup", "queue", "mda", "mta", "imap", "pop3"]
+# The roles that run worker processes, listed by status as "smtp/0" ...
+WORKER_ROLES = ["smtp", "imap", "pop3"]
 KINDS = ["smtp", "submission", "submissions", "imap", "imaps", "pop3",
          "pop3s"]
 
@@ -65,6 +67,11 @@ def wait_for(pred, timeout=30, step=0.05):
     return pred()
 
 
+def role_of(process):
+    """"smtp/1" -> "smtp"; "queue" -> "queue"."""
+    return process.split("/")[0]
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -76,6 +83,70 @@ def pid_alive(pid):
             return f.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def _tcp_inode(local_port, remote_port):
+    """The inode of the TCP socket with these ports (IPv4 or IPv6), as
+    /proc/net/tcp lists it, or None."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.readlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            f = line.split()
+            if (int(f[1].rsplit(":", 1)[1], 16) == local_port and
+                    int(f[2].rsplit(":", 1)[1], 16) == remote_port):
+                return f[9]
+    return None
+
+
+def server_pid(client_sock, pids):
+    """Which of pids holds the server end of the TCP connection whose
+    client end is client_sock, or None: how a test sees which worker
+    process accepted a connection."""
+    here = client_sock.getsockname()[1]
+    there = client_sock.getpeername()[1]
+    inode = _tcp_inode(there, here)
+    if inode is None:
+        return None
+    want = f"socket:[{inode}]"
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except FileNotFoundError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == want:
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
+def on_every_worker(d, role, connect):
+    """One connection on each worker of role, in worker order: each is
+    opened with connect() -> (client socket, object) while the role's
+    other workers are stopped (SIGSTOP), so that the one left accepts it.
+    Returns the objects (the caller closes them) and the pid serving each
+    (read from /proc, and checked)."""
+    pids = d.worker_pids(role)
+    held, served = [], []
+    for pid in pids:
+        others = [p for p in pids if p != pid]
+        for p in others:
+            os.kill(p, signal.SIGSTOP)
+        try:
+            sock, obj = connect()
+        finally:
+            for p in others:
+                os.kill(p, signal.SIGCONT)
+        held.append(obj)
+        served.append(wait_for(lambda: server_pid(sock, pids), 5))
+        assert served[-1] == pid, (served, pids)
+    return held, served
 
 
 class Daemon:
@@ -137,9 +208,10 @@ class Daemon:
                 r = self.ctl("status", check=False)
                 last = r.stdout + r.stderr
                 st = self.parse_status(r.stdout)
-                if r.returncode == 0 and all(
-                        st.get(role, {}).get("state") == "alive"
-                        for role in ROLES):
+                if (r.returncode == 0 and
+                        sorted({role_of(p) for p in st}) == sorted(ROLES)
+                        and all(v["state"] == "alive"
+                                for v in st.values())):
                     return st
             time.sleep(0.1)
         raise AssertionError("cachetd not ready:\n" + last + self.read_log())
@@ -155,6 +227,9 @@ class Daemon:
 
     @staticmethod
     def parse_status(text):
+        """`cachetctl status` as {process: {pid, restarts, state}}: a
+        one-process role under its name ("queue"), each worker of a role
+        that runs workers as "smtp/0", "smtp/1", ..."""
         roles = {}
         for line in text.splitlines():
             m = re.match(r"role (\S+)\s+pid (\d+)\s+up (\d+)\s+"
@@ -170,6 +245,13 @@ class Daemon:
 
     def role_pids(self):
         return {r: v["pid"] for r, v in self.status().items()}
+
+    def worker_pids(self, role):
+        """The pids of a role's workers, in worker order."""
+        st = self.status()
+        return [st[k]["pid"] for k in sorted(
+            (k for k in st if role_of(k) == role),
+            key=lambda k: int(k.split("/")[1]))]
 
     def read_log(self):
         try:

@@ -8,14 +8,24 @@ import socket
 import subprocess
 import time
 
-from conftest import wait_for, CACHETD, ROLES, Daemon, pid_alive
+from conftest import (wait_for, CACHETD, ROLES, WORKER_ROLES, Daemon,
+                      pid_alive, role_of)
 
+
+def default_workers():
+    """What smtp-workers auto (the default) means here: one per core
+    online, at most 8."""
+    return min(os.sysconf("SC_NPROCESSORS_ONLN"), 8)
 
 
 def test_status_lists_every_role_alive(daemon):
     r = daemon.ctl("status")
     st = daemon.parse_status(r.stdout)
-    assert sorted(st) == sorted(ROLES)
+    # One line per process: a worker role once per worker.
+    expect = [role for role in ROLES if role not in WORKER_ROLES]
+    for role in WORKER_ROLES:
+        expect += [f"{role}/{w}" for w in range(default_workers())]
+    assert sorted(st) == sorted(expect)
     for role, v in st.items():
         assert v["state"] == "alive", role
         assert pid_alive(v["pid"])
@@ -29,7 +39,8 @@ def test_status_lists_every_role_alive(daemon):
 
 def test_roles_are_separate_processes_of_the_parent(daemon):
     pids = daemon.role_pids()
-    assert len(set(pids.values())) == len(ROLES)
+    assert len(set(pids.values())) == len(pids)
+    assert {role_of(p) for p in pids} == set(ROLES)
     for pid in pids.values():
         with open(f"/proc/{pid}/stat") as f:
             ppid = int(f.read().split(")")[-1].split()[1])
@@ -49,20 +60,21 @@ def test_killed_role_comes_back(daemon):
     st = wait_for(back, timeout=15)
     assert st, daemon.read_log()
     # the others were not touched
-    for role in ROLES:
-        if role != "queue":
-            assert st[role]["pid"] == before[role]["pid"]
+    assert sorted(st) == sorted(before)
+    for process in before:
+        if process != "queue":
+            assert st[process]["pid"] == before[process]["pid"]
     assert "role died role=queue" in daemon.read_log()
 
 
 def test_killed_role_rewired_to_siblings(daemon):
-    """A restarted smtp role gets fresh channels: killing it twice in a
+    """A restarted smtp worker gets fresh channels: killing it twice in a
     row still leaves every role alive and answering."""
     for _ in range(2):
-        pid = daemon.status()["smtp"]["pid"]
+        pid = daemon.status()["smtp/0"]["pid"]
         os.kill(pid, signal.SIGKILL)
-        assert wait_for(lambda: daemon.status()["smtp"]["pid"] != pid
-                        and daemon.status()["smtp"]["state"] == "alive",
+        assert wait_for(lambda: daemon.status()["smtp/0"]["pid"] != pid
+                        and daemon.status()["smtp/0"]["state"] == "alive",
                         timeout=20), daemon.read_log()
     st = daemon.status()
     assert all(v["state"] == "alive" for v in st.values())
@@ -202,10 +214,11 @@ def test_roles_run_as_their_users_in_their_chroots(daemon):
         "imap": ("_cachetm", daemon.mail),
         "pop3": ("_cachetm", daemon.mail),
     }
-    for role, (user, root) in expect.items():
-        pid = pids[role]
-        assert _uid_of(pid) == pwd.getpwnam(user).pw_uid, role
-        assert os.readlink(f"/proc/{pid}/root") == root, role
+    assert {role_of(p) for p in pids} == set(expect)
+    for process, pid in pids.items():
+        user, root = expect[role_of(process)]
+        assert _uid_of(pid) == pwd.getpwnam(user).pw_uid, process
+        assert os.readlink(f"/proc/{pid}/root") == root, process
     # the parent stays root and unchrooted
     assert _uid_of(daemon.proc.pid) == 0
     assert os.readlink(f"/proc/{daemon.proc.pid}/root") == "/"
@@ -214,7 +227,7 @@ def test_roles_run_as_their_users_in_their_chroots(daemon):
 def test_smtp_role_cannot_open_the_spool(daemon):
     """Run as the smtp role's user: the spool and the lookup database
     are closed to it, even outside its chroot."""
-    pid = daemon.role_pids()["smtp"]
+    pid = daemon.role_pids()["smtp/0"]
     uid = _uid_of(pid)
     spool = os.path.join(daemon.state, "queue")
     probe = os.path.join(spool, "probe")

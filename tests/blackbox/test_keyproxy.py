@@ -17,7 +17,8 @@ import time
 
 import pytest
 
-from conftest import tls_client_context, wait_for
+from conftest import (on_every_worker, role_of, tls_client_context,
+                      wait_for)
 
 HOST = "127.0.0.1"
 
@@ -78,6 +79,29 @@ def smtp_starttls(d, version=None):
         s.close()
 
 
+def starttls_everywhere(d):
+    """A TLS 1.3 handshake on every smtp and pop3 worker, each signed
+    through lookup: the TLS versions, one per connection."""
+    def smtp():
+        s = smtplib.SMTP(HOST, d.ports["smtp"], timeout=30)
+        s.ehlo("client.example.net")
+        s.starttls(context=tls_client_context())
+        assert s.noop()[0] == 250
+        return s.sock, s
+
+    def pop3s():
+        p = poplib.POP3_SSL(HOST, d.ports["pop3s"],
+                            context=tls_client_context(), timeout=30)
+        return p.sock, p
+    versions = []
+    for role, connect in (("smtp", smtp), ("pop3", pop3s)):
+        held, _ = on_every_worker(d, role, connect)
+        versions += [c.sock.version() for c in held]
+        for c in held:
+            c.close()
+    return versions
+
+
 def pop3s_version(d):
     p = poplib.POP3_SSL(HOST, d.ports["pop3s"], context=tls_client_context(),
                         timeout=30)
@@ -117,11 +141,14 @@ def test_network_roles_hold_no_private_key(daemon, make_daemon, tmpbase,
     assert smtp_starttls(d, ssl.TLSVersion.TLSv1_3) == "TLSv1.3"
     assert smtp_starttls(d, ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
     assert pop3s_version(d) in ("TLSv1.2", "TLSv1.3")
+    # Every worker process has made a handshake of its own.
+    assert set(starttls_everywhere(d)) == {"TLSv1.3"}
     pids = d.role_pids()
     # The search works: the holder has it.
     assert holds_key(pids["lookup"], number)
-    for role in ("smtp", "pop3", "queue", "mda", "mta"):
-        assert not holds_key(pids[role], number), role
+    for process, pid in pids.items():
+        if role_of(process) != "lookup":
+            assert not holds_key(pid, number), process
 
 
 def test_handshake_needs_lookup(daemon):
@@ -131,7 +158,7 @@ def test_handshake_needs_lookup(daemon):
     d = daemon
     assert smtp_starttls(d) == "TLSv1.3"
     lookup = d.role_pids()["lookup"]
-    smtp_pid = d.role_pids()["smtp"]
+    smtp_pids = d.worker_pids("smtp")
     os.kill(lookup, signal.SIGSTOP)
     try:
         t0 = time.monotonic()
@@ -154,13 +181,13 @@ def test_handshake_needs_lookup(daemon):
     assert wait_for(works, 15), d.log_tail()
     assert ok[-1] == "TLSv1.3"
     # Neither role was restarted for it.
-    assert d.role_pids()["smtp"] == smtp_pid
+    assert d.worker_pids("smtp") == smtp_pids
     assert d.role_pids()["lookup"] == lookup
 
 
 def test_handshakes_after_lookup_restart(daemon):
-    """kill -9 of lookup: the parent restarts it, smtp and pop3 give the
-    new lookup a channel, and handshakes work again."""
+    """kill -9 of lookup: the parent restarts it, each worker of smtp and
+    pop3 gives the new lookup a channel, and handshakes work again."""
     d = daemon
     assert smtp_starttls(d) == "TLSv1.3"
     old = d.role_pids()["lookup"]
@@ -178,3 +205,5 @@ def test_handshakes_after_lookup_restart(daemon):
                 poplib.error_proto):
             return False
     assert wait_for(works, 20), d.log_tail()
+    # Every worker of smtp and pop3 gave the new lookup its channel.
+    assert set(starttls_everywhere(d)) == {"TLSv1.3"}, d.log_tail()

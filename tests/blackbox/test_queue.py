@@ -16,7 +16,8 @@ import threading
 
 import pytest
 
-from conftest import wait_for, RawSMTP, dot_stuff, pid_alive
+from conftest import (wait_for, RawSMTP, dot_stuff, pid_alive,
+                      server_pid)
 
 HOST = "127.0.0.1"
 SENDER = "sender@example.net"
@@ -285,14 +286,16 @@ def test_killed_smtp_role_aborts_its_files(q):
         c.expect("DATA", 354)
         c.send(b"Subject: cut\r\n\r\nhalf a message")
         assert wait_for(lambda: spool(q, "incoming") != [], timeout=5)
-        pid = q.status()["smtp"]["pid"]
+        # the worker that holds the connection
+        pid = server_pid(c.sock, q.worker_pids("smtp"))
+        worker = next(k for k, v in q.status().items() if v["pid"] == pid)
         os.kill(pid, signal.SIGKILL)
         assert wait_for(lambda: not pid_alive(pid), timeout=5)
         assert wait_for(lambda: spool(q, "incoming") == [], timeout=10), \
             q.log_tail()
     finally:
         c.close()
-    assert "smtp went away, 1 files aborted" in q.read_log()
+    assert f"{worker} went away, 1 files aborted" in q.read_log()
     assert q.queue_ids() == []
 
 

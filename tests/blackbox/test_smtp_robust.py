@@ -12,8 +12,8 @@ import time
 import pytest
 
 from conftest import (wait_for, RawSMTP, dot_stuff, ehlo_keywords,
-                      mail_transaction,
-                      queued_id, tls_client_context)
+                      mail_transaction, queued_id, role_of, server_pid,
+                      tls_client_context)
 
 
 def raw(daemon, kind="smtp"):
@@ -31,8 +31,10 @@ def incoming(daemon):
 
 
 def smtp_alive_unrestarted(daemon):
-    st = daemon.status()["smtp"]
-    return st["state"] == "alive" and st["restarts"] == 0
+    """Every smtp worker alive and never restarted."""
+    st = [v for k, v in daemon.status().items() if role_of(k) == "smtp"]
+    return st and all(v["state"] == "alive" and v["restarts"] == 0
+                      for v in st)
 
 
 def assert_healthy(daemon):
@@ -488,10 +490,11 @@ def test_client_that_never_reads_is_bounded(daemon):
     meet backpressure (the server stops reading once its output backs
     up), not make the smtp role, shared by every connection, buffer
     replies without bound.  EHLO multiplies its bytes about 19 times."""
-    pid = daemon.role_pids()["smtp"]
-    before = vm_rss_mb(pid)
     with RawSMTP(daemon.ports["smtp"]) as c:
         c.greet()
+        # the worker that holds the connection
+        pid = server_pid(c.sock, daemon.worker_pids("smtp"))
+        before = vm_rss_mb(pid)
         c.sock.settimeout(3)
         chunk = b"EHLO x\r\n" * 8192
         sent = 0

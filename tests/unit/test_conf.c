@@ -451,6 +451,17 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: delivery-workers: \"65\" is too large (1 to 64)\n" },
 	{ "bad_workers_word", L1 "delivery-workers four\n",
 	  "t.conf:2: delivery-workers: \"four\" is not a number (1 to 64)\n" },
+	{ "bad_procs_zero", L1 "smtp-workers 0\n",
+	  "t.conf:2: smtp-workers: \"0\" must be at least 1 (1 to 64, or "
+	  "auto)\n" },
+	{ "bad_procs_many", L1 "pop3-workers 65\n",
+	  "t.conf:2: pop3-workers: \"65\" is too large (1 to 64, or "
+	  "auto)\n" },
+	{ "bad_procs_word", L1 "imap-workers all\n",
+	  "t.conf:2: imap-workers: \"all\" is not a number (1 to 64, or "
+	  "auto)\n" },
+	{ "bad_procs_twice", L1 "smtp-workers 2\nsmtp-workers 3\n",
+	  "t.conf:3: duplicate smtp-workers (first on line 2)\n" },
 	{ "bad_outbound_zero", L1 "max-outbound-per-destination 0\n",
 	  "t.conf:2: max-outbound-per-destination: \"0\" must be at least "
 	  "1\n" },
@@ -715,7 +726,10 @@ good_all_directives(void **state)
 	    "delay-warning 90m\n"
 	    "max-outbound-connections 50\n"
 	    "max-outbound-per-destination 4\n"
-	    "sandbox no\n");
+	    "sandbox no\n"
+	    "smtp-workers 3\n"
+	    "pop3-workers auto\n"
+	    "imap-workers 64\n");
 	assert_string_equal(c->file, "t.conf");
 	assert_string_equal(c->hostname, "Mail.Example.org");
 	assert_string_equal(c->state_dir, "/var/lib/cachet-test");
@@ -788,6 +802,9 @@ good_all_directives(void **state)
 	assert_int_equal(c->outbound.connections, 50);
 	assert_int_equal(c->outbound.per_destination, 4);
 	assert_false(c->sandbox);
+	assert_int_equal(c->workers.smtp, 3);
+	assert_int_equal(c->workers.pop3, 0);
+	assert_int_equal(c->workers.imap, 64);
 	assert_int_equal(c->relays[0].tls, CONF_RELAY_TLS_MAY);
 	assert_string_equal(c->relays[0].auth_user, "");
 	conf_free(c);
@@ -832,6 +849,10 @@ good_defaults(void **state)
 	assert_int_equal(c->outbound.connections, 100);
 	assert_int_equal(c->outbound.per_destination, 20);
 	assert_true(c->sandbox);
+	/* auto: proc_workers() makes it one per core */
+	assert_int_equal(c->workers.smtp, 0);
+	assert_int_equal(c->workers.pop3, 0);
+	assert_int_equal(c->workers.imap, 0);
 	conf_free(c);
 }
 
