@@ -693,8 +693,10 @@ conn_listen(struct conn_server *srv, int fd, int kind, struct tls_ctx *tls,
 	if (l->ev == NULL)
 		fatalx("%s: event_new", srv->name);
 	event_add(l->ev, NULL);
+	/* NOLINTBEGIN(bugprone-sizeof-expression): an array of pointers */
 	srv->listeners = xrealloc(srv->listeners, (srv->nlisteners + 1) *
 	    sizeof(*srv->listeners));
+	/* NOLINTEND(bugprone-sizeof-expression) */
 	srv->listeners[srv->nlisteners++] = l;
 	conn_limit_accepting(srv->limit);
 }

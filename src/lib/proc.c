@@ -296,11 +296,11 @@ proc_chan_msg(struct ipc_chan *c, struct msg *m, void *arg)
 		return;
 #ifdef CACHET_TEST_HOOKS
 	case MSG_PARENT_SANDBOX_TEST:
-		if (a->id != PROC_PARENT ||
+		if (a->peer.id != PROC_PARENT ||
 		    msg_get_str(m, what, sizeof(what)) == -1 ||
 		    msg_end(m) == -1 || sandbox_test_violate(what) == -1)
 			fatalx("%s: bad %s from %s", self->info->name,
-			    msg_name(m->type), proc_name(a->id));
+			    msg_name(m->type), proc_name(a->peer.id));
 		msg_free(m);
 		return;
 #endif

@@ -931,14 +931,15 @@ parent_sandbox_test(struct ctl_client *c, struct msg *m, uint32_t argc)
 		parent_client_reply_end(c, 1, "permission denied");
 		return;
 	}
+	/* A role that runs several workers: its first one. */
 	if ((info = proc_by_name(role)) == NULL ||
-	    P.roles[info->id].chan == NULL) {
+	    P.roles[info->id][0].chan == NULL) {
 		parent_client_reply_end(c, 1, "role is not running");
 		return;
 	}
 	f = msg_new(MSG_PARENT_SANDBOX_TEST);
 	msg_put_str(f, what);
-	ipc_send(P.roles[info->id].chan, f);
+	ipc_send(P.roles[info->id][0].chan, f);
 	parent_client_reply_end(c, 0, NULL);
 }
 #endif
