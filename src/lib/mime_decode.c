@@ -160,6 +160,180 @@ mime_b64_end(struct mime_b64 *d, struct buf *out)
 	return 0;
 }
 
+void
+mime_qp_init(struct mime_qp *d)
+{
+	d->npend = 0;
+}
+
+static inline int
+hex_val(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * The undecided tail of a line, before a line end: "=" with or without
+ * transport padding is a soft line break (§6.7 rule 5), whitespace alone
+ * is dropped (rule 3), "=X" is kept as written.
+ */
+static void
+qp_line_end(struct mime_qp *d, const char *eol, size_t eollen,
+    struct mime_out *o)
+{
+	if (d->npend > 0 && d->pend[0] == '=') {
+		if (d->npend >= 2 && hex_val((unsigned char)d->pend[1]) != -1) {
+			out_bytes(o, d->pend, 2);
+			out_bytes(o, eol, eollen);
+		}
+	} else
+		out_bytes(o, eol, eollen);
+	d->npend = 0;
+}
+
+/*
+ * One byte at a time through a small machine whose state is the
+ * undecided tail in pend: "=", "=X", a whitespace run, "=" and a
+ * whitespace run, any of these followed by a CR.  Every decision depends
+ * on the bytes alone, so the output does not depend on how the input was
+ * cut.  A run longer than pend can hold gives its oldest bytes out as
+ * text (an "=" first): only the last sizeof(pend) - 1 bytes can be
+ * dropped as trailing whitespace (a legal line is at most 76 bytes).
+ */
+static void
+qp_run(struct mime_qp *d, const char *in, size_t len, struct mime_out *o)
+{
+	size_t		i, j;
+	unsigned char	c;
+	int		h;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)in[i];
+		if (d->npend == 0) {
+			/* Plain text: copy the run in one go. */
+			for (j = i; j < len && in[j] != '=' && in[j] != ' ' &&
+			    in[j] != '\t' && in[j] != '\r' && in[j] != '\n'; j++)
+				;
+			if (j > i) {
+				out_bytes(o, in + i, j - i);
+				i = j - 1;
+				continue;
+			}
+			if (c == '\n')
+				out_byte(o, c);
+			else
+				d->pend[d->npend++] = (char)c;
+			continue;
+		}
+		if (d->pend[d->npend - 1] == '\r') {
+			if (c == '\n') {
+				d->npend--;
+				qp_line_end(d, "\r\n", 2, o);
+				continue;
+			}
+			/* A bare CR is text, and so is what it follows. */
+			out_bytes(o, d->pend, d->npend);
+			d->npend = 0;
+			i--;
+			continue;
+		}
+		if (c == '\n') {
+			qp_line_end(d, "\n", 1, o);
+			continue;
+		}
+		if (c == '\r') {
+			d->pend[d->npend++] = (char)c;
+			continue;
+		}
+		if (d->pend[0] == '=' && d->npend == 1 &&
+		    hex_val(c) != -1) {
+			d->pend[d->npend++] = (char)c;
+			continue;
+		}
+		if (d->pend[0] == '=' && d->npend == 2 &&
+		    hex_val((unsigned char)d->pend[1]) != -1) {
+			if ((h = hex_val(c)) != -1) {
+				out_byte(o, (unsigned char)
+				    (hex_val((unsigned char)d->pend[1]) << 4 |
+				    h));
+				d->npend = 0;
+				continue;
+			}
+			/* "=X" and no second digit: text (rule 1). */
+			out_bytes(o, d->pend, 2);
+			d->npend = 0;
+			i--;
+			continue;
+		}
+		if (c == ' ' || c == '\t') {
+			if (d->npend == sizeof(d->pend) - 1) {
+				out_byte(o, (unsigned char)d->pend[0]);
+				memmove(d->pend, d->pend + 1, --d->npend);
+			}
+			d->pend[d->npend++] = (char)c;
+			continue;
+		}
+		/* Whitespace, "=" or "=" and whitespace before text: all text. */
+		out_bytes(o, d->pend, d->npend);
+		d->npend = 0;
+		i--;
+	}
+}
+
+int
+mime_qp_feed(struct mime_qp *d, const char *in, size_t len,
+    struct buf *out)
+{
+	struct mime_out	o;
+
+	out_init(&o, out);
+	qp_run(d, in, len, &o);
+	return out_end(&o);
+}
+
+int
+mime_qp_end(struct mime_qp *d, struct buf *out)
+{
+	struct mime_out	o;
+
+	out_init(&o, out);
+	/* The end is a line end without line-end bytes; a CR stays text. */
+	if (d->npend > 0 && d->pend[d->npend - 1] == '\r') {
+		out_bytes(&o, d->pend, d->npend);
+		d->npend = 0;
+	}
+	qp_line_end(d, "", 0, &o);
+	return out_end(&o);
+}
+
+int
+mime_decode_body(enum mime_cte cte, struct span in, struct buf *out)
+{
+	struct mime_b64	b;
+	struct mime_qp	q;
+
+	switch (cte) {
+	case MIME_CTE_BASE64:
+		mime_b64_init(&b);
+		if (mime_b64_feed(&b, in.ptr, in.len, out) == -1)
+			return -1;
+		return mime_b64_end(&b, out);
+	case MIME_CTE_QP:
+		mime_qp_init(&q);
+		if (mime_qp_feed(&q, in.ptr, in.len, out) == -1)
+			return -1;
+		return mime_qp_end(&q, out);
+	default:
+		return buf_append_span(out, in);
+	}
+}
+
 enum mime_cte
 mime_cte_parse(struct span value)
 {
@@ -592,18 +766,6 @@ eol_len(const char *p, size_t len)
 	if (len >= 2 && p[0] == '\r' && p[1] == '\n')
 		return 2;
 	return 0;
-}
-
-static inline int
-hex_val(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* An encoded word found in a header value. */
