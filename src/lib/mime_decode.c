@@ -652,6 +652,19 @@ cs_normalise(struct span cs, char *lc, char *uc, size_t *len_out)
 	return true;
 }
 
+/*
+ * Append what iconv wrote: whole characters, but not always well-formed
+ * UTF-8 (glibc's UCS-4 passes code points past U+10FFFF through), so
+ * checked, and cleaned when it is not.
+ */
+static int
+cs_put(const char *p, size_t len, struct buf *out)
+{
+	if (mime_utf8_valid(span_make(p, len)))
+		return buf_append(out, p, len);
+	return utf8_clean(span_make(p, len), out);
+}
+
 /* Run iconv over in; bad sequences become U+FFFD and conversion goes on. */
 static int
 cs_iconv(struct cs_cache_ent *e, struct span in, struct buf *out)
@@ -667,10 +680,10 @@ cs_iconv(struct cs_cache_ent *e, struct span in, struct buf *out)
 		op = chunk;
 		oleft = sizeof(chunk);
 		if (iconv(e->cd, &ip, &ileft, &op, &oleft) != (size_t)-1) {
-			rc = buf_append(out, chunk, (size_t)(op - chunk));
+			rc = cs_put(chunk, (size_t)(op - chunk), out);
 			break;
 		}
-		rc = buf_append(out, chunk, (size_t)(op - chunk));
+		rc = cs_put(chunk, (size_t)(op - chunk), out);
 		if (rc == -1 || errno == E2BIG)
 			continue;
 		/* EILSEQ, or EINVAL: a sequence cut short by the end. */
@@ -690,7 +703,7 @@ cs_iconv(struct cs_cache_ent *e, struct span in, struct buf *out)
 		op = chunk;
 		oleft = sizeof(chunk);
 		(void)iconv(e->cd, NULL, NULL, &op, &oleft);
-		rc = buf_append(out, chunk, (size_t)(op - chunk));
+		rc = cs_put(chunk, (size_t)(op - chunk), out);
 	}
 	(void)iconv(e->cd, NULL, NULL, NULL, NULL);
 	if (rc == -1)

@@ -336,7 +336,7 @@ html_link(struct html_out *o, const char *p, size_t len)
 {
 	char		u[4];
 	uint32_t	cp;
-	size_t		i, j, used;
+	size_t		i, j, used, start;
 	int		rc = 0;
 
 	while (len > 0 && html_ws((unsigned char)p[0])) {
@@ -347,9 +347,11 @@ html_link(struct html_out *o, const char *p, size_t len)
 		len--;
 	if (len == 0 || o->links == NULL || o->err != 0)
 		return;
+	start = o->links->len;
 	for (i = 0; i < len && rc == 0; ) {
 		if (p[i] == '&' && html_entity(p + i, len - i, &cp, &used)) {
-			rc = buf_append(o->links, u, utf8_put(cp, u));
+			if (cp != '\r' && cp != '\n')
+				rc = buf_append(o->links, u, utf8_put(cp, u));
 			i += used;
 			continue;
 		}
@@ -364,7 +366,8 @@ html_link(struct html_out *o, const char *p, size_t len)
 		rc = buf_append(o->links, p + i, j - i);
 		i = j;
 	}
-	if (rc == 0)
+	/* Nothing but line breaks ("&#13;"): no empty line. */
+	if (rc == 0 && o->links->len > start)
 		rc = buf_append(o->links, "\n", 1);
 	if (rc == -1)
 		o->err = -1;

@@ -589,6 +589,10 @@ test_charset_invalid_goes_on(void **state)
 	    "a\xef\xbf\xbdz\xe2\x82\xac");
 	/* A double-byte character cut short at the end. */
 	check_cs("big5", "x\xa4", 2, "x\xef\xbf\xbd");
+	/* glibc's UCS-4 writes U+EAEAEA in the old 5-byte form: not UTF-8,
+	 * so each byte is cleaned to U+FFFD (found by fuzz_mime_words). */
+	check_cs("ucs-4", "\0\xea\xea\xea\0\0\0A", 8, "\xef\xbf\xbd"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "A");
 	/* The descriptor is reset between uses: no shift state leaks. */
 	check_cs("iso-2022-jp", "\x1b$B$\"", 5, "\xe3\x81\x82");
 	check_cs("iso-2022-jp", "$\"", 2, "$\"");
@@ -957,6 +961,10 @@ test_html_links(void **state)
 	    "ABC no linkE",
 	    "http://a.example/x?y=1&z=2\nhttp://b.example/\n"
 	    "http://c.example/\nhttp://d.example/i.png\nhttp://e.example/\n");
+	/* A link that is only line breaks gives no empty line (found by
+	 * fuzz_mime_html); breaks inside one are dropped. */
+	check_html("<img src=&#xd><a href='&#10;'>x</a><a href='a&#10;b'>",
+	    "x", "ab\n");
 	/* No links buffer: the links are dropped, the text is the same. */
 	{
 		struct buf	text;
