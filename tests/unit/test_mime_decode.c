@@ -915,6 +915,9 @@ test_html_entities(void **state)
 	check_html("AT&amp T &lt 3 &eacute &nosuch; & &#;",
 	    "AT& T < 3 &eacute &nosuch; & &#;", "");
 	check_html("a&nbsp;&nbsp;b", "a b", "");
+	/* The first and last names of the sorted table are found. */
+	check_html("&AElig;&zwnj;&Yuml;&zeta;", "\xc3\x86\xe2\x80\x8c"
+	    "\xc5\xb8\xce\xb6", "");
 }
 
 static void
@@ -948,6 +951,10 @@ test_html_blocks_and_whitespace(void **state)
 	    "</table>", "a b\nc", "");
 	check_html("in<b>line</b> <i>tags</i>", "inline tags", "");
 	check_html("1 < 2 and 3 <4", "1 < 2 and 3 <4", "");
+	/* Element names of either case, first and last of the table. */
+	check_html("<A>a</A><UL>u</UL><Address>d</ADDRESS>x",
+	    "a\nu\nd\nx", "");
+	check_html("<blockquotex>b</blockquotex>c", "bc", "");
 }
 
 static void
