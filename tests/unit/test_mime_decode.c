@@ -47,11 +47,13 @@ read_file_into(const char *path, struct buf *b)
 	size_t	 n;
 
 	buf_init(b, OUT_MAX);
-	if ((f = fopen(path, "rb")) == NULL)
+	if ((f = fopen(path, "rb")) == NULL) {
 		fail_msg("%s: %s", path, strerror(errno));
+		return;
+	}
 	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
 		assert_int_equal(buf_append(b, tmp, n), 0);
-	fclose(f);
+	(void)fclose(f);
 }
 
 static struct span
@@ -312,7 +314,8 @@ check_split_invariant(enum mime_cte cte, const char *in, size_t len,
 	for (r = 0; r < rounds; r++) {
 		decode_pieces(cte, in, len, seed, r % 2 ? 3 : 97, &part);
 		if (part.len != whole.len ||
-		    (part.len > 0 && memcmp(part.data, whole.data, part.len)))
+		    (part.len > 0 &&
+		    memcmp(part.data, whole.data, part.len) != 0))
 			fail_msg("%s: split decode differs (len %zu vs %zu)",
 			    cte == MIME_CTE_QP ? "qp" : "b64", part.len,
 			    whole.len);
@@ -433,11 +436,13 @@ test_mime4j_decoded_parts(void **state)
 	for (i = 0; i < 2; i++) {
 		(void)snprintf(dir, sizeof(dir), "%s/mime/james-mime4j/%s",
 		    testdata(), dirs[i]);
-		if ((d = opendir(dir)) == NULL)
+		if ((d = opendir(dir)) == NULL) {
 			fail_msg("%s: %s", dir, strerror(errno));
+			return;
+		}
 		while ((de = readdir(d)) != NULL) {
 			nlen = strlen(de->d_name);
-			if (nlen < 5 || strcmp(de->d_name + nlen - 4, ".msg"))
+			if (nlen < 5 || strcmp(de->d_name + nlen - 4, ".msg") != 0)
 				continue;
 			(void)snprintf(path, sizeof(path),
 			    "%s/%.*s_decoded_1_1.txt", dir, (int)(nlen - 4),
