@@ -643,10 +643,10 @@ cs_lookup(const char *name)
 }
 
 /*
- * Normalise a charset name: trimmed of whitespace and quotes, lower case
- * into lc and upper case into uc.  false when empty-after-trim is not
- * the case and the name is too long or holds a byte no charset name has
- * (iconv must not see "//" suffixes or paths from a message).
+ * Normalise a charset name: trimmed of whitespace, quotes and a
+ * "*language", lower case into lc and upper case into uc.  false when it
+ * is too long or holds a byte no charset name has (iconv must not see
+ * "//" suffixes or paths from a message).
  */
 static bool
 cs_normalise(struct span cs, char *lc, char *uc, size_t *len_out)
@@ -661,6 +661,12 @@ cs_normalise(struct span cs, char *lc, char *uc, size_t *len_out)
 	    cs.ptr[cs.len - 1] == '\t' || cs.ptr[cs.len - 1] == '"' ||
 	    cs.ptr[cs.len - 1] == '\''))
 		cs.len--;
+	/* RFC 2231 §4: a "*language" after the charset is not its name. */
+	for (i = 0; i < cs.len; i++)
+		if (cs.ptr[i] == '*') {
+			cs.len = i;
+			break;
+		}
 	if (cs.len > MIME_CS_NAME_MAX)
 		return false;
 	for (i = n = 0; i < cs.len; i++) {
@@ -699,7 +705,7 @@ cs_iconv(struct cs_cache_ent *e, struct span in, struct buf *out)
 	char		 chunk[MIME_CHUNK];
 	char		*ip = (char *)(uintptr_t)in.ptr, *op;
 	size_t		 ileft = in.len, oleft, skip;
-	int		 rc = 0;
+	int		 rc = 0, why;
 
 	/* Reset the shift state a previous use may have left. */
 	(void)iconv(e->cd, NULL, NULL, NULL, NULL);
@@ -710,11 +716,12 @@ cs_iconv(struct cs_cache_ent *e, struct span in, struct buf *out)
 			rc = cs_put(chunk, (size_t)(op - chunk), out);
 			break;
 		}
+		why = errno;
 		rc = cs_put(chunk, (size_t)(op - chunk), out);
-		if (rc == -1 || errno == E2BIG)
+		if (rc == -1 || why == E2BIG)
 			continue;
 		/* EILSEQ, or EINVAL: a sequence cut short by the end. */
-		if (errno == EINVAL)
+		if (why == EINVAL)
 			skip = ileft;
 		else
 			skip = e->unit < ileft ? e->unit : ileft;

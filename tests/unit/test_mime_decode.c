@@ -557,6 +557,8 @@ test_charset_common(void **state)
 	/* RFC 2045 §5.2: none means US-ASCII. */
 	check_cs("", "abc", 3, "abc");
 	check_cs("\"us-ascii\"", "abc", 3, "abc");
+	/* RFC 2231 §4: a language after '*' is not part of the name. */
+	check_cs("iso-8859-1*fr", "\xe9", 1, "\xc3\xa9");
 	check_cs("iso-8859-15", "\xa4", 1, "\xe2\x82\xac");
 	check_cs("iso-8859-2", "\xb1", 1, "\xc4\x85");
 	check_cs("windows-1252", "\x80\x93", 2, "\xe2\x82\xac\xe2\x80\x9c");
