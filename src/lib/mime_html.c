@@ -27,6 +27,7 @@
  * ones mail writes, sorted by name (strcmp order) for bsearch.
  */
 static const struct html_ent {
+	/* cppcheck-suppress unusedStructMember ; read by html_ent_cmp */
 	const char	*name;
 	uint32_t	 cp;
 } html_ents[] = {
@@ -143,6 +144,7 @@ enum html_kind {
 
 /* The elements that matter, sorted by name (strcmp order). */
 static const struct html_elem {
+	/* cppcheck-suppress unusedStructMember ; read by html_elem_cmp */
 	const char	*name;
 	enum html_kind	 kind;
 } html_elems[] = {

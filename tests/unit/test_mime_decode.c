@@ -273,6 +273,19 @@ test_decode_body_identity(void **state)
 
 /* --- split invariance --- */
 
+/* A small fixed-seed generator (xorshift32): the same pieces every run. */
+static unsigned
+rnd(unsigned *state)
+{
+	unsigned	x = *state != 0 ? *state : 1;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
+
 /* Decode in fed in random pieces (rnd state *seed); the output into out. */
 static void
 decode_pieces(enum mime_cte cte, const char *in, size_t len,
@@ -286,7 +299,7 @@ decode_pieces(enum mime_cte cte, const char *in, size_t len,
 	mime_b64_init(&b);
 	mime_qp_init(&q);
 	for (off = 0; off < len; off += n) {
-		n = 1 + (size_t)rand_r(seed) % maxpiece;
+		n = 1 + (size_t)rnd(seed) % maxpiece;
 		if (n > len - off)
 			n = len - off;
 		if (cte == MIME_CTE_BASE64)
@@ -339,9 +352,9 @@ test_split_invariance_random(void **state)
 
 	(void)state;
 	for (k = 0; k < 2000; k++) {
-		len = (size_t)rand_r(&seed) % sizeof(in);
+		len = (size_t)rnd(&seed) % sizeof(in);
 		for (i = 0; i < len; i++)
-			in[i] = alpha[(size_t)rand_r(&seed) %
+			in[i] = alpha[(size_t)rnd(&seed) %
 			    (sizeof(alpha) - 1)];
 		check_split_invariant(MIME_CTE_QP, in, len, &seed, 4);
 		check_split_invariant(MIME_CTE_BASE64, in, len, &seed, 4);
@@ -356,12 +369,6 @@ test_split_invariance_random(void **state)
 }
 
 /* --- the Mime4j corpus: decoded parts byte for byte --- */
-
-struct m4j_case {
-	char		name[512];
-	enum mime_cte	cte;
-	struct span	body;
-};
 
 /*
  * A single-part message: its body starts after the first blank line and
@@ -764,8 +771,9 @@ test_words_stalwart(void **state)
 		for (j = 0; j < sizeof(words_differences) /
 		    sizeof(words_differences[0]); j++)
 			if (strcmp(hdr, words_differences[j].header) == 0) {
-				assert_string_not_equal(exp,
-				    words_differences[j].ours);
+				if (strcmp(exp, words_differences[j].ours) == 0)
+					fail_msg("no longer a difference: %s",
+					    words_differences[j].why);
 				check_words(hdr, words_differences[j].ours);
 				known = true;
 				differ++;
