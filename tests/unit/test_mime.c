@@ -504,6 +504,56 @@ test_reparse_frees(void **state)
 	mime_msg_free(&m);
 }
 
+static void
+test_text_of_every_text_part(void **state)
+{
+	static const char	msg[] =
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "caf=E9 au=\r\n lait\r\n"
+	    "--b\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n"
+	    /* <p>Hello <a href="http://x.example/">world</a></p> */
+	    "PHA+SGVsbG8gPGEgaHJlZj0iaHR0cDovL3guZXhhbXBsZS8iPndvcmxkPC9hPjwvcD4=\r\n"
+	    "--b\r\n"
+	    "Content-Type: image/png\r\n"
+	    "Content-Disposition: attachment; filename=x.png\r\n\r\n"
+	    "SECRETPNGBYTES\r\n"
+	    "--b\r\n\r\n"
+	    "undeclared \xe9t\xe9\r\n"
+	    "--b--\r\n";
+	struct mime_msg		m;
+	struct buf		text, links;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	buf_init(&text, 1 << 16);
+	buf_init(&links, 1 << 16);
+	mime_parse(&m, msg, sizeof(msg) - 1);
+	assert_int_equal(m.nparts, 5);
+	assert_int_equal(mime_text(&m, &text, &links), 0);
+	assert_non_null(strstr(text.data, "caf\xc3\xa9 au lait"));
+	assert_non_null(strstr(text.data, "Hello world"));
+	assert_null(strstr(text.data, "<a"));
+	assert_null(strstr(text.data, "SECRETPNG"));
+	/* 8-bit text with no charset: not UTF-8, so Latin-1 */
+	assert_non_null(strstr(text.data, "undeclared \xc3\xa9t\xc3\xa9"));
+	/* in order, a blank line between parts */
+	assert_true(strstr(text.data, "lait") < strstr(text.data, "Hello"));
+	assert_non_null(strstr(text.data, "lait\n\nHello"));
+	assert_non_null(strstr(links.data, "http://x.example/"));
+	/* the ceiling is the caller's */
+	buf_free(&text);
+	buf_init(&text, 8);
+	assert_int_equal(mime_text(&m, &text, NULL), -1);
+	buf_free(&text);
+	buf_free(&links);
+	mime_msg_free(&m);
+}
+
 int
 main(void)
 {
@@ -524,6 +574,7 @@ main(void)
 		cmocka_unit_test(test_fields_capped),
 		cmocka_unit_test(test_large_message_linear),
 		cmocka_unit_test(test_reparse_frees),
+		cmocka_unit_test(test_text_of_every_text_part),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
