@@ -606,7 +606,9 @@ ctype_parse(struct span value, struct mime_ctype *out, bool want_sub)
 	if (value.len == 0)
 		return -1;
 
-	c = xcalloc(1, sizeof(*c));
+	/* entries are cleared as they are taken: no 20 kB memset per call */
+	c = xmalloc(sizeof(*c));
+	c->nraw = c->nres = 0;
 	c->in = value;
 	c->out = out;
 	ctype_params(c, s);
