@@ -462,11 +462,10 @@ mime_parse(struct mime_msg *msg, const char *data, size_t len)
 		next = q != NULL ? (size_t)(q - data) + 1 : len;
 		nl = q == NULL ? 0 : (q > data + p && q[-1] == '\r') ? 2 : 1;
 		n = next - p - nl;
-		si = -1;
-		if (c.nstack > 0 && n >= 2 && data[p] == '-' &&
-		    data[p + 1] == '-' &&
-		    (si = mime_bnd_find(&c, data + p + 2, n - 2)) != -1 &&
-		    msg->nparts == MIME_PARTS_MAX) {
+		si = c.nstack > 0 && n >= 2 && data[p] == '-' &&
+		    data[p + 1] == '-' ?
+		    mime_bnd_find(&c, data + p + 2, n - 2) : -1;
+		if (si != -1 && msg->nparts == MIME_PARTS_MAX) {
 			/* no part can be added: boundaries are text now */
 			msg->flags |= MIME_F_PARTS;
 			si = -1;

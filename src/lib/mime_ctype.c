@@ -411,12 +411,11 @@ ctype_join_value(struct ctype_ctx *c, size_t i, size_t j,
 		char	cs[64];
 		size_t	cslen = charset.len < sizeof(cs) ? charset.len : 0;
 
-		if (cslen > 0)
+		if (cslen > 0) {
 			memcpy(cs, charset.ptr, cslen);
-		if (cslen > 0)
 			rc = ctype_to_utf8(span_make(cs, cslen),
 			    span_make(bytes.data, bytes.len), &c->out->store);
-		else if (have_ext || !ctype_has_words(span_make(bytes.data,
+		} else if (have_ext || !ctype_has_words(span_make(bytes.data,
 		    bytes.len)))
 			rc = ctype_raw8(span_make(bytes.data, bytes.len),
 			    &c->out->store);
