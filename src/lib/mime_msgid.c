@@ -38,12 +38,27 @@ msgid_is_wsp(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* A quoted-pair at v[i] ('\\' and one more byte, not a bracket). */
+/*
+ * A quoted-pair at v[i]: '\\' and one more byte, not a bracket (which
+ * ends the id whatever precedes it) nor a line end (which is dropped).
+ */
 static bool
 msgid_pair(struct span v, size_t i)
 {
 	return v.ptr[i] == '\\' && i + 1 < v.len && v.ptr[i + 1] != '<' &&
-	    v.ptr[i + 1] != '>';
+	    v.ptr[i + 1] != '>' && v.ptr[i + 1] != '\r' &&
+	    v.ptr[i + 1] != '\n';
+}
+
+/*
+ * A line end inside quotes, or one quoted by a '\\' (obs-qp): not part
+ * of the id, the '\\' neither.
+ */
+static bool
+msgid_line_end(struct span v, size_t i)
+{
+	return v.ptr[i] == '\r' || v.ptr[i] == '\n' || (v.ptr[i] == '\\' &&
+	    i + 1 < v.len && (v.ptr[i + 1] == '\r' || v.ptr[i + 1] == '\n'));
 }
 
 /*
@@ -83,7 +98,7 @@ msgid_walk(struct span v, size_t start, struct msgid_scan *sc,
 			continue;
 		}
 		if ((!quoted && (c == '(' || msgid_is_wsp(c))) ||
-		    (quoted && (c == '\r' || c == '\n'))) {
+		    (quoted && msgid_line_end(v, i))) {
 			depth = c == '(';
 			sc->rewrite = true;
 			continue;

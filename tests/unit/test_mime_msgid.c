@@ -132,6 +132,13 @@ test_ids_among_phrases(void **state)
 	expect_ids("< a.b (c) @ (d(e)) example . org >",
 	    "<a.b@example.org>");
 	expect_ids("<\"a\r\n b\"@c>", "<\"a b\"@c>");
+	/*
+	 * A backslash before a line end in quotes goes with it: kept, it
+	 * would quote what follows once the line end is out (the fuzzer's
+	 * first two finds).
+	 */
+	expect_ids("<\"a\\\r\n b\"@c>", "<\"a b\"@c>");
+	expect_ids("<a@\"b\\\r\"c>", "<a@\"b\"c>");
 	/* '@' in a quoted id-left does not split it */
 	expect_ids("<\"a@b\"@c>", "<\"a@b\"@c>");
 }
