@@ -173,7 +173,7 @@ fuzz_msgids(const char *p, size_t size)
 		abort();
 	buf_init(&joined, 2 * size + 2);
 	for (i = 0; i < ids.n; i++) {
-		if (ids.v[i].len < 5 || ids.v[i].ptr[0] != '<' ||
+		if (ids.v[i].len < 3 || ids.v[i].ptr[0] != '<' ||
 		    ids.v[i].ptr[ids.v[i].len - 1] != '>' ||
 		    memchr(ids.v[i].ptr, '@', ids.v[i].len) == NULL ||
 		    memchr(ids.v[i].ptr, '\n', ids.v[i].len) != NULL ||
