@@ -69,7 +69,10 @@ struct addr_ctx {
 };
 
 #define ADDR_STOPS	"<,;:"	/* what ends a phrase at the top level */
-#define ADDR_ANGLE_STOPS "<>,;"	/* what ends junk inside "<...>" */
+
+/* What addr_phrase() passed on its way. */
+#define ADDR_SEEN_AT	0x1	/* an '@' */
+#define ADDR_SEEN_WORD	0x2	/* an atom or a quoted string */
 
 static bool
 addr_is_wsp(char c)
@@ -226,19 +229,19 @@ addr_comment_name(struct addr_ctx *ctx)
  * Walk a phrase from p: atoms, quoted strings, comments, domain
  * literals and any other byte, up to the first of stops outside them or
  * limit.  With render, append it to the store as display-name text
- * (comments count as whitespace).  *saw_at tells whether an '@' was
+ * (comments count as whitespace).  *seen gets ADDR_SEEN_* for what was
  * passed.  Returns where it stopped.
  */
 static size_t
 addr_phrase(struct addr_ctx *ctx, size_t p, size_t limit, const char *stops,
-    bool render, bool *saw_at)
+    bool render, unsigned *seen)
 {
 	struct span	s, a;
 	size_t		e;
 	bool		word = false;	/* the last token was a word */
 	char		c;
 
-	*saw_at = false;
+	*seen = 0;
 	while (p < limit && !addr_is_stop(stops, c = ctx->v.ptr[p])) {
 		if ((c == '"' || c == '(' || c == '[') &&
 		    (e = addr_closed(ctx, p)) != 0 && e <= limit) {
@@ -256,6 +259,7 @@ addr_phrase(struct addr_ctx *ctx, size_t p, size_t limit, const char *stops,
 				    ctx->tmp.data, ctx->tmp.len);
 			}
 			word = c == '"';
+			*seen |= word ? ADDR_SEEN_WORD : 0;
 			p = e;
 			continue;
 		}
@@ -266,11 +270,12 @@ addr_phrase(struct addr_ctx *ctx, size_t p, size_t limit, const char *stops,
 				addr_text(ctx, a.ptr, a.len);
 			}
 			word = true;
+			*seen |= ADDR_SEEN_WORD;
 			p += a.len;
 			continue;
 		}
 		if (c == '@')
-			*saw_at = true;
+			*seen |= ADDR_SEEN_AT;
 		/* an unbalanced '"' is no text of the name */
 		if (render && c != '"')
 			addr_text(ctx, &c, 1);
@@ -284,10 +289,10 @@ addr_phrase(struct addr_ctx *ctx, size_t p, size_t limit, const char *stops,
 static struct addr_off
 addr_name(struct addr_ctx *ctx, size_t p, size_t q)
 {
-	bool	at;
+	unsigned	seen;
 
 	addr_name_begin(ctx);
-	(void)addr_phrase(ctx, p, q, "", true, &at);
+	(void)addr_phrase(ctx, p, q, "", true, &seen);
 	return addr_name_end(ctx);
 }
 
@@ -422,8 +427,9 @@ addr_group_end(struct addr_ctx *ctx)
 static size_t
 addr_angle(struct addr_ctx *ctx, size_t p, struct addr_ent *e)
 {
-	size_t	lim = ctx->v.len, off, ndom = 0;
-	bool	any, at;
+	size_t		lim = ctx->v.len, off, ndom = 0, e2;
+	unsigned	seen;
+	bool		any;
 
 	p = addr_cfws(ctx, p + 1, lim, false);
 	if (p < lim && ctx->v.ptr[p] == '@') {
@@ -456,8 +462,16 @@ addr_angle(struct addr_ctx *ctx, size_t p, struct addr_ent *e)
 	p = addr_cfws(ctx, p, lim, false);
 	if (p < lim && ctx->v.ptr[p] == '@')
 		p = addr_at_domain(ctx, p + 1, lim, &e->domain);
-	if (p < lim && ctx->v.ptr[p] != '>')
-		p = addr_phrase(ctx, p, lim, ADDR_ANGLE_STOPS, false, &at);
+	if (p < lim && ctx->v.ptr[p] != '>') {
+		/*
+		 * Junk: up to the '>' when one comes before the next ','
+		 * or '<' ("<Undisclosed-Recipient:;>"), else the address
+		 * was never closed and ends at the first of them or ';'.
+		 */
+		e2 = addr_phrase(ctx, p, lim, "<>,", false, &seen);
+		p = e2 < lim && ctx->v.ptr[e2] == '>' ? e2 :
+		    addr_phrase(ctx, p, lim, "<>,;", false, &seen);
+	}
 	if (p < lim && ctx->v.ptr[p] == '>')
 		p++;
 	return p;
@@ -485,10 +499,11 @@ addr_skip(struct addr_ctx *ctx, size_t c, size_t q)
  * followed by more.  Try each word as the start of the addr-spec until
  * one is followed by '@'.  Without any: a lone local part ("NO",
  * "undisclosed-recipients") is a mailbox without a domain, more words
- * are a display name alone, as Dovecot shows them.
+ * are a display name alone, as Dovecot shows them, and no word at all
+ * (stray '>', ')', '.') is nothing.  seen is what the region holds.
  */
 static size_t
-addr_spec(struct addr_ctx *ctx, size_t p, size_t q)
+addr_spec(struct addr_ctx *ctx, size_t p, size_t q, unsigned seen)
 {
 	struct addr_ent	*e;
 	struct addr_off	 local;
@@ -507,9 +522,8 @@ addr_spec(struct addr_ctx *ctx, size_t p, size_t q)
 		if (end < q && ctx->v.ptr[end] == '@') {
 			end = addr_at_domain(ctx, end + 1, q, &e->domain);
 			e->local = local;
-			if (c > p) {
+			if (c > p)
 				e->name = addr_name(ctx, p, c);
-			}
 			if (e->name.len == 0)
 				e->name = addr_comment_name(ctx);
 			return end;
@@ -523,9 +537,10 @@ addr_spec(struct addr_ctx *ctx, size_t p, size_t q)
 		c = any ? end : addr_skip(ctx, c, q);
 	}
 	ctx->store->len = mark;
-	e->name = addr_name(ctx, p, q);
+	if ((seen & ADDR_SEEN_WORD) != 0)
+		e->name = addr_name(ctx, p, q);
 	if (e->name.len == 0) {
-		/* only comments and blanks: not an entry (§4.4) */
+		/* only comments, blanks, punctuation: not an entry */
 		ctx->n--;
 	}
 	return q;
@@ -533,10 +548,11 @@ addr_spec(struct addr_ctx *ctx, size_t p, size_t q)
 
 /*
  * One entry at v[p], which is neither a separator nor CFWS: a group's
- * start, a mailbox with "<...>", or one without.  Returns where the next
- * thing starts: after the entry, or at its junk when that looks like
- * another entry with the comma missing ('@', '<' or ':' in it); junk
- * that does not is dropped.
+ * start (a phrase and ':', no '@' in it), a mailbox with "<...>", or
+ * one without.  Returns where the next thing starts: after the entry,
+ * or at its junk when that looks like another entry with the comma
+ * missing ('@', '<' or ':' in it); junk that does not is dropped, and
+ * so is a ':' right after an address ("a@b: <c@d>").
  */
 static size_t
 addr_entry(struct addr_ctx *ctx, size_t p)
@@ -544,10 +560,11 @@ addr_entry(struct addr_ctx *ctx, size_t p)
 	struct addr_ent	*e;
 	struct addr_off	 name;
 	size_t		 q, j;
-	bool		 at;
+	unsigned	 seen;
 
-	q = addr_phrase(ctx, p, ctx->v.len, ADDR_STOPS, false, &at);
-	if (q < ctx->v.len && ctx->v.ptr[q] == ':') {
+	q = addr_phrase(ctx, p, ctx->v.len, ADDR_STOPS, false, &seen);
+	if (q < ctx->v.len && ctx->v.ptr[q] == ':' &&
+	    (seen & ADDR_SEEN_AT) == 0) {
 		/* a group; one inside another ends the first (§3.4 has
 		   no nesting) */
 		addr_group_end(ctx);
@@ -568,14 +585,17 @@ addr_entry(struct addr_ctx *ctx, size_t p)
 		e->name = addr_name(ctx, p, q);
 		q = addr_angle(ctx, q, e);
 	} else
-		q = addr_spec(ctx, p, q);
+		q = addr_spec(ctx, p, q, seen);
 
 	q = addr_cfws(ctx, q, ctx->v.len, false);
 	if (q >= ctx->v.len || ctx->v.ptr[q] == ',' || ctx->v.ptr[q] == ';')
 		return q;
-	j = addr_phrase(ctx, q, ctx->v.len, ADDR_STOPS, false, &at);
-	if ((at && ctx->v.ptr[q] != '@') || (j < ctx->v.len &&
-	    (ctx->v.ptr[j] == '<' || ctx->v.ptr[j] == ':')))
+	if (ctx->v.ptr[q] == ':')
+		return q + 1;
+	j = addr_phrase(ctx, q, ctx->v.len, ADDR_STOPS, false, &seen);
+	if (((seen & ADDR_SEEN_AT) != 0 && ctx->v.ptr[q] != '@') ||
+	    (j < ctx->v.len && (ctx->v.ptr[j] == '<' ||
+	    ctx->v.ptr[j] == ':')))
 		return q;
 	return j;
 }
