@@ -40,6 +40,17 @@ def all_messages():
     return stalwart_messages() + mime4j_messages() + cpython_messages()
 
 
+_dumps = {}
+
+
+def dump_cached(path, crlf=False):
+    """dump(), once per message and form in a test run."""
+    key = (path, crlf)
+    if key not in _dumps:
+        _dumps[key] = dump(path, crlf)
+    return _dumps[key]
+
+
 def dump(path, crlf=False, extra=()):
     """cachet's parse of the message at path (with every bare LF made
     CRLF first when crlf), as the dump tool prints it."""
@@ -61,63 +72,89 @@ class Lit(bytes):
     """A string that came as a literal {n}."""
 
 
-def imap_parse(data, pos=0):
-    """Parse one IMAP value list from data (bytes) at pos: returns
-    (values, pos).  Strings are bytes (Lit for literals), NIL is None,
-    numbers are int, atoms are str, lists are python lists."""
-    out = []
-    n = len(data)
-    while pos < n:
-        c = data[pos:pos + 1]
-        if c == b" ":
-            pos += 1
-        elif c == b"(":
-            v, pos = imap_parse(data, pos + 1)
-            out.append(v)
-        elif c == b")":
-            return out, pos + 1
-        elif c == b'"':
-            pos += 1
-            s = bytearray()
-            while data[pos:pos + 1] != b'"':
-                if data[pos:pos + 1] == b"\\":
-                    pos += 1
-                s += data[pos:pos + 1]
+def _parse_one(data, pos):
+    """One value at data[pos] (no leading space): (value, end)."""
+    c = data[pos:pos + 1]
+    if c == b"(":
+        out = []
+        pos += 1
+        while True:
+            while data[pos:pos + 1] == b" ":
                 pos += 1
-                if pos >= n:
-                    raise ValueError("unterminated quoted string")
-            out.append(bytes(s))
+            if pos >= len(data):
+                raise ValueError("unterminated list")
+            if data[pos:pos + 1] == b")":
+                return out, pos + 1
+            v, pos = _parse_one(data, pos)
+            out.append(v)
+    if c == b'"':
+        pos += 1
+        s = bytearray()
+        while data[pos:pos + 1] != b'"':
+            if pos >= len(data):
+                raise ValueError("unterminated quoted string")
+            if data[pos:pos + 1] == b"\\":
+                pos += 1
+            s += data[pos:pos + 1]
             pos += 1
-        elif c == b"{":
-            end = data.index(b"}", pos)
-            size = int(data[pos + 1:end])
-            pos = end + 1
-            assert data[pos:pos + 2] == b"\r\n", data[pos:pos + 10]
-            pos += 2
-            out.append(Lit(data[pos:pos + size]))
-            pos += size
-        else:
-            end = pos
-            while end < n and data[end:end + 1] not in b" ()":
-                end += 1
-            tok = data[pos:end].decode("latin-1")
-            pos = end
-            if tok == "NIL":
-                out.append(None)
-            elif tok.isdigit():
-                out.append(int(tok))
-            else:
-                out.append(tok)
-    return out, pos
+        return bytes(s), pos + 1
+    if c == b"{":
+        end = data.index(b"}", pos)
+        size = int(data[pos + 1:end])
+        pos = end + 1
+        if data[pos:pos + 2] != b"\r\n":
+            raise ValueError("literal without CRLF")
+        pos += 2
+        return Lit(data[pos:pos + size]), pos + size
+    end = pos
+    depth = 0
+    # an atom; "BODY[...]" may hold spaces and parentheses inside [ ]
+    while end < len(data):
+        ch = data[end:end + 1]
+        if ch == b"[":
+            depth += 1
+        elif ch == b"]":
+            depth -= 1
+        elif depth == 0 and ch in b" ()":
+            break
+        end += 1
+    tok = data[pos:end].decode("latin-1")
+    if tok == "NIL":
+        return None, end
+    if tok.isdigit():
+        return int(tok), end
+    if not tok:
+        raise ValueError(f"unexpected {data[pos:pos + 10]!r}")
+    return tok, end
+
+
+def imap_items(data):
+    """A FETCH response's "(NAME value NAME value ...)" into {NAME:
+    (value, the value's text as sent)}."""
+    if data[:1] != b"(":
+        raise ValueError("not a list")
+    pos = 1
+    out = {}
+    while True:
+        while data[pos:pos + 1] == b" ":
+            pos += 1
+        if data[pos:pos + 1] == b")":
+            return out
+        name, pos = _parse_one(data, pos)
+        while data[pos:pos + 1] == b" ":
+            pos += 1
+        start = pos
+        v, pos = _parse_one(data, pos)
+        out[name] = (v, data[start:pos])
 
 
 def imap_value(text):
     """The one value of an ENVELOPE or BODYSTRUCTURE string."""
     if isinstance(text, str):
         text = text.encode("latin-1")
-    v, pos = imap_parse(text)
-    assert len(v) == 1 and pos == len(text), (text, v)
-    return v[0]
+    v, pos = _parse_one(text, 0)
+    assert pos == len(text), (text, pos)
+    return v
 
 
 def plain(v):
