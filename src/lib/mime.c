@@ -588,3 +588,72 @@ mime_part_header(const struct mime_msg *msg, uint32_t part)
 	return span_make(msg->data + p->hdr_start,
 	    p->body_start - p->hdr_start);
 }
+
+/*
+ * One text part's content in UTF-8 into out: transfer encoding undone,
+ * then the charset; text with no charset (or one iconv does not know)
+ * is taken as UTF-8 when it is that and as Latin-1 otherwise.
+ */
+static int
+mime_text_part(const struct mime_msg *msg, uint32_t i, struct buf *out)
+{
+	const struct mime_field		*f;
+	const struct mime_param		*cs;
+	struct mime_ctype		 ct;
+	struct buf			 dec;
+	struct span			 charset = { "", 0 }, in;
+	int				 r;
+
+	memset(&ct, 0, sizeof(ct));
+	buf_init(&dec, out->max);
+	if ((r = mime_decode_body(msg->parts[i].cte, mime_part_body(msg, i),
+	    &dec)) == -1)
+		goto done;
+	f = mime_part_field(msg, i, "Content-Type", NULL);
+	if (f != NULL) {
+		(void)mime_hdr_ctype(mime_field_value(msg, f), &ct);
+		if ((cs = mime_ctype_param(&ct, "charset")) != NULL)
+			charset = cs->value;
+	}
+	in = span_make(dec.data != NULL ? dec.data : "", dec.len);
+	if (charset.len > 0 &&
+	    (r = mime_charset_to_utf8(charset, in, out)) != 1)
+		goto done;
+	charset = span_str(mime_utf8_valid(in) ? "utf-8" : "iso-8859-1");
+	r = mime_charset_to_utf8(charset, in, out);
+done:
+	mime_ctype_free(&ct);
+	buf_free(&dec);
+	return r == -1 ? -1 : 0;
+}
+
+int
+mime_text(const struct mime_msg *msg, struct buf *out, struct buf *links_out)
+{
+	const struct mime_part	*p;
+	struct buf		 text;
+	uint32_t		 i;
+	size_t			 before = out->len;
+	int			 r = 0;
+
+	buf_init(&text, out->max);
+	for (i = 0; i < msg->nparts && r == 0; i++) {
+		p = &msg->parts[i];
+		/* only text leaves: attachments of other types say nothing */
+		if (p->kind != MIME_KIND_LEAF || !mime_caseeq(p->type, "text", 4))
+			continue;
+		buf_reset(&text);
+		if ((r = mime_text_part(msg, i, &text)) == -1)
+			break;
+		if (out->len > before)
+			r = buf_append_str(out, out->data[out->len - 1] == '\n' ?
+			    "\n" : "\n\n");
+		if (r == 0 && mime_caseeq(p->subtype, "html", 4))
+			r = mime_html_text(span_make(text.data != NULL ?
+			    text.data : "", text.len), out, links_out);
+		else if (r == 0)
+			r = buf_append(out, text.data, text.len);
+	}
+	buf_free(&text);
+	return r;
+}

@@ -187,6 +187,12 @@ ctype_split_name(struct ctype_raw *r, struct span name)
 	if (star == name.len)
 		return;
 	i = star + 1;
+	if (i == name.len) {
+		/* "name*": one extended section */
+		r->rfc2231 = r->ext = true;
+		r->name.len = star;
+		return;
+	}
 	while (i < name.len && name.ptr[i] >= '0' && name.ptr[i] <= '9') {
 		/* a huge number is a missing section, not an overflow */
 		if (idx < UINT32_MAX)
@@ -274,20 +280,17 @@ ctype_pct_decode(struct span in, struct buf *out)
 }
 
 /*
- * Bytes in charset to UTF-8 into out; a charset iconv does not know
- * keeps the bytes when they are UTF-8 and reads them as Latin-1
- * otherwise (the fallback mime_decode.h asks of its callers).
+ * Bytes of no declared charset into out: kept when they are UTF-8,
+ * read as Latin-1 otherwise (the fallback mime_decode.h asks of its
+ * callers when iconv does not know a charset).
  */
 static int
-ctype_to_utf8(struct span charset, struct span in, struct buf *out)
+ctype_raw8(struct span in, struct buf *out)
 {
 	size_t		i;
 	unsigned char	ch;
 	int		r;
 
-	r = mime_charset_to_utf8(charset, in, out);
-	if (r != 1)
-		return r;
 	if (mime_utf8_valid(in))
 		return buf_append_span(out, in);
 	for (i = 0; i < in.len; i++) {
@@ -307,6 +310,28 @@ ctype_to_utf8(struct span charset, struct span in, struct buf *out)
 }
 
 /* By name (bytes, as Dovecot sorts), then section, then as written. */
+/* Bytes in charset to UTF-8 into out. */
+static int
+ctype_to_utf8(struct span charset, struct span in, struct buf *out)
+{
+	int	r;
+
+	if ((r = mime_charset_to_utf8(charset, in, out)) != 1)
+		return r;
+	return ctype_raw8(in, out);
+}
+
+static bool
+ctype_has_words(struct span v)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < v.len; i++)
+		if (v.ptr[i] == '=' && v.ptr[i + 1] == '?')
+			return true;
+	return false;
+}
+
 static int
 ctype_raw_cmp(const void *a, const void *b)
 {
@@ -395,9 +420,10 @@ ctype_join_value(struct ctype_ctx *c, size_t i, size_t j,
 		if (cslen > 0)
 			rc = ctype_to_utf8(span_make(cs, cslen),
 			    span_make(bytes.data, bytes.len), &c->out->store);
-		else if (have_ext)
-			rc = ctype_to_utf8(span_make("", 0),
-			    span_make(bytes.data, bytes.len), &c->out->store);
+		else if (have_ext || !ctype_has_words(span_make(bytes.data,
+		    bytes.len)))
+			rc = ctype_raw8(span_make(bytes.data, bytes.len),
+			    &c->out->store);
 		else
 			rc = mime_decode_words(span_make(bytes.data,
 			    bytes.len), &c->out->store);

@@ -873,6 +873,163 @@ test_words_ceiling(void **state)
 	buf_free(&out);
 }
 
+/* --- HTML --- */
+
+static void
+check_html(const char *html, const char *want_text, const char *want_links)
+{
+	struct buf	text, links;
+
+	buf_init(&text, OUT_MAX);
+	buf_init(&links, OUT_MAX);
+	assert_int_equal(mime_html_text(S(html), &text, &links), 0);
+	if (!span_eq(span_make(text.data ? text.data : "", text.len),
+	    want_text))
+		fail_msg("html %s: text \"%.*s\" want \"%s\"", html,
+		    (int)text.len, text.data ? text.data : "", want_text);
+	if (want_links != NULL && !span_eq(span_make(links.data ?
+	    links.data : "", links.len), want_links))
+		fail_msg("html %s: links \"%.*s\" want \"%s\"", html,
+		    (int)links.len, links.data ? links.data : "", want_links);
+	buf_free(&text);
+	buf_free(&links);
+}
+
+static void
+test_html_entities(void **state)
+{
+	(void)state;
+	check_html("a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos;",
+	    "a & b <c> \"d\" 'e'", "");
+	check_html("caf&eacute; &euro;5 &copy; &hellip;",
+	    "caf\xc3\xa9 \xe2\x82\xac" "5 \xc2\xa9 \xe2\x80\xa6", "");
+	check_html("&#65;&#x42;&#X43;&#100", "ABCd", "");
+	/* HTML5: 0x80-0x9F are windows-1252; 0 and surrogates U+FFFD. */
+	check_html("&#150;&#0;&#xd800;&#x110000;",
+	    "\xe2\x80\x93\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", "");
+	/* Legacy names without ';' are read, others kept as text. */
+	check_html("AT&amp T &lt 3 &eacute &nosuch; & &#;",
+	    "AT& T < 3 &eacute &nosuch; & &#;", "");
+	check_html("a&nbsp;&nbsp;b", "a b", "");
+}
+
+static void
+test_html_script_style_comments(void **state)
+{
+	(void)state;
+	check_html("<html><head><style>p { color: red }</style>"
+	    "<script type=\"text/javascript\">if (a < b) document.write"
+	    "('<p>x</p>');</script></head><body>shown</body></html>",
+	    "shown", "");
+	check_html("a<!-- hidden <p> -->b<!DOCTYPE html>c<?xml x?>d",
+	    "abcd", "");
+	check_html("x<SCRIPT>y</SCRIPTS>z</Script >w", "xw", "");
+	/* Unterminated ones run to the end and are dropped. */
+	check_html("a<!-- never closed", "a", "");
+	check_html("a<script>never closed", "a", "");
+	check_html("a<b never closed", "a", "");
+}
+
+static void
+test_html_blocks_and_whitespace(void **state)
+{
+	(void)state;
+	check_html("<p>one</p><p>two</p>", "one\ntwo", "");
+	check_html("a<br>b<br/>c<BR />d", "a\nb\nc\nd", "");
+	check_html("<div>  lots \r\n\t of   space </div>",
+	    "lots of space", "");
+	check_html("<ul><li>x</li><li>y</li></ul><h1>T</h1>z",
+	    "x\ny\nT\nz", "");
+	check_html("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr>"
+	    "</table>", "a b\nc", "");
+	check_html("in<b>line</b> <i>tags</i>", "inline tags", "");
+	check_html("1 < 2 and 3 <4", "1 < 2 and 3 <4", "");
+}
+
+static void
+test_html_links(void **state)
+{
+	(void)state;
+	check_html("<a href=\"http://a.example/x?y=1&amp;z=2\">A</a>"
+	    "<A HREF='http://b.example/'>B</A><a href=http://c.example/>C</a>"
+	    "<img alt=\"x > y\" src=\"http://d.example/i.png\">"
+	    "<a name=top>no link</a><a href = \" http://e.example/ \">E</a>",
+	    "ABC no linkE",
+	    "http://a.example/x?y=1&z=2\nhttp://b.example/\n"
+	    "http://c.example/\nhttp://d.example/i.png\nhttp://e.example/\n");
+	/* No links buffer: the links are dropped, the text is the same. */
+	{
+		struct buf	text;
+
+		buf_init(&text, OUT_MAX);
+		assert_int_equal(mime_html_text(S("<a href=x>y</a>"), &text,
+		    NULL), 0);
+		assert_string_equal(text.data, "y");
+		buf_free(&text);
+	}
+}
+
+/* A 1 MB page: linear, and the text and links are all there. */
+static void
+test_html_big_page(void **state)
+{
+	struct buf	page, text, links;
+	size_t		i, n = 0, words = 0, nl = 0;
+
+	(void)state;
+	buf_init(&page, OUT_MAX);
+	buf_init(&text, OUT_MAX);
+	buf_init(&links, OUT_MAX);
+	assert_int_equal(buf_append_str(&page, "<html><body>"), 0);
+	while (page.len < (1u << 20)) {
+		assert_int_equal(buf_printf(&page, "<p class=\"c\">word%zu "
+		    "&amp; <a href=\"http://h%zu.example/\">link</a>"
+		    "<script>var s = '<p>';</script><!-- c --></p>\n", n, n),
+		    0);
+		n++;
+	}
+	assert_int_equal(mime_html_text(span_make(page.data, page.len),
+	    &text, &links), 0);
+	for (i = 0; i < text.len; i++)
+		if (text.data[i] == '\n')
+			words++;
+	for (i = 0; i < links.len; i++)
+		if (links.data[i] == '\n')
+			nl++;
+	/* One line of text and one link per paragraph. */
+	assert_int_equal(words + 1, n);
+	assert_int_equal(nl, n);
+	assert_non_null(strstr(text.data, "word0 & link\nword1 & link\n"));
+	assert_null(strstr(text.data, "var s"));
+	buf_free(&page);
+	buf_free(&text);
+	buf_free(&links);
+}
+
+static void
+test_html_ceiling(void **state)
+{
+	struct buf	text, links;
+
+	(void)state;
+	buf_init(&text, 4);
+	buf_init(&links, OUT_MAX);
+	errno = 0;
+	assert_int_equal(mime_html_text(S("<p>abcdef</p>"), &text, &links),
+	    -1);
+	assert_int_equal(errno, EMSGSIZE);
+	buf_free(&text);
+	buf_init(&text, OUT_MAX);
+	buf_free(&links);
+	buf_init(&links, 4);
+	errno = 0;
+	assert_int_equal(mime_html_text(S("<a href=http://x/>a</a>"), &text,
+	    &links), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	buf_free(&text);
+	buf_free(&links);
+}
+
 int
 main(void)
 {
@@ -901,6 +1058,12 @@ main(void)
 		cmocka_unit_test(test_words_raw_8bit),
 		cmocka_unit_test(test_words_no_quadratic),
 		cmocka_unit_test(test_words_ceiling),
+		cmocka_unit_test(test_html_entities),
+		cmocka_unit_test(test_html_script_style_comments),
+		cmocka_unit_test(test_html_blocks_and_whitespace),
+		cmocka_unit_test(test_html_links),
+		cmocka_unit_test(test_html_big_page),
+		cmocka_unit_test(test_html_ceiling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
