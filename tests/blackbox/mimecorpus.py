@@ -43,20 +43,21 @@ def all_messages():
 _dumps = {}
 
 
-def dump_cached(path, crlf=False):
+def dump_cached(path, form=""):
     """dump(), once per message and form in a test run."""
-    key = (path, crlf)
+    key = (path, form)
     if key not in _dumps:
-        _dumps[key] = dump(path, crlf)
+        _dumps[key] = dump(path, form)
     return _dumps[key]
 
 
-def dump(path, crlf=False, extra=()):
-    """cachet's parse of the message at path (with every bare LF made
-    CRLF first when crlf), as the dump tool prints it."""
-    args = [MIMEDUMP] + list(extra)
-    if crlf:
-        args.append("--crlf")
+def dump(path, form=""):
+    """cachet's parse of the message at path, as the dump tool prints
+    it: as the file is (form ""), or with every bare LF made CRLF first
+    ("crlf"), or every CRLF made LF ("lf")."""
+    args = [MIMEDUMP]
+    if form:
+        args.append("--" + form)
     args.append(path)
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")

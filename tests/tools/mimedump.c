@@ -2,9 +2,11 @@
  * mimedump: print cachet's parse of one message as JSON, for the corpus
  * tests (tests/blackbox/test_mime_corpus.py, test_mime_dovecot.py).
  *
- *	mimedump [--crlf] FILE
+ *	mimedump [--crlf | --lf] FILE
  *
- * --crlf makes every bare LF of the file CRLF before the parse.  Output:
+ * --crlf makes every bare LF of the file CRLF before the parse, --lf
+ * every CRLF a bare LF (the two forms Stalwart's corpus has expected
+ * parses for).  Output:
  * the flags, every part (tree links, offsets, bare LF and line counts,
  * kind, content type and parameters, disposition, transfer encoding, its
  * header fields raw and decoded, its decoded body), mime_text()'s text
@@ -324,7 +326,7 @@ body_ext(struct buf *b, const struct mime_msg *msg, uint32_t part)
 }
 
 static char *
-read_file(const char *path, bool crlf, size_t *len_out)
+read_file(const char *path, int form, size_t *len_out)
 {
 	FILE	*fp;
 	char	*data, *out;
@@ -349,15 +351,19 @@ read_file(const char *path, bool crlf, size_t *len_out)
 	if (ferror(fp))
 		die(path);
 	fclose(fp);
-	if (!crlf) {
+	if (form == 0) {
 		*len_out = len;
 		return data;
 	}
 	if ((out = malloc(len * 2 + 1)) == NULL)
 		die("malloc");
 	for (i = o = 0; i < len; i++) {
-		if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
+		if (form == 'c' && data[i] == '\n' &&
+		    (i == 0 || data[i - 1] != '\r'))
 			out[o++] = '\r';
+		if (form == 'l' && data[i] == '\r' && i + 1 < len &&
+		    data[i + 1] == '\n')
+			continue;
 		out[o++] = data[i];
 	}
 	free(data);
@@ -375,18 +381,20 @@ main(int argc, char **argv)
 	char		*data;
 	size_t		 len, i;
 	uint32_t	 k;
-	bool		 crlf = false;
-	int		 a = 1;
+	int		 a = 1, form = 0;
 
 	if (argc > 1 && strcmp(argv[1], "--crlf") == 0) {
-		crlf = true;
+		form = 'c';
+		a++;
+	} else if (argc > 1 && strcmp(argv[1], "--lf") == 0) {
+		form = 'l';
 		a++;
 	}
 	if (argc != a + 1) {
-		fprintf(stderr, "usage: mimedump [--crlf] FILE\n");
+		fprintf(stderr, "usage: mimedump [--crlf | --lf] FILE\n");
 		return 2;
 	}
-	data = read_file(argv[a], crlf, &len);
+	data = read_file(argv[a], form, &len);
 	memset(&msg, 0, sizeof(msg));
 	mime_parse(&msg, data, len);
 
