@@ -23,13 +23,125 @@ import pytest
 
 import mimecorpus as mc
 
+# Reasons that several messages share.
+LATIN1 = ("raw 8-bit header text that is not UTF-8 is read as Latin-1 "
+          "(mime_decode.h; Dovecot and Thunderbird show it so); Stalwart "
+          "makes it U+FFFD")
+DOVECOT_TREE = ("malformed structure split as Dovecot splits it (our "
+                "BODYSTRUCTURE equals Dovecot 2.3's, test_mime_dovecot.py); "
+                "Stalwart's parser reads these delimiters otherwise")
+
+
+def _both(table, rel, diffs):
+    """The same expected differences for the LF and the CRLF form."""
+    for form in ("", "crlf"):
+        table[(rel, form)] = dict(diffs)
+
+
 # (message relative to the corpus, form "" (LF) or "crlf") ->
 # {aspect: reason}
-STALWART_DIFFS = {
-}
+STALWART_DIFFS = {}
+_S = "stalwart-mail-parser/eml/"
+for _n in ("010", "020", "022", "027", "052"):
+    _both(STALWART_DIFFS, _S + f"legacy/{_n}.eml", {"text-headers": LATIN1})
+for _n in ("016", "023", "026"):
+    _both(STALWART_DIFFS, _S + f"legacy/{_n}.eml", {"params": LATIN1})
+for _n in ("000", "001", "002", "007", "008", "009", "011", "012", "013",
+           "014", "020", "021"):
+    _both(STALWART_DIFFS, _S + f"malformed/{_n}.eml", {"tree": DOVECOT_TREE})
+_both(STALWART_DIFFS, _S + "malformed/004.eml", {
+    "offsets": "the delimiter line '--ab' of boundary 'a' has junk after "
+               "the boundary: the part starts on the next line (RFC 2046 "
+               "§5.1.1, a delimiter line runs to its line end; Dovecot "
+               "too), Stalwart starts it right after '--a'"})
+_both(STALWART_DIFFS, _S + "malformed/016.eml", {
+    "tree": "boundaries that are prefixes of each other (80, 81 and 82 "
+            "characters): Stalwart sees one part, Dovecot four; ours two: "
+            "open, reported for mime.c"})
+_both(STALWART_DIFFS, _S + "malformed/017.eml", {
+    "params": "'multipart/mixed' then 'boundary=' on the next line without "
+              "';': not a parameter (RFC 2045 §5.1); Stalwart takes it",
+    "tree": "so no boundary: a multipart without parts for us, Stalwart "
+            "splits it; Dovecot shows an unknown leaf (open, reported)"})
+_both(STALWART_DIFFS, _S + "malformed/019.eml", {
+    "date": "'Tue, 7 Apr 2026 10:00:t <...>' has no seconds: not a date "
+            "by RFC 5322 §3.3; Stalwart reads 10:00:00",
+    "body": DOVECOT_TREE + " (a fuzzed message: delimiters that differ "
+            "in case, headers inside bodies)"})
+_both(STALWART_DIFFS, _S + "malformed/022.eml", {
+    "tree": "a message/rfc822 part whose content is not a message stays "
+            "message/rfc822 with an empty message inside (RFC 2046 "
+            "§5.2.1; Dovecot does the same); Stalwart makes it text"})
+_both(STALWART_DIFFS, _S + "rfc/000.eml", {
+    "body": "base64 parts holding placeholder prose ('... base64-encoded "
+            "... goes here ...'): we decode its alphabet characters and "
+            "skip the rest (RFC 2045 §6.8); Stalwart keeps the raw text"})
+_both(STALWART_DIFFS, _S + "rfc/001.eml", {
+    "params": "'access-type=mail-server' and 'server=...' with no ';' "
+              "between them: the second is not a parameter (RFC 2045 "
+              "§5.1; Dovecot drops it too); Stalwart takes it"})
+_both(STALWART_DIFFS, _S + "rfc/008.eml", {
+    "tree": "a base64 message/rfc822 part is not decoded and parsed: "
+            "RFC 2046 §5.2.1 allows only 7bit, 8bit or binary there "
+            "(Dovecot does not either); Stalwart decodes it"})
+_both(STALWART_DIFFS, _S + "thirdparty/002.eml", {
+    "body": "base64 with text after the padding ('...Cg== ignored') and "
+            "a part of '?garbage': the data ends at '=' and non-alphabet "
+            "characters are skipped (RFC 2045 §6.8); Stalwart decodes "
+            "past the padding and keeps undecodable parts raw"})
+STALWART_DIFFS[(_S + "thirdparty/005.eml", "")] = {
+    "body": "'invalid--1--' is not a close delimiter (not at the start "
+            "of a line, RFC 2046 §5.1.1): the last part runs to the end; "
+            "Stalwart cuts it there"}
+STALWART_DIFFS[(_S + "thirdparty/005.eml", "crlf")] = {
+    "body": STALWART_DIFFS[(_S + "thirdparty/005.eml", "")]["body"] +
+            "; and a UTF-16 body that has an odd length once its LF is "
+            "CRLF: the lone last byte is U+FFFD (mime_decode.h), "
+            "Stalwart drops it"}
+_both(STALWART_DIFFS, _S + "thirdparty/010.eml", {
+    "params": "a parameter given twice (comment=\"\" then comment=...): "
+              "we keep the first, as Dovecot does; Stalwart the last"})
+_both(STALWART_DIFFS, _S + "thirdparty/015.eml", {
+    "tree": DOVECOT_TREE + " (message/rfc822 parts whose inner "
+            "multipart never starts)"})
 
 # message relative to the corpus -> {aspect: reason}
+_M = "james-mime4j/"
+B64_MESSAGE = ("a base64 message/rfc822 part is not decoded and parsed: "
+               "RFC 2046 §5.2.1 allows only 7bit, 8bit or binary there "
+               "(Dovecot shows an empty message inside, so do we); "
+               "Mime4j decodes it and parses the result")
+LONG_BOUNDARY = ("a boundary longer than MIME_BOUNDARY_MAX (200, mime.h): "
+                 "the multipart has no parts; Mime4j sees one, Dovecot "
+                 "three (open: the cap is the contract's, reported)")
 MIME4J_DIFFS = {
+    _M + "mimetools-testmsgs/frag.msg": {
+        "decoded": "the last base64 part runs into a line "
+                   "'XXXXXX--boundary--' (not a delimiter) and the "
+                   "epilogue: the junk's alphabet characters decode to 2 "
+                   "more bytes for us than for Mime4j (no right answer, "
+                   "RFC 2045 §6.8)"},
+    _M + "mimetools-testmsgs/multi-frag.msg": {
+        "decoded": "the same junk after the last base64 part as frag.msg"},
+    _M + "mimetools-testmsgs/multi-2gifs-base64.msg": {
+        "fields": B64_MESSAGE, "tree": B64_MESSAGE},
+    _M + "testmsgs/bad-newlines-multiple-parts-base64.msg": {
+        "fields": B64_MESSAGE, "tree": B64_MESSAGE},
+    _M + "testmsgs/base64encoded-rfc822message-nested.msg": {
+        "fields": B64_MESSAGE, "tree": B64_MESSAGE},
+    _M + "testmsgs/base64encoded-rfc822message.msg": {
+        "fields": B64_MESSAGE, "decoded": B64_MESSAGE},
+    _M + "testmsgs/malformedHeaderStartsBody-nocrlfcrlf.msg": {
+        "fields": "a header line without a colon does not end the header "
+                  "for us, as for Dovecot (whose BODYSTRUCTURE has the "
+                  "same 11-byte body); Mime4j starts the body there",
+        "decoded": "the same: the body is only 'Body text'"},
+    _M + "testmsgs/malformedHeaderStartsBody-noheader.msg": {
+        "decoded": "no blank line and no field: all of it is an "
+                   "unterminated header for us and for Dovecot (an empty "
+                   "body); Mime4j reads it as body"},
+    _M + "testmsgs/very-long-boundary.msg": {"tree": LONG_BOUNDARY},
+    _M + "testmsgs/very-very-long-boundary.msg": {"tree": LONG_BOUNDARY},
 }
 
 
