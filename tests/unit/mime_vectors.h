@@ -52,4 +52,36 @@ mime_vectors_field(const json_t *header)
 	return span_make(h, len);
 }
 
+/*
+ * A vector whose expectation we do not share, on purpose: its index,
+ * our answer (written as the test writes answers) and why.
+ */
+struct mime_vectors_diff {
+	size_t		 idx;
+	const char	*ours;
+	const char	*why;
+};
+
+static inline const struct mime_vectors_diff *
+mime_vectors_diff(const struct mime_vectors_diff *d, size_t n, size_t idx)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (d[i].idx == idx)
+			return &d[i];
+	return NULL;
+}
+
+/* Print the tally; every one of want vectors must have been judged. */
+static inline void
+mime_vectors_tally(const char *file, const json_t *root, size_t want,
+    size_t agree, size_t documented)
+{
+	printf("%s: %zu vectors, %zu agree, %zu documented differences\n",
+	    file, json_array_size(root), agree, documented);
+	assert_int_equal(json_array_size(root), want);
+	assert_int_equal(agree + documented, want);
+}
+
 #endif
