@@ -206,8 +206,8 @@ put_raw_value(struct imap_struct_ctx *c, const struct mime_field *f)
 	put_string(c, span_make(c->tmp.data, c->tmp.len));
 }
 
-/* The last field of that name in part's header (ENVELOPE takes the
- * last, as Dovecot does), or NULL. */
+/* The last field of that name in part's header (ENVELOPE's strings
+ * take the last, as Dovecot does), or NULL. */
 static const struct mime_field *
 last_field(const struct mime_msg *msg, uint32_t part, const char *name)
 {
@@ -218,53 +218,84 @@ last_field(const struct mime_msg *msg, uint32_t part, const char *name)
 	return f;
 }
 
+/* One address of an address list (RFC 3501 §7.4.2 address). */
 static void
-put_addrs(struct imap_struct_ctx *c, const struct mime_field *f)
+put_addr(struct imap_struct_ctx *c, const struct mime_addr *a)
 {
-	const struct mime_addr	*a;
-	size_t			 i;
-
-	if (f == NULL || mime_hdr_addrs(mime_field_value(c->msg, f),
-	    &c->al) == -1 || c->al.n == 0) {
-		put(c, "NIL");
-		return;
-	}
 	put(c, "(");
-	for (i = 0; i < c->al.n; i++) {
-		a = &c->al.v[i];
-		put(c, "(");
-		switch (a->kind) {
-		case MIME_ADDR_GROUP:
-			/* RFC 3501 §7.4.2: NIL mailbox name... the group's
-			 * name in the mailbox field, NIL host. */
-			put(c, "NIL NIL ");
-			put_string(c, a->name);
-			put(c, " NIL");
-			break;
-		case MIME_ADDR_GROUP_END:
-			put(c, "NIL NIL NIL NIL");
-			break;
-		case MIME_ADDR_MAILBOX:
-			if (a->name.len == 0)
-				put(c, "NIL");
-			else
-				put_human(c, a->name);
-			put(c, " ");
-			if (a->route.len == 0)
-				put(c, "NIL");
-			else
-				put_string(c, a->route);
-			put(c, " ");
-			put_string(c, a->local.len > 0 ? a->local :
-			    span_str("MISSING_MAILBOX"));
-			put(c, " ");
-			put_string(c, a->domain.len > 0 ? a->domain :
-			    span_str("MISSING_DOMAIN"));
-			break;
-		}
-		put(c, ")");
+	switch (a->kind) {
+	case MIME_ADDR_GROUP:
+		/* the start of a group: its name in the mailbox field */
+		put(c, "NIL NIL ");
+		put_string(c, a->name);
+		put(c, " NIL");
+		break;
+	case MIME_ADDR_GROUP_END:
+		put(c, "NIL NIL NIL NIL");
+		break;
+	case MIME_ADDR_MAILBOX:
+		if (a->name.len == 0)
+			put(c, "NIL");
+		else
+			put_human(c, a->name);
+		put(c, " ");
+		if (a->route.len == 0)
+			put(c, "NIL");
+		else
+			put_string(c, a->route);
+		put(c, " ");
+		put_string(c, a->local.len > 0 ? a->local :
+		    span_str("MISSING_MAILBOX"));
+		put(c, " ");
+		put_string(c, a->domain.len > 0 ? a->domain :
+		    span_str("MISSING_DOMAIN"));
+		break;
 	}
 	put(c, ")");
+}
+
+/*
+ * The addresses of every field of that name in part's header, one list
+ * (Dovecot joins repeated To: or Cc: fields so); false, with nothing
+ * written, when there are none.
+ */
+static bool
+put_addr_fields(struct imap_struct_ctx *c, uint32_t part, const char *name)
+{
+	const struct mime_field	*f = NULL;
+	size_t			 i, n = 0;
+	bool			 first = true;
+
+	while ((f = mime_part_field(c->msg, part, name, f)) != NULL)
+		if (mime_hdr_addrs(mime_field_value(c->msg, f), &c->al) == 0)
+			n += c->al.n;
+	if (n == 0)
+		return false;
+	while ((f = mime_part_field(c->msg, part, name, f)) != NULL) {
+		if (mime_hdr_addrs(mime_field_value(c->msg, f),
+		    &c->al) == -1)
+			continue;
+		for (i = 0; i < c->al.n; i++) {
+			if (first)
+				put(c, "(");
+			first = false;
+			put_addr(c, &c->al.v[i]);
+		}
+	}
+	put(c, ")");
+	return true;
+}
+
+/* An address list of the envelope; when it has none, fallback's (RFC
+ * 3501 §7.4.2: sender and reply-to default to from), or NIL. */
+static void
+put_addrs(struct imap_struct_ctx *c, uint32_t part, const char *name,
+    const char *fallback)
+{
+	if (put_addr_fields(c, part, name))
+		return;
+	if (fallback == NULL || !put_addr_fields(c, part, fallback))
+		put(c, "NIL");
 }
 
 int
@@ -272,7 +303,7 @@ imap_struct_envelope(struct buf *out, const struct mime_msg *msg,
     uint32_t part)
 {
 	struct imap_struct_ctx	 c;
-	const struct mime_field	*from, *f;
+	const struct mime_field	*f;
 
 	memset(&c, 0, sizeof(c));
 	c.msg = msg;
@@ -293,22 +324,18 @@ imap_struct_envelope(struct buf *out, const struct mime_msg *msg,
 		}
 		put_human(&c, v);
 	}
-	/* RFC 3501 §7.4.2: sender and reply-to default to from. */
-	from = last_field(msg, part, "From");
 	put(&c, " ");
-	put_addrs(&c, from);
+	put_addrs(&c, part, "From", NULL);
 	put(&c, " ");
-	f = last_field(msg, part, "Sender");
-	put_addrs(&c, f != NULL ? f : from);
+	put_addrs(&c, part, "Sender", "From");
 	put(&c, " ");
-	f = last_field(msg, part, "Reply-To");
-	put_addrs(&c, f != NULL ? f : from);
+	put_addrs(&c, part, "Reply-To", "From");
 	put(&c, " ");
-	put_addrs(&c, last_field(msg, part, "To"));
+	put_addrs(&c, part, "To", NULL);
 	put(&c, " ");
-	put_addrs(&c, last_field(msg, part, "Cc"));
+	put_addrs(&c, part, "Cc", NULL);
 	put(&c, " ");
-	put_addrs(&c, last_field(msg, part, "Bcc"));
+	put_addrs(&c, part, "Bcc", NULL);
 	put(&c, " ");
 	put_raw_value(&c, last_field(msg, part, "In-Reply-To"));
 	put(&c, " ");

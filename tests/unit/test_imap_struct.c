@@ -86,6 +86,15 @@ static const char m_subject8[] =
     "\n"
     "<p>x</p>\n";
 
+/* Two Cc: fields and two Dates, as in CPython's msg_20.txt */
+static const char m_repeat[] =
+    "Date: Mon, 1 Jan 2024 10:00:00 +0000\n"
+    "To: a@b.c\n"
+    "Cc: c@d.e\n"
+    "Date: Tue, 2 Jan 2024 10:00:00 +0000\n"
+    "Cc: f@g.h, i@j.k\n"
+    "\n";
+
 static const char m_emptymp[] =
     "Content-Type: multipart/alternative; boundary=b\n"
     "\n"
@@ -161,6 +170,11 @@ static const struct struct_case struct_cases[] = {
 	    "without parameters", IN(m_subject8), BODYSTRUCTURE,
 	    "(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
 	    "10 1 NIL (\"inline\" NIL) NIL NIL)" },
+	{ "envelope: repeated address fields joined, the last Date",
+	    IN(m_repeat), ENVELOPE,
+	    "(\"Tue, 2 Jan 2024 10:00:00 +0000\" NIL NIL NIL NIL "
+	    "((NIL NIL \"a\" \"b.c\")) ((NIL NIL \"c\" \"d.e\")"
+	    "(NIL NIL \"f\" \"g.h\")(NIL NIL \"i\" \"j.k\")) NIL NIL NIL)" },
 	{ "bodystructure: a multipart without parts", IN(m_emptymp),
 	    BODYSTRUCTURE, "((\"text\" \"plain\" (\"charset\" \"us-ascii\") "
 	    "NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL) \"alternative\" "
