@@ -35,8 +35,6 @@ struct imap_struct_ctx {
 	int			 failed;
 };
 
-static void	struct_body(struct imap_struct_ctx *, uint32_t, bool,
-		    unsigned);
 
 static void
 put(struct imap_struct_ctx *c, const char *s)
@@ -496,44 +494,27 @@ parse_ctype(struct imap_struct_ctx *c, uint32_t part)
 	return mime_hdr_ctype(mime_field_value(c->msg, f), &c->ct) == 0;
 }
 
-/* A multipart: its parts, then its subtype, then the extension data. */
-static void
-struct_multipart(struct imap_struct_ctx *c, uint32_t part, bool ext,
-    unsigned depth)
-{
-	const struct mime_part	*p = &c->msg->parts[part];
-	uint32_t		 ch;
-	bool			 parsed;
-
-	if (p->nchildren == 0) {
-		/* RFC 2046 §5.1.1 wants one part at least: an empty text
-		 * part stands in for none, as Dovecot writes it. */
-		put(c, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL"
-		    " \"7bit\" 0 0");
-		put(c, ext ? " NIL NIL NIL NIL)" : ")");
-	}
-	for (ch = p->first_child; ch != MIME_NONE && !c->failed;
-	    ch = c->msg->parts[ch].next)
-		struct_body(c, ch, ext, depth + 1);
-	put(c, " ");
-	put_string(c, p->subtype);
-	if (!ext)
-		return;
-	parsed = parse_ctype(c, part);
-	put(c, " ");
-	put_params(c, &c->ct, parsed, false);
-	put_ext_common(c, part);
-}
-
-/* A single part: type, subtype, fields, size; lines for text; envelope,
- * structure and lines for message/rfc822; then the extension data. */
-static void
-struct_single(struct imap_struct_ctx *c, uint32_t part, bool ext,
-    unsigned depth)
+/*
+ * The start of a body: "(" and, for a multipart without parts, the empty
+ * part Dovecot writes (RFC 2046 §5.1.1 wants one at least); for a single
+ * part its fields, size and lines, and for message/rfc822 the envelope
+ * of its message.  true when the body's children come next.
+ */
+static bool
+open_part(struct imap_struct_ctx *c, uint32_t part, bool ext)
 {
 	const struct mime_part	*p = &c->msg->parts[part];
 	bool			 text, parsed;
 
+	put(c, "(");
+	if (p->kind == MIME_KIND_MULTIPART) {
+		if (p->nchildren > 0 && p->first_child != MIME_NONE)
+			return true;
+		put(c, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL"
+		    " \"7bit\" 0 0");
+		put(c, ext ? " NIL NIL NIL NIL)" : ")");
+		return false;
+	}
 	text = p->kind == MIME_KIND_LEAF && span_caseeq(p->type, "text");
 	if (p->kind == MIME_KIND_MESSAGE && span_caseeq(p->type, "message") &&
 	    span_caseeq(p->subtype, "rfc822"))
@@ -565,34 +546,75 @@ struct_single(struct imap_struct_ctx *c, uint32_t part, bool ext,
 		    p->first_child) == -1)
 			c->failed = 1;
 		put(c, " ");
-		struct_body(c, p->first_child, ext, depth + 1);
-		put(c, " ");
-		put_u64(c, p->body_lines);
+		return true;
 	}
-	if (!ext)
-		return;
-	put(c, " ");
-	put_raw_value(c, mime_part_field(c->msg, part, "Content-MD5", NULL));
-	put_ext_common(c, part);
+	return false;
 }
 
+/*
+ * The end of a body: a multipart's subtype, a message/rfc822 part's
+ * line count, then the extension data (RFC 3501 §7.4.2) and ")".
+ */
 static void
-struct_body(struct imap_struct_ctx *c, uint32_t part, bool ext,
-    unsigned depth)
+close_part(struct imap_struct_ctx *c, uint32_t part, bool ext)
 {
-	/* The parse is at most MIME_DEPTH_MAX deep; this guards the stack
-	 * should a tree ever claim otherwise. */
-	if (depth > MIME_DEPTH_MAX + 2 || part >= c->msg->nparts) {
-		c->failed = 1;
-		errno = EINVAL;
-		return;
+	const struct mime_part	*p = &c->msg->parts[part];
+	bool			 parsed;
+
+	if (p->kind == MIME_KIND_MULTIPART) {
+		put(c, " ");
+		put_string(c, p->subtype);
+		if (ext) {
+			parsed = parse_ctype(c, part);
+			put(c, " ");
+			put_params(c, &c->ct, parsed, false);
+			put_ext_common(c, part);
+		}
+	} else {
+		if (p->kind == MIME_KIND_MESSAGE &&
+		    p->first_child != MIME_NONE) {
+			put(c, " ");
+			put_u64(c, p->body_lines);
+		}
+		if (ext) {
+			put(c, " ");
+			put_raw_value(c, mime_part_field(c->msg, part,
+			    "Content-MD5", NULL));
+			put_ext_common(c, part);
+		}
 	}
-	put(c, "(");
-	if (c->msg->parts[part].kind == MIME_KIND_MULTIPART)
-		struct_multipart(c, part, ext, depth);
-	else
-		struct_single(c, part, ext, depth);
 	put(c, ")");
+}
+
+/*
+ * The body of part and everything below it, walking the tree by its
+ * links (no recursion: the parse may be MIME_DEPTH_MAX deep).
+ */
+static void
+struct_body(struct imap_struct_ctx *c, uint32_t part, bool ext)
+{
+	const struct mime_part	*parts = c->msg->parts;
+	uint32_t		 cur = part, up;
+
+	for (;;) {
+		if (open_part(c, cur, ext)) {
+			cur = parts[cur].first_child;
+			continue;
+		}
+		close_part(c, cur, ext);
+		/* up to the first ancestor with a next part to open */
+		while (cur != part) {
+			up = parts[cur].parent;
+			if (parts[cur].next != MIME_NONE &&
+			    parts[up].kind == MIME_KIND_MULTIPART)
+				break;
+			cur = up;
+			close_part(c, cur, ext);
+		}
+		if (cur == part)
+			return;
+		cur = parts[cur].next;
+	}
 }
 
 int
@@ -605,12 +627,20 @@ imap_struct_bodystructure(struct buf *out, const struct mime_msg *msg,
 	c.msg = msg;
 	c.out = out;
 	buf_init(&c.tmp, IMAP_STRUCT_VALUE_MAX);
-	errno = EMSGSIZE;
-	struct_body(&c, part, extended, 0);
+	if (part >= msg->nparts) {
+		buf_free(&c.tmp);
+		errno = EINVAL;
+		return -1;
+	}
+	struct_body(&c, part, extended);
 	buf_free(&c.tmp);
 	mime_ctype_free(&c.ct);
 	mime_addrlist_free(&c.al);
-	return c.failed ? -1 : 0;
+	if (c.failed) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
 }
 
 /* Take "N" (nz-number) or "N." off the front of *s; 0 when none. */
