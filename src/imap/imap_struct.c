@@ -19,8 +19,6 @@
 
 /* More '"' and '\' than this and a string goes out as a literal. */
 #define IMAP_STRUCT_ESCAPES_MAX	4
-/* A scratch value: a header field's value, unfolded. */
-#define IMAP_STRUCT_VALUE_MAX	(1024 * 1024)
 /* Content-Language tags kept (RFC 3282). */
 #define IMAP_STRUCT_LANGS_MAX	64
 /* Digits of one part number in a section spec. */
@@ -29,12 +27,13 @@
 struct imap_struct_ctx {
 	const struct mime_msg	*msg;
 	struct buf		*out;
-	struct buf		 tmp;	/* a value being cleaned */
+	struct buf		 tmp;	/* a value being cleaned: never
+					   longer than the raw value, and
+					   capped as the output is */
 	struct mime_ctype	 ct;
 	struct mime_addrlist	 al;
 	int			 failed;
 };
-
 
 static void
 put(struct imap_struct_ctx *c, const char *s)
@@ -306,7 +305,7 @@ imap_struct_envelope(struct buf *out, const struct mime_msg *msg,
 	memset(&c, 0, sizeof(c));
 	c.msg = msg;
 	c.out = out;
-	buf_init(&c.tmp, IMAP_STRUCT_VALUE_MAX);
+	buf_init(&c.tmp, out->max);
 
 	put(&c, "(");
 	put_raw_value(&c, last_field(msg, part, "Date"));
@@ -626,7 +625,7 @@ imap_struct_bodystructure(struct buf *out, const struct mime_msg *msg,
 	memset(&c, 0, sizeof(c));
 	c.msg = msg;
 	c.out = out;
-	buf_init(&c.tmp, IMAP_STRUCT_VALUE_MAX);
+	buf_init(&c.tmp, out->max);
 	if (part >= msg->nparts) {
 		buf_free(&c.tmp);
 		errno = EINVAL;
