@@ -105,7 +105,7 @@ mime_part_new(struct mime_pctx *c, uint32_t parent, size_t hdr_start,
 		return MIME_NONE;
 	}
 	if (m->nparts == c->cap_parts) {
-		c->cap_parts = c->cap_parts == 0 ? 16 : c->cap_parts * 2;
+		c->cap_parts *= 2;
 		if (c->cap_parts > MIME_PARTS_MAX)
 			c->cap_parts = MIME_PARTS_MAX;
 		m->parts = xrealloc(m->parts, c->cap_parts * sizeof(*m->parts));
@@ -450,6 +450,9 @@ mime_parse(struct mime_msg *msg, const char *data, size_t len)
 	c.d = data;
 	c.len = len;
 	c.field = MIME_NONE;
+	c.cap_parts = 16;
+	msg->parts = xcalloc(c.cap_parts, sizeof(*msg->parts));
+	c.px = xcalloc(c.cap_parts, sizeof(*c.px));
 	(void)mime_part_new(&c, MIME_NONE, 0, 0);
 	c.cur = 0;
 	c.in_header = true;

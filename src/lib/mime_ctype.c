@@ -90,10 +90,7 @@ ctype_ref_span(const struct ctype_ctx *c, struct ctype_ref r)
 	return span_make(c->in.ptr + r.off, r.len);
 }
 
-/*
- * Start a value in the store: its offset.  The ref is finished by
- * ctype_ref_end() with whatever was appended since.
- */
+/* A ref to what was appended to the store since offset start. */
 static struct ctype_ref
 ctype_ref_end(const struct ctype_ctx *c, size_t start)
 {
@@ -133,7 +130,7 @@ ctype_skip(struct span *s, size_t n)
  * a run up to ';' or whitespace when it starts with '='.  A quoted
  * string without quoted-pairs or line ends stays a span of the value.
  */
-static int
+static void
 ctype_value(struct ctype_ctx *c, struct span *s, struct ctype_ref *out)
 {
 	struct span	tok;
@@ -148,12 +145,12 @@ ctype_value(struct ctype_ctx *c, struct span *s, struct ctype_ref *out)
 		if (simple && i < s->len) {
 			*out = ctype_ref_in(c, s->ptr + 1, i - 1);
 			ctype_skip(s, i + 1);
-			return 0;
+			return;
 		}
 		start = c->out->store.len;
 		(void)mime_lex_quoted(s, &c->out->store);
 		*out = ctype_ref_end(c, start);
-		return 0;
+		return;
 	}
 	if (s->len > 0 && s->ptr[0] == '=') {
 		for (i = 0; i < s->len; i++)
@@ -163,11 +160,10 @@ ctype_value(struct ctype_ctx *c, struct span *s, struct ctype_ref *out)
 				break;
 		*out = ctype_ref_in(c, s->ptr, i);
 		ctype_skip(s, i);
-		return 0;
+		return;
 	}
 	(void)mime_lex_token(s, &tok);
 	*out = ctype_ref_in(c, tok.ptr, tok.len);
-	return 0;
 }
 
 /*
@@ -241,7 +237,7 @@ ctype_params(struct ctype_ctx *c, struct span s)
 		r->nameptr = name.ptr;
 		r->order = c->nraw;
 		ctype_split_name(r, name);
-		(void)ctype_value(c, &s, &r->value);
+		ctype_value(c, &s, &r->value);
 		c->nraw++;
 		mime_lex_cfws(&s);
 	}
@@ -606,7 +602,9 @@ ctype_parse(struct span value, struct mime_ctype *out, bool want_sub)
 	if (value.len == 0)
 		return -1;
 
-	c = xcalloc(1, sizeof(*c));
+	/* entries are cleared as they are taken: no 20 kB memset per call */
+	c = xmalloc(sizeof(*c));
+	c->nraw = c->nres = 0;
 	c->in = value;
 	c->out = out;
 	ctype_params(c, s);

@@ -57,6 +57,11 @@ bool	mime_lex_atom(struct span *s, bool dot, struct span *atom_out);
  * anyway) decoded.  imap_name and imap_value are what IMAP BODYSTRUCTURE
  * serves, the way Dovecot serves it: continuations joined, an extended
  * value left as "charset'lang'%XX..." under the name with one '*'.
+ * Order is Dovecot's too: plain parameters as written, then the RFC
+ * 2231 ones sorted by name.  When a section number is missing or
+ * doubled, Dovecot serves each section as written ("name*N[*]"): then
+ * there is one entry per section, all with the same name, the first
+ * with the sections' joined value and the others with an empty one.
  */
 struct mime_param {
 	struct span	name;

@@ -410,6 +410,39 @@ test_parameters_capped(void **state)
 	buf_free(&v);
 }
 
+/*
+ * The IMAP forms Dovecot 2.3's BODYSTRUCTURE gave for the same value (a
+ * private dovecot-imapd over a Maildir).  Dovecot also carries the
+ * section number of the last RFC 2231 parameter over to a following
+ * "name*" (e*=zz after c*2 comes out as "e*2*"), a slip we do not copy:
+ * e* is served as "e*".
+ */
+static void
+test_imap_params_as_dovecot(void **state)
+{
+	static const char	*want[][2] = {
+		{ "d", "=?utf-8?q?x?=" }, { "a*", "utf-8%27%27x%25" },
+		{ "b*", "''1%41" }, { "c*0", "x" }, { "c*2", "z" },
+		{ "e*", "zz" },
+	};
+	struct mime_ctype	ct;
+	size_t			i;
+
+	(void)state;
+	ct = ctype_of("text/plain; a*=utf-8%27%27x%25; b*0=1; b*1*=%41; "
+	    "c*0=x; c*2=z; d=\"=?utf-8?q?x?=\"; e*=zz", 0);
+	assert_int_equal(ct.nparams, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < ct.nparams; i++) {
+		assert_span(ct.params[i].imap_name, want[i][0]);
+		assert_span(ct.params[i].imap_value, want[i][1]);
+	}
+	/* the meanings: a* had no charset'lang' prefix, so %XX only */
+	assert_span(mime_ctype_param(&ct, "a")->value, "utf-8''x%");
+	assert_span(mime_ctype_param(&ct, "b")->value, "1A");
+	assert_span(mime_ctype_param(&ct, "d")->value, "x");
+	mime_ctype_free(&ct);
+}
+
 int
 main(void)
 {
@@ -423,6 +456,7 @@ main(void)
 		cmocka_unit_test(test_quoted_pairs_and_comments),
 		cmocka_unit_test(test_invalid_type_still_has_parameters),
 		cmocka_unit_test(test_parameters_capped),
+		cmocka_unit_test(test_imap_params_as_dovecot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
