@@ -464,6 +464,22 @@ addr_angle(struct addr_ctx *ctx, size_t p, struct addr_ent *e)
 }
 
 /*
+ * Past what starts at v[c] and is no word: CFWS, a closed domain
+ * literal, or one byte.
+ */
+static size_t
+addr_skip(struct addr_ctx *ctx, size_t c, size_t q)
+{
+	size_t	r;
+
+	if ((r = addr_cfws(ctx, c, q, false)) > c)
+		return r;
+	if (ctx->v.ptr[c] == '[' && (r = addr_closed(ctx, c)) != 0 && r <= q)
+		return r;
+	return c + 1;
+}
+
+/*
  * An entry without "<...>", v[p..q): an addr-spec, maybe after words
  * that are then its display name ("John Smith john@example.org"), maybe
  * followed by more.  Try each word as the start of the addr-spec until
@@ -504,15 +520,7 @@ addr_spec(struct addr_ctx *ctx, size_t p, size_t q)
 			return q;
 		}
 		ctx->store->len = off;
-		if (any)
-			c = end;
-		else if ((r = addr_cfws(ctx, c, q, false)) > c)
-			c = r;
-		else if (ctx->v.ptr[c] == '[' &&
-		    (r = addr_closed(ctx, c)) != 0 && r <= q)
-			c = r;
-		else
-			c++;
+		c = any ? end : addr_skip(ctx, c, q);
 	}
 	ctx->store->len = mark;
 	e->name = addr_name(ctx, p, q);

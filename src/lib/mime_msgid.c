@@ -2,9 +2,10 @@
  * mime_msgid: the msg-ids of Message-ID, In-Reply-To and References
  * (RFC 5322 §3.6.4), with the obsolete forms of §4.5.4: CFWS inside an
  * id (removed, as it is not part of it) and phrases between ids
- * (skipped).  An id is "<" left "@" right ">" with both sides non-empty;
- * anything else between the brackets is not an id and is skipped, as
- * Dovecot skips it for THREAD.
+ * (skipped).  An id is "<" left "@" right ">"; without an '@' outside
+ * quotes and comments, what is between the brackets is not an id and is
+ * skipped.  An empty side is taken, as Dovecot's THREAD takes it: spam
+ * tools of 2002 wrote "<000018e94cd4$0000220a$000063aa@>" by the dozen.
  *
  * Pure.  The value is hostile: the scan for the end of an id stops at
  * the next '<' or '>' whatever it is inside, so that each byte is looked
@@ -27,8 +28,6 @@ struct msgid_ref {
 
 struct msgid_scan {
 	size_t	end;		/* offset of the closing '>' */
-	size_t	left;		/* bytes of the id before at, CFWS out */
-	size_t	right;		/* and after it */
 	bool	rewrite;	/* CFWS inside: copy it without */
 };
 
@@ -38,12 +37,27 @@ msgid_is_wsp(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* A quoted-pair at v[i] ('\\' and one more byte, not a bracket). */
+/*
+ * A quoted-pair at v[i]: '\\' and one more byte, not a bracket (which
+ * ends the id whatever precedes it) nor a line end (which is dropped).
+ */
 static bool
 msgid_pair(struct span v, size_t i)
 {
 	return v.ptr[i] == '\\' && i + 1 < v.len && v.ptr[i + 1] != '<' &&
-	    v.ptr[i + 1] != '>';
+	    v.ptr[i + 1] != '>' && v.ptr[i + 1] != '\r' &&
+	    v.ptr[i + 1] != '\n';
+}
+
+/*
+ * A line end inside quotes, or one quoted by a '\\' (obs-qp): not part
+ * of the id, the '\\' neither.
+ */
+static bool
+msgid_line_end(struct span v, size_t i)
+{
+	return v.ptr[i] == '\r' || v.ptr[i] == '\n' || (v.ptr[i] == '\\' &&
+	    i + 1 < v.len && (v.ptr[i + 1] == '\r' || v.ptr[i + 1] == '\n'));
 }
 
 /*
@@ -62,10 +76,9 @@ msgid_walk(struct span v, size_t start, struct msgid_scan *sc,
 	char	c;
 
 	last = store != NULL ? sc->end : v.len - 1;
-	if (store == NULL) {
-		sc->left = sc->right = 0;
+	if (store == NULL)
 		sc->rewrite = false;
-	} else if (buf_append_char(store, '<') == -1)
+	else if (buf_append_char(store, '<') == -1)
 		return -1;
 	for (i = start + 1; i <= last; i++) {
 		c = v.ptr[i];
@@ -83,7 +96,7 @@ msgid_walk(struct span v, size_t start, struct msgid_scan *sc,
 			continue;
 		}
 		if ((!quoted && (c == '(' || msgid_is_wsp(c))) ||
-		    (quoted && (c == '\r' || c == '\n'))) {
+		    (quoted && msgid_line_end(v, i))) {
 			depth = c == '(';
 			sc->rewrite = true;
 			continue;
@@ -93,17 +106,12 @@ msgid_walk(struct span v, size_t start, struct msgid_scan *sc,
 			quoted = !quoted;
 		if (store != NULL && buf_append(store, v.ptr + i, n) == -1)
 			return -1;
-		if (c == '@' && !quoted && !seen_at)
-			seen_at = true;
-		else if (seen_at)
-			sc->right += n;
-		else
-			sc->left += n;
+		seen_at |= c == '@' && !quoted;
 		i += n - 1;
 	}
 	if (store != NULL)
 		return buf_append_char(store, '>');
-	if (i > last || !seen_at || sc->left == 0 || sc->right == 0)
+	if (i > last || !seen_at)
 		return -1;
 	sc->end = i;
 	return 0;

@@ -144,6 +144,9 @@ test_obsolete_years_and_zones(void **state)
 	    0);
 	expect_date("1 Jan 103 00:00:00 +0000",
 	    oracle(2003, 1, 1, 0, 0, 0, 0), 0);
+	/* "0102": tm_year printed with %04d, as 62 mails of 2002 say */
+	expect_date("Thu, 22 Aug 0102 12:07:35 +0800",
+	    oracle(2002, 8, 22, 12, 7, 35, 480), 480);
 	/* American zones; UT; military letters and unknown names are 0 */
 	expect_date("1 Jul 2003 10:52:37 EDT",
 	    oracle(2003, 7, 1, 10, 52, 37, -240), -240);
@@ -166,6 +169,8 @@ test_obsolete_years_and_zones(void **state)
 	    oracle(2003, 7, 1, 10, 52, 37, 330), 330);
 	expect_date("1 Jul 2003 10:52:37 GMT+0100",
 	    oracle(2003, 7, 1, 10, 52, 37, 60), 60);
+	expect_date("Fri, 02 Aug 2002 23:37:59 0530",
+	    oracle(2002, 8, 2, 23, 37, 59, 330), 330);
 	expect_date("1 Jul 2003 10:52:37 CST6CDT",
 	    oracle(2003, 7, 1, 10, 52, 37, -360), -360);
 	/* a zone that is no zone is an unknown one: 0, as §4.3 wants */
@@ -227,6 +232,7 @@ test_not_a_date(void **state)
 	expect_no_date("1 Jul 2003 10:60:00 +0000");
 	expect_no_date("1 Jul 2003 10:52:61 +0000");
 	expect_no_date("1 Jul 1899 10:52:37 +0000");	/* §3.3: >= 1900 */
+	expect_no_date("1 Jul 1000 10:52:37 +0000");
 	expect_no_date("1 Jul 12003 10:52:37 +0000");
 	expect_no_date("1 Ju 2003 10:52:37 +0000");	/* too short */
 	expect_no_date("1 Jul 2003");			/* no time */

@@ -47,11 +47,13 @@ read_file_into(const char *path, struct buf *b)
 	size_t	 n;
 
 	buf_init(b, OUT_MAX);
-	if ((f = fopen(path, "rb")) == NULL)
+	if ((f = fopen(path, "rb")) == NULL) {
 		fail_msg("%s: %s", path, strerror(errno));
+		return;
+	}
 	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
 		assert_int_equal(buf_append(b, tmp, n), 0);
-	fclose(f);
+	(void)fclose(f);
 }
 
 static struct span
@@ -271,6 +273,19 @@ test_decode_body_identity(void **state)
 
 /* --- split invariance --- */
 
+/* A small fixed-seed generator (xorshift32): the same pieces every run. */
+static unsigned
+rnd(unsigned *state)
+{
+	unsigned	x = *state != 0 ? *state : 1;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
+
 /* Decode in fed in random pieces (rnd state *seed); the output into out. */
 static void
 decode_pieces(enum mime_cte cte, const char *in, size_t len,
@@ -284,7 +299,7 @@ decode_pieces(enum mime_cte cte, const char *in, size_t len,
 	mime_b64_init(&b);
 	mime_qp_init(&q);
 	for (off = 0; off < len; off += n) {
-		n = 1 + (size_t)rand_r(seed) % maxpiece;
+		n = 1 + (size_t)rnd(seed) % maxpiece;
 		if (n > len - off)
 			n = len - off;
 		if (cte == MIME_CTE_BASE64)
@@ -312,7 +327,8 @@ check_split_invariant(enum mime_cte cte, const char *in, size_t len,
 	for (r = 0; r < rounds; r++) {
 		decode_pieces(cte, in, len, seed, r % 2 ? 3 : 97, &part);
 		if (part.len != whole.len ||
-		    (part.len > 0 && memcmp(part.data, whole.data, part.len)))
+		    (part.len > 0 &&
+		    memcmp(part.data, whole.data, part.len) != 0))
 			fail_msg("%s: split decode differs (len %zu vs %zu)",
 			    cte == MIME_CTE_QP ? "qp" : "b64", part.len,
 			    whole.len);
@@ -336,9 +352,9 @@ test_split_invariance_random(void **state)
 
 	(void)state;
 	for (k = 0; k < 2000; k++) {
-		len = (size_t)rand_r(&seed) % sizeof(in);
+		len = (size_t)rnd(&seed) % sizeof(in);
 		for (i = 0; i < len; i++)
-			in[i] = alpha[(size_t)rand_r(&seed) %
+			in[i] = alpha[(size_t)rnd(&seed) %
 			    (sizeof(alpha) - 1)];
 		check_split_invariant(MIME_CTE_QP, in, len, &seed, 4);
 		check_split_invariant(MIME_CTE_BASE64, in, len, &seed, 4);
@@ -353,12 +369,6 @@ test_split_invariance_random(void **state)
 }
 
 /* --- the Mime4j corpus: decoded parts byte for byte --- */
-
-struct m4j_case {
-	char		name[512];
-	enum mime_cte	cte;
-	struct span	body;
-};
 
 /*
  * A single-part message: its body starts after the first blank line and
@@ -433,11 +443,13 @@ test_mime4j_decoded_parts(void **state)
 	for (i = 0; i < 2; i++) {
 		(void)snprintf(dir, sizeof(dir), "%s/mime/james-mime4j/%s",
 		    testdata(), dirs[i]);
-		if ((d = opendir(dir)) == NULL)
+		if ((d = opendir(dir)) == NULL) {
 			fail_msg("%s: %s", dir, strerror(errno));
+			return;
+		}
 		while ((de = readdir(d)) != NULL) {
 			nlen = strlen(de->d_name);
-			if (nlen < 5 || strcmp(de->d_name + nlen - 4, ".msg"))
+			if (nlen < 5 || strcmp(de->d_name + nlen - 4, ".msg") != 0)
 				continue;
 			(void)snprintf(path, sizeof(path),
 			    "%s/%.*s_decoded_1_1.txt", dir, (int)(nlen - 4),
@@ -552,6 +564,8 @@ test_charset_common(void **state)
 	/* RFC 2045 §5.2: none means US-ASCII. */
 	check_cs("", "abc", 3, "abc");
 	check_cs("\"us-ascii\"", "abc", 3, "abc");
+	/* RFC 2231 §4: a language after '*' is not part of the name. */
+	check_cs("iso-8859-1*fr", "\xe9", 1, "\xc3\xa9");
 	check_cs("iso-8859-15", "\xa4", 1, "\xe2\x82\xac");
 	check_cs("iso-8859-2", "\xb1", 1, "\xc4\x85");
 	check_cs("windows-1252", "\x80\x93", 2, "\xe2\x82\xac\xe2\x80\x9c");
@@ -589,6 +603,10 @@ test_charset_invalid_goes_on(void **state)
 	    "a\xef\xbf\xbdz\xe2\x82\xac");
 	/* A double-byte character cut short at the end. */
 	check_cs("big5", "x\xa4", 2, "x\xef\xbf\xbd");
+	/* glibc's UCS-4 writes U+EAEAEA in the old 5-byte form: not UTF-8,
+	 * so each byte is cleaned to U+FFFD (found by fuzz_mime_words). */
+	check_cs("ucs-4", "\0\xea\xea\xea\0\0\0A", 8, "\xef\xbf\xbd"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "A");
 	/* The descriptor is reset between uses: no shift state leaks. */
 	check_cs("iso-2022-jp", "\x1b$B$\"", 5, "\xe3\x81\x82");
 	check_cs("iso-2022-jp", "$\"", 2, "$\"");
@@ -753,8 +771,9 @@ test_words_stalwart(void **state)
 		for (j = 0; j < sizeof(words_differences) /
 		    sizeof(words_differences[0]); j++)
 			if (strcmp(hdr, words_differences[j].header) == 0) {
-				assert_string_not_equal(exp,
-				    words_differences[j].ours);
+				if (strcmp(exp, words_differences[j].ours) == 0)
+					fail_msg("no longer a difference: %s",
+					    words_differences[j].why);
 				check_words(hdr, words_differences[j].ours);
 				known = true;
 				differ++;
@@ -911,6 +930,9 @@ test_html_entities(void **state)
 	check_html("AT&amp T &lt 3 &eacute &nosuch; & &#;",
 	    "AT& T < 3 &eacute &nosuch; & &#;", "");
 	check_html("a&nbsp;&nbsp;b", "a b", "");
+	/* The first and last names of the sorted table are found. */
+	check_html("&AElig;&zwnj;&Yuml;&zeta;", "\xc3\x86\xe2\x80\x8c"
+	    "\xc5\xb8\xce\xb6", "");
 }
 
 static void
@@ -944,6 +966,10 @@ test_html_blocks_and_whitespace(void **state)
 	    "</table>", "a b\nc", "");
 	check_html("in<b>line</b> <i>tags</i>", "inline tags", "");
 	check_html("1 < 2 and 3 <4", "1 < 2 and 3 <4", "");
+	/* Element names of either case, first and last of the table. */
+	check_html("<A>a</A><UL>u</UL><Address>d</ADDRESS>x",
+	    "a\nu\nd\nx", "");
+	check_html("<blockquotex>b</blockquotex>c", "bc", "");
 }
 
 static void
@@ -957,6 +983,10 @@ test_html_links(void **state)
 	    "ABC no linkE",
 	    "http://a.example/x?y=1&z=2\nhttp://b.example/\n"
 	    "http://c.example/\nhttp://d.example/i.png\nhttp://e.example/\n");
+	/* A link that is only line breaks gives no empty line (found by
+	 * fuzz_mime_html); breaks inside one are dropped. */
+	check_html("<img src=&#xd><a href='&#10;'>x</a><a href='a&#10;b'>",
+	    "x", "ab\n");
 	/* No links buffer: the links are dropped, the text is the same. */
 	{
 		struct buf	text;
