@@ -34,10 +34,9 @@
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
-#include "lookup/resolve.h"
+#include "lookup/lookup_login.h"
 #include "mailbox.h"
 #include "proc.h"
-#include "sasl_ipc.h"
 #include "store/maildir.h"
 #include "store/mda.h"
 #include "tls.h"
@@ -48,14 +47,6 @@
 
 enum imap_kind { IMAP_KIND_IMAP, IMAP_KIND_IMAPS };
 
-enum imap_wait {
-	IMAP_WAIT_NONE,
-	IMAP_WAIT_AUTH,		/* lookup: AUTH result */
-	IMAP_WAIT_SCRAM_SALT,	/* lookup: SCRAM salt */
-	IMAP_WAIT_SCRAM_PROOF,	/* lookup: SCRAM proof checked */
-	IMAP_WAIT_MAILBOX,	/* lookup: the user's mailbox */
-};
-
 struct imap_conn {
 	struct imap_role	*role;
 	struct conn		*conn;
@@ -63,9 +54,7 @@ struct imap_conn {
 	struct imap_session	*session;
 	bool			 greeted;
 	bool			 feeding;
-	enum imap_wait		 wait;
-	char			*user;		/* the name logging in */
-	bool			 scram_ok;	/* proof taken */
+	struct lookup_login	 login;
 	char			*owner;		/* the address as stored */
 	struct imap_mbox	*mbox;		/* once logged in */
 	struct event		*ev_idle;
@@ -79,7 +68,6 @@ struct imap_role {
 };
 
 static void	imap_feed(struct imap_conn *);
-static void	imap_auth_answer(struct imap_conn *, uint32_t);
 
 /* --- session ops --- */
 
@@ -101,30 +89,13 @@ imap_op_starttls(void *arg)
 }
 
 static void
-imap_ask(struct imap_conn *c, struct msg *m, enum imap_wait wait)
-{
-	c->wait = wait;
-	if (proc_send(c->role->self, PROC_LOOKUP, m) == -1) {
-		c->wait = IMAP_WAIT_NONE;
-		imap_session_auth_result(c->session, IMAP_AUTH_TEMPFAIL);
-	}
-}
-
-static void
 imap_op_auth(void *arg, const char *user, const char *pass)
 {
 	struct imap_conn	*c = arg;
-	struct msg		*m;
 
-	free(c->user);
-	c->user = xstrdup(user);
-	m = msg_new(MSG_LOOKUP_AUTH);
-	msg_put_u64(m, conn_reqid(c->conn));
-	msg_put_str(m, conn_ip(c->conn));
-	msg_put_str(m, user);
-	msg_put_str(m, pass);
-	/* ipc_send copies the password into the frame and frees m. */
-	imap_ask(c, m, IMAP_WAIT_AUTH);
+	if (lookup_login_auth(c->role->self, &c->login, c->conn, user,
+	    pass) == -1)
+		imap_session_auth_result(c->session, IMAP_AUTH_TEMPFAIL);
 }
 
 static void
@@ -132,14 +103,9 @@ imap_op_scram_salt(void *arg, const char *user)
 {
 	struct imap_conn	*c = arg;
 
-	c->scram_ok = false;
-	c->wait = IMAP_WAIT_SCRAM_SALT;
-	if (proc_send(c->role->self, PROC_LOOKUP,
-	    sasl_ipc_salt_request(conn_reqid(c->conn), user)) == -1) {
-		c->wait = IMAP_WAIT_NONE;
+	if (lookup_login_salt(c->role->self, &c->login, c->conn, user) == -1)
 		imap_session_scram_challenge(c->session, IMAP_AUTH_TEMPFAIL,
 		    NULL);
-	}
 }
 
 static void
@@ -148,27 +114,20 @@ imap_op_scram_proof(void *arg, const char *user, struct span auth_message,
 {
 	struct imap_conn	*c = arg;
 
-	free(c->user);
-	c->user = xstrdup(user);
-	c->wait = IMAP_WAIT_SCRAM_PROOF;
-	if (proc_send(c->role->self, PROC_LOOKUP,
-	    sasl_ipc_proof_request(conn_reqid(c->conn), conn_ip(c->conn),
-	    user, auth_message, proof)) == -1) {
-		c->wait = IMAP_WAIT_NONE;
+	if (lookup_login_proof(c->role->self, &c->login, c->conn, user,
+	    auth_message, proof) == -1)
 		imap_session_scram_result(c->session, IMAP_AUTH_TEMPFAIL,
 		    NULL);
-	}
 }
 
+/* The client took our ServerSignature: on to the mailbox. */
 static void
 imap_op_scram_done(void *arg)
 {
 	struct imap_conn	*c = arg;
 
-	if (!c->scram_ok)
-		fatalx("imap: SCRAM done without a proof lookup took");
-	c->scram_ok = false;
-	imap_auth_answer(c, 0);
+	if (lookup_login_scram_done(c->role->self, &c->login, c->conn) == -1)
+		imap_session_auth_result(c->session, IMAP_AUTH_TEMPFAIL);
 }
 
 static ssize_t
@@ -313,7 +272,7 @@ imap_on_gone(struct conn *cn, void *arg)
 	imap_mbox_free(c->mbox);
 	log_info("sid=%s event=logout user=%s", c->sid,
 	    c->owner != NULL ? c->owner : "-");
-	free(c->user);
+	lookup_login_free(&c->login);
 	free(c->owner);
 	free(c);
 }
@@ -354,38 +313,57 @@ imap_accepted(struct conn *cn, void *arg, int kind)
 
 /* --- answers from lookup --- */
 
-static void __attribute__((noreturn))
-imap_bad(struct msg *m, enum proc_id from)
+static struct lookup_login *
+imap_login_state(void *arg)
 {
-	fatalx("imap: bad %s from %s", msg_name(m->type), proc_name(from));
+	struct imap_conn	*c = arg;
+
+	return &c->login;
+}
+
+static bool
+imap_login_closing(void *arg)
+{
+	struct imap_conn	*c = arg;
+
+	return imap_session_closing(c->session);
 }
 
 static void
-imap_auth_answer(struct imap_conn *c, uint32_t u)
+imap_login_auth(void *arg, uint32_t status)
 {
-	struct msg	*m;
+	struct imap_conn	*c = arg;
 
-	if (u != 0) {
-		c->wait = IMAP_WAIT_NONE;
-		log_info("sid=%s event=login-failed ip=%s reason=%s", c->sid,
-		    conn_ip(c->conn), u == 1 ? "credentials" : "tempfail");
-		imap_session_auth_result(c->session, u == 1 ?
-		    IMAP_AUTH_FAIL : IMAP_AUTH_TEMPFAIL);
-		return;
-	}
-	m = msg_new(MSG_LOOKUP_MAILBOX);
-	msg_put_u64(m, conn_reqid(c->conn));
-	msg_put_str(m, c->user);
-	imap_ask(c, m, IMAP_WAIT_MAILBOX);
+	imap_session_auth_result(c->session, status == 1 ? IMAP_AUTH_FAIL :
+	    IMAP_AUTH_TEMPFAIL);
 }
 
 static void
-imap_mailbox_answer(struct imap_conn *c, uint32_t status, const char *owner,
+imap_login_salt(void *arg, uint32_t status,
+    const struct sasl_scram_challenge *ch)
+{
+	struct imap_conn	*c = arg;
+
+	imap_session_scram_challenge(c->session, status == 0 ? IMAP_AUTH_OK :
+	    IMAP_AUTH_TEMPFAIL, ch);
+}
+
+static void
+imap_login_proof(void *arg, uint32_t status, const unsigned char *sig)
+{
+	struct imap_conn	*c = arg;
+
+	imap_session_scram_result(c->session, status == 0 ? IMAP_AUTH_OK :
+	    status == 1 ? IMAP_AUTH_FAIL : IMAP_AUTH_TEMPFAIL, sig);
+}
+
+static void
+imap_login_mailbox(void *arg, uint32_t status, const char *owner,
     const char *mailbox, uint32_t format)
 {
-	const char	*err = NULL;
+	struct imap_conn	*c = arg;
+	const char		*err = NULL;
 
-	c->wait = IMAP_WAIT_NONE;
 	if (status != 0) {
 		log_warnx("sid=%s imap: no mailbox for a user who just "
 		    "logged in", c->sid);
@@ -420,118 +398,42 @@ imap_mailbox_answer(struct imap_conn *c, uint32_t status, const char *owner,
 	imap_session_auth_result(c->session, IMAP_AUTH_OK);
 }
 
+static const struct lookup_login_ops imap_login_ops = {
+	.state = imap_login_state,
+	.closing = imap_login_closing,
+	.auth = imap_login_auth,
+	.salt = imap_login_salt,
+	.proof = imap_login_proof,
+	.mailbox = imap_login_mailbox,
+};
+
 static void
 imap_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 {
-	enum proc_id			 from = peer.id;
-	struct imap_role		*r = self->role;
-	struct imap_conn		*c;
-	struct conn			*cn;
-	struct sasl_scram_challenge	 ch;
-	unsigned char			 sig[SASL_SCRAM_HASH_LEN];
-	char				 owner[MAILBOX_ADDR_MAX + 1];
-	char				 mailbox[RESOLVE_MAILBOX_MAX + 1];
-	uint64_t			 reqid;
-	uint32_t			 u, format;
+	struct imap_role	*r = self->role;
+	struct imap_conn	*c;
 
-	if (from != PROC_LOOKUP || msg_get_u64(m, &reqid) == -1)
-		imap_bad(m, from);
-	cn = conn_by_reqid(&r->srv, reqid);
-	c = cn != NULL ? conn_arg(cn) : NULL;
-	switch (m->type) {
-	case MSG_LOOKUP_AUTH_RESULT:
-		if (msg_get_u32(m, &u) == -1 || msg_end(m) == -1 || u > 2)
-			imap_bad(m, from);
-		if (c == NULL || c->wait != IMAP_WAIT_AUTH)
-			break;
-		if (imap_session_closing(c->session)) {
-			c->wait = IMAP_WAIT_NONE;
-			break;
-		}
-		imap_auth_answer(c, u);
-		break;
-	case MSG_LOOKUP_SCRAM_SALT_RESULT:
-		if (sasl_ipc_salt_answer(m, &u, &ch) == -1)
-			imap_bad(m, from);
-		if (c == NULL || c->wait != IMAP_WAIT_SCRAM_SALT)
-			break;
-		c->wait = IMAP_WAIT_NONE;
-		imap_session_scram_challenge(c->session, u == 0 ?
-		    IMAP_AUTH_OK : IMAP_AUTH_TEMPFAIL, u == 0 ? &ch : NULL);
-		break;
-	case MSG_LOOKUP_SCRAM_PROOF_RESULT:
-		if (sasl_ipc_proof_answer(m, &u, sig) == -1)
-			imap_bad(m, from);
-		if (c == NULL || c->wait != IMAP_WAIT_SCRAM_PROOF)
-			break;
-		c->wait = IMAP_WAIT_NONE;
-		if (u != 0)
-			log_info("sid=%s event=login-failed ip=%s reason=%s",
-			    c->sid, conn_ip(c->conn), u == 1 ? "credentials" :
-			    "tempfail");
-		c->scram_ok = u == 0;
-		imap_session_scram_result(c->session, u == 0 ? IMAP_AUTH_OK :
-		    u == 1 ? IMAP_AUTH_FAIL : IMAP_AUTH_TEMPFAIL,
-		    u == 0 ? sig : NULL);
-		break;
-	case MSG_LOOKUP_MAILBOX_RESULT:
-		if (msg_get_u32(m, &u) == -1 ||
-		    msg_get_str(m, owner, sizeof(owner)) == -1 ||
-		    msg_get_str(m, mailbox, sizeof(mailbox)) == -1 ||
-		    msg_get_u32(m, &format) == -1 || msg_end(m) == -1 ||
-		    u > 2 || (u == 0 && (owner[0] == '\0' ||
-		    mailbox[0] == '\0')))
-			imap_bad(m, from);
-		if (c == NULL || c->wait != IMAP_WAIT_MAILBOX)
-			break;
-		if (imap_session_closing(c->session)) {
-			c->wait = IMAP_WAIT_NONE;
-			break;
-		}
-		imap_mailbox_answer(c, u, owner, mailbox, format);
-		break;
-	default:
-		imap_bad(m, from);
-	}
-	msg_free(m);
-	if (c != NULL)
+	if ((c = lookup_login_dispatch(self, &r->srv, peer, m,
+	    &imap_login_ops)) != NULL)
 		imap_feed(c);
 }
 
-/* Lookup died: every login waiting on it fails for now. */
 static void
-imap_peer_down_one(struct conn *cn, void *arg, void *ctx)
+imap_feed_one(struct conn *cn, void *arg, void *ctx)
 {
-	struct imap_conn	*c = arg;
-
-	switch (c->wait) {
-	case IMAP_WAIT_NONE:
-		return;
-	case IMAP_WAIT_SCRAM_SALT:
-		c->wait = IMAP_WAIT_NONE;
-		imap_session_scram_challenge(c->session, IMAP_AUTH_TEMPFAIL,
-		    NULL);
-		break;
-	case IMAP_WAIT_SCRAM_PROOF:
-		c->wait = IMAP_WAIT_NONE;
-		imap_session_scram_result(c->session, IMAP_AUTH_TEMPFAIL,
-		    NULL);
-		break;
-	default:
-		c->wait = IMAP_WAIT_NONE;
-		imap_session_auth_result(c->session, IMAP_AUTH_TEMPFAIL);
-		break;
-	}
-	imap_feed(c);
+	imap_feed(arg);
 }
 
+/* Lookup died: every login waiting on it fails for now. */
 static void
 imap_peer_down(struct proc_self *self, struct proc_peer p)
 {
 	struct imap_role	*r = self->role;
 
-	if (p.id == PROC_LOOKUP)
-		conn_foreach(&r->srv, imap_peer_down_one, NULL);
+	if (p.id != PROC_LOOKUP)
+		return;
+	lookup_login_peer_down(&r->srv, &imap_login_ops);
+	conn_foreach(&r->srv, imap_feed_one, NULL);
 }
 
 void

@@ -1,5 +1,6 @@
 /*
- * libFuzzer target for imap_parse: the reader and the grammar.  The first
+ * libFuzzer target for imap_parse: the reader and the grammar, and
+ * imap_mbox's LIST pattern matching on the names commands carry.  The first
  * byte seeds the chunk sizes and turns line mode on for some results; the
  * rest is fed as the session would, in chunks, with unconsumed bytes fed
  * again.  Every whole command is parsed, and the decoded arguments are
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap_mbox.h"
 #include "imap_parse.h"
 
 static void
@@ -71,6 +73,10 @@ check_cmd(const struct imap_cmd *c, struct span cmd)
 		check_seq(&c->search.node[i].seq);
 	}
 	(void)imap_cmd_label(c);
+	/* LIST's pattern against the other name the command carried */
+	if (c->name == IMAP_CMD_LIST || c->name == IMAP_CMD_RENAME)
+		(void)imap_mbox_match(c->mailbox2.ptr, c->mailbox2.len,
+		    c->mailbox.ptr, c->mailbox.len);
 }
 
 int
