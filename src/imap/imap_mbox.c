@@ -546,10 +546,8 @@ rename_inbox(struct imap_mbox *m, const char *to)
 	size_t			 i;
 	int			 rc = 0;
 
-	if (maildir_folder_create(m->root, to, &err) == -1)
-		return -1;
-	if (path_join(path, sizeof(path), m->root, ".") == -1 ||
-	    snprintf(path, sizeof(path), "%s/.%s", m->root, to) < 0)
+	if (mbox_path(m, span_str(to), path, sizeof(path)) == -1 ||
+	    maildir_folder_create(m->root, to, &err) == -1)
 		return -1;
 	memset(&l, 0, sizeof(l));
 	if (maildir_list(m->root, &l, &err) == -1)
@@ -842,6 +840,10 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 	size_t			 i, recent = 0, unseen = 0, deleted = 0;
 	bool			 first = true;
 
+	if (c->status & IMAP_STATUS_HIGHESTMODSEQ) {
+		imap_session_done(s, IMAP_BAD, "HIGHESTMODSEQ needs CONDSTORE");
+		return;
+	}
 	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
 	    !folder_exists(path)) {
 		imap_session_done(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
@@ -878,11 +880,6 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 #undef ITEM
 	out_str(m, ")\r\n");
 	maildir_list_free(&l);
-	if (c->status & IMAP_STATUS_HIGHESTMODSEQ) {
-		buf_reset(&m->out);
-		imap_session_done(s, IMAP_BAD, "HIGHESTMODSEQ needs CONDSTORE");
-		return;
-	}
 	out_flush(m, s);
 	imap_session_done(s, IMAP_OK, "STATUS completed");
 }
