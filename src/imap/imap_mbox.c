@@ -695,6 +695,7 @@ cmd_subscribe(struct imap_mbox *m, struct imap_session *s,
 	struct buf	b;
 	ssize_t		off;
 	struct span	name = c->mailbox;
+	size_t		cut;
 	int		rc = 0;
 
 	if (!is_inbox(name) && !name_ok(name)) {
@@ -714,9 +715,13 @@ cmd_subscribe(struct imap_mbox *m, struct imap_session *s,
 		rc = buf_append_span(&b, name) == -1 ||
 		    buf_append_char(&b, '\n') == -1 ? -1 : subs_write(m, &b);
 	else if (!on && off >= 0) {
-		memmove(b.data + off, b.data + off + name.len + 1,
-		    b.len - (size_t)off - name.len - 1);
-		b.len -= name.len + 1;
+		/* The line and its LF; a last line may have none. */
+		cut = name.len + 1;
+		if (cut > b.len - (size_t)off)
+			cut = b.len - (size_t)off;
+		memmove(b.data + off, b.data + off + cut,
+		    b.len - (size_t)off - cut);
+		b.len -= cut;
 		rc = subs_write(m, &b);
 	}
 	buf_free(&b);

@@ -315,6 +315,15 @@ def test_subscribe_and_lsub(imapd):
     with open(os.path.join(mailbox_path(imapd, ALICE),
                            "subscriptions")) as f:
         assert f.read() == "INBOX\n"
+    # a file another program wrote, its last line without a newline
+    with open(os.path.join(mailbox_path(imapd, ALICE),
+                           "subscriptions"), "w") as f:
+        f.write("INBOX\nSent")
+    c = alice(imapd)
+    ok(c.unsubscribe("Sent"))
+    typ, data = c.lsub()
+    assert data == [b'() "." "INBOX"']
+    c.logout()
 
 
 def test_status(imapd):
