@@ -274,14 +274,11 @@ imap_mbox_match(const char *pat, size_t plen, const char *name,
 	for (i = 0; i < plen; i++) {
 		memset(next, 0, (nlen + 1) * sizeof(bool));
 		if (pat[i] == '*' || pat[i] == '%') {
-			for (j = 0; j <= nlen; j++) {
-				if (row[j])
-					next[j] = true;
-				else if (j > 0 && next[j - 1] &&
+			/* empty, or one more name byte than before */
+			for (j = 0; j <= nlen; j++)
+				next[j] = row[j] || (j > 0 && next[j - 1] &&
 				    (pat[i] == '*' ||
-				    name[j - 1] != IMAP_MBOX_DELIM))
-					next[j] = true;
-			}
+				    name[j - 1] != IMAP_MBOX_DELIM));
 		} else {
 			for (j = 1; j <= nlen; j++)
 				next[j] = row[j - 1] && pat[i] == name[j - 1];
@@ -802,10 +799,9 @@ cmd_list(struct imap_mbox *m, struct imap_session *s,
 		return;
 	}
 	/* INBOX matches without case (RFC 9051 §5.1). */
-	if (plen >= 5 && strncasecmp(pat, "INBOX", 5) == 0 &&
-	    imap_mbox_match(pat + 5, plen - 5, "", 0))
-		list_one(m, s, verb, "INBOX", false, false);
-	else if (imap_mbox_match(pat, plen, "INBOX", 5))
+	if ((plen >= 5 && strncasecmp(pat, "INBOX", 5) == 0 &&
+	    imap_mbox_match(pat + 5, plen - 5, "", 0)) ||
+	    imap_mbox_match(pat, plen, "INBOX", 5))
 		list_one(m, s, verb, "INBOX", false, false);
 	for (i = 0; i < nf; i++) {
 		/* A parent that is no folder of its own: \Noselect. */
@@ -1526,6 +1522,7 @@ search_supported(const struct imap_search *se, const char **why)
 	return true;
 }
 
+/* NOLINTBEGIN(misc-no-recursion): the parser bounds the depth */
 static bool
 search_eval(const struct imap_mbox *m, const struct imap_search *se,
     uint16_t k, size_t i)
@@ -1583,6 +1580,8 @@ search_eval(const struct imap_mbox *m, const struct imap_search *se,
 		return false;
 	}
 }
+
+/* NOLINTEND(misc-no-recursion) */
 
 static void
 cmd_search(struct imap_mbox *m, struct imap_session *s,

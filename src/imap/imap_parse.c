@@ -395,6 +395,7 @@ p_number(struct ps *s, uint64_t *out)
 	size_t	start = s->off;
 	bool	overflow;
 
+	*out = 0;
 	while (!at_end(s) && peek(s) >= '0' && peek(s) <= '9')
 		s->off++;
 	if (s->off == start)
@@ -410,8 +411,9 @@ p_number(struct ps *s, uint64_t *out)
 static int
 p_nz32(struct ps *s, uint32_t *out)
 {
-	uint64_t	n;
+	uint64_t	n = 0;
 
+	*out = 0;
 	if (p_number(s, &n) == -1)
 		return -1;
 	if (n == 0 || n > UINT32_MAX)
@@ -457,7 +459,7 @@ p_quoted(struct ps *s, struct span *out)
 static int
 p_literal(struct ps *s, struct span *out)
 {
-	uint64_t	n;
+	uint64_t	n = 0;
 
 	s->off++;	/* "{" */
 	if (p_number(s, &n) == -1)
@@ -481,6 +483,7 @@ p_literal(struct ps *s, struct span *out)
 static int
 p_string(struct ps *s, struct span *out)
 {
+	*out = span_make("", 0);
 	if (peek(s) == '"')
 		return p_quoted(s, out);
 	if (peek(s) == '{')
@@ -494,6 +497,7 @@ p_astring(struct ps *s, struct span *out)
 {
 	size_t	start = s->off;
 
+	*out = span_make("", 0);
 	if (peek(s) == '"' || peek(s) == '{')
 		return p_string(s, out);
 	while (!at_end(s) && astring_char((unsigned char)peek(s)))
@@ -574,7 +578,7 @@ list_close(struct ps *s)
 static int
 p_seqset(struct ps *s, struct imap_seqset *set)
 {
-	struct imap_range	r;
+	struct imap_range	r = { 0, 0 };
 	size_t			cap = 0;
 	uint32_t		*v;
 	int			i;
@@ -764,6 +768,7 @@ p_2digit(struct ps *s, unsigned max, unsigned *out)
 {
 	int	a, b;
 
+	*out = 0;
 	a = peek(s);
 	if (a < '0' || a > '9' || s->len - s->off < 2)
 		return fail(s, "Invalid time");
@@ -784,7 +789,7 @@ p_2digit(struct ps *s, unsigned max, unsigned *out)
 static int
 p_date_time(struct ps *s, int64_t *out)
 {
-	unsigned	hh, mm, ss, zh, zm;
+	unsigned	hh = 0, mm = 0, ss = 0, zh = 0, zm = 0;
 	int64_t		days;
 	int		sign;
 
@@ -1093,6 +1098,7 @@ static const struct skey_name skeys[] = {
 	{ "TO", IMAP_SK_TO, 0, SKA_STRING },
 };
 
+/* NOLINTBEGIN(misc-no-recursion): IMAP_DEPTH_MAX deep at most */
 static int	p_search_key(struct ps *, uint16_t *);
 
 static int
@@ -1114,7 +1120,7 @@ static int
 p_search_keys(struct ps *s, uint16_t parent, bool in_list)
 {
 	struct imap_search_node	*n;
-	uint16_t		 k, prev = 0;
+	uint16_t		 k = 0, prev = 0;
 
 	for (;;) {
 		if (p_search_key(s, &k) == -1)
@@ -1140,7 +1146,7 @@ p_search_key(struct ps *s, uint16_t *idx_out)
 	const struct skey_name	*k = NULL;
 	struct imap_search_node	*n;
 	struct span		 w;
-	uint16_t		 idx, a, b;
+	uint16_t		 idx = 0, a = 0, b = 0;
 	size_t			 i;
 	int			 c;
 
@@ -1222,6 +1228,8 @@ p_search_key(struct ps *s, uint16_t *idx_out)
 		return fail(s, "Invalid search key");
 	}
 }
+
+/* NOLINTEND(misc-no-recursion) */
 
 /*
  * search = "SEARCH" [search-return-opts] SP search-program;

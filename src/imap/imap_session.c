@@ -181,7 +181,7 @@ reply(struct imap_session *s, const char *status, const char *fmt, ...)
 	char	prefix[IMAP_TAG_MAX + 8];
 	va_list	ap;
 
-	snprintf(prefix, sizeof(prefix), "%s %s", s->tag, status);
+	(void)snprintf(prefix, sizeof(prefix), "%s %s", s->tag, status);
 	va_start(ap, fmt);
 	session_vline(s, prefix, fmt, ap);
 	va_end(ap);
@@ -207,14 +207,15 @@ static void
 caps(const struct imap_session *s, char *out, size_t outsz)
 {
 	if (s->state == IMAP_STATE_NOT_AUTH) {
-		snprintf(out, outsz, "IMAP4rev1 SASL-IR LITERAL- ID ENABLE%s%s",
+		(void)snprintf(out, outsz,
+		    "IMAP4rev1 SASL-IR LITERAL- ID ENABLE%s%s",
 		    s->tls_available && !s->tls ? " STARTTLS" : "",
 		    !auth_allowed(s) ? " LOGINDISABLED" : cb_offered(s) ?
 		    " AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 AUTH=PLAIN" :
 		    " AUTH=SCRAM-SHA-256 AUTH=PLAIN");
 		return;
 	}
-	snprintf(out, outsz, "IMAP4rev1 SASL-IR LITERAL- ID ENABLE IDLE "
+	(void)snprintf(out, outsz, "IMAP4rev1 SASL-IR LITERAL- ID ENABLE IDLE "
 	    "NAMESPACE UNSELECT CHILDREN SPECIAL-USE MOVE "
 	    "UIDPLUS APPENDLIMIT=%llu", (unsigned long long)s->appendlimit);
 }
@@ -841,7 +842,7 @@ imap_session_done(struct imap_session *s, enum imap_status st,
 	if (s->wait != IMAP_WAIT_COMMAND)
 		fatalx("imap_session: a command ends that did not begin");
 	s->wait = IMAP_WAIT_NONE;
-	snprintf(prefix, sizeof(prefix), "%s %s", s->tag, st == IMAP_OK ?
+	(void)snprintf(prefix, sizeof(prefix), "%s %s", s->tag, st == IMAP_OK ?
 	    "OK" : st == IMAP_NO ? "NO" : "BAD");
 	va_start(ap, fmt);
 	session_vline(s, prefix, fmt, ap);

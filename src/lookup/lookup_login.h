@@ -85,7 +85,7 @@ void	lookup_login_free(struct lookup_login *);
  * waiting for this (the answer is dropped).  m is freed.
  */
 void	*lookup_login_dispatch(struct proc_self *, struct conn_server *srv,
-	    struct proc_peer from, struct msg *m,
+	    struct proc_peer peer, struct msg *m,
 	    const struct lookup_login_ops *);
 /* Lookup went away: every login waiting on it gets "try later". */
 void	lookup_login_peer_down(struct conn_server *srv,

@@ -1986,7 +1986,7 @@ maildir_store(const char *path, const char *data, size_t datalen, int fd,
 	struct maildir_pending	*p;
 	struct timespec		 ts[2];
 	char			 sorted[MAILDIR_FLAGS_MAX + 1];
-	char			 cur[PATH_MAX];
+	char			 dest[PATH_MAX], fname[MAILDIR_NAME_MAX + 1];
 	size_t			 flen;
 	int			 n, saved;
 
@@ -2002,27 +2002,28 @@ maildir_store(const char *path, const char *data, size_t datalen, int fd,
 	/* The internal date (IMAP APPEND, RFC 9051 §6.3.12) is the mtime. */
 	ts[0].tv_sec = ts[1].tv_sec = (time_t)mtime;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	n = snprintf(name_out, namesz, "%s:2,%s", p->name, sorted);
-	if (n < 0 || (size_t)n >= namesz ||
-	    maildir_path(cur, sizeof(cur), path, "cur", name_out) == -1) {
+	n = snprintf(fname, sizeof(fname), "%s:2,%s", p->name, sorted);
+	if (n < 0 || (size_t)n >= sizeof(fname) || (size_t)n >= namesz ||
+	    maildir_path(dest, sizeof(dest), path, "cur", fname) == -1) {
 		maildir_abort(p);
 		errno = ENAMETOOLONG;
 		(void)maildir_fail(errstr_out, "name too long");
 		goto fail;
 	}
 	if (utimensat(AT_FDCWD, p->tmppath, ts, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    maildir_move_noreplace(p->tmppath, cur) == -1) {
+	    maildir_move_noreplace(p->tmppath, dest) == -1) {
 		maildir_abort(p);
 		(void)maildir_fail(errstr_out, "cannot move into cur/");
 		goto fail;
 	}
-	if (maildir_fsync_parent(cur) == -1) {
+	if (maildir_fsync_parent(dest) == -1) {
 		saved = errno;
-		(void)unlink(cur);
+		(void)unlink(dest);
 		errno = saved;
 		(void)maildir_fail(errstr_out, "fsync of cur/ failed");
 		goto fail;
 	}
+	(void)str_copy(name_out, namesz, fname);
 	free(p);
 	return 0;
 fail:
