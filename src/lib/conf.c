@@ -133,7 +133,7 @@ static const char conf_default_conf[] =
     "listen pop3s        127.0.0.1:2995\n"
     "\n"
     "# Local test clients may log in without TLS on loopback.\n"
-    "smtp-plaintext-auth-loopback yes\n"
+    "plaintext-auth-loopback yes\n"
     "\n"
     "# A user to try things with (never on a real server).\n"
     "demo-user  demo@demo.cachet.test demo\n";
@@ -1418,6 +1418,10 @@ static const struct conf_directive conf_directives[] = {
 	    false, 0, 0 },
 	{ "relay", "relay DOMAIN via HOST[:PORT] [tls may|required|verify] "
 	    "[auth USER PASSWORD-FILE]", conf_p_relay, 3, false, true, 0, 0 },
+	{ "plaintext-auth-loopback", "plaintext-auth-loopback yes|no",
+	    conf_p_yesno, 1, false, false,
+	    CONF_FIELD(plaintext_auth_loopback) },
+	/* Its first name, from when only SMTP had AUTH: still read. */
 	{ "smtp-plaintext-auth-loopback",
 	    "smtp-plaintext-auth-loopback yes|no", conf_p_yesno, 1, false,
 	    false, CONF_FIELD(plaintext_auth_loopback) },

@@ -72,7 +72,8 @@ static const unsigned sandbox_role_sets[PROC_COUNT] = {
 	[PROC_QUEUE] = SANDBOX_CORE | SANDBOX_FILES,
 	[PROC_MDA] = SANDBOX_CORE | SANDBOX_THREADS | SANDBOX_FILES,
 	[PROC_MTA] = SANDBOX_CORE | SANDBOX_CA_PROBE | SANDBOX_CONNECT,
-	[PROC_IMAP] = SANDBOX_CORE | SANDBOX_ACCEPT | SANDBOX_FILES,
+	[PROC_IMAP] = SANDBOX_CORE | SANDBOX_ACCEPT | SANDBOX_FILES |
+	    SANDBOX_FOLDERS,
 	[PROC_POP3] = SANDBOX_CORE | SANDBOX_ACCEPT | SANDBOX_FILES,
 };
 
@@ -163,6 +164,14 @@ static const struct sandbox_rule sandbox_files[] = {
 };
 
 /*
+ * What only the imap role does to the Maildirs: DELETE removes a folder's
+ * directories, APPEND sets a message's internal date (its mtime).
+ */
+static const struct sandbox_rule sandbox_folders[] = {
+	ALLOW("rmdir"), ALLOW("utimensat"),
+};
+
+/*
  * The mta opens no file, but OpenSSL looks for an issuer in the CA
  * directory (/etc/ssl/certs/HASH.0) while it checks a chain: that fails
  * quietly, as it does in the chroot, where the directory is not; the
@@ -216,6 +225,7 @@ static const struct {
 	SANDBOX_SET(SANDBOX_CORE, sandbox_core),
 	SANDBOX_SET(SANDBOX_THREADS, sandbox_threads),
 	SANDBOX_SET(SANDBOX_FILES, sandbox_files),
+	SANDBOX_SET(SANDBOX_FOLDERS, sandbox_folders),
 	SANDBOX_SET(SANDBOX_CA_PROBE, sandbox_ca_probe),
 	SANDBOX_SET(SANDBOX_ACCEPT, sandbox_accept),
 	SANDBOX_SET(SANDBOX_CONNECT, sandbox_connect),

@@ -51,8 +51,7 @@
 #include "store/mda.h"
 #include "pop3_session.h"
 #include "proc.h"
-#include "lookup/resolve.h"
-#include "sasl_ipc.h"
+#include "lookup/lookup_login.h"
 #include "tls.h"
 #include "mailbox.h"
 #include "util.h"
@@ -64,14 +63,6 @@
 #define POP3_UIDL_LEN		22
 
 enum pop3_kind { POP3_KIND_POP3, POP3_KIND_POP3S };
-
-enum pop3_wait {
-	POP3_WAIT_NONE,
-	POP3_WAIT_AUTH,		/* lookup: AUTH or APOP result */
-	POP3_WAIT_SCRAM_SALT,	/* lookup: SCRAM salt */
-	POP3_WAIT_SCRAM_PROOF,	/* lookup: SCRAM proof checked */
-	POP3_WAIT_MAILBOX,	/* lookup: the user's mailbox */
-};
 
 /*
  * A message of the maildrop: what maildir.c needs to find it again, and
@@ -92,9 +83,7 @@ struct pop3_conn {
 	struct pop3_session	*session;
 	bool			 greeted;
 	bool			 feeding;
-	enum pop3_wait		 wait;
-	char			*user;		/* the name logging in */
-	bool			 scram_ok;	/* proof taken */
+	struct lookup_login	 login;
 	char			*timestamp;	/* of the greeting, for APOP */
 
 	/* the maildrop, once logged in */
@@ -125,7 +114,6 @@ struct pop3_role {
 };
 
 static void	pop3_feed(struct pop3_conn *);
-static void	pop3_auth_answer(struct pop3_conn *, uint32_t);
 
 /* --- the maildrop --- */
 
@@ -280,31 +268,14 @@ pop3_op_stls(void *arg)
 }
 
 static void
-pop3_ask(struct pop3_conn *c, struct msg *m, enum pop3_wait wait)
-{
-	c->wait = wait;
-	if (proc_send(c->role->self, PROC_LOOKUP, m) == -1) {
-		c->wait = POP3_WAIT_NONE;
-		pop3_session_auth_result(c->session, POP3_AUTH_TEMPFAIL,
-		    NULL, 0);
-	}
-}
-
-static void
 pop3_op_auth(void *arg, const char *user, const char *pass)
 {
 	struct pop3_conn	*c = arg;
-	struct msg		*m;
 
-	free(c->user);
-	c->user = xstrdup(user);
-	m = msg_new(MSG_LOOKUP_AUTH);
-	msg_put_u64(m, conn_reqid(c->conn));
-	msg_put_str(m, conn_ip(c->conn));
-	msg_put_str(m, user);
-	msg_put_str(m, pass);
-	/* ipc_send copies the password into the frame and frees m. */
-	pop3_ask(c, m, POP3_WAIT_AUTH);
+	if (lookup_login_auth(c->role->self, &c->login, c->conn, user,
+	    pass) == -1)
+		pop3_session_auth_result(c->session, POP3_AUTH_TEMPFAIL,
+		    NULL, 0);
 }
 
 static void
@@ -313,15 +284,18 @@ pop3_op_apop(void *arg, const char *user, const char *digest)
 	struct pop3_conn	*c = arg;
 	struct msg		*m;
 
-	free(c->user);
-	c->user = xstrdup(user);
+	free(c->login.user);
+	c->login.user = xstrdup(user);
 	m = msg_new(MSG_LOOKUP_APOP);
 	msg_put_u64(m, conn_reqid(c->conn));
 	msg_put_str(m, conn_ip(c->conn));
 	msg_put_str(m, user);
 	msg_put_str(m, c->timestamp);
 	msg_put_str(m, digest);
-	pop3_ask(c, m, POP3_WAIT_AUTH);
+	if (lookup_login_ask(c->role->self, &c->login, m,
+	    LOOKUP_LOGIN_AUTH) == -1)
+		pop3_session_auth_result(c->session, POP3_AUTH_TEMPFAIL,
+		    NULL, 0);
 }
 
 static void
@@ -329,14 +303,9 @@ pop3_op_scram_salt(void *arg, const char *user)
 {
 	struct pop3_conn	*c = arg;
 
-	c->scram_ok = false;
-	c->wait = POP3_WAIT_SCRAM_SALT;
-	if (proc_send(c->role->self, PROC_LOOKUP,
-	    sasl_ipc_salt_request(conn_reqid(c->conn), user)) == -1) {
-		c->wait = POP3_WAIT_NONE;
+	if (lookup_login_salt(c->role->self, &c->login, c->conn, user) == -1)
 		pop3_session_scram_challenge(c->session, POP3_AUTH_TEMPFAIL,
 		    NULL);
-	}
 }
 
 static void
@@ -345,16 +314,10 @@ pop3_op_scram_proof(void *arg, const char *user, struct span auth_message,
 {
 	struct pop3_conn	*c = arg;
 
-	free(c->user);
-	c->user = xstrdup(user);
-	c->wait = POP3_WAIT_SCRAM_PROOF;
-	if (proc_send(c->role->self, PROC_LOOKUP,
-	    sasl_ipc_proof_request(conn_reqid(c->conn), conn_ip(c->conn),
-	    user, auth_message, proof)) == -1) {
-		c->wait = POP3_WAIT_NONE;
+	if (lookup_login_proof(c->role->self, &c->login, c->conn, user,
+	    auth_message, proof) == -1)
 		pop3_session_scram_result(c->session, POP3_AUTH_TEMPFAIL,
 		    NULL);
-	}
 }
 
 /* The client took our ServerSignature: on to the maildrop. */
@@ -363,10 +326,9 @@ pop3_op_scram_done(void *arg)
 {
 	struct pop3_conn	*c = arg;
 
-	if (!c->scram_ok)
-		fatalx("pop3: SCRAM done without a proof lookup took");
-	c->scram_ok = false;
-	pop3_auth_answer(c, 0);
+	if (lookup_login_scram_done(c->role->self, &c->login, c->conn) == -1)
+		pop3_session_auth_result(c->session, POP3_AUTH_TEMPFAIL,
+		    NULL, 0);
 }
 
 static ssize_t
@@ -637,7 +599,7 @@ pop3_on_gone(struct conn *cn, void *arg)
 	log_info("sid=%s event=logout user=%s retrieved=%zu removed=%zu",
 	    c->sid, c->owner != NULL ? c->owner : "-", c->retrieved,
 	    c->removed);
-	free(c->user);
+	lookup_login_free(&c->login);
 	free(c->timestamp);
 	free(c->mailbox);
 	free(c->owner);
@@ -689,36 +651,56 @@ pop3_accepted(struct conn *cn, void *arg, int kind)
 
 /* --- answers from lookup --- */
 
-static void __attribute__((noreturn))
-pop3_bad(struct msg *m, enum proc_id from)
+static struct lookup_login *
+pop3_login_state(void *arg)
 {
-	fatalx("pop3: bad %s from %s", msg_name(m->type), proc_name(from));
+	struct pop3_conn	*c = arg;
+
+	return &c->login;
+}
+
+static bool
+pop3_login_closing(void *arg)
+{
+	struct pop3_conn	*c = arg;
+
+	return pop3_session_closing(c->session);
 }
 
 static void
-pop3_auth_answer(struct pop3_conn *c, uint32_t u)
+pop3_login_auth(void *arg, uint32_t status)
 {
-	struct msg	*m;
+	struct pop3_conn	*c = arg;
 
-	if (u != 0) {
-		c->wait = POP3_WAIT_NONE;
-		log_info("sid=%s event=login-failed ip=%s reason=%s", c->sid,
-		    conn_ip(c->conn), u == 1 ? "credentials" : "tempfail");
-		pop3_session_auth_result(c->session, u == 1 ?
-		    POP3_AUTH_FAIL : POP3_AUTH_TEMPFAIL, NULL, 0);
-		return;
-	}
-	m = msg_new(MSG_LOOKUP_MAILBOX);
-	msg_put_u64(m, conn_reqid(c->conn));
-	msg_put_str(m, c->user);
-	pop3_ask(c, m, POP3_WAIT_MAILBOX);
+	pop3_session_auth_result(c->session, status == 1 ? POP3_AUTH_FAIL :
+	    POP3_AUTH_TEMPFAIL, NULL, 0);
 }
 
 static void
-pop3_mailbox_answer(struct pop3_conn *c, uint32_t status, const char *owner,
+pop3_login_salt(void *arg, uint32_t status,
+    const struct sasl_scram_challenge *ch)
+{
+	struct pop3_conn	*c = arg;
+
+	pop3_session_scram_challenge(c->session, status == 0 ? POP3_AUTH_OK :
+	    POP3_AUTH_TEMPFAIL, ch);
+}
+
+static void
+pop3_login_proof(void *arg, uint32_t status, const unsigned char *sig)
+{
+	struct pop3_conn	*c = arg;
+
+	pop3_session_scram_result(c->session, status == 0 ? POP3_AUTH_OK :
+	    status == 1 ? POP3_AUTH_FAIL : POP3_AUTH_TEMPFAIL, sig);
+}
+
+static void
+pop3_login_mailbox(void *arg, uint32_t status, const char *owner,
     const char *mailbox, uint32_t format)
 {
-	c->wait = POP3_WAIT_NONE;
+	struct pop3_conn	*c = arg;
+
 	if (status != 0) {
 		/* The login was right a moment ago: try again later. */
 		log_warnx("sid=%s pop3: no mailbox for a user who just "
@@ -744,120 +726,42 @@ pop3_mailbox_answer(struct pop3_conn *c, uint32_t status, const char *owner,
 	pop3_drop_open(c);
 }
 
+static const struct lookup_login_ops pop3_login_ops = {
+	.state = pop3_login_state,
+	.closing = pop3_login_closing,
+	.auth = pop3_login_auth,
+	.salt = pop3_login_salt,
+	.proof = pop3_login_proof,
+	.mailbox = pop3_login_mailbox,
+};
+
 static void
 pop3_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 {
-	enum proc_id			 from = peer.id;
-	struct pop3_role		*r = self->role;
-	struct pop3_conn		*c;
-	struct conn			*cn;
-	struct sasl_scram_challenge	 ch;
-	unsigned char			 sig[SASL_SCRAM_HASH_LEN];
-	char				 owner[MAILBOX_ADDR_MAX + 1];
-	char			 mailbox[RESOLVE_MAILBOX_MAX + 1];
-	uint64_t		 reqid;
-	uint32_t		 u, format;
+	struct pop3_role	*r = self->role;
+	struct pop3_conn	*c;
 
-	if (from != PROC_LOOKUP || msg_get_u64(m, &reqid) == -1)
-		pop3_bad(m, from);
-	cn = conn_by_reqid(&r->srv, reqid);
-	c = cn != NULL ? conn_arg(cn) : NULL;
-	switch (m->type) {
-	case MSG_LOOKUP_AUTH_RESULT:
-	case MSG_LOOKUP_APOP_RESULT:
-		if (msg_get_u32(m, &u) == -1 || msg_end(m) == -1 || u > 2)
-			pop3_bad(m, from);
-		if (c == NULL || c->wait != POP3_WAIT_AUTH)
-			break;
-		if (pop3_session_closing(c->session)) {
-			c->wait = POP3_WAIT_NONE;	/* timed out meanwhile */
-			break;
-		}
-		pop3_auth_answer(c, u);
-		break;
-	case MSG_LOOKUP_SCRAM_SALT_RESULT:
-		if (sasl_ipc_salt_answer(m, &u, &ch) == -1)
-			pop3_bad(m, from);
-		if (c == NULL || c->wait != POP3_WAIT_SCRAM_SALT)
-			break;
-		c->wait = POP3_WAIT_NONE;
-		pop3_session_scram_challenge(c->session, u == 0 ?
-		    POP3_AUTH_OK : POP3_AUTH_TEMPFAIL, u == 0 ? &ch : NULL);
-		break;
-	case MSG_LOOKUP_SCRAM_PROOF_RESULT:
-		if (sasl_ipc_proof_answer(m, &u, sig) == -1)
-			pop3_bad(m, from);
-		if (c == NULL || c->wait != POP3_WAIT_SCRAM_PROOF)
-			break;
-		c->wait = POP3_WAIT_NONE;
-		if (u != 0)
-			log_info("sid=%s event=login-failed ip=%s reason=%s",
-			    c->sid, conn_ip(c->conn), u == 1 ? "credentials" :
-			    "tempfail");
-		c->scram_ok = u == 0;
-		pop3_session_scram_result(c->session, u == 0 ? POP3_AUTH_OK :
-		    u == 1 ? POP3_AUTH_FAIL : POP3_AUTH_TEMPFAIL,
-		    u == 0 ? sig : NULL);
-		break;
-	case MSG_LOOKUP_MAILBOX_RESULT:
-		if (msg_get_u32(m, &u) == -1 ||
-		    msg_get_str(m, owner, sizeof(owner)) == -1 ||
-		    msg_get_str(m, mailbox, sizeof(mailbox)) == -1 ||
-		    msg_get_u32(m, &format) == -1 || msg_end(m) == -1 ||
-		    u > 2 || (u == 0 && (owner[0] == '\0' ||
-		    mailbox[0] == '\0')))
-			pop3_bad(m, from);
-		if (c == NULL || c->wait != POP3_WAIT_MAILBOX)
-			break;
-		if (pop3_session_closing(c->session)) {
-			c->wait = POP3_WAIT_NONE;
-			break;
-		}
-		pop3_mailbox_answer(c, u, owner, mailbox, format);
-		break;
-	default:
-		pop3_bad(m, from);
-	}
-	msg_free(m);
-	if (c != NULL)
+	if ((c = lookup_login_dispatch(self, &r->srv, peer, m,
+	    &pop3_login_ops)) != NULL)
 		pop3_feed(c);
 }
 
-/* Lookup died: every login waiting on it fails for now. */
 static void
-pop3_peer_down_one(struct conn *cn, void *arg, void *ctx)
+pop3_feed_one(struct conn *cn, void *arg, void *ctx)
 {
-	struct pop3_conn	*c = arg;
-
-	switch (c->wait) {
-	case POP3_WAIT_NONE:
-		return;
-	case POP3_WAIT_SCRAM_SALT:
-		c->wait = POP3_WAIT_NONE;
-		pop3_session_scram_challenge(c->session, POP3_AUTH_TEMPFAIL,
-		    NULL);
-		break;
-	case POP3_WAIT_SCRAM_PROOF:
-		c->wait = POP3_WAIT_NONE;
-		pop3_session_scram_result(c->session, POP3_AUTH_TEMPFAIL,
-		    NULL);
-		break;
-	default:
-		c->wait = POP3_WAIT_NONE;
-		pop3_session_auth_result(c->session, POP3_AUTH_TEMPFAIL, NULL,
-		    0);
-		break;
-	}
-	pop3_feed(c);
+	pop3_feed(arg);
 }
 
+/* Lookup died: every login waiting on it fails for now. */
 static void
 pop3_peer_down(struct proc_self *self, struct proc_peer p)
 {
 	struct pop3_role	*r = self->role;
 
-	if (p.id == PROC_LOOKUP)
-		conn_foreach(&r->srv, pop3_peer_down_one, NULL);
+	if (p.id != PROC_LOOKUP)
+		return;
+	lookup_login_peer_down(&r->srv, &pop3_login_ops);
+	conn_foreach(&r->srv, pop3_feed_one, NULL);
 }
 
 void

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "pop3_session.h"
 #include "sasl.h"
+#include "sasl_server.h"
 #include "util.h"
 
 #define POP3_HOST_MAX		255	/* our name, RFC 1035 §2.3.4 */
@@ -44,12 +45,10 @@ enum pop3_wait {
 	POP3_WAIT_SEND,		/* ops->retr: send_done() */
 };
 
-/* Where an AUTH exchange is (RFC 5034 §4). */
+/* The mechanism of an AUTH exchange (RFC 5034 §4). */
 enum pop3_sasl_step {
 	POP3_SASL_PLAIN,		/* waiting for the PLAIN message */
-	POP3_SASL_SCRAM_FIRST,		/* waiting for client-first */
-	POP3_SASL_SCRAM_FINAL,		/* waiting for client-final */
-	POP3_SASL_SCRAM_DONE,		/* waiting for the empty line */
+	POP3_SASL_SCRAM,		/* SCRAM, in s->sx */
 };
 
 /* One message of the maildrop. */
@@ -81,7 +80,7 @@ struct pop3_session {
 	bool		 discarding;	/* inside an overlong line */
 	bool		 sasl;		/* the next line answers "+ " */
 	enum pop3_sasl_step sasl_step;
-	struct sasl_scram *scram;	/* a SCRAM exchange */
+	struct sasl_server sx;		/* a SCRAM exchange */
 	size_t		 errors;
 	bool		 tls;
 
@@ -338,8 +337,7 @@ static void
 sasl_end(struct pop3_session *s)
 {
 	s->sasl = false;
-	sasl_scram_free(s->scram);
-	s->scram = NULL;
+	sasl_server_end(&s->sx);
 }
 
 static void
@@ -519,78 +517,51 @@ auth_plain(struct pop3_session *s, const char *p, size_t len)
 
 /* SCRAM-SHA-256 (RFC 5802, RFC 7677) */
 
-/* "+ " and base64 of a server message (RFC 5034 §4). */
+/* "+ " and base64 of a server message (RFC 5034 §4), built by sx. */
 static void
-scram_send(struct pop3_session *s, struct span msg)
+scram_send(struct pop3_session *s, const char *line, size_t len)
 {
-	char	line[SASL_CHALLENGE_LINE_MAX];
-
 	s->sasl = true;
-	session_send(s, line, sasl_challenge_line("+ ", msg, line));
-}
-
-/* A SCRAM message we cannot go on with. */
-static void
-scram_refuse(struct pop3_session *s, enum sasl_scram_rc rc, const char *why)
-{
-	auth_forget(s);
-	if (rc == SASL_SCRAM_MALFORMED)
-		reply_err(s, "Malformed SCRAM message: %s", why);
-	else
-		reply_err(s, "[AUTH] Authentication failed: %s", why);
+	session_send(s, line, len);
 }
 
 static void
 scram_step(struct pop3_session *s, struct span d)
 {
-	enum sasl_scram_rc	 rc;
-	const char		*why = "";
+	const char	*why;
 
-	switch (s->sasl_step) {
-	case POP3_SASL_SCRAM_FIRST:
-		if ((rc = sasl_scram_start(s->scram, d.ptr, d.len,
-		    s->ops->cbind, s->arg, &why)) != SASL_SCRAM_OK) {
-			scram_refuse(s, rc, why);
-			return;
-		}
-		if (!user_valid(span_str(sasl_scram_user(s->scram)))) {
-			scram_refuse(s, SASL_SCRAM_MALFORMED, "bad user name");
-			return;
-		}
+	switch (sasl_server_scram_input(&s->sx, d, s->ops->cbind, s->arg,
+	    &why)) {
+	case SASL_SERVER_ASK_SALT:
 		free(s->pending);
-		s->pending = xstrdup(sasl_scram_user(s->scram));
+		s->pending = xstrdup(sasl_server_user(&s->sx));
 		s->wait = POP3_WAIT_AUTH;
 		s->ops->scram_salt(s->arg, s->pending);
-		return;
-	case POP3_SASL_SCRAM_FINAL:
-		if ((rc = sasl_scram_client_final(s->scram, d.ptr, d.len,
-		    &why)) != SASL_SCRAM_OK) {
-			scram_refuse(s, rc, why);
-			return;
-		}
+		break;
+	case SASL_SERVER_ASK_PROOF:
 		s->wait = POP3_WAIT_AUTH;
 		s->ops->scram_proof(s->arg, s->pending,
-		    sasl_scram_auth_message(s->scram),
-		    sasl_scram_proof(s->scram));
-		return;
-	case POP3_SASL_SCRAM_DONE:
-		/*
-		 * The client checked our ServerSignature and answers with
-		 * nothing (RFC 4422 §3.6: data with success goes in a
-		 * challenge where the protocol has no other place for it).
-		 * Now the maildrop, as after a password.
-		 */
-		if (d.len != 0) {
-			auth_forget(s);
-			reply_err(s, "[AUTH] Authentication failed");
-			return;
-		}
+		    sasl_server_auth_message(&s->sx),
+		    sasl_server_proof(&s->sx));
+		break;
+	case SASL_SERVER_LOGGED_IN:
+		/* Now the maildrop, as after a password. */
 		sasl_end(s);
 		s->wait = POP3_WAIT_AUTH;
 		s->ops->scram_done(s->arg);
-		return;
-	default:
-		fatalx("pop3_session: SCRAM step %d", (int)s->sasl_step);
+		break;
+	case SASL_SERVER_MALFORMED:
+		auth_forget(s);
+		reply_err(s, "Malformed SCRAM message: %s", why);
+		break;
+	case SASL_SERVER_REFUSED:
+		auth_forget(s);
+		reply_err(s, "[AUTH] Authentication failed: %s", why);
+		break;
+	case SASL_SERVER_FAILED:
+		auth_forget(s);
+		reply_err(s, "[AUTH] Authentication failed");
+		break;
 	}
 }
 
@@ -598,29 +569,27 @@ scram_step(struct pop3_session *s, struct span d)
 static void
 auth_response(struct pop3_session *s, struct span resp)
 {
-	unsigned char	*dec;
-	size_t		 cap, declen = 0;
+	unsigned char	*dec = NULL;
+	size_t		 declen = 0;
 
 	s->sasl = false;
-	if (span_eq(resp, "*")) {
+	switch (sasl_server_decode(resp, &dec, &declen)) {
+	case SASL_SERVER_RESP_CANCEL:
 		auth_forget(s);
 		reply_err(s, "Authentication cancelled");
 		return;
-	}
-	/* "=" is an empty initial response */
-	if (span_eq(resp, "="))
-		resp.len = 0;
-	cap = resp.len / 4 * 3 + 1;
-	dec = xmalloc(cap);
-	if (sasl_b64_decode(resp, dec, &declen) == -1) {
+	case SASL_SERVER_RESP_BAD:
 		auth_forget(s);
 		reply_err(s, "Invalid base64 data");
-	} else if (s->sasl_step == POP3_SASL_PLAIN)
+		return;
+	case SASL_SERVER_RESP_DATA:
+		break;
+	}
+	if (s->sasl_step == POP3_SASL_PLAIN)
 		auth_plain(s, (const char *)dec, declen);
 	else
 		scram_step(s, span_make((const char *)dec, declen));
-	explicit_bzero(dec, cap);
-	free(dec);
+	sasl_server_resp_free(dec, declen);
 }
 
 static void
@@ -658,8 +627,8 @@ cmd_auth(struct pop3_session *s, struct span arg)
 		s->sasl_step = POP3_SASL_PLAIN;
 	else if ((plus = span_caseeq(mech, "SCRAM-SHA-256-PLUS") &&
 	    cb_offered(s)) || span_caseeq(mech, "SCRAM-SHA-256")) {
-		s->sasl_step = POP3_SASL_SCRAM_FIRST;
-		s->scram = sasl_scram_new(plus, cb_offered(s));
+		s->sasl_step = POP3_SASL_SCRAM;
+		sasl_server_scram_begin(&s->sx, plus, cb_offered(s));
 	} else {
 		reply_err(s, "Unsupported authentication mechanism");
 		return;
@@ -1198,7 +1167,7 @@ pop3_session_auth_result(struct pop3_session *s, enum pop3_auth_result r,
 {
 	if (s->closing)
 		return;
-	if (s->wait != POP3_WAIT_AUTH || s->scram != NULL)
+	if (s->wait != POP3_WAIT_AUTH || s->sx.step != SASL_SERVER_IDLE)
 		fatalx("pop3_session: unexpected login result");
 	s->wait = POP3_WAIT_NONE;
 	if (r != POP3_AUTH_OK) {
@@ -1218,41 +1187,41 @@ void
 pop3_session_scram_challenge(struct pop3_session *s,
     enum pop3_auth_result r, const struct sasl_scram_challenge *ch)
 {
-	struct span	msg;
+	char	line[SASL_CHALLENGE_LINE_MAX];
+	size_t	len;
 
 	if (s->closing)
 		return;
-	if (s->wait != POP3_WAIT_AUTH || s->scram == NULL ||
-	    s->sasl_step != POP3_SASL_SCRAM_FIRST)
+	if (s->wait != POP3_WAIT_AUTH || !sasl_server_waiting_salt(&s->sx))
 		fatalx("pop3_session: unexpected SCRAM challenge");
 	s->wait = POP3_WAIT_NONE;
 	if (r != POP3_AUTH_OK) {
 		auth_refused(s, POP3_AUTH_TEMPFAIL);
 		return;
 	}
-	if (sasl_scram_server_first(s->scram, ch, &msg) == -1)
+	if ((len = sasl_server_scram_challenge(&s->sx, ch, "+ ", line)) == 0)
 		fatalx("pop3_session: SCRAM challenge out of bounds");
-	s->sasl_step = POP3_SASL_SCRAM_FINAL;
-	scram_send(s, msg);
+	scram_send(s, line, len);
 }
 
 void
 pop3_session_scram_result(struct pop3_session *s, enum pop3_auth_result r,
     const unsigned char *sig)
 {
+	char	line[SASL_CHALLENGE_LINE_MAX];
+	size_t	len;
+
 	if (s->closing)
 		return;
-	if (s->wait != POP3_WAIT_AUTH || s->scram == NULL ||
-	    s->sasl_step != POP3_SASL_SCRAM_FINAL)
+	if (s->wait != POP3_WAIT_AUTH || !sasl_server_waiting_proof(&s->sx))
 		fatalx("pop3_session: unexpected SCRAM result");
 	s->wait = POP3_WAIT_NONE;
 	if (r != POP3_AUTH_OK) {
 		auth_refused(s, r);
 		return;
 	}
-	/* RFC 5802 §3: our proof that we know the keys too. */
-	s->sasl_step = POP3_SASL_SCRAM_DONE;
-	scram_send(s, sasl_scram_server_final(s->scram, sig));
+	len = sasl_server_scram_signature(&s->sx, sig, "+ ", line);
+	scram_send(s, line, len);
 }
 
 void

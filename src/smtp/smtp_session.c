@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mailaddr.h"
 #include "sasl.h"
+#include "sasl_server.h"
 #include "smtp_session.h"
 #include "util.h"
 
@@ -65,11 +66,7 @@ enum smtp_auth_step {
 	SMTP_AUTH_STEP_PLAIN,		/* waiting for the PLAIN message */
 	SMTP_AUTH_STEP_LOGIN_USER,	/* waiting for the user name */
 	SMTP_AUTH_STEP_LOGIN_PASS,	/* waiting for the password */
-	SMTP_AUTH_STEP_SCRAM_FIRST,	/* waiting for client-first */
-	SMTP_AUTH_STEP_SCRAM_SALT,	/* ops->scram_salt asked */
-	SMTP_AUTH_STEP_SCRAM_FINAL,	/* waiting for client-final */
-	SMTP_AUTH_STEP_SCRAM_PROOF,	/* ops->scram_proof asked */
-	SMTP_AUTH_STEP_SCRAM_DONE,	/* waiting for the empty response */
+	SMTP_AUTH_STEP_SCRAM,		/* SCRAM, its steps in s->sx */
 };
 
 /* Why a message will be refused at its end; the first reason found wins. */
@@ -138,7 +135,7 @@ struct smtp_session {
 	enum smtp_auth_step auth_step;
 	char		*auth_pending;	/* user name being checked */
 	size_t		 auth_pending_len;
-	struct sasl_scram *scram;	/* a SCRAM exchange */
+	struct sasl_server sx;		/* a SCRAM exchange */
 
 	/* the mail transaction */
 	bool		 mail_done;
@@ -445,8 +442,7 @@ static void
 auth_abort(struct smtp_session *s)
 {
 	s->auth_step = SMTP_AUTH_STEP_NONE;
-	sasl_scram_free(s->scram);
-	s->scram = NULL;
+	sasl_server_end(&s->sx);
 	free(s->auth_pending);
 	s->auth_pending = NULL;
 	s->auth_pending_len = 0;
@@ -917,8 +913,6 @@ command_line(struct smtp_session *s, const char *p, size_t n)
 
 static void	auth_response(struct smtp_session *, struct span);
 static void	auth_success(struct smtp_session *);
-static void	scram_client_first(struct smtp_session *, struct span);
-static void	scram_client_final(struct smtp_session *, struct span);
 
 static void
 auth_line(struct smtp_session *s, const char *p, size_t n)
@@ -1631,63 +1625,54 @@ auth_check(struct smtp_session *s, struct span user, struct span pass)
 
 /* SCRAM-SHA-256 (RFC 5802, RFC 7677): the steps between the lines. */
 
-/* "334 " and base64 of a server message (RFC 4954 §4). */
+/* "334 " and base64 of a server message (RFC 4954 §4), built by sx. */
 static void
-scram_send(struct smtp_session *s, struct span msg)
+scram_send(struct smtp_session *s, const char *line, size_t len)
 {
-	char	line[SASL_CHALLENGE_LINE_MAX];
-
 	s->mode = SMTP_MODE_AUTH;
-	session_send(s, line, sasl_challenge_line("334 ", msg, line));
+	session_send(s, line, len);
 }
 
-/* A SCRAM message we cannot go on with: 501 malformed, 535 refused. */
 static void
-scram_refuse(struct smtp_session *s, enum sasl_scram_rc rc, const char *why)
+scram_step(struct smtp_session *s, struct span d)
 {
-	auth_abort(s);
-	if (rc == SASL_SCRAM_MALFORMED)
+	const char	*why;
+
+	switch (sasl_server_scram_input(&s->sx, d, s->ops->cbind, s->arg,
+	    &why)) {
+	case SASL_SERVER_ASK_SALT:
+		free(s->auth_pending);
+		s->auth_pending = xstrdup(sasl_server_user(&s->sx));
+		s->auth_pending_len = strlen(s->auth_pending);
+		s->wait = SMTP_WAIT_AUTH;
+		s->ops->scram_salt(s->arg, s->auth_pending);
+		break;
+	case SASL_SERVER_ASK_PROOF:
+		s->wait = SMTP_WAIT_AUTH;
+		s->ops->scram_proof(s->arg, s->auth_pending,
+		    sasl_server_auth_message(&s->sx),
+		    sasl_server_proof(&s->sx));
+		break;
+	case SASL_SERVER_LOGGED_IN:
+		auth_success(s);
+		break;
+	case SASL_SERVER_MALFORMED:
+		/* 501 malformed, 535 refused */
+		auth_abort(s);
 		session_reply(s, 501, "5.5.2", "Malformed SCRAM message: %s",
 		    why);
-	else
+		break;
+	case SASL_SERVER_REFUSED:
+		auth_abort(s);
 		session_reply(s, 535, "5.7.8", "Authentication failed: %s",
 		    why);
-}
-
-static void
-scram_client_first(struct smtp_session *s, struct span d)
-{
-	enum sasl_scram_rc	 rc;
-	const char		*why = "";
-
-	if ((rc = sasl_scram_start(s->scram, d.ptr, d.len, s->ops->cbind,
-	    s->arg, &why)) != SASL_SCRAM_OK) {
-		scram_refuse(s, rc, why);
-		return;
+		break;
+	case SASL_SERVER_FAILED:
+		auth_abort(s);
+		session_reply(s, 535, "5.7.8",
+		    "Authentication credentials invalid");
+		break;
 	}
-	free(s->auth_pending);
-	s->auth_pending = xstrdup(sasl_scram_user(s->scram));
-	s->auth_pending_len = strlen(s->auth_pending);
-	s->auth_step = SMTP_AUTH_STEP_SCRAM_SALT;
-	s->wait = SMTP_WAIT_AUTH;
-	s->ops->scram_salt(s->arg, s->auth_pending);
-}
-
-static void
-scram_client_final(struct smtp_session *s, struct span d)
-{
-	enum sasl_scram_rc	 rc;
-	const char		*why = "";
-
-	if ((rc = sasl_scram_client_final(s->scram, d.ptr, d.len,
-	    &why)) != SASL_SCRAM_OK) {
-		scram_refuse(s, rc, why);
-		return;
-	}
-	s->auth_step = SMTP_AUTH_STEP_SCRAM_PROOF;
-	s->wait = SMTP_WAIT_AUTH;
-	s->ops->scram_proof(s->arg, s->auth_pending,
-	    sasl_scram_auth_message(s->scram), sasl_scram_proof(s->scram));
 }
 
 /* RFC 4616 §2: [authzid] NUL authcid NUL passwd */
@@ -1715,25 +1700,22 @@ auth_plain(struct smtp_session *s, const char *p, size_t len)
 static void
 auth_response(struct smtp_session *s, struct span resp)
 {
-	unsigned char	*dec;
-	size_t		 cap, declen = 0;
+	unsigned char	*dec = NULL;
+	size_t		 declen = 0;
 	struct span	 d;
 
-	/* RFC 4954 §4: "*" cancels the exchange */
-	if (span_eq(resp, "*")) {
+	switch (sasl_server_decode(resp, &dec, &declen)) {
+	case SASL_SERVER_RESP_CANCEL:
+		/* RFC 4954 §4 */
 		auth_abort(s);
 		session_reply(s, 501, "5.0.0", "Authentication cancelled");
 		return;
-	}
-	/* and "=" is an empty initial response */
-	if (span_eq(resp, "="))
-		resp.len = 0;
-	cap = resp.len / 4 * 3 + 1;
-	dec = xmalloc(cap);
-	if (sasl_b64_decode(resp, dec, &declen) == -1) {
+	case SASL_SERVER_RESP_BAD:
 		auth_abort(s);
 		session_reply(s, 501, "5.5.2", "Invalid base64 data");
-		goto done;
+		return;
+	case SASL_SERVER_RESP_DATA:
+		break;
 	}
 	d = span_make((const char *)dec, declen);
 	switch (s->auth_step) {
@@ -1763,32 +1745,13 @@ auth_response(struct smtp_session *s, struct span resp)
 		auth_check(s, span_make(s->auth_pending,
 		    s->auth_pending_len), d);
 		break;
-	case SMTP_AUTH_STEP_SCRAM_FIRST:
-		scram_client_first(s, d);
-		break;
-	case SMTP_AUTH_STEP_SCRAM_FINAL:
-		scram_client_final(s, d);
-		break;
-	case SMTP_AUTH_STEP_SCRAM_DONE:
-		/*
-		 * The client checked our ServerSignature and answers with
-		 * nothing (RFC 4422 §3.6: data with success goes in a
-		 * challenge where the protocol has no other place).
-		 */
-		if (d.len != 0) {
-			auth_abort(s);
-			session_reply(s, 535, "5.7.8",
-			    "Authentication credentials invalid");
-			break;
-		}
-		auth_success(s);
+	case SMTP_AUTH_STEP_SCRAM:
+		scram_step(s, d);
 		break;
 	default:
 		fatalx("smtp_session: AUTH response without exchange");
 	}
-done:
-	explicit_bzero(dec, cap);
-	free(dec);
+	sasl_server_resp_free(dec, declen);
 }
 
 static void
@@ -1834,8 +1797,8 @@ cmd_auth(struct smtp_session *s, struct span arg)
 		s->auth_step = SMTP_AUTH_STEP_LOGIN_USER;
 	else if ((plus = span_caseeq(mech, "SCRAM-SHA-256-PLUS") &&
 	    cb_offered(s)) || span_caseeq(mech, "SCRAM-SHA-256")) {
-		s->auth_step = SMTP_AUTH_STEP_SCRAM_FIRST;
-		s->scram = sasl_scram_new(plus, cb_offered(s));
+		s->auth_step = SMTP_AUTH_STEP_SCRAM;
+		sasl_server_scram_begin(&s->sx, plus, cb_offered(s));
 	} else {
 		session_reply(s, 504, "5.5.4",
 		    "Unrecognized authentication type");
@@ -1847,7 +1810,7 @@ cmd_auth(struct smtp_session *s, struct span arg)
 	}
 	s->mode = SMTP_MODE_AUTH;
 	if (s->auth_step == SMTP_AUTH_STEP_PLAIN ||
-	    s->auth_step == SMTP_AUTH_STEP_SCRAM_FIRST)
+	    s->auth_step == SMTP_AUTH_STEP_SCRAM)
 		session_send(s, "334 \r\n", 6);
 	else	/* "Username:" */
 		session_send(s, "334 VXNlcm5hbWU6\r\n", 18);
@@ -1993,41 +1956,41 @@ void
 smtp_session_scram_challenge(struct smtp_session *s, enum smtp_auth_result r,
     const struct sasl_scram_challenge *ch)
 {
-	struct span	msg;
+	char	line[SASL_CHALLENGE_LINE_MAX];
+	size_t	len;
 
 	if (s->closing)
 		return;
-	if (s->wait != SMTP_WAIT_AUTH ||
-	    s->auth_step != SMTP_AUTH_STEP_SCRAM_SALT)
+	if (s->wait != SMTP_WAIT_AUTH || !sasl_server_waiting_salt(&s->sx))
 		fatalx("smtp_session: unexpected SCRAM challenge");
 	s->wait = SMTP_WAIT_NONE;
 	if (r != SMTP_AUTH_OK) {
 		scram_failed(s, SMTP_AUTH_TEMPFAIL);
 		return;
 	}
-	if (sasl_scram_server_first(s->scram, ch, &msg) == -1)
+	if ((len = sasl_server_scram_challenge(&s->sx, ch, "334 ",
+	    line)) == 0)
 		fatalx("smtp_session: SCRAM challenge out of bounds");
-	s->auth_step = SMTP_AUTH_STEP_SCRAM_FINAL;
-	scram_send(s, msg);
+	scram_send(s, line, len);
 }
 
 void
 smtp_session_scram_result(struct smtp_session *s, enum smtp_auth_result r,
     const unsigned char *sig)
 {
+	char	line[SASL_CHALLENGE_LINE_MAX];
+
 	if (s->closing)
 		return;
-	if (s->wait != SMTP_WAIT_AUTH ||
-	    s->auth_step != SMTP_AUTH_STEP_SCRAM_PROOF)
+	if (s->wait != SMTP_WAIT_AUTH || !sasl_server_waiting_proof(&s->sx))
 		fatalx("smtp_session: unexpected SCRAM result");
 	s->wait = SMTP_WAIT_NONE;
 	if (r != SMTP_AUTH_OK) {
 		scram_failed(s, r);
 		return;
 	}
-	/* RFC 5802 §3: our proof that we know the keys too. */
-	s->auth_step = SMTP_AUTH_STEP_SCRAM_DONE;
-	scram_send(s, sasl_scram_server_final(s->scram, sig));
+	scram_send(s, line, sasl_server_scram_signature(&s->sx, sig, "334 ",
+	    line));
 }
 
 void

@@ -1767,3 +1767,304 @@ fail:
 	errno = saved;
 	return maildir_fail(errstr_out, "cannot read a folder");
 }
+
+/* --- folders, and messages stored by a reader (IMAP) -------------------- */
+
+static bool
+maildir_folder_name_ok(const char *name)
+{
+	size_t	n = strnlen(name, MAILDIR_NAME_MAX);
+
+	/* ".name" must fit a directory entry; no path, no "..". */
+	return n > 0 && n < MAILDIR_NAME_MAX && name[0] != '.' &&
+	    name[n - 1] != '.' && strchr(name, '/') == NULL &&
+	    strstr(name, "..") == NULL;
+}
+
+static int
+maildir_folder_path(char *out, size_t outsz, const char *path,
+    const char *name)
+{
+	int	n;
+
+	if (!maildir_folder_name_ok(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	n = snprintf(out, outsz, "%s/.%s", path, name);
+	if (n < 0 || (size_t)n >= outsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+maildir_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+maildir_folders_free(char **names, size_t n)
+{
+	size_t	i;
+
+	if (names == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int
+maildir_folders(const char *path, char ***names_out, size_t *n_out,
+    const char **errstr_out)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	char		**v = NULL;
+	size_t		 n = 0, cap = 0, i;
+	DIR		*d;
+	int		 saved;
+
+	*names_out = NULL;
+	*n_out = 0;
+	if ((d = opendir(path)) == NULL)
+		return maildir_fail(errstr_out, "cannot read the Maildir");
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0)
+				goto fail;
+			break;
+		}
+		if (de->d_name[0] != '.' ||
+		    !maildir_folder_name_ok(de->d_name + 1))
+			continue;
+		for (i = 1; de->d_name[i] != '\0'; i++)
+			if (maildir_ctl((unsigned char)de->d_name[i]))
+				break;
+		if (de->d_name[i] != '\0')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1) {
+			if (errno == ENOENT)
+				continue;
+			goto fail;
+		}
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		if (n == MAILDIR_FOLDERS_MAX) {
+			errno = E2BIG;
+			goto fail;
+		}
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[n++] = xstrdup(de->d_name + 1);
+	}
+	(void)closedir(d);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), maildir_strcmp);
+	*names_out = v;
+	*n_out = n;
+	return 0;
+fail:
+	saved = errno;
+	(void)closedir(d);
+	maildir_folders_free(v, n);
+	errno = saved;
+	return maildir_fail(errstr_out, "cannot read a folder");
+}
+
+int
+maildir_folder_create(const char *path, const char *name,
+    const char **errstr_out)
+{
+	char	folder[PATH_MAX], mark[PATH_MAX];
+	int	fd;
+
+	if (maildir_folder_path(folder, sizeof(folder), path, name) == -1)
+		return maildir_fail(errstr_out, "bad folder name");
+	if (mkdir(folder, 0700) == -1)
+		return maildir_fail(errstr_out, errno == EEXIST ?
+		    "folder exists" : "cannot create the folder");
+	if (maildir_fsync_parent(folder) == -1 ||
+	    maildir_mksubdirs(folder) == -1 ||
+	    path_join(mark, sizeof(mark), folder, MAILDIR_FOLDER_MARK) == -1)
+		return maildir_fail(errstr_out, "cannot create the folder");
+	fd = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1 || close(fd) == -1 || maildir_fsync_dir(folder) == -1)
+		return maildir_fail(errstr_out, "cannot create maildirfolder");
+	return 0;
+}
+
+/* Remove the regular files of dir (not recursing); ENOENT is fine. */
+static int
+maildir_empty_dir(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 saved;
+
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0)
+				goto fail;
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == -1 &&
+		    errno != ENOENT && errno != EISDIR)
+			goto fail;
+	}
+	return closedir(d);
+fail:
+	saved = errno;
+	(void)closedir(d);
+	errno = saved;
+	return -1;
+}
+
+int
+maildir_folder_delete(const char *path, const char *name,
+    const char **errstr_out)
+{
+	static const char *const subs[] = { "tmp", "new", "cur" };
+	char	folder[PATH_MAX], p[PATH_MAX];
+	size_t	i;
+
+	if (maildir_folder_path(folder, sizeof(folder), path, name) == -1)
+		return maildir_fail(errstr_out, "bad folder name");
+	if (access(folder, F_OK) == -1)
+		return maildir_fail(errstr_out, "no such folder");
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (maildir_path(p, sizeof(p), folder, subs[i], NULL) == -1 ||
+		    maildir_empty_dir(p) == -1 ||
+		    (rmdir(p) == -1 && errno != ENOENT))
+			return maildir_fail(errstr_out,
+			    "cannot empty the folder");
+	}
+	/* The index, the lock, maildirfolder: regular files only. */
+	if (maildir_empty_dir(folder) == -1 || rmdir(folder) == -1 ||
+	    maildir_fsync_dir(path) == -1)
+		return maildir_fail(errstr_out, "cannot remove the folder");
+	return 0;
+}
+
+int
+maildir_folder_rename(const char *path, const char *from, const char *to,
+    const char **errstr_out)
+{
+	char	a[PATH_MAX], b[PATH_MAX];
+
+	if (maildir_folder_path(a, sizeof(a), path, from) == -1 ||
+	    maildir_folder_path(b, sizeof(b), path, to) == -1)
+		return maildir_fail(errstr_out, "bad folder name");
+	if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE) == -1)
+		return maildir_fail(errstr_out, errno == EEXIST ?
+		    "folder exists" : errno == ENOENT ? "no such folder" :
+		    "cannot rename the folder");
+	if (maildir_fsync_dir(path) == -1)
+		return maildir_fail(errstr_out, "cannot sync the Maildir");
+	return 0;
+}
+
+int
+maildir_store(const char *path, const char *data, size_t datalen, int fd,
+    uint64_t len, const char *flags, int64_t mtime, char *name_out,
+    size_t namesz, const char **errstr_out)
+{
+	struct maildir_pending	*p;
+	struct timespec		 ts[2];
+	char			 sorted[MAILDIR_FLAGS_MAX + 1];
+	char			 dest[PATH_MAX], fname[MAILDIR_NAME_MAX + 1];
+	size_t			 flen;
+	int			 n, saved;
+
+	if ((flen = strnlen(flags, 256)) == 256 ||
+	    maildir_flags_sort(flags, flen, true, sorted) == -1) {
+		errno = EINVAL;
+		return maildir_fail(errstr_out, "bad flags");
+	}
+	p = xmalloc(sizeof(*p));
+	if (maildir_prepare(path, data, datalen, fd, len, p,
+	    errstr_out) == -1)
+		goto fail;
+	/* The internal date (IMAP APPEND, RFC 9051 §6.3.12) is the mtime. */
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)mtime;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	n = snprintf(fname, sizeof(fname), "%s:2,%s", p->name, sorted);
+	if (n < 0 || (size_t)n >= sizeof(fname) || (size_t)n >= namesz ||
+	    maildir_path(dest, sizeof(dest), path, "cur", fname) == -1) {
+		maildir_abort(p);
+		errno = ENAMETOOLONG;
+		(void)maildir_fail(errstr_out, "name too long");
+		goto fail;
+	}
+	if (utimensat(AT_FDCWD, p->tmppath, ts, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    maildir_move_noreplace(p->tmppath, dest) == -1) {
+		maildir_abort(p);
+		(void)maildir_fail(errstr_out, "cannot move into cur/");
+		goto fail;
+	}
+	if (maildir_fsync_parent(dest) == -1) {
+		saved = errno;
+		(void)unlink(dest);
+		errno = saved;
+		(void)maildir_fail(errstr_out, "fsync of cur/ failed");
+		goto fail;
+	}
+	(void)str_copy(name_out, namesz, fname);
+	free(p);
+	return 0;
+fail:
+	saved = errno;
+	free(p);
+	errno = saved;
+	return -1;
+}
+
+int
+maildir_move(const char *from_path, const struct maildir_entry *e,
+    const char *to_path, char *name_out, size_t namesz,
+    const char **errstr_out)
+{
+	char	from[PATH_MAX], to[PATH_MAX], found[MAILDIR_NAME_MAX + 1];
+	const char *name = e->name;
+
+	if (!maildir_name_ok(e->name)) {
+		errno = EINVAL;
+		return maildir_fail(errstr_out, "bad message name");
+	}
+	if (maildir_path(from, sizeof(from), from_path, e->in_new ? "new" :
+	    "cur", e->name) == -1)
+		return maildir_fail(errstr_out, "path too long");
+	if (access(from, F_OK) == -1) {
+		if (maildir_find_cur(from_path, e->name,
+		    maildir_baselen(e->name), found) == -1)
+			return maildir_fail(errstr_out, "message is gone");
+		name = found;
+		if (maildir_path(from, sizeof(from), from_path, "cur",
+		    found) == -1)
+			return maildir_fail(errstr_out, "path too long");
+	}
+	/* The name keeps its flags; new/ stays new/ (still unseen). */
+	if (str_copy(name_out, namesz, name) == -1 ||
+	    maildir_path(to, sizeof(to), to_path, e->in_new &&
+	    name == e->name ? "new" : "cur", name) == -1)
+		return maildir_fail(errstr_out, "path too long");
+	if (maildir_move_noreplace(from, to) == -1)
+		return maildir_fail(errstr_out, "cannot move the message");
+	if (maildir_fsync_parent(to) == -1 || maildir_fsync_parent(from) == -1)
+		return maildir_fail(errstr_out, "fsync failed");
+	return 0;
+}

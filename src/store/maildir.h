@@ -247,4 +247,55 @@ void	maildir_uidlist_free(struct maildir_uidlist *);
 int	maildir_uidlist_format(const struct maildir_uidlist *ul,
 	    struct buf *out);
 
+/* --- folders, and messages stored by a reader (IMAP) --- */
+
+#define MAILDIR_FOLDERS_MAX	10000	/* folders maildir_folders() lists */
+
+/*
+ * The Maildir++ folders of the Maildir at path: the names of its ".name"
+ * directories without the dot (e.g. "Sent", "Lists.cachet"), sorted,
+ * skipping names with control bytes.  Free with maildir_folders_free().
+ */
+int	maildir_folders(const char *path, char ***names_out, size_t *n_out,
+	    const char **errstr_out);
+void	maildir_folders_free(char **names, size_t n);
+
+/*
+ * Create, delete and rename the folder "name" (without its dot; no '/',
+ * no "..", not starting or ending with '.').  create: EEXIST when it is
+ * there.  delete: removes its messages, index and marker files, and
+ * fails when it holds anything else (a directory).  rename: fails with
+ * EEXIST rather than replace a folder; only that folder moves (Maildir++
+ * keeps children as their own ".a.b" directories: the caller renames
+ * each).
+ */
+int	maildir_folder_create(const char *path, const char *name,
+	    const char **errstr_out);
+int	maildir_folder_delete(const char *path, const char *name,
+	    const char **errstr_out);
+int	maildir_folder_rename(const char *path, const char *from,
+	    const char *to, const char **errstr_out);
+
+/*
+ * Store a message as a reader does (IMAP APPEND and COPY): data (datalen
+ * bytes) then len bytes of fd (-1 and 0 for none) through tmp/ exactly
+ * as maildir_prepare() writes them (CRLF to LF, sizes in the name),
+ * fsync, then the modification time set to mtime (the internal date),
+ * then moved into cur/ with ":2,flags" (letters, as maildir_set_flags()
+ * takes) and cur/ fsync'ed.  name_out gets the file name in cur/.  The
+ * next maildir_list() gives it its UID.
+ */
+int	maildir_store(const char *path, const char *data, size_t datalen,
+	    int fd, uint64_t len, const char *flags, int64_t mtime,
+	    char *name_out, size_t namesz, const char **errstr_out);
+
+/*
+ * Move a listed message to the folder at to_path of the same file
+ * system (IMAP MOVE), keeping its name, flags and date: a rename, never
+ * replacing a file.  name_out gets its name there.
+ */
+int	maildir_move(const char *from_path, const struct maildir_entry *,
+	    const char *to_path, char *name_out, size_t namesz,
+	    const char **errstr_out);
+
 #endif

@@ -507,6 +507,29 @@ def tls_client_context():
     ctx.verify_mode = ssl.CERT_NONE
     return ctx
 
+# --- IMAP clients (imaplib) ---
+
+def imap_connect(daemon, tls="starttls", timeout=SOCK_TIMEOUT):
+    """An imaplib client on the daemon's imap (tls "starttls" or None)
+    or imaps (tls "imaps") listener."""
+    import imaplib
+    if tls == "imaps":
+        return imaplib.IMAP4_SSL("127.0.0.1", daemon.ports["imaps"],
+                                 ssl_context=tls_client_context(),
+                                 timeout=timeout)
+    c = imaplib.IMAP4("127.0.0.1", daemon.ports["imap"], timeout=timeout)
+    if tls == "starttls":
+        c.starttls(ssl_context=tls_client_context())
+    return c
+
+
+def imap_login(daemon, user, password, tls="starttls"):
+    c = imap_connect(daemon, tls)
+    typ, _ = c.login(user, password)
+    assert typ == "OK"
+    return c
+
+
 
 class Reply:
     """One SMTP reply: code, its lines' text, the enhanced code of the

@@ -1518,6 +1518,104 @@ test_uidlist_parse_base_length(void **state)
 	}
 }
 
+/* --- folders and reader stores (IMAP) ----------------------------------- */
+
+static void
+test_folders_create_list_rename_delete(void **state)
+{
+	struct fx	*f = *state;
+	char		**names = NULL, p[PATH_MAX];
+	size_t		  n = 0;
+	const char	 *err = NULL;
+
+	assert_int_equal(maildir_create(f->mb, &err), 0);
+	assert_int_equal(maildir_folder_create(f->mb, "Work", &err), 0);
+	assert_int_equal(maildir_folder_create(f->mb, "Work.2025", &err), 0);
+	assert_int_equal(maildir_folder_create(f->mb, "Work", &err), -1);
+	assert_int_equal(errno, EEXIST);
+	/* no path tricks */
+	assert_int_equal(maildir_folder_create(f->mb, "../x", &err), -1);
+	assert_int_equal(maildir_folder_create(f->mb, ".x", &err), -1);
+	assert_int_equal(maildir_folder_create(f->mb, "a/b", &err), -1);
+	assert_int_equal(maildir_folders(f->mb, &names, &n, &err), 0);
+	assert_int_equal(n, 7);
+	assert_string_equal(names[0], "Archive");
+	assert_string_equal(names[5], "Work");
+	assert_string_equal(names[6], "Work.2025");
+	maildir_folders_free(names, n);
+	mkpath(p, sizeof(p), f->mb, ".Work.2025", "maildirfolder");
+	assert_int_equal(access(p, F_OK), 0);
+
+	assert_int_equal(maildir_folder_rename(f->mb, "Work", "Trash", &err),
+	    -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(maildir_folder_rename(f->mb, "Work", "Job", &err), 0);
+	assert_int_equal(maildir_folder_rename(f->mb, "Nope", "X", &err), -1);
+	/* a folder with messages goes, files and all */
+	assert_int_equal(maildir_store(f->mb, MSG, strlen(MSG), -1, 0, "S",
+	    1700000000, p, sizeof(p), &err), 0);
+	(void)snprintf(p, sizeof(p), "%s/.Job", f->mb);
+	assert_int_equal(maildir_store(p, MSG, strlen(MSG), -1, 0, "",
+	    1700000000, p + 200, sizeof(p) - 200, &err), 0);
+	assert_int_equal(maildir_folder_delete(f->mb, "Job", &err), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(maildir_folder_delete(f->mb, "Job", &err), -1);
+}
+
+static void
+test_store_into_cur_with_flags_and_date(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_list	 l;
+	struct stat		 st;
+	char			 name[MAILDIR_NAME_MAX + 1], p[PATH_MAX];
+	const char		*err = NULL;
+
+	assert_int_equal(maildir_create(f->mb, &err), 0);
+	assert_int_equal(maildir_store(f->mb, MSG, strlen(MSG), -1, 0, "TSD",
+	    1706779230, name, sizeof(name), &err), 0);
+	assert_non_null(strstr(name, ":2,DST"));
+	mkpath(p, sizeof(p), f->mb, "cur", name);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mtime, 1706779230);
+	assert_int_equal(st.st_size, strlen("Subject: hi\n\nHello.\n"));
+	assert_int_equal(maildir_store(f->mb, MSG, strlen(MSG), -1, 0, "S1",
+	    0, name, sizeof(name), &err), -1);
+	assert_int_equal(maildir_list(f->mb, &l, &err), 0);
+	assert_int_equal(l.nentries, 1);
+	assert_int_equal(l.entries[0].uid, 1);
+	assert_string_equal(l.entries[0].flags, "DST");
+	assert_int_equal(l.entries[0].mtime, 1706779230);
+	maildir_list_free(&l);
+}
+
+static void
+test_move_keeps_name_and_gets_a_uid_there(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_list	 l;
+	char			 name[MAILDIR_NAME_MAX + 1], to[PATH_MAX];
+	const char		*err = NULL;
+
+	assert_int_equal(maildir_deliver(f->mb, NULL, 0, -1, 0, name,
+	    sizeof(name), &err), 0);
+	assert_int_equal(maildir_list(f->mb, &l, &err), 0);
+	assert_int_equal(l.nentries, 1);
+	(void)snprintf(to, sizeof(to), "%s/.Trash", f->mb);
+	assert_int_equal(maildir_move(f->mb, &l.entries[0], to, name,
+	    sizeof(name), &err), 0);
+	assert_string_equal(name, l.entries[0].name);
+	maildir_list_free(&l);
+	assert_int_equal(maildir_list(f->mb, &l, &err), 0);
+	assert_int_equal(l.nentries, 0);
+	maildir_list_free(&l);
+	assert_int_equal(maildir_list(to, &l, &err), 0);
+	assert_int_equal(l.nentries, 1);
+	assert_true(l.entries[0].in_new);
+	assert_int_equal(l.entries[0].uid, 1);
+	maildir_list_free(&l);
+}
+
 int
 main(void)
 {
@@ -1566,6 +1664,9 @@ main(void)
 		T(test_remove_and_remove_again),
 		T(test_remove_finds_moved_file),
 		T(test_usage_sums_folders),
+		T(test_folders_create_list_rename_delete),
+		T(test_store_into_cur_with_flags_and_date),
+		T(test_move_keeps_name_and_gets_a_uid_there),
 		cmocka_unit_test(test_uidlist_parse_and_format_round_trip),
 		cmocka_unit_test(test_uidlist_parse_empty_list),
 		cmocka_unit_test(test_uidlist_parse_rejects),

@@ -1,0 +1,1715 @@
+/*
+ * imap_mbox: the IMAP mailbox commands over a user's Maildir (contract in
+ * imap_mbox.h).  Runs in the imap role, chrooted in mail-dir as the
+ * mailboxes' owner; the uidlist (UIDVALIDITY, UIDs) is maildir.c's, the
+ * one the mda and pop3 use, so every role names a message alike.
+ *
+ * Not here yet (they answer NO [CANNOT]): ENVELOPE, BODYSTRUCTURE,
+ * BODY, BODY[<part>...], HEADER.FIELDS, MIME, BINARY (the message
+ * parser's), keywords, text and header SEARCH keys, SEARCHRES and
+ * ESEARCH, CONDSTORE.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "imap_mbox.h"
+#include "log.h"
+#include "store/maildir.h"
+#include "util.h"
+
+#define IMAP_MBOX_DELIM		'.'
+/* A whole message read for FETCH (larger ones are refused). */
+#define IMAP_MBOX_MSG_MAX	((uint64_t)256 * 1024 * 1024)
+
+/* System flags and their Maildir letters (Maildir spec, "info"). */
+static const struct {
+	unsigned	 bit;
+	char		 letter;
+	const char	*name;
+} mbox_flags[] = {
+	{ IMAP_FLAG_DRAFT,	'D', "\\Draft" },
+	{ IMAP_FLAG_FLAGGED,	'F', "\\Flagged" },
+	{ IMAP_FLAG_ANSWERED,	'R', "\\Answered" },
+	{ IMAP_FLAG_SEEN,	'S', "\\Seen" },
+	{ IMAP_FLAG_DELETED,	'T', "\\Deleted" },
+};
+
+/* RFC 6154 §2: the folders the mda makes, with their use. */
+static const struct {
+	const char	*name;
+	const char	*attr;
+} mbox_special[] = {
+	{ "Sent",	"\\Sent" },
+	{ "Drafts",	"\\Drafts" },
+	{ "Junk",	"\\Junk" },
+	{ "Trash",	"\\Trash" },
+	{ "Archive",	"\\Archive" },
+};
+
+/* A message of the selected folder as the session sees it. */
+struct mbox_msg {
+	uint32_t	 uid;
+	bool		 in_new;
+	bool		 recent;
+	uint64_t	 size;		/* on disk */
+	uint64_t	 size_crlf;	/* RFC822.SIZE */
+	int64_t		 mtime;		/* INTERNALDATE */
+	char		*name;
+	char		 flags[32];	/* letters, as maildir.h keeps them */
+};
+
+struct imap_mbox {
+	char		*root;
+	const char	*sid;
+
+	/* the selected folder */
+	bool		 selected;
+	bool		 readonly;
+	char		*sel_name;	/* as the client named it */
+	char		*sel_path;
+	uint32_t	 uidvalidity;
+	uint32_t	 uidnext;
+	struct mbox_msg	*msgs;
+	size_t		 nmsgs;
+	struct buf	 out;		/* a response being built */
+};
+
+/* --- names --- */
+
+static bool
+is_inbox(struct span name)
+{
+	return span_caseeq(name, "INBOX");
+}
+
+/*
+ * A mailbox name we keep: 7-bit printable, no wildcard, no "/", not
+ * starting or ending with the delimiter, no empty level.
+ */
+static bool
+name_ok(struct span n)
+{
+	size_t	i;
+
+	if (n.len == 0 || n.len > 200 || n.ptr[0] == IMAP_MBOX_DELIM ||
+	    n.ptr[n.len - 1] == IMAP_MBOX_DELIM)
+		return false;
+	for (i = 0; i < n.len; i++) {
+		if (n.ptr[i] < 0x20 || n.ptr[i] > 0x7e || n.ptr[i] == '/' ||
+		    n.ptr[i] == '%' || n.ptr[i] == '*' || n.ptr[i] == '\\')
+			return false;
+		if (n.ptr[i] == IMAP_MBOX_DELIM && i > 0 &&
+		    n.ptr[i - 1] == IMAP_MBOX_DELIM)
+			return false;
+	}
+	return true;
+}
+
+/* The folder's path (INBOX: the Maildir itself); -1 for a bad name. */
+static int
+mbox_path(struct imap_mbox *m, struct span name, char *out, size_t outsz)
+{
+	int	n;
+
+	if (is_inbox(name))
+		n = snprintf(out, outsz, "%s", m->root);
+	else if (!name_ok(name))
+		return -1;
+	else
+		n = snprintf(out, outsz, "%s/.%.*s", m->root, (int)name.len,
+		    name.ptr);
+	return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}
+
+static bool
+folder_exists(const char *path)
+{
+	char		cur[PATH_MAX];
+	struct stat	st;
+
+	if (path_join(cur, sizeof(cur), path, "cur") == -1)
+		return false;
+	return stat(cur, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* --- output --- */
+
+static void
+out_flush(struct imap_mbox *m, struct imap_session *s)
+{
+	if (m->out.len > 0)
+		imap_session_send(s, m->out.data, m->out.len);
+	buf_reset(&m->out);
+}
+
+static void
+out_str(struct imap_mbox *m, const char *str)
+{
+	if (buf_append_str(&m->out, str) == -1)
+		fatalx("imap_mbox: response too large");
+}
+
+static void
+out_fmt(struct imap_mbox *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+out_fmt(struct imap_mbox *m, const char *fmt, ...)
+{
+	char	line[512];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		fatalx("imap_mbox: response piece too long");
+	out_str(m, line);
+}
+
+static void
+out_string(struct imap_mbox *m, struct span s)
+{
+	if (imap_session_buf_string(&m->out, s) == -1)
+		fatalx("imap_mbox: response too large");
+}
+
+static unsigned
+flags_bits(const char *letters)
+{
+	unsigned	bits = 0;
+	size_t		i;
+
+	for (i = 0; i < sizeof(mbox_flags) / sizeof(mbox_flags[0]); i++)
+		if (strchr(letters, mbox_flags[i].letter) != NULL)
+			bits |= mbox_flags[i].bit;
+	return bits;
+}
+
+/* The letters of flags with the system flags set to bits, kept sorted. */
+static void
+flags_letters(const char *old, unsigned bits, char out[32])
+{
+	char	tmp[64];
+	size_t	i, o = 0;
+
+	for (i = 0; old[i] != '\0' && o < 31; i++)
+		if (strchr("DFRST", old[i]) == NULL)
+			tmp[o++] = old[i];
+	for (i = 0; i < sizeof(mbox_flags) / sizeof(mbox_flags[0]); i++)
+		if (bits & mbox_flags[i].bit)
+			tmp[o++] = mbox_flags[i].letter;
+	tmp[o] = '\0';
+	/* maildir.c sorts; order does not matter here. */
+	(void)str_copy(out, 32, tmp);
+}
+
+static void
+out_flags(struct imap_mbox *m, const struct mbox_msg *msg)
+{
+	unsigned	bits = flags_bits(msg->flags);
+	size_t		i;
+	bool		first = true;
+
+	out_str(m, "FLAGS (");
+	for (i = 0; i < sizeof(mbox_flags) / sizeof(mbox_flags[0]); i++)
+		if (bits & mbox_flags[i].bit) {
+			if (!first)
+				out_str(m, " ");
+			out_str(m, mbox_flags[i].name);
+			first = false;
+		}
+	if (msg->recent)
+		out_str(m, first ? "\\Recent" : " \\Recent");
+	out_str(m, ")");
+}
+
+void
+imap_mbox_date(int64_t t, char out[27])
+{
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+
+	char		buf[64];
+
+	if (gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
+	    tm.tm_year + 1900 < 0)
+		memset(&tm, 0, sizeof(tm));
+	(void)snprintf(buf, sizeof(buf), "%02d-%s-%04d %02d:%02d:%02d +0000",
+	    tm.tm_mday, mon[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+	(void)str_copy(out, 27, buf);
+}
+
+/* --- LIST pattern matching --- */
+
+bool
+imap_mbox_match(const char *pat, size_t plen, const char *name,
+    size_t nlen)
+{
+	bool	*row, *next, *t, r;
+	size_t	 i, j;
+
+	/*
+	 * Dynamic programming over (pattern, name) prefixes: quadratic in
+	 * the worst case, and both are short (names 200, patterns 512).
+	 */
+	row = xcalloc(nlen + 1, sizeof(bool));
+	next = xcalloc(nlen + 1, sizeof(bool));
+	row[0] = true;
+	for (i = 0; i < plen; i++) {
+		memset(next, 0, (nlen + 1) * sizeof(bool));
+		if (pat[i] == '*' || pat[i] == '%') {
+			/* empty, or one more name byte than before */
+			for (j = 0; j <= nlen; j++)
+				next[j] = row[j] || (j > 0 && next[j - 1] &&
+				    (pat[i] == '*' ||
+				    name[j - 1] != IMAP_MBOX_DELIM));
+		} else {
+			for (j = 1; j <= nlen; j++)
+				next[j] = row[j - 1] && pat[i] == name[j - 1];
+		}
+		t = row;
+		row = next;
+		next = t;
+	}
+	r = row[nlen];
+	free(row);
+	free(next);
+	return r;
+}
+
+/* --- the selected folder --- */
+
+static void
+msgs_free(struct mbox_msg *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+static void
+deselect(struct imap_mbox *m, struct imap_session *s)
+{
+	msgs_free(m->msgs, m->nmsgs);
+	m->msgs = NULL;
+	m->nmsgs = 0;
+	free(m->sel_name);
+	free(m->sel_path);
+	m->sel_name = m->sel_path = NULL;
+	m->selected = false;
+	imap_session_set_selected(s, false);
+}
+
+/* The listing of path, only messages with a UID (all but disk full). */
+static int
+list_folder(struct imap_mbox *m, const char *path, struct maildir_list *l)
+{
+	const char	*err = NULL;
+
+	if (maildir_list(path, l, &err) == -1) {
+		log_warn("sid=%s imap: list %s: %s", m->sid, path,
+		    err != NULL ? err : "");
+		return -1;
+	}
+	while (l->nentries > 0 && l->entries[l->nentries - 1].uid == 0)
+		l->nentries--;
+	return 0;
+}
+
+static void
+msg_from_entry(struct mbox_msg *msg, const struct maildir_entry *e)
+{
+	msg->uid = e->uid;
+	msg->in_new = e->in_new;
+	msg->size = e->size;
+	msg->size_crlf = e->size_crlf;
+	msg->mtime = e->mtime;
+	free(msg->name);
+	msg->name = xstrdup(e->name);
+	(void)str_copy(msg->flags, sizeof(msg->flags), e->flags);
+}
+
+static void
+entry_of(const struct mbox_msg *msg, struct maildir_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	(void)str_copy(e->name, sizeof(e->name), msg->name);
+	e->in_new = msg->in_new;
+	e->size = msg->size;
+	e->uid = msg->uid;
+	(void)str_copy(e->flags, sizeof(e->flags), msg->flags);
+}
+
+/*
+ * Report what changed on disk since the session last looked (RFC 9051
+ * §7.4.1, §7.5.1): expunged messages from the highest sequence number
+ * down (so that each number is still right when sent), new ones as
+ * EXISTS and RECENT, changed flags as FETCH.
+ */
+void
+imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
+{
+	struct maildir_list	 l;
+	struct mbox_msg		*v;
+	size_t			 i, j, n, nrecent = 0;
+	bool			 changed;
+
+	if (!m->selected)
+		return;
+	memset(&l, 0, sizeof(l));
+	if (list_folder(m, m->sel_path, &l) == -1)
+		return;
+	if (l.uidvalidity != m->uidvalidity) {
+		/* RFC 9051 §2.3.1.1: the UIDs are void; start again. */
+		maildir_list_free(&l);
+		imap_session_bye(s, "Mailbox UIDVALIDITY changed");
+		return;
+	}
+	for (i = m->nmsgs; i > 0; i--) {
+		for (j = 0; j < l.nentries; j++)
+			if (l.entries[j].uid == m->msgs[i - 1].uid)
+				break;
+		if (j < l.nentries)
+			continue;
+		imap_session_untagged(s, "%zu EXPUNGE", i);
+		free(m->msgs[i - 1].name);
+		memmove(&m->msgs[i - 1], &m->msgs[i], (m->nmsgs - i) *
+		    sizeof(*m->msgs));
+		m->nmsgs--;
+	}
+	/* What is left is in both, in UID order; then what is new. */
+	v = xcalloc(l.nentries + 1, sizeof(*v));
+	for (i = 0, j = 0, n = 0; j < l.nentries; j++) {
+		if (i < m->nmsgs && m->msgs[i].uid == l.entries[j].uid) {
+			v[n] = m->msgs[i];
+			changed = strcmp(v[n].flags, l.entries[j].flags) != 0;
+			v[n].name = NULL;
+			msg_from_entry(&v[n], &l.entries[j]);
+			free(m->msgs[i].name);
+			i++;
+			n++;
+			if (changed) {
+				buf_reset(&m->out);
+				out_fmt(m, "* %zu FETCH (", n);
+				out_flags(m, &v[n - 1]);
+				out_fmt(m, " UID %" PRIu32 ")\r\n", v[n - 1].uid);
+				out_flush(m, s);
+			}
+			continue;
+		}
+		if (l.entries[j].uid < m->uidnext)
+			continue;	/* gone meanwhile: a later poll says so */
+		msg_from_entry(&v[n], &l.entries[j]);
+		v[n].recent = l.entries[j].in_new;
+		nrecent += v[n].recent;
+		n++;
+	}
+	for (; i < m->nmsgs; i++)
+		free(m->msgs[i].name);
+	free(m->msgs);
+	changed = n != m->nmsgs;
+	m->msgs = v;
+	m->nmsgs = n;
+	if (l.uidnext > m->uidnext)
+		m->uidnext = l.uidnext;
+	maildir_list_free(&l);
+	if (changed || nrecent > 0) {
+		imap_session_untagged(s, "%zu EXISTS", m->nmsgs);
+		for (i = 0, n = 0; i < m->nmsgs; i++)
+			n += m->msgs[i].recent;
+		imap_session_untagged(s, "%zu RECENT", n);
+	}
+}
+
+/* --- commands without a selected folder --- */
+
+static void
+cmd_create(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	struct span	 name = c->mailbox;
+	const char	*err = NULL;
+	char		*n;
+
+	/* RFC 9051 §6.3.4: a trailing delimiter only says "a parent". */
+	if (name.len > 1 && name.ptr[name.len - 1] == IMAP_MBOX_DELIM)
+		name.len--;
+	if (is_inbox(name)) {
+		imap_session_done(s, IMAP_NO, "[ALREADYEXISTS] INBOX exists");
+		return;
+	}
+	if (!name_ok(name)) {
+		imap_session_done(s, IMAP_NO, "[CANNOT] Invalid mailbox name");
+		return;
+	}
+	n = xstrndup(name.ptr, name.len);
+	if (maildir_folder_create(m->root, n, &err) == -1) {
+		if (errno == EEXIST)
+			imap_session_done(s, IMAP_NO, "[ALREADYEXISTS] Mailbox "
+			    "exists");
+		else {
+			log_warn("sid=%s imap: create %s: %s", m->sid, n, err);
+			imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot "
+			    "create the mailbox");
+		}
+	} else
+		imap_session_done(s, IMAP_OK, "CREATE completed");
+	free(n);
+}
+
+/* Does any folder start with "name."? */
+static bool
+has_children(char **folders, size_t nf, struct span name)
+{
+	size_t	i;
+
+	for (i = 0; i < nf; i++)
+		if (strlen(folders[i]) > name.len &&
+		    strncmp(folders[i], name.ptr, name.len) == 0 &&
+		    folders[i][name.len] == IMAP_MBOX_DELIM)
+			return true;
+	return false;
+}
+
+static void
+cmd_delete(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	char		**folders = NULL, path[PATH_MAX], *n;
+	size_t		  nf = 0;
+	const char	 *err = NULL;
+
+	if (is_inbox(c->mailbox)) {
+		imap_session_done(s, IMAP_NO, "[CANNOT] INBOX cannot be "
+		    "deleted");
+		return;
+	}
+	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
+	    !folder_exists(path)) {
+		imap_session_done(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
+		return;
+	}
+	if (m->selected && strcmp(path, m->sel_path) == 0) {
+		imap_session_done(s, IMAP_NO, "[INUSE] Mailbox is selected");
+		return;
+	}
+	if (maildir_folders(m->root, &folders, &nf, &err) == 0 &&
+	    has_children(folders, nf, c->mailbox)) {
+		/* As Dovecot: children first (RFC 9051 §6.3.5 allows it). */
+		maildir_folders_free(folders, nf);
+		imap_session_done(s, IMAP_NO, "[INUSE] Mailbox has children, "
+		    "delete them first");
+		return;
+	}
+	maildir_folders_free(folders, nf);
+	n = xstrndup(c->mailbox.ptr, c->mailbox.len);
+	if (maildir_folder_delete(m->root, n, &err) == -1) {
+		log_warn("sid=%s imap: delete %s: %s", m->sid, n, err);
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot delete the "
+		    "mailbox");
+	} else
+		imap_session_done(s, IMAP_OK, "DELETE completed");
+	free(n);
+}
+
+/*
+ * RENAME INBOX (RFC 9051 §6.3.6): its messages move to the new folder
+ * and INBOX stays, empty.
+ */
+static int
+rename_inbox(struct imap_mbox *m, const char *to)
+{
+	struct maildir_list	 l;
+	char			 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1];
+	const char		*err = NULL;
+	size_t			 i;
+	int			 rc = 0;
+
+	if (mbox_path(m, span_str(to), path, sizeof(path)) == -1 ||
+	    maildir_folder_create(m->root, to, &err) == -1)
+		return -1;
+	memset(&l, 0, sizeof(l));
+	if (maildir_list(m->root, &l, &err) == -1)
+		return -1;
+	for (i = 0; i < l.nentries; i++)
+		if (maildir_move(m->root, &l.entries[i], path, name,
+		    sizeof(name), &err) == -1)
+			rc = -1;
+	maildir_list_free(&l);
+	return rc;
+}
+
+static void
+cmd_rename(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	char		**folders = NULL, from[PATH_MAX], to[PATH_MAX];
+	char		 *a, *b, *ca, *cb;
+	size_t		  nf = 0, i, alen;
+	const char	 *err = NULL;
+
+	if (is_inbox(c->mailbox2) || !name_ok(c->mailbox2)) {
+		imap_session_done(s, IMAP_NO, "[CANNOT] Invalid new name");
+		return;
+	}
+	if (mbox_path(m, c->mailbox, from, sizeof(from)) == -1 ||
+	    !folder_exists(from)) {
+		imap_session_done(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
+		return;
+	}
+	if (mbox_path(m, c->mailbox2, to, sizeof(to)) == -1 ||
+	    access(to, F_OK) == 0) {
+		imap_session_done(s, IMAP_NO, "[ALREADYEXISTS] Mailbox "
+		    "exists");
+		return;
+	}
+	b = xstrndup(c->mailbox2.ptr, c->mailbox2.len);
+	if (is_inbox(c->mailbox)) {
+		if (rename_inbox(m, b) == -1)
+			imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot move "
+			    "INBOX's messages");
+		else
+			imap_session_done(s, IMAP_OK, "RENAME completed");
+		free(b);
+		return;
+	}
+	a = xstrndup(c->mailbox.ptr, c->mailbox.len);
+	alen = c->mailbox.len;
+	if (maildir_folder_rename(m->root, a, b, &err) == -1) {
+		log_warn("sid=%s imap: rename %s: %s", m->sid, a, err);
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot rename the "
+		    "mailbox");
+		goto done;
+	}
+	/* RFC 9051 §6.3.6: the inferior names move along. */
+	if (maildir_folders(m->root, &folders, &nf, &err) == 0)
+		for (i = 0; i < nf; i++) {
+			if (strncmp(folders[i], a, alen) != 0 ||
+			    folders[i][alen] != IMAP_MBOX_DELIM)
+				continue;
+			ca = folders[i];
+			cb = xasprintf("%s%s", b, ca + alen);
+			if (maildir_folder_rename(m->root, ca, cb, &err) == -1)
+				log_warn("sid=%s imap: rename %s: %s", m->sid,
+				    ca, err);
+			free(cb);
+		}
+	maildir_folders_free(folders, nf);
+	imap_session_done(s, IMAP_OK, "RENAME completed");
+done:
+	free(a);
+	free(b);
+}
+
+/* The subscriptions file: one name a line (Dovecot's first format). */
+static int
+subs_read(struct imap_mbox *m, struct buf *b)
+{
+	char	path[PATH_MAX], chunk[4096];
+	ssize_t	n;
+	int	fd;
+
+	buf_init(b, IMAP_MBOX_SUBS_MAX);
+	if (path_join(path, sizeof(path), m->root, IMAP_MBOX_SUBS_FILE) == -1)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(b, chunk, (size_t)n) == -1) {
+			(void)close(fd);
+			return -1;
+		}
+	(void)close(fd);
+	return n == -1 ? -1 : 0;
+}
+
+/* Is name a line of the subscriptions text?  Its offset, or -1. */
+static ssize_t
+subs_find(const struct buf *b, struct span name)
+{
+	size_t	off = 0, len;
+	const char *lf;
+
+	while (off < b->len) {
+		lf = memchr(b->data + off, '\n', b->len - off);
+		len = lf != NULL ? (size_t)(lf - (b->data + off)) :
+		    b->len - off;
+		if (len == name.len && memcmp(b->data + off, name.ptr,
+		    len) == 0)
+			return (ssize_t)off;
+		off += len + 1;
+	}
+	return -1;
+}
+
+static int
+subs_write(struct imap_mbox *m, const struct buf *b)
+{
+	char	path[PATH_MAX], tmp[PATH_MAX];
+	int	fd;
+
+	if (path_join(path, sizeof(path), m->root, IMAP_MBOX_SUBS_FILE) == -1 ||
+	    path_join(tmp, sizeof(tmp), m->root, IMAP_MBOX_SUBS_FILE
+	    ".tmp") == -1)
+		return -1;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1)
+		return -1;
+	if (write_full(fd, b->data, b->len) == -1 || fsync(fd) == -1) {
+		(void)close(fd);
+		(void)unlink(tmp);
+		return -1;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1) {
+		(void)unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cmd_subscribe(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c, bool on)
+{
+	struct buf	b;
+	ssize_t		off;
+	struct span	name = c->mailbox;
+	size_t		cut;
+	int		rc = 0;
+
+	if (!is_inbox(name) && !name_ok(name)) {
+		imap_session_done(s, IMAP_NO, "[CANNOT] Invalid mailbox name");
+		return;
+	}
+	if (is_inbox(name))
+		name = span_str("INBOX");
+	if (subs_read(m, &b) == -1) {
+		buf_free(&b);
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot read the "
+		    "subscriptions");
+		return;
+	}
+	off = subs_find(&b, name);
+	if (on && off < 0)
+		rc = buf_append_span(&b, name) == -1 ||
+		    buf_append_char(&b, '\n') == -1 ? -1 : subs_write(m, &b);
+	else if (!on && off >= 0) {
+		/* The line and its LF; a last line may have none. */
+		cut = name.len + 1;
+		if (cut > b.len - (size_t)off)
+			cut = b.len - (size_t)off;
+		memmove(b.data + off, b.data + off + cut,
+		    b.len - (size_t)off - cut);
+		b.len -= cut;
+		rc = subs_write(m, &b);
+	}
+	buf_free(&b);
+	if (rc == -1)
+		imap_session_done(s, IMAP_NO, "[LIMIT] Cannot save the "
+		    "subscriptions");
+	else
+		imap_session_done(s, IMAP_OK, "%s completed", on ?
+		    "SUBSCRIBE" : "UNSUBSCRIBE");
+}
+
+static const char *
+special_use(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(mbox_special) / sizeof(mbox_special[0]); i++)
+		if (strcmp(name, mbox_special[i].name) == 0)
+			return mbox_special[i].attr;
+	return NULL;
+}
+
+static void
+list_one(struct imap_mbox *m, struct imap_session *s, const char *verb,
+    const char *name, bool noselect, bool children)
+{
+	const char	*use = special_use(name);
+
+	buf_reset(&m->out);
+	if (strcmp(verb, "LSUB") == 0)
+		out_str(m, "* LSUB () \".\" ");
+	else
+		out_fmt(m, "* %s (%s%s%s%s) \".\" ", verb, noselect ?
+		    "\\Noselect " : "", children ? "\\HasChildren" :
+		    "\\HasNoChildren", use != NULL ? " " : "",
+		    use != NULL ? use : "");
+	out_string(m, span_str(name));
+	out_str(m, "\r\n");
+	out_flush(m, s);
+}
+
+static void
+cmd_list(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c, bool lsub)
+{
+	char		**folders = NULL, *pat, *p, *lf;
+	const char	 *err = NULL, *verb = lsub ? "LSUB" : "LIST";
+	size_t		  nf = 0, i, j, plen, dl;
+	struct buf	  subs;
+
+	/* RFC 9051 §6.3.9: an empty pattern asks for the delimiter. */
+	if (!lsub && c->mailbox2.len == 0) {
+		imap_session_untagged(s, "LIST (\\Noselect) \".\" \"\"");
+		imap_session_done(s, IMAP_OK, "LIST completed");
+		return;
+	}
+	pat = xasprintf("%.*s%.*s", (int)c->mailbox.len, c->mailbox.ptr,
+	    (int)c->mailbox2.len, c->mailbox2.ptr);
+	plen = strlen(pat);
+	if (lsub) {
+		if (subs_read(m, &subs) == 0)
+			for (p = subs.data; p != NULL && *p != '\0'; p = lf) {
+				if ((lf = strchr(p, '\n')) != NULL)
+					*lf++ = '\0';
+				if (*p != '\0' && imap_mbox_match(pat, plen,
+				    p, strlen(p)))
+					list_one(m, s, verb, p, false, false);
+			}
+		buf_free(&subs);
+		goto done;
+	}
+	if (maildir_folders(m->root, &folders, &nf, &err) == -1) {
+		log_warn("sid=%s imap: folders of %s: %s", m->sid, m->root,
+		    err);
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot list the "
+		    "mailboxes");
+		free(pat);
+		return;
+	}
+	/* INBOX matches without case (RFC 9051 §5.1). */
+	if ((plen >= 5 && strncasecmp(pat, "INBOX", 5) == 0 &&
+	    imap_mbox_match(pat + 5, plen - 5, "", 0)) ||
+	    imap_mbox_match(pat, plen, "INBOX", 5))
+		list_one(m, s, verb, "INBOX", false, false);
+	for (i = 0; i < nf; i++) {
+		/* A parent that is no folder of its own: \Noselect. */
+		for (p = folders[i]; (p = strchr(p, IMAP_MBOX_DELIM)) != NULL;
+		    p++) {
+			dl = (size_t)(p - folders[i]);
+			for (j = 0; j < nf; j++)
+				if (strlen(folders[j]) == dl &&
+				    strncmp(folders[j], folders[i], dl) == 0)
+					break;
+			if (j < nf || (i > 0 && strncmp(folders[i - 1],
+			    folders[i], dl + 1) == 0))
+				continue;
+			if (imap_mbox_match(pat, plen, folders[i], dl)) {
+				lf = xstrndup(folders[i], dl);
+				list_one(m, s, verb, lf, true, true);
+				free(lf);
+			}
+		}
+		if (imap_mbox_match(pat, plen, folders[i], strlen(folders[i])))
+			list_one(m, s, verb, folders[i], false,
+			    has_children(folders, nf, span_str(folders[i])));
+	}
+	maildir_folders_free(folders, nf);
+done:
+	free(pat);
+	imap_session_done(s, IMAP_OK, "%s completed", verb);
+}
+
+static void
+cmd_status(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	struct maildir_list	 l;
+	char			 path[PATH_MAX];
+	uint64_t		 size = 0;
+	size_t			 i, recent = 0, unseen = 0, deleted = 0;
+	bool			 first = true;
+
+	if (c->status & IMAP_STATUS_HIGHESTMODSEQ) {
+		imap_session_done(s, IMAP_BAD, "HIGHESTMODSEQ needs CONDSTORE");
+		return;
+	}
+	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
+	    !folder_exists(path)) {
+		imap_session_done(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
+		return;
+	}
+	memset(&l, 0, sizeof(l));
+	if (list_folder(m, path, &l) == -1) {
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot read the "
+		    "mailbox");
+		return;
+	}
+	for (i = 0; i < l.nentries; i++) {
+		recent += l.entries[i].in_new;
+		unseen += strchr(l.entries[i].flags, 'S') == NULL;
+		deleted += strchr(l.entries[i].flags, 'T') != NULL;
+		size += l.entries[i].size_crlf;
+	}
+	buf_reset(&m->out);
+	out_str(m, "* STATUS ");
+	out_string(m, is_inbox(c->mailbox) ? span_str("INBOX") : c->mailbox);
+	out_str(m, " (");
+#define ITEM(bit, fmt, v) \
+	if (c->status & (bit)) { \
+		out_fmt(m, "%s" fmt, first ? "" : " ", v); \
+		first = false; \
+	}
+	ITEM(IMAP_STATUS_MESSAGES, "MESSAGES %zu", l.nentries)
+	ITEM(IMAP_STATUS_RECENT, "RECENT %zu", recent)
+	ITEM(IMAP_STATUS_UIDNEXT, "UIDNEXT %" PRIu32, l.uidnext)
+	ITEM(IMAP_STATUS_UIDVALIDITY, "UIDVALIDITY %" PRIu32, l.uidvalidity)
+	ITEM(IMAP_STATUS_UNSEEN, "UNSEEN %zu", unseen)
+	ITEM(IMAP_STATUS_SIZE, "SIZE %" PRIu64, size)
+	ITEM(IMAP_STATUS_DELETED, "DELETED %zu", deleted)
+#undef ITEM
+	out_str(m, ")\r\n");
+	maildir_list_free(&l);
+	out_flush(m, s);
+	imap_session_done(s, IMAP_OK, "STATUS completed");
+}
+
+static void
+cmd_select(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c, bool readonly)
+{
+	struct maildir_list	 l;
+	char			 path[PATH_MAX];
+	const char		*err = NULL;
+	size_t			 i, recent = 0, unseen = 0;
+	bool			 ro = readonly;
+
+	/* RFC 9051 §6.3.2: a failed SELECT leaves none selected. */
+	if (m->selected)
+		deselect(m, s);
+	if (c->condstore) {
+		imap_session_done(s, IMAP_BAD, "CONDSTORE is not supported");
+		return;
+	}
+	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
+	    !folder_exists(path)) {
+		imap_session_done(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
+		return;
+	}
+	memset(&l, 0, sizeof(l));
+	if (list_folder(m, path, &l) == -1) {
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot read the "
+		    "mailbox");
+		return;
+	}
+	m->msgs = xcalloc(l.nentries + 1, sizeof(*m->msgs));
+	for (i = 0; i < l.nentries; i++) {
+		msg_from_entry(&m->msgs[i], &l.entries[i]);
+		/*
+		 * \Recent (RFC 3501 §2.3.2): what is in new/.  A session
+		 * that may write takes them to cur/, as Maildir readers
+		 * do, so that the next session does not see them recent.
+		 */
+		m->msgs[i].recent = l.entries[i].in_new;
+		recent += m->msgs[i].recent;
+		if (!ro && l.entries[i].in_new &&
+		    maildir_set_flags(path, &l.entries[i], l.entries[i].flags,
+		    &err) == 0)
+			msg_from_entry(&m->msgs[i], &l.entries[i]);
+		if (unseen == 0 && strchr(l.entries[i].flags, 'S') == NULL)
+			unseen = i + 1;
+	}
+	m->nmsgs = l.nentries;
+	m->uidvalidity = l.uidvalidity;
+	m->uidnext = l.uidnext;
+	maildir_list_free(&l);
+	m->selected = true;
+	m->readonly = ro;
+	m->sel_path = xstrdup(path);
+	m->sel_name = xstrndup(c->mailbox.ptr, c->mailbox.len);
+	imap_session_set_selected(s, true);
+
+	imap_session_untagged(s, "FLAGS (\\Answered \\Flagged \\Deleted "
+	    "\\Seen \\Draft)");
+	imap_session_untagged(s, "OK [PERMANENTFLAGS (%s)] Flags permitted",
+	    ro ? "" : "\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	imap_session_untagged(s, "%zu EXISTS", m->nmsgs);
+	imap_session_untagged(s, "%zu RECENT", recent);
+	if (unseen > 0)
+		imap_session_untagged(s, "OK [UNSEEN %zu] First unseen",
+		    unseen);
+	imap_session_untagged(s, "OK [UIDVALIDITY %" PRIu32 "] UIDs valid",
+	    m->uidvalidity);
+	imap_session_untagged(s, "OK [UIDNEXT %" PRIu32 "] Predicted next UID",
+	    m->uidnext);
+	imap_session_done(s, IMAP_OK, "[%s] %s completed", ro ? "READ-ONLY" :
+	    "READ-WRITE", readonly ? "EXAMINE" : "SELECT");
+}
+
+/* --- APPEND --- */
+
+/* The UID maildir_list() gave the file name in path (0: none). */
+static uint32_t
+uid_of(struct imap_mbox *m, const char *path, const char *name,
+    uint32_t *uidvalidity_out)
+{
+	struct maildir_list	l;
+	size_t			i, bl;
+	uint32_t		uid = 0;
+
+	memset(&l, 0, sizeof(l));
+	if (list_folder(m, path, &l) == -1)
+		return 0;
+	bl = strcspn(name, ":");
+	for (i = 0; i < l.nentries; i++)
+		if (strncmp(l.entries[i].name, name, bl) == 0 &&
+		    (l.entries[i].name[bl] == ':' ||
+		    l.entries[i].name[bl] == '\0'))
+			uid = l.entries[i].uid;
+	*uidvalidity_out = l.uidvalidity;
+	maildir_list_free(&l);
+	return uid;
+}
+
+static void
+cmd_append(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	char		 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1], fl[32];
+	const char	*err = NULL;
+	uint32_t	 uid, uidv = 0;
+
+	if (c->flags.nkw > 0) {
+		imap_session_done(s, IMAP_NO, "[CANNOT] Keywords are not "
+		    "supported yet");
+		return;
+	}
+	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
+	    !folder_exists(path)) {
+		/* RFC 9051 §6.3.12: TRYCREATE when it could be created */
+		imap_session_done(s, IMAP_NO, "[TRYCREATE] No such mailbox");
+		return;
+	}
+	flags_letters("", c->flags.sys, fl);
+	if (maildir_store(path, c->literal.ptr, c->literal.len, -1, 0, fl,
+	    c->has_date ? c->date : (int64_t)time(NULL), name, sizeof(name),
+	    &err) == -1) {
+		log_warn("sid=%s imap: append to %s: %s", m->sid, path, err);
+		imap_session_done(s, IMAP_NO, errno == ENOSPC ||
+		    errno == EDQUOT ? "[OVERQUOTA] Mailbox full" :
+		    "[SERVERBUG] Cannot store the message");
+		return;
+	}
+	uid = uid_of(m, path, name, &uidv);
+	if (m->selected && strcmp(path, m->sel_path) == 0)
+		imap_mbox_poll(m, s);
+	/* RFC 4315 §3: APPENDUID */
+	if (uid != 0)
+		imap_session_done(s, IMAP_OK, "[APPENDUID %" PRIu32 " %" PRIu32
+		    "] APPEND completed", uidv, uid);
+	else
+		imap_session_done(s, IMAP_OK, "APPEND completed");
+}
+
+/* --- the selected folder's commands --- */
+
+/* Is message i (0-based) in the command's set? */
+static bool
+in_set(const struct imap_mbox *m, const struct imap_seqset *set, bool uid,
+    size_t i)
+{
+	uint32_t	max;
+
+	if (uid) {
+		max = m->nmsgs > 0 ? m->msgs[m->nmsgs - 1].uid : 0;
+		/* "*" is the largest UID in use (RFC 9051 §6.4.9) */
+		return imap_seqset_contains(set, m->msgs[i].uid, max);
+	}
+	return imap_seqset_contains(set, (uint32_t)(i + 1),
+	    (uint32_t)m->nmsgs);
+}
+
+/* A sequence set naming messages that do not exist (RFC 9051 §6.4.5). */
+static bool
+seq_valid(const struct imap_mbox *m, const struct imap_seqset *set)
+{
+	size_t	i;
+
+	for (i = 0; i < set->n; i++)
+		if ((set->r[i].lo != IMAP_SEQ_STAR &&
+		    set->r[i].lo > m->nmsgs) ||
+		    (set->r[i].hi != IMAP_SEQ_STAR &&
+		    set->r[i].hi > m->nmsgs) || m->nmsgs == 0)
+			return false;
+	return true;
+}
+
+static bool
+check_set(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c, const struct imap_seqset *set)
+{
+	if (set->last) {
+		imap_session_done(s, IMAP_BAD, "SEARCHRES ($) is not "
+		    "supported");
+		return false;
+	}
+	if (!c->uid && !seq_valid(m, set)) {
+		imap_session_done(s, IMAP_BAD, "Invalid message sequence "
+		    "number");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Remove the messages marked \Deleted (and, for UID EXPUNGE, in the
+ * set), telling the session each unless silent (CLOSE).
+ */
+static int
+expunge(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_seqset *uids, bool silent)
+{
+	struct maildir_entry	 e;
+	const char		*err = NULL;
+	size_t			 i;
+	int			 rc = 0;
+
+	for (i = m->nmsgs; i > 0; i--) {
+		if (strchr(m->msgs[i - 1].flags, 'T') == NULL ||
+		    (uids != NULL && !in_set(m, uids, true, i - 1)))
+			continue;
+		entry_of(&m->msgs[i - 1], &e);
+		if (maildir_remove(m->sel_path, &e, &err) == -1) {
+			log_warn("sid=%s imap: expunge %s: %s", m->sid, e.name,
+			    err);
+			rc = -1;
+			continue;
+		}
+		if (!silent)
+			imap_session_untagged(s, "%zu EXPUNGE", i);
+		free(m->msgs[i - 1].name);
+		memmove(&m->msgs[i - 1], &m->msgs[i], (m->nmsgs - i) *
+		    sizeof(*m->msgs));
+		m->nmsgs--;
+	}
+	return rc;
+}
+
+static void
+cmd_expunge(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	if (c->uid && !check_set(m, s, c, &c->seq))
+		return;
+	if (m->readonly) {
+		imap_session_done(s, IMAP_NO, "[READ-ONLY] Mailbox is read-only");
+		return;
+	}
+	if (expunge(m, s, c->uid ? &c->seq : NULL, false) == -1)
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Some messages could "
+		    "not be expunged");
+	else
+		imap_session_done(s, IMAP_OK, "%s completed", c->uid ?
+		    "UID EXPUNGE" : "EXPUNGE");
+}
+
+/* Set message i's flags to these letters on disk and in the session. */
+static int
+set_flags(struct imap_mbox *m, size_t i, const char *letters)
+{
+	struct maildir_entry	 e;
+	const char		*err = NULL;
+
+	entry_of(&m->msgs[i], &e);
+	if (maildir_set_flags(m->sel_path, &e, letters, &err) == -1) {
+		log_warn("sid=%s imap: flags of %s: %s", m->sid, e.name, err);
+		return -1;
+	}
+	free(m->msgs[i].name);
+	m->msgs[i].name = xstrdup(e.name);
+	m->msgs[i].in_new = e.in_new;
+	(void)str_copy(m->msgs[i].flags, sizeof(m->msgs[i].flags), e.flags);
+	return 0;
+}
+
+static void
+cmd_store(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	char		fl[32];
+	unsigned	bits;
+	size_t		i;
+	int		rc = 0;
+
+	if (!check_set(m, s, c, &c->seq))
+		return;
+	if (m->readonly) {
+		imap_session_done(s, IMAP_NO, "[READ-ONLY] Mailbox is read-only");
+		return;
+	}
+	if (c->flags.nkw > 0) {
+		imap_session_done(s, IMAP_NO, "[CANNOT] Keywords are not "
+		    "supported yet");
+		return;
+	}
+	for (i = 0; i < m->nmsgs; i++) {
+		if (!in_set(m, &c->seq, c->uid, i))
+			continue;
+		bits = flags_bits(m->msgs[i].flags);
+		if (c->store_op == IMAP_STORE_ADD)
+			bits |= c->flags.sys;
+		else if (c->store_op == IMAP_STORE_REMOVE)
+			bits &= ~c->flags.sys;
+		else
+			bits = c->flags.sys;
+		flags_letters(m->msgs[i].flags, bits, fl);
+		if (set_flags(m, i, fl) == -1) {
+			rc = -1;
+			continue;
+		}
+		if (c->silent)
+			continue;
+		buf_reset(&m->out);
+		out_fmt(m, "* %zu FETCH (", i + 1);
+		out_flags(m, &m->msgs[i]);
+		if (c->uid)
+			out_fmt(m, " UID %" PRIu32, m->msgs[i].uid);
+		out_str(m, ")\r\n");
+		out_flush(m, s);
+	}
+	if (rc == -1)
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Some flags could not "
+		    "be stored");
+	else
+		imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
+}
+
+/* Append "a:b" or "a" to a UID set being built for COPYUID. */
+static void
+uidset_add(struct buf *b, uint32_t uid)
+{
+	if (b->len > 0)
+		(void)buf_append_char(b, ',');
+	(void)buf_printf(b, "%" PRIu32, uid);
+}
+
+static void
+cmd_copy(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c, bool move)
+{
+	struct maildir_entry	 e;
+	struct buf		 src, dst;
+	char			 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1];
+	const char		*err = NULL;
+	uint32_t		 uidv = 0, uid;
+	size_t			 i, n = 0;
+	int			 fd, rc = 0;
+
+	if (!check_set(m, s, c, &c->seq))
+		return;
+	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
+	    !folder_exists(path)) {
+		imap_session_done(s, IMAP_NO, "[TRYCREATE] No such mailbox");
+		return;
+	}
+	if (move && m->readonly) {
+		imap_session_done(s, IMAP_NO, "[READ-ONLY] Mailbox is read-only");
+		return;
+	}
+	buf_init(&src, SIZE_MAX);
+	buf_init(&dst, SIZE_MAX);
+	for (i = 0; i < m->nmsgs; i++) {
+		if (!in_set(m, &c->seq, c->uid, i))
+			continue;
+		entry_of(&m->msgs[i], &e);
+		if (move && strcmp(path, m->sel_path) != 0) {
+			if (maildir_move(m->sel_path, &e, path, name,
+			    sizeof(name), &err) == -1) {
+				rc = -1;
+				break;
+			}
+		} else {
+			if (maildir_open(m->sel_path, &e, &fd, &err) == -1) {
+				rc = -1;
+				break;
+			}
+			if (maildir_store(path, NULL, 0, fd, e.size,
+			    m->msgs[i].flags, m->msgs[i].mtime, name,
+			    sizeof(name), &err) == -1)
+				rc = -1;
+			(void)close(fd);
+			if (rc == -1)
+				break;
+		}
+		/* Leave a clear place: a move into or out of Junk trains
+		 * the spam filter here (issue "spam defence"). */
+		uidset_add(&src, m->msgs[i].uid);
+		if ((uid = uid_of(m, path, name, &uidv)) != 0)
+			uidset_add(&dst, uid);
+		n++;
+	}
+	if (rc == -1)
+		log_warn("sid=%s imap: %s to %s: %s", m->sid, move ? "move" :
+		    "copy", path, err != NULL ? err : "");
+	if (move && n > 0) {
+		/*
+		 * RFC 6851 §3.3: COPYUID in an untagged OK, then the
+		 * EXPUNGEs.  Only messages that moved are expunged: mark
+		 * them as the rest, then take them out of the view.
+		 */
+		if (src.len > 0 && dst.len > 0 && rc == 0)
+			imap_session_untagged(s, "OK [COPYUID %" PRIu32 " %s %s] "
+			    "Moved", uidv, src.data, dst.data);
+		if (strcmp(path, m->sel_path) == 0) {
+			for (i = 0; i < m->nmsgs; i++)
+				if (in_set(m, &c->seq, c->uid, i))
+					(void)set_flags(m, i, "T");
+			(void)expunge(m, s, NULL, false);
+		} else
+			imap_mbox_poll(m, s);
+	} else if (strcmp(path, m->sel_path) == 0)
+		imap_mbox_poll(m, s);
+	if (rc == -1)
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] %s failed", move ?
+		    "MOVE" : "COPY");
+	else if (n > 0 && !move && dst.len > 0)
+		imap_session_done(s, IMAP_OK, "[COPYUID %" PRIu32 " %s %s] COPY "
+		    "completed", uidv, src.data, dst.data);
+	else
+		imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
+	buf_free(&src);
+	buf_free(&dst);
+}
+
+/* --- FETCH --- */
+
+/* The file with bare LFs made CRLF (RFC 9051 §2.3.4 message text). */
+static int
+read_crlf(struct imap_mbox *m, size_t i, struct buf *out)
+{
+	struct maildir_entry	 e;
+	const char		*err = NULL;
+	char			 chunk[65536];
+	ssize_t			 n, j;
+	char			 prev = '\0';
+	int			 fd;
+
+	entry_of(&m->msgs[i], &e);
+	if (m->msgs[i].size_crlf > IMAP_MBOX_MSG_MAX)
+		return -1;
+	buf_init(out, SIZE_MAX);
+	if (maildir_open(m->sel_path, &e, &fd, &err) == -1)
+		return -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		for (j = 0; j < n; j++) {
+			if (chunk[j] == '\n' && prev != '\r' &&
+			    buf_append_char(out, '\r') == -1)
+				goto fail;
+			if (buf_append_char(out, chunk[j]) == -1)
+				goto fail;
+			prev = chunk[j];
+		}
+	}
+	(void)close(fd);
+	return n == -1 ? -1 : 0;
+fail:
+	(void)close(fd);
+	return -1;
+}
+
+/* Where the header ends in CRLF text: after its empty line. */
+static size_t
+header_len(const struct buf *b)
+{
+	const char	*p;
+
+	if (b->len >= 2 && memcmp(b->data, "\r\n", 2) == 0)
+		return 2;
+	p = memmem(b->data, b->len, "\r\n\r\n", 4);
+	return p != NULL ? (size_t)(p - b->data) + 4 : b->len;
+}
+
+static bool
+section_supported(const struct imap_fetch_section *sec)
+{
+	return sec->kind != IMAP_SEC_BINARY &&
+	    sec->kind != IMAP_SEC_BINARY_SIZE && sec->nparts == 0 &&
+	    (sec->text == IMAP_SECT_NONE || sec->text == IMAP_SECT_HEADER ||
+	    sec->text == IMAP_SECT_TEXT);
+}
+
+static void
+fetch_section(struct imap_mbox *m, const struct imap_fetch_section *sec,
+    const struct buf *msg)
+{
+	struct span	part;
+	size_t		hl = header_len(msg);
+	uint64_t	off, cnt;
+
+	switch (sec->kind) {
+	case IMAP_SEC_RFC822:
+		out_str(m, "RFC822 ");
+		break;
+	case IMAP_SEC_RFC822_HEADER:
+		out_str(m, "RFC822.HEADER ");
+		break;
+	case IMAP_SEC_RFC822_TEXT:
+		out_str(m, "RFC822.TEXT ");
+		break;
+	default:
+		out_fmt(m, "BODY[%s]", sec->text == IMAP_SECT_HEADER ?
+		    "HEADER" : sec->text == IMAP_SECT_TEXT ? "TEXT" : "");
+		if (sec->partial)
+			out_fmt(m, "<%" PRIu64 ">", sec->offset);
+		out_str(m, " ");
+		break;
+	}
+	if (sec->text == IMAP_SECT_HEADER)
+		part = span_make(msg->data, hl);
+	else if (sec->text == IMAP_SECT_TEXT)
+		part = span_make(msg->data + hl, msg->len - hl);
+	else
+		part = span_make(msg->data, msg->len);
+	if (sec->partial) {
+		off = sec->offset < part.len ? sec->offset : part.len;
+		cnt = part.len - off < sec->count ? part.len - off :
+		    sec->count;
+		part = span_make(part.ptr + off, (size_t)cnt);
+	}
+	/* A literal always: message text is not a quotable string. */
+	out_fmt(m, "{%zu}\r\n", part.len);
+	if (buf_append(&m->out, part.ptr, part.len) == -1)
+		fatalx("imap_mbox: response too large");
+}
+
+static void
+cmd_fetch(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	const struct imap_fetch	*f = &c->fetch;
+	struct buf		 msg;
+	char			 date[27];
+	size_t			 i, k;
+	bool			 sep, need_body, seen;
+	int			 rc = 0;
+
+	if (!check_set(m, s, c, &c->seq))
+		return;
+	if (f->atts & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
+	    IMAP_FETCH_BODYSTRUCTURE | IMAP_FETCH_MODSEQ)) {
+		imap_session_done(s, IMAP_NO, "[CANNOT] ENVELOPE, BODY, "
+		    "BODYSTRUCTURE and MODSEQ are not supported yet");
+		return;
+	}
+	need_body = false;
+	seen = false;
+	for (k = 0; k < f->nsec; k++) {
+		if (!section_supported(&f->sec[k])) {
+			imap_session_done(s, IMAP_NO, "[CANNOT] Only BODY[], "
+			    "BODY[HEADER] and BODY[TEXT] are supported yet");
+			return;
+		}
+		need_body = true;
+		/* RFC 9051 §6.4.5: BODY[...] and RFC822(.TEXT) set \Seen */
+		if (!f->sec[k].peek && !m->readonly)
+			seen = true;
+	}
+	for (i = 0; i < m->nmsgs; i++) {
+		if (!in_set(m, &c->seq, c->uid, i))
+			continue;
+		buf_init(&msg, SIZE_MAX);
+		if (need_body && read_crlf(m, i, &msg) == -1) {
+			log_warn("sid=%s imap: read %s", m->sid,
+			    m->msgs[i].name);
+			buf_free(&msg);
+			rc = -1;
+			continue;
+		}
+		if (seen && strchr(m->msgs[i].flags, 'S') == NULL) {
+			char	fl[34];
+
+			(void)snprintf(fl, sizeof(fl), "%sS", m->msgs[i].flags);
+			(void)set_flags(m, i, fl);
+		}
+		buf_reset(&m->out);
+		out_fmt(m, "* %zu FETCH (", i + 1);
+		sep = false;
+		if (c->uid || (f->atts & IMAP_FETCH_UID)) {
+			out_fmt(m, "UID %" PRIu32, m->msgs[i].uid);
+			sep = true;
+		}
+		if ((f->atts & IMAP_FETCH_FLAGS) || seen) {
+			out_str(m, sep ? " " : "");
+			out_flags(m, &m->msgs[i]);
+			sep = true;
+		}
+		if (f->atts & IMAP_FETCH_INTERNALDATE) {
+			imap_mbox_date(m->msgs[i].mtime, date);
+			out_fmt(m, "%sINTERNALDATE \"%s\"", sep ? " " : "",
+			    date);
+			sep = true;
+		}
+		if (f->atts & IMAP_FETCH_SIZE) {
+			out_fmt(m, "%sRFC822.SIZE %" PRIu64, sep ? " " : "",
+			    m->msgs[i].size_crlf);
+			sep = true;
+		}
+		for (k = 0; k < f->nsec; k++) {
+			out_str(m, sep ? " " : "");
+			fetch_section(m, &f->sec[k], &msg);
+			sep = true;
+		}
+		out_str(m, ")\r\n");
+		out_flush(m, s);
+		buf_free(&msg);
+	}
+	if (rc == -1)
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Some messages could "
+		    "not be read");
+	else
+		imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
+}
+
+/* --- SEARCH --- */
+
+static bool
+search_supported(const struct imap_search *se, const char **why)
+{
+	size_t	i;
+
+	for (i = 0; i < se->nnode; i++) {
+		switch (se->node[i].key) {
+		case IMAP_SK_SENTBEFORE:
+		case IMAP_SK_SENTON:
+		case IMAP_SK_SENTSINCE:
+		case IMAP_SK_HEADER:
+		case IMAP_SK_BCC:
+		case IMAP_SK_BODY:
+		case IMAP_SK_CC:
+		case IMAP_SK_FROM:
+		case IMAP_SK_SUBJECT:
+		case IMAP_SK_TEXT:
+		case IMAP_SK_TO:
+			*why = "[CANNOT] Header and text search keys are not "
+			    "supported yet";
+			return false;
+		case IMAP_SK_MODSEQ:
+			*why = "[CANNOT] MODSEQ needs CONDSTORE";
+			return false;
+		case IMAP_SK_SEQ:
+		case IMAP_SK_UID:
+			if (se->node[i].seq.last) {
+				*why = "[CANNOT] SEARCHRES ($) is not "
+				    "supported";
+				return false;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+/* NOLINTBEGIN(misc-no-recursion): the parser bounds the depth */
+static bool
+search_eval(const struct imap_mbox *m, const struct imap_search *se,
+    uint16_t k, size_t i)
+{
+	const struct imap_search_node	*n = &se->node[k];
+	const struct mbox_msg		*msg = &m->msgs[i];
+	int64_t				 day = msg->mtime >= 0 ?
+					    msg->mtime / 86400 :
+					    (msg->mtime - 86399) / 86400;
+	uint16_t			 ch;
+	unsigned			 bits = flags_bits(msg->flags);
+
+	switch (n->key) {
+	case IMAP_SK_AND:
+		for (ch = n->child; ch != 0; ch = se->node[ch].next)
+			if (!search_eval(m, se, ch, i))
+				return false;
+		return true;
+	case IMAP_SK_OR:
+		return search_eval(m, se, n->child, i) ||
+		    search_eval(m, se, se->node[n->child].next, i);
+	case IMAP_SK_NOT:
+		return !search_eval(m, se, n->child, i);
+	case IMAP_SK_ALL:
+		return true;
+	case IMAP_SK_FLAG:
+		return n->flag == IMAP_FLAG_RECENT ? msg->recent :
+		    (bits & n->flag) != 0;
+	case IMAP_SK_UNFLAG:
+		return (bits & n->flag) == 0;
+	case IMAP_SK_NEW:
+		return msg->recent && (bits & IMAP_FLAG_SEEN) == 0;
+	case IMAP_SK_OLD:
+		return !msg->recent;
+	case IMAP_SK_KEYWORD:
+		return false;	/* no keywords are stored yet */
+	case IMAP_SK_UNKEYWORD:
+		return true;
+	case IMAP_SK_SEQ:
+		return in_set(m, &n->seq, false, i);
+	case IMAP_SK_UID:
+		return in_set(m, &n->seq, true, i);
+	case IMAP_SK_LARGER:
+		return msg->size_crlf > n->num;
+	case IMAP_SK_SMALLER:
+		return msg->size_crlf < n->num;
+	/* RFC 9051 §6.4.4: the internal date, time and zone disregarded */
+	case IMAP_SK_BEFORE:
+		return day < n->date;
+	case IMAP_SK_ON:
+		return day == n->date;
+	case IMAP_SK_SINCE:
+		return day >= n->date;
+	default:
+		return false;
+	}
+}
+
+/* NOLINTEND(misc-no-recursion) */
+
+static void
+cmd_search(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	const struct imap_search	*se = &c->search;
+	const char			*why = NULL;
+	size_t				 i;
+
+	if (se->esearch) {
+		imap_session_done(s, IMAP_BAD, "RETURN is not supported "
+		    "(no ESEARCH)");
+		return;
+	}
+	if (se->charset.len > 0 && !span_caseeq(se->charset, "UTF-8") &&
+	    !span_caseeq(se->charset, "US-ASCII")) {
+		imap_session_done(s, IMAP_NO, "[BADCHARSET (UTF-8 US-ASCII)] "
+		    "Unknown charset");
+		return;
+	}
+	if (!search_supported(se, &why)) {
+		imap_session_done(s, IMAP_NO, "%s", why);
+		return;
+	}
+	buf_reset(&m->out);
+	out_str(m, "* SEARCH");
+	for (i = 0; i < m->nmsgs; i++)
+		if (search_eval(m, se, 0, i))
+			out_fmt(m, " %" PRIu32, c->uid ? m->msgs[i].uid :
+			    (uint32_t)(i + 1));
+	out_str(m, "\r\n");
+	out_flush(m, s);
+	imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
+}
+
+/* --- the interface --- */
+
+struct imap_mbox *
+imap_mbox_new(const char *root, const char *sid)
+{
+	struct imap_mbox	*m;
+
+	m = xcalloc(1, sizeof(*m));
+	m->root = xstrdup(root);
+	m->sid = sid;
+	buf_init(&m->out, SIZE_MAX);
+	return m;
+}
+
+void
+imap_mbox_free(struct imap_mbox *m)
+{
+	if (m == NULL)
+		return;
+	msgs_free(m->msgs, m->nmsgs);
+	free(m->sel_name);
+	free(m->sel_path);
+	free(m->root);
+	buf_free(&m->out);
+	free(m);
+}
+
+void
+imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	switch (c->name) {
+	case IMAP_CMD_NOOP:
+	case IMAP_CMD_CHECK:
+		imap_mbox_poll(m, s);
+		imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
+		break;
+	case IMAP_CMD_SELECT:
+	case IMAP_CMD_EXAMINE:
+		cmd_select(m, s, c, c->name == IMAP_CMD_EXAMINE);
+		break;
+	case IMAP_CMD_CREATE:
+		cmd_create(m, s, c);
+		break;
+	case IMAP_CMD_DELETE:
+		cmd_delete(m, s, c);
+		break;
+	case IMAP_CMD_RENAME:
+		cmd_rename(m, s, c);
+		break;
+	case IMAP_CMD_SUBSCRIBE:
+	case IMAP_CMD_UNSUBSCRIBE:
+		cmd_subscribe(m, s, c, c->name == IMAP_CMD_SUBSCRIBE);
+		break;
+	case IMAP_CMD_LIST:
+	case IMAP_CMD_LSUB:
+		cmd_list(m, s, c, c->name == IMAP_CMD_LSUB);
+		break;
+	case IMAP_CMD_STATUS:
+		cmd_status(m, s, c);
+		break;
+	case IMAP_CMD_APPEND:
+		cmd_append(m, s, c);
+		break;
+	case IMAP_CMD_CLOSE:
+		/* RFC 9051 §6.4.1: expunge silently, unless read-only */
+		if (!m->readonly)
+			(void)expunge(m, s, NULL, true);
+		deselect(m, s);
+		imap_session_done(s, IMAP_OK, "CLOSE completed");
+		break;
+	case IMAP_CMD_UNSELECT:
+		deselect(m, s);
+		imap_session_done(s, IMAP_OK, "UNSELECT completed");
+		break;
+	case IMAP_CMD_EXPUNGE:
+		cmd_expunge(m, s, c);
+		break;
+	case IMAP_CMD_SEARCH:
+		cmd_search(m, s, c);
+		break;
+	case IMAP_CMD_FETCH:
+		cmd_fetch(m, s, c);
+		break;
+	case IMAP_CMD_STORE:
+		cmd_store(m, s, c);
+		break;
+	case IMAP_CMD_COPY:
+	case IMAP_CMD_MOVE:
+		cmd_copy(m, s, c, c->name == IMAP_CMD_MOVE);
+		break;
+	default:
+		imap_session_done(s, IMAP_BAD, "Command not supported");
+		break;
+	}
+}

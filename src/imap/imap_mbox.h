@@ -1,0 +1,59 @@
+/*
+ * imap_mbox: the mailbox commands of an IMAP session over the user's
+ * Maildir (store/maildir.c), run by the imap role in its chroot
+ * (mail-dir) as the mailboxes' owner.  One per logged-in session: the
+ * user's Maildir, the subscriptions, and the selected folder as the
+ * session sees it (sequence numbers, UIDs, flags), kept in step with the
+ * disk at NOOP, CHECK and IDLE.
+ *
+ * Mailbox names are Maildir++'s: "INBOX" is the Maildir itself, other
+ * names are its ".name" folders, with "." as the hierarchy delimiter
+ * (as Dovecot serves Maildir++): "Lists.cachet" is ".Lists.cachet".
+ * Names are 7-bit (modified UTF-7 for other characters, RFC 3501
+ * §5.1.3, stored as the client sends them).
+ *
+ * It trusts the parsed command (imap_parse bounded it) and the files it
+ * reads only as far as maildir.c checks them.
+ */
+#ifndef CACHET_IMAP_MBOX_H
+#define CACHET_IMAP_MBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "imap_parse.h"
+#include "imap_session.h"
+
+#define IMAP_MBOX_SUBS_FILE	"subscriptions"	/* as Dovecot names it */
+#define IMAP_MBOX_SUBS_MAX	(64 * 1024)	/* bytes of that file */
+
+struct imap_mbox;
+
+/* root: the user's Maildir, relative to mail-dir; sid: for logs. */
+struct imap_mbox	*imap_mbox_new(const char *root, const char *sid);
+void			 imap_mbox_free(struct imap_mbox *);
+
+/*
+ * Do a command of the AUTHENTICATED or SELECTED state (what
+ * ops->command gives): untagged responses, then imap_session_done().
+ */
+void	imap_mbox_command(struct imap_mbox *, struct imap_session *,
+	    const struct imap_cmd *);
+
+/*
+ * Look at the selected folder again and report what changed since
+ * (EXPUNGE, EXISTS, RECENT, FETCH FLAGS): at NOOP, CHECK and in IDLE.
+ */
+void	imap_mbox_poll(struct imap_mbox *, struct imap_session *);
+
+/* "<dd>-<Mon>-<yyyy> <hh>:<mm>:<ss> +0000" for a time (INTERNALDATE). */
+void	imap_mbox_date(int64_t t, char out[27]);
+
+/*
+ * Does name match the LIST pattern (RFC 9051 §6.3.9: "*" matches
+ * anything, "%" anything but the delimiter)?
+ */
+bool	imap_mbox_match(const char *pattern, size_t plen, const char *name,
+	    size_t nlen);
+
+#endif
