@@ -839,7 +839,6 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 	char			 path[PATH_MAX];
 	uint64_t		 size = 0;
 	size_t			 i, recent = 0, unseen = 0, deleted = 0;
-	bool			 first = true;
 
 	if (c->status & IMAP_STATUS_HIGHESTMODSEQ) {
 		imap_session_done(s, IMAP_BAD, "HIGHESTMODSEQ needs CONDSTORE");
@@ -866,11 +865,11 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 	out_str(m, "* STATUS ");
 	out_string(m, is_inbox(c->mailbox) ? span_str("INBOX") : c->mailbox);
 	out_str(m, " (");
+	/* Each item after the first one written opens with a space. */
 #define ITEM(bit, fmt, v) \
-	if (c->status & (bit)) { \
-		out_fmt(m, "%s" fmt, first ? "" : " ", v); \
-		first = false; \
-	}
+	if (c->status & (bit)) \
+		out_fmt(m, "%s" fmt, m->out.data[m->out.len - 1] == '(' ? \
+		    "" : " ", v);
 	ITEM(IMAP_STATUS_MESSAGES, "MESSAGES %zu", l.nentries)
 	ITEM(IMAP_STATUS_RECENT, "RECENT %zu", recent)
 	ITEM(IMAP_STATUS_UIDNEXT, "UIDNEXT %" PRIu32, l.uidnext)

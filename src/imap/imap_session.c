@@ -109,21 +109,21 @@ static void
 session_vline(struct imap_session *s, const char *prefix, const char *fmt,
     va_list ap)
 {
-	char	line[IMAP_SESSION_REPLY_MAX];
+	char	text[IMAP_SESSION_REPLY_MAX];
 	int	n, m;
 
-	n = snprintf(line, sizeof(line), "%s ", prefix);
-	if (n < 0 || (size_t)n >= sizeof(line) - 3)
+	n = snprintf(text, sizeof(text), "%s ", prefix);
+	if (n < 0 || (size_t)n >= sizeof(text) - 3)
 		fatalx("imap_session: reply prefix too long");
-	m = vsnprintf(line + n, sizeof(line) - 2 - (size_t)n, fmt, ap);
+	m = vsnprintf(text + n, sizeof(text) - 2 - (size_t)n, fmt, ap);
 	if (m < 0)
 		m = 0;
 	n += m;
-	if ((size_t)n > sizeof(line) - 3)
-		n = sizeof(line) - 3;
-	line[n++] = '\r';
-	line[n++] = '\n';
-	imap_session_send(s, line, (size_t)n);
+	if ((size_t)n > sizeof(text) - 3)
+		n = sizeof(text) - 3;
+	text[n++] = '\r';
+	text[n++] = '\n';
+	imap_session_send(s, text, (size_t)n);
 }
 
 static void
