@@ -127,8 +127,11 @@ struct dns	*dns_new(struct event_base *base, const char *resolver,
 
 /*
  * Turn DNSSEC validation on with the trust anchor file at path (a zone
- * file of DS or DNSKEY records, as unbound-anchor writes).  Only before
- * the first query.  0, or -1 with *errstr.
+ * file of DS or DNSKEY records, as Debian's dns-root-data or ldns-keygen
+ * write them; comments and parentheses allowed), read now (before
+ * chroot).  It replaces the root's anchor: names outside it are
+ * insecure, and so are names under "test." unless the file anchors
+ * one of them.  Only before the first query.  0, or -1 with *errstr.
  */
 int		 dns_set_trust_anchor(struct dns *, const char *path,
 		    const char **errstr);
