@@ -53,6 +53,9 @@
 #define MTA_ROUTE_MIN		2	/* seconds a route is kept at least */
 #define MTA_LOG_TEXT_MAX	400	/* a reply in a log line */
 #define MTA_LOG_ADDR_MAX	300
+#define MTA_CTL_MAX		16	/* tls-policy requests at once */
+#define MTA_CTL_LINE_MAX	1024
+#define MTA_CTL_HEX_MAX		64	/* TLSA data shown in full up to this */
 
 struct mta_dest;
 struct mta_link;
@@ -120,6 +123,13 @@ struct mta_dest {
 	uint64_t		 used_ms;	/* last activity */
 };
 
+/* A `cachetctl tls-policy DOMAIN` waiting for lookup's route. */
+struct mta_ctl {
+	uint64_t		 ctl_reqid;	/* the parent's */
+	uint64_t		 lookup_reqid;	/* 0: slot free */
+	char			 domain[MTA_DOMAIN_MAX + 1];
+};
+
 struct mta_role {
 	struct proc_self	*self;
 	const struct conf	*conf;
@@ -132,6 +142,7 @@ struct mta_role {
 	uint64_t		 queue_gen;
 	struct event		*ev_gc;
 	uint64_t		 sent, deferred, bounced;
+	struct mta_ctl		 ctl[MTA_CTL_MAX];
 };
 
 static struct mta_role	*mta;
@@ -1057,6 +1068,189 @@ mta_route_policy(struct mta_dest *d)
 	}
 }
 
+/* --- cachetctl tls-policy --- */
+
+static void
+mta_ctl_line(uint64_t reqid, const char *line)
+{
+	struct msg	*m;
+
+	m = msg_new(MSG_CTL_LINE);
+	msg_put_u64(m, reqid);
+	msg_put_str(m, line);
+	(void)proc_send(mta->self, PROC_PARENT, m);
+}
+
+static void
+mta_ctl_end(uint64_t reqid, uint32_t code, const char *err)
+{
+	struct msg	*m;
+
+	m = msg_new(MSG_CTL_END);
+	msg_put_u64(m, reqid);
+	msg_put_u32(m, code);
+	msg_put_str(m, err == NULL ? "" : err);
+	(void)proc_send(mta->self, PROC_PARENT, m);
+}
+
+/*
+ * MSG_CTL_REQUEST: u64 reqid, u32 argc, str argv[] (the parent forwards
+ * cachetctl's words: a malformed request is an answer, not fatal).  Only
+ * "tls-policy DOMAIN": the route is asked of lookup as for mail.
+ */
+static void
+mta_ctl_request(struct msg *m)
+{
+	struct mx_plan	 plan;
+	struct mta_ctl	*c = NULL;
+	struct msg	*q;
+	char		 verb[16], domain[MTA_DOMAIN_MAX + 1];
+	const char	*err;
+	uint64_t	 reqid;
+	uint32_t	 argc;
+	size_t		 i;
+
+	if (msg_get_u64(m, &reqid) == -1)
+		fatalx("mta: bad %s from parent", msg_name(m->type));
+	if (msg_get_u32(m, &argc) == -1 || argc != 2 ||
+	    msg_get_str(m, verb, sizeof(verb)) == -1 ||
+	    strcmp(verb, "tls-policy") != 0 ||
+	    msg_get_str(m, domain, sizeof(domain)) == -1 ||
+	    msg_end(m) == -1) {
+		mta_ctl_end(reqid, 2, "usage: tls-policy DOMAIN");
+		return;
+	}
+	if (mx_plan(mta->conf->relays, mta->conf->nrelays, domain, &plan,
+	    &err) == -1) {
+		mta_ctl_end(reqid, 1, err);
+		return;
+	}
+	for (i = 0; i < MTA_CTL_MAX && c == NULL; i++)
+		if (mta->ctl[i].lookup_reqid == 0)
+			c = &mta->ctl[i];
+	if (c == NULL) {
+		mta_ctl_end(reqid, 1, "too many requests; try again");
+		return;
+	}
+	c->ctl_reqid = reqid;
+	c->lookup_reqid = ++mta->next_reqid;
+	(void)str_copy(c->domain, sizeof(c->domain), domain);
+	q = msg_new(MSG_LOOKUP_MX);
+	msg_put_u64(q, c->lookup_reqid);
+	msg_put_str(q, domain);
+	if (proc_send(mta->self, PROC_LOOKUP, q) == -1) {
+		c->lookup_reqid = 0;
+		mta_ctl_end(reqid, 1, "lookup is not running");
+	}
+}
+
+/* One TLSA record as "3 1 1 HEX (usable)". */
+static void
+mta_ctl_tlsa(uint64_t reqid, const struct dns_tlsa *t)
+{
+	char	line[MTA_CTL_LINE_MAX];
+	size_t	i, o, shown;
+	int	n;
+
+	shown = t->len > MTA_CTL_HEX_MAX ? MTA_CTL_HEX_MAX : t->len;
+	n = snprintf(line, sizeof(line), "  tlsa: %u %u %u ", t->usage,
+	    t->selector, t->mtype);
+	o = n < 0 ? 0 : (size_t)n;
+	for (i = 0; i < shown && o + 3 < sizeof(line); i++) {
+		(void)snprintf(line + o, sizeof(line) - o, "%02x", t->data[i]);
+		o += 2;
+	}
+	(void)snprintf(line + o, sizeof(line) - o, "%s (%s)",
+	    shown < t->len ? "..." : "",
+	    mta_tlsa_usable(t) ? "usable" : "unusable");
+	mta_ctl_line(reqid, line);
+}
+
+/* The answer to a tls-policy request: per MX host, what and why. */
+static void
+mta_ctl_route(uint64_t reqid, uint32_t status, const char *enh,
+    const char *reason, const struct mta_conn_addr *addrs, size_t n,
+    const struct mta_dane *dane, size_t ndane)
+{
+	struct mta_tls_policy	 pol;
+	struct mta_ctl		*c = NULL;
+	char			 line[MTA_CTL_LINE_MAX];
+	size_t			 i, j, o;
+	int			 w;
+
+	for (i = 0; i < MTA_CTL_MAX && c == NULL; i++)
+		if (mta->ctl[i].lookup_reqid == reqid)
+			c = &mta->ctl[i];
+	if (c == NULL)
+		return;
+	c->lookup_reqid = 0;
+	(void)snprintf(line, sizeof(line), "domain: %s", c->domain);
+	mta_ctl_line(c->ctl_reqid, line);
+	if (status != MX_OK) {
+		(void)snprintf(line, sizeof(line), "route: %s %s %s",
+		    mx_status_name((enum mx_status)status), enh, reason);
+		mta_ctl_line(c->ctl_reqid, line);
+		mta_ctl_end(c->ctl_reqid, 1, "no route");
+		return;
+	}
+	mta_ctl_line(c->ctl_reqid, mta->conf->dane ? "dane: yes" :
+	    "dane: no");
+	/* hosts in route order; with no host section (a relay), each address */
+	for (i = 0; i < (ndane > 0 ? ndane : n); i++) {
+		const struct mta_dane	*dn = ndane > 0 ? &dane[i] : NULL;
+		const char		*host = dn != NULL ? dn->host :
+					    addrs[i].host;
+
+		w = snprintf(line, sizeof(line), "mx: %s dnssec=%s addresses=",
+		    host, dn != NULL && dn->dnssec ? "secure" : "insecure");
+		o = w < 0 ? 0 : (size_t)w;
+		for (j = 0; j < n && o < sizeof(line); j++) {
+			if (strcasecmp(addrs[j].host, host) != 0 ||
+			    (dn == NULL && j != i))
+				continue;
+			w = snprintf(line + o, sizeof(line) - o, "%s%s:%u",
+			    line[o - 1] == '=' ? "" : ",", addrs[j].ip,
+			    addrs[j].port);
+			o += w < 0 ? 0 : (size_t)w;
+		}
+		mta_ctl_line(c->ctl_reqid, line);
+		if (dn == NULL || dn->state == LOOKUP_MX_DANE_NONE)
+			mta_ctl_line(c->ctl_reqid, "  tlsa: not asked");
+		else if (dn->state == LOOKUP_MX_DANE_NO_TLSA)
+			mta_ctl_line(c->ctl_reqid, "  tlsa: none");
+		else if (dn->state == LOOKUP_MX_DANE_FAILED) {
+			(void)snprintf(line, sizeof(line), "  tlsa: failed: "
+			    "%s", dn->reason);
+			mta_ctl_line(c->ctl_reqid, line);
+		}
+		for (j = 0; dn != NULL && j < dn->nrrs; j++)
+			mta_ctl_tlsa(c->ctl_reqid, &dn->rrs[j]);
+		mta_tls_policy(mta->conf, c->domain, dn, &pol);
+		(void)snprintf(line, sizeof(line), "  policy: %s: %s",
+		    pol.source, pol.skip ? "host not used, mail deferred" :
+		    pol.dane ? "TLS required, certificate checked against "
+		    "TLSA" : pol.verify ? "TLS required, certificate verified" :
+		    pol.tls == SMTP_CLIENT_TLS_MUST ? "TLS required" :
+		    "STARTTLS when offered");
+		mta_ctl_line(c->ctl_reqid, line);
+	}
+	mta_ctl_end(c->ctl_reqid, 0, NULL);
+}
+
+/* lookup went away: the requests waiting for it end. */
+static void
+mta_ctl_fail_all(void)
+{
+	size_t	i;
+
+	for (i = 0; i < MTA_CTL_MAX; i++) {
+		if (mta->ctl[i].lookup_reqid == 0)
+			continue;
+		mta->ctl[i].lookup_reqid = 0;
+		mta_ctl_end(mta->ctl[i].ctl_reqid, 1, "lookup restarted");
+	}
+}
+
 /* MSG_LOOKUP_MX_RESULT: lookup_mx.h has the layout. */
 static void
 mta_route_result(enum proc_id from, struct msg *m)
@@ -1095,6 +1289,8 @@ mta_route_result(enum proc_id from, struct msg *m)
 	if (msg_end(m) == -1)
 		mta_bad(m, from, "route");
 	if ((d = mta_dest_by_lookup(reqid)) == NULL) {
+		mta_ctl_route(reqid, status, enh, reason, addrs, n, dane,
+		    ndane);
 		mta_dane_free(dane, ndane);
 		free(addrs);
 		explicit_bzero(pass, strlen(pass));
@@ -1170,6 +1366,11 @@ mta_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 			mta_bad(m, from, "not from lookup");
 		mta_route_result(from, m);
 		break;
+	case MSG_CTL_REQUEST:
+		if (from != PROC_PARENT)
+			mta_bad(m, from, "not from the parent");
+		mta_ctl_request(m);
+		break;
 	default:
 		mta_bad(m, from, "unexpected");
 	}
@@ -1189,8 +1390,10 @@ mta_peer_change(struct proc_self *self, struct proc_peer p)
 	 */
 	if (id == PROC_QUEUE)
 		mta->queue_gen++;
-	else if (id == PROC_LOOKUP)
+	else if (id == PROC_LOOKUP) {
+		mta_ctl_fail_all();
 		mta_lookup_changed();
+	}
 }
 
 void

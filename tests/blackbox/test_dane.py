@@ -229,3 +229,33 @@ def test_insecure_zone_has_no_dane(out, peers):
 
 def test_dane_no_ignores_tlsa(out, peers):
     delivered(out("dane no\n"), peers("bad"), "bob@bad.sec.t1.test", "no")
+
+
+def test_tls_policy_command(out, world):
+    d = out()
+    r = d.ctl("tls-policy", "ee.sec.t1.test")
+    lines = r.stdout.splitlines()
+    assert lines[0] == "domain: ee.sec.t1.test", r.stdout
+    assert "mx: mx-ee.sec.t1.test dnssec=secure addresses=127.0.13.2:25" \
+        in lines
+    assert re.search(r"^  tlsa: 3 1 1 [0-9a-f]{64} \(usable\)$", r.stdout,
+                     re.M), r.stdout
+    assert ("  policy: dane: TLS required, certificate checked against "
+            "TLSA") in lines
+    r = d.ctl("tls-policy", "unus.sec.t1.test")
+    assert re.search(r"^  tlsa: 1 1 1 [0-9a-f]{64} \(unusable\)$", r.stdout,
+                     re.M), r.stdout
+    assert "  policy: dane-unusable: STARTTLS when offered" in r.stdout
+    r = d.ctl("tls-policy", "bogus.sec.t1.test")
+    assert re.search(r"^  tlsa: failed: TLSA lookup for _25\._tcp\.mx-bogus"
+                     r"\.sec\.t1\.test failed: DNSSEC validation failed",
+                     r.stdout, re.M), r.stdout
+    assert "  policy: dane: host not used, mail deferred" in r.stdout
+    r = d.ctl("tls-policy", "plain.t1.test")
+    assert "mx: mx.plain.t1.test dnssec=insecure" in r.stdout
+    assert "  tlsa: not asked" in r.stdout
+    assert "  policy: opportunistic: STARTTLS when offered" in r.stdout
+    r = d.ctl("tls-policy", "nothing.t1.test", check=False)
+    assert r.returncode == 1 and "route: permfail" in r.stdout, r
+    r = d.ctl("tls-policy", check=False)
+    assert r.returncode == 2 and "usage: tls-policy DOMAIN" in r.stderr, r
