@@ -1073,24 +1073,13 @@ mta_route_policy(struct mta_dest *d)
 static void
 mta_ctl_line(uint64_t reqid, const char *line)
 {
-	struct msg	*m;
-
-	m = msg_new(MSG_CTL_LINE);
-	msg_put_u64(m, reqid);
-	msg_put_str(m, line);
-	(void)proc_send(mta->self, PROC_PARENT, m);
+	proc_ctl_line(mta->self, reqid, line);
 }
 
 static void
 mta_ctl_end(uint64_t reqid, uint32_t code, const char *err)
 {
-	struct msg	*m;
-
-	m = msg_new(MSG_CTL_END);
-	msg_put_u64(m, reqid);
-	msg_put_u32(m, code);
-	msg_put_str(m, err == NULL ? "" : err);
-	(void)proc_send(mta->self, PROC_PARENT, m);
+	proc_ctl_end(mta->self, reqid, code, err);
 }
 
 /*
