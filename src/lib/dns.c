@@ -35,6 +35,7 @@
 #define DNS_FWD_MAX		80	/* "IPv6@port" for ub_ctx_set_fwd */
 #define DNS_TA_FILE_MAX		(64 * 1024)	/* a trust anchor file */
 #define DNS_TA_RECORD_MAX	4096	/* one DS or DNSKEY record as text */
+#define DNS_TA_RECORDS_MAX	64	/* records in a trust anchor file */
 
 struct dns_query {
 	TAILQ_ENTRY(dns_query)	 entry;
@@ -627,11 +628,13 @@ fail:
 }
 
 /*
- * One trust anchor record: comments dropped, parentheses joined (RFC
- * 1035 §5.1), blanks squeezed.  It must be a DS or a DNSKEY record.
+ * One trust anchor record: parentheses joined (RFC 1035 §5.1), blanks
+ * squeezed, comments already blanked.  It must be a DS or a DNSKEY
+ * record (class IN implied or said).
  */
 static int
-dns_ta_record(struct dns *d, const char *rec, size_t len)
+dns_ta_record(const char *rec, size_t len,
+    int (*cb)(void *, const char *), void *arg)
 {
 	char	 text[DNS_TA_RECORD_MAX];
 	size_t	 i, o = 0;
@@ -653,20 +656,80 @@ dns_ta_record(struct dns *d, const char *rec, size_t len)
 	while (o > 0 && text[o - 1] == ' ')
 		o--;
 	text[o] = '\0';
-	if (o == 0)
-		return 0;
-	if (strstr(text, " DS ") == NULL && strstr(text, " DNSKEY ") == NULL)
+	if (memchr(rec, '\0', len) != NULL ||
+	    (strstr(text, " DS ") == NULL && strstr(text, " DNSKEY ") == NULL))
 		return -1;
+	return cb(arg, text);
+}
+
+int
+dns_ta_parse(char *buf, size_t len, int (*cb)(void *, const char *),
+    void *arg, const char **errstr)
+{
+	char	*rec = NULL;
+	size_t	 i, depth = 0, nrec = 0;
+	bool	 comment = false;
+
+	*errstr = "trust anchor: not a DS or DNSKEY record";
+	for (i = 0; i <= len; i++) {
+		char c = i < len ? buf[i] : '\n';
+
+		if (comment) {
+			if (c != '\n') {
+				buf[i] = ' ';
+				continue;
+			}
+			comment = false;
+		}
+		if (c == ';') {
+			comment = true;
+			buf[i] = ' ';
+			continue;
+		}
+		if (rec == NULL && c != '\n' && c != ' ' && c != '\t' &&
+		    c != '\r')
+			rec = buf + i;
+		if (c == '(')
+			depth++;
+		else if (c == ')' && depth > 0)
+			depth--;
+		else if (c == '\n' && depth == 0 && rec != NULL) {
+			if (nrec == DNS_TA_RECORDS_MAX) {
+				*errstr = "trust anchor: too many records";
+				return -1;
+			}
+			if (dns_ta_record(rec, (size_t)(buf + i - rec), cb,
+			    arg) == -1)
+				return -1;
+			rec = NULL;
+			nrec++;
+		}
+	}
+	if (depth != 0) {
+		*errstr = "trust anchor: unbalanced parentheses";
+		return -1;
+	}
+	if (nrec == 0) {
+		*errstr = "trust anchor: no record";
+		return -1;
+	}
+	*errstr = NULL;
+	return 0;
+}
+
+static int
+dns_ta_add(void *arg, const char *text)
+{
+	struct dns	*d = arg;
+
 	return ub_ctx_add_ta(d->ctx, text) == 0 ? 0 : -1;
 }
 
 int
 dns_set_trust_anchor(struct dns *d, const char *path, const char **errstr)
 {
-	char		*buf, *rec = NULL;
+	char		*buf;
 	ssize_t		 n;
-	size_t		 i, depth = 0, nrec = 0;
-	bool		 comment = false;
 	int		 fd, rc = -1;
 
 	if (d->started) {
@@ -690,39 +753,7 @@ dns_set_trust_anchor(struct dns *d, const char *path, const char **errstr)
 	*errstr = "trust anchor file too large";
 	if ((size_t)n > DNS_TA_FILE_MAX)
 		goto out;
-	*errstr = "trust anchor file: not a DS or DNSKEY record";
-	for (i = 0; i <= (size_t)n; i++) {
-		char c = i < (size_t)n ? buf[i] : '\n';
-
-		if (comment) {
-			if (c != '\n') {
-				buf[i] = ' ';
-				continue;
-			}
-			comment = false;
-		}
-		if (c == ';') {
-			comment = true;
-			buf[i] = ' ';
-			continue;
-		}
-		if (rec == NULL && c != '\n' && c != ' ' && c != '\t' &&
-		    c != '\r')
-			rec = buf + i;
-		if (c == '(')
-			depth++;
-		else if (c == ')' && depth > 0)
-			depth--;
-		else if (c == '\n' && depth == 0 && rec != NULL) {
-			if (dns_ta_record(d, rec, (size_t)(buf + i - rec)) ==
-			    -1)
-				goto out;
-			rec = NULL;
-			nrec++;
-		}
-	}
-	*errstr = "trust anchor file holds no record";
-	if (depth != 0 || nrec == 0)
+	if (dns_ta_parse(buf, (size_t)n, dns_ta_add, d, errstr) == -1)
 		goto out;
 	/*
 	 * Names under "test." (RFC 6761 §6.2) are the tests' and have no
