@@ -103,7 +103,6 @@ struct mta_dest {
 	struct mta_dest		*next;		/* bucket chain */
 	char			 key[MTA_KEY_MAX];
 	char			 domain[MTA_DOMAIN_MAX + 1];	/* to route */
-	struct mta_tls_policy	 policy;
 	/* the route */
 	bool			 has_route;
 	uint64_t		 route_until;	/* monotonic ms */
@@ -512,7 +511,6 @@ mta_dest_get(const char *key, const char *domain)
 	d = xcalloc(1, sizeof(*d));
 	(void)str_copy(d->key, sizeof(d->key), key);
 	(void)str_copy(d->domain, sizeof(d->domain), domain);
-	mta_tls_policy(mta->conf, domain, NULL, &d->policy);
 	TAILQ_INIT(&d->jobs);
 	TAILQ_INIT(&d->links);
 	TAILQ_INIT(&d->idle);
@@ -1137,20 +1135,23 @@ mta_ctl_request(struct msg *m)
 static void
 mta_ctl_tlsa(uint64_t reqid, const struct dns_tlsa *t)
 {
-	char	line[MTA_CTL_LINE_MAX];
-	size_t	i, o, shown;
-	int	n;
+	static const char	 hex[] = "0123456789abcdef";
+	char			 data[MTA_CTL_HEX_MAX * 2 + 4];
+	char			 line[MTA_CTL_LINE_MAX];
+	size_t			 i, o = 0;
 
-	shown = t->len > MTA_CTL_HEX_MAX ? MTA_CTL_HEX_MAX : t->len;
-	n = snprintf(line, sizeof(line), "  tlsa: %u %u %u ", t->usage,
-	    t->selector, t->mtype);
-	o = n < 0 ? 0 : (size_t)n;
-	for (i = 0; i < shown && o + 3 < sizeof(line); i++) {
-		(void)snprintf(line + o, sizeof(line) - o, "%02x", t->data[i]);
-		o += 2;
+	for (i = 0; i < t->len; i++) {
+		if (i == MTA_CTL_HEX_MAX) {
+			memcpy(data + o, "...", 3);
+			o += 3;
+			break;
+		}
+		data[o++] = hex[t->data[i] >> 4];
+		data[o++] = hex[t->data[i] & 0xf];
 	}
-	(void)snprintf(line + o, sizeof(line) - o, "%s (%s)",
-	    shown < t->len ? "..." : "",
+	data[o] = '\0';
+	(void)snprintf(line, sizeof(line), "  tlsa: %u %u %u %s (%s)",
+	    t->usage, t->selector, t->mtype, data,
 	    mta_tlsa_usable(t) ? "usable" : "unusable");
 	mta_ctl_line(reqid, line);
 }
