@@ -1416,6 +1416,10 @@ static const struct conf_directive conf_directives[] = {
 	{ "domain", "domain NAME", conf_p_domain, 1, false, true, 0, 0 },
 	{ "resolver", "resolver ADDRESS[:PORT]", conf_p_resolver, 1, false,
 	    false, 0, 0 },
+	{ "dnssec-trust-anchor", "dnssec-trust-anchor FILE|none",
+	    conf_p_path, 1, false, false, CONF_FIELD(trust_anchor) },
+	{ "dane", "dane yes|no", conf_p_yesno, 1, false, false,
+	    CONF_FIELD(dane) },
 	{ "relay", "relay DOMAIN via HOST[:PORT] [tls may|required|verify] "
 	    "[auth USER PASSWORD-FILE]", conf_p_relay, 3, false, true, 0, 0 },
 	{ "plaintext-auth-loopback", "plaintext-auth-loopback yes|no",
@@ -1605,6 +1609,9 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	(void)str_copy(c->tls_ciphers[CONF_TLS_MX], sizeof(c->tls_ciphers[0]),
 	    TLS_CIPHERS_MX);
 	c->sandbox = true;
+	c->dane = true;
+	(void)str_copy(c->trust_anchor, sizeof(c->trust_anchor),
+	    CONF_TRUST_ANCHOR_DEFAULT);
 	c->limits.message_size = 35 * 1024 * 1024;
 	c->limits.recipients = 1000;
 	c->limits.errors = 10;

@@ -126,6 +126,9 @@ struct conf_workers {
 	unsigned	imap;
 };
 
+/* Debian's dns-root-data: the root zone's key (RFC 9718). */
+#define CONF_TRUST_ANCHOR_DEFAULT	"/usr/share/dns/root.key"
+
 struct conf {
 	char		 file[CONF_PATH_MAX];	/* "(default)" when embedded */
 	char		 hostname[CONF_NAME_MAX + 1];
@@ -156,6 +159,14 @@ struct conf {
 	struct sockaddr_storage	 resolver;
 	socklen_t		 resolverlen;
 	char			 resolver_text[80];
+	/*
+	 * DNSSEC trust anchor file (DS or DNSKEY records in zone-file form),
+	 * replacing the root's; default CONF_TRUST_ANCHOR_DEFAULT, "none"
+	 * turns validation off (every answer insecure, so no DANE).
+	 */
+	char			 trust_anchor[CONF_PATH_MAX];
+	/* DANE for outbound SMTP (RFC 7672); default on. */
+	bool			 dane;
 
 	struct conf_limits	 limits;
 	struct conf_delivery	 delivery;

@@ -17,9 +17,11 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <unbound.h>
@@ -31,6 +33,9 @@
 #define DNS_CLASS_IN		1	/* RFC 1035 §3.2.4 */
 #define DNS_RCODE_NXDOMAIN	3	/* RFC 1035 §4.1.1 */
 #define DNS_FWD_MAX		80	/* "IPv6@port" for ub_ctx_set_fwd */
+#define DNS_TA_FILE_MAX		(64 * 1024)	/* a trust anchor file */
+#define DNS_TA_RECORD_MAX	4096	/* one DS or DNSKEY record as text */
+#define DNS_TA_RECORDS_MAX	64	/* records in a trust anchor file */
 
 struct dns_query {
 	TAILQ_ENTRY(dns_query)	 entry;
@@ -622,22 +627,148 @@ fail:
 	return NULL;
 }
 
+/*
+ * One trust anchor record: parentheses joined (RFC 1035 §5.1), blanks
+ * squeezed, comments already blanked.  It must be a DS or a DNSKEY
+ * record (class IN implied or said).
+ */
+static int
+dns_ta_record(const char *rec, size_t len,
+    int (*cb)(void *, const char *), void *arg)
+{
+	char	 text[DNS_TA_RECORD_MAX];
+	size_t	 i, o = 0;
+	bool	 blank = true;
+
+	for (i = 0; i < len; i++) {
+		char c = rec[i];
+
+		if (c == '(' || c == ')' || c == '\t' || c == '\r' ||
+		    c == '\n')
+			c = ' ';
+		if (c == ' ' && blank)
+			continue;
+		blank = c == ' ';
+		if (o + 1 >= sizeof(text))
+			return -1;
+		text[o++] = c;
+	}
+	while (o > 0 && text[o - 1] == ' ')
+		o--;
+	text[o] = '\0';
+	if (memchr(rec, '\0', len) != NULL ||
+	    (strstr(text, " DS ") == NULL && strstr(text, " DNSKEY ") == NULL))
+		return -1;
+	return cb(arg, text);
+}
+
+int
+dns_ta_parse(char *buf, size_t len, int (*cb)(void *, const char *),
+    void *arg, const char **errstr)
+{
+	char	*rec = NULL;
+	size_t	 i, depth = 0, nrec = 0;
+	bool	 comment = false;
+
+	*errstr = "trust anchor: not a DS or DNSKEY record";
+	for (i = 0; i <= len; i++) {
+		char c = i < len ? buf[i] : '\n';
+
+		if (comment) {
+			if (c != '\n') {
+				buf[i] = ' ';
+				continue;
+			}
+			comment = false;
+		}
+		if (c == ';') {
+			comment = true;
+			buf[i] = ' ';
+			continue;
+		}
+		if (rec == NULL && c != '\n' && c != ' ' && c != '\t' &&
+		    c != '\r')
+			rec = buf + i;
+		if (c == '(')
+			depth++;
+		else if (c == ')' && depth > 0)
+			depth--;
+		else if (c == '\n' && depth == 0 && rec != NULL) {
+			if (nrec == DNS_TA_RECORDS_MAX) {
+				*errstr = "trust anchor: too many records";
+				return -1;
+			}
+			if (dns_ta_record(rec, (size_t)(buf + i - rec), cb,
+			    arg) == -1)
+				return -1;
+			rec = NULL;
+			nrec++;
+		}
+	}
+	if (depth != 0) {
+		*errstr = "trust anchor: unbalanced parentheses";
+		return -1;
+	}
+	if (nrec == 0) {
+		*errstr = "trust anchor: no record";
+		return -1;
+	}
+	*errstr = NULL;
+	return 0;
+}
+
+static int
+dns_ta_add(void *arg, const char *text)
+{
+	struct dns	*d = arg;
+
+	return ub_ctx_add_ta(d->ctx, text) == 0 ? 0 : -1;
+}
+
 int
 dns_set_trust_anchor(struct dns *d, const char *path, const char **errstr)
 {
+	char		*buf;
+	ssize_t		 n;
+	int		 fd, rc = -1;
+
 	if (d->started) {
 		*errstr = "trust anchor set after the first query";
 		return -1;
 	}
-	if (dns_opt(d->ctx, "module-config:", "validator iterator") == -1) {
-		*errstr = "cannot enable the validator";
+	/*
+	 * Read now (the role chroots later; libunbound would open a file
+	 * named with ub_ctx_add_ta_file only at its first query).
+	 */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		*errstr = "cannot open the trust anchor file";
 		return -1;
 	}
-	if (ub_ctx_add_ta_file(d->ctx, path) != 0) {
-		*errstr = "cannot read the trust anchor file";
-		return -1;
-	}
-	return 0;
+	buf = xmalloc(DNS_TA_FILE_MAX + 1);
+	n = read_full(fd, buf, DNS_TA_FILE_MAX + 1);
+	close(fd);
+	*errstr = "cannot read the trust anchor file";
+	if (n == -1)
+		goto out;
+	*errstr = "trust anchor file too large";
+	if ((size_t)n > DNS_TA_FILE_MAX)
+		goto out;
+	if (dns_ta_parse(buf, (size_t)n, dns_ta_add, d, errstr) == -1)
+		goto out;
+	/*
+	 * Names under "test." (RFC 6761 §6.2) are the tests' and have no
+	 * chain from the root: insecure, unless an anchor of their own is
+	 * given (then that anchor wins, as unbound.conf(5) says).
+	 */
+	*errstr = "cannot enable the validator";
+	if (dns_opt(d->ctx, "module-config:", "validator iterator") == -1 ||
+	    dns_opt(d->ctx, "domain-insecure:", "test.") == -1)
+		goto out;
+	*errstr = NULL;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
 }
 
 void

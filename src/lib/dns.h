@@ -127,10 +127,24 @@ struct dns	*dns_new(struct event_base *base, const char *resolver,
 
 /*
  * Turn DNSSEC validation on with the trust anchor file at path (a zone
- * file of DS or DNSKEY records, as unbound-anchor writes).  Only before
- * the first query.  0, or -1 with *errstr.
+ * file of DS or DNSKEY records, as Debian's dns-root-data or ldns-keygen
+ * write them; comments and parentheses allowed), read now (before
+ * chroot).  It replaces the root's anchor: names outside it are
+ * insecure, and so are names under "test." unless the file anchors
+ * one of them.  Only before the first query.  0, or -1 with *errstr.
  */
 int		 dns_set_trust_anchor(struct dns *, const char *path,
+		    const char **errstr);
+
+/*
+ * Split a trust anchor file's text buf[0..len) (modified: comments are
+ * blanked) into records, comments after ';' dropped and records inside
+ * parentheses joined, and give each, blanks squeezed, to cb (which
+ * returns 0 or -1).  Every record must be DS or DNSKEY; at most 64, each
+ * at most 4 KiB of text.  0, or -1 with *errstr (cb's -1 too).
+ */
+int		 dns_ta_parse(char *buf, size_t len,
+		    int (*cb)(void *arg, const char *record), void *arg,
 		    const char **errstr);
 
 /* Our own limit on each query from now on; 0 restores the default. */

@@ -355,6 +355,30 @@ proc_send(struct proc_self *self, enum proc_id to, struct msg *m)
 }
 
 void
+proc_ctl_line(struct proc_self *self, uint64_t reqid, const char *line)
+{
+	struct msg	*m;
+
+	m = msg_new(MSG_CTL_LINE);
+	msg_put_u64(m, reqid);
+	msg_put_str(m, line);
+	(void)proc_send(self, PROC_PARENT, m);
+}
+
+void
+proc_ctl_end(struct proc_self *self, uint64_t reqid, uint32_t code,
+    const char *err)
+{
+	struct msg	*m;
+
+	m = msg_new(MSG_CTL_END);
+	msg_put_u64(m, reqid);
+	msg_put_u32(m, code);
+	msg_put_str(m, err == NULL ? "" : err);
+	(void)proc_send(self, PROC_PARENT, m);
+}
+
+void
 proc_child_main(const char *name, bool foreground, bool verbose)
 {
 	static struct proc_self	 self;

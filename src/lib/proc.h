@@ -141,6 +141,15 @@ int	proc_send(struct proc_self *, enum proc_id, struct msg *);
 /* The same to one peer: the worker a request came from, say. */
 int	proc_send_peer(struct proc_self *, struct proc_peer, struct msg *);
 
+/*
+ * Answer a cachetctl request the parent forwarded (reqid is the
+ * parent's): a line of output (MSG_CTL_LINE), then the end with an exit
+ * code and an error ("" or NULL: none) (MSG_CTL_END).
+ */
+void	proc_ctl_line(struct proc_self *, uint64_t reqid, const char *line);
+void	proc_ctl_end(struct proc_self *, uint64_t reqid, uint32_t code,
+	    const char *err);
+
 /* Role entry points, in their files. */
 void	smtp_main(struct proc_self *);
 void	lookup_main(struct proc_self *);

@@ -39,6 +39,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "dns.h"
 #include "log.h"
 #include "tls.h"
 #include "util.h"
@@ -465,6 +466,12 @@ tls_client_new(const char **errstr_out)
 	}
 	/* The chain is still checked and the result kept for later. */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	/* OpenSSL's digests for TLSA matching types 1 and 2 (RFC 6698) */
+	if (SSL_CTX_dane_enable(ctx) <= 0) {
+		tls_fail(errstr_out, "DANE");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	t = xcalloc(1, sizeof(*t));
 	t->ctx = ctx;
 	return t;
@@ -681,6 +688,63 @@ tls_client_ssl_new(struct tls_ctx *t, const char *servername)
 fail:
 	SSL_free(ssl);
 	return NULL;
+}
+
+SSL *
+tls_client_ssl_new_dane(struct tls_ctx *t, const char *servername,
+    const struct dns_tlsa *rrs, size_t n)
+{
+	SSL	*ssl;
+	size_t	 i, usable = 0;
+	int	 r;
+
+	if ((ssl = SSL_new(t->ctx)) == NULL)
+		return NULL;
+	SSL_set_connect_state(ssl);
+	if (SSL_set_tlsext_host_name(ssl, servername) != 1)
+		goto fail;
+	/*
+	 * The TLSA base domain is the MX host (no CNAME is followed): it is
+	 * the reference identifier for DANE-TA (RFC 7672 §3.2.2).
+	 */
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (SSL_dane_enable(ssl, servername) <= 0)
+		goto fail;
+	/* §3.2.1: DANE-EE ignores names (and validity dates) */
+	(void)SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (i = 0; i < n; i++) {
+		r = SSL_dane_tlsa_add(ssl, rrs[i].usage, rrs[i].selector,
+		    rrs[i].mtype, rrs[i].data, rrs[i].len);
+		if (r > 0)
+			usable++;
+	}
+	ERR_clear_error();
+	if (usable == 0)
+		goto fail;
+	return ssl;
+fail:
+	SSL_free(ssl);
+	return NULL;
+}
+
+int
+tls_dane_verified(SSL *ssl, const char **errstr_out)
+{
+	long	res;
+
+	if (SSL_get0_peer_certificate(ssl) == NULL) {
+		tls_failx(errstr_out, "no peer certificate");
+		return -1;
+	}
+	if ((res = SSL_get_verify_result(ssl)) != X509_V_OK) {
+		tls_failx(errstr_out, X509_verify_cert_error_string(res));
+		return -1;
+	}
+	if (SSL_get0_dane_authority(ssl, NULL, NULL) < 0) {
+		tls_failx(errstr_out, "no TLSA record matched");
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -55,6 +55,7 @@
 #define TLS_CIPHERS_MAX		2048	/* octets in a configured list */
 
 struct tls_ctx;
+struct dns_tlsa;
 
 /*
  * A server context: TLS 1.2 or newer, TLS_CIPHERS_CLIENTS until
@@ -159,6 +160,24 @@ SSL	*tls_server_ssl_new(struct tls_ctx *);
  * peer's certificate must carry for tls_peer_verified() to succeed.
  */
 SSL	*tls_client_ssl_new(struct tls_ctx *, const char *servername);
+
+/*
+ * A new SSL for one client connection checked by DANE (RFC 7672) against
+ * the TLSA records rrs[0..n) of host: servername is sent as SNI and, for
+ * DANE-TA(2), is the name the chain's leaf must carry (§3.2.2, partial
+ * wildcards refused); DANE-EE(3) matches the key or certificate alone,
+ * without a name check (§3.2.1).  Records OpenSSL cannot use are skipped;
+ * NULL when none is usable or on failure.  tls_dane_verified() after the
+ * handshake says whether a record matched.
+ */
+SSL	*tls_client_ssl_new_dane(struct tls_ctx *, const char *servername,
+	    const struct dns_tlsa *rrs, size_t n);
+
+/*
+ * After a DANE handshake: 0 when a TLSA record matched the chain (and
+ * the name, for DANE-TA), else -1 with the reason.
+ */
+int	tls_dane_verified(SSL *, const char **errstr_out);
 
 /* Free an SSL that no bufferevent took over; NULL is a no-op. */
 void	tls_ssl_free(SSL *);

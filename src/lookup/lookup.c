@@ -177,25 +177,14 @@ lookup_result(struct lookup_role *r, struct proc_peer to, uint64_t reqid,
 static void
 lookup_ctl_line(struct lookup_role *r, uint64_t reqid, const char *line)
 {
-	struct msg	*m;
-
-	m = msg_new(MSG_CTL_LINE);
-	msg_put_u64(m, reqid);
-	msg_put_str(m, line);
-	(void)proc_send(r->self, PROC_PARENT, m);
+	proc_ctl_line(r->self, reqid, line);
 }
 
 static void
 lookup_ctl_end(struct lookup_role *r, uint64_t reqid, uint32_t code,
     const char *err)
 {
-	struct msg	*m;
-
-	m = msg_new(MSG_CTL_END);
-	msg_put_u64(m, reqid);
-	msg_put_u32(m, code);
-	msg_put_str(m, err == NULL ? "" : err);
-	(void)proc_send(r->self, PROC_PARENT, m);
+	proc_ctl_end(r->self, reqid, code, err);
 }
 
 /* --- the worker pool --- */

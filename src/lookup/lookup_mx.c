@@ -46,6 +46,15 @@ struct lookup_mx_slot {
 	bool			 v6;
 };
 
+/* DANE for one MX host: lookup_mx.h's host section. */
+struct lookup_mx_hostdane {
+	bool			 secure;	/* MX and addresses */
+	enum lookup_mx_dane	 state;
+	char			 reason[LOOKUP_MX_REASON_MAX];
+	struct dns_tlsa		 rrs[LOOKUP_MX_TLSA_MAX];
+	size_t			 nrrs;
+};
+
 struct lookup_mx_req {
 	TAILQ_ENTRY(lookup_mx_req)	 entry;
 	struct lookup_mx		*lm;
@@ -65,6 +74,14 @@ struct lookup_mx_req {
 	struct lookup_mx_slot		 slot_a[MX_HOSTS_MAX];
 	struct lookup_mx_slot		 slot_aaaa[MX_HOSTS_MAX];
 	size_t				 pending;
+	/* DANE: the MX answer's status, per host the TLSA query */
+	bool				 mx_secure;
+	struct dns_query		*q_tlsa[MX_HOSTS_MAX];
+	struct lookup_mx_slot		 slot_tlsa[MX_HOSTS_MAX];
+	struct lookup_mx_hostdane		 dane[MX_HOSTS_MAX];
+	/* the addresses found, kept while the TLSA queries run */
+	struct mx_addr			 addrs[MX_ADDRS_MAX];
+	size_t				 naddrs;
 };
 TAILQ_HEAD(lookup_mx_reqs, lookup_mx_req);
 
@@ -129,6 +146,36 @@ lookup_mx_read_pass(const char *path)
 	return pass;
 }
 
+/*
+ * DNSSEC validation with the configured anchor (read now, before
+ * chroot).  Without Debian's root key at the default path it is off
+ * (logged: no DANE); an anchor the operator named that cannot be used
+ * stops outbound mail rather than silently dropping DANE.
+ */
+static void
+lookup_mx_anchor(struct lookup_mx *lm)
+{
+	const char	*path = lm->conf->trust_anchor, *err;
+
+	if (strcmp(path, "none") == 0)
+		return;
+	if (strcmp(path, CONF_TRUST_ANCHOR_DEFAULT) == 0 &&
+	    access(path, R_OK) == -1) {
+		log_warnx("lookup: no DNSSEC trust anchor at %s: DNSSEC and "
+		    "DANE off", path);
+		return;
+	}
+	if (dns_set_trust_anchor(lm->dns, path, &err) == -1) {
+		log_warnx("lookup: dnssec-trust-anchor %s: %s (outbound mail "
+		    "waits)", path, err);
+		dns_free(lm->dns);
+		lm->dns = NULL;
+		lm->dns_err = err;
+		return;
+	}
+	log_debug("lookup: DNSSEC validation on, trust anchor %s", path);
+}
+
 struct lookup_mx *
 lookup_mx_new(struct proc_self *self)
 {
@@ -145,6 +192,8 @@ lookup_mx_new(struct proc_self *self)
 	if (lm->dns == NULL)
 		log_warnx("lookup: no DNS resolver: %s (outbound mail waits)",
 		    lm->dns_err);
+	else
+		lookup_mx_anchor(lm);
 	if (conf->nrelays > 0)
 		lm->pass = xcalloc(conf->nrelays, sizeof(*lm->pass));
 	for (i = 0; i < conf->nrelays; i++)
@@ -152,6 +201,16 @@ lookup_mx_new(struct proc_self *self)
 			lm->pass[i] = lookup_mx_read_pass(
 			    conf->relays[i].auth_file);
 	return lm;
+}
+
+static void
+lookup_mx_dane_clear(struct lookup_mx_hostdane *dn)
+{
+	size_t	i;
+
+	for (i = 0; i < dn->nrrs; i++)
+		free(dn->rrs[i].data);
+	dn->nrrs = 0;
 }
 
 static void
@@ -167,6 +226,9 @@ lookup_mx_req_free(struct lookup_mx_req *req)
 			dns_cancel(req->q_a[i]);
 		if (req->q_aaaa[i] != NULL)
 			dns_cancel(req->q_aaaa[i]);
+		if (req->q_tlsa[i] != NULL)
+			dns_cancel(req->q_tlsa[i]);
+		lookup_mx_dane_clear(&req->dane[i]);
 		if (req->a[i] != NULL) {
 			free(req->a[i]->rrs);
 			free(req->a[i]);
@@ -234,6 +296,42 @@ lookup_mx_ttl(struct lookup_mx_req *req, uint32_t ttl)
 		req->ttl = ttl;
 }
 
+/* The hosts of addrs, each once, in order (lookup_mx.h). */
+static void
+lookup_mx_put_hosts(struct lookup_mx_req *req, struct msg *m,
+    const struct mx_addr *addrs, size_t n)
+{
+	const struct lookup_mx_hostdane	*dn;
+	bool				 seen[MX_HOSTS_MAX] = { false };
+	size_t				 order[MX_HOSTS_MAX];
+	size_t				 i, j, nh = 0;
+
+	for (i = 0; addrs != NULL && i < n; i++) {
+		if (addrs[i].host >= MX_HOSTS_MAX || seen[addrs[i].host])
+			continue;
+		seen[addrs[i].host] = true;
+		order[nh++] = addrs[i].host;
+	}
+	msg_put_u32(m, (uint32_t)nh);
+	for (i = 0; i < nh; i++) {
+		dn = &req->dane[order[i]];
+		msg_put_str(m, req->route.hosts[order[i]].name);
+		msg_put_u32(m, dn->secure ? 1 : 0);
+		msg_put_u32(m, (uint32_t)dn->state);
+		msg_put_str(m, dn->state == LOOKUP_MX_DANE_FAILED ?
+		    dn->reason : "");
+		msg_put_u32(m, dn->state == LOOKUP_MX_DANE_RECORDS ?
+		    (uint32_t)dn->nrrs : 0);
+		for (j = 0; dn->state == LOOKUP_MX_DANE_RECORDS &&
+		    j < dn->nrrs; j++) {
+			msg_put_u32(m, dn->rrs[j].usage);
+			msg_put_u32(m, dn->rrs[j].selector);
+			msg_put_u32(m, dn->rrs[j].mtype);
+			msg_put_data(m, dn->rrs[j].data, dn->rrs[j].len);
+		}
+	}
+}
+
 /*
  * Send the answer and forget the request.  addrs is NULL for a failure.
  * A password travels only with an answer that has addresses.
@@ -294,6 +392,7 @@ lookup_mx_answer(struct lookup_mx_req *req, enum mx_status st,
 		msg_put_str(m, ip);
 		msg_put_u32(m, port);
 	}
+	lookup_mx_put_hosts(req, m, st == MX_OK ? addrs : NULL, n);
 	log_debug("lookup: event=route domain=%s status=%s hosts=%zu "
 	    "addrs=%zu ttl=%u%s%s", req->domain, mx_status_name(st),
 	    req->route.nhosts, st == MX_OK ? n : 0, req->ttl,
@@ -303,20 +402,145 @@ lookup_mx_answer(struct lookup_mx_req *req, enum mx_status st,
 	lookup_mx_req_free(req);
 }
 
+/* A TLSA answer for host h (RFC 7672 §2.2, RFC 6698 §4). */
+static void
+lookup_mx_tlsa_cb(void *arg, const struct dns_result *res)
+{
+	struct lookup_mx_slot	*slot = arg;
+	struct lookup_mx_req	*req = slot->req;
+	struct lookup_mx_hostdane	*dn = &req->dane[slot->host];
+	const struct dns_tlsa	*t;
+	size_t			 i;
+
+	req->q_tlsa[slot->host] = NULL;
+	if (res->status == DNS_TEMPFAIL) {
+		/* bogus, SERVFAIL, timeout: never read as "no TLSA" */
+		dn->state = LOOKUP_MX_DANE_FAILED;
+		(void)snprintf(dn->reason, sizeof(dn->reason), "TLSA lookup "
+		    "for %s failed: %s", res->qname, res->why);
+	} else if (res->status != DNS_OK || !res->secure) {
+		/* §2.2.2: an insecure TLSA answer is no TLSA */
+		dn->state = LOOKUP_MX_DANE_NO_TLSA;
+	} else if (res->nrrs > LOOKUP_MX_TLSA_MAX) {
+		dn->state = LOOKUP_MX_DANE_FAILED;
+		(void)snprintf(dn->reason, sizeof(dn->reason), "TLSA for %s: "
+		    "more than %d records", res->qname, LOOKUP_MX_TLSA_MAX);
+	} else {
+		dn->state = LOOKUP_MX_DANE_RECORDS;
+		for (i = 0; i < res->nrrs; i++) {
+			t = &res->rrs[i].u.tlsa;
+			if (t->len > LOOKUP_MX_TLSA_DATA_MAX) {
+				lookup_mx_dane_clear(dn);
+				dn->state = LOOKUP_MX_DANE_FAILED;
+				(void)snprintf(dn->reason, sizeof(dn->reason),
+				    "TLSA for %s: a record over %d octets",
+				    res->qname, LOOKUP_MX_TLSA_DATA_MAX);
+				break;
+			}
+			dn->rrs[i] = *t;
+			dn->rrs[i].data = xmalloc(t->len);
+			memcpy(dn->rrs[i].data, t->data, t->len);
+			dn->nrrs++;
+		}
+		if (res->malformed > 0 && dn->state == LOOKUP_MX_DANE_RECORDS) {
+			lookup_mx_dane_clear(dn);
+			dn->state = LOOKUP_MX_DANE_FAILED;
+			(void)snprintf(dn->reason, sizeof(dn->reason),
+			    "TLSA for %s: malformed records", res->qname);
+		}
+	}
+	if (res->status == DNS_OK)
+		lookup_mx_ttl(req, res->ttl);
+	log_debug("lookup: event=tlsa name=%s status=%s secure=%s records=%zu "
+	    "dane=%d", res->qname, dns_status_name(res->status),
+	    res->secure ? "yes" : "no", res->nrrs, (int)dn->state);
+	if (--req->pending == 0)
+		lookup_mx_answer(req, MX_OK, "", "", req->addrs, req->naddrs);
+}
+
+/* Both address answers of host h are secure, and at least one has data. */
+static bool
+lookup_mx_host_secure(const struct lookup_mx_req *req, size_t h)
+{
+	const struct dns_result	*r[2] = { req->a[h], req->aaaa[h] };
+	bool			 data = false;
+	size_t			 i;
+
+	for (i = 0; i < 2; i++) {
+		if (r[i] == NULL || r[i]->status == DNS_TEMPFAIL)
+			continue;
+		if (!r[i]->secure)
+			return false;
+		if (r[i]->status == DNS_OK)
+			data = true;
+	}
+	return data;
+}
+
+/*
+ * The addresses are known: for each host in use whose MX and address
+ * answers are secure, ask its TLSA records (RFC 7672 §2.2.1, port 25).
+ */
+static void
+lookup_mx_ask_tlsa(struct lookup_mx_req *req)
+{
+	struct lookup_mx_slot	*slot;
+	char			 name[DNS_NAME_MAX + 16];
+	const char		*err;
+	size_t			 i, h;
+	int			 len;
+
+	if (!req->lm->conf->dane || !req->plan.lookup_mx || req->plan.relay ||
+	    !req->mx_secure) {
+		lookup_mx_answer(req, MX_OK, "", "", req->addrs, req->naddrs);
+		return;
+	}
+	for (i = 0; i < req->naddrs; i++) {
+		h = req->addrs[i].host;
+		if (h >= MX_HOSTS_MAX || req->dane[h].secure ||
+		    req->dane[h].state != LOOKUP_MX_DANE_NONE ||
+		    !lookup_mx_host_secure(req, h))
+			continue;
+		req->dane[h].secure = true;
+		len = snprintf(name, sizeof(name), "_25._tcp.%s",
+		    req->route.hosts[h].name);
+		slot = &req->slot_tlsa[h];
+		slot->req = req;
+		slot->host = h;
+		if (len < 0 || (size_t)len >= sizeof(name) ||
+		    (req->q_tlsa[h] = dns_query(req->lm->dns, name, DNS_T_TLSA,
+		    lookup_mx_tlsa_cb, slot, &err)) == NULL) {
+			/* a name too long for "_25._tcp.": no DANE possible */
+			req->dane[h].state = LOOKUP_MX_DANE_FAILED;
+			(void)snprintf(req->dane[h].reason,
+			    sizeof(req->dane[h].reason), "TLSA name %s "
+			    "cannot be asked", name);
+			continue;
+		}
+		req->pending++;
+	}
+	if (req->pending == 0)
+		lookup_mx_answer(req, MX_OK, "", "", req->addrs, req->naddrs);
+}
+
 /* Every address query is in: the addresses to try. */
 static void
 lookup_mx_finish(struct lookup_mx_req *req)
 {
-	struct mx_addr		 addrs[MX_ADDRS_MAX];
 	const char		*reason, *enh;
 	enum mx_status		 st;
 	size_t			 n = 0;
 
 	st = mx_addresses(&req->route,
 	    (const struct dns_result *const *)req->a,
-	    (const struct dns_result *const *)req->aaaa, addrs, MX_ADDRS_MAX,
-	    &n, &reason, &enh);
-	lookup_mx_answer(req, st, enh, reason, addrs, n);
+	    (const struct dns_result *const *)req->aaaa, req->addrs,
+	    MX_ADDRS_MAX, &n, &reason, &enh);
+	if (st != MX_OK) {
+		lookup_mx_answer(req, st, enh, reason, NULL, 0);
+		return;
+	}
+	req->naddrs = n;
+	lookup_mx_ask_tlsa(req);
 }
 
 /* Keep what mx_addresses() needs of an address answer. */
@@ -330,6 +554,7 @@ lookup_mx_copy(const struct dns_result *res)
 	c->type = res->type;
 	c->rcode = res->rcode;
 	c->ttl = res->ttl;
+	c->secure = res->secure;
 	if (res->status == DNS_OK && res->nrrs > 0) {
 		/* A and AAAA records hold no pointers: a flat copy */
 		c->rrs = xcalloc(res->nrrs, sizeof(*c->rrs));
@@ -414,6 +639,8 @@ lookup_mx_mx_cb(void *arg, const struct dns_result *res)
 	req->q_mx = NULL;
 	if (res->status == DNS_OK || res->status == DNS_NODATA)
 		lookup_mx_ttl(req, res->ttl);
+	req->mx_secure = res->secure && (res->status == DNS_OK ||
+	    res->status == DNS_NODATA);
 	if (res->status == DNS_TEMPFAIL)
 		log_info("lookup: event=dns-tempfail domain=%s type=MX "
 		    "why=\"%s\"", req->domain, res->why);

@@ -18,7 +18,19 @@
  * enhanced, str reason (both "" when MX_OK), u32 ttl (seconds the answer
  * may be kept), str auth user, str auth password ("" when none), u32 n
  * (at most MX_ADDRS_MAX), then n times: str host name, str IP address
- * (numeric), u32 port.
+ * (numeric), u32 port; then u32 h (at most MX_HOSTS_MAX), the hosts
+ * those addresses belong to, in order, h times: str host name, u32
+ * dnssec (1 when its MX and address answers were secure), u32 dane
+ * (enum lookup_mx_dane), str reason ("" unless LOOKUP_MX_DANE_FAILED),
+ * u32 r (at most LOOKUP_MX_TLSA_MAX; 0 unless LOOKUP_MX_DANE_RECORDS),
+ * r times: u32 usage, u32 selector, u32 matching type, data
+ * (1 .. LOOKUP_MX_TLSA_DATA_MAX octets).
+ *
+ * DANE (RFC 7672 §2.2): the TLSA RRset of "_25._tcp.HOST" is asked only
+ * for a host whose MX and address answers are DNSSEC-secure, only for an
+ * MX route (not a relay directive, not an address literal) and only with
+ * `dane yes`; what its records mean for TLS is the mta's decision
+ * (mta_tls_policy), not lookup's.
  */
 #ifndef CACHET_LOOKUP_MX_H
 #define CACHET_LOOKUP_MX_H
@@ -28,6 +40,21 @@
 
 #define LOOKUP_MX_PASS_MAX	1024	/* a relay password, octets */
 #define LOOKUP_MX_TTL_MAX	300	/* the longest an mta keeps a route */
+#define LOOKUP_MX_TLSA_MAX	8	/* TLSA records per host; more: FAILED */
+#define LOOKUP_MX_TLSA_DATA_MAX	1024	/* one record's data; more: FAILED */
+#define LOOKUP_MX_REASON_MAX	512	/* why DANE failed for a host */
+
+/* What DANE found for one MX host. */
+enum lookup_mx_dane {
+	/* not asked: insecure MX or addresses, a relay, `dane no` */
+	LOOKUP_MX_DANE_NONE,
+	/* secure answer, no TLSA records (or an insecure TLSA answer) */
+	LOOKUP_MX_DANE_NO_TLSA,
+	/* secure TLSA records follow */
+	LOOKUP_MX_DANE_RECORDS,
+	/* the TLSA lookup failed or was bogus: do not use this host */
+	LOOKUP_MX_DANE_FAILED,
+};
 
 struct lookup_mx;
 

@@ -53,6 +53,9 @@
 #define MTA_ROUTE_MIN		2	/* seconds a route is kept at least */
 #define MTA_LOG_TEXT_MAX	400	/* a reply in a log line */
 #define MTA_LOG_ADDR_MAX	300
+#define MTA_CTL_MAX		16	/* tls-policy requests at once */
+#define MTA_CTL_LINE_MAX	1024
+#define MTA_CTL_HEX_MAX		64	/* TLSA data shown in full up to this */
 
 struct mta_dest;
 struct mta_link;
@@ -100,7 +103,6 @@ struct mta_dest {
 	struct mta_dest		*next;		/* bucket chain */
 	char			 key[MTA_KEY_MAX];
 	char			 domain[MTA_DOMAIN_MAX + 1];	/* to route */
-	struct mta_tls_policy	 policy;
 	/* the route */
 	bool			 has_route;
 	uint64_t		 route_until;	/* monotonic ms */
@@ -108,6 +110,8 @@ struct mta_dest {
 	size_t			 naddrs;
 	char			*auth_user;
 	char			*auth_pass;
+	struct mta_dane		*dane;		/* per MX host of the route */
+	size_t			 ndane;
 	uint64_t		 lookup_reqid;	/* 0: none in flight */
 	/* work */
 	struct mta_jobs		 jobs;
@@ -116,6 +120,13 @@ struct mta_dest {
 	size_t			 nlinks;
 	struct mta_links	 idle;
 	uint64_t		 used_ms;	/* last activity */
+};
+
+/* A `cachetctl tls-policy DOMAIN` waiting for lookup's route. */
+struct mta_ctl {
+	uint64_t		 ctl_reqid;	/* the parent's */
+	uint64_t		 lookup_reqid;	/* 0: slot free */
+	char			 domain[MTA_DOMAIN_MAX + 1];
 };
 
 struct mta_role {
@@ -130,6 +141,7 @@ struct mta_role {
 	uint64_t		 queue_gen;
 	struct event		*ev_gc;
 	uint64_t		 sent, deferred, bounced;
+	struct mta_ctl		 ctl[MTA_CTL_MAX];
 };
 
 static struct mta_role	*mta;
@@ -139,41 +151,135 @@ static void	mta_run_all(void);
 
 /* --- pure parts (mta.h) --- */
 
+bool
+mta_tlsa_usable(const struct dns_tlsa *t)
+{
+	/*
+	 * RFC 7672 §3.1.3: PKIX-TA(0) and PKIX-EE(1) are unusable for SMTP;
+	 * RFC 6698 §2.1.2, §2.1.3: selectors 0-1, matching types 0-2, and a
+	 * digest must have its length.
+	 */
+	if (t->usage != 2 && t->usage != 3)
+		return false;
+	if (t->selector > 1 || t->len == 0)
+		return false;
+	switch (t->mtype) {
+	case 0:
+		return true;
+	case 1:
+		return t->len == 32;	/* SHA2-256 */
+	case 2:
+		return t->len == 64;	/* SHA2-512 */
+	}
+	return false;
+}
+
 void
 mta_tls_policy(const struct conf *conf, const char *domain,
-    struct mta_tls_policy *out)
+    const struct mta_dane *dane, struct mta_tls_policy *out)
 {
 	struct mx_plan		 plan;
 	const struct conf_relay	*r = NULL;
 	const char		*err;
-	size_t			 i;
+	size_t			 i, usable = 0;
 
 	out->tls = SMTP_CLIENT_TLS_MAY;
 	out->verify = false;
+	out->dane = false;
+	out->skip = false;
 	out->source = "opportunistic";
-	if (mx_plan(conf->relays, conf->nrelays, domain, &plan, &err) == -1 ||
-	    !plan.relay)
+	out->why = "";
+	if (mx_plan(conf->relays, conf->nrelays, domain, &plan, &err) == 0 &&
+	    plan.relay) {
+		for (i = 0; i < conf->nrelays; i++)
+			if (conf->relays[i].line == plan.relay_line)
+				r = &conf->relays[i];
+	}
+	if (r != NULL) {
+		out->source = "relay";
+		switch (r->tls) {
+		case CONF_RELAY_TLS_VERIFY:
+			out->verify = true;
+			/* FALLTHROUGH */
+		case CONF_RELAY_TLS_REQUIRED:
+			out->tls = SMTP_CLIENT_TLS_MUST;
+			break;
+		case CONF_RELAY_TLS_MAY:
+			break;
+		}
+		/*
+		 * A password goes over TLS only (RFC 4954 §4): smtp_client
+		 * sees to it, refusing AUTH in clear with 4.7.0.
+		 */
 		return;
-	for (i = 0; i < conf->nrelays; i++)
-		if (conf->relays[i].line == plan.relay_line)
-			r = &conf->relays[i];
-	if (r == NULL)
+	}
+	if (dane == NULL || !conf->dane)
 		return;
-	out->source = "relay";
-	switch (r->tls) {
-	case CONF_RELAY_TLS_VERIFY:
-		out->verify = true;
-		/* FALLTHROUGH */
-	case CONF_RELAY_TLS_REQUIRED:
+	switch (dane->state) {
+	case LOOKUP_MX_DANE_NONE:
+	case LOOKUP_MX_DANE_NO_TLSA:
+		return;
+	case LOOKUP_MX_DANE_FAILED:
+		/* RFC 7672 §2.2: try later, never in clear */
+		out->skip = true;
 		out->tls = SMTP_CLIENT_TLS_MUST;
-		break;
-	case CONF_RELAY_TLS_MAY:
+		out->source = "dane";
+		out->why = dane->reason;
+		return;
+	case LOOKUP_MX_DANE_RECORDS:
 		break;
 	}
-	/*
-	 * A password goes over TLS only (RFC 4954 §4): smtp_client sees to
-	 * it, refusing AUTH in clear with 4.7.0.
-	 */
+	for (i = 0; i < dane->nrrs; i++)
+		if (mta_tlsa_usable(&dane->rrs[i]))
+			usable++;
+	if (usable == 0) {
+		out->source = "dane-unusable";
+		return;
+	}
+	/* RFC 7672 §2.2: usable records make TLS mandatory, checked by them */
+	out->tls = SMTP_CLIENT_TLS_MUST;
+	out->dane = true;
+	out->source = "dane";
+}
+
+void
+mta_dane_copy(const struct mta_dane *in, size_t n, struct mta_dane **out,
+    size_t *nout)
+{
+	size_t	i, j;
+
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return;
+	*out = xcalloc(n, sizeof(**out));
+	for (i = 0; i < n; i++) {
+		(*out)[i] = in[i];
+		(*out)[i].rrs = NULL;
+		if (in[i].nrrs == 0)
+			continue;
+		(*out)[i].rrs = xcalloc(in[i].nrrs, sizeof(*in[i].rrs));
+		for (j = 0; j < in[i].nrrs; j++) {
+			(*out)[i].rrs[j] = in[i].rrs[j];
+			(*out)[i].rrs[j].data = xmalloc(in[i].rrs[j].len);
+			memcpy((*out)[i].rrs[j].data, in[i].rrs[j].data,
+			    in[i].rrs[j].len);
+		}
+	}
+	*nout = n;
+}
+
+void
+mta_dane_free(struct mta_dane *d, size_t n)
+{
+	size_t	i, j;
+
+	for (i = 0; d != NULL && i < n; i++) {
+		for (j = 0; j < d[i].nrrs; j++)
+			free(d[i].rrs[j].data);
+		free(d[i].rrs);
+	}
+	free(d);
 }
 
 enum mta_result
@@ -282,6 +388,7 @@ mta_job_set(struct mta_job *job, size_t i, enum mta_result res,
 	uint64_t			 now = mta_wall_ms(), delay;
 	size_t				 len;
 	bool				 verified = false, tls_on = false;
+	bool				 by_dane = false;
 
 	if (job->done[i])
 		return;
@@ -299,7 +406,8 @@ mta_job_set(struct mta_job *job, size_t i, enum mta_result res,
 	job->text[i] = xstrndup(text, len);
 	if (conn != NULL) {
 		peer = mta_conn_peer(conn);
-		tls_on = mta_conn_tls(conn, &version, &cipher, &verified);
+		tls_on = mta_conn_tls(conn, &version, &cipher, &verified,
+		    &by_dane);
 		/* remote names the server only when text is its reply */
 		job->remote[i] = server_reply ? xasprintf("%s[%s]",
 		    peer->host, peer->ip) : xstrdup("");
@@ -333,7 +441,7 @@ mta_job_set(struct mta_job *job, size_t i, enum mta_result res,
 	    "dsn=%s status=%s reply=\"%s\"", job->id,
 	    printable(job->rcpts[i].addr, strnlen(job->rcpts[i].addr,
 	    MTA_TEXT_MAX), to, sizeof(to)), relay, tls,
-	    tls_on && verified ? "yes" : "no",
+	    tls_on && verified ? (by_dane ? "dane" : "yes") : "no",
 	    (unsigned long long)(delay / 1000),
 	    (unsigned long long)(delay % 1000 / 100), dsn, status, show);
 }
@@ -403,7 +511,6 @@ mta_dest_get(const char *key, const char *domain)
 	d = xcalloc(1, sizeof(*d));
 	(void)str_copy(d->key, sizeof(d->key), key);
 	(void)str_copy(d->domain, sizeof(d->domain), domain);
-	mta_tls_policy(mta->conf, domain, &d->policy);
 	TAILQ_INIT(&d->jobs);
 	TAILQ_INIT(&d->links);
 	TAILQ_INIT(&d->idle);
@@ -420,6 +527,9 @@ mta_dest_forget_route(struct mta_dest *d)
 	free(d->addrs);
 	d->addrs = NULL;
 	d->naddrs = 0;
+	mta_dane_free(d->dane, d->ndane);
+	d->dane = NULL;
+	d->ndane = 0;
 	free(d->auth_user);
 	if (d->auth_pass != NULL) {
 		explicit_bzero(d->auth_pass, strlen(d->auth_pass));
@@ -670,8 +780,8 @@ mta_link_new(struct mta_dest *d, struct mta_job *job)
 	mta->nlinks++;
 	memset(&p, 0, sizeof(p));
 	p.helo = mta->conf->hostname;
-	p.tls = d->policy.tls;
-	p.verify = d->policy.verify;
+	p.dane = d->dane;
+	p.ndane = d->ndane;
 	p.auth_user = d->auth_user;
 	p.auth_pass = d->auth_pass;
 	l->conn = mta_conn_new(mta->self->base, mta->tls, &p, d->addrs,
@@ -878,6 +988,259 @@ mta_dest_by_lookup(uint64_t reqid)
 	return NULL;
 }
 
+/* The host section of MSG_LOOKUP_MX_RESULT (lookup_mx.h). */
+static void
+mta_route_hosts(struct msg *m, enum proc_id from, struct mta_dane **out,
+    size_t *nout)
+{
+	struct mta_dane	*dn;
+	struct dns_tlsa	*t;
+	struct span	 data;
+	uint32_t	 n, i, j, v, r, usage, sel, mtype;
+
+	if (msg_get_u32(m, &n) == -1 || n > MX_HOSTS_MAX)
+		mta_bad(m, from, "route hosts");
+	*out = n > 0 ? xcalloc(n, sizeof(**out)) : NULL;
+	*nout = n;
+	for (i = 0; i < n; i++) {
+		dn = &(*out)[i];
+		if (msg_get_str(m, dn->host, sizeof(dn->host)) == -1 ||
+		    msg_get_u32(m, &v) == -1 || v > 1)
+			mta_bad(m, from, "route host");
+		dn->dnssec = v == 1;
+		if (msg_get_u32(m, &v) == -1 || v > LOOKUP_MX_DANE_FAILED ||
+		    msg_get_str(m, dn->reason, sizeof(dn->reason)) == -1 ||
+		    msg_get_u32(m, &r) == -1 || r > LOOKUP_MX_TLSA_MAX ||
+		    (r > 0) != (v == LOOKUP_MX_DANE_RECORDS))
+			mta_bad(m, from, "route host DANE");
+		dn->state = (enum lookup_mx_dane)v;
+		if (r > 0)
+			dn->rrs = xcalloc(r, sizeof(*dn->rrs));
+		for (j = 0; j < r; j++) {
+			t = &dn->rrs[j];
+			if (msg_get_u32(m, &usage) == -1 || usage > 255 ||
+			    msg_get_u32(m, &sel) == -1 || sel > 255 ||
+			    msg_get_u32(m, &mtype) == -1 || mtype > 255 ||
+			    msg_get_span(m, &data) == -1 || data.len == 0 ||
+			    data.len > LOOKUP_MX_TLSA_DATA_MAX)
+				mta_bad(m, from, "route TLSA");
+			t->usage = (uint8_t)usage;
+			t->selector = (uint8_t)sel;
+			t->mtype = (uint8_t)mtype;
+			t->data = xmalloc(data.len);
+			memcpy(t->data, data.ptr, data.len);
+			t->len = data.len;
+			dn->nrrs++;
+		}
+	}
+}
+
+/* Each address gets the TLS policy of its host. */
+static void
+mta_route_policy(struct mta_dest *d)
+{
+	struct mta_tls_policy	 pol;
+	struct mta_conn_addr	*a;
+	const struct mta_dane	*dn;
+	size_t			 i, j;
+
+	for (i = 0; i < d->naddrs; i++) {
+		a = &d->addrs[i];
+		dn = NULL;
+		for (j = 0; j < d->ndane; j++)
+			if (strcasecmp(d->dane[j].host, a->host) == 0)
+				dn = &d->dane[j];
+		mta_tls_policy(mta->conf, d->domain, dn, &pol);
+		a->tls = pol.tls;
+		a->verify = pol.verify;
+		a->skip = pol.skip;
+		a->dane = dn != NULL && (pol.dane || pol.skip) ?
+		    (int)(dn - d->dane) : -1;
+		if (i == 0 || strcasecmp(a->host, d->addrs[i - 1].host) != 0)
+			log_debug("mta: event=tls-policy domain=%s mx=%s "
+			    "policy=%s tls=%s%s%s%s", d->domain, a->host,
+			    pol.source, pol.skip ? "skip" :
+			    pol.tls == SMTP_CLIENT_TLS_MUST ? "must" : "may",
+			    pol.why[0] != '\0' ? " reason=\"" : "", pol.why,
+			    pol.why[0] != '\0' ? "\"" : "");
+	}
+}
+
+/* --- cachetctl tls-policy --- */
+
+static void
+mta_ctl_line(uint64_t reqid, const char *line)
+{
+	proc_ctl_line(mta->self, reqid, line);
+}
+
+static void
+mta_ctl_end(uint64_t reqid, uint32_t code, const char *err)
+{
+	proc_ctl_end(mta->self, reqid, code, err);
+}
+
+/*
+ * MSG_CTL_REQUEST: u64 reqid, u32 argc, str argv[] (the parent forwards
+ * cachetctl's words: a malformed request is an answer, not fatal).  Only
+ * "tls-policy DOMAIN": the route is asked of lookup as for mail.
+ */
+static void
+mta_ctl_request(struct msg *m)
+{
+	struct mx_plan	 plan;
+	struct mta_ctl	*c = NULL;
+	struct msg	*q;
+	char		 verb[16], domain[MTA_DOMAIN_MAX + 1];
+	const char	*err;
+	uint64_t	 reqid;
+	uint32_t	 argc;
+	size_t		 i;
+
+	if (msg_get_u64(m, &reqid) == -1)
+		fatalx("mta: bad %s from parent", msg_name(m->type));
+	if (msg_get_u32(m, &argc) == -1 || argc != 2 ||
+	    msg_get_str(m, verb, sizeof(verb)) == -1 ||
+	    strcmp(verb, "tls-policy") != 0 ||
+	    msg_get_str(m, domain, sizeof(domain)) == -1 ||
+	    msg_end(m) == -1) {
+		mta_ctl_end(reqid, 2, "usage: tls-policy DOMAIN");
+		return;
+	}
+	if (mx_plan(mta->conf->relays, mta->conf->nrelays, domain, &plan,
+	    &err) == -1) {
+		mta_ctl_end(reqid, 1, err);
+		return;
+	}
+	for (i = 0; i < MTA_CTL_MAX && c == NULL; i++)
+		if (mta->ctl[i].lookup_reqid == 0)
+			c = &mta->ctl[i];
+	if (c == NULL) {
+		mta_ctl_end(reqid, 1, "too many requests; try again");
+		return;
+	}
+	c->ctl_reqid = reqid;
+	c->lookup_reqid = ++mta->next_reqid;
+	(void)str_copy(c->domain, sizeof(c->domain), domain);
+	q = msg_new(MSG_LOOKUP_MX);
+	msg_put_u64(q, c->lookup_reqid);
+	msg_put_str(q, domain);
+	if (proc_send(mta->self, PROC_LOOKUP, q) == -1) {
+		c->lookup_reqid = 0;
+		mta_ctl_end(reqid, 1, "lookup is not running");
+	}
+}
+
+/* One TLSA record as "3 1 1 HEX (usable)". */
+static void
+mta_ctl_tlsa(uint64_t reqid, const struct dns_tlsa *t)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	char			 data[MTA_CTL_HEX_MAX * 2 + 4];
+	char			 line[MTA_CTL_LINE_MAX];
+	size_t			 i, o = 0;
+
+	for (i = 0; i < t->len; i++) {
+		if (i == MTA_CTL_HEX_MAX) {
+			memcpy(data + o, "...", 3);
+			o += 3;
+			break;
+		}
+		data[o++] = hex[t->data[i] >> 4];
+		data[o++] = hex[t->data[i] & 0xf];
+	}
+	data[o] = '\0';
+	(void)snprintf(line, sizeof(line), "  tlsa: %u %u %u %s (%s)",
+	    t->usage, t->selector, t->mtype, data,
+	    mta_tlsa_usable(t) ? "usable" : "unusable");
+	mta_ctl_line(reqid, line);
+}
+
+/* The answer to a tls-policy request: per MX host, what and why. */
+static void
+mta_ctl_route(uint64_t reqid, uint32_t status, const char *enh,
+    const char *reason, const struct mta_conn_addr *addrs, size_t n,
+    const struct mta_dane *dane, size_t ndane)
+{
+	struct mta_tls_policy	 pol;
+	struct mta_ctl		*c = NULL;
+	char			 line[MTA_CTL_LINE_MAX];
+	size_t			 i, j, o;
+	int			 w;
+
+	for (i = 0; i < MTA_CTL_MAX && c == NULL; i++)
+		if (mta->ctl[i].lookup_reqid == reqid)
+			c = &mta->ctl[i];
+	if (c == NULL)
+		return;
+	c->lookup_reqid = 0;
+	(void)snprintf(line, sizeof(line), "domain: %s", c->domain);
+	mta_ctl_line(c->ctl_reqid, line);
+	if (status != MX_OK) {
+		(void)snprintf(line, sizeof(line), "route: %s %s %s",
+		    mx_status_name((enum mx_status)status), enh, reason);
+		mta_ctl_line(c->ctl_reqid, line);
+		mta_ctl_end(c->ctl_reqid, 1, "no route");
+		return;
+	}
+	mta_ctl_line(c->ctl_reqid, mta->conf->dane ? "dane: yes" :
+	    "dane: no");
+	/* hosts in route order; with no host section (a relay), each address */
+	for (i = 0; i < (ndane > 0 ? ndane : n); i++) {
+		const struct mta_dane	*dn = ndane > 0 ? &dane[i] : NULL;
+		const char		*host = dn != NULL ? dn->host :
+					    addrs[i].host;
+
+		w = snprintf(line, sizeof(line), "mx: %s dnssec=%s addresses=",
+		    host, dn != NULL && dn->dnssec ? "secure" : "insecure");
+		o = w < 0 ? 0 : (size_t)w;
+		for (j = 0; j < n && o < sizeof(line); j++) {
+			if (strcasecmp(addrs[j].host, host) != 0 ||
+			    (dn == NULL && j != i))
+				continue;
+			w = snprintf(line + o, sizeof(line) - o, "%s%s:%u",
+			    line[o - 1] == '=' ? "" : ",", addrs[j].ip,
+			    addrs[j].port);
+			o += w < 0 ? 0 : (size_t)w;
+		}
+		mta_ctl_line(c->ctl_reqid, line);
+		if (dn == NULL || dn->state == LOOKUP_MX_DANE_NONE)
+			mta_ctl_line(c->ctl_reqid, "  tlsa: not asked");
+		else if (dn->state == LOOKUP_MX_DANE_NO_TLSA)
+			mta_ctl_line(c->ctl_reqid, "  tlsa: none");
+		else if (dn->state == LOOKUP_MX_DANE_FAILED) {
+			(void)snprintf(line, sizeof(line), "  tlsa: failed: "
+			    "%s", dn->reason);
+			mta_ctl_line(c->ctl_reqid, line);
+		}
+		for (j = 0; dn != NULL && j < dn->nrrs; j++)
+			mta_ctl_tlsa(c->ctl_reqid, &dn->rrs[j]);
+		mta_tls_policy(mta->conf, c->domain, dn, &pol);
+		(void)snprintf(line, sizeof(line), "  policy: %s: %s",
+		    pol.source, pol.skip ? "host not used, mail deferred" :
+		    pol.dane ? "TLS required, certificate checked against "
+		    "TLSA" : pol.verify ? "TLS required, certificate verified" :
+		    pol.tls == SMTP_CLIENT_TLS_MUST ? "TLS required" :
+		    "STARTTLS when offered");
+		mta_ctl_line(c->ctl_reqid, line);
+	}
+	mta_ctl_end(c->ctl_reqid, 0, NULL);
+}
+
+/* lookup went away: the requests waiting for it end. */
+static void
+mta_ctl_fail_all(void)
+{
+	size_t	i;
+
+	for (i = 0; i < MTA_CTL_MAX; i++) {
+		if (mta->ctl[i].lookup_reqid == 0)
+			continue;
+		mta->ctl[i].lookup_reqid = 0;
+		mta_ctl_end(mta->ctl[i].ctl_reqid, 1, "lookup restarted");
+	}
+}
+
 /* MSG_LOOKUP_MX_RESULT: lookup_mx.h has the layout. */
 static void
 mta_route_result(enum proc_id from, struct msg *m)
@@ -887,6 +1250,8 @@ mta_route_result(enum proc_id from, struct msg *m)
 	char			 enh[SMTP_CLIENT_ENH_MAX], reason[256];
 	char			 host[DNS_NAME_MAX + 1], ip[MTA_CONN_IP_MAX];
 	char			*user = NULL, *pass = NULL;
+	struct mta_dane		*dane;
+	size_t			 ndane;
 	uint64_t		 reqid;
 	uint32_t		 status, ttl, n, port, i;
 
@@ -910,9 +1275,13 @@ mta_route_result(enum proc_id from, struct msg *m)
 		    -1)
 			mta_bad(m, from, "route address");
 	}
+	mta_route_hosts(m, from, &dane, &ndane);
 	if (msg_end(m) == -1)
 		mta_bad(m, from, "route");
 	if ((d = mta_dest_by_lookup(reqid)) == NULL) {
+		mta_ctl_route(reqid, status, enh, reason, addrs, n, dane,
+		    ndane);
+		mta_dane_free(dane, ndane);
 		free(addrs);
 		explicit_bzero(pass, strlen(pass));
 		free(pass);
@@ -921,6 +1290,7 @@ mta_route_result(enum proc_id from, struct msg *m)
 	}
 	d->lookup_reqid = 0;
 	if (status != MX_OK) {
+		mta_dane_free(dane, ndane);
 		free(user);
 		free(pass);
 		log_info("mta: event=route-failed domain=%s status=%s "
@@ -933,6 +1303,9 @@ mta_route_result(enum proc_id from, struct msg *m)
 	mta_dest_forget_route(d);
 	d->addrs = addrs;
 	d->naddrs = n;
+	d->dane = dane;
+	d->ndane = ndane;
+	mta_route_policy(d);
 	if (user[0] != '\0') {
 		d->auth_user = user;
 		d->auth_pass = pass;
@@ -983,6 +1356,11 @@ mta_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 			mta_bad(m, from, "not from lookup");
 		mta_route_result(from, m);
 		break;
+	case MSG_CTL_REQUEST:
+		if (from != PROC_PARENT)
+			mta_bad(m, from, "not from the parent");
+		mta_ctl_request(m);
+		break;
 	default:
 		mta_bad(m, from, "unexpected");
 	}
@@ -1002,8 +1380,10 @@ mta_peer_change(struct proc_self *self, struct proc_peer p)
 	 */
 	if (id == PROC_QUEUE)
 		mta->queue_gen++;
-	else if (id == PROC_LOOKUP)
+	else if (id == PROC_LOOKUP) {
+		mta_ctl_fail_all();
 		mta_lookup_changed();
+	}
 }
 
 void

@@ -25,6 +25,8 @@
 #include <stdbool.h>
 
 #include "conf.h"
+#include "dns.h"
+#include "lookup/lookup_mx.h"
 #include "smtp_client.h"
 
 #define MTA_RCPTS_MAX	100	/* per message: RFC 5321 §4.5.3.1.8 */
@@ -55,20 +57,56 @@ enum mta_result {
  */
 #define MTA_F_RELAYED	0x1
 
+/* What lookup found for one MX host's DANE (lookup_mx.h). */
+struct mta_dane {
+	char			 host[DNS_NAME_MAX + 1];
+	bool			 dnssec;	/* MX and addresses secure */
+	enum lookup_mx_dane	 state;
+	char			 reason[LOOKUP_MX_REASON_MAX];	/* FAILED */
+	struct dns_tlsa		*rrs;		/* when RECORDS */
+	size_t			 nrrs;
+};
+
 /*
- * The one TLS decision for a destination: must TLS be used, and must the
- * certificate verify?  Today: a relay directive's `tls required` or
- * `tls verify`, else opportunistic (RFC 7435).  MTA-STS (RFC 8461) and
- * DANE (RFC 7672) will tighten it here, and nowhere else.
+ * The one TLS decision, per destination and MX host: must TLS be used,
+ * how is the peer checked, or must this host not be used at all?
+ *
+ *   a relay directive      its `tls may|required|verify` (DANE not asked)
+ *   DANE (RFC 7672)        usable TLSA records (DANE-TA 2, DANE-EE 3 with
+ *                          a selector and matching type OpenSSL knows,
+ *                          RFC 7672 §3.1): TLS required, checked against
+ *                          them (source "dane"); TLSA records none of
+ *                          which is usable: opportunistic (source
+ *                          "dane-unusable"); a failed or bogus TLSA
+ *                          lookup: skip the host (§2.2, never clear text)
+ *   otherwise              opportunistic STARTTLS (RFC 7435)
+ *
+ * MTA-STS (RFC 8461) will add its input here, after DANE: DANE wins for a
+ * host where both apply (RFC 8461 §2).
  */
 struct mta_tls_policy {
 	enum smtp_client_tls	 tls;		/* MAY or MUST */
-	bool			 verify;	/* chain and name must verify */
-	const char		*source;	/* "opportunistic", "relay" */
+	bool			 verify;	/* PKIX chain and name (relay) */
+	bool			 dane;		/* match the host's TLSA */
+	bool			 skip;		/* do not use this host */
+	const char		*source;	/* "opportunistic", "relay", ... */
+	const char		*why;		/* skip: the reason ("" else) */
 };
 
+/*
+ * The policy for domain's host whose DANE answer is dane (NULL when no
+ * MX host is concerned: the destination's base policy).
+ */
 void	mta_tls_policy(const struct conf *, const char *domain,
-	    struct mta_tls_policy *out);
+	    const struct mta_dane *dane, struct mta_tls_policy *out);
+
+/* Deep copies of n DANE answers into *out (NULL when n is 0); free. */
+void	mta_dane_copy(const struct mta_dane *, size_t n,
+	    struct mta_dane **out, size_t *nout);
+void	mta_dane_free(struct mta_dane *, size_t n);
+
+/* RFC 7672 §3.1: a TLSA record the mta can use. */
+bool	mta_tlsa_usable(const struct dns_tlsa *);
 
 /* The result a reply code stands for: 2xx, 4xx (or anything odd), 5xx. */
 enum mta_result	mta_result_of(int code);

@@ -59,8 +59,8 @@ struct mta_conn {
 	void				*arg;
 
 	char				*helo;
-	enum smtp_client_tls		 tls_mode;
-	bool				 verify;
+	struct mta_dane			*dane;	/* copies of the params' */
+	size_t				 ndane;
 	char				*auth_user;
 	char				*auth_pass;
 
@@ -82,6 +82,7 @@ struct mta_conn {
 	bool				 plain_retry;	/* no STARTTLS now */
 	bool				 tls_up;
 	bool				 verified;
+	bool				 dane_checked;	/* by TLSA */
 	char				 tls_version[MTA_CONN_TLS_NAME_MAX];
 	char				 tls_cipher[MTA_CONN_TLS_NAME_MAX];
 	char				 why[MTA_CONN_WHY_MAX];
@@ -110,6 +111,8 @@ mta_conn_addr_make(struct mta_conn_addr *a, const char *host, const char *ip,
 	    str_copy(a->ip, sizeof(a->ip), ip) == -1 || port == 0)
 		return -1;
 	a->port = port;
+	a->tls = SMTP_CLIENT_TLS_MAY;
+	a->dane = -1;
 	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(port);
@@ -280,7 +283,12 @@ mta_conn_start_tls(struct mta_conn *c)
 	SSL				*ssl;
 
 	c->want_tls = false;
-	if ((ssl = tls_client_ssl_new(c->tls, a->host)) == NULL) {
+	if (a->dane >= 0)
+		ssl = tls_client_ssl_new_dane(c->tls, a->host,
+		    c->dane[a->dane].rrs, c->dane[a->dane].nrrs);
+	else
+		ssl = tls_client_ssl_new(c->tls, a->host);
+	if (ssl == NULL) {
 		log_warnx("mta: tls: %s", tls_errstr());
 		smtp_client_fail(c->client, "cannot set up TLS");
 		return;
@@ -310,6 +318,7 @@ mta_conn_tls_done(struct mta_conn *c)
 {
 	const struct mta_conn_addr	*a = &c->addrs[c->cur];
 	const char			*err = "";
+	char				 why[MTA_CONN_WHY_MAX];
 	SSL				*ssl;
 
 	c->handshaking = false;
@@ -318,13 +327,28 @@ mta_conn_tls_done(struct mta_conn *c)
 	(void)str_copy(c->tls_version, sizeof(c->tls_version),
 	    tls_version(ssl));
 	(void)str_copy(c->tls_cipher, sizeof(c->tls_cipher), tls_cipher(ssl));
-	c->verified = tls_peer_verified(ssl, &err) == 0;
+	c->dane_checked = a->dane >= 0;
+	if (c->dane_checked)
+		c->verified = tls_dane_verified(ssl, &err) == 0;
+	else
+		c->verified = tls_peer_verified(ssl, &err) == 0;
 	log_info("mta: event=tls relay=%s[%s]:%u version=%s cipher=%s "
-	    "verified=%s%s%s%s", a->host, a->ip, a->port, c->tls_version,
+	    "verified=%s%s%s%s%s", a->host, a->ip, a->port, c->tls_version,
 	    c->tls_cipher, c->verified ? "yes" : "no",
+	    c->dane_checked ? " by=dane" : "",
 	    c->verified ? "" : " reason=\"", c->verified ? "" : err,
 	    c->verified ? "" : "\"");
-	if (c->verify && !c->verified) {
+	if (c->dane_checked && !c->verified) {
+		/*
+		 * RFC 7672 §2.2: no match, no mail to this host; the
+		 * reason names DANE for the queue and the operator.
+		 */
+		(void)snprintf(why, sizeof(why), "TLSA for %s does not match "
+		    "the certificate (DANE: %s)", a->host, err);
+		smtp_client_fail(c->client, why);
+		return;
+	}
+	if (a->verify && !c->verified) {
 		/* RFC 8461 §5, RFC 7672 §2.2: a policy wants proof */
 		smtp_client_fail(c->client, "TLS certificate not verified");
 		return;
@@ -387,7 +411,7 @@ mta_conn_started(struct mta_conn *c)
 
 	memset(&p, 0, sizeof(p));
 	p.helo = c->helo;
-	p.tls = c->plain_retry ? SMTP_CLIENT_TLS_NO : c->tls_mode;
+	p.tls = c->plain_retry ? SMTP_CLIENT_TLS_NO : c->addrs[c->cur].tls;
 	p.auth_user = c->auth_user;
 	p.auth_pass = c->auth_pass;
 	c->state = MTA_CONN_SESSION;
@@ -485,7 +509,17 @@ mta_conn_connect(struct mta_conn *c)
 
 	c->state = MTA_CONN_CONNECTING;
 	c->tls_up = c->verified = c->handshaking = c->want_tls = false;
+	c->dane_checked = false;
 	c->tls_version[0] = c->tls_cipher[0] = '\0';
+	if (a->skip) {
+		/* RFC 7672 §2.2: a failed TLSA lookup skips the host */
+		mta_conn_set_why(c, c->dane[a->dane].reason,
+		    strnlen(c->dane[a->dane].reason,
+		    sizeof(c->dane[a->dane].reason)));
+		(void)str_copy(c->enh, sizeof(c->enh), "4.7.5");
+		mta_conn_end(c);
+		return;
+	}
 	c->bev = bufferevent_socket_new(c->base, -1,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (c->bev == NULL)
@@ -519,7 +553,8 @@ mta_conn_next(evutil_socket_t fd, short what, void *arg)
 		bufferevent_free(c->bev);
 	c->bev = NULL;
 	if (!c->quitting && !c->ready_here) {
-		if (c->tls_failed && c->tls_mode == SMTP_CLIENT_TLS_MAY &&
+		if (c->tls_failed &&
+		    c->addrs[c->cur].tls == SMTP_CLIENT_TLS_MAY &&
 		    !c->plain_retry) {
 			/*
 			 * RFC 7435 §3: opportunistic TLS that fails may
@@ -541,6 +576,7 @@ mta_conn_next(evutil_socket_t fd, short what, void *arg)
 	c->ops->gone(c, c->arg, c->reached, c->why,
 	    c->enh[0] != '\0' ? c->enh : "4.4.1");
 	event_free(c->ev_next);
+	mta_dane_free(c->dane, c->ndane);
 	free(c->addrs);
 	free(c->helo);
 	free(c->auth_user);
@@ -568,8 +604,7 @@ mta_conn_new(struct event_base *base, struct tls_ctx *tls,
 	c->ops = ops;
 	c->arg = arg;
 	c->helo = xstrdup(p->helo);
-	c->tls_mode = p->tls;
-	c->verify = p->verify;
+	mta_dane_copy(p->dane, p->ndane, &c->dane, &c->ndane);
 	if (p->auth_user != NULL && p->auth_pass != NULL) {
 		c->auth_user = xstrdup(p->auth_user);
 		c->auth_pass = xstrdup(p->auth_pass);
@@ -623,8 +658,9 @@ mta_conn_peer(const struct mta_conn *c)
 
 bool
 mta_conn_tls(const struct mta_conn *c, const char **version,
-    const char **cipher, bool *verified)
+    const char **cipher, bool *verified, bool *dane)
 {
+	*dane = c->dane_checked;
 	*version = c->tls_version;
 	*cipher = c->tls_cipher;
 	*verified = c->verified;

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "dns.h"
+#include "mta.h"
 #include "smtp_client.h"
 
 #define MTA_CONN_ADDRS_MAX	32	/* MX_ADDRS_MAX */
@@ -36,15 +37,24 @@ struct mta_conn_addr {
 	uint16_t		 port;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
+	/* mta_tls_policy() for its host */
+	enum smtp_client_tls	 tls;		/* MAY or MUST */
+	bool			 verify;	/* PKIX chain and name */
+	bool			 skip;		/* DANE failed: do not connect */
+	int			 dane;		/* index in params' dane, or -1 */
 };
 
-/* What a connection must do, decided by mta_tls_policy() and the route. */
+/*
+ * What a connection must do, decided by mta_tls_policy() and the route:
+ * the TLS of each address is in the address, the TLSA records it is
+ * checked against (RFC 7672) in dane[addr.dane].
+ */
 struct mta_conn_params {
 	const char		*helo;		/* our host name */
-	enum smtp_client_tls	 tls;		/* NO, MAY, MUST */
-	bool			 verify;	/* verified peer, or no mail */
 	const char		*auth_user;	/* AUTH PLAIN, or NULL */
 	const char		*auth_pass;
+	const struct mta_dane	*dane;		/* per MX host; copied */
+	size_t			 ndane;
 };
 
 struct mta_conn;
@@ -100,15 +110,21 @@ void	mta_conn_quit(struct mta_conn *);
 
 /* The address in use: host name, IP, port. */
 const struct mta_conn_addr *mta_conn_peer(const struct mta_conn *);
-/* TLS: false when none; version, cipher, verified. */
+/*
+ * TLS: false when none; version, cipher, verified (by PKIX or, with
+ * *dane true, by the host's TLSA records).
+ */
 bool	mta_conn_tls(const struct mta_conn *, const char **version,
-	    const char **cipher, bool *verified);
+	    const char **cipher, bool *verified, bool *dane);
 /* The server's EHLO extensions (SMTP_CLIENT_EXT_*). */
 unsigned	mta_conn_extensions(const struct mta_conn *);
 /* Messages sent on this connection so far. */
 size_t	mta_conn_messages(const struct mta_conn *);
 
-/* Fill a from host, ip ("192.0.2.1", "2001:db8::1") and port; 0 or -1. */
+/*
+ * Fill a from host, ip ("192.0.2.1", "2001:db8::1") and port, with
+ * opportunistic TLS and no DANE; 0 or -1.
+ */
 int	mta_conn_addr_make(struct mta_conn_addr *a, const char *host,
 	    const char *ip, uint16_t port);
 

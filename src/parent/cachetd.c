@@ -907,6 +907,8 @@ parent_verb_role(struct span verb)
 	if (span_eq(verb, "user") || span_eq(verb, "domain") ||
 	    span_eq(verb, "alias"))
 		return PROC_LOOKUP;
+	if (span_eq(verb, "tls-policy"))
+		return PROC_MTA;
 	return PROC_PARENT;
 }
 

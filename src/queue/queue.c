@@ -2263,13 +2263,7 @@ static void
 queue_ctl_end(struct queue_role *q, uint64_t reqid, uint32_t code,
     const char *err)
 {
-	struct msg	*m;
-
-	m = msg_new(MSG_CTL_END);
-	msg_put_u64(m, reqid);
-	msg_put_u32(m, code);
-	msg_put_str(m, err);
-	(void)proc_send(q->self, PROC_PARENT, m);
+	proc_ctl_end(q->self, reqid, code, err);
 }
 
 /*

@@ -42,7 +42,10 @@ usage(void)
 	    "  user list\n"
 	    "  domain add|del NAME, domain list\n"
 	    "  alias add SOURCE TARGET...  (all or none)\n"
-	    "  alias del SOURCE TARGET, alias list\n");
+	    "  alias del SOURCE TARGET, alias list\n"
+	    "  tls-policy DOMAIN      MX hosts, DNSSEC, TLSA records and the "
+	    "TLS\n"
+	    "                         decision for each (DANE)\n");
 	exit(2);
 }
 
@@ -179,7 +182,8 @@ main(int argc, char *argv[])
 		exit(2);
 	} else if (strcmp(argv[0], "queue") == 0 ||
 	    strcmp(argv[0], "user") == 0 || strcmp(argv[0], "domain") == 0 ||
-	    strcmp(argv[0], "alias") == 0
+	    strcmp(argv[0], "alias") == 0 ||
+	    strcmp(argv[0], "tls-policy") == 0
 #ifdef CACHET_TEST_HOOKS
 	    /* Test builds only: make a role break its sandbox. */
 	    || strcmp(argv[0], "sandbox-test") == 0

@@ -523,6 +523,8 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: delivery-hold: expected yes or no, not \"1\"\n" },
 	{ "bad_sandbox", L1 "sandbox off\n",
 	  "t.conf:2: sandbox: expected yes or no, not \"off\"\n" },
+	{ "bad_dane", L1 "dane maybe\n",
+	  "t.conf:2: dane: expected yes or no, not \"maybe\"\n" },
 	{ "bad_too_many_words", L1 "hostname 1 2 3 4 5 6 7 8 9 10 11 12 13 "
 	  "14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34\n",
 	  "t.conf:2: too many words in one directive (at most 32)\n" },
@@ -727,6 +729,8 @@ good_all_directives(void **state)
 	    "max-outbound-connections 50\n"
 	    "max-outbound-per-destination 4\n"
 	    "sandbox no\n"
+	    "dnssec-trust-anchor /etc/cachet/anchor.ds\n"
+	    "dane no\n"
 	    "smtp-workers 3\n"
 	    "pop3-workers auto\n"
 	    "imap-workers 64\n");
@@ -802,6 +806,8 @@ good_all_directives(void **state)
 	assert_int_equal(c->outbound.connections, 50);
 	assert_int_equal(c->outbound.per_destination, 4);
 	assert_false(c->sandbox);
+	assert_string_equal(c->trust_anchor, "/etc/cachet/anchor.ds");
+	assert_false(c->dane);
 	assert_int_equal(c->workers.smtp, 3);
 	assert_int_equal(c->workers.pop3, 0);
 	assert_int_equal(c->workers.imap, 64);
@@ -849,6 +855,8 @@ good_defaults(void **state)
 	assert_int_equal(c->outbound.connections, 100);
 	assert_int_equal(c->outbound.per_destination, 20);
 	assert_true(c->sandbox);
+	assert_string_equal(c->trust_anchor, "/usr/share/dns/root.key");
+	assert_true(c->dane);
 	/* auto: proc_workers() makes it one per core */
 	assert_int_equal(c->workers.smtp, 0);
 	assert_int_equal(c->workers.pop3, 0);

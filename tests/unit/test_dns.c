@@ -7,6 +7,7 @@
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 
 #include <setjmp.h>
@@ -809,6 +810,115 @@ test_trust_anchor_after_query(void **state)
 	assert_string_equal(errstr, "trust anchor set after the first query");
 }
 
+/* dns_ta_parse's callback: the records, joined by "|". */
+static int
+ta_collect(void *arg, const char *rec)
+{
+	char	*out = arg;
+	size_t	 n = strlen(out);
+
+	if (n > 0)
+		out[n++] = '|';
+	if (n + strlen(rec) + 1 > 4096)
+		return -1;
+	memcpy(out + n, rec, strlen(rec) + 1);
+	return 0;
+}
+
+/* Parse text as a trust anchor file: 0/-1, records in out, errstr. */
+static int
+ta_parse(const char *text, char *out, const char **errstr)
+{
+	char	*buf = strdup(text);
+	int	 rc;
+
+	assert_non_null(buf);
+	out[0] = '\0';
+	rc = dns_ta_parse(buf, strlen(buf), ta_collect, out, errstr);
+	free(buf);
+	return rc;
+}
+
+static void
+test_trust_anchor_records(void **state)
+{
+	char		 out[4096];
+	const char	*errstr;
+
+	/* Debian's root.key form: one record a line, a comment after it */
+	assert_int_equal(ta_parse(". IN DNSKEY 257 3 8 AwEAAa ; keytag 20326\n"
+	    ". IN DS 20326 8 2 E06D44B8\n", out, &errstr), 0);
+	assert_string_equal(out, ". IN DNSKEY 257 3 8 AwEAAa|"
+	    ". IN DS 20326 8 2 E06D44B8");
+	/* ldns-keygen's .ds: tabs, TTL, no final newline */
+	assert_int_equal(ta_parse("sec.test.\t3600\tIN\tDS\t1 13 2 ab",
+	    out, &errstr), 0);
+	assert_string_equal(out, "sec.test. 3600 IN DS 1 13 2 ab");
+	/* RFC 1035 §5.1: parentheses span lines; comments inside them */
+	assert_int_equal(ta_parse("; a file comment\n\n"
+	    "example. IN DNSKEY ( 257 3 13 ; flags, protocol, algorithm\n"
+	    "   AAAA\r\n   BBBB )\n", out, &errstr), 0);
+	assert_string_equal(out, "example. IN DNSKEY 257 3 13 AAAA BBBB");
+}
+
+static void
+test_trust_anchor_refused(void **state)
+{
+	char		 out[4096], big[8192];
+	const char	*errstr;
+	size_t		 i, o = 0;
+
+	assert_int_equal(ta_parse("example. IN A 192.0.2.1\n", out, &errstr),
+	    -1);
+	assert_string_equal(errstr, "trust anchor: not a DS or DNSKEY record");
+	assert_int_equal(ta_parse("; only a comment\n\n", out, &errstr), -1);
+	assert_string_equal(errstr, "trust anchor: no record");
+	assert_int_equal(ta_parse("example. IN DS ( 1 13 2 ab\n", out,
+	    &errstr), -1);
+	assert_string_equal(errstr, "trust anchor: unbalanced parentheses");
+	/* a record over 4 KiB of text */
+	o = (size_t)snprintf(big, sizeof(big), "example. IN DS 1 13 2 ");
+	for (i = 0; i < 5000; i++)
+		big[o++] = 'a';
+	big[o] = '\0';
+	assert_int_equal(ta_parse(big, out, &errstr), -1);
+	/* more than 64 records */
+	for (o = 0, i = 0; i < 65; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o,
+		    ". IN DS %zu 8 2 AB\n", i);
+	assert_int_equal(ta_parse(big, out, &errstr), -1);
+	assert_string_equal(errstr, "trust anchor: too many records");
+}
+
+static void
+test_trust_anchor_file(void **state)
+{
+	struct world	*w = *state;
+	static const char root_ds[] = ". IN DS 20326 8 2 E06D44B80B8F1D39"
+	    "A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n";
+	char		 path[] = "/tmp/test_dns_taXXXXXX";
+	const char	*errstr = NULL;
+	int		 fd;
+
+	assert_int_equal(dns_set_trust_anchor(w->dns, "/nonexistent",
+	    &errstr), -1);
+	assert_string_equal(errstr, "cannot open the trust anchor file");
+	fd = mkstemp(path);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, "test. IN A 192.0.2.1\n", 21), 21);
+	close(fd);
+	assert_int_equal(dns_set_trust_anchor(w->dns, path, &errstr), -1);
+	assert_string_equal(errstr, "trust anchor: not a DS or DNSKEY record");
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, root_ds, strlen(root_ds)),
+	    (ssize_t)strlen(root_ds));
+	close(fd);
+	assert_int_equal(dns_set_trust_anchor(w->dns, path, &errstr), 0);
+	assert_null(errstr);
+	unlink(path);
+}
+
 static void
 test_names(void **state)
 {
@@ -876,6 +986,10 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test_setup_teardown(test_bad_query_names,
 	    world_setup, world_teardown),
 	cmocka_unit_test_setup_teardown(test_trust_anchor_after_query,
+	    world_setup, world_teardown),
+	cmocka_unit_test(test_trust_anchor_records),
+	cmocka_unit_test(test_trust_anchor_refused),
+	cmocka_unit_test_setup_teardown(test_trust_anchor_file,
 	    world_setup, world_teardown),
 };
 

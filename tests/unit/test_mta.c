@@ -44,33 +44,118 @@ struct policy_case {
 	enum smtp_client_tls	 tls;
 	bool			 verify;
 	const char		*source;
+	const struct mta_dane	*dane;		/* the MX host's, or NULL */
+	bool			 want_dane;	/* checked by TLSA */
+	bool			 skip;		/* host not used */
 };
+
+/* TLSA records (RFC 6698 §2.1) for the DANE cases. */
+static uint8_t sha256[32] = { 0x5a };
+static uint8_t sha512[64] = { 0xa5 };
+static struct dns_tlsa ee_311 = { 3, 1, 1, sha256, 32 };
+static struct dns_tlsa ta_201 = { 2, 0, 1, sha256, 32 };
+static struct dns_tlsa ee_302 = { 3, 0, 2, sha512, 64 };
+static struct dns_tlsa pkix_ee = { 1, 1, 1, sha256, 32 };
+static struct dns_tlsa pkix_ta = { 0, 0, 1, sha256, 32 };
+static struct dns_tlsa short_digest = { 3, 1, 1, sha256, 20 };
+static struct dns_tlsa bad_selector = { 3, 2, 1, sha256, 32 };
+static struct dns_tlsa bad_mtype = { 3, 1, 3, sha256, 32 };
+static struct dns_tlsa unusable_set[] = { { 1, 1, 1, sha256, 32 },
+    { 0, 0, 1, sha256, 32 }, { 3, 1, 1, sha256, 31 } };
+static struct dns_tlsa mixed_set[] = { { 1, 1, 1, sha256, 32 },
+    { 3, 1, 1, sha256, 32 } };
+
+static const struct mta_dane dane_ee = { "mx.example.net", true,
+    LOOKUP_MX_DANE_RECORDS, "", &ee_311, 1 };
+static const struct mta_dane dane_ta = { "mx.example.net", true,
+    LOOKUP_MX_DANE_RECORDS, "", &ta_201, 1 };
+static const struct mta_dane dane_ee512 = { "mx.example.net", true,
+    LOOKUP_MX_DANE_RECORDS, "", &ee_302, 1 };
+static const struct mta_dane dane_pkix_ee = { "mx.example.net", true,
+    LOOKUP_MX_DANE_RECORDS, "", &pkix_ee, 1 };
+static const struct mta_dane dane_pkix_ta = { "mx.example.net", true,
+    LOOKUP_MX_DANE_RECORDS, "", &pkix_ta, 1 };
+static const struct mta_dane dane_short = { "mx.example.net", true,
+    LOOKUP_MX_DANE_RECORDS, "", &short_digest, 1 };
+static const struct mta_dane dane_badsel = { "mx.example.net", true,
+    LOOKUP_MX_DANE_RECORDS, "", &bad_selector, 1 };
+static const struct mta_dane dane_badmt = { "mx.example.net", true,
+    LOOKUP_MX_DANE_RECORDS, "", &bad_mtype, 1 };
+static const struct mta_dane dane_unusable = { "mx.example.net", true,
+    LOOKUP_MX_DANE_RECORDS, "", unusable_set, 3 };
+static const struct mta_dane dane_mixed = { "mx.example.net", true,
+    LOOKUP_MX_DANE_RECORDS, "", mixed_set, 2 };
+static const struct mta_dane dane_failed = { "mx.example.net", true,
+    LOOKUP_MX_DANE_FAILED, "TLSA lookup for _25._tcp.mx.example.net "
+    "failed: DNSSEC validation failed", NULL, 0 };
+static const struct mta_dane dane_none = { "mx.example.net", false,
+    LOOKUP_MX_DANE_NONE, "", NULL, 0 };
+static const struct mta_dane dane_no_tlsa = { "mx.example.net", true,
+    LOOKUP_MX_DANE_NO_TLSA, "", NULL, 0 };
 
 static const struct policy_case policy_cases[] = {
 	{ "no relay: opportunistic", "", "example.net", SMTP_CLIENT_TLS_MAY,
-	  false, "opportunistic" },
+	  false, "opportunistic", NULL, false, false },
 	{ "a relay without tls: opportunistic still",
 	  "relay example.net via [10.0.0.5]:2525\n", "example.net",
-	  SMTP_CLIENT_TLS_MAY, false, "relay" },
+	  SMTP_CLIENT_TLS_MAY, false, "relay", NULL, false, false },
 	{ "relay tls required", "relay * via [10.0.0.5] tls required\n",
-	  "example.net", SMTP_CLIENT_TLS_MUST, false, "relay" },
+	  "example.net", SMTP_CLIENT_TLS_MUST, false, "relay", NULL, false, false },
 	{ "relay tls verify", "relay * via [smtp.example] tls verify\n",
-	  "example.com", SMTP_CLIENT_TLS_MUST, true, "relay" },
+	  "example.com", SMTP_CLIENT_TLS_MUST, true, "relay", NULL, false, false },
 	{ "relay tls may", "relay * via [smtp.example] tls may\n",
-	  "example.com", SMTP_CLIENT_TLS_MAY, false, "relay" },
+	  "example.com", SMTP_CLIENT_TLS_MAY, false, "relay", NULL, false, false },
 	{ "another domain's relay does not apply",
 	  "relay example.com via [10.0.0.5] tls verify\n", "example.net",
-	  SMTP_CLIENT_TLS_MAY, false, "opportunistic" },
+	  SMTP_CLIENT_TLS_MAY, false, "opportunistic", NULL, false, false },
 	{ "the domain's own relay wins over *",
 	  "relay * via [10.0.0.5] tls verify\n"
 	  "relay example.net via [10.0.0.6] tls required\n", "EXAMPLE.net",
-	  SMTP_CLIENT_TLS_MUST, false, "relay" },
+	  SMTP_CLIENT_TLS_MUST, false, "relay", NULL, false, false },
 	{ "an address literal takes no relay of a name",
 	  "relay example.net via [10.0.0.6] tls required\n", "[192.0.2.1]",
-	  SMTP_CLIENT_TLS_MAY, false, "opportunistic" },
+	  SMTP_CLIENT_TLS_MAY, false, "opportunistic", NULL, false, false },
 	{ "a bad domain: opportunistic (routing refuses it anyway)",
 	  "relay * via [10.0.0.6] tls required\n", "bad..domain",
-	  SMTP_CLIENT_TLS_MAY, false, "opportunistic" },
+	  SMTP_CLIENT_TLS_MAY, false, "opportunistic", NULL, false, false },
+	{ "DANE-EE 3 1 1: TLS required, checked by TLSA", "", "example.net",
+	  SMTP_CLIENT_TLS_MUST, false, "dane", &dane_ee, true, false },
+	{ "DANE-TA 2 0 1: TLS required, checked by TLSA", "", "example.net",
+	  SMTP_CLIENT_TLS_MUST, false, "dane", &dane_ta, true, false },
+	{ "DANE-EE 3 0 2 (SHA2-512): usable", "", "example.net",
+	  SMTP_CLIENT_TLS_MUST, false, "dane", &dane_ee512, true, false },
+	{ "PKIX-EE 1 alone: unusable, opportunistic", "", "example.net",
+	  SMTP_CLIENT_TLS_MAY, false, "dane-unusable", &dane_pkix_ee, false,
+	  false },
+	{ "PKIX-TA 0 alone: unusable, opportunistic", "", "example.net",
+	  SMTP_CLIENT_TLS_MAY, false, "dane-unusable", &dane_pkix_ta, false,
+	  false },
+	{ "a SHA2-256 digest of 20 octets: unusable", "", "example.net",
+	  SMTP_CLIENT_TLS_MAY, false, "dane-unusable", &dane_short, false,
+	  false },
+	{ "selector 2: unusable", "", "example.net", SMTP_CLIENT_TLS_MAY,
+	  false, "dane-unusable", &dane_badsel, false, false },
+	{ "matching type 3: unusable", "", "example.net", SMTP_CLIENT_TLS_MAY,
+	  false, "dane-unusable", &dane_badmt, false, false },
+	{ "only unusable records of several: opportunistic", "",
+	  "example.net", SMTP_CLIENT_TLS_MAY, false, "dane-unusable",
+	  &dane_unusable, false, false },
+	{ "one usable record among unusable ones: DANE", "", "example.net",
+	  SMTP_CLIENT_TLS_MUST, false, "dane", &dane_mixed, true, false },
+	{ "a failed or bogus TLSA lookup: the host is skipped", "",
+	  "example.net", SMTP_CLIENT_TLS_MUST, false, "dane", &dane_failed,
+	  false, true },
+	{ "an insecure MX: no DANE", "", "example.net", SMTP_CLIENT_TLS_MAY,
+	  false, "opportunistic", &dane_none, false, false },
+	{ "secure, no TLSA: opportunistic", "", "example.net",
+	  SMTP_CLIENT_TLS_MAY, false, "opportunistic", &dane_no_tlsa, false,
+	  false },
+	{ "dane no: usable records ignored", "dane no\n", "example.net",
+	  SMTP_CLIENT_TLS_MAY, false, "opportunistic", &dane_ee, false,
+	  false },
+	{ "a relay directive wins over DANE",
+	  "relay * via [10.0.0.6] tls required\n", "example.net",
+	  SMTP_CLIENT_TLS_MUST, false, "relay", &dane_failed, false, false },
 };
 
 static void
@@ -83,10 +168,16 @@ run_policy_case(void **state)
 
 	(void)snprintf(text, sizeof(text), L1 "%s", t->relays);
 	c = parse(text);
-	mta_tls_policy(c, t->domain, &p);
+	mta_tls_policy(c, t->domain, t->dane, &p);
 	assert_int_equal(p.tls, t->tls);
 	assert_int_equal(p.verify, t->verify);
 	assert_string_equal(p.source, t->source);
+	assert_int_equal(p.dane, t->want_dane);
+	assert_int_equal(p.skip, t->skip);
+	if (t->skip)
+		assert_string_equal(p.why, t->dane->reason);
+	else
+		assert_string_equal(p.why, "");
 	conf_free(c);
 }
 
