@@ -21,7 +21,10 @@
  * - a multipart's boundary takes effect only at the blank line that
  *   ends its header, Content-Type counts only once (the first), and a
  *   part without one is text/plain, or message/rfc822 inside a
- *   multipart/digest (RFC 2046 §5.1.5).
+ *   multipart/digest (RFC 2046 §5.1.5);
+ * - a boundary longer than MIME_BOUNDARY_MAX is cut to that length, so
+ *   long boundaries that share their first MIME_BOUNDARY_MAX characters
+ *   are one boundary and the innermost takes every delimiter.
  *
  * Each line start is tested against a stack of the boundaries in
  * effect (at most MIME_DEPTH_MAX), never by rescanning the body, so the
@@ -181,8 +184,10 @@ mime_part_ctype(struct mime_pctx *c, uint32_t i)
 		for (k = 0; k < ct.nparams && bp == NULL; k++)
 			if (span_caseeq(ct.params[k].imap_name, "boundary"))
 				bp = &ct.params[k];
-		if (bp != NULL && bp->imap_value.len <= MIME_BOUNDARY_MAX) {
+		if (bp != NULL) {
 			b = bp->imap_value;
+			if (b.len > MIME_BOUNDARY_MAX)
+				b.len = MIME_BOUNDARY_MAX;
 			if (b.len > 0 && b.ptr >= c->d &&
 			    b.ptr + b.len <= c->d + c->len) {
 				c->px[i].bnd_off = (size_t)(b.ptr - c->d);
