@@ -26,11 +26,6 @@ ITEMS = ("ENVELOPE", "BODY", "BODYSTRUCTURE")
 BAD_CTYPE = ("a Content-Type that is not type/subtype: RFC 2045 §5.2 "
              "makes it text/plain; charset=us-ascii, and so do we; Dovecot "
              "serves what it could read of it")
-RFC822_END = ("the message/rfc822 part ends at the line end before the "
-              "next delimiter (RFC 2046 §5.1.1), as for other parts; "
-              "Dovecot counts that line end (2 bytes, 1 line) into the "
-              "message/rfc822 body when the message inside has no header "
-              "end or an unfinished multipart (open, reported for mime.c)")
 _S = "stalwart-mail-parser/eml/"
 _M = "james-mime4j/"
 _BOTH = ("BODY", "BODYSTRUCTURE")
@@ -40,10 +35,7 @@ DIFFERENCES = {
         "a multipart without a boundary (RFC 2045 §5.1), an empty "
         "multipart for us; Dovecot serves it as a leaf of type \"\" "
         "(open, reported for mime.c)")),
-    _S + "malformed/022.eml": dict.fromkeys(_BOTH, RFC822_END),
-    _S + "rfc/008.eml": dict.fromkeys(_BOTH, RFC822_END),
-    _S + "thirdparty/007.eml": dict.fromkeys(_BOTH, RFC822_END),
-    _S + "thirdparty/015.eml": dict.fromkeys(_BOTH, RFC822_END),
+
     _M + "mimetools-testmsgs/double-semicolon.msg": dict.fromkeys(_BOTH, (
         "'multipart/alternative;; boundary=\"foo\"': we skip the empty "
         "parameter and find the boundary (two parts, what the sender "

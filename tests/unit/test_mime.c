@@ -267,11 +267,14 @@ test_delimiter_with_trailing_junk(void **state)
 	assert_tree("Content-Type: multipart/mixed; boundary=b\n\n"
 	    "--b  \t\n\nx\n--b-- trailing\nepilogue\n",
 	    "multipart/mixed{39,5}[text/plain{1,0}]", 0);
-	/* the longest prefix wins: "--bb" is the inner one's */
+	/*
+	 * the longest prefix wins: "--bb" is the inner one's; the line end
+	 * of "--bb--" stays in the inner multipart (Dovecot)
+	 */
 	assert_tree("Content-Type: multipart/mixed; boundary=b\n\n"
 	    "--b\nContent-Type: multipart/mixed; boundary=bb\n\n"
 	    "--bb\n\nin\n--bb--\n--b--\n",
-	    "multipart/mixed{78,8}[multipart/mixed{18,3}[text/plain{2,0}]]",
+	    "multipart/mixed{78,8}[multipart/mixed{20,4}[text/plain{2,0}]]",
 	    0);
 }
 
@@ -569,6 +572,21 @@ test_as_dovecot_serves_them(void **state)
 	    "--b\nContent-Type: message/rfc822\n--b\n\nafter\n--b--\n",
 	    "multipart/mixed{56,6}[message/rfc822{0,0}[text/plain{0,0}] "
 	    "text/plain{5,0}]", 0);
+	/*
+	 * an encapsulated message's header cut by a delimiter: the line
+	 * end before it is the message/rfc822 part's (malformed/022)
+	 */
+	assert_tree("Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: message/rfc822\n\nnot a header\n--b--\n",
+	    "multipart/mixed{58,5}[message/rfc822{14,1}[text/plain{0,0}]]",
+	    MIME_F_HDR_BAD);
+	/* the same one level deeper: every part up to the delimiter's */
+	assert_tree("Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: multipart/mixed; boundary=c\n\n"
+	    "--c\nContent-Type: message/rfc822\n\nnot a header\n--b--\n",
+	    "multipart/mixed{108,8}[multipart/mixed{51,4}"
+	    "[message/rfc822{14,1}[text/plain{0,0}]]]",
+	    MIME_F_UNTERMINATED | MIME_F_HDR_BAD);
 	/* boundary="" is a boundary: every "--" line is a delimiter */
 	assert_tree("Content-Type: multipart/mixed; boundary=\"\"\n\n"
 	    "pre\n--\n\nq\n----\n",
