@@ -236,7 +236,10 @@ put_addr(struct imap_struct_ctx *c, const struct mime_addr *a)
 		else
 			put_human(c, a->name);
 		put(c, " ");
-		if (a->route.len == 0)
+		/* Dovecot's markers for a broken angle address */
+		if (a->bad_route)
+			put_string(c, span_str("INVALID_ROUTE"));
+		else if (a->route.len == 0)
 			put(c, "NIL");
 		else
 			put_string(c, a->route);
@@ -244,8 +247,11 @@ put_addr(struct imap_struct_ctx *c, const struct mime_addr *a)
 		put_string(c, a->local.len > 0 ? a->local :
 		    span_str("MISSING_MAILBOX"));
 		put(c, " ");
-		put_string(c, a->domain.len > 0 ? a->domain :
-		    span_str("MISSING_DOMAIN"));
+		if (a->bad_syntax)
+			put_string(c, span_str("SYNTAX_ERROR"));
+		else
+			put_string(c, a->domain.len > 0 ? a->domain :
+			    span_str("MISSING_DOMAIN"));
 		break;
 	}
 	put(c, ")");

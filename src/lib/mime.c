@@ -15,13 +15,20 @@
  * - "--b--" closes its multipart; what follows is its epilogue, up to
  *   an outer boundary or the end;
  * - a boundary line inside a header section ends that header there
- *   (the line end before the delimiter belongs to the delimiter);
+ *   (the line end before the delimiter belongs to the delimiter, but
+ *   for the header of an encapsulated message it belongs to the
+ *   message/rfc822 part's body);
+ * - the line end of a "--b--" line is b's multipart's, even when the
+ *   next line is a delimiter;
  * - a multipart whose boundary never appears keeps its whole body as
  *   the preamble and has no children;
  * - a multipart's boundary takes effect only at the blank line that
  *   ends its header, Content-Type counts only once (the first), and a
  *   part without one is text/plain, or message/rfc822 inside a
- *   multipart/digest (RFC 2046 §5.1.5).
+ *   multipart/digest (RFC 2046 §5.1.5);
+ * - a boundary longer than MIME_BOUNDARY_MAX is cut to that length, so
+ *   long boundaries that share their first MIME_BOUNDARY_MAX characters
+ *   are one boundary and the innermost takes every delimiter.
  *
  * Each line start is tested against a stack of the boundaries in
  * effect (at most MIME_DEPTH_MAX), never by rescanning the body, so the
@@ -66,6 +73,7 @@ struct mime_pctx {
 	struct mime_bnd		 stack[MIME_DEPTH_MAX];
 	size_t			 nstack;
 	uint32_t		 cur;
+	size_t			 after_close;	/* past the last "--b--" line */
 	bool			 in_header;
 	uint32_t		 field;		/* being read, or MIME_NONE */
 	/* running totals at the start of the line being read */
@@ -181,8 +189,10 @@ mime_part_ctype(struct mime_pctx *c, uint32_t i)
 		for (k = 0; k < ct.nparams && bp == NULL; k++)
 			if (span_caseeq(ct.params[k].imap_name, "boundary"))
 				bp = &ct.params[k];
-		if (bp != NULL && bp->imap_value.len <= MIME_BOUNDARY_MAX) {
+		if (bp != NULL) {
 			b = bp->imap_value;
+			if (b.len > MIME_BOUNDARY_MAX)
+				b.len = MIME_BOUNDARY_MAX;
 			if (b.len > 0 && b.ptr >= c->d &&
 			    b.ptr + b.len <= c->d + c->len) {
 				c->px[i].bnd_off = (size_t)(b.ptr - c->d);
@@ -364,12 +374,22 @@ mime_delimiter(struct mime_pctx *c, size_t p, size_t next, unsigned nl,
     size_t si)
 {
 	struct mime_msg	*m = c->msg;
-	uint32_t	 owner = c->stack[si].part, x, child;
+	uint32_t	 owner = c->stack[si].part, x, child, upto = owner;
 	size_t		 e, blen, n;
 	uint64_t	 lf = c->lf, bare = c->bare;
 	bool		 close;
 
 	if (c->in_header) {
+		/*
+		 * The header of an encapsulated message cut by a delimiter:
+		 * Dovecot counts the line end before the delimiter into the
+		 * message/rfc822 part's body (and so into every part up to
+		 * the delimiter's multipart), not into the cut header.
+		 */
+		x = m->parts[c->cur].parent;
+		if (p > m->parts[c->cur].hdr_start && x != MIME_NONE &&
+		    m->parts[x].kind == MIME_KIND_MESSAGE)
+			upto = x;
 		/* the header ends here; the line end before is ours */
 		e = p > m->parts[c->cur].hdr_start ? p - c->prev_nl : p;
 		if (e != p) {
@@ -385,15 +405,22 @@ mime_delimiter(struct mime_pctx *c, size_t p, size_t next, unsigned nl,
 		}
 		while (c->in_header)
 			mime_header_end(c, e, lf, bare, false);
-	} else if (p == m->parts[c->cur].body_start) {
+	} else if (p == m->parts[c->cur].body_start || p == c->after_close) {
+		/*
+		 * Nothing before us, or only a close delimiter line whose
+		 * line end is its own (Dovecot counts it into the closed
+		 * multipart's epilogue, not to this delimiter).
+		 */
 		e = p;
 	} else {
 		e = p - c->prev_nl;
 		lf--;
 		bare -= c->prev_nl == 1;
 	}
-	for (x = c->cur; x != owner; x = m->parts[x].parent)
+	for (x = c->cur; x != upto; x = m->parts[x].parent)
 		mime_part_close(c, x, e, lf, bare);
+	for (; x != owner; x = m->parts[x].parent)
+		mime_part_close(c, x, p, c->lf, c->bare);
 	c->cur = owner;
 	blen = c->px[owner].bnd_len;
 	n = next - nl - p - 2;
@@ -401,6 +428,7 @@ mime_delimiter(struct mime_pctx *c, size_t p, size_t next, unsigned nl,
 	    c->d[p + 3 + blen] == '-';
 	if (close) {
 		c->px[owner].closed = true;
+		c->after_close = next;
 		c->nstack = si;
 		return;
 	}

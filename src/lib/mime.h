@@ -36,8 +36,15 @@
 #define MIME_DEPTH_MAX		100	/* nested multipart/message levels */
 #define MIME_PARTS_MAX		10000	/* parts in one message */
 #define MIME_FIELDS_MAX		100000	/* header fields indexed, all parts */
-#define MIME_BOUNDARY_MAX	200	/* RFC 2046 says 70; real mail goes
-					   past it, and Dovecot accepts it */
+/*
+ * A longer boundary= is cut to its first MIME_BOUNDARY_MAX characters, as
+ * Dovecot does (70 of RFC 2046 §5.1.1 plus 10): a delimiter line needs to
+ * start with "--" and those, so a longer boundary still works, and
+ * boundaries that differ only past the cut are the same boundary.  A
+ * boundary test stops at the first mismatch, so it costs at most this
+ * much per boundary on the stack, per line.
+ */
+#define MIME_BOUNDARY_MAX	80
 #define MIME_NONE		UINT32_MAX	/* no such part / field */
 
 /* msg->flags: what was malformed or capped. */

@@ -40,6 +40,8 @@ struct addr_ent {
 	struct addr_off		route;
 	struct addr_off		local;
 	struct addr_off		domain;
+	bool			bad_route;
+	bool			bad_syntax;
 };
 
 struct addr_ctx {
@@ -454,14 +456,17 @@ addr_angle(struct addr_ctx *ctx, size_t p, struct addr_ent *e)
 			e->domain.len = e->route.len - 1;
 			e->route.len = 0;
 			return p + 1;
-		}
+		} else
+			e->bad_route = true;
 	}
 	off = ctx->store->len;
 	p = addr_dotted(ctx, p, lim, true, &any);
 	e->local = addr_since(ctx, off);
 	p = addr_cfws(ctx, p, lim, false);
-	if (p < lim && ctx->v.ptr[p] == '@')
+	if (p < lim && ctx->v.ptr[p] == '@') {
 		p = addr_at_domain(ctx, p + 1, lim, &e->domain);
+		e->bad_syntax = e->domain.len == 0;
+	}
 	if (p < lim && ctx->v.ptr[p] != '>') {
 		/*
 		 * Junk: up to the '>' when one comes before the next ','
@@ -474,6 +479,8 @@ addr_angle(struct addr_ctx *ctx, size_t p, struct addr_ent *e)
 	}
 	if (p < lim && ctx->v.ptr[p] == '>')
 		p++;
+	else
+		e->bad_syntax = true;
 	return p;
 }
 
@@ -673,6 +680,8 @@ mime_hdr_addrs(struct span value, struct mime_addrlist *out)
 			    ctx.ents[i].local);
 			out->v[i].domain = addr_span(&out->store,
 			    ctx.ents[i].domain);
+			out->v[i].bad_route = ctx.ents[i].bad_route;
+			out->v[i].bad_syntax = ctx.ents[i].bad_syntax;
 		}
 		out->n = ctx.n;
 	}

@@ -121,6 +121,14 @@ struct mime_addr {
 	struct span		route;
 	struct span		local;
 	struct span		domain;
+	/*
+	 * A broken angle address, marked as Dovecot's ENVELOPE marks it:
+	 * bad_route when "<@a ..." has no ':' after its domain list
+	 * ("INVALID_ROUTE"), bad_syntax when the '>' never comes or the
+	 * '@' has no domain after it ("SYNTAX_ERROR" for the domain).
+	 */
+	bool			bad_route;
+	bool			bad_syntax;
 };
 
 struct mime_addrlist {

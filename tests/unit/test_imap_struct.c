@@ -95,6 +95,12 @@ static const char m_repeat[] =
     "Cc: f@g.h, i@j.k\n"
     "\n";
 
+/* Broken angle addresses, as Dovecot 2.3 marks them in ENVELOPE */
+static const char m_badaddr[] =
+    "From: Joe <joe@example.org\n"
+    "To: Ann <@a.example ann@example.org>, <b@>\n"
+    "\n";
+
 static const char m_emptymp[] =
     "Content-Type: multipart/alternative; boundary=b\n"
     "\n"
@@ -175,6 +181,13 @@ static const struct struct_case struct_cases[] = {
 	    "(\"Tue, 2 Jan 2024 10:00:00 +0000\" NIL NIL NIL NIL "
 	    "((NIL NIL \"a\" \"b.c\")) ((NIL NIL \"c\" \"d.e\")"
 	    "(NIL NIL \"f\" \"g.h\")(NIL NIL \"i\" \"j.k\")) NIL NIL NIL)" },
+	{ "envelope: SYNTAX_ERROR and INVALID_ROUTE markers",
+	    IN(m_badaddr), ENVELOPE,
+	    "(NIL NIL ((\"Joe\" NIL \"joe\" \"SYNTAX_ERROR\")) "
+	    "((\"Joe\" NIL \"joe\" \"SYNTAX_ERROR\")) "
+	    "((\"Joe\" NIL \"joe\" \"SYNTAX_ERROR\")) "
+	    "((\"Ann\" \"INVALID_ROUTE\" \"ann\" \"example.org\")"
+	    "(NIL NIL \"b\" \"SYNTAX_ERROR\")) NIL NIL NIL NIL)" },
 	{ "bodystructure: a multipart without parts", IN(m_emptymp),
 	    BODYSTRUCTURE, "((\"text\" \"plain\" (\"charset\" \"us-ascii\") "
 	    "NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL) \"alternative\" "

@@ -267,11 +267,14 @@ test_delimiter_with_trailing_junk(void **state)
 	assert_tree("Content-Type: multipart/mixed; boundary=b\n\n"
 	    "--b  \t\n\nx\n--b-- trailing\nepilogue\n",
 	    "multipart/mixed{39,5}[text/plain{1,0}]", 0);
-	/* the longest prefix wins: "--bb" is the inner one's */
+	/*
+	 * the longest prefix wins: "--bb" is the inner one's; the line end
+	 * of "--bb--" stays in the inner multipart (Dovecot)
+	 */
 	assert_tree("Content-Type: multipart/mixed; boundary=b\n\n"
 	    "--b\nContent-Type: multipart/mixed; boundary=bb\n\n"
 	    "--bb\n\nin\n--bb--\n--b--\n",
-	    "multipart/mixed{78,8}[multipart/mixed{18,3}[text/plain{2,0}]]",
+	    "multipart/mixed{78,8}[multipart/mixed{20,4}[text/plain{2,0}]]",
 	    0);
 }
 
@@ -569,6 +572,21 @@ test_as_dovecot_serves_them(void **state)
 	    "--b\nContent-Type: message/rfc822\n--b\n\nafter\n--b--\n",
 	    "multipart/mixed{56,6}[message/rfc822{0,0}[text/plain{0,0}] "
 	    "text/plain{5,0}]", 0);
+	/*
+	 * an encapsulated message's header cut by a delimiter: the line
+	 * end before it is the message/rfc822 part's (malformed/022)
+	 */
+	assert_tree("Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: message/rfc822\n\nnot a header\n--b--\n",
+	    "multipart/mixed{58,5}[message/rfc822{14,1}[text/plain{0,0}]]",
+	    MIME_F_HDR_BAD);
+	/* the same one level deeper: every part up to the delimiter's */
+	assert_tree("Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: multipart/mixed; boundary=c\n\n"
+	    "--c\nContent-Type: message/rfc822\n\nnot a header\n--b--\n",
+	    "multipart/mixed{108,8}[multipart/mixed{51,4}"
+	    "[message/rfc822{14,1}[text/plain{0,0}]]]",
+	    MIME_F_UNTERMINATED | MIME_F_HDR_BAD);
 	/* boundary="" is a boundary: every "--" line is a delimiter */
 	assert_tree("Content-Type: multipart/mixed; boundary=\"\"\n\n"
 	    "pre\n--\n\nq\n----\n",
@@ -580,6 +598,44 @@ test_as_dovecot_serves_them(void **state)
 	assert_tree("Content-Type: multipart/mixed; boundary*0=ab; "
 	    "boundary*1=cd\n\n--abcd\n\nq\n--abcd--\n",
 	    "multipart/mixed{23,4}[text/plain{1,0}]", 0);
+}
+
+/*
+ * A boundary longer than MIME_BOUNDARY_MAX is cut there (Dovecot): long
+ * boundaries work, and those that share their first MIME_BOUNDARY_MAX
+ * characters are one boundary, the innermost's.
+ */
+static void
+test_long_boundary_cut(void **state)
+{
+	struct buf	msg, b;
+	size_t		i;
+
+	(void)state;
+	buf_init(&b, 1 << 16);
+	buf_init(&msg, 1 << 16);
+	for (i = 0; i < 700; i++)
+		assert_int_equal(buf_append_char(&b, (char)('a' + i % 26)), 0);
+	/* 700 characters: "--b--" is "--" the first 80, then junk */
+	assert_int_equal(buf_printf(&msg, "Content-Type: multipart/mixed; "
+	    "boundary=\"%s\"\n\n--%s\n\nA\n--%s\n\nB\n--%s--\n", b.data, b.data,
+	    b.data, b.data), 0);
+	assert_tree(msg.data, "multipart/mixed{2124,7}[text/plain{1,0} "
+	    "text/plain{1,0} text/plain{0,0}]", MIME_F_UNTERMINATED);
+	/* 82, 81 and 80 characters sharing 80: the innermost takes all */
+	buf_reset(&msg);
+	assert_int_equal(buf_printf(&msg,
+	    "Content-Type: multipart/mixed; boundary=\"%.82s\"\n\n--%.82s\n"
+	    "Content-Type: multipart/mixed; boundary=\"%.81s\"\n\n--%.81s\n"
+	    "Content-Type: multipart/mixed; boundary=\"%.80s\"\n\n--%.80s\n"
+	    "\n1\n--%.82s\n\n22\n--%.81s\n\n333\n--%.80s--\n",
+	    b.data, b.data, b.data, b.data, b.data, b.data, b.data, b.data,
+	    b.data), 0);
+	assert_tree(msg.data, "multipart/mixed{783,16}[multipart/mixed{570,13}"
+	    "[multipart/mixed{359,10}[text/plain{1,0} text/plain{2,0} "
+	    "text/plain{3,0}]]]", MIME_F_UNTERMINATED);
+	buf_free(&msg);
+	buf_free(&b);
 }
 
 int
@@ -603,6 +659,7 @@ main(void)
 		cmocka_unit_test(test_large_message_linear),
 		cmocka_unit_test(test_reparse_frees),
 		cmocka_unit_test(test_as_dovecot_serves_them),
+		cmocka_unit_test(test_long_boundary_cut),
 		cmocka_unit_test(test_text_of_every_text_part),
 	};
 

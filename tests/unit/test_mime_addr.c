@@ -463,6 +463,40 @@ test_nul_in_value(void **state)
 	mime_addrlist_free(&l);
 }
 
+/*
+ * Broken angle addresses get Dovecot's ENVELOPE markers (checked against
+ * Dovecot 2.3): no '>' or nothing after the '@' is a syntax error, a
+ * route without its ':' an invalid route; good ones are neither.
+ */
+static void
+test_broken_angle_marked(void **state)
+{
+	struct mime_addrlist	l;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(mime_hdr_addrs(sp("a@b.org, Joe <c@d.org"), &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_false(l.v[0].bad_syntax);
+	assert_true(l.v[1].bad_syntax);
+	assert_false(l.v[1].bad_route);
+	assert_int_equal(mime_hdr_addrs(sp("Joe <joe@>"), &l), 0);
+	assert_true(l.v[0].bad_syntax);
+	assert_int_equal(mime_hdr_addrs(sp("Joe <joe>"), &l), 0);
+	assert_false(l.v[0].bad_syntax);
+	assert_int_equal(mime_hdr_addrs(sp("Joe <@a.example j@e.org>"), &l),
+	    0);
+	assert_true(l.v[0].bad_route);
+	assert_false(l.v[0].bad_syntax);
+	assert_int_equal(mime_hdr_addrs(sp("<@a.example,@b.example:j@e.org>"),
+	    &l), 0);
+	assert_false(l.v[0].bad_route);
+	assert_false(l.v[0].bad_syntax);
+	assert_int_equal(mime_hdr_addrs(sp("<@a.example>"), &l), 0);
+	assert_false(l.v[0].bad_route);
+	mime_addrlist_free(&l);
+}
+
 static void
 test_spans_and_reuse(void **state)
 {
@@ -626,6 +660,7 @@ main(void)
 		cmocka_unit_test(test_dovecot_envelope_cases),
 		cmocka_unit_test(test_obsolete_and_real_world),
 		cmocka_unit_test(test_nul_in_value),
+		cmocka_unit_test(test_broken_angle_marked),
 		cmocka_unit_test(test_spans_and_reuse),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_hostile_values),
