@@ -215,6 +215,12 @@ imap_feed(struct imap_conn *c)
 		return;
 	c->feeding = true;
 	for (;;) {
+		/* a FETCH answers a message at a time as the output drains */
+		while (c->mbox != NULL && imap_mbox_busy(c->mbox) &&
+		    conn_can_feed(c->conn)) {
+			conn_set_timeout(c->conn, IMAP_SESSION_IDLE_TIMEOUT);
+			imap_mbox_resume(c->mbox, c->session);
+		}
 		if (!conn_can_feed(c->conn) ||
 		    imap_session_waiting(c->session) ||
 		    imap_session_closing(c->session))

@@ -29,6 +29,8 @@
 #include "util.h"
 
 #define IMAP_MBOX_DELIM		'.'
+/* Buffers of a FETCH over this are freed when it ends. */
+#define IMAP_MBOX_KEEP		(256 * 1024)
 /* A whole message read for FETCH (larger ones are refused). */
 #define IMAP_MBOX_MSG_MAX	((uint64_t)256 * 1024 * 1024)
 
@@ -90,6 +92,17 @@ struct imap_mbox {
 	struct buf	 spec;		/* a section spec */
 	struct buf	 part;		/* a section's content */
 	struct buf	 dec;		/* decoded for BINARY */
+
+	/*
+	 * A FETCH under way: the session's command (its own until
+	 * imap_session_done()), the next message to look at, and what the
+	 * messages so far gave.  imap_mbox_resume() answers one message a
+	 * call, so the output holds at most one message's answer more than
+	 * the connection's watermark.
+	 */
+	const struct imap_cmd *fcmd;
+	size_t		 fnext;
+	bool		 fneed, fseen, fcte, ffail;
 };
 
 /* --- names --- */
@@ -1649,9 +1662,7 @@ cmd_fetch(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
 	const struct imap_fetch	*f = &c->fetch;
-	size_t			 i, k;
-	bool			 need_msg, seen, cte = false;
-	int			 rc, fail = 0;
+	size_t			 k;
 
 	if (!check_set(m, s, c, &c->seq))
 		return;
@@ -1660,34 +1671,69 @@ cmd_fetch(struct imap_mbox *m, struct imap_session *s,
 		    "CONDSTORE");
 		return;
 	}
-	need_msg = (f->atts & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
+	m->fneed = (f->atts & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
 	    IMAP_FETCH_BODYSTRUCTURE)) != 0;
-	seen = false;
+	m->fseen = false;
 	for (k = 0; k < f->nsec; k++) {
-		need_msg = true;
+		m->fneed = true;
 		/*
 		 * RFC 9051 §6.4.5: BODY[...] and RFC822(.TEXT) set \Seen,
 		 * RFC 3516 §4.2: so does BINARY[...]
 		 */
 		if (!f->sec[k].peek && !m->readonly)
-			seen = true;
+			m->fseen = true;
 	}
-	for (i = 0; i < m->nmsgs; i++) {
-		if (!in_set(m, &c->seq, c->uid, i))
-			continue;
-		rc = fetch_one(m, c, i, need_msg, seen);
+	m->fcmd = c;
+	m->fnext = 0;
+	m->fcte = m->ffail = false;
+	/* the role calls imap_mbox_resume() while the output has room */
+}
+
+bool
+imap_mbox_busy(const struct imap_mbox *m)
+{
+	return m->fcmd != NULL;
+}
+
+void
+imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
+{
+	const struct imap_cmd	*c = m->fcmd;
+	size_t			 i;
+	int			 rc;
+
+	if (c == NULL)
+		return;
+	for (i = m->fnext; i < m->nmsgs; i++)
+		if (in_set(m, &c->seq, c->uid, i))
+			break;
+	if (i < m->nmsgs) {
+		m->fnext = i + 1;
+		rc = fetch_one(m, c, i, m->fneed, m->fseen);
 		if (rc == 0)
 			out_flush(m, s);
 		else if (rc == 2)
-			cte = true;
+			m->fcte = true;
 		else
-			fail = -1;
+			m->ffail = true;
 		buf_reset(&m->out);
+		return;
 	}
-	if (cte)
+	m->fcmd = NULL;
+	/* a large message's buffers are not kept for the next command */
+	if (m->raw.len > IMAP_MBOX_KEEP) {
+		buf_free(&m->raw);
+		buf_free(&m->part);
+		buf_free(&m->dec);
+		mime_msg_free(&m->mime);
+		buf_init(&m->raw, IMAP_MBOX_MSG_MAX);
+		buf_init(&m->part, SIZE_MAX);
+		buf_init(&m->dec, SIZE_MAX);
+	}
+	if (m->fcte)
 		imap_session_done(s, IMAP_NO, "[UNKNOWN-CTE] A part has a "
 		    "Content-Transfer-Encoding we cannot decode");
-	else if (fail == -1)
+	else if (m->ffail)
 		imap_session_done(s, IMAP_NO, "[SERVERBUG] Some messages could "
 		    "not be read");
 	else
