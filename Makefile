@@ -93,7 +93,14 @@ build/san/tests/obj/%.o: tests/unit/%.c
 build/san/tests/%: build/san/tests/obj/%.o build/san/libcachet.a
 	$(call say,LD,$@)$(SANCC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
-sanbuild: $(SANBIN) $(UNITBIN)
+# Test tools: small programs the black-box tests run (mimedump prints a
+# message's parse as JSON for the MIME corpus tests).
+build/san/tests/mimedump: tests/tools/mimedump.c build/san/libcachet.a
+	@mkdir -p $(dir $@)
+	$(call say,SANLD,$@)$(SANCC) $(BASEFLAGS) $(TESTINC) $(SANFLAGS) \
+	    -o $@ $(filter %.c %.a,$^) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+sanbuild: $(SANBIN) $(UNITBIN) build/san/tests/mimedump
 
 # --- fuzz targets (clang libFuzzer) ---
 build/fuzz/obj/%.o: src/%.c

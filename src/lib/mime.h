@@ -114,7 +114,11 @@ struct mime_part {
 	struct span	type;
 	struct span	subtype;
 	bool		ctype_default;
-	/* multipart only: the boundary (unquoted), a span into the message */
+	/*
+	 * multipart only: the boundary (unquoted), a span into the message,
+	 * or into msg->store when quoted-pairs or RFC 2231 sections had to
+	 * be resolved
+	 */
 	struct span	boundary;
 };
 
@@ -126,6 +130,8 @@ struct mime_msg {
 	struct mime_field	*fields;
 	uint32_t		 nfields;
 	uint32_t		 flags;	/* MIME_F_* */
+	struct buf		 store;	/* boundaries that had to be
+					   unquoted or joined */
 };
 
 /*

@@ -150,6 +150,8 @@ int	mime_hdr_date(struct span value, int64_t *time_out, int *zone_min_out);
  * a span "<left@right>" (angle brackets included; into the value, or
  * into out's store when CFWS inside had to be removed), in order, at
  * most MIME_MSGIDS_MAX; words between them (obsolete phrases) skipped.
+ * Previous contents of out are freed (a zeroed one is fresh); -1 when
+ * there is no id.
  */
 struct mime_msgids {
 	struct span	*v;
