@@ -600,11 +600,11 @@ combine(struct imap_search_ctx *ctx)
 				if (cv == V_UNKNOWN)
 					v = V_UNKNOWN;
 			}
-			ctx->val[i] = (int8_t)v;
+			ctx->val[i] = (uint8_t)v;
 			break;
 		case IMAP_SK_NOT:
 			cv = ctx->val[n->child];
-			ctx->val[i] = (int8_t)(cv == V_UNKNOWN ? V_UNKNOWN :
+			ctx->val[i] = (uint8_t)(cv == V_UNKNOWN ? V_UNKNOWN :
 			    !cv);
 			break;
 		default:
@@ -646,7 +646,7 @@ imap_search_match(struct imap_search_ctx *ctx, const struct imap_search_msg *m)
 		ctx->val[i] = V_UNKNOWN;
 	for (i = 0; i < se->nnode; i++)
 		if (!inner(se->node[i].key) && ctx->cost[i] == COST_CHEAP)
-			ctx->val[i] = (int8_t)eval_cheap(ctx, &se->node[i], m);
+			ctx->val[i] = (uint8_t)eval_cheap(ctx, &se->node[i], m);
 	combine(ctx);
 	for (round = COST_HEADER; round < COST_ROUNDS &&
 	    ctx->val[0] == V_UNKNOWN; round++) {
@@ -656,7 +656,7 @@ imap_search_match(struct imap_search_ctx *ctx, const struct imap_search_msg *m)
 				continue;
 			if (msg == NULL && m->message(m->arg, &msg) == -1)
 				return -1;
-			ctx->val[i] = (int8_t)(round == COST_HEADER ?
+			ctx->val[i] = (uint8_t)(round == COST_HEADER ?
 			    eval_header(ctx, i, msg) : eval_body(ctx, i, msg));
 		}
 		combine(ctx);

@@ -72,7 +72,7 @@ struct imap_search_ctx {
 	struct buf		*needle;	/* folded search text */
 	char			**field;	/* HEADER name, NUL-ended */
 	/* per message, reused */
-	int8_t			*val;
+	uint8_t			*val;
 	struct buf		 hdr_text;	/* folded header section */
 	struct buf		 body_text;	/* folded body text */
 	struct buf		 tmp, tmp2;

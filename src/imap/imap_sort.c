@@ -235,7 +235,13 @@ imap_sort_base_subject(struct span raw, struct buf *out, bool *reply_out)
 			continue;
 		dec.data[n++] = c;
 	}
-	p = dec.data != NULL ? dec.data : "";
+	if (dec.data == NULL || n == 0) {
+		buf_free(&dec);
+		if (reply_out != NULL)
+			*reply_out = false;
+		return rc;
+	}
+	p = dec.data;
 	start = 0;
 	for (;;) {
 		/* (2) subj-trailer = "(fwd)" / WSP, from the end */
@@ -339,9 +345,7 @@ addr_key(const struct mime_msg *msg, const char *field, bool display)
 	buf_init(&b, IMAP_SORT_STR_MAX);
 	if (mime_hdr_addrs(mime_field_value(msg, f), &al) == 0 && al.n > 0) {
 		a = &al.v[0];
-		if (a->kind == MIME_ADDR_GROUP)
-			(void)mime_decode_words(a->name, &b);
-		else if (display && a->name.len > 0)
+		if (a->kind == MIME_ADDR_GROUP || (display && a->name.len > 0))
 			(void)mime_decode_words(a->name, &b);
 		else if (display) {
 			if (buf_append_span(&b, a->local) == 0 &&

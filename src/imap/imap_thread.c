@@ -377,8 +377,6 @@ gather_subjects(struct tree *t)
 				add_child(t, y, ch);
 			}
 			t->c[x].child = NONE;
-		} else if (yd) {
-			add_child(t, y, x);
 		} else if (xd) {
 			/* C put a non-reply message before this dummy whose
 			 * first child is a reply: the message joins it */
@@ -386,7 +384,8 @@ gather_subjects(struct tree *t)
 			t->c[y].gone = true;
 			add_child(t, x, y);
 			tab[i] = x;
-		} else if (rm->reply && !tm->reply) {
+		} else if (yd || (rm->reply && !tm->reply)) {
+			/* into the dummy; or a reply under its original */
 			add_child(t, y, x);
 		} else {
 			/* neither is the other's reply: a new dummy for both */
