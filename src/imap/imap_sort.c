@@ -248,6 +248,8 @@ imap_sort_base_subject(struct span raw, struct buf *out, bool *reply_out)
 		for (;;) {
 			if (n > start && is_wsp(p[n - 1]))
 				n--;
+			/* cppcheck-suppress knownConditionTrueFalse ; n
+			 * shrinks in this loop, cppcheck misses it */
 			else if (n - start >= 5 &&
 			    strncasecmp(p + n - 5, "(fwd)", 5) == 0) {
 				n -= 5;
