@@ -475,10 +475,8 @@ key_field(const struct imap_search_ctx *ctx, size_t k)
 		return "To";
 	case IMAP_SK_SUBJECT:
 		return "Subject";
-	case IMAP_SK_HEADER:
-		return ctx->field[k];
 	default:
-		return "Date";
+		return ctx->field[k];
 	}
 }
 
@@ -491,17 +489,26 @@ eval_header(struct imap_search_ctx *ctx, size_t k, const struct mime_msg *msg)
 	int64_t				 t;
 	int				 zone, r;
 
+	switch (n->key) {
+	case IMAP_SK_SENTBEFORE:
+	case IMAP_SK_SENTON:
+	case IMAP_SK_SENTSINCE:
+		/* the date as written, in the sender's zone (RFC 9051
+		 * §6.4.4: time and zone disregarded); a missing or broken
+		 * Date: is the epoch, as Dovecot takes it */
+		f = mime_part_field(msg, 0, "Date", NULL);
+		if (f == NULL || mime_hdr_date(mime_field_value(msg, f), &t,
+		    &zone) == -1) {
+			t = 0;
+			zone = 0;
+		}
+		return date_cmp(n->key, day_of(t, zone), n->date);
+	default:
+		break;
+	}
 	while ((f = mime_part_field(msg, 0, key_field(ctx, k), f)) != NULL) {
 		v = mime_field_value(msg, f);
 		switch (n->key) {
-		case IMAP_SK_SENTBEFORE:
-		case IMAP_SK_SENTON:
-		case IMAP_SK_SENTSINCE:
-			/* the date as written, in the sender's zone; a
-			 * missing or broken Date: matches none */
-			if (mime_hdr_date(v, &t, &zone) == -1)
-				return V_FALSE;
-			return date_cmp(n->key, day_of(t, zone), n->date);
 		case IMAP_SK_BCC:
 		case IMAP_SK_CC:
 		case IMAP_SK_FROM:

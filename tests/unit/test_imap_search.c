@@ -247,8 +247,10 @@ static const struct case_ cases[] = {
 	{ "SENTBEFORE 2-Jan-2024", m_plain, 0, 1 },
 	{ "SENTSINCE 2-Jan-2024", m_plain, 0, 0 },
 	{ "SENTON 2-Jan-2024", m_multi, 0, 1 },
-	{ "SENTBEFORE 1-Jan-2100", m_nodate, 0, 0 },
-	{ "SENTSINCE 1-Jan-1970", m_nodate, 0, 0 },
+	/* no Date: the epoch, as Dovecot */
+	{ "SENTBEFORE 1-Jan-2100", m_nodate, 0, 1 },
+	{ "SENTON 1-Jan-1970", m_nodate, 0, 1 },
+	{ "SENTSINCE 2-Jan-1970", m_nodate, 0, 0 },
 	/* body text of every text part, decoded */
 	{ "BODY needle", m_plain, 0, 1 },
 	{ "BODY alice", m_plain, 0, 0 },	/* not in the body */
