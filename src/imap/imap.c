@@ -36,6 +36,7 @@
 #include "log.h"
 #include "lookup/lookup_login.h"
 #include "mailbox.h"
+#include "mime_decode.h"
 #include "proc.h"
 #include "store/maildir.h"
 #include "store/mda.h"
@@ -466,6 +467,8 @@ imap_main(struct proc_self *self)
 	    self->nworkers, &errstr)) == NULL)
 		fatalx("imap: %s", errstr);
 
+	/* iconv's modules cannot be loaded in the chroot: SEARCH decodes */
+	log_debug("imap: %zu charsets preloaded", mime_charset_preload());
 	proc_drop(self);
 
 	r->srv.base = self->base;

@@ -4,8 +4,8 @@
  * mailboxes' owner; the uidlist (UIDVALIDITY, UIDs) is maildir.c's, the
  * one the mda and pop3 use, so every role names a message alike.
  *
- * Not here yet (they answer NO [CANNOT]): keywords, text and header
- * SEARCH keys, SEARCHRES and ESEARCH, CONDSTORE.
+ * Not here yet (they answer NO [CANNOT]): keywords, SEARCHRES and
+ * ESEARCH, CONDSTORE.
  */
 #include <sys/stat.h>
 
@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "imap_mbox.h"
+#include "imap/imap_search.h"
 #include "imap/imap_struct.h"
 #include "log.h"
 #include "mime.h"
@@ -103,6 +104,7 @@ struct imap_mbox {
 	const struct imap_cmd *fcmd;
 	size_t		 fnext;
 	bool		 fneed, fseen, fcte, ffail;
+	size_t		 snext;		/* SEARCH: the message asked about */
 };
 
 /* --- names --- */
@@ -1742,6 +1744,7 @@ imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
 
 /* --- SEARCH --- */
 
+/* RETURN (ESEARCH), "$" (SEARCHRES) and MODSEQ are not announced. */
 static bool
 search_supported(const struct imap_search *se, const char **why)
 {
@@ -1749,20 +1752,6 @@ search_supported(const struct imap_search *se, const char **why)
 
 	for (i = 0; i < se->nnode; i++) {
 		switch (se->node[i].key) {
-		case IMAP_SK_SENTBEFORE:
-		case IMAP_SK_SENTON:
-		case IMAP_SK_SENTSINCE:
-		case IMAP_SK_HEADER:
-		case IMAP_SK_BCC:
-		case IMAP_SK_BODY:
-		case IMAP_SK_CC:
-		case IMAP_SK_FROM:
-		case IMAP_SK_SUBJECT:
-		case IMAP_SK_TEXT:
-		case IMAP_SK_TO:
-			*why = "[CANNOT] Header and text search keys are not "
-			    "supported yet";
-			return false;
 		case IMAP_SK_MODSEQ:
 			*why = "[CANNOT] MODSEQ needs CONDSTORE";
 			return false;
@@ -1781,99 +1770,80 @@ search_supported(const struct imap_search *se, const char **why)
 	return true;
 }
 
-/* NOLINTBEGIN(misc-no-recursion): the parser bounds the depth */
-static bool
-search_eval(const struct imap_mbox *m, const struct imap_search *se,
-    uint16_t k, size_t i)
+/* imap_search's callback: the message read and parsed (read_msg). */
+static int
+search_message(void *arg, const struct mime_msg **msg_out)
 {
-	const struct imap_search_node	*n = &se->node[k];
-	const struct mbox_msg		*msg = &m->msgs[i];
-	int64_t				 day = msg->mtime >= 0 ?
-					    msg->mtime / 86400 :
-					    (msg->mtime - 86399) / 86400;
-	uint16_t			 ch;
-	unsigned			 bits = flags_bits(msg->flags);
+	struct imap_mbox	*m = arg;
 
-	switch (n->key) {
-	case IMAP_SK_AND:
-		for (ch = n->child; ch != 0; ch = se->node[ch].next)
-			if (!search_eval(m, se, ch, i))
-				return false;
-		return true;
-	case IMAP_SK_OR:
-		return search_eval(m, se, n->child, i) ||
-		    search_eval(m, se, se->node[n->child].next, i);
-	case IMAP_SK_NOT:
-		return !search_eval(m, se, n->child, i);
-	case IMAP_SK_ALL:
-		return true;
-	case IMAP_SK_FLAG:
-		return n->flag == IMAP_FLAG_RECENT ? msg->recent :
-		    (bits & n->flag) != 0;
-	case IMAP_SK_UNFLAG:
-		return (bits & n->flag) == 0;
-	case IMAP_SK_NEW:
-		return msg->recent && (bits & IMAP_FLAG_SEEN) == 0;
-	case IMAP_SK_OLD:
-		return !msg->recent;
-	case IMAP_SK_KEYWORD:
-		return false;	/* no keywords are stored yet */
-	case IMAP_SK_UNKEYWORD:
-		return true;
-	case IMAP_SK_SEQ:
-		return in_set(m, &n->seq, false, i);
-	case IMAP_SK_UID:
-		return in_set(m, &n->seq, true, i);
-	case IMAP_SK_LARGER:
-		return msg->size_crlf > n->num;
-	case IMAP_SK_SMALLER:
-		return msg->size_crlf < n->num;
-	/* RFC 9051 §6.4.4: the internal date, time and zone disregarded */
-	case IMAP_SK_BEFORE:
-		return day < n->date;
-	case IMAP_SK_ON:
-		return day == n->date;
-	case IMAP_SK_SINCE:
-		return day >= n->date;
-	default:
-		return false;
+	if (read_msg(m, m->snext) == -1) {
+		log_warn("sid=%s imap: read %s", m->sid,
+		    m->msgs[m->snext].name);
+		return -1;
 	}
+	*msg_out = &m->mime;
+	return 0;
 }
 
-/* NOLINTEND(misc-no-recursion) */
-
+/*
+ * SEARCH through imap_search.c: the facts of each message from the
+ * session's view, the message itself read only when a header or text
+ * key still decides (imap_search_match() asks).
+ */
 static void
 cmd_search(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
 	const struct imap_search	*se = &c->search;
+	struct imap_search_ctx		 ctx;
+	struct imap_search_msg		 sm;
 	const char			*why = NULL;
 	size_t				 i;
+	int				 r;
+	bool				 fail = false;
 
 	if (se->esearch) {
 		imap_session_done(s, IMAP_BAD, "RETURN is not supported "
 		    "(no ESEARCH)");
 		return;
 	}
-	if (se->charset.len > 0 && !span_caseeq(se->charset, "UTF-8") &&
-	    !span_caseeq(se->charset, "US-ASCII")) {
-		imap_session_done(s, IMAP_NO, "[BADCHARSET (UTF-8 US-ASCII)] "
-		    "Unknown charset");
+	if (!search_supported(se, &why)) {
+		imap_session_done(s, IMAP_NO, "%s", why);
 		return;
 	}
-	if (!search_supported(se, &why)) {
+	if (imap_search_prepare(&ctx, se, (uint32_t)m->nmsgs,
+	    m->nmsgs > 0 ? m->msgs[m->nmsgs - 1].uid : 0, NULL, 0,
+	    &why) == -1) {
 		imap_session_done(s, IMAP_NO, "%s", why);
 		return;
 	}
 	buf_reset(&m->out);
 	out_str(m, "* SEARCH");
-	for (i = 0; i < m->nmsgs; i++)
-		if (search_eval(m, se, 0, i))
+	for (i = 0; i < m->nmsgs; i++) {
+		memset(&sm, 0, sizeof(sm));
+		sm.seq = (uint32_t)(i + 1);
+		sm.uid = m->msgs[i].uid;
+		sm.flags = flags_bits(m->msgs[i].flags) |
+		    (m->msgs[i].recent ? IMAP_FLAG_RECENT : 0);
+		sm.size = m->msgs[i].size_crlf;
+		sm.internaldate = m->msgs[i].mtime;
+		sm.message = search_message;
+		sm.arg = m;
+		m->snext = i;
+		if ((r = imap_search_match(&ctx, &sm)) == -1)
+			fail = true;
+		else if (r == 1)
 			out_fmt(m, " %" PRIu32, c->uid ? m->msgs[i].uid :
 			    (uint32_t)(i + 1));
+	}
+	imap_search_ctx_free(&ctx);
 	out_str(m, "\r\n");
 	out_flush(m, s);
-	imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
+	if (fail)
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Some messages could "
+		    "not be read");
+	else
+		imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
 }
 
 /* --- the interface --- */
