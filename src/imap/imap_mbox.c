@@ -1436,7 +1436,8 @@ section_spec(const struct imap_fetch_section *sec, struct buf *b)
  * The content of a section of the parsed message into out, in the form
  * it is served: CRLF text, or for BINARY the part decoded (RFC 3516
  * §4.2).  1 when the section names no part of this message (served
- * empty, as Dovecot does), 2 when BINARY meets an encoding we cannot decode (UNKNOWN-CTE).
+ * empty, as Dovecot does), 2 when BINARY meets an encoding we cannot
+ * decode (UNKNOWN-CTE).
  */
 static int
 section_content(struct imap_mbox *m, const struct imap_fetch_section *sec,
