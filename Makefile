@@ -100,7 +100,15 @@ build/san/tests/mimedump: tests/tools/mimedump.c build/san/libcachet.a
 	$(call say,SANLD,$@)$(SANCC) $(BASEFLAGS) $(TESTINC) $(SANFLAGS) \
 	    -o $@ $(filter %.c %.a,$^) $(PKG_LIBS) $(CMOCKA_LIBS)
 
-sanbuild: $(SANBIN) $(UNITBIN) build/san/tests/mimedump
+# imapsearch runs SEARCH/SORT/THREAD over a directory of messages for the
+# comparison with Dovecot.
+build/san/tests/imapsearch: tests/tools/imapsearch.c build/san/libcachet.a
+	@mkdir -p $(dir $@)
+	$(call say,SANLD,$@)$(SANCC) $(BASEFLAGS) $(TESTINC) $(SANFLAGS) \
+	    -o $@ $(filter %.c %.a,$^) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+sanbuild: $(SANBIN) $(UNITBIN) build/san/tests/mimedump \
+    build/san/tests/imapsearch
 
 # --- fuzz targets (clang libFuzzer) ---
 build/fuzz/obj/%.o: src/%.c

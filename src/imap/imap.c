@@ -36,6 +36,7 @@
 #include "log.h"
 #include "lookup/lookup_login.h"
 #include "mailbox.h"
+#include "mime_decode.h"
 #include "proc.h"
 #include "store/maildir.h"
 #include "store/mda.h"
@@ -215,6 +216,12 @@ imap_feed(struct imap_conn *c)
 		return;
 	c->feeding = true;
 	for (;;) {
+		/* a FETCH answers a message at a time as the output drains */
+		while (c->mbox != NULL && imap_mbox_busy(c->mbox) &&
+		    conn_can_feed(c->conn)) {
+			conn_set_timeout(c->conn, IMAP_SESSION_IDLE_TIMEOUT);
+			imap_mbox_resume(c->mbox, c->session);
+		}
 		if (!conn_can_feed(c->conn) ||
 		    imap_session_waiting(c->session) ||
 		    imap_session_closing(c->session))
@@ -460,6 +467,8 @@ imap_main(struct proc_self *self)
 	    self->nworkers, &errstr)) == NULL)
 		fatalx("imap: %s", errstr);
 
+	/* iconv's modules cannot be loaded in the chroot: SEARCH decodes */
+	log_debug("imap: %zu charsets preloaded", mime_charset_preload());
 	proc_drop(self);
 
 	r->srv.base = self->base;

@@ -4,9 +4,7 @@
  * mailboxes' owner; the uidlist (UIDVALIDITY, UIDs) is maildir.c's, the
  * one the mda and pop3 use, so every role names a message alike.
  *
- * Not here yet (they answer NO [CANNOT]): ENVELOPE, BODYSTRUCTURE,
- * BODY, BODY[<part>...], HEADER.FIELDS, MIME, BINARY (the message
- * parser's), keywords, text and header SEARCH keys, SEARCHRES and
+ * Not here yet (they answer NO [CANNOT]): keywords, SEARCHRES and
  * ESEARCH, CONDSTORE.
  */
 #include <sys/stat.h>
@@ -24,11 +22,16 @@
 
 #include "buf.h"
 #include "imap_mbox.h"
+#include "imap/imap_search.h"
+#include "imap/imap_struct.h"
 #include "log.h"
+#include "mime.h"
 #include "store/maildir.h"
 #include "util.h"
 
 #define IMAP_MBOX_DELIM		'.'
+/* Buffers of a FETCH over this are freed when it ends. */
+#define IMAP_MBOX_KEEP		(256 * 1024)
 /* A whole message read for FETCH (larger ones are refused). */
 #define IMAP_MBOX_MSG_MAX	((uint64_t)256 * 1024 * 1024)
 
@@ -83,6 +86,25 @@ struct imap_mbox {
 	struct mbox_msg	*msgs;
 	size_t		 nmsgs;
 	struct buf	 out;		/* a response being built */
+
+	/* FETCH: the message read and parsed once, and its pieces */
+	struct buf	 raw;		/* the file, LF line ends */
+	struct mime_msg	 mime;		/* its parse */
+	struct buf	 spec;		/* a section spec */
+	struct buf	 part;		/* a section's content */
+	struct buf	 dec;		/* decoded for BINARY */
+
+	/*
+	 * A FETCH under way: the session's command (its own until
+	 * imap_session_done()), the next message to look at, and what the
+	 * messages so far gave.  imap_mbox_resume() answers one message a
+	 * call, so the output holds at most one message's answer more than
+	 * the connection's watermark.
+	 */
+	const struct imap_cmd *fcmd;
+	size_t		 fnext;
+	bool		 fneed, fseen, fcte, ffail;
+	size_t		 snext;		/* SEARCH: the message asked about */
 };
 
 /* --- names --- */
@@ -177,6 +199,13 @@ out_fmt(struct imap_mbox *m, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line))
 		fatalx("imap_mbox: response piece too long");
 	out_str(m, line);
+}
+
+static void
+out_span(struct imap_mbox *m, const struct buf *b)
+{
+	if (buf_append(&m->out, b->data, b->len) == -1)
+		fatalx("imap_mbox: response too large");
 }
 
 static void
@@ -1293,69 +1322,205 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 
 /* --- FETCH --- */
 
-/* The file with bare LFs made CRLF (RFC 9051 §2.3.4 message text). */
+/*
+ * The file as it is on disk (LF line ends) into m->raw, parsed into
+ * m->mime: once per message of a FETCH, whatever it asks for.
+ */
 static int
-read_crlf(struct imap_mbox *m, size_t i, struct buf *out)
+read_msg(struct imap_mbox *m, size_t i)
 {
 	struct maildir_entry	 e;
 	const char		*err = NULL;
 	char			 chunk[65536];
-	ssize_t			 n, j;
-	char			 prev = '\0';
+	ssize_t			 n;
 	int			 fd;
 
 	entry_of(&m->msgs[i], &e);
-	if (m->msgs[i].size_crlf > IMAP_MBOX_MSG_MAX)
+	if (m->msgs[i].size > IMAP_MBOX_MSG_MAX)
 		return -1;
-	buf_init(out, SIZE_MAX);
+	buf_reset(&m->raw);
 	if (maildir_open(m->sel_path, &e, &fd, &err) == -1)
 		return -1;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		for (j = 0; j < n; j++) {
-			if (chunk[j] == '\n' && prev != '\r' &&
-			    buf_append_char(out, '\r') == -1)
-				goto fail;
-			if (buf_append_char(out, chunk[j]) == -1)
-				goto fail;
-			prev = chunk[j];
+		if (buf_append(&m->raw, chunk, (size_t)n) == -1) {
+			(void)close(fd);
+			return -1;
 		}
 	}
 	(void)close(fd);
-	return n == -1 ? -1 : 0;
-fail:
-	(void)close(fd);
-	return -1;
+	if (n == -1)
+		return -1;
+	mime_parse(&m->mime, m->raw.data, m->raw.len);
+	return 0;
 }
 
-/* Where the header ends in CRLF text: after its empty line. */
-static size_t
-header_len(const struct buf *b)
+/*
+ * Append s, a span of m->raw, with bare LFs made CRLF (RFC 9051 §2.3.4:
+ * message text goes out with CRLF line ends).
+ */
+static int
+append_crlf(const struct imap_mbox *m, struct span s, struct buf *out)
 {
-	const char	*p;
+	char	prev;
+	size_t	j, from = 0;
 
-	if (b->len >= 2 && memcmp(b->data, "\r\n", 2) == 0)
-		return 2;
-	p = memmem(b->data, b->len, "\r\n\r\n", 4);
-	return p != NULL ? (size_t)(p - b->data) + 4 : b->len;
+	prev = s.ptr > m->raw.data ? s.ptr[-1] : '\0';
+	for (j = 0; j < s.len; j++) {
+		if (s.ptr[j] == '\n' && prev != '\r') {
+			if (buf_append(out, s.ptr + from, j - from) == -1 ||
+			    buf_append(out, "\r", 1) == -1)
+				return -1;
+			from = j;
+		}
+		prev = s.ptr[j];
+	}
+	return buf_append(out, s.ptr + from, s.len - from);
 }
 
+/* Is the field named in the HEADER.FIELDS list of sec? */
 static bool
-section_supported(const struct imap_fetch_section *sec)
+field_listed(const struct imap_fetch_section *sec, struct span name)
 {
-	return sec->kind != IMAP_SEC_BINARY &&
-	    sec->kind != IMAP_SEC_BINARY_SIZE && sec->nparts == 0 &&
-	    (sec->text == IMAP_SECT_NONE || sec->text == IMAP_SECT_HEADER ||
-	    sec->text == IMAP_SECT_TEXT);
+	size_t	k;
+
+	for (k = 0; k < sec->nfields; k++)
+		if (sec->fields[k].len == name.len &&
+		    strncasecmp(sec->fields[k].ptr, name.ptr, name.len) == 0)
+			return true;
+	return false;
 }
 
+/*
+ * The section spec as RFC 3501 §6.4.5 writes it ("1.2.HEADER.FIELDS
+ * (A B)"), for imap_struct_section() and for the response's item name.
+ */
 static void
-fetch_section(struct imap_mbox *m, const struct imap_fetch_section *sec,
-    const struct buf *msg)
+section_spec(const struct imap_fetch_section *sec, struct buf *b)
+{
+	static const char *const words[] = {
+		[IMAP_SECT_NONE] = "",
+		[IMAP_SECT_HEADER] = "HEADER",
+		[IMAP_SECT_HEADER_FIELDS] = "HEADER.FIELDS",
+		[IMAP_SECT_HEADER_FIELDS_NOT] = "HEADER.FIELDS.NOT",
+		[IMAP_SECT_TEXT] = "TEXT",
+		[IMAP_SECT_MIME] = "MIME",
+	};
+	size_t	k;
+	int	rc = 0;
+
+	buf_reset(b);
+	for (k = 0; k < sec->nparts && rc == 0; k++)
+		rc = buf_printf(b, "%s%" PRIu32, k > 0 ? "." : "",
+		    sec->part[k]);
+	if (sec->text != IMAP_SECT_NONE && rc == 0)
+		rc = buf_printf(b, "%s%s", sec->nparts > 0 ? "." : "",
+		    words[sec->text]);
+	if ((sec->text == IMAP_SECT_HEADER_FIELDS ||
+	    sec->text == IMAP_SECT_HEADER_FIELDS_NOT) && rc == 0) {
+		rc = buf_append_str(b, " (");
+		for (k = 0; k < sec->nfields && rc == 0; k++) {
+			if (k > 0)
+				rc = buf_append_char(b, ' ');
+			if (rc == 0)
+				rc = buf_append_span(b, sec->fields[k]);
+		}
+		if (rc == 0)
+			rc = buf_append_char(b, ')');
+	}
+	if (rc == -1)
+		fatalx("imap_mbox: section spec too long");
+}
+
+/*
+ * The content of a section of the parsed message into out, in the form
+ * it is served: CRLF text, or for BINARY the part decoded (RFC 3516
+ * §4.2).  1 when the section names no part of this message (served
+ * empty, as Dovecot does), 2 when BINARY meets an encoding we cannot
+ * decode (UNKNOWN-CTE).
+ */
+static int
+section_content(struct imap_mbox *m, const struct imap_fetch_section *sec,
+    struct span spec, struct buf *out)
+{
+	const struct mime_msg	*msg = &m->mime;
+	const struct mime_field	*fl;
+	enum imap_struct_region	 region;
+	struct span		 fields, reg;
+	const char		*from;
+	uint32_t		 part, k;
+
+	buf_reset(out);
+	if (imap_struct_section(msg, spec, &part, &region, &fields) == -1)
+		return 1;
+	imap_struct_region(msg, part, region, &reg, NULL);
+	if (region == IMAP_STRUCT_FIELDS) {
+		/* the chosen fields in their order, then the blank line */
+		for (k = 0; k < msg->parts[part].nfields; k++) {
+			fl = &msg->fields[msg->parts[part].field_first + k];
+			if (!field_listed(sec, mime_field_name(msg, fl)))
+				continue;
+			if (append_crlf(m, span_make(msg->data + fl->name_off,
+			    fl->end - fl->name_off), out) == -1)
+				return -1;
+		}
+		return buf_append(out, "\r\n", 2);
+	}
+	if (region == IMAP_STRUCT_FIELDS_NOT) {
+		/*
+		 * the header less the listed fields: lines that are no field
+		 * (an mbox "From " line) stay, as Dovecot keeps them
+		 */
+		from = reg.ptr;
+		for (k = 0; k < msg->parts[part].nfields; k++) {
+			fl = &msg->fields[msg->parts[part].field_first + k];
+			if (!field_listed(sec, mime_field_name(msg, fl)))
+				continue;
+			if (append_crlf(m, span_make(from,
+			    (size_t)(msg->data + fl->name_off - from)),
+			    out) == -1)
+				return -1;
+			from = msg->data + fl->end;
+		}
+		return append_crlf(m, span_make(from,
+		    (size_t)(reg.ptr + reg.len - from)), out);
+	}
+	if (append_crlf(m, reg, out) == -1)
+		return -1;
+	if (sec->kind != IMAP_SEC_BINARY && sec->kind != IMAP_SEC_BINARY_SIZE)
+		return 0;
+	if (region != IMAP_STRUCT_PART ||
+	    msg->parts[part].kind != MIME_KIND_LEAF)
+		return 0;
+	switch (msg->parts[part].cte) {
+	case MIME_CTE_QP:
+	case MIME_CTE_BASE64:
+		buf_reset(&m->dec);
+		if (mime_decode_body(msg->parts[part].cte,
+		    span_make(out->data, out->len), &m->dec) == -1)
+			return -1;
+		buf_reset(out);
+		return buf_append(out, m->dec.data, m->dec.len);
+	case MIME_CTE_OTHER:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+/* One section item of a FETCH response; 2 for UNKNOWN-CTE. */
+static int
+fetch_section(struct imap_mbox *m, const struct imap_fetch_section *sec)
 {
 	struct span	part;
-	size_t		hl = header_len(msg);
 	uint64_t	off, cnt;
+	int		rc;
+	bool		nul;
 
+	section_spec(sec, &m->spec);
+	rc = section_content(m, sec, span_make(m->spec.data, m->spec.len),
+	    &m->part);
+	if (rc == -1 || rc == 2)
+		return rc;
 	switch (sec->kind) {
 	case IMAP_SEC_RFC822:
 		out_str(m, "RFC822 ");
@@ -1366,30 +1531,132 @@ fetch_section(struct imap_mbox *m, const struct imap_fetch_section *sec,
 	case IMAP_SEC_RFC822_TEXT:
 		out_str(m, "RFC822.TEXT ");
 		break;
+	case IMAP_SEC_BINARY_SIZE:
+		out_str(m, "BINARY.SIZE[");
+		out_span(m, &m->spec);
+		out_fmt(m, "] %zu", m->part.len);
+		return 0;
 	default:
-		out_fmt(m, "BODY[%s]", sec->text == IMAP_SECT_HEADER ?
-		    "HEADER" : sec->text == IMAP_SECT_TEXT ? "TEXT" : "");
+		out_str(m, sec->kind == IMAP_SEC_BINARY ? "BINARY[" : "BODY[");
+		out_span(m, &m->spec);
+		out_str(m, "]");
 		if (sec->partial)
 			out_fmt(m, "<%" PRIu64 ">", sec->offset);
 		out_str(m, " ");
 		break;
 	}
-	if (sec->text == IMAP_SECT_HEADER)
-		part = span_make(msg->data, hl);
-	else if (sec->text == IMAP_SECT_TEXT)
-		part = span_make(msg->data + hl, msg->len - hl);
-	else
-		part = span_make(msg->data, msg->len);
+	if (rc == 1) {
+		out_str(m, "\"\"");
+		return 0;
+	}
+	part = span_make(m->part.data, m->part.len);
 	if (sec->partial) {
 		off = sec->offset < part.len ? sec->offset : part.len;
 		cnt = part.len - off < sec->count ? part.len - off :
 		    sec->count;
 		part = span_make(part.ptr + off, (size_t)cnt);
 	}
-	/* A literal always: message text is not a quotable string. */
-	out_fmt(m, "{%zu}\r\n", part.len);
+	/*
+	 * A literal always: message text is not a quotable string; decoded
+	 * content with NUL goes as literal8 (RFC 3516 §4.2).
+	 */
+	nul = sec->kind == IMAP_SEC_BINARY &&
+	    memchr(part.ptr, '\0', part.len) != NULL;
+	out_fmt(m, "%s{%zu}\r\n", nul ? "~" : "", part.len);
 	if (buf_append(&m->out, part.ptr, part.len) == -1)
 		fatalx("imap_mbox: response too large");
+	return 0;
+}
+
+/* ENVELOPE, BODY, BODYSTRUCTURE of the parsed message (imap_struct). */
+static int
+fetch_struct(struct imap_mbox *m, unsigned atts, bool *sep)
+{
+	if (atts & IMAP_FETCH_ENVELOPE) {
+		out_str(m, *sep ? " ENVELOPE " : "ENVELOPE ");
+		if (imap_struct_envelope(&m->out, &m->mime, 0) == -1)
+			return -1;
+		*sep = true;
+	}
+	if (atts & IMAP_FETCH_BODY) {
+		out_str(m, *sep ? " BODY " : "BODY ");
+		if (imap_struct_bodystructure(&m->out, &m->mime, 0,
+		    false) == -1)
+			return -1;
+		*sep = true;
+	}
+	if (atts & IMAP_FETCH_BODYSTRUCTURE) {
+		out_str(m, *sep ? " BODYSTRUCTURE " : "BODYSTRUCTURE ");
+		if (imap_struct_bodystructure(&m->out, &m->mime, 0,
+		    true) == -1)
+			return -1;
+		*sep = true;
+	}
+	return 0;
+}
+
+/*
+ * One message's FETCH response into m->out: -1 when it could not be
+ * read, 2 for UNKNOWN-CTE (nothing is sent for it then).
+ */
+static int
+fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
+    bool need_msg, bool seen)
+{
+	const struct imap_fetch	*f = &c->fetch;
+	char			 date[27];
+	size_t			 k;
+	bool			 sep = false;
+	int			 rc;
+
+	if (need_msg && read_msg(m, i) == -1) {
+		log_warn("sid=%s imap: read %s", m->sid, m->msgs[i].name);
+		return -1;
+	}
+	if (seen && strchr(m->msgs[i].flags, 'S') == NULL) {
+		char	fl[34];
+
+		(void)snprintf(fl, sizeof(fl), "%sS", m->msgs[i].flags);
+		(void)set_flags(m, i, fl);
+	}
+	buf_reset(&m->out);
+	out_fmt(m, "* %zu FETCH (", i + 1);
+	if (c->uid || (f->atts & IMAP_FETCH_UID)) {
+		out_fmt(m, "UID %" PRIu32, m->msgs[i].uid);
+		sep = true;
+	}
+	if ((f->atts & IMAP_FETCH_FLAGS) || seen) {
+		out_str(m, sep ? " " : "");
+		out_flags(m, &m->msgs[i]);
+		sep = true;
+	}
+	if (f->atts & IMAP_FETCH_INTERNALDATE) {
+		imap_mbox_date(m->msgs[i].mtime, date);
+		out_fmt(m, "%sINTERNALDATE \"%s\"", sep ? " " : "", date);
+		sep = true;
+	}
+	if (f->atts & IMAP_FETCH_SIZE) {
+		out_fmt(m, "%sRFC822.SIZE %" PRIu64, sep ? " " : "",
+		    m->msgs[i].size_crlf);
+		sep = true;
+	}
+	if (fetch_struct(m, f->atts, &sep) == -1) {
+		log_warnx("sid=%s imap: %s: structure too large", m->sid,
+		    m->msgs[i].name);
+		return -1;
+	}
+	for (k = 0; k < f->nsec; k++) {
+		out_str(m, sep ? " " : "");
+		if ((rc = fetch_section(m, &f->sec[k])) != 0) {
+			if (rc == -1)
+				log_warnx("sid=%s imap: %s: section too "
+				    "large", m->sid, m->msgs[i].name);
+			return rc;
+		}
+		sep = true;
+	}
+	out_str(m, ")\r\n");
+	return 0;
 }
 
 static void
@@ -1397,83 +1664,78 @@ cmd_fetch(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
 	const struct imap_fetch	*f = &c->fetch;
-	struct buf		 msg;
-	char			 date[27];
-	size_t			 i, k;
-	bool			 sep, need_body, seen;
-	int			 rc = 0;
+	size_t			 k;
 
 	if (!check_set(m, s, c, &c->seq))
 		return;
-	if (f->atts & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
-	    IMAP_FETCH_BODYSTRUCTURE | IMAP_FETCH_MODSEQ)) {
-		imap_session_done(s, IMAP_NO, "[CANNOT] ENVELOPE, BODY, "
-		    "BODYSTRUCTURE and MODSEQ are not supported yet");
+	if (f->atts & IMAP_FETCH_MODSEQ) {
+		imap_session_done(s, IMAP_NO, "[CANNOT] MODSEQ needs "
+		    "CONDSTORE");
 		return;
 	}
-	need_body = false;
-	seen = false;
+	m->fneed = (f->atts & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
+	    IMAP_FETCH_BODYSTRUCTURE)) != 0;
+	m->fseen = false;
 	for (k = 0; k < f->nsec; k++) {
-		if (!section_supported(&f->sec[k])) {
-			imap_session_done(s, IMAP_NO, "[CANNOT] Only BODY[], "
-			    "BODY[HEADER] and BODY[TEXT] are supported yet");
-			return;
-		}
-		need_body = true;
-		/* RFC 9051 §6.4.5: BODY[...] and RFC822(.TEXT) set \Seen */
+		m->fneed = true;
+		/*
+		 * RFC 9051 §6.4.5: BODY[...] and RFC822(.TEXT) set \Seen,
+		 * RFC 3516 §4.2: so does BINARY[...]
+		 */
 		if (!f->sec[k].peek && !m->readonly)
-			seen = true;
+			m->fseen = true;
 	}
-	for (i = 0; i < m->nmsgs; i++) {
-		if (!in_set(m, &c->seq, c->uid, i))
-			continue;
-		buf_init(&msg, SIZE_MAX);
-		if (need_body && read_crlf(m, i, &msg) == -1) {
-			log_warn("sid=%s imap: read %s", m->sid,
-			    m->msgs[i].name);
-			buf_free(&msg);
-			rc = -1;
-			continue;
-		}
-		if (seen && strchr(m->msgs[i].flags, 'S') == NULL) {
-			char	fl[34];
+	m->fcmd = c;
+	m->fnext = 0;
+	m->fcte = m->ffail = false;
+	/* the role calls imap_mbox_resume() while the output has room */
+}
 
-			(void)snprintf(fl, sizeof(fl), "%sS", m->msgs[i].flags);
-			(void)set_flags(m, i, fl);
-		}
+bool
+imap_mbox_busy(const struct imap_mbox *m)
+{
+	return m->fcmd != NULL;
+}
+
+void
+imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
+{
+	const struct imap_cmd	*c = m->fcmd;
+	size_t			 i;
+	int			 rc;
+
+	if (c == NULL)
+		return;
+	for (i = m->fnext; i < m->nmsgs; i++)
+		if (in_set(m, &c->seq, c->uid, i))
+			break;
+	if (i < m->nmsgs) {
+		m->fnext = i + 1;
+		rc = fetch_one(m, c, i, m->fneed, m->fseen);
+		if (rc == 0)
+			out_flush(m, s);
+		else if (rc == 2)
+			m->fcte = true;
+		else
+			m->ffail = true;
 		buf_reset(&m->out);
-		out_fmt(m, "* %zu FETCH (", i + 1);
-		sep = false;
-		if (c->uid || (f->atts & IMAP_FETCH_UID)) {
-			out_fmt(m, "UID %" PRIu32, m->msgs[i].uid);
-			sep = true;
-		}
-		if ((f->atts & IMAP_FETCH_FLAGS) || seen) {
-			out_str(m, sep ? " " : "");
-			out_flags(m, &m->msgs[i]);
-			sep = true;
-		}
-		if (f->atts & IMAP_FETCH_INTERNALDATE) {
-			imap_mbox_date(m->msgs[i].mtime, date);
-			out_fmt(m, "%sINTERNALDATE \"%s\"", sep ? " " : "",
-			    date);
-			sep = true;
-		}
-		if (f->atts & IMAP_FETCH_SIZE) {
-			out_fmt(m, "%sRFC822.SIZE %" PRIu64, sep ? " " : "",
-			    m->msgs[i].size_crlf);
-			sep = true;
-		}
-		for (k = 0; k < f->nsec; k++) {
-			out_str(m, sep ? " " : "");
-			fetch_section(m, &f->sec[k], &msg);
-			sep = true;
-		}
-		out_str(m, ")\r\n");
-		out_flush(m, s);
-		buf_free(&msg);
+		return;
 	}
-	if (rc == -1)
+	m->fcmd = NULL;
+	/* a large message's buffers are not kept for the next command */
+	if (m->raw.len > IMAP_MBOX_KEEP) {
+		buf_free(&m->raw);
+		buf_free(&m->part);
+		buf_free(&m->dec);
+		mime_msg_free(&m->mime);
+		buf_init(&m->raw, IMAP_MBOX_MSG_MAX);
+		buf_init(&m->part, SIZE_MAX);
+		buf_init(&m->dec, SIZE_MAX);
+	}
+	if (m->fcte)
+		imap_session_done(s, IMAP_NO, "[UNKNOWN-CTE] A part has a "
+		    "Content-Transfer-Encoding we cannot decode");
+	else if (m->ffail)
 		imap_session_done(s, IMAP_NO, "[SERVERBUG] Some messages could "
 		    "not be read");
 	else
@@ -1482,6 +1744,7 @@ cmd_fetch(struct imap_mbox *m, struct imap_session *s,
 
 /* --- SEARCH --- */
 
+/* RETURN (ESEARCH), "$" (SEARCHRES) and MODSEQ are not announced. */
 static bool
 search_supported(const struct imap_search *se, const char **why)
 {
@@ -1489,20 +1752,6 @@ search_supported(const struct imap_search *se, const char **why)
 
 	for (i = 0; i < se->nnode; i++) {
 		switch (se->node[i].key) {
-		case IMAP_SK_SENTBEFORE:
-		case IMAP_SK_SENTON:
-		case IMAP_SK_SENTSINCE:
-		case IMAP_SK_HEADER:
-		case IMAP_SK_BCC:
-		case IMAP_SK_BODY:
-		case IMAP_SK_CC:
-		case IMAP_SK_FROM:
-		case IMAP_SK_SUBJECT:
-		case IMAP_SK_TEXT:
-		case IMAP_SK_TO:
-			*why = "[CANNOT] Header and text search keys are not "
-			    "supported yet";
-			return false;
 		case IMAP_SK_MODSEQ:
 			*why = "[CANNOT] MODSEQ needs CONDSTORE";
 			return false;
@@ -1521,99 +1770,80 @@ search_supported(const struct imap_search *se, const char **why)
 	return true;
 }
 
-/* NOLINTBEGIN(misc-no-recursion): the parser bounds the depth */
-static bool
-search_eval(const struct imap_mbox *m, const struct imap_search *se,
-    uint16_t k, size_t i)
+/* imap_search's callback: the message read and parsed (read_msg). */
+static int
+search_message(void *arg, const struct mime_msg **msg_out)
 {
-	const struct imap_search_node	*n = &se->node[k];
-	const struct mbox_msg		*msg = &m->msgs[i];
-	int64_t				 day = msg->mtime >= 0 ?
-					    msg->mtime / 86400 :
-					    (msg->mtime - 86399) / 86400;
-	uint16_t			 ch;
-	unsigned			 bits = flags_bits(msg->flags);
+	struct imap_mbox	*m = arg;
 
-	switch (n->key) {
-	case IMAP_SK_AND:
-		for (ch = n->child; ch != 0; ch = se->node[ch].next)
-			if (!search_eval(m, se, ch, i))
-				return false;
-		return true;
-	case IMAP_SK_OR:
-		return search_eval(m, se, n->child, i) ||
-		    search_eval(m, se, se->node[n->child].next, i);
-	case IMAP_SK_NOT:
-		return !search_eval(m, se, n->child, i);
-	case IMAP_SK_ALL:
-		return true;
-	case IMAP_SK_FLAG:
-		return n->flag == IMAP_FLAG_RECENT ? msg->recent :
-		    (bits & n->flag) != 0;
-	case IMAP_SK_UNFLAG:
-		return (bits & n->flag) == 0;
-	case IMAP_SK_NEW:
-		return msg->recent && (bits & IMAP_FLAG_SEEN) == 0;
-	case IMAP_SK_OLD:
-		return !msg->recent;
-	case IMAP_SK_KEYWORD:
-		return false;	/* no keywords are stored yet */
-	case IMAP_SK_UNKEYWORD:
-		return true;
-	case IMAP_SK_SEQ:
-		return in_set(m, &n->seq, false, i);
-	case IMAP_SK_UID:
-		return in_set(m, &n->seq, true, i);
-	case IMAP_SK_LARGER:
-		return msg->size_crlf > n->num;
-	case IMAP_SK_SMALLER:
-		return msg->size_crlf < n->num;
-	/* RFC 9051 §6.4.4: the internal date, time and zone disregarded */
-	case IMAP_SK_BEFORE:
-		return day < n->date;
-	case IMAP_SK_ON:
-		return day == n->date;
-	case IMAP_SK_SINCE:
-		return day >= n->date;
-	default:
-		return false;
+	if (read_msg(m, m->snext) == -1) {
+		log_warn("sid=%s imap: read %s", m->sid,
+		    m->msgs[m->snext].name);
+		return -1;
 	}
+	*msg_out = &m->mime;
+	return 0;
 }
 
-/* NOLINTEND(misc-no-recursion) */
-
+/*
+ * SEARCH through imap_search.c: the facts of each message from the
+ * session's view, the message itself read only when a header or text
+ * key still decides (imap_search_match() asks).
+ */
 static void
 cmd_search(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
 	const struct imap_search	*se = &c->search;
+	struct imap_search_ctx		 ctx;
+	struct imap_search_msg		 sm;
 	const char			*why = NULL;
 	size_t				 i;
+	int				 r;
+	bool				 fail = false;
 
 	if (se->esearch) {
 		imap_session_done(s, IMAP_BAD, "RETURN is not supported "
 		    "(no ESEARCH)");
 		return;
 	}
-	if (se->charset.len > 0 && !span_caseeq(se->charset, "UTF-8") &&
-	    !span_caseeq(se->charset, "US-ASCII")) {
-		imap_session_done(s, IMAP_NO, "[BADCHARSET (UTF-8 US-ASCII)] "
-		    "Unknown charset");
+	if (!search_supported(se, &why)) {
+		imap_session_done(s, IMAP_NO, "%s", why);
 		return;
 	}
-	if (!search_supported(se, &why)) {
+	if (imap_search_prepare(&ctx, se, (uint32_t)m->nmsgs,
+	    m->nmsgs > 0 ? m->msgs[m->nmsgs - 1].uid : 0, NULL, 0,
+	    &why) == -1) {
 		imap_session_done(s, IMAP_NO, "%s", why);
 		return;
 	}
 	buf_reset(&m->out);
 	out_str(m, "* SEARCH");
-	for (i = 0; i < m->nmsgs; i++)
-		if (search_eval(m, se, 0, i))
+	for (i = 0; i < m->nmsgs; i++) {
+		memset(&sm, 0, sizeof(sm));
+		sm.seq = (uint32_t)(i + 1);
+		sm.uid = m->msgs[i].uid;
+		sm.flags = flags_bits(m->msgs[i].flags) |
+		    (m->msgs[i].recent ? IMAP_FLAG_RECENT : 0);
+		sm.size = m->msgs[i].size_crlf;
+		sm.internaldate = m->msgs[i].mtime;
+		sm.message = search_message;
+		sm.arg = m;
+		m->snext = i;
+		if ((r = imap_search_match(&ctx, &sm)) == -1)
+			fail = true;
+		else if (r == 1)
 			out_fmt(m, " %" PRIu32, c->uid ? m->msgs[i].uid :
 			    (uint32_t)(i + 1));
+	}
+	imap_search_ctx_free(&ctx);
 	out_str(m, "\r\n");
 	out_flush(m, s);
-	imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
+	if (fail)
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Some messages could "
+		    "not be read");
+	else
+		imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
 }
 
 /* --- the interface --- */
@@ -1627,6 +1857,10 @@ imap_mbox_new(const char *root, const char *sid)
 	m->root = xstrdup(root);
 	m->sid = sid;
 	buf_init(&m->out, SIZE_MAX);
+	buf_init(&m->raw, IMAP_MBOX_MSG_MAX);
+	buf_init(&m->spec, 8192);
+	buf_init(&m->part, SIZE_MAX);
+	buf_init(&m->dec, SIZE_MAX);
 	return m;
 }
 
@@ -1640,6 +1874,11 @@ imap_mbox_free(struct imap_mbox *m)
 	free(m->sel_path);
 	free(m->root);
 	buf_free(&m->out);
+	buf_free(&m->raw);
+	mime_msg_free(&m->mime);
+	buf_free(&m->spec);
+	buf_free(&m->part);
+	buf_free(&m->dec);
 	free(m);
 }
 

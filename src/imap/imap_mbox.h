@@ -41,6 +41,14 @@ void	imap_mbox_command(struct imap_mbox *, struct imap_session *,
 	    const struct imap_cmd *);
 
 /*
+ * A command answered a message at a time (FETCH): while busy, the role
+ * calls resume whenever its output is below the watermark; each call
+ * sends one message's answer, the last one the tagged completion.
+ */
+bool	imap_mbox_busy(const struct imap_mbox *);
+void	imap_mbox_resume(struct imap_mbox *, struct imap_session *);
+
+/*
  * Look at the selected folder again and report what changed since
  * (EXPUNGE, EXISTS, RECENT, FETCH FLAGS): at NOOP, CHECK and in IDLE.
  */

@@ -217,7 +217,7 @@ caps(const struct imap_session *s, char *out, size_t outsz)
 	}
 	(void)snprintf(out, outsz, "IMAP4rev1 SASL-IR LITERAL- ID ENABLE IDLE "
 	    "NAMESPACE UNSELECT CHILDREN SPECIAL-USE MOVE "
-	    "UIDPLUS APPENDLIMIT=%llu", (unsigned long long)s->appendlimit);
+	    "UIDPLUS BINARY APPENDLIMIT=%llu", (unsigned long long)s->appendlimit);
 }
 
 /* The exchange */

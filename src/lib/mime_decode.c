@@ -607,6 +607,61 @@ static struct cs_cache_ent	cs_cache[MIME_CS_CACHE];
 static uint64_t			cs_clock;
 
 /*
+ * The charsets real mail uses that glibc converts through gconv modules
+ * (everything but UTF-8, ASCII and Latin-1, which are built in): the
+ * iconv names of the alias table above and the names mail writes
+ * directly, as cs_normalise() upper-cases them.  mime_charset_preload()
+ * opens them before a role enters its chroot, where
+ * /usr/lib/x86_64-linux-gnu/gconv cannot be read; they are kept open in
+ * cs_pinned, never evicted, so the modules stay loaded.
+ */
+static const char *const cs_preload[] = {
+	"GB18030", "BIG5-HKSCS", "CP949", "CP932", "EUC-JP",
+	"ISO-2022-JP-2", "ISO-2022-JP", "ISO-2022-KR", "MACINTOSH",
+	"MAC-CYRILLIC", "UTF-7", "UTF-16", "UTF-16BE", "UTF-16LE", "UTF-32",
+	"CP874", "TIS-620", "KOI8-R", "KOI8-U", "BIG5", "GBK", "EUC-KR",
+	"SHIFT_JIS", "ISO-8859-2", "ISO-8859-3", "ISO-8859-4", "ISO-8859-5",
+	"ISO-8859-6", "ISO-8859-7", "ISO-8859-8", "ISO-8859-9",
+	"ISO-8859-10", "ISO-8859-11", "ISO-8859-13", "ISO-8859-14",
+	"ISO-8859-15", "ISO-8859-16", "WINDOWS-1250", "WINDOWS-1251",
+	"WINDOWS-1252", "WINDOWS-1253", "WINDOWS-1254", "WINDOWS-1255",
+	"WINDOWS-1256", "WINDOWS-1257", "WINDOWS-1258", "CP1250", "CP1251",
+	"CP1252", "CP850", "CP866", "IBM437", "VISCII",
+};
+#define MIME_CS_PINNED	(sizeof(cs_preload) / sizeof(cs_preload[0]))
+static struct cs_cache_ent	cs_pinned[MIME_CS_PINNED];
+static size_t			cs_npinned;
+
+static void
+cs_open(struct cs_cache_ent *e, const char *name)
+{
+	memcpy(e->name, name, strlen(name) + 1);	/* our own, bounded */
+	e->cd = iconv_open("UTF-8", name);
+	e->used = ++cs_clock;
+	e->unit = 1;
+	if (strncmp(name, "UTF-16", 6) == 0 || strncmp(name, "UCS-2", 5) == 0 ||
+	    strcmp(name, "UNICODE") == 0)
+		e->unit = 2;
+	else if (strncmp(name, "UTF-32", 6) == 0 ||
+	    strncmp(name, "UCS-4", 5) == 0)
+		e->unit = 4;
+}
+
+size_t
+mime_charset_preload(void)
+{
+	size_t	i, ok = 0;
+
+	for (i = 0; i < MIME_CS_PINNED && cs_npinned < MIME_CS_PINNED; i++) {
+		cs_open(&cs_pinned[cs_npinned], cs_preload[i]);
+		if (cs_pinned[cs_npinned].cd != (iconv_t)-1)
+			ok++;
+		cs_npinned++;
+	}
+	return ok;
+}
+
+/*
  * The descriptor for iconv's name, opened once per process and kept in a
  * small LRU table; a name iconv refused is cached too, so that hostile
  * mail full of invented names costs one failed open each.
@@ -617,6 +672,10 @@ cs_lookup(const char *name)
 	struct cs_cache_ent	*e, *victim = &cs_cache[0];
 	size_t			 i;
 
+	for (i = 0; i < cs_npinned; i++)
+		if (strcmp(cs_pinned[i].name, name) == 0 &&
+		    cs_pinned[i].cd != (iconv_t)-1)
+			return &cs_pinned[i];
 	for (i = 0; i < MIME_CS_CACHE; i++) {
 		e = &cs_cache[i];
 		if (e->used != 0 && strcmp(e->name, name) == 0) {
@@ -629,16 +688,7 @@ cs_lookup(const char *name)
 	e = victim;
 	if (e->used != 0 && e->cd != (iconv_t)-1)
 		(void)iconv_close(e->cd);
-	memcpy(e->name, name, strlen(name) + 1);	/* our own, bounded */
-	e->cd = iconv_open("UTF-8", name);
-	e->used = ++cs_clock;
-	e->unit = 1;
-	if (strncmp(name, "UTF-16", 6) == 0 || strncmp(name, "UCS-2", 5) == 0 ||
-	    strcmp(name, "UNICODE") == 0)
-		e->unit = 2;
-	else if (strncmp(name, "UTF-32", 6) == 0 ||
-	    strncmp(name, "UCS-4", 5) == 0)
-		e->unit = 4;
+	cs_open(e, name);
 	return e;
 }
 

@@ -89,6 +89,14 @@ int	mime_decode_body(enum mime_cte, struct span in, struct buf *out);
 int	mime_charset_to_utf8(struct span charset, struct span in,
 	    struct buf *out);
 
+/*
+ * Open the converters of the charsets real mail uses (gconv modules)
+ * and keep them for the life of the process: call before chroot and the
+ * sandbox, where glibc cannot load a module; later conversions use
+ * them.  Idempotent.  The number iconv opened.
+ */
+size_t	mime_charset_preload(void);
+
 /* true when the bytes are well-formed UTF-8 (no overlongs, surrogates). */
 bool	mime_utf8_valid(struct span s);
 

@@ -35,6 +35,7 @@
 #include "keyproxy.h"
 #include "log.h"
 #include "lookup_mx.h"
+#include "mime_decode.h"
 #include "pool.h"
 #include "proc.h"
 #include "resolve.h"
@@ -1845,6 +1846,8 @@ lookup_main(struct proc_self *self)
 	proc_tls_paths(r->conf, cert, key, sizeof(cert));
 	if ((r->tlskey = tls_key_load(cert, key, &err)) == NULL)
 		log_warnx("lookup: tls: %s", err);
+	/* iconv's modules cannot be loaded in the chroot: the filters */
+	log_debug("lookup: %zu charsets preloaded", mime_charset_preload());
 	proc_drop(self);
 	/* After proc_drop the role's directory is the current one. */
 	if ((r->db = users_open(LOOKUP_DB, true, &err)) == NULL)

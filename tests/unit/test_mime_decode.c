@@ -1060,6 +1060,40 @@ test_html_ceiling(void **state)
 	buf_free(&links);
 }
 
+/*
+ * The preload opens every charset of its list that glibc has (all of
+ * them on Debian) and is idempotent; conversions then go through the
+ * pinned descriptors, state reset between calls (ISO-2022-JP shifts).
+ */
+static void
+test_charset_preload(void **state)
+{
+	struct buf	out;
+	size_t		n, k;
+
+	(void)state;
+	n = mime_charset_preload();
+	assert_true(n >= 50);
+	assert_int_equal(mime_charset_preload(), 0);
+	buf_init(&out, 1024);
+	for (k = 0; k < 2; k++) {
+		buf_reset(&out);
+		/* "мир" in KOI8-R */
+		assert_int_equal(mime_charset_to_utf8(span_str("koi8-r"),
+		    span_str("\xcd\xc9\xd2"), &out), 0);
+		assert_int_equal(out.len, 6);
+		assert_memory_equal(out.data, "\xd0\xbc\xd0\xb8\xd1\x80", 6);
+		buf_reset(&out);
+		/* "日本" in ISO-2022-JP, an unterminated shift the first time */
+		assert_int_equal(mime_charset_to_utf8(span_str("iso-2022-jp"),
+		    span_str(k == 0 ? "\x1b$BF|K\\" : "\x1b$BF|K\\\x1b(B"),
+		    &out), 0);
+		assert_true(out.len >= 6);
+		assert_memory_equal(out.data, "\xe6\x97\xa5\xe6\x9c\xac", 6);
+	}
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -1094,6 +1128,7 @@ main(void)
 		cmocka_unit_test(test_html_links),
 		cmocka_unit_test(test_html_big_page),
 		cmocka_unit_test(test_html_ceiling),
+		cmocka_unit_test(test_charset_preload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
