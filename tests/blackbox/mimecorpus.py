@@ -11,8 +11,10 @@ import subprocess
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("CACHET_BUILD", os.path.join(ROOT, "build", "san"))
 MIMEDUMP = os.path.join(BUILD, "tests", "mimedump")
-CORPUS = os.path.abspath(os.path.join(ROOT, "..", "shared", "testdata",
-                                      "mime"))
+# tests/data is a verbatim copy of the shared corpora (tests/data/README.md).
+CORPUS = os.path.join(os.environ.get("CACHET_TESTDATA",
+                                     os.path.join(ROOT, "tests", "data")),
+                      "mime")
 STALWART = os.path.join(CORPUS, "stalwart-mail-parser", "eml")
 MIME4J = os.path.join(CORPUS, "james-mime4j")
 CPYTHON = os.path.join(CORPUS, "cpython-test_email")

@@ -21,7 +21,7 @@ from conftest import imap_login
 from dovecot_imap import DOVECOT, DovecotImap, fetch_raw
 from test_pop3 import ALICE, ALICE_PW, wire
 
-CORPUS = "/work/shared/testdata/mime"
+CORPUS = mc.CORPUS
 MESSAGES = [
     "james-mime4j/mimetools-testmsgs/multi-nested.msg",
     "james-mime4j/mimetools-testmsgs/jt-0498.msg",

@@ -1,6 +1,6 @@
 /*
  * What the unit tests of the header field parsers share: loading a JSON
- * file of test vectors from the shared corpora (../shared/testdata from
+ * file of test vectors from the shared corpora (tests/data, a verbatim copy of ../shared/testdata, from
  * the repository root, where the tests run, or $CACHET_TESTDATA), and
  * cutting a vector's header text to the field value mime_parse() would
  * hand over.  Include after <cmocka.h> and <jansson.h>.
@@ -23,7 +23,7 @@ mime_vectors_load(const char *name)
 
 	(void)snprintf(path, sizeof(path),
 	    "%s/mime/stalwart-mail-parser/%s",
-	    dir != NULL ? dir : "../shared/testdata", name);
+	    dir != NULL ? dir : "tests/data", name);
 	root = json_load_file(path, 0, &jerr);
 	if (root == NULL)
 		fail_msg("%s: %s", path, jerr.text);

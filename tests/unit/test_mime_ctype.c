@@ -1,7 +1,7 @@
 /*
  * Unit tests for mime_ctype.c: Content-Type and Content-Disposition
  * values with their parameters.  Every vector of Stalwart's mail-parser
- * corpus (../shared/testdata/mime/stalwart-mail-parser/content_type.json,
+ * corpus (tests/data/mime/stalwart-mail-parser/content_type.json,
  * read from the repository root) is run: type, subtype and each
  * parameter's decoded value compared.  Where Stalwart's expectation is
  * wrong by the RFCs (or follows a choice Dovecot, our reference for
@@ -18,14 +18,14 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "buf.h"
 #include "mime_hdr.h"
 
-#define CTYPE_VECTORS \
-	"../shared/testdata/mime/stalwart-mail-parser/content_type.json"
+#define CTYPE_VECTORS	"mime/stalwart-mail-parser/content_type.json"
 
 /* Stalwart's vectors we read differently, by index in the file. */
 static const struct {
@@ -201,13 +201,16 @@ test_stalwart_vectors(void **state)
 	json_error_t		 err;
 	struct mime_ctype	 ct;
 	const char		*diff, *doc;
-	char			 why[256];
+	char			 why[256], path[512];
 	size_t			 i, agree = 0, documented = 0, wrong = 0;
 
 	(void)state;
-	all = json_load_file(CTYPE_VECTORS, JSON_ALLOW_NUL, &err);
+	(void)snprintf(path, sizeof(path), "%s/" CTYPE_VECTORS,
+	    getenv("CACHET_TESTDATA") != NULL ? getenv("CACHET_TESTDATA") :
+	    "tests/data");
+	all = json_load_file(path, JSON_ALLOW_NUL, &err);
 	if (all == NULL)
-		fail_msg("%s: %s", CTYPE_VECTORS, err.text);
+		fail_msg("%s: %s", path, err.text);
 	assert_true(json_array_size(all) > 100);
 	memset(&ct, 0, sizeof(ct));
 	for (i = 0; i < json_array_size(all); i++) {

@@ -6,7 +6,7 @@
  * RFC 2047 encoded words against Stalwart's unstructured.json, and the
  * text view of HTML.
  *
- * The corpora are read from ../shared/testdata (the tests run from the
+ * The corpora are read from tests/data (the tests run from the
  * repository root), or from $CACHET_TESTDATA when set.
  */
 #include <stdarg.h>
@@ -35,7 +35,7 @@ testdata(void)
 {
 	const char	*d = getenv("CACHET_TESTDATA");
 
-	return d != NULL ? d : "../shared/testdata";
+	return d != NULL ? d : "tests/data";
 }
 
 /* A whole file into b; fails the test when it cannot be read. */
