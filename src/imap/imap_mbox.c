@@ -363,6 +363,27 @@ list_folder(struct imap_mbox *m, const char *path, struct maildir_list *l)
 	return 0;
 }
 
+/*
+ * The folder a command names, as path and listing (STATUS, SELECT); -1
+ * when it does not exist or cannot be read, the command answered.
+ */
+static int
+open_folder(struct imap_mbox *m, struct imap_session *s, struct span name,
+    char *path, size_t pathsz, struct maildir_list *l)
+{
+	if (mbox_path(m, name, path, pathsz) == -1 || !folder_exists(path)) {
+		imap_session_done(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
+		return -1;
+	}
+	memset(l, 0, sizeof(*l));
+	if (list_folder(m, path, l) == -1) {
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot read the "
+		    "mailbox");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 msg_from_entry(struct mbox_msg *msg, const struct maildir_entry *e)
 {
@@ -873,17 +894,8 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 		imap_session_done(s, IMAP_BAD, "HIGHESTMODSEQ needs CONDSTORE");
 		return;
 	}
-	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
-	    !folder_exists(path)) {
-		imap_session_done(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
+	if (open_folder(m, s, c->mailbox, path, sizeof(path), &l) == -1)
 		return;
-	}
-	memset(&l, 0, sizeof(l));
-	if (list_folder(m, path, &l) == -1) {
-		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot read the "
-		    "mailbox");
-		return;
-	}
 	for (i = 0; i < l.nentries; i++) {
 		recent += l.entries[i].in_new;
 		unseen += strchr(l.entries[i].flags, 'S') == NULL;
@@ -930,17 +942,8 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 		imap_session_done(s, IMAP_BAD, "CONDSTORE is not supported");
 		return;
 	}
-	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
-	    !folder_exists(path)) {
-		imap_session_done(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
+	if (open_folder(m, s, c->mailbox, path, sizeof(path), &l) == -1)
 		return;
-	}
-	memset(&l, 0, sizeof(l));
-	if (list_folder(m, path, &l) == -1) {
-		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot read the "
-		    "mailbox");
-		return;
-	}
 	m->msgs = xcalloc(l.nentries + 1, sizeof(*m->msgs));
 	for (i = 0; i < l.nentries; i++) {
 		msg_from_entry(&m->msgs[i], &l.entries[i]);
