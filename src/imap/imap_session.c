@@ -62,6 +62,7 @@ struct imap_session {
 	bool		 stop_input;	/* STARTTLS: take nothing more */
 	bool		 tls;
 	bool		 idling;
+	unsigned	 enabled;	/* IMAP_EXT_* */
 	size_t		 bad;		/* BADs in a row */
 
 	struct imap_reader rd;
@@ -203,9 +204,32 @@ cb_offered(const struct imap_session *s)
 	return s->tls && sasl_cb_available(s->ops->cbind, s->arg);
 }
 
+/*
+ * What a logged-in session is told, one capability a line (RFC 9051
+ * §7.2.2): only what works is announced.
+ */
+static const char *const caps_auth[] = {
+	"IMAP4rev1",
+	"SASL-IR",
+	"LITERAL-",
+	"ID",
+	"ENABLE",
+	"IDLE",
+	"NAMESPACE",
+	"UNSELECT",
+	"CHILDREN",
+	"SPECIAL-USE",
+	"MOVE",
+	"UIDPLUS",
+	"BINARY",
+};
+
 static void
 caps(const struct imap_session *s, char *out, size_t outsz)
 {
+	size_t	i, n;
+	int	r;
+
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		(void)snprintf(out, outsz,
 		    "IMAP4rev1 SASL-IR LITERAL- ID ENABLE%s%s",
@@ -215,9 +239,18 @@ caps(const struct imap_session *s, char *out, size_t outsz)
 		    " AUTH=SCRAM-SHA-256 AUTH=PLAIN");
 		return;
 	}
-	(void)snprintf(out, outsz, "IMAP4rev1 SASL-IR LITERAL- ID ENABLE IDLE "
-	    "NAMESPACE UNSELECT CHILDREN SPECIAL-USE MOVE "
-	    "UIDPLUS BINARY APPENDLIMIT=%llu", (unsigned long long)s->appendlimit);
+	n = 0;
+	out[0] = '\0';
+	for (i = 0; i < sizeof(caps_auth) / sizeof(caps_auth[0]); i++) {
+		r = snprintf(out + n, outsz - n, "%s ", caps_auth[i]);
+		if (r < 0 || (size_t)r >= outsz - n)
+			fatalx("imap: capabilities do not fit");
+		n += (size_t)r;
+	}
+	r = snprintf(out + n, outsz - n, "APPENDLIMIT=%llu",
+	    (unsigned long long)s->appendlimit);
+	if (r < 0 || (size_t)r >= outsz - n)
+		fatalx("imap: capabilities do not fit");
 }
 
 /* The exchange */
@@ -419,7 +452,7 @@ cmd_starttls(struct imap_session *s)
 static void
 cmd_capability(struct imap_session *s)
 {
-	char	c[512];
+	char	c[IMAP_CAPS_MAX];
 
 	caps(s, c, sizeof(c));
 	imap_session_untagged(s, "CAPABILITY %s", c);
@@ -443,16 +476,63 @@ cmd_id(struct imap_session *s)
 	reply(s, "OK", "ID completed");
 }
 
+/* The ENABLE names (RFC 5161 §4 and the extensions' own sections). */
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} enable_names[] = {
+	{ "CONDSTORE",	IMAP_EXT_CONDSTORE },
+	{ "QRESYNC",	IMAP_EXT_QRESYNC | IMAP_EXT_CONDSTORE },
+	{ "IMAP4rev2",	IMAP_EXT_REV2 },
+	{ "UTF8=ACCEPT", IMAP_EXT_UTF8 },
+};
+
 /*
- * RFC 5161 §3.1: in the AUTHENTICATED state only.  We enable nothing
- * yet: IMAP4rev2, UTF8=ACCEPT and CONDSTORE are not announced, so the
- * ENABLED list stays empty (§3.2: unknown names are ignored).
+ * RFC 5161 §3.1: in the AUTHENTICATED state only.  ENABLED lists what
+ * this command turned on that was not on before; names we do not
+ * support, or do not support yet, are ignored (§3.2).
  */
 static void
 cmd_enable(struct imap_session *s)
 {
-	imap_session_untagged(s, "ENABLED");
+	const struct imap_cmd	*c = &s->cmd;
+	char			 line[IMAP_SESSION_REPLY_MAX];
+	size_t			 i, j, n;
+	unsigned		 bit;
+	int			 r;
+
+	n = (size_t)snprintf(line, sizeof(line), "ENABLED");
+	for (i = 0; i < c->nenable; i++) {
+		for (j = 0; j < sizeof(enable_names) /
+		    sizeof(enable_names[0]); j++)
+			if (span_caseeq(c->enable[i], enable_names[j].name))
+				break;
+		if (j == sizeof(enable_names) / sizeof(enable_names[0]))
+			continue;
+		bit = enable_names[j].bit;
+		if ((bit & IMAP_EXT_SUPPORTED) != bit ||
+		    (s->enabled & bit) == bit)
+			continue;
+		s->enabled |= bit;
+		r = snprintf(line + n, sizeof(line) - n, " %s",
+		    enable_names[j].name);
+		if (r > 0 && (size_t)r < sizeof(line) - n)
+			n += (size_t)r;
+	}
+	imap_session_untagged(s, "%s", line);
 	reply(s, "OK", "ENABLE completed");
+}
+
+unsigned
+imap_session_enabled(const struct imap_session *s)
+{
+	return s->enabled;
+}
+
+void
+imap_session_enable(struct imap_session *s, unsigned bits)
+{
+	s->enabled |= bits;
 }
 
 /* RFC 2342 §5: one personal namespace, Maildir++'s "." delimiter. */
@@ -647,7 +727,7 @@ imap_session_new(const struct imap_params *params,
 void
 imap_session_start(struct imap_session *s)
 {
-	char	c[512];
+	char	c[IMAP_CAPS_MAX];
 
 	/* RFC 9051 §7.1: the capabilities in the greeting save a trip. */
 	caps(s, c, sizeof(c));
@@ -764,7 +844,7 @@ auth_refused(struct imap_session *s, enum imap_auth_result r)
 void
 imap_session_auth_result(struct imap_session *s, enum imap_auth_result r)
 {
-	char	c[512];
+	char	c[IMAP_CAPS_MAX];
 
 	if (s->closing)
 		return;

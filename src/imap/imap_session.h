@@ -40,6 +40,7 @@
 #define IMAP_SESSION_IDLE_TIMEOUT	(30 * 60)
 #define IMAP_SESSION_LOGIN_TIMEOUT	60
 #define IMAP_SESSION_REPLY_MAX	1024	/* a line the session makes */
+#define IMAP_CAPS_MAX		1024	/* the CAPABILITY list */
 
 struct imap_params {
 	const char	*hostname;	/* our name, in the greeting */
@@ -141,6 +142,24 @@ bool	imap_session_selected(const struct imap_session *);
 void	imap_session_timeout(struct imap_session *);
 /* The server is going away: "* BYE" and close. */
 void	imap_session_bye(struct imap_session *, const char *text);
+
+/*
+ * Extensions a client turns on with ENABLE (RFC 5161), one bit each.
+ * ENABLE accepts a name only when its bit is in IMAP_EXT_SUPPORTED
+ * (each extension adds its bit once it is wired); QRESYNC turns on
+ * CONDSTORE too (RFC 7162 §3.2.3), and the first CONDSTORE-using command
+ * turns CONDSTORE on (§3.1) through imap_session_enable().
+ */
+#define IMAP_EXT_CONDSTORE	0x01u	/* RFC 7162 */
+#define IMAP_EXT_QRESYNC	0x02u	/* RFC 7162 */
+#define IMAP_EXT_REV2		0x04u	/* RFC 9051 */
+#define IMAP_EXT_UTF8		0x08u	/* UTF8=ACCEPT, RFC 6855 */
+#define IMAP_EXT_SUPPORTED	0u
+
+/* The extensions enabled in this session. */
+unsigned	imap_session_enabled(const struct imap_session *);
+/* Turn these on (the server's implicit enables); no response. */
+void		imap_session_enable(struct imap_session *, unsigned bits);
 
 /* The logged-in user, or NULL. */
 const char	*imap_session_user(const struct imap_session *);
