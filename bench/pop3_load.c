@@ -136,12 +136,34 @@ load_ok(struct load_client *c, const char *what)
 	return 0;
 }
 
-/* One multi-line message body up to ".", checksummed (FNV-1a). */
+/*
+ * A line into the running hash, eight bytes at a time (FNV-1a's step on
+ * 64-bit words, then the tail a byte at a time).  The client must cost
+ * far less than the servers it measures: at window 16 both servers and
+ * the clients share this machine's cores, and a byte-at-a-time hash
+ * made the clients the bottleneck for both.
+ */
+static uint64_t
+load_hash(uint64_t h, const char *p, size_t len)
+{
+	uint64_t	w;
+	size_t		i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 1099511628211ULL;
+	}
+	for (; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return (h ^ '\n') * 1099511628211ULL;
+}
+
+/* One multi-line message body up to ".", checksummed. */
 static int
 load_body(struct load_client *c)
 {
 	const char	*line;
-	size_t		 len, i;
+	size_t		 len;
 	uint64_t	 h = 1469598103934665603ULL;
 
 	for (;;) {
@@ -150,9 +172,7 @@ load_body(struct load_client *c)
 		if (len == 1 && line[0] == '.')
 			break;
 		c->octets += len + 2;
-		for (i = 0; i < len; i++)
-			h = (h ^ (unsigned char)line[i]) * 1099511628211ULL;
-		h = (h ^ '\n') * 1099511628211ULL;
+		h = load_hash(h, line, len);
 	}
 	c->sum += h;
 	c->messages++;
