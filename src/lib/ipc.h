@@ -27,6 +27,14 @@
 #define IPC_FDS_MAX	16		/* descriptors waiting for a frame */
 #define IPC_F_FD	0x1u
 
+/*
+ * Flags of an envelope as smtp hands it to the queue (MSG_QUEUE_COMMIT)
+ * and the queue to the mta (MSG_MTA_DELIVER).
+ */
+#define MSG_ENV_SMTPUTF8	0x1u	/* RFC 6531 */
+#define MSG_ENV_REQUIRETLS	0x2u	/* RFC 8689 */
+#define MSG_ENV_ALL		0x3u
+
 enum msg_type {
 	MSG_NONE = 0,
 	/* every role */
@@ -63,7 +71,7 @@ enum msg_type {
 	MSG_QUEUE_CREATE,	/* u64 reqid */
 	MSG_QUEUE_CREATE_RESULT,/* u64 reqid, u32 ok, str id; fd if ok */
 	MSG_QUEUE_COMMIT,	/* u64 reqid, str id, u64 msglen, str from,
-				   u32 body, u32 smtputf8, u32 ret,
+				   u32 body, u32 MSG_ENV_* flags, u32 ret,
 				   str envid, str auth, str client ip,
 				   str auth user, u32 nrcpt, then per rcpt:
 				   str addr, u32 notify, str orcpt

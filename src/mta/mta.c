@@ -897,7 +897,7 @@ mta_deliver(enum proc_id from, struct msg *m)
 	job->sender = mta_get_str(m, from, "sender");
 	if (msg_get_u64(m, &msglen) == -1 || msg_get_u32(m, &body) == -1 ||
 	    body > MTA_BODY_BINARYMIME || msg_get_u32(m, &utf8) == -1 ||
-	    utf8 > 1 || msg_get_u32(m, &ret) == -1 ||
+	    (utf8 & ~MSG_ENV_ALL) != 0 || msg_get_u32(m, &ret) == -1 ||
 	    ret > MTA_RET_HDRS)
 		mta_bad(m, from, "fields");
 	job->msglen = msglen;
@@ -941,7 +941,8 @@ mta_deliver(enum proc_id from, struct msg *m)
 	job->msg.body = body == MTA_BODY_8BITMIME ?
 	    SMTP_CLIENT_BODY_8BITMIME : body == MTA_BODY_BINARYMIME ?
 	    SMTP_CLIENT_BODY_BINARYMIME : SMTP_CLIENT_BODY_7BIT;
-	job->msg.smtputf8 = utf8 == 1;
+	job->msg.smtputf8 = (utf8 & MSG_ENV_SMTPUTF8) != 0;
+	job->msg.requiretls = (utf8 & MSG_ENV_REQUIRETLS) != 0;
 	job->msg.ret = ret == MTA_RET_FULL ? SMTP_CLIENT_RET_FULL :
 	    ret == MTA_RET_HDRS ? SMTP_CLIENT_RET_HDRS :
 	    SMTP_CLIENT_RET_UNSET;

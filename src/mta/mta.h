@@ -8,7 +8,7 @@
  * directory, and holds no secret but a relay's password while it uses it.
  *
  * MSG_MTA_DELIVER (queue -> mta): u64 reqid, str queue id, str sender
- * ("" for <>), u64 msglen, u32 body (MTA_BODY_*), u32 smtputf8, u32
+ * ("" for <>), u64 msglen, u32 body (MTA_BODY_*), u32 MSG_ENV_* flags, u32
  * ret (MTA_RET_*), str envid ("" none), str domain, u32 n (1 ..
  * MTA_RCPTS_MAX), then n times: str addr, u32 notify (RFC 3461 NOTIFY bits as the spool keeps them,
  * bits), str orcpt ("" none); + a read-only descriptor of the message.

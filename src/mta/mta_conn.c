@@ -412,6 +412,9 @@ mta_conn_started(struct mta_conn *c)
 	memset(&p, 0, sizeof(p));
 	p.helo = c->helo;
 	p.tls = c->plain_retry ? SMTP_CLIENT_TLS_NO : c->addrs[c->cur].tls;
+	p.tls_verified = !c->plain_retry &&
+	    c->addrs[c->cur].tls == SMTP_CLIENT_TLS_MUST &&
+	    (c->addrs[c->cur].verify || c->addrs[c->cur].dane >= 0);
 	p.auth_user = c->auth_user;
 	p.auth_pass = c->auth_pass;
 	c->state = MTA_CONN_SESSION;

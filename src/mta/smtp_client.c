@@ -83,6 +83,7 @@ struct smtp_client {
 	char			 helo[CLIENT_HELO_MAX + 1];
 	enum smtp_client_tls	 tls;
 	bool			 tls_on;
+	bool			 tls_verified;	/* params' */
 	bool			 tls_tried;
 	char			*auth_user;
 	char			*auth_pass;
@@ -528,6 +529,8 @@ client_ehlo_line(struct smtp_client *c, const char *p, size_t len)
 		c->ext |= SMTP_CLIENT_EXT_8BITMIME;
 	else if (client_word_eq(p, k, "SMTPUTF8"))
 		c->ext |= SMTP_CLIENT_EXT_SMTPUTF8;
+	else if (client_word_eq(p, k, "REQUIRETLS"))
+		c->ext |= SMTP_CLIENT_EXT_REQUIRETLS;
 	else if (client_word_eq(p, k, "DSN"))
 		c->ext |= SMTP_CLIENT_EXT_DSN;
 	else if (client_word_eq(p, k, "CHUNKING"))
@@ -730,6 +733,8 @@ client_mail_cmd(struct smtp_client *c)
 		rc |= buf_append_str(&params, " BODY=8BITMIME");
 	if (c->utf8)
 		rc |= buf_append_str(&params, " SMTPUTF8");
+	if (m->requiretls)
+		rc |= buf_append_str(&params, " REQUIRETLS");
 	if ((c->ext & SMTP_CLIENT_EXT_DSN) && m->ret != SMTP_CLIENT_RET_UNSET)
 		rc |= buf_append_str(&params, m->ret == SMTP_CLIENT_RET_FULL ?
 		    " RET=FULL" : " RET=HDRS");
@@ -877,6 +882,18 @@ smtp_client_mail(struct smtp_client *c, const struct smtp_client_msg *msg)
 		return client_refuse(c, 553, "5.6.7",
 		    "the message needs SMTPUTF8, which the server does not "
 		    "support");
+	/* RFC 8689 §4.2.1, §5: 5.7.30 */
+	if (msg->requiretls && !c->tls_verified)
+		return client_refuse(c, 550, "5.7.30",
+		    "REQUIRETLS: neither DANE nor an MTA-STS policy makes TLS "
+		    "to this server mandatory and verified");
+	if (msg->requiretls && !c->tls_on)
+		return client_refuse(c, 550, "5.7.30",
+		    "REQUIRETLS: the server did not give us TLS");
+	if (msg->requiretls && !(c->ext & SMTP_CLIENT_EXT_REQUIRETLS))
+		return client_refuse(c, 550, "5.7.30",
+		    "REQUIRETLS support required, which the server does not "
+		    "announce");
 	if (msg->body == SMTP_CLIENT_BODY_BINARYMIME)
 		return client_refuse(c, 554, "5.6.3",
 		    "binary content needs BDAT, which we do not send");
@@ -1428,6 +1445,7 @@ smtp_client_new(const struct smtp_client_params *params,
 		fatalx("smtp_client: helo name too long");
 	c->tls = params->tls;
 	c->tls_on = params->tls_on;
+	c->tls_verified = params->tls_verified;
 	if (params->auth_user != NULL && params->auth_pass != NULL) {
 		c->auth_user = xstrdup(params->auth_user);
 		c->auth_pass = xstrdup(params->auth_pass);

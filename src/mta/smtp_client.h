@@ -61,6 +61,7 @@ enum smtp_client_ext {
 	SMTP_CLIENT_EXT_AUTH = 1 << 9,		/* RFC 4954 */
 	SMTP_CLIENT_EXT_AUTH_PLAIN = 1 << 10,	/* AUTH lists PLAIN */
 	SMTP_CLIENT_EXT_AUTH_LOGIN = 1 << 11,	/* AUTH lists LOGIN */
+	SMTP_CLIENT_EXT_REQUIRETLS = 1 << 12,	/* RFC 8689 */
 };
 
 /* Which command a reply answered. */
@@ -118,6 +119,11 @@ struct smtp_client_params {
 	const char		*helo;		/* our name for EHLO/HELO */
 	enum smtp_client_tls	 tls;
 	bool			 tls_on;	/* TLS from the first octet */
+	/*
+	 * TLS is mandatory and its certificate checked (DANE, MTA-STS or
+	 * a relay's "tls verify"): what REQUIRETLS needs (RFC 8689 §4.2.1).
+	 */
+	bool			 tls_verified;
 	/* AUTH PLAIN (RFC 4616) to a smarthost: both, or NULL */
 	const char		*auth_user;
 	const char		*auth_pass;
@@ -136,6 +142,11 @@ struct smtp_client_msg {
 	uint64_t			 size;	/* content octets, 0 unknown */
 	enum smtp_client_body		 body;
 	bool				 smtputf8;	/* needs RFC 6531 */
+	/*
+	 * RFC 8689: sent only over verified TLS (params' tls_verified) to
+	 * a server that announces REQUIRETLS, and passed on in MAIL.
+	 */
+	bool				 requiretls;
 	enum smtp_client_ret		 ret;
 	const char			*envid;	/* decoded, or NULL */
 	const struct smtp_client_rcpt	*rcpts;

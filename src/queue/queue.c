@@ -1107,7 +1107,8 @@ queue_send_mta(struct queue_role *q, struct queue_msg *qm, size_t first)
 	msg_put_str(m, env->sender);
 	msg_put_u64(m, msglen);
 	msg_put_u32(m, (uint32_t)env->body);
-	msg_put_u32(m, env->smtputf8 ? 1 : 0);
+	msg_put_u32(m, (env->smtputf8 ? MSG_ENV_SMTPUTF8 : 0) |
+	    (env->requiretls ? MSG_ENV_REQUIRETLS : 0));
 	msg_put_u32(m, (uint32_t)env->ret);
 	msg_put_str(m, env->envid != NULL ? env->envid : "");
 	msg_put_str(m, domain);
@@ -2095,9 +2096,10 @@ queue_get_envelope(struct msg *m, enum proc_id from,
 	default:
 		queue_bad(m, from, "body");
 	}
-	if (utf8 > 1)
-		queue_bad(m, from, "smtputf8");
-	env->smtputf8 = utf8 == 1;
+	if (utf8 & ~MSG_ENV_ALL)
+		queue_bad(m, from, "flags");
+	env->smtputf8 = (utf8 & MSG_ENV_SMTPUTF8) != 0;
+	env->requiretls = (utf8 & MSG_ENV_REQUIRETLS) != 0;
 	switch (ret) {
 	case 0:
 		env->ret = QUEUE_FS_RET_UNSET;
@@ -2460,6 +2462,8 @@ queue_show_envelope(struct queue_role *q, uint64_t reqid, struct buf *b,
 	buf_printf(b, "body: %s", queue_body_name(env->body));
 	queue_ctl_buf(q, reqid, b);
 	buf_printf(b, "smtputf8: %s", env->smtputf8 ? "yes" : "no");
+	queue_ctl_buf(q, reqid, b);
+	buf_printf(b, "requiretls: %s", env->requiretls ? "yes" : "no");
 	queue_ctl_buf(q, reqid, b);
 	buf_printf(b, "ret: %s", queue_ret_name(env->ret));
 	queue_ctl_buf(q, reqid, b);

@@ -189,8 +189,12 @@ queue_dsn_compose(struct queue_fs *fs, const char *hostname,
 	p.arrival = env->created;
 	p.now = now;
 	p.kind = kind;
-	p.ret = kind == BOUNCE_FAILURE && env->ret == QUEUE_FS_RET_FULL ?
-	    BOUNCE_RET_FULL : BOUNCE_RET_HDRS;
+	/*
+	 * RFC 8689 §5: a message that asked for REQUIRETLS comes back as
+	 * its header only (its body may not travel less protected).
+	 */
+	p.ret = kind == BOUNCE_FAILURE && env->ret == QUEUE_FS_RET_FULL &&
+	    !env->requiretls ? BOUNCE_RET_FULL : BOUNCE_RET_HDRS;
 	p.eightbit = env->body != QUEUE_FS_BODY_7BIT || env->smtputf8;
 	p.message_size = msglen;
 	p.rcpts = br;
@@ -272,6 +276,8 @@ queue_dsn_make(struct queue_fs *fs, const char *hostname,
 	out->body = env->body != QUEUE_FS_BODY_7BIT || env->smtputf8 ?
 	    QUEUE_FS_BODY_8BITMIME : QUEUE_FS_BODY_7BIT;
 	out->smtputf8 = !queue_dsn_ascii(env->sender);
+	/* RFC 8689 §5: and the report itself goes with REQUIRETLS */
+	out->requiretls = env->requiretls;
 	out->ret = QUEUE_FS_RET_UNSET;
 	out->rcpts = xcalloc(1, sizeof(*out->rcpts));
 	out->nrcpts = 1;

@@ -1199,6 +1199,8 @@ queue_fs_envelope_encode(const struct queue_fs_envelope *env, struct buf *out)
 	    buf_printf(out, "size %" PRIu64 "\nbody %s\nsmtputf8 %s\n"
 	    "ret %s\n", env->size, queue_fs_body_names[env->body],
 	    env->smtputf8 ? "yes" : "no", queue_fs_ret_names[env->ret]) == -1 ||
+	    (env->requiretls &&
+	    buf_append_str(out, "requiretls yes\n") == -1) ||
 	    queue_fs_enc_field(out, "envid", env->envid) == -1 ||
 	    queue_fs_enc_field(out, "auth", env->auth) == -1 ||
 	    queue_fs_enc_field(out, "helo", env->helo) == -1 ||
@@ -1281,6 +1283,27 @@ queue_fs_dec_line(struct queue_fs_dec *d, const char *key, bool optional,
 	val->ptr = d->p + klen + 1;
 	val->len = (size_t)(lf - val->ptr);
 	d->p = lf + 1;
+	return true;
+}
+
+/*
+ * An optional "key yes" line: *out true when it is there, false when the
+ * next line has another key; false returned only on an error.
+ */
+static bool
+queue_fs_dec_yes(struct queue_fs_dec *d, const char *key, const char *err,
+    bool *out)
+{
+	struct span	v;
+
+	*out = false;
+	if (!queue_fs_dec_line(d, key, true, err, &v))
+		return d->err == NULL;
+	if (!span_eq(v, "yes")) {
+		d->err = err;
+		return false;
+	}
+	*out = true;
 	return true;
 }
 
@@ -1578,6 +1601,10 @@ queue_fs_envelope_decode(const char *p, size_t len,
 	    "bad ret line", &e))
 		goto fail;
 	out->ret = (enum queue_fs_ret)e;
+	/* RFC 8689: written only when set (spools from before read on) */
+	if (!queue_fs_dec_yes(&d, "requiretls", "bad requiretls value",
+	    &out->requiretls))
+		goto fail;
 	if (!queue_fs_dec_field(&d, "envid", true, "bad envid value",
 	    &out->envid) ||
 	    !queue_fs_dec_field(&d, "auth", true, "bad auth value",
@@ -1588,13 +1615,7 @@ queue_fs_envelope_decode(const char *p, size_t len,
 	    !queue_fs_dec_field(&d, "user", true, "bad user value",
 	    &out->user))
 		goto fail;
-	if (queue_fs_dec_line(&d, "hold", true, "bad hold line", &v)) {
-		if (!span_eq(v, "yes")) {
-			d.err = "bad hold value";
-			goto fail;
-		}
-		out->held = true;
-	} else if (d.err != NULL)
+	if (!queue_fs_dec_yes(&d, "hold", "bad hold value", &out->held))
 		goto fail;
 	if (!queue_fs_dec_num(&d, "rcpts", QUEUE_FS_RCPTS_MAX,
 	    "bad rcpts line", &n))

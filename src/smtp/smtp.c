@@ -323,7 +323,8 @@ smtp_op_data_commit(void *arg, const struct smtp_envelope *env)
 	(void)mailaddr_format(&env->from, a, sizeof(a));
 	msg_put_str(m, a);
 	msg_put_u32(m, env->body);
-	msg_put_u32(m, env->smtputf8);
+	msg_put_u32(m, (env->smtputf8 ? MSG_ENV_SMTPUTF8 : 0) |
+	    (env->requiretls ? MSG_ENV_REQUIRETLS : 0));
 	msg_put_u32(m, env->ret);
 	msg_put_str(m, env->envid);
 	msg_put_str(m, env->auth);

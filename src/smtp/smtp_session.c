@@ -1076,6 +1076,9 @@ helo_common(struct smtp_session *s, struct span arg, bool esmtp)
 	kw[nkw++] = "DSN";
 	if (starttls_offered(s))
 		kw[nkw++] = "STARTTLS";
+	/* RFC 8689 §3: over TLS only (never in the clear, nor locally) */
+	if (s->tls)
+		kw[nkw++] = "REQUIRETLS";
 	if (auth_offered(s))
 		kw[nkw++] = cb_offered(s) ?
 		    "AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN LOGIN" :
@@ -1108,6 +1111,7 @@ struct mail_params {
 	uint64_t	size;
 	enum smtp_body	body;
 	bool		smtputf8;
+	bool		requiretls;
 	enum smtp_ret	ret;
 	char		envid[SMTP_ENVID_MAX + 1];
 	char		auth[SMTP_AUTH_PARAM_MAX + 1];
@@ -1120,6 +1124,7 @@ enum {
 	MAIL_P_RET = 1 << 3,
 	MAIL_P_ENVID = 1 << 4,
 	MAIL_P_AUTH = 1 << 5,
+	MAIL_P_REQUIRETLS = 1 << 6,
 };
 
 /* One MAIL parameter; replies and returns -1 when it is refused. */
@@ -1146,7 +1151,14 @@ mail_param(struct smtp_session *s, struct mail_params *mp, struct span key,
 		bit = MAIL_P_ENVID;
 	else if (span_caseeq(key, "AUTH"))
 		bit = MAIL_P_AUTH;
-	else {
+	else if (span_caseeq(key, "REQUIRETLS") && s->tls)
+		bit = MAIL_P_REQUIRETLS;
+	else if (span_caseeq(key, "REQUIRETLS")) {
+		/* RFC 8689 §4.1: only on a session that TLS protects */
+		session_reply(s, 530, "5.7.10", "REQUIRETLS needs a TLS "
+		    "session");
+		return -1;
+	} else {
 		session_reply(s, 555, "5.5.4", "Unsupported parameter");
 		return -1;
 	}
@@ -1155,7 +1167,7 @@ mail_param(struct smtp_session *s, struct mail_params *mp, struct span key,
 		return -1;
 	}
 	mp->seen |= bit;
-	if (bit != MAIL_P_SMTPUTF8 && !has_val)
+	if (bit != MAIL_P_SMTPUTF8 && bit != MAIL_P_REQUIRETLS && !has_val)
 		goto bad;
 	switch (bit) {
 	case MAIL_P_SIZE:
@@ -1187,6 +1199,12 @@ mail_param(struct smtp_session *s, struct mail_params *mp, struct span key,
 		if (has_val)
 			goto bad;
 		mp->smtputf8 = true;
+		break;
+	case MAIL_P_REQUIRETLS:
+		/* RFC 8689 §3: no value */
+		if (has_val)
+			goto bad;
+		mp->requiretls = true;
 		break;
 	case MAIL_P_RET:
 		if (span_caseeq(val, "FULL"))
@@ -1274,6 +1292,7 @@ cmd_mail(struct smtp_session *s, struct span arg)
 	s->env.size = mp.size > SIZE_MAX ? SIZE_MAX : (size_t)mp.size;
 	s->env.body = mp.body;
 	s->env.smtputf8 = mp.smtputf8;
+	s->env.requiretls = mp.requiretls;
 	s->env.ret = mp.ret;
 	if (mp.seen & MAIL_P_ENVID)
 		s->env.envid = xstrdup(mp.envid);

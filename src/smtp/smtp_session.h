@@ -74,6 +74,7 @@ struct smtp_envelope {
 	size_t		 size;		/* SIZE= declared, 0 if none */
 	enum smtp_body	 body;
 	bool		 smtputf8;
+	bool		 requiretls;	/* RFC 8689 */
 	enum smtp_ret	 ret;
 	char		*envid;		/* xtext-decoded, or NULL */
 	char		*auth;		/* MAIL AUTH= value, or NULL */

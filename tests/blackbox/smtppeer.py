@@ -46,6 +46,9 @@ class _Handler:
                           responses):
         session.host_name = hostname
         self.peer.ehlos.append(hostname)
+        # RFC 8689 §3: REQUIRETLS over TLS only
+        if self.peer.requiretls and session.ssl is not None:
+            responses.insert(len(responses) - 1, "250-REQUIRETLS")
         return responses
 
     async def handle_RCPT(self, server, session, envelope, address,
@@ -81,6 +84,23 @@ class _Handler:
         return reply or "250 2.0.0 OK queued"
 
 
+class _SMTP(SMTP):
+    """aiosmtpd's server, taking MAIL's REQUIRETLS (RFC 8689) when the
+    peer announces it; aiosmtpd refuses parameters it does not know."""
+
+    def __init__(self, handler, peer, **kw):
+        self.peer = peer
+        super().__init__(handler, **kw)
+
+    def _getparams(self, params):
+        d = super()._getparams(params)
+        if (d is not None and self.peer.requiretls and
+                self.session.ssl is not None and
+                d.get("REQUIRETLS") is True):
+            del d["REQUIRETLS"]
+        return d
+
+
 class _Controller(Controller):
     def __init__(self, peer, handler, **kw):
         self.peer = peer
@@ -92,11 +112,12 @@ class _Controller(Controller):
             kw = {"authenticator": self.peer.authenticate,
                   "auth_require_tls": True,
                   "auth_exclude_mechanism": ["LOGIN"]}
-        return SMTP(self.handler, enable_SMTPUTF8=self.peer.smtputf8,
-                    data_size_limit=self.peer.size_limit,
-                    tls_context=self.peer.tls_context,
-                    require_starttls=False, ident="peer",
-                    hostname=self.peer.name, **kw)
+        return _SMTP(self.handler, self.peer,
+                     enable_SMTPUTF8=self.peer.smtputf8,
+                     data_size_limit=self.peer.size_limit,
+                     tls_context=self.peer.tls_context,
+                     require_starttls=False, ident="peer",
+                     hostname=self.peer.name, **kw)
 
 
 class Peer:
@@ -108,12 +129,13 @@ class Peer:
     size_limit: the SIZE announced (None: none);
     auth: {user: password} to offer AUTH PLAIN (over TLS only); the
     logins tried are in .logins as (user, ok); every RCPT address
-    given, taken or refused, is in .rcpt_commands.
+    given, taken or refused, is in .rcpt_commands; requiretls: announce
+    REQUIRETLS after STARTTLS and take it in MAIL (RFC 8689).
     """
 
     def __init__(self, host, port=25, rcpts=None, data_replies=None,
                  tls_dir=None, smtputf8=True, size_limit=None,
-                 name="peer.example.net", auth=None):
+                 name="peer.example.net", auth=None, requiretls=False):
         self.host = host
         self.port = port
         self.name = name
@@ -126,6 +148,7 @@ class Peer:
         self.refused = []
         self.ehlos = []
         self.auth = dict(auth) if auth is not None else None
+        self.requiretls = requiretls
         self.logins = []
         self.lock = threading.Lock()
         self.hang = threading.Event()

@@ -17,11 +17,18 @@ certificate: self-signed for DANE-EE, signed by a test CA for DANE-TA.
                                                               deferred
     plain.t1.test      MX mx.plain.t1.test (unsigned), TLSA 3 1 1 wrong:
                                     insecure, ignored          delivered
+
+REQUIRETLS (RFC 8689) rides on the same world: a message submitted with
+it goes only over TLS that DANE (or MTA-STS) makes mandatory and
+verified, to a server that announces REQUIRETLS, else it is bounced at
+once (5.7.30), its body left out of the bounce.
 """
 
+import email
 import os
 import re
 import smtplib
+import ssl
 import time
 
 import pytest
@@ -109,10 +116,10 @@ def world(tmp_path_factory):
 def peers(world):
     made = []
 
-    def peer(case):
+    def peer(case, **kw):
         ip = HOSTS[case][0] if case != "plain" else PLAIN_IP
         name = mx(case) if case != "plain" else "mx.plain.t1.test"
-        p = Peer(ip, tls_dir=world["certs"], name=name).start()
+        p = Peer(ip, tls_dir=world["certs"], name=name, **kw).start()
         made.append(p)
         return p
     yield peer
@@ -134,12 +141,18 @@ def out(make_daemon, world):
     return make
 
 
-def submit(d, rcpt):
+def submit(d, rcpt, requiretls=False):
     s = smtplib.SMTP("127.0.0.1", d.ports["submission"],
                      local_hostname="client.example.org", timeout=15)
     try:
+        if requiretls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s.starttls(context=ctx)
         s.login(ALICE, "secret")
-        s.sendmail(ALICE, [rcpt], CONTENT)
+        s.sendmail(ALICE, [rcpt], CONTENT,
+                   mail_options=["REQUIRETLS"] if requiretls else [])
     finally:
         s.quit()
     m = wait_for(lambda: re.search(r"id=([0-9a-f]{16}) to=<" +
@@ -259,3 +272,73 @@ def test_tls_policy_command(out, world):
     assert r.returncode == 1 and "route: permfail" in r.stdout, r
     r = d.ctl("tls-policy", check=False)
     assert r.returncode == 2 and "usage: tls-policy DOMAIN" in r.stderr, r
+
+
+# --- REQUIRETLS (RFC 8689) ---
+
+def bounced_requiretls(d, p, rcpt, reason):
+    """rcpt's REQUIRETLS message is bounced at once with 5.7.30 and
+    reason; p saw no MAIL; alice's bounce holds the header only."""
+    qid = submit(d, rcpt, requiretls=True)
+    assert log_has(d, r"id=" + qid + r" to=<" + re.escape(rcpt) +
+                   r"> .*dsn=5\.7\.30 status=bounced reply=\".*" +
+                   reason), d.log_tail()
+    assert p.messages == []
+    dsn = wait_for(lambda: [m for _q, _p, m in d.delivered()
+                            if b"delivery-status" in m])
+    assert dsn, d.log_tail()
+    msg = email.message_from_bytes(dsn[0])
+    assert msg.get_param("report-type") == "delivery-status"
+    parts = [x.get_content_type() for x in msg.walk()]
+    # RFC 8689 §5: the returned content is the header alone
+    assert "text/rfc822-headers" in parts, parts
+    assert b"Pinned in DNSSEC." not in dsn[0]
+    assert b"Subject: dane" in dsn[0]
+    return qid
+
+
+def test_requiretls_over_dane_to_a_server_that_announces_it(out, peers):
+    p = peers("ee", requiretls=True)
+    d = out()
+    qid = submit(d, "bob@ee.sec.t1.test", requiretls=True)
+    msgs = p.wait(1)
+    assert msgs[0]["tls"] is True
+    # passed on in MAIL FROM (RFC 8689 §4.2.1)
+    assert "REQUIRETLS" in msgs[0]["mail_options"], msgs[0]
+    assert log_has(d, r"id=" + qid + r" .*verified=dane .*status=sent"), \
+        d.log_tail()
+
+
+def test_requiretls_to_a_dane_server_without_it_is_bounced(out, peers):
+    p = peers("ee")
+    bounced_requiretls(out(), p, "bob@ee.sec.t1.test",
+                       r"REQUIRETLS support required")
+
+
+def test_requiretls_without_dane_or_mta_sts_is_bounced(out, peers):
+    # an unsigned zone: STARTTLS is there but nothing verifies it
+    p = peers("plain", requiretls=True)
+    bounced_requiretls(out(), p, "bob@plain.t1.test",
+                       r"neither DANE nor an MTA-STS policy")
+
+
+def test_requiretls_inbound_needs_tls_and_is_announced_over_it(out):
+    d = out()
+    s = smtplib.SMTP("127.0.0.1", d.ports["submission"],
+                     local_hostname="client.example.org", timeout=15)
+    try:
+        s.ehlo()
+        # RFC 8689 §3: not announced in the clear
+        assert not s.has_extn("requiretls")
+        s.login(ALICE, "secret")
+        code, msg = s.mail(ALICE, ["REQUIRETLS"])
+        assert code == 530 and msg.startswith(b"5.7.10 "), (code, msg)
+        s.rset()
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s.starttls(context=ctx)
+        s.ehlo()
+        assert s.has_extn("requiretls")
+    finally:
+        s.quit()

@@ -145,6 +145,7 @@ assert_env_equal(const struct queue_fs_envelope *a,
 	assert_int_equal(a->size, b->size);
 	assert_int_equal(a->body, b->body);
 	assert_int_equal(a->smtputf8, b->smtputf8);
+	assert_int_equal(a->requiretls, b->requiretls);
 	assert_int_equal(a->ret, b->ret);
 	assert_true(str_eq(a->envid, b->envid));
 	assert_true(str_eq(a->auth, b->auth));
@@ -489,6 +490,7 @@ test_envelope_roundtrip_hostile_every_field(void **state)
 	e.size = UINT64_MAX;
 	e.body = QUEUE_FS_BODY_BINARYMIME;
 	e.smtputf8 = true;
+	e.requiretls = true;
 	e.ret = QUEUE_FS_RET_FULL;
 	free(e.sender);
 	free(e.envid);
@@ -826,6 +828,10 @@ static const struct dec_bad dec_bad[] = {
 	{ "decode rejects smtputf8 1", "cachet-envelope 1\n"
 	    "id 0123456789abcdef\ncreated 1\nfrom <>\nsize 0\nbody 7bit\n"
 	    "smtputf8 1\n", 0, true, "bad smtputf8 value", NULL },
+	{ "decode rejects requiretls no", "cachet-envelope 1\n"
+	    "id 0123456789abcdef\ncreated 1\nfrom <>\nsize 0\nbody 7bit\n"
+	    "smtputf8 no\nret unset\nrequiretls no\n", 0, true,
+	    "bad requiretls value", NULL },
 	{ "decode rejects an unknown key", GOOD_HEAD "colour blue\n"
 	    "rcpts 1\n" GOOD_RCPT, 0, true, "bad rcpts line", NULL },
 	{ "decode rejects optional fields out of order", GOOD_HEAD

@@ -39,6 +39,7 @@ enum pcfg {
 	P_AUTH,		/* AUTH PLAIN, allowed in the clear */
 	P_AUTH_TLS,	/* AUTH PLAIN, TLS required for it */
 	P_TLS_ON,	/* implicit TLS, AUTH */
+	P_VERIFIED,	/* implicit TLS, verified (DANE or MTA-STS) */
 };
 
 enum mcfg {
@@ -54,6 +55,7 @@ enum mcfg {
 	M_ALLBAD,	/* only bad recipients */
 	M_NULLFROM,	/* a bounce, from <> */
 	M_NOTIFY,	/* NOTIFY variants */
+	M_REQUIRETLS,	/* RFC 8689 */
 };
 
 struct mock {
@@ -287,6 +289,9 @@ mock_msg(struct mock *m, enum mcfg mc)
 		m->msg.nrcpts = 3;
 		m->msg.ret = SMTP_CLIENT_RET_FULL;
 		break;
+	case M_REQUIRETLS:
+		m->msg.requiretls = true;
+		break;
 	}
 }
 
@@ -327,6 +332,11 @@ mock_init(struct mock *m, enum pcfg pc, enum mcfg mc)
 		p.tls_on = true;
 		p.auth_user = "alice";
 		p.auth_pass = "secret";
+		break;
+	case P_VERIFIED:
+		p.tls = SMTP_CLIENT_TLS_MUST;
+		p.tls_on = true;
+		p.tls_verified = true;
 		break;
 	}
 	mock_msg(m, mc);
@@ -872,6 +882,28 @@ static const struct script_case script_cases[] = {
 	    "C MAIL FROM:<alice@example.org> SMTPUTF8\n"
 	    "S 250 Ok\n"
 	    "C RCPT TO:<j\xc3\xb6rg@example.net>\n" },
+	{ "REQUIRETLS without verified TLS: refused", P_PLAIN, M_REQUIRETLS,
+	    HELLO EHLO_BASIC
+	    "! mailfail\n"
+	    "E rcpt 0 550 5.7.30 local 550 5.7.30 REQUIRETLS: neither DANE "
+	    "nor an MTA-STS policy makes TLS to this server mandatory and "
+	    "verified\n"
+	    "E done\n" },
+	{ "REQUIRETLS, server without it: refused", P_VERIFIED, M_REQUIRETLS,
+	    HELLO EHLO_BASIC
+	    "! mailfail\n"
+	    "E rcpt 0 550 5.7.30 local 550 5.7.30 REQUIRETLS support "
+	    "required, which the server does not announce\n"
+	    "E done\n" },
+	{ "REQUIRETLS passed on", P_VERIFIED, M_REQUIRETLS,
+	    HELLO
+	    "S 250-mx.example.net\n"
+	    "S 250 REQUIRETLS\n"
+	    "E ready\n"
+	    "! mail\n"
+	    "C MAIL FROM:<alice@example.org> REQUIRETLS\n"
+	    "S 250 Ok\n"
+	    "C RCPT TO:<bob@example.net>\n" },
 	{ "binary content refused", P_PLAIN, M_BIN,
 	    HELLO EHLO_BASIC
 	    "! mailfail\n"

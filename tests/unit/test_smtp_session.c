@@ -515,9 +515,11 @@ struct transcript {
 #define EHLO_MX		EHLO_BASE "250-DSN\r\n250 STARTTLS\r\n"
 #define EHLO_PLAIN	EHLO_BASE "250-DSN\r\n250-STARTTLS\r\n" \
 			"250 AUTH SCRAM-SHA-256 PLAIN LOGIN\r\n"
-#define EHLO_TLS	EHLO_BASE "250-DSN\r\n" \
+#define EHLO_TLS	EHLO_BASE "250-DSN\r\n250-REQUIRETLS\r\n" \
 			"250 AUTH SCRAM-SHA-256 PLAIN LOGIN\r\n"
 #define EHLO_BARE	EHLO_BASE "250 DSN\r\n"
+/* over TLS and logged in: nothing to offer but REQUIRETLS (RFC 8689) */
+#define EHLO_TLS_AUTHED	EHLO_BASE "250-DSN\r\n250 REQUIRETLS\r\n"
 #define OK		"250 2.0.0 Ok\r\n"
 #define OK_MAIL		"250 2.1.0 Ok\r\n"
 #define OK_RCPT		"250 2.1.5 Ok\r\n"
@@ -642,6 +644,11 @@ static const struct transcript transcripts[] = {
 		{ "MAIL FROM:<a@example.net> BODY=8bitmime\r\n", OK_MAIL },
 		{ "RSET\r\n", OK },
 		{ "MAIL FROM:<a@example.net> BODY=7BIT\r\n", OK_MAIL },
+		END } },
+	{ "mail requiretls refused in the clear", CFG_MX,
+	    (const struct step[]){ S_EHLO,
+		{ "MAIL FROM:<a@example.net> REQUIRETLS\r\n",
+		    "530 5.7.10 REQUIRETLS needs a TLS session\r\n" },
 		END } },
 	{ "mail smtputf8 takes no value", CFG_MX, (const struct step[]){
 		S_EHLO, { "MAIL FROM:<a@example.net> SMTPUTF8=yes\r\n",
@@ -1688,7 +1695,16 @@ test_starttls(void **state)
 	mock_send(&m, "STARTTLS\r\n");
 	mock_expect(&m, SEQ "TLS already active\r\n");
 	mock_send(&m, "AUTH PLAIN " PLAIN_GOOD "\r\nEHLO client.example\r\n");
-	mock_expect(&m, AUTH_OK EHLO_BARE);
+	mock_expect(&m, AUTH_OK EHLO_TLS_AUTHED);
+	/* RFC 8689 §3: a keyword without a value, kept in the envelope */
+	mock_send(&m, "MAIL FROM:<a@example.net> REQUIRETLS=yes\r\n");
+	mock_expect(&m, "501 5.5.4 Invalid parameter value\r\n");
+	m.autoanswer = false;
+	mock_send(&m, "MAIL FROM:<a@example.net> REQUIRETLS\r\n");
+	assert_int_equal(m.pending, REQ_MAIL);
+	assert_true(m.env->requiretls);
+	assert_false(m.env->smtputf8);
+	mock_answer(&m);
 	mock_free(&m);
 }
 
@@ -1971,7 +1987,8 @@ test_scram_plus_login(void **state)
 	m.cb_len = sizeof(m.cb);
 	mock_start(&m);
 	mock_send(&m, "EHLO client.example\r\n");
-	mock_expect(&m, EHLO_BASE "250-DSN\r\n250 AUTH SCRAM-SHA-256-PLUS "
+	mock_expect(&m, EHLO_BASE "250-DSN\r\n250-REQUIRETLS\r\n"
+	    "250 AUTH SCRAM-SHA-256-PLUS "
 	    "SCRAM-SHA-256 PLAIN LOGIN\r\n");
 	scram_client(&m, "SCRAM-SHA-256-PLUS", "p=tls-exporter,,", m.cb,
 	    m.cb_len, "pencil", true, sig);
