@@ -21,11 +21,16 @@ against it).  It answers per Host header, and counts the requests.
     strip     enforce; a proxy in front of a good peer removes
               250-STARTTLS; strip-nopol: the same MX, no policy
     cache     enforce; the policy survives a restart
+    refresh   enforce (id 1), then id 2 but the policy host answers 404:
+              the cached policy stays in force
+    expire    enforce, MX not listed, queue-lifetime 4s: the bounce says
 
 Each test starts its own daemon; peers and servers are stopped by PID
 (threads of this process: stopped at the end of the test or module).
 """
 
+import email
+import email.policy
 import os
 import re
 import smtplib
@@ -81,6 +86,9 @@ DOMAINS = {
     "strip": ("mx.strip.sts.test", "127.0.14.9", "1", None),
     "strip-nopol": ("mx.strip.sts.test", "127.0.14.9", None, None),
     "cache": ("mx.cache.sts.test", "127.0.14.11", "1", None),
+    "refresh": ("mx.refresh.sts.test", "127.0.14.12", "1", None),
+    "expire": ("mx1.other.test", "127.0.14.5", "1",
+               (200, "text/plain", GOOD.format(d="expire.sts.test"), {})),
 }
 STRIP_BACKEND = "127.0.14.10"
 PATH = "/.well-known/mta-sts.txt"
@@ -547,3 +555,36 @@ def test_tls_policy_command_shows_the_policy_and_decisions(out, world):
     r = d2.ctl("tls-policy", "good.sts.test")
     assert "mta-sts: none: not asked (mta-sts no)" in r.stdout
     assert "  policy: opportunistic: STARTTLS when offered" in r.stdout
+
+
+def test_a_failed_refresh_keeps_the_cached_policy(out, world):
+    d = out()
+    r = d.ctl("tls-policy", "refresh.sts.test")
+    assert "mta-sts: fetched id=1 mode=enforce" in r.stdout, r.stdout
+    world["host"].set("refresh", (404, "text/plain", "gone\n", {}))
+    set_txt(world["dns"], "refresh", "v=STSv1; id=2")
+    time.sleep(2)  # the TXT record's TTL
+    r = d.ctl("tls-policy", "refresh.sts.test")
+    assert world["host"].requests("refresh") == 2
+    assert re.search(r"^mta-sts: cached id=- mode=enforce max_age=86400 "
+                     r"mx=\*\.refresh\.sts\.test$", r.stdout, re.M), r.stdout
+    assert ("  note: MTA-STS policy fetch for refresh.sts.test failed: "
+            "HTTP 404") in r.stdout
+    assert "  policy: mta-sts: TLS required, certificate verified" \
+        in r.stdout
+
+
+def test_expiry_bounce_names_the_policy(out):
+    d = out("queue-lifetime 4s\ndelay-warning none\n")
+    qid = submit(d, "bob@expire.sts.test")
+    path = os.path.join(d.mail, "example.org", "alice", "new")
+    assert wait_for(lambda: os.path.isdir(path) and os.listdir(path), 30), \
+        d.log_tail()
+    [name] = os.listdir(path)
+    with open(os.path.join(path, name), "rb") as f:
+        msg = email.message_from_bytes(f.read(), policy=email.policy.compat32)
+    assert msg.get_content_type() == "multipart/report"
+    text = " ".join(msg.get_payload()[0].get_payload().split())
+    assert ("MTA-STS policy for expire.sts.test (enforce) allows mx "
+            "*.expire.sts.test; mx1.other.test does not match") in text, text
+    assert log_has(d, r"id=" + qid + r" event=expired to=<bob@expire")
