@@ -20,7 +20,7 @@ against it).  It answers per Host header, and counts the requests.
               peer whose certificate would fail under enforce
     strip     enforce; a proxy in front of a good peer removes
               250-STARTTLS; strip-nopol: the same MX, no policy
-    cache     enforce; the policy survives a restart
+    cache     enforce; the policy survives lookup's SIGKILL and a restart
     refresh   enforce (id 1), then id 2 but the policy host answers 404:
               the cached policy stays in force
     expire    enforce, MX not listed, queue-lifetime 4s: the bounce says
@@ -33,6 +33,7 @@ import email
 import email.policy
 import os
 import re
+import signal
 import smtplib
 import socket
 import ssl
@@ -505,18 +506,36 @@ def test_stripped_starttls_is_not_delivered_under_a_policy(out, peers):
         proxy.stop()
 
 
-def test_the_cache_survives_a_restart(out, peers, world):
+def test_the_cache_survives_a_crash_and_a_restart(out, peers, world):
     p = peers("cache")
     d = out()
     qid = submit(d, "bob@cache.sts.test")
     p.wait(1)
     sent(d, qid, "bob@cache.sts.test", "yes")
     assert world["host"].requests("cache") == 1
+    # lookup killed (its SQLite file as the crash left it), restarted
+    old = d.role_pids()["lookup"]
+    os.kill(old, signal.SIGKILL)
+    assert wait_for(lambda: d.status().get("lookup", {}).get("pid")
+                    not in (None, old) and
+                    d.status()["lookup"]["state"] == "alive"), d.log_tail()
+    # the mta keeps a route (and its policy) for 2 s and an idle
+    # connection for 5 s: after that a message asks again
+    time.sleep(6)
+    before = len(d.read_log())
+    qid = submit(d, "bob@cache.sts.test")
+    p.wait(2)
+    sent(d, qid, "bob@cache.sts.test", "yes")
+    assert wait_for(lambda: re.search(
+        r"event=mta-sts domain=cache\.sts\.test policy=enforce "
+        r"source=cached", d.read_log()[before:])), d.log_tail()
+    assert world["host"].requests("cache") == 1
+    # the whole daemon restarted
     d.stop()
     before = len(d.read_log())
     d.start()
     qid = submit(d, "bob@cache.sts.test")
-    p.wait(2)
+    p.wait(3)
     sent(d, qid, "bob@cache.sts.test", "yes")
     # no second fetch: the policy came from lookup's SQLite cache
     assert world["host"].requests("cache") == 1
@@ -566,7 +585,7 @@ def test_a_failed_refresh_keeps_the_cached_policy(out, world):
     time.sleep(2)  # the TXT record's TTL
     r = d.ctl("tls-policy", "refresh.sts.test")
     assert world["host"].requests("refresh") == 2
-    assert re.search(r"^mta-sts: cached id=- mode=enforce max_age=86400 "
+    assert re.search(r"^mta-sts: cached id=1 mode=enforce max_age=86400 "
                      r"mx=\*\.refresh\.sts\.test$", r.stdout, re.M), r.stdout
     assert ("  note: MTA-STS policy fetch for refresh.sts.test failed: "
             "HTTP 404") in r.stdout
