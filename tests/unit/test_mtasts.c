@@ -48,6 +48,11 @@ static const struct policy_case policy_cases[] = {
 	{ "unknown keys ignored", "version: STSv1\nmode: enforce\n"
 	    "colour: blue and green\nmx: a.example\nmax_age: 5\n"
 	    "x-y.z_1: 1\n", 0, MTASTS_MODE_ENFORCE, 5, 1, "a.example" },
+	{ "UTF-8 in an extension value", "version: STSv1\nmode: enforce\n"
+	    "mx: a.example\nmax_age: 5\nnote: gr\xc3\xbc\xc3\x9f" "e\n", 0,
+	    MTASTS_MODE_ENFORCE, 5, 1, "a.example" },
+	{ "DEL in a value", "version: STSv1\nmode: enforce\n"
+	    "mx: a.example\nmax_age: 5\nnote: a\x7f\n", -1, 0, 0, 0, NULL },
 	{ "none without mx", "version: STSv1\nmode: none\nmax_age: 86400\n",
 	    0, MTASTS_MODE_NONE, 86400, 0, NULL },
 	{ "max_age capped", "version: STSv1\nmode: enforce\nmx: a.example\n"
