@@ -853,6 +853,15 @@ conf_file_ok(struct conf_parser *ps, const char *dir, const char *what,
 	return 0;
 }
 
+/* A path to a file that must open now (tls-ca). */
+static void
+conf_p_file(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	if (conf_file_ok(ps, d->name, "file", &st->w[1]) == 0)
+		conf_p_path(ps, d, st);
+}
+
 enum conf_tls_value {
 	CONF_TLS_FILE,		/* a file that must open */
 	CONF_TLS_LIST12,	/* a TLS 1.2 cipher list */
@@ -1420,6 +1429,10 @@ static const struct conf_directive conf_directives[] = {
 	    conf_p_path, 1, false, false, CONF_FIELD(trust_anchor) },
 	{ "dane", "dane yes|no", conf_p_yesno, 1, false, false,
 	    CONF_FIELD(dane) },
+	{ "mta-sts", "mta-sts yes|no", conf_p_yesno, 1, false, false,
+	    CONF_FIELD(mta_sts) },
+	{ "tls-ca", "tls-ca FILE", conf_p_file, 1, false, false,
+	    CONF_FIELD(tls_ca) },
 	{ "relay", "relay DOMAIN via HOST[:PORT] [tls may|required|verify] "
 	    "[auth USER PASSWORD-FILE]", conf_p_relay, 3, false, true, 0, 0 },
 	{ "plaintext-auth-loopback", "plaintext-auth-loopback yes|no",
@@ -1610,6 +1623,7 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	    TLS_CIPHERS_MX);
 	c->sandbox = true;
 	c->dane = true;
+	c->mta_sts = true;
 	(void)str_copy(c->trust_anchor, sizeof(c->trust_anchor),
 	    CONF_TRUST_ANCHOR_DEFAULT);
 	c->limits.message_size = 35 * 1024 * 1024;

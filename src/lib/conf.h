@@ -167,6 +167,13 @@ struct conf {
 	char			 trust_anchor[CONF_PATH_MAX];
 	/* DANE for outbound SMTP (RFC 7672); default on. */
 	bool			 dane;
+	/* MTA-STS for outbound SMTP (RFC 8461); default on. */
+	bool			 mta_sts;
+	/*
+	 * PEM CA bundle the mta verifies remote SMTP servers and MTA-STS
+	 * policy hosts against; "" = the system's.
+	 */
+	char			 tls_ca[CONF_PATH_MAX];
 
 	struct conf_limits	 limits;
 	struct conf_delivery	 delivery;

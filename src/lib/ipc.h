@@ -137,6 +137,10 @@ enum msg_type {
 	MSG_LOOKUP_SCRAM_PROOF_RESULT,	/* u64 reqid, u32 0 ok / 1 fail /
 					   2 tempfail, data ServerSignature
 					   (empty unless ok) */
+	/* MTA-STS (RFC 8461; layouts in lookup/lookup_sts.h) */
+	MSG_LOOKUP_STS,			/* mta -> lookup: a domain's policy */
+	MSG_LOOKUP_STS_RESULT,		/* lookup -> mta: cached, or fetch */
+	MSG_LOOKUP_STS_STORE,		/* mta -> lookup: a fetched policy */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

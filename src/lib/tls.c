@@ -493,6 +493,22 @@ tls_client_load_ca(struct tls_ctx *t, const char *ca_file,
 }
 
 int
+tls_client_use_ca(struct tls_ctx *t, const char *ca_file,
+    const char **errstr_out)
+{
+	X509_STORE	*st;
+
+	ERR_clear_error();
+	if ((st = X509_STORE_new()) == NULL) {
+		tls_fail(errstr_out, "CA store");
+		return -1;
+	}
+	/* the context frees the store it had */
+	SSL_CTX_set_cert_store(t->ctx, st);
+	return tls_client_load_ca(t, ca_file, errstr_out);
+}
+
+int
 tls_ctx_set_ciphers(struct tls_ctx *t, const char *ciphers,
     const char *ciphersuites, const char **errstr_out)
 {

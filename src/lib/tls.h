@@ -123,6 +123,13 @@ int	tls_client_load_ca(struct tls_ctx *, const char *ca_file,
 	    const char **errstr_out);
 
 /*
+ * Make the PEM certificates in ca_file the only trust anchors of a client
+ * context (`tls-ca`: the system's store is dropped).  0 or -1.
+ */
+int	tls_client_use_ca(struct tls_ctx *, const char *ca_file,
+	    const char **errstr_out);
+
+/*
  * Offer these suites on a server context: ciphers for TLS 1.2 in
  * OpenSSL's cipher-list syntax, ciphersuites for TLS 1.3 (NULL or "":
  * OpenSSL's default).  Both should have passed tls_ciphers_check().

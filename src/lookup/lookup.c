@@ -35,6 +35,7 @@
 #include "keyproxy.h"
 #include "log.h"
 #include "lookup_mx.h"
+#include "lookup_sts.h"
 #include "mime_decode.h"
 #include "pool.h"
 #include "proc.h"
@@ -141,6 +142,7 @@ struct lookup_role {
 	struct lookup_fail	 fails[LOOKUP_FAIL_SLOTS];
 	struct lookup_usage	*usage;		/* LOOKUP_USAGE_SLOTS */
 	struct lookup_mx	*mx;		/* DNS for the mta */
+	struct lookup_sts	*sts;		/* MTA-STS cache for the mta */
 	char			 err[LOOKUP_ERR_MAX];
 };
 
@@ -1750,6 +1752,15 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 			goto bad;
 		lookup_mx_request(r->mx, from.id, m);
 		break;
+	case MSG_LOOKUP_STS:
+	case MSG_LOOKUP_STS_STORE:
+		if (from.id != PROC_MTA)
+			goto bad;
+		if (m->type == MSG_LOOKUP_STS)
+			lookup_sts_request(r->sts, from.id, m);
+		else
+			lookup_sts_store(r->sts, from.id, m);
+		break;
 	default:
 		goto bad;
 	}
@@ -1772,6 +1783,7 @@ lookup_peer_change(struct proc_self *self, struct proc_peer p)
 	r->gen[p.id][p.worker]++;
 	if (r->mx != NULL)
 		lookup_mx_peer_change(r->mx, p.id);
+	lookup_sts_peer_change(r->sts, p.id);
 }
 
 /* The embedded demo comes with a user to try things with. */
@@ -1853,6 +1865,7 @@ lookup_main(struct proc_self *self)
 	if ((r->db = users_open(LOOKUP_DB, true, &err)) == NULL)
 		fatalx("lookup: %s/%s: %s", self->dir_path, LOOKUP_DB, err);
 	lookup_sync_domains(r);
+	r->sts = lookup_sts_new(self, lookup_mx_dns(r->mx));
 	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,
 	    lookup_worker_db, NULL);
 	log_debug("lookup: ready db=%s/%s workers=%d", self->dir_path,

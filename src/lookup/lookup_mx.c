@@ -264,6 +264,12 @@ lookup_mx_free(struct lookup_mx *lm)
 	free(lm);
 }
 
+struct dns *
+lookup_mx_dns(struct lookup_mx *lm)
+{
+	return lm->dns;
+}
+
 void
 lookup_mx_peer_change(struct lookup_mx *lm, enum proc_id id)
 {

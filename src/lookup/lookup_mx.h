@@ -77,4 +77,7 @@ void	lookup_mx_peer_change(struct lookup_mx *, enum proc_id id);
 /* Cancel every query and free; NULL is a no-op. */
 void	lookup_mx_free(struct lookup_mx *);
 
+/* The resolver, shared with lookup_sts.c; NULL when none could be set up. */
+struct dns	*lookup_mx_dns(struct lookup_mx *);
+
 #endif

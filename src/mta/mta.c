@@ -37,6 +37,8 @@
 #include "lookup/lookup_mx.h"
 #include "mta.h"
 #include "mta_conn.h"
+#include "mta_sts.h"
+#include "mtasts.h"
 #include "mx.h"
 #include "proc.h"
 #include "qid.h"
@@ -113,6 +115,9 @@ struct mta_dest {
 	struct mta_dane		*dane;		/* per MX host of the route */
 	size_t			 ndane;
 	uint64_t		 lookup_reqid;	/* 0: none in flight */
+	/* MTA-STS (mta_sts.h), asked with each route */
+	uint64_t		 sts_handle;	/* 0: none in flight */
+	struct mtasts_policy	*sts;		/* NULL: no policy */
 	/* work */
 	struct mta_jobs		 jobs;
 	size_t			 njobs;
@@ -122,17 +127,24 @@ struct mta_dest {
 	uint64_t		 used_ms;	/* last activity */
 };
 
-/* A `cachetctl tls-policy DOMAIN` waiting for lookup's route. */
+/*
+ * A `cachetctl tls-policy DOMAIN`: first its MTA-STS policy, then
+ * lookup's route.
+ */
 struct mta_ctl {
+	bool			 busy;
 	uint64_t		 ctl_reqid;	/* the parent's */
-	uint64_t		 lookup_reqid;	/* 0: slot free */
+	uint64_t		 sts_handle;	/* 0: not waiting for it */
+	uint64_t		 lookup_reqid;	/* 0: not waiting for it */
 	char			 domain[MTA_DOMAIN_MAX + 1];
+	struct mta_sts_result	 sts;
 };
 
 struct mta_role {
 	struct proc_self	*self;
 	const struct conf	*conf;
 	struct tls_ctx		*tls;
+	struct mta_sts		*sts;
 	struct mta_dest		*buckets[MTA_BUCKETS];
 	size_t			 ndests;
 	size_t			 nlinks;
@@ -174,9 +186,45 @@ mta_tlsa_usable(const struct dns_tlsa *t)
 	return false;
 }
 
+/* RFC 8461 §4.2, §5: what an MTA-STS policy says of host. */
+static void
+mta_tls_policy_sts(const char *domain, const char *host,
+    const struct mtasts_policy *sts, struct mta_tls_policy *out)
+{
+	char	mx[256];
+
+	(void)snprintf(out->label, sizeof(out->label), "MTA-STS policy for "
+	    "%s (%s)", domain, mtasts_mode_name(sts->mode));
+	if (host != NULL && mtasts_policy_match(sts, host)) {
+		if (sts->mode == MTASTS_MODE_TESTING) {
+			out->source = "mta-sts-testing";
+			return;
+		}
+		/* §4.2: TLS, a certificate valid for the MX name */
+		out->tls = SMTP_CLIENT_TLS_MUST;
+		out->verify = true;
+		out->source = "mta-sts";
+		return;
+	}
+	mtasts_policy_mx_list(sts, mx, sizeof(mx));
+	(void)snprintf(out->whybuf, sizeof(out->whybuf), "%s allows mx %s; "
+	    "%s does not match", out->label, mx, host != NULL ? host :
+	    "(no host)");
+	out->why = out->whybuf;
+	if (sts->mode == MTASTS_MODE_TESTING) {
+		/* §5: testing delivers anyway; the mismatch is reported */
+		out->source = "mta-sts-testing";
+		return;
+	}
+	out->source = "mta-sts";
+	out->tls = SMTP_CLIENT_TLS_MUST;
+	out->skip = true;
+}
+
 void
-mta_tls_policy(const struct conf *conf, const char *domain,
-    const struct mta_dane *dane, struct mta_tls_policy *out)
+mta_tls_policy(const struct conf *conf, const char *domain, const char *host,
+    const struct mta_dane *dane, const struct mtasts_policy *sts,
+    struct mta_tls_policy *out)
 {
 	struct mx_plan		 plan;
 	const struct conf_relay	*r = NULL;
@@ -189,6 +237,10 @@ mta_tls_policy(const struct conf *conf, const char *domain,
 	out->skip = false;
 	out->source = "opportunistic";
 	out->why = "";
+	out->label[0] = '\0';
+	out->whybuf[0] = '\0';
+	if (host == NULL && dane != NULL)
+		host = dane->host;
 	if (mx_plan(conf->relays, conf->nrelays, domain, &plan, &err) == 0 &&
 	    plan.relay) {
 		for (i = 0; i < conf->nrelays; i++)
@@ -213,12 +265,14 @@ mta_tls_policy(const struct conf *conf, const char *domain,
 		 */
 		return;
 	}
+	if (!conf->mta_sts || (sts != NULL && sts->mode == MTASTS_MODE_NONE))
+		sts = NULL;
 	if (dane == NULL || !conf->dane)
-		return;
+		goto sts;
 	switch (dane->state) {
 	case LOOKUP_MX_DANE_NONE:
 	case LOOKUP_MX_DANE_NO_TLSA:
-		return;
+		goto sts;
 	case LOOKUP_MX_DANE_FAILED:
 		/* RFC 7672 §2.2: try later, never in clear */
 		out->skip = true;
@@ -234,12 +288,17 @@ mta_tls_policy(const struct conf *conf, const char *domain,
 			usable++;
 	if (usable == 0) {
 		out->source = "dane-unusable";
-		return;
+		goto sts;
 	}
 	/* RFC 7672 §2.2: usable records make TLS mandatory, checked by them */
 	out->tls = SMTP_CLIENT_TLS_MUST;
 	out->dane = true;
 	out->source = "dane";
+	return;
+sts:
+	/* RFC 8461 §2: DANE wins where it applies; MTA-STS elsewhere */
+	if (sts != NULL)
+		mta_tls_policy_sts(domain, host, sts, out);
 }
 
 void
@@ -539,6 +598,18 @@ mta_dest_forget_route(struct mta_dest *d)
 	d->has_route = false;
 }
 
+/* MTA-STS is asked for a domain reached through its MX (not a relay). */
+static bool
+mta_sts_applies(const char *domain)
+{
+	struct mx_plan	 plan;
+	const char	*err;
+
+	return mta->conf->mta_sts && domain[0] != '[' &&
+	    mx_plan(mta->conf->relays, mta->conf->nrelays, domain, &plan,
+	    &err) == 0 && !plan.relay;
+}
+
 /* Unused and its route expired: drop it (from the GC timer only). */
 static void
 mta_dest_free(struct mta_dest *d)
@@ -550,6 +621,7 @@ mta_dest_free(struct mta_dest *d)
 		;
 	*pp = d->next;
 	mta_dest_forget_route(d);
+	free(d->sts);
 	free(d);
 	mta->ndests--;
 }
@@ -569,6 +641,31 @@ mta_dest_fail_jobs(struct mta_dest *d, enum mta_result res, const char *enh,
 	}
 }
 
+static void	mta_route_policy(struct mta_dest *);
+
+/* The destination's MTA-STS policy is in: go on once the route is too. */
+static void
+mta_dest_sts_done(void *arg, const struct mta_sts_result *res)
+{
+	struct mta_dest	*d = arg;
+
+	d->sts_handle = 0;
+	free(d->sts);
+	d->sts = NULL;
+	if (res->policy) {
+		d->sts = xmalloc(sizeof(*d->sts));
+		*d->sts = res->pol;
+	}
+	log_info("mta: event=mta-sts domain=%s policy=%s source=%s%s%s%s",
+	    d->domain, res->policy ? mtasts_mode_name(res->pol.mode) : "none",
+	    res->source, res->why[0] != '\0' ? " reason=\"" : "", res->why,
+	    res->why[0] != '\0' ? "\"" : "");
+	if (d->lookup_reqid != 0 || !d->has_route)
+		return;
+	mta_route_policy(d);
+	mta_dest_run(d);
+}
+
 static void
 mta_route_ask(struct mta_dest *d)
 {
@@ -582,6 +679,10 @@ mta_route_ask(struct mta_dest *d)
 	msg_put_str(m, d->domain);
 	/* Without lookup the ask is made again when it comes back. */
 	(void)proc_send(mta->self, PROC_LOOKUP, m);
+	/* The policy is asked again with every route (RFC 8461 §5.1). */
+	if (d->sts_handle == 0 && mta_sts_applies(d->domain))
+		d->sts_handle = mta_sts_ask(mta->sts, d->domain,
+		    mta_dest_sts_done, d);
 }
 
 /* --- connections --- */
@@ -800,6 +901,8 @@ mta_dest_run(struct mta_dest *d)
 			mta_link_work(l);
 			continue;
 		}
+		if (d->lookup_reqid != 0 || d->sts_handle != 0)
+			return;		/* the route or its policy is coming */
 		if (!d->has_route || now_ms() >= d->route_until) {
 			mta_route_ask(d);
 			return;
@@ -824,7 +927,8 @@ mta_run_all(void)
 		for (d = mta->buckets[b]; d != NULL; d = d->next) {
 			if (mta->nlinks >= mta->conf->outbound.connections)
 				return;
-			if (d->njobs > 0 && d->lookup_reqid == 0)
+			if (d->njobs > 0 && d->lookup_reqid == 0 &&
+			    d->sts_handle == 0)
 				mta_dest_run(d);
 		}
 	}
@@ -842,7 +946,8 @@ mta_gc(evutil_socket_t fd, short what, void *arg)
 		for (d = mta->buckets[b]; d != NULL; d = next) {
 			next = d->next;
 			if (d->njobs == 0 && d->nlinks == 0 &&
-			    d->lookup_reqid == 0 && now >= d->route_until &&
+			    d->lookup_reqid == 0 && d->sts_handle == 0 &&
+			    now >= d->route_until &&
 			    now - d->used_ms >= MTA_GC_SECONDS * 1000)
 				mta_dest_free(d);
 		}
@@ -1051,19 +1156,26 @@ mta_route_policy(struct mta_dest *d)
 		for (j = 0; j < d->ndane; j++)
 			if (strcasecmp(d->dane[j].host, a->host) == 0)
 				dn = &d->dane[j];
-		mta_tls_policy(mta->conf, d->domain, dn, &pol);
+		mta_tls_policy(mta->conf, d->domain, a->host, dn, d->sts, &pol);
 		a->tls = pol.tls;
 		a->verify = pol.verify;
 		a->skip = pol.skip;
-		a->dane = dn != NULL && (pol.dane || pol.skip) ?
-		    (int)(dn - d->dane) : -1;
-		if (i == 0 || strcasecmp(a->host, d->addrs[i - 1].host) != 0)
-			log_debug("mta: event=tls-policy domain=%s mx=%s "
-			    "policy=%s tls=%s%s%s%s", d->domain, a->host,
-			    pol.source, pol.skip ? "skip" :
-			    pol.tls == SMTP_CLIENT_TLS_MUST ? "must" : "may",
-			    pol.why[0] != '\0' ? " reason=\"" : "", pol.why,
-			    pol.why[0] != '\0' ? "\"" : "");
+		a->dane = dn != NULL && pol.dane ? (int)(dn - d->dane) : -1;
+		(void)str_copy(a->label, sizeof(a->label), pol.label);
+		(void)str_copy(a->why, sizeof(a->why), pol.why);
+		if (i > 0 && strcasecmp(a->host, d->addrs[i - 1].host) == 0)
+			continue;
+		log_debug("mta: event=tls-policy domain=%s mx=%s policy=%s "
+		    "tls=%s%s%s%s", d->domain, a->host, pol.source, pol.skip ?
+		    "skip" : pol.tls == SMTP_CLIENT_TLS_MUST ? "must" : "may",
+		    pol.why[0] != '\0' ? " reason=\"" : "", pol.why,
+		    pol.why[0] != '\0' ? "\"" : "");
+		/* RFC 8461 §5: testing delivers, and says what enforce would */
+		if (!pol.skip && pol.why[0] != '\0' &&
+		    strcmp(pol.source, "mta-sts-testing") == 0)
+			log_info("mta: event=mta-sts-testing domain=%s mx=%s "
+			    "result=would-defer reason=\"%s\"", d->domain,
+			    a->host, pol.why);
 	}
 }
 
@@ -1087,11 +1199,36 @@ mta_ctl_end(uint64_t reqid, uint32_t code, const char *err)
  * "tls-policy DOMAIN": the route is asked of lookup as for mail.
  */
 static void
+mta_ctl_ask_route(struct mta_ctl *c)
+{
+	struct msg	*q;
+
+	c->lookup_reqid = ++mta->next_reqid;
+	q = msg_new(MSG_LOOKUP_MX);
+	msg_put_u64(q, c->lookup_reqid);
+	msg_put_str(q, c->domain);
+	if (proc_send(mta->self, PROC_LOOKUP, q) == -1) {
+		c->lookup_reqid = 0;
+		c->busy = false;
+		mta_ctl_end(c->ctl_reqid, 1, "lookup is not running");
+	}
+}
+
+static void
+mta_ctl_sts_done(void *arg, const struct mta_sts_result *res)
+{
+	struct mta_ctl	*c = arg;
+
+	c->sts_handle = 0;
+	c->sts = *res;
+	mta_ctl_ask_route(c);
+}
+
+static void
 mta_ctl_request(struct msg *m)
 {
 	struct mx_plan	 plan;
 	struct mta_ctl	*c = NULL;
-	struct msg	*q;
 	char		 verb[16], domain[MTA_DOMAIN_MAX + 1];
 	const char	*err;
 	uint64_t	 reqid;
@@ -1114,22 +1251,26 @@ mta_ctl_request(struct msg *m)
 		return;
 	}
 	for (i = 0; i < MTA_CTL_MAX && c == NULL; i++)
-		if (mta->ctl[i].lookup_reqid == 0)
+		if (!mta->ctl[i].busy)
 			c = &mta->ctl[i];
 	if (c == NULL) {
 		mta_ctl_end(reqid, 1, "too many requests; try again");
 		return;
 	}
+	memset(c, 0, sizeof(*c));
+	c->busy = true;
 	c->ctl_reqid = reqid;
-	c->lookup_reqid = ++mta->next_reqid;
 	(void)str_copy(c->domain, sizeof(c->domain), domain);
-	q = msg_new(MSG_LOOKUP_MX);
-	msg_put_u64(q, c->lookup_reqid);
-	msg_put_str(q, domain);
-	if (proc_send(mta->self, PROC_LOOKUP, q) == -1) {
-		c->lookup_reqid = 0;
-		mta_ctl_end(reqid, 1, "lookup is not running");
+	c->sts.source = "none";
+	if (!mta_sts_applies(domain)) {
+		(void)str_copy(c->sts.why, sizeof(c->sts.why),
+		    mta->conf->mta_sts ? "not asked (a relay or an address)" :
+		    "not asked (mta-sts no)");
+		mta_ctl_ask_route(c);
+		return;
 	}
+	/* the policy first (fetched if need be, as for mail), then the route */
+	c->sts_handle = mta_sts_ask(mta->sts, domain, mta_ctl_sts_done, c);
 }
 
 /* One TLSA record as "3 1 1 HEX (usable)". */
@@ -1157,6 +1298,31 @@ mta_ctl_tlsa(uint64_t reqid, const struct dns_tlsa *t)
 	mta_ctl_line(reqid, line);
 }
 
+/* The MTA-STS part of a tls-policy answer. */
+static void
+mta_ctl_sts_lines(const struct mta_ctl *c)
+{
+	const struct mta_sts_result	*r = &c->sts;
+	char				 line[MTA_CTL_LINE_MAX];
+	char				 mx[MTA_CTL_LINE_MAX / 2];
+
+	if (!r->policy) {
+		(void)snprintf(line, sizeof(line), "mta-sts: none%s%s",
+		    r->why[0] != '\0' ? ": " : "", r->why);
+		mta_ctl_line(c->ctl_reqid, line);
+		return;
+	}
+	mtasts_policy_mx_list(&r->pol, mx, sizeof(mx));
+	(void)snprintf(line, sizeof(line), "mta-sts: %s id=%s mode=%s "
+	    "max_age=%u mx=%s", r->source, r->id[0] != '\0' ? r->id : "-",
+	    mtasts_mode_name(r->pol.mode), r->pol.max_age, mx);
+	mta_ctl_line(c->ctl_reqid, line);
+	if (r->why[0] != '\0') {
+		(void)snprintf(line, sizeof(line), "  note: %s", r->why);
+		mta_ctl_line(c->ctl_reqid, line);
+	}
+}
+
 /* The answer to a tls-policy request: per MX host, what and why. */
 static void
 mta_ctl_route(uint64_t reqid, uint32_t status, const char *enh,
@@ -1170,13 +1336,15 @@ mta_ctl_route(uint64_t reqid, uint32_t status, const char *enh,
 	int			 w;
 
 	for (i = 0; i < MTA_CTL_MAX && c == NULL; i++)
-		if (mta->ctl[i].lookup_reqid == reqid)
+		if (mta->ctl[i].busy && mta->ctl[i].lookup_reqid == reqid)
 			c = &mta->ctl[i];
 	if (c == NULL)
 		return;
 	c->lookup_reqid = 0;
+	c->busy = false;
 	(void)snprintf(line, sizeof(line), "domain: %s", c->domain);
 	mta_ctl_line(c->ctl_reqid, line);
+	mta_ctl_sts_lines(c);
 	if (status != MX_OK) {
 		(void)snprintf(line, sizeof(line), "route: %s %s %s",
 		    mx_status_name((enum mx_status)status), enh, reason);
@@ -1216,13 +1384,15 @@ mta_ctl_route(uint64_t reqid, uint32_t status, const char *enh,
 		}
 		for (j = 0; dn != NULL && j < dn->nrrs; j++)
 			mta_ctl_tlsa(c->ctl_reqid, &dn->rrs[j]);
-		mta_tls_policy(mta->conf, c->domain, dn, &pol);
-		(void)snprintf(line, sizeof(line), "  policy: %s: %s",
+		mta_tls_policy(mta->conf, c->domain, host, dn,
+		    c->sts.policy ? &c->sts.pol : NULL, &pol);
+		(void)snprintf(line, sizeof(line), "  policy: %s: %s%s%s",
 		    pol.source, pol.skip ? "host not used, mail deferred" :
 		    pol.dane ? "TLS required, certificate checked against "
 		    "TLSA" : pol.verify ? "TLS required, certificate verified" :
 		    pol.tls == SMTP_CLIENT_TLS_MUST ? "TLS required" :
-		    "STARTTLS when offered");
+		    "STARTTLS when offered", pol.why[0] != '\0' &&
+		    !pol.dane ? ": " : "", pol.dane ? "" : pol.why);
 		mta_ctl_line(c->ctl_reqid, line);
 	}
 	mta_ctl_end(c->ctl_reqid, 0, NULL);
@@ -1235,9 +1405,11 @@ mta_ctl_fail_all(void)
 	size_t	i;
 
 	for (i = 0; i < MTA_CTL_MAX; i++) {
-		if (mta->ctl[i].lookup_reqid == 0)
+		if (!mta->ctl[i].busy)
 			continue;
-		mta->ctl[i].lookup_reqid = 0;
+		mta_sts_cancel(mta->sts, mta->ctl[i].sts_handle);
+		mta->ctl[i].sts_handle = mta->ctl[i].lookup_reqid = 0;
+		mta->ctl[i].busy = false;
 		mta_ctl_end(mta->ctl[i].ctl_reqid, 1, "lookup restarted");
 	}
 }
@@ -1306,7 +1478,6 @@ mta_route_result(enum proc_id from, struct msg *m)
 	d->naddrs = n;
 	d->dane = dane;
 	d->ndane = ndane;
-	mta_route_policy(d);
 	if (user[0] != '\0') {
 		d->auth_user = user;
 		d->auth_pass = pass;
@@ -1321,6 +1492,9 @@ mta_route_result(enum proc_id from, struct msg *m)
 	if (ttl < MTA_ROUTE_MIN)
 		ttl = MTA_ROUTE_MIN;
 	d->route_until = now_ms() + (uint64_t)ttl * 1000;
+	if (d->sts_handle != 0)
+		return;		/* mta_dest_sts_done goes on */
+	mta_route_policy(d);
 	mta_dest_run(d);
 }
 
@@ -1362,6 +1536,11 @@ mta_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 			mta_bad(m, from, "not from the parent");
 		mta_ctl_request(m);
 		break;
+	case MSG_LOOKUP_STS_RESULT:
+		if (from != PROC_LOOKUP)
+			mta_bad(m, from, "not from lookup");
+		mta_sts_lookup_result(mta->sts, m);
+		break;
 	default:
 		mta_bad(m, from, "unexpected");
 	}
@@ -1384,6 +1563,7 @@ mta_peer_change(struct proc_self *self, struct proc_peer p)
 	else if (id == PROC_LOOKUP) {
 		mta_ctl_fail_all();
 		mta_lookup_changed();
+		mta_sts_lookup_changed(mta->sts);
 	}
 }
 
@@ -1400,6 +1580,13 @@ mta_main(struct proc_self *self)
 	/* The system's CA bundle is read now, before chroot. */
 	if ((mta->tls = tls_client_new(&err)) == NULL)
 		fatalx("mta: TLS client context: %s", err);
+	/* tls-ca: the servers' certificates are verified against it alone */
+	if (mta->conf->tls_ca[0] != '\0' && tls_client_use_ca(mta->tls,
+	    mta->conf->tls_ca, &err) == -1)
+		fatalx("mta: tls-ca: %s", err);
+	/* curl and the policy hosts' CA bundle, also before chroot */
+	if ((mta->sts = mta_sts_new(self, mta->conf->tls_ca, &err)) == NULL)
+		fatalx("mta: MTA-STS: %s", err);
 	self->role = mta;
 	self->dispatch = mta_dispatch;
 	self->peer_up = mta_peer_change;

@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "dns.h"
 #include "lookup/lookup_mx.h"
+#include "mtasts.h"
 #include "smtp_client.h"
 
 #define MTA_RCPTS_MAX	100	/* per message: RFC 5321 §4.5.3.1.8 */
@@ -79,26 +80,43 @@ struct mta_dane {
  *                          which is usable: opportunistic (source
  *                          "dane-unusable"); a failed or bogus TLSA
  *                          lookup: skip the host (§2.2, never clear text)
+ *   MTA-STS (RFC 8461)     for a host DANE does not cover (no usable
+ *                          TLSA records), when the domain has a policy:
+ *                          enforce: a host matching an mx pattern gets
+ *                          TLS required with a certificate valid for its
+ *                          name (source "mta-sts"); any other host is
+ *                          skipped, with a reason naming the policy;
+ *                          testing: opportunistic, a mismatch only noted
+ *                          (source "mta-sts-testing", why says it)
  *   otherwise              opportunistic STARTTLS (RFC 7435)
  *
- * MTA-STS (RFC 8461) will add its input here, after DANE: DANE wins for a
- * host where both apply (RFC 8461 §2).
+ * DANE wins for a host where both apply (RFC 8461 §2).
  */
+#define MTA_POLICY_WHY_MAX	1024
+#define MTA_POLICY_LABEL_MAX	(MTA_DOMAIN_MAX + 40)
+
 struct mta_tls_policy {
 	enum smtp_client_tls	 tls;		/* MAY or MUST */
-	bool			 verify;	/* PKIX chain and name (relay) */
+	bool			 verify;	/* PKIX chain and name */
 	bool			 dane;		/* match the host's TLSA */
 	bool			 skip;		/* do not use this host */
 	const char		*source;	/* "opportunistic", "relay", ... */
-	const char		*why;		/* skip: the reason ("" else) */
+	/* skip: the reason; testing: a mismatch noted; "" else */
+	const char		*why;
+	/* "MTA-STS policy for D (enforce)" when a policy decided, else "" */
+	char			 label[MTA_POLICY_LABEL_MAX];
+	char			 whybuf[MTA_POLICY_WHY_MAX];
 };
 
 /*
  * The policy for domain's host whose DANE answer is dane (NULL when no
- * MX host is concerned: the destination's base policy).
+ * MX host is concerned: the destination's base policy), under the
+ * domain's MTA-STS policy sts (NULL: none; mode none counts as none).
+ * host is the MX host's name (NULL: take dane's, or no MTA-STS match).
  */
 void	mta_tls_policy(const struct conf *, const char *domain,
-	    const struct mta_dane *dane, struct mta_tls_policy *out);
+	    const char *host, const struct mta_dane *dane,
+	    const struct mtasts_policy *sts, struct mta_tls_policy *out);
 
 /* Deep copies of n DANE answers into *out (NULL when n is 0); free. */
 void	mta_dane_copy(const struct mta_dane *, size_t n,

@@ -240,9 +240,20 @@ mta_conn_op_close(void *arg, const struct smtp_client_reply *why)
 {
 	struct mta_conn	*c = arg;
 
+	const struct mta_conn_addr	*a = &c->addrs[c->cur];
+	char				 text[MTA_CONN_WHY_MAX];
+
 	if (c->quitting)
 		c->why[0] = '\0';
-	else {
+	else if (a->label[0] != '\0' && why->local && !c->tls_up &&
+	    a->tls == SMTP_CLIENT_TLS_MUST && why->code == 451 &&
+	    strcmp(why->enhanced, "4.7.0") == 0) {
+		/* RFC 8461 §4.2: no STARTTLS, no mail; say whose rule it is */
+		(void)snprintf(text, sizeof(text), "%s: %s does not offer "
+		    "STARTTLS", a->label, a->host);
+		mta_conn_set_why(c, text, strlen(text));
+		(void)str_copy(c->enh, sizeof(c->enh), "4.7.5");
+	} else {
 		mta_conn_set_why(c, why->text, why->len);
 		(void)str_copy(c->enh, sizeof(c->enh), why->enhanced);
 	}
@@ -349,8 +360,14 @@ mta_conn_tls_done(struct mta_conn *c)
 		return;
 	}
 	if (a->verify && !c->verified) {
-		/* RFC 8461 §5, RFC 7672 §2.2: a policy wants proof */
-		smtp_client_fail(c->client, "TLS certificate not verified");
+		/* RFC 8461 §4.2: a policy wants proof */
+		if (a->label[0] != '\0')
+			(void)snprintf(why, sizeof(why), "%s: the certificate "
+			    "of %s is not valid: %s", a->label, a->host, err);
+		else
+			(void)snprintf(why, sizeof(why), "TLS certificate not "
+			    "verified: %s", err);
+		smtp_client_fail(c->client, why);
 		return;
 	}
 	smtp_client_tls_started(c->client);
@@ -515,10 +532,11 @@ mta_conn_connect(struct mta_conn *c)
 	c->dane_checked = false;
 	c->tls_version[0] = c->tls_cipher[0] = '\0';
 	if (a->skip) {
-		/* RFC 7672 §2.2: a failed TLSA lookup skips the host */
-		mta_conn_set_why(c, c->dane[a->dane].reason,
-		    strnlen(c->dane[a->dane].reason,
-		    sizeof(c->dane[a->dane].reason)));
+		/*
+		 * RFC 7672 §2.2: a failed TLSA lookup skips the host; RFC
+		 * 8461 §4.1: so does an MX an enforced policy does not list.
+		 */
+		mta_conn_set_why(c, a->why, strnlen(a->why, sizeof(a->why)));
 		(void)str_copy(c->enh, sizeof(c->enh), "4.7.5");
 		mta_conn_end(c);
 		return;

@@ -26,7 +26,7 @@
 #include "smtp_client.h"
 
 #define MTA_CONN_ADDRS_MAX	32	/* MX_ADDRS_MAX */
-#define MTA_CONN_WHY_MAX	512	/* the reason a connection failed */
+#define MTA_CONN_WHY_MAX	1024	/* the reason a connection failed */
 #define MTA_CONN_CONNECT_TIMEOUT 30	/* seconds (no RFC value) */
 #define MTA_CONN_IP_MAX		46	/* INET6_ADDRSTRLEN */
 
@@ -40,8 +40,11 @@ struct mta_conn_addr {
 	/* mta_tls_policy() for its host */
 	enum smtp_client_tls	 tls;		/* MAY or MUST */
 	bool			 verify;	/* PKIX chain and name */
-	bool			 skip;		/* DANE failed: do not connect */
+	bool			 skip;		/* do not connect: why */
 	int			 dane;		/* index in params' dane, or -1 */
+	/* the policy that asks for TLS (mta_tls_policy's label), or "" */
+	char			 label[MTA_POLICY_LABEL_MAX];
+	char			 why[MTA_POLICY_WHY_MAX];	/* skip */
 };
 
 /*

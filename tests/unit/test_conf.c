@@ -525,6 +525,11 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: sandbox: expected yes or no, not \"off\"\n" },
 	{ "bad_dane", L1 "dane maybe\n",
 	  "t.conf:2: dane: expected yes or no, not \"maybe\"\n" },
+	{ "bad_mta_sts", L1 "mta-sts enforce\n",
+	  "t.conf:2: mta-sts: expected yes or no, not \"enforce\"\n" },
+	{ "bad_tls_ca_missing", L1 "tls-ca /nonexistent/ca.pem\n",
+	  "t.conf:2: tls-ca: file \"/nonexistent/ca.pem\": No such file or "
+	  "directory\n" },
 	{ "bad_too_many_words", L1 "hostname 1 2 3 4 5 6 7 8 9 10 11 12 13 "
 	  "14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34\n",
 	  "t.conf:2: too many words in one directive (at most 32)\n" },
@@ -731,6 +736,8 @@ good_all_directives(void **state)
 	    "sandbox no\n"
 	    "dnssec-trust-anchor /etc/cachet/anchor.ds\n"
 	    "dane no\n"
+	    "mta-sts no\n"
+	    "tls-ca /etc/passwd\n"
 	    "smtp-workers 3\n"
 	    "pop3-workers auto\n"
 	    "imap-workers 64\n");
@@ -808,6 +815,8 @@ good_all_directives(void **state)
 	assert_false(c->sandbox);
 	assert_string_equal(c->trust_anchor, "/etc/cachet/anchor.ds");
 	assert_false(c->dane);
+	assert_false(c->mta_sts);
+	assert_string_equal(c->tls_ca, "/etc/passwd");
 	assert_int_equal(c->workers.smtp, 3);
 	assert_int_equal(c->workers.pop3, 0);
 	assert_int_equal(c->workers.imap, 64);
@@ -857,6 +866,8 @@ good_defaults(void **state)
 	assert_true(c->sandbox);
 	assert_string_equal(c->trust_anchor, "/usr/share/dns/root.key");
 	assert_true(c->dane);
+	assert_true(c->mta_sts);
+	assert_string_equal(c->tls_ca, "");
 	/* auto: proc_workers() makes it one per core */
 	assert_int_equal(c->workers.smtp, 0);
 	assert_int_equal(c->workers.pop3, 0);

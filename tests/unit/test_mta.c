@@ -168,7 +168,7 @@ run_policy_case(void **state)
 
 	(void)snprintf(text, sizeof(text), L1 "%s", t->relays);
 	c = parse(text);
-	mta_tls_policy(c, t->domain, t->dane, &p);
+	mta_tls_policy(c, t->domain, NULL, t->dane, NULL, &p);
 	assert_int_equal(p.tls, t->tls);
 	assert_int_equal(p.verify, t->verify);
 	assert_string_equal(p.source, t->source);
@@ -179,6 +179,107 @@ run_policy_case(void **state)
 	else
 		assert_string_equal(p.why, "");
 	conf_free(c);
+}
+
+/*
+ * MTA-STS (RFC 8461 §4.2, §5) in the same decision: policy text, MX host,
+ * the host's DANE answer, and what must come out.
+ */
+struct sts_case {
+	const char		*name;
+	const char		*conf;
+	const char		*policy;	/* NULL: none */
+	const char		*host;
+	const struct mta_dane	*dane;
+	enum smtp_client_tls	 tls;
+	bool			 verify;
+	bool			 skip;
+	const char		*source;
+	const char		*why;		/* exact; "" none */
+};
+
+#define STS_ENFORCE	"version: STSv1\nmode: enforce\nmx: *.example.net\n" \
+			"mx: mx1.other.org\nmax_age: 600\n"
+#define STS_TESTING	"version: STSv1\nmode: testing\nmx: *.example.net\n" \
+			"max_age: 600\n"
+#define STS_NONE	"version: STSv1\nmode: none\nmax_age: 600\n"
+
+static const struct sts_case sts_cases[] = {
+	{ "enforce, matching MX: TLS required and verified", "",
+	  STS_ENFORCE, "mx.example.net", NULL, SMTP_CLIENT_TLS_MUST, true,
+	  false, "mta-sts", "" },
+	{ "enforce, the exact pattern matches too", "", STS_ENFORCE,
+	  "MX1.other.org.", &dane_none, SMTP_CLIENT_TLS_MUST, true, false,
+	  "mta-sts", "" },
+	{ "enforce, MX not matching: skipped, the policy named", "",
+	  STS_ENFORCE, "mx1.other.net", NULL, SMTP_CLIENT_TLS_MUST, false,
+	  true, "mta-sts", "MTA-STS policy for example.net (enforce) allows "
+	  "mx *.example.net, mx1.other.org; mx1.other.net does not match" },
+	{ "enforce, wildcard is one label only", "", STS_ENFORCE,
+	  "a.mx.example.net", NULL, SMTP_CLIENT_TLS_MUST, false, true,
+	  "mta-sts", "MTA-STS policy for example.net (enforce) allows mx "
+	  "*.example.net, mx1.other.org; a.mx.example.net does not match" },
+	{ "testing, matching: opportunistic", "", STS_TESTING,
+	  "mx.example.net", NULL, SMTP_CLIENT_TLS_MAY, false, false,
+	  "mta-sts-testing", "" },
+	{ "testing, not matching: delivered, noted", "", STS_TESTING,
+	  "mx.other.net", NULL, SMTP_CLIENT_TLS_MAY, false, false,
+	  "mta-sts-testing", "MTA-STS policy for example.net (testing) "
+	  "allows mx *.example.net; mx.other.net does not match" },
+	{ "mode none: as no policy", "", STS_NONE, "mx.other.net", NULL,
+	  SMTP_CLIENT_TLS_MAY, false, false, "opportunistic", "" },
+	{ "mta-sts no: ignored", "mta-sts no\n", STS_ENFORCE,
+	  "mx.other.net", NULL, SMTP_CLIENT_TLS_MAY, false, false,
+	  "opportunistic", "" },
+	{ "DANE wins where it applies (usable TLSA)", "", STS_ENFORCE,
+	  "mx.other.net", &dane_ee, SMTP_CLIENT_TLS_MUST, false, false,
+	  "dane", "" },
+	{ "a failed TLSA lookup still skips (DANE)", "", STS_ENFORCE,
+	  "mx.example.net", &dane_failed, SMTP_CLIENT_TLS_MUST, false, true,
+	  "dane", "TLSA lookup for _25._tcp.mx.example.net failed: DNSSEC "
+	  "validation failed" },
+	{ "unusable TLSA only: MTA-STS decides", "", STS_ENFORCE,
+	  "mx.example.net", &dane_pkix_ee, SMTP_CLIENT_TLS_MUST, true, false,
+	  "mta-sts", "" },
+	{ "secure, no TLSA: MTA-STS decides", "", STS_ENFORCE,
+	  "mx.other.net", &dane_no_tlsa, SMTP_CLIENT_TLS_MUST, false, true,
+	  "mta-sts", "MTA-STS policy for example.net (enforce) allows mx "
+	  "*.example.net, mx1.other.org; mx.other.net does not match" },
+	{ "a relay directive wins over MTA-STS",
+	  "relay example.net via [10.0.0.6] tls may\n", STS_ENFORCE,
+	  "mx.other.net", NULL, SMTP_CLIENT_TLS_MAY, false, false, "relay",
+	  "" },
+};
+
+static void
+test_sts_policy_cases(void **state)
+{
+	struct mtasts_policy	 pol;
+	struct mta_tls_policy	 p;
+	struct conf		*c;
+	const char		*err;
+	char			 text[1024];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(sts_cases); i++) {
+		const struct sts_case *t = &sts_cases[i];
+
+		(void)snprintf(text, sizeof(text), L1 "%s", t->conf);
+		c = parse(text);
+		if (t->policy != NULL && mtasts_policy_parse(t->policy,
+		    strlen(t->policy), &pol, &err) == -1)
+			fail_msg("%s: policy: %s", t->name, err);
+		mta_tls_policy(c, "example.net", t->host, t->dane,
+		    t->policy != NULL ? &pol : NULL, &p);
+		if (p.tls != t->tls || p.verify != t->verify ||
+		    p.skip != t->skip || strcmp(p.source, t->source) != 0 ||
+		    strcmp(p.why, t->why) != 0)
+			fail_msg("%s: tls=%d verify=%d skip=%d source=%s "
+			    "why=\"%s\"", t->name, p.tls, p.verify, p.skip,
+			    p.source, p.why);
+		conf_free(c);
+	}
 }
 
 static void
@@ -238,7 +339,7 @@ test_addr_make_refuses_garbage(void **state)
 int
 main(void)
 {
-	struct CMUnitTest	 tests[NELEM(policy_cases) + 3];
+	struct CMUnitTest	 tests[NELEM(policy_cases) + 4];
 	size_t			 i, n = 0;
 
 	for (i = 0; i < NELEM(policy_cases); i++) {
@@ -249,6 +350,8 @@ main(void)
 		tests[n].initial_state = (void *)&policy_cases[i];
 		n++;
 	}
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_sts_policy_cases);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_result_of_reply_classes);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_addr_make_v4_v6);
