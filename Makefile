@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 20
 CC	?= cc
 SANCC	?= clang
 PKGS	:= libevent libevent_openssl openssl libunbound sqlite3 libcurl libcrypt \
-	   libseccomp
+	   libseccomp jansson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 # Unit tests also read JSON test vectors (jansson).
