@@ -84,18 +84,26 @@ http_bevcb(struct event_base *base, void *arg)
 	return bev;
 }
 
-/* A response with a short text body; HEAD gets the headers alone. */
+/*
+ * A response with a short text body.  HEAD gets the headers alone, with
+ * the Content-Length a GET would have (RFC 9110 §9.3.2): evhttp would
+ * leave out the one and send the other.
+ */
 static void
 http_reply(struct evhttp_request *req, int code, const char *reason,
     const char *type, const char *body, size_t len)
 {
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
 	struct evbuffer		*eb;
+	char			 clen[24];
 
 	if ((eb = evbuffer_new()) == NULL)
 		fatalx("http: evbuffer_new");
+	(void)snprintf(clen, sizeof(clen), "%zu", len);
 	if (evhttp_add_header(out, "Content-Type", type) == -1 ||
-	    evbuffer_add(eb, body, len) == -1)
+	    (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD ?
+	    evhttp_add_header(out, "Content-Length", clen) :
+	    evbuffer_add(eb, body, len)) == -1)
 		fatalx("http: out of memory");
 	evhttp_send_reply(req, code, reason, eb);
 	evbuffer_free(eb);

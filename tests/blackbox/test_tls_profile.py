@@ -3,10 +3,10 @@ cipher gets on each (quick, Python's ssl), what tls { ciphers ... }
 changes, and how testssl.sh (Debian's `testssl.sh`, an independent
 scanner) rates it all.
 
-testssl: one daemon, five scans run side by side: SMTP STARTTLS on the smtp
+testssl: one daemon, six scans run side by side: SMTP STARTTLS on the smtp
 listener (port 25's broader list), STARTTLS on submission, implicit TLS on
-submissions, STLS on pop3 and implicit TLS on pop3s (the clients' AEAD-only
-list).  Each scan runs the checks that judge a TLS profile: protocols (-p),
+submissions, STLS on pop3, implicit TLS on pop3s and on https (the http
+role's MTA-STS listener) (the clients' AEAD-only list).  Each scan runs the checks that judge a TLS profile: protocols (-p),
 cipher categories (-s), forward secrecy (-f), the server's cipher order
 (-P), server defaults (-S) and every vulnerability check (-U).  A finding
 that testssl rates LOW, MEDIUM, HIGH or CRITICAL fails the test, with two
@@ -47,7 +47,7 @@ from conftest import (CACHETD, Daemon, _dump_log_if_failed,
                       tls_client_context)
 
 HOST = "mx.example.org"
-SCAN_TIMEOUT = 420          # seconds for all five scans together
+SCAN_TIMEOUT = 420          # seconds for all six scans together
 CHECKS = ["-p", "-s", "-f", "-P", "-S", "-U"]
 FAIL = {"LOW", "MEDIUM", "HIGH", "CRITICAL", "FATAL"}
 
@@ -58,6 +58,7 @@ SCANS = {
     "submissions": None,
     "pop3": "pop3",
     "pop3s": None,
+    "https": None,
 }
 
 # What testssl must have said for each listener, or the scan is not
