@@ -4,7 +4,8 @@
  * (GET, HEAD, other), HTTP/1.0 or 1.1 and how many Host fields there
  * were (0-2); the rest is the request-target, a NUL, and the Host value
  * (each a heap copy of exactly its length).  Checked: the status is one
- * the router may give, every span it returns lies inside the input, a
+ * the router may give, every span it returns lies inside the input (or
+ * is the path "/" of an absolute target that has none), a
  * 200 goes to the policy only for mta-sts.<one of our domains> and a
  * path that is exactly the policy's.  Broken invariants call abort().
  */
@@ -21,11 +22,13 @@ static const char	fz_domains[][CONF_NAME_MAX + 1] = {
 	"example.org", "a.example",
 };
 
+/* s lies in in, or is the "/" an absolute target without path gets. */
 static bool
 fz_inside(struct span s, struct span in)
 {
 	return s.len == 0 || (s.ptr >= in.ptr &&
-	    s.ptr + s.len <= in.ptr + in.len);
+	    s.ptr + s.len <= in.ptr + in.len) ||
+	    (s.len == 1 && s.ptr[0] == '/');
 }
 
 static bool
