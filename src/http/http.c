@@ -313,7 +313,7 @@ http_main(struct proc_self *self)
 	evhttp_set_max_headers_size(r->http, HTTP_HEADERS_MAX);
 	evhttp_set_max_body_size(r->http, HTTP_BODY_MAX);
 	evhttp_set_timeout(r->http, HTTP_TIMEOUT_S);
-	/* Methods evhttp does not let through get its 501 (RFC 9110 §15.6.2). */
+	/* The methods left out get evhttp's 501 (RFC 9110 §15.6.2). */
 	evhttp_set_allowed_methods(r->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);

@@ -1402,6 +1402,37 @@ conf_p_retry(struct conf_parser *ps, const struct conf_directive *d,
 	ps->conf->outbound.retry_max = max;
 }
 
+/* One mx PATTERN of mta-sts-policy, added to p. */
+static int
+conf_sts_mx(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_sts_policy *p, const struct conf_word *w)
+{
+	char	sb[CONF_SHOW_MAX];
+	size_t	j, off;
+
+	off = w->len > 2 && w->text[0] == '*' && w->text[1] == '.' ? 2 : 0;
+	if (!conf_dnsname_ok(w->text + off, w->len - off)) {
+		conf_err(ps, w->line, "%s: mx: bad pattern \"%s\" (a host "
+		    "name, or *. and one)", d->name,
+		    conf_show(w, sb, sizeof(sb)));
+		return -1;
+	}
+	if (p->nmx == CONF_STS_MX_MAX) {
+		conf_err(ps, w->line, "%s: too many mx patterns (at most %d)",
+		    d->name, CONF_STS_MX_MAX);
+		return -1;
+	}
+	conf_lower(p->mx[p->nmx], w->text, w->len);
+	for (j = 0; j < p->nmx; j++)
+		if (strcmp(p->mx[j], p->mx[p->nmx]) == 0) {
+			conf_err(ps, w->line, "%s: duplicate mx %s", d->name,
+			    p->mx[j]);
+			return -1;
+		}
+	p->nmx++;
+	return 0;
+}
+
 /*
  * mta-sts-policy MODE [max-age DURATION] [mx PATTERN ...]: the policy we
  * serve (RFC 8461 §3.2).  A pattern is a host name, or "*." and one: the
@@ -1416,7 +1447,7 @@ conf_p_sts_policy(struct conf_parser *ps, const struct conf_directive *d,
 	const struct conf_word	*w = &st->w[1];
 	char			 sb[CONF_SHOW_MAX];
 	const char		*errstr;
-	size_t			 i, j, off;
+	size_t			 i;
 	bool			 age = false;
 
 	memset(p, 0, sizeof(*p));
@@ -1457,28 +1488,8 @@ conf_p_sts_policy(struct conf_parser *ps, const struct conf_directive *d,
 				return;
 			}
 		} else if (strcmp(w->text, "mx") == 0) {
-			w = &st->w[++i];
-			off = w->len > 2 && w->text[0] == '*' &&
-			    w->text[1] == '.' ? 2 : 0;
-			if (!conf_dnsname_ok(w->text + off, w->len - off)) {
-				conf_err(ps, w->line, "%s: mx: bad pattern "
-				    "\"%s\" (a host name, or *. and one)",
-				    d->name, conf_show(w, sb, sizeof(sb)));
+			if (conf_sts_mx(ps, d, p, &st->w[++i]) == -1)
 				return;
-			}
-			if (p->nmx == CONF_STS_MX_MAX) {
-				conf_err(ps, w->line, "%s: too many mx patterns "
-				    "(at most %d)", d->name, CONF_STS_MX_MAX);
-				return;
-			}
-			conf_lower(p->mx[p->nmx], w->text, w->len);
-			for (j = 0; j < p->nmx; j++)
-				if (strcmp(p->mx[j], p->mx[p->nmx]) == 0) {
-					conf_err(ps, w->line, "%s: duplicate mx "
-					    "%s", d->name, p->mx[j]);
-					return;
-				}
-			p->nmx++;
 		} else {
 			conf_err(ps, w->line, "%s: unexpected \"%s\" (usage: "
 			    "%s)", d->name, conf_show(w, sb, sizeof(sb)),

@@ -20,6 +20,7 @@ import subprocess
 
 import pytest
 
+import testpki
 from conftest import pid_alive, wait_for
 
 DOMAINS = ("example.org", "example.net")
@@ -29,33 +30,9 @@ POLICY = "mta-sts-policy enforce max-age 1d mx mx.example.org mx *.example.net"
 TIMEOUT = 10
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True,
-                   capture_output=True, timeout=60)
-
-
 def make_pki(d):
     """A test CA and a leaf for the mta-sts names (and the MX's)."""
-    sans = ",".join(f"DNS:{n}" for n in NAMES + ["mx.example.org"])
-    with open(os.path.join(d, "leaf.ext"), "w") as f:
-        f.write(f"subjectAltName={sans}\n"
-                "basicConstraints=critical,CA:FALSE\n"
-                "keyUsage=critical,digitalSignature\n"
-                "extendedKeyUsage=serverAuth\n")
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-            "-out", "ca.pem", "-days", "30", "-subj", "/CN=cachet test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj",
-            f"/CN={NAMES[0]}", cwd=d)
-    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey",
-            "ca.key", "-CAcreateserial", "-days", "30", "-sha256",
-            "-extfile", "leaf.ext", "-out", "leaf.pem", cwd=d)
-    os.chmod(os.path.join(d, "leaf.key"), 0o600)
-    return tuple(os.path.join(d, n) for n in ("ca.pem", "leaf.pem",
-                                               "leaf.key"))
+    return testpki.make_pki(d, NAMES + ["mx.example.org"])
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ import time
 
 import pytest
 
+import testpki
 from conftest import (CACHETD, Daemon, _dump_log_if_failed,
                       tls_client_context)
 
@@ -208,34 +209,13 @@ def test_check_reports_bad_list_by_line(tmpbase):
 
 # --- testssl ---
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True,
-                   capture_output=True, timeout=60)
-
-
 def make_pki(d):
     """A test CA and a server certificate for HOST signed by it: RSA
     2048 (so the ECDHE-RSA suites are what is offered), 120 days,
     serverAuth, a CRL distribution point on loopback."""
-    with open(os.path.join(d, "leaf.ext"), "w") as f:
-        f.write(f"subjectAltName=DNS:{HOST}\n"
-                "basicConstraints=critical,CA:FALSE\n"
-                "keyUsage=critical,digitalSignature\n"
-                "extendedKeyUsage=serverAuth\n"
-                "crlDistributionPoints=URI:http://127.0.0.1:9/ca.crl\n")
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-            "-out", "ca.pem", "-days", "400", "-subj", "/CN=cachet test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key",
-            "-out", "leaf.csr", "-subj", f"/CN={HOST}", cwd=d)
-    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey",
-            "ca.key", "-CAcreateserial", "-days", "120", "-sha256",
-            "-extfile", "leaf.ext", "-out", "leaf.pem", cwd=d)
-    os.chmod(os.path.join(d, "leaf.key"), 0o600)
-    return (os.path.join(d, "ca.pem"), os.path.join(d, "leaf.pem"),
-            os.path.join(d, "leaf.key"))
+    return testpki.make_pki(
+        d, [HOST], leaf_key="rsa:2048", days=120,
+        extensions=["crlDistributionPoints=URI:http://127.0.0.1:9/ca.crl"])
 
 
 def start_scans(daemon, ca, outdir):
