@@ -23,22 +23,17 @@ static const struct http_router	router = {
 	http_route_table, 0, domains, 2,
 };
 
-/* A heap copy of s without its NUL; freed by the caller. */
-static struct span
-dup_span(const char *s)
+/* A heap copy of s without its NUL, its length in *len; caller frees. */
+static char *
+dup_bytes(const char *s, size_t *len)
 {
-	size_t	 n = strlen(s);
-	char	*p = malloc(n > 0 ? n : 1);
+	char	*p;
 
+	*len = strlen(s);
+	p = malloc(*len > 0 ? *len : 1);
 	assert_non_null(p);
-	memcpy(p, s, n);
-	return span_make(p, n);
-}
-
-static void
-free_span(struct span s)
-{
-	free((void *)s.ptr);
+	memcpy(p, s, *len);
+	return p;
 }
 
 /* Route one request; *handler_out when 200. */
@@ -46,19 +41,23 @@ static int
 route(unsigned method, const char *target, const char *host, size_t nhost,
     bool http11, struct http_match *mt)
 {
-	struct http_router	rt = router;
-	struct http_route_req	rq;
+	struct http_router	 rt = router;
+	struct http_route_req	 rq;
+	char			*t, *h;
+	size_t			 tn, hn;
 
 	rt.nroutes = http_route_count;
+	t = dup_bytes(target, &tn);
+	h = dup_bytes(host != NULL ? host : "", &hn);
 	memset(&rq, 0, sizeof(rq));
 	rq.method = method;
-	rq.target = dup_span(target);
+	rq.target = span_make(t, tn);
 	rq.nhost = nhost;
-	rq.host = dup_span(host != NULL ? host : "");
+	rq.host = span_make(h, hn);
 	rq.http11 = http11;
 	http_route_match(&rt, &rq, mt);
-	free_span(rq.target);
-	free_span(rq.host);
+	free(t);
+	free(h);
 	return mt->status;
 }
 
@@ -92,14 +91,15 @@ test_host_forms(void **state)
 		{ "\x7f", NULL },
 		{ "h\xc3\xa9", NULL },
 	};
-	struct span	in, out;
-	size_t		i;
-	int		rc;
+	struct span	 out;
+	char		*in;
+	size_t		 i, n;
+	int		 rc;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		in = dup_span(cases[i].in);
-		rc = http_route_host(in, &out);
+		in = dup_bytes(cases[i].in, &n);
+		rc = http_route_host(span_make(in, n), &out);
 		if (cases[i].host == NULL)
 			assert_int_equal(rc, -1);
 		else {
@@ -107,7 +107,7 @@ test_host_forms(void **state)
 			assert_int_equal(out.len, strlen(cases[i].host));
 			assert_memory_equal(out.ptr, cases[i].host, out.len);
 		}
-		free_span(in);
+		free(in);
 	}
 }
 
@@ -152,15 +152,17 @@ test_target_forms(void **state)
 		{ "/a\tb", NULL, NULL },
 		{ "/\xff", NULL, NULL },
 	};
-	struct span	in, path, host;
-	bool		has_host;
-	size_t		i;
-	int		rc;
+	struct span	 path, host;
+	char		*in;
+	bool		 has_host;
+	size_t		 i, n;
+	int		 rc;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		in = dup_span(cases[i].in);
-		rc = http_route_target(in, &path, &host, &has_host);
+		in = dup_bytes(cases[i].in, &n);
+		rc = http_route_target(span_make(in, n), &path, &host,
+		    &has_host);
 		if (cases[i].path == NULL)
 			assert_int_equal(rc, -1);
 		else {
@@ -176,7 +178,7 @@ test_target_forms(void **state)
 				    host.len);
 			}
 		}
-		free_span(in);
+		free(in);
 	}
 }
 
