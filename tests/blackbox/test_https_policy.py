@@ -335,3 +335,25 @@ def test_http_role_is_sandboxed_and_comes_back(web):
     assert not pid_alive(st["pid"])
     status, _h, body = fetch(web, NAMES[1])
     assert status == 200 and b"mode: enforce" in body
+
+
+def test_postfix_mta_sts_resolver_reads_what_we_publish(web):
+    """Debian's postfix-mta-sts-resolver (another implementation) reads
+    our record and policy, checked as its resolver checks them before it
+    takes a policy (resolver.py: v=STSv1 and an id; version, max_age in
+    range, a known mode; text/plain)."""
+    from postfix_mta_sts_resolver.utils import (is_plaintext,
+                                                parse_mta_sts_policy,
+                                                parse_mta_sts_record)
+    status, headers, body = fetch(web, NAMES[0])
+    assert status == 200 and is_plaintext(headers["Content-Type"])
+    pol = parse_mta_sts_policy(body.decode("ascii"))
+    assert pol["version"] == "STSv1"
+    assert 0 <= int(pol["max_age"]) <= 31557600
+    assert pol["mode"] == "enforce"
+    assert pol["mx"] == ["mx.example.org", "*.example.net"]
+    line = web.ctl("dns", DOMAINS[0]).stdout.splitlines()[0]
+    txt = re.fullmatch(r'_mta-sts\.example\.org\. IN TXT "(.*)"', line)
+    assert txt, line
+    rec = parse_mta_sts_record(txt.group(1))
+    assert rec == {"v": "STSv1", "id": policy_id(body)}
