@@ -29,6 +29,7 @@
 #include <event2/http.h>
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -52,6 +53,9 @@ struct http_role {
 	struct conf		*conf;
 	struct tls_ctx		*tls[CONF_TLS_PROFILES];
 	struct evhttp		*http;
+	struct evhttp_bound_socket **bound;	/* per listener, or NULL */
+	size_t			 nconns;	/* open, handshake or not */
+	bool			 paused;	/* at max-connections */
 	struct http_router	 router;
 	struct buf		 policy;	/* "" without mta-sts-policy */
 	char			 policy_id[HTTP_POLICY_ID_LEN + 1];
@@ -60,6 +64,48 @@ struct http_role {
 
 typedef void	(*http_handler_fn)(struct http_role *, struct evhttp_request *,
 		    const struct http_match *);
+
+/*
+ * Accept on every listener, or on none: at max-connections new clients
+ * wait in the listen queue (the parent's backlog) until one closes.
+ */
+static void
+http_pause(struct http_role *r, bool pause)
+{
+	struct evconnlistener	*l;
+	size_t			 i;
+
+	if (r->paused == pause)
+		return;
+	r->paused = pause;
+	for (i = 0; i < r->conf->nlistens; i++) {
+		if (r->bound[i] == NULL)
+			continue;
+		l = evhttp_bound_socket_get_listener(r->bound[i]);
+		if ((pause ? evconnlistener_disable(l) :
+		    evconnlistener_enable(l)) == -1)
+			fatalx("http: cannot %s a listener", pause ? "pause" :
+			    "resume");
+	}
+	if (pause)
+		log_warnx("http: %zu connections (max-connections): no more "
+		    "accepted until one closes", r->nconns);
+	else
+		log_info("http: accepting again connections=%zu", r->nconns);
+}
+
+/* A connection's SSL was freed: evhttp is done with it. */
+static void
+http_conn_gone(void *arg)
+{
+	struct http_role	*r = arg;
+
+	if (r->nconns == 0)
+		fatalx("http: more connections closed than opened");
+	r->nconns--;
+	if (r->nconns < r->conf->limits.connections)
+		http_pause(r, false);
+}
 
 /* A new connection: TLS from its first byte, the handshake ours. */
 static struct bufferevent *
@@ -76,6 +122,11 @@ http_bevcb(struct event_base *base, void *arg)
 	if ((ssl = tls_server_ssl_new(r->tls[conf_listen_tls_profile(
 	    CONF_LISTEN_HTTPS)])) == NULL)
 		fatalx("http: tls: %s", tls_errstr());
+	if (tls_ssl_on_free(ssl, http_conn_gone, r) == -1)
+		fatalx("http: tls: cannot watch a connection");
+	r->nconns++;
+	if (r->nconns >= r->conf->limits.connections)
+		http_pause(r, true);
 	if ((bev = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("http: bufferevent_openssl_socket_new");
@@ -319,11 +370,12 @@ http_main(struct proc_self *self)
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_bevcb(r->http, http_bevcb, r);
 	evhttp_set_gencb(r->http, http_request, r);
+	r->bound = xcalloc(r->conf->nlistens + 1, sizeof(*r->bound));
 	for (i = 0; i < r->conf->nlistens; i++) {
 		if (self->listen_fds[i] == -1)
 			continue;
-		if (evhttp_accept_socket_with_handle(r->http,
-		    self->listen_fds[i]) == NULL)
+		if ((r->bound[i] = evhttp_accept_socket_with_handle(r->http,
+		    self->listen_fds[i])) == NULL)
 			fatalx("http: cannot accept on %s",
 			    r->conf->listens[i].text);
 		n++;

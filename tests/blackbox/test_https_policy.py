@@ -357,3 +357,53 @@ def test_postfix_mta_sts_resolver_reads_what_we_publish(web):
     assert txt, line
     rec = parse_mta_sts_record(txt.group(1))
     assert rec == {"v": "STSv1", "id": policy_id(body)}
+
+
+def test_connections_past_the_limit_wait_for_one_to_close(make_daemon, pki):
+    """max-connections 3: three TLS connections held open (handshaken,
+    no request), a fourth is not taken up (its handshake does not
+    finish) until one of the three closes; then it is served."""
+    _ca, cert, key = pki
+    d = make_daemon(domains=DOMAINS,
+                    extra=f"tls {{ certificate {cert} key {key} }}\n"
+                    f"{POLICY}\nmax-connections 3")
+    d.start()
+    d.ca = pki[0]
+    ctx = context(d.ca)
+    held = []
+    try:
+        for _ in range(3):
+            sock = socket.create_connection(
+                ("127.0.0.1", d.ports["https"]), TIMEOUT)
+            held.append(ctx.wrap_socket(sock, server_hostname=NAMES[0]))
+        assert wait_for(lambda: "http: 3 connections (max-connections)"
+                        in d.read_log(), 5), d.log_tail()
+        # The kernel completes the TCP handshake (listen queue); ours
+        # waits.
+        late = socket.create_connection(("127.0.0.1", d.ports["https"]),
+                                        TIMEOUT)
+        late.settimeout(2)
+        with pytest.raises((socket.timeout, ssl.SSLError)):
+            ctx.wrap_socket(late, server_hostname=NAMES[0])
+        late.close()
+        late = socket.create_connection(("127.0.0.1", d.ports["https"]),
+                                        TIMEOUT)
+        held.pop().close()
+        late.settimeout(TIMEOUT)
+        t = ctx.wrap_socket(late, server_hostname=NAMES[0])
+        held.append(t)
+        t.sendall(f"GET {PATH} HTTP/1.1\r\nHost: {NAMES[0]}\r\n"
+                  "Connection: close\r\n\r\n".encode())
+        out = b""
+        while True:
+            chunk = t.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+        assert out.startswith(b"HTTP/1.1 200 ") and b"STSv1" in out, out
+    finally:
+        for s in held:
+            s.close()
+    # All closed: the role accepts again at once.
+    assert fetch(d, NAMES[1])[0] == 200
+    assert "http: accepting again" in d.read_log()
