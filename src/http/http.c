@@ -370,7 +370,8 @@ http_main(struct proc_self *self)
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_bevcb(r->http, http_bevcb, r);
 	evhttp_set_gencb(r->http, http_request, r);
-	r->bound = xcalloc(r->conf->nlistens + 1, sizeof(*r->bound));
+	r->bound = xcalloc(r->conf->nlistens + 1,
+	    sizeof(struct evhttp_bound_socket *));
 	for (i = 0; i < r->conf->nlistens; i++) {
 		if (self->listen_fds[i] == -1)
 			continue;
