@@ -59,7 +59,6 @@ struct http_role {
 	struct http_router	 router;
 	struct buf		 policy;	/* "" without mta-sts-policy */
 	char			 policy_id[HTTP_POLICY_ID_LEN + 1];
-	uint64_t		 requests;
 };
 
 typedef void	(*http_handler_fn)(struct http_role *, struct evhttp_request *,
@@ -236,6 +235,7 @@ http_request(struct evhttp_request *req, void *arg)
 	bool			 routed;
 	char			*peer = NULL;
 	char			 hb[HTTP_LOG_MAX], pb[HTTP_LOG_MAX];
+	char			 allow[16];
 	ev_uint16_t		 port = 0;
 
 	memset(&rq, 0, sizeof(rq));
@@ -250,8 +250,12 @@ http_request(struct evhttp_request *req, void *arg)
 	http_route_match(&r->router, &rq, &mt);
 	if (mt.status == 405) {
 		/* RFC 9110 §15.5.6: a 405 names the methods served. */
+		(void)snprintf(allow, sizeof(allow), "%s%s%s",
+		    mt.allow & HTTP_M_GET ? "GET" : "",
+		    (mt.allow & HTTP_M_GET) && (mt.allow & HTTP_M_HEAD) ?
+		    ", " : "", mt.allow & HTTP_M_HEAD ? "HEAD" : "");
 		if (evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "GET, HEAD") == -1)
+		    "Allow", allow) == -1)
 			fatalx("http: out of memory");
 	}
 	if (mt.status == 200)
@@ -259,7 +263,6 @@ http_request(struct evhttp_request *req, void *arg)
 	else
 		http_error(req, mt.status);
 
-	r->requests++;
 	if (evcon != NULL)
 		evhttp_connection_get_peer(evcon, &peer, &port);
 	/* A request refused before routing is logged as it came. */
