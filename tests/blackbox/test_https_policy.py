@@ -17,6 +17,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -407,3 +408,34 @@ def test_connections_past_the_limit_wait_for_one_to_close(make_daemon, pki):
     # All closed: the role accepts again at once.
     assert fetch(d, NAMES[1])[0] == 200
     assert "http: accepting again" in d.read_log()
+
+
+def test_idle_and_slow_connections_are_closed(web):
+    """30 s without progress closes a connection: one that sends nothing
+    after the handshake, and one that sends half a request (slowloris).
+    Both are held side by side, so the test waits once."""
+    ctx = context(web.ca)
+    conns = []
+    for partial in (b"", f"GET {PATH} HTTP/1.1\r\nHost: ".encode()):
+        sock = socket.create_connection(("127.0.0.1", web.ports["https"]),
+                                        TIMEOUT)
+        s = ctx.wrap_socket(sock, server_hostname=NAMES[0])
+        if partial:
+            s.sendall(partial)
+        s.settimeout(45)
+        conns.append(s)
+    start = time.monotonic()
+    try:
+        for s in conns:
+            try:
+                got = s.recv(65536)
+            except (ConnectionResetError, ssl.SSLError):
+                got = b""
+            # Closed, with nothing served.
+            assert b"STSv1" not in got and (got == b"" or
+                                            got.startswith(b"HTTP/1.1 4"))
+        took = time.monotonic() - start
+        assert 20 <= took <= 40, took
+    finally:
+        for s in conns:
+            s.close()
