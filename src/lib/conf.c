@@ -113,6 +113,7 @@ static const char *const conf_kind_names[] = {
 	[CONF_LISTEN_IMAPS] = "imaps",
 	[CONF_LISTEN_POP3] = "pop3",
 	[CONF_LISTEN_POP3S] = "pop3s",
+	[CONF_LISTEN_HTTPS] = "https",
 };
 #define CONF_NKINDS	(sizeof(conf_kind_names) / sizeof(conf_kind_names[0]))
 
@@ -131,6 +132,10 @@ static const char conf_default_conf[] =
     "listen imaps        127.0.0.1:2993\n"
     "listen pop3         127.0.0.1:2110\n"
     "listen pop3s        127.0.0.1:2995\n"
+    "listen https        127.0.0.1:2443\n"
+    "\n"
+    "# Our MTA-STS policy, at https://mta-sts.demo.cachet.test:2443/...\n"
+    "mta-sts-policy testing\n"
     "\n"
     "# Local test clients may log in without TLS on loopback.\n"
     "plaintext-auth-loopback yes\n"
@@ -981,7 +986,8 @@ conf_p_listen(struct conf_parser *ps, const struct conf_directive *d,
 			break;
 	if (k == CONF_NKINDS) {
 		conf_err(ps, kw->line, "listen: unknown kind \"%s\" (smtp, "
-		    "submission, submissions, imap, imaps, pop3 or pop3s)",
+		    "submission, submissions, imap, imaps, pop3, pop3s or "
+		    "https)",
 		    conf_show(kw, sb, sizeof(sb)));
 		return;
 	}
@@ -1405,6 +1411,155 @@ conf_p_retry(struct conf_parser *ps, const struct conf_directive *d,
 	ps->conf->outbound.retry_max = max;
 }
 
+/* One mx PATTERN of mta-sts-policy, added to p. */
+static int
+conf_sts_mx(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_sts_policy *p, const struct conf_word *w)
+{
+	char	sb[CONF_SHOW_MAX];
+	size_t	j, off;
+
+	off = w->len > 2 && w->text[0] == '*' && w->text[1] == '.' ? 2 : 0;
+	if (!conf_dnsname_ok(w->text + off, w->len - off)) {
+		conf_err(ps, w->line, "%s: mx: bad pattern \"%s\" (a host "
+		    "name, or *. and one)", d->name,
+		    conf_show(w, sb, sizeof(sb)));
+		return -1;
+	}
+	if (p->nmx == CONF_STS_MX_MAX) {
+		conf_err(ps, w->line, "%s: too many mx patterns (at most %d)",
+		    d->name, CONF_STS_MX_MAX);
+		return -1;
+	}
+	conf_lower(p->mx[p->nmx], w->text, w->len);
+	for (j = 0; j < p->nmx; j++)
+		if (strcmp(p->mx[j], p->mx[p->nmx]) == 0) {
+			conf_err(ps, w->line, "%s: duplicate mx %s", d->name,
+			    p->mx[j]);
+			return -1;
+		}
+	p->nmx++;
+	return 0;
+}
+
+/*
+ * mta-sts-policy MODE [max-age DURATION] [mx PATTERN ...]: the policy we
+ * serve (RFC 8461 §3.2).  A pattern is a host name, or "*." and one: the
+ * wildcard stands for the leftmost label alone (§4.1).  Without mx, the
+ * hostname (conf_parse() fills it in once the hostname is known).
+ */
+static void
+conf_p_sts_policy(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	struct conf_sts_policy	*p = &ps->conf->sts_policy;
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+	const char		*errstr;
+	size_t			 i;
+	bool			 age = false;
+
+	memset(p, 0, sizeof(*p));
+	p->max_age = CONF_STS_MAX_AGE_DEFAULT;
+	if (strcmp(w->text, "enforce") == 0)
+		p->mode = CONF_STS_ENFORCE;
+	else if (strcmp(w->text, "testing") == 0)
+		p->mode = CONF_STS_TESTING;
+	else if (strcmp(w->text, "none") == 0)
+		p->mode = CONF_STS_NONE;
+	else {
+		conf_err(ps, w->line, "%s: expected enforce, testing or none, "
+		    "not \"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
+		return;
+	}
+	for (i = 2; i < st->nwords; i++) {
+		w = &st->w[i];
+		if (i + 1 == st->nwords && (strcmp(w->text, "max-age") == 0 ||
+		    strcmp(w->text, "mx") == 0)) {
+			conf_err(ps, w->line, "%s: %s: missing argument "
+			    "(usage: %s)", d->name, w->text, d->usage);
+			return;
+		}
+		if (strcmp(w->text, "max-age") == 0 && !age) {
+			age = true;
+			w = &st->w[++i];
+			if (conf_duration(w, &p->max_age, &errstr) == -1) {
+				conf_err(ps, w->line, "%s: max-age: \"%s\" %s",
+				    d->name, conf_show(w, sb, sizeof(sb)),
+				    errstr);
+				return;
+			}
+			if (p->max_age > CONF_STS_MAX_AGE_MAX) {
+				conf_err(ps, w->line, "%s: max-age: \"%s\" is "
+				    "more than %us (RFC 8461 §3.2)", d->name,
+				    conf_show(w, sb, sizeof(sb)),
+				    CONF_STS_MAX_AGE_MAX);
+				return;
+			}
+		} else if (strcmp(w->text, "mx") == 0) {
+			if (conf_sts_mx(ps, d, p, &st->w[++i]) == -1)
+				return;
+		} else {
+			conf_err(ps, w->line, "%s: unexpected \"%s\" (usage: "
+			    "%s)", d->name, conf_show(w, sb, sizeof(sb)),
+			    d->usage);
+			return;
+		}
+	}
+	p->set = true;
+}
+
+/*
+ * tlsrpt-rua URI ...: where reports on our domains go (RFC 8460 §3),
+ * mailto:ADDRESS or https://..., kept joined by commas as the record
+ * writes them.  No URI may hold what would end it there or break the
+ * TXT string (",", ";", quotes, a backslash, space, non-ASCII).
+ */
+static void
+conf_p_tlsrpt_rua(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w;
+	char			 rua[CONF_RUA_MAX + 1];
+	char			 canon[MAILBOX_ADDR_MAX + 1], sb[CONF_SHOW_MAX];
+	size_t			 i, j, len = 0, n;
+	bool			 ok;
+
+	for (i = 1; i < st->nwords; i++) {
+		w = &st->w[i];
+		ok = true;
+		for (j = 0; j < w->len; j++)
+			if (w->text[j] <= ' ' || w->text[j] > '~' ||
+			    strchr(",;\"\\", w->text[j]) != NULL)
+				ok = false;
+		if (ok && strncmp(w->text, "mailto:", 7) == 0)
+			ok = w->len - 7 <= MAILBOX_ADDR_MAX &&
+			    mailbox_addr_normalize(w->text + 7, canon,
+			    sizeof(canon), NULL) == 0;
+		else if (ok)
+			ok = strncmp(w->text, "https://", 8) == 0 &&
+			    w->len > 8;
+		if (!ok) {
+			conf_err(ps, w->line, "%s: bad URI \"%s\" (mailto:"
+			    "ADDRESS or https://...)", d->name,
+			    conf_show(w, sb, sizeof(sb)));
+			return;
+		}
+		n = w->len + (i > 1 ? 1 : 0);
+		if (len + n > CONF_RUA_MAX) {
+			conf_err(ps, w->line, "%s: longer than %d octets in "
+			    "all", d->name, CONF_RUA_MAX);
+			return;
+		}
+		if (i > 1)
+			rua[len++] = ',';
+		memcpy(rua + len, w->text, w->len);
+		len += w->len;
+	}
+	rua[len] = '\0';
+	memcpy(ps->conf->tlsrpt_rua, rua, len + 1);
+}
+
 #define CONF_FIELD(f)	offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
 
 static const struct conf_directive conf_directives[] = {
@@ -1423,6 +1578,11 @@ static const struct conf_directive conf_directives[] = {
 	{ "listen", "listen KIND ADDRESS:PORT", conf_p_listen, 2, false,
 	    true, 0, 0 },
 	{ "domain", "domain NAME", conf_p_domain, 1, false, true, 0, 0 },
+	{ "mta-sts-policy", "mta-sts-policy enforce|testing|none "
+	    "[max-age DURATION] [mx PATTERN ...]", conf_p_sts_policy, 1,
+	    false, false, 0, 0 },
+	{ "tlsrpt-rua", "tlsrpt-rua URI ...", conf_p_tlsrpt_rua, 1, false,
+	    false, 0, 0 },
 	{ "resolver", "resolver ADDRESS[:PORT]", conf_p_resolver, 1, false,
 	    false, 0, 0 },
 	{ "dnssec-trust-anchor", "dnssec-trust-anchor FILE|none",
@@ -1496,6 +1656,13 @@ static const struct conf_directive conf_directives[] = {
 				    sizeof(conf_directives[0]))
 _Static_assert(CONF_NDIRECTIVES <= CONF_DIRECTIVES_MAX, "seen[] too small");
 
+/* Directives whose parser reads a list of words of its own. */
+static bool
+conf_varargs(const struct conf_directive *d)
+{
+	return d->parse == conf_p_sts_policy || d->parse == conf_p_tlsrpt_rua;
+}
+
 static const struct conf_directive *
 conf_find(const char *name)
 {
@@ -1551,7 +1718,8 @@ conf_dispatch(struct conf_parser *ps, struct conf_stmt *st)
 		return;
 	}
 	/* relay takes options after its three words; it checks them */
-	if (nargs > d->args && d->parse != conf_p_relay) {
+	if (nargs > d->args && d->parse != conf_p_relay &&
+	    !conf_varargs(d)) {
 		conf_err(ps, st->w[d->args + 1].line, "%s: extra argument "
 		    "\"%s\" (usage: %s)", d->name,
 		    conf_show(&st->w[d->args + 1], sb, sizeof(sb)), d->usage);
@@ -1587,6 +1755,18 @@ conf_finish(struct conf_parser *ps)
 		return;
 	}
 	memcpy(c->hostname, hn, len + 1);
+}
+
+/* mta-sts-policy without mx: the hostname is the MX. */
+static void
+conf_sts_finish(struct conf *c)
+{
+	struct conf_sts_policy	*p = &c->sts_policy;
+
+	if (!p->set || p->nmx > 0 || c->hostname[0] == '\0')
+		return;
+	conf_lower(p->mx[0], c->hostname, strlen(c->hostname));
+	p->nmx = 1;
 }
 
 struct conf *
@@ -1656,6 +1836,7 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	}
 	if (len <= CONF_FILE_MAX)
 		conf_finish(ps);
+	conf_sts_finish(c);
 	if (ps->nerrors > CONF_ERRORS_MAX)
 		conf_errs_add(errs, errsz, &ps->errlen, "%s: %d more errors "
 		    "not shown\n", name, ps->nerrors - CONF_ERRORS_MAX);
@@ -1742,7 +1923,7 @@ conf_listen_implicit_tls(enum conf_listen_kind kind)
 {
 	/* RFC 8314 §3.3 (submissions), §4.1 (imaps, pop3s). */
 	return kind == CONF_LISTEN_SUBMISSIONS || kind == CONF_LISTEN_IMAPS ||
-	    kind == CONF_LISTEN_POP3S;
+	    kind == CONF_LISTEN_POP3S || kind == CONF_LISTEN_HTTPS;
 }
 
 enum conf_tls_profile
@@ -1750,6 +1931,20 @@ conf_listen_tls_profile(enum conf_listen_kind kind)
 {
 	/* Port 25 is opportunistic TLS with any server (RFC 7435). */
 	return kind == CONF_LISTEN_SMTP ? CONF_TLS_MX : CONF_TLS_CLIENTS;
+}
+
+const char *
+conf_sts_mode_name(enum conf_sts_mode mode)
+{
+	switch (mode) {
+	case CONF_STS_ENFORCE:
+		return "enforce";
+	case CONF_STS_TESTING:
+		return "testing";
+	case CONF_STS_NONE:
+	default:
+		return "none";
+	}
 }
 
 bool

@@ -25,6 +25,10 @@
 #define CONF_DELIMS_MAX		8	/* recipient-delimiter characters */
 #define CONF_CIPHERS_MAX	2048	/* a cipher list (TLS_CIPHERS_MAX) */
 #define CONF_WORKERS_MAX	64	/* smtp-workers and the like */
+#define CONF_STS_MX_MAX		16	/* mx patterns of mta-sts-policy */
+#define CONF_STS_MAX_AGE_MAX	31557600	/* RFC 8461 §3.2: a year */
+#define CONF_STS_MAX_AGE_DEFAULT	604800	/* a week */
+#define CONF_RUA_MAX		200	/* tlsrpt-rua, in one TXT string */
 
 enum conf_listen_kind {
 	CONF_LISTEN_SMTP,
@@ -34,6 +38,7 @@ enum conf_listen_kind {
 	CONF_LISTEN_IMAPS,
 	CONF_LISTEN_POP3,
 	CONF_LISTEN_POP3S,
+	CONF_LISTEN_HTTPS,	/* the http role: our MTA-STS policy */
 };
 
 /*
@@ -126,6 +131,26 @@ struct conf_workers {
 	unsigned	imap;
 };
 
+/* The mode of our own MTA-STS policy (RFC 8461 §5). */
+enum conf_sts_mode {
+	CONF_STS_NONE,
+	CONF_STS_TESTING,
+	CONF_STS_ENFORCE,
+};
+
+/*
+ * mta-sts-policy MODE [max-age DURATION] [mx PATTERN ...]: the policy the
+ * http role serves for mta-sts.<each of our domains> (RFC 8461 §3.2).
+ * Without mx patterns the hostname is the one.
+ */
+struct conf_sts_policy {
+	bool			 set;		/* the directive was given */
+	enum conf_sts_mode	 mode;
+	unsigned		 max_age;	/* seconds */
+	size_t			 nmx;
+	char			 mx[CONF_STS_MX_MAX][CONF_NAME_MAX + 1];
+};
+
 /* Debian's dns-root-data: the root zone's key (RFC 9718). */
 #define CONF_TRUST_ANCHOR_DEFAULT	"/usr/share/dns/root.key"
 
@@ -174,6 +199,14 @@ struct conf {
 	 * policy hosts against; "" = the system's.
 	 */
 	char			 tls_ca[CONF_PATH_MAX];
+	/* Our own MTA-STS policy, served by the http role. */
+	struct conf_sts_policy	 sts_policy;
+	/*
+	 * tlsrpt-rua: the rua of our _smtp._tls records (RFC 8460 §3), as
+	 * written in the record ("mailto:a@b,https://c/"); "" = each
+	 * domain's postmaster.
+	 */
+	char			 tlsrpt_rua[CONF_RUA_MAX + 1];
 
 	struct conf_limits	 limits;
 	struct conf_delivery	 delivery;
@@ -213,6 +246,9 @@ const char	*conf_listen_kind_name(enum conf_listen_kind);
 bool		 conf_listen_implicit_tls(enum conf_listen_kind);
 /* The cipher list a listener of this kind offers. */
 enum conf_tls_profile	conf_listen_tls_profile(enum conf_listen_kind);
+
+/* "none", "testing", "enforce". */
+const char	*conf_sts_mode_name(enum conf_sts_mode);
 
 /* True when name is one of our domains (ASCII case-insensitive). */
 bool		 conf_is_local_domain(const struct conf *, const char *name);

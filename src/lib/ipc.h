@@ -120,8 +120,9 @@ enum msg_type {
 	MSG_MTA_DELIVER,		/* queue -> mta, + fd of the message */
 	MSG_MTA_RESULT,			/* mta -> queue: per-rcpt results */
 	/* TLS private-key operations (keyproxy.h) */
-	MSG_LOOKUP_KEY_CHANNEL,		/* smtp/pop3 -> lookup: fd of a
-					   channel for the three below */
+	MSG_LOOKUP_KEY_CHANNEL,		/* smtp/pop3/imap/http -> lookup:
+					   fd of a channel for the three
+					   below */
 	MSG_LOOKUP_KEY_OP,		/* u64 seq, u32 op, u32 padding,
 					   data in */
 	MSG_LOOKUP_KEY_RESULT,		/* u64 seq, u32 ok, data out */

@@ -1,8 +1,8 @@
 /*
  * keyproxy: the TLS private key stays in the lookup role (DESIGN.md:
  * lookup is the only holder of secrets, and code that parses what the
- * network sends holds none).  The smtp and pop3 roles get a server
- * context whose key is a stand-in (tls_server_new_remote()); each
+ * network sends holds none).  The smtp, pop3, imap and http roles get a
+ * server context whose key is a stand-in (tls_server_new_remote()); each
  * signature of a handshake goes to lookup over a channel of its own and
  * comes back before the handshake goes on.
  *

@@ -55,6 +55,8 @@ const struct proc_info proc_table[PROC_COUNT] = {
 	[PROC_POP3] = { PROC_POP3, "pop3", "m", PROC_DIR_MAIL,
 	    LISTEN_BIT(CONF_LISTEN_POP3) | LISTEN_BIT(CONF_LISTEN_POP3S),
 	    WORKERS(pop3), pop3_main },
+	[PROC_HTTP] = { PROC_HTTP, "http", "h", PROC_DIR_EMPTY,
+	    LISTEN_BIT(CONF_LISTEN_HTTPS), 0, http_main },
 };
 
 /*
@@ -72,6 +74,7 @@ static const enum proc_id proc_pairs[][2] = {
 	{ PROC_MTA, PROC_LOOKUP },
 	{ PROC_IMAP, PROC_LOOKUP },
 	{ PROC_POP3, PROC_LOOKUP },
+	{ PROC_HTTP, PROC_LOOKUP },	/* its TLS key operations alone */
 };
 
 const struct proc_info *

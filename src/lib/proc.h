@@ -34,6 +34,7 @@ enum proc_id {
 	PROC_MTA,
 	PROC_IMAP,
 	PROC_POP3,
+	PROC_HTTP,
 	PROC_COUNT
 };
 
@@ -158,5 +159,6 @@ void	mda_main(struct proc_self *);
 void	mta_main(struct proc_self *);
 void	imap_main(struct proc_self *);
 void	pop3_main(struct proc_self *);
+void	http_main(struct proc_self *);
 
 #endif

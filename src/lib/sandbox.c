@@ -8,11 +8,11 @@
  * Anything not listed kills the process.  What the issue forbids is
  * absent from every list and so kills: exec (execve, execveat), a new
  * process (fork, vfork, clone without CLONE_THREAD), and, per role,
- * opening files (smtp, mta) and sockets of its own (smtp, queue, mda,
- * pop3, imap).  The lists were taken from strace(1) of the roles under
- * the black-box suite, in the sanitizer and the release build, and then
- * read against the code and the libraries (libevent, OpenSSL, SQLite,
- * libunbound, glibc) for what they do only now and then.
+ * opening files (smtp, mta, http) and sockets of its own (smtp, queue,
+ * mda, pop3, imap, http).  The lists were taken from strace(1) of the
+ * roles under the black-box suite, in the sanitizer and the release
+ * build, and then read against the code and the libraries (libevent,
+ * OpenSSL, SQLite, libunbound, glibc) for what they do only now and then.
  */
 #include <sys/types.h>
 #include <sys/ioctl.h>
@@ -62,7 +62,7 @@
 /*
  * Which role has which sets.  No role may exec or start a process; only
  * lookup and the mda run threads; only lookup (DNS) and the mta (SMTP
- * out) make sockets of their own; smtp and the mta open no file.
+ * out) make sockets of their own; smtp, the mta and http open no file.
  */
 static const unsigned sandbox_role_sets[PROC_COUNT] = {
 	[PROC_PARENT] = 0,
@@ -75,6 +75,8 @@ static const unsigned sandbox_role_sets[PROC_COUNT] = {
 	[PROC_IMAP] = SANDBOX_CORE | SANDBOX_ACCEPT | SANDBOX_FILES |
 	    SANDBOX_FOLDERS,
 	[PROC_POP3] = SANDBOX_CORE | SANDBOX_ACCEPT | SANDBOX_FILES,
+	/* Our MTA-STS policy over HTTPS: it holds all it serves in memory. */
+	[PROC_HTTP] = SANDBOX_CORE | SANDBOX_ACCEPT,
 };
 
 /* Every role: its event loop, memory, channels, clock and logging. */

@@ -763,6 +763,46 @@ tls_dane_verified(SSL *ssl, const char **errstr_out)
 	return 0;
 }
 
+struct tls_on_free {
+	void	(*fn)(void *);
+	void	*arg;
+};
+
+static int	tls_on_free_idx = -1;
+
+/* OpenSSL's CRYPTO_EX_free: called at SSL_free() for every SSL. */
+static void
+tls_on_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	struct tls_on_free	*f = ptr;
+
+	if (f == NULL)
+		return;
+	f->fn(f->arg);
+	free(f);
+}
+
+int
+tls_ssl_on_free(SSL *ssl, void (*fn)(void *), void *arg)
+{
+	struct tls_on_free	*f;
+
+	if (tls_on_free_idx == -1 && (tls_on_free_idx =
+	    SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_on_free_cb)) == -1)
+		return -1;
+	if (SSL_get_ex_data(ssl, tls_on_free_idx) != NULL)
+		return -1;
+	f = xmalloc(sizeof(*f));
+	f->fn = fn;
+	f->arg = arg;
+	if (SSL_set_ex_data(ssl, tls_on_free_idx, f) != 1) {
+		free(f);
+		return -1;
+	}
+	return 0;
+}
+
 void
 tls_ssl_free(SSL *ssl)
 {

@@ -186,6 +186,13 @@ SSL	*tls_client_ssl_new_dane(struct tls_ctx *, const char *servername,
  */
 int	tls_dane_verified(SSL *, const char **errstr_out);
 
+/*
+ * Call fn(arg) when ssl is freed (by whoever frees it: a bufferevent that
+ * owns it, for one): how a role counts connections that libevent's HTTP
+ * server closes on its own.  Once per SSL.  0, or -1.
+ */
+int	tls_ssl_on_free(SSL *, void (*fn)(void *), void *arg);
+
 /* Free an SSL that no bufferevent took over; NULL is a no-op. */
 void	tls_ssl_free(SSL *);
 

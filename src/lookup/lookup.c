@@ -1742,7 +1742,8 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 		break;
 	case MSG_LOOKUP_KEY_CHANNEL:
 		if ((from.id != PROC_SMTP && from.id != PROC_POP3 &&
-		    from.id != PROC_IMAP) || msg_end(m) == -1 ||
+		    from.id != PROC_IMAP && from.id != PROC_HTTP) ||
+		    msg_end(m) == -1 ||
 		    (fd = msg_take_fd(m)) == -1)
 			goto bad;
 		keyproxy_serve(self->base, r->tlskey, from, fd);

@@ -909,6 +909,8 @@ parent_verb_role(struct span verb)
 		return PROC_LOOKUP;
 	if (span_eq(verb, "tls-policy"))
 		return PROC_MTA;
+	if (span_eq(verb, "dns"))
+		return PROC_HTTP;
 	return PROC_PARENT;
 }
 

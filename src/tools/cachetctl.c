@@ -1,8 +1,8 @@
 /*
  * cachetctl: the admin command.  Talks to the parent over the control
  * socket in state-dir with framed messages; the parent answers status,
- * stop and reload itself and forwards queue, user, domain and alias
- * verbs to the role that owns that data.
+ * stop and reload itself and forwards queue, user, domain, alias,
+ * tls-policy and dns verbs to the role that owns that data.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -45,7 +45,11 @@ usage(void)
 	    "  alias del SOURCE TARGET, alias list\n"
 	    "  tls-policy DOMAIN      MX hosts, DNSSEC, TLSA records and the "
 	    "TLS\n"
-	    "                         decision for each (DANE)\n");
+	    "                         decision for each (DANE)\n"
+	    "  dns DOMAIN             the TXT records to publish for "
+	    "DOMAIN\n"
+	    "                         (MTA-STS with the served policy's "
+	    "id, TLS-RPT)\n");
 	exit(2);
 }
 
@@ -183,7 +187,8 @@ main(int argc, char *argv[])
 	} else if (strcmp(argv[0], "queue") == 0 ||
 	    strcmp(argv[0], "user") == 0 || strcmp(argv[0], "domain") == 0 ||
 	    strcmp(argv[0], "alias") == 0 ||
-	    strcmp(argv[0], "tls-policy") == 0
+	    strcmp(argv[0], "tls-policy") == 0 ||
+	    strcmp(argv[0], "dns") == 0
 #ifdef CACHET_TEST_HOOKS
 	    /* Test builds only: make a role break its sandbox. */
 	    || strcmp(argv[0], "sandbox-test") == 0

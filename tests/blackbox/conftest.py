@@ -19,11 +19,11 @@ CACHETD = os.path.join(BUILD, "cachetd")
 CACHETCTL = os.path.join(BUILD, "cachetctl")
 SENDMAIL = os.path.join(BUILD, "cachet-sendmail")
 
-ROLES = ["smtp", "lookup", "queue", "mda", "mta", "imap", "pop3"]
+ROLES = ["smtp", "lookup", "queue", "mda", "mta", "imap", "pop3", "http"]
 # The roles that run worker processes, listed by status as "smtp/0" ...
 WORKER_ROLES = ["smtp", "imap", "pop3"]
 KINDS = ["smtp", "submission", "submissions", "imap", "imaps", "pop3",
-         "pop3s"]
+         "pop3s", "https"]
 
 
 _given_ports = set()

@@ -213,6 +213,7 @@ def test_roles_run_as_their_users_in_their_chroots(daemon):
         "mda": ("_cachetm", daemon.mail),
         "imap": ("_cachetm", daemon.mail),
         "pop3": ("_cachetm", daemon.mail),
+        "http": ("_cacheth", os.path.join(daemon.state, "empty")),
     }
     assert {role_of(p) for p in pids} == set(expect)
     for process, pid in pids.items():

@@ -5,6 +5,7 @@ SIGSYS, the parent logs it as a seccomp kill and starts it again, and
 the new process serves as before."""
 
 import errno
+import http.client
 import os
 import poplib
 import re
@@ -13,7 +14,7 @@ import smtplib
 import pytest
 
 from conftest import (BUILD, ROLES, ROOT, free_port, pid_alive, role_of,
-                      wait_for)
+                      tls_client_context, wait_for)
 from smtppeer import Peer
 
 # (role, what it is made to try, the system call that kills it)
@@ -118,8 +119,9 @@ def submit_mail(d, rcpt):
 
 def serves(d, role, peer):
     """The role does its work again: mail in and delivered (smtp, queue,
-    lookup, mda), out (mta), a POP3 login (pop3, lookup).  imap has no
-    protocol yet: it answers pings (role_back)."""
+    lookup, mda), out (mta), a POP3 login (pop3, lookup), an HTTPS
+    request answered (http, lookup: it signs the handshake).  imap has
+    no protocol yet: it answers pings (role_back)."""
     if role in ("smtp", "queue", "lookup", "mda"):
         before = len(d.delivered())
         send_mail(d, "bob@example.org")
@@ -136,6 +138,18 @@ def serves(d, role, peer):
             assert p.stat()[0] >= 0
         finally:
             p.quit()
+    if role in ("http", "lookup"):
+        c = http.client.HTTPSConnection(
+            "127.0.0.1", d.ports["https"], timeout=10,
+            context=tls_client_context())
+        try:
+            c.request("GET", "/.well-known/mta-sts.txt",
+                      headers={"Host": "mta-sts.example.org"})
+            r = c.getresponse()
+            # No mta-sts-policy here: the role answers, with a 404.
+            assert (r.status, r.read()) == (404, b"not found\n")
+        finally:
+            c.close()
 
 
 def test_every_role_runs_under_its_filter(sandboxed):

@@ -3,10 +3,10 @@ cipher gets on each (quick, Python's ssl), what tls { ciphers ... }
 changes, and how testssl.sh (Debian's `testssl.sh`, an independent
 scanner) rates it all.
 
-testssl: one daemon, five scans run side by side: SMTP STARTTLS on the smtp
+testssl: one daemon, six scans run side by side: SMTP STARTTLS on the smtp
 listener (port 25's broader list), STARTTLS on submission, implicit TLS on
-submissions, STLS on pop3 and implicit TLS on pop3s (the clients' AEAD-only
-list).  Each scan runs the checks that judge a TLS profile: protocols (-p),
+submissions, STLS on pop3, implicit TLS on pop3s and on https (the http
+role's MTA-STS listener) (the clients' AEAD-only list).  Each scan runs the checks that judge a TLS profile: protocols (-p),
 cipher categories (-s), forward secrecy (-f), the server's cipher order
 (-P), server defaults (-S) and every vulnerability check (-U).  A finding
 that testssl rates LOW, MEDIUM, HIGH or CRITICAL fails the test, with two
@@ -43,11 +43,12 @@ import time
 
 import pytest
 
+import testpki
 from conftest import (CACHETD, Daemon, _dump_log_if_failed,
                       tls_client_context)
 
 HOST = "mx.example.org"
-SCAN_TIMEOUT = 420          # seconds for all five scans together
+SCAN_TIMEOUT = 420          # seconds for all six scans together
 CHECKS = ["-p", "-s", "-f", "-P", "-S", "-U"]
 FAIL = {"LOW", "MEDIUM", "HIGH", "CRITICAL", "FATAL"}
 
@@ -58,6 +59,7 @@ SCANS = {
     "submissions": None,
     "pop3": "pop3",
     "pop3s": None,
+    "https": None,
 }
 
 # What testssl must have said for each listener, or the scan is not
@@ -207,34 +209,13 @@ def test_check_reports_bad_list_by_line(tmpbase):
 
 # --- testssl ---
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True,
-                   capture_output=True, timeout=60)
-
-
 def make_pki(d):
     """A test CA and a server certificate for HOST signed by it: RSA
     2048 (so the ECDHE-RSA suites are what is offered), 120 days,
     serverAuth, a CRL distribution point on loopback."""
-    with open(os.path.join(d, "leaf.ext"), "w") as f:
-        f.write(f"subjectAltName=DNS:{HOST}\n"
-                "basicConstraints=critical,CA:FALSE\n"
-                "keyUsage=critical,digitalSignature\n"
-                "extendedKeyUsage=serverAuth\n"
-                "crlDistributionPoints=URI:http://127.0.0.1:9/ca.crl\n")
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-            "-out", "ca.pem", "-days", "400", "-subj", "/CN=cachet test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key",
-            "-out", "leaf.csr", "-subj", f"/CN={HOST}", cwd=d)
-    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey",
-            "ca.key", "-CAcreateserial", "-days", "120", "-sha256",
-            "-extfile", "leaf.ext", "-out", "leaf.pem", cwd=d)
-    os.chmod(os.path.join(d, "leaf.key"), 0o600)
-    return (os.path.join(d, "ca.pem"), os.path.join(d, "leaf.pem"),
-            os.path.join(d, "leaf.key"))
+    return testpki.make_pki(
+        d, [HOST], leaf_key="rsa:2048", days=120,
+        extensions=["crlDistributionPoints=URI:http://127.0.0.1:9/ca.crl"])
 
 
 def start_scans(daemon, ca, outdir):

@@ -201,7 +201,7 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:1: listen: bad address in \"[::1]x25\"\n" },
 	{ "bad_listen_kind", "listen lmtp 127.0.0.1:24\n",
 	  "t.conf:1: listen: unknown kind \"lmtp\" (smtp, submission, "
-	  "submissions, imap, imaps, pop3 or pop3s)\n" },
+	  "submissions, imap, imaps, pop3, pop3s or https)\n" },
 	{ "bad_listen_duplicate", L1 "listen imap 127.0.0.1:25\n",
 	  "t.conf:2: listen: address 127.0.0.1:25 already used on line 1\n" },
 	{ "bad_listen_wildcard_overlap", L1 "listen smtp *:25\n",
@@ -530,6 +530,61 @@ static const struct bad_case bad_cases[] = {
 	{ "bad_tls_ca_missing", L1 "tls-ca /nonexistent/ca.pem\n",
 	  "t.conf:2: tls-ca: file \"/nonexistent/ca.pem\": No such file or "
 	  "directory\n" },
+	{ "bad_sts_mode", L1 "mta-sts-policy strict\n",
+	  "t.conf:2: mta-sts-policy: expected enforce, testing or none, not "
+	  "\"strict\"\n" },
+	{ "bad_sts_max_age_over_a_year", L1
+	  "mta-sts-policy enforce max-age 31557601\n",
+	  "t.conf:2: mta-sts-policy: max-age: \"31557601\" is more than "
+	  "31557600s (RFC 8461 §3.2)\n" },
+	{ "bad_sts_max_age_word", L1 "mta-sts-policy testing max-age week\n",
+	  "t.conf:2: mta-sts-policy: max-age: \"week\" is not a duration "
+	  "(N, Ns, Nm, Nh or Nd)\n" },
+	{ "bad_sts_max_age_twice", L1
+	  "mta-sts-policy testing max-age 1d max-age 2d\n",
+	  "t.conf:2: mta-sts-policy: unexpected \"max-age\" (usage: "
+	  "mta-sts-policy enforce|testing|none [max-age DURATION] "
+	  "[mx PATTERN ...])\n" },
+	{ "bad_sts_mx_missing", L1 "mta-sts-policy enforce mx\n",
+	  "t.conf:2: mta-sts-policy: mx: missing argument (usage: "
+	  "mta-sts-policy enforce|testing|none [max-age DURATION] "
+	  "[mx PATTERN ...])\n" },
+	{ "bad_sts_mx_without_word", L1
+	  "mta-sts-policy enforce mx a.example b.example\n",
+	  "t.conf:2: mta-sts-policy: unexpected \"b.example\" (usage: "
+	  "mta-sts-policy enforce|testing|none [max-age DURATION] "
+	  "[mx PATTERN ...])\n" },
+	{ "bad_sts_mx_inner_wildcard", L1
+	  "mta-sts-policy enforce mx mx.*.example\n",
+	  "t.conf:2: mta-sts-policy: mx: bad pattern \"mx.*.example\" (a "
+	  "host name, or *. and one)\n" },
+	{ "bad_sts_mx_bare_wildcard", L1 "mta-sts-policy enforce mx *.\n",
+	  "t.conf:2: mta-sts-policy: mx: bad pattern \"*.\" (a host name, "
+	  "or *. and one)\n" },
+	{ "bad_sts_mx_duplicate", L1
+	  "mta-sts-policy enforce mx MX.example mx mx.example\n",
+	  "t.conf:2: mta-sts-policy: duplicate mx mx.example\n" },
+	{ "bad_sts_duplicate", L1 "mta-sts-policy none\n"
+	  "mta-sts-policy none\n",
+	  "t.conf:3: duplicate mta-sts-policy (first on line 2)\n" },
+	{ "bad_rua_scheme", L1 "tlsrpt-rua http://example.org/r\n",
+	  "t.conf:2: tlsrpt-rua: bad URI \"http://example.org/r\" "
+	  "(mailto:ADDRESS or https://...)\n" },
+	{ "bad_rua_bare_address", L1 "tlsrpt-rua tls@example.org\n",
+	  "t.conf:2: tlsrpt-rua: bad URI \"tls@example.org\" "
+	  "(mailto:ADDRESS or https://...)\n" },
+	{ "bad_rua_address", L1 "tlsrpt-rua mailto:tls@@example.org\n",
+	  "t.conf:2: tlsrpt-rua: bad URI \"mailto:tls@@example.org\" "
+	  "(mailto:ADDRESS or https://...)\n" },
+	{ "bad_rua_semicolon", L1 "tlsrpt-rua https://r.example/a;b\n",
+	  "t.conf:2: tlsrpt-rua: bad URI \"https://r.example/a;b\" "
+	  "(mailto:ADDRESS or https://...)\n" },
+	{ "bad_rua_too_long", L1 "tlsrpt-rua "
+	  "https://r.example/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	  "https://r.example/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb "
+	  "https://r.example/ccccccccccccccccccccccccccccccccccccccccccccccccc "
+	  "https://r.example/ddd\n",
+	  "t.conf:2: tlsrpt-rua: longer than 200 octets in all\n" },
 	{ "bad_too_many_words", L1 "hostname 1 2 3 4 5 6 7 8 9 10 11 12 13 "
 	  "14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34\n",
 	  "t.conf:2: too many words in one directive (at most 32)\n" },
@@ -1172,7 +1227,7 @@ good_embedded_default(void **state)
 		{ CONF_LISTEN_SMTP, 2525 }, { CONF_LISTEN_SUBMISSION, 2587 },
 		{ CONF_LISTEN_SUBMISSIONS, 2465 }, { CONF_LISTEN_IMAP, 2143 },
 		{ CONF_LISTEN_IMAPS, 2993 }, { CONF_LISTEN_POP3, 2110 },
-		{ CONF_LISTEN_POP3S, 2995 },
+		{ CONF_LISTEN_POP3S, 2995 }, { CONF_LISTEN_HTTPS, 2443 },
 	};
 	char		 a[INET6_ADDRSTRLEN];
 	size_t		 i;
@@ -1187,6 +1242,8 @@ good_embedded_default(void **state)
 	assert_true(c->plaintext_auth_loopback);
 	assert_int_equal(c->ndomains, 1);
 	assert_string_equal(c->domains[0], "demo.cachet.test");
+	assert_true(c->sts_policy.set);
+	assert_int_equal(c->sts_policy.mode, CONF_STS_TESTING);
 	assert_int_equal(c->nlistens, sizeof(want) / sizeof(want[0]));
 	for (i = 0; i < c->nlistens; i++) {
 		assert_int_equal(c->listens[i].kind, want[i].kind);
@@ -1286,6 +1343,7 @@ good_kind_names_and_tls(void **state)
 		{ CONF_LISTEN_IMAPS, "imaps", true, CONF_TLS_CLIENTS },
 		{ CONF_LISTEN_POP3, "pop3", false, CONF_TLS_CLIENTS },
 		{ CONF_LISTEN_POP3S, "pop3s", true, CONF_TLS_CLIENTS },
+		{ CONF_LISTEN_HTTPS, "https", true, CONF_TLS_CLIENTS },
 	};
 	size_t	i;
 
@@ -1299,6 +1357,52 @@ good_kind_names_and_tls(void **state)
 	}
 	assert_string_equal(conf_listen_kind_name((enum conf_listen_kind)99),
 	    "unknown");
+}
+
+/* mta-sts-policy and tlsrpt-rua as the http role reads them. */
+static void
+good_sts_policy_and_rua(void **state)
+{
+	static const char	 text[] = L1
+	    "listen https [::1]:8443\n"
+	    "mta-sts-policy enforce max-age 31557600 mx Mail.Example.org "
+	    "mx *.backup.example.net\n"
+	    "tlsrpt-rua mailto:tls@example.org https://r.example/v1\n";
+	static const char	 bare[] = "hostname MX.Example.org\n" L1
+	    "mta-sts-policy testing\n";
+	struct conf		*c;
+	char			 errs[1024];
+
+	c = conf_parse("t.conf", text, sizeof(text) - 1, errs, sizeof(errs));
+	assert_non_null(c);
+	assert_int_equal(c->listens[1].kind, CONF_LISTEN_HTTPS);
+	assert_true(c->sts_policy.set);
+	assert_int_equal(c->sts_policy.mode, CONF_STS_ENFORCE);
+	assert_int_equal(c->sts_policy.max_age, 31557600);
+	assert_int_equal(c->sts_policy.nmx, 2);
+	assert_string_equal(c->sts_policy.mx[0], "mail.example.org");
+	assert_string_equal(c->sts_policy.mx[1], "*.backup.example.net");
+	assert_string_equal(c->tlsrpt_rua,
+	    "mailto:tls@example.org,https://r.example/v1");
+	conf_free(c);
+
+	/* Defaults: a week, the hostname (lower case) as the one mx. */
+	c = conf_parse("t.conf", bare, sizeof(bare) - 1, errs, sizeof(errs));
+	assert_non_null(c);
+	assert_int_equal(c->sts_policy.mode, CONF_STS_TESTING);
+	assert_int_equal(c->sts_policy.max_age, 604800);
+	assert_int_equal(c->sts_policy.nmx, 1);
+	assert_string_equal(c->sts_policy.mx[0], "mx.example.org");
+	assert_string_equal(c->tlsrpt_rua, "");
+	assert_string_equal(conf_sts_mode_name(c->sts_policy.mode), "testing");
+	conf_free(c);
+
+	/* Without the directive: no policy. */
+	c = conf_parse("t.conf", L1, sizeof(L1) - 1, errs, sizeof(errs));
+	assert_non_null(c);
+	assert_false(c->sts_policy.set);
+	assert_int_equal(c->sts_policy.nmx, 0);
+	conf_free(c);
 }
 
 static void
@@ -1345,6 +1449,7 @@ main(void)
 		cmocka_unit_test(bad_load_file_too_large),
 		cmocka_unit_test(good_is_local_domain),
 		cmocka_unit_test(good_kind_names_and_tls),
+		cmocka_unit_test(good_sts_policy_and_rua),
 		cmocka_unit_test(good_free_null),
 	};
 	size_t	i, n = 0;

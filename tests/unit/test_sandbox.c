@@ -1,10 +1,10 @@
 /*
  * Unit tests for sandbox.c.  The lists themselves: no role may exec or
- * start a process, smtp opens no file, pop3 and imap make no socket,
- * every name is a system call of this machine.  Then the filters for
- * real, each in a child process of its own that installs a role's
- * filter and makes one call: a forbidden call kills the child with
- * SIGSYS, an allowed one lets it exit 0.  And the reader of the
+ * start a process, smtp, the mta and http open no file, pop3, imap and
+ * http make no socket, every name is a system call of this machine.
+ * Then the filters for real, each in a child process of its own that
+ * installs a role's filter and makes one call: a forbidden call kills
+ * the child with SIGSYS, an allowed one lets it exit 0.  And the reader of the
  * kernel's audit records, on records as /dev/kmsg gives them.
  */
 #include <stdarg.h>
@@ -43,7 +43,7 @@
 
 static const enum proc_id roles[] = {
 	PROC_SMTP, PROC_LOOKUP, PROC_QUEUE, PROC_MDA, PROC_MTA, PROC_IMAP,
-	PROC_POP3,
+	PROC_POP3, PROC_HTTP,
 };
 #define NROLES	(sizeof(roles) / sizeof(roles[0]))
 
@@ -150,6 +150,7 @@ test_smtp_and_mta_open_no_file(void **state)
 	for (j = 0; j < sizeof(files) / sizeof(files[0]); j++) {
 		assert_int_equal(allowing(PROC_SMTP, files[j], NULL), 0);
 		assert_int_equal(allowing(PROC_MTA, files[j], NULL), 0);
+		assert_int_equal(allowing(PROC_HTTP, files[j], NULL), 0);
 	}
 	/* fstat(2), not stat(2): newfstatat only with AT_EMPTY_PATH. */
 	n = allowing(PROC_SMTP, "newfstatat", r);
@@ -182,7 +183,7 @@ test_only_lookup_and_mta_make_sockets(void **state)
 		/* Only the listeners' roles accept. */
 		assert_int_equal(allowing(roles[i], "accept4", NULL) != 0,
 		    roles[i] == PROC_SMTP || roles[i] == PROC_POP3 ||
-		    roles[i] == PROC_IMAP);
+		    roles[i] == PROC_IMAP || roles[i] == PROC_HTTP);
 	}
 }
 
@@ -415,6 +416,10 @@ test_forbidden_calls_kill(void **state)
 		assert_killed(roles[i], do_kill_init);
 	}
 	assert_killed(PROC_SMTP, do_open);
+	assert_killed(PROC_HTTP, do_open);
+	assert_killed(PROC_HTTP, do_socket_inet);
+	assert_killed(PROC_HTTP, do_connect);
+	assert_killed(PROC_HTTP, do_thread);
 	assert_killed(PROC_SMTP, do_thread);
 	assert_killed(PROC_QUEUE, do_thread);
 	assert_killed(PROC_POP3, do_socket_inet);

@@ -1120,6 +1120,30 @@ test_channel_binding_tls12_needs_ems(void **state)
 	pair_close(&p);
 }
 
+static void
+count_free(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* tls_ssl_on_free(): once per SSL, called when it is freed, not before. */
+static void
+test_ssl_on_free(void **state)
+{
+	struct fixture	*f = *state;
+	struct pair	 p;
+	int		 freed = 0, other = 0;
+
+	pair_open(f, &p, "localhost", true);
+	assert_int_equal(tls_ssl_on_free(p.s, count_free, &freed), 0);
+	assert_int_equal(tls_ssl_on_free(p.s, count_free, &other), -1);
+	assert_int_equal(handshake(p.c, p.s), 0);
+	assert_int_equal(freed, 0);
+	pair_close(&p);
+	assert_int_equal(freed, 1);
+	assert_int_equal(other, 0);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -1164,6 +1188,7 @@ main(void)
 		T(test_remote_key_ec),
 		T(test_remote_key_rsa),
 		T(test_key_op_refuses_what_tls_never_asks),
+		T(test_ssl_on_free),
 		cmocka_unit_test(test_errstr_drains_queue),
 		cmocka_unit_test(test_ctx_free_null),
 	};

@@ -1,0 +1,394 @@
+/*
+ * http: the http role.  Serves the `listen https` listeners with
+ * libevent's evhttp over OpenSSL bufferevents (implicit TLS, the
+ * tls { } certificate, its private key kept by lookup: keyproxy.h), and
+ * routes each request through http_route.c's table.  Today one route:
+ * our MTA-STS policy (RFC 8461 §3.3) at /.well-known/mta-sts.txt for
+ * mta-sts.<each of our domains>, from mta-sts-policy (http_policy.c).
+ * It also answers `cachetctl dns DOMAIN` with the records to publish,
+ * the policy id the one it serves.
+ *
+ * This role parses the network and holds nothing but the config: it
+ * runs as its own user chrooted into an empty directory, opens no file
+ * and makes no socket once set up (sandbox.c), and trusts the parent
+ * and lookup alone.  Every request is bounded (evhttp's header and body
+ * limits) and every connection timed out.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "http/http_policy.h"
+#include "http/http_route.h"
+#include "ipc.h"
+#include "keyproxy.h"
+#include "log.h"
+#include "proc.h"
+#include "tls.h"
+#include "util.h"
+
+#define HTTP_HEADERS_MAX	8192	/* request line and headers, octets */
+#define HTTP_BODY_MAX		1024	/* no route takes a body */
+#define HTTP_TIMEOUT_S		30	/* handshake, request, each write */
+#define HTTP_LOG_MAX		128	/* octets of a peer's string logged */
+#define HTTP_DNS_MAX		2048	/* `cachetctl dns` output */
+
+struct http_role {
+	struct proc_self	*self;
+	struct conf		*conf;
+	struct tls_ctx		*tls[CONF_TLS_PROFILES];
+	struct evhttp		*http;
+	struct evhttp_bound_socket **bound;	/* per listener, or NULL */
+	size_t			 nconns;	/* open, handshake or not */
+	bool			 paused;	/* at max-connections */
+	struct http_router	 router;
+	struct buf		 policy;	/* "" without mta-sts-policy */
+	char			 policy_id[HTTP_POLICY_ID_LEN + 1];
+};
+
+typedef void	(*http_handler_fn)(struct http_role *, struct evhttp_request *,
+		    const struct http_match *);
+
+/*
+ * Accept on every listener, or on none: at max-connections new clients
+ * wait in the listen queue (the parent's backlog) until one closes.
+ */
+static void
+http_pause(struct http_role *r, bool pause)
+{
+	struct evconnlistener	*l;
+	size_t			 i;
+
+	if (r->paused == pause)
+		return;
+	r->paused = pause;
+	for (i = 0; i < r->conf->nlistens; i++) {
+		if (r->bound[i] == NULL)
+			continue;
+		l = evhttp_bound_socket_get_listener(r->bound[i]);
+		if ((pause ? evconnlistener_disable(l) :
+		    evconnlistener_enable(l)) == -1)
+			fatalx("http: cannot %s a listener", pause ? "pause" :
+			    "resume");
+	}
+	if (pause)
+		log_warnx("http: %zu connections (max-connections): no more "
+		    "accepted until one closes", r->nconns);
+	else
+		log_info("http: accepting again connections=%zu", r->nconns);
+}
+
+/* A connection's SSL was freed: evhttp is done with it. */
+static void
+http_conn_gone(void *arg)
+{
+	struct http_role	*r = arg;
+
+	if (r->nconns == 0)
+		fatalx("http: more connections closed than opened");
+	r->nconns--;
+	if (r->nconns < r->conf->limits.connections)
+		http_pause(r, false);
+}
+
+/* A new connection: TLS from its first byte, the handshake ours. */
+static struct bufferevent *
+http_bevcb(struct event_base *base, void *arg)
+{
+	struct http_role	*r = arg;
+	struct bufferevent	*bev;
+	SSL			*ssl;
+
+	/*
+	 * evhttp would speak cleartext on a NULL: there is no refusing
+	 * here, and only memory can be short, so that ends the role.
+	 */
+	if ((ssl = tls_server_ssl_new(r->tls[conf_listen_tls_profile(
+	    CONF_LISTEN_HTTPS)])) == NULL)
+		fatalx("http: tls: %s", tls_errstr());
+	if (tls_ssl_on_free(ssl, http_conn_gone, r) == -1)
+		fatalx("http: tls: cannot watch a connection");
+	r->nconns++;
+	if (r->nconns >= r->conf->limits.connections)
+		http_pause(r, true);
+	if ((bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("http: bufferevent_openssl_socket_new");
+	/* Clients often close without close_notify; that is no error. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/*
+ * A response with a short text body.  HEAD gets the headers alone, with
+ * the Content-Length a GET would have (RFC 9110 §9.3.2): evhttp would
+ * leave out the one and send the other.
+ */
+static void
+http_reply(struct evhttp_request *req, int code, const char *reason,
+    const char *type, const char *body, size_t len)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct evbuffer		*eb;
+	char			 clen[24];
+
+	if ((eb = evbuffer_new()) == NULL)
+		fatalx("http: evbuffer_new");
+	(void)snprintf(clen, sizeof(clen), "%zu", len);
+	if (evhttp_add_header(out, "Content-Type", type) == -1 ||
+	    (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD ?
+	    evhttp_add_header(out, "Content-Length", clen) :
+	    evbuffer_add(eb, body, len)) == -1)
+		fatalx("http: out of memory");
+	evhttp_send_reply(req, code, reason, eb);
+	evbuffer_free(eb);
+}
+
+static void
+http_error(struct evhttp_request *req, int code)
+{
+	static const struct {
+		int		 code;
+		const char	*reason;
+		const char	*body;
+	} errs[] = {
+		{ 404, "Not Found", "not found\n" },
+		{ 405, "Method Not Allowed", "method not allowed\n" },
+		{ 414, "URI Too Long", "request-target too long\n" },
+		{ 400, "Bad Request", "bad request\n" },	/* the rest */
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]) - 1; i++)
+		if (errs[i].code == code)
+			break;
+	http_reply(req, errs[i].code, errs[i].reason, "text/plain",
+	    errs[i].body, strlen(errs[i].body));
+}
+
+/* RFC 8461 §3.3: the policy, text/plain; none configured is none here. */
+static void
+http_mta_sts(struct http_role *r, struct evhttp_request *req,
+    const struct http_match *mt)
+{
+	if (r->policy.len == 0) {
+		http_error(req, 404);
+		return;
+	}
+	http_reply(req, 200, "OK", "text/plain", r->policy.data,
+	    r->policy.len);
+}
+
+static const http_handler_fn	http_handlers[HTTP_HANDLER_COUNT] = {
+	[HTTP_HANDLER_MTA_STS] = http_mta_sts,
+};
+
+static unsigned
+http_method(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET:
+		return HTTP_M_GET;
+	case EVHTTP_REQ_HEAD:
+		return HTTP_M_HEAD;
+	default:
+		return HTTP_M_OTHER;
+	}
+}
+
+/*
+ * evhttp hands over NUL-terminated strings, each within the request's
+ * HTTP_HEADERS_MAX: bounded by that, not by trusting the NUL alone.
+ */
+static struct span
+http_span(const char *s)
+{
+	return s == NULL ? span_make("", 0) :
+	    span_make(s, strnlen(s, HTTP_HEADERS_MAX));
+}
+
+static void
+http_request(struct evhttp_request *req, void *arg)
+{
+	struct http_role	*r = arg;
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct evkeyval		*kv;
+	struct http_route_req	 rq;
+	struct http_match	 mt;
+	struct span		 host, what;
+	bool			 routed;
+	char			*peer = NULL;
+	char			 hb[HTTP_LOG_MAX], pb[HTTP_LOG_MAX];
+	char			 allow[16];
+	ev_uint16_t		 port = 0;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.method = http_method(req);
+	rq.target = http_span(evhttp_request_get_uri(req));
+	rq.http11 = req->major > 1 || (req->major == 1 && req->minor >= 1);
+	TAILQ_FOREACH(kv, in, next)
+		if (strcasecmp(kv->key, "Host") == 0) {
+			rq.nhost++;
+			rq.host = http_span(kv->value);
+		}
+	http_route_match(&r->router, &rq, &mt);
+	if (mt.status == 405) {
+		/* RFC 9110 §15.5.6: a 405 names the methods served. */
+		(void)snprintf(allow, sizeof(allow), "%s%s%s",
+		    mt.allow & HTTP_M_GET ? "GET" : "",
+		    (mt.allow & HTTP_M_GET) && (mt.allow & HTTP_M_HEAD) ?
+		    ", " : "", mt.allow & HTTP_M_HEAD ? "HEAD" : "");
+		if (evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", allow) == -1)
+			fatalx("http: out of memory");
+	}
+	if (mt.status == 200)
+		http_handlers[mt.handler](r, req, &mt);
+	else
+		http_error(req, mt.status);
+
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &peer, &port);
+	/* A request refused before routing is logged as it came. */
+	routed = mt.status != 400 && mt.status != 414;
+	host = routed ? mt.host : rq.host;
+	what = routed ? mt.path : rq.target;
+	log_info("event=http client=%s method=%s host=%s path=%s status=%d",
+	    peer != NULL ? peer : "-", rq.method == HTTP_M_GET ? "GET" :
+	    rq.method == HTTP_M_HEAD ? "HEAD" : "other",
+	    printable(host.ptr, host.len, hb, sizeof(hb)),
+	    printable(what.ptr, what.len, pb, sizeof(pb)), mt.status);
+}
+
+/*
+ * `cachetctl dns DOMAIN` (MSG_CTL_REQUEST: u64 reqid, u32 argc, str
+ * argv[], from the parent; a malformed request is an answer, not fatal).
+ */
+static void
+http_ctl(struct http_role *r, struct msg *m)
+{
+	struct buf	 out;
+	const char	*p, *nl;
+	char		 verb[8], domain[CONF_NAME_MAX + 1], *line;
+	uint64_t	 reqid;
+	uint32_t	 argc;
+	size_t		 i;
+
+	if (msg_get_u64(m, &reqid) == -1)
+		fatalx("http: bad %s from parent", msg_name(m->type));
+	if (msg_get_u32(m, &argc) == -1 || argc != 2 ||
+	    msg_get_str(m, verb, sizeof(verb)) == -1 ||
+	    strcmp(verb, "dns") != 0 ||
+	    msg_get_str(m, domain, sizeof(domain)) == -1 ||
+	    msg_end(m) == -1) {
+		proc_ctl_end(r->self, reqid, 2, "usage: dns DOMAIN");
+		return;
+	}
+	for (i = 0; i < r->conf->ndomains; i++)
+		if (strcasecmp(r->conf->domains[i], domain) == 0)
+			break;
+	if (i == r->conf->ndomains) {
+		proc_ctl_end(r->self, reqid, 1, "not one of our domains");
+		return;
+	}
+	buf_init(&out, HTTP_DNS_MAX);
+	if (http_policy_dns(r->conf, r->conf->domains[i], r->policy_id,
+	    &out) == -1)
+		fatalx("http: dns records longer than %d octets",
+		    HTTP_DNS_MAX);
+	for (p = out.data; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		line = xstrndup(p, (size_t)(nl - p));
+		proc_ctl_line(r->self, reqid, line);
+		free(line);
+	}
+	buf_free(&out);
+	proc_ctl_end(r->self, reqid, 0, NULL);
+}
+
+static void
+http_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
+{
+	struct http_role	*r = self->role;
+
+	if (m->type != MSG_CTL_REQUEST || peer.id != PROC_PARENT)
+		fatalx("http: unexpected %s from %s", msg_name(m->type),
+		    proc_name(peer.id));
+	http_ctl(r, m);
+	msg_free(m);
+}
+
+void
+http_main(struct proc_self *self)
+{
+	struct http_role	*r;
+	size_t			 i, n = 0;
+
+	r = xcalloc(1, sizeof(*r));
+	r->self = self;
+	r->conf = self->conf;
+	self->role = r;
+	self->dispatch = http_dispatch;
+	self->peer_up = keyproxy_peer_up;
+
+	/* The policy and its id, fixed for this process (reload: anew). */
+	buf_init(&r->policy, HTTP_POLICY_MAX);
+	if (r->conf->sts_policy.set &&
+	    http_policy_text(&r->conf->sts_policy, &r->policy) == -1)
+		fatalx("http: policy longer than %d octets", HTTP_POLICY_MAX);
+	http_policy_id(r->policy.data != NULL ? r->policy.data : "",
+	    r->policy.len, r->policy_id);
+	r->router.routes = http_route_table;
+	r->router.nroutes = http_route_count;
+	r->router.domains = (const char (*)[CONF_NAME_MAX + 1])
+	    r->conf->domains;
+	r->router.ndomains = r->conf->ndomains;
+
+	/* The certificate is read now; lookup signs for us (keyproxy.h). */
+	keyproxy_server_contexts(self, r->tls);
+
+	if ((r->http = evhttp_new(self->base)) == NULL)
+		fatalx("http: evhttp_new");
+	evhttp_set_max_headers_size(r->http, HTTP_HEADERS_MAX);
+	evhttp_set_max_body_size(r->http, HTTP_BODY_MAX);
+	evhttp_set_timeout(r->http, HTTP_TIMEOUT_S);
+	/* The methods left out get evhttp's 501 (RFC 9110 §15.6.2). */
+	evhttp_set_allowed_methods(r->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_bevcb(r->http, http_bevcb, r);
+	evhttp_set_gencb(r->http, http_request, r);
+	r->bound = xcalloc(r->conf->nlistens + 1,
+	    sizeof(struct evhttp_bound_socket *));
+	for (i = 0; i < r->conf->nlistens; i++) {
+		if (self->listen_fds[i] == -1)
+			continue;
+		if ((r->bound[i] = evhttp_accept_socket_with_handle(r->http,
+		    self->listen_fds[i])) == NULL)
+			fatalx("http: cannot accept on %s",
+			    r->conf->listens[i].text);
+		n++;
+	}
+
+	proc_drop(self);
+	log_debug("http: listeners=%zu policy=%s id=%s", n,
+	    r->conf->sts_policy.set ?
+	    conf_sts_mode_name(r->conf->sts_policy.mode) : "-",
+	    r->policy_id);
+	proc_run(self);
+}
