@@ -6,10 +6,13 @@ and PERMANENTFLAGS at SELECT and again when a keyword is made; STORE
 without case and shown as first written; NO [LIMIT] past 26 keywords;
 APPEND with keywords; COPY and MOVE map keywords by name into folders
 that give them other letters; a POP3 RETR (which sets \\Seen) keeps
-them; a damaged keywords file is rebuilt without losing a flag."""
+them; a damaged keywords file is rebuilt without losing a flag; another
+session hears of a new keyword; moves into and out of Junk and $Junk /
+$NotJunk reach the spam filter's hook (its debug line)."""
 
 import os
 import re
+import time
 
 import pytest
 
@@ -197,4 +200,49 @@ def test_damaged_keywords_file_is_rebuilt(kwd):
     assert flags_of(c, "1")[1] == {"\\Seen", "\\Answered", "unknown-0",
                                    "$B"}
     assert keywords_file(kwd) == "0 unknown-0\n1 $B\n"
+    c.logout()
+
+
+def test_other_session_sees_new_keyword(kwd):
+    a = imap_login(kwd, ALICE, ALICE_PW)
+    b = imap_login(kwd, ALICE, ALICE_PW)
+    ok(a.select("INBOX"))
+    ok(b.select("INBOX"))
+    untagged(a, "FLAGS")
+    ok(b.store("3", "+FLAGS", "($Important)"))
+    ok(a.noop())
+    # the new keyword's FLAGS, then the message's new flags
+    flags = untagged(a, "FLAGS")
+    assert flags and flags[-1].endswith(" $Important)"), flags
+    fetches = [f for f in untagged(a, "FETCH") if "FLAGS" in f]
+    assert any("$Important" in f for f in fetches), fetches
+    a.logout()
+    b.logout()
+
+
+def wait_log(d, text, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in d.read_log():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_junk_actions_reach_the_spam_hook(kwd):
+    c = imap_login(kwd, ALICE, ALICE_PW)
+    ok(c.select("INBOX"))
+    ok(c.store("1", "+FLAGS", "($Junk)"))
+    assert wait_log(kwd, "mailbox=INBOX uid=1 verdict=spam cause=store")
+    ok(c.store("3", "+FLAGS", "($NotJunk)"))
+    assert wait_log(kwd, "mailbox=INBOX uid=3 verdict=ham cause=store")
+    ok(c.uid("MOVE", "2", "Junk"))
+    assert wait_log(kwd, "mailbox=Junk uid=2 verdict=spam cause=move")
+    ok(c.select("Junk"))
+    ok(c.copy("1", "INBOX"))
+    assert wait_log(kwd, "mailbox=INBOX uid=1 verdict=ham cause=copy")
+    # deleting spam says nothing about it
+    ok(c.uid("MOVE", "1", "Trash"))
+    time.sleep(0.5)
+    assert "mailbox=Trash" not in kwd.read_log()
     c.logout()

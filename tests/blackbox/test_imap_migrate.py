@@ -6,7 +6,9 @@ noted, then cachet serves a copy of that Maildir (owned by the mailbox
 user, Dovecot's dovecot-uidlist and dovecot-keywords in it, no
 cachet-uidlist) and must answer the same: same UIDVALIDITY, UIDs, next
 UID, flags and keywords, so that a client does not fetch everything
-again.  A message that arrives after the move gets Dovecot's next UID."""
+again.  A message that arrives after the move gets Dovecot's next UID.
+And back: Dovecot serving a Maildir cachet wrote shows the same flags
+and keywords."""
 
 import os
 import pwd
@@ -148,3 +150,53 @@ def test_cachet_answers_as_dovecot_did(make_daemon, dovecot_maildir):
     assert st["UIDVALIDITY"] == seen["INBOX"][1]["UIDVALIDITY"]
     assert max(uid_flags(c, "INBOX")) == seen["INBOX"][1]["UIDNEXT"]
     c.logout()
+
+
+def subject_flags(c):
+    """{subject: set of flags} of the selected folder, \\Recent out."""
+    out = {}
+    data = ok(c.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))
+    for item in data:
+        if not isinstance(item, tuple):
+            continue
+        flags = re.search(rb"FLAGS \(([^)]*)\)", item[0])
+        subj = re.search(rb"Subject: (.*?)\r?\n", item[1])
+        assert flags and subj, item
+        out[subj.group(1).decode()] = \
+            set(flags.group(1).decode().split()) - {"\\Recent"}
+    return out
+
+
+def test_dovecot_reads_the_keywords_cachet_wrote(make_daemon):
+    """And back: the letters and dovecot-keywords cachet writes are what
+    Dovecot reads."""
+    if not os.access(DOVECOT, os.X_OK):
+        pytest.fail("no dovecot: run scripts/install-deps")
+    d = make_daemon()
+    d.start()
+    d.add_user(ALICE, ALICE_PW)
+    for i in range(4):
+        put_message(d, ALICE, msg(i).replace(b"\r\n", b"\n"))
+    c = imap_login(d, ALICE, ALICE_PW)
+    ok(c.select("INBOX"))
+    ok(c.store("1", "+FLAGS", "($Label1 $Junk)"))
+    ok(c.store("2", "+FLAGS", "(\\Seen $label1 $Forwarded)"))
+    ok(c.store("3", "+FLAGS", "(\\Flagged $NotJunk)"))
+    ok(c.store("1", "-FLAGS", "($Junk)"))
+    ours = subject_flags(c)
+    c.logout()
+    assert ours["message 1"] == {"\\Seen", "$Label1", "$Forwarded"}
+
+    with tempfile.TemporaryDirectory(prefix="cachet-migrate-") as base:
+        dv = DovecotImap(base)
+        shutil.copytree(mailbox_path(d, ALICE), dv.maildir, symlinks=True,
+                        dirs_exist_ok=True)
+        dv.start()
+        try:
+            v = dv.connect()
+            ok(v.select("INBOX", readonly=True))
+            theirs = subject_flags(v)
+            v.logout()
+        finally:
+            dv.stop()
+    assert theirs == ours
