@@ -7,6 +7,7 @@
  * for every letter the messages still carry, so that a broken file costs
  * at most a keyword's spelling, never a flag.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -243,6 +244,36 @@ maildir_kw_write(const char *path, const struct maildir_kw *kw)
 	return rc;
 }
 
+/*
+ * The keyword letters the files of path's cur/ and new/ carry: read
+ * before a new keyword takes a letter, so that it never takes one that
+ * messages already carry (a file the keywords file lost, or files moved
+ * in since the last listing).  -1 when a directory cannot be read.
+ */
+static int
+maildir_kw_used(const char *path, uint32_t *used_out)
+{
+	static const char *const subs[] = { "cur", "new" };
+	char		 dir[PATH_MAX];
+	const char	*info;
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 i;
+
+	*used_out = 0;
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (path_join(dir, sizeof(dir), path, subs[i]) == -1)
+			return -1;
+		if ((d = opendir(dir)) == NULL)
+			return -1;
+		while ((de = readdir(d)) != NULL)
+			if ((info = strstr(de->d_name, ":2,")) != NULL)
+				*used_out |= maildir_kw_mask(info + 3);
+		(void)closedir(d);
+	}
+	return 0;
+}
+
 /* Name letter i "unknown-<i>", made unique with '?' as Dovecot does. */
 static void
 maildir_kw_name_unknown(struct maildir_kw *kw, size_t i)
@@ -283,6 +314,25 @@ maildir_kw_sync(const char *path, uint32_t used, struct maildir_kw *out)
 		    MAILDIR_KW_FILE);
 }
 
+/* Name the letters files carry without a name (maildir_kw_used()). */
+static int
+maildir_kw_claim_used(const char *path, struct maildir_kw *kw,
+    bool *changed)
+{
+	uint32_t	used;
+	size_t		i;
+
+	if (maildir_kw_used(path, &used) == -1)
+		return -1;
+	for (i = 0; i < MAILDIR_KW_MAX; i++)
+		if ((used & ((uint32_t)1 << i)) && kw->name[i] == NULL) {
+			maildir_kw_name_unknown(kw, i);
+			kw->canon[i] = (uint8_t)i;
+			*changed = true;
+		}
+	return 0;
+}
+
 int
 maildir_kw_define(const char *path, const struct span *names, size_t n,
     char *letters_out, struct maildir_kw *kw_out, const char **errstr_out)
@@ -290,7 +340,7 @@ maildir_kw_define(const char *path, const struct span *names, size_t n,
 	struct maildir_kw	kw;
 	size_t			i, j, nbad = 0;
 	int			lockfd, idx, saved;
-	bool			changed = false;
+	bool			changed = false, scanned = false;
 
 	for (i = 0; i < n; i++)
 		if (!maildir_kw_name_ok(names[i].ptr, names[i].len)) {
@@ -314,11 +364,14 @@ maildir_kw_define(const char *path, const struct span *names, size_t n,
 	for (i = 0; i < n; i++) {
 		if ((idx = maildir_kw_find(&kw, names[i].ptr,
 		    names[i].len)) == -1) {
-			/*
-			 * A free letter.  A letter files carry without a
-			 * name was named by the last listing (sync), so a
-			 * free one is free on disk too.
-			 */
+			/* A letter no name and no file holds. */
+			if (!scanned && maildir_kw_claim_used(path, &kw,
+			    &changed) == -1) {
+				if (errstr_out != NULL)
+					*errstr_out = "cannot read the folder";
+				goto fail;
+			}
+			scanned = true;
 			for (j = 0; j < MAILDIR_KW_MAX; j++)
 				if (kw.name[j] == NULL)
 					break;

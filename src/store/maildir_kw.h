@@ -98,6 +98,9 @@ void	maildir_kw_sync(const char *path, uint32_t used,
 /*
  * Give each of the n names a letter in the folder at path, defining the
  * ones it lacks (under the uidlist lock, the file written atomically).
+ * A new keyword takes the first letter that has no name and that no
+ * file of the folder carries (such letters get "unknown-<index>" first,
+ * as maildir_kw_sync() names them).
  * letters_out[i] is the letter of names[i].  kw_out (empty before; may
  * be NULL) gets the table after.  All or nothing: -1 with errno EINVAL
  * (a name is not a keyword, *errstr_out says), ERANGE (no letter left

@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -71,7 +71,7 @@ put(const char *dir, const char *sub, const char *name, const char *text,
     time_t mtime)
 {
 	char		p[PATH_MAX];
-	struct timeval	tv[2];
+	struct timespec	ts[2];
 	int		fd;
 
 	if (sub != NULL)
@@ -83,9 +83,9 @@ put(const char *dir, const char *sub, const char *name, const char *text,
 	assert_int_equal(write_full(fd, text, strlen(text)), 0);
 	assert_int_equal(close(fd), 0);
 	if (mtime != 0) {
-		tv[0].tv_sec = tv[1].tv_sec = mtime;
-		tv[0].tv_usec = tv[1].tv_usec = 0;
-		assert_int_equal(utimes(p, tv), 0);
+		ts[0].tv_sec = ts[1].tv_sec = mtime;
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+		assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
 	}
 }
 

@@ -2,7 +2,8 @@
  * Unit tests for maildir_kw: the "dovecot-keywords" text (parse, format,
  * the lines a damaged file loses), names matched without case and
  * shown as written, letters given by maildir_kw_define() (stable, all
- * or nothing, ERANGE when the 26 are taken), the file made whole by a
+ * or nothing, ERANGE when the 26 are taken, never a letter a file
+ * carries), the file made whole by a
  * listing (letters without a name get "unknown-N", bad lines go, the
  * system flags of the files untouched), and keyword letters kept by
  * maildir_set_flags() as the pop3 role calls it.  Each file test runs
@@ -297,6 +298,25 @@ test_list_names_letters_and_repairs_file(void **state)
 }
 
 static void
+test_define_skips_letters_files_carry(void **state)
+{
+	struct fx	*f = *state;
+	struct span	 n = { "$New", 4 };
+	char		 letter;
+	struct buf	 b;
+
+	/* Never listed, no keywords file: the files' letters still count. */
+	put(f->mb, "cur", "1.a.host:2,Sa", "x\n");
+	put(f->mb, "cur", "2.b.host:2,c", "x\n");
+	assert_int_equal(maildir_kw_define(f->mb, &n, 1, &letter, NULL,
+	    NULL), 0);
+	assert_int_equal(letter, 'b');
+	slurp_kw(f->mb, &b);
+	assert_string_equal(b.data, "0 unknown-0\n1 $New\n2 unknown-2\n");
+	buf_free(&b);
+}
+
+static void
 test_set_flags_keeps_keyword_letters(void **state)
 {
 	struct fx		*f = *state;
@@ -354,6 +374,7 @@ main(void)
 		T(test_define_gives_stable_letters),
 		T(test_define_full_is_erange_and_defines_nothing),
 		T(test_list_names_letters_and_repairs_file),
+		T(test_define_skips_letters_files_carry),
 		T(test_set_flags_keeps_keyword_letters),
 		T(test_move_flags_renames_into_cur),
 #undef T
