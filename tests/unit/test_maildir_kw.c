@@ -3,9 +3,9 @@
  * the lines a damaged file loses), names matched without case and
  * shown as written, letters given by maildir_kw_define() (stable, all
  * or nothing, ERANGE when the 26 are taken, never a letter a file
- * carries), the file made whole by a
- * listing (letters without a name get "unknown-N", bad lines go, the
- * system flags of the files untouched), and keyword letters kept by
+ * carries), the file made whole by a listing (letters without a name
+ * get "unknown-N", bad lines go, the system flags of the files
+ * untouched), maildir_move_flags(), and keyword letters kept by
  * maildir_set_flags() as the pop3 role calls it.  Each file test runs
  * in a fresh mkdtemp directory under /var/tmp.
  */
