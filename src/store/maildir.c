@@ -1519,7 +1519,14 @@ maildir_list(const char *path, struct maildir_list *out,
 		err = "cannot read the uidlist";
 		goto fail;
 	}
-	if (r == 1 && maildir_adopt_dovecot(path, &ul) == 0) {
+	/*
+	 * Only at the first contact: a folder whose lock file holds a
+	 * UIDVALIDITY has had a cachet-uidlist, and UIDs handed out since
+	 * Dovecot's file was written must not be handed out again.
+	 */
+	if (r == 1 && maildir_lastuv_read(lockfd) == 0 &&
+	    maildir_adopt_dovecot(path, &ul) == 0) {
+		maildir_lastuv_write(lockfd, ul.uidvalidity);
 		r = 0;
 		dirty = true;
 	}

@@ -169,7 +169,8 @@ struct maildir_list {
  * UIDVALIDITY (RFC 3501 §2.3.1.1: UIDs that change need a new one).
  * A folder without a cachet-uidlist but with the "dovecot-uidlist" of a
  * Dovecot that served it is adopted: its UIDVALIDITY, UIDs and next UID
- * are kept (dovecot_uidlist.h), files it does not list get UIDs after.
+ * are kept (dovecot_uidlist.h), files it does not list get UIDs after;
+ * only at the first contact (never for a folder that had a uidlist).
  * The keywords come with the listing (out->kw).  On failure *out is
  * empty.
  */

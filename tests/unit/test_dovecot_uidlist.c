@@ -4,8 +4,10 @@
  * what a damaged text loses (a record dropped and counted, never a
  * guess; a bad header refused), and the adoption by maildir_list(): a
  * folder with a dovecot-uidlist and no cachet-uidlist keeps Dovecot's
- * UIDVALIDITY, UIDs and next UID, and files Dovecot did not list get
- * UIDs after.  File tests run in a fresh mkdtemp directory.
+ * UIDVALIDITY, UIDs and next UID, files Dovecot did not list get UIDs
+ * after, and only at the first contact (a folder that had a
+ * cachet-uidlist is never adopted again).  File tests run in a fresh
+ * mkdtemp directory.
  */
 #include <sys/stat.h>
 
@@ -293,6 +295,33 @@ test_cachet_uidlist_wins_over_dovecot(void **state)
 	maildir_list_free(&l);
 }
 
+static void
+test_adopted_once_only(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_list	 l;
+	char			 p[PATH_MAX];
+
+	put(f->mb, "cur", "100.a.host:2,S", "x\n", 1000);
+	put(f->mb, NULL, "dovecot-uidlist", "3 V77 N12\n5 :100.a.host\n", 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(maildir_list(f->mb, &l, NULL), 0);
+	assert_int_equal(l.uidvalidity, 77);
+	assert_int_equal(l.entries[0].uid, 5);
+	maildir_list_free(&l);
+	/*
+	 * The cachet-uidlist lost: cachet may have given UIDs since, so
+	 * Dovecot's old ones are not taken again; a new UIDVALIDITY.
+	 */
+	(void)snprintf(p, sizeof(p), "%s/cachet-uidlist", f->mb);
+	assert_int_equal(unlink(p), 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(maildir_list(f->mb, &l, NULL), 0);
+	assert_true(l.uidvalidity > 77);
+	assert_int_equal(l.entries[0].uid, 1);
+	maildir_list_free(&l);
+}
+
 int
 main(void)
 {
@@ -305,6 +334,7 @@ main(void)
 		T(test_list_adopts_dovecot_uids),
 		T(test_list_ignores_a_broken_dovecot_uidlist),
 		T(test_cachet_uidlist_wins_over_dovecot),
+		T(test_adopted_once_only),
 #undef T
 	};
 
