@@ -11,7 +11,8 @@
 #include "imap_kw.h"
 #include "log.h"
 
-#define IMAP_KW_JUNK		"Junk"		/* the \Junk folder (RFC 6154) */
+/* The folders of RFC 6154's \Junk and \Trash, as the mda makes them. */
+#define IMAP_KW_JUNK		"Junk"
 #define IMAP_KW_TRASH		"Trash"
 
 /* The canonical letters (bit i: letter 'a' + i) of a message's flags. */

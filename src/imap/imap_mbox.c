@@ -1065,8 +1065,8 @@ kw_define(struct imap_mbox *m, struct imap_session *s, const char *path,
 		else {
 			log_warn("sid=%s imap: keywords of %s: %s", m->sid,
 			    path, err);
-			imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot store "
-			    "the keywords");
+			imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot "
+			    "store the keywords");
 		}
 		return -1;
 	}

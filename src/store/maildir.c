@@ -2138,7 +2138,8 @@ maildir_move_to(const char *from_path, const struct maildir_entry *e,
     const char **errstr_out)
 {
 	char	from[PATH_MAX], to[PATH_MAX], found[MAILDIR_NAME_MAX + 1];
-	char	sorted[MAILDIR_FLAGS_MAX + 1], renamed[MAILDIR_NAME_MAX + 1];
+	char	sorted[MAILDIR_FLAGS_MAX + 1];
+	char	renamed[MAILDIR_NAME_MAX + 1];
 	const char *name = e->name;
 	size_t	flen;
 	int	n;

@@ -42,9 +42,11 @@ struct maildir_kw {
 /* Free the names; the table is empty after.  NULL is a no-op. */
 void	maildir_kw_free(struct maildir_kw *);
 /* dst (empty or freed before) becomes a copy of src. */
-void	maildir_kw_copy(struct maildir_kw *dst, const struct maildir_kw *src);
+void	maildir_kw_copy(struct maildir_kw *dst,
+	    const struct maildir_kw *src);
 /* Do the two name the same letters alike (spelling included)? */
-bool	maildir_kw_equal(const struct maildir_kw *, const struct maildir_kw *);
+bool	maildir_kw_equal(const struct maildir_kw *,
+	    const struct maildir_kw *);
 
 /*
  * A keyword we store: 1 to MAILDIR_KW_NAME_MAX bytes of an IMAP atom
@@ -58,7 +60,8 @@ bool	maildir_kw_name_ok(const char *p, size_t len);
  * with a leading zero, a name that is not a keyword, a letter named
  * twice (the first line wins).  The last line may lack its LF.
  */
-size_t	maildir_kw_parse(const char *p, size_t len, struct maildir_kw *out);
+size_t	maildir_kw_parse(const char *p, size_t len,
+	    struct maildir_kw *out);
 
 /* The text form, lines in letter order; -1 with EMSGSIZE. */
 int	maildir_kw_format(const struct maildir_kw *, struct buf *out);

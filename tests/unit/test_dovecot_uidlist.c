@@ -121,7 +121,8 @@ test_parse_v3(void **state)
 	assert_int_equal(ul.nrecs, 3);
 	assert_int_equal(ul.recs[0].uid, 1);
 	assert_string_equal(ul.recs[0].base, "1733000001.M1P2.host,S=10,W=12");
-	assert_int_equal(ul.recs[0].size, UINT64_MAX);	/* no S, W fields */
+	/* No S and W fields: unknown. */
+	assert_int_equal(ul.recs[0].size, UINT64_MAX);
 	assert_int_equal(ul.recs[1].uid, 4);
 	assert_int_equal(ul.recs[1].size, 10);
 	assert_int_equal(ul.recs[1].size_crlf, 12);
@@ -164,7 +165,7 @@ test_parse_drops_bad_records(void **state)
 	    "1 :not.above.previous\n"
 	    "4294967295 :uid.too.high\n"
 	    "5 :good.5\n"
-	    "9 :good.1\n";		/* listed again: the higher UID wins */
+	    "9 :good.1\n";		/* again: the higher UID wins */
 	struct maildir_uidlist	ul;
 	size_t			nbad = 0;
 

@@ -194,7 +194,8 @@ test_define_gives_stable_letters(void **state)
 {
 	struct fx		*f = *state;
 	struct maildir_kw	 kw;
-	struct span		 n1[2] = { { "$Junk", 5 }, { "$Label1", 7 } };
+	struct span		 n1[2] = { { "$Junk", 5 },
+				       { "$Label1", 7 } };
 	struct span		 n2[2] = { { "$label1", 7 }, { "Work", 4 } };
 	char			 l[2];
 	struct buf		 b;
@@ -206,7 +207,8 @@ test_define_gives_stable_letters(void **state)
 	assert_int_equal(maildir_kw_define(f->mb, n2, 2, l, &kw, NULL), 0);
 	assert_int_equal(l[0], 'b');
 	assert_int_equal(l[1], 'c');
-	assert_string_equal(kw.name[1], "$Label1");	/* as first written */
+	/* As first written. */
+	assert_string_equal(kw.name[1], "$Label1");
 	maildir_kw_free(&kw);
 	slurp_kw(f->mb, &b);
 	assert_string_equal(b.data, "0 $Junk\n1 $Label1\n2 Work\n");
