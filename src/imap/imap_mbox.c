@@ -4,8 +4,8 @@
  * mailboxes' owner; the uidlist (UIDVALIDITY, UIDs) is maildir.c's, the
  * one the mda and pop3 use, so every role names a message alike.
  *
- * Not here yet (they answer NO [CANNOT]): keywords, SEARCHRES and
- * ESEARCH, CONDSTORE.
+ * Not here yet (they answer NO [CANNOT]): SEARCHRES and ESEARCH,
+ * CONDSTORE.
  */
 #include <sys/stat.h>
 
@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "imap_mbox.h"
+#include "imap/imap_kw.h"
 #include "imap/imap_search.h"
 #include "imap/imap_struct.h"
 #include "log.h"
@@ -85,6 +86,7 @@ struct imap_mbox {
 	uint32_t	 uidnext;
 	struct mbox_msg	*msgs;
 	size_t		 nmsgs;
+	struct maildir_kw kw;		/* its keywords, as last announced */
 	struct buf	 out;		/* a response being built */
 
 	/* FETCH: the message read and parsed once, and its pieces */
@@ -249,7 +251,7 @@ static void
 out_flags(struct imap_mbox *m, const struct mbox_msg *msg)
 {
 	unsigned	bits = flags_bits(msg->flags);
-	size_t		i;
+	size_t		i, at;
 	bool		first = true;
 
 	out_str(m, "FLAGS (");
@@ -260,9 +262,50 @@ out_flags(struct imap_mbox *m, const struct mbox_msg *msg)
 			out_str(m, mbox_flags[i].name);
 			first = false;
 		}
+	/* The keywords, each " name"; the first one loses its space. */
+	at = m->out.len;
+	if (imap_kw_names(&m->kw, msg->flags, &m->out) == -1)
+		fatalx("imap_mbox: response too large");
+	if (first && m->out.len > at) {
+		memmove(m->out.data + at, m->out.data + at + 1,
+		    m->out.len - at - 1);
+		m->out.data[--m->out.len] = '\0';
+		first = false;
+	}
 	if (msg->recent)
 		out_str(m, first ? "\\Recent" : " \\Recent");
 	out_str(m, ")");
+}
+
+/*
+ * FLAGS and PERMANENTFLAGS of the selected folder (RFC 9051 §7.3.5,
+ * §7.1): at SELECT, and again whenever its keywords change.
+ */
+static void
+out_flag_lists(struct imap_mbox *m, struct imap_session *s)
+{
+	buf_reset(&m->out);
+	out_str(m, "* FLAGS (");
+	if (imap_kw_flags_list(&m->kw, false, &m->out) == -1)
+		fatalx("imap_mbox: response too large");
+	out_str(m, ")\r\n* OK [PERMANENTFLAGS (");
+	if (!m->readonly &&
+	    imap_kw_flags_list(&m->kw, true, &m->out) == -1)
+		fatalx("imap_mbox: response too large");
+	out_str(m, ")] Flags permitted\r\n");
+	out_flush(m, s);
+}
+
+/* Take the folder's keywords; announce them when they changed. */
+static void
+kw_update(struct imap_mbox *m, struct imap_session *s,
+    const struct maildir_kw *kw)
+{
+	if (maildir_kw_equal(&m->kw, kw))
+		return;
+	maildir_kw_free(&m->kw);
+	maildir_kw_copy(&m->kw, kw);
+	out_flag_lists(m, s);
 }
 
 void
@@ -340,6 +383,7 @@ deselect(struct imap_mbox *m, struct imap_session *s)
 	msgs_free(m->msgs, m->nmsgs);
 	m->msgs = NULL;
 	m->nmsgs = 0;
+	maildir_kw_free(&m->kw);
 	free(m->sel_name);
 	free(m->sel_path);
 	m->sel_name = m->sel_path = NULL;
@@ -433,6 +477,8 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 		imap_session_bye(s, "Mailbox UIDVALIDITY changed");
 		return;
 	}
+	/* Before any FETCH that names a new keyword (RFC 9051 §7.3.5). */
+	kw_update(m, s, &l.kw);
 	for (i = m->nmsgs; i > 0; i--) {
 		for (j = 0; j < l.nentries; j++)
 			if (l.entries[j].uid == m->msgs[i - 1].uid)
@@ -964,6 +1010,7 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	m->nmsgs = l.nentries;
 	m->uidvalidity = l.uidvalidity;
 	m->uidnext = l.uidnext;
+	maildir_kw_copy(&m->kw, &l.kw);
 	maildir_list_free(&l);
 	m->selected = true;
 	m->readonly = ro;
@@ -971,10 +1018,7 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	m->sel_name = xstrndup(c->mailbox.ptr, c->mailbox.len);
 	imap_session_set_selected(s, true);
 
-	imap_session_untagged(s, "FLAGS (\\Answered \\Flagged \\Deleted "
-	    "\\Seen \\Draft)");
-	imap_session_untagged(s, "OK [PERMANENTFLAGS (%s)] Flags permitted",
-	    ro ? "" : "\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	out_flag_lists(m, s);
 	imap_session_untagged(s, "%zu EXISTS", m->nmsgs);
 	imap_session_untagged(s, "%zu RECENT", recent);
 	if (unseen > 0)
@@ -986,6 +1030,64 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	    m->uidnext);
 	imap_session_done(s, IMAP_OK, "[%s] %s completed", ro ? "READ-ONLY" :
 	    "READ-WRITE", readonly ? "EXAMINE" : "SELECT");
+}
+
+/* --- keywords --- */
+
+/*
+ * The letters of the command's keywords in the folder at path, defining
+ * the new ones (maildir_kw_define()); their mask into *mask_out and the
+ * folder's table after into kw_out (may be NULL).  -1 when the command
+ * was answered: NO [LIMIT] when the folder's 26 letters are taken (RFC
+ * 9051 §7.1) or a keyword is too long to keep.
+ */
+static int
+kw_define(struct imap_mbox *m, struct imap_session *s, const char *path,
+    const struct imap_flags *f, uint32_t *mask_out, struct maildir_kw *kw_out)
+{
+	char		 letters[IMAP_KEYWORDS_MAX];
+	const char	*err = NULL;
+	size_t		 i;
+
+	*mask_out = 0;
+	if (f->nkw == 0) {
+		if (kw_out != NULL)
+			memset(kw_out, 0, sizeof(*kw_out));
+		return 0;
+	}
+	if (maildir_kw_define(path, f->kw, f->nkw, letters, kw_out,
+	    &err) == -1) {
+		if (errno == ERANGE)
+			imap_session_done(s, IMAP_NO, "[LIMIT] No room for "
+			    "more keywords in this mailbox");
+		else if (errno == EINVAL)
+			imap_session_done(s, IMAP_NO, "[LIMIT] %s", err);
+		else {
+			log_warn("sid=%s imap: keywords of %s: %s", m->sid,
+			    path, err);
+			imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot "
+			    "store the keywords");
+		}
+		return -1;
+	}
+	for (i = 0; i < f->nkw; i++)
+		*mask_out |= (uint32_t)1 << (letters[i] - 'a');
+	return 0;
+}
+
+/* The mask of the keywords the folder already names (-FLAGS). */
+static uint32_t
+kw_known(const struct maildir_kw *kw, const struct imap_flags *f)
+{
+	uint32_t	mask = 0;
+	size_t		i;
+	int		idx;
+
+	for (i = 0; i < f->nkw; i++)
+		if ((idx = maildir_kw_find(kw, f->kw[i].ptr,
+		    f->kw[i].len)) != -1)
+			mask |= (uint32_t)1 << idx;
+	return mask;
 }
 
 /* --- APPEND --- */
@@ -1019,20 +1121,18 @@ cmd_append(struct imap_mbox *m, struct imap_session *s,
 {
 	char		 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1], fl[32];
 	const char	*err = NULL;
-	uint32_t	 uid, uidv = 0;
+	uint32_t	 uid, uidv = 0, mask;
 
-	if (c->flags.nkw > 0) {
-		imap_session_done(s, IMAP_NO, "[CANNOT] Keywords are not "
-		    "supported yet");
-		return;
-	}
 	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
 	    !folder_exists(path)) {
 		/* RFC 9051 §6.3.12: TRYCREATE when it could be created */
 		imap_session_done(s, IMAP_NO, "[TRYCREATE] No such mailbox");
 		return;
 	}
+	if (kw_define(m, s, path, &c->flags, &mask, NULL) == -1)
+		return;
 	flags_letters("", c->flags.sys, fl);
+	imap_kw_store(NULL, IMAP_STORE_SET, mask, fl);
 	if (maildir_store(path, c->literal.ptr, c->literal.len, -1, 0, fl,
 	    c->has_date ? c->date : (int64_t)time(NULL), name, sizeof(name),
 	    &err) == -1) {
@@ -1178,8 +1278,10 @@ static void
 cmd_store(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
-	char		fl[32];
+	struct maildir_kw	kw;
+	char		fl[32], old[32];
 	unsigned	bits;
+	uint32_t	kwmask;
 	size_t		i;
 	int		rc = 0;
 
@@ -1189,10 +1291,22 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
 		imap_session_done(s, IMAP_NO, "[READ-ONLY] Mailbox is read-only");
 		return;
 	}
-	if (c->flags.nkw > 0) {
-		imap_session_done(s, IMAP_NO, "[CANNOT] Keywords are not "
-		    "supported yet");
-		return;
+	/* Keywords to set get letters first; removing one makes none. */
+	if (c->store_op == IMAP_STORE_REMOVE) {
+		/* Another session may have named one since we looked. */
+		if (c->flags.nkw > 0 &&
+		    maildir_kw_read(m->sel_path, &kw, NULL) == 0) {
+			kw_update(m, s, &kw);
+			maildir_kw_free(&kw);
+		}
+		kwmask = kw_known(&m->kw, &c->flags);
+	} else {
+		if (kw_define(m, s, m->sel_path, &c->flags, &kwmask,
+		    &kw) == -1)
+			return;
+		if (c->flags.nkw > 0)
+			kw_update(m, s, &kw);
+		maildir_kw_free(&kw);
 	}
 	for (i = 0; i < m->nmsgs; i++) {
 		if (!in_set(m, &c->seq, c->uid, i))
@@ -1205,10 +1319,15 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
 		else
 			bits = c->flags.sys;
 		flags_letters(m->msgs[i].flags, bits, fl);
+		imap_kw_store(&m->kw, c->store_op, kwmask, fl);
+		(void)str_copy(old, sizeof(old), m->msgs[i].flags);
 		if (set_flags(m, i, fl) == -1) {
 			rc = -1;
 			continue;
 		}
+		imap_kw_junk_report(m->sid, m->sel_name, m->msgs[i].uid,
+		    imap_kw_junk_store(&m->kw, old, m->msgs[i].flags),
+		    "store");
 		if (c->silent)
 			continue;
 		buf_reset(&m->out);
@@ -1235,6 +1354,39 @@ uidset_add(struct buf *b, uint32_t uid)
 	(void)buf_printf(b, "%" PRIu32, uid);
 }
 
+/*
+ * COPY/MOVE: the letter each keyword of the set's messages has in the
+ * folder at path (defined there when new), by name, as the two folders'
+ * files may name a keyword by different letters.  A keyword that finds
+ * no letter left there is dropped from the copies (logged), as Dovecot
+ * drops it, rather than failing the command.
+ */
+static void
+kw_map(struct imap_mbox *m, const struct imap_cmd *c, const char *path,
+    char map[MAILDIR_KW_MAX])
+{
+	struct span	 name;
+	const char	*err = NULL;
+	uint32_t	 used = 0;
+	size_t		 i;
+
+	memset(map, 0, MAILDIR_KW_MAX);
+	for (i = 0; i < m->nmsgs; i++)
+		if (in_set(m, &c->seq, c->uid, i))
+			used |= maildir_kw_mask(m->msgs[i].flags);
+	for (i = 0; i < MAILDIR_KW_MAX; i++) {
+		if (!(used & ((uint32_t)1 << i)) || m->kw.name[i] == NULL)
+			continue;
+		name = span_str(m->kw.name[i]);
+		if (maildir_kw_define(path, &name, 1, &map[i], NULL,
+		    &err) == -1) {
+			log_warn("sid=%s imap: keyword %s in %s: %s", m->sid,
+			    m->kw.name[i], path, err);
+			map[i] = 0;
+		}
+	}
+}
+
 static void
 cmd_copy(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c, bool move)
@@ -1242,6 +1394,7 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 	struct maildir_entry	 e;
 	struct buf		 src, dst;
 	char			 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1];
+	char			 map[MAILDIR_KW_MAX], fl[32], *to;
 	const char		*err = NULL;
 	uint32_t		 uidv = 0, uid;
 	size_t			 i, n = 0;
@@ -1260,13 +1413,20 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 	}
 	buf_init(&src, SIZE_MAX);
 	buf_init(&dst, SIZE_MAX);
+	kw_map(m, c, path, map);
+	to = is_inbox(c->mailbox) ? xstrdup("INBOX") :
+	    xstrndup(c->mailbox.ptr, c->mailbox.len);
 	for (i = 0; i < m->nmsgs; i++) {
 		if (!in_set(m, &c->seq, c->uid, i))
 			continue;
 		entry_of(&m->msgs[i], &e);
+		imap_kw_translate(m->msgs[i].flags, map, fl);
 		if (move && strcmp(path, m->sel_path) != 0) {
-			if (maildir_move(m->sel_path, &e, path, name,
-			    sizeof(name), &err) == -1) {
+			if ((strcmp(fl, m->msgs[i].flags) == 0 ?
+			    maildir_move(m->sel_path, &e, path, name,
+			    sizeof(name), &err) :
+			    maildir_move_flags(m->sel_path, &e, path, fl,
+			    name, sizeof(name), &err)) == -1) {
 				rc = -1;
 				break;
 			}
@@ -1275,16 +1435,17 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 				rc = -1;
 				break;
 			}
-			if (maildir_store(path, NULL, 0, fd, e.size,
-			    m->msgs[i].flags, m->msgs[i].mtime, name,
-			    sizeof(name), &err) == -1)
+			if (maildir_store(path, NULL, 0, fd, e.size, fl,
+			    m->msgs[i].mtime, name, sizeof(name), &err) == -1)
 				rc = -1;
 			(void)close(fd);
 			if (rc == -1)
 				break;
 		}
-		/* Leave a clear place: a move into or out of Junk trains
-		 * the spam filter here (issue "spam defence"). */
+		/* A move into or out of Junk trains the spam filter. */
+		imap_kw_junk_report(m->sid, to, m->msgs[i].uid,
+		    imap_kw_junk_move(m->sel_name, to), move ? "move" :
+		    "copy");
 		uidset_add(&src, m->msgs[i].uid);
 		if ((uid = uid_of(m, path, name, &uidv)) != 0)
 			uidset_add(&dst, uid);
@@ -1321,6 +1482,7 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 		imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
 	buf_free(&src);
 	buf_free(&dst);
+	free(to);
 }
 
 /* --- FETCH --- */
@@ -1800,6 +1962,7 @@ cmd_search(struct imap_mbox *m, struct imap_session *s,
 	const struct imap_search	*se = &c->search;
 	struct imap_search_ctx		 ctx;
 	struct imap_search_msg		 sm;
+	struct span			 kw[MAILDIR_KW_MAX];
 	const char			*why = NULL;
 	size_t				 i;
 	int				 r;
@@ -1829,6 +1992,8 @@ cmd_search(struct imap_mbox *m, struct imap_session *s,
 		sm.flags = flags_bits(m->msgs[i].flags) |
 		    (m->msgs[i].recent ? IMAP_FLAG_RECENT : 0);
 		sm.size = m->msgs[i].size_crlf;
+		sm.kw = kw;
+		sm.nkw = imap_kw_spans(&m->kw, m->msgs[i].flags, kw);
 		sm.internaldate = m->msgs[i].mtime;
 		sm.message = search_message;
 		sm.arg = m;
@@ -1873,6 +2038,7 @@ imap_mbox_free(struct imap_mbox *m)
 	if (m == NULL)
 		return;
 	msgs_free(m->msgs, m->nmsgs);
+	maildir_kw_free(&m->kw);
 	free(m->sel_name);
 	free(m->sel_path);
 	free(m->root);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dovecot_uidlist.h"
 #include "log.h"
 #include "maildir.h"
 #include "util.h"
@@ -303,6 +304,18 @@ maildir_unlock(int fd)
 
 	(void)close(fd);
 	errno = saved;
+}
+
+int
+maildir_lock_folder(const char *path)
+{
+	return maildir_lock(path);
+}
+
+void
+maildir_unlock_folder(int fd)
+{
+	maildir_unlock(fd);
 }
 
 /* --- create ------------------------------------------------------------- */
@@ -1268,20 +1281,20 @@ maildir_uidvalidity(int lockfd, uint32_t old, int64_t mtime)
 	return (uint32_t)v;
 }
 
-/* 0: parsed, 1: missing, 2: corrupt (logged), -1: error (errno). */
-static int
-maildir_uidlist_read(const char *ulpath, struct maildir_uidlist *ul,
-    int64_t *mtime_out)
+int
+maildir_file_read(const char *file, size_t max, char **text_out,
+    size_t *len_out, int64_t *mtime_out, const char **errstr_out)
 {
 	struct stat	 st;
-	const char	*perr = "not a regular file";
 	char		*text;
 	ssize_t		 n;
 	int		 fd, saved;
 
-	memset(ul, 0, sizeof(*ul));
-	*mtime_out = 0;
-	if ((fd = open(ulpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	*text_out = NULL;
+	*len_out = 0;
+	if (mtime_out != NULL)
+		*mtime_out = 0;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return errno == ENOENT ? 1 : -1;
 	if (fstat(fd, &st) == -1) {
 		saved = errno;
@@ -1289,15 +1302,15 @@ maildir_uidlist_read(const char *ulpath, struct maildir_uidlist *ul,
 		errno = saved;
 		return -1;
 	}
-	*mtime_out = st.st_mtim.tv_sec;
-	if (!S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > MAILDIR_UIDLIST_MAX) {
-		if (S_ISREG(st.st_mode))
-			perr = "too large";
+	if (mtime_out != NULL)
+		*mtime_out = st.st_mtim.tv_sec;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
 		(void)close(fd);
-		goto corrupt;
+		*errstr_out = S_ISREG(st.st_mode) ? "too large" :
+		    "not a regular file";
+		return 2;
 	}
-	text = xmalloc((size_t)st.st_size);
+	text = xmalloc((size_t)st.st_size + 1);
 	n = read_full(fd, text, (size_t)st.st_size);
 	saved = errno;
 	(void)close(fd);
@@ -1306,16 +1319,63 @@ maildir_uidlist_read(const char *ulpath, struct maildir_uidlist *ul,
 		errno = saved;
 		return -1;
 	}
-	if (maildir_uidlist_parse(text, (size_t)n, ul, &perr) == -1) {
-		free(text);
-		goto corrupt;
-	}
-	free(text);
+	text[n] = '\0';
+	*text_out = text;
+	*len_out = (size_t)n;
 	return 0;
-corrupt:
-	log_warnx("maildir: uidlist %s is corrupt (%s), rebuilding it",
-	    ulpath, perr);
-	return 2;
+}
+
+/* 0: parsed, 1: missing, 2: corrupt (logged), -1: error (errno). */
+static int
+maildir_uidlist_read(const char *ulpath, struct maildir_uidlist *ul,
+    int64_t *mtime_out)
+{
+	const char	*perr = NULL;
+	char		*text;
+	size_t		 len;
+	int		 r;
+
+	memset(ul, 0, sizeof(*ul));
+	r = maildir_file_read(ulpath, MAILDIR_UIDLIST_MAX, &text, &len,
+	    mtime_out, &perr);
+	if (r == 0) {
+		if (maildir_uidlist_parse(text, len, ul, &perr) == 0) {
+			free(text);
+			return 0;
+		}
+		free(text);
+		r = 2;
+	}
+	if (r == 2)
+		log_warnx("maildir: uidlist %s is corrupt (%s), rebuilding it",
+		    ulpath, perr);
+	return r;
+}
+
+int
+maildir_file_replace(const char *dir, const char *tmp, const char *dst,
+    const void *p, size_t len)
+{
+	int	fd, saved;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1)
+		return -1;
+	if (write_full(fd, p, len) == -1 || fsync(fd) == -1) {
+		saved = errno;
+		(void)close(fd);
+		goto fail;
+	}
+	if (close(fd) == -1 || rename(tmp, dst) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	return maildir_fsync_dir(dir);
+fail:
+	(void)unlink(tmp);
+	errno = saved;
+	return -1;
 }
 
 /* Write the uidlist of the items (sorted by UID) atomically. */
@@ -1328,7 +1388,7 @@ maildir_uidlist_write(const char *path, uint32_t uidvalidity,
 	struct buf			 b;
 	char				 tmp[PATH_MAX], dst[PATH_MAX];
 	size_t				 i;
-	int				 fd = -1, saved;
+	int				 rc, saved;
 
 	if (path_join(tmp, sizeof(tmp), path, MAILDIR_UIDLIST_TMP) == -1 ||
 	    path_join(dst, sizeof(dst), path, MAILDIR_UIDLIST) == -1)
@@ -1348,33 +1408,14 @@ maildir_uidlist_write(const char *path, uint32_t uidvalidity,
 		r->baselen = it->v[i].baselen;
 	}
 	buf_init(&b, MAILDIR_UIDLIST_MAX);
-	if (maildir_uidlist_format(&ul, &b) == -1)
-		goto fail;
 	/* Only the lock holder writes it, so one fixed tmp name will do. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (fd == -1 || write_full(fd, b.data, b.len) == -1 ||
-	    fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, dst) == -1 || maildir_fsync_dir(path) == -1)
-		goto fail;
-	free(ul.recs);
-	buf_free(&b);
-	return 0;
-fail:
+	rc = maildir_uidlist_format(&ul, &b) == -1 ? -1 :
+	    maildir_file_replace(path, tmp, dst, b.data, b.len);
 	saved = errno;
-	if (fd != -1)
-		(void)close(fd);
-	(void)unlink(tmp);
 	free(ul.recs);
 	buf_free(&b);
 	errno = saved;
-	return -1;
+	return rc;
 }
 
 /* Give UIDs to the files the uidlist does not know, in arrival order. */
@@ -1411,6 +1452,47 @@ maildir_assign(const char *path, int lockfd, struct maildir_items *it,
 	free(fresh);
 }
 
+/*
+ * A folder without a cachet-uidlist that Dovecot served: its UIDs are
+ * taken over (dovecot_uidlist.h); the keywords file is Dovecot's own
+ * already.  0 when ul holds them, -1 when there is nothing to adopt.
+ */
+static int
+maildir_adopt_dovecot(const char *path, struct maildir_uidlist *ul)
+{
+	int	r;
+
+	if ((r = dovecot_uidlist_read(path, ul)) == 0) {
+		log_info("maildir: %s: adopting %s: uidvalidity=%" PRIu32
+		    " uidnext=%" PRIu32 " records=%zu", path,
+		    DOVECOT_UIDLIST_FILE, ul->uidvalidity, ul->uidnext,
+		    ul->nrecs);
+		return 0;
+	}
+	if (r == -1)
+		log_warn("maildir: %s: cannot read %s", path,
+		    DOVECOT_UIDLIST_FILE);
+	maildir_uidlist_free(ul);
+	memset(ul, 0, sizeof(*ul));
+	return -1;
+}
+
+/*
+ * The keywords of the listed files, under the lock: every letter they
+ * carry gets its name (maildir_kw_sync()).
+ */
+static void
+maildir_list_keywords(const char *path, const struct maildir_items *it,
+    struct maildir_kw *out)
+{
+	uint32_t	used = 0;
+	size_t		i;
+
+	for (i = 0; i < it->n; i++)
+		used |= maildir_kw_mask(it->v[i].e.flags);
+	maildir_kw_sync(path, used, out);
+}
+
 int
 maildir_list(const char *path, struct maildir_list *out,
     const char **errstr_out)
@@ -1436,6 +1518,17 @@ maildir_list(const char *path, struct maildir_list *out,
 	if ((r = maildir_uidlist_read(ulpath, &ul, &ulmtime)) == -1) {
 		err = "cannot read the uidlist";
 		goto fail;
+	}
+	/*
+	 * Only at the first contact: a folder whose lock file holds a
+	 * UIDVALIDITY has had a cachet-uidlist, and UIDs handed out since
+	 * Dovecot's file was written must not be handed out again.
+	 */
+	if (r == 1 && maildir_lastuv_read(lockfd) == 0 &&
+	    maildir_adopt_dovecot(path, &ul) == 0) {
+		maildir_lastuv_write(lockfd, ul.uidvalidity);
+		r = 0;
+		dirty = true;
 	}
 	if (r == 0) {
 		uv = ul.uidvalidity;
@@ -1505,6 +1598,7 @@ maildir_list(const char *path, struct maildir_list *out,
 			qsort(it.v, it.n, sizeof(*it.v),
 			    maildir_item_uidcmp);
 	}
+	maildir_list_keywords(path, &it, &out->kw);
 	maildir_unlock(lockfd);
 
 	out->entries = xcalloc(it.n, sizeof(*out->entries));
@@ -1534,6 +1628,7 @@ maildir_list_free(struct maildir_list *l)
 {
 	if (l == NULL)
 		return;
+	maildir_kw_free(&l->kw);
 	free(l->entries);
 	memset(l, 0, sizeof(*l));
 }
@@ -2033,17 +2128,30 @@ fail:
 	return -1;
 }
 
-int
-maildir_move(const char *from_path, const struct maildir_entry *e,
-    const char *to_path, char *name_out, size_t namesz,
+/*
+ * maildir_move() and maildir_move_flags(): flags NULL keeps the name (and
+ * new/ stays new/), else the message lands in cur/ with ":2,flags".
+ */
+static int
+maildir_move_to(const char *from_path, const struct maildir_entry *e,
+    const char *to_path, const char *flags, char *name_out, size_t namesz,
     const char **errstr_out)
 {
 	char	from[PATH_MAX], to[PATH_MAX], found[MAILDIR_NAME_MAX + 1];
+	char	sorted[MAILDIR_FLAGS_MAX + 1];
+	char	renamed[MAILDIR_NAME_MAX + 1];
 	const char *name = e->name;
+	size_t	flen;
+	int	n;
 
 	if (!maildir_name_ok(e->name)) {
 		errno = EINVAL;
 		return maildir_fail(errstr_out, "bad message name");
+	}
+	if (flags != NULL && ((flen = strnlen(flags, 256)) == 256 ||
+	    maildir_flags_sort(flags, flen, true, sorted) == -1)) {
+		errno = EINVAL;
+		return maildir_fail(errstr_out, "bad flags");
 	}
 	if (maildir_path(from, sizeof(from), from_path, e->in_new ? "new" :
 	    "cur", e->name) == -1)
@@ -2057,14 +2165,41 @@ maildir_move(const char *from_path, const struct maildir_entry *e,
 		    found) == -1)
 			return maildir_fail(errstr_out, "path too long");
 	}
-	/* The name keeps its flags; new/ stays new/ (still unseen). */
-	if (str_copy(name_out, namesz, name) == -1 ||
+	if (flags != NULL) {
+		n = snprintf(renamed, sizeof(renamed), "%.*s:2,%s",
+		    (int)maildir_baselen(name), name, sorted);
+		if (n < 0 || (size_t)n >= sizeof(renamed))
+			return maildir_fail(errstr_out, "name too long");
+		if (str_copy(name_out, namesz, renamed) == -1 ||
+		    maildir_path(to, sizeof(to), to_path, "cur",
+		    renamed) == -1)
+			return maildir_fail(errstr_out, "path too long");
+	} else if (str_copy(name_out, namesz, name) == -1 ||
 	    maildir_path(to, sizeof(to), to_path, e->in_new &&
 	    name == e->name ? "new" : "cur", name) == -1)
+		/* The name keeps its flags; new/ stays new/ (still unseen). */
 		return maildir_fail(errstr_out, "path too long");
 	if (maildir_move_noreplace(from, to) == -1)
 		return maildir_fail(errstr_out, "cannot move the message");
 	if (maildir_fsync_parent(to) == -1 || maildir_fsync_parent(from) == -1)
 		return maildir_fail(errstr_out, "fsync failed");
 	return 0;
+}
+
+int
+maildir_move(const char *from_path, const struct maildir_entry *e,
+    const char *to_path, char *name_out, size_t namesz,
+    const char **errstr_out)
+{
+	return maildir_move_to(from_path, e, to_path, NULL, name_out, namesz,
+	    errstr_out);
+}
+
+int
+maildir_move_flags(const char *from_path, const struct maildir_entry *e,
+    const char *to_path, const char *flags, char *name_out, size_t namesz,
+    const char **errstr_out)
+{
+	return maildir_move_to(from_path, e, to_path, flags, name_out, namesz,
+	    errstr_out);
 }

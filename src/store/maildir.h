@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "maildir_kw.h"
 
 #define MAILDIR_NAME_MAX	255
 #define MAILDIR_FOLDERS_STD	\
@@ -148,6 +149,12 @@ struct maildir_list {
 	size_t			 nentries;
 	uint32_t		 uidvalidity;
 	uint32_t		 uidnext;
+	/*
+	 * The folder's keywords (letters 'a'-'z' of the flags), read under
+	 * the same lock as the listing, so that every letter an entry
+	 * carries has its name here (maildir_kw_sync()).
+	 */
+	struct maildir_kw	 kw;
 };
 
 /*
@@ -160,7 +167,12 @@ struct maildir_list {
  * rename) under an fcntl lock on "cachet-uidlist.lock", so mda, pop3 and
  * imap agree.  A corrupt uidlist is logged and rebuilt with a new, larger
  * UIDVALIDITY (RFC 3501 §2.3.1.1: UIDs that change need a new one).
- * On failure *out is empty.
+ * A folder without a cachet-uidlist but with the "dovecot-uidlist" of a
+ * Dovecot that served it is adopted: its UIDVALIDITY, UIDs and next UID
+ * are kept (dovecot_uidlist.h), files it does not list get UIDs after;
+ * only at the first contact (never for a folder that had a uidlist).
+ * The keywords come with the listing (out->kw).  On failure *out is
+ * empty.
  */
 int	maildir_list(const char *path, struct maildir_list *out,
 	    const char **errstr_out);
@@ -247,6 +259,29 @@ void	maildir_uidlist_free(struct maildir_uidlist *);
 int	maildir_uidlist_format(const struct maildir_uidlist *ul,
 	    struct buf *out);
 
+/*
+ * The folder's uidlist lock (an OFD fcntl lock on cachet-uidlist.lock),
+ * for the keywords file (maildir_kw.c), which is written under it too;
+ * the fd to give back to maildir_unlock_folder(), or -1 with errno.
+ */
+int	maildir_lock_folder(const char *path);
+void	maildir_unlock_folder(int fd);
+
+/*
+ * The store's small files beside a folder's messages (uidlist, keywords,
+ * Dovecot's uidlist).  Read: the whole of file when it is a regular file
+ * of at most max bytes: 0 with *text_out (malloc'ed, a NUL after the
+ * *len_out bytes), 1 when there is none, 2 when it is no regular file or
+ * too large (*errstr_out says which), -1 on an error (errno).  mtime_out
+ * may be NULL.  Replace: dst gets len bytes of p atomically (written to
+ * tmp, fsync'ed, renamed over dst, then the directory dir fsync'ed); the
+ * caller holds the uidlist lock, so one fixed tmp name will do.
+ */
+int	maildir_file_read(const char *file, size_t max, char **text_out,
+	    size_t *len_out, int64_t *mtime_out, const char **errstr_out);
+int	maildir_file_replace(const char *dir, const char *tmp,
+	    const char *dst, const void *p, size_t len);
+
 /* --- folders, and messages stored by a reader (IMAP) --- */
 
 #define MAILDIR_FOLDERS_MAX	10000	/* folders maildir_folders() lists */
@@ -296,6 +331,16 @@ int	maildir_store(const char *path, const char *data, size_t datalen,
  */
 int	maildir_move(const char *from_path, const struct maildir_entry *,
 	    const char *to_path, char *name_out, size_t namesz,
+	    const char **errstr_out);
+
+/*
+ * maildir_move() that gives the message new flags on the way (letters as
+ * maildir_set_flags() takes them): IMAP MOVE between folders whose
+ * keywords files name a keyword by different letters.  It lands in cur/.
+ */
+int	maildir_move_flags(const char *from_path,
+	    const struct maildir_entry *, const char *to_path,
+	    const char *flags, char *name_out, size_t namesz,
 	    const char **errstr_out);
 
 #endif
