@@ -176,6 +176,7 @@ imap_index_init(struct imap_index *x)
 	memset(x, 0, sizeof(*x));
 	x->fd = x->lockfd = -1;
 	buf_init(&x->wr, SIZE_MAX);
+	buf_init(&x->pend, SIZE_MAX);
 }
 
 void
@@ -526,6 +527,7 @@ imap_index_close(struct imap_index *x)
 	if (x->lockfd != -1)
 		(void)close(x->lockfd);
 	buf_free(&x->wr);
+	buf_free(&x->pend);
 	free(x->dir);
 	free(x);
 }
@@ -603,7 +605,7 @@ static int
 idx_read(struct imap_index *x, const char **err)
 {
 	struct stat	 st;
-	const size_t	 cap = IDX_READ_CHUNK + IMAP_INDEX_REC_MAX + 64;
+	size_t		 cap = IDX_READ_CHUNK + IMAP_INDEX_REC_MAX + 64;
 	char		*b;
 	size_t		 len = 0, used;
 	ssize_t		 n;
@@ -614,6 +616,11 @@ idx_read(struct imap_index *x, const char **err)
 		*err = "index too large";
 		return -1;
 	}
+	if ((uint64_t)st.st_size == x->off)
+		return 0;	/* nothing new: the common case */
+	if ((uint64_t)st.st_size > x->off && (uint64_t)st.st_size - x->off <
+	    cap - 1)
+		cap = (size_t)((uint64_t)st.st_size - x->off) + 1;
 	b = xmalloc(cap);
 	for (;;) {
 		n = pread(x->fd, b + len, cap - len, (off_t)(x->off + len));
@@ -796,6 +803,8 @@ idx_compact(struct imap_index *x)
 	return rc;
 }
 
+static void	idx_add(struct imap_index *, struct buf *);
+
 int
 imap_index_end(struct imap_index *x, int64_t now, const char **errstr_out)
 {
@@ -803,6 +812,8 @@ imap_index_end(struct imap_index *x, int64_t now, const char **errstr_out)
 	int		rc = 0;
 
 	(void)now;
+	if (x->pend.len > 0)
+		idx_add(x, &x->pend);	/* the queued cache records */
 	if (x->wr.len > 0) {
 		live = idx_live_size(x);
 		if (x->off + x->wr.len > 2 * live + IDX_COMPACT_SLACK) {
@@ -825,7 +836,7 @@ imap_index_end(struct imap_index *x, int64_t now, const char **errstr_out)
 	return rc;
 }
 
-/* Append a record made in tmp to wr and apply it to memory. */
+/* Append records made in tmp to wr and apply them to memory. */
 static void
 idx_add(struct imap_index *x, struct buf *tmp)
 {
@@ -943,6 +954,13 @@ imap_index_cache_add(struct imap_index *x, uint32_t uid, uint64_t size,
 	if (imap_index_put_cache(&tmp, uid, size, env, body, bs) == 0)
 		idx_add(x, &tmp);
 	buf_free(&tmp);
+}
+
+void
+imap_index_cache_queue(struct imap_index *x, uint32_t uid, uint64_t size,
+    struct span env, struct span body, struct span bs)
+{
+	(void)imap_index_put_cache(&x->pend, uid, size, env, body, bs);
 }
 
 void

@@ -80,6 +80,7 @@ struct imap_index {
 	ino_t			 ino;
 	uint64_t		 off;		/* bytes read and applied */
 	struct buf		 wr;		/* records to append at end */
+	struct buf		 pend;		/* cache records queued */
 	bool			 rebuilt;	/* made anew at the last begin */
 };
 
@@ -170,6 +171,15 @@ void	imap_index_expunge(struct imap_index *, const uint32_t *uids,
 /* The cache of a message, appended at end (size: its file's size). */
 void	imap_index_cache_add(struct imap_index *, uint32_t uid, uint64_t size,
 	    struct span envelope, struct span body, struct span bodystructure);
+
+/*
+ * The same without the lock: the record waits in memory and goes out
+ * with the next imap_index_end() (so that a FETCH of many messages
+ * takes the lock once per batch, not once per message).
+ */
+void	imap_index_cache_queue(struct imap_index *, uint32_t uid,
+	    uint64_t size, struct span envelope, struct span body,
+	    struct span bodystructure);
 
 /*
  * The cached strings of uid made for a file of this size: 0, or -1 when

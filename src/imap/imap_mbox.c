@@ -38,6 +38,8 @@
 #define IMAP_MBOX_DELIM		'.'
 /* Buffers of a FETCH over this are freed when it ends. */
 #define IMAP_MBOX_KEEP		(256 * 1024)
+/* Cache records a FETCH keeps in memory before writing them. */
+#define IMAP_MBOX_CACHE_BATCH	(256 * 1024)
 /* A whole message read for FETCH (larger ones are refused). */
 #define IMAP_MBOX_MSG_MAX	((uint64_t)256 * 1024 * 1024)
 
@@ -533,6 +535,14 @@ index_end(struct imap_mbox *m)
 	if (imap_index_end(m->idx, time(NULL), &err) == -1)
 		log_warnx("sid=%s imap: index of %s: %s", m->sid, m->sel_path,
 		    err);
+}
+
+/* Write the queued cache records (a FETCH's, in batches). */
+static void
+index_flush(struct imap_mbox *m)
+{
+	if (m->idx != NULL && m->idx->pend.len > 0 && index_begin(m))
+		index_end(m);
 }
 
 /* Open the index of the folder being selected; NULL: NOMODSEQ. */
@@ -2035,13 +2045,14 @@ struct_strings(struct imap_mbox *m, size_t i, bool parsed)
 	    imap_struct_bodystructure(&ca->bodystructure, &m->mime, 0,
 	    true) == -1)
 		return -2;
-	if (index_begin(m)) {
-		imap_index_cache_add(m->idx, msg->uid, msg->size,
-		    span_make(ca->envelope.data, ca->envelope.len),
-		    span_make(ca->body.data, ca->body.len),
-		    span_make(ca->bodystructure.data, ca->bodystructure.len));
-		index_end(m);
-	}
+	if (m->idx == NULL)
+		return 0;
+	imap_index_cache_queue(m->idx, msg->uid, msg->size,
+	    span_make(ca->envelope.data, ca->envelope.len),
+	    span_make(ca->body.data, ca->body.len),
+	    span_make(ca->bodystructure.data, ca->bodystructure.len));
+	if (m->idx->pend.len > IMAP_MBOX_CACHE_BATCH)
+		index_flush(m);
 	return 0;
 }
 
@@ -2201,6 +2212,7 @@ imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
 		return;
 	}
 	m->fcmd = NULL;
+	index_flush(m);
 	/* a large message's buffers are not kept for the next command */
 	if (m->raw.len > IMAP_MBOX_KEEP) {
 		buf_free(&m->raw);

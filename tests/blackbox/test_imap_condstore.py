@@ -446,8 +446,10 @@ def test_warm_fetch_reads_no_file(imapd):
     size = os.path.getsize(path)
     fake = (b"From: zed@example.net\nSubject: changed\n\n"
             + b"x" * 500)[:size]
+    st = os.stat(path)
     with open(path, "r+b") as fh:
         fh.write(fake)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))   # INTERNALDATE
     c = login(imapd)
     c.ok("EXAMINE INBOX")
     warm = c.ok(f"UID FETCH 1:* {items}")

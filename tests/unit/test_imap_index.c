@@ -351,7 +351,8 @@ test_compaction_keeps_cache(void **state)
 	struct maildir_list	 l;
 	struct stat		 st;
 	char			*p = path_of(IMAP_INDEX_FILE), env[64];
-	uint64_t		 ino, total = 0;
+	uint64_t		 last = 0, total = 0;
+	size_t			 shrank = 0;
 	size_t			 i, k;
 
 	(void)state;
@@ -360,12 +361,13 @@ test_compaction_keeps_cache(void **state)
 	imap_index_sync(x, &l, NOW);
 	for (i = 0; i < 100; i++) {
 		(void)snprintf(env, sizeof(env), "(\"env %zu\")", i);
-		imap_index_cache_add(x, (uint32_t)i + 1, 100 + i,
-		    span_str(env), span_str("(\"body\")"), span_str("(\"bs\")"));
+		/* half added under the lock, half queued for end() */
+		(i % 2 ? imap_index_cache_add : imap_index_cache_queue)(x,
+		    (uint32_t)i + 1, 100 + i, span_str(env),
+		    span_str("(\"body\")"), span_str("(\"bs\")"));
 	}
 	end(x, NOW);
-	assert_int_equal(stat(p, &st), 0);
-	ino = st.st_ino;
+	assert_int_equal(x->pend.len, 0);
 	/* one message's flags, over and over: appends, then a compaction */
 	for (k = 0; k < 20000; k++) {
 		assert_int_equal(imap_index_begin(x, 42, NOW,
@@ -375,8 +377,11 @@ test_compaction_keeps_cache(void **state)
 		assert_int_equal(stat(p, &st), 0);
 		if ((uint64_t)st.st_size > total)
 			total = (uint64_t)st.st_size;
+		if ((uint64_t)st.st_size < last)
+			shrank++;
+		last = (uint64_t)st.st_size;
 	}
-	assert_int_not_equal(st.st_ino, ino);	/* it was rewritten */
+	assert_true(shrank > 0);		/* it was rewritten */
 	assert_true(total < 2 * 1024 * 1024);	/* and stayed small */
 	/* both the writer and a fresh reader still have every cache */
 	y = open_begin(NOW);
