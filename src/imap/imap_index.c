@@ -311,14 +311,17 @@ apply_record(struct imap_index *x, const unsigned char *r, size_t len,
 			*err = "unknown version";
 			return -1;
 		}
-		x->uidvalidity = get32(r + 13);
-		x->highest = get64(r + 17);
-		x->forgotten = get64(r + 25);
-		if (x->uidvalidity == 0 || x->highest > IMAP_INDEX_MODSEQ_MAX ||
-		    x->forgotten > x->highest) {
+		uid = get32(r + 13);
+		modseq = get64(r + 17);
+		size = get64(r + 25);
+		if (uid == 0 || modseq > IMAP_INDEX_MODSEQ_MAX ||
+		    size > modseq) {
 			*err = "bad header values";
 			return -1;
 		}
+		x->uidvalidity = uid;
+		x->highest = modseq;
+		x->forgotten = size;
 		x->have_header = true;
 		return 0;
 	case 'M':

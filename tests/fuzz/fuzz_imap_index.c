@@ -17,6 +17,8 @@
  * past it trips ASan.  abort() marks a broken invariant.  A rebuild logs
  * a warning, muted unless FUZZ_VERBOSE is set.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
