@@ -460,9 +460,9 @@ imap_index_put_gone(struct buf *b, uint32_t lo, uint32_t hi, uint64_t modseq)
 
 int
 imap_index_put_cache(struct buf *b, uint32_t uid, uint64_t size,
-    struct span env, struct span body, struct span bs)
+    struct span envelope, struct span body, struct span bodystructure)
 {
-	const struct span	 s[3] = { env, body, bs };
+	const struct span	 s[3] = { envelope, body, bodystructure };
 	unsigned char		*r;
 	size_t			 len = IDX_CACHE_FIXED, at, k;
 
@@ -949,21 +949,23 @@ imap_index_sync(struct imap_index *x, const struct maildir_list *l,
 
 void
 imap_index_cache_add(struct imap_index *x, uint32_t uid, uint64_t size,
-    struct span env, struct span body, struct span bs)
+    struct span envelope, struct span body, struct span bodystructure)
 {
 	struct buf	tmp;
 
 	buf_init(&tmp, SIZE_MAX);
-	if (imap_index_put_cache(&tmp, uid, size, env, body, bs) == 0)
+	if (imap_index_put_cache(&tmp, uid, size, envelope, body,
+	    bodystructure) == 0)
 		idx_add(x, &tmp);
 	buf_free(&tmp);
 }
 
 void
 imap_index_cache_queue(struct imap_index *x, uint32_t uid, uint64_t size,
-    struct span env, struct span body, struct span bs)
+    struct span envelope, struct span body, struct span bodystructure)
 {
-	(void)imap_index_put_cache(&x->pend, uid, size, env, body, bs);
+	(void)imap_index_put_cache(&x->pend, uid, size, envelope, body,
+	    bodystructure);
 }
 
 void

@@ -1066,7 +1066,7 @@ p_fetch(struct ps *s)
 static int
 p_fetch_modifiers(struct ps *s, struct imap_cmd *c)
 {
-	struct span	w;
+	struct span	w = { NULL, 0 };
 
 	if (peek(s) != ' ')
 		return 0;
@@ -1159,7 +1159,7 @@ static const struct skey_name skeys[] = {
 static int
 p_search_modseq(struct ps *s, struct imap_search_node *n)
 {
-	struct span	entry, type;
+	struct span	entry = { NULL, 0 }, type = { NULL, 0 };
 
 	if (peek(s) == '"') {
 		if (p_quoted(s, &entry) == -1 || expect_sp(s) == -1 ||
@@ -1616,7 +1616,7 @@ p_append(struct ps *s, struct imap_cmd *c)
 static int
 p_store_modifiers(struct ps *s, struct imap_cmd *c)
 {
-	struct span	w;
+	struct span	w = { NULL, 0 };
 
 	if (peek(s) != '(')
 		return 0;

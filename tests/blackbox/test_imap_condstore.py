@@ -485,7 +485,12 @@ def shape(lines):
 def transcript(c):
     """A CONDSTORE/QRESYNC session; its answers' shapes, one per step."""
     steps = []
-    c.ok("ENABLE QRESYNC")
+    # [CLOSED] before anything is enabled (RFC 7162 §3.2.11)
+    c.ok("EXAMINE INBOX")
+    out = c.ok("EXAMINE INBOX")
+    steps.append([ln for ln in shape(out) if "CLOSED" in ln])
+    c.ok("UNSELECT")
+    steps.append(shape(c.ok("ENABLE QRESYNC")))
     sel = c.ok("SELECT INBOX")
     uv, high = code(sel, "UIDVALIDITY"), code(sel, "HIGHESTMODSEQ")
     steps.append([ln for ln in shape(sel) if "HIGHESTMODSEQ" in ln])

@@ -58,8 +58,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char	*base;
 
-	(void)argc;
-	(void)argv;
 	base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 	if (snprintf(fz_dir, sizeof(fz_dir), "%s/fuzz_imap_index.%ld", base,
 	    (long)getpid()) >= (int)sizeof(fz_dir) ||
