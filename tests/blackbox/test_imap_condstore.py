@@ -320,9 +320,19 @@ def test_expunge_is_vanished_under_qresync(imapd):
     out = b.ok("NOOP")
     assert "* VANISHED 2:3" in out
     assert not any("EXPUNGE" in ln for ln in out)
-    # the flag change a made before is seen with UID and MODSEQ
     out = b.ok("FETCH 1:* (UID)")
     assert sorted(fetches(out)) == [1, 2]
+    # MOVE (RFC 6851 §4.4 with QRESYNC): VANISHED too, here and there
+    out = a.ok("UID MOVE 4 Trash")
+    assert "* VANISHED 4" in out
+    assert not any("EXPUNGE" in ln for ln in out)
+    assert "* VANISHED 4" in b.ok("NOOP")
+    # a FETCH that sets \Seen reports the new MODSEQ (RFC 7162 §3.1.4)
+    before = fetches(a.ok("FETCH 1 (MODSEQ)"))[1]["MODSEQ"]
+    out = a.ok("FETCH 1 (BODY[TEXT])")
+    f = fetches([ln.split("\r\n")[0] + ")" if "{" in ln else ln
+                 for ln in out])
+    assert "\\Seen" in f[1]["FLAGS"] and f[1]["MODSEQ"] > before
     b.close()
     a.close()
 
