@@ -4,8 +4,12 @@
  * mailboxes' owner; the uidlist (UIDVALIDITY, UIDs) is maildir.c's, the
  * one the mda and pop3 use, so every role names a message alike.
  *
- * Not here yet (they answer NO [CANNOT]): SEARCHRES and ESEARCH,
- * CONDSTORE.
+ * MODSEQ, the expunge history and the FETCH cache are the folder's
+ * index (imap_index.c), kept in step at SELECT, at every poll and at
+ * every change this session makes; CONDSTORE and QRESYNC (RFC 7162) are
+ * answered from it.
+ *
+ * Not here yet (they answer NO [CANNOT]): SEARCHRES and ESEARCH.
  */
 #include <sys/stat.h>
 
@@ -21,6 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "imap_index.h"
 #include "imap_mbox.h"
 #include "imap/imap_kw.h"
 #include "imap/imap_search.h"
@@ -33,6 +38,8 @@
 #define IMAP_MBOX_DELIM		'.'
 /* Buffers of a FETCH over this are freed when it ends. */
 #define IMAP_MBOX_KEEP		(256 * 1024)
+/* Cache records a FETCH keeps in memory before writing them. */
+#define IMAP_MBOX_CACHE_BATCH	(256 * 1024)
 /* A whole message read for FETCH (larger ones are refused). */
 #define IMAP_MBOX_MSG_MAX	((uint64_t)256 * 1024 * 1024)
 
@@ -71,6 +78,7 @@ struct mbox_msg {
 	int64_t		 mtime;		/* INTERNALDATE */
 	char		*name;
 	char		 flags[32];	/* letters, as maildir.h keeps them */
+	uint64_t	 modseq;	/* RFC 7162, from the index */
 };
 
 struct imap_mbox {
@@ -88,6 +96,10 @@ struct imap_mbox {
 	size_t		 nmsgs;
 	struct maildir_kw kw;		/* its keywords, as last announced */
 	struct buf	 out;		/* a response being built */
+	struct imap_index *idx;		/* its index; NULL: NOMODSEQ */
+	struct imap_index_cache cache;	/* a message's cached strings */
+	uint32_t	*gone;		/* expunged UIDs for VANISHED */
+	size_t		 ngone, gonecap;
 
 	/* FETCH: the message read and parsed once, and its pieces */
 	struct buf	 raw;		/* the file, LF line ends */
@@ -106,6 +118,7 @@ struct imap_mbox {
 	const struct imap_cmd *fcmd;
 	size_t		 fnext;
 	bool		 fneed, fseen, fcte, ffail;
+	bool		 fmodseq, fcond;	/* MODSEQ asked; CONDSTORE on */
 	size_t		 snext;		/* SEARCH: the message asked about */
 };
 
@@ -387,6 +400,8 @@ deselect(struct imap_mbox *m, struct imap_session *s)
 	free(m->sel_name);
 	free(m->sel_path);
 	m->sel_name = m->sel_path = NULL;
+	imap_index_close(m->idx);
+	m->idx = NULL;
 	m->selected = false;
 	imap_session_set_selected(s, false);
 }
@@ -452,6 +467,332 @@ entry_of(const struct mbox_msg *msg, struct maildir_entry *e)
 	(void)str_copy(e->flags, sizeof(e->flags), msg->flags);
 }
 
+/* --- the index, CONDSTORE and QRESYNC (RFC 7162) --- */
+
+static bool
+condstore(const struct imap_session *s)
+{
+	return (imap_session_enabled(s) & IMAP_EXT_CONDSTORE) != 0;
+}
+
+static bool
+qresync(const struct imap_session *s)
+{
+	return (imap_session_enabled(s) & IMAP_EXT_QRESYNC) != 0;
+}
+
+/* The MODSEQ the index gives uid, or dflt. */
+static uint64_t
+msg_modseq(struct imap_mbox *m, uint32_t uid, uint64_t dflt)
+{
+	struct imap_index_msg	*x;
+
+	if (m->idx == NULL || (x = imap_index_find(m->idx, uid)) == NULL)
+		return dflt;
+	return x->modseq;
+}
+
+/* " MODSEQ (n)" of a FETCH response, once CONDSTORE is on (§3.1.4). */
+static void
+out_modseq(struct imap_mbox *m, struct imap_session *s,
+    const struct mbox_msg *msg, bool always)
+{
+	if (m->idx != NULL && (always || condstore(s)))
+		out_fmt(m, " MODSEQ (%" PRIu64 ")", msg->modseq);
+}
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort v and append it as a compressed set ("1:3,7") to out. */
+static void
+numbers_set(uint32_t *v, size_t n, struct buf *out)
+{
+	size_t	i, j;
+
+	qsort(v, n, sizeof(*v), u32_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j] - v[j - 1] <= 1; j++)
+			;
+		if (v[j - 1] == v[i])
+			(void)buf_printf(out, "%s%" PRIu32, i > 0 ? "," : "",
+			    v[i]);
+		else
+			(void)buf_printf(out, "%s%" PRIu32 ":%" PRIu32,
+			    i > 0 ? "," : "", v[i], v[j - 1]);
+	}
+}
+
+static void
+gone_add(struct imap_mbox *m, uint32_t uid)
+{
+	if (m->ngone == m->gonecap) {
+		m->gonecap = m->gonecap == 0 ? 64 : m->gonecap * 2;
+		m->gone = xrealloc(m->gone, m->gonecap * sizeof(*m->gone));
+	}
+	m->gone[m->ngone++] = uid;
+}
+
+/*
+ * Lock the selected folder's index and read what others wrote.  After a
+ * rebuild (the file was lost or bad) the folder is listed again, so
+ * that every message has its new MODSEQ.
+ */
+static bool
+index_begin(struct imap_mbox *m)
+{
+	struct maildir_list	 l;
+	const char		*err = NULL;
+	time_t			 now = time(NULL);
+	size_t			 i;
+
+	if (m->idx == NULL)
+		return false;
+	if (imap_index_begin(m->idx, m->uidvalidity, now, &err) == -1) {
+		log_warnx("sid=%s imap: index of %s: %s", m->sid, m->sel_path,
+		    err);
+		return false;
+	}
+	if (m->idx->rebuilt) {
+		memset(&l, 0, sizeof(l));
+		if (list_folder(m, m->sel_path, &l) == 0)
+			imap_index_sync(m->idx, &l, now);
+		maildir_list_free(&l);
+		for (i = 0; i < m->nmsgs; i++)
+			m->msgs[i].modseq = msg_modseq(m, m->msgs[i].uid,
+			    m->msgs[i].modseq);
+	}
+	return true;
+}
+
+static void
+index_end(struct imap_mbox *m)
+{
+	const char	*err = NULL;
+
+	if (imap_index_end(m->idx, time(NULL), &err) == -1)
+		log_warnx("sid=%s imap: index of %s: %s", m->sid, m->sel_path,
+		    err);
+}
+
+/* Write the queued cache records (a FETCH's, in batches). */
+static void
+index_flush(struct imap_mbox *m)
+{
+	if (m->idx != NULL && m->idx->pend.len > 0 && index_begin(m))
+		index_end(m);
+}
+
+/* Open the index of the folder being selected; NULL: NOMODSEQ. */
+static void
+select_index(struct imap_mbox *m, const char *path,
+    const struct maildir_list *l)
+{
+	const char	*err = NULL;
+
+	imap_index_close(m->idx);
+	if ((m->idx = imap_index_open(path, l->uidvalidity, &err)) == NULL ||
+	    imap_index_begin(m->idx, l->uidvalidity, time(NULL), &err) == -1) {
+		log_warnx("sid=%s imap: index of %s: %s", m->sid, path, err);
+		imap_index_close(m->idx);
+		m->idx = NULL;
+		return;
+	}
+	imap_index_sync(m->idx, l, time(NULL));
+	if (imap_index_end(m->idx, time(NULL), &err) == -1)
+		log_warnx("sid=%s imap: index of %s: %s", m->sid, path, err);
+}
+
+/* A poll's listing into the index (new messages, flags, expunges). */
+static void
+index_sync(struct imap_mbox *m, const struct maildir_list *l)
+{
+	if (!index_begin(m))
+		return;
+	imap_index_sync(m->idx, l, time(NULL));
+	index_end(m);
+}
+
+/* Message i's flags became these letters: its new MODSEQ. */
+static void
+index_set(struct imap_mbox *m, size_t i, const char *letters)
+{
+	if (!index_begin(m))
+		return;
+	m->msgs[i].modseq = imap_index_set(m->idx, m->msgs[i].uid, letters,
+	    time(NULL));
+	index_end(m);
+}
+
+/* The UIDs in m->gone were expunged by this session. */
+static void
+index_expunged(struct imap_mbox *m)
+{
+	if (m->ngone == 0 || !index_begin(m))
+		return;
+	qsort(m->gone, m->ngone, sizeof(*m->gone), u32_cmp);
+	imap_index_expunge(m->idx, m->gone, m->ngone, time(NULL));
+	index_end(m);
+}
+
+/* HIGHESTMODSEQ of a folder for STATUS (0: none, RFC 7162 §3.1.6). */
+static uint64_t
+status_modseq(struct imap_mbox *m, const char *path,
+    const struct maildir_list *l)
+{
+	struct imap_index	*x;
+	const char		*err = NULL;
+	uint64_t		 h = 0;
+
+	if (m->selected && m->idx != NULL && strcmp(path, m->sel_path) == 0) {
+		index_sync(m, l);
+		return m->idx->highest;
+	}
+	if ((x = imap_index_open(path, l->uidvalidity, &err)) == NULL ||
+	    imap_index_begin(x, l->uidvalidity, time(NULL), &err) == -1) {
+		log_warnx("sid=%s imap: index of %s: %s", m->sid, path, err);
+		imap_index_close(x);
+		return 0;
+	}
+	imap_index_sync(x, l, time(NULL));
+	if (imap_index_end(x, time(NULL), &err) == -1)
+		log_warnx("sid=%s imap: index of %s: %s", m->sid, path, err);
+	else
+		h = x->highest;
+	imap_index_close(x);
+	return h;
+}
+
+/*
+ * Message i (1-based) is expunged: "* i EXPUNGE", or once QRESYNC is
+ * on, noted for one "* VANISHED" (RFC 7162 §3.2.10).
+ */
+static void
+report_expunge(struct imap_mbox *m, struct imap_session *s, size_t i)
+{
+	gone_add(m, m->msgs[i - 1].uid);
+	if (!qresync(s))
+		imap_session_untagged(s, "%zu EXPUNGE", i);
+}
+
+static void
+report_vanished(struct imap_mbox *m, struct imap_session *s)
+{
+	if (qresync(s) && m->ngone > 0) {
+		buf_reset(&m->out);
+		out_str(m, "* VANISHED ");
+		numbers_set(m->gone, m->ngone, &m->out);
+		out_str(m, "\r\n");
+		out_flush(m, s);
+	}
+	m->ngone = 0;
+}
+
+/*
+ * SELECT/EXAMINE once CONDSTORE is on: HIGHESTMODSEQ (§3.1.2.1), and
+ * with QRESYNC the changes since the client's MODSEQ (§3.2.5): what
+ * vanished, then the flags of what changed.  seq-match-data is not
+ * used: without it the VANISHED set may only be larger, which §3.2.5.2
+ * allows.
+ */
+static void
+select_condstore(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	const struct imap_seqset	*known;
+	uint32_t			 max;
+	size_t				 i;
+
+	if (m->idx == NULL) {
+		imap_session_untagged(s, "OK [NOMODSEQ] No permanent "
+		    "modsequences");
+		return;
+	}
+	imap_session_untagged(s, "OK [HIGHESTMODSEQ %" PRIu64 "] Highest",
+	    m->idx->highest);
+	if (!c->qresync || c->qr_uidvalidity != m->uidvalidity)
+		return;
+	known = c->qr_known.n > 0 ? &c->qr_known : NULL;
+	buf_reset(&m->out);
+	out_str(m, "* VANISHED (EARLIER) ");
+	i = m->out.len;
+	imap_index_vanished(m->idx, c->qr_modseq, known, m->uidnext, &m->out);
+	if (m->out.len > i) {
+		out_str(m, "\r\n");
+		out_flush(m, s);
+	}
+	buf_reset(&m->out);
+	max = m->nmsgs > 0 ? m->msgs[m->nmsgs - 1].uid : 0;
+	for (i = 0; i < m->nmsgs; i++) {
+		if (m->msgs[i].modseq <= c->qr_modseq || (known != NULL &&
+		    !imap_seqset_contains(known, m->msgs[i].uid, max)))
+			continue;
+		buf_reset(&m->out);
+		out_fmt(m, "* %zu FETCH (UID %" PRIu32 " ", i + 1,
+		    m->msgs[i].uid);
+		out_flags(m, &m->msgs[i]);
+		out_modseq(m, s, &m->msgs[i], true);
+		out_str(m, ")\r\n");
+		out_flush(m, s);
+	}
+}
+
+static bool
+search_uses_modseq(const struct imap_search *se)
+{
+	size_t	i;
+
+	for (i = 0; i < se->nnode; i++)
+		if (se->node[i].key == IMAP_SK_MODSEQ)
+			return true;
+	return false;
+}
+
+/*
+ * RFC 7162 §3.1: a command that uses CONDSTORE turns it on; in the
+ * selected state the first one also reports HIGHESTMODSEQ.
+ */
+static void
+condstore_implicit(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	bool	uses = false;
+
+	switch (c->name) {
+	case IMAP_CMD_SELECT:
+	case IMAP_CMD_EXAMINE:
+		uses = c->condstore || c->qresync;
+		break;
+	case IMAP_CMD_STATUS:
+		uses = (c->status & IMAP_STATUS_HIGHESTMODSEQ) != 0;
+		break;
+	case IMAP_CMD_FETCH:
+		uses = (c->fetch.atts & IMAP_FETCH_MODSEQ) ||
+		    c->has_changedsince;
+		break;
+	case IMAP_CMD_STORE:
+		uses = c->has_unchangedsince;
+		break;
+	case IMAP_CMD_SEARCH:
+		uses = search_uses_modseq(&c->search);
+		break;
+	default:
+		break;
+	}
+	if (!uses || condstore(s))
+		return;
+	imap_session_enable(s, IMAP_EXT_CONDSTORE);
+	if (m->selected && m->idx != NULL && c->name != IMAP_CMD_SELECT &&
+	    c->name != IMAP_CMD_EXAMINE)
+		imap_session_untagged(s, "OK [HIGHESTMODSEQ %" PRIu64 "] "
+		    "Highest", m->idx->highest);
+}
+
 /*
  * Report what changed on disk since the session last looked (RFC 9051
  * §7.4.1, §7.5.1): expunged messages from the highest sequence number
@@ -479,26 +820,31 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 	}
 	/* Before any FETCH that names a new keyword (RFC 9051 §7.3.5). */
 	kw_update(m, s, &l.kw);
+	index_sync(m, &l);
 	for (i = m->nmsgs; i > 0; i--) {
 		for (j = 0; j < l.nentries; j++)
 			if (l.entries[j].uid == m->msgs[i - 1].uid)
 				break;
 		if (j < l.nentries)
 			continue;
-		imap_session_untagged(s, "%zu EXPUNGE", i);
+		report_expunge(m, s, i);
 		free(m->msgs[i - 1].name);
 		memmove(&m->msgs[i - 1], &m->msgs[i], (m->nmsgs - i) *
 		    sizeof(*m->msgs));
 		m->nmsgs--;
 	}
+	report_vanished(m, s);
 	/* What is left is in both, in UID order; then what is new. */
 	v = xcalloc(l.nentries + 1, sizeof(*v));
 	for (i = 0, j = 0, n = 0; j < l.nentries; j++) {
 		if (i < m->nmsgs && m->msgs[i].uid == l.entries[j].uid) {
 			v[n] = m->msgs[i];
-			changed = strcmp(v[n].flags, l.entries[j].flags) != 0;
+			changed = strcmp(v[n].flags, l.entries[j].flags) != 0 ||
+			    (condstore(s) && v[n].modseq != msg_modseq(m,
+			    v[n].uid, v[n].modseq));
 			v[n].name = NULL;
 			msg_from_entry(&v[n], &l.entries[j]);
+			v[n].modseq = msg_modseq(m, v[n].uid, v[n].modseq);
 			free(m->msgs[i].name);
 			i++;
 			n++;
@@ -506,7 +852,9 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 				buf_reset(&m->out);
 				out_fmt(m, "* %zu FETCH (", n);
 				out_flags(m, &v[n - 1]);
-				out_fmt(m, " UID %" PRIu32 ")\r\n", v[n - 1].uid);
+				out_fmt(m, " UID %" PRIu32, v[n - 1].uid);
+				out_modseq(m, s, &v[n - 1], false);
+				out_str(m, ")\r\n");
 				out_flush(m, s);
 			}
 			continue;
@@ -514,6 +862,7 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 		if (l.entries[j].uid < m->uidnext)
 			continue;	/* gone meanwhile: a later poll says so */
 		msg_from_entry(&v[n], &l.entries[j]);
+		v[n].modseq = msg_modseq(m, v[n].uid, 0);
 		v[n].recent = l.entries[j].in_new;
 		nrecent += v[n].recent;
 		n++;
@@ -936,10 +1285,6 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 	uint64_t		 size = 0;
 	size_t			 i, recent = 0, unseen = 0, deleted = 0;
 
-	if (c->status & IMAP_STATUS_HIGHESTMODSEQ) {
-		imap_session_done(s, IMAP_BAD, "HIGHESTMODSEQ needs CONDSTORE");
-		return;
-	}
 	if (open_folder(m, s, c->mailbox, path, sizeof(path), &l) == -1)
 		return;
 	for (i = 0; i < l.nentries; i++) {
@@ -964,6 +1309,9 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 	ITEM(IMAP_STATUS_UNSEEN, "UNSEEN %zu", unseen)
 	ITEM(IMAP_STATUS_SIZE, "SIZE %" PRIu64, size)
 	ITEM(IMAP_STATUS_DELETED, "DELETED %zu", deleted)
+	ITEM(IMAP_STATUS_HIGHESTMODSEQ, "HIGHESTMODSEQ %" PRIu64,
+	    (c->status & IMAP_STATUS_HIGHESTMODSEQ) ? status_modseq(m, path,
+	    &l) : 0)
 #undef ITEM
 	out_str(m, ")\r\n");
 	maildir_list_free(&l);
@@ -981,15 +1329,20 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	size_t			 i, recent = 0, unseen = 0;
 	bool			 ro = readonly;
 
-	/* RFC 9051 §6.3.2: a failed SELECT leaves none selected. */
-	if (m->selected)
-		deselect(m, s);
-	if (c->condstore) {
-		imap_session_done(s, IMAP_BAD, "CONDSTORE is not supported");
+	/* RFC 7162 §3.2.5: QRESYNC only once enabled */
+	if (c->qresync && !(imap_session_enabled(s) & IMAP_EXT_QRESYNC)) {
+		imap_session_done(s, IMAP_BAD, "QRESYNC is not enabled");
 		return;
+	}
+	/* RFC 9051 §6.3.2: a failed SELECT leaves none selected. */
+	if (m->selected) {
+		/* RFC 7162 §3.2.11, RFC 9051 §7.1 */
+		imap_session_untagged(s, "OK [CLOSED] Previous mailbox closed");
+		deselect(m, s);
 	}
 	if (open_folder(m, s, c->mailbox, path, sizeof(path), &l) == -1)
 		return;
+	select_index(m, path, &l);
 	m->msgs = xcalloc(l.nentries + 1, sizeof(*m->msgs));
 	for (i = 0; i < l.nentries; i++) {
 		msg_from_entry(&m->msgs[i], &l.entries[i]);
@@ -999,6 +1352,7 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 		 * do, so that the next session does not see them recent.
 		 */
 		m->msgs[i].recent = l.entries[i].in_new;
+		m->msgs[i].modseq = msg_modseq(m, m->msgs[i].uid, 0);
 		recent += m->msgs[i].recent;
 		if (!ro && l.entries[i].in_new &&
 		    maildir_set_flags(path, &l.entries[i], l.entries[i].flags,
@@ -1028,6 +1382,8 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	    m->uidvalidity);
 	imap_session_untagged(s, "OK [UIDNEXT %" PRIu32 "] Predicted next UID",
 	    m->uidnext);
+	if (condstore(s))
+		select_condstore(m, s, c);
 	imap_session_done(s, IMAP_OK, "[%s] %s completed", ro ? "READ-ONLY" :
 	    "READ-WRITE", readonly ? "EXAMINE" : "SELECT");
 }
@@ -1228,12 +1584,18 @@ expunge(struct imap_mbox *m, struct imap_session *s,
 			continue;
 		}
 		if (!silent)
-			imap_session_untagged(s, "%zu EXPUNGE", i);
+			report_expunge(m, s, i);
+		else
+			gone_add(m, m->msgs[i - 1].uid);
 		free(m->msgs[i - 1].name);
 		memmove(&m->msgs[i - 1], &m->msgs[i], (m->nmsgs - i) *
 		    sizeof(*m->msgs));
 		m->nmsgs--;
 	}
+	index_expunged(m);
+	if (!silent)
+		report_vanished(m, s);
+	m->ngone = 0;
 	return rc;
 }
 
@@ -1270,6 +1632,8 @@ set_flags(struct imap_mbox *m, size_t i, const char *letters)
 	free(m->msgs[i].name);
 	m->msgs[i].name = xstrdup(e.name);
 	m->msgs[i].in_new = e.in_new;
+	if (strcmp(m->msgs[i].flags, e.flags) != 0)
+		index_set(m, i, e.flags);
 	(void)str_copy(m->msgs[i].flags, sizeof(m->msgs[i].flags), e.flags);
 	return 0;
 }
@@ -1284,6 +1648,9 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
 	uint32_t	kwmask;
 	size_t		i;
 	int		rc = 0;
+	uint64_t	before;
+	uint32_t	*mod = NULL;
+	size_t		nmod = 0;
 
 	if (!check_set(m, s, c, &c->seq))
 		return;
@@ -1308,9 +1675,29 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
 			kw_update(m, s, &kw);
 		maildir_kw_free(&kw);
 	}
+	if (c->has_unchangedsince && m->idx == NULL) {
+		imap_session_done(s, IMAP_BAD, "Mailbox has no MODSEQ");
+		return;
+	}
+	if (c->has_unchangedsince && index_begin(m)) {
+		/* RFC 7162 §3.1.3: compare with the current MODSEQ */
+		for (i = 0; i < m->nmsgs; i++)
+			m->msgs[i].modseq = msg_modseq(m, m->msgs[i].uid,
+			    m->msgs[i].modseq);
+		index_end(m);
+	}
 	for (i = 0; i < m->nmsgs; i++) {
 		if (!in_set(m, &c->seq, c->uid, i))
 			continue;
+		if (c->has_unchangedsince &&
+		    m->msgs[i].modseq > c->unchangedsince) {
+			/* §3.1.3: not stored, named in MODIFIED */
+			mod = xrealloc(mod, (nmod + 1) * sizeof(*mod));
+			mod[nmod++] = c->uid ? m->msgs[i].uid :
+			    (uint32_t)(i + 1);
+			continue;
+		}
+		before = m->msgs[i].modseq;
 		bits = flags_bits(m->msgs[i].flags);
 		if (c->store_op == IMAP_STORE_ADD)
 			bits |= c->flags.sys;
@@ -1328,17 +1715,36 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
 		imap_kw_junk_report(m->sid, m->sel_name, m->msgs[i].uid,
 		    imap_kw_junk_store(&m->kw, old, m->msgs[i].flags),
 		    "store");
-		if (c->silent)
+		/* §3.1.3: .SILENT still reports a new MODSEQ */
+		if (c->silent && (!condstore(s) || before == m->msgs[i].modseq))
 			continue;
 		buf_reset(&m->out);
 		out_fmt(m, "* %zu FETCH (", i + 1);
-		out_flags(m, &m->msgs[i]);
-		if (c->uid)
-			out_fmt(m, " UID %" PRIu32, m->msgs[i].uid);
+		if (!condstore(s) || m->idx == NULL) {
+			out_flags(m, &m->msgs[i]);
+			if (c->uid)
+				out_fmt(m, " UID %" PRIu32, m->msgs[i].uid);
+		} else {
+			/* UID, MODSEQ, FLAGS: Dovecot's order */
+			if (c->uid || qresync(s))
+				out_fmt(m, "UID %" PRIu32 " ", m->msgs[i].uid);
+			out_fmt(m, "MODSEQ (%" PRIu64 ")", m->msgs[i].modseq);
+			if (!c->silent) {
+				out_str(m, " ");
+				out_flags(m, &m->msgs[i]);
+			}
+		}
 		out_str(m, ")\r\n");
 		out_flush(m, s);
 	}
-	if (rc == -1)
+	if (nmod > 0) {
+		buf_reset(&m->out);
+		numbers_set(mod, nmod, &m->out);
+		free(mod);
+		imap_session_done(s, IMAP_OK, "[MODIFIED %s] Conditional STORE "
+		    "failed", m->out.data);
+		buf_reset(&m->out);
+	} else if (rc == -1)
 		imap_session_done(s, IMAP_NO, "[SERVERBUG] Some flags could not "
 		    "be stored");
 	else
@@ -1486,6 +1892,45 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 }
 
 /* --- FETCH --- */
+
+/*
+ * FETCH's CONDSTORE parts (RFC 7162 §3.1.4, §3.2.6): MODSEQ needs a
+ * mailbox with MODSEQs; VANISHED needs UID FETCH and QRESYNC, and names
+ * first the UIDs of the set expunged since CHANGEDSINCE.  false: the
+ * command was answered.
+ */
+static bool
+fetch_condstore(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	size_t	start;
+
+	m->fmodseq = (c->fetch.atts & IMAP_FETCH_MODSEQ) ||
+	    c->has_changedsince;
+	m->fcond = condstore(s);
+	if (m->fmodseq && m->idx == NULL) {
+		imap_session_done(s, IMAP_BAD, "Mailbox has no MODSEQ");
+		return false;
+	}
+	if (c->vanished && (!c->uid || !qresync(s))) {
+		imap_session_done(s, IMAP_BAD, "VANISHED needs UID FETCH and "
+		    "QRESYNC");
+		return false;
+	}
+	if (c->vanished) {
+		buf_reset(&m->out);
+		out_str(m, "* VANISHED (EARLIER) ");
+		start = m->out.len;
+		imap_index_vanished(m->idx, c->changedsince, &c->seq,
+		    m->uidnext, &m->out);
+		if (m->out.len > start) {
+			out_str(m, "\r\n");
+			out_flush(m, s);
+		}
+		buf_reset(&m->out);
+	}
+	return true;
+}
 
 /*
  * The file as it is on disk (LF line ends) into m->raw, parsed into
@@ -1733,31 +2178,64 @@ fetch_section(struct imap_mbox *m, const struct imap_fetch_section *sec)
 	return 0;
 }
 
-/* ENVELOPE, BODY, BODYSTRUCTURE of the parsed message (imap_struct). */
+#define FETCH_STRUCT	(IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY | \
+			    IMAP_FETCH_BODYSTRUCTURE)
+
+/*
+ * ENVELOPE, BODY and BODYSTRUCTURE of message i into m->cache: from the
+ * index when it has them, else from the parse (read now unless parsed
+ * is set), and then kept in the index so that the next FETCH reads no
+ * file.  -1 when the file cannot be read, -2 when a string is too large.
+ */
 static int
+struct_strings(struct imap_mbox *m, size_t i, bool parsed)
+{
+	const struct mbox_msg	*msg = &m->msgs[i];
+	struct imap_index_cache	*ca = &m->cache;
+
+	if (m->idx != NULL && imap_index_cache_get(m->idx, msg->uid,
+	    msg->size, ca) == 0)
+		return 0;
+	if (!parsed && read_msg(m, i) == -1)
+		return -1;
+	buf_reset(&ca->envelope);
+	buf_reset(&ca->body);
+	buf_reset(&ca->bodystructure);
+	if (imap_struct_envelope(&ca->envelope, &m->mime, 0) == -1 ||
+	    imap_struct_bodystructure(&ca->body, &m->mime, 0, false) == -1 ||
+	    imap_struct_bodystructure(&ca->bodystructure, &m->mime, 0,
+	    true) == -1)
+		return -2;
+	if (m->idx == NULL)
+		return 0;
+	imap_index_cache_queue(m->idx, msg->uid, msg->size,
+	    span_make(ca->envelope.data, ca->envelope.len),
+	    span_make(ca->body.data, ca->body.len),
+	    span_make(ca->bodystructure.data, ca->bodystructure.len));
+	if (m->idx->pend.len > IMAP_MBOX_CACHE_BATCH)
+		index_flush(m);
+	return 0;
+}
+
+/* ENVELOPE, BODY, BODYSTRUCTURE from m->cache (struct_strings()). */
+static void
 fetch_struct(struct imap_mbox *m, unsigned atts, bool *sep)
 {
 	if (atts & IMAP_FETCH_ENVELOPE) {
 		out_str(m, *sep ? " ENVELOPE " : "ENVELOPE ");
-		if (imap_struct_envelope(&m->out, &m->mime, 0) == -1)
-			return -1;
+		out_span(m, &m->cache.envelope);
 		*sep = true;
 	}
 	if (atts & IMAP_FETCH_BODY) {
 		out_str(m, *sep ? " BODY " : "BODY ");
-		if (imap_struct_bodystructure(&m->out, &m->mime, 0,
-		    false) == -1)
-			return -1;
+		out_span(m, &m->cache.body);
 		*sep = true;
 	}
 	if (atts & IMAP_FETCH_BODYSTRUCTURE) {
 		out_str(m, *sep ? " BODYSTRUCTURE " : "BODYSTRUCTURE ");
-		if (imap_struct_bodystructure(&m->out, &m->mime, 0,
-		    true) == -1)
-			return -1;
+		out_span(m, &m->cache.bodystructure);
 		*sep = true;
 	}
-	return 0;
 }
 
 /*
@@ -1795,6 +2273,12 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 		out_flags(m, &m->msgs[i]);
 		sep = true;
 	}
+	/* RFC 7162 §3.1.4; a \Seen set here is a change (§3.1.3) */
+	if (m->idx != NULL && (m->fmodseq || (seen && m->fcond))) {
+		out_fmt(m, "%sMODSEQ (%" PRIu64 ")", sep ? " " : "",
+		    m->msgs[i].modseq);
+		sep = true;
+	}
 	if (f->atts & IMAP_FETCH_INTERNALDATE) {
 		imap_mbox_date(m->msgs[i].mtime, date);
 		out_fmt(m, "%sINTERNALDATE \"%s\"", sep ? " " : "", date);
@@ -1805,11 +2289,17 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 		    m->msgs[i].size_crlf);
 		sep = true;
 	}
-	if (fetch_struct(m, f->atts, &sep) == -1) {
-		log_warnx("sid=%s imap: %s: structure too large", m->sid,
-		    m->msgs[i].name);
+	if ((f->atts & FETCH_STRUCT) &&
+	    (rc = struct_strings(m, i, need_msg)) != 0) {
+		if (rc == -1)
+			log_warn("sid=%s imap: read %s", m->sid,
+			    m->msgs[i].name);
+		else
+			log_warnx("sid=%s imap: %s: structure too large",
+			    m->sid, m->msgs[i].name);
 		return -1;
 	}
+	fetch_struct(m, f->atts, &sep);
 	for (k = 0; k < f->nsec; k++) {
 		out_str(m, sep ? " " : "");
 		if ((rc = fetch_section(m, &f->sec[k])) != 0) {
@@ -1831,15 +2321,10 @@ cmd_fetch(struct imap_mbox *m, struct imap_session *s,
 	const struct imap_fetch	*f = &c->fetch;
 	size_t			 k;
 
-	if (!check_set(m, s, c, &c->seq))
+	if (!check_set(m, s, c, &c->seq) || !fetch_condstore(m, s, c))
 		return;
-	if (f->atts & IMAP_FETCH_MODSEQ) {
-		imap_session_done(s, IMAP_NO, "[CANNOT] MODSEQ needs "
-		    "CONDSTORE");
-		return;
-	}
-	m->fneed = (f->atts & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
-	    IMAP_FETCH_BODYSTRUCTURE)) != 0;
+	/* the structure items come from the index's cache when they can */
+	m->fneed = false;
 	m->fseen = false;
 	for (k = 0; k < f->nsec; k++) {
 		m->fneed = true;
@@ -1872,7 +2357,8 @@ imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
 	if (c == NULL)
 		return;
 	for (i = m->fnext; i < m->nmsgs; i++)
-		if (in_set(m, &c->seq, c->uid, i))
+		if (in_set(m, &c->seq, c->uid, i) && (!c->has_changedsince ||
+		    m->msgs[i].modseq > c->changedsince))
 			break;
 	if (i < m->nmsgs) {
 		m->fnext = i + 1;
@@ -1887,6 +2373,7 @@ imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
 		return;
 	}
 	m->fcmd = NULL;
+	index_flush(m);
 	/* a large message's buffers are not kept for the next command */
 	if (m->raw.len > IMAP_MBOX_KEEP) {
 		buf_free(&m->raw);
@@ -1909,7 +2396,7 @@ imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
 
 /* --- SEARCH --- */
 
-/* RETURN (ESEARCH), "$" (SEARCHRES) and MODSEQ are not announced. */
+/* RETURN (ESEARCH) and "$" (SEARCHRES) are not announced. */
 static bool
 search_supported(const struct imap_search *se, const char **why)
 {
@@ -1917,9 +2404,6 @@ search_supported(const struct imap_search *se, const char **why)
 
 	for (i = 0; i < se->nnode; i++) {
 		switch (se->node[i].key) {
-		case IMAP_SK_MODSEQ:
-			*why = "[CANNOT] MODSEQ needs CONDSTORE";
-			return false;
 		case IMAP_SK_SEQ:
 		case IMAP_SK_UID:
 			if (se->node[i].seq.last) {
@@ -1967,6 +2451,7 @@ cmd_search(struct imap_mbox *m, struct imap_session *s,
 	size_t				 i;
 	int				 r;
 	bool				 fail = false;
+	uint64_t			 maxmod = 0;
 
 	if (se->esearch) {
 		imap_session_done(s, IMAP_BAD, "RETURN is not supported "
@@ -1995,16 +2480,23 @@ cmd_search(struct imap_mbox *m, struct imap_session *s,
 		sm.kw = kw;
 		sm.nkw = imap_kw_spans(&m->kw, m->msgs[i].flags, kw);
 		sm.internaldate = m->msgs[i].mtime;
+		sm.modseq = m->msgs[i].modseq;
 		sm.message = search_message;
 		sm.arg = m;
 		m->snext = i;
 		if ((r = imap_search_match(&ctx, &sm)) == -1)
 			fail = true;
-		else if (r == 1)
+		else if (r == 1) {
 			out_fmt(m, " %" PRIu32, c->uid ? m->msgs[i].uid :
 			    (uint32_t)(i + 1));
+			if (m->msgs[i].modseq > maxmod)
+				maxmod = m->msgs[i].modseq;
+		}
 	}
 	imap_search_ctx_free(&ctx);
+	/* RFC 7162 §3.1.5: the highest MODSEQ of the messages found */
+	if (search_uses_modseq(se) && maxmod > 0)
+		out_fmt(m, " (MODSEQ %" PRIu64 ")", maxmod);
 	out_str(m, "\r\n");
 	out_flush(m, s);
 	if (fail)
@@ -2029,6 +2521,11 @@ imap_mbox_new(const char *root, const char *sid)
 	buf_init(&m->spec, 8192);
 	buf_init(&m->part, SIZE_MAX);
 	buf_init(&m->dec, SIZE_MAX);
+	/* not imap_index_cache_init(): a string too large to keep is
+	 * still served */
+	buf_init(&m->cache.envelope, SIZE_MAX);
+	buf_init(&m->cache.body, SIZE_MAX);
+	buf_init(&m->cache.bodystructure, SIZE_MAX);
 	return m;
 }
 
@@ -2048,6 +2545,9 @@ imap_mbox_free(struct imap_mbox *m)
 	buf_free(&m->spec);
 	buf_free(&m->part);
 	buf_free(&m->dec);
+	imap_index_cache_free(&m->cache);
+	imap_index_close(m->idx);
+	free(m->gone);
 	free(m);
 }
 
@@ -2055,6 +2555,7 @@ void
 imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
+	condstore_implicit(m, s, c);
 	switch (c->name) {
 	case IMAP_CMD_NOOP:
 	case IMAP_CMD_CHECK:

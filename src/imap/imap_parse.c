@@ -422,6 +422,20 @@ p_nz32(struct ps *s, uint32_t *out)
 	return 0;
 }
 
+/*
+ * mod-sequence-value: 1 to 2^63 - 1; mod-sequence-valzer: 0 too (RFC
+ * 7162 §7).
+ */
+static int
+p_modseq(struct ps *s, uint64_t *out, bool zero)
+{
+	if (p_number(s, out) == -1)
+		return -1;
+	if ((*out == 0 && !zero) || *out > (uint64_t)INT64_MAX)
+		return fail(s, "Invalid mod-sequence value");
+	return 0;
+}
+
 /* quoted = DQUOTE *QUOTED-CHAR DQUOTE, unescaped into the arena. */
 static int
 p_quoted(struct ps *s, struct span *out)
@@ -1044,6 +1058,43 @@ p_fetch(struct ps *s)
 	return p_fetch_att(s);
 }
 
+/*
+ * fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")";
+ * fetch-modifier = chgsince-fetch-mod / "VANISHED" (RFC 7162 §7,
+ * RFC 4466 §2.4).
+ */
+static int
+p_fetch_modifiers(struct ps *s, struct imap_cmd *c)
+{
+	struct span	w = { NULL, 0 };
+
+	if (peek(s) != ' ')
+		return 0;
+	s->off++;
+	if (list_open(s) == -1)
+		return -1;
+	for (;;) {
+		if (p_atom(s, &w) == -1)
+			return -1;
+		if (span_caseeq(w, "CHANGEDSINCE") && !c->has_changedsince) {
+			if (expect_sp(s) == -1 ||
+			    p_modseq(s, &c->changedsince, true) == -1)
+				return -1;
+			c->has_changedsince = true;
+		} else if (span_caseeq(w, "VANISHED") && !c->vanished)
+			c->vanished = true;
+		else
+			return fail(s, "Unknown FETCH modifier");
+		if (peek(s) != ' ')
+			break;
+		s->off++;
+	}
+	/* RFC 7162 §3.2.6: VANISHED only with CHANGEDSINCE */
+	if (c->vanished && !c->has_changedsince)
+		return fail(s, "VANISHED needs CHANGEDSINCE");
+	return list_close(s);
+}
+
 /* --- SEARCH (RFC 9051 §6.4.4) --- */
 
 enum skey_arg {
@@ -1097,6 +1148,29 @@ static const struct skey_name skeys[] = {
 	{ "TEXT", IMAP_SK_TEXT, 0, SKA_STRING },
 	{ "TO", IMAP_SK_TO, 0, SKA_STRING },
 };
+
+/*
+ * search-modsequence = "MODSEQ" [search-modseq-ext] SP
+ * mod-sequence-valzer; search-modseq-ext = SP entry-name SP
+ * entry-type-req (RFC 7162 §7).  The entry (a flag's own MODSEQ) is
+ * checked and not kept: MODSEQ is per message here, which §3.1.5
+ * allows.
+ */
+static int
+p_search_modseq(struct ps *s, struct imap_search_node *n)
+{
+	struct span	entry = { NULL, 0 }, type = { NULL, 0 };
+
+	if (peek(s) == '"') {
+		if (p_quoted(s, &entry) == -1 || expect_sp(s) == -1 ||
+		    p_atom(s, &type) == -1 || expect_sp(s) == -1)
+			return -1;
+		if (!span_caseeq(type, "priv") && !span_caseeq(type, "shared") &&
+		    !span_caseeq(type, "all"))
+			return fail(s, "Invalid MODSEQ entry type");
+	}
+	return p_modseq(s, &n->num, true);
+}
 
 /* NOLINTBEGIN(misc-no-recursion): IMAP_DEPTH_MAX deep at most */
 static int	p_search_key(struct ps *, uint16_t *);
@@ -1217,6 +1291,8 @@ p_search_key(struct ps *s, uint16_t *idx_out)
 	case SKA_DATE:
 		return p_date(s, &n->date);
 	case SKA_NUMBER:
+		if (k->key == IMAP_SK_MODSEQ)
+			return p_search_modseq(s, n);
 		return p_number(s, &n->num);
 	case SKA_SEQ:
 		return p_seqset(s, &n->seq);
@@ -1409,6 +1485,34 @@ p_id(struct ps *s, struct imap_cmd *c)
 	return list_close(s);
 }
 
+/*
+ * qresync-param = "QRESYNC" SP "(" uidvalidity SP mod-sequence-value
+ * [SP known-uids] [SP seq-match-data] ")"; seq-match-data = "("
+ * known-sequence-set SP known-uid-set ")" (RFC 7162 §7).
+ */
+static int
+p_qresync(struct ps *s, struct imap_cmd *c)
+{
+	c->qresync = true;
+	if (list_open(s) == -1 || p_nz32(s, &c->qr_uidvalidity) == -1 ||
+	    expect_sp(s) == -1 || p_modseq(s, &c->qr_modseq, false) == -1)
+		return -1;
+	if (peek(s) == ' ') {
+		s->off++;
+		if (peek(s) != '(' && p_seqset(s, &c->qr_known) == -1)
+			return -1;
+		if (c->qr_known.n > 0 && peek(s) == ' ')
+			s->off++;
+		if (peek(s) == '(' && (list_open(s) == -1 ||
+		    p_seqset(s, &c->qr_seqs) == -1 || expect_sp(s) == -1 ||
+		    p_seqset(s, &c->qr_uids) == -1 || list_close(s) == -1))
+			return -1;
+	}
+	if (c->qr_known.last || c->qr_seqs.last || c->qr_uids.last)
+		return fail(s, "Invalid QRESYNC parameters");
+	return list_close(s);
+}
+
 /* select-params = SP "(" select-param *(SP select-param) ")" */
 static int
 p_select(struct ps *s, struct imap_cmd *c)
@@ -1427,7 +1531,12 @@ p_select(struct ps *s, struct imap_cmd *c)
 			return -1;
 		if (span_caseeq(w, "CONDSTORE"))
 			c->condstore = true;
-		else
+		else if (span_caseeq(w, "QRESYNC")) {
+			if (c->qresync)
+				return fail(s, "QRESYNC given twice");
+			if (expect_sp(s) == -1 || p_qresync(s, c) == -1)
+				return -1;
+		} else
 			return fail(s, "Unknown SELECT parameter");
 		if (peek(s) == ' ')
 			s->off++;
@@ -1499,6 +1608,38 @@ p_append(struct ps *s, struct imap_cmd *c)
 	return p_literal(s, &c->literal);
 }
 
+/*
+ * store-modifiers = SP "(" store-modifier *(SP store-modifier) ")";
+ * store-modifier = "UNCHANGEDSINCE" SP mod-sequence-valzer (RFC 7162
+ * §7, RFC 4466 §2.5), then the SP before the flags.
+ */
+static int
+p_store_modifiers(struct ps *s, struct imap_cmd *c)
+{
+	struct span	w = { NULL, 0 };
+
+	if (peek(s) != '(')
+		return 0;
+	if (list_open(s) == -1)
+		return -1;
+	for (;;) {
+		if (p_atom(s, &w) == -1)
+			return -1;
+		if (!span_caseeq(w, "UNCHANGEDSINCE") || c->has_unchangedsince)
+			return fail(s, "Unknown STORE modifier");
+		if (expect_sp(s) == -1 ||
+		    p_modseq(s, &c->unchangedsince, true) == -1)
+			return -1;
+		c->has_unchangedsince = true;
+		if (peek(s) != ' ')
+			break;
+		s->off++;
+	}
+	if (list_close(s) == -1)
+		return -1;
+	return expect_sp(s);
+}
+
 /* store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP (flag-list /
  * (flag *(SP flag))) */
 static int
@@ -1507,7 +1648,8 @@ p_store(struct ps *s, struct imap_cmd *c)
 	struct span	w;
 	size_t		start;
 
-	if (p_seqset(s, &c->seq) == -1 || expect_sp(s) == -1)
+	if (p_seqset(s, &c->seq) == -1 || expect_sp(s) == -1 ||
+	    p_store_modifiers(s, c) == -1)
 		return -1;
 	c->store_op = IMAP_STORE_SET;
 	if (peek(s) == '+' || peek(s) == '-') {
@@ -1575,9 +1717,10 @@ p_args(struct ps *s, struct imap_cmd *c)
 	case IMAP_CMD_SEARCH:
 		return p_search(s);
 	case IMAP_CMD_FETCH:
-		if (p_seqset(s, &c->seq) == -1 || expect_sp(s) == -1)
+		if (p_seqset(s, &c->seq) == -1 || expect_sp(s) == -1 ||
+		    p_fetch(s) == -1)
 			return -1;
-		return p_fetch(s);
+		return p_fetch_modifiers(s, c);
 	case IMAP_CMD_STORE:
 		return p_store(s, c);
 	case IMAP_CMD_COPY:
@@ -1681,6 +1824,9 @@ imap_cmd_free(struct imap_cmd *c)
 	size_t	i;
 
 	free(c->seq.r);
+	free(c->qr_known.r);
+	free(c->qr_seqs.r);
+	free(c->qr_uids.r);
 	free(c->flags.kw);
 	if (c->fetch.sec != NULL)
 		for (i = 0; i < c->fetch.nsec; i++)

@@ -302,6 +302,16 @@ struct imap_cmd {
 	struct span	 enable[IMAP_ENABLE_MAX];
 	size_t		 nenable;
 	bool		 condstore;	/* SELECT/EXAMINE (CONDSTORE) */
+	/* RFC 7162: SELECT/EXAMINE (QRESYNC (uidvalidity modseq
+	 * [known-uids] [(known-seqs known-uids)])) */
+	bool		 qresync;
+	uint32_t	 qr_uidvalidity;
+	uint64_t	 qr_modseq;
+	struct imap_seqset qr_known;	/* empty: not given */
+	struct imap_seqset qr_seqs, qr_uids;	/* seq-match-data */
+	/* FETCH (CHANGEDSINCE n [VANISHED]), STORE (UNCHANGEDSINCE n) */
+	bool		 has_changedsince, vanished, has_unchangedsince;
+	uint64_t	 changedsince, unchangedsince;
 	size_t		 nid;		/* ID pairs given */
 
 	struct buf	 arena;		/* unescaped strings */

@@ -222,6 +222,8 @@ static const char *const caps_auth[] = {
 	"MOVE",
 	"UIDPLUS",
 	"BINARY",
+	"CONDSTORE",
+	"QRESYNC",
 };
 
 static void

@@ -342,6 +342,81 @@ test_days_from_civil(void **state)
 
 /* --- grammar: refused commands, each with its reason --- */
 
+/* RFC 7162: SELECT's QRESYNC, FETCH and STORE modifiers, SEARCH MODSEQ */
+static void
+test_condstore_qresync(void **state)
+{
+	static const char *const bad[] = {
+		"a SELECT INBOX (QRESYNC (0 5))\r\n",
+		"a SELECT INBOX (QRESYNC (1 0))\r\n",
+		"a SELECT INBOX (QRESYNC (1 9223372036854775808))\r\n",
+		"a SELECT INBOX (QRESYNC (1 5 $))\r\n",
+		"a SELECT INBOX (QRESYNC (1 5 1:2 (1:2)))\r\n",
+		"a SELECT INBOX (QRESYNC (1 5) QRESYNC (1 5))\r\n",
+		"a FETCH 1 FLAGS (VANISHED)\r\n",
+		"a FETCH 1 FLAGS (CHANGEDSINCE)\r\n",
+		"a FETCH 1 FLAGS (CHANGEDSINCE 1 CHANGEDSINCE 2)\r\n",
+		"a FETCH 1 FLAGS (FOO 1)\r\n",
+		"a STORE 1 (UNCHANGEDSINCE 1)+FLAGS (\\Seen)\r\n",
+		"a STORE 1 (UNCHANGEDSINCE x) +FLAGS (\\Seen)\r\n",
+		"a STORE 1 (FOO 1) +FLAGS (\\Seen)\r\n",
+		"a SEARCH MODSEQ \"/flags/\\\\seen\" none 5\r\n",
+		"a SEARCH MODSEQ -1\r\n",
+	};
+	struct imap_cmd	 c;
+	const char	*err;
+	size_t		 i;
+
+	(void)state;
+	parse_ok("a SELECT INBOX (QRESYNC (67890007 20050715194045000 "
+	    "41,43:211,214:541) CONDSTORE)\r\n", &c);
+	assert_true(c.qresync && c.condstore);
+	assert_int_equal(c.qr_uidvalidity, 67890007);
+	assert_int_equal(c.qr_modseq, 20050715194045000ULL);
+	assert_int_equal(c.qr_known.n, 3);
+	assert_int_equal(c.qr_known.r[2].hi, 541);
+	assert_int_equal(c.qr_seqs.n, 0);
+	imap_cmd_free(&c);
+	parse_ok("a EXAMINE INBOX (QRESYNC (1 2 1:9 (1,5 3,10)))\r\n", &c);
+	assert_int_equal(c.qr_known.n, 1);
+	assert_int_equal(c.qr_seqs.n, 2);
+	assert_int_equal(c.qr_uids.r[1].lo, 10);
+	imap_cmd_free(&c);
+	parse_ok("a SELECT INBOX (QRESYNC (1 2 (1 3)))\r\n", &c);
+	assert_int_equal(c.qr_known.n, 0);
+	assert_int_equal(c.qr_seqs.n, 1);
+	imap_cmd_free(&c);
+	parse_ok("a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n",
+	    &c);
+	assert_true(c.has_changedsince && c.vanished);
+	assert_int_equal(c.changedsince, 12345);
+	assert_int_equal(c.fetch.atts, IMAP_FETCH_FLAGS);
+	imap_cmd_free(&c);
+	parse_ok("a FETCH 1 MODSEQ (CHANGEDSINCE 0)\r\n", &c);
+	assert_int_equal(c.fetch.atts, IMAP_FETCH_MODSEQ);
+	assert_true(c.has_changedsince && !c.vanished);
+	imap_cmd_free(&c);
+	parse_ok("a STORE 7,5 (UNCHANGEDSINCE 320162338) +FLAGS.SILENT "
+	    "(\\Deleted)\r\n", &c);
+	assert_true(c.has_unchangedsince && c.silent);
+	assert_int_equal(c.unchangedsince, 320162338);
+	assert_int_equal(c.store_op, IMAP_STORE_ADD);
+	assert_int_equal(c.flags.sys, IMAP_FLAG_DELETED);
+	imap_cmd_free(&c);
+	parse_ok("a SEARCH MODSEQ \"/flags/\\\\draft\" all 620162338 "
+	    "SEEN\r\n", &c);
+	assert_int_equal(c.search.node[1].key, IMAP_SK_MODSEQ);
+	assert_int_equal(c.search.node[1].num, 620162338);
+	imap_cmd_free(&c);
+	for (i = 0; i < NELEM(bad); i++) {
+		err = NULL;
+		if (imap_parse_command(bad[i], strlen(bad[i]), &c, &err) == 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_non_null(err);
+		imap_cmd_free(&c);
+	}
+}
+
 static void
 test_errors(void **state)
 {
@@ -608,6 +683,7 @@ main(void)
 		cmocka_unit_test(test_mailbox_commands),
 		cmocka_unit_test(test_search_tree),
 		cmocka_unit_test(test_days_from_civil),
+		cmocka_unit_test(test_condstore_qresync),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_mailbox_name_limit),
 		cmocka_unit_test(test_reader_commands),

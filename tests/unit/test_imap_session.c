@@ -28,6 +28,7 @@
 #define M_SNONCE	"SRVnonce"
 #define CAPS_AUTH	"IMAP4rev1 SASL-IR LITERAL- ID ENABLE IDLE NAMESPACE " \
 			"UNSELECT CHILDREN SPECIAL-USE MOVE UIDPLUS BINARY " \
+			"CONDSTORE QRESYNC " \
 			"APPENDLIMIT=1000"
 
 enum req { REQ_NONE, REQ_AUTH, REQ_SALT, REQ_PROOF, REQ_DONE, REQ_CMD };
@@ -360,7 +361,7 @@ test_state_checks(void **state)
 	mock_expect(&m, "e BAD No mailbox selected\r\n"
 	    "f BAD Already logged in\r\n"
 	    "* NAMESPACE ((\"\" \".\")) NIL NIL\r\ng OK NAMESPACE completed\r\n"
-	    "* ENABLED\r\nh OK ENABLE completed\r\n");
+	    "* ENABLED CONDSTORE\r\nh OK ENABLE completed\r\n");
 	/* mailbox commands go to the server, in turn */
 	mock_send(&m, "i SELECT INBOX\r\nj UID FETCH 1 UID\r\nk ENABLE X\r\n"
 	    "l NOOP\r\n");
