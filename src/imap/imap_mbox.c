@@ -23,7 +23,9 @@
 #include "buf.h"
 #include "imap_mbox.h"
 #include "imap/imap_search.h"
+#include "imap/imap_sort.h"
 #include "imap/imap_struct.h"
+#include "imap/imap_thread.h"
 #include "log.h"
 #include "mime.h"
 #include "store/maildir.h"
@@ -105,6 +107,11 @@ struct imap_mbox {
 	size_t		 fnext;
 	bool		 fneed, fseen, fcte, ffail;
 	size_t		 snext;		/* SEARCH: the message asked about */
+
+	/* SEARCHRES (RFC 5182): "$", the saved UIDs, ascending */
+	uint32_t	*saved;
+	size_t		 nsaved;
+	bool		 rev2;		/* IMAP4rev2 enabled (RFC 9051) */
 };
 
 /* --- names --- */
@@ -260,7 +267,8 @@ out_flags(struct imap_mbox *m, const struct mbox_msg *msg)
 			out_str(m, mbox_flags[i].name);
 			first = false;
 		}
-	if (msg->recent)
+	/* RFC 9051 Appendix E: IMAP4rev2 has no \\Recent */
+	if (msg->recent && !m->rev2)
 		out_str(m, first ? "\\Recent" : " \\Recent");
 	out_str(m, ")");
 }
@@ -334,6 +342,32 @@ msgs_free(struct mbox_msg *v, size_t n)
 	free(v);
 }
 
+/* Replace the SEARCHRES result by uids[0..n) (ascending; taken over). */
+static void
+saved_set(struct imap_mbox *m, uint32_t *uids, size_t n)
+{
+	free(m->saved);
+	m->saved = uids;
+	m->nsaved = uids != NULL ? n : 0;
+}
+
+static int
+uid_cmp(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Is uid in "$"?  Expunged messages drop out by themselves: their UIDs
+ * name no message of the session any more (RFC 5182 §2.1). */
+static bool
+saved_has(const struct imap_mbox *m, uint32_t uid)
+{
+	return m->nsaved > 0 && bsearch(&uid, m->saved, m->nsaved,
+	    sizeof(*m->saved), uid_cmp) != NULL;
+}
+
 static void
 deselect(struct imap_mbox *m, struct imap_session *s)
 {
@@ -344,6 +378,8 @@ deselect(struct imap_mbox *m, struct imap_session *s)
 	free(m->sel_path);
 	m->sel_name = m->sel_path = NULL;
 	m->selected = false;
+	/* RFC 5182 §2.1: "$" is empty again in every newly selected one */
+	saved_set(m, NULL, 0);
 	imap_session_set_selected(s, false);
 }
 
@@ -485,7 +521,8 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 		imap_session_untagged(s, "%zu EXISTS", m->nmsgs);
 		for (i = 0, n = 0; i < m->nmsgs; i++)
 			n += m->msgs[i].recent;
-		imap_session_untagged(s, "%zu RECENT", n);
+		if (!m->rev2)
+			imap_session_untagged(s, "%zu RECENT", n);
 	}
 }
 
@@ -894,6 +931,11 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 		imap_session_done(s, IMAP_BAD, "HIGHESTMODSEQ needs CONDSTORE");
 		return;
 	}
+	/* RFC 9051 §6.3.11: no RECENT item in IMAP4rev2 */
+	if ((c->status & IMAP_STATUS_RECENT) && m->rev2) {
+		imap_session_done(s, IMAP_BAD, "IMAP4rev2 has no RECENT");
+		return;
+	}
 	if (open_folder(m, s, c->mailbox, path, sizeof(path), &l) == -1)
 		return;
 	for (i = 0; i < l.nentries; i++) {
@@ -925,6 +967,31 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 	imap_session_done(s, IMAP_OK, "STATUS completed");
 }
 
+/*
+ * IMAP4rev2's SELECT and EXAMINE answer a LIST response for the mailbox
+ * with its attributes (RFC 9051 §6.3.2), as LIST would give them.
+ */
+static void
+rev2_select_list(struct imap_mbox *m, struct imap_session *s,
+    struct span name)
+{
+	char		**folders = NULL, *n;
+	const char	 *err = NULL;
+	size_t		  nf = 0;
+
+	if (is_inbox(name)) {
+		list_one(m, s, "LIST", "INBOX", false, false);
+		return;
+	}
+	n = xstrndup(name.ptr, name.len);
+	if (maildir_folders(m->root, &folders, &nf, &err) == -1)
+		log_warnx("sid=%s imap: folders of %s: %s", m->sid, m->root,
+		    err);
+	list_one(m, s, "LIST", n, false, has_children(folders, nf, name));
+	maildir_folders_free(folders, nf);
+	free(n);
+}
+
 static void
 cmd_select(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c, bool readonly)
@@ -935,9 +1002,16 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	size_t			 i, recent = 0, unseen = 0;
 	bool			 ro = readonly;
 
-	/* RFC 9051 §6.3.2: a failed SELECT leaves none selected. */
-	if (m->selected)
+	/*
+	 * RFC 9051 §6.3.2: a failed SELECT leaves none selected; an
+	 * IMAP4rev2 client is told the old one closed ([CLOSED], §7.1).
+	 */
+	if (m->selected) {
 		deselect(m, s);
+		if (m->rev2)
+			imap_session_untagged(s, "OK [CLOSED] Previous mailbox "
+			    "closed");
+	}
 	if (c->condstore) {
 		imap_session_done(s, IMAP_BAD, "CONDSTORE is not supported");
 		return;
@@ -976,8 +1050,12 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	imap_session_untagged(s, "OK [PERMANENTFLAGS (%s)] Flags permitted",
 	    ro ? "" : "\\Answered \\Flagged \\Deleted \\Seen \\Draft");
 	imap_session_untagged(s, "%zu EXISTS", m->nmsgs);
-	imap_session_untagged(s, "%zu RECENT", recent);
-	if (unseen > 0)
+	if (m->rev2)
+		rev2_select_list(m, s, c->mailbox);
+	/* RFC 9051 Appendix E: IMAP4rev2 has no RECENT and no UNSEEN code */
+	if (!m->rev2)
+		imap_session_untagged(s, "%zu RECENT", recent);
+	if (unseen > 0 && !m->rev2)
 		imap_session_untagged(s, "OK [UNSEEN %zu] First unseen",
 		    unseen);
 	imap_session_untagged(s, "OK [UIDVALIDITY %" PRIu32 "] UIDs valid",
@@ -1062,6 +1140,8 @@ in_set(const struct imap_mbox *m, const struct imap_seqset *set, bool uid,
 {
 	uint32_t	max;
 
+	if (set->last)
+		return saved_has(m, m->msgs[i].uid);
 	if (uid) {
 		max = m->nmsgs > 0 ? m->msgs[m->nmsgs - 1].uid : 0;
 		/* "*" is the largest UID in use (RFC 9051 §6.4.9) */
@@ -1090,12 +1170,8 @@ static bool
 check_set(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c, const struct imap_seqset *set)
 {
-	if (set->last) {
-		imap_session_done(s, IMAP_BAD, "SEARCHRES ($) is not "
-		    "supported");
-		return false;
-	}
-	if (!c->uid && !seq_valid(m, set)) {
+	/* "$" names what exists, whatever it held (RFC 5182 §2.1) */
+	if (!c->uid && !set->last && !seq_valid(m, set)) {
 		imap_session_done(s, IMAP_BAD, "Invalid message sequence "
 		    "number");
 		return false;
@@ -1747,22 +1823,32 @@ imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
 
 /* --- SEARCH --- */
 
-/* RETURN (ESEARCH), "$" (SEARCHRES) and MODSEQ are not announced. */
+/*
+ * Keys we refuse: MODSEQ without CONDSTORE; RECENT, NEW and OLD after
+ * ENABLE IMAP4rev2, whose grammar has none of them (RFC 9051 §6.4.4,
+ * Appendix E: no \Recent).  *bad_out: BAD rather than NO.
+ */
 static bool
-search_supported(const struct imap_search *se, const char **why)
+search_supported(const struct imap_mbox *m, const struct imap_search *se,
+    const char **why, bool *bad_out)
 {
 	size_t	i;
 
+	*bad_out = false;
 	for (i = 0; i < se->nnode; i++) {
 		switch (se->node[i].key) {
 		case IMAP_SK_MODSEQ:
 			*why = "[CANNOT] MODSEQ needs CONDSTORE";
 			return false;
-		case IMAP_SK_SEQ:
-		case IMAP_SK_UID:
-			if (se->node[i].seq.last) {
-				*why = "[CANNOT] SEARCHRES ($) is not "
-				    "supported";
+		case IMAP_SK_NEW:
+		case IMAP_SK_OLD:
+		case IMAP_SK_FLAG:
+		case IMAP_SK_UNFLAG:
+			if (m->rev2 && (se->node[i].key == IMAP_SK_NEW ||
+			    se->node[i].key == IMAP_SK_OLD ||
+			    se->node[i].flag == IMAP_FLAG_RECENT)) {
+				*why = "IMAP4rev2 has no RECENT, NEW or OLD";
+				*bad_out = true;
 				return false;
 			}
 			break;
@@ -1773,55 +1859,63 @@ search_supported(const struct imap_search *se, const char **why)
 	return true;
 }
 
-/* imap_search's callback: the message read and parsed (read_msg). */
+/* Message i read and parsed (read_msg); NULL, logged, with *fail_out
+ * set, when it cannot be read. */
+static const struct mime_msg *
+search_read(struct imap_mbox *m, size_t i, bool *fail_out)
+{
+	if (read_msg(m, i) == 0)
+		return &m->mime;
+	log_warn("sid=%s imap: read %s", m->sid, m->msgs[i].name);
+	*fail_out = true;
+	return NULL;
+}
+
+/* imap_search's callback: the message asked about. */
 static int
 search_message(void *arg, const struct mime_msg **msg_out)
 {
 	struct imap_mbox	*m = arg;
+	bool			 fail = false;
 
-	if (read_msg(m, m->snext) == -1) {
-		log_warn("sid=%s imap: read %s", m->sid,
-		    m->msgs[m->snext].name);
-		return -1;
-	}
-	*msg_out = &m->mime;
-	return 0;
+	*msg_out = search_read(m, m->snext, &fail);
+	return *msg_out != NULL ? 0 : -1;
 }
 
 /*
- * SEARCH through imap_search.c: the facts of each message from the
- * session's view, the message itself read only when a header or text
- * key still decides (imap_search_match() asks).
+ * The messages the command's search keys match (SEARCH, SORT, THREAD),
+ * as indices into m->msgs, ascending, into *hits_out (freed by the
+ * caller); *fail_out when some could not be read (they do not match).
+ * -1 when the command was answered instead (a refused key or charset);
+ * a refused SAVE empties "$" (RFC 5182 §2.1).  The facts come from the
+ * session's view, the message itself only when a header or text key
+ * still decides (imap_search_match() asks).
  */
-static void
-cmd_search(struct imap_mbox *m, struct imap_session *s,
-    const struct imap_cmd *c)
+static int
+search_run(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c, uint32_t **hits_out, size_t *n_out,
+    bool *fail_out)
 {
 	const struct imap_search	*se = &c->search;
 	struct imap_search_ctx		 ctx;
 	struct imap_search_msg		 sm;
 	const char			*why = NULL;
-	size_t				 i;
+	uint32_t			*hits;
+	size_t				 i, n = 0;
 	int				 r;
-	bool				 fail = false;
+	bool				 bad;
 
-	if (se->esearch) {
-		imap_session_done(s, IMAP_BAD, "RETURN is not supported "
-		    "(no ESEARCH)");
-		return;
+	*fail_out = false;
+	if (!search_supported(m, se, &why, &bad) ||
+	    imap_search_prepare(&ctx, se, (uint32_t)m->nmsgs,
+	    m->nmsgs > 0 ? m->msgs[m->nmsgs - 1].uid : 0, m->saved,
+	    m->nsaved, &why) == -1) {
+		if (se->ret & IMAP_SRET_SAVE)
+			saved_set(m, NULL, 0);
+		imap_session_done(s, bad ? IMAP_BAD : IMAP_NO, "%s", why);
+		return -1;
 	}
-	if (!search_supported(se, &why)) {
-		imap_session_done(s, IMAP_NO, "%s", why);
-		return;
-	}
-	if (imap_search_prepare(&ctx, se, (uint32_t)m->nmsgs,
-	    m->nmsgs > 0 ? m->msgs[m->nmsgs - 1].uid : 0, NULL, 0,
-	    &why) == -1) {
-		imap_session_done(s, IMAP_NO, "%s", why);
-		return;
-	}
-	buf_reset(&m->out);
-	out_str(m, "* SEARCH");
+	hits = xcalloc(m->nmsgs + 1, sizeof(*hits));
 	for (i = 0; i < m->nmsgs; i++) {
 		memset(&sm, 0, sizeof(sm));
 		sm.seq = (uint32_t)(i + 1);
@@ -1834,19 +1928,149 @@ cmd_search(struct imap_mbox *m, struct imap_session *s,
 		sm.arg = m;
 		m->snext = i;
 		if ((r = imap_search_match(&ctx, &sm)) == -1)
-			fail = true;
+			*fail_out = true;
 		else if (r == 1)
-			out_fmt(m, " %" PRIu32, c->uid ? m->msgs[i].uid :
-			    (uint32_t)(i + 1));
+			hits[n++] = (uint32_t)i;
 	}
 	imap_search_ctx_free(&ctx);
-	out_str(m, "\r\n");
+	*hits_out = hits;
+	*n_out = n;
+	return 0;
+}
+
+/* The end of SEARCH, SORT and THREAD: the answer in m->out, the
+ * tagged completion. */
+static void
+search_done(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c, uint32_t *hits, bool fail)
+{
+	free(hits);
 	out_flush(m, s);
 	if (fail)
 		imap_session_done(s, IMAP_NO, "[SERVERBUG] Some messages could "
 		    "not be read");
 	else
 		imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
+}
+
+/*
+ * SEARCH: "* SEARCH n ..." (RFC 9051 §7.3.4 of rev1), or with RETURN
+ * the ESEARCH response of RFC 4731 §3.1, which is also IMAP4rev2's only
+ * answer (RFC 9051 §6.4.4: no RETURN is RETURN (ALL)).  SAVE keeps the
+ * UIDs for "$" (RFC 5182 §2.4, MIN/MAX as imap_search_save() says); a
+ * SEARCH that fails leaves "$" empty.
+ */
+static void
+cmd_search(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	const struct imap_search	*se = &c->search;
+	uint32_t			*hits, *v, *save, *uids;
+	size_t				 i, n;
+	bool				 fail;
+
+	if (search_run(m, s, c, &hits, &n, &fail) == -1)
+		return;
+	v = xcalloc(n + 1, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = c->uid ? m->msgs[hits[i]].uid : hits[i] + 1;
+	if ((se->ret & IMAP_SRET_SAVE) && fail)
+		saved_set(m, NULL, 0);
+	else if (se->ret & IMAP_SRET_SAVE) {
+		uids = xcalloc(n + 1, sizeof(*uids));
+		save = xcalloc(n + 1, sizeof(*save));
+		for (i = 0; i < n; i++)
+			uids[i] = m->msgs[hits[i]].uid;
+		saved_set(m, save, imap_search_save(se->ret, uids, n, save));
+		free(uids);
+	}
+	buf_reset(&m->out);
+	if (se->esearch || m->rev2) {
+		if (imap_search_esearch(&m->out, c->tag, c->uid, se->esearch ?
+		    se->ret : IMAP_SRET_ALL, v, n) == -1)
+			fatalx("imap_mbox: response too large");
+	} else {
+		out_str(m, "* SEARCH");
+		for (i = 0; i < n; i++)
+			out_fmt(m, " %" PRIu32, v[i]);
+		out_str(m, "\r\n");
+	}
+	free(v);
+	search_done(m, s, c, hits, fail);
+}
+
+/*
+ * SORT (RFC 5256 §3, RFC 5957): the matching messages' sort keys made
+ * one message at a time (imap_sort keeps only what it compares), then
+ * ordered; "* SORT" with sequence numbers, or UIDs for UID SORT.
+ */
+static void
+cmd_sort(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	struct imap_sort_keys	*keys;
+	const struct mime_msg	*msg;
+	uint32_t		*hits;
+	size_t			 i, n, k;
+	bool			 fail, need = imap_sort_needs_message(&c->sort);
+
+	if (search_run(m, s, c, &hits, &n, &fail) == -1)
+		return;
+	keys = xcalloc(n + 1, sizeof(*keys));
+	for (k = 0; k < n; k++) {
+		i = hits[k];
+		msg = need ? search_read(m, i, &fail) : NULL;
+		imap_sort_keys_make(&c->sort, &keys[k], (uint32_t)(i + 1),
+		    m->msgs[i].uid, m->msgs[i].size_crlf, m->msgs[i].mtime, msg);
+	}
+	imap_sort_run(&c->sort, keys, n);
+	buf_reset(&m->out);
+	out_str(m, "* SORT");
+	for (k = 0; k < n; k++) {
+		out_fmt(m, " %" PRIu32, c->uid ? keys[k].uid : keys[k].seq);
+		imap_sort_keys_free(&keys[k]);
+	}
+	out_str(m, "\r\n");
+	free(keys);
+	search_done(m, s, c, hits, fail);
+}
+
+/*
+ * THREAD (RFC 5256 §3): ORDEREDSUBJECT or REFERENCES over the matching
+ * messages, "* THREAD (1 2)(3)" with sequence numbers or UIDs.  A
+ * message that cannot be read is threaded as one without headers.
+ */
+static void
+cmd_thread(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	static const struct mime_msg	 empty;
+	struct imap_thread_msg		*tm;
+	const struct mime_msg		*msg;
+	uint32_t			*hits;
+	size_t				 i, n, k;
+	bool				 fail;
+
+	if (search_run(m, s, c, &hits, &n, &fail) == -1)
+		return;
+	tm = xcalloc(n + 1, sizeof(*tm));
+	for (k = 0; k < n; k++) {
+		i = hits[k];
+		if ((msg = search_read(m, i, &fail)) == NULL)
+			msg = &empty;
+		imap_thread_msg_make(&tm[k], msg, c->uid ? m->msgs[i].uid :
+		    (uint32_t)(i + 1), (uint32_t)(i + 1), m->msgs[i].mtime);
+	}
+	buf_reset(&m->out);
+	/* thread-data = "THREAD" [SP 1*thread-list] (RFC 5256 §4) */
+	out_str(m, n > 0 ? "* THREAD " : "* THREAD");
+	if (imap_thread_run(c->sort.alg, tm, n, &m->out) == -1)
+		fatalx("imap_mbox: response too large");
+	out_str(m, "\r\n");
+	for (k = 0; k < n; k++)
+		imap_thread_msg_free(&tm[k]);
+	free(tm);
+	search_done(m, s, c, hits, fail);
 }
 
 /* --- the interface --- */
@@ -1873,6 +2097,7 @@ imap_mbox_free(struct imap_mbox *m)
 	if (m == NULL)
 		return;
 	msgs_free(m->msgs, m->nmsgs);
+	free(m->saved);
 	free(m->sel_name);
 	free(m->sel_path);
 	free(m->root);
@@ -1889,6 +2114,7 @@ void
 imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
+	m->rev2 = (imap_session_enabled(s) & IMAP_EXT_REV2) != 0;
 	switch (c->name) {
 	case IMAP_CMD_NOOP:
 	case IMAP_CMD_CHECK:
@@ -1938,6 +2164,12 @@ imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
 		break;
 	case IMAP_CMD_SEARCH:
 		cmd_search(m, s, c);
+		break;
+	case IMAP_CMD_SORT:
+		cmd_sort(m, s, c);
+		break;
+	case IMAP_CMD_THREAD:
+		cmd_thread(m, s, c);
 		break;
 	case IMAP_CMD_FETCH:
 		cmd_fetch(m, s, c);

@@ -210,6 +210,7 @@ cb_offered(const struct imap_session *s)
  */
 static const char *const caps_auth[] = {
 	"IMAP4rev1",
+	"IMAP4rev2",
 	"SASL-IR",
 	"LITERAL-",
 	"ID",
@@ -222,6 +223,12 @@ static const char *const caps_auth[] = {
 	"MOVE",
 	"UIDPLUS",
 	"BINARY",
+	"ESEARCH",
+	"SEARCHRES",
+	"SORT",
+	"SORT=DISPLAY",
+	"THREAD=ORDEREDSUBJECT",
+	"THREAD=REFERENCES",
 };
 
 static void
@@ -232,7 +239,7 @@ caps(const struct imap_session *s, char *out, size_t outsz)
 
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		(void)snprintf(out, outsz,
-		    "IMAP4rev1 SASL-IR LITERAL- ID ENABLE%s%s",
+		    "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE%s%s",
 		    s->tls_available && !s->tls ? " STARTTLS" : "",
 		    !auth_allowed(s) ? " LOGINDISABLED" : cb_offered(s) ?
 		    " AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 AUTH=PLAIN" :
@@ -601,6 +608,8 @@ command_allowed(struct imap_session *s, const struct imap_cmd *c)
 	case IMAP_CMD_STORE:
 	case IMAP_CMD_COPY:
 	case IMAP_CMD_MOVE:
+	case IMAP_CMD_SORT:
+	case IMAP_CMD_THREAD:
 		if (s->state == IMAP_STATE_SELECTED)
 			return true;
 		reply_bad(s, s->tag, s->state == IMAP_STATE_NOT_AUTH ?

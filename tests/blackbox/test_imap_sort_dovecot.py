@@ -1,0 +1,222 @@
+"""SORT, THREAD, ESEARCH and SEARCHRES of the running daemon against a
+private Dovecot (dovecot_imap.py) over the same mailbox.
+
+The messages of test_imap_search_dovecot.py and a few more (base
+subjects with "[fwd: ...]", "Re[2]:" and stacked "Re: Re: Fw:", threads
+made by In-Reply-To alone) are APPENDed in the same order with the same
+internal dates to cachet and to Dovecot, so sequence numbers and UIDs
+agree.  Then every SORT and THREAD command below (and its UID form), the
+ESEARCH answers of SEARCH RETURN (...), and SEARCHRES transcripts ($
+saved, used by FETCH/STORE/SEARCH/UID forms, reset by UNSELECT, emptied
+by a failed SEARCH) must answer alike; a tag in an answer is read as
+TAG.  Where the two differ on purpose DIFFERENT says why, and a listed
+difference that goes away fails.
+"""
+
+import os
+import tempfile
+
+import pytest
+
+from conftest import imap_login
+from dovecot_imap import DOVECOT, DovecotImap, command
+from test_imap_search_dovecot import MESSAGES as BASE, MTIMES as BASE_T, msg
+from test_pop3 import ALICE, ALICE_PW, wire
+
+EXTRA = [
+    msg(11, "Message-ID: <k@x>\nFrom: Greta <greta@example.org>\n"
+        "To: a-zed@example.org\nSubject: [fwd: Weekly report]\n"
+        "In-Reply-To: <h@x>\nDate: Sat, 6 Jan 2024 11:00:00 +0000\n"),
+    msg(12, "Message-ID: <l@x>\nFrom: Dave <dave@example.org>\n"
+        "To: eve@example.net\nSubject: Re: Re: Fw: lunch\n"
+        "In-Reply-To: <g@x> <f@x>\n"
+        "Date: Thu, 4 Jan 2024 13:00:00 +0000\n"),
+    msg(13, "Message-ID: <m@x>\nFrom: bob@example.net\n"
+        "To: =?utf-8?q?J=C3=B6rg?= <joerg@example.de>\n"
+        "Subject: =?utf-8?q?Re[2]:_Caf=C3=A9_tomorrow?=\n"
+        "In-Reply-To: <d@x>\nDate: Wed, 3 Jan 2024 15:00:00 +0000\n"),
+    msg(14, "Message-ID: <n@x>\nFrom: carol@example.com\n"
+        "To: alice@example.org\nSubject: Project plan\n"
+        "Date: Mon, 1 Jan 2024 10:00:00 +0000\n"),
+]
+MESSAGES = BASE + EXTRA
+MTIMES = BASE_T + [1704400000 + 7777 * i for i in range(len(EXTRA))]
+
+SORTS = [
+    "SORT (ARRIVAL) UTF-8 ALL",
+    "SORT (REVERSE ARRIVAL) UTF-8 ALL",
+    "SORT (DATE) UTF-8 ALL",
+    "SORT (REVERSE DATE) UTF-8 ALL",
+    "SORT (SUBJECT) UTF-8 ALL",
+    "SORT (SUBJECT REVERSE DATE) UTF-8 ALL",
+    "SORT (REVERSE SUBJECT ARRIVAL) UTF-8 ALL",
+    "SORT (FROM) UTF-8 ALL",
+    "SORT (TO DATE) UTF-8 ALL",
+    "SORT (CC) UTF-8 ALL",
+    "SORT (SIZE) UTF-8 ALL",
+    "SORT (REVERSE SIZE) UTF-8 ALL",
+    "SORT (DISPLAYFROM) UTF-8 ALL",
+    "SORT (DISPLAYTO) UTF-8 ALL",
+    "SORT (SUBJECT) US-ASCII NOT SUBJECT lunch",
+    "SORT (DATE) UTF-8 SUBJECT plan",
+    "SORT (SUBJECT) UTF-8 2:9",
+    "SORT (DATE) UTF-8 SUBJECT nothing-matches",
+    "THREAD REFERENCES UTF-8 ALL",
+    "THREAD ORDEREDSUBJECT UTF-8 ALL",
+    "THREAD REFERENCES UTF-8 NOT FROM alice",
+    "THREAD REFERENCES UTF-8 SUBJECT lunch",
+    "THREAD ORDEREDSUBJECT UTF-8 SUBJECT report",
+    "THREAD REFERENCES UTF-8 SUBJECT nothing-matches",
+]
+SORTS += ["UID " + c for c in SORTS]
+
+ESEARCHES = [
+    "SEARCH RETURN (MIN MAX COUNT ALL) ALL",
+    "SEARCH RETURN () SUBJECT plan",
+    "SEARCH RETURN (ALL) OR SUBJECT lunch SUBJECT report",
+    "SEARCH RETURN (COUNT) FROM nobody-at-all",
+    "SEARCH RETURN (MIN MAX ALL) SUBJECT nothing-matches",
+    "SEARCH RETURN (MIN) SUBJECT lunch",
+    "SEARCH RETURN (MAX COUNT) CHARSET UTF-8 NOT SUBJECT plan",
+    "UID SEARCH RETURN (MIN MAX COUNT ALL) NOT SUBJECT plan",
+    "UID SEARCH RETURN (ALL) 3:7",
+    "UID SEARCH RETURN (COUNT) SUBJECT nothing-matches",
+]
+
+# Transcripts: each list runs in one session, in order.
+SEARCHRES = [
+    ["SEARCH RETURN (SAVE) SUBJECT plan", "FETCH $ (UID)",
+     "UID SEARCH UID $", "SEARCH $ FROM carol", "UID FETCH $ (UID)",
+     "SEARCH RETURN (SAVE ALL) SUBJECT lunch", "UID SEARCH $"],
+    ["SEARCH RETURN (SAVE MIN MAX) SUBJECT plan", "UID FETCH $ (UID)",
+     "SEARCH RETURN (SAVE MIN) SUBJECT report", "FETCH $ (UID)",
+     "SEARCH RETURN (SAVE COUNT MAX) SUBJECT report", "FETCH $ (UID)",
+     "UID SEARCH RETURN (SAVE MAX) ALL", "SEARCH $"],
+    ["SEARCH RETURN (SAVE) SUBJECT lunch",
+     "STORE $ +FLAGS.SILENT (\\Flagged)", "SEARCH FLAGGED",
+     "UID STORE $ -FLAGS.SILENT (\\Flagged)", "SEARCH FLAGGED"],
+    ["SEARCH RETURN (SAVE) ALL", "UNSELECT", "SELECT INBOX",
+     "FETCH $ (UID)", "UID SEARCH UID $"],
+    ["SEARCH RETURN (SAVE) ALL",
+     "SEARCH RETURN (SAVE) CHARSET X-NO-SUCH-CHARSET SUBJECT x",
+     "UID SEARCH UID $"],
+]
+
+# Commands whose answers differ on purpose: command -> why.
+EMPTY_THREAD = ("no thread: Dovecot answers \"* THREAD \" with a space "
+                "before nothing; RFC 5256 §4 has thread-data = \"THREAD\" "
+                "[SP 1*thread-list], so without threads no SP")
+DIFFERENT = {
+    "THREAD REFERENCES UTF-8 SUBJECT nothing-matches": EMPTY_THREAD,
+    "UID THREAD REFERENCES UTF-8 SUBJECT nothing-matches": EMPTY_THREAD,
+}
+
+
+def answer(conn, line, verbs):
+    """The status and the untagged lines that answer a command (those of
+    the verbs given, e.g. SORT; numbers first for FETCH)."""
+    status, lines = command(conn, line)
+    keep = []
+    for x in lines:
+        w = x.split()
+        if len(w) > 1 and (w[1] in verbs or (len(w) > 2 and
+                                             w[2] in verbs)):
+            keep.append(x)
+    return status, keep
+
+
+def esearch_items(line):
+    """* ESEARCH (TAG "t") [UID] name value ...: the items as a dict
+    (RFC 4731 §3.1 leaves their order open)."""
+    w = line.split()
+    assert w[:3] == ["*", "ESEARCH", "(TAG"] and w[3] == '"TAG")', line
+    w = w[4:]
+    uid = bool(w) and w[0] == "UID"
+    w = w[1:] if uid else w
+    assert len(w) % 2 == 0, line
+    return uid, dict(zip(w[::2], w[1::2]))
+
+
+@pytest.fixture
+def both(make_daemon):
+    """(cachet, Dovecot) sessions with MESSAGES in INBOX, selected."""
+    if not os.access(DOVECOT, os.X_OK):
+        pytest.fail("no dovecot: run scripts/install-deps")
+    d = make_daemon()
+    d.start()
+    d.add_user(ALICE, ALICE_PW)
+    c = imap_login(d, ALICE, ALICE_PW)
+    with tempfile.TemporaryDirectory(prefix="cachet-sort-") as base:
+        dv = DovecotImap(base)
+        dv.start()
+        try:
+            v = dv.connect()
+            for m, t in zip(MESSAGES, MTIMES):
+                for conn in (c, v):
+                    typ, r = conn.append("INBOX", None, t, wire(m))
+                    assert typ == "OK", r
+            for conn in (c, v):
+                typ, r = conn.select("INBOX")
+                assert typ == "OK" and int(r[0]) == len(MESSAGES), r
+            yield c, v
+            v.logout()
+        finally:
+            dv.stop()
+    c.logout()
+
+
+def check(results):
+    """results: (command, mine, theirs); the mismatches and the listed
+    differences that went away, as one assertion."""
+    wrong = []
+    for cmd, mine, theirs in results:
+        if cmd in DIFFERENT:
+            if mine == theirs:
+                wrong.append(("listed as different but now the same", cmd))
+        elif mine != theirs:
+            wrong.append((cmd, mine, theirs))
+    assert not wrong, wrong
+
+
+def test_sort_and_thread_same_as_dovecot(both):
+    c, v = both
+    results = []
+    for cmd in SORTS:
+        verb = "SORT" if "SORT" in cmd.split()[:2] else "THREAD"
+        mine, theirs = answer(c, cmd, (verb,)), answer(v, cmd, (verb,))
+        assert mine[0] == "OK" and len(mine[1]) == 1, (cmd, mine)
+        results.append((cmd, mine, theirs))
+    check(results)
+    # what the comparison rests on: real orders, not one answer for all
+    assert len({str(m) for _, m, _ in results}) > 20
+
+
+def test_esearch_same_as_dovecot(both):
+    c, v = both
+    results = []
+    for cmd in ESEARCHES:
+        st_m, mine = answer(c, cmd, ("ESEARCH", "SEARCH"))
+        st_t, theirs = answer(v, cmd, ("ESEARCH", "SEARCH"))
+        assert st_m == "OK" and len(mine) == 1, (cmd, st_m, mine)
+        assert mine[0].startswith("* ESEARCH "), mine
+        results.append((cmd, (st_m, esearch_items(mine[0])),
+                        (st_t, [esearch_items(x) for x in theirs][0]
+                         if len(theirs) == 1 else theirs)))
+    check(results)
+
+
+def test_searchres_same_as_dovecot(both):
+    c, v = both
+    results = []
+    for script in SEARCHRES:
+        for cmd in script:
+            verbs = ("ESEARCH", "SEARCH", "FETCH")
+            mine, theirs = answer(c, cmd, verbs), answer(v, cmd, verbs)
+            if cmd.startswith("SELECT"):
+                mine, theirs = mine[0], theirs[0]
+            results.append((" / ".join(script[:1]) + " ... " + cmd,
+                            mine, theirs))
+    check(results)
+    # "$" held something and was used
+    assert any(cmd.endswith("FETCH $ (UID)") and len(mine[1]) > 0
+               for cmd, mine, _ in results)
