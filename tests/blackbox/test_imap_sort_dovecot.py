@@ -139,7 +139,8 @@ def esearch_items(line):
 
 @pytest.fixture
 def both(make_daemon):
-    """(cachet, Dovecot) sessions with MESSAGES in INBOX, selected."""
+    """(cachet, Dovecot, cachet after ENABLE IMAP4rev2) sessions with
+    MESSAGES in INBOX, selected."""
     if not os.access(DOVECOT, os.X_OK):
         pytest.fail("no dovecot: run scripts/install-deps")
     d = make_daemon()
@@ -158,7 +159,12 @@ def both(make_daemon):
             for conn in (c, v):
                 typ, r = conn.select("INBOX")
                 assert typ == "OK" and int(r[0]) == len(MESSAGES), r
-            yield c, v
+            c2 = imap_login(d, ALICE, ALICE_PW)
+            assert command(c2, "ENABLE IMAP4rev2")[1] == \
+                ["* ENABLED IMAP4rev2"]
+            assert command(c2, "EXAMINE INBOX")[0] == "OK"
+            yield c, v, c2
+            c2.logout()
             v.logout()
         finally:
             dv.stop()
@@ -179,7 +185,7 @@ def check(results):
 
 
 def test_sort_and_thread_same_as_dovecot(both):
-    c, v = both
+    c, v, _ = both
     results = []
     for cmd in SORTS:
         verb = "SORT" if "SORT" in cmd.split()[:2] else "THREAD"
@@ -192,7 +198,7 @@ def test_sort_and_thread_same_as_dovecot(both):
 
 
 def test_esearch_same_as_dovecot(both):
-    c, v = both
+    c, v, _ = both
     results = []
     for cmd in ESEARCHES:
         st_m, mine = answer(c, cmd, ("ESEARCH", "SEARCH"))
@@ -206,7 +212,7 @@ def test_esearch_same_as_dovecot(both):
 
 
 def test_searchres_same_as_dovecot(both):
-    c, v = both
+    c, v, _ = both
     results = []
     for script in SEARCHRES:
         for cmd in script:
@@ -220,3 +226,21 @@ def test_searchres_same_as_dovecot(both):
     # "$" held something and was used
     assert any(cmd.endswith("FETCH $ (UID)") and len(mine[1]) > 0
                for cmd, mine, _ in results)
+
+
+def test_rev2_search_same_as_dovecot_return_all(both):
+    """After ENABLE IMAP4rev2 a SEARCH is answered as SEARCH RETURN (ALL)
+    (RFC 9051 §6.4.4); Dovecot 2.3 has no IMAP4rev2, so its answer to
+    the RETURN (ALL) form is the reference."""
+    _, v, c2 = both
+    results = []
+    for keys in ("ALL", "SUBJECT plan", "OR SUBJECT lunch FROM greta",
+                 "NOT SUBJECT plan", "SUBJECT nothing-matches", "2:4,9"):
+        for uid in ("", "UID "):
+            mine = answer(c2, uid + "SEARCH " + keys, ("ESEARCH", "SEARCH"))
+            theirs = answer(v, uid + "SEARCH RETURN (ALL) " + keys,
+                            ("ESEARCH", "SEARCH"))
+            assert mine[0] == "OK" and len(mine[1]) == 1, (keys, mine)
+            assert mine[1][0].startswith("* ESEARCH "), mine
+            results.append((uid + "SEARCH " + keys, mine, theirs))
+    check(results)
