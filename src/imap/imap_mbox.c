@@ -4,8 +4,7 @@
  * mailboxes' owner; the uidlist (UIDVALIDITY, UIDs) is maildir.c's, the
  * one the mda and pop3 use, so every role names a message alike.
  *
- * Not here yet (they answer NO [CANNOT]): keywords, SEARCHRES and
- * ESEARCH, CONDSTORE.
+ * Not here yet (they answer NO [CANNOT]): keywords, CONDSTORE.
  */
 #include <sys/stat.h>
 
