@@ -1769,6 +1769,22 @@ cmd_fetch(struct imap_mbox *m, struct imap_session *s,
 	/* the role calls imap_mbox_resume() while the output has room */
 }
 
+/* A large message's buffers are not kept for the next command (the
+ * largest one read counts, not the last). */
+static void
+msg_buffers_trim(struct imap_mbox *m)
+{
+	if (m->raw.cap <= IMAP_MBOX_KEEP)
+		return;
+	buf_free(&m->raw);
+	buf_free(&m->part);
+	buf_free(&m->dec);
+	mime_msg_free(&m->mime);
+	buf_init(&m->raw, IMAP_MBOX_MSG_MAX);
+	buf_init(&m->part, SIZE_MAX);
+	buf_init(&m->dec, SIZE_MAX);
+}
+
 bool
 imap_mbox_busy(const struct imap_mbox *m)
 {
@@ -1800,16 +1816,7 @@ imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
 		return;
 	}
 	m->fcmd = NULL;
-	/* a large message's buffers are not kept for the next command */
-	if (m->raw.len > IMAP_MBOX_KEEP) {
-		buf_free(&m->raw);
-		buf_free(&m->part);
-		buf_free(&m->dec);
-		mime_msg_free(&m->mime);
-		buf_init(&m->raw, IMAP_MBOX_MSG_MAX);
-		buf_init(&m->part, SIZE_MAX);
-		buf_init(&m->dec, SIZE_MAX);
-	}
+	msg_buffers_trim(m);
 	if (m->fcte)
 		imap_session_done(s, IMAP_NO, "[UNKNOWN-CTE] A part has a "
 		    "Content-Transfer-Encoding we cannot decode");
@@ -1944,6 +1951,7 @@ search_done(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c, uint32_t *hits, bool fail)
 {
 	free(hits);
+	msg_buffers_trim(m);
 	out_flush(m, s);
 	if (fail)
 		imap_session_done(s, IMAP_NO, "[SERVERBUG] Some messages could "
@@ -1953,55 +1961,75 @@ search_done(struct imap_mbox *m, struct imap_session *s,
 }
 
 /*
- * SEARCH: "* SEARCH n ..." (RFC 9051 §7.3.4 of rev1), or with RETURN
- * the ESEARCH response of RFC 4731 §3.1, which is also IMAP4rev2's only
- * answer (RFC 9051 §6.4.4: no RETURN is RETURN (ALL)).  SAVE keeps the
- * UIDs for "$" (RFC 5182 §2.4, MIN/MAX as imap_search_save() says); a
- * SEARCH that fails leaves "$" empty.
+ * The ESEARCH response (RFC 4731 §3.1) of SEARCH or SORT with RETURN,
+ * and of every SEARCH after ENABLE IMAP4rev2, for the messages
+ * idx[0..n) (indices in the answer's order: ascending for SEARCH, the
+ * sort order for SORT, whose MIN and MAX are the first and last in that
+ * order and ALL the numbers in it, RFC 5267 §3.2), with the options
+ * ret.  SAVE keeps for "$" what imap_search_save() picks (RFC 5182
+ * §2.4), as a set; nothing when the search failed.
+ */
+static void
+search_esearch(struct imap_mbox *m, const struct imap_cmd *c,
+    const uint32_t *idx, size_t n, bool fail, unsigned ret)
+{
+	uint32_t	*v, *save = NULL;
+	size_t		 i, k = 0;
+
+	v = xcalloc(n + 1, sizeof(*v));
+	if (ret & IMAP_SRET_SAVE) {
+		if (!fail) {
+			for (i = 0; i < n; i++)
+				v[i] = m->msgs[idx[i]].uid;
+			save = xcalloc(n + 1, sizeof(*save));
+			k = imap_search_save(ret, v, n, save);
+			qsort(save, k, sizeof(*save), uid_cmp);
+		}
+		saved_set(m, save, k);
+	}
+	for (i = 0; i < n; i++)
+		v[i] = c->uid ? m->msgs[idx[i]].uid : idx[i] + 1;
+	if (imap_search_esearch(&m->out, c->tag, c->uid, ret, v, n) == -1)
+		fatalx("imap_mbox: response too large");
+	free(v);
+}
+
+/*
+ * SEARCH: "* SEARCH n ..." (RFC 3501 §7.2.5), or with RETURN the ESEARCH
+ * response of RFC 4731 §3.1, which is also IMAP4rev2's only answer (RFC
+ * 9051 §6.4.4: no RETURN is RETURN (ALL)).  SAVE keeps the UIDs for "$";
+ * a SEARCH that fails leaves "$" empty.
  */
 static void
 cmd_search(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
 	const struct imap_search	*se = &c->search;
-	uint32_t			*hits, *v, *save, *uids;
+	uint32_t			*hits;
 	size_t				 i, n;
 	bool				 fail;
 
 	if (search_run(m, s, c, &hits, &n, &fail) == -1)
 		return;
-	v = xcalloc(n + 1, sizeof(*v));
-	for (i = 0; i < n; i++)
-		v[i] = c->uid ? m->msgs[hits[i]].uid : hits[i] + 1;
-	if ((se->ret & IMAP_SRET_SAVE) && fail)
-		saved_set(m, NULL, 0);
-	else if (se->ret & IMAP_SRET_SAVE) {
-		uids = xcalloc(n + 1, sizeof(*uids));
-		save = xcalloc(n + 1, sizeof(*save));
-		for (i = 0; i < n; i++)
-			uids[i] = m->msgs[hits[i]].uid;
-		saved_set(m, save, imap_search_save(se->ret, uids, n, save));
-		free(uids);
-	}
 	buf_reset(&m->out);
-	if (se->esearch || m->rev2) {
-		if (imap_search_esearch(&m->out, c->tag, c->uid, se->esearch ?
-		    se->ret : IMAP_SRET_ALL, v, n) == -1)
-			fatalx("imap_mbox: response too large");
-	} else {
+	if (se->esearch || m->rev2)
+		search_esearch(m, c, hits, n, fail, se->esearch ? se->ret :
+		    IMAP_SRET_ALL);
+	else {
 		out_str(m, "* SEARCH");
 		for (i = 0; i < n; i++)
-			out_fmt(m, " %" PRIu32, v[i]);
+			out_fmt(m, " %" PRIu32, c->uid ? m->msgs[hits[i]].uid :
+			    hits[i] + 1);
 		out_str(m, "\r\n");
 	}
-	free(v);
 	search_done(m, s, c, hits, fail);
 }
 
 /*
  * SORT (RFC 5256 §3, RFC 5957): the matching messages' sort keys made
  * one message at a time (imap_sort keeps only what it compares), then
- * ordered; "* SORT" with sequence numbers, or UIDs for UID SORT.
+ * ordered; "* SORT" with sequence numbers, or UIDs for UID SORT, or
+ * with RETURN the ESEARCH response of ESORT (RFC 5267 §3.2).
  */
 static void
 cmd_sort(struct imap_mbox *m, struct imap_session *s,
@@ -2024,12 +2052,20 @@ cmd_sort(struct imap_mbox *m, struct imap_session *s,
 	}
 	imap_sort_run(&c->sort, keys, n);
 	buf_reset(&m->out);
-	out_str(m, "* SORT");
+	if (!c->search.esearch)
+		out_str(m, "* SORT");
 	for (k = 0; k < n; k++) {
-		out_fmt(m, " %" PRIu32, c->uid ? keys[k].uid : keys[k].seq);
+		/* hits becomes the sorted order */
+		hits[k] = keys[k].seq - 1;
+		if (!c->search.esearch)
+			out_fmt(m, " %" PRIu32, c->uid ? keys[k].uid :
+			    keys[k].seq);
 		imap_sort_keys_free(&keys[k]);
 	}
-	out_str(m, "\r\n");
+	if (c->search.esearch)
+		search_esearch(m, c, hits, n, fail, c->search.ret);
+	else
+		out_str(m, "\r\n");
 	free(keys);
 	search_done(m, s, c, hits, fail);
 }

@@ -1308,10 +1308,10 @@ p_search(struct ps *s)
 /*
  * sort = ["UID" SP] "SORT" SP sort-criteria SP charset 1*(SP search-key)
  * thread = ["UID" SP] "THREAD" SP thread-alg SP charset 1*(SP search-key)
- * (RFC 5256 §5, RFC 5957 §3).  imap_sort_parse() reads the criteria or
- * the algorithm and the charset, the search keys are SEARCH's; the
- * charset is checked as SEARCH's CHARSET is.  SORT's RETURN (ESORT, RFC
- * 5267) is not offered.
+ * (RFC 5256 §5, RFC 5957 §3), SORT with ESORT's [search-return-opts]
+ * before the criteria (RFC 5267 §3.2).  imap_sort_parse() reads the
+ * criteria or the algorithm and the charset, the search keys are
+ * SEARCH's; the charset is checked as SEARCH's CHARSET is.
  */
 static int
 p_sort(struct ps *s, bool thread)
@@ -1321,6 +1321,8 @@ p_sort(struct ps *s, bool thread)
 	size_t		 used = 0;
 	uint16_t	 root;
 
+	if (!thread && p_search_return(s) == -1)
+		return -1;
 	if (imap_sort_parse(span_make(s->p + s->off, s->len - s->off),
 	    thread, &c->sort, &used, &err) == -1)
 		return fail(s, err);

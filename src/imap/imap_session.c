@@ -226,6 +226,7 @@ static const char *const caps_auth[] = {
 	"ESEARCH",
 	"SEARCHRES",
 	"SORT",
+	"ESORT",
 	"SORT=DISPLAY",
 	"THREAD=ORDEREDSUBJECT",
 	"THREAD=REFERENCES",

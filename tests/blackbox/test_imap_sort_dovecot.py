@@ -71,6 +71,12 @@ SORTS = [
 SORTS += ["UID " + c for c in SORTS]
 
 ESEARCHES = [
+    # ESORT (RFC 5267 §3.2): MIN, MAX and ALL in the sort's order
+    "SORT RETURN (MIN MAX ALL COUNT) (DATE) UTF-8 ALL",
+    "SORT RETURN (MIN MAX ALL COUNT) (REVERSE ARRIVAL) UTF-8 ALL",
+    "UID SORT RETURN () (SUBJECT) UTF-8 ALL",
+    "UID SORT RETURN (MAX COUNT) (REVERSE SIZE) UTF-8 NOT SUBJECT plan",
+    "SORT RETURN (MIN MAX ALL) (DATE) UTF-8 SUBJECT nothing-matches",
     "SEARCH RETURN (MIN MAX COUNT ALL) ALL",
     "SEARCH RETURN () SUBJECT plan",
     "SEARCH RETURN (ALL) OR SUBJECT lunch SUBJECT report",
@@ -83,7 +89,8 @@ ESEARCHES = [
     "UID SEARCH RETURN (COUNT) SUBJECT nothing-matches",
 ]
 
-# Transcripts: each list runs in one session, in order.
+# Transcripts: each list runs in one session, in order ("$" is the
+# session's).
 SEARCHRES = [
     ["SEARCH RETURN (SAVE) SUBJECT plan", "FETCH $ (UID)",
      "UID SEARCH UID $", "SEARCH $ FROM carol", "UID FETCH $ (UID)",
@@ -100,6 +107,11 @@ SEARCHRES = [
     ["SEARCH RETURN (SAVE) ALL",
      "SEARCH RETURN (SAVE) CHARSET X-NO-SUCH-CHARSET SUBJECT x",
      "UID SEARCH UID $"],
+    # SAVE in SORT RETURN: MIN/MAX are the sort's first and last
+    ["SORT RETURN (SAVE MIN) (REVERSE DATE) UTF-8 ALL", "SEARCH $",
+     "UID SORT RETURN (SAVE MAX MIN) (SUBJECT) UTF-8 ALL", "FETCH $ (UID)",
+     "SORT RETURN (SAVE) (REVERSE DATE) UTF-8 SUBJECT plan", "SEARCH $",
+     "SORT (SIZE) UTF-8 $"],
 ]
 
 # Commands whose answers differ on purpose: command -> why.
@@ -216,7 +228,7 @@ def test_searchres_same_as_dovecot(both):
     results = []
     for script in SEARCHRES:
         for cmd in script:
-            verbs = ("ESEARCH", "SEARCH", "FETCH")
+            verbs = ("ESEARCH", "SEARCH", "SORT", "FETCH")
             mine, theirs = answer(c, cmd, verbs), answer(v, cmd, verbs)
             if cmd.startswith("SELECT"):
                 mine, theirs = mine[0], theirs[0]

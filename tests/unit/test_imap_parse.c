@@ -366,6 +366,18 @@ test_sort_thread(void **state)
 	assert_string_equal(imap_cmd_label(&c), "UID SORT");
 	imap_cmd_free(&c);
 
+	/* ESORT (RFC 5267 §3.2): SEARCH's RETURN before the criteria */
+	parse_ok("a UID SORT RETURN (MIN ALL SAVE) (ARRIVAL) UTF-8 1:*\r\n",
+	    &c);
+	assert_true(c.search.esearch);
+	assert_int_equal(c.search.ret, IMAP_SRET_MIN | IMAP_SRET_ALL |
+	    IMAP_SRET_SAVE);
+	assert_int_equal(c.sort.crit[0].key, IMAP_SORT_ARRIVAL);
+	imap_cmd_free(&c);
+	parse_ok("a SORT RETURN () (SIZE) UTF-8 ALL\r\n", &c);
+	assert_int_equal(c.search.ret, IMAP_SRET_ALL);
+	imap_cmd_free(&c);
+
 	parse_ok("a THREAD REFERENCES UTF-8 NOT FROM alice\r\n", &c);
 	assert_int_equal(c.name, IMAP_CMD_THREAD);
 	assert_int_equal(c.sort.alg, IMAP_THREAD_REFERENCES);
@@ -475,8 +487,10 @@ test_errors(void **state)
 		{ "a FETCH $,1 FLAGS\r\n", "Expected a space", "a" },
 		{ "a SORT DATE UTF-8 ALL\r\n",
 		    "Expected a list of sort criteria", "a" },
-		{ "a SORT RETURN (ALL) (DATE) UTF-8 ALL\r\n",
+		{ "a SORT RETURN (ALL) DATE UTF-8 ALL\r\n",
 		    "Expected a list of sort criteria", "a" },
+		{ "a THREAD RETURN (ALL) REFERENCES UTF-8 ALL\r\n",
+		    "Unknown thread algorithm", "a" },
 		{ "a SORT (DATE REVERSE) UTF-8 ALL\r\n",
 		    "Invalid sort criteria", "a" },
 		{ "a SORT (DATE FOO) UTF-8 ALL\r\n", "Unknown sort criterion",
