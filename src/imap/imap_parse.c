@@ -1240,15 +1240,16 @@ static int
 p_search_return(struct ps *s)
 {
 	struct imap_search	*se = &s->cmd->search;
-	struct span		 w;
+	struct span		 w = { NULL, 0 };
 	size_t			 save = s->off;
 
-	if (p_atom(s, &w) == -1 || !span_caseeq(w, "RETURN")) {
+	if (p_atom(s, &w) == 0 && span_caseeq(w, "RETURN"))
+		se->esearch = true;
+	else {
 		s->off = save;
 		s->err = NULL;
 		return 0;
 	}
-	se->esearch = true;
 	if (expect_sp(s) == -1 || list_open(s) == -1)
 		return -1;
 	while (peek(s) != ')') {
