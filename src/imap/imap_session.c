@@ -504,12 +504,12 @@ static void
 cmd_enable(struct imap_session *s)
 {
 	const struct imap_cmd	*c = &s->cmd;
-	char			 line[IMAP_SESSION_REPLY_MAX];
+	char			 resp[IMAP_SESSION_REPLY_MAX];
 	size_t			 i, j, n;
 	unsigned		 bit;
 	int			 r;
 
-	n = (size_t)snprintf(line, sizeof(line), "ENABLED");
+	n = (size_t)snprintf(resp, sizeof(resp), "ENABLED");
 	for (i = 0; i < c->nenable; i++) {
 		for (j = 0; j < sizeof(enable_names) /
 		    sizeof(enable_names[0]); j++)
@@ -522,12 +522,12 @@ cmd_enable(struct imap_session *s)
 		    (s->enabled & bit) == bit)
 			continue;
 		s->enabled |= bit;
-		r = snprintf(line + n, sizeof(line) - n, " %s",
+		r = snprintf(resp + n, sizeof(resp) - n, " %s",
 		    enable_names[j].name);
-		if (r > 0 && (size_t)r < sizeof(line) - n)
+		if (r > 0 && (size_t)r < sizeof(resp) - n)
 			n += (size_t)r;
 	}
-	imap_session_untagged(s, "%s", line);
+	imap_session_untagged(s, "%s", resp);
 	reply(s, "OK", "ENABLE completed");
 }
 
