@@ -3,7 +3,8 @@ private Dovecot (dovecot_imap.py) over the same mailbox.
 
 The messages of test_imap_search_dovecot.py and a few more (base
 subjects with "[fwd: ...]", "Re[2]:" and stacked "Re: Re: Fw:", threads
-made by In-Reply-To alone) are APPENDed in the same order with the same
+made by In-Reply-To alone, roots whose date order is not their mailbox
+order) are APPENDed in the same order with the same
 internal dates to cachet and to Dovecot, so sequence numbers and UIDs
 agree.  Then every SORT and THREAD command below (and its UID form), the
 ESEARCH answers of SEARCH RETURN (...), and SEARCHRES transcripts ($
@@ -38,6 +39,15 @@ EXTRA = [
     msg(14, "Message-ID: <n@x>\nFrom: carol@example.com\n"
         "To: alice@example.org\nSubject: Project plan\n"
         "Date: Mon, 1 Jan 2024 10:00:00 +0000\n"),
+    # RFC 5256 §3 step 4: the roots in date order before the subjects
+    # are gathered (the reply of the 7th goes under the original of the
+    # 8th, which shares a dummy with the later one of the 12th)
+    msg(15, "Message-ID: <o@x>\nFrom: a@example.org\nSubject: budget\n"
+        "Date: Fri, 12 Jan 2024 10:00:00 +0000\n"),
+    msg(16, "Message-ID: <p@x>\nFrom: b@example.org\n"
+        "Subject: Re: budget\nDate: Sun, 7 Jan 2024 10:00:00 +0000\n"),
+    msg(17, "Message-ID: <q@x>\nFrom: c@example.org\nSubject: budget\n"
+        "Date: Mon, 8 Jan 2024 10:00:00 +0000\n"),
 ]
 MESSAGES = BASE + EXTRA
 MTIMES = BASE_T + [1704400000 + 7777 * i for i in range(len(EXTRA))]
@@ -67,6 +77,7 @@ SORTS = [
     "THREAD REFERENCES UTF-8 SUBJECT lunch",
     "THREAD ORDEREDSUBJECT UTF-8 SUBJECT report",
     "THREAD REFERENCES UTF-8 SUBJECT nothing-matches",
+    "THREAD REFERENCES UTF-8 SUBJECT budget",
 ]
 SORTS += ["UID " + c for c in SORTS]
 
