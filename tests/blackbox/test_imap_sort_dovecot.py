@@ -15,6 +15,7 @@ difference that goes away fails.
 """
 
 import os
+import random
 import tempfile
 
 import pytest
@@ -22,7 +23,7 @@ import pytest
 from conftest import imap_login
 from dovecot_imap import DOVECOT, DovecotImap, command
 from test_imap_search_dovecot import MESSAGES as BASE, MTIMES as BASE_T, msg
-from test_pop3 import ALICE, ALICE_PW, wire
+from test_pop3 import ALICE, ALICE_PW, put_message, wire
 
 EXTRA = [
     msg(11, "Message-ID: <k@x>\nFrom: Greta <greta@example.org>\n"
@@ -48,6 +49,9 @@ EXTRA = [
         "Subject: Re: budget\nDate: Sun, 7 Jan 2024 10:00:00 +0000\n"),
     msg(17, "Message-ID: <q@x>\nFrom: c@example.org\nSubject: budget\n"
         "Date: Mon, 8 Jan 2024 10:00:00 +0000\n"),
+    msg(18, "Message-ID: <r@x>\nFrom: =?utf-8?q?=C3=89mile?= <e@example.org>\n"
+        "To: =?utf-8?q?=C3=A9quipe?= <team@example.org>\nSubject: menu\n"
+        "Date: Tue, 9 Jan 2024 10:00:00 +0000\n"),
 ]
 MESSAGES = BASE + EXTRA
 MTIMES = BASE_T + [1704400000 + 7777 * i for i in range(len(EXTRA))]
@@ -129,9 +133,19 @@ SEARCHRES = [
 EMPTY_THREAD = ("no thread: Dovecot answers \"* THREAD \" with a space "
                 "before nothing; RFC 5256 §4 has thread-data = \"THREAD\" "
                 "[SP 1*thread-list], so without threads no SP")
+COLLATION = ("the display names \u00c9mile and \u00e9quipe: we compare "
+             "by i;ascii-casemap (RFC 5256 §2.1 and §3: octets, a-z as "
+             "A-Z), so \u00c9 (C3 89) and \u00e9 (C3 A9) come after "
+             "every ASCII letter; Dovecot announces I18NLEVEL=1 and sorts "
+             "by i;unicode-casemap (RFC 5255 §4.3), where they are E and "
+             "a combining accent")
 DIFFERENT = {
     "THREAD REFERENCES UTF-8 SUBJECT nothing-matches": EMPTY_THREAD,
     "UID THREAD REFERENCES UTF-8 SUBJECT nothing-matches": EMPTY_THREAD,
+    "SORT (DISPLAYFROM) UTF-8 ALL": COLLATION,
+    "UID SORT (DISPLAYFROM) UTF-8 ALL": COLLATION,
+    "SORT (DISPLAYTO) UTF-8 ALL": COLLATION,
+    "UID SORT (DISPLAYTO) UTF-8 ALL": COLLATION,
 }
 
 
@@ -194,12 +208,14 @@ def both(make_daemon):
     c.logout()
 
 
-def check(results):
+def check(results, different=None):
     """results: (command, mine, theirs); the mismatches and the listed
-    differences that went away, as one assertion."""
+    differences (DIFFERENT unless given) that went away, as one
+    assertion."""
+    different = DIFFERENT if different is None else different
     wrong = []
     for cmd, mine, theirs in results:
-        if cmd in DIFFERENT:
+        if cmd in different:
             if mine == theirs:
                 wrong.append(("listed as different but now the same", cmd))
         elif mine != theirs:
@@ -267,3 +283,114 @@ def test_rev2_search_same_as_dovecot_return_all(both):
             assert mine[1][0].startswith("* ESEARCH "), mine
             results.append((uid + "SEARCH " + keys, mine, theirs))
     check(results)
+
+
+# --- a generated mailbox ---
+
+GEN_N = 400
+GEN_WORDS = ["plan", "lunch", "report", "budget", "offsite", "release",
+             "café menu", "Weekly sync"]
+GEN_LEADS = ["", "", "", "Re: ", "RE: ", "Fwd: ", "Re: Re: ", "[list] ",
+             "Re[2]: ", "Fw: ", "re:", "[team] Re: "]
+GEN_NAMES = ["Alice Example", "bob", "=?utf-8?q?J=C3=B6rg?=", "\"Zed, Z.\"",
+             "=?iso-8859-1?q?Ren=E9e?=", ""]
+
+
+def gen_message(i, rnd):
+    """Message i of a seeded random mailbox: shared base subjects behind
+    reply and forward marks and blobs, References chains (some to
+    messages not in the mailbox), In-Reply-To alone, dates with ties and
+    zones, a few without Date or Message-ID, display names plain,
+    quoted and encoded."""
+    subj = rnd.choice(GEN_LEADS) + rnd.choice(GEN_WORDS) + \
+        (f" {rnd.randrange(6)}" if rnd.random() < .7 else "") + \
+        (" (fwd)" if rnd.random() < .05 else "")
+    h = []
+    if rnd.random() < .95:
+        h.append(f"Message-ID: <g{i}@x>")
+    if i and rnd.random() < .6:
+        refs = [f"<g{rnd.randrange(i)}@x>" for _ in range(rnd.randrange(
+            1, 4))]
+        if rnd.random() < .15:
+            refs.insert(0, f"<gone{rnd.randrange(20)}@x>")
+        if rnd.random() < .25:
+            h.append("In-Reply-To: " + refs[-1])
+        else:
+            h.append("References: " + " ".join(refs))
+    name = rnd.choice(GEN_NAMES)
+    addr = f"u{rnd.randrange(30)}@example.{rnd.choice(['org', 'net'])}"
+    h.append("From: " + (f"{name} <{addr}>" if name else addr))
+    h.append(f"To: t{rnd.randrange(9)}@example.org")
+    if rnd.random() < .3:
+        h.append(f"Cc: {rnd.choice(GEN_NAMES) or 'x'} "
+                 f"<c{rnd.randrange(5)}@example.com>")
+    if rnd.random() < .97:
+        day, hour = 1 + rnd.randrange(7), rnd.randrange(24)
+        zone = rnd.choice(["+0000", "+0100", "-0500", "+0930"])
+        h.append(f"Date: {day} Jan 2024 {hour:02d}:"
+                 f"{rnd.choice([0, 30]):02d}:00 {zone}")
+    h.append("Subject: " + (subj if subj.isascii() else
+                            "=?utf-8?q?" + "".join(
+                                f"={b:02X}" for b in subj.encode())
+                            + "?="))
+    body = "text\n" * rnd.randrange(1, 60)
+    return ("\n".join(h) + "\n\n" + body).encode()
+
+
+GEN_COMMANDS = [
+    "SORT (ARRIVAL) UTF-8 ALL", "SORT (DATE) UTF-8 ALL",
+    "SORT (REVERSE DATE) UTF-8 ALL", "SORT (SUBJECT) UTF-8 ALL",
+    "SORT (SUBJECT REVERSE DATE) UTF-8 ALL", "SORT (FROM) UTF-8 ALL",
+    "SORT (REVERSE FROM SIZE) UTF-8 ALL", "SORT (TO) UTF-8 ALL",
+    "SORT (CC DATE) UTF-8 ALL", "SORT (SIZE) UTF-8 ALL",
+    "SORT (DISPLAYFROM) UTF-8 ALL", "SORT (DISPLAYTO REVERSE SUBJECT) "
+    "UTF-8 ALL", "UID SORT (SUBJECT) UTF-8 NOT SUBJECT lunch",
+    "THREAD REFERENCES UTF-8 ALL", "THREAD ORDEREDSUBJECT UTF-8 ALL",
+    "UID THREAD REFERENCES UTF-8 NOT SUBJECT plan",
+    "SORT RETURN (MIN MAX ALL COUNT) (DATE SUBJECT) UTF-8 SUBJECT re",
+]
+
+
+def test_generated_mailbox_same_as_dovecot(make_daemon):
+    """GEN_N seeded random messages written into both Maildirs as an MDA
+    would (so both number them in the same order), then every command of
+    GEN_COMMANDS answered alike."""
+    if not os.access(DOVECOT, os.X_OK):
+        pytest.fail("no dovecot: run scripts/install-deps")
+    rnd = random.Random(5256)
+    msgs = [gen_message(i, rnd) for i in range(GEN_N)]
+    d = make_daemon()
+    d.start()
+    d.add_user(ALICE, ALICE_PW)
+    # the same internal date for a message in both, one second apart
+    t0 = 1704067200
+    for i, m in enumerate(msgs):
+        p = put_message(d, ALICE, m)
+        os.utime(p, (t0 + i, t0 + i))
+    c = imap_login(d, ALICE, ALICE_PW)
+    with tempfile.TemporaryDirectory(prefix="cachet-gen-") as base:
+        dv = DovecotImap(base)
+        for i, m in enumerate(msgs, 1):
+            dv.add(i, m)
+            os.utime(os.path.join(dv.maildir, "new",
+                                  f"{1000000 + i}.M{i}P1.corpus"),
+                     (t0 + i - 1, t0 + i - 1))
+        dv.start()
+        try:
+            v = dv.connect()
+            for conn in (c, v):
+                assert command(conn, "EXAMINE INBOX")[0] == "OK"
+            results = []
+            for cmd in GEN_COMMANDS:
+                verbs = ("SORT", "THREAD", "ESEARCH")
+                mine, theirs = answer(c, cmd, verbs), answer(v, cmd, verbs)
+                assert mine[0] == "OK" and len(mine[1]) == 1, (cmd, mine)
+                results.append((cmd, mine, theirs))
+            # the same messages in the same order in both
+            assert results[0][1] == results[0][2]
+            # every display name is ASCII or sorts as if (COLLATION)
+            check(results, {})
+            v.logout()
+        finally:
+            dv.stop()
+    c.logout()
