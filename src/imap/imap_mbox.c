@@ -8,8 +8,6 @@
  * index (imap_index.c), kept in step at SELECT, at every poll and at
  * every change this session makes; CONDSTORE and QRESYNC (RFC 7162) are
  * answered from it.
- *
- * Not here yet (they answer NO [CANNOT]): SEARCHRES and ESEARCH.
  */
 #include <sys/stat.h>
 
@@ -29,7 +27,9 @@
 #include "imap_mbox.h"
 #include "imap/imap_kw.h"
 #include "imap/imap_search.h"
+#include "imap/imap_sort.h"
 #include "imap/imap_struct.h"
+#include "imap/imap_thread.h"
 #include "log.h"
 #include "mime.h"
 #include "store/maildir.h"
@@ -120,6 +120,11 @@ struct imap_mbox {
 	bool		 fneed, fseen, fcte, ffail;
 	bool		 fmodseq, fcond;	/* MODSEQ asked; CONDSTORE on */
 	size_t		 snext;		/* SEARCH: the message asked about */
+
+	/* SEARCHRES (RFC 5182): "$", the saved UIDs, ascending */
+	uint32_t	*saved;
+	size_t		 nsaved;
+	bool		 rev2;		/* IMAP4rev2 enabled (RFC 9051) */
 };
 
 /* --- names --- */
@@ -285,7 +290,8 @@ out_flags(struct imap_mbox *m, const struct mbox_msg *msg)
 		m->out.data[--m->out.len] = '\0';
 		first = false;
 	}
-	if (msg->recent)
+	/* RFC 9051 Appendix E: IMAP4rev2 has no \\Recent */
+	if (msg->recent && !m->rev2)
 		out_str(m, first ? "\\Recent" : " \\Recent");
 	out_str(m, ")");
 }
@@ -390,6 +396,32 @@ msgs_free(struct mbox_msg *v, size_t n)
 	free(v);
 }
 
+/* Replace the SEARCHRES result by uids[0..n) (ascending; taken over). */
+static void
+saved_set(struct imap_mbox *m, uint32_t *uids, size_t n)
+{
+	free(m->saved);
+	m->saved = uids;
+	m->nsaved = uids != NULL ? n : 0;
+}
+
+static int
+uid_cmp(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Is uid in "$"?  Expunged messages drop out by themselves: their UIDs
+ * name no message of the session any more (RFC 5182 §2.1). */
+static bool
+saved_has(const struct imap_mbox *m, uint32_t uid)
+{
+	return m->nsaved > 0 && bsearch(&uid, m->saved, m->nsaved,
+	    sizeof(*m->saved), uid_cmp) != NULL;
+}
+
 static void
 deselect(struct imap_mbox *m, struct imap_session *s)
 {
@@ -403,6 +435,8 @@ deselect(struct imap_mbox *m, struct imap_session *s)
 	imap_index_close(m->idx);
 	m->idx = NULL;
 	m->selected = false;
+	/* RFC 5182 §2.1: "$" is empty again in every newly selected one */
+	saved_set(m, NULL, 0);
 	imap_session_set_selected(s, false);
 }
 
@@ -880,7 +914,8 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 		imap_session_untagged(s, "%zu EXISTS", m->nmsgs);
 		for (i = 0, n = 0; i < m->nmsgs; i++)
 			n += m->msgs[i].recent;
-		imap_session_untagged(s, "%zu RECENT", n);
+		if (!m->rev2)
+			imap_session_untagged(s, "%zu RECENT", n);
 	}
 }
 
@@ -1285,6 +1320,11 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 	uint64_t		 size = 0;
 	size_t			 i, recent = 0, unseen = 0, deleted = 0;
 
+	/* RFC 9051 §6.3.11: no RECENT item in IMAP4rev2 */
+	if ((c->status & IMAP_STATUS_RECENT) && m->rev2) {
+		imap_session_done(s, IMAP_BAD, "IMAP4rev2 has no RECENT");
+		return;
+	}
 	if (open_folder(m, s, c->mailbox, path, sizeof(path), &l) == -1)
 		return;
 	for (i = 0; i < l.nentries; i++) {
@@ -1317,6 +1357,31 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 	maildir_list_free(&l);
 	out_flush(m, s);
 	imap_session_done(s, IMAP_OK, "STATUS completed");
+}
+
+/*
+ * IMAP4rev2's SELECT and EXAMINE answer a LIST response for the mailbox
+ * with its attributes (RFC 9051 §6.3.2), as LIST would give them.
+ */
+static void
+rev2_select_list(struct imap_mbox *m, struct imap_session *s,
+    struct span name)
+{
+	char		**folders = NULL, *n;
+	const char	 *err = NULL;
+	size_t		  nf = 0;
+
+	if (is_inbox(name)) {
+		list_one(m, s, "LIST", "INBOX", false, false);
+		return;
+	}
+	n = xstrndup(name.ptr, name.len);
+	if (maildir_folders(m->root, &folders, &nf, &err) == -1)
+		log_warnx("sid=%s imap: folders of %s: %s", m->sid, m->root,
+		    err);
+	list_one(m, s, "LIST", n, false, has_children(folders, nf, name));
+	maildir_folders_free(folders, nf);
+	free(n);
 }
 
 static void
@@ -1374,8 +1439,12 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 
 	out_flag_lists(m, s);
 	imap_session_untagged(s, "%zu EXISTS", m->nmsgs);
-	imap_session_untagged(s, "%zu RECENT", recent);
-	if (unseen > 0)
+	if (m->rev2)
+		rev2_select_list(m, s, c->mailbox);
+	/* RFC 9051 Appendix E: IMAP4rev2 has no RECENT and no UNSEEN code */
+	if (!m->rev2)
+		imap_session_untagged(s, "%zu RECENT", recent);
+	if (unseen > 0 && !m->rev2)
 		imap_session_untagged(s, "OK [UNSEEN %zu] First unseen",
 		    unseen);
 	imap_session_untagged(s, "OK [UIDVALIDITY %" PRIu32 "] UIDs valid",
@@ -1518,6 +1587,8 @@ in_set(const struct imap_mbox *m, const struct imap_seqset *set, bool uid,
 {
 	uint32_t	max;
 
+	if (set->last)
+		return saved_has(m, m->msgs[i].uid);
 	if (uid) {
 		max = m->nmsgs > 0 ? m->msgs[m->nmsgs - 1].uid : 0;
 		/* "*" is the largest UID in use (RFC 9051 §6.4.9) */
@@ -1546,12 +1617,8 @@ static bool
 check_set(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c, const struct imap_seqset *set)
 {
-	if (set->last) {
-		imap_session_done(s, IMAP_BAD, "SEARCHRES ($) is not "
-		    "supported");
-		return false;
-	}
-	if (!c->uid && !seq_valid(m, set)) {
+	/* "$" names what exists, whatever it held (RFC 5182 §2.1) */
+	if (!c->uid && !set->last && !seq_valid(m, set)) {
 		imap_session_done(s, IMAP_BAD, "Invalid message sequence "
 		    "number");
 		return false;
@@ -2341,6 +2408,22 @@ cmd_fetch(struct imap_mbox *m, struct imap_session *s,
 	/* the role calls imap_mbox_resume() while the output has room */
 }
 
+/* A large message's buffers are not kept for the next command (the
+ * largest one read counts, not the last). */
+static void
+msg_buffers_trim(struct imap_mbox *m)
+{
+	if (m->raw.cap <= IMAP_MBOX_KEEP)
+		return;
+	buf_free(&m->raw);
+	buf_free(&m->part);
+	buf_free(&m->dec);
+	mime_msg_free(&m->mime);
+	buf_init(&m->raw, IMAP_MBOX_MSG_MAX);
+	buf_init(&m->part, SIZE_MAX);
+	buf_init(&m->dec, SIZE_MAX);
+}
+
 bool
 imap_mbox_busy(const struct imap_mbox *m)
 {
@@ -2374,16 +2457,7 @@ imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
 	}
 	m->fcmd = NULL;
 	index_flush(m);
-	/* a large message's buffers are not kept for the next command */
-	if (m->raw.len > IMAP_MBOX_KEEP) {
-		buf_free(&m->raw);
-		buf_free(&m->part);
-		buf_free(&m->dec);
-		mime_msg_free(&m->mime);
-		buf_init(&m->raw, IMAP_MBOX_MSG_MAX);
-		buf_init(&m->part, SIZE_MAX);
-		buf_init(&m->dec, SIZE_MAX);
-	}
+	msg_buffers_trim(m);
 	if (m->fcte)
 		imap_session_done(s, IMAP_NO, "[UNKNOWN-CTE] A part has a "
 		    "Content-Transfer-Encoding we cannot decode");
@@ -2396,19 +2470,29 @@ imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
 
 /* --- SEARCH --- */
 
-/* RETURN (ESEARCH) and "$" (SEARCHRES) are not announced. */
+/*
+ * Keys we refuse: RECENT, NEW and OLD after
+ * ENABLE IMAP4rev2, whose grammar has none of them (RFC 9051 §6.4.4,
+ * Appendix E: no \Recent).  *bad_out: BAD rather than NO.
+ */
 static bool
-search_supported(const struct imap_search *se, const char **why)
+search_supported(const struct imap_mbox *m, const struct imap_search *se,
+    const char **why, bool *bad_out)
 {
 	size_t	i;
 
+	*bad_out = false;
 	for (i = 0; i < se->nnode; i++) {
 		switch (se->node[i].key) {
-		case IMAP_SK_SEQ:
-		case IMAP_SK_UID:
-			if (se->node[i].seq.last) {
-				*why = "[CANNOT] SEARCHRES ($) is not "
-				    "supported";
+		case IMAP_SK_NEW:
+		case IMAP_SK_OLD:
+		case IMAP_SK_FLAG:
+		case IMAP_SK_UNFLAG:
+			if (m->rev2 && (se->node[i].key == IMAP_SK_NEW ||
+			    se->node[i].key == IMAP_SK_OLD ||
+			    se->node[i].flag == IMAP_FLAG_RECENT)) {
+				*why = "IMAP4rev2 has no RECENT, NEW or OLD";
+				*bad_out = true;
 				return false;
 			}
 			break;
@@ -2419,57 +2503,64 @@ search_supported(const struct imap_search *se, const char **why)
 	return true;
 }
 
-/* imap_search's callback: the message read and parsed (read_msg). */
+/* Message i read and parsed (read_msg); NULL, logged, with *fail_out
+ * set, when it cannot be read. */
+static const struct mime_msg *
+search_read(struct imap_mbox *m, size_t i, bool *fail_out)
+{
+	if (read_msg(m, i) == 0)
+		return &m->mime;
+	log_warn("sid=%s imap: read %s", m->sid, m->msgs[i].name);
+	*fail_out = true;
+	return NULL;
+}
+
+/* imap_search's callback: the message asked about. */
 static int
 search_message(void *arg, const struct mime_msg **msg_out)
 {
 	struct imap_mbox	*m = arg;
+	bool			 fail = false;
 
-	if (read_msg(m, m->snext) == -1) {
-		log_warn("sid=%s imap: read %s", m->sid,
-		    m->msgs[m->snext].name);
-		return -1;
-	}
-	*msg_out = &m->mime;
-	return 0;
+	*msg_out = search_read(m, m->snext, &fail);
+	return *msg_out != NULL ? 0 : -1;
 }
 
 /*
- * SEARCH through imap_search.c: the facts of each message from the
- * session's view, the message itself read only when a header or text
- * key still decides (imap_search_match() asks).
+ * The messages the command's search keys match (SEARCH, SORT, THREAD),
+ * as indices into m->msgs, ascending, into *hits_out (freed by the
+ * caller); *fail_out when some could not be read (they do not match).
+ * -1 when the command was answered instead (a refused key or charset);
+ * a refused SAVE empties "$" (RFC 5182 §2.1).  The facts come from the
+ * session's view, the message itself only when a header or text key
+ * still decides (imap_search_match() asks).
  */
-static void
-cmd_search(struct imap_mbox *m, struct imap_session *s,
-    const struct imap_cmd *c)
+static int
+search_run(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c, uint32_t **hits_out, size_t *n_out,
+    bool *fail_out)
 {
 	const struct imap_search	*se = &c->search;
 	struct imap_search_ctx		 ctx;
 	struct imap_search_msg		 sm;
 	struct span			 kw[MAILDIR_KW_MAX];
 	const char			*why = NULL;
-	size_t				 i;
+	uint32_t			*hits;
+	size_t				 i, n = 0;
 	int				 r;
-	bool				 fail = false;
-	uint64_t			 maxmod = 0;
+	bool				 bad;
 
-	if (se->esearch) {
-		imap_session_done(s, IMAP_BAD, "RETURN is not supported "
-		    "(no ESEARCH)");
-		return;
+	*fail_out = false;
+	if (!search_supported(m, se, &why, &bad) ||
+	    imap_search_prepare(&ctx, se, (uint32_t)m->nmsgs,
+	    m->nmsgs > 0 ? m->msgs[m->nmsgs - 1].uid : 0, m->saved,
+	    m->nsaved, &why) == -1) {
+		if (se->ret & IMAP_SRET_SAVE)
+			saved_set(m, NULL, 0);
+		imap_session_done(s, bad ? IMAP_BAD : IMAP_NO, "%s", why);
+		return -1;
 	}
-	if (!search_supported(se, &why)) {
-		imap_session_done(s, IMAP_NO, "%s", why);
-		return;
-	}
-	if (imap_search_prepare(&ctx, se, (uint32_t)m->nmsgs,
-	    m->nmsgs > 0 ? m->msgs[m->nmsgs - 1].uid : 0, NULL, 0,
-	    &why) == -1) {
-		imap_session_done(s, IMAP_NO, "%s", why);
-		return;
-	}
-	buf_reset(&m->out);
-	out_str(m, "* SEARCH");
+	hits = xcalloc(m->nmsgs + 1, sizeof(*hits));
 	for (i = 0; i < m->nmsgs; i++) {
 		memset(&sm, 0, sizeof(sm));
 		sm.seq = (uint32_t)(i + 1);
@@ -2485,25 +2576,206 @@ cmd_search(struct imap_mbox *m, struct imap_session *s,
 		sm.arg = m;
 		m->snext = i;
 		if ((r = imap_search_match(&ctx, &sm)) == -1)
-			fail = true;
-		else if (r == 1) {
-			out_fmt(m, " %" PRIu32, c->uid ? m->msgs[i].uid :
-			    (uint32_t)(i + 1));
-			if (m->msgs[i].modseq > maxmod)
-				maxmod = m->msgs[i].modseq;
-		}
+			*fail_out = true;
+		else if (r == 1)
+			hits[n++] = (uint32_t)i;
 	}
 	imap_search_ctx_free(&ctx);
-	/* RFC 7162 §3.1.5: the highest MODSEQ of the messages found */
-	if (search_uses_modseq(se) && maxmod > 0)
-		out_fmt(m, " (MODSEQ %" PRIu64 ")", maxmod);
-	out_str(m, "\r\n");
+	*hits_out = hits;
+	*n_out = n;
+	return 0;
+}
+
+/* The end of SEARCH, SORT and THREAD: the answer in m->out, the
+ * tagged completion. */
+static void
+search_done(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c, uint32_t *hits, bool fail)
+{
+	free(hits);
+	msg_buffers_trim(m);
 	out_flush(m, s);
 	if (fail)
 		imap_session_done(s, IMAP_NO, "[SERVERBUG] Some messages could "
 		    "not be read");
 	else
 		imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
+}
+
+/*
+ * The ESEARCH response (RFC 4731 §3.1) of SEARCH or SORT with RETURN,
+ * and of every SEARCH after ENABLE IMAP4rev2, for the messages
+ * idx[0..n) (indices in the answer's order: ascending for SEARCH, the
+ * sort order for SORT, whose MIN and MAX are the first and last in that
+ * order and ALL the numbers in it, RFC 5267 §3.2), with the options
+ * ret.  SAVE keeps for "$" what imap_search_save() picks (RFC 5182
+ * §2.4), as a set; nothing when the search failed.
+ */
+static void
+search_esearch(struct imap_mbox *m, const struct imap_cmd *c,
+    const uint32_t *idx, size_t n, bool fail, unsigned ret)
+{
+	uint32_t	*v, *save = NULL;
+	size_t		 i, k = 0;
+
+	v = xcalloc(n + 1, sizeof(*v));
+	if (ret & IMAP_SRET_SAVE) {
+		if (!fail) {
+			for (i = 0; i < n; i++)
+				v[i] = m->msgs[idx[i]].uid;
+			save = xcalloc(n + 1, sizeof(*save));
+			k = imap_search_save(ret, v, n, save);
+			qsort(save, k, sizeof(*save), uid_cmp);
+		}
+		saved_set(m, save, k);
+	}
+	for (i = 0; i < n; i++)
+		v[i] = c->uid ? m->msgs[idx[i]].uid : idx[i] + 1;
+	if (imap_search_esearch(&m->out, c->tag, c->uid, ret, v, n) == -1)
+		fatalx("imap_mbox: response too large");
+	free(v);
+}
+
+/*
+ * RFC 7162 §3.1.5: a search with MODSEQ gives the highest MODSEQ of the
+ * messages found, "(MODSEQ n)" after "* SEARCH ...", "MODSEQ n" as the
+ * last ESEARCH item; none when nothing matched.  m->out holds the
+ * answer, ending in CRLF.
+ */
+static void
+search_modseq(struct imap_mbox *m, const struct imap_search *se,
+    const uint32_t *hits, size_t n, bool esearch)
+{
+	uint64_t	max = 0;
+	size_t		i;
+
+	if (!search_uses_modseq(se))
+		return;
+	for (i = 0; i < n; i++)
+		if (m->msgs[hits[i]].modseq > max)
+			max = m->msgs[hits[i]].modseq;
+	if (max == 0 || m->out.len < 2)
+		return;
+	m->out.len -= 2;
+	if (esearch)
+		out_fmt(m, " MODSEQ %" PRIu64 "\r\n", max);
+	else
+		out_fmt(m, " (MODSEQ %" PRIu64 ")\r\n", max);
+}
+
+/*
+ * SEARCH: "* SEARCH n ..." (RFC 3501 §7.2.5), or with RETURN the ESEARCH
+ * response of RFC 4731 §3.1, which is also IMAP4rev2's only answer (RFC
+ * 9051 §6.4.4: no RETURN is RETURN (ALL)).  SAVE keeps the UIDs for "$";
+ * a SEARCH that fails leaves "$" empty.
+ */
+static void
+cmd_search(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	const struct imap_search	*se = &c->search;
+	uint32_t			*hits;
+	size_t				 i, n;
+	bool				 fail;
+
+	if (search_run(m, s, c, &hits, &n, &fail) == -1)
+		return;
+	buf_reset(&m->out);
+	if (se->esearch || m->rev2)
+		search_esearch(m, c, hits, n, fail, se->esearch ? se->ret :
+		    IMAP_SRET_ALL);
+	else {
+		out_str(m, "* SEARCH");
+		for (i = 0; i < n; i++)
+			out_fmt(m, " %" PRIu32, c->uid ? m->msgs[hits[i]].uid :
+			    hits[i] + 1);
+		out_str(m, "\r\n");
+	}
+	search_modseq(m, se, hits, n, se->esearch || m->rev2);
+	search_done(m, s, c, hits, fail);
+}
+
+/*
+ * SORT (RFC 5256 §3, RFC 5957): the matching messages' sort keys made
+ * one message at a time (imap_sort keeps only what it compares), then
+ * ordered; "* SORT" with sequence numbers, or UIDs for UID SORT, or
+ * with RETURN the ESEARCH response of ESORT (RFC 5267 §3.2).
+ */
+static void
+cmd_sort(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	struct imap_sort_keys	*keys;
+	const struct mime_msg	*msg;
+	uint32_t		*hits;
+	size_t			 i, n, k;
+	bool			 fail, need = imap_sort_needs_message(&c->sort);
+
+	if (search_run(m, s, c, &hits, &n, &fail) == -1)
+		return;
+	keys = xcalloc(n + 1, sizeof(*keys));
+	for (k = 0; k < n; k++) {
+		i = hits[k];
+		msg = need ? search_read(m, i, &fail) : NULL;
+		imap_sort_keys_make(&c->sort, &keys[k], (uint32_t)(i + 1),
+		    m->msgs[i].uid, m->msgs[i].size_crlf, m->msgs[i].mtime, msg);
+	}
+	imap_sort_run(&c->sort, keys, n);
+	buf_reset(&m->out);
+	if (!c->search.esearch)
+		out_str(m, "* SORT");
+	for (k = 0; k < n; k++) {
+		/* hits becomes the sorted order */
+		hits[k] = keys[k].seq - 1;
+		if (!c->search.esearch)
+			out_fmt(m, " %" PRIu32, c->uid ? keys[k].uid :
+			    keys[k].seq);
+		imap_sort_keys_free(&keys[k]);
+	}
+	if (c->search.esearch)
+		search_esearch(m, c, hits, n, fail, c->search.ret);
+	else
+		out_str(m, "\r\n");
+	free(keys);
+	search_done(m, s, c, hits, fail);
+}
+
+/*
+ * THREAD (RFC 5256 §3): ORDEREDSUBJECT or REFERENCES over the matching
+ * messages, "* THREAD (1 2)(3)" with sequence numbers or UIDs.  A
+ * message that cannot be read is threaded as one without headers.
+ */
+static void
+cmd_thread(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	static const struct mime_msg	 empty;
+	struct imap_thread_msg		*tm;
+	const struct mime_msg		*msg;
+	uint32_t			*hits;
+	size_t				 i, n, k;
+	bool				 fail;
+
+	if (search_run(m, s, c, &hits, &n, &fail) == -1)
+		return;
+	tm = xcalloc(n + 1, sizeof(*tm));
+	for (k = 0; k < n; k++) {
+		i = hits[k];
+		if ((msg = search_read(m, i, &fail)) == NULL)
+			msg = &empty;
+		imap_thread_msg_make(&tm[k], msg, c->uid ? m->msgs[i].uid :
+		    (uint32_t)(i + 1), (uint32_t)(i + 1), m->msgs[i].mtime);
+	}
+	buf_reset(&m->out);
+	/* thread-data = "THREAD" [SP 1*thread-list] (RFC 5256 §4) */
+	out_str(m, n > 0 ? "* THREAD " : "* THREAD");
+	if (imap_thread_run(c->sort.alg, tm, n, &m->out) == -1)
+		fatalx("imap_mbox: response too large");
+	out_str(m, "\r\n");
+	for (k = 0; k < n; k++)
+		imap_thread_msg_free(&tm[k]);
+	free(tm);
+	search_done(m, s, c, hits, fail);
 }
 
 /* --- the interface --- */
@@ -2536,6 +2808,7 @@ imap_mbox_free(struct imap_mbox *m)
 		return;
 	msgs_free(m->msgs, m->nmsgs);
 	maildir_kw_free(&m->kw);
+	free(m->saved);
 	free(m->sel_name);
 	free(m->sel_path);
 	free(m->root);
@@ -2556,6 +2829,7 @@ imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
 	condstore_implicit(m, s, c);
+	m->rev2 = (imap_session_enabled(s) & IMAP_EXT_REV2) != 0;
 	switch (c->name) {
 	case IMAP_CMD_NOOP:
 	case IMAP_CMD_CHECK:
@@ -2605,6 +2879,12 @@ imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
 		break;
 	case IMAP_CMD_SEARCH:
 		cmd_search(m, s, c);
+		break;
+	case IMAP_CMD_SORT:
+		cmd_sort(m, s, c);
+		break;
+	case IMAP_CMD_THREAD:
+		cmd_thread(m, s, c);
 		break;
 	case IMAP_CMD_FETCH:
 		cmd_fetch(m, s, c);

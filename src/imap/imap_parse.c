@@ -1308,6 +1308,55 @@ p_search_key(struct ps *s, uint16_t *idx_out)
 /* NOLINTEND(misc-no-recursion) */
 
 /*
+ * search-return-opts = SP "RETURN" SP "(" [search-return-opt
+ * *(SP search-return-opt)] ")" (RFC 4731 §3.1, RFC 5182 §2.4), when the
+ * arguments start with it; 0 when they do not (nothing is taken).
+ */
+static int
+p_search_return(struct ps *s)
+{
+	struct imap_search	*se = &s->cmd->search;
+	struct span		 w = { NULL, 0 };
+	size_t			 save = s->off;
+
+	if (p_atom(s, &w) == 0 && span_caseeq(w, "RETURN"))
+		se->esearch = true;
+	else {
+		s->off = save;
+		s->err = NULL;
+		return 0;
+	}
+	if (expect_sp(s) == -1 || list_open(s) == -1)
+		return -1;
+	while (peek(s) != ')') {
+		if (p_atom(s, &w) == -1)
+			return -1;
+		if (span_caseeq(w, "MIN"))
+			se->ret |= IMAP_SRET_MIN;
+		else if (span_caseeq(w, "MAX"))
+			se->ret |= IMAP_SRET_MAX;
+		else if (span_caseeq(w, "ALL"))
+			se->ret |= IMAP_SRET_ALL;
+		else if (span_caseeq(w, "COUNT"))
+			se->ret |= IMAP_SRET_COUNT;
+		else if (span_caseeq(w, "SAVE"))
+			se->ret |= IMAP_SRET_SAVE;
+		else
+			return fail(s, "Unknown search return option");
+		if (peek(s) == ' ')
+			s->off++;
+		else if (peek(s) != ')')
+			return fail(s, "Invalid return options");
+	}
+	if (list_close(s) == -1 || expect_sp(s) == -1)
+		return -1;
+	/* RFC 4731 §3.1: "RETURN ()" means ALL */
+	if (se->ret == 0)
+		se->ret = IMAP_SRET_ALL;
+	return 0;
+}
+
+/*
  * search = "SEARCH" [search-return-opts] SP search-program;
  * search-program = ["CHARSET" SP charset SP] search-key *(SP search-key)
  * (RFC 9051 §9 with ESEARCH's RETURN, RFC 4731 §3, RFC 5182 §2).
@@ -1320,42 +1369,9 @@ p_search(struct ps *s)
 	size_t			 save;
 	uint16_t		 root;
 
-	if (node_new(s, IMAP_SK_AND, &root) == -1)
+	if (node_new(s, IMAP_SK_AND, &root) == -1 || p_search_return(s) == -1)
 		return -1;
 	save = s->off;
-	if (p_atom(s, &w) == 0 && span_caseeq(w, "RETURN")) {
-		se->esearch = true;
-		if (expect_sp(s) == -1 || list_open(s) == -1)
-			return -1;
-		while (peek(s) != ')') {
-			if (p_atom(s, &w) == -1)
-				return -1;
-			if (span_caseeq(w, "MIN"))
-				se->ret |= IMAP_SRET_MIN;
-			else if (span_caseeq(w, "MAX"))
-				se->ret |= IMAP_SRET_MAX;
-			else if (span_caseeq(w, "ALL"))
-				se->ret |= IMAP_SRET_ALL;
-			else if (span_caseeq(w, "COUNT"))
-				se->ret |= IMAP_SRET_COUNT;
-			else if (span_caseeq(w, "SAVE"))
-				se->ret |= IMAP_SRET_SAVE;
-			else
-				return fail(s, "Unknown search return option");
-			if (peek(s) == ' ')
-				s->off++;
-			else if (peek(s) != ')')
-				return fail(s, "Invalid return options");
-		}
-		if (list_close(s) == -1 || expect_sp(s) == -1)
-			return -1;
-		/* RFC 4731 §3.1: "RETURN ()" means ALL */
-		if (se->ret == 0)
-			se->ret = IMAP_SRET_ALL;
-		save = s->off;
-	} else
-		s->off = save;
-	s->err = NULL;
 	if (p_atom(s, &w) == 0 && span_caseeq(w, "CHARSET")) {
 		if (expect_sp(s) == -1 || p_astring(s, &se->charset) == -1 ||
 		    expect_sp(s) == -1)
@@ -1363,6 +1379,34 @@ p_search(struct ps *s)
 	} else
 		s->off = save;
 	s->err = NULL;
+	return p_search_keys(s, root, false);
+}
+
+/*
+ * sort = ["UID" SP] "SORT" SP sort-criteria SP charset 1*(SP search-key)
+ * thread = ["UID" SP] "THREAD" SP thread-alg SP charset 1*(SP search-key)
+ * (RFC 5256 §5, RFC 5957 §3), SORT with ESORT's [search-return-opts]
+ * before the criteria (RFC 5267 §3.2).  imap_sort_parse() reads the
+ * criteria or the algorithm and the charset, the search keys are
+ * SEARCH's; the charset is checked as SEARCH's CHARSET is.
+ */
+static int
+p_sort(struct ps *s, bool thread)
+{
+	struct imap_cmd	*c = s->cmd;
+	const char	*err = NULL;
+	size_t		 used = 0;
+	uint16_t	 root;
+
+	if (!thread && p_search_return(s) == -1)
+		return -1;
+	if (imap_sort_parse(span_make(s->p + s->off, s->len - s->off),
+	    thread, &c->sort, &used, &err) == -1)
+		return fail(s, err);
+	s->off += used;
+	c->search.charset = c->sort.charset;
+	if (node_new(s, IMAP_SK_AND, &root) == -1)
+		return -1;
 	return p_search_keys(s, root, false);
 }
 
@@ -1411,6 +1455,8 @@ static const struct cmd_def cmds[] = {
 	{ "STORE", IMAP_CMD_STORE, ARGS_OTHER, true },
 	{ "COPY", IMAP_CMD_COPY, ARGS_OTHER, true },
 	{ "MOVE", IMAP_CMD_MOVE, ARGS_OTHER, true },
+	{ "SORT", IMAP_CMD_SORT, ARGS_OTHER, true },
+	{ "THREAD", IMAP_CMD_THREAD, ARGS_OTHER, true },
 };
 
 /* AUTHENTICATE SP auth-type [SP (base64 / "=")] (RFC 4959 §3) */
@@ -1716,6 +1762,9 @@ p_args(struct ps *s, struct imap_cmd *c)
 		return p_seqset(s, &c->seq);
 	case IMAP_CMD_SEARCH:
 		return p_search(s);
+	case IMAP_CMD_SORT:
+	case IMAP_CMD_THREAD:
+		return p_sort(s, c->name == IMAP_CMD_THREAD);
 	case IMAP_CMD_FETCH:
 		if (p_seqset(s, &c->seq) == -1 || expect_sp(s) == -1 ||
 		    p_fetch(s) == -1)
@@ -1860,6 +1909,10 @@ imap_cmd_label(const struct imap_cmd *c)
 				return "UID STORE";
 			case IMAP_CMD_COPY:
 				return "UID COPY";
+			case IMAP_CMD_SORT:
+				return "UID SORT";
+			case IMAP_CMD_THREAD:
+				return "UID THREAD";
 			default:
 				return "UID MOVE";
 			}

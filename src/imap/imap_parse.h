@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "imap_sort.h"
 
 /* One line of a command, CRLF included (RFC 9051 §4: no limit is set;
  * RFC 7162 §4 asks for at least 8192 octets). */
@@ -133,6 +134,8 @@ enum imap_cmd_name {
 	IMAP_CMD_STORE,
 	IMAP_CMD_COPY,
 	IMAP_CMD_MOVE,
+	IMAP_CMD_SORT,		/* RFC 5256 §3, RFC 5957 */
+	IMAP_CMD_THREAD,
 };
 
 /* A sequence set; IMAP_SEQ_STAR stands for "*" (RFC 9051 §9 seq-number). */
@@ -298,7 +301,9 @@ struct imap_cmd {
 	int64_t		 date;		/* seconds since the epoch, UTC */
 	struct span	 literal;	/* APPEND message */
 	unsigned	 status;	/* IMAP_STATUS_* */
-	struct imap_search search;
+	struct imap_search search;	/* SEARCH, and SORT's and THREAD's
+					 * keys (charset: the sort's) */
+	struct imap_sort_args sort;	/* SORT criteria, THREAD algorithm */
 	struct span	 enable[IMAP_ENABLE_MAX];
 	size_t		 nenable;
 	bool		 condstore;	/* SELECT/EXAMINE (CONDSTORE) */

@@ -108,14 +108,17 @@ bool	imap_search_needs_message(const struct imap_search_ctx *ctx);
 int	imap_search_fold(struct span in, struct buf *out);
 
 /*
- * Append a sequence set for v[0..n) (ascending, no duplicates) to out,
- * runs compressed ("1:3,7,9:10").  -1 with EMSGSIZE.
+ * Append a sequence set for v[0..n) (no duplicates) to out, ascending
+ * runs compressed ("1:3,7,9:10"); numbers stay in the order given, as
+ * ESORT's ALL needs (RFC 5267 §3.2: "5,1:2,4").  -1 with EMSGSIZE.
  */
 int	imap_search_seqset(struct buf *out, const uint32_t *v, size_t n);
 
 /*
  * Append the ESEARCH response of RFC 4731 §3.1 for the matches v[0..n)
- * (sequence numbers, or UIDs when uid; ascending) and the RETURN options
+ * (sequence numbers, or UIDs when uid; ascending, or in the sort order
+ * for ESORT, where MIN and MAX are the first and last) and the RETURN
+ * options
  * ret (IMAP_SRET_*), "* ESEARCH (TAG "t") UID MIN 1 ... \r\n".  Nothing
  * is appended when SAVE is the only option (RFC 5182 §2.4).  -1 with
  * EMSGSIZE.

@@ -210,6 +210,7 @@ cb_offered(const struct imap_session *s)
  */
 static const char *const caps_auth[] = {
 	"IMAP4rev1",
+	"IMAP4rev2",
 	"SASL-IR",
 	"LITERAL-",
 	"ID",
@@ -224,6 +225,13 @@ static const char *const caps_auth[] = {
 	"BINARY",
 	"CONDSTORE",
 	"QRESYNC",
+	"ESEARCH",
+	"SEARCHRES",
+	"SORT",
+	"ESORT",
+	"SORT=DISPLAY",
+	"THREAD=ORDEREDSUBJECT",
+	"THREAD=REFERENCES",
 };
 
 static void
@@ -234,7 +242,7 @@ caps(const struct imap_session *s, char *out, size_t outsz)
 
 	if (s->state == IMAP_STATE_NOT_AUTH) {
 		(void)snprintf(out, outsz,
-		    "IMAP4rev1 SASL-IR LITERAL- ID ENABLE%s%s",
+		    "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE%s%s",
 		    s->tls_available && !s->tls ? " STARTTLS" : "",
 		    !auth_allowed(s) ? " LOGINDISABLED" : cb_offered(s) ?
 		    " AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 AUTH=PLAIN" :
@@ -498,12 +506,12 @@ static void
 cmd_enable(struct imap_session *s)
 {
 	const struct imap_cmd	*c = &s->cmd;
-	char			 line[IMAP_SESSION_REPLY_MAX];
+	char			 resp[IMAP_SESSION_REPLY_MAX];
 	size_t			 i, j, n;
 	unsigned		 bit;
 	int			 r;
 
-	n = (size_t)snprintf(line, sizeof(line), "ENABLED");
+	n = (size_t)snprintf(resp, sizeof(resp), "ENABLED");
 	for (i = 0; i < c->nenable; i++) {
 		for (j = 0; j < sizeof(enable_names) /
 		    sizeof(enable_names[0]); j++)
@@ -516,12 +524,12 @@ cmd_enable(struct imap_session *s)
 		    (s->enabled & bit) == bit)
 			continue;
 		s->enabled |= bit;
-		r = snprintf(line + n, sizeof(line) - n, " %s",
+		r = snprintf(resp + n, sizeof(resp) - n, " %s",
 		    enable_names[j].name);
-		if (r > 0 && (size_t)r < sizeof(line) - n)
+		if (r > 0 && (size_t)r < sizeof(resp) - n)
 			n += (size_t)r;
 	}
-	imap_session_untagged(s, "%s", line);
+	imap_session_untagged(s, "%s", resp);
 	reply(s, "OK", "ENABLE completed");
 }
 
@@ -603,6 +611,8 @@ command_allowed(struct imap_session *s, const struct imap_cmd *c)
 	case IMAP_CMD_STORE:
 	case IMAP_CMD_COPY:
 	case IMAP_CMD_MOVE:
+	case IMAP_CMD_SORT:
+	case IMAP_CMD_THREAD:
 		if (s->state == IMAP_STATE_SELECTED)
 			return true;
 		reply_bad(s, s->tag, s->state == IMAP_STATE_NOT_AUTH ?

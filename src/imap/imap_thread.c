@@ -265,7 +265,7 @@ bottom_up(const struct tree *t, uint32_t *order, uint32_t *stack)
 }
 
 /*
- * Step 4 on one sibling list: dummies without children go, dummies with
+ * Step 3 on one sibling list: dummies without children go, dummies with
  * children give way to them (at the root only when there is one).
  */
 static uint32_t
@@ -349,9 +349,12 @@ gather_subjects(struct tree *t)
 		}
 		y = tab[i];
 		tm = root_msg(t, y);
-		/* C: a dummy beats a message, a non-reply beats a reply */
-		if ((t->c[x].msg == NONE && t->c[y].msg != NONE) ||
-		    (tm->reply && !rm->reply))
+		/*
+		 * B.iv: a message in the table (never a dummy) gives way
+		 * to a dummy, and a reply to a non-reply
+		 */
+		if (t->c[y].msg != NONE && (t->c[x].msg == NONE ||
+		    (tm->reply && !rm->reply)))
 			tab[i] = x;
 	}
 	for (k = 0; k < nr; k++) {
@@ -377,13 +380,6 @@ gather_subjects(struct tree *t)
 				add_child(t, y, ch);
 			}
 			t->c[x].child = NONE;
-		} else if (xd) {
-			/* C put a non-reply message before this dummy whose
-			 * first child is a reply: the message joins it */
-			t->c[x].gone = false;
-			t->c[y].gone = true;
-			add_child(t, x, y);
-			tab[i] = x;
 		} else if (yd || (rm->reply && !tm->reply)) {
 			/* into the dummy; or a reply under its original */
 			add_child(t, y, x);
@@ -522,7 +518,7 @@ run_references(struct tree *t, size_t n, struct buf *out)
 	int		 rc;
 
 	link_messages(t, n);
-	/* 2, 3: the roots; the id table is no longer needed */
+	/* 2: the roots; the id table is no longer needed */
 	t->roots = NONE;
 	for (x = t->n; x-- > 0;)
 		if (t->c[x].parent == NONE) {
@@ -531,12 +527,18 @@ run_references(struct tree *t, size_t n, struct buf *out)
 		}
 	order = xcalloc((size_t)t->cap, sizeof(*order));
 	stack = xcalloc((size_t)t->cap * 4 + 4, sizeof(*stack));
-	/* 4 */
+	/* 3 */
 	no = bottom_up(t, order, stack);
 	for (i = 0; i < no; i++)
 		t->c[order[i]].child = prune_list(t, t->c[order[i]].child,
 		    order[i]);
 	t->roots = prune_list(t, t->roots, NONE);
+	/*
+	 * RFC 5256 §3 step 4: the roots by sent date (a dummy by its first
+	 * child, its children sorted first) before step 5 looks at them in
+	 * that order; sorting the levels below too changes nothing there.
+	 */
+	sort_tree(t, order, stack);
 	/* 5 */
 	gather_subjects(t);
 	/* 6 */

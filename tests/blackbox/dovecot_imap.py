@@ -163,3 +163,17 @@ def fetch_raw(conn, n, items):
     prefix = f"{n} ".encode()
     assert raw.startswith(prefix), raw[:40]
     return raw[len(prefix):]
+
+
+def command(conn, line):
+    """Send one command line on an imaplib connection: (its status word,
+    its untagged lines as text with the tag read as TAG)."""
+    tag = conn._new_tag()
+    conn.send(tag + b" " + line.encode() + b"\r\n")
+    lines = []
+    while True:
+        got = conn._get_line()
+        if got.startswith(tag + b" "):
+            return (got.split()[1].decode(),
+                    [x.replace(tag.decode(), "TAG") for x in lines])
+        lines.append(got.decode("utf-8", "replace"))

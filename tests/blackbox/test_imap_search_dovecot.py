@@ -16,7 +16,7 @@ import tempfile
 
 import pytest
 
-from dovecot_imap import DOVECOT, DovecotImap
+from dovecot_imap import DOVECOT, DovecotImap, command
 
 BUILD = os.environ.get("CACHET_BUILD", "build/san")
 
@@ -134,21 +134,14 @@ DIFFERENT = {
 }
 
 
-def _untagged(conn, command):
+def _untagged(conn, line):
     """Send one command, return its untagged answer line as text."""
-    tag = conn._new_tag()
-    conn.send(tag + b" " + command.encode() + b"\r\n")
-    lines = []
-    while True:
-        line = conn._get_line()
-        if line.startswith(tag + b" "):
-            assert line.split()[1] == b"OK", (command, line)
-            break
-        lines.append(line)
-    want = b"* " + command.split()[0].encode()
+    status, lines = command(conn, line)
+    assert status == "OK", (line, status, lines)
+    want = "* " + line.split()[0]
     got = [x for x in lines if x.upper().startswith(want)]
-    assert len(got) == 1, (command, lines)
-    return got[0].decode("utf-8").rstrip()
+    assert len(got) == 1, (line, lines)
+    return got[0].rstrip()
 
 
 @pytest.fixture(scope="module")

@@ -53,8 +53,11 @@ check_cmd(const struct imap_cmd *c, struct span cmd)
 	    c->flags.nkw > IMAP_KEYWORDS_MAX ||
 	    c->fetch.nsec > IMAP_FETCH_SECTIONS_MAX ||
 	    c->search.nnode > IMAP_SEARCH_NODES_MAX ||
-	    c->nenable > IMAP_ENABLE_MAX)
+	    c->nenable > IMAP_ENABLE_MAX ||
+	    c->sort.ncrit > IMAP_SORT_CRIT_MAX)
 		abort();
+	check_span(c->search.charset, cmd, c);
+	check_span(c->sort.charset, cmd, c);
 	for (i = 0; i < c->flags.nkw; i++)
 		check_span(c->flags.kw[i], cmd, c);
 	for (i = 0; i < c->fetch.nsec; i++) {

@@ -332,6 +332,92 @@ test_search_tree(void **state)
 	imap_cmd_free(&c);
 }
 
+/* SORT and THREAD (RFC 5256, 5957): criteria or algorithm, charset, then
+ * SEARCH's keys; "$" (RFC 5182) wherever a sequence set goes. */
+static void
+test_sort_thread(void **state)
+{
+	struct imap_cmd		 c;
+	struct imap_search_node	*n;
+
+	parse_ok("a SORT (REVERSE DATE subject) UTF-8 ALL\r\n", &c);
+	assert_int_equal(c.name, IMAP_CMD_SORT);
+	assert_false(c.uid);
+	assert_int_equal(c.sort.ncrit, 2);
+	assert_int_equal(c.sort.crit[0].key, IMAP_SORT_DATE);
+	assert_true(c.sort.crit[0].reverse);
+	assert_int_equal(c.sort.crit[1].key, IMAP_SORT_SUBJECT);
+	assert_false(c.sort.crit[1].reverse);
+	assert_true(span_is(c.search.charset, "UTF-8"));
+	assert_int_equal(c.search.node[c.search.node[0].child].key,
+	    IMAP_SK_ALL);
+	assert_string_equal(imap_cmd_label(&c), "SORT");
+	imap_cmd_free(&c);
+
+	parse_ok("a UID SORT (DISPLAYFROM) \"US-ASCII\" SUBJECT \"x y\" "
+	    "1:*\r\n", &c);
+	assert_true(c.uid);
+	assert_int_equal(c.sort.crit[0].key, IMAP_SORT_DISPLAYFROM);
+	assert_true(span_is(c.search.charset, "US-ASCII"));
+	n = c.search.node;
+	assert_int_equal(n[n[0].child].key, IMAP_SK_SUBJECT);
+	assert_true(span_is(n[n[0].child].str, "x y"));
+	assert_int_equal(n[n[n[0].child].next].key, IMAP_SK_SEQ);
+	assert_string_equal(imap_cmd_label(&c), "UID SORT");
+	imap_cmd_free(&c);
+
+	/* ESORT (RFC 5267 §3.2): SEARCH's RETURN before the criteria */
+	parse_ok("a UID SORT RETURN (MIN ALL SAVE) (ARRIVAL) UTF-8 1:*\r\n",
+	    &c);
+	assert_true(c.search.esearch);
+	assert_int_equal(c.search.ret, IMAP_SRET_MIN | IMAP_SRET_ALL |
+	    IMAP_SRET_SAVE);
+	assert_int_equal(c.sort.crit[0].key, IMAP_SORT_ARRIVAL);
+	imap_cmd_free(&c);
+	parse_ok("a SORT RETURN () (SIZE) UTF-8 ALL\r\n", &c);
+	assert_int_equal(c.search.ret, IMAP_SRET_ALL);
+	imap_cmd_free(&c);
+
+	parse_ok("a THREAD REFERENCES UTF-8 NOT FROM alice\r\n", &c);
+	assert_int_equal(c.name, IMAP_CMD_THREAD);
+	assert_int_equal(c.sort.alg, IMAP_THREAD_REFERENCES);
+	n = c.search.node;
+	assert_int_equal(n[n[0].child].key, IMAP_SK_NOT);
+	assert_int_equal(n[n[n[0].child].child].key, IMAP_SK_FROM);
+	imap_cmd_free(&c);
+
+	parse_ok("a UID THREAD orderedsubject US-ASCII $\r\n", &c);
+	assert_true(c.uid);
+	assert_int_equal(c.sort.alg, IMAP_THREAD_ORDEREDSUBJECT);
+	n = c.search.node;
+	assert_int_equal(n[n[0].child].key, IMAP_SK_SEQ);
+	assert_true(n[n[0].child].seq.last);
+	assert_string_equal(imap_cmd_label(&c), "UID THREAD");
+	imap_cmd_free(&c);
+
+	/* SEARCHRES: SAVE, and "$" in the commands that take a set */
+	parse_ok("a SEARCH RETURN (SAVE MIN) $ UID $\r\n", &c);
+	assert_int_equal(c.search.ret, IMAP_SRET_SAVE | IMAP_SRET_MIN);
+	n = c.search.node;
+	assert_true(n[n[0].child].seq.last);
+	assert_int_equal(n[n[n[0].child].next].key, IMAP_SK_UID);
+	assert_true(n[n[n[0].child].next].seq.last);
+	imap_cmd_free(&c);
+	parse_ok("a FETCH $ (FLAGS)\r\n", &c);
+	assert_true(c.seq.last);
+	assert_int_equal(c.seq.n, 0);
+	imap_cmd_free(&c);
+	parse_ok("a UID COPY $ Trash\r\n", &c);
+	assert_true(c.seq.last);
+	imap_cmd_free(&c);
+	parse_ok("a UID EXPUNGE $\r\n", &c);
+	assert_true(c.seq.last);
+	imap_cmd_free(&c);
+	parse_ok("a STORE $ +FLAGS (\\Seen)\r\n", &c);
+	assert_true(c.seq.last);
+	imap_cmd_free(&c);
+}
+
 static void
 test_days_from_civil(void **state)
 {
@@ -470,6 +556,33 @@ test_errors(void **state)
 		{ "a APPEND INBOX x\r\n", "Expected the message as a literal",
 		    "a" },
 		{ "a LOGIN a b", "Line must end with CRLF", "" },
+		{ "a SEARCH RETURN (FOO) ALL\r\n",
+		    "Unknown search return option", "a" },
+		{ "a SEARCH RETURN (MIN\r\n", "Invalid return options", "a" },
+		{ "a FETCH $,1 FLAGS\r\n", "Expected a space", "a" },
+		{ "a SORT DATE UTF-8 ALL\r\n",
+		    "Expected a list of sort criteria", "a" },
+		{ "a SORT RETURN (ALL) DATE UTF-8 ALL\r\n",
+		    "Expected a list of sort criteria", "a" },
+		{ "a THREAD RETURN (ALL) REFERENCES UTF-8 ALL\r\n",
+		    "Unknown thread algorithm", "a" },
+		{ "a SORT (DATE REVERSE) UTF-8 ALL\r\n",
+		    "Invalid sort criteria", "a" },
+		{ "a SORT (DATE FOO) UTF-8 ALL\r\n", "Unknown sort criterion",
+		    "a" },
+		{ "a SORT () UTF-8 ALL\r\n", "Expected a sort criterion",
+		    "a" },
+		{ "a SORT (DATE) UTF-8\r\n", "Missing search criteria", "a" },
+		{ "a SORT (DATE)\r\n", "Missing charset", "a" },
+		{ "a SORT (DATE) {5}\r\nUTF-8 ALL\r\n", "Expected a charset",
+		    "a" },
+		{ "a SORT (DATE) UTF-8 FOO\r\n", "Unknown search key", "a" },
+		{ "a UID SORT (SIZE) UTF-8 ALL )\r\n", "Expected an atom",
+		    "a" },
+		{ "a THREAD FOO UTF-8 ALL\r\n", "Unknown thread algorithm",
+		    "a" },
+		{ "a THREAD (REFERENCES) UTF-8 ALL\r\n",
+		    "Unknown thread algorithm", "a" },
 	};
 	struct imap_cmd	 c;
 	const char	*err;
@@ -682,6 +795,7 @@ main(void)
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_mailbox_commands),
 		cmocka_unit_test(test_search_tree),
+		cmocka_unit_test(test_sort_thread),
 		cmocka_unit_test(test_days_from_civil),
 		cmocka_unit_test(test_condstore_qresync),
 		cmocka_unit_test(test_errors),

@@ -446,6 +446,16 @@ test_esearch(void **state)
 	    IMAP_SRET_COUNT, true, v, 0,
 	    "* ESEARCH (TAG \"A282\") UID COUNT 0\r\n");
 	esearch_is(IMAP_SRET_MIN, false, v, 0, "* ESEARCH (TAG \"A282\")\r\n");
+	/* ESORT (RFC 5267 §3.2): the sort's order kept, MIN and MAX its
+	 * first and last, only ascending runs compressed */
+	{
+		static const uint32_t	o[] = { 11, 2, 3, 4, 43, 12, 10 };
+
+		esearch_is(IMAP_SRET_MIN | IMAP_SRET_MAX | IMAP_SRET_ALL,
+		    false, o, NELEM(o),
+		    "* ESEARCH (TAG \"A282\") MIN 11 MAX 10 ALL 11,2:4,43,"
+		    "12,10\r\n");
+	}
 	/* RFC 5182 §2.4: SAVE alone, no ESEARCH */
 	esearch_is(IMAP_SRET_SAVE, true, v, NELEM(v), "");
 	esearch_is(IMAP_SRET_SAVE | IMAP_SRET_COUNT, false, v, NELEM(v),

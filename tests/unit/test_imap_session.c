@@ -26,9 +26,10 @@
 
 #define M_SALT_B64	"W22ZaJ0SNY7soEsUEjb6gQ=="
 #define M_SNONCE	"SRVnonce"
-#define CAPS_AUTH	"IMAP4rev1 SASL-IR LITERAL- ID ENABLE IDLE NAMESPACE " \
-			"UNSELECT CHILDREN SPECIAL-USE MOVE UIDPLUS BINARY " \
-			"CONDSTORE QRESYNC " \
+#define CAPS_AUTH	"IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE IDLE " \
+			"NAMESPACE UNSELECT CHILDREN SPECIAL-USE MOVE UIDPLUS " \
+			"BINARY CONDSTORE QRESYNC ESEARCH SEARCHRES SORT ESORT " \
+			"SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES " \
 			"APPENDLIMIT=1000"
 
 enum req { REQ_NONE, REQ_AUTH, REQ_SALT, REQ_PROOF, REQ_DONE, REQ_CMD };
@@ -327,12 +328,12 @@ test_greeting_and_any_state(void **state)
 	struct mock	m;
 
 	mock_start(&m, true, true);
-	mock_expect(&m, "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID "
+	mock_expect(&m, "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID "
 	    "ENABLE STARTTLS AUTH=SCRAM-SHA-256 AUTH=PLAIN] mx.example.org "
 	    "IMAP cachet ready\r\n");
 	mock_send(&m, "a1 CAPABILITY\r\na2 noop\r\na3 ID (\"name\" "
 	    "\"test\")\r\n");
-	mock_expect(&m, "* CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID ENABLE "
+	mock_expect(&m, "* CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE "
 	    "STARTTLS AUTH=SCRAM-SHA-256 AUTH=PLAIN\r\n"
 	    "a1 OK CAPABILITY completed\r\n"
 	    "a2 OK NOOP completed\r\n"
@@ -361,7 +362,7 @@ test_state_checks(void **state)
 	mock_expect(&m, "e BAD No mailbox selected\r\n"
 	    "f BAD Already logged in\r\n"
 	    "* NAMESPACE ((\"\" \".\")) NIL NIL\r\ng OK NAMESPACE completed\r\n"
-	    "* ENABLED CONDSTORE\r\nh OK ENABLE completed\r\n");
+	    "* ENABLED IMAP4rev2 CONDSTORE\r\nh OK ENABLE completed\r\n");
 	/* mailbox commands go to the server, in turn */
 	mock_send(&m, "i SELECT INBOX\r\nj UID FETCH 1 UID\r\nk ENABLE X\r\n"
 	    "l NOOP\r\n");
@@ -399,7 +400,7 @@ test_cleartext_refused(void **state)
 	struct mock	m;
 
 	mock_start(&m, true, false);
-	mock_expect(&m, "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID "
+	mock_expect(&m, "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID "
 	    "ENABLE STARTTLS LOGINDISABLED] mx.example.org IMAP cachet "
 	    "ready\r\n");
 	mock_send(&m, "a LOGIN alice pencil\r\n"
@@ -416,7 +417,7 @@ test_cleartext_refused(void **state)
 	assert_true(imap_session_waiting(m.s));
 	imap_session_tls_started(m.s);
 	mock_send(&m, "e CAPABILITY\r\n");
-	mock_expect(&m, "* CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID ENABLE "
+	mock_expect(&m, "* CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE "
 	    "AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 AUTH=PLAIN\r\n"
 	    "e OK CAPABILITY completed\r\n");
 	mock_send(&m, "f STARTTLS\r\n");

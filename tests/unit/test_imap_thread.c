@@ -143,7 +143,31 @@ test_subjects(void **state)
 		M("b@x", "2", "Re:", ""),
 	};
 
+	/*
+	 * Step 4 sorts the roots by date before step 5 walks them: the
+	 * reply (day 1) enters the table, the original of day 2 takes its
+	 * place and gets it, the original of day 5 comes last and shares a
+	 * dummy with it (in mailbox order the reply would go under the
+	 * day-5 one).
+	 */
+	static const char *const	order[] = {
+		M("a@x", "5", "plan", ""),
+		M("b@x", "1", "Re: plan", ""),
+		M("c@x", "2", "plan", ""),
+	};
+	/* a dummy in the table stays there: the earlier message joins it */
+	static const char *const	dummy_first[] = {
+		M("b@x", "2", "Re: topic", "References: <gone@x>\n"),
+		M("c@x", "3", "Re: topic", "References: <gone@x>\n"),
+		M("d@x", "1", "topic", ""),
+		M("e@x", "4", "topic", ""),
+	};
+
 	(void)state;
+	threads_are(IMAP_THREAD_REFERENCES, order, NELEM(order),
+	    "((103 102)(101))");
+	threads_are(IMAP_THREAD_REFERENCES, dummy_first, NELEM(dummy_first),
+	    "((103)(101)(102)(104))");
 	threads_are(IMAP_THREAD_REFERENCES, reply, NELEM(reply),
 	    "(102 101)(103)");
 	threads_are(IMAP_THREAD_REFERENCES, twins, NELEM(twins),
