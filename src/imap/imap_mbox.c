@@ -105,6 +105,13 @@ struct imap_mbox {
 	size_t		 fnext;
 	bool		 fneed, fseen, fcte, ffail;
 	size_t		 snext;		/* SEARCH: the message asked about */
+
+	/*
+	 * The role watches the selected folder (imap.c, inotify): stale
+	 * once it saw a change there, so that the next command looks.
+	 */
+	bool		 watched;
+	bool		 stale;
 };
 
 /* --- names --- */
@@ -411,15 +418,20 @@ entry_of(const struct mbox_msg *msg, struct maildir_entry *e)
 /*
  * Report what changed on disk since the session last looked (RFC 9051
  * §7.4.1, §7.5.1): expunged messages from the highest sequence number
- * down (so that each number is still right when sent), new ones as
- * EXISTS and RECENT, changed flags as FETCH.
+ * down (so that each number is still right when sent), changed flags as
+ * FETCH, new ones as EXISTS and RECENT.  Without expunge_ok (during
+ * FETCH, STORE, SEARCH and the like by sequence number, §7.5.1) a
+ * message gone from the disk stays in the view, numbered as before,
+ * until a command that may hear of it; the folder stays stale till then.
+ * Both lists are in UID order: one walk, linear in the folder's size.
  */
-void
-imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
+static void
+sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 {
 	struct maildir_list	 l;
 	struct mbox_msg		*v;
-	size_t			 i, j, n, nrecent = 0;
+	bool			*gone;
+	size_t			 i, j, n, nrecent = 0, ngone = 0, kept;
 	bool			 changed;
 
 	if (!m->selected)
@@ -433,28 +445,45 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 		imap_session_bye(s, "Mailbox UIDVALIDITY changed");
 		return;
 	}
-	for (i = m->nmsgs; i > 0; i--) {
-		for (j = 0; j < l.nentries; j++)
-			if (l.entries[j].uid == m->msgs[i - 1].uid)
-				break;
-		if (j < l.nentries)
+	m->stale = false;
+	gone = xcalloc(m->nmsgs + 1, sizeof(*gone));
+	for (i = 0, j = 0; i < m->nmsgs; i++) {
+		while (j < l.nentries && l.entries[j].uid < m->msgs[i].uid)
+			j++;
+		if (j < l.nentries && l.entries[j].uid == m->msgs[i].uid)
 			continue;
-		imap_session_untagged(s, "%zu EXPUNGE", i);
-		free(m->msgs[i - 1].name);
-		memmove(&m->msgs[i - 1], &m->msgs[i], (m->nmsgs - i) *
-		    sizeof(*m->msgs));
-		m->nmsgs--;
+		gone[i] = true;
+		ngone++;
 	}
-	/* What is left is in both, in UID order; then what is new. */
-	v = xcalloc(l.nentries + 1, sizeof(*v));
-	for (i = 0, j = 0, n = 0; j < l.nentries; j++) {
+	if (ngone > 0 && !expunge_ok) {
+		m->stale = true;	/* said at the next command that may */
+		memset(gone, 0, (m->nmsgs + 1) * sizeof(*gone));
+		ngone = 0;
+	}
+	for (i = m->nmsgs; i > 0 && ngone > 0; i--)
+		if (gone[i - 1])
+			imap_session_untagged(s, "%zu EXPUNGE", i);
+	/*
+	 * What is left, in UID order, then what is new; ghosts (gone, not
+	 * yet told) keep their place.
+	 */
+	v = xcalloc(m->nmsgs + l.nentries + 1, sizeof(*v));
+	for (i = 0, j = 0, n = 0; i < m->nmsgs || j < l.nentries; ) {
+		if (i < m->nmsgs && (j == l.nentries ||
+		    m->msgs[i].uid < l.entries[j].uid)) {
+			if (gone[i])
+				free(m->msgs[i].name);
+			else
+				v[n++] = m->msgs[i];
+			i++;
+			continue;
+		}
 		if (i < m->nmsgs && m->msgs[i].uid == l.entries[j].uid) {
 			v[n] = m->msgs[i];
 			changed = strcmp(v[n].flags, l.entries[j].flags) != 0;
-			v[n].name = NULL;
 			msg_from_entry(&v[n], &l.entries[j]);
-			free(m->msgs[i].name);
 			i++;
+			j++;
 			n++;
 			if (changed) {
 				buf_reset(&m->out);
@@ -465,17 +494,20 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 			}
 			continue;
 		}
-		if (l.entries[j].uid < m->uidnext)
-			continue;	/* gone meanwhile: a later poll says so */
+		if (l.entries[j].uid < m->uidnext) {
+			j++;	/* gone meanwhile: a later poll says so */
+			continue;
+		}
 		msg_from_entry(&v[n], &l.entries[j]);
 		v[n].recent = l.entries[j].in_new;
 		nrecent += v[n].recent;
 		n++;
+		j++;
 	}
-	for (; i < m->nmsgs; i++)
-		free(m->msgs[i].name);
+	kept = m->nmsgs - ngone;
+	free(gone);
 	free(m->msgs);
-	changed = n != m->nmsgs;
+	changed = n != kept;
 	m->msgs = v;
 	m->nmsgs = n;
 	if (l.uidnext > m->uidnext)
@@ -487,6 +519,83 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 			n += m->msgs[i].recent;
 		imap_session_untagged(s, "%zu RECENT", n);
 	}
+}
+
+void
+imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
+{
+	sync_folder(m, s, true);
+}
+
+void
+imap_mbox_sync(struct imap_mbox *m, struct imap_session *s)
+{
+	if (m->selected && (m->stale || !m->watched))
+		sync_folder(m, s, true);
+}
+
+/*
+ * Before a command of the selected state: what others did since the
+ * session last looked, when the role saw a change (or cannot watch).
+ * RFC 9051 §7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH
+ * (nor SORT, THREAD, COPY, MOVE by sequence number, whose numbers the
+ * client chose before it heard), so those hear of new messages and
+ * flags only.  Commands that leave the folder, and NOOP and CHECK
+ * (which look in any case), skip it.
+ */
+static void
+sync_before(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	bool	by_seq;
+
+	if (!m->selected || (!m->stale && m->watched))
+		return;
+	switch (c->name) {
+	case IMAP_CMD_NOOP:
+	case IMAP_CMD_CHECK:
+	case IMAP_CMD_SELECT:
+	case IMAP_CMD_EXAMINE:
+	case IMAP_CMD_CLOSE:
+	case IMAP_CMD_UNSELECT:
+		return;
+	case IMAP_CMD_FETCH:
+	case IMAP_CMD_STORE:
+	case IMAP_CMD_SEARCH:
+	case IMAP_CMD_COPY:
+	case IMAP_CMD_MOVE:
+		by_seq = !c->uid;
+		break;
+	default:
+		by_seq = false;
+		break;
+	}
+	sync_folder(m, s, !by_seq);
+}
+
+const char *
+imap_mbox_folder(const struct imap_mbox *m)
+{
+	return m->selected ? m->sel_path : NULL;
+}
+
+int
+imap_mbox_folder_of(struct imap_mbox *m, struct span name, char *out,
+    size_t outsz)
+{
+	return mbox_path(m, name, out, outsz);
+}
+
+void
+imap_mbox_changed(struct imap_mbox *m)
+{
+	m->stale = true;
+}
+
+void
+imap_mbox_watched(struct imap_mbox *m, bool on)
+{
+	m->watched = on;
 }
 
 /* --- commands without a selected folder --- */
@@ -1889,6 +1998,7 @@ void
 imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
+	sync_before(m, s, c);
 	switch (c->name) {
 	case IMAP_CMD_NOOP:
 	case IMAP_CMD_CHECK:
