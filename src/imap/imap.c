@@ -12,9 +12,10 @@
  * watches every folder one of its sessions has selected (its new/ and
  * cur/, and its uidlist in the folder's directory), one watch per
  * folder shared by the sessions on it, counted, dropped with the last.
- * An event marks those sessions' views stale: an idling one (RFC 2177)
- * hears of the change at once, the others at their next command
- * (imap_mbox.c, which keeps EXPUNGE out of FETCH, STORE and SEARCH).
+ * An event that is news to a session (not its own STORE or EXPUNGE)
+ * marks its view stale: an idling one (RFC 2177) hears of the change at
+ * once, the others at their next command (imap_mbox.c, which keeps
+ * EXPUNGE out of FETCH, STORE and SEARCH).
  * A lost event queue (IN_Q_OVERFLOW) marks every session.  IDLE still
  * looks every IMAP_IDLE_SAFETY seconds, and every IMAP_IDLE_POLL when
  * the folder cannot be watched (a file system without inotify, the
@@ -61,6 +62,8 @@
 #define IMAP_IDLE_SAFETY	30	/* the same, watched: lost events */
 #define IMAP_WATCH_BUF		(64 * 1024)	/* events read at once */
 #define IMAP_WATCH_READS	16	/* reads per wake-up, then the loop */
+/* Events of a folder checked one by one per read; past it all look. */
+#define IMAP_WATCH_CHECK_MAX	64
 /* A folder's directories: entries made, removed, renamed in or out. */
 #define IMAP_WATCH_MASK		(IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
 				 IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW | \
@@ -80,7 +83,8 @@ struct imap_watch {
 	int			 wd[IMAP_WATCH_DIRS];	/* -1: not watched */
 	TAILQ_HEAD(, imap_conn)	 conns;
 	size_t			 refs;
-	bool			 pending;	/* an event to hand on */
+	size_t			 nevents;	/* in this read */
+	bool			 pending;	/* a session to wake */
 };
 
 struct imap_conn {
@@ -96,6 +100,7 @@ struct imap_conn {
 	struct event		*ev_idle;
 	struct imap_watch	*watch;		/* the selected folder's */
 	TAILQ_ENTRY(imap_conn)	 wentry;
+	bool			 woken;		/* news in this read */
 };
 
 struct imap_role {
@@ -439,6 +444,39 @@ imap_watch_follow(struct imap_conn *c)
 		imap_watch_attach(c, path);
 }
 
+/* Every session on the folder looks again. */
+static void
+imap_watch_all(struct imap_watch *w)
+{
+	struct imap_conn	*c;
+
+	w->pending = true;
+	TAILQ_FOREACH(c, &w->conns, wentry) {
+		imap_mbox_changed(c->mbox);
+		c->woken = true;
+	}
+}
+
+/*
+ * Is the event news to a session, or its own doing?  A name that left
+ * is news when the session's view still has it, a name that came when
+ * the view lacks it: a session's own STORE, EXPUNGE or SELECT (which
+ * moves new/ to cur/) updated its view before the event is read, so it
+ * does not look again for what it did itself.
+ */
+static bool
+imap_watch_news(struct imap_conn *c, size_t dir,
+    const struct inotify_event *e)
+{
+	bool	known;
+
+	if (e->mask & IN_ISDIR)
+		return true;
+	known = imap_mbox_knows(c->mbox, dir == IMAP_WATCH_NEW, e->name,
+	    strnlen(e->name, e->len));
+	return (e->mask & (IN_DELETE | IN_MOVED_FROM)) ? known : !known;
+}
+
 static void
 imap_watch_event(struct imap_role *r, const struct inotify_event *e)
 {
@@ -450,7 +488,7 @@ imap_watch_event(struct imap_role *r, const struct inotify_event *e)
 		/* inotify(7): events were dropped; everyone looks again */
 		log_warnx("imap: inotify queue overflow");
 		TAILQ_FOREACH(w, &r->watches, entry)
-			w->pending = true;
+			imap_watch_all(w);
 		return;
 	}
 	if ((w = imap_watch_by_wd(r, e->wd, &dir)) == NULL)
@@ -458,20 +496,40 @@ imap_watch_event(struct imap_role *r, const struct inotify_event *e)
 	if (e->mask & IN_IGNORED) {
 		/* the directory went (DELETE, RENAME by another session) */
 		w->wd[dir] = -1;
-		w->pending = true;
+		imap_watch_all(w);
 		TAILQ_FOREACH(c, &w->conns, wentry)
 			imap_mbox_watched(c->mbox, false);
 		return;
 	}
-	/* In the folder's own directory only the uidlist matters. */
-	if (dir == IMAP_WATCH_ROOT &&
-	    (strnlen(e->name, e->len) != sizeof(MAILDIR_UIDLIST) - 1 ||
-	    memcmp(e->name, MAILDIR_UIDLIST, sizeof(MAILDIR_UIDLIST) - 1) != 0))
+	if (dir == IMAP_WATCH_ROOT) {
+		/*
+		 * In the folder's own directory only the uidlist's removal
+		 * counts (UIDVALIDITY starts again); it is rewritten by
+		 * rename whenever the files changed, which new/ and cur/
+		 * report themselves.
+		 */
+		if ((e->mask & (IN_DELETE | IN_MOVED_FROM)) &&
+		    strnlen(e->name, e->len) == sizeof(MAILDIR_UIDLIST) - 1 &&
+		    memcmp(e->name, MAILDIR_UIDLIST,
+		    sizeof(MAILDIR_UIDLIST) - 1) == 0)
+			imap_watch_all(w);
 		return;
-	w->pending = true;
+	}
+	/* Many events at once (STORE 1:*): one look costs less. */
+	if (++w->nevents > IMAP_WATCH_CHECK_MAX) {
+		imap_watch_all(w);
+		return;
+	}
+	TAILQ_FOREACH(c, &w->conns, wentry) {
+		if (c->woken || !imap_watch_news(c, dir, e))
+			continue;
+		imap_mbox_changed(c->mbox);
+		c->woken = true;
+		w->pending = true;
+	}
 }
 
-/* Hand the events on: stale views, and idling sessions told at once. */
+/* Hand the events on: idling sessions told at once. */
 static void
 imap_watch_wake(struct imap_role *r)
 {
@@ -479,11 +537,14 @@ imap_watch_wake(struct imap_role *r)
 	struct imap_conn	*c;
 
 	TAILQ_FOREACH(w, &r->watches, entry) {
+		w->nevents = 0;
 		if (!w->pending)
 			continue;
 		w->pending = false;
 		TAILQ_FOREACH(c, &w->conns, wentry) {
-			imap_mbox_changed(c->mbox);
+			if (!c->woken)
+				continue;
+			c->woken = false;
 			if (!imap_session_idling(c->session) ||
 			    imap_mbox_busy(c->mbox))
 				continue;

@@ -586,6 +586,22 @@ imap_mbox_folder_of(struct imap_mbox *m, struct span name, char *out,
 	return mbox_path(m, name, out, outsz);
 }
 
+bool
+imap_mbox_knows(const struct imap_mbox *m, bool in_new, const char *name,
+    size_t len)
+{
+	size_t	i;
+
+	if (!m->selected)
+		return false;
+	for (i = 0; i < m->nmsgs; i++)
+		if (m->msgs[i].in_new == in_new &&
+		    strncmp(m->msgs[i].name, name, len) == 0 &&
+		    m->msgs[i].name[len] == '\0')
+			return true;
+	return false;
+}
+
 void
 imap_mbox_changed(struct imap_mbox *m)
 {

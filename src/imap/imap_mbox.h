@@ -64,12 +64,17 @@ void	imap_mbox_poll(struct imap_mbox *, struct imap_session *);
  * role calls imap_mbox_changed(): the next command reports the change
  * (EXPUNGE only where RFC 9051 §7.5.1 allows it), and imap_mbox_sync()
  * reports it at once (IDLE), doing nothing when nothing changed.
+ * imap_mbox_knows(): does the session's view hold a file of that name
+ * in new/ (in_new) or cur/?  The role tells a session's own changes
+ * from others' by it.  Linear in the folder's size.
  */
 const char	*imap_mbox_folder(const struct imap_mbox *);
 int		 imap_mbox_folder_of(struct imap_mbox *, struct span name,
 		    char *out, size_t outsz);
 void		 imap_mbox_watched(struct imap_mbox *, bool on);
 void		 imap_mbox_changed(struct imap_mbox *);
+bool		 imap_mbox_knows(const struct imap_mbox *, bool in_new,
+		    const char *name, size_t len);
 void		 imap_mbox_sync(struct imap_mbox *, struct imap_session *);
 
 /* "<dd>-<Mon>-<yyyy> <hh>:<mm>:<ss> +0000" for a time (INTERNALDATE). */
