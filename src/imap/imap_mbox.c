@@ -1641,6 +1641,7 @@ fetch_section(struct imap_mbox *m, const struct imap_fetch_section *sec)
 {
 	struct span	part;
 	uint64_t	off, cnt;
+	char		*z;
 	int		rc;
 	bool		nul;
 
@@ -1691,8 +1692,18 @@ fetch_section(struct imap_mbox *m, const struct imap_fetch_section *sec)
 	nul = sec->kind == IMAP_SEC_BINARY &&
 	    memchr(part.ptr, '\0', part.len) != NULL;
 	out_fmt(m, "%s{%zu}\r\n", nul ? "~" : "", part.len);
+	off = m->out.len;
 	if (buf_append(&m->out, part.ptr, part.len) == -1)
 		fatalx("imap_mbox: response too large");
+	/*
+	 * RFC 9051 §4.3: a literal holds no NUL (CHAR8); a message that
+	 * has one gets 0x80 in its place in BODY[], as Dovecot sends it.
+	 */
+	while (sec->kind != IMAP_SEC_BINARY && (z = memchr(m->out.data + off,
+	    '\0', m->out.len - off)) != NULL) {
+		*z = (char)0x80;
+		off = (uint64_t)(z - m->out.data) + 1;
+	}
 	return 0;
 }
 
