@@ -378,8 +378,12 @@ imap_watch_get(struct imap_role *r, const char *path)
 			continue;
 		if ((wd = inotify_add_watch(r->ifd, dir, IMAP_WATCH_MASK)) ==
 		    -1) {
-			/* ENOSPC: the watch limit; the safety looks stay */
-			log_warn("imap: inotify_add_watch %s", dir);
+			/*
+			 * ENOENT: a SELECT of no folder, refused next;
+			 * ENOSPC: the watch limit, the safety looks stay.
+			 */
+			if (errno != ENOENT)
+				log_warn("imap: inotify_add_watch %s", dir);
 			continue;
 		}
 		/* One directory under two names: its first watch keeps it. */
