@@ -8,8 +8,18 @@
  * mailbox commands are imap_mbox.c's, over store/maildir.c and its
  * uidlist, so IMAP, POP3 and delivery agree on UIDs.
  *
- * IDLE (RFC 2177) looks at the selected folder again every
- * IMAP_IDLE_POLL seconds and reports what changed; so do NOOP and CHECK.
+ * Change notification: each worker holds one inotify(7) descriptor and
+ * watches every folder one of its sessions has selected (its new/ and
+ * cur/, and its uidlist in the folder's directory), one watch per
+ * folder shared by the sessions on it, counted, dropped with the last.
+ * An event that is news to a session (not its own STORE or EXPUNGE)
+ * marks its view stale: an idling one (RFC 2177) hears of the change at
+ * once, the others at their next command (imap_mbox.c, which keeps
+ * EXPUNGE out of FETCH, STORE and SEARCH).
+ * A lost event queue (IN_Q_OVERFLOW) marks every session.  IDLE still
+ * looks every IMAP_IDLE_SAFETY seconds, and every IMAP_IDLE_POLL when
+ * the folder cannot be watched (a file system without inotify, the
+ * watch limit reached), where every command looks too.
  *
  * This role parses the network and reads mailboxes: it runs as the
  * mailboxes' owner chrooted into mail-dir, and holds no password or
@@ -17,12 +27,16 @@
  * the client sends.
  */
 #include <sys/types.h>
+#include <sys/inotify.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -44,9 +58,34 @@
 #include "util.h"
 
 #define IMAP_FEED_MAX		(64 * 1024)	/* bytes per input() call */
-#define IMAP_IDLE_POLL		1		/* seconds between looks */
+#define IMAP_IDLE_POLL		1	/* seconds between looks, unwatched */
+#define IMAP_IDLE_SAFETY	30	/* the same, watched: lost events */
+#define IMAP_WATCH_BUF		(64 * 1024)	/* events read at once */
+#define IMAP_WATCH_READS	16	/* reads per wake-up, then the loop */
+/* Events of a folder checked one by one per read; past it all look. */
+#define IMAP_WATCH_CHECK_MAX	64
+/* A folder's directories: entries made, removed, renamed in or out. */
+#define IMAP_WATCH_MASK		(IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
+				 IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW | \
+				 IN_EXCL_UNLINK)
 
 enum imap_kind { IMAP_KIND_IMAP, IMAP_KIND_IMAPS };
+
+/* The directories watched per folder: its own (the uidlist), new, cur. */
+enum { IMAP_WATCH_ROOT, IMAP_WATCH_NEW, IMAP_WATCH_CUR, IMAP_WATCH_DIRS };
+
+struct imap_conn;
+
+/* A selected folder and the sessions on it. */
+struct imap_watch {
+	TAILQ_ENTRY(imap_watch)	 entry;
+	char			*path;		/* imap_mbox_folder()'s */
+	int			 wd[IMAP_WATCH_DIRS];	/* -1: not watched */
+	TAILQ_HEAD(, imap_conn)	 conns;
+	size_t			 refs;
+	size_t			 nevents;	/* in this read */
+	bool			 pending;	/* a session to wake */
+};
 
 struct imap_conn {
 	struct imap_role	*role;
@@ -59,6 +98,9 @@ struct imap_conn {
 	char			*owner;		/* the address as stored */
 	struct imap_mbox	*mbox;		/* once logged in */
 	struct event		*ev_idle;
+	struct imap_watch	*watch;		/* the selected folder's */
+	TAILQ_ENTRY(imap_conn)	 wentry;
+	bool			 woken;		/* news in this read */
 };
 
 struct imap_role {
@@ -66,9 +108,17 @@ struct imap_role {
 	struct conf		*conf;
 	struct tls_ctx		*tls[CONF_TLS_PROFILES];
 	struct conn_server	 srv;
+	int			 ifd;		/* inotify; -1: none */
+	struct event		*ev_watch;
+	char			*watch_buf;	/* IMAP_WATCH_BUF */
+	TAILQ_HEAD(, imap_watch) watches;
 };
 
 static void	imap_feed(struct imap_conn *);
+static void	imap_watch_attach(struct imap_conn *, const char *);
+static void	imap_watch_detach(struct imap_conn *);
+static void	imap_watch_follow(struct imap_conn *);
+static void	imap_idle_arm(struct imap_conn *);
 
 /* --- session ops --- */
 
@@ -144,43 +194,71 @@ static void
 imap_op_command(void *arg, const struct imap_cmd *cmd)
 {
 	struct imap_conn	*c = arg;
+	char			 path[PATH_MAX];
 
 	if (c->mbox == NULL)
 		fatalx("imap: a mailbox command before login");
+	/*
+	 * Watch the folder before SELECT lists it, so that nothing done
+	 * between the listing and the watch goes unseen.
+	 */
+	if ((cmd->name == IMAP_CMD_SELECT || cmd->name == IMAP_CMD_EXAMINE) &&
+	    imap_mbox_folder_of(c->mbox, cmd->mailbox, path,
+	    sizeof(path)) == 0) {
+		imap_watch_detach(c);
+		imap_watch_attach(c, path);
+	}
 	imap_mbox_command(c->mbox, c->session, cmd);
+	imap_watch_follow(c);
 }
 
+/* The safety look of an idling session: events may have been lost. */
 static void
 imap_idle_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct imap_conn	*c = arg;
 
-	if (imap_session_idling(c->session) && c->mbox != NULL)
+	if (imap_session_idling(c->session) && c->mbox != NULL) {
 		imap_mbox_poll(c->mbox, c->session);
+		imap_idle_arm(c);
+	}
 	if (imap_session_closing(c->session))
 		conn_close(c->conn);
+}
+
+/* The next safety look: soon when the folder is not watched. */
+static void
+imap_idle_arm(struct imap_conn *c)
+{
+	struct timeval	tv = { IMAP_IDLE_SAFETY, 0 };
+	size_t		i;
+
+	if (c->watch != NULL)	/* NULL: no folder selected */
+		for (i = 0; i < IMAP_WATCH_DIRS; i++)
+			if (c->watch->wd[i] == -1)
+				tv.tv_sec = IMAP_IDLE_POLL;
+	if (c->ev_idle == NULL &&
+	    (c->ev_idle = evtimer_new(c->role->self->base, imap_idle_tick,
+	    c)) == NULL)
+		fatalx("imap: event_new");
+	if (evtimer_add(c->ev_idle, &tv) == -1)
+		fatalx("imap: event_add");
 }
 
 static void
 imap_op_idle(void *arg, bool on)
 {
 	struct imap_conn	*c = arg;
-	struct timeval		 tv = { IMAP_IDLE_POLL, 0 };
 
 	if (!on) {
 		if (c->ev_idle != NULL)
 			evtimer_del(c->ev_idle);
 		return;
 	}
-	if (c->ev_idle == NULL &&
-	    (c->ev_idle = event_new(c->role->self->base, -1, EV_PERSIST,
-	    imap_idle_tick, c)) == NULL)
-		fatalx("imap: event_new");
-	if (event_add(c->ev_idle, &tv) == -1)
-		fatalx("imap: event_add");
+	imap_idle_arm(c);
 	/* RFC 2177 §3: changes so far at once, the rest as they come. */
 	if (c->mbox != NULL)
-		imap_mbox_poll(c->mbox, c->session);
+		imap_mbox_sync(c->mbox, c->session);
 }
 
 static void
@@ -239,6 +317,296 @@ imap_feed(struct imap_conn *c)
 		conn_close(c->conn);
 }
 
+/* --- watching the selected folders (inotify(7)) --- */
+
+static const char *const imap_watch_dirs[IMAP_WATCH_DIRS] = {
+	NULL, "new", "cur"
+};
+
+static bool
+imap_watch_live(const struct imap_watch *w)
+{
+	size_t	i;
+
+	for (i = 0; i < IMAP_WATCH_DIRS; i++)
+		if (w->wd[i] == -1)
+			return false;
+	return true;
+}
+
+static struct imap_watch *
+imap_watch_by_wd(struct imap_role *r, int wd, size_t *dir_out)
+{
+	struct imap_watch	*w;
+	size_t			 i;
+
+	TAILQ_FOREACH(w, &r->watches, entry)
+		for (i = 0; i < IMAP_WATCH_DIRS; i++)
+			if (w->wd[i] == wd) {
+				*dir_out = i;
+				return w;
+			}
+	return NULL;
+}
+
+/* The watch of a folder, made (its three directories) or shared. */
+static struct imap_watch *
+imap_watch_get(struct imap_role *r, const char *path)
+{
+	struct imap_watch	*w;
+	char			 dir[PATH_MAX];
+	size_t			 i, k;
+	int			 wd;
+
+	TAILQ_FOREACH(w, &r->watches, entry)
+		if (strcmp(w->path, path) == 0) {
+			w->refs++;
+			return w;
+		}
+	w = xcalloc(1, sizeof(*w));
+	w->path = xstrdup(path);
+	w->refs = 1;
+	TAILQ_INIT(&w->conns);
+	for (i = 0; i < IMAP_WATCH_DIRS; i++) {
+		w->wd[i] = -1;
+		if (r->ifd == -1)
+			continue;
+		if (imap_watch_dirs[i] == NULL)
+			(void)str_copy(dir, sizeof(dir), path);
+		else if (path_join(dir, sizeof(dir), path,
+		    imap_watch_dirs[i]) == -1)
+			continue;
+		if ((wd = inotify_add_watch(r->ifd, dir, IMAP_WATCH_MASK)) ==
+		    -1) {
+			/*
+			 * ENOENT: a SELECT of no folder, refused next;
+			 * ENOSPC: the watch limit, the safety looks stay.
+			 */
+			if (errno != ENOENT)
+				log_warn("imap: inotify_add_watch %s", dir);
+			continue;
+		}
+		/* One directory under two names: its first watch keeps it. */
+		if (imap_watch_by_wd(r, wd, &k) != NULL)
+			continue;
+		w->wd[i] = wd;
+	}
+	TAILQ_INSERT_TAIL(&r->watches, w, entry);
+	return w;
+}
+
+static void
+imap_watch_put(struct imap_role *r, struct imap_watch *w)
+{
+	size_t	i;
+
+	if (--w->refs > 0)
+		return;
+	for (i = 0; i < IMAP_WATCH_DIRS; i++)
+		if (w->wd[i] != -1)
+			(void)inotify_rm_watch(r->ifd, w->wd[i]);
+	TAILQ_REMOVE(&r->watches, w, entry);
+	free(w->path);
+	free(w);
+}
+
+static void
+imap_watch_attach(struct imap_conn *c, const char *path)
+{
+	struct imap_watch	*w;
+
+	w = imap_watch_get(c->role, path);
+	c->watch = w;
+	TAILQ_INSERT_TAIL(&w->conns, c, wentry);
+	imap_mbox_watched(c->mbox, imap_watch_live(w));
+}
+
+static void
+imap_watch_detach(struct imap_conn *c)
+{
+	if (c->watch == NULL)
+		return;
+	TAILQ_REMOVE(&c->watch->conns, c, wentry);
+	imap_watch_put(c->role, c->watch);
+	c->watch = NULL;
+	if (c->mbox != NULL)
+		imap_mbox_watched(c->mbox, false);
+}
+
+/* After a command: watch the folder now selected, if any. */
+static void
+imap_watch_follow(struct imap_conn *c)
+{
+	const char	*path;
+
+	path = c->mbox != NULL ? imap_mbox_folder(c->mbox) : NULL;
+	if (c->watch != NULL && path != NULL &&
+	    strcmp(c->watch->path, path) == 0)
+		return;
+	imap_watch_detach(c);
+	if (path != NULL)
+		imap_watch_attach(c, path);
+}
+
+/* Every session on the folder looks again. */
+static void
+imap_watch_all(struct imap_watch *w)
+{
+	struct imap_conn	*c;
+
+	w->pending = true;
+	TAILQ_FOREACH(c, &w->conns, wentry) {
+		imap_mbox_changed(c->mbox);
+		c->woken = true;
+	}
+}
+
+/*
+ * Is the event news to a session, or its own doing?  A name that left
+ * is news when the session's view still has it, a name that came when
+ * the view lacks it: a session's own STORE, EXPUNGE or SELECT (which
+ * moves new/ to cur/) updated its view before the event is read, so it
+ * does not look again for what it did itself.
+ */
+static bool
+imap_watch_news(struct imap_conn *c, size_t dir,
+    const struct inotify_event *e)
+{
+	bool	known;
+
+	if (e->mask & IN_ISDIR)
+		return true;
+	known = imap_mbox_knows(c->mbox, dir == IMAP_WATCH_NEW, e->name,
+	    strnlen(e->name, e->len));
+	return (e->mask & (IN_DELETE | IN_MOVED_FROM)) ? known : !known;
+}
+
+static void
+imap_watch_event(struct imap_role *r, const struct inotify_event *e)
+{
+	struct imap_watch	*w;
+	struct imap_conn	*c;
+	size_t			 dir;
+
+	if (e->mask & IN_Q_OVERFLOW) {
+		/* inotify(7): events were dropped; everyone looks again */
+		log_warnx("imap: inotify queue overflow");
+		TAILQ_FOREACH(w, &r->watches, entry)
+			imap_watch_all(w);
+		return;
+	}
+	if ((w = imap_watch_by_wd(r, e->wd, &dir)) == NULL)
+		return;		/* a watch removed since */
+	if (e->mask & IN_IGNORED) {
+		/* the directory went (DELETE, RENAME by another session) */
+		w->wd[dir] = -1;
+		imap_watch_all(w);
+		TAILQ_FOREACH(c, &w->conns, wentry)
+			imap_mbox_watched(c->mbox, false);
+		return;
+	}
+	if (dir == IMAP_WATCH_ROOT) {
+		/*
+		 * In the folder's own directory only the uidlist's removal
+		 * counts (UIDVALIDITY starts again); it is rewritten by
+		 * rename whenever the files changed, which new/ and cur/
+		 * report themselves.
+		 */
+		if ((e->mask & (IN_DELETE | IN_MOVED_FROM)) &&
+		    strnlen(e->name, e->len) == sizeof(MAILDIR_UIDLIST) - 1 &&
+		    memcmp(e->name, MAILDIR_UIDLIST,
+		    sizeof(MAILDIR_UIDLIST) - 1) == 0)
+			imap_watch_all(w);
+		return;
+	}
+	/* Many events at once (STORE 1:*): one look costs less. */
+	if (++w->nevents > IMAP_WATCH_CHECK_MAX) {
+		imap_watch_all(w);
+		return;
+	}
+	TAILQ_FOREACH(c, &w->conns, wentry) {
+		if (c->woken || !imap_watch_news(c, dir, e))
+			continue;
+		imap_mbox_changed(c->mbox);
+		c->woken = true;
+		w->pending = true;
+	}
+}
+
+/* Hand the events on: idling sessions told at once. */
+static void
+imap_watch_wake(struct imap_role *r)
+{
+	struct imap_watch	*w;
+	struct imap_conn	*c;
+
+	TAILQ_FOREACH(w, &r->watches, entry) {
+		w->nevents = 0;
+		if (!w->pending)
+			continue;
+		w->pending = false;
+		TAILQ_FOREACH(c, &w->conns, wentry) {
+			if (!c->woken)
+				continue;
+			c->woken = false;
+			if (!imap_session_idling(c->session) ||
+			    imap_mbox_busy(c->mbox))
+				continue;
+			imap_mbox_sync(c->mbox, c->session);
+			/* conn_close() frees later, from the loop */
+			if (imap_session_closing(c->session))
+				conn_close(c->conn);
+		}
+	}
+}
+
+static void
+imap_watch_read(evutil_socket_t fd, short ev, void *arg)
+{
+	struct imap_role		*r = arg;
+	const struct inotify_event	*e;
+	ssize_t				 n;
+	size_t				 o, i;
+
+	for (i = 0; i < IMAP_WATCH_READS; i++) {
+		if ((n = read(r->ifd, r->watch_buf, IMAP_WATCH_BUF)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("imap: inotify read");
+			break;
+		}
+		for (o = 0; o + sizeof(*e) <= (size_t)n; ) {
+			e = (const struct inotify_event *)(void *)
+			    (r->watch_buf + o);
+			if (e->len > (size_t)n - o - sizeof(*e))
+				fatalx("imap: inotify event past the read");
+			imap_watch_event(r, e);
+			o += sizeof(*e) + e->len;
+		}
+		if ((size_t)n < IMAP_WATCH_BUF / 2)
+			break;	/* drained, most likely */
+	}
+	imap_watch_wake(r);
+}
+
+/* One descriptor for the worker; without it sessions look for themselves. */
+static void
+imap_watch_init(struct imap_role *r)
+{
+	TAILQ_INIT(&r->watches);
+	if ((r->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		log_warn("imap: inotify_init1; folders are looked at by "
+		    "every command");
+		return;
+	}
+	r->watch_buf = xmalloc(IMAP_WATCH_BUF);
+	if ((r->ev_watch = event_new(r->self->base, r->ifd,
+	    EV_READ | EV_PERSIST, imap_watch_read, r)) == NULL ||
+	    event_add(r->ev_watch, NULL) == -1)
+		fatalx("imap: inotify event");
+}
+
 static void
 imap_on_input(struct conn *cn, void *arg)
 {
@@ -275,6 +643,7 @@ imap_on_gone(struct conn *cn, void *arg)
 
 	if (c->ev_idle != NULL)
 		event_free(c->ev_idle);
+	imap_watch_detach(c);
 	imap_session_free(c->session);
 	imap_mbox_free(c->mbox);
 	log_info("sid=%s event=logout user=%s", c->sid,
@@ -470,6 +839,7 @@ imap_main(struct proc_self *self)
 	/* iconv's modules cannot be loaded in the chroot: SEARCH decodes */
 	log_debug("imap: %zu charsets preloaded", mime_charset_preload());
 	proc_drop(self);
+	imap_watch_init(r);
 
 	r->srv.base = self->base;
 	r->srv.name = "imap";

@@ -125,6 +125,12 @@ struct imap_mbox {
 	uint32_t	*saved;
 	size_t		 nsaved;
 	bool		 rev2;		/* IMAP4rev2 enabled (RFC 9051) */
+	/*
+	 * The role watches the selected folder (imap.c, inotify): stale
+	 * once it saw a change there, so that the next command looks.
+	 */
+	bool		 watched;
+	bool		 stale;
 };
 
 /* --- names --- */
@@ -830,15 +836,20 @@ condstore_implicit(struct imap_mbox *m, struct imap_session *s,
 /*
  * Report what changed on disk since the session last looked (RFC 9051
  * §7.4.1, §7.5.1): expunged messages from the highest sequence number
- * down (so that each number is still right when sent), new ones as
- * EXISTS and RECENT, changed flags as FETCH.
+ * down (so that each number is still right when sent), changed flags as
+ * FETCH, new ones as EXISTS and RECENT.  Without expunge_ok (during
+ * FETCH, STORE, SEARCH and the like by sequence number, §7.5.1) a
+ * message gone from the disk stays in the view, numbered as before,
+ * until a command that may hear of it; the folder stays stale till then.
+ * Both lists are in UID order: one walk, linear in the folder's size.
  */
-void
-imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
+static void
+sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 {
 	struct maildir_list	 l;
 	struct mbox_msg		*v;
-	size_t			 i, j, n, nrecent = 0;
+	bool			*gone;
+	size_t			 i, j, n, nrecent = 0, ngone = 0, kept;
 	bool			 changed;
 
 	if (!m->selected)
@@ -855,32 +866,49 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 	/* Before any FETCH that names a new keyword (RFC 9051 §7.3.5). */
 	kw_update(m, s, &l.kw);
 	index_sync(m, &l);
-	for (i = m->nmsgs; i > 0; i--) {
-		for (j = 0; j < l.nentries; j++)
-			if (l.entries[j].uid == m->msgs[i - 1].uid)
-				break;
-		if (j < l.nentries)
+	m->stale = false;
+	gone = xcalloc(m->nmsgs + 1, sizeof(*gone));
+	for (i = 0, j = 0; i < m->nmsgs; i++) {
+		while (j < l.nentries && l.entries[j].uid < m->msgs[i].uid)
+			j++;
+		if (j < l.nentries && l.entries[j].uid == m->msgs[i].uid)
 			continue;
-		report_expunge(m, s, i);
-		free(m->msgs[i - 1].name);
-		memmove(&m->msgs[i - 1], &m->msgs[i], (m->nmsgs - i) *
-		    sizeof(*m->msgs));
-		m->nmsgs--;
+		gone[i] = true;
+		ngone++;
 	}
+	if (ngone > 0 && !expunge_ok) {
+		m->stale = true;	/* said at the next command that may */
+		memset(gone, 0, (m->nmsgs + 1) * sizeof(*gone));
+		ngone = 0;
+	}
+	for (i = m->nmsgs; i > 0 && ngone > 0; i--)
+		if (gone[i - 1])
+			report_expunge(m, s, i);
 	report_vanished(m, s);
-	/* What is left is in both, in UID order; then what is new. */
-	v = xcalloc(l.nentries + 1, sizeof(*v));
-	for (i = 0, j = 0, n = 0; j < l.nentries; j++) {
+	/*
+	 * What is left, in UID order, then what is new; ghosts (gone, not
+	 * yet told) keep their place.
+	 */
+	v = xcalloc(m->nmsgs + l.nentries + 1, sizeof(*v));
+	for (i = 0, j = 0, n = 0; i < m->nmsgs || j < l.nentries; ) {
+		if (i < m->nmsgs && (j == l.nentries ||
+		    m->msgs[i].uid < l.entries[j].uid)) {
+			if (gone[i])
+				free(m->msgs[i].name);
+			else
+				v[n++] = m->msgs[i];
+			i++;
+			continue;
+		}
 		if (i < m->nmsgs && m->msgs[i].uid == l.entries[j].uid) {
 			v[n] = m->msgs[i];
 			changed = strcmp(v[n].flags, l.entries[j].flags) != 0 ||
 			    (condstore(s) && v[n].modseq != msg_modseq(m,
 			    v[n].uid, v[n].modseq));
-			v[n].name = NULL;
 			msg_from_entry(&v[n], &l.entries[j]);
 			v[n].modseq = msg_modseq(m, v[n].uid, v[n].modseq);
-			free(m->msgs[i].name);
 			i++;
+			j++;
 			n++;
 			if (changed) {
 				buf_reset(&m->out);
@@ -893,18 +921,21 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 			}
 			continue;
 		}
-		if (l.entries[j].uid < m->uidnext)
-			continue;	/* gone meanwhile: a later poll says so */
+		if (l.entries[j].uid < m->uidnext) {
+			j++;	/* gone meanwhile: a later poll says so */
+			continue;
+		}
 		msg_from_entry(&v[n], &l.entries[j]);
 		v[n].modseq = msg_modseq(m, v[n].uid, 0);
 		v[n].recent = l.entries[j].in_new;
 		nrecent += v[n].recent;
 		n++;
+		j++;
 	}
-	for (; i < m->nmsgs; i++)
-		free(m->msgs[i].name);
+	kept = m->nmsgs - ngone;
+	free(gone);
 	free(m->msgs);
-	changed = n != m->nmsgs;
+	changed = n != kept;
 	m->msgs = v;
 	m->nmsgs = n;
 	if (l.uidnext > m->uidnext)
@@ -917,6 +948,99 @@ imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 		if (!m->rev2)
 			imap_session_untagged(s, "%zu RECENT", n);
 	}
+}
+
+void
+imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
+{
+	sync_folder(m, s, true);
+}
+
+void
+imap_mbox_sync(struct imap_mbox *m, struct imap_session *s)
+{
+	if (m->selected && (m->stale || !m->watched))
+		sync_folder(m, s, true);
+}
+
+/*
+ * Before a command of the selected state: what others did since the
+ * session last looked, when the role saw a change (or cannot watch).
+ * RFC 9051 §7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH
+ * (nor SORT, THREAD, COPY, MOVE by sequence number, whose numbers the
+ * client chose before it heard), so those hear of new messages and
+ * flags only.  Commands that leave the folder, and NOOP and CHECK
+ * (which look in any case), skip it.
+ */
+static void
+sync_before(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	bool	by_seq;
+
+	if (!m->selected || (!m->stale && m->watched))
+		return;
+	switch (c->name) {
+	case IMAP_CMD_NOOP:
+	case IMAP_CMD_CHECK:
+	case IMAP_CMD_SELECT:
+	case IMAP_CMD_EXAMINE:
+	case IMAP_CMD_CLOSE:
+	case IMAP_CMD_UNSELECT:
+		return;
+	case IMAP_CMD_FETCH:
+	case IMAP_CMD_STORE:
+	case IMAP_CMD_SEARCH:
+	case IMAP_CMD_COPY:
+	case IMAP_CMD_MOVE:
+		by_seq = !c->uid;
+		break;
+	default:
+		by_seq = false;
+		break;
+	}
+	sync_folder(m, s, !by_seq);
+}
+
+const char *
+imap_mbox_folder(const struct imap_mbox *m)
+{
+	return m->selected ? m->sel_path : NULL;
+}
+
+int
+imap_mbox_folder_of(struct imap_mbox *m, struct span name, char *out,
+    size_t outsz)
+{
+	return mbox_path(m, name, out, outsz);
+}
+
+bool
+imap_mbox_knows(const struct imap_mbox *m, bool in_new, const char *name,
+    size_t len)
+{
+	size_t	i;
+
+	if (!m->selected)
+		return false;
+	for (i = 0; i < m->nmsgs; i++)
+		if (m->msgs[i].in_new == in_new &&
+		    strncmp(m->msgs[i].name, name, len) == 0 &&
+		    m->msgs[i].name[len] == '\0')
+			return true;
+	return false;
+}
+
+void
+imap_mbox_changed(struct imap_mbox *m)
+{
+	m->stale = true;
+}
+
+void
+imap_mbox_watched(struct imap_mbox *m, bool on)
+{
+	m->watched = on;
 }
 
 /* --- commands without a selected folder --- */
@@ -2190,6 +2314,7 @@ fetch_section(struct imap_mbox *m, const struct imap_fetch_section *sec)
 {
 	struct span	part;
 	uint64_t	off, cnt;
+	char		*z;
 	int		rc;
 	bool		nul;
 
@@ -2240,8 +2365,18 @@ fetch_section(struct imap_mbox *m, const struct imap_fetch_section *sec)
 	nul = sec->kind == IMAP_SEC_BINARY &&
 	    memchr(part.ptr, '\0', part.len) != NULL;
 	out_fmt(m, "%s{%zu}\r\n", nul ? "~" : "", part.len);
+	off = m->out.len;
 	if (buf_append(&m->out, part.ptr, part.len) == -1)
 		fatalx("imap_mbox: response too large");
+	/*
+	 * RFC 9051 §4.3: a literal holds no NUL (CHAR8); a message that
+	 * has one gets 0x80 in its place in BODY[], as Dovecot sends it.
+	 */
+	while (sec->kind != IMAP_SEC_BINARY && (z = memchr(m->out.data + off,
+	    '\0', m->out.len - off)) != NULL) {
+		*z = (char)0x80;
+		off = (uint64_t)(z - m->out.data) + 1;
+	}
 	return 0;
 }
 
@@ -2830,6 +2965,7 @@ imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
 {
 	condstore_implicit(m, s, c);
 	m->rev2 = (imap_session_enabled(s) & IMAP_EXT_REV2) != 0;
+	sync_before(m, s, c);
 	switch (c->name) {
 	case IMAP_CMD_NOOP:
 	case IMAP_CMD_CHECK:

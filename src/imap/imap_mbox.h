@@ -54,6 +54,29 @@ void	imap_mbox_resume(struct imap_mbox *, struct imap_session *);
  */
 void	imap_mbox_poll(struct imap_mbox *, struct imap_session *);
 
+/*
+ * Change notification (the role's inotify watches, imap.c).  The role
+ * watches the folder imap_mbox_folder() names (NULL: none selected);
+ * imap_mbox_folder_of() gives the folder a SELECT of name would open,
+ * so that the watch can start before the folder is listed (-1: no such
+ * name).  imap_mbox_watched() says whether that watch works; while it
+ * does not, every command looks at the folder again.  On an event the
+ * role calls imap_mbox_changed(): the next command reports the change
+ * (EXPUNGE only where RFC 9051 §7.5.1 allows it), and imap_mbox_sync()
+ * reports it at once (IDLE), doing nothing when nothing changed.
+ * imap_mbox_knows(): does the session's view hold a file of that name
+ * in new/ (in_new) or cur/?  The role tells a session's own changes
+ * from others' by it.  Linear in the folder's size.
+ */
+const char	*imap_mbox_folder(const struct imap_mbox *);
+int		 imap_mbox_folder_of(struct imap_mbox *, struct span name,
+		    char *out, size_t outsz);
+void		 imap_mbox_watched(struct imap_mbox *, bool on);
+void		 imap_mbox_changed(struct imap_mbox *);
+bool		 imap_mbox_knows(const struct imap_mbox *, bool in_new,
+		    const char *name, size_t len);
+void		 imap_mbox_sync(struct imap_mbox *, struct imap_session *);
+
 /* "<dd>-<Mon>-<yyyy> <hh>:<mm>:<ss> +0000" for a time (INTERNALDATE). */
 void	imap_mbox_date(int64_t t, char out[27]);
 

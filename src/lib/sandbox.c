@@ -167,10 +167,13 @@ static const struct sandbox_rule sandbox_files[] = {
 
 /*
  * What only the imap role does to the Maildirs: DELETE removes a folder's
- * directories, APPEND sets a message's internal date (its mtime).
+ * directories, APPEND sets a message's internal date (its mtime), and
+ * the selected folders are watched for changes by others (inotify(7);
+ * the descriptor itself is made before the filter).
  */
 static const struct sandbox_rule sandbox_folders[] = {
 	ALLOW("rmdir"), ALLOW("utimensat"),
+	ALLOW("inotify_add_watch"), ALLOW("inotify_rm_watch"),
 };
 
 /*

@@ -54,7 +54,7 @@ struct sandbox_rule {
 #define SANDBOX_CONNECT	0x20u	/* IPv4/IPv6 sockets of its own: connect */
 #define SANDBOX_SANITIZER 0x40u	/* sanitizer builds: their reports */
 #define SANDBOX_SANITIZER_FILES 0x80u	/* the same, roles without files */
-#define SANDBOX_FOLDERS	0x100u	/* imap: rmdir, file times (APPEND) */
+#define SANDBOX_FOLDERS	0x100u	/* imap: rmdir, file times, inotify watches */
 
 /* The sets a role has; 0 for the parent, which has no filter. */
 unsigned	sandbox_sets(enum proc_id);

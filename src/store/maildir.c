@@ -39,7 +39,6 @@
 #define MAILDIR_FLAGS_MAX	31	/* sizeof(entry->flags) - 1 */
 /* ",S=" and ",W=" with 20 digits each: what delivery adds in new/. */
 #define MAILDIR_SIZES_MAX	46
-#define MAILDIR_UIDLIST		"cachet-uidlist"
 #define MAILDIR_UIDLIST_LOCK	"cachet-uidlist.lock"
 #define MAILDIR_UIDLIST_TMP	"cachet-uidlist.tmp"
 #define MAILDIR_UIDLIST_MAGIC	"cachet-uidlist 1 "

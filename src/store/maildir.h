@@ -34,6 +34,8 @@
 	".Sent", ".Drafts", ".Junk", ".Trash", ".Archive"
 /* Messages per folder that maildir_list() accepts (E2BIG past it). */
 #define MAILDIR_LIST_MAX	1000000
+/* The uidlist's file name in a folder (imap watches it). */
+#define MAILDIR_UIDLIST		"cachet-uidlist"
 /* Bytes of a uidlist file: a header and MAILDIR_LIST_MAX full lines. */
 #define MAILDIR_UIDLIST_MAX	((size_t)64 + (size_t)MAILDIR_LIST_MAX * 320)
 

@@ -103,3 +103,31 @@ def test_fetch_all_is_paced_by_the_reader(make_daemon, monkeypatch):
         assert got[pos:pos + 3] == b")\r\n"
         pos += 3
     assert got[pos:] == b"c OK FETCH completed\r\n"
+
+
+def test_body_literal_carries_no_nul(make_daemon):
+    """RFC 9051 §4.3: a literal is CHAR8, never NUL.  A message with NULs
+    (UTF-16 text sent 8bit, from the MIME corpus) gets 0x80 in their place
+    in BODY[] and BODY[1], as Dovecot sends it; BINARY[1] carries them,
+    as a literal8 (RFC 3516 §4.2)."""
+    d = make_daemon(extra="plaintext-auth-loopback yes")
+    d.start()
+    d.add_user(ALICE, ALICE_PW)
+    body = "Test\n".encode("utf-16le")
+    msg = (b"Subject: nul\nMIME-Version: 1.0\n"
+           b"Content-Type: text/plain; charset=utf-16le\n"
+           b"Content-Transfer-Encoding: binary\n\n" + body)
+    put_message(d, ALICE, msg)
+    import imaplib
+    c = imaplib.IMAP4(HOST, d.ports["imap"])
+    c.login(ALICE, ALICE_PW)
+    c.select("INBOX")
+    typ, data = c.fetch("1", "(BODY.PEEK[] BODY.PEEK[1] BINARY.PEEK[1])")
+    assert typ == "OK", data
+    lits = [x[1] for x in data if isinstance(x, tuple)]
+    # the file as stored, CRLF line ends (it holds no CR)
+    assert lits[0] == msg.replace(b"\n", b"\r\n").replace(b"\0", b"\x80")
+    assert lits[1] == body.replace(b"\n", b"\r\n").replace(b"\0", b"\x80")
+    assert b"\0" in lits[2] and b"~{" in data[0][0] + b"".join(
+        x[0] for x in data if isinstance(x, tuple)), data
+    c.logout()
