@@ -1641,6 +1641,24 @@ kw_known(const struct maildir_kw *kw, const struct imap_flags *f)
 
 /* --- APPEND --- */
 
+/*
+ * The Maildir letters of an appended message's flag list in the folder
+ * at path: the system flags' and the keywords' (defined there when new).
+ * -1 when the command was answered (NO [LIMIT], ...).
+ */
+static int
+append_letters(struct imap_mbox *m, struct imap_session *s,
+    const char *path, const struct imap_flags *f, char fl[32])
+{
+	uint32_t	mask;
+
+	if (kw_define(m, s, path, f, &mask, NULL) == -1)
+		return -1;
+	flags_letters("", f->sys, fl);
+	imap_kw_store(NULL, IMAP_STORE_SET, mask, fl);
+	return 0;
+}
+
 /* The UID maildir_list() gave the file name in path (0: none). */
 static uint32_t
 uid_of(struct imap_mbox *m, const char *path, const char *name,
@@ -1670,7 +1688,7 @@ cmd_append(struct imap_mbox *m, struct imap_session *s,
 {
 	char		 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1], fl[32];
 	const char	*err = NULL;
-	uint32_t	 uid, uidv = 0, mask;
+	uint32_t	 uid, uidv = 0;
 
 	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
 	    !folder_exists(path)) {
@@ -1678,10 +1696,8 @@ cmd_append(struct imap_mbox *m, struct imap_session *s,
 		imap_session_done(s, IMAP_NO, "[TRYCREATE] No such mailbox");
 		return;
 	}
-	if (kw_define(m, s, path, &c->flags, &mask, NULL) == -1)
+	if (append_letters(m, s, path, &c->flags, fl) == -1)
 		return;
-	flags_letters("", c->flags.sys, fl);
-	imap_kw_store(NULL, IMAP_STORE_SET, mask, fl);
 	if (maildir_store(path, c->literal.ptr, c->literal.len, -1, 0, fl,
 	    c->has_date ? c->date : (int64_t)time(NULL), name, sizeof(name),
 	    &err) == -1) {
