@@ -42,6 +42,8 @@
 #define IMAP_MBOX_CACHE_BATCH	(256 * 1024)
 /* A whole message read for FETCH (larger ones are refused). */
 #define IMAP_MBOX_MSG_MAX	((uint64_t)256 * 1024 * 1024)
+/* The header section read for SORT and THREAD (the rest is not). */
+#define IMAP_MBOX_HDR_MAX	(1024 * 1024)
 
 /* System flags and their Maildir letters (Maildir spec, "info"). */
 static const struct {
@@ -2654,12 +2656,62 @@ search_supported(const struct imap_mbox *m, const struct imap_search *se,
 	return true;
 }
 
-/* Message i read and parsed (read_msg); NULL, logged, with *fail_out
- * set, when it cannot be read. */
-static const struct mime_msg *
-search_read(struct imap_mbox *m, size_t i, bool *fail_out)
+/*
+ * The header section of message i into m->raw (RFC 5322 §2.1: up to the
+ * first empty line; at most IMAP_MBOX_HDR_MAX of it) and its parse into
+ * m->mime: all that SORT and THREAD look at, so that a folder of large
+ * messages is not read whole for them.
+ */
+static int
+read_header(struct imap_mbox *m, size_t i)
 {
-	if (read_msg(m, i) == 0)
+	struct maildir_entry	 e;
+	const char		*err = NULL, *d, *p, *q;
+	char			 chunk[8192];
+	size_t			 from, hlen = SIZE_MAX;
+	ssize_t			 got = 0;
+	int			 fd;
+
+	entry_of(&m->msgs[i], &e);
+	buf_reset(&m->raw);
+	if (maildir_open(m->sel_path, &e, &fd, &err) == -1)
+		return -1;
+	while (hlen == SIZE_MAX && m->raw.len < IMAP_MBOX_HDR_MAX &&
+	    (got = read(fd, chunk, sizeof(chunk))) > 0) {
+		/* an empty line may straddle two chunks */
+		from = m->raw.len > 2 ? m->raw.len - 2 : 0;
+		if (buf_append(&m->raw, chunk, (size_t)got) == -1) {
+			got = -1;
+			break;
+		}
+		d = m->raw.data;
+		if (d[0] == '\n' || (m->raw.len > 1 && d[0] == '\r' &&
+		    d[1] == '\n')) {
+			hlen = 0;	/* no header at all */
+			break;
+		}
+		p = memmem(d + from, m->raw.len - from, "\n\n", 2);
+		q = memmem(d + from, m->raw.len - from, "\n\r\n", 3);
+		if (q != NULL && (p == NULL || q < p))
+			hlen = (size_t)(q - d) + 3;
+		else if (p != NULL)
+			hlen = (size_t)(p - d) + 2;
+	}
+	(void)close(fd);
+	if (got == -1)
+		return -1;
+	mime_parse(&m->mime, m->raw.data, hlen == SIZE_MAX ? m->raw.len :
+	    hlen);
+	return 0;
+}
+
+/* Message i read and parsed (read_msg), or only its header section
+ * (read_header); NULL, logged, with *fail_out set, when it cannot be
+ * read. */
+static const struct mime_msg *
+search_read(struct imap_mbox *m, size_t i, bool header, bool *fail_out)
+{
+	if ((header ? read_header(m, i) : read_msg(m, i)) == 0)
 		return &m->mime;
 	log_warn("sid=%s imap: read %s", m->sid, m->msgs[i].name);
 	*fail_out = true;
@@ -2673,7 +2725,7 @@ search_message(void *arg, const struct mime_msg **msg_out)
 	struct imap_mbox	*m = arg;
 	bool			 fail = false;
 
-	*msg_out = search_read(m, m->snext, &fail);
+	*msg_out = search_read(m, m->snext, false, &fail);
 	return *msg_out != NULL ? 0 : -1;
 }
 
@@ -2867,7 +2919,7 @@ cmd_sort(struct imap_mbox *m, struct imap_session *s,
 	keys = xcalloc(n + 1, sizeof(*keys));
 	for (k = 0; k < n; k++) {
 		i = hits[k];
-		msg = need ? search_read(m, i, &fail) : NULL;
+		msg = need ? search_read(m, i, true, &fail) : NULL;
 		imap_sort_keys_make(&c->sort, &keys[k], (uint32_t)(i + 1),
 		    m->msgs[i].uid, m->msgs[i].size_crlf, m->msgs[i].mtime, msg);
 	}
@@ -2912,7 +2964,7 @@ cmd_thread(struct imap_mbox *m, struct imap_session *s,
 	tm = xcalloc(n + 1, sizeof(*tm));
 	for (k = 0; k < n; k++) {
 		i = hits[k];
-		if ((msg = search_read(m, i, &fail)) == NULL)
+		if ((msg = search_read(m, i, true, &fail)) == NULL)
 			msg = &empty;
 		imap_thread_msg_make(&tm[k], msg, c->uid ? m->msgs[i].uid :
 		    (uint32_t)(i + 1), (uint32_t)(i + 1), m->msgs[i].mtime);

@@ -351,18 +351,16 @@ GEN_COMMANDS = [
 ]
 
 
-def test_generated_mailbox_same_as_dovecot(make_daemon):
-    """GEN_N seeded random messages written into both Maildirs as an MDA
-    would (so both number them in the same order), then every command of
-    GEN_COMMANDS answered alike."""
+def compare_mailbox(make_daemon, msgs, commands):
+    """msgs written into cachet's and Dovecot's Maildir as an MDA would
+    (so both number them alike; the same internal date for a message in
+    both, a second apart), then commands answered alike there (first
+    one: SORT (ARRIVAL), the order itself)."""
     if not os.access(DOVECOT, os.X_OK):
         pytest.fail("no dovecot: run scripts/install-deps")
-    rnd = random.Random(5256)
-    msgs = [gen_message(i, rnd) for i in range(GEN_N)]
     d = make_daemon()
     d.start()
     d.add_user(ALICE, ALICE_PW)
-    # the same internal date for a message in both, one second apart
     t0 = 1704067200
     for i, m in enumerate(msgs):
         p = put_message(d, ALICE, m)
@@ -381,16 +379,51 @@ def test_generated_mailbox_same_as_dovecot(make_daemon):
             for conn in (c, v):
                 assert command(conn, "EXAMINE INBOX")[0] == "OK"
             results = []
-            for cmd in GEN_COMMANDS:
+            for cmd in ["SORT (ARRIVAL) UTF-8 ALL"] + commands:
                 verbs = ("SORT", "THREAD", "ESEARCH")
                 mine, theirs = answer(c, cmd, verbs), answer(v, cmd, verbs)
                 assert mine[0] == "OK" and len(mine[1]) == 1, (cmd, mine)
                 results.append((cmd, mine, theirs))
-            # the same messages in the same order in both
             assert results[0][1] == results[0][2]
-            # every display name is ASCII or sorts as if (COLLATION)
-            check(results, {})
             v.logout()
         finally:
             dv.stop()
     c.logout()
+    return results
+
+
+def test_generated_mailbox_same_as_dovecot(make_daemon):
+    """GEN_N seeded random messages, every command of GEN_COMMANDS."""
+    rnd = random.Random(5256)
+    msgs = [gen_message(i, rnd) for i in range(GEN_N)]
+    results = compare_mailbox(make_daemon, msgs, GEN_COMMANDS)
+    # every display name is ASCII or sorts as if (COLLATION)
+    check(results, {})
+
+
+def test_header_sections_same_as_dovecot(make_daemon):
+    """SORT and THREAD read only a message's header section: CRLF files
+    (another MDA's), a body with header-like lines, no header at all, a
+    header without the empty line, one longer than a read chunk, and an
+    empty line across two chunks."""
+    long_refs = " ".join(f"<r{i}@x>" for i in range(600))
+    # the header's last LF is a chunk's last byte, the empty line's the
+    # next chunk's first (read_header() reads 8192 at a time)
+    pad = "X-Pad: " + "p" * (8191 - len("Subject: g\nX-Pad: "))
+    msgs = [
+        b"Subject: b crlf\r\nFrom: z@example.org\r\n\r\n"
+        b"Subject: a body\r\n",
+        b"Subject: d\nFrom: y@example.org\n\nSubject: 0 body\nFrom: a@a\n",
+        b"\nSubject: 1 no header\n",
+        b"\r\nSubject: 2 no header\r\n",
+        b"Subject: c only a header\nFrom: x@example.org",
+        ("Message-ID: <e@x>\nReferences: " + long_refs +
+         "\nSubject: e long\n\nbody\n").encode(),
+        ("Subject: g\n" + pad + "\n\nSubject: 3 body\n").encode(),
+        b"Subject: Re: e long\nReferences: <e@x>\n\nx\n",
+    ]
+    assert len(msgs[6].split(b"\n\n")[0]) == 8191
+    results = compare_mailbox(make_daemon, msgs, [
+        "SORT (SUBJECT) UTF-8 ALL", "SORT (FROM) UTF-8 ALL",
+        "THREAD ORDEREDSUBJECT UTF-8 ALL", "THREAD REFERENCES UTF-8 ALL"])
+    check(results, {})
