@@ -63,6 +63,8 @@
 /* Compact when the file exceeds twice its live size and this. */
 #define IDX_COMPACT_SLACK	((uint64_t)256 * 1024)
 #define IDX_READ_CHUNK		(256 * 1024)
+/* Write buffers larger than this are freed after use. */
+#define IDX_KEEP		(16 * 1024)
 /* MODSEQs that must stay free above HIGHESTMODSEQ, or it is rebuilt. */
 #define IDX_MODSEQ_ROOM		((uint64_t)1 << 40)
 #define IDX_FLAG_LETTERS	\
@@ -835,6 +837,15 @@ imap_index_end(struct imap_index *x, int64_t now, const char **errstr_out)
 		}
 	}
 	buf_reset(&x->wr);
+	/* an idle session keeps no batch-sized buffers */
+	if (x->wr.cap > IDX_KEEP) {
+		buf_free(&x->wr);
+		buf_init(&x->wr, SIZE_MAX);
+	}
+	if (x->pend.cap > IDX_KEEP) {
+		buf_free(&x->pend);
+		buf_init(&x->pend, SIZE_MAX);
+	}
 	(void)idx_lock(x, F_UNLCK);
 	return rc;
 }

@@ -14,13 +14,13 @@ form."""
 import os
 import re
 import signal
-import socket
+import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import pid_alive, wait_for
+from conftest import Daemon, pid_alive, wait_for
 from dovecot_imap import DOVECOT, DovecotImap, PASSWORD as DV_PASSWORD, \
     USER as DV_USER
 from test_imap import RawIMAP
@@ -88,7 +88,7 @@ class Raw(RawIMAP):
 
 def login(d):
     c = Raw(d.ports["imap"])
-    c.ok(f'LOGIN {ALICE} "{ALICE_PW}"')
+    c.ok(f'LOGIN {d.user} "{ALICE_PW}"')
     return c
 
 
@@ -138,17 +138,45 @@ def uids_of(setstr):
     return out
 
 
+@pytest.fixture(scope="module")
+def shared():
+    """One daemon for the tests that do not stop or damage it: each test
+    gets a user of its own (a fresh Maildir), so that the file runs in a
+    fraction of the time a daemon per test takes."""
+    base = tempfile.mkdtemp(prefix="cachet-test-", dir="/var/tmp")
+    os.chmod(base, 0o755)
+    d = Daemon(base, extra="plaintext-auth-loopback yes")
+    d.start()
+    yield d
+    d.stop()
+    subprocess.run(["rm", "-rf", base], check=False)
+
+
+_users = [0]
+
+
 @pytest.fixture
-def imapd(make_daemon):
+def imapd(shared):
+    _users[0] += 1
+    shared.user = f"user{_users[0]}@example.org"
+    shared.add_user(shared.user, ALICE_PW)
+    shared.files = [put_message(shared, shared.user, m) for m in MESSAGES]
+    return shared
+
+
+@pytest.fixture
+def own_imapd(make_daemon):
+    """A daemon of its own: for the tests that kill it or read its log."""
     d = make_daemon(extra="plaintext-auth-loopback yes")
     d.start()
+    d.user = ALICE
     d.add_user(ALICE, ALICE_PW)
     d.files = [put_message(d, ALICE, m) for m in MESSAGES]
     return d
 
 
 def index_path(d):
-    return os.path.join(mailbox_path(d, ALICE), "cachet-index")
+    return os.path.join(mailbox_path(d, d.user), "cachet-index")
 
 
 def modseqs(c):
@@ -239,7 +267,7 @@ def test_fetch_changedsince_and_search_modseq(imapd):
     # nothing found: no MODSEQ (RFC 7162 §3.1.5)
     assert c.ok(f"SEARCH MODSEQ {top + 1}") == ["* SEARCH"]
     # VANISHED needs QRESYNC and UID FETCH
-    _, done = c.cmd(f"UID FETCH 1:* FLAGS (CHANGEDSINCE 1 VANISHED)")
+    _, done = c.cmd("UID FETCH 1:* FLAGS (CHANGEDSINCE 1 VANISHED)")
     assert done.startswith("BAD")
     _, done = c.cmd("FETCH 1 FLAGS (VANISHED)")
     assert done.startswith("BAD")
@@ -341,7 +369,7 @@ def test_external_rename_gets_new_modseq(imapd):
     c = login(imapd)
     c.ok("SELECT INBOX (CONDSTORE)")      # moves new/ to cur/
     before = modseqs(c)
-    cur = os.path.join(mailbox_path(imapd, ALICE), "cur")
+    cur = os.path.join(mailbox_path(imapd, imapd.user), "cur")
     name = sorted(os.listdir(cur))[0]
     base = name.split(":")[0]
     # mutt marks it flagged and seen: a rename of the file
@@ -377,7 +405,8 @@ def test_index_deleted_rebuilt_same_uids_higher_modseqs(imapd):
     assert os.path.exists(index_path(imapd))
 
 
-def test_corrupt_index_is_rebuilt(imapd):
+def test_corrupt_index_is_rebuilt(own_imapd):
+    imapd = own_imapd
     c = login(imapd)
     sel = c.ok("SELECT INBOX (CONDSTORE)")
     high = code(sel, "HIGHESTMODSEQ")
@@ -402,7 +431,8 @@ def test_corrupt_index_is_rebuilt(imapd):
     c.close()
 
 
-def test_kill9_in_store_loop_leaves_usable_index(imapd):
+def test_kill9_in_store_loop_leaves_usable_index(own_imapd):
+    imapd = own_imapd
     c = login(imapd)
     c.ok("SELECT INBOX (CONDSTORE)")
     seen = 0
