@@ -446,6 +446,7 @@ test_vectors_policies(void **state)
 {
 	struct served		 s[32];
 	struct mtasts_policy	 pol;
+	const struct expect	*x;
 	const char		*err;
 	size_t			 n, i, j, checked = 0;
 	int			 r;
@@ -453,22 +454,24 @@ test_vectors_policies(void **state)
 	(void)state;
 	n = nginx_policies(s, NELEM(s));
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < NELEM(nginx_expect); j++)
+		x = NULL;
+		for (j = 0; j < NELEM(nginx_expect) && x == NULL; j++)
 			if (strcmp(nginx_expect[j].host, s[i].host) == 0)
-				break;
-		if (j == NELEM(nginx_expect))
+				x = &nginx_expect[j];
+		if (x == NULL)
 			fail_msg("%s: a policy with no expectation",
 			    s[i].host);
+		assert_non_null(x);
 		r = mtasts_policy_parse(s[i].body, strlen(s[i].body), &pol,
 		    &err);
-		if (r != nginx_expect[j].ok)
+		if (r != x->ok)
 			fail_msg("%s: got %d (%s)", s[i].host, r,
 			    r == -1 ? err : "valid");
 		checked++;
 		if (r == -1)
 			continue;
-		assert_int_equal(pol.mode, nginx_expect[j].mode);
-		assert_int_equal(pol.max_age, nginx_expect[j].max_age);
+		assert_int_equal(pol.mode, x->mode);
+		assert_int_equal(pol.max_age, x->max_age);
 		if (pol.mode != MTASTS_MODE_NONE) {
 			assert_int_equal(pol.nmx, 1);
 			assert_string_equal(pol.mx[0], "mail.loc");
