@@ -192,6 +192,13 @@ struct conf {
 	char			 trust_anchor[CONF_PATH_MAX];
 	/* DANE for outbound SMTP (RFC 7672); default on. */
 	bool			 dane;
+
+	struct conf_limits	 limits;
+	struct conf_delivery	 delivery;
+	struct conf_outbound	 outbound;
+	/* Roles run under their seccomp filters (sandbox.h); default on. */
+	bool			 sandbox;
+	struct conf_workers	 workers;
 	/* Our own MTA-STS policy, served by the http role. */
 	struct conf_sts_policy	 sts_policy;
 	/*
@@ -200,13 +207,6 @@ struct conf {
 	 * domain's postmaster.
 	 */
 	char			 tlsrpt_rua[CONF_RUA_MAX + 1];
-
-	struct conf_limits	 limits;
-	struct conf_delivery	 delivery;
-	struct conf_outbound	 outbound;
-	/* Roles run under their seccomp filters (sandbox.h); default on. */
-	bool			 sandbox;
-	struct conf_workers	 workers;
 };
 
 /*
