@@ -199,6 +199,13 @@ struct conf {
 	 * policy hosts against; "" = the system's.
 	 */
 	char			 tls_ca[CONF_PATH_MAX];
+
+	struct conf_limits	 limits;
+	struct conf_delivery	 delivery;
+	struct conf_outbound	 outbound;
+	/* Roles run under their seccomp filters (sandbox.h); default on. */
+	bool			 sandbox;
+	struct conf_workers	 workers;
 	/* Our own MTA-STS policy, served by the http role. */
 	struct conf_sts_policy	 sts_policy;
 	/*
@@ -207,13 +214,6 @@ struct conf {
 	 * domain's postmaster.
 	 */
 	char			 tlsrpt_rua[CONF_RUA_MAX + 1];
-
-	struct conf_limits	 limits;
-	struct conf_delivery	 delivery;
-	struct conf_outbound	 outbound;
-	/* Roles run under their seccomp filters (sandbox.h); default on. */
-	bool			 sandbox;
-	struct conf_workers	 workers;
 };
 
 /*

@@ -173,6 +173,61 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:3: domain: duplicate example.org (first on line 2)\n" },
 	{ "bad_domain_name", L1 "domain exa_mple.org\n",
 	  "t.conf:2: domain: bad DNS name \"exa_mple.org\"\n" },
+	{ "bad_sts_mode", L1 "mta-sts-policy strict\n",
+	  "t.conf:2: mta-sts-policy: expected enforce, testing or none, not "
+	  "\"strict\"\n" },
+	{ "bad_sts_max_age_over_a_year", L1
+	  "mta-sts-policy enforce max-age 31557601\n",
+	  "t.conf:2: mta-sts-policy: max-age: \"31557601\" is more than "
+	  "31557600s (RFC 8461 §3.2)\n" },
+	{ "bad_sts_max_age_word", L1 "mta-sts-policy testing max-age week\n",
+	  "t.conf:2: mta-sts-policy: max-age: \"week\" is not a duration "
+	  "(N, Ns, Nm, Nh or Nd)\n" },
+	{ "bad_sts_max_age_twice", L1
+	  "mta-sts-policy testing max-age 1d max-age 2d\n",
+	  "t.conf:2: mta-sts-policy: unexpected \"max-age\" (usage: "
+	  "mta-sts-policy enforce|testing|none [max-age DURATION] "
+	  "[mx PATTERN ...])\n" },
+	{ "bad_sts_mx_missing", L1 "mta-sts-policy enforce mx\n",
+	  "t.conf:2: mta-sts-policy: mx: missing argument (usage: "
+	  "mta-sts-policy enforce|testing|none [max-age DURATION] "
+	  "[mx PATTERN ...])\n" },
+	{ "bad_sts_mx_without_word", L1
+	  "mta-sts-policy enforce mx a.example b.example\n",
+	  "t.conf:2: mta-sts-policy: unexpected \"b.example\" (usage: "
+	  "mta-sts-policy enforce|testing|none [max-age DURATION] "
+	  "[mx PATTERN ...])\n" },
+	{ "bad_sts_mx_inner_wildcard", L1
+	  "mta-sts-policy enforce mx mx.*.example\n",
+	  "t.conf:2: mta-sts-policy: mx: bad pattern \"mx.*.example\" (a "
+	  "host name, or *. and one)\n" },
+	{ "bad_sts_mx_bare_wildcard", L1 "mta-sts-policy enforce mx *.\n",
+	  "t.conf:2: mta-sts-policy: mx: bad pattern \"*.\" (a host name, "
+	  "or *. and one)\n" },
+	{ "bad_sts_mx_duplicate", L1
+	  "mta-sts-policy enforce mx MX.example mx mx.example\n",
+	  "t.conf:2: mta-sts-policy: duplicate mx mx.example\n" },
+	{ "bad_sts_duplicate", L1 "mta-sts-policy none\n"
+	  "mta-sts-policy none\n",
+	  "t.conf:3: duplicate mta-sts-policy (first on line 2)\n" },
+	{ "bad_rua_scheme", L1 "tlsrpt-rua http://example.org/r\n",
+	  "t.conf:2: tlsrpt-rua: bad URI \"http://example.org/r\" "
+	  "(mailto:ADDRESS or https://...)\n" },
+	{ "bad_rua_bare_address", L1 "tlsrpt-rua tls@example.org\n",
+	  "t.conf:2: tlsrpt-rua: bad URI \"tls@example.org\" "
+	  "(mailto:ADDRESS or https://...)\n" },
+	{ "bad_rua_address", L1 "tlsrpt-rua mailto:tls@@example.org\n",
+	  "t.conf:2: tlsrpt-rua: bad URI \"mailto:tls@@example.org\" "
+	  "(mailto:ADDRESS or https://...)\n" },
+	{ "bad_rua_semicolon", L1 "tlsrpt-rua https://r.example/a;b\n",
+	  "t.conf:2: tlsrpt-rua: bad URI \"https://r.example/a;b\" "
+	  "(mailto:ADDRESS or https://...)\n" },
+	{ "bad_rua_too_long", L1 "tlsrpt-rua "
+	  "https://r.example/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	  "https://r.example/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb "
+	  "https://r.example/ccccccccccccccccccccccccccccccccccccccccccccccccc "
+	  "https://r.example/ddd\n",
+	  "t.conf:2: tlsrpt-rua: longer than 200 octets in all\n" },
 	{ "bad_port_zero", "listen smtp 127.0.0.1:0\n",
 	  "t.conf:1: listen: port out of range in \"127.0.0.1:0\"\n" },
 	{ "bad_port_65536", "listen smtp 127.0.0.1:65536\n",
@@ -530,61 +585,6 @@ static const struct bad_case bad_cases[] = {
 	{ "bad_tls_ca_missing", L1 "tls-ca /nonexistent/ca.pem\n",
 	  "t.conf:2: tls-ca: file \"/nonexistent/ca.pem\": No such file or "
 	  "directory\n" },
-	{ "bad_sts_mode", L1 "mta-sts-policy strict\n",
-	  "t.conf:2: mta-sts-policy: expected enforce, testing or none, not "
-	  "\"strict\"\n" },
-	{ "bad_sts_max_age_over_a_year", L1
-	  "mta-sts-policy enforce max-age 31557601\n",
-	  "t.conf:2: mta-sts-policy: max-age: \"31557601\" is more than "
-	  "31557600s (RFC 8461 §3.2)\n" },
-	{ "bad_sts_max_age_word", L1 "mta-sts-policy testing max-age week\n",
-	  "t.conf:2: mta-sts-policy: max-age: \"week\" is not a duration "
-	  "(N, Ns, Nm, Nh or Nd)\n" },
-	{ "bad_sts_max_age_twice", L1
-	  "mta-sts-policy testing max-age 1d max-age 2d\n",
-	  "t.conf:2: mta-sts-policy: unexpected \"max-age\" (usage: "
-	  "mta-sts-policy enforce|testing|none [max-age DURATION] "
-	  "[mx PATTERN ...])\n" },
-	{ "bad_sts_mx_missing", L1 "mta-sts-policy enforce mx\n",
-	  "t.conf:2: mta-sts-policy: mx: missing argument (usage: "
-	  "mta-sts-policy enforce|testing|none [max-age DURATION] "
-	  "[mx PATTERN ...])\n" },
-	{ "bad_sts_mx_without_word", L1
-	  "mta-sts-policy enforce mx a.example b.example\n",
-	  "t.conf:2: mta-sts-policy: unexpected \"b.example\" (usage: "
-	  "mta-sts-policy enforce|testing|none [max-age DURATION] "
-	  "[mx PATTERN ...])\n" },
-	{ "bad_sts_mx_inner_wildcard", L1
-	  "mta-sts-policy enforce mx mx.*.example\n",
-	  "t.conf:2: mta-sts-policy: mx: bad pattern \"mx.*.example\" (a "
-	  "host name, or *. and one)\n" },
-	{ "bad_sts_mx_bare_wildcard", L1 "mta-sts-policy enforce mx *.\n",
-	  "t.conf:2: mta-sts-policy: mx: bad pattern \"*.\" (a host name, "
-	  "or *. and one)\n" },
-	{ "bad_sts_mx_duplicate", L1
-	  "mta-sts-policy enforce mx MX.example mx mx.example\n",
-	  "t.conf:2: mta-sts-policy: duplicate mx mx.example\n" },
-	{ "bad_sts_duplicate", L1 "mta-sts-policy none\n"
-	  "mta-sts-policy none\n",
-	  "t.conf:3: duplicate mta-sts-policy (first on line 2)\n" },
-	{ "bad_rua_scheme", L1 "tlsrpt-rua http://example.org/r\n",
-	  "t.conf:2: tlsrpt-rua: bad URI \"http://example.org/r\" "
-	  "(mailto:ADDRESS or https://...)\n" },
-	{ "bad_rua_bare_address", L1 "tlsrpt-rua tls@example.org\n",
-	  "t.conf:2: tlsrpt-rua: bad URI \"tls@example.org\" "
-	  "(mailto:ADDRESS or https://...)\n" },
-	{ "bad_rua_address", L1 "tlsrpt-rua mailto:tls@@example.org\n",
-	  "t.conf:2: tlsrpt-rua: bad URI \"mailto:tls@@example.org\" "
-	  "(mailto:ADDRESS or https://...)\n" },
-	{ "bad_rua_semicolon", L1 "tlsrpt-rua https://r.example/a;b\n",
-	  "t.conf:2: tlsrpt-rua: bad URI \"https://r.example/a;b\" "
-	  "(mailto:ADDRESS or https://...)\n" },
-	{ "bad_rua_too_long", L1 "tlsrpt-rua "
-	  "https://r.example/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
-	  "https://r.example/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb "
-	  "https://r.example/ccccccccccccccccccccccccccccccccccccccccccccccccc "
-	  "https://r.example/ddd\n",
-	  "t.conf:2: tlsrpt-rua: longer than 200 octets in all\n" },
 	{ "bad_too_many_words", L1 "hostname 1 2 3 4 5 6 7 8 9 10 11 12 13 "
 	  "14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34\n",
 	  "t.conf:2: too many words in one directive (at most 32)\n" },
