@@ -45,7 +45,13 @@ usage(void)
 	    "  alias del SOURCE TARGET, alias list\n"
 	    "  tls-policy DOMAIN      MX hosts, DNSSEC, TLSA records and the "
 	    "TLS\n"
-	    "                         decision for each (DANE)\n");
+	    "                         decision for each (DANE)\n"
+	    "  tlsrpt show [DOMAIN]   the TLS-RPT reports (RFC 8460) as they "
+	    "would be\n"
+	    "                         sent now, JSON\n"
+	    "  tlsrpt send            send every report now, today's too\n"
+	    "  tlsrpt received        reports received, per organisation and "
+	    "day\n");
 	exit(2);
 }
 
@@ -183,7 +189,8 @@ main(int argc, char *argv[])
 	} else if (strcmp(argv[0], "queue") == 0 ||
 	    strcmp(argv[0], "user") == 0 || strcmp(argv[0], "domain") == 0 ||
 	    strcmp(argv[0], "alias") == 0 ||
-	    strcmp(argv[0], "tls-policy") == 0
+	    strcmp(argv[0], "tls-policy") == 0 ||
+	    strcmp(argv[0], "tlsrpt") == 0
 #ifdef CACHET_TEST_HOOKS
 	    /* Test builds only: make a role break its sandbox. */
 	    || strcmp(argv[0], "sandbox-test") == 0
