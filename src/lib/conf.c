@@ -1228,21 +1228,20 @@ conf_p_relay(struct conf_parser *ps, const struct conf_directive *d,
 
 /* An address, as users.c accepts one (dot-atom local part, host name). */
 static void
-conf_p_postmaster(struct conf_parser *ps, const struct conf_directive *d,
+conf_p_address(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
 {
 	const struct conf_word	*w = &st->w[1];
 	char			 canon[MAILBOX_ADDR_MAX + 1], sb[CONF_SHOW_MAX];
 
-	_Static_assert(MAILBOX_ADDR_MAX <= CONF_ADDR_MAX, "postmaster size");
+	_Static_assert(MAILBOX_ADDR_MAX <= CONF_ADDR_MAX, "address size");
 	if (w->len > MAILBOX_ADDR_MAX || mailbox_addr_normalize(w->text, canon,
 	    sizeof(canon), NULL) == -1) {
-		conf_err(ps, w->line, "postmaster: bad address \"%s\" "
-		    "(local@domain)", conf_show(w, sb, sizeof(sb)));
+		conf_err(ps, w->line, "%s: bad address \"%s\" "
+		    "(local@domain)", d->name, conf_show(w, sb, sizeof(sb)));
 		return;
 	}
-	(void)str_copy(ps->conf->delivery.postmaster,
-	    sizeof(ps->conf->delivery.postmaster), canon);
+	(void)str_copy((char *)ps->conf + d->off, d->size, canon);
 }
 
 /*
@@ -1593,6 +1592,10 @@ static const struct conf_directive conf_directives[] = {
 	    CONF_FIELD(mta_sts) },
 	{ "tls-ca", "tls-ca FILE", conf_p_file, 1, false, false,
 	    CONF_FIELD(tls_ca) },
+	{ "tlsrpt-interval", "tlsrpt-interval DURATION", conf_p_duration, 1,
+	    false, false, CONF_FIELD(tlsrpt_interval) },
+	{ "tlsrpt-from", "tlsrpt-from ADDRESS", conf_p_address, 1, false,
+	    false, CONF_FIELD(tlsrpt_from) },
 	{ "relay", "relay DOMAIN via HOST[:PORT] [tls may|required|verify] "
 	    "[auth USER PASSWORD-FILE]", conf_p_relay, 3, false, true, 0, 0 },
 	{ "plaintext-auth-loopback", "plaintext-auth-loopback yes|no",
@@ -1620,8 +1623,8 @@ static const struct conf_directive conf_directives[] = {
 	{ "max-connections-per-ip", "max-connections-per-ip N",
 	    conf_p_number, 1, false, false,
 	    CONF_FIELD(limits.connections_per_ip) },
-	{ "postmaster", "postmaster ADDRESS", conf_p_postmaster, 1, false,
-	    false, 0, 0 },
+	{ "postmaster", "postmaster ADDRESS", conf_p_address, 1, false,
+	    false, CONF_FIELD(delivery.postmaster) },
 	{ "recipient-delimiter", "recipient-delimiter CHARACTERS|none",
 	    conf_p_delimiter, 1, false, false, 0, 0 },
 	{ "local-part-case", "local-part-case insensitive|sensitive",
@@ -1804,6 +1807,7 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	c->sandbox = true;
 	c->dane = true;
 	c->mta_sts = true;
+	c->tlsrpt_interval = 86400;
 	(void)str_copy(c->trust_anchor, sizeof(c->trust_anchor),
 	    CONF_TRUST_ANCHOR_DEFAULT);
 	c->limits.message_size = 35 * 1024 * 1024;

@@ -199,6 +199,10 @@ struct conf {
 	 * policy hosts against; "" = the system's.
 	 */
 	char			 tls_ca[CONF_PATH_MAX];
+	/* TLS-RPT (RFC 8460): how often reports go out (default a day) */
+	unsigned		 tlsrpt_interval;
+	/* the From: of our reports; "" = noreply-tlsrpt@hostname */
+	char			 tlsrpt_from[CONF_ADDR_MAX + 1];
 
 	struct conf_limits	 limits;
 	struct conf_delivery	 delivery;

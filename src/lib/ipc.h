@@ -142,6 +142,9 @@ enum msg_type {
 	MSG_LOOKUP_STS,			/* mta -> lookup: a domain's policy */
 	MSG_LOOKUP_STS_RESULT,		/* lookup -> mta: cached, or fetch */
 	MSG_LOOKUP_STS_STORE,		/* mta -> lookup: a fetched policy */
+	/* TLS-RPT (RFC 8460; layout in mta/mta_tlsrpt.h) */
+	MSG_LOOKUP_TLSRPT,		/* mta -> lookup: a TLS session's
+					   result under its policy */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

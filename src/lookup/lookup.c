@@ -36,6 +36,7 @@
 #include "log.h"
 #include "lookup_mx.h"
 #include "lookup_sts.h"
+#include "lookup_tlsrpt.h"
 #include "mime_decode.h"
 #include "pool.h"
 #include "proc.h"
@@ -143,6 +144,7 @@ struct lookup_role {
 	struct lookup_usage	*usage;		/* LOOKUP_USAGE_SLOTS */
 	struct lookup_mx	*mx;		/* DNS for the mta */
 	struct lookup_sts	*sts;		/* MTA-STS cache for the mta */
+	struct lookup_tlsrpt	*tlsrpt;	/* TLS-RPT counts, reports */
 	char			 err[LOOKUP_ERR_MAX];
 };
 
@@ -1666,6 +1668,8 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		lookup_ctl_end(r, reqid, 2, err);
 	else if (n == 0)
 		lookup_ctl_end(r, reqid, 2, "unknown command");
+	else if (strcmp(argv[0], "tlsrpt") == 0)
+		lookup_tlsrpt_ctl(r->tlsrpt, reqid, n, argv);
 	else {
 		argv[n] = NULL;
 		/* Too many words match no verb: the noun's usage. */
@@ -1752,6 +1756,11 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 		if (from.id != PROC_MTA)
 			goto bad;
 		lookup_mx_request(r->mx, from.id, m);
+		break;
+	case MSG_LOOKUP_TLSRPT:
+		if (from.id != PROC_MTA)
+			goto bad;
+		lookup_tlsrpt_record(r->tlsrpt, from.id, m);
 		break;
 	case MSG_LOOKUP_STS:
 	case MSG_LOOKUP_STS_STORE:
@@ -1867,6 +1876,7 @@ lookup_main(struct proc_self *self)
 		fatalx("lookup: %s/%s: %s", self->dir_path, LOOKUP_DB, err);
 	lookup_sync_domains(r);
 	r->sts = lookup_sts_new(self, lookup_mx_dns(r->mx));
+	r->tlsrpt = lookup_tlsrpt_new(self, r->conf, lookup_mx_dns(r->mx));
 	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,
 	    lookup_worker_db, NULL);
 	log_debug("lookup: ready db=%s/%s workers=%d", self->dir_path,

@@ -38,6 +38,7 @@
 #include "mta.h"
 #include "mta_conn.h"
 #include "mta_sts.h"
+#include "mta_tlsrpt.h"
 #include "mtasts.h"
 #include "mx.h"
 #include "proc.h"
@@ -821,11 +822,31 @@ mta_op_gone(struct mta_conn *conn, void *arg, bool reached, const char *why,
 	mta_run_all();
 }
 
+static const struct mta_dane *mta_dest_dane(const struct mta_dest *,
+		    const char *);
+
+/* A session's TLS outcome, counted by lookup for TLS-RPT (RFC 8460). */
+static void
+mta_op_tls_result(struct mta_conn *conn, void *arg,
+    const struct mta_conn_addr *a, enum mta_conn_tls_event ev,
+    const char *why, const char *local_ip)
+{
+	struct mta_link		*l = arg;
+	struct mta_dest		*d = l->dest;
+	const struct mta_dane	*dn = mta_dest_dane(d, a->host);
+	struct mta_tls_policy	 pol;
+
+	mta_tls_policy(mta->conf, d->domain, a->host, dn, d->sts, &pol);
+	mta_tlsrpt_send(mta->self, d->domain, pol.source, dn, d->sts, a, ev,
+	    why, local_ip);
+}
+
 static const struct mta_conn_ops mta_conn_ops = {
 	.ready = mta_op_ready,
 	.rcpt_done = mta_op_rcpt_done,
 	.done = mta_op_done,
 	.gone = mta_op_gone,
+	.tls_result = mta_op_tls_result,
 };
 
 /*
@@ -1141,6 +1162,18 @@ mta_route_hosts(struct msg *m, enum proc_id from, struct mta_dane **out,
 	}
 }
 
+/* The DANE answer of d's MX host, or NULL. */
+static const struct mta_dane *
+mta_dest_dane(const struct mta_dest *d, const char *host)
+{
+	size_t	j;
+
+	for (j = 0; j < d->ndane; j++)
+		if (strcasecmp(d->dane[j].host, host) == 0)
+			return &d->dane[j];
+	return NULL;
+}
+
 /* Each address gets the TLS policy of its host. */
 static void
 mta_route_policy(struct mta_dest *d)
@@ -1148,14 +1181,11 @@ mta_route_policy(struct mta_dest *d)
 	struct mta_tls_policy	 pol;
 	struct mta_conn_addr	*a;
 	const struct mta_dane	*dn;
-	size_t			 i, j;
+	size_t			 i;
 
 	for (i = 0; i < d->naddrs; i++) {
 		a = &d->addrs[i];
-		dn = NULL;
-		for (j = 0; j < d->ndane; j++)
-			if (strcasecmp(d->dane[j].host, a->host) == 0)
-				dn = &d->dane[j];
+		dn = mta_dest_dane(d, a->host);
 		mta_tls_policy(mta->conf, d->domain, a->host, dn, d->sts, &pol);
 		a->tls = pol.tls;
 		a->verify = pol.verify;

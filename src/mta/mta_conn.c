@@ -182,11 +182,39 @@ mta_conn_op_starttls(void *arg)
 	c->want_tls = true;
 }
 
+/* Tell the mta what TLS came to on this attempt (TLS-RPT, RFC 8460). */
+static void
+mta_conn_tlsrpt(struct mta_conn *c, enum mta_conn_tls_event ev,
+    const char *why)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+	char			 ip[MTA_CONN_IP_MAX] = "";
+	evutil_socket_t		 fd;
+
+	if (c->ops->tls_result == NULL || c->plain_retry)
+		return;
+	if (c->bev != NULL && (fd = bufferevent_getfd(c->bev)) != -1 &&
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0) {
+		if (ss.ss_family == AF_INET)
+			(void)inet_ntop(AF_INET, &((struct sockaddr_in *)
+			    &ss)->sin_addr, ip, sizeof(ip));
+		else if (ss.ss_family == AF_INET6)
+			(void)inet_ntop(AF_INET6, &((struct sockaddr_in6 *)
+			    &ss)->sin6_addr, ip, sizeof(ip));
+	}
+	c->ops->tls_result(c, c->arg, &c->addrs[c->cur], ev,
+	    why != NULL ? why : "", ip);
+}
+
 static void
 mta_conn_op_ready(void *arg)
 {
 	struct mta_conn	*c = arg;
 
+	if (!c->ready_here && !c->tls_up &&
+	    c->addrs[c->cur].tls != SMTP_CLIENT_TLS_NO)
+		mta_conn_tlsrpt(c, MTA_CONN_TLS_NOT_OFFERED, NULL);
 	c->ready_here = true;
 	c->reached = true;
 	c->ops->ready(c, c->arg);
@@ -243,6 +271,10 @@ mta_conn_op_close(void *arg, const struct smtp_client_reply *why)
 	const struct mta_conn_addr	*a = &c->addrs[c->cur];
 	char				 text[MTA_CONN_WHY_MAX];
 
+	if (!c->quitting && why->local && !c->tls_up &&
+	    a->tls == SMTP_CLIENT_TLS_MUST && why->code == 451 &&
+	    strcmp(why->enhanced, "4.7.0") == 0)
+		mta_conn_tlsrpt(c, MTA_CONN_TLS_NOT_OFFERED, NULL);
 	if (c->quitting)
 		c->why[0] = '\0';
 	else if (a->label[0] != '\0' && why->local && !c->tls_up &&
@@ -349,6 +381,8 @@ mta_conn_tls_done(struct mta_conn *c)
 	    c->dane_checked ? " by=dane" : "",
 	    c->verified ? "" : " reason=\"", c->verified ? "" : err,
 	    c->verified ? "" : "\"");
+	mta_conn_tlsrpt(c, c->verified ? MTA_CONN_TLS_VERIFIED :
+	    MTA_CONN_TLS_UNVERIFIED, err);
 	if (c->dane_checked && !c->verified) {
 		/*
 		 * RFC 7672 §2.2: no match, no mail to this host; the
@@ -484,6 +518,7 @@ mta_conn_on_event(struct bufferevent *bev, short what, void *arg)
 		log_info("mta: event=tls-failed relay=%s[%s]:%u reason=\"%s\"",
 		    c->addrs[c->cur].host, c->addrs[c->cur].ip,
 		    c->addrs[c->cur].port, text);
+		mta_conn_tlsrpt(c, MTA_CONN_TLS_FAILED, text);
 		c->tls_failed = true;
 		c->handshaking = false;
 		smtp_client_fail(c->client, text);
@@ -536,6 +571,7 @@ mta_conn_connect(struct mta_conn *c)
 		 * RFC 7672 §2.2: a failed TLSA lookup skips the host; RFC
 		 * 8461 §4.1: so does an MX an enforced policy does not list.
 		 */
+		mta_conn_tlsrpt(c, MTA_CONN_TLS_SKIPPED, a->why);
 		mta_conn_set_why(c, a->why, strnlen(a->why, sizeof(a->why)));
 		(void)str_copy(c->enh, sizeof(c->enh), "4.7.5");
 		mta_conn_end(c);

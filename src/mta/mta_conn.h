@@ -64,6 +64,18 @@ struct mta_conn;
 struct event_base;
 struct tls_ctx;
 
+/*
+ * What became of TLS on one session attempt, for TLS-RPT (RFC 8460 §4.3):
+ * the mta maps it to a result type under the address's policy.
+ */
+enum mta_conn_tls_event {
+	MTA_CONN_TLS_VERIFIED,		/* up, checked (PKIX or TLSA) */
+	MTA_CONN_TLS_UNVERIFIED,	/* up, the check failed: why */
+	MTA_CONN_TLS_FAILED,		/* the handshake failed: why */
+	MTA_CONN_TLS_NOT_OFFERED,	/* no STARTTLS in EHLO */
+	MTA_CONN_TLS_SKIPPED,		/* the policy skipped the host: why */
+};
+
 /* Pointers passed are valid only during the call. */
 struct mta_conn_ops {
 	/*
@@ -86,6 +98,14 @@ struct mta_conn_ops {
 	 */
 	void	(*gone)(struct mta_conn *, void *arg, bool reached,
 		    const char *why, const char *enh);
+	/*
+	 * Optional: the TLS outcome of a session attempt on address a,
+	 * once per attempt that tried or wanted TLS (not for the clear
+	 * retry of RFC 7435); local_ip is our end ("" when unconnected).
+	 */
+	void	(*tls_result)(struct mta_conn *, void *arg,
+		    const struct mta_conn_addr *a, enum mta_conn_tls_event,
+		    const char *why, const char *local_ip);
 };
 
 /*

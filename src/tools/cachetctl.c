@@ -49,7 +49,13 @@ usage(void)
 	    "  dns DOMAIN             the TXT records to publish for "
 	    "DOMAIN\n"
 	    "                         (MTA-STS with the served policy's "
-	    "id, TLS-RPT)\n");
+	    "id, TLS-RPT)\n"
+	    "  tlsrpt show [DOMAIN]   the TLS-RPT reports (RFC 8460) as they "
+	    "would be\n"
+	    "                         sent now, JSON\n"
+	    "  tlsrpt send            send every report now, today's too\n"
+	    "  tlsrpt received        reports received, per organisation and "
+	    "day\n");
 	exit(2);
 }
 
@@ -188,7 +194,8 @@ main(int argc, char *argv[])
 	    strcmp(argv[0], "user") == 0 || strcmp(argv[0], "domain") == 0 ||
 	    strcmp(argv[0], "alias") == 0 ||
 	    strcmp(argv[0], "tls-policy") == 0 ||
-	    strcmp(argv[0], "dns") == 0
+	    strcmp(argv[0], "dns") == 0 ||
+	    strcmp(argv[0], "tlsrpt") == 0
 #ifdef CACHET_TEST_HOOKS
 	    /* Test builds only: make a role break its sandbox. */
 	    || strcmp(argv[0], "sandbox-test") == 0

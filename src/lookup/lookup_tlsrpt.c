@@ -1,0 +1,484 @@
+/*
+ * lookup_tlsrpt: TLS-RPT counts, reports and received reports in the
+ * lookup role (lookup_tlsrpt.h).  SQLite in WAL mode under lookup's
+ * directory; every statement bound, never assembled.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "lookup_tlsrpt.h"
+#include "util.h"
+
+#define LOOKUP_TLSRPT_BUSY_MS	2000
+#define LOOKUP_TLSRPT_DAY	86400
+#define LOOKUP_TLSRPT_IP_MAX	TLSRPT_IP_MAX
+#define LOOKUP_TLSRPT_INFO_MAX	256
+
+static const char lookup_tlsrpt_schema[] =
+    "CREATE TABLE IF NOT EXISTS sessions ("
+    " day INTEGER NOT NULL, domain TEXT NOT NULL, ptype INTEGER NOT NULL,"
+    " policy TEXT NOT NULL, mx TEXT NOT NULL,"
+    " ok INTEGER NOT NULL DEFAULT 0, fail INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (day, domain, ptype, policy, mx));"
+    "CREATE TABLE IF NOT EXISTS failures ("
+    " day INTEGER NOT NULL, domain TEXT NOT NULL, ptype INTEGER NOT NULL,"
+    " policy TEXT NOT NULL, mx TEXT NOT NULL, result INTEGER NOT NULL,"
+    " sip TEXT NOT NULL, rmx TEXT NOT NULL, rip TEXT NOT NULL,"
+    " info TEXT NOT NULL, count INTEGER NOT NULL,"
+    " PRIMARY KEY (day, domain, ptype, policy, mx, result, sip, rmx, rip));"
+    "CREATE TABLE IF NOT EXISTS received ("
+    " org TEXT NOT NULL, report_id TEXT NOT NULL, domain TEXT NOT NULL,"
+    " start INTEGER NOT NULL, end INTEGER NOT NULL,"
+    " policies INTEGER NOT NULL, ok INTEGER NOT NULL,"
+    " fail INTEGER NOT NULL, received INTEGER NOT NULL,"
+    " PRIMARY KEY (org, report_id));";
+
+struct lookup_tlsrpt {
+	struct proc_self	*self;
+	const struct conf	*conf;
+	struct dns		*dns;
+	sqlite3			*db;	/* NULL: results are dropped */
+};
+
+/* One sessions row, with its failure details, owned strings. */
+struct lookup_tlsrpt_row {
+	uint32_t		 ptype;
+	char			*policy, *mx;
+	uint64_t		 ok, fail;
+	struct tlsrpt_failure	*fd;
+	size_t			 nfd;
+};
+
+/* --- the database --- */
+
+static int
+lookup_tlsrpt_db_open(struct lookup_tlsrpt *lt)
+{
+	int	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+
+	if (sqlite3_open_v2(LOOKUP_TLSRPT_DB, &lt->db, flags, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(lt->db, LOOKUP_TLSRPT_BUSY_MS);
+	sqlite3_db_config(lt->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(lt->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	if (sqlite3_exec(lt->db, "PRAGMA journal_mode=WAL", NULL, NULL,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(lt->db, lookup_tlsrpt_schema, NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	log_warnx("lookup: %s/%s: %s (TLS-RPT results are not kept)",
+	    lt->self->dir_path, LOOKUP_TLSRPT_DB, lt->db != NULL ?
+	    sqlite3_errmsg(lt->db) : "out of memory");
+	sqlite3_close(lt->db);
+	lt->db = NULL;
+	return -1;
+}
+
+/*
+ * Prepare sql and bind the text and integer arguments the format names
+ * ('t' a string, 'i' a uint64_t), in order; NULL (logged) on failure.
+ */
+static sqlite3_stmt *
+lookup_tlsrpt_stmt(struct lookup_tlsrpt *lt, const char *sql,
+    const char *fmt, ...)
+{
+	sqlite3_stmt	*st = NULL;
+	va_list		 ap;
+	int		 i, rc = SQLITE_OK;
+
+	if (lt->db == NULL)
+		return NULL;
+	if (sqlite3_prepare_v2(lt->db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	va_start(ap, fmt);
+	for (i = 0; fmt[i] != '\0' && rc == SQLITE_OK; i++) {
+		if (fmt[i] == 't')
+			rc = sqlite3_bind_text(st, i + 1, va_arg(ap,
+			    const char *), -1, SQLITE_TRANSIENT);
+		else
+			rc = sqlite3_bind_int64(st, i + 1, (sqlite3_int64)
+			    va_arg(ap, uint64_t));
+	}
+	va_end(ap);
+	if (rc != SQLITE_OK)
+		goto fail;
+	return st;
+fail:
+	log_warnx("lookup: tlsrpt: %s", sqlite3_errmsg(lt->db));
+	sqlite3_finalize(st);
+	return NULL;
+}
+
+/* Run a statement to its end: 0, or -1 (logged). */
+static int
+lookup_tlsrpt_run(struct lookup_tlsrpt *lt, sqlite3_stmt *st)
+{
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("lookup: tlsrpt: %s", sqlite3_errmsg(lt->db));
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+lookup_tlsrpt_col(sqlite3_stmt *st, int i)
+{
+	const unsigned char	*t = sqlite3_column_text(st, i);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+/* --- recording (RFC 8460 §4) --- */
+
+struct lookup_tlsrpt_result {
+	char		 domain[TLSRPT_NAME_MAX + 1];
+	uint32_t	 ptype;
+	char		 policy[LOOKUP_TLSRPT_STR_MAX + 1];
+	char		 mx[LOOKUP_TLSRPT_STR_MAX + 1];
+	uint32_t	 result;
+	char		 sip[LOOKUP_TLSRPT_IP_MAX];
+	char		 rmx[TLSRPT_NAME_MAX + 1];
+	char		 rip[LOOKUP_TLSRPT_IP_MAX];
+	char		 info[LOOKUP_TLSRPT_INFO_MAX + 1];
+};
+
+static int
+lookup_tlsrpt_write(struct lookup_tlsrpt *lt,
+    const struct lookup_tlsrpt_result *r, uint64_t day)
+{
+	sqlite3_stmt	*st;
+	bool		 ok = r->result == TLSRPT_OK;
+	int64_t		 n = 0;
+
+	if (lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "BEGIN IMMEDIATE",
+	    "")) == -1)
+		return -1;
+	if (lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "INSERT INTO "
+	    "sessions (day, domain, ptype, policy, mx, ok, fail) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET "
+	    "ok = ok + ?6, fail = fail + ?7", "itittii", day, r->domain,
+	    (uint64_t)r->ptype, r->policy, r->mx, (uint64_t)ok,
+	    (uint64_t)!ok)) == -1)
+		goto fail;
+	if (ok)
+		goto commit;
+	/* a detail row per kind of failure, at most DETAILS_MAX of them */
+	if ((st = lookup_tlsrpt_stmt(lt, "UPDATE failures SET count = "
+	    "count + 1 WHERE day = ?1 AND domain = ?2 AND ptype = ?3 AND "
+	    "policy = ?4 AND mx = ?5 AND result = ?6 AND sip = ?7 AND "
+	    "rmx = ?8 AND rip = ?9", "itittittt", day, r->domain,
+	    (uint64_t)r->ptype, r->policy, r->mx, (uint64_t)r->result,
+	    r->sip, r->rmx, r->rip)) == NULL ||
+	    lookup_tlsrpt_run(lt, st) == -1)
+		goto fail;
+	if (sqlite3_changes(lt->db) > 0)
+		goto commit;
+	if ((st = lookup_tlsrpt_stmt(lt, "SELECT count(*) FROM failures "
+	    "WHERE day = ?1 AND domain = ?2 AND ptype = ?3 AND policy = ?4 "
+	    "AND mx = ?5", "ititt", day, r->domain, (uint64_t)r->ptype,
+	    r->policy, r->mx)) == NULL)
+		goto fail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (n < LOOKUP_TLSRPT_DETAILS_MAX &&
+	    lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "INSERT INTO "
+	    "failures (day, domain, ptype, policy, mx, result, sip, rmx, rip, "
+	    "info, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)",
+	    "itittitttt", day, r->domain, (uint64_t)r->ptype, r->policy,
+	    r->mx, (uint64_t)r->result, r->sip, r->rmx, r->rip, r->info)) ==
+	    -1)
+		goto fail;
+commit:
+	if (lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "COMMIT", "")) == -1)
+		goto fail;
+	return 0;
+fail:
+	(void)sqlite3_exec(lt->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+void
+lookup_tlsrpt_record(struct lookup_tlsrpt *lt, enum proc_id from,
+    struct msg *m)
+{
+	struct lookup_tlsrpt_result	 r;
+
+	memset(&r, 0, sizeof(r));
+	if (msg_get_str(m, r.domain, sizeof(r.domain)) == -1 ||
+	    msg_get_u32(m, &r.ptype) == -1 ||
+	    msg_get_str(m, r.policy, sizeof(r.policy)) == -1 ||
+	    msg_get_str(m, r.mx, sizeof(r.mx)) == -1 ||
+	    msg_get_u32(m, &r.result) == -1 ||
+	    msg_get_str(m, r.sip, sizeof(r.sip)) == -1 ||
+	    msg_get_str(m, r.rmx, sizeof(r.rmx)) == -1 ||
+	    msg_get_str(m, r.rip, sizeof(r.rip)) == -1 ||
+	    msg_get_str(m, r.info, sizeof(r.info)) == -1 ||
+	    msg_end(m) == -1 || r.domain[0] == '\0' ||
+	    r.ptype >= TLSRPT_POLICY_TYPE_COUNT ||
+	    r.result >= TLSRPT_RESULT_COUNT)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	if (lt->db == NULL)
+		return;
+	if (lookup_tlsrpt_write(lt, &r, (uint64_t)time(NULL) /
+	    LOOKUP_TLSRPT_DAY) == -1)
+		log_warnx("lookup: event=tlsrpt-lost domain=%s", r.domain);
+}
+
+/* --- reports (§4.4) --- */
+
+/* The address our reports come from: tlsrpt-from, or one of hostname. */
+static void
+lookup_tlsrpt_from(const struct lookup_tlsrpt *lt, char *out, size_t outsz)
+{
+	if (lt->conf->tlsrpt_from[0] != '\0')
+		(void)str_copy(out, outsz, lt->conf->tlsrpt_from);
+	else
+		(void)snprintf(out, outsz, "noreply-tlsrpt@%s",
+		    lt->conf->hostname);
+}
+
+static void
+lookup_tlsrpt_rows_free(struct lookup_tlsrpt_row *rows, size_t n)
+{
+	size_t	i, j;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].policy);
+		free(rows[i].mx);
+		for (j = 0; j < rows[i].nfd; j++) {
+			free((char *)rows[i].fd[j].sending_ip);
+			free((char *)rows[i].fd[j].receiving_mx);
+			free((char *)rows[i].fd[j].receiving_ip);
+			free((char *)rows[i].fd[j].info);
+		}
+		free(rows[i].fd);
+	}
+	free(rows);
+}
+
+static int
+lookup_tlsrpt_details(struct lookup_tlsrpt *lt, uint64_t day,
+    const char *domain, struct lookup_tlsrpt_row *row)
+{
+	struct tlsrpt_failure	*f;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	if ((st = lookup_tlsrpt_stmt(lt, "SELECT result, sip, rmx, rip, info, "
+	    "count FROM failures WHERE day = ?1 AND domain = ?2 AND ptype = ?3 "
+	    "AND policy = ?4 AND mx = ?5 ORDER BY result, rmx, rip, sip "
+	    "LIMIT ?6", "ititti", day, domain, (uint64_t)row->ptype,
+	    row->policy, row->mx, (uint64_t)LOOKUP_TLSRPT_DETAILS_MAX)) == NULL)
+		return -1;
+	row->fd = xcalloc(LOOKUP_TLSRPT_DETAILS_MAX, sizeof(*row->fd));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    row->nfd < LOOKUP_TLSRPT_DETAILS_MAX) {
+		f = &row->fd[row->nfd++];
+		f->result = (uint32_t)sqlite3_column_int64(st, 0);
+		f->sending_ip = xstrdup(lookup_tlsrpt_col(st, 1));
+		f->receiving_mx = xstrdup(lookup_tlsrpt_col(st, 2));
+		f->receiving_ip = xstrdup(lookup_tlsrpt_col(st, 3));
+		f->info = xstrdup(lookup_tlsrpt_col(st, 4));
+		f->count = (uint64_t)sqlite3_column_int64(st, 5);
+		/* a database edited by hand must not make a bad report */
+		if (f->result == TLSRPT_OK || f->result >= TLSRPT_RESULT_COUNT)
+			f->result = TLSRPT_VALIDATION_FAILURE;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * The report for domain's day (Unix days), as JSON to free(); NULL when
+ * nothing was recorded or on error (logged).
+ */
+static char *
+lookup_tlsrpt_report(struct lookup_tlsrpt *lt, const char *domain,
+    uint64_t day, bool pretty)
+{
+	struct lookup_tlsrpt_row	*rows;
+	struct tlsrpt_policy		*pol;
+	struct tlsrpt_report		 rep;
+	sqlite3_stmt			*st;
+	char				 from[CONF_ADDR_MAX + 1], id[600];
+	char				*json = NULL;
+	const char			*err;
+	size_t				 n = 0, i;
+	int				 rc;
+
+	if ((st = lookup_tlsrpt_stmt(lt, "SELECT ptype, policy, mx, ok, fail "
+	    "FROM sessions WHERE day = ?1 AND domain = ?2 ORDER BY ptype, "
+	    "policy, mx LIMIT ?3", "iti", day, domain,
+	    (uint64_t)LOOKUP_TLSRPT_POLICIES_MAX)) == NULL)
+		return NULL;
+	rows = xcalloc(LOOKUP_TLSRPT_POLICIES_MAX, sizeof(*rows));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    n < LOOKUP_TLSRPT_POLICIES_MAX) {
+		rows[n].ptype = (uint32_t)sqlite3_column_int64(st, 0);
+		rows[n].policy = xstrdup(lookup_tlsrpt_col(st, 1));
+		rows[n].mx = xstrdup(lookup_tlsrpt_col(st, 2));
+		rows[n].ok = (uint64_t)sqlite3_column_int64(st, 3);
+		rows[n].fail = (uint64_t)sqlite3_column_int64(st, 4);
+		n++;
+	}
+	sqlite3_finalize(st);
+	pol = xcalloc(n + 1, sizeof(*pol));
+	for (i = 0; i < n; i++) {
+		if (lookup_tlsrpt_details(lt, day, domain, &rows[i]) == -1)
+			goto done;
+		pol[i].type = rows[i].ptype;
+		pol[i].domain = domain;
+		pol[i].strings = rows[i].policy;
+		pol[i].mx_hosts = rows[i].mx;
+		pol[i].ok = rows[i].ok;
+		pol[i].fail = rows[i].fail;
+		pol[i].failures = rows[i].fd;
+		pol[i].nfailures = rows[i].nfd;
+	}
+	if (n == 0)
+		goto done;
+	lookup_tlsrpt_from(lt, from, sizeof(from));
+	/* §4.4 report-id: unique per report; day, domain and who we are */
+	(void)snprintf(id, sizeof(id), "%llu.%s@%s",
+	    (unsigned long long)day, domain, lt->conf->hostname);
+	rep.org = lt->conf->hostname;
+	rep.contact = from;
+	rep.report_id = id;
+	rep.start = day * LOOKUP_TLSRPT_DAY;
+	rep.end = rep.start + LOOKUP_TLSRPT_DAY;
+	rep.policies = pol;
+	rep.npolicies = n;
+	if ((json = tlsrpt_build(&rep, pretty, &err)) == NULL)
+		log_warnx("lookup: tlsrpt: report for %s: %s", domain, err);
+done:
+	free(pol);
+	lookup_tlsrpt_rows_free(rows, n);
+	return json;
+}
+
+/* --- cachetctl --- */
+
+/* Print a text of several lines, one ctl line each. */
+static void
+lookup_tlsrpt_ctl_text(struct lookup_tlsrpt *lt, uint64_t reqid,
+    char *text)
+{
+	char	*nl;
+
+	while (text != NULL && *text != '\0') {
+		if ((nl = strchr(text, '\n')) != NULL)
+			*nl = '\0';
+		proc_ctl_line(lt->self, reqid, text);
+		text = nl != NULL ? nl + 1 : NULL;
+	}
+}
+
+static void
+lookup_tlsrpt_show(struct lookup_tlsrpt *lt, uint64_t reqid,
+    const char *domain)
+{
+	sqlite3_stmt	*st;
+	char		 dom[TLSRPT_NAME_MAX + 1], *json;
+	uint64_t	 day;
+
+	if (domain != NULL)
+		st = lookup_tlsrpt_stmt(lt, "SELECT DISTINCT domain, day FROM "
+		    "sessions WHERE domain = ?1 ORDER BY domain, day", "t",
+		    domain);
+	else
+		st = lookup_tlsrpt_stmt(lt, "SELECT DISTINCT domain, day FROM "
+		    "sessions ORDER BY domain, day", "");
+	if (st == NULL) {
+		proc_ctl_end(lt->self, reqid, 1, "no TLS-RPT database");
+		return;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		(void)str_copy(dom, sizeof(dom), lookup_tlsrpt_col(st, 0));
+		day = (uint64_t)sqlite3_column_int64(st, 1);
+		if ((json = lookup_tlsrpt_report(lt, dom, day, true)) == NULL)
+			continue;
+		lookup_tlsrpt_ctl_text(lt, reqid, json);
+		free(json);
+	}
+	sqlite3_finalize(st);
+	proc_ctl_end(lt->self, reqid, 0, NULL);
+}
+
+static void
+lookup_tlsrpt_received(struct lookup_tlsrpt *lt, uint64_t reqid)
+{
+	sqlite3_stmt	*st;
+	char		 line[1024], day[16];
+	time_t		 t;
+	struct tm	 tm;
+
+	if ((st = lookup_tlsrpt_stmt(lt, "SELECT org, start / 86400, "
+	    "group_concat(DISTINCT domain), count(*), sum(ok), sum(fail) FROM "
+	    "received GROUP BY org, start / 86400 ORDER BY org, "
+	    "start / 86400", "")) == NULL) {
+		proc_ctl_end(lt->self, reqid, 1, "no TLS-RPT database");
+		return;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		t = (time_t)sqlite3_column_int64(st, 1) * LOOKUP_TLSRPT_DAY;
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+			continue;
+		(void)snprintf(line, sizeof(line), "%s %s domains=%s "
+		    "reports=%lld success=%lld failure=%lld",
+		    lookup_tlsrpt_col(st, 0), day, lookup_tlsrpt_col(st, 2),
+		    (long long)sqlite3_column_int64(st, 3),
+		    (long long)sqlite3_column_int64(st, 4),
+		    (long long)sqlite3_column_int64(st, 5));
+		proc_ctl_line(lt->self, reqid, line);
+	}
+	sqlite3_finalize(st);
+	proc_ctl_end(lt->self, reqid, 0, NULL);
+}
+
+void
+lookup_tlsrpt_ctl(struct lookup_tlsrpt *lt, uint64_t reqid, size_t argc,
+    char **argv)
+{
+	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "show") == 0)
+		lookup_tlsrpt_show(lt, reqid, argc == 3 ? argv[2] : NULL);
+	else if (argc == 2 && strcmp(argv[1], "received") == 0)
+		lookup_tlsrpt_received(lt, reqid);
+	else
+		proc_ctl_end(lt->self, reqid, 2, "usage: tlsrpt show [DOMAIN] | "
+		    "tlsrpt send | tlsrpt received");
+}
+
+struct lookup_tlsrpt *
+lookup_tlsrpt_new(struct proc_self *self, const struct conf *conf,
+    struct dns *dns)
+{
+	struct lookup_tlsrpt	*lt;
+
+	lt = xcalloc(1, sizeof(*lt));
+	lt->self = self;
+	lt->conf = conf;
+	lt->dns = dns;
+	(void)lookup_tlsrpt_db_open(lt);
+	return lt;
+}

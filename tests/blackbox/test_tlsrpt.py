@@ -1,0 +1,286 @@
+"""SMTP TLS Reporting (RFC 8460) against the tests' DNS server, an HTTPS
+server on 127.0.15.1:443 (MTA-STS policies by Host header, and a TLS-RPT
+collector taking POSTs) and scripted SMTP peers on 127.0.15.x:25, away
+from the addresses of the other outbound tests.
+
+    good      MTA-STS enforce, a peer with a good certificate: success
+    testing   MTA-STS testing, the peer's certificate names another host:
+              delivered, certificate-host-mismatch
+    plain     no policy, STARTTLS: success under no-policy-found
+    clear     no policy, no STARTTLS: starttls-not-supported
+
+The JSON of `cachetctl tlsrpt show` is validated against a JSON Schema
+written from RFC 8460 §4.4 (tests/blackbox/tlsrpt-schema.json; the shared
+test data has none) with Debian's python3-jsonschema.
+
+Each test starts its own daemon; peers and servers are stopped by PID
+(threads of this process, stopped at the end of the test or module).
+"""
+
+import json
+import os
+import re
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jsonschema
+import pytest
+
+from conftest import wait_for
+from dnsserver import DNSServer
+from dnssec import make_ca_and_leaf
+from smtppeer import Peer
+from test_mta_sts import leaf, out, submit  # noqa: F401 (fixture)
+
+Z = "rpt.test"
+HTTPS_IP = "127.0.15.1"
+POLICY = "version: STSv1\nmode: {mode}\nmx: *.{d}\nmax_age: 86400\n"
+SCHEMA = os.path.join(os.path.dirname(__file__), "tlsrpt-schema.json")
+
+# case: (MX host, its address, MTA-STS mode or None, peer TLS)
+DOMAINS = {
+    "good": ("mx.good.rpt.test", "127.0.15.2", "enforce", "good"),
+    "testing": ("mx.testing.rpt.test", "127.0.15.3", "testing", "wrong"),
+    "plain": ("mx.plain.rpt.test", "127.0.15.4", None, "good"),
+    "clear": ("mx.clear.rpt.test", "127.0.15.5", None, None),
+}
+
+
+def dom(case):
+    return f"{case}.{Z}"
+
+
+class HTTPSHost:
+    """HTTPS on HTTPS_IP:443: GET serves policies[host]; POST to any path
+    is kept in posts as (path, headers, body)."""
+
+    def __init__(self, certs):
+        self.policies = {}
+        self.posts = []
+        self.lock = threading.Lock()
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                name = self.headers.get("Host", "").split(":")[0].lower()
+                with host.lock:
+                    body = host.policies.get(name)
+                if body is None or \
+                        self.path != "/.well-known/mta-sts.txt":
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(min(n, 1 << 20))
+                with host.lock:
+                    host.posts.append((self.path, dict(self.headers),
+                                       body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(os.path.join(certs, "https.crt"),
+                            os.path.join(certs, "https.key"))
+        self.server = ThreadingHTTPServer((HTTPS_IP, 443), Handler)
+        self.server.socket = ctx.wrap_socket(self.server.socket,
+                                             server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def zone():
+    lines = []
+    for case, (mx, ip, mode, _) in DOMAINS.items():
+        d = dom(case)
+        lines += [f"{d}. 1 IN MX 10 {mx}.", f"{mx}. 1 IN A {ip}"]
+        if mode is not None:
+            lines += [f'_mta-sts.{d}. 1 IN TXT "v=STSv1; id=1"',
+                      f"mta-sts.{d}. 1 IN A {HTTPS_IP}"]
+    return "\n".join(sorted(set(lines))) + "\n"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    base = str(tmp_path_factory.mktemp("tlsrpt"))
+    os.chmod(base, 0o755)
+    certs = os.path.join(base, "certs")
+    os.makedirs(certs)
+    ca = make_ca_and_leaf(certs, "mx.good.rpt.test")
+    leaf(certs, "https", ["mta-sts." + dom(c) for c in DOMAINS] +
+         ["collector.rpt.test"])
+    for mx in ("mx.plain.rpt.test", "mx.clear.rpt.test"):
+        leaf(certs, mx, [mx])
+    wrong = os.path.join(base, "wrong")
+    os.makedirs(wrong)
+    for ext in (".crt", ".key"):
+        os.link(os.path.join(certs, "ca" + ext), os.path.join(wrong,
+                                                             "ca" + ext))
+    leaf(wrong, "mx.testing.rpt.test", ["elsewhere.test"])
+    host = HTTPSHost(certs)
+    for case, (_, _, mode, _) in DOMAINS.items():
+        if mode is not None:
+            host.policies["mta-sts." + dom(case)] = POLICY.format(
+                mode=mode, d=dom(case))
+    host.start()
+    dns = DNSServer(zone()).start()
+    yield {"certs": certs, "wrong": wrong, "ca": ca, "host": host,
+           "dns": dns}
+    dns.stop()
+    host.stop()
+
+
+@pytest.fixture
+def peers(world):
+    made = []
+
+    def peer(case):
+        mx, addr, _, tls = DOMAINS[case]
+        tls_dir = {"good": world["certs"], "wrong": world["wrong"],
+                   None: None}[tls]
+        p = Peer(addr, tls_dir=tls_dir, name=mx).start()
+        made.append(p)
+        return p
+    yield peer
+    for p in made:
+        p.stop()
+
+
+def sent(d, rcpt):
+    assert wait_for(lambda: re.search(r"to=<" + re.escape(rcpt) +
+                                      r"> .*status=sent", d.read_log()),
+                    20), d.log_tail()
+
+
+def reports(text):
+    """The JSON reports printed one after another."""
+    dec = json.JSONDecoder()
+    out, i = [], 0
+    text = text.strip()
+    while i < len(text):
+        obj, n = dec.raw_decode(text, i)
+        out.append(obj)
+        i = n
+        while i < len(text) and text[i].isspace():
+            i += 1
+    return out
+
+
+def schema():
+    with open(SCHEMA) as f:
+        return json.load(f)
+
+
+def by_domain(reps):
+    """policy-domain: [policy entries] over all reports."""
+    m = {}
+    for r in reps:
+        for p in r["policies"]:
+            m.setdefault(p["policy"]["policy-domain"], []).append(p)
+    return m
+
+
+def deliver_all(d, peers):
+    for case in DOMAINS:
+        peers(case)
+    for case in DOMAINS:
+        submit(d, f"bob@{dom(case)}")
+    for case in DOMAINS:
+        sent(d, f"bob@{dom(case)}")
+
+
+def test_show_counts_sessions_per_policy(out, peers):
+    d = out("tlsrpt-from tlsrpt@example.org\n")
+    deliver_all(d, peers)
+    reps = reports(d.ctl("tlsrpt", "show").stdout)
+    assert reps, "no report"
+    for r in reps:
+        jsonschema.validate(r, schema())
+        assert r["contact-info"] == "tlsrpt@example.org"
+        assert r["date-range"]["start-datetime"].endswith("T00:00:00Z")
+        assert r["date-range"]["end-datetime"].endswith("T23:59:59Z")
+    pols = by_domain(reps)
+
+    good = pols[dom("good")]
+    assert len(good) == 1
+    assert good[0]["policy"]["policy-type"] == "sts"
+    assert good[0]["policy"]["policy-string"] == POLICY.format(
+        mode="enforce", d=dom("good")).splitlines()
+    assert good[0]["policy"]["mx-host"] == ["*." + dom("good")]
+    assert good[0]["summary"] == {"total-successful-session-count": 1,
+                                  "total-failure-session-count": 0}
+
+    testing = pols[dom("testing")]
+    assert len(testing) == 1
+    assert testing[0]["policy"]["policy-type"] == "sts"
+    assert "mode: testing" in testing[0]["policy"]["policy-string"]
+    assert testing[0]["summary"]["total-failure-session-count"] == 1
+    f = testing[0]["failure-details"]
+    assert [x["result-type"] for x in f] == ["certificate-host-mismatch"]
+    assert f[0]["receiving-mx-hostname"] == "mx.testing.rpt.test"
+    assert f[0]["receiving-ip"] == "127.0.15.3"
+    assert f[0]["sending-mta-ip"].startswith("127.")
+    assert f[0]["failed-session-count"] == 1
+
+    plain = pols[dom("plain")]
+    assert [p["policy"]["policy-type"] for p in plain] == ["no-policy-found"]
+    assert plain[0]["summary"]["total-successful-session-count"] == 1
+    assert "policy-string" not in plain[0]["policy"]
+
+    clear = pols[dom("clear")]
+    assert clear[0]["policy"]["policy-type"] == "no-policy-found"
+    assert clear[0]["summary"] == {"total-successful-session-count": 0,
+                                   "total-failure-session-count": 1}
+    assert clear[0]["failure-details"][0]["result-type"] == \
+        "starttls-not-supported"
+
+    # one domain only; and the counts survive a restart (SQLite)
+    one = reports(d.ctl("tlsrpt", "show", dom("good")).stdout)
+    assert set(by_domain(one)) == {dom("good")}
+    d.stop()
+    d.start()
+    again = by_domain(reports(d.ctl("tlsrpt", "show").stdout))
+    assert again[dom("testing")][0]["summary"] == \
+        testing[0]["summary"]
+
+
+def test_schema_matches_the_samples():
+    """Our schema takes the reports of tests/data/tlsrpt that follow RFC
+    8460 §4.4, and refuses those that do not: rfc8460.json (the RFC's
+    own §4.9 example) writes mx-host as a string where §4.4 says "a list";
+    rpt03.json leaves out policy-domain; mail.ru.json and smtp_tls.json
+    follow it."""
+    base = os.path.join(os.path.dirname(__file__), "..", "data", "tlsrpt")
+    s = schema()
+    for name in ("parsedmarc-smtp_tls/mail.ru.json",
+                 "parsedmarc-smtp_tls/smtp_tls.json",
+                 "stalwart-mail-auth-tlsrpt/rpt02.json"):
+        with open(os.path.join(base, name)) as f:
+            jsonschema.validate(json.load(f), s)
+    for name in ("parsedmarc-smtp_tls/rfc8460.json",
+                 "stalwart-mail-auth-tlsrpt/rpt03.json"):
+        with open(os.path.join(base, name)) as f:
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate(json.load(f), s)
