@@ -24,6 +24,8 @@ against it).  It answers per Host header, and counts the requests.
     refresh   enforce (id 1), then id 2 but the policy host answers 404:
               the cached policy stays in force
     expire    enforce, MX not listed, queue-lifetime 4s: the bounce says
+    slow      the policy host answers after 12 s: a fetch error (the
+              mta gives up at 10 s), then delivered opportunistically
 
 Each test starts its own daemon; peers and servers are stopped by PID
 (threads of this process: stopped at the end of the test or module).
@@ -88,6 +90,9 @@ DOMAINS = {
     "strip-nopol": ("mx.strip.sts.test", "127.0.14.9", None, None),
     "cache": ("mx.cache.sts.test", "127.0.14.11", "1", None),
     "refresh": ("mx.refresh.sts.test", "127.0.14.12", "1", None),
+    "slow": ("mx.slow.sts.test", "127.0.14.13", "1",
+             (200, "text/plain", GOOD.format(d="slow.sts.test"),
+              {"_delay": "12"})),
     "expire": ("mx1.other.test", "127.0.14.5", "1",
                (200, "text/plain", GOOD.format(d="expire.sts.test"), {})),
 }
@@ -144,6 +149,9 @@ class PolicyHost:
                 if r is None or self.path != PATH:
                     r = (404, "text/plain", "no\n", {})
                 status, ctype, body, extra = r
+                extra = dict(extra)
+                if "_delay" in extra:
+                    time.sleep(float(extra.pop("_delay")))
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -607,3 +615,18 @@ def test_expiry_bounce_names_the_policy(out):
     assert ("MTA-STS policy for expire.sts.test (enforce) allows mx "
             "*.expire.sts.test; mx1.other.test does not match") in text, text
     assert log_has(d, r"id=" + qid + r" event=expired to=<bob@expire")
+
+
+def test_a_hanging_policy_host_is_a_fetch_error(out, peers):
+    """The fetch gives up (10 s) and the message goes on without a
+    policy, although the route (TTL 1 s) is older than the fetch."""
+    p = peers("slow", tls="wrong")
+    d = out()
+    qid = submit(d, "bob@slow.sts.test")
+    assert p.wait(1, timeout=40)[0]["tls"] is True
+    sent(d, qid, "bob@slow.sts.test", "no")
+    assert log_has(d, r"event=mta-sts-fetch domain=slow\.sts\.test "
+                   r"result=error reason=\"https://mta-sts\.slow\.sts\.test"
+                   r"/\.well-known/mta-sts\.txt: Operation timed out")
+    assert len(re.findall(r"event=mta-sts-fetch domain=slow\.sts\.test "
+                          r"result=error", d.read_log())) == 1
