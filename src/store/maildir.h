@@ -298,4 +298,42 @@ int	maildir_move(const char *from_path, const struct maildir_entry *,
 	    const char *to_path, char *name_out, size_t namesz,
 	    const char **errstr_out);
 
+/* --- folder metadata (IMAP: MAILBOXID, special use) --- */
+
+/*
+ * A small file in each folder (INBOX: the Maildir itself), so that it
+ * moves with a RENAME and goes with a DELETE:
+ *
+ *	cachet-folder 1\n
+ *	id <32 lower-case hex digits>\n	(RFC 8474 MAILBOXID)
+ *	use <attributes>\n		(RFC 6154, e.g. "\Archive"; optional)
+ *
+ * Unknown lines are skipped; a file that is missing, too large or
+ * without a valid id gets a new id (and keeps a valid use).
+ */
+#define MAILDIR_META_FILE	"cachet-folder"
+#define MAILDIR_META_MAX	4096	/* bytes of that file */
+#define MAILDIR_META_ID_LEN	32
+#define MAILDIR_META_USE_MAX	127
+
+struct maildir_meta {
+	char	id[MAILDIR_META_ID_LEN + 1];
+	char	use[MAILDIR_META_USE_MAX + 1];	/* "" for none */
+};
+
+/*
+ * The metadata of the folder at path.  A folder without an id is given
+ * a random one, written atomically without replacing a file, so that
+ * two processes asking at once agree on it.
+ */
+int	maildir_meta_get(const char *path, struct maildir_meta *out,
+	    const char **errstr_out);
+/*
+ * Set the folder's special use (printable ASCII, at most
+ * MAILDIR_META_USE_MAX bytes; "" for none), keeping its id; the file
+ * is replaced atomically (write, fsync, rename).
+ */
+int	maildir_meta_set_use(const char *path, const char *use,
+	    const char **errstr_out);
+
 #endif
