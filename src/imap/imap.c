@@ -366,7 +366,7 @@ imap_login_proof(void *arg, uint32_t status, const unsigned char *sig)
 
 static void
 imap_login_mailbox(void *arg, uint32_t status, const char *owner,
-    const char *mailbox, uint32_t format)
+    const char *mailbox, uint32_t format, uint64_t quota)
 {
 	struct imap_conn	*c = arg;
 	const char		*err = NULL;
@@ -399,6 +399,7 @@ imap_login_mailbox(void *arg, uint32_t status, const char *owner,
 	c->owner = xstrdup(owner);
 	imap_mbox_free(c->mbox);
 	c->mbox = imap_mbox_new(mailbox, c->sid);
+	imap_mbox_set_quota(c->mbox, quota);
 	log_info("sid=%s event=login user=%s mailbox=%s", c->sid, owner,
 	    mailbox);
 	conn_set_timeout(c->conn, IMAP_SESSION_IDLE_TIMEOUT);

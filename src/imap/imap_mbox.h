@@ -54,6 +54,13 @@ void	imap_mbox_resume(struct imap_mbox *, struct imap_session *);
  */
 void	imap_mbox_poll(struct imap_mbox *, struct imap_session *);
 
+/*
+ * The user's quota in bytes (UINT64_MAX: none), as lookup gave it at
+ * login: QUOTA's one root "" (RFC 9208) and APPEND, COPY and MOVE's
+ * OVERQUOTA, over the usage the mda counts (maildir_usage()).
+ */
+void	imap_mbox_set_quota(struct imap_mbox *, uint64_t quota);
+
 /* "<dd>-<Mon>-<yyyy> <hh>:<mm>:<ss> +0000" for a time (INTERNALDATE). */
 void	imap_mbox_date(int64_t t, char out[27]);
 

@@ -222,6 +222,13 @@ static const char *const caps_auth[] = {
 	"MOVE",
 	"UIDPLUS",
 	"BINARY",
+	"LIST-EXTENDED",
+	"LIST-STATUS",
+	"STATUS=SIZE",
+	"CREATE-SPECIAL-USE",
+	"MULTIAPPEND",
+	"QUOTA",
+	"QUOTA=RES-STORAGE",
 };
 
 static void
@@ -961,6 +968,12 @@ const char *
 imap_session_user(const struct imap_session *s)
 {
 	return s->user;
+}
+
+uint64_t
+imap_session_appendlimit(const struct imap_session *s)
+{
+	return s->appendlimit;
 }
 
 /* Strings on the wire (RFC 9051 §4.3) */

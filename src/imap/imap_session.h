@@ -161,6 +161,9 @@ unsigned	imap_session_enabled(const struct imap_session *);
 /* Turn these on (the server's implicit enables); no response. */
 void		imap_session_enable(struct imap_session *, unsigned bits);
 
+/* The APPENDLIMIT in force (RFC 7889), for STATUS APPENDLIMIT. */
+uint64_t	imap_session_appendlimit(const struct imap_session *);
+
 /* The logged-in user, or NULL. */
 const char	*imap_session_user(const struct imap_session *);
 
