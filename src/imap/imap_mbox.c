@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "imap_list.h"
 #include "imap_mbox.h"
+#include "imap_objectid.h"
 #include "imap/imap_search.h"
 #include "imap/imap_struct.h"
 #include "log.h"
@@ -532,6 +533,25 @@ create_use(const struct imap_cmd *c, char *out, size_t outsz)
 	return 0;
 }
 
+/* RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK. */
+static void
+create_done(struct imap_mbox *m, struct imap_session *s, struct span name)
+{
+	struct maildir_meta	 meta;
+	char			 path[PATH_MAX];
+	const char		*err = NULL;
+
+	if (mbox_path(m, name, path, sizeof(path)) == -1 ||
+	    maildir_meta_get(path, &meta, &err) == -1) {
+		log_warn("sid=%s imap: mailbox id: %s", m->sid,
+		    err != NULL ? err : "");
+		imap_session_done(s, IMAP_OK, "CREATE completed");
+		return;
+	}
+	imap_session_done(s, IMAP_OK, "[MAILBOXID (F%s)] CREATE completed",
+	    meta.id);
+}
+
 static void
 cmd_create(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
@@ -575,7 +595,7 @@ cmd_create(struct imap_mbox *m, struct imap_session *s,
 		imap_session_done(s, IMAP_NO, "[USEATTR] Cannot keep the "
 		    "special use");
 	} else
-		imap_session_done(s, IMAP_OK, "CREATE completed");
+		create_done(m, s, name);
 	free(n);
 }
 
@@ -1012,10 +1032,17 @@ status_line(struct imap_mbox *m, struct imap_session *s, unsigned items,
     struct span name, const char *path)
 {
 	struct maildir_list	 l;
+	struct maildir_meta	 meta;
+	const char		*err = NULL;
 	uint64_t		 size = 0, limit, dsize = 0;
 	size_t			 i, recent = 0, unseen = 0, deleted = 0;
 
 	memset(&l, 0, sizeof(l));
+	if ((items & IMAP_STATUS_MAILBOXID) &&
+	    maildir_meta_get(path, &meta, &err) == -1) {
+		log_warn("sid=%s imap: %s: %s", m->sid, path, err);
+		return -1;
+	}
 	if (list_folder(m, path, &l) == -1)
 		return -1;
 	for (i = 0; i < l.nentries; i++) {
@@ -1050,6 +1077,8 @@ status_line(struct imap_mbox *m, struct imap_session *s, unsigned items,
 	/* RFC 9208 §4.3: what EXPUNGE would free, as the quota counts */
 	ITEM(IMAP_STATUS_DELETED_STORAGE, "DELETED-STORAGE %" PRIu64,
 	    dsize / 1024)
+	/* RFC 8474 §4 */
+	ITEM(IMAP_STATUS_MAILBOXID, "MAILBOXID (F%s)", meta.id)
 #undef ITEM
 	out_str(m, ")\r\n");
 	maildir_list_free(&l);
@@ -1079,6 +1108,21 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 		return;
 	}
 	imap_session_done(s, IMAP_OK, "STATUS completed");
+}
+
+/* RFC 8474 §4.2: SELECT and EXAMINE name the MAILBOXID. */
+static void
+select_mailboxid(struct imap_mbox *m, struct imap_session *s,
+    const char *path)
+{
+	struct maildir_meta	 meta;
+	const char		*err = NULL;
+
+	if (maildir_meta_get(path, &meta, &err) == -1)
+		log_warn("sid=%s imap: mailbox id of %s: %s", m->sid, path,
+		    err != NULL ? err : "");
+	else
+		imap_session_untagged(s, "OK [MAILBOXID (F%s)] Ok", meta.id);
 }
 
 static void
@@ -1140,6 +1184,7 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	    m->uidvalidity);
 	imap_session_untagged(s, "OK [UIDNEXT %" PRIu32 "] Predicted next UID",
 	    m->uidnext);
+	select_mailboxid(m, s, path);
 	imap_session_done(s, IMAP_OK, "[%s] %s completed", ro ? "READ-ONLY" :
 	    "READ-WRITE", readonly ? "EXAMINE" : "SELECT");
 }
@@ -1962,6 +2007,21 @@ fetch_struct(struct imap_mbox *m, unsigned atts, bool *sep)
  * One message's FETCH response into m->out: -1 when it could not be
  * read, 2 for UNKNOWN-CTE (nothing is sent for it then).
  */
+/* RFC 8474 §5: EMAILID (id) and THREADID NIL (no threads kept). */
+static void
+fetch_objectid(struct imap_mbox *m, unsigned atts, size_t i, bool sep)
+{
+	char	id[IMAP_OBJECTID_EMAIL_LEN + 1];
+
+	if (atts & IMAP_FETCH_EMAILID) {
+		imap_objectid_email(m->msgs[i].name, id);
+		out_fmt(m, "%sEMAILID (%s)", sep ? " " : "", id);
+		sep = true;
+	}
+	if (atts & IMAP_FETCH_THREADID)
+		out_fmt(m, "%sTHREADID NIL", sep ? " " : "");
+}
+
 static int
 fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
     bool need_msg, bool seen)
@@ -2001,6 +2061,10 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 	if (f->atts & IMAP_FETCH_SIZE) {
 		out_fmt(m, "%sRFC822.SIZE %" PRIu64, sep ? " " : "",
 		    m->msgs[i].size_crlf);
+		sep = true;
+	}
+	if (f->atts & (IMAP_FETCH_EMAILID | IMAP_FETCH_THREADID)) {
+		fetch_objectid(m, f->atts, i, sep);
 		sep = true;
 	}
 	if (fetch_struct(m, f->atts, &sep) == -1) {
@@ -2161,6 +2225,7 @@ cmd_search(struct imap_mbox *m, struct imap_session *s,
 	struct imap_search_ctx		 ctx;
 	struct imap_search_msg		 sm;
 	const char			*why = NULL;
+	char				 emailid[IMAP_OBJECTID_EMAIL_LEN + 1];
 	size_t				 i;
 	int				 r;
 	bool				 fail = false;
@@ -2190,6 +2255,8 @@ cmd_search(struct imap_mbox *m, struct imap_session *s,
 		    (m->msgs[i].recent ? IMAP_FLAG_RECENT : 0);
 		sm.size = m->msgs[i].size_crlf;
 		sm.internaldate = m->msgs[i].mtime;
+		imap_objectid_email(m->msgs[i].name, emailid);
+		sm.emailid = span_str(emailid);
 		sm.message = search_message;
 		sm.arg = m;
 		m->snext = i;

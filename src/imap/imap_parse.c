@@ -858,6 +858,8 @@ static const struct fetch_name fetch_simple[] = {
 	{ "ENVELOPE", IMAP_FETCH_ENVELOPE },
 	{ "BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE },
 	{ "MODSEQ", IMAP_FETCH_MODSEQ },
+	{ "EMAILID", IMAP_FETCH_EMAILID },
+	{ "THREADID", IMAP_FETCH_THREADID },
 };
 
 static struct imap_fetch_section *
@@ -1115,6 +1117,8 @@ static const struct skey_name skeys[] = {
 	{ "SUBJECT", IMAP_SK_SUBJECT, 0, SKA_STRING },
 	{ "TEXT", IMAP_SK_TEXT, 0, SKA_STRING },
 	{ "TO", IMAP_SK_TO, 0, SKA_STRING },
+	{ "EMAILID", IMAP_SK_EMAILID, 0, SKA_STRING },
+	{ "THREADID", IMAP_SK_THREADID, 0, SKA_STRING },
 };
 
 /* NOLINTBEGIN(misc-no-recursion): IMAP_DEPTH_MAX deep at most */
@@ -1474,6 +1478,7 @@ static const struct status_name status_items[] = {
 	{ "HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ },
 	{ "APPENDLIMIT", IMAP_STATUS_APPENDLIMIT },
 	{ "DELETED-STORAGE", IMAP_STATUS_DELETED_STORAGE },
+	{ "MAILBOXID", IMAP_STATUS_MAILBOXID },
 };
 
 /* "(" status-att *(SP status-att) ")" into cmd->status */

@@ -181,6 +181,8 @@ struct imap_flags {
 #define IMAP_FETCH_BODY		0x020	/* BODY, no section */
 #define IMAP_FETCH_BODYSTRUCTURE 0x040
 #define IMAP_FETCH_MODSEQ	0x080	/* RFC 7162 §3.1.4 */
+#define IMAP_FETCH_EMAILID	0x1000	/* RFC 8474 §5.1 */
+#define IMAP_FETCH_THREADID	0x2000	/* RFC 8474 §5.2 */
 
 enum imap_sec_kind {
 	IMAP_SEC_BODY,		/* BODY[...] and BODY.PEEK[...] */
@@ -232,6 +234,7 @@ enum imap_store_op {
 #define IMAP_STATUS_HIGHESTMODSEQ 0x80
 #define IMAP_STATUS_APPENDLIMIT	0x100	/* RFC 7889 §4 */
 #define IMAP_STATUS_DELETED_STORAGE 0x200 /* RFC 9208 §4.3 */
+#define IMAP_STATUS_MAILBOXID	0x400	/* RFC 8474 §4 */
 
 /* SEARCH keys (RFC 9051 §6.4.4, RFC 3501 §6.4.4). */
 enum imap_skey {
@@ -264,6 +267,8 @@ enum imap_skey {
 	IMAP_SK_TEXT,
 	IMAP_SK_TO,
 	IMAP_SK_MODSEQ,		/* num (RFC 7162 §3.1.5) */
+	IMAP_SK_EMAILID,	/* str (RFC 8474 §6) */
+	IMAP_SK_THREADID,	/* str */
 };
 struct imap_search_node {
 	enum imap_skey	 key;

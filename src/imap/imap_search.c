@@ -403,6 +403,13 @@ eval_cheap(const struct imap_search_ctx *ctx, const struct imap_search_node *n,
 	case IMAP_SK_MODSEQ:
 		/* RFC 7162 §3.1.5: equal to or greater than */
 		return m->modseq >= n->num;
+	case IMAP_SK_EMAILID:
+		/* RFC 8474 §6: the same id, octet for octet */
+		return m->emailid.len > 0 && m->emailid.len == n->str.len &&
+		    memcmp(m->emailid.ptr, n->str.ptr, n->str.len) == 0;
+	case IMAP_SK_THREADID:
+		/* no message has a THREADID (NIL) */
+		return V_FALSE;
 	case IMAP_SK_BEFORE:
 	case IMAP_SK_ON:
 	case IMAP_SK_SINCE:

@@ -229,6 +229,7 @@ static const char *const caps_auth[] = {
 	"MULTIAPPEND",
 	"QUOTA",
 	"QUOTA=RES-STORAGE",
+	"OBJECTID",
 };
 
 static void

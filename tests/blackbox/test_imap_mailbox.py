@@ -347,3 +347,43 @@ def test_quota(imapd):
     run_ok(c, "EXPUNGE")
     assert run_ok(c, 'GETQUOTA ""') == [
         b'* QUOTA "" (STORAGE %d 4)' % (size // 2 // 1024)]
+
+
+# --- OBJECTID ---
+
+def test_objectid(imapd):
+    c = imap_login(imapd, ALICE, ALICE_PW)
+    assert "OBJECTID" in caps(c)
+    done = run(c, "CREATE ids")[1]
+    m = re.match(r"OK \[MAILBOXID \((F[0-9a-f]{32})\)\]", done)
+    assert m, done
+    boxid = m.group(1)
+    st = run_ok(c, "STATUS ids (MAILBOXID)")
+    assert st == [b'* STATUS "ids" (MAILBOXID (%s))' % boxid.encode()]
+    inbox = run_ok(c, "STATUS INBOX (MAILBOXID)")[0]
+    assert boxid.encode() not in inbox
+    # RENAME keeps it (RFC 8474 §4.2); SELECT names it
+    run_ok(c, "RENAME ids ids2")
+    lines = run_ok(c, "SELECT ids2")
+    assert b"* OK [MAILBOXID (%s)] Ok" % boxid.encode() in lines
+    for n in range(2):
+        _, done = run_lits(c, "APPEND ids2 ", [(MSG + b"%d\r\n" % n, b"")])
+        assert done.startswith("OK"), done
+    run_ok(c, "NOOP")
+    got = run_ok(c, "FETCH 1:2 (EMAILID THREADID)")
+    ids = [re.search(rb"EMAILID \((M[0-9a-f]{24})\) THREADID NIL", g)
+           for g in got]
+    assert all(ids), got
+    e1, e2 = ids[0].group(1), ids[1].group(1)
+    assert e1 != e2
+    # stable: flags change the file name, not the id
+    run_ok(c, "STORE 1 +FLAGS (\\Flagged)")
+    assert e1 in run_ok(c, "FETCH 1 (EMAILID)")[0]
+    assert run_ok(c, f"SEARCH EMAILID {e2.decode()}") == [b"* SEARCH 2"]
+    assert run_ok(c, "SEARCH THREADID T1") == [b"* SEARCH"]
+    # MOVE keeps the EMAILID, COPY makes a message with its own
+    run_ok(c, "COPY 2 INBOX")
+    run_ok(c, "MOVE 1 INBOX")
+    run_ok(c, "SELECT INBOX")
+    got = b" ".join(run_ok(c, "FETCH 1:* (EMAILID)"))
+    assert e1 in got and e2 not in got and got.count(b"EMAILID") == 2

@@ -362,6 +362,19 @@ test_create_append_quota(void **state)
 	parse_ok("a SETQUOTA \"\" (STORAGE 512)\r\n", &c);
 	assert_int_equal(c.name, IMAP_CMD_SETQUOTA);
 	imap_cmd_free(&c);
+	/* OBJECTID (RFC 8474) */
+	parse_ok("a FETCH 1 (EMAILID THREADID)\r\n", &c);
+	assert_int_equal(c.fetch.atts, IMAP_FETCH_EMAILID |
+	    IMAP_FETCH_THREADID);
+	imap_cmd_free(&c);
+	parse_ok("a SEARCH EMAILID Mab THREADID T1\r\n", &c);
+	assert_int_equal(c.search.node[1].key, IMAP_SK_EMAILID);
+	assert_true(span_is(c.search.node[1].str, "Mab"));
+	assert_int_equal(c.search.node[2].key, IMAP_SK_THREADID);
+	imap_cmd_free(&c);
+	parse_ok("a STATUS x (MAILBOXID)\r\n", &c);
+	assert_int_equal(c.status, IMAP_STATUS_MAILBOXID);
+	imap_cmd_free(&c);
 }
 
 static void

@@ -1,0 +1,48 @@
+/*
+ * Unit tests for imap_objectid: an EMAILID is "M" and 24 hex digits,
+ * the same for every flag suffix of one Maildir base name (a STORE or
+ * MOVE keeps it) and different for different names.
+ */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "imap/imap_objectid.h"
+
+static void
+test_emailid(void **state)
+{
+	char	a[IMAP_OBJECTID_EMAIL_LEN + 1], b[IMAP_OBJECTID_EMAIL_LEN + 1];
+	size_t	i;
+
+	(void)state;
+	imap_objectid_email("1700000000.M1P2Q3.host,S=10,W=11:2,S", a);
+	assert_int_equal(strlen(a), IMAP_OBJECTID_EMAIL_LEN);
+	assert_int_equal(a[0], 'M');
+	for (i = 1; i < IMAP_OBJECTID_EMAIL_LEN; i++)
+		assert_non_null(strchr("0123456789abcdef", a[i]));
+	imap_objectid_email("1700000000.M1P2Q3.host,S=10,W=11:2,FRS", b);
+	assert_string_equal(a, b);
+	imap_objectid_email("1700000000.M1P2Q3.host,S=10,W=11", b);
+	assert_string_equal(a, b);
+	imap_objectid_email("1700000000.M1P2Q4.host,S=10,W=11:2,S", b);
+	assert_string_not_equal(a, b);
+	/* SHA-256("x")'s first 12 octets: a fixed answer, not a mirror */
+	imap_objectid_email("x", b);
+	assert_string_equal(b, "M2d711642b726b04401627ca9");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_emailid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
