@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "imap_list.h"
 #include "imap_mbox.h"
+#include "imap_mutf7.h"
 #include "imap_objectid.h"
 #include "imap/imap_search.h"
 #include "imap/imap_struct.h"
@@ -109,6 +110,8 @@ struct imap_mbox {
 	size_t		 snext;		/* SEARCH: the message asked about */
 
 	uint64_t	 quota;		/* bytes, UINT64_MAX: none */
+	/* this command's session has UTF8=ACCEPT on (RFC 6855 §3) */
+	bool		 utf8;
 };
 
 /* --- names --- */
@@ -217,6 +220,69 @@ out_string(struct imap_mbox *m, struct span s)
 {
 	if (imap_session_buf_string(&m->out, s) == -1)
 		fatalx("imap_mbox: response too large");
+}
+
+/*
+ * A mailbox name as kept (modified UTF-7) on the wire: as it is, or
+ * in UTF-8 for a UTF8=ACCEPT session (RFC 6855 §3).  A name on disk
+ * that is no valid modified UTF-7 (another program made it) goes out
+ * as it is.
+ */
+static void
+out_name(struct imap_mbox *m, struct span name)
+{
+	struct buf	u;
+
+	if (!m->utf8) {
+		out_string(m, name);
+		return;
+	}
+	buf_init(&u, name.len * 2 + 16);
+	if (imap_mutf7_decode(name, &u) == 0)
+		out_string(m, span_make(u.data != NULL ? u.data : "", u.len));
+	else
+		out_string(m, name);
+	buf_free(&u);
+}
+
+/* A kept name as the session sees it (UTF-8 under UTF8=ACCEPT). */
+static char *
+name_shown(const struct imap_mbox *m, const char *name)
+{
+	struct buf	u;
+	char		*r;
+
+	if (!m->utf8)
+		return xstrdup(name);
+	buf_init(&u, strlen(name) * 2 + 16);
+	if (imap_mutf7_decode(span_str(name), &u) == 0)
+		r = xstrndup(u.data != NULL ? u.data : "", u.len);
+	else
+		r = xstrdup(name);
+	buf_free(&u);
+	return r;
+}
+
+/*
+ * The kept name of a name the session sees: encoded from UTF-8 when
+ * that is valid and the folder is there, else as it is (a folder
+ * whose name was never modified UTF-7).
+ */
+static char *
+name_kept(const struct imap_mbox *m, const char *shown)
+{
+	struct buf	b;
+	char		*r;
+
+	if (!m->utf8)
+		return xstrdup(shown);
+	buf_init(&b, strlen(shown) * 4 + 16);
+	if (imap_mutf7_encode(span_str(shown), &b) == 0)
+		r = xstrndup(b.data != NULL ? b.data : "", b.len);
+	else
+		r = xstrdup(shown);
+	buf_free(&b);
+	return r;
 }
 
 static unsigned
@@ -879,16 +945,34 @@ list_use(void *arg, const char *name)
 {
 	struct list_use		*lu = arg;
 	struct maildir_meta	 meta;
-	char			 path[PATH_MAX];
+	char			 path[PATH_MAX], *kept;
+	const char		*r;
 
 	if (strcmp(name, "INBOX") == 0)
 		return NULL;
-	if (mbox_path(lu->m, span_str(name), path, sizeof(path)) == 0 &&
+	kept = name_kept(lu->m, name);
+	if (mbox_path(lu->m, span_str(kept), path, sizeof(path)) == 0 &&
 	    maildir_meta_get(path, &meta, NULL) == 0 && meta.use[0] != '\0') {
 		(void)str_copy(lu->use, sizeof(lu->use), meta.use);
-		return lu->use;
+		r = lu->use;
+	} else
+		r = special_use(kept);
+	free(kept);
+	return r;
+}
+
+/* Names as kept made names as the session sees them, in place. */
+static void
+names_shown(struct imap_mbox *m, char **v, size_t n)
+{
+	size_t	i;
+	char	*t;
+
+	for (i = 0; m->utf8 && i < n; i++) {
+		t = name_shown(m, v[i]);
+		free(v[i]);
+		v[i] = t;
 	}
-	return special_use(name);
 }
 
 /* The subscriptions file as names (empty lines skipped). */
@@ -932,7 +1016,7 @@ list_ext(struct imap_mbox *m, struct imap_session *s,
 	struct imap_list_in	 in;
 	struct imap_list_entry	*v = NULL;
 	struct list_use		 lu;
-	char			 path[PATH_MAX];
+	char			 path[PATH_MAX], *kept;
 	const char		*err = NULL;
 	size_t			 n = 0, i;
 
@@ -948,6 +1032,9 @@ list_ext(struct imap_mbox *m, struct imap_session *s,
 	}
 	if (subs_names(m, &in.subs, &in.nsubs) == -1)
 		log_warn("sid=%s imap: subscriptions of %s", m->sid, m->root);
+	/* UTF8=ACCEPT: patterns are UTF-8, so are the names they match */
+	names_shown(m, in.folders, in.nfolders);
+	names_shown(m, in.subs, in.nsubs);
 	in.use = list_use;
 	in.arg = &lu;
 	imap_list_run(c, &in, &v, &n);
@@ -961,13 +1048,16 @@ list_ext(struct imap_mbox *m, struct imap_session *s,
 			out_str(m, " (CHILDINFO (\"SUBSCRIBED\"))");
 		out_str(m, "\r\n");
 		out_flush(m, s);
-		if ((c->list_ret & IMAP_LIST_RET_STATUS) &&
-		    !(v[i].attrs & (IMAP_LIST_A_NOSELECT |
-		    IMAP_LIST_A_NONEXISTENT)) &&
-		    mbox_path(m, span_str(v[i].name), path, sizeof(path)) ==
-		    0 && folder_exists(path))
-			(void)status_line(m, s, c->status, span_str(v[i].name),
+		if (!(c->list_ret & IMAP_LIST_RET_STATUS) ||
+		    (v[i].attrs & (IMAP_LIST_A_NOSELECT |
+		    IMAP_LIST_A_NONEXISTENT)))
+			continue;
+		kept = name_kept(m, v[i].name);
+		if (mbox_path(m, span_str(kept), path, sizeof(path)) == 0 &&
+		    folder_exists(path))
+			(void)status_line(m, s, c->status, span_str(kept),
 			    path);
+		free(kept);
 	}
 	imap_list_free(v, n);
 	maildir_folders_free(in.folders, in.nfolders);
@@ -983,7 +1073,7 @@ lsub_one(struct imap_mbox *m, struct imap_session *s, const char *name)
 {
 	buf_reset(&m->out);
 	out_str(m, "* LSUB () \".\" ");
-	out_string(m, span_str(name));
+	out_string(m, span_str(name));	/* as the session sees it */
 	out_str(m, "\r\n");
 	out_flush(m, s);
 }
@@ -992,7 +1082,7 @@ static void
 cmd_list(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c, bool lsub)
 {
-	char		*pat, *p, *lf;
+	char		*pat, *p, *lf, *shown;
 	size_t		 plen;
 	struct buf	 subs;
 
@@ -1013,9 +1103,12 @@ cmd_list(struct imap_mbox *m, struct imap_session *s,
 		for (p = subs.data; p != NULL && *p != '\0'; p = lf) {
 			if ((lf = strchr(p, '\n')) != NULL)
 				*lf++ = '\0';
-			if (*p != '\0' && imap_mbox_match(pat, plen, p,
-			    strlen(p)))
-				lsub_one(m, s, p);
+			if (*p == '\0')
+				continue;
+			shown = name_shown(m, p);
+			if (imap_mbox_match(pat, plen, shown, strlen(shown)))
+				lsub_one(m, s, shown);
+			free(shown);
 		}
 	buf_free(&subs);
 	free(pat);
@@ -1056,7 +1149,7 @@ status_line(struct imap_mbox *m, struct imap_session *s, unsigned items,
 	limit = imap_session_appendlimit(s);
 	buf_reset(&m->out);
 	out_str(m, "* STATUS ");
-	out_string(m, name);
+	out_name(m, name);
 	out_str(m, " (");
 	/* Each item after the first one written opens with a space. */
 #define ITEM(bit, fmt, v) \
@@ -1292,7 +1385,7 @@ cmd_quota(struct imap_mbox *m, struct imap_session *s,
 		/* §6.2: a mailbox without a quota has no root */
 		buf_reset(&m->out);
 		out_str(m, "* QUOTAROOT ");
-		out_string(m, is_inbox(c->mailbox) ? span_str("INBOX") :
+		out_name(m, is_inbox(c->mailbox) ? span_str("INBOX") :
 		    c->mailbox);
 		out_str(m, m->quota != UINT64_MAX ? " \"\"\r\n" : "\r\n");
 		out_flush(m, s);
@@ -2278,6 +2371,9 @@ cmd_search(struct imap_mbox *m, struct imap_session *s,
 
 /* --- the interface --- */
 
+static void	command_run(struct imap_mbox *, struct imap_session *,
+		    const struct imap_cmd *);
+
 struct imap_mbox *
 imap_mbox_new(const char *root, const char *sid)
 {
@@ -2313,8 +2409,92 @@ imap_mbox_free(struct imap_mbox *m)
 	free(m);
 }
 
+/* Does the command name a mailbox in mailbox (and RENAME mailbox2)? */
+static bool
+names_mailbox(const struct imap_cmd *c)
+{
+	switch (c->name) {
+	case IMAP_CMD_SELECT:
+	case IMAP_CMD_EXAMINE:
+	case IMAP_CMD_CREATE:
+	case IMAP_CMD_DELETE:
+	case IMAP_CMD_RENAME:
+	case IMAP_CMD_SUBSCRIBE:
+	case IMAP_CMD_UNSUBSCRIBE:
+	case IMAP_CMD_STATUS:
+	case IMAP_CMD_APPEND:
+	case IMAP_CMD_COPY:
+	case IMAP_CMD_MOVE:
+	case IMAP_CMD_GETQUOTAROOT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A UTF-8 name of a UTF8=ACCEPT session as kept (RFC 6855 §3: the
+ * session speaks UTF-8, the disk keeps modified UTF-7, as Dovecot's
+ * Maildir++ does); -1 for a name that is not valid UTF-8.
+ */
+static int
+name_in(struct span name, struct buf *b, struct span *out)
+{
+	buf_init(b, name.len * 4 + 16);
+	if (imap_mutf7_encode(name, b) == -1)
+		return -1;
+	*out = span_make(b->data != NULL ? b->data : "", b->len);
+	return 0;
+}
+
+/*
+ * Run a command whose names are as kept.  Under UTF8=ACCEPT they are
+ * converted here, at the edge; otherwise a name CREATE or RENAME would
+ * make must be modified UTF-7 (RFC 3501 §5.1.3), the only form kept.
+ */
+static void
+command_names(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	struct imap_cmd	 cc;
+	struct buf	 b1, b2;
+	bool		 two = c->name == IMAP_CMD_RENAME;
+
+	if (!m->utf8) {
+		if ((c->name == IMAP_CMD_CREATE &&
+		    !imap_mutf7_valid(c->mailbox)) || (two &&
+		    !imap_mutf7_valid(c->mailbox2)))
+			imap_session_done(s, IMAP_NO, "[CANNOT] Mailbox name "
+			    "is not valid modified UTF-7");
+		else
+			command_run(m, s, c);
+		return;
+	}
+	cc = *c;
+	memset(&b2, 0, sizeof(b2));
+	if (name_in(c->mailbox, &b1, &cc.mailbox) == -1 ||
+	    (two && name_in(c->mailbox2, &b2, &cc.mailbox2) == -1))
+		imap_session_done(s, IMAP_BAD, "Mailbox name is not valid "
+		    "UTF-8");
+	else
+		command_run(m, s, &cc);
+	buf_free(&b1);
+	buf_free(&b2);
+}
+
 void
 imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	m->utf8 = (imap_session_enabled(s) & IMAP_EXT_UTF8) != 0;
+	if (names_mailbox(c))
+		command_names(m, s, c);
+	else
+		command_run(m, s, c);
+}
+
+static void
+command_run(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
 	switch (c->name) {

@@ -230,6 +230,7 @@ static const char *const caps_auth[] = {
 	"QUOTA",
 	"QUOTA=RES-STORAGE",
 	"OBJECTID",
+	"UTF8=ACCEPT",
 };
 
 static void

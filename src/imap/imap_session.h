@@ -154,7 +154,7 @@ void	imap_session_bye(struct imap_session *, const char *text);
 #define IMAP_EXT_QRESYNC	0x02u	/* RFC 7162 */
 #define IMAP_EXT_REV2		0x04u	/* RFC 9051 */
 #define IMAP_EXT_UTF8		0x08u	/* UTF8=ACCEPT, RFC 6855 */
-#define IMAP_EXT_SUPPORTED	0u
+#define IMAP_EXT_SUPPORTED	IMAP_EXT_UTF8
 
 /* The extensions enabled in this session. */
 unsigned	imap_session_enabled(const struct imap_session *);

@@ -21,19 +21,21 @@ MSG = (b"From: carol@example.net\r\nTo: alice@example.org\r\n"
 
 def run(c, cmd):
     """Send one command line; (untagged lines, tagged text), literals
-    kept inline, CRLFs taken off."""
+    written back inline as quoted strings, CRLFs taken off."""
     tag = c._new_tag().decode()
-    c.send(f"{tag} {cmd}\r\n".encode())
+    if isinstance(cmd, str):
+        cmd = cmd.encode()
+    c.send(tag.encode() + b" " + cmd + b"\r\n")
     lines = []
     while True:
         line = c.readline()
         assert line, "connection closed"
         m = re.search(rb"\{(\d+)\}\r\n$", line)
         while m:
-            line += c.read(int(m.group(1)))
+            line = line[:m.start()] + b'"' + c.read(int(m.group(1))) + b'"'
             more = c.readline()
             line += more
-            m = re.search(rb"\{(\d+)\}\r\n$", more)
+            m = re.search(rb"\{(\d+)\}\r\n$", line)
         if line.startswith(tag.encode() + b" "):
             return lines, line[len(tag) + 1:].rstrip(b"\r\n").decode()
         lines.append(line.rstrip(b"\r\n"))
@@ -387,3 +389,87 @@ def test_objectid(imapd):
     run_ok(c, "SELECT INBOX")
     got = b" ".join(run_ok(c, "FETCH 1:* (EMAILID)"))
     assert e1 in got and e2 not in got and got.count(b"EMAILID") == 2
+
+
+# --- modified UTF-7 names, UTF8=ACCEPT ---
+
+# (name as a rev1 client sends it, we take it, Dovecot takes it)
+MUTF7_NAMES = [
+    ("Entw&APw-rfe", True, True),
+    ("&ZeVnLIqe-", True, True),
+    ("a&-b", True, True),
+    ("&2D3eAA-", True, True),
+    ("bad&AGE-", False, False),   # "a" must be written directly
+    ("bad&AOk", False, False),    # no "-"
+    # Leftover bits not zero: RFC 2152 (which RFC 3501 §5.1.3 builds
+    # on) has them zero; Dovecot drops them.  Taking them would give one
+    # folder two names, so we refuse.
+    ("bad&AOl-", False, True),
+    ("bad&2D0-", False, False),   # a lone surrogate
+    ("bad&-&", False, False),
+]
+
+
+def test_mutf7_names_as_dovecot(imapd, dovecot):
+    ours = imap_login(imapd, ALICE, ALICE_PW)
+    theirs = dovecot.connect()
+    for n in STD:
+        run_ok(theirs, f"CREATE {n}")   # the mda made ours
+    for name, valid, dv_valid in MUTF7_NAMES:
+        a = run(ours, f'CREATE "{name}"')[1]
+        b = run(theirs, f'CREATE "{name}"')[1]
+        assert a.startswith("OK") == valid, (name, a)
+        assert b.startswith("OK") == dv_valid, (name, b)
+        if dv_valid and not valid:
+            run_ok(theirs, f'DELETE "{name}"')
+    # 8-bit in a rev1 session is no modified UTF-7
+    assert run(ours, 'CREATE "Entw\u00fcrfe"')[1].startswith("NO")
+    assert run(ours, 'RENAME "a&-b" "x&AGE-"')[1].startswith("NO")
+    for cmd in ['LIST "" *', 'LIST "" "Entw&APw-*"']:
+        assert listing(run_ok(ours, cmd)) == listing(run_ok(theirs, cmd))
+    box = mailbox_path(imapd, ALICE)
+    assert os.path.isdir(os.path.join(box, ".Entw&APw-rfe"))
+
+
+def run_utf8_append(c, head, msg):
+    """APPEND ... UTF8 (~{n}) with its synchronising literal8."""
+    tag = c._new_tag().decode()
+    c.send(f"{tag} {head} UTF8 (~{{{len(msg)}}}\r\n".encode())
+    line = c.readline()
+    if not line.startswith(b"+"):
+        return line[len(tag) + 1:].rstrip().decode()
+    c.send(msg + b")\r\n")
+    while True:
+        line = c.readline()
+        if line.startswith(tag.encode() + b" "):
+            return line[len(tag) + 1:].rstrip().decode()
+
+
+def test_utf8_accept(imapd):
+    c = imap_login(imapd, ALICE, ALICE_PW)
+    assert "UTF8=ACCEPT" in caps(c)
+    run_ok(c, 'CREATE "Entw&APw-rfe"')
+    umsg = ("From: J\u00f6rg <j\u00f6rg@example.org>\r\nSubject: "
+            "gr\u00fc\u00dfe\r\n\r\nHallo.\r\n").encode()
+    # UTF8 (...) only once enabled (RFC 6855 §4)
+    assert run_utf8_append(c, "APPEND INBOX", umsg).startswith("BAD")
+    assert run_ok(c, "ENABLE UTF8=ACCEPT") == [b"* ENABLED UTF8=ACCEPT"]
+    got, _ = listing(run_ok(c, 'LIST "" *'))
+    assert "Entw\u00fcrfe" in got
+    # UTF-8 names in, modified UTF-7 on disk
+    run_ok(c, 'CREATE "\u65e5\u672c\u8a9e"')
+    box = mailbox_path(imapd, ALICE)
+    assert os.path.isdir(os.path.join(box, ".&ZeVnLIqe-"))
+    st = run_ok(c, 'STATUS "\u65e5\u672c\u8a9e" (MESSAGES)'
+                )
+    assert st == ['* STATUS "\u65e5\u672c\u8a9e" (MESSAGES 0)'.encode()]
+    done = run_utf8_append(c, 'APPEND "\u65e5\u672c\u8a9e" (\\Seen)'
+                           , umsg)
+    assert done.startswith("OK [APPENDUID"), done
+    run_ok(c, 'SELECT "\u65e5\u672c\u8a9e"')
+    assert umsg in run_ok(c, "FETCH 1 BODY.PEEK[]")[0]
+    assert run(c, b'CREATE "\xff"')[1].startswith("BAD")
+    # a rev1 session sees the same folder in modified UTF-7
+    c2 = imap_login(imapd, ALICE, ALICE_PW)
+    got, _ = listing(run_ok(c2, 'LIST "" *'))
+    assert "&ZeVnLIqe-" in got and "Entw&APw-rfe" in got
