@@ -245,42 +245,26 @@ out_name(struct imap_mbox *m, struct span name)
 	buf_free(&u);
 }
 
-/* A kept name as the session sees it (UTF-8 under UTF8=ACCEPT). */
-static char *
-name_shown(const struct imap_mbox *m, const char *name)
-{
-	struct buf	u;
-	char		*r;
-
-	if (!m->utf8)
-		return xstrdup(name);
-	buf_init(&u, strlen(name) * 2 + 16);
-	if (imap_mutf7_decode(span_str(name), &u) == 0)
-		r = xstrndup(u.data != NULL ? u.data : "", u.len);
-	else
-		r = xstrdup(name);
-	buf_free(&u);
-	return r;
-}
-
 /*
- * The kept name of a name the session sees: encoded from UTF-8 when
- * that is valid and the folder is there, else as it is (a folder
+ * A kept name as the session sees it (UTF-8 under UTF8=ACCEPT), or
+ * (to_kept) the other way: a name the session sees as kept.  A name
+ * that does not convert stays as it is (a folder another program made
  * whose name was never modified UTF-7).
  */
 static char *
-name_kept(const struct imap_mbox *m, const char *shown)
+name_conv(const struct imap_mbox *m, const char *name, bool to_kept)
 {
 	struct buf	b;
 	char		*r;
+	int		 rc;
 
 	if (!m->utf8)
-		return xstrdup(shown);
-	buf_init(&b, strlen(shown) * 4 + 16);
-	if (imap_mutf7_encode(span_str(shown), &b) == 0)
-		r = xstrndup(b.data != NULL ? b.data : "", b.len);
-	else
-		r = xstrdup(shown);
+		return xstrdup(name);
+	buf_init(&b, strlen(name) * 4 + 16);
+	rc = to_kept ? imap_mutf7_encode(span_str(name), &b) :
+	    imap_mutf7_decode(span_str(name), &b);
+	r = rc == 0 ? xstrndup(b.data != NULL ? b.data : "", b.len) :
+	    xstrdup(name);
 	buf_free(&b);
 	return r;
 }
@@ -950,7 +934,7 @@ list_use(void *arg, const char *name)
 
 	if (strcmp(name, "INBOX") == 0)
 		return NULL;
-	kept = name_kept(lu->m, name);
+	kept = name_conv(lu->m, name, true);
 	if (mbox_path(lu->m, span_str(kept), path, sizeof(path)) == 0 &&
 	    maildir_meta_get(path, &meta, NULL) == 0 && meta.use[0] != '\0') {
 		(void)str_copy(lu->use, sizeof(lu->use), meta.use);
@@ -969,7 +953,7 @@ names_shown(struct imap_mbox *m, char **v, size_t n)
 	char	*t;
 
 	for (i = 0; m->utf8 && i < n; i++) {
-		t = name_shown(m, v[i]);
+		t = name_conv(m, v[i], false);
 		free(v[i]);
 		v[i] = t;
 	}
@@ -1052,7 +1036,7 @@ list_ext(struct imap_mbox *m, struct imap_session *s,
 		    (v[i].attrs & (IMAP_LIST_A_NOSELECT |
 		    IMAP_LIST_A_NONEXISTENT)))
 			continue;
-		kept = name_kept(m, v[i].name);
+		kept = name_conv(m, v[i].name, true);
 		if (mbox_path(m, span_str(kept), path, sizeof(path)) == 0 &&
 		    folder_exists(path))
 			(void)status_line(m, s, c->status, span_str(kept),
@@ -1105,7 +1089,7 @@ cmd_list(struct imap_mbox *m, struct imap_session *s,
 				*lf++ = '\0';
 			if (*p == '\0')
 				continue;
-			shown = name_shown(m, p);
+			shown = name_conv(m, p, false);
 			if (imap_mbox_match(pat, plen, shown, strlen(shown)))
 				lsub_one(m, s, shown);
 			free(shown);

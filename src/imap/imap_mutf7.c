@@ -84,34 +84,6 @@ utf8_next(const unsigned char *p, size_t len, size_t *i, uint32_t *cp_out)
 	return 0;
 }
 
-static int
-utf8_put(struct buf *out, uint32_t cp)
-{
-	char	b[4];
-	size_t	n;
-
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (char)(0xf0 | (cp >> 18));
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return buf_append(out, b, n);
-}
-
 /* 16 more bits into the shift's base64. */
 static int
 b64_unit(struct buf *out, uint32_t *bits, unsigned *nbits, uint32_t unit)
@@ -182,7 +154,7 @@ decode_unit(struct buf *out, uint32_t u, uint32_t *hi)
 			return -1;
 		u = 0x10000 + ((*hi - 0xd800) << 10) + (u - 0xdc00);
 		*hi = 0;
-		return utf8_put(out, u);
+		return buf_append_utf8(out, u);
 	}
 	if (u >= 0xd800 && u <= 0xdbff) {
 		*hi = u;
@@ -191,7 +163,7 @@ decode_unit(struct buf *out, uint32_t u, uint32_t *hi)
 	/* a lone low surrogate; what must be written directly */
 	if ((u >= 0xdc00 && u <= 0xdfff) || printable(u) || control(u))
 		return -1;
-	return utf8_put(out, u);
+	return buf_append_utf8(out, u);
 }
 
 int
