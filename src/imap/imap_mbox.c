@@ -936,7 +936,7 @@ list_use(void *arg, const char *name)
 		return NULL;
 	kept = name_conv(lu->m, name, true);
 	if (mbox_path(lu->m, span_str(kept), path, sizeof(path)) == 0 &&
-	    maildir_meta_get(path, &meta, NULL) == 0 && meta.use[0] != '\0') {
+	    maildir_meta_peek(path, &meta, NULL) == 0 && meta.use[0] != '\0') {
 		(void)str_copy(lu->use, sizeof(lu->use), meta.use);
 		r = lu->use;
 	} else

@@ -2243,6 +2243,20 @@ maildir_meta_get(const char *path, struct maildir_meta *out,
 }
 
 int
+maildir_meta_peek(const char *path, struct maildir_meta *out,
+    const char **errstr_out)
+{
+	char	file[PATH_MAX];
+
+	if (path_join(file, sizeof(file), path, MAILDIR_META_FILE) == -1)
+		return maildir_fail(errstr_out, "path too long");
+	if (maildir_meta_read(file, out) == -1 && errno != ENOENT)
+		return maildir_fail(errstr_out, "cannot read "
+		    MAILDIR_META_FILE);
+	return 0;
+}
+
+int
 maildir_meta_set_use(const char *path, const char *use,
     const char **errstr_out)
 {

@@ -329,6 +329,12 @@ struct maildir_meta {
 int	maildir_meta_get(const char *path, struct maildir_meta *out,
 	    const char **errstr_out);
 /*
+ * The metadata as it is, making nothing (LIST reads every folder's
+ * special use): a missing file gives empty fields.
+ */
+int	maildir_meta_peek(const char *path, struct maildir_meta *out,
+	    const char **errstr_out);
+/*
  * Set the folder's special use (printable ASCII, at most
  * MAILDIR_META_USE_MAX bytes; "" for none), keeping its id; the file
  * is replaced atomically (write, fsync, rename).

@@ -6,14 +6,16 @@ MULTIAPPEND (RFC 3502), QUOTA (RFC 9208), UTF8=ACCEPT and modified
 UTF-7 names (RFC 6855, RFC 3501 §5.1.3), OBJECTID (RFC 8474)."""
 
 import os
+import pwd
 import re
+import subprocess
 import tempfile
 
 import pytest
 
 from conftest import imap_login
 from dovecot_imap import DOVECOT, DovecotImap
-from test_pop3 import ALICE, ALICE_PW, mailbox_path
+from test_pop3 import ALICE, ALICE_PW, MAIL_USER, mailbox_path
 
 MSG = (b"From: carol@example.net\r\nTo: alice@example.org\r\n"
        b"Subject: hello\r\n\r\nHello.\r\n")
@@ -313,6 +315,34 @@ def test_multiappend_all_or_nothing(imapd):
     lines, done = run_lits(c2, "APPEND m ", [(big, b"")])
     assert done.startswith("OK [APPENDUID"), done
     assert len(os.listdir(os.path.join(box, "cur"))) == 1
+
+
+def test_multiappend_failure_half_way_takes_back(imapd):
+    """The folder on a 32 KiB tmpfs: the first message is stored, the
+    second fills the file system; the first is taken back."""
+    c = imap_login(imapd, ALICE, ALICE_PW)
+    run_ok(c, "CREATE m")
+    box = os.path.join(mailbox_path(imapd, ALICE), ".m")
+    pw = pwd.getpwnam(MAIL_USER)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32k,mode=0700",
+                    "tmpfs", box], check=True)
+    try:
+        os.chown(box, pw.pw_uid, pw.pw_gid)
+        for d in ("cur", "new", "tmp"):
+            os.mkdir(os.path.join(box, d), 0o700)
+            os.chown(os.path.join(box, d), pw.pw_uid, pw.pw_gid)
+        big = MSG + b"z" * 100000 + b"\r\n"
+        lines, done = run_lits(c, "APPEND m ", [(MSG, b" "), (big, b"")])
+        assert done.startswith("NO [OVERQUOTA]"), done
+        for d in ("cur", "new", "tmp"):
+            assert os.listdir(os.path.join(box, d)) == [], d
+        assert run_ok(c, "STATUS m (MESSAGES)") == [
+            b'* STATUS "m" (MESSAGES 0)']
+        # and with room for both, both
+        lines, done = run_lits(c, "APPEND m ", [(MSG, b" "), (MSG, b"")])
+        assert done.startswith("OK [APPENDUID"), done
+    finally:
+        subprocess.run(["umount", "-l", box], check=True)
 
 
 # --- QUOTA ---
