@@ -144,10 +144,19 @@ static void
 imap_op_command(void *arg, const struct imap_cmd *cmd)
 {
 	struct imap_conn	*c = arg;
+	struct msg		*m;
+	uint64_t		 bytes = 0;
 
 	if (c->mbox == NULL)
 		fatalx("imap: a mailbox command before login");
 	imap_mbox_command(c->mbox, c->session, cmd);
+	/* Lookup keeps mailbox sizes for quotas at RCPT (as pop3 does). */
+	if (c->owner != NULL && imap_mbox_usage_changed(c->mbox, &bytes)) {
+		m = msg_new(MSG_LOOKUP_USAGE);
+		msg_put_str(m, c->owner);
+		msg_put_u64(m, bytes);
+		(void)proc_send(c->role->self, PROC_LOOKUP, m);
+	}
 }
 
 static void

@@ -112,6 +112,7 @@ struct imap_mbox {
 	uint64_t	 quota;		/* bytes, UINT64_MAX: none */
 	/* this command's session has UTF8=ACCEPT on (RFC 6855 §3) */
 	bool		 utf8;
+	bool		 usage_changed;	/* for imap_mbox_usage_changed() */
 };
 
 /* --- names --- */
@@ -2471,10 +2472,31 @@ imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
 	m->utf8 = (imap_session_enabled(s) & IMAP_EXT_UTF8) != 0;
+	switch (c->name) {
+	case IMAP_CMD_APPEND:
+	case IMAP_CMD_COPY:
+	case IMAP_CMD_EXPUNGE:
+	case IMAP_CMD_CLOSE:
+	case IMAP_CMD_DELETE:
+		m->usage_changed = true;
+		break;
+	default:
+		break;
+	}
 	if (names_mailbox(c))
 		command_names(m, s, c);
 	else
 		command_run(m, s, c);
+}
+
+bool
+imap_mbox_usage_changed(struct imap_mbox *m, uint64_t *bytes_out)
+{
+	bool	changed = m->usage_changed;
+
+	m->usage_changed = false;
+	return changed && m->quota != UINT64_MAX &&
+	    quota_usage(m, bytes_out) == 0;
 }
 
 static void

@@ -61,6 +61,14 @@ void	imap_mbox_poll(struct imap_mbox *, struct imap_session *);
  */
 void	imap_mbox_set_quota(struct imap_mbox *, uint64_t quota);
 
+/*
+ * Did the last commands (APPEND, COPY, EXPUNGE, CLOSE, DELETE) change
+ * the size of a Maildir with a quota?  Then true and its bytes, for
+ * lookup, which refuses recipients over quota at RCPT by the sizes it
+ * is told (MSG_LOOKUP_USAGE, as the mda and pop3 tell it).
+ */
+bool	imap_mbox_usage_changed(struct imap_mbox *, uint64_t *bytes_out);
+
 /* "<dd>-<Mon>-<yyyy> <hh>:<mm>:<ss> +0000" for a time (INTERNALDATE). */
 void	imap_mbox_date(int64_t t, char out[27]);
 

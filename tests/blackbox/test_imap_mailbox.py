@@ -10,6 +10,7 @@ import pwd
 import re
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -363,6 +364,15 @@ def test_quota(imapd):
         _, done = run_lits(c, "APPEND INBOX (\\Deleted) ", [(big, b"")])
         assert done.startswith("OK"), done
     size = 2 * len(big.replace(b"\r\n", b"\n"))
+    # lookup is told, for its quota check at RCPT (as the mda tells it);
+    # the report travels on its own, so wait for it (at most 5 s)
+    deadline = time.monotonic() + 5
+    while True:
+        out = imapd.ctl("user", "show", ALICE).stdout
+        if f"usage: {size}\n" in out or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert f"usage: {size}\n" in out, out
     assert run_ok(c, 'GETQUOTA ""') == [
         b'* QUOTA "" (STORAGE %d 4)' % (size // 1024)]
     st = run_ok(c, "STATUS INBOX (DELETED-STORAGE)")
