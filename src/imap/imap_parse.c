@@ -16,16 +16,24 @@
 
 /* --- the reader --- */
 
+/* The literals of one APPEND together (MULTIAPPEND, RFC 3502). */
+static uint64_t
+append_total(const struct imap_reader *r)
+{
+	return r->appendlimit > IMAP_APPEND_TOTAL_MAX ? r->appendlimit :
+	    IMAP_APPEND_TOTAL_MAX;
+}
+
 void
 imap_reader_init(struct imap_reader *r, uint64_t appendlimit)
 {
 	memset(r, 0, sizeof(*r));
-	/*
-	 * The ceiling is what the checks below let through; reaching it
-	 * is a bug in them.
-	 */
-	buf_init(&r->cmd, IMAP_COMMAND_MAX + IMAP_LINE_MAX + appendlimit);
 	r->appendlimit = appendlimit;
+	/*
+	 * The ceiling is what the checks below let through (all of one
+	 * MULTIAPPEND's messages); reaching it is a bug in them.
+	 */
+	buf_init(&r->cmd, IMAP_COMMAND_MAX + IMAP_LINE_MAX + append_total(r));
 	r->tag[0] = '*';
 }
 
@@ -129,14 +137,6 @@ reader_is_append(const struct imap_reader *r)
 	return rest >= 7 && strncasecmp(sp, "APPEND ", 7) == 0;
 }
 
-/* The literals of one APPEND together (MULTIAPPEND, RFC 3502). */
-static uint64_t
-append_total(const struct imap_reader *r)
-{
-	return r->appendlimit > IMAP_APPEND_TOTAL_MAX ? r->appendlimit :
-	    IMAP_APPEND_TOTAL_MAX;
-}
-
 /*
  * Does the line (CRLF stripped) end in a literal's "{n}" or "{n+}"
  * (RFC 9051 §9 literal, RFC 7888 §3)?  1 with *n_out and *sync_out, 0
@@ -217,8 +217,10 @@ reader_line(struct imap_reader *r)
 		 * (RFC 9051 §7.5).  RFC 7889 §3: APPEND over APPENDLIMIT
 		 * gets NO [TOOBIG].
 		 */
-		return reader_refuse(r, append ? "[TOOBIG] Message larger "
-		    "than APPENDLIMIT" : "[TOOBIG] Literal too large", append);
+		return reader_refuse(r, !append ? "[TOOBIG] Literal too "
+		    "large" : n > limit ? "[TOOBIG] Message larger than "
+		    "APPENDLIMIT" : "[TOOBIG] Messages of one APPEND too "
+		    "large together", append);
 	}
 	if (!sync && n > IMAP_LITERAL_MINUS_MAX)
 		/* An APPEND message of LITERAL-: §5 asks for the "+". */

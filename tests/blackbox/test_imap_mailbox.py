@@ -318,6 +318,21 @@ def test_multiappend_all_or_nothing(imapd):
     assert len(os.listdir(os.path.join(box, "cur"))) == 1
 
 
+def test_multiappend_larger_than_appendlimit_together(imapd):
+    """Each message within APPENDLIMIT, both together over it (and
+    within the 64 MiB a MULTIAPPEND may hold): stored, the worker
+    alive (a reader ceiling of one APPENDLIMIT once ended it)."""
+    c = imap_login(imapd, ALICE, ALICE_PW)
+    limit = int([x for x in caps(c) if x.startswith("APPENDLIMIT=")][0]
+                .split("=")[1])
+    body = MSG + (b"y" * 998 + b"\r\n") * (limit // 2 // 1000 + 100)
+    assert limit // 2 < len(body) < limit
+    lines, done = run_lits(c, "APPEND INBOX ", [(body, b" "), (body, b"")])
+    assert done.startswith("OK [APPENDUID"), done
+    assert run_ok(c, "STATUS INBOX (MESSAGES)") == [
+        b'* STATUS "INBOX" (MESSAGES 2)']
+
+
 def test_multiappend_failure_half_way_takes_back(imapd):
     """The folder on a 32 KiB tmpfs: the first message is stored, the
     second fills the file system; the first is taken back."""

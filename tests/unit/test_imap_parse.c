@@ -7,6 +7,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -642,6 +643,44 @@ test_reader_literal_limits(void **state)
 	    "a BAD Invalid literal size\n");
 }
 
+/* MULTIAPPEND: each message within APPENDLIMIT, all of them within
+ * IMAP_APPEND_TOTAL_MAX (when that is the larger), before any "+" */
+static void
+test_reader_multiappend_total(void **state)
+{
+	struct imap_reader	 r;
+	const uint64_t		 limit = 30 * 1024 * 1024;
+	char			 head[64], *lit;
+	size_t			 used, n, i;
+	enum imap_read		 rc;
+
+	(void)state;
+	imap_reader_init(&r, limit);
+	lit = calloc(1, (size_t)limit);
+	assert_non_null(lit);
+	memset(lit, 'x', (size_t)limit);
+	for (i = 0; i < 3; i++) {
+		n = (size_t)snprintf(head, sizeof(head), "%s{%" PRIu64 "}\r\n",
+		    i == 0 ? "a APPEND m " : " ", limit);
+		rc = imap_reader_input(&r, head, n, &used);
+		assert_int_equal(used, n);
+		if (i < 2) {
+			assert_int_equal(rc, IMAP_READ_CONTINUE);
+			rc = imap_reader_input(&r, lit, (size_t)limit, &used);
+			assert_int_equal(rc, IMAP_READ_MORE);
+			assert_int_equal(used, (size_t)limit);
+		}
+	}
+	/* 90 MiB together: refused, no third "+" */
+	assert_int_equal(rc, IMAP_READ_REFUSE);
+	assert_true(imap_reader_refuse_no(&r));
+	assert_string_equal(imap_reader_error(&r), "[TOOBIG] Messages of "
+	    "one APPEND too large together");
+	assert_string_equal(imap_reader_tag(&r), "a");
+	free(lit);
+	imap_reader_free(&r);
+}
+
 static void
 test_reader_too_many_literals(void **state)
 {
@@ -720,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_mailbox_name_limit),
 		cmocka_unit_test(test_reader_commands),
 		cmocka_unit_test(test_reader_literal_limits),
+		cmocka_unit_test(test_reader_multiappend_total),
 		cmocka_unit_test(test_reader_too_many_literals),
 		cmocka_unit_test(test_reader_long_line),
 		cmocka_unit_test(test_reader_line_mode),
