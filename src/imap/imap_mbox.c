@@ -1695,6 +1695,17 @@ uidset_add(struct buf *b, uint32_t uid)
 	(void)buf_printf(b, "%" PRIu32, uid);
 }
 
+/* RFC 8474 §5.1: a copy keeps the EMAILID, carried in its name. */
+static const char *
+copy_tag(const struct imap_mbox *m, size_t i, char tag[MAILDIR_TAG_MAX + 1])
+{
+	char	id[IMAP_OBJECTID_EMAIL_LEN + 1];
+
+	imap_objectid_email(m->msgs[i].name, id);
+	(void)snprintf(tag, MAILDIR_TAG_MAX + 1, ",E=%s", id + 1);
+	return tag;
+}
+
 /*
  * Would COPY's messages go over the quota (RFC 9208 §4.1)?  MOVE within
  * the one quota root adds nothing, so a full account can still move
@@ -1721,6 +1732,7 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 	struct maildir_entry	 e;
 	struct buf		 src, dst;
 	char			 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1];
+	char			 tag[MAILDIR_TAG_MAX + 1];
 	const char		*err = NULL;
 	uint32_t		 uidv = 0, uid;
 	size_t			 i, n = 0;
@@ -1758,9 +1770,10 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 				rc = -1;
 				break;
 			}
-			if (maildir_store(path, NULL, 0, fd, e.size,
-			    m->msgs[i].flags, m->msgs[i].mtime, name,
-			    sizeof(name), &err) == -1)
+			if (maildir_store_tagged(path, NULL, 0, fd, e.size,
+			    m->msgs[i].flags, m->msgs[i].mtime,
+			    copy_tag(m, i, tag), name, sizeof(name),
+			    &err) == -1)
 				rc = -1;
 			(void)close(fd);
 			if (rc == -1)

@@ -1983,6 +1983,31 @@ maildir_store(const char *path, const char *data, size_t datalen, int fd,
     uint64_t len, const char *flags, int64_t mtime, char *name_out,
     size_t namesz, const char **errstr_out)
 {
+	return maildir_store_tagged(path, data, datalen, fd, len, flags,
+	    mtime, "", name_out, namesz, errstr_out);
+}
+
+static bool
+maildir_tag_ok(const char *tag)
+{
+	size_t	i;
+
+	if (tag[0] == '\0')
+		return true;
+	if (tag[0] != ',')
+		return false;
+	for (i = 0; tag[i] != '\0'; i++)
+		if (i >= MAILDIR_TAG_MAX || tag[i] < 0x21 || tag[i] > 0x7e ||
+		    tag[i] == '/' || tag[i] == ':')
+			return false;
+	return true;
+}
+
+int
+maildir_store_tagged(const char *path, const char *data, size_t datalen,
+    int fd, uint64_t len, const char *flags, int64_t mtime, const char *tag,
+    char *name_out, size_t namesz, const char **errstr_out)
+{
 	struct maildir_pending	*p;
 	struct timespec		 ts[2];
 	char			 sorted[MAILDIR_FLAGS_MAX + 1];
@@ -1995,6 +2020,10 @@ maildir_store(const char *path, const char *data, size_t datalen, int fd,
 		errno = EINVAL;
 		return maildir_fail(errstr_out, "bad flags");
 	}
+	if (!maildir_tag_ok(tag)) {
+		errno = EINVAL;
+		return maildir_fail(errstr_out, "bad name tag");
+	}
 	p = xmalloc(sizeof(*p));
 	if (maildir_prepare(path, data, datalen, fd, len, p,
 	    errstr_out) == -1)
@@ -2002,7 +2031,7 @@ maildir_store(const char *path, const char *data, size_t datalen, int fd,
 	/* The internal date (IMAP APPEND, RFC 9051 §6.3.12) is the mtime. */
 	ts[0].tv_sec = ts[1].tv_sec = (time_t)mtime;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	n = snprintf(fname, sizeof(fname), "%s:2,%s", p->name, sorted);
+	n = snprintf(fname, sizeof(fname), "%s%s:2,%s", p->name, tag, sorted);
 	if (n < 0 || (size_t)n >= sizeof(fname) || (size_t)n >= namesz ||
 	    maildir_path(dest, sizeof(dest), path, "cur", fname) == -1) {
 		maildir_abort(p);

@@ -290,6 +290,20 @@ int	maildir_store(const char *path, const char *data, size_t datalen,
 	    char *name_out, size_t namesz, const char **errstr_out);
 
 /*
+ * maildir_store() with tag put after the sizes of the unique name
+ * (",S=<size>,W=<size>" then tag, before ":2,"): "" for none, else a
+ * "," and printable ASCII without "/" or ":", at most 64 bytes (EINVAL
+ * otherwise).  IMAP COPY tags a copy with ",E=<id>", the EMAILID of the
+ * message it copies (RFC 8474 §5.1); readers skip fields they do not
+ * know, as they skip ",W=".
+ */
+#define MAILDIR_TAG_MAX	64
+int	maildir_store_tagged(const char *path, const char *data,
+	    size_t datalen, int fd, uint64_t len, const char *flags,
+	    int64_t mtime, const char *tag, char *name_out, size_t namesz,
+	    const char **errstr_out);
+
+/*
  * Move a listed message to the folder at to_path of the same file
  * system (IMAP MOVE), keeping its name, flags and date: a rename, never
  * replacing a file.  name_out gets its name there.

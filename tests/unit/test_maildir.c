@@ -1667,6 +1667,38 @@ test_folder_meta(void **state)
 	assert_int_equal(access(p, F_OK), -1);
 }
 
+/* maildir_store_tagged(): the tag after the sizes, before ":2,"; a tag
+ * that could break the name refused */
+static void
+test_store_tagged(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_list	 l;
+	char			 name[MAILDIR_NAME_MAX + 1];
+	const char		*err = NULL;
+
+	assert_int_equal(maildir_create(f->mb, &err), 0);
+	assert_int_equal(maildir_store_tagged(f->mb, MSG, strlen(MSG), -1, 0,
+	    "S", 1700000000, ",E=abc", name, sizeof(name), &err), 0);
+	assert_non_null(strstr(name, ",E=abc:2,S"));
+	assert_non_null(strstr(name, ",S="));
+	assert_int_equal(maildir_store_tagged(f->mb, MSG, strlen(MSG), -1, 0,
+	    "", 1700000000, ",E=a/b", name, sizeof(name), &err), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(maildir_store_tagged(f->mb, MSG, strlen(MSG), -1, 0,
+	    "", 1700000000, "E=ab", name, sizeof(name), &err), -1);
+	assert_int_equal(maildir_store_tagged(f->mb, MSG, strlen(MSG), -1, 0,
+	    "", 1700000000, ",E=a:b", name, sizeof(name), &err), -1);
+	/* listed with its sizes, as any stored message */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(maildir_list(f->mb, &l, &err), 0);
+	assert_int_equal(l.nentries, 1);
+	assert_int_equal(l.entries[0].size, strlen(MSG) - 3);
+	assert_int_equal(l.entries[0].size_crlf, strlen(MSG));
+	assert_string_equal(l.entries[0].flags, "S");
+	maildir_list_free(&l);
+}
+
 int
 main(void)
 {
@@ -1717,6 +1749,7 @@ main(void)
 		T(test_usage_sums_folders),
 		T(test_folders_create_list_rename_delete),
 		T(test_folder_meta),
+		T(test_store_tagged),
 		T(test_store_into_cur_with_flags_and_date),
 		T(test_move_keeps_name_and_gets_a_uid_there),
 		cmocka_unit_test(test_uidlist_parse_and_format_round_trip),
