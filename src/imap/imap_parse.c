@@ -1487,7 +1487,7 @@ static const struct status_name status_items[] = {
 static int
 p_status_atts(struct ps *s, struct imap_cmd *c)
 {
-	struct span	w;
+	struct span	w = { NULL, 0 };
 	size_t		i;
 
 	if (list_open(s) == -1)
@@ -1613,7 +1613,7 @@ p_append(struct ps *s, struct imap_cmd *c)
 static int
 p_create(struct ps *s, struct imap_cmd *c)
 {
-	struct span	w;
+	struct span	w = { NULL, 0 };
 
 	if (p_mailbox(s, &c->mailbox) == -1)
 		return -1;
@@ -1663,7 +1663,7 @@ static int
 p_list_opts(struct ps *s, struct imap_cmd *c, const struct list_opt *t,
     size_t nt, unsigned *bits)
 {
-	struct span	w;
+	struct span	w = { NULL, 0 };
 	size_t		i;
 
 	if (list_open(s) == -1)
@@ -1698,7 +1698,7 @@ p_list_opts(struct ps *s, struct imap_cmd *c, const struct list_opt *t,
 static int
 p_list(struct ps *s, struct imap_cmd *c)
 {
-	struct span	w;
+	struct span	w = { NULL, 0 };
 
 	if (c->name == IMAP_CMD_LIST && peek(s) == '(') {
 		c->list_ext = true;
@@ -1755,7 +1755,7 @@ p_list(struct ps *s, struct imap_cmd *c)
 static int
 p_setquota(struct ps *s, struct imap_cmd *c)
 {
-	struct span	w;
+	struct span	w = { NULL, 0 };
 	uint64_t	n;
 
 	if (p_astring(s, &c->mailbox) == -1 || expect_sp(s) == -1 ||
