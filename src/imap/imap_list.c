@@ -82,11 +82,12 @@ node_cmp(const void *a, const void *b)
 static struct list_node *
 node_find(struct list_nodes *ns, const char *name, size_t len)
 {
-	struct list_node	key;
+	struct list_node	key = { NULL, 0, 0 };
 	char			*n = xstrndup(name, len);
 	struct list_node	*r;
 
 	key.name = n;
+	key.len = len;
 	r = bsearch(&key, ns->v, ns->n, sizeof(*ns->v), node_cmp);
 	free(n);
 	return r;
