@@ -110,7 +110,7 @@ struct imap_mbox {
 	size_t		 snext;		/* SEARCH: the message asked about */
 
 	uint64_t	 quota;		/* bytes, UINT64_MAX: none */
-	/* this command's session has UTF8=ACCEPT on (RFC 6855 §3) */
+	/* this command's session has UTF8=ACCEPT (or IMAP4rev2) on */
 	bool		 utf8;
 	bool		 usage_changed;	/* for imap_mbox_usage_changed() */
 };
@@ -2484,7 +2484,9 @@ void
 imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
-	m->utf8 = (imap_session_enabled(s) & IMAP_EXT_UTF8) != 0;
+	/* RFC 6855 §3, and RFC 9051 §5.1: IMAP4rev2 names are UTF-8 too */
+	m->utf8 = (imap_session_enabled(s) & (IMAP_EXT_UTF8 |
+	    IMAP_EXT_REV2)) != 0;
 	switch (c->name) {
 	case IMAP_CMD_APPEND:
 	case IMAP_CMD_COPY:
