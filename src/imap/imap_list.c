@@ -147,27 +147,22 @@ nodes_childsub(struct list_nodes *ns)
 	}
 }
 
-/* Does the node match any of the command's patterns? */
+/* Does the node match any of the patterns (reference prepended)? */
 static bool
-node_matches(const struct imap_cmd *c, const struct list_node *nd)
+node_matches(char **pats, size_t npats, const struct list_node *nd)
 {
-	char	*pat;
 	size_t	 i, plen;
 	bool	 r = false;
 
-	for (i = 0; i < c->nlist_pat && !r; i++) {
-		pat = xasprintf("%.*s%.*s", (int)c->mailbox.len,
-		    c->mailbox.ptr, (int)c->list_pat[i].len,
-		    c->list_pat[i].ptr);
-		plen = strlen(pat);
+	for (i = 0; i < npats && !r; i++) {
+		plen = strlen(pats[i]);
 		if (strcmp(nd->name, "INBOX") == 0)
 			/* INBOX matches without case (RFC 9051 §5.1). */
-			r = (plen >= 5 && strncasecmp(pat, "INBOX", 5) == 0 &&
-			    imap_mbox_match(pat + 5, plen - 5, "", 0)) ||
-			    imap_mbox_match(pat, plen, "INBOX", 5);
+			r = (plen >= 5 && strncasecmp(pats[i], "INBOX", 5) ==
+			    0 && imap_mbox_match(pats[i] + 5, plen - 5, "",
+			    0)) || imap_mbox_match(pats[i], plen, "INBOX", 5);
 		else
-			r = imap_mbox_match(pat, plen, nd->name, nd->len);
-		free(pat);
+			r = imap_mbox_match(pats[i], plen, nd->name, nd->len);
 	}
 	return r;
 }
@@ -180,7 +175,8 @@ imap_list_run(const struct imap_cmd *c, const struct imap_list_in *in,
 	struct list_node	*nd;
 	struct imap_list_entry	*v;
 	const char		*use;
-	size_t			 i, n = 0;
+	char			*pats[IMAP_LIST_PATTERNS_MAX];
+	size_t			 i, n = 0, npats = 0;
 	bool			 bysub, recursive, byuse;
 	unsigned		 a;
 
@@ -197,9 +193,16 @@ imap_list_run(const struct imap_cmd *c, const struct imap_list_in *in,
 	    (c->list_sel & IMAP_LIST_SEL_SUBSCRIBED);
 	recursive = (c->list_sel & IMAP_LIST_SEL_RECURSIVEMATCH) != 0;
 	byuse = (c->list_sel & IMAP_LIST_SEL_SPECIALUSE) != 0;
+	for (npats = 0; npats < c->nlist_pat &&
+	    npats < IMAP_LIST_PATTERNS_MAX; npats++)
+		pats[npats] = xasprintf("%.*s%.*s", (int)c->mailbox.len,
+		    c->mailbox.ptr, (int)c->list_pat[npats].len,
+		    c->list_pat[npats].ptr);
 	for (i = 0; i < ns.n; i++)
-		if (node_matches(c, &ns.v[i]))
+		if (node_matches(pats, npats, &ns.v[i]))
 			ns.v[i].fl |= N_MATCH;
+	for (i = 0; i < npats; i++)
+		free(pats[i]);
 	if (recursive)
 		nodes_childsub(&ns);
 	v = xcalloc(ns.n + 1, sizeof(*v));
