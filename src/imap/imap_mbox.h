@@ -9,8 +9,9 @@
  * Mailbox names are Maildir++'s: "INBOX" is the Maildir itself, other
  * names are its ".name" folders, with "." as the hierarchy delimiter
  * (as Dovecot serves Maildir++): "Lists.cachet" is ".Lists.cachet".
- * Names are 7-bit (modified UTF-7 for other characters, RFC 3501
- * §5.1.3, stored as the client sends them).
+ * Names are kept 7-bit (modified UTF-7 for other characters, RFC 3501
+ * §5.1.3, as Dovecot keeps them); a session with UTF8=ACCEPT (RFC 6855)
+ * sends and receives UTF-8, converted at the edge (imap_mutf7.h).
  *
  * It trusts the parsed command (imap_parse bounded it) and the files it
  * reads only as far as maildir.c checks them.
