@@ -195,6 +195,8 @@ imap_op_command(void *arg, const struct imap_cmd *cmd)
 {
 	struct imap_conn	*c = arg;
 	char			 path[PATH_MAX];
+	struct msg		*m;
+	uint64_t		 bytes = 0;
 
 	if (c->mbox == NULL)
 		fatalx("imap: a mailbox command before login");
@@ -210,6 +212,13 @@ imap_op_command(void *arg, const struct imap_cmd *cmd)
 	}
 	imap_mbox_command(c->mbox, c->session, cmd);
 	imap_watch_follow(c);
+	/* Lookup keeps mailbox sizes for quotas at RCPT (as pop3 does). */
+	if (c->owner != NULL && imap_mbox_usage_changed(c->mbox, &bytes)) {
+		m = msg_new(MSG_LOOKUP_USAGE);
+		msg_put_str(m, c->owner);
+		msg_put_u64(m, bytes);
+		(void)proc_send(c->role->self, PROC_LOOKUP, m);
+	}
 }
 
 /* The safety look of an idling session: events may have been lost. */
@@ -735,7 +744,7 @@ imap_login_proof(void *arg, uint32_t status, const unsigned char *sig)
 
 static void
 imap_login_mailbox(void *arg, uint32_t status, const char *owner,
-    const char *mailbox, uint32_t format)
+    const char *mailbox, uint32_t format, uint64_t quota)
 {
 	struct imap_conn	*c = arg;
 	const char		*err = NULL;
@@ -768,6 +777,7 @@ imap_login_mailbox(void *arg, uint32_t status, const char *owner,
 	c->owner = xstrdup(owner);
 	imap_mbox_free(c->mbox);
 	c->mbox = imap_mbox_new(mailbox, c->sid);
+	imap_mbox_set_quota(c->mbox, quota);
 	log_info("sid=%s event=login user=%s mailbox=%s", c->sid, owner,
 	    mailbox);
 	conn_set_timeout(c->conn, IMAP_SESSION_IDLE_TIMEOUT);

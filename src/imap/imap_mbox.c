@@ -26,6 +26,9 @@
 #include "imap_index.h"
 #include "imap_mbox.h"
 #include "imap/imap_kw.h"
+#include "imap_list.h"
+#include "imap_mutf7.h"
+#include "imap_objectid.h"
 #include "imap/imap_search.h"
 #include "imap/imap_sort.h"
 #include "imap/imap_struct.h"
@@ -133,6 +136,10 @@ struct imap_mbox {
 	 */
 	bool		 watched;
 	bool		 stale;
+	uint64_t	 quota;		/* bytes, UINT64_MAX: none */
+	/* this command's session has UTF8=ACCEPT (or IMAP4rev2) on */
+	bool		 utf8;
+	bool		 usage_changed;	/* for imap_mbox_usage_changed() */
 };
 
 /* --- names --- */
@@ -241,6 +248,53 @@ out_string(struct imap_mbox *m, struct span s)
 {
 	if (imap_session_buf_string(&m->out, s) == -1)
 		fatalx("imap_mbox: response too large");
+}
+
+/*
+ * A mailbox name as kept (modified UTF-7) on the wire: as it is, or
+ * in UTF-8 for a UTF8=ACCEPT session (RFC 6855 §3).  A name on disk
+ * that is no valid modified UTF-7 (another program made it) goes out
+ * as it is.
+ */
+static void
+out_name(struct imap_mbox *m, struct span name)
+{
+	struct buf	u;
+
+	if (!m->utf8) {
+		out_string(m, name);
+		return;
+	}
+	buf_init(&u, name.len * 2 + 16);
+	if (imap_mutf7_decode(name, &u) == 0)
+		out_string(m, span_make(u.data != NULL ? u.data : "", u.len));
+	else
+		out_string(m, name);
+	buf_free(&u);
+}
+
+/*
+ * A kept name as the session sees it (UTF-8 under UTF8=ACCEPT), or
+ * (to_kept) the other way: a name the session sees as kept.  A name
+ * that does not convert stays as it is (a folder another program made
+ * whose name was never modified UTF-7).
+ */
+static char *
+name_conv(const struct imap_mbox *m, const char *name, bool to_kept)
+{
+	struct buf	b;
+	char		*r;
+	int		 rc;
+
+	if (!m->utf8)
+		return xstrdup(name);
+	buf_init(&b, strlen(name) * 4 + 16);
+	rc = to_kept ? imap_mutf7_encode(span_str(name), &b) :
+	    imap_mutf7_decode(span_str(name), &b);
+	r = rc == 0 ? xstrndup(b.data != NULL ? b.data : "", b.len) :
+	    xstrdup(name);
+	buf_free(&b);
+	return r;
 }
 
 static unsigned
@@ -1047,13 +1101,70 @@ imap_mbox_watched(struct imap_mbox *m, bool on)
 
 /* --- commands without a selected folder --- */
 
+/* The special uses CREATE may give (RFC 6154 §2; \All and \Flagged
+ * are virtual mailboxes, which we do not have). */
+static const char *const mbox_uses[] = {
+	"\\Archive", "\\Drafts", "\\Junk", "\\Sent", "\\Trash",
+};
+
+/*
+ * CREATE's USE (...) as the text kept in the folder's metadata, the
+ * attributes spelled as RFC 6154 does; -1 for one we do not offer.
+ */
+static int
+create_use(const struct imap_cmd *c, char *out, size_t outsz)
+{
+	const size_t	nu = sizeof(mbox_uses) / sizeof(mbox_uses[0]);
+	unsigned	seen = 0;
+	size_t		i, j, o = 0, l;
+
+	out[0] = '\0';
+	for (i = 0; i < c->nuse; i++) {
+		for (j = 0; j < nu; j++)
+			if (span_caseeq(c->use[i], mbox_uses[j]))
+				break;
+		if (j == nu)
+			return -1;
+		if (seen & (1u << j))
+			continue;
+		seen |= 1u << j;
+		l = strlen(mbox_uses[j]);
+		if (o + l + 2 > outsz)
+			return -1;
+		if (o > 0)
+			out[o++] = ' ';
+		memcpy(out + o, mbox_uses[j], l + 1);
+		o += l;
+	}
+	return 0;
+}
+
+/* RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK. */
+static void
+create_done(struct imap_mbox *m, struct imap_session *s, struct span name)
+{
+	struct maildir_meta	 meta;
+	char			 path[PATH_MAX];
+	const char		*err = NULL;
+
+	if (mbox_path(m, name, path, sizeof(path)) == -1 ||
+	    maildir_meta_get(path, &meta, &err) == -1) {
+		log_warn("sid=%s imap: mailbox id: %s", m->sid,
+		    err != NULL ? err : "");
+		imap_session_done(s, IMAP_OK, "CREATE completed");
+		return;
+	}
+	imap_session_done(s, IMAP_OK, "[MAILBOXID (F%s)] CREATE completed",
+	    meta.id);
+}
+
 static void
 cmd_create(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
 	struct span	 name = c->mailbox;
 	const char	*err = NULL;
-	char		*n;
+	char		*n, use[MAILDIR_META_USE_MAX + 1], path[PATH_MAX];
 
 	/* RFC 9051 §6.3.4: a trailing delimiter only says "a parent". */
 	if (name.len > 1 && name.ptr[name.len - 1] == IMAP_MBOX_DELIM)
@@ -1066,6 +1177,12 @@ cmd_create(struct imap_mbox *m, struct imap_session *s,
 		imap_session_done(s, IMAP_NO, "[CANNOT] Invalid mailbox name");
 		return;
 	}
+	/* RFC 6154 §3: a use we cannot give creates nothing. */
+	if (create_use(c, use, sizeof(use)) == -1) {
+		imap_session_done(s, IMAP_NO, "[USEATTR] Special use not "
+		    "supported");
+		return;
+	}
 	n = xstrndup(name.ptr, name.len);
 	if (maildir_folder_create(m->root, n, &err) == -1) {
 		if (errno == EEXIST)
@@ -1076,8 +1193,15 @@ cmd_create(struct imap_mbox *m, struct imap_session *s,
 			imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot "
 			    "create the mailbox");
 		}
+	} else if (use[0] != '\0' && (mbox_path(m, name, path,
+	    sizeof(path)) == -1 || maildir_meta_set_use(path, use,
+	    &err) == -1)) {
+		log_warn("sid=%s imap: create %s: %s", m->sid, n, err);
+		(void)maildir_folder_delete(m->root, n, &err);
+		imap_session_done(s, IMAP_NO, "[USEATTR] Cannot keep the "
+		    "special use");
 	} else
-		imap_session_done(s, IMAP_OK, "CREATE completed");
+		create_done(m, s, name);
 	free(n);
 }
 
@@ -1347,21 +1471,158 @@ special_use(const char *name)
 	return NULL;
 }
 
-static void
-list_one(struct imap_mbox *m, struct imap_session *s, const char *verb,
-    const char *name, bool noselect, bool children)
-{
-	const char	*use = special_use(name);
+static int	status_line(struct imap_mbox *, struct imap_session *,
+		    unsigned, struct span, const char *);
 
-	buf_reset(&m->out);
-	if (strcmp(verb, "LSUB") == 0)
-		out_str(m, "* LSUB () \".\" ");
+/* The special use of a folder for LIST: its own, else its name's. */
+struct list_use {
+	struct imap_mbox	*m;
+	char			 use[MAILDIR_META_USE_MAX + 1];
+};
+
+static const char *
+list_use(void *arg, const char *name)
+{
+	struct list_use		*lu = arg;
+	struct maildir_meta	 meta;
+	char			 path[PATH_MAX], *kept;
+	const char		*r;
+
+	if (strcmp(name, "INBOX") == 0)
+		return NULL;
+	kept = name_conv(lu->m, name, true);
+	if (mbox_path(lu->m, span_str(kept), path, sizeof(path)) == 0 &&
+	    maildir_meta_peek(path, &meta, NULL) == 0 && meta.use[0] != '\0') {
+		(void)str_copy(lu->use, sizeof(lu->use), meta.use);
+		r = lu->use;
+	} else
+		r = special_use(kept);
+	free(kept);
+	return r;
+}
+
+/* Names as kept made names as the session sees them, in place. */
+static void
+names_shown(struct imap_mbox *m, char **v, size_t n)
+{
+	size_t	i;
+	char	*t;
+
+	for (i = 0; m->utf8 && i < n; i++) {
+		t = name_conv(m, v[i], false);
+		free(v[i]);
+		v[i] = t;
+	}
+}
+
+/* The subscriptions file as names (empty lines skipped). */
+static int
+subs_names(struct imap_mbox *m, char ***names_out, size_t *n_out)
+{
+	struct buf	 b;
+	char		*p, *lf, **v = NULL;
+	size_t		 n = 0;
+
+	*names_out = NULL;
+	*n_out = 0;
+	if (subs_read(m, &b) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	for (p = b.data; p != NULL && p < b.data + b.len; p = lf) {
+		if ((lf = memchr(p, '\n', b.len - (size_t)(p - b.data))) !=
+		    NULL)
+			*lf++ = '\0';
+		if (*p == '\0')
+			continue;
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = xstrdup(p);
+	}
+	buf_free(&b);
+	*names_out = v;
+	*n_out = n;
+	return 0;
+}
+
+/*
+ * LIST, basic and extended (RFC 5258): imap_list.c picks the entries;
+ * RETURN (STATUS ...) adds a STATUS after each selectable one (RFC 5819
+ * §2).
+ */
+static int
+list_entries(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	struct imap_list_in	 in;
+	struct imap_list_entry	*v = NULL;
+	struct list_use		 lu;
+	char			 path[PATH_MAX], *kept;
+	const char		*err = NULL;
+	size_t			 n = 0, i;
+
+	memset(&in, 0, sizeof(in));
+	memset(&lu, 0, sizeof(lu));
+	lu.m = m;
+	if (maildir_folders(m->root, &in.folders, &in.nfolders, &err) == -1) {
+		log_warn("sid=%s imap: folders of %s: %s", m->sid, m->root,
+		    err);
+		return -1;
+	}
+	if (subs_names(m, &in.subs, &in.nsubs) == -1)
+		log_warn("sid=%s imap: subscriptions of %s", m->sid, m->root);
+	/* UTF8=ACCEPT: patterns are UTF-8, so are the names they match */
+	names_shown(m, in.folders, in.nfolders);
+	names_shown(m, in.subs, in.nsubs);
+	in.use = list_use;
+	in.arg = &lu;
+	imap_list_run(c, &in, &v, &n);
+	for (i = 0; i < n; i++) {
+		buf_reset(&m->out);
+		out_str(m, "* LIST ");
+		imap_list_attrs(c, &v[i], &m->out);
+		out_str(m, " \".\" ");
+		out_string(m, span_str(v[i].name));
+		if (v[i].attrs & IMAP_LIST_A_CHILDINFO)
+			out_str(m, " (CHILDINFO (\"SUBSCRIBED\"))");
+		out_str(m, "\r\n");
+		out_flush(m, s);
+		if (!(c->list_ret & IMAP_LIST_RET_STATUS) ||
+		    (v[i].attrs & (IMAP_LIST_A_NOSELECT |
+		    IMAP_LIST_A_NONEXISTENT)))
+			continue;
+		kept = name_conv(m, v[i].name, true);
+		if (mbox_path(m, span_str(kept), path, sizeof(path)) == 0 &&
+		    folder_exists(path))
+			(void)status_line(m, s, c->status, span_str(kept),
+			    path);
+		free(kept);
+	}
+	imap_list_free(v, n);
+	maildir_folders_free(in.folders, in.nfolders);
+	for (i = 0; i < in.nsubs; i++)
+		free(in.subs[i]);
+	free(in.subs);
+	return 0;
+}
+
+static void
+list_ext(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	if (list_entries(m, s, c) == -1)
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot list the "
+		    "mailboxes");
 	else
-		out_fmt(m, "* %s (%s%s%s%s) \".\" ", verb, noselect ?
-		    "\\Noselect " : "", children ? "\\HasChildren" :
-		    "\\HasNoChildren", use != NULL ? " " : "",
-		    use != NULL ? use : "");
-	out_string(m, span_str(name));
+		imap_session_done(s, IMAP_OK, "LIST completed");
+}
+
+/* LSUB (RFC 3501 §6.3.9), as it always was: no attributes. */
+static void
+lsub_one(struct imap_mbox *m, struct imap_session *s, const char *name)
+{
+	buf_reset(&m->out);
+	out_str(m, "* LSUB () \".\" ");
+	out_string(m, span_str(name));	/* as the session sees it */
 	out_str(m, "\r\n");
 	out_flush(m, s);
 }
@@ -1370,102 +1631,78 @@ static void
 cmd_list(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c, bool lsub)
 {
-	char		**folders = NULL, *pat, *p, *lf;
-	const char	 *err = NULL, *verb = lsub ? "LSUB" : "LIST";
-	size_t		  nf = 0, i, j, plen, dl;
-	struct buf	  subs;
+	char		*pat, *p, *lf, *shown;
+	size_t		 plen;
+	struct buf	 subs;
 
 	/* RFC 9051 §6.3.9: an empty pattern asks for the delimiter. */
-	if (!lsub && c->mailbox2.len == 0) {
+	if (!lsub && !c->list_ext && c->mailbox2.len == 0) {
 		imap_session_untagged(s, "LIST (\\Noselect) \".\" \"\"");
 		imap_session_done(s, IMAP_OK, "LIST completed");
+		return;
+	}
+	if (!lsub) {
+		list_ext(m, s, c);
 		return;
 	}
 	pat = xasprintf("%.*s%.*s", (int)c->mailbox.len, c->mailbox.ptr,
 	    (int)c->mailbox2.len, c->mailbox2.ptr);
 	plen = strlen(pat);
-	if (lsub) {
-		if (subs_read(m, &subs) == 0)
-			for (p = subs.data; p != NULL && *p != '\0'; p = lf) {
-				if ((lf = strchr(p, '\n')) != NULL)
-					*lf++ = '\0';
-				if (*p != '\0' && imap_mbox_match(pat, plen,
-				    p, strlen(p)))
-					list_one(m, s, verb, p, false, false);
-			}
-		buf_free(&subs);
-		goto done;
-	}
-	if (maildir_folders(m->root, &folders, &nf, &err) == -1) {
-		log_warn("sid=%s imap: folders of %s: %s", m->sid, m->root,
-		    err);
-		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot list the "
-		    "mailboxes");
-		free(pat);
-		return;
-	}
-	/* INBOX matches without case (RFC 9051 §5.1). */
-	if ((plen >= 5 && strncasecmp(pat, "INBOX", 5) == 0 &&
-	    imap_mbox_match(pat + 5, plen - 5, "", 0)) ||
-	    imap_mbox_match(pat, plen, "INBOX", 5))
-		list_one(m, s, verb, "INBOX", false, false);
-	for (i = 0; i < nf; i++) {
-		/* A parent that is no folder of its own: \Noselect. */
-		for (p = folders[i]; (p = strchr(p, IMAP_MBOX_DELIM)) != NULL;
-		    p++) {
-			dl = (size_t)(p - folders[i]);
-			for (j = 0; j < nf; j++)
-				if (strlen(folders[j]) == dl &&
-				    strncmp(folders[j], folders[i], dl) == 0)
-					break;
-			if (j < nf || (i > 0 && strncmp(folders[i - 1],
-			    folders[i], dl + 1) == 0))
+	if (subs_read(m, &subs) == 0)
+		for (p = subs.data; p != NULL && *p != '\0'; p = lf) {
+			if ((lf = strchr(p, '\n')) != NULL)
+				*lf++ = '\0';
+			if (*p == '\0')
 				continue;
-			if (imap_mbox_match(pat, plen, folders[i], dl)) {
-				lf = xstrndup(folders[i], dl);
-				list_one(m, s, verb, lf, true, true);
-				free(lf);
-			}
+			shown = name_conv(m, p, false);
+			if (imap_mbox_match(pat, plen, shown, strlen(shown)))
+				lsub_one(m, s, shown);
+			free(shown);
 		}
-		if (imap_mbox_match(pat, plen, folders[i], strlen(folders[i])))
-			list_one(m, s, verb, folders[i], false,
-			    has_children(folders, nf, span_str(folders[i])));
-	}
-	maildir_folders_free(folders, nf);
-done:
+	buf_free(&subs);
 	free(pat);
-	imap_session_done(s, IMAP_OK, "%s completed", verb);
+	imap_session_done(s, IMAP_OK, "LSUB completed");
 }
 
-static void
-cmd_status(struct imap_mbox *m, struct imap_session *s,
-    const struct imap_cmd *c)
+/*
+ * Write "* STATUS name (items)" for the folder at path (STATUS, and
+ * LIST-STATUS after each LIST response, RFC 5819 §2); -1 when it cannot
+ * be read.
+ */
+static int
+status_line(struct imap_mbox *m, struct imap_session *s, unsigned items,
+    struct span name, const char *path)
 {
 	struct maildir_list	 l;
-	char			 path[PATH_MAX];
-	uint64_t		 size = 0;
+	struct maildir_meta	 meta;
+	const char		*err = NULL;
+	uint64_t		 size = 0, limit, dsize = 0;
 	size_t			 i, recent = 0, unseen = 0, deleted = 0;
 
-	/* RFC 9051 §6.3.11: no RECENT item in IMAP4rev2 */
-	if ((c->status & IMAP_STATUS_RECENT) && m->rev2) {
-		imap_session_done(s, IMAP_BAD, "IMAP4rev2 has no RECENT");
-		return;
+	memset(&l, 0, sizeof(l));
+	if ((items & IMAP_STATUS_MAILBOXID) &&
+	    maildir_meta_get(path, &meta, &err) == -1) {
+		log_warn("sid=%s imap: %s: %s", m->sid, path, err);
+		return -1;
 	}
-	if (open_folder(m, s, c->mailbox, path, sizeof(path), &l) == -1)
-		return;
+	if (list_folder(m, path, &l) == -1)
+		return -1;
 	for (i = 0; i < l.nentries; i++) {
 		recent += l.entries[i].in_new;
 		unseen += strchr(l.entries[i].flags, 'S') == NULL;
 		deleted += strchr(l.entries[i].flags, 'T') != NULL;
 		size += l.entries[i].size_crlf;
+		if (strchr(l.entries[i].flags, 'T') != NULL)
+			dsize += l.entries[i].size;
 	}
+	limit = imap_session_appendlimit(s);
 	buf_reset(&m->out);
 	out_str(m, "* STATUS ");
-	out_string(m, is_inbox(c->mailbox) ? span_str("INBOX") : c->mailbox);
+	out_name(m, name);
 	out_str(m, " (");
 	/* Each item after the first one written opens with a space. */
 #define ITEM(bit, fmt, v) \
-	if (c->status & (bit)) \
+	if (items & (bit)) \
 		out_fmt(m, "%s" fmt, m->out.data[m->out.len - 1] == '(' ? \
 		    "" : " ", v);
 	ITEM(IMAP_STATUS_MESSAGES, "MESSAGES %zu", l.nentries)
@@ -1473,15 +1710,49 @@ cmd_status(struct imap_mbox *m, struct imap_session *s,
 	ITEM(IMAP_STATUS_UIDNEXT, "UIDNEXT %" PRIu32, l.uidnext)
 	ITEM(IMAP_STATUS_UIDVALIDITY, "UIDVALIDITY %" PRIu32, l.uidvalidity)
 	ITEM(IMAP_STATUS_UNSEEN, "UNSEEN %zu", unseen)
+	/* RFC 8438: the octets of the messages as served (CRLF) */
 	ITEM(IMAP_STATUS_SIZE, "SIZE %" PRIu64, size)
+	/* RFC 9051 §6.3.11: messages with \Deleted */
 	ITEM(IMAP_STATUS_DELETED, "DELETED %zu", deleted)
+	/* RFC 7889 §4: the same limit for every mailbox */
+	ITEM(IMAP_STATUS_APPENDLIMIT, "APPENDLIMIT %" PRIu64, limit)
+	/* RFC 9208 §4.3: what EXPUNGE would free, as the quota counts */
+	ITEM(IMAP_STATUS_DELETED_STORAGE, "DELETED-STORAGE %" PRIu64,
+	    dsize / 1024)
+	/* RFC 8474 §4 */
+	ITEM(IMAP_STATUS_MAILBOXID, "MAILBOXID (F%s)", meta.id)
 	ITEM(IMAP_STATUS_HIGHESTMODSEQ, "HIGHESTMODSEQ %" PRIu64,
-	    (c->status & IMAP_STATUS_HIGHESTMODSEQ) ? status_modseq(m, path,
+	    (items & IMAP_STATUS_HIGHESTMODSEQ) ? status_modseq(m, path,
 	    &l) : 0)
 #undef ITEM
 	out_str(m, ")\r\n");
 	maildir_list_free(&l);
 	out_flush(m, s);
+	return 0;
+}
+
+static void
+cmd_status(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	char	path[PATH_MAX];
+
+	/* RFC 9051 §6.3.11: no RECENT item in IMAP4rev2 */
+	if ((c->status & IMAP_STATUS_RECENT) && m->rev2) {
+		imap_session_done(s, IMAP_BAD, "IMAP4rev2 has no RECENT");
+		return;
+	}
+	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
+	    !folder_exists(path)) {
+		imap_session_done(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
+		return;
+	}
+	if (status_line(m, s, c->status, is_inbox(c->mailbox) ?
+	    span_str("INBOX") : c->mailbox, path) == -1) {
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot read the "
+		    "mailbox");
+		return;
+	}
 	imap_session_done(s, IMAP_OK, "STATUS completed");
 }
 
@@ -1493,21 +1764,30 @@ static void
 rev2_select_list(struct imap_mbox *m, struct imap_session *s,
     struct span name)
 {
-	char		**folders = NULL, *n;
-	const char	 *err = NULL;
-	size_t		  nf = 0;
+	struct imap_cmd	lc;
 
-	if (is_inbox(name)) {
-		list_one(m, s, "LIST", "INBOX", false, false);
-		return;
-	}
-	n = xstrndup(name.ptr, name.len);
-	if (maildir_folders(m->root, &folders, &nf, &err) == -1)
-		log_warnx("sid=%s imap: folders of %s: %s", m->sid, m->root,
-		    err);
-	list_one(m, s, "LIST", n, false, has_children(folders, nf, name));
-	maildir_folders_free(folders, nf);
-	free(n);
+	/* LIST "" name, as the session names it */
+	memset(&lc, 0, sizeof(lc));
+	lc.name = IMAP_CMD_LIST;
+	lc.mailbox = span_str("");
+	lc.list_pat[0] = name;
+	lc.nlist_pat = 1;
+	(void)list_entries(m, s, &lc);
+}
+
+/* RFC 8474 §4.2: SELECT and EXAMINE name the MAILBOXID. */
+static void
+select_mailboxid(struct imap_mbox *m, struct imap_session *s,
+    const char *path)
+{
+	struct maildir_meta	 meta;
+	const char		*err = NULL;
+
+	if (maildir_meta_get(path, &meta, &err) == -1)
+		log_warn("sid=%s imap: mailbox id of %s: %s", m->sid, path,
+		    err != NULL ? err : "");
+	else
+		imap_session_untagged(s, "OK [MAILBOXID (F%s)] Ok", meta.id);
 }
 
 static void
@@ -1579,6 +1859,7 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	    m->uidnext);
 	if (condstore(s))
 		select_condstore(m, s, c);
+	select_mailboxid(m, s, path);
 	imap_session_done(s, IMAP_OK, "[%s] %s completed", ro ? "READ-ONLY" :
 	    "READ-WRITE", readonly ? "EXAMINE" : "SELECT");
 }
@@ -1684,40 +1965,228 @@ uid_of(struct imap_mbox *m, const char *path, const char *name,
 	return uid;
 }
 
+/* --- QUOTA (RFC 9208): one root, "", the whole Maildir --- */
+
+void
+imap_mbox_set_quota(struct imap_mbox *m, uint64_t quota)
+{
+	m->quota = quota;
+}
+
+/* The bytes the Maildir holds, as the mda counts them for its quota. */
+static int
+quota_usage(struct imap_mbox *m, uint64_t *bytes_out)
+{
+	const char	*err = NULL;
+
+	if (maildir_usage(m->root, bytes_out, &err) == -1) {
+		log_warn("sid=%s imap: usage of %s: %s", m->sid, m->root,
+		    err != NULL ? err : "");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Would n more bytes go over the quota?  The mda's own rule
+ * (mda_quota_fits(): usage plus the message at most the quota).
+ */
+static bool
+quota_over(struct imap_mbox *m, uint64_t n)
+{
+	uint64_t	used = 0, total;
+
+	if (m->quota == UINT64_MAX || quota_usage(m, &used) == -1)
+		return false;
+	return __builtin_add_overflow(used, n, &total) || total > m->quota;
+}
+
+/* "* QUOTA "" (STORAGE used limit)" in units of 1024 octets (§5.1). */
+static int
+quota_line(struct imap_mbox *m, struct imap_session *s)
+{
+	uint64_t	used = 0;
+
+	if (quota_usage(m, &used) == -1)
+		return -1;
+	imap_session_untagged(s, "QUOTA \"\" (STORAGE %" PRIu64 " %" PRIu64
+	    ")", used / 1024, m->quota / 1024);
+	return 0;
+}
+
+static void
+cmd_quota(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	char	path[PATH_MAX];
+
+	switch (c->name) {
+	case IMAP_CMD_SETQUOTA:
+		/* RFC 9208 §4.2: QUOTASET is not announced */
+		imap_session_done(s, IMAP_NO, "[NOPERM] Quotas are set by "
+		    "the administrator");
+		return;
+	case IMAP_CMD_GETQUOTA:
+		if (c->mailbox.len != 0 || m->quota == UINT64_MAX) {
+			imap_session_done(s, IMAP_NO, "[NONEXISTENT] No such "
+			    "quota root");
+			return;
+		}
+		break;
+	default:
+		if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
+		    !folder_exists(path)) {
+			imap_session_done(s, IMAP_NO, "[NONEXISTENT] No such "
+			    "mailbox");
+			return;
+		}
+		/* §6.2: a mailbox without a quota has no root */
+		buf_reset(&m->out);
+		out_str(m, "* QUOTAROOT ");
+		out_name(m, is_inbox(c->mailbox) ? span_str("INBOX") :
+		    c->mailbox);
+		out_str(m, m->quota != UINT64_MAX ? " \"\"\r\n" : "\r\n");
+		out_flush(m, s);
+		if (m->quota == UINT64_MAX) {
+			imap_session_done(s, IMAP_OK, "GETQUOTAROOT completed");
+			return;
+		}
+		break;
+	}
+	if (quota_line(m, s) == -1) {
+		imap_session_done(s, IMAP_NO, "[SERVERBUG] Cannot count the "
+		    "mailbox");
+		return;
+	}
+	imap_session_done(s, IMAP_OK, "%s completed", imap_cmd_label(c));
+}
+
+/* --- APPEND, MULTIAPPEND (RFC 3502) --- */
+
+/* UIDs as a uid-set (RFC 4315 §4), in their order, runs as "a:b". */
+static void
+uids_format(const uint32_t *v, size_t n, struct buf *b)
+{
+	size_t	i, j;
+
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j] == v[j - 1] + 1; j++)
+			;
+		if (b->len > 0)
+			(void)buf_append_char(b, ',');
+		if (j - i > 1)
+			(void)buf_printf(b, "%" PRIu32 ":%" PRIu32, v[i],
+			    v[j - 1]);
+		else
+			(void)buf_printf(b, "%" PRIu32, v[i]);
+	}
+}
+
+/* The flags of message i (the first one's are where APPEND had them). */
+static const struct imap_flags *
+append_flags(const struct imap_cmd *c, size_t i)
+{
+	return i == 0 ? &c->flags : &c->app[i].flags;
+}
+
+/* Take back the messages an APPEND stored (RFC 3502 §6.3.11: all or
+ * none). */
+static void
+append_undo(struct imap_mbox *m, const char *path, char (*names)[
+    MAILDIR_NAME_MAX + 1], size_t n)
+{
+	struct maildir_entry	 e;
+	const char		*err = NULL;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		memset(&e, 0, sizeof(e));
+		(void)str_copy(e.name, sizeof(e.name), names[i]);
+		if (maildir_remove(path, &e, &err) == -1)
+			log_warn("sid=%s imap: append undo %s: %s", m->sid,
+			    names[i], err != NULL ? err : "");
+	}
+}
+
 static void
 cmd_append(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
-	char		 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1], fl[32];
+	char		 path[PATH_MAX];
+	char		(*names)[MAILDIR_NAME_MAX + 1], (*fls)[32];
 	const char	*err = NULL;
-	uint32_t	 uid, uidv = 0;
+	struct buf	 uids;
+	uint32_t	*uidl, uidv = 0;
+	uint64_t	 total = 0;
+	size_t		 i, n = 0, nuid = 0;
+	bool		 overquota;
 
+	for (i = 0; i < c->napp; i++) {
+		/* RFC 6855 §4: UTF8 (...) once UTF8=ACCEPT is on */
+		if (c->app[i].utf8 && !(imap_session_enabled(s) &
+		    IMAP_EXT_UTF8)) {
+			imap_session_done(s, IMAP_BAD, "UTF8 needs ENABLE "
+			    "UTF8=ACCEPT");
+			return;
+		}
+		total += c->app[i].literal.len;
+	}
 	if (mbox_path(m, c->mailbox, path, sizeof(path)) == -1 ||
 	    !folder_exists(path)) {
 		/* RFC 9051 §6.3.12: TRYCREATE when it could be created */
 		imap_session_done(s, IMAP_NO, "[TRYCREATE] No such mailbox");
 		return;
 	}
-	if (append_letters(m, s, path, &c->flags, fl) == -1)
-		return;
-	if (maildir_store(path, c->literal.ptr, c->literal.len, -1, 0, fl,
-	    c->has_date ? c->date : (int64_t)time(NULL), name, sizeof(name),
-	    &err) == -1) {
-		log_warn("sid=%s imap: append to %s: %s", m->sid, path, err);
-		imap_session_done(s, IMAP_NO, errno == ENOSPC ||
-		    errno == EDQUOT ? "[OVERQUOTA] Mailbox full" :
-		    "[SERVERBUG] Cannot store the message");
+	if (quota_over(m, total)) {
+		imap_session_done(s, IMAP_NO, "[OVERQUOTA] Quota exceeded");
 		return;
 	}
-	uid = uid_of(m, path, name, &uidv);
+	/* Every message's letters first: a keyword past 26 stores none. */
+	fls = xcalloc(c->napp, sizeof(*fls));
+	for (i = 0; i < c->napp; i++)
+		if (append_letters(m, s, path, append_flags(c, i),
+		    fls[i]) == -1) {
+			free(fls);
+			return;
+		}
+	names = xcalloc(c->napp, sizeof(*names));
+	uidl = xcalloc(c->napp, sizeof(*uidl));
+	buf_init(&uids, SIZE_MAX);
+	for (i = 0; i < c->napp; i++) {
+		if (maildir_store(path, c->app[i].literal.ptr,
+		    c->app[i].literal.len, -1, 0, fls[i], c->app[i].has_date ?
+		    c->app[i].date : (int64_t)time(NULL), names[n],
+		    sizeof(names[n]), &err) == -1)
+			break;
+		n++;
+		/* Listed one by one, UIDs follow the messages' order. */
+		if ((uidl[nuid] = uid_of(m, path, names[n - 1], &uidv)) != 0)
+			nuid++;
+	}
+	if (n < c->napp) {
+		overquota = errno == ENOSPC || errno == EDQUOT;
+		log_warn("sid=%s imap: append to %s: %s", m->sid, path, err);
+		append_undo(m, path, names, n);
+		if (m->selected && strcmp(path, m->sel_path) == 0)
+			imap_mbox_poll(m, s);
+		imap_session_done(s, IMAP_NO, overquota ? "[OVERQUOTA] Mailbox "
+		    "full" : "[SERVERBUG] Cannot store the message");
+		goto done;
+	}
 	if (m->selected && strcmp(path, m->sel_path) == 0)
 		imap_mbox_poll(m, s);
-	/* RFC 4315 §3: APPENDUID */
-	if (uid != 0)
-		imap_session_done(s, IMAP_OK, "[APPENDUID %" PRIu32 " %" PRIu32
-		    "] APPEND completed", uidv, uid);
+	/* RFC 4315 §3, RFC 3502 §6.3.11: APPENDUID with every UID */
+	uids_format(uidl, nuid, &uids);
+	if (nuid == n)
+		imap_session_done(s, IMAP_OK, "[APPENDUID %" PRIu32 " %s] "
+		    "APPEND completed", uidv, uids.data);
 	else
 		imap_session_done(s, IMAP_OK, "APPEND completed");
+done:
+	buf_free(&uids);
+	free(uidl);
+	free(names);
+	free(fls);
 }
 
 /* --- the selected folder's commands --- */
@@ -2002,6 +2471,36 @@ kw_map(struct imap_mbox *m, const struct imap_cmd *c, const char *path,
 	}
 }
 
+/* RFC 8474 §5.1: a copy keeps the EMAILID, carried in its name. */
+static const char *
+copy_tag(const struct imap_mbox *m, size_t i, char tag[MAILDIR_TAG_MAX + 1])
+{
+	char	id[IMAP_OBJECTID_EMAIL_LEN + 1];
+
+	imap_objectid_email(m->msgs[i].name, id);
+	(void)snprintf(tag, MAILDIR_TAG_MAX + 1, ",E=%s", id + 1);
+	return tag;
+}
+
+/*
+ * Would COPY's messages go over the quota (RFC 9208 §4.1)?  MOVE within
+ * the one quota root adds nothing, so a full account can still move
+ * messages to Trash and expunge them.
+ */
+static bool
+copy_over_quota(struct imap_mbox *m, const struct imap_cmd *c)
+{
+	uint64_t	total = 0;
+	size_t		i;
+
+	if (m->quota == UINT64_MAX)
+		return false;
+	for (i = 0; i < m->nmsgs; i++)
+		if (in_set(m, &c->seq, c->uid, i))
+			total += m->msgs[i].size;
+	return quota_over(m, total);
+}
+
 static void
 cmd_copy(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c, bool move)
@@ -2010,6 +2509,7 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 	struct buf		 src, dst;
 	char			 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1];
 	char			 map[MAILDIR_KW_MAX], fl[32], *to;
+	char			 tag[MAILDIR_TAG_MAX + 1];
 	const char		*err = NULL;
 	uint32_t		 uidv = 0, uid;
 	size_t			 i, n = 0;
@@ -2024,6 +2524,10 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 	}
 	if (move && m->readonly) {
 		imap_session_done(s, IMAP_NO, "[READ-ONLY] Mailbox is read-only");
+		return;
+	}
+	if (!move && copy_over_quota(m, c)) {
+		imap_session_done(s, IMAP_NO, "[OVERQUOTA] Quota exceeded");
 		return;
 	}
 	buf_init(&src, SIZE_MAX);
@@ -2050,8 +2554,9 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 				rc = -1;
 				break;
 			}
-			if (maildir_store(path, NULL, 0, fd, e.size, fl,
-			    m->msgs[i].mtime, name, sizeof(name), &err) == -1)
+			if (maildir_store_tagged(path, NULL, 0, fd, e.size,
+			    fl, m->msgs[i].mtime, copy_tag(m, i, tag), name,
+			    sizeof(name), &err) == -1)
 				rc = -1;
 			(void)close(fd);
 			if (rc == -1)
@@ -2462,6 +2967,21 @@ fetch_struct(struct imap_mbox *m, unsigned atts, bool *sep)
  * One message's FETCH response into m->out: -1 when it could not be
  * read, 2 for UNKNOWN-CTE (nothing is sent for it then).
  */
+/* RFC 8474 §5: EMAILID (id) and THREADID NIL (no threads kept). */
+static void
+fetch_objectid(struct imap_mbox *m, unsigned atts, size_t i, bool sep)
+{
+	char	id[IMAP_OBJECTID_EMAIL_LEN + 1];
+
+	if (atts & IMAP_FETCH_EMAILID) {
+		imap_objectid_email(m->msgs[i].name, id);
+		out_fmt(m, "%sEMAILID (%s)", sep ? " " : "", id);
+		sep = true;
+	}
+	if (atts & IMAP_FETCH_THREADID)
+		out_fmt(m, "%sTHREADID NIL", sep ? " " : "");
+}
+
 static int
 fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
     bool need_msg, bool seen)
@@ -2507,6 +3027,10 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 	if (f->atts & IMAP_FETCH_SIZE) {
 		out_fmt(m, "%sRFC822.SIZE %" PRIu64, sep ? " " : "",
 		    m->msgs[i].size_crlf);
+		sep = true;
+	}
+	if (f->atts & (IMAP_FETCH_EMAILID | IMAP_FETCH_THREADID)) {
+		fetch_objectid(m, f->atts, i, sep);
 		sep = true;
 	}
 	if ((f->atts & FETCH_STRUCT) &&
@@ -2749,6 +3273,7 @@ search_run(struct imap_mbox *m, struct imap_session *s,
 	struct span			 kw[MAILDIR_KW_MAX];
 	const char			*why = NULL;
 	uint32_t			*hits;
+	char				 emailid[IMAP_OBJECTID_EMAIL_LEN + 1];
 	size_t				 i, n = 0;
 	int				 r;
 	bool				 bad;
@@ -2775,6 +3300,8 @@ search_run(struct imap_mbox *m, struct imap_session *s,
 		sm.nkw = imap_kw_spans(&m->kw, m->msgs[i].flags, kw);
 		sm.internaldate = m->msgs[i].mtime;
 		sm.modseq = m->msgs[i].modseq;
+		imap_objectid_email(m->msgs[i].name, emailid);
+		sm.emailid = span_str(emailid);
 		sm.message = search_message;
 		sm.arg = m;
 		m->snext = i;
@@ -2983,6 +3510,9 @@ cmd_thread(struct imap_mbox *m, struct imap_session *s,
 
 /* --- the interface --- */
 
+static void	command_run(struct imap_mbox *, struct imap_session *,
+		    const struct imap_cmd *);
+
 struct imap_mbox *
 imap_mbox_new(const char *root, const char *sid)
 {
@@ -2991,6 +3521,7 @@ imap_mbox_new(const char *root, const char *sid)
 	m = xcalloc(1, sizeof(*m));
 	m->root = xstrdup(root);
 	m->sid = sid;
+	m->quota = UINT64_MAX;
 	buf_init(&m->out, SIZE_MAX);
 	buf_init(&m->raw, IMAP_MBOX_MSG_MAX);
 	buf_init(&m->spec, 8192);
@@ -3027,6 +3558,79 @@ imap_mbox_free(struct imap_mbox *m)
 	free(m);
 }
 
+/* Does the command name a mailbox in mailbox (and RENAME mailbox2)? */
+static bool
+names_mailbox(const struct imap_cmd *c)
+{
+	switch (c->name) {
+	case IMAP_CMD_SELECT:
+	case IMAP_CMD_EXAMINE:
+	case IMAP_CMD_CREATE:
+	case IMAP_CMD_DELETE:
+	case IMAP_CMD_RENAME:
+	case IMAP_CMD_SUBSCRIBE:
+	case IMAP_CMD_UNSUBSCRIBE:
+	case IMAP_CMD_STATUS:
+	case IMAP_CMD_APPEND:
+	case IMAP_CMD_COPY:
+	case IMAP_CMD_MOVE:
+	case IMAP_CMD_GETQUOTAROOT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A UTF-8 name of a UTF8=ACCEPT session as kept (RFC 6855 §3: the
+ * session speaks UTF-8, the disk keeps modified UTF-7, as Dovecot's
+ * Maildir++ does); -1 for a name that is not valid UTF-8.
+ */
+static int
+name_in(struct span name, struct buf *b, struct span *out)
+{
+	buf_init(b, name.len * 4 + 16);
+	if (imap_mutf7_encode(name, b) == -1)
+		return -1;
+	*out = span_make(b->data != NULL ? b->data : "", b->len);
+	return 0;
+}
+
+/*
+ * Run a command whose names are as kept.  Under UTF8=ACCEPT they are
+ * converted here, at the edge; otherwise a name CREATE or RENAME would
+ * make must be modified UTF-7 (RFC 3501 §5.1.3), the only form kept.
+ */
+static void
+command_names(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
+	struct imap_cmd	 cc;
+	struct buf	 b1, b2;
+	bool		 two = c->name == IMAP_CMD_RENAME;
+
+	if (!m->utf8) {
+		if ((c->name == IMAP_CMD_CREATE &&
+		    !imap_mutf7_valid(c->mailbox)) || (two &&
+		    !imap_mutf7_valid(c->mailbox2)))
+			imap_session_done(s, IMAP_NO, "[CANNOT] Mailbox name "
+			    "is not valid modified UTF-7");
+		else
+			command_run(m, s, c);
+		return;
+	}
+	cc = *c;
+	memset(&b2, 0, sizeof(b2));
+	if (name_in(c->mailbox, &b1, &cc.mailbox) == -1 ||
+	    (two && name_in(c->mailbox2, &b2, &cc.mailbox2) == -1))
+		imap_session_done(s, IMAP_BAD, "Mailbox name is not valid "
+		    "UTF-8");
+	else
+		command_run(m, s, &cc);
+	buf_free(&b1);
+	buf_free(&b2);
+}
+
 void
 imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
@@ -3034,6 +3638,40 @@ imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
 	condstore_implicit(m, s, c);
 	m->rev2 = (imap_session_enabled(s) & IMAP_EXT_REV2) != 0;
 	sync_before(m, s, c);
+	/* RFC 6855 §3, and RFC 9051 §5.1: IMAP4rev2 names are UTF-8 too */
+	m->utf8 = (imap_session_enabled(s) & (IMAP_EXT_UTF8 |
+	    IMAP_EXT_REV2)) != 0;
+	switch (c->name) {
+	case IMAP_CMD_APPEND:
+	case IMAP_CMD_COPY:
+	case IMAP_CMD_EXPUNGE:
+	case IMAP_CMD_CLOSE:
+	case IMAP_CMD_DELETE:
+		m->usage_changed = true;
+		break;
+	default:
+		break;
+	}
+	if (names_mailbox(c))
+		command_names(m, s, c);
+	else
+		command_run(m, s, c);
+}
+
+bool
+imap_mbox_usage_changed(struct imap_mbox *m, uint64_t *bytes_out)
+{
+	bool	changed = m->usage_changed;
+
+	m->usage_changed = false;
+	return changed && m->quota != UINT64_MAX &&
+	    quota_usage(m, bytes_out) == 0;
+}
+
+static void
+command_run(struct imap_mbox *m, struct imap_session *s,
+    const struct imap_cmd *c)
+{
 	switch (c->name) {
 	case IMAP_CMD_NOOP:
 	case IMAP_CMD_CHECK:
@@ -3099,6 +3737,11 @@ imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
 	case IMAP_CMD_COPY:
 	case IMAP_CMD_MOVE:
 		cmd_copy(m, s, c, c->name == IMAP_CMD_MOVE);
+		break;
+	case IMAP_CMD_GETQUOTA:
+	case IMAP_CMD_GETQUOTAROOT:
+	case IMAP_CMD_SETQUOTA:
+		cmd_quota(m, s, c);
 		break;
 	default:
 		imap_session_done(s, IMAP_BAD, "Command not supported");

@@ -9,8 +9,9 @@
  * Mailbox names are Maildir++'s: "INBOX" is the Maildir itself, other
  * names are its ".name" folders, with "." as the hierarchy delimiter
  * (as Dovecot serves Maildir++): "Lists.cachet" is ".Lists.cachet".
- * Names are 7-bit (modified UTF-7 for other characters, RFC 3501
- * §5.1.3, stored as the client sends them).
+ * Names are kept 7-bit (modified UTF-7 for other characters, RFC 3501
+ * §5.1.3, as Dovecot keeps them); a session with UTF8=ACCEPT (RFC 6855)
+ * sends and receives UTF-8, converted at the edge (imap_mutf7.h).
  *
  * It trusts the parsed command (imap_parse bounded it) and the files it
  * reads only as far as maildir.c checks them.
@@ -76,6 +77,21 @@ void		 imap_mbox_changed(struct imap_mbox *);
 bool		 imap_mbox_knows(const struct imap_mbox *, bool in_new,
 		    const char *name, size_t len);
 void		 imap_mbox_sync(struct imap_mbox *, struct imap_session *);
+
+/*
+ * The user's quota in bytes (UINT64_MAX: none), as lookup gave it at
+ * login: QUOTA's one root "" (RFC 9208) and APPEND, COPY and MOVE's
+ * OVERQUOTA, over the usage the mda counts (maildir_usage()).
+ */
+void	imap_mbox_set_quota(struct imap_mbox *, uint64_t quota);
+
+/*
+ * Did the last commands (APPEND, COPY, EXPUNGE, CLOSE, DELETE) change
+ * the size of a Maildir with a quota?  Then true and its bytes, for
+ * lookup, which refuses recipients over quota at RCPT by the sizes it
+ * is told (MSG_LOOKUP_USAGE, as the mda and pop3 tell it).
+ */
+bool	imap_mbox_usage_changed(struct imap_mbox *, uint64_t *bytes_out);
 
 /* "<dd>-<Mon>-<yyyy> <hh>:<mm>:<ss> +0000" for a time (INTERNALDATE). */
 void	imap_mbox_date(int64_t t, char out[27]);

@@ -16,16 +16,24 @@
 
 /* --- the reader --- */
 
+/* The literals of one APPEND together (MULTIAPPEND, RFC 3502). */
+static uint64_t
+append_total(const struct imap_reader *r)
+{
+	return r->appendlimit > IMAP_APPEND_TOTAL_MAX ? r->appendlimit :
+	    IMAP_APPEND_TOTAL_MAX;
+}
+
 void
 imap_reader_init(struct imap_reader *r, uint64_t appendlimit)
 {
 	memset(r, 0, sizeof(*r));
-	/*
-	 * The ceiling is what the checks below let through; reaching it
-	 * is a bug in them.
-	 */
-	buf_init(&r->cmd, IMAP_COMMAND_MAX + IMAP_LINE_MAX + appendlimit);
 	r->appendlimit = appendlimit;
+	/*
+	 * The ceiling is what the checks below let through (all of one
+	 * MULTIAPPEND's messages); reaching it is a bug in them.
+	 */
+	buf_init(&r->cmd, IMAP_COMMAND_MAX + IMAP_LINE_MAX + append_total(r));
 	r->tag[0] = '*';
 }
 
@@ -201,7 +209,7 @@ reader_line(struct imap_reader *r)
 	limit = append ? r->appendlimit : IMAP_LITERAL_MAX;
 	total = r->cmd.len;
 	if (n > limit || total + n > IMAP_COMMAND_MAX + (append ?
-	    r->appendlimit : 0)) {
+	    append_total(r) : 0)) {
 		if (!sync)
 			return reader_close(r, "[TOOBIG] Literal too large");
 		/*
@@ -209,8 +217,10 @@ reader_line(struct imap_reader *r)
 		 * (RFC 9051 §7.5).  RFC 7889 §3: APPEND over APPENDLIMIT
 		 * gets NO [TOOBIG].
 		 */
-		return reader_refuse(r, append ? "[TOOBIG] Message larger "
-		    "than APPENDLIMIT" : "[TOOBIG] Literal too large", append);
+		return reader_refuse(r, !append ? "[TOOBIG] Literal too "
+		    "large" : n > limit ? "[TOOBIG] Message larger than "
+		    "APPENDLIMIT" : "[TOOBIG] Messages of one APPEND too "
+		    "large together", append);
 	}
 	if (!sync && n > IMAP_LITERAL_MINUS_MAX)
 		/* An APPEND message of LITERAL-: §5 asks for the "+". */
@@ -585,6 +595,17 @@ list_close(struct ps *s)
 	return 0;
 }
 
+/* Between a list's elements: a space (taken) or its ")" (left). */
+static int
+list_next(struct ps *s, const char *why)
+{
+	if (peek(s) == ' ') {
+		s->off++;
+		return 0;
+	}
+	return peek(s) == ')' ? 0 : fail(s, why);
+}
+
 /*
  * sequence-set = (seq-number / seq-range) ["," sequence-set] / "$"
  * (RFC 9051 §9, RFC 5182 §2).
@@ -853,6 +874,8 @@ static const struct fetch_name fetch_simple[] = {
 	{ "ENVELOPE", IMAP_FETCH_ENVELOPE },
 	{ "BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE },
 	{ "MODSEQ", IMAP_FETCH_MODSEQ },
+	{ "EMAILID", IMAP_FETCH_EMAILID },
+	{ "THREADID", IMAP_FETCH_THREADID },
 };
 
 static struct imap_fetch_section *
@@ -1147,6 +1170,8 @@ static const struct skey_name skeys[] = {
 	{ "SUBJECT", IMAP_SK_SUBJECT, 0, SKA_STRING },
 	{ "TEXT", IMAP_SK_TEXT, 0, SKA_STRING },
 	{ "TO", IMAP_SK_TO, 0, SKA_STRING },
+	{ "EMAILID", IMAP_SK_EMAILID, 0, SKA_STRING },
+	{ "THREADID", IMAP_SK_THREADID, 0, SKA_STRING },
 };
 
 /*
@@ -1436,7 +1461,7 @@ static const struct cmd_def cmds[] = {
 	{ "NAMESPACE", IMAP_CMD_NAMESPACE, ARGS_NONE, false },
 	{ "SELECT", IMAP_CMD_SELECT, ARGS_OTHER, false },
 	{ "EXAMINE", IMAP_CMD_EXAMINE, ARGS_OTHER, false },
-	{ "CREATE", IMAP_CMD_CREATE, ARGS_MAILBOX, false },
+	{ "CREATE", IMAP_CMD_CREATE, ARGS_OTHER, false },
 	{ "DELETE", IMAP_CMD_DELETE, ARGS_MAILBOX, false },
 	{ "RENAME", IMAP_CMD_RENAME, ARGS_OTHER, false },
 	{ "SUBSCRIBE", IMAP_CMD_SUBSCRIBE, ARGS_MAILBOX, false },
@@ -1457,6 +1482,9 @@ static const struct cmd_def cmds[] = {
 	{ "MOVE", IMAP_CMD_MOVE, ARGS_OTHER, true },
 	{ "SORT", IMAP_CMD_SORT, ARGS_OTHER, true },
 	{ "THREAD", IMAP_CMD_THREAD, ARGS_OTHER, true },
+	{ "GETQUOTA", IMAP_CMD_GETQUOTA, ARGS_OTHER, false },
+	{ "GETQUOTAROOT", IMAP_CMD_GETQUOTAROOT, ARGS_MAILBOX, false },
+	{ "SETQUOTA", IMAP_CMD_SETQUOTA, ARGS_OTHER, false },
 };
 
 /* AUTHENTICATE SP auth-type [SP (base64 / "=")] (RFC 4959 §3) */
@@ -1605,17 +1633,19 @@ static const struct status_name status_items[] = {
 	{ "SIZE", IMAP_STATUS_SIZE },
 	{ "DELETED", IMAP_STATUS_DELETED },
 	{ "HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ },
+	{ "APPENDLIMIT", IMAP_STATUS_APPENDLIMIT },
+	{ "DELETED-STORAGE", IMAP_STATUS_DELETED_STORAGE },
+	{ "MAILBOXID", IMAP_STATUS_MAILBOXID },
 };
 
-/* STATUS SP mailbox SP "(" status-att *(SP status-att) ")" */
+/* "(" status-att *(SP status-att) ")" into cmd->status */
 static int
-p_status(struct ps *s, struct imap_cmd *c)
+p_status_atts(struct ps *s, struct imap_cmd *c)
 {
-	struct span	w;
+	struct span	w = { NULL, 0 };
 	size_t		i;
 
-	if (p_mailbox(s, &c->mailbox) == -1 || expect_sp(s) == -1 ||
-	    list_open(s) == -1)
+	if (list_open(s) == -1)
 		return -1;
 	for (;;) {
 		if (p_atom(s, &w) == -1)
@@ -1633,25 +1663,267 @@ p_status(struct ps *s, struct imap_cmd *c)
 	return list_close(s);
 }
 
-/* APPEND SP mailbox [SP flag-list] [SP date-time] SP literal */
+/* STATUS SP mailbox SP "(" status-att *(SP status-att) ")" */
 static int
-p_append(struct ps *s, struct imap_cmd *c)
+p_status(struct ps *s, struct imap_cmd *c)
 {
 	if (p_mailbox(s, &c->mailbox) == -1 || expect_sp(s) == -1)
 		return -1;
+	return p_status_atts(s, c);
+}
+
+/* literal8 = "~{" number64 ["+"] "}" CRLF *OCTET (RFC 3516 §4.1) */
+static int
+p_literal8(struct ps *s, struct span *out)
+{
+	uint64_t	n = 0;
+
+	s->off++;	/* "~" */
+	if (expect_char(s, '{', "Invalid literal8") == -1 ||
+	    p_number(s, &n) == -1)
+		return -1;
+	if (peek(s) == '+')
+		s->off++;
+	if (expect_char(s, '}', "Invalid literal8") == -1 ||
+	    expect_char(s, '\r', "Literal must end its line") == -1 ||
+	    expect_char(s, '\n', "Literal must end its line") == -1)
+		return -1;
+	if (n > s->len - s->off)
+		return fail(s, "Literal longer than the command");
+	*out = span_make(s->p + s->off, (size_t)n);
+	s->off += (size_t)n;
+	return 0;
+}
+
+/*
+ * append-message = [SP flag-list] [SP date-time] SP append-data (RFC
+ * 3502 §6.3.11 as RFC 4466 §2.1 extends it), the leading space taken;
+ * append-data = literal / "UTF8" SP "(" literal8 ")" (RFC 6855 §4).
+ */
+static int
+p_append_msg(struct ps *s, struct imap_append_msg *a)
+{
 	if (peek(s) == '(') {
-		if (p_flag_list(s, &c->flags) == -1 || expect_sp(s) == -1)
+		if (p_flag_list(s, &a->flags) == -1 || expect_sp(s) == -1)
 			return -1;
-		c->has_flags = true;
+		a->has_flags = true;
 	}
 	if (peek(s) == '"') {
-		if (p_date_time(s, &c->date) == -1 || expect_sp(s) == -1)
+		if (p_date_time(s, &a->date) == -1 || expect_sp(s) == -1)
 			return -1;
-		c->has_date = true;
+		a->has_date = true;
+	}
+	if (s->len - s->off >= 5 && strncasecmp(s->p + s->off, "UTF8 ", 5) ==
+	    0) {
+		s->off += 5;
+		a->utf8 = true;
+		if (list_open(s) == -1)
+			return -1;
+		if (peek(s) != '~')
+			return fail(s, "Expected UTF8 (~{n} message)");
+		if (p_literal8(s, &a->literal) == -1)
+			return -1;
+		return list_close(s);
 	}
 	if (peek(s) != '{')
 		return fail(s, "Expected the message as a literal");
-	return p_literal(s, &c->literal);
+	return p_literal(s, &a->literal);
+}
+
+/* APPEND SP mailbox 1*append-message (MULTIAPPEND, RFC 3502 §6.3.11) */
+static int
+p_append(struct ps *s, struct imap_cmd *c)
+{
+	struct imap_append_msg	*a;
+
+	if (p_mailbox(s, &c->mailbox) == -1)
+		return -1;
+	c->app = xcalloc(IMAP_APPEND_MSGS_MAX, sizeof(*c->app));
+	while (peek(s) == ' ') {
+		if (c->napp == IMAP_APPEND_MSGS_MAX)
+			return fail(s, "Too many messages");
+		s->off++;
+		a = &c->app[c->napp++];
+		if (p_append_msg(s, a) == -1)
+			return -1;
+	}
+	if (c->napp == 0)
+		return fail(s, "Missing arguments");
+	/* The first message where a single APPEND has always been. */
+	c->flags = c->app[0].flags;
+	c->app[0].flags.kw = NULL;
+	c->app[0].flags.nkw = 0;
+	c->has_flags = c->app[0].has_flags;
+	c->has_date = c->app[0].has_date;
+	c->date = c->app[0].date;
+	c->literal = c->app[0].literal;
+	return 0;
+}
+
+/*
+ * CREATE SP mailbox [SP "(" create-param *(SP create-param) ")"] (RFC
+ * 4466 §2.2); create-param = "USE" SP "(" [use-attr *(SP use-attr)]
+ * ")" (RFC 6154 §6), use-attr = "\" atom.  Any other parameter: BAD.
+ */
+static int
+p_create(struct ps *s, struct imap_cmd *c)
+{
+	struct span	w = { NULL, 0 };
+
+	if (p_mailbox(s, &c->mailbox) == -1)
+		return -1;
+	if (peek(s) != ' ')
+		return 0;
+	s->off++;
+	if (list_open(s) == -1 || p_atom(s, &w) == -1)
+		return -1;
+	if (!span_caseeq(w, "USE"))
+		return fail(s, "Unknown CREATE parameter");
+	if (expect_sp(s) == -1 || list_open(s) == -1)
+		return -1;
+	while (peek(s) != ')') {
+		if (c->nuse == IMAP_CREATE_USE_MAX)
+			return fail(s, "Too many special uses");
+		if (expect_char(s, '\\', "Expected a special-use attribute") ==
+		    -1 || p_atom(s, &w) == -1)
+			return -1;
+		c->use[c->nuse++] = span_make(w.ptr - 1, w.len + 1);
+		if (list_next(s, "Invalid USE list") == -1)
+			return -1;
+	}
+	if (list_close(s) == -1)
+		return -1;
+	return list_close(s);
+}
+
+struct list_opt {
+	const char	*name;
+	unsigned	 bit;
+};
+static const struct list_opt list_sel_opts[] = {
+	{ "SUBSCRIBED", IMAP_LIST_SEL_SUBSCRIBED },
+	{ "REMOTE", IMAP_LIST_SEL_REMOTE },
+	{ "RECURSIVEMATCH", IMAP_LIST_SEL_RECURSIVEMATCH },
+	{ "SPECIAL-USE", IMAP_LIST_SEL_SPECIALUSE },
+};
+static const struct list_opt list_ret_opts[] = {
+	{ "SUBSCRIBED", IMAP_LIST_RET_SUBSCRIBED },
+	{ "CHILDREN", IMAP_LIST_RET_CHILDREN },
+	{ "SPECIAL-USE", IMAP_LIST_RET_SPECIALUSE },
+	{ "STATUS", IMAP_LIST_RET_STATUS },
+};
+
+/* "(" [option *(SP option)] ")", each a name of the table. */
+static int
+p_list_opts(struct ps *s, struct imap_cmd *c, const struct list_opt *t,
+    size_t nt, unsigned *bits)
+{
+	struct span	w = { NULL, 0 };
+	size_t		i;
+
+	if (list_open(s) == -1)
+		return -1;
+	while (peek(s) != ')') {
+		if (p_atom(s, &w) == -1)
+			return -1;
+		for (i = 0; i < nt; i++)
+			if (span_caseeq(w, t[i].name))
+				break;
+		/* RFC 5258 §3: an option we do not know is an error */
+		if (i == nt)
+			return fail(s, "Unknown LIST option");
+		*bits |= t[i].bit;
+		if (t[i].bit == IMAP_LIST_RET_STATUS && t == list_ret_opts) {
+			/* RFC 5819 §4: STATUS SP "(" status-att ... ")" */
+			if (expect_sp(s) == -1 ||
+			    p_status_atts(s, c) == -1)
+				return -1;
+		}
+		if (list_next(s, "Invalid LIST options") == -1)
+			return -1;
+	}
+	return list_close(s);
+}
+
+/*
+ * LIST [SP list-select-opts] SP mailbox SP mbox-or-pat
+ * [SP list-return-opts] (RFC 5258 §6); mbox-or-pat = list-mailbox /
+ * "(" list-mailbox *(SP list-mailbox) ")".  LSUB is the basic form.
+ */
+static int
+p_list(struct ps *s, struct imap_cmd *c)
+{
+	struct span	w = { NULL, 0 };
+
+	if (c->name == IMAP_CMD_LIST && peek(s) == '(') {
+		c->list_ext = true;
+		if (p_list_opts(s, c, list_sel_opts, NELEM(list_sel_opts),
+		    &c->list_sel) == -1 || expect_sp(s) == -1)
+			return -1;
+	}
+	/* reference may be empty: "" */
+	if (p_astring(s, &c->mailbox) == -1 || expect_sp(s) == -1)
+		return -1;
+	if (c->mailbox.len > IMAP_MAILBOX_MAX)
+		return fail(s, "Reference too long");
+	if (c->name == IMAP_CMD_LIST && peek(s) == '(') {
+		c->list_ext = true;
+		if (list_open(s) == -1)
+			return -1;
+		for (;;) {
+			if (c->nlist_pat == IMAP_LIST_PATTERNS_MAX)
+				return fail(s, "Too many patterns");
+			if (p_list_mailbox(s, &c->list_pat[c->nlist_pat]) ==
+			    -1)
+				return -1;
+			c->nlist_pat++;
+			if (peek(s) != ' ')
+				break;
+			s->off++;
+		}
+		if (list_close(s) == -1)
+			return -1;
+	} else {
+		if (p_list_mailbox(s, &c->list_pat[0]) == -1)
+			return -1;
+		c->nlist_pat = 1;
+	}
+	c->mailbox2 = c->list_pat[0];
+	if (c->name == IMAP_CMD_LIST && peek(s) == ' ') {
+		s->off++;
+		if (p_atom(s, &w) == -1 || !span_caseeq(w, "RETURN"))
+			return fail(s, "Expected RETURN");
+		c->list_ext = true;
+		if (expect_sp(s) == -1 || p_list_opts(s, c, list_ret_opts,
+		    NELEM(list_ret_opts), &c->list_ret) == -1)
+			return -1;
+	}
+	/* RFC 5258 §3.1: RECURSIVEMATCH alone is an error */
+	if ((c->list_sel & IMAP_LIST_SEL_RECURSIVEMATCH) &&
+	    !(c->list_sel & IMAP_LIST_SEL_SUBSCRIBED))
+		return fail(s, "RECURSIVEMATCH needs SUBSCRIBED");
+	return 0;
+}
+
+/* SETQUOTA SP quota-root SP setquota-list (RFC 9208 §6.3), parsed
+ * only to be refused. */
+static int
+p_setquota(struct ps *s, struct imap_cmd *c)
+{
+	struct span	w = { NULL, 0 };
+	uint64_t	n;
+
+	if (p_astring(s, &c->mailbox) == -1 || expect_sp(s) == -1 ||
+	    list_open(s) == -1)
+		return -1;
+	while (peek(s) != ')') {
+		if (p_atom(s, &w) == -1 || expect_sp(s) == -1 ||
+		    p_number(s, &n) == -1)
+			return -1;
+		if (list_next(s, "Invalid quota list") == -1)
+			return -1;
+	}
+	return list_close(s);
 }
 
 /*
@@ -1747,12 +2019,14 @@ p_args(struct ps *s, struct imap_cmd *c)
 		return p_mailbox(s, &c->mailbox2);
 	case IMAP_CMD_LIST:
 	case IMAP_CMD_LSUB:
-		/* reference may be empty: "" */
-		if (p_astring(s, &c->mailbox) == -1 || expect_sp(s) == -1)
-			return -1;
-		if (c->mailbox.len > IMAP_MAILBOX_MAX)
-			return fail(s, "Reference too long");
-		return p_list_mailbox(s, &c->mailbox2);
+		return p_list(s, c);
+	case IMAP_CMD_CREATE:
+		return p_create(s, c);
+	case IMAP_CMD_GETQUOTA:
+		/* quota-root = astring; ours is "" (RFC 9208 §6.1) */
+		return p_astring(s, &c->mailbox);
+	case IMAP_CMD_SETQUOTA:
+		return p_setquota(s, c);
 	case IMAP_CMD_STATUS:
 		return p_status(s, c);
 	case IMAP_CMD_APPEND:
@@ -1885,6 +2159,10 @@ imap_cmd_free(struct imap_cmd *c)
 		for (i = 0; i < c->search.nnode; i++)
 			free(c->search.node[i].seq.r);
 	free(c->search.node);
+	if (c->app != NULL)
+		for (i = 0; i < c->napp; i++)
+			free(c->app[i].flags.kw);
+	free(c->app);
 	buf_free(&c->arena);
 	memset(c, 0, sizeof(*c));
 }

@@ -37,7 +37,7 @@
 #define IMAP_LITERAL_MAX	8192
 /* LITERAL- (RFC 7888 §5): larger non-synchronising literals refused. */
 #define IMAP_LITERAL_MINUS_MAX	4096
-/* Literals in one command (MULTIAPPEND is not offered). */
+/* Literals in one command (so also messages of one MULTIAPPEND). */
 #define IMAP_LITERALS_MAX	16
 #define IMAP_TAG_MAX		64	/* longer tags are refused */
 #define IMAP_MAILBOX_MAX	512	/* a mailbox name, octets */
@@ -51,6 +51,16 @@
 #define IMAP_ENABLE_MAX		16	/* capabilities in one ENABLE */
 #define IMAP_ID_PAIRS_MAX	30	/* RFC 2971 §3.3 */
 #define IMAP_NUMBER_DIGITS	20
+#define IMAP_LIST_PATTERNS_MAX	16	/* LIST "" (p1 p2 ...), RFC 5258 */
+#define IMAP_CREATE_USE_MAX	8	/* CREATE (USE (...)), RFC 6154 */
+/* Messages of one APPEND (MULTIAPPEND, RFC 3502): each is a literal. */
+#define IMAP_APPEND_MSGS_MAX	IMAP_LITERALS_MAX
+/*
+ * The literals of one APPEND together: each message is at most
+ * APPENDLIMIT (RFC 7889), all of them at most this or APPENDLIMIT,
+ * whichever is larger (the command is held in memory until stored).
+ */
+#define IMAP_APPEND_TOTAL_MAX	((uint64_t)64 * 1024 * 1024)
 
 /* --- the reader --- */
 
@@ -136,6 +146,9 @@ enum imap_cmd_name {
 	IMAP_CMD_MOVE,
 	IMAP_CMD_SORT,		/* RFC 5256 §3, RFC 5957 */
 	IMAP_CMD_THREAD,
+	IMAP_CMD_GETQUOTA,	/* RFC 9208 */
+	IMAP_CMD_GETQUOTAROOT,
+	IMAP_CMD_SETQUOTA,
 };
 
 /* A sequence set; IMAP_SEQ_STAR stands for "*" (RFC 9051 §9 seq-number). */
@@ -171,6 +184,8 @@ struct imap_flags {
 #define IMAP_FETCH_BODY		0x020	/* BODY, no section */
 #define IMAP_FETCH_BODYSTRUCTURE 0x040
 #define IMAP_FETCH_MODSEQ	0x080	/* RFC 7162 §3.1.4 */
+#define IMAP_FETCH_EMAILID	0x1000	/* RFC 8474 §5.1 */
+#define IMAP_FETCH_THREADID	0x2000	/* RFC 8474 §5.2 */
 
 enum imap_sec_kind {
 	IMAP_SEC_BODY,		/* BODY[...] and BODY.PEEK[...] */
@@ -220,6 +235,9 @@ enum imap_store_op {
 #define IMAP_STATUS_SIZE	0x20
 #define IMAP_STATUS_DELETED	0x40
 #define IMAP_STATUS_HIGHESTMODSEQ 0x80
+#define IMAP_STATUS_APPENDLIMIT	0x100	/* RFC 7889 §4 */
+#define IMAP_STATUS_DELETED_STORAGE 0x200 /* RFC 9208 §4.3 */
+#define IMAP_STATUS_MAILBOXID	0x400	/* RFC 8474 §4 */
 
 /* SEARCH keys (RFC 9051 §6.4.4, RFC 3501 §6.4.4). */
 enum imap_skey {
@@ -252,6 +270,8 @@ enum imap_skey {
 	IMAP_SK_TEXT,
 	IMAP_SK_TO,
 	IMAP_SK_MODSEQ,		/* num (RFC 7162 §3.1.5) */
+	IMAP_SK_EMAILID,	/* str (RFC 8474 §6) */
+	IMAP_SK_THREADID,	/* str */
 };
 struct imap_search_node {
 	enum imap_skey	 key;
@@ -275,6 +295,27 @@ struct imap_search {
 	bool		 esearch;	/* RETURN given */
 	unsigned	 ret;		/* IMAP_SRET_* */
 	struct span	 charset;	/* empty: none given */
+};
+
+/* LIST-EXTENDED selection options (RFC 5258 §3.1, RFC 6154 §5.1). */
+#define IMAP_LIST_SEL_SUBSCRIBED	0x01
+#define IMAP_LIST_SEL_REMOTE		0x02
+#define IMAP_LIST_SEL_RECURSIVEMATCH	0x04
+#define IMAP_LIST_SEL_SPECIALUSE	0x08
+/* LIST return options (RFC 5258 §3.2, RFC 5819, RFC 6154 §5.2). */
+#define IMAP_LIST_RET_SUBSCRIBED	0x01
+#define IMAP_LIST_RET_CHILDREN		0x02
+#define IMAP_LIST_RET_SPECIALUSE	0x04
+#define IMAP_LIST_RET_STATUS		0x08	/* items in cmd->status */
+
+/* One message of an APPEND (RFC 3502 append-message). */
+struct imap_append_msg {
+	struct imap_flags flags;
+	bool		 has_flags;
+	bool		 has_date;
+	int64_t		 date;
+	bool		 utf8;		/* UTF8 (~{n}...), RFC 6855 §4 */
+	struct span	 literal;
 };
 
 struct imap_cmd {
@@ -318,6 +359,25 @@ struct imap_cmd {
 	bool		 has_changedsince, vanished, has_unchangedsince;
 	uint64_t	 changedsince, unchangedsince;
 	size_t		 nid;		/* ID pairs given */
+
+	/*
+	 * LIST-EXTENDED (RFC 5258): the extended form was used; its
+	 * options; every pattern (the first is also mailbox2).  RETURN
+	 * (STATUS (...)) puts its items in status (RFC 5819).
+	 */
+	bool		 list_ext;
+	unsigned	 list_sel, list_ret;	/* IMAP_LIST_SEL_*, _RET_* */
+	struct span	 list_pat[IMAP_LIST_PATTERNS_MAX];
+	size_t		 nlist_pat;
+	/* CREATE's USE (...) attributes as given (RFC 6154 §3) */
+	struct span	 use[IMAP_CREATE_USE_MAX];
+	size_t		 nuse;
+	/*
+	 * APPEND: every message (MULTIAPPEND, RFC 3502); the first one is
+	 * also in flags, has_flags, has_date, date and literal.
+	 */
+	struct imap_append_msg *app;
+	size_t		 napp;
 
 	struct buf	 arena;		/* unescaped strings */
 };

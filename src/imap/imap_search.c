@@ -142,34 +142,6 @@ utf8_next(const unsigned char *p, size_t len, uint32_t *cp_out)
 	return n;
 }
 
-static int
-utf8_put(struct buf *out, uint32_t c)
-{
-	char	b[4];
-	size_t	n;
-
-	if (c < 0x80) {
-		b[0] = (char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		b[0] = (char)(0xc0 | (c >> 6));
-		b[1] = (char)(0x80 | (c & 0x3f));
-		n = 2;
-	} else if (c < 0x10000) {
-		b[0] = (char)(0xe0 | (c >> 12));
-		b[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (c & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (char)(0xf0 | (c >> 18));
-		b[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (c & 0x3f));
-		n = 4;
-	}
-	return buf_append(out, b, n);
-}
-
 int
 imap_search_fold(struct span in, struct buf *out)
 {
@@ -195,7 +167,7 @@ imap_search_fold(struct span in, struct buf *out)
 			i++;
 			continue;
 		}
-		if (utf8_put(out, fold_cp(c)) == -1)
+		if (buf_append_utf8(out, fold_cp(c)) == -1)
 			return -1;
 		i += n;
 	}
@@ -403,6 +375,13 @@ eval_cheap(const struct imap_search_ctx *ctx, const struct imap_search_node *n,
 	case IMAP_SK_MODSEQ:
 		/* RFC 7162 §3.1.5: equal to or greater than */
 		return m->modseq >= n->num;
+	case IMAP_SK_EMAILID:
+		/* RFC 8474 §6: the same id, octet for octet */
+		return m->emailid.len > 0 && m->emailid.len == n->str.len &&
+		    memcmp(m->emailid.ptr, n->str.ptr, n->str.len) == 0;
+	case IMAP_SK_THREADID:
+		/* no message has a THREADID (NIL) */
+		return V_FALSE;
 	case IMAP_SK_BEFORE:
 	case IMAP_SK_ON:
 	case IMAP_SK_SINCE:

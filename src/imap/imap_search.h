@@ -55,6 +55,7 @@ struct imap_search_msg {
 	int64_t			 internaldate;	/* seconds since the epoch */
 	int			 internal_zone;	/* its zone, minutes east */
 	uint64_t		 modseq;
+	struct span		 emailid;	/* RFC 8474; empty: none */
 	int			(*message)(void *arg,
 				    const struct mime_msg **msg_out);
 	void			*arg;

@@ -232,6 +232,15 @@ static const char *const caps_auth[] = {
 	"SORT=DISPLAY",
 	"THREAD=ORDEREDSUBJECT",
 	"THREAD=REFERENCES",
+	"LIST-EXTENDED",
+	"LIST-STATUS",
+	"STATUS=SIZE",
+	"CREATE-SPECIAL-USE",
+	"MULTIAPPEND",
+	"QUOTA",
+	"QUOTA=RES-STORAGE",
+	"OBJECTID",
+	"UTF8=ACCEPT",
 };
 
 static void
@@ -973,6 +982,12 @@ const char *
 imap_session_user(const struct imap_session *s)
 {
 	return s->user;
+}
+
+uint64_t
+imap_session_appendlimit(const struct imap_session *s)
+{
+	return s->appendlimit;
 }
 
 /* Strings on the wire (RFC 9051 §4.3) */

@@ -155,12 +155,15 @@ void	imap_session_bye(struct imap_session *, const char *text);
 #define IMAP_EXT_REV2		0x04u	/* RFC 9051 */
 #define IMAP_EXT_UTF8		0x08u	/* UTF8=ACCEPT, RFC 6855 */
 #define IMAP_EXT_SUPPORTED	(IMAP_EXT_CONDSTORE | IMAP_EXT_QRESYNC | \
-				 IMAP_EXT_REV2)
+				 IMAP_EXT_REV2 | IMAP_EXT_UTF8)
 
 /* The extensions enabled in this session. */
 unsigned	imap_session_enabled(const struct imap_session *);
 /* Turn these on (the server's implicit enables); no response. */
 void		imap_session_enable(struct imap_session *, unsigned bits);
+
+/* The APPENDLIMIT in force (RFC 7889), for STATUS APPENDLIMIT. */
+uint64_t	imap_session_appendlimit(const struct imap_session *);
 
 /* The logged-in user, or NULL. */
 const char	*imap_session_user(const struct imap_session *);

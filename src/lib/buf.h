@@ -36,6 +36,8 @@ int	buf_append(struct buf *b, const void *p, size_t len);
 int	buf_append_str(struct buf *b, const char *s);
 int	buf_append_span(struct buf *b, struct span s);
 int	buf_append_char(struct buf *b, char c);
+/* The UTF-8 form of a code point (at most U+10FFFF, not checked). */
+int	buf_append_utf8(struct buf *b, uint32_t cp);
 
 /* printf-style append for our own text (never a peer's format). */
 int	buf_printf(struct buf *b, const char *fmt, ...)

@@ -112,8 +112,9 @@ enum msg_type {
 					   u32 0 ok / 1 unknown / 2 tempfail,
 					   str owner (address as stored), str
 					   mailbox (mailbox_path()),
-					   u32 mailbox_format ("" "" 0 unless
-					   ok) */
+					   u32 mailbox_format, u64 quota in
+					   bytes (UINT64_MAX: none) ("" "" 0
+					   UINT64_MAX unless ok) */
 	/* Outbound delivery (layouts in lookup_mx.h and mta.h) */
 	MSG_LOOKUP_MX,			/* mta -> lookup: route a domain */
 	MSG_LOOKUP_MX_RESULT,		/* lookup -> mta: addresses to try */

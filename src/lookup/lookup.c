@@ -673,8 +673,9 @@ lookup_scram_proof(struct lookup_role *r, struct proc_peer from, struct msg *m)
  * MSG_LOOKUP_MAILBOX_RESULT: u64 reqid, u32 0 ok / 1 no such user /
  * 2 tempfail, str owner (the address as stored, for MSG_LOOKUP_USAGE),
  * str mailbox (relative to mail-dir, mailbox_path(): the same path
- * the mda delivers to), u32 format (enum mailbox_format); "", "" and 0
- * unless ok.
+ * the mda delivers to), u32 format (enum mailbox_format), u64 quota in
+ * bytes (UINT64_MAX: none; IMAP's QUOTA shows it, RFC 9208); "", "", 0
+ * and UINT64_MAX unless ok.
  */
 static void
 lookup_mailbox(struct lookup_role *r, struct proc_peer from, struct msg *m)
@@ -718,6 +719,8 @@ lookup_mailbox(struct lookup_role *r, struct proc_peer from, struct msg *m)
 	msg_put_str(a, rec.address);
 	msg_put_str(a, path);
 	msg_put_u32(a, status == 0 ? (uint32_t)rec.format : 0);
+	msg_put_u64(a, status == 0 && rec.quota >= 0 ? (uint64_t)rec.quota :
+	    UINT64_MAX);
 	(void)proc_send_peer(r->self, from, a);
 }
 

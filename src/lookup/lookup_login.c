@@ -124,7 +124,7 @@ lookup_login_dispatch(struct proc_self *self, struct conn_server *srv,
 	unsigned char			 sig[SASL_SCRAM_HASH_LEN];
 	char				 owner[MAILBOX_ADDR_MAX + 1];
 	char				 mailbox[RESOLVE_MAILBOX_MAX + 1];
-	uint64_t			 reqid;
+	uint64_t			 reqid, quota;
 	uint32_t			 u, format;
 	void				*c;
 
@@ -173,7 +173,8 @@ lookup_login_dispatch(struct proc_self *self, struct conn_server *srv,
 		if (msg_get_u32(m, &u) == -1 ||
 		    msg_get_str(m, owner, sizeof(owner)) == -1 ||
 		    msg_get_str(m, mailbox, sizeof(mailbox)) == -1 ||
-		    msg_get_u32(m, &format) == -1 || msg_end(m) == -1 ||
+		    msg_get_u32(m, &format) == -1 ||
+		    msg_get_u64(m, &quota) == -1 || msg_end(m) == -1 ||
 		    u > 2 || (u == 0 && (owner[0] == '\0' ||
 		    mailbox[0] == '\0')))
 			login_bad(m, from);
@@ -182,7 +183,7 @@ lookup_login_dispatch(struct proc_self *self, struct conn_server *srv,
 		l->wait = LOOKUP_LOGIN_NONE;
 		if (ops->closing(c))
 			break;
-		ops->mailbox(c, u, owner, mailbox, format);
+		ops->mailbox(c, u, owner, mailbox, format, quota);
 		break;
 	default:
 		login_bad(m, from);

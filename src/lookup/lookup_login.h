@@ -51,8 +51,9 @@ struct lookup_login_ops {
 	void	(*salt)(void *arg, uint32_t status,
 		    const struct sasl_scram_challenge *);
 	void	(*proof)(void *arg, uint32_t status, const unsigned char *sig);
+	/* quota: the user's, in bytes (UINT64_MAX: none) */
 	void	(*mailbox)(void *arg, uint32_t status, const char *owner,
-		    const char *mailbox, uint32_t format);
+		    const char *mailbox, uint32_t format, uint64_t quota);
 };
 
 /*

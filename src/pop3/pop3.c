@@ -697,10 +697,11 @@ pop3_login_proof(void *arg, uint32_t status, const unsigned char *sig)
 
 static void
 pop3_login_mailbox(void *arg, uint32_t status, const char *owner,
-    const char *mailbox, uint32_t format)
+    const char *mailbox, uint32_t format, uint64_t quota)
 {
 	struct pop3_conn	*c = arg;
 
+	(void)quota;	/* POP3 has no word for it */
 	if (status != 0) {
 		/* The login was right a moment ago: try again later. */
 		log_warnx("sid=%s pop3: no mailbox for a user who just "

@@ -2077,6 +2077,31 @@ maildir_store(const char *path, const char *data, size_t datalen, int fd,
     uint64_t len, const char *flags, int64_t mtime, char *name_out,
     size_t namesz, const char **errstr_out)
 {
+	return maildir_store_tagged(path, data, datalen, fd, len, flags,
+	    mtime, "", name_out, namesz, errstr_out);
+}
+
+static bool
+maildir_tag_ok(const char *tag)
+{
+	size_t	i;
+
+	if (tag[0] == '\0')
+		return true;
+	if (tag[0] != ',')
+		return false;
+	for (i = 0; tag[i] != '\0'; i++)
+		if (i >= MAILDIR_TAG_MAX || tag[i] < 0x21 || tag[i] > 0x7e ||
+		    tag[i] == '/' || tag[i] == ':')
+			return false;
+	return true;
+}
+
+int
+maildir_store_tagged(const char *path, const char *data, size_t datalen,
+    int fd, uint64_t len, const char *flags, int64_t mtime, const char *tag,
+    char *name_out, size_t namesz, const char **errstr_out)
+{
 	struct maildir_pending	*p;
 	struct timespec		 ts[2];
 	char			 sorted[MAILDIR_FLAGS_MAX + 1];
@@ -2089,6 +2114,10 @@ maildir_store(const char *path, const char *data, size_t datalen, int fd,
 		errno = EINVAL;
 		return maildir_fail(errstr_out, "bad flags");
 	}
+	if (!maildir_tag_ok(tag)) {
+		errno = EINVAL;
+		return maildir_fail(errstr_out, "bad name tag");
+	}
 	p = xmalloc(sizeof(*p));
 	if (maildir_prepare(path, data, datalen, fd, len, p,
 	    errstr_out) == -1)
@@ -2096,7 +2125,7 @@ maildir_store(const char *path, const char *data, size_t datalen, int fd,
 	/* The internal date (IMAP APPEND, RFC 9051 §6.3.12) is the mtime. */
 	ts[0].tv_sec = ts[1].tv_sec = (time_t)mtime;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	n = snprintf(fname, sizeof(fname), "%s:2,%s", p->name, sorted);
+	n = snprintf(fname, sizeof(fname), "%s%s:2,%s", p->name, tag, sorted);
 	if (n < 0 || (size_t)n >= sizeof(fname) || (size_t)n >= namesz ||
 	    maildir_path(dest, sizeof(dest), path, "cur", fname) == -1) {
 		maildir_abort(p);
@@ -2201,4 +2230,212 @@ maildir_move_flags(const char *from_path, const struct maildir_entry *e,
 {
 	return maildir_move_to(from_path, e, to_path, flags, name_out, namesz,
 	    errstr_out);
+}
+
+/* --- folder metadata ---------------------------------------------------- */
+
+static bool
+maildir_meta_use_ok(const char *use)
+{
+	size_t	i;
+
+	for (i = 0; use[i] != '\0'; i++)
+		if (i >= MAILDIR_META_USE_MAX || use[i] < 0x20 ||
+		    use[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* Parse the file's text (untrusted: any bytes); fields not valid stay
+ * empty. */
+static void
+maildir_meta_parse(const char *p, size_t len, struct maildir_meta *out)
+{
+	const char	*lf, *v;
+	size_t		 n, vl, i;
+	bool		 ok;
+
+	memset(out, 0, sizeof(*out));
+	while (len > 0) {
+		lf = memchr(p, '\n', len);
+		n = lf != NULL ? (size_t)(lf - p) : len;
+		if (n > 3 && memcmp(p, "id ", 3) == 0) {
+			v = p + 3;
+			vl = n - 3;
+			ok = vl == MAILDIR_META_ID_LEN;
+			for (i = 0; ok && i < vl; i++)
+				ok = (v[i] >= '0' && v[i] <= '9') ||
+				    (v[i] >= 'a' && v[i] <= 'f');
+			if (ok) {
+				memcpy(out->id, v, vl);
+				out->id[vl] = '\0';
+			}
+		} else if (n > 4 && memcmp(p, "use ", 4) == 0 &&
+		    n - 4 <= MAILDIR_META_USE_MAX) {
+			memcpy(out->use, p + 4, n - 4);
+			out->use[n - 4] = '\0';
+			if (!maildir_meta_use_ok(out->use))
+				out->use[0] = '\0';
+		}
+		if (lf == NULL)
+			break;
+		len -= n + 1;
+		p = lf + 1;
+	}
+}
+
+/* -1 with errno; ENOENT when there is no file. */
+static int
+maildir_meta_read(const char *file, struct maildir_meta *out)
+{
+	char	text[MAILDIR_META_MAX];
+	ssize_t	n;
+	int	fd, saved;
+
+	memset(out, 0, sizeof(*out));
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	n = read_full(fd, text, sizeof(text));
+	saved = errno;
+	(void)close(fd);
+	if (n < 0) {
+		errno = saved;
+		return -1;
+	}
+	maildir_meta_parse(text, (size_t)n, out);
+	return 0;
+}
+
+/*
+ * Write m into a new temporary file beside file and put it in place:
+ * replacing what is there, or (replace false) failing with EEXIST.
+ */
+static int
+maildir_meta_write(const char *file, const struct maildir_meta *m,
+    bool replace)
+{
+	char	tmp[PATH_MAX], text[MAILDIR_META_MAX];
+	int	fd, n, saved;
+
+	n = snprintf(text, sizeof(text), "cachet-folder 1\nid %s\n%s%s%s",
+	    m->id, m->use[0] != '\0' ? "use " : "", m->use,
+	    m->use[0] != '\0' ? "\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    snprintf(tmp, sizeof(tmp), "%s.%08x.tmp", file,
+	    (unsigned)arc4random()) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1)
+		return -1;
+	if (write_full(fd, text, (size_t)n) == -1 || fsync(fd) == -1) {
+		saved = errno;
+		(void)close(fd);
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	if (replace ? rename(tmp, file) == -1 : link(tmp, file) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	if (!replace)
+		(void)unlink(tmp);
+	return maildir_fsync_parent(file);
+fail:
+	(void)unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+static void
+maildir_meta_new_id(struct maildir_meta *m)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char	  r[MAILDIR_META_ID_LEN / 2];
+	size_t		  i;
+
+	arc4random_buf(r, sizeof(r));
+	for (i = 0; i < sizeof(r); i++) {
+		m->id[2 * i] = hex[r[i] >> 4];
+		m->id[2 * i + 1] = hex[r[i] & 0x0f];
+	}
+	m->id[MAILDIR_META_ID_LEN] = '\0';
+}
+
+int
+maildir_meta_get(const char *path, struct maildir_meta *out,
+    const char **errstr_out)
+{
+	char			file[PATH_MAX];
+	struct maildir_meta	m;
+	int			tries;
+
+	if (path_join(file, sizeof(file), path, MAILDIR_META_FILE) == -1)
+		return maildir_fail(errstr_out, "path too long");
+	for (tries = 0; tries < 3; tries++) {
+		if (maildir_meta_read(file, &m) == -1 && errno != ENOENT)
+			return maildir_fail(errstr_out, "cannot read "
+			    MAILDIR_META_FILE);
+		if (m.id[0] != '\0') {
+			*out = m;
+			return 0;
+		}
+		maildir_meta_new_id(&m);
+		/* A file without a valid id is replaced; none is created
+		 * without replacing one another process just made. */
+		if (access(file, F_OK) == 0) {
+			if (maildir_meta_write(file, &m, true) == -1)
+				return maildir_fail(errstr_out, "cannot write "
+				    MAILDIR_META_FILE);
+			*out = m;
+			return 0;
+		}
+		if (maildir_meta_write(file, &m, false) == 0) {
+			*out = m;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return maildir_fail(errstr_out, "cannot write "
+			    MAILDIR_META_FILE);
+	}
+	return maildir_fail(errstr_out, MAILDIR_META_FILE " keeps changing");
+}
+
+int
+maildir_meta_peek(const char *path, struct maildir_meta *out,
+    const char **errstr_out)
+{
+	char	file[PATH_MAX];
+
+	if (path_join(file, sizeof(file), path, MAILDIR_META_FILE) == -1)
+		return maildir_fail(errstr_out, "path too long");
+	if (maildir_meta_read(file, out) == -1 && errno != ENOENT)
+		return maildir_fail(errstr_out, "cannot read "
+		    MAILDIR_META_FILE);
+	return 0;
+}
+
+int
+maildir_meta_set_use(const char *path, const char *use,
+    const char **errstr_out)
+{
+	char			file[PATH_MAX];
+	struct maildir_meta	m;
+
+	if (!maildir_meta_use_ok(use)) {
+		errno = EINVAL;
+		return maildir_fail(errstr_out, "bad special use");
+	}
+	if (maildir_meta_get(path, &m, errstr_out) == -1)
+		return -1;
+	(void)str_copy(m.use, sizeof(m.use), use);
+	if (path_join(file, sizeof(file), path, MAILDIR_META_FILE) == -1 ||
+	    maildir_meta_write(file, &m, true) == -1)
+		return maildir_fail(errstr_out, "cannot write "
+		    MAILDIR_META_FILE);
+	return 0;
 }

@@ -327,6 +327,20 @@ int	maildir_store(const char *path, const char *data, size_t datalen,
 	    char *name_out, size_t namesz, const char **errstr_out);
 
 /*
+ * maildir_store() with tag put after the sizes of the unique name
+ * (",S=<size>,W=<size>" then tag, before ":2,"): "" for none, else a
+ * "," and printable ASCII without "/" or ":", at most 64 bytes (EINVAL
+ * otherwise).  IMAP COPY tags a copy with ",E=<id>", the EMAILID of the
+ * message it copies (RFC 8474 §5.1); readers skip fields they do not
+ * know, as they skip ",W=".
+ */
+#define MAILDIR_TAG_MAX	64
+int	maildir_store_tagged(const char *path, const char *data,
+	    size_t datalen, int fd, uint64_t len, const char *flags,
+	    int64_t mtime, const char *tag, char *name_out, size_t namesz,
+	    const char **errstr_out);
+
+/*
  * Move a listed message to the folder at to_path of the same file
  * system (IMAP MOVE), keeping its name, flags and date: a rename, never
  * replacing a file.  name_out gets its name there.
@@ -343,6 +357,50 @@ int	maildir_move(const char *from_path, const struct maildir_entry *,
 int	maildir_move_flags(const char *from_path,
 	    const struct maildir_entry *, const char *to_path,
 	    const char *flags, char *name_out, size_t namesz,
+	    const char **errstr_out);
+
+/* --- folder metadata (IMAP: MAILBOXID, special use) --- */
+
+/*
+ * A small file in each folder (INBOX: the Maildir itself), so that it
+ * moves with a RENAME and goes with a DELETE:
+ *
+ *	cachet-folder 1\n
+ *	id <32 lower-case hex digits>\n	(RFC 8474 MAILBOXID)
+ *	use <attributes>\n		(RFC 6154, e.g. "\Archive"; optional)
+ *
+ * Unknown lines are skipped; a file that is missing, too large or
+ * without a valid id gets a new id (and keeps a valid use).
+ */
+#define MAILDIR_META_FILE	"cachet-folder"
+#define MAILDIR_META_MAX	4096	/* bytes of that file */
+#define MAILDIR_META_ID_LEN	32
+#define MAILDIR_META_USE_MAX	127
+
+struct maildir_meta {
+	char	id[MAILDIR_META_ID_LEN + 1];
+	char	use[MAILDIR_META_USE_MAX + 1];	/* "" for none */
+};
+
+/*
+ * The metadata of the folder at path.  A folder without an id is given
+ * a random one, written atomically without replacing a file, so that
+ * two processes asking at once agree on it.
+ */
+int	maildir_meta_get(const char *path, struct maildir_meta *out,
+	    const char **errstr_out);
+/*
+ * The metadata as it is, making nothing (LIST reads every folder's
+ * special use): a missing file gives empty fields.
+ */
+int	maildir_meta_peek(const char *path, struct maildir_meta *out,
+	    const char **errstr_out);
+/*
+ * Set the folder's special use (printable ASCII, at most
+ * MAILDIR_META_USE_MAX bytes; "" for none), keeping its id; the file
+ * is replaced atomically (write, fsync, rename).
+ */
+int	maildir_meta_set_use(const char *path, const char *use,
 	    const char **errstr_out);
 
 #endif

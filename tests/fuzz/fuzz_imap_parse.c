@@ -1,6 +1,7 @@
 /*
- * libFuzzer target for imap_parse: the reader and the grammar, and
- * imap_mbox's LIST pattern matching on the names commands carry.  The first
+ * libFuzzer target for imap_parse: the reader and the grammar,
+ * imap_mbox's LIST pattern matching on the names commands carry, and
+ * imap_list's answer to every LIST (each name at most once).  The first
  * byte seeds the chunk sizes and turns line mode on for some results; the
  * rest is fed as the session would, in chunks, with unconsumed bytes fed
  * again.  Every whole command is parsed, and the decoded arguments are
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap_list.h"
 #include "imap_mbox.h"
 #include "imap_parse.h"
 
@@ -35,6 +37,43 @@ check_seq(const struct imap_seqset *q)
 {
 	if (q->n > IMAP_SEQ_RANGES_MAX || (q->n > 0 && q->r == NULL))
 		abort();
+}
+
+/*
+ * The mailbox-level parts: LIST's patterns, CREATE's uses, APPEND's
+ * messages; and the LIST run over a few folders, each name once.
+ */
+static void
+check_mailbox_ext(const struct imap_cmd *c, struct span cmd)
+{
+	static char		*folders[] = { "Sent", "a.b", "a.b.c", "x" };
+	static char		*subs[] = { "a.b.c", "gone", "p.q", "INBOX" };
+	struct imap_list_in	 in;
+	struct imap_list_entry	*v = NULL;
+	size_t			 i, j, n = 0;
+
+	if (c->nlist_pat > IMAP_LIST_PATTERNS_MAX ||
+	    c->nuse > IMAP_CREATE_USE_MAX || c->napp > IMAP_APPEND_MSGS_MAX)
+		abort();
+	for (i = 0; i < c->nlist_pat; i++)
+		check_span(c->list_pat[i], cmd, c);
+	for (i = 0; i < c->nuse; i++)
+		check_span(c->use[i], cmd, c);
+	for (i = 0; i < c->napp; i++)
+		check_span(c->app[i].literal, cmd, c);
+	if (c->name != IMAP_CMD_LIST && c->name != IMAP_CMD_LSUB)
+		return;
+	memset(&in, 0, sizeof(in));
+	in.folders = folders;
+	in.nfolders = sizeof(folders) / sizeof(folders[0]);
+	in.subs = subs;
+	in.nsubs = sizeof(subs) / sizeof(subs[0]);
+	imap_list_run(c, &in, &v, &n);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (strcmp(v[i].name, v[j].name) == 0)
+				abort();
+	imap_list_free(v, n);
 }
 
 static void
@@ -76,6 +115,7 @@ check_cmd(const struct imap_cmd *c, struct span cmd)
 		check_seq(&c->search.node[i].seq);
 	}
 	(void)imap_cmd_label(c);
+	check_mailbox_ext(c, cmd);
 	/* LIST's pattern against the other name the command carried */
 	if (c->name == IMAP_CMD_LIST || c->name == IMAP_CMD_RENAME)
 		(void)imap_mbox_match(c->mailbox2.ptr, c->mailbox2.len,

@@ -146,6 +146,36 @@ test_byte_at_a_time_same_as_at_once(void **state)
 	}
 }
 
+/* buf_append_utf8: each length of UTF-8, at its edges */
+static void
+test_append_utf8(void **state)
+{
+	static const struct {
+		uint32_t	 cp;
+		const char	*utf8;
+	} t[] = {
+		{ 0x41, "A" }, { 0x7f, "\x7f" }, { 0x80, "\xc2\x80" },
+		{ 0x7ff, "\xdf\xbf" }, { 0x800, "\xe0\xa0\x80" },
+		{ 0xffff, "\xef\xbf\xbf" }, { 0x10000, "\xf0\x90\x80\x80" },
+		{ 0x10ffff, "\xf4\x8f\xbf\xbf" },
+	};
+	struct buf	b;
+	size_t		i;
+
+	(void)state;
+	buf_init(&b, 16);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		buf_reset(&b);
+		assert_int_equal(buf_append_utf8(&b, t[i].cp), 0);
+		assert_int_equal(b.len, strlen(t[i].utf8));
+		assert_memory_equal(b.data, t[i].utf8, b.len);
+	}
+	buf_free(&b);
+	buf_init(&b, 2);
+	assert_int_equal(buf_append_utf8(&b, 0x800), -1);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -154,6 +184,7 @@ main(void)
 		cmocka_unit_test(test_limit_counts_the_lf),
 		cmocka_unit_test(test_overlong_in_pieces),
 		cmocka_unit_test(test_byte_at_a_time_same_as_at_once),
+		cmocka_unit_test(test_append_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

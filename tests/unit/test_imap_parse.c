@@ -7,6 +7,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -288,6 +289,95 @@ test_mailbox_commands(void **state)
 	imap_cmd_free(&c);
 }
 
+/* LIST-EXTENDED (RFC 5258 §6), LIST-STATUS (RFC 5819 §4) */
+static void
+test_list_extended(void **state)
+{
+	struct imap_cmd	c;
+
+	parse_ok("a LIST \"\" *\r\n", &c);
+	assert_false(c.list_ext);
+	assert_int_equal(c.nlist_pat, 1);
+	imap_cmd_free(&c);
+	parse_ok("a LIST (SUBSCRIBED RECURSIVEMATCH remote) \"a.\" (% \"b*\" "
+	    "{1}\r\nc) RETURN (CHILDREN STATUS (MESSAGES SIZE) "
+	    "special-use SUBSCRIBED)\r\n", &c);
+	assert_true(c.list_ext);
+	assert_int_equal(c.list_sel, IMAP_LIST_SEL_SUBSCRIBED |
+	    IMAP_LIST_SEL_RECURSIVEMATCH | IMAP_LIST_SEL_REMOTE);
+	assert_int_equal(c.list_ret, IMAP_LIST_RET_CHILDREN |
+	    IMAP_LIST_RET_STATUS | IMAP_LIST_RET_SPECIALUSE |
+	    IMAP_LIST_RET_SUBSCRIBED);
+	assert_int_equal(c.status, IMAP_STATUS_MESSAGES | IMAP_STATUS_SIZE);
+	assert_true(span_is(c.mailbox, "a."));
+	assert_int_equal(c.nlist_pat, 3);
+	assert_true(span_is(c.list_pat[0], "%"));
+	assert_true(span_is(c.list_pat[1], "b*"));
+	assert_true(span_is(c.list_pat[2], "c"));
+	assert_true(span_is(c.mailbox2, "%"));
+	imap_cmd_free(&c);
+	parse_ok("a LIST () \"\" \"\" RETURN ()\r\n", &c);
+	assert_true(c.list_ext);
+	assert_int_equal(c.list_sel | c.list_ret, 0);
+	imap_cmd_free(&c);
+	parse_ok("a STATUS x (APPENDLIMIT DELETED DELETED-STORAGE)\r\n", &c);
+	assert_int_equal(c.status, IMAP_STATUS_APPENDLIMIT |
+	    IMAP_STATUS_DELETED | IMAP_STATUS_DELETED_STORAGE);
+	imap_cmd_free(&c);
+}
+
+/* CREATE's USE (RFC 6154 §3), MULTIAPPEND (RFC 3502), UTF8 APPEND
+ * (RFC 6855 §4), QUOTA (RFC 9208) */
+static void
+test_create_append_quota(void **state)
+{
+	struct imap_cmd	c;
+
+	parse_ok("a CREATE Old (USE (\\Archive \\Bogus))\r\n", &c);
+	assert_int_equal(c.nuse, 2);
+	assert_true(span_is(c.use[0], "\\Archive"));
+	assert_true(span_is(c.use[1], "\\Bogus"));
+	imap_cmd_free(&c);
+	parse_ok("a CREATE Old\r\n", &c);
+	assert_int_equal(c.nuse, 0);
+	imap_cmd_free(&c);
+	parse_ok("a APPEND m (\\Seen) {2}\r\nab (\\Flagged) "
+	    "\"01-Jan-2020 10:00:00 +0000\" {1}\r\nc UTF8 (~{3}\r\ndxe)\r\n",
+	    &c);
+	assert_int_equal(c.napp, 3);
+	assert_int_equal(c.flags.sys, IMAP_FLAG_SEEN);
+	assert_true(span_is(c.literal, "ab"));
+	assert_int_equal(c.app[1].flags.sys, IMAP_FLAG_FLAGGED);
+	assert_true(c.app[1].has_date);
+	assert_true(span_is(c.app[1].literal, "c"));
+	assert_true(c.app[2].utf8);
+	assert_int_equal(c.app[2].literal.len, 3);
+	imap_cmd_free(&c);
+	parse_ok("a GETQUOTA \"\"\r\n", &c);
+	assert_int_equal(c.name, IMAP_CMD_GETQUOTA);
+	assert_int_equal(c.mailbox.len, 0);
+	imap_cmd_free(&c);
+	parse_ok("a GETQUOTAROOT INBOX\r\n", &c);
+	assert_int_equal(c.name, IMAP_CMD_GETQUOTAROOT);
+	imap_cmd_free(&c);
+	parse_ok("a SETQUOTA \"\" (STORAGE 512)\r\n", &c);
+	assert_int_equal(c.name, IMAP_CMD_SETQUOTA);
+	imap_cmd_free(&c);
+	/* OBJECTID (RFC 8474) */
+	parse_ok("a FETCH 1 (EMAILID THREADID)\r\n", &c);
+	assert_int_equal(c.fetch.atts, IMAP_FETCH_EMAILID |
+	    IMAP_FETCH_THREADID);
+	imap_cmd_free(&c);
+	parse_ok("a SEARCH EMAILID Mab THREADID T1\r\n", &c);
+	assert_int_equal(c.search.node[1].key, IMAP_SK_EMAILID);
+	assert_true(span_is(c.search.node[1].str, "Mab"));
+	assert_int_equal(c.search.node[2].key, IMAP_SK_THREADID);
+	imap_cmd_free(&c);
+	parse_ok("a STATUS x (MAILBOXID)\r\n", &c);
+	assert_int_equal(c.status, IMAP_STATUS_MAILBOXID);
+	imap_cmd_free(&c);
+}
+
 static void
 test_search_tree(void **state)
 {
@@ -526,6 +616,23 @@ test_errors(void **state)
 		    "string", "a" },
 		{ "a LOGIN {3}\r\nab\r\n", "Literal longer than the command",
 		    "a" },
+		{ "a LIST (RECURSIVEMATCH) \"\" *\r\n",
+		    "RECURSIVEMATCH needs SUBSCRIBED", "a" },
+		{ "a LIST (FOO) \"\" *\r\n", "Unknown LIST option", "a" },
+		{ "a LIST \"\" * RETURN (FOO)\r\n", "Unknown LIST option",
+		    "a" },
+		{ "a LIST \"\" * RETURNS ()\r\n", "Expected RETURN", "a" },
+		{ "a LIST \"\" ()\r\n", "Expected a mailbox pattern", "a" },
+		{ "a LSUB (SUBSCRIBED) \"\" *\r\n",
+		    "Expected an atom or a string", "a" },
+		{ "a CREATE x (COLOR (red))\r\n", "Unknown CREATE parameter",
+		    "a" },
+		{ "a CREATE x (USE (Archive))\r\n",
+		    "Expected a special-use attribute", "a" },
+		{ "a APPEND x UTF8 ({1}\r\nb)\r\n",
+		    "Expected UTF8 (~{n} message)", "a" },
+		{ "a APPEND x\r\n", "Missing arguments", "a" },
+		{ "a SETQUOTA \"\" (STORAGE)\r\n", "Expected a space", "a" },
 		{ "a FETCH 0 FLAGS\r\n", "Number out of range", "a" },
 		{ "a FETCH 1:4294967296 FLAGS\r\n", "Number out of range",
 		    "a" },
@@ -724,6 +831,44 @@ test_reader_literal_limits(void **state)
 	    "a BAD Invalid literal size\n");
 }
 
+/* MULTIAPPEND: each message within APPENDLIMIT, all of them within
+ * IMAP_APPEND_TOTAL_MAX (when that is the larger), before any "+" */
+static void
+test_reader_multiappend_total(void **state)
+{
+	struct imap_reader	 r;
+	const uint64_t		 limit = 30 * 1024 * 1024;
+	char			 head[64], *lit;
+	size_t			 used, n, i;
+	enum imap_read		 rc;
+
+	(void)state;
+	imap_reader_init(&r, limit);
+	lit = calloc(1, (size_t)limit);
+	assert_non_null(lit);
+	memset(lit, 'x', (size_t)limit);
+	for (i = 0; i < 3; i++) {
+		n = (size_t)snprintf(head, sizeof(head), "%s{%" PRIu64 "}\r\n",
+		    i == 0 ? "a APPEND m " : " ", limit);
+		rc = imap_reader_input(&r, head, n, &used);
+		assert_int_equal(used, n);
+		if (i < 2) {
+			assert_int_equal(rc, IMAP_READ_CONTINUE);
+			rc = imap_reader_input(&r, lit, (size_t)limit, &used);
+			assert_int_equal(rc, IMAP_READ_MORE);
+			assert_int_equal(used, (size_t)limit);
+		}
+	}
+	/* 90 MiB together: refused, no third "+" */
+	assert_int_equal(rc, IMAP_READ_REFUSE);
+	assert_true(imap_reader_refuse_no(&r));
+	assert_string_equal(imap_reader_error(&r), "[TOOBIG] Messages of "
+	    "one APPEND too large together");
+	assert_string_equal(imap_reader_tag(&r), "a");
+	free(lit);
+	imap_reader_free(&r);
+}
+
 static void
 test_reader_too_many_literals(void **state)
 {
@@ -794,6 +939,8 @@ main(void)
 		cmocka_unit_test(test_store_flags),
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_mailbox_commands),
+		cmocka_unit_test(test_list_extended),
+		cmocka_unit_test(test_create_append_quota),
 		cmocka_unit_test(test_search_tree),
 		cmocka_unit_test(test_sort_thread),
 		cmocka_unit_test(test_days_from_civil),
@@ -802,6 +949,7 @@ main(void)
 		cmocka_unit_test(test_mailbox_name_limit),
 		cmocka_unit_test(test_reader_commands),
 		cmocka_unit_test(test_reader_literal_limits),
+		cmocka_unit_test(test_reader_multiappend_total),
 		cmocka_unit_test(test_reader_too_many_literals),
 		cmocka_unit_test(test_reader_long_line),
 		cmocka_unit_test(test_reader_line_mode),

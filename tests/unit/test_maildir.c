@@ -1616,6 +1616,89 @@ test_move_keeps_name_and_gets_a_uid_there(void **state)
 	maildir_list_free(&l);
 }
 
+/* Folder metadata: one id, made once, kept by a use change and a
+ * rename; a broken file gets a new id and keeps a valid use. */
+static void
+test_folder_meta(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_meta	 a, b;
+	char			 p[PATH_MAX], file[PATH_MAX];
+	const char		*err = NULL;
+	FILE			*fp;
+
+	assert_int_equal(maildir_create(f->mb, &err), 0);
+	assert_int_equal(maildir_folder_create(f->mb, "Old", &err), 0);
+	mkpath(p, sizeof(p), f->mb, ".Old", NULL);
+	mkpath(file, sizeof(file), f->mb, ".Old", MAILDIR_META_FILE);
+	/* peek makes nothing */
+	assert_int_equal(maildir_meta_peek(p, &a, &err), 0);
+	assert_string_equal(a.id, "");
+	assert_int_equal(access(file, F_OK), -1);
+	assert_int_equal(maildir_meta_get(p, &a, &err), 0);
+	assert_int_equal(strlen(a.id), MAILDIR_META_ID_LEN);
+	assert_string_equal(a.use, "");
+	assert_int_equal(maildir_meta_get(p, &b, &err), 0);
+	assert_string_equal(a.id, b.id);
+	assert_int_equal(maildir_meta_set_use(p, "\\Archive", &err), 0);
+	assert_int_equal(maildir_meta_peek(p, &b, &err), 0);
+	assert_string_equal(a.id, b.id);
+	assert_string_equal(b.use, "\\Archive");
+	assert_int_equal(maildir_meta_set_use(p, "a\nb", &err), -1);
+	assert_int_equal(maildir_folder_rename(f->mb, "Old", "New", &err), 0);
+	mkpath(p, sizeof(p), f->mb, ".New", NULL);
+	assert_int_equal(maildir_meta_get(p, &b, &err), 0);
+	assert_string_equal(a.id, b.id);
+	/* another folder, another id */
+	assert_int_equal(maildir_meta_get(f->mb, &b, &err), 0);
+	assert_string_not_equal(a.id, b.id);
+	/* a broken id: a new one; the use and unknown lines survive */
+	mkpath(file, sizeof(file), f->mb, ".New", MAILDIR_META_FILE);
+	fp = fopen(file, "w");
+	assert_non_null(fp);
+	fputs("cachet-folder 1\nid 12XY\nfuture stuff\nuse \\Junk\n", fp);
+	fclose(fp);
+	assert_int_equal(maildir_meta_get(p, &b, &err), 0);
+	assert_int_equal(strlen(b.id), MAILDIR_META_ID_LEN);
+	assert_string_not_equal(a.id, b.id);
+	assert_string_equal(b.use, "\\Junk");
+	/* the folder goes with its file */
+	assert_int_equal(maildir_folder_delete(f->mb, "New", &err), 0);
+	assert_int_equal(access(p, F_OK), -1);
+}
+
+/* maildir_store_tagged(): the tag after the sizes, before ":2,"; a tag
+ * that could break the name refused */
+static void
+test_store_tagged(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_list	 l;
+	char			 name[MAILDIR_NAME_MAX + 1];
+	const char		*err = NULL;
+
+	assert_int_equal(maildir_create(f->mb, &err), 0);
+	assert_int_equal(maildir_store_tagged(f->mb, MSG, strlen(MSG), -1, 0,
+	    "S", 1700000000, ",E=abc", name, sizeof(name), &err), 0);
+	assert_non_null(strstr(name, ",E=abc:2,S"));
+	assert_non_null(strstr(name, ",S="));
+	assert_int_equal(maildir_store_tagged(f->mb, MSG, strlen(MSG), -1, 0,
+	    "", 1700000000, ",E=a/b", name, sizeof(name), &err), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(maildir_store_tagged(f->mb, MSG, strlen(MSG), -1, 0,
+	    "", 1700000000, "E=ab", name, sizeof(name), &err), -1);
+	assert_int_equal(maildir_store_tagged(f->mb, MSG, strlen(MSG), -1, 0,
+	    "", 1700000000, ",E=a:b", name, sizeof(name), &err), -1);
+	/* listed with its sizes, as any stored message */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(maildir_list(f->mb, &l, &err), 0);
+	assert_int_equal(l.nentries, 1);
+	assert_int_equal(l.entries[0].size, strlen(MSG) - 3);
+	assert_int_equal(l.entries[0].size_crlf, strlen(MSG));
+	assert_string_equal(l.entries[0].flags, "S");
+	maildir_list_free(&l);
+}
+
 int
 main(void)
 {
@@ -1665,6 +1748,8 @@ main(void)
 		T(test_remove_finds_moved_file),
 		T(test_usage_sums_folders),
 		T(test_folders_create_list_rename_delete),
+		T(test_folder_meta),
+		T(test_store_tagged),
 		T(test_store_into_cur_with_flags_and_date),
 		T(test_move_keeps_name_and_gets_a_uid_there),
 		cmocka_unit_test(test_uidlist_parse_and_format_round_trip),
