@@ -85,6 +85,7 @@ struct imap_watch {
 	size_t			 refs;
 	size_t			 nevents;	/* in this read */
 	bool			 pending;	/* a session to wake */
+	struct timespec		 mtim[IMAP_WATCH_DIRS];	/* at the last look */
 };
 
 struct imap_conn {
@@ -119,6 +120,10 @@ static void	imap_watch_attach(struct imap_conn *, const char *);
 static void	imap_watch_detach(struct imap_conn *);
 static void	imap_watch_follow(struct imap_conn *);
 static void	imap_idle_arm(struct imap_conn *);
+static bool	imap_watch_live(const struct imap_watch *);
+static bool	imap_watch_moved(struct imap_watch *);
+static void	imap_watch_all(struct imap_watch *);
+static void	imap_watch_wake(struct imap_role *);
 
 /* --- session ops --- */
 
@@ -221,14 +226,24 @@ imap_op_command(void *arg, const struct imap_cmd *cmd)
 	}
 }
 
-/* The safety look of an idling session: events may have been lost. */
+/*
+ * The safety look of an idling session: events may have been lost (a
+ * network file system).  A watched folder whose directories kept their
+ * mtimes since the last look is not listed again: 1,000 idle sessions
+ * on large folders would otherwise relist one every 30 ms.
+ */
 static void
 imap_idle_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct imap_conn	*c = arg;
 
 	if (imap_session_idling(c->session) && c->mbox != NULL) {
-		imap_mbox_poll(c->mbox, c->session);
+		if (c->watch == NULL || !imap_watch_live(c->watch))
+			imap_mbox_poll(c->mbox, c->session);
+		else if (imap_watch_moved(c->watch)) {
+			imap_watch_all(c->watch);
+			imap_watch_wake(c->role);
+		}
 		imap_idle_arm(c);
 	}
 	if (imap_session_closing(c->session))
@@ -402,6 +417,31 @@ imap_watch_get(struct imap_role *r, const char *path)
 	}
 	TAILQ_INSERT_TAIL(&r->watches, w, entry);
 	return w;
+}
+
+/* Did a directory of the folder change since the last safety look? */
+static bool
+imap_watch_moved(struct imap_watch *w)
+{
+	struct stat	st;
+	char		dir[PATH_MAX];
+	size_t		i;
+	bool		moved = false;
+
+	for (i = 0; i < IMAP_WATCH_DIRS; i++) {
+		if (imap_watch_dirs[i] == NULL)
+			(void)str_copy(dir, sizeof(dir), w->path);
+		else if (path_join(dir, sizeof(dir), w->path,
+		    imap_watch_dirs[i]) == -1)
+			return true;
+		if (stat(dir, &st) == -1)
+			return true;
+		if (st.st_mtim.tv_sec != w->mtim[i].tv_sec ||
+		    st.st_mtim.tv_nsec != w->mtim[i].tv_nsec)
+			moved = true;
+		w->mtim[i] = st.st_mtim;
+	}
+	return moved;
 }
 
 static void

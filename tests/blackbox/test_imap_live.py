@@ -222,3 +222,25 @@ def test_sessions_on_other_folders_hear_nothing(make_daemon):
     assert all(x.endswith(" RECENT") for x in done(b))
     a.close()
     b.close()
+
+
+def test_idle_hears_a_store_on_every_message(make_daemon):
+    """STORE 1:* by another session: 200 events at once, past what the
+    worker checks one by one, so the idling session looks again and
+    hears every flag."""
+    n = 100
+    d, a, b = two_sessions(make_daemon, ALICE, ALICE_PW, n)
+    idle(a)
+    out = b.cmd("f", "STORE 1:* +FLAGS.SILENT (\\Flagged)")
+    assert out == ["f OK STORE completed"], out
+    seen = set()
+    t0 = time.monotonic()
+    while len(seen) < n:
+        ln, _, _ = wait_line(a, r"\* \d+ FETCH \(FLAGS \(.*\) UID \d+\)")
+        assert "\\Flagged" in ln, ln
+        seen.add(int(ln.split()[1]))
+    assert time.monotonic() - t0 < LATENCY_MAX
+    assert seen == set(range(1, n + 1))
+    done(a)
+    a.close()
+    b.close()
