@@ -11,11 +11,14 @@
 #include <jansson.h>
 #include <zlib.h>
 
+#include "sasl.h"
 #include "tlsrpt.h"
 
 /* 2^53: the largest count a JSON reader may be trusted to keep exact */
 #define TLSRPT_COUNT_MAX	9007199254740992ULL
 #define TLSRPT_GZ_CHUNK		16384
+#define TLSRPT_B64_LINE		57	/* octets per 76-column base64 line */
+#define TLSRPT_BOUNDARY_MAX	60
 
 static const char *const tlsrpt_policy_names[TLSRPT_POLICY_TYPE_COUNT] = {
 	[TLSRPT_POLICY_STS] = "sts",
@@ -596,6 +599,72 @@ tlsrpt_record_parse(const char *p, size_t len, struct tlsrpt_record *out,
 		return -1;
 	}
 	return 0;
+}
+
+/* --- the report by mail (§5.3) --- */
+
+static bool
+tlsrpt_header_safe(const char *s)
+{
+	return s != NULL && strpbrk(s, "\r\n") == NULL &&
+	    strlen(s) <= TLSRPT_URI_MAX;
+}
+
+static bool
+tlsrpt_boundary_ok(const char *b)
+{
+	size_t	n = strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+		    "WXYZ0123456789._-");
+
+	return n > 0 && n <= TLSRPT_BOUNDARY_MAX && b[n] == '\0';
+}
+
+int
+tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out)
+{
+	struct tm	tm;
+	time_t		t = (time_t)m->now;
+	char		date[64], line[80];
+	const unsigned char *p = m->gz;
+	size_t		i, n;
+
+	if (!tlsrpt_header_safe(m->from) || !tlsrpt_header_safe(m->to) ||
+	    !tlsrpt_header_safe(m->domain) ||
+	    !tlsrpt_header_safe(m->submitter) ||
+	    !tlsrpt_header_safe(m->report_id) ||
+	    !tlsrpt_boundary_ok(m->boundary) || gmtime_r(&t, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
+	    &tm) == 0)
+		return -1;
+	if (buf_printf(out, "From: <%s>\r\nTo: <%s>\r\nDate: %s\r\n"
+	    "Subject: Report Domain: %s Submitter: %s Report-ID: <%s>\r\n"
+	    "TLS-Report-Domain: %s\r\nTLS-Report-Submitter: %s\r\n"
+	    "Message-ID: <%s>\r\nAuto-Submitted: auto-generated\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; report-type=\"tlsrpt\";\r\n"
+	    "\tboundary=\"%s\"\r\n\r\n"
+	    "This is a multipart message in MIME format.\r\n\r\n"
+	    "--%s\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+	    "This is an aggregate TLS report from %s (RFC 8460).\r\n\r\n"
+	    "--%s\r\nContent-Type: application/tlsrpt+gzip\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "Content-Disposition: attachment;\r\n"
+	    "\tfilename=\"%s!%s!%llu!%llu!%s.json.gz\"\r\n\r\n",
+	    m->from, m->to, date, m->domain, m->submitter, m->report_id,
+	    m->domain, m->submitter, m->report_id, m->boundary, m->boundary,
+	    m->submitter, m->boundary, m->submitter, m->domain,
+	    (unsigned long long)m->start, (unsigned long long)m->end,
+	    m->report_id) == -1)
+		return -1;
+	for (i = 0; i < m->gzlen; i += n) {
+		n = m->gzlen - i < TLSRPT_B64_LINE ? m->gzlen - i :
+		    TLSRPT_B64_LINE;
+		(void)sasl_b64_encode(p + i, n, line);
+		if (buf_append_str(out, line) == -1 ||
+		    buf_append(out, "\r\n", 2) == -1)
+			return -1;
+	}
+	return buf_printf(out, "\r\n--%s--\r\n", m->boundary);
 }
 
 /* --- gzip (§5.3: application/tlsrpt+gzip) --- */

@@ -17,6 +17,9 @@ Each test starts its own daemon; peers and servers are stopped by PID
 (threads of this process, stopped at the end of the test or module).
 """
 
+import email
+import email.policy
+import gzip
 import json
 import os
 import re
@@ -44,6 +47,13 @@ DOMAINS = {
     "testing": ("mx.testing.rpt.test", "127.0.15.3", "testing", "wrong"),
     "plain": ("mx.plain.rpt.test", "127.0.15.4", None, "good"),
     "clear": ("mx.clear.rpt.test", "127.0.15.5", None, None),
+}
+
+# the _smtp._tls records (clear has none)
+RUA = {
+    "good": "mailto:tlsrpt@example.org",
+    "testing": "mailto:tlsrpt@example.org,https://collector.rpt.test/r",
+    "plain": "https://collector.rpt.test/r",
 }
 
 
@@ -119,6 +129,9 @@ def zone():
         if mode is not None:
             lines += [f'_mta-sts.{d}. 1 IN TXT "v=STSv1; id=1"',
                       f"mta-sts.{d}. 1 IN A {HTTPS_IP}"]
+        if case in RUA:
+            lines.append(f'_smtp._tls.{d}. 1 IN TXT "v=TLSRPTv1; '
+                         f'rua={RUA[case]}"')
     return "\n".join(sorted(set(lines))) + "\n"
 
 
@@ -284,3 +297,57 @@ def test_schema_matches_the_samples():
         with open(os.path.join(base, name)) as f:
             with pytest.raises(jsonschema.ValidationError):
                 jsonschema.validate(json.load(f), s)
+
+
+def mailed_reports(d):
+    """The TLS-RPT mails delivered into mail-dir, parsed."""
+    out = []
+    for _i, _p, data in d.delivered():
+        m = email.message_from_bytes(data, policy=email.policy.default)
+        if m["TLS-Report-Domain"] is not None:
+            out.append(m)
+    return out
+
+
+def test_send_mails_reports_to_the_rua(out, peers):
+    d = out("tlsrpt-from tlsrpt-sender@example.org\n")
+    d.add_user("tlsrpt@example.org")
+    deliver_all(d, peers)
+    r = d.ctl("tlsrpt", "send")
+    # good and testing mail one each; plain has only an https rua; clear
+    # has no record
+    assert "2 reports queued, 1 domain without a TLS-RPT record" in \
+        r.stdout, r.stdout
+    assert wait_for(lambda: len(mailed_reports(d)) == 2, 20), d.log_tail()
+    mails = {m["TLS-Report-Domain"]: m for m in mailed_reports(d)}
+    assert set(mails) == {dom("good"), dom("testing")}
+    hostname = None
+    for domain, m in mails.items():
+        # RFC 8460 §5.3
+        assert m.get_content_type() == "multipart/report"
+        assert m.get_param("report-type") == "tlsrpt"
+        assert m["From"] == "tlsrpt-sender@example.org"
+        assert m["To"] == "tlsrpt@example.org"
+        hostname = m["TLS-Report-Submitter"]
+        assert m["Subject"].startswith(f"Report Domain: {domain} "
+                                       f"Submitter: {hostname} Report-ID: <")
+        parts = list(m.iter_parts())
+        assert [p.get_content_type() for p in parts] == \
+            ["text/plain", "application/tlsrpt+gzip"]
+        gz = parts[1]
+        name = gz.get_filename()
+        assert re.fullmatch(re.escape(f"{hostname}!{domain}!") +
+                            r"\d+!\d+!.+\.json\.gz", name), name
+        rep = json.loads(gzip.decompress(gz.get_content()))
+        jsonschema.validate(rep, schema())
+        assert rep["organization-name"] == hostname
+        assert [p["policy"]["policy-domain"] for p in rep["policies"]] == \
+            [domain]
+    rep = json.loads(gzip.decompress(
+        list(mails[dom("testing")].iter_parts())[1].get_content()))
+    assert rep["policies"][0]["failure-details"][0]["result-type"] == \
+        "certificate-host-mismatch"
+    # what was reported (or had nobody to go to) is forgotten
+    left = by_domain(reports(d.ctl("tlsrpt", "show").stdout))
+    assert set(left) == {dom("plain")} or set(left) == set(), left
+    assert dom("good") not in left and dom("clear") not in left

@@ -502,6 +502,52 @@ test_gzip(void **state)
 	free(data);
 }
 
+/* --- the mail (§5.3) --- */
+
+static void
+test_mail(void **state)
+{
+	static const unsigned char gz[100] = { 0x1f, 0x8b, 8 };
+	struct tlsrpt_mail	 m = { "tlsrpt@example.net", "rua@example.org",
+	    "example.org", "mail.example.net", "19731.example.org@mail."
+	    "example.net", D20240109, D20240109 + DAY, D20240109 + 3600,
+	    "b1", gz, sizeof(gz) };
+	struct buf		 b;
+	const char		*p;
+
+	(void)state;
+	buf_init(&b, 64 * 1024);
+	assert_int_equal(tlsrpt_mail_compose(&m, &b), 0);
+	assert_non_null(strstr(b.data, "\r\nSubject: Report Domain: "
+	    "example.org Submitter: mail.example.net Report-ID: "
+	    "<19731.example.org@mail.example.net>\r\n"));
+	assert_non_null(strstr(b.data, "\r\nTLS-Report-Domain: example.org"
+	    "\r\nTLS-Report-Submitter: mail.example.net\r\n"));
+	assert_non_null(strstr(b.data, "Content-Type: multipart/report; "
+	    "report-type=\"tlsrpt\";\r\n\tboundary=\"b1\"\r\n"));
+	assert_non_null(strstr(b.data, "Date: Tue, 09 Jan 2024 01:00:00 "
+	    "+0000\r\n"));
+	assert_non_null(strstr(b.data, "filename=\"mail.example.net!"
+	    "example.org!1704758400!1704844800!19731.example.org@"
+	    "mail.example.net.json.gz\""));
+	/* base64 of 100 octets: a line of 76, then the last 43 octets */
+	p = strstr(b.data, "H4sI");
+	assert_non_null(p);
+	assert_int_equal(strcspn(p, "\r"), 76);
+	assert_int_equal(strcspn(p + 78, "\r"), 60);
+	assert_non_null(strstr(b.data, "\r\n--b1--\r\n"));
+	/* a CR or LF in a field, a bad boundary: refused */
+	buf_reset(&b);
+	m.domain = "example.org\r\nBcc: x@example.com";
+	assert_int_equal(tlsrpt_mail_compose(&m, &b), -1);
+	m.domain = "example.org";
+	m.boundary = "b 1";
+	assert_int_equal(tlsrpt_mail_compose(&m, &b), -1);
+	m.boundary = "";
+	assert_int_equal(tlsrpt_mail_compose(&m, &b), -1);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -516,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_datetime),
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_gzip),
+		cmocka_unit_test(test_mail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
