@@ -110,10 +110,11 @@ mtasts_policy_line(const char *p, size_t len, struct mtasts_policy *out,
 		*errstr_out = "a field without a value";
 		return -1;
 	}
+	/* sts-policy-vchar: %x21-7E and UTF-8 (not checked further) */
 	for (i = 0; i < vlen; i++) {
 		unsigned char c = (unsigned char)v[i];
 
-		if (!mtasts_wsp(c) && (c < 0x21 || c > 0x7e)) {
+		if (!mtasts_wsp(c) && (c < 0x21 || c == 0x7f)) {
 			*errstr_out = "a value with a control character";
 			return -1;
 		}
@@ -237,7 +238,8 @@ int
 mtasts_txt_parse(const char *p, size_t len, char *id_out,
     const char **errstr_out)
 {
-	size_t		 i = 7, s, nlen, vlen;
+	const char	*name;
+	size_t		 i = 7, k, s, nlen, vlen;
 	bool		 have_id = false;
 
 	/* sts-version = %s"v=STSv1", first */
@@ -264,11 +266,11 @@ mtasts_txt_parse(const char *p, size_t len, char *id_out,
 			i++;
 		if (i == len)
 			break;		/* [sts-sep] at the end */
-		s = i;
+		name = p + i;
 		while (i < len && p[i] != '=')
 			i++;
-		nlen = i - s;
-		if (i == len || !mtasts_name_ok(p + s, nlen)) {
+		nlen = (size_t)(p + i - name);
+		if (i == len || !mtasts_name_ok(name, nlen)) {
 			*errstr_out = "a field that is not name=value";
 			return -1;
 		}
@@ -277,7 +279,7 @@ mtasts_txt_parse(const char *p, size_t len, char *id_out,
 		    p[i]))
 			i++;
 		vlen = i - s;
-		if (mtasts_eq(p + s - nlen - 1, nlen, "id")) {
+		if (mtasts_eq(name, nlen, "id")) {
 			if (have_id) {
 				*errstr_out = "id given twice";
 				return -1;
@@ -287,7 +289,7 @@ mtasts_txt_parse(const char *p, size_t len, char *id_out,
 				    "digits";
 				return -1;
 			}
-			for (size_t k = 0; k < vlen; k++)
+			for (k = 0; k < vlen; k++)
 				if (!mtasts_alnum((unsigned char)p[s + k])) {
 					*errstr_out = "id is not 1-32 letters "
 					    "and digits";
@@ -303,7 +305,7 @@ mtasts_txt_parse(const char *p, size_t len, char *id_out,
 			*errstr_out = "an extension without a value";
 			return -1;
 		}
-		for (size_t k = 0; k < vlen; k++) {
+		for (k = 0; k < vlen; k++) {
 			unsigned char c = (unsigned char)p[s + k];
 
 			if (c < 0x21 || c > 0x7e || c == '=') {

@@ -49,9 +49,10 @@ struct mtasts_policy {
  * MTASTS_MAX_AGE_MAX is capped to it), each mx a host name with an
  * optional leading "*." (at least one unless the mode is none); every
  * other key is ignored (§3.2 "unknown fields"); a repeated version, mode
- * or max_age, a line without a colon, a NUL, more than MTASTS_MX_MAX mx
- * lines or more than MTASTS_POLICY_MAX octets make it invalid.  0, or -1
- * with a static reason in *errstr_out.
+ * or max_age, a line without a colon, a value with a control character
+ * (octets of 0x80 and up are allowed: UTF-8 in extension values), a
+ * NUL, more than MTASTS_MX_MAX mx lines or more than MTASTS_POLICY_MAX
+ * octets make it invalid.  0, or -1 with a static reason in *errstr_out.
  */
 int	mtasts_policy_parse(const char *p, size_t len,
 	    struct mtasts_policy *out, const char **errstr_out);

@@ -306,6 +306,7 @@ lookup_sts_answer(struct lookup_sts_req *req)
 	msg_put_str(m, req->have_id ? req->id : "");
 	msg_put_str(m, req->reason);
 	msg_put_data(m, cached ? pol.data : "", cached ? pol.len : 0);
+	msg_put_str(m, cached ? cid : "");
 	msg_put_u64(m, cached ? fetched : 0);
 	msg_put_u64(m, cached ? expires : 0);
 	msg_put_u32(m, act == LOOKUP_STS_FETCH ? (uint32_t)req->nips : 0);

@@ -19,7 +19,8 @@
  * (enum lookup_sts_action), str id (the TXT record's id, "" when there
  * is none), str reason (why there is no policy or why the TXT record
  * could not be used: printable, "" when all is well), data policy (the
- * cached policy text, empty when none, at most MTASTS_POLICY_MAX), u64
+ * cached policy text, empty when none, at most MTASTS_POLICY_MAX), str
+ * cached id (the id the cached policy was fetched under, "" none), u64
  * fetched and u64 expires (Unix seconds of the cached policy, 0 when
  * none), u32 n (at most LOOKUP_STS_ADDRS_MAX; 0 unless FETCH), n times:
  * str IP address of "mta-sts.DOMAIN" (to give curl, port 443).

@@ -663,6 +663,12 @@ mta_dest_sts_done(void *arg, const struct mta_sts_result *res)
 	    res->why[0] != '\0' ? "\"" : "");
 	if (d->lookup_reqid != 0 || !d->has_route)
 		return;
+	/*
+	 * A fetch may outlast a short route: the jobs that waited for both
+	 * are still served with them, as a TTL of 0 would be.
+	 */
+	if (d->route_until < now_ms() + MTA_ROUTE_MIN * 1000)
+		d->route_until = now_ms() + MTA_ROUTE_MIN * 1000;
 	mta_route_policy(d);
 	mta_dest_run(d);
 }

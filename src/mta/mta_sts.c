@@ -64,6 +64,7 @@ struct mta_sts_req {
 	char			 id[MTASTS_ID_MAX + 1];
 	char			 reason[LOOKUP_STS_REASON_MAX];
 	struct buf		 cached;	/* empty: none */
+	char			 cached_id[MTASTS_ID_MAX + 1];
 	/* the fetch */
 	CURL			*easy;
 	struct curl_slist	*resolve;
@@ -149,6 +150,7 @@ mta_sts_fallback(struct mta_sts_req *r, const char *why)
 	    res.pol.mode != MTASTS_MODE_NONE) {
 		res.policy = true;
 		res.source = "cached";
+		(void)str_copy(res.id, sizeof(res.id), r->cached_id);
 	}
 	mta_sts_finish(r, &res);
 }
@@ -467,7 +469,7 @@ mta_sts_lookup_result(struct mta_sts *s, struct msg *m)
 	struct span		 pol;
 	struct in6_addr		 a6;
 	struct in_addr		 a4;
-	char			 id[MTASTS_ID_MAX + 1];
+	char			 id[MTASTS_ID_MAX + 1], cid[MTASTS_ID_MAX + 1];
 	char			 reason[LOOKUP_STS_REASON_MAX];
 	char			 ips[LOOKUP_STS_ADDRS_MAX][INET6_ADDRSTRLEN];
 	char			 why[MTA_STS_WHY_MAX];
@@ -479,6 +481,8 @@ mta_sts_lookup_result(struct mta_sts *s, struct msg *m)
 	    msg_get_str(m, id, sizeof(id)) == -1 ||
 	    msg_get_str(m, reason, sizeof(reason)) == -1 ||
 	    msg_get_span(m, &pol) == -1 || pol.len > MTASTS_POLICY_MAX ||
+	    msg_get_str(m, cid, sizeof(cid)) == -1 ||
+	    (cid[0] == '\0') != (pol.len == 0) ||
 	    msg_get_u64(m, &fetched) == -1 || msg_get_u64(m, &expires) == -1 ||
 	    msg_get_u32(m, &n) == -1 || n > LOOKUP_STS_ADDRS_MAX ||
 	    (n > 0) != (act == LOOKUP_STS_FETCH) ||
@@ -500,6 +504,7 @@ mta_sts_lookup_result(struct mta_sts *s, struct msg *m)
 	r->lookup_reqid = 0;
 	(void)str_copy(r->id, sizeof(r->id), id);
 	(void)str_copy(r->reason, sizeof(r->reason), reason);
+	(void)str_copy(r->cached_id, sizeof(r->cached_id), cid);
 	if (pol.len > 0 && buf_append(&r->cached, pol.ptr, pol.len) == -1)
 		mta_sts_bad(m, "policy");
 	if (act != LOOKUP_STS_FETCH) {

@@ -20,10 +20,12 @@ against it).  It answers per Host header, and counts the requests.
               peer whose certificate would fail under enforce
     strip     enforce; a proxy in front of a good peer removes
               250-STARTTLS; strip-nopol: the same MX, no policy
-    cache     enforce; the policy survives a restart
+    cache     enforce; the policy survives lookup's SIGKILL and a restart
     refresh   enforce (id 1), then id 2 but the policy host answers 404:
               the cached policy stays in force
     expire    enforce, MX not listed, queue-lifetime 4s: the bounce says
+    slow      the policy host answers after 12 s: a fetch error (the
+              mta gives up at 10 s), then delivered opportunistically
 
 Each test starts its own daemon; peers and servers are stopped by PID
 (threads of this process: stopped at the end of the test or module).
@@ -33,6 +35,7 @@ import email
 import email.policy
 import os
 import re
+import signal
 import smtplib
 import socket
 import ssl
@@ -87,6 +90,9 @@ DOMAINS = {
     "strip-nopol": ("mx.strip.sts.test", "127.0.14.9", None, None),
     "cache": ("mx.cache.sts.test", "127.0.14.11", "1", None),
     "refresh": ("mx.refresh.sts.test", "127.0.14.12", "1", None),
+    "slow": ("mx.slow.sts.test", "127.0.14.13", "1",
+             (200, "text/plain", GOOD.format(d="slow.sts.test"),
+              {"_delay": "12"})),
     "expire": ("mx1.other.test", "127.0.14.5", "1",
                (200, "text/plain", GOOD.format(d="expire.sts.test"), {})),
 }
@@ -143,6 +149,9 @@ class PolicyHost:
                 if r is None or self.path != PATH:
                     r = (404, "text/plain", "no\n", {})
                 status, ctype, body, extra = r
+                extra = dict(extra)
+                if "_delay" in extra:
+                    time.sleep(float(extra.pop("_delay")))
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -505,18 +514,36 @@ def test_stripped_starttls_is_not_delivered_under_a_policy(out, peers):
         proxy.stop()
 
 
-def test_the_cache_survives_a_restart(out, peers, world):
+def test_the_cache_survives_a_crash_and_a_restart(out, peers, world):
     p = peers("cache")
     d = out()
     qid = submit(d, "bob@cache.sts.test")
     p.wait(1)
     sent(d, qid, "bob@cache.sts.test", "yes")
     assert world["host"].requests("cache") == 1
+    # lookup killed (its SQLite file as the crash left it), restarted
+    old = d.role_pids()["lookup"]
+    os.kill(old, signal.SIGKILL)
+    assert wait_for(lambda: d.status().get("lookup", {}).get("pid")
+                    not in (None, old) and
+                    d.status()["lookup"]["state"] == "alive"), d.log_tail()
+    # the mta keeps a route (and its policy) for 2 s and an idle
+    # connection for 5 s: after that a message asks again
+    time.sleep(6)
+    before = len(d.read_log())
+    qid = submit(d, "bob@cache.sts.test")
+    p.wait(2)
+    sent(d, qid, "bob@cache.sts.test", "yes")
+    assert wait_for(lambda: re.search(
+        r"event=mta-sts domain=cache\.sts\.test policy=enforce "
+        r"source=cached", d.read_log()[before:])), d.log_tail()
+    assert world["host"].requests("cache") == 1
+    # the whole daemon restarted
     d.stop()
     before = len(d.read_log())
     d.start()
     qid = submit(d, "bob@cache.sts.test")
-    p.wait(2)
+    p.wait(3)
     sent(d, qid, "bob@cache.sts.test", "yes")
     # no second fetch: the policy came from lookup's SQLite cache
     assert world["host"].requests("cache") == 1
@@ -566,7 +593,7 @@ def test_a_failed_refresh_keeps_the_cached_policy(out, world):
     time.sleep(2)  # the TXT record's TTL
     r = d.ctl("tls-policy", "refresh.sts.test")
     assert world["host"].requests("refresh") == 2
-    assert re.search(r"^mta-sts: cached id=- mode=enforce max_age=86400 "
+    assert re.search(r"^mta-sts: cached id=1 mode=enforce max_age=86400 "
                      r"mx=\*\.refresh\.sts\.test$", r.stdout, re.M), r.stdout
     assert ("  note: MTA-STS policy fetch for refresh.sts.test failed: "
             "HTTP 404") in r.stdout
@@ -588,3 +615,18 @@ def test_expiry_bounce_names_the_policy(out):
     assert ("MTA-STS policy for expire.sts.test (enforce) allows mx "
             "*.expire.sts.test; mx1.other.test does not match") in text, text
     assert log_has(d, r"id=" + qid + r" event=expired to=<bob@expire")
+
+
+def test_a_hanging_policy_host_is_a_fetch_error(out, peers):
+    """The fetch gives up (10 s) and the message goes on without a
+    policy, although the route (TTL 1 s) is older than the fetch."""
+    p = peers("slow", tls="wrong")
+    d = out()
+    qid = submit(d, "bob@slow.sts.test")
+    assert p.wait(1, timeout=40)[0]["tls"] is True
+    sent(d, qid, "bob@slow.sts.test", "no")
+    assert log_has(d, r"event=mta-sts-fetch domain=slow\.sts\.test "
+                   r"result=error reason=\"https://mta-sts\.slow\.sts\.test"
+                   r"/\.well-known/mta-sts\.txt: Operation timed out")
+    assert len(re.findall(r"event=mta-sts-fetch domain=slow\.sts\.test "
+                          r"result=error", d.read_log())) == 1

@@ -48,6 +48,11 @@ static const struct policy_case policy_cases[] = {
 	{ "unknown keys ignored", "version: STSv1\nmode: enforce\n"
 	    "colour: blue and green\nmx: a.example\nmax_age: 5\n"
 	    "x-y.z_1: 1\n", 0, MTASTS_MODE_ENFORCE, 5, 1, "a.example" },
+	{ "UTF-8 in an extension value", "version: STSv1\nmode: enforce\n"
+	    "mx: a.example\nmax_age: 5\nnote: gr\xc3\xbc\xc3\x9f" "e\n", 0,
+	    MTASTS_MODE_ENFORCE, 5, 1, "a.example" },
+	{ "DEL in a value", "version: STSv1\nmode: enforce\n"
+	    "mx: a.example\nmax_age: 5\nnote: a\x7f\n", -1, 0, 0, 0, NULL },
 	{ "none without mx", "version: STSv1\nmode: none\nmax_age: 86400\n",
 	    0, MTASTS_MODE_NONE, 86400, 0, NULL },
 	{ "max_age capped", "version: STSv1\nmode: enforce\nmx: a.example\n"
@@ -441,6 +446,7 @@ test_vectors_policies(void **state)
 {
 	struct served		 s[32];
 	struct mtasts_policy	 pol;
+	const struct expect	*x;
 	const char		*err;
 	size_t			 n, i, j, checked = 0;
 	int			 r;
@@ -448,22 +454,24 @@ test_vectors_policies(void **state)
 	(void)state;
 	n = nginx_policies(s, NELEM(s));
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < NELEM(nginx_expect); j++)
+		x = NULL;
+		for (j = 0; j < NELEM(nginx_expect) && x == NULL; j++)
 			if (strcmp(nginx_expect[j].host, s[i].host) == 0)
-				break;
-		if (j == NELEM(nginx_expect))
+				x = &nginx_expect[j];
+		if (x == NULL)
 			fail_msg("%s: a policy with no expectation",
 			    s[i].host);
+		assert_non_null(x);
 		r = mtasts_policy_parse(s[i].body, strlen(s[i].body), &pol,
 		    &err);
-		if (r != nginx_expect[j].ok)
+		if (r != x->ok)
 			fail_msg("%s: got %d (%s)", s[i].host, r,
 			    r == -1 ? err : "valid");
 		checked++;
 		if (r == -1)
 			continue;
-		assert_int_equal(pol.mode, nginx_expect[j].mode);
-		assert_int_equal(pol.max_age, nginx_expect[j].max_age);
+		assert_int_equal(pol.mode, x->mode);
+		assert_int_equal(pol.max_age, x->max_age);
 		if (pol.mode != MTASTS_MODE_NONE) {
 			assert_int_equal(pol.nmx, 1);
 			assert_string_equal(pol.mx[0], "mail.loc");
