@@ -147,6 +147,9 @@ enum msg_type {
 	MSG_QUEUE_INJECT,		/* lookup -> queue: str sender,
 					   str rcpt, data message (a
 					   TLS-RPT report); no answer */
+	MSG_LOOKUP_TLSRPT_MAIL,		/* mda -> lookup: u64 msglen, fd
+					   of a delivered message that may
+					   be a TLS-RPT report; no answer */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

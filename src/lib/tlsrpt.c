@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <zlib.h>
 
+#include "mime.h"
+#include "mime_decode.h"
 #include "sasl.h"
 #include "tlsrpt.h"
 
@@ -665,6 +667,57 @@ tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out)
 			return -1;
 	}
 	return buf_printf(out, "\r\n--%s--\r\n", m->boundary);
+}
+
+int
+tlsrpt_mail_extract(const char *msg, size_t len, struct buf *out,
+    const char **errstr_out)
+{
+	struct mime_msg		 mm;
+	const struct mime_part	*p;
+	struct buf		 raw;
+	uint32_t		 i;
+	int			 rc = -1;
+	bool			 gz;
+
+	memset(&mm, 0, sizeof(mm));
+	mime_parse(&mm, msg, len);
+	buf_init(&raw, TLSRPT_JSON_MAX);
+	*errstr_out = "no application/tlsrpt+json or +gzip part";
+	for (i = 0; i < mm.nparts; i++) {
+		p = &mm.parts[i];
+		if (p->kind != MIME_KIND_LEAF ||
+		    !span_caseeq(p->type, "application"))
+			continue;
+		/*
+		 * §6.4, §6.5 register tlsrpt+json and tlsrpt+gzip; some
+		 * senders write plain "tlsrpt" (Stalwart's rpt02.eml), so
+		 * that is taken too, and the gzip magic decides (RFC 1952
+		 * §2.3.1) rather than the name.
+		 */
+		if (!span_caseeq(p->subtype, "tlsrpt+gzip") &&
+		    !span_caseeq(p->subtype, "tlsrpt+json") &&
+		    !span_caseeq(p->subtype, "tlsrpt"))
+			continue;
+		*errstr_out = "the report does not decode";
+		if (mime_decode_body(p->cte, mime_part_body(&mm, i), &raw) ==
+		    -1)
+			break;
+		gz = raw.len >= 2 && (unsigned char)raw.data[0] == 0x1f &&
+		    (unsigned char)raw.data[1] == 0x8b;
+		if (!gz && buf_append(out, raw.data, raw.len) == -1)
+			break;
+		if (gz && tlsrpt_gunzip(raw.data, raw.len, TLSRPT_JSON_MAX,
+		    out) == -1) {
+			*errstr_out = "the report does not gunzip";
+			break;
+		}
+		rc = 0;
+		break;
+	}
+	buf_free(&raw);
+	mime_msg_free(&mm);
+	return rc;
 }
 
 /* --- gzip (§5.3: application/tlsrpt+gzip) --- */

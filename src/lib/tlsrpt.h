@@ -174,6 +174,17 @@ struct tlsrpt_mail {
  */
 int	tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out);
 
+/*
+ * The report a mail msg[0..len) carries (§5.3): the first part of type
+ * application/tlsrpt+json, application/tlsrpt+gzip or application/tlsrpt
+ * (any depth, as mime.c parses it), decoded from its transfer encoding
+ * and gunzipped when it is gzip, at most TLSRPT_JSON_MAX octets, into out (empty before).
+ * -1 with a static reason when there is no such part or it does not
+ * decode.
+ */
+int	tlsrpt_mail_extract(const char *msg, size_t len, struct buf *out,
+	    const char **errstr_out);
+
 /* gzip (RFC 1952) of p[0..len) appended to out. */
 int	tlsrpt_gzip(const void *p, size_t len, struct buf *out);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <sqlite3.h>
@@ -270,6 +271,60 @@ lookup_tlsrpt_record(struct lookup_tlsrpt *lt, enum proc_id from,
 		log_warnx("lookup: event=tlsrpt-lost domain=%s", r.domain);
 }
 
+/* --- reports received (§5.3) --- */
+
+void
+lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, enum proc_id from,
+    struct msg *m)
+{
+	struct tlsrpt_summary	 sum;
+	struct buf		 json;
+	uint64_t		 len;
+	const char		*err = NULL;
+	char			*data = NULL, show[TLSRPT_TEXT_MAX + 1];
+	ssize_t			 n;
+	int			 fd;
+
+	if (msg_get_u64(m, &len) == -1 || msg_end(m) == -1 ||
+	    (fd = msg_take_fd(m)) == -1)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	buf_init(&json, TLSRPT_JSON_MAX);
+	if (len == 0 || len > LOOKUP_TLSRPT_MAIL_IN_MAX) {
+		err = "message too large";
+		goto done;
+	}
+	data = xmalloc(len);
+	if ((n = pread(fd, data, len, 0)) != (ssize_t)len) {
+		err = "cannot read the message";
+		goto done;
+	}
+	if (tlsrpt_mail_extract(data, len, &json, &err) == -1 ||
+	    tlsrpt_parse(json.data, json.len, &sum, &err) == -1)
+		goto done;
+	err = NULL;
+	if (lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "INSERT OR IGNORE "
+	    "INTO received (org, report_id, domain, start, end, policies, ok, "
+	    "fail, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    "tttiiiiii", sum.org, sum.report_id, sum.domain, sum.start,
+	    sum.end, (uint64_t)sum.npolicies, sum.ok, sum.fail,
+	    (uint64_t)time(NULL))) == -1)
+		err = "cannot store it";
+done:
+	if (err != NULL)
+		log_info("lookup: event=tlsrpt-received result=ignored "
+		    "reason=\"%s\"", err);
+	else
+		log_info("lookup: event=tlsrpt-received org=\"%s\" domain=%s "
+		    "success=%llu failure=%llu", printable(sum.org,
+		    strnlen(sum.org, sizeof(sum.org)), show, sizeof(show)),
+		    sum.domain, (unsigned long long)sum.ok,
+		    (unsigned long long)sum.fail);
+	buf_free(&json);
+	free(data);
+	close(fd);
+}
+
 /* --- reports (§4.4) --- */
 
 /* The address our reports come from: tlsrpt-from, or one of hostname. */
@@ -434,7 +489,7 @@ lookup_tlsrpt_mailto(const char *uri, char *out, size_t outsz)
 
 /* Mail the report json of domain's day to the address to. */
 static int
-lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, const char *domain,
+lookup_tlsrpt_mail_out(struct lookup_tlsrpt *lt, const char *domain,
     uint64_t day, const char *json, const char *to)
 {
 	struct tlsrpt_mail	 tm;
@@ -565,7 +620,7 @@ lookup_tlsrpt_send_domain(struct lookup_tlsrpt_job *j,
 			}
 			if (lookup_tlsrpt_mailto(rec->rua[i], to,
 			    sizeof(to)) == -1 ||
-			    lookup_tlsrpt_mail(lt, j->domain, day, json,
+			    lookup_tlsrpt_mail_out(lt, j->domain, day, json,
 			    to) == -1)
 				j->b->failed++;
 			else
@@ -726,7 +781,7 @@ static void
 lookup_tlsrpt_received(struct lookup_tlsrpt *lt, uint64_t reqid)
 {
 	sqlite3_stmt	*st;
-	char		 line[1024], day[16];
+	char		 line[1024], day[16], org[TLSRPT_TEXT_MAX + 1];
 	time_t		 t;
 	struct tm	 tm;
 
@@ -742,9 +797,11 @@ lookup_tlsrpt_received(struct lookup_tlsrpt *lt, uint64_t reqid)
 		if (gmtime_r(&t, &tm) == NULL ||
 		    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
 			continue;
-		(void)snprintf(line, sizeof(line), "%s %s domains=%s "
-		    "reports=%lld success=%lld failure=%lld",
-		    lookup_tlsrpt_col(st, 0), day, lookup_tlsrpt_col(st, 2),
+		(void)snprintf(line, sizeof(line), "org=\"%s\" day=%s "
+		    "domains=%s reports=%lld success=%lld failure=%lld",
+		    printable(lookup_tlsrpt_col(st, 0), strnlen(
+		    lookup_tlsrpt_col(st, 0), TLSRPT_TEXT_MAX), org,
+		    sizeof(org)), day, lookup_tlsrpt_col(st, 2),
 		    (long long)sqlite3_column_int64(st, 3),
 		    (long long)sqlite3_column_int64(st, 4),
 		    (long long)sqlite3_column_int64(st, 5));

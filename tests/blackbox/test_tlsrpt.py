@@ -23,6 +23,7 @@ import gzip
 import json
 import os
 import re
+import smtplib
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -351,3 +352,63 @@ def test_send_mails_reports_to_the_rua(out, peers):
     left = by_domain(reports(d.ctl("tlsrpt", "show").stdout))
     assert set(left) == {dom("plain")} or set(left) == set(), left
     assert dom("good") not in left and dom("clear") not in left
+
+
+def sample_report(name):
+    """The JSON report in a sample mail, read with Python's email and
+    gzip (independently of cachet's parser)."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "data",
+                           "tlsrpt", name), "rb") as f:
+        raw = re.sub(rb"\r?\n", b"\r\n", f.read())
+    m = email.message_from_bytes(raw, policy=email.policy.default)
+    for part in m.walk():
+        if part.get_content_type().startswith("application/tlsrpt"):
+            data = part.get_payload(decode=True)
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data)
+            return raw, json.loads(data)
+    raise AssertionError(name + ": no report part")
+
+
+def test_received_reports_are_listed(out):
+    d = out()
+    d.add_user("tlsrpt@example.org")
+    samples = ["parsedmarc-smtp_tls/google.com_smtp_tls_report.eml",
+               "stalwart-mail-auth-tlsrpt/rpt02.eml"]
+    expect = []
+    for name in samples:
+        raw, rep = sample_report(name)
+        s = smtplib.SMTP("127.0.0.1", d.ports["smtp"],
+                         local_hostname="reporter.example.com", timeout=15)
+        try:
+            s.sendmail("reports@reporter.example.com",
+                       ["tlsrpt@example.org"], raw)
+        finally:
+            s.quit()
+        ok = sum(p["summary"].get("total-successful-session-count", 0)
+                 for p in rep["policies"])
+        fail = sum(p["summary"].get("total-failure-session-count", 0)
+                   for p in rep["policies"])
+        day = rep["date-range"]["start-datetime"][:10]
+        expect.append(f'org="{rep["organization-name"]}" day={day} '
+                      f'domains={rep["policies"][0]["policy"]["policy-domain"]}'
+                      f' reports=1 success={ok} failure={fail}')
+    assert wait_for(lambda: d.read_log().count(
+        "event=tlsrpt-received org=") == 2, 20), d.log_tail()
+    lines = d.ctl("tlsrpt", "received").stdout.splitlines()
+    assert sorted(lines) == sorted(expect)
+    # the same report again is kept once; a mail that only mentions
+    # tlsrpt is looked at and dropped
+    s = smtplib.SMTP("127.0.0.1", d.ports["smtp"], timeout=15)
+    try:
+        s.sendmail("reports@reporter.example.com", ["tlsrpt@example.org"],
+                   sample_report(samples[1])[0])
+        s.sendmail("x@reporter.example.com", ["tlsrpt@example.org"],
+                   b"Subject: about tlsrpt\r\n\r\nNo report here.\r\n")
+    finally:
+        s.quit()
+    assert wait_for(lambda: "result=ignored reason=\"no application/"
+                    "tlsrpt+json or +gzip part\"" in d.read_log(), 20), \
+        d.log_tail()
+    assert sorted(d.ctl("tlsrpt", "received").stdout.splitlines()) == \
+        sorted(expect)

@@ -548,6 +548,70 @@ test_mail(void **state)
 	buf_free(&b);
 }
 
+/* --- reports received by mail --- */
+
+struct eml_case {
+	const char	*file;
+	const char	*org;
+	uint64_t	 ok, fail;
+	const char	*domain;
+};
+
+/*
+ * Google's real report (+gzip, base64) and Stalwart's two; rpt02.eml
+ * labels its part "application/tlsrpt", a type RFC 8460 §6 does not
+ * register (tlsrpt+json is), which we take.
+ */
+static const struct eml_case eml_cases[] = {
+	{ "parsedmarc-smtp_tls/google.com_smtp_tls_report.eml", "Google Inc.",
+	    0, 0, NULL },
+	{ "stalwart-mail-auth-tlsrpt/rpt01.eml", NULL, 0, 0, NULL },
+	{ "stalwart-mail-auth-tlsrpt/rpt02.eml", "Google Inc.", 23, 1,
+	    "example.com" },
+};
+
+static const char no_report[] = "Subject: x\r\n\r\nhi\r\n";
+static const char cut[] = "Content-Type: application/tlsrpt+gzip\r\n"
+    "Content-Transfer-Encoding: base64\r\n\r\nH4sIAAAAAAAAA6tWSs/PT89J\r\n";
+
+static void
+test_mail_extract(void **state)
+{
+	struct tlsrpt_summary	 s;
+	struct buf		 json;
+	const char		*err = NULL;
+	char			*data;
+	size_t			 i, len;
+
+	(void)state;
+	for (i = 0; i < NELEM(eml_cases); i++) {
+		data = read_data(eml_cases[i].file, &len);
+		buf_init(&json, TLSRPT_JSON_MAX);
+		if (tlsrpt_mail_extract(data, len, &json, &err) == -1)
+			fail_msg("%s: %s", eml_cases[i].file, err);
+		if (tlsrpt_parse(json.data, json.len, &s, &err) == -1)
+			fail_msg("%s: %s", eml_cases[i].file, err);
+		if (eml_cases[i].org != NULL)
+			assert_string_equal(s.org, eml_cases[i].org);
+		if (eml_cases[i].domain != NULL) {
+			assert_string_equal(s.domain, eml_cases[i].domain);
+			assert_int_equal(s.ok, eml_cases[i].ok);
+			assert_int_equal(s.fail, eml_cases[i].fail);
+		}
+		assert_true(s.npolicies >= 1);
+		buf_free(&json);
+		free(data);
+	}
+	/* a mail without a report part, and one whose gzip is cut */
+	buf_init(&json, TLSRPT_JSON_MAX);
+	assert_int_equal(tlsrpt_mail_extract(no_report, strlen(no_report),
+	    &json, &err), -1);
+	assert_int_equal(tlsrpt_mail_extract(cut, strlen(cut), &json, &err),
+	    -1);
+	assert_string_equal(err, "the report does not gunzip");
+	buf_free(&json);
+}
+
 int
 main(void)
 {
@@ -563,6 +627,7 @@ main(void)
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_mail),
+		cmocka_unit_test(test_mail_extract),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
