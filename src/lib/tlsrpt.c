@@ -603,6 +603,33 @@ tlsrpt_record_parse(const char *p, size_t len, struct tlsrpt_record *out,
 	return 0;
 }
 
+int
+tlsrpt_https_host(const char *uri, char *host, size_t hostsz)
+{
+	const char	*p;
+	size_t		 n = 0;
+
+	if (strncasecmp(uri, "https://", 8) != 0)
+		return -1;
+	for (p = uri + 8; *p != '\0' && strchr(":/?#", *p) == NULL; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.') ||
+		    n + 1 >= hostsz || n + 1 > TLSRPT_NAME_MAX)
+			return -1;
+		host[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+	}
+	host[n] = '\0';
+	if (*p == ':') {
+		if (strncmp(p, ":443", 4) != 0)
+			return -1;
+		p += 4;
+	}
+	if (n == 0 || host[0] == '.' || host[0] == '-' ||
+	    (*p != '\0' && strchr("/?#", *p) == NULL))
+		return -1;
+	return 0;
+}
+
 /* --- the report by mail (§5.3) --- */
 
 static bool

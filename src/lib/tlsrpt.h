@@ -149,6 +149,14 @@ struct tlsrpt_record {
 int	tlsrpt_record_parse(const char *p, size_t len,
 	    struct tlsrpt_record *out, const char **errstr_out);
 
+/*
+ * The host of an https: rua (§3, RFC 9110 §4.2.2): "https://HOST" then
+ * "/", "?", "#" or the end, an optional ":443" only; HOST a DNS name
+ * (letters, digits, '-', '.'; no IP literal, no userinfo), lower-cased
+ * into host.  -1 when it is not such a URI.
+ */
+int	tlsrpt_https_host(const char *uri, char *host, size_t hostsz);
+
 /* A report by mail (§5.3): what goes into it. */
 struct tlsrpt_mail {
 	const char	*from;		/* our address (tlsrpt-from) */

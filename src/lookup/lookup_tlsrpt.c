@@ -3,6 +3,7 @@
  * lookup role (lookup_tlsrpt.h).  SQLite in WAL mode under lookup's
  * directory; every statement bound, never assembled.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #define LOOKUP_TLSRPT_IP_MAX	TLSRPT_IP_MAX
 #define LOOKUP_TLSRPT_INFO_MAX	256
 #define LOOKUP_TLSRPT_DOMAINS_MAX	1000	/* reported in one round */
+#define LOOKUP_TLSRPT_ADDRS_MAX	8	/* MTA_TLSRPT_ADDRS_MAX */
 #define LOOKUP_TLSRPT_INTERVAL_MIN	60	/* seconds */
 /* a mailed report must fit one ipc message to the queue */
 #define LOOKUP_TLSRPT_MAIL_MAX	(IPC_PAYLOAD_MAX - 4096)
@@ -63,6 +65,7 @@ struct lookup_tlsrpt_batch {
 	uint64_t		 reqid;
 	size_t			 pending;	/* TXT lookups out */
 	size_t			 sent;		/* reports queued */
+	size_t			 posted;	/* handed to the mta */
 	size_t			 norecord;	/* domains without a record */
 	size_t			 failed;
 };
@@ -539,6 +542,86 @@ done:
 	return rc;
 }
 
+/* An https: rua's report while its host's addresses are asked. */
+struct lookup_tlsrpt_post {
+	struct lookup_tlsrpt	*lt;
+	char			 url[TLSRPT_URI_MAX + 1];
+	char			 host[TLSRPT_NAME_MAX + 1];
+	struct buf		 gz;
+	char			 ips[LOOKUP_TLSRPT_ADDRS_MAX][INET6_ADDRSTRLEN];
+	size_t			 nips;
+	int			 pending;
+};
+
+static void
+lookup_tlsrpt_post_cb(void *arg, const struct dns_result *res)
+{
+	struct lookup_tlsrpt_post	*p = arg;
+	struct msg			*m;
+	size_t				 i;
+
+	for (i = 0; res->status == DNS_OK && i < res->nrrs &&
+	    p->nips < LOOKUP_TLSRPT_ADDRS_MAX; i++) {
+		if (res->rrs[i].type == DNS_T_A)
+			(void)inet_ntop(AF_INET, &res->rrs[i].u.a,
+			    p->ips[p->nips++], INET6_ADDRSTRLEN);
+		else if (res->rrs[i].type == DNS_T_AAAA)
+			(void)inet_ntop(AF_INET6, &res->rrs[i].u.aaaa,
+			    p->ips[p->nips++], INET6_ADDRSTRLEN);
+	}
+	if (--p->pending > 0)
+		return;
+	if (p->nips == 0)
+		log_warnx("lookup: event=tlsrpt-failed url=%s reason=\"no "
+		    "address for %s\"", p->url, p->host);
+	else {
+		/* RFC 8460 §5.4: POST, application/tlsrpt+gzip */
+		m = msg_new(MSG_MTA_TLSRPT_POST);
+		msg_put_str(m, p->url);
+		msg_put_str(m, p->host);
+		msg_put_u32(m, (uint32_t)p->nips);
+		for (i = 0; i < p->nips; i++)
+			msg_put_str(m, p->ips[i]);
+		msg_put_data(m, p->gz.data, p->gz.len);
+		(void)proc_send(p->lt->self, PROC_MTA, m);
+	}
+	buf_free(&p->gz);
+	free(p);
+}
+
+/* Hand the report json to the mta to POST to the https: rua url. */
+static int
+lookup_tlsrpt_post(struct lookup_tlsrpt *lt, const char *url,
+    const char *json)
+{
+	static const enum dns_type	 types[2] = { DNS_T_A, DNS_T_AAAA };
+	struct lookup_tlsrpt_post	*p;
+	const char			*err;
+	size_t				 i;
+
+	p = xcalloc(1, sizeof(*p));
+	p->lt = lt;
+	buf_init(&p->gz, LOOKUP_TLSRPT_MAIL_MAX);
+	if (str_copy(p->url, sizeof(p->url), url) == -1 ||
+	    tlsrpt_https_host(url, p->host, sizeof(p->host)) == -1 ||
+	    tlsrpt_gzip(json, strlen(json), &p->gz) == -1 || lt->dns == NULL) {
+		buf_free(&p->gz);
+		free(p);
+		return -1;
+	}
+	/* both queries first: a callback never runs inside dns_query() */
+	for (i = 0; i < 2; i++)
+		if (dns_query(lt->dns, p->host, types[i], lookup_tlsrpt_post_cb,
+		    p, &err) != NULL)
+			p->pending++;
+	if (p->pending == 0) {
+		buf_free(&p->gz);
+		free(p);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * §3: of the TXT records, those that start with "v=TLSRPTv1"; exactly
  * one must, else the domain has none.
@@ -576,9 +659,9 @@ lookup_tlsrpt_batch_done(struct lookup_tlsrpt_batch *b)
 		return;
 	if (b->ctl) {
 		(void)snprintf(line, sizeof(line), "%zu report%s queued, %zu "
-		    "domain%s without a TLS-RPT record, %zu failed", b->sent,
-		    b->sent == 1 ? "" : "s", b->norecord, b->norecord == 1 ?
-		    "" : "s", b->failed);
+		    "posted, %zu domain%s without a TLS-RPT record, %zu failed",
+		    b->sent, b->sent == 1 ? "" : "s", b->posted, b->norecord,
+		    b->norecord == 1 ? "" : "s", b->failed);
 		proc_ctl_line(b->lt->self, b->reqid, line);
 		proc_ctl_end(b->lt->self, b->reqid, b->failed > 0 ? 1 : 0,
 		    b->failed > 0 ? "some reports were not sent" : NULL);
@@ -611,11 +694,15 @@ lookup_tlsrpt_send_domain(struct lookup_tlsrpt_job *j,
 			continue;
 		}
 		for (i = 0; i < rec->nrua; i++) {
-			if (strncasecmp(rec->rua[i], "mailto:", 7) != 0) {
-				/* https: rua: not done yet (see docs) */
-				log_info("lookup: event=tlsrpt-skipped "
-				    "domain=%s rua=%s reason=\"https rua not "
-				    "supported\"", j->domain, rec->rua[i]);
+			if (strncasecmp(rec->rua[i], "https:", 6) == 0) {
+				if (lookup_tlsrpt_post(lt, rec->rua[i],
+				    json) == -1) {
+					log_warnx("lookup: event=tlsrpt-failed "
+					    "domain=%s url=%s", j->domain,
+					    rec->rua[i]);
+					j->b->failed++;
+				} else
+					j->b->posted++;
 				continue;
 			}
 			if (lookup_tlsrpt_mailto(rec->rua[i], to,

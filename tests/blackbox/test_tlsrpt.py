@@ -3,10 +3,12 @@ server on 127.0.15.1:443 (MTA-STS policies by Host header, and a TLS-RPT
 collector taking POSTs) and scripted SMTP peers on 127.0.15.x:25, away
 from the addresses of the other outbound tests.
 
-    good      MTA-STS enforce, a peer with a good certificate: success
+    good      MTA-STS enforce, a peer with a good certificate: success;
+              rua mailto: to a local address
     testing   MTA-STS testing, the peer's certificate names another host:
-              delivered, certificate-host-mismatch
-    plain     no policy, STARTTLS: success under no-policy-found
+              delivered, certificate-host-mismatch; rua mailto: and https:
+    plain     no policy, STARTTLS: success under no-policy-found; rua
+              https: to the collector (collector.rpt.test, 127.0.15.1)
     clear     no policy, no STARTTLS: starttls-not-supported
 
 The JSON of `cachetctl tlsrpt show` is validated against a JSON Schema
@@ -133,6 +135,7 @@ def zone():
         if case in RUA:
             lines.append(f'_smtp._tls.{d}. 1 IN TXT "v=TLSRPTv1; '
                          f'rua={RUA[case]}"')
+    lines.append(f"collector.{Z}. 1 IN A {HTTPS_IP}")
     return "\n".join(sorted(set(lines))) + "\n"
 
 
@@ -310,15 +313,17 @@ def mailed_reports(d):
     return out
 
 
-def test_send_mails_reports_to_the_rua(out, peers):
+def test_send_mails_and_posts_reports_to_the_rua(out, peers, world):
     d = out("tlsrpt-from tlsrpt-sender@example.org\n")
     d.add_user("tlsrpt@example.org")
     deliver_all(d, peers)
+    with world["host"].lock:
+        world["host"].posts.clear()
     r = d.ctl("tlsrpt", "send")
-    # good and testing mail one each; plain has only an https rua; clear
-    # has no record
-    assert "2 reports queued, 1 domain without a TLS-RPT record" in \
-        r.stdout, r.stdout
+    # good and testing mail one each; testing and plain POST one each;
+    # clear has no record
+    assert "2 reports queued, 2 posted, 1 domain without a TLS-RPT " \
+        "record, 0 failed" in r.stdout, r.stdout
     assert wait_for(lambda: len(mailed_reports(d)) == 2, 20), d.log_tail()
     mails = {m["TLS-Report-Domain"]: m for m in mailed_reports(d)}
     assert set(mails) == {dom("good"), dom("testing")}
@@ -348,10 +353,23 @@ def test_send_mails_reports_to_the_rua(out, peers):
         list(mails[dom("testing")].iter_parts())[1].get_content()))
     assert rep["policies"][0]["failure-details"][0]["result-type"] == \
         "certificate-host-mismatch"
+    # RFC 8460 §5.4: POSTed to the https: rua, verified against tls-ca
+    assert wait_for(lambda: len(world["host"].posts) == 2, 20), \
+        d.log_tail()
+    assert re.search(r"event=tlsrpt-post url=https://collector\.rpt\.test"
+                     r"/r result=ok", d.read_log())
+    posted = {}
+    for path, headers, body in world["host"].posts:
+        assert path == "/r"
+        assert headers["Content-Type"] == "application/tlsrpt+gzip"
+        rep = json.loads(gzip.decompress(body))
+        jsonschema.validate(rep, schema())
+        posted[rep["policies"][0]["policy"]["policy-domain"]] = rep
+    assert set(posted) == {dom("testing"), dom("plain")}
+    assert posted[dom("plain")]["policies"][0]["policy"]["policy-type"] \
+        == "no-policy-found"
     # what was reported (or had nobody to go to) is forgotten
-    left = by_domain(reports(d.ctl("tlsrpt", "show").stdout))
-    assert set(left) == {dom("plain")} or set(left) == set(), left
-    assert dom("good") not in left and dom("clear") not in left
+    assert d.ctl("tlsrpt", "show").stdout.strip() == ""
 
 
 def sample_report(name):

@@ -469,6 +469,32 @@ test_record(void **state)
 	}
 }
 
+static void
+test_https_host(void **state)
+{
+	char	h[TLSRPT_NAME_MAX + 1];
+
+	(void)state;
+	assert_int_equal(tlsrpt_https_host("https://Reporting.Example.com/v1/"
+	    "tlsrpt", h, sizeof(h)), 0);
+	assert_string_equal(h, "reporting.example.com");
+	assert_int_equal(tlsrpt_https_host("https://r.example:443", h,
+	    sizeof(h)), 0);
+	assert_string_equal(h, "r.example");
+	assert_int_equal(tlsrpt_https_host("https://r.example?x", h,
+	    sizeof(h)), 0);
+	assert_int_equal(tlsrpt_https_host("https://r.example:8443/", h,
+	    sizeof(h)), -1);
+	assert_int_equal(tlsrpt_https_host("https://user@r.example/", h,
+	    sizeof(h)), -1);
+	assert_int_equal(tlsrpt_https_host("https://[::1]/", h, sizeof(h)),
+	    -1);
+	assert_int_equal(tlsrpt_https_host("https:///x", h, sizeof(h)), -1);
+	assert_int_equal(tlsrpt_https_host("http://r.example/", h, sizeof(h)),
+	    -1);
+	assert_int_equal(tlsrpt_https_host("https://r.example", h, 5), -1);
+}
+
 /* --- gzip --- */
 
 static void
@@ -625,6 +651,7 @@ main(void)
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_datetime),
 		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_https_host),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_mail),
 		cmocka_unit_test(test_mail_extract),
