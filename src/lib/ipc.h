@@ -146,6 +146,14 @@ enum msg_type {
 	/* TLS-RPT (RFC 8460; layout in mta/mta_tlsrpt.h) */
 	MSG_LOOKUP_TLSRPT,		/* mta -> lookup: a TLS session's
 					   result under its policy */
+	MSG_QUEUE_INJECT,		/* lookup -> queue: str sender,
+					   str rcpt, data message (a
+					   TLS-RPT report); no answer */
+	MSG_LOOKUP_TLSRPT_MAIL,		/* mda -> lookup: u64 msglen, fd
+					   of a delivered message that may
+					   be a TLS-RPT report; no answer */
+	MSG_MTA_TLSRPT_POST,		/* lookup -> mta: a TLS-RPT report
+					   to POST (mta/mta_tlsrpt.h) */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

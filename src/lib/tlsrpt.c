@@ -11,11 +11,16 @@
 #include <jansson.h>
 #include <zlib.h>
 
+#include "mime.h"
+#include "mime_decode.h"
+#include "sasl.h"
 #include "tlsrpt.h"
 
 /* 2^53: the largest count a JSON reader may be trusted to keep exact */
 #define TLSRPT_COUNT_MAX	9007199254740992ULL
 #define TLSRPT_GZ_CHUNK		16384
+#define TLSRPT_B64_LINE		57	/* octets per 76-column base64 line */
+#define TLSRPT_BOUNDARY_MAX	60
 
 static const char *const tlsrpt_policy_names[TLSRPT_POLICY_TYPE_COUNT] = {
 	[TLSRPT_POLICY_STS] = "sts",
@@ -596,6 +601,150 @@ tlsrpt_record_parse(const char *p, size_t len, struct tlsrpt_record *out,
 		return -1;
 	}
 	return 0;
+}
+
+int
+tlsrpt_https_host(const char *uri, char *host, size_t hostsz)
+{
+	const char	*p;
+	size_t		 n = 0;
+
+	if (strncasecmp(uri, "https://", 8) != 0)
+		return -1;
+	for (p = uri + 8; *p != '\0' && strchr(":/?#", *p) == NULL; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.') ||
+		    n + 1 >= hostsz || n + 1 > TLSRPT_NAME_MAX)
+			return -1;
+		host[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+	}
+	host[n] = '\0';
+	if (*p == ':') {
+		if (strncmp(p, ":443", 4) != 0)
+			return -1;
+		p += 4;
+	}
+	if (n == 0 || host[0] == '.' || host[0] == '-' ||
+	    (*p != '\0' && strchr("/?#", *p) == NULL))
+		return -1;
+	return 0;
+}
+
+/* --- the report by mail (§5.3) --- */
+
+static bool
+tlsrpt_header_safe(const char *s)
+{
+	return s != NULL && strpbrk(s, "\r\n") == NULL &&
+	    strlen(s) <= TLSRPT_URI_MAX;
+}
+
+static bool
+tlsrpt_boundary_ok(const char *b)
+{
+	size_t	n = strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+		    "WXYZ0123456789._-");
+
+	return n > 0 && n <= TLSRPT_BOUNDARY_MAX && b[n] == '\0';
+}
+
+int
+tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out)
+{
+	struct tm	tm;
+	time_t		t = (time_t)m->now;
+	char		date[64], line[80];
+	const unsigned char *p = m->gz;
+	size_t		i, n;
+
+	if (!tlsrpt_header_safe(m->from) || !tlsrpt_header_safe(m->to) ||
+	    !tlsrpt_header_safe(m->domain) ||
+	    !tlsrpt_header_safe(m->submitter) ||
+	    !tlsrpt_header_safe(m->report_id) ||
+	    !tlsrpt_boundary_ok(m->boundary) || gmtime_r(&t, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
+	    &tm) == 0)
+		return -1;
+	if (buf_printf(out, "From: <%s>\r\nTo: <%s>\r\nDate: %s\r\n"
+	    "Subject: Report Domain: %s Submitter: %s Report-ID: <%s>\r\n"
+	    "TLS-Report-Domain: %s\r\nTLS-Report-Submitter: %s\r\n"
+	    "Message-ID: <%s>\r\nAuto-Submitted: auto-generated\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; report-type=\"tlsrpt\";\r\n"
+	    "\tboundary=\"%s\"\r\n\r\n"
+	    "This is a multipart message in MIME format.\r\n\r\n"
+	    "--%s\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+	    "This is an aggregate TLS report from %s (RFC 8460).\r\n\r\n"
+	    "--%s\r\nContent-Type: application/tlsrpt+gzip\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "Content-Disposition: attachment;\r\n"
+	    "\tfilename=\"%s!%s!%llu!%llu!%s.json.gz\"\r\n\r\n",
+	    m->from, m->to, date, m->domain, m->submitter, m->report_id,
+	    m->domain, m->submitter, m->report_id, m->boundary, m->boundary,
+	    m->submitter, m->boundary, m->submitter, m->domain,
+	    (unsigned long long)m->start, (unsigned long long)m->end,
+	    m->report_id) == -1)
+		return -1;
+	for (i = 0; i < m->gzlen; i += n) {
+		n = m->gzlen - i < TLSRPT_B64_LINE ? m->gzlen - i :
+		    TLSRPT_B64_LINE;
+		(void)sasl_b64_encode(p + i, n, line);
+		if (buf_append_str(out, line) == -1 ||
+		    buf_append(out, "\r\n", 2) == -1)
+			return -1;
+	}
+	return buf_printf(out, "\r\n--%s--\r\n", m->boundary);
+}
+
+int
+tlsrpt_mail_extract(const char *msg, size_t len, struct buf *out,
+    const char **errstr_out)
+{
+	struct mime_msg		 mm;
+	const struct mime_part	*p;
+	struct buf		 raw;
+	uint32_t		 i;
+	int			 rc = -1;
+	bool			 gz;
+
+	memset(&mm, 0, sizeof(mm));
+	mime_parse(&mm, msg, len);
+	buf_init(&raw, TLSRPT_JSON_MAX);
+	*errstr_out = "no application/tlsrpt+json or +gzip part";
+	for (i = 0; i < mm.nparts; i++) {
+		p = &mm.parts[i];
+		if (p->kind != MIME_KIND_LEAF ||
+		    !span_caseeq(p->type, "application"))
+			continue;
+		/*
+		 * §6.4, §6.5 register tlsrpt+json and tlsrpt+gzip; some
+		 * senders write plain "tlsrpt" (Stalwart's rpt02.eml), so
+		 * that is taken too, and the gzip magic decides (RFC 1952
+		 * §2.3.1) rather than the name.
+		 */
+		if (!span_caseeq(p->subtype, "tlsrpt+gzip") &&
+		    !span_caseeq(p->subtype, "tlsrpt+json") &&
+		    !span_caseeq(p->subtype, "tlsrpt"))
+			continue;
+		*errstr_out = "the report does not decode";
+		if (mime_decode_body(p->cte, mime_part_body(&mm, i), &raw) ==
+		    -1)
+			break;
+		gz = raw.len >= 2 && (unsigned char)raw.data[0] == 0x1f &&
+		    (unsigned char)raw.data[1] == 0x8b;
+		if (!gz && buf_append(out, raw.data, raw.len) == -1)
+			break;
+		if (gz && tlsrpt_gunzip(raw.data, raw.len, TLSRPT_JSON_MAX,
+		    out) == -1) {
+			*errstr_out = "the report does not gunzip";
+			break;
+		}
+		rc = 0;
+		break;
+	}
+	buf_free(&raw);
+	mime_msg_free(&mm);
+	return rc;
 }
 
 /* --- gzip (§5.3: application/tlsrpt+gzip) --- */

@@ -149,6 +149,50 @@ struct tlsrpt_record {
 int	tlsrpt_record_parse(const char *p, size_t len,
 	    struct tlsrpt_record *out, const char **errstr_out);
 
+/*
+ * The host of an https: rua (§3, RFC 9110 §4.2.2): "https://HOST" then
+ * "/", "?", "#" or the end, an optional ":443" only; HOST a DNS name
+ * (letters, digits, '-', '.'; no IP literal, no userinfo), lower-cased
+ * into host.  -1 when it is not such a URI.
+ */
+int	tlsrpt_https_host(const char *uri, char *host, size_t hostsz);
+
+/* A report by mail (§5.3): what goes into it. */
+struct tlsrpt_mail {
+	const char	*from;		/* our address (tlsrpt-from) */
+	const char	*to;		/* the rua's address */
+	const char	*domain;	/* the policy domain */
+	const char	*submitter;	/* our host name */
+	const char	*report_id;
+	uint64_t	 start, end;	/* the date range, Unix seconds */
+	uint64_t	 now;		/* Date: */
+	const char	*boundary;	/* 1-60 of [0-9A-Za-z._-] */
+	const void	*gz;		/* the gzip'ed JSON */
+	size_t		 gzlen;
+};
+
+/*
+ * The message of §5.3 appended to out, CRLF line ends: From, To, Date,
+ * Subject ("Report Domain: D Submitter: S Report-ID: <ID>"),
+ * TLS-Report-Domain, TLS-Report-Submitter, Message-ID, MIME-Version,
+ * "multipart/report; report-type=tlsrpt" (RFC 6522) with a text/plain
+ * part and the application/tlsrpt+gzip part in base64, named as §5.3
+ * says (submitter!domain!start!end!id.json.gz).  -1 when a field holds a
+ * CR, LF or NUL, the boundary is not one, or out is full.
+ */
+int	tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out);
+
+/*
+ * The report a mail msg[0..len) carries (§5.3): the first part of type
+ * application/tlsrpt+json, application/tlsrpt+gzip or application/tlsrpt
+ * (any depth, as mime.c parses it), decoded from its transfer encoding
+ * and gunzipped when it is gzip, at most TLSRPT_JSON_MAX octets, into out (empty before).
+ * -1 with a static reason when there is no such part or it does not
+ * decode.
+ */
+int	tlsrpt_mail_extract(const char *msg, size_t len, struct buf *out,
+	    const char **errstr_out);
+
 /* gzip (RFC 1952) of p[0..len) appended to out. */
 int	tlsrpt_gzip(const void *p, size_t len, struct buf *out);
 

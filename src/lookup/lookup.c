@@ -1765,6 +1765,11 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 			goto bad;
 		lookup_tlsrpt_record(r->tlsrpt, from.id, m);
 		break;
+	case MSG_LOOKUP_TLSRPT_MAIL:
+		if (from.id != PROC_MDA)
+			goto bad;
+		lookup_tlsrpt_mail(r->tlsrpt, from.id, m);
+		break;
 	case MSG_LOOKUP_STS:
 	case MSG_LOOKUP_STS_STORE:
 		if (from.id != PROC_MTA)

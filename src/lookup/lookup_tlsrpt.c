@@ -3,15 +3,20 @@
  * lookup role (lookup_tlsrpt.h).  SQLite in WAL mode under lookup's
  * directory; every statement bound, never assembled.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <event2/event.h>
 #include <sqlite3.h>
 
+#include "dns.h"
 #include "log.h"
 #include "lookup_tlsrpt.h"
 #include "util.h"
@@ -20,6 +25,11 @@
 #define LOOKUP_TLSRPT_DAY	86400
 #define LOOKUP_TLSRPT_IP_MAX	TLSRPT_IP_MAX
 #define LOOKUP_TLSRPT_INFO_MAX	256
+#define LOOKUP_TLSRPT_DOMAINS_MAX	1000	/* reported in one round */
+#define LOOKUP_TLSRPT_ADDRS_MAX	8	/* MTA_TLSRPT_ADDRS_MAX */
+#define LOOKUP_TLSRPT_INTERVAL_MIN	60	/* seconds */
+/* a mailed report must fit one ipc message to the queue */
+#define LOOKUP_TLSRPT_MAIL_MAX	(IPC_PAYLOAD_MAX - 4096)
 
 static const char lookup_tlsrpt_schema[] =
     "CREATE TABLE IF NOT EXISTS sessions ("
@@ -45,6 +55,26 @@ struct lookup_tlsrpt {
 	const struct conf	*conf;
 	struct dns		*dns;
 	sqlite3			*db;	/* NULL: results are dropped */
+	struct event		*ev_send;	/* every tlsrpt-interval */
+};
+
+/* One round of sending: a `cachetctl tlsrpt send`, or the timer's. */
+struct lookup_tlsrpt_batch {
+	struct lookup_tlsrpt	*lt;
+	bool			 ctl;
+	uint64_t		 reqid;
+	size_t			 pending;	/* TXT lookups out */
+	size_t			 sent;		/* reports queued */
+	size_t			 posted;	/* handed to the mta */
+	size_t			 norecord;	/* domains without a record */
+	size_t			 failed;
+};
+
+/* The TXT lookup of one domain in a round. */
+struct lookup_tlsrpt_job {
+	struct lookup_tlsrpt_batch	*b;
+	char				 domain[TLSRPT_NAME_MAX + 1];
+	uint64_t			 maxday;	/* days up to it */
 };
 
 /* One sessions row, with its failure details, owned strings. */
@@ -244,6 +274,60 @@ lookup_tlsrpt_record(struct lookup_tlsrpt *lt, enum proc_id from,
 		log_warnx("lookup: event=tlsrpt-lost domain=%s", r.domain);
 }
 
+/* --- reports received (§5.3) --- */
+
+void
+lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, enum proc_id from,
+    struct msg *m)
+{
+	struct tlsrpt_summary	 sum;
+	struct buf		 json;
+	uint64_t		 len;
+	const char		*err = NULL;
+	char			*data = NULL, show[TLSRPT_TEXT_MAX + 1];
+	ssize_t			 n;
+	int			 fd;
+
+	if (msg_get_u64(m, &len) == -1 || msg_end(m) == -1 ||
+	    (fd = msg_take_fd(m)) == -1)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	buf_init(&json, TLSRPT_JSON_MAX);
+	if (len == 0 || len > LOOKUP_TLSRPT_MAIL_IN_MAX) {
+		err = "message too large";
+		goto done;
+	}
+	data = xmalloc(len);
+	if ((n = pread(fd, data, len, 0)) != (ssize_t)len) {
+		err = "cannot read the message";
+		goto done;
+	}
+	if (tlsrpt_mail_extract(data, len, &json, &err) == -1 ||
+	    tlsrpt_parse(json.data, json.len, &sum, &err) == -1)
+		goto done;
+	err = NULL;
+	if (lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "INSERT OR IGNORE "
+	    "INTO received (org, report_id, domain, start, end, policies, ok, "
+	    "fail, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    "tttiiiiii", sum.org, sum.report_id, sum.domain, sum.start,
+	    sum.end, (uint64_t)sum.npolicies, sum.ok, sum.fail,
+	    (uint64_t)time(NULL))) == -1)
+		err = "cannot store it";
+done:
+	if (err != NULL)
+		log_info("lookup: event=tlsrpt-received result=ignored "
+		    "reason=\"%s\"", err);
+	else
+		log_info("lookup: event=tlsrpt-received org=\"%s\" domain=%s "
+		    "success=%llu failure=%llu", printable(sum.org,
+		    strnlen(sum.org, sizeof(sum.org)), show, sizeof(show)),
+		    sum.domain, (unsigned long long)sum.ok,
+		    (unsigned long long)sum.fail);
+	buf_free(&json);
+	free(data);
+	close(fd);
+}
+
 /* --- reports (§4.4) --- */
 
 /* The address our reports come from: tlsrpt-from, or one of hostname. */
@@ -376,6 +460,362 @@ done:
 	return json;
 }
 
+/* --- sending (§3, §5.3) --- */
+
+/* The address of a mailto: URI (RFC 6068), %XX decoded; -1 if unusable. */
+static int
+lookup_tlsrpt_mailto(const char *uri, char *out, size_t outsz)
+{
+	const char	*p = uri + 7;
+	size_t		 o = 0;
+	unsigned	 v;
+
+	for (; *p != '\0' && *p != '?'; p++) {
+		if (o + 1 >= outsz)
+			return -1;
+		if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1 &&
+		    p[1] != '\0' && p[2] != '\0' && v != 0) {
+			out[o++] = (char)v;
+			p += 2;
+		} else
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+	if (o == 0 || strchr(out, '@') == NULL ||
+	    strpbrk(out, " \t\r\n<>\"") != NULL)
+		return -1;
+	for (p = out; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+			return -1;
+	return 0;
+}
+
+/* Mail the report json of domain's day to the address to. */
+static int
+lookup_tlsrpt_mail_out(struct lookup_tlsrpt *lt, const char *domain,
+    uint64_t day, const char *json, const char *to)
+{
+	struct tlsrpt_mail	 tm;
+	struct buf		 gz, msg;
+	struct msg		*m;
+	char			 from[CONF_ADDR_MAX + 1], id[600], bnd[40];
+	int			 rc = -1;
+
+	lookup_tlsrpt_from(lt, from, sizeof(from));
+	(void)snprintf(id, sizeof(id), "%llu.%s@%s", (unsigned long long)day,
+	    domain, lt->conf->hostname);
+	(void)snprintf(bnd, sizeof(bnd), "tlsrpt.%08x%08x", arc4random(),
+	    arc4random());
+	buf_init(&gz, LOOKUP_TLSRPT_MAIL_MAX);
+	buf_init(&msg, LOOKUP_TLSRPT_MAIL_MAX);
+	if (tlsrpt_gzip(json, strlen(json), &gz) == -1)
+		goto done;
+	memset(&tm, 0, sizeof(tm));
+	tm.from = from;
+	tm.to = to;
+	tm.domain = domain;
+	tm.submitter = lt->conf->hostname;
+	tm.report_id = id;
+	tm.start = day * LOOKUP_TLSRPT_DAY;
+	tm.end = tm.start + LOOKUP_TLSRPT_DAY;
+	tm.now = (uint64_t)time(NULL);
+	tm.boundary = bnd;
+	tm.gz = gz.data;
+	tm.gzlen = gz.len;
+	if (tlsrpt_mail_compose(&tm, &msg) == -1)
+		goto done;
+	m = msg_new(MSG_QUEUE_INJECT);
+	msg_put_str(m, from);
+	msg_put_str(m, to);
+	msg_put_data(m, msg.data, msg.len);
+	if (proc_send(lt->self, PROC_QUEUE, m) == -1)
+		goto done;
+	log_info("lookup: event=tlsrpt-sent domain=%s day=%llu to=<%s> "
+	    "size=%zu", domain, (unsigned long long)day, to, msg.len);
+	rc = 0;
+done:
+	if (rc == -1)
+		log_warnx("lookup: event=tlsrpt-failed domain=%s to=<%s> "
+		    "reason=\"cannot compose or queue the report\"", domain, to);
+	buf_free(&gz);
+	buf_free(&msg);
+	return rc;
+}
+
+/* An https: rua's report while its host's addresses are asked. */
+struct lookup_tlsrpt_post {
+	struct lookup_tlsrpt	*lt;
+	char			 url[TLSRPT_URI_MAX + 1];
+	char			 host[TLSRPT_NAME_MAX + 1];
+	struct buf		 gz;
+	char			 ips[LOOKUP_TLSRPT_ADDRS_MAX][INET6_ADDRSTRLEN];
+	size_t			 nips;
+	int			 pending;
+};
+
+static void
+lookup_tlsrpt_post_cb(void *arg, const struct dns_result *res)
+{
+	struct lookup_tlsrpt_post	*p = arg;
+	struct msg			*m;
+	size_t				 i;
+
+	for (i = 0; res->status == DNS_OK && i < res->nrrs &&
+	    p->nips < LOOKUP_TLSRPT_ADDRS_MAX; i++) {
+		if (res->rrs[i].type == DNS_T_A)
+			(void)inet_ntop(AF_INET, &res->rrs[i].u.a,
+			    p->ips[p->nips++], INET6_ADDRSTRLEN);
+		else if (res->rrs[i].type == DNS_T_AAAA)
+			(void)inet_ntop(AF_INET6, &res->rrs[i].u.aaaa,
+			    p->ips[p->nips++], INET6_ADDRSTRLEN);
+	}
+	if (--p->pending > 0)
+		return;
+	if (p->nips == 0)
+		log_warnx("lookup: event=tlsrpt-failed url=%s reason=\"no "
+		    "address for %s\"", p->url, p->host);
+	else {
+		/* RFC 8460 §5.4: POST, application/tlsrpt+gzip */
+		m = msg_new(MSG_MTA_TLSRPT_POST);
+		msg_put_str(m, p->url);
+		msg_put_str(m, p->host);
+		msg_put_u32(m, (uint32_t)p->nips);
+		for (i = 0; i < p->nips; i++)
+			msg_put_str(m, p->ips[i]);
+		msg_put_data(m, p->gz.data, p->gz.len);
+		(void)proc_send(p->lt->self, PROC_MTA, m);
+	}
+	buf_free(&p->gz);
+	free(p);
+}
+
+/* Hand the report json to the mta to POST to the https: rua url. */
+static int
+lookup_tlsrpt_post(struct lookup_tlsrpt *lt, const char *url,
+    const char *json)
+{
+	static const enum dns_type	 types[2] = { DNS_T_A, DNS_T_AAAA };
+	struct lookup_tlsrpt_post	*p;
+	const char			*err;
+	size_t				 i;
+
+	p = xcalloc(1, sizeof(*p));
+	p->lt = lt;
+	buf_init(&p->gz, LOOKUP_TLSRPT_MAIL_MAX);
+	if (str_copy(p->url, sizeof(p->url), url) == -1 ||
+	    tlsrpt_https_host(url, p->host, sizeof(p->host)) == -1 ||
+	    tlsrpt_gzip(json, strlen(json), &p->gz) == -1 || lt->dns == NULL) {
+		buf_free(&p->gz);
+		free(p);
+		return -1;
+	}
+	/* both queries first: a callback never runs inside dns_query() */
+	for (i = 0; i < 2; i++)
+		if (dns_query(lt->dns, p->host, types[i], lookup_tlsrpt_post_cb,
+		    p, &err) != NULL)
+			p->pending++;
+	if (p->pending == 0) {
+		buf_free(&p->gz);
+		free(p);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * §3: of the TXT records, those that start with "v=TLSRPTv1"; exactly
+ * one must, else the domain has none.
+ */
+static int
+lookup_tlsrpt_pick(const struct dns_result *res, struct tlsrpt_record *rec)
+{
+	const struct dns_txt	*t, *found = NULL;
+	const char		*err;
+	size_t			 i;
+
+	if (res->status != DNS_OK)
+		return -1;
+	for (i = 0; i < res->nrrs; i++) {
+		t = &res->rrs[i].u.txt;
+		if (res->rrs[i].type != DNS_T_TXT || t->len < 10 ||
+		    memcmp(t->data, "v=TLSRPTv1", 10) != 0)
+			continue;
+		if (found != NULL)
+			return -1;
+		found = t;
+	}
+	if (found == NULL ||
+	    tlsrpt_record_parse(found->data, found->len, rec, &err) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+lookup_tlsrpt_batch_done(struct lookup_tlsrpt_batch *b)
+{
+	char	line[160];
+
+	if (b->pending > 0)
+		return;
+	if (b->ctl) {
+		(void)snprintf(line, sizeof(line), "%zu report%s queued, %zu "
+		    "posted, %zu domain%s without a TLS-RPT record, %zu failed",
+		    b->sent, b->sent == 1 ? "" : "s", b->posted, b->norecord,
+		    b->norecord == 1 ? "" : "s", b->failed);
+		proc_ctl_line(b->lt->self, b->reqid, line);
+		proc_ctl_end(b->lt->self, b->reqid, b->failed > 0 ? 1 : 0,
+		    b->failed > 0 ? "some reports were not sent" : NULL);
+	}
+	free(b);
+}
+
+/* Send each day of the job's domain to each mailto: rua of rec. */
+static void
+lookup_tlsrpt_send_domain(struct lookup_tlsrpt_job *j,
+    const struct tlsrpt_record *rec)
+{
+	struct lookup_tlsrpt	*lt = j->b->lt;
+	sqlite3_stmt		*st;
+	char			 to[TLSRPT_URI_MAX + 1], *json;
+	uint64_t		 day;
+	size_t			 i;
+
+	if ((st = lookup_tlsrpt_stmt(lt, "SELECT DISTINCT day FROM sessions "
+	    "WHERE domain = ?1 AND day <= ?2 ORDER BY day", "ti", j->domain,
+	    j->maxday)) == NULL) {
+		j->b->failed++;
+		return;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		day = (uint64_t)sqlite3_column_int64(st, 0);
+		if ((json = lookup_tlsrpt_report(lt, j->domain, day,
+		    false)) == NULL) {
+			j->b->failed++;
+			continue;
+		}
+		for (i = 0; i < rec->nrua; i++) {
+			if (strncasecmp(rec->rua[i], "https:", 6) == 0) {
+				if (lookup_tlsrpt_post(lt, rec->rua[i],
+				    json) == -1) {
+					log_warnx("lookup: event=tlsrpt-failed "
+					    "domain=%s url=%s", j->domain,
+					    rec->rua[i]);
+					j->b->failed++;
+				} else
+					j->b->posted++;
+				continue;
+			}
+			if (lookup_tlsrpt_mailto(rec->rua[i], to,
+			    sizeof(to)) == -1 ||
+			    lookup_tlsrpt_mail_out(lt, j->domain, day, json,
+			    to) == -1)
+				j->b->failed++;
+			else
+				j->b->sent++;
+		}
+		free(json);
+	}
+	sqlite3_finalize(st);
+}
+
+/* The counts of a domain's days up to maxday are reported: forget them. */
+static void
+lookup_tlsrpt_forget(struct lookup_tlsrpt *lt, const char *domain,
+    uint64_t maxday)
+{
+	if (lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "BEGIN IMMEDIATE",
+	    "")) == -1)
+		return;
+	if (lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "DELETE FROM "
+	    "sessions WHERE domain = ?1 AND day <= ?2", "ti", domain,
+	    maxday)) == -1 ||
+	    lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "DELETE FROM "
+	    "failures WHERE domain = ?1 AND day <= ?2", "ti", domain,
+	    maxday)) == -1 ||
+	    lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "COMMIT", "")) == -1)
+		(void)sqlite3_exec(lt->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void
+lookup_tlsrpt_txt_cb(void *arg, const struct dns_result *res)
+{
+	struct lookup_tlsrpt_job	*j = arg;
+	struct lookup_tlsrpt_batch	*b = j->b;
+	struct tlsrpt_record		 rec;
+
+	if (res->status == DNS_TEMPFAIL) {
+		/* try again next round; nothing is forgotten */
+		log_warnx("lookup: event=tlsrpt-failed domain=%s reason=\"TXT "
+		    "lookup: %s\"", j->domain, res->why);
+		b->failed++;
+	} else {
+		if (lookup_tlsrpt_pick(res, &rec) == 0)
+			lookup_tlsrpt_send_domain(j, &rec);
+		else {
+			log_debug("lookup: event=tlsrpt-norecord domain=%s",
+			    j->domain);
+			b->norecord++;
+		}
+		lookup_tlsrpt_forget(b->lt, j->domain, j->maxday);
+	}
+	free(j);
+	b->pending--;
+	lookup_tlsrpt_batch_done(b);
+}
+
+/*
+ * A round: every domain with counts up to today (ctl: today included,
+ * RFC 8460 §4.1 leaves the period to us) gets its TXT record asked.
+ */
+static void
+lookup_tlsrpt_send_all(struct lookup_tlsrpt *lt, bool ctl, uint64_t reqid)
+{
+	struct lookup_tlsrpt_batch	*b;
+	struct lookup_tlsrpt_job	*j;
+	sqlite3_stmt			*st;
+	char				 name[DNS_NAME_MAX + 1];
+	const char			*err;
+	uint64_t			 today = (uint64_t)time(NULL) /
+					    LOOKUP_TLSRPT_DAY;
+
+	b = xcalloc(1, sizeof(*b));
+	b->lt = lt;
+	b->ctl = ctl;
+	b->reqid = reqid;
+	b->pending = 1;		/* until every query is out */
+	if ((st = lookup_tlsrpt_stmt(lt, "SELECT DISTINCT domain FROM sessions "
+	    "WHERE day <= ?1 ORDER BY domain LIMIT ?2", "ii", ctl ? today :
+	    today - 1, (uint64_t)LOOKUP_TLSRPT_DOMAINS_MAX)) == NULL)
+		b->failed++;
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		j = xcalloc(1, sizeof(*j));
+		j->b = b;
+		j->maxday = ctl ? today : today - 1;
+		if (str_copy(j->domain, sizeof(j->domain),
+		    lookup_tlsrpt_col(st, 0)) == -1 ||
+		    snprintf(name, sizeof(name), "_smtp._tls.%s", j->domain) >=
+		    (int)sizeof(name) || lt->dns == NULL ||
+		    dns_query(lt->dns, name, DNS_T_TXT, lookup_tlsrpt_txt_cb, j,
+		    &err) == NULL) {
+			b->failed++;
+			free(j);
+			continue;
+		}
+		b->pending++;
+	}
+	sqlite3_finalize(st);
+	b->pending--;
+	lookup_tlsrpt_batch_done(b);
+}
+
+static void
+lookup_tlsrpt_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct lookup_tlsrpt	*lt = arg;
+
+	lookup_tlsrpt_send_all(lt, false, 0);
+}
+
 /* --- cachetctl --- */
 
 /* Print a text of several lines, one ctl line each. */
@@ -428,7 +868,7 @@ static void
 lookup_tlsrpt_received(struct lookup_tlsrpt *lt, uint64_t reqid)
 {
 	sqlite3_stmt	*st;
-	char		 line[1024], day[16];
+	char		 line[1024], day[16], org[TLSRPT_TEXT_MAX + 1];
 	time_t		 t;
 	struct tm	 tm;
 
@@ -444,9 +884,11 @@ lookup_tlsrpt_received(struct lookup_tlsrpt *lt, uint64_t reqid)
 		if (gmtime_r(&t, &tm) == NULL ||
 		    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
 			continue;
-		(void)snprintf(line, sizeof(line), "%s %s domains=%s "
-		    "reports=%lld success=%lld failure=%lld",
-		    lookup_tlsrpt_col(st, 0), day, lookup_tlsrpt_col(st, 2),
+		(void)snprintf(line, sizeof(line), "org=\"%s\" day=%s "
+		    "domains=%s reports=%lld success=%lld failure=%lld",
+		    printable(lookup_tlsrpt_col(st, 0), strnlen(
+		    lookup_tlsrpt_col(st, 0), TLSRPT_TEXT_MAX), org,
+		    sizeof(org)), day, lookup_tlsrpt_col(st, 2),
 		    (long long)sqlite3_column_int64(st, 3),
 		    (long long)sqlite3_column_int64(st, 4),
 		    (long long)sqlite3_column_int64(st, 5));
@@ -462,6 +904,8 @@ lookup_tlsrpt_ctl(struct lookup_tlsrpt *lt, uint64_t reqid, size_t argc,
 {
 	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "show") == 0)
 		lookup_tlsrpt_show(lt, reqid, argc == 3 ? argv[2] : NULL);
+	else if (argc == 2 && strcmp(argv[1], "send") == 0)
+		lookup_tlsrpt_send_all(lt, true, reqid);
 	else if (argc == 2 && strcmp(argv[1], "received") == 0)
 		lookup_tlsrpt_received(lt, reqid);
 	else
@@ -474,11 +918,18 @@ lookup_tlsrpt_new(struct proc_self *self, const struct conf *conf,
     struct dns *dns)
 {
 	struct lookup_tlsrpt	*lt;
+	struct timeval		 tv = { 0, 0 };
 
 	lt = xcalloc(1, sizeof(*lt));
 	lt->self = self;
 	lt->conf = conf;
 	lt->dns = dns;
 	(void)lookup_tlsrpt_db_open(lt);
+	tv.tv_sec = conf->tlsrpt_interval < LOOKUP_TLSRPT_INTERVAL_MIN ?
+	    LOOKUP_TLSRPT_INTERVAL_MIN : conf->tlsrpt_interval;
+	if ((lt->ev_send = event_new(self->base, -1, EV_PERSIST,
+	    lookup_tlsrpt_timer, lt)) == NULL)
+		fatalx("lookup: event_new");
+	evtimer_add(lt->ev_send, &tv);
 	return lt;
 }

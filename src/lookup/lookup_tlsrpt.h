@@ -33,6 +33,7 @@
 /* policies of one domain and day in a report */
 #define LOOKUP_TLSRPT_POLICIES_MAX	64
 #define LOOKUP_TLSRPT_STR_MAX	4096	/* policy-string, mx-host */
+#define LOOKUP_TLSRPT_MAIL_IN_MAX	(4 * 1024 * 1024) /* a report mail */
 
 struct lookup_tlsrpt;
 struct dns;
@@ -47,6 +48,16 @@ struct lookup_tlsrpt	*lookup_tlsrpt_new(struct proc_self *,
 
 /* MSG_LOOKUP_TLSRPT from the mta. */
 void	lookup_tlsrpt_record(struct lookup_tlsrpt *, enum proc_id from,
+	    struct msg *m);
+
+/*
+ * MSG_LOOKUP_TLSRPT_MAIL from the mda: a delivered message (its fd) that
+ * may be a report for one of our domains.  Read (at most
+ * LOOKUP_TLSRPT_MAIL_IN_MAX octets), its report extracted and parsed
+ * (tlsrpt.c, hostile input) and its summary kept once per organisation
+ * and report-id; anything else is logged and dropped.
+ */
+void	lookup_tlsrpt_mail(struct lookup_tlsrpt *, enum proc_id from,
 	    struct msg *m);
 
 /*

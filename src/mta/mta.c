@@ -1577,6 +1577,11 @@ mta_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 			mta_bad(m, from, "not from lookup");
 		mta_sts_lookup_result(mta->sts, m);
 		break;
+	case MSG_MTA_TLSRPT_POST:
+		if (from != PROC_LOOKUP)
+			mta_bad(m, from, "not from lookup");
+		mta_tlsrpt_post(mta->sts, m);
+		break;
 	default:
 		mta_bad(m, from, "unexpected");
 	}

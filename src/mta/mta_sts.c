@@ -68,6 +68,11 @@ struct mta_sts_req {
 	/* the fetch */
 	CURL			*easy;
 	struct curl_slist	*resolve;
+	/* a POST (mta_sts_post()) instead of a policy fetch */
+	mta_sts_post_cb		 post_cb;
+	struct curl_slist	*headers;
+	char			*post;
+	size_t			 postlen;
 	struct buf		 body;
 	bool			 too_big;
 	char			 err[CURL_ERROR_SIZE];
@@ -118,6 +123,8 @@ mta_sts_req_free(struct mta_sts_req *r)
 		s->nfetches--;
 	}
 	curl_slist_free_all(r->resolve);
+	curl_slist_free_all(r->headers);
+	free(r->post);
 	buf_free(&r->body);
 	buf_free(&r->cached);
 	TAILQ_REMOVE(&s->reqs, r, entry);
@@ -226,13 +233,16 @@ mta_sts_write(char *p, size_t size, size_t n, void *arg)
 	return n;
 }
 
+/*
+ * Start r's HTTPS request to url, whose host is host, at port 443 of
+ * ips[0..nips): what a policy fetch and a TLS-RPT POST share.
+ */
 static int
-mta_sts_fetch(struct mta_sts_req *r, char (*ips)[INET6_ADDRSTRLEN],
-    size_t nips)
+mta_sts_easy(struct mta_sts_req *r, const char *url, const char *host,
+    char (*ips)[INET6_ADDRSTRLEN], size_t nips)
 {
 	struct mta_sts		*s = r->s;
 	struct curl_blob	 blob;
-	char			 url[DNS_NAME_MAX + 64];
 	char			 entry[DNS_NAME_MAX + 32 +
 				    LOOKUP_STS_ADDRS_MAX * (INET6_ADDRSTRLEN + 3)];
 	size_t			 i, o;
@@ -240,10 +250,8 @@ mta_sts_fetch(struct mta_sts_req *r, char (*ips)[INET6_ADDRSTRLEN],
 
 	if (s->nfetches >= MTA_STS_FETCHES_MAX)
 		return -1;
-	(void)snprintf(url, sizeof(url), "https://mta-sts.%s" MTA_STS_PATH,
-	    r->domain);
-	/* "mta-sts.DOMAIN:443:ADDR,[ADDR6]": curl asks no resolver */
-	n = snprintf(entry, sizeof(entry), "mta-sts.%s:443:", r->domain);
+	/* "HOST:443:ADDR,[ADDR6]": curl asks no resolver */
+	n = snprintf(entry, sizeof(entry), "%s:443:", host);
 	o = n < 0 ? 0 : (size_t)n;
 	for (i = 0; i < nips && o < sizeof(entry); i++) {
 		n = snprintf(entry + o, sizeof(entry) - o, strchr(ips[i],
@@ -290,10 +298,76 @@ mta_sts_fetch(struct mta_sts_req *r, char (*ips)[INET6_ADDRSTRLEN],
 	    curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK ||
 	    curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "cachet") !=
 	    CURLE_OK ||
+	    (r->post != NULL && (curl_easy_setopt(r->easy,
+	    CURLOPT_POSTFIELDS, r->post) != CURLE_OK ||
+	    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)r->postlen) != CURLE_OK ||
+	    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers) !=
+	    CURLE_OK)) ||
 	    curl_multi_add_handle(s->multi, r->easy) != CURLM_OK)
 		return -1;
-	log_debug("mta: event=mta-sts-fetch domain=%s url=%s addrs=%s",
-	    r->domain, url, entry);
+	log_debug("mta: event=https url=%s addrs=%s", url, entry);
+	return 0;
+}
+
+static int
+mta_sts_fetch(struct mta_sts_req *r, char (*ips)[INET6_ADDRSTRLEN],
+    size_t nips)
+{
+	char	url[DNS_NAME_MAX + 64], host[DNS_NAME_MAX + 16];
+
+	(void)snprintf(url, sizeof(url), "https://mta-sts.%s" MTA_STS_PATH,
+	    r->domain);
+	(void)snprintf(host, sizeof(host), "mta-sts.%s", r->domain);
+	return mta_sts_easy(r, url, host, ips, nips);
+}
+
+/* A POST ended with cres: the caller learns how. */
+static void
+mta_sts_posted(struct mta_sts_req *r, CURLcode cres)
+{
+	mta_sts_post_cb	 cb = r->post_cb;
+	void		*arg = r->arg;
+	char		 why[MTA_STS_WHY_MAX];
+	long		 code = 0;
+
+	why[0] = '\0';
+	(void)curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (cres != CURLE_OK)
+		(void)snprintf(why, sizeof(why), "%s", r->err[0] != '\0' ?
+		    r->err : curl_easy_strerror(cres));
+	else if (code < 200 || code > 299)
+		(void)snprintf(why, sizeof(why), "HTTP %ld", code);
+	mta_sts_req_free(r);
+	cb(arg, why[0] == '\0', why);
+}
+
+int
+mta_sts_post(struct mta_sts *s, const char *url, const char *host,
+    char (*ips)[INET6_ADDRSTRLEN], size_t nips, const char *ctype,
+    const void *data, size_t len, mta_sts_post_cb cb, void *arg)
+{
+	struct mta_sts_req	*r;
+	char			 h[128];
+
+	r = xcalloc(1, sizeof(*r));
+	r->s = s;
+	r->handle = ++s->next_handle;
+	r->post_cb = cb;
+	r->arg = arg;
+	r->post = xmalloc(len > 0 ? len : 1);
+	memcpy(r->post, data, len);
+	r->postlen = len;
+	(void)str_copy(r->domain, sizeof(r->domain), host);
+	buf_init(&r->cached, 0);
+	buf_init(&r->body, MTASTS_POLICY_MAX);
+	TAILQ_INSERT_TAIL(&s->reqs, r, entry);
+	(void)snprintf(h, sizeof(h), "Content-Type: %s", ctype);
+	if ((r->headers = curl_slist_append(NULL, h)) == NULL ||
+	    mta_sts_easy(r, url, host, ips, nips) == -1) {
+		mta_sts_req_free(r);
+		return -1;
+	}
 	return 0;
 }
 
@@ -372,7 +446,10 @@ mta_sts_check_done(struct mta_sts *s)
 		    &priv);
 		if ((r = (struct mta_sts_req *)(void *)priv) == NULL)
 			fatalx("mta: a fetch without its request");
-		mta_sts_fetched(r, cm->data.result);
+		if (r->post_cb != NULL)
+			mta_sts_posted(r, cm->data.result);
+		else
+			mta_sts_fetched(r, cm->data.result);
 	}
 }
 

@@ -69,6 +69,20 @@ uint64_t	mta_sts_ask(struct mta_sts *, const char *domain, mta_sts_cb,
 /* Forget a request: its callback is not called.  0 is a no-op. */
 void		mta_sts_cancel(struct mta_sts *, uint64_t handle);
 
+/* How a POST went: ok, or why not (printable). */
+typedef void	(*mta_sts_post_cb)(void *arg, bool ok, const char *why);
+
+/*
+ * POST data[0..len) as Content-Type ctype to url (https only), whose
+ * host is host, at port 443 of ips[0..nips) (found by lookup): the same
+ * curl, CA bundle, limits and no-redirect rule as a policy fetch (TLS-RPT
+ * reports, RFC 8460 §5.4).  0 and cb later, or -1 at once.
+ */
+int		mta_sts_post(struct mta_sts *, const char *url,
+		    const char *host, char (*ips)[INET6_ADDRSTRLEN],
+		    size_t nips, const char *ctype, const void *data,
+		    size_t len, mta_sts_post_cb cb, void *arg);
+
 /* MSG_LOOKUP_STS_RESULT from lookup. */
 void		mta_sts_lookup_result(struct mta_sts *, struct msg *m);
 

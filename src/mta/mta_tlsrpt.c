@@ -3,11 +3,14 @@
  * Runs in the mta; what it sends lookup is its own view of a session,
  * made printable and bounded here.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ipc.h"
 #include "log.h"
+#include "mta_sts.h"
 #include "mta_tlsrpt.h"
 #include "util.h"
 
@@ -134,4 +137,45 @@ mta_tlsrpt_send(struct proc_self *self, const char *domain, const char *src,
 	    tlsrpt_result_name(res));
 	buf_free(&text);
 	buf_free(&mx);
+}
+
+/* --- POST to an https: rua (RFC 8460 §5.4) --- */
+
+static void
+mta_tlsrpt_posted(void *arg, bool ok, const char *why)
+{
+	char	*url = arg;
+
+	if (ok)
+		log_info("mta: event=tlsrpt-post url=%s result=ok", url);
+	else
+		log_warnx("mta: event=tlsrpt-post url=%s result=error "
+		    "reason=\"%s\"", url, why);
+	free(url);
+}
+
+void
+mta_tlsrpt_post(struct mta_sts *sts, struct msg *m)
+{
+	char		 url[TLSRPT_URI_MAX + 1], host[TLSRPT_NAME_MAX + 1];
+	char		 ips[MTA_TLSRPT_ADDRS_MAX][INET6_ADDRSTRLEN];
+	struct span	 body;
+	uint32_t	 n, i;
+	char		*copy;
+
+	if (msg_get_str(m, url, sizeof(url)) == -1 ||
+	    msg_get_str(m, host, sizeof(host)) == -1 ||
+	    msg_get_u32(m, &n) == -1 || n == 0 || n > MTA_TLSRPT_ADDRS_MAX)
+		fatalx("mta: bad %s from lookup", msg_name(m->type));
+	for (i = 0; i < n; i++)
+		if (msg_get_str(m, ips[i], sizeof(ips[i])) == -1)
+			fatalx("mta: bad %s from lookup", msg_name(m->type));
+	if (msg_get_span(m, &body) == -1 || msg_end(m) == -1 ||
+	    strncmp(url, "https://", 8) != 0)
+		fatalx("mta: bad %s from lookup", msg_name(m->type));
+	copy = xstrdup(url);
+	if (sts == NULL || mta_sts_post(sts, url, host, ips, n,
+	    "application/tlsrpt+gzip", body.ptr, body.len, mta_tlsrpt_posted,
+	    copy) == -1)
+		mta_tlsrpt_posted(copy, false, "cannot start the request");
 }

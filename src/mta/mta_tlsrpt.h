@@ -10,6 +10,12 @@
  * mx-host lines joined by "\n", u32 enum tlsrpt_result, str sending-mta-ip,
  * str receiving-mx-hostname, str receiving-ip, str additional information
  * (printable, at most MTA_TLSRPT_INFO_MAX).
+ *
+ * MSG_MTA_TLSRPT_POST (lookup -> mta, no answer): str url (an https: rua),
+ * str host (its host), u32 n (1 to MTA_TLSRPT_ADDRS_MAX), n times str
+ * IP address of host (lookup resolved it), data the gzip'ed report.
+ * POSTed as application/tlsrpt+gzip (RFC 8460 §5.4) with mta_sts.c's
+ * curl; the outcome is logged (event=tlsrpt-post).
  */
 #ifndef CACHET_MTA_TLSRPT_H
 #define CACHET_MTA_TLSRPT_H
@@ -21,6 +27,7 @@
 #include "tlsrpt.h"
 
 #define MTA_TLSRPT_INFO_MAX	200
+#define MTA_TLSRPT_ADDRS_MAX	8	/* of a collector, to try */
 /* the policy-string of a policy: an MTA-STS policy or 8 TLSA records */
 #define MTA_TLSRPT_POLICY_MAX	4096
 
@@ -45,5 +52,10 @@ void	mta_tlsrpt_send(struct proc_self *, const char *domain,
 	    const char *src, const struct mta_dane *dn,
 	    const struct mtasts_policy *sts, const struct mta_conn_addr *a,
 	    enum mta_conn_tls_event ev, const char *why, const char *local_ip);
+
+struct mta_sts;
+
+/* MSG_MTA_TLSRPT_POST from lookup (sts: the mta's curl, or NULL). */
+void	mta_tlsrpt_post(struct mta_sts *sts, struct msg *m);
 
 #endif

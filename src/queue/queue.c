@@ -1553,6 +1553,35 @@ queue_expand(struct queue_role *q, struct queue_msg *qm, size_t i,
 static void __attribute__((noreturn))
 queue_bad(struct msg *m, enum proc_id from, const char *why);
 
+/*
+ * MSG_QUEUE_INJECT: a message lookup made (TLS-RPT, RFC 8460 §5.3),
+ * queued as any other.  A sibling's bad shape is fatal; a spool that
+ * cannot take it is logged (lookup sends the report again next time).
+ */
+static void
+queue_inject(struct queue_role *q, struct msg *m)
+{
+	struct queue_fs_envelope	 env;
+	char				 sender[QUEUE_FS_STR_MAX + 1];
+	char				 rcpt[QUEUE_FS_STR_MAX + 1];
+	struct span			 data;
+	uint64_t			 len;
+
+	if (msg_get_str(m, sender, sizeof(sender)) == -1 ||
+	    msg_get_str(m, rcpt, sizeof(rcpt)) == -1 ||
+	    msg_get_span(m, &data) == -1 || msg_end(m) == -1 ||
+	    rcpt[0] == '\0' || data.len == 0)
+		queue_bad(m, PROC_LOOKUP, "malformed");
+	if (queue_dsn_inject(q->fs, q->conf->hostname, sender, rcpt,
+	    data.ptr, data.len, (int64_t)time(NULL), &env, &len) == -1) {
+		log_warn("queue: event=inject-failed to=<%s>", rcpt);
+		return;
+	}
+	log_info("id=%s event=queued from=<%s> size=%llu nrcpt=1 "
+	    "source=tlsrpt", env.id, sender, (unsigned long long)len);
+	queue_dsn_queued(q, &env, len);
+}
+
 /* MSG_LOOKUP_RESOLVE_RESULT: ipc.h has the layout. */
 static void
 queue_resolve_result(struct queue_role *q, enum proc_id from, struct msg *m)
@@ -2916,6 +2945,11 @@ queue_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 		if (from != PROC_LOOKUP)
 			queue_bad(m, from, "not from lookup");
 		queue_resolve_result(q, from, m);
+		break;
+	case MSG_QUEUE_INJECT:
+		if (from != PROC_LOOKUP)
+			queue_bad(m, from, "not from lookup");
+		queue_inject(q, m);
 		break;
 	case MSG_MDA_RESULT:
 		if (from != PROC_MDA)

@@ -235,6 +235,58 @@ queue_dsn_compose(struct queue_fs *fs, const char *hostname,
 }
 
 int
+queue_dsn_inject(struct queue_fs *fs, const char *hostname,
+    const char *sender, const char *rcpt, const char *data, size_t len,
+    int64_t now, struct queue_fs_envelope *out, uint64_t *outlen)
+{
+	char		 id[QID_SIZE], date[32];
+	struct buf	 b;
+	int		 fd = -1, saved;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&b, QUEUE_DSN_MAX);
+	if (queue_fs_create(fs, queue_dsn_wall_ms(), id, &fd) == -1)
+		goto fail;
+	bounce_date(now, date);
+	if (buf_printf(&b, "Received: by %s (cachet) id %s;\r\n\t%s\r\n",
+	    hostname, id, date) == -1 || buf_append(&b, data, len) == -1 ||
+	    write_full(fd, b.data, b.len) == -1) {
+		saved = errno;
+		(void)queue_fs_abort(fs, id);
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	(void)str_copy(out->id, sizeof(out->id), id);
+	out->created = now;
+	out->sender = xstrdup(sender);
+	out->body = QUEUE_FS_BODY_7BIT;
+	out->ret = QUEUE_FS_RET_UNSET;
+	out->rcpts = xcalloc(1, sizeof(*out->rcpts));
+	out->nrcpts = 1;
+	out->rcpts[0].addr = xstrdup(rcpt);
+	out->rcpts[0].state = QUEUE_FS_RCPT_PENDING;
+	if (queue_fs_commit(fs, fd, b.len, out) == -1) {
+		saved = errno;
+		if (saved == ESTALE || saved == EINVAL)
+			(void)queue_fs_abort(fs, id);
+		queue_fs_envelope_free(out);
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	close(fd);
+	*outlen = b.len;
+	buf_free(&b);
+	return 0;
+fail:
+	saved = errno;
+	buf_free(&b);
+	errno = saved;
+	return -1;
+}
+
+int
 queue_dsn_make(struct queue_fs *fs, const char *hostname,
     const struct queue_fs_envelope *env, uint64_t msglen,
     enum bounce_kind kind, const struct queue_dsn_rcpt *rcpts, size_t n,

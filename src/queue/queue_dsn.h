@@ -46,6 +46,17 @@ int	queue_dsn_make(struct queue_fs *fs, const char *hostname,
 	    struct queue_fs_envelope *out, uint64_t *outlen);
 
 /*
+ * A message lookup made (a TLS-RPT report, RFC 8460 §5.3): data[0..len)
+ * from sender to rcpt, behind our Received: line, written to the spool
+ * and committed as queue_dsn_make() does; out and *outlen as there.
+ * The caller checked the addresses; -1 with errno on failure.
+ */
+int	queue_dsn_inject(struct queue_fs *fs, const char *hostname,
+	    const char *sender, const char *rcpt, const char *data,
+	    size_t len, int64_t now, struct queue_fs_envelope *out,
+	    uint64_t *outlen);
+
+/*
  * The RFC 3463 status code in a recipient's error text, which is a
  * server's reply ("550 5.1.1 no such user", "550-5.1.1 ...") or our own
  * words after a code ("5.4.6 Alias loop"), into out; false when there is

@@ -57,6 +57,7 @@
  */
 #define MDA_USAGE_TTL_MS	(60 * 1000)
 #define MDA_ADDR_MAX		1000	/* sender, rcpt: the spool's string bound */
+#define MDA_TLSRPT_PEEK		16384	/* header octets looked at for TLS-RPT */
 
 struct mda_usage {
 	char		mailbox[RESOLVE_MAILBOX_MAX + 1];	/* "" free */
@@ -457,6 +458,35 @@ mda_fail(struct mda_role *m, struct mda_job *job, int saved, const char *err)
 }
 
 /* Delivered: the data and its name are on disk. */
+/*
+ * RFC 8460 §5.3: a report mailed to one of our rua addresses is a
+ * multipart/report with report-type=tlsrpt.  We parse nothing here (a
+ * privileged role): a message whose header section (its first
+ * MDA_TLSRPT_PEEK octets) mentions "tlsrpt" anywhere goes to lookup,
+ * which parses it (lookup_tlsrpt.h) and drops what is not a report.
+ */
+static void
+mda_tlsrpt_offer(struct mda_role *m, const struct mda_job *job)
+{
+	char		 head[MDA_TLSRPT_PEEK + 1], *end;
+	struct msg	*r;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((n = pread(job->fd, head, sizeof(head) - 1, 0)) <= 0)
+		return;
+	head[n] = '\0';
+	if ((end = strstr(head, "\n\r\n")) != NULL ||
+	    (end = strstr(head, "\n\n")) != NULL)
+		*end = '\0';
+	if (strcasestr(head, "tlsrpt") == NULL || (fd = dup(job->fd)) == -1)
+		return;
+	r = msg_new(MSG_LOOKUP_TLSRPT_MAIL);
+	msg_put_u64(r, job->msglen);
+	msg_put_fd(r, fd);
+	(void)proc_send(m->self, PROC_LOOKUP, r);
+}
+
 static void
 mda_done(struct mda_role *m, struct mda_job *job)
 {
@@ -473,6 +503,7 @@ mda_done(struct mda_role *m, struct mda_job *job)
 			mda_usage_add(m, job, job->msglen + job->plen);
 		mda_usage_report(m, job);
 	}
+	mda_tlsrpt_offer(m, job);
 	mda_answer(m, job, MDA_DELIVERED, "2.0.0", "Delivered");
 }
 

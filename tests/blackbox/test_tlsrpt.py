@@ -3,10 +3,12 @@ server on 127.0.15.1:443 (MTA-STS policies by Host header, and a TLS-RPT
 collector taking POSTs) and scripted SMTP peers on 127.0.15.x:25, away
 from the addresses of the other outbound tests.
 
-    good      MTA-STS enforce, a peer with a good certificate: success
+    good      MTA-STS enforce, a peer with a good certificate: success;
+              rua mailto: to a local address
     testing   MTA-STS testing, the peer's certificate names another host:
-              delivered, certificate-host-mismatch
-    plain     no policy, STARTTLS: success under no-policy-found
+              delivered, certificate-host-mismatch; rua mailto: and https:
+    plain     no policy, STARTTLS: success under no-policy-found; rua
+              https: to the collector (collector.rpt.test, 127.0.15.1)
     clear     no policy, no STARTTLS: starttls-not-supported
 
 The JSON of `cachetctl tlsrpt show` is validated against a JSON Schema
@@ -17,9 +19,13 @@ Each test starts its own daemon; peers and servers are stopped by PID
 (threads of this process, stopped at the end of the test or module).
 """
 
+import email
+import email.policy
+import gzip
 import json
 import os
 import re
+import smtplib
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +50,13 @@ DOMAINS = {
     "testing": ("mx.testing.rpt.test", "127.0.15.3", "testing", "wrong"),
     "plain": ("mx.plain.rpt.test", "127.0.15.4", None, "good"),
     "clear": ("mx.clear.rpt.test", "127.0.15.5", None, None),
+}
+
+# the _smtp._tls records (clear has none)
+RUA = {
+    "good": "mailto:tlsrpt@example.org",
+    "testing": "mailto:tlsrpt@example.org,https://collector.rpt.test/r",
+    "plain": "https://collector.rpt.test/r",
 }
 
 
@@ -119,6 +132,10 @@ def zone():
         if mode is not None:
             lines += [f'_mta-sts.{d}. 1 IN TXT "v=STSv1; id=1"',
                       f"mta-sts.{d}. 1 IN A {HTTPS_IP}"]
+        if case in RUA:
+            lines.append(f'_smtp._tls.{d}. 1 IN TXT "v=TLSRPTv1; '
+                         f'rua={RUA[case]}"')
+    lines.append(f"collector.{Z}. 1 IN A {HTTPS_IP}")
     return "\n".join(sorted(set(lines))) + "\n"
 
 
@@ -284,3 +301,132 @@ def test_schema_matches_the_samples():
         with open(os.path.join(base, name)) as f:
             with pytest.raises(jsonschema.ValidationError):
                 jsonschema.validate(json.load(f), s)
+
+
+def mailed_reports(d):
+    """The TLS-RPT mails delivered into mail-dir, parsed."""
+    out = []
+    for _i, _p, data in d.delivered():
+        m = email.message_from_bytes(data, policy=email.policy.default)
+        if m["TLS-Report-Domain"] is not None:
+            out.append(m)
+    return out
+
+
+def test_send_mails_and_posts_reports_to_the_rua(out, peers, world):
+    d = out("tlsrpt-from tlsrpt-sender@example.org\n")
+    d.add_user("tlsrpt@example.org")
+    deliver_all(d, peers)
+    with world["host"].lock:
+        world["host"].posts.clear()
+    r = d.ctl("tlsrpt", "send")
+    # good and testing mail one each; testing and plain POST one each;
+    # clear has no record
+    assert "2 reports queued, 2 posted, 1 domain without a TLS-RPT " \
+        "record, 0 failed" in r.stdout, r.stdout
+    assert wait_for(lambda: len(mailed_reports(d)) == 2, 20), d.log_tail()
+    mails = {m["TLS-Report-Domain"]: m for m in mailed_reports(d)}
+    assert set(mails) == {dom("good"), dom("testing")}
+    hostname = None
+    for domain, m in mails.items():
+        # RFC 8460 §5.3
+        assert m.get_content_type() == "multipart/report"
+        assert m.get_param("report-type") == "tlsrpt"
+        assert m["From"] == "tlsrpt-sender@example.org"
+        assert m["To"] == "tlsrpt@example.org"
+        hostname = m["TLS-Report-Submitter"]
+        assert m["Subject"].startswith(f"Report Domain: {domain} "
+                                       f"Submitter: {hostname} Report-ID: <")
+        parts = list(m.iter_parts())
+        assert [p.get_content_type() for p in parts] == \
+            ["text/plain", "application/tlsrpt+gzip"]
+        gz = parts[1]
+        name = gz.get_filename()
+        assert re.fullmatch(re.escape(f"{hostname}!{domain}!") +
+                            r"\d+!\d+!.+\.json\.gz", name), name
+        rep = json.loads(gzip.decompress(gz.get_content()))
+        jsonschema.validate(rep, schema())
+        assert rep["organization-name"] == hostname
+        assert [p["policy"]["policy-domain"] for p in rep["policies"]] == \
+            [domain]
+    rep = json.loads(gzip.decompress(
+        list(mails[dom("testing")].iter_parts())[1].get_content()))
+    assert rep["policies"][0]["failure-details"][0]["result-type"] == \
+        "certificate-host-mismatch"
+    # RFC 8460 §5.4: POSTed to the https: rua, verified against tls-ca
+    assert wait_for(lambda: len(world["host"].posts) == 2, 20), \
+        d.log_tail()
+    assert re.search(r"event=tlsrpt-post url=https://collector\.rpt\.test"
+                     r"/r result=ok", d.read_log())
+    posted = {}
+    for path, headers, body in world["host"].posts:
+        assert path == "/r"
+        assert headers["Content-Type"] == "application/tlsrpt+gzip"
+        rep = json.loads(gzip.decompress(body))
+        jsonschema.validate(rep, schema())
+        posted[rep["policies"][0]["policy"]["policy-domain"]] = rep
+    assert set(posted) == {dom("testing"), dom("plain")}
+    assert posted[dom("plain")]["policies"][0]["policy"]["policy-type"] \
+        == "no-policy-found"
+    # what was reported (or had nobody to go to) is forgotten
+    assert d.ctl("tlsrpt", "show").stdout.strip() == ""
+
+
+def sample_report(name):
+    """The JSON report in a sample mail, read with Python's email and
+    gzip (independently of cachet's parser)."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "data",
+                           "tlsrpt", name), "rb") as f:
+        raw = re.sub(rb"\r?\n", b"\r\n", f.read())
+    m = email.message_from_bytes(raw, policy=email.policy.default)
+    for part in m.walk():
+        if part.get_content_type().startswith("application/tlsrpt"):
+            data = part.get_payload(decode=True)
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data)
+            return raw, json.loads(data)
+    raise AssertionError(name + ": no report part")
+
+
+def test_received_reports_are_listed(out):
+    d = out()
+    d.add_user("tlsrpt@example.org")
+    samples = ["parsedmarc-smtp_tls/google.com_smtp_tls_report.eml",
+               "stalwart-mail-auth-tlsrpt/rpt02.eml"]
+    expect = []
+    for name in samples:
+        raw, rep = sample_report(name)
+        s = smtplib.SMTP("127.0.0.1", d.ports["smtp"],
+                         local_hostname="reporter.example.com", timeout=15)
+        try:
+            s.sendmail("reports@reporter.example.com",
+                       ["tlsrpt@example.org"], raw)
+        finally:
+            s.quit()
+        ok = sum(p["summary"].get("total-successful-session-count", 0)
+                 for p in rep["policies"])
+        fail = sum(p["summary"].get("total-failure-session-count", 0)
+                   for p in rep["policies"])
+        day = rep["date-range"]["start-datetime"][:10]
+        expect.append(f'org="{rep["organization-name"]}" day={day} '
+                      f'domains={rep["policies"][0]["policy"]["policy-domain"]}'
+                      f' reports=1 success={ok} failure={fail}')
+    assert wait_for(lambda: d.read_log().count(
+        "event=tlsrpt-received org=") == 2, 20), d.log_tail()
+    lines = d.ctl("tlsrpt", "received").stdout.splitlines()
+    assert sorted(lines) == sorted(expect)
+    # the same report again is kept once; a mail that only mentions
+    # tlsrpt is looked at and dropped
+    s = smtplib.SMTP("127.0.0.1", d.ports["smtp"], timeout=15)
+    try:
+        s.sendmail("reports@reporter.example.com", ["tlsrpt@example.org"],
+                   sample_report(samples[1])[0])
+        s.sendmail("x@reporter.example.com", ["tlsrpt@example.org"],
+                   b"Subject: about tlsrpt\r\n\r\nNo report here.\r\n")
+    finally:
+        s.quit()
+    assert wait_for(lambda: "result=ignored reason=\"no application/"
+                    "tlsrpt+json or +gzip part\"" in d.read_log(), 20), \
+        d.log_tail()
+    assert sorted(d.ctl("tlsrpt", "received").stdout.splitlines()) == \
+        sorted(expect)

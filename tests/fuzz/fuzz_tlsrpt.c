@@ -1,6 +1,7 @@
 /*
  * libFuzzer target for tlsrpt.c: the same bytes as an RFC 8460 §4.4
- * report (plain, and gunzipped when they are gzip), as a "_smtp._tls" TXT
+ * report (plain, and gunzipped when they are gzip), as a mail carrying
+ * one (§5.3, through mime.c), as a "_smtp._tls" TXT
  * record (§3) and as an RFC 3339 date-time.  Broken invariants abort():
  * a parsed report holds NUL-terminated fields within their sizes and at
  * most TLSRPT_POLICIES_MAX policies; a parsed record at least one
@@ -44,6 +45,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_init(&b, TLSRPT_JSON_MAX);
 	if (tlsrpt_gunzip(p, size, TLSRPT_JSON_MAX, &b) == 0)
 		fuzz_report(b.data != NULL ? b.data : "", b.len);
+	buf_reset(&b);
+	if (tlsrpt_mail_extract(p, size, &b, &err) == 0) {
+		if (b.len > TLSRPT_JSON_MAX)
+			abort();
+		fuzz_report(b.data != NULL ? b.data : "", b.len);
+	}
 	buf_free(&b);
 	if (tlsrpt_record_parse(p, size, &r, &err) == 0) {
 		if (r.nrua == 0 || r.nrua > TLSRPT_RUA_MAX)

@@ -469,6 +469,32 @@ test_record(void **state)
 	}
 }
 
+static void
+test_https_host(void **state)
+{
+	char	h[TLSRPT_NAME_MAX + 1];
+
+	(void)state;
+	assert_int_equal(tlsrpt_https_host("https://Reporting.Example.com/v1/"
+	    "tlsrpt", h, sizeof(h)), 0);
+	assert_string_equal(h, "reporting.example.com");
+	assert_int_equal(tlsrpt_https_host("https://r.example:443", h,
+	    sizeof(h)), 0);
+	assert_string_equal(h, "r.example");
+	assert_int_equal(tlsrpt_https_host("https://r.example?x", h,
+	    sizeof(h)), 0);
+	assert_int_equal(tlsrpt_https_host("https://r.example:8443/", h,
+	    sizeof(h)), -1);
+	assert_int_equal(tlsrpt_https_host("https://user@r.example/", h,
+	    sizeof(h)), -1);
+	assert_int_equal(tlsrpt_https_host("https://[::1]/", h, sizeof(h)),
+	    -1);
+	assert_int_equal(tlsrpt_https_host("https:///x", h, sizeof(h)), -1);
+	assert_int_equal(tlsrpt_https_host("http://r.example/", h, sizeof(h)),
+	    -1);
+	assert_int_equal(tlsrpt_https_host("https://r.example", h, 5), -1);
+}
+
 /* --- gzip --- */
 
 static void
@@ -502,6 +528,116 @@ test_gzip(void **state)
 	free(data);
 }
 
+/* --- the mail (§5.3) --- */
+
+static void
+test_mail(void **state)
+{
+	static const unsigned char gz[100] = { 0x1f, 0x8b, 8 };
+	struct tlsrpt_mail	 m = { "tlsrpt@example.net", "rua@example.org",
+	    "example.org", "mail.example.net", "19731.example.org@mail."
+	    "example.net", D20240109, D20240109 + DAY, D20240109 + 3600,
+	    "b1", gz, sizeof(gz) };
+	struct buf		 b;
+	const char		*p;
+
+	(void)state;
+	buf_init(&b, 64 * 1024);
+	assert_int_equal(tlsrpt_mail_compose(&m, &b), 0);
+	assert_non_null(strstr(b.data, "\r\nSubject: Report Domain: "
+	    "example.org Submitter: mail.example.net Report-ID: "
+	    "<19731.example.org@mail.example.net>\r\n"));
+	assert_non_null(strstr(b.data, "\r\nTLS-Report-Domain: example.org"
+	    "\r\nTLS-Report-Submitter: mail.example.net\r\n"));
+	assert_non_null(strstr(b.data, "Content-Type: multipart/report; "
+	    "report-type=\"tlsrpt\";\r\n\tboundary=\"b1\"\r\n"));
+	assert_non_null(strstr(b.data, "Date: Tue, 09 Jan 2024 01:00:00 "
+	    "+0000\r\n"));
+	assert_non_null(strstr(b.data, "filename=\"mail.example.net!"
+	    "example.org!1704758400!1704844800!19731.example.org@"
+	    "mail.example.net.json.gz\""));
+	/* base64 of 100 octets: a line of 76, then the last 43 octets */
+	p = strstr(b.data, "H4sI");
+	assert_non_null(p);
+	assert_int_equal(strcspn(p, "\r"), 76);
+	assert_int_equal(strcspn(p + 78, "\r"), 60);
+	assert_non_null(strstr(b.data, "\r\n--b1--\r\n"));
+	/* a CR or LF in a field, a bad boundary: refused */
+	buf_reset(&b);
+	m.domain = "example.org\r\nBcc: x@example.com";
+	assert_int_equal(tlsrpt_mail_compose(&m, &b), -1);
+	m.domain = "example.org";
+	m.boundary = "b 1";
+	assert_int_equal(tlsrpt_mail_compose(&m, &b), -1);
+	m.boundary = "";
+	assert_int_equal(tlsrpt_mail_compose(&m, &b), -1);
+	buf_free(&b);
+}
+
+/* --- reports received by mail --- */
+
+struct eml_case {
+	const char	*file;
+	const char	*org;
+	uint64_t	 ok, fail;
+	const char	*domain;
+};
+
+/*
+ * Google's real report (+gzip, base64) and Stalwart's two; rpt02.eml
+ * labels its part "application/tlsrpt", a type RFC 8460 §6 does not
+ * register (tlsrpt+json is), which we take.
+ */
+static const struct eml_case eml_cases[] = {
+	{ "parsedmarc-smtp_tls/google.com_smtp_tls_report.eml", "Google Inc.",
+	    0, 0, NULL },
+	{ "stalwart-mail-auth-tlsrpt/rpt01.eml", NULL, 0, 0, NULL },
+	{ "stalwart-mail-auth-tlsrpt/rpt02.eml", "Google Inc.", 23, 1,
+	    "example.com" },
+};
+
+static const char no_report[] = "Subject: x\r\n\r\nhi\r\n";
+static const char cut[] = "Content-Type: application/tlsrpt+gzip\r\n"
+    "Content-Transfer-Encoding: base64\r\n\r\nH4sIAAAAAAAAA6tWSs/PT89J\r\n";
+
+static void
+test_mail_extract(void **state)
+{
+	struct tlsrpt_summary	 s;
+	struct buf		 json;
+	const char		*err = NULL;
+	char			*data;
+	size_t			 i, len;
+
+	(void)state;
+	for (i = 0; i < NELEM(eml_cases); i++) {
+		data = read_data(eml_cases[i].file, &len);
+		buf_init(&json, TLSRPT_JSON_MAX);
+		if (tlsrpt_mail_extract(data, len, &json, &err) == -1)
+			fail_msg("%s: %s", eml_cases[i].file, err);
+		if (tlsrpt_parse(json.data, json.len, &s, &err) == -1)
+			fail_msg("%s: %s", eml_cases[i].file, err);
+		if (eml_cases[i].org != NULL)
+			assert_string_equal(s.org, eml_cases[i].org);
+		if (eml_cases[i].domain != NULL) {
+			assert_string_equal(s.domain, eml_cases[i].domain);
+			assert_int_equal(s.ok, eml_cases[i].ok);
+			assert_int_equal(s.fail, eml_cases[i].fail);
+		}
+		assert_true(s.npolicies >= 1);
+		buf_free(&json);
+		free(data);
+	}
+	/* a mail without a report part, and one whose gzip is cut */
+	buf_init(&json, TLSRPT_JSON_MAX);
+	assert_int_equal(tlsrpt_mail_extract(no_report, strlen(no_report),
+	    &json, &err), -1);
+	assert_int_equal(tlsrpt_mail_extract(cut, strlen(cut), &json, &err),
+	    -1);
+	assert_string_equal(err, "the report does not gunzip");
+	buf_free(&json);
+}
+
 int
 main(void)
 {
@@ -515,7 +651,10 @@ main(void)
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_datetime),
 		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_https_host),
 		cmocka_unit_test(test_gzip),
+		cmocka_unit_test(test_mail),
+		cmocka_unit_test(test_mail_extract),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
