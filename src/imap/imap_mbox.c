@@ -3276,7 +3276,7 @@ search_run(struct imap_mbox *m, struct imap_session *s,
 	char				 emailid[IMAP_OBJECTID_EMAIL_LEN + 1];
 	size_t				 i, n = 0;
 	int				 r;
-	bool				 bad;
+	bool				 bad, need_emailid = false, need_kw = false;
 
 	*fail_out = false;
 	if (!search_supported(m, se, &why, &bad) ||
@@ -3288,6 +3288,14 @@ search_run(struct imap_mbox *m, struct imap_session *s,
 		imap_session_done(s, bad ? IMAP_BAD : IMAP_NO, "%s", why);
 		return -1;
 	}
+	/* a SHA-256, keyword names: only when a key asks for them */
+	for (i = 0; i < se->nnode; i++) {
+		if (se->node[i].key == IMAP_SK_EMAILID)
+			need_emailid = true;
+		if (se->node[i].key == IMAP_SK_KEYWORD ||
+		    se->node[i].key == IMAP_SK_UNKEYWORD)
+			need_kw = true;
+	}
 	hits = xcalloc(m->nmsgs + 1, sizeof(*hits));
 	for (i = 0; i < m->nmsgs; i++) {
 		memset(&sm, 0, sizeof(sm));
@@ -3297,11 +3305,14 @@ search_run(struct imap_mbox *m, struct imap_session *s,
 		    (m->msgs[i].recent ? IMAP_FLAG_RECENT : 0);
 		sm.size = m->msgs[i].size_crlf;
 		sm.kw = kw;
-		sm.nkw = imap_kw_spans(&m->kw, m->msgs[i].flags, kw);
+		if (need_kw)
+			sm.nkw = imap_kw_spans(&m->kw, m->msgs[i].flags, kw);
 		sm.internaldate = m->msgs[i].mtime;
 		sm.modseq = m->msgs[i].modseq;
-		imap_objectid_email(m->msgs[i].name, emailid);
-		sm.emailid = span_str(emailid);
+		if (need_emailid) {
+			imap_objectid_email(m->msgs[i].name, emailid);
+			sm.emailid = span_str(emailid);
+		}
 		sm.message = search_message;
 		sm.arg = m;
 		m->snext = i;
