@@ -1657,7 +1657,7 @@ test_folder_meta(void **state)
 	fp = fopen(file, "w");
 	assert_non_null(fp);
 	fputs("cachet-folder 1\nid 12XY\nfuture stuff\nuse \\Junk\n", fp);
-	fclose(fp);
+	(void)fclose(fp);
 	assert_int_equal(maildir_meta_get(p, &b, &err), 0);
 	assert_int_equal(strlen(b.id), MAILDIR_META_ID_LEN);
 	assert_string_not_equal(a.id, b.id);
