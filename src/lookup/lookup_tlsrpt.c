@@ -536,7 +536,8 @@ lookup_tlsrpt_mail_out(struct lookup_tlsrpt *lt, const char *domain,
 done:
 	if (rc == -1)
 		log_warnx("lookup: event=tlsrpt-failed domain=%s to=<%s> "
-		    "reason=\"cannot compose or queue the report\"", domain, to);
+		    "reason=\"cannot compose or queue the report\"", domain,
+		    to);
 	buf_free(&gz);
 	buf_free(&msg);
 	return rc;
@@ -909,8 +910,8 @@ lookup_tlsrpt_ctl(struct lookup_tlsrpt *lt, uint64_t reqid, size_t argc,
 	else if (argc == 2 && strcmp(argv[1], "received") == 0)
 		lookup_tlsrpt_received(lt, reqid);
 	else
-		proc_ctl_end(lt->self, reqid, 2, "usage: tlsrpt show [DOMAIN] | "
-		    "tlsrpt send | tlsrpt received");
+		proc_ctl_end(lt->self, reqid, 2, "usage: tlsrpt show "
+		    "[DOMAIN] | tlsrpt send | tlsrpt received");
 }
 
 struct lookup_tlsrpt *
