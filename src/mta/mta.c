@@ -843,6 +843,12 @@ mta_op_tls_result(struct mta_conn *conn, void *arg,
 	struct mta_tls_policy	 pol;
 
 	mta_tls_policy(mta->conf, d->domain, a->host, dn, d->sts, &pol);
+	/* RFC 8460 §4.3: testing reports what enforce would have refused */
+	if (strcmp(pol.source, "mta-sts-testing") == 0 && pol.why[0] != '\0' &&
+	    ev != MTA_CONN_TLS_NOT_OFFERED && ev != MTA_CONN_TLS_FAILED) {
+		ev = MTA_CONN_TLS_SKIPPED;
+		why = pol.why;
+	}
 	mta_tlsrpt_send(mta->self, d->domain, pol.source, dn, d->sts, a, ev,
 	    why, local_ip);
 }

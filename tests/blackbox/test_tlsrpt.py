@@ -10,6 +10,8 @@ from the addresses of the other outbound tests.
     plain     no policy, STARTTLS: success under no-policy-found; rua
               https: to the collector (collector.rpt.test, 127.0.15.1)
     clear     no policy, no STARTTLS: starttls-not-supported
+    unlisted  MTA-STS testing, the MX is not in the policy (its certificate
+              is good): delivered, validation-failure
 
 The JSON of `cachetctl tlsrpt show` is validated against a JSON Schema
 written from RFC 8460 §4.4 (tests/blackbox/tlsrpt-schema.json; the shared
@@ -50,6 +52,7 @@ DOMAINS = {
     "testing": ("mx.testing.rpt.test", "127.0.15.3", "testing", "wrong"),
     "plain": ("mx.plain.rpt.test", "127.0.15.4", None, "good"),
     "clear": ("mx.clear.rpt.test", "127.0.15.5", None, None),
+    "unlisted": ("mx.unlisted.test", "127.0.15.6", "testing", "good"),
 }
 
 # the _smtp._tls records (clear has none)
@@ -148,7 +151,7 @@ def world(tmp_path_factory):
     ca = make_ca_and_leaf(certs, "mx.good.rpt.test")
     leaf(certs, "https", ["mta-sts." + dom(c) for c in DOMAINS] +
          ["collector.rpt.test"])
-    for mx in ("mx.plain.rpt.test", "mx.clear.rpt.test"):
+    for mx in ("mx.plain.rpt.test", "mx.clear.rpt.test", "mx.unlisted.test"):
         leaf(certs, mx, [mx])
     wrong = os.path.join(base, "wrong")
     os.makedirs(wrong)
@@ -273,6 +276,15 @@ def test_show_counts_sessions_per_policy(out, peers):
     assert clear[0]["failure-details"][0]["result-type"] == \
         "starttls-not-supported"
 
+    unlisted = pols[dom("unlisted")]
+    assert unlisted[0]["policy"]["policy-type"] == "sts"
+    assert unlisted[0]["summary"] == {"total-successful-session-count": 0,
+                                      "total-failure-session-count": 1}
+    f = unlisted[0]["failure-details"][0]
+    assert f["result-type"] == "validation-failure"
+    assert "mx.unlisted.test does not match" in \
+        f["additional-information"]
+
     # one domain only; and the counts survive a restart (SQLite)
     one = reports(d.ctl("tlsrpt", "show", dom("good")).stdout)
     assert set(by_domain(one)) == {dom("good")}
@@ -321,8 +333,8 @@ def test_send_mails_and_posts_reports_to_the_rua(out, peers, world):
         world["host"].posts.clear()
     r = d.ctl("tlsrpt", "send")
     # good and testing mail one each; testing and plain POST one each;
-    # clear has no record
-    assert "2 reports queued, 2 posted, 1 domain without a TLS-RPT " \
+    # clear and unlisted have no record
+    assert "2 reports queued, 2 posted, 2 domains without a TLS-RPT " \
         "record, 0 failed" in r.stdout, r.stdout
     assert wait_for(lambda: len(mailed_reports(d)) == 2, 20), d.log_tail()
     mails = {m["TLS-Report-Domain"]: m for m in mailed_reports(d)}
