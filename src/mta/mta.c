@@ -661,6 +661,7 @@ mta_dest_sts_done(void *arg, const struct mta_sts_result *res)
 	    d->domain, res->policy ? mtasts_mode_name(res->pol.mode) : "none",
 	    res->source, res->why[0] != '\0' ? " reason=\"" : "", res->why,
 	    res->why[0] != '\0' ? "\"" : "");
+	mta_tlsrpt_sts_fetch(mta->self, d->domain, res);
 	if (d->lookup_reqid != 0 || !d->has_route)
 		return;
 	/*

@@ -12,6 +12,8 @@ from the addresses of the other outbound tests.
     clear     no policy, no STARTTLS: starttls-not-supported
     unlisted  MTA-STS testing, the MX is not in the policy (its certificate
               is good): delivered, validation-failure
+    nofetch   an _mta-sts record, but the policy host answers 404:
+              sts-policy-fetch-error, and the delivery under no policy
 
 The JSON of `cachetctl tlsrpt show` is validated against a JSON Schema
 written from RFC 8460 §4.4 (tests/blackbox/tlsrpt-schema.json; the shared
@@ -53,6 +55,7 @@ DOMAINS = {
     "plain": ("mx.plain.rpt.test", "127.0.15.4", None, "good"),
     "clear": ("mx.clear.rpt.test", "127.0.15.5", None, None),
     "unlisted": ("mx.unlisted.test", "127.0.15.6", "testing", "good"),
+    "nofetch": ("mx.nofetch.rpt.test", "127.0.15.7", "404", "good"),
 }
 
 # the _smtp._tls records (clear has none)
@@ -151,7 +154,8 @@ def world(tmp_path_factory):
     ca = make_ca_and_leaf(certs, "mx.good.rpt.test")
     leaf(certs, "https", ["mta-sts." + dom(c) for c in DOMAINS] +
          ["collector.rpt.test"])
-    for mx in ("mx.plain.rpt.test", "mx.clear.rpt.test", "mx.unlisted.test"):
+    for mx in ("mx.plain.rpt.test", "mx.clear.rpt.test", "mx.unlisted.test",
+               "mx.nofetch.rpt.test"):
         leaf(certs, mx, [mx])
     wrong = os.path.join(base, "wrong")
     os.makedirs(wrong)
@@ -161,7 +165,7 @@ def world(tmp_path_factory):
     leaf(wrong, "mx.testing.rpt.test", ["elsewhere.test"])
     host = HTTPSHost(certs)
     for case, (_, _, mode, _) in DOMAINS.items():
-        if mode is not None:
+        if mode not in (None, "404"):
             host.policies["mta-sts." + dom(case)] = POLICY.format(
                 mode=mode, d=dom(case))
     host.start()
@@ -285,6 +289,15 @@ def test_show_counts_sessions_per_policy(out, peers):
     assert "mx.unlisted.test does not match" in \
         f["additional-information"]
 
+    nofetch = {p["policy"]["policy-type"]: p for p in pols[dom("nofetch")]}
+    assert set(nofetch) == {"sts", "no-policy-found"}
+    assert nofetch["sts"]["failure-details"][0]["result-type"] == \
+        "sts-policy-fetch-error"
+    assert "HTTP 404" in \
+        nofetch["sts"]["failure-details"][0]["additional-information"]
+    assert nofetch["no-policy-found"]["summary"][
+        "total-successful-session-count"] == 1
+
     # one domain only; and the counts survive a restart (SQLite)
     one = reports(d.ctl("tlsrpt", "show", dom("good")).stdout)
     assert set(by_domain(one)) == {dom("good")}
@@ -333,8 +346,8 @@ def test_send_mails_and_posts_reports_to_the_rua(out, peers, world):
         world["host"].posts.clear()
     r = d.ctl("tlsrpt", "send")
     # good and testing mail one each; testing and plain POST one each;
-    # clear and unlisted have no record
-    assert "2 reports queued, 2 posted, 2 domains without a TLS-RPT " \
+    # clear, unlisted and nofetch have no record
+    assert "2 reports queued, 2 posted, 3 domains without a TLS-RPT " \
         "record, 0 failed" in r.stdout, r.stdout
     assert wait_for(lambda: len(mailed_reports(d)) == 2, 20), d.log_tail()
     mails = {m["TLS-Report-Domain"]: m for m in mailed_reports(d)}

@@ -74,11 +74,52 @@ test_result(void **state)
 			    cases[i].ptype, cases[i].ev, cases[i].why)));
 }
 
+struct fetch_case {
+	const char		*why;
+	enum tlsrpt_result	 want;
+};
+
+static const struct fetch_case fetch_cases[] = {
+	{ "MTA-STS policy fetch for d.example failed: invalid policy: no mode",
+	    TLSRPT_STS_POLICY_INVALID },
+	{ "MTA-STS policy fetch for d.example failed: SSL certificate "
+	    "problem: unable to get local issuer certificate",
+	    TLSRPT_STS_WEBPKI_INVALID },
+	{ "MTA-STS policy fetch for d.example failed: SSL: no alternative "
+	    "certificate subject name matches target host name 'x'",
+	    TLSRPT_STS_WEBPKI_INVALID },
+	{ "MTA-STS policy fetch for d.example failed: HTTP 404",
+	    TLSRPT_STS_POLICY_FETCH_ERROR },
+	{ "MTA-STS policy fetch for d.example failed: HTTP 301: a redirect, "
+	    "not followed (RFC 8461 §3.3)", TLSRPT_STS_POLICY_FETCH_ERROR },
+	{ "MTA-STS policy fetch for d.example failed: cannot start it",
+	    TLSRPT_STS_POLICY_FETCH_ERROR },
+	/* not fetch failures */
+	{ "", TLSRPT_OK },
+	{ "the policy of d.example has mode none", TLSRPT_OK },
+	{ "no _mta-sts.d.example TXT record", TLSRPT_OK },
+};
+
+static void
+test_fetch_result(void **state)
+{
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < NELEM(fetch_cases); i++)
+		if (mta_tlsrpt_fetch_result(fetch_cases[i].why) !=
+		    fetch_cases[i].want)
+			fail_msg("%s: got %s", fetch_cases[i].why,
+			    tlsrpt_result_name(mta_tlsrpt_fetch_result(
+			    fetch_cases[i].why)));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_result),
+		cmocka_unit_test(test_fetch_result),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
