@@ -285,20 +285,20 @@ lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, enum proc_id from,
 	uint64_t		 len;
 	const char		*err = NULL;
 	char			*data = NULL, show[TLSRPT_TEXT_MAX + 1];
-	ssize_t			 n;
 	int			 fd;
 
 	if (msg_get_u64(m, &len) == -1 || msg_end(m) == -1 ||
 	    (fd = msg_take_fd(m)) == -1)
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
 		    proc_name(from));
+	memset(&sum, 0, sizeof(sum));
 	buf_init(&json, TLSRPT_JSON_MAX);
 	if (len == 0 || len > LOOKUP_TLSRPT_MAIL_IN_MAX) {
 		err = "message too large";
 		goto done;
 	}
 	data = xmalloc(len);
-	if ((n = pread(fd, data, len, 0)) != (ssize_t)len) {
+	if (pread(fd, data, len, 0) != (ssize_t)len) {
 		err = "cannot read the message";
 		goto done;
 	}
@@ -408,7 +408,6 @@ lookup_tlsrpt_report(struct lookup_tlsrpt *lt, const char *domain,
 	char				*json = NULL;
 	const char			*err;
 	size_t				 n = 0, i;
-	int				 rc;
 
 	if ((st = lookup_tlsrpt_stmt(lt, "SELECT ptype, policy, mx, ok, fail "
 	    "FROM sessions WHERE day = ?1 AND domain = ?2 ORDER BY ptype, "
@@ -416,7 +415,7 @@ lookup_tlsrpt_report(struct lookup_tlsrpt *lt, const char *domain,
 	    (uint64_t)LOOKUP_TLSRPT_POLICIES_MAX)) == NULL)
 		return NULL;
 	rows = xcalloc(LOOKUP_TLSRPT_POLICIES_MAX, sizeof(*rows));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	while (sqlite3_step(st) == SQLITE_ROW &&
 	    n < LOOKUP_TLSRPT_POLICIES_MAX) {
 		rows[n].ptype = (uint32_t)sqlite3_column_int64(st, 0);
 		rows[n].policy = xstrdup(lookup_tlsrpt_col(st, 1));
@@ -466,16 +465,20 @@ done:
 static int
 lookup_tlsrpt_mailto(const char *uri, char *out, size_t outsz)
 {
-	const char	*p = uri + 7;
-	size_t		 o = 0;
-	unsigned	 v;
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*p = uri + 7, *h1, *h2;
+	size_t			 o = 0;
 
 	for (; *p != '\0' && *p != '?'; p++) {
 		if (o + 1 >= outsz)
 			return -1;
-		if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1 &&
-		    p[1] != '\0' && p[2] != '\0' && v != 0) {
-			out[o++] = (char)v;
+		/* RFC 3986 §2.1: %XX, either case; %00 is refused below */
+		if (*p == '%' && p[1] != '\0' && p[2] != '\0' &&
+		    (h1 = strchr(hex, p[1] | 0x20)) != NULL &&
+		    (h2 = strchr(hex, p[2] | 0x20)) != NULL) {
+			out[o++] = (char)((h1 - hex) * 16 + (h2 - hex));
+			if (out[o - 1] == '\0')
+				return -1;
 			p += 2;
 		} else
 			out[o++] = *p;
