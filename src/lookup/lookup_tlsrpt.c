@@ -306,6 +306,11 @@ lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, enum proc_id from,
 	    tlsrpt_parse(json.data, json.len, &sum, &err) == -1)
 		goto done;
 	err = NULL;
+	/* bounded: past the cap the oldest received go first */
+	(void)lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "DELETE FROM "
+	    "received WHERE rowid IN (SELECT rowid FROM received ORDER BY "
+	    "received LIMIT max(0, (SELECT count(*) FROM received) - ?1 + 1))",
+	    "i", (uint64_t)LOOKUP_TLSRPT_RECEIVED_MAX));
 	if (lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "INSERT OR IGNORE "
 	    "INTO received (org, report_id, domain, start, end, policies, ok, "
 	    "fail, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -812,12 +817,20 @@ lookup_tlsrpt_send_all(struct lookup_tlsrpt *lt, bool ctl, uint64_t reqid)
 	lookup_tlsrpt_batch_done(b);
 }
 
+/*
+ * The first round a minute after start, so that whole days recorded
+ * before a restart (a reload restarts us) go out; then every interval.
+ */
 static void
 lookup_tlsrpt_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct lookup_tlsrpt	*lt = arg;
+	struct timeval		 tv = { 0, 0 };
 
 	lookup_tlsrpt_send_all(lt, false, 0);
+	tv.tv_sec = lt->conf->tlsrpt_interval < LOOKUP_TLSRPT_INTERVAL_MIN ?
+	    LOOKUP_TLSRPT_INTERVAL_MIN : lt->conf->tlsrpt_interval;
+	evtimer_add(lt->ev_send, &tv);
 }
 
 /* --- cachetctl --- */
@@ -929,11 +942,10 @@ lookup_tlsrpt_new(struct proc_self *self, const struct conf *conf,
 	lt->conf = conf;
 	lt->dns = dns;
 	(void)lookup_tlsrpt_db_open(lt);
-	tv.tv_sec = conf->tlsrpt_interval < LOOKUP_TLSRPT_INTERVAL_MIN ?
-	    LOOKUP_TLSRPT_INTERVAL_MIN : conf->tlsrpt_interval;
-	if ((lt->ev_send = event_new(self->base, -1, EV_PERSIST,
-	    lookup_tlsrpt_timer, lt)) == NULL)
-		fatalx("lookup: event_new");
+	tv.tv_sec = LOOKUP_TLSRPT_INTERVAL_MIN;
+	if ((lt->ev_send = evtimer_new(self->base, lookup_tlsrpt_timer,
+	    lt)) == NULL)
+		fatalx("lookup: evtimer_new");
 	evtimer_add(lt->ev_send, &tv);
 	return lt;
 }
