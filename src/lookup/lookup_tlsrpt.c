@@ -28,6 +28,7 @@
 #define LOOKUP_TLSRPT_DOMAINS_MAX	1000	/* reported in one round */
 #define LOOKUP_TLSRPT_ADDRS_MAX	8	/* MTA_TLSRPT_ADDRS_MAX */
 #define LOOKUP_TLSRPT_INTERVAL_MIN	60	/* seconds */
+#define LOOKUP_TLSRPT_FIRST		10	/* seconds after start */
 /* a mailed report must fit one ipc message to the queue */
 #define LOOKUP_TLSRPT_MAIL_MAX	(IPC_PAYLOAD_MAX - 4096)
 
@@ -818,7 +819,7 @@ lookup_tlsrpt_send_all(struct lookup_tlsrpt *lt, bool ctl, uint64_t reqid)
 }
 
 /*
- * The first round a minute after start, so that whole days recorded
+ * The first round soon after start, so that whole days recorded
  * before a restart (a reload restarts us) go out; then every interval.
  */
 static void
@@ -942,7 +943,7 @@ lookup_tlsrpt_new(struct proc_self *self, const struct conf *conf,
 	lt->conf = conf;
 	lt->dns = dns;
 	(void)lookup_tlsrpt_db_open(lt);
-	tv.tv_sec = LOOKUP_TLSRPT_INTERVAL_MIN;
+	tv.tv_sec = LOOKUP_TLSRPT_FIRST;
 	if ((lt->ev_send = evtimer_new(self->base, lookup_tlsrpt_timer,
 	    lt)) == NULL)
 		fatalx("lookup: evtimer_new");

@@ -30,6 +30,7 @@ import json
 import os
 import re
 import smtplib
+import subprocess
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -455,3 +456,35 @@ def test_received_reports_are_listed(out):
         d.log_tail()
     assert sorted(d.ctl("tlsrpt", "received").stdout.splitlines()) == \
         sorted(expect)
+
+
+def test_whole_past_days_go_out_by_themselves(out, peers):
+    """The round after start sends the days before today, not today:
+    the day of what was recorded is moved back in tlsrpt.db while the
+    daemon is stopped."""
+    d = out("tlsrpt-interval 1d\n")
+    d.add_user("tlsrpt@example.org")
+    peers("good")
+    submit(d, f"bob@{dom('good')}")
+    sent(d, f"bob@{dom('good')}")
+    d.stop()
+    db = os.path.join(d.state, "lookup", "tlsrpt.db")
+    for table in ("sessions", "failures"):
+        subprocess.run(["sqlite3", db, f"UPDATE {table} SET day = day - 1"],
+                       check=True, capture_output=True)
+    d.start()
+    # today's session, recorded after the restart, stays
+    submit(d, f"bob@{dom('good')}")
+    assert wait_for(lambda: len(re.findall(
+        r"to=<bob@good\.rpt\.test> .*status=sent", d.read_log())) == 2,
+        20), d.log_tail()
+    assert wait_for(lambda: len(mailed_reports(d)) == 1, 30), d.log_tail()
+    rep = json.loads(gzip.decompress(
+        list(mailed_reports(d)[0].iter_parts())[1].get_content()))
+    jsonschema.validate(rep, schema())
+    assert rep["policies"][0]["summary"][
+        "total-successful-session-count"] == 1
+    left = reports(d.ctl("tlsrpt", "show").stdout)
+    assert len(left) == 1
+    assert left[0]["date-range"]["start-datetime"] > \
+        rep["date-range"]["start-datetime"]
