@@ -19,7 +19,7 @@
 /* 2^53: the largest count a JSON reader may be trusted to keep exact */
 #define TLSRPT_COUNT_MAX	9007199254740992ULL
 #define TLSRPT_GZ_CHUNK		16384
-#define TLSRPT_B64_LINE		57	/* octets per 76-column base64 line */
+#define TLSRPT_B64_LINE		57	/* octets a 76-column line */
 #define TLSRPT_BOUNDARY_MAX	60
 
 static const char *const tlsrpt_policy_names[TLSRPT_POLICY_TYPE_COUNT] = {

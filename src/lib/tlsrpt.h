@@ -20,14 +20,14 @@
 
 #include "buf.h"
 
-#define TLSRPT_JSON_MAX		(1024 * 1024)	/* a report, uncompressed */
+#define TLSRPT_JSON_MAX		(1024 * 1024)	/* a report, unzipped */
 #define TLSRPT_POLICIES_MAX	256	/* policies[] of a report parsed */
 #define TLSRPT_FAILURES_MAX	256	/* failure-details[] per policy */
 #define TLSRPT_RUA_MAX		8	/* URIs of a TXT record kept */
 #define TLSRPT_URI_MAX		512	/* one rua URI */
 #define TLSRPT_TXT_MAX		1024	/* a TXT record we look at */
 #define TLSRPT_NAME_MAX		255	/* a domain or host name */
-#define TLSRPT_TEXT_MAX		256	/* org name, report id, contact */
+#define TLSRPT_TEXT_MAX		256	/* org, report id, contact */
 #define TLSRPT_IP_MAX		46	/* INET6_ADDRSTRLEN */
 
 /* §4.3 "policy-type" */
@@ -186,7 +186,8 @@ int	tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out);
  * The report a mail msg[0..len) carries (§5.3): the first part of type
  * application/tlsrpt+json, application/tlsrpt+gzip or application/tlsrpt
  * (any depth, as mime.c parses it), decoded from its transfer encoding
- * and gunzipped when it is gzip, at most TLSRPT_JSON_MAX octets, into out (empty before).
+ * and gunzipped when it is gzip, at most TLSRPT_JSON_MAX octets, into
+ * out (empty before).
  * -1 with a static reason when there is no such part or it does not
  * decode.
  */

@@ -28,6 +28,7 @@
 #define LOOKUP_TLSRPT_DOMAINS_MAX	1000	/* reported in one round */
 #define LOOKUP_TLSRPT_ADDRS_MAX	8	/* MTA_TLSRPT_ADDRS_MAX */
 #define LOOKUP_TLSRPT_INTERVAL_MIN	60	/* seconds */
+#define LOOKUP_TLSRPT_FIRST		10	/* seconds after start */
 /* a mailed report must fit one ipc message to the queue */
 #define LOOKUP_TLSRPT_MAIL_MAX	(IPC_PAYLOAD_MAX - 4096)
 
@@ -285,20 +286,20 @@ lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, enum proc_id from,
 	uint64_t		 len;
 	const char		*err = NULL;
 	char			*data = NULL, show[TLSRPT_TEXT_MAX + 1];
-	ssize_t			 n;
 	int			 fd;
 
 	if (msg_get_u64(m, &len) == -1 || msg_end(m) == -1 ||
 	    (fd = msg_take_fd(m)) == -1)
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
 		    proc_name(from));
+	memset(&sum, 0, sizeof(sum));
 	buf_init(&json, TLSRPT_JSON_MAX);
 	if (len == 0 || len > LOOKUP_TLSRPT_MAIL_IN_MAX) {
 		err = "message too large";
 		goto done;
 	}
 	data = xmalloc(len);
-	if ((n = pread(fd, data, len, 0)) != (ssize_t)len) {
+	if (pread(fd, data, len, 0) != (ssize_t)len) {
 		err = "cannot read the message";
 		goto done;
 	}
@@ -306,6 +307,11 @@ lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, enum proc_id from,
 	    tlsrpt_parse(json.data, json.len, &sum, &err) == -1)
 		goto done;
 	err = NULL;
+	/* bounded: past the cap the oldest received go first */
+	(void)lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "DELETE FROM "
+	    "received WHERE rowid IN (SELECT rowid FROM received ORDER BY "
+	    "received LIMIT max(0, (SELECT count(*) FROM received) - ?1 + 1))",
+	    "i", (uint64_t)LOOKUP_TLSRPT_RECEIVED_MAX));
 	if (lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "INSERT OR IGNORE "
 	    "INTO received (org, report_id, domain, start, end, policies, ok, "
 	    "fail, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -408,7 +414,6 @@ lookup_tlsrpt_report(struct lookup_tlsrpt *lt, const char *domain,
 	char				*json = NULL;
 	const char			*err;
 	size_t				 n = 0, i;
-	int				 rc;
 
 	if ((st = lookup_tlsrpt_stmt(lt, "SELECT ptype, policy, mx, ok, fail "
 	    "FROM sessions WHERE day = ?1 AND domain = ?2 ORDER BY ptype, "
@@ -416,7 +421,7 @@ lookup_tlsrpt_report(struct lookup_tlsrpt *lt, const char *domain,
 	    (uint64_t)LOOKUP_TLSRPT_POLICIES_MAX)) == NULL)
 		return NULL;
 	rows = xcalloc(LOOKUP_TLSRPT_POLICIES_MAX, sizeof(*rows));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	while (sqlite3_step(st) == SQLITE_ROW &&
 	    n < LOOKUP_TLSRPT_POLICIES_MAX) {
 		rows[n].ptype = (uint32_t)sqlite3_column_int64(st, 0);
 		rows[n].policy = xstrdup(lookup_tlsrpt_col(st, 1));
@@ -466,16 +471,20 @@ done:
 static int
 lookup_tlsrpt_mailto(const char *uri, char *out, size_t outsz)
 {
-	const char	*p = uri + 7;
-	size_t		 o = 0;
-	unsigned	 v;
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*p = uri + 7, *h1, *h2;
+	size_t			 o = 0;
 
 	for (; *p != '\0' && *p != '?'; p++) {
 		if (o + 1 >= outsz)
 			return -1;
-		if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1 &&
-		    p[1] != '\0' && p[2] != '\0' && v != 0) {
-			out[o++] = (char)v;
+		/* RFC 3986 §2.1: %XX, either case; %00 is refused below */
+		if (*p == '%' && p[1] != '\0' && p[2] != '\0' &&
+		    (h1 = strchr(hex, p[1] | 0x20)) != NULL &&
+		    (h2 = strchr(hex, p[2] | 0x20)) != NULL) {
+			out[o++] = (char)((h1 - hex) * 16 + (h2 - hex));
+			if (out[o - 1] == '\0')
+				return -1;
 			p += 2;
 		} else
 			out[o++] = *p;
@@ -536,7 +545,8 @@ lookup_tlsrpt_mail_out(struct lookup_tlsrpt *lt, const char *domain,
 done:
 	if (rc == -1)
 		log_warnx("lookup: event=tlsrpt-failed domain=%s to=<%s> "
-		    "reason=\"cannot compose or queue the report\"", domain, to);
+		    "reason=\"cannot compose or queue the report\"", domain,
+		    to);
 	buf_free(&gz);
 	buf_free(&msg);
 	return rc;
@@ -808,12 +818,20 @@ lookup_tlsrpt_send_all(struct lookup_tlsrpt *lt, bool ctl, uint64_t reqid)
 	lookup_tlsrpt_batch_done(b);
 }
 
+/*
+ * The first round soon after start, so that whole days recorded
+ * before a restart (a reload restarts us) go out; then every interval.
+ */
 static void
 lookup_tlsrpt_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct lookup_tlsrpt	*lt = arg;
+	struct timeval		 tv = { 0, 0 };
 
 	lookup_tlsrpt_send_all(lt, false, 0);
+	tv.tv_sec = lt->conf->tlsrpt_interval < LOOKUP_TLSRPT_INTERVAL_MIN ?
+	    LOOKUP_TLSRPT_INTERVAL_MIN : lt->conf->tlsrpt_interval;
+	evtimer_add(lt->ev_send, &tv);
 }
 
 /* --- cachetctl --- */
@@ -909,8 +927,8 @@ lookup_tlsrpt_ctl(struct lookup_tlsrpt *lt, uint64_t reqid, size_t argc,
 	else if (argc == 2 && strcmp(argv[1], "received") == 0)
 		lookup_tlsrpt_received(lt, reqid);
 	else
-		proc_ctl_end(lt->self, reqid, 2, "usage: tlsrpt show [DOMAIN] | "
-		    "tlsrpt send | tlsrpt received");
+		proc_ctl_end(lt->self, reqid, 2, "usage: tlsrpt show "
+		    "[DOMAIN] | tlsrpt send | tlsrpt received");
 }
 
 struct lookup_tlsrpt *
@@ -925,11 +943,10 @@ lookup_tlsrpt_new(struct proc_self *self, const struct conf *conf,
 	lt->conf = conf;
 	lt->dns = dns;
 	(void)lookup_tlsrpt_db_open(lt);
-	tv.tv_sec = conf->tlsrpt_interval < LOOKUP_TLSRPT_INTERVAL_MIN ?
-	    LOOKUP_TLSRPT_INTERVAL_MIN : conf->tlsrpt_interval;
-	if ((lt->ev_send = event_new(self->base, -1, EV_PERSIST,
-	    lookup_tlsrpt_timer, lt)) == NULL)
-		fatalx("lookup: event_new");
+	tv.tv_sec = LOOKUP_TLSRPT_FIRST;
+	if ((lt->ev_send = evtimer_new(self->base, lookup_tlsrpt_timer,
+	    lt)) == NULL)
+		fatalx("lookup: evtimer_new");
 	evtimer_add(lt->ev_send, &tv);
 	return lt;
 }

@@ -34,6 +34,7 @@
 #define LOOKUP_TLSRPT_POLICIES_MAX	64
 #define LOOKUP_TLSRPT_STR_MAX	4096	/* policy-string, mx-host */
 #define LOOKUP_TLSRPT_MAIL_IN_MAX	(4 * 1024 * 1024) /* a report mail */
+#define LOOKUP_TLSRPT_RECEIVED_MAX	10000	/* reports received kept */
 
 struct lookup_tlsrpt;
 struct dns;

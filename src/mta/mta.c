@@ -661,6 +661,7 @@ mta_dest_sts_done(void *arg, const struct mta_sts_result *res)
 	    d->domain, res->policy ? mtasts_mode_name(res->pol.mode) : "none",
 	    res->source, res->why[0] != '\0' ? " reason=\"" : "", res->why,
 	    res->why[0] != '\0' ? "\"" : "");
+	mta_tlsrpt_sts_fetch(mta->self, d->domain, res);
 	if (d->lookup_reqid != 0 || !d->has_route)
 		return;
 	/*
@@ -843,6 +844,12 @@ mta_op_tls_result(struct mta_conn *conn, void *arg,
 	struct mta_tls_policy	 pol;
 
 	mta_tls_policy(mta->conf, d->domain, a->host, dn, d->sts, &pol);
+	/* RFC 8460 §4.3: testing reports what enforce would have refused */
+	if (strcmp(pol.source, "mta-sts-testing") == 0 && pol.why[0] != '\0' &&
+	    ev != MTA_CONN_TLS_NOT_OFFERED && ev != MTA_CONN_TLS_FAILED) {
+		ev = MTA_CONN_TLS_SKIPPED;
+		why = pol.why;
+	}
 	mta_tlsrpt_send(mta->self, d->domain, pol.source, dn, d->sts, a, ev,
 	    why, local_ip);
 }

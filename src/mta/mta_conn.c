@@ -194,6 +194,7 @@ mta_conn_tlsrpt(struct mta_conn *c, enum mta_conn_tls_event ev,
 
 	if (c->ops->tls_result == NULL || c->plain_retry)
 		return;
+	memset(&ss, 0, sizeof(ss));
 	if (c->bev != NULL && (fd = bufferevent_getfd(c->bev)) != -1 &&
 	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0) {
 		if (ss.ss_family == AF_INET)

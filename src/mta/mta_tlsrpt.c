@@ -89,6 +89,27 @@ mta_tlsrpt_tlsa_text(const struct mta_dane *dn, struct buf *text)
 	}
 }
 
+/* One MSG_LOOKUP_TLSRPT (layout in mta_tlsrpt.h). */
+static void
+mta_tlsrpt_msg(struct proc_self *self, const char *domain, uint32_t ptype,
+    const struct buf *text, const struct buf *mx, uint32_t result,
+    const char *sip, const char *rmx, const char *rip, const char *info)
+{
+	struct msg	*m;
+
+	m = msg_new(MSG_LOOKUP_TLSRPT);
+	msg_put_str(m, domain);
+	msg_put_u32(m, ptype);
+	msg_put_str(m, text->data != NULL ? text->data : "");
+	msg_put_str(m, mx->data != NULL ? mx->data : "");
+	msg_put_u32(m, result);
+	msg_put_str(m, sip);
+	msg_put_str(m, rmx);
+	msg_put_str(m, rip);
+	msg_put_str(m, info);
+	(void)proc_send(self, PROC_LOOKUP, m);
+}
+
 void
 mta_tlsrpt_send(struct proc_self *self, const char *domain, const char *src,
     const struct mta_dane *dn, const struct mtasts_policy *sts,
@@ -98,7 +119,6 @@ mta_tlsrpt_send(struct proc_self *self, const char *domain, const char *src,
 	enum tlsrpt_policy_type	 ptype;
 	enum tlsrpt_result	 res;
 	struct buf		 text, mx;
-	struct msg		*m;
 	char			 info[MTA_TLSRPT_INFO_MAX + 1];
 
 	if (strcmp(src, "relay") == 0)
@@ -121,20 +141,55 @@ mta_tlsrpt_send(struct proc_self *self, const char *domain, const char *src,
 	}
 	(void)printable(why, strnlen(why, MTA_TLSRPT_INFO_MAX), info,
 	    sizeof(info));
-	m = msg_new(MSG_LOOKUP_TLSRPT);
-	msg_put_str(m, domain);
-	msg_put_u32(m, ptype);
-	msg_put_str(m, text.data != NULL ? text.data : "");
-	msg_put_str(m, mx.data != NULL ? mx.data : "");
-	msg_put_u32(m, res);
-	msg_put_str(m, local_ip);
-	msg_put_str(m, a->host);
-	msg_put_str(m, ev == MTA_CONN_TLS_SKIPPED ? "" : a->ip);
-	msg_put_str(m, res == TLSRPT_OK ? "" : info);
-	(void)proc_send(self, PROC_LOOKUP, m);
+	mta_tlsrpt_msg(self, domain, ptype, &text, &mx, res, local_ip, a->host,
+	    ev == MTA_CONN_TLS_SKIPPED ? "" : a->ip, res == TLSRPT_OK ? "" :
+	    info);
 	log_debug("mta: event=tlsrpt domain=%s policy=%s mx=%s result=%s",
 	    domain, tlsrpt_policy_type_name(ptype), a->host,
 	    tlsrpt_result_name(res));
+	buf_free(&text);
+	buf_free(&mx);
+}
+
+/* --- MTA-STS policy fetches (§4.3.2.2) --- */
+
+enum tlsrpt_result
+mta_tlsrpt_fetch_result(const char *why)
+{
+	const char	*p;
+
+	if (strncmp(why, "MTA-STS policy fetch for ", 25) != 0 ||
+	    (p = strstr(why, " failed: ")) == NULL)
+		return TLSRPT_OK;
+	p += 9;
+	if (strncmp(p, "invalid policy", 14) == 0)
+		return TLSRPT_STS_POLICY_INVALID;
+	/* curl's texts for a chain or a name OpenSSL refused */
+	if (strstr(p, "SSL certificate problem") != NULL ||
+	    strstr(p, "certificate subject name") != NULL ||
+	    strstr(p, "SSL peer certificate") != NULL)
+		return TLSRPT_STS_WEBPKI_INVALID;
+	return TLSRPT_STS_POLICY_FETCH_ERROR;
+}
+
+void
+mta_tlsrpt_sts_fetch(struct proc_self *self, const char *domain,
+    const struct mta_sts_result *res)
+{
+	enum tlsrpt_result	 r = mta_tlsrpt_fetch_result(res->why);
+	struct buf		 text, mx;
+	char			 info[MTA_TLSRPT_INFO_MAX + 1];
+
+	if (r == TLSRPT_OK)
+		return;
+	buf_init(&text, MTA_TLSRPT_POLICY_MAX);
+	buf_init(&mx, MTA_TLSRPT_POLICY_MAX);
+	if (res->policy)
+		mta_tlsrpt_sts_text(&res->pol, &text, &mx);
+	(void)printable(res->why, strnlen(res->why, MTA_TLSRPT_INFO_MAX),
+	    info, sizeof(info));
+	mta_tlsrpt_msg(self, domain, TLSRPT_POLICY_STS, &text, &mx, r, "", "",
+	    "", info);
 	buf_free(&text);
 	buf_free(&mx);
 }

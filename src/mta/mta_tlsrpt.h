@@ -54,6 +54,25 @@ void	mta_tlsrpt_send(struct proc_self *, const char *domain,
 	    enum mta_conn_tls_event ev, const char *why, const char *local_ip);
 
 struct mta_sts;
+struct mta_sts_result;
+
+/*
+ * The result type of a failed policy fetch whose reason (mta_sts.c's
+ * "MTA-STS policy fetch for D failed: ...") is why (pure; unit-tested):
+ * sts-policy-invalid for a policy that does not parse, sts-webpki-invalid
+ * for a certificate curl refused, sts-policy-fetch-error for anything
+ * else (RFC 8460 §4.3.2.2); TLSRPT_OK when why is no fetch failure (no
+ * TXT record, mode none, all well).
+ */
+enum tlsrpt_result	mta_tlsrpt_fetch_result(const char *why);
+
+/*
+ * A destination's MTA-STS answer res is in: a failed fetch is reported
+ * under domain's "sts" policy (the cached one's text, or none), once
+ * per fetch, without MX details.
+ */
+void	mta_tlsrpt_sts_fetch(struct proc_self *, const char *domain,
+	    const struct mta_sts_result *res);
 
 /* MSG_MTA_TLSRPT_POST from lookup (sts: the mta's curl, or NULL). */
 void	mta_tlsrpt_post(struct mta_sts *sts, struct msg *m);

@@ -57,7 +57,7 @@
  */
 #define MDA_USAGE_TTL_MS	(60 * 1000)
 #define MDA_ADDR_MAX		1000	/* sender, rcpt: the spool's string bound */
-#define MDA_TLSRPT_PEEK		16384	/* header octets looked at for TLS-RPT */
+#define MDA_TLSRPT_PEEK		16384	/* header octets for TLS-RPT */
 
 struct mda_usage {
 	char		mailbox[RESOLVE_MAILBOX_MAX + 1];	/* "" free */

@@ -10,6 +10,10 @@ from the addresses of the other outbound tests.
     plain     no policy, STARTTLS: success under no-policy-found; rua
               https: to the collector (collector.rpt.test, 127.0.15.1)
     clear     no policy, no STARTTLS: starttls-not-supported
+    unlisted  MTA-STS testing, the MX is not in the policy (its certificate
+              is good): delivered, validation-failure
+    nofetch   an _mta-sts record, but the policy host answers 404:
+              sts-policy-fetch-error, and the delivery under no policy
 
 The JSON of `cachetctl tlsrpt show` is validated against a JSON Schema
 written from RFC 8460 §4.4 (tests/blackbox/tlsrpt-schema.json; the shared
@@ -26,6 +30,7 @@ import json
 import os
 import re
 import smtplib
+import subprocess
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +55,8 @@ DOMAINS = {
     "testing": ("mx.testing.rpt.test", "127.0.15.3", "testing", "wrong"),
     "plain": ("mx.plain.rpt.test", "127.0.15.4", None, "good"),
     "clear": ("mx.clear.rpt.test", "127.0.15.5", None, None),
+    "unlisted": ("mx.unlisted.test", "127.0.15.6", "testing", "good"),
+    "nofetch": ("mx.nofetch.rpt.test", "127.0.15.7", "404", "good"),
 }
 
 # the _smtp._tls records (clear has none)
@@ -148,7 +155,8 @@ def world(tmp_path_factory):
     ca = make_ca_and_leaf(certs, "mx.good.rpt.test")
     leaf(certs, "https", ["mta-sts." + dom(c) for c in DOMAINS] +
          ["collector.rpt.test"])
-    for mx in ("mx.plain.rpt.test", "mx.clear.rpt.test"):
+    for mx in ("mx.plain.rpt.test", "mx.clear.rpt.test", "mx.unlisted.test",
+               "mx.nofetch.rpt.test"):
         leaf(certs, mx, [mx])
     wrong = os.path.join(base, "wrong")
     os.makedirs(wrong)
@@ -158,7 +166,7 @@ def world(tmp_path_factory):
     leaf(wrong, "mx.testing.rpt.test", ["elsewhere.test"])
     host = HTTPSHost(certs)
     for case, (_, _, mode, _) in DOMAINS.items():
-        if mode is not None:
+        if mode not in (None, "404"):
             host.policies["mta-sts." + dom(case)] = POLICY.format(
                 mode=mode, d=dom(case))
     host.start()
@@ -273,6 +281,24 @@ def test_show_counts_sessions_per_policy(out, peers):
     assert clear[0]["failure-details"][0]["result-type"] == \
         "starttls-not-supported"
 
+    unlisted = pols[dom("unlisted")]
+    assert unlisted[0]["policy"]["policy-type"] == "sts"
+    assert unlisted[0]["summary"] == {"total-successful-session-count": 0,
+                                      "total-failure-session-count": 1}
+    f = unlisted[0]["failure-details"][0]
+    assert f["result-type"] == "validation-failure"
+    assert "mx.unlisted.test does not match" in \
+        f["additional-information"]
+
+    nofetch = {p["policy"]["policy-type"]: p for p in pols[dom("nofetch")]}
+    assert set(nofetch) == {"sts", "no-policy-found"}
+    assert nofetch["sts"]["failure-details"][0]["result-type"] == \
+        "sts-policy-fetch-error"
+    assert "HTTP 404" in \
+        nofetch["sts"]["failure-details"][0]["additional-information"]
+    assert nofetch["no-policy-found"]["summary"][
+        "total-successful-session-count"] == 1
+
     # one domain only; and the counts survive a restart (SQLite)
     one = reports(d.ctl("tlsrpt", "show", dom("good")).stdout)
     assert set(by_domain(one)) == {dom("good")}
@@ -321,8 +347,8 @@ def test_send_mails_and_posts_reports_to_the_rua(out, peers, world):
         world["host"].posts.clear()
     r = d.ctl("tlsrpt", "send")
     # good and testing mail one each; testing and plain POST one each;
-    # clear has no record
-    assert "2 reports queued, 2 posted, 1 domain without a TLS-RPT " \
+    # clear, unlisted and nofetch have no record
+    assert "2 reports queued, 2 posted, 3 domains without a TLS-RPT " \
         "record, 0 failed" in r.stdout, r.stdout
     assert wait_for(lambda: len(mailed_reports(d)) == 2, 20), d.log_tail()
     mails = {m["TLS-Report-Domain"]: m for m in mailed_reports(d)}
@@ -430,3 +456,35 @@ def test_received_reports_are_listed(out):
         d.log_tail()
     assert sorted(d.ctl("tlsrpt", "received").stdout.splitlines()) == \
         sorted(expect)
+
+
+def test_whole_past_days_go_out_by_themselves(out, peers):
+    """The round after start sends the days before today, not today:
+    the day of what was recorded is moved back in tlsrpt.db while the
+    daemon is stopped."""
+    d = out("tlsrpt-interval 1d\n")
+    d.add_user("tlsrpt@example.org")
+    peers("good")
+    submit(d, f"bob@{dom('good')}")
+    sent(d, f"bob@{dom('good')}")
+    d.stop()
+    db = os.path.join(d.state, "lookup", "tlsrpt.db")
+    for table in ("sessions", "failures"):
+        subprocess.run(["sqlite3", db, f"UPDATE {table} SET day = day - 1"],
+                       check=True, capture_output=True)
+    d.start()
+    # today's session, recorded after the restart, stays
+    submit(d, f"bob@{dom('good')}")
+    assert wait_for(lambda: len(re.findall(
+        r"to=<bob@good\.rpt\.test> .*status=sent", d.read_log())) == 2,
+        20), d.log_tail()
+    assert wait_for(lambda: len(mailed_reports(d)) == 1, 30), d.log_tail()
+    rep = json.loads(gzip.decompress(
+        list(mailed_reports(d)[0].iter_parts())[1].get_content()))
+    jsonschema.validate(rep, schema())
+    assert rep["policies"][0]["summary"][
+        "total-successful-session-count"] == 1
+    left = reports(d.ctl("tlsrpt", "show").stdout)
+    assert len(left) == 1
+    assert left[0]["date-range"]["start-datetime"] > \
+        rep["date-range"]["start-datetime"]

@@ -497,6 +497,12 @@ static const struct bad_case bad_cases[] = {
 	{ "bad_lifetime_unit_only", L1 "queue-lifetime h\n",
 	  "t.conf:2: queue-lifetime: \"h\" is not a duration (N, Ns, Nm, Nh "
 	  "or Nd)\n" },
+	{ "bad_tlsrpt_from", L1 "tlsrpt-from not-an-address\n",
+	  "t.conf:2: tlsrpt-from: bad address \"not-an-address\" "
+	  "(local@domain)\n" },
+	{ "bad_tlsrpt_interval", L1 "tlsrpt-interval daily\n",
+	  "t.conf:2: tlsrpt-interval: \"daily\" is not a duration (N, Ns, Nm, "
+	  "Nh or Nd)\n" },
 	{ "bad_delay_warning_word", L1 "delay-warning never\n",
 	  "t.conf:2: delay-warning: \"never\" is not a duration (N, Ns, Nm, "
 	  "Nh or Nd)\n" },
@@ -952,6 +958,21 @@ good_durations(void **state)
 		assert_int_equal(c->outbound.retry_max, cases[i].max);
 		conf_free(c);
 	}
+}
+
+static void
+good_tlsrpt(void **state)
+{
+	struct conf	*c;
+
+	c = parse_ok(L1);
+	assert_int_equal(c->tlsrpt_interval, 86400);
+	assert_string_equal(c->tlsrpt_from, "");
+	conf_free(c);
+	c = parse_ok(L1 "tlsrpt-interval 6h\ntlsrpt-from TLS@Example.org\n");
+	assert_int_equal(c->tlsrpt_interval, 6 * 3600);
+	assert_string_equal(c->tlsrpt_from, "TLS@example.org");
+	conf_free(c);
 }
 
 static void
@@ -1429,6 +1450,7 @@ main(void)
 		cmocka_unit_test(good_defaults),
 		cmocka_unit_test(good_durations),
 		cmocka_unit_test(good_delay_warning_none),
+		cmocka_unit_test(good_tlsrpt),
 		cmocka_unit_test(good_relay_options),
 		cmocka_unit_test(good_recipient_delimiter_none),
 		cmocka_unit_test(good_hostname_from_system),
