@@ -746,16 +746,9 @@ fail:
 int
 tls_dane_verified(SSL *ssl, const char **errstr_out)
 {
-	long	res;
-
-	if (SSL_get0_peer_certificate(ssl) == NULL) {
-		tls_failx(errstr_out, "no peer certificate");
+	/* the chain as verification left it (with DANE on), then a match */
+	if (tls_peer_verified(ssl, errstr_out) == -1)
 		return -1;
-	}
-	if ((res = SSL_get_verify_result(ssl)) != X509_V_OK) {
-		tls_failx(errstr_out, X509_verify_cert_error_string(res));
-		return -1;
-	}
 	if (SSL_get0_dane_authority(ssl, NULL, NULL) < 0) {
 		tls_failx(errstr_out, "no TLSA record matched");
 		return -1;
