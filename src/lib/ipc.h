@@ -154,6 +154,13 @@ enum msg_type {
 					   be a TLS-RPT report; no answer */
 	MSG_MTA_TLSRPT_POST,		/* lookup -> mta: a TLS-RPT report
 					   to POST (mta/mta_tlsrpt.h) */
+	/* Sender authentication (layouts in lookup/msgauth.h) */
+	MSG_LOOKUP_SPF,			/* smtp -> lookup: check SPF */
+	MSG_LOOKUP_SPF_RESULT,		/* lookup -> smtp */
+	MSG_LOOKUP_MESSAGE,		/* smtp -> lookup: end of DATA */
+	MSG_LOOKUP_MESSAGE_RESULT,	/* lookup -> smtp: verdict, headers */
+	MSG_LOOKUP_SIGN,		/* queue -> lookup: sign a bounce */
+	MSG_LOOKUP_SIGN_RESULT,		/* lookup -> queue: headers */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

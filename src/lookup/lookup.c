@@ -36,7 +36,10 @@
 #include "log.h"
 #include "lookup_mx.h"
 #include "lookup_sts.h"
+#include "lookup_msgauth.h"
+#include "lookup_spf.h"
 #include "lookup_tlsrpt.h"
+#include "msgauth.h"
 #include "mime_decode.h"
 #include "pool.h"
 #include "proc.h"
@@ -145,6 +148,9 @@ struct lookup_role {
 	struct lookup_mx	*mx;		/* DNS for the mta */
 	struct lookup_sts	*sts;		/* MTA-STS cache for the mta */
 	struct lookup_tlsrpt	*tlsrpt;	/* TLS-RPT counts, reports */
+	struct lookup_spf	*spf;		/* SPF for smtp */
+	struct msgauth_modules	 auth;		/* DKIM, ARC, DMARC */
+	struct lookup_msgauth	*msgauth;	/* end of DATA, signing */
 	char			 err[LOOKUP_ERR_MAX];
 };
 
@@ -1770,6 +1776,21 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 			goto bad;
 		lookup_tlsrpt_mail(r->tlsrpt, from.id, m);
 		break;
+	case MSG_LOOKUP_SPF:
+		if (from.id != PROC_SMTP)
+			goto bad;
+		lookup_spf_request(r->spf, from, m);
+		break;
+	case MSG_LOOKUP_MESSAGE:
+		if (from.id != PROC_SMTP)
+			goto bad;
+		lookup_msgauth_request(r->msgauth, from, m);
+		break;
+	case MSG_LOOKUP_SIGN:
+		if (from.id != PROC_QUEUE)
+			goto bad;
+		lookup_msgauth_sign(r->msgauth, from, m);
+		break;
 	case MSG_LOOKUP_STS:
 	case MSG_LOOKUP_STS_STORE:
 		if (from.id != PROC_MTA)
@@ -1802,6 +1823,8 @@ lookup_peer_change(struct proc_self *self, struct proc_peer p)
 	if (r->mx != NULL)
 		lookup_mx_peer_change(r->mx, p.id);
 	lookup_sts_peer_change(r->sts, p.id);
+	lookup_spf_peer_change(r->spf, p);
+	lookup_msgauth_peer_change(r->msgauth, p);
 }
 
 /* The embedded demo comes with a user to try things with. */
@@ -1885,6 +1908,12 @@ lookup_main(struct proc_self *self)
 	lookup_sync_domains(r);
 	r->sts = lookup_sts_new(self, lookup_mx_dns(r->mx));
 	r->tlsrpt = lookup_tlsrpt_new(self, r->conf, lookup_mx_dns(r->mx));
+	r->spf = lookup_spf_new(self, r->conf, lookup_mx_dns(r->mx));
+	r->auth.dkim = lookup_dkim_new(self, r->conf, lookup_mx_dns(r->mx));
+	r->auth.arc = lookup_arc_new(self, r->conf, lookup_mx_dns(r->mx));
+	r->auth.dmarc = lookup_dmarc_new(self, r->conf, lookup_mx_dns(r->mx));
+	r->auth.dkimsign = lookup_dkimsign_new(self, r->conf);
+	r->msgauth = lookup_msgauth_new(self, r->conf, &r->auth);
 	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,
 	    lookup_worker_db, NULL);
 	log_debug("lookup: ready db=%s/%s workers=%d", self->dir_path,
