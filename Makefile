@@ -13,8 +13,8 @@ PKGS	:= libevent libevent_openssl openssl libunbound sqlite3 libcurl libcrypt \
 	   libseccomp jansson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
-# Unit tests also read JSON test vectors (jansson).
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
+# Unit tests also read JSON and YAML test vectors (jansson, libyaml).
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka jansson yaml-0.1 2>/dev/null)
 
 WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wvla -Werror \
 	   -Wno-unused-parameter

@@ -1910,9 +1910,12 @@ lookup_main(struct proc_self *self)
 	r->tlsrpt = lookup_tlsrpt_new(self, r->conf, lookup_mx_dns(r->mx));
 	r->spf = lookup_spf_new(self, r->conf, lookup_mx_dns(r->mx));
 	r->auth.dkim = lookup_dkim_new(self, r->conf, lookup_mx_dns(r->mx));
-	r->auth.arc = lookup_arc_new(self, r->conf, lookup_mx_dns(r->mx));
-	r->auth.dmarc = lookup_dmarc_new(self, r->conf, lookup_mx_dns(r->mx));
 	r->auth.dkimsign = lookup_dkimsign_new(self, r->conf);
+	r->auth.arc = lookup_arc_new(self, r->conf, lookup_mx_dns(r->mx),
+	    r->auth.dkimsign);
+	r->auth.dmarc = lookup_dmarc_new(self, r->conf, lookup_mx_dns(r->mx));
+	r->auth.dmarcrep = lookup_dmarcrep_new(self, r->conf,
+	    lookup_mx_dns(r->mx));
 	r->msgauth = lookup_msgauth_new(self, r->conf, &r->auth);
 	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,
 	    lookup_worker_db, NULL);

@@ -13,12 +13,13 @@ struct lookup_arc {
 
 struct lookup_arc *
 lookup_arc_new(struct proc_self *self, const struct conf *conf,
-    struct dns *dns)
+    struct dns *dns, struct lookup_dkimsign *keys)
 {
 	struct lookup_arc	*la = xcalloc(1, sizeof(*la));
 
 	(void)conf;
 	(void)dns;
+	(void)keys;
 	la->self = self;
 	return la;
 }

@@ -67,3 +67,31 @@ lookup_msgauth_peer_change(struct lookup_msgauth *la, struct proc_peer p)
 	(void)la;
 	(void)p;
 }
+
+const struct msgauth_bh *
+msgauth_bh_find(const struct msgauth *m, enum dkim_canon canon,
+    enum dkim_hash hash, uint64_t limit)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nbh; i++)
+		if (m->bh[i].canon == canon && m->bh[i].hash == hash &&
+		    m->bh[i].limit == limit)
+			return &m->bh[i];
+	return NULL;
+}
+
+void
+msgauth_free(struct msgauth *m)
+{
+	size_t	i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->nrcpts; i++)
+		free(m->rcpts[i]);
+	free(m->rcpts);
+	free(m->hdrs);
+	buf_free(&m->prepend);
+	free(m);
+}

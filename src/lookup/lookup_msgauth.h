@@ -17,6 +17,7 @@ struct msgauth_modules {
 	struct lookup_dkim	*dkim;
 	struct lookup_arc	*arc;
 	struct lookup_dmarc	*dmarc;
+	struct lookup_dmarcrep	*dmarcrep;
 	struct lookup_dkimsign	*dkimsign;
 };
 

@@ -219,6 +219,7 @@ struct conf;
 struct lookup_dkim;
 struct lookup_arc;
 struct lookup_dmarc;
+struct lookup_dmarcrep;
 struct lookup_dkimsign;
 
 /* DKIM verification (lookup_dkim.c): fills m->dkim[]. */
@@ -233,22 +234,31 @@ void			 lookup_dkim_verify(struct lookup_dkim *,
  * m->rcpts is forwarded out of our domains, else does nothing.
  */
 struct lookup_arc	*lookup_arc_new(struct proc_self *,
-			    const struct conf *, struct dns *);
+			    const struct conf *, struct dns *,
+			    struct lookup_dkimsign *);
 void			 lookup_arc_verify(struct lookup_arc *,
 			    struct msgauth *, msgauth_done_cb);
 void			 lookup_arc_seal(struct lookup_arc *,
 			    struct msgauth *, msgauth_done_cb);
 
 /*
- * DMARC (lookup_dmarc.c): evaluate fills m->dmarc (after DKIM, SPF and
- * ARC results are in); record keeps the row for aggregate reports once
- * the disposition is known.
+ * DMARC (lookup_dmarc.c): evaluate fills m->dmarc, the disposition
+ * included (`dmarc-policy`, pct=, a trusted ARC chain), after the DKIM,
+ * SPF and ARC results are in.
  */
 struct lookup_dmarc	*lookup_dmarc_new(struct proc_self *,
 			    const struct conf *, struct dns *);
 void			 lookup_dmarc_evaluate(struct lookup_dmarc *,
 			    struct msgauth *, msgauth_done_cb);
-void			 lookup_dmarc_record(struct lookup_dmarc *,
+
+/*
+ * DMARC reports (lookup_dmarcrep.c): record keeps the row of an
+ * evaluated message (one with a DMARC record) for the aggregate report
+ * to its rua=; it does not block.
+ */
+struct lookup_dmarcrep	*lookup_dmarcrep_new(struct proc_self *,
+			    const struct conf *, struct dns *);
+void			 lookup_dmarcrep_record(struct lookup_dmarcrep *,
 			    const struct msgauth *);
 
 /*
@@ -259,6 +269,16 @@ struct lookup_dkimsign	*lookup_dkimsign_new(struct proc_self *,
 			    const struct conf *);
 void			 lookup_dkimsign_sign(struct lookup_dkimsign *,
 			    struct msgauth *, msgauth_done_cb);
+
+/*
+ * The active RSA key of domain, for ARC sealing (RFC 8617 §4.1 wants
+ * rsa-sha256): its selector into selector (DNS_LABEL_MAX + 1), the key
+ * owned by the module and valid until the next event-loop turn; NULL
+ * when the domain has none.
+ */
+struct evp_pkey_st;
+struct evp_pkey_st	*lookup_dkimsign_rsa_key(struct lookup_dkimsign *,
+			    const char *domain, char *selector);
 
 void	msgauth_free(struct msgauth *);
 
