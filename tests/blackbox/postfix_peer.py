@@ -89,6 +89,12 @@ class PostfixPeer:
     missing and chowned to maildir_owner, as whom virtual(8) writes (a
     user name with a uid of at least virtual_minimum_uid, 100).
     extra: dict of further main.cf parameters.
+    resolv_conf: a file to stand for /etc/resolv.conf in the instance's
+    processes (a test DNS server, for Postfix's own lookups and its
+    policy services): the master starts in a mount namespace of its own
+    (unshare(1)) where that file is bind-mounted over /etc/resolv.conf;
+    every process it starts inherits it, nothing else on the machine
+    sees it.
     """
 
     def __init__(self, base=None, host="127.0.0.1", port=None,
@@ -96,7 +102,7 @@ class PostfixPeer:
                  tls_level="encrypt", discard_domains=(),
                  mynetworks="127.0.0.0/8", extra=None,
                  maildir_users=None, maildir_base=None,
-                 maildir_owner="nobody"):
+                 maildir_owner="nobody", resolv_conf=None):
         self.own_base = base is None
         if base is None:
             base = tempfile.mkdtemp(prefix="postfix-peer-", dir="/var/tmp")
@@ -127,6 +133,7 @@ class PostfixPeer:
         self.maildir_base = os.path.abspath(
             maildir_base or os.path.join(self.base, "mail"))
         self.maildir_owner = maildir_owner
+        self.resolv_conf = resolv_conf
         self.master_pid = None
         self._write_config()
 
@@ -248,8 +255,13 @@ class PostfixPeer:
     # --- running ---
 
     def _postfix(self, *args, check=True, timeout=60):
-        r = subprocess.run([POSTFIX, "-c", self.config_dir, *args],
-                           capture_output=True, text=True, timeout=timeout)
+        cmd = [POSTFIX, "-c", self.config_dir, *args]
+        if self.resolv_conf and args[:1] == ("start",):
+            cmd = ["unshare", "--mount", "--propagation", "private",
+                   "sh", "-c", 'mount --bind "$1" /etc/resolv.conf && '
+                   'shift && exec "$@"', "sh", self.resolv_conf, *cmd]
+        r = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=timeout)
         if check and r.returncode != 0:
             raise PostfixError(f"postfix {' '.join(args)} failed "
                                f"({r.returncode}): {r.stdout}{r.stderr}\n"
