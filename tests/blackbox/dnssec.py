@@ -13,6 +13,13 @@ authoritative for):
 bogus(name, type) corrupts the signature of one RRset after signing, so
 that the validator calls it bogus.  Needs Debian's nsd and ldnsutils
 (scripts/install-deps).  Started and stopped by PID.
+
+dane_world() makes the DANE cases of test_dane.py on those zones (each
+MX a host name in the signed child with its TLSA record), for any set of
+loopback addresses.  ValidatingResolver is Debian's unbound as a
+validating recursive resolver on port 53 of a loopback address, trusting
+the child's DS and forwarding to nsd: for peers that, like Postfix, take
+the AD bit of a resolver named in /etc/resolv.conf.
 """
 
 import os
@@ -223,9 +230,171 @@ def make_ca_and_leaf(directory, name):
         f.write(open(leaf).read() + open(ca).read())
     return ca
 
+def mx_name(case):
+    """The MX host of a DANE case (no final dot)."""
+    return f"mx-{case}.{CHILD}".rstrip(".")
+
+
+# TLSA data for a case, from the peer's certificate digests:
+#   ee      3 1 1 its key                 (DANE-EE, matches)
+#   bad     3 1 1 another key             (DANE-EE, mismatch)
+#   ta      2 0 1 the test CA             (DANE-TA, the right name)
+#   taname  2 0 1 the test CA, but the certificate names another host
+#   unus    1 1 1 its key                 (PKIX-EE: unusable for SMTP)
+#   bogus   3 1 1 its key, RRSIG broken
+KINDS = {"ee": "self", "bad": "self", "ta": "ca", "taname": "ca-other-name",
+         "unus": "self", "bogus": "self"}
+
+
+def dane_world(base, hosts, plain_ip):
+    """Certificates (Peer loads NAME.crt/NAME.key from certs) and the
+    signed zones for hosts {case: address} (cases of KINDS), plus the
+    insecure plain.t1.test (MX mx.plain.t1.test at plain_ip, a wrong
+    TLSA record that must be ignored).  Returns (zones, certs); start
+    and stop the zones."""
+    from smtppeer import make_cert
+    check_tools()
+    certs = os.path.join(base, "certs")
+    os.makedirs(certs)
+    digests = {}
+    ca = None
+    for case in hosts:
+        name = mx_name(case)
+        kind = KINDS[case]
+        if kind == "self":
+            cert, _ = make_cert(certs, name)
+            digests[case] = spki_sha256(cert)
+        else:
+            # taname: a CA-signed certificate that names another host
+            other = name if kind == "ca" else "elsewhere." + CHILD[:-1]
+            ca = make_ca_and_leaf(certs, other)
+            if other != name:
+                for ext in (".crt", ".key"):
+                    os.link(os.path.join(certs, other + ext),
+                            os.path.join(certs, name + ext))
+    make_cert(certs, "mx.plain.t1.test")
+    ca_digest = cert_sha256(ca) if ca else None
+    wrong = "00" * 32
+    child = []
+    for case, ip in hosts.items():
+        name = mx_name(case) + "."
+        child.append(f"{case}.{CHILD} 60 IN MX 10 {name}")
+        child.append(f"{name} 60 IN A {ip}")
+        tlsa = {
+            "ee": f"3 1 1 {digests.get('ee')}",
+            "bad": f"3 1 1 {wrong}",
+            "ta": f"2 0 1 {ca_digest}",
+            "taname": f"2 0 1 {ca_digest}",
+            "unus": f"1 1 1 {digests.get('unus')}",
+            "bogus": f"3 1 1 {digests.get('bogus')}",
+        }[case]
+        child.append(f"_25._tcp.{name} 60 IN TLSA {tlsa}")
+    parent = [
+        "plain.t1.test. 60 IN MX 10 mx.plain.t1.test.",
+        f"mx.plain.t1.test. 60 IN A {plain_ip}",
+        f"_25._tcp.mx.plain.t1.test. 60 IN TLSA 3 1 1 {wrong}",
+    ]
+    bogus = ([(f"_25._tcp.{mx_name('bogus')}.", "TLSA")]
+             if "bogus" in hosts else [])
+    zones = SignedZones(os.path.join(base, "dns"), child, parent,
+                        bogus=bogus)
+    return zones, certs
+
+
+class ValidatingResolver:
+    """unbound on host:53, validating with the child's DS as its only
+    trust anchor (everything else is insecure) and forwarding every
+    query to nsd: nothing leaves the machine.  resolv_conf is a file
+    naming it, with `options trust-ad` so that glibc passes the AD bit
+    on.  Started and stopped by PID."""
+
+    def __init__(self, directory, zones, host):
+        self.dir = directory
+        self.host = host
+        self.proc = None
+        os.makedirs(directory, exist_ok=True)
+        self.conf = os.path.join(directory, "unbound.conf")
+        self.log = os.path.join(directory, "unbound.log")
+        self.resolv_conf = os.path.join(directory, "resolv.conf")
+        with open(self.resolv_conf, "w") as f:
+            f.write(f"nameserver {host}\noptions trust-ad\n")
+        with open(self.conf, "w") as f:
+            f.write(f"""server:
+    interface: {host}
+    port: 53
+    do-ip6: no
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "{directory}"
+    pidfile: ""
+    use-syslog: no
+    logfile: "{self.log}"
+    verbosity: 1
+    val-log-level: 2
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    # .test is special-use (RFC 6761); unbound refuses it by default
+    local-zone: "test." nodefault
+    trust-anchor-file: "{zones.anchor}"
+    module-config: "validator iterator"
+    qname-minimisation: no
+    cache-max-ttl: 5
+    cache-max-negative-ttl: 5
+remote-control:
+    control-enable: no
+forward-zone:
+    name: "."
+    forward-addr: 127.0.0.1@{zones.port}
+""")
+
+    def start(self):
+        subprocess.run(["unbound-checkconf", self.conf], check=True,
+                       capture_output=True)
+        self.proc = subprocess.Popen(["unbound", "-d", "-c", self.conf],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        # RD and AD set: AD comes back only when asked (RFC 6840 §5.7)
+        q = (b"\x12\x34\x01\x20\x00\x01\x00\x00\x00\x00\x00\x00" +
+             b"".join(bytes([len(l)]) + l.encode()
+                      for l in CHILD.rstrip(".").split(".")) +
+             b"\x00\x00\x06\x00\x01")
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.settimeout(0.5)
+                try:
+                    s.sendto(q, (self.host, 53))
+                    r = s.recv(512)
+                    # an answer with AD set: validation works
+                    if len(r) > 12 and r[3] & 0x20:
+                        return self
+                except OSError:
+                    pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.stop()
+        log = open(self.log).read()[-2000:] if os.path.exists(self.log) \
+            else ""
+        raise RuntimeError("unbound did not validate the child's SOA: " +
+                           log)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+
 def check_tools():
     """The tools this module runs, so that a missing one fails loudly."""
-    for tool in ("nsd", "nsd-checkconf", "ldns-keygen", "ldns-signzone"):
+    for tool in ("nsd", "nsd-checkconf", "ldns-keygen", "ldns-signzone",
+                 "unbound", "unbound-checkconf"):
         path = None
         for d in ("/usr/sbin", "/usr/bin"):
             if os.path.exists(os.path.join(d, tool)):

@@ -34,9 +34,8 @@ import time
 import pytest
 
 from conftest import wait_for
-from dnssec import (CHILD, SignedZones, cert_sha256, check_tools,
-                    make_ca_and_leaf, spki_sha256)
-from smtppeer import Peer, make_cert
+from dnssec import CHILD, dane_world, mx_name
+from smtppeer import Peer
 
 ALICE = "alice@example.org"
 CONTENT = (b"From: Alice <alice@example.org>\r\n"
@@ -46,67 +45,25 @@ CONTENT = (b"From: Alice <alice@example.org>\r\n"
            b"Pinned in DNSSEC.\r\n")
 
 HOSTS = {
-    # case: (address, certificate kind)
-    "ee": ("127.0.13.2", "self"),
-    "bad": ("127.0.13.3", "self"),
-    "ta": ("127.0.13.4", "ca"),
-    "taname": ("127.0.13.5", "ca-other-name"),
-    "unus": ("127.0.13.6", "self"),
-    "bogus": ("127.0.13.7", "self"),
+    # case (dnssec.KINDS): the peer's address
+    "ee": "127.0.13.2",
+    "bad": "127.0.13.3",
+    "ta": "127.0.13.4",
+    "taname": "127.0.13.5",
+    "unus": "127.0.13.6",
+    "bogus": "127.0.13.7",
 }
 PLAIN_IP = "127.0.13.8"
 
 
-def mx(case):
-    return f"mx-{case}.{CHILD}".rstrip(".")
+mx = mx_name
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """Certificates, the signed zones on nsd; stopped at the end."""
-    check_tools()
     base = str(tmp_path_factory.mktemp("dane"))
-    certs = os.path.join(base, "certs")
-    os.makedirs(certs)
-    digests = {}
-    ca = None
-    for case, (ip, kind) in HOSTS.items():
-        name = mx(case)
-        if kind == "self":
-            cert, _ = make_cert(certs, name)
-            digests[case] = spki_sha256(cert)
-        else:
-            # taname: a CA-signed certificate that names another host
-            other = name if kind == "ca" else "elsewhere." + CHILD[:-1]
-            ca = make_ca_and_leaf(certs, other)
-            if other != name:
-                for ext in (".crt", ".key"):
-                    os.link(os.path.join(certs, other + ext),
-                            os.path.join(certs, name + ext))
-    plain_cert, _ = make_cert(certs, "mx.plain.t1.test")
-    ca_digest = cert_sha256(ca)
-    wrong = "00" * 32
-    child = []
-    for case, (ip, kind) in HOSTS.items():
-        name = mx(case) + "."
-        child.append(f"{case}.{CHILD} 60 IN MX 10 {name}")
-        child.append(f"{name} 60 IN A {ip}")
-        tlsa = {
-            "ee": f"3 1 1 {digests.get('ee')}",
-            "bad": f"3 1 1 {wrong}",
-            "ta": f"2 0 1 {ca_digest}",
-            "taname": f"2 0 1 {ca_digest}",
-            "unus": f"1 1 1 {digests.get('unus')}",
-            "bogus": f"3 1 1 {digests.get('bogus')}",
-        }[case]
-        child.append(f"_25._tcp.{name} 60 IN TLSA {tlsa}")
-    parent = [
-        "plain.t1.test. 60 IN MX 10 mx.plain.t1.test.",
-        f"mx.plain.t1.test. 60 IN A {PLAIN_IP}",
-        f"_25._tcp.mx.plain.t1.test. 60 IN TLSA 3 1 1 {wrong}",
-    ]
-    zones = SignedZones(os.path.join(base, "dns"), child, parent,
-                        bogus=[(f"_25._tcp.{mx('bogus')}.", "TLSA")])
+    zones, certs = dane_world(base, HOSTS, PLAIN_IP)
     zones.start()
     yield {"zones": zones, "certs": certs}
     zones.stop()
@@ -117,7 +74,7 @@ def peers(world):
     made = []
 
     def peer(case, **kw):
-        ip = HOSTS[case][0] if case != "plain" else PLAIN_IP
+        ip = HOSTS[case] if case != "plain" else PLAIN_IP
         name = mx(case) if case != "plain" else "mx.plain.t1.test"
         p = Peer(ip, tls_dir=world["certs"], name=name, **kw).start()
         made.append(p)

@@ -38,11 +38,8 @@ import re
 import signal
 import smtplib
 import socket
-import ssl
-import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -50,6 +47,8 @@ from conftest import wait_for
 from dnsserver import DNSServer
 from dnssec import make_ca_and_leaf
 from smtppeer import Peer
+from stsworld import leaf
+import stsworld
 
 ALICE = "alice@example.org"
 CONTENT = (b"From: Alice <alice@example.org>\r\n"
@@ -97,98 +96,23 @@ DOMAINS = {
                (200, "text/plain", GOOD.format(d="expire.sts.test"), {})),
 }
 STRIP_BACKEND = "127.0.14.10"
-PATH = "/.well-known/mta-sts.txt"
 
 
 def dom(case):
     return f"{case}.{Z}"
 
 
-def run(*args):
-    subprocess.run(list(args), check=True, capture_output=True)
-
-
-def leaf(certs, name, sans):
-    """A certificate from the test CA (made by make_ca_and_leaf) for
-    sans, saved as NAME.crt (chain) and NAME.key."""
-    key = os.path.join(certs, name + ".key")
-    csr = os.path.join(certs, name + ".csr")
-    ext = os.path.join(certs, name + ".ext")
-    out = os.path.join(certs, name + ".leaf")
-    with open(ext, "w") as f:
-        f.write("subjectAltName=" + ",".join("DNS:" + s for s in sans) +
-                "\n")
-    run("openssl", "req", "-newkey", "ec", "-pkeyopt",
-        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
-        "-subj", "/CN=" + sans[0])
-    run("openssl", "x509", "-req", "-in", csr, "-CA",
-        os.path.join(certs, "ca.crt"), "-CAkey",
-        os.path.join(certs, "ca.key"), "-CAcreateserial", "-out", out,
-        "-days", "2", "-extfile", ext)
-    with open(os.path.join(certs, name + ".crt"), "w") as f:
-        f.write(open(out).read() +
-                open(os.path.join(certs, "ca.crt")).read())
-
-
-class PolicyHost:
-    """HTTPS on POLICY_IP:443; responses[host] = (status, type, body,
-    headers); count[host] = requests seen."""
+class PolicyHost(stsworld.PolicyHost):
+    """The policy host on POLICY_IP:443, answering per case."""
 
     def __init__(self, certs):
-        self.responses = {}
-        self.count = {}
-        self.lock = threading.Lock()
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                name = self.headers.get("Host", "").split(":")[0].lower()
-                with host.lock:
-                    host.count[name] = host.count.get(name, 0) + 1
-                    r = host.responses.get(name)
-                if r is None or self.path != PATH:
-                    r = (404, "text/plain", "no\n", {})
-                status, ctype, body, extra = r
-                extra = dict(extra)
-                if "_delay" in extra:
-                    time.sleep(float(extra.pop("_delay")))
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in extra.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ctx.load_cert_chain(os.path.join(certs, "policyhost.crt"),
-                            os.path.join(certs, "policyhost.key"))
-        self.server = ThreadingHTTPServer((POLICY_IP, 443), Handler)
-        self.server.socket = ctx.wrap_socket(self.server.socket,
-                                             server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        super().__init__(POLICY_IP, certs, "policyhost")
 
     def set(self, case, response):
-        with self.lock:
-            self.responses["mta-sts." + dom(case)] = response
+        super().set("mta-sts." + dom(case), response)
 
     def requests(self, case):
-        with self.lock:
-            return self.count.get("mta-sts." + dom(case), 0)
+        return super().requests("mta-sts." + dom(case))
 
 
 class StripProxy:

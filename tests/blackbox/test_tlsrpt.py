@@ -31,9 +31,6 @@ import os
 import re
 import smtplib
 import subprocess
-import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jsonschema
 import pytest
@@ -42,7 +39,8 @@ from conftest import wait_for
 from dnsserver import DNSServer
 from dnssec import make_ca_and_leaf
 from smtppeer import Peer
-from test_mta_sts import leaf, out, submit  # noqa: F401 (fixture)
+from stsworld import PolicyHost, leaf
+from test_mta_sts import out, submit  # noqa: F401 (fixture)
 
 Z = "rpt.test"
 HTTPS_IP = "127.0.15.1"
@@ -69,66 +67,6 @@ RUA = {
 
 def dom(case):
     return f"{case}.{Z}"
-
-
-class HTTPSHost:
-    """HTTPS on HTTPS_IP:443: GET serves policies[host]; POST to any path
-    is kept in posts as (path, headers, body)."""
-
-    def __init__(self, certs):
-        self.policies = {}
-        self.posts = []
-        self.lock = threading.Lock()
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                name = self.headers.get("Host", "").split(":")[0].lower()
-                with host.lock:
-                    body = host.policies.get(name)
-                if body is None or \
-                        self.path != "/.well-known/mta-sts.txt":
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(min(n, 1 << 20))
-                with host.lock:
-                    host.posts.append((self.path, dict(self.headers),
-                                       body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ctx.load_cert_chain(os.path.join(certs, "https.crt"),
-                            os.path.join(certs, "https.key"))
-        self.server = ThreadingHTTPServer((HTTPS_IP, 443), Handler)
-        self.server.socket = ctx.wrap_socket(self.server.socket,
-                                             server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 def zone():
@@ -164,11 +102,11 @@ def world(tmp_path_factory):
         os.link(os.path.join(certs, "ca" + ext), os.path.join(wrong,
                                                              "ca" + ext))
     leaf(wrong, "mx.testing.rpt.test", ["elsewhere.test"])
-    host = HTTPSHost(certs)
+    host = PolicyHost(HTTPS_IP, certs, "https")
     for case, (_, _, mode, _) in DOMAINS.items():
         if mode not in (None, "404"):
-            host.policies["mta-sts." + dom(case)] = POLICY.format(
-                mode=mode, d=dom(case))
+            host.set("mta-sts." + dom(case), (200, "text/plain",
+                     POLICY.format(mode=mode, d=dom(case)), {}))
     host.start()
     dns = DNSServer(zone()).start()
     yield {"certs": certs, "wrong": wrong, "ca": ca, "host": host,
