@@ -613,6 +613,8 @@ sig_auid(struct span v, struct dkim_sig *s)
 	if (dl < ddl || strcmp(dom + dl - ddl, s->domain) != 0 ||
 	    (dl > ddl && dom[dl - ddl - 1] != '.'))
 		return 1;
+	/* the domain part lower-cased, as d= is, for t=s (§3.6.1) */
+	memcpy(s->auid + (at + 1 - s->auid), dom, dl + 1);
 	return 0;
 }
 

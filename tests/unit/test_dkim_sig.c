@@ -147,6 +147,10 @@ test_sig_parse_values(void **state)
 	assert_int_equal(s->bcanon, DKIM_CANON_SIMPLE);
 	assert_true(s->limit == 1234);
 	assert_true(s->has_t && s->t == 100 && s->has_x && s->x == 200);
+	assert_int_equal(dkim_sig_parse(span_str("v=1; a=rsa-sha256; "
+	    "d=example.com; s=sel; h=from; i=J@Mail.Example.com; " BH_OK "; "
+	    B_OK), 0, s, &err), 0);
+	assert_string_equal(s->auid, "J@mail.example.com");
 	free(s);
 }
 
