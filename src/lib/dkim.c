@@ -215,7 +215,7 @@ dkim_canon_header(enum dkim_canon canon, struct span f, bool crlf,
 {
 	const char	*colon;
 	size_t		 i, end, name_end;
-	bool		 wsp = false;
+	bool		 wsp = false, value = false;
 	int		 rc = 0;
 
 	if ((colon = memchr(f.ptr, ':', f.len)) == NULL)
@@ -248,9 +248,11 @@ dkim_canon_header(enum dkim_canon canon, struct span f, bool crlf,
 			wsp = true;
 			continue;
 		}
-		if (wsp && out->len > 0 && out->data[out->len - 1] != ':')
+		/* no SP before the value's first octet, wherever a ':' is */
+		if (wsp && value)
 			rc |= buf_append_char(out, ' ');
 		wsp = false;
+		value = true;
 		rc |= buf_append_char(out, f.ptr[i]);
 	}
 	if (crlf)
