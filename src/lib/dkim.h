@@ -168,11 +168,11 @@ struct dkim_sig {
  * fit.  Returns 0, or -1 with *errstr (static text).
  */
 int		 dkim_sig_parse(struct span value, unsigned flags,
-		    struct dkim_sig *out, const char **errstr);
+		    struct dkim_sig *s, const char **errstr);
 
 /* The body hash the signature asks for. */
 void		 dkim_sig_bh_spec(const struct dkim_sig *,
-		    struct dkim_bh_spec *out);
+		    struct dkim_bh_spec *spec);
 
 struct evp_pkey_st;
 
@@ -196,7 +196,7 @@ struct dkim_key {
  * §4.2), empty for a revoked key.  Returns 0 (free with
  * dkim_key_clear()), or -1 with *errstr and nothing to free.
  */
-int		 dkim_key_parse(struct span record, struct dkim_key *out,
+int		 dkim_key_parse(struct span rec, struct dkim_key *k,
 		    const char **errstr);
 void		 dkim_key_clear(struct dkim_key *);
 

@@ -32,12 +32,13 @@ testmsg_read(const char *rel, size_t *len_out)
 	char	*p;
 	size_t	 n;
 
+	*len_out = 0;
 	(void)snprintf(path, sizeof(path), "%s/%s", testmsg_dir(), rel);
 	if ((fp = fopen(path, "rb")) == NULL)
 		return NULL;
 	p = malloc(TESTMSG_MAX + 1);
 	n = fread(p, 1, TESTMSG_MAX, fp);
-	fclose(fp);
+	(void)fclose(fp);
 	p[n] = '\0';
 	*len_out = n;
 	return p;

@@ -232,7 +232,7 @@ test_header_data(void **state)
 		"subject", "from", "Subject", "subject", "dkim-signature"
 	};
 	struct buf	 out;
-	struct span	 hdrs = span_str(h), sig, f, n;
+	struct span	 hdrs = span_str(h), sig = { NULL, 0 }, f, n;
 	size_t		 pos = 0;
 
 	(void)state;
@@ -506,7 +506,7 @@ test_rfc8463_example(void **state)
 	unsigned char		 sig[DKIM_SIG_B_MAX];
 	char			*raw, *seed64, *txt;
 	const char		*err, *reason;
-	size_t			 n, bhlen, siglen;
+	size_t			 n = 0, bhlen, siglen;
 	uint64_t		 hashed;
 	EVP_PKEY		*priv;
 

@@ -502,9 +502,10 @@ test_stalwart(void **state)
 			    "signature from the future");
 			n = verify_file(rel, &d, 1667862801, skip, res, why);
 		}
-		if (res[n - 1] != DKIM_PASS)
-			fail_msg("%s: last signature %s: %s", rel,
-			    dkim_result_name(res[n - 1]), why[n - 1]);
+		if (n == 0 || res[n - 1] != DKIM_PASS)
+			fail_msg("%s: last signature %s: %s", rel, n == 0 ?
+			    "missing" : dkim_result_name(res[n - 1]),
+			    n == 0 ? "" : why[n - 1]);
 		pass++;
 		fake_free(&d);
 	}
