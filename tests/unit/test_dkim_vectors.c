@@ -446,13 +446,18 @@ test_mail_dkim(void **state)
 		ef = diff_find(mail_dkim_earlier, f[0]);
 		if (strcmp(word, f[1]) == 0 && df == NULL && (ef == NULL ||
 		    strcmp(ours, ef->ours) == 0)) {
-			if (ef != NULL)
+			if (ef != NULL) {
+				print_message("earlier: %s, made to test %s\n",
+				    f[0], ef->why);
 				earlier++;
+			}
 			else
 				agree++;
 			continue;
 		}
 		if (df != NULL && strcmp(ours, df->ours) == 0) {
+			print_message("documented: %s expects %s, ours %s: %s\n",
+			    f[0], f[1], word, df->why);
 			documented++;
 			continue;
 		}
