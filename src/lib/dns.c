@@ -650,7 +650,12 @@ dns_new(struct event_base *base, const char *resolver, const char **errstr)
 	 * SPF's ptr and %{p} (RFC 7208 §5.5) ask the operator's resolver,
 	 * which knows its own networks.
 	 */
-	if (dns_opt(d->ctx, "unblock-lan-zones:", "yes") == -1 ||
+	/*
+	 * Records in the order the resolver gave them, not rotated: SPF's
+	 * "first 10" PTR names (RFC 7208 §4.6.4) are then the server's.
+	 */
+	if (dns_opt(d->ctx, "rrset-roundrobin:", "no") == -1 ||
+	    dns_opt(d->ctx, "unblock-lan-zones:", "yes") == -1 ||
 	    dns_opt(d->ctx, "insecure-lan-zones:", "yes") == -1)
 		goto fail;
 	for (i = 0; i < sizeof(dns_doc_zones) / sizeof(dns_doc_zones[0]); i++)

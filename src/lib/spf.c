@@ -295,12 +295,25 @@ spf_lookup(struct spf *s, enum dns_type t, const char *name)
 	return NULL;
 }
 
+/* MX records by preference, then name (qsort of record pointers). */
+static int
+spf_rr_cmp(const void *pa, const void *pb)
+{
+	const struct dns_rr	*a = *(const struct dns_rr *const *)pa;
+	const struct dns_rr	*b = *(const struct dns_rr *const *)pb;
+
+	if (a->u.mx.pref != b->u.mx.pref)
+		return a->u.mx.pref < b->u.mx.pref ? -1 : 1;
+	return strcasecmp(a->u.mx.name, b->u.mx.name);
+}
+
 void
 spf_answer(struct spf *s, enum dns_type t, const char *qname,
     enum dns_status st, const struct dns_rr *rrs, size_t n)
 {
-	struct spf_ans	*a;
-	size_t		 i, keep;
+	struct spf_ans		*a;
+	const struct dns_rr	**order;
+	size_t			 i, keep, no;
 
 	if (s->nans >= SPF_QUERIES_MAX || spf_ans_find(s, t, qname) != NULL)
 		return;
@@ -345,18 +358,28 @@ spf_answer(struct spf *s, enum dns_type t, const char *qname,
 			keep = SPF_ADDRS_MAX;
 		a->strs = xcalloc(keep, sizeof(*a->strs));
 		a->lens = xcalloc(keep, sizeof(*a->lens));
-		for (i = 0; i < n && a->nstrs < keep; i++) {
+		order = xcalloc(a->total, sizeof(*order));
+		for (i = 0, no = 0; i < n; i++)
+			if (rrs[i].type == t)
+				order[no++] = &rrs[i];
+		/*
+		 * An RRset has no order (RFC 2181 §5): MX by preference
+		 * makes "the first 10" of §4.6.4 the same on every query;
+		 * PTR names stay in the order of the answer, as the suites
+		 * expect.
+		 */
+		if (t == DNS_T_MX)
+			qsort(order, no, sizeof(*order), spf_rr_cmp);
+		for (i = 0; i < no && a->nstrs < keep; i++) {
 			const char	*p;
 			size_t		 l;
 
-			if (rrs[i].type != t)
-				continue;
 			if (t == DNS_T_TXT) {
-				p = rrs[i].u.txt.data;
-				l = rrs[i].u.txt.len;
+				p = order[i]->u.txt.data;
+				l = order[i]->u.txt.len;
 			} else {
-				p = t == DNS_T_MX ? rrs[i].u.mx.name :
-				    rrs[i].u.ptr.name;
+				p = t == DNS_T_MX ? order[i]->u.mx.name :
+				    order[i]->u.ptr.name;
 				l = strlen(p);
 			}
 			if (l > SPF_RECORD_MAX) {
@@ -370,6 +393,7 @@ spf_answer(struct spf *s, enum dns_type t, const char *qname,
 			a->strs[a->nstrs][l] = '\0';
 			a->lens[a->nstrs++] = l;
 		}
+		free(order);
 		break;
 	default:
 		break;
@@ -743,7 +767,7 @@ spf_cidr_tail(const char *p, size_t *len, int max, bool dbl)
 		i--;
 	d = *len - i;
 	if (i == 0 || p[i - 1] != '/')
-		return d ? -1 : -1;
+		return -1;
 	if (dbl && (i < 2 || p[i - 2] != '/'))
 		return -1;
 	if (d == 0 || d > 3 || (d > 1 && p[i] == '0'))
