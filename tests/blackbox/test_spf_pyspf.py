@@ -19,6 +19,8 @@ with its reason, and every case there must disagree.
 """
 
 import os
+import socket
+import time
 
 import pytest
 import spf
@@ -107,6 +109,8 @@ class SuiteDNS(DNSServer):
         qtype = QTYPE.get(q.q.qtype)
         with self.lock:
             self.queries.append((name, qtype))
+            if name.lower() in self.drops:
+                return None
         st, rrs = self.zone.lookup(name, qtype)
         r = q.reply(ra=1, aa=1)
         if st == "timeout":
@@ -137,7 +141,6 @@ def pyspf_lookup(zone):
         out = []
         for rname, t, v in rrs:
             if t == "AAAA":
-                import socket
                 v = socket.inet_pton(socket.AF_INET6, v)
             elif t == "MX":
                 v = (v[0], v[1].rstrip("."))
@@ -202,9 +205,36 @@ def test_spf_check_usage(daemon):
     r = daemon.ctl("spf", "check", "192.0.2.1", check=False)
     assert r.returncode == 2
     assert "usage: spf check" in r.stderr
-    # no resolver answer for this name (the harness's default): temperror
+    # not an address: nothing to check
     r = daemon.ctl("spf", "check", "not-an-ip", "h.example", "a@b.example",
                    check=False)
     assert r.returncode == 0
     assert r.stdout.splitlines()[0] == "none"
     assert "no client IP address" in r.stdout
+
+
+def test_spf_check_time_budget(make_daemon):
+    """A resolver that never answers: temperror within the 20 s budget
+    (RFC 7208 §4.6.4), and the daemon answers the next question."""
+    zone = Zone({"ok.example.net": [{"SPF": "v=spf1 ip4:192.0.2.1 -all"}],
+                 "slow.example.net": [{"SPF": "v=spf1 -all"}]})
+    dns = SuiteDNS(zone).start()
+    dns.drop("slow.example.net")
+    try:
+        d = make_daemon(extra=f"resolver {dns.addr}\n")
+        d.start()
+        t0 = time.monotonic()
+        r = d.ctl("spf", "check", "192.0.2.1", "h.example.net",
+                  "a@slow.example.net", timeout=60)
+        took = time.monotonic() - t0
+        assert r.stdout.splitlines()[0] == "temperror", r.stdout
+        assert took < 30
+        r = d.ctl("spf", "check", "192.0.2.1", "h.example.net",
+                  "a@ok.example.net")
+        assert r.stdout.splitlines()[:2] == ["pass", "identity: mailfrom"]
+        r = d.ctl("spf", "check", "192.0.2.9", "h.example.net",
+                  "a@ok.example.net")
+        assert r.stdout.splitlines()[0] == "fail"
+        assert "explanation: " in r.stdout
+    finally:
+        dns.stop()
