@@ -62,7 +62,7 @@ bool		 dmarc_record_is_dmarc(const char *txt, size_t len);
  * with *why (static text) when the text is no usable DMARC record.
  */
 int		 dmarc_record_parse(const char *txt, size_t len,
-		    struct dmarc_record *out, const char **why);
+		    struct dmarc_record *r, const char **why);
 
 const char	*dmarc_policy_name(enum dmarc_policy);
 

@@ -499,7 +499,8 @@ size_t
 psl_suffix_labels(const struct psl *psl, const char *name, size_t len,
     unsigned sections)
 {
-	char	a[PSL_NAME_MAX + 1];
+	/* Zeroed: clang-analyzer cannot see psl_alabel() fill it. */
+	char	a[PSL_NAME_MAX + 1] = { 0 };
 	size_t	start[PSL_LABELS_MAX], n;
 
 	if (psl_alabel(name, len, a, sizeof(a)) == -1)

@@ -2,13 +2,14 @@
  * Unit tests for lookup_dmarc.c: the whole evaluation of a message over
  * a fake resolver.  This file defines dns_query() itself, so the module
  * links against it instead of dns.c's (nothing here may use another
- * function of dns.c, or the linker would pull dns.o in beside it): each query is answered from
- * the zone below, later (as the real one does), when the test runs the
- * queue.  What is checked: policy discovery (RFC 7489 §6.6.3: the From
- * domain, then the organisational domain; several records; a transient
- * error), alignment of SPF and DKIM (relaxed and strict), p=, sp= and
- * DMARCbis np= (with the A/AAAA/MX existence test), pct= sampling, a
- * trusted ARC chain, `dmarc-policy report-only`, the From: rules.
+ * function of dns.c, or the linker would pull dns.o in beside it): each
+ * query is answered from the zone below, later (as the real one does),
+ * when the test runs the queue.  What is checked: policy discovery (RFC
+ * 7489 §6.6.3: the From domain, then the organisational domain; several
+ * records; a transient error), alignment of SPF and DKIM (relaxed and
+ * strict), p=, sp= and DMARCbis np= (with the A/AAAA/MX existence test),
+ * pct= sampling, a trusted ARC chain, `dmarc-policy report-only`, the
+ * From: rules.
  */
 #include <setjmp.h>
 #include <stdarg.h>
