@@ -1407,11 +1407,6 @@ conf_p_srs_max_age(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
 {
 	conf_number_into(ps, d, st, 1000, "(1 to 1000 days)");
-	if (ps->conf->srs_max_age == 0) {
-		conf_err(ps, st->w[1].line, "%s: 0 days would refuse every "
-		    "bounce (1 to 1000 days)", d->name);
-		ps->conf->srs_max_age = 21;
-	}
 }
 
 /* retry FIRST MAX: the first wait, doubled after each try up to MAX. */
