@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct srs_keys	 k;
 	enum srs_error	 e;
-	char		 out[SRS_ADDR_MAX + 1], again[SRS_ADDR_MAX + 1];
+	char		 dec[SRS_ADDR_MAX + 1], again[SRS_ADDR_MAX + 1];
 	char		 back[SRS_ADDR_MAX + 1];
 	char		*copy;
 	int		 rc;
@@ -32,13 +32,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((copy = malloc(size > 0 ? size : 1)) == NULL)
 		return 0;
 	memcpy(copy, data, size);
-	rc = srs_reverse(&k, copy, size, 20000, 21, out, sizeof(out), &e);
-	if ((rc == 0) != (e == SRS_OK) || strlen(out) > SRS_ADDR_MAX)
+	rc = srs_reverse(&k, copy, size, 20000, 21, dec, sizeof(dec), &e);
+	if ((rc == 0) != (e == SRS_OK) || strlen(dec) > SRS_ADDR_MAX)
 		abort();
-	if (rc == 0 && srs_forward(&k, out, strlen(out), "example.org",
+	if (rc == 0 && srs_forward(&k, dec, strlen(dec), "example.org",
 	    20000, again, sizeof(again), &e) == 0 &&
 	    (srs_reverse(&k, again, strlen(again), 20000, 21, back,
-	    sizeof(back), &e) != 0 || strcmp(back, out) != 0))
+	    sizeof(back), &e) != 0 || strcmp(back, dec) != 0))
 		abort();
 	/* The encoder on the same bytes, as a sender. */
 	rc = srs_forward(&k, copy, size, "example.org", 20000, again,

@@ -43,11 +43,11 @@ fwd(const struct srs_keys *k, const char *sender, int64_t day, char *out)
 }
 
 static int
-rev(const struct srs_keys *k, const char *addr, int64_t day, char *out,
+rev(const struct srs_keys *k, const char *srs, int64_t day, char *decoded,
     enum srs_error *e)
 {
-	return srs_reverse(k, addr, strlen(addr), day, SRS_MAX_AGE_DEFAULT,
-	    out, SRS_ADDR_MAX + 1, e);
+	return srs_reverse(k, srs, strlen(srs), day, SRS_MAX_AGE_DEFAULT,
+	    decoded, SRS_ADDR_MAX + 1, e);
 }
 
 /*
@@ -238,7 +238,7 @@ test_srs_too_long(void **state)
 	(void)state;
 	keys_set(&k, KEY, NULL);
 	/* 17 + "x.example" (9) + "=" + 37 = 64: fits exactly ... */
-	n = snprintf(sender, sizeof(sender), "%.*s@x.example", 37,
+	(void)snprintf(sender, sizeof(sender), "%.*s@x.example", 37,
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	fwd(&k, sender, DAY, out);
 	assert_int_equal(strchr(out, '@') - out, 64);
