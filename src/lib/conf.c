@@ -1397,6 +1397,34 @@ conf_p_duration(struct conf_parser *ps, const struct conf_directive *d,
 	memcpy((char *)ps->conf + d->off, &v, sizeof(v));
 }
 
+/* srs-domain DOMAIN: the domain of the addresses SRS writes. */
+static void
+conf_p_srs_domain(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+
+	if (!conf_dnsname_ok(w->text, w->len) ||
+	    w->len >= sizeof(ps->conf->srs_domain)) {
+		conf_err(ps, w->line, "%s: bad DNS name \"%s\"", d->name,
+		    conf_show(w, sb, sizeof(sb)));
+		return;
+	}
+	memcpy(ps->conf->srs_domain, w->text, w->len + 1);
+}
+
+/*
+ * srs-max-age DAYS: 1 to 1000, under the 1024 days after which the
+ * scheme's two-character timestamp comes round again.
+ */
+static void
+conf_p_srs_max_age(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	conf_number_into(ps, d, st, 1000, "(1 to 1000 days)");
+}
+
 /* retry FIRST MAX: the first wait, doubled after each try up to MAX. */
 static void
 conf_p_retry(struct conf_parser *ps, const struct conf_directive *d,
@@ -1664,6 +1692,12 @@ static const struct conf_directive conf_directives[] = {
 	    CONF_FIELD(outbound.per_destination) },
 	{ "sandbox", "sandbox yes|no", conf_p_yesno, 1, false, false,
 	    CONF_FIELD(sandbox) },
+	{ "srs", "srs yes|no", conf_p_yesno, 1, false, false,
+	    CONF_FIELD(srs) },
+	{ "srs-domain", "srs-domain DOMAIN", conf_p_srs_domain, 1, false,
+	    false, 0, 0 },
+	{ "srs-max-age", "srs-max-age DAYS", conf_p_srs_max_age, 1, false,
+	    false, CONF_FIELD(srs_max_age) },
 	{ "smtp-workers", "smtp-workers N|auto", conf_p_procs, 1, false,
 	    false, CONF_FIELD(workers.smtp) },
 	{ "pop3-workers", "pop3-workers N|auto", conf_p_procs, 1, false,
@@ -1828,6 +1862,8 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	c->dane = true;
 	c->mta_sts = true;
 	c->tlsrpt_interval = 86400;
+	c->srs = true;
+	c->srs_max_age = 21;
 	(void)str_copy(c->trust_anchor, sizeof(c->trust_anchor),
 	    CONF_TRUST_ANCHOR_DEFAULT);
 	c->limits.message_size = 35 * 1024 * 1024;

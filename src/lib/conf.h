@@ -210,6 +210,15 @@ struct conf {
 	/* the From: of our reports; "" = noreply-tlsrpt@hostname */
 	char			 tlsrpt_from[CONF_ADDR_MAX + 1];
 
+	/*
+	 * SRS (lib/srs.h): the sender of mail an alias forwards to another
+	 * domain is rewritten; default on.  srs_domain "" = the alias's
+	 * domain.  srs_max_age: days an SRS0 address decodes (default 21).
+	 */
+	bool			 srs;
+	char			 srs_domain[CONF_NAME_MAX + 1];
+	unsigned		 srs_max_age;
+
 	struct conf_limits	 limits;
 	struct conf_delivery	 delivery;
 	struct conf_outbound	 outbound;

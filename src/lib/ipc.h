@@ -80,15 +80,17 @@ enum msg_type {
 	MSG_QUEUE_ABORT,	/* str id */
 	/* Local delivery (queue.c, lookup.c, mda.c, resolve.h) */
 	MSG_LOOKUP_RESOLVE,		/* queue -> lookup: u64 reqid,
-					   u32 RESOLVE_F_*, str rcpt */
+					   u32 RESOLVE_F_*, str rcpt,
+					   str sender (its reverse-path) */
 	MSG_LOOKUP_RESOLVE_RESULT,	/* lookup -> queue: u64 reqid,
 					   u32 resolve_status, str reason,
-					   u32 n, then per destination:
-					   u32 resolve_kind, str addr,
-					   str owner, str mailbox,
+					   str srs (SRS reverse-path, ""
+					   none), u32 n, then per
+					   destination: u32 resolve_kind,
+					   str addr, str owner, str mailbox,
 					   u32 mailbox_format, u64 quota
 					   (UINT64_MAX none), str enh,
-					   str text */
+					   str text, u32 1: leaves with srs */
 	MSG_LOOKUP_USAGE,		/* mda/pop3/imap -> lookup: str owner,
 					   u64 bytes in the mailbox now */
 	MSG_MDA_DELIVER,		/* queue -> mda: u64 reqid, str id,

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -39,6 +40,7 @@
 #include "lookup_sts.h"
 #include "lookup_msgauth.h"
 #include "lookup_spf.h"
+#include "lookup_srs.h"
 #include "lookup_tlsrpt.h"
 #include "msgauth.h"
 #include "mime_decode.h"
@@ -58,6 +60,8 @@
 #define LOOKUP_AUTH_NAME_MAX	MAILBOX_ADDR_MAX
 /* "local@domain" as smtp formats it (RFC 5321 §4.5.3.1.1, §4.5.3.1.2) */
 #define LOOKUP_ADDR_MAX		(64 + 1 + 255)
+/* A reverse-path as the spool keeps it (QUEUE_FS_STR_MAX) */
+#define LOOKUP_SENDER_MAX	1000
 /* smtp reads reply text into 256 bytes; stay well under. */
 #define LOOKUP_TEXT_MAX		240
 #define LOOKUP_SHOW_MAX		160	/* a peer string inside reply text */
@@ -79,8 +83,9 @@
  * The worst MSG_LOOKUP_RESOLVE_RESULT: every field of every destination
  * at its longest must fit one frame.
  */
-_Static_assert(16 + (RESOLVE_DESTS_MAX + 1) * (4 + 3 * 4 + MAILBOX_ADDR_MAX * 2 +
-    RESOLVE_MAILBOX_MAX + 4 + 8 + 4 + 8 + 4 + 64) <= IPC_PAYLOAD_MAX,
+_Static_assert(16 + 4 + SRS_ADDR_MAX + (RESOLVE_DESTS_MAX + 1) * (4 + 3 * 4 +
+    MAILBOX_ADDR_MAX * 2 + RESOLVE_MAILBOX_MAX + 4 + 8 + 4 + 8 + 4 + 64 + 4) <=
+    IPC_PAYLOAD_MAX,
     "a resolve result may not fit a frame");
 
 enum lookup_job_kind {
@@ -150,6 +155,7 @@ struct lookup_role {
 	struct lookup_sts	*sts;		/* MTA-STS cache for the mta */
 	struct lookup_tlsrpt	*tlsrpt;	/* TLS-RPT counts, reports */
 	struct lookup_spf	*spf;		/* SPF for smtp */
+	struct lookup_srs	*srs;		/* SRS secrets */
 	struct msgauth_modules	 auth;		/* DKIM, ARC, DMARC */
 	struct lookup_msgauth	*msgauth;	/* end of DATA, signing */
 	char			 err[LOOKUP_ERR_MAX];
@@ -859,6 +865,55 @@ lookup_over_quota(struct lookup_role *r, const struct resolve_dest *d)
 }
 
 /*
+ * Is domain one of ours (the config's or the store's)?  -1 with *err
+ * when the store fails.  An address literal would need a check that it
+ * is ours: not yet, so it is not.
+ */
+static int
+lookup_domain_ours(struct lookup_role *r, const char *domain, bool *ours,
+    const char **err)
+{
+	*ours = false;
+	if (domain[0] == '[')
+		return 0;
+	if (conf_is_local_domain(r->conf, domain)) {
+		*ours = true;
+		return 0;
+	}
+	return users_domain_exists(r->db, domain, ours, err);
+}
+
+/*
+ * A recipient SRS0=...@ or SRS1=...@ one of our domains: a bounce to a
+ * reverse-path we wrote (lookup_srs.h).  Accepted whatever the sender
+ * (auto-replies come from real addresses, and the hash is the guard, as
+ * with postsrsd) when it decodes; refused as an unknown user otherwise,
+ * 550 5.1.1 as Postfix answers when postsrsd gives no mapping back.
+ */
+static uint32_t
+lookup_rcpt_srs(struct lookup_role *r, const char *rcpt, size_t len,
+    const char **enh_out, char *text, size_t textsz)
+{
+	char		 orig[SRS_ADDR_MAX + 1], show[LOOKUP_SHOW_MAX];
+	char		 to[LOOKUP_SHOW_MAX];
+	enum srs_error	 e;
+
+	(void)printable(rcpt, len, show, sizeof(show));
+	if (lookup_srs_reverse(r->srs, rcpt, len, (int64_t)time(NULL), orig,
+	    sizeof(orig), &e) == 0) {
+		log_info("event=rcpt-srs rcpt=%s to=%s", show, printable(orig,
+		    strlen(orig), to, sizeof(to)));
+		return 250;
+	}
+	log_info("event=rcpt-srs-refused rcpt=%s reason=\"%s\"", show,
+	    srs_strerror(e));
+	*enh_out = "5.1.1";
+	(void)snprintf(text, textsz,
+	    "<%s>: Recipient address rejected: User unknown", show);
+	return 550;
+}
+
+/*
  * Decide on a recipient: rcpt holds len bytes and a NUL, no other NUL.
  * Returns the reply code and fills *enh_out and text for every code.
  * The same rules as the queue's resolution (resolve.c), so that what is
@@ -888,14 +943,8 @@ lookup_rcpt_check(struct lookup_role *r, uint32_t flags, const char *rcpt,
 	}
 	domain = at + 1;
 	llen = (size_t)(at - rcpt);
-	/* An address literal would need a check that it is ours: not yet. */
-	if (domain[0] != '[') {
-		if (conf_is_local_domain(r->conf, domain))
-			local = true;
-		else if (users_domain_exists(r->db, domain, &local,
-		    &err) == -1)
-			goto tempfail;
-	}
+	if (lookup_domain_ours(r, domain, &local, &err) == -1)
+		goto tempfail;
 	if (!local) {
 		if (flags & MSG_RCPT_F_RELAY_OK)
 			return 250;
@@ -903,6 +952,8 @@ lookup_rcpt_check(struct lookup_role *r, uint32_t flags, const char *rcpt,
 		(void)str_copy(text, textsz, "Relay access denied");
 		return 550;
 	}
+	if (lookup_srs_enabled(r->srs) && srs_is_srs(rcpt, llen))
+		return lookup_rcpt_srs(r, rcpt, len, enh_out, text, textsz);
 	/*
 	 * RFC 5321 §4.5.1: postmaster at every domain of ours; RFC 2142
 	 * §2: abuse too.  Accepted whatever the store says; the queue
@@ -967,13 +1018,78 @@ tempfail:
 }
 
 /*
- * MSG_LOOKUP_RESOLVE: u64 reqid, u32 flags (RESOLVE_F_*), str rcpt.
+ * The SRS side of a resolution (lookup_srs.h).  A recipient SRS0=/SRS1=
+ * at one of our domains (not a child: those are final) is replaced by
+ * the address it decodes to, in target, or refused (-1: unknown); 0
+ * otherwise.  Then, after resolve_address(), the reverse-path for the
+ * destinations an alias sends to another domain: srs_out holds it ("" =
+ * none: SRS off, null sender, a sender of ours already, too long).
+ */
+static int
+lookup_resolve_srs_in(struct lookup_role *r, const char *rcpt,
+    uint32_t flags, char *target, size_t targetsz)
+{
+	const char	*at = strrchr(rcpt, '@'), *err = NULL;
+	char		 show[LOOKUP_SHOW_MAX];
+	enum srs_error	 e;
+	bool		 ours;
+
+	(void)str_copy(target, targetsz, rcpt);
+	if ((flags & RESOLVE_F_FINAL) || at == NULL ||
+	    !lookup_srs_enabled(r->srs) ||
+	    !srs_is_srs(rcpt, (size_t)(at - rcpt)) ||
+	    lookup_domain_ours(r, at + 1, &ours, &err) == -1 || !ours)
+		return 0;
+	if (lookup_srs_reverse(r->srs, rcpt, strlen(rcpt),
+	    (int64_t)time(NULL), target, targetsz, &e) == 0)
+		return 0;
+	log_info("event=resolve-srs-refused rcpt=%s reason=\"%s\"",
+	    printable(rcpt, strlen(rcpt), show, sizeof(show)),
+	    srs_strerror(e));
+	(void)str_copy(target, targetsz, rcpt);
+	return -1;
+}
+
+static void
+lookup_resolve_srs_out(struct lookup_role *r, const char *sender,
+    const char *rcpt, uint32_t flags, const struct resolve_result *res,
+    char *srs_out, size_t srs_outsz)
+{
+	const char	*at, *err = NULL;
+	size_t		 i;
+	bool		 ours, away = false;
+
+	srs_out[0] = '\0';
+	if ((flags & RESOLVE_F_FINAL) || sender[0] == '\0' ||
+	    !lookup_srs_enabled(r->srs))
+		return;
+	for (i = 0; i < res->ndests; i++)
+		if (res->dests[i].kind == RESOLVE_REMOTE &&
+		    strcasecmp(res->dests[i].addr, rcpt) != 0)
+			away = true;
+	if (!away)
+		return;
+	/* Our own users' mail passes SPF for our domains as it is. */
+	if ((at = strrchr(sender, '@')) == NULL ||
+	    lookup_domain_ours(r, at + 1, &ours, &err) == -1 || ours)
+		return;
+	(void)lookup_srs_forward(r->srs, sender, rcpt, (int64_t)time(NULL),
+	    srs_out, srs_outsz);
+}
+
+/*
+ * MSG_LOOKUP_RESOLVE: u64 reqid, u32 flags (RESOLVE_F_*), str rcpt,
+ * str sender (the reverse-path the recipient has now, "" for <>).
  * From the queue, for a recipient it is about to deliver.
  * MSG_LOOKUP_RESOLVE_RESULT: u64 reqid, u32 status (RESOLVE_OK, _UNKNOWN,
- * _TEMPFAIL), str reason (for TEMPFAIL), u32 n, then n times: u32 kind
- * (RESOLVE_LOCAL, _REMOTE, _FAILED), str addr, str owner, str mailbox,
- * u32 format (mailbox_format), u64 quota (UINT64_MAX: none), str enh,
- * str text (the last four for FAILED; "" otherwise).
+ * _TEMPFAIL), str reason (for TEMPFAIL), str srs (the SRS reverse-path
+ * for the destinations flagged below, "" none), u32 n, then n times:
+ * u32 kind (RESOLVE_LOCAL, _REMOTE, _FAILED), str addr, str owner,
+ * str mailbox, u32 format (mailbox_format), u64 quota (UINT64_MAX:
+ * none), str enh, str text (the last four for FAILED; "" otherwise),
+ * u32 1 when this destination (REMOTE, sent there by an alias) leaves
+ * with srs as its reverse-path, else 0.  One srs string for all, not
+ * one per destination, so that the largest answer still fits a frame.
  */
 static void
 lookup_resolve(struct lookup_role *r, struct proc_peer from, struct msg *m)
@@ -982,6 +1098,9 @@ lookup_resolve(struct lookup_role *r, struct proc_peer from, struct msg *m)
 	const struct resolve_dest *d;
 	struct msg		*a;
 	char			 rcpt[MAILBOX_ADDR_MAX + 1];
+	char			 target[MAILBOX_ADDR_MAX + 1];
+	char			 sender[LOOKUP_SENDER_MAX + 1];
+	char			 srs[SRS_ADDR_MAX + 1];
 	char			 show[LOOKUP_SHOW_MAX];
 	uint64_t		 reqid;
 	uint32_t		 flags;
@@ -990,15 +1109,25 @@ lookup_resolve(struct lookup_role *r, struct proc_peer from, struct msg *m)
 	/* The queue only sends what the spool holds: an address we took. */
 	if (msg_get_u64(m, &reqid) == -1 || msg_get_u32(m, &flags) == -1 ||
 	    (flags & ~(uint32_t)RESOLVE_F_FINAL) != 0 ||
-	    msg_get_str(m, rcpt, sizeof(rcpt)) == -1 || msg_end(m) == -1)
+	    msg_get_str(m, rcpt, sizeof(rcpt)) == -1 ||
+	    msg_get_str(m, sender, sizeof(sender)) == -1 || msg_end(m) == -1)
 		fatalx("lookup: bad %s from %s", msg_name(m->type),
 		    proc_name(from.id));
-	if (resolve_address(r->db, r->conf, rcpt, flags, &res) == -1)
+	srs[0] = '\0';
+	if (lookup_resolve_srs_in(r, rcpt, flags, target,
+	    sizeof(target)) == -1) {
+		memset(&res, 0, sizeof(res));
 		res.status = RESOLVE_UNKNOWN;
+	} else if (resolve_address(r->db, r->conf, target, flags, &res) == -1)
+		res.status = RESOLVE_UNKNOWN;
+	else if (res.status == RESOLVE_OK && strcmp(target, rcpt) == 0)
+		lookup_resolve_srs_out(r, sender, rcpt, flags, &res, srs,
+		    sizeof(srs));
 	a = msg_new(MSG_LOOKUP_RESOLVE_RESULT);
 	msg_put_u64(a, reqid);
 	msg_put_u32(a, (uint32_t)res.status);
 	msg_put_str(a, res.status == RESOLVE_TEMPFAIL ? res.err : "");
+	msg_put_str(a, srs);
 	msg_put_u32(a, (uint32_t)res.ndests);
 	for (i = 0; i < res.ndests; i++) {
 		d = &res.dests[i];
@@ -1010,6 +1139,8 @@ lookup_resolve(struct lookup_role *r, struct proc_peer from, struct msg *m)
 		msg_put_u64(a, d->quota < 0 ? UINT64_MAX : (uint64_t)d->quota);
 		msg_put_str(a, d->kind == RESOLVE_FAILED ? d->enh : "");
 		msg_put_str(a, d->kind == RESOLVE_FAILED ? d->text : "");
+		msg_put_u32(a, srs[0] != '\0' && d->kind == RESOLVE_REMOTE &&
+		    strcasecmp(d->addr, rcpt) != 0 ? 1 : 0);
 	}
 	if (res.status == RESOLVE_TEMPFAIL)
 		log_warnx("lookup: resolve %s: %s", printable(rcpt,
@@ -1912,6 +2043,7 @@ lookup_main(struct proc_self *self)
 	if ((r->db = users_open(LOOKUP_DB, true, &err)) == NULL)
 		fatalx("lookup: %s/%s: %s", self->dir_path, LOOKUP_DB, err);
 	lookup_sync_domains(r);
+	r->srs = lookup_srs_new(r->conf);
 	r->sts = lookup_sts_new(self, lookup_mx_dns(r->mx));
 	r->tlsrpt = lookup_tlsrpt_new(self, r->conf, lookup_mx_dns(r->mx));
 	r->spf = lookup_spf_new(self, r->conf, lookup_mx_dns(r->mx));

@@ -965,6 +965,17 @@ queue_req_done(struct queue_role *q, struct queue_req *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * The reverse-path recipient i leaves with: its own (an SRS address,
+ * lib/srs.h) or the envelope's.
+ */
+static const char *
+queue_rcpt_sender(const struct queue_fs_envelope *env, size_t i)
+{
+	return env->rcpts[i].sender != NULL ? env->rcpts[i].sender :
+	    env->sender;
+}
+
 static void
 queue_send_resolve(struct queue_role *q, struct queue_msg *qm, size_t i)
 {
@@ -983,6 +994,7 @@ queue_send_resolve(struct queue_role *q, struct queue_msg *qm, size_t i)
 	msg_put_u64(m, r->reqid);
 	msg_put_u32(m, rc->has_parent ? RESOLVE_F_FINAL : 0);
 	msg_put_str(m, rc->addr);
+	msg_put_str(m, queue_rcpt_sender(&qm->env, i));
 	qm->rt[i].run = QUEUE_RUN_RESOLVING;
 	qm->busy++;
 	(void)proc_send(q->self, PROC_LOOKUP, m);
@@ -1063,13 +1075,15 @@ queue_send_mta(struct queue_role *q, struct queue_msg *qm, size_t first)
 	struct queue_mreq		*r = NULL;
 	struct queue_fs_rcpt		*rc;
 	struct msg			*m;
-	const char			*domain, *d;
+	const char			*domain, *d, *sender;
 	uint64_t			 msglen;
 	char				 err[128];
 	size_t				 i, n = 0;
 	int				 fd;
 
 	domain = queue_domain(env->rcpts[first].addr);
+	/* One transaction, one MAIL FROM: recipients of one sender. */
+	sender = queue_rcpt_sender(env, first);
 	for (i = 0; i < QUEUE_MTA_MAX; i++)
 		if (q->mreqs[i].reqid == 0) {
 			r = &q->mreqs[i];
@@ -1081,7 +1095,8 @@ queue_send_mta(struct queue_role *q, struct queue_msg *qm, size_t first)
 		if (qm->rt[i].run != QUEUE_RUN_REMOTE)
 			continue;
 		d = queue_domain(env->rcpts[i].addr);
-		if (strcasecmp(d, domain) == 0)
+		if (strcasecmp(d, domain) == 0 &&
+		    strcmp(queue_rcpt_sender(env, i), sender) == 0)
 			r->idx[n++] = (uint32_t)i;
 	}
 	if (queue_fs_open_message(q->fs, env->id, &fd, &msglen) == -1) {
@@ -1104,7 +1119,7 @@ queue_send_mta(struct queue_role *q, struct queue_msg *qm, size_t first)
 	m = msg_new(MSG_MTA_DELIVER);
 	msg_put_u64(m, r->reqid);
 	msg_put_str(m, env->id);
-	msg_put_str(m, env->sender);
+	msg_put_str(m, sender);
 	msg_put_u64(m, msglen);
 	msg_put_u32(m, (uint32_t)env->body);
 	msg_put_u32(m, (env->smtputf8 ? MSG_ENV_SMTPUTF8 : 0) |
@@ -1459,6 +1474,7 @@ struct queue_dest {
 	int64_t			 quota;
 	char			 enh[QUEUE_ENH_MAX];
 	char			 text[QUEUE_TEXT_MAX];
+	uint32_t		 srs;	/* leaves with the result's sender */
 };
 
 /*
@@ -1471,7 +1487,7 @@ struct queue_dest {
  */
 static void
 queue_expand(struct queue_role *q, struct queue_msg *qm, size_t i,
-    const struct queue_dest *d, size_t n)
+    const struct queue_dest *d, size_t n, const char *srs)
 {
 	struct queue_fs_envelope	*env = &qm->env;
 	struct queue_fs_rcpt		*rc, *nr;
@@ -1496,6 +1512,11 @@ queue_expand(struct queue_role *q, struct queue_msg *qm, size_t i,
 		    xasprintf("rfc822;%s", rc->addr);
 		nr->has_parent = true;
 		nr->parent = (uint32_t)i;
+		/* An alias forwarding elsewhere: lookup's SRS address. */
+		if (d[j].srs)
+			nr->sender = xstrdup(srs);
+		else if (rc->sender != NULL)
+			nr->sender = xstrdup(rc->sender);
 		nr->state = QUEUE_FS_RCPT_PENDING;
 		env->nrcpts++;
 		if (d[j].kind == RESOLVE_FAILED) {
@@ -1509,6 +1530,7 @@ queue_expand(struct queue_role *q, struct queue_msg *qm, size_t i,
 		for (k = old; k < env->nrcpts; k++) {
 			free(env->rcpts[k].addr);
 			free(env->rcpts[k].orcpt);
+			free(env->rcpts[k].sender);
 			free(env->rcpts[k].error);
 		}
 		env->nrcpts = old;
@@ -1591,6 +1613,7 @@ queue_resolve_result(struct queue_role *q, enum proc_id from, struct msg *m)
 	struct queue_dest	*d = NULL;
 	struct queue_fs_rcpt	*rc;
 	char			 reason[RESOLVE_TEXT_MAX];
+	char			 srs[MAILBOX_ADDR_MAX + 1];
 	uint64_t		 reqid, quota;
 	uint32_t		 status, n, j;
 	size_t			 i;
@@ -1598,6 +1621,7 @@ queue_resolve_result(struct queue_role *q, enum proc_id from, struct msg *m)
 	if (msg_get_u64(m, &reqid) == -1 || msg_get_u32(m, &status) == -1 ||
 	    status > RESOLVE_TEMPFAIL ||
 	    msg_get_str(m, reason, sizeof(reason)) == -1 ||
+	    msg_get_str(m, srs, sizeof(srs)) == -1 ||
 	    msg_get_u32(m, &n) == -1 || n > RESOLVE_DESTS_MAX + 1 ||
 	    (status == RESOLVE_OK) != (n > 0))
 		queue_bad(m, from, "resolve result");
@@ -1615,7 +1639,10 @@ queue_resolve_result(struct queue_role *q, enum proc_id from, struct msg *m)
 		    msg_get_u64(m, &quota) == -1 ||
 		    (quota != UINT64_MAX && quota > INT64_MAX) ||
 		    msg_get_str(m, d[j].enh, sizeof(d[j].enh)) == -1 ||
-		    msg_get_str(m, d[j].text, sizeof(d[j].text)) == -1)
+		    msg_get_str(m, d[j].text, sizeof(d[j].text)) == -1 ||
+		    msg_get_u32(m, &d[j].srs) == -1 || d[j].srs > 1 ||
+		    (d[j].srs && (d[j].kind != RESOLVE_REMOTE ||
+		    srs[0] == '\0')))
 			queue_bad(m, from, "resolve destination");
 		d[j].quota = quota == UINT64_MAX ? -1 : (int64_t)quota;
 		if (d[j].kind == RESOLVE_LOCAL && (d[j].owner[0] == '\0' ||
@@ -1653,7 +1680,7 @@ queue_resolve_result(struct queue_role *q, enum proc_id from, struct msg *m)
 		/* Of another domain: the mta delivers it as it is. */
 		queue_rcpt_remote(q, qm, i);
 	else
-		queue_expand(q, qm, i, d, n);
+		queue_expand(q, qm, i, d, n, srs);
 	free(d);
 	queue_msg_settle(q, qm);
 	queue_kick(q);
@@ -2533,6 +2560,7 @@ queue_show_envelope(struct queue_role *q, uint64_t reqid, struct buf *b,
 		queue_notify_names(b, rc->notify);
 		queue_ctl_buf(q, reqid, b);
 		queue_show_field(q, reqid, b, "  orcpt", rc->orcpt);
+		queue_show_field(q, reqid, b, "  sender", rc->sender);
 		if (rc->has_parent) {
 			buf_append_str(b, "  parent: <");
 			queue_escape(b, env->rcpts[rc->parent].addr, false, "");

@@ -1089,6 +1089,7 @@ queue_fs_envelope_ok(const struct queue_fs_envelope *env)
 		if (!queue_fs_str_ok(r->addr, false) || r->addr[0] == '\0' ||
 		    !queue_fs_notify_ok(r->notify) ||
 		    !queue_fs_str_ok(r->orcpt, true) ||
+		    !queue_fs_str_ok(r->sender, true) ||
 		    (unsigned)r->state > QUEUE_FS_RCPT_EXPANDED ||
 		    r->next_try < 0 || !queue_fs_str_ok(r->error, true) ||
 		    !queue_fs_str_ok(r->remote, true) || r->warned < 0)
@@ -1217,6 +1218,8 @@ queue_fs_envelope_encode(const struct queue_fs_envelope *env, struct buf *out)
 		    queue_fs_enc_field(out, "orcpt", r->orcpt) == -1 ||
 		    (r->has_parent && buf_printf(out, "parent %" PRIu32 "\n",
 		    r->parent) == -1) ||
+		    (r->sender != NULL &&
+		    queue_fs_enc_addr(out, "sender", r->sender) == -1) ||
 		    buf_printf(out, "state %s\nattempts %" PRIu32 "\n"
 		    "next %" PRId64 "\n", queue_fs_state_names[r->state],
 		    r->attempts, r->next_try) == -1 ||
@@ -1406,13 +1409,13 @@ queue_fs_dec_field(struct queue_fs_dec *d, const char *key, bool optional,
 }
 
 static bool
-queue_fs_dec_addr(struct queue_fs_dec *d, const char *key, const char *err,
-    char **out)
+queue_fs_dec_addr(struct queue_fs_dec *d, const char *key, bool optional,
+    const char *err, char **out)
 {
 	struct span	v;
 
-	if (!queue_fs_dec_line(d, key, false, err, &v))
-		return false;
+	if (!queue_fs_dec_line(d, key, optional, err, &v))
+		return optional && d->err == NULL;
 	if (v.len < 2 || v.ptr[0] != '<' || v.ptr[v.len - 1] != '>' ||
 	    (*out = queue_fs_dec_str(span_make(v.ptr + 1, v.len - 2))) ==
 	    NULL) {
@@ -1486,7 +1489,7 @@ queue_fs_dec_rcpt(struct queue_fs_dec *d, struct queue_fs_envelope *env,
 	uint64_t		 n;
 	unsigned		 e;
 
-	if (!queue_fs_dec_addr(d, "rcpt", "bad rcpt line", &r->addr))
+	if (!queue_fs_dec_addr(d, "rcpt", false, "bad rcpt line", &r->addr))
 		return false;
 	if (r->addr[0] == '\0') {
 		d->err = "empty recipient address";
@@ -1505,6 +1508,9 @@ queue_fs_dec_rcpt(struct queue_fs_dec *d, struct queue_fs_envelope *env,
 		r->has_parent = true;
 		r->parent = (uint32_t)n;
 	} else if (d->err != NULL)
+		return false;
+	if (!queue_fs_dec_addr(d, "sender", true, "bad sender line",
+	    &r->sender))
 		return false;
 	if (!queue_fs_dec_choice(d, "state", queue_fs_state_names,
 	    sizeof(queue_fs_state_names) / sizeof(queue_fs_state_names[0]),
@@ -1578,7 +1584,8 @@ queue_fs_envelope_decode(const char *p, size_t len,
 	    &n))
 		goto fail;
 	out->created = (int64_t)n;
-	if (!queue_fs_dec_addr(&d, "from", "bad from line", &out->sender) ||
+	if (!queue_fs_dec_addr(&d, "from", false, "bad from line",
+	    &out->sender) ||
 	    !queue_fs_dec_num(&d, "size", UINT64_MAX, "bad size line",
 	    &out->size))
 		goto fail;
@@ -1672,6 +1679,7 @@ queue_fs_envelope_free(struct queue_fs_envelope *env)
 		for (i = 0; i < env->nrcpts; i++) {
 			free(env->rcpts[i].addr);
 			free(env->rcpts[i].orcpt);
+			free(env->rcpts[i].sender);
 			free(env->rcpts[i].error);
 			free(env->rcpts[i].remote);
 		}

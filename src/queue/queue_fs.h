@@ -80,6 +80,12 @@ struct queue_fs_rcpt {
 	 */
 	bool			 has_parent;
 	uint32_t		 parent;
+	/*
+	 * The reverse-path this recipient's copy leaves with, when not the
+	 * envelope's: the SRS address an alias forwarding to another domain
+	 * was given (lib/srs.h), or NULL.
+	 */
+	char			*sender;
 	enum queue_fs_rcpt_state state;
 	uint32_t		 attempts;
 	int64_t			 next_try;	/* unix seconds, 0 = now */

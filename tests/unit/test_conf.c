@@ -589,6 +589,16 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: sandbox: expected yes or no, not \"off\"\n" },
 	{ "bad_dane", L1 "dane maybe\n",
 	  "t.conf:2: dane: expected yes or no, not \"maybe\"\n" },
+	{ "bad_srs", L1 "srs maybe\n",
+	  "t.conf:2: srs: expected yes or no, not \"maybe\"\n" },
+	{ "bad_srs_domain", L1 "srs-domain bad_domain.example\n",
+	  "t.conf:2: srs-domain: bad DNS name \"bad_domain.example\"\n" },
+	{ "bad_srs_max_age_zero", L1 "srs-max-age 0\n",
+	  "t.conf:2: srs-max-age: \"0\" must be at least 1 (1 to 1000 "
+	  "days)\n" },
+	{ "bad_srs_max_age_big", L1 "srs-max-age 1024\n",
+	  "t.conf:2: srs-max-age: \"1024\" is too large (1 to 1000 days)"
+	  "\n" },
 	{ "bad_mta_sts", L1 "mta-sts enforce\n",
 	  "t.conf:2: mta-sts: expected yes or no, not \"enforce\"\n" },
 	{ "bad_tls_ca_missing", L1 "tls-ca /nonexistent/ca.pem\n",
@@ -938,6 +948,9 @@ good_defaults(void **state)
 	assert_string_equal(c->trust_anchor, "/usr/share/dns/root.key");
 	assert_true(c->dane);
 	assert_true(c->mta_sts);
+	assert_true(c->srs);
+	assert_string_equal(c->srs_domain, "");
+	assert_int_equal(c->srs_max_age, 21);
 	assert_string_equal(c->tls_ca, "");
 	/* auto: proc_workers() makes it one per core */
 	assert_int_equal(c->workers.smtp, 0);

@@ -158,6 +158,7 @@ assert_env_equal(const struct queue_fs_envelope *a,
 		assert_true(str_eq(a->rcpts[i].addr, b->rcpts[i].addr));
 		assert_int_equal(a->rcpts[i].notify, b->rcpts[i].notify);
 		assert_true(str_eq(a->rcpts[i].orcpt, b->rcpts[i].orcpt));
+		assert_true(str_eq(a->rcpts[i].sender, b->rcpts[i].sender));
 		assert_int_equal(a->rcpts[i].has_parent,
 		    b->rcpts[i].has_parent);
 		assert_int_equal(a->rcpts[i].parent, b->rcpts[i].parent);
@@ -439,6 +440,29 @@ test_envelope_roundtrip_expanded_with_parents(void **state)
 	e.rcpts[3].state = QUEUE_FS_RCPT_FAILED;
 	e.rcpts[3].error = xstrdup("5.4.6 alias loop");
 	roundtrip(&e);
+	queue_fs_envelope_free(&e);
+}
+
+/* A forwarded copy with its own (SRS) reverse-path, after parent. */
+static void
+test_envelope_roundtrip_rcpt_sender(void **state)
+{
+	struct queue_fs_envelope	e;
+	struct buf			b;
+
+	env_make(&e, "0123456789abcdef", 3);
+	e.rcpts[0].state = QUEUE_FS_RCPT_EXPANDED;
+	e.rcpts[1].has_parent = true;
+	e.rcpts[1].parent = 0;
+	e.rcpts[1].sender = xstrdup("SRS0=ABCDEFGH=RA=x.example=a b@y.org");
+	e.rcpts[2].sender = xstrdup("");
+	roundtrip(&e);
+	buf_init(&b, SIZE_MAX);
+	assert_int_equal(queue_fs_envelope_encode(&e, &b), 0);
+	assert_non_null(strstr(b.data, "\nparent 0\n"
+	    "sender <SRS0=ABCDEFGH=RA=x.example=a%20b@y.org>\nstate "));
+	assert_non_null(strstr(b.data, "\nsender <>\nstate "));
+	buf_free(&b);
 	queue_fs_envelope_free(&e);
 }
 
@@ -870,6 +894,17 @@ static const struct dec_bad dec_bad[] = {
 	{ "decode rejects attempts past UINT32_MAX", GOOD_HEAD "rcpts 1\n"
 	    "rcpt <c@d>\nnotify unset\nstate pending\nattempts 4294967296\n"
 	    "next 0\n", 0, true, "bad attempts line", NULL },
+	{ "decode accepts a recipient's own sender", GOOD_HEAD
+	    "rcpts 2\n" EXPANDED_RCPT "rcpt <e@f>\nnotify unset\nparent 0\n"
+	    "sender <SRS0=x@y>\nstate pending\nattempts 0\nnext 0\n", 0,
+	    true, NULL, NULL },
+	{ "decode rejects a sender without brackets", GOOD_HEAD "rcpts 1\n"
+	    "rcpt <c@d>\nnotify unset\nsender a@b\nstate pending\n"
+	    "attempts 0\nnext 0\n", 0, true, "bad sender line", NULL },
+	{ "decode rejects a sender after the state line", GOOD_HEAD
+	    "rcpts 1\nrcpt <c@d>\nnotify unset\nstate pending\n"
+	    "sender <a@b>\nattempts 0\nnext 0\n", 0, true,
+	    "bad attempts line", NULL },
 	{ "decode accepts a child of an expanded recipient", GOOD_HEAD
 	    "rcpts 2\n" EXPANDED_RCPT CHILD_RCPT("0"), 0, true, NULL, NULL },
 	{ "decode rejects a parent that is not expanded", GOOD_HEAD
@@ -1694,6 +1729,7 @@ main(void)
 		cmocka_unit_test(test_envelope_roundtrip_plain),
 		cmocka_unit_test(test_envelope_roundtrip_outbound_fields),
 		cmocka_unit_test(test_envelope_roundtrip_expanded_with_parents),
+		cmocka_unit_test(test_envelope_roundtrip_rcpt_sender),
 		cmocka_unit_test(
 		    test_envelope_roundtrip_optional_absent_null_sender),
 		cmocka_unit_test(test_envelope_roundtrip_empty_strings),
