@@ -156,6 +156,10 @@ enum msg_type {
 					   be a TLS-RPT report; no answer */
 	MSG_MTA_TLSRPT_POST,		/* lookup -> mta: a TLS-RPT report
 					   to POST (mta/mta_tlsrpt.h) */
+	MSG_LOOKUP_TLSRPT_RUA,		/* mta -> lookup: u64 reqid, str
+					   domain (cachetctl tls-policy) */
+	MSG_LOOKUP_TLSRPT_RUA_RESULT,	/* lookup -> mta: u64 reqid, str
+					   the rua URIs, or "none: WHY" */
 	/* Sender authentication (layouts in lookup/msgauth.h) */
 	MSG_LOOKUP_SPF,			/* smtp -> lookup: check SPF */
 	MSG_LOOKUP_SPF_RESULT,		/* lookup -> smtp */

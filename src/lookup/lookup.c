@@ -1905,6 +1905,11 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 			goto bad;
 		lookup_tlsrpt_record(r->tlsrpt, from.id, m);
 		break;
+	case MSG_LOOKUP_TLSRPT_RUA:
+		if (from.id != PROC_MTA)
+			goto bad;
+		lookup_tlsrpt_rua(r->tlsrpt, from.id, m);
+		break;
 	case MSG_LOOKUP_TLSRPT_MAIL:
 		if (from.id != PROC_MDA)
 			goto bad;

@@ -818,6 +818,78 @@ lookup_tlsrpt_send_all(struct lookup_tlsrpt *lt, bool ctl, uint64_t reqid)
 	lookup_tlsrpt_batch_done(b);
 }
 
+/* --- the rua for cachetctl tls-policy --- */
+
+struct lookup_tlsrpt_rua {
+	struct lookup_tlsrpt	*lt;
+	enum proc_id		 to;
+	uint64_t		 reqid;
+};
+
+static void
+lookup_tlsrpt_rua_answer(struct lookup_tlsrpt_rua *q, const char *text)
+{
+	struct msg	*m = msg_new(MSG_LOOKUP_TLSRPT_RUA_RESULT);
+
+	msg_put_u64(m, q->reqid);
+	msg_put_str(m, text);
+	(void)proc_send(q->lt->self, q->to, m);
+	free(q);
+}
+
+static void
+lookup_tlsrpt_rua_cb(void *arg, const struct dns_result *res)
+{
+	struct lookup_tlsrpt_rua	*q = arg;
+	struct tlsrpt_record		 rec;
+	struct buf			 b;
+	size_t				 i;
+
+	if (res->status == DNS_TEMPFAIL) {
+		buf_init(&b, 512);
+		(void)buf_printf(&b, "none: the TXT lookup failed: %s",
+		    res->why);
+	} else if (lookup_tlsrpt_pick(res, &rec) == -1) {
+		lookup_tlsrpt_rua_answer(q, "none: no usable _smtp._tls "
+		    "record");
+		return;
+	} else {
+		buf_init(&b, TLSRPT_RUA_MAX * (TLSRPT_URI_MAX + 2) + 1);
+		for (i = 0; i < rec.nrua; i++)
+			(void)buf_printf(&b, "%s%s", i > 0 ? "," : "",
+			    rec.rua[i]);
+	}
+	lookup_tlsrpt_rua_answer(q, b.data != NULL ? b.data : "none");
+	buf_free(&b);
+}
+
+void
+lookup_tlsrpt_rua(struct lookup_tlsrpt *lt, enum proc_id from,
+    struct msg *m)
+{
+	struct lookup_tlsrpt_rua	*q;
+	char				 domain[TLSRPT_NAME_MAX + 1];
+	char				 name[DNS_NAME_MAX + 1];
+	const char			*err = NULL;
+	uint64_t			 reqid;
+
+	if (msg_get_u64(m, &reqid) == -1 ||
+	    msg_get_str(m, domain, sizeof(domain)) == -1 || msg_end(m) == -1)
+		fatalx("lookup: bad %s", msg_name(m->type));
+	q = xcalloc(1, sizeof(*q));
+	q->lt = lt;
+	q->to = from;
+	q->reqid = reqid;
+	if (snprintf(name, sizeof(name), "_smtp._tls.%s", domain) >=
+	    (int)sizeof(name)) {
+		lookup_tlsrpt_rua_answer(q, "none: the domain is too long");
+		return;
+	}
+	if (lt->dns == NULL || dns_query(lt->dns, name, DNS_T_TXT,
+	    lookup_tlsrpt_rua_cb, q, &err) == NULL)
+		lookup_tlsrpt_rua_answer(q, "none: no resolver");
+}
+
 /*
  * The first round soon after start, so that whole days recorded
  * before a restart (a reload restarts us) go out; then every interval.

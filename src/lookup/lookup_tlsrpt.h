@@ -65,6 +65,14 @@ void	lookup_tlsrpt_mail(struct lookup_tlsrpt *, enum proc_id from,
  * A cachetctl request whose argv[0] is "tlsrpt"; the answer (lines, then
  * the end) is sent with proc_ctl_line()/proc_ctl_end().
  */
+/*
+ * MSG_LOOKUP_TLSRPT_RUA from the mta (`cachetctl tls-policy`): the
+ * domain's _smtp._tls record asked now and its rua URIs answered,
+ * comma-separated, or "none: WHY".
+ */
+void	lookup_tlsrpt_rua(struct lookup_tlsrpt *, enum proc_id from,
+	    struct msg *);
+
 void	lookup_tlsrpt_ctl(struct lookup_tlsrpt *, uint64_t reqid,
 	    size_t argc, char **argv);
 

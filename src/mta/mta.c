@@ -139,6 +139,8 @@ struct mta_ctl {
 	uint64_t		 lookup_reqid;	/* 0: not waiting for it */
 	char			 domain[MTA_DOMAIN_MAX + 1];
 	struct mta_sts_result	 sts;
+	uint64_t		 rua_reqid;	/* 0: not waiting for it */
+	char			 rua[MTA_CTL_LINE_MAX - 16];	/* TLS-RPT */
 };
 
 struct mta_role {
@@ -1257,6 +1259,45 @@ mta_ctl_ask_route(struct mta_ctl *c)
 	}
 }
 
+/* Where TLS-RPT reports for the domain go (RFC 8460 §3), then the route. */
+static void
+mta_ctl_ask_rua(struct mta_ctl *c)
+{
+	struct msg	*q;
+
+	c->rua_reqid = ++mta->next_reqid;
+	q = msg_new(MSG_LOOKUP_TLSRPT_RUA);
+	msg_put_u64(q, c->rua_reqid);
+	msg_put_str(q, c->domain);
+	if (proc_send(mta->self, PROC_LOOKUP, q) == -1) {
+		c->rua_reqid = 0;
+		c->busy = false;
+		mta_ctl_end(c->ctl_reqid, 1, "lookup is not running");
+	}
+}
+
+/* MSG_LOOKUP_TLSRPT_RUA_RESULT: u64 reqid, str rua or "none: WHY". */
+static void
+mta_ctl_rua(struct msg *m)
+{
+	struct mta_ctl	*c = NULL;
+	char		 rua[MTA_CTL_LINE_MAX];
+	uint64_t	 reqid;
+	size_t		 i;
+
+	if (msg_get_u64(m, &reqid) == -1 ||
+	    msg_get_str(m, rua, sizeof(rua)) == -1 || msg_end(m) == -1)
+		fatalx("mta: bad %s from lookup", msg_name(m->type));
+	for (i = 0; i < MTA_CTL_MAX && c == NULL; i++)
+		if (mta->ctl[i].busy && mta->ctl[i].rua_reqid == reqid)
+			c = &mta->ctl[i];
+	if (c == NULL)
+		return;
+	c->rua_reqid = 0;
+	(void)str_copy(c->rua, sizeof(c->rua), rua);
+	mta_ctl_ask_route(c);
+}
+
 static void
 mta_ctl_sts_done(void *arg, const struct mta_sts_result *res)
 {
@@ -1264,7 +1305,7 @@ mta_ctl_sts_done(void *arg, const struct mta_sts_result *res)
 
 	c->sts_handle = 0;
 	c->sts = *res;
-	mta_ctl_ask_route(c);
+	mta_ctl_ask_rua(c);
 }
 
 static void
@@ -1309,7 +1350,7 @@ mta_ctl_request(struct msg *m)
 		(void)str_copy(c->sts.why, sizeof(c->sts.why),
 		    mta->conf->mta_sts ? "not asked (a relay or an address)" :
 		    "not asked (mta-sts no)");
-		mta_ctl_ask_route(c);
+		mta_ctl_ask_rua(c);
 		return;
 	}
 	/* the policy first (fetched if need be, as for mail), then the route */
@@ -1388,6 +1429,8 @@ mta_ctl_route(uint64_t reqid, uint32_t status, const char *enh,
 	(void)snprintf(line, sizeof(line), "domain: %s", c->domain);
 	mta_ctl_line(c->ctl_reqid, line);
 	mta_ctl_sts_lines(c);
+	(void)snprintf(line, sizeof(line), "tls-rpt: %s", c->rua);
+	mta_ctl_line(c->ctl_reqid, line);
 	if (status != MX_OK) {
 		(void)snprintf(line, sizeof(line), "route: %s %s %s",
 		    mx_status_name((enum mx_status)status), enh, reason);
@@ -1452,6 +1495,7 @@ mta_ctl_fail_all(void)
 			continue;
 		mta_sts_cancel(mta->sts, mta->ctl[i].sts_handle);
 		mta->ctl[i].sts_handle = mta->ctl[i].lookup_reqid = 0;
+		mta->ctl[i].rua_reqid = 0;
 		mta->ctl[i].busy = false;
 		mta_ctl_end(mta->ctl[i].ctl_reqid, 1, "lookup restarted");
 	}
@@ -1568,6 +1612,11 @@ mta_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 		if (from != PROC_QUEUE)
 			mta_bad(m, from, "not from the queue");
 		mta_deliver(from, m);
+		break;
+	case MSG_LOOKUP_TLSRPT_RUA_RESULT:
+		if (from != PROC_LOOKUP)
+			mta_bad(m, from, "not from lookup");
+		mta_ctl_rua(m);
 		break;
 	case MSG_LOOKUP_MX_RESULT:
 		if (from != PROC_LOOKUP)

@@ -426,3 +426,15 @@ def test_whole_past_days_go_out_by_themselves(out, peers):
     assert len(left) == 1
     assert left[0]["date-range"]["start-datetime"] > \
         rep["date-range"]["start-datetime"]
+
+
+def test_tls_policy_names_the_tlsrpt_address(out):
+    """`cachetctl tls-policy` says where TLS-RPT reports for the domain go
+    (its _smtp._tls record, RFC 8460 §3), or that none is published."""
+    d = out()
+    for case, rua in RUA.items():
+        r = d.ctl("tls-policy", dom(case))
+        assert f"\ntls-rpt: {rua}\n" in "\n" + r.stdout, r.stdout
+    r = d.ctl("tls-policy", dom("clear"))
+    assert "\ntls-rpt: none: no usable _smtp._tls record\n" in \
+        "\n" + r.stdout, r.stdout
