@@ -1680,6 +1680,8 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		lookup_ctl_end(r, reqid, 2, "unknown command");
 	else if (strcmp(argv[0], "tlsrpt") == 0)
 		lookup_tlsrpt_ctl(r->tlsrpt, reqid, n, argv);
+	else if (strcmp(argv[0], "spf") == 0)
+		lookup_spf_ctl(r->spf, reqid, n, argv);
 	else {
 		argv[n] = NULL;
 		/* Too many words match no verb: the noun's usage. */
