@@ -46,9 +46,10 @@ enum spf_result {
 /* "none", "neutral", "pass", ... as RFC 7208 §2.6 and RFC 8601 name them. */
 const char	*spf_result_name(enum spf_result);
 
-#define SPF_TERMS_DNS_MAX	10	/* §4.6.4: include a mx ptr exists redirect */
+/* §4.6.4: terms that query DNS (include a mx ptr exists redirect) */
+#define SPF_TERMS_DNS_MAX	10
 #define SPF_VOID_MAX		2	/* §4.6.4: void lookups */
-#define SPF_NAMES_MAX		10	/* §4.6.4: MX and PTR names looked at */
+#define SPF_NAMES_MAX		10	/* §4.6.4: MX and PTR names used */
 #define SPF_QUERIES_MAX		160	/* distinct queries of one evaluation */
 #define SPF_RECORD_MAX		4096	/* one TXT record kept (octets) */
 #define SPF_ADDRS_MAX		128	/* addresses kept from one answer */
