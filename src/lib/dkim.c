@@ -1178,7 +1178,8 @@ dkim_sign_field(const struct dkim_sign_req *r, struct buf *out,
 	/* h=: each name as often as it is there, and once more to oversign */
 	for (i = 0; i < r->nnames; i++) {
 		len = strlen(r->names[i]);
-		cnt = header_count(r->hdrs, r->names[i]) + (r->oversign ? 1 : 0);
+		cnt = header_count(r->hdrs, r->names[i]) +
+		    (r->oversign ? 1 : 0);
 		if (len == 0 || len >= DKIM_HNAME_MAX ||
 		    nn + cnt > DKIM_SIG_H_MAX) {
 			*errstr = "too many header fields to sign";

@@ -115,7 +115,7 @@ size_t		 dkim_bh_specs(struct span hdrs, struct dkim_bh_spec *out,
 #define DKIM_KEY_RECORD_MAX	(8 * 1024)	/* a key TXT record */
 #define DKIM_KEY_DER_MAX	1024	/* p= octets: RSA-4096 SPKI is 550 */
 #define DKIM_RSA_BITS_MIN	1024	/* RFC 8301 §3.2 */
-#define DKIM_RSA_BITS_MAX	4096	/* RFC 8301 §3.2: what we must verify */
+#define DKIM_RSA_BITS_MAX	4096	/* RFC 8301 §3.2: verified up to this */
 #define DKIM_HDATA_MAX		(256 * 1024)	/* data a header hash covers */
 #define DKIM_CLOCK_SKEW		300	/* seconds a t= may lie ahead */
 

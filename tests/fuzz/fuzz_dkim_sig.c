@@ -57,7 +57,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			continue;
 		colon = memchr(f.ptr, ':', f.len);
-		value = span_make(colon + 1, f.len - (size_t)(colon + 1 - f.ptr));
+		value = span_make(colon + 1,
+		    f.len - (size_t)(colon + 1 - f.ptr));
 		if (dkim_sig_parse(value, flags, &s, &err) == -1) {
 			if (err == NULL)
 				abort();

@@ -159,7 +159,8 @@ struct key_case {
 	const char	*err;
 };
 
-#define P_RSA	"p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3i" \
+#define P_RSA	"p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3" \
+	"i" \
 	"dY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC" \
 	"/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+" \
 	"2kryOTIKT+l/K4w3QIDAQAB"
@@ -439,8 +440,8 @@ test_sign_field_round_trip(void **state)
 		    &reason), DKIM_FAIL);
 		assert_string_equal(reason, "signature mismatch");
 		/* a second From: added on top: over-signed, it breaks */
-		(void)snprintf(hdrs, sizeof(hdrs), "%sFrom: eve@evil.example\r\n",
-		    round_hdrs);
+		(void)snprintf(hdrs, sizeof(hdrs),
+		    "%sFrom: eve@evil.example\r\n", round_hdrs);
 		assert_int_equal(round_trip(algos[i], hdrs, round_body, 1500,
 		    &reason), DKIM_FAIL);
 		/* a Reply-To added: over-signed though absent */

@@ -66,7 +66,7 @@ fake_add(struct fake_dns *d, const char *name, size_t nlen, const char *txt,
 	if (tlen == 8 && memcmp(txt, "NXDOMAIN", 8) == 0)
 		r->kind = 1;
 	else if (tlen >= 2 && memcmp(txt, "~~", 2) == 0)
-		r->kind = 2;	/* FAKE_DNS.dat's "~~why~~": timeout, SERVFAIL */
+		r->kind = 2;	/* FAKE_DNS.dat's "~~why~~": timeout... */
 	r->txt = xmalloc(tlen + 1);
 	memcpy(r->txt, txt, tlen);
 	r->txt[tlen] = '\0';
@@ -211,7 +211,8 @@ test_dkimpy(void **state)
 	fake_add(&d, "test._domainkey.legitimate.com(.attacker.com", 44, t,
 	    strlen(t));
 	free(t);
-	t = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+	t = "v=DKIM1; k=ed25519; "
+	    "p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 	fake_add(&d, "brisbane._domainkey.football.example.com", 40, t,
 	    strlen(t));
 	t = testmsg_read_line("dkim/dkimpy/eximtest.dns");
@@ -406,7 +407,8 @@ test_mail_dkim(void **state)
 	const char		*why[SIGS_MAX], *word;
 	const struct diff	*df;
 	char			*tsv, *line, *next, *f[4], rel[256], ours[256];
-	size_t			 len, n, k, agree = 0, documented = 0, wrong = 0;
+	size_t			 len, n, k, agree = 0, documented = 0;
+	size_t			 wrong = 0;
 	size_t			 skipped = 0, earlier = 0;
 	const struct diff	*ef;
 	uint64_t		 now = (uint64_t)time(NULL);
@@ -456,8 +458,8 @@ test_mail_dkim(void **state)
 			continue;
 		}
 		if (df != NULL && strcmp(ours, df->ours) == 0) {
-			print_message("documented: %s expects %s, ours %s: %s\n",
-			    f[0], f[1], word, df->why);
+			print_message("documented: %s expects %s, ours %s: "
+			    "%s\n", f[0], f[1], word, df->why);
 			documented++;
 			continue;
 		}
