@@ -208,7 +208,7 @@ dkim_canon_header(enum dkim_canon canon, struct span f, bool crlf,
     struct buf *out)
 {
 	const char	*colon;
-	size_t		 i, end, name_end;
+	size_t		 i, end, name_end, value;
 	bool		 wsp = false;
 	int		 rc = 0;
 
@@ -231,8 +231,12 @@ dkim_canon_header(enum dkim_canon canon, struct span f, bool crlf,
 	for (i = 0; i < name_end; i++)
 		rc |= buf_append_char(out, ascii_tolower(f.ptr[i]));
 	rc |= buf_append_char(out, ':');
+	value = out->len;
 	i = (size_t)(colon - f.ptr) + 1;
-	/* Unfold, squeeze WSP runs to one SP, drop it at both ends. */
+	/*
+	 * Unfold, squeeze WSP runs to one SP, drop it at both ends of the
+	 * value (a colon inside the value keeps the SP after it).
+	 */
 	for (; i < end; i++) {
 		if (f.ptr[i] == '\r' && i + 1 < end && f.ptr[i + 1] == '\n') {
 			i++;
@@ -242,7 +246,7 @@ dkim_canon_header(enum dkim_canon canon, struct span f, bool crlf,
 			wsp = true;
 			continue;
 		}
-		if (wsp && out->len > 0 && out->data[out->len - 1] != ':')
+		if (wsp && out->len > value)
 			rc |= buf_append_char(out, ' ');
 		wsp = false;
 		rc |= buf_append_char(out, f.ptr[i]);

@@ -1929,6 +1929,7 @@ lookup_main(struct proc_self *self)
 	r->spf = lookup_spf_new(self, r->conf, lookup_mx_dns(r->mx));
 	r->auth.dkim = lookup_dkim_new(self, r->conf, lookup_mx_dns(r->mx));
 	r->auth.dkimsign = lookup_dkimsign_new(self, r->conf);
+	lookup_tlsrpt_set_signer(r->tlsrpt, r->auth.dkimsign);
 	r->auth.arc = lookup_arc_new(self, r->conf, lookup_mx_dns(r->mx),
 	    r->auth.dkimsign);
 	r->auth.dmarc = lookup_dmarc_new(self, r->conf, lookup_mx_dns(r->mx));

@@ -280,8 +280,11 @@ lookup_dkimsign_submit(struct lookup_dkimsign *ls,
 }
 
 /*
- * A signing job for hdrs when its From: domain has active keys; NULL
- * (nothing to sign) otherwise.
+ * A signing job for hdrs when its From: domain, or the nearest domain
+ * above it, has active keys; NULL (nothing to sign) otherwise.  Mail
+ * from a host name of ours (MAILER-DAEMON@mx.example.org: bounces,
+ * reports) is signed d=example.org, which DMARC's relaxed alignment
+ * takes (RFC 7489 §3.1.1).
  */
 static struct lookup_dkimsign_job *
 lookup_dkimsign_prepare(struct lookup_dkimsign *ls,
@@ -290,13 +293,19 @@ lookup_dkimsign_prepare(struct lookup_dkimsign *ls,
 {
 	struct lookup_dkimsign_job	*job;
 	struct dkimkey			 keys[LOOKUP_DKIMSIGN_SIGS_MAX];
-	char				 domain[DNS_NAME_MAX + 1];
+	char				 from[DNS_NAME_MAX + 1];
+	const char			*domain;
 	size_t				 n;
 
-	if (dkimkey_from_domain(hdrs, domain, sizeof(domain)) == -1 ||
-	    (n = lookup_dkimsign_active(ls, domain, NULL,
-	    LOOKUP_DKIMSIGN_SIGS_MAX)) == 0)
+	if (dkimkey_from_domain(hdrs, from, sizeof(from)) == -1)
 		return NULL;
+	for (domain = from; (n = lookup_dkimsign_active(ls, domain, NULL,
+	    LOOKUP_DKIMSIGN_SIGS_MAX)) == 0; domain++) {
+		/* Up one label, while two are left. */
+		if ((domain = strchr(domain, '.')) == NULL ||
+		    strchr(domain + 1, '.') == NULL)
+			return NULL;
+	}
 	if (ls->njobs >= LOOKUP_DKIMSIGN_JOBS_MAX) {
 		log_warnx("dkim: %zu signatures waiting: a message from %s "
 		    "leaves unsigned", ls->njobs, domain);

@@ -75,16 +75,33 @@ def txt_records(text):
     return out
 
 
+def published(d, domain="example.org"):
+    """The DKIM records `cachetctl dns` says to publish."""
+    return txt_records(d.ctl("dns", domain).stdout)
+
+
+def dkimpy_results(records, raw):
+    """[(d=, s=, a=, verified)] for each DKIM-Signature of raw, top first,
+    dkimpy (python3-dkim) checking each against records.  Lines end in
+    CRLF for it, as on the wire (Maildir files end them in LF)."""
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    def dnsfunc(name, timeout=5):
+        name = name.decode() if isinstance(name, bytes) else name
+        return records.get(name.rstrip("."), "").encode()
+    n = len(re.findall(rb"(?im)^DKIM-Signature:", raw.split(b"\r\n\r\n")[0]))
+    out = []
+    for i in range(n):
+        v = dkim.DKIM(raw)
+        ok = v.verify(idx=i, dnsfunc=dnsfunc)
+        f = v.signature_fields
+        out.append((f[b"d"].decode(), f[b"s"].decode(), f[b"a"].decode(),
+                    ok))
+    return out
+
+
 def tag(value, name):
     m = re.search(r"(?:^|;)\s*" + name + r"=([^;]*)", value)
     return m.group(1).strip() if m else None
-
-
-@pytest.fixture
-def dns():
-    s = DNSServer().start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture
@@ -95,24 +112,20 @@ def peer():
 
 
 @pytest.fixture
-def signer(make_daemon, dns):
+def signer(make_daemon):
+    """make() starts a daemon with alice@example.org that resolves
+    through make.dns (the test DNS)."""
+    dns = DNSServer(ZONE).start()
+
     def make(**kw):
-        dns.replace(ZONE)
         d = make_daemon(extra=f"resolver {dns.addr}\nretry 1s 2s\n"
                         "smtp-plaintext-auth-loopback yes\n", **kw)
         d.start()
         d.add_user(ALICE)
         return d
-    return make
-
-
-def lookup_uid(d):
-    pid = d.role_pids()["lookup"]
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("Uid:"):
-                return int(line.split()[1])
-    raise AssertionError("no Uid")
+    make.dns = dns
+    yield make
+    dns.stop()
 
 
 def key_file(d):
@@ -135,11 +148,11 @@ def test_first_start_makes_a_pair_in_a_file_only_lookup_reads(signer):
     path = key_file(d)
     st = os.stat(path)
     assert stat.S_IMODE(st.st_mode) & 0o077 == 0, oct(st.st_mode)
-    assert st.st_uid == lookup_uid(d)
-    # Its directory keeps the other roles' users out too.
+    uids = role_uids(d)
+    assert st.st_uid == uids["lookup"]
+    # No other role runs as its owner, and its directory keeps them out.
+    assert st.st_uid not in {u for r, u in uids.items() if r != "lookup"}
     dst = os.stat(os.path.dirname(path))
-    other_uids = {u for r, u in role_uids(d).items() if r != "lookup"}
-    assert st.st_uid not in other_uids or st.st_uid == 0
     assert dst.st_uid == st.st_uid and stat.S_IMODE(dst.st_mode) & 0o007 \
         == 0, oct(dst.st_mode)
 
