@@ -27,12 +27,7 @@
 
 #define DKIMKEY_BUSY_MS		5000
 #define DKIMKEY_PEM_MAX		(8 * 1024)	/* a 4096-bit PKCS#8 PEM: 3.3k */
-#define DKIMKEY_SIG_MAX		512		/* RSA-4096: 512 octets */
 #define DKIMKEY_TXT_CHUNK	255		/* RFC 1035 §3.3.14 */
-#define DKIMKEY_HASHED_MAX	(256 * 1024)	/* canonical fields signed */
-#define DKIMKEY_FIELD_MAX	(16 * 1024)	/* our DKIM-Signature */
-/* More instances of one signed field than this: not signed (hostile). */
-#define DKIMKEY_INSTANCES_MAX	50
 
 struct dkimkey_db {
 	sqlite3		*db;
@@ -405,30 +400,6 @@ static const char *const dkimkey_fields[] = {
 };
 #define DKIMKEY_NFIELDS	(sizeof(dkimkey_fields) / sizeof(dkimkey_fields[0]))
 
-/*
- * Append to canon the relaxed form of the idx-th instance from the
- * bottom of name in hdrs (RFC 6376 §5.4.2); nothing when there is none.
- */
-static int
-dkimkey_canon_instance(struct span hdrs, const char *name, size_t idx,
-    size_t count, struct buf *canon)
-{
-	struct span	field, fname;
-	size_t		pos = 0, seen = 0;
-
-	if (idx >= count)
-		return 0;
-	while (dkim_header_next(hdrs, &pos, &field, &fname) == 1) {
-		if (!span_caseeq(fname, name))
-			continue;
-		/* The count - 1 - idx th from the top is the idx th from below */
-		if (seen++ == count - 1 - idx)
-			return dkim_canon_header(DKIM_CANON_RELAXED, field, true,
-			    canon);
-	}
-	return 0;
-}
-
 static size_t
 dkimkey_count(struct span hdrs, const char *name)
 {
@@ -441,97 +412,41 @@ dkimkey_count(struct span hdrs, const char *name)
 	return n;
 }
 
-/* The signature of digest (SHA-256 of the signed data) into sig. */
-static int
-dkimkey_sign_digest(const struct dkimkey *k, const unsigned char *data,
-    size_t datalen, unsigned char *sig, size_t *siglen)
-{
-	EVP_MD_CTX	*md;
-	int		 ok;
-
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	/*
-	 * rsa-sha256 signs the data with SHA-256 (RFC 6376 §3.3.1);
-	 * ed25519-sha256 signs the SHA-256 digest of the data with
-	 * PureEdDSA (RFC 8463 §3), so the caller gives the digest then.
-	 */
-	ok = EVP_DigestSignInit(md, NULL, k->alg == DKIMKEY_RSA ?
-	    EVP_sha256() : NULL, NULL, k->pkey) == 1 &&
-	    EVP_DigestSign(md, sig, siglen, data, datalen) == 1;
-	EVP_MD_CTX_free(md);
-	return ok ? 0 : -1;
-}
-
 int
 dkimkey_sign(const struct dkimkey *k, struct span hdrs,
     const unsigned char *bh, size_t bhlen, int64_t now, struct buf *out,
     const char **errstr_out)
 {
-	struct buf	 field, canon;
-	unsigned char	 digest[DKIM_DIGEST_MAX], sig[DKIMKEY_SIG_MAX];
-	char		 bh64[SASL_B64_LEN(DKIM_DIGEST_MAX) + 1];
-	char		 sig64[SASL_B64_LEN(DKIMKEY_SIG_MAX) + 1];
-	size_t		 count[DKIMKEY_NFIELDS], i, j, siglen = sizeof(sig);
-	unsigned int	 dlen;
-	bool		 first = true;
-	int		 rc = -1;
+	struct dkim_sign_req	 req;
+	const char		*names[DKIMKEY_NFIELDS];
+	size_t			 i, n = 0;
 
-	if (k->pkey == NULL || bhlen > DKIM_DIGEST_MAX) {
+	if (k->pkey == NULL) {
 		*errstr_out = "no key";
 		return -1;
 	}
-	buf_init(&field, DKIMKEY_FIELD_MAX);
-	buf_init(&canon, DKIMKEY_HASHED_MAX);
-	(void)sasl_b64_encode(bh, bhlen, bh64);
-	if (buf_printf(&field, "DKIM-Signature: v=1; a=%s-sha256; "
-	    "c=relaxed/relaxed; d=%s; s=%s;\r\n\tt=%lld; h=",
-	    dkimkey_alg_name(k->alg), k->domain, k->selector,
-	    (long long)now) == -1)
-		goto fail;
 	/*
-	 * h=: each field present once more than it appears, so that a
-	 * field added later breaks the signature (RFC 6376 §8.15); From
-	 * always (§5.4).
+	 * The fields present (From always, §5.4), each signed once more
+	 * than it appears, so that one added later breaks the signature
+	 * (§8.15); dkim_sign_field() bounds h= (DKIM_SIG_H_MAX names).
 	 */
-	for (i = 0; i < DKIMKEY_NFIELDS; i++) {
-		count[i] = dkimkey_count(hdrs, dkimkey_fields[i]);
-		if (count[i] > DKIMKEY_INSTANCES_MAX)
-			goto fail;
-		if (count[i] == 0 && i != 0)
-			continue;
-		for (j = 0; j <= count[i]; j++) {
-			if (buf_printf(&field, "%s%s", first ? "" : ":",
-			    dkimkey_fields[i]) == -1 ||
-			    dkimkey_canon_instance(hdrs, dkimkey_fields[i], j,
-			    count[i], &canon) == -1)
-				goto fail;
-			first = false;
-		}
-	}
-	if (buf_printf(&field, ";\r\n\tbh=%s;\r\n\tb=", bh64) == -1 ||
-	    dkim_canon_header(DKIM_CANON_RELAXED,
-	    span_make(field.data, field.len), false, &canon) == -1)
-		goto fail;
-	if (k->alg == DKIMKEY_ED25519) {
-		if (EVP_Digest(canon.data, canon.len, digest, &dlen,
-		    EVP_sha256(), NULL) != 1 ||
-		    dkimkey_sign_digest(k, digest, dlen, sig, &siglen) == -1)
-			goto fail;
-	} else if (dkimkey_sign_digest(k, (const unsigned char *)canon.data,
-	    canon.len, sig, &siglen) == -1)
-		goto fail;
-	(void)sasl_b64_encode(sig, siglen, sig64);
-	if (buf_printf(&field, "%s\r\n", sig64) == -1 ||
-	    buf_append(out, field.data, field.len) == -1)
-		goto fail;
-	rc = 0;
-fail:
-	if (rc == -1)
-		*errstr_out = "cannot sign (header section too large?)";
-	buf_free(&field);
-	buf_free(&canon);
-	return rc;
+	for (i = 0; i < DKIMKEY_NFIELDS; i++)
+		if (i == 0 || dkimkey_count(hdrs, dkimkey_fields[i]) > 0)
+			names[n++] = dkimkey_fields[i];
+	memset(&req, 0, sizeof(req));
+	req.domain = k->domain;
+	req.selector = k->selector;
+	req.algo = k->alg == DKIMKEY_RSA ? DKIM_ALGO_RSA_SHA256 :
+	    DKIM_ALGO_ED25519_SHA256;
+	req.key = k->pkey;
+	req.hdrs = hdrs;
+	req.names = names;
+	req.nnames = n;
+	req.oversign = true;
+	req.bh = bh;
+	req.bhlen = bhlen;
+	req.t = now > 0 ? (uint64_t)now : 0;
+	return dkim_sign_field(&req, out, errstr_out);
 }
 
 int
