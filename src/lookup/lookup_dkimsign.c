@@ -366,7 +366,11 @@ lookup_dkimsign_message(struct lookup_dkimsign *ls, struct buf *msg,
 	uint64_t			 hashed;
 
 	/* The header section ends at the first empty line (RFC 5322 §2.1). */
-	if (msg->len >= 2 && memcmp(msg->data, "\r\n", 2) == 0)
+	if (msg->len < 2) {
+		done(arg, msg);
+		return;
+	}
+	if (memcmp(msg->data, "\r\n", 2) == 0)
 		end = msg->data;
 	else if ((end = memmem(msg->data, msg->len, "\r\n\r\n", 4)) != NULL)
 		end += 2;
