@@ -11,25 +11,39 @@ DNS).  Runs as root (port 25)."""
 import base64
 import os
 import re
-import shutil
-import smtplib
 import stat
 import subprocess
 import time
 
 import dkim
 import pytest
+from dnslib import DNSRecord, QTYPE
 
 from conftest import wait_for
 from dnsserver import DNSServer
 from smtppeer import Peer
+from test_outbound import submit as outbound_submit
 
 ALICE = "alice@example.org"
 
-ZONE = """
+# The peer's address: one no other test module uses.
+PEER = "127.0.66.2"
+ZONE = f"""
 example.net.      1 IN MX 10 mx1.example.net.
-mx1.example.net.  1 IN A  127.0.0.2
+mx1.example.net.  1 IN A  {PEER}
 """
+
+CONTENT = (b"From: Alice <alice@example.org>\r\n"
+           b"To: Bob <bob@example.net>\r\n"
+           b"Subject: Re: signed: twice\r\n"
+           b"Date: Sun, 06 Dec 2026 17:00:00 +0000\r\n"
+           b"Message-ID: <sign.1@example.org>\r\n"
+           b"MIME-Version: 1.0\r\n"
+           b"Content-Type: text/plain; charset=us-ascii\r\n"
+           b"\r\n"
+           b"Hello Bob.  \r\n"
+           b".leading dot\r\n"
+           b"\r\n\r\n")
 
 LIST_RE = re.compile(r"^(\S+) (\S+) (ed25519|rsa) (\d+) (active|retired) "
                      r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$")
@@ -80,19 +94,41 @@ def published(d, domain="example.org"):
     return txt_records(d.ctl("dns", domain).stdout)
 
 
+def dns_txt(server):
+    """A dkimpy dnsfunc that asks the test DNS server (dnsserver.py)."""
+    host, port = server.addr.rsplit(":", 1)
+
+    def dnsfunc(name, timeout=5):
+        name = name.decode() if isinstance(name, bytes) else name
+        a = DNSRecord.parse(DNSRecord.question(name, "TXT").send(
+            host, int(port), timeout=timeout))
+        for rr in a.rr:
+            if rr.rtype == QTYPE.TXT:
+                return b"".join(rr.rdata.data)
+        return b""
+    return dnsfunc
+
+
 def dkimpy_results(records, raw):
     """[(d=, s=, a=, verified)] for each DKIM-Signature of raw, top first,
-    dkimpy (python3-dkim) checking each against records.  Lines end in
-    CRLF for it, as on the wire (Maildir files end them in LF)."""
+    dkimpy (python3-dkim) checking each against records (a dict, or a
+    dnsfunc).  Lines end in CRLF for it, as on the wire (Maildir files
+    end them in LF)."""
     raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
     def dnsfunc(name, timeout=5):
+        if callable(records):
+            return records(name, timeout)
         name = name.decode() if isinstance(name, bytes) else name
         return records.get(name.rstrip("."), "").encode()
     n = len(re.findall(rb"(?im)^DKIM-Signature:", raw.split(b"\r\n\r\n")[0]))
     out = []
     for i in range(n):
         v = dkim.DKIM(raw)
-        ok = v.verify(idx=i, dnsfunc=dnsfunc)
+        try:
+            ok = v.verify(idx=i, dnsfunc=dnsfunc)
+        except dkim.ValidationError:
+            ok = False      # dkimpy raises for a body hash mismatch
         f = v.signature_fields
         out.append((f[b"d"].decode(), f[b"s"].decode(), f[b"a"].decode(),
                     ok))
@@ -155,6 +191,142 @@ def test_first_start_makes_a_pair_in_a_file_only_lookup_reads(signer):
     dst = os.stat(os.path.dirname(path))
     assert dst.st_uid == st.st_uid and stat.S_IMODE(dst.st_mode) & 0o007 \
         == 0, oct(dst.st_mode)
+
+
+def publish(signer, d, domain="example.org"):
+    """Serve the records `cachetctl dns` prints, as printed, from the
+    test DNS; the DKIM ones as a dict."""
+    out = d.ctl("dns", domain).stdout
+    for line in out.splitlines():
+        if TXT_RE.match(line):
+            signer.dns.add(line)
+    return txt_records(out)
+
+
+def submit(d, content=CONTENT, rcpt="bob@example.net"):
+    """Submit on 587 as alice (AUTH); the queue id."""
+    return outbound_submit(d, [rcpt], content=content)
+
+
+def opendkim_verify(tmp, records, raw, selector):
+    """OpenDKIM's verifier (opendkim -t, test mode) on raw with only the
+    DKIM-Signature of selector left, its keys from records
+    (TestPublicKeys); the line it prints."""
+    raw = raw.replace(b"\r\n", b"\n")
+    head, body = raw.split(b"\n\n", 1)
+    fields = re.split(rb"\n(?![ \t])", head)
+    keep = [f for f in fields if not f.lower().startswith(
+        b"dkim-signature:") or re.search(rb"\bs=" + selector.encode() +
+                                          rb";", f)]
+    assert len(fields) - len(keep) >= 1
+    msg = os.path.join(tmp, f"msg-{selector}.eml")
+    with open(msg, "wb") as f:
+        f.write(b"\n".join(keep) + b"\n\n" + body)
+    keys = os.path.join(tmp, "keys")
+    with open(keys, "w") as f:
+        for name, value in records.items():
+            f.write(f"{name} {value}\n")
+    conf = os.path.join(tmp, "opendkim.conf")
+    with open(conf, "w") as f:
+        f.write(f"Mode v\nSyslog no\nTestPublicKeys {keys}\n")
+    r = subprocess.run(["opendkim", "-x", conf, "-t", msg],
+                       capture_output=True, text=True, timeout=30)
+    return r.returncode, (r.stdout + r.stderr).strip()
+
+
+# --- signing ---
+
+def test_submitted_mail_leaves_with_two_signatures_dkimpy_and_opendkim_verify(
+        signer, tmp_path):
+    d = signer()
+    wait_keys(d, 2)
+    records = publish(signer, d)
+    with Peer(PEER) as p:
+        submit(d)
+        raw = p.wait(1)[0]["data"]
+    res = dkimpy_results(dns_txt(signer.dns), raw)
+    assert sorted(a for _d, _s, a, _ok in res) == ["ed25519-sha256",
+                                                   "rsa-sha256"], res
+    assert all(dd == "example.org" and ok for dd, _s, _a, ok in res), res
+    head = raw.split(b"\r\n\r\n")[0].decode()
+    # relaxed/relaxed, the §5.4.1 fields present, each once more
+    h = re.search(r"\bh=([^;]*);", re.sub(r"\s", "", head)).group(1)
+    assert h.lower().split(":").count("from") == 2
+    assert h.lower().split(":").count("subject") == 2
+    assert "c=relaxed/relaxed" in re.sub(r"\s", "", head)
+    assert "received" not in h.lower()
+    os.chmod(tmp_path, 0o755)
+    for _dd, sel, _a, _ok in res:
+        rc, out = opendkim_verify(str(tmp_path), records, raw, sel)
+        assert rc == 0 and "succeeded" in out and f"s={sel}" in out, out
+    # A change after signing fails both (the checks can fail).
+    bad = raw.replace(b"Hello Bob.", b"Hello Eve.")
+    assert not any(ok for *_x, ok in dkimpy_results(records, bad))
+    rc, out = opendkim_verify(str(tmp_path), records, bad, res[0][1])
+    assert "succeeded" not in out, out
+
+
+def test_mail_from_a_domain_not_ours_is_not_signed(signer):
+    d = signer()
+    wait_keys(d, 2)
+    publish(signer, d)
+    content = CONTENT.replace(b"From: Alice <alice@example.org>",
+                              b"From: Alice <alice@elsewhere.test>")
+    with Peer(PEER) as p:
+        submit(d, content)
+        raw = p.wait(1)[0]["data"]
+    assert b"DKIM-Signature:" not in raw.split(b"\r\n\r\n")[0]
+
+
+def test_keygen_retire_activate_change_what_signs(signer):
+    d = signer()
+    got = wait_keys(d, 2)
+    ed = [k["selector"] for k in got if k["alg"] == "ed25519"][0]
+    out = d.ctl("dkim", "keygen", "example.org", "--selector", "new",
+                "--bits", "1024", timeout=60).stdout
+    # every record published, the one about to be retired too
+    publish(signer, d)
+    assert "new._domainkey" in out
+    d.ctl("dkim", "retire", "example.org", ed)
+    with Peer(PEER) as p:
+        submit(d)
+        raw = p.wait(1)[0]["data"]
+        res = dkimpy_results(dns_txt(signer.dns), raw)
+        sels = sorted(s for _d, s, _a, ok in res if ok)
+        assert sels == sorted([k["selector"] for k in got
+                               if k["alg"] == "rsa"] + ["new"]), res
+        d.ctl("dkim", "activate", "example.org", ed)
+        d.ctl("dkim", "retire", "example.org", "new")
+        submit(d)
+        raw = p.wait(2)[1]["data"]
+    sels = sorted(s for _d, s, _a, ok in
+                  dkimpy_results(dns_txt(signer.dns), raw) if ok)
+    assert sels == sorted(k["selector"] for k in got), sels
+
+
+def test_a_bounce_from_us_is_signed(signer):
+    """A recipient the peer refuses for good: the bounce (From:
+    MAILER-DAEMON@mx.example.org, our hostname) reaches alice signed
+    d=example.org, the domain above the hostname, and dkimpy verifies
+    both signatures."""
+    d = signer()
+    wait_keys(d, 2)
+    publish(signer, d)
+    with Peer(PEER, rcpts={"nobody@example.net": "550 5.1.1 no such "
+                           "user"}):
+        submit(d, rcpt="nobody@example.net")
+        assert wait_for(lambda: bounces(d), 30), d.log_tail()
+    raw = bounces(d)[0]
+    assert re.search(rb"(?m)^From: .*MAILER-DAEMON@mx\.example\.org", raw)
+    res = dkimpy_results(dns_txt(signer.dns), raw)
+    assert sorted(a for _d, _s, a, _ok in res) == ["ed25519-sha256",
+                                                   "rsa-sha256"], res
+    assert all(dd == "example.org" and ok for dd, _s, _a, ok in res), res
+
+
+def bounces(d):
+    return [data for _i, _p, data in d.delivered()
+            if b"MAILER-DAEMON@" in data.split(b"\n\n")[0]]
 
 
 def role_uids(d):
