@@ -23,6 +23,7 @@ from conftest import wait_for
 from dnsserver import DNSServer
 from smtppeer import Peer
 from test_outbound import submit as outbound_submit
+from test_sendmail import run_sendmail
 
 ALICE = "alice@example.org"
 
@@ -264,6 +265,19 @@ def test_submitted_mail_leaves_with_two_signatures_dkimpy_and_opendkim_verify(
     assert not any(ok for *_x, ok in dkimpy_results(records, bad))
     rc, out = opendkim_verify(str(tmp_path), records, bad, res[0][1])
     assert "succeeded" not in out, out
+
+
+def test_mail_from_sendmail_is_signed(signer):
+    d = signer()
+    wait_keys(d, 2)
+    publish(signer, d)
+    with Peer(PEER) as p:
+        r = run_sendmail(d, ["-i", "-f", ALICE, "bob@example.net"],
+                         CONTENT.replace(b"\r\n", b"\n"))
+        assert r.returncode == 0, r.stderr
+        raw = p.wait(1)[0]["data"]
+    res = dkimpy_results(dns_txt(signer.dns), raw)
+    assert len(res) == 2 and all(ok for *_x, ok in res), res
 
 
 def test_mail_from_a_domain_not_ours_is_not_signed(signer):
