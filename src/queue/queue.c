@@ -47,6 +47,7 @@
 #include "bounce.h"
 #include "buf.h"
 #include "conf.h"
+#include "dkim.h"
 #include "ipc.h"
 #include "log.h"
 #include "store/mda.h"
@@ -55,6 +56,7 @@
 #include "queue_dedupe.h"
 #include "queue_dsn.h"
 #include "queue_fs.h"
+#include "lookup/msgauth.h"
 #include "lookup/resolve.h"
 #include "mailbox.h"
 #include "util.h"
@@ -940,7 +942,7 @@ queue_req_new(struct queue_role *q, uint32_t type, struct queue_msg *qm,
 		r->type = type;
 		r->qm = qm;
 		r->rcpt = rcpt;
-		if (type == MSG_LOOKUP_RESOLVE)
+		if (type == MSG_LOOKUP_RESOLVE || type == MSG_LOOKUP_SIGN)
 			q->nresolve++;
 		else
 			q->ndeliver++;
@@ -966,7 +968,7 @@ queue_req_find(struct queue_role *q, uint32_t type, uint64_t reqid)
 static void
 queue_req_done(struct queue_role *q, struct queue_req *r)
 {
-	if (r->type == MSG_LOOKUP_RESOLVE)
+	if (r->type == MSG_LOOKUP_RESOLVE || r->type == MSG_LOOKUP_SIGN)
 		q->nresolve--;
 	else
 		q->ndeliver--;
@@ -1321,10 +1323,109 @@ queue_msg_owes_bounce(const struct queue_msg *qm)
 	return false;
 }
 
-/* A report the queue made: a message like any other from now on. */
+static void __attribute__((noreturn))
+queue_bad(struct msg *m, enum proc_id from, const char *why);
+
+/*
+ * A report the queue made is signed by lookup before it goes (issue 14;
+ * msgauth.h, MSG_LOOKUP_SIGN): its header section and relaxed/sha256
+ * body hash, read back from the spool, go to lookup, and the
+ * DKIM-Signature fields that come back ride in its envelope's prepend,
+ * written on top by whoever reads it.  The report waits (busy) until
+ * then.  With lookup busy or gone it leaves unsigned; a crash before
+ * the answer, likewise.
+ */
+static void
+queue_sign_send(struct queue_role *q, struct queue_msg *qm)
+{
+	struct dkim_bh_spec	 spec = { DKIM_CANON_RELAXED,
+				    DKIM_HASH_SHA256, DKIM_BH_NOLIMIT };
+	struct dkim_bh		*bh;
+	struct queue_req	*r;
+	struct msg		*m;
+	unsigned char		 digest[DKIM_DIGEST_MAX];
+	char			*data = NULL;
+	const char		*end;
+	uint64_t		 len, hashed;
+	size_t			 dlen, hlen;
+	int			 fd;
+
+	if (q->nresolve >= QUEUE_RESOLVE_MAX ||
+	    queue_fs_open_message(q->fs, qm->env.id, &fd, &len) == -1)
+		goto unsigned_;
+	if (len > QUEUE_DSN_MAX) {
+		close(fd);
+		goto unsigned_;
+	}
+	data = xmalloc(len + 1);
+	if (read_full(fd, data, len) != (ssize_t)len) {
+		close(fd);
+		goto unsigned_;
+	}
+	close(fd);
+	if ((end = memmem(data, len, "\r\n\r\n", 4)) == NULL ||
+	    (hlen = (size_t)(end - data) + 2) > MSGAUTH_HDRS_MAX)
+		goto unsigned_;
+	bh = dkim_bh_new(&spec);
+	dkim_bh_update(bh, end + 4, len - hlen - 2);
+	dlen = dkim_bh_final(bh, digest, &hashed);
+	dkim_bh_free(bh);
+	r = queue_req_new(q, MSG_LOOKUP_SIGN, qm, 0);
+	m = msg_new(MSG_LOOKUP_SIGN);
+	msg_put_u64(m, r->reqid);
+	msg_put_str(m, qm->env.sender);
+	msg_put_data(m, data, hlen);
+	msg_put_u64(m, len - hlen - 2);
+	msg_put_data(m, digest, dlen);
+	qm->busy++;
+	(void)proc_send(q->self, PROC_LOOKUP, m);
+	free(data);
+	return;
+unsigned_:
+	log_warnx("id=%s event=dsn-unsigned", qm->env.id);
+	free(data);
+	queue_msg_schedule(q, qm);
+}
+
+/* MSG_LOOKUP_SIGN_RESULT: u64 reqid, data header fields ("": none). */
+static void
+queue_sign_result(struct queue_role *q, struct msg *m)
+{
+	struct queue_req	*r;
+	struct queue_msg	*qm;
+	struct span		 fields;
+	uint64_t		 reqid;
+
+	if (msg_get_u64(m, &reqid) == -1 || msg_get_span(m, &fields) == -1 ||
+	    msg_end(m) == -1 || fields.len > QUEUE_FS_PREPEND_MAX ||
+	    memchr(fields.ptr, '\0', fields.len) != NULL)
+		queue_bad(m, PROC_LOOKUP, "malformed");
+	/* An answer from before lookup restarted: already sent unsigned. */
+	if ((r = queue_req_find(q, MSG_LOOKUP_SIGN, reqid)) == NULL)
+		return;
+	qm = r->qm;
+	queue_req_done(q, r);
+	if (qm == NULL)
+		return;
+	qm->busy--;
+	if (fields.len > 0) {
+		free(qm->env.prepend);
+		qm->env.prepend = xstrndup(fields.ptr, fields.len);
+		if (queue_fs_state_write(q->fs, &qm->env) == -1)
+			log_warn("id=%s event=state-write", qm->env.id);
+		log_info("id=%s event=signed size=%zu", qm->env.id,
+		    fields.len);
+	}
+	queue_msg_schedule(q, qm);
+}
+
+/*
+ * A report the queue made: a message like any other from now on, once
+ * signed when sign is set.
+ */
 static void
 queue_dsn_queued(struct queue_role *q, struct queue_fs_envelope *env,
-    uint64_t len)
+    uint64_t len, bool sign)
 {
 	struct queue_msg	*qm;
 
@@ -1333,7 +1434,10 @@ queue_dsn_queued(struct queue_role *q, struct queue_fs_envelope *env,
 	memset(env, 0, sizeof(*env));
 	qm->msglen = len;
 	queue_msg_insert(q, qm);
-	queue_msg_schedule(q, qm);
+	if (sign)
+		queue_sign_send(q, qm);
+	else
+		queue_msg_schedule(q, qm);
 }
 
 /*
@@ -1359,7 +1463,7 @@ queue_msg_report(struct queue_role *q, struct queue_msg *qm,
 		    "delay" : "success");
 		return -1;
 	}
-	queue_dsn_queued(q, &dsn, len);
+	queue_dsn_queued(q, &dsn, len, true);
 	return 0;
 }
 
@@ -1583,9 +1687,6 @@ queue_expand(struct queue_role *q, struct queue_msg *qm, size_t i,
 	}
 }
 
-static void __attribute__((noreturn))
-queue_bad(struct msg *m, enum proc_id from, const char *why);
-
 /*
  * MSG_QUEUE_INJECT: a message lookup made (TLS-RPT, RFC 8460 §5.3),
  * queued as any other.  A sibling's bad shape is fatal; a spool that
@@ -1612,7 +1713,8 @@ queue_inject(struct queue_role *q, struct msg *m)
 	}
 	log_info("id=%s event=queued from=<%s> size=%llu nrcpt=1 "
 	    "source=tlsrpt", env.id, sender, (unsigned long long)len);
-	queue_dsn_queued(q, &env, len);
+	/* lookup signed it already (lookup_dkimsign_message()) */
+	queue_dsn_queued(q, &env, len, false);
 }
 
 /* MSG_LOOKUP_RESOLVE_RESULT: ipc.h has the layout. */
@@ -1861,6 +1963,18 @@ queue_peer_lost(struct queue_role *q, enum proc_id id)
 		return;
 	}
 	type = id == PROC_LOOKUP ? MSG_LOOKUP_RESOLVE : MSG_MDA_DELIVER;
+	/* Reports waiting for their signature leave without. */
+	for (i = 0; id == PROC_LOOKUP && i < QUEUE_REQS_MAX; i++) {
+		r = &q->reqs[i];
+		if (r->reqid == 0 || r->type != MSG_LOOKUP_SIGN)
+			continue;
+		if ((qm = r->qm) != NULL) {
+			qm->busy--;
+			log_warnx("id=%s event=dsn-unsigned", qm->env.id);
+			queue_msg_schedule(q, qm);
+		}
+		queue_req_done(q, r);
+	}
 	for (i = 0; i < QUEUE_REQS_MAX; i++) {
 		r = &q->reqs[i];
 		if (r->reqid == 0 || r->type != type)
@@ -3003,6 +3117,11 @@ queue_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 		if (from != PROC_LOOKUP)
 			queue_bad(m, from, "not from lookup");
 		queue_resolve_result(q, from, m);
+		break;
+	case MSG_LOOKUP_SIGN_RESULT:
+		if (from != PROC_LOOKUP)
+			queue_bad(m, from, "not from lookup");
+		queue_sign_result(q, m);
 		break;
 	case MSG_QUEUE_INJECT:
 		if (from != PROC_LOOKUP)

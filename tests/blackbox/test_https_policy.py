@@ -104,8 +104,9 @@ def parse_policy(body):
 
 def dns_records(d, domain):
     r = d.ctl("dns", domain)
-    lines = r.stdout.splitlines()
-    assert len(lines) == 2, r.stdout
+    # The http role's two lines first; lookup's SPF, DKIM and DMARC
+    # records follow (test_dkim_sign.py).
+    lines = r.stdout.splitlines()[:2]
     sts = re.fullmatch(r'_mta-sts\.(\S+)\. IN TXT "v=STSv1; id=([A-Za-z0-9]'
                        r'{1,32})"', lines[0])
     rpt = re.fullmatch(r'_smtp\._tls\.(\S+)\. IN TXT "v=TLSRPTv1; '
