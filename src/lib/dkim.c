@@ -209,7 +209,7 @@ dkim_canon_header(enum dkim_canon canon, struct span f, bool crlf,
 {
 	const char	*colon;
 	size_t		 i, end, name_end;
-	bool		 wsp = false;
+	bool		 wsp = false, value_start = true;
 	int		 rc = 0;
 
 	if ((colon = memchr(f.ptr, ':', f.len)) == NULL)
@@ -242,9 +242,12 @@ dkim_canon_header(enum dkim_canon canon, struct span f, bool crlf,
 			wsp = true;
 			continue;
 		}
-		if (wsp && out->len > 0 && out->data[out->len - 1] != ':')
+		/* only the WSP right after the name's colon goes, not a
+		 * colon's inside the value ("h=from : to") */
+		if (wsp && !value_start)
 			rc |= buf_append_char(out, ' ');
 		wsp = false;
+		value_start = false;
 		rc |= buf_append_char(out, f.ptr[i]);
 	}
 	if (crlf)
