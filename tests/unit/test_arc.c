@@ -34,6 +34,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <yaml.h>
 
 #include "arc.h"
