@@ -8,16 +8,12 @@
 #include <strings.h>
 
 #include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include "arc.h"
 #include "sasl.h"
 
 #define ARC_FIELDS_MAX	(3 * ARC_INSTANCE_MAX)	/* ARC fields looked at */
-#define ARC_TAGS_MAX	32	/* tags in one signature or key record */
-#define ARC_HDRS_MAX	1000	/* fields of a section an AMS may pick */
-#define ARC_KEY_DER_MAX	2048	/* p= octets: RSA-4096 is ~550 */
-#define ARC_B64_MAX	4096	/* base64 text of b=, bh= or p= */
+#define ARC_TAGS_MAX	32	/* tags in one signature */
 #define ARC_HASHED_MAX	(512 * 1024)	/* header octets one hash covers */
 
 enum arc_kind {
@@ -84,30 +80,6 @@ tag_next(struct span l, size_t *pos, struct span *tag, struct span *value)
 	if (i < l.len && l.ptr[i] == ';')
 		return -1;
 	return dkim_tag_next(l, pos, tag, value);
-}
-
-/* Base64 with FWS inside (§3.5 b=, bh=; §3.6.1 p=), strictly. */
-static int
-b64_fws_decode(struct span v, unsigned char *out, size_t outmax,
-    size_t *outlen)
-{
-	char		 text[ARC_B64_MAX];
-	unsigned char	 bin[ARC_B64_MAX / 4 * 3];
-	size_t		 i, n = 0, len;
-
-	for (i = 0; i < v.len; i++) {
-		if (is_fws(v.ptr[i]))
-			continue;
-		if (n == sizeof(text))
-			return -1;
-		text[n++] = v.ptr[i];
-	}
-	if (n == 0 || sasl_b64_decode(span_make(text, n), bin, &len) == -1 ||
-	    len > outmax)
-		return -1;
-	memcpy(out, bin, len);
-	*outlen = len;
-	return 0;
 }
 
 /* A domain name as d= writes it: LDH labels (RFC 6376 §3.5, §3.6.1). */
@@ -224,8 +196,8 @@ parse_sig(enum arc_kind kind, struct span field, struct arc_sig *sig,
 			}
 			have |= T_A;
 		} else if (span_eq(tag, "b")) {
-			if (b64_fws_decode(value, sig->b, sizeof(sig->b),
-			    &sig->blen) == -1)
+			if (dkim_b64_decode(value, sig->b, sizeof(sig->b),
+			    &sig->blen, NULL) == -1 || sig->blen == 0)
 				return -1;
 			have |= T_B;
 		} else if (span_eq(tag, "d")) {
@@ -244,8 +216,8 @@ parse_sig(enum arc_kind kind, struct span field, struct arc_sig *sig,
 			if (parse_u64(value, &t) == -1)
 				return -1;
 		} else if (kind == ARC_AMS && span_eq(tag, "bh")) {
-			if (b64_fws_decode(value, sig->bh, sizeof(sig->bh),
-			    &len) == -1 || len != DKIM_DIGEST_MAX)
+			if (dkim_b64_decode(value, sig->bh, sizeof(sig->bh),
+			    &len, NULL) == -1 || len != DKIM_DIGEST_MAX)
 				return -1;
 			have |= T_BH;
 		} else if (kind == ARC_AMS && span_eq(tag, "c")) {
@@ -418,54 +390,13 @@ arc_chain_parse(struct span hdrs, struct arc_chain *c)
 	c->reason = "chain pending verification";
 }
 
-/*
- * field with its b= value removed, "including all surrounding
- * whitespace" (RFC 6376 §3.7): from after "b=" to the next ';' or the
- * end of the field, its final CRLF left in place.
- */
-static int
-strip_b(struct span field, struct buf *out)
-{
-	struct span	 list = field_value(field), tag, value;
-	size_t		 pos = 0, from, to, end = field.len;
-	int		 rc;
-
-	if (end >= 2 && field.ptr[end - 2] == '\r' && field.ptr[end - 1] == '\n')
-		end -= 2;
-	while ((rc = dkim_tag_next(list, &pos, &tag, &value)) == 1) {
-		if (!span_eq(tag, "b"))
-			continue;
-		from = (size_t)(tag.ptr + tag.len - field.ptr);
-		while (from < end && field.ptr[from] != '=')
-			from++;
-		from++;
-		to = from;
-		while (to < end && field.ptr[to] != ';')
-			to++;
-		if (buf_append(out, field.ptr, from) == -1 ||
-		    buf_append(out, field.ptr + to, field.len - to) == -1)
-			return -1;
-		return 0;
-	}
-	return -1;
-}
-
 static int
 canon_field(enum dkim_canon canon, struct span field, bool sig,
     struct buf *out)
 {
-	struct buf	tmp;
-	int		rc;
-
-	if (!sig)
-		return dkim_canon_header(canon, field, true, out);
-	buf_init(&tmp, ARC_HASHED_MAX);
-	rc = strip_b(field, &tmp);
-	if (rc == 0)
-		rc = dkim_canon_header(canon, span_make(tmp.data, tmp.len),
-		    false, out);
-	buf_free(&tmp);
-	return rc;
+	if (sig)
+		return dkim_canon_sig_field(canon, field, out);
+	return dkim_canon_header(canon, field, true, out);
 }
 
 /*
@@ -477,17 +408,10 @@ static int
 ams_headers(struct span hdrs, struct span h, enum dkim_canon canon,
     struct span ams, struct buf *out)
 {
-	struct span	 fields[ARC_HDRS_MAX], names[ARC_HDRS_MAX];
-	bool		 used[ARC_HDRS_MAX];
-	struct span	 field, name, want;
-	size_t		 pos = 0, n = 0, i, k, k2, start;
+	char		names[DKIM_SIG_H_MAX][DKIM_HNAME_MAX];
+	struct span	want;
+	size_t		n = 0, i, k, start;
 
-	while (n < ARC_HDRS_MAX &&
-	    dkim_header_next(hdrs, &pos, &field, &name) == 1) {
-		fields[n] = field;
-		names[n] = name;
-		used[n++] = false;
-	}
 	for (i = 0; i <= h.len; i = k + 1) {
 		for (k = i; k < h.len && h.ptr[k] != ':'; k++)
 			;
@@ -500,35 +424,22 @@ ams_headers(struct span hdrs, struct span h, enum dkim_canon canon,
 		if (want.len == 0)
 			continue;
 		/* §4.1.2: the AMS must not sign the seals */
-		if (span_caseeq(want, "ARC-Seal"))
+		if (span_caseeq(want, "ARC-Seal") || n == DKIM_SIG_H_MAX ||
+		    want.len >= DKIM_HNAME_MAX)
 			return -1;
-		for (k2 = n; k2-- > 0;) {
-			if (used[k2] || names[k2].len != want.len ||
-			    strncasecmp(names[k2].ptr, want.ptr, want.len) != 0)
-				continue;
-			used[k2] = true;
-			if (canon_field(canon, fields[k2], false, out) == -1)
-				return -1;
-			break;
-		}
+		memcpy(names[n], want.ptr, want.len);
+		names[n++][want.len] = '\0';
 	}
-	return canon_field(canon, ams, true, out);
+	return dkim_header_data(canon, hdrs, (const char (*)[DKIM_HNAME_MAX])
+	    names, n, ams, out);
 }
 
 static bool
 rsa_verify(EVP_PKEY *key, const unsigned char *sig, size_t siglen,
     const struct buf *data)
 {
-	EVP_MD_CTX	*ctx;
-	bool		 ok;
-
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return false;
-	ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
-	    EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)data->data,
-	    data->len) == 1;
-	EVP_MD_CTX_free(ctx);
-	return ok;
+	return dkim_verify_data(DKIM_ALGO_RSA_SHA256, key, data->data,
+	    data->len, sig, siglen) == 0;
 }
 
 static bool
@@ -638,58 +549,21 @@ arc_chain_verify(struct arc_chain *c, struct span hdrs,
 EVP_PKEY *
 arc_key_parse(struct span record, const char **errstr)
 {
-	struct span	 tag, value, seen[ARC_TAGS_MAX];
-	unsigned char	 der[ARC_KEY_DER_MAX];
-	const unsigned char *p;
-	size_t		 pos = 0, nseen = 0, k, derlen = 0;
-	bool		 have_p = false;
+	struct dkim_key	 k;
 	EVP_PKEY	*key;
-	int		 rc;
 
-	*errstr = "key record does not parse";
-	while ((rc = dkim_tag_next(record, &pos, &tag, &value)) == 1) {
-		if (nseen == ARC_TAGS_MAX)
-			return NULL;
-		for (k = 0; k < nseen; k++)
-			if (seen[k].len == tag.len &&
-			    memcmp(seen[k].ptr, tag.ptr, tag.len) == 0)
-				return NULL;
-		/* §3.6.1: v=, when there, comes first and is DKIM1 */
-		if (span_eq(tag, "v") && (nseen != 0 ||
-		    !span_eq(value, "DKIM1")))
-			return NULL;
-		seen[nseen++] = tag;
-		if (span_eq(tag, "k") && !span_eq(value, "rsa")) {
-			*errstr = "key is not rsa";
-			return NULL;
-		}
-		if (span_eq(tag, "p")) {
-			if (value.len == 0) {
-				*errstr = "key revoked";
-				return NULL;
-			}
-			if (b64_fws_decode(value, der, sizeof(der),
-			    &derlen) == -1)
-				return NULL;
-			have_p = true;
-		}
-	}
-	if (rc == -1 || !have_p)
+	if (dkim_key_parse(record, &k, errstr) == -1)
 		return NULL;
-	p = der;
-	if ((key = d2i_PUBKEY(NULL, &p, (long)derlen)) == NULL) {
-		p = der;
-		key = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)derlen);
-	}
-	if (key == NULL) {
-		*errstr = "key is not a public key";
+	if (k.revoked || k.type != DKIM_KEY_RSA || !k.sha256_ok ||
+	    !key_usable(k.pkey)) {
+		*errstr = k.revoked ? "key revoked" :
+		    "key is not RSA of 1024 to 4096 bits for sha256";
+		dkim_key_clear(&k);
 		return NULL;
 	}
-	if (!key_usable(key)) {
-		EVP_PKEY_free(key);
-		*errstr = "key is not RSA of 1024 to 4096 bits";
-		return NULL;
-	}
+	key = k.pkey;
+	k.pkey = NULL;
+	dkim_key_clear(&k);
 	return key;
 }
 
@@ -697,22 +571,9 @@ static int
 rsa_sign(EVP_PKEY *key, const struct buf *data, unsigned char *sig,
     size_t *siglen)
 {
-	EVP_MD_CTX	*ctx;
-	size_t		 len = 0;
-	int		 rc = -1;
-
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
-	    EVP_DigestSign(ctx, NULL, &len, (const unsigned char *)data->data,
-	    data->len) == 1 && len <= ARC_SIG_MAX &&
-	    EVP_DigestSign(ctx, sig, &len, (const unsigned char *)data->data,
-	    data->len) == 1) {
-		*siglen = len;
-		rc = 0;
-	}
-	EVP_MD_CTX_free(ctx);
-	return rc;
+	*siglen = ARC_SIG_MAX;
+	return dkim_sign_data(DKIM_ALGO_RSA_SHA256, key, data->data,
+	    data->len, sig, siglen);
 }
 
 /* Put sig as the b= value of the field in tmpl ("...b=;..."), folded. */
