@@ -214,8 +214,8 @@ dkim_canon_header(enum dkim_canon canon, struct span f, bool crlf,
     struct buf *out)
 {
 	const char	*colon;
-	size_t		 i, end, name_end, value;
-	bool		 wsp = false;
+	size_t		 i, end, name_end;
+	bool		 wsp = false, value = false;
 	int		 rc = 0;
 
 	if ((colon = memchr(f.ptr, ':', f.len)) == NULL)
@@ -237,12 +237,8 @@ dkim_canon_header(enum dkim_canon canon, struct span f, bool crlf,
 	for (i = 0; i < name_end; i++)
 		rc |= buf_append_char(out, ascii_tolower(f.ptr[i]));
 	rc |= buf_append_char(out, ':');
-	value = out->len;
 	i = (size_t)(colon - f.ptr) + 1;
-	/*
-	 * Unfold, squeeze WSP runs to one SP, drop it at both ends of the
-	 * value (a colon inside the value keeps the SP after it).
-	 */
+	/* Unfold, squeeze WSP runs to one SP, drop it at both ends. */
 	for (; i < end; i++) {
 		if (f.ptr[i] == '\r' && i + 1 < end && f.ptr[i + 1] == '\n') {
 			i++;
@@ -252,9 +248,11 @@ dkim_canon_header(enum dkim_canon canon, struct span f, bool crlf,
 			wsp = true;
 			continue;
 		}
-		if (wsp && out->len > value)
+		/* no SP before the value's first octet, wherever a ':' is */
+		if (wsp && value)
 			rc |= buf_append_char(out, ' ');
 		wsp = false;
+		value = true;
 		rc |= buf_append_char(out, f.ptr[i]);
 	}
 	if (crlf)

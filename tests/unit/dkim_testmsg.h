@@ -43,6 +43,22 @@ testmsg_read(const char *rel, size_t *len_out)
 	return p;
 }
 
+/* A one-line file (a key, a record) without its line end; fails if absent. */
+static inline char *
+testmsg_read_line(const char *rel)
+{
+	size_t	 n;
+	char	*p = testmsg_read(rel, &n);
+
+	if (p == NULL) {
+		fprintf(stderr, "cannot read %s\n", rel);
+		abort();
+	}
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+		p[--n] = '\0';
+	return p;
+}
+
 /* Bare LFs become CRLF (the files are stored with either). */
 static inline void
 testmsg_crlf(const char *p, size_t n, struct buf *out)

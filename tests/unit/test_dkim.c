@@ -155,6 +155,11 @@ test_header_canon(void **state)
 		    "dkim-signature:a=1; b=" },
 		{ DKIM_CANON_RELAXED, true, "Subject:   \r\n", "subject:\r\n" },
 		{ DKIM_CANON_SIMPLE, true, "Subject: x", "Subject: x\r\n" },
+		/* a ':' inside the value keeps the SP after it */
+		{ DKIM_CANON_RELAXED, false, "DKIM-Signature: h=from : to :\r\n"
+		    " subject", "dkim-signature:h=from : to : subject" },
+		{ DKIM_CANON_RELAXED, true, "Subject: Re: x\r\n",
+		    "subject:Re: x\r\n" },
 	};
 	struct buf	b;
 	size_t		i;

@@ -489,18 +489,6 @@ nth_sig(struct span hdrs, size_t nth, struct dkim_sig *s)
 	return f;
 }
 
-static char *
-read_line_file(const char *rel)
-{
-	size_t	 n;
-	char	*p = testmsg_read(rel, &n);
-
-	assert_non_null(p);
-	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
-		p[--n] = '\0';
-	return p;
-}
-
 /*
  * RFC 8463 Appendix A: both signatures pass with the published keys, and
  * signing the same header data with the RFC 8032 §7.1 key yields the very
@@ -540,7 +528,7 @@ test_rfc8463_example(void **state)
 	    1528637909, &reason), DKIM_PASS);
 	dkim_key_clear(&key);
 
-	seed64 = read_line_file("dkim/dkimpy/rfc8032_7_1.key");
+	seed64 = testmsg_read_line("dkim/dkimpy/rfc8032_7_1.key");
 	assert_int_equal(sasl_b64_decode(span_str(seed64), seed, &n), 0);
 	assert_int_equal(n, 32);
 	priv = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
@@ -559,7 +547,7 @@ test_rfc8463_example(void **state)
 	/* rsa-sha256, s=test (dkimpy's test.txt, 1024 bits) */
 	f = nth_sig(hdrs, 1, s);
 	assert_int_equal(s->algo, DKIM_ALGO_RSA_SHA256);
-	txt = read_line_file("dkim/dkimpy/test.txt");
+	txt = testmsg_read_line("dkim/dkimpy/test.txt");
 	assert_int_equal(dkim_key_parse(span_str(txt), &key, &err), 0);
 	dkim_sig_bh_spec(s, &spec);
 	bhlen = testmsg_bh(body, &spec, bh, &hashed);
