@@ -649,11 +649,13 @@ arc_seal(struct span hdrs, const struct arc_chain *c,
 	/*
 	 * §4.1.2: the AMS, relaxed/relaxed.  Tags in the order the suite's
 	 * reference signer writes them, so that its b= values compare.
+	 * " i=N;" with a space before it: dkimpy finds the AMS of an
+	 * instance by that text.
 	 */
 	sasl_b64_encode(a->bh, DKIM_DIGEST_MAX, bh);
 	if (buf_printf(&amst, "ARC-Message-Signature: a=rsa-sha256;\r\n"
-	    "\tb=;\r\n\tbh=%s; c=relaxed/relaxed;\r\n\td=%s; h=%s;\r\n"
-	    "\ti=%u; s=%s; t=%llu\r\n", bh, a->d, a->h, n, a->s,
+	    "\tb=;\r\n\tbh=%s; c=relaxed/relaxed;\r\n\td=%s; h=%s; i=%u;\r\n"
+	    "\ts=%s; t=%llu\r\n", bh, a->d, a->h, n, a->s,
 	    (unsigned long long)a->t) == -1)
 		goto done;
 	/* the new AAR is on top of the message as the AMS hashes it */
