@@ -1337,6 +1337,22 @@ conf_p_case(struct conf_parser *ps, const struct conf_directive *d,
 }
 
 static void
+conf_p_spf_fail(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+
+	if (strcmp(w->text, "mark") == 0)
+		ps->conf->spf_fail_reject = false;
+	else if (strcmp(w->text, "reject") == 0)
+		ps->conf->spf_fail_reject = true;
+	else
+		conf_err(ps, w->line, "%s: expected reject or mark, not "
+		    "\"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
+}
+
+static void
 conf_p_quota_exceeded(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
 {
@@ -1653,6 +1669,8 @@ static const struct conf_directive conf_directives[] = {
 	{ "submission-sender-check", "submission-sender-check yes|no",
 	    conf_p_yesno, 1, false, false,
 	    CONF_FIELD(submission_sender_check) },
+	{ "spf-fail", "spf-fail reject|mark", conf_p_spf_fail, 1, false,
+	    false, 0, 0 },
 	{ "message-size", "message-size SIZE", conf_p_number, 1, false, false,
 	    CONF_FIELD(limits.message_size) },
 	{ "max-recipients", "max-recipients N", conf_p_number, 1, false,

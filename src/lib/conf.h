@@ -172,6 +172,8 @@ struct conf {
 	char		 demo_password[64];
 	/* Submission: MAIL FROM must be the user's or an alias of theirs. */
 	bool		 submission_sender_check;	/* default true */
+	/* spf-fail reject: an SPF fail refuses with 550 5.7.23 */
+	bool		 spf_fail_reject;		/* default mark */
 	char		 user[64];	/* base user name, default "_cachet" */
 
 	struct conf_listen	*listens;
