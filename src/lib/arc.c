@@ -608,6 +608,32 @@ put_b(struct span tmpl, const unsigned char *sig, size_t siglen,
 	return rc == 0 ? 0 : -1;
 }
 
+/*
+ * v without the FWS around it, into *out; -1 when what is left is not a
+ * folded field value (a CR or LF not in a CRLF that WSP follows would
+ * end the field, or the header section, early).
+ */
+static int
+fws_trim(struct span v, struct span *out)
+{
+	size_t	i;
+
+	while (v.len > 0 && is_fws(v.ptr[0])) {
+		v.ptr++;
+		v.len--;
+	}
+	while (v.len > 0 && is_fws(v.ptr[v.len - 1]))
+		v.len--;
+	for (i = 0; i < v.len; i++)
+		if ((v.ptr[i] == '\r' && (i + 2 >= v.len ||
+		    v.ptr[i + 1] != '\n' || (v.ptr[i + 2] != ' ' &&
+		    v.ptr[i + 2] != '\t'))) || (v.ptr[i] == '\n' &&
+		    (i == 0 || v.ptr[i - 1] != '\r')))
+			return -1;
+	*out = v;
+	return 0;
+}
+
 int
 arc_seal(struct span hdrs, const struct arc_chain *c,
     const struct arc_seal_args *a, struct buf *out, const char **errstr)
@@ -616,6 +642,7 @@ arc_seal(struct span hdrs, const struct arc_chain *c,
 	char		 bh[SASL_B64_LEN(DKIM_DIGEST_MAX) + 1];
 	unsigned char	 sig[ARC_SIG_MAX];
 	struct buf	 aar, amst, ams, ast, as, data;
+	struct span	 ar;
 	size_t		 siglen;
 	unsigned	 n = c->n + 1;
 	int		 rc = -1;
@@ -638,11 +665,14 @@ arc_seal(struct span hdrs, const struct arc_chain *c,
 	buf_init(&ast, ARC_HASHED_MAX);
 	buf_init(&as, ARC_HASHED_MAX);
 	buf_init(&data, ARC_HASHED_MAX);
-	*errstr = "ARC set too large";
-
 	/* §4.1.1: the AAR is our A-R's content under i= */
+	if (fws_trim(a->ar, &ar) == -1) {
+		*errstr = "A-R to seal is not one folded field value";
+		goto done;
+	}
+	*errstr = "ARC set too large";
 	if (buf_printf(&aar, "ARC-Authentication-Results: i=%u; ", n) == -1 ||
-	    buf_append_span(&aar, span_trim(a->ar)) == -1 ||
+	    buf_append_span(&aar, ar) == -1 ||
 	    buf_append(&aar, "\r\n", 2) == -1)
 		goto done;
 

@@ -674,8 +674,9 @@ test_seal_roundtrip(void **state)
 
 	arc_chain_parse(span_str(hdrs_text), c);
 	assert_int_equal(c->result, ARC_CV_NONE);
-	a.ar = span_str("mx.example.org; arc=none; spf=pass "
-	    "smtp.mailfrom=a@example.org");
+	/* as it sits in the prepended fields: folded, its CRLF after it */
+	a.ar = span_str(" mx.example.org; arc=none;\r\n\tspf=pass "
+	    "smtp.mailfrom=a@example.org\r\n");
 	a.cv = ARC_CV_NONE;
 	a.d = "example.org";
 	a.s = "sel";
@@ -687,6 +688,23 @@ test_seal_roundtrip(void **state)
 	assert_int_equal(arc_seal(span_str(hdrs_text), c, &a, &out, &err), 0);
 	/* dkimpy finds an instance's AMS by the text " i=1;" in it */
 	assert_non_null(memmem(out.data, out.len, " i=1;", 5));
+	/* three fields, each ending in one CRLF: no empty line */
+	assert_null(memmem(out.data, out.len, "\r\n\r\n", 4));
+	assert_memory_equal(out.data + out.len - 2, "\r\n", 2);
+	{
+		struct buf	 bad;
+		const char	*e2;
+
+		/* an A-R with a line break that does not fold is refused */
+		buf_init(&bad, MSG_MAX);
+		a.ar = span_str("mx.example.org; arc=none\r\nX: y");
+		assert_int_equal(arc_seal(span_str(hdrs_text), c, &a, &bad,
+		    &e2), -1);
+		assert_int_equal(bad.len, 0);
+		buf_free(&bad);
+		a.ar = span_str(" mx.example.org; arc=none;\r\n\tspf=pass "
+		    "smtp.mailfrom=a@example.org\r\n");
+	}
 
 	/* the key as a DNS record in a one-entry YAML map */
 	derlen = i2d_PUBKEY(key, &dp);
