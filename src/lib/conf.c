@@ -1368,6 +1368,22 @@ conf_p_quota_exceeded(struct conf_parser *ps, const struct conf_directive *d,
 		    "\"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
 }
 
+static void
+conf_p_dmarc_policy(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+
+	if (strcmp(w->text, "enforce") == 0)
+		ps->conf->dmarc_policy = CONF_DMARC_ENFORCE;
+	else if (strcmp(w->text, "report-only") == 0)
+		ps->conf->dmarc_policy = CONF_DMARC_REPORT_ONLY;
+	else
+		conf_err(ps, w->line, "%s: expected enforce or report-only, "
+		    "not \"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
+}
+
 /*
  * A duration: decimal digits with an optional unit, s (the default), m,
  * h or d; at least one second, at most CONF_DURATION_MAX.
@@ -1717,6 +1733,10 @@ static const struct conf_directive conf_directives[] = {
 	    false, CONF_FIELD(workers.pop3) },
 	{ "imap-workers", "imap-workers N|auto", conf_p_procs, 1, false,
 	    false, CONF_FIELD(workers.imap) },
+	{ "dmarc-policy", "dmarc-policy enforce|report-only",
+	    conf_p_dmarc_policy, 1, false, false, 0, 0 },
+	{ "public-suffix-list", "public-suffix-list FILE", conf_p_file, 1,
+	    false, false, CONF_FIELD(public_suffix_list) },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))

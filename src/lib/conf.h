@@ -100,6 +100,12 @@ enum conf_quota_exceeded {
 	CONF_QUOTA_REJECT,	/* 552 5.2.2 at RCPT, fail at delivery */
 };
 
+/* dmarc-policy: whether a DMARC policy is applied or only reported. */
+enum conf_dmarc_policy {
+	CONF_DMARC_ENFORCE,	/* reject refuses, quarantine files to Junk */
+	CONF_DMARC_REPORT_ONLY,	/* results in A-R and reports, mail delivered */
+};
+
 /* Local delivery and recipient resolution (lookup, queue, mda). */
 struct conf_delivery {
 	/* Where postmaster@ and abuse@ go; "" = the rule of cachet.conf.md */
@@ -224,6 +230,10 @@ struct conf {
 	 * domain's postmaster.
 	 */
 	char			 tlsrpt_rua[CONF_RUA_MAX + 1];
+	/* DMARC (RFC 7489): what a failing message's policy does */
+	enum conf_dmarc_policy	 dmarc_policy;	/* default enforce */
+	/* The Public Suffix List lookup loads; "" = PSL_FILE_DEFAULT */
+	char			 public_suffix_list[CONF_PATH_MAX];
 };
 
 /*
