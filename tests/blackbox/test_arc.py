@@ -10,7 +10,9 @@ serves).  Verifying: a message that comes in already carrying a chain
 sealed by dkimpy for lists.example.net (its key in the test DNS), which
 the config names as an `arc-trusted-sealer`, is stored with arc=pass in
 our Authentication-Results and logged as trusted; the same chain with its
-body changed gets arc=fail.  Runs as root (port 25)."""
+body changed gets arc=fail.  DMARC (the dmarc module's override): a
+p=reject sender's message that fails DMARC is let in only with a passing
+chain from a trusted sealer.  Runs as root (port 25)."""
 
 import base64
 import os
@@ -218,3 +220,49 @@ def test_trusted_sealer_chain_passes(make_daemon, dns, tmp_path):
                      r"sealer=lists\.example\.net trusted=yes", log), log
     assert re.search(r"event=arc result=fail instance=1 .*trusted=no",
                      log), log
+
+
+def data_reply(d, data):
+    """Send data on port 25 as the list; the reply code to its DATA."""
+    s = smtplib.SMTP("127.0.0.1", d.ports["smtp"],
+                     local_hostname="mail.lists.example.net", timeout=30)
+    try:
+        s.ehlo()
+        code, text = s.mail("list-bounces@lists.example.net")
+        assert code == 250, text
+        code, text = s.rcpt("alice@example.org")
+        assert code == 250, text
+        code, text = s.data(data)
+        return code, text
+    finally:
+        s.quit()
+
+
+def test_trusted_chain_overrides_dmarc_reject(make_daemon, dns, tmp_path):
+    """From: sender.example publishes p=reject; the list's envelope and
+    its lack of DKIM fail DMARC (nothing aligns).  Only a passing chain
+    from a sealer the config trusts lets it in (RFC 7489 §6.7, RFC 8617
+    §7.2): the same message with its body changed, or at a server that
+    does not trust the list, is refused with 550 5.7.1."""
+    key, txt = make_key(str(tmp_path))
+    dns.add(zone_txt("arc._domainkey.lists.example.net", txt))
+    dns.add('_dmarc.sender.example. 1 IN TXT "v=DMARC1; p=reject"')
+    good = sealed_by_list(key)
+    bad = good.replace(b"A list message.", b"A changed message.")
+
+    trusting = make_daemon(extra=f"resolver {dns.addr}\n"
+                           "arc-trusted-sealer lists.example.net\n")
+    trusting.start()
+    trusting.add_user("alice@example.org")
+    code, text = data_reply(trusting, good)
+    assert code == 250, text
+    code, text = data_reply(trusting, bad)
+    assert code == 550 and b"5.7.1" in text, (code, text)
+    log = trusting.read_log()
+    assert re.search(r"event=arc result=pass .*trusted=yes", log), log
+
+    wary = make_daemon(extra=f"resolver {dns.addr}\n")
+    wary.start()
+    wary.add_user("alice@example.org")
+    code, text = data_reply(wary, good)
+    assert code == 550 and b"5.7.1" in text, (code, text)
