@@ -5,8 +5,7 @@ to another domain leaves with an ARC set of instance 1 (cv=none), sealed
 with the RSA DKIM key lookup made for example.org; the peer on
 127.0.0.61:25 (smtppeer.py) receives it and dkimpy's ARC verifier
 (python3-dkim, `dkim.arc_verify`) checks it with a DNS function that
-answers from the records `cachetctl dns` prints (the same the test DNS
-serves).  Verifying: a message that comes in already carrying a chain
+answers with the records `cachetctl dns` prints.  Verifying: a message that comes in already carrying a chain
 sealed by dkimpy for lists.example.net (its key in the test DNS), which
 the config names as an `arc-trusted-sealer`, is stored with arc=pass in
 our Authentication-Results and logged as trusted; the same chain with its
