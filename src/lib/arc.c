@@ -302,9 +302,8 @@ sig_instance(struct span field, unsigned *instance)
 {
 	struct span	list = field_value(field), tag, value;
 	size_t		pos = 0;
-	int		rc;
 
-	while ((rc = tag_next(list, &pos, &tag, &value)) == 1)
+	while (tag_next(list, &pos, &tag, &value) == 1)
 		if (span_eq(tag, "i"))
 			return parse_instance(value, instance);
 	return -1;

@@ -61,7 +61,6 @@ struct arc_key {
 	char		 s[DNS_LABEL_MAX + 1];
 	EVP_PKEY	*pkey;
 	bool		 temp;
-	bool		 answered;
 };
 
 struct arc_verify_req {
@@ -237,7 +236,7 @@ lookup_arc_verify(struct lookup_arc *la, struct msgauth *m,
 	char			 name[DNS_LABEL_MAX + DNS_NAME_MAX + 16];
 	const char		*err;
 	size_t			 i;
-	bool			 ok = true;
+	bool			 ok;
 
 	r->la = la;
 	r->m = m;
