@@ -171,8 +171,9 @@ arc_req_finish(struct arc_verify_req *r)
 			    sealer) == 0)
 				m->arc.trusted = true;
 	}
+	/* no chain needs no reason in Authentication-Results */
 	(void)snprintf(m->arc.reason, sizeof(m->arc.reason), "%s",
-	    c->reason);
+	    c->result == ARC_CV_NONE ? "" : c->reason);
 	if (c->n > 0 || c->result != ARC_CV_NONE)
 		log_info("lookup: event=arc result=%s instance=%u sealer=%s "
 		    "trusted=%s qid=%s reason=\"%s\"", c->result == ARC_CV_PASS ?
