@@ -1024,6 +1024,54 @@ conf_p_listen(struct conf_parser *ps, const struct conf_directive *d,
 	l->line = st->w[0].line;
 }
 
+/*
+ * The DNS name in w, lower-cased into name (CONF_NAME_MAX + 1); -1 with
+ * the error reported when it is not one.
+ */
+static int
+conf_dnsname_word(struct conf_parser *ps, const struct conf_directive *d,
+    const struct conf_word *w, char *name)
+{
+	char	sb[CONF_SHOW_MAX];
+
+	if (!conf_dnsname_ok(w->text, w->len)) {
+		conf_err(ps, w->line, "%s: bad DNS name \"%s\"", d->name,
+		    conf_show(w, sb, sizeof(sb)));
+		return -1;
+	}
+	conf_lower(name, w->text, w->len);
+	return 0;
+}
+
+/*
+ * arc-trusted-sealer DOMAIN: an ARC sealer (the d= of a chain's newest
+ * ARC-Seal, RFC 8617 §7.2) whose passing chain may override a DMARC
+ * failure.  Repeatable; a duplicate is harmless and kept once.
+ */
+static void
+conf_p_arc_trusted(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	struct conf		*c = ps->conf;
+	const struct conf_word	*w = &st->w[1];
+	char			 name[CONF_NAME_MAX + 1];
+	size_t			 i;
+
+	if (conf_dnsname_word(ps, d, w, name) == -1)
+		return;
+	for (i = 0; i < c->narc_trusted; i++)
+		if (strcmp(c->arc_trusted[i], name) == 0)
+			return;
+	if (c->narc_trusted == CONF_ARC_TRUSTED_MAX) {
+		conf_err(ps, w->line, "%s: at most %d", d->name,
+		    CONF_ARC_TRUSTED_MAX);
+		return;
+	}
+	c->arc_trusted = xrealloc(c->arc_trusted, (c->narc_trusted + 1) *
+	    sizeof(*c->arc_trusted));
+	memcpy(c->arc_trusted[c->narc_trusted++], name, w->len + 1);
+}
+
 static void
 conf_p_domain(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
@@ -1031,15 +1079,10 @@ conf_p_domain(struct conf_parser *ps, const struct conf_directive *d,
 	struct conf		*c = ps->conf;
 	const struct conf_word	*w = &st->w[1];
 	char			 name[CONF_NAME_MAX + 1];
-	char			 sb[CONF_SHOW_MAX];
 	size_t			 i;
 
-	if (!conf_dnsname_ok(w->text, w->len)) {
-		conf_err(ps, w->line, "domain: bad DNS name \"%s\"",
-		    conf_show(w, sb, sizeof(sb)));
+	if (conf_dnsname_word(ps, d, w, name) == -1)
 		return;
-	}
-	conf_lower(name, w->text, w->len);
 	for (i = 0; i < c->ndomains; i++) {
 		if (strcmp(c->domains[i], name) == 0) {
 			conf_err(ps, w->line, "domain: duplicate %s (first on "
@@ -1637,6 +1680,8 @@ static const struct conf_directive conf_directives[] = {
 	{ "listen", "listen KIND ADDRESS:PORT", conf_p_listen, 2, false,
 	    true, 0, 0 },
 	{ "domain", "domain NAME", conf_p_domain, 1, false, true, 0, 0 },
+	{ "arc-trusted-sealer", "arc-trusted-sealer DOMAIN", conf_p_arc_trusted,
+	    1, false, true, 0, 0 },
 	{ "mta-sts-policy", "mta-sts-policy enforce|testing|none "
 	    "[max-age DURATION] [mx PATTERN ...]", conf_p_sts_policy, 1,
 	    false, false, 0, 0 },
@@ -1985,6 +2030,7 @@ conf_free(struct conf *c)
 	free(c->listens);
 	free(c->domains);
 	free(c->relays);
+	free(c->arc_trusted);
 	free(c);
 }
 

@@ -20,6 +20,7 @@
 #define CONF_WORDS_MAX		32	/* words in a directive and its block */
 #define CONF_LISTENS_MAX	256
 #define CONF_DOMAINS_MAX	256
+#define CONF_ARC_TRUSTED_MAX	64	/* arc-trusted-sealer directives */
 #define CONF_RELAYS_MAX		256
 #define CONF_ADDR_MAX		320	/* local@domain: RFC 5321 §4.5.3.1 */
 #define CONF_DELIMS_MAX		8	/* recipient-delimiter characters */
@@ -187,6 +188,9 @@ struct conf {
 	size_t			 ndomains;
 	struct conf_relay	*relays;
 	size_t			 nrelays;
+	/* arc-trusted-sealer: ARC sealers whose chains DMARC may trust */
+	char			(*arc_trusted)[CONF_NAME_MAX + 1];
+	size_t			 narc_trusted;
 
 	bool			 has_resolver;
 	struct sockaddr_storage	 resolver;

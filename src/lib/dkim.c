@@ -437,13 +437,8 @@ static const char *const sig_tags[SIG_NTAGS] = {
 	"v", "a", "b", "bh", "c", "d", "h", "i", "l", "q", "s", "t", "x", "z"
 };
 
-/*
- * base64 with FWS anywhere in it (§2.4 base64string), into out (room
- * for max octets); the first DKIM_BPREFIX_MAX characters into prefix
- * when it is not NULL.
- */
-static int
-b64_fws_decode(struct span v, unsigned char *out, size_t max,
+int
+dkim_b64_decode(struct span v, unsigned char *out, size_t max,
     size_t *outlen, char *prefix)
 {
 	char		 text[(DKIM_KEY_DER_MAX + 2) / 3 * 4 + 4];
@@ -683,12 +678,12 @@ dkim_sig_parse(struct span value, unsigned flags, struct dkim_sig *s,
 		*errstr = "unknown a=";
 		return -1;
 	}
-	if (vals[SIG_B].len == 0 || b64_fws_decode(vals[SIG_B], s->b,
+	if (vals[SIG_B].len == 0 || dkim_b64_decode(vals[SIG_B], s->b,
 	    sizeof(s->b), &s->blen, s->bprefix) == -1 || s->blen == 0) {
 		*errstr = "bad b=";
 		return -1;
 	}
-	if (b64_fws_decode(vals[SIG_BH], s->bh, sizeof(s->bh), &s->bhlen,
+	if (dkim_b64_decode(vals[SIG_BH], s->bh, sizeof(s->bh), &s->bhlen,
 	    NULL) == -1 || s->bhlen == 0) {
 		*errstr = "bad bh=";
 		return -1;
@@ -899,7 +894,7 @@ dkim_key_parse(struct span rec, struct dkim_key *k, const char **errstr)
 		k->revoked = true;
 		return 0;
 	}
-	if (b64_fws_decode(vals[KEY_P], der, sizeof(der), &len, NULL) == -1 ||
+	if (dkim_b64_decode(vals[KEY_P], der, sizeof(der), &len, NULL) == -1 ||
 	    key_decode(k, der, len) == -1) {
 		ERR_clear_error();
 		*errstr = "key p= does not decode";

@@ -82,6 +82,15 @@ int		 dkim_canon_header(enum dkim_canon, struct span field,
 int		 dkim_header_next(struct span hdrs, size_t *pos,
 		    struct span *field, struct span *name);
 
+/*
+ * base64 with FWS anywhere in it (§2.4 base64string; ARC's b= and bh=
+ * too), into out (room for max octets); the first DKIM_BPREFIX_MAX
+ * characters into prefix when it is not NULL.  0, or -1 when it is not
+ * strict base64 or does not fit.
+ */
+int		 dkim_b64_decode(struct span v, unsigned char *out,
+		    size_t max, size_t *outlen, char *prefix);
+
 /* --- tag lists (§3.2) ------------------------------------------------- */
 
 /*
