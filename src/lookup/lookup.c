@@ -1769,16 +1769,12 @@ lookup_ctl_run(struct lookup_role *r, uint64_t reqid, size_t argc,
 
 /* Keys are made for our domains only: the config's and the database's. */
 static bool
-lookup_domain_ours(const char *domain, void *arg)
+lookup_dkim_domain_ours(const char *domain, void *arg)
 {
-	struct lookup_role	*r = arg;
-	const char		*err = NULL;
-	bool			 exists = false;
+	const char	*err = NULL;
+	bool		 ours = false;
 
-	if (conf_is_local_domain(r->conf, domain))
-		return true;
-	return users_domain_exists(r->db, domain, &exists, &err) == 0 &&
-	    exists;
+	return lookup_domain_ours(arg, domain, &ours, &err) == 0 && ours;
 }
 
 /*
@@ -1830,7 +1826,7 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		lookup_spf_ctl(r->spf, reqid, n, argv);
 	else if (strcmp(argv[0], "dkim") == 0)
 		lookup_dkimsign_ctl(r->auth.dkimsign, reqid, n, argv,
-		    lookup_domain_ours, r);
+		    lookup_dkim_domain_ours, r);
 	else {
 		argv[n] = NULL;
 		/* Too many words match no verb: the noun's usage. */
