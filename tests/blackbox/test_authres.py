@@ -82,17 +82,8 @@ def mx_send(d, content, rcpts=("alice@example.org",),
 
 
 def maildir(d, user):
-    local, domain = user.split("@")
-    path = os.path.join(d.mail, domain, local, "new")
-    try:
-        names = sorted(os.listdir(path))
-    except FileNotFoundError:
-        return []
-    out = []
-    for n in names:
-        with open(os.path.join(path, n), "rb") as f:
-            out.append(f.read().replace(b"\n", b"\r\n"))
-    return out
+    """user's Maildir messages, with CRLF line ends as sent."""
+    return [m.replace(b"\n", b"\r\n") for m in d.maildir_new(user)]
 
 
 def header(msg):
