@@ -41,6 +41,8 @@
  */
 #define MSG_COMMIT_F_JUNK	0x1u	/* local copies go to Junk */
 #define MSG_COMMIT_F_ALL	0x1u
+/* The header fields put on top of a message (msgauth.h), at most. */
+#define MSG_PREPEND_MAX		(32 * 1024)
 
 enum msg_type {
 	MSG_NONE = 0,

@@ -1076,7 +1076,7 @@ mta_deliver(enum proc_id from, struct msg *m)
 		}
 		job->rcpts[i].orcpt = s;
 	}
-	if (msg_get_strdup(m, MTA_PREPEND_MAX, &job->prepend) == -1)
+	if (msg_get_strdup(m, MSG_PREPEND_MAX, &job->prepend) == -1)
 		mta_bad(m, from, "prepend");
 	if (msg_end(m) == -1)
 		mta_bad(m, from, "trailing bytes");

@@ -34,7 +34,6 @@
 
 #define MTA_RCPTS_MAX	100	/* per message: RFC 5321 §4.5.3.1.8 */
 #define MTA_TEXT_MAX	1000	/* a reply kept: QUEUE_FS_STR_MAX */
-#define MTA_PREPEND_MAX	(32 * 1024)	/* QUEUE_FS_PREPEND_MAX */
 /* A destination domain: a DNS name, or an address literal "[...]". */
 #define MTA_DOMAIN_MAX	(253 + 8)
 

@@ -37,6 +37,8 @@
 #define SMTP_SPOOL_BUF		(64 * 1024)	/* DATA bytes per write() */
 #define SMTP_FEED_MAX		(64 * 1024)	/* bytes per input() call */
 
+_Static_assert(MSGAUTH_PREPEND_MAX == MSG_PREPEND_MAX, "prepend bound");
+
 enum smtp_wait {
 	SMTP_WAIT_NONE,
 	SMTP_WAIT_AUTH,		/* lookup */

@@ -47,7 +47,6 @@
 #include "proc.h"
 #include "qid.h"
 #include "lookup/resolve.h"
-#include "queue/queue_fs.h"
 #include "mailbox.h"
 #include "util.h"
 
@@ -96,7 +95,7 @@ struct mda_job {
 	size_t			 authlen;
 	bool			 junk;		/* into the Junk folder */
 	char			 target[RESOLVE_MAILBOX_MAX + 8];
-	char			 prepend[MDA_PREPEND_MAX + QUEUE_FS_PREPEND_MAX];
+	char			 prepend[MDA_PREPEND_MAX + MSG_PREPEND_MAX];
 	/* What a worker's step did: rc, errno and the error string. */
 	int			 rc;
 	int			 err_no;
@@ -812,7 +811,7 @@ mda_get_job(struct msg *msg, enum proc_id from, struct mda_job *job)
 	if (msg_get_u64(msg, &quota) == -1 ||
 	    (quota != UINT64_MAX && quota > INT64_MAX) ||
 	    msg_get_u64(msg, &job->msglen) == -1 ||
-	    msg_get_strdup(msg, QUEUE_FS_PREPEND_MAX, &job->authhdrs) == -1 ||
+	    msg_get_strdup(msg, MSG_PREPEND_MAX, &job->authhdrs) == -1 ||
 	    msg_get_u32(msg, &flags) == -1 ||
 	    (flags & ~MSG_COMMIT_F_ALL) != 0 || msg_end(msg) == -1)
 		mda_bad(msg, from, "short");

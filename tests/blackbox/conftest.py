@@ -357,6 +357,21 @@ class Daemon:
                 out.append((self._received_id(data), path, data))
         return out
 
+    def maildir_new(self, user):
+        """The messages in user's Maildir new/ (as the file holds them,
+        LF line ends), oldest first."""
+        local, domain = user.split("@")
+        path = os.path.join(self.mail, domain, local, "new")
+        try:
+            names = sorted(os.listdir(path))
+        except FileNotFoundError:
+            return []
+        out = []
+        for n in names:
+            with open(os.path.join(path, n), "rb") as f:
+                out.append(f.read())
+        return out
+
     @classmethod
     def _received_id(cls, data):
         head = data.split(b"\n\n", 1)[0]

@@ -103,17 +103,7 @@ def submit(d, rcpts, content=CONTENT, sender=ALICE, rcpt_options=(),
 
 def mailbox(d, user=ALICE):
     """The messages in user's Maildir new/, oldest first."""
-    local, domain = user.split("@")
-    path = os.path.join(d.mail, domain, local, "new")
-    try:
-        names = sorted(os.listdir(path))
-    except FileNotFoundError:
-        return []
-    out = []
-    for n in names:
-        with open(os.path.join(path, n), "rb") as f:
-            out.append(f.read())
-    return out
+    return d.maildir_new(user)
 
 
 def reports(d, user=ALICE):
