@@ -632,14 +632,14 @@ tlsrpt_https_host(const char *uri, char *host, size_t hostsz)
 
 /* --- the report by mail (§5.3) --- */
 
-static bool
+bool
 tlsrpt_header_safe(const char *s)
 {
 	return s != NULL && strpbrk(s, "\r\n") == NULL &&
 	    strlen(s) <= TLSRPT_URI_MAX;
 }
 
-static bool
+bool
 tlsrpt_boundary_ok(const char *b)
 {
 	size_t	n = strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
@@ -653,9 +653,7 @@ tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out)
 {
 	struct tm	tm;
 	time_t		t = (time_t)m->now;
-	char		date[64], line[80];
-	const unsigned char *p = m->gz;
-	size_t		i, n;
+	char		date[64];
 
 	if (!tlsrpt_header_safe(m->from) || !tlsrpt_header_safe(m->to) ||
 	    !tlsrpt_header_safe(m->domain) ||
@@ -685,15 +683,57 @@ tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out)
 	    (unsigned long long)m->start, (unsigned long long)m->end,
 	    m->report_id) == -1)
 		return -1;
-	for (i = 0; i < m->gzlen; i += n) {
-		n = m->gzlen - i < TLSRPT_B64_LINE ? m->gzlen - i :
-		    TLSRPT_B64_LINE;
+	if (tlsrpt_b64_lines(m->gz, m->gzlen, out) == -1)
+		return -1;
+	return buf_printf(out, "\r\n--%s--\r\n", m->boundary);
+}
+
+int
+tlsrpt_b64_lines(const void *data, size_t len, struct buf *out)
+{
+	const unsigned char	*p = data;
+	char			 line[80];
+	size_t			 i, n;
+
+	for (i = 0; i < len; i += n) {
+		n = len - i < TLSRPT_B64_LINE ? len - i : TLSRPT_B64_LINE;
 		(void)sasl_b64_encode(p + i, n, line);
 		if (buf_append_str(out, line) == -1 ||
 		    buf_append(out, "\r\n", 2) == -1)
 			return -1;
 	}
-	return buf_printf(out, "\r\n--%s--\r\n", m->boundary);
+	return 0;
+}
+
+int
+tlsrpt_mailto(const char *uri, char *out, size_t outsz)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*p = uri + 7, *h1, *h2;
+	size_t			 o = 0;
+
+	for (; *p != '\0' && *p != '?'; p++) {
+		if (o + 1 >= outsz)
+			return -1;
+		/* RFC 3986 §2.1: %XX, either case; %00 is refused below */
+		if (*p == '%' && p[1] != '\0' && p[2] != '\0' &&
+		    (h1 = strchr(hex, p[1] | 0x20)) != NULL &&
+		    (h2 = strchr(hex, p[2] | 0x20)) != NULL) {
+			out[o++] = (char)((h1 - hex) * 16 + (h2 - hex));
+			if (out[o - 1] == '\0')
+				return -1;
+			p += 2;
+		} else
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+	if (o == 0 || strchr(out, '@') == NULL ||
+	    strpbrk(out, " \t\r\n<>\"") != NULL)
+		return -1;
+	for (p = out; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+			return -1;
+	return 0;
 }
 
 int

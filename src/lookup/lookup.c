@@ -36,6 +36,7 @@
 #include "log.h"
 #include "lookup_mx.h"
 #include "lookup_sts.h"
+#include "lookup_dmarcrep.h"
 #include "lookup_msgauth.h"
 #include "lookup_spf.h"
 #include "lookup_tlsrpt.h"
@@ -62,6 +63,7 @@
 #define LOOKUP_SHOW_MAX		160	/* a peer string inside reply text */
 #define LOOKUP_LOGNAME_MAX	100	/* a peer string in a log line */
 #define LOOKUP_ERR_MAX		256
+#define LOOKUP_REPORT_MAIL_MAX	(10 * 1024 * 1024) /* a TLS-RPT, DMARC report */
 /* Failed AUTH per client IP: a bounded table, entries expire. */
 #define LOOKUP_FAIL_SLOTS	1024
 #define LOOKUP_FAIL_EXPIRE_MS	(15 * 60 * 1000)
@@ -1679,6 +1681,8 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		lookup_ctl_end(r, reqid, 2, "unknown command");
 	else if (strcmp(argv[0], "tlsrpt") == 0)
 		lookup_tlsrpt_ctl(r->tlsrpt, reqid, n, argv);
+	else if (strcmp(argv[0], "dmarc") == 0)
+		lookup_dmarcrep_ctl(r->auth.dmarcrep, reqid, n, argv);
 	else {
 		argv[n] = NULL;
 		/* Too many words match no verb: the noun's usage. */
@@ -1690,6 +1694,41 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		explicit_bzero(argv[i], strlen(argv[i]));
 		free(argv[i]);
 	}
+}
+
+/*
+ * MSG_LOOKUP_TLSRPT_MAIL from the mda: a delivered message (its fd) that
+ * may be a report for one of our domains, read (at most
+ * LOOKUP_REPORT_MAIL_MAX octets) and offered to the TLS-RPT reader,
+ * then to the DMARC one; what neither takes is logged and dropped.
+ */
+static void
+lookup_report_mail(struct lookup_role *r, enum proc_id from, struct msg *m)
+{
+	uint64_t	 len;
+	char		*data = NULL;
+	int		 fd;
+
+	if (msg_get_u64(m, &len) == -1 || msg_end(m) == -1 ||
+	    (fd = msg_take_fd(m)) == -1)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	if (len == 0 || len > LOOKUP_REPORT_MAIL_MAX) {
+		log_info("lookup: event=report-received result=ignored "
+		    "reason=\"message too large\"");
+		goto done;
+	}
+	data = xmalloc(len);
+	if (pread(fd, data, len, 0) != (ssize_t)len) {
+		log_warn("lookup: event=report-received result=ignored "
+		    "reason=\"cannot read the message\"");
+		goto done;
+	}
+	if (lookup_tlsrpt_mail(r->tlsrpt, data, len) == -1)
+		(void)lookup_dmarcrep_mail(r->auth.dmarcrep, data, len);
+done:
+	free(data);
+	close(fd);
 }
 
 /* --- the role --- */
@@ -1774,7 +1813,7 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 	case MSG_LOOKUP_TLSRPT_MAIL:
 		if (from.id != PROC_MDA)
 			goto bad;
-		lookup_tlsrpt_mail(r->tlsrpt, from.id, m);
+		lookup_report_mail(r, from.id, m);
 		break;
 	case MSG_LOOKUP_SPF:
 		if (from.id != PROC_SMTP)

@@ -277,34 +277,23 @@ lookup_tlsrpt_record(struct lookup_tlsrpt *lt, enum proc_id from,
 
 /* --- reports received (§5.3) --- */
 
-void
-lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, enum proc_id from,
-    struct msg *m)
+int
+lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, const char *data, size_t len)
 {
 	struct tlsrpt_summary	 sum;
 	struct buf		 json;
-	uint64_t		 len;
 	const char		*err = NULL;
-	char			*data = NULL, show[TLSRPT_TEXT_MAX + 1];
-	int			 fd;
+	char			 show[TLSRPT_TEXT_MAX + 1];
+	int			 rc = 0;
 
-	if (msg_get_u64(m, &len) == -1 || msg_end(m) == -1 ||
-	    (fd = msg_take_fd(m)) == -1)
-		fatalx("lookup: bad %s from %s", msg_name(m->type),
-		    proc_name(from));
 	memset(&sum, 0, sizeof(sum));
 	buf_init(&json, TLSRPT_JSON_MAX);
-	if (len == 0 || len > LOOKUP_TLSRPT_MAIL_IN_MAX) {
-		err = "message too large";
+	if (tlsrpt_mail_extract(data, len, &json, &err) == -1) {
+		/* not a TLS-RPT report: another reader's (DMARC) */
+		rc = -1;
 		goto done;
 	}
-	data = xmalloc(len);
-	if (pread(fd, data, len, 0) != (ssize_t)len) {
-		err = "cannot read the message";
-		goto done;
-	}
-	if (tlsrpt_mail_extract(data, len, &json, &err) == -1 ||
-	    tlsrpt_parse(json.data, json.len, &sum, &err) == -1)
+	if (tlsrpt_parse(json.data, json.len, &sum, &err) == -1)
 		goto done;
 	err = NULL;
 	/* bounded: past the cap the oldest received go first */
@@ -319,7 +308,6 @@ lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, enum proc_id from,
 	    sum.end, (uint64_t)sum.npolicies, sum.ok, sum.fail,
 	    (uint64_t)time(NULL))) == -1)
 		err = "cannot store it";
-done:
 	if (err != NULL)
 		log_info("lookup: event=tlsrpt-received result=ignored "
 		    "reason=\"%s\"", err);
@@ -329,9 +317,9 @@ done:
 		    strnlen(sum.org, sizeof(sum.org)), show, sizeof(show)),
 		    sum.domain, (unsigned long long)sum.ok,
 		    (unsigned long long)sum.fail);
+done:
 	buf_free(&json);
-	free(data);
-	close(fd);
+	return rc;
 }
 
 /* --- reports (§4.4) --- */
@@ -466,38 +454,6 @@ done:
 }
 
 /* --- sending (§3, §5.3) --- */
-
-/* The address of a mailto: URI (RFC 6068), %XX decoded; -1 if unusable. */
-static int
-lookup_tlsrpt_mailto(const char *uri, char *out, size_t outsz)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const char		*p = uri + 7, *h1, *h2;
-	size_t			 o = 0;
-
-	for (; *p != '\0' && *p != '?'; p++) {
-		if (o + 1 >= outsz)
-			return -1;
-		/* RFC 3986 §2.1: %XX, either case; %00 is refused below */
-		if (*p == '%' && p[1] != '\0' && p[2] != '\0' &&
-		    (h1 = strchr(hex, p[1] | 0x20)) != NULL &&
-		    (h2 = strchr(hex, p[2] | 0x20)) != NULL) {
-			out[o++] = (char)((h1 - hex) * 16 + (h2 - hex));
-			if (out[o - 1] == '\0')
-				return -1;
-			p += 2;
-		} else
-			out[o++] = *p;
-	}
-	out[o] = '\0';
-	if (o == 0 || strchr(out, '@') == NULL ||
-	    strpbrk(out, " \t\r\n<>\"") != NULL)
-		return -1;
-	for (p = out; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
-			return -1;
-	return 0;
-}
 
 /* Mail the report json of domain's day to the address to. */
 static int
@@ -715,7 +671,7 @@ lookup_tlsrpt_send_domain(struct lookup_tlsrpt_job *j,
 					j->b->posted++;
 				continue;
 			}
-			if (lookup_tlsrpt_mailto(rec->rua[i], to,
+			if (tlsrpt_mailto(rec->rua[i], to,
 			    sizeof(to)) == -1 ||
 			    lookup_tlsrpt_mail_out(lt, j->domain, day, json,
 			    to) == -1)
