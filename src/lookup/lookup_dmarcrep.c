@@ -24,11 +24,11 @@
 #include "conf.h"
 #include "dmarcrep.h"
 #include "log.h"
+#include "lookup_sql.h"
 #include "lookup_dmarcrep.h"
 #include "tlsrpt.h"
 #include "util.h"
 
-#define LOOKUP_DMARCREP_BUSY_MS		2000
 #define LOOKUP_DMARCREP_DAY		86400
 #define LOOKUP_DMARCREP_INTERVAL_MIN	60	/* seconds */
 #define LOOKUP_DMARCREP_GROUPS_MAX	1000	/* reports in one round */
@@ -131,97 +131,42 @@ static void lookup_dmarcrep_job_done(struct lookup_dmarcrep_job *);
 static int
 lookup_dmarcrep_db_open(struct lookup_dmarcrep *lr)
 {
-	int	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-
-	if (sqlite3_open_v2(LOOKUP_DMARCREP_DB, &lr->db, flags, NULL) !=
-	    SQLITE_OK)
-		goto fail;
-	sqlite3_busy_timeout(lr->db, LOOKUP_DMARCREP_BUSY_MS);
-	sqlite3_db_config(lr->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(lr->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	/* WAL: a commit is durable and a crash never tears the file */
-	if (sqlite3_exec(lr->db, "PRAGMA journal_mode=WAL", NULL, NULL,
+	if ((lr->db = lookup_sql_open(lr->self, LOOKUP_DMARCREP_DB,
+	    lookup_dmarcrep_schema, "DMARC report rows are not kept")) == NULL)
+		return -1;
+	/* a row's commit need not wait for the disk: WAL keeps it whole */
+	if (sqlite3_exec(lr->db, "PRAGMA synchronous=NORMAL", NULL, NULL,
 	    NULL) != SQLITE_OK ||
-	    sqlite3_exec(lr->db, "PRAGMA synchronous=NORMAL", NULL, NULL,
-	    NULL) != SQLITE_OK ||
-	    sqlite3_exec(lr->db, lookup_dmarcrep_schema, NULL, NULL, NULL) !=
-	    SQLITE_OK ||
 	    sqlite3_prepare_v2(lr->db, lookup_dmarcrep_insert, -1, &lr->ins,
-	    NULL) != SQLITE_OK)
-		goto fail;
+	    NULL) != SQLITE_OK) {
+		log_warnx("lookup: dmarc: %s", sqlite3_errmsg(lr->db));
+		sqlite3_close(lr->db);
+		lr->db = NULL;
+		return -1;
+	}
 	return 0;
-fail:
-	log_warnx("lookup: %s/%s: %s (DMARC report rows are not kept)",
-	    lr->self->dir_path, LOOKUP_DMARCREP_DB, lr->db != NULL ?
-	    sqlite3_errmsg(lr->db) : "out of memory");
-	sqlite3_finalize(lr->ins);
-	lr->ins = NULL;
-	sqlite3_close(lr->db);
-	lr->db = NULL;
-	return -1;
 }
 
-/*
- * Prepare sql and bind the arguments the format names ('t' a string,
- * 'i' a uint64_t), in order; NULL (logged) on failure.
- */
+/* lookup_sql_vstmt() on our database. */
 static sqlite3_stmt *
 lookup_dmarcrep_stmt(struct lookup_dmarcrep *lr, const char *sql,
     const char *fmt, ...)
 {
-	sqlite3_stmt	*st = NULL;
+	sqlite3_stmt	*st;
 	va_list		 ap;
-	int		 i, rc = SQLITE_OK;
 
-	if (lr->db == NULL)
-		return NULL;
-	if (sqlite3_prepare_v2(lr->db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto fail;
 	va_start(ap, fmt);
-	for (i = 0; fmt[i] != '\0' && rc == SQLITE_OK; i++) {
-		if (fmt[i] == 't')
-			rc = sqlite3_bind_text(st, i + 1, va_arg(ap,
-			    const char *), -1, SQLITE_TRANSIENT);
-		else
-			rc = sqlite3_bind_int64(st, i + 1, (sqlite3_int64)
-			    va_arg(ap, uint64_t));
-	}
+	st = lookup_sql_vstmt(lr->db, "dmarc", sql, fmt, ap);
 	va_end(ap);
-	if (rc != SQLITE_OK)
-		goto fail;
 	return st;
-fail:
-	log_warnx("lookup: dmarc: %s", sqlite3_errmsg(lr->db));
-	sqlite3_finalize(st);
-	return NULL;
 }
 
-/* Run a statement to its end: 0, or -1 (logged). */
 static int
 lookup_dmarcrep_run(struct lookup_dmarcrep *lr, sqlite3_stmt *st)
 {
-	int	rc;
-
-	if (st == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("lookup: dmarc: %s", sqlite3_errmsg(lr->db));
-		return -1;
-	}
-	return 0;
+	return lookup_sql_run(lr->db, "dmarc", st);
 }
 
-static const char *
-lookup_dmarcrep_col(sqlite3_stmt *st, int i)
-{
-	const unsigned char	*t = sqlite3_column_text(st, i);
-
-	return t != NULL ? (const char *)t : "";
-}
 
 /* --- recording --- */
 
@@ -470,7 +415,7 @@ lookup_dmarcrep_build(struct lookup_dmarcrep_job *j, const char *from,
 		struct lookup_dmarcrep_rec	*rec = &recs[n++];
 
 		for (i = 0; i < 8; i++)
-			rec->strs[i] = xstrdup(lookup_dmarcrep_col(st,
+			rec->strs[i] = xstrdup(lookup_sql_col(st,
 			    i < 2 ? 0 : (int)i + 2));
 		/* strs: ip, -, header_from, envelope_to, spf_domain, ... */
 		rec->r.source_ip = rec->strs[0];
@@ -484,7 +429,7 @@ lookup_dmarcrep_build(struct lookup_dmarcrep_job *j, const char *from,
 		rec->r.spf_result = rec->strs[6];
 		lookup_dmarcrep_rec_dkim(rec, rec->strs[7]);
 		free(rec->strs[1]);
-		rec->strs[1] = xstrdup(lookup_dmarcrep_col(st, 10));
+		rec->strs[1] = xstrdup(lookup_sql_col(st, 10));
 		lookup_dmarcrep_rec_reasons(rec, rec->strs[1]);
 		rec->r.count = (uint64_t)sqlite3_column_int64(st, 11);
 		if ((uint64_t)sqlite3_column_int64(st, 12) < begin)
@@ -876,11 +821,11 @@ lookup_dmarcrep_send_all(struct lookup_dmarcrep *lr, bool ctl,
 		j->cutoff = now;
 		j->maxrow = maxrow;
 		if (str_copy(j->domain, sizeof(j->domain),
-		    lookup_dmarcrep_col(st, 0)) == -1 ||
+		    lookup_sql_col(st, 0)) == -1 ||
 		    str_copy(j->org, sizeof(j->org),
-		    lookup_dmarcrep_col(st, 1)) == -1 ||
+		    lookup_sql_col(st, 1)) == -1 ||
 		    str_copy(j->rua, sizeof(j->rua),
-		    lookup_dmarcrep_col(st, 2)) == -1) {
+		    lookup_sql_col(st, 2)) == -1) {
 			free(j);
 			r->failed++;
 			continue;
@@ -1069,15 +1014,15 @@ lookup_dmarcrep_reports(struct lookup_dmarcrep *lr, uint64_t reqid,
 			continue;
 		(void)snprintf(line, sizeof(line), "aggregate org=\"%s\" "
 		    "day=%s domains=%s reports=%lld messages=%lld pass=%lld "
-		    "fail=%lld failing=%s", printable(lookup_dmarcrep_col(st,
-		    0), strlen(lookup_dmarcrep_col(st, 0)), org, sizeof(org)),
-		    day, lookup_dmarcrep_col(st, 2),
+		    "fail=%lld failing=%s", printable(lookup_sql_col(st,
+		    0), strlen(lookup_sql_col(st, 0)), org, sizeof(org)),
+		    day, lookup_sql_col(st, 2),
 		    (long long)sqlite3_column_int64(st, 3),
 		    (long long)sqlite3_column_int64(st, 4),
 		    (long long)sqlite3_column_int64(st, 5),
 		    (long long)sqlite3_column_int64(st, 6),
-		    lookup_dmarcrep_col(st, 7)[0] != '\0' ?
-		    lookup_dmarcrep_col(st, 7) : "-");
+		    lookup_sql_col(st, 7)[0] != '\0' ?
+		    lookup_sql_col(st, 7) : "-");
 		proc_ctl_line(lr->self, reqid, line);
 	}
 	sqlite3_finalize(st);
@@ -1097,15 +1042,15 @@ lookup_dmarcrep_reports(struct lookup_dmarcrep *lr, uint64_t reqid,
 			continue;
 		(void)snprintf(line, sizeof(line), "failure reporter=\"%s\" "
 		    "day=%s domain=%s reports=%lld incidents=%lld sources=%s "
-		    "auth-failure=%s", printable(lookup_dmarcrep_col(st, 0),
-		    strlen(lookup_dmarcrep_col(st, 0)), org, sizeof(org)), day,
-		    lookup_dmarcrep_col(st, 2),
+		    "auth-failure=%s", printable(lookup_sql_col(st, 0),
+		    strlen(lookup_sql_col(st, 0)), org, sizeof(org)), day,
+		    lookup_sql_col(st, 2),
 		    (long long)sqlite3_column_int64(st, 3),
 		    (long long)sqlite3_column_int64(st, 4),
-		    lookup_dmarcrep_col(st, 5)[0] != '\0' ?
-		    lookup_dmarcrep_col(st, 5) : "-",
-		    lookup_dmarcrep_col(st, 6)[0] != '\0' ?
-		    lookup_dmarcrep_col(st, 6) : "-");
+		    lookup_sql_col(st, 5)[0] != '\0' ?
+		    lookup_sql_col(st, 5) : "-",
+		    lookup_sql_col(st, 6)[0] != '\0' ?
+		    lookup_sql_col(st, 6) : "-");
 		proc_ctl_line(lr->self, reqid, line);
 	}
 	sqlite3_finalize(st);
