@@ -656,17 +656,12 @@ done:
 int
 dmarcrep_mail_compose(const struct dmarcrep_mail *m, struct buf *out)
 {
-	struct tm	tm;
-	time_t		t = (time_t)m->now;
-	char		date[64];
+	const char	*fields[] = { m->from, m->to, m->domain, m->submitter,
+			    m->report_id };
+	char		 date[64];
 
-	if (!tlsrpt_header_safe(m->from) || !tlsrpt_header_safe(m->to) ||
-	    !tlsrpt_header_safe(m->domain) ||
-	    !tlsrpt_header_safe(m->submitter) ||
-	    !tlsrpt_header_safe(m->report_id) ||
-	    !tlsrpt_boundary_ok(m->boundary) || gmtime_r(&t, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
-	    &tm) == 0)
+	if (tlsrpt_mail_head(fields, sizeof(fields) / sizeof(fields[0]),
+	    m->boundary, m->now, date, sizeof(date)) == -1)
 		return -1;
 	if (buf_printf(out, "From: <%s>\r\nTo: <%s>\r\nDate: %s\r\n"
 	    "Subject: Report Domain: %s Submitter: %s Report-ID: <%s>\r\n"

@@ -632,14 +632,14 @@ tlsrpt_https_host(const char *uri, char *host, size_t hostsz)
 
 /* --- the report by mail (§5.3) --- */
 
-bool
+static bool
 tlsrpt_header_safe(const char *s)
 {
 	return s != NULL && strpbrk(s, "\r\n") == NULL &&
 	    strlen(s) <= TLSRPT_URI_MAX;
 }
 
-bool
+static bool
 tlsrpt_boundary_ok(const char *b)
 {
 	size_t	n = strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
@@ -649,19 +649,31 @@ tlsrpt_boundary_ok(const char *b)
 }
 
 int
-tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out)
+tlsrpt_mail_head(const char *const fields[], size_t nfields,
+    const char *boundary, uint64_t now, char *date, size_t datesz)
 {
 	struct tm	tm;
-	time_t		t = (time_t)m->now;
-	char		date[64];
+	time_t		t = (time_t)now;
+	size_t		i;
 
-	if (!tlsrpt_header_safe(m->from) || !tlsrpt_header_safe(m->to) ||
-	    !tlsrpt_header_safe(m->domain) ||
-	    !tlsrpt_header_safe(m->submitter) ||
-	    !tlsrpt_header_safe(m->report_id) ||
-	    !tlsrpt_boundary_ok(m->boundary) || gmtime_r(&t, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
-	    &tm) == 0)
+	for (i = 0; i < nfields; i++)
+		if (!tlsrpt_header_safe(fields[i]))
+			return -1;
+	if (!tlsrpt_boundary_ok(boundary) || gmtime_r(&t, &tm) == NULL ||
+	    strftime(date, datesz, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+		return -1;
+	return 0;
+}
+
+int
+tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out)
+{
+	const char	*fields[] = { m->from, m->to, m->domain, m->submitter,
+			    m->report_id };
+	char		 date[64];
+
+	if (tlsrpt_mail_head(fields, sizeof(fields) / sizeof(fields[0]),
+	    m->boundary, m->now, date, sizeof(date)) == -1)
 		return -1;
 	if (buf_printf(out, "From: <%s>\r\nTo: <%s>\r\nDate: %s\r\n"
 	    "Subject: Report Domain: %s Submitter: %s Report-ID: <%s>\r\n"

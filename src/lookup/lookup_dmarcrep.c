@@ -988,14 +988,25 @@ done:
 
 /* --- cachetctl --- */
 
+/* A Unix day as YYYY-MM-DD. */
+static int
+lookup_dmarcrep_day(int64_t days, char *out, size_t outsz)
+{
+	time_t		t = (time_t)days * LOOKUP_DMARCREP_DAY;
+	struct tm	tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, outsz, "%Y-%m-%d", &tm) == 0)
+		return -1;
+	return 0;
+}
+
 static void
 lookup_dmarcrep_reports(struct lookup_dmarcrep *lr, uint64_t reqid,
     const char *domain)
 {
 	sqlite3_stmt	*st;
 	char		 line[2048], day[16], org[DMARCREP_TEXT_MAX * 4 + 1];
-	time_t		 t;
-	struct tm	 tm;
 	bool		 any = domain != NULL;
 
 	if ((st = lookup_dmarcrep_stmt(lr, "SELECT org, begin / 86400, "
@@ -1008,9 +1019,8 @@ lookup_dmarcrep_reports(struct lookup_dmarcrep *lr, uint64_t reqid,
 		return;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		t = (time_t)sqlite3_column_int64(st, 1) * LOOKUP_DMARCREP_DAY;
-		if (gmtime_r(&t, &tm) == NULL ||
-		    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+		if (lookup_dmarcrep_day(sqlite3_column_int64(st, 1), day,
+		    sizeof(day)) == -1)
 			continue;
 		(void)snprintf(line, sizeof(line), "aggregate org=\"%s\" "
 		    "day=%s domains=%s reports=%lld messages=%lld pass=%lld "
@@ -1036,9 +1046,8 @@ lookup_dmarcrep_reports(struct lookup_dmarcrep *lr, uint64_t reqid,
 		return;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		t = (time_t)sqlite3_column_int64(st, 1) * LOOKUP_DMARCREP_DAY;
-		if (gmtime_r(&t, &tm) == NULL ||
-		    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+		if (lookup_dmarcrep_day(sqlite3_column_int64(st, 1), day,
+		    sizeof(day)) == -1)
 			continue;
 		(void)snprintf(line, sizeof(line), "failure reporter=\"%s\" "
 		    "day=%s domain=%s reports=%lld incidents=%lld sources=%s "
