@@ -1098,3 +1098,16 @@ lookup_dmarcrep_new(struct proc_self *self, const struct conf *conf,
 		lookup_dmarcrep_schedule(lr);
 	return lr;
 }
+
+void
+lookup_dmarcrep_free(struct lookup_dmarcrep *lr)
+{
+	if (lr == NULL)
+		return;
+	lookup_dmarcrep_flush(lr);
+	sqlite3_finalize(lr->ins);
+	sqlite3_close(lr->db);
+	event_free(lr->ev_flush);
+	event_free(lr->ev_send);
+	free(lr);
+}

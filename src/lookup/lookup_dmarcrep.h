@@ -26,6 +26,9 @@
 #define LOOKUP_DMARCREP_FLUSH_MS	1000	/* or after this long */
 #define LOOKUP_DMARCREP_RECEIVED_MAX	10000	/* reports received kept */
 
+/* Flush, close dmarc.db and free; NULL is a no-op. */
+void	lookup_dmarcrep_free(struct lookup_dmarcrep *);
+
 /* Rows not yet written are written now (before a report, at exit). */
 void	lookup_dmarcrep_flush(struct lookup_dmarcrep *);
 
