@@ -230,12 +230,12 @@ lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, const char *data, size_t len)
 	memset(&sum, 0, sizeof(sum));
 	buf_init(&json, TLSRPT_JSON_MAX);
 	if (tlsrpt_mail_extract(data, len, &json, &err) == -1) {
-		/* not a TLS-RPT report: another reader's (DMARC) */
+		/* not a TLS-RPT report: the DMARC reader's turn */
 		rc = -1;
-		goto done;
+		goto log;
 	}
 	if (tlsrpt_parse(json.data, json.len, &sum, &err) == -1)
-		goto done;
+		goto log;
 	err = NULL;
 	/* bounded: past the cap the oldest received go first */
 	(void)lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "DELETE FROM "
@@ -249,6 +249,7 @@ lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, const char *data, size_t len)
 	    sum.end, (uint64_t)sum.npolicies, sum.ok, sum.fail,
 	    (uint64_t)time(NULL))) == -1)
 		err = "cannot store it";
+log:
 	if (err != NULL)
 		log_info("lookup: event=tlsrpt-received result=ignored "
 		    "reason=\"%s\"", err);
@@ -258,7 +259,6 @@ lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, const char *data, size_t len)
 		    strnlen(sum.org, sizeof(sum.org)), show, sizeof(show)),
 		    sum.domain, (unsigned long long)sum.ok,
 		    (unsigned long long)sum.fail);
-done:
 	buf_free(&json);
 	return rc;
 }
