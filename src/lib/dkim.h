@@ -103,4 +103,187 @@ int		 dkim_tag_next(struct span list, size_t *pos,
 size_t		 dkim_bh_specs(struct span hdrs, struct dkim_bh_spec *out,
 		    size_t n, size_t max);
 
+/* --- signatures and keys (§3.5, §3.6.1, RFC 8301, RFC 8463) ----------- */
+
+#define DKIM_FIELD_MAX		(16 * 1024)	/* a signature field */
+#define DKIM_SIG_B_MAX		512	/* b= octets: RSA-4096 */
+#define DKIM_SIG_H_MAX		64	/* names in h= */
+#define DKIM_HNAME_MAX		64	/* one h= name, with its NUL */
+#define DKIM_DOMAIN_MAX		253	/* d=, s= (RFC 1035 §2.3.4) */
+#define DKIM_AUID_MAX		320	/* i= */
+#define DKIM_BPREFIX_MAX	15	/* header.b (RFC 6008 §4) */
+#define DKIM_KEY_RECORD_MAX	(8 * 1024)	/* a key TXT record */
+#define DKIM_KEY_DER_MAX	1024	/* p= octets: RSA-4096 SPKI is 550 */
+#define DKIM_RSA_BITS_MIN	1024	/* RFC 8301 §3.2 */
+#define DKIM_RSA_BITS_MAX	4096	/* RFC 8301 §3.2: what we must verify */
+#define DKIM_HDATA_MAX		(256 * 1024)	/* data a header hash covers */
+#define DKIM_CLOCK_SKEW		300	/* seconds a t= may lie ahead */
+
+enum dkim_algo {
+	DKIM_ALGO_RSA_SHA256,
+	DKIM_ALGO_RSA_SHA1,		/* parsed, never valid (RFC 8301) */
+	DKIM_ALGO_ED25519_SHA256,	/* RFC 8463 */
+};
+
+enum dkim_keytype {
+	DKIM_KEY_RSA,
+	DKIM_KEY_ED25519,
+};
+
+/* dkim_sig_parse() flags */
+#define DKIM_SIG_AMS	0x1u	/* ARC-Message-Signature (RFC 8617 §4.1.2):
+				   no v=, i= is the instance number */
+
+/* A parsed DKIM-Signature (or ARC-Message-Signature) field. */
+struct dkim_sig {
+	enum dkim_algo	 algo;
+	char		 a[32];		/* a= as written (lower-cased) */
+	enum dkim_canon	 hcanon;
+	enum dkim_canon	 bcanon;
+	char		 domain[DKIM_DOMAIN_MAX + 1];	/* d= */
+	char		 selector[DKIM_DOMAIN_MAX + 1];	/* s= */
+	char		 auid[DKIM_AUID_MAX + 1];	/* i=, "@d" if none */
+	unsigned	 instance;	/* DKIM_SIG_AMS: i= */
+	char		 h[DKIM_SIG_H_MAX][DKIM_HNAME_MAX];
+	size_t		 nh;
+	unsigned char	 b[DKIM_SIG_B_MAX];
+	size_t		 blen;
+	char		 bprefix[DKIM_BPREFIX_MAX + 1];	/* b= text, no FWS */
+	unsigned char	 bh[DKIM_DIGEST_MAX];
+	size_t		 bhlen;
+	uint64_t	 limit;		/* l=, DKIM_BH_NOLIMIT if none */
+	bool		 has_t;
+	uint64_t	 t;
+	bool		 has_x;
+	uint64_t	 x;
+};
+
+/*
+ * Parse the value of a signature field (what follows the colon, folded
+ * as in the message).  Checks (§3.5, §6.1.1): every required tag once
+ * (v=1 a b bh d h s; for DKIM_SIG_AMS i a b bh d h s), no tag twice,
+ * a known a= (rsa-sha1 parses; dkim_verify_sig() refuses it), c=, q=
+ * including dns/txt, h= naming From, i= in d= or a subdomain of it, l=,
+ * t=, x= numbers with x >= t, base64 (FWS allowed inside) of sizes that
+ * fit.  Returns 0, or -1 with *errstr (static text).
+ */
+int		 dkim_sig_parse(struct span value, unsigned flags,
+		    struct dkim_sig *out, const char **errstr);
+
+/* The body hash the signature asks for. */
+void		 dkim_sig_bh_spec(const struct dkim_sig *,
+		    struct dkim_bh_spec *out);
+
+struct evp_pkey_st;
+
+/* A parsed key record (§3.6.1). */
+struct dkim_key {
+	enum dkim_keytype	 type;		/* k= */
+	bool			 revoked;	/* p= empty */
+	bool			 testing;	/* t=y */
+	bool			 strict;	/* t=s: i= domain must be d= */
+	bool			 sha256_ok;	/* h= allows (none: all) */
+	bool			 sha1_ok;
+	bool			 email_ok;	/* s= * or email */
+	unsigned		 bits;		/* RSA modulus size */
+	struct evp_pkey_st	*pkey;		/* NULL when revoked */
+};
+
+/*
+ * Parse a key record (the TXT strings joined).  v= must be DKIM1 and
+ * first if present; k= rsa or ed25519; p= the key (SubjectPublicKeyInfo
+ * or RSAPublicKey DER for rsa, the 32 raw octets for ed25519, RFC 8463
+ * §4.2), empty for a revoked key.  Returns 0 (free with
+ * dkim_key_clear()), or -1 with *errstr and nothing to free.
+ */
+int		 dkim_key_parse(struct span record, struct dkim_key *out,
+		    const char **errstr);
+void		 dkim_key_clear(struct dkim_key *);
+
+/*
+ * The data a header signature covers (§3.7), appended to out: the
+ * fields named in names[0..n-1] (case-insensitive), each name taking
+ * the last not yet taken instance of its field, bottom up (§5.4.2); a
+ * name with no instance left adds nothing (over-signing); then sigfield
+ * (the signature's own field, which is never selected by a name), its
+ * b= value removed, without a CRLF.  The same walk serves ARC-Message-
+ * Signature (RFC 8617 §4.1.2).  Returns 0, -1 when out is full or
+ * a field does not parse.
+ */
+int		 dkim_header_data(enum dkim_canon, struct span hdrs,
+		    const char (*names)[DKIM_HNAME_MAX], size_t n,
+		    struct span sigfield, struct buf *out);
+
+/*
+ * field (a whole signature field as in the message) canonicalised, with
+ * the value of its b= tag removed (§3.5 b=, §3.7), no CRLF, appended to
+ * out; ARC-Seal (RFC 8617 §5.1.1) uses it for its own field too.
+ */
+int		 dkim_canon_sig_field(enum dkim_canon, struct span field,
+		    struct buf *out);
+
+/*
+ * Sign data (the header data above) with algo: rsa-sha256 is RSASSA-
+ * PKCS1-v1_5 with SHA-256, ed25519-sha256 is PureEd25519 over the
+ * SHA-256 of data (RFC 8463 §3).  sig has room for *siglen octets (at
+ * least DKIM_SIG_B_MAX); *siglen becomes the length.  rsa-sha1 is never
+ * made.  Returns 0 or -1.
+ */
+int		 dkim_sign_data(enum dkim_algo, struct evp_pkey_st *,
+		    const void *data, size_t len, unsigned char *sig,
+		    size_t *siglen);
+/* 0 when sig is a valid signature of data by key, else -1. */
+int		 dkim_verify_data(enum dkim_algo, struct evp_pkey_st *,
+		    const void *data, size_t len, const unsigned char *sig,
+		    size_t siglen);
+
+/* What dkim_sign_field() makes. */
+struct dkim_sign_req {
+	const char		*domain;	/* d= */
+	const char		*selector;	/* s= */
+	enum dkim_algo		 algo;		/* rsa-sha256, ed25519 */
+	struct evp_pkey_st	*key;		/* private */
+	struct span		 hdrs;		/* the message's */
+	const char *const	*names;		/* header names to sign */
+	size_t			 nnames;
+	bool			 oversign;	/* each name once more */
+	const unsigned char	*bh;		/* relaxed/sha256 body hash */
+	size_t			 bhlen;
+	uint64_t		 t;		/* signing time */
+	uint64_t		 x;		/* expiry, 0 none */
+};
+
+/*
+ * The complete DKIM-Signature field for req (c=relaxed/relaxed), folded
+ * at 78 columns and ending in CRLF, appended to out.  Each name signs as
+ * many instances as hdrs holds, plus one with oversign (so none can be
+ * added, §8.15).  Returns 0, or -1 with *errstr.
+ */
+int		 dkim_sign_field(const struct dkim_sign_req *,
+		    struct buf *out, const char **errstr);
+
+/* --- verification (§6.1, RFC 8301, RFC 8601 §2.7.1) ------------------ */
+
+enum dkim_result {
+	DKIM_PASS,
+	DKIM_FAIL,
+	DKIM_NEUTRAL,
+	DKIM_POLICY,
+	DKIM_TEMPERROR,
+	DKIM_PERMERROR,
+};
+
+/*
+ * Verify one parsed signature: sigfield is its whole field in hdrs,
+ * bh/bhlen/hashed the body hash computed for dkim_sig_bh_spec() and the
+ * octets that went in, key its key record, now the time.  *reason is
+ * set to a static text for anything but a pass.
+ */
+enum dkim_result dkim_verify_sig(const struct dkim_sig *, struct span hdrs,
+		    struct span sigfield, const unsigned char *bh,
+		    size_t bhlen, uint64_t hashed, const struct dkim_key *,
+		    uint64_t now, const char **reason);
+
+const char	*dkim_result_name(enum dkim_result);
+
 #endif

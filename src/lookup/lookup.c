@@ -36,6 +36,7 @@
 #include "log.h"
 #include "lookup_mx.h"
 #include "lookup_sts.h"
+#include "lookup_dkimsign.h"
 #include "lookup_dmarcrep.h"
 #include "lookup_msgauth.h"
 #include "lookup_spf.h"
@@ -1636,6 +1637,20 @@ lookup_ctl_run(struct lookup_role *r, uint64_t reqid, size_t argc,
 	lookup_ctl_end(r, reqid, 2, "unknown command");
 }
 
+/* Keys are made for our domains only: the config's and the database's. */
+static bool
+lookup_domain_ours(const char *domain, void *arg)
+{
+	struct lookup_role	*r = arg;
+	const char		*err = NULL;
+	bool			 exists = false;
+
+	if (conf_is_local_domain(r->conf, domain))
+		return true;
+	return users_domain_exists(r->db, domain, &exists, &err) == 0 &&
+	    exists;
+}
+
 /*
  * MSG_CTL_REQUEST: u64 reqid, u32 argc, str argv[argc].  The reqid is the
  * parent's; the rest is cachetctl's as the parent forwarded it, so a
@@ -1683,6 +1698,9 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		lookup_tlsrpt_ctl(r->tlsrpt, reqid, n, argv);
 	else if (strcmp(argv[0], "dmarc") == 0)
 		lookup_dmarcrep_ctl(r->auth.dmarcrep, reqid, n, argv);
+	else if (strcmp(argv[0], "dkim") == 0)
+		lookup_dkimsign_ctl(r->auth.dkimsign, reqid, n, argv,
+		    lookup_domain_ours, r);
 	else {
 		argv[n] = NULL;
 		/* Too many words match no verb: the noun's usage. */
@@ -1950,6 +1968,7 @@ lookup_main(struct proc_self *self)
 	r->spf = lookup_spf_new(self, r->conf, lookup_mx_dns(r->mx));
 	r->auth.dkim = lookup_dkim_new(self, r->conf, lookup_mx_dns(r->mx));
 	r->auth.dkimsign = lookup_dkimsign_new(self, r->conf);
+	lookup_tlsrpt_set_signer(r->tlsrpt, r->auth.dkimsign);
 	r->auth.arc = lookup_arc_new(self, r->conf, lookup_mx_dns(r->mx),
 	    r->auth.dkimsign);
 	r->auth.dmarc = lookup_dmarc_new(self, r->conf, lookup_mx_dns(r->mx));

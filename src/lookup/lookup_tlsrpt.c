@@ -18,6 +18,7 @@
 
 #include "dns.h"
 #include "log.h"
+#include "lookup_dkimsign.h"
 #include "lookup_sql.h"
 #include "lookup_tlsrpt.h"
 #include "util.h"
@@ -57,6 +58,7 @@ struct lookup_tlsrpt {
 	struct dns		*dns;
 	sqlite3			*db;	/* NULL: results are dropped */
 	struct event		*ev_send;	/* every tlsrpt-interval */
+	struct lookup_dkimsign	*dkimsign;	/* signs the reports */
 };
 
 /* One round of sending: a `cachetctl tlsrpt send`, or the timer's. */
@@ -396,28 +398,65 @@ done:
 
 /* --- sending (§3, §5.3) --- */
 
+/* A report mailed out, while it is being signed. */
+struct lookup_tlsrpt_out {
+	struct lookup_tlsrpt	*lt;
+	char			 from[CONF_ADDR_MAX + 1];
+	char			 to[CONF_ADDR_MAX + 1];
+	char			 domain[TLSRPT_NAME_MAX + 1];
+	uint64_t		 day;
+	struct buf		 msg;
+};
+
+/* The report, signed when our keys could (lookup_dkimsign.h): queue it. */
+static void
+lookup_tlsrpt_inject(void *arg, struct buf *msg)
+{
+	struct lookup_tlsrpt_out	*o = arg;
+	struct msg			*m;
+
+	m = msg_new(MSG_QUEUE_INJECT);
+	msg_put_str(m, o->from);
+	msg_put_str(m, o->to);
+	msg_put_data(m, msg->data, msg->len);
+	if (proc_send(o->lt->self, PROC_QUEUE, m) == -1)
+		log_warnx("lookup: event=tlsrpt-failed domain=%s to=<%s> "
+		    "reason=\"cannot queue the report\"", o->domain, o->to);
+	else
+		log_info("lookup: event=tlsrpt-sent domain=%s day=%llu "
+		    "to=<%s> size=%zu", o->domain, (unsigned long long)o->day,
+		    o->to, msg->len);
+	buf_free(&o->msg);
+	free(o);
+}
+
 /* Mail the report json of domain's day to the address to. */
 static int
 lookup_tlsrpt_mail_out(struct lookup_tlsrpt *lt, const char *domain,
     uint64_t day, const char *json, const char *to)
 {
-	struct tlsrpt_mail	 tm;
-	struct buf		 gz, msg;
-	struct msg		*m;
-	char			 from[CONF_ADDR_MAX + 1], id[600], bnd[40];
-	int			 rc = -1;
+	struct tlsrpt_mail		 tm;
+	struct lookup_tlsrpt_out	*o;
+	struct buf			 gz;
+	char				 id[600], bnd[40];
+	int				 rc = -1;
 
-	lookup_tlsrpt_from(lt, from, sizeof(from));
+	o = xcalloc(1, sizeof(*o));
+	o->lt = lt;
+	o->day = day;
+	lookup_tlsrpt_from(lt, o->from, sizeof(o->from));
+	(void)str_copy(o->to, sizeof(o->to), to);
+	(void)str_copy(o->domain, sizeof(o->domain), domain);
 	(void)snprintf(id, sizeof(id), "%llu.%s@%s", (unsigned long long)day,
 	    domain, lt->conf->hostname);
 	(void)snprintf(bnd, sizeof(bnd), "tlsrpt.%08x%08x", arc4random(),
 	    arc4random());
 	buf_init(&gz, LOOKUP_TLSRPT_MAIL_MAX);
-	buf_init(&msg, LOOKUP_TLSRPT_MAIL_MAX);
+	buf_init(&o->msg, LOOKUP_TLSRPT_MAIL_MAX);
 	if (tlsrpt_gzip(json, strlen(json), &gz) == -1)
 		goto done;
 	memset(&tm, 0, sizeof(tm));
-	tm.from = from;
+	tm.from = o->from;
 	tm.to = to;
 	tm.domain = domain;
 	tm.submitter = lt->conf->hostname;
@@ -428,24 +467,23 @@ lookup_tlsrpt_mail_out(struct lookup_tlsrpt *lt, const char *domain,
 	tm.boundary = bnd;
 	tm.gz = gz.data;
 	tm.gzlen = gz.len;
-	if (tlsrpt_mail_compose(&tm, &msg) == -1)
+	if (tlsrpt_mail_compose(&tm, &o->msg) == -1)
 		goto done;
-	m = msg_new(MSG_QUEUE_INJECT);
-	msg_put_str(m, from);
-	msg_put_str(m, to);
-	msg_put_data(m, msg.data, msg.len);
-	if (proc_send(lt->self, PROC_QUEUE, m) == -1)
-		goto done;
-	log_info("lookup: event=tlsrpt-sent domain=%s day=%llu to=<%s> "
-	    "size=%zu", domain, (unsigned long long)day, to, msg.len);
 	rc = 0;
+	/* Signed (when From: is ours) before it is queued, then sent. */
+	if (lt->dkimsign != NULL)
+		lookup_dkimsign_message(lt->dkimsign, &o->msg,
+		    lookup_tlsrpt_inject, o);
+	else
+		lookup_tlsrpt_inject(o, &o->msg);
 done:
-	if (rc == -1)
+	if (rc == -1) {
 		log_warnx("lookup: event=tlsrpt-failed domain=%s to=<%s> "
-		    "reason=\"cannot compose or queue the report\"", domain,
-		    to);
+		    "reason=\"cannot compose the report\"", domain, to);
+		buf_free(&o->msg);
+		free(o);
+	}
 	buf_free(&gz);
-	buf_free(&msg);
 	return rc;
 }
 
@@ -826,6 +864,12 @@ lookup_tlsrpt_ctl(struct lookup_tlsrpt *lt, uint64_t reqid, size_t argc,
 	else
 		proc_ctl_end(lt->self, reqid, 2, "usage: tlsrpt show "
 		    "[DOMAIN] | tlsrpt send | tlsrpt received");
+}
+
+void
+lookup_tlsrpt_set_signer(struct lookup_tlsrpt *lt, struct lookup_dkimsign *ls)
+{
+	lt->dkimsign = ls;
 }
 
 struct lookup_tlsrpt *

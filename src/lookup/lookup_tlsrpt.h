@@ -61,6 +61,11 @@ void	lookup_tlsrpt_record(struct lookup_tlsrpt *, enum proc_id from,
 int	lookup_tlsrpt_mail(struct lookup_tlsrpt *, const char *data,
 	    size_t len);
 
+/* Reports mailed out are signed by ls first (lookup_dkimsign.h). */
+struct lookup_dkimsign;
+void	lookup_tlsrpt_set_signer(struct lookup_tlsrpt *,
+	    struct lookup_dkimsign *);
+
 /*
  * A cachetctl request whose argv[0] is "tlsrpt"; the answer (lines, then
  * the end) is sent with proc_ctl_line()/proc_ctl_end().

@@ -2,7 +2,7 @@
  * cachetctl: the admin command.  Talks to the parent over the control
  * socket in state-dir with framed messages; the parent answers status,
  * stop and reload itself and forwards queue, user, domain, alias,
- * tls-policy and dns verbs to the role that owns that data.
+ * tls-policy, dns and dkim verbs to the role that owns that data.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -49,7 +49,14 @@ usage(void)
 	    "  dns DOMAIN             the TXT records to publish for "
 	    "DOMAIN\n"
 	    "                         (MTA-STS with the served policy's "
-	    "id, TLS-RPT)\n"
+	    "id, TLS-RPT,\n"
+	    "                         SPF, DKIM, DMARC)\n"
+	    "  dkim keygen DOMAIN [--selector S] [--algorithm ed25519|rsa] "
+	    "[--bits N]\n"
+	    "                         make a signing key, print its TXT "
+	    "record\n"
+	    "  dkim list [DOMAIN]     the signing keys\n"
+	    "  dkim retire|activate DOMAIN SELECTOR\n"
 	    "  tlsrpt show [DOMAIN]   the TLS-RPT reports (RFC 8460) as they "
 	    "would be\n"
 	    "                         sent now, JSON\n"
@@ -133,18 +140,73 @@ ctl_needs_password(int argc, char **argv)
 	    strcmp(argv[1], "apop") == 0);
 }
 
+/* Send m, print the answer's lines and data; the exit code it ends with. */
+static int
+ctl_exchange(int fd, struct msg *m)
+{
+	struct span	 s;
+	char		 err[1024];
+	uint64_t	 reqid;
+	uint32_t	 code;
+
+	if (ipc_write_blocking(fd, m) == -1) {
+		fprintf(stderr, "cachetctl: send: %s\n", strerror(errno));
+		exit(1);
+	}
+	for (;;) {
+		if ((m = ipc_read_blocking(fd)) == NULL) {
+			fprintf(stderr, "cachetctl: connection closed%s%s\n",
+			    errno ? ": " : "", errno ? strerror(errno) : "");
+			exit(1);
+		}
+		if (msg_get_u64(m, &reqid) == -1)
+			fatalx("malformed reply");
+		switch (m->type) {
+		case MSG_CTL_LINE:
+			if (msg_get_span(m, &s) == -1)
+				fatalx("malformed reply");
+			fwrite(s.ptr, 1, s.len, stdout);
+			fputc('\n', stdout);
+			break;
+		case MSG_CTL_DATA:
+			if (msg_get_span(m, &s) == -1)
+				fatalx("malformed reply");
+			fwrite(s.ptr, 1, s.len, stdout);
+			break;
+		case MSG_CTL_END:
+			if (msg_get_u32(m, &code) == -1 ||
+			    msg_get_str(m, err, sizeof(err)) == -1)
+				fatalx("malformed reply");
+			/*
+			 * Errors on stdout are sticky: this one check covers
+			 * every fwrite() above (a full disk, a closed pipe).
+			 */
+			if (fflush(stdout) == EOF || ferror(stdout)) {
+				fprintf(stderr, "cachetctl: output: %s\n",
+				    strerror(errno));
+				if (code == 0)
+					code = 1;
+			}
+			if (err[0] != '\0')
+				fprintf(stderr, "cachetctl: %s\n", err);
+			msg_free(m);
+			return (int)code;
+		default:
+			fatalx("unexpected %s", msg_name(m->type));
+		}
+		msg_free(m);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct conf	*conf = NULL;
 	struct msg	*m;
-	struct span	 s;
 	const char	*file = NULL, *sock = NULL;
 	char		 path[CONF_PATH_MAX + 32], errs[4096];
-	char		 pass[CTL_PASS_MAX], err[1024];
-	uint64_t	 reqid;
-	uint32_t	 code;
-	int		 ch, fd, i;
+	char		 pass[CTL_PASS_MAX];
+	int		 ch, fd, i, code;
 
 	log_init(true, false);
 	log_setproc("cachetctl");
@@ -200,7 +262,8 @@ main(int argc, char *argv[])
 	    strcmp(argv[0], "tls-policy") == 0 ||
 	    strcmp(argv[0], "dns") == 0 ||
 	    strcmp(argv[0], "tlsrpt") == 0 ||
-	    strcmp(argv[0], "dmarc") == 0
+	    strcmp(argv[0], "dmarc") == 0 ||
+	    strcmp(argv[0], "dkim") == 0
 #ifdef CACHET_TEST_HOOKS
 	    /* Test builds only: make a role break its sandbox. */
 	    || strcmp(argv[0], "sandbox-test") == 0
@@ -222,53 +285,24 @@ main(int argc, char *argv[])
 		}
 	} else
 		usage();
-	if (ipc_write_blocking(fd, m) == -1) {
-		fprintf(stderr, "cachetctl: send: %s\n", strerror(errno));
-		exit(1);
+	code = ctl_exchange(fd, m);
+	close(fd);
+	/*
+	 * dns: the http role knows the MTA-STS and TLS-RPT records, lookup
+	 * the SPF, DKIM (its keys) and DMARC ones; ask both.
+	 */
+	if (code == 0 && strcmp(argv[0], "dns") == 0 && argc == 2) {
+		fd = ctl_connect(sock);
+		m = msg_new(MSG_CTL_REQUEST);
+		msg_put_u64(m, 2);
+		msg_put_u32(m, 3);
+		msg_put_str(m, "dkim");
+		msg_put_str(m, "dns");
+		msg_put_str(m, argv[1]);
+		code = ctl_exchange(fd, m);
+		close(fd);
 	}
-	for (;;) {
-		if ((m = ipc_read_blocking(fd)) == NULL) {
-			fprintf(stderr, "cachetctl: connection closed%s%s\n",
-			    errno ? ": " : "", errno ? strerror(errno) : "");
-			exit(1);
-		}
-		if (msg_get_u64(m, &reqid) == -1)
-			fatalx("malformed reply");
-		switch (m->type) {
-		case MSG_CTL_LINE:
-			if (msg_get_span(m, &s) == -1)
-				fatalx("malformed reply");
-			fwrite(s.ptr, 1, s.len, stdout);
-			fputc('\n', stdout);
-			break;
-		case MSG_CTL_DATA:
-			if (msg_get_span(m, &s) == -1)
-				fatalx("malformed reply");
-			fwrite(s.ptr, 1, s.len, stdout);
-			break;
-		case MSG_CTL_END:
-			if (msg_get_u32(m, &code) == -1 ||
-			    msg_get_str(m, err, sizeof(err)) == -1)
-				fatalx("malformed reply");
-			/*
-			 * Errors on stdout are sticky: this one check covers
-			 * every fwrite() above (a full disk, a closed pipe).
-			 */
-			if (fflush(stdout) == EOF || ferror(stdout)) {
-				fprintf(stderr, "cachetctl: output: %s\n",
-				    strerror(errno));
-				if (code == 0)
-					code = 1;
-			}
-			if (err[0] != '\0')
-				fprintf(stderr, "cachetctl: %s\n", err);
-			msg_free(m);
-			conf_free(conf);
-			close(fd);
-			return (int)code;
-		default:
-			fatalx("unexpected %s", msg_name(m->type));
-		}
-		msg_free(m);
-	}
+	conf_free(conf);
+	return code;
 }
+

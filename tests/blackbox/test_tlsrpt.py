@@ -42,6 +42,7 @@ from conftest import wait_for
 from dnsserver import DNSServer
 from dnssec import make_ca_and_leaf
 from smtppeer import Peer
+from test_dkim_sign import dkimpy_results, published
 from test_mta_sts import leaf, out, submit  # noqa: F401 (fixture)
 
 Z = "rpt.test"
@@ -396,6 +397,16 @@ def test_send_mails_and_posts_reports_to_the_rua(out, peers, world):
         == "no-policy-found"
     # what was reported (or had nobody to go to) is forgotten
     assert d.ctl("tlsrpt", "show").stdout.strip() == ""
+    # signed with both of example.org's keys (issue 14), as dkimpy
+    # checks them against the records `cachetctl dns` prints
+    keys = published(d)
+    for _i, _p, raw in d.delivered():
+        if b"TLS-Report-Domain:" in raw:
+            res = dkimpy_results(keys, raw)
+            assert sorted(a for _d, _s, a, _ok in res) == [
+                "ed25519-sha256", "rsa-sha256"], res
+            assert all(ok and dd == "example.org"
+                       for dd, _s, _a, ok in res), res
 
 
 def sample_report(name):

@@ -1,0 +1,37 @@
+/*
+ * lookup_dkimsign: DKIM signing in the lookup role (issue 14).  The
+ * msgauth step is declared in msgauth.h; this header adds what the rest
+ * of lookup calls: signing a whole message lookup made (TLS-RPT and
+ * DMARC reports) and the `cachetctl dkim` verbs.
+ */
+#ifndef CACHET_LOOKUP_DKIMSIGN_H
+#define CACHET_LOOKUP_DKIMSIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct lookup_dkimsign;
+
+/*
+ * Sign msg (a whole message, CRLF lines) when its From: domain has
+ * active keys: the DKIM-Signature fields are put on top of msg, then
+ * done(arg, msg) runs, later (the signature is made on a worker
+ * thread) or at once when nothing signs.  msg stays the caller's.
+ */
+void	lookup_dkimsign_message(struct lookup_dkimsign *, struct buf *msg,
+	    void (*done)(void *arg, struct buf *msg), void *arg);
+
+/*
+ * A cachetctl request whose argv[0] is "dkim": keygen, list, retire,
+ * activate, dns (what `cachetctl dns` prints for lookup's part).
+ * ours(domain, arg) says whether a domain is one of ours (keys are made
+ * for those only).  The answer is sent with proc_ctl_line()/_end().
+ */
+void	lookup_dkimsign_ctl(struct lookup_dkimsign *, uint64_t reqid,
+	    size_t argc, char **argv,
+	    bool (*ours)(const char *domain, void *arg), void *arg);
+
+#endif
