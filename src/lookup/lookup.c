@@ -1974,6 +1974,7 @@ lookup_main(struct proc_self *self)
 	r->auth.dmarc = lookup_dmarc_new(self, r->conf, lookup_mx_dns(r->mx));
 	r->auth.dmarcrep = lookup_dmarcrep_new(self, r->conf,
 	    lookup_mx_dns(r->mx));
+	lookup_dmarcrep_set_signer(r->auth.dmarcrep, r->auth.dkimsign);
 	r->msgauth = lookup_msgauth_new(self, r->conf, &r->auth);
 	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,
 	    lookup_worker_db, NULL);

@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "dmarcrep.h"
 #include "log.h"
+#include "lookup_dkimsign.h"
 #include "lookup_sql.h"
 #include "lookup_dmarcrep.h"
 #include "tlsrpt.h"
@@ -82,6 +83,7 @@ struct lookup_dmarcrep {
 	size_t			 batch;	/* rows in the open transaction */
 	struct event		*ev_flush;
 	struct event		*ev_send;	/* every dmarc-report-interval */
+	struct lookup_dkimsign	*dkimsign;	/* signs the reports */
 };
 
 /* One round of sending: a `cachetctl dmarc send`, or the timer's. */
@@ -501,21 +503,58 @@ lookup_dmarcrep_round_done(struct lookup_dmarcrep_round *r)
 	free(r);
 }
 
+/* A report mailed out, while it is being signed. */
+struct lookup_dmarcrep_out {
+	struct lookup_dmarcrep	*lr;
+	char			 from[CONF_ADDR_MAX + 1];
+	char			 to[CONF_ADDR_MAX + 1];
+	char			 domain[DNS_NAME_MAX + 1];
+	char			 report_id[DNS_NAME_MAX + 64];
+	struct buf		 msg;
+};
+
+/* The report, signed when our keys could (lookup_dkimsign.h): queue it. */
+static void
+lookup_dmarcrep_inject(void *arg, struct buf *msg)
+{
+	struct lookup_dmarcrep_out	*o = arg;
+	struct msg			*m;
+
+	m = msg_new(MSG_QUEUE_INJECT);
+	msg_put_str(m, o->from);
+	msg_put_str(m, o->to);
+	msg_put_data(m, msg->data, msg->len);
+	if (proc_send(o->lr->self, PROC_QUEUE, m) == -1)
+		log_warnx("lookup: event=dmarc-report-failed domain=%s to=<%s> "
+		    "reason=\"cannot queue the report\"", o->domain, o->to);
+	else
+		log_info("lookup: event=dmarc-report-sent domain=%s to=<%s> "
+		    "report_id=%s size=%zu", o->domain, o->to, o->report_id,
+		    msg->len);
+	buf_free(&o->msg);
+	free(o);
+}
+
 /* Mail the report to one destination; counts in the round. */
 static void
 lookup_dmarcrep_mail_out(struct lookup_dmarcrep_job *j,
     const struct lookup_dmarcrep_dest *d, const char *from,
     const char *report_id, uint64_t begin, const struct buf *gz)
 {
-	struct lookup_dmarcrep	*lr = j->r->lr;
-	struct dmarcrep_mail	 dm;
-	struct buf		 msg;
-	struct msg		*m;
-	char			 bnd[40], line[700];
+	struct lookup_dmarcrep		*lr = j->r->lr;
+	struct lookup_dmarcrep_out	*o;
+	struct dmarcrep_mail		 dm;
+	char				 bnd[40], line[700];
 
+	o = xcalloc(1, sizeof(*o));
+	o->lr = lr;
+	(void)str_copy(o->from, sizeof(o->from), from);
+	(void)str_copy(o->to, sizeof(o->to), d->addr);
+	(void)str_copy(o->domain, sizeof(o->domain), j->domain);
+	(void)str_copy(o->report_id, sizeof(o->report_id), report_id);
 	(void)snprintf(bnd, sizeof(bnd), "dmarc.%08x%08x", arc4random(),
 	    arc4random());
-	buf_init(&msg, LOOKUP_DMARCREP_MAIL_MAX);
+	buf_init(&o->msg, LOOKUP_DMARCREP_MAIL_MAX);
 	memset(&dm, 0, sizeof(dm));
 	dm.from = from;
 	dm.to = d->addr;
@@ -528,43 +567,41 @@ lookup_dmarcrep_mail_out(struct lookup_dmarcrep_job *j,
 	dm.boundary = bnd;
 	dm.gz = gz->data;
 	dm.gzlen = gz->len;
-	if (dmarcrep_mail_compose(&dm, &msg) == -1) {
+	if (dmarcrep_mail_compose(&dm, &o->msg) == -1) {
 		log_warnx("lookup: event=dmarc-report-failed domain=%s to=<%s> "
 		    "reason=\"cannot compose the report\"", j->domain, d->addr);
 		j->r->failed++;
-		goto done;
-	}
-	/* §6.2: a size limit on the URI; past it the report is not sent */
-	if (d->limit != 0 && msg.len > d->limit) {
-		log_warnx("lookup: event=dmarc-report-skipped domain=%s "
-		    "to=<%s> reason=\"%zu octets over the rua limit %llu\"",
-		    j->domain, d->addr, msg.len, (unsigned long long)d->limit);
-		j->r->toolarge++;
-		goto done;
+		goto fail;
 	}
 	/*
-	 * TODO in the note: DKIM-sign the report once lookup_dkimsign has
-	 * a message-signing entry point.
+	 * §6.2: a size limit on the URI; past it the report is not sent.
+	 * (The DKIM signatures added below are not counted.)
 	 */
-	m = msg_new(MSG_QUEUE_INJECT);
-	msg_put_str(m, from);
-	msg_put_str(m, d->addr);
-	msg_put_data(m, msg.data, msg.len);
-	if (proc_send(lr->self, PROC_QUEUE, m) == -1) {
-		j->r->failed++;
-		goto done;
+	if (d->limit != 0 && o->msg.len > d->limit) {
+		log_warnx("lookup: event=dmarc-report-skipped domain=%s "
+		    "to=<%s> reason=\"%zu octets over the rua limit %llu\"",
+		    j->domain, d->addr, o->msg.len,
+		    (unsigned long long)d->limit);
+		j->r->toolarge++;
+		goto fail;
 	}
 	j->r->sent++;
-	log_info("lookup: event=dmarc-report-sent domain=%s to=<%s> "
-	    "report_id=%s size=%zu", j->domain, d->addr, report_id, msg.len);
 	if (j->r->ctl) {
 		(void)snprintf(line, sizeof(line), "sent domain=%s to=<%s> "
 		    "report-id=%s size=%zu", j->domain, d->addr, report_id,
-		    msg.len);
+		    o->msg.len);
 		proc_ctl_line(lr->self, j->r->reqid, line);
 	}
-done:
-	buf_free(&msg);
+	/* Signed (when From: is ours) before it is queued, then sent. */
+	if (lr->dkimsign != NULL)
+		lookup_dkimsign_message(lr->dkimsign, &o->msg,
+		    lookup_dmarcrep_inject, o);
+	else
+		lookup_dmarcrep_inject(o, &o->msg);
+	return;
+fail:
+	buf_free(&o->msg);
+	free(o);
 }
 
 /* Every lookup of j answered: build, send, forget the rows. */
@@ -1097,6 +1134,13 @@ lookup_dmarcrep_new(struct proc_self *self, const struct conf *conf,
 	if (lookup_dmarcrep_db_open(lr) == 0)
 		lookup_dmarcrep_schedule(lr);
 	return lr;
+}
+
+void
+lookup_dmarcrep_set_signer(struct lookup_dmarcrep *lr,
+    struct lookup_dkimsign *ls)
+{
+	lr->dkimsign = ls;
 }
 
 void

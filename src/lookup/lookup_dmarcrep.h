@@ -26,6 +26,11 @@
 #define LOOKUP_DMARCREP_FLUSH_MS	1000	/* or after this long */
 #define LOOKUP_DMARCREP_RECEIVED_MAX	10000	/* reports received kept */
 
+/* Reports mailed out are signed by ls first (lookup_dkimsign.h). */
+struct lookup_dkimsign;
+void	lookup_dmarcrep_set_signer(struct lookup_dmarcrep *,
+	    struct lookup_dkimsign *);
+
 /* Flush, close dmarc.db and free; NULL is a no-op. */
 void	lookup_dmarcrep_free(struct lookup_dmarcrep *);
 

@@ -38,6 +38,7 @@ import pytest
 
 from conftest import wait_for
 from dnsserver import DNSServer
+from test_dkim_sign import dkimpy_results, published, wait_keys
 
 HERE = os.path.dirname(__file__)
 XSD = os.path.join(HERE, "dmarc-rfc7489.xsd")
@@ -114,11 +115,12 @@ def insert_rows(d):
 
 
 def report_mails(d):
+    """[(parsed, raw bytes)] of the DMARC report mails delivered."""
     out = []
     for _i, _p, data in d.delivered():
         m = email.message_from_bytes(data, policy=email.policy.default)
         if (m["Subject"] or "").startswith("Report Domain: "):
-            out.append(m)
+            out.append((m, data))
     return out
 
 
@@ -143,6 +145,8 @@ def test_the_shared_schema_does_not_compile_ours_is_strict(tmp_path):
 
 def test_send_validates_against_rfc7489(rep, tmp_path):
     d = rep()
+    # example.org's first keys (lookup_dkimsign), which sign the report
+    wait_keys(d, 2)
     d.stop()
     insert_rows(d)
     d.start()
@@ -154,8 +158,12 @@ def test_send_validates_against_rfc7489(rep, tmp_path):
     assert re.search(r"^refused domain=sender\.test to=<agg@unverified\."
                      r"test>", r.stdout, re.M), r.stdout
     assert wait_for(lambda: len(report_mails(d)) == 1, 20), d.log_tail()
-    m = report_mails(d)[0]
+    m, raw = report_mails(d)[0]
     assert m["From"] == "dmarc-reports@example.org"
+    # DKIM-signed by our domain's keys, as dkimpy verifies them
+    sigs = dkimpy_results(published(d), raw)
+    assert sigs and all(dom == "example.org" and ok
+                        for dom, _s, _a, ok in sigs), sigs
     assert m["To"] == "dmarc@example.org"
     # RFC 7489 §7.2.1.1
     subj = re.fullmatch(r"Report Domain: sender\.test Submitter: "
