@@ -71,10 +71,14 @@ dmarcrep_open(xmlTextWriterPtr w, const char *name)
 	return xmlTextWriterStartElement(w, BAD_CAST name) < 0 ? -1 : 0;
 }
 
+/* End the n innermost open elements. */
 static int
-dmarcrep_close(xmlTextWriterPtr w)
+dmarcrep_close(xmlTextWriterPtr w, int n)
 {
-	return xmlTextWriterEndElement(w) < 0 ? -1 : 0;
+	while (n-- > 0)
+		if (xmlTextWriterEndElement(w) < 0)
+			return -1;
+	return 0;
 }
 
 static bool
@@ -106,14 +110,14 @@ dmarcrep_build_record(xmlTextWriterPtr w, const struct dmarcrep_record *r)
 	for (i = 0; i < r->nreasons; i++)
 		if (dmarcrep_open(w, "reason") == -1 ||
 		    dmarcrep_elem(w, "type", r->reasons[i]) == -1 ||
-		    dmarcrep_close(w) == -1)
+		    dmarcrep_close(w, 1) == -1)
 			return -1;
-	if (dmarcrep_close(w) == -1 || dmarcrep_close(w) == -1 ||
+	if (dmarcrep_close(w, 2) == -1 ||
 	    dmarcrep_open(w, "identifiers") == -1 ||
 	    (r->envelope_to != NULL && r->envelope_to[0] != '\0' &&
 	    dmarcrep_elem(w, "envelope_to", r->envelope_to) == -1) ||
 	    dmarcrep_elem(w, "header_from", r->header_from) == -1 ||
-	    dmarcrep_close(w) == -1 || dmarcrep_open(w, "auth_results") == -1)
+	    dmarcrep_close(w, 1) == -1 || dmarcrep_open(w, "auth_results") == -1)
 		return -1;
 	for (i = 0; i < r->ndkim; i++) {
 		if (dmarcrep_open(w, "dkim") == -1 ||
@@ -121,7 +125,7 @@ dmarcrep_build_record(xmlTextWriterPtr w, const struct dmarcrep_record *r)
 		    (r->dkim[i].selector[0] != '\0' &&
 		    dmarcrep_elem(w, "selector", r->dkim[i].selector) == -1) ||
 		    dmarcrep_elem(w, "result", r->dkim[i].result) == -1 ||
-		    dmarcrep_close(w) == -1)
+		    dmarcrep_close(w, 1) == -1)
 			return -1;
 	}
 	/* Appendix C: "There will always be at least one SPF result." */
@@ -129,8 +133,7 @@ dmarcrep_build_record(xmlTextWriterPtr w, const struct dmarcrep_record *r)
 	    dmarcrep_elem(w, "domain", r->spf_domain) == -1 ||
 	    dmarcrep_elem(w, "scope", r->spf_scope) == -1 ||
 	    dmarcrep_elem(w, "result", r->spf_result) == -1 ||
-	    dmarcrep_close(w) == -1 || dmarcrep_close(w) == -1 ||
-	    dmarcrep_close(w) == -1)
+	    dmarcrep_close(w, 3) == -1)
 		return -1;
 	return 0;
 }
@@ -169,7 +172,7 @@ dmarcrep_build(const struct dmarcrep_report *r, struct buf *out,
 	    dmarcrep_open(w, "date_range") == -1 ||
 	    dmarcrep_elem_u64(w, "begin", r->begin) == -1 ||
 	    dmarcrep_elem_u64(w, "end", r->end) == -1 ||
-	    dmarcrep_close(w) == -1 || dmarcrep_close(w) == -1 ||
+	    dmarcrep_close(w, 2) == -1 ||
 	    dmarcrep_open(w, "policy_published") == -1 ||
 	    dmarcrep_elem(w, "domain", r->domain) == -1 ||
 	    dmarcrep_elem(w, "adkim", adkim) == -1 ||
@@ -179,12 +182,12 @@ dmarcrep_build(const struct dmarcrep_report *r, struct buf *out,
 	    dmarcrep_elem(w, "pct", pct) == -1 ||
 	    /* the Appendix C schema requires fo (§6.3 default "0") */
 	    dmarcrep_elem(w, "fo", r->fo != NULL && r->fo[0] != '\0' ?
-	    r->fo : "0") == -1 || dmarcrep_close(w) == -1)
+	    r->fo : "0") == -1 || dmarcrep_close(w, 1) == -1)
 		goto done;
 	for (i = 0; i < r->nrecords; i++)
 		if (dmarcrep_build_record(w, &r->records[i]) == -1)
 			goto done;
-	if (dmarcrep_close(w) == -1 || xmlTextWriterEndDocument(w) < 0)
+	if (dmarcrep_close(w, 1) == -1 || xmlTextWriterEndDocument(w) < 0)
 		goto done;
 	xmlFreeTextWriter(w);
 	w = NULL;

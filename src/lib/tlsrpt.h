@@ -199,7 +199,7 @@ int	tlsrpt_mail_extract(const char *msg, size_t len, struct buf *out,
  * 76 columns with CRLF; the address of a "mailto:" URI (RFC 6068: up to
  * "?", %XX decoded, printable ASCII with an "@"), -1 when unusable.
  */
-int	tlsrpt_b64_lines(const void *p, size_t len, struct buf *out);
+int	tlsrpt_b64_lines(const void *data, size_t len, struct buf *out);
 int	tlsrpt_mailto(const char *uri, char *out, size_t outsz);
 /*
  * A report mail's head checked: each of fields[] without CR or LF and

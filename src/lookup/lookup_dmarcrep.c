@@ -230,6 +230,8 @@ lookup_dmarcrep_domain_of(const char *addr)
 	return at != NULL && lookup_dmarcrep_word(at + 1) ? at + 1 : "";
 }
 
+_Static_assert(DMARCREP_DKIM_MAX <= MSGAUTH_SIGS_MAX, "m->dkim[] bound");
+
 /* The DKIM results of m, one "domain selector result" line each. */
 static void
 lookup_dmarcrep_dkim_text(const struct msgauth *m, char *out, size_t outsz)
@@ -239,8 +241,7 @@ lookup_dmarcrep_dkim_text(const struct msgauth *m, char *out, size_t outsz)
 	int				 n;
 
 	out[0] = '\0';
-	for (i = 0; i < m->ndkim && i < MSGAUTH_SIGS_MAX &&
-	    i < DMARCREP_DKIM_MAX; i++) {
+	for (i = 0; i < m->ndkim && i < DMARCREP_DKIM_MAX; i++) {
 		d = &m->dkim[i];
 		if (d->domain[0] == '\0' || !lookup_dmarcrep_word(d->domain) ||
 		    !lookup_dmarcrep_word(d->selector))
@@ -845,7 +846,8 @@ lookup_dmarcrep_send_all(struct lookup_dmarcrep *lr, bool ctl,
 			maxrow = (uint64_t)sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
-	jobs = xcalloc(LOOKUP_DMARCREP_GROUPS_MAX, sizeof(*jobs));
+	jobs = xcalloc(LOOKUP_DMARCREP_GROUPS_MAX,
+	    sizeof(struct lookup_dmarcrep_job *));
 	if ((st = lookup_dmarcrep_stmt(lr, "SELECT policy_domain, "
 	    "max(org_domain), rua FROM rows WHERE rowid <= ?1 GROUP BY "
 	    "policy_domain, rua ORDER BY policy_domain LIMIT ?2", "ii", maxrow,
