@@ -1294,6 +1294,22 @@ conf_p_case(struct conf_parser *ps, const struct conf_directive *d,
 }
 
 static void
+conf_p_spf_fail(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+
+	if (strcmp(w->text, "mark") == 0)
+		ps->conf->spf_fail_reject = false;
+	else if (strcmp(w->text, "reject") == 0)
+		ps->conf->spf_fail_reject = true;
+	else
+		conf_err(ps, w->line, "%s: expected reject or mark, not "
+		    "\"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
+}
+
+static void
 conf_p_quota_exceeded(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
 {
@@ -1307,6 +1323,22 @@ conf_p_quota_exceeded(struct conf_parser *ps, const struct conf_directive *d,
 	else
 		conf_err(ps, w->line, "%s: expected defer or reject, not "
 		    "\"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
+}
+
+static void
+conf_p_dmarc_policy(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+
+	if (strcmp(w->text, "enforce") == 0)
+		ps->conf->dmarc_policy = CONF_DMARC_ENFORCE;
+	else if (strcmp(w->text, "report-only") == 0)
+		ps->conf->dmarc_policy = CONF_DMARC_REPORT_ONLY;
+	else
+		conf_err(ps, w->line, "%s: expected enforce or report-only, "
+		    "not \"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
 }
 
 /*
@@ -1613,6 +1645,8 @@ static const struct conf_directive conf_directives[] = {
 	{ "submission-sender-check", "submission-sender-check yes|no",
 	    conf_p_yesno, 1, false, false,
 	    CONF_FIELD(submission_sender_check) },
+	{ "spf-fail", "spf-fail reject|mark", conf_p_spf_fail, 1, false,
+	    false, 0, 0 },
 	{ "message-size", "message-size SIZE", conf_p_number, 1, false, false,
 	    CONF_FIELD(limits.message_size) },
 	{ "max-recipients", "max-recipients N", conf_p_number, 1, false,
@@ -1659,6 +1693,10 @@ static const struct conf_directive conf_directives[] = {
 	    false, CONF_FIELD(workers.pop3) },
 	{ "imap-workers", "imap-workers N|auto", conf_p_procs, 1, false,
 	    false, CONF_FIELD(workers.imap) },
+	{ "dmarc-policy", "dmarc-policy enforce|report-only",
+	    conf_p_dmarc_policy, 1, false, false, 0, 0 },
+	{ "public-suffix-list", "public-suffix-list FILE", conf_p_file, 1,
+	    false, false, CONF_FIELD(public_suffix_list) },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))

@@ -99,6 +99,12 @@ enum conf_quota_exceeded {
 	CONF_QUOTA_REJECT,	/* 552 5.2.2 at RCPT, fail at delivery */
 };
 
+/* dmarc-policy: whether a DMARC policy is applied or only reported. */
+enum conf_dmarc_policy {
+	CONF_DMARC_ENFORCE,	/* reject refuses, quarantine files to Junk */
+	CONF_DMARC_REPORT_ONLY,	/* results in A-R and reports, mail delivered */
+};
+
 /* Local delivery and recipient resolution (lookup, queue, mda). */
 struct conf_delivery {
 	/* Where postmaster@ and abuse@ go; "" = the rule of cachet.conf.md */
@@ -171,6 +177,8 @@ struct conf {
 	char		 demo_password[64];
 	/* Submission: MAIL FROM must be the user's or an alias of theirs. */
 	bool		 submission_sender_check;	/* default true */
+	/* spf-fail reject: an SPF fail refuses with 550 5.7.23 */
+	bool		 spf_fail_reject;		/* default mark */
 	char		 user[64];	/* base user name, default "_cachet" */
 
 	struct conf_listen	*listens;
@@ -222,6 +230,10 @@ struct conf {
 	 * domain's postmaster.
 	 */
 	char			 tlsrpt_rua[CONF_RUA_MAX + 1];
+	/* DMARC (RFC 7489): what a failing message's policy does */
+	enum conf_dmarc_policy	 dmarc_policy;	/* default enforce */
+	/* The Public Suffix List lookup loads; "" = PSL_FILE_DEFAULT */
+	char			 public_suffix_list[CONF_PATH_MAX];
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -42,7 +43,7 @@ struct dns_query {
 	struct dns		*dns;
 	int			 async_id;
 	enum dns_type		 type;
-	char			 name[DNS_NAME_MAX + 2];
+	char			 name[DNS_NAME_TEXT_MAX + 2];
 	struct event		*timer;
 	void			(*cb)(void *, const struct dns_result *);
 	void			*arg;
@@ -78,6 +79,8 @@ dns_type_name(enum dns_type t)
 		return "A";
 	case DNS_T_MX:
 		return "MX";
+	case DNS_T_PTR:
+		return "PTR";
 	case DNS_T_TXT:
 		return "TXT";
 	case DNS_T_AAAA:
@@ -178,6 +181,9 @@ dns_rr_clear(struct dns_rr *rr)
 	case DNS_T_MX:
 		free(rr->u.mx.name);
 		break;
+	case DNS_T_PTR:
+		free(rr->u.ptr.name);
+		break;
 	case DNS_T_TXT:
 		free(rr->u.txt.data);
 		break;
@@ -205,6 +211,20 @@ dns_parse_mx(const uint8_t *p, size_t len, struct dns_rr *rr)
 		return -1;
 	rr->u.mx.pref = (uint16_t)(p[0] << 8 | p[1]);
 	rr->u.mx.name = xstrdup(name);
+	return 0;
+}
+
+static int
+dns_parse_ptr(const uint8_t *p, size_t len, struct dns_rr *rr)
+{
+	char	name[DNS_NAME_TEXT_MAX + 1];
+	size_t	used;
+
+	/* RFC 1035 §3.3.12: PTRDNAME */
+	if (dns_parse_name(p, len, name, sizeof(name), &used) == -1 ||
+	    used != len)
+		return -1;
+	rr->u.ptr.name = xstrdup(name);
 	return 0;
 }
 
@@ -268,6 +288,8 @@ dns_parse_rdata(enum dns_type type, const uint8_t *p, size_t len,
 		return 0;
 	case DNS_T_MX:
 		return dns_parse_mx(p, len, rr);
+	case DNS_T_PTR:
+		return dns_parse_ptr(p, len, rr);
 	case DNS_T_TXT:
 		return dns_parse_txt(p, len, rr);
 	case DNS_T_TLSA:
@@ -309,23 +331,37 @@ dns_hostname_ok(const char *name, size_t len)
 static bool
 dns_qname_ok(const char *name)
 {
-	size_t	i, len, label = 0;
+	size_t	i, len, label = 0, octets = 0;
 
-	len = strnlen(name, DNS_NAME_MAX + 2);
+	len = strnlen(name, DNS_NAME_TEXT_MAX + 2);
 	if (len > 0 && name[len - 1] == '.')
 		len--;
-	if (len == 0 || len > DNS_NAME_MAX)
+	if (len == 0 || len > DNS_NAME_TEXT_MAX)
 		return false;
 	for (i = 0; i < len; i++) {
 		if (name[i] == '.') {
 			if (label == 0)
 				return false;
 			label = 0;
+			octets++;
 			continue;
 		}
-		if (!dns_ldh((unsigned char)name[i]) && name[i] != '_')
+		/* RFC 1035 §5.1 "\DDD" stands for one octet */
+		if (name[i] == '\\') {
+			if (len - i < 4 ||
+			    !isdigit((unsigned char)name[i + 1]) ||
+			    !isdigit((unsigned char)name[i + 2]) ||
+			    !isdigit((unsigned char)name[i + 3]) ||
+			    (name[i + 1] - '0') * 100 +
+			    (name[i + 2] - '0') * 10 +
+			    (name[i + 3] - '0') > 255)
+				return false;
+			i += 3;
+		} else if (!dns_ldh((unsigned char)name[i]) && name[i] != '_')
 			return false;
 		if (++label > DNS_LABEL_MAX)
+			return false;
+		if (++octets > DNS_NAME_MAX)
 			return false;
 	}
 	return label > 0;
@@ -515,7 +551,7 @@ dns_answer(void *mydata, int err, struct ub_result *ub)
 	struct dns_result	 res;
 	void			(*cb)(void *, const struct dns_result *);
 	void			*arg;
-	char			 name[DNS_NAME_MAX + 2];
+	char			 name[DNS_NAME_TEXT_MAX + 2];
 
 	dns_result_init(&res, q);
 	dns_result_fill(&res, err, ub);
@@ -538,7 +574,7 @@ dns_timeout(evutil_socket_t fd, short ev, void *arg)
 	struct dns_result	 res;
 	void			(*cb)(void *, const struct dns_result *);
 	void			*cbarg;
-	char			 name[DNS_NAME_MAX + 2];
+	char			 name[DNS_NAME_TEXT_MAX + 2];
 
 	(void)ub_cancel(q->dns->ctx, q->async_id);
 	dns_result_init(&res, q);
@@ -555,6 +591,14 @@ dns_timeout(evutil_socket_t fd, short ev, void *arg)
 
 /* The API */
 
+/* Reverse zones of the documentation networks, left to the resolver. */
+static const char *const dns_doc_zones[] = {
+	"2.0.192.in-addr.arpa. transparent",
+	"100.51.198.in-addr.arpa. transparent",
+	"113.0.203.in-addr.arpa. transparent",
+	"8.b.d.0.1.0.0.2.ip6.arpa. transparent",
+};
+
 static int
 dns_opt(struct ub_ctx *ctx, const char *opt, const char *val)
 {
@@ -567,6 +611,7 @@ dns_new(struct event_base *base, const char *resolver, const char **errstr)
 	struct dns	*d;
 	char		 fwd[DNS_FWD_MAX];
 	int		 fd;
+	size_t		 i;
 
 	if (resolver != NULL &&
 	    dns_resolver_fwd(resolver, fwd, sizeof(fwd)) == -1) {
@@ -599,6 +644,23 @@ dns_new(struct event_base *base, const char *resolver, const char **errstr)
 	 */
 	if (dns_opt(d->ctx, "local-zone:", "test. transparent") == -1)
 		goto fail;
+	/*
+	 * Likewise the reverse zones of private and documentation networks
+	 * (RFC 6303, RFC 5737, RFC 3849), which it would answer itself:
+	 * SPF's ptr and %{p} (RFC 7208 §5.5) ask the operator's resolver,
+	 * which knows its own networks.
+	 */
+	/*
+	 * Records in the order the resolver gave them, not rotated: SPF's
+	 * "first 10" PTR names (RFC 7208 §4.6.4) are then the server's.
+	 */
+	if (dns_opt(d->ctx, "rrset-roundrobin:", "no") == -1 ||
+	    dns_opt(d->ctx, "unblock-lan-zones:", "yes") == -1 ||
+	    dns_opt(d->ctx, "insecure-lan-zones:", "yes") == -1)
+		goto fail;
+	for (i = 0; i < sizeof(dns_doc_zones) / sizeof(dns_doc_zones[0]); i++)
+		if (dns_opt(d->ctx, "local-zone:", dns_doc_zones[i]) == -1)
+			goto fail;
 	if (resolver != NULL) {
 		if (ub_ctx_set_fwd(d->ctx, fwd) != 0) {
 			*errstr = "libunbound refused the resolver address";
@@ -793,6 +855,7 @@ dns_query(struct dns *d, const char *name, enum dns_type type,
 	switch (type) {
 	case DNS_T_A:
 	case DNS_T_MX:
+	case DNS_T_PTR:
 	case DNS_T_TXT:
 	case DNS_T_AAAA:
 	case DNS_T_TLSA:

@@ -45,6 +45,7 @@
 /* RR types asked for, RFC 1035 §3.2.2, RFC 3596, RFC 6698 §7.1. */
 enum dns_type {
 	DNS_T_A = 1,
+	DNS_T_PTR = 12,
 	DNS_T_MX = 15,
 	DNS_T_TXT = 16,
 	DNS_T_AAAA = 28,
@@ -61,6 +62,11 @@ enum dns_status {
 struct dns_mx {
 	uint16_t	 pref;
 	/* text form without the final dot; "" for the root (null MX) */
+	char		*name;
+};
+
+struct dns_ptr {
+	/* text form without the final dot (RFC 1035 §3.3.12) */
 	char		*name;
 };
 
@@ -86,6 +92,7 @@ struct dns_rr {
 	enum dns_type	 type;
 	union {
 		struct dns_mx	 mx;
+		struct dns_ptr	 ptr;
 		struct in_addr	 a;
 		struct in6_addr	 aaaa;
 		struct dns_txt	 txt;
@@ -152,7 +159,10 @@ void		 dns_set_timeout(struct dns *, unsigned ms);
 
 /*
  * Ask for records of type for name ("mx.example.org", a trailing dot is
- * allowed; letters, digits, '-', '_' and dots; at most DNS_NAME_MAX).
+ * allowed; letters, digits, '-', '_' and dots, and any other octet
+ * written "\DDD" as RFC 1035 §5.1 does (SPF names made by macros, RFC
+ * 7208 §7.3, may hold any octet); labels of 1-63 octets, at most
+ * DNS_NAME_MAX octets).
  * cb is called exactly once, later, from the loop (never from inside
  * this call), unless the query is cancelled.  res and everything it
  * points to are valid only during the call (copy what you keep).  The

@@ -35,6 +35,13 @@
 #define MSG_ENV_REQUIRETLS	0x2u	/* RFC 8689 */
 #define MSG_ENV_ALL		0x3u
 
+/*
+ * The verdict of sender authentication as smtp hands it to the queue
+ * (MSG_QUEUE_COMMIT) and the queue to the mda: msgauth.h's MSGAUTH_F_*.
+ */
+#define MSG_COMMIT_F_JUNK	0x1u	/* local copies go to Junk */
+#define MSG_COMMIT_F_ALL	0x1u
+
 enum msg_type {
 	MSG_NONE = 0,
 	/* every role */
@@ -75,7 +82,9 @@ enum msg_type {
 				   str envid, str auth, str client ip,
 				   str auth user, u32 nrcpt, then per rcpt:
 				   str addr, u32 notify, str orcpt
-				   ("" = none for every str) */
+				   ("" = none for every str), then
+				   str prepend (header fields for the
+				   top, msgauth.h), u32 MSG_COMMIT_F_* */
 	MSG_QUEUE_COMMIT_RESULT,/* u64 reqid, u32 code, str enh, str text */
 	MSG_QUEUE_ABORT,	/* str id */
 	/* Local delivery (queue.c, lookup.c, mda.c, resolve.h) */
@@ -95,7 +104,9 @@ enum msg_type {
 					   str sender, str rcpt, str owner,
 					   str mailbox, u32 mailbox_format,
 					   u64 quota (UINT64_MAX none),
-					   u64 msglen; fd of the message */
+					   u64 msglen, str prepend (written
+					   first), u32 MSG_COMMIT_F_*; fd of
+					   the message */
 	MSG_MDA_RESULT,			/* mda -> queue: u64 reqid,
 					   u32 MDA_* result, str enh,
 					   str text */

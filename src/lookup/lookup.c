@@ -34,6 +34,7 @@
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
+#include "lookup_dmarc.h"
 #include "lookup_mx.h"
 #include "lookup_sts.h"
 #include "lookup_dkimsign.h"
@@ -1701,6 +1702,8 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 	else if (strcmp(argv[0], "dkim") == 0)
 		lookup_dkimsign_ctl(r->auth.dkimsign, reqid, n, argv,
 		    lookup_domain_ours, r);
+	else if (strcmp(argv[0], "spf") == 0)
+		lookup_spf_ctl(r->spf, reqid, n, argv);
 	else {
 		argv[n] = NULL;
 		/* Too many words match no verb: the noun's usage. */
@@ -1936,6 +1939,7 @@ lookup_main(struct proc_self *self)
 	struct lookup_role	*r;
 	const char		*err = NULL;
 	char			 cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
+	struct psl		*psl;
 
 	r = xcalloc(1, sizeof(*r));
 	r->self = self;
@@ -1958,6 +1962,8 @@ lookup_main(struct proc_self *self)
 		log_warnx("lookup: tls: %s", err);
 	/* iconv's modules cannot be loaded in the chroot: the filters */
 	log_debug("lookup: %zu charsets preloaded", mime_charset_preload());
+	/* DMARC's Public Suffix List lives outside the chroot. */
+	psl = lookup_dmarc_psl_load(r->conf);
 	proc_drop(self);
 	/* After proc_drop the role's directory is the current one. */
 	if ((r->db = users_open(LOOKUP_DB, true, &err)) == NULL)
@@ -1972,6 +1978,7 @@ lookup_main(struct proc_self *self)
 	r->auth.arc = lookup_arc_new(self, r->conf, lookup_mx_dns(r->mx),
 	    r->auth.dkimsign);
 	r->auth.dmarc = lookup_dmarc_new(self, r->conf, lookup_mx_dns(r->mx));
+	lookup_dmarc_set_psl(r->auth.dmarc, psl);
 	r->auth.dmarcrep = lookup_dmarcrep_new(self, r->conf,
 	    lookup_mx_dns(r->mx));
 	lookup_dmarcrep_set_signer(r->auth.dmarcrep, r->auth.dkimsign);

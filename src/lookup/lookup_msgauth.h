@@ -6,6 +6,7 @@
 #ifndef CACHET_LOOKUP_MSGAUTH_H
 #define CACHET_LOOKUP_MSGAUTH_H
 
+#include "buf.h"
 #include "ipc.h"
 #include "proc.h"
 
@@ -32,5 +33,14 @@ void			 lookup_msgauth_sign(struct lookup_msgauth *,
 			    struct proc_peer from, struct msg *);
 void			 lookup_msgauth_peer_change(struct lookup_msgauth *,
 			    struct proc_peer);
+
+/*
+ * Append the Authentication-Results field (RFC 8601) of m's results to
+ * out, authserv-id first, one resinfo per line, folded under 78 columns,
+ * ending in CRLF.  0, or -1 (out unchanged) when out has no room.
+ */
+struct msgauth;
+int			 lookup_msgauth_authres(const struct msgauth *m,
+			    const char *authserv_id, struct buf *out);
 
 #endif

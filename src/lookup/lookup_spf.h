@@ -21,6 +21,13 @@ struct lookup_spf	*lookup_spf_new(struct proc_self *, const struct conf *,
 /* MSG_LOOKUP_SPF from an smtp worker; answered later. */
 void			 lookup_spf_request(struct lookup_spf *,
 			    struct proc_peer from, struct msg *);
+/*
+ * `cachetctl spf check IP HELO SENDER` (argv[0] is "spf"): the result,
+ * identity, domain, reason and, for a fail, the explanation, a line
+ * each; SENDER "<>" or "" is the null path.
+ */
+void			 lookup_spf_ctl(struct lookup_spf *, uint64_t reqid,
+			    size_t argc, char **argv);
 /* A peer came or went: answers to its earlier requests are dropped. */
 void			 lookup_spf_peer_change(struct lookup_spf *,
 			    struct proc_peer);

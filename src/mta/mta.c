@@ -73,6 +73,7 @@ struct mta_job {
 	uint64_t		 created_ms;
 	char			*sender;
 	char			*envid;
+	char			*prepend;	/* header fields for the top */
 	uint64_t		 msglen;
 	int			 fd;
 	struct smtp_client_msg	 msg;
@@ -425,6 +426,7 @@ mta_job_free(struct mta_job *job)
 	free(job->done);
 	free(job->sender);
 	free(job->envid);
+	free(job->prepend);
 	free(job);
 	mta->njobs--;
 }
@@ -891,8 +893,8 @@ mta_link_work(struct mta_link *l)
 		mta_link_unidle(l);
 		l->sent = true;
 		d->used_ms = now_ms();
-		if (mta_conn_send(l->conn, &job->msg, job->fd, job->msglen) ==
-		    0)
+		if (mta_conn_send(l->conn, &job->msg, job->prepend, job->fd,
+		    job->msglen) == 0)
 			return;
 		/* refused before sending: done has finished the job */
 	}
@@ -1072,11 +1074,14 @@ mta_deliver(enum proc_id from, struct msg *m)
 		}
 		job->rcpts[i].orcpt = s;
 	}
+	if (msg_get_strdup(m, MTA_PREPEND_MAX, &job->prepend) == -1)
+		mta_bad(m, from, "prepend");
 	if (msg_end(m) == -1)
 		mta_bad(m, from, "trailing bytes");
 
 	job->msg.from = job->sender;
-	job->msg.size = msglen;
+	/* RFC 1870: the size the next hop gets, our header fields too */
+	job->msg.size = msglen + strlen(job->prepend);
 	job->msg.body = body == MTA_BODY_8BITMIME ?
 	    SMTP_CLIENT_BODY_8BITMIME : body == MTA_BODY_BINARYMIME ?
 	    SMTP_CLIENT_BODY_BINARYMIME : SMTP_CLIENT_BODY_7BIT;

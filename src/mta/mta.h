@@ -11,7 +11,9 @@
  * ("" for <>), u64 msglen, u32 body (MTA_BODY_*), u32 MSG_ENV_* flags, u32
  * ret (MTA_RET_*), str envid ("" none), str domain, u32 n (1 ..
  * MTA_RCPTS_MAX), then n times: str addr, u32 notify (RFC 3461 NOTIFY bits as the spool keeps them,
- * bits), str orcpt ("" none); + a read-only descriptor of the message.
+ * bits), str orcpt ("" none), str prepend (header fields sent before the
+ * message's bytes, msgauth.h; "" none); + a read-only descriptor of the
+ * message.
  *
  * MSG_MTA_RESULT (mta -> queue): u64 reqid, u32 n (as asked), then per
  * recipient in the order asked: u32 result (enum mta_result), u32 flags
@@ -32,6 +34,7 @@
 
 #define MTA_RCPTS_MAX	100	/* per message: RFC 5321 §4.5.3.1.8 */
 #define MTA_TEXT_MAX	1000	/* a reply kept: QUEUE_FS_STR_MAX */
+#define MTA_PREPEND_MAX	(32 * 1024)	/* QUEUE_FS_PREPEND_MAX */
 /* A destination domain: a DNS name, or an address literal "[...]". */
 #define MTA_DOMAIN_MAX	(253 + 8)
 

@@ -35,6 +35,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "msgread.h"
 #include "mta_conn.h"
 #include "smtp_client.h"
 #include "tls.h"
@@ -88,9 +89,7 @@ struct mta_conn {
 	char				 why[MTA_CONN_WHY_MAX];
 	char				 enh[SMTP_CLIENT_ENH_MAX];
 
-	int				 fd;		/* message content */
-	uint64_t			 off;
-	uint64_t			 msglen;
+	struct msgread			 rd;		/* message content */
 	size_t				 messages;
 };
 
@@ -227,23 +226,9 @@ mta_conn_op_read(void *arg, char *buf, size_t len)
 	struct mta_conn	*c = arg;
 	ssize_t		 n;
 
-	if (c->off >= c->msglen)
-		return 0;
-	if (len > c->msglen - c->off)
-		len = (size_t)(c->msglen - c->off);
-	do
-		n = pread(c->fd, buf, len, (off_t)c->off);
-	while (n == -1 && errno == EINTR);
-	if (n == -1) {
+	/* EIO: shorter than the queue said; never send a cut message */
+	if ((n = msgread_read(&c->rd, buf, len)) == -1)
 		log_warn("mta: reading the message");
-		return -1;
-	}
-	if (n == 0) {
-		/* shorter than the queue said: never send a cut message */
-		log_warnx("mta: message file shorter than its length");
-		return -1;
-	}
-	c->off += (uint64_t)n;
 	return n;
 }
 
@@ -260,7 +245,7 @@ mta_conn_op_done(void *arg)
 {
 	struct mta_conn	*c = arg;
 
-	c->fd = -1;
+	c->rd.fd = -1;
 	c->ops->done(c, c->arg);
 }
 
@@ -670,7 +655,7 @@ mta_conn_new(struct event_base *base, struct tls_ctx *tls,
 	c->addrs = xcalloc(naddrs, sizeof(*c->addrs));
 	memcpy(c->addrs, addrs, naddrs * sizeof(*c->addrs));
 	c->naddrs = naddrs;
-	c->fd = -1;
+	c->rd.fd = -1;
 	if ((c->ev_next = evtimer_new(base, mta_conn_next, c)) == NULL)
 		fatalx("mta: evtimer_new");
 	mta_conn_connect(c);
@@ -678,12 +663,10 @@ mta_conn_new(struct event_base *base, struct tls_ctx *tls,
 }
 
 int
-mta_conn_send(struct mta_conn *c, const struct smtp_client_msg *msg, int fd,
-    uint64_t msglen)
+mta_conn_send(struct mta_conn *c, const struct smtp_client_msg *msg,
+    const char *prepend, int fd, uint64_t msglen)
 {
-	c->fd = fd;
-	c->off = 0;
-	c->msglen = msglen;
+	msgread_init(&c->rd, prepend, fd, msglen);
 	c->messages++;
 	if (smtp_client_mail(c->client, msg) == -1)
 		return -1;

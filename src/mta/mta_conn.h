@@ -119,14 +119,15 @@ struct mta_conn	*mta_conn_new(struct event_base *, struct tls_ctx *,
 		    const struct mta_conn_ops *, void *arg);
 
 /*
- * Send msg (only from ready, or while idle), its content read from fd
- * (msglen octets from offset 0, CRLF line ends).  msg and fd must stay
- * valid until done.  0 when the transaction started; -1 when the client
+ * Send msg (only from ready, or while idle), its content prepend (header
+ * fields for the top, msgauth.h; NULL none) then what is read
+ * from fd (msglen octets from offset 0, CRLF line ends).  msg, prepend
+ * and fd must stay valid until done.  0 when the transaction started; -1 when the client
  * refused it before sending anything (rcpt_done and done were called):
  * give another message, idle or quit.
  */
 int	mta_conn_send(struct mta_conn *, const struct smtp_client_msg *msg,
-	    int fd, uint64_t msglen);
+	    const char *prepend, int fd, uint64_t msglen);
 
 /* Say QUIT (when ready), or drop the connection (otherwise). */
 void	mta_conn_quit(struct mta_conn *);

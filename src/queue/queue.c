@@ -350,6 +350,14 @@ queue_msg_state(const struct queue_role *q, const struct queue_msg *qm,
 
 /* --- the list of queued messages --- */
 
+/* The message as its readers see it: the prepend on top (msgauth.h). */
+static uint64_t
+queue_msg_size(const struct queue_msg *qm)
+{
+	return qm->msglen + (qm->env.prepend != NULL ?
+	    strlen(qm->env.prepend) : 0);
+}
+
 static struct queue_msg *
 queue_msg_find(struct queue_role *q, const char *id)
 {
@@ -1019,6 +1027,8 @@ queue_send_deliver(struct queue_role *q, struct queue_msg *qm, size_t i)
 	msg_put_u32(m, (uint32_t)rt->format);
 	msg_put_u64(m, rt->quota < 0 ? UINT64_MAX : (uint64_t)rt->quota);
 	msg_put_u64(m, msglen);
+	msg_put_str(m, qm->env.prepend);
+	msg_put_u32(m, qm->env.junk ? MSG_COMMIT_F_JUNK : 0);
 	msg_put_fd(m, fd);
 	rt->run = QUEUE_RUN_DELIVERING;
 	(void)proc_send(q->self, PROC_MDA, m);
@@ -1120,6 +1130,7 @@ queue_send_mta(struct queue_role *q, struct queue_msg *qm, size_t first)
 		msg_put_str(m, rc->orcpt != NULL ? rc->orcpt : "");
 		qm->rt[r->idx[i]].run = QUEUE_RUN_SENDING;
 	}
+	msg_put_str(m, env->prepend);
 	msg_put_fd(m, fd);
 	log_debug("id=%s event=to-mta domain=%s rcpts=%zu", env->id, domain,
 	    n);
@@ -1983,7 +1994,7 @@ queue_commit_done(struct queue_role *q, struct queue_incoming *in)
 	log_info("id=%s event=queued from=<%s> size=%llu nrcpt=%zu",
 	    qm->env.id, printable(qm->env.sender,
 	    strnlen(qm->env.sender, QUEUE_FS_STR_MAX), from, sizeof(from)),
-	    (unsigned long long)qm->msglen, qm->env.nrcpts);
+	    (unsigned long long)queue_msg_size(qm), qm->env.nrcpts);
 	(void)snprintf(text, sizeof(text), "Ok: queued as %s", qm->env.id);
 	queue_commit_reply(q, in, 250, "2.0.0", text);
 }
@@ -2174,6 +2185,16 @@ queue_get_envelope(struct msg *m, enum proc_id from,
 		env->rcpts[i].orcpt = queue_get_opt(m, from, "orcpt");
 		env->rcpts[i].state = QUEUE_FS_RCPT_PENDING;
 	}
+	/* msgauth.h: the header fields for the top, and the verdict */
+	if (msg_get_strdup(m, QUEUE_FS_PREPEND_MAX, &s) == -1)
+		queue_bad(m, from, "prepend");
+	if (s[0] == '\0')
+		free(s);
+	else
+		env->prepend = s;
+	if (msg_get_u32(m, &utf8) == -1 || (utf8 & ~MSG_COMMIT_F_ALL) != 0)
+		queue_bad(m, from, "msgauth flags");
+	env->junk = (utf8 & MSG_COMMIT_F_JUNK) != 0;
 }
 
 static void
@@ -2357,7 +2378,7 @@ queue_ctl_list(struct queue_role *q, uint64_t reqid)
 	TAILQ_FOREACH(qm, &q->msgs, entry) {
 		queue_age(age, sizeof(age), qm->env.created, now);
 		if (buf_printf(&b, "%-16s %3s %8llu ", qm->env.id, age,
-		    (unsigned long long)qm->msglen) == -1)
+		    (unsigned long long)queue_msg_size(qm)) == -1)
 			fatalx("queue: output buffer");
 		if (qm->env.sender[0] == '\0')
 			buf_append_str(&b, "<>");
@@ -2477,7 +2498,7 @@ queue_show_envelope(struct queue_role *q, uint64_t reqid, struct buf *b,
 	queue_ctl_buf(q, reqid, b);
 	buf_printf(b, "created: %s (%s ago)", t, age);
 	queue_ctl_buf(q, reqid, b);
-	buf_printf(b, "size: %llu", (unsigned long long)qm->msglen);
+	buf_printf(b, "size: %llu", (unsigned long long)queue_msg_size(qm));
 	queue_ctl_buf(q, reqid, b);
 	buf_append_str(b, "sender: <");
 	queue_escape(b, env->sender, false, "");
@@ -2697,12 +2718,14 @@ static void
 queue_ctl_cat(struct queue_role *q, uint64_t reqid, const char *id)
 {
 	struct queue_cat	*c;
+	struct queue_msg	*qm;
+	struct msg		*m;
 	struct timeval		 tv = { 0, 0 };
 	uint64_t		 msglen;
 	char			 err[128];
 	int			 fd;
 
-	if (!qid_valid(id) || queue_msg_find(q, id) == NULL) {
+	if (!qid_valid(id) || (qm = queue_msg_find(q, id)) == NULL) {
 		queue_ctl_end(q, reqid, 1, "no such message");
 		return;
 	}
@@ -2712,6 +2735,13 @@ queue_ctl_cat(struct queue_role *q, uint64_t reqid, const char *id)
 		    strerror(errno));
 		queue_ctl_end(q, reqid, 1, err);
 		return;
+	}
+	/* The header fields for the top first, as every reader does. */
+	if (qm->env.prepend != NULL) {
+		m = msg_new(MSG_CTL_DATA);
+		msg_put_u64(m, reqid);
+		msg_put_str(m, qm->env.prepend);
+		(void)proc_send(q->self, PROC_PARENT, m);
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->reqid = reqid;

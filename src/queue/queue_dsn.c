@@ -17,6 +17,7 @@
 #include "bounce.h"
 #include "buf.h"
 #include "log.h"
+#include "msgread.h"
 #include "queue_dsn.h"
 #include "queue_fs.h"
 #include "util.h"
@@ -24,29 +25,11 @@
 #define QUEUE_DSN_TRIES		4	/* boundaries tried */
 #define QUEUE_DSN_HOST_MAX	256
 
-struct queue_dsn_read {
-	int		 fd;
-	uint64_t	 off;
-	uint64_t	 len;
-};
-
+/* The original as it was delivered: its prepend on top (msgread.h). */
 static ssize_t
 queue_dsn_read(void *arg, char *buf, size_t len)
 {
-	struct queue_dsn_read	*r = arg;
-	ssize_t			 n;
-
-	if (r->off >= r->len)
-		return 0;
-	if (len > r->len - r->off)
-		len = (size_t)(r->len - r->off);
-	do
-		n = pread(r->fd, buf, len, (off_t)r->off);
-	while (n == -1 && errno == EINTR);
-	if (n <= 0)
-		return n == 0 ? 0 : -1;
-	r->off += (uint64_t)n;
-	return n;
+	return msgread_read(arg, buf, len);
 }
 
 static bool
@@ -174,7 +157,7 @@ queue_dsn_compose(struct queue_fs *fs, const char *hostname,
     int64_t now, struct buf *out)
 {
 	struct bounce_params	 p;
-	struct queue_dsn_read	 rd;
+	struct msgread		 rd;
 	const char		*err = "";
 	uint64_t		 len;
 	int			 fd, tries;
@@ -196,15 +179,14 @@ queue_dsn_compose(struct queue_fs *fs, const char *hostname,
 	p.ret = kind == BOUNCE_FAILURE && env->ret == QUEUE_FS_RET_FULL &&
 	    !env->requiretls ? BOUNCE_RET_FULL : BOUNCE_RET_HDRS;
 	p.eightbit = env->body != QUEUE_FS_BODY_7BIT || env->smtputf8;
-	p.message_size = msglen;
+	p.message_size = msglen + (env->prepend != NULL ?
+	    strlen(env->prepend) : 0);
 	p.rcpts = br;
 	p.nrcpts = n;
 	p.read = queue_dsn_read;
 	p.read_arg = &rd;
 	for (tries = 0; tries < QUEUE_DSN_TRIES;) {
-		rd.fd = fd;
-		rd.off = 0;
-		rd.len = msglen;
+		msgread_init(&rd, env->prepend, fd, msglen);
 		p.random = ((uint64_t)arc4random() << 32) | arc4random();
 		errno = 0;
 		if (bounce_compose(&p, out, &err) == 0) {

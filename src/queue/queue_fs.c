@@ -1081,6 +1081,8 @@ queue_fs_envelope_ok(const struct queue_fs_envelope *env)
 	    !queue_fs_str_ok(env->helo, true) ||
 	    !queue_fs_str_ok(env->ip, true) ||
 	    !queue_fs_str_ok(env->user, true) ||
+	    (env->prepend != NULL && strnlen(env->prepend,
+	    QUEUE_FS_PREPEND_MAX + 1) > QUEUE_FS_PREPEND_MAX) ||
 	    env->nrcpts == 0 || env->nrcpts > QUEUE_FS_RCPTS_MAX ||
 	    env->rcpts == NULL)
 		return false;
@@ -1147,6 +1149,31 @@ queue_fs_enc_field(struct buf *b, const char *key, const char *s)
 	return 0;
 }
 
+/*
+ * The prepend as "prepend" lines of QUEUE_FS_STR_MAX bytes each, the
+ * last one shorter (and not empty): one string field would not hold it.
+ */
+static int
+queue_fs_enc_prepend(struct buf *b, const char *s)
+{
+	char	chunk[QUEUE_FS_STR_MAX + 1];
+	size_t	len, n;
+
+	if (s == NULL)
+		return 0;
+	len = strlen(s);
+	while (len > 0) {
+		n = len < QUEUE_FS_STR_MAX ? len : QUEUE_FS_STR_MAX;
+		memcpy(chunk, s, n);
+		chunk[n] = '\0';
+		if (queue_fs_enc_field(b, "prepend", chunk) == -1)
+			return -1;
+		s += n;
+		len -= n;
+	}
+	return 0;
+}
+
 static int
 queue_fs_enc_addr(struct buf *b, const char *key, const char *s)
 {
@@ -1207,6 +1234,8 @@ queue_fs_envelope_encode(const struct queue_fs_envelope *env, struct buf *out)
 	    queue_fs_enc_field(out, "ip", env->ip) == -1 ||
 	    queue_fs_enc_field(out, "user", env->user) == -1 ||
 	    (env->held && buf_append_str(out, "hold yes\n") == -1) ||
+	    queue_fs_enc_prepend(out, env->prepend) == -1 ||
+	    (env->junk && buf_append_str(out, "junk yes\n") == -1) ||
 	    buf_printf(out, "rcpts %zu\n", env->nrcpts) == -1)
 		goto fail;
 	for (i = 0; i < env->nrcpts; i++) {
@@ -1403,6 +1432,50 @@ queue_fs_dec_field(struct queue_fs_dec *d, const char *key, bool optional,
 		return false;
 	}
 	return true;
+}
+
+/*
+ * The "prepend" lines (absent in spools from before them): every one
+ * but the last exactly QUEUE_FS_STR_MAX bytes, the last not empty, the
+ * whole at most QUEUE_FS_PREPEND_MAX.
+ */
+static bool
+queue_fs_dec_prepend(struct queue_fs_dec *d, char **out)
+{
+	struct buf	 b;
+	char		*s;
+	size_t		 n;
+	bool		 last = false;
+
+	buf_init(&b, QUEUE_FS_PREPEND_MAX + 1);
+	for (;;) {
+		s = NULL;
+		if (!queue_fs_dec_field(d, "prepend", true, "bad prepend value",
+		    &s))
+			goto fail;
+		if (s == NULL)
+			break;
+		n = strlen(s);
+		if (last || n == 0 || b.len + n > QUEUE_FS_PREPEND_MAX) {
+			free(s);
+			d->err = "bad prepend value";
+			goto fail;
+		}
+		last = n < QUEUE_FS_STR_MAX;
+		if (buf_append(&b, s, n) == -1)
+			fatalx("queue_fs: prepend");
+		free(s);
+	}
+	if (b.len > 0) {
+		*out = xmalloc(b.len + 1);
+		memcpy(*out, b.data, b.len);
+		(*out)[b.len] = '\0';
+	}
+	buf_free(&b);
+	return true;
+fail:
+	buf_free(&b);
+	return false;
 }
 
 static bool
@@ -1615,7 +1688,9 @@ queue_fs_envelope_decode(const char *p, size_t len,
 	    !queue_fs_dec_field(&d, "user", true, "bad user value",
 	    &out->user))
 		goto fail;
-	if (!queue_fs_dec_yes(&d, "hold", "bad hold value", &out->held))
+	if (!queue_fs_dec_yes(&d, "hold", "bad hold value", &out->held) ||
+	    !queue_fs_dec_prepend(&d, &out->prepend) ||
+	    !queue_fs_dec_yes(&d, "junk", "bad junk value", &out->junk))
 		goto fail;
 	if (!queue_fs_dec_num(&d, "rcpts", QUEUE_FS_RCPTS_MAX,
 	    "bad rcpts line", &n))
@@ -1668,6 +1743,7 @@ queue_fs_envelope_free(struct queue_fs_envelope *env)
 	free(env->helo);
 	free(env->ip);
 	free(env->user);
+	free(env->prepend);
 	if (env->rcpts != NULL) {
 		for (i = 0; i < env->nrcpts; i++) {
 			free(env->rcpts[i].addr);

@@ -36,6 +36,8 @@
 #define QUEUE_FS_ENV_MAX	(64 * 1024 * 1024)	/* envelope bytes */
 #define QUEUE_FS_TRAILER_LEN	36	/* bytes after the envelope */
 #define QUEUE_FS_VERSION	1	/* envelope text version */
+/* header fields written before the message (msgauth.h's PREPEND_MAX) */
+#define QUEUE_FS_PREPEND_MAX	(32 * 1024)
 
 /* Notify bits, as RFC 3461 §4.1 NOTIFY=; 0 means the parameter was absent. */
 #define QUEUE_FS_NOTIFY_SUCCESS	0x1
@@ -108,6 +110,14 @@ struct queue_fs_envelope {
 	char			*ip;		/* or NULL */
 	char			*user;		/* AUTH user, or NULL */
 	bool			 held;		/* cachetctl queue hold */
+	/*
+	 * Header fields that go on top of the message (Authentication-
+	 * Results, signatures: msgauth.h), each ending in CRLF, or NULL;
+	 * every reader of the message writes them before its bytes.  At
+	 * most QUEUE_FS_PREPEND_MAX bytes, no NUL.
+	 */
+	char			*prepend;
+	bool			 junk;		/* local copies go to Junk */
 	struct queue_fs_rcpt	*rcpts;
 	size_t			 nrcpts;	/* 1 .. QUEUE_FS_RCPTS_MAX */
 };

@@ -25,9 +25,12 @@
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
+#include "lookup/msgauth.h"
 #include "proc.h"
 #include "sasl_ipc.h"
+#include "smtp_msgauth.h"
 #include "smtp_session.h"
+#include "spf.h"
 #include "tls.h"
 #include "util.h"
 
@@ -42,7 +45,23 @@ enum smtp_wait {
 	SMTP_WAIT_MAIL,		/* lookup */
 	SMTP_WAIT_RCPT,		/* lookup */
 	SMTP_WAIT_CREATE,	/* queue */
+	SMTP_WAIT_SPF,		/* lookup, at the end of DATA */
+	SMTP_WAIT_MSGAUTH,	/* lookup */
 	SMTP_WAIT_COMMIT,	/* queue */
+};
+
+/* The SPF check of a transaction, asked at MAIL FROM (msgauth.h). */
+struct smtp_spf {
+	uint64_t		 reqid;		/* of the one in flight */
+	bool			 inflight;	/* an answer is owed */
+	bool			 stale;		/* ... for an old transaction */
+	bool			 again;		/* then ask for the current */
+	bool			 have;		/* the current one's is in */
+	char			 from[MAILADDR_PATH_MAX + 1];
+	enum spf_result		 result;
+	char			 identity[16];
+	char			 domain[DNS_NAME_TEXT_MAX + 1];
+	char			 reason[MSGAUTH_REASON_MAX];
 };
 
 struct smtp_conn {
@@ -61,6 +80,12 @@ struct smtp_conn {
 	uint64_t		 spool_len;
 	bool			 spool_failed;
 	int			 spool_errno;
+	/* sender authentication (msgauth.h) */
+	struct smtp_spf		 spf;
+	const struct smtp_envelope *authenv;	/* while waiting */
+	struct smtp_msgauth_info authinfo;
+	struct buf		 prepend;	/* header fields for the top */
+	uint32_t		 authflags;	/* MSGAUTH_F_* */
 };
 
 struct smtp_role {
@@ -68,9 +93,11 @@ struct smtp_role {
 	struct conf		*conf;
 	struct tls_ctx		*tls[CONF_TLS_PROFILES];
 	struct conn_server	 srv;
+	uint64_t		 spf_seq;	/* SPF reqids */
 };
 
 static void	smtp_feed(struct smtp_conn *);
+static void	smtp_spf_ask(struct smtp_conn *);
 
 /* --- session ops --- */
 
@@ -157,6 +184,22 @@ smtp_op_mail(void *arg, const struct smtp_envelope *env)
 	const char		*user;
 	char			 from[MAILADDR_LOCAL_MAX + MAILADDR_DOMAIN_MAX + 2];
 
+	/*
+	 * SPF for a client on port 25 that did not log in: asked now,
+	 * answered while RCPT and DATA go on, needed at the end of DATA.
+	 */
+	if (c->kind == SMTP_KIND_MX &&
+	    smtp_session_auth_user(c->session) == NULL) {
+		c->spf.have = false;
+		if (env->from.is_null ||
+		    mailaddr_format(&env->from, c->spf.from,
+		    sizeof(c->spf.from)) == -1)
+			c->spf.from[0] = '\0';
+		if (c->spf.inflight)
+			c->spf.stale = c->spf.again = true;
+		else
+			smtp_spf_ask(c);
+	}
 	/*
 	 * On port 25 any sender may be used (SPF comes later).  On
 	 * submission the authenticated user may only use addresses that
@@ -338,6 +381,8 @@ smtp_op_data_commit(void *arg, const struct smtp_envelope *env)
 		msg_put_u32(m, env->rcpts[i].notify);
 		msg_put_str(m, env->rcpts[i].orcpt);
 	}
+	msg_put_data(m, c->prepend.data, c->prepend.len);
+	msg_put_u32(m, c->authflags);
 	c->wait = SMTP_WAIT_COMMIT;
 	if (proc_send(c->role->self, PROC_QUEUE, m) == -1) {
 		c->wait = SMTP_WAIT_NONE;
@@ -345,6 +390,154 @@ smtp_op_data_commit(void *arg, const struct smtp_envelope *env)
 		smtp_session_commit_result(c->session, 451, "4.3.0",
 		    "Queue unavailable");
 	}
+}
+
+struct smtp_spf_find {
+	uint64_t		 reqid;
+	struct smtp_conn	*c;
+};
+
+static void
+smtp_spf_find_one(struct conn *cn, void *arg, void *ctx)
+{
+	struct smtp_conn	*c = arg;
+	struct smtp_spf_find	*f = ctx;
+
+	if (c->spf.inflight && c->spf.reqid == f->reqid)
+		f->c = c;
+}
+
+/* The connection whose SPF question reqid is, or NULL: it left. */
+static struct smtp_conn *
+smtp_spf_conn(struct smtp_role *r, uint64_t reqid)
+{
+	struct smtp_spf_find	f = { reqid, NULL };
+
+	conn_foreach(&r->srv, smtp_spf_find_one, &f);
+	return f.c;
+}
+
+/* MSG_LOOKUP_SPF for the current transaction (msgauth.h). */
+static void
+smtp_spf_ask(struct smtp_conn *c)
+{
+	struct msg	*m;
+
+	/*
+	 * Its own reqid: conn_reqid() is for the one question a session
+	 * waits on, and RCPT and DATA ask theirs while this one runs.
+	 */
+	c->spf.reqid = ++c->role->spf_seq;
+	m = msg_new(MSG_LOOKUP_SPF);
+	msg_put_u64(m, c->spf.reqid);
+	msg_put_str(m, conn_ip(c->conn));
+	msg_put_str(m, smtp_session_helo(c->session));
+	msg_put_str(m, c->spf.from);
+	c->spf.inflight = proc_send(c->role->self, PROC_LOOKUP, m) == 0;
+
+	c->spf.stale = c->spf.again = false;
+}
+
+/* MSG_LOOKUP_MESSAGE, with the SPF result when there is one. */
+static void
+smtp_msgauth_ask(struct smtp_conn *c)
+{
+	const struct smtp_envelope	*env = c->authenv;
+	const struct smtp_msgauth_info	*in = &c->authinfo;
+	const struct msgauth_bh		*bh;
+	const char			*user;
+	struct msg			*m;
+	char				 a[MAILADDR_PATH_MAX + 1];
+	enum msgauth_kind		 kind;
+	size_t				 i, n;
+
+	user = smtp_session_auth_user(c->session);
+	kind = c->kind == SMTP_KIND_LOCAL ? MSGAUTH_LOCAL :
+	    user != NULL ? MSGAUTH_SUBMISSION : MSGAUTH_MX;
+	/* RFC 7372 §3.2: 5.7.23, SPF validation failed */
+	if (kind == MSGAUTH_MX && c->spf.result == SPF_FAIL &&
+	    c->role->conf->spf_fail_reject) {
+		log_info("sid=%s id=%s event=msgauth spf=fail domain=%s "
+		    "verdict=reject", conn_sid(c->conn), c->id,
+		    c->spf.domain);
+		smtp_session_msgauth_result(c->session, 550, "5.7.23",
+		    "SPF validation failed");
+		return;
+	}
+	m = msg_new(MSG_LOOKUP_MESSAGE);
+	msg_put_u64(m, conn_reqid(c->conn));
+	msg_put_u32(m, kind);
+	msg_put_str(m, conn_ip(c->conn));
+	msg_put_str(m, smtp_session_helo(c->session));
+	if (env->from.is_null ||
+	    mailaddr_format(&env->from, a, sizeof(a)) == -1)
+		a[0] = '\0';
+	msg_put_str(m, a);
+	msg_put_str(m, user);
+	msg_put_str(m, c->id);
+	if (kind == MSGAUTH_MX) {
+		msg_put_u32(m, c->spf.result);
+		msg_put_str(m, c->spf.identity);
+		msg_put_str(m, c->spf.domain);
+		msg_put_str(m, c->spf.reason);
+	} else {
+		msg_put_u32(m, SPF_NONE);
+		msg_put_str(m, "");
+		msg_put_str(m, "");
+		msg_put_str(m, "");
+	}
+	n = env->nrcpts < MSGAUTH_RCPTS_MAX ? env->nrcpts : MSGAUTH_RCPTS_MAX;
+	msg_put_u32(m, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		if (mailaddr_format(&env->rcpts[i].addr, a, sizeof(a)) == -1)
+			a[0] = '\0';
+		msg_put_str(m, a);
+	}
+	msg_put_data(m, in->hdrs.ptr, in->hdrs.len);
+	msg_put_u32(m, in->truncated ? 1 : 0);
+	msg_put_u64(m, in->bodylen);
+	msg_put_u32(m, (uint32_t)in->nbh);
+	for (i = 0; i < in->nbh; i++) {
+		bh = &in->bh[i];
+		msg_put_u32(m, bh->canon);
+		msg_put_u32(m, bh->hash);
+		msg_put_u64(m, bh->limit);
+		msg_put_u64(m, bh->hashed);
+		msg_put_data(m, bh->digest, bh->digestlen);
+	}
+	c->wait = SMTP_WAIT_MSGAUTH;
+	if (proc_send(c->role->self, PROC_LOOKUP, m) == -1) {
+		c->wait = SMTP_WAIT_NONE;
+		smtp_session_msgauth_result(c->session, 451, "4.3.0",
+		    "Temporary lookup failure");
+	}
+}
+
+static void
+smtp_op_msgauth(void *arg, const struct smtp_envelope *env,
+    const struct smtp_msgauth_info *info)
+{
+	struct smtp_conn	*c = arg;
+
+	buf_reset(&c->prepend);
+	c->authflags = 0;
+	c->authenv = env;
+	c->authinfo = *info;
+
+	if (c->kind == SMTP_KIND_MX &&
+	    smtp_session_auth_user(c->session) == NULL && !c->spf.have) {
+		/* lookup restarted since MAIL FROM: ask again */
+		if (!c->spf.inflight)
+			smtp_spf_ask(c);
+		if (c->spf.inflight) {
+			c->wait = SMTP_WAIT_SPF;
+			return;
+		}
+		c->spf.result = SPF_TEMPERROR;
+		(void)str_copy(c->spf.reason, sizeof(c->spf.reason),
+		    "lookup unavailable");
+	}
+	smtp_msgauth_ask(c);
 }
 
 static void
@@ -366,6 +559,7 @@ static const struct smtp_session_ops smtp_ops = {
 	.rcpt = smtp_op_rcpt,
 	.data_open = smtp_op_data_open,
 	.data_write = smtp_op_data_write,
+	.msgauth = smtp_op_msgauth,
 	.data_commit = smtp_op_data_commit,
 	.data_abort = smtp_op_data_abort,
 	.close = smtp_op_close,
@@ -454,6 +648,7 @@ smtp_on_gone(struct conn *cn, void *arg)
 		smtp_op_data_abort(c);
 	smtp_spool_close(c);
 	buf_free(&c->spool);
+	buf_free(&c->prepend);
 	smtp_session_free(c->session);
 	free(c);
 }
@@ -478,6 +673,7 @@ smtp_accepted(struct conn *cn, void *arg, int kind)
 	c->kind = (enum smtp_kind)kind;
 	c->spool_fd = -1;
 	buf_init(&c->spool, SMTP_SPOOL_BUF);
+	buf_init(&c->prepend, MSGAUTH_PREPEND_MAX);
 
 	memset(&params, 0, sizeof(params));
 	params.hostname = r->conf->hostname;
@@ -526,6 +722,8 @@ smtp_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 	struct smtp_conn		*c;
 	struct conn			*cn;
 	struct sasl_scram_challenge	 ch;
+	struct smtp_spf			 spf;
+	struct span			 sp;
 	unsigned char			 sig[SASL_SCRAM_HASH_LEN];
 	uint64_t			 reqid;
 	uint32_t			 u, code;
@@ -583,6 +781,55 @@ smtp_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 			smtp_session_rcpt_result(c->session, (int)code, enh,
 			    text);
 		}
+		break;
+	case MSG_LOOKUP_SPF_RESULT:
+		if (from != PROC_LOOKUP || msg_get_u32(m, &u) == -1 ||
+		    u >= SPF_RESULT_COUNT ||
+		    msg_get_str(m, spf.identity, sizeof(spf.identity)) == -1 ||
+		    msg_get_str(m, spf.domain, sizeof(spf.domain)) == -1 ||
+		    msg_get_str(m, spf.reason, sizeof(spf.reason)) == -1 ||
+		    msg_end(m) == -1)
+			smtp_bad(m, from);
+		if ((c = smtp_spf_conn(r, reqid)) == NULL)
+			break;
+		c->spf.inflight = false;
+		if (c->spf.stale) {
+			/* a transaction since gone: ask for the current */
+			if (c->spf.again)
+				smtp_spf_ask(c);
+			break;
+		}
+		c->spf.have = true;
+		c->spf.result = (enum spf_result)u;
+		memcpy(c->spf.identity, spf.identity, sizeof(spf.identity));
+		memcpy(c->spf.domain, spf.domain, sizeof(spf.domain));
+		memcpy(c->spf.reason, spf.reason, sizeof(spf.reason));
+		if (c->wait == SMTP_WAIT_SPF) {
+			c->wait = SMTP_WAIT_NONE;
+			smtp_msgauth_ask(c);
+		}
+		break;
+	case MSG_LOOKUP_MESSAGE_RESULT:
+		if (from != PROC_LOOKUP || msg_get_u32(m, &code) == -1 ||
+		    msg_get_str(m, enh, sizeof(enh)) == -1 ||
+		    msg_get_str(m, text, sizeof(text)) == -1 ||
+		    msg_get_u32(m, &u) == -1 || (u & ~MSGAUTH_F_JUNK) != 0 ||
+		    msg_get_span(m, &sp) == -1 ||
+		    sp.len > MSGAUTH_PREPEND_MAX ||
+		    memchr(sp.ptr, '\0', sp.len) != NULL ||
+		    msg_end(m) == -1 ||
+		    (code != 0 && (code < 400 || code > 599)))
+			smtp_bad(m, from);
+		if (c == NULL || c->wait != SMTP_WAIT_MSGAUTH)
+			break;
+		c->wait = SMTP_WAIT_NONE;
+		if (code == 0) {
+			if (buf_append(&c->prepend, sp.ptr, sp.len) == -1)
+				fatalx("smtp: prepend");
+			c->authflags = u;
+			code = 250;
+		}
+		smtp_session_msgauth_result(c->session, (int)code, enh, text);
 		break;
 	case MSG_QUEUE_CREATE_RESULT:
 		if (from != PROC_QUEUE || msg_get_u32(m, &u) == -1 ||
@@ -642,6 +889,9 @@ smtp_peer_down_one(struct conn *cn, void *arg, void *ctx)
 	struct smtp_conn	*c = arg;
 	enum proc_id		 id = *(enum proc_id *)ctx;
 
+	/* An SPF answer owed by lookup will not come: ask again later. */
+	if (id == PROC_LOOKUP)
+		c->spf.inflight = c->spf.stale = c->spf.again = false;
 	switch (c->wait) {
 	case SMTP_WAIT_AUTH:
 		if (id != PROC_LOOKUP)
@@ -675,6 +925,14 @@ smtp_peer_down_one(struct conn *cn, void *arg, void *ctx)
 			return;
 		c->wait = SMTP_WAIT_NONE;
 		smtp_session_rcpt_result(c->session, 451, "4.3.0",
+		    "Temporary lookup failure");
+		break;
+	case SMTP_WAIT_SPF:
+	case SMTP_WAIT_MSGAUTH:
+		if (id != PROC_LOOKUP)
+			return;
+		c->wait = SMTP_WAIT_NONE;
+		smtp_session_msgauth_result(c->session, 451, "4.3.0",
 		    "Temporary lookup failure");
 		break;
 	case SMTP_WAIT_CREATE:

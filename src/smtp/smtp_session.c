@@ -21,6 +21,7 @@
 #include "mailaddr.h"
 #include "sasl.h"
 #include "sasl_server.h"
+#include "smtp_msgauth.h"
 #include "smtp_session.h"
 #include "util.h"
 
@@ -56,6 +57,7 @@ enum smtp_wait {
 	SMTP_WAIT_MAIL,
 	SMTP_WAIT_RCPT,
 	SMTP_WAIT_DATA_OPEN,
+	SMTP_WAIT_MSGAUTH,
 	SMTP_WAIT_COMMIT,
 };
 
@@ -146,6 +148,7 @@ struct smtp_session {
 	bool		 spool_open;
 	char		 queue_id[SMTP_QUEUE_ID_MAX + 1];
 	struct smtp_msgcheck msg;
+	struct smtp_msgauth *auth;	/* header fields, body hashes */
 	bool		 data_prev_crlf;	/* DATA: at a line after CRLF */
 	bool		 data_strip_dot;	/* DATA: drop a dot first */
 
@@ -432,6 +435,8 @@ txn_reset(struct smtp_session *s)
 	s->rcpts_refused = 0;
 	s->queue_id[0] = '\0';
 	msg_reset(&s->msg);
+	smtp_msgauth_free(s->auth);
+	s->auth = NULL;
 	s->data_prev_crlf = true;
 	s->bdat_used = false;
 	s->bdat_pending = false;
@@ -672,7 +677,16 @@ msg_write(struct smtp_session *s, const char *p, size_t len)
 	msg_scan(s, p, len);
 	/* A refused message is swallowed, not stored. */
 	if (s->msg.refusal == SMTP_REFUSE_NONE && len > 0)
-		s->ops->data_write(s->arg, p, len);
+		smtp_msgauth_input(s->auth, p, len);
+}
+
+/* The spool's writer, for smtp_msgauth. */
+static void
+msg_spool(void *arg, const char *p, size_t len)
+{
+	struct smtp_session	*s = arg;
+
+	s->ops->data_write(s->arg, p, len);
 }
 
 static const char *
@@ -772,6 +786,7 @@ static void
 message_end(struct smtp_session *s)
 {
 	struct smtp_msgcheck	*m = &s->msg;
+	struct smtp_msgauth_info info;
 	enum smtp_refusal	 why;
 
 	s->mode = SMTP_MODE_COMMAND;
@@ -779,7 +794,7 @@ message_end(struct smtp_session *s)
 		msg_refuse(m, SMTP_REFUSE_BARE);
 	else if (m->linelen > 0 && m->refusal == SMTP_REFUSE_NONE) {
 		/* BDAT may end inside a line; the spool holds whole lines. */
-		s->ops->data_write(s->arg, "\r\n", 2);
+		smtp_msgauth_input(s->auth, "\r\n", 2);
 	}
 	why = m->refusal;
 	if (why != SMTP_REFUSE_NONE) {
@@ -802,6 +817,14 @@ message_end(struct smtp_session *s)
 			    "fixed maximum message size");
 			break;
 		}
+		return;
+	}
+	smtp_msgauth_end(s->auth);
+	if (s->ops->msgauth != NULL) {
+		/* The spool stays open: a refusal aborts it. */
+		smtp_msgauth_info(s->auth, &info);
+		s->wait = SMTP_WAIT_MSGAUTH;
+		s->ops->msgauth(s->arg, &s->env, &info);
 		return;
 	}
 	s->spool_open = false;
@@ -2112,6 +2135,8 @@ smtp_session_data_open_result(struct smtp_session *s, bool ok,
 	copy_printable(s->queue_id, sizeof(s->queue_id), id);
 	msg_reset(&s->msg);
 	write_received(s);
+	s->auth = smtp_msgauth_new(s->hostname, s->kind == SMTP_KIND_MX &&
+	    !s->authenticated, msg_spool, s);
 	if (s->bdat_pending) {
 		s->bdat_pending = false;
 		s->bdat_discard = false;
@@ -2147,11 +2172,37 @@ smtp_session_commit_result(struct smtp_session *s, int code,
 }
 
 void
+smtp_session_msgauth_result(struct smtp_session *s, int code,
+    const char *enhanced, const char *text)
+{
+	if (s->closing)
+		return;
+	if (s->wait != SMTP_WAIT_MSGAUTH)
+		fatalx("smtp_session: unexpected msgauth result");
+	s->wait = SMTP_WAIT_NONE;
+	if (code == 250) {
+		s->spool_open = false;
+		s->wait = SMTP_WAIT_COMMIT;
+		s->ops->data_commit(s->arg, &s->env);
+		return;
+	}
+	/* §4.1.1.4: the transaction ends; the spool file is dropped */
+	txn_reset(s);
+	session_reply_result(s, code, enhanced, text, "Message refused");
+}
+
+void
 smtp_session_timeout(struct smtp_session *s)
 {
 	if (s->closing)
 		return;
 	session_final(s, "421 4.4.2 %s Error: timeout exceeded", s->hostname);
+}
+
+const char *
+smtp_session_helo(const struct smtp_session *s)
+{
+	return s->helo_name;
 }
 
 const char *

@@ -82,6 +82,8 @@ struct smtp_envelope {
 	size_t		 nrcpts;
 };
 
+struct smtp_msgauth_info;	/* smtp_msgauth.h */
+
 /*
  * Where a session reports its requests.  arg is the server's.  An answer
  * may be given later or from inside the callback itself.  Pointers passed
@@ -134,6 +136,16 @@ struct smtp_session_ops {
 	 * message durable.  Answer with smtp_session_commit_result().
 	 */
 	void	(*data_commit)(void *arg, const struct smtp_envelope *env);
+	/*
+	 * Sender authentication (lookup/msgauth.h), after the content
+	 * passed the session's checks and before the commit: info holds
+	 * the client's header section (Authentication-Results claiming
+	 * our hostname removed, as from the spool) and the body hashes,
+	 * valid until the answer.  Answer with
+	 * smtp_session_msgauth_result().  NULL: commit at once.
+	 */
+	void	(*msgauth)(void *arg, const struct smtp_envelope *env,
+		    const struct smtp_msgauth_info *info);
 	/* The message in progress is dropped (error, RSET, close). */
 	void	(*data_abort)(void *arg);
 	/* Close the connection after flushing replies (QUIT, 421). */
@@ -207,8 +219,19 @@ void	smtp_session_data_open_result(struct smtp_session *, bool ok,
 void	smtp_session_commit_result(struct smtp_session *, int code,
 	    const char *enhanced, const char *text);
 
+/*
+ * The verdict of sender authentication: 250 commits the message (then
+ * data_commit and its result); any other code refuses it with that code,
+ * enhanced status and text, and the spool file is aborted.
+ */
+void	smtp_session_msgauth_result(struct smtp_session *, int code,
+	    const char *enhanced, const char *text);
+
 /* Idle timeout reached: 421 4.4.2 and close. */
 void	smtp_session_timeout(struct smtp_session *);
+
+/* The HELO/EHLO name the client gave (printable), "" before it. */
+const char	*smtp_session_helo(const struct smtp_session *);
 
 /* The authenticated user, or NULL. */
 const char	*smtp_session_auth_user(const struct smtp_session *);

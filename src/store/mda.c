@@ -47,6 +47,7 @@
 #include "proc.h"
 #include "qid.h"
 #include "lookup/resolve.h"
+#include "queue/queue_fs.h"
 #include "mailbox.h"
 #include "util.h"
 
@@ -90,7 +91,12 @@ struct mda_job {
 	bool			 synced;	/* its new/ was fsync'ed */
 	bool			 leader;	/* syncs new/ for the batch */
 	struct maildir_pending	*pd;		/* Maildir, under way */
-	char			 prepend[MDA_PREPEND_MAX];
+	/* MSG_MDA_DELIVER's header fields for the top (msgauth.h) */
+	char			*authhdrs;
+	size_t			 authlen;
+	bool			 junk;		/* into the Junk folder */
+	char			 target[RESOLVE_MAILBOX_MAX + 8];
+	char			 prepend[MDA_PREPEND_MAX + QUEUE_FS_PREPEND_MAX];
 	/* What a worker's step did: rc, errno and the error string. */
 	int			 rc;
 	int			 err_no;
@@ -541,13 +547,14 @@ mda_begin(struct mda_role *m, struct mda_job *job)
 			mda_answer(m, job, MDA_TEMPFAIL, enh, text);
 			return;
 		}
-		if (!mda_quota_fits(job->quota, usage, job->msglen)) {
+		if (!mda_quota_fits(job->quota, usage,
+		    job->msglen + job->authlen)) {
 			mda_usage_report(m, job);
 			log_info("id=%s event=over-quota to=<%s> user=%s "
 			    "usage=%llu quota=%lld size=%llu", job->id,
 			    job->show, job->owner, (unsigned long long)usage,
 			    (long long)job->quota,
-			    (unsigned long long)job->msglen);
+			    (unsigned long long)(job->msglen + job->authlen));
 			/* RFC 3463 §3.3: X.2.2 mailbox full. */
 			if (m->conf->delivery.quota_exceeded ==
 			    CONF_QUOTA_REJECT)
@@ -559,9 +566,19 @@ mda_begin(struct mda_role *m, struct mda_job *job)
 			return;
 		}
 	}
-	if ((job->plen = mda_prepend(job->prepend, sizeof(job->prepend),
+	if ((job->plen = mda_prepend(job->prepend, MDA_PREPEND_MAX,
 	    job->sender, job->rcpt)) == 0)
 		fatalx("mda: envelope strings longer than checked");
+	/* Then the Authentication-Results and signatures (msgauth.h). */
+	memcpy(job->prepend + job->plen, job->authhdrs, job->authlen);
+	job->plen += job->authlen;
+	/*
+	 * DMARC quarantine: the Junk folder the mailbox was made with
+	 * (maildir.h); an mbox has no folders and takes it as it is.
+	 */
+	(void)snprintf(job->target, sizeof(job->target), "%s%s",
+	    job->mailbox, job->junk && job->format == MAILBOX_FORMAT_MAILDIR ?
+	    "/.Junk" : "");
 	errno = 0;
 	if (job->format == MAILBOX_FORMAT_MBOX)
 		rc = mda_deliver_mbox(job, &err);
@@ -609,7 +626,7 @@ mda_prepare_run(struct pool_job *pj, void *local)
 	(void)local;
 	errno = 0;
 	job->err = NULL;
-	job->rc = maildir_prepare(job->mailbox, job->prepend, job->plen,
+	job->rc = maildir_prepare(job->target, job->prepend, job->plen,
 	    job->fd, job->msglen, job->pd, &job->err);
 	job->err_no = errno;
 }
@@ -623,7 +640,7 @@ mda_sync_run(struct pool_job *pj, void *local)
 	(void)local;
 	errno = 0;
 	job->err = NULL;
-	job->rc = maildir_sync_new(job->mailbox, &job->err);
+	job->rc = maildir_sync_new(job->target, &job->err);
 	job->err_no = errno;
 }
 
@@ -697,8 +714,8 @@ mda_batch_prepared(struct mda_role *m)
 			continue;
 		/* The first message of each Maildir syncs it for all. */
 		for (o = job; o != NULL; o = TAILQ_NEXT(o, entry))
-			if (!o->answered && strcmp(o->mailbox,
-			    job->mailbox) == 0)
+			if (!o->answered && strcmp(o->target,
+			    job->target) == 0)
 				o->synced = true;
 		job->leader = true;
 		mda_submit(m, job, mda_sync_run);
@@ -720,8 +737,8 @@ mda_batch_synced(struct mda_role *m)
 			continue;
 		syncs++;
 		for (o = job; o != NULL; o = TAILQ_NEXT(o, entry)) {
-			if (o->answered || strcmp(o->mailbox,
-			    job->mailbox) != 0)
+			if (o->answered || strcmp(o->target,
+			    job->target) != 0)
 				continue;
 			/*
 			 * A failed directory fsync may be reported once only,
@@ -743,6 +760,7 @@ mda_batch_synced(struct mda_role *m)
 		free(job->pd);
 		free(job->sender);
 		free(job->rcpt);
+		free(job->authhdrs);
 		free(job);
 	}
 	m->phase = MDA_PHASE_IDLE;
@@ -783,7 +801,7 @@ static void
 mda_get_job(struct msg *msg, enum proc_id from, struct mda_job *job)
 {
 	uint64_t	quota;
-	uint32_t	format;
+	uint32_t	format, flags;
 
 	if (msg_get_u64(msg, &job->reqid) == -1 ||
 	    msg_get_str(msg, job->id, sizeof(job->id)) == -1 ||
@@ -802,8 +820,13 @@ mda_get_job(struct msg *msg, enum proc_id from, struct mda_job *job)
 		mda_bad(msg, from, "mailbox path");
 	if (msg_get_u64(msg, &quota) == -1 ||
 	    (quota != UINT64_MAX && quota > INT64_MAX) ||
-	    msg_get_u64(msg, &job->msglen) == -1 || msg_end(msg) == -1)
+	    msg_get_u64(msg, &job->msglen) == -1 ||
+	    msg_get_strdup(msg, QUEUE_FS_PREPEND_MAX, &job->authhdrs) == -1 ||
+	    msg_get_u32(msg, &flags) == -1 ||
+	    (flags & ~MSG_COMMIT_F_ALL) != 0 || msg_end(msg) == -1)
 		mda_bad(msg, from, "short");
+	job->authlen = strlen(job->authhdrs);
+	job->junk = (flags & MSG_COMMIT_F_JUNK) != 0;
 	job->quota = quota == UINT64_MAX ? -1 : (int64_t)quota;
 	if ((job->fd = msg_take_fd(msg)) == -1)
 		mda_bad(msg, from, "no message descriptor");

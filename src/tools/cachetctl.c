@@ -66,7 +66,11 @@ usage(void)
 	    "  dmarc send             send the DMARC aggregate reports now "
 	    "(RFC 7489)\n"
 	    "  dmarc reports [DOMAIN] DMARC reports received, per reporter and "
-	    "day\n");
+	    "day\n"
+	    "  spf check IP HELO SENDER  the SPF result (RFC 7208) for a "
+	    "client,\n"
+	    "                         with the reason (SENDER \"<>\": the "
+	    "null path)\n");
 	exit(2);
 }
 
@@ -263,7 +267,8 @@ main(int argc, char *argv[])
 	    strcmp(argv[0], "dns") == 0 ||
 	    strcmp(argv[0], "tlsrpt") == 0 ||
 	    strcmp(argv[0], "dmarc") == 0 ||
-	    strcmp(argv[0], "dkim") == 0
+	    strcmp(argv[0], "dkim") == 0 ||
+	    strcmp(argv[0], "spf") == 0
 #ifdef CACHET_TEST_HOOKS
 	    /* Test builds only: make a role break its sandbox. */
 	    || strcmp(argv[0], "sandbox-test") == 0

@@ -54,6 +54,32 @@ def free_port(host="127.0.0.1"):
     raise RuntimeError("no free port")
 
 
+# The fields sender authentication writes on top of a message (issue 14:
+# Authentication-Results, ARC sets, DKIM signatures), above our Received:.
+AUTH_FIELDS = (b"authentication-results", b"arc-seal",
+               b"arc-message-signature", b"arc-authentication-results",
+               b"dkim-signature")
+
+
+def split_auth_fields(raw):
+    """(the fields of AUTH_FIELDS on top of raw, the rest)."""
+    pos = 0
+    while True:
+        colon = raw.find(b":", pos)
+        if colon < 0 or raw[pos:colon].strip().lower() not in AUTH_FIELDS:
+            return raw[:pos], raw[pos:]
+        eol = raw.find(b"\r\n", colon)
+        while eol >= 0 and raw[eol + 2:eol + 3] in (b" ", b"\t"):
+            eol = raw.find(b"\r\n", eol + 2)
+        if eol < 0:
+            return raw[:pos], raw[pos:]
+        pos = eol + 2
+
+
+def strip_auth_fields(raw):
+    return split_auth_fields(raw)[1]
+
+
 def wait_for(pred, timeout=30, step=0.05):
     """Poll pred until it returns something true or timeout seconds pass;
     return its last value.  A long default costs nothing when pred comes
@@ -407,7 +433,9 @@ class Daemon:
     @staticmethod
     def split_received(raw):
         """Split a stored message into (our Received: header with its
-        folded lines, the rest).  The header must come first."""
+        folded lines, the rest).  The header must come first, after the
+        fields sender authentication puts on top (strip_auth_fields)."""
+        raw = strip_auth_fields(raw)
         if not raw.startswith(b"Received: "):
             raise AssertionError(f"stored message does not start with "
                                  f"our Received: {raw[:200]!r}")

@@ -12,14 +12,15 @@ import smtplib
 import threading
 import time
 
-from conftest import pid_alive
+from conftest import pid_alive, strip_auth_fields
 
 QUEUED = re.compile(rb"queued as ([0-9a-f]{16})")
 
 
 def strip_received(raw):
     """Drop our Received: header (the first field, with its folded
-    continuation lines)."""
+    continuation lines), and the sender authentication fields above it."""
+    raw = strip_auth_fields(raw)
     assert raw.startswith(b"Received:"), raw[:80]
     i = raw.index(b"\r\n") + 2
     while raw[i:i + 1] in (b" ", b"\t"):

@@ -17,7 +17,7 @@ import threading
 import pytest
 
 from conftest import (wait_for, RawSMTP, dot_stuff, pid_alive,
-                      server_pid)
+                      server_pid, split_auth_fields)
 
 HOST = "127.0.0.1"
 SENDER = "sender@example.net"
@@ -122,7 +122,10 @@ def test_cat_is_received_header_then_the_sent_bytes(q):
     received, rest = q.split_received(raw)
     assert rest == CONTENT
     assert qid in received.decode()
-    # and the spool file begins with exactly those bytes
+    # and the spool file begins with exactly those bytes, but for the
+    # fields sender authentication put on top (they are in the envelope)
+    top, raw = split_auth_fields(raw)
+    assert top.startswith(b"Authentication-Results: ")
     with open(os.path.join(q.state, "queue", "queue", qid), "rb") as f:
         assert f.read(len(raw)) == raw
 

@@ -18,6 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum dns_type types[] = {
 		DNS_T_A, DNS_T_MX, DNS_T_TXT, DNS_T_AAAA, DNS_T_TLSA,
+		DNS_T_PTR,
 	};
 	struct dns_rr	rr;
 	char		name[DNS_NAME_TEXT_MAX + 1];
@@ -25,14 +26,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	if (dns_parse_rdata(types[data[0] % 5], data + 1, size - 1, &rr) ==
-	    0) {
+	if (dns_parse_rdata(types[data[0] % (sizeof(types) /
+	    sizeof(types[0]))], data + 1, size - 1, &rr) == 0) {
 		switch (rr.type) {
 		case DNS_T_MX:
 			n = strlen(rr.u.mx.name);
 			if (n > DNS_NAME_TEXT_MAX)
 				abort();
 			(void)dns_hostname_ok(rr.u.mx.name, n);
+			break;
+		case DNS_T_PTR:
+			if (strlen(rr.u.ptr.name) > DNS_NAME_TEXT_MAX)
+				abort();
 			break;
 		case DNS_T_TXT:
 			if (rr.u.txt.len >= size - 1 ||

@@ -580,6 +580,9 @@ static const struct bad_case bad_cases[] = {
 	{ "bad_quota_exceeded", L1 "quota-exceeded bounce\n",
 	  "t.conf:2: quota-exceeded: expected defer or reject, not "
 	  "\"bounce\"\n" },
+	{ "bad_dmarc_policy", L1 "dmarc-policy quarantine\n",
+	  "t.conf:2: dmarc-policy: expected enforce or report-only, not "
+	  "\"quarantine\"\n" },
 	{ "bad_delivery_hold", L1 "delivery-hold 1\n",
 	  "t.conf:2: delivery-hold: expected yes or no, not \"1\"\n" },
 	{ "bad_sandbox", L1 "sandbox off\n",
@@ -787,6 +790,8 @@ good_all_directives(void **state)
 	    "recipient-delimiter +-\n"
 	    "local-part-case sensitive\n"
 	    "quota-exceeded reject\n"
+	    "dmarc-policy report-only\n"
+	    "public-suffix-list /usr/share/publicsuffix/public_suffix_list.dat\n"
 	    "delivery-hold yes\n"
 	    "delivery-workers 64\n"
 	    "retry 30s 1h\n"
@@ -865,6 +870,9 @@ good_all_directives(void **state)
 	assert_string_equal(c->delivery.delimiters, "+-");
 	assert_true(c->delivery.case_sensitive);
 	assert_int_equal(c->delivery.quota_exceeded, CONF_QUOTA_REJECT);
+	assert_int_equal(c->dmarc_policy, CONF_DMARC_REPORT_ONLY);
+	assert_string_equal(c->public_suffix_list,
+	    "/usr/share/publicsuffix/public_suffix_list.dat");
 	assert_true(c->delivery.hold);
 	assert_int_equal(c->delivery.workers, 64);
 	assert_int_equal(c->outbound.retry_first, 30);
@@ -916,6 +924,8 @@ good_defaults(void **state)
 	assert_string_equal(c->delivery.delimiters, "+");
 	assert_false(c->delivery.case_sensitive);
 	assert_int_equal(c->delivery.quota_exceeded, CONF_QUOTA_DEFER);
+	assert_int_equal(c->dmarc_policy, CONF_DMARC_ENFORCE);
+	assert_string_equal(c->public_suffix_list, "");
 	assert_false(c->delivery.hold);
 	assert_int_equal(c->delivery.workers, 4);
 	assert_int_equal(c->outbound.retry_first, 300);

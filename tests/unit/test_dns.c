@@ -48,6 +48,13 @@ static const struct rdata_case rdata_cases[] = {
 	{ "MX preference 65535", DNS_T_MX,
 	    B("\xff\xff\x01" "a\x00"), 0, "a", 65535 },
 	{ "MX null (RFC 7505)", DNS_T_MX, B("\x00\x00\x00"), 0, "", 0 },
+	{ "PTR simple", DNS_T_PTR, B("\x04host\x07" "example\x00"), 0,
+	    "host.example", 0 },
+	{ "PTR octets escaped", DNS_T_PTR, B("\x03" "a b\x00"), 0,
+	    "a\\032b", 0 },
+	{ "PTR trailing octets", DNS_T_PTR, B("\x01" "a\x00x"), -1, NULL,
+	    0 },
+	{ "PTR empty", DNS_T_PTR, B(""), -1, NULL, 0 },
 	{ "MX odd octets escaped", DNS_T_MX,
 	    B("\x00\x01\x03" "a.b\x02" "\x00z\x00"), 0, "a\\046b.\\000z", 1 },
 	{ "MX underscore kept", DNS_T_MX, B("\x00\x01\x03_ab\x00"), 0,
@@ -100,6 +107,9 @@ test_rdata(void **state)
 	case DNS_T_MX:
 		assert_string_equal(rr.u.mx.name, c->text);
 		assert_int_equal(rr.u.mx.pref, c->num);
+		break;
+	case DNS_T_PTR:
+		assert_string_equal(rr.u.ptr.name, c->text);
 		break;
 	case DNS_T_TXT:
 		assert_int_equal(rr.u.txt.len, strlen(c->text));
@@ -468,6 +478,13 @@ world_setup(void **state)
 	    16);
 	z = zone_add(w, "host.test", DNS_T_TXT);
 	rr_raw(z, DNS_T_TXT, "\x06v=spf1\x05 -all", 13);
+	z = zone_add(w, "3.2.0.192.in-addr.arpa", DNS_T_PTR);
+	rr_raw(z, DNS_T_PTR, "\x04host\x04test\x00", 11);
+	/* octets no host name has, as SPF macros make them */
+	z = zone_add(w, "9.0.168.192.in-addr.arpa", DNS_T_PTR);
+	rr_raw(z, DNS_T_PTR, "\x04host\x04test\x00", 11);
+	z = zone_add(w, "sp ace+x.test", DNS_T_TXT);
+	rr_raw(z, DNS_T_TXT, "\x02ok", 3);
 	z = zone_add(w, "_25._tcp.host.test", DNS_T_TLSA);
 	rr_raw(z, DNS_T_TLSA, "\x03\x01\x01\x01\x02\x03", 6);
 
@@ -530,6 +547,10 @@ on_answer(void *arg, const struct dns_result *res)
 			snprintf(w->text[i], sizeof(w->text[i]), "%s",
 			    rr->u.mx.name);
 			w->num[i] = rr->u.mx.pref;
+			break;
+		case DNS_T_PTR:
+			snprintf(w->text[i], sizeof(w->text[i]), "%s",
+			    rr->u.ptr.name);
 			break;
 		case DNS_T_A:
 			inet_ntop(AF_INET, &rr->u.a, a, sizeof(a));
@@ -740,6 +761,32 @@ test_live_free_with_pending(void **state)
 }
 
 static void
+test_live_ptr(void **state)
+{
+	struct world	*w = *state;
+
+	ask(w, "3.2.0.192.in-addr.arpa", DNS_T_PTR);
+	assert_int_equal(w->status, DNS_OK);
+	assert_int_equal(w->nrrs, 1);
+	assert_string_equal(w->text[0], "host.test");
+	/* and a private network's (RFC 6303) */
+	ask(w, "9.0.168.192.in-addr.arpa", DNS_T_PTR);
+	assert_int_equal(w->status, DNS_OK);
+	assert_string_equal(w->text[0], "host.test");
+}
+
+/* RFC 1035 §5.1 escapes reach the wire as the octets they stand for. */
+static void
+test_live_escaped_name(void **state)
+{
+	struct world	*w = *state;
+
+	ask(w, "sp\\032ace\\043x.test", DNS_T_TXT);
+	assert_int_equal(w->status, DNS_OK);
+	assert_string_equal(w->text[0], "ok");
+}
+
+static void
 test_bad_query_names(void **state)
 {
 	struct world	*w = *state;
@@ -747,7 +794,7 @@ test_bad_query_names(void **state)
 	char		 big[300];
 	static const char *const bad[] = {
 		"", ".", "a..b", "a b", "a\\.b", "\xc3\xa9.example", ".a",
-		"a.b..",
+		"a.b..", "a\\03.b", "a\\256.b", "a\\", "a\\0",
 	};
 	size_t		 i;
 
@@ -982,6 +1029,10 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test_setup_teardown(test_live_cancel,
 	    world_setup, world_teardown),
 	cmocka_unit_test_setup_teardown(test_live_free_with_pending,
+	    world_setup, world_teardown),
+	cmocka_unit_test_setup_teardown(test_live_ptr,
+	    world_setup, world_teardown),
+	cmocka_unit_test_setup_teardown(test_live_escaped_name,
 	    world_setup, world_teardown),
 	cmocka_unit_test_setup_teardown(test_bad_query_names,
 	    world_setup, world_teardown),
