@@ -1,10 +1,11 @@
 """DMARC reports (RFC 7489 §7) against the real daemon and the tests' DNS
 server on loopback.
 
-Sending: the rows an evaluated message leaves in lookup's dmarc.db are
-written into it while the daemon is stopped (the evaluation that fills
-them is the dmarc module's and reaches lookup_dmarcrep_record() through
-the msgauth orchestrator; this test is about what happens to the rows),
+Sending: a message received on port 25 goes the whole way (evaluated by
+the dmarc module, its row recorded through the msgauth orchestrator,
+reported).  For the cases a live message cannot set up (several sources
+and dispositions, an unverified destination, a size limit), rows are
+written into lookup's dmarc.db while the daemon is stopped,
 then `cachetctl dmarc send` mails the aggregate report to a local
 mailbox.  The report is gunzipped and validated with `xmllint --schema`
 against tests/blackbox/dmarc-rfc7489.xsd, a schema written from RFC 7489
@@ -53,6 +54,8 @@ _dmarc.sender.test. 1 IN TXT "v=DMARC1; p=reject; sp=quarantine; adkim=s; pct=50
 sender.test._report._dmarc.example.org. 1 IN TXT "v=DMARC1"
 _dmarc.small.test. 1 IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@example.org!1k"
 small.test._report._dmarc.example.org. 1 IN TXT "v=DMARC1"
+_dmarc.e2e.test. 1 IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@example.org"
+e2e.test._report._dmarc.example.org. 1 IN TXT "v=DMARC1"
 """
 RUA = "mailto:dmarc@example.org,mailto:agg@unverified.test"
 
@@ -214,6 +217,47 @@ def test_send_validates_against_rfc7489(rep, tmp_path):
     # what was sent (or had nobody to go to) is forgotten
     r = d.ctl("dmarc", "send", check=False)
     assert "0 reports queued, 0 destinations not authorised" in r.stdout
+
+
+def test_a_message_received_is_reported(rep, tmp_path):
+    """The whole path: a message on port 25 From: e2e.test (no SPF record,
+    no signature: DMARC fails, p=none delivers it), evaluated by the
+    dmarc module, its row recorded, then reported."""
+    d = rep()
+    s = smtplib.SMTP("127.0.0.1", d.ports["smtp"],
+                     local_hostname="client.e2e.test", timeout=15)
+    try:
+        s.sendmail("alice@e2e.test", ["dmarc@example.org"],
+                   b"From: alice@e2e.test\r\nTo: dmarc@example.org\r\n"
+                   b"Subject: hello\r\n\r\nHi.\r\n")
+    finally:
+        s.quit()
+    assert wait_for(lambda: "event=delivered" in d.read_log(), 20), \
+        d.log_tail()
+    r = d.ctl("dmarc", "send", check=False)
+    assert "1 report queued, 0 destinations not authorised" in r.stdout, \
+        r.stdout + d.log_tail()
+    assert wait_for(lambda: len(report_mails(d)) == 1, 20), d.log_tail()
+    m, _raw = report_mails(d)[0]
+    assert "Report Domain: e2e.test " in str(m["Subject"])
+    gz = [p for p in m.walk() if p.get_content_type() == "application/gzip"]
+    xml = gzip.decompress(gz[0].get_content())
+    path = tmp_path / "e2e.xml"
+    path.write_bytes(xml)
+    v = xmllint_schema(XSD, str(path))
+    assert v.returncode == 0, v.stderr + xml.decode()
+    root = ET.fromstring(xml)
+    recs = root.findall("record")
+    assert len(recs) == 1, xml
+    assert recs[0].findtext("row/source_ip") == "127.0.0.1"
+    assert recs[0].findtext("row/count") == "1"
+    assert recs[0].findtext("row/policy_evaluated/disposition") == "none"
+    assert recs[0].findtext("row/policy_evaluated/dkim") == "fail"
+    assert recs[0].findtext("row/policy_evaluated/spf") == "fail"
+    assert recs[0].findtext("identifiers/header_from") == "e2e.test"
+    assert recs[0].findtext("auth_results/spf/domain") == "e2e.test"
+    assert recs[0].findtext("auth_results/spf/result") == "none"
+    assert root.findtext("policy_published/p") == "none"
 
 
 def sample_mail(rel):
