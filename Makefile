@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 20
 CC	?= cc
 SANCC	?= clang
 PKGS	:= libevent libevent_openssl openssl libunbound sqlite3 libcurl libcrypt \
-	   libseccomp jansson zlib
+	   libseccomp jansson zlib libxml-2.0 libzip
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 # Unit tests also read JSON and YAML test vectors (jansson, libyaml).

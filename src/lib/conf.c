@@ -1701,6 +1701,11 @@ static const struct conf_directive conf_directives[] = {
 	    false, false, CONF_FIELD(tlsrpt_interval) },
 	{ "tlsrpt-from", "tlsrpt-from ADDRESS", conf_p_address, 1, false,
 	    false, CONF_FIELD(tlsrpt_from) },
+	{ "dmarc-report-interval", "dmarc-report-interval DURATION",
+	    conf_p_duration, 1, false, false,
+	    CONF_FIELD(dmarc_report_interval) },
+	{ "dmarc-report-from", "dmarc-report-from ADDRESS", conf_p_address, 1,
+	    false, false, CONF_FIELD(dmarc_report_from) },
 	{ "relay", "relay DOMAIN via HOST[:PORT] [tls may|required|verify] "
 	    "[auth USER PASSWORD-FILE]", conf_p_relay, 3, false, true, 0, 0 },
 	{ "plaintext-auth-loopback", "plaintext-auth-loopback yes|no",
@@ -1927,6 +1932,7 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	c->tlsrpt_interval = 86400;
 	c->srs = true;
 	c->srs_max_age = 21;
+	c->dmarc_report_interval = 86400;
 	(void)str_copy(c->trust_anchor, sizeof(c->trust_anchor),
 	    CONF_TRUST_ANCHOR_DEFAULT);
 	c->limits.message_size = 35 * 1024 * 1024;

@@ -215,6 +215,10 @@ struct conf {
 	unsigned		 tlsrpt_interval;
 	/* the From: of our reports; "" = noreply-tlsrpt@hostname */
 	char			 tlsrpt_from[CONF_ADDR_MAX + 1];
+	/* DMARC aggregate reports (RFC 7489 §7.2): how often, from whom */
+	unsigned		 dmarc_report_interval;
+	/* "" = postmaster@ the first domain (hostname when none) */
+	char			 dmarc_report_from[CONF_ADDR_MAX + 1];
 
 	/*
 	 * SRS (lib/srs.h): the sender of mail an alias forwards to another

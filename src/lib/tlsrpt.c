@@ -649,21 +649,31 @@ tlsrpt_boundary_ok(const char *b)
 }
 
 int
-tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out)
+tlsrpt_mail_head(const char *const fields[], size_t nfields,
+    const char *boundary, uint64_t now, char *date, size_t datesz)
 {
 	struct tm	tm;
-	time_t		t = (time_t)m->now;
-	char		date[64], line[80];
-	const unsigned char *p = m->gz;
-	size_t		i, n;
+	time_t		t = (time_t)now;
+	size_t		i;
 
-	if (!tlsrpt_header_safe(m->from) || !tlsrpt_header_safe(m->to) ||
-	    !tlsrpt_header_safe(m->domain) ||
-	    !tlsrpt_header_safe(m->submitter) ||
-	    !tlsrpt_header_safe(m->report_id) ||
-	    !tlsrpt_boundary_ok(m->boundary) || gmtime_r(&t, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
-	    &tm) == 0)
+	for (i = 0; i < nfields; i++)
+		if (!tlsrpt_header_safe(fields[i]))
+			return -1;
+	if (!tlsrpt_boundary_ok(boundary) || gmtime_r(&t, &tm) == NULL ||
+	    strftime(date, datesz, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+		return -1;
+	return 0;
+}
+
+int
+tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out)
+{
+	const char	*fields[] = { m->from, m->to, m->domain, m->submitter,
+			    m->report_id };
+	char		 date[64];
+
+	if (tlsrpt_mail_head(fields, sizeof(fields) / sizeof(fields[0]),
+	    m->boundary, m->now, date, sizeof(date)) == -1)
 		return -1;
 	if (buf_printf(out, "From: <%s>\r\nTo: <%s>\r\nDate: %s\r\n"
 	    "Subject: Report Domain: %s Submitter: %s Report-ID: <%s>\r\n"
@@ -685,15 +695,57 @@ tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out)
 	    (unsigned long long)m->start, (unsigned long long)m->end,
 	    m->report_id) == -1)
 		return -1;
-	for (i = 0; i < m->gzlen; i += n) {
-		n = m->gzlen - i < TLSRPT_B64_LINE ? m->gzlen - i :
-		    TLSRPT_B64_LINE;
+	if (tlsrpt_b64_lines(m->gz, m->gzlen, out) == -1)
+		return -1;
+	return buf_printf(out, "\r\n--%s--\r\n", m->boundary);
+}
+
+int
+tlsrpt_b64_lines(const void *data, size_t len, struct buf *out)
+{
+	const unsigned char	*p = data;
+	char			 line[80];
+	size_t			 i, n;
+
+	for (i = 0; i < len; i += n) {
+		n = len - i < TLSRPT_B64_LINE ? len - i : TLSRPT_B64_LINE;
 		(void)sasl_b64_encode(p + i, n, line);
 		if (buf_append_str(out, line) == -1 ||
 		    buf_append(out, "\r\n", 2) == -1)
 			return -1;
 	}
-	return buf_printf(out, "\r\n--%s--\r\n", m->boundary);
+	return 0;
+}
+
+int
+tlsrpt_mailto(const char *uri, char *out, size_t outsz)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*p = uri + 7, *h1, *h2;
+	size_t			 o = 0;
+
+	for (; *p != '\0' && *p != '?'; p++) {
+		if (o + 1 >= outsz)
+			return -1;
+		/* RFC 3986 §2.1: %XX, either case; %00 is refused below */
+		if (*p == '%' && p[1] != '\0' && p[2] != '\0' &&
+		    (h1 = strchr(hex, p[1] | 0x20)) != NULL &&
+		    (h2 = strchr(hex, p[2] | 0x20)) != NULL) {
+			out[o++] = (char)((h1 - hex) * 16 + (h2 - hex));
+			if (out[o - 1] == '\0')
+				return -1;
+			p += 2;
+		} else
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+	if (o == 0 || strchr(out, '@') == NULL ||
+	    strpbrk(out, " \t\r\n<>\"") != NULL)
+		return -1;
+	for (p = out; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+			return -1;
+	return 0;
 }
 
 int

@@ -194,6 +194,21 @@ int	tlsrpt_mail_compose(const struct tlsrpt_mail *m, struct buf *out);
 int	tlsrpt_mail_extract(const char *msg, size_t len, struct buf *out,
 	    const char **errstr_out);
 
+/*
+ * Helpers the DMARC reports (dmarcrep.c) share: data in base64 lines of
+ * 76 columns with CRLF; the address of a "mailto:" URI (RFC 6068: up to
+ * "?", %XX decoded, printable ASCII with an "@"), -1 when unusable.
+ */
+int	tlsrpt_b64_lines(const void *data, size_t len, struct buf *out);
+int	tlsrpt_mailto(const char *uri, char *out, size_t outsz);
+/*
+ * A report mail's head checked: each of fields[] without CR or LF and
+ * not too long, the boundary 1-60 of [0-9A-Za-z._-], and the Date: of now (RFC 5322 §3.3, UTC) into date;
+ * -1 when not.
+ */
+int	tlsrpt_mail_head(const char *const fields[], size_t nfields,
+	    const char *boundary, uint64_t now, char *date, size_t datesz);
+
 /* gzip (RFC 1952) of p[0..len) appended to out. */
 int	tlsrpt_gzip(const void *p, size_t len, struct buf *out);
 

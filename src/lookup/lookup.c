@@ -39,6 +39,7 @@
 #include "lookup_mx.h"
 #include "lookup_sts.h"
 #include "lookup_dkimsign.h"
+#include "lookup_dmarcrep.h"
 #include "lookup_msgauth.h"
 #include "lookup_spf.h"
 #include "lookup_srs.h"
@@ -68,6 +69,7 @@
 #define LOOKUP_SHOW_MAX		160	/* a peer string inside reply text */
 #define LOOKUP_LOGNAME_MAX	100	/* a peer string in a log line */
 #define LOOKUP_ERR_MAX		256
+#define LOOKUP_REPORT_MAIL_MAX	(10 * 1024 * 1024) /* a TLS-RPT, DMARC report */
 /* Failed AUTH per client IP: a bounded table, entries expire. */
 #define LOOKUP_FAIL_SLOTS	1024
 #define LOOKUP_FAIL_EXPIRE_MS	(15 * 60 * 1000)
@@ -1827,6 +1829,8 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 	else if (strcmp(argv[0], "dkim") == 0)
 		lookup_dkimsign_ctl(r->auth.dkimsign, reqid, n, argv,
 		    lookup_dkim_domain_ours, r);
+	else if (strcmp(argv[0], "dmarc") == 0)
+		lookup_dmarcrep_ctl(r->auth.dmarcrep, reqid, n, argv);
 	else {
 		argv[n] = NULL;
 		/* Too many words match no verb: the noun's usage. */
@@ -1838,6 +1842,41 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		explicit_bzero(argv[i], strlen(argv[i]));
 		free(argv[i]);
 	}
+}
+
+/*
+ * MSG_LOOKUP_TLSRPT_MAIL from the mda: a delivered message (its fd) that
+ * may be a report for one of our domains, read (at most
+ * LOOKUP_REPORT_MAIL_MAX octets) and offered to the TLS-RPT reader,
+ * then to the DMARC one; what neither takes is logged and dropped.
+ */
+static void
+lookup_report_mail(struct lookup_role *r, enum proc_id from, struct msg *m)
+{
+	uint64_t	 len;
+	char		*data = NULL;
+	int		 fd;
+
+	if (msg_get_u64(m, &len) == -1 || msg_end(m) == -1 ||
+	    (fd = msg_take_fd(m)) == -1)
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from));
+	if (len == 0 || len > LOOKUP_REPORT_MAIL_MAX) {
+		log_info("lookup: event=report-received result=ignored "
+		    "reason=\"message too large\"");
+		goto done;
+	}
+	data = xmalloc(len);
+	if (pread(fd, data, len, 0) != (ssize_t)len) {
+		log_warn("lookup: event=report-received result=ignored "
+		    "reason=\"cannot read the message\"");
+		goto done;
+	}
+	if (lookup_tlsrpt_mail(r->tlsrpt, data, len) == -1)
+		(void)lookup_dmarcrep_mail(r->auth.dmarcrep, data, len);
+done:
+	free(data);
+	close(fd);
 }
 
 /* --- the role --- */
@@ -1927,7 +1966,7 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 	case MSG_LOOKUP_TLSRPT_MAIL:
 		if (from.id != PROC_MDA)
 			goto bad;
-		lookup_tlsrpt_mail(r->tlsrpt, from.id, m);
+		lookup_report_mail(r, from.id, m);
 		break;
 	case MSG_LOOKUP_SPF:
 		if (from.id != PROC_SMTP)
@@ -2075,6 +2114,7 @@ lookup_main(struct proc_self *self)
 	lookup_dmarc_set_psl(r->auth.dmarc, psl);
 	r->auth.dmarcrep = lookup_dmarcrep_new(self, r->conf,
 	    lookup_mx_dns(r->mx));
+	lookup_dmarcrep_set_signer(r->auth.dmarcrep, r->auth.dkimsign);
 	r->msgauth = lookup_msgauth_new(self, r->conf, &r->auth);
 	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,
 	    lookup_worker_db, NULL);

@@ -19,10 +19,10 @@
 #include "dns.h"
 #include "log.h"
 #include "lookup_dkimsign.h"
+#include "lookup_sql.h"
 #include "lookup_tlsrpt.h"
 #include "util.h"
 
-#define LOOKUP_TLSRPT_BUSY_MS	2000
 #define LOOKUP_TLSRPT_DAY	86400
 #define LOOKUP_TLSRPT_IP_MAX	TLSRPT_IP_MAX
 #define LOOKUP_TLSRPT_INFO_MAX	256
@@ -94,90 +94,31 @@ struct lookup_tlsrpt_row {
 static int
 lookup_tlsrpt_db_open(struct lookup_tlsrpt *lt)
 {
-	int	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-
-	if (sqlite3_open_v2(LOOKUP_TLSRPT_DB, &lt->db, flags, NULL) !=
-	    SQLITE_OK)
-		goto fail;
-	sqlite3_busy_timeout(lt->db, LOOKUP_TLSRPT_BUSY_MS);
-	sqlite3_db_config(lt->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(lt->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	if (sqlite3_exec(lt->db, "PRAGMA journal_mode=WAL", NULL, NULL,
-	    NULL) != SQLITE_OK ||
-	    sqlite3_exec(lt->db, lookup_tlsrpt_schema, NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		goto fail;
-	return 0;
-fail:
-	log_warnx("lookup: %s/%s: %s (TLS-RPT results are not kept)",
-	    lt->self->dir_path, LOOKUP_TLSRPT_DB, lt->db != NULL ?
-	    sqlite3_errmsg(lt->db) : "out of memory");
-	sqlite3_close(lt->db);
-	lt->db = NULL;
-	return -1;
+	lt->db = lookup_sql_open(lt->self, LOOKUP_TLSRPT_DB,
+	    lookup_tlsrpt_schema, "TLS-RPT results are not kept");
+	return lt->db != NULL ? 0 : -1;
 }
 
-/*
- * Prepare sql and bind the text and integer arguments the format names
- * ('t' a string, 'i' a uint64_t), in order; NULL (logged) on failure.
- */
+/* lookup_sql_vstmt() on our database. */
 static sqlite3_stmt *
 lookup_tlsrpt_stmt(struct lookup_tlsrpt *lt, const char *sql,
     const char *fmt, ...)
 {
-	sqlite3_stmt	*st = NULL;
+	sqlite3_stmt	*st;
 	va_list		 ap;
-	int		 i, rc = SQLITE_OK;
 
-	if (lt->db == NULL)
-		return NULL;
-	if (sqlite3_prepare_v2(lt->db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto fail;
 	va_start(ap, fmt);
-	for (i = 0; fmt[i] != '\0' && rc == SQLITE_OK; i++) {
-		if (fmt[i] == 't')
-			rc = sqlite3_bind_text(st, i + 1, va_arg(ap,
-			    const char *), -1, SQLITE_TRANSIENT);
-		else
-			rc = sqlite3_bind_int64(st, i + 1, (sqlite3_int64)
-			    va_arg(ap, uint64_t));
-	}
+	st = lookup_sql_vstmt(lt->db, "tlsrpt", sql, fmt, ap);
 	va_end(ap);
-	if (rc != SQLITE_OK)
-		goto fail;
 	return st;
-fail:
-	log_warnx("lookup: tlsrpt: %s", sqlite3_errmsg(lt->db));
-	sqlite3_finalize(st);
-	return NULL;
 }
 
-/* Run a statement to its end: 0, or -1 (logged). */
 static int
 lookup_tlsrpt_run(struct lookup_tlsrpt *lt, sqlite3_stmt *st)
 {
-	int	rc;
-
-	if (st == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("lookup: tlsrpt: %s", sqlite3_errmsg(lt->db));
-		return -1;
-	}
-	return 0;
+	return lookup_sql_run(lt->db, "tlsrpt", st);
 }
 
-static const char *
-lookup_tlsrpt_col(sqlite3_stmt *st, int i)
-{
-	const unsigned char	*t = sqlite3_column_text(st, i);
-
-	return t != NULL ? (const char *)t : "";
-}
 
 /* --- recording (RFC 8460 §4) --- */
 
@@ -279,35 +220,24 @@ lookup_tlsrpt_record(struct lookup_tlsrpt *lt, enum proc_id from,
 
 /* --- reports received (§5.3) --- */
 
-void
-lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, enum proc_id from,
-    struct msg *m)
+int
+lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, const char *data, size_t len)
 {
 	struct tlsrpt_summary	 sum;
 	struct buf		 json;
-	uint64_t		 len;
 	const char		*err = NULL;
-	char			*data = NULL, show[TLSRPT_TEXT_MAX + 1];
-	int			 fd;
+	char			 show[TLSRPT_TEXT_MAX + 1];
+	int			 rc = 0;
 
-	if (msg_get_u64(m, &len) == -1 || msg_end(m) == -1 ||
-	    (fd = msg_take_fd(m)) == -1)
-		fatalx("lookup: bad %s from %s", msg_name(m->type),
-		    proc_name(from));
 	memset(&sum, 0, sizeof(sum));
 	buf_init(&json, TLSRPT_JSON_MAX);
-	if (len == 0 || len > LOOKUP_TLSRPT_MAIL_IN_MAX) {
-		err = "message too large";
-		goto done;
+	if (tlsrpt_mail_extract(data, len, &json, &err) == -1) {
+		/* not a TLS-RPT report: the DMARC reader's turn */
+		rc = -1;
+		goto log;
 	}
-	data = xmalloc(len);
-	if (pread(fd, data, len, 0) != (ssize_t)len) {
-		err = "cannot read the message";
-		goto done;
-	}
-	if (tlsrpt_mail_extract(data, len, &json, &err) == -1 ||
-	    tlsrpt_parse(json.data, json.len, &sum, &err) == -1)
-		goto done;
+	if (tlsrpt_parse(json.data, json.len, &sum, &err) == -1)
+		goto log;
 	err = NULL;
 	/* bounded: past the cap the oldest received go first */
 	(void)lookup_tlsrpt_run(lt, lookup_tlsrpt_stmt(lt, "DELETE FROM "
@@ -321,7 +251,7 @@ lookup_tlsrpt_mail(struct lookup_tlsrpt *lt, enum proc_id from,
 	    sum.end, (uint64_t)sum.npolicies, sum.ok, sum.fail,
 	    (uint64_t)time(NULL))) == -1)
 		err = "cannot store it";
-done:
+log:
 	if (err != NULL)
 		log_info("lookup: event=tlsrpt-received result=ignored "
 		    "reason=\"%s\"", err);
@@ -332,8 +262,7 @@ done:
 		    sum.domain, (unsigned long long)sum.ok,
 		    (unsigned long long)sum.fail);
 	buf_free(&json);
-	free(data);
-	close(fd);
+	return rc;
 }
 
 /* --- reports (§4.4) --- */
@@ -387,10 +316,10 @@ lookup_tlsrpt_details(struct lookup_tlsrpt *lt, uint64_t day,
 	    row->nfd < LOOKUP_TLSRPT_DETAILS_MAX) {
 		f = &row->fd[row->nfd++];
 		f->result = (uint32_t)sqlite3_column_int64(st, 0);
-		f->sending_ip = xstrdup(lookup_tlsrpt_col(st, 1));
-		f->receiving_mx = xstrdup(lookup_tlsrpt_col(st, 2));
-		f->receiving_ip = xstrdup(lookup_tlsrpt_col(st, 3));
-		f->info = xstrdup(lookup_tlsrpt_col(st, 4));
+		f->sending_ip = xstrdup(lookup_sql_col(st, 1));
+		f->receiving_mx = xstrdup(lookup_sql_col(st, 2));
+		f->receiving_ip = xstrdup(lookup_sql_col(st, 3));
+		f->info = xstrdup(lookup_sql_col(st, 4));
 		f->count = (uint64_t)sqlite3_column_int64(st, 5);
 		/* a database edited by hand must not make a bad report */
 		if (f->result == TLSRPT_OK || f->result >= TLSRPT_RESULT_COUNT)
@@ -426,8 +355,8 @@ lookup_tlsrpt_report(struct lookup_tlsrpt *lt, const char *domain,
 	while (sqlite3_step(st) == SQLITE_ROW &&
 	    n < LOOKUP_TLSRPT_POLICIES_MAX) {
 		rows[n].ptype = (uint32_t)sqlite3_column_int64(st, 0);
-		rows[n].policy = xstrdup(lookup_tlsrpt_col(st, 1));
-		rows[n].mx = xstrdup(lookup_tlsrpt_col(st, 2));
+		rows[n].policy = xstrdup(lookup_sql_col(st, 1));
+		rows[n].mx = xstrdup(lookup_sql_col(st, 2));
 		rows[n].ok = (uint64_t)sqlite3_column_int64(st, 3);
 		rows[n].fail = (uint64_t)sqlite3_column_int64(st, 4);
 		n++;
@@ -468,38 +397,6 @@ done:
 }
 
 /* --- sending (§3, §5.3) --- */
-
-/* The address of a mailto: URI (RFC 6068), %XX decoded; -1 if unusable. */
-static int
-lookup_tlsrpt_mailto(const char *uri, char *out, size_t outsz)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const char		*p = uri + 7, *h1, *h2;
-	size_t			 o = 0;
-
-	for (; *p != '\0' && *p != '?'; p++) {
-		if (o + 1 >= outsz)
-			return -1;
-		/* RFC 3986 §2.1: %XX, either case; %00 is refused below */
-		if (*p == '%' && p[1] != '\0' && p[2] != '\0' &&
-		    (h1 = strchr(hex, p[1] | 0x20)) != NULL &&
-		    (h2 = strchr(hex, p[2] | 0x20)) != NULL) {
-			out[o++] = (char)((h1 - hex) * 16 + (h2 - hex));
-			if (out[o - 1] == '\0')
-				return -1;
-			p += 2;
-		} else
-			out[o++] = *p;
-	}
-	out[o] = '\0';
-	if (o == 0 || strchr(out, '@') == NULL ||
-	    strpbrk(out, " \t\r\n<>\"") != NULL)
-		return -1;
-	for (p = out; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
-			return -1;
-	return 0;
-}
 
 /* A report mailed out, while it is being signed. */
 struct lookup_tlsrpt_out {
@@ -753,7 +650,7 @@ lookup_tlsrpt_send_domain(struct lookup_tlsrpt_job *j,
 					j->b->posted++;
 				continue;
 			}
-			if (lookup_tlsrpt_mailto(rec->rua[i], to,
+			if (tlsrpt_mailto(rec->rua[i], to,
 			    sizeof(to)) == -1 ||
 			    lookup_tlsrpt_mail_out(lt, j->domain, day, json,
 			    to) == -1)
@@ -840,7 +737,7 @@ lookup_tlsrpt_send_all(struct lookup_tlsrpt *lt, bool ctl, uint64_t reqid)
 		j->b = b;
 		j->maxday = ctl ? today : today - 1;
 		if (str_copy(j->domain, sizeof(j->domain),
-		    lookup_tlsrpt_col(st, 0)) == -1 ||
+		    lookup_sql_col(st, 0)) == -1 ||
 		    snprintf(name, sizeof(name), "_smtp._tls.%s", j->domain) >=
 		    (int)sizeof(name) || lt->dns == NULL ||
 		    dns_query(lt->dns, name, DNS_T_TXT, lookup_tlsrpt_txt_cb, j,
@@ -981,7 +878,7 @@ lookup_tlsrpt_show(struct lookup_tlsrpt *lt, uint64_t reqid,
 		return;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		(void)str_copy(dom, sizeof(dom), lookup_tlsrpt_col(st, 0));
+		(void)str_copy(dom, sizeof(dom), lookup_sql_col(st, 0));
 		day = (uint64_t)sqlite3_column_int64(st, 1);
 		if ((json = lookup_tlsrpt_report(lt, dom, day, true)) == NULL)
 			continue;
@@ -1014,9 +911,9 @@ lookup_tlsrpt_received(struct lookup_tlsrpt *lt, uint64_t reqid)
 			continue;
 		(void)snprintf(line, sizeof(line), "org=\"%s\" day=%s "
 		    "domains=%s reports=%lld success=%lld failure=%lld",
-		    printable(lookup_tlsrpt_col(st, 0), strnlen(
-		    lookup_tlsrpt_col(st, 0), TLSRPT_TEXT_MAX), org,
-		    sizeof(org)), day, lookup_tlsrpt_col(st, 2),
+		    printable(lookup_sql_col(st, 0), strnlen(
+		    lookup_sql_col(st, 0), TLSRPT_TEXT_MAX), org,
+		    sizeof(org)), day, lookup_sql_col(st, 2),
 		    (long long)sqlite3_column_int64(st, 3),
 		    (long long)sqlite3_column_int64(st, 4),
 		    (long long)sqlite3_column_int64(st, 5));

@@ -33,7 +33,6 @@
 /* policies of one domain and day in a report */
 #define LOOKUP_TLSRPT_POLICIES_MAX	64
 #define LOOKUP_TLSRPT_STR_MAX	4096	/* policy-string, mx-host */
-#define LOOKUP_TLSRPT_MAIL_IN_MAX	(4 * 1024 * 1024) /* a report mail */
 #define LOOKUP_TLSRPT_RECEIVED_MAX	10000	/* reports received kept */
 
 struct lookup_tlsrpt;
@@ -52,14 +51,15 @@ void	lookup_tlsrpt_record(struct lookup_tlsrpt *, enum proc_id from,
 	    struct msg *m);
 
 /*
- * MSG_LOOKUP_TLSRPT_MAIL from the mda: a delivered message (its fd) that
- * may be a report for one of our domains.  Read (at most
- * LOOKUP_TLSRPT_MAIL_IN_MAX octets), its report extracted and parsed
- * (tlsrpt.c, hostile input) and its summary kept once per organisation
- * and report-id; anything else is logged and dropped.
+ * A delivered message data[0..len) the mda offered (MSG_LOOKUP_TLSRPT_MAIL,
+ * read by lookup.c) that may be a report for one of our domains: its
+ * report extracted and parsed (tlsrpt.c, hostile input) and its summary
+ * kept once per organisation and report-id.  -1 when it carries no
+ * TLS-RPT report (the DMARC reader's turn); 0 otherwise (a report that
+ * does not parse is logged and dropped).
  */
-void	lookup_tlsrpt_mail(struct lookup_tlsrpt *, enum proc_id from,
-	    struct msg *m);
+int	lookup_tlsrpt_mail(struct lookup_tlsrpt *, const char *data,
+	    size_t len);
 
 /* Reports mailed out are signed by ls first (lookup_dkimsign.h). */
 struct lookup_dkimsign;

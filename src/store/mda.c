@@ -465,10 +465,14 @@ mda_fail(struct mda_role *m, struct mda_job *job, int saved, const char *err)
 /* Delivered: the data and its name are on disk. */
 /*
  * RFC 8460 §5.3: a report mailed to one of our rua addresses is a
- * multipart/report with report-type=tlsrpt.  We parse nothing here (a
- * privileged role): a message whose header section (its first
- * MDA_TLSRPT_PEEK octets) mentions "tlsrpt" anywhere goes to lookup,
- * which parses it (lookup_tlsrpt.h) and drops what is not a report.
+ * multipart/report with report-type=tlsrpt; a DMARC aggregate report
+ * (RFC 7489 §7.2.1.1) has a Subject of "Report Domain: ..." and a
+ * failure report (RFC 6591) is a multipart/report with
+ * report-type=feedback-report.  We parse nothing here (a privileged
+ * role): a message whose header section (its first MDA_TLSRPT_PEEK
+ * octets) mentions "tlsrpt", "dmarc", "Report Domain" or
+ * "feedback-report" anywhere goes to lookup, which parses it
+ * (lookup_tlsrpt.h, lookup_dmarcrep.h) and drops what is not a report.
  */
 static void
 mda_tlsrpt_offer(struct mda_role *m, const struct mda_job *job)
@@ -484,7 +488,12 @@ mda_tlsrpt_offer(struct mda_role *m, const struct mda_job *job)
 	if ((end = strstr(head, "\n\r\n")) != NULL ||
 	    (end = strstr(head, "\n\n")) != NULL)
 		*end = '\0';
-	if (strcasestr(head, "tlsrpt") == NULL || (fd = dup(job->fd)) == -1)
+	if (strcasestr(head, "tlsrpt") == NULL &&
+	    strcasestr(head, "dmarc") == NULL &&
+	    strcasestr(head, "report domain") == NULL &&
+	    strcasestr(head, "feedback-report") == NULL)
+		return;
+	if ((fd = dup(job->fd)) == -1)
 		return;
 	r = msg_new(MSG_LOOKUP_TLSRPT_MAIL);
 	msg_put_u64(r, job->msglen);

@@ -63,6 +63,10 @@ usage(void)
 	    "  tlsrpt send            send every report now, today's too\n"
 	    "  tlsrpt received        reports received, per organisation and "
 	    "day\n"
+	    "  dmarc send             send the DMARC aggregate reports now "
+	    "(RFC 7489)\n"
+	    "  dmarc reports [DOMAIN] DMARC reports received, per reporter and "
+	    "day\n"
 	    "  spf check IP HELO SENDER  the SPF result (RFC 7208) for a "
 	    "client,\n"
 	    "                         with the reason (SENDER \"<>\": the "
@@ -262,8 +266,9 @@ main(int argc, char *argv[])
 	    strcmp(argv[0], "tls-policy") == 0 ||
 	    strcmp(argv[0], "dns") == 0 ||
 	    strcmp(argv[0], "tlsrpt") == 0 ||
-	    strcmp(argv[0], "spf") == 0 ||
-	    strcmp(argv[0], "dkim") == 0
+	    strcmp(argv[0], "dmarc") == 0 ||
+	    strcmp(argv[0], "dkim") == 0 ||
+	    strcmp(argv[0], "spf") == 0
 #ifdef CACHET_TEST_HOOKS
 	    /* Test builds only: make a role break its sandbox. */
 	    || strcmp(argv[0], "sandbox-test") == 0
