@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import wait_for, RawSMTP, dot_stuff
+from conftest import AUTH_FIELDS, wait_for, RawSMTP, dot_stuff
 
 HOST = "127.0.0.1"
 SENDER = "sender@example.net"
@@ -112,17 +112,24 @@ def wait_queue_empty(d, timeout=20):
 
 def split_delivered(raw):
     """A delivered message: (Return-Path, Delivered-To, our Received:
-    header with its folded lines, the rest)."""
+    header with its folded lines, the rest).  The fields sender
+    authentication puts on top (AUTH_FIELDS) sit between the first two
+    and Received:, and are passed over."""
     lines = raw.split(b"\n")
     assert lines[0].startswith(b"Return-Path: "), raw[:200]
     assert lines[1].startswith(b"Delivered-To: "), raw[:200]
-    assert lines[2].startswith(b"Received: from "), raw[:300]
-    i = 3
+    r = 2
+    while lines[r].split(b":", 1)[0].lower() in AUTH_FIELDS:
+        r += 1
+        while lines[r][:1] in (b" ", b"\t"):
+            r += 1
+    assert lines[r].startswith(b"Received: from "), raw[:300]
+    i = r + 1
     while lines[i][:1] in (b" ", b"\t"):
         i += 1
     return (lines[0][len(b"Return-Path: "):].decode(),
             lines[1][len(b"Delivered-To: "):].decode(),
-            b"\n".join(lines[2:i]) + b"\n", b"\n".join(lines[i:]))
+            b"\n".join(lines[r:i]) + b"\n", b"\n".join(lines[i:]))
 
 
 def lf(content):
