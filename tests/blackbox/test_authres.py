@@ -214,7 +214,12 @@ def test_mta_sends_it_on_top(ar, peer):
     mx_send(d, content, rcpts=("fwd@example.org",))
     [m] = peer.wait(1)
     top, rest = split_auth_fields(m["data"])
-    assert OUR_AR.match(top) and len(OUR_AR.findall(top)) == 1, top
+    assert len(OUR_AR.findall(top)) == 1, top
+    # An alias forwards it out: the ARC set (RFC 8617 §4.1) sealed over
+    # our A-R goes on top of it.
+    assert top.startswith(b"ARC-Seal: "), top
+    assert re.search(rb"(?im)^ARC-Authentication-Results:\s*i=1;\s*"
+                     rb"mx\.example\.org", top), top
     assert rest.startswith(b"Received: from client.example.net")
     assert rest.endswith(content)
     # RFC 1870: the SIZE given is what is sent, our fields included
