@@ -352,10 +352,10 @@ dkimkey_selector(enum dkimkey_alg alg, int year,
     bool (*taken)(const char *, void *), void *arg, char *out,
     size_t outsz)
 {
-	char	c;
+	int	c;
 
 	for (c = 'a'; c <= 'z'; c++) {
-		if (snprintf(out, outsz, "c%04d%c-%s", year, c,
+		if (snprintf(out, outsz, "c%04d%c-%s", year, (char)c,
 		    alg == DKIMKEY_ED25519 ? "ed" : "rsa") >= (int)outsz)
 			return -1;
 		if (!taken(out, arg))

@@ -265,7 +265,7 @@ lookup_dmarcrep_record(struct lookup_dmarcrep *lr, const struct msgauth *m)
 	char				 reasons[64];
 	struct timeval			 tv;
 	sqlite3_stmt			*st = lr->ins;
-	const char			*spf_domain;
+	const char			*spfdom;
 	int				 rc = SQLITE_OK;
 
 	/*
@@ -284,7 +284,7 @@ lookup_dmarcrep_record(struct lookup_dmarcrep *lr, const struct msgauth *m)
 	    d->result == MSGAUTH_DMARC_FAIL && !d->sampled_out &&
 	    !d->arc_override && d->disposition != d->policy ?
 	    "local_policy" : "");
-	spf_domain = m->spf_domain[0] != '\0' ? m->spf_domain :
+	spfdom = m->spf_domain[0] != '\0' ? m->spf_domain :
 	    lookup_dmarcrep_domain_of(m->mailfrom);
 	if (lr->batch == 0) {
 		if (sqlite3_exec(lr->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
@@ -310,7 +310,7 @@ lookup_dmarcrep_record(struct lookup_dmarcrep *lr, const struct msgauth *m)
 	BIND_T(7, lookup_dmarcrep_domain_of(m->mailfrom));
 	BIND_T(8, m->nrcpts > 0 ? lookup_dmarcrep_domain_of(m->rcpts[0]) :
 	    "");
-	BIND_T(9, spf_domain);
+	BIND_T(9, spfdom);
 	BIND_T(10, strcmp(m->spf_identity, "helo") == 0 ? "helo" : "mfrom");
 	BIND_T(11, spf_result_name(m->spf));
 	BIND_T(12, dkim);

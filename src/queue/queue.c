@@ -68,6 +68,7 @@ _Static_assert(MTA_BODY_7BIT == QUEUE_FS_BODY_7BIT &&
 _Static_assert(MTA_RET_UNSET == QUEUE_FS_RET_UNSET &&
     MTA_RET_FULL == QUEUE_FS_RET_FULL && MTA_RET_HDRS == QUEUE_FS_RET_HDRS,
     "ret values");
+/* NOLINTNEXTLINE(misc-redundant-expression): the same bound, by name */
 _Static_assert(QUEUE_FS_PREPEND_MAX == MSG_PREPEND_MAX, "prepend bound");
 
 #define QUEUE_INCOMING_MAX	4096	/* files handed out, not committed */

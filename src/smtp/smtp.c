@@ -37,6 +37,7 @@
 #define SMTP_SPOOL_BUF		(64 * 1024)	/* DATA bytes per write() */
 #define SMTP_FEED_MAX		(64 * 1024)	/* bytes per input() call */
 
+/* NOLINTNEXTLINE(misc-redundant-expression): the same bound, by name */
 _Static_assert(MSGAUTH_PREPEND_MAX == MSG_PREPEND_MAX, "prepend bound");
 
 enum smtp_wait {
@@ -490,6 +491,7 @@ smtp_msgauth_ask(struct smtp_conn *c)
 	}
 	n = env->nrcpts < MSGAUTH_RCPTS_MAX ? env->nrcpts : MSGAUTH_RCPTS_MAX;
 	msg_put_u32(m, (uint32_t)n);
+	/* cppcheck-suppress knownConditionTrueFalse ; n is the rcpt count */
 	for (i = 0; i < n; i++) {
 		if (mailaddr_format(&env->rcpts[i].addr, a, sizeof(a)) == -1)
 			a[0] = '\0';

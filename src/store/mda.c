@@ -553,7 +553,7 @@ mda_begin(struct mda_role *m, struct mda_job *job)
 			    "usage=%llu quota=%lld size=%llu", job->id,
 			    job->show, job->owner, (unsigned long long)usage,
 			    (long long)job->quota,
-			    (unsigned long long)(job->msglen + job->authlen));
+			    (unsigned long long)job->msglen + job->authlen);
 			/* RFC 3463 §3.3: X.2.2 mailbox full. */
 			if (m->conf->delivery.quota_exceeded ==
 			    CONF_QUOTA_REJECT)

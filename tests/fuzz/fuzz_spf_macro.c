@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(req.ip, 0xa5, sizeof(req.ip));
 	l = size - 1 < 200 ? size - 1 : 200;
 	memcpy(sender, data + 1, l);
-	(void)strcpy(sender + l, "@mail.example.com");
+	memcpy(sender + l, "@mail.example.com", sizeof("@mail.example.com"));
 	/* a NUL in the fuzz input ends the local-part there */
 	req.sender = sender;
 	req.helo = "helo.example.org";

@@ -246,6 +246,7 @@ overruled(const char *name, enum arc_cv *cv)
 	    i++)
 		if (strcmp(rfc_over_suite[i].name, name) == 0) {
 			*cv = rfc_over_suite[i].cv;
+			print_message("%s: %s\n", name, rfc_over_suite[i].why);
 			return true;
 		}
 	return false;
@@ -374,7 +375,8 @@ sign_ar(struct span hdrs, const char *srv_id, struct buf *ar,
 	while (dkim_header_next(hdrs, &pos, &field, &name) == 1) {
 		if (!span_caseeq(name, "Authentication-Results"))
 			continue;
-		v = span_make(memchr(field.ptr, ':', field.len) + 1, 0);
+		v = span_make((const char *)memchr(field.ptr, ':', field.len) +
+		    1, 0);
 		v.len = field.len - (size_t)(v.ptr - field.ptr);
 		i = skip_cfws(v.ptr, 0, v.len);
 		for (j = i; j < v.len && v.ptr[j] != ';' && v.ptr[j] != '(' &&

@@ -271,7 +271,7 @@ verify(const struct dkimkey *k, const char *sig, const char *hdrs,
 	struct buf	 c;
 	unsigned char	 raw[1024], bsig[1024], dg[32];
 	char		 b64[2048], *stripped, *bpos;
-	size_t		 rawlen, blen, i;
+	size_t		 rawlen, siglen, i;
 	unsigned int	 dlen;
 	const unsigned char *p = raw;
 	EVP_PKEY	*pub;
@@ -293,7 +293,7 @@ verify(const struct dkimkey *k, const char *sig, const char *hdrs,
 	free(stripped);
 
 	sig_tag(sig, "b", b64, sizeof(b64));
-	assert_int_equal(sasl_b64_decode(span_str(b64), bsig, &blen), 0);
+	assert_int_equal(sasl_b64_decode(span_str(b64), bsig, &siglen), 0);
 	assert_int_equal(sasl_b64_decode(span_str(k->pub), raw, &rawlen), 0);
 	if (k->alg == DKIMKEY_RSA)
 		pub = d2i_PUBKEY(NULL, &p, (long)rawlen);
@@ -305,7 +305,7 @@ verify(const struct dkimkey *k, const char *sig, const char *hdrs,
 	if (k->alg == DKIMKEY_RSA) {
 		assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(),
 		    NULL, pub), 1);
-		assert_int_equal(EVP_DigestVerify(md, bsig, blen,
+		assert_int_equal(EVP_DigestVerify(md, bsig, siglen,
 		    (unsigned char *)c.data, c.len), 1);
 	} else {
 		/* RFC 8463 §3: Ed25519 over the SHA-256 of the data */
@@ -313,7 +313,7 @@ verify(const struct dkimkey *k, const char *sig, const char *hdrs,
 		    EVP_sha256(), NULL), 1);
 		assert_int_equal(EVP_DigestVerifyInit(md, NULL, NULL, NULL,
 		    pub), 1);
-		assert_int_equal(EVP_DigestVerify(md, bsig, blen, dg, dlen),
+		assert_int_equal(EVP_DigestVerify(md, bsig, siglen, dg, dlen),
 		    1);
 	}
 	EVP_MD_CTX_free(md);

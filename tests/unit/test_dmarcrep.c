@@ -253,7 +253,7 @@ static void
 check_stalwart(const char *name, const char *jname)
 {
 	struct dmarcrep_summary	*s = xcalloc(1, sizeof(*s));
-	json_t			*root, *recs, *r, *pe;
+	json_t			*root, *jrecs, *r, *pe;
 	json_error_t		 jerr;
 	char			 path[1024];
 	const char		*dir = getenv("CACHET_TESTDATA"), *err = NULL;
@@ -283,9 +283,9 @@ check_stalwart(const char *name, const char *jname)
 	assert_int_equal(s->end, json_integer_value(json_object_get(
 	    json_object_get(json_object_get(root, "report_metadata"),
 	    "date_range"), "end")));
-	recs = json_object_get(root, "record");
-	assert_int_equal(s->nrecords, json_array_size(recs));
-	json_array_foreach(recs, i, r) {
+	jrecs = json_object_get(root, "record");
+	assert_int_equal(s->nrecords, json_array_size(jrecs));
+	json_array_foreach(jrecs, i, r) {
 		n = (uint64_t)json_integer_value(json_object_get(
 		    json_object_get(r, "row"), "count"));
 		pe = json_object_get(json_object_get(r, "row"),

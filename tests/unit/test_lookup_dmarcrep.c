@@ -88,8 +88,10 @@ setup(void **state)
 
 	(void)snprintf(f->dir, sizeof(f->dir), "/tmp/test_dmarcrep.XXXXXX");
 	if (mkdtemp(f->dir) == NULL || (f->cwd = open(".", O_RDONLY)) == -1 ||
-	    chdir(f->dir) == -1)
+	    chdir(f->dir) == -1) {
+		free(f);
 		return -1;
+	}
 	f->base = event_base_new();
 	f->conf = conf_default();
 	(void)str_copy(f->conf->hostname, sizeof(f->conf->hostname),
@@ -157,7 +159,7 @@ pump(struct fixture *f, bool want_end)
 				return;
 		if (!want_end && i > 20)
 			return;
-		usleep(1000);
+		(void)nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
 	if (want_end)
 		fail_msg("no MSG_CTL_END");
@@ -253,7 +255,7 @@ test_record_batches(void **state)
 	assert_int_equal(committed(f), 10 + LOOKUP_DMARCREP_BATCH);
 	for (i = 0; i < 30 && committed(f) == 10 + LOOKUP_DMARCREP_BATCH;
 	    i++) {
-		usleep(100 * 1000);
+		(void)nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
 		event_base_loop(f->base, EVLOOP_NONBLOCK);
 	}
 	assert_int_equal(committed(f), 11 + LOOKUP_DMARCREP_BATCH);

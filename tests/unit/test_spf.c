@@ -205,6 +205,7 @@ run_case(const struct zone *z, const char *ip, const char *helo,
 	enum dns_status		 st;
 	size_t			 n, steps = 0;
 
+	memset(o, 0, sizeof(*o));
 	memset(&req, 0, sizeof(req));
 	if (parse_ip(ip, &req.af, req.ip) == -1)
 		return -1;
@@ -431,7 +432,8 @@ openspf_zone(yaml_document_t *d, yaml_node_t *zd, struct zone *z)
 					size_t	 l = strlen(mx);
 
 					r.type = DNS_T_MX;
-					r.pref = (uint16_t)atoi(scalar(d, a));
+					r.pref = (uint16_t)strtoul(scalar(d, a),
+					    NULL, 10);
 					/* the suite writes names with a dot */
 					if (l && mx[l - 1] == '.')
 						l--;
