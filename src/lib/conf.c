@@ -748,21 +748,35 @@ conf_p_demo_user(struct conf_parser *ps, const struct conf_directive *d,
 	memcpy(ps->conf->demo_password, pw->text, pw->len + 1);
 }
 
+/*
+ * One of two words: 0 for the first, 1 for the second, -1 after an
+ * error that names both.
+ */
+static int
+conf_two_words(struct conf_parser *ps, const struct conf_directive *d,
+    const struct conf_stmt *st, const char *first, const char *second)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+
+	if (strcmp(w->text, first) == 0)
+		return 0;
+	if (strcmp(w->text, second) == 0)
+		return 1;
+	conf_err(ps, w->line, "%s: expected %s or %s, not \"%s\"", d->name,
+	    first, second, conf_show(w, sb, sizeof(sb)));
+	return -1;
+}
+
 static void
 conf_p_yesno(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
 {
-	const struct conf_word	*w = &st->w[1];
-	char			 sb[CONF_SHOW_MAX];
-	bool			*field = (bool *)((char *)ps->conf + d->off);
+	bool	*field = (bool *)((char *)ps->conf + d->off);
+	int	 i = conf_two_words(ps, d, st, "yes", "no");
 
-	if (strcmp(w->text, "yes") == 0)
-		*field = true;
-	else if (strcmp(w->text, "no") == 0)
-		*field = false;
-	else
-		conf_err(ps, w->line, "%s: expected yes or no, not \"%s\"",
-		    d->name, conf_show(w, sb, sizeof(sb)));
+	if (i != -1)
+		*field = i == 0;
 }
 
 /*
@@ -1324,64 +1338,42 @@ static void
 conf_p_case(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
 {
-	const struct conf_word	*w = &st->w[1];
-	char			 sb[CONF_SHOW_MAX];
+	int	i = conf_two_words(ps, d, st, "insensitive", "sensitive");
 
-	if (strcmp(w->text, "insensitive") == 0)
-		ps->conf->delivery.case_sensitive = false;
-	else if (strcmp(w->text, "sensitive") == 0)
-		ps->conf->delivery.case_sensitive = true;
-	else
-		conf_err(ps, w->line, "%s: expected insensitive or sensitive, "
-		    "not \"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
+	if (i != -1)
+		ps->conf->delivery.case_sensitive = i == 1;
 }
 
 static void
 conf_p_spf_fail(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
 {
-	const struct conf_word	*w = &st->w[1];
-	char			 sb[CONF_SHOW_MAX];
+	int	i = conf_two_words(ps, d, st, "reject", "mark");
 
-	if (strcmp(w->text, "mark") == 0)
-		ps->conf->spf_fail_reject = false;
-	else if (strcmp(w->text, "reject") == 0)
-		ps->conf->spf_fail_reject = true;
-	else
-		conf_err(ps, w->line, "%s: expected reject or mark, not "
-		    "\"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
+	if (i != -1)
+		ps->conf->spf_fail_reject = i == 0;
 }
 
 static void
 conf_p_quota_exceeded(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
 {
-	const struct conf_word	*w = &st->w[1];
-	char			 sb[CONF_SHOW_MAX];
+	int	i = conf_two_words(ps, d, st, "defer", "reject");
 
-	if (strcmp(w->text, "defer") == 0)
-		ps->conf->delivery.quota_exceeded = CONF_QUOTA_DEFER;
-	else if (strcmp(w->text, "reject") == 0)
-		ps->conf->delivery.quota_exceeded = CONF_QUOTA_REJECT;
-	else
-		conf_err(ps, w->line, "%s: expected defer or reject, not "
-		    "\"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
+	if (i != -1)
+		ps->conf->delivery.quota_exceeded = i == 0 ?
+		    CONF_QUOTA_DEFER : CONF_QUOTA_REJECT;
 }
 
 static void
 conf_p_dmarc_policy(struct conf_parser *ps, const struct conf_directive *d,
     struct conf_stmt *st)
 {
-	const struct conf_word	*w = &st->w[1];
-	char			 sb[CONF_SHOW_MAX];
+	int	i = conf_two_words(ps, d, st, "enforce", "report-only");
 
-	if (strcmp(w->text, "enforce") == 0)
-		ps->conf->dmarc_policy = CONF_DMARC_ENFORCE;
-	else if (strcmp(w->text, "report-only") == 0)
-		ps->conf->dmarc_policy = CONF_DMARC_REPORT_ONLY;
-	else
-		conf_err(ps, w->line, "%s: expected enforce or report-only, "
-		    "not \"%s\"", d->name, conf_show(w, sb, sizeof(sb)));
+	if (i != -1)
+		ps->conf->dmarc_policy = i == 0 ? CONF_DMARC_ENFORCE :
+		    CONF_DMARC_REPORT_ONLY;
 }
 
 /*
