@@ -560,18 +560,6 @@ sig_h_parse(struct span v, struct dkim_sig *s)
 	return from ? 0 : 1;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* i= in dkim-quoted-printable (§2.11), FWS dropped, into s->auid. */
 static int
 sig_auid(struct span v, struct dkim_sig *s)
@@ -587,8 +575,8 @@ sig_auid(struct span v, struct dkim_sig *s)
 		if (is_fws(c))
 			continue;
 		if (c == '=') {
-			if (i + 2 >= v.len || (h1 = hexval(v.ptr[i + 1])) < 0 ||
-			    (h2 = hexval(v.ptr[i + 2])) < 0)
+			if (i + 2 >= v.len || (h1 = hex_digit(v.ptr[i + 1])) < 0 ||
+			    (h2 = hex_digit(v.ptr[i + 2])) < 0)
 				return -1;
 			c = (char)(h1 << 4 | h2);
 			i += 2;

@@ -172,6 +172,18 @@ mkdir_p(const char *path, mode_t mode)
 }
 
 int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
 path_join(char *out, size_t outsz, const char *dir, const char *name)
 {
 	int	n;

@@ -37,6 +37,9 @@ int	mkdir_p(const char *path, mode_t mode);
 /* dir + "/" + name into out; -1 (ENAMETOOLONG) if it does not fit. */
 int	path_join(char *out, size_t outsz, const char *dir, const char *name);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int	hex_digit(char c);
+
 /* Copy s into dst of size dstsz; -1 (ENAMETOOLONG) if it does not fit. */
 int	str_copy(char *dst, size_t dstsz, const char *s);
 

@@ -323,18 +323,6 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * Decode xtext (RFC 3461 §4): xchar is "!" to "~" but "+" and "=", and
  * "+HH" encodes any octet.  The decoded value must be printable ASCII
@@ -355,8 +343,8 @@ xtext_decode(struct span in, char *out, size_t outsz)
 		if (c == '+') {
 			if (in.len - i < 3)
 				return -1;
-			hi = hex_value(in.ptr[i + 1]);
-			lo = hex_value(in.ptr[i + 2]);
+			hi = hex_digit(in.ptr[i + 1]);
+			lo = hex_digit(in.ptr[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi << 4 | lo);
