@@ -139,6 +139,20 @@ dkimkey_pub(struct dkimkey *k)
 	return 0;
 }
 
+/* k takes pkey (freed on failure) with its size and public key record. */
+static int
+dkimkey_adopt(struct dkimkey *k, EVP_PKEY *pkey)
+{
+	k->pkey = pkey;
+	k->bits = (unsigned)EVP_PKEY_get_bits(pkey);
+	if (dkimkey_pub(k) == -1) {
+		EVP_PKEY_free(pkey);
+		k->pkey = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* Parse a stored private key into k (alg set); -1 when it does not fit. */
 static int
 dkimkey_parse_private(struct dkimkey *k, const char *pem, size_t len)
@@ -159,14 +173,7 @@ dkimkey_parse_private(struct dkimkey *k, const char *pem, size_t len)
 		EVP_PKEY_free(pkey);
 		return -1;
 	}
-	k->pkey = pkey;
-	k->bits = (unsigned)EVP_PKEY_get_bits(pkey);
-	if (dkimkey_pub(k) == -1) {
-		EVP_PKEY_free(pkey);
-		k->pkey = NULL;
-		return -1;
-	}
-	return 0;
+	return dkimkey_adopt(k, pkey);
 }
 
 ssize_t
@@ -336,11 +343,7 @@ dkimkey_generate(struct dkimkey *k, const char **errstr_out)
 		return -1;
 	}
 	EVP_PKEY_CTX_free(ctx);
-	k->pkey = pkey;
-	k->bits = (unsigned)EVP_PKEY_get_bits(pkey);
-	if (dkimkey_pub(k) == -1) {
-		EVP_PKEY_free(pkey);
-		k->pkey = NULL;
+	if (dkimkey_adopt(k, pkey) == -1) {
 		*errstr_out = "cannot write the public key";
 		return -1;
 	}
