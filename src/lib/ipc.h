@@ -180,6 +180,12 @@ enum msg_type {
 	MSG_LOOKUP_MESSAGE_RESULT,	/* lookup -> smtp: verdict, headers */
 	MSG_LOOKUP_SIGN,		/* queue -> lookup: sign a bounce */
 	MSG_LOOKUP_SIGN_RESULT,		/* lookup -> queue: headers */
+	/* Spam defence (lib/spam.h; layouts in the lookup_*.h named) */
+	MSG_LOOKUP_PRESCREEN,		/* smtp -> lookup: lookup_prescreen.h */
+	MSG_LOOKUP_PRESCREEN_RESULT,
+	MSG_LOOKUP_GREYLIST,		/* smtp -> lookup: lookup_greylist.h */
+	MSG_LOOKUP_GREYLIST_RESULT,
+	MSG_LOOKUP_SPAM_TRAIN,		/* imap -> lookup: lookup_spamtrain.h */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

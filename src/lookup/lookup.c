@@ -35,8 +35,13 @@
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
+#include "lookup_bayes.h"
 #include "lookup_dmarc.h"
+#include "lookup_greylist.h"
 #include "lookup_mx.h"
+#include "lookup_prescreen.h"
+#include "lookup_spam.h"
+#include "lookup_spamtrain.h"
 #include "lookup_sts.h"
 #include "lookup_dkimsign.h"
 #include "lookup_dmarcrep.h"
@@ -55,6 +60,7 @@
 #include "util.h"
 
 #define LOOKUP_DB		"cachet.db"	/* relative: after proc_drop */
+#define LOOKUP_BAYES_DB		"bayes.db"	/* spam tokens */
 #define LOOKUP_WORKERS		2
 #define LOOKUP_JOBS_MAX		512	/* waiting, hashing or delayed */
 #define LOOKUP_IP_MAX		64	/* INET6_ADDRSTRLEN and then some */
@@ -161,6 +167,9 @@ struct lookup_role {
 	struct lookup_srs	*srs;		/* SRS secrets */
 	struct msgauth_modules	 auth;		/* DKIM, ARC, DMARC */
 	struct lookup_msgauth	*msgauth;	/* end of DATA, signing */
+	struct lookup_prescreen	*prescreen;	/* DNSBL, DNS checks */
+	struct lookup_greylist	*greylist;
+	struct lookup_bayes	*bayes;		/* spam tokens */
 	char			 err[LOOKUP_ERR_MAX];
 };
 
@@ -1816,6 +1825,16 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		else
 			too_many = true;
 	}
+	/* spam check|train: the message's features follow the words */
+	if (err == NULL && n >= 2 && !too_many &&
+	    strcmp(argv[0], "spam") == 0) {
+		if (strcmp(argv[1], "check") == 0)
+			lookup_spam_ctl(r->auth.spam, reqid, n, argv, m);
+		else
+			lookup_spamtrain_ctl(r->self, r->bayes, reqid, n,
+			    argv, m);
+		goto out;
+	}
 	if (err == NULL && msg_end(m) == -1)
 		err = "malformed request";
 	if (err != NULL)
@@ -1837,6 +1856,7 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		lookup_ctl_run(r, reqid, too_many ? LOOKUP_CTL_ARGC_MAX + 1 : n,
 		    argv);
 	}
+out:
 	/* Any of them may be a password. */
 	for (i = 0; i < n; i++) {
 		explicit_bzero(argv[i], strlen(argv[i]));
@@ -1983,6 +2003,21 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 			goto bad;
 		lookup_msgauth_sign(r->msgauth, from, m);
 		break;
+	case MSG_LOOKUP_PRESCREEN:
+		if (from.id != PROC_SMTP)
+			goto bad;
+		lookup_prescreen_request(r->prescreen, from, m);
+		break;
+	case MSG_LOOKUP_GREYLIST:
+		if (from.id != PROC_SMTP)
+			goto bad;
+		lookup_greylist_request(r->greylist, from, m);
+		break;
+	case MSG_LOOKUP_SPAM_TRAIN:
+		if (from.id != PROC_IMAP)
+			goto bad;
+		lookup_spamtrain_imap(r->bayes, from, m);
+		break;
 	case MSG_LOOKUP_STS:
 	case MSG_LOOKUP_STS_STORE:
 		if (from.id != PROC_MTA)
@@ -2115,6 +2150,14 @@ lookup_main(struct proc_self *self)
 	r->auth.dmarcrep = lookup_dmarcrep_new(self, r->conf,
 	    lookup_mx_dns(r->mx));
 	lookup_dmarcrep_set_signer(r->auth.dmarcrep, r->auth.dkimsign);
+	if ((r->bayes = lookup_bayes_open(r->conf, LOOKUP_BAYES_DB, r->err,
+	    sizeof(r->err))) == NULL)
+		fatalx("lookup: %s/%s: %s", self->dir_path, LOOKUP_BAYES_DB,
+		    r->err);
+	r->auth.spam = lookup_spam_new(self, r->conf, r->bayes);
+	r->prescreen = lookup_prescreen_new(self, r->conf,
+	    lookup_mx_dns(r->mx));
+	r->greylist = lookup_greylist_new(self, r->conf);
 	r->msgauth = lookup_msgauth_new(self, r->conf, &r->auth);
 	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,
 	    lookup_worker_db, NULL);

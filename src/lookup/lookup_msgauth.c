@@ -23,6 +23,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "lookup_msgauth.h"
+#include "lookup_spam.h"
 #include "msgauth.h"
 #include "util.h"
 
@@ -32,6 +33,7 @@ enum lookup_msgauth_step {
 	LOOKUP_MSGAUTH_DKIM,
 	LOOKUP_MSGAUTH_ARC,
 	LOOKUP_MSGAUTH_DMARC,
+	LOOKUP_MSGAUTH_SPAM,
 	LOOKUP_MSGAUTH_SEAL,
 	LOOKUP_MSGAUTH_ANSWER,
 	LOOKUP_MSGAUTH_SIGN,		/* submission, local */
@@ -95,6 +97,7 @@ lookup_msgauth_alloc(struct lookup_msgauth *la, struct proc_peer from)
 	m->gen = la->gen[from.id][from.worker];
 	m->arg = la;
 	buf_init(&m->prepend, MSGAUTH_PREPEND_MAX);
+	spam_features_init(&m->spam_content);
 	return m;
 }
 
@@ -183,6 +186,9 @@ lookup_msgauth_read(struct msg *msg, struct msgauth *m)
 		bh->digestlen = sp.len;
 		m->nbh++;
 	}
+	if (spam_score_get(msg, &m->spam_pre) == -1 ||
+	    spam_features_get(msg, &m->spam_content) == -1)
+		lookup_msgauth_bad(msg, "spam");
 	if (msg_end(msg) == -1)
 		lookup_msgauth_bad(msg, "trailing bytes");
 }
@@ -411,6 +417,7 @@ static void
 lookup_msgauth_verdict(struct lookup_msgauth *la, struct msgauth *m)
 {
 	const char	*verdict = "accept";
+	char		 pts[32];
 
 	if (m->kind == MSGAUTH_MX &&
 	    m->dmarc.disposition == MSGAUTH_POLICY_REJECT) {
@@ -421,7 +428,17 @@ lookup_msgauth_verdict(struct lookup_msgauth *la, struct msgauth *m)
 		la->rejected++;
 		verdict = "reject";
 	} else if (m->kind == MSGAUTH_MX &&
-	    m->dmarc.disposition == MSGAUTH_POLICY_QUARANTINE) {
+	    m->spam_verdict == SPAM_REJECT) {
+		m->code = 550;
+		(void)str_copy(m->enh, sizeof(m->enh), "5.7.1");
+		spam_points_text(m->spam.total, pts, sizeof(pts));
+		(void)snprintf(m->text, sizeof(m->text), "Message refused "
+		    "as spam (score %s)", pts);
+		la->rejected++;
+		verdict = "reject";
+	} else if (m->kind == MSGAUTH_MX &&
+	    (m->dmarc.disposition == MSGAUTH_POLICY_QUARANTINE ||
+	    m->spam_verdict == SPAM_JUNK)) {
 		m->flags |= MSGAUTH_F_JUNK;
 		la->junked++;
 		verdict = "junk";
@@ -477,6 +494,11 @@ lookup_msgauth_next(struct msgauth *m)
 		    &m->prepend) == -1)
 			log_warnx("id=%s event=msgauth reason=\"no room for "
 			    "Authentication-Results\"", m->queue_id);
+		/* X-Spam-* go under the Authentication-Results field */
+		m->step = LOOKUP_MSGAUTH_SPAM;
+		lookup_spam_judge(la->mod.spam, m, lookup_msgauth_next);
+		break;
+	case LOOKUP_MSGAUTH_SPAM:
 		m->step = LOOKUP_MSGAUTH_SEAL;
 		lookup_arc_seal(la->mod.arc, m, lookup_msgauth_next);
 		break;
@@ -564,5 +586,6 @@ msgauth_free(struct msgauth *m)
 	free(m->rcpts);
 	free(m->hdrs);
 	buf_free(&m->prepend);
+	spam_features_free(&m->spam_content);
 	free(m);
 }

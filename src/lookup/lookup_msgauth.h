@@ -20,6 +20,7 @@ struct msgauth_modules {
 	struct lookup_dmarc	*dmarc;
 	struct lookup_dmarcrep	*dmarcrep;
 	struct lookup_dkimsign	*dkimsign;
+	struct lookup_spam	*spam;
 };
 
 struct lookup_msgauth	*lookup_msgauth_new(struct proc_self *,

@@ -43,6 +43,9 @@
  * accept; else an SMTP reply code to refuse with), str enh, str text,
  * u32 MSGAUTH_F_* flags, data header fields to put on top (each with
  * its CRLF, at most MSGAUTH_PREPEND_MAX).
+ * Spam (issue 15, lib/spam.h) rides at the end of MSG_LOOKUP_MESSAGE:
+ * the pre-DATA score (spam_score_put), then the content features
+ * (spam_features_put); both empty for submission and local.
  *
  * MSG_LOOKUP_SIGN (queue -> lookup, for a message the queue made: a
  * bounce, a DSN): u64 reqid, str mail from, data header section, u64
@@ -65,6 +68,7 @@
 #include "dns.h"
 #include "mailaddr.h"
 #include "proc.h"
+#include "spam.h"
 #include "spf.h"
 
 #define MSGAUTH_HDRS_MAX	(128 * 1024)	/* header section sent */
@@ -191,6 +195,12 @@ struct msgauth {
 	size_t			 ndkim;
 	struct msgauth_arc	 arc;
 	struct msgauth_dmarc	 dmarc;
+
+	/* Spam (issue 15): what smtp sent, and the verdict (lookup_spam) */
+	struct spam_score	 spam_pre;	/* before DATA */
+	struct spam_features	 spam_content;	/* rules' hits, tokens */
+	struct spam_score	 spam;		/* all of it */
+	enum spam_verdict	 spam_verdict;
 
 	/* The answer */
 	uint32_t		 code;		/* 0 accept */

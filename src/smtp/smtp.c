@@ -30,6 +30,8 @@
 #include "sasl_ipc.h"
 #include "smtp_msgauth.h"
 #include "smtp_session.h"
+#include "spam.h"
+#include "spamrules.h"
 #include "spf.h"
 #include "tls.h"
 #include "util.h"
@@ -89,6 +91,10 @@ struct smtp_conn {
 	struct smtp_msgauth_info authinfo;
 	struct buf		 prepend;	/* header fields for the top */
 	uint32_t		 authflags;	/* MSGAUTH_F_* */
+	/* spam (lib/spam.h): points before DATA, content features */
+	struct spam_score	 spam_pre;
+	struct spam_features	 spam_feat;
+	struct buf		 scan;	/* the message's first SPAM_SCAN_MAX */
 };
 
 struct smtp_role {
@@ -97,6 +103,8 @@ struct smtp_role {
 	struct tls_ctx		*tls[CONF_TLS_PROFILES];
 	struct conn_server	 srv;
 	uint64_t		 spf_seq;	/* SPF reqids */
+	struct spam_rules	*rules;		/* content rules (spamrules.h) */
+	char			 err[512];
 };
 
 static void	smtp_feed(struct smtp_conn *);
@@ -295,6 +303,10 @@ smtp_op_data_write(void *arg, const char *p, size_t len)
 
 	if (c->spool_fd == -1 || c->spool_failed)
 		return;
+	/* what the spam filter reads, port 25 only (lib/spam.h) */
+	if (c->kind == SMTP_KIND_MX && c->scan.len < SPAM_SCAN_MAX)
+		(void)buf_append(&c->scan, p, len < SPAM_SCAN_MAX -
+		    c->scan.len ? len : SPAM_SCAN_MAX - c->scan.len);
 	c->spool_len += len;
 	if (c->spool.len + len > SMTP_SPOOL_BUF)
 		smtp_spool_flush(c);
@@ -318,6 +330,7 @@ smtp_spool_close(struct smtp_conn *c)
 		close(c->spool_fd);
 	c->spool_fd = -1;
 	buf_reset(&c->spool);
+	buf_reset(&c->scan);
 	c->spool_len = 0;
 	c->spool_failed = false;
 }
@@ -509,6 +522,8 @@ smtp_msgauth_ask(struct smtp_conn *c)
 		msg_put_u64(m, bh->hashed);
 		msg_put_data(m, bh->digest, bh->digestlen);
 	}
+	spam_score_put(m, &c->spam_pre);
+	spam_features_put(m, &c->spam_feat);
 	c->wait = SMTP_WAIT_MSGAUTH;
 	if (proc_send(c->role->self, PROC_LOOKUP, m) == -1) {
 		c->wait = SMTP_WAIT_NONE;
@@ -527,6 +542,12 @@ smtp_op_msgauth(void *arg, const struct smtp_envelope *env,
 	c->authflags = 0;
 	c->authenv = env;
 	c->authinfo = *info;
+	if (c->kind == SMTP_KIND_MX &&
+	    smtp_session_auth_user(c->session) == NULL)
+		spam_features_extract(&c->spam_feat, c->role->rules,
+		    c->scan.data, c->scan.len);
+	else
+		spam_features_reset(&c->spam_feat);
 
 	if (c->kind == SMTP_KIND_MX &&
 	    smtp_session_auth_user(c->session) == NULL && !c->spf.have) {
@@ -653,6 +674,8 @@ smtp_on_gone(struct conn *cn, void *arg)
 	smtp_spool_close(c);
 	buf_free(&c->spool);
 	buf_free(&c->prepend);
+	buf_free(&c->scan);
+	spam_features_free(&c->spam_feat);
 	smtp_session_free(c->session);
 	free(c);
 }
@@ -678,6 +701,8 @@ smtp_accepted(struct conn *cn, void *arg, int kind)
 	c->spool_fd = -1;
 	buf_init(&c->spool, SMTP_SPOOL_BUF);
 	buf_init(&c->prepend, MSGAUTH_PREPEND_MAX);
+	spam_features_init(&c->spam_feat);
+	buf_init(&c->scan, SPAM_SCAN_MAX);
 
 	memset(&params, 0, sizeof(params));
 	params.hostname = r->conf->hostname;
@@ -1011,6 +1036,10 @@ smtp_main(struct proc_self *self)
 	if ((r->srv.limit = conn_limit_open(self->conn_table_fd, self->worker,
 	    self->nworkers, &errstr)) == NULL)
 		fatalx("smtp: %s", errstr);
+
+	if ((r->rules = spam_rules_load(NULL, r->err, sizeof(r->err))) ==
+	    NULL)
+		fatalx("smtp: %s", r->err);
 
 	proc_drop(self);
 

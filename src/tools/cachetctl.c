@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl_spam.h"
 #include "ipc.h"
 #include "log.h"
 #include "util.h"
@@ -70,7 +71,12 @@ usage(void)
 	    "  spf check IP HELO SENDER  the SPF result (RFC 7208) for a "
 	    "client,\n"
 	    "                         with the reason (SENDER \"<>\": the "
-	    "null path)\n");
+	    "null path)\n"
+	    "  spam check FILE        the spam score, verdict and reasons of "
+	    "a message\n"
+	    "  spam train spam|ham PATH...  learn messages (files, Maildirs, "
+	    "mboxes)\n"
+	    "  spam stats [USER]      what the Bayes database has learnt\n");
 	exit(2);
 }
 
@@ -202,6 +208,18 @@ ctl_exchange(int fd, struct msg *m)
 	}
 }
 
+/* ctl_spam.h's exchange: one connection per request. */
+static int
+ctl_spam_exchange(void *arg, struct msg *m)
+{
+	int	fd, code;
+
+	fd = ctl_connect(arg);
+	code = ctl_exchange(fd, m);
+	close(fd);
+	return code;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -243,6 +261,12 @@ main(int argc, char *argv[])
 			exit(1);
 		}
 		sock = path;
+	}
+	if (strcmp(argv[0], "spam") == 0) {
+		code = ctl_spam(conf, argc, argv, ctl_spam_exchange,
+		    (void *)sock);
+		conf_free(conf);
+		return code;
 	}
 	fd = ctl_connect(sock);
 

@@ -55,10 +55,11 @@ def free_port(host="127.0.0.1"):
 
 
 # The fields sender authentication writes on top of a message (issue 14:
-# Authentication-Results, ARC sets, DKIM signatures), above our Received:.
+# Authentication-Results, ARC sets, DKIM signatures; issue 15: the spam
+# filter's X-Spam-Score and X-Spam-Status), above our Received:.
 AUTH_FIELDS = (b"authentication-results", b"arc-seal",
                b"arc-message-signature", b"arc-authentication-results",
-               b"dkim-signature")
+               b"dkim-signature", b"x-spam-score", b"x-spam-status")
 
 
 def split_auth_fields(raw):

@@ -110,7 +110,9 @@ def check_ours_on_top(msg):
     assert names[:2] == [b"return-path", b"delivered-to"], names
     assert OUR_AR.match(fs[2]), fs[2]
     assert len([f for f in fs if OUR_AR.match(f)]) == 1, fs
-    assert names[3] == b"received", names
+    # the spam filter's verdict (issue 15) sits under it
+    assert names[3:5] == [b"x-spam-score", b"x-spam-status"], names
+    assert names[5] == b"received", names
     # RFC 8601 §2.2: the results, one resinfo a line, folded under 78
     for line in fs[2].split(b"\r\n"):
         assert len(line) < 78, line
@@ -220,6 +222,8 @@ def test_mta_sends_it_on_top(ar, peer):
     assert top.startswith(b"ARC-Seal: "), top
     assert re.search(rb"(?im)^ARC-Authentication-Results:\s*i=1;\s*"
                      rb"mx\.example\.org", top), top
+    assert re.search(rb"(?m)^X-Spam-Score: [-0-9.]+\r\nX-Spam-Status: No, ",
+                     top), top
     assert rest.startswith(b"Received: from client.example.net")
     assert rest.endswith(content)
     # RFC 1870: the SIZE given is what is sent, our fields included
