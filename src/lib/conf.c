@@ -38,7 +38,7 @@
 #define CONF_USER_MAX		32	/* useradd(8)'s limit on Linux */
 #define CONF_DNSNAME_MAX	253	/* RFC 1035 §2.3.4, in text form */
 #define CONF_LABEL_MAX		63	/* RFC 1035 §2.3.4 */
-#define CONF_DIRECTIVES_MAX	64	/* size of the seen[] table */
+#define CONF_DIRECTIVES_MAX	96	/* size of the seen[] table */
 #define CONF_DURATION_MAX	(10u * 365 * 86400)	/* ten years, seconds */
 _Static_assert(CONF_WORDS_MAX == 32, "fix the \"too many words\" message");
 _Static_assert(CONF_CIPHERS_MAX == TLS_CIPHERS_MAX, "one limit for a list");
