@@ -34,9 +34,19 @@ lookup_spam_new(struct proc_self *self, const struct conf *conf,
 	return ls;
 }
 
-static enum spam_verdict
-lookup_spam_decide(int32_t total)
+void
+lookup_spam_content(const struct conf *conf, const struct spam_features *f,
+    double p, struct spam_score *out)
 {
+	(void)conf;
+	(void)p;
+	spam_score_merge(out, &f->rules);
+}
+
+enum spam_verdict
+lookup_spam_decide(const struct conf *conf, int32_t total)
+{
+	(void)conf;
 	if (total >= LOOKUP_SPAM_REJECT)
 		return SPAM_REJECT;
 	if (total >= LOOKUP_SPAM_JUNK)
@@ -53,8 +63,8 @@ lookup_spam_judge(struct lookup_spam *ls, struct msgauth *m,
 	(void)ls;
 	memset(&m->spam, 0, sizeof(m->spam));
 	spam_score_merge(&m->spam, &m->spam_pre);
-	spam_score_merge(&m->spam, &m->spam_content.rules);
-	m->spam_verdict = lookup_spam_decide(m->spam.total);
+	lookup_spam_content(ls->conf, &m->spam_content, -1, &m->spam);
+	m->spam_verdict = lookup_spam_decide(ls->conf, m->spam.total);
 	spam_points_text(m->spam.total, pts, sizeof(pts));
 	(void)buf_printf(&m->prepend, "X-Spam-Score: %s\r\nX-Spam-Status: "
 	    "%s, score=%s tests=", pts, m->spam_verdict == SPAM_INBOX ?
@@ -83,12 +93,12 @@ lookup_spam_ctl(struct lookup_spam *ls, uint64_t reqid, size_t argc,
 		proc_ctl_end(ls->self, reqid, 2, "malformed request");
 		return;
 	}
-	spam_score_merge(&s, &f.rules);
+	lookup_spam_content(ls->conf, &f, -1, &s);
 	spam_points_text(s.total, pts, sizeof(pts));
 	(void)snprintf(line, sizeof(line), "score: %s", pts);
 	proc_ctl_line(ls->self, reqid, line);
 	(void)snprintf(line, sizeof(line), "verdict: %s",
-	    spam_verdict_name(lookup_spam_decide(s.total)));
+	    spam_verdict_name(lookup_spam_decide(ls->conf, s.total)));
 	proc_ctl_line(ls->self, reqid, line);
 	for (i = 0; i < s.nhits; i++) {
 		spam_points_text(s.hits[i].score, pts, sizeof(pts));

@@ -33,6 +33,17 @@ struct lookup_spam	*lookup_spam_new(struct proc_self *,
 /* The step: fills m->spam, m->spam_verdict, X-Spam-* in m->prepend. */
 void			 lookup_spam_judge(struct lookup_spam *,
 			    struct msgauth *, msgauth_done_cb);
+/*
+ * The content part of the score, pure (the cross-validation in bench/
+ * uses it as is): the rules' hits of f and the points for the Bayes
+ * probability p (p < 0: no opinion, untrained) added to out.
+ */
+void			 lookup_spam_content(const struct conf *,
+			    const struct spam_features *f, double p,
+			    struct spam_score *out);
+/* The verdict for a total under conf's `spam-junk` and `spam-reject`. */
+enum spam_verdict	 lookup_spam_decide(const struct conf *,
+			    int32_t total);
 /* `cachetctl spam check`: m is positioned after the arguments. */
 void			 lookup_spam_ctl(struct lookup_spam *, uint64_t reqid,
 			    size_t argc, char **argv, struct msg *m);
