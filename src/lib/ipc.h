@@ -33,7 +33,8 @@
  */
 #define MSG_ENV_SMTPUTF8	0x1u	/* RFC 6531 */
 #define MSG_ENV_REQUIRETLS	0x2u	/* RFC 8689 */
-#define MSG_ENV_ALL		0x3u
+#define MSG_ENV_TLS_OPTIONAL	0x4u	/* RFC 8689 §5: TLS-Required: No */
+#define MSG_ENV_ALL		0x7u
 
 /*
  * The verdict of sender authentication as smtp hands it to the queue

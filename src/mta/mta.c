@@ -74,6 +74,7 @@ struct mta_job {
 	char			*sender;
 	char			*envid;
 	char			*prepend;	/* header fields for the top */
+	bool			 tls_optional;	/* TLS-Required: No */
 	uint64_t		 msglen;
 	int			 fd;
 	struct smtp_client_msg	 msg;
@@ -107,6 +108,8 @@ struct mta_dest {
 	struct mta_dest		*next;		/* bucket chain */
 	char			 key[MTA_KEY_MAX];
 	char			 domain[MTA_DOMAIN_MAX + 1];	/* to route */
+	/* its jobs are TLS-Required: No (RFC 8689 §5): its own links */
+	bool			 tls_optional;
 	/* the route */
 	bool			 has_route;
 	uint64_t		 route_until;	/* monotonic ms */
@@ -303,6 +306,22 @@ sts:
 	/* RFC 8461 §2: DANE wins where it applies; MTA-STS elsewhere */
 	if (sts != NULL)
 		mta_tls_policy_sts(domain, host, sts, out);
+}
+
+void
+mta_tls_policy_optional(struct mta_tls_policy *p)
+{
+	if (strcmp(p->source, "relay") == 0 ||
+	    strcmp(p->source, "opportunistic") == 0)
+		return;
+	p->tls = SMTP_CLIENT_TLS_MAY;
+	p->verify = false;
+	p->dane = false;
+	p->skip = false;
+	p->source = "tls-required-no";
+	p->why = "";
+	(void)str_copy(p->label, sizeof(p->label), "TLS-Required: No "
+	    "(RFC 8689)");
 }
 
 void
@@ -848,6 +867,9 @@ mta_op_tls_result(struct mta_conn *conn, void *arg,
 	struct mta_tls_policy	 pol;
 
 	mta_tls_policy(mta->conf, d->domain, a->host, dn, d->sts, &pol);
+	/* RFC 8689 §5: the sender set the policy aside; nothing to report */
+	if (d->tls_optional)
+		return;
 	/* RFC 8460 §4.3: testing reports what enforce would have refused */
 	if (strcmp(pol.source, "mta-sts-testing") == 0 && pol.why[0] != '\0' &&
 	    ev != MTA_CONN_TLS_NOT_OFFERED && ev != MTA_CONN_TLS_FAILED) {
@@ -1089,6 +1111,8 @@ mta_deliver(enum proc_id from, struct msg *m)
 	    SMTP_CLIENT_BODY_BINARYMIME : SMTP_CLIENT_BODY_7BIT;
 	job->msg.smtputf8 = (utf8 & MSG_ENV_SMTPUTF8) != 0;
 	job->msg.requiretls = (utf8 & MSG_ENV_REQUIRETLS) != 0;
+	job->tls_optional = !job->msg.requiretls &&
+	    (utf8 & MSG_ENV_TLS_OPTIONAL) != 0;
 	job->msg.ret = ret == MTA_RET_FULL ? SMTP_CLIENT_RET_FULL :
 	    ret == MTA_RET_HDRS ? SMTP_CLIENT_RET_HDRS :
 	    SMTP_CLIENT_RET_UNSET;
@@ -1113,8 +1137,10 @@ mta_deliver(enum proc_id from, struct msg *m)
 		(void)snprintf(key, sizeof(key), "relay:%s:%u", plan.name,
 		    plan.port);
 	else
-		(void)snprintf(key, sizeof(key), "%s", plan.name);
+		(void)snprintf(key, sizeof(key), "%s%s", job->tls_optional ?
+		    "tls-optional:" : "", plan.name);
 	d = mta_dest_get(key, domain);
+	d->tls_optional = job->tls_optional && !plan.relay;
 	job->dest = d;
 	TAILQ_INSERT_TAIL(&d->jobs, job, entry);
 	d->njobs++;
@@ -1207,6 +1233,8 @@ mta_route_policy(struct mta_dest *d)
 		a = &d->addrs[i];
 		dn = mta_dest_dane(d, a->host);
 		mta_tls_policy(mta->conf, d->domain, a->host, dn, d->sts, &pol);
+		if (d->tls_optional)
+			mta_tls_policy_optional(&pol);
 		a->tls = pol.tls;
 		a->verify = pol.verify;
 		a->skip = pol.skip;

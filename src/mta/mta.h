@@ -120,6 +120,14 @@ void	mta_tls_policy(const struct conf *, const char *domain,
 	    const char *host, const struct mta_dane *dane,
 	    const struct mtasts_policy *sts, struct mta_tls_policy *out);
 
+/*
+ * RFC 8689 §5: a message with "TLS-Required: No" is sent whatever the
+ * domain's DANE or MTA-STS policy says: STARTTLS when offered, no
+ * certificate check, no host skipped.  A relay's own TLS setting (the
+ * operator's, not the domain's) stays.
+ */
+void	mta_tls_policy_optional(struct mta_tls_policy *);
+
 /* Deep copies of n DANE answers into *out (NULL when n is 0); free. */
 void	mta_dane_copy(const struct mta_dane *, size_t n,
 	    struct mta_dane **out, size_t *nout);

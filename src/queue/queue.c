@@ -1137,7 +1137,8 @@ queue_send_mta(struct queue_role *q, struct queue_msg *qm, size_t first)
 	msg_put_u64(m, msglen);
 	msg_put_u32(m, (uint32_t)env->body);
 	msg_put_u32(m, (env->smtputf8 ? MSG_ENV_SMTPUTF8 : 0) |
-	    (env->requiretls ? MSG_ENV_REQUIRETLS : 0));
+	    (env->requiretls ? MSG_ENV_REQUIRETLS : 0) |
+	    (env->tls_optional ? MSG_ENV_TLS_OPTIONAL : 0));
 	msg_put_u32(m, (uint32_t)env->ret);
 	msg_put_str(m, env->envid != NULL ? env->envid : "");
 	msg_put_str(m, domain);
@@ -2283,6 +2284,7 @@ queue_get_envelope(struct msg *m, enum proc_id from,
 		queue_bad(m, from, "flags");
 	env->smtputf8 = (utf8 & MSG_ENV_SMTPUTF8) != 0;
 	env->requiretls = (utf8 & MSG_ENV_REQUIRETLS) != 0;
+	env->tls_optional = (utf8 & MSG_ENV_TLS_OPTIONAL) != 0;
 	switch (ret) {
 	case 0:
 		env->ret = QUEUE_FS_RET_UNSET;
@@ -2658,6 +2660,10 @@ queue_show_envelope(struct queue_role *q, uint64_t reqid, struct buf *b,
 	queue_ctl_buf(q, reqid, b);
 	buf_printf(b, "requiretls: %s", env->requiretls ? "yes" : "no");
 	queue_ctl_buf(q, reqid, b);
+	if (env->tls_optional) {
+		buf_printf(b, "tls-required: no");
+		queue_ctl_buf(q, reqid, b);
+	}
 	buf_printf(b, "ret: %s", queue_ret_name(env->ret));
 	queue_ctl_buf(q, reqid, b);
 	queue_show_field(q, reqid, b, "envid", env->envid);

@@ -1229,6 +1229,8 @@ queue_fs_envelope_encode(const struct queue_fs_envelope *env, struct buf *out)
 	    env->smtputf8 ? "yes" : "no", queue_fs_ret_names[env->ret]) == -1 ||
 	    (env->requiretls &&
 	    buf_append_str(out, "requiretls yes\n") == -1) ||
+	    (env->tls_optional &&
+	    buf_append_str(out, "tls-optional yes\n") == -1) ||
 	    queue_fs_enc_field(out, "envid", env->envid) == -1 ||
 	    queue_fs_enc_field(out, "auth", env->auth) == -1 ||
 	    queue_fs_enc_field(out, "helo", env->helo) == -1 ||
@@ -1683,7 +1685,9 @@ queue_fs_envelope_decode(const char *p, size_t len,
 	out->ret = (enum queue_fs_ret)e;
 	/* RFC 8689: written only when set (spools from before read on) */
 	if (!queue_fs_dec_yes(&d, "requiretls", "bad requiretls value",
-	    &out->requiretls))
+	    &out->requiretls) ||
+	    !queue_fs_dec_yes(&d, "tls-optional", "bad tls-optional value",
+	    &out->tls_optional))
 		goto fail;
 	if (!queue_fs_dec_field(&d, "envid", true, "bad envid value",
 	    &out->envid) ||

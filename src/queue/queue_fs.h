@@ -108,6 +108,7 @@ struct queue_fs_envelope {
 	enum queue_fs_body	 body;
 	bool			 smtputf8;	/* RFC 6531 */
 	bool			 requiretls;	/* RFC 8689 */
+	bool			 tls_optional;	/* RFC 8689 §5 */
 	enum queue_fs_ret	 ret;
 	char			*envid;		/* RFC 3461 ENVID, or NULL */
 	char			*auth;		/* RFC 4954 AUTH=, or NULL */

@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "conn_limit.h"
+#include "dkim.h"
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
@@ -323,6 +324,44 @@ smtp_op_data_write(void *arg, const char *p, size_t len)
 		fatalx("spool buffer");
 }
 
+/*
+ * RFC 8689 §5: a "TLS-Required: No" field asks that the recipient
+ * domain's TLS policy (MTA-STS, DANE) be ignored for this message.  A
+ * REQUIRETLS transaction ignores the field (§4.1), which the caller
+ * sees to.
+ */
+static bool
+smtp_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool
+smtp_tls_required_no(struct span hdrs)
+{
+	struct span	field, name, value;
+	size_t		pos = 0;
+	const char	*colon;
+
+	while (dkim_header_next(hdrs, &pos, &field, &name) == 1) {
+		if (!span_caseeq(name, "TLS-Required"))
+			continue;
+		colon = memchr(field.ptr, ':', field.len);
+		value = span_make(colon + 1,
+		    field.len - (size_t)(colon + 1 - field.ptr));
+		/* the field's CRLF, folding and blanks are not the value */
+		while (value.len > 0 && smtp_blank(value.ptr[value.len - 1]))
+			value.len--;
+		while (value.len > 0 && smtp_blank(value.ptr[0])) {
+			value.ptr++;
+			value.len--;
+		}
+		if (span_caseeq(value, "No"))
+			return true;
+	}
+	return false;
+}
+
 static void
 smtp_spool_close(struct smtp_conn *c)
 {
@@ -383,7 +422,9 @@ smtp_op_data_commit(void *arg, const struct smtp_envelope *env)
 	msg_put_str(m, a);
 	msg_put_u32(m, env->body);
 	msg_put_u32(m, (env->smtputf8 ? MSG_ENV_SMTPUTF8 : 0) |
-	    (env->requiretls ? MSG_ENV_REQUIRETLS : 0));
+	    (env->requiretls ? MSG_ENV_REQUIRETLS : 0) |
+	    (!env->requiretls && smtp_tls_required_no(c->authinfo.hdrs) ?
+	    MSG_ENV_TLS_OPTIONAL : 0));
 	msg_put_u32(m, env->ret);
 	msg_put_str(m, env->envid);
 	msg_put_str(m, env->auth);

@@ -258,12 +258,12 @@ def out(make_daemon, world):
     return make
 
 
-def submit(d, rcpt):
+def submit(d, rcpt, content=CONTENT):
     s = smtplib.SMTP("127.0.0.1", d.ports["submission"],
                      local_hostname="client.example.org", timeout=15)
     try:
         s.login(ALICE, "secret")
-        s.sendmail(ALICE, [rcpt], CONTENT)
+        s.sendmail(ALICE, [rcpt], content)
     finally:
         s.quit()
     m = wait_for(lambda: re.search(r"id=([0-9a-f]{16}) to=<" +
@@ -318,6 +318,26 @@ def test_wrong_name_is_deferred_then_delivered_when_fixed(out, peers):
     fixed = peers("wrong", tls="good")
     assert fixed.wait(1)[0]["tls"] is True
     sent(d, qid, "bob@wrong.sts.test", "yes")
+
+
+def test_tls_required_no_sets_the_policy_aside(out, peers):
+    """RFC 8689 §5: a message with "TLS-Required: No" goes to the MX an
+    enforce policy refuses (a certificate for another name), over
+    STARTTLS unverified, while one without the field waits."""
+    p = peers("wrong", tls="wrong")
+    d = out()
+    held = deferred(d, "wrong", r"MTA-STS policy for wrong\.sts\.test "
+                    r"\(enforce\): the certificate of mx\.wrong\.sts\.test "
+                    r"is not valid")
+    qid = submit(d, "carol@wrong.sts.test",
+                 b"TLS-Required: No\r\n" + CONTENT)
+    [m] = p.wait(1)
+    assert m["tls"] is True and b"TLS-Required: No" in m["data"]
+    sent(d, qid, "carol@wrong.sts.test", "no")
+    assert log_has(d, r"policy=tls-required-no tls=may")
+    # the other one still waits for a certificate valid for the name
+    assert held in d.queue_ids()
+    assert len(p.messages) == 1
 
 
 def test_no_starttls_is_deferred_then_delivered_when_fixed(out, peers):

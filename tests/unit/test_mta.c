@@ -336,10 +336,46 @@ test_addr_make_refuses_garbage(void **state)
 	    -1);
 }
 
+/*
+ * RFC 8689 §5: TLS-Required: No sets a DANE decision (even a failed
+ * lookup) aside, leaves opportunistic alone and keeps a relay's TLS.
+ */
+static void
+test_tls_required_no(void **state)
+{
+	struct mta_tls_policy	 p;
+	struct conf		*c;
+
+	(void)state;
+	c = parse(L1);
+	mta_tls_policy(c, "example.net", NULL, &dane_ee, NULL, &p);
+	assert_true(p.dane);
+	mta_tls_policy_optional(&p);
+	assert_int_equal(p.tls, SMTP_CLIENT_TLS_MAY);
+	assert_false(p.verify || p.dane || p.skip);
+	assert_string_equal(p.source, "tls-required-no");
+	mta_tls_policy(c, "example.net", NULL, &dane_failed, NULL, &p);
+	assert_true(p.skip);
+	mta_tls_policy_optional(&p);
+	assert_false(p.skip);
+	assert_int_equal(p.tls, SMTP_CLIENT_TLS_MAY);
+	mta_tls_policy(c, "example.net", NULL, NULL, NULL, &p);
+	mta_tls_policy_optional(&p);
+	assert_string_equal(p.source, "opportunistic");
+	conf_free(c);
+	c = parse(L1 "relay * via [10.0.0.6] tls verify\n");
+	mta_tls_policy(c, "example.net", NULL, &dane_ee, NULL, &p);
+	mta_tls_policy_optional(&p);
+	assert_string_equal(p.source, "relay");
+	assert_int_equal(p.tls, SMTP_CLIENT_TLS_MUST);
+	assert_true(p.verify);
+	conf_free(c);
+}
+
 int
 main(void)
 {
-	struct CMUnitTest	 tests[NELEM(policy_cases) + 4];
+	struct CMUnitTest	 tests[NELEM(policy_cases) + 5];
 	size_t			 i, n = 0;
 
 	for (i = 0; i < NELEM(policy_cases); i++) {
@@ -355,6 +391,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_result_of_reply_classes);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_addr_make_v4_v6);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_tls_required_no);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_addr_make_refuses_garbage);
 	return _cmocka_run_group_tests("mta", tests, n, NULL, NULL);
