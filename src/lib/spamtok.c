@@ -382,7 +382,7 @@ spamtok_word(struct spamtok *st, const char *prefix, struct spamtok_word *w,
 		if (w->nupper >= SPAMTOK_WORD_MIN && w->nupper == w->nalpha)
 			st->ncaps++;
 		if (len > 4 && (memmem(p, len, "://", 3) != NULL ||
-		    (len > 4 && memcmp(p, "www.", 4) == 0))) {
+		    memcmp(p, "www.", 4) == 0)) {
 			spamtok_url(st, p, len);
 			return;
 		}
@@ -905,6 +905,7 @@ spamtok_structure(struct spamtok *st, const struct mime_msg *m)
 	struct mime_ctype	 ct;
 	char			 t[SPAM_TOKEN_MAX + 1];
 	size_t			 i, n, k;
+	uint32_t		 flags;
 	bool			 plain = false, html = false, attach;
 
 	memset(&ct, 0, sizeof(ct));
@@ -966,9 +967,16 @@ spamtok_structure(struct spamtok *st, const struct mime_msg *m)
 		spamtok_put_str(st, "mime:", "html-only");
 	else if (html)
 		spamtok_put_str(st, "mime:", "html-and-text");
+	/*
+	 * An mbox "From " line before the header is how a message was
+	 * stored, not how it was sent: not a malformed header.
+	 */
+	flags = m->flags;
+	if (m->len >= 5 && memcmp(m->data, "From ", 5) == 0)
+		flags &= ~(uint32_t)MIME_F_HDR_BAD;
 	for (i = 0; i < sizeof(spamtok_mime_flags) /
 	    sizeof(spamtok_mime_flags[0]); i++)
-		if (m->flags & spamtok_mime_flags[i].flag)
+		if (flags & spamtok_mime_flags[i].flag)
 			spamtok_put_str(st, "mime:", spamtok_mime_flags[i].name);
 }
 

@@ -189,7 +189,7 @@ lookup_bayes_grow(struct lookup_bayes *b)
  * (deletion without tombstones for linear probing).
  */
 static void
-lookup_bayes_remove(struct lookup_bayes *b, struct lookup_bayes_ent *e)
+lookup_bayes_remove(struct lookup_bayes *b, const struct lookup_bayes_ent *e)
 {
 	size_t	hole = (size_t)(e - b->tab), i = hole, home;
 

@@ -202,6 +202,23 @@ test_text_urls_and_addresses(void **state)
 }
 
 static void
+test_mbox_from_line_not_malformed(void **state)
+{
+	struct spam_tokens	t;
+
+	(void)state;
+	/* how a message was stored is not a feature of the message */
+	tokenize("From someone@example.com Thu Aug 22 12:36:23 2002\n"
+	    "Subject: hello there\n\nbody text\n", &t);
+	assert_false(has(&t, "mime:header-bad"));
+	assert_true(has(&t, "subject:hello"));
+	spam_tokens_free(&t);
+	tokenize("Subject: hello\nthis is no field\n\nbody text\n", &t);
+	assert_true(has(&t, "mime:header-bad"));
+	spam_tokens_free(&t);
+}
+
+static void
 test_bounds_hostile(void **state)
 {
 	struct spam_tokens	 t;
@@ -263,6 +280,7 @@ main(void)
 		cmocka_unit_test(test_header_fields),
 		cmocka_unit_test(test_urls_and_structure),
 		cmocka_unit_test(test_text_urls_and_addresses),
+		cmocka_unit_test(test_mbox_from_line_not_malformed),
 		cmocka_unit_test(test_bounds_hostile),
 		cmocka_unit_test(test_long_token_cut_on_char),
 	};
