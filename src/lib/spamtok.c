@@ -314,6 +314,19 @@ spamtok_sep(uint32_t c)
 	    (c >= 0x2018 && c <= 0x201f) || c == 0xab || c == 0xbb;
 }
 
+/*
+ * Scripts written without spaces between words (Han, kana, Hangul),
+ * tokenized as overlapping pairs of characters, as search engines
+ * index them.
+ */
+static bool
+spamtok_cjk(uint32_t c)
+{
+	return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) ||
+	    (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) ||
+	    (c >= 0xf900 && c <= 0xfaff);
+}
+
 /* Invisible characters inside words, dropped (obfuscation). */
 static bool
 spamtok_invisible(uint32_t c)
@@ -432,14 +445,27 @@ spamtok_words(struct spamtok *st, const char *prefix, const char *p,
 {
 	struct spamtok_word	w;
 	size_t			i = 0, n;
-	uint32_t		c, lc;
-	char			u[4];
+	uint32_t		c, lc, cjk = 0;
+	char			u[8];
 
 	memset(&w, 0, sizeof(w));
 	while (i < len && !st->full) {
 		c = spamtok_utf8(p, len, &i);
 		if (spamtok_invisible(c))
 			continue;
+		if (spamtok_cjk(c)) {
+			/* no spaces between words: pairs of characters */
+			spamtok_word(st, prefix, &w, flags);
+			w.len = w.nchars = w.nupper = w.nalpha = w.ndigit = 0;
+			if (cjk != 0) {
+				n = spamtok_utf8_put(u, cjk);
+				n += spamtok_utf8_put(u + n, c);
+				spamtok_put2(st, prefix, u, n);
+			}
+			cjk = c;
+			continue;
+		}
+		cjk = 0;
 		if (spamtok_sep(c)) {
 			spamtok_word(st, prefix, &w, flags);
 			w.len = w.nchars = w.nupper = w.nalpha = w.ndigit = 0;

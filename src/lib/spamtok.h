@@ -13,7 +13,8 @@
  *   URLs      url:scheme:S, url:HOST and parents, url:ip:, url:port,
  *             url:path:WORD; email:dom: for addresses in the text
  *   text      words lower-cased (UTF-8 aware), 3 to 20 characters,
- *             longer ones as "skip:C N0", numbers by shape ("$9,999.99");
+ *             longer ones as "skip:C N0", numbers by shape ("$9,999.99"),
+ *             Han, kana and Hangul as pairs of characters;
  *             text:words:N, text:caps%:N
  *
  * Counts are bucketed in powers of two.  The header and structure come

@@ -113,6 +113,23 @@ test_utf8_lower_and_invisible(void **state)
 }
 
 static void
+test_cjk_pairs(void **state)
+{
+	struct spam_tokens	t;
+
+	(void)state;
+	/* "免费发票" (free invoice): pairs of characters, no spaces needed */
+	tokenize("Content-Type: text/plain; charset=utf-8\r\n\r\n"
+	    "\xe5\x85\x8d\xe8\xb4\xb9\xe5\x8f\x91\xe7\xa5\xa8 ok\r\n",
+	    &t);
+	assert_true(has(&t, "\xe5\x85\x8d\xe8\xb4\xb9"));
+	assert_true(has(&t, "\xe8\xb4\xb9\xe5\x8f\x91"));
+	assert_true(has(&t, "\xe5\x8f\x91\xe7\xa5\xa8"));
+	assert_int_equal(count_prefix(&t, "skip:"), 0);
+	spam_tokens_free(&t);
+}
+
+static void
 test_header_fields(void **state)
 {
 	struct spam_tokens	t;
@@ -277,6 +294,7 @@ main(void)
 		cmocka_unit_test(test_body_words),
 		cmocka_unit_test(test_long_words_and_numbers),
 		cmocka_unit_test(test_utf8_lower_and_invisible),
+		cmocka_unit_test(test_cjk_pairs),
 		cmocka_unit_test(test_header_fields),
 		cmocka_unit_test(test_urls_and_structure),
 		cmocka_unit_test(test_text_urls_and_addresses),
