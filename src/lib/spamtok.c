@@ -21,7 +21,7 @@
 _Static_assert(SPAMTOK_SLOTS >= 2 * SPAM_TOKENS_MAX, "set too small");
 
 #define SPAMTOK_WORD_MIN	3	/* characters; shorter words dropped */
-#define SPAMTOK_WORD_MAX	20	/* characters; longer summarised */
+#define SPAMTOK_WORD_MAX	12	/* characters; longer summarised */
 #define SPAMTOK_WORD_BYTES	256	/* bytes of one word kept to look at */
 #define SPAMTOK_FIELDS_MAX	200	/* top-level header fields read */
 #define SPAMTOK_VALUE_MAX	(16 * 1024)	/* decoded header value */
@@ -623,7 +623,7 @@ spamtok_url(struct spamtok *st, const char *p, size_t len)
 	if (memchr(h, '%', n) != NULL)
 		spamtok_put_str(st, "url:", "host-escaped");
 	spamtok_host(st, "url:", h, n);
-	/* the path and query, words of 3 to 20 characters */
+	/* the path and query, words of 3 to 12 characters */
 	p = s;
 	while (p < e && words < SPAMTOK_PATH_MAX) {
 		while (p < e && spamtok_is(*p, SPAMTOK_C_PATH))

@@ -12,7 +12,7 @@
  *             mime:parts:N, mime:html-only, mime:<malformation>
  *   URLs      url:scheme:S, url:HOST and parents, url:ip:, url:port,
  *             url:path:WORD; email:dom: for addresses in the text
- *   text      words lower-cased (UTF-8 aware), 3 to 20 characters,
+ *   text      words lower-cased (UTF-8 aware), 3 to 12 characters,
  *             longer ones as "skip:C N0", numbers by shape ("$9,999.99"),
  *             Han, kana and Hangul as pairs of characters;
  *             text:words:N, text:caps%:N
