@@ -562,7 +562,9 @@ lookup_bayes_train(struct lookup_bayes *b, const char *user, const char *id,
 	bool		own = !b->in_tx;
 	int		r, ru = 0;
 
-	if (id[0] == '\0' || strlen(id) > LOOKUP_BAYES_ID_MAX)
+	/* refused before anything is learnt: the batch goes on */
+	if (id[0] == '\0' || strlen(id) > LOOKUP_BAYES_ID_MAX ||
+	    strlen(user) > LOOKUP_BAYES_USER_MAX)
 		return -1;
 	if (own && lookup_bayes_begin(b) == -1)
 		return -1;

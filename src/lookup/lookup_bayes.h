@@ -53,7 +53,12 @@ int			 lookup_bayes_classify(struct lookup_bayes *,
 int			 lookup_bayes_train(struct lookup_bayes *,
 			    const char *user, const char *id,
 			    const struct spam_tokens *, bool spam);
-/* Batches of train() calls: one transaction. */
+/*
+ * Batches of train() calls: one transaction.  A message refused for its
+ * arguments (an empty or over-long id or user) leaves the batch alone;
+ * a database error fails the whole batch: commit() then returns -1 and
+ * nothing of it was learnt.
+ */
 int			 lookup_bayes_begin(struct lookup_bayes *);
 int			 lookup_bayes_commit(struct lookup_bayes *);
 /* Messages learnt as spam and ham, and tokens known, for user (""). */

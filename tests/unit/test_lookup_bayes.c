@@ -372,6 +372,7 @@ test_bad_arguments(void **state)
 	struct fixture		*fx = *state;
 	struct spam_tokens	 t;
 	char			 id[1100];
+	uint64_t		 ns, nh, nt;
 
 	spam_tokens_init(&t);
 	toks(&t, "x");
@@ -379,6 +380,18 @@ test_bad_arguments(void **state)
 	memset(id, 'a', sizeof(id) - 1);
 	id[sizeof(id) - 1] = '\0';
 	assert_int_equal(lookup_bayes_train(fx->b, "", id, &t, true), -1);
+	/* in a batch, a refused message does not cost the others */
+	assert_int_equal(lookup_bayes_begin(fx->b), 0);
+	assert_int_equal(lookup_bayes_train(fx->b, "", "<ok1@x>", &t, true),
+	    1);
+	assert_int_equal(lookup_bayes_train(fx->b, id, "<ok2@x>", &t, true),
+	    -1);
+	assert_int_equal(lookup_bayes_train(fx->b, "", "<ok3@x>", &t, true),
+	    1);
+	assert_int_equal(lookup_bayes_commit(fx->b), 0);
+	reopen(fx);
+	assert_int_equal(lookup_bayes_stats(fx->b, "", &ns, &nh, &nt), 0);
+	assert_int_equal(ns, 2);
 	spam_tokens_free(&t);
 }
 
