@@ -84,6 +84,9 @@ spam_norm_cp(uint32_t cp)
 	static const char		 math[] =
 	    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
 
+	/* fullwidth ASCII (U+FF01..U+FF5E) is read as ASCII */
+	if (cp >= 0xff01 && cp <= 0xff5e)
+		cp -= 0xfee0;
 	if (cp < 0x80) {
 		if (cp >= 'A' && cp <= 'Z')
 			return (char)(cp - 'A' + 'a');
@@ -112,9 +115,6 @@ spam_norm_cp(uint32_t cp)
 		return spam_norm_latin1[cp - 0xc0];
 	if (cp >= 0x0100 && cp <= 0x017f)
 		return spam_norm_latin_a[cp - 0x100];
-	/* fullwidth ASCII (U+FF01..U+FF5E) */
-	if (cp >= 0xff01 && cp <= 0xff5e)
-		return spam_norm_cp(cp - 0xff01 + 0x21);
 	/* circled letters */
 	if (cp >= 0x24b6 && cp <= 0x24e9)
 		return (char)('a' + (cp - 0x24b6) % 26);
@@ -193,27 +193,19 @@ spam_norm_alnum(char c)
 static char
 spam_norm_leet(char c)
 {
-	switch (c) {
-	case '0': return 'o';
-	case '1': return 'i';
-	case '3': return 'e';
-	case '4': return 'a';
-	case '5': return 's';
-	case '7': return 't';
-	case '8': return 'b';
-	case '@': return 'a';
-	case '$': return 's';
-	case '!': return 'i';
-	case '|': return 'i';
-	default: return 0;
-	}
+	static const char	from[] = "0134578@$!|", to[] = "oieastbasii";
+	const char		*p;
+
+	if (c == '\0' || (p = strchr(from, c)) == NULL)
+		return 0;
+	return to[p - from];
 }
 
 /*
  * Second pass over the mapped bytes, compacting in place: a digit, '@'
  * or '$' next to a letter, or '!' or '|' before a letter (and after a
- * letter or at a word's start), becomes the letter; "\\/" next to a letter becomes
- * "v".  Returns the new length.
+ * letter or at a word's start), becomes the letter; "\/" next to a
+ * letter becomes "v".  Returns the new length.
  */
 static size_t
 spam_norm_leetify(char *s, size_t n)
@@ -232,12 +224,8 @@ spam_norm_leetify(char *s, size_t n)
 			continue;
 		}
 		if ((l = spam_norm_leet(c)) != 0) {
-			if (c >= '0' && c <= '9') {
-				if (spam_norm_letter(prev) ||
-				    spam_norm_letter(next))
-					c = l;
-			} else if (c == '@' || c == '$') {
-				/* "VI@GR@", "CA$H": rarely anything else */
+			/* "V1agra", "VI@GR@", "CA$H": beside a letter */
+			if ((c >= '0' && c <= '9') || c == '@' || c == '$') {
 				if (spam_norm_letter(prev) ||
 				    spam_norm_letter(next))
 					c = l;

@@ -455,6 +455,7 @@ sr_meta_emit(struct sr_meta *m, uint16_t op)
 
 static int	sr_meta_or(struct sr_meta *);
 
+/* NOLINTBEGIN(misc-no-recursion): SR_META_DEPTH deep at most */
 static int
 sr_meta_factor(struct sr_meta *m)
 {
@@ -463,10 +464,13 @@ sr_meta_factor(struct sr_meta *m)
 
 	sr_meta_skip(m);
 	if (m->s.len > 0 && m->s.ptr[0] == '!') {
+		if (++m->depth > SR_META_DEPTH)
+			return sr_err(m->ps, "meta: nested too deep");
 		m->s.ptr++;
 		m->s.len--;
 		if (sr_meta_factor(m) == -1)
 			return -1;
+		m->depth--;
 		return sr_meta_emit(m, SR_OP_NOT);
 	}
 	if (m->s.len > 0 && m->s.ptr[0] == '(') {
@@ -530,6 +534,8 @@ sr_meta_or(struct sr_meta *m)
 			return -1;
 	}
 }
+
+/* NOLINTEND(misc-no-recursion) */
 
 static int
 sr_meta(struct sr_parser *ps, struct sr_rule *rl, struct span t)
@@ -1266,26 +1272,31 @@ sr_run_check(struct sr_view *v, const struct sr_rule *rl)
 	return false;
 }
 
+/* The parser emits well-formed RPN; the stack is checked anyway. */
 static bool
 sr_eval_meta(const struct sr_rule *rl, const bool *hit)
 {
-	bool	st[SR_META_MAX];
+	bool	st[SR_META_MAX] = { false };
 	size_t	i, sp = 0;
 
 	for (i = 0; i < rl->nmeta; i++) {
 		switch (rl->meta[i]) {
 		case SR_OP_NOT:
+			if (sp < 1)
+				return false;
 			st[sp - 1] = !st[sp - 1];
 			break;
 		case SR_OP_AND:
-			sp--;
-			st[sp - 1] = st[sp - 1] && st[sp];
-			break;
 		case SR_OP_OR:
+			if (sp < 2)
+				return false;
 			sp--;
-			st[sp - 1] = st[sp - 1] || st[sp];
+			st[sp - 1] = rl->meta[i] == SR_OP_AND ?
+			    st[sp - 1] && st[sp] : st[sp - 1] || st[sp];
 			break;
 		default:
+			if (sp >= SR_META_MAX)
+				return false;
 			st[sp++] = hit[rl->meta[i]];
 		}
 	}

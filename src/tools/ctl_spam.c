@@ -28,7 +28,7 @@ ctl_spam_read(const char *path, struct buf *out)
 	while (out->len < SPAM_SCAN_MAX && (n = fread(b, 1, sizeof(b), f)) > 0)
 		if (buf_append(out, b, n) == -1)
 			break;
-	fclose(f);
+	(void)fclose(f);
 	return 0;
 }
 
