@@ -248,6 +248,8 @@ struct conf {
 	enum conf_dmarc_policy	 dmarc_policy;	/* default enforce */
 	/* The Public Suffix List lookup loads; "" = PSL_FILE_DEFAULT */
 	char			 public_suffix_list[CONF_PATH_MAX];
+	/* The content filter's rules (spamrules.h); "" = the built-in set */
+	char			 spam_rules[CONF_PATH_MAX];
 	/*
 	 * Bayes (lookup/lookup_bayes.h): each user's own token counts on
 	 * top of the server's (default no); the tokens kept in bayes.db,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "ctl_spam.h"
 #include "ipc.h"
 #include "spam.h"
@@ -27,12 +28,13 @@ ctl_spam_read(const char *path, struct buf *out)
 	while (out->len < SPAM_SCAN_MAX && (n = fread(b, 1, sizeof(b), f)) > 0)
 		if (buf_append(out, b, n) == -1)
 			break;
-	fclose(f);
+	(void)fclose(f);
 	return 0;
 }
 
 static int
-ctl_spam_check(int argc, char **argv, ctl_exchange_fn exchange, void *arg)
+ctl_spam_check(const struct conf *conf, int argc, char **argv,
+    ctl_exchange_fn exchange, void *arg)
 {
 	struct spam_features	 f;
 	struct spam_rules	*rules;
@@ -45,7 +47,9 @@ ctl_spam_check(int argc, char **argv, ctl_exchange_fn exchange, void *arg)
 		fprintf(stderr, "cachetctl: usage: spam check FILE\n");
 		return 2;
 	}
-	if ((rules = spam_rules_load(NULL, err, sizeof(err))) == NULL) {
+	/* -s SOCKET alone reads no config: the built-in rules then */
+	if ((rules = spam_rules_load(conf != NULL ? conf->spam_rules : NULL,
+	    err, sizeof(err))) == NULL) {
 		fprintf(stderr, "cachetctl: %s\n", err);
 		return 1;
 	}
@@ -75,7 +79,7 @@ ctl_spam(const struct conf *conf, int argc, char **argv,
     ctl_exchange_fn exchange, void *arg)
 {
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
-		return ctl_spam_check(argc, argv, exchange, arg);
+		return ctl_spam_check(conf, argc, argv, exchange, arg);
 	if (argc >= 2 && (strcmp(argv[1], "train") == 0 ||
 	    strcmp(argv[1], "stats") == 0))
 		return ctl_spamtrain(conf, argc, argv, exchange, arg);
