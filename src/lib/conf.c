@@ -1768,6 +1768,8 @@ static const struct conf_directive conf_directives[] = {
 	    conf_p_dmarc_policy, 1, false, false, 0, 0 },
 	{ "public-suffix-list", "public-suffix-list FILE", conf_p_file, 1,
 	    false, false, CONF_FIELD(public_suffix_list) },
+	{ "greylist", "greylist yes|no", conf_p_yesno, 1, false, false,
+	    CONF_FIELD(greylist) },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))

@@ -247,6 +247,8 @@ struct conf {
 	enum conf_dmarc_policy	 dmarc_policy;	/* default enforce */
 	/* The Public Suffix List lookup loads; "" = PSL_FILE_DEFAULT */
 	char			 public_suffix_list[CONF_PATH_MAX];
+	/* greylist yes: smtp asks lookup_greylist at RCPT; default no */
+	bool			 greylist;
 };
 
 /*
