@@ -249,6 +249,8 @@ struct conf {
 	char			 public_suffix_list[CONF_PATH_MAX];
 	/* greylist yes: smtp asks lookup_greylist at RCPT; default no */
 	bool			 greylist;
+	/* smtp-greet-delay: port 25's pause before the banner, ms; 0 none */
+	unsigned		 smtp_greet_delay;
 };
 
 /*
