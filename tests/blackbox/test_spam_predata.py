@@ -197,3 +197,82 @@ def test_authenticated_sessions_skip_it(make_daemon):
     for m in msgs:
         assert b"X-Spam-" not in m and b"PIPELINING_ABUSE" not in m, m
     assert "event=pregreet" not in d.read_log()
+
+
+LISTS = """
+5.0.0.127.bl.test.   60 IN A   127.0.0.2
+5.0.0.127.bl.test.   60 IN TXT "listed for the test"
+example.net.         60 IN MX  10 mx.example.net.
+mx.example.net.      60 IN A   127.0.0.9
+"""
+
+
+class SourcedSMTP(RawSMTP):
+    """RawSMTP from a chosen loopback address (127.0.0.x)."""
+
+    def __init__(self, port, source):
+        self.sock = socket.create_connection(("127.0.0.1", port),
+                                             timeout=15,
+                                             source_address=(source, 0))
+        self.buf = b""
+
+
+def client(d, source, helo="client.example.net"):
+    c = SourcedSMTP(d.ports["smtp"], source)
+    c.greet()
+    c.ehlo(helo)
+    return c
+
+
+def test_rcpt_refused_for_a_listed_client(make_daemon):
+    """A dnsbl listing without a weight refuses every RCPT of the
+    session, after MAIL was taken and before anything is queued; a
+    client the list does not name goes through."""
+    from dnsserver import DNSServer
+    with DNSServer(LISTS) as dns:
+        d = started(make_daemon, f"resolver {dns.addr}\ndnsbl bl.test\n")
+        with client(d, "127.0.0.5") as c:
+            c.expect("MAIL FROM:<sender@example.net>", 250, "2.1.0")
+            for rcpt in ("alice@example.org", "bob@example.org"):
+                r = c.expect(f"RCPT TO:<{rcpt}>", 554, "5.7.1")
+                assert "bl.test" in r.text and "127.0.0.5" in r.text, r
+            # an unknown user is still told so first
+            c.expect("RCPT TO:<nobody@example.org>", 550, "5.1.1")
+            c.expect("DATA", 554)
+            c.expect("RSET", 250)
+            c.expect("MAIL FROM:<other@example.net>", 250, "2.1.0")
+            c.expect("RCPT TO:<alice@example.org>", 554, "5.7.1")
+        with client(d, "127.0.0.6") as c:
+            mail_ok(c)
+        log = d.read_log()
+        assert "result=reject reason=prescreen-client" in log, log[-3000:]
+        msgs = wait_for(lambda: d.maildir_new("alice@example.org"), 20)
+        assert len(msgs) == 1 and b"lunch on Tuesday" in msgs[0]
+        assert d.maildir_new("bob@example.org") == []
+
+
+def mail_ok(c, sender="sender@example.net"):
+    c.expect(f"MAIL FROM:<{sender}>", 250, "2.1.0")
+    c.expect("RCPT TO:<alice@example.org>", 250, "2.1.5")
+    c.expect("DATA", 354)
+    c.send(MSG + b".\r\n")
+    c.expect(None, 250, "2.0.0")
+
+
+def test_sender_refusal_is_for_its_transaction(make_daemon):
+    """sender-domain-check reject: RCPT of a transaction whose sender
+    domain does not exist gets 550 5.1.8; the next transaction of the
+    same session, with a real domain, is taken."""
+    from dnsserver import DNSServer
+    with DNSServer(LISTS) as dns:
+        d = started(make_daemon, f"resolver {dns.addr}\n"
+                    "sender-domain-check reject\n")
+        with client(d, "127.0.0.7") as c:
+            c.expect("MAIL FROM:<x@nowhere.invalid>", 250, "2.1.0")
+            r = c.expect("RCPT TO:<alice@example.org>", 550, "5.1.8")
+            assert "Domain not found" in r.text, r
+            c.expect("RSET", 250)
+            mail_ok(c)
+        assert "reason=prescreen-sender" in d.read_log()
+        msgs = wait_for(lambda: d.maildir_new("alice@example.org"), 20)
+        assert len(msgs) == 1
