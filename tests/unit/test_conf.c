@@ -599,6 +599,13 @@ static const struct bad_case bad_cases[] = {
 	{ "bad_srs_max_age_big", L1 "srs-max-age 1024\n",
 	  "t.conf:2: srs-max-age: \"1024\" is too large (1 to 1000 days)"
 	  "\n" },
+	{ "bad_greet_delay_unit", L1 "smtp-greet-delay 1m\n",
+	  "t.conf:2: smtp-greet-delay: \"1m\" is not a duration (0, N, Ns "
+	  "or Nms)\n" },
+	{ "bad_greet_delay_big", L1 "smtp-greet-delay 61s\n",
+	  "t.conf:2: smtp-greet-delay: \"61s\" is more than 60s\n" },
+	{ "bad_greylist", L1 "greylist maybe\n",
+	  "t.conf:2: greylist: expected yes or no, not \"maybe\"\n" },
 	{ "bad_mta_sts", L1 "mta-sts enforce\n",
 	  "t.conf:2: mta-sts: expected yes or no, not \"enforce\"\n" },
 	{ "bad_tls_ca_missing", L1 "tls-ca /nonexistent/ca.pem\n",
@@ -1035,6 +1042,35 @@ good_dnsbl(void **state)
 	assert_int_equal(c->dnsbl_timeout, 5);
 	assert_int_equal(c->sender_domain_check, CONF_SENDER_CHECK_REJECT);
 	conf_free(c);
+}
+
+static void
+good_greet_delay_greylist(void **state)
+{
+	static const struct {
+		const char	*text;
+		unsigned	 ms;
+	} cases[] = {
+		{ "0", 0 }, { "2", 2000 }, { "1s", 1000 }, { "250ms", 250 },
+		{ "0ms", 0 }, { "60s", 60000 }, { "60000ms", 60000 },
+	};
+	struct conf	*c;
+	char		 text[128];
+	size_t		 i;
+
+	(void)state;
+	c = parse_ok(L1);
+	assert_int_equal(c->smtp_greet_delay, 0);
+	assert_false(c->greylist);
+	conf_free(c);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		(void)snprintf(text, sizeof(text), L1 "smtp-greet-delay %s\n"
+		    "greylist yes\n", cases[i].text);
+		c = parse_ok(text);
+		assert_int_equal(c->smtp_greet_delay, cases[i].ms);
+		assert_true(c->greylist);
+		conf_free(c);
+	}
 }
 
 static void
@@ -1551,6 +1587,7 @@ main(void)
 		cmocka_unit_test(good_sts_policy_and_rua),
 		cmocka_unit_test(good_free_null),
 		cmocka_unit_test(good_dnsbl),
+		cmocka_unit_test(good_greet_delay_greylist),
 	};
 	size_t	i, n = 0;
 

@@ -1862,7 +1862,8 @@ test_timeout_while_waiting(void **state)
 	mock_config(&m, CFG_MX);
 	m.autoanswer = false;
 	mock_start(&m);
-	mock_send(&m, "EHLO client.example\r\nMAIL FROM:<alice@example.net>\r\n");
+	mock_send(&m, "EHLO client.example\r\n"
+	    "MAIL FROM:<alice@example.net>\r\n");
 	smtp_session_timeout(m.s);
 	/* a late answer is dropped */
 	smtp_session_mail_result(m.s, 250, NULL, NULL);
@@ -2184,7 +2185,8 @@ test_pipelining_allowed_groups_not_abuse(void **state)
 		"MAIL FROM:<alice@example.net>\r\nRCPT TO:<bob@example.org>\r\n"
 		    "RCPT TO:<carol@example.org>\r\nDATA\r\n",
 		"Subject: x\r\n\r\nhi\r\n.\r\n",
-		"RSET\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<bob@example.org>\r\n",
+		"RSET\r\nMAIL FROM:<a@example.net>\r\n"
+		    "RCPT TO:<bob@example.org>\r\n",
 		"NOOP\r\n",
 		"QUIT\r\n",
 		NULL,
@@ -2206,7 +2208,8 @@ test_pipelining_after_ehlo_is_abuse(void **state)
 
 	mock_config(&m, CFG_MX);
 	mock_start(&m);
-	mock_send(&m, "EHLO client.example\r\nMAIL FROM:<alice@example.net>\r\n");
+	mock_send(&m, "EHLO client.example\r\n"
+	    "MAIL FROM:<alice@example.net>\r\n");
 	assert_string_equal(smtp_session_pipelining_abuse(m.s), "EHLO");
 	/* the replies come as always, in order */
 	assert_true(strncmp(m.out.data, "250-mx.example.org\r\n", 20) == 0);
@@ -2243,7 +2246,8 @@ test_pipelining_by_helo_client_is_abuse(void **state)
 	mock_send(&m, "HELO client.example\r\n");
 	mock_send(&m, "MAIL FROM:<alice@example.net>\r\n");
 	assert_null(smtp_session_pipelining_abuse(m.s));
-	mock_send(&m, "RCPT TO:<bob@example.org>\r\nRCPT TO:<c@example.org>\r\n");
+	mock_send(&m, "RCPT TO:<bob@example.org>\r\n"
+	    "RCPT TO:<c@example.org>\r\n");
 	assert_string_equal(smtp_session_pipelining_abuse(m.s), "RCPT");
 	assert_true(mock_logged(&m, "helo client.example\n"));
 	mock_free(&m);
