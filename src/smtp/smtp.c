@@ -40,6 +40,8 @@
 
 #define SMTP_SPOOL_BUF		(64 * 1024)	/* DATA bytes per write() */
 #define SMTP_FEED_MAX		(64 * 1024)	/* bytes per input() call */
+/* A prescreen question's subject: a HELO name or domain (§4.5.3.1.2). */
+#define SMTP_PRE_KEY_MAX	255
 /* Points for commands sent before a reply RFC 2920 says to wait for. */
 #define SMTP_PIPELINING_POINTS	(3 * SPAM_MILLI)
 
@@ -82,8 +84,11 @@ struct smtp_spf {
  * They run while the dialogue goes on; RCPT waits for those still out.
  */
 struct smtp_pre {
+	/* what is asked about: the address, HELO name, domain; "" none */
+	char			 key[SMTP_PRE_KEY_MAX + 1];
 	uint64_t		 reqid;		/* of the one in flight */
 	bool			 inflight;
+	bool			 stale;		/* ... about an older key */
 	bool			 have;		/* the answer below is in */
 	uint32_t		 code;		/* 0: go on; else refuse */
 	char			 enh[16];
@@ -141,9 +146,8 @@ struct smtp_role {
 
 static void	smtp_feed(struct smtp_conn *);
 static void	smtp_spf_ask(struct smtp_conn *);
-static void	smtp_pre_clear(struct smtp_pre *);
 static void	smtp_pre_ask(struct smtp_conn *, enum prescreen_what,
-		    const char *helo, const char *domain);
+		    const char *key);
 static void	smtp_rcpt_gate(struct smtp_conn *);
 
 /* --- session ops --- */
@@ -240,7 +244,7 @@ smtp_op_helo(void *arg, const char *name)
 	struct smtp_conn	*c = arg;
 
 	if (smtp_screened(c))
-		smtp_pre_ask(c, PRESCREEN_HELO, name, "");
+		smtp_pre_ask(c, PRESCREEN_HELO, name);
 }
 
 static void
@@ -269,12 +273,8 @@ smtp_op_mail(void *arg, const struct smtp_envelope *env)
 		 * The sender's domain, checked for this transaction; the
 		 * null path and an address literal name none.
 		 */
-		if (env->from.is_null || env->from.is_literal ||
-		    env->from.domain[0] == '\0')
-			smtp_pre_clear(&c->pre[PRESCREEN_SENDER]);
-		else
-			smtp_pre_ask(c, PRESCREEN_SENDER, "",
-			    env->from.domain);
+		smtp_pre_ask(c, PRESCREEN_SENDER, env->from.is_null ||
+		    env->from.is_literal ? "" : env->from.domain);
 	}
 	/*
 	 * On port 25 any sender may be used (SPF comes later).  On
@@ -523,36 +523,69 @@ smtp_spf_ask(struct smtp_conn *c)
 
 /* --- the spam checks before DATA (issue 15, lib/spam.h) --- */
 
-/* Forget a prescreen question: an answer still owed will be dropped. */
+/* MSG_LOOKUP_PRESCREEN about p->key (lookup_prescreen.h). */
 static void
-smtp_pre_clear(struct smtp_pre *p)
-{
-	free(p->score);
-	memset(p, 0, sizeof(*p));
-}
-
-/*
- * MSG_LOOKUP_PRESCREEN (lookup_prescreen.h), replacing the question of
- * the same kind asked before.  Not waited for: the answer comes while
- * the client talks, and RCPT waits for it only if it is still out.
- */
-static void
-smtp_pre_ask(struct smtp_conn *c, enum prescreen_what what,
-    const char *helo, const char *domain)
+smtp_pre_send(struct smtp_conn *c, enum prescreen_what what)
 {
 	struct smtp_pre	*p = &c->pre[what];
 	struct msg	*m;
 
-	smtp_pre_clear(p);
 	/* its own reqid, as SPF's: RCPT asks its question meanwhile */
 	p->reqid = ++c->role->pre_seq;
 	m = msg_new(MSG_LOOKUP_PRESCREEN);
 	msg_put_u64(m, p->reqid);
 	msg_put_u32(m, what);
 	msg_put_str(m, conn_ip(c->conn));
-	msg_put_str(m, helo);
-	msg_put_str(m, domain);
+	msg_put_str(m, what == PRESCREEN_HELO ? p->key : "");
+	msg_put_str(m, what == PRESCREEN_SENDER ? p->key : "");
 	p->inflight = proc_send(c->role->self, PROC_LOOKUP, m) == 0;
+	p->stale = false;
+}
+
+/*
+ * The prescreen question of this kind is now about key ("": none),
+ * replacing the one before; its answer is forgotten.  Not waited for:
+ * the answer comes while the client talks, and RCPT waits for it only
+ * if it is still out.  One question of a kind is in flight at a time
+ * (a client repeating EHLO or MAIL cannot make lookup work faster than
+ * it answers): a new key waits for the old answer, which is dropped;
+ * the same key again asks nothing.
+ */
+static void
+smtp_pre_ask(struct smtp_conn *c, enum prescreen_what what, const char *key)
+{
+	struct smtp_pre	*p = &c->pre[what];
+
+	if (strcmp(p->key, key) == 0 && (p->have ||
+	    (p->inflight && !p->stale)))
+		return;
+	free(p->score);
+	p->score = NULL;
+	p->have = false;
+	p->code = p->flags = 0;
+	p->enh[0] = p->text[0] = '\0';
+	if (str_copy(p->key, sizeof(p->key), key) == -1)
+		p->key[0] = '\0';	/* longer than a name: not asked */
+	if (p->inflight)
+		p->stale = true;
+	else if (p->key[0] != '\0')
+		smtp_pre_send(c, what);
+}
+
+/* The answer to the question p holds now, its points in pts. */
+static void
+smtp_pre_answer(struct smtp_pre *p, uint32_t code, const char *enh,
+    const char *text, uint32_t flags, const struct spam_score *pts)
+{
+	p->have = true;
+	p->code = code;
+	(void)str_copy(p->enh, sizeof(p->enh), enh);
+	(void)str_copy(p->text, sizeof(p->text), text);
+	p->flags = flags;
+	if (pts->nhits > 0 || pts->total != 0) {
+		p->score = xmalloc(sizeof(*p->score));
+		*p->score = *pts;
+	}
 }
 
 struct smtp_pre_find {
@@ -939,7 +972,7 @@ smtp_on_gone(struct conn *cn, void *arg)
 	buf_free(&c->scan);
 	spam_features_free(&c->spam_feat);
 	for (i = 0; i < PRESCREEN_WHAT_COUNT; i++)
-		smtp_pre_clear(&c->pre[i]);
+		free(c->pre[i].score);
 	if (c->greet_ev != NULL)
 		event_free(c->greet_ev);
 	smtp_session_free(c->session);
@@ -998,7 +1031,7 @@ smtp_accepted(struct conn *cn, void *arg, int kind)
 	    c->kind == SMTP_KIND_SUBMISSIONS ? "submissions" : "local");
 	/* the client's address, checked while the dialogue begins */
 	if (c->kind == SMTP_KIND_MX)
-		smtp_pre_ask(c, PRESCREEN_CLIENT, "", "");
+		smtp_pre_ask(c, PRESCREEN_CLIENT, conn_ip(cn));
 	/*
 	 * smtp-greet-delay: "220-" now, the last line after the pause
 	 * (a timer, the worker goes on); whoever talks meanwhile is an
@@ -1116,15 +1149,14 @@ smtp_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 		if ((pre = smtp_pre_find(r, reqid, &c)) == NULL)
 			break;
 		pre->inflight = false;
-		pre->have = true;
-		pre->code = code;
-		memcpy(pre->enh, enh, sizeof(pre->enh));
-		memcpy(pre->text, text, sizeof(pre->text));
-		pre->flags = u;
-		if (r->pre_points.nhits > 0 || r->pre_points.total != 0) {
-			pre->score = xmalloc(sizeof(*pre->score));
-			*pre->score = r->pre_points;
-		}
+		if (pre->stale) {
+			/* about an older key: ask about the current one */
+			if (pre->key[0] != '\0')
+				smtp_pre_send(c, (enum prescreen_what)
+				    (pre - c->pre));
+		} else
+			smtp_pre_answer(pre, code, enh, text, u,
+			    &r->pre_points);
 		if (c->wait == SMTP_WAIT_PRESCREEN) {
 			c->wait = SMTP_WAIT_NONE;
 			smtp_rcpt_gate(c);
@@ -1268,7 +1300,7 @@ smtp_peer_down_one(struct conn *cn, void *arg, void *ctx)
 		c->spf.inflight = c->spf.stale = c->spf.again = false;
 	/* Nor will prescreen answers: the checks are skipped. */
 	for (i = 0; id == PROC_LOOKUP && i < PRESCREEN_WHAT_COUNT; i++)
-		c->pre[i].inflight = false;
+		c->pre[i].inflight = c->pre[i].stale = false;
 	switch (c->wait) {
 	case SMTP_WAIT_AUTH:
 		if (id != PROC_LOOKUP)
