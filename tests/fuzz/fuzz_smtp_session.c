@@ -233,8 +233,23 @@ fz_close(void *arg)
 	f->closed = true;
 }
 
+/* The HELO notice: a printable name, never empty. */
+static void
+fz_helo(void *arg, const char *name)
+{
+	size_t	i;
+
+	(void)arg;
+	if (name[0] == '\0')
+		abort();
+	for (i = 0; name[i] != '\0'; i++)
+		if (name[i] < 0x21 || name[i] > 0x7e)
+			abort();
+}
+
 static const struct smtp_session_ops fz_ops = {
 	.reply = fz_reply,
+	.helo = fz_helo,
 	.starttls = fz_starttls,
 	.auth = fz_auth,
 	.scram_salt = fz_scram_salt,
@@ -261,7 +276,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			*pend;
 	size_t			 plen = 0, off = 2, chunk, n;
 	uint32_t		 rng;
-	bool			 dropped = false;
+	bool			 dropped = false, paused;
+	const char		*pipelined;
 
 	if (size < 2)
 		return 0;
@@ -283,11 +299,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.s = smtp_session_new(&params, &fz_ops, &f);
 	if (params.kind == SMTP_KIND_SUBMISSIONS)
 		smtp_session_tls_started(f.s, "TLSv1.3", "TLS_AES_128_GCM");
-	smtp_session_start(f.s);
+	/* data[1] & 1: the greeting delay, ended at a random chunk */
+	if ((paused = (data[1] & 1) != 0))
+		smtp_session_start_paused(f.s);
+	else
+		smtp_session_start(f.s);
 	if ((pend = malloc(size)) == NULL)
 		abort();
 	while (off < size && !dropped && !smtp_session_closing(f.s)) {
 		rng = rng * 1103515245u + 12345u;
+		if (paused && (rng >> 12) % 4 == 0) {
+			smtp_session_start(f.s);
+			paused = false;
+		}
 		chunk = (rng >> 16) % 8 == 0 ? 1 + (rng >> 8) % 2048 :
 		    1 + (rng >> 20) % 24;
 		if (chunk > size - off)
@@ -320,6 +344,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 		}
 	}
+	/* an early talker is refused and closed; nothing else is */
+	if (smtp_session_pregreeted(f.s) && !smtp_session_closing(f.s))
+		abort();
+	/* the verb it names is one of ours */
+	pipelined = smtp_session_pipelining_abuse(f.s);
+	if (pipelined != NULL && (pipelined[0] == '\0' ||
+	    strspn(pipelined, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+	    strlen(pipelined)))
+		abort();
 	if (data[0] & 128)
 		smtp_session_timeout(f.s);
 	smtp_session_free(f.s);
