@@ -279,6 +279,10 @@ struct conf {
 	enum conf_dmarc_policy	 dmarc_policy;	/* default enforce */
 	/* The Public Suffix List lookup loads; "" = PSL_FILE_DEFAULT */
 	char			 public_suffix_list[CONF_PATH_MAX];
+	/* greylist yes: smtp asks lookup_greylist at RCPT; default no */
+	bool			 greylist;
+	/* smtp-greet-delay: port 25's pause before the banner, ms; 0 none */
+	unsigned		 smtp_greet_delay;
 	/* Spam prescreen (issue 15): DNS lists in the order given */
 	struct conf_dnsbl	*dnsbls;
 	size_t			 ndnsbls;
