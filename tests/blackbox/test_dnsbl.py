@@ -16,10 +16,13 @@ Every address is asked about, loopback too: the tests' lists name
 127.0.0.x, the addresses the tests connect from.
 """
 
+import re
+import smtplib
 import time
 
 import pytest
 
+from conftest import wait_for
 from dnsserver import DNSServer
 
 ZONE = """
@@ -244,3 +247,75 @@ def test_sender_domain_check_off(make_daemon, dns):
     assert "SENDER_DOMAIN_NO_DNS" not in r["reasons"]
     assert not any(n == "missing.test"
                    for n, _ in dns.queries)
+
+
+# --- through smtp: port 25 clients connecting from the listed addresses ---
+
+MSG = (b"From: sender@good.test\r\nTo: alice@example.org\r\n"
+       b"Subject: prescreen\r\n\r\nHello Alice.\r\n")
+
+
+@pytest.fixture
+def mx(lists):
+    lists.add_user("alice@example.org", "secret")
+    return lists
+
+
+def send_from(d, ip, sender="sender@good.test"):
+    """One message to alice from ip; the refused recipients' replies."""
+    s = smtplib.SMTP(timeout=15, local_hostname="client.good.test",
+                     source_address=(ip, 0))
+    try:
+        s.connect("127.0.0.1", d.ports["smtp"])
+        return s.sendmail(sender, ["alice@example.org"], MSG)
+    except smtplib.SMTPRecipientsRefused as e:
+        return e.recipients
+    finally:
+        s.close()
+
+
+def spam_status(msg):
+    """The X-Spam-Status field of a delivered message, unfolded."""
+    m = re.search(rb"(?im)^x-spam-status:(.*(?:\n[ \t].*)*)", msg)
+    return m and re.sub(rb"\s+", b" ", m.group(1)).decode()
+
+
+def delivered(d, n):
+    msgs = wait_for(lambda: (lambda m: m if len(m) >= n else None)(
+        d.maildir_new("alice@example.org")), 20)
+    assert msgs, d.log_tail()
+    return msgs[-1]
+
+
+def test_smtp_listed_client_refused_at_rcpt(mx):
+    refused = send_from(mx, "127.0.0.5")
+    code, text = refused["alice@example.org"]
+    assert code == 554
+    assert text.startswith(b"5.7.1 Service unavailable; client "
+                           b"[127.0.0.5] blocked using bl.test"), text
+    assert "reason=prescreen-client" in mx.read_log()
+    # the next address is not listed: taken, no list in its reasons
+    assert send_from(mx, "127.0.0.6") == {}
+    status = spam_status(delivered(mx, 1))
+    assert status is not None and "DNSBL" not in status, status
+    assert len(mx.maildir_new("alice@example.org")) == 1
+
+
+def test_smtp_weighted_list_in_x_spam_status(mx):
+    assert send_from(mx, "127.0.0.20") == {}
+    status = spam_status(delivered(mx, 1))
+    assert "DNSBL_WBL_TEST=2.5" in status, status
+
+
+def test_smtp_dnswl_subtracts(mx):
+    assert send_from(mx, "127.0.0.21") == {}
+    status = spam_status(delivered(mx, 1))
+    assert "DNSWL_WL_TEST=-5.0" in status, status
+
+
+def test_smtp_sender_domain_without_dns_refused(mx):
+    refused = send_from(mx, "127.0.0.6", sender="someone@missing.test")
+    code, text = refused["alice@example.org"]
+    assert (code, text) == (550, b"5.1.8 Sender address rejected: Domain "
+                            b"not found")
+    assert mx.maildir_new("alice@example.org") == []
