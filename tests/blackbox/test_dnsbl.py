@@ -92,6 +92,16 @@ def lists(make_daemon, dns):
     return d
 
 
+def test_ctl_usage(lists):
+    for args in (["check"], ["look", "127.0.0.5"],
+                 ["check", "127.0.0.5", "h.test", "d.test", "extra"]):
+        r = lists.ctl("prescreen", *args, check=False)
+        assert r.returncode == 2, r
+        assert "usage: prescreen check IP [HELO [SENDER-DOMAIN]]" in r.stderr
+    r = lists.ctl("prescreen", "check", "1" * 80, check=False)
+    assert r.returncode == 2 and "too long" in r.stderr, r
+
+
 def test_listed_client_refused_with_the_list_named(lists):
     r = check(lists, "127.0.0.5")
     assert r["reply"] == ("554 5.7.1 Service unavailable; client "
