@@ -108,6 +108,7 @@ struct prescreen_job {
 	uint32_t		 answer[CONF_DNSBLS_MAX];
 	char			 txt[CONF_DNSBLS_MAX][DNSBL_TXT_MAX + 1];
 	bool			 ptr_unusable;	/* no PTR name to ask */
+	size_t			 cached;	/* lists answered from cache */
 	struct spam_score	 score;
 };
 
@@ -307,11 +308,11 @@ prescreen_finish(struct prescreen_job *j)
 	(void)spam_score_format(&j->score, &reasons);
 	spam_points_text(j->score.total, pts, sizeof(pts));
 	log_info("event=prescreen ip=%s what=%s%s%s code=%u points=%s "
-	    "reasons=%s ms=%llu", j->ip,
-	    j->what & PRESCREEN_DO_CLIENT ? "client," : "",
-	    j->what & PRESCREEN_DO_HELO ? "helo," : "",
-	    j->what & PRESCREEN_DO_SENDER ? "sender" : "", code, pts,
-	    reasons.len ? reasons.data : "-",
+	    "reasons=%s cached=%zu ms=%llu", j->ip,
+	    j->what & PRESCREEN_DO_CLIENT ? "C" : "",
+	    j->what & PRESCREEN_DO_HELO ? "H" : "",
+	    j->what & PRESCREEN_DO_SENDER ? "S" : "", code, pts,
+	    reasons.len ? reasons.data : "-", j->cached,
 	    (unsigned long long)(now_ms() - j->started));
 	if (j->ctl) {
 		(void)snprintf(line, sizeof(line), "reply: %u %s %s", code,
@@ -565,6 +566,7 @@ prescreen_client(struct prescreen_job *j)
 			j->listed[i] = hit->listed;
 			j->answer[i] = hit->code;
 			memcpy(j->txt[i], hit->txt, sizeof(j->txt[i]));
+			j->cached++;
 			continue;
 		}
 		if (dnsbl_query_name(j->ip, p->conf->dnsbls[i].zone, name,
