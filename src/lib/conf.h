@@ -247,6 +247,18 @@ struct conf {
 	enum conf_dmarc_policy	 dmarc_policy;	/* default enforce */
 	/* The Public Suffix List lookup loads; "" = PSL_FILE_DEFAULT */
 	char			 public_suffix_list[CONF_PATH_MAX];
+	/*
+	 * Greylisting (RFC 6647, lookup_greylist.h), port 25 only; default
+	 * off.  A triplet passes on a retry at least greylist_delay seconds
+	 * (default 5m) and at most greylist_window seconds (default 2d)
+	 * after its first attempt; the client network and the sender's
+	 * domain then pass at once for greylist_whitelist seconds (default
+	 * 35d) after they were last seen.
+	 */
+	bool			 greylist;
+	unsigned		 greylist_delay;
+	unsigned		 greylist_window;
+	unsigned		 greylist_whitelist;
 };
 
 /*
