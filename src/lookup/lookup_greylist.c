@@ -92,16 +92,20 @@ v4:
 	return n < 0 || (size_t)n >= outsz ? -1 : 0;
 }
 
-/* s lower-cased (ASCII) into out, which has room for it. */
-static void
+/* s lower-cased (ASCII) into out; -1 when it does not fit. */
+static int
 lookup_greylist_lower(const char *s, char *out, size_t outsz)
 {
 	size_t	i;
 
-	for (i = 0; s[i] != '\0' && i + 1 < outsz; i++)
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i + 1 >= outsz)
+			return -1;
 		out[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') :
 		    s[i];
+	}
 	out[i] = '\0';
+	return 0;
 }
 
 /* --- the database --- */
@@ -253,8 +257,12 @@ lookup_greylist_decide(struct lookup_greylist *g, const char *net,
 	*wait_out = 0;
 	if (g->db == NULL)
 		return LOOKUP_GREYLIST_ERROR;
-	lookup_greylist_lower(sender_in, sender, sizeof(sender));
-	lookup_greylist_lower(rcpt_in, rcpt, sizeof(rcpt));
+	/* the request's buffers are no larger: only a caller's bug */
+	if (lookup_greylist_lower(sender_in, sender, sizeof(sender)) == -1 ||
+	    lookup_greylist_lower(rcpt_in, rcpt, sizeof(rcpt)) == -1) {
+		log_warnx("lookup: greylist: address too long");
+		return LOOKUP_GREYLIST_ERROR;
+	}
 	if ((at = strrchr(sender, '@')) != NULL)
 		domain = at + 1;
 	if (now >= g->next_sweep || g->adds >= LOOKUP_GREYLIST_SWEEP_ADDS)
@@ -407,7 +415,8 @@ lookup_greylist_request(struct lookup_greylist *g, struct proc_peer from,
 	    msg_get_str(m, rcpt, sizeof(rcpt)) == -1 ||
 	    msg_get_u32(m, &flags) == -1 || msg_end(m) == -1 ||
 	    lookup_greylist_net(ip, net, sizeof(net)) == -1)
-		fatalx("lookup: bad %s", msg_name(m->type));
+		fatalx("lookup: bad %s from %s", msg_name(m->type),
+		    proc_name(from.id));
 	/* smtp asks only when greylisting is on; an old worker may not */
 	if (g->on)
 		res = lookup_greylist_decide(g, net, sender, rcpt, flags,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -358,6 +359,27 @@ test_no_database_passes(void **state)
 	lookup_greylist_free(NULL);
 }
 
+/* An address longer than any request can carry: an error, so a pass. */
+static void
+test_long_address_passes(void **state)
+{
+	struct lookup_greylist	*g = open_mem(&pol);
+	char			 longer[600];
+
+	(void)state;
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	expect(g, "192.0.2.0/24", longer, "b@example.org", 0, NOW,
+	    LOOKUP_GREYLIST_ERROR, 0);
+	expect(g, "192.0.2.0/24", "a@example.net", longer, 0, NOW,
+	    LOOKUP_GREYLIST_ERROR, 0);
+	/* the longest that fits is keyed as any other */
+	longer[511] = '\0';
+	expect(g, "192.0.2.0/24", longer, "b@example.org", 0, NOW,
+	    LOOKUP_GREYLIST_NEW, DELAY);
+	lookup_greylist_free(g);
+}
+
 int
 main(void)
 {
@@ -374,6 +396,7 @@ main(void)
 		cmocka_unit_test(test_sweep_runs_by_itself),
 		cmocka_unit_test(test_survives_reopen),
 		cmocka_unit_test(test_no_database_passes),
+		cmocka_unit_test(test_long_address_passes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
