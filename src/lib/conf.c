@@ -40,6 +40,8 @@
 #define CONF_LABEL_MAX		63	/* RFC 1035 §2.3.4 */
 #define CONF_DIRECTIVES_MAX	96	/* size of the seen[] table */
 #define CONF_DURATION_MAX	(10u * 365 * 86400)	/* ten years, seconds */
+/* smtp-greet-delay, ms: clients wait 5 minutes for it (RFC 5321 §4.5.3.2.1) */
+#define CONF_GREET_DELAY_MAX	(60u * 1000)
 _Static_assert(CONF_WORDS_MAX == 32, "fix the \"too many words\" message");
 _Static_assert(CONF_CIPHERS_MAX == TLS_CIPHERS_MAX, "one limit for a list");
 
@@ -1448,6 +1450,39 @@ conf_p_duration(struct conf_parser *ps, const struct conf_directive *d,
 	memcpy((char *)ps->conf + d->off, &v, sizeof(v));
 }
 
+/*
+ * smtp-greet-delay DURATION: 0, or N with ms or s (the default), at most
+ * CONF_GREET_DELAY_MAX; kept in milliseconds.
+ */
+static void
+conf_p_greet_delay(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+	unsigned long long	 v = 0, mul = 1000;
+	size_t			 len = w->len, i;
+
+	if (len > 2 && strcmp(w->text + len - 2, "ms") == 0) {
+		mul = 1;
+		len -= 2;
+	} else if (len > 1 && w->text[len - 1] == 's')
+		len--;
+	if (!conf_all_digits(w->text, len) || len > 9) {
+		conf_err(ps, w->line, "%s: \"%s\" is not a duration (0, N, "
+		    "Ns or Nms)", d->name, conf_show(w, sb, sizeof(sb)));
+		return;
+	}
+	for (i = 0; i < len; i++)
+		v = v * 10 + (unsigned)(w->text[i] - '0');
+	if (v * mul > CONF_GREET_DELAY_MAX) {
+		conf_err(ps, w->line, "%s: \"%s\" is more than %us", d->name,
+		    conf_show(w, sb, sizeof(sb)), CONF_GREET_DELAY_MAX / 1000);
+		return;
+	}
+	ps->conf->smtp_greet_delay = (unsigned)(v * mul);
+}
+
 /* srs-domain DOMAIN: the domain of the addresses SRS writes. */
 static void
 conf_p_srs_domain(struct conf_parser *ps, const struct conf_directive *d,
@@ -1776,6 +1811,8 @@ static const struct conf_directive conf_directives[] = {
 	    false, false, CONF_FIELD(greylist_window) },
 	{ "greylist-whitelist", "greylist-whitelist DURATION", conf_p_duration,
 	    1, false, false, CONF_FIELD(greylist_whitelist) },
+	{ "smtp-greet-delay", "smtp-greet-delay DURATION", conf_p_greet_delay,
+	    1, false, false, 0, 0 },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))

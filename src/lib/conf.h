@@ -259,6 +259,8 @@ struct conf {
 	unsigned		 greylist_delay;
 	unsigned		 greylist_window;
 	unsigned		 greylist_whitelist;
+	/* smtp-greet-delay: port 25's pause before the banner, ms; 0 none */
+	unsigned		 smtp_greet_delay;
 };
 
 /*
