@@ -1957,6 +1957,12 @@ static const struct conf_directive conf_directives[] = {
 	    1, false, false, CONF_FIELD(spam_bayes_max_tokens) },
 	{ "greylist", "greylist yes|no", conf_p_yesno, 1, false, false,
 	    CONF_FIELD(greylist) },
+	{ "greylist-delay", "greylist-delay DURATION", conf_p_duration, 1,
+	    false, false, CONF_FIELD(greylist_delay) },
+	{ "greylist-window", "greylist-window DURATION", conf_p_duration, 1,
+	    false, false, CONF_FIELD(greylist_window) },
+	{ "greylist-whitelist", "greylist-whitelist DURATION", conf_p_duration,
+	    1, false, false, CONF_FIELD(greylist_whitelist) },
 	{ "smtp-greet-delay", "smtp-greet-delay DURATION", conf_p_greet_delay,
 	    1, false, false, 0, 0 },
 	{ "dnsbl", "dnsbl ZONE [weight POINTS] [returns LIST]", conf_p_dnsbl,
@@ -2056,6 +2062,11 @@ conf_finish(struct conf_parser *ps)
 	if (ps->seen[conf_find("listen") - conf_directives] == 0 &&
 	    !ps->unterminated)
 		conf_err(ps, 0, "no listen directive");
+	/* RFC 6647 §2.2: a retry must be able to fall inside the window */
+	if (c->greylist_window <= c->greylist_delay)
+		conf_err(ps, 0, "greylist-window (%us) must be longer than "
+		    "greylist-delay (%us)", c->greylist_window,
+		    c->greylist_delay);
 	if (ps->seen[conf_find("hostname") - conf_directives] != 0)
 		return;
 	memset(hn, 0, sizeof(hn));
@@ -2127,6 +2138,9 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	c->dmarc_report_interval = 86400;
 	c->spam_bayes_max_tokens = CONF_BAYES_MAX_TOKENS;
 	c->dnsbl_timeout = CONF_DNSBL_TIMEOUT_DEFAULT;
+	c->greylist_delay = 300;
+	c->greylist_window = 2 * 86400;
+	c->greylist_whitelist = 35 * 86400;
 	(void)str_copy(c->trust_anchor, sizeof(c->trust_anchor),
 	    CONF_TRUST_ANCHOR_DEFAULT);
 	c->limits.message_size = 35 * 1024 * 1024;

@@ -290,8 +290,18 @@ struct conf {
 	 */
 	bool			 spam_bayes_per_user;
 	unsigned		 spam_bayes_max_tokens;
-	/* greylist yes: smtp asks lookup_greylist at RCPT; default no */
+	/*
+	 * Greylisting (RFC 6647, lookup_greylist.h), port 25 only; default
+	 * off.  A triplet passes on a retry at least greylist_delay seconds
+	 * (default 5m) and at most greylist_window seconds (default 2d)
+	 * after its first attempt; the client network and the sender's
+	 * domain then pass at once for greylist_whitelist seconds (default
+	 * 35d) after they were last seen.
+	 */
 	bool			 greylist;
+	unsigned		 greylist_delay;
+	unsigned		 greylist_window;
+	unsigned		 greylist_whitelist;
 	/* smtp-greet-delay: port 25's pause before the banner, ms; 0 none */
 	unsigned		 smtp_greet_delay;
 	/* Spam prescreen (issue 15): DNS lists in the order given */

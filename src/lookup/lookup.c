@@ -1852,6 +1852,8 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		    lookup_dkim_domain_ours, r);
 	else if (strcmp(argv[0], "dmarc") == 0)
 		lookup_dmarcrep_ctl(r->auth.dmarcrep, reqid, n, argv);
+	else if (strcmp(argv[0], "greylist") == 0)
+		lookup_greylist_ctl(r->greylist, reqid, n, argv);
 	else {
 		argv[n] = NULL;
 		/* Too many words match no verb: the noun's usage. */

@@ -79,7 +79,11 @@ usage(void)
 	    "a message\n"
 	    "  spam train spam|ham PATH...  learn messages (files, Maildirs, "
 	    "mboxes)\n"
-	    "  spam stats [USER]      what the Bayes database has learnt\n");
+	    "  spam stats [USER]      what the Bayes database has learnt\n"
+	    "  greylist list          greylisted triplets and whitelisted "
+	    "clients\n"
+	    "                         and domains (RFC 6647)\n"
+	    "  greylist flush         forget them all\n");
 	exit(2);
 }
 
@@ -296,7 +300,8 @@ main(int argc, char *argv[])
 	    strcmp(argv[0], "dmarc") == 0 ||
 	    strcmp(argv[0], "dkim") == 0 ||
 	    strcmp(argv[0], "spf") == 0 ||
-	    strcmp(argv[0], "prescreen") == 0
+	    strcmp(argv[0], "prescreen") == 0 ||
+	    strcmp(argv[0], "greylist") == 0
 #ifdef CACHET_TEST_HOOKS
 	    /* Test builds only: make a role break its sandbox. */
 	    || strcmp(argv[0], "sandbox-test") == 0

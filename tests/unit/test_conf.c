@@ -606,6 +606,12 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: smtp-greet-delay: \"61s\" is more than 60s\n" },
 	{ "bad_greylist", L1 "greylist maybe\n",
 	  "t.conf:2: greylist: expected yes or no, not \"maybe\"\n" },
+	{ "bad_greylist_delay", L1 "greylist-delay 0\n",
+	  "t.conf:2: greylist-delay: \"0\" must be at least 1s\n" },
+	{ "bad_greylist_window_short", L1 "greylist-delay 1h\n"
+	  "greylist-window 30m\n",
+	  "t.conf: greylist-window (1800s) must be longer than "
+	  "greylist-delay (3600s)\n" },
 	{ "bad_mta_sts", L1 "mta-sts enforce\n",
 	  "t.conf:2: mta-sts: expected yes or no, not \"enforce\"\n" },
 	{ "bad_tls_ca_missing", L1 "tls-ca /nonexistent/ca.pem\n",
@@ -1089,6 +1095,26 @@ good_tlsrpt(void **state)
 }
 
 static void
+good_greylist(void **state)
+{
+	struct conf	*c;
+
+	c = parse_ok(L1);
+	assert_false(c->greylist);
+	assert_int_equal(c->greylist_delay, 300);
+	assert_int_equal(c->greylist_window, 2 * 86400);
+	assert_int_equal(c->greylist_whitelist, 35 * 86400);
+	conf_free(c);
+	c = parse_ok(L1 "greylist yes\ngreylist-delay 2s\n"
+	    "greylist-window 4h\ngreylist-whitelist 7d\n");
+	assert_true(c->greylist);
+	assert_int_equal(c->greylist_delay, 2);
+	assert_int_equal(c->greylist_window, 4 * 3600);
+	assert_int_equal(c->greylist_whitelist, 7 * 86400);
+	conf_free(c);
+}
+
+static void
 good_delay_warning_none(void **state)
 {
 	struct conf	*c;
@@ -1563,6 +1589,7 @@ main(void)
 		cmocka_unit_test(good_defaults),
 		cmocka_unit_test(good_durations),
 		cmocka_unit_test(good_delay_warning_none),
+		cmocka_unit_test(good_greylist),
 		cmocka_unit_test(good_tlsrpt),
 		cmocka_unit_test(good_relay_options),
 		cmocka_unit_test(good_recipient_delimiter_none),
