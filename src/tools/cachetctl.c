@@ -150,9 +150,12 @@ ctl_needs_password(int argc, char **argv)
 	    strcmp(argv[1], "apop") == 0);
 }
 
-/* Send m, print the answer's lines and data; the exit code it ends with. */
+/*
+ * Send m, print the answer's lines (or append them to lines when not
+ * NULL) and data; the exit code it ends with.
+ */
 static int
-ctl_exchange(int fd, struct msg *m)
+ctl_exchange(int fd, struct msg *m, struct buf *lines)
 {
 	struct span	 s;
 	char		 err[1024];
@@ -175,6 +178,12 @@ ctl_exchange(int fd, struct msg *m)
 		case MSG_CTL_LINE:
 			if (msg_get_span(m, &s) == -1)
 				fatalx("malformed reply");
+			if (lines != NULL) {
+				if (buf_append_span(lines, s) == -1 ||
+				    buf_append_char(lines, '\n') == -1)
+					fatalx("reply too long");
+				break;
+			}
 			fwrite(s.ptr, 1, s.len, stdout);
 			fputc('\n', stdout);
 			break;
@@ -212,10 +221,11 @@ ctl_exchange(int fd, struct msg *m)
 static int
 ctl_spam_exchange(void *arg, struct msg *m)
 {
-	int	fd, code;
+	struct ctl_spam_conn	*sc = arg;
+	int			 fd, code;
 
-	fd = ctl_connect(arg);
-	code = ctl_exchange(fd, m);
+	fd = ctl_connect(sc->sock);
+	code = ctl_exchange(fd, m, sc->lines);
 	close(fd);
 	return code;
 }
@@ -264,7 +274,7 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[0], "spam") == 0) {
 		code = ctl_spam(conf, argc, argv, ctl_spam_exchange,
-		    (void *)sock);
+		    &(struct ctl_spam_conn){ .sock = sock, .lines = NULL });
 		conf_free(conf);
 		return code;
 	}
@@ -314,7 +324,7 @@ main(int argc, char *argv[])
 		}
 	} else
 		usage();
-	code = ctl_exchange(fd, m);
+	code = ctl_exchange(fd, m, NULL);
 	close(fd);
 	/*
 	 * dns: the http role knows the MTA-STS and TLS-RPT records, lookup
@@ -328,7 +338,7 @@ main(int argc, char *argv[])
 		msg_put_str(m, "dkim");
 		msg_put_str(m, "dns");
 		msg_put_str(m, argv[1]);
-		code = ctl_exchange(fd, m);
+		code = ctl_exchange(fd, m, NULL);
 		close(fd);
 	}
 	conf_free(conf);
