@@ -34,6 +34,19 @@ spamtrain_header_len(const char *data, size_t len)
 	return len;
 }
 
+bool
+spamtrain_id_ok(const char *p, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len >= SPAMTRAIN_ID_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x21 || p[i] > 0x7e)
+			return false;
+	return true;
+}
+
 /* The first msg-id of the Message-ID field, into out; -1 when none. */
 static int
 spamtrain_msgid(const char *data, size_t hlen, char out[SPAMTRAIN_ID_MAX])
@@ -50,8 +63,7 @@ spamtrain_msgid(const char *data, size_t hlen, char out[SPAMTRAIN_ID_MAX])
 	mime_parse(&mm, data, hlen);
 	if ((f = mime_part_field(&mm, 0, "Message-ID", NULL)) != NULL &&
 	    mime_hdr_msgids(mime_field_value(&mm, f), &ids) == 0 &&
-	    ids.v[0].len < SPAMTRAIN_ID_MAX &&
-	    memchr(ids.v[0].ptr, '\0', ids.v[0].len) == NULL) {
+	    spamtrain_id_ok(ids.v[0].ptr, ids.v[0].len)) {
 		memcpy(out, ids.v[0].ptr, ids.v[0].len);
 		out[ids.v[0].len] = '\0';
 		/* The last '@': a quoted left side may hold one. */

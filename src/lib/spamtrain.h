@@ -23,13 +23,20 @@
  * The learn-once id of the message in data[0..len): its Message-ID
  * (RFC 5322 §3.6.4) as "<left@right>" with the CFWS inside removed and
  * the right side lower-cased (domains are case-insensitive, local parts
- * are not); without a usable one, "sha256:" and the hex SHA-256 of the
+ * are not); without a usable one (none, longer than SPAMTRAIN_ID_MAX - 1
+ * or holding a byte outside printable ASCII, such as the space of a
+ * quoted left side), "sha256:" and the hex SHA-256 of the
  * header section (up to the blank line or the end) with each CR LF
  * taken as LF, so that the same file stored with either line end is the
  * same message.
  */
 void	spamtrain_id(const char *data, size_t len,
 	    char out[SPAMTRAIN_ID_MAX]);
+/*
+ * Could p[0..len) be such an id: 1 to SPAMTRAIN_ID_MAX - 1 bytes of
+ * printable ASCII without space (one word in logs)?  For the receiver.
+ */
+bool	spamtrain_id_ok(const char *p, size_t len);
 
 /*
  * mbox: a file whose first line starts "From " (mboxrd, as qmail's

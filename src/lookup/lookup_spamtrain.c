@@ -26,22 +26,14 @@
 #define LOOKUP_SPAMTRAIN_BATCH_MAX	4096
 #define LOOKUP_SPAMTRAIN_USER_MAX	512	/* an address, with its NUL */
 
-/*
- * An id as spamtrain_id() makes it: printable ASCII, shorter than
- * SPAMTRAIN_ID_MAX; copied into out.
- */
+/* An id as spamtrain_id() makes it, copied into out. */
 static int
 lookup_spamtrain_id(struct msg *m, char out[SPAMTRAIN_ID_MAX])
 {
 	struct span	s;
-	size_t		i;
 
-	if (msg_get_span(m, &s) == -1 || s.len == 0 ||
-	    s.len >= SPAMTRAIN_ID_MAX)
+	if (msg_get_span(m, &s) == -1 || !spamtrain_id_ok(s.ptr, s.len))
 		return -1;
-	for (i = 0; i < s.len; i++)
-		if (s.ptr[i] < 0x21 || s.ptr[i] > 0x7e)
-			return -1;
 	memcpy(out, s.ptr, s.len);
 	out[s.len] = '\0';
 	return 0;

@@ -28,6 +28,8 @@ check_id(const char *p, size_t len)
 	if (memchr(id, '\0', sizeof(id)) == NULL)
 		abort();
 	n = strlen(id);
+	if (!spamtrain_id_ok(id, n))
+		abort();
 	if (strncmp(id, "sha256:", 7) == 0) {
 		if (n != 7 + 64)
 			abort();

@@ -84,6 +84,13 @@ test_id_digest(void **state)
 	/* a Message-ID without an '@' is no id: the digest */
 	id_of("Message-ID: <no-at-sign>\n\n", noid);
 	assert_true(is_digest(noid));
+	/* a quoted left side with a space, or 8-bit: the digest */
+	id_of("Message-ID: <\"a b\"@h>\n\n", noid);
+	assert_true(is_digest(noid));
+	id_of("Message-ID: <caf\xc3\xa9@h>\n\n", noid);
+	assert_true(is_digest(noid));
+	id_of("Message-ID: <\"ab\"@h>\n\n", noid);
+	assert_string_equal(noid, "<\"ab\"@h>");
 	/* one too long for the database: the digest */
 	memset(big, 'x', sizeof(big));
 	memcpy(big, "Message-ID: <", 13);
