@@ -2,7 +2,8 @@
  * lookup_spamtrain: teaching the Bayes database (issue 15), in the
  * lookup role; see lookup_spamtrain.h for the messages.
  *
- * `spam train` requests come from cachetctl through the parent: each is
+ * `spam train` requests come from cachetctl through the parent (argv
+ * "spam" "train" "spam|ham" and, with --user, the user): each is
  * a batch of messages already turned into tokens by cachetctl, learnt in
  * one transaction and answered with one line ("learnt N known N failed
  * N") that cachetctl sums over its batches.  A malformed one is an
@@ -75,6 +76,7 @@ lookup_spamtrain_ctl(struct proc_self *self, struct lookup_bayes *b,
 	char			 id[SPAMTRAIN_ID_MAX], line[128];
 	uint32_t		 count, i;
 	size_t			 learnt = 0, known = 0, failed = 0;
+	const char		*user;
 	bool			 spam;
 	int			 rc;
 
@@ -83,12 +85,13 @@ lookup_spamtrain_ctl(struct proc_self *self, struct lookup_bayes *b,
 		    "", m);
 		return;
 	}
-	if (strcmp(argv[1], "train") != 0 || argc != 3 ||
+	if (strcmp(argv[1], "train") != 0 || argc < 3 || argc > 4 ||
 	    (strcmp(argv[2], "spam") != 0 && strcmp(argv[2], "ham") != 0)) {
 		proc_ctl_end(self, reqid, 2, "usage: spam check FILE | spam "
-		    "train spam|ham PATH... | spam stats [USER]");
+		    "train [--user USER] spam|ham PATH... | spam stats [USER]");
 		return;
 	}
+	user = argc == 4 ? argv[3] : "";
 	spam = strcmp(argv[2], "spam") == 0;
 	if (msg_get_u32(m, &count) == -1 ||
 	    count > LOOKUP_SPAMTRAIN_BATCH_MAX) {
@@ -106,7 +109,7 @@ lookup_spamtrain_ctl(struct proc_self *self, struct lookup_bayes *b,
 		if (lookup_spamtrain_id(m, id) == -1 ||
 		    spam_tokens_get(m, &t) == -1)
 			break;
-		if ((rc = lookup_bayes_train(b, "", id, &t, spam)) == 1)
+		if ((rc = lookup_bayes_train(b, user, id, &t, spam)) == 1)
 			learnt++;
 		else if (rc == 0)
 			known++;

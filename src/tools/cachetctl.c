@@ -74,8 +74,9 @@ usage(void)
 	    "null path)\n"
 	    "  spam check FILE        the spam score, verdict and reasons of "
 	    "a message\n"
-	    "  spam train spam|ham PATH...  learn messages (files, Maildirs, "
-	    "mboxes)\n"
+	    "  spam train [--user USER] spam|ham PATH...  learn messages "
+	    "(files, Maildirs,\n"
+	    "                         mboxes)\n"
 	    "  spam stats [USER]      what the Bayes database has learnt\n");
 	exit(2);
 }

@@ -1,6 +1,6 @@
 /*
- * ctl_spamtrain: `cachetctl spam train spam|ham PATH...` and `spam stats
- * [USER]` (issue 15); see ctl_spam.h.
+ * ctl_spamtrain: `cachetctl spam train [--user USER] spam|ham PATH...`
+ * and `spam stats [USER]` (issue 15); see ctl_spam.h.
  *
  * Each PATH is a message file, an mbox (its first line starts "From ";
  * mboxrd), a Maildir (cur/ and new/, and the folders of a Maildir++
@@ -39,6 +39,7 @@ struct ctl_train {
 	ctl_exchange_fn		 exchange;
 	struct ctl_spam_conn	*conn;
 	const char		*class;		/* "spam" or "ham" */
+	const char		*user;		/* --user, or NULL */
 	struct msg		*batch;		/* entries: str id, data tokens */
 	uint32_t		 nbatch;
 	struct spam_features	 f;
@@ -58,10 +59,12 @@ ctl_spamtrain_flush(struct ctl_train *t)
 		return;
 	m = msg_new(MSG_CTL_REQUEST);
 	msg_put_u64(m, 1);
-	msg_put_u32(m, 3);
+	msg_put_u32(m, t->user != NULL ? 4 : 3);
 	msg_put_str(m, "spam");
 	msg_put_str(m, "train");
 	msg_put_str(m, t->class);
+	if (t->user != NULL)
+		msg_put_str(m, t->user);
 	msg_put_u32(m, t->nbatch);
 	msg_put_raw(m, t->batch->data.data, t->batch->data.len);
 	buf_reset(&t->lines);
@@ -248,23 +251,29 @@ ctl_spamtrain_train(int argc, char **argv, ctl_exchange_fn exchange,
     struct ctl_spam_conn *conn)
 {
 	struct ctl_train	t;
-	int			i;
+	const char		*user = NULL;
+	int			i = 2;
 
-	if (argc < 4 || (strcmp(argv[2], "spam") != 0 &&
-	    strcmp(argv[2], "ham") != 0)) {
-		fprintf(stderr, "cachetctl: usage: spam train spam|ham "
-		    "PATH...\n");
+	if (argc > 3 && strcmp(argv[2], "--user") == 0) {
+		user = argv[3];
+		i = 4;
+	}
+	if (argc < i + 2 || (strcmp(argv[i], "spam") != 0 &&
+	    strcmp(argv[i], "ham") != 0)) {
+		fprintf(stderr, "cachetctl: usage: spam train [--user USER] "
+		    "spam|ham PATH...\n");
 		return 2;
 	}
 	memset(&t, 0, sizeof(t));
 	t.exchange = exchange;
 	t.conn = conn;
-	t.class = argv[2];
+	t.class = argv[i];
+	t.user = user;
 	t.batch = msg_new(MSG_NONE);
 	spam_features_init(&t.f);
 	buf_init(&t.unquoted, SPAM_SCAN_MAX);
 	buf_init(&t.lines, CTL_SPAMTRAIN_LINES_MAX);
-	for (i = 3; i < argc; i++)
+	for (i++; i < argc; i++)
 		ctl_spamtrain_path(&t, argv[i]);
 	ctl_spamtrain_flush(&t);
 	printf("learnt: %zu\nalready known: %zu\nunreadable: %zu\n",
