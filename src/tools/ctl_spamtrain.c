@@ -120,7 +120,8 @@ ctl_spamtrain_file(struct ctl_train *t, const char *path)
 	void		*map;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	/* Not held up by a FIFO; a symbolic link is followed (our rights). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1 ||
 	    fstat(fd, &st) == -1) {
 		ctl_spamtrain_unreadable(t, path, strerror(errno));
 		if (fd != -1)
