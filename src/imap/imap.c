@@ -43,6 +43,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "conn_limit.h"
+#include "imap_junk.h"
 #include "imap_mbox.h"
 #include "imap_session.h"
 #include "ipc.h"
@@ -113,6 +114,7 @@ struct imap_role {
 	struct event		*ev_watch;
 	char			*watch_buf;	/* IMAP_WATCH_BUF */
 	TAILQ_HEAD(, imap_watch) watches;
+	struct imap_junk	*junk;		/* Junk moves to learn */
 };
 
 static void	imap_feed(struct imap_conn *);
@@ -216,6 +218,7 @@ imap_op_command(void *arg, const struct imap_cmd *cmd)
 		imap_watch_attach(c, path);
 	}
 	imap_mbox_command(c->mbox, c->session, cmd);
+	imap_junk_take(c->role->junk, c->mbox, c->owner);
 	imap_watch_follow(c);
 	/* Lookup keeps mailbox sizes for quotas at RCPT (as pop3 does). */
 	if (c->owner != NULL && imap_mbox_usage_changed(c->mbox, &bytes)) {
@@ -890,6 +893,7 @@ imap_main(struct proc_self *self)
 	log_debug("imap: %zu charsets preloaded", mime_charset_preload());
 	proc_drop(self);
 	imap_watch_init(r);
+	r->junk = imap_junk_new(self);
 
 	r->srv.base = self->base;
 	r->srv.name = "imap";

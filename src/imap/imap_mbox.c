@@ -140,6 +140,9 @@ struct imap_mbox {
 	/* this command's session has UTF8=ACCEPT (or IMAP4rev2) on */
 	bool		 utf8;
 	bool		 usage_changed;	/* for imap_mbox_usage_changed() */
+	/* imap_mbox_junk_take(): per message "s|h" folder NUL name NUL */
+	struct buf	 junk;
+	size_t		 njunk, junk_off;
 };
 
 /* --- names --- */
@@ -2295,6 +2298,31 @@ cmd_expunge(struct imap_mbox *m, struct imap_session *s,
 		    "UID EXPUNGE" : "EXPUNGE");
 }
 
+/* A Junk move or mark for imap_mbox_junk_take(). */
+static void
+junk_note(struct imap_mbox *m, enum imap_kw_junk verdict, const char *folder,
+    const char *name)
+{
+	size_t	save = m->junk.len;
+
+	if (verdict == IMAP_KW_JUNK_NONE)
+		return;
+	if (m->njunk >= IMAP_MBOX_JUNK_MAX) {
+		if (m->njunk++ == IMAP_MBOX_JUNK_MAX)
+			log_warnx("sid=%s imap: event=junk-learn result=cut "
+			    "max=%d", m->sid, IMAP_MBOX_JUNK_MAX);
+		return;
+	}
+	if (buf_append_char(&m->junk, verdict == IMAP_KW_JUNK_SPAM ? 's' :
+	    'h') == -1 || buf_append(&m->junk, folder,
+	    strlen(folder) + 1) == -1 ||
+	    buf_append(&m->junk, name, strlen(name) + 1) == -1) {
+		m->junk.len = save;
+		return;
+	}
+	m->njunk++;
+}
+
 /* Set message i's flags to these letters on disk and in the session. */
 static int
 set_flags(struct imap_mbox *m, size_t i, const char *letters)
@@ -2321,6 +2349,7 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c)
 {
 	struct maildir_kw	kw;
+	enum imap_kw_junk	verdict;
 	char		fl[32], old[32];
 	unsigned	bits;
 	uint32_t	kwmask;
@@ -2390,9 +2419,10 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
 			rc = -1;
 			continue;
 		}
+		verdict = imap_kw_junk_store(&m->kw, old, m->msgs[i].flags);
 		imap_kw_junk_report(m->sid, m->sel_name, m->msgs[i].uid,
-		    imap_kw_junk_store(&m->kw, old, m->msgs[i].flags),
-		    "store");
+		    verdict, "store");
+		junk_note(m, verdict, m->sel_path, m->msgs[i].name);
 		/* §3.1.3: .SILENT still reports a new MODSEQ */
 		if (c->silent && (!condstore(s) || before == m->msgs[i].modseq))
 			continue;
@@ -2507,6 +2537,7 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 {
 	struct maildir_entry	 e;
 	struct buf		 src, dst;
+	enum imap_kw_junk	 verdict;
 	char			 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1];
 	char			 map[MAILDIR_KW_MAX], fl[32], *to;
 	char			 tag[MAILDIR_TAG_MAX + 1];
@@ -2563,9 +2594,10 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 				break;
 		}
 		/* A move into or out of Junk trains the spam filter. */
-		imap_kw_junk_report(m->sid, to, m->msgs[i].uid,
-		    imap_kw_junk_move(m->sel_name, to), move ? "move" :
-		    "copy");
+		verdict = imap_kw_junk_move(m->sel_name, to);
+		imap_kw_junk_report(m->sid, to, m->msgs[i].uid, verdict,
+		    move ? "move" : "copy");
+		junk_note(m, verdict, path, name);
 		uidset_add(&src, m->msgs[i].uid);
 		if ((uid = uid_of(m, path, name, &uidv)) != 0)
 			uidset_add(&dst, uid);
@@ -3538,6 +3570,7 @@ imap_mbox_new(const char *root, const char *sid)
 	buf_init(&m->spec, 8192);
 	buf_init(&m->part, SIZE_MAX);
 	buf_init(&m->dec, SIZE_MAX);
+	buf_init(&m->junk, SIZE_MAX);
 	/* not imap_index_cache_init(): a string too large to keep is
 	 * still served */
 	buf_init(&m->cache.envelope, SIZE_MAX);
@@ -3563,6 +3596,7 @@ imap_mbox_free(struct imap_mbox *m)
 	buf_free(&m->spec);
 	buf_free(&m->part);
 	buf_free(&m->dec);
+	buf_free(&m->junk);
 	imap_index_cache_free(&m->cache);
 	imap_index_close(m->idx);
 	free(m->gone);
@@ -3667,6 +3701,30 @@ imap_mbox_command(struct imap_mbox *m, struct imap_session *s,
 		command_names(m, s, c);
 	else
 		command_run(m, s, c);
+}
+
+int
+imap_mbox_junk_take(struct imap_mbox *m, char *folder_out, size_t foldersz,
+    char *name_out, size_t namesz, bool *spam_out)
+{
+	const char	*p;
+
+	while (m->junk_off < m->junk.len) {
+		p = m->junk.data + m->junk_off;
+		*spam_out = p[0] == 's';
+		p++;
+		m->junk_off += 1 + strlen(p) + 1;
+		if (str_copy(folder_out, foldersz, p) == -1)
+			continue;
+		p += strlen(p) + 1;
+		m->junk_off += strlen(p) + 1;
+		if (str_copy(name_out, namesz, p) == 0)
+			return 0;
+	}
+	buf_reset(&m->junk);
+	m->junk_off = 0;
+	m->njunk = 0;
+	return -1;
 }
 
 bool

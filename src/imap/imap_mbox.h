@@ -93,6 +93,19 @@ void	imap_mbox_set_quota(struct imap_mbox *, uint64_t quota);
  */
 bool	imap_mbox_usage_changed(struct imap_mbox *, uint64_t *bytes_out);
 
+/*
+ * Messages the last commands moved or copied into the Junk folder
+ * (spam) or out of it (ham, but not into Trash), or marked $Junk or
+ * $NotJunk (imap_kw.h): the role reads and learns them (issue 15).
+ * Take them one at a time: 0 with the folder's path (as maildir.h takes
+ * it), the file name there and the class; -1 when none is left.  At
+ * most IMAP_MBOX_JUNK_MAX wait; a command that moves more learns from
+ * the first ones only (logged).
+ */
+#define IMAP_MBOX_JUNK_MAX	1024
+int	imap_mbox_junk_take(struct imap_mbox *, char *folder_out,
+	    size_t foldersz, char *name_out, size_t namesz, bool *spam_out);
+
 /* "<dd>-<Mon>-<yyyy> <hh>:<mm>:<ss> +0000" for a time (INTERNALDATE). */
 void	imap_mbox_date(int64_t t, char out[27]);
 

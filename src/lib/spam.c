@@ -258,13 +258,13 @@ spam_features_put(struct msg *m, const struct spam_features *f)
 }
 
 int
-spam_features_get(struct msg *m, struct spam_features *f)
+spam_tokens_get(struct msg *m, struct spam_tokens *t)
 {
 	struct span	sp;
 	size_t		i, start = 0;
 
-	spam_tokens_reset(&f->tokens);
-	if (spam_score_get(m, &f->rules) == -1 || msg_get_span(m, &sp) == -1 ||
+	spam_tokens_reset(t);
+	if (msg_get_span(m, &sp) == -1 ||
 	    sp.len > (size_t)SPAM_TOKENS_MAX * (SPAM_TOKEN_MAX + 1))
 		return -1;
 	if (sp.len > 0 && sp.ptr[sp.len - 1] != '\0')
@@ -272,14 +272,22 @@ spam_features_get(struct msg *m, struct spam_features *f)
 	for (i = 0; i < sp.len; i++) {
 		if (sp.ptr[i] != '\0')
 			continue;
-		if (spam_tokens_add(&f->tokens, sp.ptr + start,
-		    i - start) == -1) {
-			spam_tokens_reset(&f->tokens);
+		if (spam_tokens_add(t, sp.ptr + start, i - start) == -1) {
+			spam_tokens_reset(t);
 			return -1;
 		}
 		start = i + 1;
 	}
 	return 0;
+}
+
+int
+spam_features_get(struct msg *m, struct spam_features *f)
+{
+	spam_tokens_reset(&f->tokens);
+	if (spam_score_get(m, &f->rules) == -1)
+		return -1;
+	return spam_tokens_get(m, &f->tokens);
 }
 
 const char *

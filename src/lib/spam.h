@@ -111,6 +111,8 @@ void	spam_tokens_free(struct spam_tokens *);
 int	spam_tokens_add(struct spam_tokens *, const char *p, size_t len);
 /* Walk: *off starts at 0; the next token or NULL at the end. */
 const char	*spam_tokens_next(const struct spam_tokens *, size_t *off);
+/* ipc: data tokens (as in b); spam_features_get's rules for them. */
+int	spam_tokens_get(struct msg *, struct spam_tokens *);
 
 /*
  * A message as the content checks read it: parsed once, its text (every

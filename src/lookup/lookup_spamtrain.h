@@ -2,16 +2,17 @@
  * lookup_spamtrain: teaching the Bayes database (issue 15).
  *
  * `cachetctl spam train spam|ham PATH...` parses the files, Maildirs and
- * mboxes itself (tools/ctl_spam.c) and sends the tokens of each message,
- * as many as fit in one request (argv "spam" "train" "spam|ham", then
- * u32 count and per message: str id, data tokens as spam_tokens' b);
+ * mboxes itself (tools/ctl_spamtrain.c) and sends the tokens of each message,
+ * as many as fit in one request (argv "spam" "train" "spam|ham" [USER],
+ * then u32 count and per message: str id, data tokens as spam_tokens' b);
  * `cachetctl spam stats [USER]` prints what was learnt.
  *
  * MSG_LOOKUP_SPAM_TRAIN (imap -> lookup, a message a user moved into
  * their Junk folder, or out of it): str user, str id (lookup_bayes.h),
  * u32 1 spam / 0 ham, data tokens.  No answer.
  *
- * STAND-IN: the `train` helper replaces lookup_spamtrain.c.
+ * The ids are spamtrain_id()'s (lib/spamtrain.h) on both paths, so that
+ * a message trained by either is learnt once.
  */
 #ifndef CACHET_LOOKUP_SPAMTRAIN_H
 #define CACHET_LOOKUP_SPAMTRAIN_H

@@ -77,8 +77,9 @@ usage(void)
 	    "                         answer for a port 25 client\n"
 	    "  spam check FILE        the spam score, verdict and reasons of "
 	    "a message\n"
-	    "  spam train spam|ham PATH...  learn messages (files, Maildirs, "
-	    "mboxes)\n"
+	    "  spam train [--user USER] spam|ham PATH...  learn messages "
+	    "(files, Maildirs,\n"
+	    "                         mboxes)\n"
 	    "  spam stats [USER]      what the Bayes database has learnt\n"
 	    "  greylist list          greylisted triplets and whitelisted "
 	    "clients\n"
@@ -157,9 +158,12 @@ ctl_needs_password(int argc, char **argv)
 	    strcmp(argv[1], "apop") == 0);
 }
 
-/* Send m, print the answer's lines and data; the exit code it ends with. */
+/*
+ * Send m, print the answer's lines (or append them to lines when not
+ * NULL) and data; the exit code it ends with.
+ */
 static int
-ctl_exchange(int fd, struct msg *m)
+ctl_exchange(int fd, struct msg *m, struct buf *lines)
 {
 	struct span	 s;
 	char		 err[1024];
@@ -182,6 +186,12 @@ ctl_exchange(int fd, struct msg *m)
 		case MSG_CTL_LINE:
 			if (msg_get_span(m, &s) == -1)
 				fatalx("malformed reply");
+			if (lines != NULL) {
+				if (buf_append_span(lines, s) == -1 ||
+				    buf_append_char(lines, '\n') == -1)
+					fatalx("reply too long");
+				break;
+			}
 			fwrite(s.ptr, 1, s.len, stdout);
 			fputc('\n', stdout);
 			break;
@@ -219,10 +229,11 @@ ctl_exchange(int fd, struct msg *m)
 static int
 ctl_spam_exchange(void *arg, struct msg *m)
 {
-	int	fd, code;
+	struct ctl_spam_conn	*sc = arg;
+	int			 fd, code;
 
-	fd = ctl_connect(arg);
-	code = ctl_exchange(fd, m);
+	fd = ctl_connect(sc->sock);
+	code = ctl_exchange(fd, m, sc->lines);
 	close(fd);
 	return code;
 }
@@ -271,7 +282,7 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[0], "spam") == 0) {
 		code = ctl_spam(conf, argc, argv, ctl_spam_exchange,
-		    (void *)sock);
+		    &(struct ctl_spam_conn){ .sock = sock, .lines = NULL });
 		conf_free(conf);
 		return code;
 	}
@@ -323,7 +334,7 @@ main(int argc, char *argv[])
 		}
 	} else
 		usage();
-	code = ctl_exchange(fd, m);
+	code = ctl_exchange(fd, m, NULL);
 	close(fd);
 	/*
 	 * dns: the http role knows the MTA-STS and TLS-RPT records, lookup
@@ -337,7 +348,7 @@ main(int argc, char *argv[])
 		msg_put_str(m, "dkim");
 		msg_put_str(m, "dns");
 		msg_put_str(m, argv[1]);
-		code = ctl_exchange(fd, m);
+		code = ctl_exchange(fd, m, NULL);
 		close(fd);
 	}
 	conf_free(conf);

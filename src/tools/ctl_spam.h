@@ -16,6 +16,17 @@ struct msg;
  */
 typedef int (*ctl_exchange_fn)(void *arg, struct msg *m);
 
+/*
+ * cachetctl's arg for exchange: the control socket, and where the
+ * answer's lines go: printed when lines is NULL, else appended to it
+ * (each with its LF), for `spam train` to sum what its batches learnt.
+ */
+struct buf;
+struct ctl_spam_conn {
+	const char	*sock;
+	struct buf	*lines;
+};
+
 /* argv[0] is "spam"; conf may be NULL (-s SOCKET): built-in rules. */
 int	ctl_spam(const struct conf *conf, int argc, char **argv,
 	    ctl_exchange_fn exchange, void *arg);
