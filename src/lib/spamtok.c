@@ -844,7 +844,7 @@ spamtok_header(struct spamtok *st, const struct mime_msg *m)
 					n++;
 			if (n >= 6 && n * 2 >= v.len)
 				spamtok_put_str(st, "subject:", "CAPS");
-			if (memchr(v.ptr, '!', v.len) != NULL)
+			if (v.len > 0 && memchr(v.ptr, '!', v.len) != NULL)
 				spamtok_put_str(st, "subject:", "!");
 			if (memmem(mime_field_value(m, f).ptr,
 			    mime_field_value(m, f).len, "=?", 2) != NULL)
