@@ -260,6 +260,8 @@ struct conf {
 	bool			 spam;
 	int32_t			 spam_junk;
 	int32_t			 spam_reject;
+	/* The content filter's rules (spamrules.h); "" = the built-in set */
+	char			 spam_rules[CONF_PATH_MAX];
 };
 
 /*

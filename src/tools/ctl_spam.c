@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "ctl_spam.h"
 #include "ipc.h"
 #include "spam.h"
@@ -40,14 +41,6 @@ ctl_spam_read(const char *path, struct buf *out)
 	return 0;
 }
 
-/* The rules `spam-rules` names in conf; NULL: the built-in set. */
-static const char *
-ctl_spam_rules_path(const struct conf *conf)
-{
-	(void)conf;
-	return NULL;
-}
-
 /*
  * `spam check FILE [USER]`: the features of FILE, computed here with the
  * rules the daemon's smtp role uses, judged by lookup (lookup_spam.h)
@@ -68,8 +61,9 @@ ctl_spam_check(const struct conf *conf, int argc, char **argv,
 		fprintf(stderr, "cachetctl: usage: spam check FILE [USER]\n");
 		return 2;
 	}
-	if ((rules = spam_rules_load(ctl_spam_rules_path(conf), err,
-	    sizeof(err))) == NULL) {
+	/* -s SOCKET without -f reads no config: the built-in rules */
+	if ((rules = spam_rules_load(conf != NULL ? conf->spam_rules : NULL,
+	    err, sizeof(err))) == NULL) {
 		fprintf(stderr, "cachetctl: %s\n", err);
 		return 1;
 	}
