@@ -35,6 +35,7 @@
 #define CONF_SPAM_REJECT_DEFAULT	15000
 #define CONF_SPAM_SCORE_MAX		1000000	/* 1000 points */
 #define CONF_SPAM_NEVER			INT32_MAX	/* spam-reject none */
+#define CONF_BAYES_MAX_TOKENS	500000	/* spam-bayes-max-tokens default */
 
 enum conf_listen_kind {
 	CONF_LISTEN_SMTP,
@@ -262,6 +263,14 @@ struct conf {
 	int32_t			 spam_reject;
 	/* The content filter's rules (spamrules.h); "" = the built-in set */
 	char			 spam_rules[CONF_PATH_MAX];
+	/*
+	 * Bayes (lookup/lookup_bayes.h): each user's own token counts on
+	 * top of the server's (default no); the tokens kept in bayes.db,
+	 * all layers together, before the least used are expired (default
+	 * CONF_BAYES_MAX_TOKENS).
+	 */
+	bool			 spam_bayes_per_user;
+	unsigned		 spam_bayes_max_tokens;
 };
 
 /*
