@@ -497,6 +497,58 @@ test_refusal_names_top_tests(void **state)
 	conf_free(c);
 }
 
+static void
+test_user_for_per_user_bayes(void **state)
+{
+	struct conf	*off = conf_ok("domain example.org");
+	struct conf	*on = conf_ok("domain example.org\n"
+			    "spam-bayes-per-user yes");
+	struct conf	*cs = conf_ok("domain example.org\n"
+			    "spam-bayes-per-user yes\nlocal-part-case "
+			    "sensitive\nrecipient-delimiter +-");
+	struct msgauth	*m = mx_message();
+	char		*rcpts[2], user[MSGAUTH_USER_MAX + 1], small[8];
+	const struct {
+		const char	*rcpt;
+		const char	*user;
+	} cases[] = {
+		{ "alice@example.org", "alice@example.org" },
+		{ "Alice+Lists@EXAMPLE.org", "alice@example.org" },
+		{ "+tag@example.org", "+tag@example.org" },
+		{ "bob@example.net", "" },
+		{ "no-domain", "" },
+		{ "@example.org", "" },
+	};
+	size_t		 i;
+
+	(void)state;
+	m->rcpts = rcpts;
+	m->nrcpts = 1;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rcpts[0] = (char *)cases[i].rcpt;
+		lookup_spam_user(on, m, user, sizeof(user));
+		assert_string_equal(user, cases[i].user);
+		/* off: always the server's */
+		lookup_spam_user(off, m, user, sizeof(user));
+		assert_string_equal(user, "");
+	}
+	rcpts[0] = "Alice-x@Example.ORG";
+	lookup_spam_user(cs, m, user, sizeof(user));
+	assert_string_equal(user, "Alice@example.org");
+	/* no room: none rather than a cut name */
+	lookup_spam_user(cs, m, small, sizeof(small));
+	assert_string_equal(small, "");
+	/* two recipients: the server's */
+	rcpts[1] = "bob@example.org";
+	m->nrcpts = 2;
+	lookup_spam_user(on, m, user, sizeof(user));
+	assert_string_equal(user, "");
+	free(m);
+	conf_free(off);
+	conf_free(on);
+	conf_free(cs);
+}
+
 int
 main(void)
 {
@@ -515,6 +567,7 @@ main(void)
 		cmocka_unit_test(test_fields_no_tests),
 		cmocka_unit_test(test_fields_folded),
 		cmocka_unit_test(test_refusal_names_top_tests),
+		cmocka_unit_test(test_user_for_per_user_bayes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
