@@ -261,6 +261,39 @@ test_content_rules_only_when_untrained(void **state)
 }
 
 static void
+test_content_saturated_rules_stay_saturated(void **state)
+{
+	struct conf		*c = conf_ok("");
+	struct spam_features	 f;
+	struct spam_score	 s = { 0 };
+	char			 name[32];
+	size_t			 i;
+
+	(void)state;
+	spam_features_init(&f);
+	/* GTUBE and more: the total stays at the bound, not under it */
+	spam_score_add(&f.rules, "GTUBE", 1000 * SPAM_MILLI, "gtube");
+	spam_score_add(&f.rules, "SUBJ_ALL_CAPS", 1000, "caps");
+	assert_int_equal(f.rules.total, SPAM_POINTS_MAX);
+	lookup_spam_content(c, &f, -1, &s);
+	assert_int_equal(s.total, SPAM_POINTS_MAX);
+	spam_features_free(&f);
+
+	/* more hits than kept: the points of those left out still count */
+	spam_features_init(&f);
+	for (i = 0; i < SPAM_HITS_MAX + 4; i++) {
+		(void)snprintf(name, sizeof(name), "R%zu", i);
+		spam_score_add(&f.rules, name, 100, "r");
+	}
+	memset(&s, 0, sizeof(s));
+	lookup_spam_content(c, &f, -1, &s);
+	assert_int_equal(s.nhits, SPAM_HITS_MAX);
+	assert_int_equal(s.total, (SPAM_HITS_MAX + 4) * 100);
+	spam_features_free(&f);
+	conf_free(c);
+}
+
+static void
 test_content_bayes_buckets(void **state)
 {
 	struct conf		*c = conf_ok("");
@@ -559,6 +592,7 @@ main(void)
 		cmocka_unit_test(test_auth_dmarc),
 		cmocka_unit_test(test_auth_arc),
 		cmocka_unit_test(test_content_rules_only_when_untrained),
+		cmocka_unit_test(test_content_saturated_rules_stay_saturated),
 		cmocka_unit_test(test_content_bayes_buckets),
 		cmocka_unit_test(test_decide_default_thresholds),
 		cmocka_unit_test(test_decide_configured),
