@@ -81,7 +81,7 @@ static const struct lookup_spam_bucket {
 #define LOOKUP_SPAM_DKIM_ALIGNED	(-500)	/* a pass for From:'s domain */
 #define LOOKUP_SPAM_DKIM_INVALID	300	/* signatures, none passed */
 #define LOOKUP_SPAM_DMARC_PASS		(-500)
-#define LOOKUP_SPAM_DMARC_NO_REJECT	2500	/* p=reject, not enforced */
+#define LOOKUP_SPAM_DMARC_NO_REJECT	2000	/* p=reject, not enforced */
 #define LOOKUP_SPAM_DMARC_NO_QUAR	1500	/* p=quarantine, not enforced */
 #define LOOKUP_SPAM_ARC_TRUSTED		(-500)	/* a sealer we trust */
 #define LOOKUP_SPAM_ARC_FAIL		300

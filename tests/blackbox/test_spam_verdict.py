@@ -35,6 +35,9 @@ fail.test.     60 IN A   127.0.0.9
 neutral.test.  60 IN TXT "v=spf1 ?all"
 neutral.test.  60 IN MX  10 neutral.test.
 neutral.test.  60 IN A   127.0.0.9
+strict.test.   60 IN MX  10 strict.test.
+strict.test.   60 IN A   127.0.0.9
+_dmarc.strict.test. 60 IN TXT "v=DMARC1; p=reject"
 """
 
 HAM = (b"From: Carol <carol@%s>\r\nTo: <alice@example.org>\r\n"
@@ -113,12 +116,13 @@ def status(head):
     """(Yes|No, score, required, {test: points}) of our X-Spam-Status."""
     [st] = fields(head, "X-Spam-Status")
     m = re.fullmatch(r"(Yes|No), score=(-?\d+\.\d) required=(\d+\.\d) "
-                     r"tests=(\S+)", st)
+                     r"tests=(\S+(?:, ?\S+)*)", st)
     assert m, st
     tests = {}
     if m.group(4) != "none":
+        # folded after a comma: unfolding left a space there
         for item in m.group(4).split(","):
-            name, pts = item.split("=")
+            name, pts = item.strip().split("=")
             tests[name] = float(pts)
     return m.group(1), float(m.group(2)), float(m.group(3)), tests
 
@@ -163,6 +167,21 @@ def test_spf_fail_points_and_junk(make_daemon, dns):
     yes, score, required, tests = status(h2)
     assert yes == "Yes" and score >= required == round(junk, 1), h2
     assert re.search(r"spam-verdict=junk verdict=junk", d.read_log())
+
+
+def test_dmarc_not_enforced_adds(make_daemon, dns):
+    # report-only: a From: of a p=reject domain that nothing authenticates
+    # is delivered, and its policy still counts
+    d = mx(make_daemon, dns, "dmarc-policy report-only\nspam-junk 100\n"
+           "spam-reject none")
+    subject, data = message("neutral.test")
+    data = data.replace(b"From: Carol <carol@neutral.test>",
+                        b"From: Carol <carol@strict.test>")
+    assert send(d, "carol@neutral.test", data)[0] == 250
+    folder, head = stored(d, subject)
+    tests = status(head)[3]
+    assert tests.get("DMARC_REJECT_NOT_ENFORCED", 0) > 0, head
+    assert "SPF_FAIL" not in tests and folder == "INBOX"
 
 
 def test_forged_fields_removed(make_daemon, dns):
