@@ -9,7 +9,7 @@
  * `make build/spam_eval` against build/libcachet.a.
  *
  *	spam_eval [-c CONF] [-r RULES] -d DIR crossval LIST
- *	spam_eval [-c CONF] [-r RULES] -d DIR speed LIST [ROUNDS]
+ *	spam_eval [-c CONF] [-r RULES] -d DIR speed LIST [ROUNDS [TRAIN]]
  *
  * LIST: one message a line, "PATH<TAB>ham|spam<TAB>FOLD" (FOLD 0..9;
  * speed ignores it).
@@ -25,8 +25,9 @@
  * the reasons "NAME=points,..." or "-"), and per fold a line "fold K
  * trained S H SECONDS".
  *
- * speed: DIR/all.db learns every message, then ROUNDS (default 1) passes
- * over the messages in memory are timed, each message taken from its
+ * speed: DIR/all.db learns every message of TRAIN (a list as LIST;
+ * default LIST itself), then ROUNDS (default 1) passes over LIST's
+ * messages in memory are timed, each message taken from its
  * bytes to its verdict (features, Bayes, score, decision):
  *
  *	speed MESSAGES SECONDS JUNKED-OR-REJECTED
@@ -159,6 +160,16 @@ eval_judge(const struct eval *ev, struct lookup_bayes *db,
 }
 
 static void
+eval_extract(struct eval *ev)
+{
+	size_t	i;
+
+	for (i = 0; i < ev->n; i++)
+		spam_features_extract(&ev->msgs[i].f, ev->rules,
+		    ev->msgs[i].m.data, ev->msgs[i].m.len);
+}
+
+static void
 eval_crossval(struct eval *ev)
 {
 	struct lookup_bayes	*db;
@@ -170,9 +181,7 @@ eval_crossval(struct eval *ev)
 	int			 k;
 
 	buf_init(&hits, 1 << 20);
-	for (i = 0; i < ev->n; i++)
-		spam_features_extract(&ev->msgs[i].f, ev->rules,
-		    ev->msgs[i].m.data, ev->msgs[i].m.len);
+	eval_extract(ev);
 	for (k = 0; k < EVAL_FOLDS; k++) {
 		(void)snprintf(name, sizeof(name), "fold-%d.db", k);
 		db = eval_db(ev, name);
@@ -204,8 +213,9 @@ eval_crossval(struct eval *ev)
 }
 
 static void
-eval_speed(struct eval *ev, int rounds)
+eval_speed(struct eval *ev, int rounds, const char *trainlist)
 {
+	struct eval		 tr = *ev;
 	struct lookup_bayes	*db;
 	struct spam_features	 f;
 	struct spam_score	 s;
@@ -213,11 +223,14 @@ eval_speed(struct eval *ev, int rounds)
 	double			 p, t0, secs;
 	int			 r;
 
-	for (i = 0; i < ev->n; i++)
-		spam_features_extract(&ev->msgs[i].f, ev->rules,
-		    ev->msgs[i].m.data, ev->msgs[i].m.len);
+	if (trainlist != NULL) {
+		tr.msgs = NULL;
+		tr.n = 0;
+		eval_load(&tr, trainlist);
+	}
+	eval_extract(&tr);
 	db = eval_db(ev, "all.db");
-	eval_train(ev, db, -1, &nspam, &nham);
+	eval_train(&tr, db, -1, &nspam, &nham);
 	spam_features_init(&f);
 	t0 = bench_now();
 	for (r = 0; r < rounds; r++) {
@@ -281,7 +294,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[0], "crossval") == 0)
 		eval_crossval(&ev);
 	else if (strcmp(argv[0], "speed") == 0)
-		eval_speed(&ev, argc > 2 ? atoi(argv[2]) : 1);
+		eval_speed(&ev, argc > 2 ? atoi(argv[2]) : 1,
+		    argc > 3 ? argv[3] : NULL);
 	else
 		usage();
 	spam_rules_free(ev.rules);

@@ -34,7 +34,10 @@ def corpus(work):
     top = os.path.join(work, "spamassassin-public-corpus")
     if not os.path.isdir(top):
         with tarfile.open(TARBALL) as t:
-            t.extractall(work, filter="data")
+            try:
+                t.extractall(work, filter="data")
+            except TypeError:       # Python before 3.11.4: no filter
+                t.extractall(work)
     by = {"ham": [], "spam": []}
     with open(INDEX) as f:
         for line in f:
