@@ -31,6 +31,7 @@
 #include "log.h"
 #include "pool.h"
 #include "mailbox.h"
+#include "spamrules.h"
 #include "tls.h"
 #include "util.h"
 
@@ -879,6 +880,27 @@ conf_p_file(struct conf_parser *ps, const struct conf_directive *d,
 {
 	if (conf_file_ok(ps, d->name, "file", &st->w[1]) == 0)
 		conf_p_path(ps, d, st);
+}
+
+/*
+ * spam-rules FILE: parsed here too, so that a broken rules file is an
+ * error of cachetd -n and of the start, not a silently empty set.
+ */
+static void
+conf_p_spam_rules(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	struct spam_rules	*r;
+	char			 err[512];
+
+	if (conf_file_ok(ps, d->name, "file", &st->w[1]) == -1)
+		return;
+	if ((r = spam_rules_load(st->w[1].text, err, sizeof(err))) == NULL) {
+		conf_err(ps, st->w[1].line, "%s: %s", d->name, err);
+		return;
+	}
+	spam_rules_free(r);
+	conf_p_path(ps, d, st);
 }
 
 enum conf_tls_value {
@@ -1768,6 +1790,8 @@ static const struct conf_directive conf_directives[] = {
 	    conf_p_dmarc_policy, 1, false, false, 0, 0 },
 	{ "public-suffix-list", "public-suffix-list FILE", conf_p_file, 1,
 	    false, false, CONF_FIELD(public_suffix_list) },
+	{ "spam-rules", "spam-rules FILE", conf_p_spam_rules, 1, false,
+	    false, CONF_FIELD(spam_rules) },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))

@@ -247,6 +247,8 @@ struct conf {
 	enum conf_dmarc_policy	 dmarc_policy;	/* default enforce */
 	/* The Public Suffix List lookup loads; "" = PSL_FILE_DEFAULT */
 	char			 public_suffix_list[CONF_PATH_MAX];
+	/* The content filter's rules (spamrules.h); "" = the built-in set */
+	char			 spam_rules[CONF_PATH_MAX];
 };
 
 /*

@@ -1,20 +1,38 @@
 /*
  * spamrules: the rule language of the content filter (issue 15).  A
  * rules file the operator can read and extend (`spam-rules FILE`; with
- * none, the built-in default set) holds header tests, body tests over
- * the decoded text of every part (struct spam_msg: HTML as text), URI
- * tests and keyword tests matched after the obfuscation is normalised
- * away (case, leetspeak, inserted punctuation and spaces, Unicode
- * confusables, zero-width characters), each with a score and a
- * description.  GTUBE always scores over any reject line.
+ * none, the built-in default set, etc/spam.rules, compiled in) holds one
+ * rule a line:
  *
- * Pure: no I/O but spam_rules_load() reading its file.  The rules file
- * is parsed with bounds (lines, rules, pattern lengths) and every error
- * names its line.
+ *   TYPE NAME SCORE TEST "description"
  *
- * STAND-IN: the `rules` helper replaces spamrules.c (and this comment
- * with the language's description); the signatures below are the
- * contract.
+ *   header  NAME SCORE FIELD[:raw|:addr|:name] =~ /re/flags  "..."
+ *   header  NAME SCORE FIELD !~ /re/flags   (FIELD present, none match)
+ *   header  NAME SCORE exists FIELD | !exists FIELD
+ *   body    NAME SCORE /re/flags   Subject and the decoded text of every
+ *                                  part (struct spam_msg: HTML as text)
+ *   rawbody NAME SCORE /re/flags   text parts with the transfer encoding
+ *                                  undone, HTML source as it is
+ *   uri     NAME SCORE /re/flags   each link of the HTML and each URL of
+ *                                  the text, one at a time
+ *   keyword NAME SCORE word ...    words of Subject and text after
+ *                                  spamnorm.h undid the obfuscation
+ *                                  (word* a prefix, a_b two words)
+ *   check   NAME SCORE FUNCTION [N]   a built-in structural test
+ *   meta    NAME SCORE EXPR        rules combined with && || ! ( )
+ *
+ * FIELD ALL is the whole header as "Name: value" lines.  Regular
+ * expressions are PCRE2 (JIT-compiled once, at load), flags i m s x.
+ * Names are [A-Z0-9_]; one starting with "__" is a helper that only a
+ * meta reads and that scores nothing.  Scores are points with up to
+ * three decimals, within +-100.  GTUBE is built in, scores 1000 and
+ * cannot be removed or redefined.  docs/spam-rules.md is the operator's
+ * manual.
+ *
+ * Pure: no I/O but spam_rules_load() reading its file.  The file is
+ * parsed with bounds (size, line length, rules, pattern lengths) and
+ * every error names file:line.  A loaded set is used by one thread (it
+ * holds PCRE2 match data).
  */
 #ifndef CACHET_SPAMRULES_H
 #define CACHET_SPAMRULES_H
@@ -22,6 +40,13 @@
 #include <stddef.h>
 
 #include "spam.h"
+
+#define SPAM_RULES_FILE_MAX	(256 * 1024)	/* bytes of a rules file */
+#define SPAM_RULES_LINE_MAX	4096		/* bytes of one line */
+#define SPAM_RULES_MAX		500		/* rules of one file */
+#define SPAM_RULES_PATTERN_MAX	2048		/* bytes of one pattern */
+#define SPAM_RULES_SCORE_MAX	(100 * SPAM_MILLI)
+#define SPAM_RULES_GTUBE_SCORE	(1000 * SPAM_MILLI)
 
 struct spam_rules;
 
@@ -35,7 +60,7 @@ struct spam_rules	*spam_rules_parse(const char *text, size_t len,
 struct spam_rules	*spam_rules_load(const char *path, char *err,
 			    size_t errsz);
 void			 spam_rules_free(struct spam_rules *);
-/* Number of rules loaded. */
+/* Number of rules loaded (GTUBE included). */
 size_t			 spam_rules_count(const struct spam_rules *);
 /* Add the hits of every rule that matches sm to out. */
 void			 spam_rules_check(const struct spam_rules *,

@@ -1037,8 +1037,8 @@ smtp_main(struct proc_self *self)
 	    self->nworkers, &errstr)) == NULL)
 		fatalx("smtp: %s", errstr);
 
-	if ((r->rules = spam_rules_load(NULL, r->err, sizeof(r->err))) ==
-	    NULL)
+	if ((r->rules = spam_rules_load(r->conf->spam_rules, r->err,
+	    sizeof(r->err))) == NULL)
 		fatalx("smtp: %s", r->err);
 
 	proc_drop(self);

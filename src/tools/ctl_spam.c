@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "ctl_spam.h"
 #include "ipc.h"
 #include "spam.h"
@@ -32,7 +33,8 @@ ctl_spam_read(const char *path, struct buf *out)
 }
 
 static int
-ctl_spam_check(int argc, char **argv, ctl_exchange_fn exchange, void *arg)
+ctl_spam_check(const struct conf *conf, int argc, char **argv,
+    ctl_exchange_fn exchange, void *arg)
 {
 	struct spam_features	 f;
 	struct spam_rules	*rules;
@@ -45,7 +47,8 @@ ctl_spam_check(int argc, char **argv, ctl_exchange_fn exchange, void *arg)
 		fprintf(stderr, "cachetctl: usage: spam check FILE\n");
 		return 2;
 	}
-	if ((rules = spam_rules_load(NULL, err, sizeof(err))) == NULL) {
+	if ((rules = spam_rules_load(conf->spam_rules, err, sizeof(err))) ==
+	    NULL) {
 		fprintf(stderr, "cachetctl: %s\n", err);
 		return 1;
 	}
@@ -75,7 +78,7 @@ ctl_spam(const struct conf *conf, int argc, char **argv,
     ctl_exchange_fn exchange, void *arg)
 {
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
-		return ctl_spam_check(argc, argv, exchange, arg);
+		return ctl_spam_check(conf, argc, argv, exchange, arg);
 	if (argc >= 2 && (strcmp(argv[1], "train") == 0 ||
 	    strcmp(argv[1], "stats") == 0))
 		return ctl_spamtrain(conf, argc, argv, exchange, arg);
