@@ -12,7 +12,7 @@ SANCC	?= clang
 PKGS	:= libevent libevent_openssl openssl libunbound sqlite3 libcurl libcrypt \
 	   libseccomp jansson zlib libxml-2.0 libzip libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 # Unit tests also read JSON and YAML test vectors (jansson, libyaml).
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka jansson yaml-0.1 2>/dev/null)
 

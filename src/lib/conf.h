@@ -30,6 +30,7 @@
 #define CONF_STS_MAX_AGE_MAX	31557600	/* RFC 8461 §3.2: a year */
 #define CONF_STS_MAX_AGE_DEFAULT	604800	/* a week */
 #define CONF_RUA_MAX		200	/* tlsrpt-rua, in one TXT string */
+#define CONF_BAYES_MAX_TOKENS	500000	/* spam-bayes-max-tokens default */
 
 enum conf_listen_kind {
 	CONF_LISTEN_SMTP,
@@ -249,6 +250,14 @@ struct conf {
 	char			 public_suffix_list[CONF_PATH_MAX];
 	/* The content filter's rules (spamrules.h); "" = the built-in set */
 	char			 spam_rules[CONF_PATH_MAX];
+	/*
+	 * Bayes (lookup/lookup_bayes.h): each user's own token counts on
+	 * top of the server's (default no); the tokens kept in bayes.db,
+	 * all layers together, before the least used are expired (default
+	 * CONF_BAYES_MAX_TOKENS).
+	 */
+	bool			 spam_bayes_per_user;
+	unsigned		 spam_bayes_max_tokens;
 };
 
 /*

@@ -1,15 +1,23 @@
 /*
  * lookup_bayes: the Bayesian classifier's token database (issue 15), in
- * the lookup role: SQLite (bayes.db in lookup's directory), per server
- * with an optional per-user layer on top, bounded in size with expiry.
- * The tokens come from wherever the message was parsed (spamtok.h); the
- * combining is Robinson's / Fisher's chi-square (lib/bayes.h).
+ * the lookup role: SQLite (bayes.db in lookup's directory, WAL), per
+ * server with an optional per-user layer on top (`spam-bayes-per-user`),
+ * bounded in size with expiry (`spam-bayes-max-tokens`).  The tokens
+ * come from wherever the message was parsed (spamtok.h); the combining
+ * is Robinson's / Fisher's chi-square (lib/bayes.h).
  *
- * Synchronous: each call is a few indexed SQLite statements; train()
- * batches run in one transaction.
+ * The token counts are also held in memory (loaded at open), so that
+ * classify() reads no token from disk; train() changes the memory and
+ * the commit writes what changed, with the learnt messages and the
+ * totals, in one transaction: a message is learnt or not, never half.
+ * Synchronous: train() batches run in one transaction
+ * (lookup_bayes_begin/commit); without begin() each train() is its own.
  *
- * STAND-IN: the `bayes` helper replaces lookup_bayes.c; the signatures
- * are the contract.
+ * Expiry: when a commit leaves more than spam-bayes-max-tokens tokens
+ * (all layers together), the oldest are dropped down to 90% of it, a
+ * token's age being the day it was last learnt plus 30 days for every
+ * doubling of the messages it was counted in (a hapax from last year
+ * goes first, a token of a thousand messages lasts ten months more).
  */
 #ifndef CACHET_LOOKUP_BAYES_H
 #define CACHET_LOOKUP_BAYES_H
@@ -52,5 +60,15 @@ int			 lookup_bayes_commit(struct lookup_bayes *);
 int			 lookup_bayes_stats(struct lookup_bayes *,
 			    const char *user, uint64_t *nspam, uint64_t *nham,
 			    uint64_t *ntokens);
+/*
+ * One token's counts in user's layer ("" the server's): 0 (zeros when
+ * unknown), -1 error.  For tests and diagnostics.
+ */
+int			 lookup_bayes_token(struct lookup_bayes *,
+			    const char *user, const char *token,
+			    uint64_t *spam, uint64_t *ham);
+/* The clock train() and expiry read (seconds; 0: the real one). */
+void			 lookup_bayes_set_clock(struct lookup_bayes *,
+			    int64_t now);
 
 #endif
