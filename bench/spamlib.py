@@ -100,6 +100,7 @@ SA_LOCAL = """
 # while classifying
 use_bayes 1
 bayes_auto_learn 0
+bayes_auto_expire 0
 bayes_path {db}/bayes
 bayes_file_mode 0777
 lock_method flock
@@ -127,10 +128,24 @@ def sa_site(sitedir, db):
     return sitedir
 
 
-def sa_learn(sitedir, listfile, spam):
+def sa_learn(sitedir, listfile, spam, forget=False):
+    """sa-learn of the messages named in listfile as spam or ham, or
+    --forget of them (which takes back exactly what learning added)."""
+    what = "--forget" if forget else "--spam" if spam else "--ham"
     subprocess.run(["nice", "sa-learn", "-L", "--siteconfigpath", sitedir,
-                    "--spam" if spam else "--ham", "-f", listfile],
+                    what, "-f", listfile],
                    check=True, stdout=subprocess.DEVNULL)
+
+
+def sa_learn_all(sitedir, work, msgs):
+    """Learn every message of msgs into sitedir's database; seconds."""
+    t0 = time.monotonic()
+    for label in ("spam", "ham"):
+        lf = os.path.join(work, f"sa-{label}.txt")
+        with open(lf, "w") as f:
+            f.write("".join(p + "\n" for p, lab, _ in msgs if lab == label))
+        sa_learn(sitedir, lf, label == "spam")
+    return time.monotonic() - t0
 
 
 def free_port():
