@@ -31,6 +31,11 @@
 #define CONF_STS_MAX_AGE_DEFAULT	604800	/* a week */
 #define CONF_RUA_MAX		200	/* tlsrpt-rua, in one TXT string */
 #define CONF_BAYES_MAX_TOKENS	500000	/* spam-bayes-max-tokens default */
+/* spam-junk and spam-reject, in milli-points (lib/spam.h SPAM_MILLI) */
+#define CONF_SPAM_JUNK_DEFAULT		5000
+#define CONF_SPAM_REJECT_DEFAULT	15000
+#define CONF_SPAM_SCORE_MAX		1000000	/* 1000 points */
+#define CONF_SPAM_NEVER			INT32_MAX	/* spam-reject none */
 
 enum conf_listen_kind {
 	CONF_LISTEN_SMTP,
@@ -258,6 +263,14 @@ struct conf {
 	 */
 	bool			 spam_bayes_per_user;
 	unsigned		 spam_bayes_max_tokens;
+	/*
+	 * The spam verdict (lookup/lookup_spam.h): on by default; a total
+	 * at or over spam_reject is refused, at or over spam_junk filed
+	 * into Junk.  Milli-points; spam_reject CONF_SPAM_NEVER: never.
+	 */
+	bool			 spam;
+	int32_t			 spam_junk;
+	int32_t			 spam_reject;
 };
 
 /*
