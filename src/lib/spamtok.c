@@ -243,6 +243,64 @@ spamtok_lower(uint32_t c)
 	return c;
 }
 
+static bool
+spamtok_ascii_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Classes of ASCII characters (a table: strchr per byte is slow). */
+#define SPAMTOK_C_SEP		0x01	/* between words */
+#define SPAMTOK_C_RCVD		0x02	/* between words of Received */
+#define SPAMTOK_C_PATH		0x04	/* between words of a URL's path */
+#define SPAMTOK_C_LSTRIP	0x08	/* stripped before a word */
+#define SPAMTOK_C_RSTRIP	0x10	/* stripped after a word */
+
+static const unsigned char spamtok_class[128] = {
+	['\t'] = SPAMTOK_C_RCVD,
+	['\n'] = SPAMTOK_C_RCVD,
+	['\r'] = SPAMTOK_C_RCVD,
+	[' '] = SPAMTOK_C_RCVD,
+	['!'] = SPAMTOK_C_LSTRIP,
+	['"'] = SPAMTOK_C_SEP,
+	['#'] = SPAMTOK_C_PATH,
+	['%'] = SPAMTOK_C_PATH | SPAMTOK_C_LSTRIP,
+	['&'] = SPAMTOK_C_PATH | SPAMTOK_C_LSTRIP | SPAMTOK_C_RSTRIP,
+	['\''] = SPAMTOK_C_LSTRIP | SPAMTOK_C_RSTRIP,
+	['('] = SPAMTOK_C_SEP | SPAMTOK_C_RCVD,
+	[')'] = SPAMTOK_C_SEP | SPAMTOK_C_RCVD,
+	['*'] = SPAMTOK_C_SEP,
+	['+'] = SPAMTOK_C_PATH,
+	[','] = SPAMTOK_C_RSTRIP,
+	['-'] = SPAMTOK_C_PATH | SPAMTOK_C_LSTRIP | SPAMTOK_C_RSTRIP,
+	['.'] = SPAMTOK_C_PATH | SPAMTOK_C_LSTRIP | SPAMTOK_C_RSTRIP,
+	['/'] = SPAMTOK_C_PATH | SPAMTOK_C_LSTRIP | SPAMTOK_C_RSTRIP,
+	[':'] = SPAMTOK_C_PATH | SPAMTOK_C_LSTRIP | SPAMTOK_C_RSTRIP,
+	[';'] = SPAMTOK_C_SEP | SPAMTOK_C_RCVD | SPAMTOK_C_PATH,
+	['<'] = SPAMTOK_C_SEP,
+	['='] = SPAMTOK_C_SEP | SPAMTOK_C_PATH,
+	['>'] = SPAMTOK_C_SEP,
+	['?'] = SPAMTOK_C_PATH | SPAMTOK_C_LSTRIP,
+	['@'] = SPAMTOK_C_LSTRIP,
+	['['] = SPAMTOK_C_SEP | SPAMTOK_C_RCVD,
+	['\\'] = SPAMTOK_C_SEP,
+	[']'] = SPAMTOK_C_SEP | SPAMTOK_C_RCVD,
+	['^'] = SPAMTOK_C_SEP,
+	['_'] = SPAMTOK_C_PATH | SPAMTOK_C_LSTRIP,
+	['`'] = SPAMTOK_C_SEP,
+	['{'] = SPAMTOK_C_SEP,
+	['|'] = SPAMTOK_C_SEP,
+	['}'] = SPAMTOK_C_SEP,
+	['~'] = SPAMTOK_C_SEP | SPAMTOK_C_PATH,
+};
+
+static bool
+spamtok_is(char c, unsigned cls)
+{
+	return (unsigned char)c < 0x80 &&
+	    (spamtok_class[(unsigned char)c] & cls) != 0;
+}
+
 /* Characters between words. */
 static bool
 spamtok_sep(uint32_t c)
@@ -250,7 +308,7 @@ spamtok_sep(uint32_t c)
 	if (c <= 0x20 || c == 0x7f)
 		return true;
 	if (c < 0x80)
-		return strchr("\"();<>[]{}|*=\\^~`", (int)c) != NULL;
+		return spamtok_is((char)c, SPAMTOK_C_SEP);
 	return c == 0xa0 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
 	    c == 0x2029 || c == 0x3000 || c == 0xfffd || c == 0x85 ||
 	    (c >= 0x2018 && c <= 0x201f) || c == 0xab || c == 0xbb;
@@ -270,11 +328,6 @@ spamtok_ascii_alpha(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static bool
-spamtok_ascii_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
 
 /* --- words ---------------------------------------------------------- */
 
@@ -318,10 +371,9 @@ spamtok_word(struct spamtok *st, const char *prefix, struct spamtok_word *w,
 
 	if (len == 0)
 		return;
-	while (len > 0 && strchr("'-.:!?_/@&%", p[0]) != NULL && p[0] != '\0')
+	while (len > 0 && spamtok_is(p[0], SPAMTOK_C_LSTRIP))
 		p++, len--;
-	while (len > 0 && strchr("'-.:,/&", p[len - 1]) != NULL &&
-	    p[len - 1] != '\0')
+	while (len > 0 && spamtok_is(p[len - 1], SPAMTOK_C_RSTRIP))
 		len--;
 	if (len == 0)
 		return;
@@ -548,11 +600,9 @@ spamtok_url(struct spamtok *st, const char *p, size_t len)
 	/* the path and query, words of 3 to 20 characters */
 	p = s;
 	while (p < e && words < SPAMTOK_PATH_MAX) {
-		while (p < e && strchr("/?#&=.-_+%~;:", *p) != NULL &&
-		    *p != '\0')
+		while (p < e && spamtok_is(*p, SPAMTOK_C_PATH))
 			p++;
-		for (s = p; s < e && strchr("/?#&=.-_+%~;:", *s) == NULL;
-		    s++)
+		for (s = p; s < e && !spamtok_is(*s, SPAMTOK_C_PATH); s++)
 			;
 		n = (size_t)(s - p);
 		if (n >= SPAMTOK_WORD_MIN && n <= SPAMTOK_WORD_MAX) {
@@ -663,21 +713,20 @@ spamtok_addrs(struct spamtok *st, const char *name,
 static void
 spamtok_received(struct spamtok *st, struct span v)
 {
-	static const char	 sep[] = " \t\r\n()[];";
 	const char		*p = v.ptr, *e = v.ptr + v.len, *s;
 	size_t			 n, hosts = 0;
 	bool			 with = false, letters, dot, name;
 	char			 w[16];
 
 	while (p < e && hosts < SPAMTOK_HOSTS_MAX) {
-		if (*p == '\0' || strchr(sep, *p) != NULL) {
+		if (*p == '\0' || spamtok_is(*p, SPAMTOK_C_RCVD)) {
 			p++;
 			continue;
 		}
 		letters = dot = false;
 		name = true;
-		for (s = p; s < e && *s != '\0' && strchr(sep, *s) == NULL;
-		    s++) {
+		for (s = p; s < e && *s != '\0' &&
+		    !spamtok_is(*s, SPAMTOK_C_RCVD); s++) {
 			if (spamtok_ascii_alpha(*s))
 				letters = true;
 			else if (*s == '.')
@@ -698,6 +747,29 @@ spamtok_received(struct spamtok *st, struct span v)
 		p = s;
 	}
 }
+
+/*
+ * Fields whose presence is a token ("hdr:NAME"): those the writer of a
+ * message sets (its software, a mailing list, a reply).  Fields that
+ * receiving systems add (Delivery-Date, X-Status, X-Keywords, other
+ * filters' verdicts) are left out: they describe where a message was
+ * stored, differ between the mail a filter is trained on (from
+ * mailboxes) and the mail it judges (at the end of DATA), and would
+ * teach it the habits of one site.
+ */
+static const char *const spamtok_hdr_fields[] = {
+	"in-reply-to", "references", "list-id", "list-unsubscribe",
+	"list-post", "list-help", "list-subscribe", "list-archive",
+	"mailing-list", "x-mailer", "user-agent", "x-priority",
+	"x-msmail-priority", "importance", "organization", "reply-to",
+	"mime-version", "content-type", "x-mimeole", "precedence",
+	"disposition-notification-to", "errors-to", "return-receipt-to",
+	"x-originating-ip", "thread-index", "message-id", "date", "cc",
+	"sender", "x-face", "face", "openpgp", "autocrypt",
+	"dkim-signature", "list-unsubscribe-post", "feedback-id",
+	"x-mailer-version", "comments", "keywords", "x-accept-language",
+	"content-language", "x-complaints-to", "x-abuse", "x-report-abuse",
+};
 
 /* Values worth a token as words: short fields of the sending software. */
 static const char *const spamtok_word_fields[] = {
@@ -731,7 +803,12 @@ spamtok_header(struct spamtok *st, const struct mime_msg *m)
 		 */
 		if (strncmp(name, "x-spam", 6) == 0)
 			continue;
-		spamtok_put2(st, "hdr:", name, n);
+		for (k = 0; k < sizeof(spamtok_hdr_fields) /
+		    sizeof(spamtok_hdr_fields[0]); k++)
+			if (strcmp(name, spamtok_hdr_fields[k]) == 0) {
+				spamtok_put2(st, "hdr:", name, n);
+				break;
+			}
 		if (strcmp(name, "subject") == 0 && !subject) {
 			subject = true;
 			v = spamtok_value(st, m, f);
