@@ -210,9 +210,9 @@ spam_norm_leet(char c)
 }
 
 /*
- * Second pass over the mapped bytes, compacting in place: a digit next
- * to a letter, or a leet symbol before a letter (and after a letter or
- * at a word's start), becomes the letter; "\\/" next to a letter becomes
+ * Second pass over the mapped bytes, compacting in place: a digit, '@'
+ * or '$' next to a letter, or '!' or '|' before a letter (and after a
+ * letter or at a word's start), becomes the letter; "\\/" next to a letter becomes
  * "v".  Returns the new length.
  */
 static size_t
@@ -236,9 +236,14 @@ spam_norm_leetify(char *s, size_t n)
 				if (spam_norm_letter(prev) ||
 				    spam_norm_letter(next))
 					c = l;
+			} else if (c == '@' || c == '$') {
+				/* "VI@GR@", "CA$H": rarely anything else */
+				if (spam_norm_letter(prev) ||
+				    spam_norm_letter(next))
+					c = l;
 			} else if (spam_norm_letter(next) &&
 			    (spam_norm_letter(prev) || prev == ' '))
-				c = l;
+				c = l;	/* not "now!": only inside a word */
 		}
 		s[j++] = c;
 	}
@@ -250,6 +255,8 @@ struct spam_norm_state {
 	int		 rc;
 	char		 run[SPAM_NORM_WORD_MAX];	/* single letters */
 	size_t		 runlen;
+	char		 runsep[3];	/* what separates the run's letters */
+	size_t		 runseplen;
 	bool		 run_cut;	/* the run's one letter followed a
 					   one-mark cut */
 	char		 grp[SPAM_NORM_WORD_MAX];	/* word cut by marks */
@@ -295,7 +302,18 @@ spam_norm_word(struct spam_norm_state *st, const char *w, size_t len,
 static void
 spam_norm_run_flush(struct spam_norm_state *st)
 {
+	size_t	i;
+	bool	letter = false;
+	char	l;
+
 	if (st->runlen >= 2) {
+		/* "k.1.w.i": a digit spelt among letters is leet too */
+		for (i = 0; i < st->runlen; i++)
+			letter |= spam_norm_letter(st->run[i]);
+		for (i = 0; letter && i < st->runlen; i++)
+			if (st->run[i] >= '0' && st->run[i] <= '9' &&
+			    (l = spam_norm_leet(st->run[i])) != 0)
+				st->run[i] = l;
 		spam_norm_grp_flush(st);
 		spam_norm_emit(st, st->run, st->runlen);
 	} else if (st->runlen == 1)
@@ -310,8 +328,27 @@ spam_norm_token(struct spam_norm_state *st, const char *w, size_t len,
 {
 	bool	cut = seplen == 1 && sep[0] != ' ';
 
+	char	last;
+
 	if (st->runlen > 0) {
 		if (len == 1 && seplen <= 3 && st->runlen < sizeof(st->run)) {
+			if (st->runlen == 1) {
+				memcpy(st->runsep, sep, seplen);
+				st->runseplen = seplen;
+			} else if (seplen != st->runseplen ||
+			    memcmp(sep, st->runsep, seplen) != 0) {
+				/*
+				 * One spelling, one separator: "a k.i.w.i"
+				 * is "a" and "kiwi", not "akiwi".
+				 */
+				last = st->run[--st->runlen];
+				spam_norm_run_flush(st);
+				st->run[0] = last;
+				st->runlen = 1;
+				st->run_cut = false;
+				memcpy(st->runsep, sep, seplen);
+				st->runseplen = seplen;
+			}
 			st->run[st->runlen++] = w[0];
 			return;
 		}

@@ -34,6 +34,7 @@
 #define SR_URIS_MAX	300	/* URLs of a message looked at */
 #define SR_URI_MAX	2048	/* bytes of one URL looked at */
 #define SR_ANCHOR_MAX	4096	/* bytes of one <a ...>text</a> */
+#define SR_ANCHORS_MAX	500	/* links of a message looked at */
 /* PCRE2 bounds per match: backtracking cannot take a message hostage. */
 #define SR_MATCH_LIMIT	200000
 #define SR_DEPTH_LIMIT	2000
@@ -870,8 +871,10 @@ sr_view_uris(struct sr_view *v)
 	struct span		 rest;
 
 	buf_init(&v->uris, (SR_URI_MAX + 1) * SR_URIS_MAX);
-	for (start = 0, i = 0; i <= l->len; i++)
-		if (i == l->len || l->data[i] == '\n') {
+	for (start = 0, i = 0; i < l->len; i++)
+		if (i + 1 == l->len || l->data[i] == '\n') {
+			if (l->data[i] != '\n')
+				i++;
 			sr_add_uri(v, l->data + start, i - start, &n);
 			start = i + 1;
 		}
@@ -1050,9 +1053,9 @@ sr_link_mismatch(const struct sr_view *v)
 	const char	*p = v->raw.data, *end = v->raw.data + v->raw.len;
 	const char	*a, *gt, *close, *h, *q;
 	char		 hh[256], th[256], vis[256];
-	size_t		 hl, tl, vl, lim;
+	size_t		 hl, tl, vl, lim, n = 0;
 
-	while (p != NULL && p < end &&
+	while (p != NULL && p < end && n++ < SR_ANCHORS_MAX &&
 	    (a = sr_memcase(p, (size_t)(end - p), "<a")) != NULL) {
 		p = a + 2;
 		if (p >= end || !(*p == ' ' || *p == '\t' || *p == '\n' ||

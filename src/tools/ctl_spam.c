@@ -61,8 +61,9 @@ ctl_spam_check(const struct conf *conf, int argc, char **argv,
 		fprintf(stderr, "cachetctl: usage: spam check FILE [USER]\n");
 		return 2;
 	}
-	if ((rules = spam_rules_load(conf->spam_rules, err, sizeof(err))) ==
-	    NULL) {
+	/* -s SOCKET alone reads no config: the built-in rules then */
+	if ((rules = spam_rules_load(conf != NULL ? conf->spam_rules : NULL,
+	    err, sizeof(err))) == NULL) {
 		fprintf(stderr, "cachetctl: %s\n", err);
 		return 1;
 	}
