@@ -1836,18 +1836,18 @@ static const struct conf_directive conf_directives[] = {
 	    conf_p_dmarc_policy, 1, false, false, 0, 0 },
 	{ "public-suffix-list", "public-suffix-list FILE", conf_p_file, 1,
 	    false, false, CONF_FIELD(public_suffix_list) },
-	{ "spam-rules", "spam-rules FILE", conf_p_spam_rules, 1, false,
-	    false, CONF_FIELD(spam_rules) },
-	{ "spam-bayes-per-user", "spam-bayes-per-user yes|no", conf_p_yesno,
-	    1, false, false, CONF_FIELD(spam_bayes_per_user) },
-	{ "spam-bayes-max-tokens", "spam-bayes-max-tokens N", conf_p_number,
-	    1, false, false, CONF_FIELD(spam_bayes_max_tokens) },
 	{ "spam", "spam yes|no", conf_p_yesno, 1, false, false,
 	    CONF_FIELD(spam) },
 	{ "spam-junk", "spam-junk SCORE", conf_p_spam_score, 1, false, false,
 	    CONF_FIELD(spam_junk) },
 	{ "spam-reject", "spam-reject SCORE|none", conf_p_spam_score, 1,
 	    false, false, CONF_FIELD(spam_reject) },
+	{ "spam-rules", "spam-rules FILE", conf_p_spam_rules, 1, false,
+	    false, CONF_FIELD(spam_rules) },
+	{ "spam-bayes-per-user", "spam-bayes-per-user yes|no", conf_p_yesno,
+	    1, false, false, CONF_FIELD(spam_bayes_per_user) },
+	{ "spam-bayes-max-tokens", "spam-bayes-max-tokens N", conf_p_number,
+	    1, false, false, CONF_FIELD(spam_bayes_max_tokens) },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))
@@ -2042,10 +2042,10 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	c->srs = true;
 	c->srs_max_age = 21;
 	c->dmarc_report_interval = 86400;
-	c->spam_bayes_max_tokens = CONF_BAYES_MAX_TOKENS;
 	c->spam = true;
 	c->spam_junk = CONF_SPAM_JUNK_DEFAULT;
 	c->spam_reject = CONF_SPAM_REJECT_DEFAULT;
+	c->spam_bayes_max_tokens = CONF_BAYES_MAX_TOKENS;
 	(void)str_copy(c->trust_anchor, sizeof(c->trust_anchor),
 	    CONF_TRUST_ANCHOR_DEFAULT);
 	c->limits.message_size = 35 * 1024 * 1024;

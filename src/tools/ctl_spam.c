@@ -61,7 +61,7 @@ ctl_spam_check(const struct conf *conf, int argc, char **argv,
 		fprintf(stderr, "cachetctl: usage: spam check FILE [USER]\n");
 		return 2;
 	}
-	/* -s SOCKET alone reads no config: the built-in rules then */
+	/* -s SOCKET without -f reads no config: the built-in rules */
 	if ((rules = spam_rules_load(conf != NULL ? conf->spam_rules : NULL,
 	    err, sizeof(err))) == NULL) {
 		fprintf(stderr, "cachetctl: %s\n", err);
