@@ -30,6 +30,7 @@
 #include "conf.h"
 #include "log.h"
 #include "pool.h"
+#include "spam.h"
 #include "mailbox.h"
 #include "spamrules.h"
 #include "tls.h"
@@ -41,6 +42,8 @@
 #define CONF_LABEL_MAX		63	/* RFC 1035 §2.3.4 */
 #define CONF_DIRECTIVES_MAX	96	/* size of the seen[] table */
 #define CONF_DURATION_MAX	(10u * 365 * 86400)	/* ten years, seconds */
+/* smtp-greet-delay, ms: clients wait 5 minutes for it (RFC 5321 §4.5.3.2.1) */
+#define CONF_GREET_DELAY_MAX	(60u * 1000)
 _Static_assert(CONF_WORDS_MAX == 32, "fix the \"too many words\" message");
 _Static_assert(CONF_CIPHERS_MAX == TLS_CIPHERS_MAX, "one limit for a list");
 
@@ -1516,6 +1519,39 @@ conf_p_duration(struct conf_parser *ps, const struct conf_directive *d,
 	memcpy((char *)ps->conf + d->off, &v, sizeof(v));
 }
 
+/*
+ * smtp-greet-delay DURATION: 0, or N with ms or s (the default), at most
+ * CONF_GREET_DELAY_MAX; kept in milliseconds.
+ */
+static void
+conf_p_greet_delay(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+	unsigned long long	 v = 0, mul = 1000;
+	size_t			 len = w->len, i;
+
+	if (len > 2 && strcmp(w->text + len - 2, "ms") == 0) {
+		mul = 1;
+		len -= 2;
+	} else if (len > 1 && w->text[len - 1] == 's')
+		len--;
+	if (!conf_all_digits(w->text, len) || len > 9) {
+		conf_err(ps, w->line, "%s: \"%s\" is not a duration (0, N, "
+		    "Ns or Nms)", d->name, conf_show(w, sb, sizeof(sb)));
+		return;
+	}
+	for (i = 0; i < len; i++)
+		v = v * 10 + (unsigned)(w->text[i] - '0');
+	if (v * mul > CONF_GREET_DELAY_MAX) {
+		conf_err(ps, w->line, "%s: \"%s\" is more than %us", d->name,
+		    conf_show(w, sb, sizeof(sb)), CONF_GREET_DELAY_MAX / 1000);
+		return;
+	}
+	ps->conf->smtp_greet_delay = (unsigned)(v * mul);
+}
+
 /* srs-domain DOMAIN: the domain of the addresses SRS writes. */
 static void
 conf_p_srs_domain(struct conf_parser *ps, const struct conf_directive *d,
@@ -1722,6 +1758,129 @@ conf_p_tlsrpt_rua(struct conf_parser *ps, const struct conf_directive *d,
 	memcpy(ps->conf->tlsrpt_rua, rua, len + 1);
 }
 
+/*
+ * Points as written in the file: digits with up to three decimals, at
+ * most CONF_DNSBL_WEIGHT_MAX, into milli-points.
+ */
+static int
+conf_points(const struct conf_word *w, int32_t *out)
+{
+	int32_t	v = 0, frac = 0, scale = SPAM_MILLI;
+	size_t	i = 0;
+
+	for (; i < w->len && w->text[i] >= '0' && w->text[i] <= '9'; i++) {
+		v = v * 10 + (w->text[i] - '0');
+		if (v > CONF_DNSBL_WEIGHT_MAX)
+			return -1;
+	}
+	if (i == 0)
+		return -1;
+	if (i < w->len) {
+		if (w->text[i++] != '.' || i == w->len || w->len - i > 3)
+			return -1;
+		for (; i < w->len; i++) {
+			if (w->text[i] < '0' || w->text[i] > '9')
+				return -1;
+			scale /= 10;
+			frac += (w->text[i] - '0') * scale;
+		}
+	}
+	if (v == CONF_DNSBL_WEIGHT_MAX && frac > 0)
+		return -1;
+	*out = v * SPAM_MILLI + frac;
+	return 0;
+}
+
+/*
+ * dnsbl ZONE [weight N] [returns LIST], dnswl ZONE [weight N] [returns
+ * LIST]: repeatable, in the order given, each zone once.
+ */
+static void
+conf_p_dnsbl(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	struct conf		*c = ps->conf;
+	struct conf_dnsbl	 l;
+	const struct conf_word	*w = &st->w[1], *o;
+	char			 sb[CONF_SHOW_MAX];
+	const char		*errstr;
+	size_t			 i, nargs = (st->block ? st->nargs : st->nwords);
+	bool			 seen_w = false, seen_r = false;
+
+	memset(&l, 0, sizeof(l));
+	l.allow = strcmp(d->name, "dnswl") == 0;
+	l.line = w->line;
+	if (l.allow)
+		l.weight = CONF_DNSWL_WEIGHT_DEFAULT * SPAM_MILLI;
+	if (conf_dnsname_word(ps, d, w, l.zone) == -1)
+		return;
+	for (i = 2; i < nargs; i += 2) {
+		o = &st->w[i];
+		if (i + 1 >= nargs || (strcmp(o->text, "weight") != 0 &&
+		    strcmp(o->text, "returns") != 0) ||
+		    (o->text[0] == 'w' && seen_w) ||
+		    (o->text[0] == 'r' && seen_r)) {
+			conf_err(ps, o->line, "%s: unexpected \"%s\" (usage: "
+			    "%s)", d->name, conf_show(o, sb, sizeof(sb)),
+			    d->usage);
+			return;
+		}
+		if (o->text[0] == 'w') {
+			seen_w = true;
+			l.weighted = true;
+			if (conf_points(&st->w[i + 1], &l.weight) == -1) {
+				conf_err(ps, o->line, "%s: weight \"%s\" is "
+				    "not a number of points from 0 to %d",
+				    d->name, conf_show(&st->w[i + 1], sb,
+				    sizeof(sb)), CONF_DNSBL_WEIGHT_MAX);
+				return;
+			}
+		} else {
+			seen_r = true;
+			if (dnsbl_returns_parse(st->w[i + 1].text,
+			    st->w[i + 1].len, &l.returns, &errstr) == -1) {
+				conf_err(ps, o->line, "%s: returns \"%s\" %s",
+				    d->name, conf_show(&st->w[i + 1], sb,
+				    sizeof(sb)), errstr);
+				return;
+			}
+		}
+	}
+	for (i = 0; i < c->ndnsbls; i++) {
+		if (strcmp(c->dnsbls[i].zone, l.zone) == 0) {
+			conf_err(ps, w->line, "%s: duplicate %s (first on "
+			    "line %d)", d->name, l.zone, c->dnsbls[i].line);
+			return;
+		}
+	}
+	if (c->ndnsbls == CONF_DNSBLS_MAX) {
+		conf_err(ps, w->line, "%s: at most %d dnsbl and dnswl "
+		    "directives", d->name, CONF_DNSBLS_MAX);
+		return;
+	}
+	c->dnsbls = xrealloc(c->dnsbls, (c->ndnsbls + 1) *
+	    sizeof(*c->dnsbls));
+	c->dnsbls[c->ndnsbls++] = l;
+}
+
+static void
+conf_p_sender_check(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	char			 sb[CONF_SHOW_MAX];
+
+	if (strcmp(w->text, "score") == 0)
+		ps->conf->sender_domain_check = CONF_SENDER_CHECK_SCORE;
+	else if (strcmp(w->text, "reject") == 0)
+		ps->conf->sender_domain_check = CONF_SENDER_CHECK_REJECT;
+	else if (strcmp(w->text, "off") == 0)
+		ps->conf->sender_domain_check = CONF_SENDER_CHECK_OFF;
+	else
+		conf_err(ps, w->line, "%s: \"%s\" is not reject, score or "
+		    "off", d->name, conf_show(w, sb, sizeof(sb)));
+}
+
 #define CONF_FIELD(f)	offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
 
 static const struct conf_directive conf_directives[] = {
@@ -1848,6 +2007,18 @@ static const struct conf_directive conf_directives[] = {
 	    1, false, false, CONF_FIELD(spam_bayes_per_user) },
 	{ "spam-bayes-max-tokens", "spam-bayes-max-tokens N", conf_p_number,
 	    1, false, false, CONF_FIELD(spam_bayes_max_tokens) },
+	{ "greylist", "greylist yes|no", conf_p_yesno, 1, false, false,
+	    CONF_FIELD(greylist) },
+	{ "smtp-greet-delay", "smtp-greet-delay DURATION", conf_p_greet_delay,
+	    1, false, false, 0, 0 },
+	{ "dnsbl", "dnsbl ZONE [weight POINTS] [returns LIST]", conf_p_dnsbl,
+	    1, false, true, 0, 0 },
+	{ "dnswl", "dnswl ZONE [weight POINTS] [returns LIST]", conf_p_dnsbl,
+	    1, false, true, 0, 0 },
+	{ "dnsbl-timeout", "dnsbl-timeout DURATION", conf_p_duration, 1,
+	    false, false, CONF_FIELD(dnsbl_timeout) },
+	{ "sender-domain-check", "sender-domain-check reject|score|off",
+	    conf_p_sender_check, 1, false, false, 0, 0 },
 };
 #define CONF_NDIRECTIVES	(sizeof(conf_directives) / \
 				    sizeof(conf_directives[0]))
@@ -1857,7 +2028,8 @@ _Static_assert(CONF_NDIRECTIVES <= CONF_DIRECTIVES_MAX, "seen[] too small");
 static bool
 conf_varargs(const struct conf_directive *d)
 {
-	return d->parse == conf_p_sts_policy || d->parse == conf_p_tlsrpt_rua;
+	return d->parse == conf_p_sts_policy || d->parse == conf_p_tlsrpt_rua ||
+	    d->parse == conf_p_dnsbl;
 }
 
 static const struct conf_directive *
@@ -2046,6 +2218,7 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	c->spam_junk = CONF_SPAM_JUNK_DEFAULT;
 	c->spam_reject = CONF_SPAM_REJECT_DEFAULT;
 	c->spam_bayes_max_tokens = CONF_BAYES_MAX_TOKENS;
+	c->dnsbl_timeout = CONF_DNSBL_TIMEOUT_DEFAULT;
 	(void)str_copy(c->trust_anchor, sizeof(c->trust_anchor),
 	    CONF_TRUST_ANCHOR_DEFAULT);
 	c->limits.message_size = 35 * 1024 * 1024;
@@ -2152,6 +2325,7 @@ conf_free(struct conf *c)
 	free(c->domains);
 	free(c->relays);
 	free(c->arc_trusted);
+	free(c->dnsbls);
 	free(c);
 }
 

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dnsbl.h"
+
 #define CONF_PATH_MAX		1024
 #define CONF_NAME_MAX		255	/* RFC 1035 §2.3.4 */
 #define CONF_ERRORS_MAX		64	/* errors kept for one parse */
@@ -36,6 +38,9 @@
 #define CONF_SPAM_SCORE_MAX		1000000	/* 1000 points */
 #define CONF_SPAM_NEVER			INT32_MAX	/* spam-reject none */
 #define CONF_BAYES_MAX_TOKENS	500000	/* spam-bayes-max-tokens default */
+#define CONF_DNSBLS_MAX		16	/* dnsbl and dnswl directives */
+#define CONF_DNSBL_WEIGHT_MAX	100	/* points of one list */
+#define CONF_DNSBL_TIMEOUT_DEFAULT	2	/* seconds */
 
 enum conf_listen_kind {
 	CONF_LISTEN_SMTP,
@@ -164,6 +169,33 @@ struct conf_sts_policy {
 	char			 mx[CONF_STS_MX_MAX][CONF_NAME_MAX + 1];
 };
 
+/*
+ * dnsbl ZONE [weight N] [returns LIST] and dnswl ZONE [weight N]
+ * [returns LIST] (RFC 5782): the lists the prescreen asks about every
+ * client address (lookup/lookup_prescreen.h).
+ */
+struct conf_dnsbl {
+	char			 zone[CONF_NAME_MAX + 1];
+	bool			 allow;		/* dnswl */
+	/*
+	 * A dnsbl without a weight refuses a listed client; with one it
+	 * adds weight milli-points.  A dnswl subtracts weight (default
+	 * CONF_DNSWL_WEIGHT_DEFAULT points).
+	 */
+	bool			 weighted;
+	int32_t			 weight;	/* milli-points, >= 0 */
+	struct dnsbl_returns	 returns;
+	int			 line;
+};
+#define CONF_DNSWL_WEIGHT_DEFAULT	5	/* points */
+
+/* sender-domain-check: a MAIL FROM domain with no MX, A or AAAA. */
+enum conf_sender_check {
+	CONF_SENDER_CHECK_SCORE,	/* points (the default) */
+	CONF_SENDER_CHECK_REJECT,	/* 550 5.1.8 at MAIL FROM */
+	CONF_SENDER_CHECK_OFF,		/* not looked up */
+};
+
 /* Debian's dns-root-data: the root zone's key (RFC 9718). */
 #define CONF_TRUST_ANCHOR_DEFAULT	"/usr/share/dns/root.key"
 
@@ -271,6 +303,15 @@ struct conf {
 	 */
 	bool			 spam_bayes_per_user;
 	unsigned		 spam_bayes_max_tokens;
+	/* greylist yes: smtp asks lookup_greylist at RCPT; default no */
+	bool			 greylist;
+	/* smtp-greet-delay: port 25's pause before the banner, ms; 0 none */
+	unsigned		 smtp_greet_delay;
+	/* Spam prescreen (issue 15): DNS lists in the order given */
+	struct conf_dnsbl	*dnsbls;
+	size_t			 ndnsbls;
+	unsigned		 dnsbl_timeout;	/* seconds for all lists */
+	enum conf_sender_check	 sender_domain_check;
 };
 
 /*

@@ -1845,6 +1845,8 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		lookup_tlsrpt_ctl(r->tlsrpt, reqid, n, argv);
 	else if (strcmp(argv[0], "spf") == 0)
 		lookup_spf_ctl(r->spf, reqid, n, argv);
+	else if (strcmp(argv[0], "prescreen") == 0)
+		lookup_prescreen_ctl(r->prescreen, reqid, n, argv);
 	else if (strcmp(argv[0], "dkim") == 0)
 		lookup_dkimsign_ctl(r->auth.dkimsign, reqid, n, argv,
 		    lookup_dkim_domain_ours, r);

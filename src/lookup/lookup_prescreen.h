@@ -50,5 +50,12 @@ struct lookup_prescreen	*lookup_prescreen_new(struct proc_self *,
 /* MSG_LOOKUP_PRESCREEN from an smtp worker; answered later. */
 void			 lookup_prescreen_request(struct lookup_prescreen *,
 			    struct proc_peer from, struct msg *);
+/*
+ * cachetctl prescreen check IP [HELO [SENDER-DOMAIN]]: the three checks
+ * at once, answered with the lines "reply: CODE ENH TEXT" (or "reply:
+ * none"), "score: N", "dnswl: yes|no" and "reasons: NAME=N,...".
+ */
+void			 lookup_prescreen_ctl(struct lookup_prescreen *,
+			    uint64_t reqid, size_t argc, char **argv);
 
 #endif

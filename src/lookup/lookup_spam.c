@@ -303,31 +303,50 @@ lookup_spam_refusal(const struct conf *conf, const struct spam_score *s,
 		(void)snprintf(out + o, outsz - o, ")");
 }
 
-/* Per-user Bayes learning is on (the bayes layer's directive). */
-static bool
-lookup_spam_per_user(const struct conf *conf)
+static char
+lookup_spam_lower(char c)
 {
-	(void)conf;
-	return false;
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
 /*
- * Whose Bayes database judges m: the one recipient's when there is
- * exactly one and it is ours, and per-user learning is on; else "" (the
- * server's).
+ * Whose Bayes counts judge m on top of the server's: with
+ * `spam-bayes-per-user`, the one recipient's when there is exactly one
+ * and it is of our domains, in the form a user's name has (the domain
+ * in lower case, the local part too unless `local-part-case sensitive`,
+ * a +tag cut off at the first `recipient-delimiter` character); else ""
+ * (the server's alone).  An alias is not followed: mail to it is judged
+ * by the server's counts.
  */
-static void
-lookup_spam_user(const struct lookup_spam *ls, const struct msgauth *m,
+void
+lookup_spam_user(const struct conf *conf, const struct msgauth *m,
     char *out, size_t outsz)
 {
-	const char	*at;
+	const char	*rcpt, *at;
+	size_t		 i, cut, n;
 
 	out[0] = '\0';
-	if (!lookup_spam_per_user(ls->conf) || m->nrcpts != 1 ||
-	    (at = strrchr(m->rcpts[0], '@')) == NULL ||
-	    !conf_is_local_domain(ls->conf, at + 1))
+	if (!conf->spam_bayes_per_user || m->nrcpts != 1)
 		return;
-	(void)str_copy(out, outsz, m->rcpts[0]);
+	rcpt = m->rcpts[0];
+	if ((at = strrchr(rcpt, '@')) == NULL || at == rcpt ||
+	    !conf_is_local_domain(conf, at + 1))
+		return;
+	cut = (size_t)(at - rcpt);
+	for (i = 1; i < cut; i++)
+		if (strchr(conf->delivery.delimiters, rcpt[i]) != NULL) {
+			cut = i;
+			break;
+		}
+	n = cut + strlen(at);
+	if (n >= outsz)
+		return;
+	for (i = 0; i < cut; i++)
+		out[i] = conf->delivery.case_sensitive ? rcpt[i] :
+		    lookup_spam_lower(rcpt[i]);
+	for (i = 0; at[i] != '\0'; i++)
+		out[cut + i] = lookup_spam_lower(at[i]);
+	out[n] = '\0';
 }
 
 void
@@ -346,7 +365,7 @@ lookup_spam_judge(struct lookup_spam *ls, struct msgauth *m,
 	}
 	spam_score_merge(&m->spam, &m->spam_pre);
 	lookup_spam_auth(m, &m->spam);
-	lookup_spam_user(ls, m, user, sizeof(user));
+	lookup_spam_user(ls->conf, m, user, sizeof(user));
 	if (lookup_bayes_classify(ls->bayes, user, &m->spam_content.tokens,
 	    &p) == -1)
 		p = -1;

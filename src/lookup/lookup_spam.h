@@ -59,6 +59,12 @@ void			 lookup_spam_auth(const struct msgauth *m,
 int			 lookup_spam_fields(const struct conf *,
 			    const struct spam_score *, enum spam_verdict,
 			    struct buf *out);
+/*
+ * The user whose Bayes counts judge m on top of the server's (the one
+ * local recipient, `spam-bayes-per-user`), or "" into out.
+ */
+void			 lookup_spam_user(const struct conf *,
+			    const struct msgauth *m, char *out, size_t outsz);
 /* The text of the 550 for a refused message: score, limit, top tests. */
 void			 lookup_spam_refusal(const struct conf *,
 			    const struct spam_score *, char *out,

@@ -25,6 +25,8 @@
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
+#include "lookup/lookup_greylist.h"
+#include "lookup/lookup_prescreen.h"
 #include "lookup/msgauth.h"
 #include "proc.h"
 #include "sasl_ipc.h"
@@ -38,6 +40,8 @@
 
 #define SMTP_SPOOL_BUF		(64 * 1024)	/* DATA bytes per write() */
 #define SMTP_FEED_MAX		(64 * 1024)	/* bytes per input() call */
+/* Points for commands sent before a reply RFC 2920 says to wait for. */
+#define SMTP_PIPELINING_POINTS	(3 * SPAM_MILLI)
 
 /* NOLINTNEXTLINE(misc-redundant-expression): the same bound, by name */
 _Static_assert(MSGAUTH_PREPEND_MAX == MSG_PREPEND_MAX, "prepend bound");
@@ -49,6 +53,9 @@ enum smtp_wait {
 	SMTP_WAIT_SCRAM_PROOF,	/* lookup */
 	SMTP_WAIT_MAIL,		/* lookup */
 	SMTP_WAIT_RCPT,		/* lookup */
+	SMTP_WAIT_PRESCREEN,	/* lookup, before answering a RCPT */
+	SMTP_WAIT_GREY_SPF,	/* lookup: SPF, before asking greylist */
+	SMTP_WAIT_GREYLIST,	/* lookup */
 	SMTP_WAIT_CREATE,	/* queue */
 	SMTP_WAIT_SPF,		/* lookup, at the end of DATA */
 	SMTP_WAIT_MSGAUTH,	/* lookup */
@@ -69,6 +76,22 @@ struct smtp_spf {
 	char			 reason[MSGAUTH_REASON_MAX];
 };
 
+/*
+ * One prescreen question (lookup_prescreen.h) and its answer: the
+ * client's at connect, the HELO name's, the transaction's sender's.
+ * They run while the dialogue goes on; RCPT waits for those still out.
+ */
+struct smtp_pre {
+	uint64_t		 reqid;		/* of the one in flight */
+	bool			 inflight;
+	bool			 have;		/* the answer below is in */
+	uint32_t		 code;		/* 0: go on; else refuse */
+	char			 enh[16];
+	char			 text[256];
+	uint32_t		 flags;		/* PRESCREEN_F_* */
+	struct spam_score	*score;		/* NULL: no points */
+};
+
 struct smtp_conn {
 	struct smtp_role	*role;
 	struct conn		*conn;
@@ -76,6 +99,7 @@ struct smtp_conn {
 	enum smtp_kind		 kind;
 	enum smtp_wait		 wait;
 	bool			 greeted;
+	struct event		*greet_ev;	/* smtp-greet-delay runs */
 	bool			 feeding;
 	bool			 data_timeouts;	/* data-timeout in force */
 	char			 localuser[32];
@@ -92,6 +116,12 @@ struct smtp_conn {
 	struct buf		 prepend;	/* header fields for the top */
 	uint32_t		 authflags;	/* MSGAUTH_F_* */
 	/* spam (lib/spam.h): points before DATA, content features */
+	struct smtp_pre		 pre[PRESCREEN_WHAT_COUNT];
+	const struct smtp_envelope *rcpt_env;	/* while RCPT is checked */
+	const struct smtp_rcpt	*rcpt;
+	uint32_t		 rcpt_code;	/* lookup's answer to it */
+	char			 rcpt_enh[16];
+	char			 rcpt_text[256];
 	struct spam_score	 spam_pre;
 	struct spam_features	 spam_feat;
 	struct buf		 scan;	/* the message's first SPAM_SCAN_MAX */
@@ -104,12 +134,18 @@ struct smtp_role {
 	struct tls_ctx		*tls[CONF_TLS_PROFILES];
 	struct conn_server	 srv;
 	uint64_t		 spf_seq;	/* SPF reqids */
+	uint64_t		 pre_seq;	/* prescreen reqids */
 	struct spam_rules	*rules;		/* content rules (spamrules.h) */
+	struct spam_score	 pre_points;	/* a prescreen answer's, read */
 	char			 err[512];
 };
 
 static void	smtp_feed(struct smtp_conn *);
 static void	smtp_spf_ask(struct smtp_conn *);
+static void	smtp_pre_clear(struct smtp_pre *);
+static void	smtp_pre_ask(struct smtp_conn *, enum prescreen_what,
+		    const char *helo, const char *domain);
+static void	smtp_rcpt_gate(struct smtp_conn *);
 
 /* --- session ops --- */
 
@@ -188,6 +224,26 @@ smtp_op_cbind(void *arg, enum sasl_cb type, unsigned char *out,
 	return conn_channel_binding(c->conn, type, out, outsz);
 }
 
+/*
+ * The spam checks before DATA are for port 25 clients that did not log
+ * in; submission, local and authenticated sessions skip them.
+ */
+static bool
+smtp_screened(struct smtp_conn *c)
+{
+	return c->kind == SMTP_KIND_MX &&
+	    smtp_session_auth_user(c->session) == NULL;
+}
+
+static void
+smtp_op_helo(void *arg, const char *name)
+{
+	struct smtp_conn	*c = arg;
+
+	if (smtp_screened(c))
+		smtp_pre_ask(c, PRESCREEN_HELO, name, "");
+}
+
 static void
 smtp_op_mail(void *arg, const struct smtp_envelope *env)
 {
@@ -200,8 +256,7 @@ smtp_op_mail(void *arg, const struct smtp_envelope *env)
 	 * SPF for a client on port 25 that did not log in: asked now,
 	 * answered while RCPT and DATA go on, needed at the end of DATA.
 	 */
-	if (c->kind == SMTP_KIND_MX &&
-	    smtp_session_auth_user(c->session) == NULL) {
+	if (smtp_screened(c)) {
 		c->spf.have = false;
 		if (env->from.is_null ||
 		    mailaddr_format(&env->from, c->spf.from,
@@ -211,6 +266,16 @@ smtp_op_mail(void *arg, const struct smtp_envelope *env)
 			c->spf.stale = c->spf.again = true;
 		else
 			smtp_spf_ask(c);
+		/*
+		 * The sender's domain, checked for this transaction; the
+		 * null path and an address literal name none.
+		 */
+		if (env->from.is_null || env->from.is_literal ||
+		    env->from.domain[0] == '\0')
+			smtp_pre_clear(&c->pre[PRESCREEN_SENDER]);
+		else
+			smtp_pre_ask(c, PRESCREEN_SENDER, "",
+			    env->from.domain);
 	}
 	/*
 	 * On port 25 any sender may be used (SPF comes later).  On
@@ -261,6 +326,8 @@ smtp_op_rcpt(void *arg, const struct smtp_envelope *env,
 	msg_put_u64(m, conn_reqid(c->conn));
 	msg_put_u32(m, flags);
 	msg_put_str(m, to);
+	c->rcpt_env = env;
+	c->rcpt = rcpt;
 	c->wait = SMTP_WAIT_RCPT;
 	if (proc_send(c->role->self, PROC_LOOKUP, m) == -1) {
 		c->wait = SMTP_WAIT_NONE;
@@ -279,8 +346,7 @@ smtp_op_data_open(void *arg)
 	 * The spam verdict judges mail from strangers only: port 25 without
 	 * AUTH, while `spam` is on (lookup_spam.h).
 	 */
-	c->scanning = c->kind == SMTP_KIND_MX && c->role->conf->spam &&
-	    smtp_session_auth_user(c->session) == NULL;
+	c->scanning = smtp_screened(c) && c->role->conf->spam;
 	m = msg_new(MSG_QUEUE_CREATE);
 	msg_put_u64(m, conn_reqid(c->conn));
 	c->wait = SMTP_WAIT_CREATE;
@@ -463,6 +529,182 @@ smtp_spf_ask(struct smtp_conn *c)
 	c->spf.stale = c->spf.again = false;
 }
 
+/* --- the spam checks before DATA (issue 15, lib/spam.h) --- */
+
+/* Forget a prescreen question: an answer still owed will be dropped. */
+static void
+smtp_pre_clear(struct smtp_pre *p)
+{
+	free(p->score);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * MSG_LOOKUP_PRESCREEN (lookup_prescreen.h), replacing the question of
+ * the same kind asked before.  Not waited for: the answer comes while
+ * the client talks, and RCPT waits for it only if it is still out.
+ */
+static void
+smtp_pre_ask(struct smtp_conn *c, enum prescreen_what what,
+    const char *helo, const char *domain)
+{
+	struct smtp_pre	*p = &c->pre[what];
+	struct msg	*m;
+
+	smtp_pre_clear(p);
+	/* its own reqid, as SPF's: RCPT asks its question meanwhile */
+	p->reqid = ++c->role->pre_seq;
+	m = msg_new(MSG_LOOKUP_PRESCREEN);
+	msg_put_u64(m, p->reqid);
+	msg_put_u32(m, what);
+	msg_put_str(m, conn_ip(c->conn));
+	msg_put_str(m, helo);
+	msg_put_str(m, domain);
+	p->inflight = proc_send(c->role->self, PROC_LOOKUP, m) == 0;
+}
+
+struct smtp_pre_find {
+	uint64_t		 reqid;
+	struct smtp_conn	*c;
+	struct smtp_pre		*p;
+};
+
+static void
+smtp_pre_find_one(struct conn *cn, void *arg, void *ctx)
+{
+	struct smtp_conn	*c = arg;
+	struct smtp_pre_find	*f = ctx;
+	size_t			 i;
+
+	for (i = 0; i < PRESCREEN_WHAT_COUNT; i++)
+		if (c->pre[i].inflight && c->pre[i].reqid == f->reqid) {
+			f->c = c;
+			f->p = &c->pre[i];
+		}
+}
+
+/* The prescreen question reqid names, or NULL: it was replaced or left. */
+static struct smtp_pre *
+smtp_pre_find(struct smtp_role *r, uint64_t reqid, struct smtp_conn **c_out)
+{
+	struct smtp_pre_find	f = { reqid, NULL, NULL };
+
+	conn_foreach(&r->srv, smtp_pre_find_one, &f);
+	*c_out = f.c;
+	return f.p;
+}
+
+/*
+ * The points of the checks before DATA, into c->spam_pre for
+ * MSG_LOOKUP_MESSAGE: the client's and HELO's (of the session), the
+ * sender's (of the transaction), and pipelining abuse.
+ */
+static void
+smtp_pre_score(struct smtp_conn *c)
+{
+	const char	*after;
+	char		 desc[SPAM_DESC_MAX];
+	size_t		 i;
+
+	memset(&c->spam_pre, 0, sizeof(c->spam_pre));
+	if (!smtp_screened(c))
+		return;
+	for (i = 0; i < PRESCREEN_WHAT_COUNT; i++)
+		if (c->pre[i].have && c->pre[i].score != NULL)
+			spam_score_merge(&c->spam_pre, c->pre[i].score);
+	if ((after = smtp_session_pipelining_abuse(c->session)) != NULL) {
+		(void)snprintf(desc, sizeof(desc),
+		    "commands sent before the reply to %s", after);
+		spam_score_add(&c->spam_pre, "PIPELINING_ABUSE",
+		    SMTP_PIPELINING_POINTS, desc);
+	}
+}
+
+/* A RCPT refused or deferred before DATA, in the log. */
+static void
+smtp_rcpt_log(struct smtp_conn *c, const char *result, const char *reason)
+{
+	char	to[MAILADDR_PATH_MAX + 1];
+
+	if (mailaddr_format(&c->rcpt->addr, to, sizeof(to)) == -1)
+		to[0] = '\0';
+	log_info("sid=%s event=rcpt to=<%s> result=%s reason=%s",
+	    conn_sid(c->conn), to, result, reason);
+}
+
+/* MSG_LOOKUP_GREYLIST for the RCPT being checked; -1 if not sent. */
+static int
+smtp_greylist_ask(struct smtp_conn *c)
+{
+	struct msg	*m;
+	char		 a[MAILADDR_PATH_MAX + 1];
+	uint32_t	 flags = 0;
+
+	if (c->spf.have && c->spf.result == SPF_PASS)
+		flags |= GREYLIST_F_SPF_PASS;
+	m = msg_new(MSG_LOOKUP_GREYLIST);
+	msg_put_u64(m, conn_reqid(c->conn));
+	msg_put_str(m, conn_ip(c->conn));
+	if (c->rcpt_env->from.is_null ||
+	    mailaddr_format(&c->rcpt_env->from, a, sizeof(a)) == -1)
+		a[0] = '\0';
+	msg_put_str(m, a);
+	if (mailaddr_format(&c->rcpt->addr, a, sizeof(a)) == -1)
+		a[0] = '\0';
+	msg_put_str(m, a);
+	msg_put_u32(m, flags);
+	if (proc_send(c->role->self, PROC_LOOKUP, m) == -1)
+		return -1;
+	c->wait = SMTP_WAIT_GREYLIST;
+	return 0;
+}
+
+/*
+ * A RCPT lookup accepted, for a screened session: the decisions that can
+ * be made at RCPT are made here (issue 15).  Wait for the prescreen
+ * answers still out (lookup bounds them with its time budget); refuse
+ * with the first refusal among them (a listed client: every RCPT of the
+ * session; a bad sender: those of the transaction); then greylisting,
+ * once SPF is in.  Only then the RCPT gets lookup's 250.
+ */
+static void
+smtp_rcpt_gate(struct smtp_conn *c)
+{
+	static const char *const	 why[PRESCREEN_WHAT_COUNT] = {
+		"prescreen-client", "prescreen-helo", "prescreen-sender",
+	};
+	const struct smtp_pre		*p;
+	size_t				 i;
+
+	for (i = 0; i < PRESCREEN_WHAT_COUNT; i++)
+		if (c->pre[i].inflight) {
+			c->wait = SMTP_WAIT_PRESCREEN;
+			return;
+		}
+	for (i = 0; i < PRESCREEN_WHAT_COUNT; i++) {
+		p = &c->pre[i];
+		if (p->have && p->code != 0) {
+			smtp_rcpt_log(c, p->code >= 500 ? "reject" :
+			    "tempfail", why[i]);
+			smtp_session_rcpt_result(c->session, (int)p->code,
+			    p->enh, p->text);
+			return;
+		}
+	}
+	/* not for clients a DNS whitelist vouches for */
+	if (c->role->conf->greylist &&
+	    (c->pre[PRESCREEN_CLIENT].flags & PRESCREEN_F_DNSWL) == 0) {
+		if (c->spf.inflight) {
+			c->wait = SMTP_WAIT_GREY_SPF;
+			return;
+		}
+		if (smtp_greylist_ask(c) == 0)
+			return;
+	}
+	smtp_session_rcpt_result(c->session, (int)c->rcpt_code, c->rcpt_enh,
+	    c->rcpt_text);
+}
+
 /* MSG_LOOKUP_MESSAGE, with the SPF result when there is one. */
 static void
 smtp_msgauth_ask(struct smtp_conn *c)
@@ -554,6 +796,7 @@ smtp_op_msgauth(void *arg, const struct smtp_envelope *env,
 	c->authflags = 0;
 	c->authenv = env;
 	c->authinfo = *info;
+	smtp_pre_score(c);
 	/*
 	 * The content features, computed here where the bytes are (lookup
 	 * only judges them): one parse of at most SPAM_SCAN_MAX, the rules
@@ -565,8 +808,7 @@ smtp_op_msgauth(void *arg, const struct smtp_envelope *env,
 	else
 		spam_features_reset(&c->spam_feat);
 
-	if (c->kind == SMTP_KIND_MX &&
-	    smtp_session_auth_user(c->session) == NULL && !c->spf.have) {
+	if (smtp_screened(c) && !c->spf.have) {
 		/* lookup restarted since MAIL FROM: ask again */
 		if (!c->spf.inflight)
 			smtp_spf_ask(c);
@@ -596,6 +838,7 @@ static const struct smtp_session_ops smtp_ops = {
 	.scram_salt = smtp_op_scram_salt,
 	.scram_proof = smtp_op_scram_proof,
 	.cbind = smtp_op_cbind,
+	.helo = smtp_op_helo,
 	.mail = smtp_op_mail,
 	.rcpt = smtp_op_rcpt,
 	.data_open = smtp_op_data_open,
@@ -646,8 +889,26 @@ smtp_feed(struct smtp_conn *c)
 	}
 	c->feeding = false;
 	smtp_timeouts(c);
+	if (c->greet_ev != NULL && smtp_session_pregreeted(c->session)) {
+		log_info("sid=%s event=pregreet result=reject",
+		    conn_sid(c->conn));
+		event_free(c->greet_ev);
+		c->greet_ev = NULL;
+	}
 	if (smtp_session_closing(c->session))
 		conn_close(c->conn);
+}
+
+/* The greeting delay is over: the greeting's last line. */
+static void
+smtp_greet_done(evutil_socket_t fd, short ev, void *arg)
+{
+	struct smtp_conn	*c = arg;
+
+	event_free(c->greet_ev);
+	c->greet_ev = NULL;
+	smtp_session_start(c->session);
+	smtp_feed(c);
 }
 
 static void
@@ -684,6 +945,7 @@ static void
 smtp_on_gone(struct conn *cn, void *arg)
 {
 	struct smtp_conn	*c = arg;
+	size_t			 i;
 
 	if (c->id[0] != '\0' && c->wait != SMTP_WAIT_COMMIT)
 		smtp_op_data_abort(c);
@@ -692,6 +954,10 @@ smtp_on_gone(struct conn *cn, void *arg)
 	buf_free(&c->prepend);
 	buf_free(&c->scan);
 	spam_features_free(&c->spam_feat);
+	for (i = 0; i < PRESCREEN_WHAT_COUNT; i++)
+		smtp_pre_clear(&c->pre[i]);
+	if (c->greet_ev != NULL)
+		event_free(c->greet_ev);
 	smtp_session_free(c->session);
 	free(c);
 }
@@ -709,6 +975,7 @@ smtp_accepted(struct conn *cn, void *arg, int kind)
 	struct smtp_role	*r = arg;
 	struct smtp_conn	*c;
 	struct smtp_params	 params;
+	struct timeval		 tv;
 
 	c = xcalloc(1, sizeof(*c));
 	c->role = r;
@@ -745,6 +1012,24 @@ smtp_accepted(struct conn *cn, void *arg, int kind)
 	    c->kind == SMTP_KIND_MX ? "smtp" :
 	    c->kind == SMTP_KIND_SUBMISSION ? "submission" :
 	    c->kind == SMTP_KIND_SUBMISSIONS ? "submissions" : "local");
+	/* the client's address, checked while the dialogue begins */
+	if (c->kind == SMTP_KIND_MX)
+		smtp_pre_ask(c, PRESCREEN_CLIENT, "", "");
+	/*
+	 * smtp-greet-delay: "220-" now, the last line after the pause
+	 * (a timer, the worker goes on); whoever talks meanwhile is an
+	 * early talker.
+	 */
+	if (c->kind == SMTP_KIND_MX && r->conf->smtp_greet_delay > 0) {
+		tv.tv_sec = r->conf->smtp_greet_delay / 1000;
+		tv.tv_usec = (r->conf->smtp_greet_delay % 1000) * 1000;
+		c->greet_ev = evtimer_new(r->srv.base, smtp_greet_done, c);
+		if (c->greet_ev == NULL || evtimer_add(c->greet_ev, &tv) == -1)
+			fatalx("smtp: greeting timer");
+		c->greeted = true;
+		smtp_session_start_paused(c->session);
+		return;
+	}
 	if (c->kind != SMTP_KIND_SUBMISSIONS) {
 		c->greeted = true;
 		smtp_session_start(c->session);
@@ -768,6 +1053,7 @@ smtp_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 	struct conn			*cn;
 	struct sasl_scram_challenge	 ch;
 	struct smtp_spf			 spf;
+	struct smtp_pre			*pre;
 	struct span			 sp;
 	unsigned char			 sig[SASL_SCRAM_HASH_LEN];
 	uint64_t			 reqid;
@@ -823,9 +1109,62 @@ smtp_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 			    text);
 		} else if (c->wait == SMTP_WAIT_RCPT) {
 			c->wait = SMTP_WAIT_NONE;
-			smtp_session_rcpt_result(c->session, (int)code, enh,
-			    text);
+			if (code != 250 || !smtp_screened(c)) {
+				smtp_session_rcpt_result(c->session,
+				    (int)code, enh, text);
+				break;
+			}
+			c->rcpt_code = code;
+			memcpy(c->rcpt_enh, enh, sizeof(c->rcpt_enh));
+			memcpy(c->rcpt_text, text, sizeof(c->rcpt_text));
+			smtp_rcpt_gate(c);
 		}
+		break;
+	case MSG_LOOKUP_PRESCREEN_RESULT:
+		if (from != PROC_LOOKUP || msg_get_u32(m, &code) == -1 ||
+		    msg_get_str(m, enh, sizeof(enh)) == -1 ||
+		    msg_get_str(m, text, sizeof(text)) == -1 ||
+		    msg_get_u32(m, &u) == -1 ||
+		    spam_score_get(m, &r->pre_points) == -1 ||
+		    msg_end(m) == -1 ||
+		    (code != 0 && (code < 400 || code > 599)))
+			smtp_bad(m, from);
+		if ((pre = smtp_pre_find(r, reqid, &c)) == NULL)
+			break;
+		pre->inflight = false;
+		pre->have = true;
+		pre->code = code;
+		memcpy(pre->enh, enh, sizeof(pre->enh));
+		memcpy(pre->text, text, sizeof(pre->text));
+		pre->flags = u;
+		if (r->pre_points.nhits > 0 || r->pre_points.total != 0) {
+			pre->score = xmalloc(sizeof(*pre->score));
+			*pre->score = r->pre_points;
+		}
+		if (c->wait == SMTP_WAIT_PRESCREEN) {
+			c->wait = SMTP_WAIT_NONE;
+			smtp_rcpt_gate(c);
+		}
+		break;
+	case MSG_LOOKUP_GREYLIST_RESULT:
+		if (from != PROC_LOOKUP || msg_get_u32(m, &code) == -1 ||
+		    msg_get_str(m, enh, sizeof(enh)) == -1 ||
+		    msg_get_str(m, text, sizeof(text)) == -1 ||
+		    msg_end(m) == -1 ||
+		    (code != 0 && (code < 400 || code > 599)))
+			smtp_bad(m, from);
+		if (c == NULL || c->wait != SMTP_WAIT_GREYLIST)
+			break;
+		c->wait = SMTP_WAIT_NONE;
+		if (code != 0) {
+			smtp_rcpt_log(c, code >= 500 ? "reject" : "tempfail",
+			    "greylist");
+			smtp_session_rcpt_result(c->session, (int)code, enh,
+			    text[0] != '\0' ? text : "Greylisted, please try "
+			    "again later");
+		} else
+			smtp_session_rcpt_result(c->session,
+			    (int)c->rcpt_code, c->rcpt_enh, c->rcpt_text);
 		break;
 	case MSG_LOOKUP_SPF_RESULT:
 		if (from != PROC_LOOKUP || msg_get_u32(m, &u) == -1 ||
@@ -842,16 +1181,20 @@ smtp_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 			/* a transaction since gone: ask for the current */
 			if (c->spf.again)
 				smtp_spf_ask(c);
-			break;
+		} else {
+			c->spf.have = true;
+			c->spf.result = (enum spf_result)u;
+			memcpy(c->spf.identity, spf.identity,
+			    sizeof(spf.identity));
+			memcpy(c->spf.domain, spf.domain, sizeof(spf.domain));
+			memcpy(c->spf.reason, spf.reason, sizeof(spf.reason));
 		}
-		c->spf.have = true;
-		c->spf.result = (enum spf_result)u;
-		memcpy(c->spf.identity, spf.identity, sizeof(spf.identity));
-		memcpy(c->spf.domain, spf.domain, sizeof(spf.domain));
-		memcpy(c->spf.reason, spf.reason, sizeof(spf.reason));
-		if (c->wait == SMTP_WAIT_SPF) {
+		if (c->wait == SMTP_WAIT_SPF && c->spf.have) {
 			c->wait = SMTP_WAIT_NONE;
 			smtp_msgauth_ask(c);
+		} else if (c->wait == SMTP_WAIT_GREY_SPF && !c->spf.inflight) {
+			c->wait = SMTP_WAIT_NONE;
+			smtp_rcpt_gate(c);
 		}
 		break;
 	case MSG_LOOKUP_MESSAGE_RESULT:
@@ -934,9 +1277,14 @@ smtp_peer_down_one(struct conn *cn, void *arg, void *ctx)
 	struct smtp_conn	*c = arg;
 	enum proc_id		 id = *(enum proc_id *)ctx;
 
+	size_t			 i;
+
 	/* An SPF answer owed by lookup will not come: ask again later. */
 	if (id == PROC_LOOKUP)
 		c->spf.inflight = c->spf.stale = c->spf.again = false;
+	/* Nor will prescreen answers: the checks are skipped. */
+	for (i = 0; id == PROC_LOOKUP && i < PRESCREEN_WHAT_COUNT; i++)
+		c->pre[i].inflight = false;
 	switch (c->wait) {
 	case SMTP_WAIT_AUTH:
 		if (id != PROC_LOOKUP)
@@ -966,6 +1314,9 @@ smtp_peer_down_one(struct conn *cn, void *arg, void *ctx)
 		    "Temporary lookup failure");
 		break;
 	case SMTP_WAIT_RCPT:
+	case SMTP_WAIT_PRESCREEN:
+	case SMTP_WAIT_GREY_SPF:
+	case SMTP_WAIT_GREYLIST:
 		if (id != PROC_LOOKUP)
 			return;
 		c->wait = SMTP_WAIT_NONE;

@@ -123,6 +123,15 @@ struct smtp_session {
 	bool		 stop_input;	/* STARTTLS: consume nothing more */
 	bool		 discarding;	/* inside an overlong line */
 	size_t		 errors;
+	/*
+	 * RFC 2920 §3.1: the command just run must be the last of a group
+	 * (its verb), and the first such command input followed
+	 * regardless: the client did not wait for the reply.
+	 */
+	const char	*group_end;
+	const char	*pipelined_after;
+	bool		 greet_pending;	/* "220-" sent, the pause runs */
+	bool		 pregreeted;	/* refused for talking during it */
 
 	/* connection state, forgotten at STARTTLS (RFC 3207 §4.2) */
 	enum smtp_helo	 helo;
@@ -886,6 +895,23 @@ line_strict(const char *p, size_t n)
 	return n >= 2 && p[n - 2] == '\r' && memchr(p, '\r', n - 2) == NULL;
 }
 
+/*
+ * Whether the client must wait for this command's reply before sending
+ * more: RFC 2920 §3.1 ends a group with EHLO and DATA (HELO too), and a
+ * client never offered PIPELINING (HELO, or no greeting yet) may not
+ * pipeline at all.  QUIT, NOOP, VRFY and EXPN also end a group, but the
+ * clients that bunch them are harmless; STARTTLS input is dropped.
+ */
+static bool
+pipelining_stops(const struct smtp_session *s,
+    void (*fn)(struct smtp_session *, struct span))
+{
+	if (fn == cmd_ehlo || fn == cmd_helo || fn == cmd_data)
+		return true;
+	return s->helo != SMTP_HELO_EHLO && fn != cmd_starttls &&
+	    fn != cmd_quit;
+}
+
 static void
 command_line(struct smtp_session *s, const char *p, size_t n)
 {
@@ -912,6 +938,8 @@ command_line(struct smtp_session *s, const char *p, size_t n)
 	for (i = 0; i < sizeof(smtp_commands) / sizeof(smtp_commands[0]);
 	    i++) {
 		if (span_caseeq(verb, smtp_commands[i].verb)) {
+			if (pipelining_stops(s, smtp_commands[i].fn))
+				s->group_end = smtp_commands[i].verb;
 			smtp_commands[i].fn(s, arg);
 			return;
 		}
@@ -1072,6 +1100,8 @@ helo_common(struct smtp_session *s, struct span arg, bool esmtp)
 	memcpy(s->helo_name, arg.ptr, arg.len);
 	s->helo_name[arg.len] = '\0';
 	s->helo = esmtp ? SMTP_HELO_EHLO : SMTP_HELO_HELO;
+	if (s->ops->helo != NULL)
+		s->ops->helo(s->arg, s->helo_name);
 	if (!esmtp) {
 		session_reply(s, 250, NULL, "%s", s->hostname);
 		return;
@@ -1887,7 +1917,22 @@ smtp_session_new(const struct smtp_params *params,
 void
 smtp_session_start(struct smtp_session *s)
 {
+	s->greet_pending = false;
 	session_reply(s, 220, NULL, "%s ESMTP cachet", s->hostname);
+}
+
+void
+smtp_session_start_paused(struct smtp_session *s)
+{
+	char	line[SMTP_REPLY_MAX];
+	int	n;
+
+	n = snprintf(line, sizeof(line), "220-%s ESMTP cachet\r\n",
+	    s->hostname);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		fatalx("smtp_session: greeting too long");
+	session_send(s, line, (size_t)n);
+	s->greet_pending = true;
 }
 
 void
@@ -1908,12 +1953,28 @@ smtp_session_input(struct smtp_session *s, const char *p, size_t len)
 {
 	size_t	off = 0, n;
 
+	/*
+	 * §3.1: the client waits for the greeting.  One that talks first
+	 * is a spam engine that does not read (Postfix postscreen's
+	 * pregreet test); 554 is the refusal at connection time (§4.3.2).
+	 */
+	if (s->greet_pending && len > 0 && !s->closing) {
+		s->pregreeted = true;
+		session_final(s, "554 5.7.1 %s Protocol error: you talked "
+		    "before the greeting", s->hostname);
+		return len;
+	}
 	while (off < len && !s->closing && s->wait == SMTP_WAIT_NONE &&
 	    !s->stop_input) {
 		if (s->mode == SMTP_MODE_BDAT)
 			n = bdat_input(s, p + off, len - off);
 		else
 			n = line_input(s, p + off, len - off);
+		/* more input already here: sent before the reply */
+		if (s->group_end != NULL && off + n < len && !s->closing &&
+		    !s->stop_input && s->pipelined_after == NULL)
+			s->pipelined_after = s->group_end;
+		s->group_end = NULL;
 		if (n == 0)
 			break;
 		off += n;
@@ -2191,6 +2252,18 @@ const char *
 smtp_session_helo(const struct smtp_session *s)
 {
 	return s->helo_name;
+}
+
+bool
+smtp_session_pregreeted(const struct smtp_session *s)
+{
+	return s->pregreeted;
+}
+
+const char *
+smtp_session_pipelining_abuse(const struct smtp_session *s)
+{
+	return s->pipelined_after;
 }
 
 const char *

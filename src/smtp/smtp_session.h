@@ -119,6 +119,11 @@ struct smtp_session_ops {
 	 */
 	ssize_t	(*cbind)(void *arg, enum sasl_cb type,
 		    unsigned char *out, size_t outsz);
+	/*
+	 * The client named itself with HELO or EHLO (name printable, valid
+	 * during the call).  A notice, answered by nothing; NULL: none.
+	 */
+	void	(*helo)(void *arg, const char *name);
 	/* Check MAIL FROM.  Answer with smtp_session_mail_result(). */
 	void	(*mail)(void *arg, const struct smtp_envelope *env);
 	/* Check a RCPT.  Answer with smtp_session_rcpt_result(). */
@@ -158,6 +163,16 @@ struct smtp_session	*smtp_session_new(const struct smtp_params *,
 			    const struct smtp_session_ops *, void *arg);
 /* Send the 220 greeting (after implicit TLS, once it is up). */
 void			 smtp_session_start(struct smtp_session *);
+/*
+ * The greeting delay (smtp-greet-delay): send only "220-" (the first
+ * line of a greeting that goes on); smtp_session_start() ends it after
+ * the pause.  A client that sends anything before that (it does not
+ * wait for the greeting's last line) is refused with 554 5.7.1 and the
+ * session closes.
+ */
+void			 smtp_session_start_paused(struct smtp_session *);
+/* True once the session was refused for talking before the greeting. */
+bool			 smtp_session_pregreeted(const struct smtp_session *);
 /* Calls ops->data_abort first if a spool file is still open. */
 void			 smtp_session_free(struct smtp_session *);
 
@@ -232,6 +247,15 @@ void	smtp_session_timeout(struct smtp_session *);
 
 /* The HELO/EHLO name the client gave (printable), "" before it. */
 const char	*smtp_session_helo(const struct smtp_session *);
+
+/*
+ * Pipelining abuse (RFC 2920 §3.1): the verb ("EHLO", "DATA", "MAIL" of a
+ * client never offered PIPELINING ...) after which the client first sent
+ * more commands without waiting for the reply, or NULL.  Seen when the
+ * next command is already in the input the session is fed with the one
+ * before it; the session answers it in order as usual.
+ */
+const char	*smtp_session_pipelining_abuse(const struct smtp_session *);
 
 /* The authenticated user, or NULL. */
 const char	*smtp_session_auth_user(const struct smtp_session *);

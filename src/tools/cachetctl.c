@@ -295,7 +295,8 @@ main(int argc, char *argv[])
 	    strcmp(argv[0], "tlsrpt") == 0 ||
 	    strcmp(argv[0], "dmarc") == 0 ||
 	    strcmp(argv[0], "dkim") == 0 ||
-	    strcmp(argv[0], "spf") == 0
+	    strcmp(argv[0], "spf") == 0 ||
+	    strcmp(argv[0], "prescreen") == 0
 #ifdef CACHET_TEST_HOOKS
 	    /* Test builds only: make a role break its sandbox. */
 	    || strcmp(argv[0], "sandbox-test") == 0

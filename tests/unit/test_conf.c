@@ -599,11 +599,37 @@ static const struct bad_case bad_cases[] = {
 	{ "bad_srs_max_age_big", L1 "srs-max-age 1024\n",
 	  "t.conf:2: srs-max-age: \"1024\" is too large (1 to 1000 days)"
 	  "\n" },
+	{ "bad_greet_delay_unit", L1 "smtp-greet-delay 1m\n",
+	  "t.conf:2: smtp-greet-delay: \"1m\" is not a duration (0, N, Ns "
+	  "or Nms)\n" },
+	{ "bad_greet_delay_big", L1 "smtp-greet-delay 61s\n",
+	  "t.conf:2: smtp-greet-delay: \"61s\" is more than 60s\n" },
+	{ "bad_greylist", L1 "greylist maybe\n",
+	  "t.conf:2: greylist: expected yes or no, not \"maybe\"\n" },
 	{ "bad_mta_sts", L1 "mta-sts enforce\n",
 	  "t.conf:2: mta-sts: expected yes or no, not \"enforce\"\n" },
 	{ "bad_tls_ca_missing", L1 "tls-ca /nonexistent/ca.pem\n",
 	  "t.conf:2: tls-ca: file \"/nonexistent/ca.pem\": No such file or "
 	  "directory\n" },
+	{ "bad_dnsbl_returns", L1 "dnsbl bl.example returns 10.0.0.2\n",
+	  "t.conf:2: dnsbl: returns \"10.0.0.2\" is outside 127.0.0.0/8\n" },
+	{ "bad_dnsbl_weight", L1 "dnswl wl.example weight -1\n",
+	  "t.conf:2: dnswl: weight \"-1\" is not a number of points from 0 "
+	  "to 100\n" },
+	{ "bad_dnsbl_weight_big", L1 "dnsbl bl.example weight 100.5\n",
+	  "t.conf:2: dnsbl: weight \"100.5\" is not a number of points from "
+	  "0 to 100\n" },
+	{ "bad_dnsbl_option", L1 "dnsbl bl.example weigth 2\n",
+	  "t.conf:2: dnsbl: unexpected \"weigth\" (usage: dnsbl ZONE "
+	  "[weight POINTS] [returns LIST])\n" },
+	{ "bad_dnsbl_dangling", L1 "dnsbl bl.example weight\n",
+	  "t.conf:2: dnsbl: unexpected \"weight\" (usage: dnsbl ZONE "
+	  "[weight POINTS] [returns LIST])\n" },
+	{ "bad_dnsbl_twice", L1 "dnsbl bl.example\ndnswl BL.example\n",
+	  "t.conf:3: dnswl: duplicate bl.example (first on line 2)\n" },
+	{ "bad_sender_domain_check", L1 "sender-domain-check mark\n",
+	  "t.conf:2: sender-domain-check: \"mark\" is not reject, score or "
+	  "off\n" },
 	{ "bad_too_many_words", L1 "hostname 1 2 3 4 5 6 7 8 9 10 11 12 13 "
 	  "14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34\n",
 	  "t.conf:2: too many words in one directive (at most 32)\n" },
@@ -979,6 +1005,70 @@ good_durations(void **state)
 		c = parse_ok(cases[i].line);
 		assert_int_equal(c->outbound.retry_first, cases[i].first);
 		assert_int_equal(c->outbound.retry_max, cases[i].max);
+		conf_free(c);
+	}
+}
+
+static void
+good_dnsbl(void **state)
+{
+	struct conf	*c;
+
+	(void)state;
+	c = parse_ok(L1);
+	assert_int_equal(c->ndnsbls, 0);
+	assert_int_equal(c->dnsbl_timeout, CONF_DNSBL_TIMEOUT_DEFAULT);
+	assert_int_equal(c->sender_domain_check, CONF_SENDER_CHECK_SCORE);
+	conf_free(c);
+	c = parse_ok(L1 "dnsbl Zen.Example\n"
+	    "dnsbl bl.example weight 1.25 returns 127.0.0.2,127.0.0.4-11\n"
+	    "dnswl wl.example\n"
+	    "dnswl wl2.example weight 0.5\n"
+	    "dnsbl-timeout 5\n"
+	    "sender-domain-check reject\n");
+	assert_int_equal(c->ndnsbls, 4);
+	assert_string_equal(c->dnsbls[0].zone, "zen.example");
+	assert_false(c->dnsbls[0].weighted);
+	assert_false(c->dnsbls[0].allow);
+	assert_int_equal(c->dnsbls[0].returns.n, 0);
+	assert_true(c->dnsbls[1].weighted);
+	assert_int_equal(c->dnsbls[1].weight, 1250);
+	assert_int_equal(c->dnsbls[1].returns.n, 2);
+	assert_true(dnsbl_returns_match(&c->dnsbls[1].returns, 0x7f000007));
+	assert_false(dnsbl_returns_match(&c->dnsbls[1].returns, 0x7f000003));
+	assert_true(c->dnsbls[2].allow);
+	assert_int_equal(c->dnsbls[2].weight, CONF_DNSWL_WEIGHT_DEFAULT * 1000);
+	assert_int_equal(c->dnsbls[3].weight, 500);
+	assert_int_equal(c->dnsbl_timeout, 5);
+	assert_int_equal(c->sender_domain_check, CONF_SENDER_CHECK_REJECT);
+	conf_free(c);
+}
+
+static void
+good_greet_delay_greylist(void **state)
+{
+	static const struct {
+		const char	*text;
+		unsigned	 ms;
+	} cases[] = {
+		{ "0", 0 }, { "2", 2000 }, { "1s", 1000 }, { "250ms", 250 },
+		{ "0ms", 0 }, { "60s", 60000 }, { "60000ms", 60000 },
+	};
+	struct conf	*c;
+	char		 text[128];
+	size_t		 i;
+
+	(void)state;
+	c = parse_ok(L1);
+	assert_int_equal(c->smtp_greet_delay, 0);
+	assert_false(c->greylist);
+	conf_free(c);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		(void)snprintf(text, sizeof(text), L1 "smtp-greet-delay %s\n"
+		    "greylist yes\n", cases[i].text);
+		c = parse_ok(text);
+		assert_int_equal(c->smtp_greet_delay, cases[i].ms);
+		assert_true(c->greylist);
 		conf_free(c);
 	}
 }
@@ -1496,6 +1586,8 @@ main(void)
 		cmocka_unit_test(good_kind_names_and_tls),
 		cmocka_unit_test(good_sts_policy_and_rua),
 		cmocka_unit_test(good_free_null),
+		cmocka_unit_test(good_dnsbl),
+		cmocka_unit_test(good_greet_delay_greylist),
 	};
 	size_t	i, n = 0;
 

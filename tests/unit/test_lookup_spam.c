@@ -261,6 +261,39 @@ test_content_rules_only_when_untrained(void **state)
 }
 
 static void
+test_content_saturated_rules_stay_saturated(void **state)
+{
+	struct conf		*c = conf_ok("");
+	struct spam_features	 f;
+	struct spam_score	 s = { 0 };
+	char			 name[32];
+	size_t			 i;
+
+	(void)state;
+	spam_features_init(&f);
+	/* GTUBE and more: the total stays at the bound, not under it */
+	spam_score_add(&f.rules, "GTUBE", 1000 * SPAM_MILLI, "gtube");
+	spam_score_add(&f.rules, "SUBJ_ALL_CAPS", 1000, "caps");
+	assert_int_equal(f.rules.total, SPAM_POINTS_MAX);
+	lookup_spam_content(c, &f, -1, &s);
+	assert_int_equal(s.total, SPAM_POINTS_MAX);
+	spam_features_free(&f);
+
+	/* more hits than kept: the points of those left out still count */
+	spam_features_init(&f);
+	for (i = 0; i < SPAM_HITS_MAX + 4; i++) {
+		(void)snprintf(name, sizeof(name), "R%zu", i);
+		spam_score_add(&f.rules, name, 100, "r");
+	}
+	memset(&s, 0, sizeof(s));
+	lookup_spam_content(c, &f, -1, &s);
+	assert_int_equal(s.nhits, SPAM_HITS_MAX);
+	assert_int_equal(s.total, (SPAM_HITS_MAX + 4) * 100);
+	spam_features_free(&f);
+	conf_free(c);
+}
+
+static void
 test_content_bayes_buckets(void **state)
 {
 	struct conf		*c = conf_ok("");
@@ -497,6 +530,58 @@ test_refusal_names_top_tests(void **state)
 	conf_free(c);
 }
 
+static void
+test_user_for_per_user_bayes(void **state)
+{
+	struct conf	*off = conf_ok("domain example.org");
+	struct conf	*on = conf_ok("domain example.org\n"
+			    "spam-bayes-per-user yes");
+	struct conf	*cs = conf_ok("domain example.org\n"
+			    "spam-bayes-per-user yes\nlocal-part-case "
+			    "sensitive\nrecipient-delimiter +-");
+	struct msgauth	*m = mx_message();
+	char		*rcpts[2], user[MSGAUTH_USER_MAX + 1], small[8];
+	const struct {
+		const char	*rcpt;
+		const char	*user;
+	} cases[] = {
+		{ "alice@example.org", "alice@example.org" },
+		{ "Alice+Lists@EXAMPLE.org", "alice@example.org" },
+		{ "+tag@example.org", "+tag@example.org" },
+		{ "bob@example.net", "" },
+		{ "no-domain", "" },
+		{ "@example.org", "" },
+	};
+	size_t		 i;
+
+	(void)state;
+	m->rcpts = rcpts;
+	m->nrcpts = 1;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rcpts[0] = (char *)cases[i].rcpt;
+		lookup_spam_user(on, m, user, sizeof(user));
+		assert_string_equal(user, cases[i].user);
+		/* off: always the server's */
+		lookup_spam_user(off, m, user, sizeof(user));
+		assert_string_equal(user, "");
+	}
+	rcpts[0] = "Alice-x@Example.ORG";
+	lookup_spam_user(cs, m, user, sizeof(user));
+	assert_string_equal(user, "Alice@example.org");
+	/* no room: none rather than a cut name */
+	lookup_spam_user(cs, m, small, sizeof(small));
+	assert_string_equal(small, "");
+	/* two recipients: the server's */
+	rcpts[1] = "bob@example.org";
+	m->nrcpts = 2;
+	lookup_spam_user(on, m, user, sizeof(user));
+	assert_string_equal(user, "");
+	free(m);
+	conf_free(off);
+	conf_free(on);
+	conf_free(cs);
+}
+
 int
 main(void)
 {
@@ -507,6 +592,7 @@ main(void)
 		cmocka_unit_test(test_auth_dmarc),
 		cmocka_unit_test(test_auth_arc),
 		cmocka_unit_test(test_content_rules_only_when_untrained),
+		cmocka_unit_test(test_content_saturated_rules_stay_saturated),
 		cmocka_unit_test(test_content_bayes_buckets),
 		cmocka_unit_test(test_decide_default_thresholds),
 		cmocka_unit_test(test_decide_configured),
@@ -515,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_fields_no_tests),
 		cmocka_unit_test(test_fields_folded),
 		cmocka_unit_test(test_refusal_names_top_tests),
+		cmocka_unit_test(test_user_for_per_user_bayes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

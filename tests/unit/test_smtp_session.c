@@ -244,8 +244,17 @@ m_close(void *arg)
 	m->closed = true;
 }
 
+static void
+m_helo(void *arg, const char *name)
+{
+	struct mock	*m = arg;
+
+	logf_(m, "helo %s\n", name);
+}
+
 static const struct smtp_session_ops mock_ops = {
 	.reply = m_reply,
+	.helo = m_helo,
 	.starttls = m_starttls,
 	.auth = m_auth,
 	.scram_salt = m_scram_salt,
@@ -1853,7 +1862,8 @@ test_timeout_while_waiting(void **state)
 	mock_config(&m, CFG_MX);
 	m.autoanswer = false;
 	mock_start(&m);
-	mock_send(&m, "EHLO client.example\r\nMAIL FROM:<alice@example.net>\r\n");
+	mock_send(&m, "EHLO client.example\r\n"
+	    "MAIL FROM:<alice@example.net>\r\n");
 	smtp_session_timeout(m.s);
 	/* a late answer is dropped */
 	smtp_session_mail_result(m.s, 250, NULL, NULL);
@@ -2156,6 +2166,176 @@ test_scram_cancel_and_tempfail(void **state)
 	mock_free(&m);
 }
 
+
+/* Pipelining abuse (RFC 2920 §3.1) and the greeting delay (issue 15) */
+
+/* Each piece fed on its own, as a client that waits for every reply. */
+static void
+feed_pieces(struct mock *m, const char *const *pieces)
+{
+	for (; *pieces != NULL; pieces++)
+		mock_send(m, *pieces);
+}
+
+static void
+test_pipelining_allowed_groups_not_abuse(void **state)
+{
+	static const char *const pieces[] = {
+		"EHLO client.example\r\n",
+		"MAIL FROM:<alice@example.net>\r\nRCPT TO:<bob@example.org>\r\n"
+		    "RCPT TO:<carol@example.org>\r\nDATA\r\n",
+		"Subject: x\r\n\r\nhi\r\n.\r\n",
+		"RSET\r\nMAIL FROM:<a@example.net>\r\n"
+		    "RCPT TO:<bob@example.org>\r\n",
+		"NOOP\r\n",
+		"QUIT\r\n",
+		NULL,
+	};
+	struct mock	m;
+
+	mock_config(&m, CFG_MX);
+	mock_start(&m);
+	feed_pieces(&m, pieces);
+	assert_null(smtp_session_pipelining_abuse(m.s));
+	assert_true(mock_logged(&m, "helo client.example\n"));
+	mock_free(&m);
+}
+
+static void
+test_pipelining_after_ehlo_is_abuse(void **state)
+{
+	struct mock	m;
+
+	mock_config(&m, CFG_MX);
+	mock_start(&m);
+	mock_send(&m, "EHLO client.example\r\n"
+	    "MAIL FROM:<alice@example.net>\r\n");
+	assert_string_equal(smtp_session_pipelining_abuse(m.s), "EHLO");
+	/* the replies come as always, in order */
+	assert_true(strncmp(m.out.data, "250-mx.example.org\r\n", 20) == 0);
+	assert_true(m.out.len > strlen(OK_MAIL));
+	assert_string_equal(m.out.data + m.out.len - strlen(OK_MAIL), OK_MAIL);
+	mock_free(&m);
+}
+
+static void
+test_pipelining_after_data_is_abuse(void **state)
+{
+	struct mock	m;
+
+	mock_config(&m, CFG_MX);
+	mock_start(&m);
+	mock_send(&m, "EHLO client.example\r\n");
+	mock_send(&m, "MAIL FROM:<alice@example.net>\r\n"
+	    "RCPT TO:<bob@example.org>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n"
+	    ".\r\n");
+	assert_string_equal(smtp_session_pipelining_abuse(m.s), "DATA");
+	/* the message still went through: points, not a refusal */
+	assert_non_null(strstr(m.out.data, "354 "));
+	assert_non_null(strstr(m.out.data, "250 2.0.0 Ok: queued as Q1"));
+	mock_free(&m);
+}
+
+static void
+test_pipelining_by_helo_client_is_abuse(void **state)
+{
+	struct mock	m;
+
+	mock_config(&m, CFG_MX);
+	mock_start(&m);
+	mock_send(&m, "HELO client.example\r\n");
+	mock_send(&m, "MAIL FROM:<alice@example.net>\r\n");
+	assert_null(smtp_session_pipelining_abuse(m.s));
+	mock_send(&m, "RCPT TO:<bob@example.org>\r\n"
+	    "RCPT TO:<c@example.org>\r\n");
+	assert_string_equal(smtp_session_pipelining_abuse(m.s), "RCPT");
+	assert_true(mock_logged(&m, "helo client.example\n"));
+	mock_free(&m);
+}
+
+static void
+test_pipelining_before_any_greeting_is_abuse(void **state)
+{
+	struct mock	m;
+
+	mock_config(&m, CFG_MX);
+	mock_start(&m);
+	mock_send(&m, "NOOP\r\nNOOP\r\n");
+	assert_string_equal(smtp_session_pipelining_abuse(m.s), "NOOP");
+	mock_free(&m);
+}
+
+/* The first verb stays; a partial next line counts as sent too. */
+static void
+test_pipelining_first_verb_kept(void **state)
+{
+	struct mock	m;
+
+	mock_config(&m, CFG_MX);
+	mock_start(&m);
+	mock_send(&m, "EHLO client.example\r\n");
+	mock_send(&m, "MAIL FROM:<alice@example.net>\r\n"
+	    "RCPT TO:<bob@example.org>\r\nDATA\r\nSubj");
+	assert_string_equal(smtp_session_pipelining_abuse(m.s), "DATA");
+	mock_send(&m, "ect: x\r\n\r\n.\r\nHELO again.example\r\nNOOP\r\n");
+	assert_string_equal(smtp_session_pipelining_abuse(m.s), "DATA");
+	mock_free(&m);
+}
+
+/* STARTTLS drops what follows (CVE-2011-0411): nothing to score. */
+static void
+test_pipelining_starttls_not_scored(void **state)
+{
+	struct mock	m;
+
+	mock_config(&m, CFG_MX);
+	mock_start(&m);
+	mock_send(&m, "EHLO client.example\r\n");
+	mock_send(&m, "STARTTLS\r\nMAIL FROM:<a@example.net>\r\n");
+	assert_true(m.starttls);
+	assert_null(smtp_session_pipelining_abuse(m.s));
+	mock_free(&m);
+}
+
+static void
+test_greet_paused_then_done(void **state)
+{
+	struct mock	m;
+
+	mock_config(&m, CFG_MX);
+	m.s = smtp_session_new(&m.params, &mock_ops, &m);
+	smtp_session_start_paused(m.s);
+	mock_expect(&m, "220-mx.example.org ESMTP cachet\r\n");
+	smtp_session_start(m.s);
+	mock_expect(&m, "220 mx.example.org ESMTP cachet\r\n");
+	mock_send(&m, "EHLO client.example\r\n");
+	assert_non_null(strstr(m.out.data, "250-mx.example.org\r\n"));
+	assert_false(smtp_session_pregreeted(m.s));
+	assert_false(m.closed);
+	mock_free(&m);
+}
+
+static void
+test_greet_early_talker_refused(void **state)
+{
+	struct mock	m;
+
+	mock_config(&m, CFG_MX);
+	m.s = smtp_session_new(&m.params, &mock_ops, &m);
+	smtp_session_start_paused(m.s);
+	buf_reset(&m.out);
+	mock_send(&m, "EHLO client.example\r\nMAIL FROM:<a@example.net>\r\n");
+	mock_expect(&m, "554 5.7.1 mx.example.org Protocol error: you talked "
+	    "before the greeting\r\n");
+	assert_true(smtp_session_pregreeted(m.s));
+	assert_true(m.closed);
+	assert_true(smtp_session_closing(m.s));
+	/* nothing was asked for: no HELO, no MAIL */
+	assert_false(mock_logged(&m, "helo "));
+	assert_false(mock_logged(&m, "mail "));
+	mock_free(&m);
+}
+
 static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_greeting),
 	cmocka_unit_test(test_scram_login),
@@ -2206,6 +2386,15 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_timeout_while_waiting),
 	cmocka_unit_test(test_quit_closes),
 	cmocka_unit_test(test_free_aborts_open_message),
+	cmocka_unit_test(test_pipelining_allowed_groups_not_abuse),
+	cmocka_unit_test(test_pipelining_after_ehlo_is_abuse),
+	cmocka_unit_test(test_pipelining_after_data_is_abuse),
+	cmocka_unit_test(test_pipelining_by_helo_client_is_abuse),
+	cmocka_unit_test(test_pipelining_before_any_greeting_is_abuse),
+	cmocka_unit_test(test_pipelining_first_verb_kept),
+	cmocka_unit_test(test_pipelining_starttls_not_scored),
+	cmocka_unit_test(test_greet_paused_then_done),
+	cmocka_unit_test(test_greet_early_talker_refused),
 };
 
 static void
