@@ -47,7 +47,11 @@ struct lookup_spam {
  * spread follows SpamAssassin's BAYES_* rules (50_scores.cf), steeper
  * at both ends because here the content has no network tests beside it:
  * a very spammy message reaches `spam-junk` on Bayes alone, a very hammy
- * one pulls a few rule hits back under it.
+ * one pulls a few rule hits back under it.  The points above 0.6 are
+ * calibrated by bench/spam-crossval (bench/README.md): with the combining
+ * that keeps strong evidence only, 0.95 and over is junk alone, 0.8 and
+ * 0.6 need one and two points of rules; 0.4 to 0.6 (no strong evidence
+ * either way: new senders, other years) stays near neutral.
  */
 static const struct lookup_spam_bucket {
 	double		 below;
@@ -60,12 +64,12 @@ static const struct lookup_spam_bucket {
 	{ 0.20, "BAYES_20", -500, "Bayes spam probability is 5 to 20%" },
 	{ 0.40, "BAYES_40", 0, "Bayes spam probability is 20 to 40%" },
 	{ 0.60, "BAYES_50", 500, "Bayes spam probability is 40 to 60%" },
-	{ 0.80, "BAYES_60", 1500, "Bayes spam probability is 60 to 80%" },
-	{ 0.95, "BAYES_80", 2500, "Bayes spam probability is 80 to 95%" },
-	{ 0.99, "BAYES_95", 3500, "Bayes spam probability is 95 to 99%" },
-	{ 0.999, "BAYES_99", 4500,
+	{ 0.80, "BAYES_60", 3000, "Bayes spam probability is 60 to 80%" },
+	{ 0.95, "BAYES_80", 4000, "Bayes spam probability is 80 to 95%" },
+	{ 0.99, "BAYES_95", 5000, "Bayes spam probability is 95 to 99%" },
+	{ 0.999, "BAYES_99", 5500,
 	    "Bayes spam probability is 99 to 99.9%" },
-	{ 2.0, "BAYES_999", 5500,
+	{ 2.0, "BAYES_999", 6000,
 	    "Bayes spam probability is 99.9 to 100%" },
 };
 
