@@ -81,6 +81,12 @@ build/cachetctl: build/obj/tools/cachetctl.o build/libcachet.a
 build/cachet-sendmail: build/obj/tools/cachet_sendmail.o build/libcachet.a
 	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The spam filter's content pipeline in one process, for bench/spam and
+# bench/spam-crossval (not part of `all`).
+build/spam_eval: bench/spam_eval.c bench/mime_load.h build/libcachet.a
+	$(call say,LD,$@)$(CC) $(BASEFLAGS) $(CFLAGS) -Ibench -o $@ \
+	    $(filter %.c %.a,$^) $(PKG_LIBS)
+
 # --- sanitizer build (clang, ASan + UBSan) for the tests ---
 build/san/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)

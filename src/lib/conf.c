@@ -1402,6 +1402,52 @@ conf_p_dmarc_policy(struct conf_parser *ps, const struct conf_directive *d,
 }
 
 /*
+ * spam-junk SCORE, spam-reject SCORE|none: points with at most three
+ * decimals ("5", "4.5", "12.25"), above 0 and at most 1000, into the
+ * int32_t field in milli-points; "none" (spam-reject) never refuses.
+ */
+static void
+conf_p_spam_score(struct conf_parser *ps, const struct conf_directive *d,
+    struct conf_stmt *st)
+{
+	const struct conf_word	*w = &st->w[1];
+	int32_t			*field = (int32_t *)((char *)ps->conf + d->off);
+	char			 sb[CONF_SHOW_MAX];
+	const char		*dot;
+	size_t			 ilen, flen, i;
+	int64_t			 v = 0, frac = 0;
+
+	if (strcmp(d->name, "spam-reject") == 0 &&
+	    strcmp(w->text, "none") == 0) {
+		*field = CONF_SPAM_NEVER;
+		return;
+	}
+	dot = memchr(w->text, '.', w->len);
+	ilen = dot != NULL ? (size_t)(dot - w->text) : w->len;
+	flen = dot != NULL ? w->len - ilen - 1 : 0;
+	if (ilen == 0 || ilen > 4 || !conf_all_digits(w->text, ilen) ||
+	    (dot != NULL && (flen == 0 || flen > 3 ||
+	    !conf_all_digits(dot + 1, flen)))) {
+		conf_err(ps, w->line, "%s: \"%s\" is not a score (points "
+		    "with at most three decimals, such as 5 or 4.5)", d->name,
+		    conf_show(w, sb, sizeof(sb)));
+		return;
+	}
+	for (i = 0; i < ilen; i++)
+		v = v * 10 + (w->text[i] - '0');
+	for (i = 0; i < 3; i++)
+		frac = frac * 10 + (i < flen ? dot[1 + i] - '0' : 0);
+	v = v * 1000 + frac;
+	if (v <= 0 || v > CONF_SPAM_SCORE_MAX) {
+		conf_err(ps, w->line, "%s: \"%s\" is out of range (above 0, "
+		    "at most %d)", d->name, conf_show(w, sb, sizeof(sb)),
+		    CONF_SPAM_SCORE_MAX / 1000);
+		return;
+	}
+	*field = (int32_t)v;
+}
+
+/*
  * A duration: decimal digits with an optional unit, s (the default), m,
  * h or d; at least one second, at most CONF_DURATION_MAX.
  */
@@ -1949,6 +1995,12 @@ static const struct conf_directive conf_directives[] = {
 	    conf_p_dmarc_policy, 1, false, false, 0, 0 },
 	{ "public-suffix-list", "public-suffix-list FILE", conf_p_file, 1,
 	    false, false, CONF_FIELD(public_suffix_list) },
+	{ "spam", "spam yes|no", conf_p_yesno, 1, false, false,
+	    CONF_FIELD(spam) },
+	{ "spam-junk", "spam-junk SCORE", conf_p_spam_score, 1, false, false,
+	    CONF_FIELD(spam_junk) },
+	{ "spam-reject", "spam-reject SCORE|none", conf_p_spam_score, 1,
+	    false, false, CONF_FIELD(spam_reject) },
 	{ "spam-rules", "spam-rules FILE", conf_p_spam_rules, 1, false,
 	    false, CONF_FIELD(spam_rules) },
 	{ "spam-bayes-per-user", "spam-bayes-per-user yes|no", conf_p_yesno,
@@ -2085,6 +2137,43 @@ conf_finish(struct conf_parser *ps)
 	memcpy(c->hostname, hn, len + 1);
 }
 
+/* Milli-points as the file writes them: "5", "4.5", "12.25". */
+static void
+conf_score_text(int32_t milli, char *out, size_t outsz)
+{
+	int32_t	frac = milli % 1000;
+	int	digits = 3;
+
+	while (digits > 0 && frac % 10 == 0 && frac != 0) {
+		frac /= 10;
+		digits--;
+	}
+	if (frac == 0)
+		(void)snprintf(out, outsz, "%d", (int)(milli / 1000));
+	else
+		(void)snprintf(out, outsz, "%d.%0*d", (int)(milli / 1000),
+		    digits, (int)frac);
+}
+
+/* The spam lines: Junk must come before refusal. */
+static void
+conf_spam_finish(struct conf_parser *ps)
+{
+	struct conf	*c = ps->conf;
+	char		 junk[32], reject[32];
+	int		 line;
+
+	if (c->spam_reject == CONF_SPAM_NEVER || c->spam_junk < c->spam_reject)
+		return;
+	line = ps->seen[conf_find("spam-reject") - conf_directives];
+	if (line == 0)
+		line = ps->seen[conf_find("spam-junk") - conf_directives];
+	conf_score_text(c->spam_junk, junk, sizeof(junk));
+	conf_score_text(c->spam_reject, reject, sizeof(reject));
+	conf_err(ps, line, "spam-junk %s must be below spam-reject %s", junk,
+	    reject);
+}
+
 /* mta-sts-policy without mx: the hostname is the MX. */
 static void
 conf_sts_finish(struct conf *c)
@@ -2136,6 +2225,9 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 	c->srs = true;
 	c->srs_max_age = 21;
 	c->dmarc_report_interval = 86400;
+	c->spam = true;
+	c->spam_junk = CONF_SPAM_JUNK_DEFAULT;
+	c->spam_reject = CONF_SPAM_REJECT_DEFAULT;
 	c->spam_bayes_max_tokens = CONF_BAYES_MAX_TOKENS;
 	c->dnsbl_timeout = CONF_DNSBL_TIMEOUT_DEFAULT;
 	c->greylist_delay = 300;
@@ -2171,8 +2263,10 @@ conf_parse(const char *name, const char *text, size_t len, char *errs,
 		conf_dispatch(ps, &st);
 		conf_stmt_clear(&st);
 	}
-	if (len <= CONF_FILE_MAX)
+	if (len <= CONF_FILE_MAX) {
 		conf_finish(ps);
+		conf_spam_finish(ps);
+	}
 	conf_sts_finish(c);
 	if (ps->nerrors > CONF_ERRORS_MAX)
 		conf_errs_add(errs, errsz, &ps->errlen, "%s: %d more errors "

@@ -32,6 +32,11 @@
 #define CONF_STS_MAX_AGE_MAX	31557600	/* RFC 8461 §3.2: a year */
 #define CONF_STS_MAX_AGE_DEFAULT	604800	/* a week */
 #define CONF_RUA_MAX		200	/* tlsrpt-rua, in one TXT string */
+/* spam-junk and spam-reject, in milli-points (lib/spam.h SPAM_MILLI) */
+#define CONF_SPAM_JUNK_DEFAULT		5000
+#define CONF_SPAM_REJECT_DEFAULT	15000
+#define CONF_SPAM_SCORE_MAX		1000000	/* 1000 points */
+#define CONF_SPAM_NEVER			INT32_MAX	/* spam-reject none */
 #define CONF_BAYES_MAX_TOKENS	500000	/* spam-bayes-max-tokens default */
 #define CONF_DNSBLS_MAX		16	/* dnsbl and dnswl directives */
 #define CONF_DNSBL_WEIGHT_MAX	100	/* points of one list */
@@ -280,6 +285,14 @@ struct conf {
 	enum conf_dmarc_policy	 dmarc_policy;	/* default enforce */
 	/* The Public Suffix List lookup loads; "" = PSL_FILE_DEFAULT */
 	char			 public_suffix_list[CONF_PATH_MAX];
+	/*
+	 * The spam verdict (lookup/lookup_spam.h): on by default; a total
+	 * at or over spam_reject is refused, at or over spam_junk filed
+	 * into Junk.  Milli-points; spam_reject CONF_SPAM_NEVER: never.
+	 */
+	bool			 spam;
+	int32_t			 spam_junk;
+	int32_t			 spam_reject;
 	/* The content filter's rules (spamrules.h); "" = the built-in set */
 	char			 spam_rules[CONF_PATH_MAX];
 	/*

@@ -79,8 +79,14 @@ spam_score_merge(struct spam_score *to, const struct spam_score *from)
 		    from->hits[i].desc);
 		rest -= from->hits[i].score;
 	}
-	/* points whose reasons were not kept */
-	to->total = spam_clamp((int64_t)to->total + rest);
+	/*
+	 * Points whose reasons were not kept: only from a score that ran
+	 * out of room for them, and not when it saturated (the difference
+	 * is then the cut, not a reason left out).
+	 */
+	if (from->nhits == SPAM_HITS_MAX && from->total < SPAM_POINTS_MAX &&
+	    from->total > -SPAM_POINTS_MAX)
+		to->total = spam_clamp((int64_t)to->total + rest);
 }
 
 void

@@ -387,8 +387,8 @@ static void
 lookup_msgauth_log(struct lookup_msgauth *la, const struct msgauth *m,
     const char *verdict)
 {
-	char	dkim[128];
-	size_t	i, o = 0;
+	char	dkim[128], spam[48];
+	size_t	i, o = 0, o2;
 
 	dkim[0] = '\0';
 	for (i = 0; i < m->ndkim && i < MSGAUTH_SIGS_MAX && o < 100; i++)
@@ -397,8 +397,19 @@ lookup_msgauth_log(struct lookup_msgauth *la, const struct msgauth *m,
 		    sizeof(msgauth_dkim_names) /
 		    sizeof(msgauth_dkim_names[0]) ?
 		    msgauth_dkim_names[m->dkim[i].result] : "?");
+	/* the spam score and its verdict, where one was made */
+	if (m->kind != MSGAUTH_MX)
+		(void)str_copy(spam, sizeof(spam), "-");
+	else if (!la->conf->spam)
+		(void)str_copy(spam, sizeof(spam), "off");
+	else {
+		spam_points_text(m->spam.total, spam, sizeof(spam));
+		o2 = strlen(spam);
+		(void)snprintf(spam + o2, sizeof(spam) - o2, " spam-verdict=%s",
+		    spam_verdict_name(m->spam_verdict));
+	}
 	log_info("id=%s event=msgauth kind=%s spf=%s dkim=%s dmarc=%s "
-	    "from-domain=%s arc=%s verdict=%s accepted=%" PRIu64
+	    "from-domain=%s arc=%s spam=%s verdict=%s accepted=%" PRIu64
 	    " junked=%" PRIu64 " rejected=%" PRIu64, m->queue_id,
 	    m->kind == MSGAUTH_MX ? "mx" : m->kind == MSGAUTH_SUBMISSION ?
 	    "submission" : "local", spf_result_name(m->spf),
@@ -408,7 +419,7 @@ lookup_msgauth_log(struct lookup_msgauth *la, const struct msgauth *m,
 	    msgauth_dmarc_names[m->dmarc.result] : "?",
 	    m->dmarc.from_domain[0] != '\0' ? m->dmarc.from_domain : "-",
 	    (unsigned)m->arc.result <= MSGAUTH_ARC_FAIL ?
-	    msgauth_arc_names[m->arc.result] : "?", verdict,
+	    msgauth_arc_names[m->arc.result] : "?", spam, verdict,
 	    la->accepted, la->junked, la->rejected);
 }
 
@@ -417,7 +428,6 @@ static void
 lookup_msgauth_verdict(struct lookup_msgauth *la, struct msgauth *m)
 {
 	const char	*verdict = "accept";
-	char		 pts[32];
 
 	if (m->kind == MSGAUTH_MX &&
 	    m->dmarc.disposition == MSGAUTH_POLICY_REJECT) {
@@ -431,9 +441,8 @@ lookup_msgauth_verdict(struct lookup_msgauth *la, struct msgauth *m)
 	    m->spam_verdict == SPAM_REJECT) {
 		m->code = 550;
 		(void)str_copy(m->enh, sizeof(m->enh), "5.7.1");
-		spam_points_text(m->spam.total, pts, sizeof(pts));
-		(void)snprintf(m->text, sizeof(m->text), "Message refused "
-		    "as spam (score %s)", pts);
+		lookup_spam_refusal(la->conf, &m->spam, m->text,
+		    sizeof(m->text));
 		la->rejected++;
 		verdict = "reject";
 	} else if (m->kind == MSGAUTH_MX &&

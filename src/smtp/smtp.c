@@ -131,6 +131,7 @@ struct smtp_conn {
 	struct spam_score	 spam_pre;
 	struct spam_features	 spam_feat;
 	struct buf		 scan;	/* the message's first SPAM_SCAN_MAX */
+	bool			 scanning;	/* this message is judged */
 };
 
 struct smtp_role {
@@ -342,6 +343,11 @@ smtp_op_data_open(void *arg)
 	struct smtp_conn	*c = arg;
 	struct msg		*m;
 
+	/*
+	 * The spam verdict judges mail from strangers only: port 25 without
+	 * AUTH, while `spam` is on (lookup_spam.h).
+	 */
+	c->scanning = smtp_screened(c) && c->role->conf->spam;
 	m = msg_new(MSG_QUEUE_CREATE);
 	msg_put_u64(m, conn_reqid(c->conn));
 	c->wait = SMTP_WAIT_CREATE;
@@ -371,8 +377,8 @@ smtp_op_data_write(void *arg, const char *p, size_t len)
 
 	if (c->spool_fd == -1 || c->spool_failed)
 		return;
-	/* what the spam filter reads, port 25 only (lib/spam.h) */
-	if (c->kind == SMTP_KIND_MX && c->scan.len < SPAM_SCAN_MAX)
+	/* what the content checks read: the first SPAM_SCAN_MAX bytes */
+	if (c->scanning && c->scan.len < SPAM_SCAN_MAX)
 		(void)buf_append(&c->scan, p, len < SPAM_SCAN_MAX -
 		    c->scan.len ? len : SPAM_SCAN_MAX - c->scan.len);
 	c->spool_len += len;
@@ -436,7 +442,9 @@ smtp_spool_close(struct smtp_conn *c)
 		close(c->spool_fd);
 	c->spool_fd = -1;
 	buf_reset(&c->spool);
-	buf_reset(&c->scan);
+	/* up to SPAM_SCAN_MAX: not kept while the session idles */
+	buf_free(&c->scan);
+	c->scanning = false;
 	c->spool_len = 0;
 	c->spool_failed = false;
 }
@@ -841,6 +849,9 @@ smtp_msgauth_ask(struct smtp_conn *c)
 	}
 	spam_score_put(m, &c->spam_pre);
 	spam_features_put(m, &c->spam_feat);
+	/* the features are in the request: their storage can go */
+	spam_features_free(&c->spam_feat);
+	buf_free(&c->scan);
 	c->wait = SMTP_WAIT_MSGAUTH;
 	if (proc_send(c->role->self, PROC_LOOKUP, m) == -1) {
 		c->wait = SMTP_WAIT_NONE;
@@ -860,9 +871,14 @@ smtp_op_msgauth(void *arg, const struct smtp_envelope *env,
 	c->authenv = env;
 	c->authinfo = *info;
 	smtp_pre_score(c);
-	if (smtp_screened(c))
+	/*
+	 * The content features, computed here where the bytes are (lookup
+	 * only judges them): one parse of at most SPAM_SCAN_MAX, the rules
+	 * and the tokenizer, all linear in it.
+	 */
+	if (c->scanning)
 		spam_features_extract(&c->spam_feat, c->role->rules,
-		    c->scan.data, c->scan.len);
+		    c->scan.data != NULL ? c->scan.data : "", c->scan.len);
 	else
 		spam_features_reset(&c->spam_feat);
 

@@ -86,6 +86,18 @@ smtp_msgauth_keep(struct smtp_msgauth *a, const char *p, size_t len)
 		a->truncated = true;
 }
 
+/*
+ * An X-Spam-* field (X-Spam-Score, X-Spam-Status, X-Spam-Flag, ...) from
+ * a stranger: on port 25 only our verdict may speak, so it does not reach
+ * the spool (lookup_spam.h).  The header section kept for lookup still
+ * has it: a DKIM signature may cover it.
+ */
+static bool
+smtp_msgauth_xspam(const struct smtp_msgauth *a, struct span f)
+{
+	return a->verify && span_startswith_case(f, "X-Spam-");
+}
+
 /* The held field ended: drop it if it is our A-R, else pass it on. */
 static void
 smtp_msgauth_field_end(struct smtp_msgauth *a)
@@ -95,6 +107,8 @@ smtp_msgauth_field_end(struct smtp_msgauth *a)
 	if (a->mode == SMTP_MSGAUTH_HOLD && f.len > 0) {
 		if (authres_is_ours(f, a->hostname))
 			a->removed++;
+		else if (smtp_msgauth_xspam(a, f))
+			smtp_msgauth_keep(a, f.ptr, f.len);
 		else {
 			a->write(a->arg, f.ptr, f.len);
 			smtp_msgauth_keep(a, f.ptr, f.len);
@@ -117,7 +131,9 @@ smtp_msgauth_field_spill(struct smtp_msgauth *a)
 	if (authres_is_ours(f, a->hostname)) {
 		a->removed++;
 		a->mode = SMTP_MSGAUTH_DROP;
-	} else {
+	} else if (smtp_msgauth_xspam(a, f))
+		a->mode = SMTP_MSGAUTH_DROP;
+	else {
 		a->write(a->arg, f.ptr, f.len);
 		a->mode = SMTP_MSGAUTH_STREAM;
 	}

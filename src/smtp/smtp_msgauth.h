@@ -6,7 +6,9 @@
  * It holds back one header field at a time, until the next line shows
  * that it ended, and then writes it on, or drops it when it is an
  * Authentication-Results field claiming our own authserv-id (RFC 8601
- * §5: removed, not renamed).  It keeps the header section as received
+ * §5: removed, not renamed), or, when verifying (port 25), an X-Spam-*
+ * field (only our spam verdict writes those; it stays in the header
+ * section sent to lookup, as a signature may cover it).  It keeps the header section as received
  * (bounded by MSGAUTH_HDRS_MAX, cut at a field boundary), and once the
  * header section ends it hashes the body: relaxed/sha256 always (signing
  * and ARC sealing need it) and, when verifying, each other way the

@@ -75,7 +75,7 @@ usage(void)
 	    "  prescreen check IP [HELO [DOMAIN]]  the DNS lists' and DNS "
 	    "checks'\n"
 	    "                         answer for a port 25 client\n"
-	    "  spam check FILE        the spam score, verdict and reasons of "
+	    "  spam check FILE [USER] the spam score, verdict and reasons of "
 	    "a message\n"
 	    "  spam train [--user USER] spam|ham PATH...  learn messages "
 	    "(files, Maildirs,\n"
@@ -266,13 +266,16 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage();
-	if (sock == NULL) {
+	/* -f with -s: the socket from -s, the rest (spam-rules) from -f */
+	if (sock == NULL || file != NULL) {
 		conf = file ? conf_load(file, errs, sizeof(errs)) :
 		    conf_default();
 		if (conf == NULL) {
 			fputs(errs, stderr);
 			exit(1);
 		}
+	}
+	if (sock == NULL) {
 		if (path_join(path, sizeof(path), conf->state_dir,
 		    "control.sock") == -1) {
 			fprintf(stderr, "cachetctl: state-dir too long\n");

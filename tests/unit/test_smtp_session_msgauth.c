@@ -213,6 +213,50 @@ test_long_field_streamed(void **state)
 }
 
 static void
+test_xspam_removed_on_port_25(void **state)
+{
+	struct smtp_msgauth	*a;
+	struct smtp_msgauth_info info;
+	struct buf		 out, msg;
+	const char		*m = "X-Spam-Status: No, score=-9.0\r\n"
+	    "From: a@b.example\r\nx-spam-score:\r\n -9.0\r\n"
+	    "X-Spamassassin: kept\r\nX-Spam: kept\r\n\r\n"
+	    "X-Spam-Status: in the body\r\n";
+	size_t			 i;
+
+	(void)state;
+	/* port 25: gone from the spool, kept for the DKIM verifier */
+	expect(m, "From: a@b.example\r\nX-Spamassassin: kept\r\n"
+	    "X-Spam: kept\r\n\r\nX-Spam-Status: in the body\r\n",
+	    "X-Spam-Status: No, score=-9.0\r\nFrom: a@b.example\r\n"
+	    "x-spam-score:\r\n -9.0\r\nX-Spamassassin: kept\r\n"
+	    "X-Spam: kept\r\n", 0);
+	/* submission (no verify): the user's own message, untouched */
+	a = run(m, strlen(m), 5, false, &out);
+	assert_int_equal(out.len, strlen(m));
+	assert_memory_equal(out.data, m, out.len);
+	smtp_msgauth_free(a);
+	buf_free(&out);
+
+	/* one too long to hold is dropped whole too */
+	buf_init(&msg, 1024 * 1024);
+	assert_int_equal(buf_append_str(&msg, "Subject: s\r\n"
+	    "X-Spam-Status: Yes, tests=\r\n"), 0);
+	for (i = 0; i < 400; i++)
+		assert_int_equal(buf_append_str(&msg, "\tA_RATHER_LONG_NAME=1"
+		    ",ANOTHER_LONG_NAME=2,YET_ANOTHER=3\r\n"), 0);
+	assert_int_equal(buf_append_str(&msg, "To: t@x.example\r\n\r\nb\r\n"),
+	    0);
+	a = run(msg.data, msg.len, 1000, true, &out);
+	smtp_msgauth_info(a, &info);
+	assert_string_equal(out.data, "Subject: s\r\nTo: t@x.example\r\n"
+	    "\r\nb\r\n");
+	smtp_msgauth_free(a);
+	buf_free(&out);
+	buf_free(&msg);
+}
+
+static void
 test_body_hashes(void **state)
 {
 	struct smtp_msgauth	*a;
@@ -500,6 +544,7 @@ main(void)
 		cmocka_unit_test(test_ours_removed),
 		cmocka_unit_test(test_others_kept),
 		cmocka_unit_test(test_last_field_without_body),
+		cmocka_unit_test(test_xspam_removed_on_port_25),
 		cmocka_unit_test(test_header_bound),
 		cmocka_unit_test(test_long_field_streamed),
 		cmocka_unit_test(test_body_hashes),
