@@ -1056,11 +1056,16 @@ sr_host_within(const char *a, size_t alen, const char *b, size_t blen)
 static bool
 sr_link_mismatch(const struct sr_view *v)
 {
-	const char	*p = v->raw.data, *end = v->raw.data + v->raw.len;
+	const char	*p, *end;
 	const char	*a, *gt, *close, *h, *q;
 	char		 hh[256], th[256], vis[256];
 	size_t		 hl, tl, vl, lim, n = 0;
 
+	/* no HTML: no anchors (and no pointer arithmetic on NULL) */
+	if (v->raw.len == 0)
+		return false;
+	p = v->raw.data;
+	end = v->raw.data + v->raw.len;
 	while (p != NULL && p < end && n++ < SR_ANCHORS_MAX &&
 	    (a = sr_memcase(p, (size_t)(end - p), "<a")) != NULL) {
 		p = a + 2;
@@ -1137,7 +1142,8 @@ sr_from_name_addr(struct sr_view *v)
 	dom = al.v[0].domain;
 	buf_reset(&v->tmp);
 	(void)mime_decode_words(al.v[0].name, &v->tmp);
-	if ((at = memchr(v->tmp.data, '@', v->tmp.len)) != NULL &&
+	if (v->tmp.len > 0 &&
+	    (at = memchr(v->tmp.data, '@', v->tmp.len)) != NULL &&
 	    at > v->tmp.data && at[-1] != ' ') {
 		d = at + 1;
 		for (e = d; e < v->tmp.data + v->tmp.len &&
@@ -1347,8 +1353,8 @@ spam_rules_check(const struct spam_rules *r, const struct spam_msg *sm,
 	size_t		 i;
 
 	/* The test string of GTUBE, anywhere: not removable by the file. */
-	if (memmem(sm->data, sm->len, SPAM_GTUBE, sizeof(SPAM_GTUBE) - 1) !=
-	    NULL)
+	if (sm->len > 0 && memmem(sm->data, sm->len, SPAM_GTUBE,
+	    sizeof(SPAM_GTUBE) - 1) != NULL)
 		spam_score_add(out, "GTUBE", SPAM_RULES_GTUBE_SCORE,
 		    "GTUBE, the generic test for unsolicited bulk email");
 	if (r->n == 0)

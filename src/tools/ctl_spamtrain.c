@@ -48,6 +48,36 @@ struct ctl_train {
 	size_t			 learnt, known, failed, unreadable;
 };
 
+
+/* "learnt N known N failed N", lookup's answer to a batch: 0, or -1. */
+static int
+ctl_spamtrain_counts(const char *p, size_t *l, size_t *k, size_t *f)
+{
+	static const char *const words[] = { "learnt ", "known ", "failed " };
+	size_t		*out[] = { l, k, f };
+	unsigned long long v;
+	char		*end;
+	size_t		 i, n;
+
+	for (i = 0; i < 3; i++) {
+		n = strlen(words[i]);
+		if (strncmp(p, words[i], n) != 0)
+			return -1;
+		p += n;
+		if (*p < '0' || *p > '9')
+			return -1;
+		errno = 0;
+		v = strtoull(p, &end, 10);
+		if (errno != 0 || v > SIZE_MAX)
+			return -1;
+		*out[i] = (size_t)v;
+		p = end;
+		if (i < 2 && *p++ != ' ')
+			return -1;
+	}
+	return 0;
+}
+
 static void
 ctl_spamtrain_flush(struct ctl_train *t)
 {
@@ -73,7 +103,7 @@ ctl_spamtrain_flush(struct ctl_train *t)
 	t->conn->lines = NULL;
 	/* The answer is "learnt N known N failed N"; none: all failed. */
 	p = t->lines.data != NULL ? t->lines.data : "";
-	if (sscanf(p, "learnt %zu known %zu failed %zu", &l, &k, &f) == 3 &&
+	if (ctl_spamtrain_counts(p, &l, &k, &f) == 0 &&
 	    l + k + f == t->nbatch) {
 		t->learnt += l;
 		t->known += k;
@@ -168,13 +198,40 @@ ctl_spamtrain_isdir(const char *dir, const char *name)
 	    lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The regular files of dir (not those starting with '.': hidden ones). */
+static void
+ctl_spamtrain_files(struct ctl_train *t, const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 p[PATH_MAX];
+
+	if ((d = opendir(dir)) == NULL) {
+		ctl_spamtrain_unreadable(t, dir, strerror(errno));
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (path_join(p, sizeof(p), dir, de->d_name) == -1) {
+			ctl_spamtrain_unreadable(t, dir, "path too long");
+			continue;
+		}
+		if (de->d_type == DT_DIR ||
+		    (de->d_type == DT_UNKNOWN &&
+		    ctl_spamtrain_isdir(dir, de->d_name)))
+			continue;
+		ctl_spamtrain_file(t, p);
+	}
+	(void)closedir(d);
+}
+
 /*
- * The regular files of dir (not those starting with '.': hidden ones);
- * with maildir_root, the cur/ and new/ of the Maildir++ folders
- * (".Name") in it instead.
+ * The cur/ and new/ of the Maildir++ folders (".Name") of the Maildir
+ * dir; its own files (uidlist, keywords) are no mail.
  */
 static void
-ctl_spamtrain_dir(struct ctl_train *t, const char *dir, bool maildir_root)
+ctl_spamtrain_folders(struct ctl_train *t, const char *dir)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -187,31 +244,15 @@ ctl_spamtrain_dir(struct ctl_train *t, const char *dir, bool maildir_root)
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.') {
-			if (!maildir_root || strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0 ||
-			    !ctl_spamtrain_isdir(dir, de->d_name) ||
-			    path_join(p, sizeof(p), dir, de->d_name) == -1)
-				continue;
-			for (i = 0; i < 2; i++)
-				if (path_join(sub, sizeof(sub), p,
-				    parts[i]) == 0 &&
-				    ctl_spamtrain_isdir(p, parts[i]))
-					ctl_spamtrain_dir(t, sub, false);
+		if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    !ctl_spamtrain_isdir(dir, de->d_name) ||
+		    path_join(p, sizeof(p), dir, de->d_name) == -1)
 			continue;
-		}
-		/* A Maildir's own files (uidlist, keywords) are no mail. */
-		if (maildir_root)
-			continue;
-		if (path_join(p, sizeof(p), dir, de->d_name) == -1) {
-			ctl_spamtrain_unreadable(t, dir, "path too long");
-			continue;
-		}
-		if (de->d_type == DT_DIR ||
-		    (de->d_type == DT_UNKNOWN &&
-		    ctl_spamtrain_isdir(dir, de->d_name)))
-			continue;
-		ctl_spamtrain_file(t, p);
+		for (i = 0; i < 2; i++)
+			if (path_join(sub, sizeof(sub), p, parts[i]) == 0 &&
+			    ctl_spamtrain_isdir(p, parts[i]))
+				ctl_spamtrain_files(t, sub);
 	}
 	(void)closedir(d);
 }
@@ -235,16 +276,16 @@ ctl_spamtrain_path(struct ctl_train *t, const char *path)
 	maildir = ctl_spamtrain_isdir(path, "cur") ||
 	    ctl_spamtrain_isdir(path, "new");
 	if (!maildir) {
-		ctl_spamtrain_dir(t, path, false);
+		ctl_spamtrain_files(t, path);
 		return;
 	}
 	if (path_join(sub, sizeof(sub), path, "cur") == 0 &&
 	    ctl_spamtrain_isdir(path, "cur"))
-		ctl_spamtrain_dir(t, sub, false);
+		ctl_spamtrain_files(t, sub);
 	if (path_join(sub, sizeof(sub), path, "new") == 0 &&
 	    ctl_spamtrain_isdir(path, "new"))
-		ctl_spamtrain_dir(t, sub, false);
-	ctl_spamtrain_dir(t, path, true);
+		ctl_spamtrain_files(t, sub);
+	ctl_spamtrain_folders(t, path);
 }
 
 static int

@@ -261,7 +261,11 @@ def test_sender_domain_check_off(make_daemon, dns):
 
 # --- through smtp: port 25 clients connecting from the listed addresses ---
 
+# A well-formed message (Date, Message-ID), so that only the checks
+# before DATA decide whether it lands in the Inbox.
 MSG = (b"From: sender@good.test\r\nTo: alice@example.org\r\n"
+       b"Date: Sun, 06 Dec 2026 10:00:00 +0000\r\n"
+       b"Message-ID: <prescreen.1@good.test>\r\n"
        b"Subject: prescreen\r\n\r\nHello Alice.\r\n")
 
 
