@@ -180,7 +180,7 @@ spamtrain_mbox_unquote(struct span msg, struct buf *out)
 		lf = memchr(p, '\n', len);
 		n = lf != NULL ? (size_t)(lf - p) + 1 : len;
 		for (q = 0; q < n && p[q] == '>'; q++)
-			continue;
+			;
 		/* mboxrd (of the family RFC 4155 describes): one '>' a level. */
 		if (q > 0 && spamtrain_from_line(p + q, n - q)) {
 			if (buf_append(out, p + 1, n - 1) == -1)

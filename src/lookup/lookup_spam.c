@@ -149,6 +149,7 @@ lookup_spam_auth(const struct msgauth *m, struct spam_score *out)
 	}
 
 	n = m->ndkim < MSGAUTH_SIGS_MAX ? m->ndkim : MSGAUTH_SIGS_MAX;
+	/* cppcheck-suppress knownConditionTrueFalse ; n is the signatures' count */
 	for (i = 0; i < n; i++) {
 		if (m->dkim[i].result != MSGAUTH_DKIM_PASS)
 			continue;
@@ -160,6 +161,7 @@ lookup_spam_auth(const struct msgauth *m, struct spam_score *out)
 	if (aligned)
 		spam_score_add(out, "DKIM_VALID_AU", LOOKUP_SPAM_DKIM_ALIGNED,
 		    "DKIM: a valid signature of the From: domain");
+	/* cppcheck-suppress knownConditionTrueFalse ; as above */
 	else if (n > 0 && !pass)
 		spam_score_add(out, "DKIM_INVALID", LOOKUP_SPAM_DKIM_INVALID,
 		    "DKIM: signed, but no signature verifies");

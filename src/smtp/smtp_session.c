@@ -904,6 +904,7 @@ line_strict(const char *p, size_t n)
  */
 static bool
 pipelining_stops(const struct smtp_session *s,
+    /* cppcheck-suppress constParameter ; a command handler's pointer */
     void (*fn)(struct smtp_session *, struct span))
 {
 	if (fn == cmd_ehlo || fn == cmd_helo || fn == cmd_data)

@@ -300,7 +300,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (params.kind == SMTP_KIND_SUBMISSIONS)
 		smtp_session_tls_started(f.s, "TLSv1.3", "TLS_AES_128_GCM");
 	/* data[1] & 1: the greeting delay, ended at a random chunk */
-	if ((paused = (data[1] & 1) != 0))
+	paused = (data[1] & 1) != 0;
+	if (paused)
 		smtp_session_start_paused(f.s);
 	else
 		smtp_session_start(f.s);
