@@ -14,8 +14,8 @@ import tarfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(os.path.dirname(ROOT), "shared", "testdata",
-                      "spam-corpus")
+# the shared corpus, copied verbatim into tests/data (its README)
+CORPUS = os.path.join(ROOT, "tests", "data", "spam-corpus")
 TARBALL = os.path.join(CORPUS, "spamassassin-public-corpus.tar.xz")
 INDEX = os.path.join(CORPUS, "spamassassin-public-corpus.INDEX.tsv")
 FOLDS = 10

@@ -4,9 +4,9 @@ classes), an mbox, a Maildir with Maildir++ folders, the learn-once id
 of messages without a Message-ID, and IMAP: a MOVE into Junk teaches
 spam once, a move out of it teaches ham, into Trash nothing.
 
-The corpus is the shared SpamAssassin one
-(../shared/testdata/spam-corpus), read straight from its tar.xz into
-the test's own directory."""
+The corpus is the shared SpamAssassin one (../shared/testdata/
+spam-corpus, copied verbatim into tests/data/spam-corpus), read straight
+from its tar.xz into the test's own directory."""
 
 import os
 import re
@@ -15,7 +15,7 @@ import time
 
 from conftest import ROOT, imap_login, wait_for
 
-CORPUS = os.path.join(ROOT, "..", "shared", "testdata", "spam-corpus",
+CORPUS = os.path.join(ROOT, "tests", "data", "spam-corpus",
                       "spamassassin-public-corpus.tar.xz")
 ALICE, ALICE_PW = "alice@example.org", "secret"
 
