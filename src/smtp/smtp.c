@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
+#include "mime.h"
 #include "lookup/lookup_greylist.h"
 #include "lookup/lookup_prescreen.h"
 #include "lookup/msgauth.h"
@@ -404,35 +405,27 @@ smtp_op_data_write(void *arg, const char *p, size_t len)
  * sees to.
  */
 static bool
-smtp_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static bool
 smtp_tls_required_no(struct span hdrs)
 {
-	struct span	field, name, value;
+	struct span	field, name;
+	struct buf	value;
 	size_t		pos = 0;
 	const char	*colon;
+	bool		no = false;
 
-	while (dkim_header_next(hdrs, &pos, &field, &name) == 1) {
+	/* "No", unfolded and trimmed; anything longer is not it */
+	buf_init(&value, 16);
+	while (!no && dkim_header_next(hdrs, &pos, &field, &name) == 1) {
 		if (!span_caseeq(name, "TLS-Required"))
 			continue;
 		colon = memchr(field.ptr, ':', field.len);
-		value = span_make(colon + 1,
-		    field.len - (size_t)(colon + 1 - field.ptr));
-		/* the field's CRLF, folding and blanks are not the value */
-		while (value.len > 0 && smtp_blank(value.ptr[value.len - 1]))
-			value.len--;
-		while (value.len > 0 && smtp_blank(value.ptr[0])) {
-			value.ptr++;
-			value.len--;
-		}
-		if (span_caseeq(value, "No"))
-			return true;
+		buf_reset(&value);
+		no = mime_unfold(span_make(colon + 1, field.len -
+		    (size_t)(colon + 1 - field.ptr)), &value) == 0 &&
+		    span_caseeq(span_make(value.data, value.len), "No");
 	}
-	return false;
+	buf_free(&value);
+	return no;
 }
 
 static void
