@@ -48,11 +48,27 @@
 #define HTTP_LOG_MAX		128	/* octets of a peer's string logged */
 #define HTTP_DNS_MAX		2048	/* `cachetctl dns` output */
 
+/* The kinds of listener this role serves, each with an evhttp of its own. */
+enum http_front_kind {
+	HTTP_FRONT_HTTPS,	/* listen https: TLS from the first byte */
+	HTTP_FRONT_HTTP,	/* listen http: plain (ACME http-01) */
+	HTTP_FRONT_METRICS,	/* listen metrics: plain, /metrics alone */
+	HTTP_FRONTS
+};
+
+struct http_role;
+
+struct http_front {
+	struct http_role	*r;
+	enum conf_listen_kind	 kind;
+	struct evhttp		*http;	/* NULL: no listener of the kind */
+};
+
 struct http_role {
 	struct proc_self	*self;
 	struct conf		*conf;
 	struct tls_ctx		*tls[CONF_TLS_PROFILES];
-	struct evhttp		*http;
+	struct http_front	 fronts[HTTP_FRONTS];
 	struct evhttp_bound_socket **bound;	/* per listener, or NULL */
 	size_t			 nconns;	/* open, handshake or not */
 	bool			 paused;	/* at max-connections */
@@ -78,7 +94,9 @@ http_pause(struct http_role *r, bool pause)
 		return;
 	r->paused = pause;
 	for (i = 0; i < r->conf->nlistens; i++) {
-		if (r->bound[i] == NULL)
+		/* Only TLS connections are counted (http_bevcb). */
+		if (r->bound[i] == NULL ||
+		    r->conf->listens[i].kind != CONF_LISTEN_HTTPS)
 			continue;
 		l = evhttp_bound_socket_get_listener(r->bound[i]);
 		if ((pause ? evconnlistener_disable(l) :
@@ -194,8 +212,29 @@ http_mta_sts(struct http_role *r, struct evhttp_request *req,
 	    r->policy.len);
 }
 
+/* RFC 8555 §8.3: the key authorization of a pending challenge. */
+static void
+http_acme(struct http_role *r, struct evhttp_request *req,
+    const struct http_match *mt)
+{
+	http_error(req, 404);	/* stand-in: no challenge is pending */
+}
+
+/* The Prometheus text format of the daemon's counters. */
+static void
+http_metrics(struct http_role *r, struct evhttp_request *req,
+    const struct http_match *mt)
+{
+	static const char	none[] = "# no metrics yet\n";
+
+	http_reply(req, 200, "OK", "text/plain; version=0.0.4", none,
+	    sizeof(none) - 1);
+}
+
 static const http_handler_fn	http_handlers[HTTP_HANDLER_COUNT] = {
 	[HTTP_HANDLER_MTA_STS] = http_mta_sts,
+	[HTTP_HANDLER_ACME] = http_acme,
+	[HTTP_HANDLER_METRICS] = http_metrics,
 };
 
 static unsigned
@@ -206,6 +245,8 @@ http_method(struct evhttp_request *req)
 		return HTTP_M_GET;
 	case EVHTTP_REQ_HEAD:
 		return HTTP_M_HEAD;
+	case EVHTTP_REQ_POST:
+		return HTTP_M_POST;
 	default:
 		return HTTP_M_OTHER;
 	}
@@ -225,7 +266,8 @@ http_span(const char *s)
 static void
 http_request(struct evhttp_request *req, void *arg)
 {
-	struct http_role	*r = arg;
+	struct http_front	*f = arg;
+	struct http_role	*r = f->r;
 	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct evkeyval		*kv;
@@ -235,10 +277,11 @@ http_request(struct evhttp_request *req, void *arg)
 	bool			 routed;
 	char			*peer = NULL;
 	char			 hb[HTTP_LOG_MAX], pb[HTTP_LOG_MAX];
-	char			 allow[16];
+	char			 allow[24];
 	ev_uint16_t		 port = 0;
 
 	memset(&rq, 0, sizeof(rq));
+	rq.listener = f->kind;
 	rq.method = http_method(req);
 	rq.target = http_span(evhttp_request_get_uri(req));
 	rq.http11 = req->major > 1 || (req->major == 1 && req->minor >= 1);
@@ -250,10 +293,13 @@ http_request(struct evhttp_request *req, void *arg)
 	http_route_match(&r->router, &rq, &mt);
 	if (mt.status == 405) {
 		/* RFC 9110 §15.5.6: a 405 names the methods served. */
-		(void)snprintf(allow, sizeof(allow), "%s%s%s",
+		(void)snprintf(allow, sizeof(allow), "%s%s%s%s%s",
 		    mt.allow & HTTP_M_GET ? "GET" : "",
 		    (mt.allow & HTTP_M_GET) && (mt.allow & HTTP_M_HEAD) ?
-		    ", " : "", mt.allow & HTTP_M_HEAD ? "HEAD" : "");
+		    ", " : "", mt.allow & HTTP_M_HEAD ? "HEAD" : "",
+		    (mt.allow & (HTTP_M_GET | HTTP_M_HEAD)) &&
+		    (mt.allow & HTTP_M_POST) ? ", " : "",
+		    mt.allow & HTTP_M_POST ? "POST" : "");
 		if (evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Allow", allow) == -1)
 			fatalx("http: out of memory");
@@ -271,7 +317,8 @@ http_request(struct evhttp_request *req, void *arg)
 	what = routed ? mt.path : rq.target;
 	log_info("event=http client=%s method=%s host=%s path=%s status=%d",
 	    peer != NULL ? peer : "-", rq.method == HTTP_M_GET ? "GET" :
-	    rq.method == HTTP_M_HEAD ? "HEAD" : "other",
+	    rq.method == HTTP_M_HEAD ? "HEAD" : rq.method == HTTP_M_POST ?
+	    "POST" : "other",
 	    printable(host.ptr, host.len, hb, sizeof(hb)),
 	    printable(what.ptr, what.len, pb, sizeof(pb)), mt.status);
 }
@@ -333,6 +380,39 @@ http_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 	msg_free(m);
 }
 
+/*
+ * The evhttp that serves listeners of kind, made on first use: the same
+ * bounds for all, TLS from the first byte for https alone.
+ */
+static struct http_front *
+http_front(struct http_role *r, enum conf_listen_kind kind)
+{
+	struct http_front	*f = NULL;
+	size_t			 i;
+
+	for (i = 0; i < HTTP_FRONTS; i++)
+		if (r->fronts[i].kind == kind)
+			f = &r->fronts[i];
+	if (f == NULL)
+		fatalx("http: no front for %s", conf_listen_kind_name(kind));
+	if (f->http != NULL)
+		return f;
+	f->r = r;
+	if ((f->http = evhttp_new(r->self->base)) == NULL)
+		fatalx("http: evhttp_new");
+	evhttp_set_max_headers_size(f->http, HTTP_HEADERS_MAX);
+	evhttp_set_max_body_size(f->http, HTTP_BODY_MAX);
+	evhttp_set_timeout(f->http, HTTP_TIMEOUT_S);
+	/* The methods left out get evhttp's 501 (RFC 9110 §15.6.2). */
+	evhttp_set_allowed_methods(f->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	if (kind == CONF_LISTEN_HTTPS)
+		evhttp_set_bevcb(f->http, http_bevcb, r);
+	evhttp_set_gencb(f->http, http_request, f);
+	return f;
+}
+
 void
 http_main(struct proc_self *self)
 {
@@ -362,23 +442,16 @@ http_main(struct proc_self *self)
 	/* The certificate is read now; lookup signs for us (keyproxy.h). */
 	keyproxy_server_contexts(self, r->tls);
 
-	if ((r->http = evhttp_new(self->base)) == NULL)
-		fatalx("http: evhttp_new");
-	evhttp_set_max_headers_size(r->http, HTTP_HEADERS_MAX);
-	evhttp_set_max_body_size(r->http, HTTP_BODY_MAX);
-	evhttp_set_timeout(r->http, HTTP_TIMEOUT_S);
-	/* The methods left out get evhttp's 501 (RFC 9110 §15.6.2). */
-	evhttp_set_allowed_methods(r->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_bevcb(r->http, http_bevcb, r);
-	evhttp_set_gencb(r->http, http_request, r);
+	r->fronts[HTTP_FRONT_HTTPS].kind = CONF_LISTEN_HTTPS;
+	r->fronts[HTTP_FRONT_HTTP].kind = CONF_LISTEN_HTTP;
+	r->fronts[HTTP_FRONT_METRICS].kind = CONF_LISTEN_METRICS;
 	r->bound = xcalloc(r->conf->nlistens + 1,
 	    sizeof(struct evhttp_bound_socket *));
 	for (i = 0; i < r->conf->nlistens; i++) {
 		if (self->listen_fds[i] == -1)
 			continue;
-		if ((r->bound[i] = evhttp_accept_socket_with_handle(r->http,
+		if ((r->bound[i] = evhttp_accept_socket_with_handle(
+		    http_front(r, r->conf->listens[i].kind)->http,
 		    self->listen_fds[i])) == NULL)
 			fatalx("http: cannot accept on %s",
 			    r->conf->listens[i].text);

@@ -13,7 +13,18 @@
  */
 const struct http_route http_route_table[] = {
 	{ HTTP_HOST_LABEL, "mta-sts", "/.well-known/mta-sts.txt",
-	    HTTP_M_GET | HTTP_M_HEAD, HTTP_HANDLER_MTA_STS },
+	    HTTP_M_GET | HTTP_M_HEAD, HTTP_HANDLER_MTA_STS,
+	    HTTP_ON(CONF_LISTEN_HTTPS), false },
+	/*
+	 * RFC 8555 §8.3: the ACME server fetches
+	 * http://<name>/.well-known/acme-challenge/<token> on port 80.
+	 */
+	{ HTTP_HOST_ANY, NULL, "/.well-known/acme-challenge/",
+	    HTTP_M_GET | HTTP_M_HEAD, HTTP_HANDLER_ACME,
+	    HTTP_ON(CONF_LISTEN_HTTP), true },
+	/* The metrics listener serves /metrics alone. */
+	{ HTTP_HOST_ANY, NULL, "/metrics", HTTP_M_GET | HTTP_M_HEAD,
+	    HTTP_HANDLER_METRICS, HTTP_ON(CONF_LISTEN_METRICS), false },
 };
 const size_t http_route_count =
     sizeof(http_route_table) / sizeof(http_route_table[0]);
@@ -104,6 +115,20 @@ http_path_of(const char *p, size_t n)
 	return span_make(p, i);
 }
 
+/* The query after path in target: from '?' (left out) to '#' or end. */
+static struct span
+http_query_of(struct span target, struct span path)
+{
+	const char	*end = target.ptr + target.len;
+	const char	*p = path.ptr + path.len, *q;
+
+	if (path.ptr < target.ptr || p >= end || *p != '?')
+		return span_make("", 0);
+	for (q = ++p; q < end && *q != '#'; q++)
+		;
+	return span_make(p, (size_t)(q - p));
+}
+
 int
 http_route_target(struct span t, struct span *path_out,
     struct span *host_out, bool *has_host_out)
@@ -163,6 +188,22 @@ http_host_is(struct span host, const char *label, const char *domain)
 	return true;
 }
 
+/* Does route r's path match path?  *rest_out: after a prefix. */
+static bool
+http_path_ok(const struct http_route *r, struct span path,
+    struct span *rest_out)
+{
+	size_t	n = strlen(r->path);
+
+	*rest_out = span_make("", 0);
+	if (!r->prefix)
+		return span_eq(path, r->path);
+	if (path.len < n || memcmp(path.ptr, r->path, n) != 0)
+		return false;
+	*rest_out = span_make(path.ptr + n, path.len - n);
+	return true;
+}
+
 /* Does route r answer host?  *domain_out: which of our domains. */
 static bool
 http_host_ok(const struct http_router *rt, const struct http_route *r,
@@ -200,6 +241,7 @@ http_route_match(const struct http_router *rt,
 	if (http_route_target(req->target, &out->path, &thost,
 	    &has_host) == -1)
 		return;
+	out->query = http_query_of(req->target, out->path);
 	/* RFC 9112 §3.2: one valid Host, and in HTTP/1.1 one at least. */
 	if (req->nhost > 1 || (req->nhost == 0 && req->http11))
 		return;
@@ -211,7 +253,8 @@ http_route_match(const struct http_router *rt,
 	out->status = 404;
 	for (i = 0; i < rt->nroutes; i++) {
 		r = &rt->routes[i];
-		if (!span_eq(out->path, r->path) ||
+		if ((r->listeners & HTTP_ON(req->listener)) == 0 ||
+		    !http_path_ok(r, out->path, &out->rest) ||
 		    !http_host_ok(rt, r, out->host, &domain))
 			continue;
 		if ((req->method & r->methods) == 0) {

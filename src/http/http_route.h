@@ -26,11 +26,18 @@
 #define HTTP_M_GET	0x1u
 #define HTTP_M_HEAD	0x2u
 #define HTTP_M_OTHER	0x4u
+#define HTTP_M_POST	0x8u
+
+/* Which listeners a route answers on: bits of enum conf_listen_kind. */
+#define HTTP_ON(kind)	(1u << (kind))
+#define HTTP_ON_WEB	(HTTP_ON(CONF_LISTEN_HTTPS) | HTTP_ON(CONF_LISTEN_HTTP))
 
 /* What answers a request that found its route. */
 enum http_handler {
 	HTTP_HANDLER_NONE,
 	HTTP_HANDLER_MTA_STS,	/* our policy (http_policy.h) */
+	HTTP_HANDLER_ACME,	/* an http-01 challenge (RFC 8555 §8.3) */
+	HTTP_HANDLER_METRICS,	/* /metrics, Prometheus text */
 	HTTP_HANDLER_COUNT
 };
 
@@ -46,6 +53,9 @@ struct http_route {
 	const char		*path;		/* exact; the query is apart */
 	unsigned		 methods;	/* HTTP_M_* it serves */
 	enum http_handler	 handler;
+	unsigned		 listeners;	/* HTTP_ON() bits */
+	bool			 prefix;	/* path is a prefix: the rest
+						   is match.rest */
 };
 
 extern const struct http_route	http_route_table[];
@@ -62,6 +72,7 @@ struct http_router {
 /* A request as evhttp read it; the spans point into its strings. */
 struct http_route_req {
 	unsigned	 method;	/* HTTP_M_* */
+	enum conf_listen_kind listener;	/* the listener it came on */
 	struct span	 target;	/* the request-target as sent */
 	size_t		 nhost;		/* Host header fields */
 	struct span	 host;		/* the value of the last one */
@@ -75,6 +86,9 @@ struct http_match {
 	unsigned		 allow;		/* 405: the methods served */
 	struct span		 host;		/* without port or end dot */
 	struct span		 path;		/* without the query */
+	struct span		 rest;		/* a prefix route: the path
+						   after it */
+	struct span		 query;		/* after '?', without it */
 };
 
 /*

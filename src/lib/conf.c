@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -118,6 +119,8 @@ static const char *const conf_kind_names[] = {
 	[CONF_LISTEN_POP3] = "pop3",
 	[CONF_LISTEN_POP3S] = "pop3s",
 	[CONF_LISTEN_HTTPS] = "https",
+	[CONF_LISTEN_HTTP] = "http",
+	[CONF_LISTEN_METRICS] = "metrics",
 };
 #define CONF_NKINDS	(sizeof(conf_kind_names) / sizeof(conf_kind_names[0]))
 
@@ -910,6 +913,8 @@ enum conf_tls_value {
 	CONF_TLS_FILE,		/* a file that must open */
 	CONF_TLS_LIST12,	/* a TLS 1.2 cipher list */
 	CONF_TLS_LIST13,	/* TLS 1.3 ciphersuites */
+	CONF_TLS_URL,		/* acme: an https:// URL */
+	CONF_TLS_MAILTO,	/* contact: mailto:ADDRESS or ADDRESS */
 };
 
 /* One setting of the tls block: "NAME VALUE". */
@@ -923,6 +928,33 @@ conf_tls_setting(struct conf_parser *ps, const char *name, char *dst,
 		if (conf_file_ok(ps, "tls", name, v) == -1)
 			return -1;
 		memcpy(dst, v->text, v->len + 1);
+		return 0;
+	}
+	if (kind == CONF_TLS_URL) {
+		/* RFC 8555 §6.1: the directory is reached over HTTPS only. */
+		if (v->len > CONF_URL_MAX ||
+		    strncasecmp(v->text, "https://", 8) != 0 || v->len == 8 ||
+		    strpbrk(v->text, " \t\"<>\\") != NULL) {
+			conf_err(ps, v->line, "tls: %s: not an https:// URL of "
+			    "at most %d octets", name, CONF_URL_MAX);
+			return -1;
+		}
+		memcpy(dst, v->text, v->len + 1);
+		return 0;
+	}
+	if (kind == CONF_TLS_MAILTO) {
+		/* RFC 8555 §7.3: the account's contact, a mailto: URL. */
+		const char *a = v->text;
+
+		if (strncasecmp(a, "mailto:", 7) == 0)
+			a += 7;
+		if (strlen(a) > CONF_ADDR_MAX || strchr(a, '@') == NULL ||
+		    strpbrk(a, " \t\"<>,") != NULL) {
+			conf_err(ps, v->line, "tls: %s: not an address",
+			    name);
+			return -1;
+		}
+		memcpy(dst, a, strlen(a) + 1);
 		return 0;
 	}
 	/* Checked by OpenSSL now, so that cachetd -n reports a bad list. */
@@ -959,6 +991,8 @@ conf_p_tls(struct conf_parser *ps, const struct conf_directive *d,
 		    CONF_TLS_LIST12, false },
 		{ "ciphersuites", c->tls_ciphersuites, CONF_TLS_LIST13,
 		    false },
+		{ "acme", c->acme_url, CONF_TLS_URL, false },
+		{ "contact", c->acme_contact, CONF_TLS_MAILTO, false },
 	};
 	const size_t		 nset = sizeof(set) / sizeof(set[0]);
 	const struct conf_word	*k;
@@ -988,13 +1022,28 @@ conf_p_tls(struct conf_parser *ps, const struct conf_directive *d,
 			continue;
 		}
 		set[j].seen = true;
-		lists |= set[j].kind != CONF_TLS_FILE;
+		lists |= set[j].kind == CONF_TLS_LIST12 ||
+		    set[j].kind == CONF_TLS_LIST13;
 		if (conf_tls_setting(ps, set[j].name, set[j].dst, set[j].kind,
 		    &st->w[i + 1]) == -1)
 			bad = true;
 	}
 	if (bad)
 		return;
+	/*
+	 * acme replaces certificate and key (its own are kept in
+	 * state-dir); contact belongs to it.
+	 */
+	if (set[5].seen) {
+		if (set[0].seen || set[1].seen)
+			conf_err(ps, st->w[0].line, "tls: acme replaces "
+			    "certificate and key: not both");
+		return;
+	}
+	if (set[6].seen) {
+		conf_err(ps, st->w[0].line, "tls: contact without acme");
+		return;
+	}
 	/*
 	 * A certificate comes with its key.  A block of cipher lists alone
 	 * keeps the self-signed certificate made at start.
@@ -1025,8 +1074,8 @@ conf_p_listen(struct conf_parser *ps, const struct conf_directive *d,
 			break;
 	if (k == CONF_NKINDS) {
 		conf_err(ps, kw->line, "listen: unknown kind \"%s\" (smtp, "
-		    "submission, submissions, imap, imaps, pop3, pop3s or "
-		    "https)",
+		    "submission, submissions, imap, imaps, pop3, pop3s, "
+		    "https, http or metrics)",
 		    conf_show(kw, sb, sizeof(sb)));
 		return;
 	}
@@ -1893,8 +1942,9 @@ static const struct conf_directive conf_directives[] = {
 	{ "user", "user NAME", conf_p_user, 1, false, false, 0, 0 },
 	{ "demo-user", "demo-user ADDRESS PASSWORD", conf_p_demo_user, 2,
 	    false, false, 0, 0 },
-	{ "tls", "tls { [certificate FILE key FILE] [ciphers LIST] "
-	    "[smtp-ciphers LIST] [ciphersuites LIST] }", conf_p_tls, 0, true,
+	{ "tls", "tls { [certificate FILE key FILE | acme URL "
+	    "[contact MAILTO]] [ciphers LIST] [smtp-ciphers LIST] "
+	    "[ciphersuites LIST] }", conf_p_tls, 0, true,
 	    false, 0, 0 },
 	{ "listen", "listen KIND ADDRESS:PORT", conf_p_listen, 2, false,
 	    true, 0, 0 },

@@ -32,6 +32,7 @@
 #define CONF_STS_MAX_AGE_MAX	31557600	/* RFC 8461 §3.2: a year */
 #define CONF_STS_MAX_AGE_DEFAULT	604800	/* a week */
 #define CONF_RUA_MAX		200	/* tlsrpt-rua, in one TXT string */
+#define CONF_URL_MAX		512	/* tls { acme URL } */
 /* spam-junk and spam-reject, in milli-points (lib/spam.h SPAM_MILLI) */
 #define CONF_SPAM_JUNK_DEFAULT		5000
 #define CONF_SPAM_REJECT_DEFAULT	15000
@@ -51,6 +52,8 @@ enum conf_listen_kind {
 	CONF_LISTEN_POP3,
 	CONF_LISTEN_POP3S,
 	CONF_LISTEN_HTTPS,	/* the http role: our MTA-STS policy */
+	CONF_LISTEN_HTTP,	/* the http role, plain: ACME http-01 */
+	CONF_LISTEN_METRICS,	/* the http role, plain: /metrics */
 };
 
 /*
@@ -206,6 +209,12 @@ struct conf {
 	char		 mail_dir[CONF_PATH_MAX];
 	char		 tls_cert[CONF_PATH_MAX];	/* "" = self-signed */
 	char		 tls_key[CONF_PATH_MAX];
+	/*
+	 * tls { acme URL [contact MAILTO] }: certificates from an ACME
+	 * server (RFC 8555) instead of certificate/key; "" = none.
+	 */
+	char		 acme_url[CONF_URL_MAX + 1];
+	char		 acme_contact[CONF_ADDR_MAX + 1];	/* "" = none */
 	/* TLS 1.2 cipher lists by profile; the defaults of tls.h if unset */
 	char		 tls_ciphers[CONF_TLS_PROFILES][CONF_CIPHERS_MAX + 1];
 	/* TLS 1.3 ciphersuites, all listeners; "" = OpenSSL's default */

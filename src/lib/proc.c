@@ -56,7 +56,8 @@ const struct proc_info proc_table[PROC_COUNT] = {
 	    LISTEN_BIT(CONF_LISTEN_POP3) | LISTEN_BIT(CONF_LISTEN_POP3S),
 	    WORKERS(pop3), pop3_main },
 	[PROC_HTTP] = { PROC_HTTP, "http", "h", PROC_DIR_EMPTY,
-	    LISTEN_BIT(CONF_LISTEN_HTTPS), 0, http_main },
+	    LISTEN_BIT(CONF_LISTEN_HTTPS) | LISTEN_BIT(CONF_LISTEN_HTTP) |
+	    LISTEN_BIT(CONF_LISTEN_METRICS), 0, http_main },
 };
 
 /*

@@ -38,6 +38,8 @@
 #include "lookup_bayes.h"
 #include "lookup_dmarc.h"
 #include "lookup_greylist.h"
+#include "lookup/lookup_acme.h"
+#include "lookup/lookup_tls.h"
 #include "lookup_mx.h"
 #include "lookup_prescreen.h"
 #include "lookup_spam.h"
@@ -155,7 +157,8 @@ struct lookup_role {
 	uint64_t		 gen[PROC_COUNT][PROC_WORKERS_MAX];
 
 	struct pool		*pool;		/* AUTH hashing, ctl */
-	struct tls_key		*tlskey;	/* NULL: none could be read */
+	struct lookup_tls	*tls;		/* the TLS key and its changes */
+	struct lookup_acme	*acme;		/* NULL: no tls { acme } */
 	size_t			 njobs;		/* alive, incl. delayed */
 
 	struct lookup_fail	 fails[LOOKUP_FAIL_SLOTS];
@@ -1970,7 +1973,7 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 		    msg_end(m) == -1 ||
 		    (fd = msg_take_fd(m)) == -1)
 			goto bad;
-		keyproxy_serve(self->base, r->tlskey, from, fd);
+		keyproxy_serve(self->base, lookup_tls_key(r->tls), from, fd);
 		break;
 	case MSG_LOOKUP_MX:
 		if (from.id != PROC_MTA)
@@ -2111,6 +2114,7 @@ lookup_main(struct proc_self *self)
 	const char		*err = NULL;
 	char			 cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
 	struct psl		*psl;
+	struct tls_key		*tlskey;
 
 	r = xcalloc(1, sizeof(*r));
 	r->self = self;
@@ -2129,8 +2133,9 @@ lookup_main(struct proc_self *self)
 	 * their handshakes fail, each with a log line; the rest works.
 	 */
 	proc_tls_paths(r->conf, cert, key, sizeof(cert));
-	if ((r->tlskey = tls_key_load(cert, key, &err)) == NULL)
+	if ((tlskey = tls_key_load(cert, key, &err)) == NULL)
 		log_warnx("lookup: tls: %s", err);
+	r->tls = lookup_tls_new(self, tlskey);
 	/* iconv's modules cannot be loaded in the chroot: the filters */
 	log_debug("lookup: %zu charsets preloaded", mime_charset_preload());
 	/* DMARC's Public Suffix List lives outside the chroot. */
@@ -2163,6 +2168,7 @@ lookup_main(struct proc_self *self)
 	    lookup_mx_dns(r->mx));
 	r->greylist = lookup_greylist_new(self, r->conf);
 	r->msgauth = lookup_msgauth_new(self, r->conf, &r->auth);
+	r->acme = lookup_acme_new(self, r->conf, r->tls);
 	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,
 	    lookup_worker_db, NULL);
 	log_debug("lookup: ready db=%s/%s workers=%d", self->dir_path,

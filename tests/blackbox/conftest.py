@@ -23,7 +23,7 @@ ROLES = ["smtp", "lookup", "queue", "mda", "mta", "imap", "pop3", "http"]
 # The roles that run worker processes, listed by status as "smtp/0" ...
 WORKER_ROLES = ["smtp", "imap", "pop3"]
 KINDS = ["smtp", "submission", "submissions", "imap", "imaps", "pop3",
-         "pop3s", "https"]
+         "pop3s", "https", "http", "metrics"]
 
 
 _given_ports = set()

@@ -55,6 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    HTTP_M_OTHER };
 	struct http_router	 rt = { http_route_table, http_route_count,
 				    fz_domains, 2 };
+	static const enum conf_listen_kind listeners[] = {
+		CONF_LISTEN_HTTPS, CONF_LISTEN_HTTP, CONF_LISTEN_METRICS };
 	struct http_route_req	 rq;
 	struct http_match	 mt;
 	struct span		 path, host, in;
@@ -92,9 +94,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rq.nhost = (size_t)((data[0] >> 3) & 3) % 3;
 	rq.target = span_make(t, tlen);
 	rq.host = span_make(h, hlen);
+	rq.listener = listeners[(data[0] >> 5) % 3];
 	http_route_match(&rt, &rq, &mt);
+	if (mt.query.len > 0 && !fz_inside(mt.query, rq.target))
+		abort();
 	switch (mt.status) {
 	case 200:
+		if (mt.rest.len > 0 && !fz_inside(mt.rest, mt.path))
+			abort();
+		if (mt.handler == HTTP_HANDLER_ACME) {
+			if (rq.listener != CONF_LISTEN_HTTP ||
+			    !span_startswith_case(mt.path,
+			    "/.well-known/acme-challenge/"))
+				abort();
+			break;
+		}
+		if (mt.handler == HTTP_HANDLER_METRICS) {
+			if (rq.listener != CONF_LISTEN_METRICS ||
+			    !span_eq(mt.path, "/metrics"))
+				abort();
+			break;
+		}
+		if (rq.listener != CONF_LISTEN_HTTPS)
+			abort();
 		if (mt.handler != HTTP_HANDLER_MTA_STS || mt.domain >= 2 ||
 		    !span_eq(mt.path, "/.well-known/mta-sts.txt") ||
 		    rq.method == HTTP_M_OTHER)

@@ -29,8 +29,9 @@
 #include "util.h"
 
 #define L1	"listen smtp 127.0.0.1:25\n"	/* keeps "no listen" away */
-#define TLS_USAGE	"tls { [certificate FILE key FILE] [ciphers LIST] " \
-	"[smtp-ciphers LIST] [ciphersuites LIST] }"
+#define TLS_USAGE	"tls { [certificate FILE key FILE | acme URL " \
+	"[contact MAILTO]] [ciphers LIST] [smtp-ciphers LIST] " \
+	"[ciphersuites LIST] }"
 #define KX_WHY		"its key exchange is not ECDHE or DHE (no forward " \
 	"secrecy, RFC 9325 §4.1)"
 
@@ -256,7 +257,7 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:1: listen: bad address in \"[::1]x25\"\n" },
 	{ "bad_listen_kind", "listen lmtp 127.0.0.1:24\n",
 	  "t.conf:1: listen: unknown kind \"lmtp\" (smtp, submission, "
-	  "submissions, imap, imaps, pop3, pop3s or https)\n" },
+	  "submissions, imap, imaps, pop3, pop3s, https, http or metrics)\n" },
 	{ "bad_listen_duplicate", L1 "listen imap 127.0.0.1:25\n",
 	  "t.conf:2: listen: address 127.0.0.1:25 already used on line 1\n" },
 	{ "bad_listen_wildcard_overlap", L1 "listen smtp *:25\n",
@@ -282,6 +283,18 @@ static const struct bad_case bad_cases[] = {
 	{ "bad_tls_duplicate_setting",
 	  L1 "tls { key @KEY@ certificate @CERT@ key @KEY@ }\n",
 	  "t.conf:2: tls: duplicate key\n" },
+	{ "bad_tls_acme_and_certificate",
+	  L1 "tls { acme https://acme.test/dir certificate @CERT@ key @KEY@ }\n",
+	  "t.conf:2: tls: acme replaces certificate and key: not both\n" },
+	{ "bad_tls_acme_http", L1 "tls { acme http://acme.test/dir }\n",
+	  "t.conf:2: tls: acme: not an https:// URL of at most 512 "
+	  "octets\n" },
+	{ "bad_tls_contact_without_acme",
+	  L1 "tls { contact mailto:a@b.test }\n",
+	  "t.conf:2: tls: contact without acme\n" },
+	{ "bad_tls_contact_not_address",
+	  L1 "tls { acme https://acme.test/dir contact nobody }\n",
+	  "t.conf:2: tls: contact: not an address\n" },
 	{ "bad_tls_setting_without_value", L1 "tls { certificate }\n",
 	  "t.conf:2: tls: certificate: missing argument\n" },
 	{ "bad_tls_without_block", L1 "tls\n",
@@ -1231,6 +1244,26 @@ good_tls_ciphers_without_certificate(void **state)
 }
 
 static void
+good_tls_acme(void **state)
+{
+	struct conf	*c;
+
+	c = parse_ok(L1 "listen http 127.0.0.1:80\n"
+	    "listen metrics 127.0.0.1:9187\n"
+	    "tls { acme https://127.0.0.2:14000/dir contact "
+	    "mailto:postmaster@example.org }\n");
+	assert_string_equal(c->tls_cert, "");
+	assert_string_equal(c->acme_url, "https://127.0.0.2:14000/dir");
+	assert_string_equal(c->acme_contact, "postmaster@example.org");
+	assert_int_equal(c->nlistens, 3);
+	assert_int_equal(c->listens[1].kind, CONF_LISTEN_HTTP);
+	assert_int_equal(c->listens[2].kind, CONF_LISTEN_METRICS);
+	assert_false(conf_listen_implicit_tls(CONF_LISTEN_HTTP));
+	assert_false(conf_listen_implicit_tls(CONF_LISTEN_METRICS));
+	conf_free(c);
+}
+
+static void
 bad_tls_ciphers_too_long(void **state)
 {
 	struct buf	 b;
@@ -1597,6 +1630,7 @@ main(void)
 		cmocka_unit_test(good_tls_block_over_lines),
 		cmocka_unit_test(good_tls_cipher_lists),
 		cmocka_unit_test(good_tls_ciphers_without_certificate),
+		cmocka_unit_test(good_tls_acme),
 		cmocka_unit_test(bad_tls_ciphers_too_long),
 		cmocka_unit_test(good_quoted_strings),
 		cmocka_unit_test(good_crlf_and_no_final_newline),

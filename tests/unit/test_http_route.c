@@ -50,6 +50,7 @@ route(unsigned method, const char *target, const char *host, size_t nhost,
 	t = dup_bytes(target, &tn);
 	h = dup_bytes(host != NULL ? host : "", &hn);
 	memset(&rq, 0, sizeof(rq));
+	rq.listener = CONF_LISTEN_HTTPS;
 	rq.method = method;
 	rq.target = span_make(t, tn);
 	rq.nhost = nhost;
@@ -297,6 +298,7 @@ test_no_domains_no_policy(void **state)
 	rt.nroutes = http_route_count;
 	rt.ndomains = 0;
 	memset(&rq, 0, sizeof(rq));
+	rq.listener = CONF_LISTEN_HTTPS;
 	rq.method = HTTP_M_GET;
 	rq.target = span_str(POLICY);
 	rq.nhost = 1;
