@@ -305,7 +305,8 @@ test_content_bayes_buckets(void **state)
 	} cases[] = {
 		{ 0.0, "BAYES_00" }, { 0.0099, "BAYES_00" },
 		{ 0.01, "BAYES_05" }, { 0.1, "BAYES_20" },
-		{ 0.3, "BAYES_40" }, { 0.5, "BAYES_50" },
+		{ 0.3, "BAYES_40" }, { 0.45, "BAYES_45" },
+		{ 0.5, "BAYES_50" }, { 0.55, "BAYES_55" },
 		{ 0.7, "BAYES_60" }, { 0.9, "BAYES_80" },
 		{ 0.97, "BAYES_95" }, { 0.995, "BAYES_99" },
 		{ 0.9995, "BAYES_999" }, { 1.0, "BAYES_999" },
