@@ -126,6 +126,10 @@ def test_man_page_renders_without_warnings(destdir, page):
     sections = [line for line in lines[i + 2:]
                 if re.match(r"[A-Z][A-Z ,/-]+$", line)]
     assert sections, "no section after NAME"
+    # Tables are wrapped to fit the terminal (a literal example line,
+    # which cannot wrap, may be wider).
+    assert max([len(line) for line in lines if "\u2502" in line] or
+               [0]) <= 80
     # groff's own check, every warning on.
     r = subprocess.run(["groff", "-K", "utf8", "-T", "utf8", "-rLL=80n",
                         "-t", "-man", "-ww", "-z",
