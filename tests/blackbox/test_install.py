@@ -284,11 +284,37 @@ def unit_caps(unit):
     return [c[len("CAP_"):].lower() for c in caps[0].split()]
 
 
+# The unit's file-system sandbox, as mounts in a namespace of the daemon's
+# own: ProtectSystem=strict (the root read-only) with ReadWritePaths=
+# state-dir and mail-dir, ProtectHome (empty, unreadable /home and /root),
+# PrivateTmp (a /tmp of its own) and PrivateDevices (a /dev with the
+# harmless nodes only).  The script ends by exec'ing setpriv, which
+# execs cachetd: the pid stays the one Popen started.
+SANDBOX_SH = r"""
+set -e
+state=$1 mail=$2 dev=$3
+shift 3
+mount --bind "$state" "$state"
+mount --bind "$mail" "$mail"
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+for d in /home /root; do mount -t tmpfs -o ro,mode=000 tmpfs "$d"; done
+mount -t tmpfs -o mode=755 tmpfs "$dev"
+for n in null zero full random urandom tty; do
+	touch "$dev/$n"
+	mount --bind "/dev/$n" "$dev/$n"
+done
+mount --move "$dev" /dev
+mount -o remount,bind,ro /
+exec "$@"
+"""
+
+
 class UnitLimitedDaemon(Daemon):
     """The installed cachetd, run as the unit runs it as far as a test
     can without systemd: root, no capability outside the unit's bounding
-    set, no_new_privs, and memory never both writable and executable
-    (PR_SET_MDWE, what MemoryDenyWriteExecute= asks of the kernel)."""
+    set, no_new_privs, memory never both writable and executable
+    (PR_SET_MDWE, what MemoryDenyWriteExecute= asks of the kernel), and
+    the unit's file-system sandbox (SANDBOX_SH)."""
 
     def __init__(self, base, cachetd, caps, **kw):
         super().__init__(base, **kw)
@@ -301,10 +327,17 @@ class UnitLimitedDaemon(Daemon):
             if libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0,
                           0) != 0:
                 raise OSError(ctypes.get_errno(), "PR_SET_MDWE")
+        # ExecStartPre: the directories exist before they are mounted.
+        for p in (self.state, self.mail):
+            os.makedirs(p, exist_ok=True)
+        dev = os.path.join(self.base, "dev")
+        os.makedirs(dev, exist_ok=True)
         bounding = "-all," + ",".join("+" + c for c in self.caps)
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            ["setpriv", "--no-new-privs", f"--bounding-set={bounding}",
+            ["unshare", "--mount", "--propagation", "private",
+             "sh", "-c", SANDBOX_SH, "sandbox", self.state, self.mail, dev,
+             "setpriv", "--no-new-privs", f"--bounding-set={bounding}",
              "--inh-caps=-all", self.cachetd, "-d", "-v", "-f", self.conf],
             stdout=self.logf, stderr=self.logf, cwd=self.base,
             preexec_fn=mdwe)
@@ -321,6 +354,12 @@ def test_installed_cachetd_runs_within_the_units_limits(here, tmpbase):
     assert s["NoNewPrivileges"] == ["yes"]
     assert s["MemoryDenyWriteExecute"] == ["yes"]
     caps = unit_caps(unit)
+    # ExecStartPre: the role users, from the installed sysusers file (the
+    # sandbox leaves /etc read-only, where cachetd would add them).
+    r = subprocess.run(["systemd-sysusers", os.path.join(
+        here, "usr/lib/sysusers.d/cachet.conf")], capture_output=True,
+        text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
     # A port below 1024 (CAP_NET_BIND_SERVICE), on a loopback address of
     # its own so that nothing else here holds it.
     low = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.9"
@@ -330,6 +369,12 @@ def test_installed_cachetd_runs_within_the_units_limits(here, tmpbase):
     try:
         with open(f"/proc/{d.proc.pid}/status") as f:
             status = f.read()
+        # In its own mount namespace, the root read-only.
+        assert (os.readlink(f"/proc/{d.proc.pid}/ns/mnt") !=
+                os.readlink("/proc/self/ns/mnt"))
+        with open(f"/proc/{d.proc.pid}/mounts") as f:
+            mounts = [line.split() for line in f]
+        assert [m[3].split(",")[0] for m in mounts if m[1] == "/"] == ["ro"]
         assert re.search(r"^NoNewPrivs:\s+1$", status, re.M)
         bnd = int(re.search(r"^CapBnd:\s+([0-9a-f]+)$", status,
                             re.M).group(1), 16)
