@@ -318,7 +318,9 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/cachetctl.8
 	rm -f $(DESTDIR)$(UNITDIR)/cachetd.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/cachet.conf
-	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(DATADIR)/spam.rules \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md)))
+	-rmdir $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@if [ "$$(readlink $(DESTDIR)$(SENDMAIL))" = \
 	    "$(SBINDIR)/cachet-sendmail" ]; then \
 	    echo rm -f $(DESTDIR)$(SENDMAIL); rm -f $(DESTDIR)$(SENDMAIL); fi
