@@ -158,7 +158,8 @@ def unit_settings(path):
 def test_unit_names_the_installed_paths(destdir):
     s = unit_settings(os.path.join(
         destdir, "usr/lib/systemd/system/cachetd.service"))
-    assert s["ExecStart"] == ["/usr/sbin/cachetd -d -f /etc/cachet/cachet.conf"]
+    assert s["ExecStart"] == [
+        "/usr/sbin/cachetd -d -f /etc/cachet/cachet.conf"]
     assert s["ExecReload"] == [
         "/usr/sbin/cachetctl -f /etc/cachet/cachet.conf reload"]
     assert s["ReadWritePaths"] == ["/var/lib/cachet /var/mail/cachet"]
