@@ -3,7 +3,21 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer tree in build/san and runs
 # every unit and black-box test against it.
 
+# `make install` (docs/cachetd.md, "Installing"): DESTDIR is honoured; the
+# unit is written with these paths in it.  Config and state are not under
+# PREFIX: cachet.conf(5)'s defaults are /etc/cachet, /var/lib/cachet and
+# /var/mail/cachet, whatever the prefix.
 PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+DATADIR	?= $(PREFIX)/share/cachet
+DOCDIR	?= $(PREFIX)/share/doc/cachet
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SYSCONFDIR ?= /etc
+STATEDIR ?= /var/lib/cachet
+MAILSTOREDIR ?= /var/mail/cachet
+SENDMAIL ?= /usr/sbin/sendmail
 V	?= 0
 FUZZ_SECONDS ?= 20
 
@@ -50,7 +64,7 @@ say	=
 endif
 
 .PHONY: all run check unit blackbox fuzz clean install deps sanbuild lint \
-	lint-tidy lint-cppcheck compdb
+	lint-tidy lint-cppcheck compdb man install-sendmail uninstall
 all: $(BIN)
 
 deps:
@@ -235,13 +249,81 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory sanbuild
 	$(Q)./scripts/check
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 build/cachetd $(DESTDIR)$(PREFIX)/sbin/cachetd
-	install -m 0755 build/cachetctl $(DESTDIR)$(PREFIX)/sbin/cachetctl
-	install -m 0755 build/cachet-sendmail $(DESTDIR)$(PREFIX)/sbin/cachet-sendmail
-	install -d $(DESTDIR)$(PREFIX)/share/doc/cachet
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/cachet/
+# --- man pages, from docs/ (scripts/md2man, go-md2man) ---
+MANPAGES := build/man/cachetd.8 build/man/cachetctl.8 \
+	    build/man/cachet-sendmail.1 build/man/cachet.conf.5 \
+	    build/man/cachet-spam-rules.5
+build/man/cachetd.8: docs/cachetd.md
+build/man/cachetctl.8: docs/cachetctl.md
+build/man/cachet-sendmail.1: docs/cachet-sendmail.md
+build/man/cachet.conf.5: docs/cachet.conf.md
+build/man/cachet-spam-rules.5: docs/spam-rules.md
+$(MANPAGES): scripts/md2man
+	@mkdir -p $(dir $@)
+	$(call say,MAN,$@)scripts/md2man $(filter %.md,$^) $@
+man: $(MANPAGES)
+
+# --- install: the binaries as built by `make` (nothing is rebuilt with
+# other flags), man pages, the systemd unit and its sysusers file, the
+# default spam rules to copy from, the docs.  Nothing in SYSCONFDIR is
+# written (`cachetctl quickstart` writes cachet.conf), and nothing in
+# STATEDIR or MAILSTOREDIR (the unit makes them).
+UNITSUBST := -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	     -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	     -e 's|@SYSUSERSDIR@|$(SYSUSERSDIR)|g' \
+	     -e 's|@STATEDIR@|$(STATEDIR)|g' \
+	     -e 's|@MAILDIR@|$(MAILSTOREDIR)|g'
+install: all man
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/cachet
+	install -m 0755 build/cachetd build/cachetctl build/cachet-sendmail \
+	    $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(filter %.1,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(filter %.5,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 etc/spam.rules $(DESTDIR)$(DATADIR)/spam.rules
+	sed $(UNITSUBST) dist/cachetd.service.in \
+	    >$(DESTDIR)$(UNITDIR)/cachetd.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/cachetd.service.tmp
+	mv $(DESTDIR)$(UNITDIR)/cachetd.service.tmp \
+	    $(DESTDIR)$(UNITDIR)/cachetd.service
+	install -m 0644 dist/cachet.sysusers $(DESTDIR)$(SYSUSERSDIR)/cachet.conf
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+# cachet-sendmail as SENDMAIL (/usr/sbin/sendmail), only when asked: a
+# symbolic link to the installed one.  Another MTA's sendmail is left
+# alone (the target fails: remove that MTA first).
+install-sendmail: install
+	install -d $(DESTDIR)$(dir $(SENDMAIL))
+	@if [ -e $(DESTDIR)$(SENDMAIL) ] || [ -L $(DESTDIR)$(SENDMAIL) ]; then \
+	    if [ "$$(readlink $(DESTDIR)$(SENDMAIL))" != \
+	        "$(SBINDIR)/cachet-sendmail" ]; then \
+	        echo "$(DESTDIR)$(SENDMAIL) exists and is not cachet's:" \
+	            "remove it (another MTA's?) first" >&2; exit 1; \
+	    fi; \
+	fi
+	ln -sfn $(SBINDIR)/cachet-sendmail $(DESTDIR)$(SENDMAIL)
+
+# What install and install-sendmail put there; config, state, mail and
+# the role users stay.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,cachetd cachetctl \
+	    cachet-sendmail)
+	rm -f $(DESTDIR)$(MANDIR)/man1/cachet-sendmail.1 \
+	    $(DESTDIR)$(MANDIR)/man5/cachet.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man5/cachet-spam-rules.5 \
+	    $(DESTDIR)$(MANDIR)/man8/cachetd.8 \
+	    $(DESTDIR)$(MANDIR)/man8/cachetctl.8
+	rm -f $(DESTDIR)$(UNITDIR)/cachetd.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/cachet.conf
+	rm -f $(DESTDIR)$(DATADIR)/spam.rules \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md)))
+	-rmdir $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@if [ "$$(readlink $(DESTDIR)$(SENDMAIL))" = \
+	    "$(SBINDIR)/cachet-sendmail" ]; then \
+	    echo rm -f $(DESTDIR)$(SENDMAIL); rm -f $(DESTDIR)$(SENDMAIL); fi
 
 clean:
 	rm -rf build
