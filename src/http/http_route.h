@@ -38,6 +38,9 @@ enum http_handler {
 	HTTP_HANDLER_MTA_STS,	/* our policy (http_policy.h) */
 	HTTP_HANDLER_ACME,	/* an http-01 challenge (RFC 8555 §8.3) */
 	HTTP_HANDLER_METRICS,	/* /metrics, Prometheus text */
+	HTTP_HANDLER_AUTOCONFIG,	/* Thunderbird's config-v1.1.xml */
+	HTTP_HANDLER_AUTODISCOVER,	/* Outlook's autodiscover.xml */
+	HTTP_HANDLER_MOBILECONFIG,	/* an Apple profile */
 	HTTP_HANDLER_COUNT
 };
 
@@ -45,6 +48,7 @@ enum http_handler {
 enum http_host_kind {
 	HTTP_HOST_ANY,		/* every host */
 	HTTP_HOST_LABEL,	/* label "." one of our domains */
+	HTTP_HOST_DOMAIN,	/* exactly one of our domains */
 };
 
 struct http_route {
@@ -82,7 +86,8 @@ struct http_route_req {
 struct http_match {
 	int			 status;	/* 200, 400, 404, 405 or 414 */
 	enum http_handler	 handler;	/* when 200 */
-	size_t			 domain;	/* HTTP_HOST_LABEL: its index */
+	size_t			 domain;	/* HTTP_HOST_LABEL or _DOMAIN:
+						   its index */
 	unsigned		 allow;		/* 405: the methods served */
 	struct span		 host;		/* without port or end dot */
 	struct span		 path;		/* without the query */
