@@ -2,9 +2,11 @@
  * http: the http role.  Serves the `listen https` listeners with
  * libevent's evhttp over OpenSSL bufferevents (implicit TLS, the
  * tls { } certificate, its private key kept by lookup: keyproxy.h), and
- * routes each request through http_route.c's table.  Today one route:
- * our MTA-STS policy (RFC 8461 §3.3) at /.well-known/mta-sts.txt for
- * mta-sts.<each of our domains>, from mta-sts-policy (http_policy.c).
+ * routes each request through http_route.c's table: our MTA-STS policy
+ * (RFC 8461 §3.3) at /.well-known/mta-sts.txt for mta-sts.<each of our
+ * domains>, from mta-sts-policy (http_policy.c), and client
+ * autoconfiguration for Thunderbird, Outlook and Apple's clients
+ * (http_autoconfig.c) on https and plain http.
  * It also answers `cachetctl dns DOMAIN` with the records to publish,
  * the policy id the one it serves.
  *

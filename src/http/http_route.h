@@ -4,8 +4,9 @@
  * method, request-target (RFC 9112 §3.2) and Host (RFC 9110 §7.2), and
  * finds the route of http_route_table that answers it: a path and a
  * kind of host, "mta-sts." and one of our domains for the MTA-STS
- * policy (RFC 8461 §3.3).  Later routes (autoconfig, ACME challenges,
- * metrics) are rows of the same table.
+ * policy (RFC 8461 §3.3).  ACME challenges, metrics and client
+ * autoconfiguration (autoconfig.<domain>, autodiscover.<domain> or the
+ * domain itself) are rows of the same table.
  *
  * Everything it reads comes from the network: lengths are bounded, no
  * string is assumed to end in a NUL.
