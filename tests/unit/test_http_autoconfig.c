@@ -191,6 +191,7 @@ test_query_length(void **state)
 	/* 65: not a mailbox. */
 	n = snprintf(q, sizeof(q), "emailaddress=b%.*s%%40example.org", 64,
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_true(n > 0);
 	assert_int_equal(query(q, true, addr), 400);
 	/* Past CONF_ADDR_MAX decoded: refused before it is parsed. */
 	memset(q, 'a', sizeof(q));
@@ -336,8 +337,10 @@ assert_xp(xmlDocPtr doc, const char *xpath, const char *want)
 {
 	char	*got = xp(doc, xpath);
 
-	if (got == NULL)
+	if (got == NULL) {
 		fail_msg("%s: not one node", xpath);
+		return;
+	}
 	if (strcmp(got, want) != 0)
 		fail_msg("%s: \"%s\", not \"%s\"", xpath, got, want);
 	xmlFree(got);
