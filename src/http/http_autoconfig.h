@@ -29,8 +29,11 @@
 #define HTTP_AUTOCONFIG_MAX	16384
 /*
  * An Autodiscover request at most.  Outlook's is about 350 octets with
- * a short address; with a 320-octet address escaped as entities, an
- * optional LegacyDN and indentation it stays under 2 KiB.
+ * a short address; with the longest mailbox (254 octets, RFC 5321
+ * §4.5.3.1.3), a LegacyDN and CRLF indentation it is 767 octets
+ * (test_http_autoconfig.c): 1 KiB would leave 257 octets for characters
+ * written as entities ("&amp;" is 5 for 1) and longer LegacyDNs, 2 KiB
+ * leaves 1281.
  */
 #define HTTP_AUTOCONFIG_BODY_MAX	2048
 

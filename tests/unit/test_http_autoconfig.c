@@ -290,6 +290,48 @@ test_autodiscover_request(void **state)
 	}
 }
 
+/*
+ * The largest request Outlook would send for a mailbox of ours: the
+ * longest mailbox, a LegacyDN, CRLF and indentation: the figure
+ * HTTP_AUTOCONFIG_BODY_MAX is chosen from.
+ */
+static void
+test_autodiscover_request_longest(void **state)
+{
+	char	long_domains[1][CONF_NAME_MAX + 1], mailbox[255];
+	char	body[HTTP_AUTOCONFIG_BODY_MAX + 1];
+	char	addr[CONF_ADDR_MAX + 1];
+	int	n;
+
+	(void)state;
+	/* 64 + "@" + 189 = 254 octets: 3 labels of 62 and "org". */
+	memset(mailbox, 'a', 64);
+	mailbox[64] = '@';
+	memset(mailbox + 65, 'd', 189);
+	mailbox[65 + 62] = mailbox[65 + 125] = mailbox[65 + 185] = '.';
+	memcpy(mailbox + 65 + 186, "org", 3);
+	mailbox[254] = '\0';
+	(void)snprintf(long_domains[0], sizeof(long_domains[0]), "%s",
+	    mailbox + 65);
+	n = snprintf(body, sizeof(body),
+	    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n"
+	    "<Autodiscover xmlns=\"" REQ_NS "\">\r\n"
+	    "  <Request>\r\n"
+	    "    <EMailAddress>%s</EMailAddress>\r\n"
+	    "    <LegacyDN>/o=First Organization/ou=Exchange Administrative "
+	    "Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=0123456789abcdef0123456"
+	    "789abcdef-user</LegacyDN>\r\n"
+	    "    <AcceptableResponseSchema>" OUTLOOK
+	    "</AcceptableResponseSchema>\r\n"
+	    "  </Request>\r\n"
+	    "</Autodiscover>\r\n", mailbox);
+	/* 767 octets: 1 KiB would leave 257 for entities, 2 KiB 1281. */
+	assert_int_equal(n, 767);
+	assert_int_equal(http_autoconfig_autodiscover_req(body, (size_t)n,
+	    (const char (*)[CONF_NAME_MAX + 1])long_domains, 1, addr), 0);
+	assert_string_equal(addr, mailbox);
+}
+
 static void
 test_autodiscover_request_size(void **state)
 {
@@ -584,6 +626,7 @@ main(void)
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_query_length),
 		cmocka_unit_test(test_autodiscover_request),
+		cmocka_unit_test(test_autodiscover_request_longest),
 		cmocka_unit_test(test_autodiscover_request_size),
 		cmocka_unit_test(test_thunderbird),
 		cmocka_unit_test(test_autodiscover),
