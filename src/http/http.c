@@ -2,9 +2,11 @@
  * http: the http role.  Serves the `listen https` listeners with
  * libevent's evhttp over OpenSSL bufferevents (implicit TLS, the
  * tls { } certificate, its private key kept by lookup: keyproxy.h), and
- * routes each request through http_route.c's table.  Today one route:
- * our MTA-STS policy (RFC 8461 §3.3) at /.well-known/mta-sts.txt for
- * mta-sts.<each of our domains>, from mta-sts-policy (http_policy.c).
+ * routes each request through http_route.c's table: our MTA-STS policy
+ * (RFC 8461 §3.3) at /.well-known/mta-sts.txt for mta-sts.<each of our
+ * domains>, from mta-sts-policy (http_policy.c), and client
+ * autoconfiguration for Thunderbird, Outlook and Apple's clients
+ * (http_autoconfig.c) on https and plain http.
  * It also answers `cachetctl dns DOMAIN` with the records to publish,
  * the policy id the one it serves.
  *
@@ -31,8 +33,11 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include <libxml/parser.h>
+
 #include "buf.h"
 #include "conf.h"
+#include "http/http_autoconfig.h"
 #include "http/http_policy.h"
 #include "http/http_route.h"
 #include "ipc.h"
@@ -43,7 +48,8 @@
 #include "util.h"
 
 #define HTTP_HEADERS_MAX	8192	/* request line and headers, octets */
-#define HTTP_BODY_MAX		1024	/* no route takes a body */
+/* Only Autodiscover's POST has a body (http_autoconfig.h says why). */
+#define HTTP_BODY_MAX		HTTP_AUTOCONFIG_BODY_MAX
 #define HTTP_TIMEOUT_S		30	/* handshake, request, each write */
 #define HTTP_LOG_MAX		128	/* octets of a peer's string logged */
 #define HTTP_DNS_MAX		2048	/* `cachetctl dns` output */
@@ -75,6 +81,7 @@ struct http_role {
 	struct http_router	 router;
 	struct buf		 policy;	/* "" without mta-sts-policy */
 	char			 policy_id[HTTP_POLICY_ID_LEN + 1];
+	struct http_autoconfig	 autoconfig;	/* the servers published */
 };
 
 typedef void	(*http_handler_fn)(struct http_role *, struct evhttp_request *,
@@ -231,10 +238,86 @@ http_metrics(struct http_role *r, struct evhttp_request *req,
 	    sizeof(none) - 1);
 }
 
+/*
+ * A client configuration document: one of the generators of
+ * http_autoconfig.h, or the error it names, with the media type given.
+ * A config without an incoming and an outgoing listener has none.
+ */
+static void
+http_client_setup(struct http_role *r, struct evhttp_request *req,
+    const struct http_match *mt)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
+	const char		*domain = r->conf->domains[mt->domain];
+	const char		*body, *type;
+	struct buf		 b;
+	char			 addr[CONF_ADDR_MAX + 1];
+	char			 disp[CONF_NAME_MAX + 64];
+	size_t			 len;
+	int			 status, rc = 0;
+
+	if (!http_autoconfig_usable(&r->autoconfig)) {
+		http_error(req, 404);
+		return;
+	}
+	buf_init(&b, HTTP_AUTOCONFIG_MAX);
+	switch (mt->handler) {
+	case HTTP_HANDLER_AUTOCONFIG:
+		/* The address is %EMAILADDRESS% there: checked, not used. */
+		if ((status = http_autoconfig_query(mt->query, false,
+		    r->router.domains, r->router.ndomains, addr)) != 200)
+			goto error;
+		type = "application/xml; charset=utf-8";
+		rc = http_autoconfig_thunderbird(&r->autoconfig, domain, &b);
+		break;
+	case HTTP_HANDLER_AUTODISCOVER:
+		/* evhttp refused a body over HTTP_BODY_MAX with a 413. */
+		len = evbuffer_get_length(in);
+		body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
+		if (body == NULL)
+			fatalx("http: out of memory");
+		/* An error is a document too, as Exchange answers it. */
+		type = "text/xml; charset=utf-8";
+		if ((rc = http_autoconfig_autodiscover_req(body, len,
+		    r->router.domains, r->router.ndomains, addr)) != 0)
+			rc = http_autoconfig_autodiscover_error(rc, &b);
+		else
+			rc = http_autoconfig_autodiscover(&r->autoconfig, addr,
+			    &b);
+		break;
+	case HTTP_HANDLER_MOBILECONFIG:
+		if ((status = http_autoconfig_query(mt->query, true,
+		    r->router.domains, r->router.ndomains, addr)) != 200)
+			goto error;
+		type = "application/x-apple-aspen-config";
+		(void)snprintf(disp, sizeof(disp), "attachment; "
+		    "filename=\"%s.mobileconfig\"", domain);
+		if (evhttp_add_header(out, "Content-Disposition", disp) == -1)
+			fatalx("http: out of memory");
+		rc = http_autoconfig_mobileconfig(&r->autoconfig, addr, &b);
+		break;
+	default:
+		fatalx("http: no autoconfig handler %d", mt->handler);
+	}
+	if (rc == -1)
+		fatalx("http: a client configuration over %d octets",
+		    HTTP_AUTOCONFIG_MAX);
+	http_reply(req, 200, "OK", type, b.data, b.len);
+	buf_free(&b);
+	return;
+error:
+	http_error(req, status);
+	buf_free(&b);
+}
+
 static const http_handler_fn	http_handlers[HTTP_HANDLER_COUNT] = {
 	[HTTP_HANDLER_MTA_STS] = http_mta_sts,
 	[HTTP_HANDLER_ACME] = http_acme,
 	[HTTP_HANDLER_METRICS] = http_metrics,
+	[HTTP_HANDLER_AUTOCONFIG] = http_client_setup,
+	[HTTP_HANDLER_AUTODISCOVER] = http_client_setup,
+	[HTTP_HANDLER_MOBILECONFIG] = http_client_setup,
 };
 
 static unsigned
@@ -438,6 +521,9 @@ http_main(struct proc_self *self)
 	r->router.domains = (const char (*)[CONF_NAME_MAX + 1])
 	    r->conf->domains;
 	r->router.ndomains = r->conf->ndomains;
+	http_autoconfig_init(&r->autoconfig, r->conf);
+	/* libxml2 sets itself up now, before the sandbox (Autodiscover). */
+	xmlInitParser();
 
 	/* The certificate is read now; lookup signs for us (keyproxy.h). */
 	keyproxy_server_contexts(self, r->tls);

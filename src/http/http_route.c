@@ -25,6 +25,38 @@ const struct http_route http_route_table[] = {
 	/* The metrics listener serves /metrics alone. */
 	{ HTTP_HOST_ANY, NULL, "/metrics", HTTP_M_GET | HTTP_M_HEAD,
 	    HTTP_HANDLER_METRICS, HTTP_ON(CONF_LISTEN_METRICS), false },
+	/*
+	 * Client autoconfiguration, over HTTPS and plain HTTP (Thunderbird
+	 * tries both).  Thunderbird asks autoconfig.<domain> for
+	 * /mail/config-v1.1.xml, then the domain for the well-known path.
+	 */
+	{ HTTP_HOST_LABEL, "autoconfig", "/mail/config-v1.1.xml",
+	    HTTP_M_GET | HTTP_M_HEAD, HTTP_HANDLER_AUTOCONFIG, HTTP_ON_WEB,
+	    false },
+	{ HTTP_HOST_DOMAIN, NULL,
+	    "/.well-known/autoconfig/mail/config-v1.1.xml",
+	    HTTP_M_GET | HTTP_M_HEAD, HTTP_HANDLER_AUTOCONFIG, HTTP_ON_WEB,
+	    false },
+	/*
+	 * Outlook POSTs to https://<domain>/autodiscover/autodiscover.xml,
+	 * then to autodiscover.<domain>; Apple's clients spell it with
+	 * capitals.
+	 */
+	{ HTTP_HOST_LABEL, "autodiscover", "/autodiscover/autodiscover.xml",
+	    HTTP_M_POST, HTTP_HANDLER_AUTODISCOVER, HTTP_ON_WEB, false },
+	{ HTTP_HOST_DOMAIN, NULL, "/autodiscover/autodiscover.xml",
+	    HTTP_M_POST, HTTP_HANDLER_AUTODISCOVER, HTTP_ON_WEB, false },
+	{ HTTP_HOST_LABEL, "autodiscover", "/Autodiscover/Autodiscover.xml",
+	    HTTP_M_POST, HTTP_HANDLER_AUTODISCOVER, HTTP_ON_WEB, false },
+	{ HTTP_HOST_DOMAIN, NULL, "/Autodiscover/Autodiscover.xml",
+	    HTTP_M_POST, HTTP_HANDLER_AUTODISCOVER, HTTP_ON_WEB, false },
+	/* An Apple profile for ?emailaddress=, opened in Safari. */
+	{ HTTP_HOST_LABEL, "autoconfig", "/apple/mobileconfig",
+	    HTTP_M_GET | HTTP_M_HEAD, HTTP_HANDLER_MOBILECONFIG, HTTP_ON_WEB,
+	    false },
+	{ HTTP_HOST_DOMAIN, NULL, "/apple/mobileconfig",
+	    HTTP_M_GET | HTTP_M_HEAD, HTTP_HANDLER_MOBILECONFIG, HTTP_ON_WEB,
+	    false },
 };
 const size_t http_route_count =
     sizeof(http_route_table) / sizeof(http_route_table[0]);
@@ -169,21 +201,25 @@ http_route_target(struct span t, struct span *path_out,
 	return 0;
 }
 
-/* host is label "." domain, ASCII case aside (domains are lower case). */
+/*
+ * host is label "." domain, or domain itself when label is NULL, ASCII
+ * case aside (domains are lower case).
+ */
 static bool
 http_host_is(struct span host, const char *label, const char *domain)
 {
-	size_t	ll = strlen(label), dl = strlen(domain), i;
+	size_t	ll = label != NULL ? strlen(label) + 1 : 0;
+	size_t	dl = strlen(domain), i;
 
-	if (host.len != ll + 1 + dl)
+	if (host.len != ll + dl)
 		return false;
-	for (i = 0; i < ll; i++)
+	for (i = 0; i + 1 < ll; i++)
 		if (http_lower(host.ptr[i]) != label[i])
 			return false;
-	if (host.ptr[ll] != '.')
+	if (ll > 0 && host.ptr[ll - 1] != '.')
 		return false;
 	for (i = 0; i < dl; i++)
-		if (http_lower(host.ptr[ll + 1 + i]) != domain[i])
+		if (http_lower(host.ptr[ll + i]) != domain[i])
 			return false;
 	return true;
 }
@@ -215,7 +251,8 @@ http_host_ok(const struct http_router *rt, const struct http_route *r,
 	if (r->host == HTTP_HOST_ANY)
 		return true;
 	for (i = 0; i < rt->ndomains; i++)
-		if (http_host_is(host, r->label, rt->domains[i])) {
+		if (http_host_is(host, r->host == HTTP_HOST_LABEL ?
+		    r->label : NULL, rt->domains[i])) {
 			*domain_out = i;
 			return true;
 		}

@@ -4,8 +4,9 @@
  * method, request-target (RFC 9112 §3.2) and Host (RFC 9110 §7.2), and
  * finds the route of http_route_table that answers it: a path and a
  * kind of host, "mta-sts." and one of our domains for the MTA-STS
- * policy (RFC 8461 §3.3).  Later routes (autoconfig, ACME challenges,
- * metrics) are rows of the same table.
+ * policy (RFC 8461 §3.3).  ACME challenges, metrics and client
+ * autoconfiguration (autoconfig.<domain>, autodiscover.<domain> or the
+ * domain itself) are rows of the same table.
  *
  * Everything it reads comes from the network: lengths are bounded, no
  * string is assumed to end in a NUL.
@@ -38,6 +39,9 @@ enum http_handler {
 	HTTP_HANDLER_MTA_STS,	/* our policy (http_policy.h) */
 	HTTP_HANDLER_ACME,	/* an http-01 challenge (RFC 8555 §8.3) */
 	HTTP_HANDLER_METRICS,	/* /metrics, Prometheus text */
+	HTTP_HANDLER_AUTOCONFIG,	/* Thunderbird's config-v1.1.xml */
+	HTTP_HANDLER_AUTODISCOVER,	/* Outlook's autodiscover.xml */
+	HTTP_HANDLER_MOBILECONFIG,	/* an Apple profile */
 	HTTP_HANDLER_COUNT
 };
 
@@ -45,6 +49,7 @@ enum http_handler {
 enum http_host_kind {
 	HTTP_HOST_ANY,		/* every host */
 	HTTP_HOST_LABEL,	/* label "." one of our domains */
+	HTTP_HOST_DOMAIN,	/* exactly one of our domains */
 };
 
 struct http_route {
@@ -82,7 +87,8 @@ struct http_route_req {
 struct http_match {
 	int			 status;	/* 200, 400, 404, 405 or 414 */
 	enum http_handler	 handler;	/* when 200 */
-	size_t			 domain;	/* HTTP_HOST_LABEL: its index */
+	size_t			 domain;	/* HTTP_HOST_LABEL or _DOMAIN:
+						   its index */
 	unsigned		 allow;		/* 405: the methods served */
 	struct span		 host;		/* without port or end dot */
 	struct span		 path;		/* without the query */

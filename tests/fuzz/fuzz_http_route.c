@@ -1,13 +1,16 @@
 /*
  * libFuzzer target for http_route: the request-target and Host parsers
  * and the routing of a whole request.  The first byte picks the method
- * (GET, HEAD, other), HTTP/1.0 or 1.1 and how many Host fields there
+ * (GET, HEAD, other, POST), HTTP/1.0 or 1.1 and how many Host fields there
  * were (0-2); the rest is the request-target, a NUL, and the Host value
  * (each a heap copy of exactly its length).  Checked: the status is one
  * the router may give, every span it returns lies inside the input (or
  * is the path "/" of an absolute target that has none), a
  * 200 goes to the policy only for mta-sts.<one of our domains> and a
- * path that is exactly the policy's.  Broken invariants call abort().
+ * path that is exactly the policy's, to client autoconfiguration only
+ * on a web listener for one of our domains (or autoconfig. or
+ * autodiscover. one) and one of its paths.  Broken invariants call
+ * abort().
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,11 +51,52 @@ fz_caseeq(struct span s, const char *t)
 	return true;
 }
 
+/* host is label "." domain, or domain when label is "". */
+static bool
+fz_host(struct span host, const char *label, const char *domain)
+{
+	char	want[CONF_NAME_MAX + 16];
+
+	(void)snprintf(want, sizeof(want), "%s%s%s", label,
+	    label[0] != '\0' ? "." : "", domain);
+	return fz_caseeq(host, want);
+}
+
+/* A 200 of client autoconfiguration: listener, method, host and path. */
+static bool
+fz_autoconfig(const struct http_route_req *rq, const struct http_match *mt)
+{
+	const char	*d = fz_domains[mt->domain];
+	bool		 post = mt->handler == HTTP_HANDLER_AUTODISCOVER;
+
+	if ((rq->listener != CONF_LISTEN_HTTPS &&
+	    rq->listener != CONF_LISTEN_HTTP) || mt->domain >= 2 ||
+	    post != (rq->method == HTTP_M_POST) ||
+	    rq->method == HTTP_M_OTHER)
+		return false;
+	switch (mt->handler) {
+	case HTTP_HANDLER_AUTOCONFIG:
+		return (fz_host(mt->host, "autoconfig", d) &&
+		    span_eq(mt->path, "/mail/config-v1.1.xml")) ||
+		    (fz_host(mt->host, "", d) && span_eq(mt->path,
+		    "/.well-known/autoconfig/mail/config-v1.1.xml"));
+	case HTTP_HANDLER_AUTODISCOVER:
+		return (fz_host(mt->host, "autodiscover", d) ||
+		    fz_host(mt->host, "", d)) &&
+		    (span_eq(mt->path, "/autodiscover/autodiscover.xml") ||
+		    span_eq(mt->path, "/Autodiscover/Autodiscover.xml"));
+	default:
+		return (fz_host(mt->host, "autoconfig", d) ||
+		    fz_host(mt->host, "", d)) &&
+		    span_eq(mt->path, "/apple/mobileconfig");
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const unsigned	 methods[] = { HTTP_M_GET, HTTP_M_HEAD,
-				    HTTP_M_OTHER };
+				    HTTP_M_OTHER, HTTP_M_POST };
 	struct http_router	 rt = { http_route_table, http_route_count,
 				    fz_domains, 2 };
 	static const enum conf_listen_kind listeners[] = {
@@ -89,7 +133,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 
 	memset(&rq, 0, sizeof(rq));
-	rq.method = methods[(data[0] & 3) % 3];
+	rq.method = methods[data[0] & 3];
 	rq.http11 = (data[0] & 4) != 0;
 	rq.nhost = (size_t)((data[0] >> 3) & 3) % 3;
 	rq.target = span_make(t, tlen);
@@ -112,6 +156,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mt.handler == HTTP_HANDLER_METRICS) {
 			if (rq.listener != CONF_LISTEN_METRICS ||
 			    !span_eq(mt.path, "/metrics"))
+				abort();
+			break;
+		}
+		if (mt.handler == HTTP_HANDLER_AUTOCONFIG ||
+		    mt.handler == HTTP_HANDLER_AUTODISCOVER ||
+		    mt.handler == HTTP_HANDLER_MOBILECONFIG) {
+			if (!fz_autoconfig(&rq, &mt))
 				abort();
 			break;
 		}

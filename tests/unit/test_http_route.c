@@ -36,10 +36,10 @@ dup_bytes(const char *s, size_t *len)
 	return p;
 }
 
-/* Route one request; *handler_out when 200. */
+/* Route one request that came on a listener of kind; mt->handler if 200. */
 static int
-route(unsigned method, const char *target, const char *host, size_t nhost,
-    bool http11, struct http_match *mt)
+route_on(enum conf_listen_kind kind, unsigned method, const char *target,
+    const char *host, size_t nhost, bool http11, struct http_match *mt)
 {
 	struct http_router	 rt = router;
 	struct http_route_req	 rq;
@@ -50,7 +50,7 @@ route(unsigned method, const char *target, const char *host, size_t nhost,
 	t = dup_bytes(target, &tn);
 	h = dup_bytes(host != NULL ? host : "", &hn);
 	memset(&rq, 0, sizeof(rq));
-	rq.listener = CONF_LISTEN_HTTPS;
+	rq.listener = kind;
 	rq.method = method;
 	rq.target = span_make(t, tn);
 	rq.nhost = nhost;
@@ -60,6 +60,15 @@ route(unsigned method, const char *target, const char *host, size_t nhost,
 	free(t);
 	free(h);
 	return mt->status;
+}
+
+/* The same on the https listener. */
+static int
+route(unsigned method, const char *target, const char *host, size_t nhost,
+    bool http11, struct http_match *mt)
+{
+	return route_on(CONF_LISTEN_HTTPS, method, target, host, nhost,
+	    http11, mt);
 }
 
 static void
@@ -308,6 +317,103 @@ test_no_domains_no_policy(void **state)
 	assert_int_equal(mt.status, 404);
 }
 
+#define TB	"/mail/config-v1.1.xml"
+#define TB_WK	"/.well-known/autoconfig/mail/config-v1.1.xml"
+#define AD	"/autodiscover/autodiscover.xml"
+#define APPLE	"/apple/mobileconfig"
+
+/*
+ * Client autoconfiguration: each path for its hosts (autoconfig. or
+ * autodiscover. one of our domains, or the domain itself: HTTP_HOST_DOMAIN)
+ * on https and http, its methods, and nothing for other hosts, other
+ * listeners or other paths.
+ */
+static void
+test_autoconfig_routes(void **state)
+{
+	static const struct {
+		enum conf_listen_kind	 on;
+		unsigned		 method;
+		const char		*target;
+		const char		*host;
+		int			 status;
+		enum http_handler	 handler;
+		size_t			 domain;
+	} cases[] = {
+		{ CONF_LISTEN_HTTPS, HTTP_M_GET, TB "?emailaddress=a%40b",
+		    "autoconfig.example.org", 200, HTTP_HANDLER_AUTOCONFIG,
+		    0 },
+		{ CONF_LISTEN_HTTP, HTTP_M_HEAD, TB, "AUTOCONFIG.example.net.",
+		    200, HTTP_HANDLER_AUTOCONFIG, 1 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_GET, TB_WK, "example.net:443", 200,
+		    HTTP_HANDLER_AUTOCONFIG, 1 },
+		{ CONF_LISTEN_HTTP, HTTP_M_GET, TB_WK, "Example.ORG", 200,
+		    HTTP_HANDLER_AUTOCONFIG, 0 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_POST, AD,
+		    "autodiscover.example.org", 200,
+		    HTTP_HANDLER_AUTODISCOVER, 0 },
+		{ CONF_LISTEN_HTTP, HTTP_M_POST, AD, "example.net", 200,
+		    HTTP_HANDLER_AUTODISCOVER, 1 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_POST,
+		    "/Autodiscover/Autodiscover.xml", "example.org", 200,
+		    HTTP_HANDLER_AUTODISCOVER, 0 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_GET, APPLE "?emailaddress=x",
+		    "autoconfig.example.net", 200, HTTP_HANDLER_MOBILECONFIG,
+		    1 },
+		{ CONF_LISTEN_HTTP, HTTP_M_GET, APPLE, "example.org", 200,
+		    HTTP_HANDLER_MOBILECONFIG, 0 },
+		/* Methods. */
+		{ CONF_LISTEN_HTTPS, HTTP_M_GET, AD,
+		    "autodiscover.example.org", 405, HTTP_HANDLER_NONE, 0 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_POST, TB, "autoconfig.example.org",
+		    405, HTTP_HANDLER_NONE, 0 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_POST, APPLE, "example.org", 405,
+		    HTTP_HANDLER_NONE, 0 },
+		/* Hosts: not ours, the wrong label, a subdomain. */
+		{ CONF_LISTEN_HTTPS, HTTP_M_GET, TB, "autoconfig.example.com",
+		    404, HTTP_HANDLER_NONE, 0 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_GET, TB, "example.org", 404,
+		    HTTP_HANDLER_NONE, 0 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_GET, TB_WK, "mx.example.org", 404,
+		    HTTP_HANDLER_NONE, 0 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_GET, TB_WK, "xexample.org", 404,
+		    HTTP_HANDLER_NONE, 0 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_GET, TB_WK, "example.or", 404,
+		    HTTP_HANDLER_NONE, 0 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_POST, AD, "autoconfig.example.org",
+		    404, HTTP_HANDLER_NONE, 0 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_GET, APPLE, "mta-sts.example.org",
+		    404, HTTP_HANDLER_NONE, 0 },
+		/* Paths: exact, case and all. */
+		{ CONF_LISTEN_HTTPS, HTTP_M_GET, TB "/",
+		    "autoconfig.example.org", 404, HTTP_HANDLER_NONE, 0 },
+		{ CONF_LISTEN_HTTPS, HTTP_M_POST,
+		    "/autodiscover/Autodiscover.xml", "example.org", 404,
+		    HTTP_HANDLER_NONE, 0 },
+		/* Not on the metrics listener. */
+		{ CONF_LISTEN_METRICS, HTTP_M_GET, TB, "autoconfig.example.org",
+		    404, HTTP_HANDLER_NONE, 0 },
+		{ CONF_LISTEN_METRICS, HTTP_M_POST, AD, "example.org", 404,
+		    HTTP_HANDLER_NONE, 0 },
+	};
+	struct http_match	mt;
+	size_t			i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(route_on(cases[i].on, cases[i].method,
+		    cases[i].target, cases[i].host, 1, true, &mt),
+		    cases[i].status);
+		assert_int_equal(mt.handler, cases[i].handler);
+		if (cases[i].status == 200)
+			assert_int_equal(mt.domain, cases[i].domain);
+		if (cases[i].status == 405)
+			assert_int_equal(mt.allow,
+			    cases[i].method == HTTP_M_GET ? HTTP_M_POST :
+			    HTTP_M_GET | HTTP_M_HEAD);
+	}
+}
+
 int
 main(void)
 {
@@ -320,6 +426,7 @@ main(void)
 		cmocka_unit_test(test_other_methods_are_405),
 		cmocka_unit_test(test_bad_requests_are_400),
 		cmocka_unit_test(test_no_domains_no_policy),
+		cmocka_unit_test(test_autoconfig_routes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
