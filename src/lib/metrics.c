@@ -105,6 +105,17 @@ static const char *const metrics_protos[METRICS_AUTH_PROTOS] = {
 static const char *const metrics_verdicts[SPAM_REJECT + 1] = {
 	[SPAM_INBOX] = "ham", [SPAM_JUNK] = "junk", [SPAM_REJECT] = "reject",
 };
+/*
+ * proc_name()'s, kept here so that the renderer (and its fuzz target)
+ * does not pull in proc.c and with it every role; test_metrics.c
+ * checks that the two agree.
+ */
+static const char *const metrics_roles[PROC_COUNT] = {
+	[PROC_PARENT] = "parent", [PROC_SMTP] = "smtp",
+	[PROC_LOOKUP] = "lookup", [PROC_QUEUE] = "queue", [PROC_MDA] = "mda",
+	[PROC_MTA] = "mta", [PROC_IMAP] = "imap", [PROC_POP3] = "pop3",
+	[PROC_HTTP] = "http",
+};
 
 /* This process's view of the table (one per process, as log.c's). */
 static struct {
@@ -288,6 +299,13 @@ metrics_auth_label(enum proc_id id)
 	}
 }
 
+const char *
+metrics_role_name(enum proc_id id)
+{
+	return (unsigned)id < PROC_COUNT && metrics_roles[id] != NULL ?
+	    metrics_roles[id] : "unknown";
+}
+
 int
 metrics_sum(uint64_t *cells)
 {
@@ -446,7 +464,7 @@ metrics_restarts(struct buf *out, const uint64_t *cells)
 
 	for (i = PROC_PARENT + 1; i < PROC_COUNT; i++) {
 		(void)snprintf(lb, sizeof(lb), "role=\"%s\"",
-		    proc_name((enum proc_id)i));
+		    metrics_role_name((enum proc_id)i));
 		if (metrics_sample(out, name, lb,
 		    cells[METRICS_OFF_RESTARTS + i], false) == -1)
 			return -1;

@@ -116,6 +116,8 @@ void	metrics_set(enum metrics_id, unsigned label, int64_t v);
 void	metrics_observe_latency(uint64_t ms);
 /* One TLS session, dir, of version ("TLSv1.3", as OpenSSL names it). */
 void	metrics_tls(enum metrics_dir, const char *version);
+/* A role's name in labels: proc_name()'s, without linking proc.c. */
+const char	*metrics_role_name(enum proc_id);
 /* The label of a role's authentication failures (smtp, imap, pop3). */
 unsigned	metrics_auth_label(enum proc_id);
 

@@ -405,6 +405,18 @@ too_small_a_buffer_is_an_error(void **state)
 }
 
 static void
+role_names_are_proc_names(void **state)
+{
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < PROC_COUNT; i++)
+		assert_string_equal(metrics_role_name((enum proc_id)i),
+		    proc_name((enum proc_id)i));
+	assert_string_equal(metrics_role_name(PROC_COUNT), "unknown");
+}
+
+static void
 a_table_is_refused_twice_and_checked(void **state)
 {
 	const char	*errstr = NULL;
@@ -433,6 +445,7 @@ main(void)
 		cmocka_unit_test(hostile_cells_render_well_formed),
 		cmocka_unit_test(listener_addresses_are_escaped),
 		cmocka_unit_test(too_small_a_buffer_is_an_error),
+		cmocka_unit_test(role_names_are_proc_names),
 		cmocka_unit_test(a_table_is_refused_twice_and_checked),
 	};
 
