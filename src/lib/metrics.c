@@ -277,7 +277,8 @@ metrics_tls(enum metrics_dir dir, const char *version)
 	unsigned	v;
 
 	for (v = 0; v < METRICS_TLS_VERSIONS - 1; v++)
-		if (version != NULL && strcmp(version, metrics_versions[v]) == 0)
+		if (version != NULL &&
+		    strcmp(version, metrics_versions[v]) == 0)
 			break;
 	if ((unsigned)dir < METRICS_DIRS)
 		metrics_inc(METRICS_TLS, (unsigned)dir * METRICS_TLS_VERSIONS +
@@ -295,7 +296,7 @@ metrics_auth_label(enum proc_id id)
 	case PROC_POP3:
 		return 2;
 	default:
-		return METRICS_AUTH_PROTOS;	/* out of range: not counted */
+		return METRICS_AUTH_PROTOS;	/* out of range: no count */
 	}
 }
 
@@ -368,18 +369,18 @@ metrics_sample(struct buf *out, const char *name, const char *labels,
 	    labels[0] != '\0' ? "}" : "", num);
 }
 
-/* A family with one label whose values are names[0..n). */
+/* A family with one label whose values are names[0..n), n its cells. */
 static int
 metrics_by_name(struct buf *out, const uint64_t *cells, enum metrics_id id,
-    const char *name, const char *label, const char *const *names)
+    const char *name, const char *label, const char *const *names, size_t n)
 {
 	char	lb[METRICS_LABEL_MAX];
 	size_t	i;
 
-	for (i = 0; i < metrics_fam[id].n; i++) {
+	for (i = 0; i < n && i < metrics_fam[id].n; i++) {
 		(void)snprintf(lb, sizeof(lb), "%s=\"%s\"", label, names[i]);
-		if (metrics_sample(out, name, lb,
-		    cells[metrics_fam[id].off + i], metrics_fam[id].gauge) == -1)
+		if (metrics_sample(out, name, lb, cells[metrics_fam[id].off +
+		    i], metrics_fam[id].gauge) == -1)
 			return -1;
 	}
 	return 0;
@@ -403,8 +404,8 @@ metrics_listeners(struct buf *out, const uint64_t *cells,
 		metrics_escape(addr, sizeof(addr), l->text);
 		(void)snprintf(lb, sizeof(lb), "kind=\"%s\",address=\"%s\"",
 		    conf_listen_kind_name(l->kind), addr);
-		if (metrics_sample(out, name, lb,
-		    cells[metrics_fam[id].off + i], metrics_fam[id].gauge) == -1)
+		if (metrics_sample(out, name, lb, cells[metrics_fam[id].off +
+		    i], metrics_fam[id].gauge) == -1)
 			return -1;
 	}
 	return 0;
@@ -420,7 +421,7 @@ metrics_histogram(struct buf *out, const uint64_t *cells)
 	size_t			 b;
 
 	for (b = 0; b <= METRICS_LATENCY_NBOUNDS; b++) {
-		/* saturating: the buckets never go down, whatever a cell says */
+		/* saturating: buckets never go down, whatever a cell says */
 		cum = h[b] > UINT64_MAX - cum ? UINT64_MAX : cum + h[b];
 		if (b < METRICS_LATENCY_NBOUNDS)
 			(void)snprintf(lb, sizeof(lb), "le=\"%" PRIu64 "\"",
@@ -448,8 +449,9 @@ metrics_tls_render(struct buf *out, const uint64_t *cells)
 			(void)snprintf(lb, sizeof(lb), "direction=\"%s\","
 			    "version=\"%s\"", metrics_dirs[d],
 			    metrics_versions[v]);
-			if (metrics_sample(out, name, lb, cells[METRICS_OFF_TLS +
-			    d * METRICS_TLS_VERSIONS + v], false) == -1)
+			if (metrics_sample(out, name, lb,
+			    cells[METRICS_OFF_TLS + d * METRICS_TLS_VERSIONS +
+			    v], false) == -1)
 				return -1;
 		}
 	return 0;
@@ -497,14 +499,14 @@ metrics_render(const uint64_t *cells, const struct conf *conf, int64_t now,
 	    "Messages queued, by the kind of listener they came on.") == -1 ||
 	    metrics_by_name(out, cells, METRICS_RECEIVED,
 	    "cachet_messages_received_total", "listener",
-	    metrics_sources) == -1 ||
+	    metrics_sources, METRICS_SOURCES) == -1 ||
 	    metrics_head(out, "cachet_deliveries_total", "counter",
 	    "Deliveries made, into a mailbox here (local) or to another "
 	    "server (remote); recipients with one destination share "
 	    "one.") == -1 ||
 	    metrics_by_name(out, cells, METRICS_DELIVERED,
 	    "cachet_deliveries_total", "destination",
-	    metrics_dests) == -1 ||
+	    metrics_dests, METRICS_DESTS) == -1 ||
 	    metrics_head(out, "cachet_recipients_bounced_total", "counter",
 	    "Recipients whose delivery failed for good.") == -1 ||
 	    metrics_sample(out, "cachet_recipients_bounced_total", "",
@@ -536,16 +538,18 @@ metrics_render(const uint64_t *cells, const struct conf *conf, int64_t now,
 	    "pass).") == -1 ||
 	    metrics_by_name(out, cells, METRICS_TLS_VERIFY,
 	    "cachet_tls_outbound_verification_total", "outcome",
-	    metrics_verifies) == -1 ||
+	    metrics_verifies, METRICS_VERIFIES) == -1 ||
 	    metrics_head(out, "cachet_auth_failures_total", "counter",
 	    "Logins refused for wrong credentials, per protocol.") == -1 ||
 	    metrics_by_name(out, cells, METRICS_AUTH_FAILURES,
-	    "cachet_auth_failures_total", "protocol", metrics_protos) == -1 ||
+	    "cachet_auth_failures_total", "protocol", metrics_protos,
+	    METRICS_AUTH_PROTOS) == -1 ||
 	    metrics_head(out, "cachet_spam_verdicts_total", "counter",
 	    "Spam filter verdicts on mail from strangers (port 25 "
 	    "without AUTH).") == -1 ||
 	    metrics_by_name(out, cells, METRICS_SPAM,
-	    "cachet_spam_verdicts_total", "verdict", metrics_verdicts) == -1 ||
+	    "cachet_spam_verdicts_total", "verdict", metrics_verdicts,
+	    SPAM_REJECT + 1) == -1 ||
 	    metrics_head(out, "cachet_role_restarts_total", "counter",
 	    "Role processes the parent started again after they "
 	    "ended.") == -1 || metrics_restarts(out, cells) == -1 ||

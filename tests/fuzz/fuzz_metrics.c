@@ -20,7 +20,8 @@
 static void
 fz_check_buckets(const char *p, size_t len)
 {
-	static const char	key[] = "cachet_delivery_latency_seconds_bucket{";
+	static const char	key[] =
+				    "cachet_delivery_latency_seconds_bucket{";
 	const char		*e = p + len, *nl, *sp;
 	uint64_t		 prev = 0, v;
 

@@ -349,8 +349,8 @@ hostile_cells_render_well_formed(void **state)
 	cells[0] = 0x7fffffffffffffffull;
 	page = render(cells, 100);
 	for (i = 0; i < sizeof(les) / sizeof(les[0]); i++) {
-		(void)snprintf(key, sizeof(key),
-		    "cachet_delivery_latency_seconds_bucket{le=\"%s\"}", les[i]);
+		(void)snprintf(key, sizeof(key), "cachet_delivery_latency_"
+		    "seconds_bucket{le=\"%s\"}", les[i]);
 		v = sample(page, key);
 		assert_non_null(v);
 		n = strtoull(v, NULL, 10);
