@@ -915,6 +915,7 @@ imap_main(struct proc_self *self)
 		conn_listen(&r->srv, self->listen_fds[i],
 		    imaps ? IMAP_KIND_IMAPS : IMAP_KIND_IMAP,
 		    r->tls[conf_listen_tls_profile(lkind)], imaps, false);
+		conn_listen_metrics(&r->srv, (unsigned)i);
 	}
 	proc_run(self);
 }

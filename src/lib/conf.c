@@ -140,6 +140,8 @@ static const char conf_default_conf[] =
     "listen pop3         127.0.0.1:2110\n"
     "listen pop3s        127.0.0.1:2995\n"
     "listen https        127.0.0.1:2443\n"
+    "# Prometheus metrics, without authentication: keep it on loopback.\n"
+    "listen metrics      127.0.0.1:2999\n"
     "\n"
     "# Our MTA-STS policy, at https://mta-sts.demo.cachet.test:2443/...\n"
     "mta-sts-policy testing\n"

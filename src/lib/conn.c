@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "conn.h"
 #include "conn_limit.h"
 #include "log.h"
+#include "metrics.h"
 #include "sasl.h"
 #include "tls.h"
 #include "util.h"
@@ -48,6 +50,7 @@ struct conn_listener {
 	struct tls_ctx		*tls;		/* NULL: no TLS */
 	bool			 implicit_tls;
 	bool			 local;
+	int			 metric;	/* conf->listens index, -1 */
 };
 
 struct conn {
@@ -57,6 +60,7 @@ struct conn {
 	char			 sid[17];
 	char			 ip[INET6_ADDRSTRLEN];
 	int			 iphash;	/* -1: local, not counted */
+	int			 metric;	/* its listener's, -1 */
 	bool			 loopback;
 	bool			 local;
 	uid_t			 uid;
@@ -409,6 +413,7 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 		c->tls = true;
 		log_info("sid=%s event=tls version=%s cipher=%s", c->sid,
 		    tls_version(ssl), tls_cipher(ssl));
+		metrics_tls(METRICS_DIR_IN, tls_version(ssl));
 		if (c->ops != NULL && c->ops->tls_up != NULL)
 			c->ops->tls_up(c, c->arg, tls_version(ssl),
 			    tls_cipher(ssl));
@@ -449,6 +454,8 @@ conn_free(struct conn *c)
 	bufferevent_free(c->bev);
 	srv->slots[c->slot] = NULL;
 	conn_limit_give(srv->limit, c->iphash);
+	if (c->metric >= 0)
+		metrics_add(METRICS_SESSIONS, (unsigned)c->metric, -1);
 	log_info("sid=%s event=disconnect ip=%s", c->sid, c->ip);
 	free(c);
 }
@@ -578,6 +585,10 @@ conn_accept_one(struct conn_listener *l)
 	}
 	c->slot = conn_slot_new(srv);
 	srv->slots[c->slot] = c;
+	if ((c->metric = l->metric) >= 0) {
+		metrics_inc(METRICS_CONNECTIONS, (unsigned)c->metric);
+		metrics_add(METRICS_SESSIONS, (unsigned)c->metric, 1);
+	}
 
 	if (l->implicit_tls) {
 		if ((ssl = tls_server_ssl_new(l->tls)) == NULL)
@@ -689,6 +700,7 @@ conn_listen(struct conn_server *srv, int fd, int kind, struct tls_ctx *tls,
 	l->tls = tls;
 	l->implicit_tls = implicit_tls;
 	l->local = local;
+	l->metric = -1;
 	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_accept, l);
 	if (l->ev == NULL)
 		fatalx("%s: event_new", srv->name);
@@ -699,4 +711,12 @@ conn_listen(struct conn_server *srv, int fd, int kind, struct tls_ctx *tls,
 	/* NOLINTEND(bugprone-sizeof-expression) */
 	srv->listeners[srv->nlisteners++] = l;
 	conn_limit_accepting(srv->limit);
+}
+
+void
+conn_listen_metrics(struct conn_server *srv, unsigned listen_index)
+{
+	if (srv->nlisteners == 0 || listen_index > INT_MAX)
+		fatalx("%s: metrics for no listener", srv->name);
+	srv->listeners[srv->nlisteners - 1]->metric = (int)listen_index;
 }

@@ -93,6 +93,13 @@ struct conn_server {
 void	conn_listen(struct conn_server *, int fd, int kind,
 	    struct tls_ctx *tls, bool implicit_tls, bool local);
 
+/*
+ * Count the connections of the listener conn_listen() added last as
+ * those of conf->listens[listen_index] (metrics.h); one not named so
+ * (the submit socket) is not counted per listener.
+ */
+void	conn_listen_metrics(struct conn_server *, unsigned listen_index);
+
 /* Give the connection its protocol: ops, arg, timeout in seconds. */
 void	conn_setup(struct conn *, const struct conn_ops *, void *arg,
 	    unsigned timeout);

@@ -187,6 +187,7 @@ enum msg_type {
 	MSG_LOOKUP_GREYLIST,		/* smtp -> lookup: lookup_greylist.h */
 	MSG_LOOKUP_GREYLIST_RESULT,
 	MSG_LOOKUP_SPAM_TRAIN,		/* imap -> lookup: lookup_spamtrain.h */
+	MSG_PARENT_METRICS,		/* u32 slot, fd: the metrics table */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

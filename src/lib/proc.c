@@ -24,6 +24,7 @@
 #include "conn_limit.h"
 #include "ipc.h"
 #include "log.h"
+#include "metrics.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "util.h"
@@ -133,6 +134,23 @@ proc_workers(const struct conf *conf, enum proc_id id)
 		return 1;
 	return cores > PROC_WORKERS_AUTO_MAX ? PROC_WORKERS_AUTO_MAX :
 	    (unsigned)cores;
+}
+
+unsigned
+proc_metrics_slot(enum proc_id id, unsigned worker)
+{
+	unsigned	slot = 0;
+	size_t		i;
+
+	for (i = 0; i < id && i < PROC_COUNT; i++)
+		slot += proc_table[i].workers_field != 0 ? PROC_WORKERS_MAX : 1;
+	return slot + worker;
+}
+
+unsigned
+proc_metrics_slots(void)
+{
+	return proc_metrics_slot(PROC_COUNT, 0);
 }
 
 void
@@ -393,6 +411,7 @@ proc_child_main(const char *name, bool foreground, bool verbose)
 	const struct proc_info	*info;
 	struct proc_peer	 parent = { PROC_PARENT, 0 };
 	struct msg		*m;
+	const char		*errstr;
 	size_t			 npeers = 0, i;
 	uint32_t		 u, n;
 	int			 fd;
@@ -447,6 +466,13 @@ proc_child_main(const char *name, bool foreground, bool verbose)
 			    &peers[npeers].fd) == -1)
 				fatalx("bad peer message");
 			npeers++;
+			break;
+		case MSG_PARENT_METRICS:
+			if (msg_get_u32(m, &u) == -1 || msg_end(m) == -1 ||
+			    (fd = msg_take_fd(m)) == -1)
+				fatalx("bad metrics message");
+			if (metrics_attach(fd, u, &errstr) == -1)
+				fatalx("metrics: %s", errstr);
 			break;
 		case MSG_PARENT_WORKER:
 			if (info->workers_field == 0 ||

@@ -113,6 +113,13 @@ bool			 proc_may_talk(enum proc_id, enum proc_id);
  * (at most PROC_WORKERS_AUTO_MAX).
  */
 unsigned		 proc_workers(const struct conf *, enum proc_id);
+/*
+ * The metrics table (metrics.h) has a slot per process: the parent's,
+ * one per worker a role may have (PROC_WORKERS_MAX for a role with
+ * workers), one for each other role.  How many, and which is whose.
+ */
+unsigned		 proc_metrics_slots(void);
+unsigned		 proc_metrics_slot(enum proc_id, unsigned worker);
 /* The user a role runs as when started as root ("_cachet" + suffix). */
 void			 proc_user(const struct conf *, enum proc_id,
 			    char *out, size_t outsz);

@@ -35,6 +35,7 @@
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
+#include "metrics.h"
 #include "lookup_bayes.h"
 #include "lookup_dmarc.h"
 #include "lookup_greylist.h"
@@ -506,6 +507,8 @@ lookup_auth_done(struct lookup_role *r, struct lookup_job *job)
 			f->count++;
 		f->last_ms = now_ms();
 		delay = lookup_fail_delay(f->count);
+		metrics_inc(METRICS_AUTH_FAILURES,
+		    metrics_auth_label(job->from.id));
 		log_info("event=auth-failed ip=%s user=%s failures=%u "
 		    "delay=%us mech=%s", job->ip, job->logname, f->count,
 		    delay, lookup_auth_mech(job));

@@ -27,6 +27,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "lookup_bayes.h"
 #include "lookup_spam.h"
 #include "util.h"
@@ -381,6 +382,8 @@ lookup_spam_judge(struct lookup_spam *ls, struct msgauth *m,
 		p = -1;
 	lookup_spam_content(ls->conf, &m->spam_content, p, &m->spam);
 	m->spam_verdict = lookup_spam_decide(ls->conf, m->spam.total);
+	if (m->kind == MSGAUTH_MX)	/* the verdict decides nothing else */
+		metrics_inc(METRICS_SPAM, (unsigned)m->spam_verdict);
 	if (lookup_spam_fields(ls->conf, &m->spam, m->spam_verdict,
 	    &m->prepend) == -1)
 		log_warnx("id=%s event=spam reason=\"no room for "

@@ -35,6 +35,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "msgread.h"
 #include "mta_conn.h"
 #include "smtp_client.h"
@@ -341,6 +342,23 @@ mta_conn_start_tls(struct mta_conn *c)
 	mta_conn_timeouts(c);
 }
 
+/* How the server of a finished handshake was checked (metrics.h). */
+static enum metrics_verify
+mta_conn_verify_outcome(const struct mta_conn *c,
+    const struct mta_conn_addr *a)
+{
+	if (c->dane_checked)
+		return c->verified ? METRICS_VERIFY_DANE :
+		    METRICS_VERIFY_FAILED;
+	if (!a->verify)
+		return METRICS_VERIFY_NONE;
+	if (!c->verified)
+		return METRICS_VERIFY_FAILED;
+	/* a policy's label names it; a relay's `tls verify` has none */
+	return a->label[0] != '\0' ? METRICS_VERIFY_MTA_STS :
+	    METRICS_VERIFY_PKIX;
+}
+
 /* The handshake is done: note what it gave, apply the policy, go on. */
 static void
 mta_conn_tls_done(struct mta_conn *c)
@@ -367,6 +385,8 @@ mta_conn_tls_done(struct mta_conn *c)
 	    c->dane_checked ? " by=dane" : "",
 	    c->verified ? "" : " reason=\"", c->verified ? "" : err,
 	    c->verified ? "" : "\"");
+	metrics_tls(METRICS_DIR_OUT, c->tls_version);
+	metrics_inc(METRICS_TLS_VERIFY, mta_conn_verify_outcome(c, a));
 	mta_conn_tlsrpt(c, c->verified ? MTA_CONN_TLS_VERIFIED :
 	    MTA_CONN_TLS_UNVERIFIED, err);
 	if (c->dane_checked && !c->verified) {

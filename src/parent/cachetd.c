@@ -33,6 +33,7 @@
 #include "conn_limit.h"
 #include "ipc.h"
 #include "log.h"
+#include "metrics.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "tls.h"
@@ -88,6 +89,7 @@ struct parent {
 	struct role		 roles[PROC_COUNT][PROC_WORKERS_MAX];
 	unsigned		 nworkers[PROC_COUNT];	/* running now */
 	int			 conn_table[PROC_COUNT];	/* or -1 */
+	int			 metrics_fd;	/* metrics.h */
 	struct ctl_client	*clients[PARENT_CTL_CLIENTS];
 	bool			 stopping;
 	struct event		*ev_kill;
@@ -462,6 +464,12 @@ parent_spawn(struct role *r)
 		msg_put_fd(m, fd);
 		ipc_send(r->chan, m);
 	}
+	if ((fd = dup(P.metrics_fd)) == -1)
+		fatal("dup");
+	m = msg_new(MSG_PARENT_METRICS);
+	msg_put_u32(m, proc_metrics_slot(id, r->worker));
+	msg_put_fd(m, fd);
+	ipc_send(r->chan, m);
 	log_info("role started role=%s pid=%d", r->name, (int)pid);
 }
 
@@ -524,6 +532,7 @@ parent_restart_cb(evutil_socket_t fd, short what, void *arg)
 	if (P.stopping || r->pid > 0 || r->worker >= P.nworkers[r->id])
 		return;
 	r->restarts++;
+	metrics_inc(METRICS_RESTARTS, r->id);
 	parent_start_role(r);
 }
 
@@ -561,6 +570,7 @@ parent_role_died(struct role *r, int status)
 	if (P.conn_table[r->id] != -1 &&
 	    conn_limit_reset(P.conn_table[r->id], r->worker) == -1)
 		log_warn("connection counts of role=%s kept", r->name);
+	metrics_clear_gauges(proc_metrics_slot(r->id, r->worker));
 	if (P.stopping)
 		return;
 	if (r->retire || r->worker >= P.nworkers[r->id]) {
@@ -1260,6 +1270,10 @@ main(int argc, char *argv[])
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
 	P.started = time(NULL);
+	if ((P.metrics_fd = metrics_create(proc_metrics_slots(),
+	    proc_metrics_slot(PROC_PARENT, 0))) == -1)
+		fatal("metrics table");
+	metrics_set(METRICS_START_TIME, 0, (int64_t)P.started);
 	if ((P.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	for (i = 1; i < PROC_COUNT; i++) {

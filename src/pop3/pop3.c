@@ -814,6 +814,7 @@ pop3_main(struct proc_self *self)
 		conn_listen(&r->srv, self->listen_fds[i],
 		    pop3s ? POP3_KIND_POP3S : POP3_KIND_POP3,
 		    r->tls[conf_listen_tls_profile(lkind)], pop3s, false);
+		conn_listen_metrics(&r->srv, (unsigned)i);
 	}
 	proc_run(self);
 }

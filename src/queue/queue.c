@@ -50,6 +50,7 @@
 #include "dkim.h"
 #include "ipc.h"
 #include "log.h"
+#include "metrics.h"
 #include "store/mda.h"
 #include "mta/mta.h"
 #include "proc.h"
@@ -374,6 +375,31 @@ queue_msg_find(struct queue_role *q, const char *id)
 	return NULL;
 }
 
+/*
+ * The queue's gauges (metrics.h): how many messages, and when the oldest
+ * came (ids grow with time, so the first in id order).
+ */
+static void
+queue_gauges(const struct queue_role *q)
+{
+	const struct queue_msg	*qm = TAILQ_FIRST(&q->msgs);
+
+	metrics_set(METRICS_QUEUE_MESSAGES, 0, (int64_t)q->nmsgs);
+	metrics_set(METRICS_QUEUE_OLDEST, 0, qm != NULL ? qm->env.created : 0);
+}
+
+/* A delivery made (metrics.h): where to, and how long after arrival. */
+static void
+queue_delivered_metrics(const struct queue_msg *qm, enum metrics_dest dest)
+{
+	uint64_t	now = queue_wall_ms();
+	uint64_t	came = qm->env.created > 0 ?
+			    (uint64_t)qm->env.created * 1000 : now;
+
+	metrics_inc(METRICS_DELIVERED, dest);
+	metrics_observe_latency(now > came ? now - came : 0);
+}
+
 /* Insert keeping id order; new ids are the largest, so look from the end. */
 static void
 queue_msg_insert(struct queue_role *q, struct queue_msg *qm)
@@ -388,6 +414,7 @@ queue_msg_insert(struct queue_role *q, struct queue_msg *qm)
 	else
 		TAILQ_INSERT_AFTER(&q->msgs, at, qm, entry);
 	q->nmsgs++;
+	queue_gauges(q);
 }
 
 /* Drop the delivery in progress (not what the duplicate check keeps). */
@@ -432,6 +459,7 @@ queue_msg_free(struct queue_role *q, struct queue_msg *qm)
 	q->nmsgs--;
 	queue_fs_envelope_free(&qm->env);
 	free(qm);
+	queue_gauges(q);
 }
 
 /* Make rt as long as the envelope's recipients (which only grow). */
@@ -629,6 +657,7 @@ queue_rcpt_fail(struct queue_msg *qm, size_t i, const char *enh,
 	rc->state = QUEUE_FS_RCPT_FAILED;
 	queue_rcpt_set_error(rc, enh, text, remote);
 	qm->dirty = true;
+	metrics_inc(METRICS_BOUNCED, 0);
 	log_info("id=%s event=failed to=<%s> reason=\"%s\"", qm->env.id,
 	    queue_show_addr(rc->addr, show, sizeof(show)),
 	    printable(rc->error, strnlen(rc->error, QUEUE_FS_STR_MAX), why,
@@ -666,6 +695,7 @@ queue_rcpt_defer(struct queue_role *q, struct queue_msg *qm, size_t i,
 	until = qm->env.created + (int64_t)ob->lifetime;
 	if (now >= until) {
 		rc->state = QUEUE_FS_RCPT_FAILED;
+		metrics_inc(METRICS_BOUNCED, 0);
 		log_info("id=%s event=expired to=<%s> attempts=%lu "
 		    "reason=\"%s\"", qm->env.id,
 		    queue_show_addr(rc->addr, show, sizeof(show)),
@@ -680,6 +710,7 @@ queue_rcpt_defer(struct queue_role *q, struct queue_msg *qm, size_t i,
 	if (ob->delay_warning > 0 && queue_warn_allowed(qm, rc) &&
 	    now - qm->env.created >= (int64_t)ob->delay_warning)
 		qm->rt[i].dsn = QUEUE_DSN_DELAYED;
+	metrics_inc(METRICS_DEFERRED, 0);
 	log_info("id=%s event=deferred to=<%s> attempts=%lu reason=\"%s\"",
 	    qm->env.id, queue_show_addr(rc->addr, show, sizeof(show)),
 	    (unsigned long)rc->attempts, printable(rc->error,
@@ -1836,6 +1867,7 @@ queue_mda_result(struct queue_role *q, enum proc_id from, struct msg *m)
 		queue_rcpt_outcome(q, qm, i, QUEUE_OUT_DELIVERED,
 		    QUEUE_DSN_DELIVERED, NULL, NULL, NULL);
 		q->ndelivered++;
+		queue_delivered_metrics(qm, METRICS_DEST_LOCAL);
 		log_debug("id=%s event=rcpt-delivered to=<%s>", qm->env.id,
 		    printable(rc->addr, strnlen(rc->addr, QUEUE_FS_STR_MAX),
 		    show, sizeof(show)));
@@ -1901,6 +1933,7 @@ queue_mta_result(struct queue_role *q, enum proc_id from, struct msg *m)
 			    (flags & MTA_F_RELAYED) != 0 ? QUEUE_DSN_RELAYED :
 			    QUEUE_DSN_NONE, NULL, NULL, NULL);
 			q->ndelivered++;
+			queue_delivered_metrics(qm, METRICS_DEST_REMOTE);
 			log_debug("id=%s event=rcpt-sent to=<%s>", qm->env.id,
 			    queue_show_addr(rc->addr, show, sizeof(show)));
 			break;

@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "keyproxy.h"
 #include "log.h"
+#include "metrics.h"
 #include "mime.h"
 #include "lookup/lookup_greylist.h"
 #include "lookup/lookup_prescreen.h"
@@ -39,6 +40,12 @@
 #include "spf.h"
 #include "tls.h"
 #include "util.h"
+
+_Static_assert((int)SMTP_KIND_MX == (int)METRICS_SOURCE_SMTP &&
+    (int)SMTP_KIND_SUBMISSION == (int)METRICS_SOURCE_SUBMISSION &&
+    (int)SMTP_KIND_SUBMISSIONS == (int)METRICS_SOURCE_SUBMISSIONS &&
+    (int)SMTP_KIND_LOCAL == (int)METRICS_SOURCE_LOCAL,
+    "a message's source is its listener kind");
 
 #define SMTP_SPOOL_BUF		(64 * 1024)	/* DATA bytes per write() */
 #define SMTP_FEED_MAX		(64 * 1024)	/* bytes per input() call */
@@ -1321,9 +1328,11 @@ smtp_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 		if (c == NULL || c->wait != SMTP_WAIT_COMMIT)
 			break;
 		c->wait = SMTP_WAIT_NONE;
-		if (code == 250)
+		if (code == 250) {
 			log_info("sid=%s id=%s event=queued size=%llu",
 			    conn_sid(c->conn), c->id, (unsigned long long)c->spool_len);
+			metrics_inc(METRICS_RECEIVED, (unsigned)c->kind);
+		}
 		c->id[0] = '\0';
 		c->spool_len = 0;
 		smtp_session_commit_result(c->session, (int)code, enh, text);
@@ -1497,6 +1506,7 @@ smtp_main(struct proc_self *self)
 		conn_listen(&r->srv, self->listen_fds[i], (int)kind,
 		    r->tls[conf_listen_tls_profile(lkind)],
 		    kind == SMTP_KIND_SUBMISSIONS, false);
+		conn_listen_metrics(&r->srv, (unsigned)i);
 	}
 	if (self->submit_fd != -1)
 		conn_listen(&r->srv, self->submit_fd, SMTP_KIND_LOCAL,

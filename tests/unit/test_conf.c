@@ -1421,6 +1421,7 @@ good_embedded_default(void **state)
 		{ CONF_LISTEN_SUBMISSIONS, 2465 }, { CONF_LISTEN_IMAP, 2143 },
 		{ CONF_LISTEN_IMAPS, 2993 }, { CONF_LISTEN_POP3, 2110 },
 		{ CONF_LISTEN_POP3S, 2995 }, { CONF_LISTEN_HTTPS, 2443 },
+		{ CONF_LISTEN_METRICS, 2999 },
 	};
 	char		 a[INET6_ADDRSTRLEN];
 	size_t		 i;
