@@ -918,12 +918,14 @@ struct remote {
 };
 
 static ssize_t
-remote_fn(void *arg, enum tls_key_op op, int padding,
+remote_fn(void *arg, const uint8_t *spki, enum tls_key_op op, int padding,
     const unsigned char *in, size_t inlen, unsigned char *out, size_t outsz)
 {
 	struct remote	*r = arg;
 
 	r->calls++;
+	/* The stand-in names the key of its certificate. */
+	assert_memory_equal(spki, tls_key_spki(r->key), TLS_SPKI_LEN);
 	if (r->fail)
 		return -1;
 	return tls_key_op(r->key, op, padding, in, inlen, out, outsz);
