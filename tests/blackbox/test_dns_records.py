@@ -9,7 +9,10 @@ serves the records with TTL 0, so that the daemon's resolver asks again
 at every check instead of answering from its cache.
 """
 
+import hashlib
+import os
 import re
+import subprocess
 
 import dns.rdatatype
 import dns.zone
@@ -133,12 +136,24 @@ def test_zone_parses_and_names_every_record(world):
              for n, rs in got["CNAME"].items()}
     assert cname == {f"autoconfig.{DOMAIN}.": [f"{HOST}."],
                      f"mta-sts.{DOMAIN}.": [f"{HOST}."]}
-    # TLSA 3 1 1 once lookup can hash its key (lookup_tls.h); until then
-    # a note says why there is none.
-    for r in got.get("TLSA", {}).get(f"_25._tcp.{HOST}.", []):
-        assert (r.usage, r.selector, r.mtype, len(r.cert)) == (3, 1, 1, 32)
-    if "TLSA" not in got:
-        assert f"; no TLS key: no TLSA record for _25._tcp.{HOST}." in text
+    # TLSA 3 1 1: the SHA-256 of the key's SubjectPublicKeyInfo, as
+    # openssl(1) makes it from the certificate the daemon serves; one
+    # record (no ACME: no next key).
+    tlsa = [(r.usage, r.selector, r.mtype, r.cert.hex())
+            for r in got["TLSA"][f"_25._tcp.{HOST}."]]
+    assert tlsa == [(3, 1, 1, spki_sha256(d))]
+    assert sorted(got) == ["CNAME", "MX", "SRV", "TLSA", "TXT"]
+    assert "; no TLS key" not in text
+
+
+def spki_sha256(d):
+    """SHA-256 of the served certificate's public key (DER SPKI)."""
+    cert = os.path.join(d.state, "tls", "cert.pem")
+    pem = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey",
+                          "-noout"], capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"],
+                         input=pem, capture_output=True, check=True).stdout
+    return hashlib.sha256(der).hexdigest()
 
 
 def test_check_finds_every_record_present(world):
