@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import subprocess
+import time
 
 import dns.rdatatype
 import dns.zone
@@ -261,6 +262,24 @@ def test_a_resolver_that_fails(world):
     assert state_of(out, f"_dmarc.{DOMAIN}.", "TXT")[1] == \
         "(no answer: server said SERVFAIL)"
     assert state_of(out, f"{HOST}.", "A/AAAA")[1] == "(no answer)"
+
+
+def test_a_record_never_answered(world):
+    """The resolver never answers for one name: that record is missing,
+    and the check still ends in time."""
+    d, server = world
+    lines = records(d)
+    serve(server, lines, ADDRESS)
+    server.drop(f"_dmarc.{DOMAIN}")
+    start = time.monotonic()
+    r, out = check(d)
+    assert time.monotonic() - start < 30
+    assert r.returncode == 1
+    # libunbound gives up on a silent server itself (SERVFAIL) or our
+    # timer does ("timeout"): either way no answer, said so.
+    bad = [o for o in out if o[0] != "present"]
+    assert [o[:3] for o in bad] == [("missing", f"_dmarc.{DOMAIN}.", "TXT")]
+    assert bad[0][3].startswith("(no answer: "), bad
 
 
 def test_other_domains_and_bad_usage(world):
