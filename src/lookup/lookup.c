@@ -47,6 +47,7 @@
 #include "lookup_spamtrain.h"
 #include "lookup_sts.h"
 #include "lookup_dkimsign.h"
+#include "lookup_dnsrec.h"
 #include "lookup_dmarcrep.h"
 #include "lookup_msgauth.h"
 #include "lookup_spf.h"
@@ -160,6 +161,7 @@ struct lookup_role {
 	struct pool		*pool;		/* AUTH hashing, ctl */
 	struct lookup_tls	*tls;		/* the TLS key and its changes */
 	struct lookup_acme	*acme;		/* NULL: no tls { acme } */
+	struct lookup_dnsrec	*dnsrec;	/* cachetctl dns */
 	size_t			 njobs;		/* alive, incl. delayed */
 
 	struct lookup_fail	 fails[LOOKUP_FAIL_SLOTS];
@@ -1856,6 +1858,9 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 	else if (strcmp(argv[0], "dkim") == 0)
 		lookup_dkimsign_ctl(r->auth.dkimsign, reqid, n, argv,
 		    lookup_dkim_domain_ours, r);
+	else if (strcmp(argv[0], "dns") == 0)
+		lookup_dnsrec_ctl(r->dnsrec, reqid, n, argv,
+		    lookup_dkim_domain_ours, r);
 	else if (strcmp(argv[0], "dmarc") == 0)
 		lookup_dmarcrep_ctl(r->auth.dmarcrep, reqid, n, argv);
 	else if (strcmp(argv[0], "greylist") == 0)
@@ -1976,7 +1981,12 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 		    msg_end(m) == -1 ||
 		    (fd = msg_take_fd(m)) == -1)
 			goto bad;
-		keyproxy_serve(self->base, lookup_tls_key(r->tls), from, fd);
+		lookup_tls_channel(r->tls, from, fd);
+		break;
+	case MSG_LOOKUP_TLS_RELOAD:
+		if (from.id != PROC_PARENT)
+			goto bad;
+		lookup_tls_reload(r->tls, m);
 		break;
 	case MSG_LOOKUP_MX:
 		if (from.id != PROC_MTA)
@@ -2172,6 +2182,8 @@ lookup_main(struct proc_self *self)
 	r->greylist = lookup_greylist_new(self, r->conf);
 	r->msgauth = lookup_msgauth_new(self, r->conf, &r->auth);
 	r->acme = lookup_acme_new(self, r->conf, r->tls);
+	r->dnsrec = lookup_dnsrec_new(self, r->conf, lookup_mx_dns(r->mx),
+	    r->auth.dkimsign, r->tls, r->acme);
 	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,
 	    lookup_worker_db, NULL);
 	log_debug("lookup: ready db=%s/%s workers=%d", self->dir_path,
