@@ -187,6 +187,10 @@ enum msg_type {
 	MSG_LOOKUP_GREYLIST,		/* smtp -> lookup: lookup_greylist.h */
 	MSG_LOOKUP_GREYLIST_RESULT,
 	MSG_LOOKUP_SPAM_TRAIN,		/* imap -> lookup: lookup_spamtrain.h */
+	MSG_HTTP_ACME_TOKENS,		/* lookup -> http: str thumbprint,
+					   u32 n, str token[n]: the http-01
+					   challenges to answer now
+					   (lookup_acme.h) */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

@@ -180,6 +180,18 @@ proc_tls_paths(const struct conf *conf, char *cert, char *key, size_t sz)
 			fatalx("certificate path too long");
 		return;
 	}
+	/*
+	 * tls { acme }: the certificate lookup stored (lookup_acme.h) once
+	 * there is one with its key; the self-signed pair until then.
+	 */
+	if (conf->acme_url[0] != '\0') {
+		if (path_join(cert, sz, conf->state_dir, "lookup/acme/cert.pem")
+		    == -1 || path_join(key, sz, conf->state_dir,
+		    "lookup/acme/key.pem") == -1)
+			fatalx("state-dir path too long");
+		if (access(cert, R_OK) == 0 && access(key, R_OK) == 0)
+			return;
+	}
 	if (path_join(cert, sz, conf->state_dir, "tls/cert.pem") == -1 ||
 	    path_join(key, sz, conf->state_dir, "tls/key.pem") == -1)
 		fatalx("state-dir path too long");

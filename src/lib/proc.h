@@ -120,7 +120,10 @@ void			 proc_user(const struct conf *, enum proc_id,
 void			 proc_dir_path(const struct conf *, enum proc_id,
 			    char *out, size_t outsz);
 
-/* The certificate and key in use: configured, or the self-signed pair. */
+/*
+ * The certificate and key in use: configured, ACME's (lookup/acme/, once
+ * both are there), or the self-signed pair.
+ */
 void			 proc_tls_paths(const struct conf *, char *cert,
 			    char *key, size_t sz);
 
