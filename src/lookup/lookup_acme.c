@@ -130,7 +130,6 @@ struct lookup_acme {
 	unsigned		 failures;
 	char			 last_error[ACME_ERR_MAX];
 	int64_t			 last_error_at;
-	int64_t			 last_issued_at;
 	struct acme_directory	 dir;
 	char			 nonce[ACME_NONCE_MAX + 1];
 	char			 kid[ACME_URL_MAX + 1];
@@ -963,7 +962,7 @@ acme_issued(struct lookup_acme *a)
 		a->next = k;
 	}
 	a->failures = 0;
-	a->last_issued_at = acme_now();
+	a->last_error[0] = '\0';
 	acme_end_run(a);
 	acme_cert_info(a);
 	acme_fmt_time(a->not_after, when, sizeof(when));
