@@ -432,6 +432,12 @@ http_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 		msg_free(m);
 		return;
 	}
+	/* A new certificate from lookup, for the next handshakes. */
+	if (m->type == MSG_KEYPROXY_CHAIN && peer.id == PROC_LOOKUP) {
+		keyproxy_chain_update(self, m);
+		msg_free(m);
+		return;
+	}
 	if (m->type != MSG_CTL_REQUEST || peer.id != PROC_PARENT)
 		fatalx("http: unexpected %s from %s", msg_name(m->type),
 		    proc_name(peer.id));

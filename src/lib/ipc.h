@@ -191,6 +191,13 @@ enum msg_type {
 					   u32 n, str token[n]: the http-01
 					   challenges to answer now
 					   (lookup_acme.h) */
+	/* A new TLS certificate while running (lookup/lookup_tls.h) */
+	MSG_LOOKUP_TLS_RELOAD,		/* parent -> lookup: u64 reqid (of
+					   cachetctl tls reload), data the
+					   chain PEM; fd of the key file */
+	MSG_KEYPROXY_CHAIN,		/* lookup -> smtp/pop3/imap/http:
+					   data the chain PEM of the key
+					   lookup signs with now (keyproxy.h) */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

@@ -1340,7 +1340,7 @@ lookup_acme_ctl(struct lookup_acme *a, struct proc_self *self,
 
 	if (argc != 2 || (strcmp(argv[1], "status") != 0 &&
 	    strcmp(argv[1], "renew") != 0)) {
-		proc_ctl_end(self, reqid, 2, "usage: tls status, tls renew");
+		proc_ctl_end(self, reqid, 2, "usage: tls status|renew|reload");
 		return;
 	}
 	if (a == NULL) {

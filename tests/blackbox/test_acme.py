@@ -224,8 +224,13 @@ def test_issue_for_all_names_and_serve_it(acme):
     # Renewal is planned for later, not now.
     assert st["next renewal"] > time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                               time.gmtime())
+    # Installed while running (lookup_tls_install): every TLS listener
+    # serves it to new connections, without a restart.
+    for kind in ("https", "submissions", "imaps", "pop3s"):
+        wait_for(lambda: served_pem(d.ports[kind]) == leaf, timeout=20,
+                 step=0.2)
     # Every role reads the stored certificate at start (proc_tls_paths):
-    # after a restart https and smtps serve it, and no new order is made.
+    # after a restart they serve it still, and no new order is made.
     d.stop()
     d.start()
     assert served_pem(d.ports["https"]) == leaf
@@ -271,6 +276,9 @@ def test_renew_short_lived_certificate(acme):
     # The key made ahead (whose TLSA could be published) is now in use.
     assert spki_of_cert(leaf) == next_spki
     assert d.read_log().count("event=acme-issued") >= 2
+    # The renewed certificate is what new connections get.
+    wait_for(lambda: served_pem(d.ports["submissions"]) == leaf,
+             timeout=20, step=0.2)
 
 
 def test_failed_challenge_keeps_old_certificate_with_backoff(acme):
