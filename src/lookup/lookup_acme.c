@@ -317,6 +317,28 @@ acme_make_jwk(struct lookup_acme *a)
 	return rc;
 }
 
+/* Does key.pem hold the private key of the leaf x? */
+static bool
+acme_key_matches(X509 *x)
+{
+	struct buf	 b;
+	EVP_PKEY	*k = NULL;
+	BIO		*bio;
+	bool		 ok;
+
+	if (acme_read_file(ACME_F_KEY, &b) == -1)
+		return false;
+	if ((bio = BIO_new_mem_buf(b.data, (int)b.len)) != NULL) {
+		k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	explicit_bzero(b.data, b.len);
+	buf_free(&b);
+	ok = k != NULL && X509_check_private_key(x, k) == 1;
+	EVP_PKEY_free(k);
+	return ok;
+}
+
 /* What the stored certificate says: its life, names and issuer. */
 static void
 acme_cert_info(struct lookup_acme *a)
@@ -366,9 +388,14 @@ acme_cert_info(struct lookup_acme *a)
 		}
 		GENERAL_NAMES_free(sans);
 	}
-	X509_free(x);
 	a->have_cert = true;
 	a->renew_at = acme_renew_at(a->not_before, a->not_after);
+	if (!acme_key_matches(x)) {
+		log_warnx("lookup: acme: %s and %s do not match: renewing now",
+		    ACME_F_CERT, ACME_F_KEY);
+		a->renew_at = acme_now();
+	}
+	X509_free(x);
 }
 
 /* Does the stored certificate name every name we want? */
@@ -934,9 +961,19 @@ acme_issued(struct lookup_acme *a)
 		acme_fail(a, "cannot write the key");
 		return;
 	}
-	/* The key first: a crash before the chain leaves the old chain,
-	 * whose key is then missing; the next start makes a self-signed
-	 * pair and a new order (proc_tls_paths() checks both). */
+	/* Checked and in use first (the key matches the leaf), then kept. */
+	if (lookup_tls_install(a->tls, a->body.data, a->body.len, key.data,
+	    key.len, &err) == -1) {
+		explicit_bzero(key.data, key.len);
+		buf_free(&key);
+		acme_fail(a, "the issued certificate was refused: %s", err);
+		return;
+	}
+	/*
+	 * The key, then the chain: a crash between the two leaves a pair
+	 * that does not match, which acme_first() sees at the next start
+	 * and renews at once.
+	 */
 	if (acme_write_file(ACME_F_KEY, key.data, key.len, 0600) == -1 ||
 	    acme_write_file(ACME_F_CERT, a->body.data, a->body.len, 0644) ==
 	    -1) {
@@ -946,11 +983,6 @@ acme_issued(struct lookup_acme *a)
 		    strerror(errno));
 		return;
 	}
-	if (lookup_tls_install(a->tls, a->body.data, a->body.len, key.data,
-	    key.len, &err) == -1)
-		log_warnx("lookup: event=acme-install result=refused "
-		    "reason=\"%s\": the new certificate serves after a "
-		    "restart", err);
 	explicit_bzero(key.data, key.len);
 	buf_free(&key);
 	/* The next key becomes the key; a new next key is made ahead. */

@@ -344,3 +344,22 @@ def test_status_and_renew_without_acme(make_daemon):
     assert r.returncode == 1 and "no tls { acme }" in r.stderr
     r = d.ctl("tls", "bogus", check=False)
     assert r.returncode == 2
+
+
+def test_mismatched_pair_at_start_renews_at_once(acme):
+    # A crash between writing the key and the chain leaves a pair that
+    # does not match: the next start sees it and renews at once.
+    d, pebble, _ = acme()
+    d.start()
+    first = wait_issued(d)
+    d.stop()
+    with open(acme_file(d, "next-key.pem"), "rb") as f:
+        other = f.read()
+    with open(acme_file(d, "key.pem"), "wb") as f:
+        f.write(other)
+    d.start()
+    st = wait_issued(d, timeout=90, other_than=first["valid"])
+    assert "do not match: renewing now" in d.read_log()
+    leaf = leaf_of(acme_file(d, "cert.pem"))
+    assert spki_of_cert(leaf) == spki_of_key(acme_file(d, "key.pem"))
+    assert st["last error"] == "none"
