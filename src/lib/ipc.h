@@ -198,6 +198,10 @@ enum msg_type {
 	MSG_KEYPROXY_CHAIN,		/* lookup -> smtp/pop3/imap/http:
 					   data the chain PEM of the key
 					   lookup signs with now (keyproxy.h) */
+	MSG_PARENT_TLS_CHAIN,		/* lookup -> parent after a change,
+					   parent -> smtp/pop3/imap/http at
+					   start (before GO): data the same
+					   chain, used instead of the file */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

@@ -405,6 +405,7 @@ proc_child_main(const char *name, bool foreground, bool verbose)
 	const struct proc_info	*info;
 	struct proc_peer	 parent = { PROC_PARENT, 0 };
 	struct msg		*m;
+	struct span		 sp;
 	size_t			 npeers = 0, i;
 	uint32_t		 u, n;
 	int			 fd;
@@ -459,6 +460,16 @@ proc_child_main(const char *name, bool foreground, bool verbose)
 			    &peers[npeers].fd) == -1)
 				fatalx("bad peer message");
 			npeers++;
+			break;
+		case MSG_PARENT_TLS_CHAIN:
+			if (self.tls_chain != NULL ||
+			    msg_get_span(m, &sp) == -1 || msg_end(m) == -1 ||
+			    sp.len == 0)
+				fatalx("bad tls chain message");
+			self.tls_chain = xmalloc(sp.len + 1);
+			memcpy(self.tls_chain, sp.ptr, sp.len);
+			self.tls_chain[sp.len] = '\0';
+			self.tls_chain_len = sp.len;
 			break;
 		case MSG_PARENT_WORKER:
 			if (info->workers_field == 0 ||

@@ -90,6 +90,12 @@ struct proc_self {
 	unsigned		 nworkers;
 	/* The role's shared connection table (conn_limit.h), or -1. */
 	int			 conn_table_fd;
+	/*
+	 * The TLS chain lookup installed while running, from the parent
+	 * (MSG_PARENT_TLS_CHAIN), NUL-terminated; NULL: read the files.
+	 */
+	char			*tls_chain;
+	size_t			 tls_chain_len;
 	char			 dir_path[CONF_PATH_MAX];
 	/* Role handlers: a message from a peer, a peer came or went. */
 	void			(*dispatch)(struct proc_self *,
