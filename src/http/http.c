@@ -35,6 +35,7 @@
 
 #include <libxml/parser.h>
 
+#include "acme.h"
 #include "buf.h"
 #include "conf.h"
 #include "http/http_autoconfig.h"
@@ -84,6 +85,10 @@ struct http_role {
 	char			 policy_id[HTTP_POLICY_ID_LEN + 1];
 	struct http_autoconfig	 autoconfig;	/* the servers published */
 	uint64_t		*cells;		/* metrics_sum() */
+	/* the http-01 challenges lookup asked us to answer (lookup_acme.h) */
+	char			 acme_thumb[ACME_THUMB_LEN + 1];
+	char			 acme_tokens[ACME_AUTHZ_MAX][ACME_TOKEN_MAX + 1];
+	size_t			 acme_ntokens;
 };
 
 typedef void	(*http_handler_fn)(struct http_role *, struct evhttp_request *,
@@ -221,12 +226,61 @@ http_mta_sts(struct http_role *r, struct evhttp_request *req,
 	    r->policy.len);
 }
 
-/* RFC 8555 §8.3: the key authorization of a pending challenge. */
+/*
+ * RFC 8555 §8.3: the key authorization "TOKEN.THUMBPRINT" of a challenge
+ * lookup has in progress; any other token (or none) is a 404.
+ */
 static void
 http_acme(struct http_role *r, struct evhttp_request *req,
     const struct http_match *mt)
 {
-	http_error(req, 404);	/* stand-in: no challenge is pending */
+	char	ka[ACME_TOKEN_MAX + 1 + ACME_THUMB_LEN + 1];
+	size_t	i;
+	int	n;
+
+	if (!acme_token_ok(mt->rest.ptr, mt->rest.len)) {
+		http_error(req, 404);
+		return;
+	}
+	for (i = 0; i < r->acme_ntokens; i++)
+		if (strlen(r->acme_tokens[i]) == mt->rest.len &&
+		    memcmp(r->acme_tokens[i], mt->rest.ptr, mt->rest.len) == 0)
+			break;
+	if (i == r->acme_ntokens) {
+		http_error(req, 404);
+		return;
+	}
+	n = snprintf(ka, sizeof(ka), "%s.%s", r->acme_tokens[i],
+	    r->acme_thumb);
+	/* §8.3's example answers application/octet-stream */
+	http_reply(req, 200, "OK", "application/octet-stream", ka,
+	    (size_t)n);
+}
+
+/* MSG_HTTP_ACME_TOKENS from lookup: the challenges to answer now. */
+static void
+http_acme_tokens(struct http_role *r, struct msg *m)
+{
+	char		thumb[ACME_THUMB_LEN + 1];
+	char		tokens[ACME_AUTHZ_MAX][ACME_TOKEN_MAX + 1];
+	uint32_t	n, i;
+
+	if (msg_get_str(m, thumb, sizeof(thumb)) == -1 ||
+	    strlen(thumb) != ACME_THUMB_LEN ||
+	    !acme_token_ok(thumb, ACME_THUMB_LEN) ||
+	    msg_get_u32(m, &n) == -1 || n > ACME_AUTHZ_MAX)
+		fatalx("http: bad %s from lookup", msg_name(m->type));
+	for (i = 0; i < n; i++)
+		if (msg_get_str(m, tokens[i], sizeof(tokens[i])) == -1 ||
+		    !acme_token_ok(tokens[i], strlen(tokens[i])))
+			fatalx("http: bad %s from lookup: token",
+			    msg_name(m->type));
+	if (msg_end(m) == -1)
+		fatalx("http: bad %s from lookup", msg_name(m->type));
+	memcpy(r->acme_thumb, thumb, sizeof(thumb));
+	memcpy(r->acme_tokens, tokens, n * sizeof(tokens[0]));
+	r->acme_ntokens = n;
+	log_debug("http: event=acme-tokens count=%u", n);
 }
 
 /*
@@ -425,6 +479,13 @@ http_request(struct evhttp_request *req, void *arg)
 static void
 http_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 {
+	struct http_role	*r = self->role;
+
+	if (m->type == MSG_HTTP_ACME_TOKENS && peer.id == PROC_LOOKUP) {
+		http_acme_tokens(r, m);
+		msg_free(m);
+		return;
+	}
 	/* A new certificate from lookup, for the next handshakes. */
 	if (m->type == MSG_KEYPROXY_CHAIN && peer.id == PROC_LOOKUP) {
 		keyproxy_chain_update(self, m);

@@ -188,6 +188,10 @@ enum msg_type {
 	MSG_LOOKUP_GREYLIST_RESULT,
 	MSG_LOOKUP_SPAM_TRAIN,		/* imap -> lookup: lookup_spamtrain.h */
 	MSG_PARENT_METRICS,		/* u32 slot, fd: the metrics table */
+	MSG_HTTP_ACME_TOKENS,		/* lookup -> http: str thumbprint,
+					   u32 n, str token[n]: the http-01
+					   challenges to answer now
+					   (lookup_acme.h) */
 	/* A new TLS certificate while running (lookup/lookup_tls.h) */
 	MSG_LOOKUP_TLS_RELOAD,		/* parent -> lookup: u64 reqid (of
 					   cachetctl tls reload), data the
@@ -195,6 +199,10 @@ enum msg_type {
 	MSG_KEYPROXY_CHAIN,		/* lookup -> smtp/pop3/imap/http:
 					   data the chain PEM of the key
 					   lookup signs with now (keyproxy.h) */
+	MSG_PARENT_TLS_CHAIN,		/* lookup -> parent after a change,
+					   parent -> smtp/pop3/imap/http at
+					   start (before GO): data the same
+					   chain, used instead of the file */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

@@ -160,6 +160,12 @@ keyproxy_server_contexts(struct proc_self *self,
 	keyproxy_self = self;
 	keyproxy_tls = tls;
 	proc_tls_paths(conf, cert, key, sizeof(cert));
+	/* A chain lookup installed while we ran before: it, not the file. */
+	if (self->tls_chain != NULL) {
+		keyproxy_chain = self->tls_chain;
+		keyproxy_chain_len = self->tls_chain_len;
+		self->tls_chain = NULL;
+	}
 	for (p = 0; p < CONF_TLS_PROFILES; p++)
 		tls[p] = NULL;
 	for (i = 0; i < conf->nlistens; i++) {
@@ -174,7 +180,7 @@ keyproxy_server_contexts(struct proc_self *self,
 			fatalx("tls: certificate %s", errstr);
 		if ((tls[p] = keyproxy_server_new(self, keyproxy_chain,
 		    keyproxy_chain_len, p, &errstr)) == NULL)
-			fatalx("tls: %s: %s", cert, errstr);
+			fatalx("tls: certificate %s", errstr);
 	}
 	keyproxy_connect(self);
 }

@@ -198,6 +198,18 @@ proc_tls_paths(const struct conf *conf, char *cert, char *key, size_t sz)
 			fatalx("certificate path too long");
 		return;
 	}
+	/*
+	 * tls { acme }: the certificate lookup stored (lookup_acme.h) once
+	 * there is one with its key; the self-signed pair until then.
+	 */
+	if (conf->acme_url[0] != '\0') {
+		if (path_join(cert, sz, conf->state_dir, "lookup/acme/cert.pem")
+		    == -1 || path_join(key, sz, conf->state_dir,
+		    "lookup/acme/key.pem") == -1)
+			fatalx("state-dir path too long");
+		if (access(cert, R_OK) == 0 && access(key, R_OK) == 0)
+			return;
+	}
 	if (path_join(cert, sz, conf->state_dir, "tls/cert.pem") == -1 ||
 	    path_join(key, sz, conf->state_dir, "tls/key.pem") == -1)
 		fatalx("state-dir path too long");
@@ -412,6 +424,7 @@ proc_child_main(const char *name, bool foreground, bool verbose)
 	struct proc_peer	 parent = { PROC_PARENT, 0 };
 	struct msg		*m;
 	const char		*errstr;
+	struct span		 sp;
 	size_t			 npeers = 0, i;
 	uint32_t		 u, n;
 	int			 fd;
@@ -473,6 +486,15 @@ proc_child_main(const char *name, bool foreground, bool verbose)
 				fatalx("bad metrics message");
 			if (metrics_attach(fd, u, &errstr) == -1)
 				fatalx("metrics: %s", errstr);
+		case MSG_PARENT_TLS_CHAIN:
+			if (self.tls_chain != NULL ||
+			    msg_get_span(m, &sp) == -1 || msg_end(m) == -1 ||
+			    sp.len == 0)
+				fatalx("bad tls chain message");
+			self.tls_chain = xmalloc(sp.len + 1);
+			memcpy(self.tls_chain, sp.ptr, sp.len);
+			self.tls_chain[sp.len] = '\0';
+			self.tls_chain_len = sp.len;
 			break;
 		case MSG_PARENT_WORKER:
 			if (info->workers_field == 0 ||

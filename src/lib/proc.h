@@ -90,6 +90,12 @@ struct proc_self {
 	unsigned		 nworkers;
 	/* The role's shared connection table (conn_limit.h), or -1. */
 	int			 conn_table_fd;
+	/*
+	 * The TLS chain lookup installed while running, from the parent
+	 * (MSG_PARENT_TLS_CHAIN), NUL-terminated; NULL: read the files.
+	 */
+	char			*tls_chain;
+	size_t			 tls_chain_len;
 	char			 dir_path[CONF_PATH_MAX];
 	/* Role handlers: a message from a peer, a peer came or went. */
 	void			(*dispatch)(struct proc_self *,
@@ -127,7 +133,10 @@ void			 proc_user(const struct conf *, enum proc_id,
 void			 proc_dir_path(const struct conf *, enum proc_id,
 			    char *out, size_t outsz);
 
-/* The certificate and key in use: configured, or the self-signed pair. */
+/*
+ * The certificate and key in use: configured, ACME's (lookup/acme/, once
+ * both are there), or the self-signed pair.
+ */
 void			 proc_tls_paths(const struct conf *, char *cert,
 			    char *key, size_t sz);
 

@@ -552,6 +552,7 @@ tls_pem_read_fd(int fd, char **out, size_t *len_out,
 	p = xmalloc(TLS_PEM_MAX + 2);
 	if ((n = read_full(fd, p, TLS_PEM_MAX + 1)) == -1) {
 		tls_failf(errstr_out, "read: %s", strerror(errno));
+		explicit_bzero(p, TLS_PEM_MAX + 2);	/* part of a key */
 		free(p);
 		return -1;
 	}

@@ -1865,6 +1865,8 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 		lookup_dmarcrep_ctl(r->auth.dmarcrep, reqid, n, argv);
 	else if (strcmp(argv[0], "greylist") == 0)
 		lookup_greylist_ctl(r->greylist, reqid, n, argv);
+	else if (strcmp(argv[0], "tls") == 0)
+		lookup_acme_ctl(r->acme, r->self, reqid, n, argv);
 	else {
 		argv[n] = NULL;
 		/* Too many words match no verb: the noun's usage. */
@@ -2072,6 +2074,7 @@ lookup_peer_change(struct proc_self *self, struct proc_peer p)
 	lookup_sts_peer_change(r->sts, p.id);
 	lookup_spf_peer_change(r->spf, p);
 	lookup_msgauth_peer_change(r->msgauth, p);
+	lookup_acme_peer_change(r->acme, p);
 }
 
 /* The embedded demo comes with a user to try things with. */
@@ -2153,6 +2156,8 @@ lookup_main(struct proc_self *self)
 	log_debug("lookup: %zu charsets preloaded", mime_charset_preload());
 	/* DMARC's Public Suffix List lives outside the chroot. */
 	psl = lookup_dmarc_psl_load(r->conf);
+	/* ACME reads its CA bundle now, its files after the drop. */
+	r->acme = lookup_acme_new(self, r->conf, r->tls, lookup_mx_dns(r->mx));
 	proc_drop(self);
 	/* After proc_drop the role's directory is the current one. */
 	if ((r->db = users_open(LOOKUP_DB, true, &err)) == NULL)
@@ -2181,7 +2186,6 @@ lookup_main(struct proc_self *self)
 	    lookup_mx_dns(r->mx));
 	r->greylist = lookup_greylist_new(self, r->conf);
 	r->msgauth = lookup_msgauth_new(self, r->conf, &r->auth);
-	r->acme = lookup_acme_new(self, r->conf, r->tls);
 	r->dnsrec = lookup_dnsrec_new(self, r->conf, lookup_mx_dns(r->mx),
 	    r->auth.dkimsign, r->tls, r->acme);
 	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,

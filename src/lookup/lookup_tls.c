@@ -12,7 +12,9 @@
  * that gave it a key channel (MSG_KEYPROXY_CHAIN), and to each one that
  * gives it one later (a restarted worker, or every role when lookup
  * itself restarted), so that no role keeps presenting a certificate
- * whose key lookup no longer has.
+ * whose key lookup no longer has.  The parent gets it too
+ * (MSG_PARENT_TLS_CHAIN) and hands it to the processes it starts, which
+ * so begin with it rather than with the files.
  *
  * It trusts the parent's messages (the chain it read, a descriptor of
  * the key file it opened) as far as their framing; the PEM itself is
@@ -96,9 +98,9 @@ lookup_tls_find(void *arg, const uint8_t *spki)
 	return NULL;
 }
 
-/* The chain of the key in use to one process. */
+/* The chain of the key in use to one process, as a message of type. */
 static void
-lookup_tls_send(struct lookup_tls *t, struct proc_peer to)
+lookup_tls_send(struct lookup_tls *t, struct proc_peer to, uint32_t type)
 {
 	struct msg	*m;
 	const char	*chain;
@@ -107,7 +109,7 @@ lookup_tls_send(struct lookup_tls *t, struct proc_peer to)
 	if (t->key == NULL || t->self->peer[to.id][to.worker] == NULL)
 		return;
 	chain = tls_key_chain(t->key, &len);
-	m = msg_new(MSG_KEYPROXY_CHAIN);
+	m = msg_new(type);
 	msg_put_data(m, chain, len);
 	(void)proc_send_peer(t->self, to, m);
 }
@@ -118,7 +120,7 @@ lookup_tls_channel(struct lookup_tls *t, struct proc_peer from, int fd)
 	keyproxy_serve(t->self->base, lookup_tls_find, t, from, fd);
 	t->served[from.id][from.worker] = true;
 	/* It may have read another certificate than ours from disk. */
-	lookup_tls_send(t, from);
+	lookup_tls_send(t, from, MSG_KEYPROXY_CHAIN);
 }
 
 /* spki as lower-case hex into out (2 * TLS_SPKI_LEN + 1 octets). */
@@ -156,7 +158,11 @@ lookup_tls_install(struct lookup_tls *t, const char *chain_pem,
 	for (p.id = 0; p.id < PROC_COUNT; p.id++)
 		for (p.worker = 0; p.worker < PROC_WORKERS_MAX; p.worker++)
 			if (t->served[p.id][p.worker])
-				lookup_tls_send(t, p);
+				lookup_tls_send(t, p, MSG_KEYPROXY_CHAIN);
+	/* The parent gives it to the processes it starts from now on. */
+	p.id = PROC_PARENT;
+	p.worker = 0;
+	lookup_tls_send(t, p, MSG_PARENT_TLS_CHAIN);
 	lookup_tls_hex(tls_key_spki(k), hex);
 	log_info("event=tls-key-installed spki-sha256=%s", hex);
 	return 0;
@@ -168,7 +174,7 @@ lookup_tls_reload(struct lookup_tls *t, struct msg *m)
 	struct span	 chain;
 	uint64_t	 reqid;
 	const char	*err = NULL;
-	char		*key = NULL, line[128 + 2 * TLS_SPKI_LEN];
+	char		*key = NULL, line[2048];
 	char		 hex[2 * TLS_SPKI_LEN + 1];
 	size_t		 key_len = 0;
 	int		 fd;

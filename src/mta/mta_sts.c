@@ -1,12 +1,11 @@
 /*
  * mta_sts: MTA-STS policies for the mta (mta_sts.h has the contract):
  * a question to lookup, a fetch with libcurl's multi interface on the
- * role's event loop when lookup says so, the answer to the caller.
+ * role's event loop (lib/httpc.h, shared with lookup's ACME client) when
+ * lookup says so, the answer to the caller.
  *
  * Why curl multi on libevent and not a fetch thread: the mta's sandbox
- * allows no threads, the loop already waits on sockets, and curl's
- * socket and timer callbacks map one to one onto libevent events.  curl
- * resolves nothing itself (CURLOPT_RESOLVE gives it lookup's addresses),
+ * allows no threads (httpc.c says more).  curl resolves nothing itself (CURLOPT_RESOLVE gives it lookup's addresses),
  * so its resolver thread is never started.
  *
  * Trust: see mta_sts.h.
@@ -17,19 +16,16 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
-#include <event2/event.h>
 
 #include "buf.h"
 #include "dns.h"
+#include "httpc.h"
 #include "ipc.h"
 #include "log.h"
 #include "lookup/lookup_sts.h"
@@ -38,19 +34,9 @@
 #include "proc.h"
 #include "util.h"
 
-/* Debian's ca-certificates bundle: the system's, when tls-ca is unset */
-#define MTA_STS_SYSTEM_CA	"/etc/ssl/certs/ca-certificates.crt"
-#define MTA_STS_CA_MAX		(4 * 1024 * 1024)
 #define MTA_STS_PATH		"/.well-known/mta-sts.txt"	/* §3.3 */
 
 struct mta_sts;
-
-/* A socket curl asked us to watch. */
-struct mta_sts_sock {
-	struct mta_sts		*s;
-	curl_socket_t		 fd;
-	struct event		*ev;
-};
 
 struct mta_sts_req {
 	TAILQ_ENTRY(mta_sts_req) entry;
@@ -81,17 +67,14 @@ TAILQ_HEAD(mta_sts_reqs, mta_sts_req);
 
 struct mta_sts {
 	struct proc_self	*self;
-	CURLM			*multi;
-	struct event		*timer;
-	char			*ca;		/* the PEM bundle, or NULL */
-	size_t			 calen;
+	struct httpc		*http;		/* curl on our loop */
 	struct mta_sts_reqs	 reqs;
 	uint64_t		 next_handle;
 	uint64_t		 next_reqid;
 	size_t			 nfetches;
 };
 
-static void	mta_sts_check_done(struct mta_sts *);
+static void	mta_sts_done(void *, CURL *, CURLcode);
 
 bool
 mta_sts_content_type_ok(const char *ct)
@@ -118,7 +101,7 @@ mta_sts_req_free(struct mta_sts_req *r)
 	struct mta_sts	*s = r->s;
 
 	if (r->easy != NULL) {
-		(void)curl_multi_remove_handle(s->multi, r->easy);
+		httpc_cancel(s->http, r->easy);
 		curl_easy_cleanup(r->easy);
 		s->nfetches--;
 	}
@@ -242,7 +225,6 @@ mta_sts_easy(struct mta_sts_req *r, const char *url, const char *host,
     char (*ips)[INET6_ADDRSTRLEN], size_t nips)
 {
 	struct mta_sts		*s = r->s;
-	struct curl_blob	 blob;
 	char			 entry[DNS_NAME_MAX + 32 +
 				    LOOKUP_STS_ADDRS_MAX * (INET6_ADDRSTRLEN + 3)];
 	size_t			 i, o;
@@ -259,29 +241,17 @@ mta_sts_easy(struct mta_sts_req *r, const char *url, const char *host,
 		    ips[i]);
 		o += n < 0 ? 0 : (size_t)n;
 	}
+	/*
+	 * httpc_easy(): https only, verified against tls-ca, no proxy, and
+	 * no redirects (§3.3: "senders MUST NOT follow redirects").
+	 */
 	if (o >= sizeof(entry) || (r->resolve = curl_slist_append(NULL,
-	    entry)) == NULL || (r->easy = curl_easy_init()) == NULL)
+	    entry)) == NULL || (r->easy = httpc_easy(s->http, url,
+	    r->err)) == NULL)
 		return -1;
 	s->nfetches++;
-	r->err[0] = '\0';
-	blob.data = s->ca;
-	blob.len = s->calen;
-	blob.flags = CURL_BLOB_NOCOPY;
-	if (curl_easy_setopt(r->easy, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_RESOLVE, r->resolve) !=
+	if (curl_easy_setopt(r->easy, CURLOPT_RESOLVE, r->resolve) !=
 	    CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "https") !=
-	    CURLE_OK ||
-	    /* §3.3: "senders MUST NOT follow redirects" */
-	    curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_PROXY, "") != CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_NOPROXY, "*") != CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_CAPATH, NULL) != CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_CAINFO, NULL) != CURLE_OK ||
-	    (s->ca != NULL && curl_easy_setopt(r->easy, CURLOPT_CAINFO_BLOB,
-	    &blob) != CURLE_OK) ||
 	    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, (long)MTA_STS_TIMEOUT_S)
 	    != CURLE_OK ||
 	    curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT,
@@ -291,20 +261,13 @@ mta_sts_easy(struct mta_sts_req *r, const char *url, const char *host,
 	    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, mta_sts_write) !=
 	    CURLE_OK ||
 	    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r) != CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r) != CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->err) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK ||
-	    curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "cachet") !=
-	    CURLE_OK ||
 	    (r->post != NULL && (curl_easy_setopt(r->easy,
 	    CURLOPT_POSTFIELDS, r->post) != CURLE_OK ||
 	    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)r->postlen) != CURLE_OK ||
 	    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers) !=
 	    CURLE_OK)) ||
-	    curl_multi_add_handle(s->multi, r->easy) != CURLM_OK)
+	    httpc_start(s->http, r->easy, mta_sts_done, r) == -1)
 		return -1;
 	log_debug("mta: event=https url=%s addrs=%s", url, entry);
 	return 0;
@@ -430,105 +393,16 @@ mta_sts_fetched(struct mta_sts_req *r, CURLcode cres)
 	mta_sts_finish(r, &res);
 }
 
+/* httpc: a fetch or a POST of r ended with res. */
 static void
-mta_sts_check_done(struct mta_sts *s)
+mta_sts_done(void *arg, CURL *easy, CURLcode res)
 {
-	struct mta_sts_req	*r;
-	CURLMsg			*cm;
-	char			*priv;
-	int			 left;
+	struct mta_sts_req	*r = arg;
 
-	while ((cm = curl_multi_info_read(s->multi, &left)) != NULL) {
-		if (cm->msg != CURLMSG_DONE)
-			continue;
-		priv = NULL;
-		(void)curl_easy_getinfo(cm->easy_handle, CURLINFO_PRIVATE,
-		    &priv);
-		if ((r = (struct mta_sts_req *)(void *)priv) == NULL)
-			fatalx("mta: a fetch without its request");
-		if (r->post_cb != NULL)
-			mta_sts_posted(r, cm->data.result);
-		else
-			mta_sts_fetched(r, cm->data.result);
-	}
-}
-
-static void
-mta_sts_on_sock(evutil_socket_t fd, short what, void *arg)
-{
-	struct mta_sts_sock	*k = arg;
-	struct mta_sts		*s = k->s;
-	int			 flags = 0, running;
-
-	if (what & EV_READ)
-		flags |= CURL_CSELECT_IN;
-	if (what & EV_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	(void)curl_multi_socket_action(s->multi, fd, flags, &running);
-	mta_sts_check_done(s);
-}
-
-static void
-mta_sts_on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct mta_sts	*s = arg;
-	int		 running;
-
-	(void)curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
-	    &running);
-	mta_sts_check_done(s);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl wants. */
-static int
-mta_sts_sockfn(CURL *easy, curl_socket_t fd, int what, void *arg,
-    void *sockp)
-{
-	struct mta_sts		*s = arg;
-	struct mta_sts_sock	*k = sockp;
-	short			 kind = EV_PERSIST;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (k != NULL) {
-			event_free(k->ev);
-			free(k);
-		}
-		(void)curl_multi_assign(s->multi, fd, NULL);
-		return 0;
-	}
-	if (k == NULL) {
-		k = xcalloc(1, sizeof(*k));
-		k->s = s;
-		k->fd = fd;
-		(void)curl_multi_assign(s->multi, fd, k);
-	} else
-		event_free(k->ev);
-	if (what & CURL_POLL_IN)
-		kind |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		kind |= EV_WRITE;
-	if ((k->ev = event_new(s->self->base, fd, kind, mta_sts_on_sock,
-	    k)) == NULL)
-		fatalx("mta: event_new");
-	event_add(k->ev, NULL);
-	return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: call back in ms (-1: never). */
-static int
-mta_sts_timerfn(CURLM *multi, long ms, void *arg)
-{
-	struct mta_sts	*s = arg;
-	struct timeval	 tv;
-
-	if (ms < 0) {
-		evtimer_del(s->timer);
-		return 0;
-	}
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(s->timer, &tv);
-	return 0;
+	if (r->post_cb != NULL)
+		mta_sts_posted(r, res);
+	else
+		mta_sts_fetched(r, res);
 }
 
 /* --- lookup's answer --- */
@@ -592,6 +466,7 @@ mta_sts_lookup_result(struct mta_sts *s, struct msg *m)
 		(void)snprintf(why, sizeof(why), "MTA-STS policy fetch for %s "
 		    "failed: cannot start it", r->domain);
 		if (r->easy != NULL) {
+			httpc_cancel(s->http, r->easy);
 			curl_easy_cleanup(r->easy);
 			r->easy = NULL;
 			s->nfetches--;
@@ -602,70 +477,18 @@ mta_sts_lookup_result(struct mta_sts *s, struct msg *m)
 
 /* --- set-up --- */
 
-/* The whole CA bundle at path into memory (before chroot). */
-static int
-mta_sts_read_ca(struct mta_sts *s, const char *path)
-{
-	struct buf	b;
-	char		chunk[16384];
-	ssize_t		n;
-	int		fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return -1;
-	buf_init(&b, MTA_STS_CA_MAX);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)n) == -1) {
-			n = -1;
-			break;
-		}
-	close(fd);
-	if (n == -1 || b.len == 0) {
-		buf_free(&b);
-		if (n != -1)
-			errno = EINVAL;
-		return -1;
-	}
-	s->ca = b.data;
-	s->calen = b.len;
-	return 0;
-}
-
 struct mta_sts *
 mta_sts_new(struct proc_self *self, const char *ca_file,
     const char **errstr_out)
 {
 	struct mta_sts	*s;
-	const char	*path;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		*errstr_out = "curl_global_init failed";
-		return NULL;
-	}
 	s = xcalloc(1, sizeof(*s));
 	s->self = self;
 	TAILQ_INIT(&s->reqs);
-	path = ca_file != NULL && ca_file[0] != '\0' ? ca_file :
-	    MTA_STS_SYSTEM_CA;
-	if (mta_sts_read_ca(s, path) == -1) {
-		if (ca_file != NULL && ca_file[0] != '\0') {
-			*errstr_out = "cannot read the tls-ca file";
-			free(s);
-			return NULL;
-		}
-		/* No bundle: every fetch fails verification (logged). */
-		log_warn("mta: MTA-STS: %s", path);
-	}
-	if ((s->multi = curl_multi_init()) == NULL ||
-	    (s->timer = evtimer_new(self->base, mta_sts_on_timer, s)) ==
-	    NULL ||
-	    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION,
-	    mta_sts_sockfn) != CURLM_OK ||
-	    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s) != CURLM_OK ||
-	    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION,
-	    mta_sts_timerfn) != CURLM_OK ||
-	    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s) != CURLM_OK) {
-		*errstr_out = "cannot set up curl";
+	if ((s->http = httpc_new(self->base, ca_file, "mta",
+	    errstr_out)) == NULL) {
+		free(s);
 		return NULL;
 	}
 	return s;

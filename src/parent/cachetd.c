@@ -96,6 +96,12 @@ struct parent {
 	time_t			 started;
 	uint64_t		 next_reqid;
 	uint64_t		 status_reqid;
+	/*
+	 * The TLS chain the running lookup installed (lookup_tls.h), for
+	 * the roles that serve TLS when they start; NULL: the files.
+	 */
+	char			*tls_chain;
+	size_t			 tls_chain_len;
 };
 
 static struct parent	P;
@@ -453,6 +459,20 @@ parent_spawn(struct role *r)
 		m = msg_new(MSG_PARENT_LISTEN);
 		msg_put_u32(m, PROC_SUBMIT_LISTEN);
 		msg_put_fd(m, fd);
+		ipc_send(r->chan, m);
+	}
+	/*
+	 * A new lookup reads the files, so a chain installed in the one
+	 * before is no longer what it signs for; a role that serves TLS
+	 * begins with the chain the running lookup installed.
+	 */
+	if (id == PROC_LOOKUP) {
+		free(P.tls_chain);
+		P.tls_chain = NULL;
+	} else if (P.tls_chain != NULL && (id == PROC_SMTP ||
+	    id == PROC_POP3 || id == PROC_IMAP || id == PROC_HTTP)) {
+		m = msg_new(MSG_PARENT_TLS_CHAIN);
+		msg_put_data(m, P.tls_chain, P.tls_chain_len);
 		ipc_send(r->chan, m);
 	}
 	if (P.conn_table[id] != -1) {
@@ -1138,10 +1158,21 @@ parent_role_msg(struct ipc_chan *chan, struct msg *m, void *arg)
 {
 	struct role	*r = arg;
 	struct msg	*f;
+	struct span	 chain;
 	uint64_t	 reqid;
 	size_t		 i;
 
 	switch (m->type) {
+	case MSG_PARENT_TLS_CHAIN:
+		if (r->id != PROC_LOOKUP || msg_get_span(m, &chain) == -1 ||
+		    msg_end(m) == -1 || chain.len == 0 ||
+		    chain.len > TLS_PEM_MAX)
+			goto bad;
+		free(P.tls_chain);
+		P.tls_chain = xmalloc(chain.len);
+		memcpy(P.tls_chain, chain.ptr, chain.len);
+		P.tls_chain_len = chain.len;
+		break;
 	case MSG_PONG:
 		if (msg_get_u64(m, &reqid) == -1 || msg_end(m) == -1)
 			goto bad;

@@ -11,6 +11,7 @@ import hashlib
 import imaplib
 import os
 import poplib
+import re
 import shutil
 import signal
 import smtplib
@@ -246,21 +247,31 @@ def test_reload_swaps_certificate_everywhere(make_daemon, tmpbase, pkis):
     smtp_transaction(obj, "after the change")
     assert obj.quit()[0] == 221
 
-    # A worker of each role and http killed: their new processes read
-    # the files (B now) and get lookup's chain (B) as well.
+    # A worker of each role and http killed, while the files hold A
+    # again (as when a certificate comes from elsewhere than the files):
+    # the parent starts their new processes with the chain lookup
+    # installed, so they present B from the start (lookup's copy, sent
+    # when they give it their key channel, changes nothing then).
+    install(pkis["a"], *d.live)
+    killed = ("smtp/0", "imap/0", "pop3/0", "http")
     st = d.status()
-    for proc in ("smtp/0", "imap/0", "pop3/0", "http"):
+    for proc in killed:
         os.kill(st[proc]["pid"], signal.SIGKILL)
 
     def back():
         now = d.status()
         return all(now.get(p, {}).get("pid") not in (None, st[p]["pid"])
-                   and now[p]["state"] == "alive"
-                   for p in ("smtp/0", "imap/0", "pop3/0", "http"))
+                   and now[p]["state"] == "alive" for p in killed)
     assert wait_for(back, 30), d.ctl("status").stdout
-    assert wait_for(lambda: all_present(d, b), 20), d.log_tail()
+    assert all_present(d, b), d.log_tail()
+    now = d.status()
+    for proc in killed:
+        pid = now[proc]["pid"]
+        assert not re.search(rf"\[{pid}\]: event=tls-certificate-installed",
+                             d.read_log()), (proc, d.log_tail())
 
-    # lookup restarted: it reads B from the files, and signs for it.
+    # lookup restarted: it reads the files (B again), and signs for B.
+    install(pkis["b"], *d.live)
     old = d.role_pids()["lookup"]
     os.kill(old, signal.SIGKILL)
     assert wait_for(lambda: d.status().get("lookup", {}).get("pid")

@@ -40,6 +40,7 @@ struct fixture {
 	struct event_base	*base;
 	struct proc_self	 self;
 	int			 role_end;	/* the worker's end of its channel */
+	int			 parent_end;	/* the parent's end of its channel */
 	int			 key_end;	/* the worker's end of its key channel */
 };
 
@@ -111,6 +112,12 @@ setup(void **state)
 	    noop_msg, noop_close, NULL);
 	f->role_end = sv[1];
 	timeout_5s(f->role_end);
+	/* and to the parent */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	f->self.peer[PROC_PARENT][0] = ipc_chan_new(f->base, sv[0], "parent",
+	    noop_msg, noop_close, NULL);
+	f->parent_end = sv[1];
+	timeout_5s(f->parent_end);
 	*state = f;
 	return 0;
 }
@@ -121,7 +128,9 @@ teardown(void **state)
 	struct fixture	*f = *state;
 
 	ipc_chan_free(f->self.peer[PROC_SMTP][0]);
+	ipc_chan_free(f->self.peer[PROC_PARENT][0]);
 	close(f->role_end);
+	close(f->parent_end);
 	if (f->key_end != 0)
 		close(f->key_end);
 	event_base_free(f->base);
@@ -146,16 +155,17 @@ pump(struct fixture *f)
 	}
 }
 
-/* The next MSG_KEYPROXY_CHAIN the worker got holds chain. */
+/* The next message of type on fd holds p's chain. */
 static void
-expect_chain(struct fixture *f, const struct pair *p)
+expect_chain_on(struct fixture *f, int fd, uint32_t type,
+    const struct pair *p)
 {
 	struct msg	*m;
 	struct span	 s;
 
 	pump(f);
-	assert_non_null(m = ipc_read_blocking(f->role_end));
-	assert_int_equal(m->type, MSG_KEYPROXY_CHAIN);
+	assert_non_null(m = ipc_read_blocking(fd));
+	assert_int_equal(m->type, type);
 	assert_int_equal(msg_get_span(m, &s), 0);
 	assert_int_equal(msg_end(m), 0);
 	assert_int_equal(s.len, p->chain_len);
@@ -163,7 +173,22 @@ expect_chain(struct fixture *f, const struct pair *p)
 	msg_free(m);
 }
 
-/* Nothing more for the worker. */
+/* The worker got p's chain. */
+static void
+expect_chain(struct fixture *f, const struct pair *p)
+{
+	expect_chain_on(f, f->role_end, MSG_KEYPROXY_CHAIN, p);
+}
+
+/* A change: the worker and the parent (for roles it starts) got it. */
+static void
+expect_change(struct fixture *f, const struct pair *p)
+{
+	expect_chain(f, p);
+	expect_chain_on(f, f->parent_end, MSG_PARENT_TLS_CHAIN, p);
+}
+
+/* Nothing more for the worker or the parent. */
 static void
 expect_no_chain(struct fixture *f)
 {
@@ -171,6 +196,7 @@ expect_no_chain(struct fixture *f)
 
 	pump(f);
 	assert_int_equal(recv(f->role_end, &c, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(recv(f->parent_end, &c, 1, MSG_DONTWAIT), -1);
 }
 
 /* An ECDSA signature asked for the key named spki: lookup's ok. */
@@ -258,7 +284,7 @@ test_install_swaps_and_keeps_the_previous_key(void **state)
 	/* The change: the worker gets B's chain, B's key signs. */
 	assert_int_equal(lookup_tls_install(t, f->b.chain, f->b.chain_len,
 	    f->b.key, f->b.key_len, &err), 0);
-	expect_chain(f, &f->b);
+	expect_change(f, &f->b);
 	assert_int_equal(lookup_tls_spki_sha256(t, got), 0);
 	assert_memory_equal(got, spki_b, TLS_SPKI_LEN);
 	assert_int_equal(key_op(f, spki_b), 1);
@@ -272,7 +298,7 @@ test_install_swaps_and_keeps_the_previous_key(void **state)
 	/* Back to A: B is the previous now, and the one before is gone. */
 	assert_int_equal(lookup_tls_install(t, f->a.chain, f->a.chain_len,
 	    f->a.key, f->a.key_len, &err), 0);
-	expect_chain(f, &f->a);
+	expect_change(f, &f->a);
 	assert_int_equal(key_op(f, spki_a), 1);
 	assert_int_equal(key_op(f, spki_b), 1);
 	lookup_tls_free(t);
@@ -329,7 +355,7 @@ test_no_key(void **state)
 	/* A pair installed later is sent and used. */
 	assert_int_equal(lookup_tls_install(t, f->a.chain, f->a.chain_len,
 	    f->a.key, f->a.key_len, &err), 0);
-	expect_chain(f, &f->a);
+	expect_change(f, &f->a);
 	assert_int_equal(lookup_tls_spki_sha256(t, got), 0);
 	assert_int_equal(key_op(f, got), 1);
 	lookup_tls_free(t);
