@@ -486,6 +486,7 @@ proc_child_main(const char *name, bool foreground, bool verbose)
 				fatalx("bad metrics message");
 			if (metrics_attach(fd, u, &errstr) == -1)
 				fatalx("metrics: %s", errstr);
+			break;
 		case MSG_PARENT_TLS_CHAIN:
 			if (self.tls_chain != NULL ||
 			    msg_get_span(m, &sp) == -1 || msg_end(m) == -1 ||
