@@ -1,0 +1,208 @@
+"""`cachetctl -f FILE quickstart ADDRESS` (issue 16), the newcomer's
+first step: on a clean directory it writes a config that `cachetd -n`
+accepts, makes the first user with a password printed once, and the
+domain's DKIM keys; the daemon started on that very file lets the user
+log in with that password.  It never overwrites a config or an install.
+
+The generated config is the one run: only its ports, listen address,
+state and mail directories, ACME directory and resolver are chosen by
+quickstart's own options (so that it runs on free loopback ports, with
+the tests' DNS and an ACME URL on loopback that nothing answers)."""
+
+import imaplib
+import os
+import poplib
+import pwd
+import re
+import smtplib
+import subprocess
+import time
+
+import pytest
+from dnslib import RR
+
+from conftest import (CACHETCTL, CACHETD, Daemon, default_resolver,
+                      free_port, tls_client_context)
+
+# The kinds quickstart writes (no cleartext imap or pop3).
+QS_KINDS = ["smtp", "submission", "submissions", "imaps", "pop3s",
+            "https", "http", "metrics"]
+ADDRESS = "alice@example.org"
+PASSWORD_RE = re.compile(r"^  password: (\S+)$", re.M)
+TIMEOUT = 10
+
+
+class QuickstartDaemon(Daemon):
+    """A cachetd whose config is written by quickstart, not by the
+    harness; started, checked and stopped (by PID) as any other."""
+
+    def __init__(self, base):
+        self.base = base
+        self.state = os.path.join(base, "state")
+        self.mail = os.path.join(base, "mail")
+        self.ports = {k: free_port() for k in QS_KINDS}
+        # In a directory that does not exist yet, as /etc/cachet on a
+        # fresh system: quickstart makes it.
+        self.conf = os.path.join(base, "etc", "cachet", "cachet.conf")
+        self.log = os.path.join(base, "cachetd.log")
+        self.proc = None
+
+    def quickstart_args(self, *extra):
+        args = [CACHETCTL, "-f", self.conf, "quickstart", ADDRESS,
+                "--state-dir", self.state, "--mail-dir", self.mail,
+                "--listen-address", "127.0.0.1",
+                # Nothing listens there: ACME fails, on loopback only.
+                "--acme", f"https://127.0.0.1:{free_port()}/dir",
+                "--resolver", default_resolver()]
+        for k in QS_KINDS:
+            args += ["--port", f"{k}={self.ports[k]}"]
+        return args + list(extra)
+
+    def quickstart(self, *extra):
+        return subprocess.run(self.quickstart_args(*extra),
+                              capture_output=True, text=True, timeout=60)
+
+
+def zone_lines(out):
+    """The zone-file lines of quickstart's output."""
+    return [l for l in out.splitlines()
+            if re.match(r"^\S+\. \d+ IN [A-Z]+ ", l)]
+
+
+@pytest.fixture
+def qs(tmpbase, request):
+    d = QuickstartDaemon(tmpbase)
+    yield d
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed and d.proc is not None:
+        print(d.log_tail(200))
+    d.stop()
+
+
+def test_newcomer(qs):
+    r = qs.quickstart()
+    assert r.returncode == 0, r.stderr
+    with open(qs.conf) as f:
+        text = f.read()
+    assert text.startswith("# cachet.conf for example.org")
+
+    # The password: printed once, 20 characters of the alphabet.
+    found = PASSWORD_RE.findall(r.stdout)
+    assert len(found) == 1, r.stdout
+    password = found[0]
+    assert re.fullmatch(r"[2-9a-km-np-z]{5}(-[2-9a-km-np-z]{5}){3}",
+                        password), password
+    assert password not in text
+
+    # What it asks to publish is zone-file syntax a DNS server loads.
+    recs = zone_lines(r.stdout)
+    assert "example.org. 3600 IN MX 10 mail.example.org." in recs
+    assert any(l.startswith("example.org. 3600 IN TXT \"v=spf1 ")
+               for l in recs)
+    loaded = RR.fromZone("\n".join(recs))
+    assert len(loaded) == len(recs)
+    assert f"cachetctl -f {qs.conf} dns check example.org" in r.stdout
+
+    # cachetd -n accepts the file as written.
+    n = subprocess.run([CACHETD, "-n", "-f", qs.conf], capture_output=True,
+                       text=True, timeout=30)
+    assert n.returncode == 0, n.stderr + n.stdout
+
+    # The files made for the lookup role are its user's (as root).
+    lookup = os.path.join(qs.state, "lookup")
+    uid = (pwd.getpwnam("_cachetl").pw_uid if os.geteuid() == 0
+           else os.geteuid())
+    for name in ("", "cachet.db", "dkim.db"):
+        st = os.stat(os.path.join(lookup, name))
+        assert st.st_uid == uid, name
+        assert st.st_mode & 0o077 == 0, name
+
+    qs.start()
+
+    # The printed password logs in, on each protocol's TLS port.
+    c = imaplib.IMAP4_SSL("127.0.0.1", qs.ports["imaps"],
+                          ssl_context=tls_client_context(), timeout=TIMEOUT)
+    assert c.login(ADDRESS, password)[0] == "OK"
+    assert c.select("INBOX")[0] == "OK"
+    c.logout()
+    c = imaplib.IMAP4_SSL("127.0.0.1", qs.ports["imaps"],
+                          ssl_context=tls_client_context(), timeout=TIMEOUT)
+    with pytest.raises(imaplib.IMAP4.error):
+        c.login(ADDRESS, password[:-1] + ("2" if password[-1] != "2"
+                                          else "3"))
+    c.logout()
+    p = poplib.POP3_SSL("127.0.0.1", qs.ports["pop3s"],
+                        context=tls_client_context(), timeout=TIMEOUT)
+    p.user(ADDRESS)
+    assert p.pass_(password).startswith(b"+OK")
+    p.quit()
+    s = smtplib.SMTP_SSL("127.0.0.1", qs.ports["submissions"],
+                         context=tls_client_context(), timeout=TIMEOUT)
+    s.ehlo("client.example")
+    assert s.login(ADDRESS, password)[0] == 235
+    s.quit()
+
+    # lookup found the DKIM keys quickstart made and made none of its
+    # own: exactly the pair, both active.
+    time.sleep(1)
+    keys = qs.ctl("dkim", "list", "example.org").stdout.split("\n")
+    keys = [k.split() for k in keys if k.strip()]
+    year = time.gmtime().tm_year
+    assert sorted((k[1], k[2], k[4]) for k in keys) == [
+        (f"c{year}a-ed", "ed25519", "active"),
+        (f"c{year}a-rsa", "rsa", "active")], keys
+
+
+def test_refuses_to_overwrite(qs):
+    os.makedirs(os.path.dirname(qs.conf))
+    with open(qs.conf, "w") as f:
+        f.write("# mine\n")
+    r = qs.quickstart()
+    assert r.returncode == 1
+    assert "exists" in r.stderr and qs.conf in r.stderr
+    assert "password" not in r.stdout
+    with open(qs.conf) as f:
+        assert f.read() == "# mine\n"
+    assert not os.path.exists(qs.state)
+
+
+def test_refuses_an_existing_install(qs):
+    assert qs.quickstart().returncode == 0
+    first = os.stat(os.path.join(qs.state, "lookup", "cachet.db"))
+    other = os.path.join(qs.base, "other.conf")
+    args = qs.quickstart_args()
+    args[2] = other
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert "already holds users" in r.stderr
+    assert not os.path.exists(other)
+    again = os.stat(os.path.join(qs.state, "lookup", "cachet.db"))
+    assert again.st_mtime_ns == first.st_mtime_ns
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["quickstart", "alice"], "not an address"),
+    (["quickstart", "alice@example.org", "--hostname", "bad..name"],
+     "not a host name"),
+    (["quickstart", "alice@example.org", "--state-dir", "relative"],
+     "absolute"),
+    (["quickstart", "alice@example.org", "--resolver", "nonsense"],
+     "does not parse"),
+])
+def test_bad_arguments(qs, argv, msg):
+    extra = [] if "--state-dir" in argv else ["--state-dir", qs.state]
+    r = subprocess.run([CACHETCTL, "-f", qs.conf] + argv + extra,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r.stderr
+    assert msg in r.stderr
+    assert "usage: cachetctl -f FILE quickstart" in r.stderr or \
+        "does not parse" in r.stderr
+    assert not os.path.exists(qs.conf)
+    assert not os.path.exists(qs.state)
+
+
+def test_needs_a_file(qs):
+    r = subprocess.run([CACHETCTL, "quickstart", ADDRESS],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert "-f FILE" in r.stderr
