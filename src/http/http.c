@@ -4,9 +4,8 @@
  * tls { } certificate, its private key kept by lookup: keyproxy.h), and
  * routes each request through http_route.c's table.  Today one route:
  * our MTA-STS policy (RFC 8461 §3.3) at /.well-known/mta-sts.txt for
- * mta-sts.<each of our domains>, from mta-sts-policy (http_policy.c).
- * It also answers `cachetctl dns DOMAIN` with the records to publish,
- * the policy id the one it serves.
+ * mta-sts.<each of our domains>, from mta-sts-policy (http_policy.c,
+ * whose id lookup prints in `cachetctl dns`).
  *
  * This role parses the network and holds nothing but the config: it
  * runs as its own user chrooted into an empty directory, opens no file
@@ -33,7 +32,7 @@
 
 #include "buf.h"
 #include "conf.h"
-#include "http/http_policy.h"
+#include "http_policy.h"
 #include "http/http_route.h"
 #include "ipc.h"
 #include "keyproxy.h"
@@ -46,7 +45,6 @@
 #define HTTP_BODY_MAX		1024	/* no route takes a body */
 #define HTTP_TIMEOUT_S		30	/* handshake, request, each write */
 #define HTTP_LOG_MAX		128	/* octets of a peer's string logged */
-#define HTTP_DNS_MAX		2048	/* `cachetctl dns` output */
 
 /* The kinds of listener this role serves, each with an evhttp of its own. */
 enum http_front_kind {
@@ -323,61 +321,12 @@ http_request(struct evhttp_request *req, void *arg)
 	    printable(what.ptr, what.len, pb, sizeof(pb)), mt.status);
 }
 
-/*
- * `cachetctl dns DOMAIN` (MSG_CTL_REQUEST: u64 reqid, u32 argc, str
- * argv[], from the parent; a malformed request is an answer, not fatal).
- */
-static void
-http_ctl(struct http_role *r, struct msg *m)
-{
-	struct buf	 out;
-	const char	*p, *nl;
-	char		 verb[8], domain[CONF_NAME_MAX + 1], *line;
-	uint64_t	 reqid;
-	uint32_t	 argc;
-	size_t		 i;
-
-	if (msg_get_u64(m, &reqid) == -1)
-		fatalx("http: bad %s from parent", msg_name(m->type));
-	if (msg_get_u32(m, &argc) == -1 || argc != 2 ||
-	    msg_get_str(m, verb, sizeof(verb)) == -1 ||
-	    strcmp(verb, "dns") != 0 ||
-	    msg_get_str(m, domain, sizeof(domain)) == -1 ||
-	    msg_end(m) == -1) {
-		proc_ctl_end(r->self, reqid, 2, "usage: dns DOMAIN");
-		return;
-	}
-	for (i = 0; i < r->conf->ndomains; i++)
-		if (strcasecmp(r->conf->domains[i], domain) == 0)
-			break;
-	if (i == r->conf->ndomains) {
-		proc_ctl_end(r->self, reqid, 1, "not one of our domains");
-		return;
-	}
-	buf_init(&out, HTTP_DNS_MAX);
-	if (http_policy_dns(r->conf, r->conf->domains[i], r->policy_id,
-	    &out) == -1)
-		fatalx("http: dns records longer than %d octets",
-		    HTTP_DNS_MAX);
-	for (p = out.data; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-		line = xstrndup(p, (size_t)(nl - p));
-		proc_ctl_line(r->self, reqid, line);
-		free(line);
-	}
-	buf_free(&out);
-	proc_ctl_end(r->self, reqid, 0, NULL);
-}
-
+/* Nothing is asked of this role (`cachetctl dns` is lookup's). */
 static void
 http_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 {
-	struct http_role	*r = self->role;
-
-	if (m->type != MSG_CTL_REQUEST || peer.id != PROC_PARENT)
-		fatalx("http: unexpected %s from %s", msg_name(m->type),
-		    proc_name(peer.id));
-	http_ctl(r, m);
-	msg_free(m);
+	fatalx("http: unexpected %s from %s", msg_name(m->type),
+	    proc_name(peer.id));
 }
 
 /*

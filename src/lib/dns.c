@@ -87,6 +87,10 @@ dns_type_name(enum dns_type t)
 		return "AAAA";
 	case DNS_T_TLSA:
 		return "TLSA";
+	case DNS_T_CNAME:
+		return "CNAME";
+	case DNS_T_SRV:
+		return "SRV";
 	}
 	return "?";
 }
@@ -190,6 +194,12 @@ dns_rr_clear(struct dns_rr *rr)
 	case DNS_T_TLSA:
 		free(rr->u.tlsa.data);
 		break;
+	case DNS_T_CNAME:
+		free(rr->u.cname.name);
+		break;
+	case DNS_T_SRV:
+		free(rr->u.srv.target);
+		break;
 	case DNS_T_A:
 	case DNS_T_AAAA:
 		break;
@@ -214,17 +224,41 @@ dns_parse_mx(const uint8_t *p, size_t len, struct dns_rr *rr)
 	return 0;
 }
 
-static int
-dns_parse_ptr(const uint8_t *p, size_t len, struct dns_rr *rr)
+/*
+ * rdata that is one name and nothing else: PTRDNAME (RFC 1035 §3.3.12),
+ * CNAME (§3.3.1).  The text form, allocated, or NULL.
+ */
+static char *
+dns_parse_only_name(const uint8_t *p, size_t len)
 {
 	char	name[DNS_NAME_TEXT_MAX + 1];
 	size_t	used;
 
-	/* RFC 1035 §3.3.12: PTRDNAME */
 	if (dns_parse_name(p, len, name, sizeof(name), &used) == -1 ||
 	    used != len)
+		return NULL;
+	return xstrdup(name);
+}
+
+static int
+dns_parse_srv(const uint8_t *p, size_t len, struct dns_rr *rr)
+{
+	char	name[DNS_NAME_TEXT_MAX + 1];
+	size_t	used;
+
+	/*
+	 * RFC 2782: Priority, Weight, Port (16 bits each), then Target,
+	 * "not compressed"
+	 */
+	if (len < 7)
 		return -1;
-	rr->u.ptr.name = xstrdup(name);
+	if (dns_parse_name(p + 6, len - 6, name, sizeof(name), &used) == -1 ||
+	    used != len - 6)
+		return -1;
+	rr->u.srv.prio = (uint16_t)(p[0] << 8 | p[1]);
+	rr->u.srv.weight = (uint16_t)(p[2] << 8 | p[3]);
+	rr->u.srv.port = (uint16_t)(p[4] << 8 | p[5]);
+	rr->u.srv.target = xstrdup(name);
 	return 0;
 }
 
@@ -289,11 +323,17 @@ dns_parse_rdata(enum dns_type type, const uint8_t *p, size_t len,
 	case DNS_T_MX:
 		return dns_parse_mx(p, len, rr);
 	case DNS_T_PTR:
-		return dns_parse_ptr(p, len, rr);
+		return (rr->u.ptr.name = dns_parse_only_name(p, len)) != NULL ?
+		    0 : -1;
 	case DNS_T_TXT:
 		return dns_parse_txt(p, len, rr);
 	case DNS_T_TLSA:
 		return dns_parse_tlsa(p, len, rr);
+	case DNS_T_CNAME:
+		return (rr->u.cname.name = dns_parse_only_name(p, len)) !=
+		    NULL ? 0 : -1;
+	case DNS_T_SRV:
+		return dns_parse_srv(p, len, rr);
 	}
 	return -1;
 }
@@ -859,6 +899,8 @@ dns_query(struct dns *d, const char *name, enum dns_type type,
 	case DNS_T_TXT:
 	case DNS_T_AAAA:
 	case DNS_T_TLSA:
+	case DNS_T_CNAME:
+	case DNS_T_SRV:
 		break;
 	default:
 		*errstr = "unsupported type";

@@ -42,13 +42,18 @@
 #define DNS_TIMEOUT_MS_DEFAULT	20000	/* per query, our own timer */
 #define DNS_WHY_MAX		200	/* a reason text, bogus or error */
 
-/* RR types asked for, RFC 1035 §3.2.2, RFC 3596, RFC 6698 §7.1. */
+/*
+ * RR types asked for, RFC 1035 §3.2.2, RFC 3596, RFC 6698 §7.1, RFC 2782
+ * (SRV).
+ */
 enum dns_type {
 	DNS_T_A = 1,
+	DNS_T_CNAME = 5,
 	DNS_T_PTR = 12,
 	DNS_T_MX = 15,
 	DNS_T_TXT = 16,
 	DNS_T_AAAA = 28,
+	DNS_T_SRV = 33,
 	DNS_T_TLSA = 52,
 };
 
@@ -68,6 +73,19 @@ struct dns_mx {
 struct dns_ptr {
 	/* text form without the final dot (RFC 1035 §3.3.12) */
 	char		*name;
+};
+
+struct dns_cname {
+	/* text form without the final dot (RFC 1035 §3.3.1) */
+	char		*name;
+};
+
+struct dns_srv {
+	uint16_t	 prio;		/* RFC 2782 "Priority" */
+	uint16_t	 weight;
+	uint16_t	 port;
+	/* text form without the final dot; "" for "." (no service) */
+	char		*target;
 };
 
 struct dns_tlsa {
@@ -93,6 +111,8 @@ struct dns_rr {
 	union {
 		struct dns_mx	 mx;
 		struct dns_ptr	 ptr;
+		struct dns_cname cname;
+		struct dns_srv	 srv;
 		struct in_addr	 a;
 		struct in6_addr	 aaaa;
 		struct dns_txt	 txt;

@@ -368,14 +368,25 @@ dkimkey_selector(enum dkimkey_alg alg, int year,
 }
 
 int
+dkimkey_record(const struct dkimkey *k, char *out, size_t outsz)
+{
+	int	l;
+
+	l = snprintf(out, outsz, "v=DKIM1; k=%s; p=%s",
+	    dkimkey_alg_name(k->alg), k->pub);
+	return l < 0 || (size_t)l >= outsz ? -1 : 0;
+}
+
+int
 dkimkey_txt(const struct dkimkey *k, struct buf *out)
 {
 	char	 text[DKIMKEY_PUB_MAX + 64];
 	size_t	 len, off, n;
 
-	len = (size_t)snprintf(text, sizeof(text), "v=DKIM1; k=%s; p=%s",
-	    dkimkey_alg_name(k->alg), k->pub);
-	if (len >= sizeof(text) || buf_printf(out, "%s._domainkey.%s. IN "
+	if (dkimkey_record(k, text, sizeof(text)) == -1)
+		return -1;
+	len = strlen(text);
+	if (buf_printf(out, "%s._domainkey.%s. IN "
 	    "TXT (", k->selector, k->domain) == -1)
 		return -1;
 	for (off = 0; off < len; off += n) {

@@ -96,6 +96,13 @@ int			 dkimkey_selector(enum dkimkey_alg, int year,
 			    void *arg, char *out, size_t outsz);
 
 /*
+ * The text of k's TXT record, "v=DKIM1; k=ALG; p=KEY" (RFC 6376
+ * §3.6.1), into out; 0, or -1 when outsz is too small.
+ */
+int			 dkimkey_record(const struct dkimkey *k, char *out,
+			    size_t outsz);
+
+/*
  * The TXT record of k in zone-file form, one line:
  * `S._domainkey.D. IN TXT ( "v=DKIM1; k=...; p=..." "..." )`, the text
  * cut into strings of at most 255 octets (RFC 1035 §3.3.14).

@@ -46,6 +46,7 @@
 #include "lookup_spamtrain.h"
 #include "lookup_sts.h"
 #include "lookup_dkimsign.h"
+#include "lookup_dnsrec.h"
 #include "lookup_dmarcrep.h"
 #include "lookup_msgauth.h"
 #include "lookup_spf.h"
@@ -159,6 +160,7 @@ struct lookup_role {
 	struct pool		*pool;		/* AUTH hashing, ctl */
 	struct lookup_tls	*tls;		/* the TLS key and its changes */
 	struct lookup_acme	*acme;		/* NULL: no tls { acme } */
+	struct lookup_dnsrec	*dnsrec;	/* cachetctl dns */
 	size_t			 njobs;		/* alive, incl. delayed */
 
 	struct lookup_fail	 fails[LOOKUP_FAIL_SLOTS];
@@ -1853,6 +1855,9 @@ lookup_ctl(struct lookup_role *r, struct msg *m)
 	else if (strcmp(argv[0], "dkim") == 0)
 		lookup_dkimsign_ctl(r->auth.dkimsign, reqid, n, argv,
 		    lookup_dkim_domain_ours, r);
+	else if (strcmp(argv[0], "dns") == 0)
+		lookup_dnsrec_ctl(r->dnsrec, reqid, n, argv,
+		    lookup_dkim_domain_ours, r);
 	else if (strcmp(argv[0], "dmarc") == 0)
 		lookup_dmarcrep_ctl(r->auth.dmarcrep, reqid, n, argv);
 	else if (strcmp(argv[0], "greylist") == 0)
@@ -2169,6 +2174,8 @@ lookup_main(struct proc_self *self)
 	r->greylist = lookup_greylist_new(self, r->conf);
 	r->msgauth = lookup_msgauth_new(self, r->conf, &r->auth);
 	r->acme = lookup_acme_new(self, r->conf, r->tls);
+	r->dnsrec = lookup_dnsrec_new(self, r->conf, lookup_mx_dns(r->mx),
+	    r->auth.dkimsign, r->tls, r->acme);
 	r->pool = pool_start(self->base, "lookup", LOOKUP_WORKERS,
 	    lookup_worker_db, NULL);
 	log_debug("lookup: ready db=%s/%s workers=%d", self->dir_path,

@@ -513,7 +513,7 @@ lookup_dkimsign_new(struct proc_self *self, const struct conf *conf)
 
 #define LOOKUP_DKIMSIGN_USAGE	"usage: dkim keygen DOMAIN [--selector S] " \
 	"[--algorithm ed25519|rsa] [--bits N], dkim list [DOMAIN], " \
-	"dkim retire|activate DOMAIN SELECTOR, dkim dns DOMAIN"
+	"dkim retire|activate DOMAIN SELECTOR"
 
 /* A domain or selector as given: lower case, DNS characters only. */
 static int
@@ -559,39 +559,17 @@ lookup_dkimsign_list(struct lookup_dkimsign *ls, uint64_t reqid,
 	proc_ctl_end(ls->self, reqid, 0, NULL);
 }
 
-/* What to publish for domain: SPF, each active DKIM key, DMARC. */
-static void
-lookup_dkimsign_dns(struct lookup_dkimsign *ls, uint64_t reqid,
-    const char *domain)
+size_t
+lookup_dkimsign_published(struct lookup_dkimsign *ls, const char *domain,
+    const struct dkimkey **out, size_t max)
 {
-	struct buf	 b;
-	size_t		 i, n = 0;
+	size_t	i, n = 0;
 
-	buf_init(&b, DKIMKEY_PUB_MAX * 2);
-	(void)buf_printf(&b, "%s. IN TXT \"v=spf1 mx -all\"", domain);
-	proc_ctl_line(ls->self, reqid, b.data);
-	for (i = 0; i < ls->nkeys; i++) {
-		if (!ls->keys[i].active || ls->keys[i].pkey == NULL ||
-		    strcmp(ls->keys[i].domain, domain) != 0)
-			continue;
-		buf_reset(&b);
-		if (dkimkey_txt(&ls->keys[i], &b) == 0)
-			proc_ctl_line(ls->self, reqid, b.data);
-		n++;
-	}
-	if (n == 0) {
-		buf_reset(&b);
-		(void)buf_printf(&b, "; no active DKIM key for %s (make one "
-		    "with: cachetctl dkim keygen %s)", domain, domain);
-		proc_ctl_line(ls->self, reqid, b.data);
-	}
-	buf_reset(&b);
-	/* RFC 7489 §6.3; quarantine until the reports show all is signed */
-	(void)buf_printf(&b, "_dmarc.%s. IN TXT \"v=DMARC1; p=quarantine; "
-	    "rua=mailto:postmaster@%s\"", domain, domain);
-	proc_ctl_line(ls->self, reqid, b.data);
-	buf_free(&b);
-	proc_ctl_end(ls->self, reqid, 0, NULL);
+	for (i = 0; i < ls->nkeys && n < max; i++)
+		if (ls->keys[i].active && ls->keys[i].pkey != NULL &&
+		    strcmp(ls->keys[i].domain, domain) == 0)
+			out[n++] = &ls->keys[i];
+	return n;
 }
 
 /* dkim keygen DOMAIN [--selector S] [--algorithm A] [--bits N] */
@@ -673,10 +651,6 @@ lookup_dkimsign_ctl(struct lookup_dkimsign *ls, uint64_t reqid, size_t argc,
 		if (err == NULL)
 			goto usage;
 		proc_ctl_end(ls->self, reqid, 1, err);
-		return;
-	}
-	if (strcmp(verb, "dns") == 0 && argc == 3) {
-		lookup_dkimsign_dns(ls, reqid, domain);
 		return;
 	}
 	if ((strcmp(verb, "retire") == 0 || strcmp(verb, "activate") == 0) &&

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 
+struct dkimkey;
 struct lookup_dkimsign;
 
 /*
@@ -25,8 +26,16 @@ void	lookup_dkimsign_message(struct lookup_dkimsign *, struct buf *msg,
 	    void (*done)(void *arg, struct buf *msg), void *arg);
 
 /*
+ * The active keys of domain (lower case) that load, at most max, in the
+ * order made, into out; their count.  The pointers are good until the
+ * next `cachetctl dkim` verb: use them at once (`cachetctl dns`).
+ */
+size_t	lookup_dkimsign_published(struct lookup_dkimsign *,
+	    const char *domain, const struct dkimkey **out, size_t max);
+
+/*
  * A cachetctl request whose argv[0] is "dkim": keygen, list, retire,
- * activate, dns (what `cachetctl dns` prints for lookup's part).
+ * activate.
  * ours(domain, arg) says whether a domain is one of ours (keys are made
  * for those only).  The answer is sent with proc_ctl_line()/_end().
  */

@@ -886,12 +886,11 @@ parent_verb_role(struct span verb)
 	    span_eq(verb, "alias") || span_eq(verb, "tlsrpt") ||
 	    span_eq(verb, "dmarc") || span_eq(verb, "dkim") ||
 	    span_eq(verb, "spf") || span_eq(verb, "spam") ||
-	    span_eq(verb, "prescreen") || span_eq(verb, "greylist"))
+	    span_eq(verb, "prescreen") || span_eq(verb, "greylist") ||
+	    span_eq(verb, "dns"))
 		return PROC_LOOKUP;
 	if (span_eq(verb, "tls-policy"))
 		return PROC_MTA;
-	if (span_eq(verb, "dns"))
-		return PROC_HTTP;
 	return PROC_PARENT;
 }
 

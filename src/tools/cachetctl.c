@@ -56,11 +56,15 @@ usage(void)
 	    "  tls-policy DOMAIN      MX hosts, DNSSEC, TLSA records and the "
 	    "TLS\n"
 	    "                         decision for each (DANE)\n"
-	    "  dns DOMAIN             the TXT records to publish for "
-	    "DOMAIN\n"
-	    "                         (MTA-STS with the served policy's "
-	    "id, TLS-RPT,\n"
-	    "                         SPF, DKIM, DMARC)\n"
+	    "  dns DOMAIN             every DNS record DOMAIN needs, "
+	    "zone-file lines\n"
+	    "                         (MX, SPF, DKIM, DMARC, MTA-STS, "
+	    "TLS-RPT, TLSA,\n"
+	    "                         SRV, CNAME)\n"
+	    "  dns check DOMAIN       ask the resolver for each: present, "
+	    "missing\n"
+	    "                         or different; the reverse DNS of "
+	    "hostname\n"
 	    "  dkim keygen DOMAIN [--selector S] [--algorithm ed25519|rsa] "
 	    "[--bits N]\n"
 	    "                         make a signing key, print its TXT "
@@ -351,21 +355,6 @@ main(int argc, char *argv[])
 		usage();
 	code = ctl_exchange(fd, m, NULL);
 	close(fd);
-	/*
-	 * dns: the http role knows the MTA-STS and TLS-RPT records, lookup
-	 * the SPF, DKIM (its keys) and DMARC ones; ask both.
-	 */
-	if (code == 0 && strcmp(argv[0], "dns") == 0 && argc == 2) {
-		fd = ctl_connect(sock);
-		m = msg_new(MSG_CTL_REQUEST);
-		msg_put_u64(m, 2);
-		msg_put_u32(m, 3);
-		msg_put_str(m, "dkim");
-		msg_put_str(m, "dns");
-		msg_put_str(m, argv[1]);
-		code = ctl_exchange(fd, m, NULL);
-		close(fd);
-	}
 	conf_free(conf);
 	return code;
 }

@@ -22,7 +22,7 @@
 
 #include "ctl_quickstart.h"
 #include "dnsrec.h"
-#include "http/http_policy.h"
+#include "http_policy.h"
 #include "lookup/dkimkey.h"
 #include "lookup/users.h"
 #include "mailaddr.h"

@@ -31,8 +31,8 @@ example.net.      1 IN MX 10 mx1.example.net.
 mx1.example.net.  1 IN A  127.0.0.61
 """
 
-TXT_RE = re.compile(r'^(\S+)\._domainkey\.(\S+)\. IN TXT \( ((?:"[^"]*" ?)+)'
-                    r'\)$')
+TXT_RE = re.compile(r'^(\S+)\._domainkey\.(\S+)\. (?:\d+ )?IN TXT (?:\( )?'
+                    r'((?:"[^"]*" ?)+)\)?$')
 
 MESSAGE = (b"From: Carol <carol@sender.example>\r\n"
            b"To: fwd@example.org\r\n"

@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum dns_type types[] = {
 		DNS_T_A, DNS_T_MX, DNS_T_TXT, DNS_T_AAAA, DNS_T_TLSA,
-		DNS_T_PTR,
+		DNS_T_PTR, DNS_T_CNAME, DNS_T_SRV,
 	};
 	struct dns_rr	rr;
 	char		name[DNS_NAME_TEXT_MAX + 1];
@@ -37,6 +37,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case DNS_T_PTR:
 			if (strlen(rr.u.ptr.name) > DNS_NAME_TEXT_MAX)
+				abort();
+			break;
+		case DNS_T_CNAME:
+			if (strlen(rr.u.cname.name) > DNS_NAME_TEXT_MAX)
+				abort();
+			break;
+		case DNS_T_SRV:
+			if (strlen(rr.u.srv.target) > DNS_NAME_TEXT_MAX ||
+			    size - 1 < 7)
 				abort();
 			break;
 		case DNS_T_TXT:

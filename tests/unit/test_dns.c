@@ -87,6 +87,20 @@ static const struct rdata_case rdata_cases[] = {
 	{ "TLSA 3 1 1", DNS_T_TLSA,
 	    B("\x03\x01\x01\xaa\xbb\xcc\xdd"), 0, NULL, 4 },
 	{ "TLSA without data", DNS_T_TLSA, B("\x03\x01\x01"), -1, NULL, 0 },
+	{ "CNAME", DNS_T_CNAME, B("\x02mx\x07" "example\x03org\x00"), 0,
+	    "mx.example.org", 0 },
+	{ "CNAME trailing octets", DNS_T_CNAME, B("\x01" "a\x00\x00"), -1,
+	    NULL, 0 },
+	{ "CNAME empty", DNS_T_CNAME, B(""), -1, NULL, 0 },
+	{ "SRV 0 1 993", DNS_T_SRV,
+	    B("\x00\x00\x00\x01\x03\xe1\x02mx\x07" "example\x03org\x00"),
+	    0, "mx.example.org", 993 },
+	{ "SRV no service (RFC 2782 \".\")", DNS_T_SRV,
+	    B("\x00\x00\x00\x00\x00\x00\x00"), 0, "", 0 },
+	{ "SRV without target", DNS_T_SRV, B("\x00\x00\x00\x00\x00\x00"),
+	    -1, NULL, 0 },
+	{ "SRV trailing octets", DNS_T_SRV,
+	    B("\x00\x00\x00\x00\x00\x00\x00\x00"), -1, NULL, 0 },
 };
 
 static void
@@ -110,6 +124,16 @@ test_rdata(void **state)
 		break;
 	case DNS_T_PTR:
 		assert_string_equal(rr.u.ptr.name, c->text);
+		break;
+	case DNS_T_CNAME:
+		assert_string_equal(rr.u.cname.name, c->text);
+		break;
+	case DNS_T_SRV:
+		/* the cases: priority 0, weight 1 unless "no service" */
+		assert_string_equal(rr.u.srv.target, c->text);
+		assert_int_equal(rr.u.srv.port, c->num);
+		assert_int_equal(rr.u.srv.prio, 0);
+		assert_int_equal(rr.u.srv.weight, c->num != 0 ? 1 : 0);
 		break;
 	case DNS_T_TXT:
 		assert_int_equal(rr.u.txt.len, strlen(c->text));
@@ -551,6 +575,15 @@ on_answer(void *arg, const struct dns_result *res)
 		case DNS_T_PTR:
 			snprintf(w->text[i], sizeof(w->text[i]), "%s",
 			    rr->u.ptr.name);
+			break;
+		case DNS_T_CNAME:
+			snprintf(w->text[i], sizeof(w->text[i]), "%s",
+			    rr->u.cname.name);
+			break;
+		case DNS_T_SRV:
+			w->num[i] = rr->u.srv.port;
+			snprintf(w->text[i], sizeof(w->text[i]), "%s",
+			    rr->u.srv.target);
 			break;
 		case DNS_T_A:
 			inet_ntop(AF_INET, &rr->u.a, a, sizeof(a));

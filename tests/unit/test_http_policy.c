@@ -1,8 +1,8 @@
 /*
  * Unit tests for http_policy.c: the policy text byte for byte (RFC 8461
  * §3.2), its id (SHA-256 test vectors of FIPS 180-2, then: changes with
- * every change of the policy, never without one), and the DNS records of
- * `cachetctl dns`.
+ * every change of the policy, never without one).  The DNS records that
+ * name the policy are test_dnsrec.c's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "http/http_policy.h"
+#include "http_policy.h"
 
 static struct conf *
 parse(const char *text)
@@ -123,33 +123,6 @@ test_id_follows_the_policy(void **state)
 	buf_free(&b);
 }
 
-static void
-test_dns_records(void **state)
-{
-	struct conf	*c;
-	struct buf	 b;
-
-	(void)state;
-	buf_init(&b, 2048);
-	c = parse(L1 "mta-sts-policy testing\n");
-	assert_int_equal(http_policy_dns(c, "example.org", "abc123", &b), 0);
-	assert_string_equal(b.data,
-	    "_mta-sts.example.org. IN TXT \"v=STSv1; id=abc123\"\n"
-	    "_smtp._tls.example.org. IN TXT \"v=TLSRPTv1; "
-	    "rua=mailto:postmaster@example.org\"\n");
-	conf_free(c);
-
-	c = parse(L1 "tlsrpt-rua mailto:tls@example.net https://r.example/\n");
-	assert_int_equal(http_policy_dns(c, "example.org", "x", &b), 0);
-	assert_string_equal(b.data,
-	    "; no mta-sts-policy in the config: no _mta-sts.example.org. "
-	    "record\n"
-	    "_smtp._tls.example.org. IN TXT \"v=TLSRPTv1; "
-	    "rua=mailto:tls@example.net,https://r.example/\"\n");
-	conf_free(c);
-	buf_free(&b);
-}
-
 int
 main(void)
 {
@@ -158,7 +131,6 @@ main(void)
 		cmocka_unit_test(test_policy_too_large_for_buffer),
 		cmocka_unit_test(test_id_vectors),
 		cmocka_unit_test(test_id_follows_the_policy),
-		cmocka_unit_test(test_dns_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,13 +1,14 @@
 /*
- * http_policy: the text of our MTA-STS policy, its id and the DNS records
- * that announce it (http_policy.h).  Run by the http role, from its own
- * config; nothing here comes from the network.
+ * http_policy: the text of our MTA-STS policy and its id (http_policy.h).
+ * Run by the http role (which serves it) and lookup (which prints the
+ * id in `cachetctl dns`), from their config; nothing here comes from
+ * the network.
  */
 #include <string.h>
 
 #include <openssl/evp.h>
 
-#include "http/http_policy.h"
+#include "http_policy.h"
 #include "log.h"
 
 int
@@ -40,24 +41,4 @@ http_policy_id(const char *text, size_t len, char out[HTTP_POLICY_ID_LEN + 1])
 	for (i = 0; i < HTTP_POLICY_ID_LEN; i++)
 		out[i] = hex[(md[i / 2] >> (i % 2 == 0 ? 4 : 0)) & 0xf];
 	out[HTTP_POLICY_ID_LEN] = '\0';
-}
-
-int
-http_policy_dns(const struct conf *c, const char *domain, const char *id,
-    struct buf *b)
-{
-	buf_reset(b);
-	if (c->sts_policy.set) {
-		if (buf_printf(b, "_mta-sts.%s. IN TXT \"v=STSv1; id=%s\"\n",
-		    domain, id) == -1)
-			return -1;
-	} else if (buf_printf(b, "; no mta-sts-policy in the config: no "
-	    "_mta-sts.%s. record\n", domain) == -1)
-		return -1;
-	/* RFC 8460 §3: every report address of ours; postmaster is one. */
-	if (c->tlsrpt_rua[0] != '\0')
-		return buf_printf(b, "_smtp._tls.%s. IN TXT \"v=TLSRPTv1; "
-		    "rua=%s\"\n", domain, c->tlsrpt_rua);
-	return buf_printf(b, "_smtp._tls.%s. IN TXT \"v=TLSRPTv1; "
-	    "rua=mailto:postmaster@%s\"\n", domain, domain);
 }
