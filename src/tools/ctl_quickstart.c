@@ -642,9 +642,7 @@ ctl_quickstart_records(const struct conf *conf,
 	for (i = 0; i < 2; i++) {
 		(void)str_copy(in.dkim[i].selector,
 		    sizeof(in.dkim[i].selector), keys[i].selector);
-		if (snprintf(txt[i], sizeof(txt[i]), "v=DKIM1; k=%s; p=%s",
-		    dkimkey_alg_name(keys[i].alg), keys[i].pub) >=
-		    (int)sizeof(txt[i]))
+		if (dkimkey_record(&keys[i], txt[i], sizeof(txt[i])) == -1)
 			goto done;
 		in.dkim[i].txt = txt[i];
 	}
@@ -652,8 +650,9 @@ ctl_quickstart_records(const struct conf *conf,
 	/* No TLSA yet: the key of the first certificate is not made. */
 	in.ntlsa = 0;
 	recs = xcalloc(DNSREC_MAX, sizeof(*recs));
+	/* The notes say why no TLSA record is printed yet. */
 	if (dnsrec_build(&in, recs, DNSREC_MAX, &n) == 0 &&
-	    dnsrec_zone(recs, n, out) == 0)
+	    dnsrec_zone(recs, n, out) == 0 && dnsrec_notes(&in, out) == 0)
 		rc = 0;
 	free(recs);
 done:
@@ -674,8 +673,8 @@ ctl_quickstart_print(const char *file, const struct ctl_quickstart_opts *o,
 	printf("DNS records to publish for %s:\n\n%.*s\n", o->domain,
 	    (int)zone->len, zone->data != NULL ? zone->data : "");
 	printf("The TLSA records of _25._tcp.%s (DANE) come with the first\n"
-	    "certificate: `cachetctl -f %s dns %s` prints them then.\n\n",
-	    o->hostname, file, o->domain);
+	    "certificate: `cachetctl -f %s dns %s` prints them then,\n"
+	    "with the rest.\n\n", o->hostname, file, o->domain);
 	printf("Next:\n"
 	    "  1. Give %s an A (and AAAA) record pointing at this server,\n"
 	    "     and ask your provider for reverse DNS (PTR) naming it.  Open "
@@ -683,7 +682,8 @@ ctl_quickstart_print(const char *file, const struct ctl_quickstart_opts *o,
 	    "     ports 25, 80, 443, 465, 587, 993 and 995.\n"
 	    "  2. Publish the records above.\n"
 	    "  3. Start the server, as root: cachetd -f %s\n"
-	    "     (or `systemctl enable --now cachet` after `make install`).\n"
+	    "     (installed by `make install`, with this file as\n"
+	    "     /etc/cachet/cachet.conf: systemctl enable --now cachetd).\n"
 	    "  4. Check the DNS: cachetctl -f %s dns check %s\n"
 	    "  5. Log in from your mail client as %s with the password above:\n"
 	    "     IMAP %s port 993 (TLS), SMTP port 465 (TLS) or 587 "

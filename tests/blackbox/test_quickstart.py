@@ -4,10 +4,19 @@ accepts, makes the first user with a password printed once, and the
 domain's DKIM keys; the daemon started on that very file lets the user
 log in with that password.  It never overwrites a config or an install.
 
-The generated config is the one run: only its ports, listen address,
-state and mail directories, ACME directory and resolver are chosen by
+The generated config is the one run: its ports, listen address, state
+and mail directories, ACME directory and resolver are chosen by
 quickstart's own options (so that it runs on free loopback ports, with
-the tests' DNS and an ACME URL on loopback that nothing answers)."""
+the tests' DNS and an ACME URL on loopback that nothing answers).  One
+line is added after `cachetd -n` has accepted the file as written:
+`dnssec-trust-anchor none`, which the harness gives every daemon
+(conftest.py), since the tests' DNS server is not signed and a validator
+anchored at the root would call its answers bogus.
+
+Then the newcomer's last condition: with the test DNS serving the
+records quickstart printed (and `cachetctl dns` prints the same ones,
+the TLSA records of a key aside), plus hostname's address and its PTR,
+`cachetctl dns check` finds every record present."""
 
 import imaplib
 import os
@@ -21,8 +30,9 @@ import time
 import pytest
 from dnslib import RR
 
-from conftest import (CACHETCTL, CACHETD, Daemon, default_resolver,
-                      free_port, tls_client_context)
+from conftest import (CACHETCTL, CACHETD, Daemon, free_port,
+                      tls_client_context)
+from dnsserver import DNSServer
 
 # The kinds quickstart writes (no cleartext imap or pop3).
 QS_KINDS = ["smtp", "submission", "submissions", "imaps", "pop3s",
@@ -36,7 +46,8 @@ class QuickstartDaemon(Daemon):
     """A cachetd whose config is written by quickstart, not by the
     harness; started, checked and stopped (by PID) as any other."""
 
-    def __init__(self, base):
+    def __init__(self, base, resolver):
+        self.resolver = resolver
         self.base = base
         self.state = os.path.join(base, "state")
         self.mail = os.path.join(base, "mail")
@@ -53,7 +64,7 @@ class QuickstartDaemon(Daemon):
                 "--listen-address", "127.0.0.1",
                 # Nothing listens there: ACME fails, on loopback only.
                 "--acme", f"https://127.0.0.1:{free_port()}/dir",
-                "--resolver", default_resolver()]
+                "--resolver", self.resolver]
         for k in QS_KINDS:
             args += ["--port", f"{k}={self.ports[k]}"]
         return args + list(extra)
@@ -69,9 +80,32 @@ def zone_lines(out):
             if re.match(r"^\S+\. \d+ IN [A-Z]+ ", l)]
 
 
+# Documentation addresses (RFC 5737, RFC 3849) for hostname: what the
+# operator publishes in step 1 of quickstart's "Next".  Only data.
+HOST = "mail.example.org"
+ADDRESSES = (f"{HOST}. 0 IN A 192.0.2.25",
+             f"{HOST}. 0 IN AAAA 2001:db8::25",
+             f"25.2.0.192.in-addr.arpa. 0 IN PTR {HOST}.",
+             "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2."
+             f"ip6.arpa. 0 IN PTR {HOST}.")
+
+
+def serve(server, lines):
+    """Serve zone lines as printed, with TTL 0 (no answer is cached)."""
+    server.replace("\n".join(re.sub(r"^(\S+) \d+ IN ", r"\1 0 IN ", line)
+                             for line in lines))
+
+
 @pytest.fixture
-def qs(tmpbase, request):
-    d = QuickstartDaemon(tmpbase)
+def dns_server():
+    server = DNSServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def qs(tmpbase, dns_server, request):
+    d = QuickstartDaemon(tmpbase, dns_server.addr)
     yield d
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed and d.proc is not None:
@@ -79,7 +113,7 @@ def qs(tmpbase, request):
     d.stop()
 
 
-def test_newcomer(qs):
+def test_newcomer(qs, dns_server):
     r = qs.quickstart()
     assert r.returncode == 0, r.stderr
     with open(qs.conf) as f:
@@ -117,6 +151,8 @@ def test_newcomer(qs):
         assert st.st_uid == uid, name
         assert st.st_mode & 0o077 == 0, name
 
+    with open(qs.conf, "a") as f:
+        f.write("dnssec-trust-anchor none\n")
     qs.start()
 
     # The printed password logs in, on each protocol's TLS port.
@@ -143,7 +179,7 @@ def test_newcomer(qs):
     s.quit()
 
     # lookup found the DKIM keys quickstart made and made none of its
-    # own: exactly the pair, both active.
+    # own: exactly the pair, both active, and their records printed.
     time.sleep(1)
     keys = qs.ctl("dkim", "list", "example.org").stdout.split("\n")
     keys = [k.split() for k in keys if k.strip()]
@@ -151,6 +187,25 @@ def test_newcomer(qs):
     assert sorted((k[1], k[2], k[4]) for k in keys) == [
         (f"c{year}a-ed", "ed25519", "active"),
         (f"c{year}a-rsa", "rsa", "active")], keys
+    for k in keys:
+        assert any(l.startswith(f"{k[1]}._domainkey.example.org. ")
+                   for l in recs), recs
+
+    # The daemon prints what quickstart printed; only a TLSA record of
+    # the key it holds may come on top.
+    daemon_recs = zone_lines(qs.ctl("dns", "example.org").stdout)
+    assert set(recs) <= set(daemon_recs), (recs, daemon_recs)
+    assert all(" IN TLSA " in l for l in set(daemon_recs) - set(recs))
+
+    # Published (with hostname's addresses), every record is present.
+    serve(dns_server, daemon_recs + list(ADDRESSES))
+    r = qs.ctl("dns", "check", "example.org", check=False, timeout=60)
+    lines = r.stdout.splitlines()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert lines and all(l.startswith("present ") for l in lines), lines
+    for l in daemon_recs:
+        name, rtype = l.split()[0], l.split()[3]
+        assert f"present {name} {rtype}" in lines, (l, lines)
 
 
 def test_refuses_to_overwrite(qs):
