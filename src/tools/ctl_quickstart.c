@@ -58,7 +58,7 @@ static const struct {
 	{ CONF_LISTEN_POP3S, 995, false, "POP3 over TLS" },
 	{ CONF_LISTEN_HTTPS, 443, false, "MTA-STS policy, autoconfig" },
 	{ CONF_LISTEN_HTTP, 80, false, "ACME http-01 challenges" },
-	{ CONF_LISTEN_METRICS, 9187, true, "Prometheus /metrics, loopback" },
+	{ CONF_LISTEN_METRICS, 9187, true, "Prometheus, no auth: loopback" },
 };
 
 /* 32 characters: lower case and digits without 0, 1, l and o. */
@@ -349,13 +349,14 @@ ctl_quickstart_conf(const struct ctl_quickstart_opts *o, const char *date,
 	    "# reverse DNS (PTR) of those addresses should name it.\n"
 	    "hostname %s\n"
 	    "\n"
-	    "# The domain we take mail for: ADDRESS@%s goes to a user or an "
-	    "alias\n"
-	    "# (`cachetctl user add`, `cachetctl alias add`).  Its DKIM keys "
-	    "(ed25519\n"
-	    "# and rsa-2048) were made with this file; another domain gets "
-	    "its own at\n"
-	    "# the next start (`cachetctl dns DOMAIN` prints its records).\n"
+	    "# The domain we take mail for: mail to its addresses goes to a "
+	    "user or an\n"
+	    "# alias (`cachetctl user add`, `cachetctl alias add`).  Its DKIM "
+	    "keys\n"
+	    "# (ed25519 and rsa-2048) were made with this file; another "
+	    "domain gets\n"
+	    "# its own at the next start (`cachetctl dns DOMAIN` prints its "
+	    "records).\n"
 	    "domain %s\n"
 	    "\n"
 	    "# The queue, the users database, DKIM keys and certificates; "
@@ -363,7 +364,7 @@ ctl_quickstart_conf(const struct ctl_quickstart_opts *o, const char *date,
 	    "# (a Maildir per user).  Back both up.\n"
 	    "state-dir %s\n"
 	    "mail-dir  %s\n"
-	    "\n", o->hostname, d, d, o->state_dir, o->mail_dir);
+	    "\n", o->hostname, d, o->state_dir, o->mail_dir);
 
 	rc |= buf_printf(out,
 	    "# Certificates from an ACME server (RFC 8555), Let's Encrypt by "
