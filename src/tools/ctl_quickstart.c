@@ -461,37 +461,27 @@ ctl_quickstart_exists(const char *path)
 static int
 ctl_quickstart_chown(const char *path, const struct passwd *pw)
 {
-	if (pw == NULL || (chown(path, pw->pw_uid, pw->pw_gid) == -1 &&
-	    errno != ENOENT)) {
+	if (chown(path, pw->pw_uid, pw->pw_gid) == -1 && errno != ENOENT) {
 		fprintf(stderr, "cachetctl: chown %s: %s\n", path,
-		    pw == NULL ? "no such user" : strerror(errno));
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* The database at path with SQLite's companions: for chown and unlink. */
+/* The database at path with SQLite's companions. */
 static const char *const ctl_quickstart_sqlite_ext[] = {
 	"", "-wal", "-shm", "-journal",
 };
 #define CTL_QUICKSTART_NEXT	(sizeof(ctl_quickstart_sqlite_ext) / \
 	sizeof(ctl_quickstart_sqlite_ext[0]))
 
-static void
-ctl_quickstart_unlink_db(const char *path)
-{
-	char	p[CONF_PATH_MAX + 16];
-	size_t	i;
-
-	for (i = 0; i < CTL_QUICKSTART_NEXT; i++) {
-		(void)snprintf(p, sizeof(p), "%s%s", path,
-		    ctl_quickstart_sqlite_ext[i]);
-		(void)unlink(p);
-	}
-}
-
+/*
+ * Give the database at path and its companions to pw's user, or with pw
+ * NULL remove them (an install that failed half-way).
+ */
 static int
-ctl_quickstart_chown_db(const char *path, const struct passwd *pw)
+ctl_quickstart_db_files(const char *path, const struct passwd *pw)
 {
 	char	p[CONF_PATH_MAX + 16];
 	size_t	i;
@@ -499,7 +489,9 @@ ctl_quickstart_chown_db(const char *path, const struct passwd *pw)
 	for (i = 0; i < CTL_QUICKSTART_NEXT; i++) {
 		(void)snprintf(p, sizeof(p), "%s%s", path,
 		    ctl_quickstart_sqlite_ext[i]);
-		if (ctl_quickstart_chown(p, pw) == -1)
+		if (pw == NULL)
+			(void)unlink(p);
+		else if (ctl_quickstart_chown(p, pw) == -1)
 			return -1;
 	}
 	return 0;
@@ -794,10 +786,10 @@ ctl_quickstart(const char *file, int argc, char **argv)
 		goto done;
 	wrote = true;
 	if (ctl_quickstart_stores(&o, pass, udb, kdb, keys) == -1 ||
-	    (pw != NULL && (ctl_quickstart_chown_db(udb, pw) == -1 ||
-	    ctl_quickstart_chown_db(kdb, pw) == -1))) {
-		ctl_quickstart_unlink_db(udb);
-		ctl_quickstart_unlink_db(kdb);
+	    (pw != NULL && (ctl_quickstart_db_files(udb, pw) == -1 ||
+	    ctl_quickstart_db_files(kdb, pw) == -1))) {
+		(void)ctl_quickstart_db_files(udb, NULL);
+		(void)ctl_quickstart_db_files(kdb, NULL);
 		goto done;
 	}
 	if (ctl_quickstart_records(conf, &o, keys, &zone) == -1) {
@@ -811,8 +803,8 @@ ctl_quickstart(const char *file, int argc, char **argv)
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		/* The password was not seen: nothing may stay behind. */
 		fprintf(stderr, "cachetctl: output: %s\n", strerror(errno));
-		ctl_quickstart_unlink_db(udb);
-		ctl_quickstart_unlink_db(kdb);
+		(void)ctl_quickstart_db_files(udb, NULL);
+		(void)ctl_quickstart_db_files(kdb, NULL);
 		goto done;
 	}
 	code = 0;

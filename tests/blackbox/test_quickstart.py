@@ -235,6 +235,23 @@ def test_refuses_an_existing_install(qs):
     assert again.st_mtime_ns == first.st_mtime_ns
 
 
+def test_password_not_seen_leaves_nothing(qs):
+    """Output that cannot be written (a full disk) means the password
+    was never seen: the config and the stores are removed again, so the
+    command can simply be run once more."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(qs.quickstart_args(), stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 1
+    assert "output" in r.stderr
+    assert not os.path.exists(qs.conf)
+    lookup = os.path.join(qs.state, "lookup")
+    assert [n for n in os.listdir(lookup)] == []
+    again = qs.quickstart()
+    assert again.returncode == 0, again.stderr
+    assert len(PASSWORD_RE.findall(again.stdout)) == 1
+
+
 @pytest.mark.parametrize("argv,msg", [
     (["quickstart", "alice"], "not an address"),
     (["quickstart", "alice@example.org", "--hostname", "bad..name"],
