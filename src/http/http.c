@@ -321,10 +321,16 @@ http_request(struct evhttp_request *req, void *arg)
 	    printable(what.ptr, what.len, pb, sizeof(pb)), mt.status);
 }
 
-/* Nothing is asked of this role (`cachetctl dns` is lookup's). */
+/* Only lookup's new certificates come (`cachetctl dns` is lookup's). */
 static void
 http_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 {
+	/* A new certificate from lookup, for the next handshakes. */
+	if (m->type == MSG_KEYPROXY_CHAIN && peer.id == PROC_LOOKUP) {
+		keyproxy_chain_update(self, m);
+		msg_free(m);
+		return;
+	}
 	fatalx("http: unexpected %s from %s", msg_name(m->type),
 	    proc_name(peer.id));
 }

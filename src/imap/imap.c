@@ -842,6 +842,12 @@ imap_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 	struct imap_role	*r = self->role;
 	struct imap_conn	*c;
 
+	/* A new certificate from lookup, for the next handshakes. */
+	if (m->type == MSG_KEYPROXY_CHAIN && peer.id == PROC_LOOKUP) {
+		keyproxy_chain_update(self, m);
+		msg_free(m);
+		return;
+	}
 	if ((c = lookup_login_dispatch(self, &r->srv, peer, m,
 	    &imap_login_ops)) != NULL)
 		imap_feed(c);

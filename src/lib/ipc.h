@@ -187,6 +187,13 @@ enum msg_type {
 	MSG_LOOKUP_GREYLIST,		/* smtp -> lookup: lookup_greylist.h */
 	MSG_LOOKUP_GREYLIST_RESULT,
 	MSG_LOOKUP_SPAM_TRAIN,		/* imap -> lookup: lookup_spamtrain.h */
+	/* A new TLS certificate while running (lookup/lookup_tls.h) */
+	MSG_LOOKUP_TLS_RELOAD,		/* parent -> lookup: u64 reqid (of
+					   cachetctl tls reload), data the
+					   chain PEM; fd of the key file */
+	MSG_KEYPROXY_CHAIN,		/* lookup -> smtp/pop3/imap/http:
+					   data the chain PEM of the key
+					   lookup signs with now (keyproxy.h) */
 #ifdef CACHET_TEST_HOOKS
 	/* Test builds only (sandbox.h): parent -> any role */
 	MSG_PARENT_SANDBOX_TEST,	/* str forbidden call to make */

@@ -11,6 +11,7 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +28,10 @@
 static struct proc_self	*keyproxy_self;
 static int		 keyproxy_fd = -1;
 static uint64_t		 keyproxy_seq;
+/* The role's server contexts and the chain they were made from. */
+static struct tls_ctx	**keyproxy_tls;
+static char		*keyproxy_chain;
+static size_t		 keyproxy_chain_len;
 
 void
 keyproxy_connect(struct proc_self *self)
@@ -80,7 +85,7 @@ keyproxy_broken(const char *why)
 }
 
 static ssize_t
-keyproxy_op(void *arg, enum tls_key_op op, int padding,
+keyproxy_op(void *arg, const uint8_t *spki, enum tls_key_op op, int padding,
     const unsigned char *in, size_t inlen, unsigned char *out, size_t outsz)
 {
 	struct msg	*m;
@@ -96,6 +101,7 @@ keyproxy_op(void *arg, enum tls_key_op op, int padding,
 	msg_put_u64(m, ++keyproxy_seq);
 	msg_put_u32(m, (uint32_t)op);
 	msg_put_u32(m, (uint32_t)padding);
+	msg_put_data(m, spki, TLS_SPKI_LEN);
 	msg_put_data(m, in, inlen);
 	if (ipc_write_blocking(keyproxy_fd, m) == -1)
 		return keyproxy_broken("cannot write to lookup");
@@ -123,14 +129,14 @@ keyproxy_op(void *arg, enum tls_key_op op, int padding,
 	return n;
 }
 
-/* A server context for cert_file offering profile's ciphers. */
+/* A server context for the PEM chain offering profile's ciphers. */
 static struct tls_ctx *
-keyproxy_server_new(struct proc_self *self, const char *cert_file,
+keyproxy_server_new(struct proc_self *self, const char *chain, size_t len,
     enum conf_tls_profile profile, const char **errstr_out)
 {
 	struct tls_ctx	*t;
 
-	if ((t = tls_server_new_remote(cert_file, keyproxy_op, NULL,
+	if ((t = tls_server_new_remote_pem(chain, len, keyproxy_op, NULL,
 	    errstr_out)) == NULL)
 		return NULL;
 	if (tls_ctx_set_ciphers(t, self->conf->tls_ciphers[profile],
@@ -152,6 +158,7 @@ keyproxy_server_contexts(struct proc_self *self,
 	size_t			 i;
 
 	keyproxy_self = self;
+	keyproxy_tls = tls;
 	proc_tls_paths(conf, cert, key, sizeof(cert));
 	for (p = 0; p < CONF_TLS_PROFILES; p++)
 		tls[p] = NULL;
@@ -161,18 +168,64 @@ keyproxy_server_contexts(struct proc_self *self,
 		p = conf_listen_tls_profile(conf->listens[i].kind);
 		if (tls[p] != NULL)
 			continue;
-		if ((tls[p] = keyproxy_server_new(self, cert, p,
-		    &errstr)) == NULL)
-			fatalx("tls: %s", errstr);
+		/* Kept: a chain from lookup that is the same changes nothing. */
+		if (keyproxy_chain == NULL && tls_pem_read(cert,
+		    &keyproxy_chain, &keyproxy_chain_len, &errstr) == -1)
+			fatalx("tls: certificate %s", errstr);
+		if ((tls[p] = keyproxy_server_new(self, keyproxy_chain,
+		    keyproxy_chain_len, p, &errstr)) == NULL)
+			fatalx("tls: %s: %s", cert, errstr);
 	}
 	keyproxy_connect(self);
+}
+
+void
+keyproxy_chain_update(struct proc_self *self, struct msg *m)
+{
+	struct tls_ctx		*fresh[CONF_TLS_PROFILES] = { NULL };
+	struct span		 chain;
+	enum conf_tls_profile	 p;
+	const char		*errstr;
+	size_t			 n = 0;
+
+	if (msg_get_span(m, &chain) == -1 || msg_end(m) == -1 ||
+	    chain.len == 0 || chain.len > TLS_PEM_MAX)
+		fatalx("keyproxy: bad %s", msg_name(m->type));
+	if (keyproxy_tls == NULL || (keyproxy_chain != NULL &&
+	    chain.len == keyproxy_chain_len &&
+	    memcmp(chain.ptr, keyproxy_chain, chain.len) == 0))
+		return;
+	/* All contexts or none: each listener presents the same chain. */
+	for (p = 0; p < CONF_TLS_PROFILES; p++) {
+		if (keyproxy_tls[p] == NULL)
+			continue;
+		if ((fresh[p] = keyproxy_server_new(self, chain.ptr,
+		    chain.len, p, &errstr)) == NULL) {
+			log_warnx("keyproxy: the certificate from lookup is "
+			    "not usable, the one in use stays: %s", errstr);
+			for (p = 0; p < CONF_TLS_PROFILES; p++)
+				tls_ctx_free(fresh[p]);
+			return;
+		}
+		n++;
+	}
+	for (p = 0; p < CONF_TLS_PROFILES; p++)
+		if (fresh[p] != NULL)
+			tls_ctx_replace(keyproxy_tls[p], fresh[p]);
+	free(keyproxy_chain);
+	keyproxy_chain = xmalloc(chain.len + 1);
+	memcpy(keyproxy_chain, chain.ptr, chain.len);
+	keyproxy_chain[chain.len] = '\0';
+	keyproxy_chain_len = chain.len;
+	log_info("event=tls-certificate-installed contexts=%zu", n);
 }
 
 /* --- lookup's side --- */
 
 struct keyproxy_chan {
 	struct ipc_chan		*chan;
-	struct tls_key		*key;
+	keyproxy_find_fn	 find;
+	void			*arg;
 	struct proc_peer	 from;
 };
 
@@ -194,14 +247,16 @@ keyproxy_request(struct ipc_chan *c, struct msg *m, void *arg)
 {
 	struct keyproxy_chan	*k = arg;
 	unsigned char		 out[TLS_KEY_IO_MAX];
+	struct tls_key		*key;
 	struct msg		*r;
-	struct span		 in;
+	struct span		 spki, in;
 	uint64_t		 seq;
 	uint32_t		 op, padding;
 	ssize_t			 n = -1;
 
 	if (m->type != MSG_LOOKUP_KEY_OP || msg_get_u64(m, &seq) == -1 ||
 	    msg_get_u32(m, &op) == -1 || msg_get_u32(m, &padding) == -1 ||
+	    msg_get_span(m, &spki) == -1 || spki.len != TLS_SPKI_LEN ||
 	    msg_get_span(m, &in) == -1 || msg_end(m) == -1) {
 		/* The role broke the protocol: it gets no more answers. */
 		log_warnx("keyproxy: bad %s from %s/%u, channel closed",
@@ -210,10 +265,15 @@ keyproxy_request(struct ipc_chan *c, struct msg *m, void *arg)
 		keyproxy_close(c, k);
 		return;
 	}
-	if (k->key != NULL && in.len <= TLS_KEY_IO_MAX && padding <= 64)
-		n = tls_key_op(k->key, (enum tls_key_op)op, (int)padding,
+	/* The key of the certificate the role's handshake presents. */
+	key = k->find(k->arg, (const uint8_t *)spki.ptr);
+	if (key == NULL)
+		log_warnx("keyproxy: %s/%u asked for a key lookup does not "
+		    "hold", proc_name(k->from.id), k->from.worker);
+	else if (in.len <= TLS_KEY_IO_MAX && padding <= 64)
+		n = tls_key_op(key, (enum tls_key_op)op, (int)padding,
 		    (const unsigned char *)in.ptr, in.len, out, sizeof(out));
-	if (n < 0)
+	if (n < 0 && key != NULL)
 		log_warnx("keyproxy: %s/%u asked for a key operation that "
 		    "failed (op %u, %zu octets)", proc_name(k->from.id),
 		    k->from.worker, op, in.len);
@@ -226,14 +286,15 @@ keyproxy_request(struct ipc_chan *c, struct msg *m, void *arg)
 }
 
 void
-keyproxy_serve(struct event_base *base, struct tls_key *key,
+keyproxy_serve(struct event_base *base, keyproxy_find_fn find, void *arg,
     struct proc_peer from, int fd)
 {
 	struct keyproxy_chan	*k = &keyproxy_chans[from.id][from.worker];
 
 	if (k->chan != NULL)
 		ipc_chan_free(k->chan);
-	k->key = key;
+	k->find = find;
+	k->arg = arg;
 	k->from = from;
 	k->chan = ipc_chan_new(base, fd, "key", keyproxy_request,
 	    keyproxy_close, k);

@@ -153,12 +153,11 @@ tls_ctx_base(const SSL_METHOD *method, const char **errstr_out)
 	return ctx;
 }
 
-/* A server context with cert_file's chain, without its private key. */
+/* A server context without a certificate yet. */
 static SSL_CTX *
-tls_server_base(const char *cert_file, const char **errstr_out)
+tls_server_empty(const char **errstr_out)
 {
 	SSL_CTX	*ctx;
-	char	 what[512];
 
 	ERR_clear_error();
 	if ((ctx = tls_ctx_base(TLS_server_method(), errstr_out)) == NULL)
@@ -176,15 +175,112 @@ tls_server_base(const char *cert_file, const char **errstr_out)
 		tls_fail(errstr_out, "DH parameters");
 		goto fail;
 	}
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-		(void)snprintf(what, sizeof(what), "certificate %s", cert_file);
-		tls_fail(errstr_out, what);
-		goto fail;
-	}
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+/* A server context with cert_file's chain, without its private key. */
+static SSL_CTX *
+tls_server_base(const char *cert_file, const char **errstr_out)
+{
+	SSL_CTX	*ctx;
+	char	 what[512];
+
+	if ((ctx = tls_server_empty(errstr_out)) == NULL)
+		return NULL;
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+		(void)snprintf(what, sizeof(what), "certificate %s", cert_file);
+		tls_fail(errstr_out, what);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* No PEM we read is encrypted: never prompt for a passphrase. */
+static int
+tls_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/*
+ * Put the PEM chain (leaf first, then its issuers) into ctx, as
+ * SSL_CTX_use_certificate_chain_file() does with a file.
+ */
+static int
+tls_use_chain_pem(SSL_CTX *ctx, const char *pem, size_t len,
+    const char **errstr_out)
+{
+	BIO		*bio;
+	X509		*x;
+	unsigned long	 e;
+	int		 ret = -1;
+
+	if (len == 0 || len > TLS_PEM_MAX) {
+		tls_failx(errstr_out, "certificate chain: empty or too long");
+		return -1;
+	}
+	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		tls_fail(errstr_out, "BIO_new_mem_buf");
+		return -1;
+	}
+	if ((x = PEM_read_bio_X509_AUX(bio, NULL, tls_no_passphrase,
+	    NULL)) == NULL) {
+		tls_fail(errstr_out, "certificate chain: no certificate");
+		goto out;
+	}
+	if (SSL_CTX_use_certificate(ctx, x) != 1) {
+		X509_free(x);
+		tls_fail(errstr_out, "certificate");
+		goto out;
+	}
+	X509_free(x);
+	if (SSL_CTX_clear_chain_certs(ctx) != 1) {
+		tls_fail(errstr_out, "certificate chain");
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, tls_no_passphrase,
+	    NULL)) != NULL)
+		if (SSL_CTX_add0_chain_cert(ctx, x) != 1) {
+			X509_free(x);
+			tls_fail(errstr_out, "certificate chain");
+			goto out;
+		}
+	/* The end of the text ends the loop; anything else is an error. */
+	e = ERR_peek_last_error();
+	if (ERR_GET_LIB(e) != ERR_LIB_PEM ||
+	    ERR_GET_REASON(e) != PEM_R_NO_START_LINE) {
+		tls_fail(errstr_out, "certificate chain");
+		goto out;
+	}
+	ERR_clear_error();
+	ret = 0;
+out:
+	BIO_free(bio);
+	return ret;
+}
+
+/* The SHA-256 of leaf's SubjectPublicKeyInfo into out. */
+static int
+tls_leaf_spki(X509 *leaf, uint8_t out[TLS_SPKI_LEN])
+{
+	unsigned char	*der = NULL;
+	unsigned int	 mdlen = 0;
+	int		 n, ok;
+
+	if ((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der)) <= 0)
+		return -1;
+	ok = EVP_Digest(der, (size_t)n, out, &mdlen, EVP_sha256(), NULL) == 1 &&
+	    mdlen == TLS_SPKI_LEN;
+	OPENSSL_free(der);
+	return ok ? 0 : -1;
 }
 
 static struct tls_ctx *
@@ -230,18 +326,35 @@ static tls_key_remote_fn	 tls_remote_fn;
 static void			*tls_remote_arg;
 static RSA_METHOD		*tls_remote_rsa;
 static EC_KEY_METHOD		*tls_remote_ec;
+/* Each stand-in carries the name of its key (ex_data): a copy of spki. */
+static int			 tls_remote_rsa_idx = -1;
+static int			 tls_remote_ec_idx = -1;
+
+static void
+tls_remote_name_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
 
 /* RSA_private_encrypt() of the stand-in: a signature, made remotely. */
 static int
 tls_remote_rsa_sign(int flen, const unsigned char *from, unsigned char *to,
     RSA *rsa, int padding)
 {
-	ssize_t	n;
+	const uint8_t	*spki;
+	ssize_t		 n;
 
-	if (flen < 0)
+	if (flen < 0 || (spki = RSA_get_ex_data(rsa,
+	    tls_remote_rsa_idx)) == NULL)
 		return -1;
-	n = tls_remote_fn(tls_remote_arg, TLS_KEY_RSA_SIGN, padding, from,
-	    (size_t)flen, to, (size_t)RSA_size(rsa));
+	n = tls_remote_fn(tls_remote_arg, spki, TLS_KEY_RSA_SIGN, padding,
+	    from, (size_t)flen, to, (size_t)RSA_size(rsa));
 	return n < 0 ? -1 : (int)n;
 }
 
@@ -251,14 +364,15 @@ tls_remote_ec_sign_sig(const unsigned char *dgst, int dlen,
 {
 	unsigned char		 der[TLS_KEY_IO_MAX];
 	const unsigned char	*p = der;
+	const uint8_t		*spki;
 	ssize_t			 n;
 
 	(void)kinv;
 	(void)r;
-	(void)eckey;
-	if (dlen < 0)
+	if (dlen < 0 || (spki = EC_KEY_get_ex_data(eckey,
+	    tls_remote_ec_idx)) == NULL)
 		return NULL;
-	n = tls_remote_fn(tls_remote_arg, TLS_KEY_ECDSA_SIGN, 0, dgst,
+	n = tls_remote_fn(tls_remote_arg, spki, TLS_KEY_ECDSA_SIGN, 0, dgst,
 	    (size_t)dlen, der, sizeof(der));
 	if (n <= 0)
 		return NULL;
@@ -286,11 +400,16 @@ tls_remote_ec_sign(int type, const unsigned char *dgst, int dlen,
 	return 1;
 }
 
-/* The stand-in for pub: its public half, our methods for the private. */
+/*
+ * The stand-in for pub: its public half, our methods for the private,
+ * named spki.
+ */
 static EVP_PKEY *
-tls_remote_standin(EVP_PKEY *pub, const char **errstr_out)
+tls_remote_standin(EVP_PKEY *pub, const uint8_t spki[TLS_SPKI_LEN],
+    const char **errstr_out)
 {
 	EVP_PKEY	*k;
+	uint8_t		*name;
 	RSA		*rsa;
 	EC_KEY		*ec;
 	const RSA	*pr;
@@ -303,8 +422,14 @@ tls_remote_standin(EVP_PKEY *pub, const char **errstr_out)
 
 	if ((k = EVP_PKEY_new()) == NULL)
 		fatalx("tls: EVP_PKEY_new");
+	name = xmalloc(TLS_SPKI_LEN);
+	memcpy(name, spki, TLS_SPKI_LEN);
 	switch (EVP_PKEY_get_base_id(pub)) {
 	case EVP_PKEY_RSA:
+		if (tls_remote_rsa_idx == -1 && (tls_remote_rsa_idx =
+		    RSA_get_ex_new_index(0, NULL, NULL, NULL,
+		    tls_remote_name_free)) == -1)
+			fatalx("tls: RSA ex_data");
 		if (tls_remote_rsa == NULL) {
 			if ((tls_remote_rsa = RSA_meth_dup(
 			    RSA_get_default_method())) == NULL ||
@@ -319,10 +444,15 @@ tls_remote_standin(EVP_PKEY *pub, const char **errstr_out)
 		    RSA_set0_key(rsa, BN_dup(RSA_get0_n(pr)),
 		    BN_dup(RSA_get0_e(pr)), NULL) != 1 ||
 		    RSA_set_method(rsa, tls_remote_rsa) != 1 ||
+		    RSA_set_ex_data(rsa, tls_remote_rsa_idx, name) != 1 ||
 		    EVP_PKEY_assign_RSA(k, rsa) != 1)
 			fatalx("tls: RSA stand-in");
 		return k;
 	case EVP_PKEY_EC:
+		if (tls_remote_ec_idx == -1 && (tls_remote_ec_idx =
+		    EC_KEY_get_ex_new_index(0, NULL, NULL, NULL,
+		    tls_remote_name_free)) == -1)
+			fatalx("tls: EC_KEY ex_data");
 		if (tls_remote_ec == NULL) {
 			if ((tls_remote_ec = EC_KEY_METHOD_new(
 			    EC_KEY_get_default_method())) == NULL)
@@ -334,32 +464,34 @@ tls_remote_standin(EVP_PKEY *pub, const char **errstr_out)
 		}
 		if ((ec = EC_KEY_dup(EVP_PKEY_get0_EC_KEY(pub))) == NULL ||
 		    EC_KEY_set_method(ec, tls_remote_ec) != 1 ||
+		    EC_KEY_set_ex_data(ec, tls_remote_ec_idx, name) != 1 ||
 		    EVP_PKEY_assign_EC_KEY(k, ec) != 1)
 			fatalx("tls: EC stand-in");
 		return k;
 	default:
+		free(name);
 		EVP_PKEY_free(k);
 		*errstr_out = "certificate key is neither RSA nor EC";
 		return NULL;
 	}
 }
 
-struct tls_ctx *
-tls_server_new_remote(const char *cert_file, tls_key_remote_fn fn,
-    void *arg, const char **errstr_out)
+/* ctx, with its chain, gets a stand-in for its leaf's key. */
+static struct tls_ctx *
+tls_remote_finish(SSL_CTX *ctx, tls_key_remote_fn fn, void *arg,
+    const char **errstr_out)
 {
-	SSL_CTX		*ctx;
 	X509		*leaf;
 	EVP_PKEY	*pub, *k;
+	uint8_t		 spki[TLS_SPKI_LEN];
 
-	if ((ctx = tls_server_base(cert_file, errstr_out)) == NULL)
-		return NULL;
 	if ((leaf = SSL_CTX_get0_certificate(ctx)) == NULL ||
-	    (pub = X509_get0_pubkey(leaf)) == NULL) {
+	    (pub = X509_get0_pubkey(leaf)) == NULL ||
+	    tls_leaf_spki(leaf, spki) == -1) {
 		tls_fail(errstr_out, "certificate public key");
 		goto fail;
 	}
-	if ((k = tls_remote_standin(pub, errstr_out)) == NULL)
+	if ((k = tls_remote_standin(pub, spki, errstr_out)) == NULL)
 		goto fail;
 	tls_remote_fn = fn;
 	tls_remote_arg = arg;
@@ -375,31 +507,192 @@ fail:
 	return NULL;
 }
 
+struct tls_ctx *
+tls_server_new_remote(const char *cert_file, tls_key_remote_fn fn,
+    void *arg, const char **errstr_out)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = tls_server_base(cert_file, errstr_out)) == NULL)
+		return NULL;
+	return tls_remote_finish(ctx, fn, arg, errstr_out);
+}
+
+struct tls_ctx *
+tls_server_new_remote_pem(const char *chain, size_t len,
+    tls_key_remote_fn fn, void *arg, const char **errstr_out)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = tls_server_empty(errstr_out)) == NULL)
+		return NULL;
+	if (tls_use_chain_pem(ctx, chain, len, errstr_out) == -1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return tls_remote_finish(ctx, fn, arg, errstr_out);
+}
+
+void
+tls_ctx_replace(struct tls_ctx *t, struct tls_ctx *with)
+{
+	SSL_CTX_free(t->ctx);	/* its connections hold references */
+	t->ctx = with->ctx;
+	free(with);
+}
+
+int
+tls_pem_read_fd(int fd, char **out, size_t *len_out,
+    const char **errstr_out)
+{
+	char	*p;
+	ssize_t	 n;
+
+	/* One octet more than allowed tells a file that is too long. */
+	p = xmalloc(TLS_PEM_MAX + 2);
+	if ((n = read_full(fd, p, TLS_PEM_MAX + 1)) == -1) {
+		tls_failf(errstr_out, "read: %s", strerror(errno));
+		free(p);
+		return -1;
+	}
+	if (n == 0 || n > TLS_PEM_MAX) {
+		explicit_bzero(p, TLS_PEM_MAX + 2);
+		free(p);
+		if (n == 0)
+			tls_failx(errstr_out, "empty");
+		else
+			tls_failf(errstr_out, "longer than %d octets",
+			    TLS_PEM_MAX);
+		return -1;
+	}
+	p[n] = '\0';
+	*out = p;
+	*len_out = (size_t)n;
+	return 0;
+}
+
+int
+tls_pem_read(const char *path, char **out, size_t *len_out,
+    const char **errstr_out)
+{
+	const char	*err;
+	char		 why[256];
+	int		 fd, ret;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		tls_failf(errstr_out, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = tls_pem_read_fd(fd, out, len_out, &err);
+	close(fd);
+	if (ret == -1) {
+		/* err is in tls_msgbuf: copy it out before formatting */
+		(void)snprintf(why, sizeof(why), "%s", err);
+		tls_failf(errstr_out, "%s: %s", path, why);
+	}
+	return ret;
+}
+
 struct tls_key {
 	EVP_PKEY	*pkey;
+	char		*chain;		/* PEM, NUL-terminated */
+	size_t		 chain_len;
+	uint8_t		 spki[TLS_SPKI_LEN];
 };
+
+struct tls_key *
+tls_key_new_pem(const char *chain, size_t chain_len, const char *key,
+    size_t key_len, const char **errstr_out)
+{
+	struct tls_key	*k;
+	SSL_CTX		*ctx;
+	EVP_PKEY	*pkey = NULL;
+	BIO		*bio = NULL;
+	X509		*leaf;
+
+	/* The same checks as tls_server_new(), then only the key is kept. */
+	if ((ctx = tls_server_empty(errstr_out)) == NULL)
+		return NULL;
+	if (tls_use_chain_pem(ctx, chain, chain_len, errstr_out) == -1)
+		goto fail;
+	if (key_len == 0 || key_len > TLS_PEM_MAX ||
+	    (bio = BIO_new_mem_buf(key, (int)key_len)) == NULL) {
+		tls_failx(errstr_out, "private key: empty or too long");
+		goto fail;
+	}
+	if ((pkey = PEM_read_bio_PrivateKey(bio, NULL, tls_no_passphrase,
+	    NULL)) == NULL) {
+		tls_fail(errstr_out, "private key (PEM, not encrypted)");
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		tls_fail(errstr_out, "the private key does not match the "
+		    "certificate");
+		goto fail;
+	}
+	if ((leaf = SSL_CTX_get0_certificate(ctx)) == NULL) {
+		tls_fail(errstr_out, "certificate");
+		goto fail;
+	}
+	k = xcalloc(1, sizeof(*k));
+	if (tls_leaf_spki(leaf, k->spki) == -1) {
+		free(k);
+		tls_fail(errstr_out, "certificate public key");
+		goto fail;
+	}
+	k->pkey = pkey;
+	k->chain = xmalloc(chain_len + 1);
+	memcpy(k->chain, chain, chain_len);
+	k->chain[chain_len] = '\0';
+	k->chain_len = chain_len;
+	BIO_free(bio);
+	SSL_CTX_free(ctx);
+	return k;
+fail:
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	SSL_CTX_free(ctx);
+	return NULL;
+}
 
 struct tls_key *
 tls_key_load(const char *cert_file, const char *key_file,
     const char **errstr_out)
 {
-	struct tls_key	*k;
-	struct tls_ctx	*t;
-	EVP_PKEY	*pkey;
+	struct tls_key	*k = NULL;
+	char		*chain = NULL, *key = NULL, why[TLS_ERR_MAX];
+	size_t		 chain_len, key_len;
+	const char	*err;
 
-	/* The same checks as tls_server_new(), then only the key is kept. */
-	if ((t = tls_server_new(cert_file, key_file, errstr_out)) == NULL)
+	if (tls_pem_read(cert_file, &chain, &chain_len, errstr_out) == -1)
 		return NULL;
-	if ((pkey = SSL_CTX_get0_privatekey(t->ctx)) == NULL ||
-	    EVP_PKEY_up_ref(pkey) != 1) {
-		tls_ctx_free(t);
-		tls_fail(errstr_out, "private key");
-		return NULL;
+	if (tls_pem_read(key_file, &key, &key_len, errstr_out) == -1)
+		goto out;
+	if ((k = tls_key_new_pem(chain, chain_len, key, key_len,
+	    &err)) == NULL) {
+		(void)snprintf(why, sizeof(why), "%s", err);
+		tls_failf(errstr_out, "certificate %s, key %s: %s", cert_file,
+		    key_file, why);
 	}
-	tls_ctx_free(t);
-	k = xcalloc(1, sizeof(*k));
-	k->pkey = pkey;
+	explicit_bzero(key, key_len);
+	free(key);
+out:
+	free(chain);
 	return k;
+}
+
+const char *
+tls_key_chain(const struct tls_key *k, size_t *len_out)
+{
+	*len_out = k->chain_len;
+	return k->chain;
+}
+
+const uint8_t *
+tls_key_spki(const struct tls_key *k)
+{
+	return k->spki;
 }
 
 ssize_t
@@ -447,6 +740,7 @@ tls_key_free(struct tls_key *k)
 	if (k == NULL)
 		return;
 	EVP_PKEY_free(k->pkey);
+	free(k->chain);
 	free(k);
 }
 

@@ -17,6 +17,7 @@
 #define CACHET_TLS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <sys/types.h>
 
@@ -81,28 +82,72 @@ enum tls_key_op {
 };
 #define TLS_KEY_IO_MAX	1024	/* octets in or out: RSA to 8192 bits */
 
-/* Does op with the remote key; the length of out, or -1. */
-typedef ssize_t	(*tls_key_remote_fn)(void *arg, enum tls_key_op op,
-		    int padding, const unsigned char *in, size_t inlen,
-		    unsigned char *out, size_t outsz);
+/*
+ * A key is named by the SHA-256 of its SubjectPublicKeyInfo (the DER of
+ * the leaf's public key: what a TLSA 3 1 1 record holds, RFC 7671 §8.1).
+ */
+#define TLS_SPKI_LEN	32
+/* Octets of a PEM file we read: a certificate chain, or a private key. */
+#define TLS_PEM_MAX	(64 * 1024)
+
+/*
+ * Does op with the remote key named spki (TLS_SPKI_LEN octets: the key
+ * of the certificate the context was made with); the length of out, or
+ * -1.
+ */
+typedef ssize_t	(*tls_key_remote_fn)(void *arg, const uint8_t *spki,
+		    enum tls_key_op op, int padding, const unsigned char *in,
+		    size_t inlen, unsigned char *out, size_t outsz);
 
 /*
  * As tls_server_new(), without the private key: the leaf certificate's
  * public key stands in for it, and every operation that needs the
  * private half is handed to fn(arg) during the handshake (synchronously;
- * a -1 fails that handshake).  All such contexts of a process share one
- * fn and arg, the last given.  RSA and EC keys.
+ * a -1 fails that handshake), naming the key.  All such contexts of a
+ * process share one fn and arg, the last given.  RSA and EC keys.
  */
 struct tls_ctx	*tls_server_new_remote(const char *cert_file,
 		    tls_key_remote_fn fn, void *arg, const char **errstr_out);
+/* The same from a PEM chain in memory (leaf first), len octets. */
+struct tls_ctx	*tls_server_new_remote_pem(const char *chain, size_t len,
+		    tls_key_remote_fn fn, void *arg, const char **errstr_out);
+
+/*
+ * t takes with's certificate, key and settings for the connections made
+ * from now on; with is freed.  Connections made before keep what they
+ * were made with (each SSL holds a reference on its context).
+ */
+void		 tls_ctx_replace(struct tls_ctx *t, struct tls_ctx *with);
+
+/*
+ * A whole file of at most TLS_PEM_MAX octets, NUL-terminated, into a new
+ * buffer *out (free it; wipe a key's with explicit_bzero first).  From a
+ * path, or from a descriptor it does not close.  0, or -1 with the
+ * reason.
+ */
+int		 tls_pem_read(const char *path, char **out, size_t *len_out,
+		    const char **errstr_out);
+int		 tls_pem_read_fd(int fd, char **out, size_t *len_out,
+		    const char **errstr_out);
 
 /*
  * The holder's side: the private key in key_file, checked against the
- * leaf of cert_file as tls_server_new() does; NULL on failure.
+ * leaf of cert_file as tls_server_new() does; NULL on failure.  The key
+ * keeps the chain too (tls_key_chain()).
  */
 struct tls_key;
 struct tls_key	*tls_key_load(const char *cert_file, const char *key_file,
 		    const char **errstr_out);
+/*
+ * The same from memory: chain (PEM, leaf first) and key (PEM, not
+ * encrypted), which must match the leaf.  NULL with the reason.
+ */
+struct tls_key	*tls_key_new_pem(const char *chain, size_t chain_len,
+		    const char *key, size_t key_len, const char **errstr_out);
+/* The chain the key was loaded with, PEM, *len_out octets. */
+const char	*tls_key_chain(const struct tls_key *, size_t *len_out);
+/* The key's name: the SHA-256 of its SubjectPublicKeyInfo. */
+const uint8_t	*tls_key_spki(const struct tls_key *);
 /* op with the key: the length written to out, or -1 (bad request). */
 ssize_t		 tls_key_op(struct tls_key *, enum tls_key_op op,
 		    int padding, const unsigned char *in, size_t inlen,

@@ -1978,7 +1978,12 @@ lookup_dispatch(struct proc_self *self, struct proc_peer from, struct msg *m)
 		    msg_end(m) == -1 ||
 		    (fd = msg_take_fd(m)) == -1)
 			goto bad;
-		keyproxy_serve(self->base, lookup_tls_key(r->tls), from, fd);
+		lookup_tls_channel(r->tls, from, fd);
+		break;
+	case MSG_LOOKUP_TLS_RELOAD:
+		if (from.id != PROC_PARENT)
+			goto bad;
+		lookup_tls_reload(r->tls, m);
 		break;
 	case MSG_LOOKUP_MX:
 		if (from.id != PROC_MTA)

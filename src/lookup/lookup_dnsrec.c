@@ -228,6 +228,7 @@ done:
 /* --- dns check --- */
 
 static void	lookup_dnsrec_answer(void *, const struct dns_result *);
+static void	lookup_dnsrec_refused(struct lookup_dnsrec_q *, const char *);
 
 static void
 lookup_dnsrec_ask(struct lookup_dnsrec_check *c, const char *name,
@@ -245,17 +246,7 @@ lookup_dnsrec_ask(struct lookup_dnsrec_check *c, const char *name,
 	q->idx = idx;
 	if ((q->q = dns_query(c->ld->dns, name, type, lookup_dnsrec_answer,
 	    q, &err)) == NULL) {
-		struct dns_result	res;
-
-		/* answered as a failure, now, as if it came back */
-		memset(&res, 0, sizeof(res));
-		res.status = DNS_TEMPFAIL;
-		res.type = type;
-		res.qname = name;
-		res.rcode = -1;
-		(void)snprintf(res.why, sizeof(res.why), "%s", err);
-		c->pending++;
-		lookup_dnsrec_answer(q, &res);
+		lookup_dnsrec_refused(q, err);
 		return;
 	}
 	c->pending++;
@@ -553,9 +544,9 @@ lookup_dnsrec_answer(void *arg, const struct dns_result *res)
 	struct lookup_dnsrec_item	*it;
 
 	/*
-	 * This answer stays counted in pending until its end, so that a
-	 * query refused at once by a step below cannot end the check
-	 * (and free it) under our feet.
+	 * This answer stays counted in pending until its end, so that the
+	 * queries the steps below ask (or that are refused at once) cannot
+	 * end the check and free it under our feet.
 	 */
 	q->q = NULL;
 	switch (q->kind) {
@@ -579,6 +570,46 @@ lookup_dnsrec_answer(void *arg, const struct dns_result *res)
 	}
 	if (--c->pending == 0)
 		lookup_dnsrec_report(c);
+}
+
+/*
+ * A query dns_query() refused (a name it will not send, libunbound
+ * failing): recorded as an answer that did not come, without moving the
+ * check on, since that is the caller's (no query is asked from here).
+ */
+static void
+lookup_dnsrec_refused(struct lookup_dnsrec_q *q, const char *err)
+{
+	struct lookup_dnsrec_check	*c = q->c;
+	struct lookup_dnsrec_item	*it;
+	struct dns_result		 res;
+
+	memset(&res, 0, sizeof(res));
+	res.status = DNS_TEMPFAIL;
+	res.type = q->type;
+	res.rcode = -1;
+	(void)snprintf(res.why, sizeof(res.why), "%s", err);
+	switch (q->kind) {
+	case LOOKUP_DNSREC_Q_REC:
+		it = &c->items[q->idx];
+		it->state = DNSREC_MISSING;
+		it->found = lookup_dnsrec_tempfail(&res);
+		it->done = true;
+		break;
+	case LOOKUP_DNSREC_Q_HOST:
+		lookup_dnsrec_addrs_add(&c->host, &res);
+		c->host_wait--;
+		break;
+	case LOOKUP_DNSREC_Q_ALT:
+		it = &c->items[q->idx];
+		lookup_dnsrec_addrs_add(&it->alt_addrs, &res);
+		if (--it->alt_wait == 0)
+			lookup_dnsrec_alt_done(c, it);
+		break;
+	case LOOKUP_DNSREC_Q_PTR:
+		lookup_dnsrec_ptr(c, q->idx, &res);
+		break;
+	}
 }
 
 static void
@@ -633,15 +664,16 @@ lookup_dnsrec_check(struct lookup_dnsrec *ld, uint64_t reqid,
 		fatalx("lookup: evtimer_new");
 	evtimer_add(c->deadline, &tv);
 	/*
-	 * dns_query() answers nothing from inside but a refusal (which
-	 * lookup_dnsrec_ask() passes on at once); one more in pending
-	 * until every query is out, so that the report cannot come first.
+	 * One more in pending until every query is out, so that the
+	 * report cannot come first.
 	 */
 	c->pending++;
 	c->host_wait = 2;
 	(void)str_copy(name, sizeof(name), ld->conf->hostname);
 	lookup_dnsrec_ask(c, name, DNS_T_A, LOOKUP_DNSREC_Q_HOST, 0);
 	lookup_dnsrec_ask(c, name, DNS_T_AAAA, LOOKUP_DNSREC_Q_HOST, 0);
+	if (c->host_wait == 0)
+		lookup_dnsrec_second(c);	/* both refused */
 	for (i = 0; i < c->nrecs; i++)
 		lookup_dnsrec_ask(c, c->recs[i].name,
 		    dnsrec_dns_type(c->recs[i].type), LOOKUP_DNSREC_Q_REC, i);

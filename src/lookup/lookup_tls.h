@@ -22,15 +22,38 @@ struct lookup_tls;
 struct lookup_tls	*lookup_tls_new(struct proc_self *, struct tls_key *key);
 /* The key handshakes are signed with now. */
 struct tls_key		*lookup_tls_key(struct lookup_tls *);
+/*
+ * The key named spki (TLS_SPKI_LEN octets): the one in use, or the one
+ * before it for a while after a change; NULL for any other.  arg is the
+ * struct lookup_tls (keyproxy_find_fn).
+ */
+struct tls_key		*lookup_tls_find(void *arg, const uint8_t *spki);
+
+/*
+ * MSG_LOOKUP_KEY_CHANNEL from a process of smtp, pop3, imap or http:
+ * serve its key operations on fd (keyproxy_serve()) and send it the
+ * chain in use (MSG_KEYPROXY_CHAIN).
+ */
+void	lookup_tls_channel(struct lookup_tls *, struct proc_peer from, int fd);
 
 /*
  * Install chain_pem (leaf first) and its private key key_pem: checked
  * (the key matches the leaf), then in use for every new handshake of
- * every role.  -1 with *errstr_out when refused; the old pair stays.
+ * every role: each process that serves TLS is sent the chain.  The key
+ * before still signs for a while (handshakes already begun).  -1 with
+ * *errstr_out when refused; the old pair stays.
  */
 int	lookup_tls_install(struct lookup_tls *, const char *chain_pem,
 	    size_t chain_len, const char *key_pem, size_t key_len,
 	    const char **errstr_out);
+
+/*
+ * MSG_LOOKUP_TLS_RELOAD from the parent (cachetctl tls reload): the
+ * chain it read and a descriptor of the key file it opened, installed
+ * as lookup_tls_install() does; the answer goes to cachetctl.  fatalx()
+ * on a malformed message.
+ */
+void	lookup_tls_reload(struct lookup_tls *, struct msg *);
 
 /*
  * SHA-256 of the SubjectPublicKeyInfo of the key in use (TLSA 3 1 1,

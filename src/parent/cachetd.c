@@ -887,7 +887,7 @@ parent_verb_role(struct span verb)
 	    span_eq(verb, "dmarc") || span_eq(verb, "dkim") ||
 	    span_eq(verb, "spf") || span_eq(verb, "spam") ||
 	    span_eq(verb, "prescreen") || span_eq(verb, "greylist") ||
-	    span_eq(verb, "dns"))
+	    span_eq(verb, "dns") || span_eq(verb, "tls"))
 		return PROC_LOOKUP;
 	if (span_eq(verb, "tls-policy"))
 		return PROC_MTA;
@@ -928,11 +928,56 @@ parent_sandbox_test(struct ctl_client *c, struct msg *m, uint32_t argc)
 }
 #endif
 
+/*
+ * cachetctl tls reload: the tls { } files read again (after a renewal
+ * by certbot, say) and installed by lookup while everything runs
+ * (lookup/lookup_tls.h).  lookup cannot open them in its chroot: we
+ * read the chain, which is public, and hand lookup a descriptor of the
+ * key file, which we never read (lookup alone reads secrets).
+ */
+static void
+parent_tls_reload(struct ctl_client *c)
+{
+	struct msg	*f;
+	char		 cert[CONF_PATH_MAX], key[CONF_PATH_MAX], why[2048];
+	char		*chain;
+	const char	*err;
+	size_t		 len;
+	int		 fd;
+
+	if (P.conf->acme_url[0] != '\0') {
+		parent_client_reply_end(c, 1, "the certificate comes from "
+		    "tls { acme }: lookup renews and installs it itself");
+		return;
+	}
+	proc_tls_paths(P.conf, cert, key, sizeof(cert));
+	if (tls_pem_read(cert, &chain, &len, &err) == -1) {
+		(void)snprintf(why, sizeof(why), "certificate %s", err);
+		parent_client_reply_end(c, 1, why);
+		return;
+	}
+	if ((fd = open(key, O_RDONLY | O_CLOEXEC)) == -1) {
+		(void)snprintf(why, sizeof(why), "key %s: %s", key,
+		    strerror(errno));
+		parent_client_reply_end(c, 1, why);
+		free(chain);
+		return;
+	}
+	log_info("event=tls-reload certificate=%s key=%s", cert, key);
+	c->reqid = ++P.next_reqid;
+	f = msg_new(MSG_LOOKUP_TLS_RELOAD);
+	msg_put_u64(f, c->reqid);
+	msg_put_data(f, chain, len);
+	msg_put_fd(f, fd);
+	ipc_send(P.roles[PROC_LOOKUP][0].chan, f);
+	free(chain);
+}
+
 static void
 parent_forward(struct ctl_client *c, struct msg *m)
 {
 	struct msg	*f;
-	struct span	 verb;
+	struct span	 verb, what;
 	uint64_t	 reqid;
 	uint32_t	 argc;
 	enum proc_id	 to;
@@ -961,6 +1006,11 @@ parent_forward(struct ctl_client *c, struct msg *m)
 	}
 	if (c->uid != 0 && c->uid != geteuid()) {
 		parent_client_reply_end(c, 1, "permission denied");
+		return;
+	}
+	if (span_eq(verb, "tls") && argc == 2 &&
+	    msg_get_span(m, &what) == 0 && span_eq(what, "reload")) {
+		parent_tls_reload(c);
 		return;
 	}
 	/* Re-send the request with our id; the role answers with it. */

@@ -742,6 +742,12 @@ pop3_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 	struct pop3_role	*r = self->role;
 	struct pop3_conn	*c;
 
+	/* A new certificate from lookup, for the next handshakes. */
+	if (m->type == MSG_KEYPROXY_CHAIN && peer.id == PROC_LOOKUP) {
+		keyproxy_chain_update(self, m);
+		msg_free(m);
+		return;
+	}
 	if ((c = lookup_login_dispatch(self, &r->srv, peer, m,
 	    &pop3_login_ops)) != NULL)
 		pop3_feed(c);

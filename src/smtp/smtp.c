@@ -1128,6 +1128,12 @@ smtp_dispatch(struct proc_self *self, struct proc_peer peer, struct msg *m)
 	char			 enh[16], text[256], id[32];
 	int			 fd = -1;
 
+	/* A new certificate from lookup, for the next handshakes. */
+	if (m->type == MSG_KEYPROXY_CHAIN && peer.id == PROC_LOOKUP) {
+		keyproxy_chain_update(self, m);
+		msg_free(m);
+		return;
+	}
 	if (msg_get_u64(m, &reqid) == -1)
 		smtp_bad(m, from);
 	cn = conn_by_reqid(&r->srv, reqid);

@@ -53,6 +53,9 @@ usage(void)
 	    "  domain add|del NAME, domain list\n"
 	    "  alias add SOURCE TARGET...  (all or none)\n"
 	    "  alias del SOURCE TARGET, alias list\n"
+	    "  tls reload             read the tls { } certificate and key "
+	    "again and\n"
+	    "                         use them for every new connection\n"
 	    "  tls-policy DOMAIN      MX hosts, DNSSEC, TLSA records and the "
 	    "TLS\n"
 	    "                         decision for each (DANE)\n"
@@ -331,7 +334,8 @@ main(int argc, char *argv[])
 	    strcmp(argv[0], "dkim") == 0 ||
 	    strcmp(argv[0], "spf") == 0 ||
 	    strcmp(argv[0], "prescreen") == 0 ||
-	    strcmp(argv[0], "greylist") == 0
+	    strcmp(argv[0], "greylist") == 0 ||
+	    strcmp(argv[0], "tls") == 0
 #ifdef CACHET_TEST_HOOKS
 	    /* Test builds only: make a role break its sandbox. */
 	    || strcmp(argv[0], "sandbox-test") == 0

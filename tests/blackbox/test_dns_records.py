@@ -9,7 +9,11 @@ serves the records with TTL 0, so that the daemon's resolver asks again
 at every check instead of answering from its cache.
 """
 
+import hashlib
+import os
 import re
+import subprocess
+import time
 
 import dns.rdatatype
 import dns.zone
@@ -133,12 +137,24 @@ def test_zone_parses_and_names_every_record(world):
              for n, rs in got["CNAME"].items()}
     assert cname == {f"autoconfig.{DOMAIN}.": [f"{HOST}."],
                      f"mta-sts.{DOMAIN}.": [f"{HOST}."]}
-    # TLSA 3 1 1 once lookup can hash its key (lookup_tls.h); until then
-    # a note says why there is none.
-    for r in got.get("TLSA", {}).get(f"_25._tcp.{HOST}.", []):
-        assert (r.usage, r.selector, r.mtype, len(r.cert)) == (3, 1, 1, 32)
-    if "TLSA" not in got:
-        assert f"; no TLS key: no TLSA record for _25._tcp.{HOST}." in text
+    # TLSA 3 1 1: the SHA-256 of the key's SubjectPublicKeyInfo, as
+    # openssl(1) makes it from the certificate the daemon serves; one
+    # record (no ACME: no next key).
+    tlsa = [(r.usage, r.selector, r.mtype, r.cert.hex())
+            for r in got["TLSA"][f"_25._tcp.{HOST}."]]
+    assert tlsa == [(3, 1, 1, spki_sha256(d))]
+    assert sorted(got) == ["CNAME", "MX", "SRV", "TLSA", "TXT"]
+    assert "; no TLS key" not in text
+
+
+def spki_sha256(d):
+    """SHA-256 of the served certificate's public key (DER SPKI)."""
+    cert = os.path.join(d.state, "tls", "cert.pem")
+    pem = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey",
+                          "-noout"], capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"],
+                         input=pem, capture_output=True, check=True).stdout
+    return hashlib.sha256(der).hexdigest()
 
 
 def test_check_finds_every_record_present(world):
@@ -246,6 +262,24 @@ def test_a_resolver_that_fails(world):
     assert state_of(out, f"_dmarc.{DOMAIN}.", "TXT")[1] == \
         "(no answer: server said SERVFAIL)"
     assert state_of(out, f"{HOST}.", "A/AAAA")[1] == "(no answer)"
+
+
+def test_a_record_never_answered(world):
+    """The resolver never answers for one name: that record is missing,
+    and the check still ends in time."""
+    d, server = world
+    lines = records(d)
+    serve(server, lines, ADDRESS)
+    server.drop(f"_dmarc.{DOMAIN}")
+    start = time.monotonic()
+    r, out = check(d)
+    assert time.monotonic() - start < 30
+    assert r.returncode == 1
+    # libunbound gives up on a silent server itself (SERVFAIL) or our
+    # timer does ("timeout"): either way no answer, said so.
+    bad = [o for o in out if o[0] != "present"]
+    assert [o[:3] for o in bad] == [("missing", f"_dmarc.{DOMAIN}.", "TXT")]
+    assert bad[0][3].startswith("(no answer: "), bad
 
 
 def test_other_domains_and_bad_usage(world):

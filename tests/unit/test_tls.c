@@ -918,12 +918,14 @@ struct remote {
 };
 
 static ssize_t
-remote_fn(void *arg, enum tls_key_op op, int padding,
+remote_fn(void *arg, const uint8_t *spki, enum tls_key_op op, int padding,
     const unsigned char *in, size_t inlen, unsigned char *out, size_t outsz)
 {
 	struct remote	*r = arg;
 
 	r->calls++;
+	/* The stand-in names the key of its certificate. */
+	assert_memory_equal(spki, tls_key_spki(r->key), TLS_SPKI_LEN);
 	if (r->fail)
 		return -1;
 	return tls_key_op(r->key, op, padding, in, inlen, out, outsz);
@@ -1049,6 +1051,201 @@ test_key_op_refuses_what_tls_never_asks(void **state)
 	tls_key_free(ec);
 	tls_key_free(rsa);
 	tls_key_free(NULL);
+	ERR_clear_error();
+}
+
+/* --- a new certificate while running: PEM in memory, tls_ctx_replace() --- */
+
+/* Two keys, each signing for the certificate that names it. */
+struct holder {
+	struct tls_key	*keys[2];
+	int		 calls[2];
+};
+
+static ssize_t
+holder_fn(void *arg, const uint8_t *spki, enum tls_key_op op, int padding,
+    const unsigned char *in, size_t inlen, unsigned char *out, size_t outsz)
+{
+	struct holder	*h = arg;
+	int		 i;
+
+	for (i = 0; i < 2; i++)
+		if (memcmp(tls_key_spki(h->keys[i]), spki, TLS_SPKI_LEN) == 0) {
+			h->calls[i]++;
+			return tls_key_op(h->keys[i], op, padding, in, inlen,
+			    out, outsz);
+		}
+	return -1;
+}
+
+static void
+read_pem_file(const char *path, char **out, size_t *len)
+{
+	const char	*err = NULL;
+
+	if (tls_pem_read(path, out, len, &err) == -1)
+		fail_msg("tls_pem_read: %s", err);
+}
+
+static void
+test_key_new_pem(void **state)
+{
+	struct fixture	*f = *state;
+	struct tls_key	*k;
+	char		 cert[256], key[256], cmd[1024], path[256];
+	char		*ec, *eckey, *rsa, *rsakey, *both;
+	size_t		 eclen, eckeylen, rsalen, rsakeylen, len;
+	const char	*chain, *err = NULL;
+	uint8_t		 want[TLS_SPKI_LEN];
+	FILE		*fp;
+	static const char bad[] = "-----BEGIN CERTIFICATE-----\nAAAA\n"
+	    "-----END CERTIFICATE-----\n";
+
+	make_rsa_pair(f, cert, key, sizeof(cert));
+	read_pem_file(f->cert, &ec, &eclen);
+	read_pem_file(f->key, &eckey, &eckeylen);
+	read_pem_file(cert, &rsa, &rsalen);
+	read_pem_file(key, &rsakey, &rsakeylen);
+
+	/* A chain (any second certificate stands for an issuer) and its key */
+	both = malloc(eclen + rsalen + sizeof(bad));
+	assert_non_null(both);
+	memcpy(both, ec, eclen);
+	memcpy(both + eclen, rsa, rsalen);
+	assert_non_null(k = tls_key_new_pem(both, eclen + rsalen, eckey,
+	    eckeylen, &err));
+	chain = tls_key_chain(k, &len);
+	assert_int_equal(len, eclen + rsalen);
+	assert_memory_equal(chain, both, len);
+	/* Named by its SPKI's SHA-256, as openssl(1) computes it. */
+	snprintf(path, sizeof(path), "%s/spki", f->dir);
+	snprintf(cmd, sizeof(cmd), "openssl x509 -in %s -pubkey -noout | "
+	    "openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary "
+	    "> %s", f->cert, path);
+	assert_int_equal(system(cmd), 0);
+	assert_non_null(fp = fopen(path, "rb"));
+	assert_int_equal(fread(want, 1, sizeof(want), fp), sizeof(want));
+	(void)fclose(fp);
+	assert_memory_equal(tls_key_spki(k), want, TLS_SPKI_LEN);
+	tls_key_free(k);
+
+	/* Refused: the key of another leaf, a broken issuer, no key, */
+	assert_null(tls_key_new_pem(ec, eclen, rsakey, rsakeylen, &err));
+	assert_non_null(strstr(err, "does not match"));
+	memcpy(both + eclen, bad, sizeof(bad) - 1);
+	assert_null(tls_key_new_pem(both, eclen + sizeof(bad) - 1, eckey,
+	    eckeylen, &err));
+	assert_null(tls_key_new_pem(ec, eclen, ec, eclen, &err));
+	assert_non_null(strstr(err, "private key"));
+	/* no certificate, or too much of one */
+	assert_null(tls_key_new_pem(eckey, eckeylen, eckey, eckeylen, &err));
+	assert_null(tls_key_new_pem(ec, 0, eckey, eckeylen, &err));
+	assert_null(tls_key_new_pem(ec, TLS_PEM_MAX + 1, eckey, eckeylen,
+	    &err));
+	free(both);
+	free(ec);
+	free(rsa);
+	free(eckey);
+	free(rsakey);
+	ERR_clear_error();
+}
+
+static void
+test_pem_read_bounds(void **state)
+{
+	struct fixture	*f = *state;
+	char		 path[256], *p = NULL;
+	size_t		 len;
+	const char	*err = NULL;
+	FILE		*fp;
+	int		 i;
+
+	snprintf(path, sizeof(path), "%s/big.pem", f->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	for (i = 0; i < TLS_PEM_MAX; i++)
+		(void)fputc('A', fp);
+	(void)fclose(fp);
+	/* exactly the bound: read whole */
+	assert_int_equal(tls_pem_read(path, &p, &len, &err), 0);
+	assert_int_equal(len, TLS_PEM_MAX);
+	assert_int_equal(p[len], '\0');
+	free(p);
+	/* one octet more: refused */
+	assert_non_null(fp = fopen(path, "a"));
+	(void)fputc('A', fp);
+	(void)fclose(fp);
+	assert_int_equal(tls_pem_read(path, &p, &len, &err), -1);
+	assert_non_null(strstr(err, "longer than"));
+	/* empty, and missing */
+	assert_non_null(fp = fopen(path, "w"));
+	(void)fclose(fp);
+	assert_int_equal(tls_pem_read(path, &p, &len, &err), -1);
+	unlink(path);
+	assert_int_equal(tls_pem_read(path, &p, &len, &err), -1);
+	assert_non_null(strstr(err, path));
+}
+
+/* The leaf a client was shown equals the first certificate of path. */
+static void
+assert_presented(SSL *c, const char *path)
+{
+	X509	*want;
+
+	want = read_cert(path);
+	assert_int_equal(X509_cmp(SSL_get0_peer_certificate(c), want), 0);
+	X509_free(want);
+}
+
+static void
+test_ctx_replace_for_new_connections(void **state)
+{
+	struct fixture	*f = *state;
+	struct holder	 h = { 0 };
+	struct tls_ctx	*sctx, *next, *cctx;
+	SSL		*s_old, *s_new, *c_old, *c_new;
+	char		 cert[256], key[256], *pem;
+	size_t		 len;
+	const char	*err = NULL;
+
+	make_rsa_pair(f, cert, key, sizeof(cert));
+	assert_non_null(h.keys[0] = tls_key_load(f->cert, f->key, &err));
+	assert_non_null(h.keys[1] = tls_key_load(cert, key, &err));
+	read_pem_file(f->cert, &pem, &len);
+	assert_non_null(sctx = tls_server_new_remote_pem(pem, len, holder_fn,
+	    &h, &err));
+	free(pem);
+	assert_non_null(cctx = tls_client_new(&err));
+	assert_int_equal(tls_client_load_ca(cctx, f->cert, &err), 0);
+	assert_int_equal(tls_client_load_ca(cctx, cert, &err), 0);
+
+	/* A connection accepted before the change, its handshake not done */
+	assert_non_null(s_old = tls_server_ssl_new(sctx));
+	read_pem_file(cert, &pem, &len);
+	assert_non_null(next = tls_server_new_remote_pem(pem, len, holder_fn,
+	    &h, &err));
+	free(pem);
+	tls_ctx_replace(sctx, next);
+	assert_non_null(s_new = tls_server_ssl_new(sctx));
+
+	/* The old one finishes with the old pair, the new one has the new. */
+	c_old = tls_client_ssl_new(cctx, HOST);
+	c_new = tls_client_ssl_new(cctx, HOST);
+	assert_int_equal(handshake(c_old, s_old), 0);
+	assert_int_equal(handshake(c_new, s_new), 0);
+	assert_presented(c_old, f->cert);
+	assert_presented(c_new, cert);
+	assert_int_equal(tls_peer_verified(c_old, &err), 0);
+	assert_int_equal(tls_peer_verified(c_new, &err), 0);
+	/* each signed by the key its certificate names */
+	assert_true(h.calls[0] >= 1 && h.calls[1] >= 1);
+	tls_ssl_free(c_old);
+	tls_ssl_free(s_old);
+	tls_ssl_free(c_new);
+	tls_ssl_free(s_new);
+	tls_ctx_free(cctx);
+	tls_ctx_free(sctx);
+	tls_key_free(h.keys[0]);
+	tls_key_free(h.keys[1]);
 	ERR_clear_error();
 }
 
@@ -1188,6 +1385,9 @@ main(void)
 		T(test_remote_key_ec),
 		T(test_remote_key_rsa),
 		T(test_key_op_refuses_what_tls_never_asks),
+		T(test_key_new_pem),
+		T(test_pem_read_bounds),
+		T(test_ctx_replace_for_new_connections),
 		T(test_ssl_on_free),
 		cmocka_unit_test(test_errstr_drains_queue),
 		cmocka_unit_test(test_ctx_free_null),
