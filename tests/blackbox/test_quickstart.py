@@ -191,11 +191,17 @@ def test_newcomer(qs, dns_server):
         assert any(l.startswith(f"{k[1]}._domainkey.example.org. ")
                    for l in recs), recs
 
-    # The daemon prints what quickstart printed; only a TLSA record of
-    # the key it holds may come on top.
+    # The daemon prints what quickstart printed, and the TLSA record of
+    # the key it serves, which quickstart could not know (it said so).
+    assert not any(" IN TLSA " in l for l in recs)
+    assert "; no TLS key: no TLSA record for _25._tcp.mail.example.org." \
+        in r.stdout.splitlines()
     daemon_recs = zone_lines(qs.ctl("dns", "example.org").stdout)
     assert set(recs) <= set(daemon_recs), (recs, daemon_recs)
-    assert all(" IN TLSA " in l for l in set(daemon_recs) - set(recs))
+    extra = set(daemon_recs) - set(recs)
+    assert extra and all(
+        l.startswith("_25._tcp.mail.example.org. 3600 IN TLSA 3 1 1 ")
+        for l in extra), extra
 
     # Published (with hostname's addresses), every record is present.
     serve(dns_server, daemon_recs + list(ADDRESSES))
