@@ -8,11 +8,13 @@
  */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +164,27 @@ proc_user(const struct conf *conf, enum proc_id id, char *out, size_t outsz)
 	if (str_copy(out, outsz, s) == -1)
 		fatalx("user name %s too long", s);
 	free(s);
+}
+
+void
+proc_ensure_user(const char *name)
+{
+	pid_t	 pid;
+	int	 status;
+	char	*argv[] = { "useradd", "--system", "--user-group",
+		    "--no-create-home", "--home-dir", "/nonexistent",
+		    "--shell", "/usr/sbin/nologin", (char *)name, NULL };
+
+	if (getpwnam(name) != NULL)
+		return;
+	log_info("creating user user=%s", name);
+	if (posix_spawnp(&pid, "useradd", NULL, NULL, argv, environ) != 0)
+		fatal("spawn useradd");
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		fatalx("useradd %s failed", name);
+	if (getpwnam(name) == NULL)
+		fatalx("user %s still missing after useradd", name);
 }
 
 void

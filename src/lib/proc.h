@@ -129,6 +129,13 @@ unsigned		 proc_metrics_slot(enum proc_id, unsigned worker);
 /* The user a role runs as when started as root ("_cachet" + suffix). */
 void			 proc_user(const struct conf *, enum proc_id,
 			    char *out, size_t outsz);
+/*
+ * Make the system user name (useradd --system, its own group, no home,
+ * no shell) unless it exists; fatal when that fails.  Root only: the
+ * parent for each role's user at start, cachetctl quickstart for
+ * lookup's, whose files it writes.
+ */
+void			 proc_ensure_user(const char *name);
 /* The directory of a role, absolute. */
 void			 proc_dir_path(const struct conf *, enum proc_id,
 			    char *out, size_t outsz);

@@ -63,7 +63,7 @@
 #include "users.h"
 #include "util.h"
 
-#define LOOKUP_DB		"cachet.db"	/* relative: after proc_drop */
+#define LOOKUP_DB		USERS_DB_NAME	/* relative: after proc_drop */
 #define LOOKUP_BAYES_DB		"bayes.db"	/* spam tokens */
 #define LOOKUP_WORKERS		2
 #define LOOKUP_JOBS_MAX		512	/* waiting, hashing or delayed */

@@ -28,6 +28,8 @@
 
 #include "mailbox.h"
 
+/* The database's file name in lookup's directory (state-dir/lookup). */
+#define USERS_DB_NAME		"cachet.db"
 /* Longest password we hash (libxcrypt refuses longer ones). */
 #define USERS_PASSWORD_MAX	511
 /* Room for any crypt(3) hash, NUL included (libxcrypt's output size). */

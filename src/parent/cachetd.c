@@ -20,7 +20,6 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,27 +181,6 @@ parent_load(const char *file, char **text_out, size_t *len_out)
 }
 
 static void
-parent_ensure_user(const char *name)
-{
-	pid_t	 pid;
-	int	 status;
-	char	*argv[] = { "useradd", "--system", "--user-group",
-		    "--no-create-home", "--home-dir", "/nonexistent",
-		    "--shell", "/usr/sbin/nologin", (char *)name, NULL };
-
-	if (getpwnam(name) != NULL)
-		return;
-	log_info("creating user user=%s", name);
-	if (posix_spawnp(&pid, "useradd", NULL, NULL, argv, environ) != 0)
-		fatal("spawn useradd");
-	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0)
-		fatalx("useradd %s failed", name);
-	if (getpwnam(name) == NULL)
-		fatalx("user %s still missing after useradd", name);
-}
-
-static void
 parent_mkdir(const char *path, mode_t mode, const char *owner)
 {
 	struct passwd	*pw;
@@ -232,7 +210,7 @@ parent_setup(struct conf *conf)
 	if (root)
 		for (i = 1; i < PROC_COUNT; i++) {
 			proc_user(conf, (enum proc_id)i, user, sizeof(user));
-			parent_ensure_user(user);
+			proc_ensure_user(user);
 		}
 	parent_mkdir(conf->state_dir, 0755, NULL);
 	for (i = 1; i < PROC_COUNT; i++) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl_quickstart.h"
 #include "ctl_spam.h"
 #include "ipc.h"
 #include "log.h"
@@ -28,6 +29,14 @@ usage(void)
 	fprintf(stderr,
 	    "usage: cachetctl [-f file] [-s socket] command [args]\n"
 	    "commands:\n"
+	    "  quickstart ADDRESS [--hostname NAME] [--state-dir PATH]\n"
+	    "             [--mail-dir PATH] [--listen-address ADDR] "
+	    "[--port KIND=PORT]\n"
+	    "             [--acme URL] [--resolver ADDR]\n"
+	    "                         write a new config to the -f FILE, "
+	    "make the first\n"
+	    "                         user and DKIM keys, print the DNS "
+	    "records\n"
 	    "  status                 roles, pids, uptime, listeners\n"
 	    "  stop                   stop the daemon\n"
 	    "  reload                 reload the config (as SIGHUP)\n"
@@ -277,6 +286,9 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage();
+	/* Before any daemon or config: -f names the file it writes. */
+	if (strcmp(argv[0], "quickstart") == 0)
+		return ctl_quickstart(file, argc, argv);
 	/* -f with -s: the socket from -s, the rest (spam-rules) from -f */
 	if (sock == NULL || file != NULL) {
 		conf = file ? conf_load(file, errs, sizeof(errs)) :
