@@ -220,6 +220,7 @@ def test_reload_swaps_certificate_everywhere(make_daemon, tmpbase, pkis):
     sm.ehlo()
     assert peer_der(im.sock) == a and peer_der(sm.sock) == a
 
+    before = d.role_pids()
     install(pkis["b"], *d.live)
     r = d.ctl("tls", "reload", check=False)
     assert r.returncode == 0, (r.stdout, r.stderr)
@@ -229,6 +230,14 @@ def test_reload_swaps_certificate_everywhere(make_daemon, tmpbase, pkis):
     # Every TLS listener of every process presents B to new connections
     # (each process gets the chain from lookup a moment later).
     assert wait_for(lambda: all_present(d, b), 20), d.log_tail()
+    # Each made its new contexts itself, none was restarted for it (a
+    # restarted one would have read B from the files).
+    assert d.role_pids() == before, d.log_tail()
+    log = d.read_log()
+    for process, pid in before.items():
+        if role_of(process) in ("smtp", "imap", "pop3", "http"):
+            assert f"[{pid}]: event=tls-certificate-installed" in log, \
+                process
 
     # The old sessions go on, with A, and end cleanly.
     assert im.noop()[0] == "OK"
