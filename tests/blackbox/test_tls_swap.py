@@ -329,3 +329,46 @@ def test_reload_usage(daemon):
     assert r.returncode == 0, r.stderr
     der = leaf_der(os.path.join(daemon.state, "tls", "cert.pem"))
     assert all_present(daemon, der, ("smtp", "imaps")), daemon.log_tail()
+
+
+def test_handshakes_in_flight_complete(make_daemon, tmpbase, pkis):
+    """Connections accepted by the kernel while every imap worker is
+    stopped, their ClientHello sent, then the change: when the workers
+    run again each handshake completes, with A (begun before the worker
+    read the new chain: lookup still signs with A's key) or with B."""
+    import threading
+    d = tls_daemon(make_daemon, tmpbase, pkis)
+    a, b = leaf_der(pkis["a"][0]), leaf_der(pkis["b"][0])
+    results = []
+
+    def client():
+        try:
+            raw = socket.create_connection((HOST, d.ports["imaps"]),
+                                           timeout=30)
+            s = tls_client_context().wrap_socket(raw)
+            greeting = s.recv(100)
+            results.append((peer_der(s), greeting))
+            s.close()
+        except (OSError, ssl.SSLError) as e:
+            results.append((None, repr(e)))
+
+    pids = d.worker_pids("imap")
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for t in threads:
+            t.start()
+        install(pkis["b"], *d.live)
+        r = d.ctl("tls", "reload", check=False)
+        assert r.returncode == 0, r.stderr
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    for t in threads:
+        t.join(40)
+    assert len(results) == 4, results
+    for der, greeting in results:
+        assert der in (a, b), (greeting, d.log_tail())
+        assert greeting.startswith(b"* OK"), greeting
+    assert wait_for(lambda: all_present(d, b, ("imaps",)), 20)
