@@ -3,9 +3,11 @@ reload` reads the tls { } files again, lookup checks the pair and keeps
 the key (src/lookup/lookup_tls.c), and every process that serves TLS
 (each smtp, imap and pop3 worker, http) makes new contexts from the
 chain for its next connections (keyproxy_chain_update()).  Sessions
-already open go on; a role restarted later, and a restarted lookup,
-present the new certificate too; a pair that does not match is refused
-and the old one stays; the key is still held by lookup alone."""
+already open go on, handshakes in flight complete; a role restarted
+later (whatever the files hold: the parent gives it the installed
+chain), and a restarted lookup, present the new certificate too; a pair
+that does not match is refused and the old one stays; the key is still
+held by lookup alone."""
 
 import hashlib
 import imaplib
