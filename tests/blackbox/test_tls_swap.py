@@ -3,9 +3,11 @@ reload` reads the tls { } files again, lookup checks the pair and keeps
 the key (src/lookup/lookup_tls.c), and every process that serves TLS
 (each smtp, imap and pop3 worker, http) makes new contexts from the
 chain for its next connections (keyproxy_chain_update()).  Sessions
-already open go on; a role restarted later, and a restarted lookup,
-present the new certificate too; a pair that does not match is refused
-and the old one stays; the key is still held by lookup alone."""
+already open go on, handshakes in flight complete; a role restarted
+later (whatever the files hold: the parent gives it the installed
+chain), and a restarted lookup, present the new certificate too; a pair
+that does not match is refused and the old one stays; the key is still
+held by lookup alone."""
 
 import hashlib
 import imaplib
@@ -220,6 +222,7 @@ def test_reload_swaps_certificate_everywhere(make_daemon, tmpbase, pkis):
     sm.ehlo()
     assert peer_der(im.sock) == a and peer_der(sm.sock) == a
 
+    before = d.role_pids()
     install(pkis["b"], *d.live)
     r = d.ctl("tls", "reload", check=False)
     assert r.returncode == 0, (r.stdout, r.stderr)
@@ -229,6 +232,14 @@ def test_reload_swaps_certificate_everywhere(make_daemon, tmpbase, pkis):
     # Every TLS listener of every process presents B to new connections
     # (each process gets the chain from lookup a moment later).
     assert wait_for(lambda: all_present(d, b), 20), d.log_tail()
+    # Each made its new contexts itself, none was restarted for it (a
+    # restarted one would have read B from the files).
+    assert d.role_pids() == before, d.log_tail()
+    log = d.read_log()
+    for process, pid in before.items():
+        if role_of(process) in ("smtp", "imap", "pop3", "http"):
+            assert f"[{pid}]: event=tls-certificate-installed" in log, \
+                process
 
     # The old sessions go on, with A, and end cleanly.
     assert im.noop()[0] == "OK"
@@ -320,3 +331,46 @@ def test_reload_usage(daemon):
     assert r.returncode == 0, r.stderr
     der = leaf_der(os.path.join(daemon.state, "tls", "cert.pem"))
     assert all_present(daemon, der, ("smtp", "imaps")), daemon.log_tail()
+
+
+def test_handshakes_in_flight_complete(make_daemon, tmpbase, pkis):
+    """Connections accepted by the kernel while every imap worker is
+    stopped, their ClientHello sent, then the change: when the workers
+    run again each handshake completes, with A (begun before the worker
+    read the new chain: lookup still signs with A's key) or with B."""
+    import threading
+    d = tls_daemon(make_daemon, tmpbase, pkis)
+    a, b = leaf_der(pkis["a"][0]), leaf_der(pkis["b"][0])
+    results = []
+
+    def client():
+        try:
+            raw = socket.create_connection((HOST, d.ports["imaps"]),
+                                           timeout=30)
+            s = tls_client_context().wrap_socket(raw)
+            greeting = s.recv(100)
+            results.append((peer_der(s), greeting))
+            s.close()
+        except (OSError, ssl.SSLError) as e:
+            results.append((None, repr(e)))
+
+    pids = d.worker_pids("imap")
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for t in threads:
+            t.start()
+        install(pkis["b"], *d.live)
+        r = d.ctl("tls", "reload", check=False)
+        assert r.returncode == 0, r.stderr
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    for t in threads:
+        t.join(40)
+    assert len(results) == 4, results
+    for der, greeting in results:
+        assert der in (a, b), (greeting, d.log_tail())
+        assert greeting.startswith(b"* OK"), greeting
+    assert wait_for(lambda: all_present(d, b, ("imaps",)), 20)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -151,7 +152,7 @@ pump(struct fixture *f)
 
 	for (i = 0; i < 20; i++) {
 		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
-		(void)usleep(1000);
+		(void)nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
 }
 
