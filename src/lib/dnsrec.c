@@ -308,6 +308,12 @@ dnsrec_build(const struct dnsrec_in *in, struct dnsrec *out, size_t max,
 	    dnsrec_add(out, max, n_out, "autoconfig", name, DNSREC_CNAME,
 	    v) == -1)
 		return -1;
+	/* Outlook's Autodiscover asks autodiscover.DOMAIN (http_autoconfig) */
+	l = snprintf(name, sizeof(name), "autodiscover.%s", d);
+	if (l < 0 || (size_t)l >= sizeof(name) ||
+	    dnsrec_add(out, max, n_out, "autodiscover", name, DNSREC_CNAME,
+	    v) == -1)
+		return -1;
 	l = snprintf(name, sizeof(name), "mta-sts.%s", d);
 	if (l < 0 || (size_t)l >= sizeof(name) ||
 	    dnsrec_add(out, max, n_out, "mta-sts", name, DNSREC_CNAME,

@@ -418,7 +418,10 @@ acme_cert_covers(const struct lookup_acme *a)
 	return true;
 }
 
-/* hostname, then mta-sts.D and autoconfig.D for each of our domains. */
+/*
+ * hostname, then mta-sts.D, autoconfig.D and autodiscover.D for each of
+ * our domains (the names the https listener answers for).
+ */
 static void
 acme_add_name(struct lookup_acme *a, const char *prefix, const char *name)
 {
@@ -1339,6 +1342,7 @@ lookup_acme_new(struct proc_self *self, const struct conf *conf,
 	for (i = 0; i < conf->ndomains; i++) {
 		acme_add_name(a, "mta-sts.", conf->domains[i]);
 		acme_add_name(a, "autoconfig.", conf->domains[i]);
+		acme_add_name(a, "autodiscover.", conf->domains[i]);
 	}
 	if ((a->timer = evtimer_new(self->base, acme_on_timer, a)) == NULL)
 		fatalx("lookup: evtimer_new");

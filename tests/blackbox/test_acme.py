@@ -23,7 +23,8 @@ from conftest import free_port, pid_alive, wait_for
 from dnsserver import DNSServer
 from testpki import make_pki
 
-NAMES = ["mx.example.org", "mta-sts.example.org", "autoconfig.example.org"]
+NAMES = ["mx.example.org", "mta-sts.example.org", "autoconfig.example.org",
+         "autodiscover.example.org"]
 ZONE = "\n".join(f"{n}. 60 IN A 127.0.0.1" for n in ["acme.test", *NAMES])
 
 

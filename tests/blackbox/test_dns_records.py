@@ -136,6 +136,7 @@ def test_zone_parses_and_names_every_record(world):
     cname = {n: [r.target.to_text() for r in rs]
              for n, rs in got["CNAME"].items()}
     assert cname == {f"autoconfig.{DOMAIN}.": [f"{HOST}."],
+                     f"autodiscover.{DOMAIN}.": [f"{HOST}."],
                      f"mta-sts.{DOMAIN}.": [f"{HOST}."]}
     # TLSA 3 1 1: the SHA-256 of the key's SubjectPublicKeyInfo, as
     # openssl(1) makes it from the certificate the daemon serves; one

@@ -119,6 +119,7 @@ static const char full_zone[] =
     "_imap._tcp.example.org. 3600 IN SRV 10 1 143 mx.example.org.\n"
     "_pop3._tcp.example.org. 3600 IN SRV 10 1 110 mx.example.org.\n"
     "autoconfig.example.org. 3600 IN CNAME mx.example.org.\n"
+    "autodiscover.example.org. 3600 IN CNAME mx.example.org.\n"
     "mta-sts.example.org. 3600 IN CNAME mx.example.org.\n";
 
 static void
@@ -127,7 +128,7 @@ test_every_record(void **state)
 	static const char *const what[] = {
 		"mx", "spf", "dkim", "dkim", "dmarc", "mta-sts", "tls-rpt",
 		"tlsa", "tlsa", "srv", "srv", "srv", "srv", "srv", "srv",
-		"autoconfig", "mta-sts",
+		"autoconfig", "autodiscover", "mta-sts",
 	};
 	struct conf	*c = parse(CONF_FULL);
 	struct dnsrec_in in;
@@ -192,6 +193,7 @@ test_without_keys_policy_or_services(void **state)
 	    "_imap._tcp.example.org. 3600 IN SRV 0 0 0 .\n"
 	    "_pop3._tcp.example.org. 3600 IN SRV 0 0 0 .\n"
 	    "autoconfig.example.org. 3600 IN CNAME mail.example.net.\n"
+	    "autodiscover.example.org. 3600 IN CNAME mail.example.net.\n"
 	    "mta-sts.example.org. 3600 IN CNAME mail.example.net.\n");
 	buf_reset(&b);
 	assert_int_equal(dnsrec_notes(&in, &b), 0);
