@@ -136,6 +136,13 @@ struct imap_mbox {
 	 */
 	bool		 watched;
 	bool		 stale;
+	/*
+	 * Unwatched, the fallback: the mtimes of the folder's directories
+	 * (its own, new/, cur/) taken before the last listing, and whether
+	 * they can be trusted (folder_stamp()).
+	 */
+	struct timespec	 mtim[3];
+	bool		 stamped;
 	uint64_t	 quota;		/* bytes, UINT64_MAX: none */
 	/* this command's session has UTF8=ACCEPT (or IMAP4rev2) on */
 	bool		 utf8;
@@ -893,6 +900,66 @@ condstore_implicit(struct imap_mbox *m, struct imap_session *s,
 }
 
 /*
+ * The mtimes of a folder's directories (its own, for the uidlist and
+ * keywords files, new/ and cur/) into out: true when each could be read
+ * and was last changed over a second ago.  A file made, removed or
+ * renamed there moves its directory's mtime, so a folder whose stamp is
+ * the same as before its last listing has nothing new.  Timestamps are
+ * coarse (the kernel's tick): a directory changed in the last second may
+ * change again within the same tick with no visible move, so such a
+ * stamp is not trusted and the folder is looked at.
+ */
+static bool
+folder_stamp(const char *path, struct timespec out[3])
+{
+	static const char *const sub[3] = { NULL, "new", "cur" };
+	struct timespec	 now;
+	struct stat	 st;
+	char		 dir[PATH_MAX];
+	size_t		 i;
+	bool		 ok = true;
+
+	if (clock_gettime(CLOCK_REALTIME, &now) == -1)
+		return false;
+	for (i = 0; i < 3; i++) {
+		if (sub[i] == NULL)
+			(void)str_copy(dir, sizeof(dir), path);
+		else if (path_join(dir, sizeof(dir), path, sub[i]) == -1)
+			return false;
+		if (stat(dir, &st) == -1)
+			return false;
+		out[i] = st.st_mtim;
+		if (st.st_mtim.tv_sec >= now.tv_sec - 1)
+			ok = false;
+	}
+	return ok;
+}
+
+/*
+ * Must the session look at the selected folder again?  Stale: the
+ * role's watch saw a change (or a message gone is not told yet).
+ * Watched and not stale: nothing changed, as the role reads every
+ * event before a command (imap.c).  Unwatched: when the directories'
+ * stamp moved since the last listing, or could not be trusted.  A NOOP
+ * on an unchanged folder of 10,000 messages costs a few system calls
+ * instead of a listing.
+ */
+static bool
+folder_moved(struct imap_mbox *m)
+{
+	struct timespec	t[3];
+
+	if (m->stale)
+		return true;
+	if (m->watched)
+		return false;
+	if (!m->stamped)
+		return true;
+	(void)folder_stamp(m->sel_path, t);
+	return memcmp(t, m->mtim, sizeof(t)) != 0;
+}
+
+/*
  * Report what changed on disk since the session last looked (RFC 9051
  * §7.4.1, §7.5.1): expunged messages from the highest sequence number
  * down (so that each number is still right when sent), changed flags as
@@ -913,9 +980,12 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 
 	if (!m->selected)
 		return;
+	m->stamped = folder_stamp(m->sel_path, m->mtim);
 	memset(&l, 0, sizeof(l));
-	if (list_folder(m, m->sel_path, &l) == -1)
+	if (list_folder(m, m->sel_path, &l) == -1) {
+		m->stamped = false;
 		return;
+	}
 	if (l.uidvalidity != m->uidvalidity) {
 		/* RFC 9051 §2.3.1.1: the UIDs are void; start again. */
 		maildir_list_free(&l);
@@ -1012,14 +1082,14 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 void
 imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 {
-	sync_folder(m, s, true);
+	if (m->selected && folder_moved(m))
+		sync_folder(m, s, true);
 }
 
 void
 imap_mbox_sync(struct imap_mbox *m, struct imap_session *s)
 {
-	if (m->selected && (m->stale || !m->watched))
-		sync_folder(m, s, true);
+	imap_mbox_poll(m, s);
 }
 
 /*
@@ -1037,7 +1107,7 @@ sync_before(struct imap_mbox *m, struct imap_session *s,
 {
 	bool	by_seq;
 
-	if (!m->selected || (!m->stale && m->watched))
+	if (!m->selected)
 		return;
 	switch (c->name) {
 	case IMAP_CMD_NOOP:
@@ -1058,7 +1128,8 @@ sync_before(struct imap_mbox *m, struct imap_session *s,
 		by_seq = false;
 		break;
 	}
-	sync_folder(m, s, !by_seq);
+	if (folder_moved(m))
+		sync_folder(m, s, !by_seq);
 }
 
 const char *
@@ -1814,6 +1885,9 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 		imap_session_untagged(s, "OK [CLOSED] Previous mailbox closed");
 		deselect(m, s);
 	}
+	/* the stamp before the listing: a change after it moves it */
+	m->stamped = mbox_path(m, c->mailbox, path, sizeof(path)) == 0 &&
+	    folder_stamp(path, m->mtim);
 	if (open_folder(m, s, c->mailbox, path, sizeof(path), &l) == -1)
 		return;
 	select_index(m, path, &l);
@@ -2171,13 +2245,13 @@ cmd_append(struct imap_mbox *m, struct imap_session *s,
 		log_warn("sid=%s imap: append to %s: %s", m->sid, path, err);
 		append_undo(m, path, names, n);
 		if (m->selected && strcmp(path, m->sel_path) == 0)
-			imap_mbox_poll(m, s);
+			sync_folder(m, s, true);
 		imap_session_done(s, IMAP_NO, overquota ? "[OVERQUOTA] Mailbox "
 		    "full" : "[SERVERBUG] Cannot store the message");
 		goto done;
 	}
 	if (m->selected && strcmp(path, m->sel_path) == 0)
-		imap_mbox_poll(m, s);
+		sync_folder(m, s, true);
 	/* RFC 4315 §3, RFC 3502 §6.3.11: APPENDUID with every UID */
 	uids_format(uidl, nuid, &uids);
 	if (nuid == n)
@@ -2621,9 +2695,9 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 					(void)set_flags(m, i, "T");
 			(void)expunge(m, s, NULL, false);
 		} else
-			imap_mbox_poll(m, s);
+			sync_folder(m, s, true);
 	} else if (strcmp(path, m->sel_path) == 0)
-		imap_mbox_poll(m, s);
+		sync_folder(m, s, true);
 	if (rc == -1)
 		imap_session_done(s, IMAP_NO, "[SERVERBUG] %s failed", move ?
 		    "MOVE" : "COPY");
