@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,18 +74,28 @@ static const struct {
 	{ "Archive",	"\\Archive" },
 };
 
-/* A message of the selected folder as the session sees it. */
+/*
+ * A message of the selected folder as the session sees it: one per
+ * message per session, so kept small (issue 12's memory figure); the
+ * flags are the Maildir letters as a mask (imap_index_flag_mask()),
+ * made letters again by msg_flags() where they are used, and the file
+ * names are kept one after another in one buffer (msg_name()) rather
+ * than a malloc'd string each.
+ */
 struct mbox_msg {
 	uint32_t	 uid;
+	uint32_t	 name_off;	/* its file name in m->names; 0: none */
 	bool		 in_new;
 	bool		 recent;
 	uint64_t	 size;		/* on disk */
 	uint64_t	 size_crlf;	/* RFC822.SIZE */
 	int64_t		 mtime;		/* INTERNALDATE */
-	char		*name;
-	char		 flags[32];	/* letters, as maildir.h keeps them */
+	uint64_t	 flags;		/* letters, as a mask */
 	uint64_t	 modseq;	/* RFC 7162, from the index */
 };
+
+/* Letters of a flag mask, with room (imap_index_flag_letters()). */
+#define MBOX_FLAGS_LEN	53
 
 struct imap_mbox {
 	char		*root;
@@ -99,6 +110,14 @@ struct imap_mbox {
 	uint32_t	 uidnext;
 	struct mbox_msg	*msgs;
 	size_t		 nmsgs;
+	/*
+	 * The messages' file names, each NUL-terminated, at their
+	 * name_off (offset 0 is an empty name); a name replaced (a flag
+	 * change renames the file) leaves its bytes dead until
+	 * names_compact() copies the live ones.
+	 */
+	char		*names;
+	size_t		 names_len, names_cap, names_dead;
 	struct maildir_kw kw;		/* its keywords, as last announced */
 	struct buf	 out;		/* a response being built */
 	struct imap_index *idx;		/* its index; NULL: NOMODSEQ */
@@ -337,10 +356,26 @@ flags_letters(const char *old, unsigned bits, char out[32])
 	(void)str_copy(out, 32, tmp);
 }
 
+/* The message's flags as Maildir letters, sorted (maildir.h's form). */
+static const char *
+msg_flags(const struct mbox_msg *msg, char out[MBOX_FLAGS_LEN])
+{
+	imap_index_flag_letters(msg->flags, out);
+	return out;
+}
+
+static bool
+msg_has(const struct mbox_msg *msg, char letter)
+{
+	return (msg->flags & imap_index_flag_mask((char[]){ letter, '\0' }))
+	    != 0;
+}
+
 static void
 out_flags(struct imap_mbox *m, const struct mbox_msg *msg)
 {
-	unsigned	bits = flags_bits(msg->flags);
+	char		fl[MBOX_FLAGS_LEN];
+	unsigned	bits = flags_bits(msg_flags(msg, fl));
 	size_t		i, at;
 	bool		first = true;
 
@@ -354,7 +389,7 @@ out_flags(struct imap_mbox *m, const struct mbox_msg *msg)
 		}
 	/* The keywords, each " name"; the first one loses its space. */
 	at = m->out.len;
-	if (imap_kw_names(&m->kw, msg->flags, &m->out) == -1)
+	if (imap_kw_names(&m->kw, fl, &m->out) == -1)
 		fatalx("imap_mbox: response too large");
 	if (first && m->out.len > at) {
 		memmove(m->out.data + at, m->out.data + at + 1,
@@ -458,14 +493,91 @@ imap_mbox_match(const char *pat, size_t plen, const char *name,
 
 /* --- the selected folder --- */
 
-static void
-msgs_free(struct mbox_msg *v, size_t n)
-{
-	size_t	i;
+/* Names replaced or dropped past this (and half the buffer): compact. */
+#define IMAP_MBOX_NAMES_SLACK	(64 * 1024)
 
-	for (i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
+static const char *
+msg_name(const struct imap_mbox *m, const struct mbox_msg *msg)
+{
+	return msg->name_off != 0 ? m->names + msg->name_off : "";
+}
+
+/*
+ * Append len bytes to the names; offset 0 stays the empty name.  The
+ * buffer grows by a quarter (it is per session: a doubling would leave
+ * up to half of it unused).
+ */
+static uint32_t
+names_add(struct imap_mbox *m, const char *p, size_t len)
+{
+	size_t	at;
+
+	if (m->names_len == 0)
+		m->names_len = 1;
+	if (m->names_len + len > UINT32_MAX)
+		fatalx("imap_mbox: names past 4 GiB");
+	if (m->names_len + len > m->names_cap) {
+		m->names_cap = m->names_len + len + m->names_cap / 4 + 1024;
+		m->names = xrealloc(m->names, m->names_cap);
+		m->names[0] = '\0';
+	}
+	at = m->names_len;
+	memcpy(m->names + at, p, len);
+	m->names_len += len;
+	return (uint32_t)at;
+}
+
+/* msg's name is no longer used (replaced, or the message gone). */
+static void
+name_drop(struct imap_mbox *m, struct mbox_msg *msg)
+{
+	if (msg->name_off != 0)
+		m->names_dead += strlen(msg_name(m, msg)) + 1;
+	msg->name_off = 0;
+}
+
+static void
+name_set(struct imap_mbox *m, struct mbox_msg *msg, const char *name)
+{
+	size_t	len = strlen(name) + 1;
+
+	if (msg->name_off != 0 && strcmp(msg_name(m, msg), name) == 0)
+		return;
+	name_drop(m, msg);
+	msg->name_off = names_add(m, name, len);
+}
+
+/* Copy the live names into a new buffer when the dead ones dominate. */
+static void
+names_compact(struct imap_mbox *m)
+{
+	char	*old = m->names;
+	size_t	 i, len;
+
+	if (m->names_dead < IMAP_MBOX_NAMES_SLACK ||
+	    m->names_dead < m->names_len / 2)
+		return;
+	m->names = NULL;
+	m->names_len = m->names_cap = m->names_dead = 0;
+	for (i = 0; i < m->nmsgs; i++) {
+		if (m->msgs[i].name_off == 0)
+			continue;
+		len = strlen(old + m->msgs[i].name_off) + 1;
+		m->msgs[i].name_off = names_add(m, old + m->msgs[i].name_off,
+		    len);
+	}
+	free(old);
+}
+
+static void
+msgs_free(struct imap_mbox *m)
+{
+	free(m->msgs);
+	m->msgs = NULL;
+	m->nmsgs = 0;
+	free(m->names);
+	m->names = NULL;
+	m->names_len = m->names_cap = m->names_dead = 0;
 }
 
 /* Replace the SEARCHRES result by uids[0..n) (ascending; taken over). */
@@ -497,9 +609,7 @@ saved_has(const struct imap_mbox *m, uint32_t uid)
 static void
 deselect(struct imap_mbox *m, struct imap_session *s)
 {
-	msgs_free(m->msgs, m->nmsgs);
-	m->msgs = NULL;
-	m->nmsgs = 0;
+	msgs_free(m);
 	maildir_kw_free(&m->kw);
 	free(m->sel_name);
 	free(m->sel_path);
@@ -550,27 +660,30 @@ open_folder(struct imap_mbox *m, struct imap_session *s, struct span name,
 }
 
 static void
-msg_from_entry(struct mbox_msg *msg, const struct maildir_entry *e)
+msg_from_entry(struct imap_mbox *m, struct mbox_msg *msg,
+    const struct maildir_entry *e)
 {
 	msg->uid = e->uid;
 	msg->in_new = e->in_new;
 	msg->size = e->size;
 	msg->size_crlf = e->size_crlf;
 	msg->mtime = e->mtime;
-	free(msg->name);
-	msg->name = xstrdup(e->name);
-	(void)str_copy(msg->flags, sizeof(msg->flags), e->flags);
+	name_set(m, msg, e->name);
+	msg->flags = imap_index_flag_mask(e->flags);
 }
 
 static void
-entry_of(const struct mbox_msg *msg, struct maildir_entry *e)
+entry_of(const struct imap_mbox *m, const struct mbox_msg *msg,
+    struct maildir_entry *e)
 {
+	char	fl[MBOX_FLAGS_LEN];
+
 	memset(e, 0, sizeof(*e));
-	(void)str_copy(e->name, sizeof(e->name), msg->name);
+	(void)str_copy(e->name, sizeof(e->name), msg_name(m, msg));
 	e->in_new = msg->in_new;
 	e->size = msg->size;
 	e->uid = msg->uid;
-	(void)str_copy(e->flags, sizeof(e->flags), msg->flags);
+	(void)str_copy(e->flags, sizeof(e->flags), msg_flags(msg, fl));
 }
 
 /* --- the index, CONDSTORE and QRESYNC (RFC 7162) --- */
@@ -1023,7 +1136,7 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 		if (i < m->nmsgs && (j == l.nentries ||
 		    m->msgs[i].uid < l.entries[j].uid)) {
 			if (gone[i])
-				free(m->msgs[i].name);
+				name_drop(m, &m->msgs[i]);
 			else
 				v[n++] = m->msgs[i];
 			i++;
@@ -1031,10 +1144,11 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 		}
 		if (i < m->nmsgs && m->msgs[i].uid == l.entries[j].uid) {
 			v[n] = m->msgs[i];
-			changed = strcmp(v[n].flags, l.entries[j].flags) != 0 ||
+			changed = v[n].flags !=
+			    imap_index_flag_mask(l.entries[j].flags) ||
 			    (condstore(s) && v[n].modseq != msg_modseq(m,
 			    v[n].uid, v[n].modseq));
-			msg_from_entry(&v[n], &l.entries[j]);
+			msg_from_entry(m, &v[n], &l.entries[j]);
 			v[n].modseq = msg_modseq(m, v[n].uid, v[n].modseq);
 			i++;
 			j++;
@@ -1054,7 +1168,7 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 			j++;	/* gone meanwhile: a later poll says so */
 			continue;
 		}
-		msg_from_entry(&v[n], &l.entries[j]);
+		msg_from_entry(m, &v[n], &l.entries[j]);
 		v[n].modseq = msg_modseq(m, v[n].uid, 0);
 		v[n].recent = l.entries[j].in_new;
 		nrecent += v[n].recent;
@@ -1067,6 +1181,7 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 	changed = n != kept;
 	m->msgs = v;
 	m->nmsgs = n;
+	names_compact(m);
 	if (l.uidnext > m->uidnext)
 		m->uidnext = l.uidnext;
 	maildir_list_free(&l);
@@ -1155,8 +1270,8 @@ imap_mbox_knows(const struct imap_mbox *m, bool in_new, const char *name,
 		return false;
 	for (i = 0; i < m->nmsgs; i++)
 		if (m->msgs[i].in_new == in_new &&
-		    strncmp(m->msgs[i].name, name, len) == 0 &&
-		    m->msgs[i].name[len] == '\0')
+		    strncmp(msg_name(m, &m->msgs[i]), name, len) == 0 &&
+		    msg_name(m, &m->msgs[i])[len] == '\0')
 			return true;
 	return false;
 }
@@ -1892,8 +2007,12 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 		return;
 	select_index(m, path, &l);
 	m->msgs = xcalloc(l.nentries + 1, sizeof(*m->msgs));
+	/* the names' room at once: no growth to leave unused */
+	for (i = 0, m->names_cap = 1; i < l.nentries; i++)
+		m->names_cap += strlen(l.entries[i].name) + 1;
+	m->names = xmalloc(m->names_cap);
 	for (i = 0; i < l.nentries; i++) {
-		msg_from_entry(&m->msgs[i], &l.entries[i]);
+		msg_from_entry(m, &m->msgs[i], &l.entries[i]);
 		/*
 		 * \Recent (RFC 3501 §2.3.2): what is in new/.  A session
 		 * that may write takes them to cur/, as Maildir readers
@@ -1905,7 +2024,7 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 		if (!ro && l.entries[i].in_new &&
 		    maildir_set_flags(path, &l.entries[i], l.entries[i].flags,
 		    &err) == 0)
-			msg_from_entry(&m->msgs[i], &l.entries[i]);
+			msg_from_entry(m, &m->msgs[i], &l.entries[i]);
 		if (unseen == 0 && strchr(l.entries[i].flags, 'S') == NULL)
 			unseen = i + 1;
 	}
@@ -1937,6 +2056,12 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	if (condstore(s))
 		select_condstore(m, s, c);
 	select_mailboxid(m, s, path);
+	/*
+	 * The listing and the index read took megabytes for a moment on
+	 * a large folder, freed among what the session keeps: give those
+	 * pages back, or every session that selects leaves its share.
+	 */
+	(void)malloc_trim(0);
 	imap_session_done(s, IMAP_OK, "[%s] %s completed", ro ? "READ-ONLY" :
 	    "READ-WRITE", readonly ? "EXAMINE" : "SELECT");
 }
@@ -2328,10 +2453,10 @@ expunge(struct imap_mbox *m, struct imap_session *s,
 	int			 rc = 0;
 
 	for (i = m->nmsgs; i > 0; i--) {
-		if (strchr(m->msgs[i - 1].flags, 'T') == NULL ||
+		if (!msg_has(&m->msgs[i - 1], 'T') ||
 		    (uids != NULL && !in_set(m, uids, true, i - 1)))
 			continue;
-		entry_of(&m->msgs[i - 1], &e);
+		entry_of(m, &m->msgs[i - 1], &e);
 		if (maildir_remove(m->sel_path, &e, &err) == -1) {
 			log_warn("sid=%s imap: expunge %s: %s", m->sid, e.name,
 			    err);
@@ -2342,11 +2467,12 @@ expunge(struct imap_mbox *m, struct imap_session *s,
 			report_expunge(m, s, i);
 		else
 			gone_add(m, m->msgs[i - 1].uid);
-		free(m->msgs[i - 1].name);
+		name_drop(m, &m->msgs[i - 1]);
 		memmove(&m->msgs[i - 1], &m->msgs[i], (m->nmsgs - i) *
 		    sizeof(*m->msgs));
 		m->nmsgs--;
 	}
+	names_compact(m);
 	index_expunged(m);
 	if (!silent)
 		report_vanished(m, s);
@@ -2404,17 +2530,17 @@ set_flags(struct imap_mbox *m, size_t i, const char *letters)
 	struct maildir_entry	 e;
 	const char		*err = NULL;
 
-	entry_of(&m->msgs[i], &e);
+	entry_of(m, &m->msgs[i], &e);
 	if (maildir_set_flags(m->sel_path, &e, letters, &err) == -1) {
 		log_warn("sid=%s imap: flags of %s: %s", m->sid, e.name, err);
 		return -1;
 	}
-	free(m->msgs[i].name);
-	m->msgs[i].name = xstrdup(e.name);
+	name_set(m, &m->msgs[i], e.name);
+	names_compact(m);
 	m->msgs[i].in_new = e.in_new;
-	if (strcmp(m->msgs[i].flags, e.flags) != 0)
+	if (m->msgs[i].flags != imap_index_flag_mask(e.flags))
 		index_set(m, i, e.flags);
-	(void)str_copy(m->msgs[i].flags, sizeof(m->msgs[i].flags), e.flags);
+	m->msgs[i].flags = imap_index_flag_mask(e.flags);
 	return 0;
 }
 
@@ -2424,7 +2550,7 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
 {
 	struct maildir_kw	kw;
 	enum imap_kw_junk	verdict;
-	char		fl[32], old[32];
+	char		fl[32], old[MBOX_FLAGS_LEN], now[MBOX_FLAGS_LEN];
 	unsigned	bits;
 	uint32_t	kwmask;
 	size_t		i;
@@ -2479,24 +2605,24 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
 			continue;
 		}
 		before = m->msgs[i].modseq;
-		bits = flags_bits(m->msgs[i].flags);
+		bits = flags_bits(msg_flags(&m->msgs[i], old));
 		if (c->store_op == IMAP_STORE_ADD)
 			bits |= c->flags.sys;
 		else if (c->store_op == IMAP_STORE_REMOVE)
 			bits &= ~c->flags.sys;
 		else
 			bits = c->flags.sys;
-		flags_letters(m->msgs[i].flags, bits, fl);
+		flags_letters(old, bits, fl);
 		imap_kw_store(&m->kw, c->store_op, kwmask, fl);
-		(void)str_copy(old, sizeof(old), m->msgs[i].flags);
 		if (set_flags(m, i, fl) == -1) {
 			rc = -1;
 			continue;
 		}
-		verdict = imap_kw_junk_store(&m->kw, old, m->msgs[i].flags);
+		verdict = imap_kw_junk_store(&m->kw, old, msg_flags(&m->msgs[i],
+		    now));
 		imap_kw_junk_report(m->sid, m->sel_name, m->msgs[i].uid,
 		    verdict, "store");
-		junk_note(m, verdict, m->sel_path, m->msgs[i].name);
+		junk_note(m, verdict, m->sel_path, msg_name(m, &m->msgs[i]));
 		/* §3.1.3: .SILENT still reports a new MODSEQ */
 		if (c->silent && (!condstore(s) || before == m->msgs[i].modseq))
 			continue;
@@ -2555,13 +2681,14 @@ kw_map(struct imap_mbox *m, const struct imap_cmd *c, const char *path,
 {
 	struct span	 name;
 	const char	*err = NULL;
+	char		 fl[MBOX_FLAGS_LEN];
 	uint32_t	 used = 0;
 	size_t		 i;
 
 	memset(map, 0, MAILDIR_KW_MAX);
 	for (i = 0; i < m->nmsgs; i++)
 		if (in_set(m, &c->seq, c->uid, i))
-			used |= maildir_kw_mask(m->msgs[i].flags);
+			used |= maildir_kw_mask(msg_flags(&m->msgs[i], fl));
 	for (i = 0; i < MAILDIR_KW_MAX; i++) {
 		if (!(used & ((uint32_t)1 << i)) || m->kw.name[i] == NULL)
 			continue;
@@ -2581,7 +2708,7 @@ copy_tag(const struct imap_mbox *m, size_t i, char tag[MAILDIR_TAG_MAX + 1])
 {
 	char	id[IMAP_OBJECTID_EMAIL_LEN + 1];
 
-	imap_objectid_email(m->msgs[i].name, id);
+	imap_objectid_email(msg_name(m, &m->msgs[i]), id);
 	(void)snprintf(tag, MAILDIR_TAG_MAX + 1, ",E=%s", id + 1);
 	return tag;
 }
@@ -2614,6 +2741,7 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 	enum imap_kw_junk	 verdict;
 	char			 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1];
 	char			 map[MAILDIR_KW_MAX], fl[32], *to;
+	char			 had[MBOX_FLAGS_LEN];
 	char			 tag[MAILDIR_TAG_MAX + 1];
 	const char		*err = NULL;
 	uint32_t		 uidv = 0, uid;
@@ -2643,10 +2771,10 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 	for (i = 0; i < m->nmsgs; i++) {
 		if (!in_set(m, &c->seq, c->uid, i))
 			continue;
-		entry_of(&m->msgs[i], &e);
-		imap_kw_translate(m->msgs[i].flags, map, fl);
+		entry_of(m, &m->msgs[i], &e);
+		imap_kw_translate(msg_flags(&m->msgs[i], had), map, fl);
 		if (move && strcmp(path, m->sel_path) != 0) {
-			if ((strcmp(fl, m->msgs[i].flags) == 0 ?
+			if ((strcmp(fl, had) == 0 ?
 			    maildir_move(m->sel_path, &e, path, name,
 			    sizeof(name), &err) :
 			    maildir_move_flags(m->sel_path, &e, path, fl,
@@ -2765,7 +2893,7 @@ read_msg(struct imap_mbox *m, size_t i)
 	ssize_t			 n;
 	int			 fd;
 
-	entry_of(&m->msgs[i], &e);
+	entry_of(m, &m->msgs[i], &e);
 	if (m->msgs[i].size > IMAP_MBOX_MSG_MAX)
 		return -1;
 	buf_reset(&m->raw);
@@ -3080,7 +3208,7 @@ fetch_objectid(struct imap_mbox *m, unsigned atts, size_t i, bool sep)
 	char	id[IMAP_OBJECTID_EMAIL_LEN + 1];
 
 	if (atts & IMAP_FETCH_EMAILID) {
-		imap_objectid_email(m->msgs[i].name, id);
+		imap_objectid_email(msg_name(m, &m->msgs[i]), id);
 		out_fmt(m, "%sEMAILID (%s)", sep ? " " : "", id);
 		sep = true;
 	}
@@ -3099,13 +3227,14 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 	int			 rc;
 
 	if (need_msg && read_msg(m, i) == -1) {
-		log_warn("sid=%s imap: read %s", m->sid, m->msgs[i].name);
+		log_warn("sid=%s imap: read %s", m->sid, msg_name(m, &m->msgs[i]));
 		return -1;
 	}
-	if (seen && strchr(m->msgs[i].flags, 'S') == NULL) {
-		char	fl[34];
+	if (seen && !msg_has(&m->msgs[i], 'S')) {
+		char	fl[MBOX_FLAGS_LEN];
 
-		(void)snprintf(fl, sizeof(fl), "%sS", m->msgs[i].flags);
+		imap_index_flag_letters(m->msgs[i].flags |
+		    imap_index_flag_mask("S"), fl);
 		(void)set_flags(m, i, fl);
 	}
 	buf_reset(&m->out);
@@ -3143,10 +3272,10 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 	    (rc = struct_strings(m, i, need_msg)) != 0) {
 		if (rc == -1)
 			log_warn("sid=%s imap: read %s", m->sid,
-			    m->msgs[i].name);
+			    msg_name(m, &m->msgs[i]));
 		else
 			log_warnx("sid=%s imap: %s: structure too large",
-			    m->sid, m->msgs[i].name);
+			    m->sid, msg_name(m, &m->msgs[i]));
 		return -1;
 	}
 	fetch_struct(m, f->atts, &sep);
@@ -3155,7 +3284,7 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 		if ((rc = fetch_section(m, &f->sec[k])) != 0) {
 			if (rc == -1)
 				log_warnx("sid=%s imap: %s: section too "
-				    "large", m->sid, m->msgs[i].name);
+				    "large", m->sid, msg_name(m, &m->msgs[i]));
 			return rc;
 		}
 		sep = true;
@@ -3302,7 +3431,7 @@ read_header(struct imap_mbox *m, size_t i)
 	ssize_t			 got = 0;
 	int			 fd;
 
-	entry_of(&m->msgs[i], &e);
+	entry_of(m, &m->msgs[i], &e);
 	buf_reset(&m->raw);
 	if (maildir_open(m->sel_path, &e, &fd, &err) == -1)
 		return -1;
@@ -3343,7 +3472,7 @@ search_read(struct imap_mbox *m, size_t i, bool header, bool *fail_out)
 {
 	if ((header ? read_header(m, i) : read_msg(m, i)) == 0)
 		return &m->mime;
-	log_warn("sid=%s imap: read %s", m->sid, m->msgs[i].name);
+	log_warn("sid=%s imap: read %s", m->sid, msg_name(m, &m->msgs[i]));
 	*fail_out = true;
 	return NULL;
 }
@@ -3380,6 +3509,7 @@ search_run(struct imap_mbox *m, struct imap_session *s,
 	const char			*why = NULL;
 	uint32_t			*hits;
 	char				 emailid[IMAP_OBJECTID_EMAIL_LEN + 1];
+	char				 fl[MBOX_FLAGS_LEN];
 	size_t				 i, n = 0;
 	int				 r;
 	bool				 bad, need_emailid = false, need_kw = false;
@@ -3407,16 +3537,16 @@ search_run(struct imap_mbox *m, struct imap_session *s,
 		memset(&sm, 0, sizeof(sm));
 		sm.seq = (uint32_t)(i + 1);
 		sm.uid = m->msgs[i].uid;
-		sm.flags = flags_bits(m->msgs[i].flags) |
+		sm.flags = flags_bits(msg_flags(&m->msgs[i], fl)) |
 		    (m->msgs[i].recent ? IMAP_FLAG_RECENT : 0);
 		sm.size = m->msgs[i].size_crlf;
 		sm.kw = kw;
 		if (need_kw)
-			sm.nkw = imap_kw_spans(&m->kw, m->msgs[i].flags, kw);
+			sm.nkw = imap_kw_spans(&m->kw, fl, kw);
 		sm.internaldate = m->msgs[i].mtime;
 		sm.modseq = m->msgs[i].modseq;
 		if (need_emailid) {
-			imap_objectid_email(m->msgs[i].name, emailid);
+			imap_objectid_email(msg_name(m, &m->msgs[i]), emailid);
 			sm.emailid = span_str(emailid);
 		}
 		sm.message = search_message;
@@ -3658,7 +3788,7 @@ imap_mbox_free(struct imap_mbox *m)
 {
 	if (m == NULL)
 		return;
-	msgs_free(m->msgs, m->nmsgs);
+	msgs_free(m);
 	maildir_kw_free(&m->kw);
 	free(m->saved);
 	free(m->sel_name);
