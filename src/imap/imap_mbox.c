@@ -364,6 +364,20 @@ msg_flags(const struct mbox_msg *msg, char out[MBOX_FLAGS_LEN])
 	return out;
 }
 
+/* The system flags (IMAP_FLAG_*) of the message, from its mask. */
+static unsigned
+msg_sys(const struct mbox_msg *msg)
+{
+	unsigned	bits = 0;
+	size_t		i;
+
+	for (i = 0; i < sizeof(mbox_flags) / sizeof(mbox_flags[0]); i++)
+		if (msg->flags & imap_index_flag_mask((char[]){
+		    mbox_flags[i].letter, '\0' }))
+			bits |= mbox_flags[i].bit;
+	return bits;
+}
+
 static bool
 msg_has(const struct mbox_msg *msg, char letter)
 {
@@ -3537,12 +3551,13 @@ search_run(struct imap_mbox *m, struct imap_session *s,
 		memset(&sm, 0, sizeof(sm));
 		sm.seq = (uint32_t)(i + 1);
 		sm.uid = m->msgs[i].uid;
-		sm.flags = flags_bits(msg_flags(&m->msgs[i], fl)) |
+		sm.flags = msg_sys(&m->msgs[i]) |
 		    (m->msgs[i].recent ? IMAP_FLAG_RECENT : 0);
 		sm.size = m->msgs[i].size_crlf;
 		sm.kw = kw;
 		if (need_kw)
-			sm.nkw = imap_kw_spans(&m->kw, fl, kw);
+			sm.nkw = imap_kw_spans(&m->kw, msg_flags(&m->msgs[i],
+			    fl), kw);
 		sm.internaldate = m->msgs[i].mtime;
 		sm.modseq = m->msgs[i].modseq;
 		if (need_emailid) {
