@@ -45,6 +45,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "imap_index.h"
 #include "imap/imap_parse.h"
 #include "log.h"
@@ -75,27 +77,25 @@
 
 /* --- CRC-32 (IEEE 802.3, reflected 0xEDB88320) --- */
 
+/*
+ * zlib's crc32() is that CRC (initial and final value all ones), and
+ * computes it several bytes at a time: a cold first sync writes
+ * megabytes of cache records, and a byte-wise table was its largest
+ * single cost.
+ */
 static uint32_t
 idx_crc(const unsigned char *p, size_t len)
 {
-	static uint32_t	table[256];
-	static bool	ready;
-	uint32_t	c;
-	size_t		i, k;
+	uLong	c = crc32(0L, Z_NULL, 0);
 
-	if (!ready) {
-		for (i = 0; i < 256; i++) {
-			c = (uint32_t)i;
-			for (k = 0; k < 8; k++)
-				c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-			table[i] = c;
-		}
-		ready = true;
+	while (len > 0) {
+		uInt	n = len > UINT_MAX ? UINT_MAX : (uInt)len;
+
+		c = crc32(c, p, n);
+		p += n;
+		len -= n;
 	}
-	c = 0xFFFFFFFFu;
-	for (i = 0; i < len; i++)
-		c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-	return c ^ 0xFFFFFFFFu;
+	return (uint32_t)c;
 }
 
 /* --- little-endian fields --- */
@@ -153,11 +153,9 @@ uint64_t
 imap_index_flag_mask(const char *letters)
 {
 	uint64_t	m = 0;
-	const char	*p;
 
 	for (; *letters != '\0'; letters++)
-		if ((p = strchr(IDX_FLAG_LETTERS, *letters)) != NULL)
-			m |= UINT64_C(1) << (p - IDX_FLAG_LETTERS);
+		m |= imap_index_flag_bit(*letters);
 	return m;
 }
 
@@ -891,9 +889,14 @@ idx_add(struct imap_index *x, struct buf *tmp)
 {
 	const char	*err = NULL;
 	size_t		 used;
+	int		 rc;
 
-	if (imap_index_apply(x, tmp->data, tmp->len, x->off + x->wr.len,
-	    &used, &err) == -1 || used != tmp->len)
+	/* our own records: their cache strings need no second check */
+	x->lazy = true;
+	rc = imap_index_apply(x, tmp->data, tmp->len, x->off + x->wr.len,
+	    &used, &err);
+	x->lazy = false;
+	if (rc == -1 || used != tmp->len)
 		fatalx("imap_index: own record refused: %s", err);
 	if (buf_append(&x->wr, tmp->data, tmp->len) == -1)
 		fatalx("imap_index: write buffer full");

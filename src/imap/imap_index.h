@@ -105,6 +105,16 @@ struct imap_index_cache {
  * (sorted); other bytes are ignored.
  */
 uint64_t	imap_index_flag_mask(const char *letters);
+/* The bit of one letter (A-Z: 0-25, a-z: 26-51), 0 for another byte. */
+static inline uint64_t
+imap_index_flag_bit(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return UINT64_C(1) << (c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return UINT64_C(1) << (c - 'a' + 26);
+	return 0;
+}
 void		imap_index_flag_letters(uint64_t mask, char out[53]);
 
 /*

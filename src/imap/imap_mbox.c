@@ -372,8 +372,7 @@ msg_sys(const struct mbox_msg *msg)
 	size_t		i;
 
 	for (i = 0; i < sizeof(mbox_flags) / sizeof(mbox_flags[0]); i++)
-		if (msg->flags & imap_index_flag_mask((char[]){
-		    mbox_flags[i].letter, '\0' }))
+		if (msg->flags & imap_index_flag_bit(mbox_flags[i].letter))
 			bits |= mbox_flags[i].bit;
 	return bits;
 }
@@ -381,8 +380,7 @@ msg_sys(const struct mbox_msg *msg)
 static bool
 msg_has(const struct mbox_msg *msg, char letter)
 {
-	return (msg->flags & imap_index_flag_mask((char[]){ letter, '\0' }))
-	    != 0;
+	return (msg->flags & imap_index_flag_bit(letter)) != 0;
 }
 
 static void
