@@ -15,11 +15,13 @@
  * An event that is news to a session (not its own STORE or EXPUNGE)
  * marks its view stale: an idling one (RFC 2177) hears of the change at
  * once, the others at their next command (imap_mbox.c, which keeps
- * EXPUNGE out of FETCH, STORE and SEARCH).
- * A lost event queue (IN_Q_OVERFLOW) marks every session.  IDLE still
- * looks every IMAP_IDLE_SAFETY seconds, and every IMAP_IDLE_POLL when
- * the folder cannot be watched (a file system without inotify, the
- * watch limit reached), where every command looks too.
+ * EXPUNGE out of FETCH, STORE and SEARCH); the events queued are read
+ * before each command, so a session that is not stale has nothing to
+ * look for.  A lost event queue (IN_Q_OVERFLOW) marks every session.
+ * IDLE still looks every IMAP_IDLE_SAFETY seconds, and every
+ * IMAP_IDLE_POLL when the folder cannot be watched (a file system
+ * without inotify, the watch limit reached), where every command checks
+ * the folder's directories' mtimes too.
  *
  * This role parses the network and reads mailboxes: it runs as the
  * mailboxes' owner chrooted into mail-dir, and holds no password or
@@ -126,6 +128,8 @@ static bool	imap_watch_live(const struct imap_watch *);
 static bool	imap_watch_moved(struct imap_watch *);
 static void	imap_watch_all(struct imap_watch *);
 static void	imap_watch_wake(struct imap_role *);
+static void	imap_watch_read(evutil_socket_t, short, void *);
+static void	imap_watch_drain(struct imap_conn *);
 
 /* --- session ops --- */
 
@@ -217,6 +221,7 @@ imap_op_command(void *arg, const struct imap_cmd *cmd)
 		imap_watch_detach(c);
 		imap_watch_attach(c, path);
 	}
+	imap_watch_drain(c);
 	imap_mbox_command(c->mbox, c->session, cmd);
 	imap_junk_take(c->role->junk, c->mbox, c->owner);
 	imap_watch_follow(c);
@@ -284,6 +289,7 @@ imap_op_idle(void *arg, bool on)
 	}
 	imap_idle_arm(c);
 	/* RFC 2177 §3: changes so far at once, the rest as they come. */
+	imap_watch_drain(c);
 	if (c->mbox != NULL)
 		imap_mbox_sync(c->mbox, c->session);
 }
@@ -640,6 +646,20 @@ imap_watch_read(evutil_socket_t fd, short ev, void *arg)
 			break;	/* drained, most likely */
 	}
 	imap_watch_wake(r);
+}
+
+/*
+ * Before a command on a watched folder: read the events the kernel
+ * queued but the loop has not handed on yet (a delivery just before
+ * the command, whose event would otherwise wait for the next turn of
+ * the loop).  A watched session that is not stale then has nothing to
+ * look for, and a NOOP costs this one read instead of a listing.
+ */
+static void
+imap_watch_drain(struct imap_conn *c)
+{
+	if (c->watch != NULL && c->role->ifd != -1)
+		imap_watch_read(c->role->ifd, EV_READ, c->role);
 }
 
 /* One descriptor for the worker; without it sessions look for themselves. */

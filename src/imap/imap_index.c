@@ -45,6 +45,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "imap_index.h"
 #include "imap/imap_parse.h"
 #include "log.h"
@@ -57,6 +59,8 @@
 #define IDX_MSG_LEN		(1 + 4 + 8 + 8)
 #define IDX_GONE_LEN		(1 + 4 + 4 + 8)
 #define IDX_CACHE_FIXED		(1 + 4 + 8 + 4 + 4 + 4)
+/* struct imap_index_msg's cache_len (a record is at most ~1 MiB) */
+#define IDX_CACHE_LEN_MASK	0x7fffffffu
 /* Messages inserted out of UID order in one file (a legitimate file has
  * a few at most: each costs a move of the array). */
 #define IDX_UNSORTED_MAX	4096
@@ -73,27 +77,25 @@
 
 /* --- CRC-32 (IEEE 802.3, reflected 0xEDB88320) --- */
 
+/*
+ * zlib's crc32() is that CRC (initial and final value all ones), and
+ * computes it several bytes at a time: a cold first sync writes
+ * megabytes of cache records, and a byte-wise table was its largest
+ * single cost.
+ */
 static uint32_t
 idx_crc(const unsigned char *p, size_t len)
 {
-	static uint32_t	table[256];
-	static bool	ready;
-	uint32_t	c;
-	size_t		i, k;
+	uLong	c = crc32(0L, Z_NULL, 0);
 
-	if (!ready) {
-		for (i = 0; i < 256; i++) {
-			c = (uint32_t)i;
-			for (k = 0; k < 8; k++)
-				c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-			table[i] = c;
-		}
-		ready = true;
+	while (len > 0) {
+		uInt	n = len > UINT_MAX ? UINT_MAX : (uInt)len;
+
+		c = crc32(c, p, n);
+		p += n;
+		len -= n;
 	}
-	c = 0xFFFFFFFFu;
-	for (i = 0; i < len; i++)
-		c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-	return c ^ 0xFFFFFFFFu;
+	return (uint32_t)c;
 }
 
 /* --- little-endian fields --- */
@@ -151,11 +153,9 @@ uint64_t
 imap_index_flag_mask(const char *letters)
 {
 	uint64_t	m = 0;
-	const char	*p;
 
 	for (; *letters != '\0'; letters++)
-		if ((p = strchr(IDX_FLAG_LETTERS, *letters)) != NULL)
-			m |= UINT64_C(1) << (p - IDX_FLAG_LETTERS);
+		m |= imap_index_flag_bit(*letters);
 	return m;
 }
 
@@ -249,7 +249,8 @@ msg_get(struct imap_index *x, uint32_t uid, size_t *unsorted)
 	if (i < x->nmsgs && ++*unsorted > IDX_UNSORTED_MAX)
 		return NULL;
 	if (x->nmsgs == x->msgcap) {
-		x->msgcap = x->msgcap == 0 ? 64 : x->msgcap * 2;
+		/* by a quarter: every session holds this array (memory) */
+		x->msgcap += x->msgcap / 4 + 64;
 		x->msgs = xrealloc(x->msgs, x->msgcap * sizeof(*x->msgs));
 	}
 	memmove(&x->msgs[i + 1], &x->msgs[i], (x->nmsgs - i) *
@@ -361,9 +362,8 @@ apply_record(struct imap_index *x, const unsigned char *r, size_t len,
 		if (len < IDX_CACHE_FIXED)
 			break;
 		uid = get32(r + 1);
-		size = get64(r + 5);
 		/* three length-prefixed strings filling the rest exactly */
-		for (at = 13, k = 0; k < 3; k++) {
+		for (at = 13, k = 0; k < 3 && !x->lazy; k++) {
 			if (len - at < 4)
 				goto bad;
 			n = get32(r + at);
@@ -372,13 +372,13 @@ apply_record(struct imap_index *x, const unsigned char *r, size_t len,
 				goto bad;
 			at += n;
 		}
-		if (at != len || uid == 0)
+		if ((!x->lazy && at != len) || uid == 0)
 			break;
 		if ((msg = imap_index_find(x, uid)) == NULL || msg->dead)
 			return 0;	/* cache of a message not (or no more) here */
 		msg->cache_off = off;
-		msg->cache_len = (uint32_t)(len + IDX_FRAME - 1);
-		msg->cache_size = size;
+		msg->cache_len = (uint32_t)(len + IDX_FRAME - 1) &
+		    IDX_CACHE_LEN_MASK;
 		return 0;
 	default:
 		*err = "unknown record type";
@@ -405,7 +405,9 @@ imap_index_apply(struct imap_index *x, const char *p, size_t len,
 		}
 		if (len - at - 8 < rlen)
 			break;		/* cut short: not ours to judge */
-		if (idx_crc(u + at, 4 + rlen) != get32(u + at + 4 + rlen)) {
+		/* lazy: a cache record's CRC is checked when it is read */
+		if (!(x->lazy && u[at + 4] == 'C') &&
+		    idx_crc(u + at, 4 + rlen) != get32(u + at + 4 + rlen)) {
 			*errstr_out = "checksum mismatch";
 			return -1;
 		}
@@ -627,6 +629,7 @@ idx_read(struct imap_index *x, const char **err)
 	    cap - 1)
 		cap = (size_t)((uint64_t)st.st_size - x->off) + 1;
 	b = xmalloc(cap);
+	x->lazy = true;
 	for (;;) {
 		n = pread(x->fd, b + len, cap - len, (off_t)(x->off + len));
 		if (n == -1) {
@@ -645,6 +648,7 @@ idx_read(struct imap_index *x, const char **err)
 		if (n == 0)
 			break;
 	}
+	x->lazy = false;
 	if (rc == 0 && !x->have_header) {
 		*err = "no header";
 		rc = -1;
@@ -741,8 +745,36 @@ idx_live_size(const struct imap_index *x)
 }
 
 /*
+ * Is r (len bytes, frame included) a whole, sound cache record: its
+ * length, type and CRC, and three strings filling it exactly?  Records
+ * read from the file are applied lazily (imap_index.h), so this is
+ * where a damaged one is found; it is then simply not used.
+ */
+static bool
+cache_ok(const unsigned char *r, size_t len)
+{
+	size_t		at, k;
+	uint32_t	n;
+
+	if (len < IDX_FRAME + IDX_CACHE_FIXED - 1 || get32(r) != len - 8 ||
+	    r[4] != 'C' || idx_crc(r, len - 4) != get32(r + len - 4))
+		return false;
+	for (at = 4 + 13, k = 0; k < 3; k++) {
+		if (len - 4 - at < 4)
+			return false;
+		n = get32(r + at);
+		at += 4;
+		if (n > len - 4 - at)
+			return false;
+		at += n;
+	}
+	return at == len - 4;
+}
+
+/*
  * Append msg's cache record to b and point msg at it there: from the
- * file, or from the records not yet written.
+ * file (checked, as it was applied lazily), or from the records not
+ * yet written.
  */
 static int
 idx_copy_cache(struct imap_index *x, struct imap_index_msg *msg,
@@ -761,7 +793,8 @@ idx_copy_cache(struct imap_index *x, struct imap_index_msg *msg,
 	} else {
 		r = xmalloc(msg->cache_len);
 		if (pread(x->fd, r, msg->cache_len, (off_t)msg->cache_off) !=
-		    (ssize_t)msg->cache_len)
+		    (ssize_t)msg->cache_len || !cache_ok((unsigned char *)r,
+		    msg->cache_len))
 			rc = -1;
 		else
 			rc = buf_append(b, r, msg->cache_len);
@@ -856,9 +889,14 @@ idx_add(struct imap_index *x, struct buf *tmp)
 {
 	const char	*err = NULL;
 	size_t		 used;
+	int		 rc;
 
-	if (imap_index_apply(x, tmp->data, tmp->len, x->off + x->wr.len,
-	    &used, &err) == -1 || used != tmp->len)
+	/* our own records: their cache strings need no second check */
+	x->lazy = true;
+	rc = imap_index_apply(x, tmp->data, tmp->len, x->off + x->wr.len,
+	    &used, &err);
+	x->lazy = false;
+	if (rc == -1 || used != tmp->len)
 		fatalx("imap_index: own record refused: %s", err);
 	if (buf_append(&x->wr, tmp->data, tmp->len) == -1)
 		fatalx("imap_index: write buffer full");
@@ -1007,22 +1045,21 @@ imap_index_cache_get(struct imap_index *x, uint32_t uid, uint64_t size,
 	uint32_t		 n;
 	int			 rc = -1;
 
-	if (msg == NULL || msg->dead || msg->cache_off == 0 ||
-	    msg->cache_size != size || x->fd == -1 ||
-	    msg->cache_off >= x->off)
+	if (msg == NULL || msg->dead || msg->cache_off == 0 || x->fd == -1 ||
+	    msg->cache_off >= x->off || msg->cache_len < IDX_FRAME +
+	    IDX_CACHE_FIXED - 1)
 		return -1;
 	len = msg->cache_len;
 	r = xmalloc(len);
+	/* applied lazily: the whole record is checked here (cache_ok) */
 	if (pread(x->fd, r, len, (off_t)msg->cache_off) != (ssize_t)len ||
-	    get32(r) != len - 8 || r[4] != 'C' || get32(r + 5) != uid ||
-	    idx_crc(r, len - 4) != get32(r + len - 4))
+	    !cache_ok(r, len) || get32(r + 5) != uid || get64(r + 9) != size)
 		goto done;
-	/* the lengths were checked when the record was applied */
 	for (at = 4 + 13, k = 0; k < 3; k++) {
 		n = get32(r + at);
 		at += 4;
 		buf_reset(dst[k]);
-		if (at + n > len - 4 || buf_append(dst[k], r + at, n) == -1)
+		if (buf_append(dst[k], r + at, n) == -1)
 			goto done;
 		at += n;
 	}

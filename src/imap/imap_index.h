@@ -46,15 +46,19 @@
 /* RFC 7162 §7: mod-sequence-value is at most 2^63 - 1. */
 #define IMAP_INDEX_MODSEQ_MAX	((uint64_t)INT64_MAX)
 
-/* What the index knows of one message (sorted by UID). */
+/*
+ * What the index knows of one message (sorted by UID): 32 bytes, as
+ * every session with the folder selected holds one per message.  The
+ * cache record is only located here; what it holds (the file size it
+ * was made for, the strings) is read and checked when it is used.
+ */
 struct imap_index_msg {
 	uint32_t	 uid;
-	bool		 dead;		/* expunged, kept until compaction */
+	uint32_t	 cache_len : 31;	/* its cache record's bytes */
+	uint32_t	 dead : 1;	/* expunged, kept until compaction */
 	uint64_t	 modseq;
 	uint64_t	 flags;		/* imap_index_flag_mask() */
 	uint64_t	 cache_off;	/* its cache record, 0: none */
-	uint32_t	 cache_len;
-	uint64_t	 cache_size;	/* the file size it was made for */
 };
 
 /* UIDs lo..hi expunged at modseq. */
@@ -82,6 +86,13 @@ struct imap_index {
 	struct buf		 wr;		/* records to append at end */
 	struct buf		 pend;		/* cache records queued */
 	bool			 rebuilt;	/* made anew at the last begin */
+	/*
+	 * Cache records applied are only located, not checked (their CRC
+	 * and strings are checked by imap_index_cache_get()): set while
+	 * the file is read, so that SELECT does not checksum megabytes of
+	 * cache it may never use.
+	 */
+	bool			 lazy;
 };
 
 /* The cached FETCH strings of a message, as imap_struct.c wrote them. */
@@ -94,6 +105,16 @@ struct imap_index_cache {
  * (sorted); other bytes are ignored.
  */
 uint64_t	imap_index_flag_mask(const char *letters);
+/* The bit of one letter (A-Z: 0-25, a-z: 26-51), 0 for another byte. */
+static inline uint64_t
+imap_index_flag_bit(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return UINT64_C(1) << (c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return UINT64_C(1) << (c - 'a' + 26);
+	return 0;
+}
 void		imap_index_flag_letters(uint64_t mask, char out[53]);
 
 /*

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,18 +74,28 @@ static const struct {
 	{ "Archive",	"\\Archive" },
 };
 
-/* A message of the selected folder as the session sees it. */
+/*
+ * A message of the selected folder as the session sees it: one per
+ * message per session, so kept small (issue 12's memory figure); the
+ * flags are the Maildir letters as a mask (imap_index_flag_mask()),
+ * made letters again by msg_flags() where they are used, and the file
+ * names are kept one after another in one buffer (msg_name()) rather
+ * than a malloc'd string each.
+ */
 struct mbox_msg {
 	uint32_t	 uid;
+	uint32_t	 name_off;	/* its file name in m->names; 0: none */
 	bool		 in_new;
 	bool		 recent;
 	uint64_t	 size;		/* on disk */
 	uint64_t	 size_crlf;	/* RFC822.SIZE */
 	int64_t		 mtime;		/* INTERNALDATE */
-	char		*name;
-	char		 flags[32];	/* letters, as maildir.h keeps them */
+	uint64_t	 flags;		/* letters, as a mask */
 	uint64_t	 modseq;	/* RFC 7162, from the index */
 };
+
+/* Letters of a flag mask, with room (imap_index_flag_letters()). */
+#define MBOX_FLAGS_LEN	53
 
 struct imap_mbox {
 	char		*root;
@@ -99,6 +110,14 @@ struct imap_mbox {
 	uint32_t	 uidnext;
 	struct mbox_msg	*msgs;
 	size_t		 nmsgs;
+	/*
+	 * The messages' file names, each NUL-terminated, at their
+	 * name_off (offset 0 is an empty name); a name replaced (a flag
+	 * change renames the file) leaves its bytes dead until
+	 * names_compact() copies the live ones.
+	 */
+	char		*names;
+	size_t		 names_len, names_cap, names_dead;
 	struct maildir_kw kw;		/* its keywords, as last announced */
 	struct buf	 out;		/* a response being built */
 	struct imap_index *idx;		/* its index; NULL: NOMODSEQ */
@@ -136,6 +155,13 @@ struct imap_mbox {
 	 */
 	bool		 watched;
 	bool		 stale;
+	/*
+	 * Unwatched, the fallback: the mtimes of the folder's directories
+	 * (its own, new/, cur/) taken before the last listing, and whether
+	 * they can be trusted (folder_stamp()).
+	 */
+	struct timespec	 mtim[3];
+	bool		 stamped;
 	uint64_t	 quota;		/* bytes, UINT64_MAX: none */
 	/* this command's session has UTF8=ACCEPT (or IMAP4rev2) on */
 	bool		 utf8;
@@ -330,10 +356,38 @@ flags_letters(const char *old, unsigned bits, char out[32])
 	(void)str_copy(out, 32, tmp);
 }
 
+/* The message's flags as Maildir letters, sorted (maildir.h's form). */
+static const char *
+msg_flags(const struct mbox_msg *msg, char out[MBOX_FLAGS_LEN])
+{
+	imap_index_flag_letters(msg->flags, out);
+	return out;
+}
+
+/* The system flags (IMAP_FLAG_*) of the message, from its mask. */
+static unsigned
+msg_sys(const struct mbox_msg *msg)
+{
+	unsigned	bits = 0;
+	size_t		i;
+
+	for (i = 0; i < sizeof(mbox_flags) / sizeof(mbox_flags[0]); i++)
+		if (msg->flags & imap_index_flag_bit(mbox_flags[i].letter))
+			bits |= mbox_flags[i].bit;
+	return bits;
+}
+
+static bool
+msg_has(const struct mbox_msg *msg, char letter)
+{
+	return (msg->flags & imap_index_flag_bit(letter)) != 0;
+}
+
 static void
 out_flags(struct imap_mbox *m, const struct mbox_msg *msg)
 {
-	unsigned	bits = flags_bits(msg->flags);
+	char		fl[MBOX_FLAGS_LEN];
+	unsigned	bits = flags_bits(msg_flags(msg, fl));
 	size_t		i, at;
 	bool		first = true;
 
@@ -347,7 +401,7 @@ out_flags(struct imap_mbox *m, const struct mbox_msg *msg)
 		}
 	/* The keywords, each " name"; the first one loses its space. */
 	at = m->out.len;
-	if (imap_kw_names(&m->kw, msg->flags, &m->out) == -1)
+	if (imap_kw_names(&m->kw, fl, &m->out) == -1)
 		fatalx("imap_mbox: response too large");
 	if (first && m->out.len > at) {
 		memmove(m->out.data + at, m->out.data + at + 1,
@@ -451,14 +505,91 @@ imap_mbox_match(const char *pat, size_t plen, const char *name,
 
 /* --- the selected folder --- */
 
-static void
-msgs_free(struct mbox_msg *v, size_t n)
-{
-	size_t	i;
+/* Names replaced or dropped past this (and half the buffer): compact. */
+#define IMAP_MBOX_NAMES_SLACK	(64 * 1024)
 
-	for (i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
+static const char *
+msg_name(const struct imap_mbox *m, const struct mbox_msg *msg)
+{
+	return msg->name_off != 0 ? m->names + msg->name_off : "";
+}
+
+/*
+ * Append len bytes to the names; offset 0 stays the empty name.  The
+ * buffer grows by a quarter (it is per session: a doubling would leave
+ * up to half of it unused).
+ */
+static uint32_t
+names_add(struct imap_mbox *m, const char *p, size_t len)
+{
+	size_t	at;
+
+	if (m->names_len == 0)
+		m->names_len = 1;
+	if (m->names_len + len > UINT32_MAX)
+		fatalx("imap_mbox: names past 4 GiB");
+	if (m->names_len + len > m->names_cap) {
+		m->names_cap = m->names_len + len + m->names_cap / 4 + 1024;
+		m->names = xrealloc(m->names, m->names_cap);
+		m->names[0] = '\0';
+	}
+	at = m->names_len;
+	memcpy(m->names + at, p, len);
+	m->names_len += len;
+	return (uint32_t)at;
+}
+
+/* msg's name is no longer used (replaced, or the message gone). */
+static void
+name_drop(struct imap_mbox *m, struct mbox_msg *msg)
+{
+	if (msg->name_off != 0)
+		m->names_dead += strlen(msg_name(m, msg)) + 1;
+	msg->name_off = 0;
+}
+
+static void
+name_set(struct imap_mbox *m, struct mbox_msg *msg, const char *name)
+{
+	size_t	len = strlen(name) + 1;
+
+	if (msg->name_off != 0 && strcmp(msg_name(m, msg), name) == 0)
+		return;
+	name_drop(m, msg);
+	msg->name_off = names_add(m, name, len);
+}
+
+/* Copy the live names into a new buffer when the dead ones dominate. */
+static void
+names_compact(struct imap_mbox *m)
+{
+	char	*old = m->names;
+	size_t	 i, len;
+
+	if (m->names_dead < IMAP_MBOX_NAMES_SLACK ||
+	    m->names_dead < m->names_len / 2)
+		return;
+	m->names = NULL;
+	m->names_len = m->names_cap = m->names_dead = 0;
+	for (i = 0; i < m->nmsgs; i++) {
+		if (m->msgs[i].name_off == 0)
+			continue;
+		len = strlen(old + m->msgs[i].name_off) + 1;
+		m->msgs[i].name_off = names_add(m, old + m->msgs[i].name_off,
+		    len);
+	}
+	free(old);
+}
+
+static void
+msgs_free(struct imap_mbox *m)
+{
+	free(m->msgs);
+	m->msgs = NULL;
+	m->nmsgs = 0;
+	free(m->names);
+	m->names = NULL;
+	m->names_len = m->names_cap = m->names_dead = 0;
 }
 
 /* Replace the SEARCHRES result by uids[0..n) (ascending; taken over). */
@@ -490,9 +621,7 @@ saved_has(const struct imap_mbox *m, uint32_t uid)
 static void
 deselect(struct imap_mbox *m, struct imap_session *s)
 {
-	msgs_free(m->msgs, m->nmsgs);
-	m->msgs = NULL;
-	m->nmsgs = 0;
+	msgs_free(m);
 	maildir_kw_free(&m->kw);
 	free(m->sel_name);
 	free(m->sel_path);
@@ -543,27 +672,30 @@ open_folder(struct imap_mbox *m, struct imap_session *s, struct span name,
 }
 
 static void
-msg_from_entry(struct mbox_msg *msg, const struct maildir_entry *e)
+msg_from_entry(struct imap_mbox *m, struct mbox_msg *msg,
+    const struct maildir_entry *e)
 {
 	msg->uid = e->uid;
 	msg->in_new = e->in_new;
 	msg->size = e->size;
 	msg->size_crlf = e->size_crlf;
 	msg->mtime = e->mtime;
-	free(msg->name);
-	msg->name = xstrdup(e->name);
-	(void)str_copy(msg->flags, sizeof(msg->flags), e->flags);
+	name_set(m, msg, e->name);
+	msg->flags = imap_index_flag_mask(e->flags);
 }
 
 static void
-entry_of(const struct mbox_msg *msg, struct maildir_entry *e)
+entry_of(const struct imap_mbox *m, const struct mbox_msg *msg,
+    struct maildir_entry *e)
 {
+	char	fl[MBOX_FLAGS_LEN];
+
 	memset(e, 0, sizeof(*e));
-	(void)str_copy(e->name, sizeof(e->name), msg->name);
+	(void)str_copy(e->name, sizeof(e->name), msg_name(m, msg));
 	e->in_new = msg->in_new;
 	e->size = msg->size;
 	e->uid = msg->uid;
-	(void)str_copy(e->flags, sizeof(e->flags), msg->flags);
+	(void)str_copy(e->flags, sizeof(e->flags), msg_flags(msg, fl));
 }
 
 /* --- the index, CONDSTORE and QRESYNC (RFC 7162) --- */
@@ -893,6 +1025,66 @@ condstore_implicit(struct imap_mbox *m, struct imap_session *s,
 }
 
 /*
+ * The mtimes of a folder's directories (its own, for the uidlist and
+ * keywords files, new/ and cur/) into out: true when each could be read
+ * and was last changed over a second ago.  A file made, removed or
+ * renamed there moves its directory's mtime, so a folder whose stamp is
+ * the same as before its last listing has nothing new.  Timestamps are
+ * coarse (the kernel's tick): a directory changed in the last second may
+ * change again within the same tick with no visible move, so such a
+ * stamp is not trusted and the folder is looked at.
+ */
+static bool
+folder_stamp(const char *path, struct timespec out[3])
+{
+	static const char *const sub[3] = { NULL, "new", "cur" };
+	struct timespec	 now;
+	struct stat	 st;
+	char		 dir[PATH_MAX];
+	size_t		 i;
+	bool		 ok = true;
+
+	if (clock_gettime(CLOCK_REALTIME, &now) == -1)
+		return false;
+	for (i = 0; i < 3; i++) {
+		if (sub[i] == NULL)
+			(void)str_copy(dir, sizeof(dir), path);
+		else if (path_join(dir, sizeof(dir), path, sub[i]) == -1)
+			return false;
+		if (stat(dir, &st) == -1)
+			return false;
+		out[i] = st.st_mtim;
+		if (st.st_mtim.tv_sec >= now.tv_sec - 1)
+			ok = false;
+	}
+	return ok;
+}
+
+/*
+ * Must the session look at the selected folder again?  Stale: the
+ * role's watch saw a change (or a message gone is not told yet).
+ * Watched and not stale: nothing changed, as the role reads every
+ * event before a command (imap.c).  Unwatched: when the directories'
+ * stamp moved since the last listing, or could not be trusted.  A NOOP
+ * on an unchanged folder of 10,000 messages costs a few system calls
+ * instead of a listing.
+ */
+static bool
+folder_moved(struct imap_mbox *m)
+{
+	struct timespec	t[3];
+
+	if (m->stale)
+		return true;
+	if (m->watched)
+		return false;
+	if (!m->stamped)
+		return true;
+	(void)folder_stamp(m->sel_path, t);
+	return memcmp(t, m->mtim, sizeof(t)) != 0;
+}
+
+/*
  * Report what changed on disk since the session last looked (RFC 9051
  * §7.4.1, §7.5.1): expunged messages from the highest sequence number
  * down (so that each number is still right when sent), changed flags as
@@ -913,9 +1105,12 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 
 	if (!m->selected)
 		return;
+	m->stamped = folder_stamp(m->sel_path, m->mtim);
 	memset(&l, 0, sizeof(l));
-	if (list_folder(m, m->sel_path, &l) == -1)
+	if (list_folder(m, m->sel_path, &l) == -1) {
+		m->stamped = false;
 		return;
+	}
 	if (l.uidvalidity != m->uidvalidity) {
 		/* RFC 9051 §2.3.1.1: the UIDs are void; start again. */
 		maildir_list_free(&l);
@@ -953,7 +1148,7 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 		if (i < m->nmsgs && (j == l.nentries ||
 		    m->msgs[i].uid < l.entries[j].uid)) {
 			if (gone[i])
-				free(m->msgs[i].name);
+				name_drop(m, &m->msgs[i]);
 			else
 				v[n++] = m->msgs[i];
 			i++;
@@ -961,10 +1156,11 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 		}
 		if (i < m->nmsgs && m->msgs[i].uid == l.entries[j].uid) {
 			v[n] = m->msgs[i];
-			changed = strcmp(v[n].flags, l.entries[j].flags) != 0 ||
+			changed = v[n].flags !=
+			    imap_index_flag_mask(l.entries[j].flags) ||
 			    (condstore(s) && v[n].modseq != msg_modseq(m,
 			    v[n].uid, v[n].modseq));
-			msg_from_entry(&v[n], &l.entries[j]);
+			msg_from_entry(m, &v[n], &l.entries[j]);
 			v[n].modseq = msg_modseq(m, v[n].uid, v[n].modseq);
 			i++;
 			j++;
@@ -984,7 +1180,7 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 			j++;	/* gone meanwhile: a later poll says so */
 			continue;
 		}
-		msg_from_entry(&v[n], &l.entries[j]);
+		msg_from_entry(m, &v[n], &l.entries[j]);
 		v[n].modseq = msg_modseq(m, v[n].uid, 0);
 		v[n].recent = l.entries[j].in_new;
 		nrecent += v[n].recent;
@@ -997,6 +1193,7 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 	changed = n != kept;
 	m->msgs = v;
 	m->nmsgs = n;
+	names_compact(m);
 	if (l.uidnext > m->uidnext)
 		m->uidnext = l.uidnext;
 	maildir_list_free(&l);
@@ -1012,14 +1209,14 @@ sync_folder(struct imap_mbox *m, struct imap_session *s, bool expunge_ok)
 void
 imap_mbox_poll(struct imap_mbox *m, struct imap_session *s)
 {
-	sync_folder(m, s, true);
+	if (m->selected && folder_moved(m))
+		sync_folder(m, s, true);
 }
 
 void
 imap_mbox_sync(struct imap_mbox *m, struct imap_session *s)
 {
-	if (m->selected && (m->stale || !m->watched))
-		sync_folder(m, s, true);
+	imap_mbox_poll(m, s);
 }
 
 /*
@@ -1037,7 +1234,7 @@ sync_before(struct imap_mbox *m, struct imap_session *s,
 {
 	bool	by_seq;
 
-	if (!m->selected || (!m->stale && m->watched))
+	if (!m->selected)
 		return;
 	switch (c->name) {
 	case IMAP_CMD_NOOP:
@@ -1058,7 +1255,8 @@ sync_before(struct imap_mbox *m, struct imap_session *s,
 		by_seq = false;
 		break;
 	}
-	sync_folder(m, s, !by_seq);
+	if (folder_moved(m))
+		sync_folder(m, s, !by_seq);
 }
 
 const char *
@@ -1084,8 +1282,8 @@ imap_mbox_knows(const struct imap_mbox *m, bool in_new, const char *name,
 		return false;
 	for (i = 0; i < m->nmsgs; i++)
 		if (m->msgs[i].in_new == in_new &&
-		    strncmp(m->msgs[i].name, name, len) == 0 &&
-		    m->msgs[i].name[len] == '\0')
+		    strncmp(msg_name(m, &m->msgs[i]), name, len) == 0 &&
+		    msg_name(m, &m->msgs[i])[len] == '\0')
 			return true;
 	return false;
 }
@@ -1814,12 +2012,19 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 		imap_session_untagged(s, "OK [CLOSED] Previous mailbox closed");
 		deselect(m, s);
 	}
+	/* the stamp before the listing: a change after it moves it */
+	m->stamped = mbox_path(m, c->mailbox, path, sizeof(path)) == 0 &&
+	    folder_stamp(path, m->mtim);
 	if (open_folder(m, s, c->mailbox, path, sizeof(path), &l) == -1)
 		return;
 	select_index(m, path, &l);
 	m->msgs = xcalloc(l.nentries + 1, sizeof(*m->msgs));
+	/* the names' room at once: no growth to leave unused */
+	for (i = 0, m->names_cap = 1; i < l.nentries; i++)
+		m->names_cap += strlen(l.entries[i].name) + 1;
+	m->names = xmalloc(m->names_cap);
 	for (i = 0; i < l.nentries; i++) {
-		msg_from_entry(&m->msgs[i], &l.entries[i]);
+		msg_from_entry(m, &m->msgs[i], &l.entries[i]);
 		/*
 		 * \Recent (RFC 3501 §2.3.2): what is in new/.  A session
 		 * that may write takes them to cur/, as Maildir readers
@@ -1831,7 +2036,7 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 		if (!ro && l.entries[i].in_new &&
 		    maildir_set_flags(path, &l.entries[i], l.entries[i].flags,
 		    &err) == 0)
-			msg_from_entry(&m->msgs[i], &l.entries[i]);
+			msg_from_entry(m, &m->msgs[i], &l.entries[i]);
 		if (unseen == 0 && strchr(l.entries[i].flags, 'S') == NULL)
 			unseen = i + 1;
 	}
@@ -1863,6 +2068,12 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	if (condstore(s))
 		select_condstore(m, s, c);
 	select_mailboxid(m, s, path);
+	/*
+	 * The listing and the index read took megabytes for a moment on
+	 * a large folder, freed among what the session keeps: give those
+	 * pages back, or every session that selects leaves its share.
+	 */
+	(void)malloc_trim(0);
 	imap_session_done(s, IMAP_OK, "[%s] %s completed", ro ? "READ-ONLY" :
 	    "READ-WRITE", readonly ? "EXAMINE" : "SELECT");
 }
@@ -2171,13 +2382,13 @@ cmd_append(struct imap_mbox *m, struct imap_session *s,
 		log_warn("sid=%s imap: append to %s: %s", m->sid, path, err);
 		append_undo(m, path, names, n);
 		if (m->selected && strcmp(path, m->sel_path) == 0)
-			imap_mbox_poll(m, s);
+			sync_folder(m, s, true);
 		imap_session_done(s, IMAP_NO, overquota ? "[OVERQUOTA] Mailbox "
 		    "full" : "[SERVERBUG] Cannot store the message");
 		goto done;
 	}
 	if (m->selected && strcmp(path, m->sel_path) == 0)
-		imap_mbox_poll(m, s);
+		sync_folder(m, s, true);
 	/* RFC 4315 §3, RFC 3502 §6.3.11: APPENDUID with every UID */
 	uids_format(uidl, nuid, &uids);
 	if (nuid == n)
@@ -2254,10 +2465,10 @@ expunge(struct imap_mbox *m, struct imap_session *s,
 	int			 rc = 0;
 
 	for (i = m->nmsgs; i > 0; i--) {
-		if (strchr(m->msgs[i - 1].flags, 'T') == NULL ||
+		if (!msg_has(&m->msgs[i - 1], 'T') ||
 		    (uids != NULL && !in_set(m, uids, true, i - 1)))
 			continue;
-		entry_of(&m->msgs[i - 1], &e);
+		entry_of(m, &m->msgs[i - 1], &e);
 		if (maildir_remove(m->sel_path, &e, &err) == -1) {
 			log_warn("sid=%s imap: expunge %s: %s", m->sid, e.name,
 			    err);
@@ -2268,11 +2479,12 @@ expunge(struct imap_mbox *m, struct imap_session *s,
 			report_expunge(m, s, i);
 		else
 			gone_add(m, m->msgs[i - 1].uid);
-		free(m->msgs[i - 1].name);
+		name_drop(m, &m->msgs[i - 1]);
 		memmove(&m->msgs[i - 1], &m->msgs[i], (m->nmsgs - i) *
 		    sizeof(*m->msgs));
 		m->nmsgs--;
 	}
+	names_compact(m);
 	index_expunged(m);
 	if (!silent)
 		report_vanished(m, s);
@@ -2330,17 +2542,17 @@ set_flags(struct imap_mbox *m, size_t i, const char *letters)
 	struct maildir_entry	 e;
 	const char		*err = NULL;
 
-	entry_of(&m->msgs[i], &e);
+	entry_of(m, &m->msgs[i], &e);
 	if (maildir_set_flags(m->sel_path, &e, letters, &err) == -1) {
 		log_warn("sid=%s imap: flags of %s: %s", m->sid, e.name, err);
 		return -1;
 	}
-	free(m->msgs[i].name);
-	m->msgs[i].name = xstrdup(e.name);
+	name_set(m, &m->msgs[i], e.name);
+	names_compact(m);
 	m->msgs[i].in_new = e.in_new;
-	if (strcmp(m->msgs[i].flags, e.flags) != 0)
+	if (m->msgs[i].flags != imap_index_flag_mask(e.flags))
 		index_set(m, i, e.flags);
-	(void)str_copy(m->msgs[i].flags, sizeof(m->msgs[i].flags), e.flags);
+	m->msgs[i].flags = imap_index_flag_mask(e.flags);
 	return 0;
 }
 
@@ -2350,7 +2562,7 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
 {
 	struct maildir_kw	kw;
 	enum imap_kw_junk	verdict;
-	char		fl[32], old[32];
+	char		fl[32], old[MBOX_FLAGS_LEN], now[MBOX_FLAGS_LEN];
 	unsigned	bits;
 	uint32_t	kwmask;
 	size_t		i;
@@ -2405,24 +2617,24 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
 			continue;
 		}
 		before = m->msgs[i].modseq;
-		bits = flags_bits(m->msgs[i].flags);
+		bits = flags_bits(msg_flags(&m->msgs[i], old));
 		if (c->store_op == IMAP_STORE_ADD)
 			bits |= c->flags.sys;
 		else if (c->store_op == IMAP_STORE_REMOVE)
 			bits &= ~c->flags.sys;
 		else
 			bits = c->flags.sys;
-		flags_letters(m->msgs[i].flags, bits, fl);
+		flags_letters(old, bits, fl);
 		imap_kw_store(&m->kw, c->store_op, kwmask, fl);
-		(void)str_copy(old, sizeof(old), m->msgs[i].flags);
 		if (set_flags(m, i, fl) == -1) {
 			rc = -1;
 			continue;
 		}
-		verdict = imap_kw_junk_store(&m->kw, old, m->msgs[i].flags);
+		verdict = imap_kw_junk_store(&m->kw, old, msg_flags(&m->msgs[i],
+		    now));
 		imap_kw_junk_report(m->sid, m->sel_name, m->msgs[i].uid,
 		    verdict, "store");
-		junk_note(m, verdict, m->sel_path, m->msgs[i].name);
+		junk_note(m, verdict, m->sel_path, msg_name(m, &m->msgs[i]));
 		/* §3.1.3: .SILENT still reports a new MODSEQ */
 		if (c->silent && (!condstore(s) || before == m->msgs[i].modseq))
 			continue;
@@ -2481,13 +2693,14 @@ kw_map(struct imap_mbox *m, const struct imap_cmd *c, const char *path,
 {
 	struct span	 name;
 	const char	*err = NULL;
+	char		 fl[MBOX_FLAGS_LEN];
 	uint32_t	 used = 0;
 	size_t		 i;
 
 	memset(map, 0, MAILDIR_KW_MAX);
 	for (i = 0; i < m->nmsgs; i++)
 		if (in_set(m, &c->seq, c->uid, i))
-			used |= maildir_kw_mask(m->msgs[i].flags);
+			used |= maildir_kw_mask(msg_flags(&m->msgs[i], fl));
 	for (i = 0; i < MAILDIR_KW_MAX; i++) {
 		if (!(used & ((uint32_t)1 << i)) || m->kw.name[i] == NULL)
 			continue;
@@ -2507,7 +2720,7 @@ copy_tag(const struct imap_mbox *m, size_t i, char tag[MAILDIR_TAG_MAX + 1])
 {
 	char	id[IMAP_OBJECTID_EMAIL_LEN + 1];
 
-	imap_objectid_email(m->msgs[i].name, id);
+	imap_objectid_email(msg_name(m, &m->msgs[i]), id);
 	(void)snprintf(tag, MAILDIR_TAG_MAX + 1, ",E=%s", id + 1);
 	return tag;
 }
@@ -2540,6 +2753,7 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 	enum imap_kw_junk	 verdict;
 	char			 path[PATH_MAX], name[MAILDIR_NAME_MAX + 1];
 	char			 map[MAILDIR_KW_MAX], fl[32], *to;
+	char			 had[MBOX_FLAGS_LEN];
 	char			 tag[MAILDIR_TAG_MAX + 1];
 	const char		*err = NULL;
 	uint32_t		 uidv = 0, uid;
@@ -2569,10 +2783,10 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 	for (i = 0; i < m->nmsgs; i++) {
 		if (!in_set(m, &c->seq, c->uid, i))
 			continue;
-		entry_of(&m->msgs[i], &e);
-		imap_kw_translate(m->msgs[i].flags, map, fl);
+		entry_of(m, &m->msgs[i], &e);
+		imap_kw_translate(msg_flags(&m->msgs[i], had), map, fl);
 		if (move && strcmp(path, m->sel_path) != 0) {
-			if ((strcmp(fl, m->msgs[i].flags) == 0 ?
+			if ((strcmp(fl, had) == 0 ?
 			    maildir_move(m->sel_path, &e, path, name,
 			    sizeof(name), &err) :
 			    maildir_move_flags(m->sel_path, &e, path, fl,
@@ -2621,9 +2835,9 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 					(void)set_flags(m, i, "T");
 			(void)expunge(m, s, NULL, false);
 		} else
-			imap_mbox_poll(m, s);
+			sync_folder(m, s, true);
 	} else if (strcmp(path, m->sel_path) == 0)
-		imap_mbox_poll(m, s);
+		sync_folder(m, s, true);
 	if (rc == -1)
 		imap_session_done(s, IMAP_NO, "[SERVERBUG] %s failed", move ?
 		    "MOVE" : "COPY");
@@ -2691,7 +2905,7 @@ read_msg(struct imap_mbox *m, size_t i)
 	ssize_t			 n;
 	int			 fd;
 
-	entry_of(&m->msgs[i], &e);
+	entry_of(m, &m->msgs[i], &e);
 	if (m->msgs[i].size > IMAP_MBOX_MSG_MAX)
 		return -1;
 	buf_reset(&m->raw);
@@ -3006,7 +3220,7 @@ fetch_objectid(struct imap_mbox *m, unsigned atts, size_t i, bool sep)
 	char	id[IMAP_OBJECTID_EMAIL_LEN + 1];
 
 	if (atts & IMAP_FETCH_EMAILID) {
-		imap_objectid_email(m->msgs[i].name, id);
+		imap_objectid_email(msg_name(m, &m->msgs[i]), id);
 		out_fmt(m, "%sEMAILID (%s)", sep ? " " : "", id);
 		sep = true;
 	}
@@ -3025,13 +3239,14 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 	int			 rc;
 
 	if (need_msg && read_msg(m, i) == -1) {
-		log_warn("sid=%s imap: read %s", m->sid, m->msgs[i].name);
+		log_warn("sid=%s imap: read %s", m->sid, msg_name(m, &m->msgs[i]));
 		return -1;
 	}
-	if (seen && strchr(m->msgs[i].flags, 'S') == NULL) {
-		char	fl[34];
+	if (seen && !msg_has(&m->msgs[i], 'S')) {
+		char	fl[MBOX_FLAGS_LEN];
 
-		(void)snprintf(fl, sizeof(fl), "%sS", m->msgs[i].flags);
+		imap_index_flag_letters(m->msgs[i].flags |
+		    imap_index_flag_mask("S"), fl);
 		(void)set_flags(m, i, fl);
 	}
 	buf_reset(&m->out);
@@ -3069,10 +3284,10 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 	    (rc = struct_strings(m, i, need_msg)) != 0) {
 		if (rc == -1)
 			log_warn("sid=%s imap: read %s", m->sid,
-			    m->msgs[i].name);
+			    msg_name(m, &m->msgs[i]));
 		else
 			log_warnx("sid=%s imap: %s: structure too large",
-			    m->sid, m->msgs[i].name);
+			    m->sid, msg_name(m, &m->msgs[i]));
 		return -1;
 	}
 	fetch_struct(m, f->atts, &sep);
@@ -3081,7 +3296,7 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 		if ((rc = fetch_section(m, &f->sec[k])) != 0) {
 			if (rc == -1)
 				log_warnx("sid=%s imap: %s: section too "
-				    "large", m->sid, m->msgs[i].name);
+				    "large", m->sid, msg_name(m, &m->msgs[i]));
 			return rc;
 		}
 		sep = true;
@@ -3228,7 +3443,7 @@ read_header(struct imap_mbox *m, size_t i)
 	ssize_t			 got = 0;
 	int			 fd;
 
-	entry_of(&m->msgs[i], &e);
+	entry_of(m, &m->msgs[i], &e);
 	buf_reset(&m->raw);
 	if (maildir_open(m->sel_path, &e, &fd, &err) == -1)
 		return -1;
@@ -3269,7 +3484,7 @@ search_read(struct imap_mbox *m, size_t i, bool header, bool *fail_out)
 {
 	if ((header ? read_header(m, i) : read_msg(m, i)) == 0)
 		return &m->mime;
-	log_warn("sid=%s imap: read %s", m->sid, m->msgs[i].name);
+	log_warn("sid=%s imap: read %s", m->sid, msg_name(m, &m->msgs[i]));
 	*fail_out = true;
 	return NULL;
 }
@@ -3306,6 +3521,7 @@ search_run(struct imap_mbox *m, struct imap_session *s,
 	const char			*why = NULL;
 	uint32_t			*hits;
 	char				 emailid[IMAP_OBJECTID_EMAIL_LEN + 1];
+	char				 fl[MBOX_FLAGS_LEN];
 	size_t				 i, n = 0;
 	int				 r;
 	bool				 bad, need_emailid = false, need_kw = false;
@@ -3333,16 +3549,17 @@ search_run(struct imap_mbox *m, struct imap_session *s,
 		memset(&sm, 0, sizeof(sm));
 		sm.seq = (uint32_t)(i + 1);
 		sm.uid = m->msgs[i].uid;
-		sm.flags = flags_bits(m->msgs[i].flags) |
+		sm.flags = msg_sys(&m->msgs[i]) |
 		    (m->msgs[i].recent ? IMAP_FLAG_RECENT : 0);
 		sm.size = m->msgs[i].size_crlf;
 		sm.kw = kw;
 		if (need_kw)
-			sm.nkw = imap_kw_spans(&m->kw, m->msgs[i].flags, kw);
+			sm.nkw = imap_kw_spans(&m->kw, msg_flags(&m->msgs[i],
+			    fl), kw);
 		sm.internaldate = m->msgs[i].mtime;
 		sm.modseq = m->msgs[i].modseq;
 		if (need_emailid) {
-			imap_objectid_email(m->msgs[i].name, emailid);
+			imap_objectid_email(msg_name(m, &m->msgs[i]), emailid);
 			sm.emailid = span_str(emailid);
 		}
 		sm.message = search_message;
@@ -3584,7 +3801,7 @@ imap_mbox_free(struct imap_mbox *m)
 {
 	if (m == NULL)
 		return;
-	msgs_free(m->msgs, m->nmsgs);
+	msgs_free(m);
 	maildir_kw_free(&m->kw);
 	free(m->saved);
 	free(m->sel_name);

@@ -52,6 +52,9 @@ void	imap_mbox_resume(struct imap_mbox *, struct imap_session *);
 /*
  * Look at the selected folder again and report what changed since
  * (EXPUNGE, EXISTS, RECENT, FETCH FLAGS): at NOOP, CHECK and in IDLE.
+ * Nothing is listed when the role's watch saw no change (the role reads
+ * its events before every command), or, unwatched, when the folder's
+ * directories kept their mtimes since the last listing.
  */
 void	imap_mbox_poll(struct imap_mbox *, struct imap_session *);
 
@@ -61,7 +64,8 @@ void	imap_mbox_poll(struct imap_mbox *, struct imap_session *);
  * imap_mbox_folder_of() gives the folder a SELECT of name would open,
  * so that the watch can start before the folder is listed (-1: no such
  * name).  imap_mbox_watched() says whether that watch works; while it
- * does not, every command looks at the folder again.  On an event the
+ * does not, every command stats the folder's directories and looks at
+ * it again when one's mtime moved.  On an event the
  * role calls imap_mbox_changed(): the next command reports the change
  * (EXPUNGE only where RFC 9051 §7.5.1 allows it), and imap_mbox_sync()
  * reports it at once (IDLE), doing nothing when nothing changed.

@@ -6,14 +6,18 @@ idling hears of them at its next command, with EXPUNGE held back while
 it answers FETCH, STORE or SEARCH by sequence number (RFC 9051 §7.5.1)
 and EXISTS sent before any FETCH of a new message."""
 
+import os
 import re
+import signal
 import smtplib
 import statistics
+import subprocess
 import time
 
+from conftest import server_pid, wait_for
 from test_imap import RawIMAP
-from test_pop3 import (ALICE, ALICE_PW, BOB, BOB_PW, listing, pop3s,
-                       put_message)
+from test_pop3 import (ALICE, ALICE_PW, BOB, BOB_PW, listing, mailbox_path,
+                       pop3s, put_message)
 
 HOST = "127.0.0.1"
 TIMEOUT = 10
@@ -244,3 +248,69 @@ def test_idle_hears_a_store_on_every_message(make_daemon):
     done(a)
     a.close()
     b.close()
+
+
+def strace_start(pid, out):
+    """strace on pid (the directory reads and opens), attached when it
+    returns; stopped by strace_stop() by its PID."""
+    p = subprocess.Popen(["strace", "-ttt", "-e", "trace=getdents64,openat",
+                          "-o", out, "-p", str(pid)],
+                         stderr=subprocess.PIPE, text=True)
+    line = p.stderr.readline()      # "strace: Process N attached"
+    assert "attached" in line, line
+    return p
+
+
+def strace_stop(p):
+    p.send_signal(signal.SIGINT)
+    p.wait(TIMEOUT)
+    p.stderr.close()
+
+
+def test_noop_on_unchanged_folder_does_not_list_it(make_daemon, tmp_path):
+    """Issue 12: a NOOP on a large folder that did not change reads no
+    directory (the worker's inotify watch says nothing happened); a
+    change made just before the NOOP (mutt renaming a file for a flag, a
+    file dropped into new/) is still heard by that NOOP."""
+    d = make_daemon()
+    d.start()
+    d.add_user(ALICE, ALICE_PW)
+    for i in range(300):
+        put_message(d, ALICE, f"Subject: m{i}\n\nm{i}\n".encode())
+    a = login(d)
+    out = select(a)
+    assert "* 300 EXISTS" in out, out
+    # SELECT moved 300 files from new/ to cur/: past 64 events of one
+    # read the watch cannot tell them all from others', so the next
+    # command looks once
+    assert a.cmd("n", "NOOP") == ["n OK NOOP completed"]
+    pid = wait_for(lambda: server_pid(a.sock.raw, d.worker_pids("imap")), 5)
+    trace = str(tmp_path / "strace.out")
+    st = strace_start(pid, trace)
+    try:
+        for i in range(50):
+            assert a.cmd("n", "NOOP") == ["n OK NOOP completed"]
+        mark = time.time()
+        # mutt sets \Seen by renaming the file in cur/, then NOOP at once
+        cur = os.path.join(mailbox_path(d, ALICE), "cur")
+        first = sorted(os.listdir(cur))[0]
+        os.rename(os.path.join(cur, first),
+                  os.path.join(cur, first.split(":2,")[0] + ":2,S"))
+        out = a.cmd("n", "NOOP")
+        assert len(out) == 2 and re.fullmatch(
+            r"\* 1 FETCH \(FLAGS \(\\Seen \\Recent\) UID 1\)", out[0]), out
+        put_message(d, ALICE, b"Subject: late\n\nlate\n")
+        out = a.cmd("n", "NOOP")
+        assert out[0] == "* 301 EXISTS", out
+    finally:
+        strace_stop(st)
+    with open(trace) as f:
+        calls = [ln.split(None, 1) for ln in f if "getdents64(" in ln]
+    before = [c for t, c in calls if float(t) < mark]
+    after = [c for t, c in calls if float(t) >= mark]
+    # 50 NOOPs on the unchanged folder: no directory read at all
+    assert before == [], before[:5]
+    # the strace saw the listings the changes caused (it would have seen
+    # the others)
+    assert after, calls
+    a.close()

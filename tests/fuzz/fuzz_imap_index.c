@@ -12,7 +12,8 @@
  *  - odd: the rest becomes the cachet-index of a folder on tmpfs, and
  *    open, begin, a sync with a small listing and end must succeed
  *    (rebuilding when the file is bad); a second reader must then read
- *    the same state without a rebuild.
+ *    the same state without a rebuild, and the cache records it located
+ *    without checking (imap_index.h, lazy) are checked when used.
  * Input is copied to a heap block of exactly its length so that a read
  * past it trips ASan.  abort() marks a broken invariant.  A rebuild logs
  * a warning, muted unless FUZZ_VERBOSE is set.
@@ -176,6 +177,7 @@ static void
 fz_file(const char *p, size_t len)
 {
 	struct imap_index	*x, *y;
+	struct imap_index_cache	 ca;
 	struct maildir_list	 l;
 	struct maildir_entry	 e[3];
 	char			 path[PATH_MAX];
@@ -216,6 +218,14 @@ fz_file(const char *p, size_t len)
 		abort();
 	if (imap_index_end(y, 1700000000, &err) == -1)
 		abort();
+	/* cache records were read lazily: each is checked when used */
+	imap_index_cache_init(&ca);
+	for (i = 0; i < 3; i++)
+		if (imap_index_cache_get(y, e[i].uid, e[i].size, &ca) == 0 &&
+		    ca.envelope.len + ca.body.len + ca.bodystructure.len >
+		    IMAP_INDEX_REC_MAX)
+			abort();
+	imap_index_cache_free(&ca);
 	fz_mute(false);
 	for (i = 0; i < 3; i++)
 		if (imap_index_find(y, e[i].uid) == NULL ||

@@ -132,7 +132,8 @@ test_records_round_trip(void **state)
 	assert_non_null(m);
 	assert_int_equal(m->modseq, 103);
 	assert_int_equal(m->flags, imap_index_flag_mask("SF"));
-	assert_int_equal(m->cache_size, 999);
+	/* the record located: its frame, the fixed part and the strings */
+	assert_int_equal(m->cache_len, 4 + 25 + 5 + 6 + 4 + 4);
 	assert_true(m->cache_off > 0);
 	m = imap_index_find(&x, 5);
 	assert_true(m->dead);
@@ -411,6 +412,96 @@ test_compaction_keeps_cache(void **state)
 	free(p);
 }
 
+/*
+ * Cache records are located, not checked, when the file is read (SELECT
+ * would otherwise checksum megabytes of cache): a damaged one does not
+ * make the index rebuilt (MODSEQs kept), is refused when it is used,
+ * the others still serve, and a compaction leaves it out.
+ */
+static void
+test_cache_checked_when_used(void **state)
+{
+	struct imap_index	*x, *y;
+	struct imap_index_cache	 ca;
+	struct maildir_list	 l;
+	char			*p = path_of(IMAP_INDEX_FILE);
+	uint64_t		 m2, off;
+	size_t			 k;
+	int			 fd;
+	unsigned char		 c;
+
+	(void)state;
+	assert_int_equal(sizeof(struct imap_index_msg), 32);
+	listing(&l, 3, "");
+	x = open_begin(NOW);
+	imap_index_sync(x, &l, NOW);
+	imap_index_cache_add(x, 1, 100, span_str("(\"one\")"),
+	    span_str("(b)"), span_str("(bs)"));
+	imap_index_cache_add(x, 2, 101, span_str("(\"two\")"),
+	    span_str("(b)"), span_str("(bs)"));
+	end(x, NOW);
+	m2 = imap_index_find(x, 2)->modseq;
+	/* one byte of message 2's envelope flipped on disk */
+	off = imap_index_find(x, 2)->cache_off + 4 + 13 + 4 + 2;
+	assert_true((fd = open(p, O_RDWR)) != -1);
+	assert_int_equal(pread(fd, &c, 1, (off_t)off), 1);
+	c ^= 0x20;
+	assert_int_equal(pwrite(fd, &c, 1, (off_t)off), 1);
+	(void)close(fd);
+
+	y = open_begin(NOW);
+	assert_false(y->rebuilt);
+	assert_false(y->lazy);			/* only while reading */
+	assert_int_equal(imap_index_find(y, 2)->modseq, m2);
+	assert_true(imap_index_find(y, 2)->cache_off > 0);
+	end(y, NOW);
+	imap_index_cache_init(&ca);
+	assert_int_equal(imap_index_cache_get(y, 1, 100, &ca), 0);
+	assert_memory_equal(ca.envelope.data, "(\"one\")", 7);
+	assert_int_equal(imap_index_cache_get(y, 2, 101, &ca), -1);
+	/* the size a record was made for is checked from the record */
+	assert_int_equal(imap_index_cache_get(y, 1, 99, &ca), -1);
+
+	/* a strict apply (a buffer, not the file) still refuses it */
+	{
+		struct imap_index	 z;
+		struct buf		 b;
+		const char		*err = NULL;
+		size_t			 used;
+
+		buf_init(&b, SIZE_MAX);
+		imap_index_put_header(&b, 7, 1, 0);
+		imap_index_put_msg(&b, 1, 2, 0);
+		(void)imap_index_put_cache(&b, 1, 5, span_str("(e)"),
+		    span_str("(b)"), span_str("(s)"));
+		b.data[b.len - 6] ^= 0x01;
+		imap_index_init(&z);
+		assert_int_equal(imap_index_apply(&z, b.data, b.len, 0,
+		    &used, &err), -1);
+		imap_index_reset(&z);
+		buf_free(&z.wr);
+		buf_free(&b);
+	}
+
+	/* flag changes until a compaction: it copies the sound record only */
+	for (k = 0; k < 20000 && imap_index_find(y, 2)->cache_off != 0;
+	    k++) {
+		assert_int_equal(imap_index_begin(y, 42, NOW,
+		    &(const char *){ 0 }), 0);
+		(void)imap_index_set(y, 3, k % 2 ? "S" : "", NOW);
+		end(y, NOW);
+	}
+	assert_true(k < 20000);
+	assert_int_equal(imap_index_find(y, 2)->cache_off, 0);
+	assert_int_equal(imap_index_find(y, 2)->modseq, m2);
+	assert_int_equal(imap_index_cache_get(y, 1, 100, &ca), 0);
+	imap_index_cache_free(&ca);
+	imap_index_close(x);
+	imap_index_close(y);
+	maildir_list_free(&l);
+	free(p);
+}
+
 static void
 test_vanished_sets_and_forgetting(void **state)
 {
@@ -495,6 +586,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dead_writer_tail_cut,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compaction_keeps_cache,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_checked_when_used,
 		    setup, teardown),
 		cmocka_unit_test(test_vanished_sets_and_forgetting),
 		cmocka_unit_test(test_next_follows_the_clock),
