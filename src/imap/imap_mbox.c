@@ -528,7 +528,7 @@ names_add(struct imap_mbox *m, const char *p, size_t len)
 		m->names_len = 1;
 	if (m->names_len + len > UINT32_MAX)
 		fatalx("imap_mbox: names past 4 GiB");
-	if (m->names_len + len > m->names_cap) {
+	if (m->names == NULL || m->names_len + len > m->names_cap) {
 		m->names_cap = m->names_len + len + m->names_cap / 4 + 1024;
 		m->names = xrealloc(m->names, m->names_cap);
 		m->names[0] = '\0';
