@@ -607,6 +607,12 @@ conn_accept_one(struct conn_listener *l)
 	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event,
 	    c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_HIWAT);
+	/*
+	 * libevent writes at most 16 KiB per call by default: a pipelined
+	 * client's answers went out a message or two per writev, and the
+	 * client read them as often.
+	 */
+	bufferevent_set_max_single_write(c->bev, CONN_WRITE_MAX);
 	log_info("sid=%s event=connect ip=%s", c->sid, c->ip);
 	srv->accepted(c, srv->arg, l->kind);
 	if (c->ops == NULL)

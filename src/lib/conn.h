@@ -22,6 +22,7 @@
 #include "sasl.h"
 
 #define CONN_INPUT_HIWAT	(256 * 1024)	/* stop reading past this */
+#define CONN_WRITE_MAX		(256 * 1024)	/* one write call at most */
 #define CONN_OUTPUT_HIWAT	(256 * 1024)	/* stop feeding past this */
 
 struct event;
