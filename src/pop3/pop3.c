@@ -58,6 +58,7 @@
 
 #define POP3_FEED_MAX		(16 * 1024)	/* bytes per input() call */
 #define POP3_READ_CHUNK		(64 * 1024)	/* message bytes per read() */
+#define POP3_SEEN_BATCH		64	/* retrieved messages flagged at once */
 #define POP3_LOCK_FILE		"cachet-pop3.lock"
 /* "<uidvalidity>.<uid>": two 10-digit numbers and a dot */
 #define POP3_UIDL_LEN		22
@@ -94,6 +95,8 @@ struct pop3_conn {
 	size_t			 nfiles;
 	size_t			 retrieved;
 	size_t			 removed;
+	size_t			*seen;		/* retrieved, not yet flagged */
+	size_t			 nseen;
 
 	/* the message being sent */
 	int			 msgfd;
@@ -114,6 +117,7 @@ struct pop3_role {
 };
 
 static void	pop3_feed(struct pop3_conn *);
+static void	pop3_seen_flush(struct pop3_conn *);
 
 /* --- the maildrop --- */
 
@@ -125,6 +129,9 @@ pop3_drop_close(struct pop3_conn *c)
 	if (c->msgfd != -1)
 		(void)close(c->msgfd);
 	c->msgfd = -1;
+	pop3_seen_flush(c);
+	free(c->seen);
+	c->seen = NULL;
 	for (i = 0; i < c->nfiles; i++)
 		free(c->files[i].name);
 	free(c->files);
@@ -373,6 +380,7 @@ pop3_op_update(void *arg)
 	uint64_t		 bytes;
 	size_t			 i, failed = 0;
 
+	pop3_seen_flush(c);	/* its names first: DELE may follow RETR */
 	for (i = 0; i < c->nfiles; i++) {
 		if (!pop3_session_deleted(c->session, i))
 			continue;
@@ -426,7 +434,10 @@ static const struct pop3_session_ops pop3_ops = {
 
 /* --- sending a message --- */
 
-/* RETR sent it: move it to cur/ with the S flag (seen), as others do. */
+/*
+ * RETR sent it: move it to cur/ with the S flag (seen), as others do,
+ * with the folder's lock held (pop3_seen_flush()).
+ */
 static void
 pop3_mark_seen(struct pop3_conn *c, struct pop3_file *f)
 {
@@ -443,7 +454,7 @@ pop3_mark_seen(struct pop3_conn *c, struct pop3_file *f)
 	if (strchr(e.flags, 'S') == NULL)
 		flags[n++] = 'S';
 	flags[n] = '\0';
-	if (maildir_set_flags(c->mailbox, &e, flags, &err) == -1) {
+	if (maildir_set_flags_locked(c->mailbox, &e, flags, &err) == -1) {
 		log_warn("sid=%s pop3: flag %s/%s: %s", c->sid, c->mailbox,
 		    e.name, err);
 		return;
@@ -451,6 +462,31 @@ pop3_mark_seen(struct pop3_conn *c, struct pop3_file *f)
 	free(f->name);
 	f->name = xstrdup(e.name);
 	f->in_new = e.in_new;
+}
+
+/*
+ * Flag what was retrieved since the last time, under one lock of the
+ * folder rather than one each: a pipelining client gets a batch of
+ * messages per turn of the loop.  Called when the input of a turn is
+ * used up, before UPDATE and when the drop closes; a message whose
+ * flag a crash loses stays unseen, nothing worse.
+ */
+static void
+pop3_seen_flush(struct pop3_conn *c)
+{
+	size_t	i;
+	int	lockfd;
+
+	if (c->nseen == 0)
+		return;
+	if ((lockfd = maildir_lock_folder(c->mailbox)) == -1)
+		log_warn("sid=%s pop3: lock %s", c->sid, c->mailbox);
+	else {
+		for (i = 0; i < c->nseen; i++)
+			pop3_mark_seen(c, &c->files[c->seen[i]]);
+		maildir_unlock_folder(lockfd);
+	}
+	c->nseen = 0;
 }
 
 static void
@@ -465,7 +501,11 @@ pop3_send_end(struct pop3_conn *c)
 	c->msgfd = -1;
 	if (c->msg_retr) {
 		c->retrieved++;
-		pop3_mark_seen(c, &c->files[c->msgidx]);
+		if (c->seen == NULL)
+			c->seen = xcalloc(POP3_SEEN_BATCH, sizeof(*c->seen));
+		c->seen[c->nseen++] = c->msgidx;
+		if (c->nseen == POP3_SEEN_BATCH)
+			pop3_seen_flush(c);
 	}
 	pop3_session_send_done(c->session);
 }
@@ -555,6 +595,7 @@ pop3_feed(struct pop3_conn *c)
 			break;	/* a partial line: wait for more */
 	}
 	c->feeding = false;
+	pop3_seen_flush(c);
 	if (pop3_session_closing(c->session))
 		conn_close(c->conn);
 }

@@ -1663,9 +1663,10 @@ maildir_open(const char *path, const struct maildir_entry *e, int *fd_out,
 	return 0;
 }
 
-int
-maildir_set_flags(const char *path, struct maildir_entry *e,
-    const char *flags, const char **errstr_out)
+/* maildir_set_flags(), taking the folder's lock unless locked. */
+static int
+maildir_set_flags_as(const char *path, struct maildir_entry *e,
+    const char *flags, bool locked, const char **errstr_out)
 {
 	char		 sorted[MAILDIR_FLAGS_MAX + 1];
 	char		 name[MAILDIR_NAME_MAX + 1];
@@ -1699,7 +1700,9 @@ maildir_set_flags(const char *path, struct maildir_entry *e,
 		return 0;
 	}
 	/* Under the uidlist lock, so that a listing never misses it. */
-	if ((lockfd = maildir_lock(path)) == -1)
+	if (locked)
+		lockfd = -1;
+	else if ((lockfd = maildir_lock(path)) == -1)
 		return maildir_fail(errstr_out, "cannot lock the uidlist");
 	if (rename(from, to) == -1) {
 		if (errno != ENOENT)
@@ -1713,14 +1716,30 @@ maildir_set_flags(const char *path, struct maildir_entry *e,
 		    found) == -1 || rename(from, to) == -1))
 			goto fail;
 	}
-	maildir_unlock(lockfd);
+	if (lockfd != -1)
+		maildir_unlock(lockfd);
 	(void)str_copy(e->name, sizeof(e->name), name);
 	(void)str_copy(e->flags, sizeof(e->flags), sorted);
 	e->in_new = false;
 	return 0;
 fail:
-	maildir_unlock(lockfd);
+	if (lockfd != -1)
+		maildir_unlock(lockfd);
 	return maildir_fail(errstr_out, err);
+}
+
+int
+maildir_set_flags(const char *path, struct maildir_entry *e,
+    const char *flags, const char **errstr_out)
+{
+	return maildir_set_flags_as(path, e, flags, false, errstr_out);
+}
+
+int
+maildir_set_flags_locked(const char *path, struct maildir_entry *e,
+    const char *flags, const char **errstr_out)
+{
+	return maildir_set_flags_as(path, e, flags, true, errstr_out);
 }
 
 int

@@ -201,6 +201,14 @@ int	maildir_set_flags(const char *path, struct maildir_entry *,
 	    const char *flags, const char **errstr_out);
 
 /*
+ * maildir_set_flags() with the folder's lock already held (taken with
+ * maildir_lock_folder()), for a reader that flags many messages at once:
+ * one lock for all of them, not one each.
+ */
+int	maildir_set_flags_locked(const char *path, struct maildir_entry *,
+	    const char *flags, const char **errstr_out);
+
+/*
  * Remove a message (POP3 DELE at UPDATE, IMAP EXPUNGE).  A message that
  * was moved is found again by its base name; one already gone counts as
  * removed.

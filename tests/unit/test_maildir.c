@@ -1328,6 +1328,46 @@ test_set_flags_finds_moved_file(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/*
+ * With the folder's lock held, as a reader flagging a batch does: no
+ * second lock is taken (an OFD lock of another open file would wait for
+ * ours for ever: the alarm ends such a test), and the lock is free after.
+ */
+static void
+test_set_flags_locked_takes_no_lock(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_list	 l;
+	char			 name[MAILDIR_NAME_MAX + 1];
+	size_t			 i;
+	int			 lockfd;
+
+	create(f->mb);
+	for (i = 0; i < 3; i++)
+		deliver(f->mb, NULL, MSG, sizeof(MSG) - 1, name);
+	list(f->mb, &l);
+	assert_int_equal(l.nentries, 3);
+	assert_true((lockfd = maildir_lock_folder(f->mb)) != -1);
+	(void)alarm(10);
+	for (i = 0; i < l.nentries; i++) {
+		assert_int_equal(maildir_set_flags_locked(f->mb,
+		    &l.entries[i], "S", NULL), 0);
+		assert_false(l.entries[i].in_new);
+		assert_true(exists(f->mb, "cur", l.entries[i].name));
+	}
+	(void)alarm(0);
+	maildir_unlock_folder(lockfd);
+	assert_int_equal(count_files(f->mb, "new"), 0);
+	assert_int_equal(count_files(f->mb, "cur"), 3);
+	maildir_list_free(&l);
+	/* Given back: a listing (which locks) goes on. */
+	list(f->mb, &l);
+	assert_int_equal(l.nentries, 3);
+	for (i = 0; i < l.nentries; i++)
+		assert_string_equal(l.entries[i].flags, "S");
+	maildir_list_free(&l);
+}
+
 static void
 test_remove_and_remove_again(void **state)
 {
@@ -1744,6 +1784,7 @@ main(void)
 		T(test_set_flags_moves_to_cur_sorted),
 		T(test_set_flags_rejects_bad_flags),
 		T(test_set_flags_finds_moved_file),
+		T(test_set_flags_locked_takes_no_lock),
 		T(test_remove_and_remove_again),
 		T(test_remove_finds_moved_file),
 		T(test_usage_sums_folders),
