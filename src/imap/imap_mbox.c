@@ -2423,6 +2423,68 @@ in_set(const struct imap_mbox *m, const struct imap_seqset *set, bool uid,
 	    (uint32_t)m->nmsgs);
 }
 
+/* The first message at or after index from whose UID is uid or more. */
+static size_t
+uid_lower_bound(const struct imap_mbox *m, size_t from, uint32_t uid)
+{
+	size_t	lo = from, hi = m->nmsgs, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (m->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The first message at or after index from that is in the command's set
+ * (in_set()), or m->nmsgs: found from the set's ranges (messages are in
+ * UID order), so that "FETCH 7" on a large folder does not test every
+ * message.  The saved result ("$") is tested message by message.
+ */
+static size_t
+set_next(const struct imap_mbox *m, const struct imap_seqset *set, bool uid,
+    size_t from)
+{
+	uint32_t	lo, hi, t, max;
+	size_t		k, j, best = m->nmsgs;
+
+	if (from >= m->nmsgs)
+		return m->nmsgs;
+	if (set->last) {
+		while (from < m->nmsgs && !in_set(m, set, uid, from))
+			from++;
+		return from;
+	}
+	if (uid)
+		max = m->msgs[m->nmsgs - 1].uid;
+	else
+		max = (uint32_t)m->nmsgs;
+	for (k = 0; k < set->n; k++) {
+		lo = set->r[k].lo == IMAP_SEQ_STAR ? max : set->r[k].lo;
+		hi = set->r[k].hi == IMAP_SEQ_STAR ? max : set->r[k].hi;
+		if (lo > hi) {
+			t = lo;
+			lo = hi;
+			hi = t;
+		}
+		if (uid) {
+			j = uid_lower_bound(m, from, lo);
+			if (j < m->nmsgs && m->msgs[j].uid <= hi && j < best)
+				best = j;
+		} else {
+			/* sequence numbers are indexes + 1 */
+			j = lo > from + 1 ? lo - 1 : from;
+			if (j < hi && j < best)
+				best = j;
+		}
+	}
+	return best;
+}
+
 /* A sequence set naming messages that do not exist (RFC 9051 §6.4.5). */
 static bool
 seq_valid(const struct imap_mbox *m, const struct imap_seqset *set)
@@ -2605,9 +2667,8 @@ cmd_store(struct imap_mbox *m, struct imap_session *s,
 			    m->msgs[i].modseq);
 		index_end(m);
 	}
-	for (i = 0; i < m->nmsgs; i++) {
-		if (!in_set(m, &c->seq, c->uid, i))
-			continue;
+	for (i = set_next(m, &c->seq, c->uid, 0); i < m->nmsgs;
+	    i = set_next(m, &c->seq, c->uid, i + 1)) {
 		if (c->has_unchangedsince &&
 		    m->msgs[i].modseq > c->unchangedsince) {
 			/* §3.1.3: not stored, named in MODIFIED */
@@ -2698,9 +2759,9 @@ kw_map(struct imap_mbox *m, const struct imap_cmd *c, const char *path,
 	size_t		 i;
 
 	memset(map, 0, MAILDIR_KW_MAX);
-	for (i = 0; i < m->nmsgs; i++)
-		if (in_set(m, &c->seq, c->uid, i))
-			used |= maildir_kw_mask(msg_flags(&m->msgs[i], fl));
+	for (i = set_next(m, &c->seq, c->uid, 0); i < m->nmsgs;
+	    i = set_next(m, &c->seq, c->uid, i + 1))
+		used |= maildir_kw_mask(msg_flags(&m->msgs[i], fl));
 	for (i = 0; i < MAILDIR_KW_MAX; i++) {
 		if (!(used & ((uint32_t)1 << i)) || m->kw.name[i] == NULL)
 			continue;
@@ -2738,9 +2799,9 @@ copy_over_quota(struct imap_mbox *m, const struct imap_cmd *c)
 
 	if (m->quota == UINT64_MAX)
 		return false;
-	for (i = 0; i < m->nmsgs; i++)
-		if (in_set(m, &c->seq, c->uid, i))
-			total += m->msgs[i].size;
+	for (i = set_next(m, &c->seq, c->uid, 0); i < m->nmsgs;
+	    i = set_next(m, &c->seq, c->uid, i + 1))
+		total += m->msgs[i].size;
 	return quota_over(m, total);
 }
 
@@ -2780,9 +2841,8 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 	kw_map(m, c, path, map);
 	to = is_inbox(c->mailbox) ? xstrdup("INBOX") :
 	    xstrndup(c->mailbox.ptr, c->mailbox.len);
-	for (i = 0; i < m->nmsgs; i++) {
-		if (!in_set(m, &c->seq, c->uid, i))
-			continue;
+	for (i = set_next(m, &c->seq, c->uid, 0); i < m->nmsgs;
+	    i = set_next(m, &c->seq, c->uid, i + 1)) {
 		entry_of(m, &m->msgs[i], &e);
 		imap_kw_translate(msg_flags(&m->msgs[i], had), map, fl);
 		if (move && strcmp(path, m->sel_path) != 0) {
@@ -2830,9 +2890,10 @@ cmd_copy(struct imap_mbox *m, struct imap_session *s,
 			imap_session_untagged(s, "OK [COPYUID %" PRIu32 " %s %s] "
 			    "Moved", uidv, src.data, dst.data);
 		if (strcmp(path, m->sel_path) == 0) {
-			for (i = 0; i < m->nmsgs; i++)
-				if (in_set(m, &c->seq, c->uid, i))
-					(void)set_flags(m, i, "T");
+			for (i = set_next(m, &c->seq, c->uid, 0);
+			    i < m->nmsgs;
+			    i = set_next(m, &c->seq, c->uid, i + 1))
+				(void)set_flags(m, i, "T");
 			(void)expunge(m, s, NULL, false);
 		} else
 			sync_folder(m, s, true);
@@ -2931,18 +2992,25 @@ read_msg(struct imap_mbox *m, size_t i)
 static int
 append_crlf(const struct imap_mbox *m, struct span s, struct buf *out)
 {
-	char	prev;
-	size_t	j, from = 0;
+	const char	*nl;
+	char		 prev;
+	size_t		 j = 0, from = 0;
 
-	prev = s.ptr > m->raw.data ? s.ptr[-1] : '\0';
-	for (j = 0; j < s.len; j++) {
-		if (s.ptr[j] == '\n' && prev != '\r') {
+	while (j < s.len &&
+	    (nl = memchr(s.ptr + j, '\n', s.len - j)) != NULL) {
+		j = (size_t)(nl - s.ptr);
+		/* the byte before may lie before the span, in m->raw */
+		if (j > 0)
+			prev = s.ptr[j - 1];
+		else
+			prev = s.ptr > m->raw.data ? s.ptr[-1] : '\0';
+		if (prev != '\r') {
 			if (buf_append(out, s.ptr + from, j - from) == -1 ||
 			    buf_append(out, "\r", 1) == -1)
 				return -1;
 			from = j;
 		}
-		prev = s.ptr[j];
+		j++;
 	}
 	return buf_append(out, s.ptr + from, s.len - from);
 }
@@ -3363,9 +3431,10 @@ imap_mbox_resume(struct imap_mbox *m, struct imap_session *s)
 
 	if (c == NULL)
 		return;
-	for (i = m->fnext; i < m->nmsgs; i++)
-		if (in_set(m, &c->seq, c->uid, i) && (!c->has_changedsince ||
-		    m->msgs[i].modseq > c->changedsince))
+	for (i = set_next(m, &c->seq, c->uid, m->fnext); i < m->nmsgs;
+	    i = set_next(m, &c->seq, c->uid, i + 1))
+		if (!c->has_changedsince ||
+		    m->msgs[i].modseq > c->changedsince)
 			break;
 	if (i < m->nmsgs) {
 		m->fnext = i + 1;

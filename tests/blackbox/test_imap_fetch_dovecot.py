@@ -18,7 +18,7 @@ import pytest
 
 import mimecorpus as mc
 from conftest import imap_login
-from dovecot_imap import DOVECOT, DovecotImap, fetch_raw
+from dovecot_imap import DOVECOT, DovecotImap, command, fetch_raw
 from test_pop3 import ALICE, ALICE_PW, wire
 
 CORPUS = mc.CORPUS
@@ -197,4 +197,79 @@ def test_unknown_cte_is_refused(make_daemon):
     # BODY[1] serves it as it is
     typ, data = c.fetch("1", "(BODY.PEEK[1])")
     assert typ == "OK" and data[0][1] == b"begin 644 x\r\n", data
+    c.logout()
+
+
+# Sequence sets against Dovecot, on a folder whose UIDs have gaps (2 and
+# 5 expunged: UIDs 1 3 4 6 7 8 at sequence numbers 1-6): which messages
+# FETCH, UID FETCH and UID STORE take for each set.  Reversed ranges,
+# "*" at either end, ranges past the end, repeats and overlaps; the
+# server finds a set's messages from its ranges, not by testing each.
+SEQ_SETS = ["1", "6", "*", "2:4", "4:2", "5:*", "*:5", "1,3,5", "5,3,1",
+            "1:2,2:3", "6:*", "*:*", "1:*"]
+UID_SETS = SEQ_SETS + ["2", "2:5", "5:2", "9:*", "*:100", "100:200",
+                       "3,7,100", "1:2,7:*", "5", "4:6", "8:8,1"]
+
+
+def _uids(lines):
+    """The UIDs of "* n FETCH (UID u ...)" lines, in order."""
+    out = []
+    for ln in lines:
+        words = ln.replace("(", " ").replace(")", " ").split()
+        if len(words) > 3 and words[2] == "FETCH":
+            out.append(int(words[words.index("UID") + 1]))
+    return out
+
+
+def test_sequence_sets_same_as_dovecot(make_daemon):
+    if not os.access(DOVECOT, os.X_OK):
+        pytest.fail("no dovecot: run scripts/install-deps")
+    d = make_daemon()
+    d.start()
+    d.add_user(ALICE, ALICE_PW)
+    c = imap_login(d, ALICE, ALICE_PW)
+    with tempfile.TemporaryDirectory(prefix="cachet-dovecot-") as base:
+        dv = DovecotImap(base)
+        dv.start()
+        try:
+            v = dv.connect()
+            for conn in (c, v):
+                for i in range(8):
+                    typ, r = conn.append(
+                        "INBOX", None, None,
+                        b"From: a@example.net\r\nSubject: %d\r\n\r\n"
+                        b"body %d\r\n" % (i, i))
+                    assert typ == "OK", r
+                assert conn.select("INBOX")[0] == "OK"
+                assert command(conn, "UID STORE 2,5 +FLAGS.SILENT "
+                               "(\\Deleted)")[0] == "OK"
+                assert command(conn, "EXPUNGE")[0] == "OK"
+                st, lines = command(conn, "FETCH 1:* (UID)")
+                assert st == "OK" and _uids(lines) == [1, 3, 4, 6, 7, 8]
+            checked = 0
+            for cmd, sets in (("FETCH", SEQ_SETS), ("UID FETCH", UID_SETS)):
+                for s in sets:
+                    mine = command(c, f"{cmd} {s} (UID)")
+                    theirs = command(v, f"{cmd} {s} (UID)")
+                    assert mine[0] == theirs[0], (cmd, s, mine, theirs)
+                    # the same messages, each once, in folder order
+                    assert _uids(mine[1]) == sorted(set(_uids(theirs[1]))), \
+                        (cmd, s, mine, theirs)
+                    checked += 1
+            for s in UID_SETS:
+                got = []
+                for conn in (c, v):
+                    assert command(conn, f"UID STORE {s} +FLAGS.SILENT "
+                                   "(\\Flagged)")[0] == "OK"
+                    st, lines = command(conn, "FETCH 1:* (UID FLAGS)")
+                    got.append([u for u, ln in zip(_uids(lines), lines)
+                                if "\\Flagged" in ln])
+                    assert command(conn, "STORE 1:* -FLAGS.SILENT "
+                                   "(\\Flagged)")[0] == "OK"
+                assert got[0] == got[1], (s, got)
+                checked += 1
+            assert checked == len(SEQ_SETS) + 2 * len(UID_SETS)
+            v.logout()
+        finally:
+            dv.stop()
     c.logout()
