@@ -147,7 +147,8 @@ load_wait(struct load_client *c, short events)
 	if (n == -1)
 		return load_fail(c, "poll: %s", strerror(errno));
 	if (n == 0)
-		return load_fail(c, "no answer in %d s", LOAD_TIMEOUT_MS / 1000);
+		return load_fail(c, "no answer in %d s",
+		    LOAD_TIMEOUT_MS / 1000);
 	return 0;
 }
 
@@ -616,7 +617,8 @@ main(int argc, char *argv[])
 	int			 i, n, bad = 0;
 
 	if (argc < 6 || (strcmp(argv[4], "sync") == 0 && argc != 6)) {
-		fprintf(stderr, "usage: imap-load HOST PORT PASSWORD sync USER\n"
+		fprintf(stderr, "usage: imap-load HOST PORT PASSWORD sync "
+		    "USER\n"
 		    "       imap-load HOST PORT PASSWORD COUNT USER...\n");
 		return 2;
 	}
