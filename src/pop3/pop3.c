@@ -466,10 +466,11 @@ pop3_mark_seen(struct pop3_conn *c, struct pop3_file *f)
 
 /*
  * Flag what was retrieved since the last time, under one lock of the
- * folder rather than one each: a pipelining client gets a batch of
- * messages per turn of the loop.  Called when the input of a turn is
- * used up, before UPDATE and when the drop closes; a message whose
- * flag a crash loses stays unseen, nothing worse.
+ * folder rather than one each.  Called when POP3_SEEN_BATCH are due,
+ * before UPDATE and when the drop closes (QUIT, a timeout or a dropped
+ * connection): another reader sees the flags at the latest then, as
+ * with Dovecot, which flags at QUIT.  A message whose flag a crash
+ * loses stays unseen, nothing worse.
  */
 static void
 pop3_seen_flush(struct pop3_conn *c)
@@ -595,7 +596,6 @@ pop3_feed(struct pop3_conn *c)
 			break;	/* a partial line: wait for more */
 	}
 	c->feeding = false;
-	pop3_seen_flush(c);
 	if (pop3_session_closing(c->session))
 		conn_close(c->conn);
 }

@@ -557,6 +557,42 @@ def test_flags_kept_when_marked_seen(popd):
     assert os.path.exists(path[:-len(":2,F")] + ":2,FS")
 
 
+def test_retrieved_marked_seen_when_connection_drops(popd):
+    """Seen flags are written in batches; a session that ends without
+    QUIT (no UPDATE: nothing removed) still leaves what it retrieved in
+    cur/ with S, and a second session finds the names."""
+    p = login(popd)
+    assert p.stat()[0] == 3
+    p.retr(1)
+    p.retr(3)
+    assert p.dele(2).startswith(b"+OK")
+    # no QUIT (poplib's file keeps the socket open past close())
+    p.sock.shutdown(socket.SHUT_RDWR)
+    p.sock.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and \
+            len(listing(popd, ALICE, "cur")) < 2:
+        time.sleep(0.05)
+    cur = listing(popd, ALICE, "cur")
+    assert len(cur) == 2 and all(n.endswith(":2,S") for n in cur), cur
+    assert len(listing(popd, ALICE, "new")) == 1
+    # the next session (the drop's lock is free) reads all three
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            q = login(popd)
+            break
+        except poplib.error_proto:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    assert q.stat()[0] == 3
+    for i in (1, 2, 3):
+        q.retr(i)
+    q.quit()
+    assert len(listing(popd, ALICE, "cur")) == 3
+
+
 def test_maildrop_lock(popd):
     p = login(popd)
     q = starttls(popd.ports["pop3"])
