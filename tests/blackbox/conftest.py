@@ -223,7 +223,8 @@ class Daemon:
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [CACHETD, "-d", "-v", "-f", self.conf],
-            stdout=self.logf, stderr=self.logf, cwd=self.base)
+            stdout=self.logf, stderr=self.logf, cwd=self.base,
+            env=getattr(self, "env", None))
         if wait:
             self.wait_ready()
         return self

@@ -314,3 +314,58 @@ def test_noop_on_unchanged_folder_does_not_list_it(make_daemon, tmp_path):
     # the others)
     assert after, calls
     a.close()
+
+
+def test_unwatched_folder_changes_seen_by_mtime(make_daemon, tmp_path):
+    """Without inotify (a full watch table: the test build's
+    CACHET_TEST_NO_INOTIFY takes it away), a session looks at its
+    folder's directory times before each command: a mutt-style flag
+    rename in cur/ and a file dropped into new/ are seen at the next
+    NOOP, an expunge by another session too; and once the stamps are
+    over a second old, NOOPs on the unchanged folder read no
+    directory."""
+    d = make_daemon()
+    d.env = dict(os.environ, CACHET_TEST_NO_INOTIFY="1")
+    d.start()
+    d.add_user(ALICE, ALICE_PW)
+    for i in range(20):
+        put_message(d, ALICE, f"Subject: m{i}\n\nm{i}\n".encode())
+    a = login(d)
+    out = select(a)
+    assert "* 20 EXISTS" in out, out
+    assert any("no inotify" in ln for ln in open(d.log, errors="replace"))
+    cur = os.path.join(mailbox_path(d, ALICE), "cur")
+    # mutt sets \Seen by renaming the file in cur/
+    first = sorted(os.listdir(cur))[0]
+    os.rename(os.path.join(cur, first),
+              os.path.join(cur, first.split(":2,")[0] + ":2,S"))
+    out = a.cmd("n", "NOOP")
+    assert len(out) == 2 and re.fullmatch(
+        r"\* 1 FETCH \(FLAGS \(\\Seen \\Recent\) UID 1\)", out[0]), out
+    put_message(d, ALICE, b"Subject: late\n\nlate\n")
+    out = a.cmd("n", "NOOP")
+    assert out[0] == "* 21 EXISTS", out
+    # another session expunges message 2
+    b = login(d)
+    select(b)
+    assert b.cmd("b", "STORE 2 +FLAGS.SILENT (\\Deleted)")[-1] == \
+        "b OK STORE completed"
+    assert b.cmd("b", "EXPUNGE")[0] == "* 2 EXPUNGE"
+    b.close()
+    out = a.cmd("n", "NOOP")
+    assert out[0] == "* 2 EXPUNGE", out
+    # nothing changes for over a second: the stamps are trusted again
+    time.sleep(1.5)
+    assert a.cmd("n", "NOOP") == ["n OK NOOP completed"]
+    pid = wait_for(lambda: server_pid(a.sock.raw, d.worker_pids("imap")), 5)
+    trace = str(tmp_path / "strace.out")
+    st = strace_start(pid, trace)
+    try:
+        for i in range(20):
+            assert a.cmd("n", "NOOP") == ["n OK NOOP completed"]
+    finally:
+        strace_stop(st)
+    with open(trace) as f:
+        lists = [ln for ln in f if "getdents64(" in ln]
+    assert lists == [], lists[:5]
+    a.close()
