@@ -3173,9 +3173,8 @@ struct_strings(struct imap_mbox *m, size_t i, bool parsed)
 	buf_reset(&ca->body);
 	buf_reset(&ca->bodystructure);
 	if (imap_struct_envelope(&ca->envelope, &m->mime, 0) == -1 ||
-	    imap_struct_bodystructure(&ca->body, &m->mime, 0, false) == -1 ||
-	    imap_struct_bodystructure(&ca->bodystructure, &m->mime, 0,
-	    true) == -1)
+	    imap_struct_bodies(&ca->bodystructure, &ca->body, &m->mime,
+	    0) == -1)
 		return -2;
 	if (m->idx == NULL)
 		return 0;
