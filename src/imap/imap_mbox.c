@@ -125,6 +125,13 @@ struct imap_mbox {
 	uint32_t	*gone;		/* expunged UIDs for VANISHED */
 	size_t		 ngone, gonecap;
 
+	/*
+	 * What imap_mbox_select_prepare() took from new/ for the SELECT
+	 * that follows: the folder and the base names (\Recent).
+	 */
+	char		*claimed_path;
+	struct buf	 claimed;
+
 	/* FETCH: the message read and parsed once, and its pieces */
 	struct buf	 raw;		/* the file, LF line ends */
 	struct mime_msg	 mime;		/* its parse */
@@ -1991,14 +1998,86 @@ select_mailboxid(struct imap_mbox *m, struct imap_session *s,
 		imap_session_untagged(s, "OK [MAILBOXID (F%s)] Ok", meta.id);
 }
 
+void
+imap_mbox_select_prepare(struct imap_mbox *m, const struct imap_session *s,
+    const struct imap_cmd *c, const char *path)
+{
+	const char	*err = NULL;
+
+	free(m->claimed_path);
+	m->claimed_path = NULL;
+	buf_reset(&m->claimed);
+	/* what cmd_select() would refuse before it lists */
+	if (c->name != IMAP_CMD_SELECT || (c->qresync &&
+	    !(imap_session_enabled(s) & IMAP_EXT_QRESYNC)) ||
+	    !folder_exists(path))
+		return;
+	if (maildir_claim_new(path, &m->claimed, &err) == -1)
+		log_warn("sid=%s imap: %s: new/ to cur/: %s", m->sid, path,
+		    err != NULL ? err : "");
+	/* even after a failure: those moved are this session's \Recent */
+	m->claimed_path = xstrdup(path);
+}
+
+static int
+claimed_cmp(const void *a, const void *b)
+{
+	const struct span	*x = a, *y = b;
+	int			 r;
+
+	r = memcmp(x->ptr, y->ptr, x->len < y->len ? x->len : y->len);
+	return r != 0 ? r : (x->len > y->len) - (x->len < y->len);
+}
+
+/*
+ * The base names that imap_mbox_select_prepare() moved from new/ for a
+ * SELECT of path, sorted, into *v_out (n_out of them); NULL when none.
+ */
+static struct span *
+claimed_sorted(struct imap_mbox *m, const char *path, size_t *n_out)
+{
+	struct span	*v;
+	size_t		 o, n = 0, len;
+
+	*n_out = 0;
+	if (m->claimed_path == NULL || strcmp(m->claimed_path, path) != 0 ||
+	    m->claimed.len == 0)
+		return NULL;
+	for (o = 0; o < m->claimed.len; o += strlen(m->claimed.data + o) + 1)
+		n++;
+	v = xcalloc(n, sizeof(*v));
+	for (o = 0, n = 0; o < m->claimed.len; o += len + 1) {
+		len = strlen(m->claimed.data + o);
+		v[n++] = span_make(m->claimed.data + o, len);
+	}
+	qsort(v, n, sizeof(*v), claimed_cmp);
+	*n_out = n;
+	return v;
+}
+
+/* Was the file of this name in new/ before imap_mbox_select_prepare()? */
+static bool
+claimed_has(const struct span *v, size_t n, const char *name)
+{
+	const char	*colon = strchr(name, ':');
+	struct span	 key;
+
+	if (n == 0)
+		return false;
+	key = span_make(name, colon != NULL ? (size_t)(colon - name) :
+	    strlen(name));
+	return bsearch(&key, v, n, sizeof(*v), claimed_cmp) != NULL;
+}
+
 static void
 cmd_select(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c, bool readonly)
 {
 	struct maildir_list	 l;
+	struct span		*claimed = NULL;
 	char			 path[PATH_MAX];
 	const char		*err = NULL;
-	size_t			 i, recent = 0, unseen = 0;
+	size_t			 i, nclaimed = 0, recent = 0, unseen = 0;
 	bool			 ro = readonly;
 
 	/* RFC 7162 §3.2.5: QRESYNC only once enabled */
@@ -2018,6 +2097,8 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	if (open_folder(m, s, c->mailbox, path, sizeof(path), &l) == -1)
 		return;
 	select_index(m, path, &l);
+	if (!ro)
+		claimed = claimed_sorted(m, path, &nclaimed);
 	m->msgs = xcalloc(l.nentries + 1, sizeof(*m->msgs));
 	/* the names' room at once: no growth to leave unused */
 	for (i = 0, m->names_cap = 1; i < l.nentries; i++)
@@ -2028,9 +2109,12 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 		/*
 		 * \Recent (RFC 3501 §2.3.2): what is in new/.  A session
 		 * that may write takes them to cur/, as Maildir readers
-		 * do, so that the next session does not see them recent.
+		 * do, so that the next session does not see them recent:
+		 * most before its watch began (imap_mbox_select_prepare()),
+		 * the few that came since here.
 		 */
-		m->msgs[i].recent = l.entries[i].in_new;
+		m->msgs[i].recent = l.entries[i].in_new ||
+		    claimed_has(claimed, nclaimed, l.entries[i].name);
 		m->msgs[i].modseq = msg_modseq(m, m->msgs[i].uid, 0);
 		recent += m->msgs[i].recent;
 		if (!ro && l.entries[i].in_new &&
@@ -2045,6 +2129,10 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	m->uidnext = l.uidnext;
 	maildir_kw_copy(&m->kw, &l.kw);
 	maildir_list_free(&l);
+	free(claimed);
+	free(m->claimed_path);
+	m->claimed_path = NULL;
+	buf_reset(&m->claimed);
 	m->selected = true;
 	m->readonly = ro;
 	m->sel_path = xstrdup(path);
@@ -2900,28 +2988,53 @@ static int
 read_msg(struct imap_mbox *m, size_t i)
 {
 	struct maildir_entry	 e;
+	struct buf		*b = &m->raw;
 	const char		*err = NULL;
-	char			 chunk[65536];
+	size_t			 room;
 	ssize_t			 n;
-	int			 fd;
+	int			 fd, saved;
 
 	entry_of(m, &m->msgs[i], &e);
 	if (m->msgs[i].size > IMAP_MBOX_MSG_MAX)
 		return -1;
-	buf_reset(&m->raw);
+	buf_reset(b);
 	if (maildir_open(m->sel_path, &e, &fd, &err) == -1)
 		return -1;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (buf_append(&m->raw, chunk, (size_t)n) == -1) {
-			(void)close(fd);
-			return -1;
+	/*
+	 * Straight into the buffer, sized by the listing: no copy from a
+	 * chunk, and usually one read for the file and one for its end.
+	 * The buffer grows (to its ceiling) should the file have grown.
+	 */
+	if (buf_reserve(b, m->msgs[i].size) == -1)
+		goto fail;
+	for (;;) {
+		room = b->cap - b->len - 1;
+		if (room > b->max - b->len)
+			room = b->max - b->len;
+		if (room == 0) {
+			if (buf_reserve(b, 1) == -1)
+				goto fail;	/* past IMAP_MBOX_MSG_MAX */
+			continue;
 		}
+		n = read(fd, b->data + b->len, room);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
 	}
 	(void)close(fd);
-	if (n == -1)
-		return -1;
-	mime_parse(&m->mime, m->raw.data, m->raw.len);
+	b->data[b->len] = '\0';
+	mime_parse(&m->mime, b->data, b->len);
 	return 0;
+fail:
+	saved = errno;
+	(void)close(fd);
+	buf_reset(b);
+	errno = saved;
+	return -1;
 }
 
 /*
@@ -3783,6 +3896,7 @@ imap_mbox_new(const char *root, const char *sid)
 	m->quota = UINT64_MAX;
 	buf_init(&m->out, SIZE_MAX);
 	buf_init(&m->raw, IMAP_MBOX_MSG_MAX);
+	buf_init(&m->claimed, SIZE_MAX);
 	buf_init(&m->spec, 8192);
 	buf_init(&m->part, SIZE_MAX);
 	buf_init(&m->dec, SIZE_MAX);
@@ -3808,6 +3922,8 @@ imap_mbox_free(struct imap_mbox *m)
 	free(m->root);
 	buf_free(&m->out);
 	buf_free(&m->raw);
+	free(m->claimed_path);
+	buf_free(&m->claimed);
 	mime_msg_free(&m->mime);
 	buf_free(&m->spec);
 	buf_free(&m->part);
