@@ -255,6 +255,21 @@ out_str(struct imap_mbox *m, const char *str)
 		fatalx("imap_mbox: response too large");
 }
 
+/* A number in decimal. */
+static void
+out_u64(struct imap_mbox *m, uint64_t v)
+{
+	char	d[21];
+	size_t	i = sizeof(d) - 1;
+
+	d[i] = '\0';
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	out_str(m, d + i);
+}
+
 static void
 out_fmt(struct imap_mbox *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -462,16 +477,28 @@ imap_mbox_date(int64_t t, char out[27])
 	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	struct tm	tm;
 	time_t		tt = (time_t)t;
-
-	char		buf[64];
+	int		year;
 
 	if (gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
 	    tm.tm_year + 1900 < 0)
 		memset(&tm, 0, sizeof(tm));
-	(void)snprintf(buf, sizeof(buf), "%02d-%s-%04d %02d:%02d:%02d +0000",
-	    tm.tm_mday, mon[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec);
-	(void)str_copy(out, 27, buf);
+	/* "%02d-%s-%04d %02d:%02d:%02d +0000" by hand: one per message of
+	 * a FETCH INTERNALDATE, where printf showed in perf */
+	year = tm.tm_year + 1900;
+	memcpy(out, "DD-Mon-YYYY hh:mm:ss +0000", 27);
+	out[0] = (char)('0' + tm.tm_mday / 10 % 10);
+	out[1] = (char)('0' + tm.tm_mday % 10);
+	memcpy(out + 3, mon[tm.tm_mon % 12], 3);
+	out[7] = (char)('0' + year / 1000);
+	out[8] = (char)('0' + year / 100 % 10);
+	out[9] = (char)('0' + year / 10 % 10);
+	out[10] = (char)('0' + year % 10);
+	out[12] = (char)('0' + tm.tm_hour / 10 % 10);
+	out[13] = (char)('0' + tm.tm_hour % 10);
+	out[15] = (char)('0' + tm.tm_min / 10 % 10);
+	out[16] = (char)('0' + tm.tm_min % 10);
+	out[18] = (char)('0' + tm.tm_sec / 10 % 10);
+	out[19] = (char)('0' + tm.tm_sec % 10);
 }
 
 /* --- LIST pattern matching --- */
@@ -3393,9 +3420,13 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 		(void)set_flags(m, i, fl);
 	}
 	buf_reset(&m->out);
-	out_fmt(m, "* %zu FETCH (", i + 1);
+	/* by hand, not printf: these go out for every message of a sync */
+	out_str(m, "* ");
+	out_u64(m, i + 1);
+	out_str(m, " FETCH (");
 	if (c->uid || (f->atts & IMAP_FETCH_UID)) {
-		out_fmt(m, "UID %" PRIu32, m->msgs[i].uid);
+		out_str(m, "UID ");
+		out_u64(m, m->msgs[i].uid);
 		sep = true;
 	}
 	if ((f->atts & IMAP_FETCH_FLAGS) || seen) {
@@ -3411,12 +3442,14 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 	}
 	if (f->atts & IMAP_FETCH_INTERNALDATE) {
 		imap_mbox_date(m->msgs[i].mtime, date);
-		out_fmt(m, "%sINTERNALDATE \"%s\"", sep ? " " : "", date);
+		out_str(m, sep ? " INTERNALDATE \"" : "INTERNALDATE \"");
+		out_str(m, date);
+		out_str(m, "\"");
 		sep = true;
 	}
 	if (f->atts & IMAP_FETCH_SIZE) {
-		out_fmt(m, "%sRFC822.SIZE %" PRIu64, sep ? " " : "",
-		    m->msgs[i].size_crlf);
+		out_str(m, sep ? " RFC822.SIZE " : "RFC822.SIZE ");
+		out_u64(m, m->msgs[i].size_crlf);
 		sep = true;
 	}
 	if (f->atts & (IMAP_FETCH_EMAILID | IMAP_FETCH_THREADID)) {
