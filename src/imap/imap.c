@@ -219,6 +219,7 @@ imap_op_command(void *arg, const struct imap_cmd *cmd)
 	    imap_mbox_folder_of(c->mbox, cmd->mailbox, path,
 	    sizeof(path)) == 0) {
 		imap_watch_detach(c);
+		imap_mbox_select_prepare(c->mbox, c->session, cmd, path);
 		imap_watch_attach(c, path);
 	}
 	imap_watch_drain(c);

@@ -106,6 +106,8 @@ struct imap_mbox {
 	bool		 readonly;
 	char		*sel_name;	/* as the client named it */
 	char		*sel_path;
+	int		 curfd;		/* its cur/ (-1: none): FETCH opens
+					   files by name in it, no path walk */
 	uint32_t	 uidvalidity;
 	uint32_t	 uidnext;
 	struct mbox_msg	*msgs;
@@ -124,6 +126,13 @@ struct imap_mbox {
 	struct imap_index_cache cache;	/* a message's cached strings */
 	uint32_t	*gone;		/* expunged UIDs for VANISHED */
 	size_t		 ngone, gonecap;
+
+	/*
+	 * What imap_mbox_select_prepare() took from new/ for the SELECT
+	 * that follows: the folder and the base names (\Recent).
+	 */
+	char		*claimed_path;
+	struct buf	 claimed;
 
 	/* FETCH: the message read and parsed once, and its pieces */
 	struct buf	 raw;		/* the file, LF line ends */
@@ -244,6 +253,21 @@ out_str(struct imap_mbox *m, const char *str)
 {
 	if (buf_append_str(&m->out, str) == -1)
 		fatalx("imap_mbox: response too large");
+}
+
+/* A number in decimal. */
+static void
+out_u64(struct imap_mbox *m, uint64_t v)
+{
+	char	d[21];
+	size_t	i = sizeof(d) - 1;
+
+	d[i] = '\0';
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	out_str(m, d + i);
 }
 
 static void
@@ -453,16 +477,28 @@ imap_mbox_date(int64_t t, char out[27])
 	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	struct tm	tm;
 	time_t		tt = (time_t)t;
-
-	char		buf[64];
+	int		year;
 
 	if (gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
 	    tm.tm_year + 1900 < 0)
 		memset(&tm, 0, sizeof(tm));
-	(void)snprintf(buf, sizeof(buf), "%02d-%s-%04d %02d:%02d:%02d +0000",
-	    tm.tm_mday, mon[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec);
-	(void)str_copy(out, 27, buf);
+	/* "%02d-%s-%04d %02d:%02d:%02d +0000" by hand: one per message of
+	 * a FETCH INTERNALDATE, where printf showed in perf */
+	year = tm.tm_year + 1900;
+	memcpy(out, "DD-Mon-YYYY hh:mm:ss +0000", 27);
+	out[0] = (char)('0' + tm.tm_mday / 10 % 10);
+	out[1] = (char)('0' + tm.tm_mday % 10);
+	memcpy(out + 3, mon[tm.tm_mon % 12], 3);
+	out[7] = (char)('0' + year / 1000);
+	out[8] = (char)('0' + year / 100 % 10);
+	out[9] = (char)('0' + year / 10 % 10);
+	out[10] = (char)('0' + year % 10);
+	out[12] = (char)('0' + tm.tm_hour / 10 % 10);
+	out[13] = (char)('0' + tm.tm_hour % 10);
+	out[15] = (char)('0' + tm.tm_min / 10 % 10);
+	out[16] = (char)('0' + tm.tm_min % 10);
+	out[18] = (char)('0' + tm.tm_sec / 10 % 10);
+	out[19] = (char)('0' + tm.tm_sec % 10);
 }
 
 /* --- LIST pattern matching --- */
@@ -626,6 +662,9 @@ deselect(struct imap_mbox *m, struct imap_session *s)
 	free(m->sel_name);
 	free(m->sel_path);
 	m->sel_name = m->sel_path = NULL;
+	if (m->curfd != -1)
+		(void)close(m->curfd);
+	m->curfd = -1;
 	imap_index_close(m->idx);
 	m->idx = NULL;
 	m->selected = false;
@@ -1991,14 +2030,86 @@ select_mailboxid(struct imap_mbox *m, struct imap_session *s,
 		imap_session_untagged(s, "OK [MAILBOXID (F%s)] Ok", meta.id);
 }
 
+void
+imap_mbox_select_prepare(struct imap_mbox *m, const struct imap_session *s,
+    const struct imap_cmd *c, const char *path)
+{
+	const char	*err = NULL;
+
+	free(m->claimed_path);
+	m->claimed_path = NULL;
+	buf_reset(&m->claimed);
+	/* what cmd_select() would refuse before it lists */
+	if (c->name != IMAP_CMD_SELECT || (c->qresync &&
+	    !(imap_session_enabled(s) & IMAP_EXT_QRESYNC)) ||
+	    !folder_exists(path))
+		return;
+	if (maildir_claim_new(path, &m->claimed, &err) == -1)
+		log_warn("sid=%s imap: %s: new/ to cur/: %s", m->sid, path,
+		    err != NULL ? err : "");
+	/* even after a failure: those moved are this session's \Recent */
+	m->claimed_path = xstrdup(path);
+}
+
+static int
+claimed_cmp(const void *a, const void *b)
+{
+	const struct span	*x = a, *y = b;
+	int			 r;
+
+	r = memcmp(x->ptr, y->ptr, x->len < y->len ? x->len : y->len);
+	return r != 0 ? r : (x->len > y->len) - (x->len < y->len);
+}
+
+/*
+ * The base names that imap_mbox_select_prepare() moved from new/ for a
+ * SELECT of path, sorted, into *v_out (n_out of them); NULL when none.
+ */
+static struct span *
+claimed_sorted(struct imap_mbox *m, const char *path, size_t *n_out)
+{
+	struct span	*v;
+	size_t		 o, n = 0, len;
+
+	*n_out = 0;
+	if (m->claimed_path == NULL || strcmp(m->claimed_path, path) != 0 ||
+	    m->claimed.len == 0)
+		return NULL;
+	for (o = 0; o < m->claimed.len; o += strlen(m->claimed.data + o) + 1)
+		n++;
+	v = xcalloc(n, sizeof(*v));
+	for (o = 0, n = 0; o < m->claimed.len; o += len + 1) {
+		len = strlen(m->claimed.data + o);
+		v[n++] = span_make(m->claimed.data + o, len);
+	}
+	qsort(v, n, sizeof(*v), claimed_cmp);
+	*n_out = n;
+	return v;
+}
+
+/* Was the file of this name in new/ before imap_mbox_select_prepare()? */
+static bool
+claimed_has(const struct span *v, size_t n, const char *name)
+{
+	const char	*colon = strchr(name, ':');
+	struct span	 key;
+
+	if (n == 0)
+		return false;
+	key = span_make(name, colon != NULL ? (size_t)(colon - name) :
+	    strlen(name));
+	return bsearch(&key, v, n, sizeof(*v), claimed_cmp) != NULL;
+}
+
 static void
 cmd_select(struct imap_mbox *m, struct imap_session *s,
     const struct imap_cmd *c, bool readonly)
 {
 	struct maildir_list	 l;
-	char			 path[PATH_MAX];
+	struct span		*claimed = NULL;
+	char			 path[PATH_MAX], cur[PATH_MAX];
 	const char		*err = NULL;
-	size_t			 i, recent = 0, unseen = 0;
+	size_t			 i, nclaimed = 0, recent = 0, unseen = 0;
 	bool			 ro = readonly;
 
 	/* RFC 7162 §3.2.5: QRESYNC only once enabled */
@@ -2018,6 +2129,8 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	if (open_folder(m, s, c->mailbox, path, sizeof(path), &l) == -1)
 		return;
 	select_index(m, path, &l);
+	if (!ro)
+		claimed = claimed_sorted(m, path, &nclaimed);
 	m->msgs = xcalloc(l.nentries + 1, sizeof(*m->msgs));
 	/* the names' room at once: no growth to leave unused */
 	for (i = 0, m->names_cap = 1; i < l.nentries; i++)
@@ -2028,9 +2141,12 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 		/*
 		 * \Recent (RFC 3501 §2.3.2): what is in new/.  A session
 		 * that may write takes them to cur/, as Maildir readers
-		 * do, so that the next session does not see them recent.
+		 * do, so that the next session does not see them recent:
+		 * most before its watch began (imap_mbox_select_prepare()),
+		 * the few that came since here.
 		 */
-		m->msgs[i].recent = l.entries[i].in_new;
+		m->msgs[i].recent = l.entries[i].in_new ||
+		    claimed_has(claimed, nclaimed, l.entries[i].name);
 		m->msgs[i].modseq = msg_modseq(m, m->msgs[i].uid, 0);
 		recent += m->msgs[i].recent;
 		if (!ro && l.entries[i].in_new &&
@@ -2045,10 +2161,16 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	m->uidnext = l.uidnext;
 	maildir_kw_copy(&m->kw, &l.kw);
 	maildir_list_free(&l);
+	free(claimed);
+	free(m->claimed_path);
+	m->claimed_path = NULL;
+	buf_reset(&m->claimed);
 	m->selected = true;
 	m->readonly = ro;
 	m->sel_path = xstrdup(path);
 	m->sel_name = xstrndup(c->mailbox.ptr, c->mailbox.len);
+	if (path_join(cur, sizeof(cur), path, "cur") == 0)
+		m->curfd = open(cur, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	imap_session_set_selected(s, true);
 
 	out_flag_lists(m, s);
@@ -2954,6 +3076,29 @@ fetch_condstore(struct imap_mbox *m, struct imap_session *s,
 }
 
 /*
+ * Open message i where the view last saw it in cur/, by its name in the
+ * folder's directory: no walk of the whole path per message of a FETCH.
+ * The access time is left alone where we may (we own the files), as
+ * maildir_open() does.  -1 when it is not there (moved since: then
+ * maildir_open() looks for it) or not in cur/.
+ */
+static int
+open_msg(const struct imap_mbox *m, size_t i)
+{
+	const char	*name = msg_name(m, &m->msgs[i]);
+	int		 fd;
+
+	if (m->curfd == -1 || m->msgs[i].in_new || name[0] == '.' ||
+	    strchr(name, '/') != NULL)
+		return -1;
+	fd = openat(m->curfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NOATIME);
+	if (fd == -1 && errno == EPERM)
+		fd = openat(m->curfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd;
+}
+
+/*
  * The file as it is on disk (LF line ends) into m->raw, parsed into
  * m->mime: once per message of a FETCH, whatever it asks for.
  */
@@ -2961,28 +3106,54 @@ static int
 read_msg(struct imap_mbox *m, size_t i)
 {
 	struct maildir_entry	 e;
+	struct buf		*b = &m->raw;
 	const char		*err = NULL;
-	char			 chunk[65536];
+	size_t			 room;
 	ssize_t			 n;
-	int			 fd;
+	int			 fd, saved;
 
 	entry_of(m, &m->msgs[i], &e);
 	if (m->msgs[i].size > IMAP_MBOX_MSG_MAX)
 		return -1;
-	buf_reset(&m->raw);
-	if (maildir_open(m->sel_path, &e, &fd, &err) == -1)
+	buf_reset(b);
+	if ((fd = open_msg(m, i)) == -1 &&
+	    maildir_open(m->sel_path, &e, &fd, &err) == -1)
 		return -1;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (buf_append(&m->raw, chunk, (size_t)n) == -1) {
-			(void)close(fd);
-			return -1;
+	/*
+	 * Straight into the buffer, sized by the listing: no copy from a
+	 * chunk, and usually one read for the file and one for its end.
+	 * The buffer grows (to its ceiling) should the file have grown.
+	 */
+	if (buf_reserve(b, m->msgs[i].size) == -1)
+		goto fail;
+	for (;;) {
+		room = b->cap - b->len - 1;
+		if (room > b->max - b->len)
+			room = b->max - b->len;
+		if (room == 0) {
+			if (buf_reserve(b, 1) == -1)
+				goto fail;	/* past IMAP_MBOX_MSG_MAX */
+			continue;
 		}
+		n = read(fd, b->data + b->len, room);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
 	}
 	(void)close(fd);
-	if (n == -1)
-		return -1;
-	mime_parse(&m->mime, m->raw.data, m->raw.len);
+	b->data[b->len] = '\0';
+	mime_parse(&m->mime, b->data, b->len);
 	return 0;
+fail:
+	saved = errno;
+	(void)close(fd);
+	buf_reset(b);
+	errno = saved;
+	return -1;
 }
 
 /*
@@ -3241,9 +3412,8 @@ struct_strings(struct imap_mbox *m, size_t i, bool parsed)
 	buf_reset(&ca->body);
 	buf_reset(&ca->bodystructure);
 	if (imap_struct_envelope(&ca->envelope, &m->mime, 0) == -1 ||
-	    imap_struct_bodystructure(&ca->body, &m->mime, 0, false) == -1 ||
-	    imap_struct_bodystructure(&ca->bodystructure, &m->mime, 0,
-	    true) == -1)
+	    imap_struct_bodies(&ca->bodystructure, &ca->body, &m->mime,
+	    0) == -1)
 		return -2;
 	if (m->idx == NULL)
 		return 0;
@@ -3318,9 +3488,13 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 		(void)set_flags(m, i, fl);
 	}
 	buf_reset(&m->out);
-	out_fmt(m, "* %zu FETCH (", i + 1);
+	/* by hand, not printf: these go out for every message of a sync */
+	out_str(m, "* ");
+	out_u64(m, i + 1);
+	out_str(m, " FETCH (");
 	if (c->uid || (f->atts & IMAP_FETCH_UID)) {
-		out_fmt(m, "UID %" PRIu32, m->msgs[i].uid);
+		out_str(m, "UID ");
+		out_u64(m, m->msgs[i].uid);
 		sep = true;
 	}
 	if ((f->atts & IMAP_FETCH_FLAGS) || seen) {
@@ -3336,12 +3510,14 @@ fetch_one(struct imap_mbox *m, const struct imap_cmd *c, size_t i,
 	}
 	if (f->atts & IMAP_FETCH_INTERNALDATE) {
 		imap_mbox_date(m->msgs[i].mtime, date);
-		out_fmt(m, "%sINTERNALDATE \"%s\"", sep ? " " : "", date);
+		out_str(m, sep ? " INTERNALDATE \"" : "INTERNALDATE \"");
+		out_str(m, date);
+		out_str(m, "\"");
 		sep = true;
 	}
 	if (f->atts & IMAP_FETCH_SIZE) {
-		out_fmt(m, "%sRFC822.SIZE %" PRIu64, sep ? " " : "",
-		    m->msgs[i].size_crlf);
+		out_str(m, sep ? " RFC822.SIZE " : "RFC822.SIZE ");
+		out_u64(m, m->msgs[i].size_crlf);
 		sep = true;
 	}
 	if (f->atts & (IMAP_FETCH_EMAILID | IMAP_FETCH_THREADID)) {
@@ -3850,9 +4026,11 @@ imap_mbox_new(const char *root, const char *sid)
 	m = xcalloc(1, sizeof(*m));
 	m->root = xstrdup(root);
 	m->sid = sid;
+	m->curfd = -1;
 	m->quota = UINT64_MAX;
 	buf_init(&m->out, SIZE_MAX);
 	buf_init(&m->raw, IMAP_MBOX_MSG_MAX);
+	buf_init(&m->claimed, SIZE_MAX);
 	buf_init(&m->spec, 8192);
 	buf_init(&m->part, SIZE_MAX);
 	buf_init(&m->dec, SIZE_MAX);
@@ -3875,9 +4053,13 @@ imap_mbox_free(struct imap_mbox *m)
 	free(m->saved);
 	free(m->sel_name);
 	free(m->sel_path);
+	if (m->curfd != -1)
+		(void)close(m->curfd);
 	free(m->root);
 	buf_free(&m->out);
 	buf_free(&m->raw);
+	free(m->claimed_path);
+	buf_free(&m->claimed);
 	mime_msg_free(&m->mime);
 	buf_free(&m->spec);
 	buf_free(&m->part);

@@ -73,6 +73,18 @@ void	imap_mbox_poll(struct imap_mbox *, struct imap_session *);
  * in new/ (in_new) or cur/?  The role tells a session's own changes
  * from others' by it.  Linear in the folder's size.
  */
+/*
+ * Before the role watches the folder a SELECT names (path, from
+ * imap_mbox_folder_of()): take its new/ messages to cur/ now, so that
+ * the session's own renames are not events it must then look at (a
+ * folder of 10,000 new messages makes 20,000, past what the role checks
+ * one by one, and past inotify's queue); the SELECT that follows counts
+ * them \Recent.  Only for a SELECT that will list the folder; nothing
+ * for EXAMINE.
+ */
+void		 imap_mbox_select_prepare(struct imap_mbox *,
+		    const struct imap_session *, const struct imap_cmd *,
+		    const char *path);
 const char	*imap_mbox_folder(const struct imap_mbox *);
 int		 imap_mbox_folder_of(struct imap_mbox *, struct span name,
 		    char *out, size_t outsz);

@@ -24,9 +24,16 @@
 /* Digits of one part number in a section spec. */
 #define IMAP_STRUCT_NUM_DIGITS	9
 
+/*
+ * The writers append to out and, while body is set, the same to body
+ * too, except for the extension data (ext_only): one walk of the tree
+ * gives BODYSTRUCTURE and BODY together (imap_struct_bodies()).
+ */
 struct imap_struct_ctx {
 	const struct mime_msg	*msg;
 	struct buf		*out;
+	struct buf		*body;	/* BODY beside BODYSTRUCTURE, or NULL */
+	bool			 ext_only; /* what goes to out alone */
 	struct buf		 tmp;	/* a value being cleaned: never
 					   longer than the raw value, and
 					   capped as the output is */
@@ -35,26 +42,37 @@ struct imap_struct_ctx {
 	int			 failed;
 };
 
+/* Every byte written goes through here: whole runs, never a byte at a
+ * time (a first sync formats a folder's worth of these). */
 static void
-put(struct imap_struct_ctx *c, const char *s)
+put_mem(struct imap_struct_ctx *c, const char *p, size_t len)
 {
-	if (!c->failed && buf_append_str(c->out, s) == -1)
+	if (c->failed)
+		return;
+	if (buf_append(c->out, p, len) == -1)
+		c->failed = 1;
+	else if (c->body != NULL && !c->ext_only &&
+	    buf_append(c->body, p, len) == -1)
 		c->failed = 1;
 }
 
 static void
-put_mem(struct imap_struct_ctx *c, const char *p, size_t len)
+put(struct imap_struct_ctx *c, const char *s)
 {
-	if (!c->failed && buf_append(c->out, p, len) == -1)
-		c->failed = 1;
+	put_mem(c, s, strlen(s));
 }
 
 static void
 put_u64(struct imap_struct_ctx *c, uint64_t v)
 {
-	if (!c->failed && buf_printf(c->out, "%llu",
-	    (unsigned long long)v) == -1)
-		c->failed = 1;
+	char	d[20];
+	size_t	i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	put_mem(c, d + i, sizeof(d) - i);
 }
 
 /* A literal, RFC 3501 §4.3.  A NUL cannot travel in one: it becomes 0x80,
@@ -62,27 +80,25 @@ put_u64(struct imap_struct_ctx *c, uint64_t v)
 static void
 put_literal(struct imap_struct_ctx *c, struct span s)
 {
-	size_t	i, start;
+	const char	*nul;
+	size_t		 i;
 
-	if (!c->failed && buf_printf(c->out, "{%zu}\r\n", s.len) == -1) {
-		c->failed = 1;
-		return;
-	}
-	for (start = i = 0; i < s.len; i++) {
-		if (s.ptr[i] != '\0')
-			continue;
-		put_mem(c, s.ptr + start, i - start);
+	put(c, "{");
+	put_u64(c, s.len);
+	put(c, "}\r\n");
+	for (i = 0; (nul = memchr(s.ptr + i, '\0', s.len - i)) != NULL;
+	    i = (size_t)(nul - s.ptr) + 1) {
+		put_mem(c, s.ptr + i, (size_t)(nul - s.ptr) - i);
 		put(c, "\x80");
-		start = i + 1;
 	}
-	put_mem(c, s.ptr + start, s.len - start);
+	put_mem(c, s.ptr + i, s.len - i);
 }
 
 /* An IMAP string: quoted when it can be, else a literal. */
 static void
 put_string(struct imap_struct_ctx *c, struct span s)
 {
-	size_t		i, escapes = 0;
+	size_t		i, start, escapes = 0;
 	unsigned char	ch;
 
 	for (i = 0; i < s.len; i++) {
@@ -99,11 +115,14 @@ put_string(struct imap_struct_ctx *c, struct span s)
 		return;
 	}
 	put(c, "\"");
-	for (i = 0; i < s.len; i++) {
-		if (s.ptr[i] == '"' || s.ptr[i] == '\\')
-			put(c, "\\");
-		put_mem(c, s.ptr + i, 1);
+	for (i = start = 0; escapes > 0 && i < s.len; i++) {
+		if (s.ptr[i] != '"' && s.ptr[i] != '\\')
+			continue;
+		put_mem(c, s.ptr + start, i - start);
+		put(c, "\\");
+		start = i;	/* the quote or backslash itself follows */
 	}
+	put_mem(c, s.ptr + start, s.len - start);
 	put(c, "\"");
 }
 
@@ -121,6 +140,27 @@ put_human(struct imap_struct_ctx *c, struct span s)
 	bool		modify = false, lwsp = true;
 	unsigned char	ch;
 
+	/* most are clean already: then they go out as they are */
+	for (i = 0; i < s.len; i++) {
+		ch = (unsigned char)s.ptr[i];
+		if (ch == ' ') {
+			if (lwsp)
+				break;
+			lwsp = true;
+			continue;
+		}
+		if (ch == '\r' || ch == '\n' || ch == '\t' || ch == '"' ||
+		    ch == '\\' || ch == '\0' || ch >= 0x80)
+			break;
+		lwsp = false;
+	}
+	if (i == s.len && (!lwsp || s.len == 0)) {
+		put(c, "\"");
+		put_mem(c, s.ptr, s.len);
+		put(c, "\"");
+		return;
+	}
+	lwsp = true;
 	buf_reset(&c->tmp);
 	for (i = 0; i < s.len; i++) {
 		ch = (unsigned char)s.ptr[i];
@@ -179,7 +219,7 @@ static void
 put_raw_value(struct imap_struct_ctx *c, const struct mime_field *f)
 {
 	struct span	v;
-	size_t		i;
+	size_t		i, start;
 
 	if (f == NULL) {
 		put(c, "NIL");
@@ -192,13 +232,22 @@ put_raw_value(struct imap_struct_ctx *c, const struct mime_field *f)
 		v.len--;
 	}
 	buf_reset(&c->tmp);
-	for (i = 0; i < v.len; i++) {
-		if (v.ptr[i] == '\r' || v.ptr[i] == '\n')
+	for (i = start = 0; i < v.len; i++) {
+		if (v.ptr[i] != '\r' && v.ptr[i] != '\n')
 			continue;
-		if (buf_append_char(&c->tmp, v.ptr[i]) == -1) {
+		if (buf_append(&c->tmp, v.ptr + start, i - start) == -1) {
 			c->failed = 1;
 			return;
 		}
+		start = i + 1;
+	}
+	if (start == 0) {
+		put_string(c, v);	/* nothing to take out */
+		return;
+	}
+	if (buf_append(&c->tmp, v.ptr + start, v.len - start) == -1) {
+		c->failed = 1;
+		return;
 	}
 	put_string(c, span_make(c->tmp.data, c->tmp.len));
 }
@@ -266,14 +315,10 @@ static bool
 put_addr_fields(struct imap_struct_ctx *c, uint32_t part, const char *name)
 {
 	const struct mime_field	*f = NULL;
-	size_t			 i, n = 0;
+	size_t			 i;
 	bool			 first = true;
 
-	while ((f = mime_part_field(c->msg, part, name, f)) != NULL)
-		if (mime_hdr_addrs(mime_field_value(c->msg, f), &c->al) == 0)
-			n += c->al.n;
-	if (n == 0)
-		return false;
+	/* one parse a field: "(" comes with the first address */
 	while ((f = mime_part_field(c->msg, part, name, f)) != NULL) {
 		if (mime_hdr_addrs(mime_field_value(c->msg, f),
 		    &c->al) == -1)
@@ -285,6 +330,8 @@ put_addr_fields(struct imap_struct_ctx *c, uint32_t part, const char *name)
 			put_addr(c, &c->al.v[i]);
 		}
 	}
+	if (first)
+		return false;
 	put(c, ")");
 	return true;
 }
@@ -301,50 +348,56 @@ put_addrs(struct imap_struct_ctx *c, uint32_t part, const char *name,
 		put(c, "NIL");
 }
 
+static void
+put_envelope(struct imap_struct_ctx *c, uint32_t part)
+{
+	const struct mime_msg	*msg = c->msg;
+	const struct mime_field	*f;
+	struct span		 v;
+
+	put(c, "(");
+	put_raw_value(c, last_field(msg, part, "Date"));
+	put(c, " ");
+	if ((f = last_field(msg, part, "Subject")) == NULL)
+		put(c, "NIL");
+	else {
+		v = mime_field_value(msg, f);
+		while (v.len > 0 && (*v.ptr == ' ' || *v.ptr == '\t')) {
+			v.ptr++;
+			v.len--;
+		}
+		put_human(c, v);
+	}
+	put(c, " ");
+	put_addrs(c, part, "From", NULL);
+	put(c, " ");
+	put_addrs(c, part, "Sender", "From");
+	put(c, " ");
+	put_addrs(c, part, "Reply-To", "From");
+	put(c, " ");
+	put_addrs(c, part, "To", NULL);
+	put(c, " ");
+	put_addrs(c, part, "Cc", NULL);
+	put(c, " ");
+	put_addrs(c, part, "Bcc", NULL);
+	put(c, " ");
+	put_raw_value(c, last_field(msg, part, "In-Reply-To"));
+	put(c, " ");
+	put_raw_value(c, last_field(msg, part, "Message-ID"));
+	put(c, ")");
+}
+
 int
 imap_struct_envelope(struct buf *out, const struct mime_msg *msg,
     uint32_t part)
 {
 	struct imap_struct_ctx	 c;
-	const struct mime_field	*f;
 
 	memset(&c, 0, sizeof(c));
 	c.msg = msg;
 	c.out = out;
 	buf_init(&c.tmp, out->max);
-
-	put(&c, "(");
-	put_raw_value(&c, last_field(msg, part, "Date"));
-	put(&c, " ");
-	if ((f = last_field(msg, part, "Subject")) == NULL)
-		put(&c, "NIL");
-	else {
-		struct span	v = mime_field_value(msg, f);
-
-		while (v.len > 0 && (*v.ptr == ' ' || *v.ptr == '\t')) {
-			v.ptr++;
-			v.len--;
-		}
-		put_human(&c, v);
-	}
-	put(&c, " ");
-	put_addrs(&c, part, "From", NULL);
-	put(&c, " ");
-	put_addrs(&c, part, "Sender", "From");
-	put(&c, " ");
-	put_addrs(&c, part, "Reply-To", "From");
-	put(&c, " ");
-	put_addrs(&c, part, "To", NULL);
-	put(&c, " ");
-	put_addrs(&c, part, "Cc", NULL);
-	put(&c, " ");
-	put_addrs(&c, part, "Bcc", NULL);
-	put(&c, " ");
-	put_raw_value(&c, last_field(msg, part, "In-Reply-To"));
-	put(&c, " ");
-	put_raw_value(&c, last_field(msg, part, "Message-ID"));
-	put(&c, ")");
-
+	put_envelope(&c, part);
 	buf_free(&c.tmp);
 	mime_addrlist_free(&c.al);
 	if (c.failed) {
@@ -517,7 +570,12 @@ open_part(struct imap_struct_ctx *c, uint32_t part, bool ext)
 			return true;
 		put(c, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL"
 		    " \"7bit\" 0 0");
-		put(c, ext ? " NIL NIL NIL NIL)" : ")");
+		if (ext) {
+			c->ext_only = true;
+			put(c, " NIL NIL NIL NIL");
+			c->ext_only = false;
+		}
+		put(c, ")");
 		return false;
 	}
 	text = p->kind == MIME_KIND_LEAF && span_caseeq(p->type, "text");
@@ -547,9 +605,7 @@ open_part(struct imap_struct_ctx *c, uint32_t part, bool ext)
 	} else if (p->kind == MIME_KIND_MESSAGE &&
 	    p->first_child != MIME_NONE) {
 		put(c, " ");
-		if (!c->failed && imap_struct_envelope(c->out, c->msg,
-		    p->first_child) == -1)
-			c->failed = 1;
+		put_envelope(c, p->first_child);
 		put(c, " ");
 		return true;
 	}
@@ -570,10 +626,12 @@ close_part(struct imap_struct_ctx *c, uint32_t part, bool ext)
 		put(c, " ");
 		put_string(c, p->subtype);
 		if (ext) {
+			c->ext_only = true;
 			parsed = parse_ctype(c, part);
 			put(c, " ");
 			put_params(c, &c->ct, parsed, false);
 			put_ext_common(c, part);
+			c->ext_only = false;
 		}
 	} else {
 		if (p->kind == MIME_KIND_MESSAGE &&
@@ -582,10 +640,12 @@ close_part(struct imap_struct_ctx *c, uint32_t part, bool ext)
 			put_u64(c, p->body_lines);
 		}
 		if (ext) {
+			c->ext_only = true;
 			put(c, " ");
 			put_raw_value(c, mime_part_field(c->msg, part,
 			    "Content-MD5", NULL));
 			put_ext_common(c, part);
+			c->ext_only = false;
 		}
 	}
 	put(c, ")");
@@ -622,8 +682,8 @@ struct_body(struct imap_struct_ctx *c, uint32_t part, bool ext)
 	}
 }
 
-int
-imap_struct_bodystructure(struct buf *out, const struct mime_msg *msg,
+static int
+bodies(struct buf *out, struct buf *body, const struct mime_msg *msg,
     uint32_t part, bool extended)
 {
 	struct imap_struct_ctx	c;
@@ -631,6 +691,7 @@ imap_struct_bodystructure(struct buf *out, const struct mime_msg *msg,
 	memset(&c, 0, sizeof(c));
 	c.msg = msg;
 	c.out = out;
+	c.body = body;
 	buf_init(&c.tmp, out->max);
 	if (part >= msg->nparts) {
 		buf_free(&c.tmp);
@@ -646,6 +707,20 @@ imap_struct_bodystructure(struct buf *out, const struct mime_msg *msg,
 		return -1;
 	}
 	return 0;
+}
+
+int
+imap_struct_bodystructure(struct buf *out, const struct mime_msg *msg,
+    uint32_t part, bool extended)
+{
+	return bodies(out, NULL, msg, part, extended);
+}
+
+int
+imap_struct_bodies(struct buf *bodystructure, struct buf *body,
+    const struct mime_msg *msg, uint32_t part)
+{
+	return bodies(bodystructure, body, msg, part, true);
 }
 
 /* Take "N" (nz-number) or "N." off the front of *s; 0 when none. */

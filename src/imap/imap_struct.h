@@ -46,6 +46,15 @@ int	imap_struct_envelope(struct buf *out, const struct mime_msg *,
 int	imap_struct_bodystructure(struct buf *out, const struct mime_msg *,
 	    uint32_t part, bool extended);
 
+/*
+ * Both forms of part at once, in one walk of the tree: what
+ * imap_struct_bodystructure() appends with extended true to
+ * bodystructure and with extended false to body.  -1 with EMSGSIZE when
+ * either ceiling was hit.
+ */
+int	imap_struct_bodies(struct buf *bodystructure, struct buf *body,
+	    const struct mime_msg *, uint32_t part);
+
 /* What a section spec names, of the part imap_struct_section() gives. */
 enum imap_struct_region {
 	IMAP_STRUCT_ALL,	/* BODY[]: the whole message */

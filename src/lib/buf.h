@@ -31,6 +31,14 @@ void	buf_free(struct buf *b);
 /* Forget the contents, keep the storage. */
 void	buf_reset(struct buf *b);
 
+/*
+ * Room for extra more bytes (and the NUL after them) without growing: a
+ * reader may then write up to cap - len - 1 bytes at data + len and add
+ * them to len itself, never past max.  -1 with errno EMSGSIZE when len +
+ * extra passes max.
+ */
+int	buf_reserve(struct buf *b, size_t extra);
+
 /* Append len bytes; -1 with errno EMSGSIZE when max would be passed. */
 int	buf_append(struct buf *b, const void *p, size_t len);
 int	buf_append_str(struct buf *b, const char *s);

@@ -468,8 +468,11 @@ mime_parse(struct mime_msg *msg, const char *data, size_t len)
 	unsigned		 nl;
 	int			 si;
 	uint32_t		 x;
+	bool			 has_nul;
 
 	mime_msg_free(msg);
+	/* one look for a NUL anywhere rather than one per body line */
+	has_nul = len > 0 && memchr(data, '\0', len) != NULL;
 	msg->data = data;
 	msg->len = len;
 	buf_init(&msg->store, (size_t)MIME_PARTS_MAX * MIME_BOUNDARY_MAX);
@@ -505,7 +508,7 @@ mime_parse(struct mime_msg *msg, const char *data, size_t len)
 			    true);
 		else if (c.in_header)
 			mime_header_line(&c, p, next, nl);
-		else if (memchr(data + p, '\0', next - p) != NULL)
+		else if (has_nul && memchr(data + p, '\0', next - p) != NULL)
 			msg->flags |= MIME_F_BODY_NUL;
 		c.lf += nl > 0;
 		c.bare += nl == 1;

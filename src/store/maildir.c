@@ -1622,6 +1622,88 @@ fail:
 	return maildir_fail(errstr_out, err);
 }
 
+int
+maildir_claim_new(const char *path, struct buf *moved_out,
+    const char **errstr_out)
+{
+	char		 dir[PATH_MAX], to[MAILDIR_NAME_MAX + 1];
+	char		 flags[MAILDIR_FLAGS_MAX + 1];
+	struct buf	 names;
+	struct dirent	*de;
+	struct stat	 st;
+	const char	*err = "cannot read new/", *name;
+	DIR		*d = NULL;
+	size_t		 o, baselen;
+	int		 lockfd, curfd = -1, moved = 0, n, saved;
+
+	if (maildir_path(dir, sizeof(dir), path, "new", NULL) == -1)
+		return maildir_fail(errstr_out, "path too long");
+	buf_init(&names, (size_t)MAILDIR_LIST_MAX * (MAILDIR_NAME_MAX + 1));
+	/* Under the uidlist lock, so that a listing never misses one. */
+	if ((lockfd = maildir_lock(path)) == -1) {
+		buf_free(&names);
+		return maildir_fail(errstr_out, "cannot lock the uidlist");
+	}
+	if ((d = opendir(dir)) == NULL)
+		goto fail;
+	/* the names first: new/ is not changed under readdir() */
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0)
+				goto fail;
+			break;
+		}
+		if (!maildir_name_ok(de->d_name))
+			continue;
+		if (de->d_type != DT_REG && (de->d_type != DT_UNKNOWN ||
+		    fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode)))
+			continue;
+		if (buf_append(&names, de->d_name, strlen(de->d_name) + 1) ==
+		    -1)
+			goto fail;
+	}
+	err = "cannot rename a message";
+	if (maildir_path(dir, sizeof(dir), path, "cur", NULL) == -1 ||
+	    (curfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		goto fail;
+	for (o = 0; o < names.len; o += strlen(name) + 1) {
+		name = names.data + o;
+		baselen = maildir_baselen(name);
+		maildir_flags_of(name, flags);
+		n = snprintf(to, sizeof(to), "%.*s:2,%s", (int)baselen, name,
+		    flags);
+		if (n < 0 || (size_t)n >= sizeof(to))
+			continue;	/* left in new/, as maildir_set_flags() */
+		if (renameat(dirfd(d), name, curfd, to) == -1) {
+			if (errno == ENOENT)
+				continue;	/* another reader took it */
+			goto fail;
+		}
+		moved++;
+		if (moved_out != NULL &&
+		    (buf_append(moved_out, name, baselen) == -1 ||
+		    buf_append_char(moved_out, '\0') == -1))
+			goto fail;
+	}
+	(void)close(curfd);
+	(void)closedir(d);
+	maildir_unlock(lockfd);
+	buf_free(&names);
+	return moved;
+fail:
+	saved = errno;
+	if (curfd != -1)
+		(void)close(curfd);
+	if (d != NULL)
+		(void)closedir(d);
+	maildir_unlock(lockfd);
+	buf_free(&names);
+	errno = saved;
+	return maildir_fail(errstr_out, err);
+}
+
 void
 maildir_list_free(struct maildir_list *l)
 {
@@ -1633,6 +1715,23 @@ maildir_list_free(struct maildir_list *l)
 }
 
 /* --- reading and changing one message ----------------------------------- */
+
+/*
+ * Open a message to read it, without updating its access time where we
+ * may (the files' owner): a reader's first look at a new message would
+ * otherwise dirty its inode, a write per message of a first sync that
+ * nothing in a Maildir reads back.
+ */
+static int
+maildir_open_ro(const char *p)
+{
+	int	fd;
+
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
+	if (fd == -1 && errno == EPERM)
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd;
+}
 
 int
 maildir_open(const char *path, const struct maildir_entry *e, int *fd_out,
@@ -1648,14 +1747,14 @@ maildir_open(const char *path, const struct maildir_entry *e, int *fd_out,
 	if (maildir_path(p, sizeof(p), path, e->in_new ? "new" : "cur",
 	    e->name) == -1)
 		return maildir_fail(errstr_out, "path too long");
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = maildir_open_ro(p);
 	if (fd == -1 && errno == ENOENT) {
 		if (maildir_find_cur(path, e->name, maildir_baselen(e->name),
 		    found) == -1)
 			return maildir_fail(errstr_out, "message is gone");
 		if (maildir_path(p, sizeof(p), path, "cur", found) == -1)
 			return maildir_fail(errstr_out, "path too long");
-		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = maildir_open_ro(p);
 	}
 	if (fd == -1)
 		return maildir_fail(errstr_out, "cannot open the message");

@@ -182,6 +182,18 @@ int	maildir_list(const char *path, struct maildir_list *out,
 void	maildir_list_free(struct maildir_list *);
 
 /*
+ * Move every message in new/ to cur/ with ":2," and the flags its name
+ * had, as maildir_set_flags() moves one, all under one hold of the
+ * uidlist lock and by names relative to the folder (a read-write IMAP
+ * SELECT takes the new messages so).  The base names of those moved go
+ * into moved_out (NULL: not wanted), each followed by a NUL.  Files gone
+ * meanwhile are skipped.  Returns how many moved, or -1; those moved
+ * before a failure stay moved.
+ */
+int	maildir_claim_new(const char *path, struct buf *moved_out,
+	    const char **errstr_out);
+
+/*
  * Open a listed message for reading (O_RDONLY).  A message that another
  * process has since moved from new/ to cur/ or re-flagged is found again
  * in cur/ by its base name; ENOENT when it is gone.

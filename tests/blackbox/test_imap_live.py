@@ -267,6 +267,45 @@ def strace_stop(p):
     p.stderr.close()
 
 
+def test_select_moves_are_no_news(make_daemon, tmp_path):
+    """A read-write SELECT of 300 messages in new/ takes them to cur/
+    before it watches the folder: its own 600 renames are no events to
+    it, so the commands after it (a UID FETCH, a NOOP) read no directory,
+    and all 300 are \\Recent to it alone.  When the renames came after
+    the watch began they were past the 64 events checked one by one, and
+    the next command listed the folder again."""
+    d = make_daemon()
+    d.start()
+    d.add_user(ALICE, ALICE_PW)
+    for i in range(300):
+        put_message(d, ALICE, f"Subject: m{i}\n\nm{i}\n".encode())
+    a = login(d)
+    pid = wait_for(lambda: server_pid(a.sock.raw, d.worker_pids("imap")), 5)
+    trace = str(tmp_path / "strace.out")
+    st = strace_start(pid, trace)
+    try:
+        out = select(a)
+        assert "* 300 EXISTS" in out and "* 300 RECENT" in out, out
+        mark = time.time()
+        out = a.cmd("f", "UID FETCH 1:* (UID FLAGS)")
+        assert out[-1].startswith("f OK"), out[-1]
+        assert len(out) == 301 and all("\\Recent" in x for x in out[:-1])
+        assert a.cmd("n", "NOOP") == ["n OK NOOP completed"]
+    finally:
+        strace_stop(st)
+    assert listing(d, ALICE, "new") == []
+    with open(trace) as f:
+        calls = [ln.split(None, 1) for ln in f if "getdents64(" in ln]
+    assert [c for t, c in calls if float(t) < mark], calls   # the SELECT
+    after = [c for t, c in calls if float(t) >= mark]
+    assert after == [], after[:5]
+    a.close()
+    b = login(d)
+    out = select(b)
+    assert "* 0 RECENT" in out, out
+    b.close()
+
+
 def test_noop_on_unchanged_folder_does_not_list_it(make_daemon, tmp_path):
     """Issue 12: a NOOP on a large folder that did not change reads no
     directory (the worker's inotify watch says nothing happened); a
@@ -280,9 +319,8 @@ def test_noop_on_unchanged_folder_does_not_list_it(make_daemon, tmp_path):
     a = login(d)
     out = select(a)
     assert "* 300 EXISTS" in out, out
-    # SELECT moved 300 files from new/ to cur/: past 64 events of one
-    # read the watch cannot tell them all from others', so the next
-    # command looks once
+    # SELECT moved 300 files from new/ to cur/ before its watch began
+    # (test_select_moves_are_no_news); a NOOP first all the same
     assert a.cmd("n", "NOOP") == ["n OK NOOP completed"]
     pid = wait_for(lambda: server_pid(a.sock.raw, d.worker_pids("imap")), 5)
     trace = str(tmp_path / "strace.out")

@@ -92,12 +92,13 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mime_msg			 m;
-	struct buf			 out;
+	struct buf			 out, bs, body;
 	enum imap_struct_region		 region;
 	struct span			 fields, s;
 	const uint8_t			*nul;
 	char				*spec, *msg;
 	size_t				 speclen, msglen;
+	int				 both;
 	uint64_t			 crlf;
 	uint32_t			 part, k;
 
@@ -128,11 +129,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	buf_init(&out, 64UL * 1024 * 1024);
-	if (imap_struct_bodystructure(&out, &m, 0, true) == 0)
+	buf_init(&bs, 64UL * 1024 * 1024);
+	buf_init(&body, 64UL * 1024 * 1024);
+	/* one walk for both forms gives what each walk alone gives */
+	both = imap_struct_bodies(&bs, &body, &m, 0);
+	if (imap_struct_bodystructure(&out, &m, 0, true) == 0) {
 		check(&out);
+		if (both != 0 || out.len != bs.len ||
+		    memcmp(out.data, bs.data, out.len) != 0)
+			abort();
+	}
 	buf_reset(&out);
-	if (imap_struct_bodystructure(&out, &m, 0, false) == 0)
+	if (imap_struct_bodystructure(&out, &m, 0, false) == 0) {
 		check(&out);
+		if (both != 0 || out.len != body.len ||
+		    memcmp(out.data, body.data, out.len) != 0)
+			abort();
+	}
+	buf_free(&bs);
+	buf_free(&body);
 	for (k = 0; k < m.nparts; k++) {
 		if (k != 0 && m.parts[m.parts[k].parent].kind !=
 		    MIME_KIND_MESSAGE)

@@ -229,6 +229,19 @@ test_struct(void **state)
 	assert_int_equal(rc, 0);
 	assert_int_equal(out.len, strlen(c->want));
 	assert_memory_equal(out.data, c->want, out.len);
+	if (c->what != ENVELOPE) {
+		/* both forms from one walk: each as the one asked alone */
+		struct buf	bs, body, *got;
+
+		buf_init(&bs, 1 << 20);
+		buf_init(&body, 1 << 20);
+		assert_int_equal(imap_struct_bodies(&bs, &body, &m, 0), 0);
+		got = c->what == BODYSTRUCTURE ? &bs : &body;
+		assert_int_equal(got->len, strlen(c->want));
+		assert_memory_equal(got->data, c->want, got->len);
+		buf_free(&bs);
+		buf_free(&body);
+	}
 	buf_free(&out);
 	mime_msg_free(&m);
 	free(p);
@@ -374,7 +387,7 @@ static void
 test_out_ceiling(void **state)
 {
 	struct mime_msg	m;
-	struct buf	out;
+	struct buf	out, small;
 	char		*p;
 
 	(void)state;
@@ -388,6 +401,19 @@ test_out_ceiling(void **state)
 	errno = 0;
 	assert_int_equal(imap_struct_envelope(&out, &m, 0), -1);
 	assert_int_equal(errno, EMSGSIZE);
+	buf_free(&out);
+	/* a ceiling of either output of imap_struct_bodies() */
+	buf_init(&out, 1 << 16);
+	buf_init(&small, 100);
+	errno = 0;
+	assert_int_equal(imap_struct_bodies(&out, &small, &m, 0), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	buf_reset(&out);
+	buf_reset(&small);
+	errno = 0;
+	assert_int_equal(imap_struct_bodies(&small, &out, &m, 0), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	buf_free(&small);
 	buf_free(&out);
 	mime_msg_free(&m);
 	free(p);

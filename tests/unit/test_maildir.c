@@ -853,6 +853,59 @@ test_list_skips_hidden_odd_and_non_files(void **state)
 	maildir_list_free(&l);
 }
 
+/*
+ * maildir_claim_new(): every regular message of new/ goes to cur/ with
+ * ":2," and the flags its name had, under the same UID; hidden and odd
+ * names and what is no file stay; the base names moved come back.
+ */
+static void
+test_claim_new_moves_all_to_cur(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_list	 l;
+	struct buf		 moved;
+	const char		*err = NULL;
+	char			 p[PATH_MAX];
+	uint32_t		 uid;
+
+	create(f->mb);
+	foreign(f->mb, "new", "1.a.host", "x\n", 1000);
+	foreign(f->mb, "new", "2.b.host,S=2,W=3", "y\n", 1001);
+	foreign(f->mb, "new", "3.c.host:2,TS", "z\n", 1002);
+	foreign(f->mb, "new", ".hidden", "x\n", 1000);
+	foreign(f->mb, "new", "bad\001name", "x\n", 1000);
+	mkpath(p, sizeof(p), f->mb, "new", "adir");
+	assert_int_equal(mkdir(p, 0700), 0);
+	list(f->mb, &l);
+	uid = find_entry(&l, "2.b.host,S=2,W=3")->uid;
+	maildir_list_free(&l);
+
+	buf_init(&moved, 1 << 16);
+	assert_int_equal(maildir_claim_new(f->mb, &moved, &err), 3);
+	assert_true(exists(f->mb, "cur", "1.a.host:2,"));
+	assert_true(exists(f->mb, "cur", "2.b.host,S=2,W=3:2,"));
+	assert_true(exists(f->mb, "cur", "3.c.host:2,ST"));
+	assert_int_equal(count_files(f->mb, "new"), 3);	/* the odd ones */
+	assert_true(exists(f->mb, "new", ".hidden"));
+	/* three NUL-terminated base names, in any order */
+	assert_int_equal(moved.len, sizeof("1.a.host") +
+	    sizeof("2.b.host,S=2,W=3") + sizeof("3.c.host"));
+	assert_non_null(memmem(moved.data, moved.len, "1.a.host\0", 9));
+	assert_non_null(memmem(moved.data, moved.len, "3.c.host\0", 9));
+	buf_free(&moved);
+
+	list(f->mb, &l);
+	assert_int_equal(l.nentries, 3);
+	assert_int_equal(find_entry(&l, "2.b.host,S=2,W=3:2,")->uid, uid);
+	assert_false(find_entry(&l, "1.a.host:2,")->in_new);
+	maildir_list_free(&l);
+
+	/* nothing left to take; a folder that is not there fails */
+	assert_int_equal(maildir_claim_new(f->mb, NULL, &err), 0);
+	mkpath(p, sizeof(p), f->mb, ".Nope", NULL);
+	assert_int_equal(maildir_claim_new(p, NULL, &err), -1);
+}
+
 /* The same message in new/ and cur/ (a move seen twice) is listed once. */
 static void
 test_list_same_base_in_new_and_cur_once(void **state)
@@ -1779,6 +1832,7 @@ main(void)
 		T(test_list_unwritable_uidlist_gives_uid_zero),
 		T(test_list_concurrent_processes),
 		T(test_list_missing_folder_fails),
+		T(test_claim_new_moves_all_to_cur),
 		T(test_open_reads_and_follows_moves),
 		T(test_entry_with_slash_is_refused),
 		T(test_set_flags_moves_to_cur_sorted),
