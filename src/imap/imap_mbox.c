@@ -136,7 +136,8 @@ struct imap_mbox {
 
 	/* FETCH: the message read and parsed once, and its pieces */
 	struct buf	 raw;		/* the file, LF line ends */
-	struct mime_msg	 mime;		/* its parse */
+	struct mime_msg	 mime;		/* its parse (msg_parsed()) */
+	bool		 parsed;	/* mime is raw's */
 	struct buf	 spec;		/* a section spec */
 	struct buf	 part;		/* a section's content */
 	struct buf	 dec;		/* decoded for BINARY */
@@ -3099,8 +3100,23 @@ open_msg(const struct imap_mbox *m, size_t i)
 }
 
 /*
- * The file as it is on disk (LF line ends) into m->raw, parsed into
- * m->mime: once per message of a FETCH, whatever it asks for.
+ * The parse of the message in m->raw, made at the first need: a FETCH
+ * of BODY[] alone (a client downloading mail) needs none.
+ */
+static const struct mime_msg *
+msg_parsed(struct imap_mbox *m)
+{
+	if (!m->parsed) {
+		mime_parse(&m->mime, m->raw.data, m->raw.len);
+		m->parsed = true;
+	}
+	return &m->mime;
+}
+
+/*
+ * The file as it is on disk (LF line ends) into m->raw, once per
+ * message of a FETCH, whatever it asks for; parsed when something
+ * needs it (msg_parsed()).
  */
 static int
 read_msg(struct imap_mbox *m, size_t i)
@@ -3116,6 +3132,7 @@ read_msg(struct imap_mbox *m, size_t i)
 	if (m->msgs[i].size > IMAP_MBOX_MSG_MAX)
 		return -1;
 	buf_reset(b);
+	m->parsed = false;
 	if ((fd = open_msg(m, i)) == -1 &&
 	    maildir_open(m->sel_path, &e, &fd, &err) == -1)
 		return -1;
@@ -3146,7 +3163,6 @@ read_msg(struct imap_mbox *m, size_t i)
 	}
 	(void)close(fd);
 	b->data[b->len] = '\0';
-	mime_parse(&m->mime, b->data, b->len);
 	return 0;
 fail:
 	saved = errno;
@@ -3251,7 +3267,7 @@ static int
 section_content(struct imap_mbox *m, const struct imap_fetch_section *sec,
     struct span spec, struct buf *out)
 {
-	const struct mime_msg	*msg = &m->mime;
+	const struct mime_msg	*msg;
 	const struct mime_field	*fl;
 	enum imap_struct_region	 region;
 	struct span		 fields, reg;
@@ -3259,6 +3275,11 @@ section_content(struct imap_mbox *m, const struct imap_fetch_section *sec,
 	uint32_t		 part, k;
 
 	buf_reset(out);
+	/* BODY[] and RFC822: the whole message, no parse needed */
+	if ((sec->kind == IMAP_SEC_BODY || sec->kind == IMAP_SEC_RFC822) &&
+	    sec->nparts == 0 && sec->text == IMAP_SECT_NONE)
+		return append_crlf(m, span_make(m->raw.data, m->raw.len), out);
+	msg = msg_parsed(m);
 	if (imap_struct_section(msg, spec, &part, &region, &fields) == -1)
 		return 1;
 	imap_struct_region(msg, part, region, &reg, NULL);
@@ -3411,8 +3432,8 @@ struct_strings(struct imap_mbox *m, size_t i, bool parsed)
 	buf_reset(&ca->envelope);
 	buf_reset(&ca->body);
 	buf_reset(&ca->bodystructure);
-	if (imap_struct_envelope(&ca->envelope, &m->mime, 0) == -1 ||
-	    imap_struct_bodies(&ca->bodystructure, &ca->body, &m->mime,
+	if (imap_struct_envelope(&ca->envelope, msg_parsed(m), 0) == -1 ||
+	    imap_struct_bodies(&ca->bodystructure, &ca->body, msg_parsed(m),
 	    0) == -1)
 		return -2;
 	if (m->idx == NULL)
@@ -3583,6 +3604,7 @@ msg_buffers_trim(struct imap_mbox *m)
 {
 	if (m->raw.cap <= IMAP_MBOX_KEEP)
 		return;
+	m->parsed = false;
 	buf_free(&m->raw);
 	buf_free(&m->part);
 	buf_free(&m->dec);
@@ -3690,6 +3712,7 @@ read_header(struct imap_mbox *m, size_t i)
 
 	entry_of(m, &m->msgs[i], &e);
 	buf_reset(&m->raw);
+	m->parsed = false;
 	if (maildir_open(m->sel_path, &e, &fd, &err) == -1)
 		return -1;
 	while (hlen == SIZE_MAX && m->raw.len < IMAP_MBOX_HDR_MAX &&
@@ -3718,6 +3741,7 @@ read_header(struct imap_mbox *m, size_t i)
 		return -1;
 	mime_parse(&m->mime, m->raw.data, hlen == SIZE_MAX ? m->raw.len :
 	    hlen);
+	m->parsed = true;
 	return 0;
 }
 
@@ -3728,7 +3752,7 @@ static const struct mime_msg *
 search_read(struct imap_mbox *m, size_t i, bool header, bool *fail_out)
 {
 	if ((header ? read_header(m, i) : read_msg(m, i)) == 0)
-		return &m->mime;
+		return msg_parsed(m);
 	log_warn("sid=%s imap: read %s", m->sid, msg_name(m, &m->msgs[i]));
 	*fail_out = true;
 	return NULL;
