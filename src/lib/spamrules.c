@@ -885,6 +885,9 @@ sr_view_uris(struct sr_view *v)
 			start = i + 1;
 		}
 	for (i = 0; i < t->len && n < SR_URIS_MAX; i++) {
+		/* every prefix below starts with h or w (cheap to rule out) */
+		if ((t->data[i] | 0x20) != 'h' && (t->data[i] | 0x20) != 'w')
+			continue;
 		if (i > 0 && sr_url_char(t->data[i - 1]) &&
 		    t->data[i - 1] != ':')
 			continue;
@@ -988,14 +991,34 @@ sr_test_header(struct sr_view *v, const struct sr_rule *rl)
 
 /* --- built-in checks ------------------------------------------------ */
 
+/*
+ * The first n (ASCII, case-insensitive, not empty) in h[0..hlen).  The
+ * text can be half a megabyte: candidates are found by their first byte
+ * (memchr when it has no case), and only those are compared.
+ */
 static const char *
 sr_memcase(const char *h, size_t hlen, const char *n)
 {
-	size_t	nlen = strlen(n), i;
+	size_t		 nlen = strlen(n);
+	const char	*p, *e;
+	char		 c0 = n[0];
+	bool		 alpha;
 
-	for (i = 0; i + nlen <= hlen; i++)
-		if (strncasecmp(h + i, n, nlen) == 0)
-			return h + i;
+	if (h == NULL || nlen == 0 || nlen > hlen)
+		return NULL;
+	alpha = (c0 | 0x20) >= 'a' && (c0 | 0x20) <= 'z';
+	c0 = alpha ? (char)(c0 | 0x20) : c0;
+	/* the last place a match can start */
+	e = h + (hlen - nlen);
+	for (p = h; p <= e; p++) {
+		if (!alpha) {
+			if ((p = memchr(p, c0, (size_t)(e - p) + 1)) == NULL)
+				return NULL;
+		} else if ((*p | 0x20) != c0)
+			continue;
+		if (strncasecmp(p + 1, n + 1, nlen - 1) == 0)
+			return p;
+	}
 	return NULL;
 }
 
