@@ -450,6 +450,32 @@ spamtok_words(struct spamtok *st, const char *prefix, const char *p,
 
 	memset(&w, 0, sizeof(w));
 	while (i < len && !st->full) {
+		/*
+		 * ASCII, most of any text, in a few comparisons: it is not
+		 * invisible, not CJK, and lower-cases to one byte.
+		 */
+		if ((unsigned char)p[i] < 0x80) {
+			c = (unsigned char)p[i++];
+			cjk = 0;
+			if (spamtok_sep(c)) {
+				spamtok_word(st, prefix, &w, flags);
+				w.len = w.nchars = w.nupper = w.nalpha =
+				    w.ndigit = 0;
+				continue;
+			}
+			w.nchars++;
+			if (c >= 'A' && c <= 'Z') {
+				w.nupper++;
+				c += 'a' - 'A';
+			}
+			if (spamtok_ascii_alpha((char)c))
+				w.nalpha++;
+			else if (spamtok_ascii_digit((char)c))
+				w.ndigit++;
+			if (w.len < sizeof(w.b))
+				w.b[w.len++] = (char)c;
+			continue;
+		}
 		c = spamtok_utf8(p, len, &i);
 		if (spamtok_invisible(c))
 			continue;
