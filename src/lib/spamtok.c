@@ -352,7 +352,15 @@ struct spamtok_word {
 	size_t	nupper;		/* ASCII capitals */
 	size_t	nalpha;		/* letters (any non-ASCII counts) */
 	size_t	ndigit;
+	bool	wide;		/* b may hold more bytes than characters */
 };
+
+static void
+spamtok_word_clear(struct spamtok_word *w)
+{
+	w->len = w->nchars = w->nupper = w->nalpha = w->ndigit = 0;
+	w->wide = false;
+}
 
 static void	spamtok_url(struct spamtok *, const char *, size_t);
 static void	spamtok_email(struct spamtok *, const char *prefix,
@@ -416,7 +424,12 @@ spamtok_word(struct spamtok *st, const char *prefix, struct spamtok_word *w,
 		spamtok_put2(st, prefix, t, len);
 		return;
 	}
-	n = spamtok_chars(p, len) + (w->nchars - spamtok_chars(w->b, w->len));
+	/* characters kept after the strip, and those not kept at all */
+	if (w->wide)
+		n = spamtok_chars(p, len) + (w->nchars -
+		    spamtok_chars(w->b, w->len));
+	else
+		n = len + (w->nchars - w->len);
 	if (n < SPAMTOK_WORD_MIN)
 		return;
 	if (n > SPAMTOK_WORD_MAX) {
@@ -459,8 +472,7 @@ spamtok_words(struct spamtok *st, const char *prefix, const char *p,
 			cjk = 0;
 			if (spamtok_sep(c)) {
 				spamtok_word(st, prefix, &w, flags);
-				w.len = w.nchars = w.nupper = w.nalpha =
-				    w.ndigit = 0;
+				spamtok_word_clear(&w);
 				continue;
 			}
 			w.nchars++;
@@ -482,7 +494,7 @@ spamtok_words(struct spamtok *st, const char *prefix, const char *p,
 		if (spamtok_cjk(c)) {
 			/* no spaces between words: pairs of characters */
 			spamtok_word(st, prefix, &w, flags);
-			w.len = w.nchars = w.nupper = w.nalpha = w.ndigit = 0;
+			spamtok_word_clear(&w);
 			if (cjk != 0) {
 				n = spamtok_utf8_put(u, cjk);
 				n += spamtok_utf8_put(u + n, c);
@@ -494,7 +506,7 @@ spamtok_words(struct spamtok *st, const char *prefix, const char *p,
 		cjk = 0;
 		if (spamtok_sep(c)) {
 			spamtok_word(st, prefix, &w, flags);
-			w.len = w.nchars = w.nupper = w.nalpha = w.ndigit = 0;
+			spamtok_word_clear(&w);
 			continue;
 		}
 		w.nchars++;
@@ -509,6 +521,7 @@ spamtok_words(struct spamtok *st, const char *prefix, const char *p,
 		if (w.len + n <= sizeof(w.b)) {
 			memcpy(w.b + w.len, u, n);
 			w.len += n;
+			w.wide = true;
 		}
 	}
 	spamtok_word(st, prefix, &w, flags);
