@@ -336,6 +336,44 @@ test_gtube_always(void **state)
 	assert_false(hit(&sc, "GTUBE"));
 }
 
+/*
+ * The link and image checks find their tags in any case, wherever they
+ * are in a long text, and nowhere else.
+ */
+static void
+test_checks_find_tags(void **state)
+{
+	static const char	 rules[] =
+	    "check LM 1 link_mismatch \"link text\"\n"
+	    "check HI 1 html_image 200 \"image\"\n";
+	struct spam_score	 sc;
+	struct buf		 m;
+	size_t			 i;
+
+	(void)state;
+	buf_init(&m, 1 << 20);
+	(void)buf_append_str(&m, "Content-Type: text/html\r\n\r\n");
+	/* tags that start like the ones looked for, and a long text */
+	(void)buf_append_str(&m, "<abbr>x</abbr> <area href=x> <hr> <i>\r\n");
+	for (i = 0; i < 2000; i++)
+		(void)buf_append_str(&m, "<b>HREF</b> ");
+	(void)buf_append_str(&m, "\r\n<A\tHrEf=\"http://evil.example/\">"
+	    "www.bank.example</a>\r\n<IMG SRC=x>\r\n");
+	sc = run(rules, m.data);
+	assert_true(hit(&sc, "LM"));
+	assert_false(hit(&sc, "HI"));	/* far more than 200 visible */
+	sc = run(rules, "Content-Type: text/html\r\n\r\n<p>hi<ImG src=x>"
+	    "</p>\r\n");
+	assert_true(hit(&sc, "HI"));
+	sc = run(rules, "Content-Type: text/html\r\n\r\n<p>hi<imgx src=x>"
+	    "<a href=\"http://a.example/\">www.a.example</a>\r\n");
+	assert_true(hit(&sc, "HI"));	/* "<img" anywhere, as before */
+	assert_false(hit(&sc, "LM"));
+	sc = run(rules, "Content-Type: text/plain\r\n\r\nhi <img src=x>\r\n");
+	assert_false(hit(&sc, "HI"));	/* no HTML */
+	buf_free(&m);
+}
+
 /* norm(in) holds " word " for every word of want (space-separated). */
 static void
 assert_norm(const char *in, const char *want)
@@ -421,6 +459,7 @@ main(void)
 		cmocka_unit_test(test_body_rawbody_uri),
 		cmocka_unit_test(test_keyword),
 		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_checks_find_tags),
 		cmocka_unit_test(test_meta_and_helpers),
 		cmocka_unit_test(test_gtube_always),
 		cmocka_unit_test(test_norm_case_and_leet),
