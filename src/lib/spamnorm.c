@@ -22,6 +22,16 @@ static const char spam_norm_latin_a[128 + 1] =
     "ii" "jj" "kkk" "llllllllll" "nnnnnnnnn" "oooooo" "oo" "rrrrrr"
     "ssssssss" "tttttt" "uuuuuuuuuuuu" "ww" "yyy" "zzzzzz" "s";
 
+/*
+ * ASCII as spam_norm_cp() maps it (capitals lower-cased, controls and
+ * DEL as a space, '~' as '.'), a table for the bytes most text is made of.
+ */
+static const char spam_norm_ascii[128 + 1] =
+    "                                "	/* 0x00..0x1f */
+    " !\"#$%&'()*+,-./0123456789:;<=>?"	/* 0x20..0x3f */
+    "@abcdefghijklmnopqrstuvwxyz[\\]^_"	/* 0x40..0x5f */
+    "`abcdefghijklmnopqrstuvwxyz{|}. ";	/* 0x60..0x7f */
+
 /* U+00C0..U+00FF, the letters of Latin-1 ('.' for × and ÷). */
 static const char spam_norm_latin1[64 + 1] =
     "aaaaaaaceeeeiiiidnooooo.ouuuuyds"
@@ -367,10 +377,16 @@ spam_norm(const char *in, size_t len, struct buf *out)
 	if (len > SPAM_NORM_IN_MAX)
 		len = SPAM_NORM_IN_MAX;
 	s = xmalloc(len + 1);
-	for (i = 0; i < len; i += used)
+	for (i = 0; i < len; i += used) {
+		if (p[i] < 0x80) {
+			s[n++] = spam_norm_ascii[p[i]];
+			used = 1;
+			continue;
+		}
 		if ((c = spam_norm_cp(spam_norm_utf8(p + i, len - i,
 		    &used))) != 0)
 			s[n++] = c;
+	}
 	n = spam_norm_leetify(s, n);
 
 	memset(&st, 0, sizeof(st));
