@@ -354,7 +354,13 @@ sr_keyword(struct sr_parser *ps, struct sr_rule *rl, struct span t)
 	char		c;
 
 	buf_init(&re, SPAM_RULES_PATTERN_MAX + 64);
-	(void)buf_append_str(&re, "/(?<![a-z0-9~])(?:");
+	/*
+	 * A word starts after a space: the view puts one before every
+	 * word (spamnorm.h) and holds nothing but words and spaces.  A
+	 * literal space lets PCRE2 look for it alone, where a look-behind
+	 * made it try every letter a keyword could start with.
+	 */
+	(void)buf_append_str(&re, "/ (?:");
 	while (sr_word(&t, &w)) {
 		if (n++ > 0)
 			(void)buf_append_char(&re, '|');

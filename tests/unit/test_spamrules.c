@@ -258,6 +258,17 @@ test_keyword(void **state)
 	    "Subject: a specialist\r\n\r\nsee the  menu\r\n");
 	assert_true(hit(&sc, "TWO"));
 	assert_false(hit(&sc, "SPEC"));
+	/* first and last words, after a mark, in a word with a digit */
+	sc = run("keyword K 1 cialis \"k\"\n", "Subject: cialis\r\n\r\nhi\r\n");
+	assert_true(hit(&sc, "K"));
+	sc = run("keyword K 1 cialis \"k\"\n", "Subject: hi\r\n\r\ncialis");
+	assert_true(hit(&sc, "K"));
+	sc = run("keyword K 1 cialis \"k\"\n",
+	    "Subject: hi\r\n\r\n(cialis)\r\n");
+	assert_true(hit(&sc, "K"));
+	sc = run("keyword K 1 cialis \"k\"\n", "Subject: 2cialis\r\n\r\n"
+	    "cialis2 x\r\n");
+	assert_false(hit(&sc, "K"));
 }
 
 static void
