@@ -229,6 +229,11 @@ spam_norm_leetify(char *s, size_t n)
 
 	for (i = 0; i < n; i++) {
 		c = s[i];
+		/* most bytes: nothing to look at around them */
+		if (c != '\\' && spam_norm_leet(c) == 0) {
+			s[j++] = c;
+			continue;
+		}
 		prev = j > 0 ? s[j - 1] : ' ';
 		next = i + 1 < n ? s[i + 1] : ' ';
 		if (c == '\\' && next == '/' && (spam_norm_letter(prev) ||
