@@ -449,6 +449,41 @@ spamtok_word(struct spamtok *st, const char *prefix, struct spamtok_word *w,
 }
 
 /*
+ * The ASCII characters of a word from p[*i] on, up to a separator or a
+ * byte past ASCII, added to w (lower-cased, counted): a loop on locals,
+ * since w's counts live in memory that spamtok_word() reads.
+ */
+static void
+spamtok_ascii_run(struct spamtok_word *w, const char *p, size_t len,
+    size_t *i)
+{
+	size_t		k = *i, n = w->len, nchars = 0, nupper = 0;
+	size_t		nalpha = 0, ndigit = 0;
+	unsigned char	c;
+
+	for (; k < len && (c = (unsigned char)p[k]) < 0x80 &&
+	    !spamtok_sep(c); k++) {
+		nchars++;
+		if (c >= 'A' && c <= 'Z') {
+			nupper++;
+			c += 'a' - 'A';
+		}
+		if (spamtok_ascii_alpha((char)c))
+			nalpha++;
+		else if (spamtok_ascii_digit((char)c))
+			ndigit++;
+		if (n < sizeof(w->b))
+			w->b[n++] = (char)c;
+	}
+	w->len = n;
+	w->nchars += nchars;
+	w->nupper += nupper;
+	w->nalpha += nalpha;
+	w->ndigit += ndigit;
+	*i = k;
+}
+
+/*
  * Split p[0..len) into words (spamtok_sep between them, invisible
  * characters dropped, lower-cased) and tokenize each with prefix.
  */
@@ -468,24 +503,13 @@ spamtok_words(struct spamtok *st, const char *prefix, const char *p,
 		 * invisible, not CJK, and lower-cases to one byte.
 		 */
 		if ((unsigned char)p[i] < 0x80) {
-			c = (unsigned char)p[i++];
 			cjk = 0;
-			if (spamtok_sep(c)) {
+			if (spamtok_sep((unsigned char)p[i])) {
+				i++;
 				spamtok_word(st, prefix, &w, flags);
 				spamtok_word_clear(&w);
-				continue;
-			}
-			w.nchars++;
-			if (c >= 'A' && c <= 'Z') {
-				w.nupper++;
-				c += 'a' - 'A';
-			}
-			if (spamtok_ascii_alpha((char)c))
-				w.nalpha++;
-			else if (spamtok_ascii_digit((char)c))
-				w.ndigit++;
-			if (w.len < sizeof(w.b))
-				w.b[w.len++] = (char)c;
+			} else
+				spamtok_ascii_run(&w, p, len, &i);
 			continue;
 		}
 		c = spamtok_utf8(p, len, &i);
