@@ -385,6 +385,79 @@ test_checks_find_tags(void **state)
 	buf_free(&m);
 }
 
+/* tok is among the Bayes tokens of msg. */
+static bool
+has_token(const char *msg, const char *tok)
+{
+	struct spam_features	 f;
+	const char		*t;
+	size_t			 off = 0;
+	bool			 found = false;
+
+	spam_features_init(&f);
+	spam_features_extract(&f, NULL, msg, strlen(msg));
+	while (!found && (t = spam_tokens_next(&f.tokens, &off)) != NULL)
+		found = strcmp(t, tok) == 0;
+	spam_features_free(&f);
+	return found;
+}
+
+/*
+ * Body, keyword and uri rules read SPAM_RULES_PART_TEXT_MAX bytes of a
+ * part's text; rawbody rules and the Bayes tokens read all of it.
+ */
+static void
+test_part_text_bound(void **state)
+{
+	static const char	 rules[] =
+	    "body B 1 /cheap pills/ \"body\"\n"
+	    "keyword K 1 viagra \"keyword\"\n"
+	    "uri U 1 /late\\.example/ \"uri\"\n"
+	    "rawbody R 1 /cheap pills/ \"rawbody\"\n";
+	static const char	 words[] =
+	    "cheap pills viagra http://late.example/\r\n";
+	struct spam_score	 sc;
+	struct buf		 m;
+
+	(void)state;
+	buf_init(&m, 1 << 20);
+	(void)buf_append_str(&m, "Subject: hello\r\n\r\n");
+	while (m.len < SPAM_RULES_PART_TEXT_MAX - 100)
+		(void)buf_append_str(&m, "plain words of a long letter\r\n");
+	(void)buf_append_str(&m, words);
+	sc = run(rules, m.data);
+	assert_true(hit(&sc, "B"));
+	assert_true(hit(&sc, "K"));
+	assert_true(hit(&sc, "U"));
+	assert_true(hit(&sc, "R"));
+	/* the same words past the bound (CRs may go from the text) */
+	buf_reset(&m);
+	(void)buf_append_str(&m, "Subject: hello\r\n\r\n");
+	while (m.len < SPAM_RULES_PART_TEXT_MAX + 3000)
+		(void)buf_append_str(&m, "plain words of a long letter\r\n");
+	(void)buf_append_str(&m, words);
+	sc = run(rules, m.data);
+	assert_false(hit(&sc, "B"));
+	assert_false(hit(&sc, "K"));
+	assert_false(hit(&sc, "U"));
+	assert_true(hit(&sc, "R"));
+	assert_true(has_token(m.data, "pills"));
+	/* a second part is read from its start */
+	buf_reset(&m);
+	(void)buf_append_str(&m, "Content-Type: multipart/mixed; boundary=b"
+	    "\r\n\r\n--b\r\n\r\n");
+	while (m.len < SPAM_RULES_PART_TEXT_MAX + 3000)
+		(void)buf_append_str(&m, "plain words of a long letter\r\n");
+	(void)buf_append_str(&m, "--b\r\n\r\n");
+	(void)buf_append_str(&m, words);
+	(void)buf_append_str(&m, "--b--\r\n");
+	sc = run(rules, m.data);
+	assert_true(hit(&sc, "B"));
+	assert_true(hit(&sc, "K"));
+	assert_true(hit(&sc, "U"));
+	buf_free(&m);
+}
+
 /* norm(in) holds " word " for every word of want (space-separated). */
 static void
 assert_norm(const char *in, const char *want)
@@ -471,6 +544,7 @@ main(void)
 		cmocka_unit_test(test_keyword),
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_checks_find_tags),
+		cmocka_unit_test(test_part_text_bound),
 		cmocka_unit_test(test_meta_and_helpers),
 		cmocka_unit_test(test_gtube_always),
 		cmocka_unit_test(test_norm_case_and_leet),
