@@ -660,13 +660,44 @@ done:
 	return r == -1 ? -1 : 0;
 }
 
+/* Cut out's text from start on to at most max bytes (mime.h). */
+static void
+mime_text_cut(struct buf *out, size_t start, size_t max)
+{
+	size_t	end, k;
+	char	c;
+
+	if (out->len - start <= max)
+		return;
+	end = start + max;
+	for (k = end; k > start && end - k < MIME_TEXT_CUT_BACK; k--) {
+		c = out->data[k];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			end = k;
+			goto cut;
+		}
+	}
+	while (end > start && ((unsigned char)out->data[end] & 0xc0) == 0x80)
+		end--;
+cut:
+	out->len = end;
+	out->data[end] = '\0';
+}
+
 int
 mime_text(const struct mime_msg *msg, struct buf *out, struct buf *links_out)
+{
+	return mime_text_max(msg, out, links_out, SIZE_MAX);
+}
+
+int
+mime_text_max(const struct mime_msg *msg, struct buf *out,
+    struct buf *links_out, size_t part_max)
 {
 	const struct mime_part	*p;
 	struct buf		 text;
 	uint32_t		 i;
-	size_t			 before = out->len;
+	size_t			 before = out->len, start;
 	int			 r = 0;
 
 	buf_init(&text, out->max);
@@ -681,11 +712,14 @@ mime_text(const struct mime_msg *msg, struct buf *out, struct buf *links_out)
 		if (out->len > before)
 			r = buf_append_str(out, out->data[out->len - 1] == '\n' ?
 			    "\n" : "\n\n");
+		start = out->len;
 		if (r == 0 && mime_caseeq(p->subtype, "html", 4))
 			r = mime_html_text(span_make(text.data != NULL ?
 			    text.data : "", text.len), out, links_out);
 		else if (r == 0)
 			r = buf_append(out, text.data, text.len);
+		/* what fit before out's ceiling is cut like the rest */
+		mime_text_cut(out, start, part_max);
 	}
 	buf_free(&text);
 	return r;

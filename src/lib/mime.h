@@ -192,4 +192,17 @@ struct span	mime_part_header(const struct mime_msg *, uint32_t part);
 int	mime_text(const struct mime_msg *, struct buf *out,
 	    struct buf *links_out);
 
+#define MIME_TEXT_CUT_BACK	64	/* bytes looked back for white space */
+
+/*
+ * mime_text() with each part's text (after decoding, HTML as text) cut
+ * to at most part_max bytes, for checks that need not read a long text
+ * to its end (the spam filter).  The cut is at white space within the
+ * last MIME_TEXT_CUT_BACK bytes before the bound, else on a character
+ * boundary, so that it makes no word or character that the part did
+ * not have.  The links of an HTML part are all kept.
+ */
+int	mime_text_max(const struct mime_msg *, struct buf *out,
+	    struct buf *links_out, size_t part_max);
+
 #endif

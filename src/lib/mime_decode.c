@@ -435,6 +435,27 @@ utf8_seq(const unsigned char *p, size_t len)
 	return 0;
 }
 
+/*
+ * The number of ASCII bytes at p, eight at a time: most text is ASCII,
+ * and the UTF-8 checks below read every byte of it.
+ */
+static size_t
+ascii_run(const unsigned char *p, size_t len)
+{
+	uint64_t	w;
+	size_t		i = 0;
+
+	while (len - i >= sizeof(w)) {
+		memcpy(&w, p + i, sizeof(w));
+		if ((w & 0x8080808080808080ULL) != 0)
+			break;
+		i += sizeof(w);
+	}
+	while (i < len && p[i] < 0x80)
+		i++;
+	return i;
+}
+
 bool
 mime_utf8_valid(struct span s)
 {
@@ -443,7 +464,7 @@ mime_utf8_valid(struct span s)
 
 	for (i = 0; i < s.len; i += n) {
 		if (p[i] < 0x80) {
-			n = 1;
+			n = ascii_run(p + i, s.len - i);
 			continue;
 		}
 		if ((n = utf8_seq(p + i, s.len - i)) == 0)
@@ -465,7 +486,7 @@ utf8_clean(struct span in, struct buf *out)
 	out_init(&o, out);
 	for (i = start = 0; i < in.len; i += n) {
 		if (p[i] < 0x80) {
-			n = 1;
+			n = ascii_run(p + i, in.len - i);
 			continue;
 		}
 		if ((n = utf8_seq(p + i, in.len - i)) == 0) {

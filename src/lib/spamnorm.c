@@ -22,6 +22,16 @@ static const char spam_norm_latin_a[128 + 1] =
     "ii" "jj" "kkk" "llllllllll" "nnnnnnnnn" "oooooo" "oo" "rrrrrr"
     "ssssssss" "tttttt" "uuuuuuuuuuuu" "ww" "yyy" "zzzzzz" "s";
 
+/*
+ * ASCII as spam_norm_cp() maps it (capitals lower-cased, controls and
+ * DEL as a space, '~' as '.'), a table for the bytes most text is made of.
+ */
+static const char spam_norm_ascii[128 + 1] =
+    "                                "	/* 0x00..0x1f */
+    " !\"#$%&'()*+,-./0123456789:;<=>?"	/* 0x20..0x3f */
+    "@abcdefghijklmnopqrstuvwxyz[\\]^_"	/* 0x40..0x5f */
+    "`abcdefghijklmnopqrstuvwxyz{|}. ";	/* 0x60..0x7f */
+
 /* U+00C0..U+00FF, the letters of Latin-1 ('.' for × and ÷). */
 static const char spam_norm_latin1[64 + 1] =
     "aaaaaaaceeeeiiiidnooooo.ouuuuyds"
@@ -189,16 +199,20 @@ spam_norm_alnum(char c)
 	return spam_norm_letter(c) || (c >= '0' && c <= '9');
 }
 
-/* Leetspeak: what a digit or symbol stands for inside a word, or 0. */
+/*
+ * Leetspeak: what a digit or symbol stands for inside a word ("0134578@$!|"
+ * as "oieastbasii"), or 0.  A table, since it is asked for every byte.
+ */
+static const char spam_norm_leet_tab[256] = {
+	['0'] = 'o', ['1'] = 'i', ['3'] = 'e', ['4'] = 'a', ['5'] = 's',
+	['7'] = 't', ['8'] = 'b', ['@'] = 'a', ['$'] = 's', ['!'] = 'i',
+	['|'] = 'i',
+};
+
 static char
 spam_norm_leet(char c)
 {
-	static const char	from[] = "0134578@$!|", to[] = "oieastbasii";
-	const char		*p;
-
-	if (c == '\0' || (p = strchr(from, c)) == NULL)
-		return 0;
-	return to[p - from];
+	return spam_norm_leet_tab[(unsigned char)c];
 }
 
 /*
@@ -215,6 +229,11 @@ spam_norm_leetify(char *s, size_t n)
 
 	for (i = 0; i < n; i++) {
 		c = s[i];
+		/* most bytes: nothing to look at around them */
+		if (c != '\\' && spam_norm_leet(c) == 0) {
+			s[j++] = c;
+			continue;
+		}
 		prev = j > 0 ? s[j - 1] : ' ';
 		next = i + 1 < n ? s[i + 1] : ' ';
 		if (c == '\\' && next == '/' && (spam_norm_letter(prev) ||
@@ -363,10 +382,16 @@ spam_norm(const char *in, size_t len, struct buf *out)
 	if (len > SPAM_NORM_IN_MAX)
 		len = SPAM_NORM_IN_MAX;
 	s = xmalloc(len + 1);
-	for (i = 0; i < len; i += used)
+	for (i = 0; i < len; i += used) {
+		if (p[i] < 0x80) {
+			s[n++] = spam_norm_ascii[p[i]];
+			used = 1;
+			continue;
+		}
 		if ((c = spam_norm_cp(spam_norm_utf8(p + i, len - i,
 		    &used))) != 0)
 			s[n++] = c;
+	}
 	n = spam_norm_leetify(s, n);
 
 	memset(&st, 0, sizeof(st));

@@ -354,7 +354,13 @@ sr_keyword(struct sr_parser *ps, struct sr_rule *rl, struct span t)
 	char		c;
 
 	buf_init(&re, SPAM_RULES_PATTERN_MAX + 64);
-	(void)buf_append_str(&re, "/(?<![a-z0-9~])(?:");
+	/*
+	 * A word starts after a space: the view puts one before every
+	 * word (spamnorm.h) and holds nothing but words and spaces.  A
+	 * literal space lets PCRE2 look for it alone, where a look-behind
+	 * made it try every letter a keyword could start with.
+	 */
+	(void)buf_append_str(&re, "/ (?:");
 	while (sr_word(&t, &w)) {
 		if (n++ > 0)
 			(void)buf_append_char(&re, '|');
@@ -773,6 +779,9 @@ struct sr_view {
 	struct sr_field_ix	 fx[SR_FIELDS_MAX];
 	size_t			 nfx;
 	struct span		 subject;
+	struct span		 body;	/* the text, SPAM_RULES_PART_TEXT_MAX
+					   of each part */
+	struct buf		 bodycut;	/* body when a part was cut */
 	struct buf		 raw;	/* text bodies, transfer-decoded */
 	struct buf		 norm;	/* spamnorm.h words */
 	struct buf		 uris;	/* one URL a line */
@@ -826,6 +835,27 @@ sr_view_headers(struct sr_view *v)
 		}
 }
 
+/*
+ * The text the body rules read: at most SPAM_RULES_PART_TEXT_MAX bytes of
+ * each part's.  A text no longer than that holds no part that is, and is
+ * read as it is.
+ */
+static void
+sr_view_body(struct sr_view *v)
+{
+	const struct buf	*t = &v->sm->text;
+
+	if (t->len <= SPAM_RULES_PART_TEXT_MAX) {
+		v->body = span_make(t->data, t->len);
+		return;
+	}
+	buf_init(&v->bodycut, t->max);
+	/* past the ceiling the text is cut: what fit is still read */
+	(void)mime_text_max(&v->sm->mime, &v->bodycut, NULL,
+	    SPAM_RULES_PART_TEXT_MAX);
+	v->body = span_make(v->bodycut.data, v->bodycut.len);
+}
+
 static bool
 sr_is_text(const struct mime_part *p, const char *sub)
 {
@@ -872,9 +902,9 @@ sr_add_uri(struct sr_view *v, const char *p, size_t len, size_t *n)
 static void
 sr_view_uris(struct sr_view *v)
 {
-	const struct buf	*t = &v->sm->text, *l = &v->sm->links;
+	const struct buf	*l = &v->sm->links;
+	struct span		 t = v->body, rest;
 	size_t			 i, e, n = 0, start;
-	struct span		 rest;
 
 	buf_init(&v->uris, (SR_URI_MAX + 1) * SR_URIS_MAX);
 	for (start = 0, i = 0; i < l->len; i++)
@@ -884,22 +914,25 @@ sr_view_uris(struct sr_view *v)
 			sr_add_uri(v, l->data + start, i - start, &n);
 			start = i + 1;
 		}
-	for (i = 0; i < t->len && n < SR_URIS_MAX; i++) {
-		if (i > 0 && sr_url_char(t->data[i - 1]) &&
-		    t->data[i - 1] != ':')
+	for (i = 0; i < t.len && n < SR_URIS_MAX; i++) {
+		/* every prefix below starts with h or w (cheap to rule out) */
+		if ((t.ptr[i] | 0x20) != 'h' && (t.ptr[i] | 0x20) != 'w')
 			continue;
-		rest = span_make(t->data + i, t->len - i);
+		if (i > 0 && sr_url_char(t.ptr[i - 1]) &&
+		    t.ptr[i - 1] != ':')
+			continue;
+		rest = span_make(t.ptr + i, t.len - i);
 		if (!span_startswith_case(rest, "http://") &&
 		    !span_startswith_case(rest, "https://") &&
 		    !span_startswith_case(rest, "www."))
 			continue;
-		for (e = i; e < t->len && sr_url_char(t->data[e]); e++)
+		for (e = i; e < t.len && sr_url_char(t.ptr[e]); e++)
 			;
 		/* a sentence's full stop or comma is not the URL's */
-		while (e > i && (t->data[e - 1] == '.' ||
-		    t->data[e - 1] == ',' || t->data[e - 1] == ';'))
+		while (e > i && (t.ptr[e - 1] == '.' ||
+		    t.ptr[e - 1] == ',' || t.ptr[e - 1] == ';'))
 			e--;
-		sr_add_uri(v, t->data + i, e - i, &n);
+		sr_add_uri(v, t.ptr + i, e - i, &n);
 		i = e;
 	}
 }
@@ -910,7 +943,7 @@ sr_view_norm(struct sr_view *v)
 	buf_init(&v->norm, 2 * SPAM_NORM_IN_MAX + 16);
 	(void)spam_norm(v->subject.ptr, v->subject.len, &v->norm);
 	(void)buf_append_str(&v->norm, " ");
-	(void)spam_norm(v->sm->text.data, v->sm->text.len, &v->norm);
+	(void)spam_norm(v->body.ptr, v->body.len, &v->norm);
 	(void)buf_append_char(&v->norm, ' ');
 }
 
@@ -919,6 +952,7 @@ sr_view_free(struct sr_view *v)
 {
 	buf_free(&v->hdrs);
 	buf_free(&v->tmp);
+	buf_free(&v->bodycut);
 	buf_free(&v->raw);
 	buf_free(&v->norm);
 	buf_free(&v->uris);
@@ -988,14 +1022,34 @@ sr_test_header(struct sr_view *v, const struct sr_rule *rl)
 
 /* --- built-in checks ------------------------------------------------ */
 
+/*
+ * The first n (ASCII, case-insensitive, not empty) in h[0..hlen).  The
+ * text can be half a megabyte: candidates are found by their first byte
+ * (memchr when it has no case), and only those are compared.
+ */
 static const char *
 sr_memcase(const char *h, size_t hlen, const char *n)
 {
-	size_t	nlen = strlen(n), i;
+	size_t		 nlen = strlen(n);
+	const char	*p, *e;
+	char		 c0 = n[0];
+	bool		 alpha;
 
-	for (i = 0; i + nlen <= hlen; i++)
-		if (strncasecmp(h + i, n, nlen) == 0)
-			return h + i;
+	if (h == NULL || nlen == 0 || nlen > hlen)
+		return NULL;
+	alpha = (c0 | 0x20) >= 'a' && (c0 | 0x20) <= 'z';
+	c0 = alpha ? (char)(c0 | 0x20) : c0;
+	/* the last place a match can start */
+	e = h + (hlen - nlen);
+	for (p = h; p <= e; p++) {
+		if (!alpha) {
+			if ((p = memchr(p, c0, (size_t)(e - p) + 1)) == NULL)
+				return NULL;
+		} else if ((*p | 0x20) != c0)
+			continue;
+		if (strncasecmp(p + 1, n + 1, nlen - 1) == 0)
+			return p;
+	}
 	return NULL;
 }
 
@@ -1209,13 +1263,13 @@ sr_recipients(struct sr_view *v)
 static bool
 sr_caps(const struct sr_view *v, long pct)
 {
-	const struct buf	*t = &v->sm->text;
-	size_t			 i, up = 0, lo = 0;
+	struct span	t = v->body;
+	size_t		i, up = 0, lo = 0;
 
-	for (i = 0; i < t->len; i++) {
-		if (t->data[i] >= 'A' && t->data[i] <= 'Z')
+	for (i = 0; i < t.len; i++) {
+		if (t.ptr[i] >= 'A' && t.ptr[i] <= 'Z')
 			up++;
-		else if (t->data[i] >= 'a' && t->data[i] <= 'z')
+		else if (t.ptr[i] >= 'a' && t.ptr[i] <= 'z')
 			lo++;
 	}
 	return up + lo >= 200 && up * 100 > (up + lo) * (size_t)pct;
@@ -1240,10 +1294,15 @@ sr_run_check(struct sr_view *v, const struct sr_rule *rl)
 		}
 		if (rl->fn == SR_CHECK_HTML_ONLY)
 			return html && !plain;
-		for (vis = 0, i = 0; i < v->sm->text.len; i++)
-			if ((unsigned char)v->sm->text.data[i] > ' ')
+		/* no HTML, no count: the text can be half a megabyte */
+		if (!html)
+			return false;
+		/* counted only as far as the answer needs */
+		for (vis = 0, i = 0; i < v->body.len &&
+		    vis < (size_t)rl->arg; i++)
+			if ((unsigned char)v->body.ptr[i] > ' ')
 				vis++;
-		return html && vis < (size_t)rl->arg &&
+		return vis < (size_t)rl->arg &&
 		    sr_memcase(v->raw.data, v->raw.len, "<img") != NULL;
 	case SR_CHECK_LINK_MISMATCH:
 		return sr_link_mismatch(v);
@@ -1312,17 +1371,16 @@ sr_eval_meta(const struct sr_rule *rl, const bool *hit)
 static bool
 sr_test(struct sr_view *v, const struct sr_rule *rl, const bool *hit)
 {
-	const struct buf	*t;
-	size_t			 start, i;
+	size_t	start, i;
 
 	switch (rl->kind) {
 	case SR_HEADER:
 	case SR_EXISTS:
 		return sr_test_header(v, rl);
 	case SR_BODY:
-		t = &v->sm->text;
 		return sr_match(v->r, rl->re, v->subject.ptr,
-		    v->subject.len) || sr_match(v->r, rl->re, t->data, t->len);
+		    v->subject.len) || sr_match(v->r, rl->re, v->body.ptr,
+		    v->body.len);
 	case SR_RAWBODY:
 		return sr_match(v->r, rl->re, v->raw.data, v->raw.len);
 	case SR_URI:
@@ -1363,6 +1421,7 @@ spam_rules_check(const struct spam_rules *r, const struct spam_msg *sm,
 	v->r = r;
 	v->sm = sm;
 	sr_view_headers(v);
+	sr_view_body(v);
 	if (r->need_raw)
 		sr_view_raw(v);
 	if (r->need_uris)

@@ -10,7 +10,8 @@
  *   header  NAME SCORE FIELD !~ /re/flags   (FIELD present, none match)
  *   header  NAME SCORE exists FIELD | !exists FIELD
  *   body    NAME SCORE /re/flags   Subject and the decoded text of every
- *                                  part (struct spam_msg: HTML as text)
+ *                                  part (struct spam_msg: HTML as text),
+ *                                  SPAM_RULES_PART_TEXT_MAX of each
  *   rawbody NAME SCORE /re/flags   text parts with the transfer encoding
  *                                  undone, HTML source as it is
  *   uri     NAME SCORE /re/flags   each link of the HTML and each URL of
@@ -47,6 +48,15 @@
 #define SPAM_RULES_PATTERN_MAX	2048		/* bytes of one pattern */
 #define SPAM_RULES_SCORE_MAX	(100 * SPAM_MILLI)
 #define SPAM_RULES_GTUBE_SCORE	(1000 * SPAM_MILLI)
+/*
+ * Bytes of each text part's text (decoded, HTML as text) that body,
+ * keyword and uri rules and the checks on the text read, as
+ * SpamAssassin's body_part_scan_size (its default): what spam says it
+ * says early, and every body rule reads the text again.  rawbody rules
+ * read the whole part, as SpamAssassin's rawbody_part_scan_size lets
+ * them, and the Bayes tokens the whole text (spamtok.h).
+ */
+#define SPAM_RULES_PART_TEXT_MAX	50000
 
 struct spam_rules;
 

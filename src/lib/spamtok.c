@@ -352,7 +352,15 @@ struct spamtok_word {
 	size_t	nupper;		/* ASCII capitals */
 	size_t	nalpha;		/* letters (any non-ASCII counts) */
 	size_t	ndigit;
+	bool	wide;		/* b may hold more bytes than characters */
 };
+
+static void
+spamtok_word_clear(struct spamtok_word *w)
+{
+	w->len = w->nchars = w->nupper = w->nalpha = w->ndigit = 0;
+	w->wide = false;
+}
 
 static void	spamtok_url(struct spamtok *, const char *, size_t);
 static void	spamtok_email(struct spamtok *, const char *prefix,
@@ -416,7 +424,12 @@ spamtok_word(struct spamtok *st, const char *prefix, struct spamtok_word *w,
 		spamtok_put2(st, prefix, t, len);
 		return;
 	}
-	n = spamtok_chars(p, len) + (w->nchars - spamtok_chars(w->b, w->len));
+	/* characters kept after the strip, and those not kept at all */
+	if (w->wide)
+		n = spamtok_chars(p, len) + (w->nchars -
+		    spamtok_chars(w->b, w->len));
+	else
+		n = len + (w->nchars - w->len);
 	if (n < SPAMTOK_WORD_MIN)
 		return;
 	if (n > SPAMTOK_WORD_MAX) {
@@ -436,6 +449,41 @@ spamtok_word(struct spamtok *st, const char *prefix, struct spamtok_word *w,
 }
 
 /*
+ * The ASCII characters of a word from p[*i] on, up to a separator or a
+ * byte past ASCII, added to w (lower-cased, counted): a loop on locals,
+ * since w's counts live in memory that spamtok_word() reads.
+ */
+static void
+spamtok_ascii_run(struct spamtok_word *w, const char *p, size_t len,
+    size_t *i)
+{
+	size_t		k = *i, n = w->len, nchars = 0, nupper = 0;
+	size_t		nalpha = 0, ndigit = 0;
+	unsigned char	c;
+
+	for (; k < len && (c = (unsigned char)p[k]) < 0x80 &&
+	    !spamtok_sep(c); k++) {
+		nchars++;
+		if (c >= 'A' && c <= 'Z') {
+			nupper++;
+			c += 'a' - 'A';
+		}
+		if (spamtok_ascii_alpha((char)c))
+			nalpha++;
+		else if (spamtok_ascii_digit((char)c))
+			ndigit++;
+		if (n < sizeof(w->b))
+			w->b[n++] = (char)c;
+	}
+	w->len = n;
+	w->nchars += nchars;
+	w->nupper += nupper;
+	w->nalpha += nalpha;
+	w->ndigit += ndigit;
+	*i = k;
+}
+
+/*
  * Split p[0..len) into words (spamtok_sep between them, invisible
  * characters dropped, lower-cased) and tokenize each with prefix.
  */
@@ -450,13 +498,27 @@ spamtok_words(struct spamtok *st, const char *prefix, const char *p,
 
 	memset(&w, 0, sizeof(w));
 	while (i < len && !st->full) {
+		/*
+		 * ASCII, most of any text, in a few comparisons: it is not
+		 * invisible, not CJK, and lower-cases to one byte.
+		 */
+		if ((unsigned char)p[i] < 0x80) {
+			cjk = 0;
+			if (spamtok_sep((unsigned char)p[i])) {
+				i++;
+				spamtok_word(st, prefix, &w, flags);
+				spamtok_word_clear(&w);
+			} else
+				spamtok_ascii_run(&w, p, len, &i);
+			continue;
+		}
 		c = spamtok_utf8(p, len, &i);
 		if (spamtok_invisible(c))
 			continue;
 		if (spamtok_cjk(c)) {
 			/* no spaces between words: pairs of characters */
 			spamtok_word(st, prefix, &w, flags);
-			w.len = w.nchars = w.nupper = w.nalpha = w.ndigit = 0;
+			spamtok_word_clear(&w);
 			if (cjk != 0) {
 				n = spamtok_utf8_put(u, cjk);
 				n += spamtok_utf8_put(u + n, c);
@@ -468,7 +530,7 @@ spamtok_words(struct spamtok *st, const char *prefix, const char *p,
 		cjk = 0;
 		if (spamtok_sep(c)) {
 			spamtok_word(st, prefix, &w, flags);
-			w.len = w.nchars = w.nupper = w.nalpha = w.ndigit = 0;
+			spamtok_word_clear(&w);
 			continue;
 		}
 		w.nchars++;
@@ -483,6 +545,7 @@ spamtok_words(struct spamtok *st, const char *prefix, const char *p,
 		if (w.len + n <= sizeof(w.b)) {
 			memcpy(w.b + w.len, u, n);
 			w.len += n;
+			w.wide = true;
 		}
 	}
 	spamtok_word(st, prefix, &w, flags);

@@ -560,6 +560,50 @@ test_text_of_every_text_part(void **state)
 }
 
 /*
+ * mime_text_max() cuts each part's text at white space before the
+ * bound, else on a character boundary; later parts and the links of
+ * HTML past the cut are still there; mime_text() cuts nothing.
+ */
+static void
+test_text_part_max(void **state)
+{
+	struct mime_msg		 m;
+	struct buf		 msg, text, links;
+	size_t			 i;
+
+	(void)state;
+	buf_init(&msg, 1 << 20);
+	(void)buf_append_str(&msg, "Content-Type: multipart/mixed; "
+	    "boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\n\r\n");
+	for (i = 0; i < 30; i++)
+		(void)buf_append_str(&msg, "abcd ");	/* 150 bytes */
+	(void)buf_append_str(&msg, "\r\n--b\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\n\r\n");
+	for (i = 0; i < 100; i++)			/* é, no spaces */
+		(void)buf_append_str(&msg, "\xc3\xa9");
+	(void)buf_append_str(&msg, "\r\n--b\r\nContent-Type: text/html"
+	    "\r\n\r\n<p>first words here</p>"
+	    "<a href=\"http://late.example/\">late</a>\r\n--b--\r\n");
+	memset(&m, 0, sizeof(m));
+	mime_parse(&m, msg.data, msg.len);
+	buf_init(&text, 1 << 16);
+	buf_init(&links, 1 << 16);
+	assert_int_equal(mime_text_max(&m, &text, &links, 13), 0);
+	/* "abcd abcd abc" cut back to its last space; "é" x 6 and a half */
+	assert_string_equal(text.data, "abcd abcd\n\n\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\n\nfirst words");
+	assert_non_null(strstr(links.data, "http://late.example/"));
+	buf_reset(&text);
+	assert_int_equal(mime_text(&m, &text, NULL), 0);
+	assert_true(text.len > 300);
+	buf_free(&text);
+	buf_free(&links);
+	buf_free(&msg);
+	mime_msg_free(&m);
+}
+
+/*
  * Cases checked against Dovecot 2.3's BODYSTRUCTURE (a private
  * dovecot-imapd over a Maildir): the same parts, sizes and lines.
  */
@@ -661,6 +705,7 @@ main(void)
 		cmocka_unit_test(test_as_dovecot_serves_them),
 		cmocka_unit_test(test_long_boundary_cut),
 		cmocka_unit_test(test_text_of_every_text_part),
+		cmocka_unit_test(test_text_part_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -258,6 +258,17 @@ test_keyword(void **state)
 	    "Subject: a specialist\r\n\r\nsee the  menu\r\n");
 	assert_true(hit(&sc, "TWO"));
 	assert_false(hit(&sc, "SPEC"));
+	/* first and last words, after a mark, in a word with a digit */
+	sc = run("keyword K 1 cialis \"k\"\n", "Subject: cialis\r\n\r\nhi\r\n");
+	assert_true(hit(&sc, "K"));
+	sc = run("keyword K 1 cialis \"k\"\n", "Subject: hi\r\n\r\ncialis");
+	assert_true(hit(&sc, "K"));
+	sc = run("keyword K 1 cialis \"k\"\n",
+	    "Subject: hi\r\n\r\n(cialis)\r\n");
+	assert_true(hit(&sc, "K"));
+	sc = run("keyword K 1 cialis \"k\"\n", "Subject: 2cialis\r\n\r\n"
+	    "cialis2 x\r\n");
+	assert_false(hit(&sc, "K"));
 }
 
 static void
@@ -334,6 +345,117 @@ test_gtube_always(void **state)
 	assert_true(sc.total >= 800 * SPAM_MILLI);
 	sc = run("# nothing\n", plain_msg);
 	assert_false(hit(&sc, "GTUBE"));
+}
+
+/*
+ * The link and image checks find their tags in any case, wherever they
+ * are in a long text, and nowhere else.
+ */
+static void
+test_checks_find_tags(void **state)
+{
+	static const char	 rules[] =
+	    "check LM 1 link_mismatch \"link text\"\n"
+	    "check HI 1 html_image 200 \"image\"\n";
+	struct spam_score	 sc;
+	struct buf		 m;
+	size_t			 i;
+
+	(void)state;
+	buf_init(&m, 1 << 20);
+	(void)buf_append_str(&m, "Content-Type: text/html\r\n\r\n");
+	/* tags that start like the ones looked for, and a long text */
+	(void)buf_append_str(&m, "<abbr>x</abbr> <area href=x> <hr> <i>\r\n");
+	for (i = 0; i < 2000; i++)
+		(void)buf_append_str(&m, "<b>HREF</b> ");
+	(void)buf_append_str(&m, "\r\n<A\tHrEf=\"http://evil.example/\">"
+	    "www.bank.example</a>\r\n<IMG SRC=x>\r\n");
+	sc = run(rules, m.data);
+	assert_true(hit(&sc, "LM"));
+	assert_false(hit(&sc, "HI"));	/* far more than 200 visible */
+	sc = run(rules, "Content-Type: text/html\r\n\r\n<p>hi<ImG src=x>"
+	    "</p>\r\n");
+	assert_true(hit(&sc, "HI"));
+	sc = run(rules, "Content-Type: text/html\r\n\r\n<p>hi<imgx src=x>"
+	    "<a href=\"http://a.example/\">www.a.example</a>\r\n");
+	assert_true(hit(&sc, "HI"));	/* "<img" anywhere, as before */
+	assert_false(hit(&sc, "LM"));
+	sc = run(rules, "Content-Type: text/plain\r\n\r\nhi <img src=x>\r\n");
+	assert_false(hit(&sc, "HI"));	/* no HTML */
+	buf_free(&m);
+}
+
+/* tok is among the Bayes tokens of msg. */
+static bool
+has_token(const char *msg, const char *tok)
+{
+	struct spam_features	 f;
+	const char		*t;
+	size_t			 off = 0;
+	bool			 found = false;
+
+	spam_features_init(&f);
+	spam_features_extract(&f, NULL, msg, strlen(msg));
+	while (!found && (t = spam_tokens_next(&f.tokens, &off)) != NULL)
+		found = strcmp(t, tok) == 0;
+	spam_features_free(&f);
+	return found;
+}
+
+/*
+ * Body, keyword and uri rules read SPAM_RULES_PART_TEXT_MAX bytes of a
+ * part's text; rawbody rules and the Bayes tokens read all of it.
+ */
+static void
+test_part_text_bound(void **state)
+{
+	static const char	 rules[] =
+	    "body B 1 /cheap pills/ \"body\"\n"
+	    "keyword K 1 viagra \"keyword\"\n"
+	    "uri U 1 /late\\.example/ \"uri\"\n"
+	    "rawbody R 1 /cheap pills/ \"rawbody\"\n";
+	static const char	 words[] =
+	    "cheap pills viagra http://late.example/\r\n";
+	struct spam_score	 sc;
+	struct buf		 m;
+
+	(void)state;
+	buf_init(&m, 1 << 20);
+	(void)buf_append_str(&m, "Subject: hello\r\n\r\n");
+	while (m.len < SPAM_RULES_PART_TEXT_MAX - 100)
+		(void)buf_append_str(&m, "plain words of a long letter\r\n");
+	(void)buf_append_str(&m, words);
+	sc = run(rules, m.data);
+	assert_true(hit(&sc, "B"));
+	assert_true(hit(&sc, "K"));
+	assert_true(hit(&sc, "U"));
+	assert_true(hit(&sc, "R"));
+	/* the same words past the bound (CRs may go from the text) */
+	buf_reset(&m);
+	(void)buf_append_str(&m, "Subject: hello\r\n\r\n");
+	while (m.len < SPAM_RULES_PART_TEXT_MAX + 3000)
+		(void)buf_append_str(&m, "plain words of a long letter\r\n");
+	(void)buf_append_str(&m, words);
+	sc = run(rules, m.data);
+	assert_false(hit(&sc, "B"));
+	assert_false(hit(&sc, "K"));
+	assert_false(hit(&sc, "U"));
+	assert_true(hit(&sc, "R"));
+	assert_true(has_token(m.data, "pills"));
+	/* a second part is read from its start */
+	buf_reset(&m);
+	(void)buf_append_str(&m, "Content-Type: multipart/mixed; boundary=b"
+	    "\r\n\r\n--b\r\n\r\n");
+	while (m.len < SPAM_RULES_PART_TEXT_MAX + 3000)
+		(void)buf_append_str(&m, "plain words of a long letter\r\n");
+	(void)buf_append_str(&m, "--b\r\n\r\n");
+	(void)buf_append_str(&m, words);
+	(void)buf_append_str(&m, "--b--\r\n");
+	sc = run(rules, m.data);
+	assert_true(hit(&sc, "B"));
+	assert_true(hit(&sc, "K"));
+	assert_true(hit(&sc, "U"));
+	buf_free(&m);
 }
 
 /* norm(in) holds " word " for every word of want (space-separated). */
@@ -421,6 +543,8 @@ main(void)
 		cmocka_unit_test(test_body_rawbody_uri),
 		cmocka_unit_test(test_keyword),
 		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_checks_find_tags),
+		cmocka_unit_test(test_part_text_bound),
 		cmocka_unit_test(test_meta_and_helpers),
 		cmocka_unit_test(test_gtube_always),
 		cmocka_unit_test(test_norm_case_and_leet),
