@@ -49,10 +49,9 @@ put_mem(struct imap_struct_ctx *c, const char *p, size_t len)
 {
 	if (c->failed)
 		return;
-	if (buf_append(c->out, p, len) == -1)
-		c->failed = 1;
-	else if (c->body != NULL && !c->ext_only &&
-	    buf_append(c->body, p, len) == -1)
+	if (buf_append(c->out, p, len) == -1 ||
+	    (c->body != NULL && !c->ext_only &&
+	    buf_append(c->body, p, len) == -1))
 		c->failed = 1;
 }
 

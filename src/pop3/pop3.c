@@ -91,6 +91,7 @@ struct pop3_conn {
 	char			*mailbox;	/* relative to mail-dir */
 	char			*owner;		/* the address as stored */
 	int			 lockfd;
+	struct maildir_dirs	 dirs;		/* its new/ and cur/, open */
 	struct pop3_file	*files;		/* as listed at login */
 	size_t			 nfiles;
 	size_t			 retrieved;
@@ -137,6 +138,7 @@ pop3_drop_close(struct pop3_conn *c)
 	free(c->files);
 	c->files = NULL;
 	c->nfiles = 0;
+	maildir_dirs_close(&c->dirs);
 	/* Closing the descriptor releases the OFD lock. */
 	if (c->lockfd != -1)
 		(void)close(c->lockfd);
@@ -205,6 +207,9 @@ pop3_drop_open(struct pop3_conn *c)
 		res = POP3_AUTH_TEMPFAIL;
 		goto done;
 	}
+	/* RETR and its flag by name in them (the paths when that fails) */
+	if (maildir_dirs_open(c->mailbox, &c->dirs) == -1)
+		log_warn("sid=%s pop3: open %s/new, cur", c->sid, c->mailbox);
 	msgs = xcalloc(list.nentries + 1, sizeof(*msgs));
 	uidls = xcalloc(list.nentries + 1, POP3_UIDL_LEN + 1);
 	c->files = xcalloc(list.nentries + 1, sizeof(*c->files));
@@ -357,7 +362,8 @@ pop3_op_retr(void *arg, size_t idx, int64_t top)
 	if (idx >= c->nfiles || c->msgfd != -1)
 		fatalx("pop3: message %zu asked out of turn", idx);
 	pop3_file_entry(&c->files[idx], &e);
-	if (maildir_open(c->mailbox, &e, &c->msgfd, &err) == -1) {
+	if (maildir_open_in(&c->dirs, c->mailbox, &e, &c->msgfd,
+	    &err) == -1) {
 		log_warn("sid=%s pop3: open %s/%s: %s", c->sid, c->mailbox,
 		    e.name, err);
 		c->msgfd = -1;
@@ -454,7 +460,8 @@ pop3_mark_seen(struct pop3_conn *c, struct pop3_file *f)
 	if (strchr(e.flags, 'S') == NULL)
 		flags[n++] = 'S';
 	flags[n] = '\0';
-	if (maildir_set_flags_locked(c->mailbox, &e, flags, &err) == -1) {
+	if (maildir_set_flags_in(&c->dirs, c->mailbox, &e, flags,
+	    &err) == -1) {
 		log_warn("sid=%s pop3: flag %s/%s: %s", c->sid, c->mailbox,
 		    e.name, err);
 		return;
@@ -666,6 +673,7 @@ pop3_accepted(struct conn *cn, void *arg, int kind)
 	c->conn = cn;
 	c->sid = conn_sid(cn);
 	c->lockfd = -1;
+	c->dirs.newfd = c->dirs.curfd = -1;
 	c->msgfd = -1;
 	/* RFC 1939 §7: unique per greeting: pid, counter, time. */
 	r->greetings++;

@@ -1723,14 +1723,64 @@ maildir_list_free(struct maildir_list *l)
  * nothing in a Maildir reads back.
  */
 static int
-maildir_open_ro(const char *p)
+maildir_open_ro_at(int dirfd, const char *p)
 {
 	int	fd;
 
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
+	fd = openat(dirfd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
 	if (fd == -1 && errno == EPERM)
-		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = openat(dirfd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	return fd;
+}
+
+static int
+maildir_open_ro(const char *p)
+{
+	return maildir_open_ro_at(AT_FDCWD, p);
+}
+
+int
+maildir_dirs_open(const char *path, struct maildir_dirs *d)
+{
+	char	p[PATH_MAX];
+
+	d->newfd = d->curfd = -1;
+	if (maildir_path(p, sizeof(p), path, "new", NULL) == -1 ||
+	    (d->newfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    maildir_path(p, sizeof(p), path, "cur", NULL) == -1 ||
+	    (d->curfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		maildir_dirs_close(d);
+		return -1;
+	}
+	return 0;
+}
+
+void
+maildir_dirs_close(struct maildir_dirs *d)
+{
+	int	saved = errno;
+
+	if (d->newfd != -1)
+		(void)close(d->newfd);
+	if (d->curfd != -1)
+		(void)close(d->curfd);
+	d->newfd = d->curfd = -1;
+	errno = saved;
+}
+
+int
+maildir_open_in(const struct maildir_dirs *d, const char *path,
+    const struct maildir_entry *e, int *fd_out, const char **errstr_out)
+{
+	int	fd;
+
+	if (d->newfd != -1 && maildir_name_ok(e->name) &&
+	    (fd = maildir_open_ro_at(e->in_new ? d->newfd : d->curfd,
+	    e->name)) != -1) {
+		*fd_out = fd;
+		return 0;
+	}
+	return maildir_open(path, e, fd_out, errstr_out);
 }
 
 int
@@ -1762,10 +1812,15 @@ maildir_open(const char *path, const struct maildir_entry *e, int *fd_out,
 	return 0;
 }
 
-/* maildir_set_flags(), taking the folder's lock unless locked. */
+/*
+ * maildir_set_flags(), taking the folder's lock unless locked; through
+ * the directories d holds open when there is d (the names alone, no walk
+ * of the path), by the paths when the message moved meanwhile.
+ */
 static int
-maildir_set_flags_as(const char *path, struct maildir_entry *e,
-    const char *flags, bool locked, const char **errstr_out)
+maildir_set_flags_as(const char *path, const struct maildir_dirs *d,
+    struct maildir_entry *e, const char *flags, bool locked,
+    const char **errstr_out)
 {
 	char		 sorted[MAILDIR_FLAGS_MAX + 1];
 	char		 name[MAILDIR_NAME_MAX + 1];
@@ -1803,7 +1858,8 @@ maildir_set_flags_as(const char *path, struct maildir_entry *e,
 		lockfd = -1;
 	else if ((lockfd = maildir_lock(path)) == -1)
 		return maildir_fail(errstr_out, "cannot lock the uidlist");
-	if (rename(from, to) == -1) {
+	if ((d == NULL || renameat(e->in_new ? d->newfd : d->curfd, e->name,
+	    d->curfd, name) == -1) && rename(from, to) == -1) {
 		if (errno != ENOENT)
 			goto fail;
 		if (maildir_find_cur(path, e->name, baselen, found) == -1) {
@@ -1831,14 +1887,22 @@ int
 maildir_set_flags(const char *path, struct maildir_entry *e,
     const char *flags, const char **errstr_out)
 {
-	return maildir_set_flags_as(path, e, flags, false, errstr_out);
+	return maildir_set_flags_as(path, NULL, e, flags, false, errstr_out);
 }
 
 int
 maildir_set_flags_locked(const char *path, struct maildir_entry *e,
     const char *flags, const char **errstr_out)
 {
-	return maildir_set_flags_as(path, e, flags, true, errstr_out);
+	return maildir_set_flags_as(path, NULL, e, flags, true, errstr_out);
+}
+
+int
+maildir_set_flags_in(const struct maildir_dirs *d, const char *path,
+    struct maildir_entry *e, const char *flags, const char **errstr_out)
+{
+	return maildir_set_flags_as(path, d->newfd != -1 ? d : NULL, e, flags,
+	    true, errstr_out);
 }
 
 int

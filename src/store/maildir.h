@@ -221,6 +221,27 @@ int	maildir_set_flags_locked(const char *path, struct maildir_entry *,
 	    const char *flags, const char **errstr_out);
 
 /*
+ * A folder's new/ and cur/ held open, for a reader that opens and flags
+ * many of its messages (POP3): by name in the directory, no walk of the
+ * whole path each time.  maildir_open_in() and maildir_set_flags_in()
+ * (the lock held, as maildir_set_flags_locked()) fall back on the paths
+ * when a message moved.  Closed ones (-1) are accepted everywhere.
+ */
+struct maildir_dirs {
+	int	newfd;
+	int	curfd;
+};
+
+int	maildir_dirs_open(const char *path, struct maildir_dirs *);
+void	maildir_dirs_close(struct maildir_dirs *);
+int	maildir_open_in(const struct maildir_dirs *, const char *path,
+	    const struct maildir_entry *, int *fd_out,
+	    const char **errstr_out);
+int	maildir_set_flags_in(const struct maildir_dirs *, const char *path,
+	    struct maildir_entry *, const char *flags,
+	    const char **errstr_out);
+
+/*
  * Remove a message (POP3 DELE at UPDATE, IMAP EXPUNGE).  A message that
  * was moved is found again by its base name; one already gone counts as
  * removed.

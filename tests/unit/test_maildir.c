@@ -1421,6 +1421,60 @@ test_set_flags_locked_takes_no_lock(void **state)
 	maildir_list_free(&l);
 }
 
+/*
+ * Through the held directories: by name, and by the paths when the file
+ * moved after the listing (another reader flagged it).
+ */
+static void
+test_dirs_open_and_flag_by_name(void **state)
+{
+	struct fx		*f = *state;
+	struct maildir_list	 l;
+	struct maildir_dirs	 d;
+	struct maildir_entry	 a, b;
+	char			 name[MAILDIR_NAME_MAX + 1];
+	char			 from[PATH_MAX], to[PATH_MAX], buf[64];
+	int			 fd, lockfd;
+	ssize_t			 n;
+
+	create(f->mb);
+	deliver(f->mb, NULL, MSG, sizeof(MSG) - 1, name);
+	deliver(f->mb, NULL, MSG, sizeof(MSG) - 1, name);
+	list(f->mb, &l);
+	assert_int_equal(l.nentries, 2);
+	a = l.entries[0];
+	b = l.entries[1];
+	maildir_list_free(&l);
+	assert_int_equal(maildir_dirs_open(f->mb, &d), 0);
+	assert_true(d.newfd != -1 && d.curfd != -1);
+	assert_int_equal(maildir_open_in(&d, f->mb, &a, &fd, NULL), 0);
+	n = read(fd, buf, sizeof(buf));
+	/* stored with LF line ends */
+	assert_int_equal(n, 20);
+	assert_memory_equal(buf, "Subject: hi\n\nHello.\n", 20);
+	(void)close(fd);
+	/* b moves to cur/ behind our back */
+	mkpath(from, sizeof(from), f->mb, "new", b.name);
+	(void)snprintf(name, sizeof(name), "%s:2,F", b.name);
+	mkpath(to, sizeof(to), f->mb, "cur", name);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(maildir_open_in(&d, f->mb, &b, &fd, NULL), 0);
+	(void)close(fd);
+	assert_true((lockfd = maildir_lock_folder(f->mb)) != -1);
+	assert_int_equal(maildir_set_flags_in(&d, f->mb, &a, "S", NULL), 0);
+	assert_int_equal(maildir_set_flags_in(&d, f->mb, &b, "FS", NULL), 0);
+	maildir_unlock_folder(lockfd);
+	assert_true(exists(f->mb, "cur", a.name));
+	assert_true(exists(f->mb, "cur", b.name));
+	assert_int_equal(count_files(f->mb, "new"), 0);
+	assert_int_equal(count_files(f->mb, "cur"), 2);
+	maildir_dirs_close(&d);
+	assert_true(d.newfd == -1 && d.curfd == -1);
+	/* closed ones: the paths */
+	assert_int_equal(maildir_open_in(&d, f->mb, &a, &fd, NULL), 0);
+	(void)close(fd);
+}
+
 static void
 test_remove_and_remove_again(void **state)
 {
@@ -1839,6 +1893,7 @@ main(void)
 		T(test_set_flags_rejects_bad_flags),
 		T(test_set_flags_finds_moved_file),
 		T(test_set_flags_locked_takes_no_lock),
+		T(test_dirs_open_and_flag_by_name),
 		T(test_remove_and_remove_again),
 		T(test_remove_finds_moved_file),
 		T(test_usage_sums_folders),
