@@ -106,8 +106,8 @@ struct imap_mbox {
 	bool		 readonly;
 	char		*sel_name;	/* as the client named it */
 	char		*sel_path;
-	int		 curfd;		/* its cur/ (-1: none): FETCH opens
-					   files by name in it, no path walk */
+	struct maildir_dirs dirs;	/* its cur/ (new/ stays -1): FETCH
+					   opens files by name, no path walk */
 	uint32_t	 uidvalidity;
 	uint32_t	 uidnext;
 	struct mbox_msg	*msgs;
@@ -663,9 +663,7 @@ deselect(struct imap_mbox *m, struct imap_session *s)
 	free(m->sel_name);
 	free(m->sel_path);
 	m->sel_name = m->sel_path = NULL;
-	if (m->curfd != -1)
-		(void)close(m->curfd);
-	m->curfd = -1;
+	maildir_dirs_close(&m->dirs);
 	imap_index_close(m->idx);
 	m->idx = NULL;
 	m->selected = false;
@@ -2171,7 +2169,7 @@ cmd_select(struct imap_mbox *m, struct imap_session *s,
 	m->sel_path = xstrdup(path);
 	m->sel_name = xstrndup(c->mailbox.ptr, c->mailbox.len);
 	if (path_join(cur, sizeof(cur), path, "cur") == 0)
-		m->curfd = open(cur, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		m->dirs.curfd = open(cur, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	imap_session_set_selected(s, true);
 
 	out_flag_lists(m, s);
@@ -3077,29 +3075,6 @@ fetch_condstore(struct imap_mbox *m, struct imap_session *s,
 }
 
 /*
- * Open message i where the view last saw it in cur/, by its name in the
- * folder's directory: no walk of the whole path per message of a FETCH.
- * The access time is left alone where we may (we own the files), as
- * maildir_open() does.  -1 when it is not there (moved since: then
- * maildir_open() looks for it) or not in cur/.
- */
-static int
-open_msg(const struct imap_mbox *m, size_t i)
-{
-	const char	*name = msg_name(m, &m->msgs[i]);
-	int		 fd;
-
-	if (m->curfd == -1 || m->msgs[i].in_new || name[0] == '.' ||
-	    strchr(name, '/') != NULL)
-		return -1;
-	fd = openat(m->curfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-	    O_NOATIME);
-	if (fd == -1 && errno == EPERM)
-		fd = openat(m->curfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	return fd;
-}
-
-/*
  * The parse of the message in m->raw, made at the first need: a FETCH
  * of BODY[] alone (a client downloading mail) needs none.
  */
@@ -3133,8 +3108,8 @@ read_msg(struct imap_mbox *m, size_t i)
 		return -1;
 	buf_reset(b);
 	m->parsed = false;
-	if ((fd = open_msg(m, i)) == -1 &&
-	    maildir_open(m->sel_path, &e, &fd, &err) == -1)
+	/* by name in the cur/ held open, by the path if it moved */
+	if (maildir_open_in(&m->dirs, m->sel_path, &e, &fd, &err) == -1)
 		return -1;
 	/*
 	 * Straight into the buffer, sized by the listing: no copy from a
@@ -4050,7 +4025,7 @@ imap_mbox_new(const char *root, const char *sid)
 	m = xcalloc(1, sizeof(*m));
 	m->root = xstrdup(root);
 	m->sid = sid;
-	m->curfd = -1;
+	m->dirs.newfd = m->dirs.curfd = -1;
 	m->quota = UINT64_MAX;
 	buf_init(&m->out, SIZE_MAX);
 	buf_init(&m->raw, IMAP_MBOX_MSG_MAX);
@@ -4077,8 +4052,7 @@ imap_mbox_free(struct imap_mbox *m)
 	free(m->saved);
 	free(m->sel_name);
 	free(m->sel_path);
-	if (m->curfd != -1)
-		(void)close(m->curfd);
+	maildir_dirs_close(&m->dirs);
 	free(m->root);
 	buf_free(&m->out);
 	buf_free(&m->raw);

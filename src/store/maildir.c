@@ -1772,11 +1772,10 @@ int
 maildir_open_in(const struct maildir_dirs *d, const char *path,
     const struct maildir_entry *e, int *fd_out, const char **errstr_out)
 {
-	int	fd;
+	int	fd, dfd = e->in_new ? d->newfd : d->curfd;
 
-	if (d->newfd != -1 && maildir_name_ok(e->name) &&
-	    (fd = maildir_open_ro_at(e->in_new ? d->newfd : d->curfd,
-	    e->name)) != -1) {
+	if (dfd != -1 && maildir_name_ok(e->name) &&
+	    (fd = maildir_open_ro_at(dfd, e->name)) != -1) {
 		*fd_out = fd;
 		return 0;
 	}
@@ -1828,7 +1827,7 @@ maildir_set_flags_as(const char *path, const struct maildir_dirs *d,
 	char		 from[PATH_MAX], to[PATH_MAX];
 	const char	*err = "cannot rename the message";
 	size_t		 baselen, flen;
-	int		 lockfd, n;
+	int		 lockfd, fromfd, n;
 
 	if (!maildir_name_ok(e->name)) {
 		errno = EINVAL;
@@ -1858,8 +1857,10 @@ maildir_set_flags_as(const char *path, const struct maildir_dirs *d,
 		lockfd = -1;
 	else if ((lockfd = maildir_lock(path)) == -1)
 		return maildir_fail(errstr_out, "cannot lock the uidlist");
-	if ((d == NULL || renameat(e->in_new ? d->newfd : d->curfd, e->name,
-	    d->curfd, name) == -1) && rename(from, to) == -1) {
+	fromfd = d == NULL ? -1 : e->in_new ? d->newfd : d->curfd;
+	if ((fromfd == -1 || d->curfd == -1 ||
+	    renameat(fromfd, e->name, d->curfd, name) == -1) &&
+	    rename(from, to) == -1) {
 		if (errno != ENOENT)
 			goto fail;
 		if (maildir_find_cur(path, e->name, baselen, found) == -1) {
@@ -1901,8 +1902,7 @@ int
 maildir_set_flags_in(const struct maildir_dirs *d, const char *path,
     struct maildir_entry *e, const char *flags, const char **errstr_out)
 {
-	return maildir_set_flags_as(path, d->newfd != -1 ? d : NULL, e, flags,
-	    true, errstr_out);
+	return maildir_set_flags_as(path, d, e, flags, true, errstr_out);
 }
 
 int

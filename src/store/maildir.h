@@ -225,7 +225,8 @@ int	maildir_set_flags_locked(const char *path, struct maildir_entry *,
  * many of its messages (POP3): by name in the directory, no walk of the
  * whole path each time.  maildir_open_in() and maildir_set_flags_in()
  * (the lock held, as maildir_set_flags_locked()) fall back on the paths
- * when a message moved.  Closed ones (-1) are accepted everywhere.
+ * when a message moved.  A closed one (-1: IMAP holds only cur/) sends
+ * its messages by the paths.
  */
 struct maildir_dirs {
 	int	newfd;
